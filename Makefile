@@ -1,0 +1,39 @@
+# Thin wrapper over meson: the two commands of the README's quickstart.
+#   make run              build, then start cdeventsd on its embedded default
+#   make test             install what is missing, build, run every test suite
+#   make test SANITIZE=1  the same under AddressSanitizer + UBSan (clang)
+SHELL := /bin/bash
+.PHONY: all build run test deps clean
+
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD := build-san
+SETUP := CC=clang meson setup $(BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+else
+BUILD := build
+SETUP := meson setup $(BUILD)
+endif
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/build.ninja:
+	$(SETUP)
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+run: deps build
+	CDEVENTSD_CATALOG=$(CURDIR)/schemas/catalog $(BUILD)/daemon/cdeventsd $(ARGS)
+
+test: deps build
+	@set -o pipefail; \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C $(BUILD) --print-errorlogs $(TESTARGS); rc=$$?; \
+	node tests/js/summary.mjs $(BUILD)/meson-logs/testlog.json; exit $$rc
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,12 @@
+#pragma once
+/* cdevctl's subcommands. Each returns the process exit status:
+ * 0 success, 1 the input failed the check, 2 usage or system error. */
+
+int cde_cmd_validate(int argc, char **argv);
+int cde_cmd_example(int argc, char **argv);
+int cde_cmd_types(int argc, char **argv);
+
+/* Loads the catalog from @dir (or the default directory when NULL),
+ * printing the reason to stderr on failure. */
+struct cde_catalog;
+int cde_cli_load_catalog(const char *dir, struct cde_catalog **ret);

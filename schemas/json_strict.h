@@ -1,0 +1,27 @@
+#pragma once
+/* JSON parsing with the rules an audit log needs on top of cJSON. */
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "schemas/errors.h"
+
+/* Parses exactly @len bytes of @buf (no terminator needed) into a new cJSON
+ * tree stored in *@ret_doc (caller frees with cJSON_Delete).
+ *
+ * Rejects, besides syntax errors: invalid UTF-8, the escape \u0000 (cJSON
+ * would silently cut the string there), a second copy of a property in one
+ * object (consumers disagree on which copy wins, so what the audit log
+ * stores could be read differently downstream), trailing garbage, and
+ * nesting deeper than CDE_JSON_MAX_DEPTH.
+ *
+ * Returns 0, or -EINVAL with one error in @errs, or -ENOMEM. */
+int cde_json_parse(const char *buf, size_t len, cJSON **ret_doc, struct cde_errors *errs);
+
+#define CDE_JSON_MAX_DEPTH 64
+
+/* Returns the byte offset of the first invalid UTF-8 sequence in @s, or
+ * @len when all of it is valid (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF). */
+size_t cde_utf8_check(const char *s, size_t len);

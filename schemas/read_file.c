@@ -1,0 +1,66 @@
+/* Whole-file reads for catalogs and command-line input. Files are read in
+ * growing chunks rather than sized with stat() first, so that pipes and
+ * /proc files work too and a file that grows while read stays capped. */
+
+#include "schemas/read_file.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cde_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int r = 0;
+
+	if (!f)
+		return -errno;
+	for (;;) {
+		if (cap - len < 4096) {
+			size_t ncap = cap ? cap * 2 : 65536;
+			char *nbuf;
+
+			if (cap >= max + 1) {
+				r = -EFBIG;
+				break;
+			}
+			nbuf = realloc(buf, ncap + 1);
+			if (!nbuf) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = nbuf;
+			cap = ncap;
+		}
+		size_t n = fread(buf + len, 1, cap - len, f);
+
+		len += n;
+		if (len > max) {
+			r = -EFBIG;
+			break;
+		}
+		if (n == 0) {
+			if (ferror(f))
+				r = -EIO;
+			break;
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	if (!buf) {
+		buf = malloc(1);
+		if (!buf)
+			return -ENOMEM;
+	}
+	buf[len] = '\0';
+	*ret_buf = buf;
+	*ret_len = len;
+	return 0;
+}

@@ -1,0 +1,154 @@
+/* The catalog: loading the project's data files, finding versions and
+ * types, and refusing malformed catalog files with the file, the pointer
+ * and the reason. */
+
+#include "tests/unit/helpers.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void loads_every_supported_version_newest_first(void **state)
+{
+	struct cde_catalog *cat = load_catalog();
+
+	assert_int_equal(cde_catalog_spec_count(cat), 3);
+	assert_string_equal(cde_catalog_spec_at(cat, 0)->version, "0.5.1");
+	assert_string_equal(cde_catalog_spec_at(cat, 1)->version, "0.4.1");
+	assert_string_equal(cde_catalog_spec_at(cat, 2)->version, "0.3.0");
+	assert_string_equal(cde_catalog_newest(cat)->version, "0.5.1");
+	assert_int_equal(cde_catalog_newest(cat)->n_types, 45);
+	assert_int_equal(cde_catalog_spec_at(cat, 1)->n_types, 45);
+	cde_catalog_free(cat);
+}
+
+static void finds_versions_by_their_context_field(void **state)
+{
+	struct cde_catalog *cat = load_catalog();
+
+	assert_string_equal(cde_catalog_find_spec(cat, "specversion", "0.5.1")->version, "0.5.1");
+	/* Patch releases share their schemas: 0.5.0 and 0.5.7 read as 0.5.1. */
+	assert_string_equal(cde_catalog_find_spec(cat, "specversion", "0.5.0")->version, "0.5.1");
+	assert_string_equal(cde_catalog_find_spec(cat, "specversion", "0.5.7")->version, "0.5.1");
+	assert_string_equal(cde_catalog_find_spec(cat, "version", "0.4.1")->version, "0.4.1");
+	/* The version field must match too: 0.4.1 events say "version". */
+	assert_null(cde_catalog_find_spec(cat, "specversion", "0.4.1"));
+	assert_null(cde_catalog_find_spec(cat, "specversion", "0.6.0"));
+	assert_null(cde_catalog_find_spec(cat, "specversion", "banana"));
+	cde_catalog_free(cat);
+}
+
+static void finds_types_exactly_or_by_subject_and_predicate(void **state)
+{
+	struct cde_catalog *cat = load_catalog();
+	const struct cde_spec *s = cde_catalog_newest(cat);
+
+	assert_non_null(cde_spec_find_type(s, "dev.cdevents.service.deployed.0.3.0"));
+	assert_null(cde_spec_find_type(s, "dev.cdevents.service.deployed.0.2.0"));
+	assert_string_equal(cde_spec_find_kind(s, "service", "deployed")->name,
+			    "dev.cdevents.service.deployed.0.3.0");
+	assert_string_equal(cde_spec_find_kind(s, "testcaserun", "skipped")->name,
+			    "dev.cdevents.testcaserun.skipped.0.2.0");
+	assert_null(cde_spec_find_kind(s, "service", "exploded"));
+	assert_true(cde_type_is_custom("dev.cdeventsx.spark-job.finished.0.1.0"));
+	assert_false(cde_type_is_custom("dev.cdevents.build.started.0.3.0"));
+	cde_catalog_free(cat);
+}
+
+/* Writes @text as the only catalog file of a new temporary directory and
+ * loads it; returns the result and leaves the errors in @errs. */
+static int load_text(const char *text, struct cde_errors *errs)
+{
+	char dir[] = "/tmp/cde-catalog-XXXXXX", path[64];
+	struct cde_catalog *cat = NULL;
+	FILE *f;
+	int r;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/v9.json", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	cde_errors_reset(errs);
+	r = cde_catalog_load_dir(dir, &cat, errs);
+	cde_catalog_free(cat);
+	unlink(path);
+	rmdir(dir);
+	return r;
+}
+
+#define MINIMAL_HEAD "{\"specVersion\": \"9.0.0\", \"versionField\": \"specversion\", "
+#define MINIMAL_ENVELOPE "\"envelope\": {\"type\": \"object\", \"fields\": {\"context\": \"$context\", \"subject\": \"$subject\"}}, "
+
+static void loads_a_minimal_catalog(void **state)
+{
+	struct cde_errors errs;
+
+	assert_int_equal(load_text(MINIMAL_HEAD MINIMAL_ENVELOPE
+				   "\"events\": {\"dev.cdevents.x.y.0.1.0\": {\"context\": \"object\", \"subject\": \"object\"}}}",
+				   &errs), 0);
+}
+
+static void refuses_malformed_catalogs_naming_the_place(void **state)
+{
+	struct cde_errors errs;
+
+	assert_int_equal(load_text(MINIMAL_HEAD MINIMAL_ENVELOPE "\"events\": {}, \"extra\": 1}", &errs),
+			 -EINVAL);
+	assert_true(has_error(&errs, "/extra", "unknown key"));
+
+	assert_int_equal(load_text(MINIMAL_HEAD MINIMAL_ENVELOPE
+				   "\"events\": {\"t\": {\"context\": \"@nope\", \"subject\": \"object\"}}}",
+				   &errs), -EINVAL);
+	assert_true(has_error(&errs, "/events/t/context", "unknown definition \"@nope\""));
+
+	assert_int_equal(load_text(MINIMAL_HEAD "\"defs\": {\"a\": \"@b\", \"b\": \"@a\"}, "
+				   MINIMAL_ENVELOPE "\"events\": {}}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/defs/b", "definition \"a\" refers to itself"));
+
+	assert_int_equal(load_text(MINIMAL_HEAD MINIMAL_ENVELOPE
+				   "\"events\": {\"t\": {\"context\": {\"type\": \"string\", \"fields\": {}}, \"subject\": \"object\"}}}",
+				   &errs), -EINVAL);
+	assert_true(has_error(&errs, "/events/t/context", "only for objects"));
+
+	assert_int_equal(load_text(MINIMAL_HEAD MINIMAL_ENVELOPE
+				   "\"events\": {\"t\": {\"context\": {\"type\": \"object\", \"required\": [\"x\"]}, \"subject\": \"object\"}}}",
+				   &errs), -EINVAL);
+	assert_true(has_error(&errs, "/events/t/context/required", "not a string naming a field"));
+
+	assert_int_equal(load_text(MINIMAL_HEAD MINIMAL_ENVELOPE
+				   "\"events\": {\"t\": {\"context\": {\"type\": \"string\", \"format\": \"email\"}, \"subject\": \"object\"}}}",
+				   &errs), -EINVAL);
+	assert_true(has_error(&errs, "/events/t/context", "unsupported format \"email\""));
+
+	assert_int_equal(load_text("{\"specVersion\": 1}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/specVersion", "must be a string"));
+
+	assert_int_equal(load_text("{not json", &errs), -EINVAL);
+	assert_true(has_error(&errs, "", "invalid JSON"));
+}
+
+static void refuses_a_missing_directory(void **state)
+{
+	struct cde_catalog *cat = NULL;
+	struct cde_errors errs;
+
+	cde_errors_reset(&errs);
+	assert_int_equal(cde_catalog_load_dir("/nonexistent/catalog", &cat, &errs), -ENOENT);
+	assert_null(cat);
+	assert_true(has_error(&errs, "", "No such file or directory"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(loads_every_supported_version_newest_first),
+		cmocka_unit_test(finds_versions_by_their_context_field),
+		cmocka_unit_test(finds_types_exactly_or_by_subject_and_predicate),
+		cmocka_unit_test(loads_a_minimal_catalog),
+		cmocka_unit_test(refuses_malformed_catalogs_naming_the_place),
+		cmocka_unit_test(refuses_a_missing_directory),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,204 @@
+/* The event model: building, reading, changing and serializing CDEvents. */
+
+#include "tests/unit/helpers.h"
+
+#include <ctype.h>
+
+#include "events/event.h"
+#include "events/example.h"
+#include "events/ids.h"
+#include "schemas/formats.h"
+#include "schemas/validate.h"
+
+static struct cde_catalog *cat;
+
+static int setup(void **state)
+{
+	cat = load_catalog();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	cat = cde_catalog_free(cat);
+	return 0;
+}
+
+static void assert_valid(const struct cde_event *ev)
+{
+	struct cde_errors errs;
+
+	cde_errors_reset(&errs);
+	if (cde_validate(cat, cde_event_json(ev), NULL, &errs) != 0) {
+		print_errors(&errs);
+		fail_msg("event is not valid");
+	}
+}
+
+static void ids_are_uuid_v4_and_timestamps_rfc3339_microseconds(void **state)
+{
+	char a[CDE_UUID_STR_LEN], b[CDE_UUID_STR_LEN], ts[CDE_TIMESTAMP_STR_LEN];
+	struct timespec t = { .tv_sec = 1700000000, .tv_nsec = 123456789 };
+
+	cde_uuid_v4(a);
+	cde_uuid_v4(b);
+	assert_int_equal(strlen(a), 36);
+	assert_string_not_equal(a, b);
+	assert_int_equal(a[14], '4');				/* version 4 */
+	assert_non_null(strchr("89ab", a[19]));			/* RFC 4122 variant */
+	for (const char *p = a; *p; p++)
+		assert_true(*p == '-' || isdigit((unsigned char)*p) || (*p >= 'a' && *p <= 'f'));
+
+	assert_int_equal(cde_timestamp_format(&t, ts), 0);
+	assert_string_equal(ts, "2023-11-14T22:13:20.123456Z");
+	assert_int_equal(cde_timestamp_now(ts), 0);
+	assert_true(cde_format_is_date_time(ts));
+	assert_int_equal(strlen(ts), 27);
+}
+
+static void a_new_event_is_valid_v051_with_fresh_id_and_time(void **state)
+{
+	const struct cde_spec *spec = cde_catalog_newest(cat);
+	struct cde_event *ev = NULL;
+
+	assert_int_equal(cde_event_new(spec, "dev.cdevents.build.started.0.3.0", "/jenkins/job/etl",
+				       "etl-build-42", &ev), 0);
+	assert_string_equal(cde_event_spec_version(ev), "0.5.1");
+	assert_int_equal(strlen(cde_event_id(ev)), 36);
+	assert_string_equal(cde_event_source(ev), "/jenkins/job/etl");
+	assert_string_equal(cde_event_type(ev), "dev.cdevents.build.started.0.3.0");
+	assert_true(cde_format_is_date_time(cde_event_timestamp(ev)));
+	assert_string_equal(cde_event_subject_id(ev), "etl-build-42");
+	assert_null(cde_event_chain_id(ev));
+	assert_valid(ev);
+	cde_event_unref(ev);
+
+	assert_int_equal(cde_event_new(spec, "", "/s", "x", &ev), -EINVAL);
+	assert_int_equal(cde_event_new(spec, "t", NULL, "x", &ev), -EINVAL);
+}
+
+static void setters_fill_every_optional_field(void **state)
+{
+	const struct cde_spec *spec = cde_catalog_newest(cat);
+	struct cde_event *ev = NULL;
+	cJSON *content;
+
+	assert_int_equal(cde_event_new(spec, "dev.cdevents.service.deployed.0.3.0", "/tekton/spark",
+				       "etl-job", &ev), 0);
+	content = cde_event_content(ev);
+	assert_non_null(content);
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(content, "environment"), "id", "prod");
+	cJSON_AddStringToObject(content, "artifactId", "pkg:oci/etl@sha256%3Aabc");
+
+	assert_int_equal(cde_event_set_id(ev, "fixed-id"), 0);
+	assert_int_equal(cde_event_set_timestamp(ev, "2025-01-31T12:00:00.000001Z"), 0);
+	assert_int_equal(cde_event_set_chain_id(ev, "release-7"), 0);
+	assert_int_equal(cde_event_set_schema_uri(ev, "https://example.com/schema"), 0);
+	assert_int_equal(cde_event_set_subject_source(ev, "/k8s/spark"), 0);
+	assert_int_equal(cde_event_add_link(ev, CDE_LINK_PATH, "prev-id", NULL, NULL), 0);
+	assert_int_equal(cde_event_add_link(ev, CDE_LINK_RELATION, "art-id", "ARTIFACT",
+					    json("{\"why\": \"built from\"}")), 0);
+	assert_int_equal(cde_event_add_link(ev, CDE_LINK_END, "first", NULL, NULL), 0);
+	assert_int_equal(cde_event_set_custom_data(ev, json("{\"sizing\": {\"fits\": true}}"),
+						   "application/json"), 0);
+	assert_valid(ev);
+
+	assert_string_equal(cde_event_id(ev), "fixed-id");
+	assert_string_equal(cde_event_chain_id(ev), "release-7");
+	assert_string_equal(cde_event_schema_uri(ev), "https://example.com/schema");
+	assert_string_equal(cde_event_subject_source(ev), "/k8s/spark");
+
+	/* Optional fields can be removed again; required ones cannot. */
+	assert_int_equal(cde_event_set_chain_id(ev, NULL), 0);
+	assert_null(cde_event_chain_id(ev));
+	assert_int_equal(cde_event_set_id(ev, ""), -EINVAL);
+	assert_int_equal(cde_event_set_source(ev, NULL), -EINVAL);
+	assert_int_equal(cde_event_add_link(ev, CDE_LINK_RELATION, "x", NULL, NULL), -EINVAL);
+	assert_int_equal(cde_event_set_custom_data(ev, cJSON_CreateNumber(1), NULL), -EINVAL);
+	assert_valid(ev);
+	cde_event_unref(ev);
+}
+
+static void serializes_and_parses_back_to_the_same_document(void **state)
+{
+	const struct cde_spec *spec = cde_catalog_newest(cat);
+	struct cde_event *ev = NULL, *back = NULL;
+	struct cde_errors errs;
+	char *text;
+
+	assert_int_equal(cde_event_new(spec, "dev.cdevents.build.finished.0.3.0", "/ci", "b1", &ev), 0);
+	cJSON_AddStringToObject(cde_event_content(ev), "artifactId", "pkg:generic/etl@1.0 \"é\"");
+	text = cde_event_to_json(ev);
+	assert_non_null(text);
+	cde_errors_reset(&errs);
+	assert_int_equal(cde_event_parse(text, strlen(text), &back, &errs), 0);
+	assert_true(cJSON_Compare(cde_event_json(ev), cde_event_json(back), true));
+	free(text);
+	cde_event_unref(back);
+	cde_event_unref(ev);
+}
+
+static void keeps_v041_events_as_received(void **state)
+{
+	const char *text = "{\"context\": {\"version\": \"0.4.1\", \"id\": \"i\", \"source\": \"/s\", "
+			   "\"type\": \"dev.cdevents.build.queued.0.2.0\", \"timestamp\": \"2025-01-01T00:00:00Z\"}, "
+			   "\"subject\": {\"id\": \"b\", \"type\": \"build\", \"content\": {}}}";
+	struct cde_event *ev = NULL;
+	struct cde_errors errs;
+	cJSON *expected = json(text);
+
+	cde_errors_reset(&errs);
+	assert_int_equal(cde_event_parse(text, strlen(text), &ev, &errs), 0);
+	assert_string_equal(cde_event_spec_version(ev), "0.4.1");
+	assert_true(cJSON_Compare(cde_event_json(ev), expected, true));
+	assert_valid(ev);
+	cJSON_Delete(expected);
+	cde_event_unref(ev);
+
+	assert_int_equal(cde_event_parse("[]", 2, &ev, &errs), -EINVAL);
+	assert_true(has_error(&errs, "", "must be a JSON object"));
+}
+
+static void references_keep_an_event_alive(void **state)
+{
+	struct cde_event *ev = NULL;
+
+	assert_int_equal(cde_event_new(cde_catalog_newest(cat), "dev.cdevents.build.queued.0.3.0", "/s",
+				       "b", &ev), 0);
+	assert_ptr_equal(cde_event_ref(ev), ev);
+	assert_null(cde_event_unref(ev));
+	assert_string_equal(cde_event_subject_id(ev), "b"); /* still alive */
+	assert_null(cde_event_unref(ev));
+	assert_null(cde_event_unref(NULL));
+}
+
+static void builds_a_valid_event_of_every_type(void **state)
+{
+	for (size_t s = 0; s < cde_catalog_spec_count(cat); s++) {
+		const struct cde_spec *spec = cde_catalog_spec_at(cat, s);
+
+		for (size_t i = 0; i < spec->n_types; i++) {
+			struct cde_event *ev = NULL;
+
+			assert_int_equal(cde_event_new_example(spec, &spec->types[i], "/test", "subj", &ev), 0);
+			assert_string_equal(cde_event_type(ev), spec->types[i].name);
+			assert_valid(ev);
+			cde_event_unref(ev);
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ids_are_uuid_v4_and_timestamps_rfc3339_microseconds),
+		cmocka_unit_test(a_new_event_is_valid_v051_with_fresh_id_and_time),
+		cmocka_unit_test(setters_fill_every_optional_field),
+		cmocka_unit_test(serializes_and_parses_back_to_the_same_document),
+		cmocka_unit_test(keeps_v041_events_as_received),
+		cmocka_unit_test(references_keep_an_event_alive),
+		cmocka_unit_test(builds_a_valid_event_of_every_type),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

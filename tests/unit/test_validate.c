@@ -1,0 +1,274 @@
+/* The validator: every official conformance example is valid, and each
+ * kind of mistake is reported at its JSON pointer with a reason a user can
+ * act on. (tests/js/agreement.mjs checks thousands of mutations against
+ * ajv on the official schemas.) */
+
+#include "tests/unit/helpers.h"
+
+#include <dirent.h>
+
+#include "schemas/validate.h"
+
+static struct cde_catalog *cat;
+
+static int setup(void **state)
+{
+	cat = load_catalog();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	cat = cde_catalog_free(cat);
+	return 0;
+}
+
+static int validate_text(const char *text, struct cde_errors *errs)
+{
+	cJSON *doc = json(text);
+	int r;
+
+	cde_errors_reset(errs);
+	r = cde_validate(cat, doc, NULL, errs);
+	cJSON_Delete(doc);
+	return r;
+}
+
+static size_t validate_conformance_dir(const char *version, size_t *ret_failed)
+{
+	char dir[1024];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/%s/conformance", spec_dir(), version);
+	d = opendir(dir);
+	assert_non_null(d);
+	*ret_failed = 0;
+	while ((de = readdir(d))) {
+		char path[2048];
+		struct cde_errors errs;
+		const struct cde_spec *spec = NULL;
+
+		if (!strstr(de->d_name, ".json"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		cJSON *doc = read_json_file(path);
+
+		cde_errors_reset(&errs);
+		if (cde_validate(cat, doc, &spec, &errs) != 0) {
+			print_message("%s:\n", path);
+			print_errors(&errs);
+			(*ret_failed)++;
+		} else {
+			assert_string_equal(spec->version, version + 1);
+		}
+		cJSON_Delete(doc);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void every_conformance_example_is_valid(void **state)
+{
+	size_t failed;
+
+	assert_int_equal(validate_conformance_dir("v0.5.1", &failed), 45);
+	assert_int_equal(failed, 0);
+	assert_int_equal(validate_conformance_dir("v0.4.1", &failed), 45);
+	assert_int_equal(failed, 0);
+	assert_int_equal(validate_conformance_dir("v0.3.0", &failed), 39);
+	assert_int_equal(failed, 0);
+}
+
+#define CTX(extra) \
+	"{\"context\": {\"specversion\": \"0.5.1\", \"id\": \"1\", \"source\": \"/ci\", " \
+	"\"type\": \"dev.cdevents.service.deployed.0.3.0\", \"timestamp\": \"2025-01-01T00:00:00Z\"" extra "}, "
+#define DEPLOYED_SUBJECT \
+	"\"subject\": {\"id\": \"svc\", \"content\": {\"environment\": {\"id\": \"prod\"}, \"artifactId\": \"pkg:oci/app\"}}"
+
+static void accepts_a_minimal_event(void **state)
+{
+	struct cde_errors errs;
+
+	assert_int_equal(validate_text(CTX("") DEPLOYED_SUBJECT "}", &errs), 0);
+	assert_true(cde_errors_empty(&errs));
+}
+
+static void reports_missing_required_fields(void **state)
+{
+	struct cde_errors errs;
+
+	assert_int_equal(validate_text(CTX("") "\"subject\": {\"id\": \"svc\", \"content\": {\"environment\": {\"id\": \"prod\"}}}}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/subject/content/artifactId", "required property missing"));
+	assert_int_equal(errs.count, 1);
+
+	assert_int_equal(validate_text(CTX("") "\"subject\": {\"id\": \"svc\", \"content\": {}}}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/subject/content/environment", "required property missing"));
+	assert_true(has_error(&errs, "/subject/content/artifactId", "required property missing"));
+
+	assert_int_equal(validate_text(CTX("") "\"x\": 1}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/subject", "required property missing"));
+	assert_true(has_error(&errs, "/x", "unknown property"));
+}
+
+static void reports_wrong_types_empty_strings_and_unknown_properties(void **state)
+{
+	struct cde_errors errs;
+
+	assert_int_equal(validate_text(CTX(", \"chainId\": 7") "\"subject\": {\"id\": \"\", \"content\": {\"environment\": \"prod\", \"artifactId\": \"a\", \"color\": \"red\"}}}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/context/chainId", "must be a string"));
+	assert_true(has_error(&errs, "/subject/id", "must not be empty"));
+	assert_true(has_error(&errs, "/subject/content/environment", "must be an object"));
+	assert_true(has_error(&errs, "/subject/content/color",
+			      "unknown property (allowed here: environment, artifactId)"));
+	assert_int_equal(errs.count, 4);
+}
+
+static void reports_bad_enums_and_formats(void **state)
+{
+	struct cde_errors errs;
+
+	assert_int_equal(validate_text(
+		"{\"context\": {\"specversion\": \"0.5.1\", \"id\": \"1\", \"source\": \"not a uri ref\", "
+		"\"type\": \"dev.cdevents.pipelinerun.finished.0.3.0\", \"timestamp\": \"yesterday\", \"schemaUri\": \"/rel\"}, "
+		"\"subject\": {\"id\": \"run\", \"content\": {\"outcome\": \"meh\", \"uri\": \"ci/run/1\"}}}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/context/source", "must be a URI reference"));
+	assert_true(has_error(&errs, "/context/timestamp", "must be an RFC 3339 date-time"));
+	assert_true(has_error(&errs, "/context/schemaUri", "must be an absolute URI"));
+	assert_true(has_error(&errs, "/subject/content/outcome",
+			      "must be one of: success, failure, cancel, error"));
+	assert_true(has_error(&errs, "/subject/content/uri", "must be an absolute URI"));
+	assert_int_equal(errs.count, 5);
+}
+
+static void explains_links_by_their_closest_form(void **state)
+{
+	struct cde_errors errs;
+
+	/* A PATH link without "from": the PATH form's error, not "no match". */
+	assert_int_equal(validate_text(CTX(", \"links\": [{\"linkType\": \"PATH\"}]") DEPLOYED_SUBJECT "}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/context/links/0/from", "required property missing"));
+	assert_int_equal(errs.count, 1);
+
+	assert_int_equal(validate_text(CTX(", \"links\": [{\"linkType\": \"END\"}, {\"linkType\": \"RELATION\", \"linkKind\": \"TRIGGER\", \"target\": {\"contextId\": \"x\"}}]") DEPLOYED_SUBJECT "}", &errs), 0);
+
+	assert_int_equal(validate_text(CTX(", \"links\": {}") DEPLOYED_SUBJECT "}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/context/links", "must be an array"));
+}
+
+static void custom_data_is_an_object_or_a_string(void **state)
+{
+	struct cde_errors errs;
+
+	assert_int_equal(validate_text(CTX("") DEPLOYED_SUBJECT ", \"customData\": {\"any\": [1]}}", &errs), 0);
+	assert_int_equal(validate_text(CTX("") DEPLOYED_SUBJECT ", \"customData\": \"aGVsbG8=\", \"customDataContentType\": \"text/plain\"}", &errs), 0);
+	assert_int_equal(validate_text(CTX("") DEPLOYED_SUBJECT ", \"customData\": 42}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/customData", "must be an object or a string"));
+}
+
+static void names_the_version_problem(void **state)
+{
+	struct cde_errors errs;
+
+	assert_int_equal(validate_text("{\"context\": {\"specversion\": \"0.9.0\"}, \"subject\": {}}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/context/specversion", "unsupported spec version \"0.9.0\" (supported: 0.5.1, 0.4.1, 0.3.0)"));
+
+	assert_int_equal(validate_text("{\"context\": {\"id\": \"1\"}, \"subject\": {}}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/context/specversion", "required property missing"));
+
+	assert_int_equal(validate_text("{\"subject\": {}}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/context", "required property missing"));
+
+	assert_int_equal(validate_text("[1]", &errs), -EINVAL);
+	assert_true(has_error(&errs, "", "must be a JSON object"));
+}
+
+static void v041_events_are_checked_against_v041(void **state)
+{
+	struct cde_errors errs;
+	const char *v041 =
+		"{\"context\": {\"version\": \"0.4.1\", \"id\": \"1\", \"source\": \"/ci\", "
+		"\"type\": \"dev.cdevents.service.deployed.0.2.0\", \"timestamp\": \"2025-01-01T00:00:00Z\"}, "
+		"\"subject\": {\"id\": \"svc\", \"content\": {\"environment\": {\"id\": \"prod\"}, \"artifactId\": \"a\"}}}";
+	cJSON *doc = json(v041);
+	const struct cde_spec *spec = NULL;
+
+	cde_errors_reset(&errs);
+	/* v0.4.1 subjects must say their type. */
+	assert_int_equal(cde_validate(cat, doc, &spec, &errs), -EINVAL);
+	assert_string_equal(spec->version, "0.4.1");
+	assert_true(has_error(&errs, "/subject/type", "required property missing"));
+	cJSON_Delete(doc);
+
+	/* A v0.5.1 type name is not a v0.4.1 type. */
+	assert_int_equal(validate_text(
+		"{\"context\": {\"version\": \"0.4.1\", \"id\": \"1\", \"source\": \"/ci\", "
+		"\"type\": \"dev.cdevents.service.deployed.0.3.0\", \"timestamp\": \"2025-01-01T00:00:00Z\"}, "
+		"\"subject\": {\"id\": \"svc\", \"type\": \"service\", \"content\": {}}}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/context/type", "unknown event type \"dev.cdevents.service.deployed.0.3.0\" in spec 0.4.1"));
+}
+
+static void custom_types_get_the_structure_check(void **state)
+{
+	struct cde_errors errs;
+	const char *head = "{\"context\": {\"specversion\": \"0.5.1\", \"id\": \"1\", \"source\": \"/ci\", "
+			   "\"type\": \"dev.cdeventsx.spark-job.finished.0.1.0\", \"timestamp\": \"2025-01-01T00:00:00Z\"}, ";
+	char text[512];
+
+	snprintf(text, sizeof(text), "%s\"subject\": {\"id\": \"job\", \"content\": {\"anything\": [1, 2]}}}", head);
+	assert_int_equal(validate_text(text, &errs), 0);
+	snprintf(text, sizeof(text), "%s\"subject\": {\"content\": {}}}", head);
+	assert_int_equal(validate_text(text, &errs), -EINVAL);
+	assert_true(has_error(&errs, "/subject/id", "required property missing"));
+
+	assert_int_equal(validate_text(
+		"{\"context\": {\"specversion\": \"0.5.1\", \"id\": \"1\", \"source\": \"/ci\", "
+		"\"type\": \"dev.cdevents.spark.exploded.0.1.0\", \"timestamp\": \"2025-01-01T00:00:00Z\"}, "
+		"\"subject\": {\"id\": \"job\", \"content\": {}}}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/context/type", "unknown event type"));
+}
+
+static void escapes_pointer_segments(void **state)
+{
+	struct cde_errors errs;
+
+	assert_int_equal(validate_text(CTX("") DEPLOYED_SUBJECT ", \"a/b~c\": 1}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/a~1b~0c", "unknown property"));
+}
+
+static void caps_the_error_list(void **state)
+{
+	char text[8192];
+	size_t o = 0;
+	struct cde_errors errs;
+
+	o += (size_t)snprintf(text + o, sizeof(text) - o, CTX("") DEPLOYED_SUBJECT);
+	for (int i = 0; i < 100; i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o, ", \"x%d\": 0", i);
+	snprintf(text + o, sizeof(text) - o, "}");
+	assert_int_equal(validate_text(text, &errs), -EINVAL);
+	assert_int_equal(errs.count, CDE_ERRORS_MAX);
+	assert_int_equal(errs.dropped, 100 - CDE_ERRORS_MAX);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_conformance_example_is_valid),
+		cmocka_unit_test(accepts_a_minimal_event),
+		cmocka_unit_test(reports_missing_required_fields),
+		cmocka_unit_test(reports_wrong_types_empty_strings_and_unknown_properties),
+		cmocka_unit_test(reports_bad_enums_and_formats),
+		cmocka_unit_test(explains_links_by_their_closest_form),
+		cmocka_unit_test(custom_data_is_an_object_or_a_string),
+		cmocka_unit_test(names_the_version_problem),
+		cmocka_unit_test(v041_events_are_checked_against_v041),
+		cmocka_unit_test(custom_types_get_the_structure_check),
+		cmocka_unit_test(escapes_pointer_segments),
+		cmocka_unit_test(caps_the_error_list),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
