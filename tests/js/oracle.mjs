@@ -1,0 +1,66 @@
+// The reference validator: ajv (JSON Schema 2020-12) with ajv-formats on the
+// official CDEvents schemas, read from ../shared/cdevents-spec, never from
+// the project. This is what the specification's own tools/validate.js does.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+
+export const specDir = process.env.CDE_SPEC_DIR ||
+  path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../shared/cdevents-spec');
+
+export const versions = ['v0.5.1', 'v0.4.1', 'v0.3.0'];
+
+function schemaFiles(dir) {
+  const out = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...schemaFiles(p));
+    else if (e.name.endsWith('.json')) out.push(p);
+  }
+  return out;
+}
+
+// Returns validate(event) -> {valid, errors} for one spec version; the
+// schema is chosen by context.type as a consumer would.
+export function oracle(version) {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats(ajv);
+  const byType = new Map();
+  for (const f of schemaFiles(path.join(specDir, version, 'schemas'))) {
+    const s = JSON.parse(fs.readFileSync(f, 'utf8'));
+    ajv.addSchema(s);
+    const t = s.properties?.context?.properties?.type?.enum?.[0];
+    if (t) byType.set(t, s.$id);
+  }
+  return (event) => {
+    const id = byType.get(event?.context?.type);
+    if (!id) return { valid: false, errors: ['unknown type'] };
+    const v = ajv.getSchema(id);
+    const valid = v(event);
+    return { valid, errors: v.errors };
+  };
+}
+
+export function conformanceExamples(version) {
+  const dir = path.join(specDir, version, 'conformance');
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
+    .map((f) => ({ file: path.join(dir, f), event: JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) }));
+}
+
+// Runs `cdevctl validate --json` on events (one JSON Lines file) and
+// returns its verdicts in order.
+export function cdevctlVerdicts(cdevctl, events) {
+  const tmp = fs.mkdtempSync('/tmp/cde-agree-');
+  const file = path.join(tmp, 'events.jsonl');
+  fs.writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  const r = spawnSync(cdevctl, ['validate', '--json', file], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  fs.rmSync(tmp, { recursive: true });
+  if (r.status !== 0 && r.status !== 1)
+    throw new Error(`cdevctl exited ${r.status}: ${r.stderr}`);
+  const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  if (lines.length !== events.length)
+    throw new Error(`cdevctl judged ${lines.length} events of ${events.length}`);
+  return lines;
+}
