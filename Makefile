@@ -3,7 +3,7 @@
 #   make test             install what is missing, build, run every test suite
 #   make test SANITIZE=1  the same under AddressSanitizer + UBSan (clang)
 SHELL := /bin/bash
-.PHONY: all build run test deps clean
+.PHONY: all build run test deps build-deps clean
 
 SANITIZE ?= 0
 ifeq ($(SANITIZE),1)
@@ -19,13 +19,16 @@ all: build
 deps:
 	@scripts/install-deps
 
+build-deps:
+	@scripts/install-deps --build
+
 $(BUILD)/build.ninja:
 	$(SETUP)
 
 build: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
-run: deps build
+run: build-deps build
 	CDEVENTSD_CATALOG=$(CURDIR)/schemas/catalog $(BUILD)/daemon/cdeventsd $(ARGS)
 
 test: deps build
