@@ -79,3 +79,19 @@ static inline void print_errors(const struct cde_errors *errs)
 	for (size_t i = 0; i < errs->count; i++)
 		print_message("  %s: %s\n", errs->items[i].pointer, errs->items[i].reason);
 }
+
+/* The project's catalog, for test groups that run with
+ * cmocka_run_group_tests(tests, catalog_setup, catalog_teardown). */
+static struct cde_catalog *cat __attribute__((unused));
+
+static inline int catalog_setup(void **state)
+{
+	cat = load_catalog();
+	return 0;
+}
+
+static inline int catalog_teardown(void **state)
+{
+	cat = cde_catalog_free(cat);
+	return 0;
+}

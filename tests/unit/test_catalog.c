@@ -9,38 +9,38 @@
 
 static void loads_every_supported_version_newest_first(void **state)
 {
-	struct cde_catalog *cat = load_catalog();
+	struct cde_catalog *c = load_catalog();
 
-	assert_int_equal(cde_catalog_spec_count(cat), 3);
-	assert_string_equal(cde_catalog_spec_at(cat, 0)->version, "0.5.1");
-	assert_string_equal(cde_catalog_spec_at(cat, 1)->version, "0.4.1");
-	assert_string_equal(cde_catalog_spec_at(cat, 2)->version, "0.3.0");
-	assert_string_equal(cde_catalog_newest(cat)->version, "0.5.1");
-	assert_int_equal(cde_catalog_newest(cat)->n_types, 45);
-	assert_int_equal(cde_catalog_spec_at(cat, 1)->n_types, 45);
-	cde_catalog_free(cat);
+	assert_int_equal(cde_catalog_spec_count(c), 3);
+	assert_string_equal(cde_catalog_spec_at(c, 0)->version, "0.5.1");
+	assert_string_equal(cde_catalog_spec_at(c, 1)->version, "0.4.1");
+	assert_string_equal(cde_catalog_spec_at(c, 2)->version, "0.3.0");
+	assert_string_equal(cde_catalog_newest(c)->version, "0.5.1");
+	assert_int_equal(cde_catalog_newest(c)->n_types, 45);
+	assert_int_equal(cde_catalog_spec_at(c, 1)->n_types, 45);
+	cde_catalog_free(c);
 }
 
 static void finds_versions_by_their_context_field(void **state)
 {
-	struct cde_catalog *cat = load_catalog();
+	struct cde_catalog *c = load_catalog();
 
-	assert_string_equal(cde_catalog_find_spec(cat, "specversion", "0.5.1")->version, "0.5.1");
+	assert_string_equal(cde_catalog_find_spec(c, "specversion", "0.5.1")->version, "0.5.1");
 	/* Patch releases share their schemas: 0.5.0 and 0.5.7 read as 0.5.1. */
-	assert_string_equal(cde_catalog_find_spec(cat, "specversion", "0.5.0")->version, "0.5.1");
-	assert_string_equal(cde_catalog_find_spec(cat, "specversion", "0.5.7")->version, "0.5.1");
-	assert_string_equal(cde_catalog_find_spec(cat, "version", "0.4.1")->version, "0.4.1");
+	assert_string_equal(cde_catalog_find_spec(c, "specversion", "0.5.0")->version, "0.5.1");
+	assert_string_equal(cde_catalog_find_spec(c, "specversion", "0.5.7")->version, "0.5.1");
+	assert_string_equal(cde_catalog_find_spec(c, "version", "0.4.1")->version, "0.4.1");
 	/* The version field must match too: 0.4.1 events say "version". */
-	assert_null(cde_catalog_find_spec(cat, "specversion", "0.4.1"));
-	assert_null(cde_catalog_find_spec(cat, "specversion", "0.6.0"));
-	assert_null(cde_catalog_find_spec(cat, "specversion", "banana"));
-	cde_catalog_free(cat);
+	assert_null(cde_catalog_find_spec(c, "specversion", "0.4.1"));
+	assert_null(cde_catalog_find_spec(c, "specversion", "0.6.0"));
+	assert_null(cde_catalog_find_spec(c, "specversion", "banana"));
+	cde_catalog_free(c);
 }
 
 static void finds_types_exactly_or_by_subject_and_predicate(void **state)
 {
-	struct cde_catalog *cat = load_catalog();
-	const struct cde_spec *s = cde_catalog_newest(cat);
+	struct cde_catalog *c = load_catalog();
+	const struct cde_spec *s = cde_catalog_newest(c);
 
 	assert_non_null(cde_spec_find_type(s, "dev.cdevents.service.deployed.0.3.0"));
 	assert_null(cde_spec_find_type(s, "dev.cdevents.service.deployed.0.2.0"));
@@ -51,7 +51,7 @@ static void finds_types_exactly_or_by_subject_and_predicate(void **state)
 	assert_null(cde_spec_find_kind(s, "service", "exploded"));
 	assert_true(cde_type_is_custom("dev.cdeventsx.spark-job.finished.0.1.0"));
 	assert_false(cde_type_is_custom("dev.cdevents.build.started.0.3.0"));
-	cde_catalog_free(cat);
+	cde_catalog_free(c);
 }
 
 /* Writes @text as the only catalog file of a new temporary directory and
@@ -59,7 +59,7 @@ static void finds_types_exactly_or_by_subject_and_predicate(void **state)
 static int load_text(const char *text, struct cde_errors *errs)
 {
 	char dir[] = "/tmp/cde-catalog-XXXXXX", path[64];
-	struct cde_catalog *cat = NULL;
+	struct cde_catalog *loaded = NULL;
 	FILE *f;
 	int r;
 
@@ -70,8 +70,8 @@ static int load_text(const char *text, struct cde_errors *errs)
 	fputs(text, f);
 	fclose(f);
 	cde_errors_reset(errs);
-	r = cde_catalog_load_dir(dir, &cat, errs);
-	cde_catalog_free(cat);
+	r = cde_catalog_load_dir(dir, &loaded, errs);
+	cde_catalog_free(loaded);
 	unlink(path);
 	rmdir(dir);
 	return r;
@@ -130,12 +130,12 @@ static void refuses_malformed_catalogs_naming_the_place(void **state)
 
 static void refuses_a_missing_directory(void **state)
 {
-	struct cde_catalog *cat = NULL;
+	struct cde_catalog *none = NULL;
 	struct cde_errors errs;
 
 	cde_errors_reset(&errs);
-	assert_int_equal(cde_catalog_load_dir("/nonexistent/catalog", &cat, &errs), -ENOENT);
-	assert_null(cat);
+	assert_int_equal(cde_catalog_load_dir("/nonexistent/catalog", &none, &errs), -ENOENT);
+	assert_null(none);
 	assert_true(has_error(&errs, "", "No such file or directory"));
 }
 

@@ -8,20 +8,6 @@
 #include "events/cloudevents.h"
 #include "events/percent.h"
 
-static struct cde_catalog *cat;
-
-static int setup(void **state)
-{
-	cat = load_catalog();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	cat = cde_catalog_free(cat);
-	return 0;
-}
-
 /* A request as the daemon would hand it over: a header list and a body. */
 struct fake_request {
 	const char *headers[16][2];
@@ -290,5 +276,5 @@ int main(void)
 		cmocka_unit_test(other_content_types_are_unsupported),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);
 }

@@ -10,20 +10,6 @@
 #include "schemas/formats.h"
 #include "schemas/validate.h"
 
-static struct cde_catalog *cat;
-
-static int setup(void **state)
-{
-	cat = load_catalog();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	cat = cde_catalog_free(cat);
-	return 0;
-}
-
 static void assert_valid(const struct cde_event *ev)
 {
 	struct cde_errors errs;
@@ -200,5 +186,5 @@ int main(void)
 		cmocka_unit_test(builds_a_valid_event_of_every_type),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);
 }

@@ -9,20 +9,6 @@
 
 #include "schemas/validate.h"
 
-static struct cde_catalog *cat;
-
-static int setup(void **state)
-{
-	cat = load_catalog();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	cat = cde_catalog_free(cat);
-	return 0;
-}
-
 static int validate_text(const char *text, struct cde_errors *errs)
 {
 	cJSON *doc = json(text);
@@ -270,5 +256,5 @@ int main(void)
 		cmocka_unit_test(caps_the_error_list),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);
 }
