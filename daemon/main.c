@@ -1,7 +1,7 @@
 /* cdeventsd: process life. Parses the command line, loads the catalog,
- * runs the libevent loop with the HTTP listener, and stops cleanly on
- * SIGTERM/SIGINT. Ingest, the audit log and fan-out plug in here as their
- * issues land; until then the daemon answers health checks only. */
+ * runs the libevent loop with the HTTP server and the journal, and on
+ * SIGTERM/SIGINT stops accepting, finishes what is in flight and exits 0.
+ * The audit log and fan-out plug in here as their issues land. */
 
 #include <errno.h>
 #include <getopt.h>
@@ -11,59 +11,59 @@
 #include <string.h>
 
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/buffer.h>
-#include <event2/keyvalq_struct.h>
 
 #include "cde_build_config.h"
+#include "daemon/api.h"
+#include "daemon/http_server.h"
 #include "daemon/log.h"
 #include "schemas/catalog.h"
+#include "sinks/journal.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:9720"
+#define DEDUPE_WINDOW 100000
+#define DRAIN_TIMEOUT_S 30
 
 struct daemon {
 	struct event_base *base;
-	struct evhttp *http;
+	struct cde_http_server *http;
 	struct cde_catalog *catalog;
-	struct event *sigterm, *sigint;
+	struct cde_journal journal;
+	struct cde_api api;
+	struct event *sigterm, *sigint, *drain_timer;
 };
 
-static void reply_json(struct evhttp_request *req, int code, const char *reason, const char *json)
-{
-	struct evbuffer *out = evhttp_request_get_output_buffer(req);
-
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-			  "application/json");
-	evbuffer_add_printf(out, "%s\n", json);
-	evhttp_send_reply(req, code, reason, NULL);
-}
-
-static void on_request(struct evhttp_request *req, void *arg)
+static void on_drained(void *arg)
 {
 	struct daemon *d = arg;
-	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 
-	if (!path)
-		path = "/";
-	if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0) {
-		if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-			evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
-			reply_json(req, 405, "Method Not Allowed",
-				   "{\"error\":\"method not allowed\",\"details\":[]}");
-			return;
-		}
-		reply_json(req, 200, "OK", d->catalog ? "{\"status\":\"ok\"}" : "{\"status\":\"starting\"}");
-		return;
-	}
-	reply_json(req, 404, "Not Found", "{\"error\":\"not found\",\"details\":[]}");
+	cde_log(CDE_LOG_INFO, "all connections closed");
+	event_base_loopexit(d->base, NULL);
 }
 
+static void on_drain_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	cde_log(CDE_LOG_WARN, "%zu connections still open after %d s: closing them",
+		cde_http_server_connections(d->http), DRAIN_TIMEOUT_S);
+	event_base_loopexit(d->base, NULL);
+}
+
+/* SIGTERM/SIGINT: stop accepting, let in-flight requests finish (their
+ * events committed and answered), then leave the loop. A second signal
+ * does not hurry it: the drain has its own deadline. */
 static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
+	struct timeval tv = { .tv_sec = DRAIN_TIMEOUT_S };
 
-	cde_log(CDE_LOG_INFO, "signal %d: stopping", (int)sig);
-	event_base_loopexit(d->base, NULL);
+	if (d->api.stopping)
+		return;
+	cde_log(CDE_LOG_INFO, "signal %d: stopping, draining %zu connections", (int)sig,
+		cde_http_server_connections(d->http));
+	d->api.stopping = true;
+	event_add(d->drain_timer, &tv);
+	cde_http_server_shutdown(d->http, on_drained, d);
 }
 
 /* Splits "HOST:PORT" ("[::1]:PORT" for IPv6). Returns 0 or -EINVAL. */
@@ -110,11 +110,12 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	struct daemon d = { 0 };
+	struct cde_http_limits limits;
 	const char *listen = DEFAULT_LISTEN, *catalog_dir = NULL;
 	struct cde_errors errs;
-	char host[256];
+	char host[256], bound[80];
 	unsigned short port;
-	int c, status = 1;
+	int c, r, status = 1;
 
 	while ((c = getopt_long(argc, argv, "l:hV", opts, NULL)) != -1) {
 		switch (c) {
@@ -156,25 +157,36 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.base = event_base_new();
-	d.http = d.base ? evhttp_new(d.base) : NULL;
-	if (!d.http) {
+	if (!d.base || cde_journal_memory_new(d.base, DEDUPE_WINDOW, &d.journal) < 0) {
 		cde_log(CDE_LOG_ERROR, "cannot create the event loop");
 		goto out;
 	}
-	evhttp_set_gencb(d.http, on_request, &d);
-	if (evhttp_bind_socket(d.http, host, port) < 0) {
-		cde_log(CDE_LOG_ERROR, "cannot listen on %s: %s", listen, strerror(errno));
+	d.api.catalog = d.catalog;
+	d.api.journal = &d.journal;
+	cde_http_limits_default(&limits);
+	if (cde_http_server_new(d.base, &limits, cde_api_handle, &d.api, &d.http) < 0) {
+		cde_log(CDE_LOG_ERROR, "out of memory");
+		goto out;
+	}
+	r = cde_http_server_listen(d.http, host, port, bound, sizeof(bound));
+	if (r < 0) {
+		cde_log(CDE_LOG_ERROR, "cannot listen on %s: %s", listen, strerror(-r));
 		goto out;
 	}
 	d.sigterm = evsignal_new(d.base, SIGTERM, on_stop_signal, &d);
 	d.sigint = evsignal_new(d.base, SIGINT, on_stop_signal, &d);
-	if (!d.sigterm || !d.sigint || event_add(d.sigterm, NULL) < 0 ||
+	d.drain_timer = evtimer_new(d.base, on_drain_timeout, &d);
+	if (!d.sigterm || !d.sigint || !d.drain_timer || event_add(d.sigterm, NULL) < 0 ||
 	    event_add(d.sigint, NULL) < 0) {
 		cde_log(CDE_LOG_ERROR, "cannot install signal handlers");
 		goto out;
 	}
 	cde_log(CDE_LOG_INFO, "cdeventsd %s listening on %s (catalog %s: %zu spec versions)",
-		CDE_VERSION, listen, catalog_dir, cde_catalog_spec_count(d.catalog));
+		CDE_VERSION, bound, catalog_dir, cde_catalog_spec_count(d.catalog));
+	if (!d.journal.ops->durable)
+		cde_log(CDE_LOG_WARN, "journal %s is not durable: accepted events are not stored "
+				      "and are lost at exit (the audit log is not built yet)",
+			d.journal.ops->name);
 	if (event_base_dispatch(d.base) < 0)
 		cde_log(CDE_LOG_ERROR, "event loop failed");
 	else
@@ -185,8 +197,10 @@ out:
 		event_free(d.sigterm);
 	if (d.sigint)
 		event_free(d.sigint);
-	if (d.http)
-		evhttp_free(d.http);
+	if (d.drain_timer)
+		event_free(d.drain_timer);
+	cde_http_server_free(d.http);
+	cde_journal_release(&d.journal);
 	if (d.base)
 		event_base_free(d.base);
 	cde_catalog_free(d.catalog);

@@ -1,0 +1,354 @@
+/* Routes and ingest. Every request gets exactly one reply, from one of
+ * two places: reply_error (anything refused) or on_committed (what the
+ * journal took). An event is acknowledged (202) only once the journal
+ * reports it committed. */
+
+#include "daemon/api.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/log.h"
+#include "events/cloudevents.h"
+#include "events/hooks.h"
+#include "schemas/json_strict.h"
+#include "schemas/validate.h"
+
+#define PRINCIPAL_ANONYMOUS "anonymous"
+
+/* One ingest request on its way through the journal. */
+struct ingest {
+	struct cde_api *api;
+	struct cde_http_request *req;
+	size_t n;
+	struct cde_journal_entry entries[];
+};
+
+static void reply_json(struct cde_http_request *req, int status, cJSON *body,
+		       const char *const *headers)
+{
+	char *text = body ? cJSON_PrintUnformatted(body) : NULL;
+
+	if (body && !text)
+		status = 500;
+	cde_http_reply(req, status, text ? text : "{\"error\":\"out of memory\",\"details\":[]}", headers);
+	free(text);
+	cJSON_Delete(body);
+}
+
+/* {"error": message, "details": [{"pointer", "reason"}...]} */
+static void reply_error(struct cde_http_request *req, int status, const char *message,
+			const struct cde_errors *errs, const char *const *headers)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *details = errs ? cde_errors_to_json(errs) : cJSON_CreateArray();
+
+	if (!o || !details || !cJSON_AddStringToObject(o, "error", message)) {
+		cJSON_Delete(details);
+		cJSON_Delete(o);
+		cde_http_reply(req, 500, "{\"error\":\"out of memory\",\"details\":[]}", NULL);
+		return;
+	}
+	if (!cJSON_AddItemToObject(o, "details", details)) {
+		cJSON_Delete(details);
+		cJSON_Delete(o);
+		cde_http_reply(req, 500, "{\"error\":\"out of memory\",\"details\":[]}", NULL);
+		return;
+	}
+	reply_json(req, status, o, headers);
+}
+
+/* True when the query has "@name", "@name=1" or "@name=true". */
+static bool query_flag(const char *query, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = query; p && *p;) {
+		size_t len = strcspn(p, "&");
+
+		if (len >= n && strncmp(p, name, n) == 0) {
+			const char *v = p + n;
+			size_t vl = len - n;
+
+			if (vl == 0 || (vl == 2 && strncmp(v, "=1", 2) == 0) ||
+			    (vl == 5 && strncmp(v, "=true", 5) == 0))
+				return true;
+		}
+		p = p[len] ? p + len + 1 : NULL;
+	}
+	return false;
+}
+
+static const char *header_of(void *ctx, const char *name)
+{
+	return cde_http_request_header(ctx, name);
+}
+
+/* Adds @prefix in front of every pointer of @errs. */
+static void prefix_pointers(struct cde_errors *errs, size_t from, const char *prefix)
+{
+	for (size_t i = from; i < errs->count; i++) {
+		char tmp[CDE_ERROR_POINTER_MAX];
+
+		snprintf(tmp, sizeof(tmp), "%s%s", prefix, errs->items[i].pointer);
+		memcpy(errs->items[i].pointer, tmp, sizeof(tmp));
+	}
+}
+
+static cJSON *event_summary(const struct cde_journal_entry *e)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o || !cJSON_AddStringToObject(o, "id", cde_event_id(e->event)) ||
+	    !cJSON_AddStringToObject(o, "type", cde_event_type(e->event)) ||
+	    (e->duplicate ? !cJSON_AddTrueToObject(o, "duplicate")
+			  : !cJSON_AddNumberToObject(o, "seq", (double)e->seq))) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static void ingest_free(struct ingest *in)
+{
+	for (size_t i = 0; i < in->n; i++)
+		cde_event_unref(in->entries[i].event);
+	free(in);
+}
+
+static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n, int error)
+{
+	struct ingest *in = ctx;
+	cJSON *body = NULL;
+	bool any_new = false;
+
+	in->api->pending--;
+	if (error < 0) {
+		static const char *const retry[] = { "Retry-After: 5", NULL };
+
+		cde_log(CDE_LOG_ERROR, "journal refused %zu events: %s", n, strerror(-error));
+		reply_error(in->req, 503, "the journal cannot store events now", NULL, retry);
+		ingest_free(in);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		any_new = any_new || !entries[i].duplicate;
+		cde_log(CDE_LOG_INFO, "event %s type=%s id=%s seq=%llu principal=%s peer=%s",
+			entries[i].duplicate ? "duplicate" : "accepted", cde_event_type(entries[i].event),
+			cde_event_id(entries[i].event), (unsigned long long)entries[i].seq,
+			entries[i].principal, entries[i].peer);
+	}
+	if (n == 1) {
+		body = event_summary(&entries[0]);
+	} else {
+		cJSON *list;
+
+		body = cJSON_CreateObject();
+		list = body ? cJSON_AddArrayToObject(body, "events") : NULL;
+		for (size_t i = 0; list && i < n; i++) {
+			cJSON *s = event_summary(&entries[i]);
+
+			if (!s || !cJSON_AddItemToArray(list, s)) {
+				cJSON_Delete(s);
+				cJSON_Delete(body);
+				body = NULL;
+				break;
+			}
+		}
+	}
+	/* A re-sent event is answered 200 so that curl --retry is safe. */
+	reply_json(in->req, any_new ? 202 : 200, body, NULL);
+	ingest_free(in);
+}
+
+/* Validates, then answers a dry run or hands the events to the journal.
+ * Takes the references in @events. */
+static void accept_events(struct cde_api *api, struct cde_http_request *req,
+			  struct cde_event **events, size_t n)
+{
+	struct ingest *in = calloc(1, sizeof(*in) + n * sizeof(in->entries[0]));
+	int r;
+
+	if (!in) {
+		for (size_t i = 0; i < n; i++)
+			cde_event_unref(events[i]);
+		reply_error(req, 500, "out of memory", NULL, NULL);
+		return;
+	}
+	in->api = api;
+	in->req = req;
+	in->n = n;
+	for (size_t i = 0; i < n; i++) {
+		in->entries[i].event = events[i];
+		in->entries[i].principal = PRINCIPAL_ANONYMOUS;
+		in->entries[i].peer = cde_http_request_peer(req);
+	}
+	if (query_flag(cde_http_request_query(req), "dry_run")) {
+		cJSON *body = cJSON_CreateObject();
+		cJSON *list = body ? cJSON_AddArrayToObject(body, "events") : NULL;
+
+		for (size_t i = 0; list && i < n; i++) {
+			cJSON *copy = cJSON_Duplicate(cde_event_json(events[i]), true);
+
+			if (!copy || !cJSON_AddItemToArray(list, copy)) {
+				cJSON_Delete(copy);
+				list = NULL;
+			}
+		}
+		if (!list) {
+			cJSON_Delete(body);
+			body = NULL;
+		}
+		reply_json(req, 200, body, NULL);
+		ingest_free(in);
+		return;
+	}
+	api->pending++;
+	r = cde_journal_append(api->journal, in->entries, n, on_committed, in);
+	if (r < 0) {
+		static const char *const retry[] = { "Retry-After: 1", NULL };
+
+		api->pending--;
+		reply_error(req, 503, r == -EAGAIN ? "too many events queued" : "the journal failed",
+			    NULL, retry);
+		ingest_free(in);
+	}
+}
+
+static bool content_type_is_json(struct cde_http_request *req)
+{
+	char mt[64];
+
+	return cde_media_type(cde_http_request_header(req, "Content-Type"), mt, sizeof(mt)) &&
+	       strcmp(mt, "application/json") == 0;
+}
+
+static void handle_hook(struct cde_api *api, struct cde_http_request *req, const char *kind)
+{
+	struct cde_hook_defaults defaults = { .source = api->default_source };
+	struct cde_errors errs;
+	struct cde_event *ev = NULL;
+	size_t len;
+	const char *body = cde_http_request_body(req, &len);
+	cJSON *payload = NULL;
+	char source[96];
+	int r;
+
+	cde_errors_reset(&errs);
+	if (!defaults.source) {
+		snprintf(source, sizeof(source), "/%s", PRINCIPAL_ANONYMOUS);
+		defaults.source = source;
+	}
+	bool known = false;
+
+	for (size_t i = 0; cde_hook_kinds[i]; i++)
+		known = known || strcmp(cde_hook_kinds[i], kind) == 0;
+	if (!known) {
+		cde_errors_add(&errs, "", "known kinds: build, test, artifact, deploy, pipeline, task, environment");
+		reply_error(req, 404, "unknown hook kind", &errs, NULL);
+		return;
+	}
+	if (!content_type_is_json(req)) {
+		reply_error(req, 415, "a hook is sent as Content-Type: application/json", NULL, NULL);
+		return;
+	}
+	r = cde_json_parse(body, len, &payload, &errs);
+	if (r == 0)
+		r = cde_hook_translate(api->catalog, kind, payload, &defaults, &ev, &errs);
+	cJSON_Delete(payload);
+	if (r == -ENOMEM) {
+		reply_error(req, 500, "out of memory", NULL, NULL);
+		return;
+	}
+	if (r < 0) {
+		reply_error(req, 400, "invalid hook", &errs, NULL);
+		return;
+	}
+	accept_events(api, req, &ev, 1);
+}
+
+static void handle_events(struct cde_api *api, struct cde_http_request *req)
+{
+	struct cde_ce_request ce = { .header = header_of, .ctx = req };
+	enum cde_ce_request_mode mode;
+	struct cde_event **events = NULL;
+	struct cde_errors errs;
+	size_t n = 0;
+	int r;
+
+	cde_errors_reset(&errs);
+	ce.body = cde_http_request_body(req, &ce.body_len);
+	r = cde_ce_decode(&ce, &events, &n, &mode, &errs);
+	if (r == -ENOTSUP) {
+		reply_error(req, 415, "unsupported content type", &errs, NULL);
+		return;
+	}
+	if (r < 0) {
+		reply_error(req, r == -ENOMEM ? 500 : 400, "invalid request", &errs, NULL);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t before = errs.count;
+		char prefix[48];
+
+		if (cde_validate(api->catalog, cde_event_json(events[i]), NULL, &errs) == 0)
+			continue;
+		if (mode == CDE_CE_REQ_BATCH)
+			snprintf(prefix, sizeof(prefix), "/%zu/data", i);
+		else
+			snprintf(prefix, sizeof(prefix), "%s", mode == CDE_CE_REQ_STRUCTURED ? "/data" : "");
+		prefix_pointers(&errs, before, prefix);
+	}
+	if (!cde_errors_empty(&errs)) {
+		cde_ce_events_free(events, n);
+		reply_error(req, 400, "invalid CDEvent", &errs, NULL);
+		return;
+	}
+	accept_events(api, req, events, n);
+	free(events); /* the references moved to the ingest */
+}
+
+static void method_not_allowed(struct cde_http_request *req, const char *allow)
+{
+	char header[64];
+	const char *headers[] = { header, NULL };
+
+	snprintf(header, sizeof(header), "Allow: %s", allow);
+	reply_error(req, 405, "method not allowed", NULL, headers);
+}
+
+void cde_api_handle(struct cde_http_request *req, void *arg)
+{
+	struct cde_api *api = arg;
+	const char *path = cde_http_request_path(req);
+	enum cde_http_method m = cde_http_request_method(req);
+
+	if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0) {
+		bool ready = path[1] == 'h' ||
+			     (!api->stopping && api->journal->ops->ready(api->journal->impl));
+
+		if (m != CDE_HTTP_GET && m != CDE_HTTP_HEAD)
+			method_not_allowed(req, "GET, HEAD");
+		else
+			cde_http_reply(req, ready ? 200 : 503,
+				       ready ? "{\"status\":\"ok\"}" : "{\"status\":\"not ready\"}", NULL);
+		return;
+	}
+	if (strcmp(path, "/v1/events") == 0) {
+		if (m != CDE_HTTP_POST)
+			method_not_allowed(req, "POST");
+		else
+			handle_events(api, req);
+		return;
+	}
+	if (strncmp(path, "/v1/hooks/", 10) == 0 && path[10] && !strchr(path + 10, '/')) {
+		if (m != CDE_HTTP_POST)
+			method_not_allowed(req, "POST");
+		else
+			handle_hook(api, req, path + 10);
+		return;
+	}
+	reply_error(req, 404, "not found", NULL, NULL);
+}

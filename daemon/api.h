@@ -1,0 +1,17 @@
+#pragma once
+/* The daemon's HTTP API: routes and the ingest handlers. */
+
+#include "daemon/http_server.h"
+#include "schemas/catalog.h"
+#include "sinks/journal.h"
+
+struct cde_api {
+	const struct cde_catalog *catalog;
+	struct cde_journal *journal;
+	const char *default_source;	/* for hooks that give none; NULL: "/<principal>" */
+	bool stopping;			/* /readyz fails while draining */
+	unsigned long long pending;	/* ingest requests waiting on the journal */
+};
+
+/* The HTTP handler: pass with the cde_api as its argument. */
+void cde_api_handle(struct cde_http_request *req, void *api);

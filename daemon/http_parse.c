@@ -1,0 +1,366 @@
+/* HTTP/1.1 request heads and chunked bodies, parsed strictly. Anything a
+ * front proxy and this parser could read two ways is refused with 400, so
+ * no request can hide inside another. */
+
+#include "daemon/http_parse.h"
+
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+static bool is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* field-vchar, SP and HTAB; obs-text (>= 0x80) is allowed as RFC 9112
+ * says, so UTF-8 in a header survives to the percent-decoding layer. */
+static bool is_value_char(unsigned char c)
+{
+	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+static int refuse(struct cde_http_error *err, int status, const char *reason)
+{
+	err->status = status;
+	err->reason = reason;
+	return -EINVAL;
+}
+
+static enum cde_http_method method_of(const char *m)
+{
+	static const char *const names[] = { "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(m, names[i]) == 0)
+			return (enum cde_http_method)i;
+	return CDE_HTTP_OTHER;
+}
+
+/* Finds the CRLF ending the line at @p; refuses bare CR, bare LF and NUL
+ * on the way. Returns the CR's position or NULL with @err set. */
+static char *line_end(char *p, char *end, struct cde_http_error *err)
+{
+	for (; p < end; p++) {
+		if (*p == '\r') {
+			if (p + 1 < end && p[1] == '\n')
+				return p;
+			refuse(err, 400, "bare CR in the request head");
+			return NULL;
+		}
+		if (*p == '\n') {
+			refuse(err, 400, "bare LF in the request head (lines end with CRLF)");
+			return NULL;
+		}
+		if (*p == '\0') {
+			refuse(err, 400, "NUL byte in the request head");
+			return NULL;
+		}
+	}
+	refuse(err, 400, "incomplete request head");
+	return NULL;
+}
+
+static int parse_request_line(char *p, char *eol, struct cde_http_head *head,
+			      struct cde_http_error *err)
+{
+	char *sp1, *sp2;
+
+	*eol = '\0';
+	sp1 = strchr(p, ' ');
+	if (!sp1 || sp1 == p)
+		return refuse(err, 400, "malformed request line");
+	*sp1 = '\0';
+	for (char *m = p; *m; m++)
+		if (!is_tchar((unsigned char)*m))
+			return refuse(err, 400, "malformed method");
+	sp2 = strchr(sp1 + 1, ' ');
+	if (!sp2 || sp2 == sp1 + 1)
+		return refuse(err, 400, "malformed request line");
+	*sp2 = '\0';
+	head->method_name = p;
+	head->method = method_of(p);
+	head->target = sp1 + 1;
+	if (head->target[0] != '/')
+		return refuse(err, 400, "the request target must be a path (origin-form)");
+	for (const char *t = head->target; *t; t++)
+		if ((unsigned char)*t <= 0x20 || (unsigned char)*t >= 0x7f)
+			return refuse(err, 400, "malformed request target");
+	if (strncmp(sp2 + 1, "HTTP/1.", 7) != 0 || !(sp2[8] == '0' || sp2[8] == '1') || sp2[9])
+		return refuse(err, 505, "only HTTP/1.0 and HTTP/1.1 are supported");
+	head->minor_version = sp2[8] - '0';
+	return 0;
+}
+
+static bool parse_decimal(const char *s, int64_t *out)
+{
+	int64_t v = 0;
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (INT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (*s - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* Applies the headers that frame the message and the connection. */
+static int apply_semantics(struct cde_http_head *head, struct cde_http_error *err)
+{
+	size_t n_cl = 0, n_te = 0, n_host = 0;
+	const char *te = NULL, *cl = NULL;
+
+	head->content_length = -1;
+	head->keep_alive = head->minor_version == 1;
+	for (size_t i = 0; i < head->n_headers; i++) {
+		const struct cde_http_header *h = &head->headers[i];
+
+		if (strcasecmp(h->name, "Content-Length") == 0) {
+			n_cl++;
+			cl = h->value;
+		} else if (strcasecmp(h->name, "Transfer-Encoding") == 0) {
+			n_te++;
+			te = h->value;
+		} else if (strcasecmp(h->name, "Host") == 0) {
+			n_host++;
+		} else if (strcasecmp(h->name, "Connection") == 0) {
+			if (strcasestr(h->value, "close"))
+				head->keep_alive = false;
+			else if (strcasestr(h->value, "keep-alive"))
+				head->keep_alive = true;
+		} else if (strcasecmp(h->name, "Expect") == 0) {
+			if (strcasecmp(h->value, "100-continue") != 0)
+				return refuse(err, 417, "only Expect: 100-continue is supported");
+			head->expect_continue = head->minor_version == 1;
+		}
+	}
+	if (n_cl > 1)
+		return refuse(err, 400, "more than one Content-Length");
+	if (n_te > 1)
+		return refuse(err, 400, "more than one Transfer-Encoding");
+	if (n_te && n_cl)
+		return refuse(err, 400, "both Transfer-Encoding and Content-Length");
+	if (head->minor_version == 1 && n_host != 1)
+		return refuse(err, 400, n_host ? "more than one Host" : "missing Host");
+	if (te) {
+		if (head->minor_version == 0)
+			return refuse(err, 400, "Transfer-Encoding in an HTTP/1.0 request");
+		if (strcasecmp(te, "chunked") != 0)
+			return refuse(err, 400, "Transfer-Encoding other than chunked");
+		head->chunked = true;
+	}
+	if (cl && !parse_decimal(cl, &head->content_length))
+		return refuse(err, 400, "malformed Content-Length");
+	return 0;
+}
+
+int cde_http_parse_head(char *buf, size_t len, size_t max_headers, struct cde_http_head *head,
+			struct cde_http_error *err)
+{
+	char *p = buf, *end = buf + len, *eol;
+	int r;
+
+	memset(head, 0, sizeof(*head));
+	if (max_headers > CDE_HTTP_MAX_HEADERS_CAP)
+		max_headers = CDE_HTTP_MAX_HEADERS_CAP;
+	/* RFC 9112 2.2: ignore empty lines before the request line. */
+	while (end - p >= 2 && p[0] == '\r' && p[1] == '\n')
+		p += 2;
+	eol = line_end(p, end, err);
+	if (!eol)
+		return -EINVAL;
+	r = parse_request_line(p, eol, head, err);
+	if (r < 0)
+		return r;
+	p = eol + 2;
+	for (;;) {
+		char *colon, *v, *vend;
+
+		eol = line_end(p, end, err);
+		if (!eol)
+			return -EINVAL;
+		if (eol == p) {
+			p += 2; /* the empty line ends the head */
+			break;
+		}
+		if (*p == ' ' || *p == '\t')
+			return refuse(err, 400, "folded header line");
+		*eol = '\0';
+		colon = strchr(p, ':');
+		if (!colon || colon == p)
+			return refuse(err, 400, "malformed header line");
+		for (char *n = p; n < colon; n++)
+			if (!is_tchar((unsigned char)*n))
+				return refuse(err, 400, "malformed header name");
+		*colon = '\0';
+		v = colon + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		vend = v + strlen(v);
+		while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t'))
+			vend--;
+		*vend = '\0';
+		for (char *c = v; c < vend; c++)
+			if (!is_value_char((unsigned char)*c))
+				return refuse(err, 400, "control character in a header value");
+		if (head->n_headers >= max_headers)
+			return refuse(err, 431, "too many header fields");
+		head->headers[head->n_headers].name = p;
+		head->headers[head->n_headers].value = v;
+		head->n_headers++;
+		p = eol + 2;
+	}
+	if (p != end)
+		return refuse(err, 400, "data after the request head");
+	return apply_semantics(head, err);
+}
+
+const char *cde_http_head_get(const struct cde_http_head *head, const char *name)
+{
+	for (size_t i = 0; i < head->n_headers; i++)
+		if (strcasecmp(head->headers[i].name, name) == 0)
+			return head->headers[i].value;
+	return NULL;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+#define CHUNK_LINE_MAX 4096
+#define TRAILER_MAX 8192
+
+int cde_http_chunked_feed(struct cde_http_chunked *c, const char *in, size_t len, size_t *consumed,
+			  uint64_t max_body, int (*sink)(void *ctx, const char *data, size_t n),
+			  void *ctx)
+{
+	size_t i = 0;
+	int r = 0;
+
+	while (i < len && c->state != CDE_CHUNK_DONE) {
+		char ch = in[i];
+
+		switch (c->state) {
+		case CDE_CHUNK_SIZE:
+			i++;
+			if (++c->line_len > CHUNK_LINE_MAX) {
+				r = -EINVAL;
+				goto out;
+			}
+			if (c->line_cr) {
+				if (ch != '\n' || !c->line_has_digits) {
+					r = -EINVAL;
+					goto out;
+				}
+				c->line_len = 0;
+				c->line_cr = c->line_has_digits = c->in_extension = false;
+				c->state = c->remaining ? CDE_CHUNK_DATA : CDE_CHUNK_TRAILER;
+				break;
+			}
+			if (ch == '\r') {
+				c->line_cr = true;
+			} else if (c->in_extension) {
+				/* chunk-ext: ignored, but no control bytes in it. */
+				if ((unsigned char)ch < 0x20 && ch != '\t') {
+					r = -EINVAL;
+					goto out;
+				}
+			} else if (ch == ';') {
+				if (!c->line_has_digits) {
+					r = -EINVAL;
+					goto out;
+				}
+				c->in_extension = true;
+			} else {
+				int d = hex_digit(ch);
+
+				if (d < 0 || c->remaining > (UINT64_MAX >> 4)) {
+					r = -EINVAL;
+					goto out;
+				}
+				c->remaining = (c->remaining << 4) | (uint64_t)d;
+				c->line_has_digits = true;
+				if (c->total + c->remaining > max_body) {
+					r = -EFBIG;
+					goto out;
+				}
+			}
+			break;
+		case CDE_CHUNK_DATA: {
+			size_t n = len - i;
+
+			if (n > c->remaining)
+				n = (size_t)c->remaining;
+			r = sink(ctx, in + i, n);
+			if (r < 0)
+				goto out;
+			i += n;
+			c->remaining -= n;
+			c->total += n;
+			if (c->remaining == 0)
+				c->state = CDE_CHUNK_DATA_END;
+			break;
+		}
+		case CDE_CHUNK_DATA_END:
+			i++;
+			if (!c->line_cr) {
+				if (ch != '\r') {
+					r = -EINVAL;
+					goto out;
+				}
+				c->line_cr = true;
+			} else {
+				if (ch != '\n') {
+					r = -EINVAL;
+					goto out;
+				}
+				c->line_cr = false;
+				c->state = CDE_CHUNK_SIZE;
+			}
+			break;
+		case CDE_CHUNK_TRAILER:
+			/* Trailer fields are read and dropped; only their
+			 * framing and size matter. */
+			i++;
+			if (++c->trailer_bytes > TRAILER_MAX) {
+				r = -EINVAL;
+				goto out;
+			}
+			if (c->line_cr) {
+				if (ch != '\n') {
+					r = -EINVAL;
+					goto out;
+				}
+				if (c->line_len == 0)
+					c->state = CDE_CHUNK_DONE;
+				c->line_len = 0;
+				c->line_cr = false;
+			} else if (ch == '\r') {
+				c->line_cr = true;
+			} else if (ch == '\n' || ch == '\0') {
+				r = -EINVAL;
+				goto out;
+			} else {
+				c->line_len++;
+			}
+			break;
+		case CDE_CHUNK_DONE:
+			break;
+		}
+	}
+	r = c->state == CDE_CHUNK_DONE ? 1 : 0;
+out:
+	*consumed = i;
+	return r;
+}

@@ -1,0 +1,74 @@
+#pragma once
+/* The daemon's HTTP/1.1 server on libevent bufferevents. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "daemon/http_parse.h"
+
+struct cde_http_limits {
+	size_t body_max;		/* bytes; 413 past it */
+	size_t head_max;		/* request line and headers, bytes; 431 past it */
+	size_t headers_max;		/* header fields; 431 past it */
+	unsigned head_timeout_ms;	/* the head must arrive this soon after its first byte */
+	unsigned body_timeout_ms;	/* the body, counted from the same instant */
+	unsigned idle_timeout_ms;	/* a kept-alive connection may wait this long */
+	unsigned max_connections;
+	unsigned max_connections_per_address;
+};
+
+/* The defaults the daemon issue names: 1 MiB, 16 KiB, 64 fields, 10 s,
+ * 30 s, 30 s, 1024 connections, 64 per address. */
+void cde_http_limits_default(struct cde_http_limits *l);
+
+struct cde_http_server;
+struct cde_http_request;
+
+/* Called once per complete request; the handler must answer it exactly
+ * once with cde_http_reply, now or later (the request stays valid until
+ * then, even if the client has gone). */
+typedef void (*cde_http_handler_fn)(struct cde_http_request *req, void *arg);
+
+/* Creates a server on @base. Returns 0 or -errno. */
+int cde_http_server_new(struct event_base *base, const struct cde_http_limits *limits,
+			cde_http_handler_fn handler, void *arg, struct cde_http_server **ret);
+
+/* Listens on @host:@port (port 0 picks a free one); the bound address is
+ * written to @bound ("127.0.0.1:41234"). Returns 0 or -errno. */
+int cde_http_server_listen(struct cde_http_server *s, const char *host, unsigned short port,
+			   char *bound, size_t bound_size);
+
+/* New limits for requests that start from now on. */
+void cde_http_server_set_limits(struct cde_http_server *s, const struct cde_http_limits *limits);
+
+/* Stops accepting, closes idle connections and lets the others finish
+ * their request (answered with Connection: close). @done(@arg) is called
+ * once no connection is left. */
+void cde_http_server_shutdown(struct cde_http_server *s, void (*done)(void *arg), void *arg);
+
+/* Number of open connections. */
+size_t cde_http_server_connections(const struct cde_http_server *s);
+
+/* Frees @s and every connection; accepts NULL; returns NULL. Pending
+ * requests stay valid until answered. */
+struct cde_http_server *cde_http_server_free(struct cde_http_server *s);
+
+/* What a handler reads of a request. Strings are NUL-terminated and live
+ * as long as the request. */
+enum cde_http_method cde_http_request_method(const struct cde_http_request *req);
+const char *cde_http_request_method_name(const struct cde_http_request *req);
+const char *cde_http_request_path(const struct cde_http_request *req);	/* without the query */
+const char *cde_http_request_query(const struct cde_http_request *req);	/* NULL when none */
+const char *cde_http_request_header(const struct cde_http_request *req, const char *name);
+const struct cde_http_head *cde_http_request_head(const struct cde_http_request *req);
+const char *cde_http_request_body(const struct cde_http_request *req, size_t *len);
+const char *cde_http_request_peer(const struct cde_http_request *req);	/* "ip:port" */
+bool cde_http_request_peer_is_loopback(const struct cde_http_request *req);
+
+/* Answers @req with @status and a JSON @body, plus @extra_headers, a
+ * NULL-terminated list of "Name: value" strings (may be NULL). Frees @req. */
+void cde_http_reply(struct cde_http_request *req, int status, const char *body,
+		    const char *const *extra_headers);

@@ -1,0 +1,363 @@
+/* Hook translation. Each kind names a CDEvents subject and its phases the
+ * predicates; which fields a phase takes is read from the catalog (the
+ * content fields of the event type), so the vocabulary lives in one
+ * place and a new spec version needs no change here. */
+
+#include "events/hooks.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "schemas/validate.h"
+
+#define MAX_PHASES 6
+
+struct hook_kind {
+	const char *kind;
+	const char *subject;		/* CDEvents subject, NULL for "test" */
+	const char *phases[MAX_PHASES];
+};
+
+static const struct hook_kind kinds[] = {
+	{ "build", "build", { "queued", "started", "finished" } },
+	{ "test", NULL, { "queued", "started", "finished", "skipped", "published" } },
+	{ "artifact", "artifact", { "packaged", "published", "signed", "downloaded", "deleted" } },
+	{ "deploy", "service", { "deployed", "upgraded", "rolledback", "removed", "published" } },
+	{ "pipeline", "pipelinerun", { "queued", "started", "finished" } },
+	{ "task", "taskrun", { "started", "finished" } },
+	{ "environment", "environment", { "created", "modified", "deleted" } },
+};
+
+const char *const cde_hook_kinds[] = {
+	"build", "test", "artifact", "deploy", "pipeline", "task", "environment", NULL,
+};
+
+/* Hook fields that are not subject content, and where they go. */
+static const struct {
+	const char *hook;
+	const char *event;	/* pointer prefix in the event */
+} common_fields[] = {
+	{ "source", "/context/source" },
+	{ "id", "/context/id" },
+	{ "timestamp", "/context/timestamp" },
+	{ "chainId", "/context/chainId" },
+	{ "links", "/context/links" },
+	{ "customData", "/customData" },
+	{ "subject", "/subject/id" },
+	{ "phase", NULL },
+	{ "level", NULL },
+};
+
+static const struct hook_kind *find_kind(const char *kind)
+{
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i].kind, kind) == 0)
+			return &kinds[i];
+	return NULL;
+}
+
+static bool is_common(const char *name)
+{
+	for (size_t i = 0; i < sizeof(common_fields) / sizeof(common_fields[0]); i++)
+		if (strcmp(common_fields[i].hook, name) == 0)
+			return true;
+	return false;
+}
+
+static void list_phases(const struct hook_kind *k, char *buf, size_t size)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < MAX_PHASES && k->phases[i] && off < size; i++) {
+		int w = snprintf(buf + off, size - off, "%s%s", i ? ", " : "", k->phases[i]);
+
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+}
+
+/* The CDEvents subject and predicate of a test hook. */
+static int test_subject(const char *phase, const cJSON *level, const char **subject,
+			struct cde_errors *errs)
+{
+	const char *lv;
+
+	if (strcmp(phase, "published") == 0) {
+		if (level) {
+			cde_errors_add(errs, "/level", "not used with phase published (a test output)");
+			return -EINVAL;
+		}
+		*subject = "testoutput";
+		return 0;
+	}
+	if (level && !cJSON_IsString(level)) {
+		cde_errors_add(errs, "/level", "must be a string: suite or case");
+		return -EINVAL;
+	}
+	lv = level ? level->valuestring : strcmp(phase, "skipped") == 0 ? "case" : "suite";
+	if (strcmp(lv, "suite") == 0) {
+		if (strcmp(phase, "skipped") == 0) {
+			cde_errors_add(errs, "/level", "CDEvents has no skipped test suite run: use level case");
+			return -EINVAL;
+		}
+		*subject = "testsuiterun";
+	} else if (strcmp(lv, "case") == 0) {
+		*subject = "testcaserun";
+	} else {
+		cde_errors_add(errs, "/level", "must be one of: suite, case");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct cde_field *content_field(const struct cde_node *subject, const char *name)
+{
+	const struct cde_node *content = NULL;
+
+	for (size_t i = 0; i < subject->n_fields; i++)
+		if (strcmp(subject->fields[i].name, "content") == 0)
+			content = subject->fields[i].node;
+	for (size_t i = 0; content && i < content->n_fields; i++)
+		if (strcmp(content->fields[i].name, name) == 0)
+			return &content->fields[i];
+	return NULL;
+}
+
+/* True when @n is a reference object: it has an "id" field. */
+static bool is_reference(const struct cde_node *n)
+{
+	if (n->kind != CDE_NODE_OBJECT)
+		return false;
+	for (size_t i = 0; i < n->n_fields; i++)
+		if (strcmp(n->fields[i].name, "id") == 0)
+			return true;
+	return false;
+}
+
+static void list_fields(const struct cde_node *subject, char *buf, size_t size)
+{
+	const struct cde_node *content = NULL;
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < subject->n_fields; i++)
+		if (strcmp(subject->fields[i].name, "content") == 0)
+			content = subject->fields[i].node;
+	for (size_t i = 0; content && i < content->n_fields && off < size; i++) {
+		int w = snprintf(buf + off, size - off, "%s%s", i ? ", " : "", content->fields[i].name);
+
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+}
+
+/* Rewrites the pointers of @errs from the event's places to the hook's. */
+static void map_pointers_to_hook(struct cde_errors *errs)
+{
+	for (size_t i = 0; i < errs->count; i++) {
+		char *p = errs->items[i].pointer;
+		char mapped[CDE_ERROR_POINTER_MAX];
+		const char *rest = NULL, *to = NULL;
+
+		if (strncmp(p, "/subject/content", 16) == 0) {
+			to = "";
+			rest = p + 16;
+		}
+		for (size_t k = 0; !to && k < sizeof(common_fields) / sizeof(common_fields[0]); k++) {
+			const char *ev = common_fields[k].event;
+			size_t n = ev ? strlen(ev) : 0;
+
+			if (ev && strncmp(p, ev, n) == 0 && (p[n] == '\0' || p[n] == '/')) {
+				to = common_fields[k].hook;
+				rest = p + n;
+			}
+		}
+		if (!to)
+			continue;
+		snprintf(mapped, sizeof(mapped), "%s%s%s", *to ? "/" : "", to, rest);
+		memcpy(p, mapped, sizeof(mapped));
+	}
+}
+
+static int set_context_string(struct cde_event *ev, const cJSON *payload, const char *name,
+			      int (*set)(struct cde_event *, const char *), struct cde_errors *errs)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(payload, name);
+	char ptr[64];
+	int r;
+
+	if (!v)
+		return 0;
+	snprintf(ptr, sizeof(ptr), "/%s", name);
+	if (!cJSON_IsString(v) || !v->valuestring[0]) {
+		cde_errors_add(errs, ptr, "must be a non-empty string");
+		return -EINVAL;
+	}
+	r = set(ev, v->valuestring);
+	return r == -ENOMEM ? r : 0;
+}
+
+/* Copies @v (a payload value) under @key of @obj, detached by copy. */
+static int put_copy(cJSON *obj, const char *key, const cJSON *v)
+{
+	cJSON *copy = cJSON_Duplicate(v, true);
+
+	if (!copy)
+		return -ENOMEM;
+	cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+	if (!cJSON_AddItemToObject(obj, key, copy)) {
+		cJSON_Delete(copy);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int cde_hook_translate(const struct cde_catalog *cat, const char *kind, const cJSON *payload,
+		       const struct cde_hook_defaults *defaults, struct cde_event **ret,
+		       struct cde_errors *errs)
+{
+	const struct hook_kind *k = find_kind(kind);
+	const struct cde_spec *spec = cde_catalog_newest(cat);
+	const cJSON *phase, *subject, *source, *c;
+	const struct cde_event_type *type;
+	const char *cd_subject;
+	struct cde_event *ev = NULL;
+	char list[256];
+	int r = 0;
+
+	if (!k)
+		return -ENOENT;
+	if (!cJSON_IsObject(payload)) {
+		cde_errors_add(errs, "", "a hook is a JSON object");
+		return -EINVAL;
+	}
+	phase = cJSON_GetObjectItemCaseSensitive(payload, "phase");
+	subject = cJSON_GetObjectItemCaseSensitive(payload, "subject");
+	list_phases(k, list, sizeof(list));
+	if (!phase)
+		cde_errors_add(errs, "/phase", "required property missing (one of: %s)", list);
+	else if (!cJSON_IsString(phase))
+		cde_errors_add(errs, "/phase", "must be a string (one of: %s)", list);
+	if (!subject)
+		cde_errors_add(errs, "/subject", "required property missing (the subject's id)");
+	else if (!cJSON_IsString(subject) || !subject->valuestring[0])
+		cde_errors_add(errs, "/subject", "must be a non-empty string (the subject's id)");
+	if (!cde_errors_empty(errs))
+		return -EINVAL;
+
+	bool known_phase = false;
+
+	for (size_t i = 0; i < MAX_PHASES && k->phases[i]; i++)
+		known_phase = known_phase || strcmp(k->phases[i], phase->valuestring) == 0;
+	if (!known_phase) {
+		cde_errors_add(errs, "/phase", "must be one of: %s", list);
+		return -EINVAL;
+	}
+	cd_subject = k->subject;
+	if (!cd_subject) {
+		r = test_subject(phase->valuestring, cJSON_GetObjectItemCaseSensitive(payload, "level"),
+				 &cd_subject, errs);
+		if (r < 0)
+			return r;
+	} else if (cJSON_GetObjectItemCaseSensitive(payload, "level")) {
+		cde_errors_add(errs, "/level", "only test hooks have a level");
+		return -EINVAL;
+	}
+	type = cde_spec_find_kind(spec, cd_subject, phase->valuestring);
+	if (!type) {
+		cde_errors_add(errs, "/phase", "spec %s has no %s.%s event", spec->version, cd_subject,
+			       phase->valuestring);
+		return -EINVAL;
+	}
+
+	/* Every field must be known before anything is built. */
+	list_fields(type->subject, list, sizeof(list));
+	cJSON_ArrayForEach(c, payload) {
+		const struct cde_field *f = is_common(c->string) ? NULL
+					    : content_field(type->subject, c->string);
+
+		if (f && is_reference(f->node) && !cJSON_IsString(c) && !cJSON_IsObject(c)) {
+			char ptr[CDE_ERROR_POINTER_MAX];
+
+			snprintf(ptr, sizeof(ptr), "/%s", c->string);
+			cde_errors_add(errs, ptr, "must be a string (the id) or an object with an id");
+		}
+		if (!is_common(c->string) && !f) {
+			char ptr[CDE_ERROR_POINTER_MAX];
+
+			snprintf(ptr, sizeof(ptr), "/%s", c->string);
+			cde_errors_add(errs, ptr, "unknown field for a %s %s hook (known: %s%s%s)", kind,
+				       phase->valuestring, list, *list ? ", " : "",
+				       "source, id, timestamp, chainId, links, customData");
+		}
+	}
+	if (!cde_errors_empty(errs))
+		return -EINVAL;
+
+	source = cJSON_GetObjectItemCaseSensitive(payload, "source");
+	r = cde_event_new(spec, type->name,
+			  cJSON_IsString(source) && source->valuestring[0] ? source->valuestring
+									   : defaults->source,
+			  subject->valuestring, &ev);
+	if (r < 0)
+		return r;
+	if ((r = set_context_string(ev, payload, "source", cde_event_set_source, errs)) < 0 ||
+	    (r = set_context_string(ev, payload, "id", cde_event_set_id, errs)) < 0 ||
+	    (r = set_context_string(ev, payload, "timestamp", cde_event_set_timestamp, errs)) < 0 ||
+	    (r = set_context_string(ev, payload, "chainId", cde_event_set_chain_id, errs)) < 0)
+		goto err_unref;
+
+	cJSON *doc = (cJSON *)cde_event_json(ev);
+	cJSON *context = cJSON_GetObjectItemCaseSensitive(doc, "context");
+	cJSON *content = cde_event_content(ev);
+
+	if (!content) {
+		r = -ENOMEM;
+		goto err_unref;
+	}
+	c = cJSON_GetObjectItemCaseSensitive(payload, "links");
+	if (c && (r = put_copy(context, "links", c)) < 0)
+		goto err_unref;
+	c = cJSON_GetObjectItemCaseSensitive(payload, "customData");
+	if (c && (r = put_copy(doc, "customData", c)) < 0)
+		goto err_unref;
+	cJSON_ArrayForEach(c, payload) {
+		const struct cde_field *f = is_common(c->string) ? NULL
+					    : content_field(type->subject, c->string);
+
+		if (!f)
+			continue;
+		if (cJSON_IsString(c) && is_reference(f->node)) {
+			/* "environment": "prod" stands for {"id": "prod"}. */
+			cJSON *ref = cJSON_CreateObject();
+
+			if (!ref || !cJSON_AddStringToObject(ref, "id", c->valuestring) ||
+			    !cJSON_AddItemToObject(content, c->string, ref)) {
+				cJSON_Delete(ref);
+				r = -ENOMEM;
+				goto err_unref;
+			}
+		} else if ((r = put_copy(content, c->string, c)) < 0) {
+			goto err_unref;
+		}
+	}
+	if (!cde_errors_empty(errs)) {
+		r = -EINVAL;
+		goto err_unref;
+	}
+	r = cde_validate(cat, doc, NULL, errs);
+	if (r < 0) {
+		map_pointers_to_hook(errs);
+		goto err_unref;
+	}
+	*ret = ev;
+	return 0;
+
+err_unref:
+	cde_event_unref(ev);
+	return r;
+}
