@@ -111,7 +111,7 @@ static bool parse_decimal(const char *s, int64_t *out)
 /* Applies the headers that frame the message and the connection. */
 static int apply_semantics(struct cde_http_head *head, struct cde_http_error *err)
 {
-	size_t n_cl = 0, n_te = 0, n_host = 0;
+	size_t n_cl = 0, n_te = 0, n_host = 0, n_ct = 0;
 	const char *te = NULL, *cl = NULL;
 
 	head->content_length = -1;
@@ -127,6 +127,8 @@ static int apply_semantics(struct cde_http_head *head, struct cde_http_error *er
 			te = h->value;
 		} else if (strcasecmp(h->name, "Host") == 0) {
 			n_host++;
+		} else if (strcasecmp(h->name, "Content-Type") == 0) {
+			n_ct++;
 		} else if (strcasecmp(h->name, "Connection") == 0) {
 			if (strcasestr(h->value, "close"))
 				head->keep_alive = false;
@@ -142,6 +144,8 @@ static int apply_semantics(struct cde_http_head *head, struct cde_http_error *er
 		return refuse(err, 400, "more than one Content-Length");
 	if (n_te > 1)
 		return refuse(err, 400, "more than one Transfer-Encoding");
+	if (n_ct > 1)
+		return refuse(err, 400, "more than one Content-Type");
 	if (n_te && n_cl)
 		return refuse(err, 400, "both Transfer-Encoding and Content-Length");
 	if (head->minor_version == 1 && n_host != 1)

@@ -1,0 +1,90 @@
+// Starts a real cdeventsd on a free loopback port for a test, and stops it.
+import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
+
+export async function startDaemon(binary, args = [], env = {}) {
+  const proc = spawn(binary, ['--listen', '127.0.0.1:0', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  const address = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('cdeventsd did not start:\n' + log)), 10000);
+    proc.stderr.on('data', (d) => {
+      log += d;
+      const m = /listening on (\S+)/.exec(log);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`cdeventsd exited ${code}:\n${log}`)));
+  });
+  proc.stderr.removeAllListeners('data');
+  proc.stderr.on('data', (d) => { log += d; });
+  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  return {
+    proc, host, port, url: `http://${address}`,
+    log: () => log,
+    // SIGTERM, then the exit code.
+    stop: () => new Promise((resolve) => {
+      if (proc.exitCode !== null) return resolve(proc.exitCode);
+      proc.on('exit', (code, sig) => resolve(code ?? sig));
+      proc.kill('SIGTERM');
+    }),
+  };
+}
+
+// curl, as a Jenkins shell step runs it: returns {status, body}.
+export function curl(args) {
+  const r = spawnSync('curl', ['-sS', '-o', '-', '-w', '\n%{http_code}', ...args], { encoding: 'utf8' });
+  const out = r.stdout;
+  const nl = out.lastIndexOf('\n');
+  const body = out.slice(0, nl);
+  let json = null;
+  try { json = JSON.parse(body); } catch { /* not JSON */ }
+  return { status: Number(out.slice(nl + 1)), body, json, stderr: r.stderr };
+}
+
+export function postJson(url, payload, extra = []) {
+  return curl(['-X', 'POST', '-H', 'Content-Type: application/json',
+    '--data-binary', typeof payload === 'string' ? payload : JSON.stringify(payload), ...extra, url]);
+}
+
+// Sends raw bytes on a socket and collects the reply until the server
+// closes or @ms pass. @halfClose ends our side after sending.
+export function raw(d, bytes, { halfClose = false, ms = 3000 } = {}) {
+  return new Promise((resolve) => {
+    const s = net.connect(d.port, d.host);
+    let data = '';
+    const done = () => { clearTimeout(t); s.destroy(); resolve(data); };
+    const t = setTimeout(done, ms);
+    s.on('connect', () => { s.write(bytes); if (halfClose) s.end(); });
+    s.on('data', (c) => { data += c; });
+    s.on('close', done);
+    s.on('error', done);
+  });
+}
+
+export function statusOf(response) {
+  const m = /^HTTP\/1\.1 (\d{3})/.exec(response);
+  return m ? Number(m[1]) : 0;
+}
+
+// A tiny assertion counter that ends with "N passed, M failed".
+export function checker() {
+  let passed = 0, failed = 0;
+  return {
+    check(ok, name, detail = '') {
+      if (ok) passed++;
+      else {
+        failed++;
+        console.log(`FAIL ${name}${detail ? ': ' + detail : ''}`);
+      }
+    },
+    finish() {
+      console.log(`${passed} passed, ${failed} failed`);
+      process.exitCode = failed ? 1 : 0;
+    },
+  };
+}

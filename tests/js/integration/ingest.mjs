@@ -1,0 +1,115 @@
+// Ingest against a real daemon: every hook kind and phase posted with curl
+// gives 202 and an event that ajv accepts against the official schema;
+// the CloudEvents JS SDK sends in binary and structured mode; the official
+// conformance examples are accepted on /v1/events; duplicates answer 200.
+//
+//   node tests/js/integration/ingest.mjs path/to/cdeventsd
+import { CloudEvent, HTTP } from 'cloudevents';
+import { startDaemon, postJson, curl, checker } from '../daemon.mjs';
+import { oracle, conformanceExamples } from '../oracle.mjs';
+
+const t = checker();
+const d = await startDaemon(process.argv[2]);
+const ajv = oracle('v0.5.1');
+
+// kind, payload: one per kind and phase, as a pipeline step would send it.
+const hooks = [
+  ['build', { phase: 'queued', subject: 'etl-build-42' }],
+  ['build', { phase: 'started', subject: 'etl-build-42' }],
+  ['build', { phase: 'finished', subject: 'etl-build-42', artifactId: 'pkg:oci/etl@sha256%3Aabc' }],
+  ['test', { phase: 'queued', subject: 'suite-1', environment: 'ci' }],
+  ['test', { phase: 'started', subject: 'suite-1', environment: 'ci', testSuite: 'etl-tests' }],
+  ['test', { phase: 'finished', subject: 'suite-1', environment: 'ci', outcome: 'success' }],
+  ['test', { phase: 'queued', level: 'case', subject: 'case-1', environment: 'ci' }],
+  ['test', { phase: 'started', level: 'case', subject: 'case-1', environment: 'ci', testCase: { id: 't1', type: 'unit' } }],
+  ['test', { phase: 'finished', level: 'case', subject: 'case-1', environment: 'ci', outcome: 'failure', reason: 'assert', severity: 'low' }],
+  ['test', { phase: 'skipped', subject: 'case-2', reason: 'flaky' }],
+  ['test', { phase: 'published', subject: 'report-1', outputType: 'report', format: 'junit', uri: 'https://ci.example/r.xml' }],
+  ['artifact', { phase: 'packaged', subject: 'pkg:oci/etl@sha256%3Aabc', change: 'commit-1' }],
+  ['artifact', { phase: 'published', subject: 'pkg:oci/etl@sha256%3Aabc', user: 'jenkins' }],
+  ['artifact', { phase: 'signed', subject: 'pkg:oci/etl@sha256%3Aabc', signature: 'MEUCIQDx' }],
+  ['artifact', { phase: 'downloaded', subject: 'pkg:oci/etl@sha256%3Aabc', user: 'spark' }],
+  ['artifact', { phase: 'deleted', subject: 'pkg:oci/etl@sha256%3Aabc' }],
+  ['deploy', { phase: 'deployed', subject: 'etl-job', environment: 'prod', artifactId: 'pkg:oci/etl@sha256%3Aabc' }],
+  ['deploy', { phase: 'upgraded', subject: 'etl-job', environment: { id: 'prod', source: '/k8s/prod' }, artifactId: 'pkg:oci/etl@2' }],
+  ['deploy', { phase: 'rolledback', subject: 'etl-job', environment: 'prod', artifactId: 'pkg:oci/etl@1' }],
+  ['deploy', { phase: 'removed', subject: 'etl-job', environment: 'prod' }],
+  ['deploy', { phase: 'published', subject: 'etl-job', environment: 'prod' }],
+  ['pipeline', { phase: 'queued', subject: 'run-7', pipelineName: 'etl-release' }],
+  ['pipeline', { phase: 'started', subject: 'run-7', pipelineName: 'etl-release', uri: 'https://tekton.example/run-7' }],
+  ['pipeline', { phase: 'finished', subject: 'run-7', pipelineName: 'etl-release', outcome: 'success' }],
+  ['task', { phase: 'started', subject: 'run-7-submit', taskName: 'spark-submit', pipelineRun: 'run-7' }],
+  ['task', { phase: 'finished', subject: 'run-7-submit', taskName: 'spark-submit', outcome: 'failure', errors: 'OOMKilled' }],
+  ['environment', { phase: 'created', subject: 'prod', name: 'Production', uri: 'https://k8s.example/prod' }],
+  ['environment', { phase: 'modified', subject: 'prod', name: 'Production' }],
+  ['environment', { phase: 'deleted', subject: 'prod' }],
+];
+
+for (const [kind, payload] of hooks) {
+  const name = `${kind} ${payload.phase}${payload.level ? ' ' + payload.level : ''}`;
+  const dry = postJson(`${d.url}/v1/hooks/${kind}?dry_run=1`, payload);
+  const ev = dry.json?.events?.[0];
+  const verdict = ev ? ajv(ev) : { valid: false, errors: dry.body };
+  t.check(dry.status === 200 && verdict.valid, `dry run of ${name} is valid per ajv`,
+    `${dry.status} ${JSON.stringify(verdict.errors)}`);
+  const r = postJson(`${d.url}/v1/hooks/${kind}`, payload);
+  t.check(r.status === 202 && r.json?.type === ev?.context?.type && Number.isInteger(r.json?.seq),
+    `${name} accepted`, `${r.status} ${r.body}`);
+}
+
+// A re-sent hook (same source and id) is a duplicate: 200, not stored twice.
+const once = { phase: 'started', subject: 'b', id: 'retry-1', source: '/jenkins/job/etl/42' };
+const first = postJson(`${d.url}/v1/hooks/build`, once);
+const again = postJson(`${d.url}/v1/hooks/build`, once);
+t.check(first.status === 202, 'first post of an id is accepted', first.body);
+t.check(again.status === 200 && again.json?.duplicate === true && again.json?.id === 'retry-1',
+  'a re-sent id answers 200 duplicate', again.body);
+
+// The official conformance examples, posted bare (application/json).
+let accepted = 0;
+for (const { file, event } of conformanceExamples('v0.5.1')) {
+  const r = postJson(`${d.url}/v1/events`, event);
+  // The examples share ids, so all but the first of each id are duplicates.
+  if (r.status === 202 || (r.status === 200 && r.json?.duplicate)) accepted++;
+  else t.check(false, `conformance ${file}`, `${r.status} ${r.body}`);
+}
+t.check(accepted === 45, 'the 45 conformance examples are accepted on /v1/events', String(accepted));
+let accepted041 = 0;
+for (const { event } of conformanceExamples('v0.4.1')) {
+  const r = postJson(`${d.url}/v1/events?dry_run=1`, event);
+  if (r.status === 200) accepted041++;
+}
+t.check(accepted041 === 45, 'v0.4.1 conformance examples are accepted too', String(accepted041));
+
+// The CloudEvents SDK encodes, in binary and structured mode; fetch sends.
+for (const mode of ['binary', 'structured']) {
+  let ok = 0;
+  const examples = conformanceExamples('v0.5.1').slice(0, 10);
+  for (const [i, { event }] of examples.entries()) {
+    const cdevent = structuredClone(event);
+    cdevent.context.id = `${mode}-${i}-${cdevent.context.id}`;
+    const ce = new CloudEvent({
+      specversion: '1.0', id: cdevent.context.id, source: cdevent.context.source,
+      type: cdevent.context.type, subject: cdevent.subject.id, time: cdevent.context.timestamp,
+      datacontenttype: 'application/json', data: cdevent,
+    });
+    const msg = HTTP[mode](ce);
+    const res = await fetch(`${d.url}/v1/events`, { method: 'POST', headers: msg.headers, body: msg.body });
+    if (res.status === 202) ok++;
+    else t.check(false, `SDK ${mode}`, `${res.status} ${await res.text()}`);
+  }
+  t.check(ok === examples.length, `the CloudEvents SDK in ${mode} mode is accepted`, String(ok));
+}
+
+// A batch: two events, one reply listing both.
+const batch = conformanceExamples('v0.5.1').slice(0, 2).map(({ event }, i) => {
+  const data = structuredClone(event);
+  data.context.id = `batch-${i}`;
+  return { specversion: '1.0', id: data.context.id, source: data.context.source, type: data.context.type, data };
+});
+const br = curl(['-X', 'POST', '-H', 'Content-Type: application/cloudevents-batch+json',
+  '--data-binary', JSON.stringify(batch), `${d.url}/v1/events`]);
+t.check(br.status === 202 && br.json?.events?.length === 2, 'a batch is accepted as a whole', br.body);
+
+t.check(await d.stop() === 0, 'the daemon exits 0 on SIGTERM', d.log());
+t.finish();
