@@ -1,7 +1,8 @@
-/* cdeventsd: process life. Parses the command line, loads the catalog,
- * runs the libevent loop with the HTTP server and the journal, and on
- * SIGTERM/SIGINT stops accepting, finishes what is in flight and exits 0.
- * The audit log and fan-out plug in here as their issues land. */
+/* cdeventsd: process life. Assembles the configuration (embedded default,
+ * then the file, then flags), loads the catalog, runs the libevent loop
+ * with the HTTP server and the journal. SIGHUP re-reads the file and
+ * applies it to new requests (a bad file keeps the old configuration);
+ * SIGTERM/SIGINT stop accepting, finish what is in flight, exit 0. */
 
 #include <errno.h>
 #include <getopt.h>
@@ -9,28 +10,151 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <event2/event.h>
 
 #include "cde_build_config.h"
+#include "config/config.h"
 #include "daemon/api.h"
 #include "daemon/http_server.h"
 #include "daemon/log.h"
 #include "schemas/catalog.h"
 #include "sinks/journal.h"
 
-#define DEFAULT_LISTEN "127.0.0.1:9720"
 #define DEDUPE_WINDOW 100000
 #define DRAIN_TIMEOUT_S 30
 
+/* What the command line says; NULL where it is silent. */
+struct flags {
+	const char *config_file;
+	const char *listen;
+	const char *state_dir;
+	const char *catalog_dir;
+	bool check_only;
+};
+
 struct daemon {
+	struct flags flags;
+	struct cde_config cfg;
 	struct event_base *base;
 	struct cde_http_server *http;
 	struct cde_catalog *catalog;
 	struct cde_journal journal;
 	struct cde_api api;
-	struct event *sigterm, *sigint, *drain_timer;
+	struct event *sigterm, *sigint, *sighup, *drain_timer;
 };
+
+/* Configuration errors say "FILE: /key: reason" in their reason. */
+static void log_errors(const char *what, const struct cde_errors *errs)
+{
+	for (size_t i = 0; i < errs->count; i++)
+		cde_log(CDE_LOG_ERROR, "%s: %s", what, errs->items[i].reason);
+}
+
+/* Embedded default, then the file, then the flags; then the checks. */
+static int assemble_config(const struct flags *f, struct cde_config *cfg, struct cde_errors *errs)
+{
+	int r;
+
+	cde_config_defaults(cfg);
+	if (f->config_file) {
+		r = cde_config_load_file(f->config_file, cfg, errs);
+		if (r < 0)
+			return r;
+	}
+	if (f->listen) {
+		char host[256];
+		unsigned short port;
+
+		if (cde_config_split_listen(f->listen, host, sizeof(host), &port) < 0) {
+			cde_errors_add(errs, "", "--listen %s: expected HOST:PORT", f->listen);
+			return -EINVAL;
+		}
+		snprintf(cfg->listen, sizeof(cfg->listen), "%s", f->listen);
+	}
+	if (f->state_dir)
+		snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", f->state_dir);
+	if (f->catalog_dir)
+		snprintf(cfg->catalog_dir, sizeof(cfg->catalog_dir), "%s", f->catalog_dir);
+	return cde_config_check(cfg, errs);
+}
+
+static void to_http_limits(const struct cde_config_limits *c, struct cde_http_limits *l)
+{
+	l->body_max = c->body_max;
+	l->head_max = c->head_max;
+	l->headers_max = c->headers_max;
+	l->head_timeout_ms = c->head_timeout_ms;
+	l->body_timeout_ms = c->body_timeout_ms;
+	l->idle_timeout_ms = c->idle_timeout_ms;
+	l->max_connections = c->max_connections;
+	l->max_connections_per_address = c->max_connections_per_address;
+}
+
+static const char *catalog_dir_of(const struct cde_config *cfg)
+{
+	return cfg->catalog_dir[0] ? cfg->catalog_dir : cde_catalog_default_dir();
+}
+
+static int load_catalog(const struct cde_config *cfg, struct cde_catalog **ret)
+{
+	struct cde_errors errs;
+	int r;
+
+	cde_errors_reset(&errs);
+	r = cde_catalog_load_dir(catalog_dir_of(cfg), ret, &errs);
+	for (size_t i = 0; r < 0 && i < errs.count; i++)
+		cde_log(CDE_LOG_ERROR, "catalog: %s%s%s", errs.items[i].pointer,
+			errs.items[i].pointer[0] ? ": " : "", errs.items[i].reason);
+	return r;
+}
+
+/* Applies what can change while running to @d. */
+static void apply_runtime(struct daemon *d)
+{
+	struct cde_http_limits limits;
+
+	cde_log_set_level((enum cde_log_level)d->cfg.log_level);
+	d->api.default_source = d->cfg.source[0] ? d->cfg.source : NULL;
+	to_http_limits(&d->cfg.limits, &limits);
+	if (d->http)
+		cde_http_server_set_limits(d->http, &limits);
+}
+
+static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct cde_config next;
+	struct cde_catalog *catalog = NULL;
+	struct cde_errors errs;
+
+	cde_errors_reset(&errs);
+	cde_log(CDE_LOG_INFO, "SIGHUP: reloading %s", d->flags.config_file ? d->flags.config_file
+									 : "(no file: defaults and flags)");
+	if (assemble_config(&d->flags, &next, &errs) < 0) {
+		log_errors("reload refused, keeping the running configuration", &errs);
+		return;
+	}
+	if (load_catalog(&next, &catalog) < 0) {
+		cde_log(CDE_LOG_ERROR, "reload refused, keeping the running configuration");
+		return;
+	}
+	if (strcmp(next.listen, d->cfg.listen) != 0)
+		cde_log(CDE_LOG_WARN, "listen changed to %s: takes effect at the next start", next.listen);
+	if (strcmp(next.state_dir, d->cfg.state_dir) != 0)
+		cde_log(CDE_LOG_WARN, "state_dir changed: takes effect at the next start");
+	snprintf(next.listen, sizeof(next.listen), "%s", d->cfg.listen);
+	snprintf(next.state_dir, sizeof(next.state_dir), "%s", d->cfg.state_dir);
+	/* Requests are validated synchronously, so no request holds the old
+	 * catalog once this handler runs. */
+	cde_catalog_free(d->catalog);
+	d->catalog = catalog;
+	d->api.catalog = catalog;
+	d->cfg = next;
+	apply_runtime(d);
+	cde_log(CDE_LOG_INFO, "configuration reloaded");
+}
 
 static void on_drained(void *arg)
 {
@@ -66,64 +190,67 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	cde_http_server_shutdown(d->http, on_drained, d);
 }
 
-/* Splits "HOST:PORT" ("[::1]:PORT" for IPv6). Returns 0 or -EINVAL. */
-static int split_listen(const char *spec, char *host, size_t size, unsigned short *port)
+/* mkdir -p with mode 0750 for what we create. */
+static int make_dirs(const char *path)
 {
-	const char *colon = strrchr(spec, ':');
-	char *end;
-	unsigned long p;
-	size_t hl;
+	char buf[CDE_CONFIG_STR_MAX];
 
-	if (!colon || colon == spec)
-		return -EINVAL;
-	p = strtoul(colon + 1, &end, 10);
-	if (*end || colon[1] == '\0' || p > 65535)
-		return -EINVAL;
-	hl = (size_t)(colon - spec);
-	if (spec[0] == '[' && colon[-1] == ']') {
-		spec++;
-		hl -= 2;
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0750) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
 	}
-	if (hl == 0 || hl >= size)
-		return -EINVAL;
-	memcpy(host, spec, hl);
-	host[hl] = '\0';
-	*port = (unsigned short)p;
+	if (mkdir(buf, 0750) < 0 && errno != EEXIST)
+		return -errno;
 	return 0;
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cdeventsd [--listen HOST:PORT] [--catalog DIR] [--version] [--help]\n"
-		   "  --listen   address to serve HTTP on (default %s)\n"
-		   "  --catalog  event catalog directory (default: $CDEVENTSD_CATALOG or the installed one)\n",
-		DEFAULT_LISTEN);
+	fprintf(f, "usage: cdeventsd [-c FILE] [--listen HOST:PORT] [--state-dir DIR] [--catalog DIR]\n"
+		   "                 [--check-config [FILE]] [--version] [--help]\n"
+		   "  -c, --config FILE   configuration file (YAML; see config/cdeventsd.yaml)\n"
+		   "  --listen HOST:PORT  where to serve HTTP (default 127.0.0.1:9720; port 0 picks one)\n"
+		   "  --state-dir DIR     where state lives (default $STATE_DIRECTORY or ./var)\n"
+		   "  --catalog DIR       event catalog directory\n"
+		   "  --check-config      check the configuration, print it is fine or why not, exit\n"
+		   "Flags override the file, the file overrides the embedded default.\n");
 }
 
-int main(int argc, char **argv)
+static int parse_flags(int argc, char **argv, struct flags *f)
 {
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "state-dir", required_argument, NULL, 's' },
 		{ "catalog", required_argument, NULL, 'C' },
+		{ "check-config", no_argument, NULL, 'k' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct daemon d = { 0 };
-	struct cde_http_limits limits;
-	const char *listen = DEFAULT_LISTEN, *catalog_dir = NULL;
-	struct cde_errors errs;
-	char host[256], bound[80];
-	unsigned short port;
-	int c, r, status = 1;
+	int c;
 
-	while ((c = getopt_long(argc, argv, "l:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			f->config_file = optarg;
+			break;
 		case 'l':
-			listen = optarg;
+			f->listen = optarg;
+			break;
+		case 's':
+			f->state_dir = optarg;
 			break;
 		case 'C':
-			catalog_dir = optarg;
+			f->catalog_dir = optarg;
+			break;
+		case 'k':
+			f->check_only = true;
 			break;
 		case 'V':
 			printf("cdeventsd %s\n", CDE_VERSION);
@@ -136,26 +263,71 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* "--check-config FILE" reads as "--check-config -c FILE". */
+	if (f->check_only && !f->config_file && optind + 1 == argc)
+		f->config_file = argv[optind++];
 	if (optind != argc) {
 		usage(stderr);
 		return 2;
 	}
-	if (split_listen(listen, host, sizeof(host), &port) < 0) {
-		fprintf(stderr, "cdeventsd: --listen %s: expected HOST:PORT\n", listen);
-		return 2;
+	return -1;
+}
+
+static int check_config(const struct flags *f)
+{
+	struct cde_config cfg;
+	struct cde_catalog *catalog = NULL;
+	struct cde_errors errs;
+	const char *name = f->config_file ? f->config_file : "embedded default";
+
+	cde_errors_reset(&errs);
+	if (assemble_config(f, &cfg, &errs) < 0) {
+		for (size_t i = 0; i < errs.count; i++)
+			fprintf(stderr, "cdeventsd: %s\n", errs.items[i].reason);
+		return 1;
 	}
+	if (cde_catalog_load_dir(catalog_dir_of(&cfg), &catalog, &errs) < 0) {
+		for (size_t i = 0; i < errs.count; i++)
+			fprintf(stderr, "cdeventsd: catalog: %s %s\n", errs.items[i].pointer,
+				errs.items[i].reason);
+		return 1;
+	}
+	cde_catalog_free(catalog);
+	printf("%s: ok (listen %s, state %s, catalog %s)\n", name, cfg.listen, cfg.state_dir,
+	       catalog_dir_of(&cfg));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = { 0 };
+	struct cde_http_limits limits;
+	struct cde_errors errs;
+	char host[256], bound[80];
+	unsigned short port;
+	int r, status = 1;
+
+	r = parse_flags(argc, argv, &d.flags);
+	if (r >= 0)
+		return r;
+	if (d.flags.check_only)
+		return check_config(&d.flags);
 	/* A write to a client that went away must be an error, not a kill. */
 	signal(SIGPIPE, SIG_IGN);
 
 	cde_errors_reset(&errs);
-	if (!catalog_dir)
-		catalog_dir = cde_catalog_default_dir();
-	if (cde_catalog_load_dir(catalog_dir, &d.catalog, &errs) < 0) {
-		for (size_t i = 0; i < errs.count; i++)
-			cde_log(CDE_LOG_ERROR, "catalog %s: %s %s", catalog_dir,
-				errs.items[i].pointer, errs.items[i].reason);
+	if (assemble_config(&d.flags, &d.cfg, &errs) < 0) {
+		log_errors("configuration", &errs);
 		return 1;
 	}
+	apply_runtime(&d);
+	r = make_dirs(d.cfg.state_dir);
+	if (r < 0) {
+		cde_log(CDE_LOG_ERROR, "state_dir %s: %s", d.cfg.state_dir, strerror(-r));
+		return 1;
+	}
+	if (load_catalog(&d.cfg, &d.catalog) < 0)
+		return 1;
 	d.base = event_base_new();
 	if (!d.base || cde_journal_memory_new(d.base, DEDUPE_WINDOW, &d.journal) < 0) {
 		cde_log(CDE_LOG_ERROR, "cannot create the event loop");
@@ -163,26 +335,29 @@ int main(int argc, char **argv)
 	}
 	d.api.catalog = d.catalog;
 	d.api.journal = &d.journal;
-	cde_http_limits_default(&limits);
+	to_http_limits(&d.cfg.limits, &limits);
 	if (cde_http_server_new(d.base, &limits, cde_api_handle, &d.api, &d.http) < 0) {
 		cde_log(CDE_LOG_ERROR, "out of memory");
 		goto out;
 	}
+	cde_config_split_listen(d.cfg.listen, host, sizeof(host), &port);
 	r = cde_http_server_listen(d.http, host, port, bound, sizeof(bound));
 	if (r < 0) {
-		cde_log(CDE_LOG_ERROR, "cannot listen on %s: %s", listen, strerror(-r));
+		cde_log(CDE_LOG_ERROR, "cannot listen on %s: %s", d.cfg.listen, strerror(-r));
 		goto out;
 	}
 	d.sigterm = evsignal_new(d.base, SIGTERM, on_stop_signal, &d);
 	d.sigint = evsignal_new(d.base, SIGINT, on_stop_signal, &d);
+	d.sighup = evsignal_new(d.base, SIGHUP, on_reload_signal, &d);
 	d.drain_timer = evtimer_new(d.base, on_drain_timeout, &d);
-	if (!d.sigterm || !d.sigint || !d.drain_timer || event_add(d.sigterm, NULL) < 0 ||
-	    event_add(d.sigint, NULL) < 0) {
+	if (!d.sigterm || !d.sigint || !d.sighup || !d.drain_timer || event_add(d.sigterm, NULL) < 0 ||
+	    event_add(d.sigint, NULL) < 0 || event_add(d.sighup, NULL) < 0) {
 		cde_log(CDE_LOG_ERROR, "cannot install signal handlers");
 		goto out;
 	}
-	cde_log(CDE_LOG_INFO, "cdeventsd %s listening on %s (catalog %s: %zu spec versions)",
-		CDE_VERSION, bound, catalog_dir, cde_catalog_spec_count(d.catalog));
+	cde_log(CDE_LOG_INFO, "cdeventsd %s listening on %s (config %s, state %s, catalog %s: %zu spec versions)",
+		CDE_VERSION, bound, d.flags.config_file ? d.flags.config_file : "embedded default",
+		d.cfg.state_dir, catalog_dir_of(&d.cfg), cde_catalog_spec_count(d.catalog));
 	if (!d.journal.ops->durable)
 		cde_log(CDE_LOG_WARN, "journal %s is not durable: accepted events are not stored "
 				      "and are lost at exit (the audit log is not built yet)",
@@ -197,6 +372,8 @@ out:
 		event_free(d.sigterm);
 	if (d.sigint)
 		event_free(d.sigint);
+	if (d.sighup)
+		event_free(d.sighup);
 	if (d.drain_timer)
 		event_free(d.drain_timer);
 	cde_http_server_free(d.http);

@@ -1,0 +1,308 @@
+/* Loading the YAML configuration. libcyaml reads the file's structure
+ * (and refuses unknown keys and wrong shapes); every value arrives as a
+ * string and is then parsed here, with its unit, so an error can name the
+ * key and say what was expected. */
+
+#include "config/config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cyaml/cyaml.h>
+
+struct raw_limits {
+	char *body_max, *head_max, *headers_max;
+	char *head_timeout, *body_timeout, *idle_timeout;
+	char *max_connections, *max_connections_per_address;
+};
+
+struct raw_config {
+	char *listen, *state_dir, *catalog_dir, *source, *log_level, *auth;
+	struct raw_limits *limits;
+};
+
+#define STR(key, type, member) \
+	CYAML_FIELD_STRING_PTR(key, CYAML_FLAG_OPTIONAL, type, member, 0, CDE_CONFIG_STR_MAX - 1)
+
+static const cyaml_schema_field_t limits_fields[] = {
+	STR("body_max", struct raw_limits, body_max),
+	STR("head_max", struct raw_limits, head_max),
+	STR("headers_max", struct raw_limits, headers_max),
+	STR("head_timeout", struct raw_limits, head_timeout),
+	STR("body_timeout", struct raw_limits, body_timeout),
+	STR("idle_timeout", struct raw_limits, idle_timeout),
+	STR("max_connections", struct raw_limits, max_connections),
+	STR("max_connections_per_address", struct raw_limits, max_connections_per_address),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t config_fields[] = {
+	STR("listen", struct raw_config, listen),
+	STR("state_dir", struct raw_config, state_dir),
+	STR("catalog_dir", struct raw_config, catalog_dir),
+	STR("source", struct raw_config, source),
+	STR("log_level", struct raw_config, log_level),
+	STR("auth", struct raw_config, auth),
+	CYAML_FIELD_MAPPING_PTR("limits", CYAML_FLAG_OPTIONAL, struct raw_config, limits, limits_fields),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t config_schema = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct raw_config, config_fields),
+};
+
+void cde_config_defaults(struct cde_config *cfg)
+{
+	const char *state = getenv("STATE_DIRECTORY");
+
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->listen, sizeof(cfg->listen), "127.0.0.1:9720");
+	/* systemd may pass several directories separated by ':'. */
+	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%.*s",
+		 state && *state ? (int)strcspn(state, ":") : 5, state && *state ? state : "./var");
+	cfg->log_level = CDE_CONFIG_LOG_INFO;
+	cfg->limits = (struct cde_config_limits){
+		.body_max = 1024 * 1024,
+		.head_max = 16 * 1024,
+		.headers_max = 64,
+		.head_timeout_ms = 10000,
+		.body_timeout_ms = 30000,
+		.idle_timeout_ms = 30000,
+		.max_connections = 1024,
+		.max_connections_per_address = 64,
+	};
+}
+
+/* Collects libcyaml's error lines into one reason. */
+struct yaml_log {
+	char text[CDE_ERROR_REASON_MAX];
+	size_t len;
+};
+
+static void collect_log(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
+	__attribute__((format(printf, 3, 0)));
+
+static void collect_log(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
+{
+	struct yaml_log *log = ctx;
+	char line[256];
+	size_t n;
+
+	if (level < CYAML_LOG_ERROR)
+		return;
+	vsnprintf(line, sizeof(line), fmt, args);
+	n = strcspn(line, "\n");
+	line[n] = '\0';
+	n = strspn(line, " \t");
+	memmove(line, line + n, strlen(line + n) + 1);
+	if (strncmp(line, "Load: ", 6) == 0)
+		memmove(line, line + 6, strlen(line + 6) + 1);
+	if (!line[0] || strstr(line, "Backtrace"))
+		return;
+	snprintf(log->text + log->len, sizeof(log->text) - log->len, "%s%s", log->len ? "; " : "",
+		 line);
+	log->len = strlen(log->text);
+}
+
+static int set_string(char *dst, const char *src, const char *path, const char *key,
+		      struct cde_errors *errs)
+{
+	if (!src)
+		return 0;
+	if (!*src) {
+		cde_errors_add(errs, key, "%s: %s: must not be empty", path, key);
+		return -EINVAL;
+	}
+	snprintf(dst, CDE_CONFIG_STR_MAX, "%s", src);
+	return 0;
+}
+
+static int set_size(size_t *dst, const char *src, const char *path, const char *key,
+		    struct cde_errors *errs)
+{
+	size_t v;
+
+	if (!src)
+		return 0;
+	if (cde_config_parse_size(src, &v) < 0 || v == 0) {
+		cde_errors_add(errs, key, "%s: %s: \"%s\" is not a size (e.g. 1MiB, 16KiB, 4096)", path, key, src);
+		return -EINVAL;
+	}
+	*dst = v;
+	return 0;
+}
+
+static int set_count(unsigned *dst, const char *src, const char *path, const char *key,
+		     struct cde_errors *errs)
+{
+	size_t v;
+
+	if (!src)
+		return 0;
+	if (cde_config_parse_size(src, &v) < 0 || v == 0 || v > 1000000 || strpbrk(src, "BkKMG")) {
+		cde_errors_add(errs, key, "%s: %s: \"%s\" is not a count from 1 to 1000000", path, key, src);
+		return -EINVAL;
+	}
+	*dst = (unsigned)v;
+	return 0;
+}
+
+static int set_duration(unsigned *dst, const char *src, const char *path, const char *key,
+			struct cde_errors *errs)
+{
+	unsigned v;
+
+	if (!src)
+		return 0;
+	if (cde_config_parse_duration(src, &v) < 0 || v == 0) {
+		cde_errors_add(errs, key, "%s: %s: \"%s\" is not a duration (e.g. 10s, 500ms, 2m)", path, key, src);
+		return -EINVAL;
+	}
+	*dst = v;
+	return 0;
+}
+
+static int apply(const struct raw_config *raw, const char *path, struct cde_config *cfg,
+		 struct cde_errors *errs)
+{
+	static const char *const levels[] = { "error", "warn", "info", "debug" };
+	int r = 0;
+
+	r |= set_string(cfg->listen, raw->listen, path, "/listen", errs);
+	r |= set_string(cfg->state_dir, raw->state_dir, path, "/state_dir", errs);
+	r |= set_string(cfg->catalog_dir, raw->catalog_dir, path, "/catalog_dir", errs);
+	r |= set_string(cfg->source, raw->source, path, "/source", errs);
+	if (raw->listen) {
+		char host[256];
+		unsigned short port;
+
+		if (cde_config_split_listen(raw->listen, host, sizeof(host), &port) < 0) {
+			cde_errors_add(errs, "/listen", "%s: /listen: \"%s\" is not HOST:PORT", path, raw->listen);
+			r = -EINVAL;
+		}
+	}
+	if (raw->log_level) {
+		bool known = false;
+
+		for (size_t i = 0; i < 4; i++) {
+			if (strcmp(raw->log_level, levels[i]) == 0) {
+				cfg->log_level = (enum cde_config_log_level)i;
+				known = true;
+			}
+		}
+		if (!known) {
+			cde_errors_add(errs, "/log_level", "%s: /log_level: \"%s\" is not one of error, warn, info, debug",
+				       path, raw->log_level);
+			r = -EINVAL;
+		}
+	}
+	if (raw->auth) {
+		if (strcmp(raw->auth, "none") == 0) {
+			cfg->auth_none = true;
+		} else {
+			cde_errors_add(errs, "/auth", "%s: /auth: \"%s\": the only value is none (tokens come with principals)",
+				       path, raw->auth);
+			r = -EINVAL;
+		}
+	}
+	if (raw->limits) {
+		const struct raw_limits *l = raw->limits;
+		struct cde_config_limits *o = &cfg->limits;
+
+		r |= set_size(&o->body_max, l->body_max, path, "/limits/body_max", errs);
+		r |= set_size(&o->head_max, l->head_max, path, "/limits/head_max", errs);
+		size_t headers = o->headers_max;
+
+		r |= set_size(&headers, l->headers_max, path, "/limits/headers_max", errs);
+		if (l->headers_max && (headers > 128 || strpbrk(l->headers_max, "BkKMG"))) {
+			cde_errors_add(errs, "/limits/headers_max", "%s: /limits/headers_max: at most 128 header fields", path);
+			r = -EINVAL;
+		}
+		o->headers_max = headers;
+		r |= set_duration(&o->head_timeout_ms, l->head_timeout, path, "/limits/head_timeout", errs);
+		r |= set_duration(&o->body_timeout_ms, l->body_timeout, path, "/limits/body_timeout", errs);
+		r |= set_duration(&o->idle_timeout_ms, l->idle_timeout, path, "/limits/idle_timeout", errs);
+		r |= set_count(&o->max_connections, l->max_connections, path, "/limits/max_connections", errs);
+		r |= set_count(&o->max_connections_per_address, l->max_connections_per_address, path,
+			       "/limits/max_connections_per_address", errs);
+	}
+	return r ? -EINVAL : 0;
+}
+
+int cde_config_load_file(const char *path, struct cde_config *cfg, struct cde_errors *errs)
+{
+	struct yaml_log log = { 0 };
+	const cyaml_config_t yaml_cfg = {
+		.log_fn = collect_log,
+		.log_ctx = &log,
+		.mem_fn = cyaml_mem,
+		.log_level = CYAML_LOG_ERROR,
+		.flags = CYAML_CFG_NO_ALIAS,
+	};
+	struct raw_config *raw = NULL;
+	struct cde_config next = *cfg;
+	FILE *f;
+	cyaml_err_t e;
+	int r;
+
+	/* An unreadable file is said plainly, not as a YAML error. */
+	f = fopen(path, "r");
+	if (!f) {
+		r = -errno;
+		cde_errors_add(errs, "", "%s: %s", path, strerror(-r));
+		return r;
+	}
+	fclose(f);
+	e = cyaml_load_file(path, &yaml_cfg, &config_schema, (cyaml_data_t **)&raw, NULL);
+	if (e != CYAML_OK) {
+		cde_errors_add(errs, "", "%s: %s", path, log.len ? log.text : cyaml_strerror(e));
+		return -EINVAL;
+	}
+	if (!raw)
+		return 0; /* an empty file keeps every default */
+	r = apply(raw, path, &next, errs);
+	cyaml_free(&yaml_cfg, &config_schema, raw, 0);
+	if (r == 0)
+		*cfg = next;
+	return r;
+}
+
+static bool is_loopback_host(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (strcmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return false;
+}
+
+int cde_config_check(const struct cde_config *cfg, struct cde_errors *errs)
+{
+	char host[256];
+	unsigned short port;
+
+	if (cde_config_split_listen(cfg->listen, host, sizeof(host), &port) < 0) {
+		cde_errors_add(errs, "/listen", "/listen: \"%s\" is not HOST:PORT", cfg->listen);
+		return -EINVAL;
+	}
+	/* Tokens are not there yet, so anything but loopback must say that
+	 * it runs without authentication on purpose. */
+	if (!is_loopback_host(host) && !cfg->auth_none) {
+		cde_errors_add(errs, "/auth", "/auth: listening on %s, which is not loopback, without authentication: "
+			       "set \"auth: none\" to allow it explicitly", cfg->listen);
+		return -EINVAL;
+	}
+	if (cfg->limits.body_timeout_ms < cfg->limits.head_timeout_ms) {
+		cde_errors_add(errs, "/limits/body_timeout", "/limits/body_timeout: must not be shorter than head_timeout: both count from the request's first byte");
+		return -EINVAL;
+	}
+	return 0;
+}

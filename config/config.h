@@ -1,0 +1,63 @@
+#pragma once
+/* cdeventsd's configuration: the embedded default, a YAML file over it,
+ * command-line flags over both. Plain structs, read by daemon/ only. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "schemas/errors.h"
+
+#define CDE_CONFIG_STR_MAX 1024
+
+enum cde_config_log_level {
+	CDE_CONFIG_LOG_ERROR,
+	CDE_CONFIG_LOG_WARN,
+	CDE_CONFIG_LOG_INFO,
+	CDE_CONFIG_LOG_DEBUG,
+};
+
+struct cde_config_limits {
+	size_t body_max;
+	size_t head_max;
+	size_t headers_max;
+	unsigned head_timeout_ms;
+	unsigned body_timeout_ms;
+	unsigned idle_timeout_ms;
+	unsigned max_connections;
+	unsigned max_connections_per_address;
+};
+
+struct cde_config {
+	char listen[CDE_CONFIG_STR_MAX];	/* HOST:PORT */
+	char state_dir[CDE_CONFIG_STR_MAX];
+	char catalog_dir[CDE_CONFIG_STR_MAX];	/* "" = the default directory */
+	char source[CDE_CONFIG_STR_MAX];	/* "" = "/<principal>" */
+	enum cde_config_log_level log_level;
+	bool auth_none;				/* "auth: none" said explicitly */
+	struct cde_config_limits limits;
+};
+
+/* The embedded default: listen on 127.0.0.1:9720, state under ./var (or
+ * $STATE_DIRECTORY, as systemd sets it), no authentication on loopback,
+ * the limits of the daemon issue. */
+void cde_config_defaults(struct cde_config *cfg);
+
+/* Reads the YAML file @path over @cfg: keys present replace values, keys
+ * absent keep them. Unknown keys and bad values are errors naming the
+ * file, the key (as a pointer, "/limits/body_max") and the reason.
+ * On failure @cfg is unchanged. Returns 0, -EINVAL, or -errno. */
+int cde_config_load_file(const char *path, struct cde_config *cfg, struct cde_errors *errs);
+
+/* Checks what holds between keys (a listener that is not loopback needs
+ * authentication or "auth: none"). Returns 0 or -EINVAL with @errs. */
+int cde_config_check(const struct cde_config *cfg, struct cde_errors *errs);
+
+/* Splits "HOST:PORT" or "[v6]:PORT". Returns 0 or -EINVAL. */
+int cde_config_split_listen(const char *listen, char *host, size_t size, unsigned short *port);
+
+/* Parses "1MiB", "16KiB", "512", "2MB" into bytes. Returns 0 or -EINVAL. */
+int cde_config_parse_size(const char *s, size_t *ret);
+
+/* Parses "10s", "500ms", "2m", "1h" (a bare number is seconds) into
+ * milliseconds. Returns 0 or -EINVAL. */
+int cde_config_parse_duration(const char *s, unsigned *ret_ms);

@@ -1,0 +1,96 @@
+// Process life: a config file, SIGHUP reloads (a bad file keeps the running
+// configuration), --check-config, and SIGTERM under load: in-flight requests
+// are answered, none is cut, the daemon exits 0.
+//
+//   node tests/js/integration/lifecycle.mjs path/to/cdeventsd
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { startDaemon, postJson, checker } from '../daemon.mjs';
+
+const t = checker();
+const bin = process.argv[2];
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-life-'));
+const cfg = path.join(dir, 'cdeventsd.yaml');
+const write = (limits) => fs.writeFileSync(cfg, `log_level: info\nsource: /ci/test\nlimits:\n${limits}`);
+const waitFor = async (d, text, from) => {
+  for (let i = 0; i < 100; i++) {
+    if (d.log().indexOf(text, from) >= 0) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+};
+const hook = (size) => ({ phase: 'started', subject: 'b', customData: { pad: 'p'.repeat(size) } });
+
+// --check-config says fine or why not, and never starts.
+write('  body_max: 64KiB\n');
+let r = spawnSync(bin, ['--check-config', cfg], { encoding: 'utf8' });
+t.check(r.status === 0 && r.stdout.includes(': ok'), '--check-config accepts a good file', r.stdout + r.stderr);
+fs.writeFileSync(path.join(dir, 'bad.yaml'), 'limits:\n  body_max: lots\n');
+r = spawnSync(bin, ['--check-config', path.join(dir, 'bad.yaml')], { encoding: 'utf8' });
+t.check(r.status === 1 && r.stderr.includes('/limits/body_max: "lots" is not a size'),
+  '--check-config names the key and the reason', r.stderr);
+
+const d = await startDaemon(bin, ['-c', cfg, '--state-dir', path.join(dir, 'state')]);
+t.check(fs.existsSync(path.join(dir, 'state')), 'the state directory is created');
+r = postJson(`${d.url}/v1/hooks/build?dry_run=1`, hook(1));
+t.check(r.json?.events?.[0]?.context?.source === '/ci/test', 'the configured source is used', r.body);
+t.check(postJson(`${d.url}/v1/hooks/build`, hook(20000)).status === 202, '20 KB fits a 64 KiB limit');
+
+// SIGHUP with a smaller limit: new requests see it.
+write('  body_max: 8KiB\n');
+let mark = d.log().length;
+d.proc.kill('SIGHUP');
+t.check(await waitFor(d, 'configuration reloaded', mark), 'SIGHUP reloads', d.log().slice(mark));
+t.check(postJson(`${d.url}/v1/hooks/build`, hook(20000)).status === 413, 'the new limit applies');
+t.check(postJson(`${d.url}/v1/hooks/build`, hook(10)).status === 202, 'small hooks still pass');
+
+// SIGHUP with a bad file: refused, the running configuration stays.
+write('  body_max: 1XB\n');
+mark = d.log().length;
+d.proc.kill('SIGHUP');
+t.check(await waitFor(d, 'reload refused', mark), 'a bad file is refused and logged', d.log().slice(mark));
+t.check(d.log().slice(mark).includes('/limits/body_max'), 'the log names the key');
+t.check(postJson(`${d.url}/v1/hooks/build`, hook(20000)).status === 413, 'the old limit still applies');
+t.check(postJson(`${d.url}/v1/hooks/build`, hook(10)).status === 202, 'and the daemon still accepts');
+
+// SIGTERM under load: 8 clients posting on kept-alive connections.
+const results = { acked: 0, refused: 0, bad: [] };
+let stop = false;
+const seqs = new Set();
+async function client(c) {
+  for (let i = 0; !stop; i++) {
+    try {
+      const res = await fetch(`${d.url}/v1/hooks/build`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ phase: 'started', subject: `c${c}-${i}` }),
+      });
+      const body = await res.json();
+      if (res.status === 202 && Number.isInteger(body.seq) && !seqs.has(body.seq)) {
+        results.acked++;
+        seqs.add(body.seq);
+      } else results.bad.push(`${res.status} ${JSON.stringify(body)}`);
+    } catch (e) {
+      // After the listener closes: the connection is refused or closed
+      // before a reply. Never a partial reply.
+      results.refused++;
+      if (results.refused > 50) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+const clients = Array.from({ length: 8 }, (_, c) => client(c));
+await new Promise((r) => setTimeout(r, 1000));
+const code = await d.stop();
+stop = true;
+await Promise.all(clients);
+t.check(code === 0, 'exits 0 after SIGTERM under load', d.log().slice(-400));
+t.check(results.bad.length === 0, 'every answered request was a whole 202 with a new seq',
+  results.bad.slice(0, 3).join('; '));
+t.check(results.acked > 0, 'requests were acknowledged before the stop', String(results.acked));
+t.check(d.log().includes('all connections closed') && d.log().includes('level=info msg="stopped"'),
+  'the drain finished before exit');
+console.log(`shutdown under load: ${results.acked} acknowledged, ${results.refused} refused after the stop`);
+fs.rmSync(dir, { recursive: true });
+t.finish();
