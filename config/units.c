@@ -10,70 +10,64 @@
 #include <string.h>
 #include <strings.h>
 
-static int parse_number_unit(const char *s, unsigned long long *num, const char **unit)
+struct unit {
+	const char *name;
+	unsigned long long factor;
+};
+
+/* Parses "<digits>[ ]<unit>" with @unit one of @units, scaled, at most
+ * @max. */
+static int parse_scaled(const char *s, const struct unit *units, size_t n_units,
+			unsigned long long max, unsigned long long *ret)
 {
+	unsigned long long n;
 	char *end;
 
 	if (!s || *s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
-	*num = strtoull(s, &end, 10);
+	n = strtoull(s, &end, 10);
 	if (errno)
 		return -EINVAL;
 	while (*end == ' ')
 		end++;
-	*unit = end;
-	return 0;
+	for (size_t i = 0; i < n_units; i++) {
+		if (strcmp(end, units[i].name) == 0) {
+			if (n > max / units[i].factor)
+				return -EINVAL;
+			*ret = n * units[i].factor;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 int cde_config_parse_size(const char *s, size_t *ret)
 {
-	static const struct {
-		const char *unit;
-		unsigned long long factor;
-	} units[] = {
+	static const struct unit units[] = {
 		{ "", 1 }, { "B", 1 },
 		{ "KiB", 1ull << 10 }, { "MiB", 1ull << 20 }, { "GiB", 1ull << 30 },
 		{ "kB", 1000 }, { "KB", 1000 }, { "MB", 1000000 }, { "GB", 1000000000 },
 	};
-	unsigned long long n;
-	const char *unit;
+	unsigned long long v;
+	int r = parse_scaled(s, units, sizeof(units) / sizeof(units[0]), SIZE_MAX, &v);
 
-	if (parse_number_unit(s, &n, &unit) < 0)
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(unit, units[i].unit) == 0) {
-			if (n > SIZE_MAX / units[i].factor)
-				return -EINVAL;
-			*ret = (size_t)(n * units[i].factor);
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (r == 0)
+		*ret = (size_t)v;
+	return r;
 }
 
 int cde_config_parse_duration(const char *s, unsigned *ret_ms)
 {
-	static const struct {
-		const char *unit;
-		unsigned long long ms;
-	} units[] = {
+	static const struct unit units[] = {
 		{ "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
 	};
-	unsigned long long n;
-	const char *unit;
+	unsigned long long v;
+	int r = parse_scaled(s, units, sizeof(units) / sizeof(units[0]), UINT_MAX, &v);
 
-	if (parse_number_unit(s, &n, &unit) < 0)
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(unit, units[i].unit) == 0) {
-			if (n > UINT_MAX / units[i].ms)
-				return -EINVAL;
-			*ret_ms = (unsigned)(n * units[i].ms);
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (r == 0)
+		*ret_ms = (unsigned)v;
+	return r;
 }
 
 int cde_config_split_listen(const char *listen, char *host, size_t size, unsigned short *port)
