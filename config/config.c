@@ -19,9 +19,20 @@ struct raw_limits {
 	char *max_connections, *max_connections_per_address;
 };
 
+struct raw_principal {
+	char *name;
+	char **scopes;
+	unsigned scopes_count;
+	char *token_file, *token_env, *github_secret_file;
+	char **webhook_secret_files;
+	unsigned webhook_secret_files_count;
+};
+
 struct raw_config {
 	char *listen, *state_dir, *catalog_dir, *source, *log_level, *auth;
 	struct raw_limits *limits;
+	struct raw_principal *principals;
+	unsigned principals_count;
 };
 
 #define STR(key, type, member) \
@@ -39,6 +50,27 @@ static const cyaml_schema_field_t limits_fields[] = {
 	CYAML_FIELD_END,
 };
 
+static const cyaml_schema_value_t string_entry = {
+	CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 1, CDE_CONFIG_PATH_MAX - 1),
+};
+
+static const cyaml_schema_field_t principal_fields[] = {
+	STR("name", struct raw_principal, name),
+	CYAML_FIELD_SEQUENCE("scopes", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct raw_principal,
+			     scopes, &string_entry, 1, 3),
+	STR("token_file", struct raw_principal, token_file),
+	STR("token_env", struct raw_principal, token_env),
+	STR("github_secret_file", struct raw_principal, github_secret_file),
+	CYAML_FIELD_SEQUENCE("webhook_secret_files", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
+			     struct raw_principal, webhook_secret_files, &string_entry, 1,
+			     CDE_CONFIG_SECRETS_MAX),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t principal_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct raw_principal, principal_fields),
+};
+
 static const cyaml_schema_field_t config_fields[] = {
 	STR("listen", struct raw_config, listen),
 	STR("state_dir", struct raw_config, state_dir),
@@ -47,6 +79,8 @@ static const cyaml_schema_field_t config_fields[] = {
 	STR("log_level", struct raw_config, log_level),
 	STR("auth", struct raw_config, auth),
 	CYAML_FIELD_MAPPING_PTR("limits", CYAML_FLAG_OPTIONAL, struct raw_config, limits, limits_fields),
+	CYAML_FIELD_SEQUENCE("principals", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct raw_config,
+			     principals, &principal_entry, 0, CDE_CONFIG_PRINCIPALS_MAX),
 	CYAML_FIELD_END,
 };
 
@@ -165,6 +199,92 @@ static int set_duration(unsigned *dst, const char *src, const char *path, const 
 	return 0;
 }
 
+static bool is_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_' || c == '.';
+}
+
+/* Copies @src into @dst (of @size) or reports that it does not fit. */
+static int copy_bounded(char *dst, size_t size, const char *src, const char *path, const char *key,
+			struct cde_errors *errs)
+{
+	if (strlen(src) >= size) {
+		cde_errors_add(errs, key, "%s: %s: longer than %zu characters", path, key, size - 1);
+		return -EINVAL;
+	}
+	memcpy(dst, src, strlen(src) + 1);
+	return 0;
+}
+
+static int apply_principal(const struct raw_principal *rp, size_t i, const char *path,
+			   struct cde_config_principal *p, const struct cde_config *cfg,
+			   struct cde_errors *errs)
+{
+	static const char *const scope_names[] = { "emit", "query", "admin" };
+	char key[96];
+	int r = 0;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(key, sizeof(key), "/principals/%zu/name", i);
+	if (!rp->name || !*rp->name) {
+		cde_errors_add(errs, key, "%s: %s: required (it names who sent each event)", path, key);
+		return -EINVAL;
+	}
+	for (const char *c = rp->name; *c; c++) {
+		if (!is_name_char(*c)) {
+			cde_errors_add(errs, key, "%s: %s: \"%s\": use letters, digits, '-', '_' and '.'",
+				       path, key, rp->name);
+			return -EINVAL;
+		}
+	}
+	r |= copy_bounded(p->name, sizeof(p->name), rp->name, path, key, errs);
+	for (size_t k = 0; k < i; k++) {
+		if (strcmp(cfg->principals[k].name, rp->name) == 0) {
+			cde_errors_add(errs, key, "%s: %s: \"%s\" is named twice", path, key, rp->name);
+			r = -EINVAL;
+		}
+	}
+	p->scopes = rp->scopes_count ? 0 : CDE_SCOPE_EMIT;
+	for (unsigned k = 0; k < rp->scopes_count; k++) {
+		unsigned bit = 0;
+
+		for (unsigned b = 0; b < 3; b++)
+			if (strcmp(rp->scopes[k], scope_names[b]) == 0)
+				bit = 1u << b;
+		if (!bit) {
+			snprintf(key, sizeof(key), "/principals/%zu/scopes/%u", i, k);
+			cde_errors_add(errs, key, "%s: %s: \"%s\" is not one of emit, query, admin", path, key,
+				       rp->scopes[k]);
+			r = -EINVAL;
+		}
+		p->scopes |= bit;
+	}
+	snprintf(key, sizeof(key), "/principals/%zu", i);
+	if (rp->token_file && rp->token_env) {
+		cde_errors_add(errs, key, "%s: %s: give token_file or token_env, not both", path, key);
+		r = -EINVAL;
+	}
+	if (!rp->token_file && !rp->token_env && !rp->github_secret_file &&
+	    !rp->webhook_secret_files_count) {
+		cde_errors_add(errs, key, "%s: %s: no credential: give token_file, token_env, "
+			       "github_secret_file or webhook_secret_files", path, key);
+		r = -EINVAL;
+	}
+	if (rp->token_file)
+		r |= copy_bounded(p->token_file, sizeof(p->token_file), rp->token_file, path, key, errs);
+	if (rp->token_env)
+		r |= copy_bounded(p->token_env, sizeof(p->token_env), rp->token_env, path, key, errs);
+	if (rp->github_secret_file)
+		r |= copy_bounded(p->github_secret_file, sizeof(p->github_secret_file),
+				  rp->github_secret_file, path, key, errs);
+	for (unsigned k = 0; k < rp->webhook_secret_files_count; k++)
+		r |= copy_bounded(p->webhook_secret_files[k], sizeof(p->webhook_secret_files[k]),
+				  rp->webhook_secret_files[k], path, key, errs);
+	p->n_webhook_secret_files = rp->webhook_secret_files_count;
+	return r ? -EINVAL : 0;
+}
+
 static int apply(const struct raw_config *raw, const char *path, struct cde_config *cfg,
 		 struct cde_errors *errs)
 {
@@ -203,7 +323,7 @@ static int apply(const struct raw_config *raw, const char *path, struct cde_conf
 		if (strcmp(raw->auth, "none") == 0) {
 			cfg->auth_none = true;
 		} else {
-			cde_errors_add(errs, "/auth", "%s: /auth: \"%s\": the only value is none (tokens come with principals)",
+			cde_errors_add(errs, "/auth", "%s: /auth: \"%s\": the only value is none (authentication comes from principals)",
 				       path, raw->auth);
 			r = -EINVAL;
 		}
@@ -229,6 +349,14 @@ static int apply(const struct raw_config *raw, const char *path, struct cde_conf
 		r |= set_count(&o->max_connections_per_address, l->max_connections_per_address, path,
 			       "/limits/max_connections_per_address", errs);
 	}
+	if (raw->principals) {
+		/* A file that names principals replaces the list as a whole. */
+		cfg->n_principals = 0;
+		for (unsigned i = 0; i < raw->principals_count; i++) {
+			r |= apply_principal(&raw->principals[i], i, path, &cfg->principals[i], cfg, errs);
+			cfg->n_principals = i + 1;
+		}
+	}
 	return r ? -EINVAL : 0;
 }
 
@@ -243,7 +371,7 @@ int cde_config_load_file(const char *path, struct cde_config *cfg, struct cde_er
 		.flags = CYAML_CFG_NO_ALIAS,
 	};
 	struct raw_config *raw = NULL;
-	struct cde_config next = *cfg;
+	struct cde_config *next;
 	FILE *f;
 	cyaml_err_t e;
 	int r;
@@ -263,10 +391,18 @@ int cde_config_load_file(const char *path, struct cde_config *cfg, struct cde_er
 	}
 	if (!raw)
 		return 0; /* an empty file keeps every default */
-	r = apply(raw, path, &next, errs);
+	/* Built aside, so that a file with an error changes nothing. */
+	next = malloc(sizeof(*next));
+	if (!next) {
+		cyaml_free(&yaml_cfg, &config_schema, raw, 0);
+		return -ENOMEM;
+	}
+	*next = *cfg;
+	r = apply(raw, path, next, errs);
 	cyaml_free(&yaml_cfg, &config_schema, raw, 0);
 	if (r == 0)
-		*cfg = next;
+		*cfg = *next;
+	free(next);
 	return r;
 }
 
@@ -293,11 +429,15 @@ int cde_config_check(const struct cde_config *cfg, struct cde_errors *errs)
 		cde_errors_add(errs, "/listen", "/listen: \"%s\" is not HOST:PORT", cfg->listen);
 		return -EINVAL;
 	}
-	/* Tokens are not there yet, so anything but loopback must say that
-	 * it runs without authentication on purpose. */
-	if (!is_loopback_host(host) && !cfg->auth_none) {
-		cde_errors_add(errs, "/auth", "/auth: listening on %s, which is not loopback, without authentication: "
-			       "set \"auth: none\" to allow it explicitly", cfg->listen);
+	if (cfg->auth_none && cfg->n_principals) {
+		cde_errors_add(errs, "/auth", "/auth: \"none\" contradicts the principals listed");
+		return -EINVAL;
+	}
+	/* Without principals anyone who can connect may post: fine on
+	 * loopback, and elsewhere only when the file says so. */
+	if (!is_loopback_host(host) && !cfg->auth_none && !cfg->n_principals) {
+		cde_errors_add(errs, "/auth", "/auth: listening on %s, which is not loopback, with no principals: "
+			       "list principals, or set \"auth: none\" to allow it explicitly", cfg->listen);
 		return -EINVAL;
 	}
 	if (cfg->limits.body_timeout_ms < cfg->limits.head_timeout_ms) {

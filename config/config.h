@@ -27,6 +27,30 @@ struct cde_config_limits {
 	unsigned max_connections_per_address;
 };
 
+#define CDE_CONFIG_PRINCIPALS_MAX 32
+#define CDE_CONFIG_SECRETS_MAX 4
+#define CDE_CONFIG_NAME_MAX 64
+#define CDE_CONFIG_PATH_MAX 256
+
+/* What a principal may do. */
+enum cde_scope {
+	CDE_SCOPE_EMIT = 1 << 0,	/* post hooks and events */
+	CDE_SCOPE_QUERY = 1 << 1,	/* read the audit log */
+	CDE_SCOPE_ADMIN = 1 << 2,	/* operate the daemon */
+};
+
+/* Someone allowed to call the API, and how they prove it. Secrets are
+ * named here (a file or an environment variable), read by the daemon. */
+struct cde_config_principal {
+	char name[CDE_CONFIG_NAME_MAX];
+	unsigned scopes;
+	char token_file[CDE_CONFIG_PATH_MAX];
+	char token_env[CDE_CONFIG_NAME_MAX];
+	char github_secret_file[CDE_CONFIG_PATH_MAX];
+	size_t n_webhook_secret_files;
+	char webhook_secret_files[CDE_CONFIG_SECRETS_MAX][CDE_CONFIG_PATH_MAX];
+};
+
 struct cde_config {
 	char listen[CDE_CONFIG_STR_MAX];	/* HOST:PORT */
 	char state_dir[CDE_CONFIG_STR_MAX];
@@ -35,6 +59,8 @@ struct cde_config {
 	enum cde_config_log_level log_level;
 	bool auth_none;				/* "auth: none" said explicitly */
 	struct cde_config_limits limits;
+	size_t n_principals;
+	struct cde_config_principal principals[CDE_CONFIG_PRINCIPALS_MAX];
 };
 
 /* The embedded default: listen on 127.0.0.1:9720, state under ./var (or
@@ -49,7 +75,7 @@ void cde_config_defaults(struct cde_config *cfg);
 int cde_config_load_file(const char *path, struct cde_config *cfg, struct cde_errors *errs);
 
 /* Checks what holds between keys (a listener that is not loopback needs
- * authentication or "auth: none"). Returns 0 or -EINVAL with @errs. */
+ * principals or "auth: none"; not both). Returns 0 or -EINVAL with @errs. */
 int cde_config_check(const struct cde_config *cfg, struct cde_errors *errs);
 
 /* Splits "HOST:PORT" or "[v6]:PORT". Returns 0 or -EINVAL. */

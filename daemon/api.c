@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "daemon/log.h"
 #include "events/cloudevents.h"
@@ -16,12 +17,12 @@
 #include "schemas/json_strict.h"
 #include "schemas/validate.h"
 
-#define PRINCIPAL_ANONYMOUS "anonymous"
-
 /* One ingest request on its way through the journal. */
 struct ingest {
 	struct cde_api *api;
 	struct cde_http_request *req;
+	char principal[CDE_CONFIG_NAME_MAX];	/* outlives a reload of the auth table */
+	char peer[64];
 	size_t n;
 	struct cde_journal_entry entries[];
 };
@@ -165,7 +166,7 @@ static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n,
 
 /* Validates, then answers a dry run or hands the events to the journal.
  * Takes the references in @events. */
-static void accept_events(struct cde_api *api, struct cde_http_request *req,
+static void accept_events(struct cde_api *api, struct cde_http_request *req, const char *principal,
 			  struct cde_event **events, size_t n)
 {
 	struct ingest *in = calloc(1, sizeof(*in) + n * sizeof(in->entries[0]));
@@ -180,10 +181,12 @@ static void accept_events(struct cde_api *api, struct cde_http_request *req,
 	in->api = api;
 	in->req = req;
 	in->n = n;
+	snprintf(in->principal, sizeof(in->principal), "%s", principal);
+	snprintf(in->peer, sizeof(in->peer), "%s", cde_http_request_peer(req));
 	for (size_t i = 0; i < n; i++) {
 		in->entries[i].event = events[i];
-		in->entries[i].principal = PRINCIPAL_ANONYMOUS;
-		in->entries[i].peer = cde_http_request_peer(req);
+		in->entries[i].principal = in->principal;
+		in->entries[i].peer = in->peer;
 	}
 	if (query_flag(cde_http_request_query(req), "dry_run")) {
 		cJSON *body = cJSON_CreateObject();
@@ -225,7 +228,8 @@ static bool content_type_is_json(struct cde_http_request *req)
 	       strcmp(mt, "application/json") == 0;
 }
 
-static void handle_hook(struct cde_api *api, struct cde_http_request *req, const char *kind)
+static void handle_hook(struct cde_api *api, struct cde_http_request *req, const char *kind,
+			const char *principal)
 {
 	struct cde_hook_defaults defaults = { .source = api->default_source };
 	struct cde_errors errs;
@@ -238,7 +242,7 @@ static void handle_hook(struct cde_api *api, struct cde_http_request *req, const
 
 	cde_errors_reset(&errs);
 	if (!defaults.source) {
-		snprintf(source, sizeof(source), "/%s", PRINCIPAL_ANONYMOUS);
+		snprintf(source, sizeof(source), "/%s", principal);
 		defaults.source = source;
 	}
 	bool known = false;
@@ -266,10 +270,10 @@ static void handle_hook(struct cde_api *api, struct cde_http_request *req, const
 		reply_error(req, 400, "invalid hook", &errs, NULL);
 		return;
 	}
-	accept_events(api, req, &ev, 1);
+	accept_events(api, req, principal, &ev, 1);
 }
 
-static void handle_events(struct cde_api *api, struct cde_http_request *req)
+static void handle_events(struct cde_api *api, struct cde_http_request *req, const char *principal)
 {
 	struct cde_ce_request ce = { .header = header_of, .ctx = req };
 	enum cde_ce_request_mode mode;
@@ -306,7 +310,7 @@ static void handle_events(struct cde_api *api, struct cde_http_request *req)
 		reply_error(req, 400, "invalid CDEvent", &errs, NULL);
 		return;
 	}
-	accept_events(api, req, events, n);
+	accept_events(api, req, principal, events, n);
 	free(events); /* the references moved to the ingest */
 }
 
@@ -319,8 +323,28 @@ static void method_not_allowed(struct cde_http_request *req, const char *allow)
 	reply_error(req, 405, "method not allowed", NULL, headers);
 }
 
+/* Answers 401/403 and returns false unless the sender may @scope. */
+static bool authorized(struct cde_api *api, struct cde_http_request *req, unsigned scope,
+		       struct cde_auth_result *who)
+{
+	static const char *const challenge[] = { "WWW-Authenticate: Bearer realm=\"cdeventsd\"", NULL };
+	struct cde_errors errs;
+
+	cde_auth_check(api->auth, req, scope, time(NULL), who);
+	if (who->status == 0)
+		return true;
+	cde_errors_reset(&errs);
+	cde_errors_add(&errs, "", "%s", who->reason);
+	cde_log(CDE_LOG_WARN, "refused %s %s from %s: %s", cde_http_request_method_name(req),
+		cde_http_request_path(req), cde_http_request_peer(req), who->reason);
+	reply_error(req, who->status, who->status == 401 ? "unauthorized" : "forbidden", &errs,
+		    who->status == 401 ? challenge : NULL);
+	return false;
+}
+
 void cde_api_handle(struct cde_http_request *req, void *arg)
 {
+	struct cde_auth_result who;
 	struct cde_api *api = arg;
 	const char *path = cde_http_request_path(req);
 	enum cde_http_method m = cde_http_request_method(req);
@@ -339,15 +363,15 @@ void cde_api_handle(struct cde_http_request *req, void *arg)
 	if (strcmp(path, "/v1/events") == 0) {
 		if (m != CDE_HTTP_POST)
 			method_not_allowed(req, "POST");
-		else
-			handle_events(api, req);
+		else if (authorized(api, req, CDE_SCOPE_EMIT, &who))
+			handle_events(api, req, who.principal);
 		return;
 	}
 	if (strncmp(path, "/v1/hooks/", 10) == 0 && path[10] && !strchr(path + 10, '/')) {
 		if (m != CDE_HTTP_POST)
 			method_not_allowed(req, "POST");
-		else
-			handle_hook(api, req, path + 10);
+		else if (authorized(api, req, CDE_SCOPE_EMIT, &who))
+			handle_hook(api, req, path + 10, who.principal);
 		return;
 	}
 	reply_error(req, 404, "not found", NULL, NULL);

@@ -1,6 +1,7 @@
 #pragma once
 /* The daemon's HTTP API: routes and the ingest handlers. */
 
+#include "daemon/auth.h"
 #include "daemon/http_server.h"
 #include "schemas/catalog.h"
 #include "sinks/journal.h"
@@ -8,6 +9,7 @@
 struct cde_api {
 	const struct cde_catalog *catalog;
 	struct cde_journal *journal;
+	struct cde_auth *auth;
 	const char *default_source;	/* for hooks that give none; NULL: "/<principal>" */
 	bool stopping;			/* /readyz fails while draining */
 	unsigned long long pending;	/* ingest requests waiting on the journal */

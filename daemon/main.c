@@ -40,6 +40,7 @@ struct daemon {
 	struct event_base *base;
 	struct cde_http_server *http;
 	struct cde_catalog *catalog;
+	struct cde_auth *auth;
 	struct cde_journal journal;
 	struct cde_api api;
 	struct event *sigterm, *sigint, *sighup, *drain_timer;
@@ -125,8 +126,9 @@ static void apply_runtime(struct daemon *d)
 static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
-	struct cde_config next;
+	static struct cde_config next;	/* large: not on the signal handler's stack */
 	struct cde_catalog *catalog = NULL;
+	struct cde_auth *auth = NULL;
 	struct cde_errors errs;
 
 	cde_errors_reset(&errs);
@@ -136,8 +138,13 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 		log_errors("reload refused, keeping the running configuration", &errs);
 		return;
 	}
+	if (cde_auth_new(&next, &auth, &errs) < 0) {
+		log_errors("reload refused, keeping the running configuration", &errs);
+		return;
+	}
 	if (load_catalog(&next, &catalog) < 0) {
 		cde_log(CDE_LOG_ERROR, "reload refused, keeping the running configuration");
+		cde_auth_free(auth);
 		return;
 	}
 	if (strcmp(next.listen, d->cfg.listen) != 0)
@@ -151,6 +158,10 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 	cde_catalog_free(d->catalog);
 	d->catalog = catalog;
 	d->api.catalog = catalog;
+	cde_auth_keep_replays(auth, d->auth);
+	cde_auth_free(d->auth);
+	d->auth = auth;
+	d->api.auth = auth;
 	d->cfg = next;
 	apply_runtime(d);
 	cde_log(CDE_LOG_INFO, "configuration reloaded");
@@ -275,8 +286,9 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 
 static int check_config(const struct flags *f)
 {
-	struct cde_config cfg;
+	static struct cde_config cfg;
 	struct cde_catalog *catalog = NULL;
+	struct cde_auth *auth = NULL;
 	struct cde_errors errs;
 	const char *name = f->config_file ? f->config_file : "embedded default";
 
@@ -286,6 +298,12 @@ static int check_config(const struct flags *f)
 			fprintf(stderr, "cdeventsd: %s\n", errs.items[i].reason);
 		return 1;
 	}
+	if (cde_auth_new(&cfg, &auth, &errs) < 0) {
+		for (size_t i = 0; i < errs.count; i++)
+			fprintf(stderr, "cdeventsd: %s\n", errs.items[i].reason);
+		return 1;
+	}
+	cde_auth_free(auth);
 	if (cde_catalog_load_dir(catalog_dir_of(&cfg), &catalog, &errs) < 0) {
 		for (size_t i = 0; i < errs.count; i++)
 			fprintf(stderr, "cdeventsd: catalog: %s %s\n", errs.items[i].pointer,
@@ -293,8 +311,8 @@ static int check_config(const struct flags *f)
 		return 1;
 	}
 	cde_catalog_free(catalog);
-	printf("%s: ok (listen %s, state %s, catalog %s)\n", name, cfg.listen, cfg.state_dir,
-	       catalog_dir_of(&cfg));
+	printf("%s: ok (listen %s, state %s, catalog %s, %zu principals)\n", name, cfg.listen,
+	       cfg.state_dir, catalog_dir_of(&cfg), cfg.n_principals);
 	return 0;
 }
 
@@ -326,8 +344,14 @@ int main(int argc, char **argv)
 		cde_log(CDE_LOG_ERROR, "state_dir %s: %s", d.cfg.state_dir, strerror(-r));
 		return 1;
 	}
-	if (load_catalog(&d.cfg, &d.catalog) < 0)
+	if (cde_auth_new(&d.cfg, &d.auth, &errs) < 0) {
+		log_errors("authentication", &errs);
 		return 1;
+	}
+	if (load_catalog(&d.cfg, &d.catalog) < 0) {
+		cde_auth_free(d.auth);
+		return 1;
+	}
 	d.base = event_base_new();
 	if (!d.base || cde_journal_memory_new(d.base, DEDUPE_WINDOW, &d.journal) < 0) {
 		cde_log(CDE_LOG_ERROR, "cannot create the event loop");
@@ -335,6 +359,7 @@ int main(int argc, char **argv)
 	}
 	d.api.catalog = d.catalog;
 	d.api.journal = &d.journal;
+	d.api.auth = d.auth;
 	to_http_limits(&d.cfg.limits, &limits);
 	if (cde_http_server_new(d.base, &limits, cde_api_handle, &d.api, &d.http) < 0) {
 		cde_log(CDE_LOG_ERROR, "out of memory");
@@ -355,9 +380,10 @@ int main(int argc, char **argv)
 		cde_log(CDE_LOG_ERROR, "cannot install signal handlers");
 		goto out;
 	}
-	cde_log(CDE_LOG_INFO, "cdeventsd %s listening on %s (config %s, state %s, catalog %s: %zu spec versions)",
+	cde_log(CDE_LOG_INFO, "cdeventsd %s listening on %s (config %s, state %s, catalog %s: %zu spec versions, %s)",
 		CDE_VERSION, bound, d.flags.config_file ? d.flags.config_file : "embedded default",
-		d.cfg.state_dir, catalog_dir_of(&d.cfg), cde_catalog_spec_count(d.catalog));
+		d.cfg.state_dir, catalog_dir_of(&d.cfg), cde_catalog_spec_count(d.catalog),
+		cde_auth_is_open(d.auth) ? "no authentication" : "authentication required");
 	if (!d.journal.ops->durable)
 		cde_log(CDE_LOG_WARN, "journal %s is not durable: accepted events are not stored "
 				      "and are lost at exit (the audit log is not built yet)",
@@ -381,5 +407,6 @@ out:
 	if (d.base)
 		event_base_free(d.base);
 	cde_catalog_free(d.catalog);
+	cde_auth_free(d.auth);
 	return status;
 }

@@ -1,0 +1,45 @@
+#pragma once
+/* Who sent a request: bearer tokens and signed requests, per principal. */
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "config/config.h"
+#include "daemon/http_server.h"
+#include "schemas/errors.h"
+
+#define CDE_AUTH_ANONYMOUS "anonymous"
+#define CDE_AUTH_WEBHOOK_TOLERANCE_S 300
+
+struct cde_auth;
+
+/* Reads every principal's secrets (token files and variables, signing
+ * secrets). Returns 0 and a new table in *@ret, or -errno with each
+ * problem in @errs ("principal jenkins: token_file /x: No such file"). */
+int cde_auth_new(const struct cde_config *cfg, struct cde_auth **ret, struct cde_errors *errs);
+
+/* Frees @a (wiping its secrets); accepts NULL; returns NULL. */
+struct cde_auth *cde_auth_free(struct cde_auth *a);
+
+/* Moves the memory of recently used webhook-ids from @from to @to, so a
+ * reload does not reopen the replay window. */
+void cde_auth_keep_replays(struct cde_auth *to, const struct cde_auth *from);
+
+/* True when no principal is configured: every request is anonymous. */
+bool cde_auth_is_open(const struct cde_auth *a);
+
+/* The outcome of cde_auth_check. */
+struct cde_auth_result {
+	int status;			/* 0 when allowed, else 401 or 403 */
+	const char *reason;		/* why not, for the error body */
+	char principal[CDE_CONFIG_NAME_MAX];
+};
+
+/* Decides who sent @req and whether they hold @scope: a bearer token
+ * (Authorization: Bearer), a GitHub signature (X-Hub-Signature-256) or a
+ * Standard Webhooks signature (webhook-id, webhook-timestamp,
+ * webhook-signature; the timestamp within CDE_AUTH_WEBHOOK_TOLERANCE_S of
+ * @now, an id seen before is refused). The body is verified as received,
+ * before it is parsed. */
+void cde_auth_check(struct cde_auth *a, const struct cde_http_request *req, unsigned scope,
+		    time_t now, struct cde_auth_result *out);
