@@ -17,6 +17,7 @@ struct raw_limits {
 	char *body_max, *head_max, *headers_max;
 	char *head_timeout, *body_timeout, *idle_timeout;
 	char *max_connections, *max_connections_per_address;
+	char *queue_max;
 };
 
 struct raw_principal {
@@ -47,6 +48,7 @@ static const cyaml_schema_field_t limits_fields[] = {
 	STR("idle_timeout", struct raw_limits, idle_timeout),
 	STR("max_connections", struct raw_limits, max_connections),
 	STR("max_connections_per_address", struct raw_limits, max_connections_per_address),
+	STR("queue_max", struct raw_limits, queue_max),
 	CYAML_FIELD_END,
 };
 
@@ -107,6 +109,7 @@ void cde_config_defaults(struct cde_config *cfg)
 		.idle_timeout_ms = 30000,
 		.max_connections = 1024,
 		.max_connections_per_address = 64,
+		.queue_max = 10000,
 	};
 }
 
@@ -348,6 +351,7 @@ static int apply(const struct raw_config *raw, const char *path, struct cde_conf
 		r |= set_count(&o->max_connections, l->max_connections, path, "/limits/max_connections", errs);
 		r |= set_count(&o->max_connections_per_address, l->max_connections_per_address, path,
 			       "/limits/max_connections_per_address", errs);
+		r |= set_count(&o->queue_max, l->queue_max, path, "/limits/queue_max", errs);
 	}
 	if (raw->principals) {
 		/* A file that names principals replaces the list as a whole. */

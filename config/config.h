@@ -25,6 +25,7 @@ struct cde_config_limits {
 	unsigned idle_timeout_ms;
 	unsigned max_connections;
 	unsigned max_connections_per_address;
+	unsigned queue_max;	/* events waiting for the journal; 503 past it */
 };
 
 #define CDE_CONFIG_PRINCIPALS_MAX 32

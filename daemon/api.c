@@ -125,7 +125,7 @@ static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n,
 	cJSON *body = NULL;
 	bool any_new = false;
 
-	in->api->pending--;
+	in->api->pending -= n;
 	if (error < 0) {
 		static const char *const retry[] = { "Retry-After: 5", NULL };
 
@@ -208,12 +208,20 @@ static void accept_events(struct cde_api *api, struct cde_http_request *req, con
 		ingest_free(in);
 		return;
 	}
-	api->pending++;
+	if (api->pending + n > api->queue_max) {
+		static const char *const retry[] = { "Retry-After: 1", NULL };
+
+		cde_log(CDE_LOG_WARN, "queue full (%llu events waiting): refusing %zu", api->pending, n);
+		reply_error(req, 503, "too many events waiting to be stored: retry shortly", NULL, retry);
+		ingest_free(in);
+		return;
+	}
+	api->pending += n;
 	r = cde_journal_append(api->journal, in->entries, n, on_committed, in);
 	if (r < 0) {
 		static const char *const retry[] = { "Retry-After: 1", NULL };
 
-		api->pending--;
+		api->pending -= n;
 		reply_error(req, 503, r == -EAGAIN ? "too many events queued" : "the journal failed",
 			    NULL, retry);
 		ingest_free(in);

@@ -12,7 +12,8 @@ struct cde_api {
 	struct cde_auth *auth;
 	const char *default_source;	/* for hooks that give none; NULL: "/<principal>" */
 	bool stopping;			/* /readyz fails while draining */
-	unsigned long long pending;	/* ingest requests waiting on the journal */
+	unsigned long long pending;	/* events waiting on the journal */
+	unsigned queue_max;		/* 503 past it */
 };
 
 /* The HTTP handler: pass with the cde_api as its argument. */

@@ -118,6 +118,7 @@ static void apply_runtime(struct daemon *d)
 
 	cde_log_set_level((enum cde_log_level)d->cfg.log_level);
 	d->api.default_source = d->cfg.source[0] ? d->cfg.source : NULL;
+	d->api.queue_max = d->cfg.limits.queue_max;
 	to_http_limits(&d->cfg.limits, &limits);
 	if (d->http)
 		cde_http_server_set_limits(d->http, &limits);

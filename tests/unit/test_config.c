@@ -43,6 +43,7 @@ static void the_embedded_default_is_what_the_daemon_issue_names(void **state)
 	assert_int_equal(c.limits.head_timeout_ms, 10000);
 	assert_int_equal(c.limits.body_timeout_ms, 30000);
 	assert_int_equal(c.limits.idle_timeout_ms, 30000);
+	assert_int_equal(c.limits.queue_max, 10000);
 	cde_errors_reset(&errs);
 	assert_int_equal(cde_config_check(&c, &errs), 0);
 

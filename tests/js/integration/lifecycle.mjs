@@ -55,7 +55,25 @@ t.check(d.log().slice(mark).includes('/limits/body_max'), 'the log names the key
 t.check(postJson(`${d.url}/v1/hooks/build`, hook(20000)).status === 413, 'the old limit still applies');
 t.check(postJson(`${d.url}/v1/hooks/build`, hook(10)).status === 202, 'and the daemon still accepts');
 
-// SIGTERM under load: 8 clients posting on kept-alive connections.
+// A full queue: 503 with Retry-After, nothing half-accepted.
+write('  body_max: 8KiB\n  queue_max: 1\n');
+mark = d.log().length;
+d.proc.kill('SIGHUP');
+t.check(await waitFor(d, 'configuration reloaded', mark), 'reload with queue_max 1');
+const two = [0, 1].map((i) => ({ specversion: '1.0', id: `q${i}`, source: '/ci', type: 'dev.cdevents.build.queued.0.3.0',
+  data: { context: { specversion: '0.5.1', id: `q${i}`, source: '/ci', type: 'dev.cdevents.build.queued.0.3.0',
+    timestamp: '2025-01-01T00:00:00Z' }, subject: { id: 'b', content: {} } } }));
+r = spawnSync('curl', ['-sS', '-D', '-', '-X', 'POST', '-H', 'Content-Type: application/cloudevents-batch+json',
+  '--data-binary', JSON.stringify(two), `${d.url}/v1/events`], { encoding: 'utf8' });
+t.check(/^HTTP\/1\.1 503/.test(r.stdout) && /Retry-After: 1/i.test(r.stdout), 'more events than the queue holds: 503 with Retry-After',
+  r.stdout);
+write('  body_max: 8KiB\n');
+mark = d.log().length;
+d.proc.kill('SIGHUP');
+t.check(await waitFor(d, 'configuration reloaded', mark), 'reload back');
+
+// SIGTERM under load: 8 clients posting on kept-alive connections, with
+// two reloads in the middle of it.
 const results = { acked: 0, refused: 0, bad: [] };
 let stop = false;
 const seqs = new Set();
@@ -81,7 +99,11 @@ async function client(c) {
   }
 }
 const clients = Array.from({ length: 8 }, (_, c) => client(c));
-await new Promise((r) => setTimeout(r, 1000));
+await new Promise((r) => setTimeout(r, 400));
+d.proc.kill('SIGHUP');
+await new Promise((r) => setTimeout(r, 300));
+d.proc.kill('SIGHUP');
+await new Promise((r) => setTimeout(r, 300));
 const code = await d.stop();
 stop = true;
 await Promise.all(clients);
