@@ -29,9 +29,14 @@ struct raw_principal {
 	unsigned webhook_secret_files_count;
 };
 
+struct raw_audit {
+	char *sync;
+};
+
 struct raw_config {
 	char *listen, *state_dir, *catalog_dir, *source, *log_level, *auth;
 	struct raw_limits *limits;
+	struct raw_audit *audit;
 	struct raw_principal *principals;
 	unsigned principals_count;
 };
@@ -49,6 +54,11 @@ static const cyaml_schema_field_t limits_fields[] = {
 	STR("max_connections", struct raw_limits, max_connections),
 	STR("max_connections_per_address", struct raw_limits, max_connections_per_address),
 	STR("queue_max", struct raw_limits, queue_max),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t audit_fields[] = {
+	STR("sync", struct raw_audit, sync),
 	CYAML_FIELD_END,
 };
 
@@ -81,6 +91,7 @@ static const cyaml_schema_field_t config_fields[] = {
 	STR("log_level", struct raw_config, log_level),
 	STR("auth", struct raw_config, auth),
 	CYAML_FIELD_MAPPING_PTR("limits", CYAML_FLAG_OPTIONAL, struct raw_config, limits, limits_fields),
+	CYAML_FIELD_MAPPING_PTR("audit", CYAML_FLAG_OPTIONAL, struct raw_config, audit, audit_fields),
 	CYAML_FIELD_SEQUENCE("principals", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct raw_config,
 			     principals, &principal_entry, 0, CDE_CONFIG_PRINCIPALS_MAX),
 	CYAML_FIELD_END,
@@ -100,6 +111,7 @@ void cde_config_defaults(struct cde_config *cfg)
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%.*s",
 		 state && *state ? (int)strcspn(state, ":") : 5, state && *state ? state : "./var");
 	cfg->log_level = CDE_CONFIG_LOG_INFO;
+	cfg->audit_sync_full = true;
 	cfg->limits = (struct cde_config_limits){
 		.body_max = 1024 * 1024,
 		.head_max = 16 * 1024,
@@ -352,6 +364,15 @@ static int apply(const struct raw_config *raw, const char *path, struct cde_conf
 		r |= set_count(&o->max_connections_per_address, l->max_connections_per_address, path,
 			       "/limits/max_connections_per_address", errs);
 		r |= set_count(&o->queue_max, l->queue_max, path, "/limits/queue_max", errs);
+	}
+	if (raw->audit && raw->audit->sync) {
+		if (strcmp(raw->audit->sync, "full") == 0 || strcmp(raw->audit->sync, "normal") == 0) {
+			cfg->audit_sync_full = strcmp(raw->audit->sync, "full") == 0;
+		} else {
+			cde_errors_add(errs, "/audit/sync", "%s: /audit/sync: \"%s\" is not full or normal", path,
+				       raw->audit->sync);
+			r = -EINVAL;
+		}
 	}
 	if (raw->principals) {
 		/* A file that names principals replaces the list as a whole. */

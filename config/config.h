@@ -59,6 +59,7 @@ struct cde_config {
 	char source[CDE_CONFIG_STR_MAX];	/* "" = "/<principal>" */
 	enum cde_config_log_level log_level;
 	bool auth_none;				/* "auth: none" said explicitly */
+	bool audit_sync_full;			/* audit.sync: full (default) or normal */
 	struct cde_config_limits limits;
 	size_t n_principals;
 	struct cde_config_principal principals[CDE_CONFIG_PRINCIPALS_MAX];

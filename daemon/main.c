@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include <event2/event.h>
+#include <event2/thread.h>
 
 #include "cde_build_config.h"
 #include "config/config.h"
@@ -22,7 +23,6 @@
 #include "schemas/catalog.h"
 #include "sinks/journal.h"
 
-#define DEDUPE_WINDOW 100000
 #define DRAIN_TIMEOUT_S 30
 
 /* What the command line says; NULL where it is silent. */
@@ -322,7 +322,7 @@ int main(int argc, char **argv)
 	struct daemon d = { 0 };
 	struct cde_http_limits limits;
 	struct cde_errors errs;
-	char host[256], bound[80];
+	char host[256], bound[80], db_path[CDE_CONFIG_STR_MAX + 16], db_err[512];
 	unsigned short port;
 	int r, status = 1;
 
@@ -331,6 +331,11 @@ int main(int argc, char **argv)
 		return r;
 	if (d.flags.check_only)
 		return check_config(&d.flags);
+	/* The journal's writer thread wakes the loop with event_active. */
+	if (evthread_use_pthreads() < 0) {
+		cde_log(CDE_LOG_ERROR, "libevent has no thread support");
+		return 1;
+	}
 	/* A write to a client that went away must be an error, not a kill. */
 	signal(SIGPIPE, SIG_IGN);
 
@@ -354,8 +359,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.base = event_base_new();
-	if (!d.base || cde_journal_memory_new(d.base, DEDUPE_WINDOW, &d.journal) < 0) {
+	if (!d.base) {
 		cde_log(CDE_LOG_ERROR, "cannot create the event loop");
+		goto out;
+	}
+	snprintf(db_path, sizeof(db_path), "%s/audit.db", d.cfg.state_dir);
+	r = cde_journal_audit_new(d.base, db_path, d.cfg.audit_sync_full, &d.journal, db_err,
+				  sizeof(db_err));
+	if (r < 0) {
+		cde_log(CDE_LOG_ERROR, "audit log: %s", db_err);
 		goto out;
 	}
 	d.api.catalog = d.catalog;
@@ -385,10 +397,14 @@ int main(int argc, char **argv)
 		CDE_VERSION, bound, d.flags.config_file ? d.flags.config_file : "embedded default",
 		d.cfg.state_dir, catalog_dir_of(&d.cfg), cde_catalog_spec_count(d.catalog),
 		cde_auth_is_open(d.auth) ? "no authentication" : "authentication required");
-	if (!d.journal.ops->durable)
-		cde_log(CDE_LOG_WARN, "journal %s is not durable: accepted events are not stored "
-				      "and are lost at exit (the audit log is not built yet)",
-			d.journal.ops->name);
+	{
+		struct cde_journal_stats st;
+		char why[256];
+
+		d.journal.ops->stats(d.journal.impl, &st, why, sizeof(why));
+		cde_log(CDE_LOG_INFO, "audit log %s: %llu events, sync %s", db_path, st.rows,
+			d.cfg.audit_sync_full ? "full" : "normal");
+	}
 	if (event_base_dispatch(d.base) < 0)
 		cde_log(CDE_LOG_ERROR, "event loop failed");
 	else

@@ -1,7 +1,7 @@
 #pragma once
 /* The journal hand-off: where accepted events go before the producer gets
- * its 202. The audit log (SQLite, group commit) implements it; until then
- * cde_journal_memory_new gives a volatile one. */
+ * its 202. The audit log (SQLite, a writer thread, group commit)
+ * implements it; another store would implement the same table. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,6 +15,7 @@ struct cde_journal_entry {
 	struct cde_event *event;	/* the entry holds a reference */
 	const char *principal;		/* who sent it (borrowed until done) */
 	const char *peer;		/* from where */
+	char received_at[32];		/* set by the journal when appended */
 	/* set by the journal before done is called: */
 	uint64_t seq;
 	bool duplicate;			/* same source and id as an earlier event */
@@ -26,6 +27,15 @@ struct cde_journal_entry {
 typedef void (*cde_journal_done_fn)(void *ctx, struct cde_journal_entry *entries, size_t n,
 				    int error);
 
+/* What a journal has done, for logs and metrics. */
+struct cde_journal_stats {
+	unsigned long long commits;		/* transactions committed */
+	unsigned long long events;		/* entries committed (new and duplicate) */
+	unsigned long long failed_commits;
+	unsigned long long largest_group;	/* most requests in one commit */
+	unsigned long long rows;		/* events stored */
+};
+
 struct cde_journal_ops {
 	const char *name;
 	/* Queues @n entries; never blocks; @done is called later, never
@@ -36,6 +46,8 @@ struct cde_journal_ops {
 	bool (*ready)(void *impl);
 	/* True when what is committed survives a restart. */
 	bool durable;
+	/* Fills @out; why the journal is not ready, if it is not, in @why. */
+	void (*stats)(void *impl, struct cde_journal_stats *out, char *why, size_t why_size);
 	void (*free)(void *impl);
 };
 
@@ -50,11 +62,17 @@ static inline int cde_journal_append(struct cde_journal *j, struct cde_journal_e
 	return j->ops->append(j->impl, entries, n, done, ctx);
 }
 
-/* A journal kept in memory: sequence numbers and duplicate detection over
- * the last @window (source, id) pairs, nothing stored beyond them, lost
- * at exit. For running before the audit log exists, and for tests.
- * Returns 0 or -ENOMEM. */
-int cde_journal_memory_new(struct event_base *base, size_t window, struct cde_journal *ret);
+/* The journal of the audit log: the store at @path, written by its own
+ * thread with group commit. Returns 0 or -errno with the reason in @err. */
+int cde_journal_audit_new(struct event_base *base, const char *path, bool sync_full,
+			  struct cde_journal *ret, char *err, size_t err_size);
 
-/* Frees what @j holds (pending completions are dropped). */
-void cde_journal_release(struct cde_journal *j);
+/* Frees what @j holds. The audit journal first commits what is queued
+ * and delivers those completions. */
+static inline void cde_journal_release(struct cde_journal *j)
+{
+	if (j->ops)
+		j->ops->free(j->impl);
+	j->ops = NULL;
+	j->impl = NULL;
+}

@@ -1,8 +1,14 @@
 // Starts a real cdeventsd on a free loopback port for a test, and stops it.
 import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 
 export async function startDaemon(binary, args = [], env = {}) {
+  // Each daemon gets its own state directory unless the test names one.
+  const stateDir = args.includes('--state-dir') ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'cde-state-'));
+  if (stateDir) args = [...args, '--state-dir', stateDir];
   const proc = spawn(binary, ['--listen', '127.0.0.1:0', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -24,7 +30,7 @@ export async function startDaemon(binary, args = [], env = {}) {
   proc.stderr.on('data', (d) => { log += d; });
   const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
   return {
-    proc, host, port, url: `http://${address}`,
+    proc, host, port, url: `http://${address}`, stateDir,
     log: () => log,
     // SIGTERM, then the exit code.
     stop: () => new Promise((resolve) => {

@@ -1,0 +1,40 @@
+#pragma once
+/* The audit log's hash chain: each row's hash covers the previous row's
+ * hash and the row's own content, so editing, deleting, inserting or
+ * reordering rows breaks the chain at the first row touched. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CDE_HASH_LEN 32
+#define CDE_HASH_HEX_LEN 65
+
+/* The content of one audit row, in the order it is hashed. */
+struct cde_audit_row {
+	uint64_t seq;
+	const char *id;
+	const char *source;
+	const char *type;
+	const char *subject;		/* may be NULL */
+	const char *chain_id;		/* may be NULL */
+	const char *artifact_id;	/* may be NULL; indexed for traces */
+	const char *timestamp;
+	const char *received_at;
+	const char *spec_version;
+	const char *principal;
+	const char *peer;
+	const char *event;		/* the CDEvent as stored (JSON) */
+};
+
+/* hash = SHA-256(prev || canonical bytes of @row), where the canonical
+ * bytes are the seq as 8 big-endian bytes, then each text field as a
+ * 4-byte big-endian length and its bytes (0xffffffff for NULL), in the
+ * struct's order. Unambiguous: no two different rows hash the same input. */
+void cde_audit_row_hash(const struct cde_audit_row *row, const uint8_t prev[CDE_HASH_LEN],
+			uint8_t out[CDE_HASH_LEN]);
+
+/* Lower-case hex of @hash into @hex (CDE_HASH_HEX_LEN bytes). */
+void cde_hash_to_hex(const uint8_t hash[CDE_HASH_LEN], char hex[CDE_HASH_HEX_LEN]);
+
+/* Parses 64 hex digits. Returns 0 or -EINVAL. */
+int cde_hash_from_hex(const char *hex, uint8_t hash[CDE_HASH_LEN]);

@@ -1,0 +1,410 @@
+/* The audit store on SQLite. Rows are appended only by cde_audit_store_append,
+ * in one transaction per batch (group commit: one fsync for all the events
+ * queued since the last commit). The chain head is kept in memory and in
+ * the meta table, updated in the same transaction, so a crash leaves
+ * either the whole batch or none of it, chain included. */
+
+#include "sinks/audit_store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "events/event.h"
+
+#define SCHEMA_VERSION "1"
+
+struct cde_audit_store {
+	sqlite3 *db;
+	sqlite3_stmt *insert;
+	sqlite3_stmt *set_head;
+	bool read_only;
+	uint64_t head_seq;			/* committed */
+	uint8_t head_hash[CDE_HASH_LEN];
+	bool in_tx;
+	uint64_t work_seq;			/* inside the open transaction */
+	uint8_t work_hash[CDE_HASH_LEN];
+};
+
+static const char schema_sql[] =
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS events("
+	" seq INTEGER PRIMARY KEY,"
+	" id TEXT NOT NULL, source TEXT NOT NULL, type TEXT NOT NULL,"
+	" subject TEXT, chain_id TEXT, artifact_id TEXT,"
+	" timestamp TEXT NOT NULL, received_at TEXT NOT NULL, spec_version TEXT NOT NULL,"
+	" principal TEXT NOT NULL, peer TEXT NOT NULL, event TEXT NOT NULL,"
+	" prev_hash TEXT NOT NULL, hash TEXT NOT NULL,"
+	" UNIQUE(source, id));"
+	"CREATE INDEX IF NOT EXISTS events_by_subject ON events(subject, seq);"
+	"CREATE INDEX IF NOT EXISTS events_by_chain ON events(chain_id, seq);"
+	"CREATE INDEX IF NOT EXISTS events_by_artifact ON events(artifact_id, seq);"
+	"CREATE INDEX IF NOT EXISTS events_by_type ON events(type, seq);"
+	"CREATE INDEX IF NOT EXISTS events_by_received ON events(received_at);"
+	"INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', '" SCHEMA_VERSION "');"
+	"INSERT OR IGNORE INTO meta(key, value) VALUES ('head_seq', '0');"
+	"INSERT OR IGNORE INTO meta(key, value) VALUES ('head_hash',"
+	" '0000000000000000000000000000000000000000000000000000000000000000');";
+
+static int fail(sqlite3 *db, char *err, size_t size, const char *what)
+{
+	snprintf(err, size, "%s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
+	return -EIO;
+}
+
+static int read_meta(sqlite3 *db, const char *key, char *out, size_t size)
+{
+	sqlite3_stmt *st;
+	int r = -ENOENT;
+
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
+		r = 0;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync sync,
+			 struct cde_audit_store **ret, char *err, size_t err_size)
+{
+	struct cde_audit_store *s = calloc(1, sizeof(*s));
+	int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	char value[80], sql[64];
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->read_only = read_only;
+	/* One handle, one thread: SQLite's own locking is not needed. */
+	if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		r = fail(s->db, err, err_size, path);
+		goto err_close;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	if (!read_only) {
+		snprintf(sql, sizeof(sql), "PRAGMA synchronous=%s;",
+			 sync == CDE_AUDIT_SYNC_FULL ? "FULL" : "NORMAL");
+		if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK) {
+			r = fail(s->db, err, err_size, path);
+			goto err_close;
+		}
+	}
+	if (read_meta(s->db, "schema", value, sizeof(value)) < 0 || strcmp(value, SCHEMA_VERSION) != 0) {
+		snprintf(err, err_size, "%s: not a cdeventsd audit log (schema %s)", path, SCHEMA_VERSION);
+		r = -EINVAL;
+		goto err_close;
+	}
+	if (read_meta(s->db, "head_seq", value, sizeof(value)) < 0) {
+		r = fail(s->db, err, err_size, "reading the chain head");
+		goto err_close;
+	}
+	s->head_seq = strtoull(value, NULL, 10);
+	if (read_meta(s->db, "head_hash", value, sizeof(value)) < 0 ||
+	    cde_hash_from_hex(value, s->head_hash) < 0) {
+		snprintf(err, err_size, "%s: the chain head is unreadable", path);
+		r = -EINVAL;
+		goto err_close;
+	}
+	if (!read_only &&
+	    (sqlite3_prepare_v3(s->db,
+				"INSERT INTO events(seq, id, source, type, subject, chain_id, artifact_id,"
+				" timestamp, received_at, spec_version, principal, peer, event, prev_hash, hash)"
+				" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, id) DO NOTHING",
+				-1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL) != SQLITE_OK ||
+	     sqlite3_prepare_v3(s->db, "UPDATE meta SET value = ? WHERE key = ?", -1,
+				SQLITE_PREPARE_PERSISTENT, &s->set_head, NULL) != SQLITE_OK)) {
+		r = fail(s->db, err, err_size, "preparing statements");
+		goto err_close;
+	}
+	*ret = s;
+	return 0;
+
+err_close:
+	cde_audit_store_close(s);
+	return r;
+}
+
+void cde_audit_store_close(struct cde_audit_store *s)
+{
+	if (!s)
+		return;
+	sqlite3_finalize(s->insert);
+	sqlite3_finalize(s->set_head);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+struct sqlite3 *cde_audit_store_db(struct cde_audit_store *s)
+{
+	return s->db;
+}
+
+/* The artifact an event is about, for "everything that happened to
+ * artifact X": an artifact event's subject, or the artifactId field of
+ * builds, deployments and incidents. */
+static const char *artifact_of(const struct cde_event *ev)
+{
+	const cJSON *subject = cJSON_GetObjectItemCaseSensitive(cde_event_json(ev), "subject");
+	const cJSON *content = cJSON_GetObjectItemCaseSensitive(subject, "content");
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(content, "artifactId");
+	const char *type = cde_event_type(ev);
+
+	if (cJSON_IsString(a) && a->valuestring[0])
+		return a->valuestring;
+	if (type && strncmp(type, "dev.cdevents.artifact.", 22) == 0)
+		return cde_event_subject_id(ev);
+	return NULL;
+}
+
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Inserts one entry as seq @seq after @prev; sets *@inserted. */
+static int insert_one(struct cde_audit_store *s, struct cde_journal_entry *e, uint64_t seq,
+		      const uint8_t prev[CDE_HASH_LEN], uint8_t hash[CDE_HASH_LEN], bool *inserted)
+{
+	const struct cde_event *ev = e->event;
+	char *json = cde_event_to_json(ev);
+	char prev_hex[CDE_HASH_HEX_LEN], hash_hex[CDE_HASH_HEX_LEN];
+	struct cde_audit_row row = {
+		.seq = seq,
+		.id = or_empty(cde_event_id(ev)),
+		.source = or_empty(cde_event_source(ev)),
+		.type = or_empty(cde_event_type(ev)),
+		.subject = cde_event_subject_id(ev),
+		.chain_id = cde_event_chain_id(ev),
+		.artifact_id = artifact_of(ev),
+		.timestamp = or_empty(cde_event_timestamp(ev)),
+		.received_at = e->received_at,
+		.spec_version = or_empty(cde_event_spec_version(ev)),
+		.principal = or_empty(e->principal),
+		.peer = or_empty(e->peer),
+		.event = json,
+	};
+	sqlite3_stmt *st = s->insert;
+	int rc;
+
+	if (!json)
+		return -ENOMEM;
+	cde_audit_row_hash(&row, prev, hash);
+	cde_hash_to_hex(prev, prev_hex);
+	cde_hash_to_hex(hash, hash_hex);
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	bind_text(st, 2, row.id);
+	bind_text(st, 3, row.source);
+	bind_text(st, 4, row.type);
+	bind_text(st, 5, row.subject);
+	bind_text(st, 6, row.chain_id);
+	bind_text(st, 7, row.artifact_id);
+	bind_text(st, 8, row.timestamp);
+	bind_text(st, 9, row.received_at);
+	bind_text(st, 10, row.spec_version);
+	bind_text(st, 11, row.principal);
+	bind_text(st, 12, row.peer);
+	bind_text(st, 13, row.event);
+	bind_text(st, 14, prev_hex);
+	bind_text(st, 15, hash_hex);
+	rc = sqlite3_step(st);
+	*inserted = rc == SQLITE_DONE && sqlite3_changes(s->db) == 1;
+	sqlite3_clear_bindings(st);
+	sqlite3_reset(st);
+	free(json);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static int set_meta(struct cde_audit_store *s, const char *key, const char *value)
+{
+	int rc;
+
+	sqlite3_reset(s->set_head);
+	sqlite3_bind_text(s->set_head, 1, value, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->set_head, 2, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s->set_head);
+	sqlite3_reset(s->set_head);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+uint64_t cde_audit_store_head(const struct cde_audit_store *s)
+{
+	return s->head_seq;
+}
+
+int cde_audit_store_begin(struct cde_audit_store *s, char *err, size_t err_size)
+{
+	if (s->read_only)
+		return -EROFS;
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return fail(s->db, err, err_size, "begin");
+	s->in_tx = true;
+	s->work_seq = s->head_seq;
+	memcpy(s->work_hash, s->head_hash, CDE_HASH_LEN);
+	return 0;
+}
+
+int cde_audit_store_add(struct cde_audit_store *s, struct cde_journal_entry *entries, size_t n,
+			char *err, size_t err_size)
+{
+	uint8_t hash[CDE_HASH_LEN];
+
+	for (size_t i = 0; i < n; i++) {
+		bool inserted = false;
+		int r = insert_one(s, &entries[i], s->work_seq + 1, s->work_hash, hash, &inserted);
+
+		if (r == -ENOMEM) {
+			snprintf(err, err_size, "out of memory");
+			return r;
+		}
+		if (r < 0)
+			return fail(s->db, err, err_size, "insert");
+		entries[i].duplicate = !inserted;
+		entries[i].seq = inserted ? s->work_seq + 1 : 0;
+		if (inserted) {
+			s->work_seq++;
+			memcpy(s->work_hash, hash, CDE_HASH_LEN);
+		}
+	}
+	return 0;
+}
+
+int cde_audit_store_commit(struct cde_audit_store *s, char *err, size_t err_size)
+{
+	char buf[CDE_HASH_HEX_LEN];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)s->work_seq);
+	if (set_meta(s, "head_seq", buf) < 0)
+		return fail(s->db, err, err_size, "recording the chain head");
+	cde_hash_to_hex(s->work_hash, buf);
+	if (set_meta(s, "head_hash", buf) < 0)
+		return fail(s->db, err, err_size, "recording the chain head");
+	/* With synchronous=FULL this is the one fsync of the group. */
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		return fail(s->db, err, err_size, "commit");
+	s->in_tx = false;
+	s->head_seq = s->work_seq;
+	memcpy(s->head_hash, s->work_hash, CDE_HASH_LEN);
+	return 0;
+}
+
+void cde_audit_store_rollback(struct cde_audit_store *s)
+{
+	if (s->in_tx)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_tx = false;
+}
+
+int cde_audit_store_append(struct cde_audit_store *s, struct cde_journal_entry *entries, size_t n,
+			   char *err, size_t err_size)
+{
+	int r = cde_audit_store_begin(s, err, err_size);
+
+	if (r == 0)
+		r = cde_audit_store_add(s, entries, n, err, err_size);
+	if (r == 0)
+		r = cde_audit_store_commit(s, err, err_size);
+	if (r < 0) {
+		cde_audit_store_rollback(s);
+		for (size_t i = 0; i < n; i++) {
+			entries[i].seq = 0;
+			entries[i].duplicate = false;
+		}
+	}
+	return r;
+}
+
+static const char *column(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+int cde_audit_store_verify(struct cde_audit_store *s, struct cde_audit_verify *out)
+{
+	sqlite3_stmt *st;
+	uint8_t prev[CDE_HASH_LEN] = { 0 }, hash[CDE_HASH_LEN], stored[CDE_HASH_LEN];
+	char meta_seq[32], meta_hash[80];
+	uint64_t expect = 1;
+	int rc, r = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (read_meta(s->db, "head_seq", meta_seq, sizeof(meta_seq)) < 0 ||
+	    read_meta(s->db, "head_hash", meta_hash, sizeof(meta_hash)) < 0)
+		return -EIO;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT seq, id, source, type, subject, chain_id, artifact_id, timestamp,"
+			       " received_at, spec_version, principal, peer, event, prev_hash, hash"
+			       " FROM events ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct cde_audit_row row = {
+			.seq = (uint64_t)sqlite3_column_int64(st, 0),
+			.id = column(st, 1), .source = column(st, 2), .type = column(st, 3),
+			.subject = column(st, 4), .chain_id = column(st, 5), .artifact_id = column(st, 6),
+			.timestamp = column(st, 7), .received_at = column(st, 8),
+			.spec_version = column(st, 9), .principal = column(st, 10), .peer = column(st, 11),
+			.event = column(st, 12),
+		};
+
+		out->rows++;
+		if (row.seq != expect) {
+			out->bad_seq = expect < row.seq ? expect : row.seq;
+			snprintf(out->reason, sizeof(out->reason), "seq %llu follows %llu: rows missing or inserted",
+				 (unsigned long long)row.seq, (unsigned long long)(expect - 1));
+			r = -EBADMSG;
+			break;
+		}
+		if (cde_hash_from_hex(column(st, 13), stored) < 0 || memcmp(stored, prev, CDE_HASH_LEN) != 0) {
+			out->bad_seq = row.seq;
+			snprintf(out->reason, sizeof(out->reason), "prev_hash is not the hash of the row before");
+			r = -EBADMSG;
+			break;
+		}
+		cde_audit_row_hash(&row, prev, hash);
+		if (cde_hash_from_hex(column(st, 14), stored) < 0 || memcmp(stored, hash, CDE_HASH_LEN) != 0) {
+			out->bad_seq = row.seq;
+			snprintf(out->reason, sizeof(out->reason), "the row's content does not match its hash");
+			r = -EBADMSG;
+			break;
+		}
+		memcpy(prev, hash, CDE_HASH_LEN);
+		out->head_seq = row.seq;
+		expect++;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = -EIO;
+	sqlite3_finalize(st);
+	if (r == 0) {
+		/* The head in meta catches rows deleted from the end. */
+		uint64_t head = strtoull(meta_seq, NULL, 10);
+		char hex[CDE_HASH_HEX_LEN];
+
+		cde_hash_to_hex(prev, hex);
+		if (head != out->head_seq || strcmp(hex, meta_hash) != 0) {
+			out->bad_seq = out->head_seq + 1;
+			snprintf(out->reason, sizeof(out->reason),
+				 "the recorded head is seq %llu but the chain ends at %llu: rows removed from the end",
+				 (unsigned long long)head, (unsigned long long)out->head_seq);
+			r = -EBADMSG;
+		}
+		memcpy(out->head_hash, hex, sizeof(hex));
+	}
+	return r;
+}

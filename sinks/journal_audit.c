@@ -1,0 +1,237 @@
+/* The audit journal: the journal hand-off backed by the audit store, with
+ * a writer thread and group commit.
+ *
+ * The loop thread only queues (append never blocks on disk); the writer
+ * thread owns the store's connection, takes every batch queued since its
+ * last commit, writes them all in one transaction (one fsync for the
+ * group) and hands them back to the loop with event_active, where the
+ * producers get their 202. A commit that fails is never retried and then
+ * acknowledged: its batches fail (the producers get 503 and retry), the
+ * journal reports not ready, and it is ready again after the next commit
+ * that succeeds. */
+
+#include "sinks/journal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events/ids.h"
+#include "sinks/audit_store.h"
+
+struct batch {
+	struct batch *next;
+	struct cde_journal_entry *entries;
+	size_t n;
+	cde_journal_done_fn done;
+	void *ctx;
+	int error;
+};
+
+struct audit_journal {
+	struct event *completed;	/* activated by the writer, runs on the loop */
+	struct cde_audit_store *store;	/* used by the writer only, after start */
+	pthread_t writer;
+	bool writer_started;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct batch *queue, **queue_tail;	/* loop -> writer */
+	struct batch *done, **done_tail;	/* writer -> loop */
+	bool stopping;
+	atomic_bool healthy;
+	/* under lock: */
+	char last_error[256];
+	struct cde_journal_stats stats;
+};
+
+static void take_list(struct batch **head, struct batch ***tail, struct batch **out)
+{
+	*out = *head;
+	*head = NULL;
+	*tail = head;
+}
+
+static void *writer_main(void *arg)
+{
+	struct audit_journal *j = arg;
+
+	for (;;) {
+		struct batch *work;
+		char err[256] = "";
+		unsigned long long n_events = 0, n_batches = 0;
+		int r;
+
+		pthread_mutex_lock(&j->lock);
+		while (!j->queue && !j->stopping)
+			pthread_cond_wait(&j->wake, &j->lock);
+		take_list(&j->queue, &j->queue_tail, &work);
+		pthread_mutex_unlock(&j->lock);
+		if (!work)
+			break; /* stopping, and nothing left to write */
+
+		r = cde_audit_store_begin(j->store, err, sizeof(err));
+		for (struct batch *b = work; b && r == 0; b = b->next) {
+			r = cde_audit_store_add(j->store, b->entries, b->n, err, sizeof(err));
+			n_events += b->n;
+			n_batches++;
+		}
+		if (r == 0)
+			r = cde_audit_store_commit(j->store, err, sizeof(err));
+		if (r < 0)
+			cde_audit_store_rollback(j->store);
+		for (struct batch *b = work; b; b = b->next)
+			b->error = r;
+		atomic_store(&j->healthy, r == 0);
+
+		pthread_mutex_lock(&j->lock);
+		if (r == 0) {
+			j->stats.commits++;
+			j->stats.events += n_events;
+			if (n_batches > j->stats.largest_group)
+				j->stats.largest_group = n_batches;
+			j->stats.rows = cde_audit_store_head(j->store);
+		} else {
+			j->stats.failed_commits++;
+			snprintf(j->last_error, sizeof(j->last_error), "%s", err);
+		}
+		*j->done_tail = work;
+		while (*j->done_tail)
+			j->done_tail = &(*j->done_tail)->next;
+		pthread_mutex_unlock(&j->lock);
+		event_active(j->completed, EV_READ, 0);
+	}
+	return NULL;
+}
+
+/* On the loop: deliver what the writer finished. */
+static void on_completed(evutil_socket_t fd, short what, void *arg)
+{
+	struct audit_journal *j = arg;
+	struct batch *done;
+
+	pthread_mutex_lock(&j->lock);
+	take_list(&j->done, &j->done_tail, &done);
+	pthread_mutex_unlock(&j->lock);
+	while (done) {
+		struct batch *next = done->next;
+
+		if (done->error < 0)
+			for (size_t i = 0; i < done->n; i++)
+				done->entries[i].seq = 0;
+		done->done(done->ctx, done->entries, done->n, done->error);
+		free(done);
+		done = next;
+	}
+}
+
+static int audit_append(void *impl, struct cde_journal_entry *entries, size_t n,
+			cde_journal_done_fn done, void *ctx)
+{
+	struct audit_journal *j = impl;
+	struct batch *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		cde_timestamp_now(entries[i].received_at);
+	b->entries = entries;
+	b->n = n;
+	b->done = done;
+	b->ctx = ctx;
+	pthread_mutex_lock(&j->lock);
+	*j->queue_tail = b;
+	j->queue_tail = &b->next;
+	pthread_cond_signal(&j->wake);
+	pthread_mutex_unlock(&j->lock);
+	return 0;
+}
+
+static bool audit_ready(void *impl)
+{
+	struct audit_journal *j = impl;
+
+	return atomic_load(&j->healthy);
+}
+
+static void audit_stats(void *impl, struct cde_journal_stats *out, char *why, size_t why_size)
+{
+	struct audit_journal *j = impl;
+
+	pthread_mutex_lock(&j->lock);
+	*out = j->stats;
+	snprintf(why, why_size, "%s", atomic_load(&j->healthy) ? "" : j->last_error);
+	pthread_mutex_unlock(&j->lock);
+}
+
+static void audit_free(void *impl)
+{
+	struct audit_journal *j = impl;
+
+	if (j->writer_started) {
+		/* The writer empties the queue before it leaves, so what was
+		 * accepted is committed and answered. */
+		pthread_mutex_lock(&j->lock);
+		j->stopping = true;
+		pthread_cond_signal(&j->wake);
+		pthread_mutex_unlock(&j->lock);
+		pthread_join(j->writer, NULL);
+		on_completed(-1, 0, j);
+	}
+	if (j->completed)
+		event_free(j->completed);
+	cde_audit_store_close(j->store);
+	pthread_cond_destroy(&j->wake);
+	pthread_mutex_destroy(&j->lock);
+	free(j);
+}
+
+static const struct cde_journal_ops audit_ops = {
+	.name = "audit",
+	.append = audit_append,
+	.ready = audit_ready,
+	.durable = true,
+	.stats = audit_stats,
+	.free = audit_free,
+};
+
+int cde_journal_audit_new(struct event_base *base, const char *path, bool sync_full,
+			  struct cde_journal *ret, char *err, size_t err_size)
+{
+	struct audit_journal *j = calloc(1, sizeof(*j));
+	int r;
+
+	if (!j)
+		return -ENOMEM;
+	pthread_mutex_init(&j->lock, NULL);
+	pthread_cond_init(&j->wake, NULL);
+	j->queue_tail = &j->queue;
+	j->done_tail = &j->done;
+	atomic_init(&j->healthy, true);
+	r = cde_audit_store_open(path, false, sync_full ? CDE_AUDIT_SYNC_FULL : CDE_AUDIT_SYNC_NORMAL,
+				 &j->store, err, err_size);
+	if (r < 0)
+		goto err_free;
+	j->stats.rows = cde_audit_store_head(j->store);
+	j->completed = event_new(base, -1, EV_READ, on_completed, j);
+	if (!j->completed) {
+		r = -ENOMEM;
+		snprintf(err, err_size, "out of memory");
+		goto err_free;
+	}
+	r = -pthread_create(&j->writer, NULL, writer_main, j);
+	if (r < 0) {
+		snprintf(err, err_size, "cannot start the writer thread: %s", strerror(-r));
+		goto err_free;
+	}
+	j->writer_started = true;
+	ret->ops = &audit_ops;
+	ret->impl = j;
+	return 0;
+
+err_free:
+	audit_free(j);
+	return r;
+}

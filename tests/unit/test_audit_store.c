@@ -1,0 +1,237 @@
+/* The audit store and its hash chain: events get consecutive sequence
+ * numbers, duplicates are recognized, a group commits or rolls back as a
+ * whole, and every way of altering the stored rows is detected at the
+ * right sequence number. */
+
+#include "tests/unit/helpers.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "events/event.h"
+#include "sinks/audit_store.h"
+
+static char db_path[64];
+
+static struct cde_event *event(const char *id, const char *subject)
+{
+	struct cde_event *ev = NULL;
+
+	assert_int_equal(cde_event_new(cde_catalog_newest(cat), "dev.cdevents.service.deployed.0.3.0",
+				       "/ci", subject, &ev), 0);
+	assert_int_equal(cde_event_set_id(ev, id), 0);
+	assert_int_equal(cde_event_set_chain_id(ev, "release-1"), 0);
+	cJSON *content = cde_event_content(ev);
+
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(content, "environment"), "id", "prod");
+	cJSON_AddStringToObject(content, "artifactId", "pkg:oci/etl@1");
+	return ev;
+}
+
+static void entry(struct cde_journal_entry *e, const char *id, const char *subject)
+{
+	memset(e, 0, sizeof(*e));
+	e->event = event(id, subject);
+	e->principal = "jenkins";
+	e->peer = "127.0.0.1:4242";
+	snprintf(e->received_at, sizeof(e->received_at), "2025-01-31T12:00:00.000000Z");
+}
+
+static void release(struct cde_journal_entry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		cde_event_unref(e[i].event);
+}
+
+/* A fresh store with five events, seq 1 to 5. */
+static struct cde_audit_store *five_events(void)
+{
+	struct cde_audit_store *s;
+	struct cde_journal_entry e[5];
+	char err[256], id[16];
+
+	snprintf(db_path, sizeof(db_path), "/tmp/cde-audit-%d.db", (int)getpid());
+	unlink(db_path);
+	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
+	for (int i = 0; i < 5; i++) {
+		snprintf(id, sizeof(id), "ev-%d", i + 1);
+		entry(&e[i], id, i % 2 ? "svc-a" : "svc-b");
+	}
+	assert_int_equal(cde_audit_store_append(s, e, 5, err, sizeof(err)), 0);
+	release(e, 5);
+	return s;
+}
+
+static void drop(struct cde_audit_store *s)
+{
+	char wal[80], shm[80];
+
+	cde_audit_store_close(s);
+	snprintf(wal, sizeof(wal), "%s-wal", db_path);
+	snprintf(shm, sizeof(shm), "%s-shm", db_path);
+	unlink(db_path);
+	unlink(wal);
+	unlink(shm);
+}
+
+static uint64_t verify_bad_seq(struct cde_audit_store *s, const char *sql)
+{
+	struct cde_audit_verify v;
+	char *msg = NULL;
+
+	if (sql && sqlite3_exec(cde_audit_store_db(s), sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+	int r = cde_audit_store_verify(s, &v);
+
+	return r == 0 ? 0 : v.bad_seq;
+}
+
+static void appends_get_consecutive_seqs_and_duplicates_are_recognized(void **state)
+{
+	struct cde_audit_store *s = five_events();
+	struct cde_journal_entry e[3];
+	struct cde_audit_verify v;
+	char err[256];
+
+	entry(&e[0], "ev-2", "svc-a");	/* already stored */
+	entry(&e[1], "ev-6", "svc-a");
+	entry(&e[2], "ev-6", "svc-a");	/* twice in one group */
+	assert_int_equal(cde_audit_store_append(s, e, 3, err, sizeof(err)), 0);
+	assert_true(e[0].duplicate);
+	assert_int_equal(e[0].seq, 0);
+	assert_false(e[1].duplicate);
+	assert_int_equal(e[1].seq, 6);
+	assert_true(e[2].duplicate);
+	release(e, 3);
+	assert_int_equal(cde_audit_store_head(s), 6);
+	assert_int_equal(cde_audit_store_verify(s, &v), 0);
+	assert_int_equal(v.rows, 6);
+	assert_int_equal(v.head_seq, 6);
+	drop(s);
+}
+
+static void a_group_commits_or_rolls_back_as_a_whole(void **state)
+{
+	struct cde_audit_store *s = five_events();
+	struct cde_journal_entry a[2], b[1];
+	struct cde_audit_verify v;
+	char err[256];
+
+	entry(&a[0], "g-1", "x");
+	entry(&a[1], "g-2", "x");
+	entry(&b[0], "g-3", "x");
+	assert_int_equal(cde_audit_store_begin(s, err, sizeof(err)), 0);
+	assert_int_equal(cde_audit_store_add(s, a, 2, err, sizeof(err)), 0);
+	assert_int_equal(cde_audit_store_add(s, b, 1, err, sizeof(err)), 0);
+	assert_int_equal(b[0].seq, 8);
+	cde_audit_store_rollback(s);
+	assert_int_equal(cde_audit_store_head(s), 5);
+	assert_int_equal(cde_audit_store_verify(s, &v), 0);
+	assert_int_equal(v.rows, 5);
+
+	assert_int_equal(cde_audit_store_begin(s, err, sizeof(err)), 0);
+	assert_int_equal(cde_audit_store_add(s, a, 2, err, sizeof(err)), 0);
+	assert_int_equal(cde_audit_store_add(s, b, 1, err, sizeof(err)), 0);
+	assert_int_equal(cde_audit_store_commit(s, err, sizeof(err)), 0);
+	assert_int_equal(cde_audit_store_head(s), 8);
+	assert_int_equal(cde_audit_store_verify(s, &v), 0);
+	release(a, 2);
+	release(b, 1);
+	drop(s);
+}
+
+static void changing_any_column_of_a_row_breaks_the_chain_at_that_row(void **state)
+{
+	static const char *const columns[] = {
+		"id", "source", "type", "subject", "chain_id", "artifact_id", "timestamp", "received_at",
+		"spec_version", "principal", "peer", "event", "prev_hash", "hash",
+	};
+
+	for (size_t i = 0; i < sizeof(columns) / sizeof(columns[0]); i++) {
+		struct cde_audit_store *s = five_events();
+		char sql[256];
+
+		/* One character changed in the middle of the value. */
+		snprintf(sql, sizeof(sql),
+			 "UPDATE events SET %s = substr(%s, 1, length(%s)/2) ||"
+			 " CASE substr(%s, length(%s)/2+1, 1) WHEN 'a' THEN 'b' ELSE 'a' END ||"
+			 " substr(%s, length(%s)/2+2) WHERE seq = 3",
+			 columns[i], columns[i], columns[i], columns[i], columns[i], columns[i], columns[i]);
+		if (verify_bad_seq(s, sql) != 3)
+			fail_msg("changing %s of row 3 was not detected at seq 3", columns[i]);
+		drop(s);
+	}
+}
+
+static void deleting_inserting_or_reordering_rows_is_detected(void **state)
+{
+	struct cde_audit_store *s;
+
+	s = five_events();
+	assert_int_equal(verify_bad_seq(s, NULL), 0);
+	assert_int_equal(verify_bad_seq(s, "DELETE FROM events WHERE seq = 3"), 3);
+	drop(s);
+
+	/* A row slipped in at 3: everything after moves up by one. */
+	s = five_events();
+	assert_int_equal(verify_bad_seq(s,
+		"UPDATE events SET seq = -seq WHERE seq >= 3;"
+		"UPDATE events SET seq = 1 - seq WHERE seq < 0;"
+		"INSERT INTO events SELECT 3, 'forged', source, type, subject, chain_id, artifact_id,"
+		" timestamp, received_at, spec_version, principal, peer, event, hash, hash"
+		" FROM events WHERE seq = 2;"), 3);
+	drop(s);
+
+	/* Rows 2 and 3 swapped. */
+	s = five_events();
+	assert_int_equal(verify_bad_seq(s,
+		"UPDATE events SET seq = 100 WHERE seq = 2;"
+		"UPDATE events SET seq = 2 WHERE seq = 3;"
+		"UPDATE events SET seq = 3 WHERE seq = 100;"), 2);
+	drop(s);
+
+	/* The newest row removed: the recorded head still names it. */
+	s = five_events();
+	assert_int_equal(verify_bad_seq(s, "DELETE FROM events WHERE seq = 5"), 5);
+	drop(s);
+
+	/* A row appended without the chain: seq 6 after the recorded head. */
+	s = five_events();
+	assert_int_equal(verify_bad_seq(s,
+		"INSERT INTO events SELECT 6, 'extra', source, type, subject, chain_id, artifact_id,"
+		" timestamp, received_at, spec_version, principal, peer, event, hash, hash"
+		" FROM events WHERE seq = 5;"), 6);
+	drop(s);
+}
+
+static void a_reader_sees_the_chain_and_cannot_write(void **state)
+{
+	struct cde_audit_store *s = five_events(), *ro;
+	struct cde_journal_entry e[1];
+	struct cde_audit_verify v;
+	char err[256];
+
+	assert_int_equal(cde_audit_store_open(db_path, true, CDE_AUDIT_SYNC_FULL, &ro, err, sizeof(err)), 0);
+	assert_int_equal(cde_audit_store_verify(ro, &v), 0);
+	assert_int_equal(v.head_seq, 5);
+	entry(&e[0], "ro-1", "x");
+	assert_int_equal(cde_audit_store_append(ro, e, 1, err, sizeof(err)), -EROFS);
+	release(e, 1);
+	cde_audit_store_close(ro);
+	assert_int_equal(cde_audit_store_open("/nonexistent/dir/audit.db", true, CDE_AUDIT_SYNC_FULL, &ro,
+					      err, sizeof(err)), -EIO);
+	drop(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(appends_get_consecutive_seqs_and_duplicates_are_recognized),
+		cmocka_unit_test(a_group_commits_or_rolls_back_as_a_whole),
+		cmocka_unit_test(changing_any_column_of_a_row_breaks_the_chain_at_that_row),
+		cmocka_unit_test(deleting_inserting_or_reordering_rows_is_detected),
+		cmocka_unit_test(a_reader_sees_the_chain_and_cannot_write),
+	};
+
+	return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);
+}
