@@ -2,8 +2,9 @@
 #   make run              build, then start cdeventsd on its embedded default
 #   make test             install what is missing, build, run every test suite
 #   make test SANITIZE=1  the same under AddressSanitizer + UBSan (clang)
+#   make crashtest        kill the daemon under load ROUNDS times, count losses
 SHELL := /bin/bash
-.PHONY: all build run test deps build-deps clean
+.PHONY: all build run test deps build-deps crashtest clean
 
 SANITIZE ?= 0
 ifeq ($(SANITIZE),1)
@@ -37,6 +38,11 @@ test: deps build
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C $(BUILD) --print-errorlogs $(TESTARGS); rc=$$?; \
 	node tests/js/summary.mjs $(BUILD)/meson-logs/testlog.json; exit $$rc
+
+# SIGKILL the daemon under load ROUNDS times; prints acknowledged vs stored.
+ROUNDS ?= 50
+crashtest: deps build
+	node tests/js/integration/crash.mjs $(BUILD)/cdeventsd $(BUILD)/cli/cdevctl $(ROUNDS)
 
 clean:
 	rm -rf build build-san

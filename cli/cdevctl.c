@@ -16,7 +16,7 @@ static const struct {
 	{ "validate", cde_cmd_validate, "check CDEvents (JSON, JSON array or JSON Lines)" },
 	{ "example", cde_cmd_example, "print the smallest valid event of a type" },
 	{ "types", cde_cmd_types, "list the event types of a spec version" },
-	{ "audit", cde_cmd_audit, "the audit log: verify its hash chain" },
+	{ "audit", cde_cmd_audit, "the audit log: verify its hash chain, query it" },
 };
 
 static void usage(FILE *f)

@@ -1,13 +1,20 @@
-/* cdevctl audit: the audit log, read directly from its database file.
+/* cdevctl audit: the audit log, read directly from its database file
+ * (read-only: safe while the daemon runs).
  *   verify   walks the hash chain; exit 0 when intact, 1 with the first
- *            broken sequence number otherwise. */
+ *            broken sequence number otherwise.
+ *   query    prints the records that match, as JSON Lines or a table. */
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include <cjson/cJSON.h>
+
 #include "cli/commands.h"
+#include "sinks/audit_query.h"
 #include "sinks/audit_store.h"
 
 #define DEFAULT_DB "./var/audit.db"
@@ -64,13 +71,139 @@ static int verify(int argc, char **argv)
 	return 0;
 }
 
+static const char query_usage[] =
+	"usage: cdevctl audit query [--db PATH] [--subject ID] [--type TYPE] [--source SRC]\n"
+	"         [--chain ID] [--artifact ID] [--environment ID] [--since TIME] [--until TIME]\n"
+	"         [--after SEQ] [--limit N] [--order asc|desc] [--table]\n"
+	"  Prints the matching records, oldest first, as JSON Lines\n"
+	"  {seq, receivedAt, principal, peer, prevHash, hash, event}, or an aligned table.\n"
+	"  --type takes a full type or one without its version (dev.cdevents.service.deployed);\n"
+	"  --since/--until compare with the time received (RFC 3339, or a prefix: 2025-01-31).\n";
+
+static int print_jsonl(void *ctx, const struct cde_audit_record *rec)
+{
+	char *line = cde_audit_record_to_json(rec);
+
+	if (!line)
+		return -ENOMEM;
+	printf("%s\n", line);
+	free(line);
+	return 0;
+}
+
+static int print_row(void *ctx, const struct cde_audit_record *rec)
+{
+	cJSON *ev = cJSON_Parse(rec->event);
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(ev, "context");
+	const cJSON *sub = cJSON_GetObjectItemCaseSensitive(ev, "subject");
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(c, "type");
+	const cJSON *sid = cJSON_GetObjectItemCaseSensitive(sub, "id");
+	const char *t = cJSON_IsString(type) ? type->valuestring : "?";
+
+	if (strncmp(t, "dev.cdevents.", 13) == 0)
+		t += 13;
+	printf("%8llu  %-27s  %-36s  %-24s  %s\n", (unsigned long long)rec->seq, rec->received_at, t,
+	       cJSON_IsString(sid) ? sid->valuestring : "?", rec->principal);
+	cJSON_Delete(ev);
+	return 0;
+}
+
+static int query(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "subject", required_argument, NULL, 's' },
+		{ "type", required_argument, NULL, 't' },
+		{ "source", required_argument, NULL, 'S' },
+		{ "chain", required_argument, NULL, 'c' },
+		{ "artifact", required_argument, NULL, 'a' },
+		{ "environment", required_argument, NULL, 'e' },
+		{ "since", required_argument, NULL, 'f' },
+		{ "until", required_argument, NULL, 'u' },
+		{ "after", required_argument, NULL, 'A' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "order", required_argument, NULL, 'o' },
+		{ "table", no_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct cde_audit_filter f = { 0 };
+	const char *db = DEFAULT_DB;
+	struct cde_audit_store *s;
+	bool table = false;
+	char err[512], *end;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 's': f.subject = optarg; break;
+		case 't': f.type = optarg; break;
+		case 'S': f.source = optarg; break;
+		case 'c': f.chain_id = optarg; break;
+		case 'a': f.artifact_id = optarg; break;
+		case 'e': f.environment = optarg; break;
+		case 'f': f.since = optarg; break;
+		case 'u': f.until = optarg; break;
+		case 'T': table = true; break;
+		case 'A':
+		case 'l':
+			errno = 0;
+			(c == 'A' ? &f.after : &f.limit)[0] = strtoull(optarg, &end, 10);
+			if (errno || *end || !*optarg || *optarg == '-') {
+				fprintf(stderr, "cdevctl audit query: --%s %s: expected a whole number\n",
+					c == 'A' ? "after" : "limit", optarg);
+				return 2;
+			}
+			break;
+		case 'o':
+			if (strcmp(optarg, "asc") != 0 && strcmp(optarg, "desc") != 0) {
+				fprintf(stderr, "cdevctl audit query: --order %s: asc or desc\n", optarg);
+				return 2;
+			}
+			f.descending = optarg[0] == 'd';
+			break;
+		case 'h':
+			fputs(query_usage, stdout);
+			return 0;
+		default:
+			fputs(query_usage, stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fputs(query_usage, stderr);
+		return 2;
+	}
+	r = cde_audit_store_open(db, true, CDE_AUDIT_SYNC_FULL, &s, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "cdevctl audit query: %s\n", err);
+		return 2;
+	}
+	if (table)
+		printf("%8s  %-27s  %-36s  %-24s  %s\n", "SEQ", "RECEIVED", "TYPE", "SUBJECT", "PRINCIPAL");
+	r = cde_audit_query(s, &f, table ? print_row : print_jsonl, NULL);
+	cde_audit_store_close(s);
+	if (r < 0) {
+		fprintf(stderr, "cdevctl audit query: %s: cannot read the events\n", db);
+		return 2;
+	}
+	return 0;
+}
+
 int cde_cmd_audit(int argc, char **argv)
 {
+	bool help = argc >= 2 && strcmp(argv[1], "--help") == 0;
+
 	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
 		return verify(argc - 1, argv + 1);
-	fprintf(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr,
-		"usage: cdevctl audit verify [--db PATH]\n"
+	if (argc >= 2 && strcmp(argv[1], "query") == 0)
+		return query(argc - 1, argv + 1);
+	fprintf(help ? stdout : stderr,
+		"usage: cdevctl audit verify|query [--db PATH] ...\n"
 		"  verify  check the audit log's hash chain: exit 0 when intact,\n"
-		"          1 with the first broken sequence number\n");
-	return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
+		"          1 with the first broken sequence number\n"
+		"  query   print the events that match filters (cdevctl audit query --help)\n");
+	return help ? 0 : 2;
 }

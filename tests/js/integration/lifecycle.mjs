@@ -11,6 +11,7 @@ import { startDaemon, postJson, checker } from '../daemon.mjs';
 
 const t = checker();
 const bin = process.argv[2];
+const cdevctl = process.argv[3];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-life-'));
 const cfg = path.join(dir, 'cdeventsd.yaml');
 const write = (limits) => fs.writeFileSync(cfg, `log_level: info\nsource: /ci/test\nlimits:\n${limits}`);
@@ -32,7 +33,8 @@ r = spawnSync(bin, ['--check-config', path.join(dir, 'bad.yaml')], { encoding: '
 t.check(r.status === 1 && r.stderr.includes('/limits/body_max: "lots" is not a size'),
   '--check-config names the key and the reason', r.stderr);
 
-const d = await startDaemon(bin, ['-c', cfg, '--state-dir', path.join(dir, 'state')]);
+const state = path.join(dir, 'state');
+const d = await startDaemon(bin, ['-c', cfg, '--state-dir', state]);
 t.check(fs.existsSync(path.join(dir, 'state')), 'the state directory is created');
 r = postJson(`${d.url}/v1/hooks/build?dry_run=1`, hook(1));
 t.check(r.json?.events?.[0]?.context?.source === '/ci/test', 'the configured source is used', r.body);
@@ -75,7 +77,7 @@ t.check(await waitFor(d, 'configuration reloaded', mark), 'reload back');
 // SIGTERM under load: 8 clients posting on kept-alive connections, with
 // two reloads in the middle of it.
 const results = { acked: 0, refused: 0, bad: [] };
-let stop = false;
+let stop = false, maxSeq = 0;
 const seqs = new Set();
 async function client(c) {
   for (let i = 0; !stop; i++) {
@@ -86,6 +88,7 @@ async function client(c) {
       });
       const body = await res.json();
       if (res.status === 202 && Number.isInteger(body.seq) && !seqs.has(body.seq)) {
+        maxSeq = Math.max(maxSeq, body.seq);
         results.acked++;
         seqs.add(body.seq);
       } else results.bad.push(`${res.status} ${JSON.stringify(body)}`);
@@ -114,5 +117,13 @@ t.check(results.acked > 0, 'requests were acknowledged before the stop', String(
 t.check(d.log().includes('all connections closed') && d.log().includes('level=info msg="stopped"'),
   'the drain finished before exit');
 console.log(`shutdown under load: ${results.acked} acknowledged, ${results.refused} refused after the stop`);
+
+// Nothing acknowledged is lost: seqs are consecutive from 1, so an intact
+// chain whose head is at least every seq a client was given holds them all.
+const v = spawnSync(cdevctl, ['audit', 'verify', '--db', path.join(state, 'audit.db')], { encoding: 'utf8' });
+const m = /intact, (\d+) events, head seq (\d+)/.exec(v.stdout);
+t.check(v.status === 0 && m && Number(m[2]) >= maxSeq && Number(m[1]) === Number(m[2]),
+  `the audit log is intact and holds every acknowledged event (highest seq acknowledged ${maxSeq})`,
+  v.stdout + v.stderr);
 fs.rmSync(dir, { recursive: true });
 t.finish();

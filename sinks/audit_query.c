@@ -1,0 +1,135 @@
+/* Audit queries. Each filter is one indexed condition (subject, chain,
+ * artifact and type have their own index on (column, seq)); pagination is
+ * by seq, so a page never skips or repeats a row however many are
+ * appended meanwhile. */
+
+#include "sinks/audit_query.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#define SQL_MAX 1024
+
+static void add_condition(char *sql, size_t size, const char *cond)
+{
+	size_t n = strlen(sql);
+
+	snprintf(sql + n, size - n, "%s%s", strstr(sql, " WHERE ") ? " AND " : " WHERE ", cond);
+}
+
+int cde_audit_query(struct cde_audit_store *s, const struct cde_audit_filter *f,
+		    int (*fn)(void *ctx, const struct cde_audit_record *rec), void *ctx)
+{
+	char sql[SQL_MAX] = "SELECT seq, received_at, principal, peer, prev_hash, hash, event FROM events";
+	/* Filters bind as ?1..?9 in the order they are added; the environment,
+	 * the page start and the limit have the fixed numbers ?20, ?21, ?22. */
+	const char *binds[12];
+	int n = 0, rc, r = 0;
+	sqlite3_stmt *st;
+
+	if (f->subject) {
+		add_condition(sql, sizeof(sql), "subject = ?");
+		binds[n++] = f->subject;
+	}
+	if (f->type) {
+		/* The type with or without its version. */
+		add_condition(sql, sizeof(sql), "(type = ? OR (type > ? || '.' AND type < ? || '/'))");
+		binds[n++] = f->type;
+		binds[n++] = f->type;
+		binds[n++] = f->type;
+	}
+	if (f->source) {
+		add_condition(sql, sizeof(sql), "source = ?");
+		binds[n++] = f->source;
+	}
+	if (f->chain_id) {
+		add_condition(sql, sizeof(sql), "chain_id = ?");
+		binds[n++] = f->chain_id;
+	}
+	if (f->artifact_id) {
+		add_condition(sql, sizeof(sql), "artifact_id = ?");
+		binds[n++] = f->artifact_id;
+	}
+	if (f->since) {
+		add_condition(sql, sizeof(sql), "received_at >= ?");
+		binds[n++] = f->since;
+	}
+	if (f->until) {
+		add_condition(sql, sizeof(sql), "received_at < ?");
+		binds[n++] = f->until;
+	}
+	if (f->environment)
+		add_condition(sql, sizeof(sql), "json_extract(event, '$.subject.content.environment.id') = ?20");
+	if (f->after)
+		add_condition(sql, sizeof(sql), f->descending ? "seq < ?21" : "seq > ?21");
+	snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), " ORDER BY seq %s%s",
+		 f->descending ? "DESC" : "ASC", f->limit ? " LIMIT ?22" : "");
+
+	if (sqlite3_prepare_v2(cde_audit_store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	for (int i = 0; i < n; i++)
+		sqlite3_bind_text(st, i + 1, binds[i], -1, SQLITE_STATIC);
+	if (f->environment)
+		sqlite3_bind_text(st, 20, f->environment, -1, SQLITE_STATIC);
+	if (f->after)
+		sqlite3_bind_int64(st, 21, (sqlite3_int64)f->after);
+	if (f->limit)
+		sqlite3_bind_int64(st, 22, (sqlite3_int64)f->limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct cde_audit_record rec = {
+			.seq = (uint64_t)sqlite3_column_int64(st, 0),
+			.received_at = (const char *)sqlite3_column_text(st, 1),
+			.principal = (const char *)sqlite3_column_text(st, 2),
+			.peer = (const char *)sqlite3_column_text(st, 3),
+			.prev_hash = (const char *)sqlite3_column_text(st, 4),
+			.hash = (const char *)sqlite3_column_text(st, 5),
+			.event = (const char *)sqlite3_column_text(st, 6),
+		};
+
+		r = fn(ctx, &rec);
+		if (r)
+			break;
+	}
+	if (!r && rc != SQLITE_DONE)
+		r = -EIO;
+	sqlite3_finalize(st);
+	return r;
+}
+
+char *cde_audit_record_to_json(const struct cde_audit_record *rec)
+{
+	static const char key[] = ",\"event\":";
+	cJSON *o = cJSON_CreateObject();
+	char *head = NULL, *out = NULL;
+	size_t hl, el;
+
+	if (!o || !cJSON_AddNumberToObject(o, "seq", (double)rec->seq) ||
+	    !cJSON_AddStringToObject(o, "receivedAt", rec->received_at) ||
+	    !cJSON_AddStringToObject(o, "principal", rec->principal) ||
+	    !cJSON_AddStringToObject(o, "peer", rec->peer) ||
+	    !cJSON_AddStringToObject(o, "prevHash", rec->prev_hash) ||
+	    !cJSON_AddStringToObject(o, "hash", rec->hash))
+		goto out;
+	head = cJSON_PrintUnformatted(o);
+	if (!head)
+		goto out;
+	/* head is "{...}": the event goes in as stored, byte for byte. */
+	hl = strlen(head);
+	el = strlen(rec->event);
+	out = malloc(hl - 1 + sizeof(key) - 1 + el + 2);
+	if (!out)
+		goto out;
+	memcpy(out, head, hl - 1);
+	memcpy(out + hl - 1, key, sizeof(key) - 1);
+	memcpy(out + hl - 1 + sizeof(key) - 1, rec->event, el);
+	memcpy(out + hl - 1 + sizeof(key) - 1 + el, "}", 2);
+out:
+	free(head);
+	cJSON_Delete(o);
+	return out;
+}

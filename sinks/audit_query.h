@@ -1,0 +1,43 @@
+#pragma once
+/* Queries over the audit log: the filters of GET /v1/events and
+ * `cdevctl audit query`, and the records they return. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sinks/audit_store.h"
+
+struct cde_audit_filter {
+	const char *subject;		/* subject.id */
+	const char *type;		/* exact, or without its version: dev.cdevents.service.deployed */
+	const char *source;		/* context.source */
+	const char *chain_id;
+	const char *artifact_id;	/* the artifact an event is about */
+	const char *environment;	/* subject.content.environment.id */
+	const char *since;		/* received at or after (RFC 3339, or a prefix: 2025-01-31) */
+	const char *until;		/* received before */
+	uint64_t after;			/* seq after this one (before it when descending) */
+	uint64_t limit;			/* 0: no limit */
+	bool descending;
+};
+
+/* One row as the API returns it. Strings live until the callback returns. */
+struct cde_audit_record {
+	uint64_t seq;
+	const char *received_at;
+	const char *principal;
+	const char *peer;
+	const char *prev_hash;
+	const char *hash;
+	const char *event;		/* the CDEvent as stored, JSON text */
+};
+
+/* Calls @fn for each matching record, in seq order (or reverse); stops
+ * when @fn returns non-zero and returns that. Returns 0, or -EIO. */
+int cde_audit_query(struct cde_audit_store *s, const struct cde_audit_filter *f,
+		    int (*fn)(void *ctx, const struct cde_audit_record *rec), void *ctx);
+
+/* The record as one line of JSON: {"seq", "receivedAt", "principal",
+ * "peer", "prevHash", "hash", "event"} with the event spliced in exactly
+ * as stored. Returns a malloc'd string or NULL when out of memory. */
+char *cde_audit_record_to_json(const struct cde_audit_record *rec);
