@@ -6,12 +6,14 @@
 #include "daemon/api.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "daemon/log.h"
+#include "daemon/query_string.h"
 #include "events/cloudevents.h"
 #include "events/hooks.h"
 #include "schemas/json_strict.h"
@@ -23,6 +25,7 @@ struct ingest {
 	struct cde_http_request *req;
 	char principal[CDE_CONFIG_NAME_MAX];	/* outlives a reload of the auth table */
 	char peer[64];
+	struct cde_auth_result who;
 	size_t n;
 	struct cde_journal_entry entries[];
 };
@@ -59,6 +62,16 @@ static void reply_error(struct cde_http_request *req, int status, const char *me
 		return;
 	}
 	reply_json(req, status, o, headers);
+}
+
+/* Refuses a request that passed authentication: its webhook-id, if it
+ * used one, is forgotten so the sender's retry is not taken for a replay. */
+static void refuse(struct cde_api *api, struct cde_http_request *req,
+		   const struct cde_auth_result *who, int status, const char *message,
+		   const struct cde_errors *errs, const char *const *headers)
+{
+	cde_auth_forget(api->auth, who);
+	reply_error(req, status, message, errs, headers);
 }
 
 /* True when the query has "@name", "@name=1" or "@name=true". */
@@ -130,7 +143,7 @@ static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n,
 		static const char *const retry[] = { "Retry-After: 5", NULL };
 
 		cde_log(CDE_LOG_ERROR, "journal refused %zu events: %s", n, strerror(-error));
-		reply_error(in->req, 503, "the journal cannot store events now", NULL, retry);
+		refuse(in->api, in->req, &in->who, 503, "the journal cannot store events now", NULL, retry);
 		ingest_free(in);
 		return;
 	}
@@ -166,8 +179,8 @@ static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n,
 
 /* Validates, then answers a dry run or hands the events to the journal.
  * Takes the references in @events. */
-static void accept_events(struct cde_api *api, struct cde_http_request *req, const char *principal,
-			  struct cde_event **events, size_t n)
+static void accept_events(struct cde_api *api, struct cde_http_request *req,
+			  const struct cde_auth_result *who, struct cde_event **events, size_t n)
 {
 	struct ingest *in = calloc(1, sizeof(*in) + n * sizeof(in->entries[0]));
 	int r;
@@ -175,13 +188,14 @@ static void accept_events(struct cde_api *api, struct cde_http_request *req, con
 	if (!in) {
 		for (size_t i = 0; i < n; i++)
 			cde_event_unref(events[i]);
-		reply_error(req, 500, "out of memory", NULL, NULL);
+		refuse(api, req, who, 500, "out of memory", NULL, NULL);
 		return;
 	}
 	in->api = api;
+	in->who = *who;
 	in->req = req;
 	in->n = n;
-	snprintf(in->principal, sizeof(in->principal), "%s", principal);
+	snprintf(in->principal, sizeof(in->principal), "%s", who->principal);
 	snprintf(in->peer, sizeof(in->peer), "%s", cde_http_request_peer(req));
 	for (size_t i = 0; i < n; i++) {
 		in->entries[i].event = events[i];
@@ -212,7 +226,7 @@ static void accept_events(struct cde_api *api, struct cde_http_request *req, con
 		static const char *const retry[] = { "Retry-After: 1", NULL };
 
 		cde_log(CDE_LOG_WARN, "queue full (%llu events waiting): refusing %zu", api->pending, n);
-		reply_error(req, 503, "too many events waiting to be stored: retry shortly", NULL, retry);
+		refuse(api, req, who, 503, "too many events waiting to be stored: retry shortly", NULL, retry);
 		ingest_free(in);
 		return;
 	}
@@ -222,8 +236,8 @@ static void accept_events(struct cde_api *api, struct cde_http_request *req, con
 		static const char *const retry[] = { "Retry-After: 1", NULL };
 
 		api->pending -= n;
-		reply_error(req, 503, r == -EAGAIN ? "too many events queued" : "the journal failed",
-			    NULL, retry);
+		refuse(api, req, who, 503, r == -EAGAIN ? "too many events queued" : "the journal failed",
+		       NULL, retry);
 		ingest_free(in);
 	}
 }
@@ -237,7 +251,7 @@ static bool content_type_is_json(struct cde_http_request *req)
 }
 
 static void handle_hook(struct cde_api *api, struct cde_http_request *req, const char *kind,
-			const char *principal)
+			const struct cde_auth_result *who)
 {
 	struct cde_hook_defaults defaults = { .source = api->default_source };
 	struct cde_errors errs;
@@ -250,7 +264,7 @@ static void handle_hook(struct cde_api *api, struct cde_http_request *req, const
 
 	cde_errors_reset(&errs);
 	if (!defaults.source) {
-		snprintf(source, sizeof(source), "/%s", principal);
+		snprintf(source, sizeof(source), "/%s", who->principal);
 		defaults.source = source;
 	}
 	bool known = false;
@@ -259,11 +273,11 @@ static void handle_hook(struct cde_api *api, struct cde_http_request *req, const
 		known = known || strcmp(cde_hook_kinds[i], kind) == 0;
 	if (!known) {
 		cde_errors_add(&errs, "", "known kinds: build, test, artifact, deploy, pipeline, task, environment");
-		reply_error(req, 404, "unknown hook kind", &errs, NULL);
+		refuse(api, req, who, 404, "unknown hook kind", &errs, NULL);
 		return;
 	}
 	if (!content_type_is_json(req)) {
-		reply_error(req, 415, "a hook is sent as Content-Type: application/json", NULL, NULL);
+		refuse(api, req, who, 415, "a hook is sent as Content-Type: application/json", NULL, NULL);
 		return;
 	}
 	r = cde_json_parse(body, len, &payload, &errs);
@@ -271,17 +285,18 @@ static void handle_hook(struct cde_api *api, struct cde_http_request *req, const
 		r = cde_hook_translate(api->catalog, kind, payload, &defaults, &ev, &errs);
 	cJSON_Delete(payload);
 	if (r == -ENOMEM) {
-		reply_error(req, 500, "out of memory", NULL, NULL);
+		refuse(api, req, who, 500, "out of memory", NULL, NULL);
 		return;
 	}
 	if (r < 0) {
-		reply_error(req, 400, "invalid hook", &errs, NULL);
+		refuse(api, req, who, 400, "invalid hook", &errs, NULL);
 		return;
 	}
-	accept_events(api, req, principal, &ev, 1);
+	accept_events(api, req, who, &ev, 1);
 }
 
-static void handle_events(struct cde_api *api, struct cde_http_request *req, const char *principal)
+static void handle_events(struct cde_api *api, struct cde_http_request *req,
+			  const struct cde_auth_result *who)
 {
 	struct cde_ce_request ce = { .header = header_of, .ctx = req };
 	enum cde_ce_request_mode mode;
@@ -294,11 +309,11 @@ static void handle_events(struct cde_api *api, struct cde_http_request *req, con
 	ce.body = cde_http_request_body(req, &ce.body_len);
 	r = cde_ce_decode(&ce, &events, &n, &mode, &errs);
 	if (r == -ENOTSUP) {
-		reply_error(req, 415, "unsupported content type", &errs, NULL);
+		refuse(api, req, who, 415, "unsupported content type", &errs, NULL);
 		return;
 	}
 	if (r < 0) {
-		reply_error(req, r == -ENOMEM ? 500 : 400, "invalid request", &errs, NULL);
+		refuse(api, req, who, r == -ENOMEM ? 500 : 400, "invalid request", &errs, NULL);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -315,11 +330,142 @@ static void handle_events(struct cde_api *api, struct cde_http_request *req, con
 	}
 	if (!cde_errors_empty(&errs)) {
 		cde_ce_events_free(events, n);
-		reply_error(req, 400, "invalid CDEvent", &errs, NULL);
+		refuse(api, req, who, 400, "invalid CDEvent", &errs, NULL);
 		return;
 	}
-	accept_events(api, req, principal, events, n);
+	accept_events(api, req, who, events, n);
 	free(events); /* the references moved to the ingest */
+}
+
+/* The filters of GET /v1/events, parsed from the query string. Values
+ * point into @store. */
+struct query_params {
+	struct cde_audit_request req;
+	struct cde_errors *errs;
+	char store[4096];
+	size_t used;
+};
+
+static const char *keep_value(struct query_params *q, const char *v)
+{
+	size_t n = strlen(v) + 1;
+	char *at;
+
+	if (q->used + n > sizeof(q->store))
+		return NULL;
+	at = q->store + q->used;
+	memcpy(at, v, n);
+	q->used += n;
+	return at;
+}
+
+static int parse_count(const char *v, uint64_t *out)
+{
+	char *end;
+
+	if (!*v || *v == '-')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoull(v, &end, 10);
+	return errno || *end ? -EINVAL : 0;
+}
+
+static int on_param(void *ctx, const char *name, const char *value)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} text[] = {
+		{ "subject", offsetof(struct cde_audit_filter, subject) },
+		{ "type", offsetof(struct cde_audit_filter, type) },
+		{ "source", offsetof(struct cde_audit_filter, source) },
+		{ "chainId", offsetof(struct cde_audit_filter, chain_id) },
+		{ "artifactId", offsetof(struct cde_audit_filter, artifact_id) },
+		{ "environment", offsetof(struct cde_audit_filter, environment) },
+		{ "since", offsetof(struct cde_audit_filter, since) },
+		{ "until", offsetof(struct cde_audit_filter, until) },
+	};
+	struct query_params *q = ctx;
+	struct cde_audit_filter *f = &q->req.filter;
+	char ptr[80];
+
+	snprintf(ptr, sizeof(ptr), "/query/%.60s", name);
+	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
+		if (strcmp(name, text[i].name) == 0) {
+			const char *kept = keep_value(q, value);
+
+			if (!kept || !*kept)
+				cde_errors_add(q->errs, ptr, kept ? "must not be empty" : "too long");
+			*(const char **)((char *)f + text[i].offset) = kept;
+			return 0;
+		}
+	}
+	if (strcmp(name, "after") == 0) {
+		if (parse_count(value, &f->after) < 0)
+			cde_errors_add(q->errs, ptr, "must be a sequence number");
+	} else if (strcmp(name, "limit") == 0) {
+		if (parse_count(value, &f->limit) < 0 || f->limit == 0 || f->limit > CDE_AUDIT_PAGE_MAX)
+			cde_errors_add(q->errs, ptr, "must be a number from 1 to %d", CDE_AUDIT_PAGE_MAX);
+	} else if (strcmp(name, "order") == 0) {
+		if (strcmp(value, "asc") != 0 && strcmp(value, "desc") != 0)
+			cde_errors_add(q->errs, ptr, "must be asc or desc");
+		f->descending = strcmp(value, "desc") == 0;
+	} else {
+		cde_errors_add(q->errs, ptr, "unknown parameter (known: subject, type, source, chainId, "
+			       "artifactId, environment, since, until, after, limit, order)");
+	}
+	return 0;
+}
+
+static void on_queried(void *ctx, int status, char *body)
+{
+	struct cde_http_request *req = ctx;
+
+	if (status == 404)
+		reply_error(req, 404, "no such event or chain", NULL, NULL);
+	else if (!body)
+		reply_error(req, 500, "the audit log could not be read", NULL, NULL);
+	else
+		cde_http_reply(req, status, body, NULL);
+	free(body);
+}
+
+/* GET /v1/events[?filters], /v1/events/{id}, /v1/chains/{chainId}. */
+static void handle_query(struct cde_api *api, struct cde_http_request *req, const char *id,
+			 const char *chain)
+{
+	struct query_params *q = calloc(1, sizeof(*q));
+	struct cde_errors errs;
+	int r;
+
+	if (!q) {
+		reply_error(req, 500, "out of memory", NULL, NULL);
+		return;
+	}
+	cde_errors_reset(&errs);
+	q->errs = &errs;
+	if ((id || chain) && cde_http_request_query(req) && *cde_http_request_query(req)) {
+		cde_errors_add(&errs, "/query", "filters apply to GET /v1/events only");
+	} else {
+		r = cde_query_parse(cde_http_request_query(req), on_param, q);
+		if (r < 0)
+			cde_errors_add(&errs, "/query", r == -E2BIG ? "too long" : "malformed percent-encoding");
+	}
+	if (!cde_errors_empty(&errs)) {
+		reply_error(req, 400, "invalid query", &errs, NULL);
+		free(q);
+		return;
+	}
+	q->req.id = id;
+	if (chain) {
+		memset(&q->req.filter, 0, sizeof(q->req.filter));
+		q->req.filter.chain_id = chain;
+		q->req.filter.limit = CDE_AUDIT_PAGE_MAX;
+	}
+	r = cde_audit_reader_submit(api->reader, &q->req, on_queried, req);
+	free(q);
+	if (r < 0)
+		reply_error(req, 500, "out of memory", NULL, NULL);
 }
 
 static void method_not_allowed(struct cde_http_request *req, const char *allow)
@@ -336,6 +482,7 @@ static bool authorized(struct cde_api *api, struct cde_http_request *req, unsign
 		       struct cde_auth_result *who)
 {
 	static const char *const challenge[] = { "WWW-Authenticate: Bearer realm=\"cdeventsd\"", NULL };
+	static const char *const later[] = { "Retry-After: 60", NULL };
 	struct cde_errors errs;
 
 	cde_auth_check(api->auth, req, scope, time(NULL), who);
@@ -345,8 +492,9 @@ static bool authorized(struct cde_api *api, struct cde_http_request *req, unsign
 	cde_errors_add(&errs, "", "%s", who->reason);
 	cde_log(CDE_LOG_WARN, "refused %s %s from %s: %s", cde_http_request_method_name(req),
 		cde_http_request_path(req), cde_http_request_peer(req), who->reason);
-	reply_error(req, who->status, who->status == 401 ? "unauthorized" : "forbidden", &errs,
-		    who->status == 401 ? challenge : NULL);
+	reply_error(req, who->status,
+		    who->status == 401 ? "unauthorized" : who->status == 403 ? "forbidden" : "too many requests",
+		    &errs, who->status == 401 ? challenge : who->status == 429 ? later : NULL);
 	return false;
 }
 
@@ -369,17 +517,30 @@ void cde_api_handle(struct cde_http_request *req, void *arg)
 		return;
 	}
 	if (strcmp(path, "/v1/events") == 0) {
-		if (m != CDE_HTTP_POST)
-			method_not_allowed(req, "POST");
-		else if (authorized(api, req, CDE_SCOPE_EMIT, &who))
-			handle_events(api, req, who.principal);
+		if (m == CDE_HTTP_GET) {
+			if (authorized(api, req, CDE_SCOPE_QUERY, &who))
+				handle_query(api, req, NULL, NULL);
+		} else if (m != CDE_HTTP_POST) {
+			method_not_allowed(req, "GET, POST");
+		} else if (authorized(api, req, CDE_SCOPE_EMIT, &who)) {
+			handle_events(api, req, &who);
+		}
+		return;
+	}
+	if ((strncmp(path, "/v1/events/", 11) == 0 && path[11] && !strchr(path + 11, '/')) ||
+	    (strncmp(path, "/v1/chains/", 11) == 0 && path[11] && !strchr(path + 11, '/'))) {
+		if (m != CDE_HTTP_GET)
+			method_not_allowed(req, "GET");
+		else if (authorized(api, req, CDE_SCOPE_QUERY, &who))
+			handle_query(api, req, path[4] == 'e' ? path + 11 : NULL,
+				     path[4] == 'c' ? path + 11 : NULL);
 		return;
 	}
 	if (strncmp(path, "/v1/hooks/", 10) == 0 && path[10] && !strchr(path + 10, '/')) {
 		if (m != CDE_HTTP_POST)
 			method_not_allowed(req, "POST");
 		else if (authorized(api, req, CDE_SCOPE_EMIT, &who))
-			handle_hook(api, req, path + 10, who.principal);
+			handle_hook(api, req, path + 10, &who);
 		return;
 	}
 	reply_error(req, 404, "not found", NULL, NULL);

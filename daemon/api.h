@@ -4,12 +4,14 @@
 #include "daemon/auth.h"
 #include "daemon/http_server.h"
 #include "schemas/catalog.h"
+#include "sinks/audit_reader.h"
 #include "sinks/journal.h"
 
 struct cde_api {
 	const struct cde_catalog *catalog;
 	struct cde_journal *journal;
 	struct cde_auth *auth;
+	struct cde_audit_reader *reader;
 	const char *default_source;	/* for hooks that give none; NULL: "/<principal>" */
 	bool stopping;			/* /readyz fails while draining */
 	unsigned long long pending;	/* events waiting on the journal */

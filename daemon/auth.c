@@ -18,7 +18,8 @@
 #include "schemas/read_file.h"
 
 #define SECRET_FILE_MAX 4096
-#define REPLAY_SLOTS 4096
+#define REPLAY_SLOTS 65536
+#define REPLAY_WINDOW_S (2 * CDE_AUTH_WEBHOOK_TOLERANCE_S)
 
 struct principal {
 	char name[CDE_CONFIG_NAME_MAX];
@@ -224,25 +225,44 @@ static void check_bearer(struct cde_auth *a, const char *value, unsigned scope,
 		deny(out, "unknown token");
 }
 
-/* Remembers @id; returns false when it was seen within the tolerance. */
-static bool remember_id(struct cde_auth *a, const char *principal, const char *id, time_t now)
+static void replay_key(const char *principal, const char *id, uint8_t digest[32])
 {
-	uint8_t digest[32];
 	char key[CDE_CONFIG_NAME_MAX + 260];
 
 	snprintf(key, sizeof(key), "%s\n%.256s", principal, id);
 	cde_sig_sha256(key, strlen(key), digest);
+}
+
+/* Remembers @digest. Returns 0, -EEXIST when it was seen within the
+ * window, or -ENOSPC when every slot still holds an id inside the window:
+ * such an id is never evicted, or a flood of signed requests would reopen
+ * replays for everyone. */
+static int remember_id(struct cde_auth *a, const uint8_t digest[32], time_t now)
+{
+	struct seen_id *slot = &a->replay[a->replay_pos];
+
 	for (size_t i = 0; i < REPLAY_SLOTS; i++) {
 		const struct seen_id *s = &a->replay[i];
 
-		if (s->at && now - s->at <= 2 * CDE_AUTH_WEBHOOK_TOLERANCE_S &&
-		    memcmp(s->digest, digest, 32) == 0)
-			return false;
+		if (s->at && now - s->at <= REPLAY_WINDOW_S && memcmp(s->digest, digest, 32) == 0)
+			return -EEXIST;
 	}
-	memcpy(a->replay[a->replay_pos].digest, digest, 32);
-	a->replay[a->replay_pos].at = now;
+	/* The ring's next slot is its oldest. */
+	if (slot->at && now - slot->at <= REPLAY_WINDOW_S)
+		return -ENOSPC;
+	memcpy(slot->digest, digest, 32);
+	slot->at = now;
 	a->replay_pos = (a->replay_pos + 1) % REPLAY_SLOTS;
-	return true;
+	return 0;
+}
+
+void cde_auth_forget(struct cde_auth *a, const struct cde_auth_result *who)
+{
+	if (!who->webhook_id_used)
+		return;
+	for (size_t i = 0; i < REPLAY_SLOTS; i++)
+		if (a->replay[i].at && memcmp(a->replay[i].digest, who->webhook_key, 32) == 0)
+			a->replay[i].at = 0;
 }
 
 static void check_standard_webhook(struct cde_auth *a, const struct cde_http_request *req,
@@ -279,18 +299,29 @@ static void check_standard_webhook(struct cde_auth *a, const struct cde_http_req
 		deny(out, "webhook-signature does not match");
 		return;
 	}
-	/* Only a verified id is remembered: unsigned noise cannot evict
-	 * real ids from the ring. */
-	if (!remember_id(a, found->name, id, now)) {
-		deny(out, "webhook-id was already used (a replay)");
-		return;
-	}
 	allow(found, scope, out);
+	if (out->status)
+		return; /* a refused request uses up no id */
+	/* Only verified, allowed ids are remembered: others cannot evict
+	 * them. */
+	replay_key(found->name, id, out->webhook_key);
+	switch (remember_id(a, out->webhook_key, now)) {
+	case -EEXIST:
+		deny(out, "webhook-id was already used (a replay)");
+		break;
+	case -ENOSPC:
+		out->status = 429;
+		out->reason = "too many signed requests in the last 10 minutes: retry later";
+		break;
+	default:
+		out->webhook_id_used = true;
+	}
 }
 
 void cde_auth_check(struct cde_auth *a, const struct cde_http_request *req, unsigned scope,
 		    time_t now, struct cde_auth_result *out)
 {
+	out->webhook_id_used = false;
 	const char *authz = cde_http_request_header(req, "Authorization");
 	const char *github = cde_http_request_header(req, "X-Hub-Signature-256");
 

@@ -30,16 +30,24 @@ bool cde_auth_is_open(const struct cde_auth *a);
 
 /* The outcome of cde_auth_check. */
 struct cde_auth_result {
-	int status;			/* 0 when allowed, else 401 or 403 */
+	int status;			/* 0 when allowed, else 401, 403 or 429 */
 	const char *reason;		/* why not, for the error body */
 	char principal[CDE_CONFIG_NAME_MAX];
+	bool webhook_id_used;		/* a Standard Webhooks id was recorded */
+	uint8_t webhook_key[32];	/* which, for cde_auth_forget */
 };
+
+/* Forgets the webhook-id @who recorded, so that the sender's retry (same
+ * id, new timestamp) is not refused as a replay: call it when a request
+ * that passed authentication is then refused or fails. */
+void cde_auth_forget(struct cde_auth *a, const struct cde_auth_result *who);
 
 /* Decides who sent @req and whether they hold @scope: a bearer token
  * (Authorization: Bearer), a GitHub signature (X-Hub-Signature-256) or a
  * Standard Webhooks signature (webhook-id, webhook-timestamp,
  * webhook-signature; the timestamp within CDE_AUTH_WEBHOOK_TOLERANCE_S of
- * @now, an id seen before is refused). The body is verified as received,
- * before it is parsed. */
+ * @now, an id seen before is refused; when the ids of the last 10 minutes
+ * fill the memory, 429 until some expire). The body is verified as
+ * received, before it is parsed. */
 void cde_auth_check(struct cde_auth *a, const struct cde_http_request *req, unsigned scope,
 		    time_t now, struct cde_auth_result *out);

@@ -108,10 +108,30 @@ static bool parse_decimal(const char *s, int64_t *out)
 	return true;
 }
 
+/* Notes the "close" and "keep-alive" tokens of a Connection value, a
+ * comma-separated list. */
+static void connection_tokens(const char *v, bool *close, bool *keep_alive)
+{
+	while (*v) {
+		size_t n;
+
+		v += strspn(v, " \t,");
+		n = strcspn(v, ",");
+		while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+			n--;
+		if (n == 5 && strncasecmp(v, "close", 5) == 0)
+			*close = true;
+		else if (n == 10 && strncasecmp(v, "keep-alive", 10) == 0)
+			*keep_alive = true;
+		v += strcspn(v, ",");
+	}
+}
+
 /* Applies the headers that frame the message and the connection. */
 static int apply_semantics(struct cde_http_head *head, struct cde_http_error *err)
 {
 	size_t n_cl = 0, n_te = 0, n_host = 0, n_ct = 0;
+	bool saw_close = false, saw_keep_alive = false;
 	const char *te = NULL, *cl = NULL;
 
 	head->content_length = -1;
@@ -130,16 +150,18 @@ static int apply_semantics(struct cde_http_head *head, struct cde_http_error *er
 		} else if (strcasecmp(h->name, "Content-Type") == 0) {
 			n_ct++;
 		} else if (strcasecmp(h->name, "Connection") == 0) {
-			if (strcasestr(h->value, "close"))
-				head->keep_alive = false;
-			else if (strcasestr(h->value, "keep-alive"))
-				head->keep_alive = true;
+			connection_tokens(h->value, &saw_close, &saw_keep_alive);
 		} else if (strcasecmp(h->name, "Expect") == 0) {
 			if (strcasecmp(h->value, "100-continue") != 0)
 				return refuse(err, 417, "only Expect: 100-continue is supported");
 			head->expect_continue = head->minor_version == 1;
 		}
 	}
+	/* "close" wins over "keep-alive", in any field or order (RFC 9112 9.6). */
+	if (saw_close)
+		head->keep_alive = false;
+	else if (saw_keep_alive)
+		head->keep_alive = true;
 	if (n_cl > 1)
 		return refuse(err, 400, "more than one Content-Length");
 	if (n_te > 1)

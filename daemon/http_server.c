@@ -40,6 +40,7 @@ enum conn_state {
 	CONN_BODY,	/* reading the body */
 	CONN_HANDLING,	/* the handler has the request */
 	CONN_WRITING,	/* flushing a reply */
+	CONN_LINGER,	/* replied and shut down our side; discarding what still comes */
 };
 
 struct conn;
@@ -71,10 +72,13 @@ struct conn {
 	char peer[64];
 	bool loopback;
 	bool close_after;
+	bool linger;			/* refused mid-request: drain before closing */
+	size_t lingered;		/* bytes discarded while lingering */
 };
 
 struct cde_http_server {
 	struct event_base *base;
+	struct event *accept_retry;	/* re-enables the listeners after EMFILE */
 	struct cde_http_limits limits;
 	cde_http_handler_fn handler;
 	void *handler_arg;
@@ -185,9 +189,10 @@ static void arm_deadline_from_start(struct conn *c, unsigned ms)
 	arm_deadline(c, used >= ms ? 0 : (unsigned)(ms - used));
 }
 
-/* Writes a complete response on the connection. */
+/* Writes a complete response on the connection; a reply to HEAD has the
+ * headers of the reply to GET and no body. */
 static void write_response(struct conn *c, int status, const char *body,
-			   const char *const *extra_headers)
+			   const char *const *extra_headers, bool head_only)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	size_t len = body ? strlen(body) : 0;
@@ -201,7 +206,7 @@ static void write_response(struct conn *c, int status, const char *body,
 	for (size_t i = 0; extra_headers && extra_headers[i]; i++)
 		evbuffer_add_printf(out, "%s\r\n", extra_headers[i]);
 	evbuffer_add_printf(out, "Connection: %s\r\n\r\n", c->close_after ? "close" : "keep-alive");
-	if (len)
+	if (len && !head_only)
 		evbuffer_add(out, body, len);
 	c->state = CONN_WRITING;
 	bufferevent_disable(c->bev, EV_READ);
@@ -223,7 +228,9 @@ static void refuse(struct conn *c, int status, const char *reason)
 	request_free(c->req);
 	c->req = NULL;
 	c->close_after = true;
-	write_response(c, status, body ? body : "{\"error\":\"internal error\",\"details\":[]}", NULL);
+	c->linger = true;
+	write_response(c, status, body ? body : "{\"error\":\"internal error\",\"details\":[]}", NULL,
+		       false);
 	free(body);
 }
 
@@ -404,6 +411,15 @@ static void process_input(struct conn *c)
 
 		switch (c->state) {
 		case CONN_IDLE:
+			/* RFC 9112 2.2: empty lines before a request are ignored. */
+			while (evbuffer_get_length(in) >= 2) {
+				unsigned char two[2];
+
+				evbuffer_copyout(in, two, 2);
+				if (two[0] != '\r' || two[1] != '\n')
+					break;
+				evbuffer_drain(in, 2);
+			}
 			if (evbuffer_get_length(in) == 0)
 				return;
 			/* The request starts with its first byte, and so do
@@ -429,9 +445,39 @@ static void process_input(struct conn *c)
 	}
 }
 
+#define LINGER_MS 2000
+#define LINGER_BYTES (1024 * 1024)
+
 static void on_read(struct bufferevent *bev, void *arg)
 {
-	process_input(arg);
+	struct conn *c = arg;
+
+	if (c->state == CONN_LINGER) {
+		struct evbuffer *in = bufferevent_get_input(bev);
+
+		c->lingered += evbuffer_get_length(in);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		if (c->lingered > LINGER_BYTES)
+			conn_free(c);
+		return;
+	}
+	process_input(c);
+}
+
+/* After a refusal the client may still be sending the body we will not
+ * read. Closing at once would make the kernel answer those bytes with a
+ * reset, which can destroy our reply before the client reads it; so our
+ * side is shut down and the rest is read and dropped, for a while. */
+static void start_linger(struct conn *c)
+{
+	c->state = CONN_LINGER;
+	if (shutdown(bufferevent_getfd(c->bev), SHUT_WR) < 0) {
+		conn_free(c);
+		return;
+	}
+	bufferevent_disable(c->bev, EV_WRITE);
+	bufferevent_enable(c->bev, EV_READ);
+	arm_deadline(c, LINGER_MS);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)
@@ -441,7 +487,10 @@ static void on_write(struct bufferevent *bev, void *arg)
 	if (c->state != CONN_WRITING || evbuffer_get_length(bufferevent_get_output(bev)) > 0)
 		return;
 	if (c->close_after) {
-		conn_free(c);
+		if (c->linger)
+			start_linger(c);
+		else
+			conn_free(c);
 		return;
 	}
 	c->state = CONN_IDLE;
@@ -454,6 +503,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
 
+	if (c->state == CONN_LINGER) {
+		conn_free(c); /* the client closed too: done */
+		return;
+	}
 	if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING) &&
 	    (c->state == CONN_HEAD || c->state == CONN_BODY)) {
 		/* The client half-closed mid-request: it may still read. */
@@ -476,7 +529,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	if (c->state == CONN_HEAD || c->state == CONN_BODY)
 		refuse(c, 408, "request not received in time");
 	else
-		conn_free(c); /* idle, or a reply nobody reads */
+		conn_free(c); /* idle, a reply nobody reads, or done lingering */
 }
 
 static bool addr_is_loopback(const struct sockaddr *sa)
@@ -510,6 +563,23 @@ static void format_addr(const struct sockaddr *sa, char *addr, size_t asize, cha
 	}
 }
 
+/* Tells a connection over a cap why it is closed, best effort and
+ * without blocking: a clear 503 beats a reset the client must guess at. */
+static void refuse_connection(evutil_socket_t fd, const char *why)
+{
+	char reply[256];
+	int n = snprintf(reply, sizeof(reply),
+			 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+			 "Retry-After: 1\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n"
+			 "{\"error\":\"%s\",\"details\":[]}",
+			 strlen(why) + 25, why);
+
+	if (n > 0 && (size_t)n < sizeof(reply) && send(fd, reply, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		/* Nothing more to do: the close below is the answer. */
+	}
+	evutil_closesocket(fd);
+}
+
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
 		      void *arg)
 {
@@ -524,7 +594,10 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		same += strcmp(o->addr, addr) == 0;
 	if (s->shutting_down || s->n_conns >= s->limits.max_connections ||
 	    same >= s->limits.max_connections_per_address) {
-		evutil_closesocket(fd);
+		refuse_connection(fd, s->shutting_down ? "the daemon is stopping"
+				  : same >= s->limits.max_connections_per_address
+					  ? "too many connections from this address"
+					  : "too many connections");
 		return;
 	}
 	c = calloc(1, sizeof(*c));
@@ -555,6 +628,27 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	arm_deadline(c, c->limits.idle_timeout_ms);
 }
 
+static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct cde_http_server *s = arg;
+
+	for (size_t i = 0; !s->shutting_down && i < s->n_listeners; i++)
+		evconnlistener_enable(s->listeners[i]);
+}
+
+/* accept() failed, typically out of file descriptors: the pending
+ * connection keeps the listener readable, so stop listening for a moment
+ * rather than spin. */
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct cde_http_server *s = arg;
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 100000 };
+
+	for (size_t i = 0; i < s->n_listeners; i++)
+		evconnlistener_disable(s->listeners[i]);
+	event_add(s->accept_retry, &tv);
+}
+
 int cde_http_server_new(struct event_base *base, const struct cde_http_limits *limits,
 			cde_http_handler_fn handler, void *arg, struct cde_http_server **ret)
 {
@@ -562,6 +656,11 @@ int cde_http_server_new(struct event_base *base, const struct cde_http_limits *l
 
 	if (!s)
 		return -ENOMEM;
+	s->accept_retry = evtimer_new(base, on_accept_retry, s);
+	if (!s->accept_retry) {
+		free(s);
+		return -ENOMEM;
+	}
 	s->base = base;
 	s->limits = *limits;
 	s->handler = handler;
@@ -596,6 +695,7 @@ int cde_http_server_listen(struct cde_http_server *s, const char *host, unsigned
 	freeaddrinfo(res);
 	if (!l)
 		return r ? r : -EADDRNOTAVAIL;
+	evconnlistener_set_error_cb(l, on_accept_error);
 	s->listeners[s->n_listeners++] = l;
 	if (bound && getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&ss, &sl) == 0)
 		format_addr((struct sockaddr *)&ss, addr, sizeof(addr), bound, bound_size);
@@ -643,6 +743,7 @@ struct cde_http_server *cde_http_server_free(struct cde_http_server *s)
 		conn_free(s->conns);
 	for (size_t i = 0; i < s->n_listeners; i++)
 		evconnlistener_free(s->listeners[i]);
+	event_free(s->accept_retry);
 	free(s);
 	return NULL;
 }
@@ -700,7 +801,7 @@ void cde_http_reply(struct cde_http_request *req, int status, const char *body,
 
 	if (c) {
 		c->req = NULL;
-		write_response(c, status, body, extra_headers);
+		write_response(c, status, body, extra_headers, req->head.method == CDE_HTTP_HEAD);
 	}
 	request_free(req);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <event2/event.h>
@@ -42,6 +43,7 @@ struct daemon {
 	struct cde_catalog *catalog;
 	struct cde_auth *auth;
 	struct cde_journal journal;
+	struct cde_audit_reader *reader;
 	struct cde_api api;
 	struct event *sigterm, *sigint, *sighup, *drain_timer;
 };
@@ -111,6 +113,32 @@ static int load_catalog(const struct cde_config *cfg, struct cde_catalog **ret)
 	return r;
 }
 
+/* Keeps max_connections within the file descriptors the process may
+ * open (raising the soft limit to the hard one first), with room for the
+ * listener, the database and the loop: past the limit accept() fails and
+ * every client suffers, not just the newest. */
+static void fit_fd_limit(struct cde_config_limits *l)
+{
+	const rlim_t reserve = 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && l->max_connections + reserve > rl.rlim_cur) {
+		unsigned fit = rl.rlim_cur > 2 * reserve ? (unsigned)(rl.rlim_cur - reserve)
+							 : (unsigned)(rl.rlim_cur / 2);
+
+		cde_log(CDE_LOG_WARN, "max_connections %u does not fit the file descriptor limit %llu: using %u",
+			l->max_connections, (unsigned long long)rl.rlim_cur, fit);
+		l->max_connections = fit;
+	}
+}
+
 /* Applies what can change while running to @d. */
 static void apply_runtime(struct daemon *d)
 {
@@ -119,6 +147,7 @@ static void apply_runtime(struct daemon *d)
 	cde_log_set_level((enum cde_log_level)d->cfg.log_level);
 	d->api.default_source = d->cfg.source[0] ? d->cfg.source : NULL;
 	d->api.queue_max = d->cfg.limits.queue_max;
+	fit_fd_limit(&d->cfg.limits);
 	to_http_limits(&d->cfg.limits, &limits);
 	if (d->http)
 		cde_http_server_set_limits(d->http, &limits);
@@ -370,10 +399,16 @@ int main(int argc, char **argv)
 		cde_log(CDE_LOG_ERROR, "audit log: %s", db_err);
 		goto out;
 	}
+	r = cde_audit_reader_new(d.base, db_path, &d.reader, db_err, sizeof(db_err));
+	if (r < 0) {
+		cde_log(CDE_LOG_ERROR, "audit log reader: %s", db_err);
+		goto out;
+	}
 	d.api.catalog = d.catalog;
 	d.api.journal = &d.journal;
 	d.api.auth = d.auth;
-	to_http_limits(&d.cfg.limits, &limits);
+	d.api.reader = d.reader;
+	to_http_limits(&d.cfg.limits, &limits);	/* fitted by apply_runtime */
 	if (cde_http_server_new(d.base, &limits, cde_api_handle, &d.api, &d.http) < 0) {
 		cde_log(CDE_LOG_ERROR, "out of memory");
 		goto out;
@@ -420,6 +455,7 @@ out:
 	if (d.drain_timer)
 		event_free(d.drain_timer);
 	cde_http_server_free(d.http);
+	cde_audit_reader_free(d.reader);
 	cde_journal_release(&d.journal);
 	if (d.base)
 		event_base_free(d.base);

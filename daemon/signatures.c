@@ -11,6 +11,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <openssl/sha.h>
 
 void cde_sig_sha256(const void *s, size_t len, uint8_t out[32])
@@ -71,33 +73,40 @@ int cde_sig_standard_decode_secret(const char *secret, uint8_t key[CDE_SIG_KEY_M
 	return len > 0 ? len : -EINVAL;
 }
 
+/* HMAC-SHA256 of "<id>.<timestamp>.<body>", streamed: the body is not
+ * copied, however many keys are tried. */
+static bool standard_mac(const uint8_t *key, size_t key_len, const char *id, const char *timestamp,
+			 const char *body, size_t len, uint8_t mac[32])
+{
+	EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+	size_t out = 0;
+	bool ok = ctx && EVP_MAC_init(ctx, key, key_len, params) &&
+		  EVP_MAC_update(ctx, (const uint8_t *)id, strlen(id)) &&
+		  EVP_MAC_update(ctx, (const uint8_t *)".", 1) &&
+		  EVP_MAC_update(ctx, (const uint8_t *)timestamp, strlen(timestamp)) &&
+		  EVP_MAC_update(ctx, (const uint8_t *)".", 1) &&
+		  EVP_MAC_update(ctx, (const uint8_t *)body, len) && EVP_MAC_final(ctx, mac, &out, 32) &&
+		  out == 32;
+
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(hmac);
+	return ok;
+}
+
 bool cde_sig_standard_verify(const uint8_t *key, size_t key_len, const char *id,
 			     const char *timestamp, const char *body, size_t len,
 			     const char *signatures)
 {
-	uint8_t mac[EVP_MAX_MD_SIZE];
-	unsigned mac_len = 0;
-	size_t il, tl;
-	uint8_t *signed_content;
+	uint8_t mac[32];
 	bool ok = false;
 
-	if (!id || !timestamp || !signatures || strchr(id, '.'))
-		return false;
-	/* The signed content is "<id>.<timestamp>.<body>". */
-	il = strlen(id);
-	tl = strlen(timestamp);
-	signed_content = malloc(il + tl + 2 + len);
-	if (!signed_content)
-		return false;
-	memcpy(signed_content, id, il);
-	signed_content[il] = '.';
-	memcpy(signed_content + il + 1, timestamp, tl);
-	signed_content[il + 1 + tl] = '.';
-	memcpy(signed_content + il + tl + 2, body, len);
-	if (!HMAC(EVP_sha256(), key, (int)key_len, signed_content, il + tl + 2 + len, mac, &mac_len))
-		mac_len = 0;
-	free(signed_content);
-	if (mac_len != 32)
+	if (!id || !timestamp || !signatures || strchr(id, '.') ||
+	    !standard_mac(key, key_len, id, timestamp, body, len, mac))
 		return false;
 
 	/* Every entry is checked, even after a match, so the time taken

@@ -39,6 +39,7 @@ static const char schema_sql[] =
 	" principal TEXT NOT NULL, peer TEXT NOT NULL, event TEXT NOT NULL,"
 	" prev_hash TEXT NOT NULL, hash TEXT NOT NULL,"
 	" UNIQUE(source, id));"
+	"CREATE INDEX IF NOT EXISTS events_by_id ON events(id, seq);"
 	"CREATE INDEX IF NOT EXISTS events_by_subject ON events(subject, seq);"
 	"CREATE INDEX IF NOT EXISTS events_by_chain ON events(chain_id, seq);"
 	"CREATE INDEX IF NOT EXISTS events_by_artifact ON events(artifact_id, seq);"

@@ -46,6 +46,13 @@ static void knows_chunked_keep_alive_and_expect(void **state)
 	assert_false(h.keep_alive);
 	assert_int_equal(parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", &h, &err), 0);
 	assert_true(h.keep_alive);
+	/* Connection is a list of tokens, and close wins. */
+	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n", &h, &err), 0);
+	assert_false(h.keep_alive);
+	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, Close\r\n\r\n", &h, &err), 0);
+	assert_false(h.keep_alive);
+	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: x\r\nConnection: enclosed\r\n\r\n", &h, &err), 0);
+	assert_true(h.keep_alive);
 }
 
 static void refuses_smuggling_shapes_with_400(void **state)

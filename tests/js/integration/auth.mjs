@@ -78,6 +78,15 @@ r = post(headers('msg_3', now, sw(crypto.randomBytes(32), 'msg_3', now, body)));
 t.check(r.status === 401 && r.body.includes('does not match'), 'an unknown key: refused', r.body);
 r = post(headers('msg_4', now, sw(whNew, 'msg_4', now, body)));
 t.check(r.status === 202, 'the current key works', r.body);
+
+// A signed request refused after authentication (here: an invalid hook)
+// does not use up its id: the sender's retry, same id and a new
+// timestamp, goes through.
+const bad = JSON.stringify({ phase: 'exploded', subject: 'x' });
+r = post(headers('msg_5', now, sw(whNew, 'msg_5', now, bad)), bad);
+t.check(r.status === 400, 'an invalid signed hook is refused with 400', r.body);
+r = post(headers('msg_5', now + 1, sw(whNew, 'msg_5', now + 1, body)));
+t.check(r.status === 202, 'its retry with the same webhook-id is accepted', r.body);
 t.check(!d.log().includes(jenkinsToken) && !d.log().includes(githubSecret), 'no secret appears in the log');
 t.check(await d.stop() === 0, 'exits 0 on SIGTERM', d.log().slice(-300));
 

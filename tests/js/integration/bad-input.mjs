@@ -79,6 +79,13 @@ t.check(statusOf(r431) === 431, 'more than 64 header fields', r431.slice(0, 200)
 const huge = await raw(d, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`);
 t.check(statusOf(huge) === 431, 'a head over 16 KiB', huge.slice(0, 200));
 
+// A reply to HEAD has no body, so the next reply on the connection is
+// read from its first byte; empty lines before a request are ignored.
+const pair = await raw(d, 'HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+const replies = pair.split('HTTP/1.1 ');
+t.check(replies.length === 3 && replies[1].startsWith('200') && replies[1].endsWith('\r\n\r\n') &&
+  replies[2].startsWith('404'), 'HEAD answers without a body, and the next request is read cleanly', pair);
+
 // Expect: 100-continue (curl sends it for bodies over 1 KiB) works.
 const withExpect = postJson(hook, { ...good, customData: { pad: 'p'.repeat(5000) } });
 t.check(withExpect.status === 202, 'a large hook through Expect: 100-continue', withExpect.body);

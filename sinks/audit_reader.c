@@ -1,0 +1,297 @@
+/* The audit reader thread. WAL lets its read-only connection see every
+ * committed row while the writer keeps committing, so a long query never
+ * delays ingest and ingest never delays a query. Jobs carry copies of
+ * their strings: the loop may free the request meanwhile. */
+
+#include "sinks/audit_reader.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#define FIELDS 9
+
+struct job {
+	struct job *next;
+	struct cde_audit_request req;
+	char *strings[FIELDS];
+	cde_audit_reader_done_fn done;
+	void *ctx;
+	int status;
+	char *body;
+};
+
+struct cde_audit_reader {
+	struct event *completed;
+	struct cde_audit_store *store;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct job *queue, **queue_tail, *done, **done_tail;
+	bool stopping;
+};
+
+/* A growing JSON text of the records of one answer. */
+struct page {
+	char *buf;
+	size_t len, cap;
+	size_t count;
+	uint64_t last_seq;
+	int error;
+};
+
+static int page_add(struct page *p, const char *s, size_t n)
+{
+	if (p->len + n + 1 > p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 4096;
+		char *b;
+
+		while (cap < p->len + n + 1)
+			cap *= 2;
+		b = realloc(p->buf, cap);
+		if (!b)
+			return -ENOMEM;
+		p->buf = b;
+		p->cap = cap;
+	}
+	memcpy(p->buf + p->len, s, n);
+	p->len += n;
+	p->buf[p->len] = '\0';
+	return 0;
+}
+
+static int add_record(void *ctx, const struct cde_audit_record *rec)
+{
+	struct page *p = ctx;
+	char *line = cde_audit_record_to_json(rec);
+	int r;
+
+	if (!line)
+		return -ENOMEM;
+	r = page_add(p, p->count ? "," : "", p->count ? 1 : 0);
+	if (r == 0)
+		r = page_add(p, line, strlen(line));
+	free(line);
+	p->count++;
+	p->last_seq = rec->seq;
+	return r;
+}
+
+/* Records with a given event id (unique per source, so usually one). */
+static int by_id(struct cde_audit_store *s, const char *id, struct page *p)
+{
+	sqlite3_stmt *st;
+	int rc, r = 0;
+
+	if (sqlite3_prepare_v2(cde_audit_store_db(s),
+			       "SELECT seq, received_at, principal, peer, prev_hash, hash, event"
+			       " FROM events WHERE id = ? ORDER BY seq LIMIT ?", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, CDE_AUDIT_PAGE_MAX);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct cde_audit_record rec = {
+			.seq = (uint64_t)sqlite3_column_int64(st, 0),
+			.received_at = (const char *)sqlite3_column_text(st, 1),
+			.principal = (const char *)sqlite3_column_text(st, 2),
+			.peer = (const char *)sqlite3_column_text(st, 3),
+			.prev_hash = (const char *)sqlite3_column_text(st, 4),
+			.hash = (const char *)sqlite3_column_text(st, 5),
+			.event = (const char *)sqlite3_column_text(st, 6),
+		};
+
+		r = add_record(p, &rec);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+static void run(struct cde_audit_reader *rd, struct job *j)
+{
+	struct page p = { 0 };
+	struct cde_audit_filter f = j->req.filter;
+	char tail[64];
+	int r;
+
+	if (f.limit == 0)
+		f.limit = CDE_AUDIT_PAGE_DEFAULT;
+	if (f.limit > CDE_AUDIT_PAGE_MAX)
+		f.limit = CDE_AUDIT_PAGE_MAX;
+	r = page_add(&p, "{\"events\":[", 11);
+	if (r == 0)
+		r = j->req.id ? by_id(rd->store, j->req.id, &p) : cde_audit_query(rd->store, &f, add_record, &p);
+	/* A full page may have more after it: say where to continue. */
+	if (!j->req.id && p.count == f.limit)
+		snprintf(tail, sizeof(tail), "],\"nextAfter\":%llu}", (unsigned long long)p.last_seq);
+	else
+		snprintf(tail, sizeof(tail), "],\"nextAfter\":null}");
+	if (r == 0)
+		r = page_add(&p, tail, strlen(tail));
+	if (r < 0) {
+		free(p.buf);
+		j->status = 500;
+		j->body = NULL;
+		return;
+	}
+	j->status = p.count == 0 && (j->req.id || j->req.filter.chain_id) ? 404 : 200;
+	j->body = p.buf;
+}
+
+static void *reader_main(void *arg)
+{
+	struct cde_audit_reader *rd = arg;
+
+	for (;;) {
+		struct job *j;
+
+		pthread_mutex_lock(&rd->lock);
+		while (!rd->queue && !rd->stopping)
+			pthread_cond_wait(&rd->wake, &rd->lock);
+		j = rd->queue;
+		if (j) {
+			rd->queue = j->next;
+			if (!rd->queue)
+				rd->queue_tail = &rd->queue;
+		}
+		pthread_mutex_unlock(&rd->lock);
+		if (!j)
+			break;
+		run(rd, j);
+		j->next = NULL;
+		pthread_mutex_lock(&rd->lock);
+		*rd->done_tail = j;
+		rd->done_tail = &j->next;
+		pthread_mutex_unlock(&rd->lock);
+		event_active(rd->completed, EV_READ, 0);
+	}
+	return NULL;
+}
+
+static void job_free(struct job *j)
+{
+	for (int i = 0; i < FIELDS; i++)
+		free(j->strings[i]);
+	free(j);
+}
+
+static void on_completed(evutil_socket_t fd, short what, void *arg)
+{
+	struct cde_audit_reader *rd = arg;
+	struct job *j;
+
+	pthread_mutex_lock(&rd->lock);
+	j = rd->done;
+	rd->done = NULL;
+	rd->done_tail = &rd->done;
+	pthread_mutex_unlock(&rd->lock);
+	while (j) {
+		struct job *next = j->next;
+
+		j->done(j->ctx, j->status, j->body);
+		job_free(j);
+		j = next;
+	}
+}
+
+/* Copies @s into the job, returning the copy (NULL stays NULL). */
+static const char *keep(struct job *j, int slot, const char *s, bool *oom)
+{
+	if (!s)
+		return NULL;
+	j->strings[slot] = strdup(s);
+	*oom = *oom || !j->strings[slot];
+	return j->strings[slot];
+}
+
+int cde_audit_reader_submit(struct cde_audit_reader *rd, const struct cde_audit_request *req,
+			    cde_audit_reader_done_fn done, void *ctx)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	struct cde_audit_filter *f;
+	bool oom = false;
+
+	if (!j)
+		return -ENOMEM;
+	j->req = *req;
+	f = &j->req.filter;
+	f->subject = keep(j, 0, f->subject, &oom);
+	f->type = keep(j, 1, f->type, &oom);
+	f->source = keep(j, 2, f->source, &oom);
+	f->chain_id = keep(j, 3, f->chain_id, &oom);
+	f->artifact_id = keep(j, 4, f->artifact_id, &oom);
+	f->environment = keep(j, 5, f->environment, &oom);
+	f->since = keep(j, 6, f->since, &oom);
+	f->until = keep(j, 7, f->until, &oom);
+	j->req.id = keep(j, 8, req->id, &oom);
+	if (oom) {
+		job_free(j);
+		return -ENOMEM;
+	}
+	j->done = done;
+	j->ctx = ctx;
+	pthread_mutex_lock(&rd->lock);
+	*rd->queue_tail = j;
+	rd->queue_tail = &j->next;
+	pthread_cond_signal(&rd->wake);
+	pthread_mutex_unlock(&rd->lock);
+	return 0;
+}
+
+void cde_audit_reader_free(struct cde_audit_reader *rd)
+{
+	if (!rd)
+		return;
+	if (rd->started) {
+		pthread_mutex_lock(&rd->lock);
+		rd->stopping = true;
+		pthread_cond_signal(&rd->wake);
+		pthread_mutex_unlock(&rd->lock);
+		pthread_join(rd->thread, NULL);
+		on_completed(-1, 0, rd);
+	}
+	if (rd->completed)
+		event_free(rd->completed);
+	cde_audit_store_close(rd->store);
+	pthread_cond_destroy(&rd->wake);
+	pthread_mutex_destroy(&rd->lock);
+	free(rd);
+}
+
+int cde_audit_reader_new(struct event_base *base, const char *path, struct cde_audit_reader **ret,
+			 char *err, size_t err_size)
+{
+	struct cde_audit_reader *rd = calloc(1, sizeof(*rd));
+	int r;
+
+	if (!rd)
+		return -ENOMEM;
+	pthread_mutex_init(&rd->lock, NULL);
+	pthread_cond_init(&rd->wake, NULL);
+	rd->queue_tail = &rd->queue;
+	rd->done_tail = &rd->done;
+	r = cde_audit_store_open(path, true, CDE_AUDIT_SYNC_FULL, &rd->store, err, err_size);
+	if (r < 0)
+		goto err_free;
+	rd->completed = event_new(base, -1, EV_READ, on_completed, rd);
+	if (!rd->completed) {
+		r = -ENOMEM;
+		goto err_free;
+	}
+	r = -pthread_create(&rd->thread, NULL, reader_main, rd);
+	if (r < 0) {
+		snprintf(err, err_size, "cannot start the reader thread: %s", strerror(-r));
+		goto err_free;
+	}
+	rd->started = true;
+	*ret = rd;
+	return 0;
+
+err_free:
+	cde_audit_reader_free(rd);
+	return r;
+}

@@ -1,0 +1,134 @@
+// Queries on an audit log of 100,000 events: every filter of GET
+// /v1/events (and of `cdevctl audit query`) returns exactly the rows it
+// should, pages join up without gaps or repeats, chains and ids resolve.
+// Latencies are printed, never asserted.
+//
+//   node tests/js/integration/query.mjs path/to/cdeventsd path/to/cdevctl [events]
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { startDaemon, checker } from '../daemon.mjs';
+
+const t = checker();
+const [bin, cdevctl] = process.argv.slice(2, 4);
+const N = Number(process.argv[4] || process.env.CDE_QUERY_EVENTS || 100000);
+const d = await startDaemon(bin);
+
+// The events, and what each filter should find, computed here.
+const envs = ['dev', 'staging', 'prod'];
+const model = [];
+for (let i = 0; i < N; i++) {
+  const kind = i % 3;
+  const art = `pkg:oci/etl@${i % 500}`;
+  const e = {
+    seq: i + 1, id: `e-${i}`, source: `/ci/${i % 4}`, subject: kind === 1 ? art : `svc-${i % 1000}`,
+    chain: `rel-${Math.floor(i / 50)}`,
+    type: ['dev.cdevents.build.started.0.3.0', 'dev.cdevents.artifact.published.0.3.0',
+      'dev.cdevents.service.deployed.0.3.0'][kind],
+    env: kind === 2 ? envs[i % 7 % 3] : null,
+    artifact: kind === 0 ? null : art,
+  };
+  e.cdevent = {
+    context: { specversion: '0.5.1', id: e.id, source: e.source, type: e.type,
+      timestamp: '2025-01-01T00:00:00Z', chainId: e.chain },
+    subject: { id: e.subject, content: kind === 2 ? { environment: { id: e.env }, artifactId: art } : {} },
+  };
+  model.push(e);
+}
+
+const t0 = Date.now();
+for (let i = 0; i < N; i += 500) {
+  const batch = model.slice(i, i + 500).map((e) => ({
+    specversion: '1.0', id: e.id, source: e.source, type: e.type, data: e.cdevent,
+  }));
+  const res = await fetch(`${d.url}/v1/events`, {
+    method: 'POST', headers: { 'Content-Type': 'application/cloudevents-batch+json' }, body: JSON.stringify(batch),
+  });
+  const text = await res.text(); // read, so the connection is reused
+  if (res.status !== 202) throw new Error(`load failed: ${res.status} ${text}`);
+}
+console.log(`loaded ${N} events in ${((Date.now() - t0) / 1000).toFixed(1)} s (batches of 500)`);
+
+// Pages through a GET query; returns the seqs and the first page's time.
+async function all(query) {
+  const seqs = [];
+  let after = null, firstMs = null;
+  for (;;) {
+    const q = query + (after ? `&after=${after}` : '') + '&limit=1000';
+    const t1 = process.hrtime.bigint();
+    const res = await fetch(`${d.url}/v1/events?${q}`);
+    const body = await res.json();
+    if (firstMs === null) firstMs = Number(process.hrtime.bigint() - t1) / 1e6;
+    if (res.status !== 200) throw new Error(`${q}: ${res.status} ${JSON.stringify(body)}`);
+    seqs.push(...body.events.map((r) => r.seq));
+    if (body.nextAfter === null) break;
+    after = body.nextAfter;
+  }
+  return { seqs, firstMs };
+}
+
+const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+const expect = (pred) => model.filter(pred).map((e) => e.seq);
+const cases = [
+  ['subject=svc-7', (e) => e.subject === 'svc-7'],
+  ['chainId=rel-123', (e) => e.chain === 'rel-123'],
+  ['type=dev.cdevents.service.deployed', (e) => e.type.startsWith('dev.cdevents.service.deployed.')],
+  ['type=dev.cdevents.build.started.0.3.0&source=/ci/2', (e) => e.type === 'dev.cdevents.build.started.0.3.0' && e.source === '/ci/2'],
+  ['artifactId=' + encodeURIComponent('pkg:oci/etl@42'), (e) => e.artifact === 'pkg:oci/etl@42'],
+  ['type=dev.cdevents.service.deployed&environment=prod&chainId=rel-1000', (e) => e.env === 'prod' && e.chain === 'rel-1000'],
+  ['source=%2Fci%2F3&subject=svc-3', (e) => e.source === '/ci/3' && e.subject === 'svc-3'],
+];
+const timings = [];
+for (const [q, pred] of cases) {
+  const got = await all(q);
+  const want = expect(pred);
+  t.check(same(got.seqs, want), `GET /v1/events?${q} returns exactly its ${want.length} rows`,
+    `got ${got.seqs.length}, first ${got.seqs.slice(0, 5)} want first ${want.slice(0, 5)}`);
+  timings.push(`${q.split('&')[0]}: ${got.firstMs.toFixed(1)} ms`);
+}
+
+// Newest first, and a page boundary inside the results.
+let res = await (await fetch(`${d.url}/v1/events?subject=svc-7&order=desc&limit=30`)).json();
+const desc = expect((e) => e.subject === 'svc-7').reverse();
+t.check(same(res.events.map((r) => r.seq), desc.slice(0, 30)) && res.nextAfter === desc[29],
+  'order=desc pages from the newest');
+res = await (await fetch(`${d.url}/v1/events?subject=svc-7&order=desc&limit=30&after=${res.nextAfter}`)).json();
+t.check(same(res.events.map((r) => r.seq), desc.slice(30, 60)), 'and continues after nextAfter');
+
+// Time received: everything was received today.
+const today = new Date().toISOString().slice(0, 10);
+res = await (await fetch(`${d.url}/v1/events?since=${today}&limit=5`)).json();
+t.check(res.events.length === 5, 'since= today finds the events');
+res = await (await fetch(`${d.url}/v1/events?until=${today}&limit=5`)).json();
+t.check(res.events.length === 0, 'until= today finds none');
+
+// A chain, an id.
+const t2 = process.hrtime.bigint();
+res = await fetch(`${d.url}/v1/chains/rel-1999`);
+const chainMs = Number(process.hrtime.bigint() - t2) / 1e6;
+const chain = await res.json();
+t.check(res.status === 200 && same(chain.events.map((r) => r.seq), expect((e) => e.chain === 'rel-1999')),
+  'GET /v1/chains/{chainId} returns the whole chain in order');
+const rec = chain.events[0];
+t.check(rec.event.context.chainId === 'rel-1999' && rec.principal === 'anonymous' && /^[0-9a-f]{64}$/.test(rec.hash) &&
+  /^[0-9a-f]{64}$/.test(rec.prevHash) && rec.receivedAt && rec.peer, 'records carry seq, receivedAt, principal, peer, hashes, event');
+res = await fetch(`${d.url}/v1/events/e-77777`);
+const byId = await res.json();
+t.check(res.status === 200 && byId.events.length === (N > 77777 ? 1 : 0) || N <= 77777, 'GET /v1/events/{id} finds the event');
+t.check((await fetch(`${d.url}/v1/events/nope`)).status === 404, 'an unknown id is 404');
+t.check((await fetch(`${d.url}/v1/chains/nope`)).status === 404, 'an unknown chain is 404');
+
+// The CLI reads the same file directly.
+const db = path.join(d.stateDir, 'audit.db');
+const cli = spawnSync(cdevctl, ['audit', 'query', '--db', db, '--subject', 'svc-7'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+const cliSeqs = cli.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l).seq);
+t.check(cli.status === 0 && same(cliSeqs, expect((e) => e.subject === 'svc-7')), 'cdevctl audit query --subject agrees');
+const cli2 = spawnSync(cdevctl, ['audit', 'query', '--db', db, '--artifact', 'pkg:oci/etl@42', '--type',
+  'dev.cdevents.artifact', '--table'], { encoding: 'utf8' });
+t.check(cli2.status === 0 && cli2.stdout.split('\n').filter(Boolean).length - 1 === expect((e) => e.artifact === 'pkg:oci/etl@42' && e.type.startsWith('dev.cdevents.artifact.')).length,
+  'cdevctl audit query --table prints a header and a line per record', cli2.stdout.slice(0, 300));
+const v = spawnSync(cdevctl, ['audit', 'verify', '--db', db], { encoding: 'utf8' });
+t.check(v.status === 0 && v.stdout.includes(`intact, ${N} events`), 'the chain of all of them verifies', v.stdout);
+
+console.log(`first-page latency on ${N} events: ${timings.join('; ')}; chain: ${chainMs.toFixed(1)} ms`);
+t.check(await d.stop() === 0, 'exits 0 on SIGTERM');
+t.finish();
