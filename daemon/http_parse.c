@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "schemas/hex.h"
+
 static bool is_tchar(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -253,17 +255,6 @@ const char *cde_http_head_get(const struct cde_http_head *head, const char *name
 	return NULL;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 #define CHUNK_LINE_MAX 4096
 #define TRAILER_MAX 8192
 
@@ -309,7 +300,7 @@ int cde_http_chunked_feed(struct cde_http_chunked *c, const char *in, size_t len
 				}
 				c->in_extension = true;
 			} else {
-				int d = hex_digit(ch);
+				int d = cde_hex_value(ch);
 
 				if (d < 0 || c->remaining > (UINT64_MAX >> 4)) {
 					r = -EINVAL;

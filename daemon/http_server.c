@@ -32,6 +32,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "schemas/hex.h"
+
 #define MAX_LISTENERS 4
 
 enum conn_state {
@@ -273,17 +275,6 @@ static void dispatch(struct conn *c)
 	c->srv->handler(req, c->srv->handler_arg);
 }
 
-static int hex_value(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* Splits the target into a percent-decoded path and the raw query (which
  * the handler decodes per parameter). "%00" is left as it is. */
 static int split_target(struct cde_http_request *req)
@@ -296,8 +287,8 @@ static int split_target(struct cde_http_request *req)
 	if (!req->path)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		int hi = t[i] == '%' && i + 2 < n + 1 ? hex_value(t[i + 1]) : -1;
-		int lo = hi >= 0 ? hex_value(t[i + 2]) : -1;
+		int hi = t[i] == '%' && i + 2 < n + 1 ? cde_hex_value(t[i + 1]) : -1;
+		int lo = hi >= 0 ? cde_hex_value(t[i + 2]) : -1;
 
 		if (lo >= 0 && (hi | lo)) {
 			req->path[o++] = (char)(hi << 4 | lo);

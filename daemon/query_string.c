@@ -6,18 +6,9 @@
 #include <errno.h>
 #include <string.h>
 
-#define QUERY_MAX 2048
+#include "schemas/hex.h"
 
-static int hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#define QUERY_MAX 2048
 
 /* Decodes @n bytes of @s into @out (NUL-terminated). */
 static int decode(const char *s, size_t n, char *out)
@@ -28,8 +19,8 @@ static int decode(const char *s, size_t n, char *out)
 		if (s[i] == '+') {
 			out[o++] = ' ';
 		} else if (s[i] == '%') {
-			int hi = i + 2 < n ? hex(s[i + 1]) : -1;
-			int lo = hi >= 0 ? hex(s[i + 2]) : -1;
+			int hi = i + 2 < n ? cde_hex_value(s[i + 1]) : -1;
+			int lo = hi >= 0 ? cde_hex_value(s[i + 2]) : -1;
 
 			if (lo < 0 || (hi == 0 && lo == 0))
 				return -EINVAL;

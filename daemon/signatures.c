@@ -15,20 +15,11 @@
 #include <openssl/params.h>
 #include <openssl/sha.h>
 
+#include "schemas/hex.h"
+
 void cde_sig_sha256(const void *s, size_t len, uint8_t out[32])
 {
 	SHA256(s, len, out);
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 bool cde_sig_github_verify(const uint8_t *secret, size_t secret_len, const char *body, size_t len,
@@ -40,7 +31,7 @@ bool cde_sig_github_verify(const uint8_t *secret, size_t secret_len, const char 
 	if (!header || strncmp(header, "sha256=", 7) != 0 || strlen(header + 7) != 64)
 		return false;
 	for (size_t i = 0; i < 32; i++) {
-		int hi = hex_value(header[7 + 2 * i]), lo = hex_value(header[8 + 2 * i]);
+		int hi = cde_hex_value(header[7 + 2 * i]), lo = cde_hex_value(header[8 + 2 * i]);
 
 		if (hi < 0 || lo < 0)
 			return false;

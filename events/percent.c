@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schemas/hex.h"
 #include "schemas/json_strict.h"
 
 static bool needs_escape(unsigned char c)
@@ -41,17 +42,6 @@ char *cde_pct_encode(const char *s)
 	return out;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int cde_pct_decode(const char *s, char **ret)
 {
 	size_t n = strlen(s), len = 0;
@@ -65,8 +55,8 @@ int cde_pct_decode(const char *s, char **ret)
 			continue;
 		}
 		/* s[i + 1] is at worst the terminator, which stops the read. */
-		int hi = hex_value(s[i + 1]);
-		int lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
+		int hi = cde_hex_value(s[i + 1]);
+		int lo = hi >= 0 ? cde_hex_value(s[i + 2]) : -1;
 
 		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 			free(out);

@@ -22,14 +22,57 @@ static void add_condition(char *sql, size_t size, const char *cond)
 	snprintf(sql + n, size - n, "%s%s", strstr(sql, " WHERE ") ? " AND " : " WHERE ", cond);
 }
 
+#define RECORD_COLUMNS "seq, received_at, principal, peer, prev_hash, hash, event"
+
+/* Runs @st and calls @fn for each row (selected as RECORD_COLUMNS). */
+static int each_record(sqlite3_stmt *st, int (*fn)(void *ctx, const struct cde_audit_record *rec),
+		       void *ctx)
+{
+	int rc, r;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct cde_audit_record rec = {
+			.seq = (uint64_t)sqlite3_column_int64(st, 0),
+			.received_at = (const char *)sqlite3_column_text(st, 1),
+			.principal = (const char *)sqlite3_column_text(st, 2),
+			.peer = (const char *)sqlite3_column_text(st, 3),
+			.prev_hash = (const char *)sqlite3_column_text(st, 4),
+			.hash = (const char *)sqlite3_column_text(st, 5),
+			.event = (const char *)sqlite3_column_text(st, 6),
+		};
+
+		r = fn(ctx, &rec);
+		if (r)
+			return r;
+	}
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int cde_audit_query_id(struct cde_audit_store *s, const char *id, uint64_t limit,
+		       int (*fn)(void *ctx, const struct cde_audit_record *rec), void *ctx)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (sqlite3_prepare_v2(cde_audit_store_db(s),
+			       "SELECT " RECORD_COLUMNS " FROM events WHERE id = ? ORDER BY seq LIMIT ?", -1,
+			       &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+	r = each_record(st, fn, ctx);
+	sqlite3_finalize(st);
+	return r;
+}
+
 int cde_audit_query(struct cde_audit_store *s, const struct cde_audit_filter *f,
 		    int (*fn)(void *ctx, const struct cde_audit_record *rec), void *ctx)
 {
-	char sql[SQL_MAX] = "SELECT seq, received_at, principal, peer, prev_hash, hash, event FROM events";
+	char sql[SQL_MAX] = "SELECT " RECORD_COLUMNS " FROM events";
 	/* Filters bind as ?1..?9 in the order they are added; the environment,
 	 * the page start and the limit have the fixed numbers ?20, ?21, ?22. */
 	const char *binds[12];
-	int n = 0, rc, r = 0;
+	int n = 0, r;
 	sqlite3_stmt *st;
 
 	if (f->subject) {
@@ -80,23 +123,7 @@ int cde_audit_query(struct cde_audit_store *s, const struct cde_audit_filter *f,
 		sqlite3_bind_int64(st, 21, (sqlite3_int64)f->after);
 	if (f->limit)
 		sqlite3_bind_int64(st, 22, (sqlite3_int64)f->limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct cde_audit_record rec = {
-			.seq = (uint64_t)sqlite3_column_int64(st, 0),
-			.received_at = (const char *)sqlite3_column_text(st, 1),
-			.principal = (const char *)sqlite3_column_text(st, 2),
-			.peer = (const char *)sqlite3_column_text(st, 3),
-			.prev_hash = (const char *)sqlite3_column_text(st, 4),
-			.hash = (const char *)sqlite3_column_text(st, 5),
-			.event = (const char *)sqlite3_column_text(st, 6),
-		};
-
-		r = fn(ctx, &rec);
-		if (r)
-			break;
-	}
-	if (!r && rc != SQLITE_DONE)
-		r = -EIO;
+	r = each_record(st, fn, ctx);
 	sqlite3_finalize(st);
 	return r;
 }

@@ -37,6 +37,12 @@ struct cde_audit_record {
 int cde_audit_query(struct cde_audit_store *s, const struct cde_audit_filter *f,
 		    int (*fn)(void *ctx, const struct cde_audit_record *rec), void *ctx);
 
+/* Calls @fn for each record of the event @id (unique per source, so
+ * usually one), at most @limit, in seq order. Returns 0, what @fn
+ * returned, or -EIO. */
+int cde_audit_query_id(struct cde_audit_store *s, const char *id, uint64_t limit,
+		       int (*fn)(void *ctx, const struct cde_audit_record *rec), void *ctx);
+
 /* The record as one line of JSON: {"seq", "receivedAt", "principal",
  * "peer", "prevHash", "hash", "event"} with the event spliced in exactly
  * as stored. Returns a malloc'd string or NULL when out of memory. */

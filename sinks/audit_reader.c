@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #define FIELDS 9
 
 struct job {
@@ -82,35 +80,6 @@ static int add_record(void *ctx, const struct cde_audit_record *rec)
 	return r;
 }
 
-/* Records with a given event id (unique per source, so usually one). */
-static int by_id(struct cde_audit_store *s, const char *id, struct page *p)
-{
-	sqlite3_stmt *st;
-	int rc, r = 0;
-
-	if (sqlite3_prepare_v2(cde_audit_store_db(s),
-			       "SELECT seq, received_at, principal, peer, prev_hash, hash, event"
-			       " FROM events WHERE id = ? ORDER BY seq LIMIT ?", -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, CDE_AUDIT_PAGE_MAX);
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct cde_audit_record rec = {
-			.seq = (uint64_t)sqlite3_column_int64(st, 0),
-			.received_at = (const char *)sqlite3_column_text(st, 1),
-			.principal = (const char *)sqlite3_column_text(st, 2),
-			.peer = (const char *)sqlite3_column_text(st, 3),
-			.prev_hash = (const char *)sqlite3_column_text(st, 4),
-			.hash = (const char *)sqlite3_column_text(st, 5),
-			.event = (const char *)sqlite3_column_text(st, 6),
-		};
-
-		r = add_record(p, &rec);
-	}
-	sqlite3_finalize(st);
-	return r;
-}
-
 static void run(struct cde_audit_reader *rd, struct job *j)
 {
 	struct page p = { 0 };
@@ -124,7 +93,8 @@ static void run(struct cde_audit_reader *rd, struct job *j)
 		f.limit = CDE_AUDIT_PAGE_MAX;
 	r = page_add(&p, "{\"events\":[", 11);
 	if (r == 0)
-		r = j->req.id ? by_id(rd->store, j->req.id, &p) : cde_audit_query(rd->store, &f, add_record, &p);
+		r = j->req.id ? cde_audit_query_id(rd->store, j->req.id, CDE_AUDIT_PAGE_MAX, add_record, &p)
+			      : cde_audit_query(rd->store, &f, add_record, &p);
 	/* A full page may have more after it: say where to continue. */
 	if (!j->req.id && p.count == f.limit)
 		snprintf(tail, sizeof(tail), "],\"nextAfter\":%llu}", (unsigned long long)p.last_seq);
