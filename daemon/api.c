@@ -115,8 +115,11 @@ static cJSON *event_summary(const struct cde_journal_entry *e)
 {
 	cJSON *o = cJSON_CreateObject();
 
+	const char *chain = cde_event_chain_id(e->event);
+
 	if (!o || !cJSON_AddStringToObject(o, "id", cde_event_id(e->event)) ||
 	    !cJSON_AddStringToObject(o, "type", cde_event_type(e->event)) ||
+	    (chain && !e->duplicate && !cJSON_AddStringToObject(o, "chainId", chain)) ||
 	    (e->duplicate ? !cJSON_AddTrueToObject(o, "duplicate")
 			  : !cJSON_AddNumberToObject(o, "seq", (double)e->seq))) {
 		cJSON_Delete(o);
@@ -180,7 +183,8 @@ static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n,
 /* Validates, then answers a dry run or hands the events to the journal.
  * Takes the references in @events. */
 static void accept_events(struct cde_api *api, struct cde_http_request *req,
-			  const struct cde_auth_result *who, struct cde_event **events, size_t n)
+			  const struct cde_auth_result *who, struct cde_event **events, size_t n,
+			  bool correlate)
 {
 	struct ingest *in = calloc(1, sizeof(*in) + n * sizeof(in->entries[0]));
 	int r;
@@ -201,6 +205,7 @@ static void accept_events(struct cde_api *api, struct cde_http_request *req,
 		in->entries[i].event = events[i];
 		in->entries[i].principal = in->principal;
 		in->entries[i].peer = in->peer;
+		in->entries[i].correlate = correlate && !cde_event_chain_id(events[i]);
 	}
 	if (query_flag(cde_http_request_query(req), "dry_run")) {
 		cJSON *body = cJSON_CreateObject();
@@ -292,7 +297,9 @@ static void handle_hook(struct cde_api *api, struct cde_http_request *req, const
 		refuse(api, req, who, 400, "invalid hook", &errs, NULL);
 		return;
 	}
-	accept_events(api, req, who, &ev, 1);
+	/* A hook without a chainId joins its release's chain by correlation;
+	 * events built elsewhere are kept as received. */
+	accept_events(api, req, who, &ev, 1, true);
 }
 
 static void handle_events(struct cde_api *api, struct cde_http_request *req,
@@ -333,7 +340,7 @@ static void handle_events(struct cde_api *api, struct cde_http_request *req,
 		refuse(api, req, who, 400, "invalid CDEvent", &errs, NULL);
 		return;
 	}
-	accept_events(api, req, who, events, n);
+	accept_events(api, req, who, events, n, false);
 	free(events); /* the references moved to the ingest */
 }
 

@@ -14,12 +14,16 @@
 #include <sqlite3.h>
 
 #include "events/event.h"
+#include "events/ids.h"
 
 #define SCHEMA_VERSION "1"
 
 struct cde_audit_store {
 	sqlite3 *db;
 	sqlite3_stmt *insert;
+	sqlite3_stmt *chain_of_subject;
+	sqlite3_stmt *chain_of_artifact;
+	sqlite3_stmt *chain_head;
 	sqlite3_stmt *set_head;
 	bool read_only;
 	uint64_t head_seq;			/* committed */
@@ -122,7 +126,17 @@ int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync s
 				" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, id) DO NOTHING",
 				-1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL) != SQLITE_OK ||
 	     sqlite3_prepare_v3(s->db, "UPDATE meta SET value = ? WHERE key = ?", -1,
-				SQLITE_PREPARE_PERSISTENT, &s->set_head, NULL) != SQLITE_OK)) {
+				SQLITE_PREPARE_PERSISTENT, &s->set_head, NULL) != SQLITE_OK ||
+	     sqlite3_prepare_v3(s->db,
+				"SELECT chain_id FROM events WHERE subject = ? AND chain_id IS NOT NULL"
+				" ORDER BY seq DESC LIMIT 1", -1, SQLITE_PREPARE_PERSISTENT,
+				&s->chain_of_subject, NULL) != SQLITE_OK ||
+	     sqlite3_prepare_v3(s->db,
+				"SELECT chain_id FROM events WHERE artifact_id = ? AND chain_id IS NOT NULL"
+				" ORDER BY seq DESC LIMIT 1", -1, SQLITE_PREPARE_PERSISTENT,
+				&s->chain_of_artifact, NULL) != SQLITE_OK ||
+	     sqlite3_prepare_v3(s->db, "SELECT id FROM events WHERE chain_id = ? ORDER BY seq DESC LIMIT 1",
+				-1, SQLITE_PREPARE_PERSISTENT, &s->chain_head, NULL) != SQLITE_OK)) {
 		r = fail(s->db, err, err_size, "preparing statements");
 		goto err_close;
 	}
@@ -140,6 +154,9 @@ void cde_audit_store_close(struct cde_audit_store *s)
 		return;
 	sqlite3_finalize(s->insert);
 	sqlite3_finalize(s->set_head);
+	sqlite3_finalize(s->chain_of_subject);
+	sqlite3_finalize(s->chain_of_artifact);
+	sqlite3_finalize(s->chain_head);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -177,6 +194,67 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, i);
+}
+
+/* Runs @st (already bound) and copies its first text column into @out;
+ * returns true when there was a row. */
+static bool first_text(sqlite3_stmt *st, char *out, size_t size)
+{
+	bool found = false;
+
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+		snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
+		found = true;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return found;
+}
+
+static bool chain_of(sqlite3_stmt *st, const char *key, char *out, size_t size)
+{
+	if (!key)
+		return false;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	return first_text(st, out, size);
+}
+
+/* The pipeline run a task run belongs to (subject.content.pipelineRun.id). */
+static const char *pipeline_run_of(const struct cde_event *ev)
+{
+	const cJSON *subject = cJSON_GetObjectItemCaseSensitive(cde_event_json(ev), "subject");
+	const cJSON *content = cJSON_GetObjectItemCaseSensitive(subject, "content");
+	const cJSON *run = cJSON_GetObjectItemCaseSensitive(content, "pipelineRun");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(run, "id");
+
+	return cJSON_IsString(id) ? id->valuestring : NULL;
+}
+
+/* Gives an event without a chainId the chain it belongs to, found in this
+ * order: the pipeline run a task run names; the artifact it is about
+ * (build.finished -> artifact.* -> service.deployed share an artifact
+ * id); its own subject (queued -> started -> finished). Without any, it
+ * starts a new chain. It then gets a PATH link from the chain's latest
+ * event, so a consumer can rebuild the graph from the events alone.
+ * Runs inside the transaction: events earlier in the same group count. */
+static int correlate(struct cde_audit_store *s, struct cde_event *ev)
+{
+	char chain[256], prev[256];
+	bool found = chain_of(s->chain_of_subject, pipeline_run_of(ev), chain, sizeof(chain)) ||
+		     chain_of(s->chain_of_artifact, artifact_of(ev), chain, sizeof(chain)) ||
+		     chain_of(s->chain_of_subject, cde_event_subject_id(ev), chain, sizeof(chain));
+	int r;
+
+	if (!found) {
+		char id[CDE_UUID_STR_LEN];
+
+		cde_uuid_v4(id);
+		return cde_event_set_chain_id(ev, id);
+	}
+	r = cde_event_set_chain_id(ev, chain);
+	if (r == 0 && chain_of(s->chain_head, chain, prev, sizeof(prev)))
+		r = cde_event_add_link(ev, CDE_LINK_PATH, prev, NULL, NULL);
+	return r;
 }
 
 /* Inserts one entry as seq @seq after @prev; sets *@inserted. */
@@ -269,7 +347,11 @@ int cde_audit_store_add(struct cde_audit_store *s, struct cde_journal_entry *ent
 
 	for (size_t i = 0; i < n; i++) {
 		bool inserted = false;
-		int r = insert_one(s, &entries[i], s->work_seq + 1, s->work_hash, hash, &inserted);
+		int r = entries[i].correlate && !cde_event_chain_id(entries[i].event)
+			? correlate(s, entries[i].event) : 0;
+
+		if (r == 0)
+			r = insert_one(s, &entries[i], s->work_seq + 1, s->work_hash, hash, &inserted);
 
 		if (r == -ENOMEM) {
 			snprintf(err, err_size, "out of memory");

@@ -27,7 +27,9 @@ void cde_audit_store_close(struct cde_audit_store *s);
 
 /* Group commit, in three steps: begin a transaction; add any number of
  * entries (each new event gets the next seq and its place in the chain,
- * an event whose source and id are already stored is marked duplicate);
+ * an event whose source and id are already stored is marked duplicate,
+ * and an entry marked correlate gets a chainId and a PATH link, see
+ * audit_store.c);
  * commit, which makes all of them durable at once, or roll back, which
  * stores none of them and clears their seq. Each returns 0 or -EIO (or
  * -ENOMEM) with a message in @err. */

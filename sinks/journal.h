@@ -16,6 +16,7 @@ struct cde_journal_entry {
 	const char *principal;		/* who sent it (borrowed until done) */
 	const char *peer;		/* from where */
 	char received_at[32];		/* set by the journal when appended */
+	bool correlate;			/* no chainId given: the journal assigns one */
 	/* set by the journal before done is called: */
 	uint64_t seq;
 	bool duplicate;			/* same source and id as an earlier event */

@@ -204,6 +204,34 @@ static void deleting_inserting_or_reordering_rows_is_detected(void **state)
 	drop(s);
 }
 
+static void correlation_sees_events_earlier_in_the_same_group(void **state)
+{
+	struct cde_audit_store *s;
+	struct cde_journal_entry e[2];
+	char err[256];
+
+	snprintf(db_path, sizeof(db_path), "/tmp/cde-audit-%d.db", (int)getpid());
+	unlink(db_path);
+	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
+	entry(&e[0], "dep-1", "etl");
+	entry(&e[1], "dep-2", "etl-canary");	/* another subject, the same artifact */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(cde_event_set_chain_id(e[i].event, NULL), 0);
+		e[i].correlate = true;
+	}
+	assert_int_equal(cde_audit_store_append(s, e, 2, err, sizeof(err)), 0);
+	assert_non_null(cde_event_chain_id(e[0].event));
+	assert_string_equal(cde_event_chain_id(e[1].event), cde_event_chain_id(e[0].event));
+	const cJSON *links = cJSON_GetObjectItem(cJSON_GetObjectItem(cde_event_json(e[1].event), "context"), "links");
+	const cJSON *from = cJSON_GetObjectItem(cJSON_GetArrayItem(links, 0), "from");
+
+	assert_string_equal(cJSON_GetObjectItem(from, "contextId")->valuestring, "dep-1");
+	assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(cde_event_json(e[0].event), "context"), "links"));
+	assert_int_equal(verify_bad_seq(s, NULL), 0);
+	release(e, 2);
+	drop(s);
+}
+
 static void a_reader_sees_the_chain_and_cannot_write(void **state)
 {
 	struct cde_audit_store *s = five_events(), *ro;
@@ -230,6 +258,7 @@ int main(void)
 		cmocka_unit_test(a_group_commits_or_rolls_back_as_a_whole),
 		cmocka_unit_test(changing_any_column_of_a_row_breaks_the_chain_at_that_row),
 		cmocka_unit_test(deleting_inserting_or_reordering_rows_is_detected),
+		cmocka_unit_test(correlation_sees_events_earlier_in_the_same_group),
 		cmocka_unit_test(a_reader_sees_the_chain_and_cannot_write),
 	};
 

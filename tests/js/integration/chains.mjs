@@ -1,0 +1,63 @@
+// Traceability: hooks without a chainId join their release's chain by
+// correlation (the pipeline run a task names, the artifact id flowing from
+// build to artifact to deployment, the same subject), with a PATH link
+// from the chain's previous event; the stored events stay valid per ajv;
+// an explicit chainId is kept; events posted as CDEvents are kept as
+// received.
+//
+//   node tests/js/integration/chains.mjs path/to/cdeventsd
+import { startDaemon, postJson, checker } from '../daemon.mjs';
+import { oracle } from '../oracle.mjs';
+
+const t = checker();
+const d = await startDaemon(process.argv[2]);
+const ajv = oracle('v0.5.1');
+const hook = (kind, payload) => {
+  const r = postJson(`${d.url}/v1/hooks/${kind}`, payload);
+  if (r.status !== 202) throw new Error(`${kind}: ${r.status} ${r.body}`);
+  return r.json;
+};
+const chain = async (id) => (await (await fetch(`${d.url}/v1/chains/${id}`)).json()).events.map((r) => r.event);
+
+const run = hook('pipeline', { phase: 'started', subject: 'run-7', pipelineName: 'etl', uri: 'https://tekton/run-7' });
+const task = hook('task', { phase: 'started', subject: 'run-7-submit', taskName: 'spark-submit', pipelineRun: 'run-7' });
+const done = hook('pipeline', { phase: 'finished', subject: 'run-7', outcome: 'success' });
+t.check(run.chainId && task.chainId === run.chainId && done.chainId === run.chainId,
+  'a task run joins the chain of the pipeline run it names; the run\'s own events share it');
+
+const art = 'pkg:oci/etl@sha256%3Aabc';
+const build = hook('build', { phase: 'finished', subject: 'b-42', artifactId: art });
+const pub = hook('artifact', { phase: 'published', subject: art });
+const dep = hook('deploy', { phase: 'deployed', subject: 'etl-job', environment: 'prod', artifactId: art });
+t.check(build.chainId !== run.chainId && pub.chainId === build.chainId && dep.chainId === build.chainId,
+  'an artifact id flowing from build to artifact to deployment makes one chain');
+
+const events = await chain(build.chainId);
+t.check(events.map((e) => e.context.id).join() === [build.id, pub.id, dep.id].join(),
+  'GET /v1/chains returns the release in order');
+t.check(!events[0].context.links && events[1].context.links?.[0]?.linkType === 'PATH' &&
+  events[1].context.links[0].from.contextId === build.id && events[2].context.links[0].from.contextId === pub.id,
+  'each event links (PATH) from the previous event of its chain', JSON.stringify(events.map((e) => e.context.links)));
+const all = [...events, ...(await chain(run.chainId))];
+const invalid = all.filter((e) => !ajv(e).valid);
+t.check(invalid.length === 0, 'the stored, enriched events are valid per the official schemas',
+  JSON.stringify(invalid.map((e) => ajv(e).errors)));
+
+// An explicit chainId is kept as given, without links added.
+const own = hook('build', { phase: 'started', subject: 'b-43', chainId: 'release-2025-11' });
+const ownEvents = await chain('release-2025-11');
+t.check(own.chainId === 'release-2025-11' && ownEvents.length === 1 && !ownEvents[0].context.links,
+  'an explicit chainId is kept');
+
+// A CDEvent posted as such is stored as received: no chain is added.
+const cdevent = {
+  context: { specversion: '0.5.1', id: 'as-received', source: '/sdk', type: 'dev.cdevents.build.started.0.3.0',
+    timestamp: '2025-01-01T00:00:00Z' },
+  subject: { id: 'b-42', content: {} },
+};
+postJson(`${d.url}/v1/events`, cdevent);
+const stored = (await (await fetch(`${d.url}/v1/events/as-received`)).json()).events[0].event;
+t.check(JSON.stringify(stored) === JSON.stringify(cdevent), 'events posted as CDEvents are stored exactly as received',
+  JSON.stringify(stored));
+t.check(await d.stop() === 0, 'exits 0 on SIGTERM');
+t.finish();
