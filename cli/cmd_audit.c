@@ -23,13 +23,22 @@ static int verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "every", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *db = DEFAULT_DB;
+	static const char usage[] =
+		"usage: cdevctl audit verify [--db PATH] [--key FILE [--every N]]\n"
+		"  --key    the audit.hmac_key_file: also check the keyed checkpoints, which\n"
+		"           show a chain rewritten as a whole (--every: audit.checkpoint_every, 1000)\n";
+	const char *db = DEFAULT_DB, *key_file = NULL;
+	uint8_t key[CDE_AUDIT_KEY_MAX];
+	int key_len = 0;
+	unsigned long every = 1000;
 	struct cde_audit_store *s;
 	struct cde_audit_verify v;
-	char err[512];
+	char err[512], *end;
 	int c, r;
 
 	optind = 1;
@@ -38,24 +47,43 @@ static int verify(int argc, char **argv)
 		case 'd':
 			db = optarg;
 			break;
+		case 'k':
+			key_file = optarg;
+			break;
+		case 'e':
+			every = strtoul(optarg, &end, 10);
+			if (*end || every == 0 || every > 1000000) {
+				fprintf(stderr, "cdevctl audit verify: --every %s: a count from 1 to 1000000\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h':
-			printf("usage: cdevctl audit verify [--db PATH]   (default %s)\n", DEFAULT_DB);
+			fputs(usage, stdout);
 			return 0;
 		default:
-			fprintf(stderr, "usage: cdevctl audit verify [--db PATH]\n");
+			fputs(usage, stderr);
 			return 2;
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "usage: cdevctl audit verify [--db PATH]\n");
+		fputs(usage, stderr);
 		return 2;
+	}
+	if (key_file) {
+		key_len = cde_audit_key_load(key_file, key);
+		if (key_len < 0) {
+			fprintf(stderr, "cdevctl audit verify: --key %s: %s\n", key_file,
+				key_len == -EINVAL ? "a key is 32 to 256 bytes" : strerror(-key_len));
+			return 2;
+		}
 	}
 	r = cde_audit_store_open(db, true, CDE_AUDIT_SYNC_FULL, &s, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "cdevctl audit verify: %s\n", err);
 		return 2;
 	}
-	r = cde_audit_store_verify(s, &v);
+	r = cde_audit_store_verify(s, key_file ? key : NULL, (size_t)(key_len > 0 ? key_len : 0),
+				   (unsigned)every, &v);
 	cde_audit_store_close(s);
 	if (r == -EBADMSG) {
 		printf("%s: broken at seq %llu: %s (%llu rows checked)\n", db,
@@ -66,8 +94,11 @@ static int verify(int argc, char **argv)
 		fprintf(stderr, "cdevctl audit verify: %s: cannot read the events\n", db);
 		return 2;
 	}
-	printf("%s: intact, %llu events, head seq %llu hash %s\n", db, (unsigned long long)v.rows,
-	       (unsigned long long)v.head_seq, v.head_hash);
+	printf("%s: intact, %llu events, head seq %llu hash %s, %s\n", db, (unsigned long long)v.rows,
+	       (unsigned long long)v.head_seq, v.head_hash,
+	       key_file ? "checkpoints verified" : "checkpoints not checked (no --key)");
+	if (key_file)
+		printf("%llu keyed checkpoints verified\n", (unsigned long long)v.checkpoints);
 	return 0;
 }
 

@@ -31,6 +31,8 @@ struct raw_principal {
 
 struct raw_audit {
 	char *sync;
+	char *hmac_key_file;
+	char *checkpoint_every;
 };
 
 struct raw_config {
@@ -59,6 +61,8 @@ static const cyaml_schema_field_t limits_fields[] = {
 
 static const cyaml_schema_field_t audit_fields[] = {
 	STR("sync", struct raw_audit, sync),
+	STR("hmac_key_file", struct raw_audit, hmac_key_file),
+	STR("checkpoint_every", struct raw_audit, checkpoint_every),
 	CYAML_FIELD_END,
 };
 
@@ -112,6 +116,7 @@ void cde_config_defaults(struct cde_config *cfg)
 		 state && *state ? (int)strcspn(state, ":") : 5, state && *state ? state : "./var");
 	cfg->log_level = CDE_CONFIG_LOG_INFO;
 	cfg->audit_sync_full = true;
+	cfg->audit_checkpoint_every = 1000;
 	cfg->limits = (struct cde_config_limits){
 		.body_max = 1024 * 1024,
 		.head_max = 16 * 1024,
@@ -373,6 +378,13 @@ static int apply(const struct raw_config *raw, const char *path, struct cde_conf
 				       raw->audit->sync);
 			r = -EINVAL;
 		}
+	}
+	if (raw->audit) {
+		if (raw->audit->hmac_key_file)
+			r |= copy_bounded(cfg->audit_hmac_key_file, sizeof(cfg->audit_hmac_key_file),
+					  raw->audit->hmac_key_file, path, "/audit/hmac_key_file", errs);
+		r |= set_count(&cfg->audit_checkpoint_every, raw->audit->checkpoint_every, path,
+			       "/audit/checkpoint_every", errs);
 	}
 	if (raw->principals) {
 		/* A file that names principals replaces the list as a whole. */

@@ -60,6 +60,8 @@ struct cde_config {
 	enum cde_config_log_level log_level;
 	bool auth_none;				/* "auth: none" said explicitly */
 	bool audit_sync_full;			/* audit.sync: full (default) or normal */
+	char audit_hmac_key_file[CDE_CONFIG_PATH_MAX];	/* "" = no keyed checkpoints */
+	unsigned audit_checkpoint_every;	/* rows between checkpoints */
 	struct cde_config_limits limits;
 	size_t n_principals;
 	struct cde_config_principal principals[CDE_CONFIG_PRINCIPALS_MAX];

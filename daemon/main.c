@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <openssl/crypto.h>
 
 #include "cde_build_config.h"
 #include "config/config.h"
@@ -22,6 +23,7 @@
 #include "daemon/http_server.h"
 #include "daemon/log.h"
 #include "schemas/catalog.h"
+#include "sinks/audit_store.h"
 #include "sinks/journal.h"
 
 #define DRAIN_TIMEOUT_S 30
@@ -352,6 +354,8 @@ int main(int argc, char **argv)
 	struct cde_http_limits limits;
 	struct cde_errors errs;
 	char host[256], bound[80], db_path[CDE_CONFIG_STR_MAX + 16], db_err[512];
+	uint8_t key[CDE_AUDIT_KEY_MAX];
+	int key_len = 0;
 	unsigned short port;
 	int r, status = 1;
 
@@ -393,8 +397,18 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	snprintf(db_path, sizeof(db_path), "%s/audit.db", d.cfg.state_dir);
-	r = cde_journal_audit_new(d.base, db_path, d.cfg.audit_sync_full, &d.journal, db_err,
-				  sizeof(db_err));
+	if (d.cfg.audit_hmac_key_file[0]) {
+		key_len = cde_audit_key_load(d.cfg.audit_hmac_key_file, key);
+		if (key_len < 0) {
+			cde_log(CDE_LOG_ERROR, "audit.hmac_key_file %s: %s", d.cfg.audit_hmac_key_file,
+				key_len == -EINVAL ? "a key is 32 to 256 bytes" : strerror(-key_len));
+			goto out;
+		}
+	}
+	r = cde_journal_audit_new(d.base, db_path, d.cfg.audit_sync_full, key_len > 0 ? key : NULL,
+				  key_len > 0 ? (size_t)key_len : 0, d.cfg.audit_checkpoint_every,
+				  &d.journal, db_err, sizeof(db_err));
+	OPENSSL_cleanse(key, sizeof(key));
 	if (r < 0) {
 		cde_log(CDE_LOG_ERROR, "audit log: %s", db_err);
 		goto out;
@@ -437,8 +451,9 @@ int main(int argc, char **argv)
 		char why[256];
 
 		d.journal.ops->stats(d.journal.impl, &st, why, sizeof(why));
-		cde_log(CDE_LOG_INFO, "audit log %s: %llu events, sync %s", db_path, st.rows,
-			d.cfg.audit_sync_full ? "full" : "normal");
+		cde_log(CDE_LOG_INFO, "audit log %s: %llu events, sync %s, %s", db_path, st.rows,
+			d.cfg.audit_sync_full ? "full" : "normal",
+			key_len > 0 ? "keyed checkpoints" : "no keyed checkpoints");
 	}
 	if (event_base_dispatch(d.base) < 0)
 		cde_log(CDE_LOG_ERROR, "event loop failed");

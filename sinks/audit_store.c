@@ -11,10 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sqlite3.h>
 
 #include "events/event.h"
 #include "events/ids.h"
+#include "schemas/read_file.h"
 
 #define SCHEMA_VERSION "1"
 
@@ -24,6 +28,10 @@ struct cde_audit_store {
 	sqlite3_stmt *chain_of_subject;
 	sqlite3_stmt *chain_of_artifact;
 	sqlite3_stmt *chain_head;
+	sqlite3_stmt *checkpoint;
+	unsigned every;				/* 0: no checkpoints */
+	size_t key_len;
+	uint8_t key[CDE_AUDIT_KEY_MAX];
 	sqlite3_stmt *set_head;
 	bool read_only;
 	uint64_t head_seq;			/* committed */
@@ -43,6 +51,8 @@ static const char schema_sql[] =
 	" principal TEXT NOT NULL, peer TEXT NOT NULL, event TEXT NOT NULL,"
 	" prev_hash TEXT NOT NULL, hash TEXT NOT NULL,"
 	" UNIQUE(source, id));"
+	"CREATE TABLE IF NOT EXISTS checkpoints(seq INTEGER PRIMARY KEY, hash TEXT NOT NULL,"
+	" mac TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS events_by_id ON events(id, seq);"
 	"CREATE INDEX IF NOT EXISTS events_by_subject ON events(subject, seq);"
 	"CREATE INDEX IF NOT EXISTS events_by_chain ON events(chain_id, seq);"
@@ -136,7 +146,9 @@ int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync s
 				" ORDER BY seq DESC LIMIT 1", -1, SQLITE_PREPARE_PERSISTENT,
 				&s->chain_of_artifact, NULL) != SQLITE_OK ||
 	     sqlite3_prepare_v3(s->db, "SELECT id FROM events WHERE chain_id = ? ORDER BY seq DESC LIMIT 1",
-				-1, SQLITE_PREPARE_PERSISTENT, &s->chain_head, NULL) != SQLITE_OK)) {
+				-1, SQLITE_PREPARE_PERSISTENT, &s->chain_head, NULL) != SQLITE_OK ||
+	     sqlite3_prepare_v3(s->db, "INSERT INTO checkpoints(seq, hash, mac) VALUES (?, ?, ?)", -1,
+				SQLITE_PREPARE_PERSISTENT, &s->checkpoint, NULL) != SQLITE_OK)) {
 		r = fail(s->db, err, err_size, "preparing statements");
 		goto err_close;
 	}
@@ -157,6 +169,8 @@ void cde_audit_store_close(struct cde_audit_store *s)
 	sqlite3_finalize(s->chain_of_subject);
 	sqlite3_finalize(s->chain_of_artifact);
 	sqlite3_finalize(s->chain_head);
+	sqlite3_finalize(s->checkpoint);
+	OPENSSL_cleanse(s->key, sizeof(s->key));
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -323,6 +337,73 @@ static int set_meta(struct cde_audit_store *s, const char *key, const char *valu
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
+int cde_audit_key_load(const char *path, uint8_t key[CDE_AUDIT_KEY_MAX])
+{
+	char *buf;
+	size_t len;
+	int r = cde_read_file(path, CDE_AUDIT_KEY_MAX + 2, &buf, &len);
+
+	if (r < 0)
+		return r == -EFBIG ? -EINVAL : r;
+	/* Raw bytes, all of them: a random key may well end in 0x0a, and the
+	 * daemon and cdevctl read it the same way anyway. */
+	if (len < CDE_AUDIT_KEY_MIN || len > CDE_AUDIT_KEY_MAX) {
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+		return -EINVAL;
+	}
+	memcpy(key, buf, len);
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	return (int)len;
+}
+
+int cde_audit_store_set_checkpoints(struct cde_audit_store *s, const uint8_t *key, size_t key_len,
+				    unsigned every)
+{
+	if (key_len < CDE_AUDIT_KEY_MIN || key_len > CDE_AUDIT_KEY_MAX || every == 0)
+		return -EINVAL;
+	memcpy(s->key, key, key_len);
+	s->key_len = key_len;
+	s->every = every;
+	return 0;
+}
+
+/* mac = HMAC-SHA256(key, "cdeventsd checkpoint" || seq (8 bytes, big
+ * endian) || hash); the label keeps the key from meaning anything else. */
+static void checkpoint_mac(const uint8_t *key, size_t key_len, uint64_t seq,
+			   const uint8_t hash[CDE_HASH_LEN], uint8_t mac[CDE_HASH_LEN])
+{
+	static const char label[] = "cdeventsd checkpoint";
+	uint8_t msg[sizeof(label) - 1 + 8 + CDE_HASH_LEN];
+	unsigned len = 0;
+
+	memcpy(msg, label, sizeof(label) - 1);
+	for (int i = 0; i < 8; i++)
+		msg[sizeof(label) - 1 + i] = (uint8_t)(seq >> (56 - 8 * i));
+	memcpy(msg + sizeof(label) - 1 + 8, hash, CDE_HASH_LEN);
+	if (!HMAC(EVP_sha256(), key, (int)key_len, msg, sizeof(msg), mac, &len) || len != CDE_HASH_LEN)
+		memset(mac, 0, CDE_HASH_LEN);
+}
+
+static int add_checkpoint(struct cde_audit_store *s, uint64_t seq, const uint8_t hash[CDE_HASH_LEN])
+{
+	uint8_t mac[CDE_HASH_LEN];
+	char hash_hex[CDE_HASH_HEX_LEN], mac_hex[CDE_HASH_HEX_LEN];
+	int rc;
+
+	checkpoint_mac(s->key, s->key_len, seq, hash, mac);
+	cde_hash_to_hex(hash, hash_hex);
+	cde_hash_to_hex(mac, mac_hex);
+	sqlite3_reset(s->checkpoint);
+	sqlite3_bind_int64(s->checkpoint, 1, (sqlite3_int64)seq);
+	sqlite3_bind_text(s->checkpoint, 2, hash_hex, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->checkpoint, 3, mac_hex, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s->checkpoint);
+	sqlite3_reset(s->checkpoint);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
 uint64_t cde_audit_store_head(const struct cde_audit_store *s)
 {
 	return s->head_seq;
@@ -364,6 +445,9 @@ int cde_audit_store_add(struct cde_audit_store *s, struct cde_journal_entry *ent
 		if (inserted) {
 			s->work_seq++;
 			memcpy(s->work_hash, hash, CDE_HASH_LEN);
+			if (s->every && s->work_seq % s->every == 0 &&
+			    add_checkpoint(s, s->work_seq, hash) < 0)
+				return fail(s->db, err, err_size, "checkpoint");
 		}
 	}
 	return 0;
@@ -419,7 +503,48 @@ static const char *column(sqlite3_stmt *st, int i)
 	return (const char *)sqlite3_column_text(st, i);
 }
 
-int cde_audit_store_verify(struct cde_audit_store *s, struct cde_audit_verify *out)
+/* Checks the checkpoint at @seq against the chain's recomputed @hash. */
+static int check_checkpoint(sqlite3 *db, const uint8_t *key, size_t key_len, uint64_t seq,
+			    const uint8_t hash[CDE_HASH_LEN], struct cde_audit_verify *out)
+{
+	sqlite3_stmt *st;
+	uint8_t stored_hash[CDE_HASH_LEN], stored_mac[CDE_HASH_LEN], mac[CDE_HASH_LEN];
+	int rc, r = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT hash, mac FROM checkpoints WHERE seq = ?", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	rc = sqlite3_step(st);
+	out->bad_seq = seq;
+	if (rc != SQLITE_ROW) {
+		snprintf(out->reason, sizeof(out->reason), "the checkpoint after this row is missing");
+		r = -EBADMSG;
+	} else if (cde_hash_from_hex((const char *)sqlite3_column_text(st, 0), stored_hash) < 0 ||
+		   cde_hash_from_hex((const char *)sqlite3_column_text(st, 1), stored_mac) < 0) {
+		snprintf(out->reason, sizeof(out->reason), "the checkpoint after this row is unreadable");
+		r = -EBADMSG;
+	} else {
+		checkpoint_mac(key, key_len, seq, stored_hash, mac);
+		if (CRYPTO_memcmp(mac, stored_mac, CDE_HASH_LEN) != 0) {
+			snprintf(out->reason, sizeof(out->reason),
+				 "the checkpoint's HMAC is wrong: forged, or another key");
+			r = -EBADMSG;
+		} else if (memcmp(stored_hash, hash, CDE_HASH_LEN) != 0) {
+			snprintf(out->reason, sizeof(out->reason),
+				 "the chain up to here was rewritten: it no longer matches its checkpoint");
+			r = -EBADMSG;
+		}
+	}
+	if (r == 0) {
+		out->bad_seq = 0;
+		out->checkpoints++;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int cde_audit_store_verify(struct cde_audit_store *s, const uint8_t *key, size_t key_len,
+			   unsigned every, struct cde_audit_verify *out)
 {
 	sqlite3_stmt *st;
 	uint8_t prev[CDE_HASH_LEN] = { 0 }, hash[CDE_HASH_LEN], stored[CDE_HASH_LEN];
@@ -470,6 +595,11 @@ int cde_audit_store_verify(struct cde_audit_store *s, struct cde_audit_verify *o
 		memcpy(prev, hash, CDE_HASH_LEN);
 		out->head_seq = row.seq;
 		expect++;
+		if (key && every && row.seq % every == 0) {
+			r = check_checkpoint(s->db, key, key_len, row.seq, hash, out);
+			if (r < 0)
+				break;
+		}
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = -EIO;

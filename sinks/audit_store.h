@@ -22,6 +22,19 @@ struct cde_audit_store;
 int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync sync,
 			 struct cde_audit_store **ret, char *err, size_t err_size);
 
+#define CDE_AUDIT_KEY_MIN 32
+#define CDE_AUDIT_KEY_MAX 256
+
+/* From now on, after every @every-th row, store a checkpoint: HMAC-SHA256
+ * under @key of the row's seq and chain hash. Returns 0 or -EINVAL. */
+int cde_audit_store_set_checkpoints(struct cde_audit_store *s, const uint8_t *key, size_t key_len,
+				    unsigned every);
+
+/* Reads a checkpoint key file: every byte of it is the key. Returns the
+ * key length, -EINVAL when shorter than CDE_AUDIT_KEY_MIN or longer than
+ * CDE_AUDIT_KEY_MAX, or -errno. */
+int cde_audit_key_load(const char *path, uint8_t key[CDE_AUDIT_KEY_MAX]);
+
 /* Closes @s; accepts NULL. */
 void cde_audit_store_close(struct cde_audit_store *s);
 
@@ -48,6 +61,7 @@ uint64_t cde_audit_store_head(const struct cde_audit_store *s);
 
 struct cde_audit_verify {
 	uint64_t rows;		/* rows checked */
+	uint64_t checkpoints;	/* checkpoints checked (with a key) */
 	uint64_t head_seq;	/* the last seq */
 	char head_hash[CDE_HASH_HEX_LEN];
 	uint64_t bad_seq;	/* the first seq where the chain breaks */
@@ -55,8 +69,12 @@ struct cde_audit_verify {
 };
 
 /* Walks the whole chain. Returns 0 when intact, -EBADMSG when it breaks
- * (where and why in @out), or -EIO. */
-int cde_audit_store_verify(struct cde_audit_store *s, struct cde_audit_verify *out);
+ * (where and why in @out), or -EIO. With @key (else NULL), also checks
+ * that there is a checkpoint after every @every-th row and that each one
+ * carries the chain's hash and a valid HMAC: a chain rewritten as a whole
+ * fails this, which the hashes alone cannot show. */
+int cde_audit_store_verify(struct cde_audit_store *s, const uint8_t *key, size_t key_len,
+			   unsigned every, struct cde_audit_verify *out);
 
 /* The underlying connection, for queries (sinks/audit_query.c). */
 struct sqlite3 *cde_audit_store_db(struct cde_audit_store *s);

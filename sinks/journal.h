@@ -64,8 +64,10 @@ static inline int cde_journal_append(struct cde_journal *j, struct cde_journal_e
 }
 
 /* The journal of the audit log: the store at @path, written by its own
- * thread with group commit. Returns 0 or -errno with the reason in @err. */
+ * thread with group commit; with @key (else NULL), a keyed checkpoint
+ * every @every rows. Returns 0 or -errno with the reason in @err. */
 int cde_journal_audit_new(struct event_base *base, const char *path, bool sync_full,
+			  const uint8_t *key, size_t key_len, unsigned every,
 			  struct cde_journal *ret, char *err, size_t err_size);
 
 /* Frees what @j holds. The audit journal first commits what is queued

@@ -198,6 +198,7 @@ static const struct cde_journal_ops audit_ops = {
 };
 
 int cde_journal_audit_new(struct event_base *base, const char *path, bool sync_full,
+			  const uint8_t *key, size_t key_len, unsigned every,
 			  struct cde_journal *ret, char *err, size_t err_size)
 {
 	struct audit_journal *j = calloc(1, sizeof(*j));
@@ -214,6 +215,11 @@ int cde_journal_audit_new(struct event_base *base, const char *path, bool sync_f
 				 &j->store, err, err_size);
 	if (r < 0)
 		goto err_free;
+	if (key && (r = cde_audit_store_set_checkpoints(j->store, key, key_len, every)) < 0) {
+		snprintf(err, err_size, "the checkpoint key must be %d to %d bytes", CDE_AUDIT_KEY_MIN,
+			 CDE_AUDIT_KEY_MAX);
+		goto err_free;
+	}
 	j->stats.rows = cde_audit_store_head(j->store);
 	j->completed = event_new(base, -1, EV_READ, on_completed, j);
 	if (!j->completed) {

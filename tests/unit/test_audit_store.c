@@ -81,7 +81,7 @@ static uint64_t verify_bad_seq(struct cde_audit_store *s, const char *sql)
 
 	if (sql && sqlite3_exec(cde_audit_store_db(s), sql, NULL, NULL, &msg) != SQLITE_OK)
 		fail_msg("%s: %s", sql, msg);
-	int r = cde_audit_store_verify(s, &v);
+	int r = cde_audit_store_verify(s, NULL, 0, 0, &v);
 
 	return r == 0 ? 0 : v.bad_seq;
 }
@@ -104,7 +104,7 @@ static void appends_get_consecutive_seqs_and_duplicates_are_recognized(void **st
 	assert_true(e[2].duplicate);
 	release(e, 3);
 	assert_int_equal(cde_audit_store_head(s), 6);
-	assert_int_equal(cde_audit_store_verify(s, &v), 0);
+	assert_int_equal(cde_audit_store_verify(s, NULL, 0, 0, &v), 0);
 	assert_int_equal(v.rows, 6);
 	assert_int_equal(v.head_seq, 6);
 	drop(s);
@@ -126,7 +126,7 @@ static void a_group_commits_or_rolls_back_as_a_whole(void **state)
 	assert_int_equal(b[0].seq, 8);
 	cde_audit_store_rollback(s);
 	assert_int_equal(cde_audit_store_head(s), 5);
-	assert_int_equal(cde_audit_store_verify(s, &v), 0);
+	assert_int_equal(cde_audit_store_verify(s, NULL, 0, 0, &v), 0);
 	assert_int_equal(v.rows, 5);
 
 	assert_int_equal(cde_audit_store_begin(s, err, sizeof(err)), 0);
@@ -134,7 +134,7 @@ static void a_group_commits_or_rolls_back_as_a_whole(void **state)
 	assert_int_equal(cde_audit_store_add(s, b, 1, err, sizeof(err)), 0);
 	assert_int_equal(cde_audit_store_commit(s, err, sizeof(err)), 0);
 	assert_int_equal(cde_audit_store_head(s), 8);
-	assert_int_equal(cde_audit_store_verify(s, &v), 0);
+	assert_int_equal(cde_audit_store_verify(s, NULL, 0, 0, &v), 0);
 	release(a, 2);
 	release(b, 1);
 	drop(s);
@@ -232,6 +232,116 @@ static void correlation_sees_events_earlier_in_the_same_group(void **state)
 	drop(s);
 }
 
+/* What an attacker with write access and no key would do: recompute every
+ * hash after an edit so that the chain is consistent again. */
+static void rechain(struct cde_audit_store *s)
+{
+	sqlite3 *db = cde_audit_store_db(s);
+	sqlite3_stmt *sel, *upd;
+	uint8_t prev[CDE_HASH_LEN] = { 0 }, hash[CDE_HASH_LEN];
+	char hex[CDE_HASH_HEX_LEN], prev_hex[CDE_HASH_HEX_LEN], sql[256];
+	uint64_t last = 0;
+
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT seq, id, source, type, subject, chain_id, artifact_id,"
+					    " timestamp, received_at, spec_version, principal, peer, event"
+					    " FROM events ORDER BY seq", -1, &sel, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE events SET prev_hash = ?, hash = ? WHERE seq = ?", -1,
+					    &upd, NULL), SQLITE_OK);
+	while (sqlite3_step(sel) == SQLITE_ROW) {
+		struct cde_audit_row row = {
+			.seq = (uint64_t)sqlite3_column_int64(sel, 0),
+		};
+		const char **f[] = { &row.id, &row.source, &row.type, &row.subject, &row.chain_id,
+				     &row.artifact_id, &row.timestamp, &row.received_at, &row.spec_version,
+				     &row.principal, &row.peer, &row.event };
+
+		for (int i = 0; i < 12; i++)
+			*f[i] = (const char *)sqlite3_column_text(sel, i + 1);
+		cde_audit_row_hash(&row, prev, hash);
+		cde_hash_to_hex(prev, prev_hex);
+		cde_hash_to_hex(hash, hex);
+		sqlite3_bind_text(upd, 1, prev_hex, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(upd, 2, hex, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(upd, 3, (sqlite3_int64)row.seq);
+		assert_int_equal(sqlite3_step(upd), SQLITE_DONE);
+		sqlite3_reset(upd);
+		memcpy(prev, hash, CDE_HASH_LEN);
+		last = row.seq;
+	}
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	cde_hash_to_hex(prev, hex);
+	snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%s' WHERE key = 'head_hash';"
+		 "UPDATE meta SET value = '%llu' WHERE key = 'head_seq';", hex, (unsigned long long)last);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+static const uint8_t test_key[32] = "0123456789abcdef0123456789abcdef";
+
+/* Five events with a keyed checkpoint every 2 rows (after 2 and 4). */
+static struct cde_audit_store *five_keyed_events(void)
+{
+	struct cde_audit_store *s;
+	struct cde_journal_entry e[5];
+	char err[256], id[16];
+
+	snprintf(db_path, sizeof(db_path), "/tmp/cde-audit-%d.db", (int)getpid());
+	unlink(db_path);
+	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
+	assert_int_equal(cde_audit_store_set_checkpoints(s, test_key, sizeof(test_key), 2), 0);
+	for (int i = 0; i < 5; i++) {
+		snprintf(id, sizeof(id), "ev-%d", i + 1);
+		entry(&e[i], id, "svc");
+	}
+	assert_int_equal(cde_audit_store_append(s, e, 5, err, sizeof(err)), 0);
+	release(e, 5);
+	return s;
+}
+
+static uint64_t keyed_bad_seq(struct cde_audit_store *s, const uint8_t *key, const char **reason)
+{
+	static struct cde_audit_verify v;
+	int r = cde_audit_store_verify(s, key, 32, 2, &v);
+
+	*reason = v.reason;
+	return r == 0 ? 0 : v.bad_seq;
+}
+
+static void keyed_checkpoints_show_a_chain_rewritten_as_a_whole(void **state)
+{
+	struct cde_audit_store *s = five_keyed_events();
+	struct cde_audit_verify v;
+	const char *why;
+
+	assert_int_equal(cde_audit_store_verify(s, test_key, 32, 2, &v), 0);
+	assert_int_equal(v.checkpoints, 2);
+
+	/* Row 3 edited and the whole chain recomputed: the hashes alone
+	 * cannot tell, the checkpoint after row 4 can. */
+	assert_int_equal(sqlite3_exec(cde_audit_store_db(s), "UPDATE events SET principal = 'mallory' WHERE seq = 3",
+				      NULL, NULL, NULL), SQLITE_OK);
+	rechain(s);
+	assert_int_equal(verify_bad_seq(s, NULL), 0);
+	assert_int_equal(keyed_bad_seq(s, test_key, &why), 4);
+	assert_non_null(strstr(why, "rewritten"));
+	drop(s);
+
+	/* A checkpoint removed. */
+	s = five_keyed_events();
+	assert_int_equal(sqlite3_exec(cde_audit_store_db(s), "DELETE FROM checkpoints WHERE seq = 2", NULL, NULL,
+				      NULL), SQLITE_OK);
+	assert_int_equal(keyed_bad_seq(s, test_key, &why), 2);
+	assert_non_null(strstr(why, "missing"));
+	drop(s);
+
+	/* Checked with another key, or forged without this one. */
+	s = five_keyed_events();
+	assert_int_equal(keyed_bad_seq(s, (const uint8_t *)"another key, another key, another", &why), 2);
+	assert_non_null(strstr(why, "HMAC"));
+	assert_int_equal(cde_audit_store_set_checkpoints(s, test_key, 16, 2), -EINVAL);
+	drop(s);
+}
+
 static void a_reader_sees_the_chain_and_cannot_write(void **state)
 {
 	struct cde_audit_store *s = five_events(), *ro;
@@ -240,7 +350,7 @@ static void a_reader_sees_the_chain_and_cannot_write(void **state)
 	char err[256];
 
 	assert_int_equal(cde_audit_store_open(db_path, true, CDE_AUDIT_SYNC_FULL, &ro, err, sizeof(err)), 0);
-	assert_int_equal(cde_audit_store_verify(ro, &v), 0);
+	assert_int_equal(cde_audit_store_verify(ro, NULL, 0, 0, &v), 0);
 	assert_int_equal(v.head_seq, 5);
 	entry(&e[0], "ro-1", "x");
 	assert_int_equal(cde_audit_store_append(ro, e, 1, err, sizeof(err)), -EROFS);
@@ -259,6 +369,7 @@ int main(void)
 		cmocka_unit_test(changing_any_column_of_a_row_breaks_the_chain_at_that_row),
 		cmocka_unit_test(deleting_inserting_or_reordering_rows_is_detected),
 		cmocka_unit_test(correlation_sees_events_earlier_in_the_same_group),
+		cmocka_unit_test(keyed_checkpoints_show_a_chain_rewritten_as_a_whole),
 		cmocka_unit_test(a_reader_sees_the_chain_and_cannot_write),
 	};
 

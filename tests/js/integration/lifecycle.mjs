@@ -3,6 +3,7 @@
 // are answered, none is cut, the daemon exits 0.
 //
 //   node tests/js/integration/lifecycle.mjs path/to/cdeventsd
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,10 @@ const bin = process.argv[2];
 const cdevctl = process.argv[3];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-life-'));
 const cfg = path.join(dir, 'cdeventsd.yaml');
-const write = (limits) => fs.writeFileSync(cfg, `log_level: info\nsource: /ci/test\nlimits:\n${limits}`);
+const keyFile = path.join(dir, 'audit.key');
+fs.writeFileSync(keyFile, crypto.randomBytes(32), { mode: 0o600 });
+const write = (limits) => fs.writeFileSync(cfg, `log_level: info\nsource: /ci/test\n` +
+  `audit:\n  hmac_key_file: ${keyFile}\n  checkpoint_every: 50\nlimits:\n${limits}`);
 const waitFor = async (d, text, from) => {
   for (let i = 0; i < 100; i++) {
     if (d.log().indexOf(text, from) >= 0) return true;
@@ -120,10 +124,20 @@ console.log(`shutdown under load: ${results.acked} acknowledged, ${results.refus
 
 // Nothing acknowledged is lost: seqs are consecutive from 1, so an intact
 // chain whose head is at least every seq a client was given holds them all.
-const v = spawnSync(cdevctl, ['audit', 'verify', '--db', path.join(state, 'audit.db')], { encoding: 'utf8' });
+const v = spawnSync(cdevctl, ['audit', 'verify', '--db', path.join(state, 'audit.db'), '--key', keyFile,
+  '--every', '50'], { encoding: 'utf8' });
 const m = /intact, (\d+) events, head seq (\d+)/.exec(v.stdout);
 t.check(v.status === 0 && m && Number(m[2]) >= maxSeq && Number(m[1]) === Number(m[2]),
   `the audit log is intact and holds every acknowledged event (highest seq acknowledged ${maxSeq})`,
   v.stdout + v.stderr);
+const cps = /(\d+) keyed checkpoints verified/.exec(v.stdout);
+t.check(cps && Number(cps[1]) === Math.floor(Number(m?.[2] ?? 0) / 50) && Number(cps[1]) > 0,
+  'a keyed checkpoint after every 50 events, each verified with the key', v.stdout);
+const wrongKey = path.join(dir, 'wrong.key');
+fs.writeFileSync(wrongKey, crypto.randomBytes(32));
+const w = spawnSync(cdevctl, ['audit', 'verify', '--db', path.join(state, 'audit.db'), '--key', wrongKey,
+  '--every', '50'], { encoding: 'utf8' });
+t.check(w.status === 1 && w.stdout.includes('broken at seq 50') && w.stdout.includes('HMAC'),
+  'another key does not verify them', w.stdout + w.stderr);
 fs.rmSync(dir, { recursive: true });
 t.finish();
