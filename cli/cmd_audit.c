@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/commands.h"
+#include "sinks/audit_bundle.h"
 #include "sinks/audit_query.h"
 #include "sinks/audit_store.h"
 
@@ -25,14 +26,16 @@ static int verify(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "every", required_argument, NULL, 'e' },
+		{ "bundle", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	static const char usage[] =
-		"usage: cdevctl audit verify [--db PATH] [--key FILE [--every N]]\n"
+		"usage: cdevctl audit verify [--db PATH | --bundle FILE] [--key FILE [--every N]]\n"
+		"  --bundle the evidence bundle of cdevctl audit export, checked offline\n"
 		"  --key    the audit.hmac_key_file: also check the keyed checkpoints, which\n"
 		"           show a chain rewritten as a whole (--every: audit.checkpoint_every, 1000)\n";
-	const char *db = DEFAULT_DB, *key_file = NULL;
+	const char *db = DEFAULT_DB, *key_file = NULL, *bundle = NULL;
 	uint8_t key[CDE_AUDIT_KEY_MAX];
 	int key_len = 0;
 	unsigned long every = 1000;
@@ -49,6 +52,9 @@ static int verify(int argc, char **argv)
 			break;
 		case 'k':
 			key_file = optarg;
+			break;
+		case 'b':
+			bundle = optarg;
 			break;
 		case 'e':
 			every = strtoul(optarg, &end, 10);
@@ -77,14 +83,32 @@ static int verify(int argc, char **argv)
 			return 2;
 		}
 	}
-	r = cde_audit_store_open(db, true, CDE_AUDIT_SYNC_FULL, &s, err, sizeof(err));
-	if (r < 0) {
-		fprintf(stderr, "cdevctl audit verify: %s\n", err);
-		return 2;
+	if (bundle) {
+		FILE *f = strcmp(bundle, "-") == 0 ? stdin : fopen(bundle, "r");
+
+		if (!f) {
+			fprintf(stderr, "cdevctl audit verify: %s: %s\n", bundle, strerror(errno));
+			return 2;
+		}
+		r = cde_audit_bundle_verify(f, key_file ? key : NULL, (size_t)(key_len > 0 ? key_len : 0),
+					    (unsigned)every, &v);
+		if (f != stdin)
+			fclose(f);
+		if (r == -EINVAL) {
+			fprintf(stderr, "cdevctl audit verify: %s: not an evidence bundle\n", bundle);
+			return 2;
+		}
+		db = bundle;
+	} else {
+		r = cde_audit_store_open(db, true, CDE_AUDIT_SYNC_FULL, &s, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "cdevctl audit verify: %s\n", err);
+			return 2;
+		}
+		r = cde_audit_store_verify(s, key_file ? key : NULL, (size_t)(key_len > 0 ? key_len : 0),
+					   (unsigned)every, &v);
+		cde_audit_store_close(s);
 	}
-	r = cde_audit_store_verify(s, key_file ? key : NULL, (size_t)(key_len > 0 ? key_len : 0),
-				   (unsigned)every, &v);
-	cde_audit_store_close(s);
 	if (r == -EBADMSG) {
 		printf("%s: broken at seq %llu: %s (%llu rows checked)\n", db,
 		       (unsigned long long)v.bad_seq, v.reason, (unsigned long long)v.rows);
@@ -223,6 +247,68 @@ static int query(int argc, char **argv)
 	return 0;
 }
 
+static int export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "since", required_argument, NULL, 's' },
+		{ "until", required_argument, NULL, 'u' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	static const char usage[] =
+		"usage: cdevctl audit export [--db PATH] [--since TIME] [--until TIME] [--out FILE]\n"
+		"  Writes an evidence bundle: the events received in [since, until) with their\n"
+		"  hashes, the chain head and the keyed checkpoints, as JSON Lines; check it\n"
+		"  offline with cdevctl audit verify --bundle FILE [--key FILE].\n";
+	const char *db = DEFAULT_DB, *since = NULL, *until = NULL, *path = NULL;
+	struct cde_audit_store *s;
+	char err[512];
+	FILE *out = stdout;
+	long long n;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 's': since = optarg; break;
+		case 'u': until = optarg; break;
+		case 'o': path = optarg; break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (cde_audit_store_open(db, true, CDE_AUDIT_SYNC_FULL, &s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "cdevctl audit export: %s\n", err);
+		return 2;
+	}
+	if (path && !(out = fopen(path, "w"))) {
+		fprintf(stderr, "cdevctl audit export: %s: %s\n", path, strerror(errno));
+		cde_audit_store_close(s);
+		return 2;
+	}
+	n = cde_audit_export(s, since, until, out);
+	cde_audit_store_close(s);
+	if (out != stdout && fclose(out) != 0)
+		n = -EIO;
+	if (n < 0) {
+		fprintf(stderr, "cdevctl audit export: %s: cannot export (is the chain intact? cdevctl audit verify)\n", db);
+		return 2;
+	}
+	fprintf(stderr, "cdevctl audit export: %lld events\n", n);
+	return 0;
+}
+
 int cde_cmd_audit(int argc, char **argv)
 {
 	bool help = argc >= 2 && strcmp(argv[1], "--help") == 0;
@@ -231,10 +317,13 @@ int cde_cmd_audit(int argc, char **argv)
 		return verify(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "query") == 0)
 		return query(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "export") == 0)
+		return export(argc - 1, argv + 1);
 	fprintf(help ? stdout : stderr,
-		"usage: cdevctl audit verify|query [--db PATH] ...\n"
+		"usage: cdevctl audit verify|query|export [--db PATH] ...\n"
 		"  verify  check the audit log's hash chain: exit 0 when intact,\n"
 		"          1 with the first broken sequence number\n"
-		"  query   print the events that match filters (cdevctl audit query --help)\n");
+		"  query   print the events that match filters (cdevctl audit query --help)\n"
+		"  export  write an evidence bundle, checked offline by verify --bundle\n");
 	return help ? 0 : 2;
 }

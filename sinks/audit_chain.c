@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 static void put_text(EVP_MD_CTX *ctx, const char *s)
 {
@@ -56,6 +57,21 @@ void cde_audit_row_hash(const struct cde_audit_row *row, const uint8_t prev[CDE_
 	if (!EVP_DigestFinal_ex(ctx, out, &len) || len != CDE_HASH_LEN)
 		memset(out, 0, CDE_HASH_LEN);
 	EVP_MD_CTX_free(ctx);
+}
+
+void cde_audit_checkpoint_mac(const uint8_t *key, size_t key_len, uint64_t seq,
+			      const uint8_t hash[CDE_HASH_LEN], uint8_t mac[CDE_HASH_LEN])
+{
+	static const char label[] = "cdeventsd checkpoint";
+	uint8_t msg[sizeof(label) - 1 + 8 + CDE_HASH_LEN];
+	unsigned len = 0;
+
+	memcpy(msg, label, sizeof(label) - 1);
+	for (int i = 0; i < 8; i++)
+		msg[sizeof(label) - 1 + i] = (uint8_t)(seq >> (56 - 8 * i));
+	memcpy(msg + sizeof(label) - 1 + 8, hash, CDE_HASH_LEN);
+	if (!HMAC(EVP_sha256(), key, (int)key_len, msg, sizeof(msg), mac, &len) || len != CDE_HASH_LEN)
+		memset(mac, 0, CDE_HASH_LEN);
 }
 
 void cde_hash_to_hex(const uint8_t hash[CDE_HASH_LEN], char hex[CDE_HASH_HEX_LEN])

@@ -33,6 +33,12 @@ struct cde_audit_row {
 void cde_audit_row_hash(const struct cde_audit_row *row, const uint8_t prev[CDE_HASH_LEN],
 			uint8_t out[CDE_HASH_LEN]);
 
+/* A keyed checkpoint: HMAC-SHA256 under @key of the label "cdeventsd
+ * checkpoint", @seq (8 bytes, big-endian) and the chain @hash there. The
+ * label keeps the key from meaning anything else. */
+void cde_audit_checkpoint_mac(const uint8_t *key, size_t key_len, uint64_t seq,
+			      const uint8_t hash[CDE_HASH_LEN], uint8_t mac[CDE_HASH_LEN]);
+
 /* Lower-case hex of @hash into @hex (CDE_HASH_HEX_LEN bytes). */
 void cde_hash_to_hex(const uint8_t hash[CDE_HASH_LEN], char hex[CDE_HASH_HEX_LEN]);
 

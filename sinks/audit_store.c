@@ -369,30 +369,13 @@ int cde_audit_store_set_checkpoints(struct cde_audit_store *s, const uint8_t *ke
 	return 0;
 }
 
-/* mac = HMAC-SHA256(key, "cdeventsd checkpoint" || seq (8 bytes, big
- * endian) || hash); the label keeps the key from meaning anything else. */
-static void checkpoint_mac(const uint8_t *key, size_t key_len, uint64_t seq,
-			   const uint8_t hash[CDE_HASH_LEN], uint8_t mac[CDE_HASH_LEN])
-{
-	static const char label[] = "cdeventsd checkpoint";
-	uint8_t msg[sizeof(label) - 1 + 8 + CDE_HASH_LEN];
-	unsigned len = 0;
-
-	memcpy(msg, label, sizeof(label) - 1);
-	for (int i = 0; i < 8; i++)
-		msg[sizeof(label) - 1 + i] = (uint8_t)(seq >> (56 - 8 * i));
-	memcpy(msg + sizeof(label) - 1 + 8, hash, CDE_HASH_LEN);
-	if (!HMAC(EVP_sha256(), key, (int)key_len, msg, sizeof(msg), mac, &len) || len != CDE_HASH_LEN)
-		memset(mac, 0, CDE_HASH_LEN);
-}
-
 static int add_checkpoint(struct cde_audit_store *s, uint64_t seq, const uint8_t hash[CDE_HASH_LEN])
 {
 	uint8_t mac[CDE_HASH_LEN];
 	char hash_hex[CDE_HASH_HEX_LEN], mac_hex[CDE_HASH_HEX_LEN];
 	int rc;
 
-	checkpoint_mac(s->key, s->key_len, seq, hash, mac);
+	cde_audit_checkpoint_mac(s->key, s->key_len, seq, hash, mac);
 	cde_hash_to_hex(hash, hash_hex);
 	cde_hash_to_hex(mac, mac_hex);
 	sqlite3_reset(s->checkpoint);
@@ -524,7 +507,7 @@ static int check_checkpoint(sqlite3 *db, const uint8_t *key, size_t key_len, uin
 		snprintf(out->reason, sizeof(out->reason), "the checkpoint after this row is unreadable");
 		r = -EBADMSG;
 	} else {
-		checkpoint_mac(key, key_len, seq, stored_hash, mac);
+		cde_audit_checkpoint_mac(key, key_len, seq, stored_hash, mac);
 		if (CRYPTO_memcmp(mac, stored_mac, CDE_HASH_LEN) != 0) {
 			snprintf(out->reason, sizeof(out->reason),
 				 "the checkpoint's HMAC is wrong: forged, or another key");

@@ -1,0 +1,325 @@
+/* Evidence bundles. The verifier recomputes each hash from the bundle's
+ * own bytes: the event is the last member of its line, so its exact
+ * stored text is the rest of the line after "event":, never a reprint
+ * that could differ in a byte. Without the key a bundle only shows that it
+ * is internally consistent; with it, the checkpoints tie it to the daemon
+ * that wrote the log. */
+
+#include "sinks/audit_bundle.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+
+#include "events/ids.h"
+
+#define LINE_MAX_BYTES (4u << 20)
+
+static void put_field(cJSON *o, const char *key, const char *value, bool *ok)
+{
+	if (!(value ? cJSON_AddStringToObject(o, key, value) : cJSON_AddNullToObject(o, key)))
+		*ok = false;
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+/* Prints @o with @raw_event spliced in as its last member "event". */
+static int print_with_event(FILE *out, cJSON *o, const char *raw_event)
+{
+	char *text = cJSON_PrintUnformatted(o);
+	size_t n;
+
+	if (!text)
+		return -ENOMEM;
+	n = strlen(text);
+	fprintf(out, "%.*s,\"event\":%s}\n", (int)(n - 1), text, raw_event);
+	free(text);
+	return 0;
+}
+
+static int seq_bounds(sqlite3 *db, const char *since, const char *until, uint64_t *first,
+		      uint64_t *last)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT min(seq), max(seq) FROM events WHERE received_at >= ?1 AND received_at < ?2",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, since ? since : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, until ? until : "\xff", -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*first = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	*last = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 1) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -EIO;
+}
+
+long long cde_audit_export(struct cde_audit_store *s, const char *since, const char *until, FILE *out)
+{
+	sqlite3 *db = cde_audit_store_db(s);
+	struct cde_audit_verify head;
+	sqlite3_stmt *st;
+	uint64_t first, last;
+	char now[CDE_TIMESTAMP_STR_LEN];
+	long long n = 0;
+	cJSON *h;
+	bool ok = true;
+	int rc;
+
+	/* The head is taken from a full verification: a bundle is only cut
+	 * from a log whose chain holds. */
+	if (cde_audit_store_verify(s, NULL, 0, 0, &head) < 0 || seq_bounds(db, since, until, &first, &last) < 0)
+		return -EIO;
+	cde_timestamp_now(now);
+	h = cJSON_CreateObject();
+	if (!h)
+		return -ENOMEM;
+	ok = cJSON_AddNumberToObject(h, "cdeventsdAuditBundle", 1) != NULL;
+	put_field(h, "exportedAt", now, &ok);
+	put_field(h, "since", since, &ok);
+	put_field(h, "until", until, &ok);
+	ok = ok && cJSON_AddNumberToObject(h, "firstSeq", (double)first) &&
+	     cJSON_AddNumberToObject(h, "lastSeq", (double)last) &&
+	     cJSON_AddNumberToObject(h, "headSeq", (double)head.head_seq);
+	put_field(h, "headHash", head.head_hash, &ok);
+	char *text = ok ? cJSON_PrintUnformatted(h) : NULL;
+
+	cJSON_Delete(h);
+	if (!text)
+		return -ENOMEM;
+	fprintf(out, "%s\n", text);
+	free(text);
+	if (first == 0)
+		return 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT seq, id, source, type, subject, chain_id, artifact_id, timestamp,"
+			       " received_at, spec_version, principal, peer, prev_hash, hash, event"
+			       " FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)first);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)last);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		static const char *const names[] = { "id", "source", "type", "subject", "chainId",
+						     "artifactId", "timestamp", "receivedAt", "specVersion",
+						     "principal", "peer", "prevHash", "hash" };
+		cJSON *o = cJSON_CreateObject();
+
+		ok = o && cJSON_AddNumberToObject(o, "seq", (double)sqlite3_column_int64(st, 0));
+		for (int i = 0; i < 13; i++)
+			put_field(o, names[i], col(st, i + 1), &ok);
+		if (!ok || print_with_event(out, o, col(st, 14)) < 0) {
+			cJSON_Delete(o);
+			sqlite3_finalize(st);
+			return -ENOMEM;
+		}
+		cJSON_Delete(o);
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	if (sqlite3_prepare_v2(db, "SELECT seq, hash, mac FROM checkpoints WHERE seq BETWEEN ? AND ? ORDER BY seq",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)first);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)last);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		fprintf(out, "{\"checkpoint\":{\"seq\":%lld,\"hash\":\"%s\",\"mac\":\"%s\"}}\n",
+			(long long)sqlite3_column_int64(st, 0), col(st, 1), col(st, 2));
+	sqlite3_finalize(st);
+	return n;
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static uint64_t num(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 ? (uint64_t)v->valuedouble : 0;
+}
+
+static int broken(struct cde_audit_verify *out, uint64_t seq, const char *why)
+{
+	out->bad_seq = seq;
+	snprintf(out->reason, sizeof(out->reason), "%s", why);
+	return -EBADMSG;
+}
+
+/* The checkpoints of a bundle, and where the records say one is due
+ * (seq | EXPECTED, with the chain's hash there). */
+#define EXPECTED (1ull << 63)
+
+struct checkpoint {
+	uint64_t seq;
+	uint8_t hash[CDE_HASH_LEN], mac[CDE_HASH_LEN];
+};
+
+static struct checkpoint *push(struct checkpoint **cps, size_t *n, size_t *cap)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct checkpoint *m = realloc(*cps, ncap * sizeof(**cps));
+
+		if (!m)
+			return NULL;
+		*cps = m;
+		*cap = ncap;
+	}
+	memset(&(*cps)[*n], 0, sizeof(**cps));
+	return &(*cps)[(*n)++];
+}
+
+int cde_audit_bundle_verify(FILE *in, const uint8_t *key, size_t key_len, unsigned every,
+			    struct cde_audit_verify *out)
+{
+	char *line = malloc(LINE_MAX_BYTES);
+	struct checkpoint *cps = NULL;
+	size_t n_cps = 0, cap_cps = 0;
+	uint8_t prev[CDE_HASH_LEN], hash[CDE_HASH_LEN];
+	uint64_t first = 0, last = 0, head_seq = 0, expect = 0;
+	char head_hash[CDE_HASH_HEX_LEN] = "";
+	bool have_header = false;
+	int r = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!line)
+		return -ENOMEM;
+	while (r == 0 && fgets(line, LINE_MAX_BYTES, in)) {
+		size_t len = strlen(line);
+		cJSON *o;
+
+		if (len && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len == 0)
+			continue;
+		o = cJSON_Parse(line);
+		if (!o) {
+			r = broken(out, 0, "a line is not JSON");
+			break;
+		}
+		if (!have_header) {
+			if (num(o, "cdeventsdAuditBundle") != 1 || !str(o, "headHash")) {
+				cJSON_Delete(o);
+				r = -EINVAL;
+				break;
+			}
+			first = num(o, "firstSeq");
+			last = num(o, "lastSeq");
+			head_seq = num(o, "headSeq");
+			snprintf(head_hash, sizeof(head_hash), "%s", str(o, "headHash"));
+			expect = first;
+			have_header = true;
+		} else if (cJSON_GetObjectItemCaseSensitive(o, "checkpoint")) {
+			const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "checkpoint");
+			struct checkpoint *cp = push(&cps, &n_cps, &cap_cps);
+
+			if (!cp) {
+				r = -ENOMEM;
+			} else {
+				cp->seq = num(c, "seq");
+				if (cde_hash_from_hex(str(c, "hash"), cp->hash) < 0 ||
+				    cde_hash_from_hex(str(c, "mac"), cp->mac) < 0)
+					r = broken(out, cp->seq, "a checkpoint is unreadable");
+			}
+		} else {
+			const char *at = strstr(line, ",\"event\":");
+			struct cde_audit_row row = {
+				.seq = num(o, "seq"), .id = str(o, "id"), .source = str(o, "source"),
+				.type = str(o, "type"), .subject = str(o, "subject"), .chain_id = str(o, "chainId"),
+				.artifact_id = str(o, "artifactId"), .timestamp = str(o, "timestamp"),
+				.received_at = str(o, "receivedAt"), .spec_version = str(o, "specVersion"),
+				.principal = str(o, "principal"), .peer = str(o, "peer"),
+			};
+			uint8_t stored[CDE_HASH_LEN], stored_prev[CDE_HASH_LEN];
+
+			/* The event as stored: everything after the last
+			 * "event": up to the line's closing brace. */
+			for (const char *p = at; p; p = strstr(p + 1, ",\"event\":"))
+				at = p;
+			if (!at || line[len - 1] != '}' || cde_hash_from_hex(str(o, "hash"), stored) < 0 ||
+			    cde_hash_from_hex(str(o, "prevHash"), stored_prev) < 0) {
+				r = broken(out, row.seq, "a record is incomplete");
+			} else if (row.seq != expect) {
+				r = broken(out, expect, "records are missing or out of order");
+			} else {
+				line[len - 1] = '\0';
+				row.event = at + 9;
+				if (row.seq == first)
+					memcpy(prev, stored_prev, CDE_HASH_LEN);
+				if (memcmp(stored_prev, prev, CDE_HASH_LEN) != 0)
+					r = broken(out, row.seq, "prevHash is not the hash of the record before");
+				cde_audit_row_hash(&row, prev, hash);
+				if (r == 0 && memcmp(hash, stored, CDE_HASH_LEN) != 0)
+					r = broken(out, row.seq, "the record's content does not match its hash");
+				memcpy(prev, hash, CDE_HASH_LEN);
+				out->rows++;
+				out->head_seq = row.seq;
+				expect++;
+			}
+			/* Checkpoints come after the records: remember the
+			 * chain's hash where one is due, as a placeholder. */
+			if (r == 0 && key && every && row.seq % every == 0) {
+				struct checkpoint *c = push(&cps, &n_cps, &cap_cps);
+
+				if (!c) {
+					r = -ENOMEM;
+				} else {
+					c->seq = row.seq | EXPECTED;
+					memcpy(c->hash, hash, CDE_HASH_LEN);
+				}
+			}
+		}
+		cJSON_Delete(o);
+	}
+	free(line);
+	if (r == 0 && !have_header)
+		r = -EINVAL;
+	if (r == 0 && first && out->head_seq != last)
+		r = broken(out, out->head_seq + 1, "records are missing at the end");
+	if (r == 0 && first)
+		cde_hash_to_hex(prev, out->head_hash);
+	if (r == 0 && last && last == head_seq && strcmp(out->head_hash, head_hash) != 0)
+		r = broken(out, last, "the last record is not the head the header names");
+	/* Each expected checkpoint (placeholder) needs a real one with the
+	 * same seq, the same chain hash and a MAC made with the key. */
+	for (size_t i = 0; r == 0 && key && i < n_cps; i++) {
+		uint64_t seq;
+		bool found = false;
+
+		if (!(cps[i].seq & EXPECTED))
+			continue;
+		seq = cps[i].seq & ~EXPECTED;
+		for (size_t k = 0; k < n_cps && !found; k++) {
+			uint8_t mac[CDE_HASH_LEN];
+
+			if (cps[k].seq != seq)
+				continue;
+			found = true;
+			cde_audit_checkpoint_mac(key, key_len, seq, cps[k].hash, mac);
+			if (CRYPTO_memcmp(mac, cps[k].mac, CDE_HASH_LEN) != 0)
+				r = broken(out, seq, "the checkpoint's HMAC is wrong: forged, or another key");
+			else if (memcmp(cps[k].hash, cps[i].hash, CDE_HASH_LEN) != 0)
+				r = broken(out, seq, "the records up to here do not match their checkpoint");
+			else
+				out->checkpoints++;
+		}
+		if (!found)
+			r = broken(out, seq, "the checkpoint after this record is missing");
+	}
+	free(cps);
+	return r;
+}
