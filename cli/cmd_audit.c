@@ -13,7 +13,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "cli/audit_remote.h"
 #include "cli/commands.h"
+#include "schemas/read_file.h"
 #include "sinks/audit_bundle.h"
 #include "sinks/audit_query.h"
 #include "sinks/audit_store.h"
@@ -127,13 +129,16 @@ static int verify(int argc, char **argv)
 }
 
 static const char query_usage[] =
-	"usage: cdevctl audit query [--db PATH] [--subject ID] [--type TYPE] [--source SRC]\n"
+	"usage: cdevctl audit query [--db PATH | --url URL [--token-file FILE]] [--subject ID]\n"
+	"         [--type TYPE] [--source SRC]\n"
 	"         [--chain ID] [--artifact ID] [--environment ID] [--since TIME] [--until TIME]\n"
 	"         [--after SEQ] [--limit N] [--order asc|desc] [--table]\n"
 	"  Prints the matching records, oldest first, as JSON Lines\n"
 	"  {seq, receivedAt, principal, peer, prevHash, hash, event}, or an aligned table.\n"
 	"  --type takes a full type or one without its version (dev.cdevents.service.deployed);\n"
-	"  --since/--until compare with the time received (RFC 3339, or a prefix: 2025-01-31).\n";
+	"  --since/--until compare with the time received (RFC 3339, or a prefix: 2025-01-31).\n"
+	"  --url asks a running daemon (GET /v1/events) instead of reading the file; the\n"
+	"  token is read from --token-file or $CDEVENTSD_TOKEN, never from the command line.\n";
 
 static int print_jsonl(void *ctx, const struct cde_audit_record *rec)
 {
@@ -179,11 +184,13 @@ static int query(int argc, char **argv)
 		{ "limit", required_argument, NULL, 'l' },
 		{ "order", required_argument, NULL, 'o' },
 		{ "table", no_argument, NULL, 'T' },
+		{ "url", required_argument, NULL, 'U' },
+		{ "token-file", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct cde_audit_filter f = { 0 };
-	const char *db = DEFAULT_DB;
+	const char *db = DEFAULT_DB, *url = NULL, *token_file = NULL;
 	struct cde_audit_store *s;
 	bool table = false;
 	char err[512], *end;
@@ -202,6 +209,8 @@ static int query(int argc, char **argv)
 		case 'f': f.since = optarg; break;
 		case 'u': f.until = optarg; break;
 		case 'T': table = true; break;
+		case 'U': url = optarg; break;
+		case 'K': token_file = optarg; break;
 		case 'A':
 		case 'l':
 			errno = 0;
@@ -231,13 +240,35 @@ static int query(int argc, char **argv)
 		fputs(query_usage, stderr);
 		return 2;
 	}
+	if (table)
+		printf("%8s  %-27s  %-36s  %-24s  %s\n", "SEQ", "RECEIVED", "TYPE", "SUBJECT", "PRINCIPAL");
+	if (url) {
+		char *token = NULL;
+		size_t len;
+
+		if (token_file) {
+			if (cde_read_file(token_file, 4096, &token, &len) < 0) {
+				fprintf(stderr, "cdevctl audit query: --token-file %s: %s\n", token_file,
+					strerror(errno));
+				return 2;
+			}
+			token[strcspn(token, "\r\n")] = '\0';
+		} else if (getenv("CDEVENTSD_TOKEN")) {
+			token = strdup(getenv("CDEVENTSD_TOKEN"));
+		}
+		r = cde_cli_audit_remote(url, token, &f, table ? print_row : print_jsonl, NULL, err, sizeof(err));
+		free(token);
+		if (r < 0) {
+			fprintf(stderr, "cdevctl audit query: %s\n", err);
+			return 2;
+		}
+		return 0;
+	}
 	r = cde_audit_store_open(db, true, CDE_AUDIT_SYNC_FULL, &s, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "cdevctl audit query: %s\n", err);
 		return 2;
 	}
-	if (table)
-		printf("%8s  %-27s  %-36s  %-24s  %s\n", "SEQ", "RECEIVED", "TYPE", "SUBJECT", "PRINCIPAL");
 	r = cde_audit_query(s, &f, table ? print_row : print_jsonl, NULL);
 	cde_audit_store_close(s);
 	if (r < 0) {

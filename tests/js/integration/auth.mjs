@@ -13,6 +13,7 @@ import { startDaemon, curl, checker } from '../daemon.mjs';
 
 const t = checker();
 const bin = process.argv[2];
+const cdevctl = process.argv[3];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-auth-'));
 const file = (name, text) => { const p = path.join(dir, name); fs.writeFileSync(p, text, { mode: 0o600 }); return p; };
 const jenkinsToken = crypto.randomBytes(24).toString('hex');
@@ -87,6 +88,15 @@ r = post(headers('msg_5', now, sw(whNew, 'msg_5', now, bad)), bad);
 t.check(r.status === 400, 'an invalid signed hook is refused with 400', r.body);
 r = post(headers('msg_5', now + 1, sw(whNew, 'msg_5', now + 1, body)));
 t.check(r.status === 202, 'its retry with the same webhook-id is accepted', r.body);
+// Reading the audit log needs the query scope: cdevctl with the reader's
+// token (from the environment, never argv) can, the emitter's cannot.
+let q = spawnSync(cdevctl, ['audit', 'query', '--url', d.url, '--limit', '3'],
+  { encoding: 'utf8', env: { ...process.env, CDEVENTSD_TOKEN: readerToken } });
+t.check(q.status === 0 && q.stdout.split('\n').filter(Boolean).length === 3 && q.stdout.includes('"principal":"jenkins"'),
+  'cdevctl audit query --url reads the log with a query token', q.stdout + q.stderr);
+q = spawnSync(cdevctl, ['audit', 'query', '--url', d.url, '--token-file', path.join(dir, 'jenkins.token')],
+  { encoding: 'utf8' });
+t.check(q.status === 2 && q.stderr.includes('forbidden'), 'an emit-only token cannot read it', q.stderr);
 t.check(!d.log().includes(jenkinsToken) && !d.log().includes(githubSecret), 'no secret appears in the log');
 t.check(await d.stop() === 0, 'exits 0 on SIGTERM', d.log().slice(-300));
 

@@ -1,0 +1,14 @@
+#pragma once
+/* cdevctl's client of GET /v1/events. */
+
+#include <stddef.h>
+
+#include "sinks/audit_query.h"
+
+/* Asks the daemon at @url (http://host:port) for the records matching @f,
+ * page after page, and calls @fn for each (at most @f->limit in all, when
+ * set). @token, when not NULL, is sent as a bearer token. Returns 0, what
+ * @fn returned, or -EIO with the reason in @err. */
+int cde_cli_audit_remote(const char *url, const char *token, const struct cde_audit_filter *f,
+			 int (*fn)(void *ctx, const struct cde_audit_record *rec), void *ctx, char *err,
+			 size_t err_size);
