@@ -3,8 +3,9 @@
 #   make test             install what is missing, build, run every test suite
 #   make test SANITIZE=1  the same under AddressSanitizer + UBSan (clang)
 #   make crashtest        kill the daemon under load ROUNDS times, count losses
+#   make bench            ingest throughput, query latency, memory (figures only)
 SHELL := /bin/bash
-.PHONY: all build run test deps build-deps crashtest clean
+.PHONY: all build run test deps build-deps crashtest bench clean
 
 SANITIZE ?= 0
 ifeq ($(SANITIZE),1)
@@ -43,6 +44,12 @@ test: deps build
 ROUNDS ?= 50
 crashtest: deps build
 	node tests/js/integration/crash.mjs $(BUILD)/cdeventsd $(BUILD)/cli/cdevctl $(ROUNDS)
+
+# Prints figures, asserts nothing. EVENTS=N, SYNC=normal.
+EVENTS ?= 100000
+SYNC ?= full
+bench: deps build
+	node tests/bench/audit.mjs $(BUILD)/cdeventsd $(EVENTS) --sync $(SYNC)
 
 clean:
 	rm -rf build build-san

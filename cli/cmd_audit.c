@@ -123,6 +123,10 @@ static int verify(int argc, char **argv)
 	printf("%s: intact, %llu events, head seq %llu hash %s, %s\n", db, (unsigned long long)v.rows,
 	       (unsigned long long)v.head_seq, v.head_hash,
 	       key_file ? "checkpoints verified" : "checkpoints not checked (no --key)");
+	if (v.markers)
+		printf("rows 1 to %llu retired by retention (%llu markers%s)\n",
+		       (unsigned long long)(v.first_seq - 1), (unsigned long long)v.markers,
+		       key_file ? ", each signed" : "; --key checks their signatures");
 	if (key_file)
 		printf("%llu keyed checkpoints verified\n", (unsigned long long)v.checkpoints);
 	return 0;

@@ -33,6 +33,7 @@ struct raw_audit {
 	char *sync;
 	char *hmac_key_file;
 	char *checkpoint_every;
+	char *max_age, *max_size, *retention_interval;
 };
 
 struct raw_config {
@@ -63,6 +64,9 @@ static const cyaml_schema_field_t audit_fields[] = {
 	STR("sync", struct raw_audit, sync),
 	STR("hmac_key_file", struct raw_audit, hmac_key_file),
 	STR("checkpoint_every", struct raw_audit, checkpoint_every),
+	STR("max_age", struct raw_audit, max_age),
+	STR("max_size", struct raw_audit, max_size),
+	STR("retention_interval", struct raw_audit, retention_interval),
 	CYAML_FIELD_END,
 };
 
@@ -117,6 +121,7 @@ void cde_config_defaults(struct cde_config *cfg)
 	cfg->log_level = CDE_CONFIG_LOG_INFO;
 	cfg->audit_sync_full = true;
 	cfg->audit_checkpoint_every = 1000;
+	cfg->audit_retention_interval_ms = 3600000;
 	cfg->limits = (struct cde_config_limits){
 		.body_max = 1024 * 1024,
 		.head_max = 16 * 1024,
@@ -217,6 +222,33 @@ static int set_duration(unsigned *dst, const char *src, const char *path, const 
 	}
 	*dst = v;
 	return 0;
+}
+
+static int set_retention(struct cde_config *cfg, const struct raw_audit *a, const char *path,
+			 struct cde_errors *errs)
+{
+	size_t size;
+	int r = 0;
+
+	if (a->max_age && (cde_config_parse_age(a->max_age, &cfg->audit_max_age_s) < 0 ||
+			   cfg->audit_max_age_s == 0)) {
+		cde_errors_add(errs, "/audit/max_age", "%s: /audit/max_age: \"%s\" is not an age (e.g. 400d, 12h, 2w)",
+			       path, a->max_age);
+		r = -EINVAL;
+	}
+	if (a->max_size) {
+		/* Below a few MiB retention would run after every few events. */
+		if (cde_config_parse_size(a->max_size, &size) < 0 || size < (1u << 20)) {
+			cde_errors_add(errs, "/audit/max_size", "%s: /audit/max_size: \"%s\" is not a size of 1MiB or more"
+				       " (e.g. 20GiB)", path, a->max_size);
+			r = -EINVAL;
+		} else {
+			cfg->audit_max_size = size;
+		}
+	}
+	r |= set_duration(&cfg->audit_retention_interval_ms, a->retention_interval, path,
+			  "/audit/retention_interval", errs);
+	return r;
 }
 
 static bool is_name_char(char c)
@@ -385,6 +417,7 @@ static int apply(const struct raw_config *raw, const char *path, struct cde_conf
 					  raw->audit->hmac_key_file, path, "/audit/hmac_key_file", errs);
 		r |= set_count(&cfg->audit_checkpoint_every, raw->audit->checkpoint_every, path,
 			       "/audit/checkpoint_every", errs);
+		r |= set_retention(cfg, raw->audit, path, errs);
 	}
 	if (raw->principals) {
 		/* A file that names principals replaces the list as a whole. */

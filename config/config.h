@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "schemas/errors.h"
 
@@ -62,6 +63,9 @@ struct cde_config {
 	bool audit_sync_full;			/* audit.sync: full (default) or normal */
 	char audit_hmac_key_file[CDE_CONFIG_PATH_MAX];	/* "" = no keyed checkpoints */
 	unsigned audit_checkpoint_every;	/* rows between checkpoints */
+	uint64_t audit_max_age_s;		/* retention by age (0: keep) */
+	uint64_t audit_max_size;		/* retention by size in bytes (0: keep) */
+	unsigned audit_retention_interval_ms;	/* how often retention runs */
 	struct cde_config_limits limits;
 	size_t n_principals;
 	struct cde_config_principal principals[CDE_CONFIG_PRINCIPALS_MAX];
@@ -91,3 +95,7 @@ int cde_config_parse_size(const char *s, size_t *ret);
 /* Parses "10s", "500ms", "2m", "1h" (a bare number is seconds) into
  * milliseconds. Returns 0 or -EINVAL. */
 int cde_config_parse_duration(const char *s, unsigned *ret_ms);
+
+/* Parses an age with its unit: "90d", "12h", "2w", "3600s". Returns 0
+ * (seconds in *@ret_s) or -EINVAL. */
+int cde_config_parse_age(const char *s, uint64_t *ret_s);

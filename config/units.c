@@ -47,7 +47,9 @@ int cde_config_parse_size(const char *s, size_t *ret)
 	static const struct unit units[] = {
 		{ "", 1 }, { "B", 1 },
 		{ "KiB", 1ull << 10 }, { "MiB", 1ull << 20 }, { "GiB", 1ull << 30 },
+		{ "TiB", 1ull << 40 },
 		{ "kB", 1000 }, { "KB", 1000 }, { "MB", 1000000 }, { "GB", 1000000000 },
+		{ "TB", 1000000000000ull },
 	};
 	unsigned long long v;
 	int r = parse_scaled(s, units, sizeof(units) / sizeof(units[0]), SIZE_MAX, &v);
@@ -67,6 +69,21 @@ int cde_config_parse_duration(const char *s, unsigned *ret_ms)
 
 	if (r == 0)
 		*ret_ms = (unsigned)v;
+	return r;
+}
+
+int cde_config_parse_age(const char *s, uint64_t *ret_s)
+{
+	static const struct unit units[] = {
+		{ "s", 1 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 }, { "w", 7 * 86400 },
+	};
+	unsigned long long v;
+	/* A century is more than any retention rule asks for, and keeps
+	 * "now - age" far from overflowing. */
+	int r = parse_scaled(s, units, sizeof(units) / sizeof(units[0]), 100ull * 366 * 86400, &v);
+
+	if (r == 0)
+		*ret_s = v;
 	return r;
 }
 

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -598,6 +599,9 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	}
 	c->srv = s;
 	c->limits = s->limits;
+	/* A reply is written whole in one go; Nagle would hold its last
+	 * segment back until the client's delayed ACK (40 ms on Linux). */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	memcpy(c->addr, addr, sizeof(c->addr));
 	memcpy(c->peer, peer, sizeof(c->peer));
 	c->loopback = addr_is_loopback(sa);

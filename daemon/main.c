@@ -21,6 +21,7 @@
 #include "config/config.h"
 #include "daemon/api.h"
 #include "daemon/http_server.h"
+#include "daemon/housekeeping.h"
 #include "daemon/log.h"
 #include "schemas/catalog.h"
 #include "sinks/audit_store.h"
@@ -46,6 +47,7 @@ struct daemon {
 	struct cde_auth *auth;
 	struct cde_journal journal;
 	struct cde_audit_reader *reader;
+	struct cde_housekeeping *housekeeping;
 	struct cde_api api;
 	struct event *sigterm, *sigint, *sighup, *drain_timer;
 };
@@ -183,6 +185,12 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 		cde_log(CDE_LOG_WARN, "listen changed to %s: takes effect at the next start", next.listen);
 	if (strcmp(next.state_dir, d->cfg.state_dir) != 0)
 		cde_log(CDE_LOG_WARN, "state_dir changed: takes effect at the next start");
+	if (next.audit_sync_full != d->cfg.audit_sync_full ||
+	    strcmp(next.audit_hmac_key_file, d->cfg.audit_hmac_key_file) != 0 ||
+	    next.audit_checkpoint_every != d->cfg.audit_checkpoint_every ||
+	    next.audit_max_age_s != d->cfg.audit_max_age_s || next.audit_max_size != d->cfg.audit_max_size ||
+	    next.audit_retention_interval_ms != d->cfg.audit_retention_interval_ms)
+		cde_log(CDE_LOG_WARN, "audit settings changed: take effect at the next start");
 	snprintf(next.listen, sizeof(next.listen), "%s", d->cfg.listen);
 	snprintf(next.state_dir, sizeof(next.state_dir), "%s", d->cfg.state_dir);
 	/* Requests are validated synchronously, so no request holds the old
@@ -371,6 +379,9 @@ int main(int argc, char **argv)
 	}
 	/* A write to a client that went away must be an error, not a kill. */
 	signal(SIGPIPE, SIG_IGN);
+	/* A file size limit (ulimit -f) must fail the write, which the
+	 * journal handles like a full disk, not kill the daemon. */
+	signal(SIGXFSZ, SIG_IGN);
 
 	cde_errors_reset(&errs);
 	if (assemble_config(&d.flags, &d.cfg, &errs) < 0) {
@@ -405,9 +416,19 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	r = cde_journal_audit_new(d.base, db_path, d.cfg.audit_sync_full, key_len > 0 ? key : NULL,
-				  key_len > 0 ? (size_t)key_len : 0, d.cfg.audit_checkpoint_every,
-				  &d.journal, db_err, sizeof(db_err));
+	{
+		struct cde_journal_audit_options o = {
+			.path = db_path,
+			.sync_full = d.cfg.audit_sync_full,
+			.key = key_len > 0 ? key : NULL,
+			.key_len = key_len > 0 ? (size_t)key_len : 0,
+			.every = d.cfg.audit_checkpoint_every,
+			.retention = { .max_age_s = d.cfg.audit_max_age_s, .max_bytes = d.cfg.audit_max_size },
+			.retention_interval_ms = d.cfg.audit_retention_interval_ms,
+		};
+
+		r = cde_journal_audit_new(d.base, &o, &d.journal, db_err, sizeof(db_err));
+	}
 	OPENSSL_cleanse(key, sizeof(key));
 	if (r < 0) {
 		cde_log(CDE_LOG_ERROR, "audit log: %s", db_err);
@@ -416,6 +437,10 @@ int main(int argc, char **argv)
 	r = cde_audit_reader_new(d.base, db_path, &d.reader, db_err, sizeof(db_err));
 	if (r < 0) {
 		cde_log(CDE_LOG_ERROR, "audit log reader: %s", db_err);
+		goto out;
+	}
+	if (cde_housekeeping_new(d.base, &d.journal, &d.housekeeping) < 0) {
+		cde_log(CDE_LOG_ERROR, "out of memory");
 		goto out;
 	}
 	d.api.catalog = d.catalog;
@@ -451,9 +476,10 @@ int main(int argc, char **argv)
 		char why[256];
 
 		d.journal.ops->stats(d.journal.impl, &st, why, sizeof(why));
-		cde_log(CDE_LOG_INFO, "audit log %s: %llu events, sync %s, %s", db_path, st.rows,
+		cde_log(CDE_LOG_INFO, "audit log %s: %llu events, sync %s, %s, %s", db_path, st.rows,
 			d.cfg.audit_sync_full ? "full" : "normal",
-			key_len > 0 ? "keyed checkpoints" : "no keyed checkpoints");
+			key_len > 0 ? "keyed checkpoints" : "no keyed checkpoints",
+			d.cfg.audit_max_age_s || d.cfg.audit_max_size ? "retention on" : "kept forever");
 	}
 	if (event_base_dispatch(d.base) < 0)
 		cde_log(CDE_LOG_ERROR, "event loop failed");
@@ -471,6 +497,7 @@ out:
 		event_free(d.drain_timer);
 	cde_http_server_free(d.http);
 	cde_audit_reader_free(d.reader);
+	cde_housekeeping_free(d.housekeeping);
 	cde_journal_release(&d.journal);
 	if (d.base)
 		event_base_free(d.base);

@@ -59,6 +59,52 @@ void cde_audit_row_hash(const struct cde_audit_row *row, const uint8_t prev[CDE_
 	EVP_MD_CTX_free(ctx);
 }
 
+static void put_u64(EVP_MD_CTX *ctx, uint64_t v)
+{
+	uint8_t b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (56 - 8 * i));
+	EVP_DigestUpdate(ctx, b, sizeof(b));
+}
+
+static const char marker_label[] = "cdeventsd retention";
+
+void cde_audit_marker_hash(const struct cde_audit_marker *m, const uint8_t prev[CDE_HASH_LEN],
+			   uint8_t out[CDE_HASH_LEN])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned len = 0;
+
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		memset(out, 0, CDE_HASH_LEN);
+		EVP_MD_CTX_free(ctx);
+		return;
+	}
+	EVP_DigestUpdate(ctx, prev, CDE_HASH_LEN);
+	put_text(ctx, marker_label);
+	put_u64(ctx, m->seq);
+	put_u64(ctx, m->deleted);
+	put_text(ctx, m->at);
+	put_text(ctx, m->reason);
+	EVP_DigestUpdate(ctx, m->anchor, CDE_HASH_LEN);
+	if (!EVP_DigestFinal_ex(ctx, out, &len) || len != CDE_HASH_LEN)
+		memset(out, 0, CDE_HASH_LEN);
+	EVP_MD_CTX_free(ctx);
+}
+
+void cde_audit_marker_mac(const uint8_t *key, size_t key_len, const uint8_t hash[CDE_HASH_LEN],
+			  uint8_t mac[CDE_HASH_LEN])
+{
+	uint8_t msg[sizeof(marker_label) - 1 + CDE_HASH_LEN];
+	unsigned len = 0;
+
+	memcpy(msg, marker_label, sizeof(marker_label) - 1);
+	memcpy(msg + sizeof(marker_label) - 1, hash, CDE_HASH_LEN);
+	if (!HMAC(EVP_sha256(), key, (int)key_len, msg, sizeof(msg), mac, &len) || len != CDE_HASH_LEN)
+		memset(mac, 0, CDE_HASH_LEN);
+}
+
 void cde_audit_checkpoint_mac(const uint8_t *key, size_t key_len, uint64_t seq,
 			      const uint8_t hash[CDE_HASH_LEN], uint8_t mac[CDE_HASH_LEN])
 {

@@ -39,6 +39,29 @@ void cde_audit_row_hash(const struct cde_audit_row *row, const uint8_t prev[CDE_
 void cde_audit_checkpoint_mac(const uint8_t *key, size_t key_len, uint64_t seq,
 			      const uint8_t hash[CDE_HASH_LEN], uint8_t mac[CDE_HASH_LEN]);
 
+/* A retention marker: the record that rows 1..@seq were deleted on
+ * purpose. @anchor is the hash of row @seq, which the first remaining row
+ * names as its prev_hash, so the chain verifies from there on. */
+struct cde_audit_marker {
+	uint64_t seq;			/* the last row deleted */
+	uint64_t deleted;		/* rows this run deleted */
+	const char *at;			/* when (RFC 3339) */
+	const char *reason;		/* "max_age 90d", "max_size 1GiB" */
+	uint8_t anchor[CDE_HASH_LEN];
+};
+
+/* Markers form their own chain: hash = SHA-256(@prev marker's hash ||
+ * "cdeventsd retention" || canonical bytes of @m), so removing or editing
+ * one breaks the markers after it. */
+void cde_audit_marker_hash(const struct cde_audit_marker *m, const uint8_t prev[CDE_HASH_LEN],
+			   uint8_t out[CDE_HASH_LEN]);
+
+/* A marker's signature: HMAC-SHA256 under the checkpoint key of the label
+ * "cdeventsd retention" and the marker's @hash. Without the key nobody can
+ * pass a deletion off as retention. */
+void cde_audit_marker_mac(const uint8_t *key, size_t key_len, const uint8_t hash[CDE_HASH_LEN],
+			  uint8_t mac[CDE_HASH_LEN]);
+
 /* Lower-case hex of @hash into @hex (CDE_HASH_HEX_LEN bytes). */
 void cde_hash_to_hex(const uint8_t hash[CDE_HASH_LEN], char hex[CDE_HASH_HEX_LEN]);
 

@@ -53,6 +53,9 @@ static const char schema_sql[] =
 	" UNIQUE(source, id));"
 	"CREATE TABLE IF NOT EXISTS checkpoints(seq INTEGER PRIMARY KEY, hash TEXT NOT NULL,"
 	" mac TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS retention(seq INTEGER PRIMARY KEY, deleted INTEGER NOT NULL,"
+	" at TEXT NOT NULL, reason TEXT NOT NULL, anchor TEXT NOT NULL, prev TEXT NOT NULL,"
+	" hash TEXT NOT NULL, mac TEXT);"
 	"CREATE INDEX IF NOT EXISTS events_by_id ON events(id, seq);"
 	"CREATE INDEX IF NOT EXISTS events_by_subject ON events(subject, seq);"
 	"CREATE INDEX IF NOT EXISTS events_by_chain ON events(chain_id, seq);"
@@ -106,7 +109,10 @@ int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync s
 	if (!read_only) {
 		snprintf(sql, sizeof(sql), "PRAGMA synchronous=%s;",
 			 sync == CDE_AUDIT_SYNC_FULL ? "FULL" : "NORMAL");
-		if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL) != SQLITE_OK ||
+		/* auto_vacuum only takes on a new file, before its first table:
+		 * it lets retention give freed pages back to the file system. */
+		if (sqlite3_exec(s->db, "PRAGMA auto_vacuum=INCREMENTAL;", NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(s->db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL) != SQLITE_OK ||
 		    sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
 		    sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK) {
 			r = fail(s->db, err, err_size, path);
@@ -369,6 +375,12 @@ int cde_audit_store_set_checkpoints(struct cde_audit_store *s, const uint8_t *ke
 	return 0;
 }
 
+const uint8_t *cde_audit_store_key(const struct cde_audit_store *s, size_t *ret_len)
+{
+	*ret_len = s->key_len;
+	return s->key_len ? s->key : NULL;
+}
+
 static int add_checkpoint(struct cde_audit_store *s, uint64_t seq, const uint8_t hash[CDE_HASH_LEN])
 {
 	uint8_t mac[CDE_HASH_LEN];
@@ -526,6 +538,58 @@ static int check_checkpoint(sqlite3 *db, const uint8_t *key, size_t key_len, uin
 	return r;
 }
 
+/* Walks the retention markers' own chain; leaves in @anchor the hash the
+ * first remaining row must point to and in *@first that row's seq. */
+static int check_markers(sqlite3 *db, const uint8_t *key, size_t key_len, uint8_t anchor[CDE_HASH_LEN],
+			 uint64_t *first, struct cde_audit_verify *out)
+{
+	sqlite3_stmt *st;
+	uint8_t prev[CDE_HASH_LEN] = { 0 }, stored[CDE_HASH_LEN], hash[CDE_HASH_LEN], mac[CDE_HASH_LEN];
+	uint64_t last = 0;
+	int rc, r = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT seq, deleted, at, reason, anchor, prev, hash, mac FROM retention"
+			       " ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct cde_audit_marker m = {
+			.seq = (uint64_t)sqlite3_column_int64(st, 0),
+			.deleted = (uint64_t)sqlite3_column_int64(st, 1),
+			.at = column(st, 2),
+			.reason = column(st, 3),
+		};
+		const char *why = NULL;
+
+		if (m.seq <= last)
+			why = "retention markers out of order";
+		else if (cde_hash_from_hex(column(st, 4), m.anchor) < 0 ||
+			 cde_hash_from_hex(column(st, 5), stored) < 0 || memcmp(stored, prev, CDE_HASH_LEN) != 0)
+			why = "a retention marker does not follow the one before";
+		else if (cde_audit_marker_hash(&m, prev, hash),
+			 cde_hash_from_hex(column(st, 6), stored) < 0 || memcmp(stored, hash, CDE_HASH_LEN) != 0)
+			why = "a retention marker's content does not match its hash";
+		else if (key && (cde_audit_marker_mac(key, key_len, hash, mac),
+				 cde_hash_from_hex(column(st, 7), stored) < 0 ||
+				 CRYPTO_memcmp(stored, mac, CDE_HASH_LEN) != 0))
+			why = "a retention marker is not signed with the key: rows were deleted, not retired";
+		if (why) {
+			out->bad_seq = m.seq;
+			snprintf(out->reason, sizeof(out->reason), "%s", why);
+			r = -EBADMSG;
+			break;
+		}
+		out->markers++;
+		last = m.seq;
+		memcpy(prev, hash, CDE_HASH_LEN);
+		memcpy(anchor, m.anchor, CDE_HASH_LEN);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = -EIO;
+	sqlite3_finalize(st);
+	*first = last + 1;
+	return r;
+}
+
 int cde_audit_store_verify(struct cde_audit_store *s, const uint8_t *key, size_t key_len,
 			   unsigned every, struct cde_audit_verify *out)
 {
@@ -539,6 +603,11 @@ int cde_audit_store_verify(struct cde_audit_store *s, const uint8_t *key, size_t
 	if (read_meta(s->db, "head_seq", meta_seq, sizeof(meta_seq)) < 0 ||
 	    read_meta(s->db, "head_hash", meta_hash, sizeof(meta_hash)) < 0)
 		return -EIO;
+	r = check_markers(s->db, key, key_len, prev, &expect, out);
+	if (r < 0)
+		return r;
+	out->first_seq = expect;
+	out->head_seq = expect - 1;
 	if (sqlite3_prepare_v2(s->db,
 			       "SELECT seq, id, source, type, subject, chain_id, artifact_id, timestamp,"
 			       " received_at, spec_version, principal, peer, event, prev_hash, hash"

@@ -59,8 +59,14 @@ int cde_audit_store_append(struct cde_audit_store *s, struct cde_journal_entry *
 /* Rows stored, and the last seq. */
 uint64_t cde_audit_store_head(const struct cde_audit_store *s);
 
+/* The checkpoint key, or NULL when checkpoints are off; retention signs
+ * its markers with it. */
+const uint8_t *cde_audit_store_key(const struct cde_audit_store *s, size_t *ret_len);
+
 struct cde_audit_verify {
 	uint64_t rows;		/* rows checked */
+	uint64_t first_seq;	/* the first row kept (1 unless retention ran) */
+	uint64_t markers;	/* retention markers checked */
 	uint64_t checkpoints;	/* checkpoints checked (with a key) */
 	uint64_t head_seq;	/* the last seq */
 	char head_hash[CDE_HASH_HEX_LEN];
@@ -69,10 +75,13 @@ struct cde_audit_verify {
 };
 
 /* Walks the whole chain. Returns 0 when intact, -EBADMSG when it breaks
- * (where and why in @out), or -EIO. With @key (else NULL), also checks
+ * (where and why in @out), or -EIO. After retention the chain starts
+ * after the latest marker, from the anchor it names; the markers' own
+ * chain is checked too. With @key (else NULL), also checks
  * that there is a checkpoint after every @every-th row and that each one
  * carries the chain's hash and a valid HMAC: a chain rewritten as a whole
- * fails this, which the hashes alone cannot show. */
+ * fails this, which the hashes alone cannot show; and that every retention
+ * marker carries a valid signature. */
 int cde_audit_store_verify(struct cde_audit_store *s, const uint8_t *key, size_t key_len,
 			   unsigned every, struct cde_audit_verify *out);
 

@@ -10,6 +10,7 @@
 #include <event2/event.h>
 
 #include "events/event.h"
+#include "sinks/audit_retention.h"
 
 struct cde_journal_entry {
 	struct cde_event *event;	/* the entry holds a reference */
@@ -35,6 +36,11 @@ struct cde_journal_stats {
 	unsigned long long failed_commits;
 	unsigned long long largest_group;	/* most requests in one commit */
 	unsigned long long rows;		/* events stored */
+	unsigned long long retention_runs;	/* runs that deleted rows */
+	unsigned long long retained_rows;	/* rows they deleted */
+	unsigned long long retained_through;	/* the last seq deleted */
+	unsigned long long retention_failures;
+	char last_retention[160];		/* why the last run deleted, or failed */
 };
 
 struct cde_journal_ops {
@@ -63,11 +69,23 @@ static inline int cde_journal_append(struct cde_journal *j, struct cde_journal_e
 	return j->ops->append(j->impl, entries, n, done, ctx);
 }
 
-/* The journal of the audit log: the store at @path, written by its own
- * thread with group commit; with @key (else NULL), a keyed checkpoint
- * every @every rows. Returns 0 or -errno with the reason in @err. */
-int cde_journal_audit_new(struct event_base *base, const char *path, bool sync_full,
-			  const uint8_t *key, size_t key_len, unsigned every,
+/* How the audit journal keeps its log. */
+struct cde_journal_audit_options {
+	const char *path;		/* the database file */
+	bool sync_full;			/* fsync every commit */
+	const uint8_t *key;		/* NULL: no keyed checkpoints */
+	size_t key_len;
+	unsigned every;			/* rows between checkpoints */
+	struct cde_audit_retention retention;	/* all 0: keep everything */
+	unsigned retention_interval_ms;
+};
+
+/* The journal of the audit log: the store at @o->path, written by its own
+ * thread with group commit, which also runs retention every
+ * @o->retention_interval_ms and, while the store fails, tries a write
+ * every few seconds so that it is ready again as soon as the disk is.
+ * Returns 0 or -errno with the reason in @err. */
+int cde_journal_audit_new(struct event_base *base, const struct cde_journal_audit_options *o,
 			  struct cde_journal *ret, char *err, size_t err_size);
 
 /* Frees what @j holds. The audit journal first commits what is queued

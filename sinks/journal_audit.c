@@ -8,7 +8,13 @@
  * producers get their 202. A commit that fails is never retried and then
  * acknowledged: its batches fail (the producers get 503 and retry), the
  * journal reports not ready, and it is ready again after the next commit
- * that succeeds. */
+ * that succeeds; while it is not, the writer tries an empty commit every
+ * few seconds, since a daemon that reports not ready gets no traffic to
+ * find out with.
+ *
+ * Retention runs on the writer too (it needs the write connection), in
+ * runs of at most RETENTION_ROWS rows with the queued groups in between,
+ * so ingest waits for one bounded run at most. */
 
 #include "sinks/journal.h"
 
@@ -18,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "events/ids.h"
 #include "sinks/audit_store.h"
@@ -31,6 +38,9 @@ struct batch {
 	int error;
 };
 
+#define PROBE_INTERVAL_MS 2000
+#define RETENTION_ROWS 10000
+
 struct audit_journal {
 	struct event *completed;	/* activated by the writer, runs on the loop */
 	struct cde_audit_store *store;	/* used by the writer only, after start */
@@ -42,6 +52,9 @@ struct audit_journal {
 	struct batch *done, **done_tail;	/* writer -> loop */
 	bool stopping;
 	atomic_bool healthy;
+	struct cde_audit_retention retention;
+	unsigned retention_interval_ms;
+	struct timespec next_retention, next_probe;	/* writer only, CLOCK_MONOTONIC */
 	/* under lock: */
 	char last_error[256];
 	struct cde_journal_stats stats;
@@ -54,54 +67,163 @@ static void take_list(struct batch **head, struct batch ***tail, struct batch **
 	*tail = head;
 }
 
+static bool retention_on(const struct audit_journal *j)
+{
+	return j->retention.max_age_s || j->retention.max_bytes;
+}
+
+static struct timespec after_ms(unsigned ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+static bool is_past(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
+/* The next instant the writer has something to do without being woken:
+ * a retention run, or a probe of a failing store. False when none. */
+static bool next_chore(const struct audit_journal *j, struct timespec *at)
+{
+	if (!atomic_load(&j->healthy)) {
+		*at = j->next_probe;
+		return true;
+	}
+	if (retention_on(j)) {
+		*at = j->next_retention;
+		return true;
+	}
+	return false;
+}
+
+static void commit_group(struct audit_journal *j, struct batch *work)
+{
+	char err[256] = "";
+	unsigned long long n_events = 0, n_batches = 0;
+	int r = cde_audit_store_begin(j->store, err, sizeof(err));
+
+	for (struct batch *b = work; b && r == 0; b = b->next) {
+		r = cde_audit_store_add(j->store, b->entries, b->n, err, sizeof(err));
+		n_events += b->n;
+		n_batches++;
+	}
+	if (r == 0)
+		r = cde_audit_store_commit(j->store, err, sizeof(err));
+	if (r < 0)
+		cde_audit_store_rollback(j->store);
+	for (struct batch *b = work; b; b = b->next)
+		b->error = r;
+	atomic_store(&j->healthy, r == 0);
+
+	pthread_mutex_lock(&j->lock);
+	if (r == 0) {
+		j->stats.commits++;
+		j->stats.events += n_events;
+		if (n_batches > j->stats.largest_group)
+			j->stats.largest_group = n_batches;
+		j->stats.rows = cde_audit_store_head(j->store);
+	} else {
+		j->stats.failed_commits++;
+		snprintf(j->last_error, sizeof(j->last_error), "%s", err);
+		j->next_probe = after_ms(PROBE_INTERVAL_MS);
+	}
+	*j->done_tail = work;
+	while (*j->done_tail)
+		j->done_tail = &(*j->done_tail)->next;
+	pthread_mutex_unlock(&j->lock);
+	event_active(j->completed, EV_READ, 0);
+}
+
+/* An empty commit: it still writes (the chain head) and syncs, so it
+ * shows whether the store can take events again. */
+static void probe(struct audit_journal *j)
+{
+	char err[256] = "";
+	int r = cde_audit_store_begin(j->store, err, sizeof(err));
+
+	if (r == 0)
+		r = cde_audit_store_commit(j->store, err, sizeof(err));
+	if (r < 0)
+		cde_audit_store_rollback(j->store);
+	atomic_store(&j->healthy, r == 0);
+	pthread_mutex_lock(&j->lock);
+	if (r < 0)
+		snprintf(j->last_error, sizeof(j->last_error), "%s", err);
+	pthread_mutex_unlock(&j->lock);
+	j->next_probe = after_ms(PROBE_INTERVAL_MS);
+}
+
+static void run_retention(struct audit_journal *j)
+{
+	struct cde_audit_retention policy = j->retention;
+	struct cde_audit_retention_run run;
+	char err[128] = "";
+	int r;
+
+	policy.max_rows = RETENTION_ROWS;
+	r = cde_audit_retain(j->store, &policy, (int64_t)time(NULL), &run, err, sizeof(err));
+	pthread_mutex_lock(&j->lock);
+	if (r < 0) {
+		j->stats.retention_failures++;
+		snprintf(j->stats.last_retention, sizeof(j->stats.last_retention), "%s", err);
+	} else if (run.deleted) {
+		j->stats.retention_runs++;
+		j->stats.retained_rows += run.deleted;
+		j->stats.retained_through = run.through_seq;
+		snprintf(j->stats.last_retention, sizeof(j->stats.last_retention), "%s", run.reason);
+	}
+	pthread_mutex_unlock(&j->lock);
+	/* A full run may have left more due: go again right after the
+	 * groups queued meanwhile. */
+	j->next_retention = r == 0 && run.deleted == RETENTION_ROWS ? after_ms(0)
+								      : after_ms(j->retention_interval_ms);
+}
+
 static void *writer_main(void *arg)
 {
 	struct audit_journal *j = arg;
 
 	for (;;) {
 		struct batch *work;
-		char err[256] = "";
-		unsigned long long n_events = 0, n_batches = 0;
-		int r;
+		struct timespec at;
+		bool stopping;
 
 		pthread_mutex_lock(&j->lock);
-		while (!j->queue && !j->stopping)
-			pthread_cond_wait(&j->wake, &j->lock);
+		while (!j->queue && !j->stopping) {
+			if (!next_chore(j, &at)) {
+				pthread_cond_wait(&j->wake, &j->lock);
+			} else if (is_past(&at) ||
+				   pthread_cond_timedwait(&j->wake, &j->lock, &at) == ETIMEDOUT) {
+				break;
+			}
+		}
 		take_list(&j->queue, &j->queue_tail, &work);
+		stopping = j->stopping;
 		pthread_mutex_unlock(&j->lock);
-		if (!work)
-			break; /* stopping, and nothing left to write */
 
-		r = cde_audit_store_begin(j->store, err, sizeof(err));
-		for (struct batch *b = work; b && r == 0; b = b->next) {
-			r = cde_audit_store_add(j->store, b->entries, b->n, err, sizeof(err));
-			n_events += b->n;
-			n_batches++;
-		}
-		if (r == 0)
-			r = cde_audit_store_commit(j->store, err, sizeof(err));
-		if (r < 0)
-			cde_audit_store_rollback(j->store);
-		for (struct batch *b = work; b; b = b->next)
-			b->error = r;
-		atomic_store(&j->healthy, r == 0);
-
-		pthread_mutex_lock(&j->lock);
-		if (r == 0) {
-			j->stats.commits++;
-			j->stats.events += n_events;
-			if (n_batches > j->stats.largest_group)
-				j->stats.largest_group = n_batches;
-			j->stats.rows = cde_audit_store_head(j->store);
-		} else {
-			j->stats.failed_commits++;
-			snprintf(j->last_error, sizeof(j->last_error), "%s", err);
-		}
-		*j->done_tail = work;
-		while (*j->done_tail)
-			j->done_tail = &(*j->done_tail)->next;
-		pthread_mutex_unlock(&j->lock);
-		event_active(j->completed, EV_READ, 0);
+		if (work)
+			commit_group(j, work);
+		else if (stopping)
+			break; /* nothing left to write */
+		if (stopping)
+			continue;
+		if (!atomic_load(&j->healthy) && is_past(&j->next_probe))
+			probe(j);
+		else if (retention_on(j) && atomic_load(&j->healthy) && is_past(&j->next_retention))
+			run_retention(j);
 	}
 	return NULL;
 }
@@ -197,25 +319,33 @@ static const struct cde_journal_ops audit_ops = {
 	.free = audit_free,
 };
 
-int cde_journal_audit_new(struct event_base *base, const char *path, bool sync_full,
-			  const uint8_t *key, size_t key_len, unsigned every,
+int cde_journal_audit_new(struct event_base *base, const struct cde_journal_audit_options *o,
 			  struct cde_journal *ret, char *err, size_t err_size)
 {
 	struct audit_journal *j = calloc(1, sizeof(*j));
+	pthread_condattr_t attr;
 	int r;
 
 	if (!j)
 		return -ENOMEM;
 	pthread_mutex_init(&j->lock, NULL);
-	pthread_cond_init(&j->wake, NULL);
+	/* Timed waits on the monotonic clock: a step of the wall clock must
+	 * not stall retention or the probe. */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&j->wake, &attr);
+	pthread_condattr_destroy(&attr);
 	j->queue_tail = &j->queue;
 	j->done_tail = &j->done;
 	atomic_init(&j->healthy, true);
-	r = cde_audit_store_open(path, false, sync_full ? CDE_AUDIT_SYNC_FULL : CDE_AUDIT_SYNC_NORMAL,
+	j->retention = o->retention;
+	j->retention_interval_ms = o->retention_interval_ms ? o->retention_interval_ms : 3600000;
+	j->next_retention = after_ms(0);
+	r = cde_audit_store_open(o->path, false, o->sync_full ? CDE_AUDIT_SYNC_FULL : CDE_AUDIT_SYNC_NORMAL,
 				 &j->store, err, err_size);
 	if (r < 0)
 		goto err_free;
-	if (key && (r = cde_audit_store_set_checkpoints(j->store, key, key_len, every)) < 0) {
+	if (o->key && (r = cde_audit_store_set_checkpoints(j->store, o->key, o->key_len, o->every)) < 0) {
 		snprintf(err, err_size, "the checkpoint key must be %d to %d bytes", CDE_AUDIT_KEY_MIN,
 			 CDE_AUDIT_KEY_MAX);
 		goto err_free;

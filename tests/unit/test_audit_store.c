@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "events/event.h"
+#include "sinks/audit_retention.h"
 #include "sinks/audit_store.h"
 
 static char db_path[64];
@@ -361,6 +362,164 @@ static void a_reader_sees_the_chain_and_cannot_write(void **state)
 	drop(s);
 }
 
+/* Retention. Five events received one a day, 2025-01-01 to 2025-01-05 at
+ * noon; with @keyed, checkpoints every 2 rows and signed markers. */
+static struct cde_audit_store *five_days(bool keyed)
+{
+	struct cde_audit_store *s;
+	struct cde_journal_entry e[5];
+	char err[256], id[16];
+
+	snprintf(db_path, sizeof(db_path), "/tmp/cde-audit-%d.db", (int)getpid());
+	unlink(db_path);
+	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
+	if (keyed)
+		assert_int_equal(cde_audit_store_set_checkpoints(s, test_key, sizeof(test_key), 2), 0);
+	for (int i = 0; i < 5; i++) {
+		snprintf(id, sizeof(id), "day-%d", i + 1);
+		entry(&e[i], id, "svc");
+		snprintf(e[i].received_at, sizeof(e[i].received_at), "2025-01-%02dT12:00:00.000000Z", i + 1);
+	}
+	assert_int_equal(cde_audit_store_append(s, e, 5, err, sizeof(err)), 0);
+	release(e, 5);
+	return s;
+}
+
+/* 2025-01-06T00:00:00Z */
+#define JAN_6_2025 1736121600
+#define DAY 86400
+
+static struct cde_audit_retention_run retain(struct cde_audit_store *s, struct cde_audit_retention p)
+{
+	struct cde_audit_retention_run run;
+	char err[256] = "";
+
+	if (cde_audit_retain(s, &p, JAN_6_2025, &run, err, sizeof(err)) != 0)
+		fail_msg("retain: %s", err);
+	return run;
+}
+
+static void retention_by_age_retires_a_prefix_and_the_rest_still_verifies(void **state)
+{
+	struct cde_audit_store *s = five_days(false);
+	struct cde_journal_entry e[1];
+	struct cde_audit_verify v;
+	struct cde_audit_retention_run run;
+	char err[256];
+
+	/* Older than 3 days on Jan 6: received before Jan 3, 00:00: rows 1, 2. */
+	run = retain(s, (struct cde_audit_retention){ .max_age_s = 3 * DAY });
+	assert_int_equal(run.deleted, 2);
+	assert_int_equal(run.through_seq, 2);
+	assert_non_null(strstr(run.reason, "max_age"));
+	assert_int_equal(cde_audit_store_verify(s, NULL, 0, 0, &v), 0);
+	assert_int_equal(v.first_seq, 3);
+	assert_int_equal(v.rows, 3);
+	assert_int_equal(v.markers, 1);
+	assert_int_equal(v.head_seq, 5);
+
+	/* Nothing more is due: no run, no marker. */
+	run = retain(s, (struct cde_audit_retention){ .max_age_s = 3 * DAY });
+	assert_int_equal(run.deleted, 0);
+
+	/* The chain goes on, and a second run adds a second marker. */
+	entry(&e[0], "day-6", "svc");
+	assert_int_equal(cde_audit_store_append(s, e, 1, err, sizeof(err)), 0);
+	assert_int_equal(e[0].seq, 6);
+	release(e, 1);
+	run = retain(s, (struct cde_audit_retention){ .max_age_s = DAY });
+	assert_int_equal(run.through_seq, 4);
+	assert_int_equal(cde_audit_store_verify(s, NULL, 0, 0, &v), 0);
+	assert_int_equal(v.first_seq, 5);
+	assert_int_equal(v.rows, 2);
+	assert_int_equal(v.markers, 2);
+	drop(s);
+}
+
+static void retention_stops_at_the_slowest_reader_and_at_its_batch_size(void **state)
+{
+	struct cde_audit_store *s = five_days(false);
+	struct cde_journal_entry e[1];
+	struct cde_audit_verify v;
+	char err[256];
+
+	assert_int_equal(retain(s, (struct cde_audit_retention){ .max_age_s = 1, .keep_from = 3 }).through_seq, 2);
+	assert_int_equal(retain(s, (struct cde_audit_retention){ .max_age_s = 1, .max_rows = 1 }).through_seq, 3);
+	/* Everything may go: the head stays, and the next row chains to it. */
+	assert_int_equal(retain(s, (struct cde_audit_retention){ .max_age_s = 1 }).through_seq, 5);
+	assert_int_equal(cde_audit_store_verify(s, NULL, 0, 0, &v), 0);
+	assert_int_equal(v.rows, 0);
+	assert_int_equal(v.markers, 3);
+	assert_int_equal(v.head_seq, 5);
+	entry(&e[0], "day-6", "svc");
+	assert_int_equal(cde_audit_store_append(s, e, 1, err, sizeof(err)), 0);
+	release(e, 1);
+	assert_int_equal(cde_audit_store_verify(s, NULL, 0, 0, &v), 0);
+	assert_int_equal(v.first_seq, 6);
+	assert_int_equal(v.head_seq, 6);
+	drop(s);
+}
+
+static void retention_by_size_keeps_the_live_data_under_the_limit(void **state)
+{
+	struct cde_audit_store *s = five_days(false);
+	struct cde_journal_entry e[200];
+	struct cde_audit_verify v;
+	struct cde_audit_retention_run run;
+	uint64_t before;
+	char err[256], id[16];
+
+	for (int i = 0; i < 200; i++) {
+		snprintf(id, sizeof(id), "bulk-%d", i);
+		entry(&e[i], id, "svc");
+	}
+	assert_int_equal(cde_audit_store_append(s, e, 200, err, sizeof(err)), 0);
+	release(e, 200);
+	before = cde_audit_live_bytes(s);
+	run = retain(s, (struct cde_audit_retention){ .max_bytes = before / 2 });
+	assert_true(run.deleted >= 100);
+	assert_non_null(strstr(run.reason, "max_size"));
+	/* Pages free up unevenly (index pages stay half full), so a run
+	 * estimates; the daemon runs again until nothing is due. */
+	for (int i = 0; i < 10 && run.deleted; i++)
+		run = retain(s, (struct cde_audit_retention){ .max_bytes = before / 2 });
+	assert_int_equal(run.deleted, 0);
+	assert_true(cde_audit_live_bytes(s) <= before / 2);
+	assert_int_equal(cde_audit_store_verify(s, NULL, 0, 0, &v), 0);
+	assert_true(v.rows > 0 && v.rows < 205);
+	drop(s);
+}
+
+static void deletions_that_are_not_retention_are_detected(void **state)
+{
+	struct cde_audit_store *s = five_days(false);
+	const char *why;
+
+	retain(s, (struct cde_audit_retention){ .max_age_s = 3 * DAY });
+	/* A row after the marker removed, or the marker itself. */
+	assert_int_equal(verify_bad_seq(s, "DELETE FROM events WHERE seq = 3"), 3);
+	drop(s);
+	s = five_days(false);
+	retain(s, (struct cde_audit_retention){ .max_age_s = 3 * DAY });
+	assert_int_equal(verify_bad_seq(s, "DELETE FROM retention"), 1);
+	drop(s);
+	/* A marker edited to cover more rows than it did. */
+	s = five_days(false);
+	retain(s, (struct cde_audit_retention){ .max_age_s = 3 * DAY });
+	assert_int_equal(verify_bad_seq(s, "UPDATE retention SET deleted = 1"), 2);
+	drop(s);
+
+	/* Without the key anyone able to compute SHA-256 can write a marker;
+	 * with it, only the daemon can. */
+	s = five_days(true);
+	retain(s, (struct cde_audit_retention){ .max_age_s = 3 * DAY });
+	assert_int_equal(keyed_bad_seq(s, test_key, &why), 0);
+	assert_int_equal(verify_bad_seq(s, "UPDATE retention SET mac = NULL"), 0);
+	assert_int_equal(keyed_bad_seq(s, test_key, &why), 2);
+	assert_non_null(strstr(why, "not signed"));
+	drop(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -371,6 +530,10 @@ int main(void)
 		cmocka_unit_test(correlation_sees_events_earlier_in_the_same_group),
 		cmocka_unit_test(keyed_checkpoints_show_a_chain_rewritten_as_a_whole),
 		cmocka_unit_test(a_reader_sees_the_chain_and_cannot_write),
+		cmocka_unit_test(retention_by_age_retires_a_prefix_and_the_rest_still_verifies),
+		cmocka_unit_test(retention_stops_at_the_slowest_reader_and_at_its_batch_size),
+		cmocka_unit_test(retention_by_size_keeps_the_live_data_under_the_limit),
+		cmocka_unit_test(deletions_that_are_not_retention_are_detected),
 	};
 
 	return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);

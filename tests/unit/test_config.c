@@ -107,6 +107,15 @@ static void names_the_file_and_key_of_each_mistake(void **state)
 	assert_true(strstr(errs.items[0].reason, "/tmp/cde-config-") == errs.items[0].reason);
 	assert_memory_equal(&c, &before, sizeof(c)); /* nothing applied */
 
+	assert_int_equal(load_text("audit:\n  max_age: 90\n  max_size: 10KiB\n", &c, &errs), -EINVAL);
+	assert_true(has_error(&errs, "/audit/max_age", "is not an age"));
+	assert_true(has_error(&errs, "/audit/max_size", "of 1MiB or more"));
+	assert_int_equal(load_text("audit:\n  max_age: 400d\n  max_size: 20GiB\n  retention_interval: 10m\n",
+				   &c, &errs), 0);
+	assert_int_equal(c.audit_max_age_s, 400ull * 86400);
+	assert_int_equal(c.audit_max_size, 20ull << 30);
+	assert_int_equal(c.audit_retention_interval_ms, 600000);
+
 	assert_int_equal(load_text("colour: red\n", &c, &errs), -EINVAL);
 	assert_true(has_error(&errs, "", "Unexpected key: colour"));
 	assert_int_equal(load_text("limits: [1, 2]\n", &c, &errs), -EINVAL);
@@ -139,6 +148,7 @@ static void parses_units(void **state)
 {
 	size_t n;
 	unsigned ms;
+	uint64_t age;
 	char host[64];
 	unsigned short port;
 
@@ -162,6 +172,14 @@ static void parses_units(void **state)
 	assert_int_equal(cde_config_parse_duration("7", &ms), 0);
 	assert_int_equal(ms, 7000);
 	assert_int_equal(cde_config_parse_duration("1y", &ms), -EINVAL);
+	assert_int_equal(cde_config_parse_age("400d", &age), 0);
+	assert_int_equal(age, 400ull * 86400);
+	assert_int_equal(cde_config_parse_age("2w", &age), 0);
+	assert_int_equal(age, 14ull * 86400);
+	assert_int_equal(cde_config_parse_age("90", &age), -EINVAL);	/* which unit? */
+	assert_int_equal(cde_config_parse_age("1000y", &age), -EINVAL);
+	assert_int_equal(cde_config_parse_size("2TiB", &n), 0);
+	assert_int_equal(n, 2ull << 40);
 	assert_int_equal(cde_config_split_listen("[::1]:80", host, sizeof(host), &port), 0);
 	assert_string_equal(host, "::1");
 	assert_int_equal(port, 80);

@@ -1,0 +1,239 @@
+/* Retention: the audit log may not grow forever, but a deletion must not
+ * look like tampering nor tampering like a deletion. A run deletes a
+ * prefix of the chain (rows 1..N, never a row in the middle) and, in the
+ * same transaction, stores a marker naming N and the hash of row N (the
+ * anchor the first remaining row points to). Markers are chained to each
+ * other and, with the checkpoint key, signed, so only the daemon can
+ * retire rows; verify then starts from the latest marker's anchor.
+ *
+ * Runs on the writer thread, between group commits, and bounds each run
+ * (max_rows) so ingest never waits long behind it. */
+
+#include "sinks/audit_retention.h"
+#include "sinks/audit_store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "events/ids.h"
+#include "sinks/audit_chain.h"
+
+static int fail(sqlite3 *db, char *err, size_t size, const char *what)
+{
+	snprintf(err, size, "retention: %s: %s", what, sqlite3_errmsg(db));
+	return -EIO;
+}
+
+/* Runs a one-value query with up to one text and one integer parameter
+ * and returns its integer result, or @none when it gives no row or NULL. */
+static int64_t query_int(sqlite3 *db, const char *sql, const char *text, int64_t none)
+{
+	sqlite3_stmt *st;
+	int64_t v = none;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return none;
+	if (text)
+		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int query_hash(sqlite3 *db, const char *sql, int64_t seq, uint8_t out[CDE_HASH_LEN])
+{
+	sqlite3_stmt *st;
+	int r = -ENOENT;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	if (seq >= 0)
+		sqlite3_bind_int64(st, 1, seq);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		r = cde_hash_from_hex((const char *)sqlite3_column_text(st, 0), out) < 0 ? -EIO : 0;
+	sqlite3_finalize(st);
+	return r;
+}
+
+uint64_t cde_audit_live_bytes(struct cde_audit_store *s)
+{
+	sqlite3 *db = cde_audit_store_db(s);
+	int64_t pages = query_int(db, "PRAGMA page_count", NULL, 0);
+	int64_t free_pages = query_int(db, "PRAGMA freelist_count", NULL, 0);
+	int64_t page_size = query_int(db, "PRAGMA page_size", NULL, 0);
+
+	return pages > free_pages ? (uint64_t)(pages - free_pages) * (uint64_t)page_size : 0;
+}
+
+/* RFC 3339 with microseconds, like received_at, so that the two compare
+ * as strings. */
+static void format_time(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%S.000000Z", &tm);
+}
+
+/* The last seq that @policy makes due, or 0; why in @reason. */
+static uint64_t due_through(struct cde_audit_store *s, const struct cde_audit_retention *policy,
+			    int64_t now, uint64_t first, uint64_t head, char *reason, size_t size)
+{
+	sqlite3 *db = cde_audit_store_db(s);
+	uint64_t through = 0;
+
+	if (policy->max_age_s) {
+		char cutoff[32];
+		int64_t seq;
+
+		format_time(now - (int64_t)policy->max_age_s, cutoff);
+		/* The index on received_at finds the newest row that is too
+		 * old; everything before it in the chain goes with it. */
+		seq = query_int(db, "SELECT seq FROM events WHERE received_at < ?"
+				" ORDER BY received_at DESC LIMIT 1", cutoff, 0);
+		if (seq > 0) {
+			through = (uint64_t)seq;
+			snprintf(reason, size, "max_age: received before %s", cutoff);
+		}
+	}
+	if (policy->max_bytes) {
+		uint64_t live = cde_audit_live_bytes(s), rows = head - first + 1;
+		/* Delete down to 90% of the limit, so that the next runs are
+		 * not due again after a handful of events. */
+		uint64_t target = policy->max_bytes / 10 * 9;
+
+		if (live > policy->max_bytes && rows > 0) {
+			uint64_t per_row = live / rows ? live / rows : 1;
+			uint64_t n = (live - target + per_row - 1) / per_row;
+			uint64_t seq = first + (n < rows ? n : rows) - 1;
+
+			if (seq > through) {
+				through = seq;
+				snprintf(reason, size, "max_size: %llu bytes in use, limit %llu",
+					 (unsigned long long)live, (unsigned long long)policy->max_bytes);
+			}
+		}
+	}
+	return through;
+}
+
+static int store_marker(struct cde_audit_store *s, const struct cde_audit_marker *m, char *err,
+			size_t err_size)
+{
+	sqlite3 *db = cde_audit_store_db(s);
+	uint8_t prev[CDE_HASH_LEN] = { 0 }, hash[CDE_HASH_LEN], mac[CDE_HASH_LEN];
+	char anchor_hex[CDE_HASH_HEX_LEN], prev_hex[CDE_HASH_HEX_LEN], hash_hex[CDE_HASH_HEX_LEN],
+	     mac_hex[CDE_HASH_HEX_LEN];
+	const uint8_t *key;
+	size_t key_len = 0;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (query_hash(db, "SELECT hash FROM retention ORDER BY seq DESC LIMIT 1", -1, prev) == -EIO)
+		return fail(db, err, err_size, "reading the last marker");
+	cde_audit_marker_hash(m, prev, hash);
+	cde_hash_to_hex(m->anchor, anchor_hex);
+	cde_hash_to_hex(prev, prev_hex);
+	cde_hash_to_hex(hash, hash_hex);
+	key = cde_audit_store_key(s, &key_len);
+	if (key) {
+		cde_audit_marker_mac(key, key_len, hash, mac);
+		cde_hash_to_hex(mac, mac_hex);
+	}
+	if (sqlite3_prepare_v2(db, "INSERT INTO retention(seq, deleted, at, reason, anchor, prev, hash, mac)"
+			       " VALUES (?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+		return fail(db, err, err_size, "storing the marker");
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)m->seq);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)m->deleted);
+	sqlite3_bind_text(st, 3, m->at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, m->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, anchor_hex, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, prev_hex, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, hash_hex, -1, SQLITE_STATIC);
+	if (key)
+		sqlite3_bind_text(st, 8, mac_hex, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 8);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(db, err, err_size, "storing the marker");
+}
+
+static int exec_seq(sqlite3 *db, const char *sql, uint64_t seq, uint64_t *ret_changes)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (ret_changes)
+		*ret_changes = (uint64_t)sqlite3_changes64(db);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int cde_audit_retain(struct cde_audit_store *s, const struct cde_audit_retention *policy,
+		     int64_t now, struct cde_audit_retention_run *out, char *err, size_t err_size)
+{
+	sqlite3 *db = cde_audit_store_db(s);
+	uint64_t head = cde_audit_store_head(s), first, through;
+	char at[CDE_TIMESTAMP_STR_LEN];
+	struct cde_audit_marker m = { 0 };
+	int64_t min;
+
+	memset(out, 0, sizeof(*out));
+	min = query_int(db, "SELECT min(seq) FROM events", NULL, 0);
+	if (min <= 0)
+		return 0;
+	first = (uint64_t)min;
+	through = due_through(s, policy, now, first, head, out->reason, sizeof(out->reason));
+	if (policy->max_rows && through >= first + policy->max_rows)
+		through = first + policy->max_rows - 1;
+	if (policy->keep_from && through >= policy->keep_from)
+		through = policy->keep_from - 1;
+	if (through > head)
+		through = head;
+	if (through < first)
+		return 0;
+
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return fail(db, err, err_size, "begin");
+	if (query_hash(db, "SELECT hash FROM events WHERE seq = ?", (int64_t)through, m.anchor) < 0) {
+		fail(db, err, err_size, "reading the anchor row");
+		goto err_rollback;
+	}
+	if (exec_seq(db, "DELETE FROM events WHERE seq <= ?", through, &m.deleted) < 0 ||
+	    exec_seq(db, "DELETE FROM checkpoints WHERE seq <= ?", through, NULL) < 0) {
+		fail(db, err, err_size, "deleting");
+		goto err_rollback;
+	}
+	cde_timestamp_now(at);
+	m.seq = through;
+	m.at = at;
+	m.reason = out->reason;
+	if (store_marker(s, &m, err, err_size) < 0)
+		goto err_rollback;
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		fail(db, err, err_size, "commit");
+		goto err_rollback;
+	}
+	out->deleted = m.deleted;
+	out->through_seq = through;
+	/* Only shrinks files created with auto_vacuum; elsewhere SQLite
+	 * reuses the freed pages, so the file stops growing all the same. */
+	sqlite3_exec(db, "PRAGMA incremental_vacuum", NULL, NULL, NULL);
+	return 0;
+
+err_rollback:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	memset(out, 0, sizeof(*out));
+	return -EIO;
+}
