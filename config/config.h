@@ -53,6 +53,50 @@ struct cde_config_principal {
 	char webhook_secret_files[CDE_CONFIG_SECRETS_MAX][CDE_CONFIG_PATH_MAX];
 };
 
+#define CDE_CONFIG_SINKS_MAX 16
+#define CDE_CONFIG_ROUTES_MAX 32
+#define CDE_CONFIG_HEADERS_MAX 16
+#define CDE_CONFIG_FILTER_MAX 4096
+
+enum cde_sink_type {
+	CDE_SINK_TEKTON,	/* a Tekton Triggers EventListener: binary mode */
+	CDE_SINK_WEBHOOK,	/* any URL: binary or structured, maybe signed */
+	CDE_SINK_FILE,		/* JSON Lines to a file, rotated by size */
+};
+
+/* Where events go (the `sinks:` list). Delivery limits apply to every
+ * type; url and the HTTP settings to tekton and webhook, path and
+ * rotation to file. */
+struct cde_config_sink {
+	char name[CDE_CONFIG_NAME_MAX];
+	enum cde_sink_type type;
+	char url[CDE_CONFIG_STR_MAX];
+	bool structured;			/* mode: structured (webhook only) */
+	size_t n_headers;
+	char headers[CDE_CONFIG_HEADERS_MAX][CDE_CONFIG_PATH_MAX];	/* "Name: value" */
+	char token_file[CDE_CONFIG_PATH_MAX];	/* bearer token, "" = none */
+	char secret_file[CDE_CONFIG_PATH_MAX];	/* Standard Webhooks secret, "" = unsigned */
+	bool tls_verify;			/* default true */
+	unsigned timeout_ms;			/* per request, default 10s */
+	unsigned max_in_flight;			/* default 16 */
+	unsigned max_attempts;			/* default 12 */
+	uint64_t max_age_s;			/* give up after, default 24h */
+	unsigned max_backoff_ms;		/* backoff cap, default 5m */
+	unsigned max_retry_after_ms;		/* cap on a receiver's Retry-After, default 10m */
+	char path[CDE_CONFIG_PATH_MAX];		/* file */
+	size_t rotate_size;			/* file: rotate past this, default 100MiB */
+	unsigned rotate_keep;			/* file: rotated files kept, default 5 */
+};
+
+/* Which events go where (the `routes:` list). The filter is kept as
+ * compact JSON text so that the configuration stays a plain struct;
+ * the loader has already checked that it compiles (sinks/filter.h). */
+struct cde_config_route {
+	size_t n_sinks;
+	unsigned sinks[CDE_CONFIG_SINKS_MAX];	/* indexes into cde_config.sinks */
+	char filter[CDE_CONFIG_FILTER_MAX];	/* "" = every event */
+};
+
 struct cde_config {
 	char listen[CDE_CONFIG_STR_MAX];	/* HOST:PORT */
 	char state_dir[CDE_CONFIG_STR_MAX];
@@ -69,6 +113,10 @@ struct cde_config {
 	struct cde_config_limits limits;
 	size_t n_principals;
 	struct cde_config_principal principals[CDE_CONFIG_PRINCIPALS_MAX];
+	size_t n_sinks;
+	struct cde_config_sink sinks[CDE_CONFIG_SINKS_MAX];
+	size_t n_routes;
+	struct cde_config_route routes[CDE_CONFIG_ROUTES_MAX];
 };
 
 /* The embedded default: listen on 127.0.0.1:9720, state under ./var (or

@@ -157,6 +157,8 @@ static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n,
 			cde_event_id(entries[i].event), (unsigned long long)entries[i].seq,
 			entries[i].principal, entries[i].peer);
 	}
+	if (any_new)
+		cde_delivery_kick(in->api->delivery);
 	if (n == 1) {
 		body = event_summary(&entries[0]);
 	} else {
@@ -541,6 +543,20 @@ void cde_api_handle(struct cde_http_request *req, void *arg)
 		else if (authorized(api, req, CDE_SCOPE_QUERY, &who))
 			handle_query(api, req, path[4] == 'e' ? path + 11 : NULL,
 				     path[4] == 'c' ? path + 11 : NULL);
+		return;
+	}
+	if (strcmp(path, "/v1/sinks") == 0) {
+		if (m != CDE_HTTP_GET) {
+			method_not_allowed(req, "GET");
+		} else if (authorized(api, req, CDE_SCOPE_QUERY, &who)) {
+			char *status = cde_delivery_status_json(api->delivery);
+
+			if (status)
+				cde_http_reply(req, 200, status, NULL);
+			else
+				reply_error(req, 503, "out of memory", NULL, NULL);
+			free(status);
+		}
 		return;
 	}
 	if (strncmp(path, "/v1/hooks/", 10) == 0 && path[10] && !strchr(path + 10, '/')) {

@@ -5,6 +5,7 @@
 #include "daemon/http_server.h"
 #include "schemas/catalog.h"
 #include "sinks/audit_reader.h"
+#include "sinks/delivery.h"
 #include "sinks/journal.h"
 
 struct cde_api {
@@ -12,6 +13,7 @@ struct cde_api {
 	struct cde_journal *journal;
 	struct cde_auth *auth;
 	struct cde_audit_reader *reader;
+	struct cde_delivery *delivery;	/* NULL: no sinks */
 	const char *default_source;	/* for hooks that give none; NULL: "/<principal>" */
 	bool stopping;			/* /readyz fails while draining */
 	unsigned long long pending;	/* events waiting on the journal */

@@ -14,7 +14,7 @@
 
 #include <openssl/crypto.h>
 
-#include "daemon/signatures.h"
+#include "events/signatures.h"
 #include "schemas/read_file.h"
 
 #define SECRET_FILE_MAX 4096

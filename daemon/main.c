@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include <event2/event.h>
+#include <curl/curl.h>
 #include <event2/thread.h>
 #include <openssl/crypto.h>
 
@@ -48,6 +49,7 @@ struct daemon {
 	struct cde_journal journal;
 	struct cde_audit_reader *reader;
 	struct cde_housekeeping *housekeeping;
+	struct cde_delivery *delivery;
 	struct cde_api api;
 	struct event *sigterm, *sigint, *sighup, *drain_timer;
 };
@@ -191,6 +193,9 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 	    next.audit_max_age_s != d->cfg.audit_max_age_s || next.audit_max_size != d->cfg.audit_max_size ||
 	    next.audit_retention_interval_ms != d->cfg.audit_retention_interval_ms)
 		cde_log(CDE_LOG_WARN, "audit settings changed: take effect at the next start");
+	if (memcmp(next.sinks, d->cfg.sinks, sizeof(next.sinks)) != 0 || next.n_sinks != d->cfg.n_sinks ||
+	    memcmp(next.routes, d->cfg.routes, sizeof(next.routes)) != 0 || next.n_routes != d->cfg.n_routes)
+		cde_log(CDE_LOG_WARN, "sinks or routes changed: take effect at the next start");
 	snprintf(next.listen, sizeof(next.listen), "%s", d->cfg.listen);
 	snprintf(next.state_dir, sizeof(next.state_dir), "%s", d->cfg.state_dir);
 	/* Requests are validated synchronously, so no request holds the old
@@ -377,6 +382,11 @@ int main(int argc, char **argv)
 		cde_log(CDE_LOG_ERROR, "libevent has no thread support");
 		return 1;
 	}
+	/* Before any thread: curl_global_init is not thread-safe. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		cde_log(CDE_LOG_ERROR, "libcurl cannot start");
+		return 1;
+	}
 	/* A write to a client that went away must be an error, not a kill. */
 	signal(SIGPIPE, SIG_IGN);
 	/* A file size limit (ulimit -f) must fail the write, which the
@@ -439,6 +449,11 @@ int main(int argc, char **argv)
 		cde_log(CDE_LOG_ERROR, "audit log reader: %s", db_err);
 		goto out;
 	}
+	r = cde_delivery_new(db_path, &d.cfg, &d.delivery, db_err, sizeof(db_err));
+	if (r < 0) {
+		cde_log(CDE_LOG_ERROR, "delivery: %s", db_err);
+		goto out;
+	}
 	if (cde_housekeeping_new(d.base, &d.journal, &d.housekeeping) < 0) {
 		cde_log(CDE_LOG_ERROR, "out of memory");
 		goto out;
@@ -447,6 +462,7 @@ int main(int argc, char **argv)
 	d.api.journal = &d.journal;
 	d.api.auth = d.auth;
 	d.api.reader = d.reader;
+	d.api.delivery = d.delivery;
 	to_http_limits(&d.cfg.limits, &limits);	/* fitted by apply_runtime */
 	if (cde_http_server_new(d.base, &limits, cde_api_handle, &d.api, &d.http) < 0) {
 		cde_log(CDE_LOG_ERROR, "out of memory");
@@ -480,6 +496,7 @@ int main(int argc, char **argv)
 			d.cfg.audit_sync_full ? "full" : "normal",
 			key_len > 0 ? "keyed checkpoints" : "no keyed checkpoints",
 			d.cfg.audit_max_age_s || d.cfg.audit_max_size ? "retention on" : "kept forever");
+		cde_log(CDE_LOG_INFO, "delivery: %zu sinks, %zu routes", d.cfg.n_sinks, d.cfg.n_routes);
 	}
 	if (event_base_dispatch(d.base) < 0)
 		cde_log(CDE_LOG_ERROR, "event loop failed");
@@ -498,10 +515,12 @@ out:
 	cde_http_server_free(d.http);
 	cde_audit_reader_free(d.reader);
 	cde_housekeeping_free(d.housekeeping);
+	cde_delivery_free(d.delivery);
 	cde_journal_release(&d.journal);
 	if (d.base)
 		event_base_free(d.base);
 	cde_catalog_free(d.catalog);
 	cde_auth_free(d.auth);
+	curl_global_cleanup();
 	return status;
 }

@@ -21,28 +21,12 @@
 
 #include "events/ids.h"
 #include "sinks/audit_chain.h"
+#include "sinks/sql.h"
 
 static int fail(sqlite3 *db, char *err, size_t size, const char *what)
 {
 	snprintf(err, size, "retention: %s: %s", what, sqlite3_errmsg(db));
 	return -EIO;
-}
-
-/* Runs a one-value query with up to one text and one integer parameter
- * and returns its integer result, or @none when it gives no row or NULL. */
-static int64_t query_int(sqlite3 *db, const char *sql, const char *text, int64_t none)
-{
-	sqlite3_stmt *st;
-	int64_t v = none;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return none;
-	if (text)
-		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
 }
 
 static int query_hash(sqlite3 *db, const char *sql, int64_t seq, uint8_t out[CDE_HASH_LEN])
@@ -63,9 +47,9 @@ static int query_hash(sqlite3 *db, const char *sql, int64_t seq, uint8_t out[CDE
 uint64_t cde_audit_live_bytes(struct cde_audit_store *s)
 {
 	sqlite3 *db = cde_audit_store_db(s);
-	int64_t pages = query_int(db, "PRAGMA page_count", NULL, 0);
-	int64_t free_pages = query_int(db, "PRAGMA freelist_count", NULL, 0);
-	int64_t page_size = query_int(db, "PRAGMA page_size", NULL, 0);
+	int64_t pages = cde_sql_int(db, "PRAGMA page_count", NULL, 0);
+	int64_t free_pages = cde_sql_int(db, "PRAGMA freelist_count", NULL, 0);
+	int64_t page_size = cde_sql_int(db, "PRAGMA page_size", NULL, 0);
 
 	return pages > free_pages ? (uint64_t)(pages - free_pages) * (uint64_t)page_size : 0;
 }
@@ -95,7 +79,7 @@ static uint64_t due_through(struct cde_audit_store *s, const struct cde_audit_re
 		format_time(now - (int64_t)policy->max_age_s, cutoff);
 		/* The index on received_at finds the newest row that is too
 		 * old; everything before it in the chain goes with it. */
-		seq = query_int(db, "SELECT seq FROM events WHERE received_at < ?"
+		seq = cde_sql_int(db, "SELECT seq FROM events WHERE received_at < ?"
 				" ORDER BY received_at DESC LIMIT 1", cutoff, 0);
 		if (seq > 0) {
 			through = (uint64_t)seq;
@@ -190,7 +174,7 @@ int cde_audit_retain(struct cde_audit_store *s, const struct cde_audit_retention
 	int64_t min;
 
 	memset(out, 0, sizeof(*out));
-	min = query_int(db, "SELECT min(seq) FROM events", NULL, 0);
+	min = cde_sql_int(db, "SELECT min(seq) FROM events", NULL, 0);
 	if (min <= 0)
 		return 0;
 	first = (uint64_t)min;
@@ -199,6 +183,11 @@ int cde_audit_retain(struct cde_audit_store *s, const struct cde_audit_retention
 		through = first + policy->max_rows - 1;
 	if (policy->keep_from && through >= policy->keep_from)
 		through = policy->keep_from - 1;
+	/* Never what a sink has yet to deliver: its cursor is the last seq
+	 * it has settled. (No table yet: no sinks, no bound.) */
+	min = cde_sql_int(db, "SELECT min(seq) FROM sink_cursors", NULL, -1);
+	if (min >= 0 && through > (uint64_t)min)
+		through = (uint64_t)min;
 	if (through > head)
 		through = head;
 	if (through < first)

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "config/yaml_json.h"
+#include "sinks/filter.h"
 
 static char path[64];
 
@@ -188,6 +190,423 @@ static void parses_units(void **state)
 	assert_int_equal(cde_config_split_listen(":80", host, sizeof(host), &port), -EINVAL);
 }
 
+/* The smallest useful fan-out, as the issue gives it. */
+static void a_tekton_sink_and_one_route_load(void **state)
+{
+	struct cde_config c;
+	struct cde_errors errs;
+
+	cde_config_defaults(&c);
+	assert_int_equal(c.n_sinks, 0);		/* the default: no sinks, no routes */
+	assert_int_equal(c.n_routes, 0);
+	assert_int_equal(load_text("sinks:\n"
+				   "  - name: ci-listener\n"
+				   "    type: tekton\n"
+				   "    url: http://el-spark-release.tekton-pipelines.svc:8080\n"
+				   "routes:\n"
+				   "  - sinks: [ci-listener]\n"
+				   "    filter: { prefix: { type: dev.cdevents.artifact. } }\n", &c, &errs), 0);
+	assert_int_equal(c.n_sinks, 1);
+	assert_string_equal(c.sinks[0].name, "ci-listener");
+	assert_int_equal(c.sinks[0].type, CDE_SINK_TEKTON);
+	assert_string_equal(c.sinks[0].url, "http://el-spark-release.tekton-pipelines.svc:8080");
+	assert_false(c.sinks[0].structured);
+	assert_int_equal(c.sinks[0].n_headers, 0);
+	assert_true(c.sinks[0].tls_verify);
+	assert_int_equal(c.sinks[0].timeout_ms, 10000);
+	assert_int_equal(c.sinks[0].max_in_flight, 16);
+	assert_int_equal(c.sinks[0].max_attempts, 12);
+	assert_int_equal(c.sinks[0].max_age_s, 86400);
+	assert_int_equal(c.sinks[0].max_backoff_ms, 300000);
+	assert_int_equal(c.sinks[0].max_retry_after_ms, 600000);
+	assert_int_equal(c.sinks[0].rotate_size, 100 << 20);
+	assert_int_equal(c.sinks[0].rotate_keep, 5);
+	assert_int_equal(c.n_routes, 1);
+	assert_int_equal(c.routes[0].n_sinks, 1);
+	assert_int_equal(c.routes[0].sinks[0], 0);
+	assert_string_equal(c.routes[0].filter, "{\"prefix\":{\"type\":\"dev.cdevents.artifact.\"}}");
+}
+
+/* A sink of each type, with every key, and two routes. */
+static const char full_config[] =
+	"sinks:\n"
+	"  - name: ci-listener\n"
+	"    type: tekton\n"
+	"    url: http://el-spark-release.tekton-pipelines.svc:8080\n"
+	"    headers: {X-Cluster: eu-1}\n"
+	"    max_in_flight: 4\n"
+	"  - name: audit-hook\n"
+	"    type: webhook\n"
+	"    url: https://hooks.example.com/cdevents\n"
+	"    mode: structured\n"
+	"    headers:\n"
+	"      X-Team: data platform\n"
+	"      X-Priority: 2\n"
+	"    token_file: /etc/cdeventsd/hook.token\n"
+	"    secret_file: /etc/cdeventsd/hook.whsec\n"
+	"    tls_verify: false\n"
+	"    timeout: 5s\n"
+	"    max_attempts: 20\n"
+	"    max_age: 7d\n"
+	"    max_backoff: 1m\n"
+	"    max_retry_after: 30m\n"
+	"  - name: jsonl\n"
+	"    type: file\n"
+	"    path: /var/log/cdeventsd/events.jsonl\n"
+	"    rotate_size: 10MiB\n"
+	"    rotate_keep: 3\n"
+	"routes:\n"
+	"  - sinks: [ci-listener]\n"
+	"    filter:\n"
+	"      all:\n"
+	"        - prefix: {type: dev.cdevents.artifact.}\n"
+	"        - not: {exact: {/customData/sizing/fits: false}}\n"
+	"  - sinks: [audit-hook, jsonl]\n";
+
+static void every_sink_key_loads(void **state)
+{
+	struct cde_config c;
+	struct cde_errors errs;
+	struct cde_filter *f = NULL;
+	cJSON *ev;
+
+	cde_config_defaults(&c);
+	assert_int_equal(load_text(full_config, &c, &errs), 0);
+	assert_int_equal(c.n_sinks, 3);
+	assert_int_equal(c.sinks[0].n_headers, 1);
+	assert_string_equal(c.sinks[0].headers[0], "X-Cluster: eu-1");
+	assert_int_equal(c.sinks[0].max_in_flight, 4);
+
+	assert_int_equal(c.sinks[1].type, CDE_SINK_WEBHOOK);
+	assert_string_equal(c.sinks[1].url, "https://hooks.example.com/cdevents");
+	assert_true(c.sinks[1].structured);
+	assert_int_equal(c.sinks[1].n_headers, 2);
+	assert_string_equal(c.sinks[1].headers[0], "X-Team: data platform");
+	assert_string_equal(c.sinks[1].headers[1], "X-Priority: 2");
+	assert_string_equal(c.sinks[1].token_file, "/etc/cdeventsd/hook.token");
+	assert_string_equal(c.sinks[1].secret_file, "/etc/cdeventsd/hook.whsec");
+	assert_false(c.sinks[1].tls_verify);
+	assert_int_equal(c.sinks[1].timeout_ms, 5000);
+	assert_int_equal(c.sinks[1].max_in_flight, 16);
+	assert_int_equal(c.sinks[1].max_attempts, 20);
+	assert_int_equal(c.sinks[1].max_age_s, 7 * 86400);
+	assert_int_equal(c.sinks[1].max_backoff_ms, 60000);
+	assert_int_equal(c.sinks[1].max_retry_after_ms, 1800000);
+
+	assert_int_equal(c.sinks[2].type, CDE_SINK_FILE);
+	assert_string_equal(c.sinks[2].path, "/var/log/cdeventsd/events.jsonl");
+	assert_int_equal(c.sinks[2].rotate_size, 10 << 20);
+	assert_int_equal(c.sinks[2].rotate_keep, 3);
+	assert_string_equal(c.sinks[2].url, "");
+
+	assert_int_equal(c.n_routes, 2);
+	assert_int_equal(c.routes[0].n_sinks, 1);
+	assert_int_equal(c.routes[0].sinks[0], 0);
+	assert_string_equal(c.routes[0].filter, "{\"all\":[{\"prefix\":{\"type\":\"dev.cdevents.artifact.\"}},"
+			    "{\"not\":{\"exact\":{\"/customData/sizing/fits\":false}}}]}");
+	assert_int_equal(c.routes[1].n_sinks, 2);
+	assert_int_equal(c.routes[1].sinks[0], 1);
+	assert_int_equal(c.routes[1].sinks[1], 2);
+	assert_string_equal(c.routes[1].filter, "");	/* every event */
+
+	/* What the loader keeps is what the router compiles. */
+	assert_int_equal(cde_filter_compile_text(c.routes[0].filter, "/routes/0/filter", &f, &errs), 0);
+	ev = json("{\"context\": {\"type\": \"dev.cdevents.artifact.published.0.2.0\"},"
+		  " \"customData\": {\"sizing\": {\"fits\": true}}}");
+	assert_true(cde_filter_match(f, ev));
+	cJSON_Delete(ev);
+	ev = json("{\"context\": {\"type\": \"dev.cdevents.artifact.published.0.2.0\"},"
+		  " \"customData\": {\"sizing\": {\"fits\": false}}}");
+	assert_false(cde_filter_match(f, ev));
+	cJSON_Delete(ev);
+	f = cde_filter_free(f);
+}
+
+/* cJSON allocations that succeed before one fails. */
+static unsigned long cjson_allocs_left;
+
+static void *failing_malloc(size_t size)
+{
+	if (cjson_allocs_left == 0)
+		return NULL;
+	cjson_allocs_left--;
+	return malloc(size);
+}
+
+/* The second pass runs out of memory at each of its cJSON allocations in
+ * turn: the load fails with -ENOMEM, changes nothing and leaks nothing. */
+static void runs_out_of_memory_cleanly(void **state)
+{
+	cJSON_Hooks hooks = { .malloc_fn = failing_malloc, .free_fn = free };
+	struct cde_config c, before;
+	struct cde_errors errs;
+	unsigned long n;
+	int r;
+
+	cde_config_defaults(&c);
+	before = c;
+	for (n = 0;; n++) {
+		cjson_allocs_left = n;
+		cJSON_InitHooks(&hooks);
+		r = load_text(full_config, &c, &errs);
+		cJSON_InitHooks(NULL);
+		if (r == 0)
+			break;
+		assert_int_equal(r, -ENOMEM);
+		assert_memory_equal(&c, &before, sizeof(c));
+	}
+	assert_true(n > 50);
+	assert_int_equal(c.n_sinks, 3);
+}
+
+static void a_file_that_names_sinks_replaces_them_and_the_routes(void **state)
+{
+	struct cde_config c;
+	struct cde_errors errs;
+
+	cde_config_defaults(&c);
+	assert_int_equal(load_text("sinks:\n  - {name: a, type: file, path: /tmp/a}\n"
+				   "  - {name: b, type: file, path: /tmp/b}\n"
+				   "routes:\n  - sinks: [b]\n", &c, &errs), 0);
+	assert_int_equal(c.n_sinks, 2);
+	assert_int_equal(c.routes[0].sinks[0], 1);
+	assert_int_equal(load_text("log_level: debug\n", &c, &errs), 0);
+	assert_int_equal(c.n_sinks, 2);		/* not named: kept */
+	assert_int_equal(c.n_routes, 1);
+	assert_int_equal(load_text("sinks:\n  - {name: c, type: file, path: /tmp/c}\n", &c, &errs), 0);
+	assert_int_equal(c.n_sinks, 1);
+	assert_string_equal(c.sinks[0].name, "c");
+	assert_int_equal(c.n_routes, 0);	/* they pointed into the old list */
+	assert_int_equal(load_text("sinks: []\n", &c, &errs), 0);
+	assert_int_equal(c.n_sinks, 0);
+	assert_int_equal(load_text("sinks:\nroutes:\n", &c, &errs), 0);	/* all commented out */
+	assert_int_equal(c.n_sinks, 0);
+	assert_int_equal(c.n_routes, 0);
+}
+
+struct config_mistake {
+	const char *yaml;
+	const char *pointer;
+	const char *reason;
+};
+
+#define TEKTON "sinks:\n  - {name: ci, type: tekton, url: \"http://el:8080\"}\n"
+
+static const struct config_mistake fanout_mistakes[] = {
+	{ TEKTON "routes:\n  - sinks: [ci, nowhere]\n",
+	  "/routes/0/sinks/1", "/routes/0/sinks/1: \"nowhere\" is not a sink of this file" },
+	{ "routes:\n  - sinks: [ci]\n", "/routes/0/sinks/0", "\"ci\" is not a sink of this file" },
+	{ "sinks:\n  - {name: a, type: file, path: /a}\n  - {name: a, type: file, path: /b}\n",
+	  "/sinks/1/name", "/sinks/1/name: \"a\" is named twice" },
+	{ "sinks:\n  - {name: a b, type: file, path: /a}\n", "/sinks/0/name", "use letters, digits" },
+	{ "sinks:\n  - {type: file, path: /a}\n", "/sinks/0/name", "required" },
+	{ "sinks:\n  - {name: a, type: webhook, url: \"ftp://x\"}\n",
+	  "/sinks/0/url", "/sinks/0/url: \"ftp://x\" is not an http:// or https:// URL" },
+	{ "sinks:\n  - {name: a, type: webhook, url: \"https://\"}\n", "/sinks/0/url", "is not an http" },
+	{ "sinks:\n  - {name: a, type: webhook}\n", "/sinks/0/url", "required for a webhook sink" },
+	{ "sinks:\n  - {name: a, type: file}\n", "/sinks/0/path", "required for a file sink" },
+	{ "sinks:\n  - {name: a}\n", "/sinks/0/type", "required: tekton, webhook or file" },
+	{ "sinks:\n  - {name: a, type: kafka}\n", "/sinks/0/type", "\"kafka\" is not tekton, webhook or file" },
+	{ "sinks:\n  - {name: a, type: tekton, url: \"http://x\", mode: structured}\n",
+	  "/sinks/0/mode", "a tekton sink is always binary" },
+	{ "sinks:\n  - {name: a, type: webhook, url: \"http://x\", mode: batch}\n",
+	  "/sinks/0/mode", "\"batch\" is not binary or structured" },
+	{ "sinks:\n  - {name: a, type: file, path: /a, colour: red}\n", "/sinks/0/colour", "unknown key for a sink" },
+	{ "sinks:\n  - {name: a, type: tekton, url: \"http://x\", path: /a}\n",
+	  "/sinks/0/path", "only for file sinks, this one is tekton" },
+	{ "sinks:\n  - {name: a, type: tekton, url: \"http://x\", secret_file: /s}\n",
+	  "/sinks/0/secret_file", "only for webhook sinks" },
+	{ "sinks:\n  - {name: a, type: file, path: /a, headers: {X-A: b}}\n",
+	  "/sinks/0/headers", "only for tekton and webhook sinks" },
+	{ "sinks:\n  - name: a\n    type: webhook\n    url: https://x\n    headers:\n      X-Team: \"ci\\rX-Evil: 1\"\n",
+	  "/sinks/0/headers/X-Team", "must not hold CR, LF" },
+	{ "sinks:\n  - {name: a, type: webhook, url: \"https://x\", headers: {X Team: ci}}\n",
+	  "/sinks/0/headers/X Team", "is not a header name" },
+	{ "sinks:\n  - {name: a, type: webhook, url: \"https://x\", headers: {X-A: a, x-a: b}}\n",
+	  "/sinks/0/headers/x-a", "named twice" },
+	{ "sinks:\n  - {name: a, type: webhook, url: \"https://x\", headers: [X-A]}\n",
+	  "/sinks/0/headers", "must be a map" },
+	{ "sinks:\n  - {name: a, type: webhook, url: \"https://x\", tls_verify: no}\n",
+	  "/sinks/0/tls_verify", "must be true or false" },
+	{ "sinks:\n  - {name: a, type: webhook, url: \"https://x\", timeout: 0}\n",
+	  "/sinks/0/timeout", "is not a duration" },
+	{ "sinks:\n  - {name: a, type: file, path: /a, max_in_flight: 2000}\n",
+	  "/sinks/0/max_in_flight", "\"2000\" is not a count from 1 to 1024" },
+	{ "sinks:\n  - {name: a, type: file, path: /a, max_age: 90}\n", "/sinks/0/max_age", "is not an age" },
+	{ "sinks:\n  - {name: a, type: file, path: /a, rotate_size: lots}\n", "/sinks/0/rotate_size", "is not a size" },
+	{ "sinks:\n  - {name: a, type: file, path: [/a]}\n", "/sinks/0/path", "must be a single value" },
+	{ "sinks: {a: 1}\n", "/sinks", "must be a list of sinks" },
+	{ "sinks:\n  - file\n", "/sinks/0", "must be a map" },
+	{ TEKTON "routes:\n  - filter: {exact: {type: x}}\n", "/routes/0/sinks", "required" },
+	{ TEKTON "routes:\n  - sinks: []\n", "/routes/0/sinks", "must be a non-empty list of sink names" },
+	{ TEKTON "routes:\n  - sinks: [ci, ci]\n", "/routes/0/sinks/1", "\"ci\" is named twice" },
+	{ TEKTON "routes:\n  - sinks: [ci]\n    match: {type: x}\n", "/routes/0/match", "unknown key for a route" },
+	{ TEKTON "routes:\n  - sinks: [ci]\n"
+	  "    filter:\n      all:\n        - exact: {type: dev.cdevents.service.deployed}\n"
+	  "        - any:\n            - exact: {colour: red}\n",
+	  "/routes/0/filter/all/1/any/0/exact/colour",
+	  "/routes/0/filter/all/1/any/0/exact/colour: unknown attribute (type, source, subject, id, chainId, or a JSON pointer)" },
+	{ TEKTON "routes:\n  - sinks: [ci]\n    filter: {exact: {/a~2: x}}\n",
+	  "/routes/0/filter/exact/~1a~02", "invalid JSON pointer" },
+	{ TEKTON "routes:\n  - sinks: [ci]\n    filter:\n", "/routes/0/filter", "a filter is an object" },
+	/* The second pass reads what libcyaml skipped, with line numbers. */
+	{ "sinks:\n  - name: a\n    type: webhook\n    url: https://x\n    headers: {X-A: 1, X-A: 2}\n",
+	  "", ":5: duplicate key \"X-A\"" },
+};
+
+static void names_each_mistake_in_sinks_and_routes(void **state)
+{
+	struct cde_config c, before;
+	struct cde_errors errs;
+
+	cde_config_defaults(&c);
+	before = c;
+	for (size_t i = 0; i < sizeof(fanout_mistakes) / sizeof(fanout_mistakes[0]); i++) {
+		const struct config_mistake *m = &fanout_mistakes[i];
+
+		if (load_text(m->yaml, &c, &errs) != -EINVAL || !has_error(&errs, m->pointer, m->reason)) {
+			print_message("%s--- expected %s: %s, got:\n", m->yaml, m->pointer, m->reason);
+			print_errors(&errs);
+			fail();
+		}
+		assert_true(strstr(errs.items[0].reason, "/tmp/cde-config-") == errs.items[0].reason);
+		assert_memory_equal(&c, &before, sizeof(c));	/* nothing applied */
+	}
+}
+
+static void a_filter_must_fit_its_buffer(void **state)
+{
+	size_t size = 64 * 1024, len = 0;
+	char *yaml = malloc(size);
+	struct cde_config c;
+	struct cde_errors errs;
+
+	assert_non_null(yaml);
+	len += (size_t)snprintf(yaml, size, TEKTON "routes:\n  - sinks: [ci]\n    filter:\n      any:\n");
+	for (int i = 0; i < 100; i++)
+		len += (size_t)snprintf(yaml + len, size - len, "        - exact: {source: /a/long/source/name/%060d}\n", i);
+	cde_config_defaults(&c);
+	assert_int_equal(load_text(yaml, &c, &errs), -EINVAL);
+	assert_true(has_error(&errs, "/routes/0/filter", "longer than 4095 characters as JSON"));
+	free(yaml);
+}
+
+/* cde_yaml_to_json on @text; the tree as compact JSON in @out, or the
+ * first error's reason. */
+static int yaml_json(const char *text, char *out, size_t size)
+{
+	struct cde_errors errs;
+	cJSON *doc = NULL;
+	char *s;
+	int fd, r;
+
+	snprintf(path, sizeof(path), "/tmp/cde-config-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	cde_errors_reset(&errs);
+	r = cde_yaml_to_json(path, &doc, &errs);
+	unlink(path);
+	if (r < 0) {
+		assert_int_equal(errs.count, 1);
+		assert_string_equal(errs.items[0].pointer, "");
+		assert_true(strstr(errs.items[0].reason, path) == errs.items[0].reason);
+		snprintf(out, size, "%s", errs.items[0].reason + strlen(path));
+		return r;
+	}
+	s = cJSON_PrintUnformatted(doc);
+	assert_non_null(s);
+	snprintf(out, size, "%s", s);
+	cJSON_free(s);
+	cJSON_Delete(doc);
+	return r;
+}
+
+static void yaml_reads_as_json(void **state)
+{
+	char out[1024];
+
+	assert_int_equal(yaml_json("plain: text\nquoted: \"true\"\nsingle: '42'\nyes: true\nno: FALSE\n"
+				   "nothing:\ntilde: ~\nint: 42\nneg: -7\noctal: 007\nfloat: 1.5\n"
+				   "big: 9007199254740993\nlist: [a, 1, null]\nnested: {a: {b: [x]}}\n"
+				   "str: !!str 12\n1: one\n", out, sizeof(out)), 0);
+	assert_string_equal(out, "{\"plain\":\"text\",\"quoted\":\"true\",\"single\":\"42\",\"yes\":true,"
+			    "\"no\":false,\"nothing\":null,\"tilde\":null,\"int\":42,\"neg\":-7,\"octal\":\"007\","
+			    "\"float\":\"1.5\",\"big\":\"9007199254740993\",\"list\":[\"a\",1,null],"
+			    "\"nested\":{\"a\":{\"b\":[\"x\"]}},\"str\":\"12\",\"1\":\"one\"}");
+	assert_int_equal(yaml_json("", out, sizeof(out)), 0);
+	assert_string_equal(out, "null");
+	assert_int_equal(yaml_json("# only a comment\n", out, sizeof(out)), 0);
+	assert_string_equal(out, "null");
+	assert_int_equal(yaml_json("- a\n- b\n", out, sizeof(out)), 0);
+	assert_string_equal(out, "[\"a\",\"b\"]");
+}
+
+static void yaml_refuses_what_json_cannot_say(void **state)
+{
+	static const struct {
+		const char *yaml;
+		const char *reason;	/* after the file name */
+	} cases[] = {
+		{ "a: 1\nb:\n  c: 1\n  c: 2\n", ":4: duplicate key \"c\"" },
+		{ "a: &x 1\nb: *x\n", ":2: aliases (*x) are not allowed" },
+		{ "a: 1\n---\nb: 2\n", ":2: a second document: the file must hold one" },
+		{ "a: \"x\\0y\"\n", ":1: a NUL character in a scalar" },
+		{ "a: !!int 5\n", ":1: tag tag:yaml.org,2002:int is not supported" },
+		{ "? [a]\n: 1\n", ":1: a key must be a scalar, not a sequence" },
+		{ "a: [\n", ":2: did not find expected node content (while parsing a flow node)" },
+		{ "a: b\n c\nd: [\n", ":4: " },
+	};
+	char out[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(yaml_json(cases[i].yaml, out, sizeof(out)), -EINVAL);
+		if (strncmp(out, cases[i].reason, strlen(cases[i].reason)) != 0) {
+			print_message("%s--- expected %s, got %s\n", cases[i].yaml, cases[i].reason, out);
+			fail();
+		}
+	}
+}
+
+static void yaml_caps_depth_and_nodes(void **state)
+{
+	char *text = malloc(64 * 1024);
+	char out[256];
+	size_t len;
+
+	assert_non_null(text);
+	/* 32 nested sequences are fine, 33 are not. */
+	memset(text, '[', 32);
+	memset(text + 32, ']', 32);
+	text[64] = '\0';
+	assert_int_equal(yaml_json(text, out, sizeof(out)), 0);
+	memset(text, '[', 33);
+	memset(text + 33, ']', 33);
+	text[66] = '\0';
+	assert_int_equal(yaml_json(text, out, sizeof(out)), -EINVAL);
+	assert_string_equal(out, ":1: nested deeper than 32 levels");
+
+	/* A sequence and 9999 scalars are 10000 nodes; one more is too many. */
+	len = (size_t)sprintf(text, "[");
+	for (int i = 0; i < 9999; i++)
+		len += (size_t)sprintf(text + len, "%s1", i ? "," : "");
+	sprintf(text + len, "]");
+	assert_int_equal(yaml_json(text, out, sizeof(out)), 0);
+	sprintf(text + len, ",1]");
+	assert_int_equal(yaml_json(text, out, sizeof(out)), -EINVAL);
+	assert_string_equal(out, ":1: more than 10000 nodes");
+	free(text);
+
+	struct cde_errors errs;
+	cJSON *doc = NULL;
+
+	cde_errors_reset(&errs);
+	assert_int_equal(cde_yaml_to_json("/nonexistent.yaml", &doc, &errs), -ENOENT);
+	assert_null(doc);
+	assert_true(has_error(&errs, "", "/nonexistent.yaml: No such file or directory"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +616,15 @@ int main(void)
 		cmocka_unit_test(names_the_file_and_key_of_each_mistake),
 		cmocka_unit_test(a_public_listener_needs_auth_none_said_explicitly),
 		cmocka_unit_test(parses_units),
+		cmocka_unit_test(a_tekton_sink_and_one_route_load),
+		cmocka_unit_test(every_sink_key_loads),
+		cmocka_unit_test(runs_out_of_memory_cleanly),
+		cmocka_unit_test(a_file_that_names_sinks_replaces_them_and_the_routes),
+		cmocka_unit_test(names_each_mistake_in_sinks_and_routes),
+		cmocka_unit_test(a_filter_must_fit_its_buffer),
+		cmocka_unit_test(yaml_reads_as_json),
+		cmocka_unit_test(yaml_refuses_what_json_cannot_say),
+		cmocka_unit_test(yaml_caps_depth_and_nodes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

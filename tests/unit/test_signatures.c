@@ -3,7 +3,7 @@
 
 #include "tests/unit/helpers.h"
 
-#include "daemon/signatures.h"
+#include "events/signatures.h"
 
 static void github_published_vector_verifies(void **state)
 {
@@ -36,6 +36,12 @@ static void standard_webhooks_published_vector_verifies(void **state)
 	assert_true(cde_sig_standard_verify(key, (size_t)n, id, ts, body, strlen(body),
 					    "v1,bm9wZQ== v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="));
 	assert_false(cde_sig_standard_verify(key, (size_t)n, id, "1614265331", body, strlen(body), sig));
+	/* Signing what we send gives the published signature back. */
+	char made[CDE_SIG_STANDARD_LEN];
+
+	assert_int_equal(cde_sig_standard_sign(key, (size_t)n, id, ts, body, strlen(body), made), 0);
+	assert_string_equal(made, sig);
+	assert_int_equal(cde_sig_standard_sign(key, (size_t)n, "msg.1", ts, body, strlen(body), made), -EINVAL);
 	assert_false(cde_sig_standard_verify(key, (size_t)n, "msg_other", ts, body, strlen(body), sig));
 	assert_false(cde_sig_standard_verify(key, (size_t)n, id, ts, "{\"test\": 2432232315}", strlen(body), sig));
 	assert_false(cde_sig_standard_verify(key, (size_t)n, id, ts, body, strlen(body),

@@ -1,5 +1,6 @@
 #pragma once
-/* Request signatures: GitHub's X-Hub-Signature-256 and Standard Webhooks.
+/* Request signatures: GitHub's X-Hub-Signature-256 and Standard Webhooks,
+ * checked on hooks the daemon receives and made on the webhooks it sends.
  * Pure functions over the raw body; comparisons are constant-time. */
 
 #include <stdbool.h>
@@ -22,6 +23,14 @@ int cde_sig_standard_decode_secret(const char *secret, uint8_t key[CDE_SIG_KEY_M
 bool cde_sig_standard_verify(const uint8_t *key, size_t key_len, const char *id,
 			     const char *timestamp, const char *body, size_t len,
 			     const char *signatures);
+
+#define CDE_SIG_STANDARD_LEN 48	/* "v1," + 44 base64 digits + NUL */
+
+/* Standard Webhooks, the sending side: writes "v1,<base64 HMAC-SHA256 of
+ * "<id>.<timestamp>.<body>">" into @out. Returns 0, or -EINVAL when @id
+ * holds a '.' (the receiver could not split the signed string). */
+int cde_sig_standard_sign(const uint8_t *key, size_t key_len, const char *id, const char *timestamp,
+			  const char *body, size_t len, char out[CDE_SIG_STANDARD_LEN]);
 
 /* SHA-256 of @s, for comparing secrets of any length in constant time. */
 void cde_sig_sha256(const void *s, size_t len, uint8_t out[32]);

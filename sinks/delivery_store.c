@@ -1,0 +1,200 @@
+/* The delivery engine's tables in the audit database. They live next to
+ * the events so that a backup of one file holds both, and they are
+ * written through a second connection: WAL lets it and the journal's
+ * writer take turns (busy timeout), and synchronous=NORMAL is enough
+ * here, since a cursor lost in a power cut only means a redelivery. */
+
+#include "sinks/delivery_store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "events/ids.h"
+#include "sinks/sql.h"
+
+struct cde_delivery_store {
+	sqlite3 *db;
+	sqlite3_stmt *scan;
+	sqlite3_stmt *set_cursor;
+	sqlite3_stmt *delivered;
+};
+
+static const char schema_sql[] =
+	"CREATE TABLE IF NOT EXISTS sink_cursors(sink TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS deliveries(sink TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" delivered_at TEXT NOT NULL, status INTEGER NOT NULL, receipt TEXT, PRIMARY KEY(sink, seq))"
+	" WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS dead_letters(sink TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" attempts INTEGER NOT NULL, error TEXT NOT NULL, dead_at TEXT NOT NULL, PRIMARY KEY(sink, seq))"
+	" WITHOUT ROWID;";
+
+int cde_delivery_store_open(const char *path, struct cde_delivery_store **ret, char *err, size_t err_size)
+{
+	struct cde_delivery_store *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		goto err_close;
+	sqlite3_busy_timeout(s->db, 5000);
+	if (sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(s->db, "SELECT seq, event FROM events WHERE seq > ? ORDER BY seq LIMIT ?", -1,
+			       SQLITE_PREPARE_PERSISTENT, &s->scan, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(s->db, "INSERT INTO sink_cursors(sink, seq) VALUES (?, ?)"
+			       " ON CONFLICT(sink) DO UPDATE SET seq = excluded.seq", -1,
+			       SQLITE_PREPARE_PERSISTENT, &s->set_cursor, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(s->db, "INSERT OR REPLACE INTO deliveries(sink, seq, delivered_at, status, receipt)"
+			       " VALUES (?, ?, ?, ?, ?)", -1, SQLITE_PREPARE_PERSISTENT, &s->delivered,
+			       NULL) != SQLITE_OK)
+		goto err_close;
+	*ret = s;
+	return 0;
+
+err_close:
+	snprintf(err, err_size, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+	cde_delivery_store_close(s);
+	return -EIO;
+}
+
+void cde_delivery_store_close(struct cde_delivery_store *s)
+{
+	if (!s)
+		return;
+	sqlite3_finalize(s->scan);
+	sqlite3_finalize(s->set_cursor);
+	sqlite3_finalize(s->delivered);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+uint64_t cde_delivery_store_head(struct cde_delivery_store *s)
+{
+	int64_t v = cde_sql_int(s->db, "SELECT max(seq) FROM events", NULL, 0);
+
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+void cde_delivery_store_received_at(struct cde_delivery_store *s, uint64_t seq, char *out, size_t size)
+{
+	sqlite3_stmt *st;
+
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(s->db, "SELECT received_at FROM events WHERE seq = ?", -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+}
+
+int cde_delivery_store_cursor(struct cde_delivery_store *s, const char *sink, uint64_t *ret_seq)
+{
+	int64_t v = cde_sql_int(s->db, "SELECT seq FROM sink_cursors WHERE sink = ?", sink, -1);
+
+	if (v >= 0) {
+		*ret_seq = (uint64_t)v;
+		return 0;
+	}
+	*ret_seq = cde_delivery_store_head(s);
+	return cde_delivery_store_set_cursor(s, sink, *ret_seq);
+}
+
+int cde_delivery_store_forget_others(struct cde_delivery_store *s, const char *const *sinks, size_t n)
+{
+	sqlite3_stmt *st;
+	int r = 0;
+
+	if (sqlite3_exec(s->db, "CREATE TEMP TABLE IF NOT EXISTS configured(sink TEXT PRIMARY KEY);"
+			 "DELETE FROM configured;", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO configured(sink) VALUES (?)", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		sqlite3_bind_text(st, 1, sinks[i], -1, SQLITE_STATIC);
+		r = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	if (r == 0 && sqlite3_exec(s->db, "DELETE FROM sink_cursors WHERE sink NOT IN (SELECT sink FROM configured)",
+				   NULL, NULL, NULL) != SQLITE_OK)
+		r = -EIO;
+	return r;
+}
+
+int cde_delivery_store_set_cursor(struct cde_delivery_store *s, const char *sink, uint64_t seq)
+{
+	int rc;
+
+	sqlite3_bind_text(s->set_cursor, 1, sink, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->set_cursor, 2, (sqlite3_int64)seq);
+	rc = sqlite3_step(s->set_cursor);
+	sqlite3_reset(s->set_cursor);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int cde_delivery_store_scan(struct cde_delivery_store *s, uint64_t after, unsigned limit,
+			    bool (*fn)(void *ctx, uint64_t seq, const char *event), void *ctx)
+{
+	int rc;
+
+	sqlite3_bind_int64(s->scan, 1, (sqlite3_int64)after);
+	sqlite3_bind_int(s->scan, 2, (int)limit);
+	while ((rc = sqlite3_step(s->scan)) == SQLITE_ROW)
+		if (!fn(ctx, (uint64_t)sqlite3_column_int64(s->scan, 0), (const char *)sqlite3_column_text(s->scan, 1)))
+			break;
+	sqlite3_reset(s->scan);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int cde_delivery_store_delivered(struct cde_delivery_store *s, const char *sink, uint64_t seq, long status,
+				 const char *receipt)
+{
+	char now[CDE_TIMESTAMP_STR_LEN];
+	int rc;
+
+	cde_timestamp_now(now);
+	sqlite3_bind_text(s->delivered, 1, sink, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->delivered, 2, (sqlite3_int64)seq);
+	sqlite3_bind_text(s->delivered, 3, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->delivered, 4, status);
+	if (receipt && *receipt)
+		sqlite3_bind_text(s->delivered, 5, receipt, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s->delivered, 5);
+	rc = sqlite3_step(s->delivered);
+	sqlite3_reset(s->delivered);
+	sqlite3_clear_bindings(s->delivered);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int cde_delivery_store_dead(struct cde_delivery_store *s, const char *sink, uint64_t seq, unsigned attempts,
+			    const char *error)
+{
+	char now[CDE_TIMESTAMP_STR_LEN];
+	sqlite3_stmt *st;
+	int rc;
+
+	cde_timestamp_now(now);
+	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO dead_letters(sink, seq, attempts, error, dead_at)"
+			       " VALUES (?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, sink, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	sqlite3_bind_int(st, 3, (int)attempts);
+	sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+uint64_t cde_delivery_store_dead_count(struct cde_delivery_store *s, const char *sink)
+{
+	int64_t v = cde_sql_int(s->db, "SELECT count(*) FROM dead_letters WHERE sink = ?", sink, 0);
+
+	return v > 0 ? (uint64_t)v : 0;
+}

@@ -1,0 +1,46 @@
+#pragma once
+/* What the delivery engine keeps in the audit database: a cursor per sink
+ * (every row up to it is settled for that sink), a record of each
+ * delivery (with the receiver's receipt, e.g. Tekton's eventID), and the
+ * dead letters. One handle belongs to the delivery thread. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cde_delivery_store;
+
+/* Opens its own connection to the audit database at @path (which the
+ * journal has created). Returns 0 or -EIO with the reason in @err. */
+int cde_delivery_store_open(const char *path, struct cde_delivery_store **ret, char *err, size_t err_size);
+void cde_delivery_store_close(struct cde_delivery_store *s);
+
+/* The cursor of @sink; a sink seen for the first time starts at the
+ * current head, so adding a sink does not replay the whole history.
+ * Returns 0 or -EIO. */
+int cde_delivery_store_cursor(struct cde_delivery_store *s, const char *sink, uint64_t *ret_seq);
+/* Drops the cursors of sinks not in @sinks, so that a sink removed from
+ * the configuration no longer holds retention back. Returns 0 or -EIO. */
+int cde_delivery_store_forget_others(struct cde_delivery_store *s, const char *const *sinks, size_t n);
+
+int cde_delivery_store_set_cursor(struct cde_delivery_store *s, const char *sink, uint64_t seq);
+
+/* The last seq in the log, and when row @seq was received ("" if gone). */
+uint64_t cde_delivery_store_head(struct cde_delivery_store *s);
+void cde_delivery_store_received_at(struct cde_delivery_store *s, uint64_t seq, char *out, size_t size);
+
+/* Calls @fn for up to @limit rows after @after, in order, with the event
+ * as stored (JSON). Stops early when @fn returns false. Returns 0 or -EIO. */
+int cde_delivery_store_scan(struct cde_delivery_store *s, uint64_t after, unsigned limit,
+			    bool (*fn)(void *ctx, uint64_t seq, const char *event), void *ctx);
+
+/* Records a delivery of row @seq to @sink: the HTTP status and receipt. */
+int cde_delivery_store_delivered(struct cde_delivery_store *s, const char *sink, uint64_t seq, long status,
+				 const char *receipt);
+
+/* Moves row @seq to @sink's dead letters, with why. */
+int cde_delivery_store_dead(struct cde_delivery_store *s, const char *sink, uint64_t seq, unsigned attempts,
+			    const char *error);
+
+/* Dead letters of @sink still waiting for a replay. */
+uint64_t cde_delivery_store_dead_count(struct cde_delivery_store *s, const char *sink);

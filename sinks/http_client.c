@@ -1,0 +1,261 @@
+/* libcurl's multi interface on libevent, after curl's multi-event.c and
+ * hiperfifo.c: curl tells us which sockets to watch (socket callback) and
+ * when to wake it (timer callback); the loop tells curl what happened
+ * with curl_multi_socket_action, after which finished transfers are
+ * drained with curl_multi_info_read. curl is never called from inside its
+ * own callbacks, only from the loop's. */
+
+#include "sinks/http_client.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+struct call {
+	struct cde_http_client *client;
+	CURL *easy;
+	cde_http_done_fn done;
+	void *ctx;
+	long retry_after_s;
+	size_t body_len;
+	char body[CDE_HTTP_BODY_MAX + 1];
+	char error[CURL_ERROR_SIZE];
+	struct call *prev, *next;
+};
+
+struct cde_http_client {
+	struct event_base *base;
+	CURLM *multi;
+	struct event *timer;
+	struct call *calls;
+	size_t n_calls;
+};
+
+static void finish_done(struct cde_http_client *c)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(c->multi, &left))) {
+		struct call *call = NULL;
+		struct cde_http_response resp = { .retry_after_s = -1 };
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&call);
+		if (msg->data.result == CURLE_OK) {
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &resp.status);
+		} else {
+			resp.error = call->error[0] ? call->error : curl_easy_strerror(msg->data.result);
+		}
+		resp.retry_after_s = call->retry_after_s;
+		resp.body = call->body;
+		resp.body_len = call->body_len;
+		curl_multi_remove_handle(c->multi, call->easy);
+		curl_easy_cleanup(call->easy);
+		if (call->prev)
+			call->prev->next = call->next;
+		else
+			c->calls = call->next;
+		if (call->next)
+			call->next->prev = call->prev;
+		c->n_calls--;
+		/* done may start new requests: that is fine here, outside any
+		 * curl callback. */
+		call->done(call->ctx, &resp);
+		free(call);
+	}
+}
+
+static void on_socket_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct cde_http_client *c = arg;
+	int flags = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
+	int running;
+
+	curl_multi_socket_action(c->multi, fd, flags, &running);
+	finish_done(c);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct cde_http_client *c = arg;
+	int running;
+
+	curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	finish_done(c);
+}
+
+static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct cde_http_client *c = userp;
+	struct event *ev = socketp;
+	short kind = (short)(EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) |
+			     (what & CURL_POLL_OUT ? EV_WRITE : 0));
+
+	if (what == CURL_POLL_REMOVE) {
+		if (ev)
+			event_free(ev);
+		curl_multi_assign(c->multi, s, NULL);
+		return 0;
+	}
+	if (ev) {
+		event_del(ev);
+		event_assign(ev, c->base, s, kind, on_socket_event, c);
+	} else {
+		ev = event_new(c->base, s, kind, on_socket_event, c);
+		if (!ev)
+			return -1;
+		curl_multi_assign(c->multi, s, ev);
+	}
+	return event_add(ev, NULL) == 0 ? 0 : -1;
+}
+
+static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct cde_http_client *c = userp;
+	struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
+
+	if (timeout_ms < 0)
+		return evtimer_del(c->timer) == 0 ? 0 : -1;
+	return evtimer_add(c->timer, &tv) == 0 ? 0 : -1;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct call *call = arg;
+	size_t n = size * nmemb, room = CDE_HTTP_BODY_MAX - call->body_len;
+
+	/* Only the start is kept (for a receipt or an error message); the
+	 * rest is read and dropped so the connection can be reused. */
+	if (room) {
+		memcpy(call->body + call->body_len, data, n < room ? n : room);
+		call->body_len += n < room ? n : room;
+		call->body[call->body_len] = '\0';
+	}
+	return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct call *call = arg;
+	size_t n = size * nmemb;
+	char value[128];
+
+	if (n > 12 && n < 12 + sizeof(value) && strncasecmp(data, "Retry-After:", 12) == 0) {
+		char *end;
+		long secs;
+
+		memcpy(value, data + 12, n - 12);
+		value[n - 12] = '\0';
+		value[strcspn(value, "\r\n")] = '\0';
+		secs = strtol(value, &end, 10);
+		if (end != value && *end == '\0' && secs >= 0) {
+			call->retry_after_s = secs;
+		} else {
+			/* An HTTP date. */
+			time_t at = curl_getdate(value + strspn(value, " "), NULL);
+			time_t now = time(NULL);
+
+			if (at != -1)
+				call->retry_after_s = at > now ? (long)(at - now) : 0;
+		}
+	}
+	return n;
+}
+
+int cde_http_client_new(struct event_base *base, struct cde_http_client **ret)
+{
+	struct cde_http_client *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->base = base;
+	c->multi = curl_multi_init();
+	c->timer = evtimer_new(base, on_timer, c);
+	if (!c->multi || !c->timer) {
+		cde_http_client_free(c);
+		return -ENOMEM;
+	}
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+	*ret = c;
+	return 0;
+}
+
+int cde_http_client_post(struct cde_http_client *c, const struct cde_http_request *req,
+			 cde_http_done_fn done, void *ctx)
+{
+	struct call *call = calloc(1, sizeof(*call));
+
+	if (!call)
+		return -ENOMEM;
+	call->easy = curl_easy_init();
+	if (!call->easy) {
+		free(call);
+		return -ENOMEM;
+	}
+	call->client = c;
+	call->done = done;
+	call->ctx = ctx;
+	call->retry_after_s = -1;
+	curl_easy_setopt(call->easy, CURLOPT_URL, req->url);
+	curl_easy_setopt(call->easy, CURLOPT_POST, 1L);
+	curl_easy_setopt(call->easy, CURLOPT_POSTFIELDS, req->body);
+	curl_easy_setopt(call->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+	curl_easy_setopt(call->easy, CURLOPT_HTTPHEADER, req->headers);
+	curl_easy_setopt(call->easy, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+	curl_easy_setopt(call->easy, CURLOPT_CONNECTTIMEOUT_MS, req->timeout_ms);
+	curl_easy_setopt(call->easy, CURLOPT_SSL_VERIFYPEER, req->tls_verify ? 1L : 0L);
+	curl_easy_setopt(call->easy, CURLOPT_SSL_VERIFYHOST, req->tls_verify ? 2L : 0L);
+	curl_easy_setopt(call->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(call->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(call->easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(call->easy, CURLOPT_WRITEDATA, call);
+	curl_easy_setopt(call->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(call->easy, CURLOPT_HEADERDATA, call);
+	curl_easy_setopt(call->easy, CURLOPT_ERRORBUFFER, call->error);
+	curl_easy_setopt(call->easy, CURLOPT_PRIVATE, call);
+	curl_easy_setopt(call->easy, CURLOPT_USERAGENT, "cdeventsd");
+	if (curl_multi_add_handle(c->multi, call->easy) != CURLM_OK) {
+		curl_easy_cleanup(call->easy);
+		free(call);
+		return -ENOMEM;
+	}
+	call->next = c->calls;
+	if (c->calls)
+		c->calls->prev = call;
+	c->calls = call;
+	c->n_calls++;
+	return 0;
+}
+
+size_t cde_http_client_in_flight(const struct cde_http_client *c)
+{
+	return c->n_calls;
+}
+
+void cde_http_client_free(struct cde_http_client *c)
+{
+	if (!c)
+		return;
+	while (c->calls) {
+		struct call *call = c->calls;
+
+		c->calls = call->next;
+		curl_multi_remove_handle(c->multi, call->easy);
+		curl_easy_cleanup(call->easy);
+		free(call);
+	}
+	/* Cleaning the multi handle closes its sockets, which calls
+	 * socket_cb with CURL_POLL_REMOVE and frees their events. */
+	if (c->multi)
+		curl_multi_cleanup(c->multi);
+	if (c->timer)
+		event_free(c->timer);
+	free(c);
+}

@@ -1,0 +1,58 @@
+#pragma once
+/* The sink interface: where the delivery engine hands an event to go out.
+ * One static const table per sink type (Fluent Bit's output plugins);
+ * submit never blocks and reports one outcome later. The engine, not the
+ * sink, owns cursors, retries, backoff, budgets and dead letters. */
+
+#include <stdint.h>
+
+#include "config/config.h"
+#include "events/event.h"
+#include "sinks/http_client.h"
+
+enum cde_sink_outcome {
+	CDE_SINK_DELIVERED,
+	CDE_SINK_RETRY,		/* a failure that may pass: try again later */
+	CDE_SINK_DEAD,		/* a permanent refusal: do not try again */
+};
+
+struct cde_sink_result {
+	enum cde_sink_outcome outcome;
+	long status;		/* the HTTP status, 0 without one */
+	long retry_after_s;	/* the receiver's hint, -1 without one */
+	char detail[200];	/* for the operator: "503 Service Unavailable: ..." */
+	char receipt[128];	/* the receiver's id for the event (Tekton's eventID), or "" */
+};
+
+typedef void (*cde_sink_done_fn)(void *ctx, const struct cde_sink_result *res);
+
+/* What sinks share, owned by the engine. */
+struct cde_sink_env {
+	struct cde_http_client *http;
+};
+
+struct cde_sink_ops {
+	const char *name;
+	/* Reads what @cfg names (secret files) and sets up. Returns 0 or
+	 * -errno with the reason in @err. */
+	int (*init)(const struct cde_config_sink *cfg, const struct cde_sink_env *env, void **ret_impl,
+		    char *err, size_t err_size);
+	/* Starts delivering @ev, the audit log's row @seq; @done runs exactly
+	 * once, on the engine's loop, possibly before submit returns. Returns
+	 * 0, or -errno when it could not even start (then done is not
+	 * called). */
+	int (*submit)(void *impl, const struct cde_event *ev, uint64_t seq, cde_sink_done_fn done, void *ctx);
+	void (*release)(void *impl);
+};
+
+extern const struct cde_sink_ops cde_sink_tekton;
+extern const struct cde_sink_ops cde_sink_webhook;
+extern const struct cde_sink_ops cde_sink_file;
+
+/* The table of a sink type. */
+const struct cde_sink_ops *cde_sink_ops_of(enum cde_sink_type type);
+
+/* The engine's rule for an HTTP answer, shared by the HTTP sinks (as in
+ * Knative's data plane): 2xx delivered; 404, 408, 409, 429, 5xx and no
+ * answer at all retried; any other status dead. */
+enum cde_sink_outcome cde_sink_outcome_of_status(long status);

@@ -1,0 +1,206 @@
+// Fan-out: routed events reach real receivers on loopback as CloudEvents.
+//
+// One node process plays four receivers: a Tekton EventListener (binary
+// mode, answers 202 with an eventID), a signed structured webhook, a
+// binary webhook with a bearer token and extra headers that only prod
+// deployments are routed to, and a flaky receiver that answers 500, then
+// 503 with Retry-After, then too slowly (timeout), then 200. Each request
+// is read back with the CloudEvents SDK's HTTP.toEvent, validated as a
+// CloudEvent, its data checked with ajv against the official schema, and
+// its Standard Webhooks signature checked with node's own crypto. Then the
+// daemon is stopped while a receiver is down and restarted: the backlog
+// arrives. A receiver that refuses (400) fills the dead letters.
+//
+//   node tests/js/integration/fanout.mjs path/to/cdeventsd path/to/cdevctl
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { HTTP } from 'cloudevents';
+import { startDaemon, postJson, curl, checker } from '../daemon.mjs';
+import { oracle } from '../oracle.mjs';
+
+const t = checker();
+const [bin] = process.argv.slice(2, 4);
+const ajv = oracle('v0.5.1');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-fanout-'));
+const secretBytes = crypto.randomBytes(32);
+const secretFile = path.join(dir, 'hook.secret');
+fs.writeFileSync(secretFile, `whsec_${secretBytes.toString('base64')}\n`, { mode: 0o600 });
+const tokenFile = path.join(dir, 'hook.token');
+fs.writeFileSync(tokenFile, 'opensesame\n', { mode: 0o600 });
+
+// --- receivers -------------------------------------------------------------
+const got = { tekton: [], signed: [], prod: [], flaky: [], refuse: [] };
+let flakyPlan = [];          // what the flaky receiver does next: status or 'hang'
+let flakyAttempts = 0;
+let tektonDown = false;
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks).toString('utf8');
+    const name = req.url.slice(1);
+    const rec = { headers: req.headers, body };
+    if (name === 'tekton') {
+      if (tektonDown) { res.destroy(); return; }
+      got.tekton.push(rec);
+      res.writeHead(202, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ eventListener: 'el', namespace: 'ci', eventListenerUID: 'u', eventID: `tk-${got.tekton.length}` }));
+    } else if (name === 'flaky') {
+      flakyAttempts++;
+      const next = flakyPlan.shift() ?? 200;
+      if (next === 'hang') { setTimeout(() => { got.flaky.push({ ...rec, late: true }); res.writeHead(200); res.end(); }, 2500); return; }
+      if (next === 200) got.flaky.push(rec);
+      res.writeHead(next, next === 503 ? { 'Retry-After': '1' } : {});
+      res.end(next === 200 ? '' : 'not now');
+    } else if (got[name]) {
+      got[name].push(rec);
+      res.writeHead(name === 'refuse' ? 400 : 200);
+      res.end(name === 'refuse' ? 'bad event' : '');
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const base = `http://127.0.0.1:${server.address().port}`;
+
+const cfg = path.join(dir, 'cdeventsd.yaml');
+fs.writeFileSync(cfg, `
+sinks:
+  - name: ci-listener
+    type: tekton
+    url: ${base}/tekton
+    timeout: 1s
+  - name: audit-hook
+    type: webhook
+    url: ${base}/signed
+    mode: structured
+    secret_file: ${secretFile}
+  - name: prod-hook
+    type: webhook
+    url: ${base}/prod
+    token_file: ${tokenFile}
+    headers: { X-Team: data-platform }
+  - name: flaky
+    type: webhook
+    url: ${base}/flaky
+    timeout: 1s
+    max_backoff: 1s
+  - name: refuse
+    type: webhook
+    url: ${base}/refuse
+routes:
+  - sinks: [ci-listener]
+    filter: { prefix: { type: dev.cdevents.artifact. } }
+  - sinks: [audit-hook]
+  - sinks: [refuse]
+    filter: { not: { prefix: { type: dev.cdevents.pipelinerun. } } }
+  - sinks: [flaky]
+    filter: { prefix: { type: dev.cdevents.pipelinerun. } }
+  - sinks: [prod-hook]
+    filter: { all: [ { exact: { type: dev.cdevents.service.deployed } }, { exact: { /subject/content/environment/id: prod } } ] }
+`);
+const state = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-fanout-state-'));
+let d = await startDaemon(bin, ['-c', cfg, '--state-dir', state]);
+const hook = (kind, p) => postJson(`${d.url}/v1/hooks/${kind}`, p);
+const waitFor = async (cond, ms = 10000) => { for (let i = 0; i < ms / 50 && !cond(); i++) await sleep(50); return cond(); };
+
+// Refuse and flaky get only a few events: keep them quiet until needed.
+const posted = [
+  hook('build', { phase: 'finished', subject: 'etl-42', artifactId: 'pkg:oci/etl@sha256%3Aabc' }),
+  hook('artifact', { phase: 'packaged', subject: 'pkg:oci/etl@sha256%3Aabc', change: 'commit-1' }),
+  hook('artifact', { phase: 'published', subject: 'pkg:oci/etl@sha256%3Aabc' }),
+  hook('deploy', { phase: 'deployed', subject: 'etl-job', environment: 'dev', artifactId: 'pkg:oci/etl@sha256%3Aabc' }),
+  hook('deploy', { phase: 'deployed', subject: 'etl-job', environment: 'prod', artifactId: 'pkg:oci/etl@sha256%3Aabc' }),
+];
+t.check(posted.every((r) => r.status === 202), 'five hooks accepted', posted.map((r) => r.status).join());
+const ids = posted.map((r) => r.json.id);
+t.check(await waitFor(() => got.tekton.length >= 2 && got.signed.length >= 5 && got.prod.length >= 1),
+  'each routed event reaches its receivers', JSON.stringify({ tekton: got.tekton.length, signed: got.signed.length, prod: got.prod.length }));
+
+// Tekton: binary mode, only artifact events, Ce-Type for CEL filters.
+t.check(got.tekton.length === 2 && got.tekton.every((r) => r.headers['ce-type']?.startsWith('dev.cdevents.artifact.')),
+  'the EventListener gets only the artifact events', got.tekton.map((r) => r.headers['ce-type']).join());
+for (const [name, list] of Object.entries({ tekton: got.tekton, signed: got.signed, prod: got.prod })) {
+  for (const r of list) {
+    // The binding percent-encodes '%' in header values and receivers
+    // decode; the JS SDK (8.0.3) leaves ce-subject as sent, hence the
+    // decodeURIComponent below for binary mode.
+    let ce = null, err = '';
+    try { ce = HTTP.toEvent({ headers: r.headers, body: r.body }); ce.validate(); } catch (e) { err = String(e); }
+    const data = typeof ce?.data === 'string' ? JSON.parse(ce.data) : ce?.data;
+    const verdict = data ? ajv(data) : { valid: false };
+    t.check(ce && !err && verdict.valid && ce.id === data.context.id && ce.source === data.context.source &&
+      ce.type === data.context.type &&
+      (r.headers['ce-subject'] !== undefined ? decodeURIComponent(ce.subject) : ce.subject) === data.subject.id,
+      `${name}: a valid CloudEvent whose data the official schema accepts`, err || JSON.stringify(verdict.errors));
+  }
+}
+t.check(got.tekton.every((r) => r.headers['content-type'] === 'application/json' && r.headers['ce-specversion'] === '1.0'),
+  'tekton requests are binary mode');
+t.check(got.signed.every((r) => r.headers['content-type'].startsWith('application/cloudevents+json')),
+  'the structured webhook gets application/cloudevents+json');
+
+// Standard Webhooks, checked with node's crypto, not ours.
+const sigOk = (r) => {
+  const id = r.headers['webhook-id'], ts = r.headers['webhook-timestamp'];
+  const want = crypto.createHmac('sha256', secretBytes).update(`${id}.${ts}.${r.body}`).digest('base64');
+  return r.headers['webhook-signature'] === `v1,${want}` && Math.abs(Date.now() / 1000 - Number(ts)) < 60;
+};
+t.check(got.signed.length === 5 && got.signed.every(sigOk), 'every signed webhook verifies with node crypto',
+  JSON.stringify(got.signed[0]?.headers));
+t.check(new Set(got.signed.map((r) => r.headers['webhook-id'])).size === 5, 'each event has its own webhook-id');
+
+// Routing on a JSON pointer: only the prod deployment; token and headers.
+t.check(got.prod.length === 1 && JSON.parse(got.prod[0].body).subject.content.environment.id === 'prod',
+  'the prod route gets only the prod deployment', got.prod.map((r) => r.body).join('\n'));
+t.check(got.prod[0]?.headers.authorization === 'Bearer opensesame' && got.prod[0]?.headers['x-team'] === 'data-platform',
+  'with its bearer token and configured header', JSON.stringify(got.prod[0]?.headers));
+t.check(got.refuse.length === 5, 'a refusing receiver is tried once per event (400 is permanent)', String(got.refuse.length));
+
+// Status: cursors, deliveries, dead letters.
+await sleep(1200);
+let st = curl([`${d.url}/v1/sinks`]).json;
+const sink = (n) => st?.sinks?.find((s) => s.name === n);
+t.check(sink('ci-listener')?.delivered === 2 && sink('ci-listener')?.lagEvents === 0,
+  'GET /v1/sinks: the listener is caught up', JSON.stringify(sink('ci-listener')));
+t.check(sink('refuse')?.deadLetters === 5 && /HTTP 400/.test(sink('refuse')?.lastError ?? ''),
+  'GET /v1/sinks: refused events are dead letters, with the last error', JSON.stringify(sink('refuse')));
+
+// The flaky receiver: 500, then 503 + Retry-After, then a timeout, then 200.
+flakyPlan = [500, 503, 'hang', 200];
+flakyAttempts = 0;
+const before = got.flaky.length;
+const f = hook('pipeline', { phase: 'started', subject: 'run-flaky', pipelineName: 'etl', uri: 'https://ci.example/runs/1' });
+t.check(f.status === 202, 'a pipeline run is accepted', f.body);
+t.check(await waitFor(() => got.flaky.length > before + 0 && !got.flaky.at(-1).late, 20000),
+  'through 500, 503 with Retry-After and a timeout, the event arrives', `attempts ${flakyAttempts}`);
+await sleep(3000); // let the slow answer land too
+const arrivals = got.flaky.filter((r) => JSON.parse(r.body).context.id === f.json.id);
+t.check(flakyAttempts >= 4, 'it took at least four attempts', String(flakyAttempts));
+t.check(arrivals.length <= 2 && arrivals.filter((r) => !r.late).length === 1,
+  'it arrives once, plus at most the late copy of the attempt that timed out', String(arrivals.length));
+
+// Down while the daemon restarts: nothing is lost.
+tektonDown = true;
+const during = [];
+for (let i = 0; i < 5; i++) during.push(hook('artifact', { phase: 'published', subject: `pkg:generic/lib@${i}` }).json.id);
+await sleep(300);
+t.check(await d.stop() === 0, 'the daemon stops cleanly with deliveries pending');
+tektonDown = false;
+d = await startDaemon(bin, ['-c', cfg, '--state-dir', state]);
+const tkIds = () => new Set(got.tekton.map((r) => JSON.parse(r.body).context.id));
+t.check(await waitFor(() => during.every((id) => tkIds().has(id)), 20000),
+  'after a restart, the backlog reaches the listener', `${[...tkIds()].length} ids`);
+await sleep(1200);
+st = curl([`${d.url}/v1/sinks`]).json;
+t.check(sink('ci-listener')?.lagEvents === 0, 'and the listener is caught up again', JSON.stringify(sink('ci-listener')));
+t.check(await d.stop() === 0, 'exits 0 on SIGTERM', d.log().slice(-300));
+server.close();
+void ids;
+t.finish();
