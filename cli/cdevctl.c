@@ -17,6 +17,7 @@ static const struct {
 	{ "example", cde_cmd_example, "print the smallest valid event of a type" },
 	{ "types", cde_cmd_types, "list the event types of a spec version" },
 	{ "audit", cde_cmd_audit, "the audit log: verify its hash chain, query it" },
+	{ "dlq", cde_cmd_dlq, "dead letters: list them, deliver them again" },
 };
 
 static void usage(FILE *f)

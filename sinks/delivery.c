@@ -44,6 +44,7 @@ struct sink;
 struct slot {
 	struct sink *sink;
 	bool used, in_flight;
+	bool replay;		/* a dead letter sent again: below the cursor */
 	uint64_t seq;
 	struct cde_event *ev;
 	unsigned attempts;
@@ -100,7 +101,7 @@ static void advance_cursor(struct sink *s)
 	uint64_t cursor = s->fetched;
 
 	for (unsigned i = 0; i < s->n_slots; i++)
-		if (s->slots[i].used && s->slots[i].seq - 1 < cursor)
+		if (s->slots[i].used && !s->slots[i].replay && s->slots[i].seq - 1 < cursor)
 			cursor = s->slots[i].seq - 1;
 	s->cursor = cursor;
 	if (cursor != s->stored_cursor && cde_delivery_store_set_cursor(s->d->store, s->cfg.name, cursor) == 0)
@@ -111,7 +112,10 @@ static void settle(struct slot *slot)
 {
 	struct sink *s = slot->sink;
 
+	if (slot->replay)
+		cde_delivery_store_replay_done(s->d->store, s->cfg.name, slot->seq);
 	slot->ev = cde_event_unref(slot->ev);
+	slot->replay = false;
 	slot->used = false;
 	slot->in_flight = false;
 	s->used--;
@@ -202,6 +206,14 @@ static void on_result(void *ctx, const struct cde_sink_result *res)
 	settle(slot);
 }
 
+static struct slot *free_slot(struct sink *s)
+{
+	for (unsigned i = 0; i < s->n_slots; i++)
+		if (!s->slots[i].used)
+			return &s->slots[i];
+	return NULL;
+}
+
 static bool matches(const struct sink *s, const struct cde_event *ev)
 {
 	if (s->match_all)
@@ -216,7 +228,7 @@ static bool on_row(void *ctx, uint64_t seq, const char *json)
 {
 	struct sink *s = ctx;
 	struct cde_event *ev = NULL;
-	struct slot *slot = NULL;
+	struct slot *slot;
 
 	if (cde_event_parse(json, strlen(json), &ev, NULL) < 0) {
 		cde_delivery_store_dead(s->d->store, s->cfg.name, seq, 0, "the stored event does not parse");
@@ -229,9 +241,7 @@ static bool on_row(void *ctx, uint64_t seq, const char *json)
 		s->fetched = seq;
 		return true;
 	}
-	for (unsigned i = 0; i < s->n_slots && !slot; i++)
-		if (!s->slots[i].used)
-			slot = &s->slots[i];
+	slot = free_slot(s);
 	if (!slot) {
 		cde_event_unref(ev);
 		return false;
@@ -244,10 +254,57 @@ static bool on_row(void *ctx, uint64_t seq, const char *json)
 	return s->used < s->n_slots;
 }
 
-/* Fills the window from the journal. */
+static bool pending(const struct sink *s, uint64_t seq)
+{
+	for (unsigned i = 0; i < s->n_slots; i++)
+		if (s->slots[i].used && s->slots[i].seq == seq)
+			return true;
+	return false;
+}
+
+/* Dead letters queued again with `cdevctl dlq replay` go first: someone
+ * is waiting for them. */
+static void take_replays(struct sink *s)
+{
+	uint64_t seqs[64];
+	size_t n = 0;
+
+	if (s->used >= s->n_slots ||
+	    cde_delivery_store_replays(s->d->store, s->cfg.name, sizeof(seqs) / sizeof(seqs[0]), seqs, &n) < 0)
+		return;
+	for (size_t i = 0; i < n && s->used < s->n_slots; i++) {
+		struct slot *slot;
+		struct cde_event *ev = NULL;
+		char *json = NULL;
+		int r;
+
+		if (pending(s, seqs[i]))
+			continue;
+		r = cde_delivery_store_event(s->d->store, seqs[i], &json);
+		if (r == 0 && cde_event_parse(json, strlen(json), &ev, NULL) < 0)
+			r = -EINVAL;
+		free(json);
+		if (r < 0) {
+			/* Deleted by retention since, or unreadable: nothing to send. */
+			cde_delivery_store_replay_done(s->d->store, s->cfg.name, seqs[i]);
+			note_error(s, "a replayed event is no longer in the audit log");
+			continue;
+		}
+		slot = free_slot(s);
+		*slot = (struct slot){ .sink = s, .used = true, .replay = true, .seq = seqs[i], .ev = ev,
+				       .first_ms = now_ms(), .retry = slot->retry };
+		s->used++;
+		attempt(slot);
+	}
+}
+
+/* Fills the window: replays first, then the journal. */
 static void on_pump(evutil_socket_t fd, short what, void *arg)
 {
 	struct sink *s = arg;
+
+	if (s->routed)
+		take_replays(s);
 
 	while (s->routed && s->used < s->n_slots) {
 		uint64_t before = s->fetched;

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "events/ids.h"
+#include "sinks/dead_letters.h"
 #include "sinks/sql.h"
 
 struct cde_delivery_store {
@@ -22,15 +23,6 @@ struct cde_delivery_store {
 	sqlite3_stmt *set_cursor;
 	sqlite3_stmt *delivered;
 };
-
-static const char schema_sql[] =
-	"CREATE TABLE IF NOT EXISTS sink_cursors(sink TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS deliveries(sink TEXT NOT NULL, seq INTEGER NOT NULL,"
-	" delivered_at TEXT NOT NULL, status INTEGER NOT NULL, receipt TEXT, PRIMARY KEY(sink, seq))"
-	" WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS dead_letters(sink TEXT NOT NULL, seq INTEGER NOT NULL,"
-	" attempts INTEGER NOT NULL, error TEXT NOT NULL, dead_at TEXT NOT NULL, PRIMARY KEY(sink, seq))"
-	" WITHOUT ROWID;";
 
 int cde_delivery_store_open(const char *path, struct cde_delivery_store **ret, char *err, size_t err_size)
 {
@@ -42,7 +34,7 @@ int cde_delivery_store_open(const char *path, struct cde_delivery_store **ret, c
 		goto err_close;
 	sqlite3_busy_timeout(s->db, 5000);
 	if (sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    cde_dead_letters_schema(s->db) < 0 ||
 	    sqlite3_prepare_v3(s->db, "SELECT seq, event FROM events WHERE seq > ? ORDER BY seq LIMIT ?", -1,
 			       SQLITE_PREPARE_PERSISTENT, &s->scan, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(s->db, "INSERT INTO sink_cursors(sink, seq) VALUES (?, ?)"
@@ -197,4 +189,53 @@ uint64_t cde_delivery_store_dead_count(struct cde_delivery_store *s, const char 
 	int64_t v = cde_sql_int(s->db, "SELECT count(*) FROM dead_letters WHERE sink = ?", sink, 0);
 
 	return v > 0 ? (uint64_t)v : 0;
+}
+
+int cde_delivery_store_replays(struct cde_delivery_store *s, const char *sink, size_t max, uint64_t *seqs,
+			       size_t *ret_n)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT seq FROM replays WHERE sink = ? ORDER BY seq LIMIT ?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, sink, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max)
+		seqs[n++] = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	*ret_n = n;
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -EIO;
+}
+
+int cde_delivery_store_replay_done(struct cde_delivery_store *s, const char *sink, uint64_t seq)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM replays WHERE sink = ? AND seq = ?", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, sink, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int cde_delivery_store_event(struct cde_delivery_store *s, uint64_t seq, char **ret_json)
+{
+	sqlite3_stmt *st;
+	int r = -ENOENT;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT event FROM events WHERE seq = ?", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*ret_json = strdup((const char *)sqlite3_column_text(st, 0));
+		r = *ret_json ? 0 : -ENOMEM;
+	}
+	sqlite3_finalize(st);
+	return r;
 }

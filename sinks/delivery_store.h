@@ -44,3 +44,15 @@ int cde_delivery_store_dead(struct cde_delivery_store *s, const char *sink, uint
 
 /* Dead letters of @sink still waiting for a replay. */
 uint64_t cde_delivery_store_dead_count(struct cde_delivery_store *s, const char *sink);
+
+/* Up to @max seqs that `cdevctl dlq replay` queued for @sink, in order.
+ * Returns 0 or -EIO. */
+int cde_delivery_store_replays(struct cde_delivery_store *s, const char *sink, size_t max, uint64_t *seqs,
+			       size_t *ret_n);
+
+/* A replay of row @seq to @sink is settled (delivered, or dead again). */
+int cde_delivery_store_replay_done(struct cde_delivery_store *s, const char *sink, uint64_t seq);
+
+/* The stored event of row @seq (the caller frees it). Returns 0, -ENOENT
+ * (retention deleted it) or -EIO. */
+int cde_delivery_store_event(struct cde_delivery_store *s, uint64_t seq, char **ret_json);

@@ -17,12 +17,13 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { HTTP } from 'cloudevents';
 import { startDaemon, postJson, curl, checker } from '../daemon.mjs';
 import { oracle } from '../oracle.mjs';
 
 const t = checker();
-const [bin] = process.argv.slice(2, 4);
+const [bin, cdevctl] = process.argv.slice(2, 4);
 const ajv = oracle('v0.5.1');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-fanout-'));
@@ -37,6 +38,7 @@ const got = { tekton: [], signed: [], prod: [], flaky: [], refuse: [] };
 let flakyPlan = [];          // what the flaky receiver does next: status or 'hang'
 let flakyAttempts = 0;
 let tektonDown = false;
+let refuseNow = true;
 const server = http.createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
@@ -58,8 +60,9 @@ const server = http.createServer((req, res) => {
       res.end(next === 200 ? '' : 'not now');
     } else if (got[name]) {
       got[name].push(rec);
-      res.writeHead(name === 'refuse' ? 400 : 200);
-      res.end(name === 'refuse' ? 'bad event' : '');
+      const no = name === 'refuse' && refuseNow;
+      res.writeHead(no ? 400 : 200);
+      res.end(no ? 'bad event' : '');
     } else {
       res.writeHead(404);
       res.end();
@@ -94,7 +97,13 @@ sinks:
   - name: refuse
     type: webhook
     url: ${base}/refuse
+  - name: shipper
+    type: file
+    path: ${path.join(dir, 'events.jsonl')}
+    rotate_size: 2KiB
+    rotate_keep: 20
 routes:
+  - sinks: [shipper]
   - sinks: [ci-listener]
     filter: { prefix: { type: dev.cdevents.artifact. } }
   - sinks: [audit-hook]
@@ -172,6 +181,26 @@ t.check(sink('ci-listener')?.delivered === 2 && sink('ci-listener')?.lagEvents =
 t.check(sink('refuse')?.deadLetters === 5 && /HTTP 400/.test(sink('refuse')?.lastError ?? ''),
   'GET /v1/sinks: refused events are dead letters, with the last error', JSON.stringify(sink('refuse')));
 
+// Dead letters: listed with why, and delivered again on request.
+const db = path.join(state, 'audit.db');
+const dlq = (...args) => spawnSync(cdevctl, ['dlq', ...args, '--db', db], { encoding: 'utf8' });
+let out = dlq('list', '--json');
+const dead = out.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+t.check(out.status === 0 && dead.length === 5 && dead.every((x) => x.sink === 'refuse' && /refused: HTTP 400/.test(x.error)),
+  'cdevctl dlq list shows the refused events and why', out.stdout + out.stderr);
+t.check(dlq('replay').status === 2, 'cdevctl dlq replay wants --sink, --id or --all');
+refuseNow = false;
+out = dlq('replay', '--sink', 'refuse', '--id', dead[0].id);
+t.check(out.status === 0 && /1 dead letters queued/.test(out.stdout), 'one event can be replayed', out.stdout + out.stderr);
+out = dlq('replay', '--sink', 'refuse');
+t.check(out.status === 0 && /4 dead letters queued/.test(out.stdout), 'then the rest of the sink', out.stdout + out.stderr);
+t.check(await waitFor(() => got.refuse.length === 10), 'the running daemon delivers the replays', String(got.refuse.length));
+await sleep(1200);
+st = curl([`${d.url}/v1/sinks`]).json;
+t.check(sink('refuse')?.deadLetters === 0 && sink('refuse')?.delivered === 5, 'and the dead letters are gone',
+  JSON.stringify(sink('refuse')));
+t.check(dlq('list', '--json').stdout.trim() === '', 'cdevctl dlq list is empty again');
+
 // The flaky receiver: 500, then 503 + Retry-After, then a timeout, then 200.
 flakyPlan = [500, 503, 'hang', 200];
 flakyAttempts = 0;
@@ -200,6 +229,18 @@ t.check(await waitFor(() => during.every((id) => tkIds().has(id)), 20000),
 await sleep(1200);
 st = curl([`${d.url}/v1/sinks`]).json;
 t.check(sink('ci-listener')?.lagEvents === 0, 'and the listener is caught up again', JSON.stringify(sink('ci-listener')));
+// The file sink: JSON Lines, rotated past 2 KiB, every event once.
+await sleep(1200);
+const files = fs.readdirSync(dir).filter((f) => f.startsWith('events.jsonl'));
+const lines = files.flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean));
+const inFile = lines.map((l) => JSON.parse(l));
+const accepted = JSON.parse(spawnSync(cdevctl, ['audit', 'query', '--db', db], { encoding: 'utf8' }).stdout
+  .split('\n').filter(Boolean).map((l) => JSON.stringify(JSON.parse(l).event.context.id)).join(',').replace(/^/, '[').replace(/$/, ']'));
+t.check(files.length > 1 && files.includes('events.jsonl.1'), 'the file sink rotates past rotate_size', files.join());
+t.check(inFile.every((e) => ajv(e).valid), 'every line is a CDEvent the official schema accepts');
+t.check(new Set(inFile.map((e) => e.context.id)).size === accepted.length &&
+  accepted.every((id) => inFile.some((e) => e.context.id === id)),
+  'and every accepted event is in the files', `${inFile.length} lines, ${accepted.length} events`);
 t.check(await d.stop() === 0, 'exits 0 on SIGTERM', d.log().slice(-300));
 server.close();
 void ids;
