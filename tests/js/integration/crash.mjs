@@ -1,13 +1,16 @@
 // Crash safety: hooks under load while the daemon is killed with SIGKILL
-// at random instants, again and again, on the same state directory. Every
-// event a client saw acknowledged (202 with its seq) must be in the audit
-// log afterwards with that seq, the database must open, and the chain must
-// verify. Prints the counts.
+// at random instants, again and again, on the same state directory, with
+// a webhook sink delivering all the while. Every event a client saw
+// acknowledged (202 with its seq) must be in the audit log afterwards with
+// that seq, the database must open, the chain must verify, and after the
+// last restart every acknowledged event must reach the receiver (at least
+// once). Prints the counts.
 //
 //   node tests/js/integration/crash.mjs path/to/cdeventsd path/to/cdevctl [rounds]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import http from 'node:http';
 import { spawnSync } from 'node:child_process';
 import { startDaemon, checker } from '../daemon.mjs';
 
@@ -18,8 +21,24 @@ const state = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-crash-'));
 const acked = new Map(); // seq -> id
 let sent = 0, failed = 0;
 
+// The receiver stays up across the crashes; it counts every delivery.
+const delivered = new Map(); // ce-id -> times
+const receiver = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    const id = req.headers['ce-id'];
+    delivered.set(id, (delivered.get(id) || 0) + 1);
+    res.writeHead(204);
+    res.end();
+  });
+});
+await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+const cfg = path.join(state, 'cdeventsd.yaml');
+fs.writeFileSync(cfg, `sinks:\n  - name: receiver\n    type: webhook\n    url: http://127.0.0.1:${receiver.address().port}/\n` +
+  `    max_backoff: 1s\nroutes:\n  - sinks: [receiver]\n`);
+
 for (let round = 0; round < rounds; round++) {
-  const d = await startDaemon(bin, ['--state-dir', state]);
+  const d = await startDaemon(bin, ['--state-dir', state, '-c', cfg]);
   let stop = false;
   const client = async (c) => {
     for (let i = 0; !stop; i++) {
@@ -47,8 +66,11 @@ for (let round = 0; round < rounds; round++) {
 }
 
 // The database opens: a daemon starts on it, and stops cleanly.
-const d = await startDaemon(bin, ['--state-dir', state]);
+const d = await startDaemon(bin, ['--state-dir', state, '-c', cfg]);
+const missing = () => [...acked.values()].filter((id) => !delivered.has(id));
+for (let i = 0; i < 600 && missing().length; i++) await new Promise((r) => setTimeout(r, 100));
 t.check(await d.stop() === 0, 'a daemon starts on the crashed database and stops cleanly', d.log().slice(-400));
+receiver.close();
 
 const db = path.join(state, 'audit.db');
 const v = spawnSync(cdevctl, ['audit', 'verify', '--db', db], { encoding: 'utf8' });
@@ -68,7 +90,11 @@ for (const [seq, id] of acked) {
 console.log(`crash test: ${rounds} SIGKILLs, ${sent} sent, ${acked.size} acknowledged, ` +
   `${present} present, ${lost} lost, ${wrong} with another event at their seq, ` +
   `${stored.size} stored (${stored.size - present} stored without an acknowledgement)`);
+const twice = [...delivered.values()].filter((n) => n > 1).length;
+console.log(`delivery across the crashes: ${acked.size - missing().length} of ${acked.size} acknowledged events ` +
+  `delivered, ${twice} more than once (at-least-once: redelivered after a kill)`);
 t.check(acked.size > 0, 'events were acknowledged between the crashes');
+t.check(missing().length === 0, 'every acknowledged event reached the receiver', `${missing().length} missing`);
 t.check(lost === 0 && wrong === 0, 'every acknowledged event is stored with its seq', `lost ${lost}, wrong ${wrong}`);
 fs.rmSync(state, { recursive: true });
 t.finish();
