@@ -39,6 +39,7 @@ static int each_record(sqlite3_stmt *st, int (*fn)(void *ctx, const struct cde_a
 			.prev_hash = (const char *)sqlite3_column_text(st, 4),
 			.hash = (const char *)sqlite3_column_text(st, 5),
 			.event = (const char *)sqlite3_column_text(st, 6),
+			.deliveries = sqlite3_column_count(st) > 7 ? (const char *)sqlite3_column_text(st, 7) : NULL,
 		};
 
 		r = fn(ctx, &rec);
@@ -54,7 +55,15 @@ int cde_audit_query_id(struct cde_audit_store *s, const char *id, uint64_t limit
 	sqlite3_stmt *st;
 	int r;
 
+	/* A lookup by id also tells where the event went: each delivery with
+	 * the receiver's receipt (Tekton's eventID). A database the delivery
+	 * engine never opened has no deliveries table: then without. */
 	if (sqlite3_prepare_v2(cde_audit_store_db(s),
+			       "SELECT " RECORD_COLUMNS ", (SELECT json_group_array(json_object('sink', d.sink,"
+			       " 'deliveredAt', d.delivered_at, 'status', d.status, 'receipt', d.receipt))"
+			       " FROM deliveries d WHERE d.seq = events.seq)"
+			       " FROM events WHERE id = ? ORDER BY seq LIMIT ?", -1, &st, NULL) != SQLITE_OK &&
+	    sqlite3_prepare_v2(cde_audit_store_db(s),
 			       "SELECT " RECORD_COLUMNS " FROM events WHERE id = ? ORDER BY seq LIMIT ?", -1,
 			       &st, NULL) != SQLITE_OK)
 		return -EIO;
@@ -142,6 +151,14 @@ char *cde_audit_record_to_json(const struct cde_audit_record *rec)
 	    !cJSON_AddStringToObject(o, "prevHash", rec->prev_hash) ||
 	    !cJSON_AddStringToObject(o, "hash", rec->hash))
 		goto out;
+	if (rec->deliveries) {
+		cJSON *list = cJSON_Parse(rec->deliveries);
+
+		if (!list || !cJSON_AddItemToObject(o, "deliveries", list)) {
+			cJSON_Delete(list);
+			goto out;
+		}
+	}
 	head = cJSON_PrintUnformatted(o);
 	if (!head)
 		goto out;

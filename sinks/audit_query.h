@@ -30,6 +30,8 @@ struct cde_audit_record {
 	const char *prev_hash;
 	const char *hash;
 	const char *event;		/* the CDEvent as stored, JSON text */
+	const char *deliveries;		/* lookups by id: a JSON array of {sink, deliveredAt,
+					 * status, receipt}; NULL elsewhere */
 };
 
 /* Calls @fn for each matching record, in seq order (or reverse); stops
@@ -44,6 +46,6 @@ int cde_audit_query_id(struct cde_audit_store *s, const char *id, uint64_t limit
 		       int (*fn)(void *ctx, const struct cde_audit_record *rec), void *ctx);
 
 /* The record as one line of JSON: {"seq", "receivedAt", "principal",
- * "peer", "prevHash", "hash", "event"} with the event spliced in exactly
+ * "peer", "prevHash", "hash", ["deliveries",] "event"} with the event spliced in exactly
  * as stored. Returns a malloc'd string or NULL when out of memory. */
 char *cde_audit_record_to_json(const struct cde_audit_record *rec);

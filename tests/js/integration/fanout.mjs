@@ -181,6 +181,15 @@ t.check(sink('ci-listener')?.delivered === 2 && sink('ci-listener')?.lagEvents =
 t.check(sink('refuse')?.deadLetters === 5 && /HTTP 400/.test(sink('refuse')?.lastError ?? ''),
   'GET /v1/sinks: refused events are dead letters, with the last error', JSON.stringify(sink('refuse')));
 
+// From the CDEvent to the Tekton event: the delivery record keeps the
+// EventListener's eventID.
+const rec = curl([`${d.url}/v1/events/${ids[1]}`]).json?.events?.[0];
+const toTekton = rec?.deliveries?.find((x) => x.sink === 'ci-listener');
+t.check(toTekton && toTekton.status === 202 && /^tk-\d+$/.test(toTekton.receipt) && toTekton.deliveredAt,
+  'GET /v1/events/{id} lists its deliveries with the EventListener\'s eventID', JSON.stringify(rec?.deliveries));
+t.check(rec?.deliveries?.some((x) => x.sink === 'audit-hook' && x.status === 200 && x.receipt === null),
+  'and the webhook delivery (no receipt)', JSON.stringify(rec?.deliveries));
+
 // Dead letters: listed with why, and delivered again on request.
 const db = path.join(state, 'audit.db');
 const dlq = (...args) => spawnSync(cdevctl, ['dlq', ...args, '--db', db], { encoding: 'utf8' });
