@@ -18,6 +18,7 @@ static const struct {
 	{ "types", cde_cmd_types, "list the event types of a spec version" },
 	{ "audit", cde_cmd_audit, "the audit log: verify its hash chain, query it" },
 	{ "dlq", cde_cmd_dlq, "dead letters: list them, deliver them again" },
+	{ "sizing", cde_cmd_sizing, "size a Spark job's pods and fit them to a cluster's nodes" },
 };
 
 static void usage(FILE *f)

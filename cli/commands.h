@@ -7,6 +7,7 @@ int cde_cmd_example(int argc, char **argv);
 int cde_cmd_types(int argc, char **argv);
 int cde_cmd_audit(int argc, char **argv);
 int cde_cmd_dlq(int argc, char **argv);
+int cde_cmd_sizing(int argc, char **argv);
 
 /* Loads the catalog from @dir (or the default directory when NULL),
  * printing the reason to stderr on failure. */

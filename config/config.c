@@ -4,7 +4,8 @@
  * key and say what was expected. sinks and routes hold maps whose keys
  * nobody knows in advance (headers, filters), which libcyaml cannot put
  * in a struct: it skips them, and a second pass reads the file as a JSON
- * tree (yaml_json.h) for them. */
+ * tree (yaml_json.h) for them. clusters: takes the same pass, so that its
+ * entries are read by the sizing module's own parser. */
 
 #include "config/config.h"
 
@@ -46,10 +47,15 @@ struct raw_audit {
 	char *max_age, *max_size, *retention_interval;
 };
 
+struct raw_metrics {
+	char *max_series, *price_cpu_hour, *price_gib_hour;
+};
+
 struct raw_config {
 	char *listen, *state_dir, *catalog_dir, *source, *log_level, *auth;
 	struct raw_limits *limits;
 	struct raw_audit *audit;
+	struct raw_metrics *metrics;
 	struct raw_principal *principals;
 	unsigned principals_count;
 };
@@ -77,6 +83,13 @@ static const cyaml_schema_field_t audit_fields[] = {
 	STR("max_age", struct raw_audit, max_age),
 	STR("max_size", struct raw_audit, max_size),
 	STR("retention_interval", struct raw_audit, retention_interval),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t metrics_fields[] = {
+	STR("max_series", struct raw_metrics, max_series),
+	STR("price_cpu_hour", struct raw_metrics, price_cpu_hour),
+	STR("price_gib_hour", struct raw_metrics, price_gib_hour),
 	CYAML_FIELD_END,
 };
 
@@ -110,10 +123,12 @@ static const cyaml_schema_field_t config_fields[] = {
 	STR("auth", struct raw_config, auth),
 	CYAML_FIELD_MAPPING_PTR("limits", CYAML_FLAG_OPTIONAL, struct raw_config, limits, limits_fields),
 	CYAML_FIELD_MAPPING_PTR("audit", CYAML_FLAG_OPTIONAL, struct raw_config, audit, audit_fields),
+	CYAML_FIELD_MAPPING_PTR("metrics", CYAML_FLAG_OPTIONAL, struct raw_config, metrics, metrics_fields),
 	CYAML_FIELD_SEQUENCE("principals", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct raw_config,
 			     principals, &principal_entry, 0, CDE_CONFIG_PRINCIPALS_MAX),
 	CYAML_FIELD_IGNORE("sinks", CYAML_FLAG_OPTIONAL),	/* read by apply_fanout */
 	CYAML_FIELD_IGNORE("routes", CYAML_FLAG_OPTIONAL),
+	CYAML_FIELD_IGNORE("clusters", CYAML_FLAG_OPTIONAL),	/* read by apply_clusters */
 	CYAML_FIELD_END,
 };
 
@@ -134,6 +149,7 @@ void cde_config_defaults(struct cde_config *cfg)
 	cfg->audit_sync_full = true;
 	cfg->audit_checkpoint_every = 1000;
 	cfg->audit_retention_interval_ms = 3600000;
+	cfg->metrics_max_series = 200;
 	cfg->limits = (struct cde_config_limits){
 		.body_max = 1024 * 1024,
 		.head_max = 16 * 1024,
@@ -230,6 +246,25 @@ static int set_duration(unsigned *dst, const char *src, const char *path, const 
 		return 0;
 	if (cde_config_parse_duration(src, &v) < 0 || v == 0) {
 		cde_errors_add(errs, key, "%s: %s: \"%s\" is not a duration (e.g. 10s, 500ms, 2m)", path, key, src);
+		return -EINVAL;
+	}
+	*dst = v;
+	return 0;
+}
+
+/* A price: a plain non-negative decimal number ("0.0475"). */
+static int set_price(double *dst, const char *src, const char *path, const char *key, struct cde_errors *errs)
+{
+	char *end;
+	double v;
+
+	if (!src)
+		return 0;
+	errno = 0;
+	v = strtod(src, &end);
+	if (errno || end == src || *end || !(v >= 0) || v > 1e9 || strpbrk(src, "xXpPnNiI")) {
+		cde_errors_add(errs, key, "%s: %s: \"%s\" is not a price (a decimal number such as 0.0475)", path,
+			       key, src);
 		return -EINVAL;
 	}
 	*dst = v;
@@ -422,6 +457,13 @@ static int apply(const struct raw_config *raw, const char *path, struct cde_conf
 				       raw->audit->sync);
 			r = -EINVAL;
 		}
+	}
+	if (raw->metrics) {
+		r |= set_count(&cfg->metrics_max_series, raw->metrics->max_series, path, "/metrics/max_series", errs);
+		r |= set_price(&cfg->metrics_price_cpu_hour, raw->metrics->price_cpu_hour, path,
+			       "/metrics/price_cpu_hour", errs);
+		r |= set_price(&cfg->metrics_price_gib_hour, raw->metrics->price_gib_hour, path,
+			       "/metrics/price_gib_hour", errs);
 	}
 	if (raw->audit) {
 		if (raw->audit->hmac_key_file)
@@ -889,16 +931,113 @@ static int apply_fanout(const cJSON *doc, const char *path, struct cde_config *c
 	return r ? -EINVAL : 0;
 }
 
+/* clusters:, a map from names to cluster descriptions as a sizing
+ * request gives them ({provider, nodeCpu, nodeMemory, ...}). The map's
+ * keys are the names, so the YAML reader already refuses one given twice. */
+static int apply_cluster(const cJSON *item, size_t i, const char *path, struct cde_config *cfg,
+			 struct cde_ptr *p, struct cde_errors *errs)
+{
+	struct cde_config_cluster *c = &cfg->clusters[i];
+	struct cde_errors cluster_errs;
+	const char *name = item->string;
+
+	memset(c, 0, sizeof(*c));
+	if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+		      strlen(name))
+		return fail_at(errs, path, p, "\"%s\" is not a cluster name: use letters, digits, '-', '_' "
+			       "and '.'", name);
+	if (copy_bounded(c->name, sizeof(c->name), name, path, cde_ptr_str(p), errs) < 0)
+		return -EINVAL;
+	/* The sizing parser reports bare pointers; a loader error also names
+	 * the file, as every other one does. */
+	cde_errors_reset(&cluster_errs);
+	if (cde_sizing_cluster_parse(item, cde_ptr_str(p), &c->cluster, &cluster_errs) == 0)
+		return 0;
+	for (size_t k = 0; k < cluster_errs.count; k++)
+		cde_errors_add(errs, cluster_errs.items[k].pointer, "%s: %s: %s", path,
+			       cluster_errs.items[k].pointer, cluster_errs.items[k].reason);
+	errs->dropped += cluster_errs.dropped;
+	return -EINVAL;
+}
+
+static int apply_clusters(const cJSON *doc, const char *path, struct cde_config *cfg, struct cde_errors *errs)
+{
+	const cJSON *clusters = cJSON_GetObjectItemCaseSensitive(doc, "clusters"), *item;
+	struct cde_ptr p;
+	size_t mark, i = 0;
+	int r = 0;
+
+	if (!clusters)
+		return 0;
+	/* A file that names clusters replaces them as a whole, like sinks. */
+	cfg->n_clusters = 0;
+	cde_ptr_init(&p);
+	mark = cde_ptr_push(&p, "clusters");
+	if (cJSON_IsNull(clusters)) {
+		r = 0;		/* "clusters:" with everything under it commented out */
+	} else if (!cJSON_IsObject(clusters)) {
+		r = fail_at(errs, path, &p, "must be a map from cluster names to clusters "
+			    "({provider, nodeCpu, nodeMemory, ...})");
+	} else if (cJSON_GetArraySize(clusters) > CDE_CONFIG_CLUSTERS_MAX) {
+		r = fail_at(errs, path, &p, "more than %d clusters", CDE_CONFIG_CLUSTERS_MAX);
+	} else {
+		cJSON_ArrayForEach(item, clusters) {
+			size_t at = cde_ptr_push(&p, item->string);
+
+			r |= apply_cluster(item, i, path, cfg, &p, errs);
+			cfg->n_clusters = ++i;
+			cde_ptr_pop(&p, at);
+		}
+	}
+	cde_ptr_pop(&p, mark);
+	return r ? -EINVAL : 0;
+}
+
+int cde_config_cluster_resolve(const cJSON *v, const char *at, const struct cde_config_cluster *clusters,
+			       size_t n, struct cde_sizing_cluster *ret, struct cde_errors *errs)
+{
+	char known[256];
+	size_t off = 0;
+
+	if (!cJSON_IsString(v))
+		return cde_sizing_cluster_parse(v, at, ret, errs);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(clusters[i].name, v->valuestring) == 0) {
+			*ret = clusters[i].cluster;
+			return 0;
+		}
+	}
+	/* The names help whoever typed one wrong; they are not secrets. */
+	known[0] = '\0';
+	for (size_t i = 0; i < n && off < sizeof(known); i++) {
+		int w = snprintf(known + off, sizeof(known) - off, "%s%s", i ? ", " : "", clusters[i].name);
+
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+	if (n)
+		cde_errors_add(errs, at, "no cluster named \"%.64s\" in the configuration (clusters: %s)",
+			       v->valuestring, known);
+	else
+		cde_errors_add(errs, at, "no cluster named \"%.64s\": the configuration has no clusters "
+			       "(give the cluster as an object)", v->valuestring);
+	return -EINVAL;
+}
+
 /* The second pass (see the top of this file). Runs on every file: which
  * top-level keys a file has is only known once it has been read. */
 static int load_fanout(const char *path, struct cde_config *cfg, struct cde_errors *errs)
 {
 	cJSON *doc;
-	int r = cde_yaml_to_json(path, &doc, errs);
+	int r = cde_yaml_to_json(path, &doc, errs), r2;
 
 	if (r < 0)
 		return r;
 	r = apply_fanout(doc, path, cfg, errs);
+	r2 = apply_clusters(doc, path, cfg, errs);
+	if (r == 0 || r2 == -ENOMEM)
+		r = r2;
 	cJSON_Delete(doc);
 	return r;
 }

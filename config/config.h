@@ -1,12 +1,14 @@
 #pragma once
 /* cdeventsd's configuration: the embedded default, a YAML file over it,
- * command-line flags over both. Plain structs, read by daemon/ only. */
+ * command-line flags over both. Plain structs, read by daemon/ only (and
+ * the named clusters by the hooks it translates and by cdevctl sizing). */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "schemas/errors.h"
+#include "sizing/sizing.h"
 
 #define CDE_CONFIG_STR_MAX 1024
 
@@ -97,6 +99,17 @@ struct cde_config_route {
 	char filter[CDE_CONFIG_FILTER_MAX];	/* "" = every event */
 };
 
+#define CDE_CONFIG_CLUSTERS_MAX 32
+
+/* A node pool named in the `clusters:` map, so that a sizing request or a
+ * hook can say "cluster": "prod-gke" instead of describing it. Parsed
+ * and checked by the loader with the same parser as a request's cluster
+ * (sizing/parse.c), so a file and a request cannot read a key two ways. */
+struct cde_config_cluster {
+	char name[CDE_CONFIG_NAME_MAX];
+	struct cde_sizing_cluster cluster;
+};
+
 struct cde_config {
 	char listen[CDE_CONFIG_STR_MAX];	/* HOST:PORT */
 	char state_dir[CDE_CONFIG_STR_MAX];
@@ -111,12 +124,17 @@ struct cde_config {
 	uint64_t audit_max_size;		/* retention by size in bytes (0: keep) */
 	unsigned audit_retention_interval_ms;	/* how often retention runs */
 	struct cde_config_limits limits;
+	unsigned metrics_max_series;		/* per metric family; the rest is "other" */
+	double metrics_price_cpu_hour;		/* 0: no cost metric */
+	double metrics_price_gib_hour;
 	size_t n_principals;
 	struct cde_config_principal principals[CDE_CONFIG_PRINCIPALS_MAX];
 	size_t n_sinks;
 	struct cde_config_sink sinks[CDE_CONFIG_SINKS_MAX];
 	size_t n_routes;
 	struct cde_config_route routes[CDE_CONFIG_ROUTES_MAX];
+	size_t n_clusters;
+	struct cde_config_cluster clusters[CDE_CONFIG_CLUSTERS_MAX];
 };
 
 /* The embedded default: listen on 127.0.0.1:9720, state under ./var (or
@@ -133,6 +151,13 @@ int cde_config_load_file(const char *path, struct cde_config *cfg, struct cde_er
 /* Checks what holds between keys (a listener that is not loopback needs
  * principals or "auth: none"; not both). Returns 0 or -EINVAL with @errs. */
 int cde_config_check(const struct cde_config *cfg, struct cde_errors *errs);
+
+/* Reads a request's "cluster" value @v, at the escaped JSON pointer @at:
+ * an object is a cluster description (cde_sizing_cluster_parse), a string
+ * the name of one of the @n configured @clusters. Returns 0 and the
+ * cluster in *@ret, or -EINVAL with the errors in @errs (*@ret untouched). */
+int cde_config_cluster_resolve(const cJSON *v, const char *at, const struct cde_config_cluster *clusters,
+			       size_t n, struct cde_sizing_cluster *ret, struct cde_errors *errs);
 
 /* Splits "HOST:PORT" or "[v6]:PORT". Returns 0 or -EINVAL. */
 int cde_config_split_listen(const char *listen, char *host, size_t size, unsigned short *port);

@@ -14,8 +14,10 @@
 
 #include "daemon/log.h"
 #include "daemon/query_string.h"
+#include "daemon/sizing_api.h"
 #include "events/cloudevents.h"
 #include "events/hooks.h"
+#include "events/pod_hook.h"
 #include "schemas/json_strict.h"
 #include "schemas/validate.h"
 
@@ -159,6 +161,8 @@ static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n,
 	}
 	if (any_new)
 		cde_delivery_kick(in->api->delivery);
+	if (in->api->observe)
+		cde_observe_committed(in->api->observe, entries, n);
 	if (n == 1) {
 		body = event_summary(&entries[0]);
 	} else {
@@ -257,10 +261,49 @@ static bool content_type_is_json(struct cde_http_request *req)
 	       strcmp(mt, "application/json") == 0;
 }
 
+/* POST /v1/hooks/pod: a Pod or a List of them (kubectl get pod -o json),
+ * one or two events per pod, all accepted or none (events/pod_hook.h). */
+static void handle_pod_hook(struct cde_api *api, struct cde_http_request *req,
+			    const struct cde_hook_defaults *defaults,
+			    const struct cde_auth_result *who)
+{
+	struct cde_errors errs;
+	struct cde_event **events = NULL;
+	size_t n = 0, len;
+	const char *body = cde_http_request_body(req, &len);
+	cJSON *payload = NULL;
+	int r;
+
+	if (!content_type_is_json(req)) {
+		refuse(api, req, who, 415, "a hook is sent as Content-Type: application/json", NULL, NULL);
+		return;
+	}
+	cde_errors_reset(&errs);
+	r = cde_json_parse(body, len, &payload, &errs);
+	if (r == 0)
+		r = cde_pod_hook_translate(api->catalog, payload, defaults, &events, &n, &errs);
+	cJSON_Delete(payload);
+	if (r == -ENOMEM) {
+		refuse(api, req, who, 500, "out of memory", NULL, NULL);
+		return;
+	}
+	if (r < 0) {
+		refuse(api, req, who, 400, "invalid pod hook", &errs, NULL);
+		return;
+	}
+	/* Correlated like the other hooks: the task run joins its pipeline
+	 * run's chain, the incident its artifact's, else the task run's
+	 * (they share the subject). */
+	accept_events(api, req, who, events, n, true);
+	free(events); /* the references moved to the ingest */
+}
+
 static void handle_hook(struct cde_api *api, struct cde_http_request *req, const char *kind,
 			const struct cde_auth_result *who)
 {
-	struct cde_hook_defaults defaults = { .source = api->default_source };
+	struct cde_hook_defaults defaults = { .source = api->default_source,
+					      .clusters = api->clusters,
+					      .n_clusters = api->n_clusters };
 	struct cde_errors errs;
 	struct cde_event *ev = NULL;
 	size_t len;
@@ -274,12 +317,16 @@ static void handle_hook(struct cde_api *api, struct cde_http_request *req, const
 		snprintf(source, sizeof(source), "/%s", who->principal);
 		defaults.source = source;
 	}
+	if (strcmp(kind, "pod") == 0) {
+		handle_pod_hook(api, req, &defaults, who);
+		return;
+	}
 	bool known = false;
 
 	for (size_t i = 0; cde_hook_kinds[i]; i++)
 		known = known || strcmp(cde_hook_kinds[i], kind) == 0;
 	if (!known) {
-		cde_errors_add(&errs, "", "known kinds: build, test, artifact, deploy, pipeline, task, environment");
+		cde_errors_add(&errs, "", "known kinds: build, test, artifact, deploy, pipeline, task, environment, pod");
 		refuse(api, req, who, 404, "unknown hook kind", &errs, NULL);
 		return;
 	}
@@ -302,6 +349,32 @@ static void handle_hook(struct cde_api *api, struct cde_http_request *req, const
 	/* A hook without a chainId joins its release's chain by correlation;
 	 * events built elsewhere are kept as received. */
 	accept_events(api, req, who, &ev, 1, true);
+}
+
+/* POST /v1/sizing: answered at once, nothing stored or emitted, so a
+ * success keeps its webhook-id like any accepted request. */
+static void handle_sizing(struct cde_api *api, struct cde_http_request *req,
+			  const struct cde_auth_result *who)
+{
+	struct cde_errors errs;
+	cJSON *result = NULL;
+	size_t len;
+	const char *body = cde_http_request_body(req, &len);
+	int r;
+
+	if (!content_type_is_json(req)) {
+		refuse(api, req, who, 415, "a sizing request is sent as Content-Type: application/json",
+		       NULL, NULL);
+		return;
+	}
+	cde_errors_reset(&errs);
+	r = cde_sizing_api_compute(body, len, api->clusters, api->n_clusters, &result, &errs);
+	if (r == -ENOMEM)
+		refuse(api, req, who, 500, "out of memory", NULL, NULL);
+	else if (r < 0)
+		refuse(api, req, who, 400, "invalid sizing request", &errs, NULL);
+	else
+		reply_json(req, 200, result, NULL);
 }
 
 static void handle_events(struct cde_api *api, struct cde_http_request *req,
@@ -545,6 +618,26 @@ void cde_api_handle(struct cde_http_request *req, void *arg)
 				     path[4] == 'c' ? path + 11 : NULL);
 		return;
 	}
+	if (strcmp(path, "/metrics") == 0) {
+		if (m != CDE_HTTP_GET && m != CDE_HTTP_HEAD) {
+			method_not_allowed(req, "GET, HEAD");
+		} else if (authorized(api, req, CDE_SCOPE_QUERY, &who)) {
+			static const char *const text[] = {
+				"Content-Type: text/plain; version=0.0.4; charset=utf-8", NULL };
+			struct cde_observe_sources src = {
+				.journal = api->journal, .delivery = api->delivery, .db_path = api->db_path,
+				.queue_depth = api->pending,
+			};
+			char *body = api->observe ? cde_observe_render(api->observe, &src) : NULL;
+
+			if (body)
+				cde_http_reply(req, 200, body, text);
+			else
+				reply_error(req, 503, "out of memory", NULL, NULL);
+			free(body);
+		}
+		return;
+	}
 	if (strcmp(path, "/v1/sinks") == 0) {
 		if (m != CDE_HTTP_GET) {
 			method_not_allowed(req, "GET");
@@ -557,6 +650,13 @@ void cde_api_handle(struct cde_http_request *req, void *arg)
 				reply_error(req, 503, "out of memory", NULL, NULL);
 			free(status);
 		}
+		return;
+	}
+	if (strcmp(path, "/v1/sizing") == 0) {
+		if (m != CDE_HTTP_POST)
+			method_not_allowed(req, "POST");
+		else if (authorized(api, req, CDE_SCOPE_EMIT, &who))
+			handle_sizing(api, req, &who);
 		return;
 	}
 	if (strncmp(path, "/v1/hooks/", 10) == 0 && path[10] && !strchr(path + 10, '/')) {

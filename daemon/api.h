@@ -3,6 +3,7 @@
 
 #include "daemon/auth.h"
 #include "daemon/http_server.h"
+#include "daemon/observe.h"
 #include "schemas/catalog.h"
 #include "sinks/audit_reader.h"
 #include "sinks/delivery.h"
@@ -14,7 +15,11 @@ struct cde_api {
 	struct cde_auth *auth;
 	struct cde_audit_reader *reader;
 	struct cde_delivery *delivery;	/* NULL: no sinks */
+	struct cde_observe *observe;	/* GET /metrics */
+	const char *db_path;
 	const char *default_source;	/* for hooks that give none; NULL: "/<principal>" */
+	const struct cde_config_cluster *clusters;	/* named clusters for sizing, */
+	size_t n_clusters;				/* in the running config */
 	bool stopping;			/* /readyz fails while draining */
 	unsigned long long pending;	/* events waiting on the journal */
 	unsigned queue_max;		/* 503 past it */

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -50,6 +51,7 @@ struct conn;
 
 struct cde_http_request {
 	struct conn *conn;	/* NULL once the connection is gone */
+	struct cde_http_server *srv;	/* NULL once the server is freed */
 	char *head_buf;
 	struct cde_http_head head;
 	char *path;
@@ -58,6 +60,7 @@ struct cde_http_request {
 	size_t body_len, body_cap;
 	char peer[64];
 	bool loopback;
+	struct timespec started;	/* when its head was complete */
 };
 
 struct conn {
@@ -92,6 +95,8 @@ struct cde_http_server {
 	bool shutting_down;
 	void (*shutdown_done)(void *arg);
 	void *shutdown_arg;
+	cde_http_observer_fn observer;
+	void *observer_arg;
 };
 
 void cde_http_limits_default(struct cde_http_limits *l)
@@ -202,8 +207,12 @@ static void write_response(struct conn *c, int status, const char *body,
 
 	if (c->srv->shutting_down)
 		c->close_after = true;
+	bool typed = false;
+
+	for (size_t i = 0; extra_headers && extra_headers[i]; i++)
+		typed |= strncasecmp(extra_headers[i], "Content-Type:", 13) == 0;
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status, status_text(status));
-	if (body)
+	if (body && !typed)
 		evbuffer_add_printf(out, "Content-Type: application/json\r\n");
 	evbuffer_add_printf(out, "Content-Length: %zu\r\n", len);
 	for (size_t i = 0; extra_headers && extra_headers[i]; i++)
@@ -329,6 +338,8 @@ static void read_head(struct conn *c)
 	}
 	c->req = req;
 	req->conn = c;
+	req->srv = c->srv;
+	clock_gettime(CLOCK_MONOTONIC, &req->started);
 	memcpy(req->peer, c->peer, sizeof(req->peer));
 	req->loopback = c->loopback;
 	evbuffer_remove(in, req->head_buf, head_len);
@@ -734,8 +745,12 @@ struct cde_http_server *cde_http_server_free(struct cde_http_server *s)
 	if (!s)
 		return NULL;
 	s->shutdown_done = NULL;
-	while (s->conns)
+	while (s->conns) {
+		/* A request its handler still holds outlives the server. */
+		if (s->conns->req && s->conns->state == CONN_HANDLING)
+			s->conns->req->srv = NULL;
 		conn_free(s->conns);
+	}
 	for (size_t i = 0; i < s->n_listeners; i++)
 		evconnlistener_free(s->listeners[i]);
 	event_free(s->accept_retry);
@@ -794,9 +809,23 @@ void cde_http_reply(struct cde_http_request *req, int status, const char *body,
 {
 	struct conn *c = req->conn;
 
+	if (req->srv && req->srv->observer) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		req->srv->observer(req->srv->observer_arg, req, status,
+				   (double)(now.tv_sec - req->started.tv_sec) +
+					   (double)(now.tv_nsec - req->started.tv_nsec) / 1e9);
+	}
 	if (c) {
 		c->req = NULL;
 		write_response(c, status, body, extra_headers, req->head.method == CDE_HTTP_HEAD);
 	}
 	request_free(req);
+}
+
+void cde_http_server_set_observer(struct cde_http_server *s, cde_http_observer_fn fn, void *arg)
+{
+	s->observer = fn;
+	s->observer_arg = arg;
 }

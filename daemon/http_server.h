@@ -49,6 +49,12 @@ void cde_http_server_set_limits(struct cde_http_server *s, const struct cde_http
  * once no connection is left. */
 void cde_http_server_shutdown(struct cde_http_server *s, void (*done)(void *arg), void *arg);
 
+/* Called for every answered request, just before the answer is written:
+ * its status and the seconds since its head was complete. */
+typedef void (*cde_http_observer_fn)(void *arg, const struct cde_http_request *req, int status,
+				     double seconds);
+void cde_http_server_set_observer(struct cde_http_server *s, cde_http_observer_fn fn, void *arg);
+
 /* Number of open connections. */
 size_t cde_http_server_connections(const struct cde_http_server *s);
 
@@ -69,6 +75,7 @@ const char *cde_http_request_peer(const struct cde_http_request *req);	/* "ip:po
 bool cde_http_request_peer_is_loopback(const struct cde_http_request *req);
 
 /* Answers @req with @status and a JSON @body, plus @extra_headers, a
- * NULL-terminated list of "Name: value" strings (may be NULL). Frees @req. */
+ * NULL-terminated list of "Name: value" strings (may be NULL; a
+ * Content-Type among them replaces application/json). Frees @req. */
 void cde_http_reply(struct cde_http_request *req, int status, const char *body,
 		    const char *const *extra_headers);

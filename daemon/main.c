@@ -24,6 +24,7 @@
 #include "daemon/http_server.h"
 #include "daemon/housekeeping.h"
 #include "daemon/log.h"
+#include "daemon/notify.h"
 #include "schemas/catalog.h"
 #include "sinks/audit_store.h"
 #include "sinks/journal.h"
@@ -50,8 +51,9 @@ struct daemon {
 	struct cde_audit_reader *reader;
 	struct cde_housekeeping *housekeeping;
 	struct cde_delivery *delivery;
+	struct cde_observe *observe;
 	struct cde_api api;
-	struct event *sigterm, *sigint, *sighup, *drain_timer;
+	struct event *sigterm, *sigint, *sighup, *drain_timer, *watchdog;
 };
 
 /* Configuration errors say "FILE: /key: reason" in their reason. */
@@ -152,6 +154,8 @@ static void apply_runtime(struct daemon *d)
 
 	cde_log_set_level((enum cde_log_level)d->cfg.log_level);
 	d->api.default_source = d->cfg.source[0] ? d->cfg.source : NULL;
+	d->api.clusters = d->cfg.clusters;
+	d->api.n_clusters = d->cfg.n_clusters;
 	d->api.queue_max = d->cfg.limits.queue_max;
 	fit_fd_limit(&d->cfg.limits);
 	to_http_limits(&d->cfg.limits, &limits);
@@ -159,9 +163,9 @@ static void apply_runtime(struct daemon *d)
 		cde_http_server_set_limits(d->http, &limits);
 }
 
-static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
+/* Re-reads the configuration; on any error the running one stays. */
+static void reload(struct daemon *d)
 {
-	struct daemon *d = arg;
 	static struct cde_config next;	/* large: not on the signal handler's stack */
 	struct cde_catalog *catalog = NULL;
 	struct cde_auth *auth = NULL;
@@ -212,6 +216,15 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 	cde_log(CDE_LOG_INFO, "configuration reloaded");
 }
 
+/* SIGHUP (systemctl reload: ExecReload sends it): the manager sees the
+ * reload begin and end, whether it applied or was refused. */
+static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
+{
+	cde_notify_reloading();
+	reload(arg);
+	cde_notify("READY=1");
+}
+
 static void on_drained(void *arg)
 {
 	struct daemon *d = arg;
@@ -242,6 +255,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	cde_log(CDE_LOG_INFO, "signal %d: stopping, draining %zu connections", (int)sig,
 		cde_http_server_connections(d->http));
 	d->api.stopping = true;
+	cde_notify("STOPPING=1");
 	event_add(d->drain_timer, &tv);
 	cde_http_server_shutdown(d->http, on_drained, d);
 }
@@ -462,12 +476,28 @@ int main(int argc, char **argv)
 	d.api.journal = &d.journal;
 	d.api.auth = d.auth;
 	d.api.reader = d.reader;
+	d.api.db_path = db_path;
+	{
+		struct cde_observe_config oc = {
+			.max_series = d.cfg.metrics_max_series,
+			.price_cpu_hour = d.cfg.metrics_price_cpu_hour,
+			.price_gib_hour = d.cfg.metrics_price_gib_hour,
+		};
+
+		d.observe = cde_observe_new(&oc);
+		if (!d.observe) {
+			cde_log(CDE_LOG_ERROR, "out of memory");
+			goto out;
+		}
+		d.api.observe = d.observe;
+	}
 	d.api.delivery = d.delivery;
 	to_http_limits(&d.cfg.limits, &limits);	/* fitted by apply_runtime */
 	if (cde_http_server_new(d.base, &limits, cde_api_handle, &d.api, &d.http) < 0) {
 		cde_log(CDE_LOG_ERROR, "out of memory");
 		goto out;
 	}
+	cde_http_server_set_observer(d.http, cde_observe_request, d.observe);
 	cde_config_split_listen(d.cfg.listen, host, sizeof(host), &port);
 	r = cde_http_server_listen(d.http, host, port, bound, sizeof(bound));
 	if (r < 0) {
@@ -498,6 +528,16 @@ int main(int argc, char **argv)
 			d.cfg.audit_max_age_s || d.cfg.audit_max_size ? "retention on" : "kept forever");
 		cde_log(CDE_LOG_INFO, "delivery: %zu sinks, %zu routes", d.cfg.n_sinks, d.cfg.n_routes);
 	}
+	/* Listening, journal open, signals handled: from here a request is
+	 * answered as soon as the loop runs, so tell the service manager. */
+	if (cde_notify_watchdog_start(d.base, &d.watchdog) < 0) {
+		cde_log(CDE_LOG_ERROR, "out of memory");
+		goto out;
+	}
+	if (d.watchdog)
+		cde_log(CDE_LOG_INFO, "watchdog: WATCHDOG=1 every %llu ms",
+			(unsigned long long)cde_notify_watchdog_usec() / 1000);
+	cde_notifyf("READY=1\nSTATUS=listening on %s", bound);
 	if (event_base_dispatch(d.base) < 0)
 		cde_log(CDE_LOG_ERROR, "event loop failed");
 	else
@@ -512,11 +552,18 @@ out:
 		event_free(d.sighup);
 	if (d.drain_timer)
 		event_free(d.drain_timer);
+	if (d.watchdog)
+		event_free(d.watchdog);
 	cde_http_server_free(d.http);
 	cde_audit_reader_free(d.reader);
 	cde_housekeeping_free(d.housekeeping);
-	cde_delivery_free(d.delivery);
+	/* The journal first: releasing it answers what it still holds, and
+	 * those answers kick the delivery engine. */
 	cde_journal_release(&d.journal);
+	d.api.delivery = NULL;
+	cde_delivery_free(d.delivery);
+	d.api.observe = NULL;
+	cde_observe_free(d.observe);
 	if (d.base)
 		event_base_free(d.base);
 	cde_catalog_free(d.catalog);

@@ -1,7 +1,12 @@
 /* Hook translation. Each kind names a CDEvents subject and its phases the
  * predicates; which fields a phase takes is read from the catalog (the
  * content fields of the event type), so the vocabulary lives in one
- * place and a new spec version needs no change here. */
+ * place and a new spec version needs no change here.
+ *
+ * Deploy hooks and started pipeline hooks may also carry a Spark job
+ * ("spark", "cluster"): its sizing (sizing/) is computed here and added to
+ * the event's customData, so that routes and consumers can act on it
+ * (a filter on /customData/sizing/fits). */
 
 #include "events/hooks.h"
 
@@ -9,7 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "schemas/validate.h"
+#include "sizing/sizing.h"
 
 #define MAX_PHASES 6
 
@@ -201,6 +208,142 @@ static int set_context_string(struct cde_event *ev, const cJSON *payload, const 
 	return r == -ENOMEM ? r : 0;
 }
 
+/* True when a @kind hook of @phase may carry "spark" and "cluster": the
+ * moments a Spark job's pods are about to be scheduled. */
+static bool takes_sizing(const char *kind, const char *phase)
+{
+	return strcmp(kind, "deploy") == 0 ||
+	       (strcmp(kind, "pipeline") == 0 && strcmp(phase, "started") == 0);
+}
+
+static bool is_sizing_field(const char *name)
+{
+	return strcmp(name, "spark") == 0 || strcmp(name, "cluster") == 0;
+}
+
+/* Copies the errors of @from into @errs with @prefix before each pointer. */
+static void add_prefixed(struct cde_errors *errs, const struct cde_errors *from, const char *prefix)
+{
+	for (size_t i = 0; i < from->count; i++) {
+		char ptr[CDE_ERROR_POINTER_MAX];
+
+		snprintf(ptr, sizeof(ptr), "%s%s", prefix, from->items[i].pointer);
+		cde_errors_add(errs, ptr, "%s", from->items[i].reason);
+	}
+	errs->dropped += from->dropped;
+}
+
+int cde_hook_read_spark(const cJSON *spark, struct cde_sizing_input *ret, struct cde_errors *errs)
+{
+	struct cde_errors spark_errs;
+	cJSON *req;
+	int r;
+
+	if (!cJSON_IsObject(spark)) {
+		cde_errors_add(errs, "/spark", "must be an object: {sparkVersion, language, conf}");
+		return -EINVAL;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(spark, "cluster")) {
+		cde_errors_add(errs, "/spark/cluster", "unknown field: the cluster goes beside spark, "
+			       "not inside it");
+		return -EINVAL;
+	}
+	/* The hook's spark is a sizing request whose language defaults to
+	 * the JVM, and whose cluster sits beside it. */
+	req = cJSON_Duplicate(spark, true);
+	if (!req)
+		return -ENOMEM;
+	if (!cJSON_GetObjectItemCaseSensitive(req, "language") &&
+	    !cJSON_AddStringToObject(req, "language", "jvm")) {
+		cJSON_Delete(req);
+		return -ENOMEM;
+	}
+	cde_errors_reset(&spark_errs);
+	r = cde_sizing_input_parse(req, ret, &spark_errs);
+	cJSON_Delete(req);
+	add_prefixed(errs, &spark_errs, "/spark");
+	return r;
+}
+
+/* Reads the hook's "spark" and "cluster" into *@ret, with errors at the
+ * hook's own pointers (/spark/conf/spark.executor.memory,
+ * /cluster/nodeMemory). Returns 0, with *@ret_wanted false when the hook
+ * has no spark (and *@ret untouched), -EINVAL or -ENOMEM. */
+static int read_sizing(const cJSON *payload, const struct cde_hook_defaults *defaults,
+		       struct cde_sizing_input *ret, bool *ret_wanted, struct cde_errors *errs)
+{
+	const cJSON *spark = cJSON_GetObjectItemCaseSensitive(payload, "spark");
+	const cJSON *cluster = cJSON_GetObjectItemCaseSensitive(payload, "cluster");
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(payload, "customData");
+	struct cde_sizing_input in;
+	bool parsed = false;
+	int r = 0;
+
+	cde_sizing_input_init(&in);
+	if (!spark) {
+		if (!cluster) {
+			*ret_wanted = false;
+			return 0;
+		}
+		cde_errors_add(errs, "/cluster", "only with spark: the job to size on this cluster");
+		return -EINVAL;
+	}
+	r = cde_hook_read_spark(spark, &in, errs);
+	if (r == -ENOMEM)
+		return r;
+	parsed = r == 0;
+	if (cluster) {
+		struct cde_sizing_cluster c;
+
+		if (cde_config_cluster_resolve(cluster, "/cluster", defaults->clusters,
+					       defaults->n_clusters, &c, errs) < 0) {
+			r = -EINVAL;
+		} else if (parsed) {
+			in.cluster = c;
+			in.has_cluster = true;
+		}
+	}
+	/* The sizing joins the hook's own customData, which must leave it
+	 * the place. */
+	if (data && !cJSON_IsObject(data)) {
+		cde_errors_add(errs, "/customData", "must be an object when spark is given: the "
+			       "sizing goes to customData.sizing");
+		r = -EINVAL;
+	} else if (cJSON_GetObjectItemCaseSensitive(data, "sizing")) {
+		cde_errors_add(errs, "/customData/sizing", "set by cdeventsd from spark and cluster: "
+			       "rename this key");
+		r = -EINVAL;
+	}
+	if (r == 0) {
+		*ret = in;
+		*ret_wanted = true;
+	}
+	return r;
+}
+
+/* Computes the sizing of @in and adds it to @doc's customData (created
+ * when the hook gave none). Returns 0 or -ENOMEM. */
+static int add_sizing(cJSON *doc, const struct cde_sizing_input *in)
+{
+	struct cde_sizing_result res;
+	cJSON *data = cJSON_GetObjectItemCaseSensitive(doc, "customData"), *sizing;
+
+	if (!data) {
+		data = cJSON_AddObjectToObject(doc, "customData");
+		if (!data)
+			return -ENOMEM;
+	}
+	cde_sizing_compute(in, &res);
+	sizing = cde_sizing_result_to_json(&res);
+	if (!sizing)
+		return -ENOMEM;
+	if (!cJSON_AddItemToObject(data, "sizing", sizing)) {
+		cJSON_Delete(sizing);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Copies @v (a payload value) under @key of @obj, detached by copy. */
 static int put_copy(cJSON *obj, const char *key, const cJSON *v)
 {
@@ -226,6 +369,8 @@ int cde_hook_translate(const struct cde_catalog *cat, const char *kind, const cJ
 	const struct cde_event_type *type;
 	const char *cd_subject;
 	struct cde_event *ev = NULL;
+	struct cde_sizing_input sizing;
+	bool sized = false, sizable;
 	char list[256];
 	int r = 0;
 
@@ -276,9 +421,13 @@ int cde_hook_translate(const struct cde_catalog *cat, const char *kind, const cJ
 
 	/* Every field must be known before anything is built. */
 	list_fields(type->subject, list, sizeof(list));
+	sizable = takes_sizing(kind, phase->valuestring);
 	cJSON_ArrayForEach(c, payload) {
 		const struct cde_field *f = is_common(c->string) ? NULL
 					    : content_field(type->subject, c->string);
+
+		if (sizable && is_sizing_field(c->string))
+			continue;
 
 		if (f && is_reference(f->node) && !cJSON_IsString(c) && !cJSON_IsObject(c)) {
 			char ptr[CDE_ERROR_POINTER_MAX];
@@ -290,10 +439,16 @@ int cde_hook_translate(const struct cde_catalog *cat, const char *kind, const cJ
 			char ptr[CDE_ERROR_POINTER_MAX];
 
 			snprintf(ptr, sizeof(ptr), "/%s", c->string);
-			cde_errors_add(errs, ptr, "unknown field for a %s %s hook (known: %s%s%s)", kind,
+			cde_errors_add(errs, ptr, "unknown field for a %s %s hook (known: %s%s%s%s)", kind,
 				       phase->valuestring, list, *list ? ", " : "",
-				       "source, id, timestamp, chainId, links, customData");
+				       "source, id, timestamp, chainId, links, customData",
+				       sizable ? ", spark, cluster" : "");
 		}
+	}
+	if (sizable) {
+		r = read_sizing(payload, defaults, &sizing, &sized, errs);
+		if (r == -ENOMEM)
+			return r;
 	}
 	if (!cde_errors_empty(errs))
 		return -EINVAL;
@@ -325,11 +480,13 @@ int cde_hook_translate(const struct cde_catalog *cat, const char *kind, const cJ
 	c = cJSON_GetObjectItemCaseSensitive(payload, "customData");
 	if (c && (r = put_copy(doc, "customData", c)) < 0)
 		goto err_unref;
+	if (sized && (r = add_sizing(doc, &sizing)) < 0)
+		goto err_unref;
 	cJSON_ArrayForEach(c, payload) {
 		const struct cde_field *f = is_common(c->string) ? NULL
 					    : content_field(type->subject, c->string);
 
-		if (!f)
+		if (!f || (sizable && is_sizing_field(c->string)))
 			continue;
 		if (cJSON_IsString(c) && is_reference(f->node)) {
 			/* "environment": "prod" stands for {"id": "prod"}. */

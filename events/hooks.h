@@ -8,8 +8,14 @@
 #include "schemas/catalog.h"
 #include "schemas/errors.h"
 
+struct cde_config_cluster;
+
 struct cde_hook_defaults {
 	const char *source;	/* context.source when the hook gives none */
+	/* The configured clusters a hook's "cluster" may name (config.h's
+	 * `clusters:`); none when @n_clusters is 0. */
+	const struct cde_config_cluster *clusters;
+	size_t n_clusters;
 };
 
 /* Builds the event a hook of @kind describes ("build", "test", "artifact",
@@ -23,6 +29,14 @@ struct cde_hook_defaults {
  * content, by the catalog's name, and a string stands for {"id": string}
  * where the content expects a reference. Unknown fields are an error.
  *
+ * A deploy hook (any phase) and a pipeline hook with phase "started" may
+ * also carry "spark" ({"sparkVersion"?, "language"? (default "jvm"),
+ * "conf"}, as POST /v1/sizing reads them) and "cluster" (a cluster object,
+ * or the name of one of @defaults' clusters; only with spark). The sizing
+ * computed from them (cde_sizing_result_to_json) goes to
+ * customData.sizing, beside what the hook's own customData holds, which
+ * must then be an object without a "sizing" key.
+ *
  * Returns 0 and the event in *@ret; -ENOENT for an unknown kind;
  * -EINVAL with errors whose pointers name the hook's own fields; -ENOMEM. */
 int cde_hook_translate(const struct cde_catalog *cat, const char *kind, const cJSON *payload,
@@ -31,3 +45,11 @@ int cde_hook_translate(const struct cde_catalog *cat, const char *kind, const cJ
 
 /* The kinds cde_hook_translate knows, NULL-terminated. */
 extern const char *const cde_hook_kinds[];
+
+struct cde_sizing_input;
+
+/* Reads a hook's "spark" object, a sizing request whose language defaults
+ * to the JVM and whose cluster sits beside it (not inside), into *@ret,
+ * with errors at the hook's pointers (/spark/conf/...). Shared by the
+ * deploy, pipeline and pod hooks. Returns 0, -EINVAL or -ENOMEM. */
+int cde_hook_read_spark(const cJSON *spark, struct cde_sizing_input *ret, struct cde_errors *errs);

@@ -199,8 +199,12 @@ int cde_audit_retain(struct cde_audit_store *s, const struct cde_audit_retention
 		fail(db, err, err_size, "reading the anchor row");
 		goto err_rollback;
 	}
+	/* Delivery records go with their events: they would otherwise count
+	 * against max_size for ever. Dead letters stay, as the record of a
+	 * failure, even once their event is gone. */
 	if (exec_seq(db, "DELETE FROM events WHERE seq <= ?", through, &m.deleted) < 0 ||
-	    exec_seq(db, "DELETE FROM checkpoints WHERE seq <= ?", through, NULL) < 0) {
+	    exec_seq(db, "DELETE FROM checkpoints WHERE seq <= ?", through, NULL) < 0 ||
+	    exec_seq(db, "DELETE FROM deliveries WHERE seq <= ?", through, NULL) < 0) {
 		fail(db, err, err_size, "deleting");
 		goto err_rollback;
 	}

@@ -19,6 +19,7 @@
 #include "events/event.h"
 #include "events/ids.h"
 #include "schemas/read_file.h"
+#include "sinks/dead_letters.h"
 
 #define SCHEMA_VERSION "1"
 
@@ -114,7 +115,8 @@ int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync s
 		if (sqlite3_exec(s->db, "PRAGMA auto_vacuum=INCREMENTAL;", NULL, NULL, NULL) != SQLITE_OK ||
 		    sqlite3_exec(s->db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL) != SQLITE_OK ||
 		    sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK) {
+		    sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+		    cde_dead_letters_schema(s->db) < 0) {
 			r = fail(s->db, err, err_size, path);
 			goto err_close;
 		}

@@ -37,6 +37,7 @@
 #include "sinks/sink.h"
 
 #define SCAN_ROWS 64
+#define PUMP_SCANS_MAX 16
 #define BACKOFF_BASE_MS 500
 
 struct sink;
@@ -45,12 +46,19 @@ struct slot {
 	struct sink *sink;
 	bool used, in_flight;
 	bool replay;		/* a dead letter sent again: below the cursor */
+	bool dead;		/* given up on; waits until its dead letter is stored */
+	char why[256];
 	uint64_t seq;
 	struct cde_event *ev;
 	unsigned attempts;
 	int64_t first_ms;
+	double received;	/* epoch seconds, for commit-to-delivery latency; 0 unknown */
 	struct event *retry;
 };
+
+/* Commit-to-delivery latency, seconds. */
+static const double latency_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300 };
+#define LATENCY_BUCKETS (sizeof(latency_bounds) / sizeof(latency_bounds[0]))
 
 struct sink {
 	struct cde_delivery *d;
@@ -65,11 +73,14 @@ struct sink {
 	struct slot *slots;
 	unsigned n_slots, used;
 	unsigned long long delivered, retried, dead;
+	unsigned long long latency_buckets[LATENCY_BUCKETS], latency_count;
+	double latency_sum;
 	char last_error[200];
 	char last_error_at[CDE_TIMESTAMP_STR_LEN];
 };
 
 struct cde_delivery {
+	bool stopping;		/* freeing: results of cancelled calls are ignored */
 	struct event_base *base;
 	struct event *kick, *tick, *stop;
 	struct cde_http_client *http;
@@ -116,6 +127,7 @@ static void settle(struct slot *slot)
 		cde_delivery_store_replay_done(s->d->store, s->cfg.name, slot->seq);
 	slot->ev = cde_event_unref(slot->ev);
 	slot->replay = false;
+	slot->dead = false;
 	slot->used = false;
 	slot->in_flight = false;
 	s->used--;
@@ -141,9 +153,16 @@ static void attempt(struct slot *slot)
 	}
 }
 
+static void bury(struct slot *slot);
+
 static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
-	attempt(arg);
+	struct slot *slot = arg;
+
+	if (slot->dead)
+		bury(slot);
+	else
+		attempt(slot);
 }
 
 /* Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"):
@@ -161,10 +180,12 @@ static int64_t backoff_ms(const struct sink *s, unsigned attempts, long retry_af
 	RAND_bytes((unsigned char *)&r, sizeof(r));
 	delay = (int64_t)(r % (exp + 1));
 	if (retry_after_s >= 0) {
-		int64_t hint = (int64_t)retry_after_s * 1000;
+		/* Capped before the multiplication: a receiver may send any
+		 * number of seconds. */
+		int64_t hint = retry_after_s > (long)(s->cfg.max_retry_after_ms / 1000)
+				       ? (int64_t)s->cfg.max_retry_after_ms
+				       : (int64_t)retry_after_s * 1000;
 
-		if (hint > (int64_t)s->cfg.max_retry_after_ms)
-			hint = s->cfg.max_retry_after_ms;
 		if (hint > delay)
 			delay = hint;
 	}
@@ -177,16 +198,39 @@ static void on_result(void *ctx, const struct cde_sink_result *res)
 	struct sink *s = slot->sink;
 	char why[256];
 
+	if (s->d->stopping)
+		return;
+
 	slot->in_flight = false;
 	if (res->outcome == CDE_SINK_DELIVERED) {
 		cde_delivery_store_delivered(s->d->store, s->cfg.name, slot->seq, res->status, res->receipt);
 		s->delivered++;
+		if (slot->received > 0 && !slot->replay) {
+			struct timespec now;
+			double secs;
+
+			clock_gettime(CLOCK_REALTIME, &now);
+			secs = (double)now.tv_sec + (double)now.tv_nsec / 1e9 - slot->received;
+			if (secs < 0)
+				secs = 0;
+			for (size_t i = 0; i < LATENCY_BUCKETS; i++)
+				if (secs <= latency_bounds[i]) {
+					s->latency_buckets[i]++;
+					break;
+				}
+			s->latency_count++;
+			s->latency_sum += secs;
+		}
 		settle(slot);
 		return;
 	}
 	note_error(s, res->detail);
 	if (res->outcome == CDE_SINK_RETRY) {
-		bool too_old = s->cfg.max_age_s && now_ms() - slot->first_ms >= (int64_t)s->cfg.max_age_s * 1000;
+		/* Age counts from when the event was received, so that it does
+		 * not start again at every restart. */
+		double age = slot->received > 0 ? (double)time(NULL) - slot->received
+						: (double)(now_ms() - slot->first_ms) / 1000;
+		bool too_old = s->cfg.max_age_s && age >= (double)s->cfg.max_age_s;
 
 		if (slot->attempts < s->cfg.max_attempts && !too_old) {
 			int64_t ms = backoff_ms(s, slot->attempts, res->retry_after_s);
@@ -201,7 +245,23 @@ static void on_result(void *ctx, const struct cde_sink_result *res)
 	} else {
 		snprintf(why, sizeof(why), "refused: %s", res->detail);
 	}
-	cde_delivery_store_dead(s->d->store, s->cfg.name, slot->seq, slot->attempts, why);
+	snprintf(slot->why, sizeof(slot->why), "%s", why);
+	slot->dead = true;
+	bury(slot);
+}
+
+/* Stores @slot's dead letter, then lets it go; if the store fails, the
+ * slot stays (and holds the cursor) and tries again in a while. */
+static void bury(struct slot *slot)
+{
+	struct sink *s = slot->sink;
+	struct timeval later = { .tv_sec = 5 };
+
+	if (cde_delivery_store_dead(s->d->store, s->cfg.name, slot->seq, slot->attempts, slot->why) < 0) {
+		note_error(s, "cannot store a dead letter; trying again");
+		evtimer_add(slot->retry, &later);
+		return;
+	}
 	s->dead++;
 	settle(slot);
 }
@@ -224,14 +284,26 @@ static bool matches(const struct sink *s, const struct cde_event *ev)
 	return false;
 }
 
-static bool on_row(void *ctx, uint64_t seq, const char *json)
+/* received_at ("2026-11-27T13:10:08.759832Z") in epoch seconds. */
+static double epoch_of(const char *ts)
+{
+	struct tm tm = { 0 };
+	const char *rest = ts ? strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+
+	if (!rest)
+		return 0;
+	return (double)timegm(&tm) + (*rest == '.' ? strtod(rest, NULL) : 0);
+}
+
+static bool on_row(void *ctx, uint64_t seq, const char *json, const char *received_at)
 {
 	struct sink *s = ctx;
 	struct cde_event *ev = NULL;
 	struct slot *slot;
 
 	if (cde_event_parse(json, strlen(json), &ev, NULL) < 0) {
-		cde_delivery_store_dead(s->d->store, s->cfg.name, seq, 0, "the stored event does not parse");
+		if (cde_delivery_store_dead(s->d->store, s->cfg.name, seq, 0, "the stored event does not parse") < 0)
+			return false; /* not settled: read it again later */
 		s->dead++;
 		s->fetched = seq;
 		return true;
@@ -247,7 +319,7 @@ static bool on_row(void *ctx, uint64_t seq, const char *json)
 		return false;
 	}
 	*slot = (struct slot){ .sink = s, .used = true, .seq = seq, .ev = ev, .first_ms = now_ms(),
-			       .retry = slot->retry };
+			       .received = epoch_of(received_at), .retry = slot->retry };
 	s->used++;
 	s->fetched = seq;
 	attempt(slot);
@@ -306,8 +378,15 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
 	if (s->routed)
 		take_replays(s);
 
-	while (s->routed && s->used < s->n_slots) {
+	for (unsigned scans = 0; s->routed && s->used < s->n_slots; scans++) {
 		uint64_t before = s->fetched;
+
+		/* A long stretch of rows no route wants is read in bounded
+		 * steps, so sockets and timers get their turn in between. */
+		if (scans == PUMP_SCANS_MAX) {
+			event_active(s->pump, EV_READ, 0);
+			break;
+		}
 
 		if (cde_delivery_store_scan(s->d->store, s->fetched, SCAN_ROWS, on_row, s) < 0) {
 			note_error(s, "cannot read the audit log");
@@ -346,13 +425,9 @@ static cJSON *sink_status(struct cde_delivery *d, struct sink *s, uint64_t head)
 	cJSON_AddNumberToObject(o, "lagEvents", (double)(head > s->cursor ? head - s->cursor : 0));
 	cde_delivery_store_received_at(d->store, s->cursor + 1, at, sizeof(at));
 	if (head > s->cursor && at[0]) {
-		struct tm tm = { 0 };
-		time_t then;
+		double lag = (double)time(NULL) - epoch_of(at);
 
-		/* received_at is UTC: timegm, not mktime. */
-		strptime(at, "%Y-%m-%dT%H:%M:%S", &tm);
-		then = timegm(&tm);
-		cJSON_AddNumberToObject(o, "lagSeconds", (double)(time(NULL) - then));
+		cJSON_AddNumberToObject(o, "lagSeconds", lag > 0 ? (double)(long long)lag : 0);
 	} else {
 		cJSON_AddNumberToObject(o, "lagSeconds", 0);
 	}
@@ -361,6 +436,17 @@ static cJSON *sink_status(struct cde_delivery *d, struct sink *s, uint64_t head)
 	cJSON_AddNumberToObject(o, "delivered", (double)s->delivered);
 	cJSON_AddNumberToObject(o, "retries", (double)s->retried);
 	cJSON_AddNumberToObject(o, "deadLetters", (double)cde_delivery_store_dead_count(d->store, s->cfg.name));
+	{
+		cJSON *lat = cJSON_AddObjectToObject(o, "latency");
+		cJSON *bounds = cJSON_AddArrayToObject(lat, "bounds"), *buckets = cJSON_AddArrayToObject(lat, "buckets");
+
+		for (size_t i = 0; i < LATENCY_BUCKETS; i++) {
+			cJSON_AddItemToArray(bounds, cJSON_CreateNumber(latency_bounds[i]));
+			cJSON_AddItemToArray(buckets, cJSON_CreateNumber((double)s->latency_buckets[i]));
+		}
+		cJSON_AddNumberToObject(lat, "count", (double)s->latency_count);
+		cJSON_AddNumberToObject(lat, "sum", s->latency_sum);
+	}
 	if (s->last_error[0]) {
 		cJSON_AddStringToObject(o, "lastError", s->last_error);
 		cJSON_AddStringToObject(o, "lastErrorAt", s->last_error_at);
@@ -576,7 +662,9 @@ void cde_delivery_free(struct cde_delivery *d)
 		event_active(d->stop, EV_READ, 0);
 		pthread_join(d->thread, NULL);
 	}
-	/* The HTTP client first: it abandons the calls that point at slots. */
+	/* The HTTP client first: it cancels the calls that point at slots,
+	 * whose results on_result then ignores. */
+	d->stopping = true;
 	cde_http_client_free(d->http);
 	for (size_t i = 0; i < d->n_sinks; i++) {
 		struct sink *s = &d->sinks[i];

@@ -35,7 +35,7 @@ int cde_delivery_store_open(const char *path, struct cde_delivery_store **ret, c
 	sqlite3_busy_timeout(s->db, 5000);
 	if (sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) != SQLITE_OK ||
 	    cde_dead_letters_schema(s->db) < 0 ||
-	    sqlite3_prepare_v3(s->db, "SELECT seq, event FROM events WHERE seq > ? ORDER BY seq LIMIT ?", -1,
+	    sqlite3_prepare_v3(s->db, "SELECT seq, event, received_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?", -1,
 			       SQLITE_PREPARE_PERSISTENT, &s->scan, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(s->db, "INSERT INTO sink_cursors(sink, seq) VALUES (?, ?)"
 			       " ON CONFLICT(sink) DO UPDATE SET seq = excluded.seq", -1,
@@ -86,12 +86,22 @@ void cde_delivery_store_received_at(struct cde_delivery_store *s, uint64_t seq, 
 
 int cde_delivery_store_cursor(struct cde_delivery_store *s, const char *sink, uint64_t *ret_seq)
 {
-	int64_t v = cde_sql_int(s->db, "SELECT seq FROM sink_cursors WHERE sink = ?", sink, -1);
+	sqlite3_stmt *st;
+	int rc;
 
-	if (v >= 0) {
-		*ret_seq = (uint64_t)v;
+	if (sqlite3_prepare_v2(s->db, "SELECT seq FROM sink_cursors WHERE sink = ?", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, sink, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret_seq = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
 		return 0;
-	}
+	/* Only a sink truly seen for the first time starts at the head; a
+	 * failed read must not skip a backlog. */
+	if (rc != SQLITE_DONE)
+		return -EIO;
 	*ret_seq = cde_delivery_store_head(s);
 	return cde_delivery_store_set_cursor(s, sink, *ret_seq);
 }
@@ -129,17 +139,46 @@ int cde_delivery_store_set_cursor(struct cde_delivery_store *s, const char *sink
 }
 
 int cde_delivery_store_scan(struct cde_delivery_store *s, uint64_t after, unsigned limit,
-			    bool (*fn)(void *ctx, uint64_t seq, const char *event), void *ctx)
+			    bool (*fn)(void *ctx, uint64_t seq, const char *event, const char *received_at),
+			    void *ctx)
 {
-	int rc;
+	struct row {
+		uint64_t seq;
+		char *event;
+		char received_at[CDE_TIMESTAMP_STR_LEN];
+	} *rows = calloc(limit ? limit : 1, sizeof(*rows));
+	unsigned n = 0;
+	int rc, r = 0;
 
+	if (!rows)
+		return -ENOMEM;
+	/* The rows are copied out and the statement reset before @fn runs:
+	 * @fn writes (deliveries, cursors), and a write on a connection with
+	 * a read still open fails with SQLITE_BUSY_SNAPSHOT as soon as the
+	 * journal has committed since the read began. */
 	sqlite3_bind_int64(s->scan, 1, (sqlite3_int64)after);
 	sqlite3_bind_int(s->scan, 2, (int)limit);
-	while ((rc = sqlite3_step(s->scan)) == SQLITE_ROW)
-		if (!fn(ctx, (uint64_t)sqlite3_column_int64(s->scan, 0), (const char *)sqlite3_column_text(s->scan, 1)))
+	while (n < limit && (rc = sqlite3_step(s->scan)) == SQLITE_ROW) {
+		rows[n].seq = (uint64_t)sqlite3_column_int64(s->scan, 0);
+		rows[n].event = strdup((const char *)sqlite3_column_text(s->scan, 1));
+		snprintf(rows[n].received_at, sizeof(rows[n].received_at), "%s",
+			 (const char *)sqlite3_column_text(s->scan, 2));
+		if (!rows[n].event) {
+			r = -ENOMEM;
 			break;
+		}
+		n++;
+	}
+	if (r == 0 && n < limit && rc != SQLITE_DONE)
+		r = -EIO;
 	sqlite3_reset(s->scan);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
+	for (unsigned i = 0; i < n && r == 0; i++)
+		if (!fn(ctx, rows[i].seq, rows[i].event, rows[i].received_at))
+			break;
+	for (unsigned i = 0; i < n; i++)
+		free(rows[i].event);
+	free(rows);
+	return r;
 }
 
 int cde_delivery_store_delivered(struct cde_delivery_store *s, const char *sink, uint64_t seq, long status,

@@ -30,9 +30,11 @@ uint64_t cde_delivery_store_head(struct cde_delivery_store *s);
 void cde_delivery_store_received_at(struct cde_delivery_store *s, uint64_t seq, char *out, size_t size);
 
 /* Calls @fn for up to @limit rows after @after, in order, with the event
- * as stored (JSON). Stops early when @fn returns false. Returns 0 or -EIO. */
+ * as stored (JSON) and when it was received. Stops early when @fn returns
+ * false. Returns 0 or -EIO. */
 int cde_delivery_store_scan(struct cde_delivery_store *s, uint64_t after, unsigned limit,
-			    bool (*fn)(void *ctx, uint64_t seq, const char *event), void *ctx);
+			    bool (*fn)(void *ctx, uint64_t seq, const char *event, const char *received_at),
+			    void *ctx);
 
 /* Records a delivery of row @seq to @sink: the HTTP status and receipt. */
 int cde_delivery_store_delivered(struct cde_delivery_store *s, const char *sink, uint64_t seq, long status,

@@ -245,10 +245,13 @@ void cde_http_client_free(struct cde_http_client *c)
 		return;
 	while (c->calls) {
 		struct call *call = c->calls;
+		struct cde_http_response resp = { .error = "cancelled", .retry_after_s = -1 };
 
 		c->calls = call->next;
 		curl_multi_remove_handle(c->multi, call->easy);
 		curl_easy_cleanup(call->easy);
+		/* Told, so that whoever waits can free what it holds. */
+		call->done(call->ctx, &resp);
 		free(call);
 	}
 	/* Cleaning the multi handle closes its sockets, which calls

@@ -36,14 +36,15 @@ typedef void (*cde_http_done_fn)(void *ctx, const struct cde_http_response *resp
 int cde_http_client_new(struct event_base *base, struct cde_http_client **ret);
 
 /* Starts a POST of @req; @done runs later on the loop, exactly once, with
- * the response (valid only during the call), unless the client is freed
- * first. Never blocks. Returns 0 or -ENOMEM. */
+ * the response (valid only during the call). Never blocks. Returns 0 or
+ * -ENOMEM. */
 int cde_http_client_post(struct cde_http_client *c, const struct cde_http_request *req,
 			 cde_http_done_fn done, void *ctx);
 
 /* Requests started and not yet done. */
 size_t cde_http_client_in_flight(const struct cde_http_client *c);
 
-/* Abandons what is in flight (their done is not called) and frees @c;
+/* Cancels what is in flight (their done is called with status 0 and the
+ * error "cancelled", and must not start new requests) and frees @c;
  * accepts NULL. */
 void cde_http_client_free(struct cde_http_client *c);

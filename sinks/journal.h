@@ -29,6 +29,12 @@ struct cde_journal_entry {
 typedef void (*cde_journal_done_fn)(void *ctx, struct cde_journal_entry *entries, size_t n,
 				    int error);
 
+/* Histogram bounds of the journal's commits: events per commit, and
+ * seconds per commit (the fsync mostly). */
+#define CDE_JOURNAL_BATCH_BOUNDS { 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024 }
+#define CDE_JOURNAL_SECONDS_BOUNDS { 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1 }
+#define CDE_JOURNAL_BUCKETS 11
+
 /* What a journal has done, for logs and metrics. */
 struct cde_journal_stats {
 	unsigned long long commits;		/* transactions committed */
@@ -41,6 +47,11 @@ struct cde_journal_stats {
 	unsigned long long retained_through;	/* the last seq deleted */
 	unsigned long long retention_failures;
 	char last_retention[160];		/* why the last run deleted, or failed */
+	/* per bucket, not cumulative; past the last bound counts only in
+	 * commits (the +Inf bucket) */
+	unsigned long long batch_buckets[CDE_JOURNAL_BUCKETS];
+	unsigned long long seconds_buckets[CDE_JOURNAL_BUCKETS];
+	double seconds_sum;
 };
 
 struct cde_journal_ops {

@@ -111,9 +111,15 @@ static bool next_chore(const struct audit_journal *j, struct timespec *at)
 
 static void commit_group(struct audit_journal *j, struct batch *work)
 {
+	static const double batch_bounds[] = CDE_JOURNAL_BATCH_BOUNDS, second_bounds[] = CDE_JOURNAL_SECONDS_BOUNDS;
 	char err[256] = "";
 	unsigned long long n_events = 0, n_batches = 0;
-	int r = cde_audit_store_begin(j->store, err, sizeof(err));
+	struct timespec t0, t1;
+	double secs;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = cde_audit_store_begin(j->store, err, sizeof(err));
 
 	for (struct batch *b = work; b && r == 0; b = b->next) {
 		r = cde_audit_store_add(j->store, b->entries, b->n, err, sizeof(err));
@@ -130,6 +136,19 @@ static void commit_group(struct audit_journal *j, struct batch *work)
 
 	pthread_mutex_lock(&j->lock);
 	if (r == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		for (size_t i = 0; i < CDE_JOURNAL_BUCKETS; i++)
+			if ((double)n_events <= batch_bounds[i]) {
+				j->stats.batch_buckets[i]++;
+				break;
+			}
+		for (size_t i = 0; i < CDE_JOURNAL_BUCKETS; i++)
+			if (secs <= second_bounds[i]) {
+				j->stats.seconds_buckets[i]++;
+				break;
+			}
+		j->stats.seconds_sum += secs;
 		j->stats.commits++;
 		j->stats.events += n_events;
 		if (n_batches > j->stats.largest_group)
@@ -188,8 +207,11 @@ static void run_retention(struct audit_journal *j)
 	pthread_mutex_unlock(&j->lock);
 	/* A full run may have left more due: go again right after the
 	 * groups queued meanwhile. */
+	/* A failed run (the database busy, say) tries again in a minute,
+	 * not a whole interval later. */
 	j->next_retention = r == 0 && run.deleted == RETENTION_ROWS ? after_ms(0)
-								      : after_ms(j->retention_interval_ms);
+			    : r < 0 && j->retention_interval_ms > 60000 ? after_ms(60000)
+									: after_ms(j->retention_interval_ms);
 }
 
 static void *writer_main(void *arg)

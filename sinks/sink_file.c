@@ -20,6 +20,7 @@ struct file_sink {
 	const struct cde_config_sink *cfg;
 	int fd;
 	size_t size;
+	size_t rotate_at;	/* after a failed rotation: try again past this size */
 };
 
 static int open_file(struct file_sink *s)
@@ -76,6 +77,7 @@ static int rotate(struct file_sink *s)
 	if (s->cfg->rotate_keep == 0 ? unlink(s->cfg->path) < 0 : rename(s->cfg->path, to) < 0)
 		return -errno;
 	close(s->fd);
+	s->rotate_at = 0;
 	return open_file(s);
 }
 
@@ -98,9 +100,13 @@ static int file_submit(void *impl, const struct cde_event *ev, uint64_t seq, cde
 	}
 	line[len++] = '\n';
 	line[len] = '\0';
-	if (s->cfg->rotate_size && s->size > 0 && s->size + len > s->cfg->rotate_size)
-		r = rotate(s);
-	if (r == 0 && s->fd < 0)
+	if (s->cfg->rotate_size && s->size > 0 && s->size + len > s->cfg->rotate_size && s->size >= s->rotate_at &&
+	    rotate(s) < 0) {
+		/* A directory we cannot rename in must not stop the events:
+		 * keep appending, and try again one rotate_size later. */
+		s->rotate_at = s->size + s->cfg->rotate_size;
+	}
+	if (s->fd < 0)
 		r = open_file(s);
 	n = r == 0 ? write(s->fd, line, len) : -1;
 	if (n == (ssize_t)len) {

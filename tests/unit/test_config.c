@@ -118,6 +118,14 @@ static void names_the_file_and_key_of_each_mistake(void **state)
 	assert_int_equal(c.audit_max_size, 20ull << 30);
 	assert_int_equal(c.audit_retention_interval_ms, 600000);
 
+	assert_int_equal(load_text("metrics:\n  price_cpu_hour: cheap\n  price_gib_hour: \"-1\"\n", &c, &errs),
+			 -EINVAL);
+	assert_true(has_error(&errs, "/metrics/price_cpu_hour", "is not a price"));
+	assert_true(has_error(&errs, "/metrics/price_gib_hour", "is not a price"));
+	assert_int_equal(load_text("metrics:\n  max_series: 50\n  price_cpu_hour: 0.0475\n", &c, &errs), 0);
+	assert_int_equal(c.metrics_max_series, 50);
+	assert_true(c.metrics_price_cpu_hour == 0.0475);
+
 	assert_int_equal(load_text("colour: red\n", &c, &errs), -EINVAL);
 	assert_true(has_error(&errs, "", "Unexpected key: colour"));
 	assert_int_equal(load_text("limits: [1, 2]\n", &c, &errs), -EINVAL);
@@ -333,9 +341,11 @@ static void *failing_malloc(size_t size)
 	return malloc(size);
 }
 
-/* The second pass runs out of memory at each of its cJSON allocations in
- * turn: the load fails with -ENOMEM, changes nothing and leaks nothing. */
-static void runs_out_of_memory_cleanly(void **state)
+/* Loads @yaml with cJSON's allocations failing at the first, the second,
+ * ... until the load succeeds; each failure must be -ENOMEM and leave the
+ * configuration as it was (ASan tells whether it leaked). At least @min
+ * allocations must have been tried. Returns the loaded configuration. */
+static struct cde_config load_failing_each_allocation(const char *yaml, unsigned long min)
 {
 	cJSON_Hooks hooks = { .malloc_fn = failing_malloc, .free_fn = free };
 	struct cde_config c, before;
@@ -348,15 +358,22 @@ static void runs_out_of_memory_cleanly(void **state)
 	for (n = 0;; n++) {
 		cjson_allocs_left = n;
 		cJSON_InitHooks(&hooks);
-		r = load_text(full_config, &c, &errs);
+		r = load_text(yaml, &c, &errs);
 		cJSON_InitHooks(NULL);
 		if (r == 0)
 			break;
 		assert_int_equal(r, -ENOMEM);
 		assert_memory_equal(&c, &before, sizeof(c));
 	}
-	assert_true(n > 50);
-	assert_int_equal(c.n_sinks, 3);
+	assert_true(n > min);
+	return c;
+}
+
+/* The second pass runs out of memory at each of its cJSON allocations in
+ * turn: the load fails with -ENOMEM, changes nothing and leaks nothing. */
+static void runs_out_of_memory_cleanly(void **state)
+{
+	assert_int_equal(load_failing_each_allocation(full_config, 50).n_sinks, 3);
 }
 
 static void a_file_that_names_sinks_replaces_them_and_the_routes(void **state)
@@ -607,6 +624,160 @@ static void yaml_caps_depth_and_nodes(void **state)
 	assert_true(has_error(&errs, "", "/nonexistent.yaml: No such file or directory"));
 }
 
+/* ---- clusters: ---- */
+
+static const char clusters_yaml[] =
+	"clusters:\n"
+	"  prod-gke:\n"
+	"    provider: gke\n"
+	"    nodeCpu: 16\n"
+	"    nodeMemory: 64Gi\n"
+	"    nodes: 10\n"
+	"  batch-aks:\n"
+	"    provider: aks\n"
+	"    nodeCpu: 7.5\n"			/* YAML float: read as the text "7.5" */
+	"    nodeMemory: \"30Gi\"\n"
+	"    maxPods: 30\n"
+	"    aksVersion: 1.30\n"		/* text "1.30", not the number 1.3 */
+	"    podOverhead: {cpu: 250m, memory: 120Mi}\n";
+
+static void clusters_load_with_the_request_parser(void **state)
+{
+	struct cde_config c;
+	struct cde_errors errs;
+	const struct cde_sizing_cluster *gke, *aks;
+
+	cde_config_defaults(&c);
+	assert_int_equal(c.n_clusters, 0);
+	assert_int_equal(load_text(clusters_yaml, &c, &errs), 0);
+	assert_int_equal(c.n_clusters, 2);
+	assert_string_equal(c.clusters[0].name, "prod-gke");
+	assert_string_equal(c.clusters[1].name, "batch-aks");
+	gke = &c.clusters[0].cluster;
+	assert_int_equal(gke->provider, CDE_SIZING_GKE);
+	assert_int_equal(gke->node_cpu_millis, 16000);
+	assert_int_equal(gke->node_memory_bytes, UINT64_C(64) << 30);
+	assert_int_equal(gke->nodes, 10);
+	assert_int_equal(gke->max_pods, 0);
+	aks = &c.clusters[1].cluster;
+	assert_int_equal(aks->provider, CDE_SIZING_AKS);
+	assert_int_equal(aks->node_cpu_millis, 7500);
+	assert_int_equal(aks->node_memory_bytes, UINT64_C(30) << 30);
+	assert_int_equal(aks->max_pods, 30);
+	assert_int_equal(aks->aks_major, 1);
+	assert_int_equal(aks->aks_minor, 30);
+	assert_int_equal(aks->pod_overhead_cpu_millis, 250);
+	assert_int_equal(aks->pod_overhead_memory_bytes, UINT64_C(120) << 20);
+
+	/* A file without clusters keeps them; one that names them replaces
+	 * the whole map; an emptied one clears it. */
+	assert_int_equal(load_text("log_level: debug\n", &c, &errs), 0);
+	assert_int_equal(c.n_clusters, 2);
+	assert_int_equal(load_text("clusters:\n  small: {provider: none, nodeCpu: 2, nodeMemory: 8Gi}\n",
+				   &c, &errs), 0);
+	assert_int_equal(c.n_clusters, 1);
+	assert_string_equal(c.clusters[0].name, "small");
+	assert_int_equal(c.clusters[0].cluster.provider, CDE_SIZING_NONE);
+	assert_int_equal(load_text("clusters:\n", &c, &errs), 0);
+	assert_int_equal(c.n_clusters, 0);
+	assert_int_equal(load_text("clusters: {}\n", &c, &errs), 0);
+	assert_int_equal(c.n_clusters, 0);
+}
+
+static const struct config_mistake cluster_mistakes[] = {
+	{ "clusters:\n  prod: {provider: gke, nodeCpu: 16, nodeMemory: 64gi}\n",
+	  "/clusters/prod/nodeMemory", "/clusters/prod/nodeMemory: \"64gi\" is not a memory quantity: unknown unit" },
+	{ "clusters:\n  prod: {nodeCpu: 16, nodeMemory: 64Gi}\n", "/clusters/prod/provider", "required" },
+	{ "clusters:\n  prod: {provider: gcp, nodeCpu: 16, nodeMemory: 64Gi}\n",
+	  "/clusters/prod/provider", "must be \"gke\", \"eks\", \"aks\" or \"none\"" },
+	{ "clusters:\n  prod: {provider: eks, nodeCpu: 16, nodeMemory: 64Gi}\n",
+	  "/clusters/prod/maxPods", "required for provider eks" },
+	{ "clusters:\n  prod: {provider: gke, nodeCpu: 16, nodeMemory: 64Gi, zone: b}\n",
+	  "/clusters/prod/zone", "unknown field" },
+	{ "clusters:\n  prod: {provider: gke, nodeCpu: 16, nodeMemory: 64Gi, nodes: -1}\n",
+	  "/clusters/prod/nodes", "must not be negative" },
+	{ "clusters:\n  prod: gke\n", "/clusters/prod", "must be an object" },
+	{ "clusters:\n  \"prod gke\": {provider: gke, nodeCpu: 16, nodeMemory: 64Gi}\n",
+	  "/clusters/prod gke", "is not a cluster name" },
+	{ "clusters:\n  - {name: prod, provider: gke, nodeCpu: 16, nodeMemory: 64Gi}\n",
+	  "/clusters", "must be a map from cluster names to clusters" },
+	{ "clusters:\n  a: {provider: gke, nodeCpu: 1, nodeMemory: 1Gi}\n  a: {provider: gke, nodeCpu: 2, nodeMemory: 1Gi}\n",
+	  "", ":3: duplicate key \"a\"" },
+};
+
+static void names_each_mistake_in_clusters(void **state)
+{
+	struct cde_config c, before;
+	struct cde_errors errs;
+
+	cde_config_defaults(&c);
+	assert_int_equal(load_text(clusters_yaml, &c, &errs), 0);
+	before = c;
+	for (size_t i = 0; i < sizeof(cluster_mistakes) / sizeof(cluster_mistakes[0]); i++) {
+		const struct config_mistake *m = &cluster_mistakes[i];
+
+		if (load_text(m->yaml, &c, &errs) != -EINVAL || !has_error(&errs, m->pointer, m->reason)) {
+			print_message("%s--- expected %s: %s, got:\n", m->yaml, m->pointer, m->reason);
+			print_errors(&errs);
+			fail();
+		}
+		assert_true(strstr(errs.items[0].reason, "/tmp/cde-config-") == errs.items[0].reason);
+		assert_memory_equal(&c, &before, sizeof(c));	/* nothing applied */
+	}
+}
+
+static void too_many_clusters_are_refused(void **state)
+{
+	char *yaml = malloc(8192);
+	size_t len;
+	struct cde_config c;
+	struct cde_errors errs;
+
+	assert_non_null(yaml);
+	len = (size_t)sprintf(yaml, "clusters:\n");
+	for (int i = 0; i <= CDE_CONFIG_CLUSTERS_MAX; i++)
+		len += (size_t)sprintf(yaml + len, "  c%d: {provider: none, nodeCpu: 1, nodeMemory: 1Gi}\n", i);
+	cde_config_defaults(&c);
+	assert_int_equal(load_text(yaml, &c, &errs), -EINVAL);
+	assert_true(has_error(&errs, "/clusters", "more than 32 clusters"));
+	free(yaml);
+}
+
+static void a_request_names_a_configured_cluster(void **state)
+{
+	struct cde_config c;
+	struct cde_errors errs;
+	struct cde_sizing_cluster got;
+	cJSON *name = json("\"batch-aks\""), *unknown = json("\"prod\""),
+	      *obj = json("{\"provider\": \"gke\", \"nodeCpu\": 4, \"nodeMemory\": \"16Gi\"}");
+
+	cde_config_defaults(&c);
+	assert_int_equal(load_text(clusters_yaml, &c, &errs), 0);
+	cde_errors_reset(&errs);
+	assert_int_equal(cde_config_cluster_resolve(name, "/cluster", c.clusters, c.n_clusters, &got, &errs), 0);
+	assert_memory_equal(&got, &c.clusters[1].cluster, sizeof(got));
+	assert_int_equal(cde_config_cluster_resolve(obj, "/cluster", c.clusters, c.n_clusters, &got, &errs), 0);
+	assert_int_equal(got.node_cpu_millis, 4000);
+	assert_int_equal(cde_config_cluster_resolve(unknown, "/cluster", c.clusters, c.n_clusters, &got, &errs),
+			 -EINVAL);
+	assert_true(has_error(&errs, "/cluster", "no cluster named \"prod\" in the configuration "
+			      "(clusters: prod-gke, batch-aks)"));
+	cde_errors_reset(&errs);
+	assert_int_equal(cde_config_cluster_resolve(name, "/cluster", NULL, 0, &got, &errs), -EINVAL);
+	assert_true(has_error(&errs, "/cluster", "the configuration has no clusters"));
+	assert_int_equal(got.node_cpu_millis, 4000);	/* untouched on failure */
+	cJSON_Delete(name);
+	cJSON_Delete(unknown);
+	cJSON_Delete(obj);
+}
+
+/* Loading clusters runs out of memory at each cJSON allocation in turn:
+ * -ENOMEM, nothing changed, nothing leaked. */
+static void clusters_run_out_of_memory_cleanly(void **state)
+{
+	assert_int_equal(load_failing_each_allocation(clusters_yaml, 10).n_clusters, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -625,6 +796,11 @@ int main(void)
 		cmocka_unit_test(yaml_reads_as_json),
 		cmocka_unit_test(yaml_refuses_what_json_cannot_say),
 		cmocka_unit_test(yaml_caps_depth_and_nodes),
+		cmocka_unit_test(clusters_load_with_the_request_parser),
+		cmocka_unit_test(names_each_mistake_in_clusters),
+		cmocka_unit_test(too_many_clusters_are_refused),
+		cmocka_unit_test(a_request_names_a_configured_cluster),
+		cmocka_unit_test(clusters_run_out_of_memory_cleanly),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
