@@ -31,7 +31,7 @@ build: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 run: build-deps build
-	CDEVENTSD_CATALOG=$(CURDIR)/schemas/catalog $(BUILD)/daemon/cdeventsd $(ARGS)
+	CDEVENTSD_CATALOG=$(CURDIR)/schemas/catalog $(BUILD)/cdeventsd $(ARGS)
 
 test: deps build
 	@set -o pipefail; \
