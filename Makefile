@@ -3,7 +3,7 @@
 #   make test             install what is missing, build, run every test suite
 #   make test SANITIZE=1  the same under AddressSanitizer + UBSan (clang)
 #   make crashtest        kill the daemon under load ROUNDS times, count losses
-#   make bench            ingest throughput, query latency, memory (figures only)
+#   make bench            ingest vs nginx, fan-out, queries on 1M events, memory (figures only)
 SHELL := /bin/bash
 .PHONY: all build run test deps build-deps crashtest bench clean
 
@@ -45,11 +45,13 @@ ROUNDS ?= 50
 crashtest: deps build
 	node tests/js/integration/crash.mjs $(BUILD)/cdeventsd $(BUILD)/cli/cdevctl $(ROUNDS)
 
-# Prints figures, asserts nothing. EVENTS=N, SYNC=normal.
-EVENTS ?= 100000
-SYNC ?= full
-bench: deps build
-	node tests/bench/audit.mjs $(BUILD)/cdeventsd $(EVENTS) --sync $(SYNC)
+# Prints figures, asserts nothing, and keeps them in tests/bench/results/.
+# EVENTS: the size of the log the queries run on; LOAD_SECONDS: each load run.
+EVENTS ?= 1000000
+LOAD_SECONDS ?= 10
+bench: build
+	@scripts/install-deps --bench
+	node tests/bench/run.mjs $(BUILD)/cdeventsd $(EVENTS) $(LOAD_SECONDS)
 
 clean:
 	rm -rf build build-san

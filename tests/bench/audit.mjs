@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startDaemon } from '../js/daemon.mjs';
+import { result } from './lib.mjs';
 
 const bin = process.argv[2];
 const N = Number(process.argv[3] || 100000);
@@ -21,6 +22,7 @@ const d = await startDaemon(bin, ['-c', cfg]);
 const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${d.proc.pid}/status`, 'utf8'))[1]) / 1024;
 const pct = (xs, p) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 const idle = rss();
+const out = { events: N, sync };
 
 // Ingest: 16 clients, one hook per request, for 5 seconds.
 {
@@ -43,6 +45,7 @@ const idle = rss();
   stop = true;
   await Promise.all(clients);
   const s = (Date.now() - t0) / 1000;
+  out.ingestNodeClients = { rps: Math.round(done / s), p50: pct(lat, 0.5), p99: pct(lat, 0.99) };
   console.log(`ingest (sync ${sync}, 16 clients, one hook per request): ${(done / s).toFixed(0)} events/s, ` +
     `latency p50 ${pct(lat, 0.5).toFixed(1)} ms, p99 ${pct(lat, 0.99).toFixed(1)} ms`);
 }
@@ -88,9 +91,14 @@ const kinds = {
 for (const [name, url] of Object.entries(kinds)) {
   const lat = [];
   for (let i = 0; i < 200; i++) lat.push(await time(d.url + url(i)));
+  out[`query_${name.replace(/\W+/g, '_')}`] = { p50: Number(pct(lat, 0.5).toFixed(2)), p99: Number(pct(lat, 0.99).toFixed(2)) };
   console.log(`query by ${name} on ${N} events: p50 ${pct(lat, 0.5).toFixed(2)} ms, p99 ${pct(lat, 0.99).toFixed(2)} ms`);
 }
 const db = path.join(d.stateDir, 'audit.db');
 console.log(`memory: RSS ${idle.toFixed(1)} MiB idle, ${rss().toFixed(1)} MiB after; database ` +
   `${(fs.statSync(db).size / 1048576).toFixed(0)} MiB`);
+out.rssIdleMiB = Number(idle.toFixed(1));
+out.rssAfterMiB = Number(rss().toFixed(1));
+out.databaseMiB = Math.round(fs.statSync(db).size / 1048576);
 await d.stop();
+result('audit', out);

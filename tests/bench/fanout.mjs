@@ -1,0 +1,77 @@
+// Fan-out: events/s delivered to 1 and to 4 webhook receivers (nginx
+// answering 204), with commit-to-delivery p50/p99 from the daemon's own
+// histogram; and the daemon's memory while one sink is down for N events.
+//
+//   node tests/bench/fanout.mjs path/to/cdeventsd [events]
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startDaemon, curl } from '../js/daemon.mjs';
+import { startNginx, freePort, rss, histogramQuantile, result } from './lib.mjs';
+
+const bin = process.argv[2];
+const N = Number(process.argv[3] || 50000);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const out = {};
+
+async function load(d, n, tag) {
+  for (let i = 0; i < n; i += 500) {
+    const batch = [];
+    for (let k = i; k < Math.min(n, i + 500); k++) {
+      batch.push({ specversion: '1.0', id: `${tag}-${k}`, source: '/bench', type: 'dev.cdevents.build.started.0.3.0', data: {
+        context: { specversion: '0.5.1', id: `${tag}-${k}`, source: '/bench', type: 'dev.cdevents.build.started.0.3.0',
+          timestamp: new Date().toISOString() }, subject: { id: `build-${k}`, content: {} } } });
+    }
+    const res = await fetch(`${d.url}/v1/events`, { method: 'POST',
+      headers: { 'Content-Type': 'application/cloudevents-batch+json' }, body: JSON.stringify(batch) });
+    await res.text();
+    if (res.status !== 202) throw new Error(`load failed: ${res.status}`);
+  }
+}
+
+const sinks = async (d) => curl([`${d.url}/v1/sinks`]).json.sinks;
+
+for (const count of [1, 4]) {
+  const ports = await Promise.all(Array.from({ length: count }, freePort));
+  const ngx = await startNginx(ports, 204);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-bench-fanout-'));
+  const cfg = path.join(dir, 'cdeventsd.yaml');
+  fs.writeFileSync(cfg, `limits: { queue_max: 100000 }\nsinks:\n` +
+    ports.map((p, i) => `  - name: r${i}\n    type: webhook\n    url: http://127.0.0.1:${p}/\n`).join('') +
+    `routes:\n  - sinks: [${ports.map((_, i) => `r${i}`).join(', ')}]\n`);
+  const d = await startDaemon(bin, ['-c', cfg, '--state-dir', path.join(dir, 'state')]);
+  const t0 = Date.now();
+  await load(d, N, `f${count}`);
+  while ((await sinks(d)).some((s) => s.delivered < N)) await sleep(100);
+  const secs = (Date.now() - t0) / 1000;
+  const metrics = curl([`${d.url}/metrics`]).body;
+  const p50 = histogramQuantile(metrics, 'cdeventsd_sink_delivery_latency_seconds', 'sink="r0"', 0.5);
+  const p99 = histogramQuantile(metrics, 'cdeventsd_sink_delivery_latency_seconds', 'sink="r0"', 0.99);
+  out[`receivers_${count}`] = { events: N, seconds: Number(secs.toFixed(1)), deliveriesPerSecond: Math.round(N * count / secs),
+    commitToDeliveryP50Seconds: p50, commitToDeliveryP99Seconds: p99 };
+  // Posted as fast as batches go, so commit-to-2xx is mostly time spent
+  // waiting behind the burst, not the cost of one delivery.
+  console.log(`${count} receiver(s): ${N} events posted in batches and delivered to each in ${secs.toFixed(1)} s: ` +
+    `${Math.round(N * count / secs)} deliveries/s; commit to 2xx under this burst: p50 <= ${p50} s, p99 <= ${p99} s ` +
+    '(histogram bucket bounds)');
+  await d.stop();
+  ngx.stop();
+}
+
+// Memory with a sink down for N events (connection refused all along).
+{
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-bench-down-'));
+  const cfg = path.join(dir, 'cdeventsd.yaml');
+  fs.writeFileSync(cfg, `limits: { queue_max: 100000 }\nsinks:\n  - name: down\n    type: webhook\n    url: http://127.0.0.1:${await freePort()}/\n` +
+    `    max_attempts: 1000000\n    max_age: 1h\nroutes:\n  - sinks: [down]\n`);
+  const d = await startDaemon(bin, ['-c', cfg, '--state-dir', path.join(dir, 'state')]);
+  await sleep(500);
+  const idle = rss(d.proc.pid);
+  await load(d, N * 2, 'down');
+  await sleep(1500);
+  const with_backlog = rss(d.proc.pid);
+  out.sinkDown = { events: N * 2, rssIdleMiB: Number(idle.toFixed(1)), rssWithBacklogMiB: Number(with_backlog.toFixed(1)) };
+  console.log(`a sink down for ${N * 2} events: RSS ${idle.toFixed(1)} MiB idle, ${with_backlog.toFixed(1)} MiB with the backlog`);
+  await d.stop();
+}
+result('fanout', out);
