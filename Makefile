@@ -3,9 +3,12 @@
 #   make test             install what is missing, build, run every test suite
 #   make test SANITIZE=1  the same under AddressSanitizer + UBSan (clang)
 #   make crashtest        kill the daemon under load ROUNDS times, count losses
+#   make soak MINUTES=5   a flapping receiver under steady load; RSS, fds, deliveries
+#   make valgrind         integration tests with the daemon under valgrind
 #   make bench            ingest vs nginx, fan-out, queries on 1M events, memory (figures only)
+#   make fuzz SECONDS=N   libFuzzer targets (clang) in build-fuzz, N s each (default 60)
 SHELL := /bin/bash
-.PHONY: all build run test deps build-deps crashtest bench clean
+.PHONY: all build run test deps build-deps crashtest bench fuzz valgrind soak clean
 
 SANITIZE ?= 0
 ifeq ($(SANITIZE),1)
@@ -45,6 +48,23 @@ ROUNDS ?= 50
 crashtest: deps build
 	node tests/js/integration/crash.mjs $(BUILD)/cdeventsd $(BUILD)/cli/cdevctl $(ROUNDS)
 
+# A longer soak than the test suite's 20 s: MINUTES=N.
+MINUTES ?= 5
+soak: deps build
+	CDE_SOAK_SECONDS=$$(( $(MINUTES) * 60 )) node tests/js/integration/soak.mjs $(BUILD)/cdeventsd $(BUILD)/cli/cdevctl
+
+# The daemon under valgrind (memcheck) through integration tests: any
+# error or leak makes it exit non-zero, which the tests check on stop.
+VALGRIND_TESTS ?= ingest bad-input auth fanout metrics pods
+valgrind: deps build
+	@set -eo pipefail; for t in $(VALGRIND_TESTS); do \
+		echo "valgrind: $$t"; \
+		CDE_DAEMON_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+		CDEVENTSD_CATALOG=$(CURDIR)/schemas/catalog CDE_SOURCE_DIR=$(CURDIR) \
+		CDE_SPEC_DIR=$(CURDIR)/../shared/cdevents-spec CDE_SANITIZED=1 \
+		node tests/js/integration/$$t.mjs $(BUILD)/cdeventsd $(BUILD)/cli/cdevctl | tail -1; \
+	done
+
 # Prints figures, asserts nothing, and keeps them in tests/bench/results/.
 # EVENTS: the size of the log the queries run on; LOAD_SECONDS: each load run.
 EVENTS ?= 1000000
@@ -52,6 +72,16 @@ LOAD_SECONDS ?= 10
 bench: build
 	@scripts/install-deps --bench
 	node tests/bench/run.mjs $(BUILD)/cdeventsd $(EVENTS) $(LOAD_SECONDS)
+
+# Replays tests/fuzz/regressions, then runs each fuzz target for SECONDS
+# on its seeds (scripts/fuzz). Crashes go to build-fuzz/fuzz/artifacts.
+# (SECONDS exported by a shell is bash's clock, not a duration.)
+SECONDS ?= 60
+ifeq ($(origin SECONDS),environment)
+SECONDS := 60
+endif
+fuzz: build-deps
+	scripts/fuzz $(SECONDS) $(TARGETS)
 
 clean:
 	rm -rf build build-san

@@ -52,7 +52,7 @@ struct raw_metrics {
 };
 
 struct raw_config {
-	char *listen, *state_dir, *catalog_dir, *source, *log_level, *auth;
+	char *listen, *state_dir, *catalog_dir, *source, *log_level, *log_format, *auth;
 	struct raw_limits *limits;
 	struct raw_audit *audit;
 	struct raw_metrics *metrics;
@@ -120,6 +120,7 @@ static const cyaml_schema_field_t config_fields[] = {
 	STR("catalog_dir", struct raw_config, catalog_dir),
 	STR("source", struct raw_config, source),
 	STR("log_level", struct raw_config, log_level),
+	STR("log_format", struct raw_config, log_format),
 	STR("auth", struct raw_config, auth),
 	CYAML_FIELD_MAPPING_PTR("limits", CYAML_FLAG_OPTIONAL, struct raw_config, limits, limits_fields),
 	CYAML_FIELD_MAPPING_PTR("audit", CYAML_FLAG_OPTIONAL, struct raw_config, audit, audit_fields),
@@ -415,6 +416,17 @@ static int apply(const struct raw_config *raw, const char *path, struct cde_conf
 		if (!known) {
 			cde_errors_add(errs, "/log_level", "%s: /log_level: \"%s\" is not one of error, warn, info, debug",
 				       path, raw->log_level);
+			r = -EINVAL;
+		}
+	}
+	if (raw->log_format) {
+		if (strcmp(raw->log_format, "logfmt") == 0) {
+			cfg->log_format = CDE_CONFIG_LOG_LOGFMT;
+		} else if (strcmp(raw->log_format, "json") == 0) {
+			cfg->log_format = CDE_CONFIG_LOG_JSON;
+		} else {
+			cde_errors_add(errs, "/log_format", "%s: /log_format: \"%s\" is not one of logfmt, json",
+				       path, raw->log_format);
 			r = -EINVAL;
 		}
 	}
@@ -1067,6 +1079,20 @@ int cde_config_load_file(const char *path, struct cde_config *cfg, struct cde_er
 	}
 	fclose(f);
 	e = cyaml_load_file(path, &yaml_cfg, &config_schema, (cyaml_data_t **)&raw, NULL);
+	if (e == CYAML_ERR_OOM || e == CYAML_ERR_LIBYAML_PARSER_INIT)
+		return -ENOMEM;
+	if (e == CYAML_ERR_LIBYAML_PARSER) {
+		/* libcyaml does not say when libyaml ran out of memory. Our own
+		 * reader does: if the file reads as YAML there, or runs out of
+		 * memory there too, this was no syntax error. */
+		struct cde_errors ignored;
+		cJSON *doc = NULL;
+		int y = cde_yaml_to_json(path, &doc, &ignored);
+
+		cJSON_Delete(doc);
+		if (y == 0 || y == -ENOMEM)
+			return -ENOMEM;
+	}
 	if (e != CYAML_OK) {
 		cde_errors_add(errs, "", "%s: %s", path, log.len ? log.text : cyaml_strerror(e));
 		return -EINVAL;

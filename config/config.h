@@ -19,6 +19,12 @@ enum cde_config_log_level {
 	CDE_CONFIG_LOG_DEBUG,
 };
 
+/* log_format: logfmt (the default) or json, one object per line. */
+enum cde_config_log_format {
+	CDE_CONFIG_LOG_LOGFMT,
+	CDE_CONFIG_LOG_JSON,
+};
+
 struct cde_config_limits {
 	size_t body_max;
 	size_t head_max;
@@ -116,6 +122,7 @@ struct cde_config {
 	char catalog_dir[CDE_CONFIG_STR_MAX];	/* "" = the default directory */
 	char source[CDE_CONFIG_STR_MAX];	/* "" = "/<principal>" */
 	enum cde_config_log_level log_level;
+	enum cde_config_log_format log_format;
 	bool auth_none;				/* "auth: none" said explicitly */
 	bool audit_sync_full;			/* audit.sync: full (default) or normal */
 	char audit_hmac_key_file[CDE_CONFIG_PATH_MAX];	/* "" = no keyed checkpoints */

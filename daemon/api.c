@@ -44,13 +44,51 @@ static void reply_json(struct cde_http_request *req, int status, cJSON *body,
 	cJSON_Delete(body);
 }
 
-/* {"error": message, "details": [{"pointer", "reason"}...]} */
-static void reply_error(struct cde_http_request *req, int status, const char *message,
-			const struct cde_errors *errs, const char *const *headers)
+/* The level of the line about a refusal: the daemon's own failures are
+ * errors; refused credentials and backpressure warnings; a client's
+ * mistake (400, 404, 415...) is news, not trouble. */
+static enum cde_log_level refusal_level(int status)
+{
+	if (status == 401 || status == 403 || status == 429 || status == 503)
+		return CDE_LOG_WARN;
+	return status >= 500 ? CDE_LOG_ERROR : CDE_LOG_INFO;
+}
+
+/* One line per refused request: what was asked, by whom, the answer and
+ * the first detail. @why says more than the client is told (the
+ * journal's errno, the authentication failure); never a credential. */
+static void log_refusal(enum cde_log_level level, struct cde_http_request *req, int status,
+			const char *message, const struct cde_errors *errs, const char *principal,
+			const char *why)
+{
+	char code[8], detail[CDE_ERROR_POINTER_MAX + CDE_ERROR_REASON_MAX + 2], count[24];
+	bool some = errs && errs->count > 0;
+
+	if (!cde_log_enabled(level))
+		return;
+	snprintf(code, sizeof(code), "%d", status);
+	if (some)
+		snprintf(detail, sizeof(detail), "%s%s%s", errs->items[0].pointer,
+			 errs->items[0].pointer[0] ? ": " : "", errs->items[0].reason);
+	snprintf(count, sizeof(count), "%zu", some ? errs->count + errs->dropped : 0);
+	CDE_LOG_KV(level, cde_http_request_id(req), "request refused", { "status", code },
+		   { "method", cde_http_request_method_name(req) }, { "path", cde_http_request_path(req) },
+		   { "peer", cde_http_request_peer(req) },
+		   { "principal", principal && *principal ? principal : NULL }, { "error", message },
+		   { "reason", why }, { "detail", some ? detail : NULL },
+		   { "details", some && errs->count + errs->dropped > 1 ? count : NULL });
+}
+
+/* {"error": message, "details": [{"pointer", "reason"}...]}, after the
+ * line in the log. */
+static void reply_error_logged(struct cde_http_request *req, int status, const char *message,
+			       const struct cde_errors *errs, const char *const *headers,
+			       enum cde_log_level level, const char *principal, const char *why)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON *details = errs ? cde_errors_to_json(errs) : cJSON_CreateArray();
 
+	log_refusal(level, req, status, message, errs, principal, why);
 	if (!o || !details || !cJSON_AddStringToObject(o, "error", message)) {
 		cJSON_Delete(details);
 		cJSON_Delete(o);
@@ -66,14 +104,29 @@ static void reply_error(struct cde_http_request *req, int status, const char *me
 	reply_json(req, status, o, headers);
 }
 
+static void reply_error(struct cde_http_request *req, int status, const char *message,
+			const struct cde_errors *errs, const char *const *headers)
+{
+	reply_error_logged(req, status, message, errs, headers, refusal_level(status), NULL, NULL);
+}
+
 /* Refuses a request that passed authentication: its webhook-id, if it
- * used one, is forgotten so the sender's retry is not taken for a replay. */
+ * used one, is forgotten so the sender's retry is not taken for a replay.
+ * @level and @why as for log_refusal. */
+static void refuse_logged(struct cde_api *api, struct cde_http_request *req,
+			  const struct cde_auth_result *who, int status, const char *message,
+			  const struct cde_errors *errs, const char *const *headers,
+			  enum cde_log_level level, const char *why)
+{
+	cde_auth_forget(api->auth, who);
+	reply_error_logged(req, status, message, errs, headers, level, who->principal, why);
+}
+
 static void refuse(struct cde_api *api, struct cde_http_request *req,
 		   const struct cde_auth_result *who, int status, const char *message,
 		   const struct cde_errors *errs, const char *const *headers)
 {
-	cde_auth_forget(api->auth, who);
-	reply_error(req, status, message, errs, headers);
+	refuse_logged(api, req, who, status, message, errs, headers, refusal_level(status), NULL);
 }
 
 /* True when the query has "@name", "@name=1" or "@name=true". */
@@ -147,17 +200,27 @@ static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n,
 	if (error < 0) {
 		static const char *const retry[] = { "Retry-After: 5", NULL };
 
-		cde_log(CDE_LOG_ERROR, "journal refused %zu events: %s", n, strerror(-error));
-		refuse(in->api, in->req, &in->who, 503, "the journal cannot store events now", NULL, retry);
+		char why[128];
+
+		snprintf(why, sizeof(why), "the journal refused %zu events: %s", n, strerror(-error));
+		refuse_logged(in->api, in->req, &in->who, 503, "the journal cannot store events now", NULL,
+			      retry, CDE_LOG_ERROR, why);
 		ingest_free(in);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
+		const struct cde_event *ev = entries[i].event;
+		char seq[24];
+
 		any_new = any_new || !entries[i].duplicate;
-		cde_log(CDE_LOG_INFO, "event %s type=%s id=%s seq=%llu principal=%s peer=%s",
-			entries[i].duplicate ? "duplicate" : "accepted", cde_event_type(entries[i].event),
-			cde_event_id(entries[i].event), (unsigned long long)entries[i].seq,
-			entries[i].principal, entries[i].peer);
+		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)entries[i].seq);
+		CDE_LOG_KV(CDE_LOG_INFO, cde_http_request_id(in->req),
+			   entries[i].duplicate ? "event duplicate" : "event accepted",
+			   { "type", cde_event_type(ev) }, { "id", cde_event_id(ev) },
+			   { "source", cde_event_source(ev) },
+			   { "seq", entries[i].duplicate ? NULL : seq },
+			   { "chain", entries[i].duplicate ? NULL : cde_event_chain_id(ev) },
+			   { "principal", entries[i].principal }, { "peer", entries[i].peer });
 	}
 	if (any_new)
 		cde_delivery_kick(in->api->delivery);
@@ -235,9 +298,11 @@ static void accept_events(struct cde_api *api, struct cde_http_request *req,
 	}
 	if (api->pending + n > api->queue_max) {
 		static const char *const retry[] = { "Retry-After: 1", NULL };
+		char why[96];
 
-		cde_log(CDE_LOG_WARN, "queue full (%llu events waiting): refusing %zu", api->pending, n);
-		refuse(api, req, who, 503, "too many events waiting to be stored: retry shortly", NULL, retry);
+		snprintf(why, sizeof(why), "queue full: %llu events waiting, %zu more refused", api->pending, n);
+		refuse_logged(api, req, who, 503, "too many events waiting to be stored: retry shortly", NULL,
+			      retry, CDE_LOG_WARN, why);
 		ingest_free(in);
 		return;
 	}
@@ -246,9 +311,12 @@ static void accept_events(struct cde_api *api, struct cde_http_request *req,
 	if (r < 0) {
 		static const char *const retry[] = { "Retry-After: 1", NULL };
 
+		char why[128];
+
 		api->pending -= n;
-		refuse(api, req, who, 503, r == -EAGAIN ? "too many events queued" : "the journal failed",
-		       NULL, retry);
+		snprintf(why, sizeof(why), "the journal did not take %zu events: %s", n, strerror(-r));
+		refuse_logged(api, req, who, 503, r == -EAGAIN ? "too many events queued" : "the journal failed",
+			      NULL, retry, r == -EAGAIN ? CDE_LOG_WARN : CDE_LOG_ERROR, why);
 		ingest_free(in);
 	}
 }
@@ -572,11 +640,13 @@ static bool authorized(struct cde_api *api, struct cde_http_request *req, unsign
 		return true;
 	cde_errors_reset(&errs);
 	cde_errors_add(&errs, "", "%s", who->reason);
-	cde_log(CDE_LOG_WARN, "refused %s %s from %s: %s", cde_http_request_method_name(req),
-		cde_http_request_path(req), cde_http_request_peer(req), who->reason);
-	reply_error(req, who->status,
-		    who->status == 401 ? "unauthorized" : who->status == 403 ? "forbidden" : "too many requests",
-		    &errs, who->status == 401 ? challenge : who->status == 429 ? later : NULL);
+	/* who->reason is one of auth.c's fixed sentences: it names the
+	 * scheme that failed, never the credential. */
+	reply_error_logged(req, who->status,
+			   who->status == 401 ? "unauthorized" : who->status == 403 ? "forbidden"
+										: "too many requests",
+			   &errs, who->status == 401 ? challenge : who->status == 429 ? later : NULL,
+			   CDE_LOG_WARN, who->principal, NULL);
 	return false;
 }
 

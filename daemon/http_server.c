@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -34,6 +35,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "daemon/log.h"
 #include "schemas/hex.h"
 
 #define MAX_LISTENERS 4
@@ -61,6 +63,7 @@ struct cde_http_request {
 	char peer[64];
 	bool loopback;
 	struct timespec started;	/* when its head was complete */
+	char id[CDE_HTTP_REQUEST_ID_MAX + 1];	/* X-Request-Id */
 };
 
 struct conn {
@@ -197,10 +200,52 @@ static void arm_deadline_from_start(struct conn *c, unsigned ms)
 	arm_deadline(c, used >= ms ? 0 : (unsigned)(ms - used));
 }
 
+bool cde_http_request_id_valid(const char *id)
+{
+	size_t n = 0;
+
+	if (!id)
+		return false;
+	for (; id[n]; n++) {
+		char ch = id[n];
+
+		if (n == CDE_HTTP_REQUEST_ID_MAX ||
+		    !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '.' || ch == '_' || ch == '-'))
+			return false;
+	}
+	return n > 0;
+}
+
+/* A fresh request id: splitmix64 over a counter from a random seed, so
+ * ids never repeat within a process and differ between runs, for the
+ * cost of one getrandom at the first request. */
+static void new_request_id(char out[17])
+{
+	static uint64_t state;
+	static bool seeded;
+	uint64_t z;
+
+	if (!seeded) {
+		struct timespec now;
+
+		if (getrandom(&state, sizeof(state), GRND_NONBLOCK) != (ssize_t)sizeof(state)) {
+			clock_gettime(CLOCK_REALTIME, &now);
+			state = (uint64_t)now.tv_sec * 1000000007u ^ (uint64_t)now.tv_nsec;
+		}
+		seeded = true;
+	}
+	z = (state += 0x9e3779b97f4a7c15u);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	z ^= z >> 31;
+	snprintf(out, 17, "%016llx", (unsigned long long)z);
+}
+
 /* Writes a complete response on the connection; a reply to HEAD has the
  * headers of the reply to GET and no body. */
 static void write_response(struct conn *c, int status, const char *body,
-			   const char *const *extra_headers, bool head_only)
+			   const char *const *extra_headers, bool head_only, const char *req_id)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	size_t len = body ? strlen(body) : 0;
@@ -217,6 +262,7 @@ static void write_response(struct conn *c, int status, const char *body,
 	evbuffer_add_printf(out, "Content-Length: %zu\r\n", len);
 	for (size_t i = 0; extra_headers && extra_headers[i]; i++)
 		evbuffer_add_printf(out, "%s\r\n", extra_headers[i]);
+	evbuffer_add_printf(out, "X-Request-Id: %s\r\n", req_id);
 	evbuffer_add_printf(out, "Connection: %s\r\n\r\n", c->close_after ? "close" : "keep-alive");
 	if (len && !head_only)
 		evbuffer_add(out, body, len);
@@ -232,8 +278,17 @@ static void write_response(struct conn *c, int status, const char *body,
 static void refuse(struct conn *c, int status, const char *reason)
 {
 	cJSON *o = cJSON_CreateObject();
-	char *body = NULL;
+	char *body = NULL, id[CDE_HTTP_REQUEST_ID_MAX + 1], code[8];
+	bool parsed = c->req && c->req->path;
 
+	if (c->req && c->req->id[0])
+		memcpy(id, c->req->id, sizeof(id));
+	else
+		new_request_id(id);
+	snprintf(code, sizeof(code), "%d", status);
+	CDE_LOG_KV(status >= 500 ? CDE_LOG_ERROR : CDE_LOG_INFO, id, "request refused",
+		   { "status", code }, { "method", parsed ? c->req->head.method_name : NULL },
+		   { "path", parsed ? c->req->path : NULL }, { "peer", c->peer }, { "error", reason });
 	if (o && cJSON_AddStringToObject(o, "error", reason) && cJSON_AddArrayToObject(o, "details"))
 		body = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
@@ -242,7 +297,7 @@ static void refuse(struct conn *c, int status, const char *reason)
 	c->close_after = true;
 	c->linger = true;
 	write_response(c, status, body ? body : "{\"error\":\"internal error\",\"details\":[]}", NULL,
-		       false);
+		       false, id);
 	free(body);
 }
 
@@ -342,11 +397,18 @@ static void read_head(struct conn *c)
 	clock_gettime(CLOCK_MONOTONIC, &req->started);
 	memcpy(req->peer, c->peer, sizeof(req->peer));
 	req->loopback = c->loopback;
+	new_request_id(req->id);
 	evbuffer_remove(in, req->head_buf, head_len);
 	req->head_buf[head_len] = '\0';
 	if (cde_http_parse_head(req->head_buf, head_len, c->limits.headers_max, &req->head, &err) < 0) {
 		refuse(c, err.status, err.reason);
 		return;
+	}
+	{
+		const char *given = cde_http_head_get(&req->head, "X-Request-Id");
+
+		if (cde_http_request_id_valid(given))
+			snprintf(req->id, sizeof(req->id), "%s", given);
 	}
 	if (split_target(req) < 0) {
 		refuse(c, 500, "out of memory");
@@ -804,22 +866,35 @@ bool cde_http_request_peer_is_loopback(const struct cde_http_request *req)
 	return req->loopback;
 }
 
+const char *cde_http_request_id(const struct cde_http_request *req)
+{
+	return req->id;
+}
+
 void cde_http_reply(struct cde_http_request *req, int status, const char *body,
 		    const char *const *extra_headers)
 {
 	struct conn *c = req->conn;
+	struct timespec now;
+	double seconds;
 
-	if (req->srv && req->srv->observer) {
-		struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	seconds = (double)(now.tv_sec - req->started.tv_sec) +
+		  (double)(now.tv_nsec - req->started.tv_nsec) / 1e9;
+	if (req->srv && req->srv->observer)
+		req->srv->observer(req->srv->observer_arg, req, status, seconds);
+	if (cde_log_enabled(CDE_LOG_DEBUG)) {
+		char code[8], ms[32];
 
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		req->srv->observer(req->srv->observer_arg, req, status,
-				   (double)(now.tv_sec - req->started.tv_sec) +
-					   (double)(now.tv_nsec - req->started.tv_nsec) / 1e9);
+		snprintf(code, sizeof(code), "%d", status);
+		snprintf(ms, sizeof(ms), "%.3f", seconds * 1000);
+		CDE_LOG_KV(CDE_LOG_DEBUG, req->id, "request answered", { "method", req->head.method_name },
+			   { "path", req->path }, { "status", code }, { "ms", ms }, { "peer", req->peer },
+			   { "client_gone", c ? NULL : "true" });
 	}
 	if (c) {
 		c->req = NULL;
-		write_response(c, status, body, extra_headers, req->head.method == CDE_HTTP_HEAD);
+		write_response(c, status, body, extra_headers, req->head.method == CDE_HTTP_HEAD, req->id);
 	}
 	request_free(req);
 }

@@ -74,6 +74,17 @@ const char *cde_http_request_body(const struct cde_http_request *req, size_t *le
 const char *cde_http_request_peer(const struct cde_http_request *req);	/* "ip:port" */
 bool cde_http_request_peer_is_loopback(const struct cde_http_request *req);
 
+#define CDE_HTTP_REQUEST_ID_MAX 64
+
+/* The request's id, never NULL: the client's X-Request-Id when it is 1 to
+ * CDE_HTTP_REQUEST_ID_MAX characters of [A-Za-z0-9._-], else 16 hex
+ * digits made up here. Every reply carries it back as X-Request-Id, and
+ * every log line about the request as req=<id>. */
+const char *cde_http_request_id(const struct cde_http_request *req);
+
+/* True when @id may serve as a request id (see cde_http_request_id). */
+bool cde_http_request_id_valid(const char *id);
+
 /* Answers @req with @status and a JSON @body, plus @extra_headers, a
  * NULL-terminated list of "Name: value" strings (may be NULL; a
  * Content-Type among them replaces application/json). Frees @req. */

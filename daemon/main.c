@@ -153,6 +153,7 @@ static void apply_runtime(struct daemon *d)
 	struct cde_http_limits limits;
 
 	cde_log_set_level((enum cde_log_level)d->cfg.log_level);
+	cde_log_set_format(d->cfg.log_format == CDE_CONFIG_LOG_JSON ? CDE_LOG_JSON : CDE_LOG_LOGFMT);
 	d->api.default_source = d->cfg.source[0] ? d->cfg.source : NULL;
 	d->api.clusters = d->cfg.clusters;
 	d->api.n_clusters = d->cfg.n_clusters;

@@ -47,12 +47,7 @@ static int set_str_at(cJSON *doc, const char *obj, const char *key, const char *
 	v = cJSON_CreateString(value);
 	if (!v)
 		return -ENOMEM;
-	if (cJSON_GetObjectItemCaseSensitive(o, key)) {
-		if (!cJSON_ReplaceItemInObjectCaseSensitive(o, key, v)) {
-			cJSON_Delete(v);
-			return -ENOMEM;
-		}
-	} else if (!cJSON_AddItemToObject(o, key, v)) {
+	if (cde_json_put(o, key, v) < 0) {
 		cJSON_Delete(v);
 		return -ENOMEM;
 	}

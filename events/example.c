@@ -3,6 +3,7 @@
  * valid event of every type. */
 
 #include "events/example.h"
+#include "schemas/json_strict.h"
 
 #include <errno.h>
 #include <string.h>
@@ -31,10 +32,7 @@ int cde_event_new_example(const struct cde_spec *spec, const struct cde_event_ty
 		v = cde_node_example(f->node);
 		if (!v)
 			goto err_unref;
-		bool ok = cJSON_GetObjectItemCaseSensitive(subject, f->name)
-			? cJSON_ReplaceItemInObjectCaseSensitive(subject, f->name, v)
-			: cJSON_AddItemToObject(subject, f->name, v);
-		if (!ok) {
+		if (cde_json_put(subject, f->name, v) < 0) {
 			cJSON_Delete(v);
 			goto err_unref;
 		}

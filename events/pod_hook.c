@@ -13,6 +13,7 @@
  * leaves. */
 
 #include "events/pod_hook.h"
+#include "schemas/json_strict.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -199,28 +200,14 @@ static void map_pointers(struct cde_errors *errs, size_t from)
 	}
 }
 
-/* Sets the context string @key of @ev in place. Not with
- * cde_event_set_id and the like: they replace through cJSON's
- * ReplaceItemInObject, which in cJSON 1.7.15 ignores a failed copy of the
- * key and leaves a member without a name (fixed upstream after 1.7.15);
- * here the named item is complete before it goes in, so a failed
- * allocation fails cleanly. The document is the event's only state
- * (events/event.c), so editing it is editing the event. */
+/* Sets the context string @key of @ev in place; the document is the
+ * event's only state (events/event.c), so editing it is editing the event. */
 static int set_context_string(struct cde_event *ev, const char *key, const char *value)
 {
 	cJSON *context = cJSON_GetObjectItemCaseSensitive((cJSON *)cde_event_json(ev), "context");
-	cJSON *old = cJSON_GetObjectItemCaseSensitive(context, key);
 	cJSON *item = cJSON_CreateString(value);
-	char *name = item ? cJSON_malloc(strlen(key) + 1) : NULL;
 
-	if (!name) {
-		cJSON_Delete(item);
-		return -ENOMEM;
-	}
-	memcpy(name, key, strlen(key) + 1);
-	item->string = name;
-	if (old ? !cJSON_ReplaceItemViaPointer(context, old, item) :
-		  !cJSON_AddItemToObject(context, key, item)) {
+	if (!item || cde_json_put(context, key, item) < 0) {
 		cJSON_Delete(item);
 		return -ENOMEM;
 	}

@@ -3,6 +3,7 @@
 
 #include "schemas/json_strict.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -155,6 +156,192 @@ static bool is_json_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+static bool hex4(const char *buf, size_t len, size_t at, unsigned *ret)
+{
+	unsigned v = 0;
+
+	if (at + 4 > len)
+		return false;
+	for (size_t k = at; k < at + 4; k++) {
+		if (!isxdigit((unsigned char)buf[k]))
+			return false;
+		v = v * 16 + (unsigned)(isdigit((unsigned char)buf[k]) ? buf[k] - '0' : (tolower((unsigned char)buf[k]) - 'a' + 10));
+	}
+	*ret = v;
+	return true;
+}
+
+static bool skip_string(const char *buf, size_t len, size_t *pos)
+{
+	size_t i = *pos + 1;
+
+	for (; i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if (c == '"') {
+			*pos = i + 1;
+			return true;
+		}
+		if (c < 0x20)
+			return false;
+		if (c == '\\') {
+			if (++i >= len)
+				return false;
+			if (buf[i] == 'u') {
+				unsigned cp;
+
+				if (!hex4(buf, len, i + 1, &cp))
+					return false;
+				i += 4;
+				/* As cJSON: a high surrogate needs a low one after
+				 * it, and a low one alone is an error. */
+				if (cp >= 0xDC00 && cp <= 0xDFFF)
+					return false;
+				if (cp >= 0xD800 && cp <= 0xDBFF) {
+					if (i + 6 >= len || buf[i + 1] != '\\' || buf[i + 2] != 'u' ||
+					    !hex4(buf, len, i + 3, &cp) || cp < 0xDC00 || cp > 0xDFFF)
+						return false;
+					i += 6;
+				}
+			} else if (!strchr("\"\\/bfnrt", buf[i])) {
+				return false;
+			}
+		}
+	}
+	return false;
+}
+
+static bool skip_digits(const char *buf, size_t len, size_t *i)
+{
+	size_t start = *i;
+
+	while (*i < len && buf[*i] >= '0' && buf[*i] <= '9')
+		(*i)++;
+	return *i > start;
+}
+
+static bool skip_number(const char *buf, size_t len, size_t *pos)
+{
+	size_t i = *pos;
+
+	if (buf[i] == '-')
+		i++;
+	if (i < len && buf[i] == '0')
+		i++;
+	else if (!skip_digits(buf, len, &i))
+		return false;
+	if (i < len && buf[i] == '.') {
+		i++;
+		if (!skip_digits(buf, len, &i))
+			return false;
+	}
+	if (i < len && (buf[i] == 'e' || buf[i] == 'E')) {
+		i++;
+		if (i < len && (buf[i] == '+' || buf[i] == '-'))
+			i++;
+		if (!skip_digits(buf, len, &i))
+			return false;
+	}
+	*pos = i;
+	return true;
+}
+
+/* Whether @buf is well-formed JSON (RFC 8259), checked without allocating:
+ * cJSON returns NULL both for a syntax error and for running out of
+ * memory, and only this tells the two apart; it also says where the text
+ * goes wrong (*@ret_at), which cJSON cannot when it ran out of memory
+ * first. Nesting past cJSON's own limit (1000) counts as malformed, as
+ * cJSON treats it. */
+static bool json_scan(const char *buf, size_t len, size_t *ret_at);
+
+static bool json_well_formed(const char *buf, size_t len, size_t *ret_at)
+{
+	size_t at = 0;
+	bool ok = json_scan(buf, len, &at);
+
+	*ret_at = at;
+	return ok;
+}
+
+static bool json_scan(const char *buf, size_t len, size_t *ret_at)
+{
+	char stack[1001];
+	size_t depth = 0, i = 0;
+	bool want_value = true;
+
+	for (;;) {
+		while (i < len && is_json_space(buf[i]))
+			i++;
+		if (want_value) {
+			if (i >= len)
+				return *ret_at = i, false;
+			if (buf[i] == '{' || buf[i] == '[') {
+				if (depth == sizeof(stack) - 1)
+					return *ret_at = i, false;
+				stack[depth++] = buf[i++];
+				while (i < len && is_json_space(buf[i]))
+					i++;
+				if (i < len && buf[i] == (stack[depth - 1] == '{' ? '}' : ']')) {
+					depth--;
+					i++;
+					want_value = false;
+					continue;
+				}
+				if (stack[depth - 1] == '{') {
+					want_value = false;
+					goto key;
+				}
+				continue;
+			}
+			if (buf[i] == '"') {
+				if (!skip_string(buf, len, &i))
+					return *ret_at = i, false;
+			} else if (buf[i] == '-' || (buf[i] >= '0' && buf[i] <= '9')) {
+				if (!skip_number(buf, len, &i))
+					return *ret_at = i, false;
+			} else if (len - i >= 4 && memcmp(buf + i, "true", 4) == 0) {
+				i += 4;
+			} else if (len - i >= 5 && memcmp(buf + i, "false", 5) == 0) {
+				i += 5;
+			} else if (len - i >= 4 && memcmp(buf + i, "null", 4) == 0) {
+				i += 4;
+			} else {
+				return *ret_at = i, false;
+			}
+			want_value = false;
+			continue;
+		}
+		/* After a value: the end, a comma, or a closing bracket. */
+		if (depth == 0)
+			return *ret_at = i, i == len;
+		if (i >= len)
+			return *ret_at = i, false;
+		if (buf[i] == (stack[depth - 1] == '{' ? '}' : ']')) {
+			depth--;
+			i++;
+			continue;
+		}
+		if (buf[i] != ',')
+			return *ret_at = i, false;
+		i++;
+		if (stack[depth - 1] == '[') {
+			want_value = true;
+			continue;
+		}
+key:
+		while (i < len && is_json_space(buf[i]))
+			i++;
+		if (i >= len || buf[i] != '"' || !skip_string(buf, len, &i))
+			return *ret_at = i, false;
+		while (i < len && is_json_space(buf[i]))
+			i++;
+		if (i >= len || buf[i] != ':')
+			return *ret_at = i, false;
+		i++;
+		want_value = true;
+	}
+}
+
 int cde_json_parse(const char *buf, size_t len, cJSON **ret_doc, struct cde_errors *errs)
 {
 	const char *end = NULL;
@@ -180,7 +367,10 @@ int cde_json_parse(const char *buf, size_t len, cJSON **ret_doc, struct cde_erro
 	}
 	doc = cJSON_ParseWithLengthOpts(buf, len, &end, false);
 	if (!doc) {
-		size_t at = end && end >= buf && end <= buf + len ? (size_t)(end - buf) : 0;
+		size_t at;
+
+		if (json_well_formed(buf, len, &at))
+			return -ENOMEM;
 
 		if (len == 0 || at >= len)
 			cde_errors_add(errs, "", "invalid JSON: unexpected end of input");
@@ -204,4 +394,23 @@ int cde_json_parse(const char *buf, size_t len, cJSON **ret_doc, struct cde_erro
 	}
 	*ret_doc = doc;
 	return 0;
+}
+
+int cde_json_put(cJSON *obj, const char *key, cJSON *item)
+{
+	cJSON *old = cJSON_GetObjectItemCaseSensitive(obj, key);
+	size_t n = strlen(key) + 1;
+	char *name = cJSON_malloc(n);
+
+	if (!name)
+		return -ENOMEM;
+	memcpy(name, key, n);
+	if (item->string && !(item->type & cJSON_StringIsConst))
+		cJSON_free(item->string);
+	item->string = name;
+	item->type &= ~cJSON_StringIsConst;
+	if (old)
+		return cJSON_ReplaceItemViaPointer(obj, old, item) ? 0 : -ENOMEM;
+	/* Appended as is: the name is already in place. */
+	return cJSON_AddItemToArray(obj, item) ? 0 : -ENOMEM;
 }

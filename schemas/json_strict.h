@@ -25,3 +25,10 @@ int cde_json_parse(const char *buf, size_t len, cJSON **ret_doc, struct cde_erro
  * @len when all of it is valid (RFC 3629: no overlong forms, no surrogates,
  * nothing above U+10FFFF). */
 size_t cde_utf8_check(const char *s, size_t len);
+
+/* Puts @item into the object @obj under @key, replacing a member of that
+ * name. Unlike cJSON_ReplaceItemInObject of cJSON 1.7.15, which keeps an
+ * item without a name when copying the key fails, the item is named before
+ * it goes in, so an allocation failure leaves @obj as it was. Takes @item
+ * on success only. Returns 0 or -ENOMEM. */
+int cde_json_put(cJSON *obj, const char *key, cJSON *item);

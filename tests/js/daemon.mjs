@@ -9,13 +9,19 @@ export async function startDaemon(binary, args = [], env = {}) {
   // Each daemon gets its own state directory unless the test names one.
   const stateDir = args.includes('--state-dir') ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'cde-state-'));
   if (stateDir) args = [...args, '--state-dir', stateDir];
-  const proc = spawn(binary, ['--listen', '127.0.0.1:0', ...args], {
+  // CDE_DAEMON_WRAPPER runs the daemon under a tool, e.g.
+  // "valgrind --error-exitcode=99 --leak-check=full" (make valgrind); such
+  // a tool's findings make the daemon's exit status non-zero, which every
+  // test checks on stop.
+  const wrapper = (process.env.CDE_DAEMON_WRAPPER || '').split(' ').filter(Boolean);
+  const proc = spawn(wrapper[0] || binary, [...wrapper.slice(1), ...(wrapper.length ? [binary] : []),
+    '--listen', '127.0.0.1:0', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
   const address = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('cdeventsd did not start:\n' + log)), 10000);
+    const timer = setTimeout(() => reject(new Error('cdeventsd did not start:\n' + log)), wrapper.length ? 120000 : 10000);
     proc.stderr.on('data', (d) => {
       log += d;
       const m = /listening on (\S+)/.exec(log);

@@ -81,6 +81,11 @@ static void a_file_replaces_only_what_it_says(void **state)
 				   "  head_timeout: 500ms\n  max_connections: 10\n", &c, &errs), 0);
 	assert_string_equal(c.source, "/jenkins");
 	assert_int_equal(c.log_level, CDE_CONFIG_LOG_DEBUG);
+	assert_int_equal(c.log_format, CDE_CONFIG_LOG_LOGFMT);	/* the default, untouched */
+	assert_int_equal(load_text("log_format: json\n", &c, &errs), 0);
+	assert_int_equal(c.log_format, CDE_CONFIG_LOG_JSON);
+	assert_int_equal(load_text("log_format: logfmt\n", &c, &errs), 0);
+	assert_int_equal(c.log_format, CDE_CONFIG_LOG_LOGFMT);
 	assert_int_equal(c.limits.body_max, 64 << 10);
 	assert_int_equal(c.limits.head_timeout_ms, 500);
 	assert_int_equal(c.limits.max_connections, 10);
@@ -100,11 +105,12 @@ static void names_the_file_and_key_of_each_mistake(void **state)
 	cde_config_defaults(&c);
 	before = c;
 	assert_int_equal(load_text("limits:\n  body_max: 1XB\n  head_timeout: soon\n  max_connections: 0\n"
-				   "log_level: loud\nlisten: nowhere\n", &c, &errs), -EINVAL);
+				   "log_level: loud\nlog_format: xml\nlisten: nowhere\n", &c, &errs), -EINVAL);
 	assert_true(has_error(&errs, "/limits/body_max", "/limits/body_max: \"1XB\" is not a size"));
 	assert_true(has_error(&errs, "/limits/head_timeout", "is not a duration"));
 	assert_true(has_error(&errs, "/limits/max_connections", "is not a count"));
 	assert_true(has_error(&errs, "/log_level", "is not one of error, warn, info, debug"));
+	assert_true(has_error(&errs, "/log_format", "/log_format: \"xml\" is not one of logfmt, json"));
 	assert_true(has_error(&errs, "/listen", "is not HOST:PORT"));
 	assert_true(strstr(errs.items[0].reason, "/tmp/cde-config-") == errs.items[0].reason);
 	assert_memory_equal(&c, &before, sizeof(c)); /* nothing applied */

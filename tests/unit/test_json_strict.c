@@ -2,6 +2,12 @@
 
 #include "tests/unit/helpers.h"
 
+static void *refuse_malloc(size_t size)
+{
+	(void)size;
+	return NULL;
+}
+
 static int parse(const char *text, struct cde_errors *errs)
 {
 	cJSON *doc = NULL;
@@ -92,6 +98,40 @@ static void limits_nesting(void **state)
 			      "nesting deeper than"));
 }
 
+/* cJSON answers NULL both for bad syntax and for a failed allocation;
+ * the parser must tell them apart: a client's mistake is a 400, running
+ * out of memory a 503. No malformed text may pass for the second. */
+static void tells_a_syntax_error_from_running_out_of_memory(void **state)
+{
+	static const char *const malformed[] = {
+		"{", "}", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{1:2}", "[01x]", "[1.]", "[.5]", "[-]", "[1e]",
+		"[\"\\x\"]", "[\"\\u12\"]", "[\"\\uD800\"]", "[\"\\uDC00\"]", "[\"\\uD800\\u0041\"]",
+		"[\"\t\"]", "tru", "nul", "[true false]", "\"unterminated", "[[[]]", "{\"a\":{\"b\":}}",
+	};
+	struct cde_errors errs;
+	char deep[2100];
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
+		/* (cJSON is lenient with a few, "[1.]" say: those parse.) */
+		if (parse(malformed[i], &errs) == -ENOMEM)
+			fail_msg("%s: taken for running out of memory", malformed[i]);
+	}
+	/* Past cJSON's own nesting limit: malformed for cJSON too. */
+	for (int i = 0; i < 1001; i++)
+		deep[n++] = '[';
+	for (int i = 0; i < 1001; i++)
+		deep[n++] = ']';
+	deep[n] = '\0';
+	assert_int_equal(parse(deep, &errs), -EINVAL);
+	/* A well-formed text whose parse cannot allocate is -ENOMEM. */
+	cJSON_Hooks none = { .malloc_fn = refuse_malloc, .free_fn = free };
+
+	cJSON_InitHooks(&none);
+	assert_int_equal(parse("{\"a\": [1, 2.5e3, \"\\uD83D\\uDE00\", true, null]}", &errs), -ENOMEM);
+	cJSON_InitHooks(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -102,6 +142,7 @@ int main(void)
 		cmocka_unit_test(rejects_invalid_utf8),
 		cmocka_unit_test(rejects_syntax_errors_and_trailing_data),
 		cmocka_unit_test(limits_nesting),
+		cmocka_unit_test(tells_a_syntax_error_from_running_out_of_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
