@@ -127,8 +127,9 @@ static bool int_member(struct reader *r, const cJSON *obj, const char *key, doub
 
 	if (!v)
 		return false;
-	if (v->valuedouble != (double)(int64_t)v->valuedouble || v->valuedouble < min ||
-	    v->valuedouble > max) {
+	/* The range first: casting a double beyond int64_t is undefined. */
+	if (!(v->valuedouble >= min && v->valuedouble <= max) ||
+	    v->valuedouble != (double)(int64_t)v->valuedouble) {
 		fail_at(r, key, "must be a whole number from %.0f to %.0f", min, max);
 		return false;
 	}

@@ -149,7 +149,10 @@ static uint64_t num(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
-	return cJSON_IsNumber(v) && v->valuedouble >= 0 ? (uint64_t)v->valuedouble : 0;
+	/* 2^64 and beyond do not fit (the cast would be undefined): a
+	 * crafted bundle gets 0, which no check accepts. */
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 18446744073709551616.0
+		       ? (uint64_t)v->valuedouble : 0;
 }
 
 static int broken(struct cde_audit_verify *out, uint64_t seq, const char *why)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "events/event.h"
+#include "sinks/audit_bundle.h"
 #include "sinks/audit_retention.h"
 #include "sinks/audit_store.h"
 
@@ -520,6 +521,27 @@ static void deletions_that_are_not_retention_are_detected(void **state)
 	drop(s);
 }
 
+/* A crafted bundle is refused, never trusted: numbers beyond 64 bits in
+ * its header (found by fuzzing) included. */
+static void a_crafted_bundle_header_is_refused(void **state)
+{
+	static const char *const headers[] = {
+		"{\"cdeventsdAuditBundle\": 1e30, \"headHash\": \"x\"}\n",
+		"{\"cdeventsdAuditBundle\": -1}\n",
+		"[]\n",
+		"",
+	};
+	struct cde_audit_verify v;
+
+	for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
+		FILE *f = fmemopen((void *)headers[i], strlen(headers[i]) + 1, "r");
+
+		assert_non_null(f);
+		assert_int_not_equal(cde_audit_bundle_verify(f, NULL, 0, 0, &v), 0);
+		fclose(f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -534,6 +556,7 @@ int main(void)
 		cmocka_unit_test(retention_stops_at_the_slowest_reader_and_at_its_batch_size),
 		cmocka_unit_test(retention_by_size_keeps_the_live_data_under_the_limit),
 		cmocka_unit_test(deletions_that_are_not_retention_are_detected),
+		cmocka_unit_test(a_crafted_bundle_header_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);
