@@ -251,12 +251,12 @@ static int query(int argc, char **argv)
 		size_t len;
 
 		if (token_file) {
-			if (cde_read_file(token_file, 4096, &token, &len) < 0) {
+			r = cde_read_secret(token_file, 4096, &token, &len);
+			if (r < 0) {
 				fprintf(stderr, "cdevctl audit query: --token-file %s: %s\n", token_file,
-					strerror(errno));
+					cde_read_secret_strerror(r));
 				return 2;
 			}
-			token[strcspn(token, "\r\n")] = '\0';
 		} else if (getenv("CDEVENTSD_TOKEN")) {
 			token = strdup(getenv("CDEVENTSD_TOKEN"));
 		}

@@ -3,9 +3,9 @@
  * string and is then parsed here, with its unit, so an error can name the
  * key and say what was expected. sinks and routes hold maps whose keys
  * nobody knows in advance (headers, filters), which libcyaml cannot put
- * in a struct: it skips them, and a second pass reads the file as a JSON
- * tree (yaml_json.h) for them. clusters: takes the same pass, so that its
- * entries are read by the sizing module's own parser. */
+ * in a struct: it skips them, and a second pass (config_tree.c) reads
+ * the file as a JSON tree for them. clusters: takes the same pass, so
+ * that its entries are read by the sizing module's own parser. */
 
 #include "config/config.h"
 
@@ -20,9 +20,8 @@
 
 #include <cyaml/cyaml.h>
 
+#include "config/config_internal.h"
 #include "config/yaml_json.h"
-#include "schemas/json_pointer.h"
-#include "sinks/filter.h"
 
 struct raw_limits {
 	char *body_max, *head_max, *headers_max;
@@ -208,7 +207,7 @@ static int set_string(char *dst, const char *src, const char *path, const char *
 	return 0;
 }
 
-static int set_size(size_t *dst, const char *src, const char *path, const char *key,
+int cde_config_set_size(size_t *dst, const char *src, const char *path, const char *key,
 		    struct cde_errors *errs)
 {
 	size_t v;
@@ -238,7 +237,7 @@ static int set_count(unsigned *dst, const char *src, const char *path, const cha
 	return 0;
 }
 
-static int set_duration(unsigned *dst, const char *src, const char *path, const char *key,
+int cde_config_set_duration(unsigned *dst, const char *src, const char *path, const char *key,
 			struct cde_errors *errs)
 {
 	unsigned v;
@@ -294,19 +293,19 @@ static int set_retention(struct cde_config *cfg, const struct raw_audit *a, cons
 			cfg->audit_max_size = size;
 		}
 	}
-	r |= set_duration(&cfg->audit_retention_interval_ms, a->retention_interval, path,
+	r |= cde_config_set_duration(&cfg->audit_retention_interval_ms, a->retention_interval, path,
 			  "/audit/retention_interval", errs);
 	return r;
 }
 
-static bool is_name_char(char c)
+bool cde_config_is_name_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 	       c == '-' || c == '_' || c == '.';
 }
 
 /* Copies @src into @dst (of @size) or reports that it does not fit. */
-static int copy_bounded(char *dst, size_t size, const char *src, const char *path, const char *key,
+int cde_config_copy_bounded(char *dst, size_t size, const char *src, const char *path, const char *key,
 			struct cde_errors *errs)
 {
 	if (strlen(src) >= size) {
@@ -332,13 +331,13 @@ static int apply_principal(const struct raw_principal *rp, size_t i, const char 
 		return -EINVAL;
 	}
 	for (const char *c = rp->name; *c; c++) {
-		if (!is_name_char(*c)) {
+		if (!cde_config_is_name_char(*c)) {
 			cde_errors_add(errs, key, "%s: %s: \"%s\": use letters, digits, '-', '_' and '.'",
 				       path, key, rp->name);
 			return -EINVAL;
 		}
 	}
-	r |= copy_bounded(p->name, sizeof(p->name), rp->name, path, key, errs);
+	r |= cde_config_copy_bounded(p->name, sizeof(p->name), rp->name, path, key, errs);
 	for (size_t k = 0; k < i; k++) {
 		if (strcmp(cfg->principals[k].name, rp->name) == 0) {
 			cde_errors_add(errs, key, "%s: %s: \"%s\" is named twice", path, key, rp->name);
@@ -372,14 +371,14 @@ static int apply_principal(const struct raw_principal *rp, size_t i, const char 
 		r = -EINVAL;
 	}
 	if (rp->token_file)
-		r |= copy_bounded(p->token_file, sizeof(p->token_file), rp->token_file, path, key, errs);
+		r |= cde_config_copy_bounded(p->token_file, sizeof(p->token_file), rp->token_file, path, key, errs);
 	if (rp->token_env)
-		r |= copy_bounded(p->token_env, sizeof(p->token_env), rp->token_env, path, key, errs);
+		r |= cde_config_copy_bounded(p->token_env, sizeof(p->token_env), rp->token_env, path, key, errs);
 	if (rp->github_secret_file)
-		r |= copy_bounded(p->github_secret_file, sizeof(p->github_secret_file),
+		r |= cde_config_copy_bounded(p->github_secret_file, sizeof(p->github_secret_file),
 				  rp->github_secret_file, path, key, errs);
 	for (unsigned k = 0; k < rp->webhook_secret_files_count; k++)
-		r |= copy_bounded(p->webhook_secret_files[k], sizeof(p->webhook_secret_files[k]),
+		r |= cde_config_copy_bounded(p->webhook_secret_files[k], sizeof(p->webhook_secret_files[k]),
 				  rp->webhook_secret_files[k], path, key, errs);
 	p->n_webhook_secret_files = rp->webhook_secret_files_count;
 	return r ? -EINVAL : 0;
@@ -443,19 +442,19 @@ static int apply(const struct raw_config *raw, const char *path, struct cde_conf
 		const struct raw_limits *l = raw->limits;
 		struct cde_config_limits *o = &cfg->limits;
 
-		r |= set_size(&o->body_max, l->body_max, path, "/limits/body_max", errs);
-		r |= set_size(&o->head_max, l->head_max, path, "/limits/head_max", errs);
+		r |= cde_config_set_size(&o->body_max, l->body_max, path, "/limits/body_max", errs);
+		r |= cde_config_set_size(&o->head_max, l->head_max, path, "/limits/head_max", errs);
 		size_t headers = o->headers_max;
 
-		r |= set_size(&headers, l->headers_max, path, "/limits/headers_max", errs);
+		r |= cde_config_set_size(&headers, l->headers_max, path, "/limits/headers_max", errs);
 		if (l->headers_max && (headers > 128 || strpbrk(l->headers_max, "BkKMG"))) {
 			cde_errors_add(errs, "/limits/headers_max", "%s: /limits/headers_max: at most 128 header fields", path);
 			r = -EINVAL;
 		}
 		o->headers_max = headers;
-		r |= set_duration(&o->head_timeout_ms, l->head_timeout, path, "/limits/head_timeout", errs);
-		r |= set_duration(&o->body_timeout_ms, l->body_timeout, path, "/limits/body_timeout", errs);
-		r |= set_duration(&o->idle_timeout_ms, l->idle_timeout, path, "/limits/idle_timeout", errs);
+		r |= cde_config_set_duration(&o->head_timeout_ms, l->head_timeout, path, "/limits/head_timeout", errs);
+		r |= cde_config_set_duration(&o->body_timeout_ms, l->body_timeout, path, "/limits/body_timeout", errs);
+		r |= cde_config_set_duration(&o->idle_timeout_ms, l->idle_timeout, path, "/limits/idle_timeout", errs);
 		r |= set_count(&o->max_connections, l->max_connections, path, "/limits/max_connections", errs);
 		r |= set_count(&o->max_connections_per_address, l->max_connections_per_address, path,
 			       "/limits/max_connections_per_address", errs);
@@ -479,7 +478,7 @@ static int apply(const struct raw_config *raw, const char *path, struct cde_conf
 	}
 	if (raw->audit) {
 		if (raw->audit->hmac_key_file)
-			r |= copy_bounded(cfg->audit_hmac_key_file, sizeof(cfg->audit_hmac_key_file),
+			r |= cde_config_copy_bounded(cfg->audit_hmac_key_file, sizeof(cfg->audit_hmac_key_file),
 					  raw->audit->hmac_key_file, path, "/audit/hmac_key_file", errs);
 		r |= set_count(&cfg->audit_checkpoint_every, raw->audit->checkpoint_every, path,
 			       "/audit/checkpoint_every", errs);
@@ -494,564 +493,6 @@ static int apply(const struct raw_config *raw, const char *path, struct cde_conf
 		}
 	}
 	return r ? -EINVAL : 0;
-}
-
-/* sinks: and routes:, from the file as a JSON tree. */
-
-#define HTTP_SINKS (1u << CDE_SINK_TEKTON | 1u << CDE_SINK_WEBHOOK)
-#define WEBHOOK_SINKS (1u << CDE_SINK_WEBHOOK)
-#define FILE_SINKS (1u << CDE_SINK_FILE)
-#define ALL_SINKS (HTTP_SINKS | FILE_SINKS)
-
-enum sink_value { V_URL, V_MODE, V_HEADERS, V_PATH, V_BOOL, V_DURATION, V_COUNT, V_AGE, V_SIZE };
-
-/* The keys of a sink besides name and type, and the types they apply to. */
-static const struct sink_key {
-	const char *name;
-	enum sink_value kind;
-	unsigned types;
-	size_t offset;		/* in struct cde_config_sink */
-	unsigned max;		/* V_COUNT */
-} sink_keys[] = {
-	{ "url", V_URL, HTTP_SINKS, offsetof(struct cde_config_sink, url), 0 },
-	{ "mode", V_MODE, HTTP_SINKS, offsetof(struct cde_config_sink, structured), 0 },
-	{ "headers", V_HEADERS, HTTP_SINKS, 0, 0 },
-	{ "token_file", V_PATH, WEBHOOK_SINKS, offsetof(struct cde_config_sink, token_file), 0 },
-	{ "secret_file", V_PATH, WEBHOOK_SINKS, offsetof(struct cde_config_sink, secret_file), 0 },
-	{ "tls_verify", V_BOOL, HTTP_SINKS, offsetof(struct cde_config_sink, tls_verify), 0 },
-	{ "timeout", V_DURATION, HTTP_SINKS, offsetof(struct cde_config_sink, timeout_ms), 0 },
-	{ "max_in_flight", V_COUNT, ALL_SINKS, offsetof(struct cde_config_sink, max_in_flight), 1024 },
-	{ "max_attempts", V_COUNT, ALL_SINKS, offsetof(struct cde_config_sink, max_attempts), 1000000 },
-	{ "max_age", V_AGE, ALL_SINKS, offsetof(struct cde_config_sink, max_age_s), 0 },
-	{ "max_backoff", V_DURATION, ALL_SINKS, offsetof(struct cde_config_sink, max_backoff_ms), 0 },
-	{ "max_retry_after", V_DURATION, HTTP_SINKS, offsetof(struct cde_config_sink, max_retry_after_ms), 0 },
-	{ "path", V_PATH, FILE_SINKS, offsetof(struct cde_config_sink, path), 0 },
-	{ "rotate_size", V_SIZE, FILE_SINKS, offsetof(struct cde_config_sink, rotate_size), 0 },
-	{ "rotate_keep", V_COUNT, FILE_SINKS, offsetof(struct cde_config_sink, rotate_keep), 1000 },
-};
-
-static const char *const sink_types[] = { "tekton", "webhook", "file" };
-
-static int fail_at(struct cde_errors *errs, const char *path, const struct cde_ptr *p, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-/* Adds "FILE: POINTER: reason" at @p, as every loader error reads.
- * Returns -EINVAL. */
-static int fail_at(struct cde_errors *errs, const char *path, const struct cde_ptr *p, const char *fmt, ...)
-{
-	char reason[CDE_ERROR_REASON_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	cde_errors_add(errs, cde_ptr_str(p), "%s: %s: %s", path, cde_ptr_str(p), reason);
-	return -EINVAL;
-}
-
-/* A scalar as it was written: a string, or a number or a boolean as its
- * text. NULL for null, lists and maps. */
-static const char *scalar_text(const cJSON *v, char *buf, size_t size)
-{
-	if (cJSON_IsString(v))
-		return v->valuestring;
-	if (cJSON_IsBool(v))
-		return cJSON_IsTrue(v) ? "true" : "false";
-	if (cJSON_IsNumber(v)) {
-		snprintf(buf, size, "%.17g", v->valuedouble);
-		return buf;
-	}
-	return NULL;
-}
-
-static void sink_defaults(struct cde_config_sink *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->tls_verify = true;
-	s->timeout_ms = 10000;
-	s->max_in_flight = 16;
-	s->max_attempts = 12;
-	s->max_age_s = 86400;
-	s->max_backoff_ms = 300000;
-	s->max_retry_after_ms = 600000;
-	s->rotate_size = 100u << 20;
-	s->rotate_keep = 5;
-}
-
-/* RFC 9110 token characters, what a header name is made of. */
-static bool is_token(const char *s)
-{
-	return *s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-			    "!#$%&'*+-.^_`|~") == strlen(s);
-}
-
-/* True when @s holds a control character other than tab: CR and LF
- * would let a value start a header or a request of its own. */
-static bool has_control(const char *s)
-{
-	for (; *s; s++)
-		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
-			return true;
-	return false;
-}
-
-static int set_headers(struct cde_config_sink *s, const cJSON *map, const char *path, struct cde_ptr *p,
-		       struct cde_errors *errs)
-{
-	const cJSON *h;
-	int r = 0;
-
-	if (!cJSON_IsObject(map))
-		return fail_at(errs, path, p, "must be a map of header names to values");
-	if (cJSON_GetArraySize(map) > CDE_CONFIG_HEADERS_MAX)
-		return fail_at(errs, path, p, "more than %d headers", CDE_CONFIG_HEADERS_MAX);
-	cJSON_ArrayForEach(h, map) {
-		size_t mark = cde_ptr_push(p, h->string), len = strlen(h->string);
-		char buf[32];
-		const char *value = scalar_text(h, buf, sizeof(buf));
-		bool twice = false;
-
-		for (size_t k = 0; k < s->n_headers; k++)
-			twice |= strncasecmp(s->headers[k], h->string, len) == 0 && s->headers[k][len] == ':';
-		if (!is_token(h->string))
-			r = fail_at(errs, path, p, "\"%s\" is not a header name (letters, digits, !#$%%&'*+-.^_`|~)",
-				    h->string);
-		else if (twice)
-			r = fail_at(errs, path, p, "named twice (header names ignore case)");
-		else if (!value)
-			r = fail_at(errs, path, p, "must be a value");
-		else if (has_control(value))
-			r = fail_at(errs, path, p, "must not hold CR, LF or other control characters");
-		else if (len + 2 + strlen(value) >= sizeof(s->headers[0]))
-			r = fail_at(errs, path, p, "longer than %zu characters with its name",
-				    sizeof(s->headers[0]) - 3);
-		else
-			snprintf(s->headers[s->n_headers++], sizeof(s->headers[0]), "%s: %s", h->string, value);
-		cde_ptr_pop(p, mark);
-	}
-	return r;
-}
-
-static bool is_http_url(const char *s)
-{
-	size_t skip = strncmp(s, "http://", 7) == 0 ? 7 : strncmp(s, "https://", 8) == 0 ? 8 : 0;
-
-	return skip && s[skip] && s[skip] != '/' && !has_control(s) && !strchr(s, ' ');
-}
-
-/* Sets the value of the sink key @k, at @p. */
-static int set_sink_value(struct cde_config_sink *s, const struct sink_key *k, const cJSON *v,
-			  const char *path, struct cde_ptr *p, struct cde_errors *errs)
-{
-	void *dst = (char *)s + k->offset;
-	const char *key = cde_ptr_str(p);
-	char buf[32];
-	const char *text;
-	size_t n;
-
-	if (k->kind == V_HEADERS)
-		return set_headers(s, v, path, p, errs);
-	if (k->kind == V_BOOL) {
-		if (!cJSON_IsBool(v))
-			return fail_at(errs, path, p, "must be true or false");
-		*(bool *)dst = cJSON_IsTrue(v);
-		return 0;
-	}
-	text = scalar_text(v, buf, sizeof(buf));
-	if (!text)
-		return fail_at(errs, path, p, "must be a single value");
-	if (!*text)
-		return fail_at(errs, path, p, "must not be empty");
-	switch (k->kind) {
-	case V_URL:
-		if (!is_http_url(text))
-			return fail_at(errs, path, p, "\"%s\" is not an http:// or https:// URL", text);
-		return copy_bounded(dst, sizeof(s->url), text, path, key, errs);
-	case V_MODE:
-		if (strcmp(text, "binary") != 0 && strcmp(text, "structured") != 0)
-			return fail_at(errs, path, p, "\"%s\" is not binary or structured", text);
-		if (s->type == CDE_SINK_TEKTON && strcmp(text, "binary") != 0)
-			return fail_at(errs, path, p, "a tekton sink is always binary "
-				       "(an EventListener reads the ce- headers)");
-		s->structured = strcmp(text, "structured") == 0;
-		return 0;
-	case V_PATH:
-		return copy_bounded(dst, CDE_CONFIG_PATH_MAX, text, path, key, errs);
-	case V_DURATION:
-		return set_duration(dst, text, path, key, errs);
-	case V_COUNT:
-		if (cde_config_parse_size(text, &n) < 0 || n == 0 || n > k->max || strpbrk(text, "BkKMG"))
-			return fail_at(errs, path, p, "\"%s\" is not a count from 1 to %u", text, k->max);
-		*(unsigned *)dst = (unsigned)n;
-		return 0;
-	case V_AGE:
-		if (cde_config_parse_age(text, dst) < 0 || *(uint64_t *)dst == 0)
-			return fail_at(errs, path, p, "\"%s\" is not an age (e.g. 24h, 7d, 2w)", text);
-		return 0;
-	case V_SIZE:
-		return set_size(dst, text, path, key, errs);
-	case V_HEADERS:
-	case V_BOOL:
-		break;
-	}
-	return 0;
-}
-
-static int set_sink_name(struct cde_config_sink *s, const cJSON *v, const struct cde_config *cfg, size_t i,
-			 const char *path, struct cde_ptr *p, struct cde_errors *errs)
-{
-	size_t mark = cde_ptr_push(p, "name");
-	char buf[32];
-	const char *name = scalar_text(v, buf, sizeof(buf));
-	int r = 0;
-
-	if (!name || !*name) {
-		r = fail_at(errs, path, p, "required (routes name the sink by it)");
-	} else if (strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
-		   strlen(name)) {
-		r = fail_at(errs, path, p, "\"%s\": use letters, digits, '-', '_' and '.'", name);
-	} else if (copy_bounded(s->name, sizeof(s->name), name, path, cde_ptr_str(p), errs) < 0) {
-		r = -EINVAL;
-	} else {
-		for (size_t k = 0; k < i; k++)
-			if (strcmp(cfg->sinks[k].name, name) == 0)
-				r = fail_at(errs, path, p, "\"%s\" is named twice", name);
-	}
-	cde_ptr_pop(p, mark);
-	return r;
-}
-
-/* Reads the sink @i at @p into cfg->sinks[i]. */
-static int apply_sink(const cJSON *item, size_t i, const char *path, struct cde_config *cfg, struct cde_ptr *p,
-		      struct cde_errors *errs)
-{
-	struct cde_config_sink *s = &cfg->sinks[i];
-	const cJSON *type = cJSON_GetObjectItemCaseSensitive(item, "type"), *field;
-	bool typed = false;
-	size_t mark;
-	char buf[32];
-	const char *text;
-	int r = 0;
-
-	sink_defaults(s);
-	if (!cJSON_IsObject(item))
-		return fail_at(errs, path, p, "must be a map (name, type, url...)");
-	r |= set_sink_name(s, cJSON_GetObjectItemCaseSensitive(item, "name"), cfg, i, path, p, errs);
-	mark = cde_ptr_push(p, "type");
-	text = scalar_text(type, buf, sizeof(buf));
-	for (unsigned t = 0; text && t < 3; t++) {
-		if (strcmp(text, sink_types[t]) == 0) {
-			s->type = (enum cde_sink_type)t;
-			typed = true;
-		}
-	}
-	if (!typed && text)
-		r |= fail_at(errs, path, p, "\"%s\" is not tekton, webhook or file", text);
-	else if (!typed)
-		r |= fail_at(errs, path, p, "required: tekton, webhook or file");
-	cde_ptr_pop(p, mark);
-	cJSON_ArrayForEach(field, item) {
-		const struct sink_key *k = NULL;
-
-		if (strcmp(field->string, "name") == 0 || strcmp(field->string, "type") == 0)
-			continue;
-		for (size_t n = 0; n < sizeof(sink_keys) / sizeof(sink_keys[0]); n++)
-			if (strcmp(field->string, sink_keys[n].name) == 0)
-				k = &sink_keys[n];
-		mark = cde_ptr_push(p, field->string);
-		if (!k)
-			r |= fail_at(errs, path, p, "unknown key for a sink");
-		else if (typed && !(k->types & 1u << s->type))
-			r |= fail_at(errs, path, p, "only for %s sinks, this one is %s",
-				     k->types == HTTP_SINKS ? "tekton and webhook" :
-				     k->types == WEBHOOK_SINKS ? "webhook" : "file", sink_types[s->type]);
-		else if (typed)
-			r |= set_sink_value(s, k, field, path, p, errs);
-		cde_ptr_pop(p, mark);
-	}
-	if (typed && s->type != CDE_SINK_FILE && !cJSON_GetObjectItemCaseSensitive(item, "url")) {
-		mark = cde_ptr_push(p, "url");
-		r |= fail_at(errs, path, p, "required for a %s sink", sink_types[s->type]);
-		cde_ptr_pop(p, mark);
-	}
-	if (typed && s->type == CDE_SINK_FILE && !cJSON_GetObjectItemCaseSensitive(item, "path")) {
-		mark = cde_ptr_push(p, "path");
-		r |= fail_at(errs, path, p, "required for a file sink");
-		cde_ptr_pop(p, mark);
-	}
-	return r ? -EINVAL : 0;
-}
-
-/* The route's sink names, as indexes into the file's @n_sinks sinks. */
-static int set_route_sinks(struct cde_config_route *rt, const cJSON *names, const struct cde_config *cfg,
-			   size_t n_sinks, const char *path, struct cde_ptr *p, struct cde_errors *errs)
-{
-	const cJSON *v;
-	size_t k = 0;
-	int r = 0;
-
-	if (!names)
-		return fail_at(errs, path, p, "required: the names of the sinks this route feeds");
-	if (!cJSON_IsArray(names) || !names->child)
-		return fail_at(errs, path, p, "must be a non-empty list of sink names");
-	cJSON_ArrayForEach(v, names) {
-		size_t mark = cde_ptr_push_index(p, k++), j = 0;
-		char buf[32];
-		const char *name = scalar_text(v, buf, sizeof(buf));
-		bool twice = false;
-
-		while (name && j < n_sinks && strcmp(cfg->sinks[j].name, name) != 0)
-			j++;
-		for (size_t m = 0; m < rt->n_sinks; m++)
-			twice |= rt->sinks[m] == j;
-		if (!name)
-			r = fail_at(errs, path, p, "must be a sink name");
-		else if (j == n_sinks)
-			r = fail_at(errs, path, p, "\"%s\" is not a sink of this file", name);
-		else if (twice)
-			r = fail_at(errs, path, p, "\"%s\" is named twice", name);
-		else if (rt->n_sinks < CDE_CONFIG_SINKS_MAX)
-			rt->sinks[rt->n_sinks++] = (unsigned)j;
-		cde_ptr_pop(p, mark);
-	}
-	return r;
-}
-
-/* Checks that @spec compiles and keeps it as compact JSON text. */
-static int set_route_filter(struct cde_config_route *rt, const cJSON *spec, const char *path,
-			    struct cde_ptr *p, struct cde_errors *errs)
-{
-	struct cde_errors filter_errs;
-	struct cde_filter *f = NULL;
-	char *text;
-	int r;
-
-	cde_errors_reset(&filter_errs);
-	r = cde_filter_compile(spec, cde_ptr_str(p), &f, &filter_errs);
-	f = cde_filter_free(f);
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0) {
-		for (size_t i = 0; i < filter_errs.count; i++)
-			cde_errors_add(errs, filter_errs.items[i].pointer, "%s: %s: %s", path,
-				       filter_errs.items[i].pointer, filter_errs.items[i].reason);
-		errs->dropped += filter_errs.dropped;
-		return -EINVAL;
-	}
-	text = cJSON_PrintUnformatted(spec);
-	if (!text)
-		return -ENOMEM;
-	if (strlen(text) >= sizeof(rt->filter))
-		r = fail_at(errs, path, p, "longer than %zu characters as JSON", sizeof(rt->filter) - 1);
-	else
-		memcpy(rt->filter, text, strlen(text) + 1);
-	cJSON_free(text);
-	return r;
-}
-
-/* Reads the route @i at @p into cfg->routes[i]; its sinks are the
- * first @n_sinks of cfg->sinks. */
-static int apply_route(const cJSON *item, size_t i, size_t n_sinks, const char *path, struct cde_config *cfg,
-		       struct cde_ptr *p, struct cde_errors *errs)
-{
-	struct cde_config_route *rt = &cfg->routes[i];
-	const cJSON *field;
-	size_t mark;
-	int r = 0;
-
-	memset(rt, 0, sizeof(*rt));
-	if (!cJSON_IsObject(item))
-		return fail_at(errs, path, p, "must be a map (sinks, filter)");
-	cJSON_ArrayForEach(field, item) {
-		mark = cde_ptr_push(p, field->string);
-		if (strcmp(field->string, "sinks") == 0)
-			r |= set_route_sinks(rt, field, cfg, n_sinks, path, p, errs);
-		else if (strcmp(field->string, "filter") == 0)
-			r |= set_route_filter(rt, field, path, p, errs);
-		else
-			r |= fail_at(errs, path, p, "unknown key for a route (sinks, filter)");
-		cde_ptr_pop(p, mark);
-		if (r == -ENOMEM)
-			return r;
-	}
-	if (!cJSON_GetObjectItemCaseSensitive(item, "sinks")) {
-		mark = cde_ptr_push(p, "sinks");
-		r |= set_route_sinks(rt, NULL, cfg, n_sinks, path, p, errs);
-		cde_ptr_pop(p, mark);
-	}
-	return r ? -EINVAL : 0;
-}
-
-/* Checks that @list, at @p, is a list of at most @max entries ("sinks:"
- * with nothing after it is an empty one). Returns its length or -EINVAL. */
-static int list_length(const cJSON *list, size_t max, const char *what, const char *path,
-		       const struct cde_ptr *p, struct cde_errors *errs)
-{
-	if (cJSON_IsNull(list))
-		return 0;
-	if (!cJSON_IsArray(list))
-		return fail_at(errs, path, p, "must be a list of %s", what);
-	if ((size_t)cJSON_GetArraySize(list) > max)
-		return fail_at(errs, path, p, "more than %zu %s", max, what);
-	return cJSON_GetArraySize(list);
-}
-
-static int apply_fanout(const cJSON *doc, const char *path, struct cde_config *cfg, struct cde_errors *errs)
-{
-	const cJSON *sinks = cJSON_GetObjectItemCaseSensitive(doc, "sinks");
-	const cJSON *routes = cJSON_GetObjectItemCaseSensitive(doc, "routes");
-	struct cde_ptr p;
-	size_t mark;
-	int n, r = 0;
-
-	cde_ptr_init(&p);
-	if (sinks) {
-		/* A file that names sinks replaces the list as a whole, and
-		 * the routes with it: they point into the list. */
-		cfg->n_sinks = 0;
-		cfg->n_routes = 0;
-		mark = cde_ptr_push(&p, "sinks");
-		n = list_length(sinks, CDE_CONFIG_SINKS_MAX, "sinks", path, &p, errs);
-		r |= n < 0 ? n : 0;
-		for (int i = 0; i < n; i++) {
-			size_t at = cde_ptr_push_index(&p, (size_t)i);
-
-			r |= apply_sink(cJSON_GetArrayItem(sinks, i), (size_t)i, path, cfg, &p, errs);
-			cfg->n_sinks = (size_t)i + 1;
-			cde_ptr_pop(&p, at);
-		}
-		cde_ptr_pop(&p, mark);
-	}
-	if (routes) {
-		cfg->n_routes = 0;
-		mark = cde_ptr_push(&p, "routes");
-		n = list_length(routes, CDE_CONFIG_ROUTES_MAX, "routes", path, &p, errs);
-		r |= n < 0 ? n : 0;
-		for (int i = 0; i < n; i++) {
-			size_t at = cde_ptr_push_index(&p, (size_t)i);
-			int e = apply_route(cJSON_GetArrayItem(routes, i), (size_t)i, sinks ? cfg->n_sinks : 0,
-					    path, cfg, &p, errs);
-
-			if (e == -ENOMEM)
-				return e;
-			r |= e;
-			cfg->n_routes = (size_t)i + 1;
-			cde_ptr_pop(&p, at);
-		}
-		cde_ptr_pop(&p, mark);
-	}
-	return r ? -EINVAL : 0;
-}
-
-/* clusters:, a map from names to cluster descriptions as a sizing
- * request gives them ({provider, nodeCpu, nodeMemory, ...}). The map's
- * keys are the names, so the YAML reader already refuses one given twice. */
-static int apply_cluster(const cJSON *item, size_t i, const char *path, struct cde_config *cfg,
-			 struct cde_ptr *p, struct cde_errors *errs)
-{
-	struct cde_config_cluster *c = &cfg->clusters[i];
-	struct cde_errors cluster_errs;
-	const char *name = item->string;
-
-	memset(c, 0, sizeof(*c));
-	if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
-		      strlen(name))
-		return fail_at(errs, path, p, "\"%s\" is not a cluster name: use letters, digits, '-', '_' "
-			       "and '.'", name);
-	if (copy_bounded(c->name, sizeof(c->name), name, path, cde_ptr_str(p), errs) < 0)
-		return -EINVAL;
-	/* The sizing parser reports bare pointers; a loader error also names
-	 * the file, as every other one does. */
-	cde_errors_reset(&cluster_errs);
-	if (cde_sizing_cluster_parse(item, cde_ptr_str(p), &c->cluster, &cluster_errs) == 0)
-		return 0;
-	for (size_t k = 0; k < cluster_errs.count; k++)
-		cde_errors_add(errs, cluster_errs.items[k].pointer, "%s: %s: %s", path,
-			       cluster_errs.items[k].pointer, cluster_errs.items[k].reason);
-	errs->dropped += cluster_errs.dropped;
-	return -EINVAL;
-}
-
-static int apply_clusters(const cJSON *doc, const char *path, struct cde_config *cfg, struct cde_errors *errs)
-{
-	const cJSON *clusters = cJSON_GetObjectItemCaseSensitive(doc, "clusters"), *item;
-	struct cde_ptr p;
-	size_t mark, i = 0;
-	int r = 0;
-
-	if (!clusters)
-		return 0;
-	/* A file that names clusters replaces them as a whole, like sinks. */
-	cfg->n_clusters = 0;
-	cde_ptr_init(&p);
-	mark = cde_ptr_push(&p, "clusters");
-	if (cJSON_IsNull(clusters)) {
-		r = 0;		/* "clusters:" with everything under it commented out */
-	} else if (!cJSON_IsObject(clusters)) {
-		r = fail_at(errs, path, &p, "must be a map from cluster names to clusters "
-			    "({provider, nodeCpu, nodeMemory, ...})");
-	} else if (cJSON_GetArraySize(clusters) > CDE_CONFIG_CLUSTERS_MAX) {
-		r = fail_at(errs, path, &p, "more than %d clusters", CDE_CONFIG_CLUSTERS_MAX);
-	} else {
-		cJSON_ArrayForEach(item, clusters) {
-			size_t at = cde_ptr_push(&p, item->string);
-
-			r |= apply_cluster(item, i, path, cfg, &p, errs);
-			cfg->n_clusters = ++i;
-			cde_ptr_pop(&p, at);
-		}
-	}
-	cde_ptr_pop(&p, mark);
-	return r ? -EINVAL : 0;
-}
-
-int cde_config_cluster_resolve(const cJSON *v, const char *at, const struct cde_config_cluster *clusters,
-			       size_t n, struct cde_sizing_cluster *ret, struct cde_errors *errs)
-{
-	char known[256];
-	size_t off = 0;
-
-	if (!cJSON_IsString(v))
-		return cde_sizing_cluster_parse(v, at, ret, errs);
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(clusters[i].name, v->valuestring) == 0) {
-			*ret = clusters[i].cluster;
-			return 0;
-		}
-	}
-	/* The names help whoever typed one wrong; they are not secrets. */
-	known[0] = '\0';
-	for (size_t i = 0; i < n && off < sizeof(known); i++) {
-		int w = snprintf(known + off, sizeof(known) - off, "%s%s", i ? ", " : "", clusters[i].name);
-
-		if (w < 0)
-			break;
-		off += (size_t)w;
-	}
-	if (n)
-		cde_errors_add(errs, at, "no cluster named \"%.64s\" in the configuration (clusters: %s)",
-			       v->valuestring, known);
-	else
-		cde_errors_add(errs, at, "no cluster named \"%.64s\": the configuration has no clusters "
-			       "(give the cluster as an object)", v->valuestring);
-	return -EINVAL;
-}
-
-/* The second pass (see the top of this file). Runs on every file: which
- * top-level keys a file has is only known once it has been read. */
-static int load_fanout(const char *path, struct cde_config *cfg, struct cde_errors *errs)
-{
-	cJSON *doc;
-	int r = cde_yaml_to_json(path, &doc, errs), r2;
-
-	if (r < 0)
-		return r;
-	r = apply_fanout(doc, path, cfg, errs);
-	r2 = apply_clusters(doc, path, cfg, errs);
-	if (r == 0 || r2 == -ENOMEM)
-		r = r2;
-	cJSON_Delete(doc);
-	return r;
 }
 
 int cde_config_load_file(const char *path, struct cde_config *cfg, struct cde_errors *errs)
@@ -1108,7 +549,7 @@ int cde_config_load_file(const char *path, struct cde_config *cfg, struct cde_er
 	*next = *cfg;
 	r = apply(raw, path, next, errs);
 	cyaml_free(&yaml_cfg, &config_schema, raw, 0);
-	r2 = load_fanout(path, next, errs);
+	r2 = cde_config_load_tree(path, next, errs);
 	if (r == 0 || r2 == -ENOMEM)
 		r = r2;
 	if (r == 0)

@@ -47,22 +47,16 @@ struct cde_auth {
 	struct seen_id replay[REPLAY_SLOTS];
 };
 
-/* Reads a secret file, dropping one trailing newline (what `echo` and
- * editors leave). Returns the length or -errno. */
+/* Reads a secret file into @out (see cde_read_secret). Returns the
+ * length or -errno. */
 static int read_secret(const char *path, uint8_t *out, size_t max)
 {
 	char *buf;
 	size_t len;
-	int r = cde_read_file(path, max, &buf, &len);
+	int r = cde_read_secret(path, max, &buf, &len);
 
 	if (r < 0)
 		return r;
-	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		len--;
-	if (len == 0) {
-		free(buf);
-		return -ENODATA;
-	}
 	memcpy(out, buf, len);
 	OPENSSL_cleanse(buf, len);
 	free(buf);
@@ -81,7 +75,7 @@ static int load_principal(const struct cde_config_principal *cp, struct principa
 		n = read_secret(cp->token_file, secret, sizeof(secret));
 		if (n < 0) {
 			cde_errors_add(errs, "", "principal %s: token_file %s: %s", cp->name, cp->token_file,
-				       n == -ENODATA ? "empty" : strerror(-n));
+				       cde_read_secret_strerror(n));
 			r = -EINVAL;
 		} else {
 			cde_sig_sha256(secret, (size_t)n, p->token_digest);
@@ -104,7 +98,7 @@ static int load_principal(const struct cde_config_principal *cp, struct principa
 		n = read_secret(cp->github_secret_file, p->github, sizeof(p->github));
 		if (n < 0) {
 			cde_errors_add(errs, "", "principal %s: github_secret_file %s: %s", cp->name,
-				       cp->github_secret_file, n == -ENODATA ? "empty" : strerror(-n));
+				       cp->github_secret_file, cde_read_secret_strerror(n));
 			r = -EINVAL;
 		} else {
 			p->github_len = (size_t)n;
@@ -127,7 +121,7 @@ static int load_principal(const struct cde_config_principal *cp, struct principa
 			p->webhook_key_len[p->n_webhook_keys++] = (size_t)n;
 		} else {
 			cde_errors_add(errs, "", "principal %s: webhook secret %s: %s", cp->name,
-				       cp->webhook_secret_files[i], n == -ENODATA ? "empty" : strerror(-n));
+				       cp->webhook_secret_files[i], cde_read_secret_strerror(n));
 			r = -EINVAL;
 		}
 	}

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "events/ids.h"
+
 #define RUNS_MAX 4096
 #define NAME_MAX_LEN 96
 #define KEY_MAX_LEN 256
@@ -78,30 +80,6 @@ struct cde_slo *cde_slo_new(struct cde_metrics *m, double price_cpu_hour, double
 void cde_slo_free(struct cde_slo *s)
 {
 	free(s);
-}
-
-double cde_slo_time(const char *ts)
-{
-	struct tm tm = { 0 };
-	const char *rest = ts ? strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-	double t, frac = 0;
-	char *end;
-
-	if (!rest)
-		return -1;
-	t = (double)timegm(&tm);
-	if (*rest == '.') {
-		frac = strtod(rest, &end);
-		rest = end;
-	}
-	if (*rest == 'Z' || *rest == 'z')
-		return t + frac;
-	if ((*rest == '+' || *rest == '-') && strlen(rest) == 6 && rest[3] == ':') {
-		int h = atoi(rest + 1), m = atoi(rest + 4), sign = *rest == '+' ? 1 : -1;
-
-		return t + frac - sign * (h * 3600 + m * 60);
-	}
-	return -1;
 }
 
 static const char *text(const cJSON *o, const char *key)
@@ -191,7 +169,7 @@ void cde_slo_event(struct cde_slo *s, const cJSON *event)
 	const cJSON *subject = cJSON_GetObjectItemCaseSensitive(event, "subject");
 	const cJSON *content = cJSON_GetObjectItemCaseSensitive(subject, "content");
 	const char *type = text(context, "type"), *id = text(subject, "id");
-	double at = cde_slo_time(text(context, "timestamp"));
+	double at = cde_timestamp_parse(text(context, "timestamp"));
 	char what[64], key[KEY_MAX_LEN];
 	const char *kind;
 

@@ -18,7 +18,3 @@ void cde_slo_free(struct cde_slo *s);
 
 /* Counts what @event (a stored CDEvent) says. */
 void cde_slo_event(struct cde_slo *s, const cJSON *event);
-
-/* Seconds since the epoch of an RFC 3339 time ("...Z" or "...+02:00"),
- * or -1. */
-double cde_slo_time(const char *ts);

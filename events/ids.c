@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <uuid/uuid.h>
 
@@ -44,4 +45,28 @@ int cde_timestamp_now(char out[CDE_TIMESTAMP_STR_LEN])
 	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
 		return -errno;
 	return cde_timestamp_format(&ts, out);
+}
+
+double cde_timestamp_parse(const char *ts)
+{
+	struct tm tm = { 0 };
+	const char *rest = ts ? strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	double t, frac = 0;
+	char *end;
+
+	if (!rest)
+		return -1;
+	t = (double)timegm(&tm);
+	if (*rest == '.') {
+		frac = strtod(rest, &end);
+		rest = end;
+	}
+	if (*rest == 'Z' || *rest == 'z')
+		return t + frac;
+	if ((*rest == '+' || *rest == '-') && strlen(rest) == 6 && rest[3] == ':') {
+		int h = atoi(rest + 1), m = atoi(rest + 4), sign = *rest == '+' ? 1 : -1;
+
+		return t + frac - sign * (h * 3600 + m * 60);
+	}
+	return -1;
 }

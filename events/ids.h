@@ -17,3 +17,7 @@ int cde_timestamp_format(const struct timespec *ts, char out[CDE_TIMESTAMP_STR_L
 
 /* The current time, formatted as cde_timestamp_format does. */
 int cde_timestamp_now(char out[CDE_TIMESTAMP_STR_LEN]);
+
+/* Seconds since the epoch of an RFC 3339 time, with its fraction
+ * ("...Z", "...+02:00"), or -1 when @ts (may be NULL) is not one. */
+double cde_timestamp_parse(const char *ts);

@@ -154,6 +154,11 @@ struct cde_pod_outcome {
 int cde_pod_classify(const cJSON *pod, const char *at, struct cde_pod_outcome *ret,
 		     struct cde_errors *errs);
 
+/* True for reasons that belong to the pod as a whole (Evicted,
+ * DeadlineExceeded, Unschedulable, Unknown): its containers were only
+ * stopped because of them. */
+bool cde_pod_reason_is_pod_level(enum cde_pod_reason reason);
+
 /* The stable name of @reason ("OOMKilled"), or "Unknown". */
 const char *cde_pod_reason_name(enum cde_pod_reason reason);
 

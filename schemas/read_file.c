@@ -64,3 +64,31 @@ int cde_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len)
 	*ret_len = len;
 	return 0;
 }
+
+int cde_read_secret(const char *path, size_t max, char **ret_buf, size_t *ret_len)
+{
+	char *buf;
+	size_t len;
+	int r = cde_read_file(path, max, &buf, &len);
+
+	if (r < 0)
+		return r;
+	/* One trailing newline is what `echo` and editors leave. */
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		buf[--len] = '\0';
+	if (len == 0 || memchr(buf, '\n', len) || memchr(buf, '\r', len) || memchr(buf, '\0', len)) {
+		/* Wiped: a secret file's bytes never outlive their use. */
+		for (volatile char *p = buf; p < buf + len; p++)
+			*p = 0;
+		free(buf);
+		return len == 0 ? -ENODATA : -EINVAL;
+	}
+	*ret_buf = buf;
+	*ret_len = len;
+	return 0;
+}
+
+const char *cde_read_secret_strerror(int r)
+{
+	return r == -ENODATA ? "empty" : r == -EINVAL ? "more than one line" : strerror(-r);
+}

@@ -284,17 +284,6 @@ static bool matches(const struct sink *s, const struct cde_event *ev)
 	return false;
 }
 
-/* received_at ("2026-11-27T13:10:08.759832Z") in epoch seconds. */
-static double epoch_of(const char *ts)
-{
-	struct tm tm = { 0 };
-	const char *rest = ts ? strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-
-	if (!rest)
-		return 0;
-	return (double)timegm(&tm) + (*rest == '.' ? strtod(rest, NULL) : 0);
-}
-
 static bool on_row(void *ctx, uint64_t seq, const char *json, const char *received_at)
 {
 	struct sink *s = ctx;
@@ -319,7 +308,7 @@ static bool on_row(void *ctx, uint64_t seq, const char *json, const char *receiv
 		return false;
 	}
 	*slot = (struct slot){ .sink = s, .used = true, .seq = seq, .ev = ev, .first_ms = now_ms(),
-			       .received = epoch_of(received_at), .retry = slot->retry };
+			       .received = cde_timestamp_parse(received_at), .retry = slot->retry };
 	s->used++;
 	s->fetched = seq;
 	attempt(slot);
@@ -425,7 +414,7 @@ static cJSON *sink_status(struct cde_delivery *d, struct sink *s, uint64_t head)
 	cJSON_AddNumberToObject(o, "lagEvents", (double)(head > s->cursor ? head - s->cursor : 0));
 	cde_delivery_store_received_at(d->store, s->cursor + 1, at, sizeof(at));
 	if (head > s->cursor && at[0]) {
-		double lag = (double)time(NULL) - epoch_of(at);
+		double lag = (double)time(NULL) - cde_timestamp_parse(at);
 
 		cJSON_AddNumberToObject(o, "lagSeconds", lag > 0 ? (double)(long long)lag : 0);
 	} else {

@@ -14,7 +14,6 @@
 #include <sqlite3.h>
 
 #include "events/ids.h"
-#include "sinks/dead_letters.h"
 #include "sinks/sql.h"
 
 struct cde_delivery_store {
@@ -33,8 +32,9 @@ int cde_delivery_store_open(const char *path, struct cde_delivery_store **ret, c
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
 		goto err_close;
 	sqlite3_busy_timeout(s->db, 5000);
+	/* The tables are the audit store's to create (it opens the file
+	 * first, read-write); this connection only uses them. */
 	if (sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) != SQLITE_OK ||
-	    cde_dead_letters_schema(s->db) < 0 ||
 	    sqlite3_prepare_v3(s->db, "SELECT seq, event, received_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?", -1,
 			       SQLITE_PREPARE_PERSISTENT, &s->scan, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(s->db, "INSERT INTO sink_cursors(sink, seq) VALUES (?, ?)"

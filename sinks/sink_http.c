@@ -20,6 +20,7 @@
 #include "events/cloudevents.h"
 #include "events/signatures.h"
 #include "schemas/read_file.h"
+#include "sinks/audit_chain.h"
 
 struct http_sink {
 	const struct cde_config_sink *cfg;	/* the engine keeps it alive */
@@ -47,18 +48,6 @@ enum cde_sink_outcome cde_sink_outcome_of_status(long status)
 	return CDE_SINK_DEAD;
 }
 
-/* Reads a one-line secret (token or whsec_ key) from @path. */
-static int read_secret(const char *path, char **ret)
-{
-	size_t len;
-	int r = cde_read_file(path, 4096, ret, &len);
-
-	if (r < 0)
-		return r;
-	(*ret)[strcspn(*ret, "\r\n")] = '\0';
-	return 0;
-}
-
 static void http_release(void *impl)
 {
 	struct http_sink *s = impl;
@@ -75,6 +64,7 @@ static int http_init(const struct cde_config_sink *cfg, const struct cde_sink_en
 {
 	struct http_sink *s = calloc(1, sizeof(*s));
 	char *secret = NULL;
+	size_t secret_len;
 	int r;
 
 	if (!s)
@@ -93,13 +83,13 @@ static int http_init(const struct cde_config_sink *cfg, const struct cde_sink_en
 		char line[4200];
 		struct curl_slist *l;
 
-		r = read_secret(cfg->token_file, &secret);
+		r = cde_read_secret(cfg->token_file, 4096, &secret, &secret_len);
 		if (r < 0) {
-			snprintf(err, err_size, "token_file %s: %s", cfg->token_file, strerror(-r));
+			snprintf(err, err_size, "token_file %s: %s", cfg->token_file, cde_read_secret_strerror(r));
 			goto err_free;
 		}
 		snprintf(line, sizeof(line), "Authorization: Bearer %s", secret);
-		OPENSSL_cleanse(secret, strlen(secret));
+		OPENSSL_cleanse(secret, secret_len);
 		free(secret);
 		secret = NULL;
 		l = curl_slist_append(s->fixed, line);
@@ -109,13 +99,13 @@ static int http_init(const struct cde_config_sink *cfg, const struct cde_sink_en
 		s->fixed = l;
 	}
 	if (cfg->secret_file[0]) {
-		r = read_secret(cfg->secret_file, &secret);
+		r = cde_read_secret(cfg->secret_file, 4096, &secret, &secret_len);
 		if (r < 0) {
-			snprintf(err, err_size, "secret_file %s: %s", cfg->secret_file, strerror(-r));
+			snprintf(err, err_size, "secret_file %s: %s", cfg->secret_file, cde_read_secret_strerror(r));
 			goto err_free;
 		}
 		s->key_len = cde_sig_standard_decode_secret(secret, s->key);
-		OPENSSL_cleanse(secret, strlen(secret));
+		OPENSSL_cleanse(secret, secret_len);
 		free(secret);
 		if (s->key_len < 0) {
 			r = -EINVAL;
@@ -205,8 +195,8 @@ static int sign(struct http_call *call, const struct cde_event *ev)
 {
 	struct http_sink *s = call->sink;
 	const char *source = cde_event_source(ev), *id = cde_event_id(ev);
-	uint8_t digest[32];
-	char line[128], msg_id[40], ts[24], sig[CDE_SIG_STANDARD_LEN];
+	uint8_t digest[CDE_HASH_LEN];
+	char line[128], hex[CDE_HASH_HEX_LEN], msg_id[40], ts[24], sig[CDE_SIG_STANDARD_LEN];
 	size_t n = strlen(source) + strlen(id) + 2;
 	char *both = malloc(n);
 	int r;
@@ -216,9 +206,8 @@ static int sign(struct http_call *call, const struct cde_event *ev)
 	snprintf(both, n, "%s%c%s", source, '\n', id);
 	cde_sig_sha256(both, strlen(both), digest);
 	free(both);
-	memcpy(msg_id, "msg_", 4);
-	for (int i = 0; i < 16; i++)
-		snprintf(msg_id + 4 + 2 * i, 3, "%02x", digest[i]);
+	cde_hash_to_hex(digest, hex);
+	snprintf(msg_id, sizeof(msg_id), "msg_%.32s", hex);
 	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
 	r = cde_sig_standard_sign(s->key, (size_t)s->key_len, msg_id, ts, call->msg.body, call->msg.body_len, sig);
 	if (r < 0)

@@ -2,6 +2,7 @@
  * and every kind of mistake named by file and key. */
 
 #include "tests/unit/helpers.h"
+#include "tests/unit/fixtures.h"
 
 #include <unistd.h>
 
@@ -11,7 +12,8 @@
 
 static char path[64];
 
-static int load_text(const char *text, struct cde_config *cfg, struct cde_errors *errs)
+/* Writes @text to a new file named in @path. */
+static void write_temp(const char *text)
 {
 	int fd;
 
@@ -20,6 +22,11 @@ static int load_text(const char *text, struct cde_config *cfg, struct cde_errors
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
+}
+
+static int load_text(const char *text, struct cde_config *cfg, struct cde_errors *errs)
+{
+	write_temp(text);
 	cde_errors_reset(errs);
 	int r = cde_config_load_file(path, cfg, errs);
 
@@ -243,38 +250,7 @@ static void a_tekton_sink_and_one_route_load(void **state)
 
 /* A sink of each type, with every key, and two routes. */
 static const char full_config[] =
-	"sinks:\n"
-	"  - name: ci-listener\n"
-	"    type: tekton\n"
-	"    url: http://el-spark-release.tekton-pipelines.svc:8080\n"
-	"    headers: {X-Cluster: eu-1}\n"
-	"    max_in_flight: 4\n"
-	"  - name: audit-hook\n"
-	"    type: webhook\n"
-	"    url: https://hooks.example.com/cdevents\n"
-	"    mode: structured\n"
-	"    headers:\n"
-	"      X-Team: data platform\n"
-	"      X-Priority: 2\n"
-	"    token_file: /etc/cdeventsd/hook.token\n"
-	"    secret_file: /etc/cdeventsd/hook.whsec\n"
-	"    tls_verify: false\n"
-	"    timeout: 5s\n"
-	"    max_attempts: 20\n"
-	"    max_age: 7d\n"
-	"    max_backoff: 1m\n"
-	"    max_retry_after: 30m\n"
-	"  - name: jsonl\n"
-	"    type: file\n"
-	"    path: /var/log/cdeventsd/events.jsonl\n"
-	"    rotate_size: 10MiB\n"
-	"    rotate_keep: 3\n"
-	"routes:\n"
-	"  - sinks: [ci-listener]\n"
-	"    filter:\n"
-	"      all:\n"
-	"        - prefix: {type: dev.cdevents.artifact.}\n"
-	"        - not: {exact: {/customData/sizing/fits: false}}\n"
+	CDE_TEST_SINKS_YAML
 	"  - sinks: [audit-hook, jsonl]\n";
 
 static void every_sink_key_loads(void **state)
@@ -413,6 +389,24 @@ struct config_mistake {
 	const char *reason;
 };
 
+/* Each of @m is refused with its pointer and reason, names the file, and
+ * leaves @c as it was. */
+static void each_mistake_is_named(const struct config_mistake *m, size_t n, struct cde_config *c)
+{
+	struct cde_config before = *c;
+	struct cde_errors errs;
+
+	for (size_t i = 0; i < n; i++) {
+		if (load_text(m[i].yaml, c, &errs) != -EINVAL || !has_error(&errs, m[i].pointer, m[i].reason)) {
+			print_message("%s--- expected %s: %s, got:\n", m[i].yaml, m[i].pointer, m[i].reason);
+			print_errors(&errs);
+			fail();
+		}
+		assert_true(strstr(errs.items[0].reason, "/tmp/cde-config-") == errs.items[0].reason);
+		assert_memory_equal(c, &before, sizeof(before));	/* nothing applied */
+	}
+}
+
 #define TEKTON "sinks:\n  - {name: ci, type: tekton, url: \"http://el:8080\"}\n"
 
 static const struct config_mistake fanout_mistakes[] = {
@@ -479,22 +473,10 @@ static const struct config_mistake fanout_mistakes[] = {
 
 static void names_each_mistake_in_sinks_and_routes(void **state)
 {
-	struct cde_config c, before;
-	struct cde_errors errs;
+	struct cde_config c;
 
 	cde_config_defaults(&c);
-	before = c;
-	for (size_t i = 0; i < sizeof(fanout_mistakes) / sizeof(fanout_mistakes[0]); i++) {
-		const struct config_mistake *m = &fanout_mistakes[i];
-
-		if (load_text(m->yaml, &c, &errs) != -EINVAL || !has_error(&errs, m->pointer, m->reason)) {
-			print_message("%s--- expected %s: %s, got:\n", m->yaml, m->pointer, m->reason);
-			print_errors(&errs);
-			fail();
-		}
-		assert_true(strstr(errs.items[0].reason, "/tmp/cde-config-") == errs.items[0].reason);
-		assert_memory_equal(&c, &before, sizeof(c));	/* nothing applied */
-	}
+	each_mistake_is_named(fanout_mistakes, sizeof(fanout_mistakes) / sizeof(fanout_mistakes[0]), &c);
 }
 
 static void a_filter_must_fit_its_buffer(void **state)
@@ -521,13 +503,9 @@ static int yaml_json(const char *text, char *out, size_t size)
 	struct cde_errors errs;
 	cJSON *doc = NULL;
 	char *s;
-	int fd, r;
+	int r;
 
-	snprintf(path, sizeof(path), "/tmp/cde-config-XXXXXX");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
+	write_temp(text);
 	cde_errors_reset(&errs);
 	r = cde_yaml_to_json(path, &doc, &errs);
 	unlink(path);
@@ -713,23 +691,12 @@ static const struct config_mistake cluster_mistakes[] = {
 
 static void names_each_mistake_in_clusters(void **state)
 {
-	struct cde_config c, before;
+	struct cde_config c;
 	struct cde_errors errs;
 
 	cde_config_defaults(&c);
 	assert_int_equal(load_text(clusters_yaml, &c, &errs), 0);
-	before = c;
-	for (size_t i = 0; i < sizeof(cluster_mistakes) / sizeof(cluster_mistakes[0]); i++) {
-		const struct config_mistake *m = &cluster_mistakes[i];
-
-		if (load_text(m->yaml, &c, &errs) != -EINVAL || !has_error(&errs, m->pointer, m->reason)) {
-			print_message("%s--- expected %s: %s, got:\n", m->yaml, m->pointer, m->reason);
-			print_errors(&errs);
-			fail();
-		}
-		assert_true(strstr(errs.items[0].reason, "/tmp/cde-config-") == errs.items[0].reason);
-		assert_memory_equal(&c, &before, sizeof(c));	/* nothing applied */
-	}
+	each_mistake_is_named(cluster_mistakes, sizeof(cluster_mistakes) / sizeof(cluster_mistakes[0]), &c);
 }
 
 static void too_many_clusters_are_refused(void **state)

@@ -1,0 +1,24 @@
+#pragma once
+/* What config.c and config_tree.c share; not for the rest of the tree. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config/config.h"
+
+/* Value setters: parse @src (NULL: leave *@dst) or add an error at @key,
+ * naming @path. Return 0 or -EINVAL. */
+int cde_config_copy_bounded(char *dst, size_t size, const char *src, const char *path, const char *key,
+			    struct cde_errors *errs);
+int cde_config_set_size(size_t *dst, const char *src, const char *path, const char *key,
+			struct cde_errors *errs);
+int cde_config_set_duration(unsigned *dst, const char *src, const char *path, const char *key,
+			    struct cde_errors *errs);
+
+/* A character allowed in names (principals, sinks, clusters). */
+bool cde_config_is_name_char(char c);
+
+/* The second pass over @path: reads the file as a JSON tree and applies
+ * its sinks:, routes: and clusters: to @cfg. Returns 0, -EINVAL (errors
+ * in @errs) or -ENOMEM. */
+int cde_config_load_tree(const char *path, struct cde_config *cfg, struct cde_errors *errs);
