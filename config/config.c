@@ -5,7 +5,8 @@
  * nobody knows in advance (headers, filters), which libcyaml cannot put
  * in a struct: it skips them, and a second pass (config_tree.c) reads
  * the file as a JSON tree for them. clusters: takes the same pass, so
- * that its entries are read by the sizing module's own parser. */
+ * that its entries are read by the sizing module's own parser.
+ * principals: entries are checked in principals.c. */
 
 #include "config/config.h"
 
@@ -28,15 +29,6 @@ struct raw_limits {
 	char *head_timeout, *body_timeout, *idle_timeout;
 	char *max_connections, *max_connections_per_address;
 	char *queue_max;
-};
-
-struct raw_principal {
-	char *name;
-	char **scopes;
-	unsigned scopes_count;
-	char *token_file, *token_env, *github_secret_file;
-	char **webhook_secret_files;
-	unsigned webhook_secret_files_count;
 };
 
 struct raw_audit {
@@ -106,6 +98,8 @@ static const cyaml_schema_field_t principal_fields[] = {
 	CYAML_FIELD_SEQUENCE("webhook_secret_files", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL,
 			     struct raw_principal, webhook_secret_files, &string_entry, 1,
 			     CDE_CONFIG_SECRETS_MAX),
+	CYAML_FIELD_SEQUENCE("sources", CYAML_FLAG_POINTER | CYAML_FLAG_OPTIONAL, struct raw_principal,
+			     sources, &string_entry, 1, CDE_CONFIG_SOURCES_MAX),
 	CYAML_FIELD_END,
 };
 
@@ -316,74 +310,6 @@ int cde_config_copy_bounded(char *dst, size_t size, const char *src, const char 
 	return 0;
 }
 
-static int apply_principal(const struct raw_principal *rp, size_t i, const char *path,
-			   struct cde_config_principal *p, const struct cde_config *cfg,
-			   struct cde_errors *errs)
-{
-	static const char *const scope_names[] = { "emit", "query", "admin" };
-	char key[96];
-	int r = 0;
-
-	memset(p, 0, sizeof(*p));
-	snprintf(key, sizeof(key), "/principals/%zu/name", i);
-	if (!rp->name || !*rp->name) {
-		cde_errors_add(errs, key, "%s: %s: required (it names who sent each event)", path, key);
-		return -EINVAL;
-	}
-	for (const char *c = rp->name; *c; c++) {
-		if (!cde_config_is_name_char(*c)) {
-			cde_errors_add(errs, key, "%s: %s: \"%s\": use letters, digits, '-', '_' and '.'",
-				       path, key, rp->name);
-			return -EINVAL;
-		}
-	}
-	r |= cde_config_copy_bounded(p->name, sizeof(p->name), rp->name, path, key, errs);
-	for (size_t k = 0; k < i; k++) {
-		if (strcmp(cfg->principals[k].name, rp->name) == 0) {
-			cde_errors_add(errs, key, "%s: %s: \"%s\" is named twice", path, key, rp->name);
-			r = -EINVAL;
-		}
-	}
-	p->scopes = rp->scopes_count ? 0 : CDE_SCOPE_EMIT;
-	for (unsigned k = 0; k < rp->scopes_count; k++) {
-		unsigned bit = 0;
-
-		for (unsigned b = 0; b < 3; b++)
-			if (strcmp(rp->scopes[k], scope_names[b]) == 0)
-				bit = 1u << b;
-		if (!bit) {
-			snprintf(key, sizeof(key), "/principals/%zu/scopes/%u", i, k);
-			cde_errors_add(errs, key, "%s: %s: \"%s\" is not one of emit, query, admin", path, key,
-				       rp->scopes[k]);
-			r = -EINVAL;
-		}
-		p->scopes |= bit;
-	}
-	snprintf(key, sizeof(key), "/principals/%zu", i);
-	if (rp->token_file && rp->token_env) {
-		cde_errors_add(errs, key, "%s: %s: give token_file or token_env, not both", path, key);
-		r = -EINVAL;
-	}
-	if (!rp->token_file && !rp->token_env && !rp->github_secret_file &&
-	    !rp->webhook_secret_files_count) {
-		cde_errors_add(errs, key, "%s: %s: no credential: give token_file, token_env, "
-			       "github_secret_file or webhook_secret_files", path, key);
-		r = -EINVAL;
-	}
-	if (rp->token_file)
-		r |= cde_config_copy_bounded(p->token_file, sizeof(p->token_file), rp->token_file, path, key, errs);
-	if (rp->token_env)
-		r |= cde_config_copy_bounded(p->token_env, sizeof(p->token_env), rp->token_env, path, key, errs);
-	if (rp->github_secret_file)
-		r |= cde_config_copy_bounded(p->github_secret_file, sizeof(p->github_secret_file),
-				  rp->github_secret_file, path, key, errs);
-	for (unsigned k = 0; k < rp->webhook_secret_files_count; k++)
-		r |= cde_config_copy_bounded(p->webhook_secret_files[k], sizeof(p->webhook_secret_files[k]),
-				  rp->webhook_secret_files[k], path, key, errs);
-	p->n_webhook_secret_files = rp->webhook_secret_files_count;
-	return r ? -EINVAL : 0;
-}
-
 static int apply(const struct raw_config *raw, const char *path, struct cde_config *cfg,
 		 struct cde_errors *errs)
 {
@@ -488,7 +414,7 @@ static int apply(const struct raw_config *raw, const char *path, struct cde_conf
 		/* A file that names principals replaces the list as a whole. */
 		cfg->n_principals = 0;
 		for (unsigned i = 0; i < raw->principals_count; i++) {
-			r |= apply_principal(&raw->principals[i], i, path, &cfg->principals[i], cfg, errs);
+			r |= cde_config_apply_principal(&raw->principals[i], i, path, &cfg->principals[i], cfg, errs);
 			cfg->n_principals = i + 1;
 		}
 	}

@@ -41,12 +41,13 @@ struct cde_config_limits {
 #define CDE_CONFIG_SECRETS_MAX 4
 #define CDE_CONFIG_NAME_MAX 64
 #define CDE_CONFIG_PATH_MAX 256
+#define CDE_CONFIG_SOURCES_MAX 8
 
-/* What a principal may do. */
+/* What a principal may do. There is no "admin": every operation of the
+ * API is posting or reading (the loader says so to a file that asks). */
 enum cde_scope {
 	CDE_SCOPE_EMIT = 1 << 0,	/* post hooks and events */
-	CDE_SCOPE_QUERY = 1 << 1,	/* read the audit log */
-	CDE_SCOPE_ADMIN = 1 << 2,	/* operate the daemon */
+	CDE_SCOPE_QUERY = 1 << 1,	/* read the audit log, /metrics, /v1/sinks */
 };
 
 /* Someone allowed to call the API, and how they prove it. Secrets are
@@ -59,6 +60,8 @@ struct cde_config_principal {
 	char github_secret_file[CDE_CONFIG_PATH_MAX];
 	size_t n_webhook_secret_files;
 	char webhook_secret_files[CDE_CONFIG_SECRETS_MAX][CDE_CONFIG_PATH_MAX];
+	size_t n_sources;	/* 0: any; else its events' context.source must be under one */
+	char sources[CDE_CONFIG_SOURCES_MAX][CDE_CONFIG_PATH_MAX];	/* no trailing '/' */
 };
 
 #define CDE_CONFIG_SINKS_MAX 16

@@ -15,6 +15,24 @@ int cde_config_set_size(size_t *dst, const char *src, const char *path, const ch
 int cde_config_set_duration(unsigned *dst, const char *src, const char *path, const char *key,
 			    struct cde_errors *errs);
 
+/* A `principals:` entry as libcyaml reads it: every value a string. */
+struct raw_principal {
+	char *name;
+	char **scopes;
+	unsigned scopes_count;
+	char *token_file, *token_env, *github_secret_file;
+	char **webhook_secret_files;
+	unsigned webhook_secret_files_count;
+	char **sources;
+	unsigned sources_count;
+};
+
+/* Checks entry @i of `principals:` in @path and fills @p; @cfg holds the
+ * entries before it (names are unique). Returns 0 or -EINVAL. */
+int cde_config_apply_principal(const struct raw_principal *rp, size_t i, const char *path,
+			       struct cde_config_principal *p, const struct cde_config *cfg,
+			       struct cde_errors *errs);
+
 /* A character allowed in names (principals, sinks, clusters). */
 bool cde_config_is_name_char(char c);
 

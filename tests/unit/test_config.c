@@ -479,6 +479,40 @@ static void names_each_mistake_in_sinks_and_routes(void **state)
 	each_mistake_is_named(fanout_mistakes, sizeof(fanout_mistakes) / sizeof(fanout_mistakes[0]), &c);
 }
 
+static const struct config_mistake principal_mistakes[] = {
+	{ "principals:\n  - {name: ops, token_env: T, scopes: [query, admin]}\n", "/principals/0/scopes/1",
+	  "there is no \"admin\" scope: every operation is emit (posting) or query" },
+	{ "principals:\n  - {name: ci, token_env: T, scopes: [root]}\n", "/principals/0/scopes/0",
+	  "\"root\" is not one of emit, query" },
+	{ "principals:\n  - {name: ci, token_env: T, sources: [\"/ci\", \"/a b\"]}\n", "/principals/0/sources/1",
+	  "a source is a URI reference without spaces" },
+};
+
+static void names_each_mistake_in_principals(void **state)
+{
+	struct cde_config c;
+
+	cde_config_defaults(&c);
+	each_mistake_is_named(principal_mistakes, sizeof(principal_mistakes) / sizeof(principal_mistakes[0]), &c);
+}
+
+static void sources_are_kept_without_a_trailing_slash(void **state)
+{
+	struct cde_config c;
+	struct cde_errors errs;
+
+	cde_config_defaults(&c);
+	assert_int_equal(load_text("principals:\n  - name: ci\n    token_env: T\n"
+				   "    sources: [/ci, /jenkins/, /, \"https://ci.example.com/\"]\n"
+				   "  - {name: any, token_env: U}\n", &c, &errs), 0);
+	assert_int_equal(c.principals[0].n_sources, 4);
+	assert_string_equal(c.principals[0].sources[0], "/ci");
+	assert_string_equal(c.principals[0].sources[1], "/jenkins");
+	assert_string_equal(c.principals[0].sources[2], "/");
+	assert_string_equal(c.principals[0].sources[3], "https://ci.example.com");
+	assert_int_equal(c.principals[1].n_sources, 0);
+}
+
 static void a_filter_must_fit_its_buffer(void **state)
 {
 	size_t size = 64 * 1024, len = 0;
@@ -765,6 +799,8 @@ int main(void)
 		cmocka_unit_test(runs_out_of_memory_cleanly),
 		cmocka_unit_test(a_file_that_names_sinks_replaces_them_and_the_routes),
 		cmocka_unit_test(names_each_mistake_in_sinks_and_routes),
+		cmocka_unit_test(names_each_mistake_in_principals),
+		cmocka_unit_test(sources_are_kept_without_a_trailing_slash),
 		cmocka_unit_test(a_filter_must_fit_its_buffer),
 		cmocka_unit_test(yaml_reads_as_json),
 		cmocka_unit_test(yaml_refuses_what_json_cannot_say),
