@@ -1,6 +1,7 @@
-/* Whole-file reads for catalogs and command-line input. Files are read in
- * growing chunks rather than sized with stat() first, so that pipes and
- * /proc files work too and a file that grows while read stays capped. */
+/* Whole-file reads for catalogs, command-line input and secrets. Files
+ * are read in growing chunks rather than sized with stat() first, so that
+ * pipes and /proc files work too and a file that grows while read stays
+ * capped. A secret file must be private (cde_secret_mode_ok). */
 
 #include "schemas/read_file.h"
 
@@ -8,16 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-int cde_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len)
+/* Reads all of @f (closed unless it is stdin). */
+static int read_stream(FILE *f, size_t max, char **ret_buf, size_t *ret_len)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	int r = 0;
 
-	if (!f)
-		return -errno;
 	for (;;) {
 		if (cap - len < 4096) {
 			size_t ncap = cap ? cap * 2 : 65536;
@@ -65,12 +65,40 @@ int cde_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len)
 	return 0;
 }
 
+int cde_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+
+	if (!f)
+		return -errno;
+	return read_stream(f, max, ret_buf, ret_len);
+}
+
+bool cde_secret_mode_ok(unsigned mode, unsigned uid)
+{
+	/* Others never; the group may read a file root owns, which is how
+	 * Kubernetes mounts a Secret for a non-root pod (fsGroup, 0440). */
+	return !(mode & 0007) && (!(mode & 0070) || (uid == 0 && (mode & 0070) == 0040));
+}
+
 int cde_read_secret(const char *path, size_t max, char **ret_buf, size_t *ret_len)
 {
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	struct stat st;
 	char *buf;
 	size_t len;
-	int r = cde_read_file(path, max, &buf, &len);
+	int r;
 
+	if (!f)
+		return -errno;
+	/* The file read, not the name: a swap after a check cannot pass. */
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+	    !cde_secret_mode_ok(st.st_mode & 07777, st.st_uid)) {
+		if (f != stdin)
+			fclose(f);
+		return -EPERM;
+	}
+	r = read_stream(f, max, &buf, &len);
 	if (r < 0)
 		return r;
 	/* One trailing newline is what `echo` and editors leave. */
@@ -90,5 +118,7 @@ int cde_read_secret(const char *path, size_t max, char **ret_buf, size_t *ret_le
 
 const char *cde_read_secret_strerror(int r)
 {
+	if (r == -EPERM)
+		return "group or others can read or write it (chmod 600 it)";
 	return r == -ENODATA ? "empty" : r == -EINVAL ? "more than one line" : strerror(-r);
 }
