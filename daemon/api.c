@@ -166,6 +166,17 @@ static void prefix_pointers(struct cde_errors *errs, size_t from, const char *pr
 	}
 }
 
+/* A principal restricted to sources posts only under them, or it could
+ * claim another's (source, id) ahead of it: adds the refusal at @at. */
+static bool source_refused(struct cde_api *api, const struct cde_auth_result *who,
+			   const struct cde_event *ev, const char *at, struct cde_errors *errs)
+{
+	if (cde_auth_source_allowed(api->auth, who->principal, cde_event_source(ev)))
+		return false;
+	cde_errors_add(errs, at, "\"%s\" is not under the sources this principal may post", cde_event_source(ev));
+	return true;
+}
+
 static cJSON *event_summary(const struct cde_journal_entry *e)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -359,6 +370,14 @@ static void handle_pod_hook(struct cde_api *api, struct cde_http_request *req,
 		refuse(api, req, who, 400, "invalid pod hook", &errs, NULL);
 		return;
 	}
+	cde_errors_reset(&errs);
+	for (size_t i = 0; i < n; i++)
+		source_refused(api, who, events[i], "/source", &errs);
+	if (!cde_errors_empty(&errs)) {
+		cde_ce_events_free(events, n);
+		refuse(api, req, who, 403, "forbidden", &errs, NULL);
+		return;
+	}
 	/* Correlated like the other hooks: the task run joins its pipeline
 	 * run's chain, the incident its artifact's, else the task run's
 	 * (they share the subject). */
@@ -414,6 +433,12 @@ static void handle_hook(struct cde_api *api, struct cde_http_request *req, const
 		refuse(api, req, who, 400, "invalid hook", &errs, NULL);
 		return;
 	}
+	cde_errors_reset(&errs);
+	if (source_refused(api, who, ev, "/source", &errs)) {
+		cde_event_unref(ev);
+		refuse(api, req, who, 403, "forbidden", &errs, NULL);
+		return;
+	}
 	/* A hook without a chainId joins its release's chain by correlation;
 	 * events built elsewhere are kept as received. */
 	accept_events(api, req, who, &ev, 1, true);
@@ -445,6 +470,16 @@ static void handle_sizing(struct cde_api *api, struct cde_http_request *req,
 		reply_json(req, 200, result, NULL);
 }
 
+/* Where event @i of a request in @mode sits, as a pointer prefix. */
+static const char *event_prefix(enum cde_ce_request_mode mode, size_t i, char *buf, size_t size)
+{
+	if (mode == CDE_CE_REQ_BATCH)
+		snprintf(buf, size, "/%zu/data", i);
+	else
+		snprintf(buf, size, "%s", mode == CDE_CE_REQ_STRUCTURED ? "/data" : "");
+	return buf;
+}
+
 static void handle_events(struct cde_api *api, struct cde_http_request *req,
 			  const struct cde_auth_result *who)
 {
@@ -452,6 +487,7 @@ static void handle_events(struct cde_api *api, struct cde_http_request *req,
 	enum cde_ce_request_mode mode;
 	struct cde_event **events = NULL;
 	struct cde_errors errs;
+	char prefix[48];
 	size_t n = 0;
 	int r;
 
@@ -468,19 +504,25 @@ static void handle_events(struct cde_api *api, struct cde_http_request *req,
 	}
 	for (size_t i = 0; i < n; i++) {
 		size_t before = errs.count;
-		char prefix[48];
 
 		if (cde_validate(api->catalog, cde_event_json(events[i]), NULL, &errs) == 0)
 			continue;
-		if (mode == CDE_CE_REQ_BATCH)
-			snprintf(prefix, sizeof(prefix), "/%zu/data", i);
-		else
-			snprintf(prefix, sizeof(prefix), "%s", mode == CDE_CE_REQ_STRUCTURED ? "/data" : "");
-		prefix_pointers(&errs, before, prefix);
+		prefix_pointers(&errs, before, event_prefix(mode, i, prefix, sizeof(prefix)));
 	}
 	if (!cde_errors_empty(&errs)) {
 		cde_ce_events_free(events, n);
 		refuse(api, req, who, 400, "invalid CDEvent", &errs, NULL);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t before = errs.count;
+
+		if (source_refused(api, who, events[i], "/context/source", &errs))
+			prefix_pointers(&errs, before, event_prefix(mode, i, prefix, sizeof(prefix)));
+	}
+	if (!cde_errors_empty(&errs)) {
+		cde_ce_events_free(events, n);
+		refuse(api, req, who, 403, "forbidden", &errs, NULL);
 		return;
 	}
 	accept_events(api, req, who, events, n, false);
@@ -635,6 +677,8 @@ static bool authorized(struct cde_api *api, struct cde_http_request *req, unsign
 	static const char *const later[] = { "Retry-After: 60", NULL };
 	struct cde_errors errs;
 
+	/* A dry run stores nothing, so it uses up no signed request. */
+	who->dry_run = scope == CDE_SCOPE_EMIT && query_flag(cde_http_request_query(req), "dry_run");
 	cde_auth_check(api->auth, req, scope, time(NULL), who);
 	if (who->status == 0)
 		return true;

@@ -2,7 +2,8 @@
  * with CRYPTO_memcmp against every principal, so neither the time taken
  * nor an early exit tells an attacker how close a guess was or which
  * principal exists. Signed requests are verified on the raw body before
- * anything parses it. */
+ * anything parses it; what they signed is remembered per principal
+ * (daemon/replay.c) so that the same request is not accepted twice. */
 
 #include "daemon/auth.h"
 
@@ -11,14 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <openssl/crypto.h>
 
+#include "daemon/replay.h"
 #include "events/signatures.h"
 #include "schemas/read_file.h"
 
 #define SECRET_FILE_MAX 4096
-#define REPLAY_SLOTS 65536
+/* A webhook-id is needed only while its timestamp would be accepted. */
 #define REPLAY_WINDOW_S (2 * CDE_AUTH_WEBHOOK_TOLERANCE_S)
 
 struct principal {
@@ -31,20 +34,14 @@ struct principal {
 	size_t n_webhook_keys;
 	size_t webhook_key_len[CDE_CONFIG_SECRETS_MAX];
 	uint8_t webhook_keys[CDE_CONFIG_SECRETS_MAX][CDE_SIG_KEY_MAX];
-};
-
-/* Recently seen webhook-ids: a ring, since an id only needs remembering
- * for as long as its timestamp would still be accepted. */
-struct seen_id {
-	uint8_t digest[32];
-	time_t at;
+	size_t n_sources;	/* 0: any source */
+	char sources[CDE_CONFIG_SOURCES_MAX][CDE_CONFIG_PATH_MAX];
 };
 
 struct cde_auth {
 	size_t n;
 	struct principal *principals;
-	size_t replay_pos;
-	struct seen_id replay[REPLAY_SLOTS];
+	struct cde_replay *replay;
 };
 
 /* Reads a secret file into @out (see cde_read_secret). Returns the
@@ -63,42 +60,69 @@ static int read_secret(const char *path, uint8_t *out, size_t max)
 	return (int)len;
 }
 
-static int load_principal(const struct cde_config_principal *cp, struct principal *p,
-			  struct cde_errors *errs)
+/* "principal ci: token_file /x: <why>"; a file others may read also
+ * gets its mode, so the fix is plain. */
+static void secret_error(struct cde_errors *errs, const char *who, const char *what, const char *path,
+			 int r)
+{
+	struct stat st;
+
+	if (r == -EPERM && stat(path, &st) == 0)
+		cde_errors_add(errs, "", "principal %s: %s %s: mode %04o: %s", who, what, path,
+			       (unsigned)(st.st_mode & 07777), cde_read_secret_strerror(r));
+	else
+		cde_errors_add(errs, "", "principal %s: %s %s: %s", who, what, path, cde_read_secret_strerror(r));
+}
+
+static int load_token(const struct cde_config_principal *cp, struct principal *p, struct cde_errors *errs)
 {
 	uint8_t secret[SECRET_FILE_MAX];
+	const char *v = NULL;
+	size_t len;
+
+	if (cp->token_file[0]) {
+		int n = read_secret(cp->token_file, secret, sizeof(secret));
+
+		if (n < 0) {
+			secret_error(errs, cp->name, "token_file", cp->token_file, n);
+			return -EINVAL;
+		}
+		v = (const char *)secret;
+		len = (size_t)n;
+	} else if (cp->token_env[0]) {
+		v = getenv(cp->token_env);
+		if (!v || !*v) {
+			cde_errors_add(errs, "", "principal %s: token_env %s is not set", cp->name, cp->token_env);
+			return -EINVAL;
+		}
+		len = strlen(v);
+	} else {
+		return 0;
+	}
+	/* A short token can be guessed; `openssl rand -hex 32` makes one. */
+	if (len < CDE_AUTH_TOKEN_MIN) {
+		cde_errors_add(errs, "", "principal %s: %s %s: a token has at least %d characters "
+			       "(make one with: openssl rand -hex 32)", cp->name,
+			       cp->token_file[0] ? "token_file" : "token_env",
+			       cp->token_file[0] ? cp->token_file : cp->token_env, CDE_AUTH_TOKEN_MIN);
+		OPENSSL_cleanse(secret, sizeof(secret));
+		return -EINVAL;
+	}
+	cde_sig_sha256(v, len, p->token_digest);
+	p->has_token = true;
+	OPENSSL_cleanse(secret, sizeof(secret));
+	return 0;
+}
+
+static int load_signing_keys(const struct cde_config_principal *cp, struct principal *p,
+			     struct cde_errors *errs)
+{
 	int n, r = 0;
 
-	memcpy(p->name, cp->name, sizeof(p->name));
-	p->scopes = cp->scopes;
-	if (cp->token_file[0]) {
-		n = read_secret(cp->token_file, secret, sizeof(secret));
-		if (n < 0) {
-			cde_errors_add(errs, "", "principal %s: token_file %s: %s", cp->name, cp->token_file,
-				       cde_read_secret_strerror(n));
-			r = -EINVAL;
-		} else {
-			cde_sig_sha256(secret, (size_t)n, p->token_digest);
-			p->has_token = true;
-		}
-	}
-	if (cp->token_env[0]) {
-		const char *v = getenv(cp->token_env);
-
-		if (!v || !*v) {
-			cde_errors_add(errs, "", "principal %s: token_env %s is not set", cp->name,
-				       cp->token_env);
-			r = -EINVAL;
-		} else {
-			cde_sig_sha256(v, strlen(v), p->token_digest);
-			p->has_token = true;
-		}
-	}
 	if (cp->github_secret_file[0]) {
 		n = read_secret(cp->github_secret_file, p->github, sizeof(p->github));
 		if (n < 0) {
-			cde_errors_add(errs, "", "principal %s: github_secret_file %s: %s", cp->name,
-				       cp->github_secret_file, cde_read_secret_strerror(n));
+			secret_error(errs, cp->name, "github_secret_file", cp->github_secret_file, n);
 			r = -EINVAL;
 		} else {
 			p->github_len = (size_t)n;
@@ -108,30 +132,70 @@ static int load_principal(const struct cde_config_principal *cp, struct principa
 		char text[SECRET_FILE_MAX + 1];
 
 		n = read_secret(cp->webhook_secret_files[i], (uint8_t *)text, SECRET_FILE_MAX);
-		if (n >= 0) {
-			text[n] = '\0';
-			n = cde_sig_standard_decode_secret(text, p->webhook_keys[p->n_webhook_keys]);
-			OPENSSL_cleanse(text, sizeof(text));
-			if (n < 0) {
-				cde_errors_add(errs, "", "principal %s: webhook secret %s: not a whsec_<base64> secret",
-					       cp->name, cp->webhook_secret_files[i]);
-				r = -EINVAL;
-				continue;
-			}
-			p->webhook_key_len[p->n_webhook_keys++] = (size_t)n;
-		} else {
-			cde_errors_add(errs, "", "principal %s: webhook secret %s: %s", cp->name,
-				       cp->webhook_secret_files[i], cde_read_secret_strerror(n));
+		if (n < 0) {
+			secret_error(errs, cp->name, "webhook secret", cp->webhook_secret_files[i], n);
 			r = -EINVAL;
+			continue;
 		}
+		text[n] = '\0';
+		n = cde_sig_standard_decode_secret(text, p->webhook_keys[p->n_webhook_keys]);
+		OPENSSL_cleanse(text, sizeof(text));
+		if (n < 0) {
+			cde_errors_add(errs, "", "principal %s: webhook secret %s: not a whsec_<base64> secret",
+				       cp->name, cp->webhook_secret_files[i]);
+			r = -EINVAL;
+			continue;
+		}
+		p->webhook_key_len[p->n_webhook_keys++] = (size_t)n;
 	}
-	OPENSSL_cleanse(secret, sizeof(secret));
 	return r;
+}
+
+static int load_principal(const struct cde_config_principal *cp, struct principal *p,
+			  struct cde_errors *errs)
+{
+	int r = 0;
+
+	memcpy(p->name, cp->name, sizeof(p->name));
+	p->scopes = cp->scopes;
+	p->n_sources = cp->n_sources;
+	memcpy(p->sources, cp->sources, sizeof(p->sources));
+	r |= load_token(cp, p, errs);
+	r |= load_signing_keys(cp, p, errs);
+	return r ? -EINVAL : 0;
+}
+
+static bool same_key(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	return alen && alen == blen && CRYPTO_memcmp(a, b, alen) == 0;
+}
+
+/* Two principals with one secret would make the later one win every
+ * match, and the audit log name the wrong sender: refused. */
+static int check_distinct(const struct principal *a, const struct principal *b, struct cde_errors *errs)
+{
+	const char *what = NULL;
+
+	if (a->has_token && b->has_token && CRYPTO_memcmp(a->token_digest, b->token_digest, 32) == 0)
+		what = "token";
+	if (same_key(a->github, a->github_len, b->github, b->github_len))
+		what = "GitHub secret";
+	for (size_t i = 0; i < a->n_webhook_keys; i++)
+		for (size_t k = 0; k < b->n_webhook_keys; k++)
+			if (same_key(a->webhook_keys[i], a->webhook_key_len[i], b->webhook_keys[k],
+				     b->webhook_key_len[k]))
+				what = "webhook secret";
+	if (!what)
+		return 0;
+	cde_errors_add(errs, "", "principals %s and %s have the same %s: give each its own", a->name, b->name,
+		       what);
+	return -EINVAL;
 }
 
 int cde_auth_new(const struct cde_config *cfg, struct cde_auth **ret, struct cde_errors *errs)
 {
 	struct cde_auth *a = calloc(1, sizeof(*a));
+	char err[8];
 	int r = 0;
 
 	if (!a)
@@ -144,14 +208,34 @@ int cde_auth_new(const struct cde_config *cfg, struct cde_auth **ret, struct cde
 			return -ENOMEM;
 		}
 	}
+	if (cde_replay_open(NULL, CDE_AUTH_REPLAY_MAX, 0, &a->replay, err, sizeof(err)) < 0) {
+		cde_auth_free(a);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < a->n; i++)
 		if (load_principal(&cfg->principals[i], &a->principals[i], errs) < 0)
 			r = -EINVAL;
+	for (size_t i = 0; r == 0 && i < a->n; i++)
+		for (size_t k = i + 1; k < a->n; k++)
+			if (check_distinct(&a->principals[i], &a->principals[k], errs) < 0)
+				r = -EINVAL;
 	if (r < 0) {
 		cde_auth_free(a);
 		return r;
 	}
 	*ret = a;
+	return 0;
+}
+
+int cde_auth_open_replays(struct cde_auth *a, const char *state_dir, time_t now, char *err, size_t err_size)
+{
+	struct cde_replay *r;
+	int e = cde_replay_open(state_dir, CDE_AUTH_REPLAY_MAX, now, &r, err, err_size);
+
+	if (e < 0)
+		return e;
+	cde_replay_free(a->replay);
+	a->replay = r;
 	return 0;
 }
 
@@ -163,14 +247,72 @@ struct cde_auth *cde_auth_free(struct cde_auth *a)
 		OPENSSL_cleanse(a->principals, a->n * sizeof(*a->principals));
 		free(a->principals);
 	}
+	cde_replay_free(a->replay);
 	free(a);
 	return NULL;
 }
 
-void cde_auth_keep_replays(struct cde_auth *to, const struct cde_auth *from)
+void cde_auth_keep_replays(struct cde_auth *to, struct cde_auth *from)
 {
-	memcpy(to->replay, from->replay, sizeof(to->replay));
-	to->replay_pos = from->replay_pos;
+	cde_replay_free(to->replay);
+	to->replay = from->replay;
+	from->replay = NULL;
+}
+
+static bool under(const char *source, const char *base)
+{
+	size_t n = strlen(base);
+
+	if (strncmp(source, base, n) != 0)
+		return false;
+	if (source[n] == '\0' || base[n - 1] == '/')
+		return true;
+	return source[n] == '/';
+}
+
+/* A path segment "." or "..", plain or percent-encoded, would let a
+ * source under an allowed one name another once normalized. */
+static bool has_dot_segment(const char *s)
+{
+	while (*s) {
+		size_t len = strcspn(s, "/?#");
+		size_t dots = 0, i = 0;
+
+		while (i < len) {
+			if (s[i] == '.')
+				i++;
+			else if (len - i >= 3 && s[i] == '%' && s[i + 1] == '2' && (s[i + 2] | 0x20) == 'e')
+				i += 3;
+			else
+				break;
+			dots++;
+		}
+		if (i == len && (dots == 1 || dots == 2))
+			return true;
+		if (s[len] != '/')
+			return false;
+		s += len + 1;
+	}
+	return false;
+}
+
+bool cde_auth_source_allowed(const struct cde_auth *a, const char *principal, const char *source)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		const struct principal *p = &a->principals[i];
+
+		if (strcmp(p->name, principal) != 0)
+			continue;
+		if (p->n_sources == 0)
+			return true;
+		if (has_dot_segment(source))
+			return false;
+		for (size_t k = 0; k < p->n_sources; k++)
+			if (under(source, p->sources[k]))
+				return true;
+		return false;
+	}
+	return a->n == 0; /* anonymous: no principals, no restriction */
 }
 
 bool cde_auth_is_open(const struct cde_auth *a)
@@ -219,44 +361,36 @@ static void check_bearer(struct cde_auth *a, const char *value, unsigned scope,
 		deny(out, "unknown token");
 }
 
-static void replay_key(const char *principal, const char *id, uint8_t digest[32])
+/* Records what @out's principal signed (@key, until @expires) unless this
+ * is a dry run, which only looks it up: a replay is refused either way. */
+static void remember(struct cde_auth *a, const uint8_t key[32], time_t expires, time_t now,
+		     const char *replay_reason, struct cde_auth_result *out)
 {
-	char key[CDE_CONFIG_NAME_MAX + 260];
+	int r;
 
-	snprintf(key, sizeof(key), "%s\n%.256s", principal, id);
-	cde_sig_sha256(key, strlen(key), digest);
-}
-
-/* Remembers @digest. Returns 0, -EEXIST when it was seen within the
- * window, or -ENOSPC when every slot still holds an id inside the window:
- * such an id is never evicted, or a flood of signed requests would reopen
- * replays for everyone. */
-static int remember_id(struct cde_auth *a, const uint8_t digest[32], time_t now)
-{
-	struct seen_id *slot = &a->replay[a->replay_pos];
-
-	for (size_t i = 0; i < REPLAY_SLOTS; i++) {
-		const struct seen_id *s = &a->replay[i];
-
-		if (s->at && now - s->at <= REPLAY_WINDOW_S && memcmp(s->digest, digest, 32) == 0)
-			return -EEXIST;
+	if (out->dry_run)
+		r = cde_replay_seen(a->replay, out->principal, key, now) ? -EEXIST : 0;
+	else
+		r = cde_replay_remember(a->replay, out->principal, key, expires, now);
+	switch (r) {
+	case 0:
+		memcpy(out->replay_key, key, 32);
+		out->replay_used = !out->dry_run;
+		break;
+	case -EEXIST:
+		deny(out, replay_reason);
+		break;
+	default:
+		out->status = 429;
+		out->reason = "this principal's signed requests of the last minutes fill the daemon's memory "
+			      "of them: retry later";
 	}
-	/* The ring's next slot is its oldest. */
-	if (slot->at && now - slot->at <= REPLAY_WINDOW_S)
-		return -ENOSPC;
-	memcpy(slot->digest, digest, 32);
-	slot->at = now;
-	a->replay_pos = (a->replay_pos + 1) % REPLAY_SLOTS;
-	return 0;
 }
 
 void cde_auth_forget(struct cde_auth *a, const struct cde_auth_result *who)
 {
-	if (!who->webhook_id_used)
-		return;
-	for (size_t i = 0; i < REPLAY_SLOTS; i++)
-		if (a->replay[i].at && memcmp(a->replay[i].digest, who->webhook_key, 32) == 0)
-			a->replay[i].at = 0;
+	if (who->replay_used)
+		cde_replay_forget(a->replay, who->principal, who->replay_key);
 }
 
 static void check_standard_webhook(struct cde_auth *a, const struct cde_http_request *req,
@@ -268,7 +402,8 @@ static void check_standard_webhook(struct cde_auth *a, const struct cde_http_req
 	const struct principal *found = NULL;
 	size_t len;
 	const char *body = cde_http_request_body(req, &len);
-	char *end;
+	char *end, key[300];
+	uint8_t digest[32];
 	long long t;
 
 	if (!id || !*id || !ts || !sig) {
@@ -298,56 +433,59 @@ static void check_standard_webhook(struct cde_auth *a, const struct cde_http_req
 		return; /* a refused request uses up no id */
 	/* Only verified, allowed ids are remembered: others cannot evict
 	 * them. */
-	replay_key(found->name, id, out->webhook_key);
-	switch (remember_id(a, out->webhook_key, now)) {
-	case -EEXIST:
-		deny(out, "webhook-id was already used (a replay)");
-		break;
-	case -ENOSPC:
-		out->status = 429;
-		out->reason = "too many signed requests in the last 10 minutes: retry later";
-		break;
-	default:
-		out->webhook_id_used = true;
+	snprintf(key, sizeof(key), "webhook-id\n%.256s", id);
+	cde_sig_sha256(key, strlen(key), digest);
+	remember(a, digest, now + REPLAY_WINDOW_S, now, "webhook-id was already used (a replay)", out);
+}
+
+/* GitHub signs the body alone (X-GitHub-Delivery is not covered), so the
+ * body is what a replay repeats: its digest is remembered. */
+static void check_github(struct cde_auth *a, const struct cde_http_request *req, const char *sig,
+			 unsigned scope, time_t now, struct cde_auth_result *out)
+{
+	const struct principal *found = NULL;
+	size_t len;
+	const char *body = cde_http_request_body(req, &len);
+	uint8_t key[32 + 8];
+
+	for (size_t i = 0; i < a->n; i++)
+		if (a->principals[i].github_len &&
+		    cde_sig_github_verify(a->principals[i].github, a->principals[i].github_len, body, len, sig))
+			found = &a->principals[i];
+	if (!found) {
+		deny(out, "X-Hub-Signature-256 does not match");
+		return;
 	}
+	allow(found, scope, out);
+	if (out->status)
+		return;
+	cde_sig_sha256(body, len, key);
+	memcpy(key + 32, "github\n", 8);
+	cde_sig_sha256(key, sizeof(key), key);
+	remember(a, key, now + CDE_AUTH_GITHUB_REPLAY_S, now,
+		 "this signed body was already accepted (a replay; GitHub-signed bodies are remembered for "
+		 "24 hours)", out);
 }
 
 void cde_auth_check(struct cde_auth *a, const struct cde_http_request *req, unsigned scope,
 		    time_t now, struct cde_auth_result *out)
 {
-	out->webhook_id_used = false;
 	const char *authz = cde_http_request_header(req, "Authorization");
 	const char *github = cde_http_request_header(req, "X-Hub-Signature-256");
 
+	out->replay_used = false;
 	if (a->n == 0) {
 		out->status = 0;
 		out->reason = NULL;
 		snprintf(out->principal, sizeof(out->principal), "%s", CDE_AUTH_ANONYMOUS);
 		return;
 	}
-	if (authz) {
+	if (authz)
 		check_bearer(a, authz, scope, out);
-		return;
-	}
-	if (github) {
-		const struct principal *found = NULL;
-		size_t len;
-		const char *body = cde_http_request_body(req, &len);
-
-		for (size_t i = 0; i < a->n; i++)
-			if (a->principals[i].github_len &&
-			    cde_sig_github_verify(a->principals[i].github, a->principals[i].github_len, body,
-						  len, github))
-				found = &a->principals[i];
-		if (found)
-			allow(found, scope, out);
-		else
-			deny(out, "X-Hub-Signature-256 does not match");
-		return;
-	}
-	if (cde_http_request_header(req, "webhook-signature")) {
+	else if (github)
+		check_github(a, req, github, scope, now, out);
+	else if (cde_http_request_header(req, "webhook-signature"))
 		check_standard_webhook(a, req, scope, now, out);
-		return;
-	}
-	deny(out, "authentication required: Authorization: Bearer <token>, or a signed request");
+	else
+		deny(out, "authentication required: Authorization: Bearer <token>, or a signed request");
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <curl/curl.h>
@@ -421,6 +422,12 @@ int main(int argc, char **argv)
 	}
 	if (cde_auth_new(&d.cfg, &d.auth, &errs) < 0) {
 		log_errors("authentication", &errs);
+		return 1;
+	}
+	r = cde_auth_open_replays(d.auth, d.cfg.state_dir, time(NULL), db_err, sizeof(db_err));
+	if (r < 0) {
+		cde_log(CDE_LOG_ERROR, "replay memory: %s", db_err);
+		cde_auth_free(d.auth);
 		return 1;
 	}
 	if (load_catalog(&d.cfg, &d.catalog) < 0) {
