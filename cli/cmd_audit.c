@@ -123,6 +123,12 @@ static int verify(int argc, char **argv)
 	printf("%s: intact, %llu events, head seq %llu hash %s, %s\n", db, (unsigned long long)v.rows,
 	       (unsigned long long)v.head_seq, v.head_hash,
 	       key_file ? "checkpoints verified" : "checkpoints not checked (no --key)");
+	for (uint64_t i = 0; i < v.n_lost && i < CDE_AUDIT_LOST_MAX; i++)
+		printf("seqs %llu to %llu lost: acknowledged once, gone since; the loss was accepted and recorded%s\n",
+		       (unsigned long long)v.lost_first[i], (unsigned long long)v.lost_last[i],
+		       key_file ? " (signed)" : "");
+	if (v.n_lost > CDE_AUDIT_LOST_MAX)
+		printf("%llu accepted losses in all\n", (unsigned long long)v.n_lost);
 	if (v.markers)
 		printf("rows 1 to %llu retired by retention (%llu markers%s)\n",
 		       (unsigned long long)(v.first_seq - 1), (unsigned long long)v.markers,

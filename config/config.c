@@ -572,6 +572,14 @@ static bool is_loopback_host(const char *host)
 	return false;
 }
 
+bool cde_config_listen_is_loopback(const char *listen)
+{
+	char host[256];
+	unsigned short port;
+
+	return cde_config_split_listen(listen, host, sizeof(host), &port) == 0 && is_loopback_host(host);
+}
+
 int cde_config_check(const struct cde_config *cfg, struct cde_errors *errs)
 {
 	char host[256];

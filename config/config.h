@@ -166,6 +166,9 @@ int cde_config_check(const struct cde_config *cfg, struct cde_errors *errs);
 int cde_config_cluster_resolve(const cJSON *v, const char *at, const struct cde_config_cluster *clusters,
 			       size_t n, struct cde_sizing_cluster *ret, struct cde_errors *errs);
 
+/* True when @listen ("HOST:PORT") is a loopback address. */
+bool cde_config_listen_is_loopback(const char *listen);
+
 /* Splits "HOST:PORT" or "[v6]:PORT". Returns 0 or -EINVAL. */
 int cde_config_split_listen(const char *listen, char *host, size_t size, unsigned short *port);
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -18,7 +19,7 @@
 
 #include "events/event.h"
 #include "events/ids.h"
-#include "schemas/read_file.h"
+#include "sinks/audit_head_file.h"
 #include "sinks/dead_letters.h"
 
 #define SCHEMA_VERSION "1"
@@ -34,7 +35,10 @@ struct cde_audit_store {
 	size_t key_len;
 	uint8_t key[CDE_AUDIT_KEY_MAX];
 	sqlite3_stmt *set_head;
+	sqlite3_stmt *get_head;
 	bool read_only;
+	char *path;
+	int head_fd;				/* the head file; -1 when read-only */
 	uint64_t head_seq;			/* committed */
 	uint8_t head_hash[CDE_HASH_LEN];
 	bool in_tx;
@@ -57,6 +61,8 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS retention(seq INTEGER PRIMARY KEY, deleted INTEGER NOT NULL,"
 	" at TEXT NOT NULL, reason TEXT NOT NULL, anchor TEXT NOT NULL, prev TEXT NOT NULL,"
 	" hash TEXT NOT NULL, mac TEXT);"
+	"CREATE TABLE IF NOT EXISTS gaps(last INTEGER PRIMARY KEY, first INTEGER NOT NULL,"
+	" at TEXT NOT NULL, reason TEXT NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL, mac TEXT);"
 	"CREATE INDEX IF NOT EXISTS events_by_id ON events(id, seq);"
 	"CREATE INDEX IF NOT EXISTS events_by_subject ON events(subject, seq);"
 	"CREATE INDEX IF NOT EXISTS events_by_chain ON events(chain_id, seq);"
@@ -101,6 +107,17 @@ int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync s
 	if (!s)
 		return -ENOMEM;
 	s->read_only = read_only;
+	s->head_fd = -1;
+	s->path = strdup(path);
+	if (!s->path) {
+		free(s);
+		return -ENOMEM;
+	}
+	if (!read_only && (s->head_fd = cde_audit_head_file_open(path)) < 0) {
+		snprintf(err, err_size, "%s-head: %s", path, strerror(-s->head_fd));
+		r = s->head_fd;
+		goto err_close;
+	}
 	/* One handle, one thread: SQLite's own locking is not needed. */
 	if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		r = fail(s->db, err, err_size, path);
@@ -145,6 +162,8 @@ int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync s
 				-1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL) != SQLITE_OK ||
 	     sqlite3_prepare_v3(s->db, "UPDATE meta SET value = ? WHERE key = ?", -1,
 				SQLITE_PREPARE_PERSISTENT, &s->set_head, NULL) != SQLITE_OK ||
+	     sqlite3_prepare_v3(s->db, "SELECT value FROM meta WHERE key = 'head_seq'", -1,
+				SQLITE_PREPARE_PERSISTENT, &s->get_head, NULL) != SQLITE_OK ||
 	     sqlite3_prepare_v3(s->db,
 				"SELECT chain_id FROM events WHERE subject = ? AND chain_id IS NOT NULL"
 				" ORDER BY seq DESC LIMIT 1", -1, SQLITE_PREPARE_PERSISTENT,
@@ -174,18 +193,46 @@ void cde_audit_store_close(struct cde_audit_store *s)
 		return;
 	sqlite3_finalize(s->insert);
 	sqlite3_finalize(s->set_head);
+	sqlite3_finalize(s->get_head);
 	sqlite3_finalize(s->chain_of_subject);
 	sqlite3_finalize(s->chain_of_artifact);
 	sqlite3_finalize(s->chain_head);
 	sqlite3_finalize(s->checkpoint);
 	OPENSSL_cleanse(s->key, sizeof(s->key));
 	sqlite3_close(s->db);
+	if (s->head_fd >= 0)
+		close(s->head_fd);
+	free(s->path);
 	free(s);
 }
 
 struct sqlite3 *cde_audit_store_db(struct cde_audit_store *s)
 {
 	return s->db;
+}
+
+const char *cde_audit_store_path(const struct cde_audit_store *s)
+{
+	return s->path;
+}
+
+int cde_audit_store_meta(struct cde_audit_store *s, const char *key, char *out, size_t size)
+{
+	return read_meta(s->db, key, out, size);
+}
+
+int cde_audit_store_prev_hash(struct cde_audit_store *s, uint64_t seq, uint8_t out[CDE_HASH_LEN])
+{
+	sqlite3_stmt *st;
+	int r = -ENOENT;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT prev_hash FROM events WHERE seq = ?", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		r = cde_hash_from_hex((const char *)sqlite3_column_text(st, 0), out) < 0 ? -EBADMSG : 0;
+	sqlite3_finalize(st);
+	return r;
 }
 
 /* The artifact an event is about, for "everything that happened to
@@ -345,27 +392,6 @@ static int set_meta(struct cde_audit_store *s, const char *key, const char *valu
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-int cde_audit_key_load(const char *path, uint8_t key[CDE_AUDIT_KEY_MAX])
-{
-	char *buf;
-	size_t len;
-	int r = cde_read_file(path, CDE_AUDIT_KEY_MAX + 2, &buf, &len);
-
-	if (r < 0)
-		return r == -EFBIG ? -EINVAL : r;
-	/* Raw bytes, all of them: a random key may well end in 0x0a, and the
-	 * daemon and cdevctl read it the same way anyway. */
-	if (len < CDE_AUDIT_KEY_MIN || len > CDE_AUDIT_KEY_MAX) {
-		OPENSSL_cleanse(buf, len);
-		free(buf);
-		return -EINVAL;
-	}
-	memcpy(key, buf, len);
-	OPENSSL_cleanse(buf, len);
-	free(buf);
-	return (int)len;
-}
-
 int cde_audit_store_set_checkpoints(struct cde_audit_store *s, const uint8_t *key, size_t key_len,
 				    unsigned every)
 {
@@ -413,6 +439,19 @@ int cde_audit_store_begin(struct cde_audit_store *s, char *err, size_t err_size)
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return fail(s->db, err, err_size, "begin");
 	s->in_tx = true;
+	/* Another process writing the same file (the state directory's
+	 * lock keeps daemons out, not a hand-run tool) would have moved the
+	 * head: appending from ours would fork the chain, and an empty
+	 * commit would write our stale head over its rows. */
+	if (sqlite3_step(s->get_head) != SQLITE_ROW ||
+	    strtoull((const char *)sqlite3_column_text(s->get_head, 0), NULL, 10) != s->head_seq) {
+		sqlite3_reset(s->get_head);
+		cde_audit_store_rollback(s);
+		snprintf(err, err_size, "the audit log's head moved under this process (another writer?): "
+			 "refusing to append; restart to check the log");
+		return -ESTALE;
+	}
+	sqlite3_reset(s->get_head);
 	s->work_seq = s->head_seq;
 	memcpy(s->work_hash, s->head_hash, CDE_HASH_LEN);
 	return 0;
@@ -466,6 +505,65 @@ int cde_audit_store_commit(struct cde_audit_store *s, char *err, size_t err_size
 	s->in_tx = false;
 	s->head_seq = s->work_seq;
 	memcpy(s->head_hash, s->work_hash, CDE_HASH_LEN);
+	/* After the commit, never before: the head file must not name a seq
+	 * the database may not have. Its failure loses no event. */
+	if (s->head_fd >= 0)
+		cde_audit_head_file_write(s->head_fd, s->head_seq, s->head_hash);
+	return 0;
+}
+
+/* Inserts the loss record of @g after the head @prev; its hash in @hash. */
+static int insert_gap(struct cde_audit_store *s, const struct cde_audit_gap *g, const uint8_t prev[CDE_HASH_LEN],
+		      uint8_t hash[CDE_HASH_LEN])
+{
+	char prev_hex[CDE_HASH_HEX_LEN], hash_hex[CDE_HASH_HEX_LEN], mac_hex[CDE_HASH_HEX_LEN];
+	uint8_t mac[CDE_HASH_LEN];
+	sqlite3_stmt *st;
+	int rc;
+
+	cde_audit_gap_hash(g, prev, hash);
+	cde_hash_to_hex(prev, prev_hex);
+	cde_hash_to_hex(hash, hash_hex);
+	if (s->key_len) {
+		cde_audit_gap_mac(s->key, s->key_len, hash, mac);
+		cde_hash_to_hex(mac, mac_hex);
+	}
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO gaps(first, last, at, reason, prev, hash, mac)"
+			       " VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)g->first);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)g->last);
+	bind_text(st, 3, g->at);
+	bind_text(st, 4, g->reason);
+	bind_text(st, 5, prev_hex);
+	bind_text(st, 6, hash_hex);
+	bind_text(st, 7, s->key_len ? mac_hex : NULL);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int cde_audit_store_accept_loss(struct cde_audit_store *s, const struct cde_audit_verify *tail,
+				char *err, size_t err_size)
+{
+	char at[CDE_TIMESTAMP_STR_LEN];
+	struct cde_audit_gap g = { .first = tail->head_seq + 1, .last = tail->claimed_head, .at = at,
+				   .reason = tail->reason };
+	uint8_t prev[CDE_HASH_LEN];
+
+	if (s->read_only || g.last < g.first || cde_hash_from_hex(tail->head_hash, prev) < 0)
+		return -EINVAL;
+	cde_timestamp_now(at);
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return fail(s->db, err, err_size, "begin");
+	s->in_tx = true;
+	/* The head moves past the lost seqs in the same transaction. */
+	s->work_seq = g.last;
+	if (insert_gap(s, &g, prev, s->work_hash) < 0 || cde_audit_store_commit(s, err, err_size) < 0) {
+		fail(s->db, err, err_size, "recording the loss");
+		cde_audit_store_rollback(s);
+		return -EIO;
+	}
 	return 0;
 }
 
@@ -491,187 +589,6 @@ int cde_audit_store_append(struct cde_audit_store *s, struct cde_journal_entry *
 			entries[i].seq = 0;
 			entries[i].duplicate = false;
 		}
-	}
-	return r;
-}
-
-static const char *column(sqlite3_stmt *st, int i)
-{
-	return (const char *)sqlite3_column_text(st, i);
-}
-
-/* Checks the checkpoint at @seq against the chain's recomputed @hash. */
-static int check_checkpoint(sqlite3 *db, const uint8_t *key, size_t key_len, uint64_t seq,
-			    const uint8_t hash[CDE_HASH_LEN], struct cde_audit_verify *out)
-{
-	sqlite3_stmt *st;
-	uint8_t stored_hash[CDE_HASH_LEN], stored_mac[CDE_HASH_LEN], mac[CDE_HASH_LEN];
-	int rc, r = 0;
-
-	if (sqlite3_prepare_v2(db, "SELECT hash, mac FROM checkpoints WHERE seq = ?", -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-	rc = sqlite3_step(st);
-	out->bad_seq = seq;
-	if (rc != SQLITE_ROW) {
-		snprintf(out->reason, sizeof(out->reason), "the checkpoint after this row is missing");
-		r = -EBADMSG;
-	} else if (cde_hash_from_hex((const char *)sqlite3_column_text(st, 0), stored_hash) < 0 ||
-		   cde_hash_from_hex((const char *)sqlite3_column_text(st, 1), stored_mac) < 0) {
-		snprintf(out->reason, sizeof(out->reason), "the checkpoint after this row is unreadable");
-		r = -EBADMSG;
-	} else {
-		cde_audit_checkpoint_mac(key, key_len, seq, stored_hash, mac);
-		if (CRYPTO_memcmp(mac, stored_mac, CDE_HASH_LEN) != 0) {
-			snprintf(out->reason, sizeof(out->reason),
-				 "the checkpoint's HMAC is wrong: forged, or another key");
-			r = -EBADMSG;
-		} else if (memcmp(stored_hash, hash, CDE_HASH_LEN) != 0) {
-			snprintf(out->reason, sizeof(out->reason),
-				 "the chain up to here was rewritten: it no longer matches its checkpoint");
-			r = -EBADMSG;
-		}
-	}
-	if (r == 0) {
-		out->bad_seq = 0;
-		out->checkpoints++;
-	}
-	sqlite3_finalize(st);
-	return r;
-}
-
-/* Walks the retention markers' own chain; leaves in @anchor the hash the
- * first remaining row must point to and in *@first that row's seq. */
-static int check_markers(sqlite3 *db, const uint8_t *key, size_t key_len, uint8_t anchor[CDE_HASH_LEN],
-			 uint64_t *first, struct cde_audit_verify *out)
-{
-	sqlite3_stmt *st;
-	uint8_t prev[CDE_HASH_LEN] = { 0 }, stored[CDE_HASH_LEN], hash[CDE_HASH_LEN], mac[CDE_HASH_LEN];
-	uint64_t last = 0;
-	int rc, r = 0;
-
-	if (sqlite3_prepare_v2(db, "SELECT seq, deleted, at, reason, anchor, prev, hash, mac FROM retention"
-			       " ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct cde_audit_marker m = {
-			.seq = (uint64_t)sqlite3_column_int64(st, 0),
-			.deleted = (uint64_t)sqlite3_column_int64(st, 1),
-			.at = column(st, 2),
-			.reason = column(st, 3),
-		};
-		const char *why = NULL;
-
-		if (m.seq <= last)
-			why = "retention markers out of order";
-		else if (cde_hash_from_hex(column(st, 4), m.anchor) < 0 ||
-			 cde_hash_from_hex(column(st, 5), stored) < 0 || memcmp(stored, prev, CDE_HASH_LEN) != 0)
-			why = "a retention marker does not follow the one before";
-		else if (cde_audit_marker_hash(&m, prev, hash),
-			 cde_hash_from_hex(column(st, 6), stored) < 0 || memcmp(stored, hash, CDE_HASH_LEN) != 0)
-			why = "a retention marker's content does not match its hash";
-		else if (key && (cde_audit_marker_mac(key, key_len, hash, mac),
-				 cde_hash_from_hex(column(st, 7), stored) < 0 ||
-				 CRYPTO_memcmp(stored, mac, CDE_HASH_LEN) != 0))
-			why = "a retention marker is not signed with the key: rows were deleted, not retired";
-		if (why) {
-			out->bad_seq = m.seq;
-			snprintf(out->reason, sizeof(out->reason), "%s", why);
-			r = -EBADMSG;
-			break;
-		}
-		out->markers++;
-		last = m.seq;
-		memcpy(prev, hash, CDE_HASH_LEN);
-		memcpy(anchor, m.anchor, CDE_HASH_LEN);
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = -EIO;
-	sqlite3_finalize(st);
-	*first = last + 1;
-	return r;
-}
-
-int cde_audit_store_verify(struct cde_audit_store *s, const uint8_t *key, size_t key_len,
-			   unsigned every, struct cde_audit_verify *out)
-{
-	sqlite3_stmt *st;
-	uint8_t prev[CDE_HASH_LEN] = { 0 }, hash[CDE_HASH_LEN], stored[CDE_HASH_LEN];
-	char meta_seq[32], meta_hash[80];
-	uint64_t expect = 1;
-	int rc, r = 0;
-
-	memset(out, 0, sizeof(*out));
-	if (read_meta(s->db, "head_seq", meta_seq, sizeof(meta_seq)) < 0 ||
-	    read_meta(s->db, "head_hash", meta_hash, sizeof(meta_hash)) < 0)
-		return -EIO;
-	r = check_markers(s->db, key, key_len, prev, &expect, out);
-	if (r < 0)
-		return r;
-	out->first_seq = expect;
-	out->head_seq = expect - 1;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT seq, id, source, type, subject, chain_id, artifact_id, timestamp,"
-			       " received_at, spec_version, principal, peer, event, prev_hash, hash"
-			       " FROM events ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct cde_audit_row row = {
-			.seq = (uint64_t)sqlite3_column_int64(st, 0),
-			.id = column(st, 1), .source = column(st, 2), .type = column(st, 3),
-			.subject = column(st, 4), .chain_id = column(st, 5), .artifact_id = column(st, 6),
-			.timestamp = column(st, 7), .received_at = column(st, 8),
-			.spec_version = column(st, 9), .principal = column(st, 10), .peer = column(st, 11),
-			.event = column(st, 12),
-		};
-
-		out->rows++;
-		if (row.seq != expect) {
-			out->bad_seq = expect < row.seq ? expect : row.seq;
-			snprintf(out->reason, sizeof(out->reason), "seq %llu follows %llu: rows missing or inserted",
-				 (unsigned long long)row.seq, (unsigned long long)(expect - 1));
-			r = -EBADMSG;
-			break;
-		}
-		if (cde_hash_from_hex(column(st, 13), stored) < 0 || memcmp(stored, prev, CDE_HASH_LEN) != 0) {
-			out->bad_seq = row.seq;
-			snprintf(out->reason, sizeof(out->reason), "prev_hash is not the hash of the row before");
-			r = -EBADMSG;
-			break;
-		}
-		cde_audit_row_hash(&row, prev, hash);
-		if (cde_hash_from_hex(column(st, 14), stored) < 0 || memcmp(stored, hash, CDE_HASH_LEN) != 0) {
-			out->bad_seq = row.seq;
-			snprintf(out->reason, sizeof(out->reason), "the row's content does not match its hash");
-			r = -EBADMSG;
-			break;
-		}
-		memcpy(prev, hash, CDE_HASH_LEN);
-		out->head_seq = row.seq;
-		expect++;
-		if (key && every && row.seq % every == 0) {
-			r = check_checkpoint(s->db, key, key_len, row.seq, hash, out);
-			if (r < 0)
-				break;
-		}
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = -EIO;
-	sqlite3_finalize(st);
-	if (r == 0) {
-		/* The head in meta catches rows deleted from the end. */
-		uint64_t head = strtoull(meta_seq, NULL, 10);
-		char hex[CDE_HASH_HEX_LEN];
-
-		cde_hash_to_hex(prev, hex);
-		if (head != out->head_seq || strcmp(hex, meta_hash) != 0) {
-			out->bad_seq = out->head_seq + 1;
-			snprintf(out->reason, sizeof(out->reason),
-				 "the recorded head is seq %llu but the chain ends at %llu: rows removed from the end",
-				 (unsigned long long)head, (unsigned long long)out->head_seq);
-			r = -EBADMSG;
-		}
-		memcpy(out->head_hash, hex, sizeof(hex));
 	}
 	return r;
 }
