@@ -18,6 +18,7 @@
 #include "events/cloudevents.h"
 #include "events/hooks.h"
 #include "events/pod_hook.h"
+#include "events/signatures.h"
 #include "schemas/json_strict.h"
 #include "schemas/validate.h"
 
@@ -190,6 +191,33 @@ static void ingest_free(struct ingest *in)
 	free(in);
 }
 
+/* An event whose source and id are stored already, from other content,
+ * is a clash, not a re-send: 409, naming each, and nothing of the batch
+ * was stored. Returns true when it answered. */
+static bool refuse_clashes(struct ingest *in, const struct cde_journal_entry *entries, size_t n)
+{
+	struct cde_errors errs;
+
+	cde_errors_reset(&errs);
+	for (size_t i = 0; i < n; i++) {
+		char at[32];
+
+		if (!entries[i].conflict)
+			continue;
+		snprintf(at, sizeof(at), n > 1 ? "/%zu/context/id" : "/context/id", i);
+		cde_errors_add(&errs, at, "source %s and id %s are taken by the event stored at seq %llu, "
+			       "whose content differs: a new event needs a new id",
+			       cde_event_source(entries[i].event), cde_event_id(entries[i].event),
+			       (unsigned long long)entries[i].conflict_seq);
+	}
+	if (!errs.count)
+		return false;
+	refuse(in->api, in->req, &in->who, 409,
+	       n > 1 ? "an event clashes with a stored one: nothing of this batch was stored"
+		     : "an event with this source and id is already stored, with other content", &errs, NULL);
+	return true;
+}
+
 static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n, int error)
 {
 	struct ingest *in = ctx;
@@ -205,6 +233,10 @@ static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n,
 		snprintf(why, sizeof(why), "the journal refused %zu events: %s", n, strerror(-error));
 		refuse_logged(in->api, in->req, &in->who, 503, "the journal cannot store events now", NULL,
 			      retry, CDE_LOG_ERROR, why);
+		ingest_free(in);
+		return;
+	}
+	if (refuse_clashes(in, entries, n)) {
 		ingest_free(in);
 		return;
 	}
@@ -249,6 +281,39 @@ static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n,
 	ingest_free(in);
 }
 
+/* What the producer sent, for telling its re-send (200) from a clash
+ * (409): for a hook, the route and the body, since the daemon fills in
+ * what the hook leaves out (a timestamp, a chain) anew each time; for a
+ * CDEvent, the event as decoded, before the journal correlates it. */
+static int digest_input(struct cde_http_request *req, const struct cde_event *ev, bool hook,
+			uint8_t out[32])
+{
+	if (hook) {
+		size_t len, plen;
+		const char *body = cde_http_request_body(req, &len);
+		const char *path = cde_http_request_path(req);
+		char *buf;
+
+		plen = strlen(path);
+		buf = malloc(plen + 1 + len);
+		if (!buf)
+			return -ENOMEM;
+		memcpy(buf, path, plen);
+		buf[plen] = '\n';
+		memcpy(buf + plen + 1, body, len);
+		cde_sig_sha256(buf, plen + 1 + len, out);
+		free(buf);
+		return 0;
+	}
+	char *json = cde_event_to_json(ev);
+
+	if (!json)
+		return -ENOMEM;
+	cde_sig_sha256(json, strlen(json), out);
+	free(json);
+	return 0;
+}
+
 /* Validates, then answers a dry run or hands the events to the journal.
  * Takes the references in @events. */
 static void accept_events(struct cde_api *api, struct cde_http_request *req,
@@ -275,6 +340,7 @@ static void accept_events(struct cde_api *api, struct cde_http_request *req,
 		in->entries[i].principal = in->principal;
 		in->entries[i].peer = in->peer;
 		in->entries[i].correlate = correlate && !cde_event_chain_id(events[i]);
+		in->entries[i].has_digest = digest_input(req, events[i], correlate, in->entries[i].digest) == 0;
 	}
 	if (query_flag(cde_http_request_query(req), "dry_run")) {
 		cJSON *body = cJSON_CreateObject();

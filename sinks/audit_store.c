@@ -19,7 +19,9 @@
 
 #include "events/event.h"
 #include "events/ids.h"
+#include "sinks/audit_correlate.h"
 #include "sinks/audit_head_file.h"
+#include "sinks/sql.h"
 #include "sinks/dead_letters.h"
 
 #define SCHEMA_VERSION "1"
@@ -36,6 +38,7 @@ struct cde_audit_store {
 	uint8_t key[CDE_AUDIT_KEY_MAX];
 	sqlite3_stmt *set_head;
 	sqlite3_stmt *get_head;
+	sqlite3_stmt *stored_digest;
 	bool read_only;
 	char *path;
 	int head_fd;				/* the head file; -1 when read-only */
@@ -96,6 +99,17 @@ static int read_meta(sqlite3 *db, const char *key, char *out, size_t size)
 	return r;
 }
 
+/* Logs written before duplicates were told from clashes have no digest
+ * column: it is added (NULL for their rows, which then count as the same
+ * content). The column is not part of the chain: it describes what the
+ * producer sent, which the stored event, after correlation, may not. */
+static int add_digest_column(sqlite3 *db)
+{
+	if (cde_sql_int(db, "SELECT count(*) FROM pragma_table_info('events') WHERE name = 'digest'", NULL, 0))
+		return 0;
+	return sqlite3_exec(db, "ALTER TABLE events ADD COLUMN digest BLOB", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
 int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync sync,
 			 struct cde_audit_store **ret, char *err, size_t err_size)
 {
@@ -133,6 +147,7 @@ int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync s
 		    sqlite3_exec(s->db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL) != SQLITE_OK ||
 		    sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
 		    sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+		    add_digest_column(s->db) < 0 ||
 		    cde_dead_letters_schema(s->db) < 0) {
 			r = fail(s->db, err, err_size, path);
 			goto err_close;
@@ -157,13 +172,15 @@ int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync s
 	if (!read_only &&
 	    (sqlite3_prepare_v3(s->db,
 				"INSERT INTO events(seq, id, source, type, subject, chain_id, artifact_id,"
-				" timestamp, received_at, spec_version, principal, peer, event, prev_hash, hash)"
-				" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, id) DO NOTHING",
+				" timestamp, received_at, spec_version, principal, peer, event, prev_hash, hash,"
+				" digest) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, id) DO NOTHING",
 				-1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL) != SQLITE_OK ||
 	     sqlite3_prepare_v3(s->db, "UPDATE meta SET value = ? WHERE key = ?", -1,
 				SQLITE_PREPARE_PERSISTENT, &s->set_head, NULL) != SQLITE_OK ||
 	     sqlite3_prepare_v3(s->db, "SELECT value FROM meta WHERE key = 'head_seq'", -1,
 				SQLITE_PREPARE_PERSISTENT, &s->get_head, NULL) != SQLITE_OK ||
+	     sqlite3_prepare_v3(s->db, "SELECT digest, seq FROM events WHERE source = ? AND id = ?", -1,
+				SQLITE_PREPARE_PERSISTENT, &s->stored_digest, NULL) != SQLITE_OK ||
 	     sqlite3_prepare_v3(s->db,
 				"SELECT chain_id FROM events WHERE subject = ? AND chain_id IS NOT NULL"
 				" ORDER BY seq DESC LIMIT 1", -1, SQLITE_PREPARE_PERSISTENT,
@@ -194,6 +211,7 @@ void cde_audit_store_close(struct cde_audit_store *s)
 	sqlite3_finalize(s->insert);
 	sqlite3_finalize(s->set_head);
 	sqlite3_finalize(s->get_head);
+	sqlite3_finalize(s->stored_digest);
 	sqlite3_finalize(s->chain_of_subject);
 	sqlite3_finalize(s->chain_of_artifact);
 	sqlite3_finalize(s->chain_head);
@@ -235,23 +253,6 @@ int cde_audit_store_prev_hash(struct cde_audit_store *s, uint64_t seq, uint8_t o
 	return r;
 }
 
-/* The artifact an event is about, for "everything that happened to
- * artifact X": an artifact event's subject, or the artifactId field of
- * builds, deployments and incidents. */
-static const char *artifact_of(const struct cde_event *ev)
-{
-	const cJSON *subject = cJSON_GetObjectItemCaseSensitive(cde_event_json(ev), "subject");
-	const cJSON *content = cJSON_GetObjectItemCaseSensitive(subject, "content");
-	const cJSON *a = cJSON_GetObjectItemCaseSensitive(content, "artifactId");
-	const char *type = cde_event_type(ev);
-
-	if (cJSON_IsString(a) && a->valuestring[0])
-		return a->valuestring;
-	if (type && strncmp(type, "dev.cdevents.artifact.", 22) == 0)
-		return cde_event_subject_id(ev);
-	return NULL;
-}
-
 static const char *or_empty(const char *s)
 {
 	return s ? s : "";
@@ -263,67 +264,6 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, i);
-}
-
-/* Runs @st (already bound) and copies its first text column into @out;
- * returns true when there was a row. */
-static bool first_text(sqlite3_stmt *st, char *out, size_t size)
-{
-	bool found = false;
-
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-		snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
-		found = true;
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return found;
-}
-
-static bool chain_of(sqlite3_stmt *st, const char *key, char *out, size_t size)
-{
-	if (!key)
-		return false;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	return first_text(st, out, size);
-}
-
-/* The pipeline run a task run belongs to (subject.content.pipelineRun.id). */
-static const char *pipeline_run_of(const struct cde_event *ev)
-{
-	const cJSON *subject = cJSON_GetObjectItemCaseSensitive(cde_event_json(ev), "subject");
-	const cJSON *content = cJSON_GetObjectItemCaseSensitive(subject, "content");
-	const cJSON *run = cJSON_GetObjectItemCaseSensitive(content, "pipelineRun");
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(run, "id");
-
-	return cJSON_IsString(id) ? id->valuestring : NULL;
-}
-
-/* Gives an event without a chainId the chain it belongs to, found in this
- * order: the pipeline run a task run names; the artifact it is about
- * (build.finished -> artifact.* -> service.deployed share an artifact
- * id); its own subject (queued -> started -> finished). Without any, it
- * starts a new chain. It then gets a PATH link from the chain's latest
- * event, so a consumer can rebuild the graph from the events alone.
- * Runs inside the transaction: events earlier in the same group count. */
-static int correlate(struct cde_audit_store *s, struct cde_event *ev)
-{
-	char chain[256], prev[256];
-	bool found = chain_of(s->chain_of_subject, pipeline_run_of(ev), chain, sizeof(chain)) ||
-		     chain_of(s->chain_of_artifact, artifact_of(ev), chain, sizeof(chain)) ||
-		     chain_of(s->chain_of_subject, cde_event_subject_id(ev), chain, sizeof(chain));
-	int r;
-
-	if (!found) {
-		char id[CDE_UUID_STR_LEN];
-
-		cde_uuid_v4(id);
-		return cde_event_set_chain_id(ev, id);
-	}
-	r = cde_event_set_chain_id(ev, chain);
-	if (r == 0 && chain_of(s->chain_head, chain, prev, sizeof(prev)))
-		r = cde_event_add_link(ev, CDE_LINK_PATH, prev, NULL, NULL);
-	return r;
 }
 
 /* Inserts one entry as seq @seq after @prev; sets *@inserted. */
@@ -340,7 +280,7 @@ static int insert_one(struct cde_audit_store *s, struct cde_journal_entry *e, ui
 		.type = or_empty(cde_event_type(ev)),
 		.subject = cde_event_subject_id(ev),
 		.chain_id = cde_event_chain_id(ev),
-		.artifact_id = artifact_of(ev),
+		.artifact_id = cde_audit_artifact_of(ev),
 		.timestamp = or_empty(cde_event_timestamp(ev)),
 		.received_at = e->received_at,
 		.spec_version = or_empty(cde_event_spec_version(ev)),
@@ -372,6 +312,10 @@ static int insert_one(struct cde_audit_store *s, struct cde_journal_entry *e, ui
 	bind_text(st, 13, row.event);
 	bind_text(st, 14, prev_hex);
 	bind_text(st, 15, hash_hex);
+	if (e->has_digest)
+		sqlite3_bind_blob(st, 16, e->digest, sizeof(e->digest), SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 16);
 	rc = sqlite3_step(st);
 	*inserted = rc == SQLITE_DONE && sqlite3_changes(s->db) == 1;
 	sqlite3_clear_bindings(st);
@@ -457,36 +401,86 @@ int cde_audit_store_begin(struct cde_audit_store *s, char *err, size_t err_size)
 	return 0;
 }
 
+/* An entry that was not inserted: the same (source, id) is stored. Sets
+ * its conflict flag when the stored one came from other content. */
+static void mark_not_inserted(struct cde_audit_store *s, struct cde_journal_entry *e)
+{
+	sqlite3_stmt *st = s->stored_digest;
+
+	e->duplicate = true;
+	bind_text(st, 1, or_empty(cde_event_source(e->event)));
+	bind_text(st, 2, or_empty(cde_event_id(e->event)));
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const void *d = sqlite3_column_blob(st, 0);
+
+		/* Rows from before digests were kept cannot be compared. */
+		if (e->has_digest && d && sqlite3_column_bytes(st, 0) == (int)sizeof(e->digest) &&
+		    memcmp(d, e->digest, sizeof(e->digest)) != 0) {
+			e->conflict = true;
+			e->duplicate = false;
+			e->conflict_seq = (uint64_t)sqlite3_column_int64(st, 1);
+		}
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static int add_one(struct cde_audit_store *s, struct cde_journal_entry *e)
+{
+	uint8_t hash[CDE_HASH_LEN];
+	bool inserted = false;
+	int r = e->correlate && !cde_event_chain_id(e->event) ? cde_audit_correlate(s->chain_of_subject, s->chain_of_artifact, s->chain_head, e->event) : 0;
+
+	if (r == 0)
+		r = insert_one(s, e, s->work_seq + 1, s->work_hash, hash, &inserted);
+	if (r < 0)
+		return r;
+	e->seq = inserted ? s->work_seq + 1 : 0;
+	if (!inserted) {
+		mark_not_inserted(s, e);
+		return 0;
+	}
+	s->work_seq++;
+	memcpy(s->work_hash, hash, CDE_HASH_LEN);
+	if (s->every && s->work_seq % s->every == 0 && add_checkpoint(s, s->work_seq, hash) < 0)
+		return -EIO;
+	return 0;
+}
+
+/* One request's entries are stored all or none (a savepoint inside the
+ * group's transaction): an event that clashes with a stored one (same
+ * source and id, other content) keeps the whole batch out, so that the
+ * producer's corrected retry does not find half of it already there. */
 int cde_audit_store_add(struct cde_audit_store *s, struct cde_journal_entry *entries, size_t n,
 			char *err, size_t err_size)
 {
+	uint64_t seq = s->work_seq;
 	uint8_t hash[CDE_HASH_LEN];
+	bool clash = false;
+	int r = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		bool inserted = false;
-		int r = entries[i].correlate && !cde_event_chain_id(entries[i].event)
-			? correlate(s, entries[i].event) : 0;
-
-		if (r == 0)
-			r = insert_one(s, &entries[i], s->work_seq + 1, s->work_hash, hash, &inserted);
-
-		if (r == -ENOMEM) {
-			snprintf(err, err_size, "out of memory");
-			return r;
-		}
-		if (r < 0)
-			return fail(s->db, err, err_size, "insert");
-		entries[i].duplicate = !inserted;
-		entries[i].seq = inserted ? s->work_seq + 1 : 0;
-		if (inserted) {
-			s->work_seq++;
-			memcpy(s->work_hash, hash, CDE_HASH_LEN);
-			if (s->every && s->work_seq % s->every == 0 &&
-			    add_checkpoint(s, s->work_seq, hash) < 0)
-				return fail(s->db, err, err_size, "checkpoint");
-		}
+	memcpy(hash, s->work_hash, CDE_HASH_LEN);
+	if (sqlite3_exec(s->db, "SAVEPOINT batch", NULL, NULL, NULL) != SQLITE_OK)
+		return fail(s->db, err, err_size, "savepoint");
+	for (size_t i = 0; i < n && r == 0; i++) {
+		r = add_one(s, &entries[i]);
+		clash = clash || entries[i].conflict;
 	}
-	return 0;
+	if (r == 0 && clash) {
+		if (sqlite3_exec(s->db, "ROLLBACK TO batch", NULL, NULL, NULL) != SQLITE_OK)
+			r = -EIO;
+		s->work_seq = seq;
+		memcpy(s->work_hash, hash, CDE_HASH_LEN);
+		for (size_t i = 0; i < n; i++)
+			entries[i].seq = 0;
+	}
+	if (r == 0 && sqlite3_exec(s->db, "RELEASE batch", NULL, NULL, NULL) != SQLITE_OK)
+		r = -EIO;
+	if (r == -ENOMEM) {
+		snprintf(err, err_size, "out of memory");
+		return r;
+	}
+	return r < 0 ? fail(s->db, err, err_size, "insert") : 0;
 }
 
 int cde_audit_store_commit(struct cde_audit_store *s, char *err, size_t err_size)

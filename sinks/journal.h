@@ -18,9 +18,13 @@ struct cde_journal_entry {
 	const char *peer;		/* from where */
 	char received_at[32];		/* set by the journal when appended */
 	bool correlate;			/* no chainId given: the journal assigns one */
+	bool has_digest;
+	uint8_t digest[32];		/* SHA-256 of what the producer sent: tells a re-send from a clash */
 	/* set by the journal before done is called: */
 	uint64_t seq;
-	bool duplicate;			/* same source and id as an earlier event */
+	bool duplicate;			/* same source and id as an earlier event, same content */
+	bool conflict;			/* same source and id, other content: none of its batch is stored */
+	uint64_t conflict_seq;		/* the event stored first */
 };
 
 /* Called on the loop thread when the entries are committed (error 0: each

@@ -182,7 +182,7 @@ static void deleting_inserting_or_reordering_rows_is_detected(void **state)
 		"UPDATE events SET seq = -seq WHERE seq >= 3;"
 		"UPDATE events SET seq = 1 - seq WHERE seq < 0;"
 		"INSERT INTO events SELECT 3, 'forged', source, type, subject, chain_id, artifact_id,"
-		" timestamp, received_at, spec_version, principal, peer, event, hash, hash"
+		" timestamp, received_at, spec_version, principal, peer, event, hash, hash, digest"
 		" FROM events WHERE seq = 2;"), 3);
 	drop(s);
 
@@ -203,7 +203,7 @@ static void deleting_inserting_or_reordering_rows_is_detected(void **state)
 	s = five_events();
 	assert_int_equal(verify_bad_seq(s,
 		"INSERT INTO events SELECT 6, 'extra', source, type, subject, chain_id, artifact_id,"
-		" timestamp, received_at, spec_version, principal, peer, event, hash, hash"
+		" timestamp, received_at, spec_version, principal, peer, event, hash, hash, digest"
 		" FROM events WHERE seq = 5;"), 6);
 	drop(s);
 }
@@ -631,6 +631,70 @@ static void a_store_does_not_append_after_another_writer_moved_the_head(void **s
 	drop(a);
 }
 
+static void a_resent_event_is_a_duplicate_and_other_content_under_its_id_a_clash(void **state)
+{
+	struct cde_audit_store *s = five_events();
+	struct cde_journal_entry e[2];
+	struct cde_audit_verify v;
+	char err[256];
+
+	/* ev-2 again, with the digest it was first stored with (none). */
+	entry(&e[0], "ev-2", "svc-a");
+	assert_int_equal(cde_audit_store_append(s, e, 1, err, sizeof(err)), 0);
+	assert_true(e[0].duplicate);
+	assert_false(e[0].conflict);	/* rows without a digest cannot be compared */
+	release(e, 1);
+
+	entry(&e[0], "ev-7", "svc-a");
+	e[0].has_digest = true;
+	memset(e[0].digest, 7, sizeof(e[0].digest));
+	assert_int_equal(cde_audit_store_append(s, e, 1, err, sizeof(err)), 0);
+	assert_int_equal(e[0].seq, 6);
+	release(e, 1);
+
+	/* A new event and a clash in one batch: neither is stored. */
+	entry(&e[0], "ev-8", "svc-a");
+	entry(&e[1], "ev-7", "svc-a");
+	e[1].has_digest = true;
+	memset(e[1].digest, 8, sizeof(e[1].digest));
+	assert_int_equal(cde_audit_store_append(s, e, 2, err, sizeof(err)), 0);
+	assert_true(e[1].conflict);
+	assert_int_equal(e[1].conflict_seq, 6);
+	assert_int_equal(e[0].seq, 0);
+	release(e, 2);
+
+	/* The same content again is a plain duplicate; ev-8 is still new. */
+	entry(&e[0], "ev-7", "svc-a");
+	e[0].has_digest = true;
+	memset(e[0].digest, 7, sizeof(e[0].digest));
+	entry(&e[1], "ev-8", "svc-a");
+	assert_int_equal(cde_audit_store_append(s, e, 2, err, sizeof(err)), 0);
+	assert_true(e[0].duplicate && !e[0].conflict);
+	assert_int_equal(e[1].seq, 7);
+	release(e, 2);
+	assert_int_equal(cde_audit_store_verify(s, NULL, 0, 0, &v), 0);
+	assert_int_equal(v.head_seq, 7);
+	drop(s);
+}
+
+static void a_log_written_before_digests_opens_and_takes_events(void **state)
+{
+	struct cde_audit_store *s = five_events();
+	struct cde_journal_entry e;
+	char err[256];
+
+	assert_int_equal(sqlite3_exec(cde_audit_store_db(s), "ALTER TABLE events DROP COLUMN digest", NULL, NULL,
+				      NULL), SQLITE_OK);
+	cde_audit_store_close(s);
+	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
+	entry(&e, "ev-6", "svc");
+	assert_int_equal(cde_audit_store_append(s, &e, 1, err, sizeof(err)), 0);
+	assert_int_equal(e.seq, 6);
+	release(&e, 1);
+	assert_int_equal(verify_bad_seq(s, NULL), 0);
+	drop(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -650,6 +714,8 @@ int main(void)
 		cmocka_unit_test(the_tail_check_finds_a_cut_tail_and_an_accepted_loss_keeps_its_seqs),
 		cmocka_unit_test(the_tail_check_refuses_an_edited_last_row),
 		cmocka_unit_test(a_store_does_not_append_after_another_writer_moved_the_head),
+		cmocka_unit_test(a_resent_event_is_a_duplicate_and_other_content_under_its_id_a_clash),
+		cmocka_unit_test(a_log_written_before_digests_opens_and_takes_events),
 	};
 
 	return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);

@@ -10,8 +10,12 @@
 //     `cdevctl audit verify`, with and without the key;
 //  4. acknowledged events lost with the WAL are noticed at start, and
 //     their seqs are never given to other events;
+//  5. an event whose (source, id) is stored with other content is a clash
+//     (409), not a duplicate dropped with 200;
 //  8. the log's tail is checked at start: a truncated or edited log is not
-//     opened and appended to; accepting a loss is explicit and recorded.
+//     opened and appended to; accepting a loss is explicit and recorded;
+// 15. a backup taken while the daemon runs holds what the WAL holds, and a
+//     restore of it is noticed and recorded as a loss.
 //
 //   node tests/js/integration/trust.mjs path/to/cdeventsd path/to/cdevctl
 import crypto from 'node:crypto';
@@ -19,7 +23,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startDaemon, postJson, checker } from '../daemon.mjs';
+import { startDaemon, postJson, curl, checker } from '../daemon.mjs';
 
 const t = checker();
 const [bin, cdevctl] = process.argv.slice(2, 4);
@@ -158,6 +162,43 @@ async function logOf(n) {
   await d.stop();
 }
 
+// --- 5. A (source, id) claimed ahead of time -------------------------------
+{
+  const d = await startDaemon(bin);
+  const event = (id, subject) => ({
+    context: { specversion: '0.5.1', id, source: '/github', type: 'dev.cdevents.change.merged.0.3.0',
+      timestamp: '2026-12-07T04:00:00Z' },
+    subject: { id: subject, source: '/github', content: { repository: { id: 'org/etl', source: '/github' } } },
+  });
+  const ev = (id, subject) => postJson(`${d.url}/v1/events`, event(id, subject));
+  t.check(ev('release-77', 'squatted').status === 202, 'a producer claims /github release-77 first');
+  let r = ev('release-77', 'the-real-one');
+  t.check(r.status === 409 && r.json?.details?.[0]?.pointer === '/context/id' && /seq 1\b/.test(r.body),
+    'the real event with that id gets 409 naming /context/id and the stored seq, not "200 duplicate"',
+    `${r.status} ${r.body}`);
+  r = ev('release-77', 'squatted');
+  t.check(r.status === 200 && r.json?.duplicate === true, 'a true re-send is still 200 duplicate', r.body);
+  const h = { phase: 'started', subject: 'b', id: 'hook-1', source: '/jenkins/job/etl/1' };
+  t.check(postJson(`${d.url}/v1/hooks/build`, h).status === 202, 'a hook with its own id is stored');
+  t.check(postJson(`${d.url}/v1/hooks/build`, h).status === 200,
+    'its retry is a duplicate, although the daemon stamps a new timestamp each time');
+  t.check(postJson(`${d.url}/v1/hooks/build`, { ...h, subject: 'c' }).status === 409,
+    'another hook body under the same id is a clash');
+  // A batch is stored all or nothing: one clash keeps every event out.
+  const batch = (...events) => curl(['-X', 'POST', '-H', 'Content-Type: application/cloudevents-batch+json',
+    '--data-binary', JSON.stringify(events.map((data) => ({ specversion: '1.0', id: data.context.id,
+      source: data.context.source, type: data.context.type, data }))), `${d.url}/v1/events`]);
+  r = batch(event('batch-new', 'x'), event('release-77', 'other'));
+  t.check(r.status === 409 && r.json?.details?.[0]?.pointer === '/1/context/id',
+    'a batch with one clash is refused, naming its index', `${r.status} ${r.body}`);
+  r = batch(event('batch-new', 'x'));
+  t.check(r.status === 202, 'and none of it was stored: the corrected batch is new', `${r.status} ${r.body}`);
+  t.check(await d.stop() === 0, 'exits 0');
+  const v = verify(path.join(d.stateDir, 'audit.db'));
+  t.check(v.status === 0 && /intact, 3 events/.test(v.stdout), 'the log holds the three events and verifies',
+    v.stdout + v.stderr);
+}
+
 // --- 4. The WAL removed after a crash ---------------------------------------
 {
   const d = await startDaemon(bin);
@@ -182,6 +223,37 @@ async function logOf(n) {
   t.check(await e.stop() === 0, 'exits 0');
   const v = verify(db);
   t.check(v.status === 0 && /seqs 1 to 10 lost/.test(v.stdout), 'verify reports the loss it recorded', v.stdout + v.stderr);
+}
+
+// --- 15. Backup and restore ---------------------------------------------------
+{
+  const d = await startDaemon(bin);
+  const db = path.join(d.stateDir, 'audit.db');
+  for (let i = 0; i < 5; i++) hook(d, `b${i}`);
+  // A plain copy of the file while the events sit in the WAL lacks them.
+  fs.copyFileSync(db, path.join(dir, 'plain.db'));
+  const plain = verify(path.join(dir, 'plain.db'));
+  t.check(!/intact, 5 events/.test(plain.stdout), 'a copy of audit.db alone is not a backup', plain.stdout + plain.stderr);
+  const backup = path.join(dir, 'backup.db');
+  let b = spawnSync(cdevctl, ['audit', 'backup', '--db', db, '--out', backup], { encoding: 'utf8' });
+  t.check(b.status === 0 && /5 events, head seq 5/.test(b.stdout), 'cdevctl audit backup copies all 5, WAL included, while the daemon runs',
+    b.stdout + b.stderr);
+  b = spawnSync(cdevctl, ['audit', 'backup', '--db', db, '--out', backup], { encoding: 'utf8' });
+  t.check(b.status === 2 && /exists/.test(b.stderr), 'and never overwrites a file', b.stderr);
+  for (let i = 5; i < 8; i++) hook(d, `b${i}`);
+  t.check(await d.stop() === 0, 'exits 0');
+  // Restore: the backup lacks seqs 6 to 8, which were acknowledged.
+  fs.copyFileSync(backup, db);
+  fs.rmSync(db + '-wal', { force: true });
+  fs.rmSync(db + '-shm', { force: true });
+  const s = refusedStart(['--state-dir', d.stateDir]);
+  t.check(s.status === 1 && /seqs 6 to 8/.test(s.stderr), 'a restored older copy is noticed at start', s.stderr);
+  const e = await startDaemon(bin, ['--state-dir', d.stateDir, '--accept-log-loss']);
+  const r = hook(e, 'after-restore');
+  t.check(r.status === 202 && r.json?.seq === 9, 'and after accepting the loss, seqs go on from 9', r.body);
+  t.check(await e.stop() === 0, 'exits 0');
+  const v = verify(db);
+  t.check(v.status === 0 && /seqs 6 to 8 lost/.test(v.stdout), 'the restored log verifies, its loss recorded', v.stdout);
 }
 
 fs.rmSync(dir, { recursive: true });
