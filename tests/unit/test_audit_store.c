@@ -695,6 +695,32 @@ static void a_log_written_before_digests_opens_and_takes_events(void **state)
 	drop(s);
 }
 
+static void a_bundle_carries_an_accepted_loss_and_verifies_offline(void **state)
+{
+	struct cde_audit_store *s = five_keyed_events();
+	struct cde_journal_entry e;
+	struct cde_audit_verify v;
+	char err[256];
+	FILE *f = tmpfile();
+
+	assert_non_null(f);
+	assert_int_equal(sqlite3_exec(cde_audit_store_db(s), cut_tail_sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(cde_audit_store_check_tail(s, test_key, 32, 2, &v), -ENODATA);
+	assert_int_equal(cde_audit_store_accept_loss(s, &v, err, sizeof(err)), 0);
+	entry(&e, "ev-after", "svc");
+	assert_int_equal(cde_audit_store_append(s, &e, 1, err, sizeof(err)), 0);
+	release(&e, 1);
+
+	assert_int_equal(cde_audit_export(s, NULL, NULL, f), 4);
+	rewind(f);
+	assert_int_equal(cde_audit_bundle_verify(f, test_key, 32, 2, &v), 0);
+	assert_int_equal(v.n_lost, 1);
+	assert_int_equal(v.lost_first[0], 4);
+	assert_int_equal(v.head_seq, 6);
+	fclose(f);
+	drop(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -716,6 +742,7 @@ int main(void)
 		cmocka_unit_test(a_store_does_not_append_after_another_writer_moved_the_head),
 		cmocka_unit_test(a_resent_event_is_a_duplicate_and_other_content_under_its_id_a_clash),
 		cmocka_unit_test(a_log_written_before_digests_opens_and_takes_events),
+		cmocka_unit_test(a_bundle_carries_an_accepted_loss_and_verifies_offline),
 	};
 
 	return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);
