@@ -73,6 +73,13 @@ for (const [headers, status, reason] of smuggling) {
   const r = await raw(d, `POST /v1/hooks/deploy HTTP/1.1\r\nHost: x\r\n${headers}\r\n\r\nhello`);
   t.check(statusOf(r) === status && r.includes(reason), `refused: ${JSON.stringify(headers)}`, r);
 }
+// Credentials and signatures sent twice are ambiguous (which one did a
+// proxy check, which one do we?): 400 naming the header.
+for (const name of ['Authorization', 'X-Hub-Signature-256', 'webhook-id', 'webhook-timestamp', 'webhook-signature']) {
+  const r = await raw(d, `POST /v1/hooks/deploy HTTP/1.1\r\nHost: x\r\n${name}: a\r\n${name.toLowerCase()}: b\r\n` +
+    'Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
+  t.check(statusOf(r) === 400 && r.includes(`"error":"more than one ${name}"`), `${name} twice: 400 naming it`, r);
+}
 const many = Array.from({ length: 70 }, (_, i) => `X-H${i}: v`).join('\r\n');
 const r431 = await raw(d, `GET /healthz HTTP/1.1\r\nHost: x\r\n${many}\r\n\r\n`);
 t.check(statusOf(r431) === 431, 'more than 64 header fields', r431.slice(0, 200));
