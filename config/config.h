@@ -35,6 +35,7 @@ struct cde_config_limits {
 	unsigned max_connections;
 	unsigned max_connections_per_address;
 	unsigned queue_max;	/* events waiting for the journal; 503 past it */
+	size_t bodies_in_flight_max;	/* bytes of request bodies held at once; 503 past it */
 };
 
 #define CDE_CONFIG_PRINCIPALS_MAX 32

@@ -693,17 +693,23 @@ static void method_not_allowed(struct cde_http_request *req, const char *allow)
 	reply_error(req, 405, "method not allowed", NULL, headers);
 }
 
-/* Answers 401/403 and returns false unless the sender may @scope. */
+/* Answers 401/403 and returns false unless the sender may @scope. At the
+ * head, only the headers are judged, and a request they allow returns
+ * false unanswered: its body is read, and it comes back here whole. */
 static bool authorized(struct cde_api *api, struct cde_http_request *req, unsigned scope,
 		       struct cde_auth_result *who)
 {
 	static const char *const challenge[] = { "WWW-Authenticate: Bearer realm=\"cdeventsd\"", NULL };
 	static const char *const later[] = { "Retry-After: 60", NULL };
+	bool at_head = cde_http_request_at_head(req);
 	struct cde_errors errs;
 
-	cde_auth_check(api->auth, req, scope, time(NULL), who);
+	if (at_head)
+		cde_auth_check_head(api->auth, req, scope, time(NULL), who);
+	else
+		cde_auth_check(api->auth, req, scope, time(NULL), who);
 	if (who->status == 0)
-		return true;
+		return !at_head;
 	cde_errors_reset(&errs);
 	cde_errors_add(&errs, "", "%s", who->reason);
 	/* who->reason is one of auth.c's fixed sentences: it names the

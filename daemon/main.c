@@ -103,6 +103,7 @@ static void to_http_limits(const struct cde_config_limits *c, struct cde_http_li
 	l->idle_timeout_ms = c->idle_timeout_ms;
 	l->max_connections = c->max_connections;
 	l->max_connections_per_address = c->max_connections_per_address;
+	l->bodies_in_flight_max = c->bodies_in_flight_max;
 }
 
 static const char *catalog_dir_of(const struct cde_config *cfg)
@@ -534,6 +535,7 @@ int main(int argc, char **argv)
 		cde_log(CDE_LOG_ERROR, "out of memory");
 		goto out;
 	}
+	cde_http_server_set_head_handler(d.http, cde_api_handle, &d.api);
 	cde_http_server_set_observer(d.http, cde_observe_request, d.observe);
 	cde_config_split_listen(d.cfg.listen, host, sizeof(host), &port);
 	r = cde_http_server_listen(d.http, host, port, bound, sizeof(bound));

@@ -104,3 +104,22 @@ export function checker() {
     },
   };
 }
+
+// Polls @cond every 20 ms until it holds or @ms pass; returns it.
+export async function waitFor(cond, ms = 5000) {
+  const until = Date.now() + ms;
+  while (!cond() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  return cond();
+}
+
+// The daemon's side of each TCP connection on its port, from
+// /proc/net/tcp: {state, rx}, with the kernel's state numbers (01
+// established, 08 closed by the client but not yet by the daemon) and rx
+// the bytes the daemon has not read yet.
+export function serverSockets(d) {
+  const port = `:${d.port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f.length > 4 && f[1].endsWith(port) && f[3] !== '0A')
+    .map((f) => ({ state: f[3], rx: parseInt(f[4].split(':')[1], 16) }));
+}
