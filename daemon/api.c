@@ -35,7 +35,8 @@ struct ingest {
 static void reply_json(struct cde_http_request *req, int status, cJSON *body,
 		       const char *const *headers)
 {
-	char *text = body ? cJSON_PrintUnformatted(body) : NULL;
+	/* A dry run's events must read as they would be stored. */
+	char *text = body ? cde_json_print(body) : NULL;
 
 	if (body && !text)
 		status = 500;
