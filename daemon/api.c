@@ -17,6 +17,7 @@
 #include "daemon/sizing_api.h"
 #include "events/cloudevents.h"
 #include "events/hooks.h"
+#include "events/limits.h"
 #include "events/pod_hook.h"
 #include "schemas/json_strict.h"
 #include "schemas/validate.h"
@@ -471,7 +472,8 @@ static void handle_events(struct cde_api *api, struct cde_http_request *req,
 		size_t before = errs.count;
 		char prefix[48];
 
-		if (cde_validate(api->catalog, cde_event_json(events[i]), NULL, &errs) == 0)
+		if (cde_validate(api->catalog, cde_event_json(events[i]), NULL, &errs) == 0 &&
+		    cde_event_check_lengths(cde_event_json(events[i]), &errs) == 0)
 			continue;
 		if (mode == CDE_CE_REQ_BATCH)
 			snprintf(prefix, sizeof(prefix), "/%zu/data", i);

@@ -18,6 +18,7 @@
 
 #include "events/event.h"
 #include "events/ids.h"
+#include "events/limits.h"
 #include "schemas/read_file.h"
 #include "sinks/dead_letters.h"
 
@@ -261,7 +262,7 @@ static const char *pipeline_run_of(const struct cde_event *ev)
  * Runs inside the transaction: events earlier in the same group count. */
 static int correlate(struct cde_audit_store *s, struct cde_event *ev)
 {
-	char chain[256], prev[256];
+	char chain[CDE_EVENT_ID_MAX + 1], prev[CDE_EVENT_ID_MAX + 1];
 	bool found = chain_of(s->chain_of_subject, pipeline_run_of(ev), chain, sizeof(chain)) ||
 		     chain_of(s->chain_of_artifact, artifact_of(ev), chain, sizeof(chain)) ||
 		     chain_of(s->chain_of_subject, cde_event_subject_id(ev), chain, sizeof(chain));
