@@ -15,6 +15,7 @@
 
 #include "cli/audit_remote.h"
 #include "cli/commands.h"
+#include "events/ids.h"
 #include "schemas/read_file.h"
 #include "sinks/audit_bundle.h"
 #include "sinks/audit_query.h"
@@ -146,7 +147,8 @@ static const char query_usage[] =
 	"  Prints the matching records, oldest first, as JSON Lines\n"
 	"  {seq, receivedAt, principal, peer, prevHash, hash, event}, or an aligned table.\n"
 	"  --type takes a full type or one without its version (dev.cdevents.service.deployed);\n"
-	"  --since/--until compare with the time received (RFC 3339, or a prefix: 2025-01-31).\n"
+	"  --since/--until compare with the time received: RFC 3339 with an offset\n"
+	"  (2025-01-31T04:00:00+02:00) or a date (2025-01-31, its midnight UTC).\n"
 	"  --url asks a running daemon (GET /v1/events) instead of reading the file; the\n"
 	"  token is read from --token-file or $CDEVENTSD_TOKEN, never from the command line.\n";
 
@@ -178,6 +180,19 @@ static int print_row(void *ctx, const struct cde_audit_record *rec)
 	return 0;
 }
 
+/* Reads the time of --@name for `cdevctl audit @cmd` into @out, as the
+ * stored times are written; says what is wrong on stderr. */
+static int time_option(const char *cmd, const char *name, const char *value,
+		       char out[CDE_TIMESTAMP_STR_LEN])
+{
+	if (cde_timestamp_canonical(value, out) == 0)
+		return 0;
+	fprintf(stderr, "cdevctl audit %s: --%s %s: expected an RFC 3339 time with an offset "
+		"(2025-01-31T04:00:00Z, 2025-01-31T06:00:00+02:00) or a date (2025-01-31)\n", cmd, name,
+		value);
+	return -EINVAL;
+}
+
 static int query(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -203,7 +218,7 @@ static int query(int argc, char **argv)
 	const char *db = DEFAULT_DB, *url = NULL, *token_file = NULL;
 	struct cde_audit_store *s;
 	bool table = false;
-	char err[512], *end;
+	char err[512], since[CDE_TIMESTAMP_STR_LEN], until[CDE_TIMESTAMP_STR_LEN];
 	int c, r;
 
 	optind = 1;
@@ -216,18 +231,22 @@ static int query(int argc, char **argv)
 		case 'c': f.chain_id = optarg; break;
 		case 'a': f.artifact_id = optarg; break;
 		case 'e': f.environment = optarg; break;
-		case 'f': f.since = optarg; break;
-		case 'u': f.until = optarg; break;
+		case 'f':
+		case 'u':
+			if (time_option("query", c == 'f' ? "since" : "until", optarg,
+					c == 'f' ? since : until) < 0)
+				return 2;
+			*(c == 'f' ? &f.since : &f.until) = c == 'f' ? since : until;
+			break;
 		case 'T': table = true; break;
 		case 'U': url = optarg; break;
 		case 'K': token_file = optarg; break;
 		case 'A':
 		case 'l':
-			errno = 0;
-			(c == 'A' ? &f.after : &f.limit)[0] = strtoull(optarg, &end, 10);
-			if (errno || *end || !*optarg || *optarg == '-') {
-				fprintf(stderr, "cdevctl audit query: --%s %s: expected a whole number\n",
-					c == 'A' ? "after" : "limit", optarg);
+			if (cde_audit_parse_seq(optarg, c == 'A' ? &f.after : &f.limit) < 0) {
+				fprintf(stderr, "cdevctl audit query: --%s %s: expected a whole number "
+					"(digits, at most %lld)\n", c == 'A' ? "after" : "limit", optarg,
+					(long long)INT64_MAX);
 				return 2;
 			}
 			break;
@@ -304,6 +323,7 @@ static int export(int argc, char **argv)
 		"  hashes, the chain head and the keyed checkpoints, as JSON Lines; check it\n"
 		"  offline with cdevctl audit verify --bundle FILE [--key FILE].\n";
 	const char *db = DEFAULT_DB, *since = NULL, *until = NULL, *path = NULL;
+	char since_at[CDE_TIMESTAMP_STR_LEN], until_at[CDE_TIMESTAMP_STR_LEN];
 	struct cde_audit_store *s;
 	char err[512];
 	FILE *out = stdout;
@@ -314,8 +334,16 @@ static int export(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': db = optarg; break;
-		case 's': since = optarg; break;
-		case 'u': until = optarg; break;
+		case 's':
+			if (time_option("export", "since", optarg, since_at) < 0)
+				return 2;
+			since = since_at;
+			break;
+		case 'u':
+			if (time_option("export", "until", optarg, until_at) < 0)
+				return 2;
+			until = until_at;
+			break;
 		case 'o': path = optarg; break;
 		case 'h':
 			fputs(usage, stdout);

@@ -17,6 +17,9 @@
 #include "daemon/sizing_api.h"
 #include "events/cloudevents.h"
 #include "events/hooks.h"
+#include "events/ids.h"
+#include "events/limits.h"
+#include "events/percent.h"
 #include "events/pod_hook.h"
 #include "events/signatures.h"
 #include "schemas/json_strict.h"
@@ -36,7 +39,8 @@ struct ingest {
 static void reply_json(struct cde_http_request *req, int status, cJSON *body,
 		       const char *const *headers)
 {
-	char *text = body ? cJSON_PrintUnformatted(body) : NULL;
+	/* A dry run's events must read as they would be stored. */
+	char *text = body ? cde_json_print(body) : NULL;
 
 	if (body && !text)
 		status = 500;
@@ -536,7 +540,8 @@ static void handle_events(struct cde_api *api, struct cde_http_request *req,
 		size_t before = errs.count;
 		char prefix[48];
 
-		if (cde_validate(api->catalog, cde_event_json(events[i]), NULL, &errs) == 0)
+		if (cde_validate(api->catalog, cde_event_json(events[i]), NULL, &errs) == 0 &&
+		    cde_event_check_lengths(cde_event_json(events[i]), &errs) == 0)
 			continue;
 		if (mode == CDE_CE_REQ_BATCH)
 			snprintf(prefix, sizeof(prefix), "/%zu/data", i);
@@ -575,15 +580,22 @@ static const char *keep_value(struct query_params *q, const char *v)
 	return at;
 }
 
-static int parse_count(const char *v, uint64_t *out)
+/* @v as a time filter, into the form received_at is stored in. A '+'
+ * written unencoded in a URL arrives as a space ("...T04:00:00 02:00"):
+ * in front of an offset it can only have been a '+'. */
+static const char *keep_time(struct query_params *q, const char *v)
 {
-	char *end;
+	char fixed[64], out[CDE_TIMESTAMP_STR_LEN];
+	size_t n = strlen(v);
 
-	if (!*v || *v == '-')
-		return -EINVAL;
-	errno = 0;
-	*out = strtoull(v, &end, 10);
-	return errno || *end ? -EINVAL : 0;
+	if (n >= sizeof(fixed))
+		return NULL;
+	memcpy(fixed, v, n + 1);
+	if (n > 6 && fixed[n - 6] == ' ' && fixed[n - 3] == ':')
+		fixed[n - 6] = '+';
+	if (cde_timestamp_canonical(fixed, out) < 0)
+		return NULL;
+	return keep_value(q, out);
 }
 
 static int on_param(void *ctx, const char *name, const char *value)
@@ -598,8 +610,6 @@ static int on_param(void *ctx, const char *name, const char *value)
 		{ "chainId", offsetof(struct cde_audit_filter, chain_id) },
 		{ "artifactId", offsetof(struct cde_audit_filter, artifact_id) },
 		{ "environment", offsetof(struct cde_audit_filter, environment) },
-		{ "since", offsetof(struct cde_audit_filter, since) },
-		{ "until", offsetof(struct cde_audit_filter, until) },
 	};
 	struct query_params *q = ctx;
 	struct cde_audit_filter *f = &q->req.filter;
@@ -616,11 +626,19 @@ static int on_param(void *ctx, const char *name, const char *value)
 			return 0;
 		}
 	}
-	if (strcmp(name, "after") == 0) {
-		if (parse_count(value, &f->after) < 0)
-			cde_errors_add(q->errs, ptr, "must be a sequence number");
+	if (strcmp(name, "since") == 0 || strcmp(name, "until") == 0) {
+		const char *kept = keep_time(q, value);
+
+		if (!kept)
+			cde_errors_add(q->errs, ptr, "must be an RFC 3339 time with an offset "
+				       "(2025-01-31T04:00:00Z, ...+02:00) or a date (2025-01-31)");
+		*(name[0] == 's' ? &f->since : &f->until) = kept;
+	} else if (strcmp(name, "after") == 0) {
+		if (cde_audit_parse_seq(value, &f->after) < 0)
+			cde_errors_add(q->errs, ptr, "must be a sequence number (digits, at most %lld)",
+				       (long long)INT64_MAX);
 	} else if (strcmp(name, "limit") == 0) {
-		if (parse_count(value, &f->limit) < 0 || f->limit == 0 || f->limit > CDE_AUDIT_PAGE_MAX)
+		if (cde_audit_parse_seq(value, &f->limit) < 0 || f->limit == 0 || f->limit > CDE_AUDIT_PAGE_MAX)
 			cde_errors_add(q->errs, ptr, "must be a number from 1 to %d", CDE_AUDIT_PAGE_MAX);
 	} else if (strcmp(name, "order") == 0) {
 		if (strcmp(value, "asc") != 0 && strcmp(value, "desc") != 0)
@@ -722,6 +740,55 @@ static bool authorized(struct cde_api *api, struct cde_http_request *req, unsign
 	return false;
 }
 
+/* The {id} of @prefix{id}, percent-decoded from the request's own
+ * target: the path the server decoded cannot tell the id "a%2Fb" from
+ * the two segments "a/b". Returns 0 and a malloc'd id in *@ret, -ENOENT
+ * when the target is not one such path, -EINVAL for a malformed escape
+ * (or an id that is not UTF-8), or -ENOMEM. */
+static int path_id(struct cde_http_request *req, const char *prefix, char **ret)
+{
+	const char *target = cde_http_request_head(req)->target;
+	size_t n = strlen(prefix), len = strcspn(target, "?");
+	char *raw;
+	int r;
+
+	if (strncmp(target, prefix, n) != 0 || len == n || memchr(target + n, '/', len - n))
+		return -ENOENT;
+	raw = strndup(target + n, len - n);
+	if (!raw)
+		return -ENOMEM;
+	r = cde_pct_decode(raw, ret);
+	free(raw);
+	return r;
+}
+
+/* GET /v1/events/{id}, /v1/chains/{chainId} (@prefix). */
+static void handle_lookup(struct cde_api *api, struct cde_http_request *req, const char *prefix)
+{
+	struct cde_auth_result who;
+	struct cde_errors errs;
+	char *id = NULL;
+	int r = path_id(req, prefix, &id);
+
+	cde_errors_reset(&errs);
+	if (r == -ENOENT) {
+		reply_error(req, 404, "not found", NULL, NULL);
+	} else if (cde_http_request_method(req) != CDE_HTTP_GET) {
+		method_not_allowed(req, "GET");
+	} else if (!authorized(api, req, CDE_SCOPE_QUERY, &who)) {
+		/* answered */
+	} else if (r == -ENOMEM) {
+		reply_error(req, 500, "out of memory", NULL, NULL);
+	} else if (r < 0) {
+		cde_errors_add(&errs, "/path", "malformed percent-encoding (ids are percent-encoded in "
+			       "paths: a '/' as %%2F)");
+		reply_error(req, 400, "invalid path", &errs, NULL);
+	} else {
+		handle_query(api, req, prefix[4] == 'e' ? id : NULL, prefix[4] == 'c' ? id : NULL);
+	}
+	free(id);
+}
+
 void cde_api_handle(struct cde_http_request *req, void *arg)
 {
 	struct cde_auth_result who;
@@ -751,13 +818,8 @@ void cde_api_handle(struct cde_http_request *req, void *arg)
 		}
 		return;
 	}
-	if ((strncmp(path, "/v1/events/", 11) == 0 && path[11] && !strchr(path + 11, '/')) ||
-	    (strncmp(path, "/v1/chains/", 11) == 0 && path[11] && !strchr(path + 11, '/'))) {
-		if (m != CDE_HTTP_GET)
-			method_not_allowed(req, "GET");
-		else if (authorized(api, req, CDE_SCOPE_QUERY, &who))
-			handle_query(api, req, path[4] == 'e' ? path + 11 : NULL,
-				     path[4] == 'c' ? path + 11 : NULL);
+	if (strncmp(path, "/v1/events/", 11) == 0 || strncmp(path, "/v1/chains/", 11) == 0) {
+		handle_lookup(api, req, path[4] == 'e' ? "/v1/events/" : "/v1/chains/");
 		return;
 	}
 	if (strcmp(path, "/metrics") == 0) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "events/ids.h"
+#include "events/limits.h"
 
 /* The artifact an event is about, for "everything that happened to
  * artifact X": an artifact event's subject, or the artifactId field of
@@ -70,7 +71,7 @@ static const char *pipeline_run_of(const struct cde_event *ev)
 int cde_audit_correlate(sqlite3_stmt *chain_of_subject, sqlite3_stmt *chain_of_artifact,
 			sqlite3_stmt *chain_head, struct cde_event *ev)
 {
-	char chain[256], prev[256];
+	char chain[CDE_EVENT_ID_MAX + 1], prev[CDE_EVENT_ID_MAX + 1];
 	bool found = chain_of(chain_of_subject, pipeline_run_of(ev), chain, sizeof(chain)) ||
 		     chain_of(chain_of_artifact, cde_audit_artifact_of(ev), chain, sizeof(chain)) ||
 		     chain_of(chain_of_subject, cde_event_subject_id(ev), chain, sizeof(chain));
