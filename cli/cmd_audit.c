@@ -15,6 +15,7 @@
 
 #include "cli/audit_remote.h"
 #include "cli/commands.h"
+#include "events/ids.h"
 #include "schemas/read_file.h"
 #include "sinks/audit_bundle.h"
 #include "sinks/audit_query.h"
@@ -123,6 +124,12 @@ static int verify(int argc, char **argv)
 	printf("%s: intact, %llu events, head seq %llu hash %s, %s\n", db, (unsigned long long)v.rows,
 	       (unsigned long long)v.head_seq, v.head_hash,
 	       key_file ? "checkpoints verified" : "checkpoints not checked (no --key)");
+	for (uint64_t i = 0; i < v.n_lost && i < CDE_AUDIT_LOST_MAX; i++)
+		printf("seqs %llu to %llu lost: acknowledged once, gone since; the loss was accepted and recorded%s\n",
+		       (unsigned long long)v.lost_first[i], (unsigned long long)v.lost_last[i],
+		       key_file ? " (signed)" : "");
+	if (v.n_lost > CDE_AUDIT_LOST_MAX)
+		printf("%llu accepted losses in all\n", (unsigned long long)v.n_lost);
 	if (v.markers)
 		printf("rows 1 to %llu retired by retention (%llu markers%s)\n",
 		       (unsigned long long)(v.first_seq - 1), (unsigned long long)v.markers,
@@ -140,7 +147,8 @@ static const char query_usage[] =
 	"  Prints the matching records, oldest first, as JSON Lines\n"
 	"  {seq, receivedAt, principal, peer, prevHash, hash, event}, or an aligned table.\n"
 	"  --type takes a full type or one without its version (dev.cdevents.service.deployed);\n"
-	"  --since/--until compare with the time received (RFC 3339, or a prefix: 2025-01-31).\n"
+	"  --since/--until compare with the time received: RFC 3339 with an offset\n"
+	"  (2025-01-31T04:00:00+02:00) or a date (2025-01-31, its midnight UTC).\n"
 	"  --url asks a running daemon (GET /v1/events) instead of reading the file; the\n"
 	"  token is read from --token-file or $CDEVENTSD_TOKEN, never from the command line.\n";
 
@@ -172,6 +180,19 @@ static int print_row(void *ctx, const struct cde_audit_record *rec)
 	return 0;
 }
 
+/* Reads the time of --@name for `cdevctl audit @cmd` into @out, as the
+ * stored times are written; says what is wrong on stderr. */
+static int time_option(const char *cmd, const char *name, const char *value,
+		       char out[CDE_TIMESTAMP_STR_LEN])
+{
+	if (cde_timestamp_canonical(value, out) == 0)
+		return 0;
+	fprintf(stderr, "cdevctl audit %s: --%s %s: expected an RFC 3339 time with an offset "
+		"(2025-01-31T04:00:00Z, 2025-01-31T06:00:00+02:00) or a date (2025-01-31)\n", cmd, name,
+		value);
+	return -EINVAL;
+}
+
 static int query(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -197,7 +218,7 @@ static int query(int argc, char **argv)
 	const char *db = DEFAULT_DB, *url = NULL, *token_file = NULL;
 	struct cde_audit_store *s;
 	bool table = false;
-	char err[512], *end;
+	char err[512], since[CDE_TIMESTAMP_STR_LEN], until[CDE_TIMESTAMP_STR_LEN];
 	int c, r;
 
 	optind = 1;
@@ -210,18 +231,22 @@ static int query(int argc, char **argv)
 		case 'c': f.chain_id = optarg; break;
 		case 'a': f.artifact_id = optarg; break;
 		case 'e': f.environment = optarg; break;
-		case 'f': f.since = optarg; break;
-		case 'u': f.until = optarg; break;
+		case 'f':
+		case 'u':
+			if (time_option("query", c == 'f' ? "since" : "until", optarg,
+					c == 'f' ? since : until) < 0)
+				return 2;
+			*(c == 'f' ? &f.since : &f.until) = c == 'f' ? since : until;
+			break;
 		case 'T': table = true; break;
 		case 'U': url = optarg; break;
 		case 'K': token_file = optarg; break;
 		case 'A':
 		case 'l':
-			errno = 0;
-			(c == 'A' ? &f.after : &f.limit)[0] = strtoull(optarg, &end, 10);
-			if (errno || *end || !*optarg || *optarg == '-') {
-				fprintf(stderr, "cdevctl audit query: --%s %s: expected a whole number\n",
-					c == 'A' ? "after" : "limit", optarg);
+			if (cde_audit_parse_seq(optarg, c == 'A' ? &f.after : &f.limit) < 0) {
+				fprintf(stderr, "cdevctl audit query: --%s %s: expected a whole number "
+					"(digits, at most %lld)\n", c == 'A' ? "after" : "limit", optarg,
+					(long long)INT64_MAX);
 				return 2;
 			}
 			break;
@@ -298,6 +323,7 @@ static int export(int argc, char **argv)
 		"  hashes, the chain head and the keyed checkpoints, as JSON Lines; check it\n"
 		"  offline with cdevctl audit verify --bundle FILE [--key FILE].\n";
 	const char *db = DEFAULT_DB, *since = NULL, *until = NULL, *path = NULL;
+	char since_at[CDE_TIMESTAMP_STR_LEN], until_at[CDE_TIMESTAMP_STR_LEN];
 	struct cde_audit_store *s;
 	char err[512];
 	FILE *out = stdout;
@@ -308,8 +334,16 @@ static int export(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': db = optarg; break;
-		case 's': since = optarg; break;
-		case 'u': until = optarg; break;
+		case 's':
+			if (time_option("export", "since", optarg, since_at) < 0)
+				return 2;
+			since = since_at;
+			break;
+		case 'u':
+			if (time_option("export", "until", optarg, until_at) < 0)
+				return 2;
+			until = until_at;
+			break;
 		case 'o': path = optarg; break;
 		case 'h':
 			fputs(usage, stdout);
@@ -354,11 +388,14 @@ int cde_cmd_audit(int argc, char **argv)
 		return query(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "export") == 0)
 		return export(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "backup") == 0)
+		return cde_cmd_audit_backup(argc - 1, argv + 1);
 	fprintf(help ? stdout : stderr,
-		"usage: cdevctl audit verify|query|export [--db PATH] ...\n"
+		"usage: cdevctl audit verify|query|export|backup [--db PATH] ...\n"
 		"  verify  check the audit log's hash chain: exit 0 when intact,\n"
 		"          1 with the first broken sequence number\n"
 		"  query   print the events that match filters (cdevctl audit query --help)\n"
-		"  export  write an evidence bundle, checked offline by verify --bundle\n");
+		"  export  write an evidence bundle, checked offline by verify --bundle\n"
+		"  backup  a consistent copy of the log (WAL included), safe while it runs\n");
 	return help ? 0 : 2;
 }

@@ -6,6 +6,7 @@ int cde_cmd_validate(int argc, char **argv);
 int cde_cmd_example(int argc, char **argv);
 int cde_cmd_types(int argc, char **argv);
 int cde_cmd_audit(int argc, char **argv);
+int cde_cmd_audit_backup(int argc, char **argv);
 int cde_cmd_dlq(int argc, char **argv);
 int cde_cmd_sizing(int argc, char **argv);
 

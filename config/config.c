@@ -28,7 +28,7 @@ struct raw_limits {
 	char *body_max, *head_max, *headers_max;
 	char *head_timeout, *body_timeout, *idle_timeout;
 	char *max_connections, *max_connections_per_address;
-	char *queue_max;
+	char *queue_max, *bodies_in_flight_max;
 };
 
 struct raw_audit {
@@ -64,6 +64,7 @@ static const cyaml_schema_field_t limits_fields[] = {
 	STR("max_connections", struct raw_limits, max_connections),
 	STR("max_connections_per_address", struct raw_limits, max_connections_per_address),
 	STR("queue_max", struct raw_limits, queue_max),
+	STR("bodies_in_flight_max", struct raw_limits, bodies_in_flight_max),
 	CYAML_FIELD_END,
 };
 
@@ -154,6 +155,7 @@ void cde_config_defaults(struct cde_config *cfg)
 		.max_connections = 1024,
 		.max_connections_per_address = 64,
 		.queue_max = 10000,
+		.bodies_in_flight_max = 64 * 1024 * 1024,
 	};
 }
 
@@ -385,6 +387,8 @@ static int apply(const struct raw_config *raw, const char *path, struct cde_conf
 		r |= set_count(&o->max_connections_per_address, l->max_connections_per_address, path,
 			       "/limits/max_connections_per_address", errs);
 		r |= set_count(&o->queue_max, l->queue_max, path, "/limits/queue_max", errs);
+		r |= cde_config_set_size(&o->bodies_in_flight_max, l->bodies_in_flight_max, path,
+					 "/limits/bodies_in_flight_max", errs);
 	}
 	if (raw->audit && raw->audit->sync) {
 		if (strcmp(raw->audit->sync, "full") == 0 || strcmp(raw->audit->sync, "normal") == 0) {
@@ -498,6 +502,14 @@ static bool is_loopback_host(const char *host)
 	return false;
 }
 
+bool cde_config_listen_is_loopback(const char *listen)
+{
+	char host[256];
+	unsigned short port;
+
+	return cde_config_split_listen(listen, host, sizeof(host), &port) == 0 && is_loopback_host(host);
+}
+
 int cde_config_check(const struct cde_config *cfg, struct cde_errors *errs)
 {
 	char host[256];
@@ -520,6 +532,10 @@ int cde_config_check(const struct cde_config *cfg, struct cde_errors *errs)
 	}
 	if (cfg->limits.body_timeout_ms < cfg->limits.head_timeout_ms) {
 		cde_errors_add(errs, "/limits/body_timeout", "/limits/body_timeout: must not be shorter than head_timeout: both count from the request's first byte");
+		return -EINVAL;
+	}
+	if (cfg->limits.bodies_in_flight_max < cfg->limits.body_max) {
+		cde_errors_add(errs, "/limits/bodies_in_flight_max", "/limits/bodies_in_flight_max: must not be smaller than body_max: a body that size would never fit");
 		return -EINVAL;
 	}
 	return 0;

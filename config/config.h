@@ -35,6 +35,7 @@ struct cde_config_limits {
 	unsigned max_connections;
 	unsigned max_connections_per_address;
 	unsigned queue_max;	/* events waiting for the journal; 503 past it */
+	size_t bodies_in_flight_max;	/* bytes of request bodies held at once; 503 past it */
 };
 
 #define CDE_CONFIG_PRINCIPALS_MAX 32
@@ -168,6 +169,9 @@ int cde_config_check(const struct cde_config *cfg, struct cde_errors *errs);
  * cluster in *@ret, or -EINVAL with the errors in @errs (*@ret untouched). */
 int cde_config_cluster_resolve(const cJSON *v, const char *at, const struct cde_config_cluster *clusters,
 			       size_t n, struct cde_sizing_cluster *ret, struct cde_errors *errs);
+
+/* True when @listen ("HOST:PORT") is a loopback address. */
+bool cde_config_listen_is_loopback(const char *listen);
 
 /* Splits "HOST:PORT" or "[v6]:PORT". Returns 0 or -EINVAL. */
 int cde_config_split_listen(const char *listen, char *host, size_t size, unsigned short *port);

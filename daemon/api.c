@@ -17,7 +17,11 @@
 #include "daemon/sizing_api.h"
 #include "events/cloudevents.h"
 #include "events/hooks.h"
+#include "events/ids.h"
+#include "events/limits.h"
+#include "events/percent.h"
 #include "events/pod_hook.h"
+#include "events/signatures.h"
 #include "schemas/json_strict.h"
 #include "schemas/validate.h"
 
@@ -35,7 +39,8 @@ struct ingest {
 static void reply_json(struct cde_http_request *req, int status, cJSON *body,
 		       const char *const *headers)
 {
-	char *text = body ? cJSON_PrintUnformatted(body) : NULL;
+	/* A dry run's events must read as they would be stored. */
+	char *text = body ? cde_json_print(body) : NULL;
 
 	if (body && !text)
 		status = 500;
@@ -201,6 +206,33 @@ static void ingest_free(struct ingest *in)
 	free(in);
 }
 
+/* An event whose source and id are stored already, from other content,
+ * is a clash, not a re-send: 409, naming each, and nothing of the batch
+ * was stored. Returns true when it answered. */
+static bool refuse_clashes(struct ingest *in, const struct cde_journal_entry *entries, size_t n)
+{
+	struct cde_errors errs;
+
+	cde_errors_reset(&errs);
+	for (size_t i = 0; i < n; i++) {
+		char at[32];
+
+		if (!entries[i].conflict)
+			continue;
+		snprintf(at, sizeof(at), n > 1 ? "/%zu/context/id" : "/context/id", i);
+		cde_errors_add(&errs, at, "source %s and id %s are taken by the event stored at seq %llu, "
+			       "whose content differs: a new event needs a new id",
+			       cde_event_source(entries[i].event), cde_event_id(entries[i].event),
+			       (unsigned long long)entries[i].conflict_seq);
+	}
+	if (!errs.count)
+		return false;
+	refuse(in->api, in->req, &in->who, 409,
+	       n > 1 ? "an event clashes with a stored one: nothing of this batch was stored"
+		     : "an event with this source and id is already stored, with other content", &errs, NULL);
+	return true;
+}
+
 static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n, int error)
 {
 	struct ingest *in = ctx;
@@ -216,6 +248,10 @@ static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n,
 		snprintf(why, sizeof(why), "the journal refused %zu events: %s", n, strerror(-error));
 		refuse_logged(in->api, in->req, &in->who, 503, "the journal cannot store events now", NULL,
 			      retry, CDE_LOG_ERROR, why);
+		ingest_free(in);
+		return;
+	}
+	if (refuse_clashes(in, entries, n)) {
 		ingest_free(in);
 		return;
 	}
@@ -260,6 +296,39 @@ static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n,
 	ingest_free(in);
 }
 
+/* What the producer sent, for telling its re-send (200) from a clash
+ * (409): for a hook, the route and the body, since the daemon fills in
+ * what the hook leaves out (a timestamp, a chain) anew each time; for a
+ * CDEvent, the event as decoded, before the journal correlates it. */
+static int digest_input(struct cde_http_request *req, const struct cde_event *ev, bool hook,
+			uint8_t out[32])
+{
+	if (hook) {
+		size_t len, plen;
+		const char *body = cde_http_request_body(req, &len);
+		const char *path = cde_http_request_path(req);
+		char *buf;
+
+		plen = strlen(path);
+		buf = malloc(plen + 1 + len);
+		if (!buf)
+			return -ENOMEM;
+		memcpy(buf, path, plen);
+		buf[plen] = '\n';
+		memcpy(buf + plen + 1, body, len);
+		cde_sig_sha256(buf, plen + 1 + len, out);
+		free(buf);
+		return 0;
+	}
+	char *json = cde_event_to_json(ev);
+
+	if (!json)
+		return -ENOMEM;
+	cde_sig_sha256(json, strlen(json), out);
+	free(json);
+	return 0;
+}
+
 /* Validates, then answers a dry run or hands the events to the journal.
  * Takes the references in @events. */
 static void accept_events(struct cde_api *api, struct cde_http_request *req,
@@ -286,6 +355,7 @@ static void accept_events(struct cde_api *api, struct cde_http_request *req,
 		in->entries[i].principal = in->principal;
 		in->entries[i].peer = in->peer;
 		in->entries[i].correlate = correlate && !cde_event_chain_id(events[i]);
+		in->entries[i].has_digest = digest_input(req, events[i], correlate, in->entries[i].digest) == 0;
 	}
 	if (query_flag(cde_http_request_query(req), "dry_run")) {
 		cJSON *body = cJSON_CreateObject();
@@ -505,7 +575,8 @@ static void handle_events(struct cde_api *api, struct cde_http_request *req,
 	for (size_t i = 0; i < n; i++) {
 		size_t before = errs.count;
 
-		if (cde_validate(api->catalog, cde_event_json(events[i]), NULL, &errs) == 0)
+		if (cde_validate(api->catalog, cde_event_json(events[i]), NULL, &errs) == 0 &&
+		    cde_event_check_lengths(cde_event_json(events[i]), &errs) == 0)
 			continue;
 		prefix_pointers(&errs, before, event_prefix(mode, i, prefix, sizeof(prefix)));
 	}
@@ -551,15 +622,22 @@ static const char *keep_value(struct query_params *q, const char *v)
 	return at;
 }
 
-static int parse_count(const char *v, uint64_t *out)
+/* @v as a time filter, into the form received_at is stored in. A '+'
+ * written unencoded in a URL arrives as a space ("...T04:00:00 02:00"):
+ * in front of an offset it can only have been a '+'. */
+static const char *keep_time(struct query_params *q, const char *v)
 {
-	char *end;
+	char fixed[64], out[CDE_TIMESTAMP_STR_LEN];
+	size_t n = strlen(v);
 
-	if (!*v || *v == '-')
-		return -EINVAL;
-	errno = 0;
-	*out = strtoull(v, &end, 10);
-	return errno || *end ? -EINVAL : 0;
+	if (n >= sizeof(fixed))
+		return NULL;
+	memcpy(fixed, v, n + 1);
+	if (n > 6 && fixed[n - 6] == ' ' && fixed[n - 3] == ':')
+		fixed[n - 6] = '+';
+	if (cde_timestamp_canonical(fixed, out) < 0)
+		return NULL;
+	return keep_value(q, out);
 }
 
 static int on_param(void *ctx, const char *name, const char *value)
@@ -574,8 +652,6 @@ static int on_param(void *ctx, const char *name, const char *value)
 		{ "chainId", offsetof(struct cde_audit_filter, chain_id) },
 		{ "artifactId", offsetof(struct cde_audit_filter, artifact_id) },
 		{ "environment", offsetof(struct cde_audit_filter, environment) },
-		{ "since", offsetof(struct cde_audit_filter, since) },
-		{ "until", offsetof(struct cde_audit_filter, until) },
 	};
 	struct query_params *q = ctx;
 	struct cde_audit_filter *f = &q->req.filter;
@@ -592,11 +668,19 @@ static int on_param(void *ctx, const char *name, const char *value)
 			return 0;
 		}
 	}
-	if (strcmp(name, "after") == 0) {
-		if (parse_count(value, &f->after) < 0)
-			cde_errors_add(q->errs, ptr, "must be a sequence number");
+	if (strcmp(name, "since") == 0 || strcmp(name, "until") == 0) {
+		const char *kept = keep_time(q, value);
+
+		if (!kept)
+			cde_errors_add(q->errs, ptr, "must be an RFC 3339 time with an offset "
+				       "(2025-01-31T04:00:00Z, ...+02:00) or a date (2025-01-31)");
+		*(name[0] == 's' ? &f->since : &f->until) = kept;
+	} else if (strcmp(name, "after") == 0) {
+		if (cde_audit_parse_seq(value, &f->after) < 0)
+			cde_errors_add(q->errs, ptr, "must be a sequence number (digits, at most %lld)",
+				       (long long)INT64_MAX);
 	} else if (strcmp(name, "limit") == 0) {
-		if (parse_count(value, &f->limit) < 0 || f->limit == 0 || f->limit > CDE_AUDIT_PAGE_MAX)
+		if (cde_audit_parse_seq(value, &f->limit) < 0 || f->limit == 0 || f->limit > CDE_AUDIT_PAGE_MAX)
 			cde_errors_add(q->errs, ptr, "must be a number from 1 to %d", CDE_AUDIT_PAGE_MAX);
 	} else if (strcmp(name, "order") == 0) {
 		if (strcmp(value, "asc") != 0 && strcmp(value, "desc") != 0)
@@ -669,19 +753,25 @@ static void method_not_allowed(struct cde_http_request *req, const char *allow)
 	reply_error(req, 405, "method not allowed", NULL, headers);
 }
 
-/* Answers 401/403 and returns false unless the sender may @scope. */
+/* Answers 401/403 and returns false unless the sender may @scope. At the
+ * head, only the headers are judged, and a request they allow returns
+ * false unanswered: its body is read, and it comes back here whole. */
 static bool authorized(struct cde_api *api, struct cde_http_request *req, unsigned scope,
 		       struct cde_auth_result *who)
 {
 	static const char *const challenge[] = { "WWW-Authenticate: Bearer realm=\"cdeventsd\"", NULL };
 	static const char *const later[] = { "Retry-After: 60", NULL };
+	bool at_head = cde_http_request_at_head(req);
 	struct cde_errors errs;
 
 	/* A dry run stores nothing, so it uses up no signed request. */
 	who->dry_run = scope == CDE_SCOPE_EMIT && query_flag(cde_http_request_query(req), "dry_run");
-	cde_auth_check(api->auth, req, scope, time(NULL), who);
+	if (at_head)
+		cde_auth_check_head(api->auth, req, scope, time(NULL), who);
+	else
+		cde_auth_check(api->auth, req, scope, time(NULL), who);
 	if (who->status == 0)
-		return true;
+		return !at_head;
 	cde_errors_reset(&errs);
 	cde_errors_add(&errs, "", "%s", who->reason);
 	/* who->reason is one of auth.c's fixed sentences: it names the
@@ -692,6 +782,55 @@ static bool authorized(struct cde_api *api, struct cde_http_request *req, unsign
 			   &errs, who->status == 401 ? challenge : who->status == 429 ? later : NULL,
 			   CDE_LOG_WARN, who->principal, NULL);
 	return false;
+}
+
+/* The {id} of @prefix{id}, percent-decoded from the request's own
+ * target: the path the server decoded cannot tell the id "a%2Fb" from
+ * the two segments "a/b". Returns 0 and a malloc'd id in *@ret, -ENOENT
+ * when the target is not one such path, -EINVAL for a malformed escape
+ * (or an id that is not UTF-8), or -ENOMEM. */
+static int path_id(struct cde_http_request *req, const char *prefix, char **ret)
+{
+	const char *target = cde_http_request_head(req)->target;
+	size_t n = strlen(prefix), len = strcspn(target, "?");
+	char *raw;
+	int r;
+
+	if (strncmp(target, prefix, n) != 0 || len == n || memchr(target + n, '/', len - n))
+		return -ENOENT;
+	raw = strndup(target + n, len - n);
+	if (!raw)
+		return -ENOMEM;
+	r = cde_pct_decode(raw, ret);
+	free(raw);
+	return r;
+}
+
+/* GET /v1/events/{id}, /v1/chains/{chainId} (@prefix). */
+static void handle_lookup(struct cde_api *api, struct cde_http_request *req, const char *prefix)
+{
+	struct cde_auth_result who;
+	struct cde_errors errs;
+	char *id = NULL;
+	int r = path_id(req, prefix, &id);
+
+	cde_errors_reset(&errs);
+	if (r == -ENOENT) {
+		reply_error(req, 404, "not found", NULL, NULL);
+	} else if (cde_http_request_method(req) != CDE_HTTP_GET) {
+		method_not_allowed(req, "GET");
+	} else if (!authorized(api, req, CDE_SCOPE_QUERY, &who)) {
+		/* answered */
+	} else if (r == -ENOMEM) {
+		reply_error(req, 500, "out of memory", NULL, NULL);
+	} else if (r < 0) {
+		cde_errors_add(&errs, "/path", "malformed percent-encoding (ids are percent-encoded in "
+			       "paths: a '/' as %%2F)");
+		reply_error(req, 400, "invalid path", &errs, NULL);
+	} else {
+		handle_query(api, req, prefix[4] == 'e' ? id : NULL, prefix[4] == 'c' ? id : NULL);
+	}
+	free(id);
 }
 
 void cde_api_handle(struct cde_http_request *req, void *arg)
@@ -723,13 +862,8 @@ void cde_api_handle(struct cde_http_request *req, void *arg)
 		}
 		return;
 	}
-	if ((strncmp(path, "/v1/events/", 11) == 0 && path[11] && !strchr(path + 11, '/')) ||
-	    (strncmp(path, "/v1/chains/", 11) == 0 && path[11] && !strchr(path + 11, '/'))) {
-		if (m != CDE_HTTP_GET)
-			method_not_allowed(req, "GET");
-		else if (authorized(api, req, CDE_SCOPE_QUERY, &who))
-			handle_query(api, req, path[4] == 'e' ? path + 11 : NULL,
-				     path[4] == 'c' ? path + 11 : NULL);
+	if (strncmp(path, "/v1/events/", 11) == 0 || strncmp(path, "/v1/chains/", 11) == 0) {
+		handle_lookup(api, req, path[4] == 'e' ? "/v1/events/" : "/v1/chains/");
 		return;
 	}
 	if (strcmp(path, "/metrics") == 0) {

@@ -25,5 +25,9 @@ struct cde_api {
 	unsigned queue_max;		/* 503 past it */
 };
 
-/* The HTTP handler: pass with the cde_api as its argument. */
+/* The HTTP handler, and its head handler too: pass with the cde_api as
+ * its argument. At the head (cde_http_request_at_head) it answers what
+ * the headers decide (unknown route or method, 401, 403) so that the body
+ * of a refused request is never read, and leaves the rest for the
+ * handler. */
 void cde_api_handle(struct cde_http_request *req, void *api);

@@ -467,6 +467,42 @@ static void check_github(struct cde_auth *a, const struct cde_http_request *req,
 		 "24 hours)", out);
 }
 
+/* Whether some principal holds a GitHub secret (@webhook false) or a
+ * Standard Webhooks key (@webhook true). */
+static bool has_signing_secret(const struct cde_auth *a, bool webhook)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (webhook ? a->principals[i].n_webhook_keys > 0 : a->principals[i].github_len > 0)
+			return true;
+	return false;
+}
+
+void cde_auth_check_head(struct cde_auth *a, const struct cde_http_request *req, unsigned scope,
+			 time_t now, struct cde_auth_result *out)
+{
+	const char *authz = cde_http_request_header(req, "Authorization");
+
+	out->replay_used = false;
+	out->status = 0;
+	out->reason = NULL;
+	out->principal[0] = '\0';
+	/* The same order of schemes as cde_auth_check. */
+	if (a->n == 0 || authz) {
+		cde_auth_check(a, req, scope, now, out); /* the headers decide it all */
+	} else if (cde_http_request_header(req, "X-Hub-Signature-256")) {
+		if (!has_signing_secret(a, false))
+			deny(out, "X-Hub-Signature-256 does not match");
+	} else if (cde_http_request_header(req, "webhook-signature")) {
+		if (!cde_http_request_header(req, "webhook-id") ||
+		    !cde_http_request_header(req, "webhook-timestamp"))
+			deny(out, "a signed request needs webhook-id, webhook-timestamp and webhook-signature");
+		else if (!has_signing_secret(a, true))
+			deny(out, "webhook-signature does not match");
+	} else {
+		deny(out, "authentication required: Authorization: Bearer <token>, or a signed request");
+	}
+}
+
 void cde_auth_check(struct cde_auth *a, const struct cde_http_request *req, unsigned scope,
 		    time_t now, struct cde_auth_result *out)
 {

@@ -79,3 +79,13 @@ void cde_auth_forget(struct cde_auth *a, const struct cde_auth_result *who);
  * parsed. Set @out->dry_run before the call. */
 void cde_auth_check(struct cde_auth *a, const struct cde_http_request *req, unsigned scope,
 		    time_t now, struct cde_auth_result *out);
+
+/* Decides from the headers alone, before the body is read, what can be:
+ * @out->status is 401 or 403 as cde_auth_check would answer, or 0 when
+ * the body is worth reading (no principals at all, a bearer token holding
+ * @scope, or a signed request that some principal could have signed: its
+ * headers are there and some principal holds that kind of secret;
+ * cde_auth_check verifies the signature on the body). Remembers no
+ * webhook-id. */
+void cde_auth_check_head(struct cde_auth *a, const struct cde_http_request *req, unsigned scope,
+			 time_t now, struct cde_auth_result *out);

@@ -129,28 +129,57 @@ static void connection_tokens(const char *v, bool *close, bool *keep_alive)
 	}
 }
 
+/* Fields a request may carry at most once. For the framing fields a
+ * second copy is how requests are smuggled; for credentials and
+ * signatures it is ambiguity: a proxy or a log may read one copy while
+ * the check reads the other. */
+static const struct {
+	const char *name;
+	const char *reason;
+} single_fields[] = {
+	{ "Content-Length", "more than one Content-Length" },
+	{ "Transfer-Encoding", "more than one Transfer-Encoding" },
+	{ "Content-Type", "more than one Content-Type" },
+	{ "Host", "more than one Host" },
+	{ "Authorization", "more than one Authorization" },
+	{ "X-Hub-Signature-256", "more than one X-Hub-Signature-256" },
+	{ "webhook-id", "more than one webhook-id" },
+	{ "webhook-timestamp", "more than one webhook-timestamp" },
+	{ "webhook-signature", "more than one webhook-signature" },
+};
+
+#define N_SINGLE (sizeof(single_fields) / sizeof(single_fields[0]))
+
+/* Refuses a second copy of any of single_fields, naming it. */
+static int check_single_fields(const struct cde_http_head *head, struct cde_http_error *err)
+{
+	unsigned seen[N_SINGLE] = { 0 };
+
+	for (size_t i = 0; i < head->n_headers; i++)
+		for (size_t f = 0; f < N_SINGLE; f++)
+			if (strcasecmp(head->headers[i].name, single_fields[f].name) == 0 && seen[f]++)
+				return refuse(err, 400, single_fields[f].reason);
+	return 0;
+}
+
 /* Applies the headers that frame the message and the connection. */
 static int apply_semantics(struct cde_http_head *head, struct cde_http_error *err)
 {
-	size_t n_cl = 0, n_te = 0, n_host = 0, n_ct = 0;
 	bool saw_close = false, saw_keep_alive = false;
 	const char *te = NULL, *cl = NULL;
+	int r = check_single_fields(head, err);
 
+	if (r < 0)
+		return r;
 	head->content_length = -1;
 	head->keep_alive = head->minor_version == 1;
 	for (size_t i = 0; i < head->n_headers; i++) {
 		const struct cde_http_header *h = &head->headers[i];
 
 		if (strcasecmp(h->name, "Content-Length") == 0) {
-			n_cl++;
 			cl = h->value;
 		} else if (strcasecmp(h->name, "Transfer-Encoding") == 0) {
-			n_te++;
 			te = h->value;
-		} else if (strcasecmp(h->name, "Host") == 0) {
-			n_host++;
-		} else if (strcasecmp(h->name, "Content-Type") == 0) {
-			n_ct++;
 		} else if (strcasecmp(h->name, "Connection") == 0) {
 			connection_tokens(h->value, &saw_close, &saw_keep_alive);
 		} else if (strcasecmp(h->name, "Expect") == 0) {
@@ -164,16 +193,10 @@ static int apply_semantics(struct cde_http_head *head, struct cde_http_error *er
 		head->keep_alive = false;
 	else if (saw_keep_alive)
 		head->keep_alive = true;
-	if (n_cl > 1)
-		return refuse(err, 400, "more than one Content-Length");
-	if (n_te > 1)
-		return refuse(err, 400, "more than one Transfer-Encoding");
-	if (n_ct > 1)
-		return refuse(err, 400, "more than one Content-Type");
-	if (n_te && n_cl)
+	if (te && cl)
 		return refuse(err, 400, "both Transfer-Encoding and Content-Length");
-	if (head->minor_version == 1 && n_host != 1)
-		return refuse(err, 400, n_host ? "more than one Host" : "missing Host");
+	if (head->minor_version == 1 && !cde_http_head_get(head, "Host"))
+		return refuse(err, 400, "missing Host");
 	if (te) {
 		if (head->minor_version == 0)
 			return refuse(err, 400, "Transfer-Encoding in an HTTP/1.0 request");
@@ -245,6 +268,36 @@ int cde_http_parse_head(char *buf, size_t len, size_t max_headers, struct cde_ht
 	if (p != end)
 		return refuse(err, 400, "data after the request head");
 	return apply_semantics(head, err);
+}
+
+int cde_http_head_end(const char *buf, size_t len, size_t *scanned, size_t *ret_len,
+		      struct cde_http_error *err)
+{
+	size_t i;
+
+	for (i = *scanned; i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if (c == '\r') {
+			if (i + 1 == len)
+				break; /* its LF may be on its way */
+			if (buf[i + 1] != '\n')
+				return refuse(err, 400, "bare CR in the request head");
+		} else if (c == '\n') {
+			if (i == 0 || buf[i - 1] != '\r')
+				return refuse(err, 400, "bare LF in the request head (lines end with CRLF)");
+			if (i >= 3 && buf[i - 2] == '\n' && buf[i - 3] == '\r') {
+				*ret_len = i + 1;
+				return 1;
+			}
+		} else if (c == '\0') {
+			return refuse(err, 400, "NUL byte in the request head");
+		} else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			return refuse(err, 400, "control character in the request head");
+		}
+	}
+	*scanned = i;
+	return 0;
 }
 
 const char *cde_http_head_get(const struct cde_http_head *head, const char *name)

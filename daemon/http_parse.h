@@ -4,8 +4,9 @@
  * Pure functions over bytes: no I/O, no allocation. They refuse what
  * request smuggling and header abuse are built from: bare CR or LF, NUL
  * and other control bytes, whitespace before a colon, folded lines, both
- * Transfer-Encoding and Content-Length, a repeated Content-Length, and any
- * Transfer-Encoding but "chunked". */
+ * Transfer-Encoding and Content-Length, a repeated Content-Length (or
+ * Transfer-Encoding, Content-Type, Host, or a credential or signature
+ * header), and any Transfer-Encoding but "chunked". */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -55,6 +56,16 @@ struct cde_http_error {
  * Returns 0, or -EINVAL with @err set. */
 int cde_http_parse_head(char *buf, size_t len, size_t max_headers, struct cde_http_head *head,
 			struct cde_http_error *err);
+
+/* Looks for the end of a request head (its empty line) in @buf[0..@len),
+ * the bytes received so far, resuming at *@scanned (0 for a new head; it
+ * is moved on so that each byte is looked at once). Returns 1 with the
+ * head's length in *@ret_len, 0 when more input is needed, or -EINVAL
+ * with @err set as soon as a byte shows the head can never be valid (a
+ * bare LF or CR, a NUL or another control byte): refused at once rather
+ * than at the head's deadline. */
+int cde_http_head_end(const char *buf, size_t len, size_t *scanned, size_t *ret_len,
+		      struct cde_http_error *err);
 
 /* The value of header @name (case-insensitive) or NULL. When a header
  * occurs more than once, the first. */

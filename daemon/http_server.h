@@ -18,10 +18,14 @@ struct cde_http_limits {
 	unsigned idle_timeout_ms;	/* a kept-alive connection may wait this long */
 	unsigned max_connections;
 	unsigned max_connections_per_address;
+	uint64_t bodies_in_flight_max;	/* bytes of all bodies being read or handled; 503 past it */
 };
 
 /* The defaults the daemon issue names: 1 MiB, 16 KiB, 64 fields, 10 s,
- * 30 s, 30 s, 1024 connections, 64 per address. */
+ * 30 s, 30 s, 1024 connections, 64 per address; and 64 MiB of bodies in
+ * flight. A connection over a cap first closes an idle one (connected and
+ * silent, or kept alive between requests); only when none is idle is it
+ * refused, with 503. */
 void cde_http_limits_default(struct cde_http_limits *l);
 
 struct cde_http_server;
@@ -35,6 +39,16 @@ typedef void (*cde_http_handler_fn)(struct cde_http_request *req, void *arg);
 /* Creates a server on @base. Returns 0 or -errno. */
 int cde_http_server_new(struct event_base *base, const struct cde_http_limits *limits,
 			cde_http_handler_fn handler, void *arg, struct cde_http_server **ret);
+
+/* Sets the head handler: called once the head of a request with a body
+ * is read, before any of the body. It may answer @req with cde_http_reply
+ * right away (say, 401: the body is then never read, and the connection
+ * is closed), or return without answering to have the body read and the
+ * request passed to the handler. It must not keep @req. */
+void cde_http_server_set_head_handler(struct cde_http_server *s, cde_http_handler_fn fn, void *arg);
+
+/* True while @req is at the head handler: its body is not read yet. */
+bool cde_http_request_at_head(const struct cde_http_request *req);
 
 /* Listens on @host:@port (port 0 picks a free one); the bound address is
  * written to @bound ("127.0.0.1:41234"). Returns 0 or -errno. */

@@ -26,6 +26,7 @@
 #include "daemon/housekeeping.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
+#include "daemon/state_dir.h"
 #include "schemas/catalog.h"
 #include "sinks/audit_store.h"
 #include "sinks/journal.h"
@@ -39,6 +40,7 @@ struct flags {
 	const char *state_dir;
 	const char *catalog_dir;
 	bool check_only;
+	bool accept_log_loss;
 };
 
 struct daemon {
@@ -102,6 +104,7 @@ static void to_http_limits(const struct cde_config_limits *c, struct cde_http_li
 	l->idle_timeout_ms = c->idle_timeout_ms;
 	l->max_connections = c->max_connections;
 	l->max_connections_per_address = c->max_connections_per_address;
+	l->bodies_in_flight_max = c->bodies_in_flight_max;
 }
 
 static const char *catalog_dir_of(const struct cde_config *cfg)
@@ -165,6 +168,29 @@ static void apply_runtime(struct daemon *d)
 		cde_http_server_set_limits(d->http, &limits);
 }
 
+/* The socket stays bound where it was at start, so the authentication a
+ * new file asks for is judged against that address, not the one the file
+ * names (which applies at the next start only); and a reload never
+ * switches authentication off on a listener that is not loopback, even
+ * with "auth: none": that takes a restart, which an operator does on
+ * purpose. Returns 0 or -EINVAL with the reason in @errs. */
+static int keep_bound_auth(const struct daemon *d, struct cde_config *next, struct cde_errors *errs)
+{
+	char file_listen[sizeof(next->listen)];
+	int r;
+
+	memcpy(file_listen, next->listen, sizeof(file_listen));
+	snprintf(next->listen, sizeof(next->listen), "%s", d->cfg.listen);
+	r = cde_config_check(next, errs);
+	if (r == 0 && d->cfg.n_principals && !next->n_principals && !cde_config_listen_is_loopback(d->cfg.listen)) {
+		cde_errors_add(errs, "/principals", "/principals: the file removes every principal while %s is bound: "
+			       "authentication cannot be switched off by a reload (restart to do it)", d->cfg.listen);
+		r = -EINVAL;
+	}
+	memcpy(next->listen, file_listen, sizeof(file_listen));
+	return r;
+}
+
 /* Re-reads the configuration; on any error the running one stays. */
 static void reload(struct daemon *d)
 {
@@ -176,7 +202,7 @@ static void reload(struct daemon *d)
 	cde_errors_reset(&errs);
 	cde_log(CDE_LOG_INFO, "SIGHUP: reloading %s", d->flags.config_file ? d->flags.config_file
 									 : "(no file: defaults and flags)");
-	if (assemble_config(&d->flags, &next, &errs) < 0) {
+	if (assemble_config(&d->flags, &next, &errs) < 0 || keep_bound_auth(d, &next, &errs) < 0) {
 		log_errors("reload refused, keeping the running configuration", &errs);
 		return;
 	}
@@ -262,34 +288,18 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	cde_http_server_shutdown(d->http, on_drained, d);
 }
 
-/* mkdir -p with mode 0750 for what we create. */
-static int make_dirs(const char *path)
-{
-	char buf[CDE_CONFIG_STR_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0750) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0750) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cdeventsd [-c FILE] [--listen HOST:PORT] [--state-dir DIR] [--catalog DIR]\n"
-		   "                 [--check-config [FILE]] [--version] [--help]\n"
+		   "                 [--check-config [FILE]] [--accept-log-loss] [--version] [--help]\n"
 		   "  -c, --config FILE   configuration file (YAML; see config/cdeventsd.yaml)\n"
 		   "  --listen HOST:PORT  where to serve HTTP (default 127.0.0.1:9720; port 0 picks one)\n"
 		   "  --state-dir DIR     where state lives (default $STATE_DIRECTORY or ./var)\n"
 		   "  --catalog DIR       event catalog directory\n"
 		   "  --check-config      check the configuration, print it is fine or why not, exit\n"
+		   "  --accept-log-loss   the audit log lacks acknowledged events at its end (a lost\n"
+		   "                      WAL, an old copy put back): record the loss in the chain\n"
+		   "                      and start; without it such a log is refused\n"
 		   "Flags override the file, the file overrides the embedded default.\n");
 }
 
@@ -301,6 +311,7 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "catalog", required_argument, NULL, 'C' },
 		{ "check-config", no_argument, NULL, 'k' },
+		{ "accept-log-loss", no_argument, NULL, 'A' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -323,6 +334,9 @@ static int parse_flags(int argc, char **argv, struct flags *f)
 			break;
 		case 'k':
 			f->check_only = true;
+			break;
+		case 'A':
+			f->accept_log_loss = true;
 			break;
 		case 'V':
 			printf("cdeventsd %s\n", CDE_VERSION);
@@ -384,6 +398,7 @@ int main(int argc, char **argv)
 	struct cde_errors errs;
 	char host[256], bound[80], db_path[CDE_CONFIG_STR_MAX + 16], db_err[512];
 	uint8_t key[CDE_AUDIT_KEY_MAX];
+	struct cde_journal_audit_opened opened = { 0 };
 	int key_len = 0;
 	unsigned short port;
 	int r, status = 1;
@@ -415,10 +430,25 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	apply_runtime(&d);
-	r = make_dirs(d.cfg.state_dir);
+	r = cde_state_dir_make(d.cfg.state_dir);
 	if (r < 0) {
 		cde_log(CDE_LOG_ERROR, "state_dir %s: %s", d.cfg.state_dir, strerror(-r));
 		return 1;
+	}
+	{
+		pid_t holder;
+
+		/* Held until exit: the kernel releases it however we end. */
+		r = cde_state_dir_lock(d.cfg.state_dir, &holder);
+		if (r == -EBUSY) {
+			cde_log(CDE_LOG_ERROR, "state_dir %s is in use by another cdeventsd (pid %ld): "
+				"two daemons cannot share one audit log", d.cfg.state_dir, (long)holder);
+			return 1;
+		}
+		if (r < 0) {
+			cde_log(CDE_LOG_ERROR, "state_dir %s: cannot lock it: %s", d.cfg.state_dir, strerror(-r));
+			return 1;
+		}
 	}
 	if (cde_auth_new(&d.cfg, &d.auth, &errs) < 0) {
 		log_errors("authentication", &errs);
@@ -457,15 +487,22 @@ int main(int argc, char **argv)
 			.every = d.cfg.audit_checkpoint_every,
 			.retention = { .max_age_s = d.cfg.audit_max_age_s, .max_bytes = d.cfg.audit_max_size },
 			.retention_interval_ms = d.cfg.audit_retention_interval_ms,
+			.accept_loss = d.flags.accept_log_loss,
 		};
 
-		r = cde_journal_audit_new(d.base, &o, &d.journal, db_err, sizeof(db_err));
+		r = cde_journal_audit_new(d.base, &o, &d.journal, &opened, db_err, sizeof(db_err));
 	}
 	OPENSSL_cleanse(key, sizeof(key));
 	if (r < 0) {
 		cde_log(CDE_LOG_ERROR, "audit log: %s", db_err);
 		goto out;
 	}
+	if (opened.lost_first)
+		cde_log(CDE_LOG_WARN, "audit log: seqs %llu to %llu are lost (--accept-log-loss): the loss is recorded "
+			"in the chain, and those seqs will not be used again", opened.lost_first, opened.lost_last);
+	if (opened.head_file_damaged)
+		cde_log(CDE_LOG_WARN, "audit log: %s-head is damaged: the end of the log could not be checked "
+			"against it (it is rewritten at the next commit)", db_path);
 	r = cde_audit_reader_new(d.base, db_path, &d.reader, db_err, sizeof(db_err));
 	if (r < 0) {
 		cde_log(CDE_LOG_ERROR, "audit log reader: %s", db_err);
@@ -505,6 +542,7 @@ int main(int argc, char **argv)
 		cde_log(CDE_LOG_ERROR, "out of memory");
 		goto out;
 	}
+	cde_http_server_set_head_handler(d.http, cde_api_handle, &d.api);
 	cde_http_server_set_observer(d.http, cde_observe_request, d.observe);
 	cde_config_split_listen(d.cfg.listen, host, sizeof(host), &port);
 	r = cde_http_server_listen(d.http, host, port, bound, sizeof(bound));
@@ -530,7 +568,8 @@ int main(int argc, char **argv)
 		char why[256];
 
 		d.journal.ops->stats(d.journal.impl, &st, why, sizeof(why));
-		cde_log(CDE_LOG_INFO, "audit log %s: %llu events, sync %s, %s, %s", db_path, st.rows,
+		cde_log(CDE_LOG_INFO, "audit log %s: %llu events, head seq %llu, sync %s, %s, %s", db_path, st.rows,
+			opened.head_seq,
 			d.cfg.audit_sync_full ? "full" : "normal",
 			key_len > 0 ? "keyed checkpoints" : "no keyed checkpoints",
 			d.cfg.audit_max_age_s || d.cfg.audit_max_size ? "retention on" : "kept forever");

@@ -13,10 +13,11 @@
 #include <time.h>
 
 #include "events/ids.h"
+#include "events/limits.h"
 
 #define RUNS_MAX 4096
 #define NAME_MAX_LEN 96
-#define KEY_MAX_LEN 256
+#define KEY_MAX_LEN (16 + CDE_EVENT_ID_MAX)	/* a whole subject id: two runs never share a key */
 
 struct run {
 	bool used;

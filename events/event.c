@@ -306,5 +306,5 @@ int cde_event_set_custom_data(struct cde_event *ev, cJSON *data, const char *con
 
 char *cde_event_to_json(const struct cde_event *ev)
 {
-	return cJSON_PrintUnformatted(ev->doc);
+	return cde_json_print(ev->doc);
 }

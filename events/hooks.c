@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "events/limits.h"
 #include "schemas/validate.h"
 #include "sizing/sizing.h"
 
@@ -507,6 +508,8 @@ int cde_hook_translate(const struct cde_catalog *cat, const char *kind, const cJ
 		goto err_unref;
 	}
 	r = cde_validate(cat, doc, NULL, errs);
+	if (r == 0)
+		r = cde_event_check_lengths(doc, errs);
 	if (r < 0) {
 		map_pointers_to_hook(errs);
 		goto err_unref;

@@ -1,11 +1,13 @@
 /* Ids and timestamps for the events cdeventsd builds: UUIDv4 from libuuid
  * (which reads the kernel's random source), and RFC 3339 UTC times with
  * microseconds so that events of one pipeline sort in the order they were
- * made even when several fall in one millisecond. */
+ * made even when several fall in one millisecond. Times are read as RFC
+ * 3339 instants (with their offset) by one strict parser. */
 
 #include "events/ids.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,26 +49,136 @@ int cde_timestamp_now(char out[CDE_TIMESTAMP_STR_LEN])
 	return cde_timestamp_format(&ts, out);
 }
 
+/* @n decimal digits at @s into *@ret; false when one is not a digit. */
+static bool read_digits(const char *s, int n, int *ret)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*ret = v;
+	return true;
+}
+
+/* "YYYY-MM-DD" at @s into @tm; false unless that day exists. */
+static bool read_date(const char *s, struct tm *tm)
+{
+	int y, m, d;
+	struct tm check;
+
+	if (!read_digits(s, 4, &y) || s[4] != '-' || !read_digits(s + 5, 2, &m) || s[7] != '-' ||
+	    !read_digits(s + 8, 2, &d))
+		return false;
+	*tm = (struct tm){ .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d };
+	/* timegm carries a day past the month's end into the next one. */
+	check = *tm;
+	timegm(&check);
+	return m >= 1 && m <= 12 && check.tm_mon == m - 1 && check.tm_mday == d;
+}
+
+/* ".ddd..." at *@p into *@ns (digits past the ninth only set *@finer). */
+static bool read_fraction(const char **p, long *ns, bool *finer)
+{
+	const char *s = *p + 1;
+	int n = 0;
+
+	for (; *s >= '0' && *s <= '9'; s++, n++) {
+		if (n < 9)
+			*ns = *ns * 10 + (*s - '0');
+		else if (*s != '0')
+			*finer = true;
+	}
+	for (int k = n; k < 9; k++)
+		*ns *= 10;
+	*p = s;
+	return n > 0;
+}
+
+/* An instant: seconds, nanoseconds, and whether the text said more
+ * than nanoseconds hold. */
+struct instant {
+	time_t sec;
+	long nsec;
+	bool finer;
+};
+
+/* RFC 3339: YYYY-MM-DD[Tt]HH:MM:SS[.frac](Z|z|+HH:MM|-HH:MM), nothing
+ * around it; with @date_ok also a bare full-date, read as its midnight
+ * UTC. */
+static int read_instant(const char *s, bool date_ok, struct instant *ret)
+{
+	struct instant at = { 0 };
+	int hh, mi, ss, oh = 0, om = 0, sign = 0;
+	struct tm tm;
+	const char *p = s + 10;
+
+	if (strnlen(s, 10) < 10 || !read_date(s, &tm))
+		return -EINVAL;
+	if (*p == '\0' && date_ok) {
+		ret->sec = timegm(&tm);
+		ret->nsec = 0;
+		ret->finer = false;
+		return 0;
+	}
+	if ((*p != 'T' && *p != 't') || !read_digits(p + 1, 2, &hh) || p[3] != ':' ||
+	    !read_digits(p + 4, 2, &mi) || p[6] != ':' || !read_digits(p + 7, 2, &ss) || hh > 23 ||
+	    mi > 59 || ss > 60)
+		return -EINVAL;
+	p += 9;
+	if (*p == '.' && !read_fraction(&p, &at.nsec, &at.finer))
+		return -EINVAL;
+	if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+		sign = 0;
+	} else if ((*p == '+' || *p == '-') && read_digits(p + 1, 2, &oh) && p[3] == ':' &&
+		   read_digits(p + 4, 2, &om) && p[6] == '\0' && oh <= 23 && om <= 59) {
+		sign = *p == '+' ? 1 : -1;
+	} else {
+		return -EINVAL;
+	}
+	tm.tm_hour = hh;
+	tm.tm_min = mi;
+	tm.tm_sec = ss; /* a leap second (:60) is the next minute's :00 */
+	at.sec = timegm(&tm) - sign * (oh * 3600 + om * 60);
+	*ret = at;
+	return 0;
+}
+
+int cde_timestamp_read(const char *ts, struct timespec *ret)
+{
+	struct instant at;
+
+	if (!ts || read_instant(ts, false, &at) < 0)
+		return -EINVAL;
+	ret->tv_sec = at.sec;
+	ret->tv_nsec = at.nsec;
+	return 0;
+}
+
 double cde_timestamp_parse(const char *ts)
 {
-	struct tm tm = { 0 };
-	const char *rest = ts ? strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-	double t, frac = 0;
-	char *end;
+	struct timespec at;
 
-	if (!rest)
+	if (cde_timestamp_read(ts, &at) < 0)
 		return -1;
-	t = (double)timegm(&tm);
-	if (*rest == '.') {
-		frac = strtod(rest, &end);
-		rest = end;
-	}
-	if (*rest == 'Z' || *rest == 'z')
-		return t + frac;
-	if ((*rest == '+' || *rest == '-') && strlen(rest) == 6 && rest[3] == ':') {
-		int h = atoi(rest + 1), m = atoi(rest + 4), sign = *rest == '+' ? 1 : -1;
+	return (double)at.tv_sec + (double)at.tv_nsec / 1e9;
+}
 
-		return t + frac - sign * (h * 3600 + m * 60);
-	}
-	return -1;
+int cde_timestamp_canonical(const char *ts, char out[CDE_TIMESTAMP_STR_LEN])
+{
+	struct instant at;
+	struct timespec up;
+	long us;
+
+	if (!ts || read_instant(ts, true, &at) < 0)
+		return -EINVAL;
+	/* Rounded up to the microsecond: stored times have microseconds, and
+	 * for them t >= x and t < x hold exactly when they hold for x
+	 * rounded up. */
+	us = at.nsec / 1000 + (at.nsec % 1000 || at.finer ? 1 : 0);
+	up.tv_sec = at.sec + us / 1000000;
+	up.tv_nsec = us % 1000000 * 1000;
+	return cde_timestamp_format(&up, out) < 0 ? -EINVAL : 0;
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "events/limits.h"
 #include "events/pod_outcome.h"
 #include "schemas/formats.h"
 #include "schemas/validate.h"
@@ -220,7 +221,9 @@ static int new_event(struct pod_hook *h, const struct cde_pod_outcome *o, const 
 		     const char *predicate, const char *id_suffix, struct cde_event **ret)
 {
 	const struct cde_event_type *type = cde_spec_find_kind(h->spec, subject, predicate);
-	char subject_id[2 * CDE_POD_NAME_MAX + 2], id[512];
+	/* One byte past the limit: a value cut here is still too long, and
+	 * refused whole by cde_event_check_lengths, never stored cut. */
+	char subject_id[CDE_EVENT_ID_MAX + 2], id[CDE_EVENT_ID_MAX + 2];
 	struct cde_event *ev = NULL;
 	int r;
 
@@ -359,6 +362,8 @@ static int keep(struct pod_hook *h, struct cde_event *ev, struct cde_errors *err
 	size_t before = errs->count;
 	int r = cde_validate(h->cat, cde_event_json(ev), NULL, errs);
 
+	if (r == 0)
+		r = cde_event_check_lengths(cde_event_json(ev), errs);
 	if (r < 0) {
 		map_pointers(errs, before);
 		cde_event_unref(ev);

@@ -111,12 +111,63 @@ static const char *find_duplicate(const cJSON *obj, bool *oom)
 	return dup;
 }
 
+static bool skip_string(const char *buf, size_t len, size_t *pos);
+static bool skip_number(const char *buf, size_t len, size_t *pos);
+
+/* The number literals of the text, in order: cJSON keeps only the double,
+ * and whether it was written as an integer, or had non-zero digits, is in
+ * the text. The tree is walked in document order, so its n-th number is
+ * the text's n-th literal. */
+struct literals {
+	const char *buf;
+	size_t len, pos;
+};
+
+static bool next_literal(struct literals *l, const char **ret, size_t *ret_len)
+{
+	while (l->pos < l->len) {
+		char c = l->buf[l->pos];
+		size_t start = l->pos;
+
+		if (c == '"') {
+			if (!skip_string(l->buf, l->len, &l->pos))
+				return false;
+		} else if (c == '-' || (c >= '0' && c <= '9')) {
+			if (!skip_number(l->buf, l->len, &l->pos))
+				return false;
+			*ret = l->buf + start;
+			*ret_len = l->pos - start;
+			return true;
+		} else {
+			l->pos++;
+		}
+	}
+	return false;
+}
+
+static int check_number(const cJSON *node, struct literals *lits, const struct cde_ptr *ptr,
+			struct cde_errors *errs)
+{
+	const char *text, *why;
+	size_t len;
+
+	if (!next_literal(lits, &text, &len))
+		return 0; /* cannot happen on text cJSON parsed */
+	why = cde_json_number_loss(text, len, node->valuedouble);
+	if (!why)
+		return 0;
+	cde_errors_add(errs, cde_ptr_str(ptr), "%s", why);
+	return -EINVAL;
+}
+
 static int check_tree(const cJSON *node, struct cde_ptr *ptr, unsigned depth,
-		      struct cde_errors *errs)
+		      struct literals *lits, struct cde_errors *errs)
 {
 	size_t index = 0;
 	const cJSON *c;
 
+	if (cJSON_IsNumber(node))
+		return check_number(node, lits, ptr, errs);
 	if (!cJSON_IsObject(node) && !cJSON_IsArray(node))
 		return 0;
 	if (depth >= CDE_JSON_MAX_DEPTH) {
@@ -141,7 +192,7 @@ static int check_tree(const cJSON *node, struct cde_ptr *ptr, unsigned depth,
 	cJSON_ArrayForEach(c, node) {
 		size_t m = cJSON_IsObject(node) ? cde_ptr_push(ptr, c->string)
 						: cde_ptr_push_index(ptr, index);
-		int r = check_tree(c, ptr, depth + 1, errs);
+		int r = check_tree(c, ptr, depth + 1, lits, errs);
 
 		cde_ptr_pop(ptr, m);
 		if (r < 0)
@@ -348,6 +399,7 @@ int cde_json_parse(const char *buf, size_t len, cJSON **ret_doc, struct cde_erro
 	size_t bad;
 	cJSON *doc;
 	struct cde_ptr ptr;
+	struct literals lits = { .buf = buf, .len = len };
 	int r;
 
 	bad = cde_utf8_check(buf, len);
@@ -387,7 +439,7 @@ int cde_json_parse(const char *buf, size_t len, cJSON **ret_doc, struct cde_erro
 		}
 	}
 	cde_ptr_init(&ptr);
-	r = check_tree(doc, &ptr, 0, errs);
+	r = check_tree(doc, &ptr, 0, &lits, errs);
 	if (r < 0) {
 		cJSON_Delete(doc);
 		return r;

@@ -13,13 +13,26 @@
  * Rejects, besides syntax errors: invalid UTF-8, the escape \u0000 (cJSON
  * would silently cut the string there), a second copy of a property in one
  * object (consumers disagree on which copy wins, so what the audit log
- * stores could be read differently downstream), trailing garbage, and
- * nesting deeper than CDE_JSON_MAX_DEPTH.
+ * stores could be read differently downstream), trailing garbage,
+ * nesting deeper than CDE_JSON_MAX_DEPTH, and a number a double cannot
+ * keep (cde_json_number_loss): it would be stored changed.
  *
  * Returns 0, or -EINVAL with one error in @errs, or -ENOMEM. */
 int cde_json_parse(const char *buf, size_t len, cJSON **ret_doc, struct cde_errors *errs);
 
 #define CDE_JSON_MAX_DEPTH 64
+
+/* Why the number literal @s (@len bytes of JSON number syntax), which
+ * reads as the double @value, cannot be kept as sent (I-JSON, RFC 7493):
+ * past the range of a double, rounding to 0, or an integer literal past
+ * 2^53 in magnitude (its neighbours read the same); NULL when it can. */
+const char *cde_json_number_loss(const char *s, size_t len, double value);
+
+/* Prints @doc as cJSON_PrintUnformatted does, except that every number
+ * reads back as the same double (cJSON's printer rounds some: 2^53 comes
+ * out as 9.00719925474099e+15). Returns a malloc'd string or NULL when
+ * out of memory. */
+char *cde_json_print(const cJSON *doc);
 
 /* Returns the byte offset of the first invalid UTF-8 sequence in @s, or
  * @len when all of it is valid (RFC 3629: no overlong forms, no surrogates,

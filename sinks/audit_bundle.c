@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "events/ids.h"
+#include "sinks/sql.h"
 
 #define LINE_MAX_BYTES (4u << 20)
 
@@ -60,6 +61,42 @@ static int seq_bounds(sqlite3 *db, const char *since, const char *until, uint64_
 	*last = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 1) : 0;
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 0 : -EIO;
+}
+
+/* Writes the loss records (see struct cde_audit_gap) that end between
+ * @after and @before, as {"gap": {...}} lines. */
+static int export_gaps(sqlite3 *db, uint64_t after, uint64_t before, FILE *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (cde_sql_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'gaps'", NULL, 0) == 0)
+		return 0;
+	if (sqlite3_prepare_v2(db, "SELECT first, last, at, reason, prev, hash, mac FROM gaps"
+			       " WHERE last >= ? AND last < ? ORDER BY first", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)before);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject(), *g = o ? cJSON_AddObjectToObject(o, "gap") : NULL;
+		static const char *const names[] = { "at", "reason", "prev", "hash", "mac" };
+		bool ok = g && cJSON_AddNumberToObject(g, "first", (double)sqlite3_column_int64(st, 0)) &&
+			  cJSON_AddNumberToObject(g, "last", (double)sqlite3_column_int64(st, 1));
+		char *text;
+
+		for (int i = 0; i < 5; i++)
+			put_field(g, names[i], col(st, i + 2), &ok);
+		text = ok ? cJSON_PrintUnformatted(o) : NULL;
+		cJSON_Delete(o);
+		if (!text) {
+			sqlite3_finalize(st);
+			return -ENOMEM;
+		}
+		fprintf(out, "%s\n", text);
+		free(text);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
 long long cde_audit_export(struct cde_audit_store *s, const char *since, const char *until, FILE *out)
@@ -112,6 +149,12 @@ long long cde_audit_export(struct cde_audit_store *s, const char *since, const c
 						     "principal", "peer", "prevHash", "hash" };
 		cJSON *o = cJSON_CreateObject();
 
+		/* An accepted loss sits in the chain where its rows were. */
+		if (export_gaps(db, first, (uint64_t)sqlite3_column_int64(st, 0), out) < 0) {
+			cJSON_Delete(o);
+			sqlite3_finalize(st);
+			return -EIO;
+		}
 		ok = o && cJSON_AddNumberToObject(o, "seq", (double)sqlite3_column_int64(st, 0));
 		for (int i = 0; i < 13; i++)
 			put_field(o, names[i], col(st, i + 1), &ok);
@@ -186,6 +229,36 @@ static struct checkpoint *push(struct checkpoint **cps, size_t *n, size_t *cap)
 	return &(*cps)[(*n)++];
 }
 
+/* Steps over a loss record: it must start where the chain is, follow its
+ * hash, and, with the key, carry the daemon's signature. */
+static int step_gap(const cJSON *j, const uint8_t *key, size_t key_len, uint64_t *expect,
+		    uint8_t prev[CDE_HASH_LEN], struct cde_audit_verify *out)
+{
+	struct cde_audit_gap g = { .first = num(j, "first"), .last = num(j, "last"), .at = str(j, "at"),
+				   .reason = str(j, "reason") };
+	uint8_t stored_prev[CDE_HASH_LEN], stored[CDE_HASH_LEN], hash[CDE_HASH_LEN], mac[CDE_HASH_LEN];
+
+	if (!g.at || !g.reason || cde_hash_from_hex(str(j, "prev"), stored_prev) < 0 ||
+	    cde_hash_from_hex(str(j, "hash"), stored) < 0 || g.last < g.first)
+		return broken(out, g.first, "a loss record is incomplete");
+	if (g.first != *expect || out->rows == 0 || memcmp(stored_prev, prev, CDE_HASH_LEN) != 0)
+		return broken(out, g.first, "a loss record does not follow the record before");
+	cde_audit_gap_hash(&g, prev, hash);
+	if (memcmp(hash, stored, CDE_HASH_LEN) != 0)
+		return broken(out, g.first, "a loss record's content does not match its hash");
+	if (key && (cde_audit_gap_mac(key, key_len, hash, mac),
+		    cde_hash_from_hex(str(j, "mac"), stored) < 0 || CRYPTO_memcmp(mac, stored, CDE_HASH_LEN) != 0))
+		return broken(out, g.first, "a loss record is not signed with the key");
+	if (out->n_lost < CDE_AUDIT_LOST_MAX) {
+		out->lost_first[out->n_lost] = g.first;
+		out->lost_last[out->n_lost] = g.last;
+	}
+	out->n_lost++;
+	memcpy(prev, hash, CDE_HASH_LEN);
+	*expect = g.last + 1;
+	return 0;
+}
+
 int cde_audit_bundle_verify(FILE *in, const uint8_t *key, size_t key_len, unsigned every,
 			    struct cde_audit_verify *out)
 {
@@ -226,6 +299,8 @@ int cde_audit_bundle_verify(FILE *in, const uint8_t *key, size_t key_len, unsign
 			snprintf(head_hash, sizeof(head_hash), "%s", str(o, "headHash"));
 			expect = first;
 			have_header = true;
+		} else if (cJSON_GetObjectItemCaseSensitive(o, "gap")) {
+			r = step_gap(cJSON_GetObjectItemCaseSensitive(o, "gap"), key, key_len, &expect, prev, out);
 		} else if (cJSON_GetObjectItemCaseSensitive(o, "checkpoint")) {
 			const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "checkpoint");
 			struct checkpoint *cp = push(&cps, &n_cps, &cap_cps);

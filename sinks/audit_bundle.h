@@ -9,14 +9,16 @@
 /* Writes the events received in [@since, @until) (either NULL: open) to
  * @out as JSON Lines: a header with the range and the database's chain
  * head; one line per event with every hashed column, prevHash, hash and
- * the event as stored (the last member); then the keyed checkpoints in
- * the range. The range is the contiguous seqs between the first and the
+ * the event as stored (the last member); an accepted loss (gaps table)
+ * where it sits in the chain, as a {"gap": ...} line; then the keyed
+ * checkpoints in the range. The range is the contiguous seqs between the first and the
  * last event of the period, so the chain is unbroken. Returns the number
  * of events written, or -EIO. */
 long long cde_audit_export(struct cde_audit_store *s, const char *since, const char *until, FILE *out);
 
 /* Checks a bundle read from @in: every line's hash recomputed, each
- * linked to the one before, seqs consecutive, the count and the head in
+ * linked to the one before, seqs consecutive but for the losses recorded
+ * in the chain (each one listed in @out), the count and the head in
  * the header; with @key, every checkpoint's HMAC and that one exists
  * after every @every-th row. Returns 0, -EBADMSG (where and why in @out;
  * bad_seq 0 for a problem with the file itself), or -EINVAL for a file

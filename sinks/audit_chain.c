@@ -3,12 +3,17 @@
  * empty confusion can give two rows the same hash input. */
 
 #include "sinks/audit_chain.h"
+#include "sinks/audit_store.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/crypto.h>
 #include <openssl/hmac.h>
+
+#include "schemas/read_file.h"
 
 static void put_text(EVP_MD_CTX *ctx, const char *s)
 {
@@ -93,16 +98,55 @@ void cde_audit_marker_hash(const struct cde_audit_marker *m, const uint8_t prev[
 	EVP_MD_CTX_free(ctx);
 }
 
+/* HMAC-SHA256 of @label (at most 31 bytes) and @hash: the label keeps a
+ * signature of one kind of record from passing for another. */
+static void labelled_mac(const char *label, const uint8_t *key, size_t key_len,
+			 const uint8_t hash[CDE_HASH_LEN], uint8_t mac[CDE_HASH_LEN])
+{
+	uint8_t msg[32 + CDE_HASH_LEN];
+	size_t n = strlen(label);
+	unsigned len = 0;
+
+	memcpy(msg, label, n);
+	memcpy(msg + n, hash, CDE_HASH_LEN);
+	if (!HMAC(EVP_sha256(), key, (int)key_len, msg, n + CDE_HASH_LEN, mac, &len) || len != CDE_HASH_LEN)
+		memset(mac, 0, CDE_HASH_LEN);
+}
+
 void cde_audit_marker_mac(const uint8_t *key, size_t key_len, const uint8_t hash[CDE_HASH_LEN],
 			  uint8_t mac[CDE_HASH_LEN])
 {
-	uint8_t msg[sizeof(marker_label) - 1 + CDE_HASH_LEN];
+	labelled_mac(marker_label, key, key_len, hash, mac);
+}
+
+static const char gap_label[] = "cdeventsd gap";
+
+void cde_audit_gap_hash(const struct cde_audit_gap *g, const uint8_t prev[CDE_HASH_LEN],
+			uint8_t out[CDE_HASH_LEN])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned len = 0;
 
-	memcpy(msg, marker_label, sizeof(marker_label) - 1);
-	memcpy(msg + sizeof(marker_label) - 1, hash, CDE_HASH_LEN);
-	if (!HMAC(EVP_sha256(), key, (int)key_len, msg, sizeof(msg), mac, &len) || len != CDE_HASH_LEN)
-		memset(mac, 0, CDE_HASH_LEN);
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		memset(out, 0, CDE_HASH_LEN);
+		EVP_MD_CTX_free(ctx);
+		return;
+	}
+	EVP_DigestUpdate(ctx, prev, CDE_HASH_LEN);
+	put_text(ctx, gap_label);
+	put_u64(ctx, g->first);
+	put_u64(ctx, g->last);
+	put_text(ctx, g->at);
+	put_text(ctx, g->reason);
+	if (!EVP_DigestFinal_ex(ctx, out, &len) || len != CDE_HASH_LEN)
+		memset(out, 0, CDE_HASH_LEN);
+	EVP_MD_CTX_free(ctx);
+}
+
+void cde_audit_gap_mac(const uint8_t *key, size_t key_len, const uint8_t hash[CDE_HASH_LEN],
+		       uint8_t mac[CDE_HASH_LEN])
+{
+	labelled_mac(gap_label, key, key_len, hash, mac);
 }
 
 void cde_audit_checkpoint_mac(const uint8_t *key, size_t key_len, uint64_t seq,
@@ -152,4 +196,25 @@ int cde_hash_from_hex(const char *hex, uint8_t hash[CDE_HASH_LEN])
 		hash[i] = (uint8_t)v;
 	}
 	return 0;
+}
+
+int cde_audit_key_load(const char *path, uint8_t key[CDE_AUDIT_KEY_MAX])
+{
+	char *buf;
+	size_t len;
+	int r = cde_read_file(path, CDE_AUDIT_KEY_MAX + 2, &buf, &len);
+
+	if (r < 0)
+		return r == -EFBIG ? -EINVAL : r;
+	/* Raw bytes, all of them: a random key may well end in 0x0a, and the
+	 * daemon and cdevctl read it the same way anyway. */
+	if (len < CDE_AUDIT_KEY_MIN || len > CDE_AUDIT_KEY_MAX) {
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+		return -EINVAL;
+	}
+	memcpy(key, buf, len);
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	return (int)len;
 }

@@ -62,6 +62,29 @@ void cde_audit_marker_hash(const struct cde_audit_marker *m, const uint8_t prev[
 void cde_audit_marker_mac(const uint8_t *key, size_t key_len, const uint8_t hash[CDE_HASH_LEN],
 			  uint8_t mac[CDE_HASH_LEN]);
 
+/* An accepted loss: rows @first..@last were acknowledged once but are
+ * gone (the WAL deleted after a crash, an older copy of the file put
+ * back), and an operator said so (--accept-log-loss). The record takes
+ * the lost rows' place in the chain, so their seqs are never given to
+ * other events and the next row's prev_hash is the record's hash: it
+ * cannot be removed or edited without breaking the chain. */
+struct cde_audit_gap {
+	uint64_t first;
+	uint64_t last;
+	const char *at;			/* when it was accepted (RFC 3339) */
+	const char *reason;		/* what the daemon found */
+};
+
+/* hash = SHA-256(@prev || "cdeventsd gap" || canonical bytes of @g). */
+void cde_audit_gap_hash(const struct cde_audit_gap *g, const uint8_t prev[CDE_HASH_LEN],
+			uint8_t out[CDE_HASH_LEN]);
+
+/* A loss record's signature with the checkpoint key (label "cdeventsd
+ * gap"): without the key nobody can pass a deletion off as an accepted
+ * loss. */
+void cde_audit_gap_mac(const uint8_t *key, size_t key_len, const uint8_t hash[CDE_HASH_LEN],
+		       uint8_t mac[CDE_HASH_LEN]);
+
 /* Lower-case hex of @hash into @hex (CDE_HASH_HEX_LEN bytes). */
 void cde_hash_to_hex(const uint8_t hash[CDE_HASH_LEN], char hex[CDE_HASH_HEX_LEN]);
 

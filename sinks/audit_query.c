@@ -14,6 +14,8 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
+#include "events/ids.h"
+
 #define SQL_MAX 1024
 
 static void add_condition(char *sql, size_t size, const char *cond)
@@ -95,6 +97,21 @@ static bool one_version(struct cde_audit_store *s, const char *type, char *out, 
 	return found == 1 && strlen(out) < size - 1;
 }
 
+int cde_audit_parse_seq(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (INT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*ret = v;
+	return 0;
+}
+
 int cde_audit_query(struct cde_audit_store *s, const struct cde_audit_filter *f,
 		    int (*fn)(void *ctx, const struct cde_audit_record *rec), void *ctx)
 {
@@ -102,9 +119,16 @@ int cde_audit_query(struct cde_audit_store *s, const struct cde_audit_filter *f,
 	/* Filters bind as ?1..?9 in the order they are added; the environment,
 	 * the page start and the limit have the fixed numbers ?20, ?21, ?22. */
 	const char *binds[12];
-	char only[256];
+	char only[256], since[CDE_TIMESTAMP_STR_LEN], until[CDE_TIMESTAMP_STR_LEN];
 	int n = 0, r;
 	sqlite3_stmt *st;
+
+	/* received_at is UTC with microseconds, one width: in that form the
+	 * bounds compare as instants, whatever offset they were given in. */
+	if ((f->since && cde_timestamp_canonical(f->since, since) < 0) ||
+	    (f->until && cde_timestamp_canonical(f->until, until) < 0) ||
+	    f->after > INT64_MAX || f->limit > INT64_MAX)
+		return -EINVAL;
 
 	if (f->subject) {
 		add_condition(sql, sizeof(sql), "subject = ?");
@@ -137,11 +161,11 @@ int cde_audit_query(struct cde_audit_store *s, const struct cde_audit_filter *f,
 	}
 	if (f->since) {
 		add_condition(sql, sizeof(sql), "received_at >= ?");
-		binds[n++] = f->since;
+		binds[n++] = since;
 	}
 	if (f->until) {
 		add_condition(sql, sizeof(sql), "received_at < ?");
-		binds[n++] = f->until;
+		binds[n++] = until;
 	}
 	if (f->environment)
 		add_condition(sql, sizeof(sql), "json_extract(event, '$.subject.content.environment.id') = ?20");

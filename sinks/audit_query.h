@@ -14,10 +14,11 @@ struct cde_audit_filter {
 	const char *chain_id;
 	const char *artifact_id;	/* the artifact an event is about */
 	const char *environment;	/* subject.content.environment.id */
-	const char *since;		/* received at or after (RFC 3339, or a prefix: 2025-01-31) */
+	const char *since;		/* received at or after (RFC 3339 with an offset, or a date:
+					 * 2025-01-31 is its midnight UTC; cde_timestamp_canonical) */
 	const char *until;		/* received before */
-	uint64_t after;			/* seq after this one (before it when descending) */
-	uint64_t limit;			/* 0: no limit */
+	uint64_t after;			/* seq after this one (before it when descending); <= INT64_MAX */
+	uint64_t limit;			/* 0: no limit; <= INT64_MAX */
 	bool descending;
 };
 
@@ -35,9 +36,15 @@ struct cde_audit_record {
 };
 
 /* Calls @fn for each matching record, in seq order (or reverse); stops
- * when @fn returns non-zero and returns that. Returns 0, or -EIO. */
+ * when @fn returns non-zero and returns that. Returns 0, -EINVAL for a
+ * time or number the filter cannot hold, or -EIO. */
 int cde_audit_query(struct cde_audit_store *s, const struct cde_audit_filter *f,
 		    int (*fn)(void *ctx, const struct cde_audit_record *rec), void *ctx);
+
+/* Reads a sequence number or a count as queries take them: decimal
+ * digits only (no sign, no space), at most INT64_MAX (SQLite's integers).
+ * Returns 0, or -EINVAL with *@ret untouched. */
+int cde_audit_parse_seq(const char *s, uint64_t *ret);
 
 /* Calls @fn for each record of the event @id (unique per source, so
  * usually one), at most @limit, in seq order. Returns 0, what @fn

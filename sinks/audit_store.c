@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -18,7 +19,9 @@
 
 #include "events/event.h"
 #include "events/ids.h"
-#include "schemas/read_file.h"
+#include "sinks/audit_correlate.h"
+#include "sinks/audit_head_file.h"
+#include "sinks/sql.h"
 #include "sinks/dead_letters.h"
 
 #define SCHEMA_VERSION "1"
@@ -34,7 +37,11 @@ struct cde_audit_store {
 	size_t key_len;
 	uint8_t key[CDE_AUDIT_KEY_MAX];
 	sqlite3_stmt *set_head;
+	sqlite3_stmt *get_head;
+	sqlite3_stmt *stored_digest;
 	bool read_only;
+	char *path;
+	int head_fd;				/* the head file; -1 when read-only */
 	uint64_t head_seq;			/* committed */
 	uint8_t head_hash[CDE_HASH_LEN];
 	bool in_tx;
@@ -57,6 +64,8 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS retention(seq INTEGER PRIMARY KEY, deleted INTEGER NOT NULL,"
 	" at TEXT NOT NULL, reason TEXT NOT NULL, anchor TEXT NOT NULL, prev TEXT NOT NULL,"
 	" hash TEXT NOT NULL, mac TEXT);"
+	"CREATE TABLE IF NOT EXISTS gaps(last INTEGER PRIMARY KEY, first INTEGER NOT NULL,"
+	" at TEXT NOT NULL, reason TEXT NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL, mac TEXT);"
 	"CREATE INDEX IF NOT EXISTS events_by_id ON events(id, seq);"
 	"CREATE INDEX IF NOT EXISTS events_by_subject ON events(subject, seq);"
 	"CREATE INDEX IF NOT EXISTS events_by_chain ON events(chain_id, seq);"
@@ -90,6 +99,17 @@ static int read_meta(sqlite3 *db, const char *key, char *out, size_t size)
 	return r;
 }
 
+/* Logs written before duplicates were told from clashes have no digest
+ * column: it is added (NULL for their rows, which then count as the same
+ * content). The column is not part of the chain: it describes what the
+ * producer sent, which the stored event, after correlation, may not. */
+static int add_digest_column(sqlite3 *db)
+{
+	if (cde_sql_int(db, "SELECT count(*) FROM pragma_table_info('events') WHERE name = 'digest'", NULL, 0))
+		return 0;
+	return sqlite3_exec(db, "ALTER TABLE events ADD COLUMN digest BLOB", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
 int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync sync,
 			 struct cde_audit_store **ret, char *err, size_t err_size)
 {
@@ -101,6 +121,17 @@ int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync s
 	if (!s)
 		return -ENOMEM;
 	s->read_only = read_only;
+	s->head_fd = -1;
+	s->path = strdup(path);
+	if (!s->path) {
+		free(s);
+		return -ENOMEM;
+	}
+	if (!read_only && (s->head_fd = cde_audit_head_file_open(path)) < 0) {
+		snprintf(err, err_size, "%s-head: %s", path, strerror(-s->head_fd));
+		r = s->head_fd;
+		goto err_close;
+	}
 	/* One handle, one thread: SQLite's own locking is not needed. */
 	if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		r = fail(s->db, err, err_size, path);
@@ -116,6 +147,7 @@ int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync s
 		    sqlite3_exec(s->db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL) != SQLITE_OK ||
 		    sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
 		    sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+		    add_digest_column(s->db) < 0 ||
 		    cde_dead_letters_schema(s->db) < 0) {
 			r = fail(s->db, err, err_size, path);
 			goto err_close;
@@ -140,11 +172,15 @@ int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync s
 	if (!read_only &&
 	    (sqlite3_prepare_v3(s->db,
 				"INSERT INTO events(seq, id, source, type, subject, chain_id, artifact_id,"
-				" timestamp, received_at, spec_version, principal, peer, event, prev_hash, hash)"
-				" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, id) DO NOTHING",
+				" timestamp, received_at, spec_version, principal, peer, event, prev_hash, hash,"
+				" digest) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, id) DO NOTHING",
 				-1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL) != SQLITE_OK ||
 	     sqlite3_prepare_v3(s->db, "UPDATE meta SET value = ? WHERE key = ?", -1,
 				SQLITE_PREPARE_PERSISTENT, &s->set_head, NULL) != SQLITE_OK ||
+	     sqlite3_prepare_v3(s->db, "SELECT value FROM meta WHERE key = 'head_seq'", -1,
+				SQLITE_PREPARE_PERSISTENT, &s->get_head, NULL) != SQLITE_OK ||
+	     sqlite3_prepare_v3(s->db, "SELECT digest, seq FROM events WHERE source = ? AND id = ?", -1,
+				SQLITE_PREPARE_PERSISTENT, &s->stored_digest, NULL) != SQLITE_OK ||
 	     sqlite3_prepare_v3(s->db,
 				"SELECT chain_id FROM events WHERE subject = ? AND chain_id IS NOT NULL"
 				" ORDER BY seq DESC LIMIT 1", -1, SQLITE_PREPARE_PERSISTENT,
@@ -174,12 +210,17 @@ void cde_audit_store_close(struct cde_audit_store *s)
 		return;
 	sqlite3_finalize(s->insert);
 	sqlite3_finalize(s->set_head);
+	sqlite3_finalize(s->get_head);
+	sqlite3_finalize(s->stored_digest);
 	sqlite3_finalize(s->chain_of_subject);
 	sqlite3_finalize(s->chain_of_artifact);
 	sqlite3_finalize(s->chain_head);
 	sqlite3_finalize(s->checkpoint);
 	OPENSSL_cleanse(s->key, sizeof(s->key));
 	sqlite3_close(s->db);
+	if (s->head_fd >= 0)
+		close(s->head_fd);
+	free(s->path);
 	free(s);
 }
 
@@ -188,21 +229,28 @@ struct sqlite3 *cde_audit_store_db(struct cde_audit_store *s)
 	return s->db;
 }
 
-/* The artifact an event is about, for "everything that happened to
- * artifact X": an artifact event's subject, or the artifactId field of
- * builds, deployments and incidents. */
-static const char *artifact_of(const struct cde_event *ev)
+const char *cde_audit_store_path(const struct cde_audit_store *s)
 {
-	const cJSON *subject = cJSON_GetObjectItemCaseSensitive(cde_event_json(ev), "subject");
-	const cJSON *content = cJSON_GetObjectItemCaseSensitive(subject, "content");
-	const cJSON *a = cJSON_GetObjectItemCaseSensitive(content, "artifactId");
-	const char *type = cde_event_type(ev);
+	return s->path;
+}
 
-	if (cJSON_IsString(a) && a->valuestring[0])
-		return a->valuestring;
-	if (type && strncmp(type, "dev.cdevents.artifact.", 22) == 0)
-		return cde_event_subject_id(ev);
-	return NULL;
+int cde_audit_store_meta(struct cde_audit_store *s, const char *key, char *out, size_t size)
+{
+	return read_meta(s->db, key, out, size);
+}
+
+int cde_audit_store_prev_hash(struct cde_audit_store *s, uint64_t seq, uint8_t out[CDE_HASH_LEN])
+{
+	sqlite3_stmt *st;
+	int r = -ENOENT;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT prev_hash FROM events WHERE seq = ?", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		r = cde_hash_from_hex((const char *)sqlite3_column_text(st, 0), out) < 0 ? -EBADMSG : 0;
+	sqlite3_finalize(st);
+	return r;
 }
 
 static const char *or_empty(const char *s)
@@ -216,67 +264,6 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, i);
-}
-
-/* Runs @st (already bound) and copies its first text column into @out;
- * returns true when there was a row. */
-static bool first_text(sqlite3_stmt *st, char *out, size_t size)
-{
-	bool found = false;
-
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-		snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
-		found = true;
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return found;
-}
-
-static bool chain_of(sqlite3_stmt *st, const char *key, char *out, size_t size)
-{
-	if (!key)
-		return false;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	return first_text(st, out, size);
-}
-
-/* The pipeline run a task run belongs to (subject.content.pipelineRun.id). */
-static const char *pipeline_run_of(const struct cde_event *ev)
-{
-	const cJSON *subject = cJSON_GetObjectItemCaseSensitive(cde_event_json(ev), "subject");
-	const cJSON *content = cJSON_GetObjectItemCaseSensitive(subject, "content");
-	const cJSON *run = cJSON_GetObjectItemCaseSensitive(content, "pipelineRun");
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(run, "id");
-
-	return cJSON_IsString(id) ? id->valuestring : NULL;
-}
-
-/* Gives an event without a chainId the chain it belongs to, found in this
- * order: the pipeline run a task run names; the artifact it is about
- * (build.finished -> artifact.* -> service.deployed share an artifact
- * id); its own subject (queued -> started -> finished). Without any, it
- * starts a new chain. It then gets a PATH link from the chain's latest
- * event, so a consumer can rebuild the graph from the events alone.
- * Runs inside the transaction: events earlier in the same group count. */
-static int correlate(struct cde_audit_store *s, struct cde_event *ev)
-{
-	char chain[256], prev[256];
-	bool found = chain_of(s->chain_of_subject, pipeline_run_of(ev), chain, sizeof(chain)) ||
-		     chain_of(s->chain_of_artifact, artifact_of(ev), chain, sizeof(chain)) ||
-		     chain_of(s->chain_of_subject, cde_event_subject_id(ev), chain, sizeof(chain));
-	int r;
-
-	if (!found) {
-		char id[CDE_UUID_STR_LEN];
-
-		cde_uuid_v4(id);
-		return cde_event_set_chain_id(ev, id);
-	}
-	r = cde_event_set_chain_id(ev, chain);
-	if (r == 0 && chain_of(s->chain_head, chain, prev, sizeof(prev)))
-		r = cde_event_add_link(ev, CDE_LINK_PATH, prev, NULL, NULL);
-	return r;
 }
 
 /* Inserts one entry as seq @seq after @prev; sets *@inserted. */
@@ -293,7 +280,7 @@ static int insert_one(struct cde_audit_store *s, struct cde_journal_entry *e, ui
 		.type = or_empty(cde_event_type(ev)),
 		.subject = cde_event_subject_id(ev),
 		.chain_id = cde_event_chain_id(ev),
-		.artifact_id = artifact_of(ev),
+		.artifact_id = cde_audit_artifact_of(ev),
 		.timestamp = or_empty(cde_event_timestamp(ev)),
 		.received_at = e->received_at,
 		.spec_version = or_empty(cde_event_spec_version(ev)),
@@ -325,6 +312,10 @@ static int insert_one(struct cde_audit_store *s, struct cde_journal_entry *e, ui
 	bind_text(st, 13, row.event);
 	bind_text(st, 14, prev_hex);
 	bind_text(st, 15, hash_hex);
+	if (e->has_digest)
+		sqlite3_bind_blob(st, 16, e->digest, sizeof(e->digest), SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 16);
 	rc = sqlite3_step(st);
 	*inserted = rc == SQLITE_DONE && sqlite3_changes(s->db) == 1;
 	sqlite3_clear_bindings(st);
@@ -343,27 +334,6 @@ static int set_meta(struct cde_audit_store *s, const char *key, const char *valu
 	rc = sqlite3_step(s->set_head);
 	sqlite3_reset(s->set_head);
 	return rc == SQLITE_DONE ? 0 : -EIO;
-}
-
-int cde_audit_key_load(const char *path, uint8_t key[CDE_AUDIT_KEY_MAX])
-{
-	char *buf;
-	size_t len;
-	int r = cde_read_file(path, CDE_AUDIT_KEY_MAX + 2, &buf, &len);
-
-	if (r < 0)
-		return r == -EFBIG ? -EINVAL : r;
-	/* Raw bytes, all of them: a random key may well end in 0x0a, and the
-	 * daemon and cdevctl read it the same way anyway. */
-	if (len < CDE_AUDIT_KEY_MIN || len > CDE_AUDIT_KEY_MAX) {
-		OPENSSL_cleanse(buf, len);
-		free(buf);
-		return -EINVAL;
-	}
-	memcpy(key, buf, len);
-	OPENSSL_cleanse(buf, len);
-	free(buf);
-	return (int)len;
 }
 
 int cde_audit_store_set_checkpoints(struct cde_audit_store *s, const uint8_t *key, size_t key_len,
@@ -413,41 +383,104 @@ int cde_audit_store_begin(struct cde_audit_store *s, char *err, size_t err_size)
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return fail(s->db, err, err_size, "begin");
 	s->in_tx = true;
+	/* Another process writing the same file (the state directory's
+	 * lock keeps daemons out, not a hand-run tool) would have moved the
+	 * head: appending from ours would fork the chain, and an empty
+	 * commit would write our stale head over its rows. */
+	if (sqlite3_step(s->get_head) != SQLITE_ROW ||
+	    strtoull((const char *)sqlite3_column_text(s->get_head, 0), NULL, 10) != s->head_seq) {
+		sqlite3_reset(s->get_head);
+		cde_audit_store_rollback(s);
+		snprintf(err, err_size, "the audit log's head moved under this process (another writer?): "
+			 "refusing to append; restart to check the log");
+		return -ESTALE;
+	}
+	sqlite3_reset(s->get_head);
 	s->work_seq = s->head_seq;
 	memcpy(s->work_hash, s->head_hash, CDE_HASH_LEN);
 	return 0;
 }
 
+/* An entry that was not inserted: the same (source, id) is stored. Sets
+ * its conflict flag when the stored one came from other content. */
+static void mark_not_inserted(struct cde_audit_store *s, struct cde_journal_entry *e)
+{
+	sqlite3_stmt *st = s->stored_digest;
+
+	e->duplicate = true;
+	bind_text(st, 1, or_empty(cde_event_source(e->event)));
+	bind_text(st, 2, or_empty(cde_event_id(e->event)));
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const void *d = sqlite3_column_blob(st, 0);
+
+		/* Rows from before digests were kept cannot be compared. */
+		if (e->has_digest && d && sqlite3_column_bytes(st, 0) == (int)sizeof(e->digest) &&
+		    memcmp(d, e->digest, sizeof(e->digest)) != 0) {
+			e->conflict = true;
+			e->duplicate = false;
+			e->conflict_seq = (uint64_t)sqlite3_column_int64(st, 1);
+		}
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static int add_one(struct cde_audit_store *s, struct cde_journal_entry *e)
+{
+	uint8_t hash[CDE_HASH_LEN];
+	bool inserted = false;
+	int r = e->correlate && !cde_event_chain_id(e->event) ? cde_audit_correlate(s->chain_of_subject, s->chain_of_artifact, s->chain_head, e->event) : 0;
+
+	if (r == 0)
+		r = insert_one(s, e, s->work_seq + 1, s->work_hash, hash, &inserted);
+	if (r < 0)
+		return r;
+	e->seq = inserted ? s->work_seq + 1 : 0;
+	if (!inserted) {
+		mark_not_inserted(s, e);
+		return 0;
+	}
+	s->work_seq++;
+	memcpy(s->work_hash, hash, CDE_HASH_LEN);
+	if (s->every && s->work_seq % s->every == 0 && add_checkpoint(s, s->work_seq, hash) < 0)
+		return -EIO;
+	return 0;
+}
+
+/* One request's entries are stored all or none (a savepoint inside the
+ * group's transaction): an event that clashes with a stored one (same
+ * source and id, other content) keeps the whole batch out, so that the
+ * producer's corrected retry does not find half of it already there. */
 int cde_audit_store_add(struct cde_audit_store *s, struct cde_journal_entry *entries, size_t n,
 			char *err, size_t err_size)
 {
+	uint64_t seq = s->work_seq;
 	uint8_t hash[CDE_HASH_LEN];
+	bool clash = false;
+	int r = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		bool inserted = false;
-		int r = entries[i].correlate && !cde_event_chain_id(entries[i].event)
-			? correlate(s, entries[i].event) : 0;
-
-		if (r == 0)
-			r = insert_one(s, &entries[i], s->work_seq + 1, s->work_hash, hash, &inserted);
-
-		if (r == -ENOMEM) {
-			snprintf(err, err_size, "out of memory");
-			return r;
-		}
-		if (r < 0)
-			return fail(s->db, err, err_size, "insert");
-		entries[i].duplicate = !inserted;
-		entries[i].seq = inserted ? s->work_seq + 1 : 0;
-		if (inserted) {
-			s->work_seq++;
-			memcpy(s->work_hash, hash, CDE_HASH_LEN);
-			if (s->every && s->work_seq % s->every == 0 &&
-			    add_checkpoint(s, s->work_seq, hash) < 0)
-				return fail(s->db, err, err_size, "checkpoint");
-		}
+	memcpy(hash, s->work_hash, CDE_HASH_LEN);
+	if (sqlite3_exec(s->db, "SAVEPOINT batch", NULL, NULL, NULL) != SQLITE_OK)
+		return fail(s->db, err, err_size, "savepoint");
+	for (size_t i = 0; i < n && r == 0; i++) {
+		r = add_one(s, &entries[i]);
+		clash = clash || entries[i].conflict;
 	}
-	return 0;
+	if (r == 0 && clash) {
+		if (sqlite3_exec(s->db, "ROLLBACK TO batch", NULL, NULL, NULL) != SQLITE_OK)
+			r = -EIO;
+		s->work_seq = seq;
+		memcpy(s->work_hash, hash, CDE_HASH_LEN);
+		for (size_t i = 0; i < n; i++)
+			entries[i].seq = 0;
+	}
+	if (r == 0 && sqlite3_exec(s->db, "RELEASE batch", NULL, NULL, NULL) != SQLITE_OK)
+		r = -EIO;
+	if (r == -ENOMEM) {
+		snprintf(err, err_size, "out of memory");
+		return r;
+	}
+	return r < 0 ? fail(s->db, err, err_size, "insert") : 0;
 }
 
 int cde_audit_store_commit(struct cde_audit_store *s, char *err, size_t err_size)
@@ -466,6 +499,65 @@ int cde_audit_store_commit(struct cde_audit_store *s, char *err, size_t err_size
 	s->in_tx = false;
 	s->head_seq = s->work_seq;
 	memcpy(s->head_hash, s->work_hash, CDE_HASH_LEN);
+	/* After the commit, never before: the head file must not name a seq
+	 * the database may not have. Its failure loses no event. */
+	if (s->head_fd >= 0)
+		cde_audit_head_file_write(s->head_fd, s->head_seq, s->head_hash);
+	return 0;
+}
+
+/* Inserts the loss record of @g after the head @prev; its hash in @hash. */
+static int insert_gap(struct cde_audit_store *s, const struct cde_audit_gap *g, const uint8_t prev[CDE_HASH_LEN],
+		      uint8_t hash[CDE_HASH_LEN])
+{
+	char prev_hex[CDE_HASH_HEX_LEN], hash_hex[CDE_HASH_HEX_LEN], mac_hex[CDE_HASH_HEX_LEN];
+	uint8_t mac[CDE_HASH_LEN];
+	sqlite3_stmt *st;
+	int rc;
+
+	cde_audit_gap_hash(g, prev, hash);
+	cde_hash_to_hex(prev, prev_hex);
+	cde_hash_to_hex(hash, hash_hex);
+	if (s->key_len) {
+		cde_audit_gap_mac(s->key, s->key_len, hash, mac);
+		cde_hash_to_hex(mac, mac_hex);
+	}
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO gaps(first, last, at, reason, prev, hash, mac)"
+			       " VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)g->first);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)g->last);
+	bind_text(st, 3, g->at);
+	bind_text(st, 4, g->reason);
+	bind_text(st, 5, prev_hex);
+	bind_text(st, 6, hash_hex);
+	bind_text(st, 7, s->key_len ? mac_hex : NULL);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int cde_audit_store_accept_loss(struct cde_audit_store *s, const struct cde_audit_verify *tail,
+				char *err, size_t err_size)
+{
+	char at[CDE_TIMESTAMP_STR_LEN];
+	struct cde_audit_gap g = { .first = tail->head_seq + 1, .last = tail->claimed_head, .at = at,
+				   .reason = tail->reason };
+	uint8_t prev[CDE_HASH_LEN];
+
+	if (s->read_only || g.last < g.first || cde_hash_from_hex(tail->head_hash, prev) < 0)
+		return -EINVAL;
+	cde_timestamp_now(at);
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return fail(s->db, err, err_size, "begin");
+	s->in_tx = true;
+	/* The head moves past the lost seqs in the same transaction. */
+	s->work_seq = g.last;
+	if (insert_gap(s, &g, prev, s->work_hash) < 0 || cde_audit_store_commit(s, err, err_size) < 0) {
+		fail(s->db, err, err_size, "recording the loss");
+		cde_audit_store_rollback(s);
+		return -EIO;
+	}
 	return 0;
 }
 
@@ -491,187 +583,6 @@ int cde_audit_store_append(struct cde_audit_store *s, struct cde_journal_entry *
 			entries[i].seq = 0;
 			entries[i].duplicate = false;
 		}
-	}
-	return r;
-}
-
-static const char *column(sqlite3_stmt *st, int i)
-{
-	return (const char *)sqlite3_column_text(st, i);
-}
-
-/* Checks the checkpoint at @seq against the chain's recomputed @hash. */
-static int check_checkpoint(sqlite3 *db, const uint8_t *key, size_t key_len, uint64_t seq,
-			    const uint8_t hash[CDE_HASH_LEN], struct cde_audit_verify *out)
-{
-	sqlite3_stmt *st;
-	uint8_t stored_hash[CDE_HASH_LEN], stored_mac[CDE_HASH_LEN], mac[CDE_HASH_LEN];
-	int rc, r = 0;
-
-	if (sqlite3_prepare_v2(db, "SELECT hash, mac FROM checkpoints WHERE seq = ?", -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-	rc = sqlite3_step(st);
-	out->bad_seq = seq;
-	if (rc != SQLITE_ROW) {
-		snprintf(out->reason, sizeof(out->reason), "the checkpoint after this row is missing");
-		r = -EBADMSG;
-	} else if (cde_hash_from_hex((const char *)sqlite3_column_text(st, 0), stored_hash) < 0 ||
-		   cde_hash_from_hex((const char *)sqlite3_column_text(st, 1), stored_mac) < 0) {
-		snprintf(out->reason, sizeof(out->reason), "the checkpoint after this row is unreadable");
-		r = -EBADMSG;
-	} else {
-		cde_audit_checkpoint_mac(key, key_len, seq, stored_hash, mac);
-		if (CRYPTO_memcmp(mac, stored_mac, CDE_HASH_LEN) != 0) {
-			snprintf(out->reason, sizeof(out->reason),
-				 "the checkpoint's HMAC is wrong: forged, or another key");
-			r = -EBADMSG;
-		} else if (memcmp(stored_hash, hash, CDE_HASH_LEN) != 0) {
-			snprintf(out->reason, sizeof(out->reason),
-				 "the chain up to here was rewritten: it no longer matches its checkpoint");
-			r = -EBADMSG;
-		}
-	}
-	if (r == 0) {
-		out->bad_seq = 0;
-		out->checkpoints++;
-	}
-	sqlite3_finalize(st);
-	return r;
-}
-
-/* Walks the retention markers' own chain; leaves in @anchor the hash the
- * first remaining row must point to and in *@first that row's seq. */
-static int check_markers(sqlite3 *db, const uint8_t *key, size_t key_len, uint8_t anchor[CDE_HASH_LEN],
-			 uint64_t *first, struct cde_audit_verify *out)
-{
-	sqlite3_stmt *st;
-	uint8_t prev[CDE_HASH_LEN] = { 0 }, stored[CDE_HASH_LEN], hash[CDE_HASH_LEN], mac[CDE_HASH_LEN];
-	uint64_t last = 0;
-	int rc, r = 0;
-
-	if (sqlite3_prepare_v2(db, "SELECT seq, deleted, at, reason, anchor, prev, hash, mac FROM retention"
-			       " ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct cde_audit_marker m = {
-			.seq = (uint64_t)sqlite3_column_int64(st, 0),
-			.deleted = (uint64_t)sqlite3_column_int64(st, 1),
-			.at = column(st, 2),
-			.reason = column(st, 3),
-		};
-		const char *why = NULL;
-
-		if (m.seq <= last)
-			why = "retention markers out of order";
-		else if (cde_hash_from_hex(column(st, 4), m.anchor) < 0 ||
-			 cde_hash_from_hex(column(st, 5), stored) < 0 || memcmp(stored, prev, CDE_HASH_LEN) != 0)
-			why = "a retention marker does not follow the one before";
-		else if (cde_audit_marker_hash(&m, prev, hash),
-			 cde_hash_from_hex(column(st, 6), stored) < 0 || memcmp(stored, hash, CDE_HASH_LEN) != 0)
-			why = "a retention marker's content does not match its hash";
-		else if (key && (cde_audit_marker_mac(key, key_len, hash, mac),
-				 cde_hash_from_hex(column(st, 7), stored) < 0 ||
-				 CRYPTO_memcmp(stored, mac, CDE_HASH_LEN) != 0))
-			why = "a retention marker is not signed with the key: rows were deleted, not retired";
-		if (why) {
-			out->bad_seq = m.seq;
-			snprintf(out->reason, sizeof(out->reason), "%s", why);
-			r = -EBADMSG;
-			break;
-		}
-		out->markers++;
-		last = m.seq;
-		memcpy(prev, hash, CDE_HASH_LEN);
-		memcpy(anchor, m.anchor, CDE_HASH_LEN);
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = -EIO;
-	sqlite3_finalize(st);
-	*first = last + 1;
-	return r;
-}
-
-int cde_audit_store_verify(struct cde_audit_store *s, const uint8_t *key, size_t key_len,
-			   unsigned every, struct cde_audit_verify *out)
-{
-	sqlite3_stmt *st;
-	uint8_t prev[CDE_HASH_LEN] = { 0 }, hash[CDE_HASH_LEN], stored[CDE_HASH_LEN];
-	char meta_seq[32], meta_hash[80];
-	uint64_t expect = 1;
-	int rc, r = 0;
-
-	memset(out, 0, sizeof(*out));
-	if (read_meta(s->db, "head_seq", meta_seq, sizeof(meta_seq)) < 0 ||
-	    read_meta(s->db, "head_hash", meta_hash, sizeof(meta_hash)) < 0)
-		return -EIO;
-	r = check_markers(s->db, key, key_len, prev, &expect, out);
-	if (r < 0)
-		return r;
-	out->first_seq = expect;
-	out->head_seq = expect - 1;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT seq, id, source, type, subject, chain_id, artifact_id, timestamp,"
-			       " received_at, spec_version, principal, peer, event, prev_hash, hash"
-			       " FROM events ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct cde_audit_row row = {
-			.seq = (uint64_t)sqlite3_column_int64(st, 0),
-			.id = column(st, 1), .source = column(st, 2), .type = column(st, 3),
-			.subject = column(st, 4), .chain_id = column(st, 5), .artifact_id = column(st, 6),
-			.timestamp = column(st, 7), .received_at = column(st, 8),
-			.spec_version = column(st, 9), .principal = column(st, 10), .peer = column(st, 11),
-			.event = column(st, 12),
-		};
-
-		out->rows++;
-		if (row.seq != expect) {
-			out->bad_seq = expect < row.seq ? expect : row.seq;
-			snprintf(out->reason, sizeof(out->reason), "seq %llu follows %llu: rows missing or inserted",
-				 (unsigned long long)row.seq, (unsigned long long)(expect - 1));
-			r = -EBADMSG;
-			break;
-		}
-		if (cde_hash_from_hex(column(st, 13), stored) < 0 || memcmp(stored, prev, CDE_HASH_LEN) != 0) {
-			out->bad_seq = row.seq;
-			snprintf(out->reason, sizeof(out->reason), "prev_hash is not the hash of the row before");
-			r = -EBADMSG;
-			break;
-		}
-		cde_audit_row_hash(&row, prev, hash);
-		if (cde_hash_from_hex(column(st, 14), stored) < 0 || memcmp(stored, hash, CDE_HASH_LEN) != 0) {
-			out->bad_seq = row.seq;
-			snprintf(out->reason, sizeof(out->reason), "the row's content does not match its hash");
-			r = -EBADMSG;
-			break;
-		}
-		memcpy(prev, hash, CDE_HASH_LEN);
-		out->head_seq = row.seq;
-		expect++;
-		if (key && every && row.seq % every == 0) {
-			r = check_checkpoint(s->db, key, key_len, row.seq, hash, out);
-			if (r < 0)
-				break;
-		}
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = -EIO;
-	sqlite3_finalize(st);
-	if (r == 0) {
-		/* The head in meta catches rows deleted from the end. */
-		uint64_t head = strtoull(meta_seq, NULL, 10);
-		char hex[CDE_HASH_HEX_LEN];
-
-		cde_hash_to_hex(prev, hex);
-		if (head != out->head_seq || strcmp(hex, meta_hash) != 0) {
-			out->bad_seq = out->head_seq + 1;
-			snprintf(out->reason, sizeof(out->reason),
-				 "the recorded head is seq %llu but the chain ends at %llu: rows removed from the end",
-				 (unsigned long long)head, (unsigned long long)out->head_seq);
-			r = -EBADMSG;
-		}
-		memcpy(out->head_hash, hex, sizeof(hex));
 	}
 	return r;
 }

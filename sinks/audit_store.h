@@ -63,6 +63,8 @@ uint64_t cde_audit_store_head(const struct cde_audit_store *s);
  * its markers with it. */
 const uint8_t *cde_audit_store_key(const struct cde_audit_store *s, size_t *ret_len);
 
+#define CDE_AUDIT_LOST_MAX 4
+
 struct cde_audit_verify {
 	uint64_t rows;		/* rows checked */
 	uint64_t first_seq;	/* the first row kept (1 unless retention ran) */
@@ -71,7 +73,12 @@ struct cde_audit_verify {
 	uint64_t head_seq;	/* the last seq */
 	char head_hash[CDE_HASH_HEX_LEN];
 	uint64_t bad_seq;	/* the first seq where the chain breaks */
-	char reason[160];
+	char reason[200];
+	uint64_t n_lost;	/* accepted losses stepped over */
+	uint64_t lost_first[CDE_AUDIT_LOST_MAX], lost_last[CDE_AUDIT_LOST_MAX];	/* the first few */
+	uint64_t claimed_head;	/* the largest seq anything names (rows, meta, checkpoints, head file) */
+	uint64_t head_file_seq;	/* what the head file records, 0 if none */
+	bool head_file_damaged;
 };
 
 /* Walks the whole chain. Returns 0 when intact, -EBADMSG when it breaks
@@ -84,6 +91,31 @@ struct cde_audit_verify {
  * marker carries a valid signature. */
 int cde_audit_store_verify(struct cde_audit_store *s, const uint8_t *key, size_t key_len,
 			   unsigned every, struct cde_audit_verify *out);
+
+/* Checks the end of the log before the daemon appends to it: the chain
+ * over the last rows (at most 10,000, from the latest retention marker at
+ * the earliest), and that nothing names a seq past its last row. Also
+ * counts the rows (@out->rows). Returns 0; -ENODATA when rows are missing
+ * from the end (the seqs @out->head_seq + 1 to @out->claimed_head, and
+ * the evidence in @out->reason): cde_audit_store_accept_loss can record
+ * that; -EBADMSG when the chain is broken (@out says where); or -EIO. */
+int cde_audit_store_check_tail(struct cde_audit_store *s, const uint8_t *key, size_t key_len,
+			       unsigned every, struct cde_audit_verify *out);
+
+/* Records in the chain that the rows after @tail->head_seq, up to
+ * @tail->claimed_head, are lost (see struct cde_audit_gap), signed with
+ * the checkpoint key if there is one, and moves the head past them, so
+ * those seqs are never used again. @tail is what check_tail found.
+ * Returns 0 or -errno with a message in @err. */
+int cde_audit_store_accept_loss(struct cde_audit_store *s, const struct cde_audit_verify *tail,
+				char *err, size_t err_size);
+
+/* The value of @key in the meta table into @out. Returns 0 or -ENOENT. */
+int cde_audit_store_meta(struct cde_audit_store *s, const char *key, char *out, size_t size);
+
+/* The database's path; the prev_hash of row @seq into @out (0 or -errno). */
+const char *cde_audit_store_path(const struct cde_audit_store *s);
+int cde_audit_store_prev_hash(struct cde_audit_store *s, uint64_t seq, uint8_t out[CDE_HASH_LEN]);
 
 /* The underlying connection, for queries (sinks/audit_query.c). */
 struct sqlite3 *cde_audit_store_db(struct cde_audit_store *s);

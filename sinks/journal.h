@@ -18,9 +18,13 @@ struct cde_journal_entry {
 	const char *peer;		/* from where */
 	char received_at[32];		/* set by the journal when appended */
 	bool correlate;			/* no chainId given: the journal assigns one */
+	bool has_digest;
+	uint8_t digest[32];		/* SHA-256 of what the producer sent: tells a re-send from a clash */
 	/* set by the journal before done is called: */
 	uint64_t seq;
-	bool duplicate;			/* same source and id as an earlier event */
+	bool duplicate;			/* same source and id as an earlier event, same content */
+	bool conflict;			/* same source and id, other content: none of its batch is stored */
+	uint64_t conflict_seq;		/* the event stored first */
 };
 
 /* Called on the loop thread when the entries are committed (error 0: each
@@ -89,15 +93,29 @@ struct cde_journal_audit_options {
 	unsigned every;			/* rows between checkpoints */
 	struct cde_audit_retention retention;	/* all 0: keep everything */
 	unsigned retention_interval_ms;
+	bool accept_loss;		/* rows missing from the end: record the loss and go on */
+};
+
+/* What the audit journal found when it opened the log. */
+struct cde_journal_audit_opened {
+	unsigned long long rows;		/* rows counted, not what meta says */
+	unsigned long long head_seq;
+	unsigned long long lost_first, lost_last;	/* a loss recorded now (accept_loss), or 0 */
+	bool head_file_damaged;			/* the head file was unreadable: not checked */
 };
 
 /* The journal of the audit log: the store at @o->path, written by its own
  * thread with group commit, which also runs retention every
  * @o->retention_interval_ms and, while the store fails, tries a write
  * every few seconds so that it is ready again as soon as the disk is.
- * Returns 0 or -errno with the reason in @err. */
+ * The log's tail is checked first (cde_audit_store_check_tail): a broken
+ * chain is refused (-EBADMSG); rows missing from the end are refused
+ * (-ENODATA) unless @o->accept_loss, which records the loss in the chain.
+ * What was found goes to *@opened. Returns 0 or -errno with the reason in
+ * @err. */
 int cde_journal_audit_new(struct event_base *base, const struct cde_journal_audit_options *o,
-			  struct cde_journal *ret, char *err, size_t err_size);
+			  struct cde_journal *ret, struct cde_journal_audit_opened *opened,
+			  char *err, size_t err_size);
 
 /* Frees what @j holds. The audit journal first commits what is queued
  * and delivers those completions. */

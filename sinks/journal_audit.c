@@ -153,7 +153,9 @@ static void commit_group(struct audit_journal *j, struct batch *work)
 		j->stats.events += n_events;
 		if (n_batches > j->stats.largest_group)
 			j->stats.largest_group = n_batches;
-		j->stats.rows = cde_audit_store_head(j->store);
+		for (struct batch *b = work; b; b = b->next)
+			for (size_t i = 0; i < b->n; i++)
+				j->stats.rows += b->entries[i].seq != 0;
 	} else {
 		j->stats.failed_commits++;
 		snprintf(j->last_error, sizeof(j->last_error), "%s", err);
@@ -201,6 +203,7 @@ static void run_retention(struct audit_journal *j)
 	} else if (run.deleted) {
 		j->stats.retention_runs++;
 		j->stats.retained_rows += run.deleted;
+		j->stats.rows -= run.deleted < j->stats.rows ? run.deleted : j->stats.rows;
 		j->stats.retained_through = run.through_seq;
 		snprintf(j->stats.last_retention, sizeof(j->stats.last_retention), "%s", run.reason);
 	}
@@ -341,8 +344,48 @@ static const struct cde_journal_ops audit_ops = {
 	.free = audit_free,
 };
 
+/* The start-up check of the log's tail; see cde_journal_audit_new. */
+static int check_log(struct cde_audit_store *s, const struct cde_journal_audit_options *o,
+		     struct cde_journal_audit_opened *opened, char *err, size_t err_size)
+{
+	struct cde_audit_verify v;
+	int r = cde_audit_store_check_tail(s, o->key, o->key ? o->key_len : 0, o->every, &v);
+
+	memset(opened, 0, sizeof(*opened));
+	opened->head_file_damaged = v.head_file_damaged;
+	if (r == -EBADMSG) {
+		snprintf(err, err_size, "%s: the chain is broken at seq %llu: %s. Nothing was appended; run "
+			 "cdevctl audit verify, and restore the log from a backup", o->path,
+			 (unsigned long long)v.bad_seq, v.reason);
+		return r;
+	}
+	if (r == -ENODATA && !o->accept_loss) {
+		snprintf(err, err_size, "%s: seqs %llu to %llu were acknowledged but are not in the log (%s). "
+			 "Was audit.db-wal deleted, or an older copy of audit.db put back? Restore the "
+			 "missing rows, or start once with --accept-log-loss to record the loss in the chain and go on",
+			 o->path, (unsigned long long)v.head_seq + 1, (unsigned long long)v.claimed_head, v.reason);
+		return r;
+	}
+	if (r == -ENODATA) {
+		r = cde_audit_store_accept_loss(s, &v, err, err_size);
+		if (r < 0)
+			return r;
+		opened->lost_first = v.head_seq + 1;
+		opened->lost_last = v.claimed_head;
+		v.head_seq = v.claimed_head;
+	}
+	if (r < 0) {
+		snprintf(err, err_size, "%s: cannot read the log to check it", o->path);
+		return r;
+	}
+	opened->rows = v.rows;
+	opened->head_seq = v.head_seq;
+	return 0;
+}
+
 int cde_journal_audit_new(struct event_base *base, const struct cde_journal_audit_options *o,
-			  struct cde_journal *ret, char *err, size_t err_size)
+			  struct cde_journal *ret, struct cde_journal_audit_opened *opened,
+			  char *err, size_t err_size)
 {
 	struct audit_journal *j = calloc(1, sizeof(*j));
 	pthread_condattr_t attr;
@@ -372,7 +415,10 @@ int cde_journal_audit_new(struct event_base *base, const struct cde_journal_audi
 			 CDE_AUDIT_KEY_MAX);
 		goto err_free;
 	}
-	j->stats.rows = cde_audit_store_head(j->store);
+	r = check_log(j->store, o, opened, err, err_size);
+	if (r < 0)
+		goto err_free;
+	j->stats.rows = opened->rows;
 	j->completed = event_new(base, -1, EV_READ, on_completed, j);
 	if (!j->completed) {
 		r = -ENOMEM;

@@ -5,8 +5,9 @@
  * as the server does; what follows is fed to the chunked decoder in
  * pieces whose sizes come from the input's first byte, as data arrives
  * from a socket. Checked: the decoder never reports more body than it
- * passed on, never consumes more than it was given, and a head that
- * parses has a method, a target and no more headers than allowed. */
+ * passed on, never consumes more than it was given, a head that parses
+ * has a method, a target and no more headers than allowed, and the end
+ * of a head is found the same however its bytes arrive. */
 
 #include "tests/fuzz/fuzz.h"
 
@@ -80,9 +81,31 @@ static void chunked(const uint8_t *data, size_t size)
 		   (unsigned long long)c.total, (unsigned long long)b.n);
 }
 
+/* The server looks for a head's end as bytes arrive: the answer must not
+ * depend on how they were split, and a head it finds ends with its empty
+ * line. */
+static void head_end(const uint8_t *data, size_t size)
+{
+	struct cde_http_error err;
+	size_t scanned = 0, len = 0, len_bytewise = 0;
+	int whole = cde_http_head_end((const char *)data, size, &scanned, &len, &err), r = 0;
+
+	scanned = 0;
+	for (size_t have = 1; have <= size && r == 0; have++)
+		r = cde_http_head_end((const char *)data, have, &scanned, &len_bytewise, &err);
+	FUZZ_CHECK(r == whole, "whole %d, byte by byte %d", whole, r);
+	if (whole == 1) {
+		FUZZ_CHECK(len == len_bytewise && len >= 4 && len <= size &&
+				   memcmp(data + len - 4, "\r\n\r\n", 4) == 0,
+			   "a head end at %zu (byte by byte %zu) of %zu", len, len_bytewise, size);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *end = NULL;
+
+	head_end(data, size);
 
 	for (size_t i = 0; i + 3 < size; i++)
 		if (memcmp(data + i, "\r\n\r\n", 4) == 0) {

@@ -5,7 +5,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-export async function startDaemon(binary, args = [], env = {}) {
+// The daemon listens on 127.0.0.1:0 unless @args name --listen (a test
+// that reads the address from its config file passes { listenFlag: false }).
+export async function startDaemon(binary, args = [], env = {}, { listenFlag = true } = {}) {
   // Each daemon gets its own state directory unless the test names one.
   const stateDir = args.includes('--state-dir') ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'cde-state-'));
   if (stateDir) args = [...args, '--state-dir', stateDir];
@@ -15,7 +17,7 @@ export async function startDaemon(binary, args = [], env = {}) {
   // test checks on stop.
   const wrapper = (process.env.CDE_DAEMON_WRAPPER || '').split(' ').filter(Boolean);
   const proc = spawn(wrapper[0] || binary, [...wrapper.slice(1), ...(wrapper.length ? [binary] : []),
-    '--listen', '127.0.0.1:0', ...args], {
+    ...(listenFlag && !args.includes('--listen') ? ['--listen', '127.0.0.1:0'] : []), ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -34,9 +36,11 @@ export async function startDaemon(binary, args = [], env = {}) {
   });
   proc.stderr.removeAllListeners('data');
   proc.stderr.on('data', (d) => { log += d; });
-  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  let [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  // A wildcard listener is reached on loopback: tests talk to 127.0.0.1 only.
+  if (host === '0.0.0.0') host = '127.0.0.1';
   return {
-    proc, host, port, url: `http://${address}`, stateDir,
+    proc, host, port, url: `http://${host}:${port}`, stateDir,
     log: () => log,
     // SIGTERM, then the exit code.
     stop: () => new Promise((resolve) => {
@@ -99,4 +103,23 @@ export function checker() {
       process.exitCode = failed ? 1 : 0;
     },
   };
+}
+
+// Polls @cond every 20 ms until it holds or @ms pass; returns it.
+export async function waitFor(cond, ms = 5000) {
+  const until = Date.now() + ms;
+  while (!cond() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  return cond();
+}
+
+// The daemon's side of each TCP connection on its port, from
+// /proc/net/tcp: {state, rx}, with the kernel's state numbers (01
+// established, 08 closed by the client but not yet by the daemon) and rx
+// the bytes the daemon has not read yet.
+export function serverSockets(d) {
+  const port = `:${d.port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f.length > 4 && f[1].endsWith(port) && f[3] !== '0A')
+    .map((f) => ({ state: f[3], rx: parseInt(f[4].split(':')[1], 16) }));
 }

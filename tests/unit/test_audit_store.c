@@ -66,14 +66,16 @@ static struct cde_audit_store *five_events(void)
 
 static void drop(struct cde_audit_store *s)
 {
-	char wal[80], shm[80];
+	char wal[80], shm[80], head[80];
 
 	cde_audit_store_close(s);
 	snprintf(wal, sizeof(wal), "%s-wal", db_path);
 	snprintf(shm, sizeof(shm), "%s-shm", db_path);
+	snprintf(head, sizeof(head), "%s-head", db_path);
 	unlink(db_path);
 	unlink(wal);
 	unlink(shm);
+	unlink(head);
 }
 
 static uint64_t verify_bad_seq(struct cde_audit_store *s, const char *sql)
@@ -180,7 +182,7 @@ static void deleting_inserting_or_reordering_rows_is_detected(void **state)
 		"UPDATE events SET seq = -seq WHERE seq >= 3;"
 		"UPDATE events SET seq = 1 - seq WHERE seq < 0;"
 		"INSERT INTO events SELECT 3, 'forged', source, type, subject, chain_id, artifact_id,"
-		" timestamp, received_at, spec_version, principal, peer, event, hash, hash"
+		" timestamp, received_at, spec_version, principal, peer, event, hash, hash, digest"
 		" FROM events WHERE seq = 2;"), 3);
 	drop(s);
 
@@ -201,7 +203,7 @@ static void deleting_inserting_or_reordering_rows_is_detected(void **state)
 	s = five_events();
 	assert_int_equal(verify_bad_seq(s,
 		"INSERT INTO events SELECT 6, 'extra', source, type, subject, chain_id, artifact_id,"
-		" timestamp, received_at, spec_version, principal, peer, event, hash, hash"
+		" timestamp, received_at, spec_version, principal, peer, event, hash, hash, digest"
 		" FROM events WHERE seq = 5;"), 6);
 	drop(s);
 }
@@ -542,6 +544,183 @@ static void a_crafted_bundle_header_is_refused(void **state)
 	}
 }
 
+/* The attack of issue 11: rows cut off the end and meta pointed at the
+ * new last row. The checkpoint after row 4 still names seq 4. */
+static const char cut_tail_sql[] =
+	"DELETE FROM events WHERE seq > 3;"
+	"UPDATE meta SET value = (SELECT hash FROM events WHERE seq = 3) WHERE key = 'head_hash';"
+	"UPDATE meta SET value = '3' WHERE key = 'head_seq';";
+
+static void a_checkpoint_past_the_head_fails_verify_with_or_without_the_key(void **state)
+{
+	struct cde_audit_store *s = five_keyed_events();
+	struct cde_audit_verify v;
+	const char *why;
+
+	assert_int_equal(verify_bad_seq(s, cut_tail_sql), 4);
+	assert_int_equal(cde_audit_store_verify(s, NULL, 0, 0, &v), -EBADMSG);
+	assert_non_null(strstr(v.reason, "a checkpoint names seq 4"));
+	assert_int_equal(keyed_bad_seq(s, test_key, &why), 4);
+	drop(s);
+}
+
+static void the_tail_check_finds_a_cut_tail_and_an_accepted_loss_keeps_its_seqs(void **state)
+{
+	struct cde_audit_store *s = five_keyed_events();
+	struct cde_journal_entry e;
+	struct cde_audit_verify v;
+	char err[256];
+
+	assert_int_equal(sqlite3_exec(cde_audit_store_db(s), cut_tail_sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(cde_audit_store_check_tail(s, test_key, 32, 2, &v), -ENODATA);
+	assert_int_equal(v.head_seq, 3);
+	assert_int_equal(v.claimed_head, 5);	/* the head file was written at the commit of 5 */
+	assert_int_equal(v.head_file_seq, 5);
+	assert_int_equal(v.rows, 3);
+	assert_int_equal(cde_audit_store_accept_loss(s, &v, err, sizeof(err)), 0);
+
+	entry(&e, "ev-after", "svc");
+	assert_int_equal(cde_audit_store_append(s, &e, 1, err, sizeof(err)), 0);
+	assert_int_equal(e.seq, 6);	/* 4 and 5 are never given out again */
+	release(&e, 1);
+	assert_int_equal(cde_audit_store_verify(s, test_key, 32, 2, &v), 0);
+	assert_int_equal(v.n_lost, 1);
+	assert_int_equal(v.lost_first[0], 4);
+	assert_int_equal(v.lost_last[0], 5);
+	assert_int_equal(cde_audit_store_check_tail(s, test_key, 32, 2, &v), 0);
+
+	/* The loss record is in the chain: editing it breaks it. */
+	assert_int_not_equal(verify_bad_seq(s, "UPDATE gaps SET last = 4"), 0);
+	drop(s);
+}
+
+static void the_tail_check_refuses_an_edited_last_row(void **state)
+{
+	struct cde_audit_store *s = five_events();
+	struct cde_audit_verify v;
+
+	assert_int_equal(cde_audit_store_check_tail(s, NULL, 0, 0, &v), 0);
+	assert_int_equal(v.rows, 5);
+	assert_int_equal(sqlite3_exec(cde_audit_store_db(s), "UPDATE events SET peer = 'x' WHERE seq = 5",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(cde_audit_store_check_tail(s, NULL, 0, 0, &v), -EBADMSG);
+	assert_int_equal(v.bad_seq, 5);
+	drop(s);
+}
+
+static void a_store_does_not_append_after_another_writer_moved_the_head(void **state)
+{
+	struct cde_audit_store *a = five_events(), *b;
+	struct cde_journal_entry e;
+	char err[256];
+
+	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &b, err, sizeof(err)), 0);
+	entry(&e, "ev-b", "svc");
+	assert_int_equal(cde_audit_store_append(b, &e, 1, err, sizeof(err)), 0);
+	release(&e, 1);
+	cde_audit_store_close(b);
+
+	entry(&e, "ev-a", "svc");
+	assert_int_equal(cde_audit_store_append(a, &e, 1, err, sizeof(err)), -ESTALE);
+	assert_non_null(strstr(err, "another writer"));
+	assert_int_equal(e.seq, 0);
+	release(&e, 1);
+	/* Nor does an empty commit (the writer's probe) write its stale head. */
+	assert_int_equal(cde_audit_store_append(a, NULL, 0, err, sizeof(err)), -ESTALE);
+	assert_int_equal(verify_bad_seq(a, NULL), 0);
+	drop(a);
+}
+
+static void a_resent_event_is_a_duplicate_and_other_content_under_its_id_a_clash(void **state)
+{
+	struct cde_audit_store *s = five_events();
+	struct cde_journal_entry e[2];
+	struct cde_audit_verify v;
+	char err[256];
+
+	/* ev-2 again, with the digest it was first stored with (none). */
+	entry(&e[0], "ev-2", "svc-a");
+	assert_int_equal(cde_audit_store_append(s, e, 1, err, sizeof(err)), 0);
+	assert_true(e[0].duplicate);
+	assert_false(e[0].conflict);	/* rows without a digest cannot be compared */
+	release(e, 1);
+
+	entry(&e[0], "ev-7", "svc-a");
+	e[0].has_digest = true;
+	memset(e[0].digest, 7, sizeof(e[0].digest));
+	assert_int_equal(cde_audit_store_append(s, e, 1, err, sizeof(err)), 0);
+	assert_int_equal(e[0].seq, 6);
+	release(e, 1);
+
+	/* A new event and a clash in one batch: neither is stored. */
+	entry(&e[0], "ev-8", "svc-a");
+	entry(&e[1], "ev-7", "svc-a");
+	e[1].has_digest = true;
+	memset(e[1].digest, 8, sizeof(e[1].digest));
+	assert_int_equal(cde_audit_store_append(s, e, 2, err, sizeof(err)), 0);
+	assert_true(e[1].conflict);
+	assert_int_equal(e[1].conflict_seq, 6);
+	assert_int_equal(e[0].seq, 0);
+	release(e, 2);
+
+	/* The same content again is a plain duplicate; ev-8 is still new. */
+	entry(&e[0], "ev-7", "svc-a");
+	e[0].has_digest = true;
+	memset(e[0].digest, 7, sizeof(e[0].digest));
+	entry(&e[1], "ev-8", "svc-a");
+	assert_int_equal(cde_audit_store_append(s, e, 2, err, sizeof(err)), 0);
+	assert_true(e[0].duplicate && !e[0].conflict);
+	assert_int_equal(e[1].seq, 7);
+	release(e, 2);
+	assert_int_equal(cde_audit_store_verify(s, NULL, 0, 0, &v), 0);
+	assert_int_equal(v.head_seq, 7);
+	drop(s);
+}
+
+static void a_log_written_before_digests_opens_and_takes_events(void **state)
+{
+	struct cde_audit_store *s = five_events();
+	struct cde_journal_entry e;
+	char err[256];
+
+	assert_int_equal(sqlite3_exec(cde_audit_store_db(s), "ALTER TABLE events DROP COLUMN digest", NULL, NULL,
+				      NULL), SQLITE_OK);
+	cde_audit_store_close(s);
+	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
+	entry(&e, "ev-6", "svc");
+	assert_int_equal(cde_audit_store_append(s, &e, 1, err, sizeof(err)), 0);
+	assert_int_equal(e.seq, 6);
+	release(&e, 1);
+	assert_int_equal(verify_bad_seq(s, NULL), 0);
+	drop(s);
+}
+
+static void a_bundle_carries_an_accepted_loss_and_verifies_offline(void **state)
+{
+	struct cde_audit_store *s = five_keyed_events();
+	struct cde_journal_entry e;
+	struct cde_audit_verify v;
+	char err[256];
+	FILE *f = tmpfile();
+
+	assert_non_null(f);
+	assert_int_equal(sqlite3_exec(cde_audit_store_db(s), cut_tail_sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(cde_audit_store_check_tail(s, test_key, 32, 2, &v), -ENODATA);
+	assert_int_equal(cde_audit_store_accept_loss(s, &v, err, sizeof(err)), 0);
+	entry(&e, "ev-after", "svc");
+	assert_int_equal(cde_audit_store_append(s, &e, 1, err, sizeof(err)), 0);
+	release(&e, 1);
+
+	assert_int_equal(cde_audit_export(s, NULL, NULL, f), 4);
+	rewind(f);
+	assert_int_equal(cde_audit_bundle_verify(f, test_key, 32, 2, &v), 0);
+	assert_int_equal(v.n_lost, 1);
+	assert_int_equal(v.lost_first[0], 4);
+	assert_int_equal(v.head_seq, 6);
+	fclose(f);
+	drop(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -557,6 +736,13 @@ int main(void)
 		cmocka_unit_test(retention_by_size_keeps_the_live_data_under_the_limit),
 		cmocka_unit_test(deletions_that_are_not_retention_are_detected),
 		cmocka_unit_test(a_crafted_bundle_header_is_refused),
+		cmocka_unit_test(a_checkpoint_past_the_head_fails_verify_with_or_without_the_key),
+		cmocka_unit_test(the_tail_check_finds_a_cut_tail_and_an_accepted_loss_keeps_its_seqs),
+		cmocka_unit_test(the_tail_check_refuses_an_edited_last_row),
+		cmocka_unit_test(a_store_does_not_append_after_another_writer_moved_the_head),
+		cmocka_unit_test(a_resent_event_is_a_duplicate_and_other_content_under_its_id_a_clash),
+		cmocka_unit_test(a_log_written_before_digests_opens_and_takes_events),
+		cmocka_unit_test(a_bundle_carries_an_accepted_loss_and_verifies_offline),
 	};
 
 	return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);

@@ -98,6 +98,14 @@ static void a_file_replaces_only_what_it_says(void **state)
 	assert_int_equal(c.limits.max_connections, 10);
 	assert_string_equal(c.listen, "127.0.0.1:9720");	/* untouched */
 	assert_int_equal(c.limits.idle_timeout_ms, 30000);	/* untouched */
+	assert_int_equal(c.limits.bodies_in_flight_max, 64 << 20);	/* the default */
+	assert_int_equal(load_text("limits:\n  bodies_in_flight_max: 8MiB\n", &c, &errs), 0);
+	assert_int_equal(c.limits.bodies_in_flight_max, 8 << 20);
+	/* A cap below body_max would refuse the largest bodies forever. */
+	assert_int_equal(load_text("limits:\n  bodies_in_flight_max: 32KiB\n", &c, &errs), 0);
+	assert_int_equal(cde_config_check(&c, &errs), -EINVAL);
+	assert_true(has_error(&errs, "/limits/bodies_in_flight_max", "not be smaller than body_max"));
+	c.limits.bodies_in_flight_max = 8 << 20;
 
 	cde_config_defaults(&c);
 	assert_int_equal(load_text("", &c, &errs), 0);	/* an empty file is the default */

@@ -7,6 +7,7 @@
 #include "events/event.h"
 #include "events/example.h"
 #include "events/ids.h"
+#include "events/limits.h"
 #include "schemas/formats.h"
 #include "schemas/validate.h"
 
@@ -174,6 +175,99 @@ static void builds_a_valid_event_of_every_type(void **state)
 	}
 }
 
+static void times_read_as_instants_whatever_their_offset(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} good[] = {
+		{ "2025-01-31T04:00:00+02:00", "2025-01-31T02:00:00.000000Z" },
+		{ "2024-12-31T23:30:00-01:00", "2025-01-01T00:30:00.000000Z" },
+		{ "2025-01-31", "2025-01-31T00:00:00.000000Z" },
+		{ "2025-01-31t04:00:00z", "2025-01-31T04:00:00.000000Z" },
+		{ "2025-01-31T04:00:00.5Z", "2025-01-31T04:00:00.500000Z" },
+		/* Finer than the stored microseconds: rounded up, so that
+		 * ">= since" and "< until" keep their meaning. */
+		{ "2025-01-31T04:00:00.1234561Z", "2025-01-31T04:00:00.123457Z" },
+		{ "2025-01-31T04:00:00.123456000000Z", "2025-01-31T04:00:00.123456Z" },
+		{ "2025-01-31T04:00:00.1234560000001Z", "2025-01-31T04:00:00.123457Z" },
+		{ "2025-01-31T23:59:59.9999999Z", "2025-02-01T00:00:00.000000Z" },
+		{ "2016-12-31T23:59:60Z", "2017-01-01T00:00:00.000000Z" },
+		{ "2024-02-29T00:00:00Z", "2024-02-29T00:00:00.000000Z" },
+	};
+	static const char *const bad[] = {
+		"garbage", "", "2025-01-31T04:00:00", "2025-02-30", "2023-02-29T00:00:00Z",
+		"2025-01-31T25:00:00Z", "2025-01-31T04:60:00Z", "2025-01-31T04:00:61Z", "2025-1-31T04:00:00Z",
+		" 2025-01-31T04:00:00Z", "2025-01-31T04:00:00+0200", "2025-01-31T04:00:00+24:00",
+		"2025-01-31T04:00:00.Z", "2025-01-31T04:00:00Zjunk", "2025-01", "2025-01-31 04:00:00Z",
+		"2025-13-01", "2025-00-10", "0000-01-01T00:00:00+01:00", "+2025-01-31",
+	};
+	char out[CDE_TIMESTAMP_STR_LEN];
+	struct timespec ts;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (cde_timestamp_canonical(good[i].in, out) != 0)
+			fail_msg("%s refused", good[i].in);
+		assert_string_equal(out, good[i].out);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (cde_timestamp_canonical(bad[i], out) != -EINVAL)
+			fail_msg("%s accepted as %s", bad[i], out);
+	assert_int_equal(cde_timestamp_read("2023-11-14T23:13:20.123456789+01:00", &ts), 0);
+	assert_int_equal(ts.tv_sec, 1700000000);
+	assert_int_equal(ts.tv_nsec, 123456789);
+	assert_int_equal(cde_timestamp_read("2025-01-31", &ts), -EINVAL); /* a date is not an instant */
+	assert_true(cde_timestamp_parse("2023-11-14T22:13:20.5Z") == 1700000000.5);
+	assert_true(cde_timestamp_parse("2023-11-15T00:13:20+02:00") == 1700000000);
+	assert_true(cde_timestamp_parse("nope") == -1);
+	assert_true(cde_timestamp_parse(NULL) == -1);
+}
+
+static void limits_ids_names_and_sources_in_bytes(void **state)
+{
+	char id[CDE_EVENT_ID_MAX + 2], source[CDE_EVENT_SOURCE_MAX + 2];
+	struct cde_errors errs;
+	cJSON *doc;
+
+	memset(id, 'i', sizeof(id) - 1);
+	id[sizeof(id) - 1] = '\0';
+	memset(source, 's', sizeof(source) - 1);
+	source[sizeof(source) - 1] = '\0';
+	doc = json("{\"context\": {\"id\": \"x\", \"source\": \"/s\", \"links\": [{\"from\": {\"contextId\": \"y\"}}]},"
+		   " \"subject\": {\"id\": \"b\", \"content\": {\"environment\": {\"id\": \"e\"}, \"taskName\": \"t\"}},"
+		   " \"customData\": {\"id\": \"anything\"}}");
+	cde_errors_reset(&errs);
+	assert_int_equal(cde_event_check_lengths(doc, &errs), 0);
+
+	/* At the limit: accepted. */
+	id[CDE_EVENT_ID_MAX] = '\0';
+	source[CDE_EVENT_SOURCE_MAX] = '\0';
+	cJSON *ctx = cJSON_GetObjectItemCaseSensitive(doc, "context");
+	cJSON *content = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "subject"), "content");
+
+	cJSON_ReplaceItemInObjectCaseSensitive(ctx, "id", cJSON_CreateString(id));
+	cJSON_ReplaceItemInObjectCaseSensitive(ctx, "source", cJSON_CreateString(source));
+	cJSON_AddStringToObject(ctx, "chainId", id);
+	assert_int_equal(cde_event_check_lengths(doc, &errs), 0);
+
+	/* One byte past: refused, each field named. */
+	id[CDE_EVENT_ID_MAX] = 'i';
+	source[CDE_EVENT_SOURCE_MAX] = 's';
+	cJSON_ReplaceItemInObjectCaseSensitive(ctx, "chainId", cJSON_CreateString(id));
+	cJSON_ReplaceItemInObjectCaseSensitive(ctx, "source", cJSON_CreateString(source));
+	cJSON_AddStringToObject(content, "artifactId", id);
+	cJSON_ReplaceItemInObjectCaseSensitive(content, "taskName", cJSON_CreateString(id));
+	cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(content, "environment"), "source", source);
+	cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(doc, "customData"), "chainId", id);
+	assert_int_equal(cde_event_check_lengths(doc, &errs), -EINVAL);
+	assert_true(has_error(&errs, "/context/chainId", "at most 512 bytes"));
+	assert_true(has_error(&errs, "/context/source", "at most 1024 bytes"));
+	assert_true(has_error(&errs, "/subject/content/artifactId", "at most 512 bytes"));
+	assert_true(has_error(&errs, "/subject/content/taskName", "at most 512 bytes"));
+	assert_true(has_error(&errs, "/subject/content/environment/source", "at most 1024 bytes"));
+	assert_int_equal(errs.count, 5); /* customData is the sender's own */
+	cJSON_Delete(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +278,8 @@ int main(void)
 		cmocka_unit_test(keeps_v041_events_as_received),
 		cmocka_unit_test(references_keep_an_event_alive),
 		cmocka_unit_test(builds_a_valid_event_of_every_type),
+		cmocka_unit_test(times_read_as_instants_whatever_their_offset),
+		cmocka_unit_test(limits_ids_names_and_sources_in_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);

@@ -83,6 +83,13 @@ static void refuses_smuggling_shapes_with_400(void **state)
 		{ "GET  / HTTP/1.1\r\nHost: x\r\n\r\n", 400, "malformed request line" },
 		{ "G\"T / HTTP/1.1\r\nHost: x\r\n\r\n", 400, "malformed method" },
 		{ "POST / HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\n\r\n", 417, "100-continue" },
+		/* Credentials must be unambiguous: a proxy or an audit reading
+		 * the second copy would see another sender than we do. */
+		{ "POST / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\nauthorization: Bearer b\r\n\r\n", 400, "more than one Authorization" },
+		{ "POST / HTTP/1.1\r\nHost: x\r\nX-Hub-Signature-256: sha256=a\r\nX-Hub-Signature-256: sha256=b\r\n\r\n", 400, "more than one X-Hub-Signature-256" },
+		{ "POST / HTTP/1.1\r\nHost: x\r\nwebhook-id: a\r\nWebhook-Id: b\r\n\r\n", 400, "more than one webhook-id" },
+		{ "POST / HTTP/1.1\r\nHost: x\r\nwebhook-timestamp: 1\r\nwebhook-timestamp: 2\r\n\r\n", 400, "more than one webhook-timestamp" },
+		{ "POST / HTTP/1.1\r\nHost: x\r\nwebhook-signature: v1,a\r\nwebhook-signature: v1,b\r\n\r\n", 400, "more than one webhook-signature" },
 	};
 	int failures = 0;
 
@@ -124,6 +131,61 @@ static void caps_the_number_of_fields(void **state)
 	snprintf(text + o, sizeof(text) - o, "\r\n");
 	assert_int_equal(parse(text, &h, &err), -EINVAL);
 	assert_int_equal(err.status, 431);
+}
+
+/* Feeds @text to cde_http_head_end in pieces of @step bytes, as the
+ * server does while they arrive; returns its last result. */
+static int find_head_end(const char *text, size_t step, size_t *head_len, struct cde_http_error *err)
+{
+	size_t n = strlen(text), scanned = 0;
+	int r = 0;
+
+	for (size_t have = step < n ? step : n; r == 0; have = have + step < n ? have + step : n) {
+		r = cde_http_head_end(text, have, &scanned, head_len, err);
+		if (have == n)
+			break;
+	}
+	return r;
+}
+
+static void finds_the_end_of_a_head_however_it_arrives(void **state)
+{
+	const char *text = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}";
+	struct cde_http_error err;
+	size_t len = 0;
+
+	for (size_t step = 1; step <= strlen(text); step++) {
+		assert_int_equal(find_head_end(text, step, &len, &err), 1);
+		assert_int_equal(len, strlen(text) - 2);
+	}
+	assert_int_equal(find_head_end("GET / HTTP/1.1\r\nHost: x\r\n\r", 1, &len, &err), 0);
+}
+
+/* A line ending in a bare LF can never end a head: refused as soon as it
+ * is seen, not at the head's deadline. */
+static void refuses_bare_lf_and_cr_as_soon_as_they_arrive(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *reason;
+	} cases[] = {
+		{ "GET / HTTP/1.1\nHost: x\n\n", "bare LF" },
+		{ "GET / HTTP/1.1\r\nHost: x\n", "bare LF" },
+		{ "GET / HTTP/1.1\r\nHost: x\r\n\n", "bare LF" },
+		{ "GET / HTTP/1.1\rHost: x", "bare CR" },
+		{ "GET / HTTP/1.1\r\nHost: \x01x\r\n", "control character" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (size_t step = 1; step <= strlen(cases[i].text); step++) {
+			struct cde_http_error err = { 0 };
+			size_t len;
+
+			assert_int_equal(find_head_end(cases[i].text, step, &len, &err), -EINVAL);
+			assert_int_equal(err.status, 400);
+			assert_non_null(strstr(err.reason, cases[i].reason));
+		}
+	}
 }
 
 struct sink {
@@ -197,6 +259,8 @@ int main(void)
 		cmocka_unit_test(refuses_smuggling_shapes_with_400),
 		cmocka_unit_test(refuses_a_nul_byte),
 		cmocka_unit_test(caps_the_number_of_fields),
+		cmocka_unit_test(finds_the_end_of_a_head_however_it_arrives),
+		cmocka_unit_test(refuses_bare_lf_and_cr_as_soon_as_they_arrive),
 		cmocka_unit_test(decodes_chunked_bodies_however_they_are_split),
 		cmocka_unit_test(refuses_malformed_or_oversized_chunks),
 	};

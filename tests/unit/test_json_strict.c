@@ -132,6 +132,103 @@ static void tells_a_syntax_error_from_running_out_of_memory(void **state)
 	cJSON_InitHooks(NULL);
 }
 
+static void refuses_numbers_a_double_cannot_keep_naming_their_pointer(void **state)
+{
+	static const struct {
+		const char *text, *pointer, *reason;
+	} cases[] = {
+		{ "{\"a\": {\"n\": 1e400}}", "/a/n", "too large" },
+		{ "[0, -1e400]", "/1", "too large" },
+		{ "{\"n\": 123456789012345678901234567890}", "/n", "2^53" },
+		{ "{\"n\": 9007199254740993}", "/n", "2^53" },
+		{ "{\"n\": -9007199254740993}", "/n", "2^53" },
+		{ "{\"n\": 1e-400}", "/n", "rounds to 0" },
+		{ "{\"n\": -0.0000000000000000000000000000000000000000000000000000000000000000000000000000000"
+		  "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+		  "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+		  "000000000000000000000000000000000000000000000000000000000000000000000000000000000000001}",
+		  "/n", "rounds to 0" },
+		{ "12345678901234567890", "", "2^53" },
+	};
+	struct cde_errors errs;
+	char digits[402];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(parse(cases[i].text, &errs), -EINVAL);
+		if (!has_error(&errs, cases[i].pointer, cases[i].reason)) {
+			print_errors(&errs);
+			fail_msg("%s: expected %s: %s", cases[i].text, cases[i].pointer, cases[i].reason);
+		}
+	}
+	memset(digits, '9', 400);
+	digits[400] = '\0';
+	assert_int_equal(parse(digits, &errs), -EINVAL);
+	assert_true(has_error(&errs, "", "too large"));
+	/* Numbers are found in document order, whatever strings hold. */
+	assert_int_equal(parse("{\"s\": \"1e400 \\\" 2\", \"t\": [1, {\"u\": 1e999}]}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/t/1/u", "too large"));
+}
+
+static void accepts_every_number_a_double_keeps(void **state)
+{
+	static const char *const ok[] = {
+		"9007199254740992", "-9007199254740992", "1e22", "1.5e300", "0.30000000000000004",
+		"5e-324", "1e-310", "0", "-0", "0.0", "0e-999", "0e999", "1.0", "12345678901234567890.5",
+		"1.7976931348623157e308", "-2.5E-7", "[1, 2.5, {\"a\": 3e3}]",
+	};
+	struct cde_errors errs;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		if (parse(ok[i], &errs) != 0) {
+			print_errors(&errs);
+			fail_msg("%s was refused", ok[i]);
+		}
+	}
+}
+
+/* cJSON prints 0.30000000000000004 as 0.3 and 2^53 as
+ * 9.00719925474099e+15: cde_json_print must give back the same double. */
+static void prints_every_double_back_to_the_same_value(void **state)
+{
+	static const double values[] = {
+		0.30000000000000004, 9007199254740992.0, -9007199254740992.0, 3.0000000000000004,
+		1.7976931348623157e308, 5e-324, 1e22, 4.35, 0.1, 1, 0, -2.5e-7, 2147483648.0,
+		123456.789, 1e-310, 2.2250738585072014e-308,
+	};
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+		assert_true(cJSON_AddItemToArray(arr, cJSON_CreateNumber(values[i])));
+	assert_true(cJSON_AddItemToArray(arr, cJSON_CreateString("kept")));
+	char *text = cde_json_print(arr);
+	cJSON *back = cJSON_Parse(text);
+	size_t i = 0;
+	const cJSON *c;
+
+	assert_non_null(back);
+	cJSON_ArrayForEach(c, back) {
+		if (i == sizeof(values) / sizeof(values[0])) {
+			assert_string_equal(c->valuestring, "kept");
+			break;
+		}
+		if (c->valuedouble != values[i])
+			fail_msg("%.17g printed as %.17g in %s", values[i], c->valuedouble, text);
+		i++;
+	}
+	/* The usual case prints as cJSON does. */
+	cJSON *plain = json("{\"a\": 1, \"b\": 2.5, \"c\": [\"x\", 0.1]}");
+	char *mine = cde_json_print(plain), *theirs = cJSON_PrintUnformatted(plain);
+
+	assert_string_equal(mine, theirs);
+	assert_string_equal(mine, "{\"a\":1,\"b\":2.5,\"c\":[\"x\",0.1]}");
+	free(mine);
+	free(theirs);
+	cJSON_Delete(plain);
+	cJSON_Delete(back);
+	free(text);
+	cJSON_Delete(arr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +240,9 @@ int main(void)
 		cmocka_unit_test(rejects_syntax_errors_and_trailing_data),
 		cmocka_unit_test(limits_nesting),
 		cmocka_unit_test(tells_a_syntax_error_from_running_out_of_memory),
+		cmocka_unit_test(refuses_numbers_a_double_cannot_keep_naming_their_pointer),
+		cmocka_unit_test(accepts_every_number_a_double_keeps),
+		cmocka_unit_test(prints_every_double_back_to_the_same_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -798,6 +798,46 @@ static void the_pod_hook_runs_out_of_memory_cleanly(void **state)
 
 /* Every source of allocations is reached, and under ASan what the
  * wrappers hand out is ASan's memory (so its leak check sees it). */
+/* ---- printing numbers exactly (the copy made for them) ---- */
+
+struct print_arg {
+	cJSON *doc;
+	char *text, *expected;
+};
+
+static int print_run(void *arg)
+{
+	struct print_arg *a = arg;
+
+	a->text = cde_json_print(a->doc);
+	return a->text ? 0 : -ENOMEM;
+}
+
+static bool print_check(void *arg, int r, bool first)
+{
+	struct print_arg *a = arg;
+	bool ok = r == 0 ? a->text && strcmp(a->text, a->expected) == 0 : !a->text;
+
+	if (first)
+		ok = strcmp(a->text, a->expected) == 0;
+	cJSON_free(a->text);
+	a->text = NULL;
+	return ok;
+}
+
+static void printing_numbers_exactly_runs_out_of_memory_cleanly(void **state)
+{
+	struct print_arg a = {
+		.doc = json("{\"a\": 0.30000000000000004, \"b\": [9007199254740992, \"x\"], \"c\": 1}"),
+		.expected = "{\"a\":0.30000000000000004,\"b\":[9007199254740992,\"x\"],\"c\":1}",
+	};
+	const struct target t = { "cde_json_print", print_run, print_check, 3 };
+
+	reports_left = 4;
+	assert_int_equal(exercise(&t, &a, NULL), 0);
+	cJSON_Delete(a.doc);
+}
+
 static void the_wrappers_reach_every_allocator(void **state)
 {
 	/* Called through volatile pointers: a compiler may otherwise drop
@@ -869,6 +909,7 @@ int main(void)
 		cmocka_unit_test(a_sized_pipeline_hook_runs_out_of_memory_cleanly),
 		cmocka_unit_test(a_hook_the_validator_refuses_runs_out_of_memory_cleanly),
 		cmocka_unit_test(the_pod_hook_runs_out_of_memory_cleanly),
+		cmocka_unit_test(printing_numbers_exactly_runs_out_of_memory_cleanly),
 		cmocka_unit_test(totals),
 	};
 

@@ -73,6 +73,25 @@ for (const [headers, status, reason] of smuggling) {
   const r = await raw(d, `POST /v1/hooks/deploy HTTP/1.1\r\nHost: x\r\n${headers}\r\n\r\nhello`);
   t.check(statusOf(r) === status && r.includes(reason), `refused: ${JSON.stringify(headers)}`, r);
 }
+// A head whose lines end in a bare LF can never be read as HTTP/1.1: 400
+// at once, not a 408 at the head's deadline.
+for (const [name, bytes] of [
+  ['bare LF everywhere', 'GET /healthz HTTP/1.1\nHost: x\n\n'],
+  ['a bare LF after CRLF lines', 'GET /healthz HTTP/1.1\r\nHost: x\r\n\n'],
+]) {
+  const t0 = Date.now();
+  const r = await raw(d, bytes, { ms: 3000 });
+  t.check(statusOf(r) === 400 && r.includes('bare LF') && Date.now() - t0 < 2000,
+    `${name}: 400 at once`, `${Date.now() - t0} ms: ${r}`);
+}
+
+// Credentials and signatures sent twice are ambiguous (which one did a
+// proxy check, which one do we?): 400 naming the header.
+for (const name of ['Authorization', 'X-Hub-Signature-256', 'webhook-id', 'webhook-timestamp', 'webhook-signature']) {
+  const r = await raw(d, `POST /v1/hooks/deploy HTTP/1.1\r\nHost: x\r\n${name}: a\r\n${name.toLowerCase()}: b\r\n` +
+    'Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
+  t.check(statusOf(r) === 400 && r.includes(`"error":"more than one ${name}"`), `${name} twice: 400 naming it`, r);
+}
 const many = Array.from({ length: 70 }, (_, i) => `X-H${i}: v`).join('\r\n');
 const r431 = await raw(d, `GET /healthz HTTP/1.1\r\nHost: x\r\n${many}\r\n\r\n`);
 t.check(statusOf(r431) === 431, 'more than 64 header fields', r431.slice(0, 200));

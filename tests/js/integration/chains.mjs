@@ -59,5 +59,17 @@ postJson(`${d.url}/v1/events`, cdevent);
 const stored = (await (await fetch(`${d.url}/v1/events/as-received`)).json()).events[0].event;
 t.check(JSON.stringify(stored) === JSON.stringify(cdevent), 'events posted as CDEvents are stored exactly as received',
   JSON.stringify(stored));
+// A chainId and an id at the length limit (512 bytes) are carried whole
+// to the events that join the chain later (they were once cut at 255).
+const longChain = `release-${'c'.repeat(512 - 8)}`, longId = `build-${'i'.repeat(512 - 6)}`;
+const first = hook('build', { phase: 'queued', subject: 'b-long', chainId: longChain, id: longId });
+const joined = hook('build', { phase: 'started', subject: 'b-long' });
+const joinedEvent = (await (await fetch(`${d.url}/v1/events/${joined.id}`)).json()).events[0].event;
+t.check(first.chainId === longChain && joined.chainId === longChain && joinedEvent.context.chainId === longChain,
+  'an event joins a chain whose id is at the limit under that same id', `${joined.chainId?.length}`);
+t.check(joinedEvent.context.links?.[0]?.from.contextId === longId, 'and links from the previous event\'s whole id',
+  JSON.stringify(joinedEvent.context.links)?.slice(0, 200));
+t.check(postJson(`${d.url}/v1/hooks/build`, { phase: 'started', subject: 'b-x', chainId: `${longChain}c` }).status === 400,
+  'a chainId one byte longer is refused');
 t.check(await d.stop() === 0, 'exits 0 on SIGTERM');
 t.finish();

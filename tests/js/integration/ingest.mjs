@@ -65,13 +65,17 @@ t.check(first.status === 202, 'first post of an id is accepted', first.body);
 t.check(again.status === 200 && again.json?.duplicate === true && again.json?.id === 'retry-1',
   'a re-sent id answers 200 duplicate', again.body);
 
-// The official conformance examples, posted bare (application/json).
+// The official conformance examples, posted bare (application/json). They
+// share one source and id across different events, which the daemon
+// answers 409 (a clash, not a re-send): each is posted as it is to a dry
+// run, then stored under an id of its own.
 let accepted = 0;
 for (const { file, event } of conformanceExamples('v0.5.1')) {
-  const r = postJson(`${d.url}/v1/events`, event);
-  // The examples share ids, so all but the first of each id are duplicates.
-  if (r.status === 202 || (r.status === 200 && r.json?.duplicate)) accepted++;
-  else t.check(false, `conformance ${file}`, `${r.status} ${r.body}`);
+  const dry = postJson(`${d.url}/v1/events?dry_run=1`, event);
+  const own = { ...event, context: { ...event.context, id: `conformance-${file}` } };
+  const r = postJson(`${d.url}/v1/events`, own);
+  if (dry.status === 200 && r.status === 202) accepted++;
+  else t.check(false, `conformance ${file}`, `${dry.status} ${r.status} ${r.body}`);
 }
 t.check(accepted === 45, 'the 45 conformance examples are accepted on /v1/events', String(accepted));
 let accepted041 = 0;

@@ -36,6 +36,7 @@ for (let i = 0; i < N; i++) {
 }
 
 const t0 = Date.now();
+const loadStart = new Date(t0 - 60000);
 for (let i = 0; i < N; i += 500) {
   const batch = model.slice(i, i + 500).map((e) => ({
     specversion: '1.0', id: e.id, source: e.source, type: e.type, data: e.cdevent,
@@ -101,6 +102,66 @@ t.check(res.events.length === 5, 'since= today finds the events');
 res = await (await fetch(`${d.url}/v1/events?until=${today}&limit=5`)).json();
 t.check(res.events.length === 0, 'until= today finds none');
 
+// Times are instants, whatever their offset: the same moment written in
+// +05:00 or -05:00 (which compare wrongly as strings) finds the same rows.
+const loadEnd = new Date(Date.now() + 60000);
+const withOffset = (date, minutes) => {
+  const local = new Date(date.getTime() + minutes * 60000).toISOString().slice(0, 19);
+  const sign = minutes < 0 ? '-' : '+', m = Math.abs(minutes);
+  return `${local}${sign}${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+};
+const firstSeq = async (q) => {
+  const r = await fetch(`${d.url}/v1/events?${q}&limit=1`);
+  const body = await r.json();
+  return r.status === 200 ? (body.events[0]?.seq ?? 'none') : `${r.status} ${JSON.stringify(body)}`;
+};
+t.check(await firstSeq(`since=${encodeURIComponent(withOffset(loadStart, 300))}`) === 1,
+  'since= a time before the load written at +05:00 finds every event', await firstSeq(`since=${encodeURIComponent(withOffset(loadStart, 300))}`));
+t.check(await firstSeq(`since=${withOffset(loadStart, 300)}`) === 1,
+  'so does a + left unencoded (it arrives as a space)');
+t.check(await firstSeq(`until=${encodeURIComponent(withOffset(loadEnd, -300))}`) === 1,
+  'until= a time after the load written at -05:00 finds every event');
+t.check(await firstSeq(`until=${encodeURIComponent(withOffset(loadStart, 300))}`) === 'none',
+  'until= a time before the load at +05:00 finds none');
+t.check(await firstSeq(`since=${encodeURIComponent(withOffset(loadEnd, -300))}`) === 'none',
+  'since= a time after the load at -05:00 finds none');
+t.check(await firstSeq(`since=${loadStart.toISOString().replace('Z', '.123456789Z').replace(/\.\d{3}\./, '.')}`) === 1,
+  'a fraction finer than microseconds is accepted');
+const badQuery = async (q, pointer, name) => {
+  const r = await fetch(`${d.url}/v1/events?${q}`);
+  const body = await r.json();
+  t.check(r.status === 400 && body.details?.some((e) => e.pointer === pointer), name, `${r.status} ${JSON.stringify(body)}`);
+};
+await badQuery('since=garbage', '/query/since', 'since= garbage is 400 naming since');
+await badQuery(`until=${encodeURIComponent('2025-01-31T04:00:00')}`, '/query/until', 'a time without an offset is 400');
+await badQuery('until=2025-02-30', '/query/until', 'a date that does not exist is 400');
+await badQuery(`since=${encodeURIComponent('2025-01-31T25:00:00Z')}`, '/query/since', 'an hour 25 is 400');
+await badQuery('after=18446744073709551615', '/query/after', 'after= past the largest sequence number is 400, not wrapped');
+await badQuery('after=9223372036854775808', '/query/after', 'after= 2^63 is 400');
+await badQuery('after=%2B5', '/query/after', 'after= with a sign is 400');
+await badQuery('after=%205', '/query/after', 'after= with a space is 400');
+await badQuery('limit=1e3', '/query/limit', 'limit= not a whole number is 400');
+t.check(await firstSeq('after=9223372036854775807') === 'none', 'after= the largest sequence number finds nothing');
+
+// Ids and chain ids with '/' are fetched percent-encoded (%2F) in the path.
+const slashed = {
+  context: { specversion: '0.5.1', id: 'ci/run/7', source: '/ci', type: 'dev.cdevents.build.started.0.3.0',
+    timestamp: '2025-01-01T00:00:00Z', chainId: 'rel/7 ü' },
+  subject: { id: 'svc/x', content: {} },
+};
+const posted = await fetch(`${d.url}/v1/events`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+  body: JSON.stringify(slashed) });
+t.check(posted.status === 202, 'an event with / in its id is accepted', await posted.text());
+res = await fetch(`${d.url}/v1/events/${encodeURIComponent('ci/run/7')}`);
+t.check(res.status === 200 && (await res.json()).events[0]?.event.context.id === 'ci/run/7',
+  'GET /v1/events/ci%2Frun%2F7 finds the event ci/run/7');
+res = await fetch(`${d.url}/v1/chains/${encodeURIComponent('rel/7 ü')}`);
+t.check(res.status === 200 && (await res.json()).events[0]?.event.context.chainId === 'rel/7 ü',
+  'GET /v1/chains/rel%2F7%20%C3%BC finds its chain');
+t.check((await fetch(`${d.url}/v1/events/ci/run/7`)).status === 404, 'an unencoded / is a path separator: 404');
+res = await fetch(`${d.url}/v1/events/bad%zz`);
+t.check(res.status === 400, 'a malformed escape in an id is 400', `${res.status}`);
+
 // A chain, an id.
 const t2 = process.hrtime.bigint();
 res = await fetch(`${d.url}/v1/chains/rel-1999`);
@@ -126,8 +187,21 @@ const cli2 = spawnSync(cdevctl, ['audit', 'query', '--db', db, '--artifact', 'pk
   'dev.cdevents.artifact', '--table'], { encoding: 'utf8' });
 t.check(cli2.status === 0 && cli2.stdout.split('\n').filter(Boolean).length - 1 === expect((e) => e.artifact === 'pkg:oci/etl@42' && e.type.startsWith('dev.cdevents.artifact.')).length,
   'cdevctl audit query --table prints a header and a line per record', cli2.stdout.slice(0, 300));
+const cliSince = spawnSync(cdevctl, ['audit', 'query', '--db', db, '--since', withOffset(loadStart, 300), '--limit', '1'],
+  { encoding: 'utf8' });
+t.check(cliSince.status === 0 && JSON.parse(cliSince.stdout.split('\n')[0] || 'null')?.seq === 1,
+  'cdevctl audit query --since compares instants too', cliSince.stdout.slice(0, 200) + cliSince.stderr);
+const cliBad = spawnSync(cdevctl, ['audit', 'query', '--db', db, '--until', 'garbage'], { encoding: 'utf8' });
+t.check(cliBad.status === 2 && cliBad.stdout === '' && cliBad.stderr.includes('--until garbage'),
+  'cdevctl audit query --until garbage fails with a message', `${cliBad.status} ${cliBad.stderr}`);
+const cliAfter = spawnSync(cdevctl, ['audit', 'query', '--db', db, '--after', '18446744073709551615'], { encoding: 'utf8' });
+t.check(cliAfter.status === 2 && cliAfter.stdout === '' && cliAfter.stderr.includes('--after'),
+  'cdevctl audit query --after past the largest sequence number fails, not wrapped', `${cliAfter.status} ${cliAfter.stderr}`);
+const cliExport = spawnSync(cdevctl, ['audit', 'export', '--db', db, '--since', 'yesterday'], { encoding: 'utf8' });
+t.check(cliExport.status === 2 && cliExport.stderr.includes('--since yesterday'),
+  'cdevctl audit export --since checks its time too', `${cliExport.status} ${cliExport.stderr}`);
 const v = spawnSync(cdevctl, ['audit', 'verify', '--db', db], { encoding: 'utf8' });
-t.check(v.status === 0 && v.stdout.includes(`intact, ${N} events`), 'the chain of all of them verifies', v.stdout);
+t.check(v.status === 0 && v.stdout.includes(`intact, ${N + 1} events`), 'the chain of all of them verifies', v.stdout);
 
 console.log(`first-page latency on ${N} events: ${timings.join('; ')}; chain: ${chainMs.toFixed(1)} ms`);
 t.check(await d.stop() === 0, 'exits 0 on SIGTERM');

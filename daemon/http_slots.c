@@ -1,0 +1,178 @@
+/* The HTTP server's caps on what clients hold: connections per address
+ * and in all, and the bytes of request bodies in flight.
+ *
+ * Connection caps are fair: a connection that holds a slot without using
+ * it (connected and silent, or kept alive between requests) is closed to
+ * make room for a new one, so idle connections can lock no address out,
+ * neither their own nor, by filling the global cap, everyone else's. A
+ * connection in the middle of a request is never closed for another: a
+ * slow one is bounded by its deadlines instead. Per address the longest
+ * idle connection goes first; for the global cap, one of the address
+ * holding the most connections.
+ *
+ * Invariant: a connection is on its address's idle list exactly when
+ * c->idle, and every address entry has n >= 1 (it is freed with its last
+ * connection). */
+
+#include "daemon/http_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+/* FNV-1a: the table is small and the keys are short. */
+static size_t bucket_of(const char *addr)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *addr; addr++)
+		h = (h ^ (unsigned char)*addr) * 16777619u;
+	return h % CDE_HTTP_ADDR_BUCKETS;
+}
+
+static struct cde_http_addr *find(struct cde_http_server *s, const char *addr)
+{
+	struct cde_http_addr *a = s->addrs[bucket_of(addr)];
+
+	while (a && strcmp(a->addr, addr) != 0)
+		a = a->next;
+	return a;
+}
+
+/* An idle connection whose client has sent bytes we have not read yet
+ * (say, one accepted in the same burst as the newcomer) is about to start
+ * a request: closing it would lose that request. */
+static bool has_unread_bytes(struct cde_http_conn *c)
+{
+	int n = 0;
+
+	return ioctl(bufferevent_getfd(c->bev), FIONREAD, &n) == 0 && n > 0;
+}
+
+/* The longest idle connection of @a that can be closed, or NULL. */
+static struct cde_http_conn *evictable(struct cde_http_addr *a)
+{
+	struct cde_http_conn *c = a->idle_first;
+
+	while (c && has_unread_bytes(c))
+		c = c->idle_next;
+	return c;
+}
+
+/* An idle connection of the address with the most connections, or NULL
+ * when none can be closed. */
+static struct cde_http_conn *busiest_idle(struct cde_http_server *s)
+{
+	struct cde_http_conn *best = NULL, *c;
+	unsigned best_n = 0;
+
+	for (size_t b = 0; b < CDE_HTTP_ADDR_BUCKETS; b++) {
+		for (struct cde_http_addr *a = s->addrs[b]; a; a = a->next) {
+			if (a->n > best_n && (c = evictable(a))) {
+				best = c;
+				best_n = a->n;
+			}
+		}
+	}
+	return best;
+}
+
+const char *cde_http_slots_admit(struct cde_http_server *s, const char *addr)
+{
+	struct cde_http_addr *a;
+
+	/* Loops, not ifs: limits lowered by a reload may leave more than one
+	 * connection over a cap. */
+	while ((a = find(s, addr)) && a->n >= s->limits.max_connections_per_address) {
+		struct cde_http_conn *victim = evictable(a);
+
+		if (!victim)
+			return "too many connections from this address";
+		cde_http_conn_free(victim);
+	}
+	while (s->n_conns >= s->limits.max_connections) {
+		struct cde_http_conn *victim = busiest_idle(s);
+
+		if (!victim)
+			return "too many connections";
+		cde_http_conn_free(victim);
+	}
+	return NULL;
+}
+
+int cde_http_slots_add(struct cde_http_server *s, struct cde_http_conn *c)
+{
+	struct cde_http_addr *a = find(s, c->addr);
+
+	if (!a) {
+		size_t b = bucket_of(c->addr);
+
+		a = calloc(1, sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		memcpy(a->addr, c->addr, sizeof(a->addr));
+		a->next = s->addrs[b];
+		s->addrs[b] = a;
+	}
+	a->n++;
+	c->slot = a;
+	return 0;
+}
+
+void cde_http_slots_remove(struct cde_http_server *s, struct cde_http_conn *c)
+{
+	struct cde_http_addr *a = c->slot, **p;
+
+	if (!a)
+		return;
+	cde_http_slots_set_idle(c, false);
+	c->slot = NULL;
+	if (--a->n > 0)
+		return;
+	for (p = &s->addrs[bucket_of(a->addr)]; *p != a; p = &(*p)->next)
+		;
+	*p = a->next;
+	free(a);
+}
+
+void cde_http_slots_set_idle(struct cde_http_conn *c, bool idle)
+{
+	struct cde_http_addr *a = c->slot;
+
+	if (!a || c->idle == idle)
+		return;
+	c->idle = idle;
+	if (idle) {
+		c->idle_prev = a->idle_last;
+		c->idle_next = NULL;
+		if (a->idle_last)
+			a->idle_last->idle_next = c;
+		else
+			a->idle_first = c;
+		a->idle_last = c;
+		return;
+	}
+	if (c->idle_prev)
+		c->idle_prev->idle_next = c->idle_next;
+	else
+		a->idle_first = c->idle_next;
+	if (c->idle_next)
+		c->idle_next->idle_prev = c->idle_prev;
+	else
+		a->idle_last = c->idle_prev;
+	c->idle_prev = c->idle_next = NULL;
+}
+
+int cde_http_slots_count_body(struct cde_http_request *req, uint64_t n, uint64_t cap)
+{
+	struct cde_http_server *s = req->srv;
+
+	if (!s)
+		return 0;
+	if (n > cap || s->body_bytes > cap - n)
+		return -ENOBUFS;
+	s->body_bytes += n;
+	req->body_counted += n;
+	return 0;
+}
