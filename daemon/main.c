@@ -22,6 +22,7 @@
 #include "cde_build_config.h"
 #include "config/config.h"
 #include "daemon/api.h"
+#include "daemon/flags.h"
 #include "daemon/http_server.h"
 #include "daemon/housekeeping.h"
 #include "daemon/log.h"
@@ -33,18 +34,8 @@
 
 #define DRAIN_TIMEOUT_S 30
 
-/* What the command line says; NULL where it is silent. */
-struct flags {
-	const char *config_file;
-	const char *listen;
-	const char *state_dir;
-	const char *catalog_dir;
-	bool check_only;
-	bool accept_log_loss;
-};
-
 struct daemon {
-	struct flags flags;
+	struct cde_daemon_flags flags;
 	struct cde_config cfg;
 	struct event_base *base;
 	struct cde_http_server *http;
@@ -67,7 +58,7 @@ static void log_errors(const char *what, const struct cde_errors *errs)
 }
 
 /* Embedded default, then the file, then the flags; then the checks. */
-static int assemble_config(const struct flags *f, struct cde_config *cfg, struct cde_errors *errs)
+static int assemble_config(const struct cde_daemon_flags *f, struct cde_config *cfg, struct cde_errors *errs)
 {
 	int r;
 
@@ -288,78 +279,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	cde_http_server_shutdown(d->http, on_drained, d);
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: cdeventsd [-c FILE] [--listen HOST:PORT] [--state-dir DIR] [--catalog DIR]\n"
-		   "                 [--check-config [FILE]] [--accept-log-loss] [--version] [--help]\n"
-		   "  -c, --config FILE   configuration file (YAML; see config/cdeventsd.yaml)\n"
-		   "  --listen HOST:PORT  where to serve HTTP (default 127.0.0.1:9720; port 0 picks one)\n"
-		   "  --state-dir DIR     where state lives (default $STATE_DIRECTORY or ./var)\n"
-		   "  --catalog DIR       event catalog directory\n"
-		   "  --check-config      check the configuration, print it is fine or why not, exit\n"
-		   "  --accept-log-loss   the audit log lacks acknowledged events at its end (a lost\n"
-		   "                      WAL, an old copy put back): record the loss in the chain\n"
-		   "                      and start; without it such a log is refused\n"
-		   "Flags override the file, the file overrides the embedded default.\n");
-}
-
-static int parse_flags(int argc, char **argv, struct flags *f)
-{
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "catalog", required_argument, NULL, 'C' },
-		{ "check-config", no_argument, NULL, 'k' },
-		{ "accept-log-loss", no_argument, NULL, 'A' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int c;
-
-	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			f->config_file = optarg;
-			break;
-		case 'l':
-			f->listen = optarg;
-			break;
-		case 's':
-			f->state_dir = optarg;
-			break;
-		case 'C':
-			f->catalog_dir = optarg;
-			break;
-		case 'k':
-			f->check_only = true;
-			break;
-		case 'A':
-			f->accept_log_loss = true;
-			break;
-		case 'V':
-			printf("cdeventsd %s\n", CDE_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	/* "--check-config FILE" reads as "--check-config -c FILE". */
-	if (f->check_only && !f->config_file && optind + 1 == argc)
-		f->config_file = argv[optind++];
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	return -1;
-}
-
-static int check_config(const struct flags *f)
+static int check_config(const struct cde_daemon_flags *f)
 {
 	static struct cde_config cfg;
 	struct cde_catalog *catalog = NULL;
@@ -391,19 +311,75 @@ static int check_config(const struct flags *f)
 	return 0;
 }
 
+/* Held until exit: the kernel releases it however we end. */
+static int lock_state_dir(const char *dir)
+{
+	pid_t holder;
+	int r = cde_state_dir_lock(dir, &holder);
+
+	if (r == -EBUSY)
+		cde_log(CDE_LOG_ERROR, "state_dir %s is in use by another cdeventsd (pid %ld): "
+			"two daemons cannot share one audit log", dir, (long)holder);
+	else if (r < 0)
+		cde_log(CDE_LOG_ERROR, "state_dir %s: cannot lock it: %s", dir, strerror(-r));
+	return r;
+}
+
+/* Opens the journal on @db_path (its tail checked: see
+ * cde_journal_audit_new) and says what it found. */
+static int open_audit_log(struct daemon *d, const char *db_path, struct cde_journal_audit_opened *opened)
+{
+	uint8_t key[CDE_AUDIT_KEY_MAX];
+	char db_err[512];
+	int key_len = 0, r;
+
+	if (d->cfg.audit_hmac_key_file[0]) {
+		key_len = cde_audit_key_load(d->cfg.audit_hmac_key_file, key);
+		if (key_len < 0) {
+			cde_log(CDE_LOG_ERROR, "audit.hmac_key_file %s: %s", d->cfg.audit_hmac_key_file,
+				key_len == -EINVAL ? "a key is 32 to 256 bytes" : strerror(-key_len));
+			return -1;
+		}
+	}
+	{
+		struct cde_journal_audit_options o = {
+			.path = db_path,
+			.sync_full = d->cfg.audit_sync_full,
+			.key = key_len > 0 ? key : NULL,
+			.key_len = key_len > 0 ? (size_t)key_len : 0,
+			.every = d->cfg.audit_checkpoint_every,
+			.retention = { .max_age_s = d->cfg.audit_max_age_s, .max_bytes = d->cfg.audit_max_size },
+			.retention_interval_ms = d->cfg.audit_retention_interval_ms,
+			.accept_loss = d->flags.accept_log_loss,
+		};
+
+		r = cde_journal_audit_new(d->base, &o, &d->journal, opened, db_err, sizeof(db_err));
+	}
+	OPENSSL_cleanse(key, sizeof(key));
+	if (r < 0) {
+		cde_log(CDE_LOG_ERROR, "audit log: %s", db_err);
+		return -1;
+	}
+	if (opened->lost_first)
+		cde_log(CDE_LOG_WARN, "audit log: seqs %llu to %llu are lost (--accept-log-loss): the loss is recorded "
+			"in the chain, and those seqs will not be used again", opened->lost_first, opened->lost_last);
+	if (opened->head_file_damaged)
+		cde_log(CDE_LOG_WARN, "audit log: %s-head is damaged: the end of the log could not be checked "
+			"against it (it is rewritten at the next commit)", db_path);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon d = { 0 };
 	struct cde_http_limits limits;
 	struct cde_errors errs;
 	char host[256], bound[80], db_path[CDE_CONFIG_STR_MAX + 16], db_err[512];
-	uint8_t key[CDE_AUDIT_KEY_MAX];
 	struct cde_journal_audit_opened opened = { 0 };
-	int key_len = 0;
 	unsigned short port;
 	int r, status = 1;
 
-	r = parse_flags(argc, argv, &d.flags);
+	r = cde_daemon_parse_flags(argc, argv, &d.flags);
 	if (r >= 0)
 		return r;
 	if (d.flags.check_only)
@@ -435,21 +411,8 @@ int main(int argc, char **argv)
 		cde_log(CDE_LOG_ERROR, "state_dir %s: %s", d.cfg.state_dir, strerror(-r));
 		return 1;
 	}
-	{
-		pid_t holder;
-
-		/* Held until exit: the kernel releases it however we end. */
-		r = cde_state_dir_lock(d.cfg.state_dir, &holder);
-		if (r == -EBUSY) {
-			cde_log(CDE_LOG_ERROR, "state_dir %s is in use by another cdeventsd (pid %ld): "
-				"two daemons cannot share one audit log", d.cfg.state_dir, (long)holder);
-			return 1;
-		}
-		if (r < 0) {
-			cde_log(CDE_LOG_ERROR, "state_dir %s: cannot lock it: %s", d.cfg.state_dir, strerror(-r));
-			return 1;
-		}
-	}
+	if (lock_state_dir(d.cfg.state_dir) < 0)
+		return 1;
 	if (cde_auth_new(&d.cfg, &d.auth, &errs) < 0) {
 		log_errors("authentication", &errs);
 		return 1;
@@ -470,39 +433,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	snprintf(db_path, sizeof(db_path), "%s/audit.db", d.cfg.state_dir);
-	if (d.cfg.audit_hmac_key_file[0]) {
-		key_len = cde_audit_key_load(d.cfg.audit_hmac_key_file, key);
-		if (key_len < 0) {
-			cde_log(CDE_LOG_ERROR, "audit.hmac_key_file %s: %s", d.cfg.audit_hmac_key_file,
-				key_len == -EINVAL ? "a key is 32 to 256 bytes" : strerror(-key_len));
-			goto out;
-		}
-	}
-	{
-		struct cde_journal_audit_options o = {
-			.path = db_path,
-			.sync_full = d.cfg.audit_sync_full,
-			.key = key_len > 0 ? key : NULL,
-			.key_len = key_len > 0 ? (size_t)key_len : 0,
-			.every = d.cfg.audit_checkpoint_every,
-			.retention = { .max_age_s = d.cfg.audit_max_age_s, .max_bytes = d.cfg.audit_max_size },
-			.retention_interval_ms = d.cfg.audit_retention_interval_ms,
-			.accept_loss = d.flags.accept_log_loss,
-		};
-
-		r = cde_journal_audit_new(d.base, &o, &d.journal, &opened, db_err, sizeof(db_err));
-	}
-	OPENSSL_cleanse(key, sizeof(key));
-	if (r < 0) {
-		cde_log(CDE_LOG_ERROR, "audit log: %s", db_err);
+	if (open_audit_log(&d, db_path, &opened) < 0)
 		goto out;
-	}
-	if (opened.lost_first)
-		cde_log(CDE_LOG_WARN, "audit log: seqs %llu to %llu are lost (--accept-log-loss): the loss is recorded "
-			"in the chain, and those seqs will not be used again", opened.lost_first, opened.lost_last);
-	if (opened.head_file_damaged)
-		cde_log(CDE_LOG_WARN, "audit log: %s-head is damaged: the end of the log could not be checked "
-			"against it (it is rewritten at the next commit)", db_path);
 	r = cde_audit_reader_new(d.base, db_path, &d.reader, db_err, sizeof(db_err));
 	if (r < 0) {
 		cde_log(CDE_LOG_ERROR, "audit log reader: %s", db_err);
@@ -563,18 +495,11 @@ int main(int argc, char **argv)
 		CDE_VERSION, bound, d.flags.config_file ? d.flags.config_file : "embedded default",
 		d.cfg.state_dir, catalog_dir_of(&d.cfg), cde_catalog_spec_count(d.catalog),
 		cde_auth_is_open(d.auth) ? "no authentication" : "authentication required");
-	{
-		struct cde_journal_stats st;
-		char why[256];
-
-		d.journal.ops->stats(d.journal.impl, &st, why, sizeof(why));
-		cde_log(CDE_LOG_INFO, "audit log %s: %llu events, head seq %llu, sync %s, %s, %s", db_path, st.rows,
-			opened.head_seq,
-			d.cfg.audit_sync_full ? "full" : "normal",
-			key_len > 0 ? "keyed checkpoints" : "no keyed checkpoints",
-			d.cfg.audit_max_age_s || d.cfg.audit_max_size ? "retention on" : "kept forever");
-		cde_log(CDE_LOG_INFO, "delivery: %zu sinks, %zu routes", d.cfg.n_sinks, d.cfg.n_routes);
-	}
+	cde_log(CDE_LOG_INFO, "audit log %s: %llu events, head seq %llu, sync %s, %s, %s", db_path, opened.rows,
+		opened.head_seq, d.cfg.audit_sync_full ? "full" : "normal",
+		d.cfg.audit_hmac_key_file[0] ? "keyed checkpoints" : "no keyed checkpoints",
+		d.cfg.audit_max_age_s || d.cfg.audit_max_size ? "retention on" : "kept forever");
+	cde_log(CDE_LOG_INFO, "delivery: %zu sinks, %zu routes", d.cfg.n_sinks, d.cfg.n_routes);
 	/* Listening, journal open, signals handled: from here a request is
 	 * answered as soon as the loop runs, so tell the service manager. */
 	if (cde_notify_watchdog_start(d.base, &d.watchdog) < 0) {

@@ -1,0 +1,479 @@
+/* Ingest: hooks, pod hooks, CloudEvents and bare CDEvents, sizing. An
+ * event is acknowledged (202) only once the journal reports it
+ * committed; a re-send is 200, a clash 409; a dry run stores nothing. */
+
+#include "daemon/api_internal.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/log.h"
+#include "daemon/sizing_api.h"
+#include "events/cloudevents.h"
+#include "events/hooks.h"
+#include "events/ids.h"
+#include "events/limits.h"
+#include "events/pod_hook.h"
+#include "events/signatures.h"
+#include "schemas/json_strict.h"
+#include "schemas/validate.h"
+
+/* One ingest request on its way through the journal. */
+struct ingest {
+	struct cde_api *api;
+	struct cde_http_request *req;
+	char principal[CDE_CONFIG_NAME_MAX];	/* outlives a reload of the auth table */
+	char peer[64];
+	struct cde_auth_result who;
+	size_t n;
+	struct cde_journal_entry entries[];
+};
+
+static const char *header_of(void *ctx, const char *name)
+{
+	return cde_http_request_header(ctx, name);
+}
+
+/* Adds @prefix in front of every pointer of @errs. */
+static void prefix_pointers(struct cde_errors *errs, size_t from, const char *prefix)
+{
+	for (size_t i = from; i < errs->count; i++) {
+		char tmp[CDE_ERROR_POINTER_MAX];
+
+		snprintf(tmp, sizeof(tmp), "%s%s", prefix, errs->items[i].pointer);
+		memcpy(errs->items[i].pointer, tmp, sizeof(tmp));
+	}
+}
+
+/* A principal restricted to sources posts only under them, or it could
+ * claim another's (source, id) ahead of it: adds the refusal at @at. */
+static bool source_refused(struct cde_api *api, const struct cde_auth_result *who,
+			   const struct cde_event *ev, const char *at, struct cde_errors *errs)
+{
+	if (cde_auth_source_allowed(api->auth, who->principal, cde_event_source(ev)))
+		return false;
+	cde_errors_add(errs, at, "\"%s\" is not under the sources this principal may post", cde_event_source(ev));
+	return true;
+}
+
+static cJSON *event_summary(const struct cde_journal_entry *e)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	const char *chain = cde_event_chain_id(e->event);
+
+	if (!o || !cJSON_AddStringToObject(o, "id", cde_event_id(e->event)) ||
+	    !cJSON_AddStringToObject(o, "type", cde_event_type(e->event)) ||
+	    (chain && !e->duplicate && !cJSON_AddStringToObject(o, "chainId", chain)) ||
+	    (e->duplicate ? !cJSON_AddTrueToObject(o, "duplicate")
+			  : !cJSON_AddNumberToObject(o, "seq", (double)e->seq))) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static void ingest_free(struct ingest *in)
+{
+	for (size_t i = 0; i < in->n; i++)
+		cde_event_unref(in->entries[i].event);
+	free(in);
+}
+
+/* An event whose source and id are stored already, from other content,
+ * is a clash, not a re-send: 409, naming each, and nothing of the batch
+ * was stored. Returns true when it answered. */
+static bool refuse_clashes(struct ingest *in, const struct cde_journal_entry *entries, size_t n)
+{
+	struct cde_errors errs;
+
+	cde_errors_reset(&errs);
+	for (size_t i = 0; i < n; i++) {
+		char at[32];
+
+		if (!entries[i].conflict)
+			continue;
+		snprintf(at, sizeof(at), n > 1 ? "/%zu/context/id" : "/context/id", i);
+		cde_errors_add(&errs, at, "source %s and id %s are taken by the event stored at seq %llu, "
+			       "whose content differs: a new event needs a new id",
+			       cde_event_source(entries[i].event), cde_event_id(entries[i].event),
+			       (unsigned long long)entries[i].conflict_seq);
+	}
+	if (!errs.count)
+		return false;
+	cde_api_refuse(in->api, in->req, &in->who, 409,
+	       n > 1 ? "an event clashes with a stored one: nothing of this batch was stored"
+		     : "an event with this source and id is already stored, with other content", &errs, NULL);
+	return true;
+}
+
+static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n, int error)
+{
+	struct ingest *in = ctx;
+	cJSON *body = NULL;
+	bool any_new = false;
+
+	in->api->pending -= n;
+	if (error < 0) {
+		static const char *const retry[] = { "Retry-After: 5", NULL };
+
+		char why[128];
+
+		snprintf(why, sizeof(why), "the journal refused %zu events: %s", n, strerror(-error));
+		cde_api_refuse_logged(in->api, in->req, &in->who, 503, "the journal cannot store events now", NULL,
+			      retry, CDE_LOG_ERROR, why);
+		ingest_free(in);
+		return;
+	}
+	if (refuse_clashes(in, entries, n)) {
+		ingest_free(in);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct cde_event *ev = entries[i].event;
+		char seq[24];
+
+		any_new = any_new || !entries[i].duplicate;
+		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)entries[i].seq);
+		CDE_LOG_KV(CDE_LOG_INFO, cde_http_request_id(in->req),
+			   entries[i].duplicate ? "event duplicate" : "event accepted",
+			   { "type", cde_event_type(ev) }, { "id", cde_event_id(ev) },
+			   { "source", cde_event_source(ev) },
+			   { "seq", entries[i].duplicate ? NULL : seq },
+			   { "chain", entries[i].duplicate ? NULL : cde_event_chain_id(ev) },
+			   { "principal", entries[i].principal }, { "peer", entries[i].peer });
+	}
+	if (any_new)
+		cde_delivery_kick(in->api->delivery);
+	if (in->api->observe)
+		cde_observe_committed(in->api->observe, entries, n);
+	if (n == 1) {
+		body = event_summary(&entries[0]);
+	} else {
+		cJSON *list;
+
+		body = cJSON_CreateObject();
+		list = body ? cJSON_AddArrayToObject(body, "events") : NULL;
+		for (size_t i = 0; list && i < n; i++) {
+			cJSON *s = event_summary(&entries[i]);
+
+			if (!s || !cJSON_AddItemToArray(list, s)) {
+				cJSON_Delete(s);
+				cJSON_Delete(body);
+				body = NULL;
+				break;
+			}
+		}
+	}
+	/* A re-sent event is answered 200 so that curl --retry is safe. */
+	cde_api_reply_json(in->req, any_new ? 202 : 200, body, NULL);
+	ingest_free(in);
+}
+
+/* What the producer sent, for telling its re-send (200) from a clash
+ * (409): for a hook, the route and the body, since the daemon fills in
+ * what the hook leaves out (a timestamp, a chain) anew each time; for a
+ * CDEvent, the event as decoded, before the journal correlates it. */
+static int digest_input(struct cde_http_request *req, const struct cde_event *ev, bool hook,
+			uint8_t out[32])
+{
+	if (hook) {
+		size_t len, plen;
+		const char *body = cde_http_request_body(req, &len);
+		const char *path = cde_http_request_path(req);
+		char *buf;
+
+		plen = strlen(path);
+		buf = malloc(plen + 1 + len);
+		if (!buf)
+			return -ENOMEM;
+		memcpy(buf, path, plen);
+		buf[plen] = '\n';
+		memcpy(buf + plen + 1, body, len);
+		cde_sig_sha256(buf, plen + 1 + len, out);
+		free(buf);
+		return 0;
+	}
+	char *json = cde_event_to_json(ev);
+
+	if (!json)
+		return -ENOMEM;
+	cde_sig_sha256(json, strlen(json), out);
+	free(json);
+	return 0;
+}
+
+/* Validates, then answers a dry run or hands the events to the journal.
+ * Takes the references in @events. */
+static void accept_events(struct cde_api *api, struct cde_http_request *req,
+			  const struct cde_auth_result *who, struct cde_event **events, size_t n,
+			  bool correlate)
+{
+	struct ingest *in = calloc(1, sizeof(*in) + n * sizeof(in->entries[0]));
+	int r;
+
+	if (!in) {
+		for (size_t i = 0; i < n; i++)
+			cde_event_unref(events[i]);
+		cde_api_refuse(api, req, who, 500, "out of memory", NULL, NULL);
+		return;
+	}
+	in->api = api;
+	in->who = *who;
+	in->req = req;
+	in->n = n;
+	snprintf(in->principal, sizeof(in->principal), "%s", who->principal);
+	snprintf(in->peer, sizeof(in->peer), "%s", cde_http_request_peer(req));
+	for (size_t i = 0; i < n; i++) {
+		in->entries[i].event = events[i];
+		in->entries[i].principal = in->principal;
+		in->entries[i].peer = in->peer;
+		in->entries[i].correlate = correlate && !cde_event_chain_id(events[i]);
+		in->entries[i].has_digest = digest_input(req, events[i], correlate, in->entries[i].digest) == 0;
+	}
+	if (cde_api_query_flag(cde_http_request_query(req), "dry_run")) {
+		cJSON *body = cJSON_CreateObject();
+		cJSON *list = body ? cJSON_AddArrayToObject(body, "events") : NULL;
+
+		for (size_t i = 0; list && i < n; i++) {
+			cJSON *copy = cJSON_Duplicate(cde_event_json(events[i]), true);
+
+			if (!copy || !cJSON_AddItemToArray(list, copy)) {
+				cJSON_Delete(copy);
+				list = NULL;
+			}
+		}
+		if (!list) {
+			cJSON_Delete(body);
+			body = NULL;
+		}
+		cde_api_reply_json(req, 200, body, NULL);
+		ingest_free(in);
+		return;
+	}
+	if (api->pending + n > api->queue_max) {
+		static const char *const retry[] = { "Retry-After: 1", NULL };
+		char why[96];
+
+		snprintf(why, sizeof(why), "queue full: %llu events waiting, %zu more refused", api->pending, n);
+		cde_api_refuse_logged(api, req, who, 503, "too many events waiting to be stored: retry shortly", NULL,
+			      retry, CDE_LOG_WARN, why);
+		ingest_free(in);
+		return;
+	}
+	api->pending += n;
+	r = cde_journal_append(api->journal, in->entries, n, on_committed, in);
+	if (r < 0) {
+		static const char *const retry[] = { "Retry-After: 1", NULL };
+
+		char why[128];
+
+		api->pending -= n;
+		snprintf(why, sizeof(why), "the journal did not take %zu events: %s", n, strerror(-r));
+		cde_api_refuse_logged(api, req, who, 503, r == -EAGAIN ? "too many events queued" : "the journal failed",
+			      NULL, retry, r == -EAGAIN ? CDE_LOG_WARN : CDE_LOG_ERROR, why);
+		ingest_free(in);
+	}
+}
+
+static bool content_type_is_json(struct cde_http_request *req)
+{
+	char mt[64];
+
+	return cde_media_type(cde_http_request_header(req, "Content-Type"), mt, sizeof(mt)) &&
+	       strcmp(mt, "application/json") == 0;
+}
+
+/* POST /v1/hooks/pod: a Pod or a List of them (kubectl get pod -o json),
+ * one or two events per pod, all accepted or none (events/pod_hook.h). */
+static void handle_pod_hook(struct cde_api *api, struct cde_http_request *req,
+			    const struct cde_hook_defaults *defaults,
+			    const struct cde_auth_result *who)
+{
+	struct cde_errors errs;
+	struct cde_event **events = NULL;
+	size_t n = 0, len;
+	const char *body = cde_http_request_body(req, &len);
+	cJSON *payload = NULL;
+	int r;
+
+	if (!content_type_is_json(req)) {
+		cde_api_refuse(api, req, who, 415, "a hook is sent as Content-Type: application/json", NULL, NULL);
+		return;
+	}
+	cde_errors_reset(&errs);
+	r = cde_json_parse(body, len, &payload, &errs);
+	if (r == 0)
+		r = cde_pod_hook_translate(api->catalog, payload, defaults, &events, &n, &errs);
+	cJSON_Delete(payload);
+	if (r == -ENOMEM) {
+		cde_api_refuse(api, req, who, 500, "out of memory", NULL, NULL);
+		return;
+	}
+	if (r < 0) {
+		cde_api_refuse(api, req, who, 400, "invalid pod hook", &errs, NULL);
+		return;
+	}
+	cde_errors_reset(&errs);
+	for (size_t i = 0; i < n; i++)
+		source_refused(api, who, events[i], "/source", &errs);
+	if (!cde_errors_empty(&errs)) {
+		cde_ce_events_free(events, n);
+		cde_api_refuse(api, req, who, 403, "forbidden", &errs, NULL);
+		return;
+	}
+	/* Correlated like the other hooks: the task run joins its pipeline
+	 * run's chain, the incident its artifact's, else the task run's
+	 * (they share the subject). */
+	accept_events(api, req, who, events, n, true);
+	free(events); /* the references moved to the ingest */
+}
+
+void cde_api_handle_hook(struct cde_api *api, struct cde_http_request *req, const char *kind,
+			const struct cde_auth_result *who)
+{
+	struct cde_hook_defaults defaults = { .source = api->default_source,
+					      .clusters = api->clusters,
+					      .n_clusters = api->n_clusters };
+	struct cde_errors errs;
+	struct cde_event *ev = NULL;
+	size_t len;
+	const char *body = cde_http_request_body(req, &len);
+	cJSON *payload = NULL;
+	char source[96];
+	int r;
+
+	cde_errors_reset(&errs);
+	if (!defaults.source) {
+		snprintf(source, sizeof(source), "/%s", who->principal);
+		defaults.source = source;
+	}
+	if (strcmp(kind, "pod") == 0) {
+		handle_pod_hook(api, req, &defaults, who);
+		return;
+	}
+	bool known = false;
+
+	for (size_t i = 0; cde_hook_kinds[i]; i++)
+		known = known || strcmp(cde_hook_kinds[i], kind) == 0;
+	if (!known) {
+		cde_errors_add(&errs, "", "known kinds: build, test, artifact, deploy, pipeline, task, environment, pod");
+		cde_api_refuse(api, req, who, 404, "unknown hook kind", &errs, NULL);
+		return;
+	}
+	if (!content_type_is_json(req)) {
+		cde_api_refuse(api, req, who, 415, "a hook is sent as Content-Type: application/json", NULL, NULL);
+		return;
+	}
+	r = cde_json_parse(body, len, &payload, &errs);
+	if (r == 0)
+		r = cde_hook_translate(api->catalog, kind, payload, &defaults, &ev, &errs);
+	cJSON_Delete(payload);
+	if (r == -ENOMEM) {
+		cde_api_refuse(api, req, who, 500, "out of memory", NULL, NULL);
+		return;
+	}
+	if (r < 0) {
+		cde_api_refuse(api, req, who, 400, "invalid hook", &errs, NULL);
+		return;
+	}
+	cde_errors_reset(&errs);
+	if (source_refused(api, who, ev, "/source", &errs)) {
+		cde_event_unref(ev);
+		cde_api_refuse(api, req, who, 403, "forbidden", &errs, NULL);
+		return;
+	}
+	/* A hook without a chainId joins its release's chain by correlation;
+	 * events built elsewhere are kept as received. */
+	accept_events(api, req, who, &ev, 1, true);
+}
+
+/* POST /v1/sizing: answered at once, nothing stored or emitted, so a
+ * success keeps its webhook-id like any accepted request. */
+void cde_api_handle_sizing(struct cde_api *api, struct cde_http_request *req,
+			  const struct cde_auth_result *who)
+{
+	struct cde_errors errs;
+	cJSON *result = NULL;
+	size_t len;
+	const char *body = cde_http_request_body(req, &len);
+	int r;
+
+	if (!content_type_is_json(req)) {
+		cde_api_refuse(api, req, who, 415, "a sizing request is sent as Content-Type: application/json",
+		       NULL, NULL);
+		return;
+	}
+	cde_errors_reset(&errs);
+	r = cde_sizing_api_compute(body, len, api->clusters, api->n_clusters, &result, &errs);
+	if (r == -ENOMEM)
+		cde_api_refuse(api, req, who, 500, "out of memory", NULL, NULL);
+	else if (r < 0)
+		cde_api_refuse(api, req, who, 400, "invalid sizing request", &errs, NULL);
+	else
+		cde_api_reply_json(req, 200, result, NULL);
+}
+
+/* Where event @i of a request in @mode sits, as a pointer prefix. */
+static const char *event_prefix(enum cde_ce_request_mode mode, size_t i, char *buf, size_t size)
+{
+	if (mode == CDE_CE_REQ_BATCH)
+		snprintf(buf, size, "/%zu/data", i);
+	else
+		snprintf(buf, size, "%s", mode == CDE_CE_REQ_STRUCTURED ? "/data" : "");
+	return buf;
+}
+
+void cde_api_handle_events(struct cde_api *api, struct cde_http_request *req,
+			  const struct cde_auth_result *who)
+{
+	struct cde_ce_request ce = { .header = header_of, .ctx = req };
+	enum cde_ce_request_mode mode;
+	struct cde_event **events = NULL;
+	struct cde_errors errs;
+	char prefix[48];
+	size_t n = 0;
+	int r;
+
+	cde_errors_reset(&errs);
+	ce.body = cde_http_request_body(req, &ce.body_len);
+	r = cde_ce_decode(&ce, &events, &n, &mode, &errs);
+	if (r == -ENOTSUP) {
+		cde_api_refuse(api, req, who, 415, "unsupported content type", &errs, NULL);
+		return;
+	}
+	if (r < 0) {
+		cde_api_refuse(api, req, who, r == -ENOMEM ? 500 : 400, "invalid request", &errs, NULL);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t before = errs.count;
+
+		if (cde_validate(api->catalog, cde_event_json(events[i]), NULL, &errs) == 0 &&
+		    cde_event_check_lengths(cde_event_json(events[i]), &errs) == 0)
+			continue;
+		prefix_pointers(&errs, before, event_prefix(mode, i, prefix, sizeof(prefix)));
+	}
+	if (!cde_errors_empty(&errs)) {
+		cde_ce_events_free(events, n);
+		cde_api_refuse(api, req, who, 400, "invalid CDEvent", &errs, NULL);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t before = errs.count;
+
+		if (source_refused(api, who, events[i], "/context/source", &errs))
+			prefix_pointers(&errs, before, event_prefix(mode, i, prefix, sizeof(prefix)));
+	}
+	if (!cde_errors_empty(&errs)) {
+		cde_ce_events_free(events, n);
+		cde_api_refuse(api, req, who, 403, "forbidden", &errs, NULL);
+		return;
+	}
+	accept_events(api, req, who, events, n, false);
+	free(events); /* the references moved to the ingest */
+}

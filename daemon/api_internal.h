@@ -1,0 +1,53 @@
+#pragma once
+/* What the API's files share: the one-reply helpers (api_reply.c) and the
+ * handlers the route table in api.c calls (api_ingest.c, api_query.c). */
+
+#include <stdbool.h>
+
+#include <cjson/cJSON.h>
+
+#include "daemon/api.h"
+#include "daemon/log.h"
+#include "schemas/errors.h"
+
+/* Replies @status with @body (taken; NULL: an out-of-memory body). */
+void cde_api_reply_json(struct cde_http_request *req, int status, cJSON *body, const char *const *headers);
+
+/* {"error": message, "details": [{"pointer", "reason"}...]}, after the
+ * request's line in the log at @level (@why: what only the log says). */
+void cde_api_reply_error_logged(struct cde_http_request *req, int status, const char *message,
+				const struct cde_errors *errs, const char *const *headers,
+				enum cde_log_level level, const char *principal, const char *why);
+void cde_api_reply_error(struct cde_http_request *req, int status, const char *message,
+			 const struct cde_errors *errs, const char *const *headers);
+
+/* Refuses a request that passed authentication, forgetting its signed
+ * request id so that the sender's retry is not taken for a replay. */
+void cde_api_refuse_logged(struct cde_api *api, struct cde_http_request *req,
+			   const struct cde_auth_result *who, int status, const char *message,
+			   const struct cde_errors *errs, const char *const *headers,
+			   enum cde_log_level level, const char *why);
+void cde_api_refuse(struct cde_api *api, struct cde_http_request *req, const struct cde_auth_result *who,
+		    int status, const char *message, const struct cde_errors *errs, const char *const *headers);
+
+/* True when @query has "@name", "@name=1" or "@name=true". */
+bool cde_api_query_flag(const char *query, const char *name);
+
+void cde_api_method_not_allowed(struct cde_http_request *req, const char *allow);
+
+/* Answers 401/403/429 and returns false unless the sender may @scope; at
+ * the head, a request its headers allow returns false unanswered. */
+bool cde_api_authorized(struct cde_api *api, struct cde_http_request *req, unsigned scope,
+			struct cde_auth_result *who);
+
+/* POST /v1/hooks/{kind}, /v1/events, /v1/sizing. */
+void cde_api_handle_hook(struct cde_api *api, struct cde_http_request *req, const char *kind,
+			 const struct cde_auth_result *who);
+void cde_api_handle_events(struct cde_api *api, struct cde_http_request *req, const struct cde_auth_result *who);
+void cde_api_handle_sizing(struct cde_api *api, struct cde_http_request *req, const struct cde_auth_result *who);
+
+/* GET /v1/events (@id and @chain NULL), or one event or chain. */
+void cde_api_handle_query(struct cde_api *api, struct cde_http_request *req, const char *id, const char *chain);
+
+/* GET /v1/events/{id}, /v1/chains/{chainId}: @prefix names which. */
+void cde_api_handle_lookup(struct cde_api *api, struct cde_http_request *req, const char *prefix);
