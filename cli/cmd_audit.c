@@ -82,7 +82,8 @@ static int verify(int argc, char **argv)
 		key_len = cde_audit_key_load(key_file, key);
 		if (key_len < 0) {
 			fprintf(stderr, "cdevctl audit verify: --key %s: %s\n", key_file,
-				key_len == -EINVAL ? "a key is 32 to 256 bytes" : strerror(-key_len));
+				key_len == -EINVAL ? "a key is 32 to 256 bytes"
+				: key_len == -EPERM ? "group or others may read it: chmod 600 it" : strerror(-key_len));
 			return 2;
 		}
 	}

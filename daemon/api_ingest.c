@@ -174,32 +174,32 @@ static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n,
 	ingest_free(in);
 }
 
-/* What the producer sent, for telling its re-send (200) from a clash
- * (409): for a hook, the route and the body, since the daemon fills in
- * what the hook leaves out (a timestamp, a chain) anew each time; for a
- * CDEvent, the event as decoded, before the journal correlates it. */
-static int digest_input(struct cde_http_request *req, const struct cde_event *ev, bool hook,
-			uint8_t out[32])
+/* Where a request's events came from, which says what "the same event
+ * again" means for them. */
+enum origin {
+	FROM_HOOK,	/* the same event but for the timestamp the daemon stamps */
+	FROM_POD_HOOK,	/* ids stand for an observation: any re-post is the same */
+	FROM_EVENTS,	/* the same event as sent */
+};
+
+/* The digest that tells a re-send (200) from a clash (409), of the event
+ * before the journal correlates it: for a hook, without the timestamp the
+ * daemon stamps anew on each try (unless the hook gave one, it differs);
+ * for a CDEvent, all of it. */
+static int digest_event(const struct cde_event *ev, enum origin from, uint8_t out[32])
 {
-	if (hook) {
-		size_t len, plen;
-		const char *body = cde_http_request_body(req, &len);
-		const char *path = cde_http_request_path(req);
-		char *buf;
+	cJSON *copy = NULL;
+	char *json;
 
-		plen = strlen(path);
-		buf = malloc(plen + 1 + len);
-		if (!buf)
+	if (from == FROM_HOOK) {
+		copy = cJSON_Duplicate(cde_event_json(ev), true);
+		if (!copy)
 			return -ENOMEM;
-		memcpy(buf, path, plen);
-		buf[plen] = '\n';
-		memcpy(buf + plen + 1, body, len);
-		cde_sig_sha256(buf, plen + 1 + len, out);
-		free(buf);
-		return 0;
+		cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(copy, "context"),
+							"timestamp");
 	}
-	char *json = cde_event_to_json(ev);
-
+	json = copy ? cde_json_print(copy) : cde_event_to_json(ev);
+	cJSON_Delete(copy);
 	if (!json)
 		return -ENOMEM;
 	cde_sig_sha256(json, strlen(json), out);
@@ -211,7 +211,7 @@ static int digest_input(struct cde_http_request *req, const struct cde_event *ev
  * Takes the references in @events. */
 static void accept_events(struct cde_api *api, struct cde_http_request *req,
 			  const struct cde_auth_result *who, struct cde_event **events, size_t n,
-			  bool correlate)
+			  enum origin from)
 {
 	struct ingest *in = calloc(1, sizeof(*in) + n * sizeof(in->entries[0]));
 	int r;
@@ -232,8 +232,15 @@ static void accept_events(struct cde_api *api, struct cde_http_request *req,
 		in->entries[i].event = events[i];
 		in->entries[i].principal = in->principal;
 		in->entries[i].peer = in->peer;
-		in->entries[i].correlate = correlate && !cde_event_chain_id(events[i]);
-		in->entries[i].has_digest = digest_input(req, events[i], correlate, in->entries[i].digest) == 0;
+		in->entries[i].correlate = from != FROM_EVENTS && !cde_event_chain_id(events[i]);
+		in->entries[i].has_digest = from != FROM_POD_HOOK;
+		if (in->entries[i].has_digest && digest_event(events[i], from, in->entries[i].digest) < 0) {
+			/* Stored without its digest, a clash would pass for a
+			 * re-send forever after. */
+			cde_api_refuse(api, req, who, 500, "out of memory", NULL, NULL);
+			ingest_free(in);
+			return;
+		}
 	}
 	if (cde_api_query_flag(cde_http_request_query(req), "dry_run")) {
 		cJSON *body = cJSON_CreateObject();
@@ -329,7 +336,7 @@ static void handle_pod_hook(struct cde_api *api, struct cde_http_request *req,
 	/* Correlated like the other hooks: the task run joins its pipeline
 	 * run's chain, the incident its artifact's, else the task run's
 	 * (they share the subject). */
-	accept_events(api, req, who, events, n, true);
+	accept_events(api, req, who, events, n, FROM_POD_HOOK);
 	free(events); /* the references moved to the ingest */
 }
 
@@ -389,7 +396,7 @@ void cde_api_handle_hook(struct cde_api *api, struct cde_http_request *req, cons
 	}
 	/* A hook without a chainId joins its release's chain by correlation;
 	 * events built elsewhere are kept as received. */
-	accept_events(api, req, who, &ev, 1, true);
+	accept_events(api, req, who, &ev, 1, FROM_HOOK);
 }
 
 /* POST /v1/sizing: answered at once, nothing stored or emitted, so a
@@ -474,6 +481,6 @@ void cde_api_handle_events(struct cde_api *api, struct cde_http_request *req,
 		cde_api_refuse(api, req, who, 403, "forbidden", &errs, NULL);
 		return;
 	}
-	accept_events(api, req, who, events, n, false);
+	accept_events(api, req, who, events, n, FROM_EVENTS);
 	free(events); /* the references moved to the ingest */
 }

@@ -393,6 +393,16 @@ void cde_auth_forget(struct cde_auth *a, const struct cde_auth_result *who)
 		cde_replay_forget(a->replay, who->principal, who->replay_key);
 }
 
+/* A Standard Webhooks timestamp within the tolerance of @now. */
+static bool timestamp_fresh(const char *ts, time_t now)
+{
+	char *end;
+	long long t = strtoll(ts, &end, 10);
+
+	return !*end && end != ts && t >= now - CDE_AUTH_WEBHOOK_TOLERANCE_S &&
+	       t <= now + CDE_AUTH_WEBHOOK_TOLERANCE_S;
+}
+
 static void check_standard_webhook(struct cde_auth *a, const struct cde_http_request *req,
 				   unsigned scope, time_t now, struct cde_auth_result *out)
 {
@@ -402,17 +412,14 @@ static void check_standard_webhook(struct cde_auth *a, const struct cde_http_req
 	const struct principal *found = NULL;
 	size_t len;
 	const char *body = cde_http_request_body(req, &len);
-	char *end, key[300];
+	char key[300];
 	uint8_t digest[32];
-	long long t;
 
 	if (!id || !*id || !ts || !sig) {
 		deny(out, "a signed request needs webhook-id, webhook-timestamp and webhook-signature");
 		return;
 	}
-	t = strtoll(ts, &end, 10);
-	if (*end || end == ts || t < now - CDE_AUTH_WEBHOOK_TOLERANCE_S ||
-	    t > now + CDE_AUTH_WEBHOOK_TOLERANCE_S) {
+	if (!timestamp_fresh(ts, now)) {
 		deny(out, "webhook-timestamp is not within 5 minutes of now");
 		return;
 	}
@@ -493,9 +500,12 @@ void cde_auth_check_head(struct cde_auth *a, const struct cde_http_request *req,
 		if (!has_signing_secret(a, false))
 			deny(out, "X-Hub-Signature-256 does not match");
 	} else if (cde_http_request_header(req, "webhook-signature")) {
-		if (!cde_http_request_header(req, "webhook-id") ||
-		    !cde_http_request_header(req, "webhook-timestamp"))
+		const char *ts = cde_http_request_header(req, "webhook-timestamp");
+
+		if (!cde_http_request_header(req, "webhook-id") || !ts)
 			deny(out, "a signed request needs webhook-id, webhook-timestamp and webhook-signature");
+		else if (!timestamp_fresh(ts, now))
+			deny(out, "webhook-timestamp is not within 5 minutes of now");
 		else if (!has_signing_secret(a, true))
 			deny(out, "webhook-signature does not match");
 	} else {

@@ -40,6 +40,7 @@ struct cde_http_request {
 	char *body;
 	size_t body_len, body_cap;
 	uint64_t body_counted;		/* bytes counted against bodies_in_flight_max */
+	uint64_t addr_counted;		/* of those, against its address's share */
 	char peer[64];
 	bool loopback;
 	struct timespec started;	/* when its head was complete */
@@ -50,6 +51,7 @@ struct cde_http_request {
 struct cde_http_addr {
 	struct cde_http_addr *next;	/* in its hash bucket */
 	unsigned n;			/* connections open */
+	uint64_t body_bytes;		/* bodies in flight from this address */
 	struct cde_http_conn *idle_first, *idle_last;	/* idle ones, longest idle first */
 	char addr[48];
 };
@@ -146,3 +148,8 @@ void cde_http_slots_set_idle(struct cde_http_conn *c, bool idle);
  * bodies all requests may hold. Returns 0, or -ENOBUFS (nothing counted)
  * past it. */
 int cde_http_slots_count_body(struct cde_http_request *req, uint64_t n, uint64_t cap);
+
+/* Gives back what @req counted against its address's share: when it is
+ * freed, or when its connection goes while a handler still holds it (the
+ * address may be gone then). */
+void cde_http_slots_uncount_address(struct cde_http_request *req);

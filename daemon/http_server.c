@@ -78,6 +78,7 @@ void cde_http_request_free(struct cde_http_request *req)
 		return;
 	if (req->srv)
 		req->srv->body_bytes -= req->body_counted;
+	cde_http_slots_uncount_address(req);
 	free(req->head_buf);
 	free(req->path);
 	free(req->body);
@@ -89,8 +90,10 @@ void cde_http_conn_free(struct cde_http_conn *c)
 	struct cde_http_server *s = c->srv;
 
 	if (c->req) {
-		if (c->state == CDE_CONN_HANDLING)
+		if (c->state == CDE_CONN_HANDLING) {
+			cde_http_slots_uncount_address(c->req);
 			c->req->conn = NULL; /* the handler still owns it */
+		}
 		else
 			cde_http_request_free(c->req);
 	}

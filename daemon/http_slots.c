@@ -167,12 +167,32 @@ void cde_http_slots_set_idle(struct cde_http_conn *c, bool idle)
 int cde_http_slots_count_body(struct cde_http_request *req, uint64_t n, uint64_t cap)
 {
 	struct cde_http_server *s = req->srv;
+	struct cde_http_addr *a = req->conn ? req->conn->slot : NULL;
+	uint64_t share;
 
 	if (!s)
 		return 0;
-	if (n > cap || s->body_bytes > cap - n)
+	/* One address may hold an eighth of the cap (a body_max at least):
+	 * a request whose signature can only be checked on its body passes
+	 * the head on its headers alone, so a single client could otherwise
+	 * reserve the whole cap with heads and no bodies. */
+	share = cap / 8 > s->limits.body_max ? cap / 8 : s->limits.body_max;
+	if (n > cap || s->body_bytes > cap - n || (a && (n > share || a->body_bytes > share - n)))
 		return -ENOBUFS;
 	s->body_bytes += n;
+	if (a) {
+		a->body_bytes += n;
+		req->addr_counted += n;
+	}
 	req->body_counted += n;
 	return 0;
+}
+
+void cde_http_slots_uncount_address(struct cde_http_request *req)
+{
+	struct cde_http_addr *a = req->conn ? req->conn->slot : NULL;
+
+	if (a)
+		a->body_bytes -= req->addr_counted < a->body_bytes ? req->addr_counted : a->body_bytes;
+	req->addr_counted = 0;
 }

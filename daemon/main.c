@@ -337,7 +337,8 @@ static int open_audit_log(struct daemon *d, const char *db_path, struct cde_jour
 		key_len = cde_audit_key_load(d->cfg.audit_hmac_key_file, key);
 		if (key_len < 0) {
 			cde_log(CDE_LOG_ERROR, "audit.hmac_key_file %s: %s", d->cfg.audit_hmac_key_file,
-				key_len == -EINVAL ? "a key is 32 to 256 bytes" : strerror(-key_len));
+				key_len == -EINVAL ? "a key is 32 to 256 bytes"
+				: key_len == -EPERM ? "group or others may read it: chmod 600 it" : strerror(-key_len));
 			return -1;
 		}
 	}

@@ -151,8 +151,12 @@ static int check_number(const cJSON *node, struct literals *lits, const struct c
 	const char *text, *why;
 	size_t len;
 
-	if (!next_literal(lits, &text, &len))
-		return 0; /* cannot happen on text cJSON parsed */
+	if (!next_literal(lits, &text, &len)) {
+		/* Cannot happen on well-formed text; if it did, no number
+		 * after this one would be checked. */
+		cde_errors_add(errs, cde_ptr_str(ptr), "a number the parser and the text disagree on");
+		return -EINVAL;
+	}
 	why = cde_json_number_loss(text, len, node->valuedouble);
 	if (!why)
 		return 0;
@@ -417,19 +421,24 @@ int cde_json_parse(const char *buf, size_t len, cJSON **ret_doc, struct cde_erro
 		cde_errors_add(errs, "", "NUL byte in JSON text");
 		return -EINVAL;
 	}
-	doc = cJSON_ParseWithLengthOpts(buf, len, &end, false);
-	if (!doc) {
+	/* cJSON is lenient ("1.", "01", raw control characters in strings):
+	 * what it reads past RFC 8259 is refused first, also because the
+	 * number check below pairs the tree's numbers with the text's
+	 * literals, which only well-formed text makes one to one. */
+	{
 		size_t at;
 
-		if (json_well_formed(buf, len, &at))
-			return -ENOMEM;
-
-		if (len == 0 || at >= len)
-			cde_errors_add(errs, "", "invalid JSON: unexpected end of input");
-		else
-			cde_errors_add(errs, "", "invalid JSON at byte %zu", at);
-		return -EINVAL;
+		if (!json_well_formed(buf, len, &at)) {
+			if (len == 0 || at >= len)
+				cde_errors_add(errs, "", "invalid JSON: unexpected end of input");
+			else
+				cde_errors_add(errs, "", "invalid JSON at byte %zu", at);
+			return -EINVAL;
+		}
 	}
+	doc = cJSON_ParseWithLengthOpts(buf, len, &end, false);
+	if (!doc)
+		return -ENOMEM; /* well-formed, so cJSON ran out of memory */
 	for (const char *p = end; p < buf + len; p++) {
 		if (!is_json_space(*p)) {
 			cde_errors_add(errs, "", "invalid JSON: unexpected data at byte %zu",

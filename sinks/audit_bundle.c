@@ -104,7 +104,7 @@ long long cde_audit_export(struct cde_audit_store *s, const char *since, const c
 	sqlite3 *db = cde_audit_store_db(s);
 	struct cde_audit_verify head;
 	sqlite3_stmt *st;
-	uint64_t first, last;
+	uint64_t first, last, after;
 	char now[CDE_TIMESTAMP_STR_LEN];
 	long long n = 0;
 	cJSON *h;
@@ -143,6 +143,7 @@ long long cde_audit_export(struct cde_audit_store *s, const char *since, const c
 		return -EIO;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)first);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)last);
+	after = first;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		static const char *const names[] = { "id", "source", "type", "subject", "chainId",
 						     "artifactId", "timestamp", "receivedAt", "specVersion",
@@ -150,11 +151,12 @@ long long cde_audit_export(struct cde_audit_store *s, const char *since, const c
 		cJSON *o = cJSON_CreateObject();
 
 		/* An accepted loss sits in the chain where its rows were. */
-		if (export_gaps(db, first, (uint64_t)sqlite3_column_int64(st, 0), out) < 0) {
+		if (export_gaps(db, after, (uint64_t)sqlite3_column_int64(st, 0), out) < 0) {
 			cJSON_Delete(o);
 			sqlite3_finalize(st);
 			return -EIO;
 		}
+		after = (uint64_t)sqlite3_column_int64(st, 0);
 		ok = o && cJSON_AddNumberToObject(o, "seq", (double)sqlite3_column_int64(st, 0));
 		for (int i = 0; i < 13; i++)
 			put_field(o, names[i], col(st, i + 1), &ok);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -200,10 +201,18 @@ int cde_hash_from_hex(const char *hex, uint8_t hash[CDE_HASH_LEN])
 
 int cde_audit_key_load(const char *path, uint8_t key[CDE_AUDIT_KEY_MAX])
 {
+	struct stat st;
 	char *buf;
 	size_t len;
-	int r = cde_read_file(path, CDE_AUDIT_KEY_MAX + 2, &buf, &len);
+	int r;
 
+	/* Whoever reads the key can sign checkpoints, markers and loss
+	 * records: it must be as private as any other secret. */
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode) && !cde_secret_mode_ok(st.st_mode & 07777, st.st_uid))
+		return -EPERM;
+	r = cde_read_file(path, CDE_AUDIT_KEY_MAX + 2, &buf, &len);
 	if (r < 0)
 		return r == -EFBIG ? -EINVAL : r;
 	/* Raw bytes, all of them: a random key may well end in 0x0a, and the

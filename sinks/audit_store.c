@@ -402,10 +402,13 @@ int cde_audit_store_begin(struct cde_audit_store *s, char *err, size_t err_size)
 }
 
 /* An entry that was not inserted: the same (source, id) is stored. Sets
- * its conflict flag when the stored one came from other content. */
-static void mark_not_inserted(struct cde_audit_store *s, struct cde_journal_entry *e)
+ * its conflict flag when the stored one came from other content. Returns
+ * 0, or -EIO when the stored one cannot be read (never taken for a
+ * duplicate). */
+static int mark_not_inserted(struct cde_audit_store *s, struct cde_journal_entry *e)
 {
 	sqlite3_stmt *st = s->stored_digest;
+	int r = 0;
 
 	e->duplicate = true;
 	bind_text(st, 1, or_empty(cde_event_source(e->event)));
@@ -413,16 +416,20 @@ static void mark_not_inserted(struct cde_audit_store *s, struct cde_journal_entr
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		const void *d = sqlite3_column_blob(st, 0);
 
-		/* Rows from before digests were kept cannot be compared. */
+		/* Rows from before digests were kept, and pod observations,
+		 * have none: they cannot be compared. */
 		if (e->has_digest && d && sqlite3_column_bytes(st, 0) == (int)sizeof(e->digest) &&
 		    memcmp(d, e->digest, sizeof(e->digest)) != 0) {
 			e->conflict = true;
 			e->duplicate = false;
 			e->conflict_seq = (uint64_t)sqlite3_column_int64(st, 1);
 		}
+	} else {
+		r = -EIO;
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+	return r;
 }
 
 static int add_one(struct cde_audit_store *s, struct cde_journal_entry *e)
@@ -436,10 +443,8 @@ static int add_one(struct cde_audit_store *s, struct cde_journal_entry *e)
 	if (r < 0)
 		return r;
 	e->seq = inserted ? s->work_seq + 1 : 0;
-	if (!inserted) {
-		mark_not_inserted(s, e);
-		return 0;
-	}
+	if (!inserted)
+		return mark_not_inserted(s, e);
 	s->work_seq++;
 	memcpy(s->work_hash, hash, CDE_HASH_LEN);
 	if (s->every && s->work_seq % s->every == 0 && add_checkpoint(s, s->work_seq, hash) < 0)

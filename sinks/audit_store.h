@@ -32,7 +32,8 @@ int cde_audit_store_set_checkpoints(struct cde_audit_store *s, const uint8_t *ke
 
 /* Reads a checkpoint key file: every byte of it is the key. Returns the
  * key length, -EINVAL when shorter than CDE_AUDIT_KEY_MIN or longer than
- * CDE_AUDIT_KEY_MAX, or -errno. */
+ * CDE_AUDIT_KEY_MAX, -EPERM when group or others may read it (see
+ * cde_secret_mode_ok), or -errno. */
 int cde_audit_key_load(const char *path, uint8_t key[CDE_AUDIT_KEY_MAX]);
 
 /* Closes @s; accepts NULL. */
@@ -94,13 +95,14 @@ int cde_audit_store_verify(struct cde_audit_store *s, const uint8_t *key, size_t
 
 /* Checks the end of the log before the daemon appends to it: the chain
  * over the last rows (at most 10,000, from the latest retention marker at
- * the earliest), and that nothing names a seq past its last row. Also
+ * the earliest), that every checkpoint agrees with the row it names (no
+ * MAC is checked, so a key added or rotated does not stop a start), and
+ * that nothing names a seq past its last row. Also
  * counts the rows (@out->rows). Returns 0; -ENODATA when rows are missing
  * from the end (the seqs @out->head_seq + 1 to @out->claimed_head, and
  * the evidence in @out->reason): cde_audit_store_accept_loss can record
  * that; -EBADMSG when the chain is broken (@out says where); or -EIO. */
-int cde_audit_store_check_tail(struct cde_audit_store *s, const uint8_t *key, size_t key_len,
-			       unsigned every, struct cde_audit_verify *out);
+int cde_audit_store_check_tail(struct cde_audit_store *s, struct cde_audit_verify *out);
 
 /* Records in the chain that the rows after @tail->head_seq, up to
  * @tail->claimed_head, are lost (see struct cde_audit_gap), signed with

@@ -349,7 +349,7 @@ static int check_log(struct cde_audit_store *s, const struct cde_journal_audit_o
 		     struct cde_journal_audit_opened *opened, char *err, size_t err_size)
 {
 	struct cde_audit_verify v;
-	int r = cde_audit_store_check_tail(s, o->key, o->key ? o->key_len : 0, o->every, &v);
+	int r = cde_audit_store_check_tail(s, &v);
 
 	memset(opened, 0, sizeof(*opened));
 	opened->head_file_damaged = v.head_file_damaged;

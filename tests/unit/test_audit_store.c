@@ -572,7 +572,7 @@ static void the_tail_check_finds_a_cut_tail_and_an_accepted_loss_keeps_its_seqs(
 	char err[256];
 
 	assert_int_equal(sqlite3_exec(cde_audit_store_db(s), cut_tail_sql, NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(cde_audit_store_check_tail(s, test_key, 32, 2, &v), -ENODATA);
+	assert_int_equal(cde_audit_store_check_tail(s, &v), -ENODATA);
 	assert_int_equal(v.head_seq, 3);
 	assert_int_equal(v.claimed_head, 5);	/* the head file was written at the commit of 5 */
 	assert_int_equal(v.head_file_seq, 5);
@@ -587,7 +587,7 @@ static void the_tail_check_finds_a_cut_tail_and_an_accepted_loss_keeps_its_seqs(
 	assert_int_equal(v.n_lost, 1);
 	assert_int_equal(v.lost_first[0], 4);
 	assert_int_equal(v.lost_last[0], 5);
-	assert_int_equal(cde_audit_store_check_tail(s, test_key, 32, 2, &v), 0);
+	assert_int_equal(cde_audit_store_check_tail(s, &v), 0);
 
 	/* The loss record is in the chain: editing it breaks it. */
 	assert_int_not_equal(verify_bad_seq(s, "UPDATE gaps SET last = 4"), 0);
@@ -599,11 +599,11 @@ static void the_tail_check_refuses_an_edited_last_row(void **state)
 	struct cde_audit_store *s = five_events();
 	struct cde_audit_verify v;
 
-	assert_int_equal(cde_audit_store_check_tail(s, NULL, 0, 0, &v), 0);
+	assert_int_equal(cde_audit_store_check_tail(s, &v), 0);
 	assert_int_equal(v.rows, 5);
 	assert_int_equal(sqlite3_exec(cde_audit_store_db(s), "UPDATE events SET peer = 'x' WHERE seq = 5",
 				      NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(cde_audit_store_check_tail(s, NULL, 0, 0, &v), -EBADMSG);
+	assert_int_equal(cde_audit_store_check_tail(s, &v), -EBADMSG);
 	assert_int_equal(v.bad_seq, 5);
 	drop(s);
 }
@@ -705,19 +705,83 @@ static void a_bundle_carries_an_accepted_loss_and_verifies_offline(void **state)
 
 	assert_non_null(f);
 	assert_int_equal(sqlite3_exec(cde_audit_store_db(s), cut_tail_sql, NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(cde_audit_store_check_tail(s, test_key, 32, 2, &v), -ENODATA);
+	assert_int_equal(cde_audit_store_check_tail(s, &v), -ENODATA);
 	assert_int_equal(cde_audit_store_accept_loss(s, &v, err, sizeof(err)), 0);
-	entry(&e, "ev-after", "svc");
-	assert_int_equal(cde_audit_store_append(s, &e, 1, err, sizeof(err)), 0);
-	release(&e, 1);
+	for (int i = 0; i < 3; i++) {
+		char id[16];
 
-	assert_int_equal(cde_audit_export(s, NULL, NULL, f), 4);
+		snprintf(id, sizeof(id), "ev-after-%d", i);
+		entry(&e, id, "svc");
+		assert_int_equal(cde_audit_store_append(s, &e, 1, err, sizeof(err)), 0);
+		release(&e, 1);
+	}
+
+	/* Rows on both sides of the loss, several after it. */
+	assert_int_equal(cde_audit_export(s, NULL, NULL, f), 6);
 	rewind(f);
 	assert_int_equal(cde_audit_bundle_verify(f, test_key, 32, 2, &v), 0);
 	assert_int_equal(v.n_lost, 1);
 	assert_int_equal(v.lost_first[0], 4);
-	assert_int_equal(v.head_seq, 6);
+	assert_int_equal(v.head_seq, 8);
 	fclose(f);
+	drop(s);
+}
+
+static void a_key_added_or_rotated_does_not_stop_a_start(void **state)
+{
+	struct cde_audit_store *s = five_events();	/* no key: no checkpoints */
+	static const uint8_t other_key[32] = { 9 };
+	struct cde_journal_entry e;
+	struct cde_audit_verify v;
+	char err[256];
+
+	assert_int_equal(cde_audit_store_set_checkpoints(s, test_key, sizeof(test_key), 2), 0);
+	assert_int_equal(cde_audit_store_check_tail(s, &v), 0);
+	entry(&e, "ev-6", "svc");
+	assert_int_equal(cde_audit_store_append(s, &e, 1, err, sizeof(err)), 0);
+	release(&e, 1);
+	/* Checkpoint 6 carries test_key's MAC; the next start has another. */
+	assert_int_equal(cde_audit_store_set_checkpoints(s, other_key, sizeof(other_key), 3), 0);
+	assert_int_equal(cde_audit_store_check_tail(s, &v), 0);
+	/* A checkpoint that disagrees with its row still stops it. */
+	assert_int_equal(sqlite3_exec(cde_audit_store_db(s), "UPDATE checkpoints SET hash = "
+				      "(SELECT hash FROM events WHERE seq = 5) WHERE seq = 6", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(cde_audit_store_check_tail(s, &v), -EBADMSG);
+	assert_int_equal(v.bad_seq, 6);
+	drop(s);
+}
+
+static void a_long_log_is_checked_from_near_its_end(void **state)
+{
+	enum { N = 10050 };
+	struct cde_audit_store *s = five_events();
+	struct cde_journal_entry *e = calloc(N, sizeof(*e));
+	struct cde_audit_verify v;
+	char err[256], id[24];
+
+	assert_non_null(e);
+	for (int i = 0; i < N; i++) {
+		snprintf(id, sizeof(id), "bulk-%d", i);
+		entry(&e[i], id, "svc");
+	}
+	assert_int_equal(cde_audit_store_append(s, e, N, err, sizeof(err)), 0);
+	release(e, N);
+	free(e);
+	assert_int_equal(cde_audit_store_check_tail(s, &v), 0);
+	assert_int_equal(v.rows, N + 5);
+	assert_int_equal(v.head_seq, N + 5);
+	/* An edit near the start is outside the window: verify finds it. */
+	assert_int_equal(sqlite3_exec(cde_audit_store_db(s), "UPDATE events SET peer = 'x' WHERE seq = 2",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(cde_audit_store_check_tail(s, &v), 0);
+	assert_int_equal(verify_bad_seq(s, NULL), 2);
+	/* The tail cut is found all the same. */
+	assert_int_equal(sqlite3_exec(cde_audit_store_db(s), "DELETE FROM events WHERE seq > 10040;"
+				      "UPDATE meta SET value = '10040' WHERE key = 'head_seq';"
+				      "UPDATE meta SET value = (SELECT hash FROM events WHERE seq = 10040)"
+				      " WHERE key = 'head_hash'", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(cde_audit_store_check_tail(s, &v), -ENODATA);
+	assert_int_equal(v.claimed_head, N + 5);
 	drop(s);
 }
 
@@ -743,6 +807,8 @@ int main(void)
 		cmocka_unit_test(a_resent_event_is_a_duplicate_and_other_content_under_its_id_a_clash),
 		cmocka_unit_test(a_log_written_before_digests_opens_and_takes_events),
 		cmocka_unit_test(a_bundle_carries_an_accepted_loss_and_verifies_offline),
+		cmocka_unit_test(a_key_added_or_rotated_does_not_stop_a_start),
+		cmocka_unit_test(a_long_log_is_checked_from_near_its_end),
 	};
 
 	return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);

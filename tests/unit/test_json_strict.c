@@ -76,7 +76,7 @@ static void rejects_syntax_errors_and_trailing_data(void **state)
 	assert_int_equal(parse("{\"a\": }", &errs), -EINVAL);
 	assert_true(has_error(&errs, "", "invalid JSON at byte"));
 	assert_int_equal(parse("{\"a\": 1} {\"b\": 2}", &errs), -EINVAL);
-	assert_true(has_error(&errs, "", "unexpected data at byte 9"));
+	assert_true(has_error(&errs, "", "invalid JSON at byte 9"));
 	assert_int_equal(parse("", &errs), -EINVAL);
 	assert_true(has_error(&errs, "", "unexpected end of input"));
 	assert_int_equal(parse("{\"a\": 1", &errs), -EINVAL);
@@ -113,9 +113,9 @@ static void tells_a_syntax_error_from_running_out_of_memory(void **state)
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
-		/* (cJSON is lenient with a few, "[1.]" say: those parse.) */
-		if (parse(malformed[i], &errs) == -ENOMEM)
-			fail_msg("%s: taken for running out of memory", malformed[i]);
+		/* Refused, also the few cJSON itself reads ("[1.]" say). */
+		if (parse(malformed[i], &errs) != -EINVAL)
+			fail_msg("%s: not refused as malformed", malformed[i]);
 	}
 	/* Past cJSON's own nesting limit: malformed for cJSON too. */
 	for (int i = 0; i < 1001; i++)
@@ -130,6 +130,18 @@ static void tells_a_syntax_error_from_running_out_of_memory(void **state)
 	cJSON_InitHooks(&none);
 	assert_int_equal(parse("{\"a\": [1, 2.5e3, \"\\uD83D\\uDE00\", true, null]}", &errs), -ENOMEM);
 	cJSON_InitHooks(NULL);
+}
+
+/* cJSON reads "1." and raw control characters; had they passed, the
+ * numbers after them would have gone unchecked (the check pairs the
+ * tree's numbers with the text's literals). */
+static void lenient_shapes_cannot_smuggle_a_number_past_the_check(void **state)
+{
+	struct cde_errors errs;
+
+	assert_int_equal(parse("{\"customData\":{\"a\":1.,\"n\":1e400}}", &errs), -EINVAL);
+	assert_int_equal(parse("{\"s\":\"tab\there\",\"n\":1e400}", &errs), -EINVAL);
+	assert_int_equal(parse("{\"a\":01,\"n\":1e400}", &errs), -EINVAL);
 }
 
 static void refuses_numbers_a_double_cannot_keep_naming_their_pointer(void **state)
@@ -241,6 +253,7 @@ int main(void)
 		cmocka_unit_test(limits_nesting),
 		cmocka_unit_test(tells_a_syntax_error_from_running_out_of_memory),
 		cmocka_unit_test(refuses_numbers_a_double_cannot_keep_naming_their_pointer),
+		cmocka_unit_test(lenient_shapes_cannot_smuggle_a_number_past_the_check),
 		cmocka_unit_test(accepts_every_number_a_double_keeps),
 		cmocka_unit_test(prints_every_double_back_to_the_same_value),
 	};

@@ -491,7 +491,8 @@ static bool validate_check(void *arg, int r, bool first)
 static unsigned long validate_one(const char *name, char *text, size_t len, int expected)
 {
 	struct validate_arg a = { .name = name, .text = text, .len = len };
-	const struct target t = { name, validate_run, validate_check, 1 };
+	/* Malformed text is refused by a scan that allocates nothing. */
+	const struct target t = { name, validate_run, validate_check, strcmp(name, "not JSON") != 0 };
 	unsigned long problems = exercise(&t, &a, NULL);
 
 	if (a.r_parse0 == 0 && a.r_validate0 != expected) {

@@ -134,7 +134,7 @@ const cps = /(\d+) keyed checkpoints verified/.exec(v.stdout);
 t.check(cps && Number(cps[1]) === Math.floor(Number(m?.[2] ?? 0) / 50) && Number(cps[1]) > 0,
   'a keyed checkpoint after every 50 events, each verified with the key', v.stdout);
 const wrongKey = path.join(dir, 'wrong.key');
-fs.writeFileSync(wrongKey, crypto.randomBytes(32));
+fs.writeFileSync(wrongKey, crypto.randomBytes(32), { mode: 0o600 });
 const w = spawnSync(cdevctl, ['audit', 'verify', '--db', path.join(state, 'audit.db'), '--key', wrongKey,
   '--every', '50'], { encoding: 'utf8' });
 t.check(w.status === 1 && w.stdout.includes('broken at seq 50') && w.stdout.includes('HMAC'),

@@ -156,6 +156,16 @@ for (const f of files) {
   for (const ev of dry.json?.events ?? []) valid(ev, 'List');
   const r = postJson(hook, list);
   t.check(r.status === 202 && r.json?.events?.length === 6, 'the List is accepted (202)', `${r.status} ${r.body.slice(0, 300)}`);
+  // The same pods again with one more (the next poll of a step): the known
+  // ones are duplicates whatever their status says now, the new one is
+  // stored; a pod's event id stands for the observation, never a clash.
+  const more = load('error-exit-1.json');
+  more.metadata.uid = 'list-more';
+  list.items[2].status.containerStatuses = [];
+  const r2 = postJson(hook, { ...list, items: [...list.items, more] });
+  t.check(r2.status === 202 && r2.json?.events?.filter((e) => e.duplicate).length === 6 &&
+    r2.json?.events?.filter((e) => Number.isInteger(e.seq)).length === 2,
+  'a List posted again with one more pod stores the new pod and calls the rest duplicates', `${r2.status} ${r2.body.slice(0, 400)}`);
 }
 
 // Wrapped: environment, pipeline run, chain, the Spark conf and a cluster.

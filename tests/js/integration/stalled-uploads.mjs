@@ -91,6 +91,8 @@ const cases = [
   ['a method the route does not take', { method: 'PUT', headers: [`Authorization: Bearer ${token}`] }, 405, 'method not allowed'],
   ['a GitHub signature when no principal has a GitHub secret', { headers: ['X-Hub-Signature-256: sha256=00'] }, 401, 'X-Hub-Signature-256'],
   ['a Standard Webhooks signature without its webhook-id', { headers: [`webhook-timestamp: ${now}`, 'webhook-signature: v1,AA=='] }, 401, 'webhook-id'],
+  ['a Standard Webhooks signature with a stale timestamp', { headers: ['webhook-id: msg_0', `webhook-timestamp: ${now - 3600}`,
+    'webhook-signature: v1,AA=='] }, 401, 'webhook-timestamp'],
 ];
 for (const [name, opts, status, reason] of cases) {
   const s = await upload(opts);
@@ -135,20 +137,40 @@ else
   t.check(rssAfter - rssBefore < 40, 'the daemon does not buffer their bodies', `${rssBefore} -> ${rssAfter} MiB`);
 stalled.forEach((s) => s.destroy());
 
+// A signed request passes the head on its headers alone, so one address
+// may hold only its share of the cap (an eighth, a body_max at least):
+// heads without bodies from one client cannot take the cap from others.
+{
+  const signed = (from, id) => upload({ from, sent: 0,
+    headers: [`webhook-id: ${id}`, `webhook-timestamp: ${now}`, 'webhook-signature: v1,AA=='] });
+  const first = await signed('127.0.0.30', 'share-1');
+  const second = await signed('127.0.0.30', 'share-2');
+  const elsewhere = await signed('127.0.0.31', 'share-3');
+  await answered([second], 3000);
+  await quiet();
+  t.check(first.reply === '' && statusOf(second.reply) === 503 && elsewhere.reply === '',
+    'one address holds at most its share of the bodies in flight; another address is not affected',
+    `${first.reply.slice(0, 40)} / ${second.reply.slice(0, 60)} / ${elsewhere.reply.slice(0, 40)}`);
+  [first, second, elsewhere].forEach((x) => x.destroy());
+  await quiet();
+}
+
 // With a valid token, bodies in flight share a cap: 4 stalled 1 MB
-// uploads fit in 4 MiB, the 5th is answered 503 with Retry-After at its
-// head, and so is a chunked one once its chunks would pass the cap.
+// uploads (from 4 addresses: each holds at most its share) fit in 4 MiB,
+// the 5th is answered 503 with Retry-After at its head, and so is a
+// chunked one once its chunks would pass the cap.
 const auth = [`Authorization: Bearer ${token}`];
 const inFlight = [];
-for (let i = 0; i < 4; i++) inFlight.push(await upload({ headers: auth, body: hookOf(BODY, `up-${i}`) }));
+for (let i = 0; i < 4; i++)
+  inFlight.push(await upload({ headers: auth, body: hookOf(BODY, `up-${i}`), from: `127.0.0.${10 + i}` }));
 await quiet();
 t.check(inFlight.every((s) => s.reply === ''), 'uploads within the in-flight cap wait for their bodies');
-const over = await upload({ headers: auth, sent: 0 });
+const over = await upload({ headers: auth, sent: 0, from: '127.0.0.20' });
 await answered([over], 3000);
 t.check(statusOf(over.reply) === 503 && over.reply.includes('Retry-After:') && over.reply.includes('Connection: close'),
   'an upload past the in-flight cap: 503 with Retry-After, from its head', over.reply.slice(0, 300));
 over.destroy();
-const overChunked = await upload({ headers: auth, chunked: true, sent: 300000 });
+const overChunked = await upload({ headers: auth, chunked: true, sent: 300000, from: '127.0.0.21' });
 await answered([overChunked], 3000);
 t.check(statusOf(overChunked.reply) === 503 && overChunked.reply.includes('Retry-After:'),
   'a chunked upload is counted as it arrives: 503 once it would pass the cap', overChunked.reply.slice(0, 300));
@@ -156,7 +178,7 @@ overChunked.destroy();
 inFlight[0].finish();
 await answered([inFlight[0]], 5000);
 t.check(statusOf(inFlight[0].reply) === 202, 'a finished upload within the cap is accepted', inFlight[0].reply.slice(0, 300));
-const next = await upload({ headers: auth, body: hookOf(BODY, 'after'), sent: 0 });
+const next = await upload({ headers: auth, body: hookOf(BODY, 'after'), sent: 0, from: '127.0.0.22' });
 next.finish();
 await answered([next], 5000);
 t.check(statusOf(next.reply) === 202, 'its bytes are released: the next upload fits', next.reply.slice(0, 300));

@@ -78,6 +78,15 @@ const refusedStart = (args) => spawnSync(bin, ['--listen', '127.0.0.1:0', ...arg
   t.check(await d.stop() === 0, 'exits 0', d.log().slice(-300));
 }
 
+// --- 12. A checkpoint key others can read ---------------------------------
+{
+  const loose = file('loose.key', crypto.randomBytes(32), 0o644);
+  const cfg = file('loose.yaml', `audit:\n  hmac_key_file: ${loose}\n`);
+  const s = refusedStart(['-c', cfg, '--state-dir', path.join(dir, 'loose-state')]);
+  t.check(s.status === 1 && /hmac_key_file .*chmod 600/.test(s.stderr),
+    'an audit key readable by others stops the start: whoever reads it can sign checkpoints', s.stderr);
+}
+
 // --- 2. One daemon per state directory -------------------------------------
 {
   const a = await startDaemon(bin);
