@@ -12,7 +12,12 @@
  *
  * Invariant: a connection is on its address's idle list exactly when
  * c->idle, and every address entry has n >= 1 (it is freed with its last
- * connection). */
+ * connection).
+ *
+ * At the global cap with nothing idle, a half-sent head of the address
+ * holding the most connections goes, when that address holds more than
+ * the newcomer's would: a slowloris spread over a few addresses cannot
+ * keep everyone else out. */
 
 #include "daemon/http_internal.h"
 
@@ -78,6 +83,32 @@ static struct cde_http_conn *busiest_idle(struct cde_http_server *s)
 	return best;
 }
 
+/* With nothing idle at the global cap: the connection that has been
+ * sending its head the longest, of the address holding the most
+ * connections, provided that address holds more than the newcomer's would
+ * (@newcomer_n + 1). Half-sent heads are what a slowloris holds slots
+ * with, and a head that takes long is never a request anybody was told
+ * anything about; the proviso moves slots towards equal shares, so a few
+ * addresses cannot keep the rest out, and equal shares are kept. */
+static struct cde_http_conn *slowest_head_of_the_busiest(struct cde_http_server *s, unsigned newcomer_n)
+{
+	struct cde_http_addr *busiest = NULL;
+	struct cde_http_conn *victim = NULL;
+
+	for (size_t b = 0; b < CDE_HTTP_ADDR_BUCKETS; b++)
+		for (struct cde_http_addr *a = s->addrs[b]; a; a = a->next)
+			if (!busiest || a->n > busiest->n)
+				busiest = a;
+	if (!busiest || busiest->n <= newcomer_n + 1)
+		return NULL;
+	for (struct cde_http_conn *c = s->conns; c; c = c->next)
+		if (c->slot == busiest && c->state == CDE_CONN_HEAD &&
+		    (!victim || c->started.tv_sec < victim->started.tv_sec ||
+		     (c->started.tv_sec == victim->started.tv_sec && c->started.tv_nsec < victim->started.tv_nsec)))
+			victim = c;
+	return victim;
+}
+
 const char *cde_http_slots_admit(struct cde_http_server *s, const char *addr)
 {
 	struct cde_http_addr *a;
@@ -94,6 +125,11 @@ const char *cde_http_slots_admit(struct cde_http_server *s, const char *addr)
 	while (s->n_conns >= s->limits.max_connections) {
 		struct cde_http_conn *victim = busiest_idle(s);
 
+		if (!victim) {
+			/* Looked up again: an eviction may have freed it. */
+			a = find(s, addr);
+			victim = slowest_head_of_the_busiest(s, a ? a->n : 0);
+		}
 		if (!victim)
 			return "too many connections";
 		cde_http_conn_free(victim);

@@ -1,7 +1,9 @@
 // Fair connection caps: idle connections (connected and silent, or kept
 // alive between requests) make room for new ones, so neither one address
-// nor a few can lock others out; a connection that is mid-request is never
-// evicted, and only when nothing is idle is a new connection refused.
+// nor a few can lock others out; at the global cap with nothing idle, a
+// half-sent head of the busiest address makes room (a slowloris spread
+// over a few addresses); a connection reading a body or being handled is
+// never evicted.
 // Loopback addresses 127.0.0.2... stand for different clients; the caps
 // are small so the test is quick.
 //
@@ -108,13 +110,30 @@ t.check(await waitFor(() => held.some((s) => s.closed)) &&
   held.filter((s) => s.closed).map((s) => s.from).join(','));
 await closeAll(held);
 
-// Only when nothing is idle is a new connection refused.
+// Half-sent heads (a slowloris) from a few addresses filling the global
+// cap: a new address gets in, and the oldest half-sent head of the address
+// holding the most connections is the one closed.
 held = [];
-for (let i = 0; i < TOTAL; i++) held.push(await hold(`127.0.0.${11 + Math.floor(i / 2)}`, 'GET /healthz HTTP/1.1\r\n'));
+for (const [from, n] of Object.entries({ '127.0.0.11': 4, '127.0.0.12': 3, '127.0.0.13': 3 })) {
+  for (let i = 0; i < n; i++) held.push(await hold(from, 'GET /healthz HTTP/1.1\r\n'));
+}
+await settle();
+r = await request('127.0.0.30');
+t.check(r.status === 200, 'half-sent heads from a few addresses filling the global cap do not lock a new address out',
+  r.data);
+t.check(await waitFor(() => held.some((s) => s.closed)) && held.filter((s) => s.closed).length === 1 &&
+  held[0].closed, 'the connection closed for it was the oldest half-sent head of the busiest address',
+held.map((s) => `${s.from}:${s.closed}`).join(','));
+await closeAll(held);
+
+// Only when every address holds no more than the newcomer's would (fair
+// shares) and nothing is idle is a new connection refused.
+held = [];
+for (let i = 0; i < TOTAL; i++) held.push(await hold(`127.0.0.${40 + i}`, 'GET /healthz HTTP/1.1\r\n'));
 await settle();
 r = await request('127.0.0.30');
 t.check(r.status === 503 && r.data.includes('"too many connections"'),
-  'with every connection mid-request, a new one gets 503', r.data);
+  'with every slot held mid-request by addresses of one connection each, a new one gets 503', r.data);
 await closeAll(held);
 r = await request('127.0.0.30');
 t.check(r.status === 200, 'and is served once they are gone', r.data);
