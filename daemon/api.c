@@ -4,6 +4,7 @@
  * (api_query.c). */
 
 #include "daemon/api_internal.h"
+#include "daemon/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ bool cde_api_authorized(struct cde_api *api, struct cde_http_request *req, unsig
 {
 	static const char *const challenge[] = { "WWW-Authenticate: Bearer realm=\"cdeventsd\"", NULL };
 	static const char *const later[] = { "Retry-After: 60", NULL };
+	static const char *const soon[] = { "Retry-After: 1", NULL };
 	bool at_head = cde_http_request_at_head(req);
 	struct cde_errors errs;
 
@@ -39,14 +41,26 @@ bool cde_api_authorized(struct cde_api *api, struct cde_http_request *req, unsig
 		cde_auth_check(api->auth, req, scope, time(NULL), who);
 	if (who->status == 0)
 		return !at_head;
+	if (who->status == CDE_AUTH_RESENT) {
+		/* A copy of a request answered before: at-least-once senders
+		 * retry until they see a 2xx, and nothing is done again. */
+		static const char body[] = "{\"duplicate\":true,\"resent\":true,\"reason\":"
+					   "\"this signed request was accepted before: nothing new was stored\"}";
+
+		CDE_LOG_KV(CDE_LOG_INFO, cde_http_request_id(req), "signed request resent",
+			   { "principal", who->principal }, { "peer", cde_http_request_peer(req) });
+		cde_http_reply(req, 200, body, NULL);
+		return false;
+	}
 	cde_errors_reset(&errs);
 	cde_errors_add(&errs, "", "%s", who->reason);
 	/* who->reason is one of auth.c's fixed sentences: it names the
 	 * scheme that failed, never the credential. */
 	cde_api_reply_error_logged(req, who->status,
 			   who->status == 401 ? "unauthorized" : who->status == 403 ? "forbidden"
-										: "too many requests",
-			   &errs, who->status == 401 ? challenge : who->status == 429 ? later : NULL,
+			   : who->status == 503 ? "try again" : "too many requests",
+			   &errs, who->status == 401 ? challenge : who->status == 429 ? later
+			   : who->status == 503 ? soon : NULL,
 			   CDE_LOG_WARN, who->principal, NULL);
 	return false;
 }

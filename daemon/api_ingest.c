@@ -170,6 +170,8 @@ static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n,
 		}
 	}
 	/* A re-sent event is answered 200 so that curl --retry is safe. */
+	/* Stored: what it signed is kept, so its copies are re-sends. */
+	cde_auth_confirm(in->api->auth, &in->who, time(NULL));
 	cde_api_reply_json(in->req, any_new ? 202 : 200, body, NULL);
 	ingest_free(in);
 }
@@ -402,7 +404,7 @@ void cde_api_handle_hook(struct cde_api *api, struct cde_http_request *req, cons
 /* POST /v1/sizing: answered at once, nothing stored or emitted, so a
  * success keeps its webhook-id like any accepted request. */
 void cde_api_handle_sizing(struct cde_api *api, struct cde_http_request *req,
-			  const struct cde_auth_result *who)
+			  struct cde_auth_result *who)
 {
 	struct cde_errors errs;
 	cJSON *result = NULL;
@@ -421,8 +423,10 @@ void cde_api_handle_sizing(struct cde_api *api, struct cde_http_request *req,
 		cde_api_refuse(api, req, who, 500, "out of memory", NULL, NULL);
 	else if (r < 0)
 		cde_api_refuse(api, req, who, 400, "invalid sizing request", &errs, NULL);
-	else
+	else {
+		cde_auth_confirm(api->auth, who, time(NULL));
 		cde_api_reply_json(req, 200, result, NULL);
+	}
 }
 
 /* Where event @i of a request in @mode sits, as a pointer prefix. */

@@ -44,7 +44,7 @@ bool cde_api_authorized(struct cde_api *api, struct cde_http_request *req, unsig
 void cde_api_handle_hook(struct cde_api *api, struct cde_http_request *req, const char *kind,
 			 const struct cde_auth_result *who);
 void cde_api_handle_events(struct cde_api *api, struct cde_http_request *req, const struct cde_auth_result *who);
-void cde_api_handle_sizing(struct cde_api *api, struct cde_http_request *req, const struct cde_auth_result *who);
+void cde_api_handle_sizing(struct cde_api *api, struct cde_http_request *req, struct cde_auth_result *who);
 
 /* GET /v1/events (@id and @chain NULL), or one event or chain. */
 void cde_api_handle_query(struct cde_api *api, struct cde_http_request *req, const char *id, const char *chain);

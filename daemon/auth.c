@@ -362,9 +362,14 @@ static void check_bearer(struct cde_auth *a, const char *value, unsigned scope,
 }
 
 /* Records what @out's principal signed (@key, until @expires) unless this
- * is a dry run, which only looks it up: a replay is refused either way. */
-static void remember(struct cde_auth *a, const uint8_t key[32], time_t expires, time_t now,
-		     const char *replay_reason, struct cde_auth_result *out)
+ * is a dry run, which only looks it up. The key stays pending until the
+ * request is answered with success (cde_auth_confirm); a request that
+ * only reads (@scope without emit) is confirmed at once. A copy of a
+ * request already answered is a re-send: CDE_AUTH_RESENT, answered as a
+ * duplicate so that an at-least-once sender stops retrying; a copy of one
+ * still being handled is told to retry. */
+static void remember(struct cde_auth *a, const uint8_t key[32], time_t expires, time_t now, unsigned scope,
+		     struct cde_auth_result *out)
 {
 	int r;
 
@@ -376,15 +381,29 @@ static void remember(struct cde_auth *a, const uint8_t key[32], time_t expires, 
 	case 0:
 		memcpy(out->replay_key, key, 32);
 		out->replay_used = !out->dry_run;
+		if (out->replay_used && !(scope & CDE_SCOPE_EMIT))
+			cde_auth_confirm(a, out, now);
 		break;
 	case -EEXIST:
-		deny(out, replay_reason);
+		out->status = CDE_AUTH_RESENT;
+		out->reason = "this signed request was accepted before: nothing new was stored";
+		break;
+	case -EBUSY:
+		out->status = 503;
+		out->reason = "the first copy of this signed request is still being stored: retry shortly";
 		break;
 	default:
 		out->status = 429;
 		out->reason = "this principal's signed requests of the last minutes fill the daemon's memory "
 			      "of them: retry later";
 	}
+}
+
+void cde_auth_confirm(struct cde_auth *a, struct cde_auth_result *who, time_t now)
+{
+	if (who->replay_used)
+		cde_replay_confirm(a->replay, who->principal, who->replay_key, now);
+	who->replay_used = false;
 }
 
 void cde_auth_forget(struct cde_auth *a, const struct cde_auth_result *who)
@@ -442,7 +461,7 @@ static void check_standard_webhook(struct cde_auth *a, const struct cde_http_req
 	 * them. */
 	snprintf(key, sizeof(key), "webhook-id\n%.256s", id);
 	cde_sig_sha256(key, strlen(key), digest);
-	remember(a, digest, now + REPLAY_WINDOW_S, now, "webhook-id was already used (a replay)", out);
+	remember(a, digest, now + REPLAY_WINDOW_S, now, scope, out);
 }
 
 /* GitHub signs the body alone (X-GitHub-Delivery is not covered), so the
@@ -469,9 +488,7 @@ static void check_github(struct cde_auth *a, const struct cde_http_request *req,
 	cde_sig_sha256(body, len, key);
 	memcpy(key + 32, "github\n", 8);
 	cde_sig_sha256(key, sizeof(key), key);
-	remember(a, key, now + CDE_AUTH_GITHUB_REPLAY_S, now,
-		 "this signed body was already accepted (a replay; GitHub-signed bodies are remembered for "
-		 "24 hours)", out);
+	remember(a, key, now + CDE_AUTH_GITHUB_REPLAY_S, now, scope, out);
 }
 
 /* Whether some principal holds a GitHub secret (@webhook false) or a

@@ -55,12 +55,21 @@ bool cde_auth_is_open(const struct cde_auth *a);
 /* The outcome of cde_auth_check. */
 struct cde_auth_result {
 	bool dry_run;			/* in: a replay is refused, but nothing is recorded */
-	int status;			/* 0 when allowed, else 401, 403 or 429 */
+	int status;			/* 0 when allowed, CDE_AUTH_RESENT, else 401, 403, 429 or 503 */
 	const char *reason;		/* why not, for the error body */
 	char principal[CDE_CONFIG_NAME_MAX];
 	bool replay_used;		/* a webhook-id or GitHub body was recorded */
 	uint8_t replay_key[32];		/* which, for cde_auth_forget */
 };
+
+/* The status of a signed request that repeats one answered with success
+ * before (a sender's retry after a lost answer, or a replay): nothing is
+ * done again, and it is answered 200 as a duplicate. */
+#define CDE_AUTH_RESENT 200
+
+/* The request @who sent was answered with success: what it signed is
+ * kept (across restarts), so a copy of it is a re-send from now on. */
+void cde_auth_confirm(struct cde_auth *a, struct cde_auth_result *who, time_t now);
 
 /* Forgets the webhook-id or GitHub body @who recorded, so that the
  * sender's retry (same id, new timestamp; GitHub's "Redeliver") is not

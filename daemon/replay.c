@@ -3,6 +3,13 @@
  * each with the time it expires. A remembered key is never evicted before
  * it expires; a full table refuses new keys instead (-ENOSPC).
  *
+ * A key is remembered in two steps: when its request is authenticated
+ * (pending, in RAM: a copy that comes meanwhile is told to retry), and
+ * when that request was answered with success (confirmed: written to the
+ * file, and a later copy is answered as a re-send). A request refused or
+ * lost to a crash before its answer was never acknowledged, so its key is
+ * forgotten or never reaches the file, and the sender's retry goes through.
+ *
  * The file is a log of fixed-size records, "remember key until T" or
  * "forget key", appended with plain write() on the loop thread and never
  * fsync'ed there: a crash of the daemon keeps the page cache, so only a
@@ -36,6 +43,7 @@ static const char record_magic[4] = { 'C', 'D', 'R', '1' };
 struct slot {
 	uint8_t key[32];
 	int64_t expires;	/* EMPTY, FORGOTTEN, or when it may be forgotten */
+	bool pending;		/* its request is not answered yet: in RAM only */
 };
 
 struct table {
@@ -147,9 +155,10 @@ static int make_room(struct cde_replay *r, struct table *t, time_t now)
 	return -ENOSPC;
 }
 
-/* Applies one remember (@expires > 0) or forget (@expires 0) to RAM. */
+/* Applies one remember (@expires > 0) or forget (@expires 0) to RAM. A
+ * key remembered already is -EEXIST, or -EBUSY while it is @pending. */
 static int apply(struct cde_replay *r, const char *name, const uint8_t key[32], int64_t expires,
-		 time_t now)
+		 bool pending, time_t now)
 {
 	struct table *t = table_of(r, name, expires != 0);
 	struct slot *s;
@@ -164,7 +173,7 @@ static int apply(struct cde_replay *r, const char *name, const uint8_t key[32], 
 		return 0;
 	}
 	if (live(s, now))
-		return -EEXIST;
+		return s->pending ? -EBUSY : -EEXIST;
 	if (s->expires == EMPTY) {
 		e = make_room(r, t, now);
 		if (e < 0)
@@ -174,6 +183,7 @@ static int apply(struct cde_replay *r, const char *name, const uint8_t key[32], 
 	}
 	memcpy(s->key, key, 32);
 	s->expires = expires;
+	s->pending = pending;
 	return 0;
 }
 
@@ -269,7 +279,7 @@ static int load(struct cde_replay *r, time_t now, char *err, size_t err_size)
 			}
 			if (expires != 0 && expires < (int64_t)now)
 				continue;
-			e = apply(r, name, key, expires, now);
+			e = apply(r, name, key, expires, false, now);
 			if (e == -ENOMEM) {
 				snprintf(err, err_size, "%s: out of memory", r->path);
 				goto out;
@@ -322,7 +332,7 @@ static int compact(struct cde_replay *r, time_t now, bool sync, char *err, size_
 		const struct table *t = &r->tables[i];
 
 		for (size_t k = 0; k <= t->mask; k++) {
-			if (!live(&t->slots[k], now))
+			if (!live(&t->slots[k], now) || t->slots[k].pending)
 				continue;
 			if (have == sizeof(buf)) {
 				if (write_all(fd, buf, have) < 0)
@@ -424,22 +434,34 @@ bool cde_replay_seen(struct cde_replay *r, const char *principal, const uint8_t 
 int cde_replay_remember(struct cde_replay *r, const char *principal, const uint8_t key[32],
 			time_t expires, time_t now)
 {
-	int e = apply(r, principal, key, expires, now);
+	return apply(r, principal, key, expires, true, now);
+}
+
+void cde_replay_confirm(struct cde_replay *r, const char *principal, const uint8_t key[32], time_t now)
+{
+	struct table *t = table_of(r, principal, false);
+	struct slot *s = t ? probe(t, key) : NULL;
 	char err[8];
 
-	if (e < 0)
-		return e;
-	append(r, principal, key, expires);
+	if (!s || !s->pending || s->expires == EMPTY || s->expires == FORGOTTEN)
+		return;
+	s->pending = false;
+	append(r, principal, key, s->expires);
 	/* A failed rewrite leaves the log as it was, still appended to. */
 	if (r->fd >= 0 && r->records > r->compact_after) {
 		compact(r, now, false, err, sizeof(err));
 		plan_compaction(r);
 	}
-	return 0;
 }
 
 void cde_replay_forget(struct cde_replay *r, const char *principal, const uint8_t key[32])
 {
-	apply(r, principal, key, 0, 0);
-	append(r, principal, key, 0);
+	struct table *t = table_of(r, principal, false);
+	struct slot *s = t ? probe(t, key) : NULL;
+	bool written = s && s->expires != EMPTY && s->expires != FORGOTTEN && !s->pending;
+
+	apply(r, principal, key, 0, false, 0);
+	/* A pending key never reached the file. */
+	if (written)
+		append(r, principal, key, 0);
 }

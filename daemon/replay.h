@@ -27,13 +27,19 @@ struct cde_replay *cde_replay_free(struct cde_replay *r);
 /* True when @principal's @key is remembered and has not expired at @now. */
 bool cde_replay_seen(struct cde_replay *r, const char *principal, const uint8_t key[32], time_t now);
 
-/* Remembers @principal's @key until @expires (and records it in the file).
- * Returns 0, -EEXIST when it is remembered already, -ENOSPC when the
+/* Remembers @principal's @key until @expires, pending (in RAM) until
+ * cde_replay_confirm. Returns 0, -EEXIST when it is remembered and
+ * confirmed already (a re-send of an answered request), -EBUSY when it is
+ * pending (its first copy is still being handled), -ENOSPC when the
  * principal's memory is full of keys that have not expired (a remembered
  * key is never evicted early: that would reopen its replay), or -ENOMEM. */
 int cde_replay_remember(struct cde_replay *r, const char *principal, const uint8_t key[32],
 			time_t expires, time_t now);
 
-/* Forgets @principal's @key (and records that), so that a request refused
- * after authentication can be retried. */
+/* The request of @principal's pending @key was answered with success:
+ * the key is written to the file, so it outlives a restart. */
+void cde_replay_confirm(struct cde_replay *r, const char *principal, const uint8_t key[32], time_t now);
+
+/* Forgets @principal's @key (and records that, if it was written), so
+ * that a request refused after authentication can be retried. */
 void cde_replay_forget(struct cde_replay *r, const char *principal, const uint8_t key[32]);

@@ -36,6 +36,10 @@ static void a_key_is_refused_until_it_expires(void **state)
 	assert_false(cde_replay_seen(r, "argo", k, now));
 	assert_int_equal(cde_replay_remember(r, "argo", k, now + 600, now), 0);
 	assert_true(cde_replay_seen(r, "argo", k, now));
+	/* A copy while the first is being handled: retry; once it was
+	 * answered with success: a re-send. */
+	assert_int_equal(cde_replay_remember(r, "argo", k, now + 600, now), -EBUSY);
+	cde_replay_confirm(r, "argo", k, now);
 	assert_int_equal(cde_replay_remember(r, "argo", k, now + 600, now + 600), -EEXIST);
 	assert_false(cde_replay_seen(r, "argo", k, now + 601));
 	assert_int_equal(cde_replay_remember(r, "argo", k, now + 1300, now + 601), 0);
@@ -89,7 +93,7 @@ static void the_memory_survives_a_reopen(void **state)
 {
 	char dir[] = "/tmp/cde-replay-XXXXXX", file[64];
 	struct cde_replay *r;
-	uint8_t a[32], b[32], c[32];
+	uint8_t a[32], b[32], c[32], d[32];
 	struct stat st;
 	int fd;
 
@@ -102,7 +106,13 @@ static void the_memory_survives_a_reopen(void **state)
 	assert_int_equal(cde_replay_remember(r, "argo", a, now + 600, now), 0);
 	assert_int_equal(cde_replay_remember(r, "argo", b, now + 600, now), 0);
 	assert_int_equal(cde_replay_remember(r, "github", c, now + 86400, now), 0);
+	cde_replay_confirm(r, "argo", a, now);
+	cde_replay_confirm(r, "argo", b, now);
+	cde_replay_confirm(r, "github", c, now);
 	cde_replay_forget(r, "argo", b);
+	/* Pending when the daemon stopped: never answered, so not kept. */
+	key_of(4, d);
+	assert_int_equal(cde_replay_remember(r, "argo", d, now + 600, now), 0);
 	cde_replay_free(r);
 	/* A torn last record, as a crash mid-write leaves it. */
 	fd = open(file, O_WRONLY | O_APPEND);
@@ -114,6 +124,7 @@ static void the_memory_survives_a_reopen(void **state)
 	assert_true(cde_replay_seen(r, "argo", a, now + 10));
 	assert_false(cde_replay_seen(r, "argo", b, now + 10));
 	assert_true(cde_replay_seen(r, "github", c, now + 10));
+	assert_false(cde_replay_seen(r, "argo", d, now + 10));
 	cde_replay_free(r);
 	/* Past the Standard Webhooks window, only the GitHub body is left,
 	 * and the file was compacted to it. */
@@ -141,10 +152,12 @@ static void the_file_is_rewritten_when_it_outgrows_what_it_holds(void **state)
 	for (int i = 0; i < 5000; i++) {
 		key_of(i, k);
 		assert_int_equal(cde_replay_remember(r, "argo", k, now + 600, now), 0);
+		cde_replay_confirm(r, "argo", k, now);
 		cde_replay_forget(r, "argo", k);
 	}
 	key_of(99999, last);
 	assert_int_equal(cde_replay_remember(r, "argo", last, now + 600, now), 0);
+	cde_replay_confirm(r, "argo", last, now);
 	assert_int_equal(stat(file, &st), 0);
 	assert_true(st.st_size < 10000 * 112 / 2);	/* 10,001 records written */
 	cde_replay_free(r);
