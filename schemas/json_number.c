@@ -9,6 +9,7 @@
 
 #include "schemas/json_strict.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,6 +27,79 @@ static bool has_nonzero_digit(const char *s, size_t len)
 	return false;
 }
 
+/* A decimal number as 0.D1D2...Dn x 10^exp, without leading or trailing
+ * zeros in D (n == 0 for zero), so two texts of one value compare equal.
+ * Only as many digits as a double could ever give back are kept: more
+ * cannot match a double, which @overlong says. */
+struct decimal {
+	char d[40];
+	size_t n;
+	long exp;
+	bool overlong;
+};
+
+static void read_decimal(const char *s, size_t len, struct decimal *out)
+{
+	size_t i = s[0] == '-' ? 1 : 0;
+	long point = 0, e = 0, esign = 1;
+	bool seen_point = false, leading = true;
+
+	memset(out, 0, sizeof(*out));
+	for (; i < len && s[i] != 'e' && s[i] != 'E'; i++) {
+		if (s[i] == '.') {
+			seen_point = true;
+			continue;
+		}
+		if (leading && s[i] == '0') {
+			if (seen_point)
+				point--;	/* 0.00d: the point moves right */
+			continue;
+		}
+		leading = false;
+		if (!seen_point)
+			point++;
+		if (out->n < sizeof(out->d))
+			out->d[out->n++] = s[i];
+		else if (s[i] != '0')
+			out->overlong = true;
+	}
+	if (i < len) {
+		i++;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			esign = s[i++] == '-' ? -1 : 1;
+		for (; i < len && e < 1000000; i++)
+			e = e * 10 + (s[i] - '0');
+	}
+	while (out->n && out->d[out->n - 1] == '0')
+		out->n--;
+	out->exp = out->n ? point + esign * e : 0;
+}
+
+/* Whether @s denotes the very number that the double @value prints as
+ * (its shortest form that reads back as @value): else what is stored is
+ * not what was sent, as "9007199254740993.0" or "0.1000000000000000000001"
+ * would be. */
+static bool denotes_its_double(const char *s, size_t len, double value)
+{
+	struct decimal sent, kept;
+	char text[40];
+	int p;
+
+	read_decimal(s, len, &sent);
+	/* Up to 15 significant digits (DBL_DIG) a normal double gives back
+	 * exactly: only longer literals need the search below. */
+	if (sent.n <= DBL_DIG && fabs(value) >= DBL_MIN)
+		return true;
+	for (p = 1; p <= 17; p++) {
+		snprintf(text, sizeof(text), "%.*e", p - 1, value);
+		if (strtod(text, NULL) == value)
+			break;
+	}
+	read_decimal(text, strlen(text), &kept);
+	return !sent.overlong && sent.n == kept.n && (sent.n == 0 || sent.exp == kept.exp) &&
+	       memcmp(sent.d, kept.d, sent.n) == 0;
+}
+
 const char *cde_json_number_loss(const char *s, size_t len, double value)
 {
 	size_t digits = len - (s[0] == '-');
@@ -41,6 +115,9 @@ const char *cde_json_number_loss(const char *s, size_t len, double value)
 		       "(I-JSON, RFC 7493); send it as a string";
 	if (value == 0 && has_nonzero_digit(s, len))
 		return "number out of range: it rounds to 0 in a double (I-JSON, RFC 7493)";
+	if (!denotes_its_double(s, len, value))
+		return "number more precise than a double: it would be stored rounded (I-JSON, RFC 7493); "
+		       "send it with at most 17 significant digits, or as a string";
 	return NULL;
 }
 

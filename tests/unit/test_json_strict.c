@@ -161,6 +161,13 @@ static void refuses_numbers_a_double_cannot_keep_naming_their_pointer(void **sta
 		  "000000000000000000000000000000000000000000000000000000000000000000000000000000000000001}",
 		  "/n", "rounds to 0" },
 		{ "12345678901234567890", "", "2^53" },
+		/* Past 2^53 written as a fraction or with an exponent, or more
+		 * digits than a double keeps: stored, they would read as
+		 * another number. */
+		{ "{\"n\": 9007199254740993.0}", "/n", "more precise" },
+		{ "{\"n\": 9.007199254740993e15}", "/n", "more precise" },
+		{ "{\"n\": 12345678901234567890.5}", "/n", "more precise" },
+		{ "{\"n\": 0.1000000000000000000001}", "/n", "more precise" },
 	};
 	struct cde_errors errs;
 	char digits[402];
@@ -185,8 +192,9 @@ static void accepts_every_number_a_double_keeps(void **state)
 {
 	static const char *const ok[] = {
 		"9007199254740992", "-9007199254740992", "1e22", "1.5e300", "0.30000000000000004",
-		"5e-324", "1e-310", "0", "-0", "0.0", "0e-999", "0e999", "1.0", "12345678901234567890.5",
-		"1.7976931348623157e308", "-2.5E-7", "[1, 2.5, {\"a\": 3e3}]",
+		"5e-324", "1e-310", "0", "-0", "0.0", "0e-999", "0e999", "1.0", "0.1", "100e-2",
+		"1.7976931348623157e308", "-2.5E-7", "[1, 2.5, {\"a\": 3e3}]", "2.2250738585072014e-308",
+		"0.000001230", "1.23e22",
 	};
 	struct cde_errors errs;
 
