@@ -353,13 +353,28 @@ void cde_api_handle_hook(struct cde_api *api, struct cde_http_request *req, cons
 	size_t len;
 	const char *body = cde_http_request_body(req, &len);
 	cJSON *payload = NULL;
-	char source[96];
+	char source[96], signed_id[7 + 32 + 1];
 	int r;
 
 	cde_errors_reset(&errs);
 	if (!defaults.source) {
 		snprintf(source, sizeof(source), "/%s", who->principal);
 		defaults.source = source;
+	}
+	/* A signed hook without an id gets one named by what was signed, so
+	 * that a copy of it, even one past the replay memory's window, is
+	 * the same event (a duplicate), never a new one. */
+	if (who->has_replay_key) {
+		uint8_t d[32];
+		char in[CDE_CONFIG_NAME_MAX + 40];
+
+		snprintf(in, sizeof(in), "%s\n", who->principal);
+		memcpy(in + strlen(in), who->replay_key, 32);
+		cde_sig_sha256(in, strlen(who->principal) + 1 + 32, d);
+		memcpy(signed_id, "signed-", 7);
+		for (int i = 0; i < 16; i++)
+			snprintf(signed_id + 7 + 2 * i, 3, "%02x", d[i]);
+		defaults.id = signed_id;
 	}
 	if (strcmp(kind, "pod") == 0) {
 		handle_pod_hook(api, req, &defaults, who);

@@ -380,6 +380,7 @@ static void remember(struct cde_auth *a, const uint8_t key[32], time_t expires, 
 	switch (r) {
 	case 0:
 		memcpy(out->replay_key, key, 32);
+		out->has_replay_key = true;
 		out->replay_used = !out->dry_run;
 		if (out->replay_used && !(scope & CDE_SCOPE_EMIT))
 			cde_auth_confirm(a, out, now);
@@ -507,6 +508,7 @@ void cde_auth_check_head(struct cde_auth *a, const struct cde_http_request *req,
 	const char *authz = cde_http_request_header(req, "Authorization");
 
 	out->replay_used = false;
+	out->has_replay_key = false;
 	out->status = 0;
 	out->reason = NULL;
 	out->principal[0] = '\0';
@@ -537,6 +539,7 @@ void cde_auth_check(struct cde_auth *a, const struct cde_http_request *req, unsi
 	const char *github = cde_http_request_header(req, "X-Hub-Signature-256");
 
 	out->replay_used = false;
+	out->has_replay_key = false;
 	if (a->n == 0) {
 		out->status = 0;
 		out->reason = NULL;

@@ -14,7 +14,7 @@
 #define CDE_AUTH_WEBHOOK_TOLERANCE_S 300
 /* How long a GitHub-signed body is remembered: GitHub signs no time, so
  * any window is a choice; a day covers its retries and "Redeliver". */
-#define CDE_AUTH_GITHUB_REPLAY_S (24 * 3600)
+#define CDE_AUTH_GITHUB_REPLAY_S 3600
 /* Signed requests remembered per principal (ids and bodies). */
 #define CDE_AUTH_REPLAY_MAX 262144
 /* The shortest bearer token accepted: 32 characters. */
@@ -59,6 +59,7 @@ struct cde_auth_result {
 	const char *reason;		/* why not, for the error body */
 	char principal[CDE_CONFIG_NAME_MAX];
 	bool replay_used;		/* a webhook-id or GitHub body was recorded */
+	bool has_replay_key;		/* a signed request: replay_key names it (dry runs too) */
 	uint8_t replay_key[32];		/* which, for cde_auth_forget */
 };
 
@@ -79,10 +80,11 @@ void cde_auth_forget(struct cde_auth *a, const struct cde_auth_result *who);
 
 /* Decides who sent @req and whether they hold @scope: a bearer token
  * (Authorization: Bearer), a GitHub signature (X-Hub-Signature-256; a
- * body accepted in the last CDE_AUTH_GITHUB_REPLAY_S is refused) or a
- * Standard Webhooks signature (webhook-id, webhook-timestamp,
- * webhook-signature; the timestamp within CDE_AUTH_WEBHOOK_TOLERANCE_S of
- * @now, an id seen in the last 10 minutes is refused). When a principal's
+ * body stored in the last CDE_AUTH_GITHUB_REPLAY_S is a re-send,
+ * CDE_AUTH_RESENT) or a Standard Webhooks signature (webhook-id,
+ * webhook-timestamp, webhook-signature; the timestamp within
+ * CDE_AUTH_WEBHOOK_TOLERANCE_S of @now, an id stored in the last 10
+ * minutes is a re-send). When a principal's
  * remembered requests reach CDE_AUTH_REPLAY_MAX, its signed requests get
  * 429 until some expire. The body is verified as received, before it is
  * parsed. Set @out->dry_run before the call. */

@@ -463,6 +463,8 @@ int cde_hook_translate(const struct cde_catalog *cat, const char *kind, const cJ
 		return r;
 	if ((r = set_context_string(ev, payload, "source", cde_event_set_source, errs)) < 0 ||
 	    (r = set_context_string(ev, payload, "id", cde_event_set_id, errs)) < 0 ||
+	    (defaults->id && !cJSON_GetObjectItemCaseSensitive(payload, "id") &&
+	     (r = cde_event_set_id(ev, defaults->id)) < 0) ||
 	    (r = set_context_string(ev, payload, "timestamp", cde_event_set_timestamp, errs)) < 0 ||
 	    (r = set_context_string(ev, payload, "chainId", cde_event_set_chain_id, errs)) < 0)
 		goto err_unref;

@@ -12,6 +12,7 @@ struct cde_config_cluster;
 
 struct cde_hook_defaults {
 	const char *source;	/* context.source when the hook gives none */
+	const char *id;		/* context.id when the hook gives none (NULL: a new UUID) */
 	/* The configured clusters a hook's "cluster" may name (config.h's
 	 * `clusters:`); none when @n_clusters is 0. */
 	const struct cde_config_cluster *clusters;

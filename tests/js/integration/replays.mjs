@@ -130,6 +130,15 @@ t.check(r.status === 202, 'after a restart, the retry of a refused request goes 
 r = signed(keyA, 'msg_retry', hook('retried'), '', now + 2);
 t.check(resent(r), 'and its id is then used', r.body);
 t.check(await d.stop() === 0, 'exits 0 on SIGTERM after the restart', d.log().slice(-300));
+// Past the memory's window (its file gone, as if every key expired), a
+// copy of a signed hook is still the same event: its id is named by what
+// was signed, so the store answers it as a duplicate.
+fs.rmSync(path.join(state, 'replay.bin'));
+d = await start();
+r = github(ghBody);
+t.check(r.status === 200 && r.json?.duplicate === true && /^signed-[0-9a-f]{32}$/.test(r.json?.id ?? ''),
+  'past the replay window, a signed hook without an id is a duplicate of itself, not a new event', r.body);
+t.check(await d.stop() === 0, 'exits 0', d.log().slice(-300));
 // However often they were re-sent, each was stored once.
 const count = (subject) => spawnSync(cdevctl, ['audit', 'query', '--db', path.join(state, 'audit.db'), '--subject', subject],
   { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
