@@ -254,8 +254,7 @@ static int check_row(sqlite3_stmt *st, struct walk *w, struct cde_audit_verify *
 		return bad(out, row.seq, -EBADMSG, "prev_hash is not the hash of the row before");
 	cde_audit_row_hash(&row, w->prev, hash);
 	if (cde_hash_from_hex(column(st, 14), stored) < 0 || memcmp(stored, hash, CDE_HASH_LEN) != 0)
-		return bad(out, row.seq, -EBADMSG, "row %llu's content does not match its hash",
-			   (unsigned long long)row.seq);
+		return bad(out, row.seq, -EBADMSG, "the row's content does not match its hash");
 	memcpy(w->prev, hash, CDE_HASH_LEN);
 	out->head_seq = row.seq;
 	w->expect = row.seq + 1;
@@ -312,8 +311,10 @@ static void claim(struct claim *c, uint64_t seq, const char *what)
 		 (unsigned long long)seq);
 }
 
-/* Reads the head file next to the database, if there is one. */
-static void head_file_claim(const char *db_path, struct claim *c, struct cde_audit_verify *out)
+/* Reads the head file next to the database, if there is one, before the
+ * database's snapshot is taken: the daemon writes it after each commit,
+ * so a snapshot taken later holds at least what it names. */
+static void read_head_file(const char *db_path, struct cde_audit_verify *out)
 {
 	uint8_t hash[CDE_HASH_LEN];
 	uint64_t seq;
@@ -322,12 +323,10 @@ static void head_file_claim(const char *db_path, struct claim *c, struct cde_aud
 
 	if (fd >= 0)
 		close(fd);
-	if (r == 0) {
+	if (r == 0)
 		out->head_file_seq = seq;
-		claim(c, seq, "the head file");
-	} else if (r == -EBADMSG) {
+	else if (r == -EBADMSG)
 		out->head_file_damaged = true;
-	}
 }
 
 /* After the walk: a loss record at the very end, then what else names a
@@ -360,7 +359,7 @@ static int finish(struct cde_audit_store *s, struct gaps *g, const uint8_t *key,
 	claim(&c, (uint64_t)cde_sql_int(db, "SELECT max(seq) FROM checkpoints", NULL, 0), "a checkpoint");
 	claim(&c, (uint64_t)cde_sql_int(db, "SELECT max(seq) FROM retention", NULL, 0), "a retention marker");
 	claim(&c, meta_seq > 0 ? (uint64_t)meta_seq : 0, "the recorded head (meta)");
-	head_file_claim(cde_audit_store_path(s), &c, out);
+	claim(&c, out->head_file_seq, "the head file");
 	out->claimed_head = c.seq > out->head_seq ? c.seq : out->head_seq;
 	if (c.seq > out->head_seq)
 		return bad(out, out->head_seq + 1, -ENODATA,
@@ -377,14 +376,23 @@ static int check(struct cde_audit_store *s, const uint8_t *key, size_t key_len, 
 	sqlite3 *db = cde_audit_store_db(s);
 	struct gaps g;
 	struct walk w = { 0 };
-	int64_t last = tail_rows ? cde_sql_int(db, "SELECT max(seq) FROM events", NULL, 0) : 0;
+	int64_t last;
 	uint64_t from;
 	int r;
 
 	memset(out, 0, sizeof(*out));
+	read_head_file(cde_audit_store_path(s), out);
+	/* One snapshot for every query: the daemon may commit meanwhile,
+	 * and a checkpoint newer than the rows walked would pass for rows
+	 * cut off the end. */
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return -EIO;
+	last = tail_rows ? cde_sql_int(db, "SELECT max(seq) FROM events", NULL, 0) : 0;
 	r = load_gaps(db, &g, out);
-	if (r < 0)
+	if (r < 0) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return r;
+	}
 	r = check_markers(db, key, key_len, &w, out);
 	out->first_seq = w.expect;
 	if (r == 0 && tail_rows && last > tail_rows && (uint64_t)(last - tail_rows) > w.expect) {
@@ -402,6 +410,7 @@ static int check(struct cde_audit_store *s, const uint8_t *key, size_t key_len, 
 	if (r == 0)
 		r = finish(s, &g, key, key_len, &w, from, out);
 	free_gaps(&g);
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	return r;
 }
 

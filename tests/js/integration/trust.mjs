@@ -22,7 +22,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { startDaemon, postJson, curl, checker } from '../daemon.mjs';
 
 const t = checker();
@@ -206,6 +206,39 @@ async function logOf(n) {
   const v = verify(path.join(d.stateDir, 'audit.db'));
   t.check(v.status === 0 && /intact, 3 events/.test(v.stdout), 'the log holds the three events and verifies',
     v.stdout + v.stderr);
+}
+
+// --- verify while the daemon writes -----------------------------------------
+// One snapshot for the whole check: a checkpoint or a head committed
+// during the walk must not pass for rows cut off the end.
+{
+  const d = await startDaemon(bin, ['-c', keyed]);
+  const db = path.join(d.stateDir, 'audit.db');
+  let stop = false, posted = 0;
+  const poster = (async () => {
+    while (!stop) {
+      const res = await fetch(`${d.url}/v1/hooks/build`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ phase: 'started', subject: 'live', id: `live-${posted}` }) });
+      await res.arrayBuffer();
+      posted++;
+    }
+  })();
+  const runVerify = () => new Promise((resolve) => {
+    const p = spawn(cdevctl, ['audit', 'verify', '--db', db]);
+    let out = '';
+    p.stdout.on('data', (c) => { out += c; });
+    p.stderr.on('data', (c) => { out += c; });
+    p.on('exit', (code) => resolve({ code, out }));
+  });
+  await waitFor(() => posted > 20);
+  const runs = [];
+  for (let i = 0; i < 15; i++) runs.push(await runVerify());
+  stop = true;
+  await poster;
+  const failed = runs.filter((x) => x.code !== 0);
+  t.check(failed.length === 0, `verify passes on a log written meanwhile (${posted} events posted during 15 runs)`,
+    failed.map((x) => x.out).join(' | ').slice(0, 600));
+  t.check(await d.stop() === 0, 'exits 0');
 }
 
 // --- 4. The WAL removed after a crash ---------------------------------------
