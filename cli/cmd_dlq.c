@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "cli/commands.h"
+#include "sinks/audit_schema.h"
 #include "sinks/dead_letters.h"
 
 #define DEFAULT_DB "./var/audit.db"
@@ -101,7 +102,17 @@ int cde_cmd_dlq(int argc, char **argv)
 		return 2;
 	}
 	sqlite3_busy_timeout(db, 5000);
-	r = cde_dead_letters_schema(db);
+	/* The tables are the daemon's to create and migrate: a file of
+	 * another schema is read by the cdeventsd of that schema. */
+	r = cde_audit_schema_version(db);
+	if (r >= 0 && r != CDE_AUDIT_SCHEMA_VERSION) {
+		fprintf(stderr, "cdevctl dlq: %s: schema %d, this cdevctl reads %d: %s\n", db_path, r,
+			CDE_AUDIT_SCHEMA_VERSION, r < CDE_AUDIT_SCHEMA_VERSION ? "start this version's cdeventsd once to "
+			"upgrade the file" : "use the cdevctl of the cdeventsd that wrote it");
+		sqlite3_close(db);
+		return 2;
+	}
+	r = r < 0 ? r : 0;
 	if (r == 0 && replay) {
 		r = cde_dead_letters_replay(db, sink, id);
 		if (r >= 0)

@@ -21,10 +21,12 @@
 #include "events/ids.h"
 #include "sinks/audit_correlate.h"
 #include "sinks/audit_head_file.h"
+#include "sinks/audit_schema.h"
 #include "sinks/sql.h"
-#include "sinks/dead_letters.h"
 
-#define SCHEMA_VERSION "1"
+/* meta.schema marks a cdeventsd audit log; it stays "1" (the schema's
+ * version is PRAGMA user_version, see audit_schema.c). */
+#define LOG_MARK "1"
 
 struct cde_audit_store {
 	sqlite3 *db;
@@ -49,34 +51,6 @@ struct cde_audit_store {
 	uint8_t work_hash[CDE_HASH_LEN];
 };
 
-static const char schema_sql[] =
-	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS events("
-	" seq INTEGER PRIMARY KEY,"
-	" id TEXT NOT NULL, source TEXT NOT NULL, type TEXT NOT NULL,"
-	" subject TEXT, chain_id TEXT, artifact_id TEXT,"
-	" timestamp TEXT NOT NULL, received_at TEXT NOT NULL, spec_version TEXT NOT NULL,"
-	" principal TEXT NOT NULL, peer TEXT NOT NULL, event TEXT NOT NULL,"
-	" prev_hash TEXT NOT NULL, hash TEXT NOT NULL,"
-	" UNIQUE(source, id));"
-	"CREATE TABLE IF NOT EXISTS checkpoints(seq INTEGER PRIMARY KEY, hash TEXT NOT NULL,"
-	" mac TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS retention(seq INTEGER PRIMARY KEY, deleted INTEGER NOT NULL,"
-	" at TEXT NOT NULL, reason TEXT NOT NULL, anchor TEXT NOT NULL, prev TEXT NOT NULL,"
-	" hash TEXT NOT NULL, mac TEXT);"
-	"CREATE TABLE IF NOT EXISTS gaps(last INTEGER PRIMARY KEY, first INTEGER NOT NULL,"
-	" at TEXT NOT NULL, reason TEXT NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL, mac TEXT);"
-	"CREATE INDEX IF NOT EXISTS events_by_id ON events(id, seq);"
-	"CREATE INDEX IF NOT EXISTS events_by_subject ON events(subject, seq);"
-	"CREATE INDEX IF NOT EXISTS events_by_chain ON events(chain_id, seq);"
-	"CREATE INDEX IF NOT EXISTS events_by_artifact ON events(artifact_id, seq);"
-	"CREATE INDEX IF NOT EXISTS events_by_type ON events(type, seq);"
-	"CREATE INDEX IF NOT EXISTS events_by_received ON events(received_at);"
-	"INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', '" SCHEMA_VERSION "');"
-	"INSERT OR IGNORE INTO meta(key, value) VALUES ('head_seq', '0');"
-	"INSERT OR IGNORE INTO meta(key, value) VALUES ('head_hash',"
-	" '0000000000000000000000000000000000000000000000000000000000000000');";
-
 static int fail(sqlite3 *db, char *err, size_t size, const char *what)
 {
 	snprintf(err, size, "%s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
@@ -99,23 +73,12 @@ static int read_meta(sqlite3 *db, const char *key, char *out, size_t size)
 	return r;
 }
 
-/* Logs written before duplicates were told from clashes have no digest
- * column: it is added (NULL for their rows, which then count as the same
- * content). The column is not part of the chain: it describes what the
- * producer sent, which the stored event, after correlation, may not. */
-static int add_digest_column(sqlite3 *db)
-{
-	if (cde_sql_int(db, "SELECT count(*) FROM pragma_table_info('events') WHERE name = 'digest'", NULL, 0))
-		return 0;
-	return sqlite3_exec(db, "ALTER TABLE events ADD COLUMN digest BLOB", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
-}
-
 int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync sync,
 			 struct cde_audit_store **ret, char *err, size_t err_size)
 {
 	struct cde_audit_store *s = calloc(1, sizeof(*s));
 	int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-	char value[80], sql[64];
+	char value[256], sql[64];
 	int r;
 
 	if (!s)
@@ -145,16 +108,23 @@ int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync s
 		 * it lets retention give freed pages back to the file system. */
 		if (sqlite3_exec(s->db, "PRAGMA auto_vacuum=INCREMENTAL;", NULL, NULL, NULL) != SQLITE_OK ||
 		    sqlite3_exec(s->db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
-		    add_digest_column(s->db) < 0 ||
-		    cde_dead_letters_schema(s->db) < 0) {
+		    sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
 			r = fail(s->db, err, err_size, path);
 			goto err_close;
 		}
+		r = cde_audit_schema_migrate(s->db, value, sizeof(value));
+		if (r < 0) {
+			snprintf(err, err_size, "%s: %s", path, value);
+			goto err_close;
+		}
+	} else if (cde_audit_schema_version(s->db) > CDE_AUDIT_SCHEMA_VERSION) {
+		snprintf(err, err_size, "%s: written by a newer cdeventsd (schema %d; this one reads up to %d)", path,
+			 cde_audit_schema_version(s->db), CDE_AUDIT_SCHEMA_VERSION);
+		r = -EROFS;
+		goto err_close;
 	}
-	if (read_meta(s->db, "schema", value, sizeof(value)) < 0 || strcmp(value, SCHEMA_VERSION) != 0) {
-		snprintf(err, err_size, "%s: not a cdeventsd audit log (schema %s)", path, SCHEMA_VERSION);
+	if (read_meta(s->db, "schema", value, sizeof(value)) < 0 || strcmp(value, LOG_MARK) != 0) {
+		snprintf(err, err_size, "%s: not a cdeventsd audit log", path);
 		r = -EINVAL;
 		goto err_close;
 	}

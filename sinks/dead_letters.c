@@ -7,26 +7,10 @@
 
 #include <errno.h>
 
-static const char schema_sql[] =
-	"CREATE TABLE IF NOT EXISTS sink_cursors(sink TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS deliveries(sink TEXT NOT NULL, seq INTEGER NOT NULL,"
-	" delivered_at TEXT NOT NULL, status INTEGER NOT NULL, receipt TEXT, PRIMARY KEY(sink, seq))"
-	" WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS dead_letters(sink TEXT NOT NULL, seq INTEGER NOT NULL,"
-	" attempts INTEGER NOT NULL, error TEXT NOT NULL, dead_at TEXT NOT NULL, PRIMARY KEY(sink, seq))"
-	" WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS replays(sink TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(sink, seq))"
-	" WITHOUT ROWID;";
-
 /* The filter both list and replay use; ?1 sink, ?2 event id. */
 #define MATCHING \
 	" FROM dead_letters d LEFT JOIN events e ON e.seq = d.seq" \
 	" WHERE (?1 IS NULL OR d.sink = ?1) AND (?2 IS NULL OR e.id = ?2)"
-
-int cde_dead_letters_schema(sqlite3 *db)
-{
-	return sqlite3_exec(db, schema_sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
-}
 
 static void bind_filters(sqlite3_stmt *st, const char *sink, const char *id)
 {

@@ -10,10 +10,6 @@
 
 #include <sqlite3.h>
 
-/* Creates the delivery tables (cursors, deliveries, dead letters,
- * replays) when missing. Returns 0 or -EIO. */
-int cde_dead_letters_schema(sqlite3 *db);
-
 struct cde_dead_letter {
 	const char *sink;
 	uint64_t seq;

@@ -1,0 +1,138 @@
+/* The audit database's schema and its migrations. audit.db is a
+ * tamper-evident file that must outlive upgrades of the daemon, so its
+ * shape has a number (PRAGMA user_version) and every change is a numbered
+ * step from the one before, never an edit of an older step: a file of
+ * any earlier version reaches the current one by the same path.
+ *
+ *   1  the log as cdeventsd first kept it (f0bca64): events with their
+ *      hash chain, meta (the head), keyed checkpoints, retention markers;
+ *      sink cursors, deliveries, dead letters and replays
+ *   2  accepted losses (gaps, in the chain) and the digest that tells a
+ *      re-sent event from a clash
+ *
+ * Files written before versions were kept say 0 with tables in them: they
+ * are version 1 (tests/data/audit/v1-f0bca64.db is one). A file newer
+ * than the code is refused, never downgraded. */
+
+#include "sinks/audit_schema.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "sinks/sql.h"
+
+static const char step1[] =
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS events("
+	" seq INTEGER PRIMARY KEY,"
+	" id TEXT NOT NULL, source TEXT NOT NULL, type TEXT NOT NULL,"
+	" subject TEXT, chain_id TEXT, artifact_id TEXT,"
+	" timestamp TEXT NOT NULL, received_at TEXT NOT NULL, spec_version TEXT NOT NULL,"
+	" principal TEXT NOT NULL, peer TEXT NOT NULL, event TEXT NOT NULL,"
+	" prev_hash TEXT NOT NULL, hash TEXT NOT NULL,"
+	" UNIQUE(source, id));"
+	"CREATE TABLE IF NOT EXISTS checkpoints(seq INTEGER PRIMARY KEY, hash TEXT NOT NULL,"
+	" mac TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS retention(seq INTEGER PRIMARY KEY, deleted INTEGER NOT NULL,"
+	" at TEXT NOT NULL, reason TEXT NOT NULL, anchor TEXT NOT NULL, prev TEXT NOT NULL,"
+	" hash TEXT NOT NULL, mac TEXT);"
+	"CREATE INDEX IF NOT EXISTS events_by_id ON events(id, seq);"
+	"CREATE INDEX IF NOT EXISTS events_by_subject ON events(subject, seq);"
+	"CREATE INDEX IF NOT EXISTS events_by_chain ON events(chain_id, seq);"
+	"CREATE INDEX IF NOT EXISTS events_by_artifact ON events(artifact_id, seq);"
+	"CREATE INDEX IF NOT EXISTS events_by_type ON events(type, seq);"
+	"CREATE INDEX IF NOT EXISTS events_by_received ON events(received_at);"
+	"INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', '1');"
+	"INSERT OR IGNORE INTO meta(key, value) VALUES ('head_seq', '0');"
+	"INSERT OR IGNORE INTO meta(key, value) VALUES ('head_hash',"
+	" '0000000000000000000000000000000000000000000000000000000000000000');"
+	"CREATE TABLE IF NOT EXISTS sink_cursors(sink TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS deliveries(sink TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" delivered_at TEXT NOT NULL, status INTEGER NOT NULL, receipt TEXT, PRIMARY KEY(sink, seq))"
+	" WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS dead_letters(sink TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" attempts INTEGER NOT NULL, error TEXT NOT NULL, dead_at TEXT NOT NULL, PRIMARY KEY(sink, seq))"
+	" WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS replays(sink TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(sink, seq))"
+	" WITHOUT ROWID;";
+
+/* (The digest column is added by step_2 below, as ALTER TABLE has no IF
+ * NOT EXISTS; files from an unreleased build of this step may have it.) */
+static const char step2[] =
+	"CREATE TABLE IF NOT EXISTS gaps(last INTEGER PRIMARY KEY, first INTEGER NOT NULL,"
+	" at TEXT NOT NULL, reason TEXT NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL, mac TEXT);";
+
+static int step_1(sqlite3 *db)
+{
+	return sqlite3_exec(db, step1, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+static int step_2(sqlite3 *db)
+{
+	if (sqlite3_exec(db, step2, NULL, NULL, NULL) != SQLITE_OK)
+		return -EIO;
+	if (cde_sql_int(db, "SELECT count(*) FROM pragma_table_info('events') WHERE name = 'digest'", NULL, 0))
+		return 0;
+	return sqlite3_exec(db, "ALTER TABLE events ADD COLUMN digest BLOB", NULL, NULL, NULL) == SQLITE_OK ? 0
+													      : -EIO;
+}
+
+static int (*const steps[CDE_AUDIT_SCHEMA_VERSION])(sqlite3 *db) = { step_1, step_2 };
+
+int cde_audit_schema_version(sqlite3 *db)
+{
+	int64_t v = cde_sql_int(db, "PRAGMA user_version", NULL, -1);
+
+	if (v < 0 || v > 1000000)
+		return -EIO;
+	if (v == 0 && cde_sql_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'events'",
+				  NULL, 0) > 0)
+		return 1;
+	return (int)v;
+}
+
+/* Runs step @n and records it, in one transaction. */
+static int run_step(sqlite3 *db, int n, char *err, size_t err_size)
+{
+	char sql[48];
+
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", n);
+	if (steps[n - 1](db) < 0 || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		goto fail;
+	}
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+fail:
+	snprintf(err, err_size, "schema step %d: %s", n, sqlite3_errmsg(db));
+	return -EIO;
+}
+
+int cde_audit_schema_migrate(sqlite3 *db, char *err, size_t err_size)
+{
+	int v = cde_audit_schema_version(db);
+
+	if (v < 0) {
+		snprintf(err, err_size, "reading the schema version: %s", sqlite3_errmsg(db));
+		return -EIO;
+	}
+	if (v > CDE_AUDIT_SCHEMA_VERSION) {
+		snprintf(err, err_size, "written by a newer cdeventsd (schema %d; this one knows up to %d): "
+			 "run that version, or restore a backup made by this one", v, CDE_AUDIT_SCHEMA_VERSION);
+		return -EROFS;
+	}
+	/* A file from before versions were kept is marked as what it is
+	 * before anything else runs on it. */
+	if (v == 1 && cde_sql_int(db, "PRAGMA user_version", NULL, -1) == 0 &&
+	    sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, err_size, "marking the schema version: %s", sqlite3_errmsg(db));
+		return -EIO;
+	}
+	for (int n = v + 1; n <= CDE_AUDIT_SCHEMA_VERSION; n++)
+		if (run_step(db, n, err, err_size) < 0)
+			return -EIO;
+	return 0;
+}

@@ -1,0 +1,178 @@
+/* The audit database's schema (sinks/audit_schema.c): a new file gets the
+ * current version; a file written by an older cdeventsd (a fixture made
+ * with f0bca64, the first release that kept a log) opens, migrates one
+ * step at a time, still verifies with its key and takes new events; a
+ * file written by a newer cdeventsd is refused, not downgraded. */
+
+#include "tests/unit/helpers.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sinks/audit_schema.h"
+#include "sinks/audit_store.h"
+#include "sinks/dead_letters.h"
+#include "sinks/sql.h"
+
+static char dir[64], db_path[96], key_path[96];
+
+static void copy_file(const char *from, const char *to, mode_t mode)
+{
+	char *buf;
+	size_t len;
+	FILE *f;
+
+	assert_int_equal(cde_read_file(from, 1 << 20, &buf, &len), 0);
+	f = fopen(to, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(to, mode), 0);
+	free(buf);
+}
+
+/* A copy of the fixture written by f0bca64, and its checkpoint key. */
+static void v1_fixture(void)
+{
+	const char *src = getenv("CDE_SOURCE_DIR");
+	char from[1024];
+
+	snprintf(dir, sizeof(dir), "/tmp/cde-schema-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(db_path, sizeof(db_path), "%s/audit.db", dir);
+	snprintf(key_path, sizeof(key_path), "%s/audit.key", dir);
+	snprintf(from, sizeof(from), "%s/tests/data/audit/v1-f0bca64.db", src ? src : ".");
+	copy_file(from, db_path, 0600);
+	snprintf(from, sizeof(from), "%s/tests/data/audit/v1-f0bca64.key", src ? src : ".");
+	copy_file(from, key_path, 0600);
+}
+
+static void remove_dir(void)
+{
+	static const char *const files[] = { "audit.db", "audit.db-wal", "audit.db-shm", "audit.db-head",
+					     "audit.key" };
+	char p[128];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
+static int user_version(sqlite3 *db)
+{
+	return (int)cde_sql_int(db, "PRAGMA user_version", NULL, -1);
+}
+
+static int has_table(sqlite3 *db, const char *name)
+{
+	return (int)cde_sql_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", name, 0);
+}
+
+static int count_dead_letter(void *ctx, const struct cde_dead_letter *dl)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void a_new_file_gets_every_table_at_the_current_version(void **state)
+{
+	struct cde_audit_store *s;
+	char err[256];
+
+	snprintf(dir, sizeof(dir), "/tmp/cde-schema-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(db_path, sizeof(db_path), "%s/audit.db", dir);
+	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
+	assert_int_equal(user_version(cde_audit_store_db(s)), CDE_AUDIT_SCHEMA_VERSION);
+	assert_int_equal(cde_audit_schema_version(cde_audit_store_db(s)), CDE_AUDIT_SCHEMA_VERSION);
+	for (const char *const *t = (const char *const[]){ "events", "meta", "checkpoints", "retention", "gaps",
+							  "sink_cursors", "deliveries", "dead_letters", "replays",
+							  NULL }; *t; t++)
+		if (!has_table(cde_audit_store_db(s), *t))
+			fail_msg("table %s missing", *t);
+	cde_audit_store_close(s);
+	remove_dir();
+}
+
+static void a_log_written_by_f0bca64_migrates_verifies_and_takes_events(void **state)
+{
+	struct cde_audit_store *s;
+	struct cde_audit_verify v;
+	struct cde_journal_entry e = { .principal = "ci", .peer = "127.0.0.1:1" };
+	uint8_t key[CDE_AUDIT_KEY_MAX];
+	struct cde_catalog *catalog = load_catalog();
+	int key_len, dead = 0;
+	char err[256];
+
+	v1_fixture();
+	key_len = cde_audit_key_load(key_path, key);
+	assert_int_equal(key_len, 32);
+
+	/* Read as it is, before any upgrade. */
+	assert_int_equal(cde_audit_store_open(db_path, true, CDE_AUDIT_SYNC_FULL, &s, err, sizeof(err)), 0);
+	assert_int_equal(cde_audit_schema_version(cde_audit_store_db(s)), 1);
+	assert_int_equal(cde_audit_store_verify(s, key, (size_t)key_len, 3, &v), 0);
+	assert_int_equal(v.head_seq, 8);
+	assert_int_equal(v.checkpoints, 2);
+	cde_audit_store_close(s);
+
+	/* Opened by the daemon: migrated, and nothing of it changed. */
+	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
+	assert_int_equal(user_version(cde_audit_store_db(s)), CDE_AUDIT_SCHEMA_VERSION);
+	assert_true(has_table(cde_audit_store_db(s), "gaps"));
+	assert_int_equal(cde_audit_store_set_checkpoints(s, key, (size_t)key_len, 3), 0);
+	assert_int_equal(cde_audit_store_check_tail(s, &v), 0);
+	assert_int_equal(v.rows, 8);
+	assert_int_equal(cde_audit_store_verify(s, key, (size_t)key_len, 3, &v), 0);
+	assert_int_equal(cde_dead_letters_list(cde_audit_store_db(s), NULL, NULL, count_dead_letter, &dead), 0);
+	assert_int_equal(dead, 2);
+	assert_int_equal(cde_sql_int(cde_audit_store_db(s), "SELECT seq FROM sink_cursors WHERE sink = 'jsonl'",
+				     NULL, 0), 8);
+
+	/* New events continue its chain, with their checkpoint. */
+	assert_int_equal(cde_event_new(cde_catalog_newest(catalog), "dev.cdevents.build.started.0.3.0", "/ci", "b",
+				       &e.event), 0);
+	snprintf(e.received_at, sizeof(e.received_at), "2026-12-07T05:00:00.000000Z");
+	assert_int_equal(cde_audit_store_append(s, &e, 1, err, sizeof(err)), 0);
+	assert_int_equal(e.seq, 9);
+	cde_event_unref(e.event);
+	assert_int_equal(cde_audit_store_verify(s, key, (size_t)key_len, 3, &v), 0);
+	assert_int_equal(v.checkpoints, 3);
+	cde_audit_store_close(s);
+
+	/* Opening it again runs no step twice. */
+	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
+	assert_int_equal(user_version(cde_audit_store_db(s)), CDE_AUDIT_SCHEMA_VERSION);
+	cde_audit_store_close(s);
+	cde_catalog_free(catalog);
+	remove_dir();
+}
+
+static void a_log_written_by_a_newer_cdeventsd_is_refused(void **state)
+{
+	struct cde_audit_store *s;
+	char err[256];
+
+	v1_fixture();
+	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
+	assert_int_equal(sqlite3_exec(cde_audit_store_db(s), "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	cde_audit_store_close(s);
+	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), -EROFS);
+	assert_non_null(strstr(err, "newer cdeventsd (schema 99"));
+	assert_int_equal(cde_audit_store_open(db_path, true, CDE_AUDIT_SYNC_FULL, &s, err, sizeof(err)), -EROFS);
+	remove_dir();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(a_new_file_gets_every_table_at_the_current_version),
+		cmocka_unit_test(a_log_written_by_f0bca64_migrates_verifies_and_takes_events),
+		cmocka_unit_test(a_log_written_by_a_newer_cdeventsd_is_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
