@@ -238,7 +238,7 @@ static int read_input(struct sizing_opts *o, struct cde_sizing_input *ret)
 		name = cJSON_CreateString(o->cluster_name);
 		if (!name)
 			return -ENOMEM;
-		if (cde_config_cluster_resolve(name, "/cluster", cfg.clusters, cfg.n_clusters, &c,
+		if (cde_sizing_cluster_resolve(name, "/cluster", cfg.clusters, cfg.n_clusters, &c,
 					       &errs) == 0 && r == 0) {
 			in.cluster = c;
 			in.has_cluster = true;

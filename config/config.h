@@ -111,15 +111,6 @@ struct cde_config_route {
 
 #define CDE_CONFIG_CLUSTERS_MAX 32
 
-/* A node pool named in the `clusters:` map, so that a sizing request or a
- * hook can say "cluster": "prod-gke" instead of describing it. Parsed
- * and checked by the loader with the same parser as a request's cluster
- * (sizing/parse.c), so a file and a request cannot read a key two ways. */
-struct cde_config_cluster {
-	char name[CDE_CONFIG_NAME_MAX];
-	struct cde_sizing_cluster cluster;
-};
-
 struct cde_config {
 	char listen[CDE_CONFIG_STR_MAX];	/* HOST:PORT */
 	char state_dir[CDE_CONFIG_STR_MAX];
@@ -145,7 +136,7 @@ struct cde_config {
 	size_t n_routes;
 	struct cde_config_route routes[CDE_CONFIG_ROUTES_MAX];
 	size_t n_clusters;
-	struct cde_config_cluster clusters[CDE_CONFIG_CLUSTERS_MAX];
+	struct cde_sizing_named_cluster clusters[CDE_CONFIG_CLUSTERS_MAX];	/* `clusters:` (sizing.h) */
 };
 
 /* The embedded default: listen on 127.0.0.1:9720, state under ./var (or
@@ -162,13 +153,6 @@ int cde_config_load_file(const char *path, struct cde_config *cfg, struct cde_er
 /* Checks what holds between keys (a listener that is not loopback needs
  * principals or "auth: none"; not both). Returns 0 or -EINVAL with @errs. */
 int cde_config_check(const struct cde_config *cfg, struct cde_errors *errs);
-
-/* Reads a request's "cluster" value @v, at the escaped JSON pointer @at:
- * an object is a cluster description (cde_sizing_cluster_parse), a string
- * the name of one of the @n configured @clusters. Returns 0 and the
- * cluster in *@ret, or -EINVAL with the errors in @errs (*@ret untouched). */
-int cde_config_cluster_resolve(const cJSON *v, const char *at, const struct cde_config_cluster *clusters,
-			       size_t n, struct cde_sizing_cluster *ret, struct cde_errors *errs);
 
 /* True when @listen ("HOST:PORT") is a loopback address. */
 bool cde_config_listen_is_loopback(const char *listen);

@@ -469,7 +469,7 @@ static int apply_fanout(const cJSON *doc, const char *path, struct cde_config *c
 static int apply_cluster(const cJSON *item, size_t i, const char *path, struct cde_config *cfg,
 			 struct cde_ptr *p, struct cde_errors *errs)
 {
-	struct cde_config_cluster *c = &cfg->clusters[i];
+	struct cde_sizing_named_cluster *c = &cfg->clusters[i];
 	struct cde_errors cluster_errs;
 	const char *name = item->string;
 
@@ -523,38 +523,6 @@ static int apply_clusters(const cJSON *doc, const char *path, struct cde_config 
 	}
 	cde_ptr_pop(&p, mark);
 	return r ? -EINVAL : 0;
-}
-
-int cde_config_cluster_resolve(const cJSON *v, const char *at, const struct cde_config_cluster *clusters,
-			       size_t n, struct cde_sizing_cluster *ret, struct cde_errors *errs)
-{
-	char known[256];
-	size_t off = 0;
-
-	if (!cJSON_IsString(v))
-		return cde_sizing_cluster_parse(v, at, ret, errs);
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(clusters[i].name, v->valuestring) == 0) {
-			*ret = clusters[i].cluster;
-			return 0;
-		}
-	}
-	/* The names help whoever typed one wrong; they are not secrets. */
-	known[0] = '\0';
-	for (size_t i = 0; i < n && off < sizeof(known); i++) {
-		int w = snprintf(known + off, sizeof(known) - off, "%s%s", i ? ", " : "", clusters[i].name);
-
-		if (w < 0)
-			break;
-		off += (size_t)w;
-	}
-	if (n)
-		cde_errors_add(errs, at, "no cluster named \"%.64s\" in the configuration (clusters: %s)",
-			       v->valuestring, known);
-	else
-		cde_errors_add(errs, at, "no cluster named \"%.64s\": the configuration has no clusters "
-			       "(give the cluster as an object)", v->valuestring);
-	return -EINVAL;
 }
 
 /* The second pass (see the top of this file). Runs on every file: which

@@ -18,7 +18,7 @@ struct cde_api {
 	struct cde_observe *observe;	/* GET /metrics */
 	const char *db_path;
 	const char *default_source;	/* for hooks that give none; NULL: "/<principal>" */
-	const struct cde_config_cluster *clusters;	/* named clusters for sizing, */
+	const struct cde_sizing_named_cluster *clusters;	/* named clusters for sizing, */
 	size_t n_clusters;				/* in the running config */
 	bool stopping;			/* /readyz fails while draining */
 	unsigned long long pending;	/* events waiting on the journal */

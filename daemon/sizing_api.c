@@ -13,7 +13,7 @@
 #include "schemas/json_strict.h"
 #include "sizing/sizing.h"
 
-int cde_sizing_api_compute(const char *body, size_t len, const struct cde_config_cluster *clusters,
+int cde_sizing_api_compute(const char *body, size_t len, const struct cde_sizing_named_cluster *clusters,
 			   size_t n_clusters, cJSON **ret, struct cde_errors *errs)
 {
 	struct cde_sizing_input in;
@@ -31,7 +31,7 @@ int cde_sizing_api_compute(const char *body, size_t len, const struct cde_config
 	has_cluster = cluster != NULL;
 	parsed = cde_sizing_input_parse(req, &in, errs) == 0;
 	if (cluster)
-		resolved = cde_config_cluster_resolve(cluster, "/cluster", clusters, n_clusters, &c,
+		resolved = cde_sizing_cluster_resolve(cluster, "/cluster", clusters, n_clusters, &c,
 						      errs) == 0;
 	cJSON_Delete(cluster);
 	cJSON_Delete(req);

@@ -16,5 +16,5 @@
  * Returns 0 and the result (cde_sizing_result_to_json) in *@ret, which the
  * caller frees; -EINVAL with every problem in @errs, each at its JSON
  * pointer; -ENOMEM. */
-int cde_sizing_api_compute(const char *body, size_t len, const struct cde_config_cluster *clusters,
+int cde_sizing_api_compute(const char *body, size_t len, const struct cde_sizing_named_cluster *clusters,
 			   size_t n_clusters, cJSON **ret, struct cde_errors *errs);

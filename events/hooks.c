@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config/config.h"
 #include "events/limits.h"
 #include "schemas/validate.h"
 #include "sizing/sizing.h"
@@ -296,7 +295,7 @@ static int read_sizing(const cJSON *payload, const struct cde_hook_defaults *def
 	if (cluster) {
 		struct cde_sizing_cluster c;
 
-		if (cde_config_cluster_resolve(cluster, "/cluster", defaults->clusters,
+		if (cde_sizing_cluster_resolve(cluster, "/cluster", defaults->clusters,
 					       defaults->n_clusters, &c, errs) < 0) {
 			r = -EINVAL;
 		} else if (parsed) {

@@ -8,14 +8,14 @@
 #include "schemas/catalog.h"
 #include "schemas/errors.h"
 
-struct cde_config_cluster;
+struct cde_sizing_named_cluster;
 
 struct cde_hook_defaults {
 	const char *source;	/* context.source when the hook gives none */
 	const char *id;		/* context.id when the hook gives none (NULL: a new UUID) */
-	/* The configured clusters a hook's "cluster" may name (config.h's
+	/* The configured clusters a hook's "cluster" may name (the configuration's
 	 * `clusters:`); none when @n_clusters is 0. */
-	const struct cde_config_cluster *clusters;
+	const struct cde_sizing_named_cluster *clusters;
 	size_t n_clusters;
 };
 

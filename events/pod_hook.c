@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config.h"
 #include "events/limits.h"
 #include "events/pod_outcome.h"
 #include "schemas/formats.h"
@@ -115,7 +114,7 @@ static int read_wrapper(const cJSON *payload, const struct cde_hook_defaults *de
 		return r;
 	/* An object, or the name of a cluster of the configuration: the
 	 * same "cluster" the deploy hook takes. */
-	if (cluster && cde_config_cluster_resolve(cluster, "/cluster", defaults->clusters,
+	if (cluster && cde_sizing_cluster_resolve(cluster, "/cluster", defaults->clusters,
 						  defaults->n_clusters, &h->cluster, errs) == 0)
 		h->has_cluster = true;
 	/* One description of the nodes serves the Spark pods (through the

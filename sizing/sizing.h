@@ -249,3 +249,21 @@ void cde_sizing_remedy(const struct cde_sizing_input *in, enum cde_sizing_role r
 /* Returns @r as a new JSON object (caller frees), or NULL when out of
  * memory. */
 cJSON *cde_sizing_remedy_to_json(const struct cde_sizing_remedy *r);
+
+#define CDE_SIZING_NAME_MAX 64
+
+/* A node pool named in the configuration's `clusters:` map. Parsed by
+ * the loader with the same parser as a request's cluster
+ * (cde_sizing_cluster_parse), so a file and a request cannot read a key
+ * two ways. */
+struct cde_sizing_named_cluster {
+	char name[CDE_SIZING_NAME_MAX];
+	struct cde_sizing_cluster cluster;
+};
+
+/* Reads a request's "cluster" value @v, at the escaped JSON pointer @at:
+ * an object is a cluster description (cde_sizing_cluster_parse), a string
+ * the name of one of the @n @clusters. Returns 0 and the cluster in
+ * *@ret, or -EINVAL with the errors in @errs (*@ret untouched). */
+int cde_sizing_cluster_resolve(const cJSON *v, const char *at, const struct cde_sizing_named_cluster *clusters,
+			       size_t n, struct cde_sizing_cluster *ret, struct cde_errors *errs);

@@ -78,7 +78,7 @@ static inline char *fuzz_strndup(const uint8_t *data, size_t size)
  * daemon passes them from its configuration (config.h's clusters:). */
 #define FUZZ_CLUSTERS 2
 
-static inline void fuzz_load_clusters(struct cde_config_cluster clusters[FUZZ_CLUSTERS])
+static inline void fuzz_load_clusters(struct cde_sizing_named_cluster clusters[FUZZ_CLUSTERS])
 {
 	static const char *const defs[FUZZ_CLUSTERS][2] = {
 		{ "prod-gke", "{\"provider\": \"gke\", \"nodeCpu\": \"16\", \"nodeMemory\": \"64Gi\", \"nodes\": 10}" },

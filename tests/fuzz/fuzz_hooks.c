@@ -12,7 +12,7 @@
 #include "schemas/validate.h"
 
 static struct cde_catalog *cat;
-static struct cde_config_cluster clusters[FUZZ_CLUSTERS];
+static struct cde_sizing_named_cluster clusters[FUZZ_CLUSTERS];
 static struct cde_hook_defaults defaults;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -19,7 +19,7 @@
 #include "events/pod_outcome.h"
 #include "sizing/units.h"
 
-static struct cde_config_cluster clusters[FUZZ_CLUSTERS];
+static struct cde_sizing_named_cluster clusters[FUZZ_CLUSTERS];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

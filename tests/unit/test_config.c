@@ -769,16 +769,16 @@ static void a_request_names_a_configured_cluster(void **state)
 	cde_config_defaults(&c);
 	assert_int_equal(load_text(clusters_yaml, &c, &errs), 0);
 	cde_errors_reset(&errs);
-	assert_int_equal(cde_config_cluster_resolve(name, "/cluster", c.clusters, c.n_clusters, &got, &errs), 0);
+	assert_int_equal(cde_sizing_cluster_resolve(name, "/cluster", c.clusters, c.n_clusters, &got, &errs), 0);
 	assert_memory_equal(&got, &c.clusters[1].cluster, sizeof(got));
-	assert_int_equal(cde_config_cluster_resolve(obj, "/cluster", c.clusters, c.n_clusters, &got, &errs), 0);
+	assert_int_equal(cde_sizing_cluster_resolve(obj, "/cluster", c.clusters, c.n_clusters, &got, &errs), 0);
 	assert_int_equal(got.node_cpu_millis, 4000);
-	assert_int_equal(cde_config_cluster_resolve(unknown, "/cluster", c.clusters, c.n_clusters, &got, &errs),
+	assert_int_equal(cde_sizing_cluster_resolve(unknown, "/cluster", c.clusters, c.n_clusters, &got, &errs),
 			 -EINVAL);
 	assert_true(has_error(&errs, "/cluster", "no cluster named \"prod\" in the configuration "
 			      "(clusters: prod-gke, batch-aks)"));
 	cde_errors_reset(&errs);
-	assert_int_equal(cde_config_cluster_resolve(name, "/cluster", NULL, 0, &got, &errs), -EINVAL);
+	assert_int_equal(cde_sizing_cluster_resolve(name, "/cluster", NULL, 0, &got, &errs), -EINVAL);
 	assert_true(has_error(&errs, "/cluster", "the configuration has no clusters"));
 	assert_int_equal(got.node_cpu_millis, 4000);	/* untouched on failure */
 	cJSON_Delete(name);

@@ -149,7 +149,7 @@ static void reports_mistakes_at_the_hook_fields(void **state)
 /* ---- sizing on deploy and pipeline-started hooks ---- */
 
 /* One configured cluster, as the daemon passes the running config's. */
-static struct cde_config_cluster configured[1];
+static struct cde_sizing_named_cluster configured[1];
 
 static const struct cde_hook_defaults with_clusters = {
 	.source = "/jenkins", .clusters = configured, .n_clusters = 1,

@@ -579,7 +579,7 @@ static void invalid_events_run_out_of_memory_cleanly(void **state)
 
 /* ---- the hook translator ---- */
 
-static struct cde_config_cluster configured[1];
+static struct cde_sizing_named_cluster configured[1];
 
 static const struct cde_hook_defaults with_clusters = {
 	.source = "/jenkins", .clusters = configured, .n_clusters = 1,
