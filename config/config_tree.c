@@ -13,7 +13,6 @@
 #include "config/config_internal.h"
 #include "config/yaml_json.h"
 #include "schemas/json_pointer.h"
-#include "sinks/filter.h"
 #include "sizing/sizing.h"
 
 /* sinks: and routes:, from the file as a JSON tree. */
@@ -337,27 +336,16 @@ static int set_route_sinks(struct cde_config_route *rt, const cJSON *names, cons
 	return r;
 }
 
-/* Checks that @spec compiles and keeps it as compact JSON text. */
+/* Keeps @spec as compact JSON text; that it compiles is checked by the
+ * daemon (daemon/config_load.c), since filters are the delivery layer's. */
 static int set_route_filter(struct cde_config_route *rt, const cJSON *spec, const char *path,
 			    struct cde_ptr *p, struct cde_errors *errs)
 {
-	struct cde_errors filter_errs;
-	struct cde_filter *f = NULL;
 	char *text;
-	int r;
+	int r = 0;
 
-	cde_errors_reset(&filter_errs);
-	r = cde_filter_compile(spec, cde_ptr_str(p), &f, &filter_errs);
-	f = cde_filter_free(f);
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0) {
-		for (size_t i = 0; i < filter_errs.count; i++)
-			cde_errors_add(errs, filter_errs.items[i].pointer, "%s: %s: %s", path,
-				       filter_errs.items[i].pointer, filter_errs.items[i].reason);
-		errs->dropped += filter_errs.dropped;
-		return -EINVAL;
-	}
+	if (!cJSON_IsObject(spec))
+		return fail_at(errs, path, p, "a filter is an object");
 	text = cJSON_PrintUnformatted(spec);
 	if (!text)
 		return -ENOMEM;

@@ -22,6 +22,7 @@
 #include "cde_build_config.h"
 #include "config/config.h"
 #include "daemon/api.h"
+#include "daemon/config_load.h"
 #include "daemon/flags.h"
 #include "daemon/http_server.h"
 #include "daemon/housekeeping.h"
@@ -64,7 +65,7 @@ static int assemble_config(const struct cde_daemon_flags *f, struct cde_config *
 
 	cde_config_defaults(cfg);
 	if (f->config_file) {
-		r = cde_config_load_file(f->config_file, cfg, errs);
+		r = cde_daemon_config_load(f->config_file, cfg, errs);
 		if (r < 0)
 			return r;
 	}

@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "daemon/config_load.h"
 #include "sinks/filter.h"
 
 static int fd = -1;
@@ -83,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	write_input(data, size);
 	memcpy(&cfg, &defaults, sizeof(cfg));
 	cde_errors_reset(&errs);
-	r = cde_config_load_file(path, &cfg, &errs);
+	r = cde_daemon_config_load(path, &cfg, &errs);
 	if (r != 0) {
 		FUZZ_CHECK(memcmp(&cfg, &defaults, sizeof(cfg)) == 0,
 			   "a file with an error (%d) changed the configuration", r);

@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "config/yaml_json.h"
+#include "daemon/config_load.h"
 #include "sinks/filter.h"
 
 static char path[64];
@@ -28,7 +29,8 @@ static int load_text(const char *text, struct cde_config *cfg, struct cde_errors
 {
 	write_temp(text);
 	cde_errors_reset(errs);
-	int r = cde_config_load_file(path, cfg, errs);
+	/* As the daemon loads it: the file, then its route filters. */
+	int r = cde_daemon_config_load(path, cfg, errs);
 
 	unlink(path);
 	return r;
