@@ -20,6 +20,7 @@
 
 #include "cli/commands.h"
 #include "config/config.h"
+#include "daemon/config_load.h"
 #include "sizing/sizing.h"
 
 static const char usage[] =
@@ -213,6 +214,7 @@ err_free_req:
 static int read_input(struct sizing_opts *o, struct cde_sizing_input *ret)
 {
 	static struct cde_config cfg;	/* large: not on the stack */
+	static struct cde_sizing_named_cluster clusters[CDE_CONFIG_CLUSTERS_MAX];
 	struct cde_sizing_input in;
 	struct cde_sizing_cluster c;
 	struct cde_errors errs;
@@ -230,7 +232,8 @@ static int read_input(struct sizing_opts *o, struct cde_sizing_input *ret)
 
 		cde_errors_reset(&file_errs);
 		cde_config_defaults(&cfg);
-		if (cde_config_load_file(o->config_file, &cfg, &file_errs) < 0) {
+		if (cde_daemon_config_load(o->config_file, &cfg, &file_errs) < 0 ||
+		    cde_daemon_clusters_read(&cfg, o->config_file, clusters, &file_errs) < 0) {
 			for (size_t i = 0; i < file_errs.count; i++)
 				fprintf(stderr, "cdevctl sizing: -c %s\n", file_errs.items[i].reason);
 			return -EINVAL;
@@ -238,7 +241,7 @@ static int read_input(struct sizing_opts *o, struct cde_sizing_input *ret)
 		name = cJSON_CreateString(o->cluster_name);
 		if (!name)
 			return -ENOMEM;
-		if (cde_sizing_cluster_resolve(name, "/cluster", cfg.clusters, cfg.n_clusters, &c,
+		if (cde_sizing_cluster_resolve(name, "/cluster", clusters, cfg.n_clusters, &c,
 					       &errs) == 0 && r == 0) {
 			in.cluster = c;
 			in.has_cluster = true;

@@ -8,7 +8,6 @@
 #include <stdint.h>
 
 #include "schemas/errors.h"
-#include "sizing/sizing.h"
 
 #define CDE_CONFIG_STR_MAX 1024
 
@@ -110,6 +109,16 @@ struct cde_config_route {
 };
 
 #define CDE_CONFIG_CLUSTERS_MAX 32
+#define CDE_CONFIG_CLUSTER_MAX 2048
+
+/* A node pool named in the `clusters:` map ("cluster": "prod-gke" in a
+ * sizing request or a hook), kept as the compact JSON of its description:
+ * sizing/ reads it (daemon/config_load.c), with the same parser as a
+ * request's cluster, so a file and a request cannot read a key two ways. */
+struct cde_config_cluster {
+	char name[CDE_CONFIG_NAME_MAX];
+	char spec[CDE_CONFIG_CLUSTER_MAX];
+};
 
 struct cde_config {
 	char listen[CDE_CONFIG_STR_MAX];	/* HOST:PORT */
@@ -136,7 +145,7 @@ struct cde_config {
 	size_t n_routes;
 	struct cde_config_route routes[CDE_CONFIG_ROUTES_MAX];
 	size_t n_clusters;
-	struct cde_sizing_named_cluster clusters[CDE_CONFIG_CLUSTERS_MAX];	/* `clusters:` (sizing.h) */
+	struct cde_config_cluster clusters[CDE_CONFIG_CLUSTERS_MAX];
 };
 
 /* The embedded default: listen on 127.0.0.1:9720, state under ./var (or

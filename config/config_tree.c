@@ -13,7 +13,6 @@
 #include "config/config_internal.h"
 #include "config/yaml_json.h"
 #include "schemas/json_pointer.h"
-#include "sizing/sizing.h"
 
 /* sinks: and routes:, from the file as a JSON tree. */
 
@@ -452,14 +451,16 @@ static int apply_fanout(const cJSON *doc, const char *path, struct cde_config *c
 }
 
 /* clusters:, a map from names to cluster descriptions as a sizing
- * request gives them ({provider, nodeCpu, nodeMemory, ...}). The map's
- * keys are the names, so the YAML reader already refuses one given twice. */
+ * request gives them ({provider, nodeCpu, nodeMemory, ...}), kept as
+ * text for sizing/ to read (daemon/config_load.c). The map's keys are
+ * the names, so the YAML reader already refuses one given twice. */
 static int apply_cluster(const cJSON *item, size_t i, const char *path, struct cde_config *cfg,
 			 struct cde_ptr *p, struct cde_errors *errs)
 {
-	struct cde_sizing_named_cluster *c = &cfg->clusters[i];
-	struct cde_errors cluster_errs;
+	struct cde_config_cluster *c = &cfg->clusters[i];
 	const char *name = item->string;
+	char *text;
+	int r = 0;
 
 	memset(c, 0, sizeof(*c));
 	if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
@@ -468,16 +469,17 @@ static int apply_cluster(const cJSON *item, size_t i, const char *path, struct c
 			       "and '.'", name);
 	if (cde_config_copy_bounded(c->name, sizeof(c->name), name, path, cde_ptr_str(p), errs) < 0)
 		return -EINVAL;
-	/* The sizing parser reports bare pointers; a loader error also names
-	 * the file, as every other one does. */
-	cde_errors_reset(&cluster_errs);
-	if (cde_sizing_cluster_parse(item, cde_ptr_str(p), &c->cluster, &cluster_errs) == 0)
-		return 0;
-	for (size_t k = 0; k < cluster_errs.count; k++)
-		cde_errors_add(errs, cluster_errs.items[k].pointer, "%s: %s: %s", path,
-			       cluster_errs.items[k].pointer, cluster_errs.items[k].reason);
-	errs->dropped += cluster_errs.dropped;
-	return -EINVAL;
+	if (!cJSON_IsObject(item))
+		return fail_at(errs, path, p, "must be an object: a cluster ({provider, nodeCpu, nodeMemory, ...})");
+	text = cJSON_PrintUnformatted(item);
+	if (!text)
+		return -ENOMEM;
+	if (strlen(text) >= sizeof(c->spec))
+		r = fail_at(errs, path, p, "longer than %zu characters as JSON", sizeof(c->spec) - 1);
+	else
+		memcpy(c->spec, text, strlen(text) + 1);
+	cJSON_free(text);
+	return r;
 }
 
 static int apply_clusters(const cJSON *doc, const char *path, struct cde_config *cfg, struct cde_errors *errs)
@@ -504,7 +506,11 @@ static int apply_clusters(const cJSON *doc, const char *path, struct cde_config 
 		cJSON_ArrayForEach(item, clusters) {
 			size_t at = cde_ptr_push(&p, item->string);
 
-			r |= apply_cluster(item, i, path, cfg, &p, errs);
+			int e = apply_cluster(item, i, path, cfg, &p, errs);
+
+			if (e == -ENOMEM)
+				return e;
+			r |= e;
 			cfg->n_clusters = ++i;
 			cde_ptr_pop(&p, at);
 		}

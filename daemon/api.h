@@ -8,6 +8,7 @@
 #include "sinks/audit_reader.h"
 #include "sinks/delivery.h"
 #include "sinks/journal.h"
+#include "sizing/sizing.h"
 
 struct cde_api {
 	const struct cde_catalog *catalog;

@@ -4,9 +4,17 @@
 
 #include "config/config.h"
 #include "schemas/errors.h"
+#include "sizing/sizing.h"
 
-/* cde_config_load_file, then every route's filter compiled (sinks/filter.h):
- * errors name the file and the filter's pointer ("FILE: /routes/0/filter/
- * exact/colour: unknown attribute"). On failure @cfg is unchanged.
- * Returns 0, -EINVAL, or -errno. */
+/* cde_config_load_file, then every route's filter compiled (sinks/filter.h)
+ * and every cluster read (sizing/): errors name the file and the pointer
+ * ("FILE: /routes/0/filter/exact/colour: unknown attribute"). On failure
+ * @cfg is unchanged. Returns 0, -EINVAL, or -errno. */
 int cde_daemon_config_load(const char *path, struct cde_config *cfg, struct cde_errors *errs);
+
+/* Reads the `clusters:` of @cfg into @out (room for
+ * CDE_CONFIG_CLUSTERS_MAX), with errors naming @path (NULL: none) and the
+ * cluster ("FILE: /clusters/prod-gke/nodeCpu: ..."). Returns 0, -EINVAL or
+ * -ENOMEM. */
+int cde_daemon_clusters_read(const struct cde_config *cfg, const char *path, struct cde_sizing_named_cluster *out,
+			     struct cde_errors *errs);

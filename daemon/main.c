@@ -38,6 +38,8 @@
 struct daemon {
 	struct cde_daemon_flags flags;
 	struct cde_config cfg;
+	size_t n_clusters;	/* cfg's clusters as sizing/ reads them, for the API */
+	struct cde_sizing_named_cluster clusters[CDE_CONFIG_CLUSTERS_MAX];
 	struct event_base *base;
 	struct cde_http_server *http;
 	struct cde_catalog *catalog;
@@ -146,13 +148,21 @@ static void fit_fd_limit(struct cde_config_limits *l)
 /* Applies what can change while running to @d. */
 static void apply_runtime(struct daemon *d)
 {
+	struct cde_errors errs;
+
 	struct cde_http_limits limits;
 
 	cde_log_set_level((enum cde_log_level)d->cfg.log_level);
 	cde_log_set_format(d->cfg.log_format == CDE_CONFIG_LOG_JSON ? CDE_LOG_JSON : CDE_LOG_LOGFMT);
 	d->api.default_source = d->cfg.source[0] ? d->cfg.source : NULL;
-	d->api.clusters = d->cfg.clusters;
-	d->api.n_clusters = d->cfg.n_clusters;
+	cde_errors_reset(&errs);
+	/* cde_daemon_config_load read them once already: this cannot
+	 * fail but for memory, and then the hooks know no cluster names. */
+	d->n_clusters = cde_daemon_clusters_read(&d->cfg, NULL, d->clusters, &errs) == 0 ? d->cfg.n_clusters : 0;
+	if (d->cfg.n_clusters && !d->n_clusters)
+		cde_log(CDE_LOG_ERROR, "clusters: out of memory: named clusters are unknown until the next reload");
+	d->api.clusters = d->clusters;
+	d->api.n_clusters = d->n_clusters;
 	d->api.queue_max = d->cfg.limits.queue_max;
 	fit_fd_limit(&d->cfg.limits);
 	to_http_limits(&d->cfg.limits, &limits);

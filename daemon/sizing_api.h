@@ -7,8 +7,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "config/config.h"
 #include "schemas/errors.h"
+#include "sizing/sizing.h"
 
 /* Reads the sizing request in @body (@len bytes of strict JSON, see
  * sizing/parse.c; its "cluster" may also name one of the @n_clusters

@@ -669,6 +669,17 @@ static const char clusters_yaml[] =
 	"    aksVersion: 1.30\n"		/* text "1.30", not the number 1.3 */
 	"    podOverhead: {cpu: 250m, memory: 120Mi}\n";
 
+/* The clusters of @c as the daemon reads them (sizing's parser). */
+static const struct cde_sizing_named_cluster *read_clusters(const struct cde_config *c)
+{
+	static struct cde_sizing_named_cluster parsed[CDE_CONFIG_CLUSTERS_MAX];
+	struct cde_errors errs;
+
+	cde_errors_reset(&errs);
+	assert_int_equal(cde_daemon_clusters_read(c, NULL, parsed, &errs), 0);
+	return parsed;
+}
+
 static void clusters_load_with_the_request_parser(void **state)
 {
 	struct cde_config c;
@@ -681,13 +692,13 @@ static void clusters_load_with_the_request_parser(void **state)
 	assert_int_equal(c.n_clusters, 2);
 	assert_string_equal(c.clusters[0].name, "prod-gke");
 	assert_string_equal(c.clusters[1].name, "batch-aks");
-	gke = &c.clusters[0].cluster;
+	gke = &read_clusters(&c)[0].cluster;
 	assert_int_equal(gke->provider, CDE_SIZING_GKE);
 	assert_int_equal(gke->node_cpu_millis, 16000);
 	assert_int_equal(gke->node_memory_bytes, UINT64_C(64) << 30);
 	assert_int_equal(gke->nodes, 10);
 	assert_int_equal(gke->max_pods, 0);
-	aks = &c.clusters[1].cluster;
+	aks = &read_clusters(&c)[1].cluster;
 	assert_int_equal(aks->provider, CDE_SIZING_AKS);
 	assert_int_equal(aks->node_cpu_millis, 7500);
 	assert_int_equal(aks->node_memory_bytes, UINT64_C(30) << 30);
@@ -705,7 +716,7 @@ static void clusters_load_with_the_request_parser(void **state)
 				   &c, &errs), 0);
 	assert_int_equal(c.n_clusters, 1);
 	assert_string_equal(c.clusters[0].name, "small");
-	assert_int_equal(c.clusters[0].cluster.provider, CDE_SIZING_NONE);
+	assert_int_equal(read_clusters(&c)[0].cluster.provider, CDE_SIZING_NONE);
 	assert_int_equal(load_text("clusters:\n", &c, &errs), 0);
 	assert_int_equal(c.n_clusters, 0);
 	assert_int_equal(load_text("clusters: {}\n", &c, &errs), 0);
@@ -771,11 +782,11 @@ static void a_request_names_a_configured_cluster(void **state)
 	cde_config_defaults(&c);
 	assert_int_equal(load_text(clusters_yaml, &c, &errs), 0);
 	cde_errors_reset(&errs);
-	assert_int_equal(cde_sizing_cluster_resolve(name, "/cluster", c.clusters, c.n_clusters, &got, &errs), 0);
-	assert_memory_equal(&got, &c.clusters[1].cluster, sizeof(got));
-	assert_int_equal(cde_sizing_cluster_resolve(obj, "/cluster", c.clusters, c.n_clusters, &got, &errs), 0);
+	assert_int_equal(cde_sizing_cluster_resolve(name, "/cluster", read_clusters(&c), c.n_clusters, &got, &errs), 0);
+	assert_memory_equal(&got, &read_clusters(&c)[1].cluster, sizeof(got));
+	assert_int_equal(cde_sizing_cluster_resolve(obj, "/cluster", read_clusters(&c), c.n_clusters, &got, &errs), 0);
 	assert_int_equal(got.node_cpu_millis, 4000);
-	assert_int_equal(cde_sizing_cluster_resolve(unknown, "/cluster", c.clusters, c.n_clusters, &got, &errs),
+	assert_int_equal(cde_sizing_cluster_resolve(unknown, "/cluster", read_clusters(&c), c.n_clusters, &got, &errs),
 			 -EINVAL);
 	assert_true(has_error(&errs, "/cluster", "no cluster named \"prod\" in the configuration "
 			      "(clusters: prod-gke, batch-aks)"));
