@@ -77,6 +77,7 @@ struct sink {
 	double latency_sum;
 	char last_error[200];
 	char last_error_at[CDE_TIMESTAMP_STR_LEN];
+	struct cde_sink_health health;
 };
 
 struct cde_delivery {
@@ -91,6 +92,7 @@ struct cde_delivery {
 	struct sink *sinks;
 	pthread_mutex_t lock;
 	char *status;		/* under lock */
+	struct cde_delivery_log log;
 };
 
 static int64_t now_ms(void)
@@ -105,6 +107,21 @@ static void note_error(struct sink *s, const char *what)
 {
 	snprintf(s->last_error, sizeof(s->last_error), "%s", what);
 	cde_timestamp_now(s->last_error_at);
+}
+
+/* Writes the line @note calls for, if any. */
+static void tell(struct sink *s, enum cde_sink_note note, const struct cde_sink_result *res, int64_t retry_in_ms)
+{
+	uint64_t head;
+	struct cde_sink_note_info info = { .sink = s->cfg.name, .retry_in_ms = retry_in_ms, .now_ms = now_ms() };
+
+	if (note == CDE_SINK_NOTE_NONE || !s->d->log.fn)
+		return;
+	head = cde_delivery_store_head(s->d->store);
+	info.backlog = head > s->cursor ? head - s->cursor : 0;
+	info.error = res ? res->detail : s->last_error;
+	info.status = res ? res->status : 0;
+	cde_sink_health_log(&s->d->log, note, &s->health, &info);
 }
 
 static void advance_cursor(struct sink *s)
@@ -222,6 +239,7 @@ static void on_result(void *ctx, const struct cde_sink_result *res)
 			s->latency_sum += secs;
 		}
 		settle(slot);
+		tell(s, cde_sink_health_delivered(&s->health, now_ms()), res, -1);
 		return;
 	}
 	note_error(s, res->detail);
@@ -238,6 +256,7 @@ static void on_result(void *ctx, const struct cde_sink_result *res)
 
 			s->retried++;
 			evtimer_add(slot->retry, &tv);
+			tell(s, cde_sink_health_failed(&s->health, now_ms()), res, ms);
 			return;
 		}
 		snprintf(why, sizeof(why), "%s after %u attempts: %s", too_old ? "too old" : "gave up",
@@ -246,6 +265,7 @@ static void on_result(void *ctx, const struct cde_sink_result *res)
 		snprintf(why, sizeof(why), "refused: %s", res->detail);
 	}
 	snprintf(slot->why, sizeof(slot->why), "%s", why);
+	tell(s, cde_sink_health_failed(&s->health, now_ms()), res, -1);
 	slot->dead = true;
 	bury(slot);
 }
@@ -264,6 +284,7 @@ static void bury(struct slot *slot)
 	}
 	s->dead++;
 	settle(slot);
+	tell(s, cde_sink_health_dead(&s->health, now_ms()), NULL, -1);
 }
 
 static struct slot *free_slot(struct sink *s)
@@ -467,8 +488,16 @@ static void publish_status(struct cde_delivery *d)
  * status that GET /v1/sinks shows. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
-	pump_all(arg);
-	publish_status(arg);
+	struct cde_delivery *d = arg;
+	uint64_t head = cde_delivery_store_head(d->store);
+
+	pump_all(d);
+	publish_status(d);
+	for (size_t i = 0; i < d->n_sinks; i++) {
+		struct sink *s = &d->sinks[i];
+
+		tell(s, cde_sink_health_idle(&s->health, head > s->cursor ? head - s->cursor : 0), NULL, -1);
+	}
 }
 
 static void on_stop(evutil_socket_t fd, short what, void *arg)
@@ -550,8 +579,8 @@ err_nomem:
 	return -ENOMEM;
 }
 
-int cde_delivery_new(const char *db_path, const struct cde_config *cfg, struct cde_delivery **ret,
-		     char *err, size_t err_size)
+int cde_delivery_new(const char *db_path, const struct cde_config *cfg, const struct cde_delivery_log *log,
+		     struct cde_delivery **ret, char *err, size_t err_size)
 {
 	struct cde_delivery *d;
 	struct timeval second = { .tv_sec = 1 };
@@ -576,6 +605,8 @@ int cde_delivery_new(const char *db_path, const struct cde_config *cfg, struct c
 	if (!d)
 		return -ENOMEM;
 	pthread_mutex_init(&d->lock, NULL);
+	if (log)
+		d->log = *log;
 	d->base = event_base_new();
 	d->sinks = calloc(cfg->n_sinks, sizeof(*d->sinks));
 	if (!d->base || !d->sinks)
