@@ -279,8 +279,11 @@ err_free:
 	return r;
 }
 
+#define HTTP_KEYS "url", "mode", "headers", "tls_verify", "timeout", "max_retry_after"
+
 const struct cde_sink_ops cde_sink_tekton = {
 	.name = "tekton",
+	.config_keys = (const char *const[]){ HTTP_KEYS, NULL },
 	.init = tekton_init,
 	.submit = http_submit,
 	.release = http_release,
@@ -288,20 +291,8 @@ const struct cde_sink_ops cde_sink_tekton = {
 
 const struct cde_sink_ops cde_sink_webhook = {
 	.name = "webhook",
+	.config_keys = (const char *const[]){ HTTP_KEYS, "token_file", "secret_file", NULL },
 	.init = webhook_init,
 	.submit = http_submit,
 	.release = http_release,
 };
-
-const struct cde_sink_ops *cde_sink_ops_of(enum cde_sink_type type)
-{
-	switch (type) {
-	case CDE_SINK_TEKTON:
-		return &cde_sink_tekton;
-	case CDE_SINK_WEBHOOK:
-		return &cde_sink_webhook;
-	case CDE_SINK_FILE:
-		return &cde_sink_file;
-	}
-	return NULL;
-}
