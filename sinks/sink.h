@@ -74,5 +74,5 @@ bool cde_sink_ops_takes_key(const struct cde_sink_ops *ops, const char *key);
 
 /* The engine's rule for an HTTP answer, shared by the HTTP sinks (as in
  * Knative's data plane): 2xx delivered; 404, 408, 409, 429, 5xx and no
- * answer at all retried; any other status dead. */
+ * answer at all retried; any other status dead (sinks/delivery_policy.c). */
 enum cde_sink_outcome cde_sink_outcome_of_status(long status);

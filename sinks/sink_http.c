@@ -39,15 +39,6 @@ struct http_call {
 	void *ctx;
 };
 
-enum cde_sink_outcome cde_sink_outcome_of_status(long status)
-{
-	if (status >= 200 && status < 300)
-		return CDE_SINK_DELIVERED;
-	if (status == 0 || status == 404 || status == 408 || status == 409 || status == 429 || status >= 500)
-		return CDE_SINK_RETRY;
-	return CDE_SINK_DEAD;
-}
-
 static void http_release(void *impl)
 {
 	struct http_sink *s = impl;
