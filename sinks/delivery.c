@@ -268,7 +268,8 @@ static void take_replays(struct sink *s)
 			note_error(s, "a replayed event is no longer in the audit log");
 			continue;
 		}
-		start(s, seqs[i], true, ev, 0);
+		if (!start(s, seqs[i], true, ev, 0))
+			cde_event_unref(ev);
 	}
 }
 
