@@ -9,7 +9,8 @@
  * - a JSON line is one valid object in UTF-8: bytes that are not UTF-8
  *   (overlong forms, surrogates, stray continuation bytes) become U+FFFD,
  *   one per byte;
- * - a line is written with one write(2) of at most PIPE_BUF bytes.
+ * - a line is written with one write(2) of at most PIPE_BUF bytes, so
+ *   any thread may log (the delivery thread does).
  *
  * Both formats share one escape table (the one go-logfmt and JSON agree
  * on: \" \\ \n \r \t, \u00XX for the other C0 and C1 controls and DEL,
@@ -25,8 +26,11 @@
 
 #include "events/ids.h"
 
-static enum cde_log_level max_level = CDE_LOG_INFO;
-static enum cde_log_format line_format = CDE_LOG_LOGFMT;
+/* Atomic: a reload sets them on the loop thread while the delivery
+ * thread writes lines. Nothing else is shared; a line is built on the
+ * caller's stack. */
+static _Atomic enum cde_log_level max_level = CDE_LOG_INFO;
+static _Atomic enum cde_log_format line_format = CDE_LOG_LOGFMT;
 
 /* Room kept past the body's limit for what a cut line still needs: an
  * opening quote, `..."}`, the newline and the NUL (TAIL + 1 bytes). */

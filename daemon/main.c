@@ -61,6 +61,21 @@ static void log_errors(const char *what, const struct cde_errors *errs)
 }
 
 /* Embedded default, then the file, then the flags; then the checks. */
+/* The delivery engine's lines (a sink failing, recovered), written from
+ * its thread: cde_log_fields is safe there. */
+static void log_delivery(void *ctx, enum cde_delivery_log_level level, const char *msg,
+			 const struct cde_delivery_log_field *fields, size_t n)
+{
+	struct cde_log_field f[16];
+
+	for (size_t i = 0; i < n && i < 16; i++)
+		f[i] = (struct cde_log_field){ fields[i].key, fields[i].value };
+	cde_log_fields(level == CDE_DELIVERY_LOG_ERROR	  ? CDE_LOG_ERROR
+		       : level == CDE_DELIVERY_LOG_WARN ? CDE_LOG_WARN
+							: CDE_LOG_INFO,
+		       NULL, msg, f, n < 16 ? n : 16);
+}
+
 static int assemble_config(const struct cde_daemon_flags *f, struct cde_config *cfg, struct cde_errors *errs)
 {
 	int r;
@@ -452,7 +467,8 @@ int main(int argc, char **argv)
 		cde_log(CDE_LOG_ERROR, "audit log reader: %s", db_err);
 		goto out;
 	}
-	r = cde_delivery_new(db_path, &d.cfg, &d.delivery, db_err, sizeof(db_err));
+	r = cde_delivery_new(db_path, &d.cfg, &(struct cde_delivery_log){ .fn = log_delivery }, &d.delivery, db_err,
+			     sizeof(db_err));
 	if (r < 0) {
 		cde_log(CDE_LOG_ERROR, "delivery: %s", db_err);
 		goto out;

@@ -4,6 +4,8 @@
  * submit never blocks and reports one outcome later. The engine, not the
  * sink, owns cursors, retries, backoff, budgets and dead letters. */
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config/config.h"
@@ -32,7 +34,11 @@ struct cde_sink_env {
 };
 
 struct cde_sink_ops {
-	const char *name;
+	const char *name;	/* the `type:` of a sink in the configuration */
+	/* The keys of a `sinks:` entry this type reads besides name, type
+	 * and the engine's own (cde_sink_engine_keys), NULL-terminated; the
+	 * first is required. config/ parses them into struct cde_config_sink. */
+	const char *const *config_keys;
 	/* Reads what @cfg names (secret files) and sets up. Returns 0 or
 	 * -errno with the reason in @err. */
 	int (*init)(const struct cde_config_sink *cfg, const struct cde_sink_env *env, void **ret_impl,
@@ -49,10 +55,24 @@ extern const struct cde_sink_ops cde_sink_tekton;
 extern const struct cde_sink_ops cde_sink_webhook;
 extern const struct cde_sink_ops cde_sink_file;
 
-/* The table of a sink type. */
+/* The keys every sink type takes, since the engine reads them: window,
+ * budgets, backoff. NULL-terminated. */
+extern const char *const cde_sink_engine_keys[];
+
+/* The registry (sinks/sink_registry.c): the table of a sink type, NULL
+ * for one that is not registered. */
 const struct cde_sink_ops *cde_sink_ops_of(enum cde_sink_type type);
+/* The table of the type named @name (as in `type: webhook`) and its
+ * enum in *@ret_type; NULL when no type has that name. */
+const struct cde_sink_ops *cde_sink_ops_find(const char *name, enum cde_sink_type *ret_type);
+/* The number of registered types; cde_sink_ops_at(i) for i below it
+ * lists them in registry order. */
+size_t cde_sink_types_count(void);
+const struct cde_sink_ops *cde_sink_ops_at(size_t i, enum cde_sink_type *ret_type);
+/* True when a sink of @ops's type takes @key (its own or the engine's). */
+bool cde_sink_ops_takes_key(const struct cde_sink_ops *ops, const char *key);
 
 /* The engine's rule for an HTTP answer, shared by the HTTP sinks (as in
  * Knative's data plane): 2xx delivered; 404, 408, 409, 429, 5xx and no
- * answer at all retried; any other status dead. */
+ * answer at all retried; any other status dead (sinks/delivery_policy.c). */
 enum cde_sink_outcome cde_sink_outcome_of_status(long status);

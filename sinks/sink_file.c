@@ -129,6 +129,7 @@ static int file_submit(void *impl, const struct cde_event *ev, uint64_t seq, cde
 
 const struct cde_sink_ops cde_sink_file = {
 	.name = "file",
+	.config_keys = (const char *const[]){ "path", "rotate_size", "rotate_keep", NULL },
 	.init = file_init,
 	.submit = file_submit,
 	.release = file_release,

@@ -39,15 +39,6 @@ struct http_call {
 	void *ctx;
 };
 
-enum cde_sink_outcome cde_sink_outcome_of_status(long status)
-{
-	if (status >= 200 && status < 300)
-		return CDE_SINK_DELIVERED;
-	if (status == 0 || status == 404 || status == 408 || status == 409 || status == 429 || status >= 500)
-		return CDE_SINK_RETRY;
-	return CDE_SINK_DEAD;
-}
-
 static void http_release(void *impl)
 {
 	struct http_sink *s = impl;
@@ -279,8 +270,11 @@ err_free:
 	return r;
 }
 
+#define HTTP_KEYS "url", "mode", "headers", "tls_verify", "timeout", "max_retry_after"
+
 const struct cde_sink_ops cde_sink_tekton = {
 	.name = "tekton",
+	.config_keys = (const char *const[]){ HTTP_KEYS, NULL },
 	.init = tekton_init,
 	.submit = http_submit,
 	.release = http_release,
@@ -288,20 +282,8 @@ const struct cde_sink_ops cde_sink_tekton = {
 
 const struct cde_sink_ops cde_sink_webhook = {
 	.name = "webhook",
+	.config_keys = (const char *const[]){ HTTP_KEYS, "token_file", "secret_file", NULL },
 	.init = webhook_init,
 	.submit = http_submit,
 	.release = http_release,
 };
-
-const struct cde_sink_ops *cde_sink_ops_of(enum cde_sink_type type)
-{
-	switch (type) {
-	case CDE_SINK_TEKTON:
-		return &cde_sink_tekton;
-	case CDE_SINK_WEBHOOK:
-		return &cde_sink_webhook;
-	case CDE_SINK_FILE:
-		return &cde_sink_file;
-	}
-	return NULL;
-}

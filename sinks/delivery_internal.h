@@ -1,0 +1,78 @@
+#pragma once
+/* The delivery engine's state, shared by its parts (delivery.c: the
+ * engine; delivery_status.c: what GET /v1/sinks and /metrics show) and by
+ * nothing else. Everything here belongs to the delivery thread, but for
+ * `status`, which the lock guards. */
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "config/config.h"
+#include "events/event.h"
+#include "events/ids.h"
+#include "sinks/delivery.h"
+#include "sinks/delivery_policy.h"
+#include "sinks/filter.h"
+#include "sinks/sink.h"
+#include "sinks/sink_health.h"
+
+struct sink;
+
+/* What the engine holds for window entry @idx of its sink. */
+struct slot {
+	struct sink *sink;
+	unsigned idx;
+	char why[256];
+	struct cde_event *ev;
+	int64_t first_ms;
+	double received;	/* epoch seconds, for commit-to-delivery latency; 0 unknown */
+	struct event *retry;
+};
+
+/* Commit-to-delivery latency buckets, seconds. */
+#define LATENCY_BUCKETS 14
+
+struct sink {
+	struct cde_delivery *d;
+	struct cde_config_sink cfg;
+	const struct cde_sink_ops *ops;
+	void *impl;
+	struct event *pump;
+	size_t n_filters;
+	struct cde_filter *filters[CDE_CONFIG_ROUTES_MAX];
+	bool match_all, routed;
+	uint64_t cursor, stored_cursor;
+	struct cde_window win;
+	struct slot *slots;	/* one per window entry */
+	unsigned long long delivered, retried, dead;
+	unsigned long long latency_buckets[LATENCY_BUCKETS], latency_count;
+	double latency_sum;
+	char last_error[200];
+	char last_error_at[CDE_TIMESTAMP_STR_LEN];
+	struct cde_sink_health health;
+};
+
+struct cde_delivery {
+	bool stopping;		/* freeing: results of cancelled calls are ignored */
+	struct event_base *base;
+	struct event *kick, *tick, *stop;
+	struct cde_http_client *http;
+	struct cde_delivery_store *store;
+	pthread_t thread;
+	bool started;
+	size_t n_sinks;
+	struct sink *sinks;
+	pthread_mutex_t lock;
+	char *status;		/* under lock */
+	struct cde_delivery_log log;
+};
+
+/* Counts a delivery of an event received at @received (epoch seconds, 0
+ * unknown) in @s's latency histogram. */
+void cde_delivery_observe_latency(struct sink *s, double received);
+
+/* Rebuilds the JSON that cde_delivery_status_json hands out. */
+void cde_delivery_publish_status(struct cde_delivery *d);

@@ -1,0 +1,97 @@
+/* What the delivery engine shows of itself: the status of each sink
+ * (GET /v1/sinks, which /metrics reads too), rebuilt on the delivery
+ * thread once a second and handed to other threads under the lock, and
+ * the commit-to-delivery latency histogram behind it. */
+
+#include "sinks/delivery_internal.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "sinks/delivery_store.h"
+
+static const double latency_bounds[LATENCY_BUCKETS] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+							1,     2.5,  5,     10,   30,  60,  300 };
+
+void cde_delivery_observe_latency(struct sink *s, double received)
+{
+	struct timespec now;
+	double secs;
+
+	if (received <= 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	secs = (double)now.tv_sec + (double)now.tv_nsec / 1e9 - received;
+	if (secs < 0)
+		secs = 0;
+	for (size_t i = 0; i < LATENCY_BUCKETS; i++)
+		if (secs <= latency_bounds[i]) {
+			s->latency_buckets[i]++;
+			break;
+		}
+	s->latency_count++;
+	s->latency_sum += secs;
+}
+
+static cJSON *sink_status(struct cde_delivery *d, struct sink *s, uint64_t head)
+{
+	cJSON *o = cJSON_CreateObject();
+	unsigned in_flight = cde_window_in_flight(&s->win);
+	char at[CDE_TIMESTAMP_STR_LEN];
+
+	cJSON_AddStringToObject(o, "name", s->cfg.name);
+	cJSON_AddStringToObject(o, "type", s->ops->name);
+	cJSON_AddNumberToObject(o, "cursor", (double)s->cursor);
+	cJSON_AddNumberToObject(o, "lagEvents", (double)(head > s->cursor ? head - s->cursor : 0));
+	cde_delivery_store_received_at(d->store, s->cursor + 1, at, sizeof(at));
+	if (head > s->cursor && at[0]) {
+		double lag = (double)time(NULL) - cde_timestamp_parse(at);
+
+		cJSON_AddNumberToObject(o, "lagSeconds", lag > 0 ? (double)(long long)lag : 0);
+	} else {
+		cJSON_AddNumberToObject(o, "lagSeconds", 0);
+	}
+	cJSON_AddNumberToObject(o, "inFlight", in_flight);
+	cJSON_AddNumberToObject(o, "waitingRetry", s->win.used - in_flight);
+	cJSON_AddNumberToObject(o, "delivered", (double)s->delivered);
+	cJSON_AddNumberToObject(o, "retries", (double)s->retried);
+	cJSON_AddNumberToObject(o, "deadLetters", (double)cde_delivery_store_dead_count(d->store, s->cfg.name));
+	{
+		cJSON *lat = cJSON_AddObjectToObject(o, "latency");
+		cJSON *bounds = cJSON_AddArrayToObject(lat, "bounds"), *buckets = cJSON_AddArrayToObject(lat, "buckets");
+
+		for (size_t i = 0; i < LATENCY_BUCKETS; i++) {
+			cJSON_AddItemToArray(bounds, cJSON_CreateNumber(latency_bounds[i]));
+			cJSON_AddItemToArray(buckets, cJSON_CreateNumber((double)s->latency_buckets[i]));
+		}
+		cJSON_AddNumberToObject(lat, "count", (double)s->latency_count);
+		cJSON_AddNumberToObject(lat, "sum", s->latency_sum);
+	}
+	if (s->last_error[0]) {
+		cJSON_AddStringToObject(o, "lastError", s->last_error);
+		cJSON_AddStringToObject(o, "lastErrorAt", s->last_error_at);
+	} else {
+		cJSON_AddNullToObject(o, "lastError");
+	}
+	return o;
+}
+
+void cde_delivery_publish_status(struct cde_delivery *d)
+{
+	cJSON *doc = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(doc, "sinks");
+	uint64_t head = cde_delivery_store_head(d->store);
+	char *text;
+
+	for (size_t i = 0; i < d->n_sinks; i++)
+		cJSON_AddItemToArray(list, sink_status(d, &d->sinks[i], head));
+	text = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	if (!text)
+		return;
+	pthread_mutex_lock(&d->lock);
+	free(d->status);
+	d->status = text;
+	pthread_mutex_unlock(&d->lock);
+}
