@@ -105,11 +105,48 @@ export function checker() {
   };
 }
 
-// Polls @cond every 20 ms until it holds or @ms pass; returns it.
-export async function waitFor(cond, ms = 5000) {
-  const until = Date.now() + ms;
-  while (!cond() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-  return cond();
+// Under CDE_DAEMON_WRAPPER (valgrind) the daemon runs tens of times
+// slower: every deadline a test waits on is stretched by this factor.
+// Deadlines only matter when a test fails, so they are generous.
+export const slowdown = process.env.CDE_DAEMON_WRAPPER ? 20 : 1;
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Polls @cond (which may be async) every @every ms until it returns
+// something truthy or @ms (times slowdown) pass; returns its last value.
+// A test waits for the condition it means, never for a fixed time.
+export async function waitFor(cond, ms = 5000, { every = 20 } = {}) {
+  const until = Date.now() + ms * slowdown;
+  for (;;) {
+    const v = await cond();
+    if (v || Date.now() >= until) return v;
+    await sleep(every);
+  }
+}
+
+// Waits until the daemon's log, from offset @from on, contains @text (a
+// string or a RegExp).
+export function waitForLog(d, text, from = 0, ms = 10000) {
+  const has = () => {
+    const log = d.log().slice(from);
+    return typeof text === 'string' ? log.includes(text) : text.test(log);
+  };
+  return waitFor(has, ms, { every: 50 });
+}
+
+// Waits until GET /v1/sinks satisfies @cond(sink) for each sink named in
+// @want ({name: cond}); returns the last status document (null if the
+// daemon did not answer). Polls every 100 ms: each poll runs curl.
+export async function waitForSinks(d, want, ms = 20000) {
+  let st = null;
+  await waitFor(() => {
+    st = curl([`${d.url}/v1/sinks`]).json;
+    return Object.entries(want).every(([name, cond]) => {
+      const s = st?.sinks?.find((x) => x.name === name);
+      return s && cond(s);
+    });
+  }, ms, { every: 100 });
+  return st;
 }
 
 // The daemon's side of each TCP connection on its port, from

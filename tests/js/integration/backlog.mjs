@@ -9,12 +9,11 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { startDaemon, curl, checker } from '../daemon.mjs';
+import { startDaemon, checker, waitFor, waitForSinks } from '../daemon.mjs';
 
 const t = checker();
 const [bin] = process.argv.slice(2, 4);
 const N = Number(process.argv[4] || process.env.CDE_BACKLOG_EVENTS || 100000);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // A port nobody listens on yet: the receiver is "down" (connection refused).
 const port = await new Promise((r) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => r(p)); }); });
@@ -33,7 +32,8 @@ routes:
 `);
 const d = await startDaemon(bin, ['-c', cfg]);
 const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${d.proc.pid}/status`, 'utf8'))[1]) / 1024;
-await sleep(500);
+// Idle: once the delivery engine has started and published its status.
+await waitForSinks(d, { lake: () => true });
 const idle = rss();
 
 for (let i = 0; i < N; i += 500) {
@@ -49,9 +49,10 @@ for (let i = 0; i < N; i += 500) {
   await res.text();
   if (res.status !== 202) throw new Error(`load failed: ${res.status}`);
 }
-await sleep(2000);
+// Loaded: once the status shows the whole backlog waiting, and a try
+// at the receiver failed.
+let st = (await waitForSinks(d, { lake: (s) => s.lagEvents === N && s.lastError !== null }, 60000))?.sinks?.[0];
 const loaded = rss();
-let st = curl([`${d.url}/v1/sinks`]).json.sinks[0];
 t.check(st.lagEvents === N, `all ${N} events wait for the receiver`, JSON.stringify(st));
 if (process.env.CDE_SANITIZED === '1')
   console.log('RSS not judged: a sanitizer build holds freed memory in quarantine');
@@ -68,11 +69,10 @@ const server = http.createServer((req, res) => {
 });
 await new Promise((r) => server.listen(port, '127.0.0.1', r));
 const t0 = Date.now();
-for (let i = 0; i < 1200 && seen.size < N; i++) await sleep(250);
+await waitFor(() => seen.size >= N, 300000, { every: 250 });
 const secs = (Date.now() - t0) / 1000;
 t.check(seen.size === N, `when it comes back, all ${N} arrive`, `${seen.size} arrived`);
-await sleep(1500);
-st = curl([`${d.url}/v1/sinks`]).json.sinks[0];
+st = (await waitForSinks(d, { lake: (s) => s.lagEvents === 0 }))?.sinks?.[0];
 t.check(st.lagEvents === 0 && st.deadLetters === 0, 'the sink is caught up, with no dead letters', JSON.stringify(st));
 console.log(`backlog: ${N} events, RSS ${idle.toFixed(1)} MiB idle, ${loaded.toFixed(1)} MiB with the backlog, ` +
   `${rss().toFixed(1)} MiB after; delivered in ${secs.toFixed(1)} s (${(N / secs).toFixed(0)}/s), ${requests - N} extra requests`);

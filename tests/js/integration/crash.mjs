@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
 import { spawnSync } from 'node:child_process';
-import { startDaemon, checker } from '../daemon.mjs';
+import { startDaemon, checker, waitFor } from '../daemon.mjs';
 
 const t = checker();
 const [bin, cdevctl] = process.argv.slice(2, 4);
@@ -58,7 +58,7 @@ for (let round = 0; round < rounds; round++) {
     }
   };
   const clients = Array.from({ length: 8 }, (_, c) => client(c));
-  await new Promise((r) => setTimeout(r, 150 + Math.random() * 500));
+  await new Promise((r) => setTimeout(r, 150 + Math.random() * 500)); // a random moment to crash at: what is tested
   d.proc.kill('SIGKILL');
   await new Promise((r) => d.proc.on('exit', r));
   stop = true;
@@ -68,7 +68,7 @@ for (let round = 0; round < rounds; round++) {
 // The database opens: a daemon starts on it, and stops cleanly.
 const d = await startDaemon(bin, ['--state-dir', state, '-c', cfg]);
 const missing = () => [...acked.values()].filter((id) => !delivered.has(id));
-for (let i = 0; i < 600 && missing().length; i++) await new Promise((r) => setTimeout(r, 100));
+await waitFor(() => missing().length === 0, 60000, { every: 100 });
 t.check(await d.stop() === 0, 'a daemon starts on the crashed database and stops cleanly', d.log().slice(-400));
 receiver.close();
 

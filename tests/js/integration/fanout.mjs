@@ -19,13 +19,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { HTTP } from 'cloudevents';
-import { startDaemon, postJson, curl, checker } from '../daemon.mjs';
+import { startDaemon, postJson, curl, checker, waitFor, waitForSinks } from '../daemon.mjs';
 import { oracle } from '../oracle.mjs';
 
 const t = checker();
 const [bin, cdevctl] = process.argv.slice(2, 4);
 const ajv = oracle('v0.5.1');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-fanout-'));
 const secretBytes = crypto.randomBytes(32);
 const secretFile = path.join(dir, 'hook.secret');
@@ -117,7 +116,6 @@ routes:
 const state = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-fanout-state-'));
 let d = await startDaemon(bin, ['-c', cfg, '--state-dir', state]);
 const hook = (kind, p) => postJson(`${d.url}/v1/hooks/${kind}`, p);
-const waitFor = async (cond, ms = 10000) => { for (let i = 0; i < ms / 50 && !cond(); i++) await sleep(50); return cond(); };
 
 // Refuse and flaky get only a few events: keep them quiet until needed.
 const posted = [
@@ -129,7 +127,7 @@ const posted = [
 ];
 t.check(posted.every((r) => r.status === 202), 'five hooks accepted', posted.map((r) => r.status).join());
 const ids = posted.map((r) => r.json.id);
-t.check(await waitFor(() => got.tekton.length >= 2 && got.signed.length >= 5 && got.prod.length >= 1),
+t.check(await waitFor(() => got.tekton.length >= 2 && got.signed.length >= 5 && got.prod.length >= 1, 10000),
   'each routed event reaches its receivers', JSON.stringify({ tekton: got.tekton.length, signed: got.signed.length, prod: got.prod.length }));
 
 // Tekton: binary mode, only artifact events, Ce-Type for CEL filters.
@@ -172,9 +170,11 @@ t.check(got.prod[0]?.headers.authorization === 'Bearer opensesame' && got.prod[0
   'with its bearer token and configured header', JSON.stringify(got.prod[0]?.headers));
 t.check(got.refuse.length === 5, 'a refusing receiver is tried once per event (400 is permanent)', String(got.refuse.length));
 
-// Status: cursors, deliveries, dead letters.
-await sleep(1200);
-let st = curl([`${d.url}/v1/sinks`]).json;
+// Status: cursors, deliveries, dead letters (refreshed once a second).
+let st = await waitForSinks(d, {
+  'ci-listener': (s) => s.delivered === 2 && s.lagEvents === 0,
+  refuse: (s) => s.deadLetters === 5 && s.lastError,
+});
 const sink = (n) => st?.sinks?.find((s) => s.name === n);
 t.check(sink('ci-listener')?.delivered === 2 && sink('ci-listener')?.lagEvents === 0,
   'GET /v1/sinks: the listener is caught up', JSON.stringify(sink('ci-listener')));
@@ -203,9 +203,8 @@ out = dlq('replay', '--sink', 'refuse', '--id', dead[0].id);
 t.check(out.status === 0 && /1 dead letters queued/.test(out.stdout), 'one event can be replayed', out.stdout + out.stderr);
 out = dlq('replay', '--sink', 'refuse');
 t.check(out.status === 0 && /4 dead letters queued/.test(out.stdout), 'then the rest of the sink', out.stdout + out.stderr);
-t.check(await waitFor(() => got.refuse.length === 10), 'the running daemon delivers the replays', String(got.refuse.length));
-await sleep(1200);
-st = curl([`${d.url}/v1/sinks`]).json;
+t.check(await waitFor(() => got.refuse.length === 10, 10000), 'the running daemon delivers the replays', String(got.refuse.length));
+st = await waitForSinks(d, { refuse: (s) => s.deadLetters === 0 && s.delivered === 5 });
 t.check(sink('refuse')?.deadLetters === 0 && sink('refuse')?.delivered === 5, 'and the dead letters are gone',
   JSON.stringify(sink('refuse')));
 t.check(dlq('list', '--json').stdout.trim() === '', 'cdevctl dlq list is empty again');
@@ -218,7 +217,10 @@ const f = hook('pipeline', { phase: 'started', subject: 'run-flaky', pipelineNam
 t.check(f.status === 202, 'a pipeline run is accepted', f.body);
 t.check(await waitFor(() => got.flaky.length > before + 0 && !got.flaky.at(-1).late, 20000),
   'through 500, 503 with Retry-After and a timeout, the event arrives', `attempts ${flakyAttempts}`);
-await sleep(3000); // let the slow answer land too
+// Let the slow answer land too, and the sink finish with the event: any
+// extra copy would have been sent by then.
+await waitFor(() => got.flaky.some((r) => r.late), 20000);
+await waitForSinks(d, { flaky: (s) => s.lagEvents === 0 && s.inFlight === 0 && s.waitingRetry === 0 });
 const arrivals = got.flaky.filter((r) => JSON.parse(r.body).context.id === f.json.id);
 t.check(flakyAttempts >= 4, 'it took at least four attempts', String(flakyAttempts));
 t.check(arrivals.length <= 2 && arrivals.filter((r) => !r.late).length === 1,
@@ -228,18 +230,19 @@ t.check(arrivals.length <= 2 && arrivals.filter((r) => !r.late).length === 1,
 tektonDown = true;
 const during = [];
 for (let i = 0; i < 5; i++) during.push(hook('artifact', { phase: 'published', subject: `pkg:generic/lib@${i}` }).json.id);
-await sleep(300);
+// Stop once the daemon has tried the listener and failed.
+await waitForSinks(d, { 'ci-listener': (s) => s.lastError !== null && s.lagEvents > 0 });
 t.check(await d.stop() === 0, 'the daemon stops cleanly with deliveries pending');
 tektonDown = false;
 d = await startDaemon(bin, ['-c', cfg, '--state-dir', state]);
 const tkIds = () => new Set(got.tekton.map((r) => JSON.parse(r.body).context.id));
 t.check(await waitFor(() => during.every((id) => tkIds().has(id)), 20000),
   'after a restart, the backlog reaches the listener', `${[...tkIds()].length} ids`);
-await sleep(1200);
-st = curl([`${d.url}/v1/sinks`]).json;
+st = await waitForSinks(d, { 'ci-listener': (s) => s.lagEvents === 0 });
 t.check(sink('ci-listener')?.lagEvents === 0, 'and the listener is caught up again', JSON.stringify(sink('ci-listener')));
-// The file sink: JSON Lines, rotated past 2 KiB, every event once.
-await sleep(1200);
+// The file sink: JSON Lines, rotated past 2 KiB, every event once (once
+// its cursor has caught up).
+await waitForSinks(d, { shipper: (s) => s.lagEvents === 0 });
 const files = fs.readdirSync(dir).filter((f) => f.startsWith('events.jsonl'));
 const lines = files.flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean));
 const inFile = lines.map((l) => JSON.parse(l));

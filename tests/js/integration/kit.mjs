@@ -37,7 +37,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { parseAllDocuments } from 'yaml';
-import { startDaemon, curl, checker } from '../daemon.mjs';
+import { startDaemon, curl, checker, waitFor } from '../daemon.mjs';
 import { oracle } from '../oracle.mjs';
 
 const t = checker();
@@ -48,7 +48,6 @@ const srcDir = process.env.CDE_SOURCE_DIR ||
 const examples = path.join(srcDir, 'config', 'examples');
 const podsDir = path.join(srcDir, 'tests', 'data', 'pods');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-kit-'));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const short = (s, n = 600) => (s.length > n ? s.slice(0, n) + '...' : s);
 
 // --- 1. every YAML file parses, every document is a known kind ------------
@@ -472,7 +471,7 @@ const cel = (expr, got) => expr.split('&&').map((s) => s.trim()).every((term) =>
 });
 // At least once: a receiver may see an event twice, never miss one.
 const elIds = () => new Set(elGot.map((g) => headerOf(g, 'Ce-Id')));
-for (let i = 0; i < 200 && elIds().size < 3; i++) await sleep(50);
+await waitFor(() => elIds().size >= 3, 10000, { every: 50 });
 t.check(elIds().size === 3, 'the tekton sink delivered the three artifact.published events (Task, two Jenkins builds) to the EventListener',
   `${[...elIds()]}`);
 const celType = /'(dev\.cdevents\.[^']+)'/.exec(celFilter)?.[1];

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startDaemon, postJson, checker } from '../daemon.mjs';
+import { startDaemon, postJson, checker, sleep, waitFor, waitForLog } from '../daemon.mjs';
 
 const t = checker();
 const bin = process.argv[2];
@@ -19,13 +19,6 @@ const keyFile = path.join(dir, 'audit.key');
 fs.writeFileSync(keyFile, crypto.randomBytes(32), { mode: 0o600 });
 const write = (limits) => fs.writeFileSync(cfg, `log_level: info\nsource: /ci/test\n` +
   `audit:\n  hmac_key_file: ${keyFile}\n  checkpoint_every: 50\nlimits:\n${limits}`);
-const waitFor = async (d, text, from) => {
-  for (let i = 0; i < 100; i++) {
-    if (d.log().indexOf(text, from) >= 0) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-};
 const hook = (size) => ({ phase: 'started', subject: 'b', customData: { pad: 'p'.repeat(size) } });
 
 // --check-config says fine or why not, and never starts.
@@ -48,7 +41,7 @@ t.check(postJson(`${d.url}/v1/hooks/build`, hook(20000)).status === 202, '20 KB 
 write('  body_max: 8KiB\n');
 let mark = d.log().length;
 d.proc.kill('SIGHUP');
-t.check(await waitFor(d, 'configuration reloaded', mark), 'SIGHUP reloads', d.log().slice(mark));
+t.check(await waitForLog(d, 'configuration reloaded', mark), 'SIGHUP reloads', d.log().slice(mark));
 t.check(postJson(`${d.url}/v1/hooks/build`, hook(20000)).status === 413, 'the new limit applies');
 t.check(postJson(`${d.url}/v1/hooks/build`, hook(10)).status === 202, 'small hooks still pass');
 
@@ -56,7 +49,7 @@ t.check(postJson(`${d.url}/v1/hooks/build`, hook(10)).status === 202, 'small hoo
 write('  body_max: 1XB\n');
 mark = d.log().length;
 d.proc.kill('SIGHUP');
-t.check(await waitFor(d, 'reload refused', mark), 'a bad file is refused and logged', d.log().slice(mark));
+t.check(await waitForLog(d, 'reload refused', mark), 'a bad file is refused and logged', d.log().slice(mark));
 t.check(d.log().slice(mark).includes('/limits/body_max'), 'the log names the key');
 t.check(postJson(`${d.url}/v1/hooks/build`, hook(20000)).status === 413, 'the old limit still applies');
 t.check(postJson(`${d.url}/v1/hooks/build`, hook(10)).status === 202, 'and the daemon still accepts');
@@ -65,7 +58,7 @@ t.check(postJson(`${d.url}/v1/hooks/build`, hook(10)).status === 202, 'and the d
 write('  body_max: 8KiB\n  queue_max: 1\n');
 mark = d.log().length;
 d.proc.kill('SIGHUP');
-t.check(await waitFor(d, 'configuration reloaded', mark), 'reload with queue_max 1');
+t.check(await waitForLog(d, 'configuration reloaded', mark), 'reload with queue_max 1');
 const two = [0, 1].map((i) => ({ specversion: '1.0', id: `q${i}`, source: '/ci', type: 'dev.cdevents.build.queued.0.3.0',
   data: { context: { specversion: '0.5.1', id: `q${i}`, source: '/ci', type: 'dev.cdevents.build.queued.0.3.0',
     timestamp: '2025-01-01T00:00:00Z' }, subject: { id: 'b', content: {} } } }));
@@ -76,7 +69,7 @@ t.check(/^HTTP\/1\.1 503/.test(r.stdout) && /Retry-After: 1/i.test(r.stdout), 'm
 write('  body_max: 8KiB\n');
 mark = d.log().length;
 d.proc.kill('SIGHUP');
-t.check(await waitFor(d, 'configuration reloaded', mark), 'reload back');
+t.check(await waitForLog(d, 'configuration reloaded', mark), 'reload back');
 
 // SIGTERM under load: 8 clients posting on kept-alive connections, with
 // two reloads in the middle of it.
@@ -101,16 +94,21 @@ async function client(c) {
       // before a reply. Never a partial reply.
       results.refused++;
       if (results.refused > 50) return;
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(10); // a client's pause before it tries again
     }
   }
 }
+// Each step waits for traffic to have flowed since the last one; past
+// 50 acknowledged events the log holds a keyed checkpoint to verify.
 const clients = Array.from({ length: 8 }, (_, c) => client(c));
-await new Promise((r) => setTimeout(r, 400));
-d.proc.kill('SIGHUP');
-await new Promise((r) => setTimeout(r, 300));
-d.proc.kill('SIGHUP');
-await new Promise((r) => setTimeout(r, 300));
+const moreAcked = (n) => { const want = results.acked + n; return waitFor(() => results.acked >= want, 10000); };
+await moreAcked(60);
+for (let i = 0; i < 2; i++) {
+  mark = d.log().length;
+  d.proc.kill('SIGHUP');
+  await waitForLog(d, 'configuration reloaded', mark);
+  await moreAcked(20);
+}
 const code = await d.stop();
 stop = true;
 await Promise.all(clients);

@@ -10,11 +10,10 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startDaemon, postJson, curl, checker } from '../daemon.mjs';
+import { startDaemon, postJson, curl, checker, waitFor } from '../daemon.mjs';
 
 const t = checker();
 const [bin] = process.argv.slice(2, 4);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-metrics-'));
 
 const receiver = http.createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(204); res.end(); }); });
@@ -55,16 +54,21 @@ t.check(hook('build', { phase: 'started' }).status === 400, 'a bad hook is refus
 const dup = hook('build', { phase: 'started', subject: 'b-1', id: 'same-id' });
 hook('build', { phase: 'started', subject: 'b-1', id: 'same-id' });
 t.check(dup.status === 202, 'a build hook accepted');
-await sleep(1500); // deliveries, and the delivery engine's status refresh
-
-const res = curl(['-i', `${d.url}/metrics`]);
+// The scrape is read once the 9 deliveries show in it (the delivery
+// engine refreshes its status once a second).
+let res, text;
+const scrape = () => {
+  res = curl(['-i', `${d.url}/metrics`]);
+  text = res.body.slice(res.body.indexOf('\r\n\r\n') + 4);
+  return value('cdeventsd_sink_delivered_total{sink="lake"}') === 9 && value('cdeventsd_sink_lag_events{sink="lake"}') === 0;
+};
+await waitFor(scrape, 10000, { every: 100 });
 t.check(res.status === 200 && /content-type: text\/plain; version=0\.0\.4/i.test(res.body), 'GET /metrics answers Prometheus text', res.body.slice(0, 300));
-const text = res.body.slice(res.body.indexOf('\r\n\r\n') + 4);
 fs.writeFileSync(path.join(dir, 'metrics.txt'), text);
-const value = (series) => {
+function value(series) {
   const line = text.split('\n').find((l) => l.startsWith(series + ' '));
   return line ? Number(line.slice(series.length + 1)) : undefined;
-};
+}
 
 // promtool, Prometheus' own linter (scripts/install-deps unpacks it).
 const promtool = [process.env.CDE_SOURCE_DIR && path.join(process.env.CDE_SOURCE_DIR, 'tests/.tools/promtool'), 'promtool']

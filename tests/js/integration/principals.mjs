@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startDaemon, curl, checker } from '../daemon.mjs';
+import { startDaemon, curl, checker, waitForLog } from '../daemon.mjs';
 
 const t = checker();
 const bin = process.argv[2];
@@ -22,13 +22,6 @@ const file = (name, text, mode = 0o600) => {
   fs.writeFileSync(p, text);
   fs.chmodSync(p, mode);
   return p;
-};
-const waitFor = async (d, text, from) => {
-  for (let i = 0; i < 100; i++) {
-    if (d.log().indexOf(text, from) >= 0) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
 };
 const ciToken = crypto.randomBytes(24).toString('hex');
 const githubSecret = 'gh-' + crypto.randomBytes(16).toString('hex');
@@ -87,7 +80,7 @@ let mark = d.log().length;
 file('loose.token', crypto.randomBytes(24).toString('hex'), 0o644);
 fs.writeFileSync(cfg, `principals:\n  - name: ci\n    token_file: ${path.join(dir, 'loose.token')}\n`);
 d.proc.kill('SIGHUP');
-t.check(await waitFor(d, 'reload refused', mark) && d.log().includes('chmod 600', mark),
+t.check(await waitForLog(d, 'reload refused', mark) && d.log().includes('chmod 600', mark),
   'a reload to a world-readable token file is refused and says chmod 600', d.log().slice(mark));
 r = postAs([bearer], '/v1/events', JSON.stringify(as('/ci', 'ci-3')));
 t.check(r.status === 202, 'the running principals stay', r.body);

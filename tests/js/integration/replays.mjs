@@ -14,7 +14,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startDaemon, curl, checker } from '../daemon.mjs';
+import { startDaemon, curl, checker, waitForLog } from '../daemon.mjs';
 
 const t = checker();
 const [bin, cdevctl] = process.argv.slice(2, 4);
@@ -108,9 +108,7 @@ t.check(r.status === 400, 'an invalid signed hook: 400', r.body);
 
 // A reload keeps the memory.
 d.proc.kill('SIGHUP');
-const deadline = Date.now() + 5000;
-while (!d.log().includes('configuration reloaded') && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
-t.check(d.log().includes('configuration reloaded'), 'SIGHUP reloads', d.log().slice(-300));
+t.check(await waitForLog(d, 'configuration reloaded'), 'SIGHUP reloads', d.log().slice(-300));
 r = signed(keyA, 'msg_a1', hook('argo-1'));
 t.check(resent(r), 'after a reload, a used webhook-id is still a re-send', r.body);
 r = github(ghBody);

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { spawnSync } from 'node:child_process';
-import { startDaemon, postJson, curl, checker } from '../daemon.mjs';
+import { startDaemon, postJson, curl, checker, waitForLog } from '../daemon.mjs';
 import { oracle } from '../oracle.mjs';
 
 const t = checker();
@@ -156,7 +156,7 @@ t.check(unknownOpt.status === 2 && /usage: cdevctl sizing/.test(unknownOpt.stder
 // --- SIGHUP: new clusters apply to new requests ------------------------------
 fs.writeFileSync(cfg, 'clusters:\n  big-gke: {provider: gke, nodeCpu: 64, nodeMemory: 256Gi}\n');
 d.proc.kill('SIGHUP');
-for (let i = 0; i < 50 && !/configuration reloaded/.test(d.log()); i++) await new Promise((r) => setTimeout(r, 100));
+await waitForLog(d, 'configuration reloaded');
 const after = postJson(`${d.url}/v1/sizing`, { language: 'jvm', conf: {}, cluster: 'big-gke' });
 const gone = postJson(`${d.url}/v1/sizing`, { language: 'jvm', conf: {}, cluster: 'prod-gke' });
 t.check(after.status === 200 && after.json?.fits === true && gone.status === 400 && pointers(gone).includes('/cluster'),

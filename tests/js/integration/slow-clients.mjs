@@ -12,12 +12,14 @@ const d = await startDaemon(process.argv[2]);
 const SLOW = 300, PER_ADDRESS = 50, HEAD_DEADLINE_MS = 10000;
 const request = 'POST /v1/hooks/build HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n';
 
+let connected = 0;
 function slowClient(i) {
   return new Promise((resolve) => {
     const started = Date.now();
     const s = net.connect({ host: d.host, port: d.port, localAddress: `127.0.0.${2 + Math.floor(i / PER_ADDRESS)}` });
     let reply = '', pos = 0, timer;
     s.on('connect', () => {
+      connected++;
       timer = setInterval(() => { if (pos < request.length) s.write(request[pos++]); }, 2000);
       s.write(request[pos++]);
     });
@@ -30,8 +32,9 @@ function slowClient(i) {
 
 const slow = Array.from({ length: SLOW }, (_, i) => slowClient(i));
 
-// Normal requests meanwhile, from 127.0.0.1.
-await new Promise((r) => setTimeout(r, 1000));
+// Normal requests meanwhile, from 127.0.0.1, once every slow client is
+// connected; spread over a few seconds of their trickle.
+await waitFor(() => connected === SLOW, 10000);
 const latencies = [];
 let ok = 0;
 for (let i = 0; i < 40; i++) {
@@ -40,7 +43,7 @@ for (let i = 0; i < 40; i++) {
     JSON.stringify({ phase: 'started', subject: `b${i}` }), `${d.url}/v1/hooks/build`]);
   latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
   if (r.status === 202) ok++;
-  await new Promise((r) => setTimeout(r, 150));
+  await new Promise((r) => setTimeout(r, 150)); // pacing, not a wait
 }
 t.check(ok === 40, 'normal requests are answered while slow clients hold connections', String(ok));
 latencies.sort((a, b) => a - b);

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { startDaemon, checker } from '../daemon.mjs';
+import { startDaemon, checker, waitFor } from '../daemon.mjs';
 
 const t = checker();
 const [bin] = process.argv.slice(2, 4);
@@ -63,7 +63,7 @@ const client = async (c) => {
       if (res.status === 202) acked.push(`soak-${c}-${i}`);
       else failed++;
     } catch { failed++; }
-    await sleep(20);
+    await sleep(20); // pacing, not a wait
   }
 };
 const clients = Array.from({ length: 4 }, (_, c) => client(c));
@@ -72,13 +72,13 @@ const samples = [];
 const start = Date.now();
 for (let k = 0; Date.now() - start < seconds * 1000; k++) {
   await setMood(moods[k % moods.length]);
-  await sleep(2000);
+  await sleep(2000); // the receiver keeps each mood 2 s: the flapping is what is tested
   samples.push({ s: Math.round((Date.now() - start) / 1000), mood, rss: Number(rss().toFixed(1)), fds: fds(), acked: acked.length, seen: seen.size });
 }
 stop = true;
 await Promise.all(clients);
 await setMood('up');
-for (let i = 0; i < 300 && acked.some((id) => !seen.has(id)); i++) await sleep(100);
+await waitFor(() => acked.every((id) => seen.has(id)), 30000, { every: 100 });
 const missing = acked.filter((id) => !seen.has(id)).length;
 for (const s of samples) console.log(`t=${s.s}s receiver ${s.mood}: RSS ${s.rss} MiB, ${s.fds} fds, ${s.acked} acknowledged, ${s.seen} delivered`);
 const warm = samples[Math.min(1, samples.length - 1)], last = samples.at(-1);

@@ -17,11 +17,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startDaemon, curl, postJson, checker } from '../daemon.mjs';
+import { startDaemon, curl, postJson, checker, waitFor, waitForLog } from '../daemon.mjs';
 
 const t = checker();
 const [bin, cdevctl] = process.argv.slice(2, 4);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const hook = (d, id) => postJson(`${d.url}/v1/hooks/build`, { phase: 'started', subject: 'etl', id }, ['-i']);
 const statusOf = (r) => Number(/^HTTP\/1\.1 (\d+)/m.exec(r.body)?.[1] ?? 0);
 const prlimit = (pid, soft) => spawnSync('prlimit', ['--pid', String(pid), `--fsize=${soft}:unlimited`], { encoding: 'utf8' });
@@ -48,27 +47,22 @@ const verify = (db, ...args) => spawnSync(cdevctl, ['audit', 'verify', '--db', d
   }
   t.check(refused && statusOf(refused) === 503, 'a write that fails is answered 503, never 202', refused?.body);
   t.check(/retry-after: \d+/i.test(refused?.body ?? ''), 'with Retry-After', refused?.body);
-  await sleep(1500); // the housekeeping timer logs once a second
-  let ready = curl([`${d.url}/readyz`]);
+  // The housekeeping timer notices once a second.
+  let ready;
+  await waitFor(() => (ready = curl([`${d.url}/readyz`])).status === 503, 10000, { every: 100 });
   t.check(ready.status === 503, '/readyz fails while the store cannot write', ready.body);
-  t.check(/audit log cannot store events: .*(disk|full|I\/O|large|write)/i.test(d.log()),
+  t.check(await waitForLog(d, /audit log cannot store events: .*(disk|full|I\/O|large|write)/i),
     'the log says why', d.log().slice(-600));
   t.check(curl([`${d.url}/healthz`]).status === 200, '/healthz still answers (the process is alive)');
 
   prlimit(d.proc.pid, 'unlimited');
-  let back = false;
-  for (let i = 0; i < 50 && !back; i++) {
-    await sleep(200);
-    back = curl([`${d.url}/readyz`]).status === 200;
-  }
-  t.check(back, '/readyz recovers on its own once the disk takes writes again, without traffic');
+  t.check(await waitFor(() => curl([`${d.url}/readyz`]).status === 200, 10000, { every: 100 }), '/readyz recovers on its own once the disk takes writes again, without traffic');
   for (let i = 0; i < 10; i++) {
     const r = hook(d, `after-${i}`);
     if (statusOf(r) === 202) acked.push(`after-${i}`);
   }
   t.check(acked.filter((id) => id.startsWith('after-')).length === 10, 'and events are accepted again');
-  await sleep(1200);
-  t.check(/audit log stores events again/.test(d.log()), 'the recovery is logged', d.log().slice(-400));
+  t.check(await waitForLog(d, 'audit log stores events again'), 'the recovery is logged', d.log().slice(-400));
   t.check(await d.stop() === 0, 'exits 0 on SIGTERM', d.log().slice(-400));
 
   const v = verify(db);
@@ -90,12 +84,12 @@ const verify = (db, ...args) => spawnSync(cdevctl, ['audit', 'verify', '--db', d
   const d = await startDaemon(bin, ['-c', cfg]);
   const db = path.join(d.stateDir, 'audit.db');
   for (let i = 0; i < 10; i++) hook(d, `old-${i}`);
-  await sleep(3000);
-  for (let i = 0; i < 3; i++) hook(d, `new-${i}`);
-  // Runs come every 300ms, so the old events may go in more than one.
+  // Runs come every 300ms, so the old events may go in more than one;
+  // they go once they are 2 s old.
   const deleted = () => [...d.log().matchAll(/retention: (\d+) events deleted, the chain now starts after seq (\d+) \(max_age/g)]
     .reduce((sum, m) => sum + Number(m[1]), 0);
-  for (let i = 0; i < 30 && deleted() < 10; i++) await sleep(100);
+  await waitFor(() => deleted() >= 10, 15000, { every: 100 });
+  for (let i = 0; i < 3; i++) hook(d, `new-${i}`);
   t.check(deleted() === 10 && /the chain now starts after seq 10 /.test(d.log()),
     'retention deletes the events past max_age and logs it', d.log().slice(-600));
   const q = spawnSync(cdevctl, ['audit', 'query', '--db', db], { encoding: 'utf8' });

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { spawn } from 'node:child_process';
-import { curl, checker } from '../daemon.mjs';
+import { curl, checker, waitFor } from '../daemon.mjs';
 
 const t = checker();
 const bin = process.argv[2];
@@ -88,8 +88,11 @@ const watchdogs = (mgr, from) => mgr.messages.slice(from).filter((m) => m.fields
   t.check(mgr.messages[0] === ready, 'READY=1 is the first message', mgr.messages[0]?.line);
   t.check(ready?.pid === d.proc.pid, 'sent by the daemon itself (NotifyAccess=main)', `${ready?.pid} vs ${d.proc.pid}`);
 
+  // Two pings within 1.2 s (every 200 ms asked): waits no longer than it
+  // takes them to come.
   let mark = mgr.messages.length;
-  await sleep(1200 * slow);
+  const since = Date.now();
+  await waitFor(() => watchdogs(mgr, mark) >= 2 || Date.now() - since >= 1200 * slow);
   const pings = watchdogs(mgr, mark);
   t.check(pings >= 2, 'WATCHDOG=1 every WATCHDOG_USEC/2', `${pings} pings in ${1.2 * slow} s`);
   t.check(/watchdog: WATCHDOG=1 every 200 ms/.test(d.log()), 'the watchdog interval is logged');
@@ -147,7 +150,7 @@ const watchdogs = (mgr, from) => mgr.messages.slice(from).filter((m) => m.fields
   const d = daemon({ NOTIFY_SOCKET: name, WATCHDOG_USEC: '200000', WATCHDOG_PID: '1' });
   const ready = await mgr.wait(isReady);
   t.check(ready !== null, 'abstract NOTIFY_SOCKET (@name): READY=1', d.log());
-  await sleep(800 * slow);
+  await sleep(800 * slow); // no ping within 800 ms (every 100 ms asked) is what is tested
   t.check(watchdogs(mgr, 0) === 0, 'WATCHDOG_PID of another process: no pings',
     mgr.messages.map((m) => m.line).join(' | '));
   t.check(!/watchdog:/.test(d.log()), 'and no watchdog is started');
@@ -160,8 +163,10 @@ const watchdogs = (mgr, from) => mgr.messages.slice(from).filter((m) => m.fields
 // 4. The manager's socket is gone: one warning, and the daemon runs on.
 {
   const d = daemon({ NOTIFY_SOCKET: path.join(dir, 'nobody.sock'), WATCHDOG_USEC: '200000' });
-  let address = null;
-  for (let i = 0; i < 200 && !address; i++, await sleep(50)) address = /listening on (\S+)/.exec(d.log())?.[1];
+  const address = await waitFor(() => /listening on (\S+)/.exec(d.log())?.[1], 10000);
+  // The first notification fails and warns; no more warnings within the
+  // next 600 ms (6 pings) is what is tested.
+  await waitFor(() => /cannot notify the service manager/.test(d.log()), 10000);
   await sleep(600);
   t.check(address && healthz(`http://${address}`) === 200, 'no manager listening: the daemon serves anyway', d.log());
   const warnings = d.log().match(/cannot notify the service manager/g) ?? [];
