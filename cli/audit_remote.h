@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-#include "sinks/audit_query.h"
+#include "sinks/audit/audit_query.h"
 
 /* Asks the daemon at @url (http://host:port) for the records matching @f,
  * page after page, and calls @fn for each (at most @f->limit in all, when

@@ -16,10 +16,10 @@
 #include "cli/audit_remote.h"
 #include "cli/commands.h"
 #include "events/ids.h"
-#include "schemas/read_file.h"
-#include "sinks/audit_bundle.h"
-#include "sinks/audit_query.h"
-#include "sinks/audit_store.h"
+#include "schemas/base/read_file.h"
+#include "sinks/audit/audit_bundle.h"
+#include "sinks/audit/audit_query.h"
+#include "sinks/audit/audit_store.h"
 
 #define DEFAULT_DB "./var/audit.db"
 

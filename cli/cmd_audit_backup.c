@@ -14,7 +14,7 @@
 #include <sqlite3.h>
 
 #include "cli/commands.h"
-#include "sinks/audit_store.h"
+#include "sinks/audit/audit_store.h"
 
 static const char usage[] =
 	"usage: cdevctl audit backup [--db PATH] --out FILE\n"

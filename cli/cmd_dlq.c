@@ -12,7 +12,7 @@
 #include <sqlite3.h>
 
 #include "cli/commands.h"
-#include "sinks/audit_schema.h"
+#include "sinks/audit/audit_schema.h"
 #include "sinks/dead_letters.h"
 
 #define DEFAULT_DB "./var/audit.db"

@@ -13,8 +13,8 @@
 
 #include "cli/commands.h"
 #include "schemas/catalog.h"
-#include "schemas/json_strict.h"
-#include "schemas/read_file.h"
+#include "schemas/base/json_strict.h"
+#include "schemas/base/read_file.h"
 #include "schemas/validate.h"
 
 #define INPUT_MAX (1024u << 20)

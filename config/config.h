@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "schemas/errors.h"
+#include "schemas/base/errors.h"
 
 #define CDE_CONFIG_STR_MAX 1024
 

@@ -12,7 +12,7 @@
 
 #include "config/config_internal.h"
 #include "config/yaml_json.h"
-#include "schemas/json_pointer.h"
+#include "schemas/base/json_pointer.h"
 
 /* sinks: and routes:, from the file as a JSON tree. */
 

@@ -4,7 +4,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "schemas/errors.h"
+#include "schemas/base/errors.h"
 
 #define CDE_YAML_DEPTH_MAX 32		/* mappings and sequences nested */
 #define CDE_YAML_NODES_MAX 10000	/* scalars (keys too), mappings, sequences */

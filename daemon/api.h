@@ -5,9 +5,9 @@
 #include "daemon/http_server.h"
 #include "daemon/observe.h"
 #include "schemas/catalog.h"
-#include "sinks/audit_reader.h"
+#include "sinks/audit/audit_reader.h"
 #include "sinks/delivery.h"
-#include "sinks/journal.h"
+#include "sinks/audit/journal.h"
 #include "sizing/sizing.h"
 
 struct cde_api {

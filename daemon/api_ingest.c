@@ -19,7 +19,7 @@
 #include "events/limits.h"
 #include "events/pod_hook.h"
 #include "events/signatures.h"
-#include "schemas/json_strict.h"
+#include "schemas/base/json_strict.h"
 #include "schemas/validate.h"
 
 /* One ingest request on its way through the journal. */

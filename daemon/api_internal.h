@@ -8,7 +8,7 @@
 
 #include "daemon/api.h"
 #include "daemon/log.h"
-#include "schemas/errors.h"
+#include "schemas/base/errors.h"
 
 /* Replies @status with @body (taken; NULL: an out-of-memory body). */
 void cde_api_reply_json(struct cde_http_request *req, int status, cJSON *body, const char *const *headers);

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "daemon/log.h"
-#include "schemas/json_strict.h"
+#include "schemas/base/json_strict.h"
 
 void cde_api_reply_json(struct cde_http_request *req, int status, cJSON *body,
 		       const char *const *headers)

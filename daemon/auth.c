@@ -18,7 +18,7 @@
 
 #include "daemon/replay.h"
 #include "events/signatures.h"
-#include "schemas/read_file.h"
+#include "schemas/base/read_file.h"
 
 #define SECRET_FILE_MAX 4096
 /* A webhook-id is needed only while its timestamp would be accepted. */

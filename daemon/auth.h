@@ -8,7 +8,7 @@
 
 #include "config/config.h"
 #include "daemon/http_server.h"
-#include "schemas/errors.h"
+#include "schemas/base/errors.h"
 
 #define CDE_AUTH_ANONYMOUS "anonymous"
 #define CDE_AUTH_WEBHOOK_TOLERANCE_S 300

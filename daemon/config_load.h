@@ -3,7 +3,7 @@
  * what only the layers above it can check (route filters compile). */
 
 #include "config/config.h"
-#include "schemas/errors.h"
+#include "schemas/base/errors.h"
 #include "sizing/sizing.h"
 
 /* cde_config_load_file, then every route's filter compiled (sinks/filter.h)

@@ -4,7 +4,7 @@
 
 #include <event2/event.h>
 
-#include "sinks/journal.h"
+#include "sinks/audit/journal.h"
 
 struct cde_housekeeping;
 

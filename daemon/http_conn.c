@@ -27,7 +27,7 @@
 #include <cjson/cJSON.h>
 
 #include "daemon/log.h"
-#include "schemas/hex.h"
+#include "schemas/base/hex.h"
 
 #define LINGER_MS 2000
 #define LINGER_BYTES (1024 * 1024)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "schemas/hex.h"
+#include "schemas/base/hex.h"
 
 static bool is_tchar(unsigned char c)
 {

@@ -30,8 +30,8 @@
 #include "daemon/notify.h"
 #include "daemon/state_dir.h"
 #include "schemas/catalog.h"
-#include "sinks/audit_store.h"
-#include "sinks/journal.h"
+#include "sinks/audit/audit_store.h"
+#include "sinks/audit/journal.h"
 
 #define DRAIN_TIMEOUT_S 30
 

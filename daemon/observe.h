@@ -6,7 +6,7 @@
 
 #include "daemon/http_server.h"
 #include "sinks/delivery.h"
-#include "sinks/journal.h"
+#include "sinks/audit/journal.h"
 
 struct cde_observe;
 

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "schemas/hex.h"
+#include "schemas/base/hex.h"
 
 #define QUERY_MAX 2048
 

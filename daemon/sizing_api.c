@@ -10,7 +10,7 @@
 
 #include <errno.h>
 
-#include "schemas/json_strict.h"
+#include "schemas/base/json_strict.h"
 #include "sizing/sizing.h"
 
 int cde_sizing_api_compute(const char *body, size_t len, const struct cde_sizing_named_cluster *clusters,

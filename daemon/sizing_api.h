@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "schemas/errors.h"
+#include "schemas/base/errors.h"
 #include "sizing/sizing.h"
 
 /* Reads the sizing request in @body (@len bytes of strict JSON, see

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schemas/json_pointer.h"
-#include "schemas/json_strict.h"
+#include "schemas/base/json_pointer.h"
+#include "schemas/base/json_strict.h"
 
 bool cde_media_type(const char *content_type, char *out, size_t size)
 {

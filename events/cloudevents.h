@@ -13,7 +13,7 @@
 
 #include "events/event.h"
 #include "events/percent.h"
-#include "schemas/errors.h"
+#include "schemas/base/errors.h"
 
 #define CDE_CE_MAX_HEADERS 8
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "events/ids.h"
-#include "schemas/json_strict.h"
+#include "schemas/base/json_strict.h"
 
 struct cde_event {
 	unsigned refs;

@@ -7,7 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "schemas/catalog.h"
-#include "schemas/errors.h"
+#include "schemas/base/errors.h"
 
 /* An event is reference counted; the document it wraps is the event exactly
  * as it will be stored and sent. Events read from producers are kept as

@@ -3,7 +3,7 @@
  * valid event of every type. */
 
 #include "events/example.h"
-#include "schemas/json_strict.h"
+#include "schemas/base/json_strict.h"
 
 #include <errno.h>
 #include <string.h>

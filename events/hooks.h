@@ -6,7 +6,7 @@
 
 #include "events/event.h"
 #include "schemas/catalog.h"
-#include "schemas/errors.h"
+#include "schemas/base/errors.h"
 
 struct cde_sizing_named_cluster;
 

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "schemas/json_pointer.h"
+#include "schemas/base/json_pointer.h"
 
 static bool ends_with(const char *s, const char *suffix)
 {

@@ -5,7 +5,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "schemas/errors.h"
+#include "schemas/base/errors.h"
 
 /* Ids, names and chain ids: context.id, context.chainId, subject.id,
  * artifactId, a referenced subject's id, pipelineName, links' contextId... */

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schemas/hex.h"
-#include "schemas/json_strict.h"
+#include "schemas/base/hex.h"
+#include "schemas/base/json_strict.h"
 
 static bool needs_escape(unsigned char c)
 {

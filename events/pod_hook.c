@@ -13,7 +13,7 @@
  * leaves. */
 
 #include "events/pod_hook.h"
-#include "schemas/json_strict.h"
+#include "schemas/base/json_strict.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "events/limits.h"
-#include "events/pod_outcome.h"
+#include "sizing/pod_outcome.h"
 #include "schemas/formats.h"
 #include "schemas/validate.h"
 #include "sizing/sizing.h"

@@ -8,7 +8,7 @@
 #include "events/event.h"
 #include "events/hooks.h"
 #include "schemas/catalog.h"
-#include "schemas/errors.h"
+#include "schemas/base/errors.h"
 
 /* At most this many pods in one request: each becomes up to two events,
  * and the journal's queue is finite. */

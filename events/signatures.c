@@ -15,7 +15,7 @@
 #include <openssl/params.h>
 #include <openssl/sha.h>
 
-#include "schemas/hex.h"
+#include "schemas/base/hex.h"
 
 void cde_sig_sha256(const void *s, size_t len, uint8_t out[32])
 {

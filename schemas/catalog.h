@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "schemas/errors.h"
+#include "schemas/base/errors.h"
 
 enum cde_node_kind {
 	CDE_NODE_ANY,

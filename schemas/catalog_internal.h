@@ -1,7 +1,7 @@
 #pragma once
 /* Shared between the catalog's loader and its lookups; not exported. */
 
-#include "schemas/arena.h"
+#include "schemas/base/arena.h"
 #include "schemas/catalog.h"
 
 /* Parses the catalog file @path into @spec, allocating from @arena.

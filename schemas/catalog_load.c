@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schemas/json_pointer.h"
-#include "schemas/json_strict.h"
-#include "schemas/read_file.h"
+#include "schemas/base/json_pointer.h"
+#include "schemas/base/json_strict.h"
+#include "schemas/base/read_file.h"
 
 #define CATALOG_FILE_MAX (8u << 20)
 

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "schemas/formats.h"
-#include "schemas/json_pointer.h"
+#include "schemas/base/json_pointer.h"
 
 struct vctx {
 	const struct cde_node *context;	/* what $context stands for */

@@ -4,7 +4,7 @@
 #include <cjson/cJSON.h>
 
 #include "schemas/catalog.h"
-#include "schemas/errors.h"
+#include "schemas/base/errors.h"
 
 /* Checks @doc against the spec version named in its context (specversion,
  * or version for v0.4 and older) with every structural rule the official

@@ -14,7 +14,7 @@
 #include <sqlite3.h>
 
 #include "events/ids.h"
-#include "sinks/sql.h"
+#include "sinks/audit/sql.h"
 
 struct cde_delivery_store {
 	sqlite3 *db;

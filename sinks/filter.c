@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schemas/arena.h"
-#include "schemas/json_pointer.h"
-#include "schemas/json_strict.h"
+#include "schemas/base/arena.h"
+#include "schemas/base/json_pointer.h"
+#include "schemas/base/json_strict.h"
 
 enum op { OP_EXACT, OP_PREFIX, OP_SUFFIX, OP_ALL, OP_ANY, OP_NOT };
 

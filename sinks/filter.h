@@ -27,7 +27,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "schemas/errors.h"
+#include "schemas/base/errors.h"
 
 /* Bounds on what one filter may cost per event. */
 #define CDE_FILTER_DEPTH_MAX 16		/* filters nested in one another */

@@ -19,8 +19,8 @@
 
 #include "events/cloudevents.h"
 #include "events/signatures.h"
-#include "schemas/read_file.h"
-#include "sinks/audit_chain.h"
+#include "schemas/base/read_file.h"
+#include "sinks/audit/audit_chain.h"
 
 struct http_sink {
 	const struct cde_config_sink *cfg;	/* the engine keeps it alive */

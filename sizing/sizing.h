@@ -18,7 +18,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "schemas/errors.h"
+#include "schemas/base/errors.h"
 
 enum cde_sizing_language {
 	CDE_SIZING_JVM,

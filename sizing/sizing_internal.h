@@ -3,7 +3,7 @@
 
 #include <stdarg.h>
 
-#include "schemas/json_pointer.h"
+#include "schemas/base/json_pointer.h"
 #include "sizing/sizing.h"
 #include "sizing/units.h"
 

@@ -17,8 +17,8 @@
 #include "config/config.h"
 #include "events/hooks.h"
 #include "schemas/catalog.h"
-#include "schemas/errors.h"
-#include "schemas/json_strict.h"
+#include "schemas/base/errors.h"
+#include "schemas/base/json_strict.h"
 #include "sizing/sizing.h"
 
 /* libFuzzer's entry points; declared here for -Wmissing-prototypes. */

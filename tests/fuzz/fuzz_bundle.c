@@ -9,8 +9,8 @@
 
 #include <errno.h>
 
-#include "sinks/audit_bundle.h"
-#include "sinks/audit_store.h"
+#include "sinks/audit/audit_bundle.h"
+#include "sinks/audit/audit_store.h"
 
 static const uint8_t key[32] = "fuzzing key, fuzzing key, fuzzi";
 

@@ -11,7 +11,7 @@
 #include "tests/fuzz/fuzz.h"
 
 #include "events/pod_hook.h"
-#include "events/pod_outcome.h"
+#include "sizing/pod_outcome.h"
 #include "schemas/validate.h"
 
 static struct cde_catalog *cat;

@@ -16,7 +16,7 @@
 #include <errno.h>
 
 #include "daemon/sizing_api.h"
-#include "events/pod_outcome.h"
+#include "sizing/pod_outcome.h"
 #include "sizing/units.h"
 
 static struct cde_sizing_named_cluster clusters[FUZZ_CLUSTERS];

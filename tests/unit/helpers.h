@@ -15,8 +15,8 @@
 #include <cmocka.h>
 
 #include "schemas/catalog.h"
-#include "schemas/json_strict.h"
-#include "schemas/read_file.h"
+#include "schemas/base/json_strict.h"
+#include "schemas/base/read_file.h"
 
 static inline struct cde_catalog *load_catalog(void)
 {

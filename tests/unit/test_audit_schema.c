@@ -1,4 +1,4 @@
-/* The audit database's schema (sinks/audit_schema.c): a new file gets the
+/* The audit database's schema (sinks/audit/audit_schema.c): a new file gets the
  * current version; a file written by an older cdeventsd (a fixture made
  * with f0bca64, the first release that kept a log) opens, migrates one
  * step at a time, still verifies with its key and takes new events; a
@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sinks/audit_schema.h"
-#include "sinks/audit_store.h"
+#include "sinks/audit/audit_schema.h"
+#include "sinks/audit/audit_store.h"
 #include "sinks/dead_letters.h"
-#include "sinks/sql.h"
+#include "sinks/audit/sql.h"
 
 static char dir[64], db_path[96], key_path[96];
 

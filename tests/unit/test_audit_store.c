@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "events/event.h"
-#include "sinks/audit_bundle.h"
-#include "sinks/audit_retention.h"
-#include "sinks/audit_store.h"
+#include "sinks/audit/audit_bundle.h"
+#include "sinks/audit/audit_retention.h"
+#include "sinks/audit/audit_store.h"
 
 static char db_path[64];
 

@@ -6,7 +6,7 @@
 #include "tests/unit/helpers.h"
 
 #include "events/pod_hook.h"
-#include "events/pod_outcome.h"
+#include "sizing/pod_outcome.h"
 #include "schemas/validate.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

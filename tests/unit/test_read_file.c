@@ -1,4 +1,4 @@
-/* Reading secrets (schemas/read_file.c): one line, and only from a file
+/* Reading secrets (schemas/base/read_file.c): one line, and only from a file
  * that nobody else can read. */
 
 #include "tests/unit/helpers.h"

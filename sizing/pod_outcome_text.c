@@ -3,8 +3,8 @@
  * quantities printed back, the one-line summary, and the JSON that goes
  * into customData.podOutcome. The classification is in pod_outcome.c. */
 
-#include "events/pod_outcome.h"
-#include "events/text.h"
+#include "sizing/pod_outcome.h"
+#include "schemas/base/text.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -9,8 +9,8 @@
  * Runs on the writer thread, between group commits, and bounds each run
  * (max_rows) so ingest never waits long behind it. */
 
-#include "sinks/audit_retention.h"
-#include "sinks/audit_store.h"
+#include "sinks/audit/audit_retention.h"
+#include "sinks/audit/audit_store.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -20,8 +20,8 @@
 #include <sqlite3.h>
 
 #include "events/ids.h"
-#include "sinks/audit_chain.h"
-#include "sinks/sql.h"
+#include "sinks/audit/audit_chain.h"
+#include "sinks/audit/sql.h"
 
 static int fail(sqlite3 *db, char *err, size_t size, const char *what)
 {

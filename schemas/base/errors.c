@@ -1,7 +1,7 @@
 /* Error lists: what every library folder returns when input is wrong.
  * The daemon turns them into a 400 body, cdevctl into a line per event. */
 
-#include "schemas/errors.h"
+#include "schemas/base/errors.h"
 
 #include <stdio.h>
 #include <string.h>

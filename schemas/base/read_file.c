@@ -3,7 +3,7 @@
  * pipes and /proc files work too and a file that grows while read stays
  * capped. A secret file must be private (cde_secret_mode_ok). */
 
-#include "schemas/read_file.h"
+#include "schemas/base/read_file.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* JSON pointer construction for error reports. Segments are escaped per
  * RFC 6901 so a reported pointer can be resolved against the document. */
 
-#include "schemas/json_pointer.h"
+#include "schemas/base/json_pointer.h"
 
 #include <stdio.h>
 #include <string.h>

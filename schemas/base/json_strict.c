@@ -1,7 +1,7 @@
 /* Strict JSON: cJSON does the parsing, this file adds the checks that make
  * one byte sequence mean one document (see json_strict.h for the list). */
 
-#include "schemas/json_strict.h"
+#include "schemas/base/json_strict.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schemas/json_pointer.h"
+#include "schemas/base/json_pointer.h"
 
 size_t cde_utf8_check(const char *str, size_t len)
 {

@@ -1,7 +1,7 @@
 #pragma once
 /* Pod outcomes (issue 6): what became of a Kubernetes Pod, read from the
- * object `kubectl get pod -o json` prints (events/pod_outcome.c), and what
- * to do about it (events/pod_remedy.c). Pure:
+ * object `kubectl get pod -o json` prints (sizing/pod_outcome.c), and what
+ * to do about it (sizing/pod_remedy.c). Pure:
  * no I/O, no logging, no allocation except the cJSON tree
  * cde_pod_outcome_to_json returns. Strings in the results either point
  * into the Pod document (valid while it lives) or are copied into fixed
@@ -13,7 +13,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "schemas/errors.h"
+#include "schemas/base/errors.h"
 #include "sizing/sizing.h"
 
 /* The reasons are a stable API: consumers match on the names

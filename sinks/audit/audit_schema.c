@@ -14,12 +14,12 @@
  * are version 1 (tests/data/audit/v1-f0bca64.db is one). A file newer
  * than the code is refused, never downgraded. */
 
-#include "sinks/audit_schema.h"
+#include "sinks/audit/audit_schema.h"
 
 #include <errno.h>
 #include <stdio.h>
 
-#include "sinks/sql.h"
+#include "sinks/audit/sql.h"
 
 static const char step1[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"

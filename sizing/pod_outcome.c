@@ -1,5 +1,5 @@
 /* Pod outcomes: a Pod object in, what became of it out (the remedies are
- * in events/pod_remedy.c, names, summaries and JSON in pod_outcome_text.c).
+ * in sizing/pod_remedy.c, names, summaries and JSON in pod_outcome_text.c).
  *
  * Kubernetes spreads a pod's fate over several places, and each reason
  * lives in a different one: Evicted and DeadlineExceeded in status.reason
@@ -12,14 +12,14 @@
  * struct cde_pod_outcome point into the Pod document or into the struct's
  * own arrays; the output struct is written only on success. */
 
-#include "events/pod_outcome.h"
+#include "sizing/pod_outcome.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "schemas/json_pointer.h"
+#include "schemas/base/json_pointer.h"
 #include "sizing/units.h"
 
 

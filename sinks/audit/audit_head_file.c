@@ -11,7 +11,7 @@
  * restores, not a determined insider (signed checkpoints kept elsewhere
  * are the answer to that). */
 
-#include "sinks/audit_head_file.h"
+#include "sinks/audit/audit_head_file.h"
 
 #include <errno.h>
 #include <fcntl.h>

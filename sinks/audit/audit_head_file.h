@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "sinks/audit_chain.h"
+#include "sinks/audit/audit_chain.h"
 
 /* Opens (creating it, mode 0640) the head file of the database @db_path.
  * Returns a file descriptor or -errno. */

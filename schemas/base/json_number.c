@@ -7,7 +7,7 @@
  * 2^53 as 9.00719925474099e+15, the largest double as 1.79769313486232e+308,
  * which reads back as infinity). */
 
-#include "schemas/json_strict.h"
+#include "schemas/base/json_strict.h"
 
 #include <float.h>
 #include <math.h>

@@ -4,7 +4,7 @@
 
 #include <event2/event.h>
 
-#include "sinks/audit_query.h"
+#include "sinks/audit/audit_query.h"
 
 #define CDE_AUDIT_PAGE_DEFAULT 100
 #define CDE_AUDIT_PAGE_MAX 1000

@@ -3,7 +3,7 @@
  * by seq, so a page never skips or repeats a row however many are
  * appended meanwhile. */
 
-#include "sinks/audit_query.h"
+#include "sinks/audit/audit_query.h"
 
 #include <errno.h>
 #include <stdbool.h>

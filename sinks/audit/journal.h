@@ -10,7 +10,7 @@
 #include <event2/event.h>
 
 #include "events/event.h"
-#include "sinks/audit_retention.h"
+#include "sinks/audit/audit_retention.h"
 
 struct cde_journal_entry {
 	struct cde_event *event;	/* the entry holds a reference */

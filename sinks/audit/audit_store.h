@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sinks/audit_chain.h"
-#include "sinks/journal.h"
+#include "sinks/audit/audit_chain.h"
+#include "sinks/audit/journal.h"
 
 enum cde_audit_sync {
 	CDE_AUDIT_SYNC_FULL,	/* fsync at every commit: nothing answered is lost on power loss */
@@ -119,5 +119,5 @@ int cde_audit_store_meta(struct cde_audit_store *s, const char *key, char *out, 
 const char *cde_audit_store_path(const struct cde_audit_store *s);
 int cde_audit_store_prev_hash(struct cde_audit_store *s, uint64_t seq, uint8_t out[CDE_HASH_LEN]);
 
-/* The underlying connection, for queries (sinks/audit_query.c). */
+/* The underlying connection, for queries (sinks/audit/audit_query.c). */
 struct sqlite3 *cde_audit_store_db(struct cde_audit_store *s);

@@ -1,7 +1,7 @@
 /* SQLite helpers for the stores: one-shot statements whose failure is
  * as good as "no value" to their callers. */
 
-#include "sinks/sql.h"
+#include "sinks/audit/sql.h"
 
 #include <stddef.h>
 

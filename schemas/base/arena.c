@@ -2,7 +2,7 @@
  * once at load and freed together, so one list of blocks replaces
  * hundreds of frees and cannot leak a node on an error path. */
 
-#include "schemas/arena.h"
+#include "schemas/base/arena.h"
 
 #include <stdalign.h>
 #include <stdint.h>

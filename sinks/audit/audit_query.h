@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "sinks/audit_store.h"
+#include "sinks/audit/audit_store.h"
 
 struct cde_audit_filter {
 	const char *subject;		/* subject.id */

@@ -2,8 +2,8 @@
  * shift of bytes between fields ("ab"+"c" vs "a"+"bc") and no NULL-versus-
  * empty confusion can give two rows the same hash input. */
 
-#include "sinks/audit_chain.h"
-#include "sinks/audit_store.h"
+#include "sinks/audit/audit_chain.h"
+#include "sinks/audit/audit_store.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -14,7 +14,7 @@
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
 
-#include "schemas/read_file.h"
+#include "schemas/base/read_file.h"
 
 static void put_text(EVP_MD_CTX *ctx, const char *s)
 {

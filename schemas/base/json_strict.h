@@ -5,7 +5,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "schemas/errors.h"
+#include "schemas/base/errors.h"
 
 /* Parses exactly @len bytes of @buf (no terminator needed) into a new cJSON
  * tree stored in *@ret_doc (caller frees with cJSON_Delete).

@@ -1,4 +1,4 @@
-/* Pod remedies: from what became of a pod (events/pod_outcome.c) to the
+/* Pod remedies: from what became of a pod (sizing/pod_outcome.c) to the
  * change that fixes it, as text for people and fields for tools.
  *
  * The memory and CPU problems of Spark pods get numbers from the sizing
@@ -13,8 +13,8 @@
  * Invariants: pure, no allocation; the output struct is written once,
  * at the end. */
 
-#include "events/pod_outcome.h"
-#include "events/text.h"
+#include "sizing/pod_outcome.h"
+#include "schemas/base/text.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

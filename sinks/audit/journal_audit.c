@@ -16,7 +16,7 @@
  * runs of at most RETENTION_ROWS rows with the queued groups in between,
  * so ingest waits for one bounded run at most. */
 
-#include "sinks/journal.h"
+#include "sinks/audit/journal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -27,7 +27,7 @@
 #include <time.h>
 
 #include "events/ids.h"
-#include "sinks/audit_store.h"
+#include "sinks/audit/audit_store.h"
 
 struct batch {
 	struct batch *next;

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "sinks/audit_store.h"
+#include "sinks/audit/audit_store.h"
 
 /* Writes the events received in [@since, @until) (either NULL: open) to
  * @out as JSON Lines: a header with the range and the database's chain

@@ -5,7 +5,7 @@
  * is internally consistent; with it, the checkpoints tie it to the daemon
  * that wrote the log. */
 
-#include "sinks/audit_bundle.h"
+#include "sinks/audit/audit_bundle.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@
 #include <sqlite3.h>
 
 #include "events/ids.h"
-#include "sinks/sql.h"
+#include "sinks/audit/sql.h"
 
 #define LINE_MAX_BYTES (4u << 20)
 

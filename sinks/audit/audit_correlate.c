@@ -2,7 +2,7 @@
  * to, looked up in the log inside the writer's transaction. (Issue 12
  * makes this a pure function in events/ that the store calls.) */
 
-#include "sinks/audit_correlate.h"
+#include "sinks/audit/audit_correlate.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  * the meta table, updated in the same transaction, so a crash leaves
  * either the whole batch or none of it, chain included. */
 
-#include "sinks/audit_store.h"
+#include "sinks/audit/audit_store.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,10 +19,10 @@
 
 #include "events/event.h"
 #include "events/ids.h"
-#include "sinks/audit_correlate.h"
-#include "sinks/audit_head_file.h"
-#include "sinks/audit_schema.h"
-#include "sinks/sql.h"
+#include "sinks/audit/audit_correlate.h"
+#include "sinks/audit/audit_head_file.h"
+#include "sinks/audit/audit_schema.h"
+#include "sinks/audit/sql.h"
 
 /* meta.schema marks a cdeventsd audit log; it stays "1" (the schema's
  * version is PRAGMA user_version, see audit_schema.c). */

@@ -10,7 +10,7 @@
  * losses (the gaps table, see audit_chain.h) take the place of the rows
  * they stand for. */
 
-#include "sinks/audit_store.h"
+#include "sinks/audit/audit_store.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -22,8 +22,8 @@
 #include <openssl/crypto.h>
 #include <sqlite3.h>
 
-#include "sinks/audit_head_file.h"
-#include "sinks/sql.h"
+#include "sinks/audit/audit_head_file.h"
+#include "sinks/audit/sql.h"
 
 #define TAIL_ROWS 10000
 

@@ -3,7 +3,7 @@
  * delays ingest and ingest never delays a query. Jobs carry copies of
  * their strings: the loop may free the request meanwhile. */
 
-#include "sinks/audit_reader.h"
+#include "sinks/audit/audit_reader.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -1,7 +1,7 @@
 /* Bounded message building for the texts events carry (remedies,
  * reasons): a message that grows too long is cut, never overflowed. */
 
-#include "events/text.h"
+#include "schemas/base/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
