@@ -6,11 +6,13 @@
 #include "daemon/api_internal.h"
 #include "daemon/log.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "events/percent.h"
 
 void cde_api_method_not_allowed(struct cde_http_request *req, const char *allow)
 {
@@ -65,86 +67,216 @@ bool cde_api_authorized(struct cde_api *api, struct cde_http_request *req, unsig
 	return false;
 }
 
+/* ---- what each route does once it is allowed ---- */
+
+typedef void route_fn(struct cde_api *api, struct cde_http_request *req, const char *id,
+		      struct cde_auth_result *who);
+
+static void health(struct cde_api *api, struct cde_http_request *req, const char *id, struct cde_auth_result *who)
+{
+	cde_http_reply(req, 200, "{\"status\":\"ok\"}", NULL);
+}
+
+static void readiness(struct cde_api *api, struct cde_http_request *req, const char *id,
+		      struct cde_auth_result *who)
+{
+	bool ready = !api->stopping && api->journal->ops->ready(api->journal->impl);
+
+	cde_http_reply(req, ready ? 200 : 503, ready ? "{\"status\":\"ok\"}" : "{\"status\":\"not ready\"}", NULL);
+}
+
+static void events_query(struct cde_api *api, struct cde_http_request *req, const char *id,
+			 struct cde_auth_result *who)
+{
+	cde_api_handle_query(api, req, NULL, NULL);
+}
+
+static void event_by_id(struct cde_api *api, struct cde_http_request *req, const char *id,
+			struct cde_auth_result *who)
+{
+	cde_api_handle_query(api, req, id, NULL);
+}
+
+static void chain_by_id(struct cde_api *api, struct cde_http_request *req, const char *id,
+			struct cde_auth_result *who)
+{
+	cde_api_handle_query(api, req, NULL, id);
+}
+
+static void events_post(struct cde_api *api, struct cde_http_request *req, const char *id,
+			struct cde_auth_result *who)
+{
+	cde_api_handle_events(api, req, who);
+}
+
+static void sizing(struct cde_api *api, struct cde_http_request *req, const char *id, struct cde_auth_result *who)
+{
+	cde_api_handle_sizing(api, req, who);
+}
+
+static void hook(struct cde_api *api, struct cde_http_request *req, const char *id, struct cde_auth_result *who)
+{
+	cde_api_handle_hook(api, req, id, who);
+}
+
+/* Replies @body (malloc'd; NULL when out of memory) and frees it. */
+static void reply_taken(struct cde_http_request *req, char *body, const char *const *headers)
+{
+	if (body)
+		cde_http_reply(req, 200, body, headers);
+	else
+		cde_api_reply_error(req, 503, "out of memory", NULL, NULL);
+	free(body);
+}
+
+static void metrics(struct cde_api *api, struct cde_http_request *req, const char *id, struct cde_auth_result *who)
+{
+	static const char *const text[] = { "Content-Type: text/plain; version=0.0.4; charset=utf-8", NULL };
+	struct cde_observe_sources src = {
+		.journal = api->journal, .delivery = api->delivery, .db_path = api->db_path,
+		.queue_depth = api->pending,
+	};
+
+	reply_taken(req, api->observe ? cde_observe_render(api->observe, &src) : NULL, text);
+}
+
+static void sinks(struct cde_api *api, struct cde_http_request *req, const char *id, struct cde_auth_result *who)
+{
+	reply_taken(req, cde_delivery_status_json(api->delivery), NULL);
+}
+
+/* ---- the table ---- */
+
+#define M(name) (1u << CDE_HTTP_##name)
+
+/* A route: the methods it takes, its path (exact, or a prefix and one
+ * {id} segment: see match()), the scope its caller needs (0: anyone, no
+ * credential asked) and what answers it. A path may appear once per
+ * scope; a 405's Allow lists the methods of every row of the path. */
+static const struct route {
+	unsigned methods;
+	const char *pattern;
+	unsigned scope;
+	route_fn *handle;
+} routes[] = {
+	{ M(GET) | M(HEAD), "/healthz", 0, health },
+	{ M(GET) | M(HEAD), "/readyz", 0, readiness },
+	{ M(GET), "/v1/events", CDE_SCOPE_QUERY, events_query },
+	{ M(POST), "/v1/events", CDE_SCOPE_EMIT, events_post },
+	{ M(GET), "/v1/events/{id}", CDE_SCOPE_QUERY, event_by_id },
+	{ M(GET), "/v1/chains/{chainId}", CDE_SCOPE_QUERY, chain_by_id },
+	{ M(GET) | M(HEAD), "/metrics", CDE_SCOPE_QUERY, metrics },
+	{ M(GET), "/v1/sinks", CDE_SCOPE_QUERY, sinks },
+	{ M(POST), "/v1/sizing", CDE_SCOPE_EMIT, sizing },
+	{ M(POST), "/v1/hooks/{kind}", CDE_SCOPE_EMIT, hook },
+};
+
+/* In enum cde_http_method's order, which is the order Allow lists. */
+static const char *const method_names[] = {
+	[CDE_HTTP_GET] = "GET",	      [CDE_HTTP_HEAD] = "HEAD",		[CDE_HTTP_POST] = "POST",
+	[CDE_HTTP_PUT] = "PUT",	      [CDE_HTTP_DELETE] = "DELETE",	[CDE_HTTP_OPTIONS] = "OPTIONS",
+	[CDE_HTTP_PATCH] = "PATCH",
+};
+
+/* True when @req's path is @pattern's. An exact pattern is compared with
+ * the decoded path. A pattern's {id} is one segment of the target as
+ * sent, not empty and without '/': the decoded path cannot tell the id
+ * "a%2Fb" from the two segments "a/b"; *@ret_segment points at it,
+ * still percent-encoded, up to '?'. */
+static bool match(const char *pattern, const struct cde_http_request *req, const char **ret_segment,
+		  size_t *ret_len)
+{
+	const char *brace = strchr(pattern, '{');
+	const char *target = cde_http_request_head(req)->target;
+	size_t n, len;
+
+	if (!brace)
+		return strcmp(cde_http_request_path(req), pattern) == 0;
+	n = (size_t)(brace - pattern);
+	len = strcspn(target, "?");
+	if (strncmp(target, pattern, n) != 0 || len == n || memchr(target + n, '/', len - n))
+		return false;
+	*ret_segment = target + n;
+	*ret_len = len - n;
+	return true;
+}
+
+static void reply_allow(struct cde_http_request *req, unsigned allowed)
+{
+	char allow[64] = "";
+	size_t used = 0;
+
+	for (size_t i = 0; i < sizeof(method_names) / sizeof(method_names[0]); i++)
+		if (allowed & 1u << i)
+			used += (size_t)snprintf(allow + used, sizeof(allow) - used, "%s%s", used ? ", " : "",
+						 method_names[i]);
+	cde_api_method_not_allowed(req, allow);
+}
+
+/* The {id} segment @raw of @len bytes, percent-decoded into *@ret (NULL
+ * for a route without one). Answers 400 or 500 and returns false when
+ * it cannot be. */
+static bool decode_segment(struct cde_http_request *req, const char *raw, size_t len, char **ret)
+{
+	struct cde_errors errs;
+	char *enc;
+	int r;
+
+	*ret = NULL;
+	if (!raw)
+		return true;
+	enc = strndup(raw, len);
+	r = enc ? cde_pct_decode(enc, ret) : -ENOMEM;
+	free(enc);
+	if (r == -ENOMEM) {
+		cde_api_reply_error(req, 500, "out of memory", NULL, NULL);
+	} else if (r < 0) {
+		cde_errors_reset(&errs);
+		cde_errors_add(&errs, "/path", "malformed percent-encoding (ids are percent-encoded in "
+			       "paths: a '/' as %%2F)");
+		cde_api_reply_error(req, 400, "invalid path", &errs, NULL);
+	}
+	return r == 0;
+}
+
+/* Routes by the table: 404 for a path no row has, 405 for a method none
+ * of its rows takes (both before any credential is asked for), then the
+ * row's scope, its {id} and its handler. */
 void cde_api_handle(struct cde_http_request *req, void *arg)
 {
-	struct cde_auth_result who;
 	struct cde_api *api = arg;
-	const char *path = cde_http_request_path(req);
 	enum cde_http_method m = cde_http_request_method(req);
+	const struct route *found = NULL;
+	const char *raw = NULL, *segment = NULL;
+	size_t len = 0, n = 0;
+	unsigned allowed = 0;
+	struct cde_auth_result who;
+	char *id;
 
-	if (strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0) {
-		bool ready = path[1] == 'h' ||
-			     (!api->stopping && api->journal->ops->ready(api->journal->impl));
-
-		if (m != CDE_HTTP_GET && m != CDE_HTTP_HEAD)
-			cde_api_method_not_allowed(req, "GET, HEAD");
-		else
-			cde_http_reply(req, ready ? 200 : 503,
-				       ready ? "{\"status\":\"ok\"}" : "{\"status\":\"not ready\"}", NULL);
-		return;
-	}
-	if (strcmp(path, "/v1/events") == 0) {
-		if (m == CDE_HTTP_GET) {
-			if (cde_api_authorized(api, req, CDE_SCOPE_QUERY, &who))
-				cde_api_handle_query(api, req, NULL, NULL);
-		} else if (m != CDE_HTTP_POST) {
-			cde_api_method_not_allowed(req, "GET, POST");
-		} else if (cde_api_authorized(api, req, CDE_SCOPE_EMIT, &who)) {
-			cde_api_handle_events(api, req, &who);
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (!match(routes[i].pattern, req, &segment, &n))
+			continue;
+		allowed |= routes[i].methods;
+		if (!found && routes[i].methods & 1u << m) {
+			found = &routes[i];
+			raw = strchr(found->pattern, '{') ? segment : NULL;
+			len = n;
 		}
+	}
+	if (!allowed) {
+		cde_api_reply_error(req, 404, "not found", NULL, NULL);
 		return;
 	}
-	if (strncmp(path, "/v1/events/", 11) == 0 || strncmp(path, "/v1/chains/", 11) == 0) {
-		cde_api_handle_lookup(api, req, path[4] == 'e' ? "/v1/events/" : "/v1/chains/");
+	if (!found) {
+		reply_allow(req, allowed);
 		return;
 	}
-	if (strcmp(path, "/metrics") == 0) {
-		if (m != CDE_HTTP_GET && m != CDE_HTTP_HEAD) {
-			cde_api_method_not_allowed(req, "GET, HEAD");
-		} else if (cde_api_authorized(api, req, CDE_SCOPE_QUERY, &who)) {
-			static const char *const text[] = {
-				"Content-Type: text/plain; version=0.0.4; charset=utf-8", NULL };
-			struct cde_observe_sources src = {
-				.journal = api->journal, .delivery = api->delivery, .db_path = api->db_path,
-				.queue_depth = api->pending,
-			};
-			char *body = api->observe ? cde_observe_render(api->observe, &src) : NULL;
-
-			if (body)
-				cde_http_reply(req, 200, body, text);
-			else
-				cde_api_reply_error(req, 503, "out of memory", NULL, NULL);
-			free(body);
-		}
+	if (found->scope && !cde_api_authorized(api, req, found->scope, &who))
 		return;
-	}
-	if (strcmp(path, "/v1/sinks") == 0) {
-		if (m != CDE_HTTP_GET) {
-			cde_api_method_not_allowed(req, "GET");
-		} else if (cde_api_authorized(api, req, CDE_SCOPE_QUERY, &who)) {
-			char *status = cde_delivery_status_json(api->delivery);
-
-			if (status)
-				cde_http_reply(req, 200, status, NULL);
-			else
-				cde_api_reply_error(req, 503, "out of memory", NULL, NULL);
-			free(status);
-		}
+	if (!found->scope)
+		memset(&who, 0, sizeof(who));
+	if (!decode_segment(req, raw, len, &id))
 		return;
-	}
-	if (strcmp(path, "/v1/sizing") == 0) {
-		if (m != CDE_HTTP_POST)
-			cde_api_method_not_allowed(req, "POST");
-		else if (cde_api_authorized(api, req, CDE_SCOPE_EMIT, &who))
-			cde_api_handle_sizing(api, req, &who);
-		return;
-	}
-	if (strncmp(path, "/v1/hooks/", 10) == 0 && path[10] && !strchr(path + 10, '/')) {
-		if (m != CDE_HTTP_POST)
-			cde_api_method_not_allowed(req, "POST");
-		else if (cde_api_authorized(api, req, CDE_SCOPE_EMIT, &who))
-			cde_api_handle_hook(api, req, path + 10, &who);
-		return;
-	}
-	cde_api_reply_error(req, 404, "not found", NULL, NULL);
+	found->handle(api, req, id, &who);
+	free(id);
 }

@@ -342,6 +342,23 @@ static void handle_pod_hook(struct cde_api *api, struct cde_http_request *req,
 	free(events); /* the references moved to the ingest */
 }
 
+/* "known kinds: build, test, ...": the translator's kinds (events/hooks.h)
+ * and the pod hook's, which has its own path. */
+static void add_known_kinds(struct cde_errors *errs)
+{
+	char list[256] = "";
+	size_t used = 0;
+	bool pod = false;
+
+	for (size_t i = 0; cde_hook_kinds[i] && used < sizeof(list); i++) {
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", used ? ", " : "", cde_hook_kinds[i]);
+		pod = pod || strcmp(cde_hook_kinds[i], "pod") == 0;
+	}
+	if (!pod && used < sizeof(list))
+		snprintf(list + used, sizeof(list) - used, ", pod");
+	cde_errors_add(errs, "", "known kinds: %s", list);
+}
+
 void cde_api_handle_hook(struct cde_api *api, struct cde_http_request *req, const char *kind,
 			const struct cde_auth_result *who)
 {
@@ -385,7 +402,7 @@ void cde_api_handle_hook(struct cde_api *api, struct cde_http_request *req, cons
 	for (size_t i = 0; cde_hook_kinds[i]; i++)
 		known = known || strcmp(cde_hook_kinds[i], kind) == 0;
 	if (!known) {
-		cde_errors_add(&errs, "", "known kinds: build, test, artifact, deploy, pipeline, task, environment, pod");
+		add_known_kinds(&errs);
 		cde_api_refuse(api, req, who, 404, "unknown hook kind", &errs, NULL);
 		return;
 	}

@@ -49,5 +49,3 @@ void cde_api_handle_sizing(struct cde_api *api, struct cde_http_request *req, st
 /* GET /v1/events (@id and @chain NULL), or one event or chain. */
 void cde_api_handle_query(struct cde_api *api, struct cde_http_request *req, const char *id, const char *chain);
 
-/* GET /v1/events/{id}, /v1/chains/{chainId}: @prefix names which. */
-void cde_api_handle_lookup(struct cde_api *api, struct cde_http_request *req, const char *prefix);

@@ -1,6 +1,6 @@
 /* Queries of the audit log: GET /v1/events with its filters, and the
- * lookups /v1/events/{id} and /v1/chains/{chainId}, answered by the
- * reader thread. */
+ * lookups /v1/events/{id} and /v1/chains/{chainId} (their ids decoded by
+ * the route table, api.c), answered by the reader thread. */
 
 #include "daemon/api_internal.h"
 
@@ -13,7 +13,6 @@
 
 #include "daemon/query_string.h"
 #include "events/ids.h"
-#include "events/percent.h"
 
 /* The filters of GET /v1/events, parsed from the query string. Values
  * point into @store. */
@@ -55,55 +54,84 @@ static const char *keep_time(struct query_params *q, const char *v)
 	return keep_value(q, out);
 }
 
+/* The parameters of GET /v1/events: a text filter lands at @offset in
+ * the filter; the others are read by what they are. */
+enum param_kind { PARAM_TEXT, PARAM_TIME, PARAM_AFTER, PARAM_LIMIT, PARAM_ORDER };
+
+static const struct query_param {
+	const char *name;
+	enum param_kind kind;
+	size_t offset;		/* PARAM_TEXT, PARAM_TIME: where in struct cde_audit_filter */
+} params[] = {
+	{ "subject", PARAM_TEXT, offsetof(struct cde_audit_filter, subject) },
+	{ "type", PARAM_TEXT, offsetof(struct cde_audit_filter, type) },
+	{ "source", PARAM_TEXT, offsetof(struct cde_audit_filter, source) },
+	{ "chainId", PARAM_TEXT, offsetof(struct cde_audit_filter, chain_id) },
+	{ "artifactId", PARAM_TEXT, offsetof(struct cde_audit_filter, artifact_id) },
+	{ "environment", PARAM_TEXT, offsetof(struct cde_audit_filter, environment) },
+	{ "since", PARAM_TIME, offsetof(struct cde_audit_filter, since) },
+	{ "until", PARAM_TIME, offsetof(struct cde_audit_filter, until) },
+	{ "after", PARAM_AFTER, 0 },
+	{ "limit", PARAM_LIMIT, 0 },
+	{ "order", PARAM_ORDER, 0 },
+};
+
+/* "unknown parameter (known: subject, type, ...)" into @errs at @ptr. */
+static void add_unknown(struct cde_errors *errs, const char *ptr)
+{
+	char known[256] = "";
+	size_t used = 0;
+
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]) && used < sizeof(known); i++)
+		used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s", used ? ", " : "",
+					 params[i].name);
+	cde_errors_add(errs, ptr, "unknown parameter (known: %s)", known);
+}
+
 static int on_param(void *ctx, const char *name, const char *value)
 {
-	static const struct {
-		const char *name;
-		size_t offset;
-	} text[] = {
-		{ "subject", offsetof(struct cde_audit_filter, subject) },
-		{ "type", offsetof(struct cde_audit_filter, type) },
-		{ "source", offsetof(struct cde_audit_filter, source) },
-		{ "chainId", offsetof(struct cde_audit_filter, chain_id) },
-		{ "artifactId", offsetof(struct cde_audit_filter, artifact_id) },
-		{ "environment", offsetof(struct cde_audit_filter, environment) },
-	};
 	struct query_params *q = ctx;
 	struct cde_audit_filter *f = &q->req.filter;
+	const struct query_param *p = NULL;
+	const char *kept;
 	char ptr[80];
 
 	snprintf(ptr, sizeof(ptr), "/query/%.60s", name);
-	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
-		if (strcmp(name, text[i].name) == 0) {
-			const char *kept = keep_value(q, value);
-
-			if (!kept || !*kept)
-				cde_errors_add(q->errs, ptr, kept ? "must not be empty" : "too long");
-			*(const char **)((char *)f + text[i].offset) = kept;
-			return 0;
-		}
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]) && !p; i++)
+		if (strcmp(name, params[i].name) == 0)
+			p = &params[i];
+	if (!p) {
+		add_unknown(q->errs, ptr);
+		return 0;
 	}
-	if (strcmp(name, "since") == 0 || strcmp(name, "until") == 0) {
-		const char *kept = keep_time(q, value);
-
+	switch (p->kind) {
+	case PARAM_TEXT:
+		kept = keep_value(q, value);
+		if (!kept || !*kept)
+			cde_errors_add(q->errs, ptr, kept ? "must not be empty" : "too long");
+		*(const char **)((char *)f + p->offset) = kept;
+		break;
+	case PARAM_TIME:
+		kept = keep_time(q, value);
 		if (!kept)
 			cde_errors_add(q->errs, ptr, "must be an RFC 3339 time with an offset "
 				       "(2025-01-31T04:00:00Z, ...+02:00) or a date (2025-01-31)");
-		*(name[0] == 's' ? &f->since : &f->until) = kept;
-	} else if (strcmp(name, "after") == 0) {
+		*(const char **)((char *)f + p->offset) = kept;
+		break;
+	case PARAM_AFTER:
 		if (cde_audit_parse_seq(value, &f->after) < 0)
 			cde_errors_add(q->errs, ptr, "must be a sequence number (digits, at most %lld)",
 				       (long long)INT64_MAX);
-	} else if (strcmp(name, "limit") == 0) {
+		break;
+	case PARAM_LIMIT:
 		if (cde_audit_parse_seq(value, &f->limit) < 0 || f->limit == 0 || f->limit > CDE_AUDIT_PAGE_MAX)
 			cde_errors_add(q->errs, ptr, "must be a number from 1 to %d", CDE_AUDIT_PAGE_MAX);
-	} else if (strcmp(name, "order") == 0) {
+		break;
+	case PARAM_ORDER:
 		if (strcmp(value, "asc") != 0 && strcmp(value, "desc") != 0)
 			cde_errors_add(q->errs, ptr, "must be asc or desc");
 		f->descending = strcmp(value, "desc") == 0;
-	} else {
-		cde_errors_add(q->errs, ptr, "unknown parameter (known: subject, type, source, chainId, "
-			       "artifactId, environment, since, until, after, limit, order)");
+		break;
 	}
 	return 0;
 }
@@ -157,53 +185,4 @@ void cde_api_handle_query(struct cde_api *api, struct cde_http_request *req, con
 	free(q);
 	if (r < 0)
 		cde_api_reply_error(req, 500, "out of memory", NULL, NULL);
-}
-
-/* The {id} of @prefix{id}, percent-decoded from the request's own
- * target: the path the server decoded cannot tell the id "a%2Fb" from
- * the two segments "a/b". Returns 0 and a malloc'd id in *@ret, -ENOENT
- * when the target is not one such path, -EINVAL for a malformed escape
- * (or an id that is not UTF-8), or -ENOMEM. */
-static int path_id(struct cde_http_request *req, const char *prefix, char **ret)
-{
-	const char *target = cde_http_request_head(req)->target;
-	size_t n = strlen(prefix), len = strcspn(target, "?");
-	char *raw;
-	int r;
-
-	if (strncmp(target, prefix, n) != 0 || len == n || memchr(target + n, '/', len - n))
-		return -ENOENT;
-	raw = strndup(target + n, len - n);
-	if (!raw)
-		return -ENOMEM;
-	r = cde_pct_decode(raw, ret);
-	free(raw);
-	return r;
-}
-
-/* GET /v1/events/{id}, /v1/chains/{chainId} (@prefix). */
-void cde_api_handle_lookup(struct cde_api *api, struct cde_http_request *req, const char *prefix)
-{
-	struct cde_auth_result who;
-	struct cde_errors errs;
-	char *id = NULL;
-	int r = path_id(req, prefix, &id);
-
-	cde_errors_reset(&errs);
-	if (r == -ENOENT) {
-		cde_api_reply_error(req, 404, "not found", NULL, NULL);
-	} else if (cde_http_request_method(req) != CDE_HTTP_GET) {
-		cde_api_method_not_allowed(req, "GET");
-	} else if (!cde_api_authorized(api, req, CDE_SCOPE_QUERY, &who)) {
-		/* answered */
-	} else if (r == -ENOMEM) {
-		cde_api_reply_error(req, 500, "out of memory", NULL, NULL);
-	} else if (r < 0) {
-		cde_errors_add(&errs, "/path", "malformed percent-encoding (ids are percent-encoded in "
-			       "paths: a '/' as %%2F)");
-		cde_api_reply_error(req, 400, "invalid path", &errs, NULL);
-	} else {
-		cde_api_handle_query(api, req, prefix[4] == 'e' ? id : NULL, prefix[4] == 'c' ? id : NULL);
-	}
-	free(id);
 }

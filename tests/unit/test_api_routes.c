@@ -386,6 +386,55 @@ static void only_a_post_is_a_dry_run_and_only_when_asked(void **state)
 	assert_false(seen.dry_run);
 }
 
+static void an_id_segment_is_read_from_the_target_as_sent_and_percent_decoded_for_every_route(void **state)
+{
+	static const char *const cases[][4] = {
+		{ "POST", "/v1/hooks/bu%69ld", "hook", "build" },
+		{ "GET", "/v1/chains/rel%2F7%20%C3%BC", "query", "rel/7 \xc3\xbc" },
+		{ "GET", "/v1/events/ci%2Frun%2F7?", "query", "ci/run/7" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		print_message("  %s %s\n", cases[i][0], cases[i][1]);
+		route(cases[i][0], cases[i][1]);
+		assert_non_null(seen.handler);
+		assert_string_equal(seen.handler, cases[i][2]);
+		assert_string_equal(seen.arg, cases[i][3]);
+	}
+}
+
+static void a_malformed_escape_in_an_id_is_400_naming_the_path_once_the_sender_is_known(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "GET", "/v1/events/%zz" }, { "GET", "/v1/chains/a%00b" }, { "POST", "/v1/hooks/%ff" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		print_message("  %s %s\n", cases[i][0], cases[i][1]);
+		auth_status = 0;
+		route(cases[i][0], cases[i][1]);
+		assert_int_equal(seen.status, 400);
+		assert_non_null(strstr(seen.body, "\"/path\""));
+		assert_null(seen.handler);
+		auth_status = 401;
+		route(cases[i][0], cases[i][1]);
+		assert_int_equal(seen.status, 401);
+	}
+}
+
+static void allow_lists_the_methods_of_every_row_of_the_path_in_one_order(void **state)
+{
+	static const char *const cases[][3] = {
+		{ "PATCH", "/v1/events", "GET, POST" }, { "OPTIONS", "/metrics", "GET, HEAD" },
+		{ "PATCH", "/v1/hooks/x", "POST" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		refused_before_any_credential(cases[i][0], cases[i][1], 405);
+		assert_string_equal(seen.allow, cases[i][2]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,6 +448,11 @@ int main(void)
 		cmocka_unit_test_setup(a_resent_signed_request_is_answered_200_as_a_duplicate_and_no_handler_runs, reset),
 		cmocka_unit_test_setup(at_the_head_only_what_the_headers_decide_is_answered, reset),
 		cmocka_unit_test_setup(only_a_post_is_a_dry_run_and_only_when_asked, reset),
+		cmocka_unit_test_setup(an_id_segment_is_read_from_the_target_as_sent_and_percent_decoded_for_every_route,
+				       reset),
+		cmocka_unit_test_setup(a_malformed_escape_in_an_id_is_400_naming_the_path_once_the_sender_is_known,
+				       reset),
+		cmocka_unit_test_setup(allow_lists_the_methods_of_every_row_of_the_path_in_one_order, reset),
 	};
 
 	/* The refusals' log lines are not what is tested. */
