@@ -187,7 +187,7 @@ int cde_http_client_new(struct event_base *base, struct cde_http_client **ret)
 	return 0;
 }
 
-int cde_http_client_post(struct cde_http_client *c, const struct cde_http_request *req,
+int cde_http_client_post(struct cde_http_client *c, const struct cde_http_client_request *req,
 			 cde_http_done_fn done, void *ctx)
 {
 	struct call *call = calloc(1, sizeof(*call));

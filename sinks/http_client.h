@@ -11,7 +11,7 @@
 
 struct cde_http_client;
 
-struct cde_http_request {
+struct cde_http_client_request {
 	const char *url;
 	const struct curl_slist *headers;	/* borrowed until done is called */
 	const char *body;			/* borrowed until done is called */
@@ -38,7 +38,7 @@ int cde_http_client_new(struct event_base *base, struct cde_http_client **ret);
 /* Starts a POST of @req; @done runs later on the loop, exactly once, with
  * the response (valid only during the call). Never blocks. Returns 0 or
  * -ENOMEM. */
-int cde_http_client_post(struct cde_http_client *c, const struct cde_http_request *req,
+int cde_http_client_post(struct cde_http_client *c, const struct cde_http_client_request *req,
 			 cde_http_done_fn done, void *ctx);
 
 /* Requests started and not yet done. */

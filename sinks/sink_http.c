@@ -218,7 +218,7 @@ static int http_submit(void *impl, const struct cde_event *ev, uint64_t seq, cde
 	struct http_sink *s = impl;
 	struct http_call *call = calloc(1, sizeof(*call));
 	bool structured = !s->tekton && s->cfg->structured;
-	struct cde_http_request req;
+	struct cde_http_client_request req;
 	int r;
 
 	if (!call)
@@ -252,7 +252,7 @@ static int http_submit(void *impl, const struct cde_event *ev, uint64_t seq, cde
 		goto err_free;
 	if (s->key_len > 0 && (r = sign(call, ev)) < 0)
 		goto err_free;
-	req = (struct cde_http_request){
+	req = (struct cde_http_client_request){
 		.url = s->cfg->url,
 		.headers = call->headers,
 		.body = call->msg.body,
