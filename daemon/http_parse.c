@@ -311,126 +311,127 @@ const char *cde_http_head_get(const struct cde_http_head *head, const char *name
 #define CHUNK_LINE_MAX 4096
 #define TRAILER_MAX 8192
 
+/* The chunked decoder is a state machine: each state but DATA reads one
+ * byte at a time (a function per state below, 0 or -errno), DATA hands
+ * as much of the input as the chunk holds to the sink at once. */
+
+/* A chunk-size line: hex digits, maybe ";extension", CRLF. */
+static int chunk_size_byte(struct cde_http_chunked *c, char ch, uint64_t max_body)
+{
+	int d;
+
+	if (++c->line_len > CHUNK_LINE_MAX)
+		return -EINVAL;
+	if (c->line_cr) {
+		if (ch != '\n' || !c->line_has_digits)
+			return -EINVAL;
+		c->line_len = 0;
+		c->line_cr = c->line_has_digits = c->in_extension = false;
+		c->state = c->remaining ? CDE_CHUNK_DATA : CDE_CHUNK_TRAILER;
+		return 0;
+	}
+	if (ch == '\r') {
+		c->line_cr = true;
+		return 0;
+	}
+	if (c->in_extension)
+		/* chunk-ext: ignored, but no control bytes in it. */
+		return (unsigned char)ch < 0x20 && ch != '\t' ? -EINVAL : 0;
+	if (ch == ';') {
+		if (!c->line_has_digits)
+			return -EINVAL;
+		c->in_extension = true;
+		return 0;
+	}
+	d = cde_hex_value(ch);
+	if (d < 0 || c->remaining > (UINT64_MAX >> 4))
+		return -EINVAL;
+	c->remaining = (c->remaining << 4) | (uint64_t)d;
+	c->line_has_digits = true;
+	return c->total + c->remaining > max_body ? -EFBIG : 0;
+}
+
+/* The CRLF that ends a chunk's data. */
+static int chunk_data_end_byte(struct cde_http_chunked *c, char ch, uint64_t max_body)
+{
+	if (!c->line_cr) {
+		if (ch != '\r')
+			return -EINVAL;
+		c->line_cr = true;
+		return 0;
+	}
+	if (ch != '\n')
+		return -EINVAL;
+	c->line_cr = false;
+	c->state = CDE_CHUNK_SIZE;
+	return 0;
+}
+
+/* Trailer fields are read and dropped; only their framing and size
+ * matter. An empty line ends the body. */
+static int chunk_trailer_byte(struct cde_http_chunked *c, char ch, uint64_t max_body)
+{
+	if (++c->trailer_bytes > TRAILER_MAX)
+		return -EINVAL;
+	if (c->line_cr) {
+		if (ch != '\n')
+			return -EINVAL;
+		if (c->line_len == 0)
+			c->state = CDE_CHUNK_DONE;
+		c->line_len = 0;
+		c->line_cr = false;
+	} else if (ch == '\r') {
+		c->line_cr = true;
+	} else if (ch == '\n' || ch == '\0') {
+		return -EINVAL;
+	} else {
+		c->line_len++;
+	}
+	return 0;
+}
+
+/* Hands what of the @len bytes at @in the chunk still holds to @sink;
+ * *@ret_used says how many (none when @sink fails). */
+static int chunk_data(struct cde_http_chunked *c, const char *in, size_t len,
+		      int (*sink)(void *ctx, const char *data, size_t n), void *ctx, size_t *ret_used)
+{
+	size_t n = len > c->remaining ? (size_t)c->remaining : len;
+	int r = sink(ctx, in, n);
+
+	if (r < 0)
+		return r;
+	*ret_used = n;
+	c->remaining -= n;
+	c->total += n;
+	if (c->remaining == 0)
+		c->state = CDE_CHUNK_DATA_END;
+	return 0;
+}
+
 int cde_http_chunked_feed(struct cde_http_chunked *c, const char *in, size_t len, size_t *consumed,
 			  uint64_t max_body, int (*sink)(void *ctx, const char *data, size_t n),
 			  void *ctx)
 {
-	size_t i = 0;
+	static int (*const on_byte[])(struct cde_http_chunked *c, char ch, uint64_t max_body) = {
+		[CDE_CHUNK_SIZE] = chunk_size_byte,
+		[CDE_CHUNK_DATA_END] = chunk_data_end_byte,
+		[CDE_CHUNK_TRAILER] = chunk_trailer_byte,
+	};
+	size_t i = 0, used;
 	int r = 0;
 
-	while (i < len && c->state != CDE_CHUNK_DONE) {
-		char ch = in[i];
-
-		switch (c->state) {
-		case CDE_CHUNK_SIZE:
-			i++;
-			if (++c->line_len > CHUNK_LINE_MAX) {
-				r = -EINVAL;
-				goto out;
-			}
-			if (c->line_cr) {
-				if (ch != '\n' || !c->line_has_digits) {
-					r = -EINVAL;
-					goto out;
-				}
-				c->line_len = 0;
-				c->line_cr = c->line_has_digits = c->in_extension = false;
-				c->state = c->remaining ? CDE_CHUNK_DATA : CDE_CHUNK_TRAILER;
-				break;
-			}
-			if (ch == '\r') {
-				c->line_cr = true;
-			} else if (c->in_extension) {
-				/* chunk-ext: ignored, but no control bytes in it. */
-				if ((unsigned char)ch < 0x20 && ch != '\t') {
-					r = -EINVAL;
-					goto out;
-				}
-			} else if (ch == ';') {
-				if (!c->line_has_digits) {
-					r = -EINVAL;
-					goto out;
-				}
-				c->in_extension = true;
-			} else {
-				int d = cde_hex_value(ch);
-
-				if (d < 0 || c->remaining > (UINT64_MAX >> 4)) {
-					r = -EINVAL;
-					goto out;
-				}
-				c->remaining = (c->remaining << 4) | (uint64_t)d;
-				c->line_has_digits = true;
-				if (c->total + c->remaining > max_body) {
-					r = -EFBIG;
-					goto out;
-				}
-			}
-			break;
-		case CDE_CHUNK_DATA: {
-			size_t n = len - i;
-
-			if (n > c->remaining)
-				n = (size_t)c->remaining;
-			r = sink(ctx, in + i, n);
-			if (r < 0)
-				goto out;
-			i += n;
-			c->remaining -= n;
-			c->total += n;
-			if (c->remaining == 0)
-				c->state = CDE_CHUNK_DATA_END;
-			break;
-		}
-		case CDE_CHUNK_DATA_END:
-			i++;
-			if (!c->line_cr) {
-				if (ch != '\r') {
-					r = -EINVAL;
-					goto out;
-				}
-				c->line_cr = true;
-			} else {
-				if (ch != '\n') {
-					r = -EINVAL;
-					goto out;
-				}
-				c->line_cr = false;
-				c->state = CDE_CHUNK_SIZE;
-			}
-			break;
-		case CDE_CHUNK_TRAILER:
-			/* Trailer fields are read and dropped; only their
-			 * framing and size matter. */
-			i++;
-			if (++c->trailer_bytes > TRAILER_MAX) {
-				r = -EINVAL;
-				goto out;
-			}
-			if (c->line_cr) {
-				if (ch != '\n') {
-					r = -EINVAL;
-					goto out;
-				}
-				if (c->line_len == 0)
-					c->state = CDE_CHUNK_DONE;
-				c->line_len = 0;
-				c->line_cr = false;
-			} else if (ch == '\r') {
-				c->line_cr = true;
-			} else if (ch == '\n' || ch == '\0') {
-				r = -EINVAL;
-				goto out;
-			} else {
-				c->line_len++;
-			}
-			break;
-		case CDE_CHUNK_DONE:
-			break;
+	while (i < len && c->state != CDE_CHUNK_DONE && r == 0) {
+		if (c->state == CDE_CHUNK_DATA) {
+			used = 0;
+			r = chunk_data(c, in + i, len - i, sink, ctx, &used);
+			i += used;
+		} else {
+			/* The byte counts as consumed even when it is refused. */
+			r = on_byte[c->state](c, in[i++], max_body);
 		}
 	}
-	r = c->state == CDE_CHUNK_DONE ? 1 : 0;
-out:
 	*consumed = i;
-	return r;
+	if (r < 0)
+		return r;
+	return c->state == CDE_CHUNK_DONE ? 1 : 0;
 }
