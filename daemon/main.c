@@ -28,6 +28,7 @@
 #include "daemon/housekeeping.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
+#include "daemon/reload.h"
 #include "daemon/state_dir.h"
 #include "schemas/catalog.h"
 #include "sinks/audit/audit_store.h"
@@ -50,6 +51,7 @@ struct daemon {
 	struct cde_delivery *delivery;
 	struct cde_observe *observe;
 	struct cde_api api;
+	char db_path[CDE_CONFIG_STR_MAX + 16];	/* the API's db_path points here */
 	struct event *sigterm, *sigint, *sighup, *drain_timer, *watchdog;
 };
 
@@ -60,7 +62,6 @@ static void log_errors(const char *what, const struct cde_errors *errs)
 		cde_log(CDE_LOG_ERROR, "%s: %s", what, errs->items[i].reason);
 }
 
-/* Embedded default, then the file, then the flags; then the checks. */
 /* The delivery engine's lines (a sink failing, recovered), written from
  * its thread: cde_log_fields is safe there. */
 static void log_delivery(void *ctx, enum cde_delivery_log_level level, const char *msg,
@@ -76,6 +77,7 @@ static void log_delivery(void *ctx, enum cde_delivery_log_level level, const cha
 		       NULL, msg, f, n < 16 ? n : 16);
 }
 
+/* Embedded default, then the file, then the flags; then the checks. */
 static int assemble_config(const struct cde_daemon_flags *f, struct cde_config *cfg, struct cde_errors *errs)
 {
 	int r;
@@ -185,29 +187,6 @@ static void apply_runtime(struct daemon *d)
 		cde_http_server_set_limits(d->http, &limits);
 }
 
-/* The socket stays bound where it was at start, so the authentication a
- * new file asks for is judged against that address, not the one the file
- * names (which applies at the next start only); and a reload never
- * switches authentication off on a listener that is not loopback, even
- * with "auth: none": that takes a restart, which an operator does on
- * purpose. Returns 0 or -EINVAL with the reason in @errs. */
-static int keep_bound_auth(const struct daemon *d, struct cde_config *next, struct cde_errors *errs)
-{
-	char file_listen[sizeof(next->listen)];
-	int r;
-
-	memcpy(file_listen, next->listen, sizeof(file_listen));
-	snprintf(next->listen, sizeof(next->listen), "%s", d->cfg.listen);
-	r = cde_config_check(next, errs);
-	if (r == 0 && d->cfg.n_principals && !next->n_principals && !cde_config_listen_is_loopback(d->cfg.listen)) {
-		cde_errors_add(errs, "/principals", "/principals: the file removes every principal while %s is bound: "
-			       "authentication cannot be switched off by a reload (restart to do it)", d->cfg.listen);
-		r = -EINVAL;
-	}
-	memcpy(next->listen, file_listen, sizeof(file_listen));
-	return r;
-}
-
 /* Re-reads the configuration; on any error the running one stays. */
 static void reload(struct daemon *d)
 {
@@ -219,7 +198,7 @@ static void reload(struct daemon *d)
 	cde_errors_reset(&errs);
 	cde_log(CDE_LOG_INFO, "SIGHUP: reloading %s", d->flags.config_file ? d->flags.config_file
 									 : "(no file: defaults and flags)");
-	if (assemble_config(&d->flags, &next, &errs) < 0 || keep_bound_auth(d, &next, &errs) < 0) {
+	if (assemble_config(&d->flags, &next, &errs) < 0 || cde_reload_check_bound_auth(&d->cfg, &next, &errs) < 0) {
 		log_errors("reload refused, keeping the running configuration", &errs);
 		return;
 	}
@@ -232,19 +211,7 @@ static void reload(struct daemon *d)
 		cde_auth_free(auth);
 		return;
 	}
-	if (strcmp(next.listen, d->cfg.listen) != 0)
-		cde_log(CDE_LOG_WARN, "listen changed to %s: takes effect at the next start", next.listen);
-	if (strcmp(next.state_dir, d->cfg.state_dir) != 0)
-		cde_log(CDE_LOG_WARN, "state_dir changed: takes effect at the next start");
-	if (next.audit_sync_full != d->cfg.audit_sync_full ||
-	    strcmp(next.audit_hmac_key_file, d->cfg.audit_hmac_key_file) != 0 ||
-	    next.audit_checkpoint_every != d->cfg.audit_checkpoint_every ||
-	    next.audit_max_age_s != d->cfg.audit_max_age_s || next.audit_max_size != d->cfg.audit_max_size ||
-	    next.audit_retention_interval_ms != d->cfg.audit_retention_interval_ms)
-		cde_log(CDE_LOG_WARN, "audit settings changed: take effect at the next start");
-	if (memcmp(next.sinks, d->cfg.sinks, sizeof(next.sinks)) != 0 || next.n_sinks != d->cfg.n_sinks ||
-	    memcmp(next.routes, d->cfg.routes, sizeof(next.routes)) != 0 || next.n_routes != d->cfg.n_routes)
-		cde_log(CDE_LOG_WARN, "sinks or routes changed: take effect at the next start");
+	cde_reload_warn_restart_keys(&d->cfg, &next);
 	snprintf(next.listen, sizeof(next.listen), "%s", d->cfg.listen);
 	snprintf(next.state_dir, sizeof(next.state_dir), "%s", d->cfg.state_dir);
 	/* Requests are validated synchronously, so no request holds the old
@@ -396,14 +363,226 @@ static int open_audit_log(struct daemon *d, const char *db_path, struct cde_jour
 	return 0;
 }
 
+/* What the process needs before any thread or configuration. */
+static int start_process(void)
+{
+	/* The journal's writer thread wakes the loop with event_active. */
+	if (evthread_use_pthreads() < 0) {
+		cde_log(CDE_LOG_ERROR, "libevent has no thread support");
+		return -1;
+	}
+	/* Before any thread: curl_global_init is not thread-safe. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		cde_log(CDE_LOG_ERROR, "libcurl cannot start");
+		return -1;
+	}
+	/* A write to a client that went away must be an error, not a kill. */
+	signal(SIGPIPE, SIG_IGN);
+	/* A file size limit (ulimit -f) must fail the write, which the
+	 * journal handles like a full disk, not kill the daemon. */
+	signal(SIGXFSZ, SIG_IGN);
+	return 0;
+}
+
+/* The configuration, the state directory (made and locked), the
+ * authentication and its replay memory, the catalog. On failure what
+ * this made is freed (the lock goes with the process). */
+static int load_startup(struct daemon *d)
+{
+	struct cde_errors errs;
+	char db_err[512];
+	int r;
+
+	cde_errors_reset(&errs);
+	if (assemble_config(&d->flags, &d->cfg, &errs) < 0) {
+		log_errors("configuration", &errs);
+		return -1;
+	}
+	apply_runtime(d);
+	r = cde_state_dir_make(d->cfg.state_dir);
+	if (r < 0) {
+		cde_log(CDE_LOG_ERROR, "state_dir %s: %s", d->cfg.state_dir, strerror(-r));
+		return -1;
+	}
+	if (lock_state_dir(d->cfg.state_dir) < 0)
+		return -1;
+	if (cde_auth_new(&d->cfg, &d->auth, &errs) < 0) {
+		log_errors("authentication", &errs);
+		return -1;
+	}
+	r = cde_auth_open_replays(d->auth, d->cfg.state_dir, time(NULL), db_err, sizeof(db_err));
+	if (r < 0) {
+		cde_log(CDE_LOG_ERROR, "replay memory: %s", db_err);
+		d->auth = cde_auth_free(d->auth);
+		return -1;
+	}
+	if (load_catalog(&d->cfg, &d->catalog) < 0) {
+		d->auth = cde_auth_free(d->auth);
+		return -1;
+	}
+	return 0;
+}
+
+/* The loop and what runs on it or beside it: the journal, the reader,
+ * delivery, housekeeping, the metrics; the API is wired to them. On
+ * failure tear_down() frees what was made. */
+static int start_subsystems(struct daemon *d, struct cde_journal_audit_opened *opened)
+{
+	struct cde_observe_config oc = {
+		.max_series = d->cfg.metrics_max_series,
+		.price_cpu_hour = d->cfg.metrics_price_cpu_hour,
+		.price_gib_hour = d->cfg.metrics_price_gib_hour,
+	};
+	char db_err[512];
+	int r;
+
+	d->base = event_base_new();
+	if (!d->base) {
+		cde_log(CDE_LOG_ERROR, "cannot create the event loop");
+		return -1;
+	}
+	snprintf(d->db_path, sizeof(d->db_path), "%s/audit.db", d->cfg.state_dir);
+	if (open_audit_log(d, d->db_path, opened) < 0)
+		return -1;
+	r = cde_audit_reader_new(d->base, d->db_path, &d->reader, db_err, sizeof(db_err));
+	if (r < 0) {
+		cde_log(CDE_LOG_ERROR, "audit log reader: %s", db_err);
+		return -1;
+	}
+	r = cde_delivery_new(d->db_path, &d->cfg, &(struct cde_delivery_log){ .fn = log_delivery }, &d->delivery,
+			     db_err, sizeof(db_err));
+	if (r < 0) {
+		cde_log(CDE_LOG_ERROR, "delivery: %s", db_err);
+		return -1;
+	}
+	if (cde_housekeeping_new(d->base, &d->journal, &d->housekeeping) < 0) {
+		cde_log(CDE_LOG_ERROR, "out of memory");
+		return -1;
+	}
+	d->api.catalog = d->catalog;
+	d->api.journal = &d->journal;
+	d->api.auth = d->auth;
+	d->api.reader = d->reader;
+	d->api.db_path = d->db_path;
+	d->observe = cde_observe_new(&oc);
+	if (!d->observe) {
+		cde_log(CDE_LOG_ERROR, "out of memory");
+		return -1;
+	}
+	d->api.observe = d->observe;
+	d->api.delivery = d->delivery;
+	return 0;
+}
+
+/* The HTTP server, the API as its handler (at the head too), bound to
+ * the configured address; the address bound goes to @bound. */
+static int start_http(struct daemon *d, char *bound, size_t size)
+{
+	struct cde_http_limits limits;
+	char host[256];
+	unsigned short port;
+	int r;
+
+	to_http_limits(&d->cfg.limits, &limits);	/* fitted by apply_runtime */
+	if (cde_http_server_new(d->base, &limits, cde_api_handle, &d->api, &d->http) < 0) {
+		cde_log(CDE_LOG_ERROR, "out of memory");
+		return -1;
+	}
+	cde_http_server_set_head_handler(d->http, cde_api_handle, &d->api);
+	cde_http_server_set_observer(d->http, cde_observe_request, d->observe);
+	cde_config_split_listen(d->cfg.listen, host, sizeof(host), &port);
+	r = cde_http_server_listen(d->http, host, port, bound, size);
+	if (r < 0) {
+		cde_log(CDE_LOG_ERROR, "cannot listen on %s: %s", d->cfg.listen, strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
+static int install_signals(struct daemon *d)
+{
+	d->sigterm = evsignal_new(d->base, SIGTERM, on_stop_signal, d);
+	d->sigint = evsignal_new(d->base, SIGINT, on_stop_signal, d);
+	d->sighup = evsignal_new(d->base, SIGHUP, on_reload_signal, d);
+	d->drain_timer = evtimer_new(d->base, on_drain_timeout, d);
+	if (!d->sigterm || !d->sigint || !d->sighup || !d->drain_timer || event_add(d->sigterm, NULL) < 0 ||
+	    event_add(d->sigint, NULL) < 0 || event_add(d->sighup, NULL) < 0) {
+		cde_log(CDE_LOG_ERROR, "cannot install signal handlers");
+		return -1;
+	}
+	return 0;
+}
+
+static void log_start(const struct daemon *d, const char *bound, const struct cde_journal_audit_opened *opened)
+{
+	cde_log(CDE_LOG_INFO, "cdeventsd %s listening on %s (config %s, state %s, catalog %s: %zu spec versions, %s)",
+		CDE_VERSION, bound, d->flags.config_file ? d->flags.config_file : "embedded default",
+		d->cfg.state_dir, catalog_dir_of(&d->cfg), cde_catalog_spec_count(d->catalog),
+		cde_auth_is_open(d->auth) ? "no authentication" : "authentication required");
+	cde_log(CDE_LOG_INFO, "audit log %s: %llu events, head seq %llu, sync %s, %s, %s", d->db_path, opened->rows,
+		opened->head_seq, d->cfg.audit_sync_full ? "full" : "normal",
+		d->cfg.audit_hmac_key_file[0] ? "keyed checkpoints" : "no keyed checkpoints",
+		d->cfg.audit_max_age_s || d->cfg.audit_max_size ? "retention on" : "kept forever");
+	cde_log(CDE_LOG_INFO, "delivery: %zu sinks, %zu routes", d->cfg.n_sinks, d->cfg.n_routes);
+}
+
+/* Listening, journal open, signals handled: from here a request is
+ * answered as soon as the loop runs, so tell the service manager, and
+ * run until stopped. Returns the exit status. */
+static int run(struct daemon *d, const char *bound)
+{
+	int status = 1;
+
+	if (cde_notify_watchdog_start(d->base, &d->watchdog) < 0) {
+		cde_log(CDE_LOG_ERROR, "out of memory");
+		return 1;
+	}
+	if (d->watchdog)
+		cde_log(CDE_LOG_INFO, "watchdog: WATCHDOG=1 every %llu ms",
+			(unsigned long long)cde_notify_watchdog_usec() / 1000);
+	cde_notifyf("READY=1\nSTATUS=listening on %s", bound);
+	if (event_base_dispatch(d->base) < 0)
+		cde_log(CDE_LOG_ERROR, "event loop failed");
+	else
+		status = 0;
+	cde_log(CDE_LOG_INFO, "stopped");
+	return status;
+}
+
+static void tear_down(struct daemon *d)
+{
+	if (d->sigterm)
+		event_free(d->sigterm);
+	if (d->sigint)
+		event_free(d->sigint);
+	if (d->sighup)
+		event_free(d->sighup);
+	if (d->drain_timer)
+		event_free(d->drain_timer);
+	if (d->watchdog)
+		event_free(d->watchdog);
+	cde_http_server_free(d->http);
+	cde_audit_reader_free(d->reader);
+	cde_housekeeping_free(d->housekeeping);
+	/* The journal first: releasing it answers what it still holds, and
+	 * those answers kick the delivery engine. */
+	cde_journal_release(&d->journal);
+	d->api.delivery = NULL;
+	cde_delivery_free(d->delivery);
+	d->api.observe = NULL;
+	cde_observe_free(d->observe);
+	if (d->base)
+		event_base_free(d->base);
+	cde_catalog_free(d->catalog);
+	cde_auth_free(d->auth);
+	curl_global_cleanup();
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon d = { 0 };
-	struct cde_http_limits limits;
-	struct cde_errors errs;
-	char host[256], bound[80], db_path[CDE_CONFIG_STR_MAX + 16], db_err[512];
 	struct cde_journal_audit_opened opened = { 0 };
-	unsigned short port;
+	char bound[80];
 	int r, status = 1;
 
 	r = cde_daemon_parse_flags(argc, argv, &d.flags);
@@ -411,163 +590,13 @@ int main(int argc, char **argv)
 		return r;
 	if (d.flags.check_only)
 		return check_config(&d.flags);
-	/* The journal's writer thread wakes the loop with event_active. */
-	if (evthread_use_pthreads() < 0) {
-		cde_log(CDE_LOG_ERROR, "libevent has no thread support");
+	if (start_process() < 0 || load_startup(&d) < 0)
 		return 1;
+	if (start_subsystems(&d, &opened) == 0 && start_http(&d, bound, sizeof(bound)) == 0 &&
+	    install_signals(&d) == 0) {
+		log_start(&d, bound, &opened);
+		status = run(&d, bound);
 	}
-	/* Before any thread: curl_global_init is not thread-safe. */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		cde_log(CDE_LOG_ERROR, "libcurl cannot start");
-		return 1;
-	}
-	/* A write to a client that went away must be an error, not a kill. */
-	signal(SIGPIPE, SIG_IGN);
-	/* A file size limit (ulimit -f) must fail the write, which the
-	 * journal handles like a full disk, not kill the daemon. */
-	signal(SIGXFSZ, SIG_IGN);
-
-	cde_errors_reset(&errs);
-	if (assemble_config(&d.flags, &d.cfg, &errs) < 0) {
-		log_errors("configuration", &errs);
-		return 1;
-	}
-	apply_runtime(&d);
-	r = cde_state_dir_make(d.cfg.state_dir);
-	if (r < 0) {
-		cde_log(CDE_LOG_ERROR, "state_dir %s: %s", d.cfg.state_dir, strerror(-r));
-		return 1;
-	}
-	if (lock_state_dir(d.cfg.state_dir) < 0)
-		return 1;
-	if (cde_auth_new(&d.cfg, &d.auth, &errs) < 0) {
-		log_errors("authentication", &errs);
-		return 1;
-	}
-	r = cde_auth_open_replays(d.auth, d.cfg.state_dir, time(NULL), db_err, sizeof(db_err));
-	if (r < 0) {
-		cde_log(CDE_LOG_ERROR, "replay memory: %s", db_err);
-		cde_auth_free(d.auth);
-		return 1;
-	}
-	if (load_catalog(&d.cfg, &d.catalog) < 0) {
-		cde_auth_free(d.auth);
-		return 1;
-	}
-	d.base = event_base_new();
-	if (!d.base) {
-		cde_log(CDE_LOG_ERROR, "cannot create the event loop");
-		goto out;
-	}
-	snprintf(db_path, sizeof(db_path), "%s/audit.db", d.cfg.state_dir);
-	if (open_audit_log(&d, db_path, &opened) < 0)
-		goto out;
-	r = cde_audit_reader_new(d.base, db_path, &d.reader, db_err, sizeof(db_err));
-	if (r < 0) {
-		cde_log(CDE_LOG_ERROR, "audit log reader: %s", db_err);
-		goto out;
-	}
-	r = cde_delivery_new(db_path, &d.cfg, &(struct cde_delivery_log){ .fn = log_delivery }, &d.delivery, db_err,
-			     sizeof(db_err));
-	if (r < 0) {
-		cde_log(CDE_LOG_ERROR, "delivery: %s", db_err);
-		goto out;
-	}
-	if (cde_housekeeping_new(d.base, &d.journal, &d.housekeeping) < 0) {
-		cde_log(CDE_LOG_ERROR, "out of memory");
-		goto out;
-	}
-	d.api.catalog = d.catalog;
-	d.api.journal = &d.journal;
-	d.api.auth = d.auth;
-	d.api.reader = d.reader;
-	d.api.db_path = db_path;
-	{
-		struct cde_observe_config oc = {
-			.max_series = d.cfg.metrics_max_series,
-			.price_cpu_hour = d.cfg.metrics_price_cpu_hour,
-			.price_gib_hour = d.cfg.metrics_price_gib_hour,
-		};
-
-		d.observe = cde_observe_new(&oc);
-		if (!d.observe) {
-			cde_log(CDE_LOG_ERROR, "out of memory");
-			goto out;
-		}
-		d.api.observe = d.observe;
-	}
-	d.api.delivery = d.delivery;
-	to_http_limits(&d.cfg.limits, &limits);	/* fitted by apply_runtime */
-	if (cde_http_server_new(d.base, &limits, cde_api_handle, &d.api, &d.http) < 0) {
-		cde_log(CDE_LOG_ERROR, "out of memory");
-		goto out;
-	}
-	cde_http_server_set_head_handler(d.http, cde_api_handle, &d.api);
-	cde_http_server_set_observer(d.http, cde_observe_request, d.observe);
-	cde_config_split_listen(d.cfg.listen, host, sizeof(host), &port);
-	r = cde_http_server_listen(d.http, host, port, bound, sizeof(bound));
-	if (r < 0) {
-		cde_log(CDE_LOG_ERROR, "cannot listen on %s: %s", d.cfg.listen, strerror(-r));
-		goto out;
-	}
-	d.sigterm = evsignal_new(d.base, SIGTERM, on_stop_signal, &d);
-	d.sigint = evsignal_new(d.base, SIGINT, on_stop_signal, &d);
-	d.sighup = evsignal_new(d.base, SIGHUP, on_reload_signal, &d);
-	d.drain_timer = evtimer_new(d.base, on_drain_timeout, &d);
-	if (!d.sigterm || !d.sigint || !d.sighup || !d.drain_timer || event_add(d.sigterm, NULL) < 0 ||
-	    event_add(d.sigint, NULL) < 0 || event_add(d.sighup, NULL) < 0) {
-		cde_log(CDE_LOG_ERROR, "cannot install signal handlers");
-		goto out;
-	}
-	cde_log(CDE_LOG_INFO, "cdeventsd %s listening on %s (config %s, state %s, catalog %s: %zu spec versions, %s)",
-		CDE_VERSION, bound, d.flags.config_file ? d.flags.config_file : "embedded default",
-		d.cfg.state_dir, catalog_dir_of(&d.cfg), cde_catalog_spec_count(d.catalog),
-		cde_auth_is_open(d.auth) ? "no authentication" : "authentication required");
-	cde_log(CDE_LOG_INFO, "audit log %s: %llu events, head seq %llu, sync %s, %s, %s", db_path, opened.rows,
-		opened.head_seq, d.cfg.audit_sync_full ? "full" : "normal",
-		d.cfg.audit_hmac_key_file[0] ? "keyed checkpoints" : "no keyed checkpoints",
-		d.cfg.audit_max_age_s || d.cfg.audit_max_size ? "retention on" : "kept forever");
-	cde_log(CDE_LOG_INFO, "delivery: %zu sinks, %zu routes", d.cfg.n_sinks, d.cfg.n_routes);
-	/* Listening, journal open, signals handled: from here a request is
-	 * answered as soon as the loop runs, so tell the service manager. */
-	if (cde_notify_watchdog_start(d.base, &d.watchdog) < 0) {
-		cde_log(CDE_LOG_ERROR, "out of memory");
-		goto out;
-	}
-	if (d.watchdog)
-		cde_log(CDE_LOG_INFO, "watchdog: WATCHDOG=1 every %llu ms",
-			(unsigned long long)cde_notify_watchdog_usec() / 1000);
-	cde_notifyf("READY=1\nSTATUS=listening on %s", bound);
-	if (event_base_dispatch(d.base) < 0)
-		cde_log(CDE_LOG_ERROR, "event loop failed");
-	else
-		status = 0;
-	cde_log(CDE_LOG_INFO, "stopped");
-out:
-	if (d.sigterm)
-		event_free(d.sigterm);
-	if (d.sigint)
-		event_free(d.sigint);
-	if (d.sighup)
-		event_free(d.sighup);
-	if (d.drain_timer)
-		event_free(d.drain_timer);
-	if (d.watchdog)
-		event_free(d.watchdog);
-	cde_http_server_free(d.http);
-	cde_audit_reader_free(d.reader);
-	cde_housekeeping_free(d.housekeeping);
-	/* The journal first: releasing it answers what it still holds, and
-	 * those answers kick the delivery engine. */
-	cde_journal_release(&d.journal);
-	d.api.delivery = NULL;
-	cde_delivery_free(d.delivery);
-	d.api.observe = NULL;
-	cde_observe_free(d.observe);
-	if (d.base)
-		event_base_free(d.base);
-	cde_catalog_free(d.catalog);
-	cde_auth_free(d.auth);
-	curl_global_cleanup();
+	tear_down(&d);
 	return status;
 }
