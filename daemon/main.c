@@ -467,8 +467,15 @@ int main(int argc, char **argv)
 		cde_log(CDE_LOG_ERROR, "audit log reader: %s", db_err);
 		goto out;
 	}
-	r = cde_delivery_new(db_path, &d.cfg, &(struct cde_delivery_log){ .fn = log_delivery }, &d.delivery, db_err,
-			     sizeof(db_err));
+	struct cde_delivery_options *delivery_opts = NULL;
+
+	r = cde_daemon_delivery_options(&d.cfg, &delivery_opts);
+	if (r == 0)
+		r = cde_delivery_new(db_path, delivery_opts, &(struct cde_delivery_log){ .fn = log_delivery },
+				     &d.delivery, db_err, sizeof(db_err));
+	else
+		snprintf(db_err, sizeof(db_err), "out of memory");
+	delivery_opts = cde_daemon_delivery_options_free(delivery_opts);
 	if (r < 0) {
 		cde_log(CDE_LOG_ERROR, "delivery: %s", db_err);
 		goto out;

@@ -239,7 +239,7 @@ static void a_tekton_sink_and_one_route_load(void **state)
 				   "    filter: { prefix: { type: dev.cdevents.artifact. } }\n", &c, &errs), 0);
 	assert_int_equal(c.n_sinks, 1);
 	assert_string_equal(c.sinks[0].name, "ci-listener");
-	assert_int_equal(c.sinks[0].type, CDE_SINK_TEKTON);
+	assert_string_equal(c.sinks[0].type, "tekton");
 	assert_string_equal(c.sinks[0].url, "http://el-spark-release.tekton-pipelines.svc:8080");
 	assert_false(c.sinks[0].structured);
 	assert_int_equal(c.sinks[0].n_headers, 0);
@@ -277,7 +277,7 @@ static void every_sink_key_loads(void **state)
 	assert_string_equal(c.sinks[0].headers[0], "X-Cluster: eu-1");
 	assert_int_equal(c.sinks[0].max_in_flight, 4);
 
-	assert_int_equal(c.sinks[1].type, CDE_SINK_WEBHOOK);
+	assert_string_equal(c.sinks[1].type, "webhook");
 	assert_string_equal(c.sinks[1].url, "https://hooks.example.com/cdevents");
 	assert_true(c.sinks[1].structured);
 	assert_int_equal(c.sinks[1].n_headers, 2);
@@ -293,7 +293,7 @@ static void every_sink_key_loads(void **state)
 	assert_int_equal(c.sinks[1].max_backoff_ms, 60000);
 	assert_int_equal(c.sinks[1].max_retry_after_ms, 1800000);
 
-	assert_int_equal(c.sinks[2].type, CDE_SINK_FILE);
+	assert_string_equal(c.sinks[2].type, "file");
 	assert_string_equal(c.sinks[2].path, "/var/log/cdeventsd/events.jsonl");
 	assert_int_equal(c.sinks[2].rotate_size, 10 << 20);
 	assert_int_equal(c.sinks[2].rotate_keep, 3);
