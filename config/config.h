@@ -152,8 +152,11 @@ struct cde_config {
  * the limits of the daemon issue. */
 void cde_config_defaults(struct cde_config *cfg);
 
-/* Reads the YAML file @path over @cfg: keys present replace values, keys
- * absent keep them. Unknown keys and bad values are errors naming the
+/* The largest configuration file read. */
+#define CDE_CONFIG_FILE_MAX (16 << 20)
+
+/* Reads the YAML file @path over @cfg (opening it once): keys present
+ * replace values, keys absent keep them. Unknown keys and bad values are errors naming the
  * file, the key (as a pointer, "/limits/body_max") and the reason.
  * On failure @cfg is unchanged. Returns 0, -EINVAL, or -errno. */
 int cde_config_load_file(const char *path, struct cde_config *cfg, struct cde_errors *errs);

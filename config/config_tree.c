@@ -529,10 +529,11 @@ static int apply_clusters(const cJSON *doc, const char *path, struct cde_config 
 
 /* The second pass (see the top of this file). Runs on every file: which
  * top-level keys a file has is only known once it has been read. */
-int cde_config_load_tree(const char *path, struct cde_config *cfg, struct cde_errors *errs)
+int cde_config_load_tree(const char *path, const char *text, size_t len, struct cde_config *cfg,
+			 struct cde_errors *errs)
 {
 	cJSON *doc;
-	int r = cde_yaml_to_json(path, &doc, errs), r2;
+	int r = cde_yaml_to_json(path, text, len, &doc, errs), r2;
 
 	if (r < 0)
 		return r;
