@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/log.h"
 #include "sinks/filter.h"
 #include "sinks/sink.h"
 
@@ -129,6 +130,38 @@ int cde_daemon_config_load(const char *path, struct cde_config *cfg, struct cde_
 	free(clusters);
 	free(next);
 	return r;
+}
+
+static bool routed(const struct cde_config *cfg, size_t sink)
+{
+	for (size_t i = 0; i < cfg->n_routes; i++)
+		for (size_t k = 0; k < cfg->routes[i].n_sinks; k++)
+			if (cfg->routes[i].sinks[k] == sink)
+				return true;
+	return false;
+}
+
+void cde_daemon_config_warnings(const struct cde_config *cfg, const char *path, struct cde_errors *warns)
+{
+	for (size_t i = 0; i < cfg->n_sinks; i++) {
+		char at[32];
+
+		if (routed(cfg, i))
+			continue;
+		snprintf(at, sizeof(at), "/sinks/%zu", i);
+		cde_errors_add(warns, at, "%s%s%s: sink \"%s\" is named by no route: it receives no events",
+			       path ? path : "", path ? ": " : "", at, cfg->sinks[i].name);
+	}
+}
+
+void cde_daemon_config_log_warnings(const struct cde_config *cfg, const char *path)
+{
+	struct cde_errors warns;
+
+	cde_errors_reset(&warns);
+	cde_daemon_config_warnings(cfg, path, &warns);
+	for (size_t i = 0; i < warns.count; i++)
+		cde_log(CDE_LOG_WARN, "configuration: %s", warns.items[i].reason);
 }
 
 /* The options and the arrays they point to, in one allocation. */

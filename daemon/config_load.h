@@ -21,6 +21,14 @@ int cde_daemon_config_load(const char *path, struct cde_config *cfg, struct cde_
 int cde_daemon_clusters_read(const struct cde_config *cfg, const char *path, struct cde_sizing_named_cluster *out,
 			     struct cde_errors *errs);
 
+/* Adds to @warns what in @cfg loads but is most likely a mistake, naming
+ * @path (NULL: none): a sink that no route names, which receives nothing
+ * ("FILE: /sinks/1: sink \"audit\" is named by no route: it receives no
+ * events"). */
+void cde_daemon_config_warnings(const struct cde_config *cfg, const char *path, struct cde_errors *warns);
+/* Logs cde_daemon_config_warnings at level warn, one line each. */
+void cde_daemon_config_log_warnings(const struct cde_config *cfg, const char *path);
+
 /* The delivery engine's options (sinks/sink_options.h) for @cfg's sinks
  * and routes, in *@ret (free with cde_daemon_delivery_options_free). The
  * routes borrow from @cfg, which must outlive them. Returns 0 or -ENOMEM. */

@@ -85,6 +85,7 @@ static int assemble_config(const struct cde_daemon_flags *f, struct cde_config *
 		r = cde_daemon_config_load(f->config_file, cfg, errs);
 		if (r < 0)
 			return r;
+		cde_daemon_config_log_warnings(cfg, f->config_file);
 	}
 	if (f->listen) {
 		char host[256];

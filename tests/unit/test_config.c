@@ -801,6 +801,44 @@ static void clusters_run_out_of_memory_cleanly(void **state)
 	assert_int_equal(load_failing_each_allocation(clusters_yaml, 10).n_clusters, 2);
 }
 
+/* ---- warnings ---- */
+
+static void a_sink_no_route_names_loads_with_a_warning_naming_it(void **state)
+{
+	static struct cde_config c;
+	struct cde_errors errs, warns;
+
+	cde_config_defaults(&c);
+	assert_int_equal(load_text("sinks:\n"
+				   "  - {name: a, type: webhook, url: http://127.0.0.1:9/x}\n"
+				   "  - {name: b, type: webhook, url: http://127.0.0.1:9/y}\n"
+				   "  - {name: c, type: webhook, url: http://127.0.0.1:9/z}\n"
+				   "routes:\n  - sinks: [a]\n  - sinks: [c]\n    filter: {exact: {type: x}}\n",
+				   &c, &errs),
+			 0);
+	cde_errors_reset(&warns);
+	cde_daemon_config_warnings(&c, "cdeventsd.yaml", &warns);
+	assert_int_equal(warns.count, 1);
+	assert_string_equal(warns.items[0].pointer, "/sinks/1");
+	assert_string_equal(warns.items[0].reason,
+			    "cdeventsd.yaml: /sinks/1: sink \"b\" is named by no route: it receives no events");
+}
+
+static void every_sink_routed_is_no_warning(void **state)
+{
+	static struct cde_config c;
+	struct cde_errors errs, warns;
+
+	cde_config_defaults(&c);
+	assert_int_equal(load_text("sinks:\n  - {name: a, type: webhook, url: http://127.0.0.1:9/x}\n"
+				   "routes:\n  - sinks: [a]\n",
+				   &c, &errs),
+			 0);
+	cde_errors_reset(&warns);
+	cde_daemon_config_warnings(&c, NULL, &warns);
+	assert_int_equal(warns.count, 0);
+}
+
 /* ---- the file is read once ---- */
 
 /* The writer side of a FIFO: hands @text to the first reader, once. */
@@ -873,6 +911,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(the_embedded_default_is_what_the_daemon_issue_names),
 		cmocka_unit_test(the_file_is_opened_once_per_load),
+		cmocka_unit_test(a_sink_no_route_names_loads_with_a_warning_naming_it),
+		cmocka_unit_test(every_sink_routed_is_no_warning),
 		cmocka_unit_test(the_example_file_documents_the_defaults),
 		cmocka_unit_test(a_file_replaces_only_what_it_says),
 		cmocka_unit_test(names_the_file_and_key_of_each_mistake),
