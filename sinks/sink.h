@@ -37,7 +37,8 @@ struct cde_sink_ops {
 	const char *name;	/* the `type:` of a sink in the configuration */
 	/* The keys of a `sinks:` entry this type reads besides name, type
 	 * and the engine's own (cde_sink_engine_keys), NULL-terminated; the
-	 * first is required. The daemon reads them into struct cde_sink_options. */
+	 * first is required. config/ parses them and the daemon hands them over
+	 * in struct cde_sink_options. */
 	const char *const *config_keys;
 	/* Reads what @cfg names (secret files) and sets up. Returns 0 or
 	 * -errno with the reason in @err. */
