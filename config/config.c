@@ -2,10 +2,12 @@
  * (and refuses unknown keys and wrong shapes); every value arrives as a
  * string and is then parsed here, with its unit, so an error can name the
  * key and say what was expected. sinks and routes hold maps whose keys
- * nobody knows in advance (headers, filters), which libcyaml cannot put
- * in a struct: it skips them, and a second pass (config_tree.c) reads
- * the file as a JSON tree for them. clusters: takes the same pass, so
- * that its entries are read by the sizing module's own parser.
+ * are data, not field names (headers, filters), and clusters: is a map
+ * from names a user picks: libcyaml maps a YAML mapping only onto a
+ * struct whose keys its schema lists (it has no dictionary type and no
+ * recursive schema for a filter), so it skips them, and a second pass
+ * (config_tree.c) reads them as a JSON tree with libyaml. Both passes
+ * read the same bytes: the file is opened and read once per load.
  * principals: entries are checked in principals.c. */
 
 #include "config/config.h"
@@ -23,6 +25,7 @@
 
 #include "config/config_internal.h"
 #include "config/yaml_json.h"
+#include "schemas/base/read_file.h"
 
 struct raw_limits {
 	char *body_max, *head_max, *headers_max;
@@ -425,7 +428,10 @@ static int apply(const struct raw_config *raw, const char *path, struct cde_conf
 	return r ? -EINVAL : 0;
 }
 
-int cde_config_load_file(const char *path, struct cde_config *cfg, struct cde_errors *errs)
+/* Both passes over the file's bytes, read once: libcyaml for the keys it
+ * can express, libyaml (config_tree.c) for the maps keyed by data. */
+static int load_text(const char *path, const char *text, size_t len, struct cde_config *cfg,
+		     struct cde_errors *errs)
 {
 	struct yaml_log log = { 0 };
 	const cyaml_config_t yaml_cfg = {
@@ -437,28 +443,19 @@ int cde_config_load_file(const char *path, struct cde_config *cfg, struct cde_er
 	};
 	struct raw_config *raw = NULL;
 	struct cde_config *next;
-	FILE *f;
 	cyaml_err_t e;
 	int r, r2;
 
-	/* An unreadable file is said plainly, not as a YAML error. */
-	f = fopen(path, "r");
-	if (!f) {
-		r = -errno;
-		cde_errors_add(errs, "", "%s: %s", path, strerror(-r));
-		return r;
-	}
-	fclose(f);
-	e = cyaml_load_file(path, &yaml_cfg, &config_schema, (cyaml_data_t **)&raw, NULL);
+	e = cyaml_load_data((const uint8_t *)text, len, &yaml_cfg, &config_schema, (cyaml_data_t **)&raw, NULL);
 	if (e == CYAML_ERR_OOM || e == CYAML_ERR_LIBYAML_PARSER_INIT)
 		return -ENOMEM;
 	if (e == CYAML_ERR_LIBYAML_PARSER) {
 		/* libcyaml does not say when libyaml ran out of memory. Our own
-		 * reader does: if the file reads as YAML there, or runs out of
+		 * reader does: if the text reads as YAML there, or runs out of
 		 * memory there too, this was no syntax error. */
 		struct cde_errors ignored;
 		cJSON *doc = NULL;
-		int y = cde_yaml_to_json(path, &doc, &ignored);
+		int y = cde_yaml_to_json(path, text, len, &doc, &ignored);
 
 		cJSON_Delete(doc);
 		if (y == 0 || y == -ENOMEM)
@@ -479,12 +476,32 @@ int cde_config_load_file(const char *path, struct cde_config *cfg, struct cde_er
 	*next = *cfg;
 	r = apply(raw, path, next, errs);
 	cyaml_free(&yaml_cfg, &config_schema, raw, 0);
-	r2 = cde_config_load_tree(path, next, errs);
+	r2 = cde_config_load_tree(path, text, len, next, errs);
 	if (r == 0 || r2 == -ENOMEM)
 		r = r2;
 	if (r == 0)
 		*cfg = *next;
 	free(next);
+	return r;
+}
+
+int cde_config_load_file(const char *path, struct cde_config *cfg, struct cde_errors *errs)
+{
+	char *text;
+	size_t len;
+	int r;
+
+	/* Opened once: a file replaced while it is loaded cannot give the
+	 * two passes two different texts, and a FIFO or a /proc file works. */
+	r = cde_read_file(path, CDE_CONFIG_FILE_MAX, &text, &len);
+	if (r == -EFBIG)
+		cde_errors_add(errs, "", "%s: larger than %d MiB", path, CDE_CONFIG_FILE_MAX >> 20);
+	else if (r < 0 && r != -ENOMEM)
+		cde_errors_add(errs, "", "%s: %s", path, strerror(-r)); /* said plainly, not as YAML */
+	if (r < 0)
+		return r;
+	r = load_text(path, text, len, cfg, errs);
+	free(text);
 	return r;
 }
 

@@ -69,18 +69,17 @@ struct cde_config_principal {
 #define CDE_CONFIG_HEADERS_MAX 16
 #define CDE_CONFIG_FILTER_MAX 4096
 
-enum cde_sink_type {
-	CDE_SINK_TEKTON,	/* a Tekton Triggers EventListener: binary mode */
-	CDE_SINK_WEBHOOK,	/* any URL: binary or structured, maybe signed */
-	CDE_SINK_FILE,		/* JSON Lines to a file, rotated by size */
-};
+/* The sink types the loader takes, NULL-terminated: tekton (a Tekton
+ * Triggers EventListener: binary mode), webhook (any URL: binary or
+ * structured, maybe signed), file (JSON Lines, rotated by size). */
+extern const char *const cde_config_sink_types[];
 
 /* Where events go (the `sinks:` list). Delivery limits apply to every
  * type; url and the HTTP settings to tekton and webhook, path and
  * rotation to file. */
 struct cde_config_sink {
 	char name[CDE_CONFIG_NAME_MAX];
-	enum cde_sink_type type;
+	char type[CDE_CONFIG_NAME_MAX];		/* one of cde_config_sink_types */
 	char url[CDE_CONFIG_STR_MAX];
 	bool structured;			/* mode: structured (webhook only) */
 	size_t n_headers;
@@ -153,8 +152,11 @@ struct cde_config {
  * the limits of the daemon issue. */
 void cde_config_defaults(struct cde_config *cfg);
 
-/* Reads the YAML file @path over @cfg: keys present replace values, keys
- * absent keep them. Unknown keys and bad values are errors naming the
+/* The largest configuration file read. */
+#define CDE_CONFIG_FILE_MAX (16 << 20)
+
+/* Reads the YAML file @path over @cfg (opening it once): keys present
+ * replace values, keys absent keep them. Unknown keys and bad values are errors naming the
  * file, the key (as a pointer, "/limits/body_max") and the reason.
  * On failure @cfg is unchanged. Returns 0, -EINVAL, or -errno. */
 int cde_config_load_file(const char *path, struct cde_config *cfg, struct cde_errors *errs);

@@ -36,7 +36,9 @@ int cde_config_apply_principal(const struct raw_principal *rp, size_t i, const c
 /* A character allowed in names (principals, sinks, clusters). */
 bool cde_config_is_name_char(char c);
 
-/* The second pass over @path: reads the file as a JSON tree and applies
- * its sinks:, routes: and clusters: to @cfg. Returns 0, -EINVAL (errors
+/* The second pass over the @len bytes at @text, the file @path as read
+ * once by cde_config_load_file: reads them as a JSON tree and applies
+ * their sinks:, routes: and clusters: to @cfg. Returns 0, -EINVAL (errors
  * in @errs) or -ENOMEM. */
-int cde_config_load_tree(const char *path, struct cde_config *cfg, struct cde_errors *errs);
+int cde_config_load_tree(const char *path, const char *text, size_t len, struct cde_config *cfg,
+			 struct cde_errors *errs);

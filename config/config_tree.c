@@ -16,9 +16,12 @@
 
 /* sinks: and routes:, from the file as a JSON tree. */
 
-#define HTTP_SINKS (1u << CDE_SINK_TEKTON | 1u << CDE_SINK_WEBHOOK)
-#define WEBHOOK_SINKS (1u << CDE_SINK_WEBHOOK)
-#define FILE_SINKS (1u << CDE_SINK_FILE)
+/* Indexes into cde_config_sink_types. */
+enum { TEKTON, WEBHOOK, FILE_SINK, N_TYPES };
+
+#define HTTP_SINKS (1u << TEKTON | 1u << WEBHOOK)
+#define WEBHOOK_SINKS (1u << WEBHOOK)
+#define FILE_SINKS (1u << FILE_SINK)
 #define ALL_SINKS (HTTP_SINKS | FILE_SINKS)
 
 enum sink_value { V_URL, V_MODE, V_HEADERS, V_PATH, V_BOOL, V_DURATION, V_COUNT, V_AGE, V_SIZE };
@@ -48,7 +51,10 @@ static const struct sink_key {
 	{ "rotate_keep", V_COUNT, FILE_SINKS, offsetof(struct cde_config_sink, rotate_keep), 1000 },
 };
 
-static const char *const sink_types[] = { "tekton", "webhook", "file" };
+/* config/ cannot see the registry of sinks/: daemon/config_load.c checks
+ * at load that it has each of these, and test_sink_registry that the keys
+ * above are the ones each type's table declares. */
+const char *const cde_config_sink_types[] = { "tekton", "webhook", "file", NULL };
 
 static int fail_at(struct cde_errors *errs, const char *path, const struct cde_ptr *p, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -188,7 +194,7 @@ static int set_sink_value(struct cde_config_sink *s, const struct sink_key *k, c
 	case V_MODE:
 		if (strcmp(text, "binary") != 0 && strcmp(text, "structured") != 0)
 			return fail_at(errs, path, p, "\"%s\" is not binary or structured", text);
-		if (s->type == CDE_SINK_TEKTON && strcmp(text, "binary") != 0)
+		if (strcmp(s->type, cde_config_sink_types[TEKTON]) == 0 && strcmp(text, "binary") != 0)
 			return fail_at(errs, path, p, "a tekton sink is always binary "
 				       "(an EventListener reads the ce- headers)");
 		s->structured = strcmp(text, "structured") == 0;
@@ -246,6 +252,7 @@ static int apply_sink(const cJSON *item, size_t i, const char *path, struct cde_
 	struct cde_config_sink *s = &cfg->sinks[i];
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(item, "type"), *field;
 	bool typed = false;
+	unsigned t = 0;
 	size_t mark;
 	char buf[32];
 	const char *text;
@@ -257,9 +264,10 @@ static int apply_sink(const cJSON *item, size_t i, const char *path, struct cde_
 	r |= set_sink_name(s, cJSON_GetObjectItemCaseSensitive(item, "name"), cfg, i, path, p, errs);
 	mark = cde_ptr_push(p, "type");
 	text = scalar_text(type, buf, sizeof(buf));
-	for (unsigned t = 0; text && t < 3; t++) {
-		if (strcmp(text, sink_types[t]) == 0) {
-			s->type = (enum cde_sink_type)t;
+	for (unsigned n = 0; text && n < N_TYPES; n++) {
+		if (strcmp(text, cde_config_sink_types[n]) == 0) {
+			snprintf(s->type, sizeof(s->type), "%s", text);
+			t = n;
 			typed = true;
 		}
 	}
@@ -279,20 +287,20 @@ static int apply_sink(const cJSON *item, size_t i, const char *path, struct cde_
 		mark = cde_ptr_push(p, field->string);
 		if (!k)
 			r |= fail_at(errs, path, p, "unknown key for a sink");
-		else if (typed && !(k->types & 1u << s->type))
+		else if (typed && !(k->types & 1u << t))
 			r |= fail_at(errs, path, p, "only for %s sinks, this one is %s",
 				     k->types == HTTP_SINKS ? "tekton and webhook" :
-				     k->types == WEBHOOK_SINKS ? "webhook" : "file", sink_types[s->type]);
+				     k->types == WEBHOOK_SINKS ? "webhook" : "file", s->type);
 		else if (typed)
 			r |= set_sink_value(s, k, field, path, p, errs);
 		cde_ptr_pop(p, mark);
 	}
-	if (typed && s->type != CDE_SINK_FILE && !cJSON_GetObjectItemCaseSensitive(item, "url")) {
+	if (typed && t != FILE_SINK && !cJSON_GetObjectItemCaseSensitive(item, "url")) {
 		mark = cde_ptr_push(p, "url");
-		r |= fail_at(errs, path, p, "required for a %s sink", sink_types[s->type]);
+		r |= fail_at(errs, path, p, "required for a %s sink", s->type);
 		cde_ptr_pop(p, mark);
 	}
-	if (typed && s->type == CDE_SINK_FILE && !cJSON_GetObjectItemCaseSensitive(item, "path")) {
+	if (typed && t == FILE_SINK && !cJSON_GetObjectItemCaseSensitive(item, "path")) {
 		mark = cde_ptr_push(p, "path");
 		r |= fail_at(errs, path, p, "required for a file sink");
 		cde_ptr_pop(p, mark);
@@ -521,10 +529,11 @@ static int apply_clusters(const cJSON *doc, const char *path, struct cde_config 
 
 /* The second pass (see the top of this file). Runs on every file: which
  * top-level keys a file has is only known once it has been read. */
-int cde_config_load_tree(const char *path, struct cde_config *cfg, struct cde_errors *errs)
+int cde_config_load_tree(const char *path, const char *text, size_t len, struct cde_config *cfg,
+			 struct cde_errors *errs)
 {
 	cJSON *doc;
-	int r = cde_yaml_to_json(path, &doc, errs), r2;
+	int r = cde_yaml_to_json(path, text, len, &doc, errs), r2;
 
 	if (r < 0)
 		return r;

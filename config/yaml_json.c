@@ -195,26 +195,17 @@ static int on_event(struct builder *b, const yaml_event_t *e)
 	return 0;
 }
 
-int cde_yaml_to_json(const char *path, cJSON **ret, struct cde_errors *errs)
+int cde_yaml_to_json(const char *path, const char *text, size_t len, cJSON **ret, struct cde_errors *errs)
 {
 	struct builder b = { .path = path, .errs = errs };
 	yaml_parser_t parser;
 	yaml_event_t e;
 	bool end = false;
-	FILE *f;
 	int r = 0;
 
-	f = fopen(path, "r");
-	if (!f) {
-		r = -errno;
-		cde_errors_add(errs, "", "%s: %s", path, strerror(-r));
-		return r;
-	}
-	if (!yaml_parser_initialize(&parser)) {
-		r = -ENOMEM;
-		goto err_close;
-	}
-	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	while (!end && r == 0) {
 		if (!yaml_parser_parse(&parser, &e)) {
 			if (parser.error == YAML_MEMORY_ERROR)
@@ -236,7 +227,6 @@ int cde_yaml_to_json(const char *path, cJSON **ret, struct cde_errors *errs)
 		r = -ENOMEM;
 	if (r < 0)
 		goto err_free;
-	fclose(f);
 	*ret = b.root;
 	return 0;
 
@@ -244,7 +234,5 @@ err_free:
 	for (size_t i = 0; i < b.depth; i++)
 		free(b.stack[i].key);
 	cJSON_Delete(b.root);
-err_close:
-	fclose(f);
 	return r;
 }

@@ -87,6 +87,7 @@ static int assemble_config(const struct cde_daemon_flags *f, struct cde_config *
 		r = cde_daemon_config_load(f->config_file, cfg, errs);
 		if (r < 0)
 			return r;
+		cde_daemon_config_log_warnings(cfg, f->config_file);
 	}
 	if (f->listen) {
 		char host[256];
@@ -423,6 +424,24 @@ static int load_startup(struct daemon *d)
 	return 0;
 }
 
+/* The delivery engine, on options built from the configuration. */
+static int start_delivery(struct daemon *d)
+{
+	struct cde_delivery_options *opts = NULL;
+	char db_err[512];
+	int r = cde_daemon_delivery_options(&d->cfg, &opts);
+
+	if (r == 0)
+		r = cde_delivery_new(d->db_path, opts, &(struct cde_delivery_log){ .fn = log_delivery }, &d->delivery,
+				     db_err, sizeof(db_err));
+	else
+		snprintf(db_err, sizeof(db_err), "out of memory");
+	cde_daemon_delivery_options_free(opts);
+	if (r < 0)
+		cde_log(CDE_LOG_ERROR, "delivery: %s", db_err);
+	return r;
+}
+
 /* The loop and what runs on it or beside it: the journal, the reader,
  * delivery, housekeeping, the metrics; the API is wired to them. On
  * failure tear_down() frees what was made. */
@@ -449,12 +468,8 @@ static int start_subsystems(struct daemon *d, struct cde_journal_audit_opened *o
 		cde_log(CDE_LOG_ERROR, "audit log reader: %s", db_err);
 		return -1;
 	}
-	r = cde_delivery_new(d->db_path, &d->cfg, &(struct cde_delivery_log){ .fn = log_delivery }, &d->delivery,
-			     db_err, sizeof(db_err));
-	if (r < 0) {
-		cde_log(CDE_LOG_ERROR, "delivery: %s", db_err);
+	if (start_delivery(d) < 0)
 		return -1;
-	}
 	if (cde_housekeeping_new(d->base, &d->journal, &d->housekeeping) < 0) {
 		cde_log(CDE_LOG_ERROR, "out of memory");
 		return -1;

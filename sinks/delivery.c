@@ -345,7 +345,7 @@ static void *delivery_main(void *arg)
 	return NULL;
 }
 
-static int setup_sink(struct cde_delivery *d, const struct cde_config *cfg, size_t idx, char *err,
+static int setup_sink(struct cde_delivery *d, const struct cde_delivery_options *opts, size_t idx, char *err,
 		      size_t err_size)
 {
 	struct sink *s = &d->sinks[idx];
@@ -355,8 +355,12 @@ static int setup_sink(struct cde_delivery *d, const struct cde_config *cfg, size
 	int r;
 
 	s->d = d;
-	s->cfg = cfg->sinks[idx];
-	s->ops = cde_sink_ops_of(s->cfg.type);
+	s->cfg = opts->sinks[idx];
+	s->ops = cde_sink_ops_find(s->cfg.type);
+	if (!s->ops) {
+		snprintf(err, err_size, "sink %s: no sink type is named \"%s\"", s->cfg.name, s->cfg.type);
+		return -EINVAL;
+	}
 	r = cde_delivery_store_cursor(d->store, s->cfg.name, &s->cursor);
 	if (r < 0) {
 		snprintf(err, err_size, "sink %s: cannot read its cursor", s->cfg.name);
@@ -366,8 +370,9 @@ static int setup_sink(struct cde_delivery *d, const struct cde_config *cfg, size
 	if (cde_window_init(&s->win, s->cfg.max_in_flight, s->cursor) < 0)
 		goto err_nomem;
 	s->slots = calloc(s->win.n, sizeof(*s->slots));
+	s->filters = calloc(opts->n_routes ? opts->n_routes : 1, sizeof(*s->filters));
 	s->pump = event_new(d->base, -1, 0, on_pump, s);
-	if (!s->slots || !s->pump)
+	if (!s->slots || !s->filters || !s->pump)
 		goto err_nomem;
 	for (unsigned i = 0; i < s->win.n; i++) {
 		s->slots[i].sink = s;
@@ -376,8 +381,8 @@ static int setup_sink(struct cde_delivery *d, const struct cde_config *cfg, size
 		if (!s->slots[i].retry)
 			goto err_nomem;
 	}
-	for (size_t i = 0; i < cfg->n_routes; i++) {
-		const struct cde_config_route *route = &cfg->routes[i];
+	for (size_t i = 0; i < opts->n_routes; i++) {
+		const struct cde_route_options *route = &opts->routes[i];
 		bool named = false;
 
 		for (size_t k = 0; k < route->n_sinks; k++)
@@ -385,7 +390,7 @@ static int setup_sink(struct cde_delivery *d, const struct cde_config *cfg, size
 		if (!named)
 			continue;
 		s->routed = true;
-		if (!route->filter[0]) {
+		if (!route->filter || !route->filter[0]) {
 			s->match_all = true;
 			continue;
 		}
@@ -410,7 +415,30 @@ err_nomem:
 	return -ENOMEM;
 }
 
-int cde_delivery_new(const char *db_path, const struct cde_config *cfg, const struct cde_delivery_log *log,
+/* Lets go of the cursors of sinks no longer configured, which would hold
+ * retention back. */
+static int forget_others(struct cde_delivery *d, const struct cde_delivery_options *opts, char *err,
+			 size_t err_size)
+{
+	const char **names = calloc(opts->n_sinks, sizeof(*names));
+	int r;
+
+	if (!names) {
+		snprintf(err, err_size, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < opts->n_sinks; i++)
+		names[i] = opts->sinks[i].name;
+	r = cde_delivery_store_forget_others(d->store, names, opts->n_sinks);
+	free(names);
+	if (r < 0) {
+		snprintf(err, err_size, "cannot update the sink cursors");
+		return -EIO;
+	}
+	return 0;
+}
+
+int cde_delivery_new(const char *db_path, const struct cde_delivery_options *opts, const struct cde_delivery_log *log,
 		     struct cde_delivery **ret, char *err, size_t err_size)
 {
 	struct cde_delivery *d;
@@ -418,7 +446,7 @@ int cde_delivery_new(const char *db_path, const struct cde_config *cfg, const st
 	int r;
 
 	*ret = NULL;
-	if (cfg->n_sinks == 0) {
+	if (opts->n_sinks == 0) {
 		/* Nothing to deliver; only let go of the cursors of sinks that
 		 * were configured before, which would hold retention back. */
 		struct cde_delivery_store *store;
@@ -439,7 +467,7 @@ int cde_delivery_new(const char *db_path, const struct cde_config *cfg, const st
 	if (log)
 		d->log = *log;
 	d->base = event_base_new();
-	d->sinks = calloc(cfg->n_sinks, sizeof(*d->sinks));
+	d->sinks = calloc(opts->n_sinks, sizeof(*d->sinks));
 	if (!d->base || !d->sinks)
 		goto err_nomem;
 	d->kick = event_new(d->base, -1, 0, on_kick, d);
@@ -451,20 +479,12 @@ int cde_delivery_new(const char *db_path, const struct cde_config *cfg, const st
 	r = cde_delivery_store_open(db_path, &d->store, err, err_size);
 	if (r < 0)
 		goto err_free;
-	{
-		const char *names[CDE_CONFIG_SINKS_MAX];
-
-		for (size_t i = 0; i < cfg->n_sinks; i++)
-			names[i] = cfg->sinks[i].name;
-		if (cde_delivery_store_forget_others(d->store, names, cfg->n_sinks) < 0) {
-			r = -EIO;
-			snprintf(err, err_size, "cannot update the sink cursors");
-			goto err_free;
-		}
-	}
-	for (size_t i = 0; i < cfg->n_sinks; i++) {
+	r = forget_others(d, opts, err, err_size);
+	if (r < 0)
+		goto err_free;
+	for (size_t i = 0; i < opts->n_sinks; i++) {
 		d->n_sinks = i + 1;
-		r = setup_sink(d, cfg, i, err, err_size);
+		r = setup_sink(d, opts, i, err, err_size);
 		if (r < 0)
 			goto err_free;
 	}
@@ -529,6 +549,7 @@ void cde_delivery_free(struct cde_delivery *d)
 		cde_window_release(&s->win);
 		for (size_t k = 0; k < s->n_filters; k++)
 			cde_filter_free(s->filters[k]);
+		free(s->filters);
 		if (s->pump)
 			event_free(s->pump);
 		if (s->impl)

@@ -7,18 +7,18 @@
 
 #include <stddef.h>
 
-#include "config/config.h"
 #include "sinks/sink_health.h"
+#include "sinks/sink_options.h"
 
 struct cde_delivery;
 
-/* Starts the engine for @cfg's sinks and routes (copied) on the audit
+/* Starts the engine for @opts's sinks (copied) and routes on the audit
  * database at @db_path. A sink's state changes (failing, dead-lettering,
  * recovered) go to @log (copied; NULL: silent), called on the delivery
  * thread. With no sinks it starts nothing and *@ret is NULL. Returns 0 or
  * -errno with the reason in @err. */
-int cde_delivery_new(const char *db_path, const struct cde_config *cfg, const struct cde_delivery_log *log,
-		     struct cde_delivery **ret, char *err, size_t err_size);
+int cde_delivery_new(const char *db_path, const struct cde_delivery_options *opts,
+		     const struct cde_delivery_log *log, struct cde_delivery **ret, char *err, size_t err_size);
 
 /* Tells the engine that new events are committed. Any thread; accepts
  * NULL. */

@@ -10,7 +10,6 @@
 
 #include <event2/event.h>
 
-#include "config/config.h"
 #include "events/event.h"
 #include "events/ids.h"
 #include "sinks/delivery.h"
@@ -37,12 +36,12 @@ struct slot {
 
 struct sink {
 	struct cde_delivery *d;
-	struct cde_config_sink cfg;
+	struct cde_sink_options cfg;
 	const struct cde_sink_ops *ops;
 	void *impl;
 	struct event *pump;
 	size_t n_filters;
-	struct cde_filter *filters[CDE_CONFIG_ROUTES_MAX];
+	struct cde_filter **filters;	/* one per route naming the sink, at most */
 	bool match_all, routed;
 	uint64_t cursor, stored_cursor;
 	struct cde_window win;

@@ -87,7 +87,7 @@ uint64_t cde_window_cursor(const struct cde_window *w)
 /* Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"):
  * a random delay up to the capped exponential, so that many events that
  * failed together do not come back together. */
-int64_t cde_delivery_backoff_ms(const struct cde_config_sink *cfg, unsigned attempts, long retry_after_s,
+int64_t cde_delivery_backoff_ms(const struct cde_sink_options *cfg, unsigned attempts, long retry_after_s,
 				uint64_t random)
 {
 	uint64_t cap = cfg->max_backoff_ms ? cfg->max_backoff_ms : CDE_DELIVERY_MAX_BACKOFF_MS;
@@ -112,7 +112,7 @@ int64_t cde_delivery_backoff_ms(const struct cde_config_sink *cfg, unsigned atte
 	return delay;
 }
 
-enum cde_delivery_verdict cde_delivery_decide(const struct cde_config_sink *cfg, enum cde_sink_outcome outcome,
+enum cde_delivery_verdict cde_delivery_decide(const struct cde_sink_options *cfg, enum cde_sink_outcome outcome,
 					      unsigned attempts, double age_s)
 {
 	if (outcome != CDE_SINK_RETRY)

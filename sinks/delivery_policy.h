@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config/config.h"
 #include "sinks/sink.h"
 
 #define CDE_DELIVERY_BACKOFF_BASE_MS 500
@@ -62,7 +61,7 @@ uint64_t cde_window_cursor(const struct cde_window *w);
  * CDE_DELIVERY_BACKOFF_BASE_MS, capped by max_backoff) drawn with
  * @random, but never less than the receiver's Retry-After @retry_after_s
  * (-1: none), itself capped by max_retry_after. */
-int64_t cde_delivery_backoff_ms(const struct cde_config_sink *cfg, unsigned attempts, long retry_after_s,
+int64_t cde_delivery_backoff_ms(const struct cde_sink_options *cfg, unsigned attempts, long retry_after_s,
 				uint64_t random);
 
 enum cde_delivery_verdict {
@@ -75,7 +74,7 @@ enum cde_delivery_verdict {
 /* What becomes of an event whose attempt number @attempts ended with
  * @outcome (not CDE_SINK_DELIVERED), @age_s seconds after it was
  * received. */
-enum cde_delivery_verdict cde_delivery_decide(const struct cde_config_sink *cfg, enum cde_sink_outcome outcome,
+enum cde_delivery_verdict cde_delivery_decide(const struct cde_sink_options *cfg, enum cde_sink_outcome outcome,
 					      unsigned attempts, double age_s);
 
 /* An event's age: from when it was received (epoch seconds, 0 unknown),

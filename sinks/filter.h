@@ -45,7 +45,7 @@ struct cde_filter;
 int cde_filter_compile(const cJSON *spec, const char *pointer_prefix, struct cde_filter **ret,
 		       struct cde_errors *errs);
 
-/* Like cde_filter_compile, from JSON text (what cde_config_route.filter
+/* Like cde_filter_compile, from JSON text (what cde_route_options.filter
  * holds). NULL or "" is "no filter": *@ret = NULL and 0. Text that is not
  * one JSON document is an error at @pointer_prefix. */
 int cde_filter_compile_text(const char *json, const char *pointer_prefix, struct cde_filter **ret,

@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config/config.h"
 #include "events/event.h"
 #include "sinks/http_client.h"
+#include "sinks/sink_options.h"
 
 enum cde_sink_outcome {
 	CDE_SINK_DELIVERED,
@@ -37,11 +37,12 @@ struct cde_sink_ops {
 	const char *name;	/* the `type:` of a sink in the configuration */
 	/* The keys of a `sinks:` entry this type reads besides name, type
 	 * and the engine's own (cde_sink_engine_keys), NULL-terminated; the
-	 * first is required. config/ parses them into struct cde_config_sink. */
+	 * first is required. config/ parses them and the daemon hands them over
+	 * in struct cde_sink_options. */
 	const char *const *config_keys;
 	/* Reads what @cfg names (secret files) and sets up. Returns 0 or
 	 * -errno with the reason in @err. */
-	int (*init)(const struct cde_config_sink *cfg, const struct cde_sink_env *env, void **ret_impl,
+	int (*init)(const struct cde_sink_options *cfg, const struct cde_sink_env *env, void **ret_impl,
 		    char *err, size_t err_size);
 	/* Starts delivering @ev, the audit log's row @seq; @done runs exactly
 	 * once, on the engine's loop, possibly before submit returns. Returns
@@ -59,16 +60,13 @@ extern const struct cde_sink_ops cde_sink_file;
  * budgets, backoff. NULL-terminated. */
 extern const char *const cde_sink_engine_keys[];
 
-/* The registry (sinks/sink_registry.c): the table of a sink type, NULL
- * for one that is not registered. */
-const struct cde_sink_ops *cde_sink_ops_of(enum cde_sink_type type);
-/* The table of the type named @name (as in `type: webhook`) and its
- * enum in *@ret_type; NULL when no type has that name. */
-const struct cde_sink_ops *cde_sink_ops_find(const char *name, enum cde_sink_type *ret_type);
+/* The registry (sinks/sink_registry.c): the table of the type named
+ * @name (as in `type: webhook`), NULL when no type has that name. */
+const struct cde_sink_ops *cde_sink_ops_find(const char *name);
 /* The number of registered types; cde_sink_ops_at(i) for i below it
- * lists them in registry order. */
+ * lists them in registry order (NULL past it). */
 size_t cde_sink_types_count(void);
-const struct cde_sink_ops *cde_sink_ops_at(size_t i, enum cde_sink_type *ret_type);
+const struct cde_sink_ops *cde_sink_ops_at(size_t i);
 /* True when a sink of @ops's type takes @key (its own or the engine's). */
 bool cde_sink_ops_takes_key(const struct cde_sink_ops *ops, const char *key);
 

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 struct file_sink {
-	const struct cde_config_sink *cfg;
+	const struct cde_sink_options *cfg;
 	int fd;
 	size_t size;
 	size_t rotate_at;	/* after a failed rotation: try again past this size */
@@ -45,7 +45,7 @@ static void file_release(void *impl)
 	free(s);
 }
 
-static int file_init(const struct cde_config_sink *cfg, const struct cde_sink_env *env, void **ret_impl,
+static int file_init(const struct cde_sink_options *cfg, const struct cde_sink_env *env, void **ret_impl,
 		     char *err, size_t err_size)
 {
 	struct file_sink *s = calloc(1, sizeof(*s));
@@ -66,7 +66,7 @@ static int file_init(const struct cde_config_sink *cfg, const struct cde_sink_en
 
 static int rotate(struct file_sink *s)
 {
-	char from[CDE_CONFIG_PATH_MAX + 16], to[CDE_CONFIG_PATH_MAX + 16];
+	char from[CDE_SINK_PATH_MAX + 16], to[CDE_SINK_PATH_MAX + 16];
 
 	for (unsigned i = s->cfg->rotate_keep; i > 1; i--) {
 		snprintf(from, sizeof(from), "%s.%u", s->cfg->path, i - 1);

@@ -23,7 +23,7 @@
 #include "sinks/audit/audit_chain.h"
 
 struct http_sink {
-	const struct cde_config_sink *cfg;	/* the engine keeps it alive */
+	const struct cde_sink_options *cfg;	/* the engine keeps it alive */
 	struct cde_http_client *http;
 	bool tekton;
 	struct curl_slist *fixed;		/* configured headers, bearer token */
@@ -50,7 +50,7 @@ static void http_release(void *impl)
 	free(s);
 }
 
-static int http_init(const struct cde_config_sink *cfg, const struct cde_sink_env *env, void **ret_impl,
+static int http_init(const struct cde_sink_options *cfg, const struct cde_sink_env *env, void **ret_impl,
 		     char *err, size_t err_size, bool tekton)
 {
 	struct http_sink *s = calloc(1, sizeof(*s));
@@ -116,13 +116,13 @@ err_free:
 	return r;
 }
 
-static int tekton_init(const struct cde_config_sink *cfg, const struct cde_sink_env *env, void **ret_impl,
+static int tekton_init(const struct cde_sink_options *cfg, const struct cde_sink_env *env, void **ret_impl,
 		       char *err, size_t err_size)
 {
 	return http_init(cfg, env, ret_impl, err, err_size, true);
 }
 
-static int webhook_init(const struct cde_config_sink *cfg, const struct cde_sink_env *env, void **ret_impl,
+static int webhook_init(const struct cde_sink_options *cfg, const struct cde_sink_env *env, void **ret_impl,
 			char *err, size_t err_size)
 {
 	return http_init(cfg, env, ret_impl, err, err_size, false);

@@ -4,6 +4,10 @@
 #include "tests/unit/helpers.h"
 #include "tests/unit/fixtures.h"
 
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -239,7 +243,7 @@ static void a_tekton_sink_and_one_route_load(void **state)
 				   "    filter: { prefix: { type: dev.cdevents.artifact. } }\n", &c, &errs), 0);
 	assert_int_equal(c.n_sinks, 1);
 	assert_string_equal(c.sinks[0].name, "ci-listener");
-	assert_int_equal(c.sinks[0].type, CDE_SINK_TEKTON);
+	assert_string_equal(c.sinks[0].type, "tekton");
 	assert_string_equal(c.sinks[0].url, "http://el-spark-release.tekton-pipelines.svc:8080");
 	assert_false(c.sinks[0].structured);
 	assert_int_equal(c.sinks[0].n_headers, 0);
@@ -277,7 +281,7 @@ static void every_sink_key_loads(void **state)
 	assert_string_equal(c.sinks[0].headers[0], "X-Cluster: eu-1");
 	assert_int_equal(c.sinks[0].max_in_flight, 4);
 
-	assert_int_equal(c.sinks[1].type, CDE_SINK_WEBHOOK);
+	assert_string_equal(c.sinks[1].type, "webhook");
 	assert_string_equal(c.sinks[1].url, "https://hooks.example.com/cdevents");
 	assert_true(c.sinks[1].structured);
 	assert_int_equal(c.sinks[1].n_headers, 2);
@@ -293,7 +297,7 @@ static void every_sink_key_loads(void **state)
 	assert_int_equal(c.sinks[1].max_backoff_ms, 60000);
 	assert_int_equal(c.sinks[1].max_retry_after_ms, 1800000);
 
-	assert_int_equal(c.sinks[2].type, CDE_SINK_FILE);
+	assert_string_equal(c.sinks[2].type, "file");
 	assert_string_equal(c.sinks[2].path, "/var/log/cdeventsd/events.jsonl");
 	assert_int_equal(c.sinks[2].rotate_size, 10 << 20);
 	assert_int_equal(c.sinks[2].rotate_keep, 3);
@@ -549,10 +553,9 @@ static int yaml_json(const char *text, char *out, size_t size)
 	char *s;
 	int r;
 
-	write_temp(text);
+	snprintf(path, sizeof(path), "/etc/cdeventsd.yaml");
 	cde_errors_reset(&errs);
-	r = cde_yaml_to_json(path, &doc, &errs);
-	unlink(path);
+	r = cde_yaml_to_json(path, text, strlen(text), &doc, &errs);
 	if (r < 0) {
 		assert_int_equal(errs.count, 1);
 		assert_string_equal(errs.items[0].pointer, "");
@@ -642,14 +645,6 @@ static void yaml_caps_depth_and_nodes(void **state)
 	assert_int_equal(yaml_json(text, out, sizeof(out)), -EINVAL);
 	assert_string_equal(out, ":1: more than 10000 nodes");
 	free(text);
-
-	struct cde_errors errs;
-	cJSON *doc = NULL;
-
-	cde_errors_reset(&errs);
-	assert_int_equal(cde_yaml_to_json("/nonexistent.yaml", &doc, &errs), -ENOENT);
-	assert_null(doc);
-	assert_true(has_error(&errs, "", "/nonexistent.yaml: No such file or directory"));
 }
 
 /* ---- clusters: ---- */
@@ -806,10 +801,118 @@ static void clusters_run_out_of_memory_cleanly(void **state)
 	assert_int_equal(load_failing_each_allocation(clusters_yaml, 10).n_clusters, 2);
 }
 
+/* ---- warnings ---- */
+
+static void a_sink_no_route_names_loads_with_a_warning_naming_it(void **state)
+{
+	static struct cde_config c;
+	struct cde_errors errs, warns;
+
+	cde_config_defaults(&c);
+	assert_int_equal(load_text("sinks:\n"
+				   "  - {name: a, type: webhook, url: http://127.0.0.1:9/x}\n"
+				   "  - {name: b, type: webhook, url: http://127.0.0.1:9/y}\n"
+				   "  - {name: c, type: webhook, url: http://127.0.0.1:9/z}\n"
+				   "routes:\n  - sinks: [a]\n  - sinks: [c]\n    filter: {exact: {type: x}}\n",
+				   &c, &errs),
+			 0);
+	cde_errors_reset(&warns);
+	cde_daemon_config_warnings(&c, "cdeventsd.yaml", &warns);
+	assert_int_equal(warns.count, 1);
+	assert_string_equal(warns.items[0].pointer, "/sinks/1");
+	assert_string_equal(warns.items[0].reason,
+			    "cdeventsd.yaml: /sinks/1: sink \"b\" is named by no route: it receives no events");
+}
+
+static void every_sink_routed_is_no_warning(void **state)
+{
+	static struct cde_config c;
+	struct cde_errors errs, warns;
+
+	cde_config_defaults(&c);
+	assert_int_equal(load_text("sinks:\n  - {name: a, type: webhook, url: http://127.0.0.1:9/x}\n"
+				   "routes:\n  - sinks: [a]\n",
+				   &c, &errs),
+			 0);
+	cde_errors_reset(&warns);
+	cde_daemon_config_warnings(&c, NULL, &warns);
+	assert_int_equal(warns.count, 0);
+}
+
+/* ---- the file is read once ---- */
+
+/* The writer side of a FIFO: hands @text to the first reader, once. */
+struct fifo_writer {
+	const char *fifo, *text;
+};
+
+static void *feed_fifo(void *arg)
+{
+	const struct fifo_writer *w = arg;
+	int fd = open(w->fifo, O_WRONLY | O_CLOEXEC);	/* waits for a reader */
+
+	if (fd >= 0) {
+		(void)!write(fd, w->text, strlen(w->text));
+		close(fd);
+	}
+	return NULL;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig; /* only interrupts a blocked open */
+}
+
+/* A FIFO as the file: the first open gets the text, a second one would
+ * wait for a writer that never comes, and is interrupted (EINTR). */
+static void the_file_is_opened_once_per_load(void **state)
+{
+	static struct cde_config c;
+	struct fifo_writer w = {
+		.text = "listen: 127.0.0.1:9999\n"
+			"sinks:\n  - {name: a, type: webhook, url: http://127.0.0.1:9/x}\n"
+			"routes:\n  - sinks: [a]\n",
+	};
+	struct sigaction alarm_action = { .sa_handler = on_alarm }, old_action;	/* no SA_RESTART */
+	char dir[] = "/tmp/cde-config-fifo-XXXXXX", fifo[64];
+	struct cde_errors errs;
+	sigset_t alrm, old_mask;
+	pthread_t writer;
+	int r;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/cdeventsd.yaml", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	w.fifo = fifo;
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &alrm, &old_mask);	/* the alarm is for this thread */
+	assert_int_equal(pthread_create(&writer, NULL, feed_fifo, &w), 0);
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	sigaction(SIGALRM, &alarm_action, &old_action);
+	cde_config_defaults(&c);
+	cde_errors_reset(&errs);
+	alarm(5);
+	r = cde_daemon_config_load(fifo, &c, &errs);
+	alarm(0);
+	sigaction(SIGALRM, &old_action, NULL);
+	pthread_join(writer, NULL);
+	unlink(fifo);
+	rmdir(dir);
+	print_errors(&errs);
+	assert_int_equal(r, 0);
+	assert_string_equal(c.listen, "127.0.0.1:9999");
+	assert_int_equal(c.n_sinks, 1);
+	assert_int_equal(c.n_routes, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(the_embedded_default_is_what_the_daemon_issue_names),
+		cmocka_unit_test(the_file_is_opened_once_per_load),
+		cmocka_unit_test(a_sink_no_route_names_loads_with_a_warning_naming_it),
+		cmocka_unit_test(every_sink_routed_is_no_warning),
 		cmocka_unit_test(the_example_file_documents_the_defaults),
 		cmocka_unit_test(a_file_replaces_only_what_it_says),
 		cmocka_unit_test(names_the_file_and_key_of_each_mistake),

@@ -8,9 +8,9 @@
 
 #include "sinks/delivery_policy.h"
 
-static struct cde_config_sink sink_cfg(void)
+static struct cde_sink_options sink_cfg(void)
 {
-	return (struct cde_config_sink){ .max_attempts = 12, .max_age_s = 86400, .max_backoff_ms = 300000,
+	return (struct cde_sink_options){ .max_attempts = 12, .max_age_s = 86400, .max_backoff_ms = 300000,
 					 .max_retry_after_ms = 600000 };
 }
 
@@ -18,7 +18,7 @@ static struct cde_config_sink sink_cfg(void)
 
 static void full_jitter_draws_from_zero_to_the_exponential(void **state)
 {
-	struct cde_config_sink c = sink_cfg();
+	struct cde_sink_options c = sink_cfg();
 
 	assert_int_equal(cde_delivery_backoff_ms(&c, 1, -1, 0), 0);
 	assert_int_equal(cde_delivery_backoff_ms(&c, 1, -1, 500), 500);
@@ -32,7 +32,7 @@ static void full_jitter_draws_from_zero_to_the_exponential(void **state)
 
 static void backoff_is_capped_by_max_backoff(void **state)
 {
-	struct cde_config_sink c = sink_cfg();
+	struct cde_sink_options c = sink_cfg();
 
 	c.max_backoff_ms = 1000;
 	assert_int_equal(cde_delivery_backoff_ms(&c, 3, -1, 1000), 1000);
@@ -46,7 +46,7 @@ static void backoff_is_capped_by_max_backoff(void **state)
 
 static void retry_after_is_a_floor_not_a_ceiling(void **state)
 {
-	struct cde_config_sink c = sink_cfg();
+	struct cde_sink_options c = sink_cfg();
 
 	assert_int_equal(cde_delivery_backoff_ms(&c, 1, 7, 0), 7000);
 	/* A shorter hint does not shorten the jitter drawn. */
@@ -56,7 +56,7 @@ static void retry_after_is_a_floor_not_a_ceiling(void **state)
 
 static void retry_after_is_capped_by_max_retry_after(void **state)
 {
-	struct cde_config_sink c = sink_cfg();
+	struct cde_sink_options c = sink_cfg();
 
 	c.max_retry_after_ms = 60000;
 	assert_int_equal(cde_delivery_backoff_ms(&c, 1, 3600, 0), 60000);
@@ -72,7 +72,7 @@ static void a_4xx_other_than_408_and_429_is_permanent(void **state)
 {
 	static const long dead[] = { 400, 401, 403, 405, 410, 413, 415, 422, 451 };
 	static const long retry[] = { 0, 404, 408, 409, 429, 500, 502, 503, 504 };
-	struct cde_config_sink c = sink_cfg();
+	struct cde_sink_options c = sink_cfg();
 
 	for (size_t i = 0; i < sizeof(dead) / sizeof(dead[0]); i++) {
 		assert_int_equal(cde_sink_outcome_of_status(dead[i]), CDE_SINK_DEAD);
@@ -90,7 +90,7 @@ static void a_4xx_other_than_408_and_429_is_permanent(void **state)
 
 static void an_event_is_given_up_after_max_attempts(void **state)
 {
-	struct cde_config_sink c = sink_cfg();
+	struct cde_sink_options c = sink_cfg();
 
 	c.max_attempts = 3;
 	assert_int_equal(cde_delivery_decide(&c, CDE_SINK_RETRY, 1, 0), CDE_DELIVERY_TRY_AGAIN);
@@ -100,7 +100,7 @@ static void an_event_is_given_up_after_max_attempts(void **state)
 
 static void an_event_is_given_up_past_max_age(void **state)
 {
-	struct cde_config_sink c = sink_cfg();
+	struct cde_sink_options c = sink_cfg();
 
 	c.max_age_s = 60;
 	assert_int_equal(cde_delivery_decide(&c, CDE_SINK_RETRY, 1, 59.9), CDE_DELIVERY_TRY_AGAIN);

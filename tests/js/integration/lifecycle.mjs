@@ -30,6 +30,20 @@ r = spawnSync(bin, ['--check-config', path.join(dir, 'bad.yaml')], { encoding: '
 t.check(r.status === 1 && r.stderr.includes('/limits/body_max: "lots" is not a size'),
   '--check-config names the key and the reason', r.stderr);
 
+// A sink that no route names receives nothing: loaded, with a warning
+// naming it, by --check-config and by the daemon.
+const unrouted = path.join(dir, 'unrouted.yaml');
+fs.writeFileSync(unrouted, `sinks:\n  - {name: archive, type: file, path: ${path.join(dir, 'a.jsonl')}}\n` +
+  `  - {name: hub, type: webhook, url: "http://127.0.0.1:9/x"}\nroutes:\n  - sinks: [archive]\n`);
+r = spawnSync(bin, ['--check-config', unrouted], { encoding: 'utf8' });
+t.check(r.status === 0 && r.stderr.includes('/sinks/1: sink \\"hub\\" is named by no route') &&
+  !r.stderr.includes('archive'), '--check-config warns of a sink no route names', r.stdout + r.stderr);
+{
+  const u = await startDaemon(bin, ['-c', unrouted, '--state-dir', path.join(dir, 'state-unrouted')]);
+  t.check(await waitForLog(u, 'sink \\"hub\\" is named by no route'), 'the daemon warns of it at start', u.log());
+  await u.stop();
+}
+
 const state = path.join(dir, 'state');
 const d = await startDaemon(bin, ['-c', cfg, '--state-dir', state]);
 t.check(fs.existsSync(path.join(dir, 'state')), 'the state directory is created');
