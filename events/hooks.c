@@ -468,7 +468,7 @@ int cde_hook_translate(const struct cde_catalog *cat, const char *kind, const cJ
 	    (r = set_context_string(ev, payload, "chainId", cde_event_set_chain_id, errs)) < 0)
 		goto err_unref;
 
-	cJSON *doc = (cJSON *)cde_event_json(ev);
+	cJSON *doc = cde_event_json_mut(ev);
 	cJSON *context = cJSON_GetObjectItemCaseSensitive(doc, "context");
 	cJSON *content = cde_event_content(ev);
 
