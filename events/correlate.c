@@ -45,8 +45,9 @@ void cde_correlate(const struct cde_event *ev, const struct cde_chain_log *log,
 {
 	char *chain = ret->chain_id;
 	size_t size = sizeof(ret->chain_id);
-	bool found = ask(log->chain_of_subject, log->ctx, pipeline_run_of(ev), chain, size) ||
-		     ask(log->chain_of_artifact, log->ctx, cde_event_artifact_of(ev), chain, size) ||
+	const char *run = pipeline_run_of(ev), *artifact = cde_event_artifact_of(ev);
+	bool found = ask(log->chain_of_subject, log->ctx, run, chain, size) ||
+		     ask(log->chain_of_artifact, log->ctx, artifact, chain, size) ||
 		     ask(log->chain_of_subject, log->ctx, cde_event_subject_id(ev), chain, size);
 
 	ret->new_chain = !found;

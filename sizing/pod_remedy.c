@@ -100,28 +100,73 @@ static const struct cde_sizing_pod *role_pod(const struct cde_sizing_result *res
 	return role == CDE_SIZING_DRIVER ? &res->driver : &res->executor;
 }
 
+/* The remedy of a container killed at its memory limit that Spark did
+ * not make: its limit, or a limit where there is none. */
+static void remedy_oom_container(const struct cde_pod_outcome *o, const char *limit,
+				 struct cde_pod_remedy *m)
+{
+	m->action = CDE_POD_ACTION_RAISE_MEMORY_LIMIT;
+	if (o->memory_limit.set)
+		snprintf(m->text, sizeof(m->text),
+			 "The container used more than its memory limit (%s) and the kernel "
+			 "killed it: raise resources.limits.memory (and the request with it), "
+			 "or make the process use less; a JVM's heap (-Xmx or "
+			 "-XX:MaxRAMPercentage) must leave room below the limit.", limit);
+	else
+		snprintf(m->text, sizeof(m->text),
+			 "The node ran out of memory and its OOM killer chose this container, "
+			 "which has no memory limit: set resources.requests.memory and "
+			 "limits.memory to what it needs so the scheduler reserves it.");
+}
+
+/* Says what the overhead remedy @m->sizing of a Spark @role changes, and
+ * where its figures came from (@limit: the pod's memory limit, printed). */
+static void oom_sizing_text(const struct cde_pod_outcome *o, enum cde_sizing_role role,
+			    const char *limit, struct cde_pod_remedy *m)
+{
+	char q[32];
+
+	snprintf(m->text, sizeof(m->text),
+		 "The kernel killed the Spark %s at its memory limit: the memory outside the "
+		 "JVM heap outgrew its overhead (%" PRIu64 "Mi). Set %s=%s: the pod grows from "
+		 "%" PRIu64 "Mi to %" PRIu64 "Mi",
+		 role_name(role), m->sizing.old_overhead_mib, m->conf_key,
+		 m->conf_value, m->sizing.old_memory_mib, m->sizing.new_memory_mib);
+	if (!m->sizing.has_node)
+		cde_text_append(m->text, sizeof(m->text), "%s", ".");
+	else if (m->sizing.fits_node && role == CDE_SIZING_EXECUTOR)
+		cde_text_append(m->text, sizeof(m->text), " and still fits a node (%u per node).",
+		       m->sizing.executors_per_node);
+	else if (m->sizing.fits_node)
+		cde_text_append(m->text, sizeof(m->text), "%s", " and still fits a node.");
+	else
+		cde_text_append(m->text, sizeof(m->text), "%s",
+		       ", which no longer fits a node: use larger nodes or lower "
+		       "the heap (spark.*.memory) by as much.");
+	if (m->sizing_from_pod) {
+		cde_pod_format_memory(o->spark_heap.v, q, sizeof(q));
+		cde_text_append(m->text, sizeof(m->text),
+		       " (Derived from the pod: limit %s, heap %s from SPARK_EXECUTOR_MEMORY.)",
+		       limit, q);
+	} else if (o->memory_limit.set && o->memory_limit.v / MIB != m->sizing.old_memory_mib) {
+		cde_text_append(m->text, sizeof(m->text),
+		       " Note: the pod's limit was %s, not the %" PRIu64 "Mi the given conf makes: "
+		       "check that the conf is the one the job ran with.",
+		       limit, m->sizing.old_memory_mib);
+	}
+}
+
 static void remedy_oom(const struct cde_pod_outcome *o, const struct cde_sizing_input *spark,
 		       const struct cde_sizing_cluster *cluster, struct cde_pod_remedy *m)
 {
 	enum cde_sizing_role role;
 	struct cde_sizing_input in;
-	char limit[32] = "", q[32];
+	char limit[32] = "";
 
 	if (o->memory_limit.set)
 		cde_pod_format_memory(o->memory_limit.v, limit, sizeof(limit));
 	if (!sizing_role(o, &role)) {
-		m->action = CDE_POD_ACTION_RAISE_MEMORY_LIMIT;
-		if (o->memory_limit.set)
-			snprintf(m->text, sizeof(m->text),
-				 "The container used more than its memory limit (%s) and the kernel "
-				 "killed it: raise resources.limits.memory (and the request with it), "
-				 "or make the process use less; a JVM's heap (-Xmx or "
-				 "-XX:MaxRAMPercentage) must leave room below the limit.", limit);
-		else
-			snprintf(m->text, sizeof(m->text),
-				 "The node ran out of memory and its OOM killer chose this container, "
-				 "which has no memory limit: set resources.requests.memory and "
-				 "limits.memory to what it needs so the scheduler reserves it.");
+		remedy_oom_container(o, limit, m);
 		return;
 	}
 	m->action = CDE_POD_ACTION_RAISE_MEMORY_OVERHEAD;
@@ -160,34 +205,7 @@ static void remedy_oom(const struct cde_pod_outcome *o, const struct cde_sizing_
 	cde_sizing_remedy(&in, role, &m->sizing);
 	m->has_sizing = true;
 	snprintf(m->conf_value, sizeof(m->conf_value), "%s", m->sizing.conf_value);
-	snprintf(m->text, sizeof(m->text),
-		 "The kernel killed the Spark %s at its memory limit: the memory outside the "
-		 "JVM heap outgrew its overhead (%" PRIu64 "Mi). Set %s=%s: the pod grows from "
-		 "%" PRIu64 "Mi to %" PRIu64 "Mi",
-		 role_name(role), m->sizing.old_overhead_mib, m->conf_key,
-		 m->conf_value, m->sizing.old_memory_mib, m->sizing.new_memory_mib);
-	if (!m->sizing.has_node)
-		cde_text_append(m->text, sizeof(m->text), "%s", ".");
-	else if (m->sizing.fits_node && role == CDE_SIZING_EXECUTOR)
-		cde_text_append(m->text, sizeof(m->text), " and still fits a node (%u per node).",
-		       m->sizing.executors_per_node);
-	else if (m->sizing.fits_node)
-		cde_text_append(m->text, sizeof(m->text), "%s", " and still fits a node.");
-	else
-		cde_text_append(m->text, sizeof(m->text), "%s",
-		       ", which no longer fits a node: use larger nodes or lower "
-		       "the heap (spark.*.memory) by as much.");
-	if (m->sizing_from_pod) {
-		cde_pod_format_memory(o->spark_heap.v, q, sizeof(q));
-		cde_text_append(m->text, sizeof(m->text),
-		       " (Derived from the pod: limit %s, heap %s from SPARK_EXECUTOR_MEMORY.)",
-		       limit, q);
-	} else if (o->memory_limit.set && o->memory_limit.v / MIB != m->sizing.old_memory_mib) {
-		cde_text_append(m->text, sizeof(m->text),
-		       " Note: the pod's limit was %s, not the %" PRIu64 "Mi the given conf makes: "
-		       "check that the conf is the one the job ran with.",
-		       limit, m->sizing.old_memory_mib);
-	}
+	oom_sizing_text(o, role, limit, m);
 }
 
 /* The largest heap in MiB (@memory) or CPU request in millicores, from
@@ -272,95 +290,76 @@ static void node_that_fits(const struct cde_sizing_input *in, bool spark, enum c
 	}
 }
 
-static void remedy_unschedulable_resource(const struct cde_pod_outcome *o,
-					  const struct cde_sizing_input *spark,
-					  const struct cde_sizing_cluster *cluster, bool memory,
-					  struct cde_pod_remedy *m)
+/* The sizing of the cluster (and of the Spark pod when @use_spark) that
+ * an unschedulable pod's remedy compares with, in *@in and *@res; with
+ * Spark, @m->request becomes what the conf asks. */
+static void unschedulable_sizing(const struct cde_pod_outcome *o,
+				 const struct cde_sizing_input *spark,
+				 const struct cde_sizing_cluster *cluster, bool use_spark,
+				 enum cde_sizing_role role, bool memory, struct cde_sizing_input *in,
+				 struct cde_sizing_result *res, struct cde_pod_remedy *m)
 {
-	const struct cde_pod_unschedulable *u = &o->unschedulable;
-	struct cde_sizing_input in;
-	struct cde_sizing_result res;
-	enum cde_sizing_role role = CDE_SIZING_EXECUTOR;
-	bool use_spark = spark && sizing_role(o, &role);
-	const char *what = memory ? "memory" : "CPU";
-	char req[32] = "?", alloc[32], node_cpu[32], node_mem[32];
-	unsigned short_nodes = memory ? u->insufficient_memory : u->insufficient_cpu;
-
-	m->resource = memory ? "memory" : "cpu";
-	m->request = memory ? o->pod_memory_request : o->pod_cpu_request;
 	if (use_spark) {
-		spark_input(o, spark, &in);
-		if (!in.has_cluster && cluster) {
-			in.has_cluster = true;
-			in.cluster = *cluster;
+		spark_input(o, spark, in);
+		if (!in->has_cluster && cluster) {
+			in->has_cluster = true;
+			in->cluster = *cluster;
 		}
-		cde_sizing_compute(&in, &res);
+		cde_sizing_compute(in, res);
 		/* What the conf asks: the pod as Spark would build it. */
 		m->request.set = true;
-		m->request.v = memory ? role_pod(&res, role)->memory_mib * MIB :
-					role_pod(&res, role)->cpu_request_millis;
+		m->request.v = memory ? role_pod(res, role)->memory_mib * MIB :
+					role_pod(res, role)->cpu_request_millis;
 	} else {
-		cde_sizing_input_init(&in);
+		cde_sizing_input_init(in);
 		if (cluster) {
-			in.has_cluster = true;
-			in.cluster = *cluster;
+			in->has_cluster = true;
+			in->cluster = *cluster;
 		}
-		cde_sizing_compute(&in, &res);
+		cde_sizing_compute(in, res);
 	}
-	if (m->request.set) {
-		if (memory)
-			cde_pod_format_memory(m->request.v, req, sizeof(req));
-		else
-			cde_pod_format_cpu(m->request.v, req, sizeof(req));
-	}
-	if (!in.has_cluster || !m->request.set) {
-		m->action = CDE_POD_ACTION_LOWER_REQUEST;
-		snprintf(m->text, sizeof(m->text),
-			 "No node had %s %s free for the pod (%u of %u nodes short of %s). Lower the "
-			 "pod's %s request%s, or add nodes or larger ones; give \"cluster\" in the "
-			 "hook to learn whether the pod fits a node at all.",
-			 req, what, short_nodes, u->nodes, what, what,
-			 o->spark_role == CDE_POD_SPARK_NONE ? " (resources.requests)" :
-			 memory ? " (spark.*.memory and memoryOverhead)" :
-				  " (spark.kubernetes.*.request.cores)");
-		if (o->spark_role != CDE_POD_SPARK_NONE)
-			snprintf(m->conf_key, sizeof(m->conf_key), memory ? "spark.%s.memory" :
-				 "spark.kubernetes.%s.request.cores",
-				 o->spark_role == CDE_POD_SPARK_DRIVER ? "driver" : "executor");
-		return;
-	}
-	m->allocatable.set = true;
-	m->allocatable.v = memory ? res.allocatable_memory_mib * MIB : res.allocatable_cpu_millis;
-	if (memory)
-		cde_pod_format_memory(m->allocatable.v, alloc, sizeof(alloc));
-	else
-		cde_pod_format_cpu(m->allocatable.v, alloc, sizeof(alloc));
-	if (use_spark)
-		m->fits_empty_node = role_pod(&res, role)->fits_node;
-	else
-		m->fits_empty_node = m->request.set &&
-				     m->request.v + (memory ? in.cluster.pod_overhead_memory_bytes :
-							       in.cluster.pod_overhead_cpu_millis) <=
-				     m->allocatable.v;
-	if (m->fits_empty_node) {
-		m->action = CDE_POD_ACTION_ADD_NODES;
-		snprintf(m->text, sizeof(m->text),
-			 "The pod (%s %s) fits an empty node (%s allocatable), but no node had that "
-			 "much free: the cluster is full. Add nodes (raise the node pool's autoscaling "
-			 "maximum)%s.",
-			 req, what, alloc,
-			 o->spark_role == CDE_POD_SPARK_EXECUTOR ?
-				 " or run fewer executors at once (spark.executor.instances, "
-				 "spark.dynamicAllocation.maxExecutors)" :
-				 " or wait for other pods to finish");
-		return;
-	}
+}
+
+/* Without the nodes' size (or the request): lower the request or add
+ * nodes, and ask for "cluster". */
+static void unschedulable_unknown_nodes(const struct cde_pod_outcome *o, bool memory,
+					const char *req, struct cde_pod_remedy *m)
+{
+	const struct cde_pod_unschedulable *u = &o->unschedulable;
+	const char *what = memory ? "memory" : "CPU";
+	unsigned short_nodes = memory ? u->insufficient_memory : u->insufficient_cpu;
+
 	m->action = CDE_POD_ACTION_LOWER_REQUEST;
-	node_that_fits(&in, use_spark, role, memory, &m->request, m);
+	snprintf(m->text, sizeof(m->text),
+		 "No node had %s %s free for the pod (%u of %u nodes short of %s). Lower the "
+		 "pod's %s request%s, or add nodes or larger ones; give \"cluster\" in the "
+		 "hook to learn whether the pod fits a node at all.",
+		 req, what, short_nodes, u->nodes, what, what,
+		 o->spark_role == CDE_POD_SPARK_NONE ? " (resources.requests)" :
+		 memory ? " (spark.*.memory and memoryOverhead)" :
+			  " (spark.kubernetes.*.request.cores)");
+	if (o->spark_role != CDE_POD_SPARK_NONE)
+		snprintf(m->conf_key, sizeof(m->conf_key), memory ? "spark.%s.memory" :
+			 "spark.kubernetes.%s.request.cores",
+			 o->spark_role == CDE_POD_SPARK_DRIVER ? "driver" : "executor");
+}
+
+/* A pod larger than any node: the largest Spark setting that fits, or a
+ * node size that fits it. */
+static void unschedulable_too_big(const struct cde_sizing_input *in,
+				  const struct cde_sizing_result *res, bool use_spark,
+				  enum cde_sizing_role role, bool memory, const char *req,
+				  const char *alloc, struct cde_pod_remedy *m)
+{
+	const char *what = memory ? "memory" : "CPU";
+	char node_cpu[32], node_mem[32];
+
+	m->action = CDE_POD_ACTION_LOWER_REQUEST;
+	node_that_fits(in, use_spark, role, memory, &m->request, m);
 	if (use_spark) {
-		const struct cde_sizing_pod *pod = role_pod(&res, role);
-		uint64_t v = memory ? largest_fitting(&in, role, true, pod->heap_mib, SPARK_MIN_HEAP_MIB) :
-				      largest_fitting(&in, role, false, pod->cpu_request_millis, 1);
+		const struct cde_sizing_pod *pod = role_pod(res, role);
+		uint64_t v = memory ? largest_fitting(in, role, true, pod->heap_mib, SPARK_MIN_HEAP_MIB) :
+				      largest_fitting(in, role, false, pod->cpu_request_millis, 1);
 
 		if (v && memory) {
 			snprintf(m->conf_key, sizeof(m->conf_key), "spark.%s.memory",
@@ -388,6 +387,60 @@ static void remedy_unschedulable_resource(const struct cde_pod_outcome *o,
 	} else {
 		cde_text_append(m->text, sizeof(m->text), "%s", ".");
 	}
+}
+
+static void remedy_unschedulable_resource(const struct cde_pod_outcome *o,
+					  const struct cde_sizing_input *spark,
+					  const struct cde_sizing_cluster *cluster, bool memory,
+					  struct cde_pod_remedy *m)
+{
+	struct cde_sizing_input in;
+	struct cde_sizing_result res;
+	enum cde_sizing_role role = CDE_SIZING_EXECUTOR;
+	bool use_spark = spark && sizing_role(o, &role);
+	const char *what = memory ? "memory" : "CPU";
+	char req[32] = "?", alloc[32];
+
+	m->resource = memory ? "memory" : "cpu";
+	m->request = memory ? o->pod_memory_request : o->pod_cpu_request;
+	unschedulable_sizing(o, spark, cluster, use_spark, role, memory, &in, &res, m);
+	if (m->request.set) {
+		if (memory)
+			cde_pod_format_memory(m->request.v, req, sizeof(req));
+		else
+			cde_pod_format_cpu(m->request.v, req, sizeof(req));
+	}
+	if (!in.has_cluster || !m->request.set) {
+		unschedulable_unknown_nodes(o, memory, req, m);
+		return;
+	}
+	m->allocatable.set = true;
+	m->allocatable.v = memory ? res.allocatable_memory_mib * MIB : res.allocatable_cpu_millis;
+	if (memory)
+		cde_pod_format_memory(m->allocatable.v, alloc, sizeof(alloc));
+	else
+		cde_pod_format_cpu(m->allocatable.v, alloc, sizeof(alloc));
+	if (use_spark)
+		m->fits_empty_node = role_pod(&res, role)->fits_node;
+	else
+		m->fits_empty_node = m->request.set &&
+				     m->request.v + (memory ? in.cluster.pod_overhead_memory_bytes :
+							       in.cluster.pod_overhead_cpu_millis) <=
+				     m->allocatable.v;
+	if (!m->fits_empty_node) {
+		unschedulable_too_big(&in, &res, use_spark, role, memory, req, alloc, m);
+		return;
+	}
+	m->action = CDE_POD_ACTION_ADD_NODES;
+	snprintf(m->text, sizeof(m->text),
+		 "The pod (%s %s) fits an empty node (%s allocatable), but no node had that "
+		 "much free: the cluster is full. Add nodes (raise the node pool's autoscaling "
+		 "maximum)%s.",
+		 req, what, alloc,
+		 o->spark_role == CDE_POD_SPARK_EXECUTOR ?
+			 " or run fewer executors at once (spark.executor.instances, "
+			 "spark.dynamicAllocation.maxExecutors)" :
+			 " or wait for other pods to finish");
 }
 
 static void remedy_unschedulable(const struct cde_pod_outcome *o,
