@@ -10,45 +10,11 @@
 
 #include "schemas/base/errors.h"
 #include "schemas/base/json_pointer.h"
+#include "schemas/base/json_read.h"
 #include "sizing/pod_outcome.h"
 
-/* ---- reading the document (pod_read.c) ---- */
-
-/* Reads typed members of the Pod document; errors carry the JSON pointer
- * of the place being read (@p). */
-struct cde_pod_reader {
-	struct cde_errors *errs;
-	struct cde_ptr p;
-	size_t before;
-};
-
-/* Starts reading at pointer @at (cut to half the buffer), errors to @errs. */
-void cde_pod_reader_init(struct cde_pod_reader *r, const char *at, struct cde_errors *errs);
-
-/* True when an error was added since cde_pod_reader_init. */
-bool cde_pod_reader_failed(const struct cde_pod_reader *r);
-
-/* Adds an error at the current place, or at its member @key when not NULL. */
-__attribute__((format(printf, 3, 4)))
-void cde_pod_fail_at(struct cde_pod_reader *r, const char *key, const char *fmt, ...);
-
-/* The member @key of @obj when it has JSON type @type; NULL when absent or
- * null (kubectl prints null for some unset fields), and after an error
- * when it has another type. */
-const cJSON *cde_pod_member(struct cde_pod_reader *r, const cJSON *obj, const char *key, int type);
-
-/* Like cde_pod_member(), and an error naming @what when @key is absent or
- * null. */
-const cJSON *cde_pod_required(struct cde_pod_reader *r, const cJSON *obj, const char *key,
-			      int type, const char *what);
-
-/* The string member @key, or NULL (after an error when not a string). */
-const char *cde_pod_string_member(struct cde_pod_reader *r, const cJSON *obj, const char *key);
-
-/* A whole number in [@min, @max] into *@ret, or false (after an error
- * when present but wrong). */
-bool cde_pod_int_member(struct cde_pod_reader *r, const cJSON *obj, const char *key, double min,
-			double max, double *ret);
+/* ---- reading the document (pod_read.c; the typed reader is
+ * schemas/base/json_read.h) ---- */
 
 /* What one container asks of the scheduler. A limit without a request is
  * a request of the same size (the API server defaults it so). */
@@ -68,7 +34,7 @@ struct cde_pod_spec_facts {
 };
 
 /* Reads spec (NULL: nothing) into *@f, with container @name's resources. */
-void cde_pod_read_spec(struct cde_pod_reader *r, const cJSON *spec, const char *name,
+void cde_pod_read_spec(struct cde_json_reader *r, const cJSON *spec, const char *name,
 		       struct cde_pod_spec_facts *f);
 
 /* The executor heap Spark set in SPARK_EXECUTOR_MEMORY of @container. */
@@ -104,7 +70,7 @@ struct cde_pod_candidate {
 /* Reads initContainerStatuses then containerStatuses of @status; keeps in
  * @best the most telling state (the first on a tie) and in @first the
  * first regular container. */
-void cde_pod_read_statuses(struct cde_pod_reader *r, const cJSON *status,
+void cde_pod_read_statuses(struct cde_json_reader *r, const cJSON *status,
 			   struct cde_pod_candidate *best, struct cde_pod_candidate *first);
 
 /* The container status item named by the @len bytes of @name, or NULL;

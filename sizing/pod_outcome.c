@@ -22,9 +22,9 @@
 
 #include "sizing/pod_internal.h"
 
-static void read_labels(struct cde_pod_reader *r, const cJSON *metadata, struct cde_pod_outcome *o)
+static void read_labels(struct cde_json_reader *r, const cJSON *metadata, struct cde_pod_outcome *o)
 {
-	const cJSON *labels = cde_pod_member(r, metadata, "labels", cJSON_Object), *l;
+	const cJSON *labels = cde_json_read_member(r, metadata, "labels", cJSON_Object), *l;
 	size_t mark;
 
 	if (!labels)
@@ -32,20 +32,20 @@ static void read_labels(struct cde_pod_reader *r, const cJSON *metadata, struct 
 	mark = cde_ptr_push(&r->p, "labels");
 	cJSON_ArrayForEach(l, labels)
 		if (!cJSON_IsString(l))
-			cde_pod_fail_at(r, l->string, "must be a string (a label value)");
+			cde_json_reader_fail(r, l->string, "must be a string (a label value)");
 	cde_ptr_pop(&r->p, mark);
-	const char *role = cde_pod_string_member(r, labels, "spark-role");
+	const char *role = cde_json_read_string(r, labels, "spark-role");
 
 	o->spark_role = eq(role, "driver") ? CDE_POD_SPARK_DRIVER :
 			eq(role, "executor") ? CDE_POD_SPARK_EXECUTOR : CDE_POD_SPARK_NONE;
-	o->spark_app_name = cde_pod_string_member(r, labels, "spark-app-name");
-	o->spark_app_id = cde_pod_string_member(r, labels, "spark-app-selector");
-	o->spark_version = cde_pod_string_member(r, labels, "spark-version");
-	o->spark_exec_id = cde_pod_string_member(r, labels, "spark-exec-id");
-	o->pipeline_run = cde_pod_string_member(r, labels, "tekton.dev/pipelineRun");
-	o->task_name = cde_pod_string_member(r, labels, "tekton.dev/pipelineTask");
+	o->spark_app_name = cde_json_read_string(r, labels, "spark-app-name");
+	o->spark_app_id = cde_json_read_string(r, labels, "spark-app-selector");
+	o->spark_version = cde_json_read_string(r, labels, "spark-version");
+	o->spark_exec_id = cde_json_read_string(r, labels, "spark-exec-id");
+	o->pipeline_run = cde_json_read_string(r, labels, "tekton.dev/pipelineRun");
+	o->task_name = cde_json_read_string(r, labels, "tekton.dev/pipelineTask");
 	if (!o->task_name)
-		o->task_name = cde_pod_string_member(r, labels, "tekton.dev/task");
+		o->task_name = cde_json_read_string(r, labels, "tekton.dev/task");
 }
 
 /* status.reason values with which the kubelet fails a whole pod: node
@@ -58,9 +58,9 @@ static const char *const platform_reasons[] = {
 static const char *const phases[] = { "Pending", "Running", "Succeeded", "Failed", "Unknown", NULL };
 
 /* The PodScheduled condition when it says Unschedulable, else NULL. */
-static const cJSON *unschedulable_condition(struct cde_pod_reader *r, const cJSON *status)
+static const cJSON *unschedulable_condition(struct cde_json_reader *r, const cJSON *status)
 {
-	const cJSON *conds = cde_pod_member(r, status, "conditions", cJSON_Array);
+	const cJSON *conds = cde_json_read_member(r, status, "conditions", cJSON_Array);
 	const cJSON *c, *found = NULL;
 	size_t mark, i = 0;
 
@@ -71,13 +71,13 @@ static const cJSON *unschedulable_condition(struct cde_pod_reader *r, const cJSO
 		size_t m2 = cde_ptr_push_index(&r->p, i++);
 
 		if (!cJSON_IsObject(c)) {
-			cde_pod_fail_at(r, NULL, "must be an object (a pod condition)");
+			cde_json_reader_fail(r, NULL, "must be an object (a pod condition)");
 		} else {
-			const char *type = cde_pod_string_member(r, c, "type");
-			const char *st = cde_pod_string_member(r, c, "status");
-			const char *reason = cde_pod_string_member(r, c, "reason");
+			const char *type = cde_json_read_string(r, c, "type");
+			const char *st = cde_json_read_string(r, c, "status");
+			const char *reason = cde_json_read_string(r, c, "reason");
 
-			cde_pod_string_member(r, c, "message");
+			cde_json_read_string(r, c, "message");
 			if (!found && eq(type, "PodScheduled") && eq(st, "False") &&
 			    eq(reason, "Unschedulable"))
 				found = c;
@@ -151,19 +151,19 @@ static void take_candidate(const struct cde_pod_candidate *c, struct cde_pod_out
 
 /* Reads metadata: the pod's name, namespace ("default" when none), uid
  * and labels. */
-static void read_metadata(struct cde_pod_reader *r, const cJSON *metadata,
+static void read_metadata(struct cde_json_reader *r, const cJSON *metadata,
 			  struct cde_pod_outcome *o)
 {
 	if (metadata) {
 		size_t mark = cde_ptr_push(&r->p, "metadata");
+		const cJSON *name = cde_json_read_required(r, metadata, "name", cJSON_String,
+							   "the pod's name");
 
-		o->name = cde_pod_required(r, metadata, "name", cJSON_String, "the pod's name") ?
-				  cJSON_GetObjectItemCaseSensitive(metadata, "name")->valuestring :
-				  NULL;
+		o->name = name ? name->valuestring : NULL;
 		if (o->name && !o->name[0])
-			cde_pod_fail_at(r, "name", "must not be empty");
-		o->ns = cde_pod_string_member(r, metadata, "namespace");
-		o->uid = cde_pod_string_member(r, metadata, "uid");
+			cde_json_reader_fail(r, "name", "must not be empty");
+		o->ns = cde_json_read_string(r, metadata, "namespace");
+		o->uid = cde_json_read_string(r, metadata, "uid");
 		read_labels(r, metadata, o);
 		cde_ptr_pop(&r->p, mark);
 	}
@@ -175,21 +175,20 @@ static void read_metadata(struct cde_pod_reader *r, const cJSON *metadata,
 
 /* Reads status: phase, reason and message, the Unschedulable condition
  * into *@ret_sched, and the container states into @best and @first. */
-static void read_status(struct cde_pod_reader *r, const cJSON *status, struct cde_pod_outcome *o,
+static void read_status(struct cde_json_reader *r, const cJSON *status, struct cde_pod_outcome *o,
 			const cJSON **ret_sched, struct cde_pod_candidate *best,
 			struct cde_pod_candidate *first)
 {
 	size_t mark = cde_ptr_push(&r->p, "status");
+	const cJSON *phase = cde_json_read_required(r, status, "phase", cJSON_String,
+						    "Pending, Running, Succeeded, Failed or Unknown");
 
-	o->phase = cde_pod_required(r, status, "phase", cJSON_String,
-				    "Pending, Running, Succeeded, Failed or Unknown") ?
-			   cJSON_GetObjectItemCaseSensitive(status, "phase")->valuestring :
-			   NULL;
+	o->phase = phase ? phase->valuestring : NULL;
 	if (o->phase && !in_list(o->phase, phases))
-		cde_pod_fail_at(r, "phase",
+		cde_json_reader_fail(r, "phase",
 				"must be Pending, Running, Succeeded, Failed or Unknown");
-	o->pod_reason = cde_pod_string_member(r, status, "reason");
-	o->message = cde_pod_string_member(r, status, "message");
+	o->pod_reason = cde_json_read_string(r, status, "reason");
+	o->message = cde_json_read_string(r, status, "message");
 	*ret_sched = unschedulable_condition(r, status);
 	cde_pod_read_statuses(r, status, best, first);
 	cde_ptr_pop(&r->p, mark);
@@ -197,19 +196,19 @@ static void read_status(struct cde_pod_reader *r, const cJSON *status, struct cd
 
 /* Reads what spec says of the pod as a whole: its node, its deadline and
  * its image pull secrets. */
-static void read_pod_spec(struct cde_pod_reader *r, const cJSON *spec, struct cde_pod_outcome *o)
+static void read_pod_spec(struct cde_json_reader *r, const cJSON *spec, struct cde_pod_outcome *o)
 {
 	size_t mark = cde_ptr_push(&r->p, "spec");
 	const cJSON *secrets, *s;
 	double deadline;
 
-	o->node = cde_pod_string_member(r, spec, "nodeName");
-	if (cde_pod_int_member(r, spec, "activeDeadlineSeconds", 1, 9007199254740991.0,
+	o->node = cde_json_read_string(r, spec, "nodeName");
+	if (cde_json_read_whole(r, spec, "activeDeadlineSeconds", 1, 9007199254740991.0,
 			       &deadline)) {
 		o->has_deadline = true;
 		o->deadline_seconds = (uint64_t)deadline;
 	}
-	secrets = cde_pod_member(r, spec, "imagePullSecrets", cJSON_Array);
+	secrets = cde_json_read_member(r, spec, "imagePullSecrets", cJSON_Array);
 	cJSON_ArrayForEach(s, secrets) {
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(s, "name");
 
@@ -297,32 +296,32 @@ int cde_pod_classify(const cJSON *pod, const char *at, struct cde_pod_outcome *r
 	struct cde_pod_outcome o;
 	struct cde_pod_candidate best, first, chosen;
 	struct cde_pod_spec_facts spec_facts;
-	struct cde_pod_reader r;
+	struct cde_json_reader r;
 	const cJSON *metadata, *spec, *status, *sched = NULL;
 	const char *kind;
 
 	memset(&o, 0, sizeof(o));
 	memset(&best, 0, sizeof(best));
 	memset(&first, 0, sizeof(first));
-	cde_pod_reader_init(&r, at, errs);
+	cde_json_reader_init(&r, at, errs);
 	if (!cJSON_IsObject(pod)) {
-		cde_pod_fail_at(&r, NULL,
+		cde_json_reader_fail(&r, NULL,
 				"must be an object (a Pod, as kubectl get pod -o json prints it)");
 		return -EINVAL;
 	}
-	kind = cde_pod_string_member(&r, pod, "kind");
+	kind = cde_json_read_string(&r, pod, "kind");
 	if (kind && strcmp(kind, "Pod") != 0)
-		cde_pod_fail_at(&r, "kind", "must be Pod, not %.60s", kind);
-	metadata = cde_pod_required(&r, pod, "metadata", cJSON_Object, "with the pod's name");
-	spec = cde_pod_member(&r, pod, "spec", cJSON_Object);
-	status = cde_pod_required(&r, pod, "status", cJSON_Object,
+		cde_json_reader_fail(&r, "kind", "must be Pod, not %.60s", kind);
+	metadata = cde_json_read_required(&r, pod, "metadata", cJSON_Object, "with the pod's name");
+	spec = cde_json_read_member(&r, pod, "spec", cJSON_Object);
+	status = cde_json_read_required(&r, pod, "status", cJSON_Object,
 				  "the pod's status, as kubectl get pod -o json prints it");
 	read_metadata(&r, metadata, &o);
 	if (status)
 		read_status(&r, status, &o, &sched, &best, &first);
 	if (spec)
 		read_pod_spec(&r, spec, &o);
-	if (cde_pod_reader_failed(&r))
+	if (cde_json_reader_failed(&r))
 		return -EINVAL;
 
 	choose_reason(&o, status, sched, &best, &first, &chosen);
@@ -339,7 +338,7 @@ int cde_pod_classify(const cJSON *pod, const char *at, struct cde_pod_outcome *r
 	/* The spec last: which container's resources matter depends on the
 	 * classification. */
 	cde_pod_read_spec(&r, spec, o.container, &spec_facts);
-	if (cde_pod_reader_failed(&r))
+	if (cde_json_reader_failed(&r))
 		return -EINVAL;
 	take_spec(&spec_facts, &o);
 	*ret = o;

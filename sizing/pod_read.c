@@ -1,160 +1,61 @@
-/* Pod analysis: reading the Pod document. A typed reader whose errors
- * carry the JSON pointer of the place read, the Kubernetes quantities of
- * a container's resources, and the spec: which container's resources
- * matter and what the whole pod asks of the scheduler. */
+/* Pod analysis: reading the Pod document (with the typed reader of
+ * schemas/base/json_read.h): the Kubernetes quantities of a container's
+ * resources, and the spec: which container's resources matter and what
+ * the whole pod asks of the scheduler. */
 
 #include "sizing/pod_internal.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 
 #include "sizing/units.h"
 
-void cde_pod_reader_init(struct cde_pod_reader *r, const char *at, struct cde_errors *errs)
-{
-	size_t len = at ? strlen(at) : 0;
-
-	cde_ptr_init(&r->p);
-	/* Half the buffer at most, so the fields below still fit. */
-	if (len >= sizeof(r->p.buf) / 2)
-		len = sizeof(r->p.buf) / 2;
-	memcpy(r->p.buf, at ? at : "", len);
-	r->p.buf[len] = '\0';
-	r->p.len = len;
-	r->errs = errs;
-	r->before = errs->count + errs->dropped;
-}
-
-bool cde_pod_reader_failed(const struct cde_pod_reader *r)
-{
-	return r->errs->count + r->errs->dropped != r->before;
-}
-
-__attribute__((format(printf, 3, 4)))
-void cde_pod_fail_at(struct cde_pod_reader *r, const char *key, const char *fmt, ...)
-{
-	size_t mark = key ? cde_ptr_push(&r->p, key) : r->p.len;
-	va_list ap;
-
-	va_start(ap, fmt);
-	cde_errors_addv(r->errs, cde_ptr_str(&r->p), fmt, ap);
-	va_end(ap);
-	cde_ptr_pop(&r->p, mark);
-}
-
-static const char *type_word(int type)
-{
-	switch (type) {
-	case cJSON_Object: return "an object";
-	case cJSON_Array: return "an array";
-	case cJSON_String: return "a string";
-	case cJSON_Number: return "a number";
-	default: return "a value";
-	}
-}
-
-/* The member @key of @obj when it has JSON type @type; NULL when absent or
- * null (kubectl prints null for some unset fields), and after an error
- * when it has another type. */
-const cJSON *cde_pod_member(struct cde_pod_reader *r, const cJSON *obj, const char *key, int type)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	if (!v || cJSON_IsNull(v))
-		return NULL;
-	if ((v->type & 0xFF) != type) {
-		cde_pod_fail_at(r, key, "must be %s", type_word(type));
-		return NULL;
-	}
-	return v;
-}
-
-/* Like cde_pod_member(), and an error when @key is absent or null. */
-const cJSON *cde_pod_required(struct cde_pod_reader *r, const cJSON *obj, const char *key, int type,
-			     const char *what)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	if (!v || cJSON_IsNull(v)) {
-		cde_pod_fail_at(r, key, "required (%s)", what);
-		return NULL;
-	}
-	return cde_pod_member(r, obj, key, type);
-}
-
-const char *cde_pod_string_member(struct cde_pod_reader *r, const cJSON *obj, const char *key)
-{
-	const cJSON *v = cde_pod_member(r, obj, key, cJSON_String);
-
-	return v ? v->valuestring : NULL;
-}
-
-/* A whole number in [@min, @max], or false (after an error when present
- * but wrong). */
-bool cde_pod_int_member(struct cde_pod_reader *r, const cJSON *obj, const char *key, double min,
-		       double max, double *ret)
-{
-	const cJSON *v = cde_pod_member(r, obj, key, cJSON_Number);
-
-	if (!v)
-		return false;
-	/* The range first: casting a double beyond int64_t is undefined. */
-	if (!(v->valuedouble >= min && v->valuedouble <= max) ||
-	    v->valuedouble != (double)(int64_t)v->valuedouble) {
-		cde_pod_fail_at(r, key, "must be a whole number from %.0f to %.0f", min, max);
-		return false;
-	}
-	*ret = v->valuedouble;
-	return true;
-}
-
 /* ---- quantities ---- */
 
-static void read_memory(struct cde_pod_reader *r, const cJSON *obj, const char *key,
+static void read_memory(struct cde_json_reader *r, const cJSON *obj, const char *key,
 			struct cde_pod_quantity *q)
 {
-	const char *s = cde_pod_string_member(r, obj, key), *reason;
+	const char *s = cde_json_read_string(r, obj, key), *reason;
 	uint64_t bytes;
 
 	if (!s)
 		return;
 	if (cde_k8s_memory_parse(s, &bytes, &reason) < 0) {
-		cde_pod_fail_at(r, key, "\"%.40s\" is not a memory quantity: %s", s, reason);
+		cde_json_reader_fail(r, key, "\"%.40s\" is not a memory quantity: %s", s, reason);
 		return;
 	}
 	q->set = true;
 	q->v = bytes;
 }
 
-static void read_cpu(struct cde_pod_reader *r, const cJSON *obj, const char *key,
+static void read_cpu(struct cde_json_reader *r, const cJSON *obj, const char *key,
 		     struct cde_pod_quantity *q)
 {
-	const char *s = cde_pod_string_member(r, obj, key), *reason;
+	const char *s = cde_json_read_string(r, obj, key), *reason;
 	uint64_t millis;
 
 	if (!s)
 		return;
 	if (cde_k8s_cpu_parse(s, &millis, &reason) < 0) {
-		cde_pod_fail_at(r, key, "\"%.40s\" is not a CPU quantity: %s", s, reason);
+		cde_json_reader_fail(r, key, "\"%.40s\" is not a CPU quantity: %s", s, reason);
 		return;
 	}
 	q->set = true;
 	q->v = millis;
 }
 
-static void read_resources(struct cde_pod_reader *r, const cJSON *container,
+static void read_resources(struct cde_json_reader *r, const cJSON *container,
 			   struct cde_pod_resources *res)
 {
 	const cJSON *resources, *limits, *requests;
 	size_t mark;
 
 	memset(res, 0, sizeof(*res));
-	resources = cde_pod_member(r, container, "resources", cJSON_Object);
+	resources = cde_json_read_member(r, container, "resources", cJSON_Object);
 	if (!resources)
 		return;
 	mark = cde_ptr_push(&r->p, "resources");
-	limits = cde_pod_member(r, resources, "limits", cJSON_Object);
-	requests = cde_pod_member(r, resources, "requests", cJSON_Object);
+	limits = cde_json_read_member(r, resources, "limits", cJSON_Object);
+	requests = cde_json_read_member(r, resources, "requests", cJSON_Object);
 	if (limits) {
 		size_t m2 = cde_ptr_push(&r->p, "limits");
 
@@ -191,11 +92,11 @@ static void max_q(struct cde_pod_quantity *m, const struct cde_pod_quantity *q)
 }
 /* ---- the spec ---- */
 
-static void read_containers(struct cde_pod_reader *r, const cJSON *spec, const char *key,
+static void read_containers(struct cde_json_reader *r, const cJSON *spec, const char *key,
 			    const char *name, bool init, struct cde_pod_spec_facts *f,
 			    struct cde_pod_quantity sum[2], struct cde_pod_quantity max_init[2])
 {
-	const cJSON *list = cde_pod_member(r, spec, key, cJSON_Array), *c;
+	const cJSON *list = cde_json_read_member(r, spec, key, cJSON_Array), *c;
 	size_t mark, i = 0;
 
 	if (!list)
@@ -207,13 +108,13 @@ static void read_containers(struct cde_pod_reader *r, const cJSON *spec, const c
 		const char *cname, *policy;
 
 		if (!cJSON_IsObject(c)) {
-			cde_pod_fail_at(r, NULL, "must be an object (a container)");
+			cde_json_reader_fail(r, NULL, "must be an object (a container)");
 			cde_ptr_pop(&r->p, m2);
 			continue;
 		}
-		cname = cde_pod_string_member(r, c, "name");
-		policy = cde_pod_string_member(r, c, "restartPolicy");
-		cde_pod_string_member(r, c, "image");
+		cname = cde_json_read_string(r, c, "name");
+		policy = cde_json_read_string(r, c, "restartPolicy");
+		cde_json_read_string(r, c, "image");
 		read_resources(r, c, &res);
 		if (name && eq(cname, name) && !f->container) {
 			f->container = c;
@@ -238,7 +139,7 @@ static void read_containers(struct cde_pod_reader *r, const cJSON *spec, const c
 	cde_ptr_pop(&r->p, mark);
 }
 
-void cde_pod_read_spec(struct cde_pod_reader *r, const cJSON *spec, const char *name,
+void cde_pod_read_spec(struct cde_json_reader *r, const cJSON *spec, const char *name,
 		       struct cde_pod_spec_facts *f)
 {
 	struct cde_pod_quantity sum[2] = { { 0 } }, max_init[2] = { { 0 } };
@@ -253,7 +154,7 @@ void cde_pod_read_spec(struct cde_pod_reader *r, const cJSON *spec, const char *
 	/* Init containers first: sidecars among them run with the rest. */
 	read_containers(r, spec, "initContainers", name, true, f, sum, max_init);
 	read_containers(r, spec, "containers", name, false, f, sum, max_init);
-	overhead = cde_pod_member(r, spec, "overhead", cJSON_Object);
+	overhead = cde_json_read_member(r, spec, "overhead", cJSON_Object);
 	if (overhead) {
 		size_t m2 = cde_ptr_push(&r->p, "overhead");
 

@@ -63,4 +63,5 @@ static inline const struct cde_sizing_pod *role_pod(const struct cde_sizing_resu
  * excluded the nodes. */
 void cde_pod_remedy_unschedulable(const struct cde_pod_outcome *o,
 				  const struct cde_sizing_input *spark,
-				  const struct cde_sizing_cluster *cluster, struct cde_pod_remedy *m);
+				  const struct cde_sizing_cluster *cluster,
+				  struct cde_pod_remedy *m);

@@ -9,15 +9,16 @@ static const char *const image_pull_reasons[] = {
 };
 
 /* Reads state.terminated (or lastState.terminated) @t into @c. */
-static void read_terminated(struct cde_pod_reader *r, const cJSON *t, struct cde_pod_candidate *c)
+static void read_terminated(struct cde_json_reader *r, const cJSON *t, struct cde_pod_candidate *c)
 {
 	double code;
-	const char *reason = cde_pod_string_member(r, t, "reason");
+	const char *reason = cde_json_read_string(r, t, "reason");
 
-	c->message = cde_pod_string_member(r, t, "message");
-	c->finished_at = cde_pod_string_member(r, t, "finishedAt");
-	if (!cde_pod_required(r, t, "exitCode", cJSON_Number, "a terminated container has one") ||
-	    !cde_pod_int_member(r, t, "exitCode", -2147483648.0, 2147483647.0, &code))
+	c->message = cde_json_read_string(r, t, "message");
+	c->finished_at = cde_json_read_string(r, t, "finishedAt");
+	if (!cde_json_read_required(r, t, "exitCode", cJSON_Number,
+				    "a terminated container has one") ||
+	    !cde_json_read_whole(r, t, "exitCode", -2147483648.0, 2147483647.0, &code))
 		return;
 	c->has_exit_code = true;
 	c->exit_code = (int)code;
@@ -37,11 +38,11 @@ static void read_terminated(struct cde_pod_reader *r, const cJSON *t, struct cde
 	}
 }
 
-static void read_waiting(struct cde_pod_reader *r, const cJSON *w, struct cde_pod_candidate *c)
+static void read_waiting(struct cde_json_reader *r, const cJSON *w, struct cde_pod_candidate *c)
 {
-	const char *reason = cde_pod_string_member(r, w, "reason");
+	const char *reason = cde_json_read_string(r, w, "reason");
 
-	c->message = cde_pod_string_member(r, w, "message");
+	c->message = cde_json_read_string(r, w, "message");
 	c->last_reason = reason;
 	if (eq(reason, "CrashLoopBackOff")) {
 		c->rank = CDE_POD_RANK_BACK_OFF;
@@ -65,7 +66,7 @@ static void read_waiting(struct cde_pod_reader *r, const cJSON *w, struct cde_po
 }
 
 /* Reads one containerStatuses item into @c. */
-static void read_container_status(struct cde_pod_reader *r, const cJSON *st, bool init,
+static void read_container_status(struct cde_json_reader *r, const cJSON *st, bool init,
 				  struct cde_pod_candidate *c)
 {
 	const cJSON *state, *last, *t, *w;
@@ -74,18 +75,18 @@ static void read_container_status(struct cde_pod_reader *r, const cJSON *st, boo
 	memset(c, 0, sizeof(*c));
 	c->status = st;
 	c->init = init;
-	cde_pod_required(r, st, "name", cJSON_String, "the container's name");
-	cde_pod_string_member(r, st, "image");
-	cde_pod_string_member(r, st, "imageID");
-	cde_pod_int_member(r, st, "restartCount", 0, 2147483647.0, &restarts);
-	state = cde_pod_member(r, st, "state", cJSON_Object);
-	last = cde_pod_member(r, st, "lastState", cJSON_Object);
+	cde_json_read_required(r, st, "name", cJSON_String, "the container's name");
+	cde_json_read_string(r, st, "image");
+	cde_json_read_string(r, st, "imageID");
+	cde_json_read_whole(r, st, "restartCount", 0, 2147483647.0, &restarts);
+	state = cde_json_read_member(r, st, "state", cJSON_Object);
+	last = cde_json_read_member(r, st, "lastState", cJSON_Object);
 	if (state) {
 		size_t mark = cde_ptr_push(&r->p, "state");
 
-		t = cde_pod_member(r, state, "terminated", cJSON_Object);
-		w = cde_pod_member(r, state, "waiting", cJSON_Object);
-		if (cde_pod_member(r, state, "running", cJSON_Object)) {
+		t = cde_json_read_member(r, state, "terminated", cJSON_Object);
+		w = cde_json_read_member(r, state, "waiting", cJSON_Object);
+		if (cde_json_read_member(r, state, "running", cJSON_Object)) {
 			c->rank = CDE_POD_RANK_ALIVE;
 			c->reason = CDE_POD_RUNNING;
 		}
@@ -105,9 +106,9 @@ static void read_container_status(struct cde_pod_reader *r, const cJSON *st, boo
 	if (last) {
 		size_t mark = cde_ptr_push(&r->p, "lastState");
 
-		t = cde_pod_member(r, last, "terminated", cJSON_Object);
-		cde_pod_member(r, last, "waiting", cJSON_Object);
-		cde_pod_member(r, last, "running", cJSON_Object);
+		t = cde_json_read_member(r, last, "terminated", cJSON_Object);
+		cde_json_read_member(r, last, "waiting", cJSON_Object);
+		cde_json_read_member(r, last, "running", cJSON_Object);
 		if (t) {
 			struct cde_pod_candidate prev;
 			size_t m2 = cde_ptr_push(&r->p, "terminated");
@@ -134,7 +135,7 @@ static void read_container_status(struct cde_pod_reader *r, const cJSON *st, boo
 /* Reads initContainerStatuses then containerStatuses; keeps in @best the
  * most telling state (the first on a tie) and in @first the first regular
  * container, which names a pod that succeeded or was stopped as a whole. */
-void cde_pod_read_statuses(struct cde_pod_reader *r, const cJSON *status,
+void cde_pod_read_statuses(struct cde_json_reader *r, const cJSON *status,
 			   struct cde_pod_candidate *best, struct cde_pod_candidate *first)
 {
 	static const struct {
@@ -145,7 +146,7 @@ void cde_pod_read_statuses(struct cde_pod_reader *r, const cJSON *status,
 	memset(best, 0, sizeof(*best));
 	memset(first, 0, sizeof(*first));
 	for (size_t l = 0; l < 2; l++) {
-		const cJSON *list = cde_pod_member(r, status, lists[l].key, cJSON_Array), *st;
+		const cJSON *list = cde_json_read_member(r, status, lists[l].key, cJSON_Array), *st;
 		size_t mark, i = 0;
 
 		if (!list)
@@ -156,7 +157,8 @@ void cde_pod_read_statuses(struct cde_pod_reader *r, const cJSON *status,
 			struct cde_pod_candidate c;
 
 			if (!cJSON_IsObject(st)) {
-				cde_pod_fail_at(r, NULL, "must be an object (a container status)");
+				cde_json_reader_fail(r, NULL,
+						     "must be an object (a container status)");
 			} else {
 				read_container_status(r, st, lists[l].init, &c);
 				if (c.rank > best->rank)
@@ -196,9 +198,9 @@ const cJSON *cde_pod_status_named(const cJSON *status, const char *name, size_t 
 void cde_pod_candidate_for(const cJSON *st, bool init, struct cde_pod_candidate *c)
 {
 	struct cde_errors scratch;
-	struct cde_pod_reader r;
+	struct cde_json_reader r;
 
 	cde_errors_reset(&scratch);
-	cde_pod_reader_init(&r, "", &scratch);
+	cde_json_reader_init(&r, "", &scratch);
 	read_container_status(&r, st, init, c);
 }
