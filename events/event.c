@@ -189,6 +189,11 @@ const cJSON *cde_event_json(const struct cde_event *ev)
 	return ev->doc;
 }
 
+cJSON *cde_event_json_mut(struct cde_event *ev)
+{
+	return ev->doc;
+}
+
 cJSON *cde_event_content(struct cde_event *ev)
 {
 	cJSON *subj = cJSON_GetObjectItemCaseSensitive(ev->doc, "subject");

@@ -57,6 +57,11 @@ const char *cde_event_subject_source(const struct cde_event *ev);
 /* The whole document (borrowed). */
 const cJSON *cde_event_json(const struct cde_event *ev);
 
+/* The whole document, mutable (borrowed): only for whoever builds @ev, and
+ * only while building, before the event is shared (stored, queued or
+ * handed to another reference holder); a shared event is read-only. */
+cJSON *cde_event_json_mut(struct cde_event *ev);
+
 /* subject.content, created empty when missing; NULL when out of memory or
  * when subject is not an object. Borrowed and mutable: builders fill it. */
 cJSON *cde_event_content(struct cde_event *ev);

@@ -21,7 +21,7 @@ int cde_event_new_example(const struct cde_spec *spec, const struct cde_event_ty
 	r = cde_event_new(spec, type->name, source, subject_id, &ev);
 	if (r < 0)
 		return r;
-	subject = cJSON_GetObjectItemCaseSensitive((cJSON *)cde_event_json(ev), "subject");
+	subject = cJSON_GetObjectItemCaseSensitive(cde_event_json_mut(ev), "subject");
 	for (size_t i = 0; subj->kind == CDE_NODE_OBJECT && i < subj->n_fields; i++) {
 		const struct cde_field *f = &subj->fields[i];
 		cJSON *v;

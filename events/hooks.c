@@ -359,29 +359,21 @@ static int put_copy(cJSON *obj, const char *key, const cJSON *v)
 	return 0;
 }
 
-int cde_hook_translate(const struct cde_catalog *cat, const char *kind, const cJSON *payload,
-		       const struct cde_hook_defaults *defaults, struct cde_event **ret,
-		       struct cde_errors *errs)
+/* Checks the hook's phase and subject and finds the event type of @k for
+ * them in @spec (a test hook's level picks its subject). Returns 0 with
+ * *@ret_type and *@ret_phase, or -EINVAL with the reasons in @errs. */
+static int resolve_type(const struct hook_kind *k, const cJSON *payload,
+			const struct cde_spec *spec, const struct cde_event_type **ret_type,
+			const char **ret_phase, struct cde_errors *errs)
 {
-	const struct hook_kind *k = find_kind(kind);
-	const struct cde_spec *spec = cde_catalog_newest(cat);
-	const cJSON *phase, *subject, *source, *c;
-	const struct cde_event_type *type;
-	const char *cd_subject;
-	struct cde_event *ev = NULL;
-	struct cde_sizing_input sizing;
-	bool sized = false, sizable;
+	const cJSON *phase = cJSON_GetObjectItemCaseSensitive(payload, "phase");
+	const cJSON *subject = cJSON_GetObjectItemCaseSensitive(payload, "subject");
+	const cJSON *level = cJSON_GetObjectItemCaseSensitive(payload, "level");
+	const char *cd_subject = k->subject;
+	bool known_phase = false;
 	char list[256];
-	int r = 0;
+	int r;
 
-	if (!k)
-		return -ENOENT;
-	if (!cJSON_IsObject(payload)) {
-		cde_errors_add(errs, "", "a hook is a JSON object");
-		return -EINVAL;
-	}
-	phase = cJSON_GetObjectItemCaseSensitive(payload, "phase");
-	subject = cJSON_GetObjectItemCaseSensitive(payload, "subject");
 	list_phases(k, list, sizeof(list));
 	if (!phase)
 		cde_errors_add(errs, "/phase", "required property missing (one of: %s)", list);
@@ -394,57 +386,149 @@ int cde_hook_translate(const struct cde_catalog *cat, const char *kind, const cJ
 	if (!cde_errors_empty(errs))
 		return -EINVAL;
 
-	bool known_phase = false;
-
 	for (size_t i = 0; i < MAX_PHASES && k->phases[i]; i++)
 		known_phase = known_phase || strcmp(k->phases[i], phase->valuestring) == 0;
 	if (!known_phase) {
 		cde_errors_add(errs, "/phase", "must be one of: %s", list);
 		return -EINVAL;
 	}
-	cd_subject = k->subject;
 	if (!cd_subject) {
-		r = test_subject(phase->valuestring, cJSON_GetObjectItemCaseSensitive(payload, "level"),
-				 &cd_subject, errs);
+		r = test_subject(phase->valuestring, level, &cd_subject, errs);
 		if (r < 0)
 			return r;
-	} else if (cJSON_GetObjectItemCaseSensitive(payload, "level")) {
+	} else if (level) {
 		cde_errors_add(errs, "/level", "only test hooks have a level");
 		return -EINVAL;
 	}
-	type = cde_spec_find_kind(spec, cd_subject, phase->valuestring);
-	if (!type) {
+	*ret_type = cde_spec_find_kind(spec, cd_subject, phase->valuestring);
+	if (!*ret_type) {
 		cde_errors_add(errs, "/phase", "spec %s has no %s.%s event", spec->version, cd_subject,
 			       phase->valuestring);
 		return -EINVAL;
 	}
+	*ret_phase = phase->valuestring;
+	return 0;
+}
 
-	/* Every field must be known before anything is built. */
+/* Checks that every field of a @kind @phase hook is one @type knows (or
+ * a common one, or spark and cluster when @sizable) and that references
+ * are an id or an object; the reasons go to @errs. */
+static void check_fields(const cJSON *payload, const struct cde_event_type *type,
+			 const char *kind, const char *phase, bool sizable, struct cde_errors *errs)
+{
+	const cJSON *c;
+	char list[256];
+
 	list_fields(type->subject, list, sizeof(list));
-	sizable = takes_sizing(kind, phase->valuestring);
+	cJSON_ArrayForEach(c, payload) {
+		const struct cde_field *f = is_common(c->string) ? NULL
+					    : content_field(type->subject, c->string);
+		char ptr[CDE_ERROR_POINTER_MAX];
+
+		if (sizable && is_sizing_field(c->string))
+			continue;
+		snprintf(ptr, sizeof(ptr), "/%s", c->string);
+		if (f && is_reference(f->node) && !cJSON_IsString(c) && !cJSON_IsObject(c))
+			cde_errors_add(errs, ptr, "must be a string (the id) or an object with an id");
+		if (!is_common(c->string) && !f)
+			cde_errors_add(errs, ptr, "unknown field for a %s %s hook (known: %s%s%s%s)", kind,
+				       phase, list, *list ? ", " : "",
+				       "source, id, timestamp, chainId, links, customData",
+				       sizable ? ", spark, cluster" : "");
+	}
+}
+
+/* Copies the hook's subject fields into @content: a reference given as a
+ * string ("environment": "prod") stands for {"id": "prod"}. Returns 0 or
+ * -ENOMEM. */
+static int fill_content(cJSON *content, const cJSON *payload, const struct cde_event_type *type,
+			bool sizable)
+{
+	const cJSON *c;
+	int r;
+
 	cJSON_ArrayForEach(c, payload) {
 		const struct cde_field *f = is_common(c->string) ? NULL
 					    : content_field(type->subject, c->string);
 
-		if (sizable && is_sizing_field(c->string))
+		if (!f || (sizable && is_sizing_field(c->string)))
 			continue;
+		if (cJSON_IsString(c) && is_reference(f->node)) {
+			cJSON *ref = cJSON_CreateObject();
 
-		if (f && is_reference(f->node) && !cJSON_IsString(c) && !cJSON_IsObject(c)) {
-			char ptr[CDE_ERROR_POINTER_MAX];
-
-			snprintf(ptr, sizeof(ptr), "/%s", c->string);
-			cde_errors_add(errs, ptr, "must be a string (the id) or an object with an id");
-		}
-		if (!is_common(c->string) && !f) {
-			char ptr[CDE_ERROR_POINTER_MAX];
-
-			snprintf(ptr, sizeof(ptr), "/%s", c->string);
-			cde_errors_add(errs, ptr, "unknown field for a %s %s hook (known: %s%s%s%s)", kind,
-				       phase->valuestring, list, *list ? ", " : "",
-				       "source, id, timestamp, chainId, links, customData",
-				       sizable ? ", spark, cluster" : "");
+			if (!ref || !cJSON_AddStringToObject(ref, "id", c->valuestring) ||
+			    !cJSON_AddItemToObject(content, c->string, ref)) {
+				cJSON_Delete(ref);
+				return -ENOMEM;
+			}
+		} else if ((r = put_copy(content, c->string, c)) < 0) {
+			return r;
 		}
 	}
+	return 0;
+}
+
+/* Sets the context strings the hook gives (or @defaults' id), then its
+ * links, customData, the sizing when @sizing is not NULL, and the subject
+ * content, on @ev, which is being built. Returns 0, -EINVAL with the
+ * reason in @errs, -ENOMEM. */
+static int fill_event(struct cde_event *ev, const cJSON *payload, const struct cde_event_type *type,
+		      const struct cde_hook_defaults *defaults, bool sizable,
+		      const struct cde_sizing_input *sizing, struct cde_errors *errs)
+{
+	cJSON *doc = cde_event_json_mut(ev);
+	cJSON *context = cJSON_GetObjectItemCaseSensitive(doc, "context");
+	cJSON *content;
+	const cJSON *c;
+	int r;
+
+	if ((r = set_context_string(ev, payload, "source", cde_event_set_source, errs)) < 0 ||
+	    (r = set_context_string(ev, payload, "id", cde_event_set_id, errs)) < 0 ||
+	    (defaults->id && !cJSON_GetObjectItemCaseSensitive(payload, "id") &&
+	     (r = cde_event_set_id(ev, defaults->id)) < 0) ||
+	    (r = set_context_string(ev, payload, "timestamp", cde_event_set_timestamp, errs)) < 0 ||
+	    (r = set_context_string(ev, payload, "chainId", cde_event_set_chain_id, errs)) < 0)
+		return r;
+	content = cde_event_content(ev);
+	if (!content)
+		return -ENOMEM;
+	c = cJSON_GetObjectItemCaseSensitive(payload, "links");
+	if (c && (r = put_copy(context, "links", c)) < 0)
+		return r;
+	c = cJSON_GetObjectItemCaseSensitive(payload, "customData");
+	if (c && (r = put_copy(doc, "customData", c)) < 0)
+		return r;
+	if (sizing && (r = add_sizing(doc, sizing)) < 0)
+		return r;
+	return fill_content(content, payload, type, sizable);
+}
+
+int cde_hook_translate(const struct cde_catalog *cat, const char *kind, const cJSON *payload,
+		       const struct cde_hook_defaults *defaults, struct cde_event **ret,
+		       struct cde_errors *errs)
+{
+	const struct hook_kind *k = find_kind(kind);
+	const struct cde_spec *spec = cde_catalog_newest(cat);
+	const cJSON *subject, *source;
+	const struct cde_event_type *type;
+	const char *phase;
+	struct cde_event *ev = NULL;
+	struct cde_sizing_input sizing;
+	bool sized = false, sizable;
+	int r = 0;
+
+	if (!k)
+		return -ENOENT;
+	if (!cJSON_IsObject(payload)) {
+		cde_errors_add(errs, "", "a hook is a JSON object");
+		return -EINVAL;
+	}
+	r = resolve_type(k, payload, spec, &type, &phase, errs);
+	if (r < 0)
+		return r;
+	/* Every field must be known before anything is built. */
+	sizable = takes_sizing(kind, phase);
+	check_fields(payload, type, kind, phase, sizable, errs);
 	if (sizable) {
 		r = read_sizing(payload, defaults, &sizing, &sized, errs);
 		if (r == -ENOMEM)
@@ -453,6 +537,7 @@ int cde_hook_translate(const struct cde_catalog *cat, const char *kind, const cJ
 	if (!cde_errors_empty(errs))
 		return -EINVAL;
 
+	subject = cJSON_GetObjectItemCaseSensitive(payload, "subject");
 	source = cJSON_GetObjectItemCaseSensitive(payload, "source");
 	r = cde_event_new(spec, type->name,
 			  cJSON_IsString(source) && source->valuestring[0] ? source->valuestring
@@ -460,57 +545,16 @@ int cde_hook_translate(const struct cde_catalog *cat, const char *kind, const cJ
 			  subject->valuestring, &ev);
 	if (r < 0)
 		return r;
-	if ((r = set_context_string(ev, payload, "source", cde_event_set_source, errs)) < 0 ||
-	    (r = set_context_string(ev, payload, "id", cde_event_set_id, errs)) < 0 ||
-	    (defaults->id && !cJSON_GetObjectItemCaseSensitive(payload, "id") &&
-	     (r = cde_event_set_id(ev, defaults->id)) < 0) ||
-	    (r = set_context_string(ev, payload, "timestamp", cde_event_set_timestamp, errs)) < 0 ||
-	    (r = set_context_string(ev, payload, "chainId", cde_event_set_chain_id, errs)) < 0)
+	r = fill_event(ev, payload, type, defaults, sizable, sized ? &sizing : NULL, errs);
+	if (r < 0)
 		goto err_unref;
-
-	cJSON *doc = (cJSON *)cde_event_json(ev);
-	cJSON *context = cJSON_GetObjectItemCaseSensitive(doc, "context");
-	cJSON *content = cde_event_content(ev);
-
-	if (!content) {
-		r = -ENOMEM;
-		goto err_unref;
-	}
-	c = cJSON_GetObjectItemCaseSensitive(payload, "links");
-	if (c && (r = put_copy(context, "links", c)) < 0)
-		goto err_unref;
-	c = cJSON_GetObjectItemCaseSensitive(payload, "customData");
-	if (c && (r = put_copy(doc, "customData", c)) < 0)
-		goto err_unref;
-	if (sized && (r = add_sizing(doc, &sizing)) < 0)
-		goto err_unref;
-	cJSON_ArrayForEach(c, payload) {
-		const struct cde_field *f = is_common(c->string) ? NULL
-					    : content_field(type->subject, c->string);
-
-		if (!f || (sizable && is_sizing_field(c->string)))
-			continue;
-		if (cJSON_IsString(c) && is_reference(f->node)) {
-			/* "environment": "prod" stands for {"id": "prod"}. */
-			cJSON *ref = cJSON_CreateObject();
-
-			if (!ref || !cJSON_AddStringToObject(ref, "id", c->valuestring) ||
-			    !cJSON_AddItemToObject(content, c->string, ref)) {
-				cJSON_Delete(ref);
-				r = -ENOMEM;
-				goto err_unref;
-			}
-		} else if ((r = put_copy(content, c->string, c)) < 0) {
-			goto err_unref;
-		}
-	}
 	if (!cde_errors_empty(errs)) {
 		r = -EINVAL;
 		goto err_unref;
 	}
-	r = cde_validate(cat, doc, NULL, errs);
+	r = cde_validate(cat, cde_event_json(ev), NULL, errs);
 	if (r == 0)
-		r = cde_event_check_lengths(doc, errs);
+		r = cde_event_check_lengths(cde_event_json(ev), errs);
 	if (r < 0) {
 		map_pointers_to_hook(errs);
 		goto err_unref;

@@ -204,7 +204,7 @@ static void map_pointers(struct cde_errors *errs, size_t from)
  * event's only state (events/event.c), so editing it is editing the event. */
 static int set_context_string(struct cde_event *ev, const char *key, const char *value)
 {
-	cJSON *context = cJSON_GetObjectItemCaseSensitive((cJSON *)cde_event_json(ev), "context");
+	cJSON *context = cJSON_GetObjectItemCaseSensitive(cde_event_json_mut(ev), "context");
 	cJSON *item = cJSON_CreateString(value);
 
 	if (!item || cde_json_put(context, key, item) < 0) {

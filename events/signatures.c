@@ -69,10 +69,12 @@ int cde_sig_standard_decode_secret(const char *secret, uint8_t key[CDE_SIG_KEY_M
 static bool standard_mac(const uint8_t *key, size_t key_len, const char *id, const char *timestamp,
 			 const char *body, size_t len, uint8_t mac[32])
 {
+	/* OSSL_PARAM takes a mutable string; a writable copy, not a cast. */
+	char digest_name[] = "SHA256";
 	EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	EVP_MAC_CTX *ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+		OSSL_PARAM_construct_utf8_string("digest", digest_name, 0),
 		OSSL_PARAM_construct_end(),
 	};
 	size_t out = 0;

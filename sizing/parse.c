@@ -162,14 +162,87 @@ static void parse_provider(const cJSON *v, enum cde_sizing_provider *ret,
 	cde_sizing_fail(errs, p, "must be \"gke\", \"eks\", \"aks\" or \"none\"");
 }
 
+/* The cluster fields that are required or depend on each other. */
+struct cluster_seen {
+	bool provider, cpu, memory, aks;
+};
+
+/* Reads the cluster member @v (at @p) into @c. */
+static void cluster_member(const cJSON *v, struct cde_sizing_cluster *c, struct cluster_seen *seen,
+			   struct cde_errors *errs, struct cde_ptr *p)
+{
+	uint64_t n;
+
+	if (strcmp(v->string, "provider") == 0) {
+		seen->provider = true;
+		parse_provider(v, &c->provider, errs, p);
+	} else if (strcmp(v->string, "nodeCpu") == 0) {
+		seen->cpu = true;
+		parse_cpu_field(v, true, &c->node_cpu_millis, errs, p);
+	} else if (strcmp(v->string, "nodeMemory") == 0) {
+		seen->memory = true;
+		parse_memory_field(v, CDE_MIB, &c->node_memory_bytes, errs, p);
+	} else if (strcmp(v->string, "nodes") == 0) {
+		if (cde_sizing_read_count(v, 1, NODES_MAX, &n, errs, p))
+			c->nodes = (unsigned)n;
+	} else if (strcmp(v->string, "maxPods") == 0) {
+		if (cde_sizing_read_count(v, 1, MAX_PODS_MAX, &n, errs, p))
+			c->max_pods = (unsigned)n;
+	} else if (strcmp(v->string, "aksVersion") == 0) {
+		seen->aks = true;
+		if (!cJSON_IsString(v) ||
+		    cde_sizing_parse_version(v->valuestring, &c->aks_major,
+					     &c->aks_minor) < 0 || c->aks_major == 0)
+			cde_sizing_fail(errs, p, "must be an AKS version such as \"1.29\"");
+	} else if (strcmp(v->string, "podOverhead") == 0) {
+		parse_pod_overhead(v, c, p, errs);
+	} else {
+		cde_sizing_fail(errs, p, "unknown field");
+	}
+}
+
+/* Adds @reason at member @key of @p. */
+static void fail_member(struct cde_errors *errs, struct cde_ptr *p, const char *key,
+			const char *reason)
+{
+	size_t mark = cde_ptr_push(p, key);
+
+	cde_sizing_fail(errs, p, "%s", reason);
+	cde_ptr_pop(p, mark);
+}
+
+/* Checks what the members say together: the required ones, aksVersion
+ * only for aks, maxPods where the provider's reservation needs it. */
+static void cluster_check(const struct cde_sizing_cluster *c, const struct cluster_seen *seen,
+			  struct cde_errors *errs, struct cde_ptr *p)
+{
+	if (!seen->provider)
+		fail_member(errs, p, "provider", "required");
+	if (!seen->cpu)
+		fail_member(errs, p, "nodeCpu", "required");
+	if (!seen->memory)
+		fail_member(errs, p, "nodeMemory", "required");
+	if (seen->aks && seen->provider && c->provider != CDE_SIZING_AKS)
+		fail_member(errs, p, "aksVersion", "only applies to provider aks");
+	/* Both providers reserve memory per pod the node may run, so the
+	 * answer would be a guess without it. */
+	if (!c->max_pods && seen->provider &&
+	    (c->provider == CDE_SIZING_EKS ||
+	     (c->provider == CDE_SIZING_AKS &&
+	      (c->aks_major == 0 || c->aks_major > 1 || c->aks_minor >= 29))))
+		fail_member(errs, p, "maxPods", c->provider == CDE_SIZING_EKS ?
+			    "required for provider eks: its memory reservation depends on it" :
+			    "required for provider aks from 1.29: its memory reservation "
+			    "depends on it");
+}
+
 int cde_sizing_cluster_parse(const cJSON *obj, const char *at, struct cde_sizing_cluster *ret,
 			     struct cde_errors *errs)
 {
 	struct cde_sizing_cluster c;
+	struct cluster_seen seen = { false, false, false, false };
 	struct cde_ptr p;
 	size_t before = error_total(errs), mark;
-	bool has_provider = false, has_cpu = false, has_memory = false, has_aks = false;
-	uint64_t n;
 	const cJSON *v;
 
 	memset(&c, 0, sizeof(c));
@@ -180,66 +253,10 @@ int cde_sizing_cluster_parse(const cJSON *obj, const char *at, struct cde_sizing
 	}
 	cJSON_ArrayForEach(v, obj) {
 		mark = cde_ptr_push(&p, v->string);
-		if (strcmp(v->string, "provider") == 0) {
-			has_provider = true;
-			parse_provider(v, &c.provider, errs, &p);
-		} else if (strcmp(v->string, "nodeCpu") == 0) {
-			has_cpu = true;
-			parse_cpu_field(v, true, &c.node_cpu_millis, errs, &p);
-		} else if (strcmp(v->string, "nodeMemory") == 0) {
-			has_memory = true;
-			parse_memory_field(v, CDE_MIB, &c.node_memory_bytes, errs, &p);
-		} else if (strcmp(v->string, "nodes") == 0) {
-			if (cde_sizing_read_count(v, 1, NODES_MAX, &n, errs, &p))
-				c.nodes = (unsigned)n;
-		} else if (strcmp(v->string, "maxPods") == 0) {
-			if (cde_sizing_read_count(v, 1, MAX_PODS_MAX, &n, errs, &p))
-				c.max_pods = (unsigned)n;
-		} else if (strcmp(v->string, "aksVersion") == 0) {
-			has_aks = true;
-			if (!cJSON_IsString(v) ||
-			    cde_sizing_parse_version(v->valuestring, &c.aks_major,
-						     &c.aks_minor) < 0 || c.aks_major == 0)
-				cde_sizing_fail(errs, &p, "must be an AKS version such as \"1.29\"");
-		} else if (strcmp(v->string, "podOverhead") == 0) {
-			parse_pod_overhead(v, &c, &p, errs);
-		} else {
-			cde_sizing_fail(errs, &p, "unknown field");
-		}
+		cluster_member(v, &c, &seen, errs, &p);
 		cde_ptr_pop(&p, mark);
 	}
-	if (!has_provider) {
-		mark = cde_ptr_push(&p, "provider");
-		cde_sizing_fail(errs, &p, "required");
-		cde_ptr_pop(&p, mark);
-	}
-	if (!has_cpu) {
-		mark = cde_ptr_push(&p, "nodeCpu");
-		cde_sizing_fail(errs, &p, "required");
-		cde_ptr_pop(&p, mark);
-	}
-	if (!has_memory) {
-		mark = cde_ptr_push(&p, "nodeMemory");
-		cde_sizing_fail(errs, &p, "required");
-		cde_ptr_pop(&p, mark);
-	}
-	if (has_aks && has_provider && c.provider != CDE_SIZING_AKS) {
-		mark = cde_ptr_push(&p, "aksVersion");
-		cde_sizing_fail(errs, &p, "only applies to provider aks");
-		cde_ptr_pop(&p, mark);
-	}
-	/* Both providers reserve memory per pod the node may run, so the
-	 * answer would be a guess without it. */
-	if (!c.max_pods && has_provider &&
-	    (c.provider == CDE_SIZING_EKS ||
-	     (c.provider == CDE_SIZING_AKS &&
-	      (c.aks_major == 0 || c.aks_major > 1 || c.aks_minor >= 29)))) {
-		mark = cde_ptr_push(&p, "maxPods");
-		cde_sizing_fail(errs, &p, "required for provider %s: its memory reservation "
-				"depends on it",
-				c.provider == CDE_SIZING_EKS ? "eks" : "aks from 1.29");
-		cde_ptr_pop(&p, mark);
-	}
+	cluster_check(&c, &seen, errs, &p);
 	if (error_total(errs) != before)
 		return -EINVAL;
 	*ret = c;

@@ -65,7 +65,7 @@ static void parse_size(const cJSON *v, enum conf_kind kind, struct cde_sizing_u6
 	const char *text, *reason;
 	uint64_t bytes;
 
-	if (cJSON_IsNumber(v) && !cde_sizing_is_whole(v->valuedouble)) {
+	if (cJSON_IsNumber(v) && !cde_json_is_whole(v->valuedouble)) {
 		cde_sizing_fail(errs, p, "fractional values are not supported by Spark; "
 				"write 1536m, not 1.5g");
 		return;

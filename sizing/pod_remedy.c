@@ -7,35 +7,23 @@
  * cde_sizing_remedy computes; an unschedulable pod gets the largest heap
  * or CPU request that fits the given node (a binary search over
  * cde_sizing_compute, which is pure and cheap) and the smallest node of
- * the same shape that would take it (doubling). Without a Spark conf the
- * numbers come from the pod itself where it tells them.
+ * the same shape that would take it (doubling: sizing/pod_remedy_fit.c).
+ * Without a Spark conf the numbers come from the pod itself where it
+ * tells them.
  *
  * Invariants: pure, no allocation; the output struct is written once,
  * at the end. */
 
 #include "sizing/pod_outcome.h"
-#include "schemas/base/text.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "schemas/base/text.h"
+#include "sizing/pod_remedy_internal.h"
 #include "sizing/units.h"
-
-#define MIB (UINT64_C(1) << 20)
-
-/* Spark's smallest heap: 1.5 times its 300 MiB reserved memory
- * (UnifiedMemoryManager refuses less), so no remedy suggests below it. */
-#define SPARK_MIN_HEAP_MIB 450
-/* Doublings tried when looking for a node that would take a pod: 2^10
- * times the given node is past any machine sold. */
-#define NODE_DOUBLINGS_MAX 10
-
-static bool eq(const char *a, const char *b)
-{
-	return a && b && strcmp(a, b) == 0;
-}
 
 static const char *const action_names[CDE_POD_ACTION_COUNT] = {
 	[CDE_POD_ACTION_NONE] = "none",
@@ -61,43 +49,60 @@ const char *cde_pod_action_name(enum cde_pod_action action)
 	return (unsigned)action < CDE_POD_ACTION_COUNT ? action_names[action] : "none";
 }
 
-static const char *role_name(enum cde_sizing_role role)
+/* The remedy of a container killed at its memory limit that Spark did
+ * not make: its limit, or a limit where there is none. */
+static void remedy_oom_container(const struct cde_pod_outcome *o, const char *limit,
+				 struct cde_pod_remedy *m)
 {
-	return role == CDE_SIZING_DRIVER ? "driver" : "executor";
+	m->action = CDE_POD_ACTION_RAISE_MEMORY_LIMIT;
+	if (o->memory_limit.set)
+		snprintf(m->text, sizeof(m->text),
+			 "The container used more than its memory limit (%s) and the kernel "
+			 "killed it: raise resources.limits.memory (and the request with it), "
+			 "or make the process use less; a JVM's heap (-Xmx or "
+			 "-XX:MaxRAMPercentage) must leave room below the limit.", limit);
+	else
+		snprintf(m->text, sizeof(m->text),
+			 "The node ran out of memory and its OOM killer chose this container, "
+			 "which has no memory limit: set resources.requests.memory and "
+			 "limits.memory to what it needs so the scheduler reserves it.");
 }
 
-static bool sizing_role(const struct cde_pod_outcome *o, enum cde_sizing_role *ret)
+/* Says what the overhead remedy @m->sizing of a Spark @role changes, and
+ * where its figures came from (@limit: the pod's memory limit, printed). */
+static void oom_sizing_text(const struct cde_pod_outcome *o, enum cde_sizing_role role,
+			    const char *limit, struct cde_pod_remedy *m)
 {
-	if (o->spark_role == CDE_POD_SPARK_NONE)
-		return false;
-	*ret = o->spark_role == CDE_POD_SPARK_DRIVER ? CDE_SIZING_DRIVER : CDE_SIZING_EXECUTOR;
-	return true;
-}
+	char q[32];
 
-/* The hook's sizing request, with the Spark version from the pod's label
- * when the request named none: the pod knows which Spark built it. */
-static void spark_input(const struct cde_pod_outcome *o, const struct cde_sizing_input *spark,
-			struct cde_sizing_input *in)
-{
-	unsigned major, minor;
-
-	*in = *spark;
-	if (!in->spark_major && o->spark_version &&
-	    sscanf(o->spark_version, "%u.%u", &major, &minor) == 2 && major >= 3 && major < 100) {
-		in->spark_major = major;
-		in->spark_minor = minor;
+	snprintf(m->text, sizeof(m->text),
+		 "The kernel killed the Spark %s at its memory limit: the memory outside the "
+		 "JVM heap outgrew its overhead (%" PRIu64 "Mi). Set %s=%s: the pod grows from "
+		 "%" PRIu64 "Mi to %" PRIu64 "Mi",
+		 role_name(role), m->sizing.old_overhead_mib, m->conf_key,
+		 m->conf_value, m->sizing.old_memory_mib, m->sizing.new_memory_mib);
+	if (!m->sizing.has_node)
+		cde_text_append(m->text, sizeof(m->text), "%s", ".");
+	else if (m->sizing.fits_node && role == CDE_SIZING_EXECUTOR)
+		cde_text_append(m->text, sizeof(m->text), " and still fits a node (%u per node).",
+		       m->sizing.executors_per_node);
+	else if (m->sizing.fits_node)
+		cde_text_append(m->text, sizeof(m->text), "%s", " and still fits a node.");
+	else
+		cde_text_append(m->text, sizeof(m->text), "%s",
+		       ", which no longer fits a node: use larger nodes or lower "
+		       "the heap (spark.*.memory) by as much.");
+	if (m->sizing_from_pod) {
+		cde_pod_format_memory(o->spark_heap.v, q, sizeof(q));
+		cde_text_append(m->text, sizeof(m->text),
+		       " (Derived from the pod: limit %s, heap %s from SPARK_EXECUTOR_MEMORY.)",
+		       limit, q);
+	} else if (o->memory_limit.set && o->memory_limit.v / MIB != m->sizing.old_memory_mib) {
+		cde_text_append(m->text, sizeof(m->text),
+		       " Note: the pod's limit was %s, not the %" PRIu64 "Mi the given conf makes: "
+		       "check that the conf is the one the job ran with.",
+		       limit, m->sizing.old_memory_mib);
 	}
-}
-
-static struct cde_sizing_role_conf *role_conf(struct cde_sizing_input *in, enum cde_sizing_role role)
-{
-	return role == CDE_SIZING_DRIVER ? &in->conf.driver : &in->conf.executor;
-}
-
-static const struct cde_sizing_pod *role_pod(const struct cde_sizing_result *res,
-					     enum cde_sizing_role role)
-{
-	return role == CDE_SIZING_DRIVER ? &res->driver : &res->executor;
 }
 
 static void remedy_oom(const struct cde_pod_outcome *o, const struct cde_sizing_input *spark,
@@ -105,23 +110,12 @@ static void remedy_oom(const struct cde_pod_outcome *o, const struct cde_sizing_
 {
 	enum cde_sizing_role role;
 	struct cde_sizing_input in;
-	char limit[32] = "", q[32];
+	char limit[32] = "";
 
 	if (o->memory_limit.set)
 		cde_pod_format_memory(o->memory_limit.v, limit, sizeof(limit));
 	if (!sizing_role(o, &role)) {
-		m->action = CDE_POD_ACTION_RAISE_MEMORY_LIMIT;
-		if (o->memory_limit.set)
-			snprintf(m->text, sizeof(m->text),
-				 "The container used more than its memory limit (%s) and the kernel "
-				 "killed it: raise resources.limits.memory (and the request with it), "
-				 "or make the process use less; a JVM's heap (-Xmx or "
-				 "-XX:MaxRAMPercentage) must leave room below the limit.", limit);
-		else
-			snprintf(m->text, sizeof(m->text),
-				 "The node ran out of memory and its OOM killer chose this container, "
-				 "which has no memory limit: set resources.requests.memory and "
-				 "limits.memory to what it needs so the scheduler reserves it.");
+		remedy_oom_container(o, limit, m);
 		return;
 	}
 	m->action = CDE_POD_ACTION_RAISE_MEMORY_OVERHEAD;
@@ -160,287 +154,7 @@ static void remedy_oom(const struct cde_pod_outcome *o, const struct cde_sizing_
 	cde_sizing_remedy(&in, role, &m->sizing);
 	m->has_sizing = true;
 	snprintf(m->conf_value, sizeof(m->conf_value), "%s", m->sizing.conf_value);
-	snprintf(m->text, sizeof(m->text),
-		 "The kernel killed the Spark %s at its memory limit: the memory outside the "
-		 "JVM heap outgrew its overhead (%" PRIu64 "Mi). Set %s=%s: the pod grows from "
-		 "%" PRIu64 "Mi to %" PRIu64 "Mi",
-		 role_name(role), m->sizing.old_overhead_mib, m->conf_key,
-		 m->conf_value, m->sizing.old_memory_mib, m->sizing.new_memory_mib);
-	if (!m->sizing.has_node)
-		cde_text_append(m->text, sizeof(m->text), "%s", ".");
-	else if (m->sizing.fits_node && role == CDE_SIZING_EXECUTOR)
-		cde_text_append(m->text, sizeof(m->text), " and still fits a node (%u per node).",
-		       m->sizing.executors_per_node);
-	else if (m->sizing.fits_node)
-		cde_text_append(m->text, sizeof(m->text), "%s", " and still fits a node.");
-	else
-		cde_text_append(m->text, sizeof(m->text), "%s",
-		       ", which no longer fits a node: use larger nodes or lower "
-		       "the heap (spark.*.memory) by as much.");
-	if (m->sizing_from_pod) {
-		cde_pod_format_memory(o->spark_heap.v, q, sizeof(q));
-		cde_text_append(m->text, sizeof(m->text),
-		       " (Derived from the pod: limit %s, heap %s from SPARK_EXECUTOR_MEMORY.)",
-		       limit, q);
-	} else if (o->memory_limit.set && o->memory_limit.v / MIB != m->sizing.old_memory_mib) {
-		cde_text_append(m->text, sizeof(m->text),
-		       " Note: the pod's limit was %s, not the %" PRIu64 "Mi the given conf makes: "
-		       "check that the conf is the one the job ran with.",
-		       limit, m->sizing.old_memory_mib);
-	}
-}
-
-/* The largest heap in MiB (@memory) or CPU request in millicores, from
- * @lowest to @from, with which @role's pod fits an empty node of @in's
- * cluster, or 0 when even @lowest does not. A binary search: a larger
- * heap or request never fits where a smaller one did not. */
-static uint64_t largest_fitting(const struct cde_sizing_input *in, enum cde_sizing_role role,
-				bool memory, uint64_t from, uint64_t lowest)
-{
-	struct cde_sizing_input t = *in;
-	struct cde_sizing_role_conf *rc = role_conf(&t, role);
-	struct cde_sizing_result res;
-	uint64_t lo = lowest, hi = from;
-
-	if (lo > hi)
-		return 0;
-	while (lo < hi) {
-		uint64_t mid = lo + (hi - lo + 1) / 2;
-
-		if (memory) {
-			rc->memory_mib.set = true;
-			rc->memory_mib.v = mid;
-		} else {
-			rc->request_millis.set = true;
-			rc->request_millis.v = mid;
-		}
-		cde_sizing_compute(&t, &res);
-		if (role_pod(&res, role)->fits_node)
-			lo = mid;
-		else
-			hi = mid - 1;
-	}
-	if (memory) {
-		rc->memory_mib.set = true;
-		rc->memory_mib.v = lo;
-	} else {
-		rc->request_millis.set = true;
-		rc->request_millis.v = lo;
-	}
-	cde_sizing_compute(&t, &res);
-	return role_pod(&res, role)->fits_node ? lo : 0;
-}
-
-/* Doubles the memory (@memory) or the CPU of @in's node until the pod
- * fits it (Spark's pod for @role when @spark, else @request plus the pod
- * overhead) and puts that node in @m; leaves @m alone when no node up to
- * 2^NODE_DOUBLINGS_MAX times larger does. */
-static void node_that_fits(const struct cde_sizing_input *in, bool spark, enum cde_sizing_role role,
-			   bool memory, const struct cde_pod_quantity *request,
-			   struct cde_pod_remedy *m)
-{
-	struct cde_sizing_input t = *in;
-	struct cde_sizing_result res;
-
-	for (int i = 0; i < NODE_DOUBLINGS_MAX; i++) {
-		bool fits;
-
-		if (memory) {
-			if (t.cluster.node_memory_bytes > CDE_SIZING_BYTES_MAX / 2)
-				return;
-			t.cluster.node_memory_bytes *= 2;
-		} else {
-			if (t.cluster.node_cpu_millis > UINT64_C(1) << 40)
-				return;
-			t.cluster.node_cpu_millis *= 2;
-		}
-		cde_sizing_compute(&t, &res);
-		if (spark)
-			fits = role_pod(&res, role)->fits_node;
-		else if (memory)
-			fits = request->v + t.cluster.pod_overhead_memory_bytes <=
-			       res.allocatable_memory_mib * MIB;
-		else
-			fits = request->v + t.cluster.pod_overhead_cpu_millis <=
-			       res.allocatable_cpu_millis;
-		if (fits) {
-			m->node_cpu_that_fits.set = m->node_memory_that_fits.set = true;
-			m->node_cpu_that_fits.v = t.cluster.node_cpu_millis;
-			m->node_memory_that_fits.v = t.cluster.node_memory_bytes;
-			return;
-		}
-	}
-}
-
-static void remedy_unschedulable_resource(const struct cde_pod_outcome *o,
-					  const struct cde_sizing_input *spark,
-					  const struct cde_sizing_cluster *cluster, bool memory,
-					  struct cde_pod_remedy *m)
-{
-	const struct cde_pod_unschedulable *u = &o->unschedulable;
-	struct cde_sizing_input in;
-	struct cde_sizing_result res;
-	enum cde_sizing_role role = CDE_SIZING_EXECUTOR;
-	bool use_spark = spark && sizing_role(o, &role);
-	const char *what = memory ? "memory" : "CPU";
-	char req[32] = "?", alloc[32], node_cpu[32], node_mem[32];
-	unsigned short_nodes = memory ? u->insufficient_memory : u->insufficient_cpu;
-
-	m->resource = memory ? "memory" : "cpu";
-	m->request = memory ? o->pod_memory_request : o->pod_cpu_request;
-	if (use_spark) {
-		spark_input(o, spark, &in);
-		if (!in.has_cluster && cluster) {
-			in.has_cluster = true;
-			in.cluster = *cluster;
-		}
-		cde_sizing_compute(&in, &res);
-		/* What the conf asks: the pod as Spark would build it. */
-		m->request.set = true;
-		m->request.v = memory ? role_pod(&res, role)->memory_mib * MIB :
-					role_pod(&res, role)->cpu_request_millis;
-	} else {
-		cde_sizing_input_init(&in);
-		if (cluster) {
-			in.has_cluster = true;
-			in.cluster = *cluster;
-		}
-		cde_sizing_compute(&in, &res);
-	}
-	if (m->request.set) {
-		if (memory)
-			cde_pod_format_memory(m->request.v, req, sizeof(req));
-		else
-			cde_pod_format_cpu(m->request.v, req, sizeof(req));
-	}
-	if (!in.has_cluster || !m->request.set) {
-		m->action = CDE_POD_ACTION_LOWER_REQUEST;
-		snprintf(m->text, sizeof(m->text),
-			 "No node had %s %s free for the pod (%u of %u nodes short of %s). Lower the "
-			 "pod's %s request%s, or add nodes or larger ones; give \"cluster\" in the "
-			 "hook to learn whether the pod fits a node at all.",
-			 req, what, short_nodes, u->nodes, what, what,
-			 o->spark_role == CDE_POD_SPARK_NONE ? " (resources.requests)" :
-			 memory ? " (spark.*.memory and memoryOverhead)" :
-				  " (spark.kubernetes.*.request.cores)");
-		if (o->spark_role != CDE_POD_SPARK_NONE)
-			snprintf(m->conf_key, sizeof(m->conf_key), memory ? "spark.%s.memory" :
-				 "spark.kubernetes.%s.request.cores",
-				 o->spark_role == CDE_POD_SPARK_DRIVER ? "driver" : "executor");
-		return;
-	}
-	m->allocatable.set = true;
-	m->allocatable.v = memory ? res.allocatable_memory_mib * MIB : res.allocatable_cpu_millis;
-	if (memory)
-		cde_pod_format_memory(m->allocatable.v, alloc, sizeof(alloc));
-	else
-		cde_pod_format_cpu(m->allocatable.v, alloc, sizeof(alloc));
-	if (use_spark)
-		m->fits_empty_node = role_pod(&res, role)->fits_node;
-	else
-		m->fits_empty_node = m->request.set &&
-				     m->request.v + (memory ? in.cluster.pod_overhead_memory_bytes :
-							       in.cluster.pod_overhead_cpu_millis) <=
-				     m->allocatable.v;
-	if (m->fits_empty_node) {
-		m->action = CDE_POD_ACTION_ADD_NODES;
-		snprintf(m->text, sizeof(m->text),
-			 "The pod (%s %s) fits an empty node (%s allocatable), but no node had that "
-			 "much free: the cluster is full. Add nodes (raise the node pool's autoscaling "
-			 "maximum)%s.",
-			 req, what, alloc,
-			 o->spark_role == CDE_POD_SPARK_EXECUTOR ?
-				 " or run fewer executors at once (spark.executor.instances, "
-				 "spark.dynamicAllocation.maxExecutors)" :
-				 " or wait for other pods to finish");
-		return;
-	}
-	m->action = CDE_POD_ACTION_LOWER_REQUEST;
-	node_that_fits(&in, use_spark, role, memory, &m->request, m);
-	if (use_spark) {
-		const struct cde_sizing_pod *pod = role_pod(&res, role);
-		uint64_t v = memory ? largest_fitting(&in, role, true, pod->heap_mib, SPARK_MIN_HEAP_MIB) :
-				      largest_fitting(&in, role, false, pod->cpu_request_millis, 1);
-
-		if (v && memory) {
-			snprintf(m->conf_key, sizeof(m->conf_key), "spark.%s.memory",
-				 role_name(role));
-			snprintf(m->conf_value, sizeof(m->conf_value), "%" PRIu64 "m", v);
-		} else if (v) {
-			snprintf(m->conf_key, sizeof(m->conf_key), "spark.kubernetes.%s.request.cores",
-				 role_name(role));
-			snprintf(m->conf_value, sizeof(m->conf_value), "%" PRIu64 "m", v);
-		}
-	}
-	snprintf(m->text, sizeof(m->text),
-		 "The pod asks %s %s, more than any node offers (%s allocatable): it can never "
-		 "be scheduled there.", req, what, alloc);
-	if (m->conf_value[0])
-		cde_text_append(m->text, sizeof(m->text), " Set %s=%s to fit the nodes", m->conf_key,
-		       m->conf_value);
-	else
-		cde_text_append(m->text, sizeof(m->text), " Lower the pod's %s request", what);
-	if (m->node_memory_that_fits.set) {
-		cde_pod_format_cpu(m->node_cpu_that_fits.v, node_cpu, sizeof(node_cpu));
-		cde_pod_format_memory(m->node_memory_that_fits.v, node_mem, sizeof(node_mem));
-		cde_text_append(m->text, sizeof(m->text), ", or use nodes of %s CPU and %s memory.",
-		       node_cpu, node_mem);
-	} else {
-		cde_text_append(m->text, sizeof(m->text), "%s", ".");
-	}
-}
-
-static void remedy_unschedulable(const struct cde_pod_outcome *o,
-				 const struct cde_sizing_input *spark,
-				 const struct cde_sizing_cluster *cluster, struct cde_pod_remedy *m)
-{
-	const struct cde_pod_unschedulable *u = &o->unschedulable;
-	char more[CDE_POD_REMEDY_TEXT_MAX] = "";
-
-	if (u->insufficient_memory || u->insufficient_cpu) {
-		remedy_unschedulable_resource(o, spark, cluster,
-					      u->insufficient_memory >= u->insufficient_cpu, m);
-		/* Other causes still matter: the pod needs a node free of all. */
-		if (u->taint || u->node_selector)
-			cde_text_append(m->text, sizeof(m->text),
-			       " Besides, %u node(s) are excluded by taints or node selectors.",
-			       u->taint + u->node_selector);
-		return;
-	}
-	if (u->insufficient_storage || u->insufficient_other) {
-		m->action = CDE_POD_ACTION_LOWER_REQUEST;
-		m->resource = u->insufficient_storage ? "ephemeral-storage" : u->other_resource;
-		snprintf(m->text, sizeof(m->text),
-			 "No node had enough %s free for the pod: lower its %s request or add nodes "
-			 "that have it.", m->resource, m->resource);
-		return;
-	}
-	m->action = CDE_POD_ACTION_FIX_SCHEDULING;
-	if (u->taint)
-		cde_text_append(more, sizeof(more),
-		       " %u node(s) have a taint %s the pod does not tolerate: add a toleration "
-		       "(for Spark, in the pod template: spark.kubernetes.%s.podTemplateFile) or "
-		       "run where the pod may go.",
-		       u->taint, u->taint_text[0] ? u->taint_text : "", o->spark_role ==
-		       CDE_POD_SPARK_DRIVER ? "driver" : "executor");
-	if (u->node_selector)
-		cde_text_append(more, sizeof(more),
-		       " %u node(s) do not match the pod's nodeSelector or node affinity "
-		       "(spark.kubernetes.node.selector.*): check the labels (kubectl get nodes "
-		       "--show-labels).", u->node_selector);
-	if (u->pod_affinity)
-		cde_text_append(more, sizeof(more),
-		       " %u node(s) break the pod's (anti-)affinity rules.", u->pod_affinity);
-	if (u->too_many_pods)
-		cde_text_append(more, sizeof(more),
-		       " %u node(s) run their maximum number of pods: add nodes.", u->too_many_pods);
-	if (u->volume)
-		cde_text_append(more, sizeof(more),
-		       " A volume cannot be attached where the pod could run: check its "
-		       "PersistentVolumeClaims (zone, binding).");
-	if (!more[0])
-		snprintf(more, sizeof(more), " %s", "Read the scheduler's events: kubectl describe pod.");
-	snprintf(m->text, sizeof(m->text), "The scheduler found no node for the pod.%s", more);
+	oom_sizing_text(o, role, limit, m);
 }
 
 static void remedy_image(const struct cde_pod_outcome *o, struct cde_pod_remedy *m)
@@ -637,7 +351,7 @@ void cde_pod_remedy(const struct cde_pod_outcome *o, const struct cde_sizing_inp
 		remedy_oom(o, spark, cluster, &m);
 		break;
 	case CDE_POD_UNSCHEDULABLE:
-		remedy_unschedulable(o, spark, cluster, &m);
+		cde_pod_remedy_unschedulable(o, spark, cluster, &m);
 		break;
 	case CDE_POD_IMAGE_PULL_BACK_OFF:
 	case CDE_POD_ERR_IMAGE_PULL:

@@ -19,18 +19,12 @@ void cde_sizing_fail(struct cde_errors *errs, const struct cde_ptr *p, const cha
 	va_end(ap);
 }
 
-/* Below 2^53 every whole double is exact, and the cast cannot overflow. */
-bool cde_sizing_is_whole(double v)
-{
-	return v > -9007199254740992.0 && v < 9007199254740992.0 && (double)(long long)v == v;
-}
-
 /* A JSON number as the text a properties file would hold: integers
  * without a fraction, others with 15 significant digits, so that 0.1
  * stays "0.1". */
 static void number_text(double v, char *buf, size_t size)
 {
-	if (cde_sizing_is_whole(v))
+	if (cde_json_is_whole(v))
 		snprintf(buf, size, "%.0f", v);
 	else
 		snprintf(buf, size, "%.15g", v);
@@ -102,7 +96,7 @@ bool cde_sizing_read_count(const cJSON *v, double min, double max, uint64_t *ret
 		}
 	} else if (cJSON_IsNumber(v)) {
 		d = v->valuedouble;
-		if (!cde_sizing_is_whole(d)) {
+		if (!cde_json_is_whole(d)) {
 			cde_sizing_fail(errs, p, "must be a whole number");
 			return false;
 		}

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 
 #include "schemas/base/json_pointer.h"
+#include "schemas/base/json_read.h"
 #include "sizing/sizing.h"
 #include "sizing/units.h"
 
@@ -68,9 +69,6 @@ const char *cde_sizing_role_name(enum cde_sizing_role role);
 /* Adds an error at @p to @errs. */
 void cde_sizing_fail(struct cde_errors *errs, const struct cde_ptr *p, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-
-/* True for a double that is a whole number below 2^53 in magnitude. */
-bool cde_sizing_is_whole(double v);
 
 /* The text of a string or number member (numbers written into @buf as a
  * properties file would hold them), or NULL after adding an error. */

@@ -37,8 +37,9 @@ static void trim(const char **s, size_t *len)
 		(*len)--;
 }
 
-int cde_spark_size_parse(const char *s, unsigned bare_shift, uint64_t *ret_bytes,
-			 const char **ret_reason)
+/* The shift of the Spark unit @u (@len bytes: 1 or 2, any case), which
+ * Kubernetes' units are not. Returns 0 and *@ret_shift, or -EINVAL. */
+static int spark_unit(const char *u, size_t len, unsigned *ret_shift, const char **ret_reason)
 {
 	static const struct {
 		const char *name;
@@ -47,11 +48,37 @@ int cde_spark_size_parse(const char *s, unsigned bare_shift, uint64_t *ret_bytes
 		{ "b", 0 }, { "k", 10 }, { "kb", 10 }, { "m", 20 }, { "mb", 20 },
 		{ "g", 30 }, { "gb", 30 }, { "t", 40 }, { "tb", 40 }, { "p", 50 }, { "pb", 50 },
 	};
+	char unit[3];
+
+	if (len == 2 && lower(u[1]) == 'i') {
+		*ret_reason = "Kubernetes units (Ki, Mi, Gi) are not Spark sizes; "
+			      "write 4g, not 4Gi";
+		return -EINVAL;
+	}
+	if (len > 2) {
+		*ret_reason = "unknown unit; use b, k, m, g, t or p";
+		return -EINVAL;
+	}
+	unit[0] = lower(u[0]);
+	unit[1] = len == 2 ? lower(u[1]) : '\0';
+	unit[2] = '\0';
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(unit, units[i].name) == 0) {
+			*ret_shift = units[i].shift;
+			return 0;
+		}
+	}
+	*ret_reason = "unknown unit; use b, k, m, g, t or p";
+	return -EINVAL;
+}
+
+int cde_spark_size_parse(const char *s, unsigned bare_shift, uint64_t *ret_bytes,
+			 const char **ret_reason)
+{
 	size_t len = s ? strlen(s) : 0;
-	size_t i = 0, unit_at, unit_len;
+	size_t i = 0, unit_at;
 	uint64_t n = 0;
 	unsigned shift = bare_shift;
-	char unit[3];
 
 	trim(&s, &len);
 	if (len == 0) {
@@ -81,38 +108,12 @@ int cde_spark_size_parse(const char *s, unsigned bare_shift, uint64_t *ret_bytes
 	unit_at = i;
 	while (i < len && is_alpha(s[i]))
 		i++;
-	unit_len = i - unit_at;
 	if (i != len) {
 		*ret_reason = "not a size; write digits and a unit such as 4g or 4096m";
 		return -EINVAL;
 	}
-	if (unit_len) {
-		bool found = false;
-
-		if (unit_len == 2 && lower(s[unit_at + 1]) == 'i') {
-			*ret_reason = "Kubernetes units (Ki, Mi, Gi) are not Spark sizes; "
-				      "write 4g, not 4Gi";
-			return -EINVAL;
-		}
-		if (unit_len > 2) {
-			*ret_reason = "unknown unit; use b, k, m, g, t or p";
-			return -EINVAL;
-		}
-		unit[0] = lower(s[unit_at]);
-		unit[1] = unit_len == 2 ? lower(s[unit_at + 1]) : '\0';
-		unit[2] = '\0';
-		for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
-			if (strcmp(unit, units[u].name) == 0) {
-				shift = units[u].shift;
-				found = true;
-				break;
-			}
-		}
-		if (!found) {
-			*ret_reason = "unknown unit; use b, k, m, g, t or p";
-			return -EINVAL;
-		}
-	}
+	if (i > unit_at && spark_unit(s + unit_at, i - unit_at, &shift, ret_reason) < 0)
+		return -EINVAL;
 	if (n > (CDE_SIZING_BYTES_MAX >> shift)) {
 		*ret_reason = "too large (the limit is 1 PiB)";
 		return -EINVAL;
@@ -151,7 +152,52 @@ static int parse_exponent(const char *s, int *ret)
 
 /* The grammar of k8s.io/apimachinery's resource.Quantity: a signed
  * decimal, then a binary suffix, a decimal suffix or an exponent. */
-static int quantity_parse(const char *s, struct quantity *q, const char **reason)
+/* Reads the digits (with at most one dot) at *@s into @q's mantissa and
+ * power of ten, exactly, and moves *@s past them. */
+static int quantity_number(const char **s, struct quantity *q, const char **reason)
+{
+	unsigned digits = 0, significant = 0;
+	const char *p = *s;
+	bool dot = false;
+
+	for (;; p++) {
+		if (*p == '.' && !dot) {
+			dot = true;
+			continue;
+		}
+		if (!is_digit(*p))
+			break;
+		digits++;
+		if (significant == 0 && *p == '0') {
+			if (dot)
+				q->exp10--;
+			continue;
+		}
+		if (significant >= MANTISSA_DIGITS_MAX) {
+			/* Past 18 digits only zeros can be kept exactly. */
+			if (*p != '0') {
+				*reason = "too many digits";
+				return -EINVAL;
+			}
+			if (!dot)
+				q->exp10++;
+			continue;
+		}
+		q->mantissa = q->mantissa * 10 + (uint64_t)(*p - '0');
+		significant++;
+		if (dot)
+			q->exp10--;
+	}
+	if (digits == 0) {
+		*reason = "not a quantity; write digits and a unit such as 64Gi or 500m";
+		return -EINVAL;
+	}
+	*s = p;
+	return 0;
+}
+
+/* Applies the exponent or unit @s (all that follows the number) to @q. */
+static int quantity_unit(const char *s, struct quantity *q, const char **reason)
 {
 	static const struct {
 		const char *name;
@@ -163,54 +209,7 @@ static int quantity_parse(const char *s, struct quantity *q, const char **reason
 		{ "n", 0, -9 }, { "u", 0, -6 }, { "m", 0, -3 }, { "", 0, 0 }, { "k", 0, 3 },
 		{ "M", 0, 6 }, { "G", 0, 9 }, { "T", 0, 12 }, { "P", 0, 15 }, { "E", 0, 18 },
 	};
-	unsigned digits = 0, significant = 0;
-	bool dot = false;
 
-	q->mantissa = 0;
-	q->shift = 0;
-	q->exp10 = 0;
-	if (!s || !*s) {
-		*reason = "empty; write a quantity such as 64Gi or 500m";
-		return -EINVAL;
-	}
-	if (*s == '-') {
-		*reason = "must not be negative";
-		return -EINVAL;
-	}
-	if (*s == '+')
-		s++;
-	for (;; s++) {
-		if (*s == '.' && !dot) {
-			dot = true;
-			continue;
-		}
-		if (!is_digit(*s))
-			break;
-		digits++;
-		if (significant == 0 && *s == '0') {
-			if (dot)
-				q->exp10--;
-			continue;
-		}
-		if (significant >= MANTISSA_DIGITS_MAX) {
-			/* Past 18 digits only zeros can be kept exactly. */
-			if (*s != '0') {
-				*reason = "too many digits";
-				return -EINVAL;
-			}
-			if (!dot)
-				q->exp10++;
-			continue;
-		}
-		q->mantissa = q->mantissa * 10 + (uint64_t)(*s - '0');
-		significant++;
-		if (dot)
-			q->exp10--;
-	}
-	if (digits == 0) {
-		*reason = "not a quantity; write digits and a unit such as 64Gi or 500m";
-		return -EINVAL;
-	}
 	/* "E" alone is exa and "Ei" exbi; "e3", "E-3" are exponents. */
 	if ((*s == 'e' || *s == 'E') &&
 	    (is_digit(s[1]) || ((s[1] == '+' || s[1] == '-') && is_digit(s[2])))) {
@@ -237,6 +236,26 @@ static int quantity_parse(const char *s, struct quantity *q, const char **reason
 	}
 	*reason = "unknown unit; use Ki, Mi, Gi, Ti, k, M, G, T or m";
 	return -EINVAL;
+}
+
+static int quantity_parse(const char *s, struct quantity *q, const char **reason)
+{
+	q->mantissa = 0;
+	q->shift = 0;
+	q->exp10 = 0;
+	if (!s || !*s) {
+		*reason = "empty; write a quantity such as 64Gi or 500m";
+		return -EINVAL;
+	}
+	if (*s == '-') {
+		*reason = "must not be negative";
+		return -EINVAL;
+	}
+	if (*s == '+')
+		s++;
+	if (quantity_number(&s, q, reason) < 0)
+		return -EINVAL;
+	return quantity_unit(s, q, reason);
 }
 
 /* Scales @q by 10^@extra_exp10 into an integer: rounded up, or refused

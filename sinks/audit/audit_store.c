@@ -17,6 +17,7 @@
 #include <openssl/hmac.h>
 #include <sqlite3.h>
 
+#include "events/correlate.h"
 #include "events/event.h"
 #include "events/ids.h"
 #include "sinks/audit/audit_correlate.h"
@@ -250,7 +251,7 @@ static int insert_one(struct cde_audit_store *s, struct cde_journal_entry *e, ui
 		.type = or_empty(cde_event_type(ev)),
 		.subject = cde_event_subject_id(ev),
 		.chain_id = cde_event_chain_id(ev),
-		.artifact_id = cde_audit_artifact_of(ev),
+		.artifact_id = cde_event_artifact_of(ev),
 		.timestamp = or_empty(cde_event_timestamp(ev)),
 		.received_at = e->received_at,
 		.spec_version = or_empty(cde_event_spec_version(ev)),

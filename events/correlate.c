@@ -1,0 +1,75 @@
+/* Chain correlation as a decision (events/correlate.h): which key wins and
+ * when a PATH link is due. No I/O: the log is asked through callbacks, and
+ * the caller applies the decision to an event it has not yet shared. */
+
+#include "events/correlate.h"
+
+#include <string.h>
+
+#include "events/ids.h"
+
+const char *cde_event_artifact_of(const struct cde_event *ev)
+{
+	const cJSON *subject = cJSON_GetObjectItemCaseSensitive(cde_event_json(ev), "subject");
+	const cJSON *content = cJSON_GetObjectItemCaseSensitive(subject, "content");
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(content, "artifactId");
+	const char *type = cde_event_type(ev);
+
+	if (cJSON_IsString(a) && a->valuestring[0])
+		return a->valuestring;
+	if (type && strncmp(type, "dev.cdevents.artifact.", 22) == 0)
+		return cde_event_subject_id(ev);
+	return NULL;
+}
+
+/* The pipeline run a task run belongs to (subject.content.pipelineRun.id). */
+static const char *pipeline_run_of(const struct cde_event *ev)
+{
+	const cJSON *subject = cJSON_GetObjectItemCaseSensitive(cde_event_json(ev), "subject");
+	const cJSON *content = cJSON_GetObjectItemCaseSensitive(subject, "content");
+	const cJSON *run = cJSON_GetObjectItemCaseSensitive(content, "pipelineRun");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(run, "id");
+
+	return cJSON_IsString(id) ? id->valuestring : NULL;
+}
+
+/* Asks @lookup about @key (absent keys are unknown to the log). */
+static bool ask(bool (*lookup)(void *, const char *, char *, size_t), void *ctx,
+		const char *key, char *out, size_t size)
+{
+	return key && lookup(ctx, key, out, size);
+}
+
+void cde_correlate(const struct cde_event *ev, const struct cde_chain_log *log,
+		   struct cde_correlation *ret)
+{
+	char *chain = ret->chain_id;
+	size_t size = sizeof(ret->chain_id);
+	const char *run = pipeline_run_of(ev), *artifact = cde_event_artifact_of(ev);
+	bool found = ask(log->chain_of_subject, log->ctx, run, chain, size) ||
+		     ask(log->chain_of_artifact, log->ctx, artifact, chain, size) ||
+		     ask(log->chain_of_subject, log->ctx, cde_event_subject_id(ev), chain, size);
+
+	ret->new_chain = !found;
+	ret->path_from[0] = '\0';
+	if (!found)
+		ret->chain_id[0] = '\0';
+	else if (!log->latest_of_chain(log->ctx, chain, ret->path_from, sizeof(ret->path_from)))
+		ret->path_from[0] = '\0';
+}
+
+int cde_correlation_apply(struct cde_event *ev, const struct cde_correlation *c)
+{
+	int r;
+
+	if (c->new_chain) {
+		char id[CDE_UUID_STR_LEN];
+
+		cde_uuid_v4(id);
+		return cde_event_set_chain_id(ev, id);
+	}
+	r = cde_event_set_chain_id(ev, c->chain_id);
+	if (r == 0 && c->path_from[0])
+		r = cde_event_add_link(ev, CDE_LINK_PATH, c->path_from, NULL, NULL);
+	return r;
+}

@@ -1,0 +1,49 @@
+#pragma once
+/* Chain correlation: which release an event posted without a chainId
+ * belongs to. The rules live here; what the log knows is asked through
+ * struct cde_chain_log, so the store answers from its own transaction and
+ * a test from a table. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "events/event.h"
+#include "events/limits.h"
+
+/* What the log knows. Each lookup copies its answer (at most @size bytes
+ * with the terminator) into @out and returns true, or returns false when
+ * the log knows nothing of @key. Asked only as far as the rules need. */
+struct cde_chain_log {
+	/* The chain of the latest event whose subject is @key. */
+	bool (*chain_of_subject)(void *ctx, const char *key, char *out, size_t size);
+	/* The chain of the latest event about artifact @key. */
+	bool (*chain_of_artifact)(void *ctx, const char *key, char *out, size_t size);
+	/* The id of the latest event of chain @key. */
+	bool (*latest_of_chain)(void *ctx, const char *key, char *out, size_t size);
+	void *ctx;
+};
+
+/* The decision for one event. */
+struct cde_correlation {
+	bool new_chain;				  /* nothing known: start a chain */
+	char chain_id[CDE_EVENT_ID_MAX + 1];	  /* the chain to join, unless new_chain */
+	char path_from[CDE_EVENT_ID_MAX + 1];	  /* a PATH link from this id; "" for none */
+};
+
+/* The artifact @ev is about (an artifact event's subject, or the
+ * artifactId of builds, deployments and incidents), or NULL. Borrowed
+ * from @ev. */
+const char *cde_event_artifact_of(const struct cde_event *ev);
+
+/* Decides the chain of @ev from what @log knows: the chain of the pipeline
+ * run a task run names, else of the artifact it is about, else of its own
+ * subject; with none, a new chain. A joined chain's latest event, when
+ * there is one, is the source of a PATH link, so a consumer can rebuild
+ * the graph from the events alone. Fills *@ret; never fails. */
+void cde_correlate(const struct cde_event *ev, const struct cde_chain_log *log,
+		   struct cde_correlation *ret);
+
+/* Applies @c to @ev, which is still being built (not yet shared): sets
+ * its chainId (a fresh UUIDv4 for a new chain) and adds the PATH link.
+ * Returns 0, -EINVAL, -ENOMEM. */
+int cde_correlation_apply(struct cde_event *ev, const struct cde_correlation *c);

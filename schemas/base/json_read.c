@@ -1,0 +1,108 @@
+/* Typed members of a parsed JSON document (schemas/base/json_read.h),
+ * shared by the parsers of every layer. A reader adds at most one error
+ * per member it reads and never allocates: the pointer of the place lives
+ * in the reader. */
+
+#include "schemas/base/json_read.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+
+void cde_json_reader_init(struct cde_json_reader *r, const char *at, struct cde_errors *errs)
+{
+	size_t len = at ? strlen(at) : 0;
+
+	cde_ptr_init(&r->p);
+	/* Half the buffer at most, so the members below still fit. */
+	if (len >= sizeof(r->p.buf) / 2)
+		len = sizeof(r->p.buf) / 2;
+	memcpy(r->p.buf, at ? at : "", len);
+	r->p.buf[len] = '\0';
+	r->p.len = len;
+	r->errs = errs;
+	r->before = errs->count + errs->dropped;
+}
+
+bool cde_json_reader_failed(const struct cde_json_reader *r)
+{
+	return r->errs->count + r->errs->dropped != r->before;
+}
+
+void cde_json_reader_fail(struct cde_json_reader *r, const char *key, const char *fmt, ...)
+{
+	size_t mark = key ? cde_ptr_push(&r->p, key) : r->p.len;
+	va_list ap;
+
+	va_start(ap, fmt);
+	cde_errors_addv(r->errs, cde_ptr_str(&r->p), fmt, ap);
+	va_end(ap);
+	cde_ptr_pop(&r->p, mark);
+}
+
+static const char *type_word(int type)
+{
+	switch (type) {
+	case cJSON_Object: return "an object";
+	case cJSON_Array: return "an array";
+	case cJSON_String: return "a string";
+	case cJSON_Number: return "a number";
+	default: return "a value";
+	}
+}
+
+const cJSON *cde_json_read_member(struct cde_json_reader *r, const cJSON *obj, const char *key,
+				  int type)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	/* Absent and null alike: kubectl prints null for some unset fields. */
+	if (!v || cJSON_IsNull(v))
+		return NULL;
+	if ((v->type & 0xFF) != type) {
+		cde_json_reader_fail(r, key, "must be %s", type_word(type));
+		return NULL;
+	}
+	return v;
+}
+
+const cJSON *cde_json_read_required(struct cde_json_reader *r, const cJSON *obj, const char *key,
+				    int type, const char *what)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!v || cJSON_IsNull(v)) {
+		cde_json_reader_fail(r, key, "required (%s)", what);
+		return NULL;
+	}
+	return cde_json_read_member(r, obj, key, type);
+}
+
+const char *cde_json_read_string(struct cde_json_reader *r, const cJSON *obj, const char *key)
+{
+	const cJSON *v = cde_json_read_member(r, obj, key, cJSON_String);
+
+	return v ? v->valuestring : NULL;
+}
+
+bool cde_json_read_whole(struct cde_json_reader *r, const cJSON *obj, const char *key, double min,
+			 double max, double *ret)
+{
+	const cJSON *v = cde_json_read_member(r, obj, key, cJSON_Number);
+
+	if (!v)
+		return false;
+	/* The range first: the whole-number test casts. */
+	if (!(v->valuedouble >= min && v->valuedouble <= max) ||
+	    !cde_json_is_whole(v->valuedouble)) {
+		cde_json_reader_fail(r, key, "must be a whole number from %.0f to %.0f", min, max);
+		return false;
+	}
+	*ret = v->valuedouble;
+	return true;
+}
+
+bool cde_json_is_whole(double v)
+{
+	return v > -9007199254740992.0 && v < 9007199254740992.0 && (double)(long long)v == v;
+}

@@ -1,0 +1,200 @@
+/* Chain correlation (events/correlate.c): which chain an event posted
+ * without a chainId joins, from what a stand-in log knows, and the PATH
+ * link it gets. The store's lookups are test_audit_store's and chains.mjs's. */
+
+#include "tests/unit/helpers.h"
+
+#include "events/correlate.h"
+#include "events/event.h"
+#include "events/ids.h"
+
+/* A stand-in log: a few known keys, and a record of what was asked. */
+struct fake_log {
+	const char *subjects[4][2];	/* subject id -> chain */
+	const char *artifacts[4][2];	/* artifact id -> chain */
+	const char *latest[4][2];	/* chain -> latest event id */
+	char asked[256];		/* "s:key a:key l:key " in order */
+};
+
+static bool look(struct fake_log *f, const char *table[4][2], char tag, const char *key,
+		 char *out, size_t size)
+{
+	size_t n = strlen(f->asked);
+
+	snprintf(f->asked + n, sizeof(f->asked) - n, "%c:%s ", tag, key);
+	for (int i = 0; i < 4 && table[i][0]; i++) {
+		if (strcmp(table[i][0], key) == 0) {
+			snprintf(out, size, "%s", table[i][1]);
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool subject_chain(void *ctx, const char *key, char *out, size_t size)
+{
+	struct fake_log *f = ctx;
+
+	return look(f, f->subjects, 's', key, out, size);
+}
+
+static bool artifact_chain(void *ctx, const char *key, char *out, size_t size)
+{
+	struct fake_log *f = ctx;
+
+	return look(f, f->artifacts, 'a', key, out, size);
+}
+
+static bool latest(void *ctx, const char *key, char *out, size_t size)
+{
+	struct fake_log *f = ctx;
+
+	return look(f, f->latest, 'l', key, out, size);
+}
+
+static void decide(const char *event_json, struct fake_log *f, struct cde_correlation *c)
+{
+	const struct cde_chain_log log = { subject_chain, artifact_chain, latest, f };
+	struct cde_event *ev = NULL;
+
+	assert_int_equal(cde_event_from_json(json(event_json), &ev), 0);
+	cde_correlate(ev, &log, c);
+	cde_event_unref(ev);
+}
+
+#define TASK_RUN_OF_RUN_7_BUILDING_APP                                                   \
+	"{\"context\":{\"type\":\"dev.cdevents.taskrun.finished.0.2.0\"},"               \
+	"\"subject\":{\"id\":\"task-3\",\"content\":{\"pipelineRun\":{\"id\":\"run-7\"}," \
+	"\"artifactId\":\"pkg:oci/app@sha256:1\"}}}"
+#define BUILD_OF_APP                                                                     \
+	"{\"context\":{\"type\":\"dev.cdevents.build.finished.0.3.0\"},"                 \
+	"\"subject\":{\"id\":\"build-9\",\"content\":{\"artifactId\":\"pkg:oci/app@sha256:1\"}}}"
+#define ARTIFACT_APP                                                                     \
+	"{\"context\":{\"type\":\"dev.cdevents.artifact.published.0.3.0\"},"             \
+	"\"subject\":{\"id\":\"pkg:oci/app@sha256:1\",\"content\":{}}}"
+
+static void with_nothing_known_an_event_starts_a_new_chain_without_a_link(void **state)
+{
+	struct fake_log f = { 0 };
+	struct cde_correlation c;
+
+	decide(TASK_RUN_OF_RUN_7_BUILDING_APP, &f, &c);
+	assert_true(c.new_chain);
+	assert_string_equal(c.path_from, "");
+	assert_string_equal(f.asked, "s:run-7 a:pkg:oci/app@sha256:1 s:task-3 ");
+}
+
+static void the_pipeline_run_wins_over_the_artifact_and_the_subject(void **state)
+{
+	struct fake_log f = {
+		.subjects = { { "run-7", "chain-run" }, { "task-3", "chain-task" } },
+		.artifacts = { { "pkg:oci/app@sha256:1", "chain-app" } },
+		.latest = { { "chain-run", "event-41" } },
+	};
+	struct cde_correlation c;
+
+	decide(TASK_RUN_OF_RUN_7_BUILDING_APP, &f, &c);
+	assert_false(c.new_chain);
+	assert_string_equal(c.chain_id, "chain-run");
+	assert_string_equal(c.path_from, "event-41");
+	assert_string_equal(f.asked, "s:run-7 l:chain-run ");	/* asked no further */
+}
+
+static void the_artifact_wins_over_the_subject(void **state)
+{
+	struct fake_log f = {
+		.subjects = { { "build-9", "chain-build" } },
+		.artifacts = { { "pkg:oci/app@sha256:1", "chain-app" } },
+		.latest = { { "chain-app", "event-12" } },
+	};
+	struct cde_correlation c;
+
+	decide(BUILD_OF_APP, &f, &c);
+	assert_string_equal(c.chain_id, "chain-app");
+	assert_string_equal(c.path_from, "event-12");
+	assert_string_equal(f.asked, "a:pkg:oci/app@sha256:1 l:chain-app ");
+}
+
+static void an_event_joins_its_own_subjects_chain_when_nothing_else_is_known(void **state)
+{
+	struct fake_log f = {
+		.subjects = { { "build-9", "chain-build" } },
+		.latest = { { "chain-build", "queued-1" } },
+	};
+	struct cde_correlation c;
+
+	decide(BUILD_OF_APP, &f, &c);
+	assert_false(c.new_chain);
+	assert_string_equal(c.chain_id, "chain-build");
+	assert_string_equal(c.path_from, "queued-1");
+}
+
+static void a_joined_chain_without_a_latest_event_gives_no_link(void **state)
+{
+	struct fake_log f = { .artifacts = { { "pkg:oci/app@sha256:1", "chain-app" } } };
+	struct cde_correlation c;
+
+	decide(ARTIFACT_APP, &f, &c);
+	assert_string_equal(c.chain_id, "chain-app");
+	assert_string_equal(c.path_from, "");
+}
+
+static void an_artifact_event_is_about_its_subject_and_others_about_their_artifact_id(void **state)
+{
+	static const char *const cases[][2] = {
+		{ ARTIFACT_APP, "pkg:oci/app@sha256:1" },
+		{ BUILD_OF_APP, "pkg:oci/app@sha256:1" },
+		{ "{\"context\":{\"type\":\"dev.cdevents.build.queued.0.3.0\"},"
+		  "\"subject\":{\"id\":\"build-9\",\"content\":{\"artifactId\":\"\"}}}", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cde_event *ev = NULL;
+
+		assert_int_equal(cde_event_from_json(json(cases[i][0]), &ev), 0);
+		if (cases[i][1])
+			assert_string_equal(cde_event_artifact_of(ev), cases[i][1]);
+		else
+			assert_null(cde_event_artifact_of(ev));
+		cde_event_unref(ev);
+	}
+}
+
+static void applying_sets_the_chain_and_the_path_link_or_a_fresh_chain(void **state)
+{
+	struct cde_correlation join = { .chain_id = "chain-app", .path_from = "event-12" };
+	struct cde_correlation fresh = { .new_chain = true };
+	struct cde_event *a = NULL, *b = NULL;
+	const cJSON *link;
+
+	assert_int_equal(cde_event_from_json(json(BUILD_OF_APP), &a), 0);
+	assert_int_equal(cde_event_from_json(json(BUILD_OF_APP), &b), 0);
+	assert_int_equal(cde_correlation_apply(a, &join), 0);
+	assert_string_equal(cde_event_chain_id(a), "chain-app");
+	link = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cde_event_json(a),
+									  "context"), "links"), 0);
+	assert_string_equal(cJSON_GetObjectItem(link, "linkType")->valuestring, "PATH");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(link, "from"),
+						"contextId")->valuestring, "event-12");
+
+	assert_int_equal(cde_correlation_apply(b, &fresh), 0);
+	assert_int_equal(strlen(cde_event_chain_id(b)), CDE_UUID_STR_LEN - 1);
+	assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(cde_event_json(b), "context"), "links"));
+	cde_event_unref(a);
+	cde_event_unref(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(with_nothing_known_an_event_starts_a_new_chain_without_a_link),
+		cmocka_unit_test(the_pipeline_run_wins_over_the_artifact_and_the_subject),
+		cmocka_unit_test(the_artifact_wins_over_the_subject),
+		cmocka_unit_test(an_event_joins_its_own_subjects_chain_when_nothing_else_is_known),
+		cmocka_unit_test(a_joined_chain_without_a_latest_event_gives_no_link),
+		cmocka_unit_test(an_artifact_event_is_about_its_subject_and_others_about_their_artifact_id),
+		cmocka_unit_test(applying_sets_the_chain_and_the_path_link_or_a_fresh_chain),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
