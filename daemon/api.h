@@ -2,7 +2,7 @@
 /* The daemon's HTTP API: routes and the ingest handlers. */
 
 #include "daemon/auth.h"
-#include "daemon/http_server.h"
+#include "daemon/http/server.h"
 #include "daemon/observe.h"
 #include "schemas/catalog.h"
 #include "sinks/audit/audit_reader.h"

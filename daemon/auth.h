@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "config/config.h"
-#include "daemon/http_server.h"
+#include "daemon/http/server.h"
 #include "schemas/base/errors.h"
 
 #define CDE_AUTH_ANONYMOUS "anonymous"

@@ -24,7 +24,8 @@
 #include "daemon/api.h"
 #include "daemon/config_load.h"
 #include "daemon/flags.h"
-#include "daemon/http_server.h"
+#include "daemon/http/server.h"
+#include "daemon/http_report.h"
 #include "daemon/housekeeping.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
@@ -505,6 +506,7 @@ static int start_http(struct daemon *d, char *bound, size_t size)
 	}
 	cde_http_server_set_head_handler(d->http, cde_api_handle, &d->api);
 	cde_http_server_set_observer(d->http, cde_observe_request, d->observe);
+	cde_http_report_attach(d->http);
 	cde_config_split_listen(d->cfg.listen, host, sizeof(host), &port);
 	r = cde_http_server_listen(d->http, host, port, bound, size);
 	if (r < 0) {

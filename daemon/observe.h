@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "daemon/http_server.h"
+#include "daemon/http/server.h"
 #include "sinks/delivery.h"
 #include "sinks/audit/journal.h"
 

@@ -13,7 +13,7 @@
 
 #include <errno.h>
 
-#include "daemon/http_parse.h"
+#include "daemon/http/parse.h"
 
 #define BODY_MAX (1u << 20)
 

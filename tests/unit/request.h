@@ -1,12 +1,12 @@
 #pragma once
 /* Requests as the HTTP server hands them to the API, built in a test
  * without a socket (for test_api_routes.c and test_auth.c). Built on the
- * server's own head parser and its struct (daemon/http_internal.h), and
+ * server's own head parser and its struct (daemon/http/internal.h), and
  * freed by its own cde_http_request_free. */
 
 #include "tests/unit/helpers.h"
 
-#include "daemon/http_internal.h"
+#include "daemon/http/internal.h"
 
 /* @method @target, with @headers ("Name: value", NULL-terminated; may be
  * NULL) and @body (may be NULL; then none is sent). The path is the

@@ -3,7 +3,7 @@
 
 #include "tests/unit/helpers.h"
 
-#include "daemon/http_parse.h"
+#include "daemon/http/parse.h"
 
 static int parse(const char *text, struct cde_http_head *head, struct cde_http_error *err)
 {

@@ -7,7 +7,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "daemon/http_server.h"
+#include "daemon/http/server.h"
 #include "daemon/log.h"
 
 #define TS "2025-01-02T03:04:05.678Z"

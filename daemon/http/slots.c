@@ -19,7 +19,7 @@
  * the newcomer's would: a slowloris spread over a few addresses cannot
  * keep everyone else out. */
 
-#include "daemon/http_internal.h"
+#include "daemon/http/internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,5 +1,8 @@
 #pragma once
-/* The daemon's HTTP/1.1 server on libevent bufferevents. */
+/* The daemon's HTTP/1.1 server on libevent bufferevents. It knows
+ * framing, connections, caps and deadlines, not what a request means:
+ * what a refusal's body says and what is logged come from the reporter
+ * its embedder sets. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -7,7 +10,7 @@
 
 #include <event2/event.h>
 
-#include "daemon/http_parse.h"
+#include "daemon/http/parse.h"
 
 struct cde_http_limits {
 	size_t body_max;		/* bytes; 413 past it */
@@ -68,6 +71,43 @@ void cde_http_server_shutdown(struct cde_http_server *s, void (*done)(void *arg)
 typedef void (*cde_http_observer_fn)(void *arg, const struct cde_http_request *req, int status,
 				     double seconds);
 void cde_http_server_set_observer(struct cde_http_server *s, cde_http_observer_fn fn, void *arg);
+
+/* A request the server answers itself, before or instead of the handler
+ * (bad framing, a cap, a deadline). Strings live for the call only. */
+struct cde_http_refusal {
+	const char *id;			/* the request id its reply carries */
+	int status;
+	const char *reason;		/* "request body too large" */
+	const char *method;		/* NULL when the head was not parsed */
+	const char *path;		/* likewise */
+	const char *peer;		/* "ip:port" */
+};
+
+/* A request answered (by anyone), as it is written. */
+struct cde_http_answer {
+	const char *id;
+	int status;
+	const char *method;
+	const char *path;
+	const char *peer;
+	double seconds;			/* since its head was complete */
+	bool client_gone;		/* nobody reads the reply */
+};
+
+/* What the server reports to its embedder. Each slot may be NULL. */
+struct cde_http_reporter {
+	/* Tells of @r (say, logs it) and writes the reply's body, a
+	 * NUL-terminated string, into @body of @size bytes; leaving it
+	 * empty sends an empty body. */
+	void (*refused)(void *arg, const struct cde_http_refusal *r, char *body, size_t size);
+	/* Called for every answered request, after the observer; also for
+	 * one answered after its server was freed. */
+	void (*answered)(void *arg, const struct cde_http_answer *a);
+	void *arg;
+};
+
+/* Sets what @s reports to, for requests that start from now on. */
+void cde_http_server_set_reporter(struct cde_http_server *s, const struct cde_http_reporter *r);
 
 /* Number of open connections. */
 size_t cde_http_server_connections(const struct cde_http_server *s);

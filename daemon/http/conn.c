@@ -14,7 +14,7 @@
  * - a head that can never be valid (a bare LF) is refused when that byte
  *   arrives, not at the deadline. */
 
-#include "daemon/http_internal.h"
+#include "daemon/http/internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -24,9 +24,6 @@
 
 #include <event2/buffer.h>
 
-#include <cjson/cJSON.h>
-
-#include "daemon/log.h"
 #include "schemas/base/hex.h"
 
 #define LINGER_MS 2000
@@ -50,28 +47,25 @@ static void arm_from_start(struct cde_http_conn *c, unsigned ms)
 static void refuse_with(struct cde_http_conn *c, int status, const char *reason,
 			const char *const *extra_headers)
 {
-	cJSON *o = cJSON_CreateObject();
-	char *body = NULL, id[CDE_HTTP_REQUEST_ID_MAX + 1], code[8];
+	char body[CDE_HTTP_REFUSAL_BODY_MAX] = "", id[CDE_HTTP_REQUEST_ID_MAX + 1];
 	bool parsed = c->req && c->req->path;
+	struct cde_http_refusal r = {
+		.id = id, .status = status, .reason = reason, .peer = c->peer,
+		.method = parsed ? c->req->head.method_name : NULL, .path = parsed ? c->req->path : NULL,
+	};
 
 	if (c->req && c->req->id[0])
 		memcpy(id, c->req->id, sizeof(id));
 	else
 		cde_http_new_request_id(id);
-	snprintf(code, sizeof(code), "%d", status);
-	CDE_LOG_KV(status >= 500 ? CDE_LOG_ERROR : CDE_LOG_INFO, id, "request refused",
-		   { "status", code }, { "method", parsed ? c->req->head.method_name : NULL },
-		   { "path", parsed ? c->req->path : NULL }, { "peer", c->peer }, { "error", reason });
-	if (o && cJSON_AddStringToObject(o, "error", reason) && cJSON_AddArrayToObject(o, "details"))
-		body = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
+	if (c->srv->reporter.refused)
+		c->srv->reporter.refused(c->srv->reporter.arg, &r, body, sizeof(body));
+	body[sizeof(body) - 1] = '\0';
 	cde_http_request_free(c->req);
 	c->req = NULL;
 	c->close_after = true;
 	c->linger = true;
-	cde_http_conn_write(c, status, body ? body : "{\"error\":\"internal error\",\"details\":[]}",
-			    extra_headers, false, id);
-	free(body);
+	cde_http_conn_write(c, status, body, extra_headers, false, id);
 }
 
 static void refuse(struct cde_http_conn *c, int status, const char *reason)
@@ -182,6 +176,7 @@ static struct cde_http_request *take_head(struct cde_http_conn *c, size_t head_l
 	clock_gettime(CLOCK_MONOTONIC, &req->started);
 	memcpy(req->peer, c->peer, sizeof(req->peer));
 	req->loopback = c->loopback;
+	req->reporter = c->srv->reporter;
 	cde_http_new_request_id(req->id);
 	evbuffer_remove(in, req->head_buf, head_len);
 	req->head_buf[head_len] = '\0';

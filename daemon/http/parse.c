@@ -2,7 +2,7 @@
  * front proxy and this parser could read two ways is refused with 400, so
  * no request can hide inside another. */
 
-#include "daemon/http_parse.h"
+#include "daemon/http/parse.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 #pragma once
 /* What the HTTP server's files share and nothing else sees: the server,
- * its connections and requests. http_server.c owns the server, accepting
- * and replies; http_conn.c reads requests off a connection; http_slots.c
+ * its connections and requests. server.c owns the server, accepting
+ * and replies; conn.c reads requests off a connection; slots.c
  * keeps the caps (connections per address and in all, body bytes in
  * flight) and picks the idle connection to close when one is reached. */
 
@@ -14,10 +14,11 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "daemon/http_server.h"
+#include "daemon/http/server.h"
 
 #define CDE_HTTP_MAX_LISTENERS 4
 #define CDE_HTTP_ADDR_BUCKETS 256
+#define CDE_HTTP_REFUSAL_BODY_MAX 512
 
 enum cde_http_conn_state {
 	CDE_CONN_IDLE,		/* between requests */
@@ -45,9 +46,10 @@ struct cde_http_request {
 	bool loopback;
 	struct timespec started;	/* when its head was complete */
 	char id[CDE_HTTP_REQUEST_ID_MAX + 1];	/* X-Request-Id */
+	struct cde_http_reporter reporter;	/* the server's, kept: it may outlive it */
 };
 
-/* The connections of one client address (http_slots.c). */
+/* The connections of one client address (slots.c). */
 struct cde_http_addr {
 	struct cde_http_addr *next;	/* in its hash bucket */
 	unsigned n;			/* connections open */
@@ -98,9 +100,10 @@ struct cde_http_server {
 	void *shutdown_arg;
 	cde_http_observer_fn observer;
 	void *observer_arg;
+	struct cde_http_reporter reporter;
 };
 
-/* http_server.c */
+/* server.c */
 
 /* Closes @c and frees it; a request its handler holds outlives it. */
 void cde_http_conn_free(struct cde_http_conn *c);
@@ -118,13 +121,13 @@ void cde_http_new_request_id(char out[17]);
 /* Arms @c's deadline @ms from now. */
 void cde_http_conn_arm(struct cde_http_conn *c, unsigned ms);
 
-/* http_conn.c: libevent's callbacks for a connection. */
+/* conn.c: libevent's callbacks for a connection. */
 void cde_http_conn_on_read(struct bufferevent *bev, void *arg);
 void cde_http_conn_on_write(struct bufferevent *bev, void *arg);
 void cde_http_conn_on_event(struct bufferevent *bev, short what, void *arg);
 void cde_http_conn_on_deadline(evutil_socket_t fd, short what, void *arg);
 
-/* http_slots.c */
+/* slots.c */
 
 /* Decides whether a new connection from @addr may be accepted, closing an
  * idle connection first when a cap is reached: for the per-address cap

@@ -1,6 +1,6 @@
 /* The HTTP server: listeners, accepting under the connection caps,
  * replies, and what a handler reads of a request; reading requests off a
- * connection is http_conn.c's job, the caps' bookkeeping http_slots.c's,
+ * connection is conn.c's job, the caps' bookkeeping slots.c's,
  * and what a request means the handler's.
  *
  * Invariants:
@@ -11,7 +11,7 @@
  *   handler works (say, waiting for the journal), the reply is dropped,
  *   not written to freed memory. */
 
-#include "daemon/http_internal.h"
+#include "daemon/http/internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,7 +30,6 @@
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
 
-#include "daemon/log.h"
 
 void cde_http_limits_default(struct cde_http_limits *l)
 {
@@ -479,14 +478,13 @@ void cde_http_reply(struct cde_http_request *req, int status, const char *body,
 		  (double)(now.tv_nsec - req->started.tv_nsec) / 1e9;
 	if (req->srv && req->srv->observer)
 		req->srv->observer(req->srv->observer_arg, req, status, seconds);
-	if (cde_log_enabled(CDE_LOG_DEBUG)) {
-		char code[8], ms[32];
+	if (req->reporter.answered) {
+		struct cde_http_answer a = {
+			.id = req->id, .status = status, .method = req->head.method_name,
+			.path = req->path, .peer = req->peer, .seconds = seconds, .client_gone = !c,
+		};
 
-		snprintf(code, sizeof(code), "%d", status);
-		snprintf(ms, sizeof(ms), "%.3f", seconds * 1000);
-		CDE_LOG_KV(CDE_LOG_DEBUG, req->id, "request answered", { "method", req->head.method_name },
-			   { "path", req->path }, { "status", code }, { "ms", ms }, { "peer", req->peer },
-			   { "client_gone", c ? NULL : "true" });
+		req->reporter.answered(req->reporter.arg, &a);
 	}
 	if (c) {
 		c->req = NULL;
@@ -510,6 +508,11 @@ void cde_http_server_set_head_handler(struct cde_http_server *s, cde_http_handle
 bool cde_http_request_at_head(const struct cde_http_request *req)
 {
 	return req->conn && req->conn->state == CDE_CONN_HEAD;
+}
+
+void cde_http_server_set_reporter(struct cde_http_server *s, const struct cde_http_reporter *r)
+{
+	s->reporter = *r;
 }
 
 void cde_http_server_set_observer(struct cde_http_server *s, cde_http_observer_fn fn, void *arg)
