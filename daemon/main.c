@@ -30,6 +30,7 @@
 #include "daemon/log.h"
 #include "daemon/notify.h"
 #include "daemon/reload.h"
+#include "daemon/startup.h"
 #include "daemon/state_dir.h"
 #include "schemas/catalog.h"
 #include "sinks/audit/audit_store.h"
@@ -56,13 +57,6 @@ struct daemon {
 	struct event *sigterm, *sigint, *sighup, *drain_timer, *watchdog;
 };
 
-/* Configuration errors say "FILE: /key: reason" in their reason. */
-static void log_errors(const char *what, const struct cde_errors *errs)
-{
-	for (size_t i = 0; i < errs->count; i++)
-		cde_log(CDE_LOG_ERROR, "%s: %s", what, errs->items[i].reason);
-}
-
 /* The delivery engine's lines (a sink failing, recovered), written from
  * its thread: cde_log_fields is safe there. */
 static void log_delivery(void *ctx, enum cde_delivery_log_level level, const char *msg,
@@ -78,35 +72,6 @@ static void log_delivery(void *ctx, enum cde_delivery_log_level level, const cha
 		       NULL, msg, f, n < 16 ? n : 16);
 }
 
-/* Embedded default, then the file, then the flags; then the checks. */
-static int assemble_config(const struct cde_daemon_flags *f, struct cde_config *cfg, struct cde_errors *errs)
-{
-	int r;
-
-	cde_config_defaults(cfg);
-	if (f->config_file) {
-		r = cde_daemon_config_load(f->config_file, cfg, errs);
-		if (r < 0)
-			return r;
-		cde_daemon_config_log_warnings(cfg, f->config_file);
-	}
-	if (f->listen) {
-		char host[256];
-		unsigned short port;
-
-		if (cde_config_split_listen(f->listen, host, sizeof(host), &port) < 0) {
-			cde_errors_add(errs, "", "--listen %s: expected HOST:PORT", f->listen);
-			return -EINVAL;
-		}
-		snprintf(cfg->listen, sizeof(cfg->listen), "%s", f->listen);
-	}
-	if (f->state_dir)
-		snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", f->state_dir);
-	if (f->catalog_dir)
-		snprintf(cfg->catalog_dir, sizeof(cfg->catalog_dir), "%s", f->catalog_dir);
-	return cde_config_check(cfg, errs);
-}
-
 static void to_http_limits(const struct cde_config_limits *c, struct cde_http_limits *l)
 {
 	l->body_max = c->body_max;
@@ -118,24 +83,6 @@ static void to_http_limits(const struct cde_config_limits *c, struct cde_http_li
 	l->max_connections = c->max_connections;
 	l->max_connections_per_address = c->max_connections_per_address;
 	l->bodies_in_flight_max = c->bodies_in_flight_max;
-}
-
-static const char *catalog_dir_of(const struct cde_config *cfg)
-{
-	return cfg->catalog_dir[0] ? cfg->catalog_dir : cde_catalog_default_dir();
-}
-
-static int load_catalog(const struct cde_config *cfg, struct cde_catalog **ret)
-{
-	struct cde_errors errs;
-	int r;
-
-	cde_errors_reset(&errs);
-	r = cde_catalog_load_dir(catalog_dir_of(cfg), ret, &errs);
-	for (size_t i = 0; r < 0 && i < errs.count; i++)
-		cde_log(CDE_LOG_ERROR, "catalog: %s%s%s", errs.items[i].pointer,
-			errs.items[i].pointer[0] ? ": " : "", errs.items[i].reason);
-	return r;
 }
 
 /* Keeps max_connections within the file descriptors the process may
@@ -200,15 +147,15 @@ static void reload(struct daemon *d)
 	cde_errors_reset(&errs);
 	cde_log(CDE_LOG_INFO, "SIGHUP: reloading %s", d->flags.config_file ? d->flags.config_file
 									 : "(no file: defaults and flags)");
-	if (assemble_config(&d->flags, &next, &errs) < 0 || cde_reload_check_bound_auth(&d->cfg, &next, &errs) < 0) {
-		log_errors("reload refused, keeping the running configuration", &errs);
+	if (cde_daemon_config_assemble(&d->flags, &next, &errs) < 0 || cde_reload_check_bound_auth(&d->cfg, &next, &errs) < 0) {
+		cde_daemon_log_errors("reload refused, keeping the running configuration", &errs);
 		return;
 	}
 	if (cde_auth_new(&next, &auth, &errs) < 0) {
-		log_errors("reload refused, keeping the running configuration", &errs);
+		cde_daemon_log_errors("reload refused, keeping the running configuration", &errs);
 		return;
 	}
-	if (load_catalog(&next, &catalog) < 0) {
+	if (cde_daemon_catalog_load(&next, &catalog) < 0) {
 		cde_log(CDE_LOG_ERROR, "reload refused, keeping the running configuration");
 		cde_auth_free(auth);
 		return;
@@ -272,38 +219,6 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	cde_notify("STOPPING=1");
 	event_add(d->drain_timer, &tv);
 	cde_http_server_shutdown(d->http, on_drained, d);
-}
-
-static int check_config(const struct cde_daemon_flags *f)
-{
-	static struct cde_config cfg;
-	struct cde_catalog *catalog = NULL;
-	struct cde_auth *auth = NULL;
-	struct cde_errors errs;
-	const char *name = f->config_file ? f->config_file : "embedded default";
-
-	cde_errors_reset(&errs);
-	if (assemble_config(f, &cfg, &errs) < 0) {
-		for (size_t i = 0; i < errs.count; i++)
-			fprintf(stderr, "cdeventsd: %s\n", errs.items[i].reason);
-		return 1;
-	}
-	if (cde_auth_new(&cfg, &auth, &errs) < 0) {
-		for (size_t i = 0; i < errs.count; i++)
-			fprintf(stderr, "cdeventsd: %s\n", errs.items[i].reason);
-		return 1;
-	}
-	cde_auth_free(auth);
-	if (cde_catalog_load_dir(catalog_dir_of(&cfg), &catalog, &errs) < 0) {
-		for (size_t i = 0; i < errs.count; i++)
-			fprintf(stderr, "cdeventsd: catalog: %s %s\n", errs.items[i].pointer,
-				errs.items[i].reason);
-		return 1;
-	}
-	cde_catalog_free(catalog);
-	printf("%s: ok (listen %s, state %s, catalog %s, %zu principals)\n", name, cfg.listen,
-	       cfg.state_dir, catalog_dir_of(&cfg), cfg.n_principals);
-	return 0;
 }
 
 /* Held until exit: the kernel releases it however we end. */
@@ -396,8 +311,8 @@ static int load_startup(struct daemon *d)
 	int r;
 
 	cde_errors_reset(&errs);
-	if (assemble_config(&d->flags, &d->cfg, &errs) < 0) {
-		log_errors("configuration", &errs);
+	if (cde_daemon_config_assemble(&d->flags, &d->cfg, &errs) < 0) {
+		cde_daemon_log_errors("configuration", &errs);
 		return -1;
 	}
 	apply_runtime(d);
@@ -409,7 +324,7 @@ static int load_startup(struct daemon *d)
 	if (lock_state_dir(d->cfg.state_dir) < 0)
 		return -1;
 	if (cde_auth_new(&d->cfg, &d->auth, &errs) < 0) {
-		log_errors("authentication", &errs);
+		cde_daemon_log_errors("authentication", &errs);
 		return -1;
 	}
 	r = cde_auth_open_replays(d->auth, d->cfg.state_dir, time(NULL), db_err, sizeof(db_err));
@@ -418,7 +333,7 @@ static int load_startup(struct daemon *d)
 		d->auth = cde_auth_free(d->auth);
 		return -1;
 	}
-	if (load_catalog(&d->cfg, &d->catalog) < 0) {
+	if (cde_daemon_catalog_load(&d->cfg, &d->catalog) < 0) {
 		d->auth = cde_auth_free(d->auth);
 		return -1;
 	}
@@ -534,7 +449,7 @@ static void log_start(const struct daemon *d, const char *bound, const struct cd
 {
 	cde_log(CDE_LOG_INFO, "cdeventsd %s listening on %s (config %s, state %s, catalog %s: %zu spec versions, %s)",
 		CDE_VERSION, bound, d->flags.config_file ? d->flags.config_file : "embedded default",
-		d->cfg.state_dir, catalog_dir_of(&d->cfg), cde_catalog_spec_count(d->catalog),
+		d->cfg.state_dir, cde_daemon_catalog_dir(&d->cfg), cde_catalog_spec_count(d->catalog),
 		cde_auth_is_open(d->auth) ? "no authentication" : "authentication required");
 	cde_log(CDE_LOG_INFO, "audit log %s: %llu events, head seq %llu, sync %s, %s, %s", d->db_path, opened->rows,
 		opened->head_seq, d->cfg.audit_sync_full ? "full" : "normal",
@@ -606,7 +521,7 @@ int main(int argc, char **argv)
 	if (r >= 0)
 		return r;
 	if (d.flags.check_only)
-		return check_config(&d.flags);
+		return cde_daemon_config_check(&d.flags);
 	if (start_process() < 0 || load_startup(&d) < 0)
 		return 1;
 	if (start_subsystems(&d, &opened) == 0 && start_http(&d, bound, sizeof(bound)) == 0 &&

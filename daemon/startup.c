@@ -1,0 +1,101 @@
+/* How the daemon assembles its configuration, at start, on SIGHUP and for
+ * --check-config: the embedded default, then the file (config_load.c),
+ * then the flags, then the checks; and the catalog the configuration
+ * names. main.c decides what a failure means (exit, or keep the running
+ * configuration). */
+
+#include "daemon/startup.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "daemon/auth.h"
+#include "daemon/config_load.h"
+#include "daemon/log.h"
+
+/* Configuration errors say "FILE: /key: reason" in their reason. */
+void cde_daemon_log_errors(const char *what, const struct cde_errors *errs)
+{
+	for (size_t i = 0; i < errs->count; i++)
+		cde_log(CDE_LOG_ERROR, "%s: %s", what, errs->items[i].reason);
+}
+
+/* Embedded default, then the file, then the flags; then the checks. */
+int cde_daemon_config_assemble(const struct cde_daemon_flags *f, struct cde_config *cfg, struct cde_errors *errs)
+{
+	int r;
+
+	cde_config_defaults(cfg);
+	if (f->config_file) {
+		r = cde_daemon_config_load(f->config_file, cfg, errs);
+		if (r < 0)
+			return r;
+		cde_daemon_config_log_warnings(cfg, f->config_file);
+	}
+	if (f->listen) {
+		char host[256];
+		unsigned short port;
+
+		if (cde_config_split_listen(f->listen, host, sizeof(host), &port) < 0) {
+			cde_errors_add(errs, "", "--listen %s: expected HOST:PORT", f->listen);
+			return -EINVAL;
+		}
+		snprintf(cfg->listen, sizeof(cfg->listen), "%s", f->listen);
+	}
+	if (f->state_dir)
+		snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", f->state_dir);
+	if (f->catalog_dir)
+		snprintf(cfg->catalog_dir, sizeof(cfg->catalog_dir), "%s", f->catalog_dir);
+	return cde_config_check(cfg, errs);
+}
+
+const char *cde_daemon_catalog_dir(const struct cde_config *cfg)
+{
+	return cfg->catalog_dir[0] ? cfg->catalog_dir : cde_catalog_default_dir();
+}
+
+int cde_daemon_catalog_load(const struct cde_config *cfg, struct cde_catalog **ret)
+{
+	struct cde_errors errs;
+	int r;
+
+	cde_errors_reset(&errs);
+	r = cde_catalog_load_dir(cde_daemon_catalog_dir(cfg), ret, &errs);
+	for (size_t i = 0; r < 0 && i < errs.count; i++)
+		cde_log(CDE_LOG_ERROR, "catalog: %s%s%s", errs.items[i].pointer,
+			errs.items[i].pointer[0] ? ": " : "", errs.items[i].reason);
+	return r;
+}
+
+/* --check-config: prints what it found and returns the exit status. */
+int cde_daemon_config_check(const struct cde_daemon_flags *f)
+{
+	static struct cde_config cfg;
+	struct cde_catalog *catalog = NULL;
+	struct cde_auth *auth = NULL;
+	struct cde_errors errs;
+	const char *name = f->config_file ? f->config_file : "embedded default";
+
+	cde_errors_reset(&errs);
+	if (cde_daemon_config_assemble(f, &cfg, &errs) < 0) {
+		for (size_t i = 0; i < errs.count; i++)
+			fprintf(stderr, "cdeventsd: %s\n", errs.items[i].reason);
+		return 1;
+	}
+	if (cde_auth_new(&cfg, &auth, &errs) < 0) {
+		for (size_t i = 0; i < errs.count; i++)
+			fprintf(stderr, "cdeventsd: %s\n", errs.items[i].reason);
+		return 1;
+	}
+	cde_auth_free(auth);
+	if (cde_catalog_load_dir(cde_daemon_catalog_dir(&cfg), &catalog, &errs) < 0) {
+		for (size_t i = 0; i < errs.count; i++)
+			fprintf(stderr, "cdeventsd: catalog: %s %s\n", errs.items[i].pointer,
+				errs.items[i].reason);
+		return 1;
+	}
+	cde_catalog_free(catalog);
+	printf("%s: ok (listen %s, state %s, catalog %s, %zu principals)\n", name, cfg.listen,
+	       cfg.state_dir, cde_daemon_catalog_dir(&cfg), cfg.n_principals);
+	return 0;
+}
