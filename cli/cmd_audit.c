@@ -23,7 +23,14 @@
 
 #define DEFAULT_DB "./var/audit.db"
 
-static int verify(int argc, char **argv)
+struct verify_args {
+	const char *db, *key_file, *bundle;
+	unsigned long every;
+};
+
+/* Reads verify's options into @a. Returns -1 to go on, else the exit
+ * status (0 after --help, 2 for a bad option). */
+static int verify_args(int argc, char **argv, struct verify_args *a)
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
@@ -38,30 +45,24 @@ static int verify(int argc, char **argv)
 		"  --bundle the evidence bundle of cdevctl audit export, checked offline\n"
 		"  --key    the audit.hmac_key_file: also check the keyed checkpoints, which\n"
 		"           show a chain rewritten as a whole (--every: audit.checkpoint_every, 1000)\n";
-	const char *db = DEFAULT_DB, *key_file = NULL, *bundle = NULL;
-	uint8_t key[CDE_AUDIT_KEY_MAX];
-	int key_len = 0;
-	unsigned long every = 1000;
-	struct cde_audit_store *s;
-	struct cde_audit_verify v;
-	char err[512], *end;
-	int c, r;
+	char *end;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			db = optarg;
+			a->db = optarg;
 			break;
 		case 'k':
-			key_file = optarg;
+			a->key_file = optarg;
 			break;
 		case 'b':
-			bundle = optarg;
+			a->bundle = optarg;
 			break;
 		case 'e':
-			every = strtoul(optarg, &end, 10);
-			if (*end || every == 0 || every > 1000000) {
+			a->every = strtoul(optarg, &end, 10);
+			if (*end || a->every == 0 || a->every > 1000000) {
 				fprintf(stderr, "cdevctl audit verify: --every %s: a count from 1 to 1000000\n", optarg);
 				return 2;
 			}
@@ -78,65 +79,98 @@ static int verify(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	if (key_file) {
-		key_len = cde_audit_key_load(key_file, key);
+	return -1;
+}
+
+/* Walks the chain of the bundle or the database @a names, into @v; the
+ * walk's result goes to *@ret_r. Returns false, having said why, when
+ * there was nothing to walk. */
+static bool verify_walk(struct verify_args *a, const uint8_t *key, size_t key_len, struct cde_audit_verify *v,
+			int *ret_r)
+{
+	struct cde_audit_store *s;
+	char err[512];
+	int r;
+
+	if (a->bundle) {
+		FILE *f = strcmp(a->bundle, "-") == 0 ? stdin : fopen(a->bundle, "r");
+
+		if (!f) {
+			fprintf(stderr, "cdevctl audit verify: %s: %s\n", a->bundle, strerror(errno));
+			return false;
+		}
+		r = cde_audit_bundle_verify(f, key, key_len, (unsigned)a->every, v);
+		if (f != stdin)
+			fclose(f);
+		if (r == -EINVAL) {
+			fprintf(stderr, "cdevctl audit verify: %s: not an evidence bundle\n", a->bundle);
+			return false;
+		}
+		a->db = a->bundle;
+	} else {
+		r = cde_audit_store_open(a->db, true, CDE_AUDIT_SYNC_FULL, &s, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "cdevctl audit verify: %s\n", err);
+			return false;
+		}
+		r = cde_audit_store_verify(s, key, key_len, (unsigned)a->every, v);
+		cde_audit_store_close(s);
+	}
+	*ret_r = r;
+	return true;
+}
+
+/* What an intact chain holds: its head, the losses accepted, the rows
+ * retention retired, the checkpoints checked. */
+static void verify_print_intact(const char *db, const struct cde_audit_verify *v, bool keyed)
+{
+	printf("%s: intact, %llu events, head seq %llu hash %s, %s\n", db, (unsigned long long)v->rows,
+	       (unsigned long long)v->head_seq, v->head_hash,
+	       keyed ? "checkpoints verified" : "checkpoints not checked (no --key)");
+	for (uint64_t i = 0; i < v->n_lost && i < CDE_AUDIT_LOST_MAX; i++)
+		printf("seqs %llu to %llu lost: acknowledged once, gone since; the loss was accepted and recorded%s\n",
+		       (unsigned long long)v->lost_first[i], (unsigned long long)v->lost_last[i],
+		       keyed ? " (signed)" : "");
+	if (v->n_lost > CDE_AUDIT_LOST_MAX)
+		printf("%llu accepted losses in all\n", (unsigned long long)v->n_lost);
+	if (v->markers)
+		printf("rows 1 to %llu retired by retention (%llu markers%s)\n",
+		       (unsigned long long)(v->first_seq - 1), (unsigned long long)v->markers,
+		       keyed ? ", each signed" : "; --key checks their signatures");
+	if (keyed)
+		printf("%llu keyed checkpoints verified\n", (unsigned long long)v->checkpoints);
+}
+
+static int verify(int argc, char **argv)
+{
+	struct verify_args a = { .db = DEFAULT_DB, .every = 1000 };
+	uint8_t key[CDE_AUDIT_KEY_MAX];
+	int key_len = 0, r, status = verify_args(argc, argv, &a);
+	struct cde_audit_verify v;
+
+	if (status >= 0)
+		return status;
+	if (a.key_file) {
+		key_len = cde_audit_key_load(a.key_file, key);
 		if (key_len < 0) {
-			fprintf(stderr, "cdevctl audit verify: --key %s: %s\n", key_file,
+			fprintf(stderr, "cdevctl audit verify: --key %s: %s\n", a.key_file,
 				key_len == -EINVAL ? "a key is 32 to 256 bytes"
 				: key_len == -EPERM ? "group or others may read it: chmod 600 it" : strerror(-key_len));
 			return 2;
 		}
 	}
-	if (bundle) {
-		FILE *f = strcmp(bundle, "-") == 0 ? stdin : fopen(bundle, "r");
-
-		if (!f) {
-			fprintf(stderr, "cdevctl audit verify: %s: %s\n", bundle, strerror(errno));
-			return 2;
-		}
-		r = cde_audit_bundle_verify(f, key_file ? key : NULL, (size_t)(key_len > 0 ? key_len : 0),
-					    (unsigned)every, &v);
-		if (f != stdin)
-			fclose(f);
-		if (r == -EINVAL) {
-			fprintf(stderr, "cdevctl audit verify: %s: not an evidence bundle\n", bundle);
-			return 2;
-		}
-		db = bundle;
-	} else {
-		r = cde_audit_store_open(db, true, CDE_AUDIT_SYNC_FULL, &s, err, sizeof(err));
-		if (r < 0) {
-			fprintf(stderr, "cdevctl audit verify: %s\n", err);
-			return 2;
-		}
-		r = cde_audit_store_verify(s, key_file ? key : NULL, (size_t)(key_len > 0 ? key_len : 0),
-					   (unsigned)every, &v);
-		cde_audit_store_close(s);
-	}
+	if (!verify_walk(&a, a.key_file ? key : NULL, (size_t)(key_len > 0 ? key_len : 0), &v, &r))
+		return 2;
 	if (r == -EBADMSG) {
-		printf("%s: broken at seq %llu: %s (%llu rows checked)\n", db,
+		printf("%s: broken at seq %llu: %s (%llu rows checked)\n", a.db,
 		       (unsigned long long)v.bad_seq, v.reason, (unsigned long long)v.rows);
 		return 1;
 	}
 	if (r < 0) {
-		fprintf(stderr, "cdevctl audit verify: %s: cannot read the events\n", db);
+		fprintf(stderr, "cdevctl audit verify: %s: cannot read the events\n", a.db);
 		return 2;
 	}
-	printf("%s: intact, %llu events, head seq %llu hash %s, %s\n", db, (unsigned long long)v.rows,
-	       (unsigned long long)v.head_seq, v.head_hash,
-	       key_file ? "checkpoints verified" : "checkpoints not checked (no --key)");
-	for (uint64_t i = 0; i < v.n_lost && i < CDE_AUDIT_LOST_MAX; i++)
-		printf("seqs %llu to %llu lost: acknowledged once, gone since; the loss was accepted and recorded%s\n",
-		       (unsigned long long)v.lost_first[i], (unsigned long long)v.lost_last[i],
-		       key_file ? " (signed)" : "");
-	if (v.n_lost > CDE_AUDIT_LOST_MAX)
-		printf("%llu accepted losses in all\n", (unsigned long long)v.n_lost);
-	if (v.markers)
-		printf("rows 1 to %llu retired by retention (%llu markers%s)\n",
-		       (unsigned long long)(v.first_seq - 1), (unsigned long long)v.markers,
-		       key_file ? ", each signed" : "; --key checks their signatures");
-	if (key_file)
-		printf("%llu keyed checkpoints verified\n", (unsigned long long)v.checkpoints);
+	verify_print_intact(a.db, &v, a.key_file);
 	return 0;
 }
 
@@ -194,7 +228,16 @@ static int time_option(const char *cmd, const char *name, const char *value,
 	return -EINVAL;
 }
 
-static int query(int argc, char **argv)
+struct query_args {
+	struct cde_audit_filter f;	/* its since and until point into this */
+	const char *db, *url, *token_file;
+	bool table;
+	char since[CDE_TIMESTAMP_STR_LEN], until[CDE_TIMESTAMP_STR_LEN];
+};
+
+/* Reads query's options into @a. Returns -1 to go on, else the exit
+ * status (0 after --help, 2 for a bad option). */
+static int query_args(int argc, char **argv, struct query_args *a)
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
@@ -215,36 +258,32 @@ static int query(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct cde_audit_filter f = { 0 };
-	const char *db = DEFAULT_DB, *url = NULL, *token_file = NULL;
-	struct cde_audit_store *s;
-	bool table = false;
-	char err[512], since[CDE_TIMESTAMP_STR_LEN], until[CDE_TIMESTAMP_STR_LEN];
-	int c, r;
+	struct cde_audit_filter *f = &a->f;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': db = optarg; break;
-		case 's': f.subject = optarg; break;
-		case 't': f.type = optarg; break;
-		case 'S': f.source = optarg; break;
-		case 'c': f.chain_id = optarg; break;
-		case 'a': f.artifact_id = optarg; break;
-		case 'e': f.environment = optarg; break;
+		case 'd': a->db = optarg; break;
+		case 's': f->subject = optarg; break;
+		case 't': f->type = optarg; break;
+		case 'S': f->source = optarg; break;
+		case 'c': f->chain_id = optarg; break;
+		case 'a': f->artifact_id = optarg; break;
+		case 'e': f->environment = optarg; break;
 		case 'f':
 		case 'u':
 			if (time_option("query", c == 'f' ? "since" : "until", optarg,
-					c == 'f' ? since : until) < 0)
+					c == 'f' ? a->since : a->until) < 0)
 				return 2;
-			*(c == 'f' ? &f.since : &f.until) = c == 'f' ? since : until;
+			*(c == 'f' ? &f->since : &f->until) = c == 'f' ? a->since : a->until;
 			break;
-		case 'T': table = true; break;
-		case 'U': url = optarg; break;
-		case 'K': token_file = optarg; break;
+		case 'T': a->table = true; break;
+		case 'U': a->url = optarg; break;
+		case 'K': a->token_file = optarg; break;
 		case 'A':
 		case 'l':
-			if (cde_audit_parse_seq(optarg, c == 'A' ? &f.after : &f.limit) < 0) {
+			if (cde_audit_parse_seq(optarg, c == 'A' ? &f->after : &f->limit) < 0) {
 				fprintf(stderr, "cdevctl audit query: --%s %s: expected a whole number "
 					"(digits, at most %lld)\n", c == 'A' ? "after" : "limit", optarg,
 					(long long)INT64_MAX);
@@ -256,7 +295,7 @@ static int query(int argc, char **argv)
 				fprintf(stderr, "cdevctl audit query: --order %s: asc or desc\n", optarg);
 				return 2;
 			}
-			f.descending = optarg[0] == 'd';
+			f->descending = optarg[0] == 'd';
 			break;
 		case 'h':
 			fputs(query_usage, stdout);
@@ -270,39 +309,61 @@ static int query(int argc, char **argv)
 		fputs(query_usage, stderr);
 		return 2;
 	}
-	if (table)
-		printf("%8s  %-27s  %-36s  %-24s  %s\n", "SEQ", "RECEIVED", "TYPE", "SUBJECT", "PRINCIPAL");
-	if (url) {
-		char *token = NULL;
-		size_t len;
+	return -1;
+}
 
-		if (token_file) {
-			r = cde_read_secret(token_file, 4096, &token, &len);
-			if (r < 0) {
-				fprintf(stderr, "cdevctl audit query: --token-file %s: %s\n", token_file,
-					cde_read_secret_strerror(r));
-				return 2;
-			}
-		} else if (getenv("CDEVENTSD_TOKEN")) {
-			token = strdup(getenv("CDEVENTSD_TOKEN"));
-		}
-		r = cde_cli_audit_remote(url, token, &f, table ? print_row : print_jsonl, NULL, err, sizeof(err));
-		free(token);
+/* --url: asks the daemon, with the token of --token-file or
+ * $CDEVENTSD_TOKEN. Returns the exit status. */
+static int query_remote(const struct query_args *a,
+			int (*print)(void *ctx, const struct cde_audit_record *rec))
+{
+	char *token = NULL, err[512];
+	size_t len;
+	int r;
+
+	if (a->token_file) {
+		r = cde_read_secret(a->token_file, 4096, &token, &len);
 		if (r < 0) {
-			fprintf(stderr, "cdevctl audit query: %s\n", err);
+			fprintf(stderr, "cdevctl audit query: --token-file %s: %s\n", a->token_file,
+				cde_read_secret_strerror(r));
 			return 2;
 		}
-		return 0;
+	} else if (getenv("CDEVENTSD_TOKEN")) {
+		token = strdup(getenv("CDEVENTSD_TOKEN"));
 	}
-	r = cde_audit_store_open(db, true, CDE_AUDIT_SYNC_FULL, &s, err, sizeof(err));
+	r = cde_cli_audit_remote(a->url, token, &a->f, print, NULL, err, sizeof(err));
+	free(token);
 	if (r < 0) {
 		fprintf(stderr, "cdevctl audit query: %s\n", err);
 		return 2;
 	}
-	r = cde_audit_query(s, &f, table ? print_row : print_jsonl, NULL);
+	return 0;
+}
+
+static int query(int argc, char **argv)
+{
+	struct query_args a = { .db = DEFAULT_DB };
+	int (*print)(void *ctx, const struct cde_audit_record *rec);
+	struct cde_audit_store *s;
+	char err[512];
+	int r = query_args(argc, argv, &a);
+
+	if (r >= 0)
+		return r;
+	print = a.table ? print_row : print_jsonl;
+	if (a.table)
+		printf("%8s  %-27s  %-36s  %-24s  %s\n", "SEQ", "RECEIVED", "TYPE", "SUBJECT", "PRINCIPAL");
+	if (a.url)
+		return query_remote(&a, print);
+	r = cde_audit_store_open(a.db, true, CDE_AUDIT_SYNC_FULL, &s, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "cdevctl audit query: %s\n", err);
+		return 2;
+	}
+	r = cde_audit_query(s, &a.f, print, NULL);
 	cde_audit_store_close(s);
 	if (r < 0) {
-		fprintf(stderr, "cdevctl audit query: %s: cannot read the events\n", db);
+		fprintf(stderr, "cdevctl audit query: %s: cannot read the events\n", a.db);
 		return 2;
 	}
 	return 0;

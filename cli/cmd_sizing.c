@@ -389,27 +389,67 @@ static int print_json(const struct cde_sizing_result *r)
 	return 0;
 }
 
+static const struct option long_options[] = {
+	{ "conf", required_argument, NULL, 'C' },
+	{ "language", required_argument, NULL, 'l' },
+	{ "spark-version", required_argument, NULL, 'v' },
+	{ "provider", required_argument, NULL, 'p' },
+	{ "node", required_argument, NULL, 'n' },
+	{ "nodes", required_argument, NULL, 'N' },
+	{ "max-pods", required_argument, NULL, 'm' },
+	{ "aks-version", required_argument, NULL, 'a' },
+	{ "pod-overhead", required_argument, NULL, 'o' },
+	{ "cluster", required_argument, NULL, 'k' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+/* What getopt cannot check: no stray argument, and the cluster either
+ * named (with the configuration that names it) or described. Returns 0 or
+ * -EINVAL (said). */
+static int check_args(int argc, char **argv, const struct sizing_opts *o)
+{
+	if (optind != argc) {
+		fprintf(stderr, "cdevctl sizing: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (o->cluster_name && has_cluster_options(o)) {
+		fprintf(stderr, "cdevctl sizing: --cluster names a configured cluster; give it or "
+			"--provider and --node, not both\n");
+		return -EINVAL;
+	}
+	if (!o->cluster_name != !o->config_file) {
+		fprintf(stderr, "cdevctl sizing: %s\n", o->cluster_name ?
+			"--cluster needs -c FILE, the configuration that names it" :
+			"-c FILE is only read for --cluster NAME");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Sizes @in and prints it, as JSON with --json. Returns the exit status. */
+static int print_sizing(const struct sizing_opts *o, const struct cde_sizing_input *in)
+{
+	struct cde_sizing_result res;
+
+	cde_sizing_compute(in, &res);
+	if (o->json) {
+		if (print_json(&res) < 0) {
+			fprintf(stderr, "cdevctl sizing: out of memory\n");
+			return 2;
+		}
+		return 0;
+	}
+	print_table(in, &res);
+	return 0;
+}
+
 int cde_cmd_sizing(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "conf", required_argument, NULL, 'C' },
-		{ "language", required_argument, NULL, 'l' },
-		{ "spark-version", required_argument, NULL, 'v' },
-		{ "provider", required_argument, NULL, 'p' },
-		{ "node", required_argument, NULL, 'n' },
-		{ "nodes", required_argument, NULL, 'N' },
-		{ "max-pods", required_argument, NULL, 'm' },
-		{ "aks-version", required_argument, NULL, 'a' },
-		{ "pod-overhead", required_argument, NULL, 'o' },
-		{ "cluster", required_argument, NULL, 'k' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct sizing_opts o = { 0 };
 	struct cde_sizing_input in;
-	struct cde_sizing_result res;
 	int c, r = 0;
 
 	o.conf = cJSON_CreateObject();
@@ -418,7 +458,7 @@ int cde_cmd_sizing(int argc, char **argv)
 		return 2;
 	}
 	optind = 1;
-	while (r == 0 && (c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+	while (r == 0 && (c = getopt_long(argc, argv, "c:h", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'C':
 			r = add_conf(o.conf, optarg);
@@ -466,21 +506,8 @@ int cde_cmd_sizing(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (r == 0 && optind != argc) {
-		fprintf(stderr, "cdevctl sizing: unexpected argument '%s'\n", argv[optind]);
-		r = -EINVAL;
-	}
-	if (r == 0 && o.cluster_name && has_cluster_options(&o)) {
-		fprintf(stderr, "cdevctl sizing: --cluster names a configured cluster; give it or "
-			"--provider and --node, not both\n");
-		r = -EINVAL;
-	}
-	if (r == 0 && !o.cluster_name != !o.config_file) {
-		fprintf(stderr, "cdevctl sizing: %s\n", o.cluster_name ?
-			"--cluster needs -c FILE, the configuration that names it" :
-			"-c FILE is only read for --cluster NAME");
-		r = -EINVAL;
-	}
+	if (r == 0)
+		r = check_args(argc, argv, &o);
 	if (r == 0)
 		r = read_input(&o, &in);	/* takes o.conf */
 	cJSON_Delete(o.conf);
@@ -488,14 +515,5 @@ int cde_cmd_sizing(int argc, char **argv)
 		fprintf(stderr, "cdevctl sizing: out of memory\n");
 	if (r < 0)
 		return 2;
-	cde_sizing_compute(&in, &res);
-	if (o.json) {
-		if (print_json(&res) < 0) {
-			fprintf(stderr, "cdevctl sizing: out of memory\n");
-			return 2;
-		}
-		return 0;
-	}
-	print_table(&in, &res);
-	return 0;
+	return print_sizing(&o, &in);
 }

@@ -315,8 +315,10 @@ int cde_config_copy_bounded(char *dst, size_t size, const char *src, const char 
 	return 0;
 }
 
-static int apply(const struct raw_config *raw, const char *path, struct cde_config *cfg,
-		 struct cde_errors *errs)
+/* The process's own keys: where it listens and keeps its state, its
+ * catalog and source, its logs, and whether it authenticates. */
+static int apply_process(const struct raw_config *raw, const char *path, struct cde_config *cfg,
+			 struct cde_errors *errs)
 {
 	static const char *const levels[] = { "error", "warn", "info", "debug" };
 	int r = 0;
@@ -369,30 +371,45 @@ static int apply(const struct raw_config *raw, const char *path, struct cde_conf
 			r = -EINVAL;
 		}
 	}
-	if (raw->limits) {
-		const struct raw_limits *l = raw->limits;
-		struct cde_config_limits *o = &cfg->limits;
+	return r ? -EINVAL : 0;
+}
 
-		r |= cde_config_set_size(&o->body_max, l->body_max, path, "/limits/body_max", errs);
-		r |= cde_config_set_size(&o->head_max, l->head_max, path, "/limits/head_max", errs);
-		size_t headers = o->headers_max;
+/* limits: what a client may make the HTTP server hold. */
+static int apply_limits(const struct raw_limits *l, const char *path, struct cde_config_limits *o,
+			struct cde_errors *errs)
+{
+	size_t headers = o->headers_max;
+	int r = 0;
 
-		r |= cde_config_set_size(&headers, l->headers_max, path, "/limits/headers_max", errs);
-		if (l->headers_max && (headers > 128 || strpbrk(l->headers_max, "BkKMG"))) {
-			cde_errors_add(errs, "/limits/headers_max", "%s: /limits/headers_max: at most 128 header fields", path);
-			r = -EINVAL;
-		}
-		o->headers_max = headers;
-		r |= cde_config_set_duration(&o->head_timeout_ms, l->head_timeout, path, "/limits/head_timeout", errs);
-		r |= cde_config_set_duration(&o->body_timeout_ms, l->body_timeout, path, "/limits/body_timeout", errs);
-		r |= cde_config_set_duration(&o->idle_timeout_ms, l->idle_timeout, path, "/limits/idle_timeout", errs);
-		r |= set_count(&o->max_connections, l->max_connections, path, "/limits/max_connections", errs);
-		r |= set_count(&o->max_connections_per_address, l->max_connections_per_address, path,
-			       "/limits/max_connections_per_address", errs);
-		r |= set_count(&o->queue_max, l->queue_max, path, "/limits/queue_max", errs);
-		r |= cde_config_set_size(&o->bodies_in_flight_max, l->bodies_in_flight_max, path,
-					 "/limits/bodies_in_flight_max", errs);
+	r |= cde_config_set_size(&o->body_max, l->body_max, path, "/limits/body_max", errs);
+	r |= cde_config_set_size(&o->head_max, l->head_max, path, "/limits/head_max", errs);
+	r |= cde_config_set_size(&headers, l->headers_max, path, "/limits/headers_max", errs);
+	if (l->headers_max && (headers > 128 || strpbrk(l->headers_max, "BkKMG"))) {
+		cde_errors_add(errs, "/limits/headers_max", "%s: /limits/headers_max: at most 128 header fields", path);
+		r = -EINVAL;
 	}
+	o->headers_max = headers;
+	r |= cde_config_set_duration(&o->head_timeout_ms, l->head_timeout, path, "/limits/head_timeout", errs);
+	r |= cde_config_set_duration(&o->body_timeout_ms, l->body_timeout, path, "/limits/body_timeout", errs);
+	r |= cde_config_set_duration(&o->idle_timeout_ms, l->idle_timeout, path, "/limits/idle_timeout", errs);
+	r |= set_count(&o->max_connections, l->max_connections, path, "/limits/max_connections", errs);
+	r |= set_count(&o->max_connections_per_address, l->max_connections_per_address, path,
+		       "/limits/max_connections_per_address", errs);
+	r |= set_count(&o->queue_max, l->queue_max, path, "/limits/queue_max", errs);
+	r |= cde_config_set_size(&o->bodies_in_flight_max, l->bodies_in_flight_max, path,
+				 "/limits/bodies_in_flight_max", errs);
+	return r ? -EINVAL : 0;
+}
+
+/* Fills @cfg from what the file gave, reporting every bad value, not
+ * only the first. */
+static int apply(const struct raw_config *raw, const char *path, struct cde_config *cfg,
+		 struct cde_errors *errs)
+{
+	int r = apply_process(raw, path, cfg, errs);
+
+	if (raw->limits)
+		r |= apply_limits(raw->limits, path, &cfg->limits, errs);
 	if (raw->audit && raw->audit->sync) {
 		if (strcmp(raw->audit->sync, "full") == 0 || strcmp(raw->audit->sync, "normal") == 0) {
 			cfg->audit_sync_full = strcmp(raw->audit->sync, "full") == 0;
