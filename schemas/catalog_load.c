@@ -33,10 +33,7 @@ struct loader {
 	int error;		/* first -errno seen */
 };
 
-static void fail(struct loader *l, int error, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fail(struct loader *l, int error, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void fail(struct loader *l, int error, const char *fmt, ...)
 {
 	char reason[CDE_ERROR_REASON_MAX];
 	va_list ap;
@@ -60,6 +57,16 @@ static struct cde_node *new_node(struct loader *l, enum cde_node_kind kind)
 		return NULL;
 	}
 	n->kind = kind;
+	return n;
+}
+
+/* The node at @key of the document, with the pointer on it. */
+static const struct cde_node *parse_member(struct loader *l, const char *key, const cJSON *j)
+{
+	size_t m = cde_ptr_push(&l->ptr, key);
+	const struct cde_node *n = parse_node(l, j);
+
+	cde_ptr_pop(&l->ptr, m);
 	return n;
 }
 
@@ -207,11 +214,8 @@ static bool parse_fields(struct loader *l, struct cde_node *n, const cJSON *fiel
 		size_t m = cde_ptr_push(&l->ptr, "fields");
 
 		cJSON_ArrayForEach(c, fields) {
-			size_t m2 = cde_ptr_push(&l->ptr, c->string);
-
 			out[i].name = cde_arena_strdup(l->arena, c->string);
-			out[i].node = parse_node(l, c);
-			cde_ptr_pop(&l->ptr, m2);
+			out[i].node = parse_member(l, c->string, c);
 			if (!out[i].name || !out[i].node) {
 				cde_ptr_pop(&l->ptr, m);
 				if (!out[i].name)
@@ -285,12 +289,98 @@ static bool parse_alts(struct loader *l, struct cde_node *n, const cJSON *arr, c
 	return true;
 }
 
+/* The first member of @obj whose key is not in @keys, or NULL. */
+static const cJSON *unknown_key(const cJSON *obj, const char *const *keys, size_t n_keys)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, obj) {
+		bool known = false;
+
+		for (size_t i = 0; i < n_keys; i++)
+			known = known || strcmp(c->string, keys[i]) == 0;
+		if (!known)
+			return c;
+	}
+	return NULL;
+}
+
+/* "minLength", "format" and "enum": only on a string. */
+static bool parse_string_keys(struct loader *l, struct cde_node *n, const cJSON *j)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "minLength");
+
+	if (c) {
+		if (n->kind != CDE_NODE_STRING || !cJSON_IsNumber(c) || c->valuedouble < 0 ||
+		    c->valuedouble != (double)(size_t)c->valuedouble) {
+			fail(l, -EINVAL, "\"minLength\" is a whole number on a string");
+			return false;
+		}
+		n->min_length = (size_t)c->valuedouble;
+	}
+	c = cJSON_GetObjectItemCaseSensitive(j, "format");
+	if (c && (n->kind != CDE_NODE_STRING || !cJSON_IsString(c) ||
+		  !parse_format(l, c->valuestring, &n->format))) {
+		if (!l->error)
+			fail(l, -EINVAL, "\"format\" is a string on a string");
+		return false;
+	}
+	c = cJSON_GetObjectItemCaseSensitive(j, "enum");
+	if (c) {
+		size_t m = cde_ptr_push(&l->ptr, "enum");
+
+		n->enum_values = n->kind == CDE_NODE_STRING ? parse_strings(l, c, &n->n_enum) : NULL;
+		if (n->kind != CDE_NODE_STRING)
+			fail(l, -EINVAL, "\"enum\" is only for strings");
+		cde_ptr_pop(&l->ptr, m);
+		if (!n->enum_values)
+			return false;
+	}
+	return true;
+}
+
+/* "items": only on an array. */
+static bool parse_items(struct loader *l, struct cde_node *n, const cJSON *j)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "items");
+	size_t m;
+
+	if (!c)
+		return true;
+	m = cde_ptr_push(&l->ptr, "items");
+	n->items = n->kind == CDE_NODE_ARRAY ? parse_node(l, c) : NULL;
+	if (n->kind != CDE_NODE_ARRAY)
+		fail(l, -EINVAL, "\"items\" is only for arrays");
+	cde_ptr_pop(&l->ptr, m);
+	return n->items != NULL;
+}
+
+/* "fields", "required" and "open": only on an object. */
+static bool parse_object_keys(struct loader *l, struct cde_node *n, const cJSON *j)
+{
+	const cJSON *fields = cJSON_GetObjectItemCaseSensitive(j, "fields");
+	const cJSON *required = cJSON_GetObjectItemCaseSensitive(j, "required");
+	const cJSON *open = cJSON_GetObjectItemCaseSensitive(j, "open");
+
+	if ((fields || required || open) && n->kind != CDE_NODE_OBJECT) {
+		fail(l, -EINVAL, "\"fields\", \"required\" and \"open\" are only for objects");
+		return false;
+	}
+	if (open && !cJSON_IsBool(open)) {
+		fail(l, -EINVAL, "\"open\" is true or false");
+		return false;
+	}
+	n->open = cJSON_IsTrue(open);
+	return n->kind != CDE_NODE_OBJECT || parse_fields(l, n, fields, required);
+}
+
 static const struct cde_node *parse_node(struct loader *l, const cJSON *j)
 {
 	static const char *const keys[] = { "type", "fields", "required", "open", "minLength",
 					     "format", "enum", "items", "anyOf", "oneOf",
 					     "$comment" };
 	const cJSON *type, *anyof, *oneof, *c;
+	enum cde_node_kind kind;
 	struct cde_node *n;
 
 	if (cJSON_IsString(j))
@@ -299,15 +389,10 @@ static const struct cde_node *parse_node(struct loader *l, const cJSON *j)
 		fail(l, -EINVAL, "a node is a string or an object");
 		return NULL;
 	}
-	cJSON_ArrayForEach(c, j) {
-		bool known = false;
-
-		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			known = known || strcmp(c->string, keys[i]) == 0;
-		if (!known) {
-			fail(l, -EINVAL, "unknown key \"%s\"", c->string);
-			return NULL;
-		}
+	c = unknown_key(j, keys, sizeof(keys) / sizeof(keys[0]));
+	if (c) {
+		fail(l, -EINVAL, "unknown key \"%s\"", c->string);
+		return NULL;
 	}
 	type = cJSON_GetObjectItemCaseSensitive(j, "type");
 	anyof = cJSON_GetObjectItemCaseSensitive(j, "anyOf");
@@ -318,72 +403,12 @@ static const struct cde_node *parse_node(struct loader *l, const cJSON *j)
 	}
 	if (anyof || oneof) {
 		n = new_node(l, anyof ? CDE_NODE_ANY_OF : CDE_NODE_ONE_OF);
-		if (!n || !parse_alts(l, n, anyof ? anyof : oneof, anyof ? "anyOf" : "oneOf"))
-			return NULL;
-		return n;
+		return n && parse_alts(l, n, anyof ? anyof : oneof, anyof ? "anyOf" : "oneOf") ? n : NULL;
 	}
-	enum cde_node_kind kind;
-
 	if (!cJSON_IsString(type) || !parse_kind(l, type->valuestring, &kind))
 		return NULL;
 	n = new_node(l, kind);
-	if (!n)
-		return NULL;
-
-	c = cJSON_GetObjectItemCaseSensitive(j, "minLength");
-	if (c) {
-		if (kind != CDE_NODE_STRING || !cJSON_IsNumber(c) || c->valuedouble < 0 ||
-		    c->valuedouble != (double)(size_t)c->valuedouble) {
-			fail(l, -EINVAL, "\"minLength\" is a whole number on a string");
-			return NULL;
-		}
-		n->min_length = (size_t)c->valuedouble;
-	}
-	c = cJSON_GetObjectItemCaseSensitive(j, "format");
-	if (c && (kind != CDE_NODE_STRING || !cJSON_IsString(c) ||
-		  !parse_format(l, c->valuestring, &n->format))) {
-		if (!l->error)
-			fail(l, -EINVAL, "\"format\" is a string on a string");
-		return NULL;
-	}
-	c = cJSON_GetObjectItemCaseSensitive(j, "enum");
-	if (c) {
-		size_t m = cde_ptr_push(&l->ptr, "enum");
-
-		n->enum_values = kind == CDE_NODE_STRING ? parse_strings(l, c, &n->n_enum) : NULL;
-		if (kind != CDE_NODE_STRING)
-			fail(l, -EINVAL, "\"enum\" is only for strings");
-		cde_ptr_pop(&l->ptr, m);
-		if (!n->enum_values)
-			return NULL;
-	}
-	c = cJSON_GetObjectItemCaseSensitive(j, "items");
-	if (c) {
-		size_t m = cde_ptr_push(&l->ptr, "items");
-
-		n->items = kind == CDE_NODE_ARRAY ? parse_node(l, c) : NULL;
-		if (kind != CDE_NODE_ARRAY)
-			fail(l, -EINVAL, "\"items\" is only for arrays");
-		cde_ptr_pop(&l->ptr, m);
-		if (!n->items)
-			return NULL;
-	}
-	const cJSON *fields = cJSON_GetObjectItemCaseSensitive(j, "fields");
-	const cJSON *required = cJSON_GetObjectItemCaseSensitive(j, "required");
-	const cJSON *open = cJSON_GetObjectItemCaseSensitive(j, "open");
-
-	if ((fields || required || open) && kind != CDE_NODE_OBJECT) {
-		fail(l, -EINVAL, "\"fields\", \"required\" and \"open\" are only for objects");
-		return NULL;
-	}
-	if (open && !cJSON_IsBool(open)) {
-		fail(l, -EINVAL, "\"open\" is true or false");
-		return NULL;
-	}
-	n->open = cJSON_IsTrue(open);
-	if (kind == CDE_NODE_OBJECT && !parse_fields(l, n, fields, required))
-		return NULL;
-	return n;
+	return n && parse_string_keys(l, n, j) && parse_items(l, n, j) && parse_object_keys(l, n, j) ? n : NULL;
 }
 
 static int cmp_types(const void *a, const void *b)
@@ -430,13 +455,8 @@ static bool parse_events(struct loader *l, struct cde_spec *spec, const cJSON *e
 			break;
 		}
 		types[i].name = cde_arena_strdup(l->arena, e->string);
-		size_t m3 = cde_ptr_push(&l->ptr, "context");
-
-		types[i].context = parse_node(l, ctx);
-		cde_ptr_pop(&l->ptr, m3);
-		m3 = cde_ptr_push(&l->ptr, "subject");
-		types[i].subject = types[i].context ? parse_node(l, subj) : NULL;
-		cde_ptr_pop(&l->ptr, m3);
+		types[i].context = parse_member(l, "context", ctx);
+		types[i].subject = types[i].context ? parse_member(l, "subject", subj) : NULL;
 		cde_ptr_pop(&l->ptr, m2);
 		if (!types[i].name || !types[i].context || !types[i].subject) {
 			if (!l->error)
@@ -464,102 +484,116 @@ static bool is_string(const cJSON *const c)
 	return cJSON_IsString(c);
 }
 
-int cde_catalog_parse_file(struct cde_arena *arena, const char *path, struct cde_spec *spec,
-			   struct cde_errors *errs)
+/* The catalog's top-level members, checked for type. */
+struct top {
+	const cJSON *version, *vfield, *defs, *envelope, *custom, *events;
+};
+
+/* Reads and parses @path; a parse error gets the file name in front. */
+static int read_doc(struct loader *l, const char *path, cJSON **ret)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int r = cde_read_file(path, CATALOG_FILE_MAX, &buf, &len);
+
+	if (r < 0) {
+		cde_errors_add(l->errs, "", "%s: %s", path, strerror(-r));
+		return r;
+	}
+	r = cde_json_parse(buf, len, ret, l->errs);
+	free(buf);
+	if (r < 0 && l->errs->count) {
+		char reason[CDE_ERROR_REASON_MAX];
+
+		memcpy(reason, l->errs->items[--l->errs->count].reason, sizeof(reason));
+		fail(l, r, "%s", reason);
+	}
+	return r;
+}
+
+static bool read_top(struct loader *l, const cJSON *doc, struct top *t)
 {
 	static const char *const top_keys[] = { "specVersion", "versionField", "defs", "envelope",
 						"customSubject", "events", "$comment" };
+	const cJSON *c;
+
+	if (!cJSON_IsObject(doc)) {
+		fail(l, -EINVAL, "a catalog is a JSON object");
+		return false;
+	}
+	c = unknown_key(doc, top_keys, sizeof(top_keys) / sizeof(top_keys[0]));
+	if (c) {
+		size_t m = cde_ptr_push(&l->ptr, c->string);
+
+		fail(l, -EINVAL, "unknown key");
+		cde_ptr_pop(&l->ptr, m);
+		return false;
+	}
+	t->version = member(l, doc, "specVersion", true, is_string, "a string");
+	t->vfield = member(l, doc, "versionField", true, is_string, "a string");
+	t->defs = member(l, doc, "defs", false, is_object, "an object");
+	t->envelope = member(l, doc, "envelope", true, NULL, NULL);
+	t->custom = member(l, doc, "customSubject", false, NULL, NULL);
+	t->events = member(l, doc, "events", true, is_object, "an object");
+	return !l->error;
+}
+
+/* The definitions, built on first use (resolve_def). */
+static bool index_defs(struct loader *l, const cJSON *defs)
+{
+	const cJSON *c;
+	size_t i = 0;
+
+	l->defs_json = defs;
+	l->n_defs = (size_t)cJSON_GetArraySize(defs);
+	l->defs = l->n_defs ? calloc(l->n_defs, sizeof(*l->defs)) : NULL;
+	if (l->n_defs && !l->defs) {
+		fail(l, -ENOMEM, "out of memory");
+		return false;
+	}
+	cJSON_ArrayForEach(c, defs)
+		l->defs[i++].json = c;
+	return true;
+}
+
+static void parse_spec(struct loader *l, const struct top *t, struct cde_spec *spec)
+{
+	spec->version = cde_arena_strdup(l->arena, t->version->valuestring);
+	spec->version_field = cde_arena_strdup(l->arena, t->vfield->valuestring);
+	if (!spec->version || !spec->version_field) {
+		fail(l, -ENOMEM, "out of memory");
+		return;
+	}
+	spec->envelope = parse_member(l, "envelope", t->envelope);
+	if (!spec->envelope)
+		return;
+	if (t->custom) {
+		spec->custom_subject = parse_member(l, "customSubject", t->custom);
+		spec->custom_context = spec->custom_subject ? resolve_def(l, "context") : NULL;
+		if (!spec->custom_context)
+			return;
+	}
+	if (!parse_events(l, spec, t->events))
+		return;
+	/* Every definition must at least be well formed, used or not. */
+	for (size_t i = 0; i < l->n_defs && !l->error; i++)
+		resolve_def(l, l->defs[i].json->string);
+}
+
+int cde_catalog_parse_file(struct cde_arena *arena, const char *path, struct cde_spec *spec,
+			   struct cde_errors *errs)
+{
 	struct loader l = { .arena = arena, .file = path, .errs = errs };
-	char *buf = NULL;
-	size_t len = 0;
+	struct top t;
 	cJSON *doc = NULL;
-	const cJSON *c, *version, *vfield, *defs, *envelope, *custom, *events;
 	int r;
 
 	cde_ptr_init(&l.ptr);
-	r = cde_read_file(path, CATALOG_FILE_MAX, &buf, &len);
-	if (r < 0) {
-		cde_errors_add(errs, "", "%s: %s", path, strerror(-r));
+	r = read_doc(&l, path, &doc);
+	if (r < 0)
 		return r;
-	}
-	r = cde_json_parse(buf, len, &doc, errs);
-	free(buf);
-	if (r < 0) {
-		/* Re-issue the parser's error with the file name in front. */
-		if (errs->count) {
-			char reason[CDE_ERROR_REASON_MAX];
-
-			memcpy(reason, errs->items[--errs->count].reason, sizeof(reason));
-			fail(&l, r, "%s", reason);
-		}
-		return r;
-	}
-	if (!cJSON_IsObject(doc)) {
-		fail(&l, -EINVAL, "a catalog is a JSON object");
-		goto out;
-	}
-	cJSON_ArrayForEach(c, doc) {
-		bool known = false;
-
-		for (size_t i = 0; i < sizeof(top_keys) / sizeof(top_keys[0]); i++)
-			known = known || strcmp(c->string, top_keys[i]) == 0;
-		if (!known) {
-			size_t m = cde_ptr_push(&l.ptr, c->string);
-
-			fail(&l, -EINVAL, "unknown key");
-			cde_ptr_pop(&l.ptr, m);
-			goto out;
-		}
-	}
-	version = member(&l, doc, "specVersion", true, is_string, "a string");
-	vfield = member(&l, doc, "versionField", true, is_string, "a string");
-	defs = member(&l, doc, "defs", false, is_object, "an object");
-	envelope = member(&l, doc, "envelope", true, NULL, NULL);
-	custom = member(&l, doc, "customSubject", false, NULL, NULL);
-	events = member(&l, doc, "events", true, is_object, "an object");
-	if (l.error)
-		goto out;
-
-	l.defs_json = defs;
-	l.n_defs = (size_t)cJSON_GetArraySize(defs);
-	l.defs = l.n_defs ? calloc(l.n_defs, sizeof(*l.defs)) : NULL;
-	if (l.n_defs && !l.defs) {
-		fail(&l, -ENOMEM, "out of memory");
-		goto out;
-	}
-	size_t i = 0;
-
-	cJSON_ArrayForEach(c, defs)
-		l.defs[i++].json = c;
-
-	spec->version = cde_arena_strdup(arena, version->valuestring);
-	spec->version_field = cde_arena_strdup(arena, vfield->valuestring);
-	if (!spec->version || !spec->version_field) {
-		fail(&l, -ENOMEM, "out of memory");
-		goto out;
-	}
-	size_t m = cde_ptr_push(&l.ptr, "envelope");
-
-	spec->envelope = parse_node(&l, envelope);
-	cde_ptr_pop(&l.ptr, m);
-	if (!spec->envelope)
-		goto out;
-	if (custom) {
-		m = cde_ptr_push(&l.ptr, "customSubject");
-		spec->custom_subject = parse_node(&l, custom);
-		cde_ptr_pop(&l.ptr, m);
-		if (!spec->custom_subject)
-			goto out;
-		spec->custom_context = resolve_def(&l, "context");
-		if (!spec->custom_context)
-			goto out;
-	}
-	if (!parse_events(&l, spec, events))
-		goto out;
-	/* Every definition must at least be well formed, used or not. */
-	for (i = 0; i < l.n_defs && !l.error; i++)
-		resolve_def(&l, l.defs[i].json->string);
-out:
+	if (read_top(&l, doc, &t) && index_defs(&l, t.defs))
+		parse_spec(&l, &t, spec);
 	free(l.defs);
 	cJSON_Delete(doc);
 	return l.error;

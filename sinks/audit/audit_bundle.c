@@ -99,22 +99,15 @@ static int export_gaps(sqlite3 *db, uint64_t after, uint64_t before, FILE *out)
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-long long cde_audit_export(struct cde_audit_store *s, const char *since, const char *until, FILE *out)
+/* The bundle's first line: what it covers, and the log's head. */
+static int export_header(const struct cde_audit_verify *head, const char *since, const char *until,
+			 uint64_t first, uint64_t last, FILE *out)
 {
-	sqlite3 *db = cde_audit_store_db(s);
-	struct cde_audit_verify head;
-	sqlite3_stmt *st;
-	uint64_t first, last, after;
 	char now[CDE_TIMESTAMP_STR_LEN];
-	long long n = 0;
 	cJSON *h;
-	bool ok = true;
-	int rc;
+	bool ok;
+	char *text;
 
-	/* The head is taken from a full verification: a bundle is only cut
-	 * from a log whose chain holds. */
-	if (cde_audit_store_verify(s, NULL, 0, 0, &head) < 0 || seq_bounds(db, since, until, &first, &last) < 0)
-		return -EIO;
 	cde_timestamp_now(now);
 	h = cJSON_CreateObject();
 	if (!h)
@@ -125,17 +118,28 @@ long long cde_audit_export(struct cde_audit_store *s, const char *since, const c
 	put_field(h, "until", until, &ok);
 	ok = ok && cJSON_AddNumberToObject(h, "firstSeq", (double)first) &&
 	     cJSON_AddNumberToObject(h, "lastSeq", (double)last) &&
-	     cJSON_AddNumberToObject(h, "headSeq", (double)head.head_seq);
-	put_field(h, "headHash", head.head_hash, &ok);
-	char *text = ok ? cJSON_PrintUnformatted(h) : NULL;
-
+	     cJSON_AddNumberToObject(h, "headSeq", (double)head->head_seq);
+	put_field(h, "headHash", head->head_hash, &ok);
+	text = ok ? cJSON_PrintUnformatted(h) : NULL;
 	cJSON_Delete(h);
 	if (!text)
 		return -ENOMEM;
 	fprintf(out, "%s\n", text);
 	free(text);
-	if (first == 0)
-		return 0;
+	return 0;
+}
+
+/* One line per record from @first to @last, with the loss records where
+ * they sit in the chain. Returns the number of records or -errno. */
+static long long export_records(sqlite3 *db, uint64_t first, uint64_t last, FILE *out)
+{
+	static const char *const names[] = { "id", "source", "type", "subject", "chainId",
+					     "artifactId", "timestamp", "receivedAt", "specVersion",
+					     "principal", "peer", "prevHash", "hash" };
+	sqlite3_stmt *st;
+	uint64_t after = first;
+	long long n = 0;
+	int rc;
 
 	if (sqlite3_prepare_v2(db, "SELECT seq, id, source, type, subject, chain_id, artifact_id, timestamp,"
 			       " received_at, spec_version, principal, peer, prev_hash, hash, event"
@@ -143,12 +147,9 @@ long long cde_audit_export(struct cde_audit_store *s, const char *since, const c
 		return -EIO;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)first);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)last);
-	after = first;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		static const char *const names[] = { "id", "source", "type", "subject", "chainId",
-						     "artifactId", "timestamp", "receivedAt", "specVersion",
-						     "principal", "peer", "prevHash", "hash" };
 		cJSON *o = cJSON_CreateObject();
+		bool ok;
 
 		/* An accepted loss sits in the chain where its rows were. */
 		if (export_gaps(db, after, (uint64_t)sqlite3_column_int64(st, 0), out) < 0) {
@@ -169,8 +170,13 @@ long long cde_audit_export(struct cde_audit_store *s, const char *since, const c
 		n++;
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return -EIO;
+	return rc == SQLITE_DONE ? n : -EIO;
+}
+
+static int export_checkpoints(sqlite3 *db, uint64_t first, uint64_t last, FILE *out)
+{
+	sqlite3_stmt *st;
+
 	if (sqlite3_prepare_v2(db, "SELECT seq, hash, mac FROM checkpoints WHERE seq BETWEEN ? AND ? ORDER BY seq",
 			       -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
@@ -180,7 +186,31 @@ long long cde_audit_export(struct cde_audit_store *s, const char *since, const c
 		fprintf(out, "{\"checkpoint\":{\"seq\":%lld,\"hash\":\"%s\",\"mac\":\"%s\"}}\n",
 			(long long)sqlite3_column_int64(st, 0), col(st, 1), col(st, 2));
 	sqlite3_finalize(st);
-	return n;
+	return 0;
+}
+
+long long cde_audit_export(struct cde_audit_store *s, const char *since, const char *until, FILE *out)
+{
+	sqlite3 *db = cde_audit_store_db(s);
+	struct cde_audit_verify head;
+	uint64_t first, last;
+	long long n;
+	int r;
+
+	/* The head is taken from a full verification: a bundle is only cut
+	 * from a log whose chain holds. */
+	if (cde_audit_store_verify(s, NULL, 0, 0, &head) < 0 || seq_bounds(db, since, until, &first, &last) < 0)
+		return -EIO;
+	r = export_header(&head, since, until, first, last, out);
+	if (r < 0)
+		return r;
+	if (first == 0)
+		return 0;
+	n = export_records(db, first, last, out);
+	if (n < 0)
+		return n;
+	r = export_checkpoints(db, first, last, out);
+	return r < 0 ? r : n;
 }
 
 static const char *str(const cJSON *o, const char *key)
@@ -261,16 +291,177 @@ static int step_gap(const cJSON *j, const uint8_t *key, size_t key_len, uint64_t
 	return 0;
 }
 
+/* Where a verification is, line after line. */
+struct verify {
+	const uint8_t *key;
+	size_t key_len;
+	unsigned every;
+	struct cde_audit_verify *out;
+	struct checkpoint *cps;
+	size_t n_cps, cap_cps;
+	uint8_t prev[CDE_HASH_LEN];	/* the chain's hash so far */
+	uint64_t first, last, head_seq, expect;
+	char head_hash[CDE_HASH_HEX_LEN];
+	bool have_header;
+};
+
+static int read_header(struct verify *v, const cJSON *o)
+{
+	if (num(o, "cdeventsdAuditBundle") != 1 || !str(o, "headHash"))
+		return -EINVAL;
+	v->first = num(o, "firstSeq");
+	v->last = num(o, "lastSeq");
+	v->head_seq = num(o, "headSeq");
+	snprintf(v->head_hash, sizeof(v->head_hash), "%s", str(o, "headHash"));
+	v->expect = v->first;
+	v->have_header = true;
+	return 0;
+}
+
+static int read_checkpoint(struct verify *v, const cJSON *c)
+{
+	struct checkpoint *cp = push(&v->cps, &v->n_cps, &v->cap_cps);
+
+	if (!cp)
+		return -ENOMEM;
+	cp->seq = num(c, "seq");
+	if (cde_hash_from_hex(str(c, "hash"), cp->hash) < 0 || cde_hash_from_hex(str(c, "mac"), cp->mac) < 0)
+		return broken(v->out, cp->seq, "a checkpoint is unreadable");
+	return 0;
+}
+
+/* Checkpoints come after the records: remember the chain's hash where
+ * one is due, as a placeholder. */
+static int expect_checkpoint(struct verify *v, uint64_t seq, const uint8_t hash[CDE_HASH_LEN])
+{
+	struct checkpoint *c;
+
+	if (!v->key || !v->every || seq % v->every != 0)
+		return 0;
+	c = push(&v->cps, &v->n_cps, &v->cap_cps);
+	if (!c)
+		return -ENOMEM;
+	c->seq = seq | EXPECTED;
+	memcpy(c->hash, hash, CDE_HASH_LEN);
+	return 0;
+}
+
+/* Steps over a record: the next seq, following the chain, its hash
+ * recomputed from the line's own bytes (@line, @len long, is cut). */
+static int step_record(struct verify *v, const cJSON *o, char *line, size_t len)
+{
+	const char *at = strstr(line, ",\"event\":");
+	struct cde_audit_row row = {
+		.seq = num(o, "seq"), .id = str(o, "id"), .source = str(o, "source"),
+		.type = str(o, "type"), .subject = str(o, "subject"), .chain_id = str(o, "chainId"),
+		.artifact_id = str(o, "artifactId"), .timestamp = str(o, "timestamp"),
+		.received_at = str(o, "receivedAt"), .spec_version = str(o, "specVersion"),
+		.principal = str(o, "principal"), .peer = str(o, "peer"),
+	};
+	uint8_t stored[CDE_HASH_LEN], stored_prev[CDE_HASH_LEN], hash[CDE_HASH_LEN];
+	int r = 0;
+
+	/* The event as stored: everything after the last "event": up to
+	 * the line's closing brace. */
+	for (const char *p = at; p; p = strstr(p + 1, ",\"event\":"))
+		at = p;
+	if (!at || line[len - 1] != '}' || cde_hash_from_hex(str(o, "hash"), stored) < 0 ||
+	    cde_hash_from_hex(str(o, "prevHash"), stored_prev) < 0)
+		return broken(v->out, row.seq, "a record is incomplete");
+	if (row.seq != v->expect)
+		return broken(v->out, v->expect, "records are missing or out of order");
+	line[len - 1] = '\0';
+	row.event = at + 9;
+	if (row.seq == v->first)
+		memcpy(v->prev, stored_prev, CDE_HASH_LEN);
+	if (memcmp(stored_prev, v->prev, CDE_HASH_LEN) != 0)
+		r = broken(v->out, row.seq, "prevHash is not the hash of the record before");
+	cde_audit_row_hash(&row, v->prev, hash);
+	if (r == 0 && memcmp(hash, stored, CDE_HASH_LEN) != 0)
+		r = broken(v->out, row.seq, "the record's content does not match its hash");
+	memcpy(v->prev, hash, CDE_HASH_LEN);
+	v->out->rows++;
+	v->out->head_seq = row.seq;
+	v->expect++;
+	return r == 0 ? expect_checkpoint(v, row.seq, hash) : r;
+}
+
+/* One line of the bundle (@len long, without its newline). */
+static int verify_line(struct verify *v, char *line, size_t len)
+{
+	cJSON *o = cJSON_Parse(line);
+	const cJSON *gap, *checkpoint;
+	int r;
+
+	if (!o)
+		return broken(v->out, 0, "a line is not JSON");
+	gap = cJSON_GetObjectItemCaseSensitive(o, "gap");
+	checkpoint = cJSON_GetObjectItemCaseSensitive(o, "checkpoint");
+	if (!v->have_header)
+		r = read_header(v, o);
+	else if (gap)
+		r = step_gap(gap, v->key, v->key_len, &v->expect, v->prev, v->out);
+	else if (checkpoint)
+		r = read_checkpoint(v, checkpoint);
+	else
+		r = step_record(v, o, line, len);
+	cJSON_Delete(o);
+	return r;
+}
+
+/* After the last line: the records reach the header's last seq and, when
+ * that is the head, its hash. */
+static int check_end(struct verify *v)
+{
+	struct cde_audit_verify *out = v->out;
+
+	if (!v->have_header)
+		return -EINVAL;
+	if (v->first && out->head_seq != v->last)
+		return broken(out, out->head_seq + 1, "records are missing at the end");
+	if (v->first)
+		cde_hash_to_hex(v->prev, out->head_hash);
+	if (v->last && v->last == v->head_seq && strcmp(out->head_hash, v->head_hash) != 0)
+		return broken(out, v->last, "the last record is not the head the header names");
+	return 0;
+}
+
+/* Each expected checkpoint (placeholder) needs a real one with the same
+ * seq, the same chain hash and a MAC made with the key. */
+static int check_checkpoints(struct verify *v)
+{
+	for (size_t i = 0; v->key && i < v->n_cps; i++) {
+		uint64_t seq;
+		bool found = false;
+
+		if (!(v->cps[i].seq & EXPECTED))
+			continue;
+		seq = v->cps[i].seq & ~EXPECTED;
+		for (size_t k = 0; k < v->n_cps && !found; k++) {
+			const struct checkpoint *cp = &v->cps[k];
+			uint8_t mac[CDE_HASH_LEN];
+
+			if (cp->seq != seq)
+				continue;
+			found = true;
+			cde_audit_checkpoint_mac(v->key, v->key_len, seq, cp->hash, mac);
+			if (CRYPTO_memcmp(mac, cp->mac, CDE_HASH_LEN) != 0)
+				return broken(v->out, seq, "the checkpoint's HMAC is wrong: forged, or another key");
+			if (memcmp(cp->hash, v->cps[i].hash, CDE_HASH_LEN) != 0)
+				return broken(v->out, seq, "the records up to here do not match their checkpoint");
+			v->out->checkpoints++;
+		}
+		if (!found)
+			return broken(v->out, seq, "the checkpoint after this record is missing");
+	}
+	return 0;
+}
+
 int cde_audit_bundle_verify(FILE *in, const uint8_t *key, size_t key_len, unsigned every,
 			    struct cde_audit_verify *out)
 {
+	struct verify v = { .key = key, .key_len = key_len, .every = every, .out = out };
 	char *line = malloc(LINE_MAX_BYTES);
-	struct checkpoint *cps = NULL;
-	size_t n_cps = 0, cap_cps = 0;
-	uint8_t prev[CDE_HASH_LEN], hash[CDE_HASH_LEN];
-	uint64_t first = 0, last = 0, head_seq = 0, expect = 0;
-	char head_hash[CDE_HASH_HEX_LEN] = "";
-	bool have_header = false;
 	int r = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -278,128 +469,17 @@ int cde_audit_bundle_verify(FILE *in, const uint8_t *key, size_t key_len, unsign
 		return -ENOMEM;
 	while (r == 0 && fgets(line, LINE_MAX_BYTES, in)) {
 		size_t len = strlen(line);
-		cJSON *o;
 
 		if (len && line[len - 1] == '\n')
 			line[--len] = '\0';
-		if (len == 0)
-			continue;
-		o = cJSON_Parse(line);
-		if (!o) {
-			r = broken(out, 0, "a line is not JSON");
-			break;
-		}
-		if (!have_header) {
-			if (num(o, "cdeventsdAuditBundle") != 1 || !str(o, "headHash")) {
-				cJSON_Delete(o);
-				r = -EINVAL;
-				break;
-			}
-			first = num(o, "firstSeq");
-			last = num(o, "lastSeq");
-			head_seq = num(o, "headSeq");
-			snprintf(head_hash, sizeof(head_hash), "%s", str(o, "headHash"));
-			expect = first;
-			have_header = true;
-		} else if (cJSON_GetObjectItemCaseSensitive(o, "gap")) {
-			r = step_gap(cJSON_GetObjectItemCaseSensitive(o, "gap"), key, key_len, &expect, prev, out);
-		} else if (cJSON_GetObjectItemCaseSensitive(o, "checkpoint")) {
-			const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "checkpoint");
-			struct checkpoint *cp = push(&cps, &n_cps, &cap_cps);
-
-			if (!cp) {
-				r = -ENOMEM;
-			} else {
-				cp->seq = num(c, "seq");
-				if (cde_hash_from_hex(str(c, "hash"), cp->hash) < 0 ||
-				    cde_hash_from_hex(str(c, "mac"), cp->mac) < 0)
-					r = broken(out, cp->seq, "a checkpoint is unreadable");
-			}
-		} else {
-			const char *at = strstr(line, ",\"event\":");
-			struct cde_audit_row row = {
-				.seq = num(o, "seq"), .id = str(o, "id"), .source = str(o, "source"),
-				.type = str(o, "type"), .subject = str(o, "subject"), .chain_id = str(o, "chainId"),
-				.artifact_id = str(o, "artifactId"), .timestamp = str(o, "timestamp"),
-				.received_at = str(o, "receivedAt"), .spec_version = str(o, "specVersion"),
-				.principal = str(o, "principal"), .peer = str(o, "peer"),
-			};
-			uint8_t stored[CDE_HASH_LEN], stored_prev[CDE_HASH_LEN];
-
-			/* The event as stored: everything after the last
-			 * "event": up to the line's closing brace. */
-			for (const char *p = at; p; p = strstr(p + 1, ",\"event\":"))
-				at = p;
-			if (!at || line[len - 1] != '}' || cde_hash_from_hex(str(o, "hash"), stored) < 0 ||
-			    cde_hash_from_hex(str(o, "prevHash"), stored_prev) < 0) {
-				r = broken(out, row.seq, "a record is incomplete");
-			} else if (row.seq != expect) {
-				r = broken(out, expect, "records are missing or out of order");
-			} else {
-				line[len - 1] = '\0';
-				row.event = at + 9;
-				if (row.seq == first)
-					memcpy(prev, stored_prev, CDE_HASH_LEN);
-				if (memcmp(stored_prev, prev, CDE_HASH_LEN) != 0)
-					r = broken(out, row.seq, "prevHash is not the hash of the record before");
-				cde_audit_row_hash(&row, prev, hash);
-				if (r == 0 && memcmp(hash, stored, CDE_HASH_LEN) != 0)
-					r = broken(out, row.seq, "the record's content does not match its hash");
-				memcpy(prev, hash, CDE_HASH_LEN);
-				out->rows++;
-				out->head_seq = row.seq;
-				expect++;
-			}
-			/* Checkpoints come after the records: remember the
-			 * chain's hash where one is due, as a placeholder. */
-			if (r == 0 && key && every && row.seq % every == 0) {
-				struct checkpoint *c = push(&cps, &n_cps, &cap_cps);
-
-				if (!c) {
-					r = -ENOMEM;
-				} else {
-					c->seq = row.seq | EXPECTED;
-					memcpy(c->hash, hash, CDE_HASH_LEN);
-				}
-			}
-		}
-		cJSON_Delete(o);
+		if (len)
+			r = verify_line(&v, line, len);
 	}
 	free(line);
-	if (r == 0 && !have_header)
-		r = -EINVAL;
-	if (r == 0 && first && out->head_seq != last)
-		r = broken(out, out->head_seq + 1, "records are missing at the end");
-	if (r == 0 && first)
-		cde_hash_to_hex(prev, out->head_hash);
-	if (r == 0 && last && last == head_seq && strcmp(out->head_hash, head_hash) != 0)
-		r = broken(out, last, "the last record is not the head the header names");
-	/* Each expected checkpoint (placeholder) needs a real one with the
-	 * same seq, the same chain hash and a MAC made with the key. */
-	for (size_t i = 0; r == 0 && key && i < n_cps; i++) {
-		uint64_t seq;
-		bool found = false;
-
-		if (!(cps[i].seq & EXPECTED))
-			continue;
-		seq = cps[i].seq & ~EXPECTED;
-		for (size_t k = 0; k < n_cps && !found; k++) {
-			uint8_t mac[CDE_HASH_LEN];
-
-			if (cps[k].seq != seq)
-				continue;
-			found = true;
-			cde_audit_checkpoint_mac(key, key_len, seq, cps[k].hash, mac);
-			if (CRYPTO_memcmp(mac, cps[k].mac, CDE_HASH_LEN) != 0)
-				r = broken(out, seq, "the checkpoint's HMAC is wrong: forged, or another key");
-			else if (memcmp(cps[k].hash, cps[i].hash, CDE_HASH_LEN) != 0)
-				r = broken(out, seq, "the records up to here do not match their checkpoint");
-			else
-				out->checkpoints++;
-		}
-		if (!found)
-			r = broken(out, seq, "the checkpoint after this record is missing");
-	}
-	free(cps);
+	if (r == 0)
+		r = check_end(&v);
+	if (r == 0)
+		r = check_checkpoints(&v);
+	free(v.cps);
 	return r;
 }

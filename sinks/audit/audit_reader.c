@@ -6,15 +6,16 @@
 #include "sinks/audit/audit_reader.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sinks/audit/worker.h"
+
 #define FIELDS 9
 
 struct job {
-	struct job *next;
+	struct cde_worker_item item;
 	struct cde_audit_request req;
 	char *strings[FIELDS];
 	cde_audit_reader_done_fn done;
@@ -24,14 +25,8 @@ struct job {
 };
 
 struct cde_audit_reader {
-	struct event *completed;
-	struct cde_audit_store *store;
-	pthread_t thread;
-	bool started;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	struct job *queue, **queue_tail, *done, **done_tail;
-	bool stopping;
+	struct cde_worker *worker;
+	struct cde_audit_store *store;	/* used by the worker's thread only */
 };
 
 /* A growing JSON text of the records of one answer. */
@@ -112,36 +107,6 @@ static void run(struct cde_audit_reader *rd, struct job *j)
 	j->body = p.buf;
 }
 
-static void *reader_main(void *arg)
-{
-	struct cde_audit_reader *rd = arg;
-
-	for (;;) {
-		struct job *j;
-
-		pthread_mutex_lock(&rd->lock);
-		while (!rd->queue && !rd->stopping)
-			pthread_cond_wait(&rd->wake, &rd->lock);
-		j = rd->queue;
-		if (j) {
-			rd->queue = j->next;
-			if (!rd->queue)
-				rd->queue_tail = &rd->queue;
-		}
-		pthread_mutex_unlock(&rd->lock);
-		if (!j)
-			break;
-		run(rd, j);
-		j->next = NULL;
-		pthread_mutex_lock(&rd->lock);
-		*rd->done_tail = j;
-		rd->done_tail = &j->next;
-		pthread_mutex_unlock(&rd->lock);
-		event_active(rd->completed, EV_READ, 0);
-	}
-	return NULL;
-}
-
 static void job_free(struct job *j)
 {
 	for (int i = 0; i < FIELDS; i++)
@@ -149,24 +114,25 @@ static void job_free(struct job *j)
 	free(j);
 }
 
-static void on_completed(evutil_socket_t fd, short what, void *arg)
+/* On the worker's thread: one query at a time. */
+static void reader_run(void *ctx, struct cde_worker_item *item)
 {
-	struct cde_audit_reader *rd = arg;
-	struct job *j;
-
-	pthread_mutex_lock(&rd->lock);
-	j = rd->done;
-	rd->done = NULL;
-	rd->done_tail = &rd->done;
-	pthread_mutex_unlock(&rd->lock);
-	while (j) {
-		struct job *next = j->next;
-
-		j->done(j->ctx, j->status, j->body);
-		job_free(j);
-		j = next;
-	}
+	run(ctx, CDE_WORKER_ENTRY(item, struct job, item));
 }
+
+/* On the loop: answer the query. */
+static void reader_complete(void *ctx, struct cde_worker_item *item)
+{
+	struct job *j = CDE_WORKER_ENTRY(item, struct job, item);
+
+	j->done(j->ctx, j->status, j->body);
+	job_free(j);
+}
+
+static const struct cde_worker_ops reader_ops = {
+	.run = reader_run,
+	.complete = reader_complete,
+};
 
 /* Copies @s into the job, returning the copy (NULL stays NULL). */
 static const char *keep(struct job *j, int slot, const char *s, bool *oom)
@@ -204,11 +170,7 @@ int cde_audit_reader_submit(struct cde_audit_reader *rd, const struct cde_audit_
 	}
 	j->done = done;
 	j->ctx = ctx;
-	pthread_mutex_lock(&rd->lock);
-	*rd->queue_tail = j;
-	rd->queue_tail = &j->next;
-	pthread_cond_signal(&rd->wake);
-	pthread_mutex_unlock(&rd->lock);
+	cde_worker_submit(rd->worker, &j->item);
 	return 0;
 }
 
@@ -216,19 +178,8 @@ void cde_audit_reader_free(struct cde_audit_reader *rd)
 {
 	if (!rd)
 		return;
-	if (rd->started) {
-		pthread_mutex_lock(&rd->lock);
-		rd->stopping = true;
-		pthread_cond_signal(&rd->wake);
-		pthread_mutex_unlock(&rd->lock);
-		pthread_join(rd->thread, NULL);
-		on_completed(-1, 0, rd);
-	}
-	if (rd->completed)
-		event_free(rd->completed);
+	rd->worker = cde_worker_free(rd->worker);
 	cde_audit_store_close(rd->store);
-	pthread_cond_destroy(&rd->wake);
-	pthread_mutex_destroy(&rd->lock);
 	free(rd);
 }
 
@@ -240,24 +191,15 @@ int cde_audit_reader_new(struct event_base *base, const char *path, struct cde_a
 
 	if (!rd)
 		return -ENOMEM;
-	pthread_mutex_init(&rd->lock, NULL);
-	pthread_cond_init(&rd->wake, NULL);
-	rd->queue_tail = &rd->queue;
-	rd->done_tail = &rd->done;
 	r = cde_audit_store_open(path, true, CDE_AUDIT_SYNC_FULL, &rd->store, err, err_size);
 	if (r < 0)
 		goto err_free;
-	rd->completed = event_new(base, -1, EV_READ, on_completed, rd);
-	if (!rd->completed) {
-		r = -ENOMEM;
-		goto err_free;
-	}
-	r = -pthread_create(&rd->thread, NULL, reader_main, rd);
+	r = cde_worker_new(base, &reader_ops, rd, &rd->worker);
 	if (r < 0) {
-		snprintf(err, err_size, "cannot start the reader thread: %s", strerror(-r));
+		if (r != -ENOMEM)
+			snprintf(err, err_size, "cannot start the reader thread: %s", strerror(-r));
 		goto err_free;
 	}
-	rd->started = true;
 	*ret = rd;
 	return 0;
 

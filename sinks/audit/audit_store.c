@@ -74,12 +74,87 @@ static int read_meta(sqlite3 *db, const char *key, char *out, size_t size)
 	return r;
 }
 
+/* The file's settings, then its tables at this code's version (the
+ * writer migrates; a reader refuses a newer file). */
+static int open_schema(struct cde_audit_store *s, const char *path, enum cde_audit_sync sync, char *err,
+		       size_t err_size)
+{
+	char why[256], sql[64];
+	int r;
+
+	if (s->read_only) {
+		if (cde_audit_schema_version(s->db) <= CDE_AUDIT_SCHEMA_VERSION)
+			return 0;
+		snprintf(err, err_size, "%s: written by a newer cdeventsd (schema %d; this one reads up to %d)", path,
+			 cde_audit_schema_version(s->db), CDE_AUDIT_SCHEMA_VERSION);
+		return -EROFS;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA synchronous=%s;", sync == CDE_AUDIT_SYNC_FULL ? "FULL" : "NORMAL");
+	/* auto_vacuum only takes on a new file, before its first table:
+	 * it lets retention give freed pages back to the file system. */
+	if (sqlite3_exec(s->db, "PRAGMA auto_vacuum=INCREMENTAL;", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(s->db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return fail(s->db, err, err_size, path);
+	r = cde_audit_schema_migrate(s->db, why, sizeof(why));
+	if (r < 0)
+		snprintf(err, err_size, "%s: %s", path, why);
+	return r;
+}
+
+/* The log's mark and the chain's committed head, from meta. */
+static int read_head(struct cde_audit_store *s, const char *path, char *err, size_t err_size)
+{
+	char value[256];
+
+	if (read_meta(s->db, "schema", value, sizeof(value)) < 0 || strcmp(value, LOG_MARK) != 0) {
+		snprintf(err, err_size, "%s: not a cdeventsd audit log", path);
+		return -EINVAL;
+	}
+	if (read_meta(s->db, "head_seq", value, sizeof(value)) < 0)
+		return fail(s->db, err, err_size, "reading the chain head");
+	s->head_seq = strtoull(value, NULL, 10);
+	if (read_meta(s->db, "head_hash", value, sizeof(value)) < 0 ||
+	    cde_hash_from_hex(value, s->head_hash) < 0) {
+		snprintf(err, err_size, "%s: the chain head is unreadable", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The writer's statements, prepared once for the life of the store. */
+static int prepare_writer(struct cde_audit_store *s, char *err, size_t err_size)
+{
+	const struct {
+		const char *sql;
+		sqlite3_stmt **stmt;
+	} statements[] = {
+		{ "INSERT INTO events(seq, id, source, type, subject, chain_id, artifact_id,"
+		  " timestamp, received_at, spec_version, principal, peer, event, prev_hash, hash,"
+		  " digest) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, id) DO NOTHING", &s->insert },
+		{ "UPDATE meta SET value = ? WHERE key = ?", &s->set_head },
+		{ "SELECT value FROM meta WHERE key = 'head_seq'", &s->get_head },
+		{ "SELECT digest, seq FROM events WHERE source = ? AND id = ?", &s->stored_digest },
+		{ "SELECT chain_id FROM events WHERE subject = ? AND chain_id IS NOT NULL"
+		  " ORDER BY seq DESC LIMIT 1", &s->chain_of_subject },
+		{ "SELECT chain_id FROM events WHERE artifact_id = ? AND chain_id IS NOT NULL"
+		  " ORDER BY seq DESC LIMIT 1", &s->chain_of_artifact },
+		{ "SELECT id FROM events WHERE chain_id = ? ORDER BY seq DESC LIMIT 1", &s->chain_head },
+		{ "INSERT INTO checkpoints(seq, hash, mac) VALUES (?, ?, ?)", &s->checkpoint },
+	};
+
+	for (size_t i = 0; i < sizeof(statements) / sizeof(statements[0]); i++)
+		if (sqlite3_prepare_v3(s->db, statements[i].sql, -1, SQLITE_PREPARE_PERSISTENT, statements[i].stmt,
+				       NULL) != SQLITE_OK)
+			return fail(s->db, err, err_size, "preparing statements");
+	return 0;
+}
+
 int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync sync,
 			 struct cde_audit_store **ret, char *err, size_t err_size)
 {
 	struct cde_audit_store *s = calloc(1, sizeof(*s));
 	int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-	char value[256], sql[64];
 	int r;
 
 	if (!s)
@@ -102,71 +177,13 @@ int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync s
 		goto err_close;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	if (!read_only) {
-		snprintf(sql, sizeof(sql), "PRAGMA synchronous=%s;",
-			 sync == CDE_AUDIT_SYNC_FULL ? "FULL" : "NORMAL");
-		/* auto_vacuum only takes on a new file, before its first table:
-		 * it lets retention give freed pages back to the file system. */
-		if (sqlite3_exec(s->db, "PRAGMA auto_vacuum=INCREMENTAL;", NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_exec(s->db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-			r = fail(s->db, err, err_size, path);
-			goto err_close;
-		}
-		r = cde_audit_schema_migrate(s->db, value, sizeof(value));
-		if (r < 0) {
-			snprintf(err, err_size, "%s: %s", path, value);
-			goto err_close;
-		}
-	} else if (cde_audit_schema_version(s->db) > CDE_AUDIT_SCHEMA_VERSION) {
-		snprintf(err, err_size, "%s: written by a newer cdeventsd (schema %d; this one reads up to %d)", path,
-			 cde_audit_schema_version(s->db), CDE_AUDIT_SCHEMA_VERSION);
-		r = -EROFS;
+	r = open_schema(s, path, sync, err, err_size);
+	if (r == 0)
+		r = read_head(s, path, err, err_size);
+	if (r == 0 && !read_only)
+		r = prepare_writer(s, err, err_size);
+	if (r < 0)
 		goto err_close;
-	}
-	if (read_meta(s->db, "schema", value, sizeof(value)) < 0 || strcmp(value, LOG_MARK) != 0) {
-		snprintf(err, err_size, "%s: not a cdeventsd audit log", path);
-		r = -EINVAL;
-		goto err_close;
-	}
-	if (read_meta(s->db, "head_seq", value, sizeof(value)) < 0) {
-		r = fail(s->db, err, err_size, "reading the chain head");
-		goto err_close;
-	}
-	s->head_seq = strtoull(value, NULL, 10);
-	if (read_meta(s->db, "head_hash", value, sizeof(value)) < 0 ||
-	    cde_hash_from_hex(value, s->head_hash) < 0) {
-		snprintf(err, err_size, "%s: the chain head is unreadable", path);
-		r = -EINVAL;
-		goto err_close;
-	}
-	if (!read_only &&
-	    (sqlite3_prepare_v3(s->db,
-				"INSERT INTO events(seq, id, source, type, subject, chain_id, artifact_id,"
-				" timestamp, received_at, spec_version, principal, peer, event, prev_hash, hash,"
-				" digest) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, id) DO NOTHING",
-				-1, SQLITE_PREPARE_PERSISTENT, &s->insert, NULL) != SQLITE_OK ||
-	     sqlite3_prepare_v3(s->db, "UPDATE meta SET value = ? WHERE key = ?", -1,
-				SQLITE_PREPARE_PERSISTENT, &s->set_head, NULL) != SQLITE_OK ||
-	     sqlite3_prepare_v3(s->db, "SELECT value FROM meta WHERE key = 'head_seq'", -1,
-				SQLITE_PREPARE_PERSISTENT, &s->get_head, NULL) != SQLITE_OK ||
-	     sqlite3_prepare_v3(s->db, "SELECT digest, seq FROM events WHERE source = ? AND id = ?", -1,
-				SQLITE_PREPARE_PERSISTENT, &s->stored_digest, NULL) != SQLITE_OK ||
-	     sqlite3_prepare_v3(s->db,
-				"SELECT chain_id FROM events WHERE subject = ? AND chain_id IS NOT NULL"
-				" ORDER BY seq DESC LIMIT 1", -1, SQLITE_PREPARE_PERSISTENT,
-				&s->chain_of_subject, NULL) != SQLITE_OK ||
-	     sqlite3_prepare_v3(s->db,
-				"SELECT chain_id FROM events WHERE artifact_id = ? AND chain_id IS NOT NULL"
-				" ORDER BY seq DESC LIMIT 1", -1, SQLITE_PREPARE_PERSISTENT,
-				&s->chain_of_artifact, NULL) != SQLITE_OK ||
-	     sqlite3_prepare_v3(s->db, "SELECT id FROM events WHERE chain_id = ? ORDER BY seq DESC LIMIT 1",
-				-1, SQLITE_PREPARE_PERSISTENT, &s->chain_head, NULL) != SQLITE_OK ||
-	     sqlite3_prepare_v3(s->db, "INSERT INTO checkpoints(seq, hash, mac) VALUES (?, ?, ?)", -1,
-				SQLITE_PREPARE_PERSISTENT, &s->checkpoint, NULL) != SQLITE_OK)) {
-		r = fail(s->db, err, err_size, "preparing statements");
-		goto err_close;
-	}
 	*ret = s;
 	return 0;
 

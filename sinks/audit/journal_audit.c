@@ -28,9 +28,10 @@
 
 #include "events/ids.h"
 #include "sinks/audit/audit_store.h"
+#include "sinks/audit/worker.h"
 
 struct batch {
-	struct batch *next;
+	struct cde_worker_item item;
 	struct cde_journal_entry *entries;
 	size_t n;
 	cde_journal_done_fn done;
@@ -42,15 +43,9 @@ struct batch {
 #define RETENTION_ROWS 10000
 
 struct audit_journal {
-	struct event *completed;	/* activated by the writer, runs on the loop */
+	struct cde_worker *writer;	/* groups everything queued since its last commit */
 	struct cde_audit_store *store;	/* used by the writer only, after start */
-	pthread_t writer;
-	bool writer_started;
 	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	struct batch *queue, **queue_tail;	/* loop -> writer */
-	struct batch *done, **done_tail;	/* writer -> loop */
-	bool stopping;
 	atomic_bool healthy;
 	struct cde_audit_retention retention;
 	unsigned retention_interval_ms;
@@ -60,44 +55,17 @@ struct audit_journal {
 	struct cde_journal_stats stats;
 };
 
-static void take_list(struct batch **head, struct batch ***tail, struct batch **out)
-{
-	*out = *head;
-	*head = NULL;
-	*tail = head;
-}
-
 static bool retention_on(const struct audit_journal *j)
 {
 	return j->retention.max_age_s || j->retention.max_bytes;
 }
 
-static struct timespec after_ms(unsigned ms)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	t.tv_sec += ms / 1000;
-	t.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (t.tv_nsec >= 1000000000L) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000L;
-	}
-	return t;
-}
-
-static bool is_past(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
-}
-
 /* The next instant the writer has something to do without being woken:
  * a retention run, or a probe of a failing store. False when none. */
-static bool next_chore(const struct audit_journal *j, struct timespec *at)
+static bool next_chore(void *ctx, struct timespec *at)
 {
+	const struct audit_journal *j = ctx;
+
 	if (!atomic_load(&j->healthy)) {
 		*at = j->next_probe;
 		return true;
@@ -109,8 +77,11 @@ static bool next_chore(const struct audit_journal *j, struct timespec *at)
 	return false;
 }
 
-static void commit_group(struct audit_journal *j, struct batch *work)
+#define BATCH(it) CDE_WORKER_ENTRY(it, struct batch, item)
+
+static void commit_group(void *ctx, struct cde_worker_item *work)
 {
+	struct audit_journal *j = ctx;
 	static const double batch_bounds[] = CDE_JOURNAL_BATCH_BOUNDS, second_bounds[] = CDE_JOURNAL_SECONDS_BOUNDS;
 	char err[256] = "";
 	unsigned long long n_events = 0, n_batches = 0;
@@ -121,7 +92,9 @@ static void commit_group(struct audit_journal *j, struct batch *work)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = cde_audit_store_begin(j->store, err, sizeof(err));
 
-	for (struct batch *b = work; b && r == 0; b = b->next) {
+	for (struct cde_worker_item *it = work; it && r == 0; it = it->next) {
+		struct batch *b = BATCH(it);
+
 		r = cde_audit_store_add(j->store, b->entries, b->n, err, sizeof(err));
 		n_events += b->n;
 		n_batches++;
@@ -130,8 +103,8 @@ static void commit_group(struct audit_journal *j, struct batch *work)
 		r = cde_audit_store_commit(j->store, err, sizeof(err));
 	if (r < 0)
 		cde_audit_store_rollback(j->store);
-	for (struct batch *b = work; b; b = b->next)
-		b->error = r;
+	for (struct cde_worker_item *it = work; it; it = it->next)
+		BATCH(it)->error = r;
 	atomic_store(&j->healthy, r == 0);
 
 	pthread_mutex_lock(&j->lock);
@@ -153,19 +126,15 @@ static void commit_group(struct audit_journal *j, struct batch *work)
 		j->stats.events += n_events;
 		if (n_batches > j->stats.largest_group)
 			j->stats.largest_group = n_batches;
-		for (struct batch *b = work; b; b = b->next)
-			for (size_t i = 0; i < b->n; i++)
-				j->stats.rows += b->entries[i].seq != 0;
+		for (struct cde_worker_item *it = work; it; it = it->next)
+			for (size_t i = 0; i < BATCH(it)->n; i++)
+				j->stats.rows += BATCH(it)->entries[i].seq != 0;
 	} else {
 		j->stats.failed_commits++;
 		snprintf(j->last_error, sizeof(j->last_error), "%s", err);
-		j->next_probe = after_ms(PROBE_INTERVAL_MS);
+		j->next_probe = cde_worker_deadline(PROBE_INTERVAL_MS);
 	}
-	*j->done_tail = work;
-	while (*j->done_tail)
-		j->done_tail = &(*j->done_tail)->next;
 	pthread_mutex_unlock(&j->lock);
-	event_active(j->completed, EV_READ, 0);
 }
 
 /* An empty commit: it still writes (the chain head) and syncs, so it
@@ -184,7 +153,7 @@ static void probe(struct audit_journal *j)
 	if (r < 0)
 		snprintf(j->last_error, sizeof(j->last_error), "%s", err);
 	pthread_mutex_unlock(&j->lock);
-	j->next_probe = after_ms(PROBE_INTERVAL_MS);
+	j->next_probe = cde_worker_deadline(PROBE_INTERVAL_MS);
 }
 
 static void run_retention(struct audit_journal *j)
@@ -212,67 +181,42 @@ static void run_retention(struct audit_journal *j)
 	 * groups queued meanwhile. */
 	/* A failed run (the database busy, say) tries again in a minute,
 	 * not a whole interval later. */
-	j->next_retention = r == 0 && run.deleted == RETENTION_ROWS ? after_ms(0)
-			    : r < 0 && j->retention_interval_ms > 60000 ? after_ms(60000)
-									: after_ms(j->retention_interval_ms);
+	j->next_retention = r == 0 && run.deleted == RETENTION_ROWS ? cde_worker_deadline(0)
+			    : r < 0 && j->retention_interval_ms > 60000 ? cde_worker_deadline(60000)
+									: cde_worker_deadline(j->retention_interval_ms);
 }
 
-static void *writer_main(void *arg)
+/* Between groups: the probe while the store fails, else retention when
+ * due. */
+static void chores(void *ctx)
 {
-	struct audit_journal *j = arg;
+	struct audit_journal *j = ctx;
 
-	for (;;) {
-		struct batch *work;
-		struct timespec at;
-		bool stopping;
-
-		pthread_mutex_lock(&j->lock);
-		while (!j->queue && !j->stopping) {
-			if (!next_chore(j, &at)) {
-				pthread_cond_wait(&j->wake, &j->lock);
-			} else if (is_past(&at) ||
-				   pthread_cond_timedwait(&j->wake, &j->lock, &at) == ETIMEDOUT) {
-				break;
-			}
-		}
-		take_list(&j->queue, &j->queue_tail, &work);
-		stopping = j->stopping;
-		pthread_mutex_unlock(&j->lock);
-
-		if (work)
-			commit_group(j, work);
-		else if (stopping)
-			break; /* nothing left to write */
-		if (stopping)
-			continue;
-		if (!atomic_load(&j->healthy) && is_past(&j->next_probe))
-			probe(j);
-		else if (retention_on(j) && atomic_load(&j->healthy) && is_past(&j->next_retention))
-			run_retention(j);
-	}
-	return NULL;
+	if (!atomic_load(&j->healthy) && cde_worker_due(&j->next_probe))
+		probe(j);
+	else if (retention_on(j) && atomic_load(&j->healthy) && cde_worker_due(&j->next_retention))
+		run_retention(j);
 }
 
 /* On the loop: deliver what the writer finished. */
-static void on_completed(evutil_socket_t fd, short what, void *arg)
+static void complete(void *ctx, struct cde_worker_item *item)
 {
-	struct audit_journal *j = arg;
-	struct batch *done;
+	struct batch *b = BATCH(item);
 
-	pthread_mutex_lock(&j->lock);
-	take_list(&j->done, &j->done_tail, &done);
-	pthread_mutex_unlock(&j->lock);
-	while (done) {
-		struct batch *next = done->next;
-
-		if (done->error < 0)
-			for (size_t i = 0; i < done->n; i++)
-				done->entries[i].seq = 0;
-		done->done(done->ctx, done->entries, done->n, done->error);
-		free(done);
-		done = next;
-	}
+	if (b->error < 0)
+		for (size_t i = 0; i < b->n; i++)
+			b->entries[i].seq = 0;
+	b->done(b->ctx, b->entries, b->n, b->error);
+	free(b);
 }
+
+static const struct cde_worker_ops writer_ops = {
+	.run = commit_group,
+	.group = true,
+	.next_chore = next_chore,
+	.chores = chores,
+	.complete = complete,
+};
 
 static int audit_append(void *impl, struct cde_journal_entry *entries, size_t n,
 			cde_journal_done_fn done, void *ctx)
@@ -288,11 +232,7 @@ static int audit_append(void *impl, struct cde_journal_entry *entries, size_t n,
 	b->n = n;
 	b->done = done;
 	b->ctx = ctx;
-	pthread_mutex_lock(&j->lock);
-	*j->queue_tail = b;
-	j->queue_tail = &b->next;
-	pthread_cond_signal(&j->wake);
-	pthread_mutex_unlock(&j->lock);
+	cde_worker_submit(j->writer, &b->item);
 	return 0;
 }
 
@@ -317,20 +257,10 @@ static void audit_free(void *impl)
 {
 	struct audit_journal *j = impl;
 
-	if (j->writer_started) {
-		/* The writer empties the queue before it leaves, so what was
-		 * accepted is committed and answered. */
-		pthread_mutex_lock(&j->lock);
-		j->stopping = true;
-		pthread_cond_signal(&j->wake);
-		pthread_mutex_unlock(&j->lock);
-		pthread_join(j->writer, NULL);
-		on_completed(-1, 0, j);
-	}
-	if (j->completed)
-		event_free(j->completed);
+	/* The writer empties the queue before it leaves, so what was
+	 * accepted is committed and answered. */
+	j->writer = cde_worker_free(j->writer);
 	cde_audit_store_close(j->store);
-	pthread_cond_destroy(&j->wake);
 	pthread_mutex_destroy(&j->lock);
 	free(j);
 }
@@ -388,24 +318,15 @@ int cde_journal_audit_new(struct event_base *base, const struct cde_journal_audi
 			  char *err, size_t err_size)
 {
 	struct audit_journal *j = calloc(1, sizeof(*j));
-	pthread_condattr_t attr;
 	int r;
 
 	if (!j)
 		return -ENOMEM;
 	pthread_mutex_init(&j->lock, NULL);
-	/* Timed waits on the monotonic clock: a step of the wall clock must
-	 * not stall retention or the probe. */
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&j->wake, &attr);
-	pthread_condattr_destroy(&attr);
-	j->queue_tail = &j->queue;
-	j->done_tail = &j->done;
 	atomic_init(&j->healthy, true);
 	j->retention = o->retention;
 	j->retention_interval_ms = o->retention_interval_ms ? o->retention_interval_ms : 3600000;
-	j->next_retention = after_ms(0);
+	j->next_retention = cde_worker_deadline(0);
 	r = cde_audit_store_open(o->path, false, o->sync_full ? CDE_AUDIT_SYNC_FULL : CDE_AUDIT_SYNC_NORMAL,
 				 &j->store, err, err_size);
 	if (r < 0)
@@ -419,18 +340,15 @@ int cde_journal_audit_new(struct event_base *base, const struct cde_journal_audi
 	if (r < 0)
 		goto err_free;
 	j->stats.rows = opened->rows;
-	j->completed = event_new(base, -1, EV_READ, on_completed, j);
-	if (!j->completed) {
-		r = -ENOMEM;
+	r = cde_worker_new(base, &writer_ops, j, &j->writer);
+	if (r == -ENOMEM) {
 		snprintf(err, err_size, "out of memory");
 		goto err_free;
 	}
-	r = -pthread_create(&j->writer, NULL, writer_main, j);
 	if (r < 0) {
 		snprintf(err, err_size, "cannot start the writer thread: %s", strerror(-r));
 		goto err_free;
 	}
-	j->writer_started = true;
 	ret->ops = &audit_ops;
 	ret->impl = j;
 	return 0;
