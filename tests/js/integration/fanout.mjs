@@ -127,8 +127,10 @@ const posted = [
 ];
 t.check(posted.every((r) => r.status === 202), 'five hooks accepted', posted.map((r) => r.status).join());
 const ids = posted.map((r) => r.json.id);
-t.check(await waitFor(() => got.tekton.length >= 2 && got.signed.length >= 5 && got.prod.length >= 1, 10000),
-  'each routed event reaches its receivers', JSON.stringify({ tekton: got.tekton.length, signed: got.signed.length, prod: got.prod.length }));
+t.check(await waitFor(() => got.tekton.length >= 2 && got.signed.length >= 5 && got.prod.length >= 1 &&
+  got.refuse.length >= 5, 10000),
+'each routed event reaches its receivers', JSON.stringify({ tekton: got.tekton.length, signed: got.signed.length,
+  prod: got.prod.length, refuse: got.refuse.length }));
 
 // Tekton: binary mode, only artifact events, Ce-Type for CEL filters.
 t.check(got.tekton.length === 2 && got.tekton.every((r) => r.headers['ce-type']?.startsWith('dev.cdevents.artifact.')),
