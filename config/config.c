@@ -510,7 +510,9 @@ int cde_config_load_file(const char *path, struct cde_config *cfg, struct cde_er
 
 	/* Opened once: a file replaced while it is loaded cannot give the
 	 * two passes two different texts, and a FIFO or a /proc file works. */
-	r = cde_read_file(path, CDE_CONFIG_FILE_MAX, &text, &len);
+	/* "-" is a file named so, never standard input: a reload reads the
+	 * file again on the loop, where waiting on a terminal would hang. */
+	r = cde_read_file(strcmp(path, "-") == 0 ? "./-" : path, CDE_CONFIG_FILE_MAX, &text, &len);
 	if (r == -EFBIG)
 		cde_errors_add(errs, "", "%s: larger than %d MiB", path, CDE_CONFIG_FILE_MAX >> 20);
 	else if (r < 0 && r != -ENOMEM)

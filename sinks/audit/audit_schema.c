@@ -11,8 +11,9 @@
  *      re-sent event from a clash
  *
  * Files written before versions were kept say 0 with tables in them: they
- * are version 1 (tests/data/audit/v1-f0bca64.db is one). A file newer
- * than the code is refused, never downgraded. */
+ * read as version 1 (tests/data/audit/v1-f0bca64.db is one) and get step 1
+ * again, which adds what earlier builds lacked. A file newer than the code
+ * is refused, never downgraded. */
 
 #include "sinks/audit/audit_schema.h"
 
@@ -96,26 +97,23 @@ static int run_step(sqlite3 *db, int n, char *err, size_t err_size)
 {
 	char sql[48];
 
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		goto fail;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", n);
-	if (steps[n - 1](db) < 0 || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		goto fail;
-	}
-	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK && steps[n - 1](db) == 0 &&
+	    sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK &&
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
 		return 0;
-	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-fail:
+	/* The reason before the rollback, which would replace it. */
 	snprintf(err, err_size, "schema step %d: %s", n, sqlite3_errmsg(db));
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return -EIO;
 }
 
 int cde_audit_schema_migrate(sqlite3 *db, char *err, size_t err_size)
 {
 	int v = cde_audit_schema_version(db);
+	int64_t stored = cde_sql_int(db, "PRAGMA user_version", NULL, -1);
 
-	if (v < 0) {
+	if (v < 0 || stored < 0) {
 		snprintf(err, err_size, "reading the schema version: %s", sqlite3_errmsg(db));
 		return -EIO;
 	}
@@ -124,14 +122,11 @@ int cde_audit_schema_migrate(sqlite3 *db, char *err, size_t err_size)
 			 "run that version, or restore a backup made by this one", v, CDE_AUDIT_SCHEMA_VERSION);
 		return -EROFS;
 	}
-	/* A file from before versions were kept is marked as what it is
-	 * before anything else runs on it. */
-	if (v == 1 && cde_sql_int(db, "PRAGMA user_version", NULL, -1) == 0 &&
-	    sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(err, err_size, "marking the schema version: %s", sqlite3_errmsg(db));
-		return -EIO;
-	}
-	for (int n = v + 1; n <= CDE_AUDIT_SCHEMA_VERSION; n++)
+	/* A file from before versions were kept (0, with tables) runs step 1
+	 * too: builds before f0bca64 lacked some of its tables (checkpoints,
+	 * retention, replays, the delivery tables), and step 1 creates only
+	 * what is missing. */
+	for (int n = (int)stored + 1; n <= CDE_AUDIT_SCHEMA_VERSION; n++)
 		if (run_step(db, n, err, err_size) < 0)
 			return -EIO;
 	return 0;

@@ -83,11 +83,16 @@ static int open_schema(struct cde_audit_store *s, const char *path, enum cde_aud
 	int r;
 
 	if (s->read_only) {
-		if (cde_audit_schema_version(s->db) <= CDE_AUDIT_SCHEMA_VERSION)
+		int v = cde_audit_schema_version(s->db);
+
+		if (v >= 0 && v <= CDE_AUDIT_SCHEMA_VERSION)
 			return 0;
-		snprintf(err, err_size, "%s: written by a newer cdeventsd (schema %d; this one reads up to %d)", path,
-			 cde_audit_schema_version(s->db), CDE_AUDIT_SCHEMA_VERSION);
-		return -EROFS;
+		if (v < 0)
+			snprintf(err, err_size, "%s: the schema version is unreadable", path);
+		else
+			snprintf(err, err_size, "%s: written by a newer cdeventsd (schema %d; this one reads up to %d)",
+				 path, v, CDE_AUDIT_SCHEMA_VERSION);
+		return v < 0 ? -EIO : -EROFS;
 	}
 	snprintf(sql, sizeof(sql), "PRAGMA synchronous=%s;", sync == CDE_AUDIT_SYNC_FULL ? "FULL" : "NORMAL");
 	/* auto_vacuum only takes on a new file, before its first table:

@@ -118,6 +118,9 @@ static void *worker_main(void *arg)
 static void on_completed(evutil_socket_t fd, short what, void *arg)
 {
 	struct cde_worker *w = arg;
+	/* Read before the completions: one of them may free the worker. */
+	void (*complete)(void *, struct cde_worker_item *) = w->ops->complete;
+	void *ctx = w->ctx;
 	struct cde_worker_item *done;
 
 	pthread_mutex_lock(&w->lock);
@@ -128,7 +131,7 @@ static void on_completed(evutil_socket_t fd, short what, void *arg)
 	while (done) {
 		struct cde_worker_item *next = done->next;
 
-		w->ops->complete(w->ctx, done);
+		complete(ctx, done);
 		done = next;
 	}
 }
