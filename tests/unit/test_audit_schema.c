@@ -151,6 +151,33 @@ static void a_log_written_by_f0bca64_migrates_verifies_and_takes_events(void **s
 	remove_dir();
 }
 
+/* Builds before f0bca64 kept fewer tables (no replays before 4f68f34, no
+ * delivery tables before cd1cbe1) and no version: step 1 runs again on
+ * them and adds only what is missing. */
+static void an_older_log_without_some_tables_gains_them(void **state)
+{
+	struct cde_audit_store *s;
+	struct cde_audit_verify v;
+	sqlite3 *db;
+	char err[256];
+
+	v1_fixture();
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE replays; DROP TABLE dead_letters; DROP TABLE sink_cursors;"
+				      "DROP TABLE deliveries", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
+	for (const char *const *t = (const char *const[]){ "replays", "dead_letters", "sink_cursors", "deliveries",
+							  "gaps", NULL }; *t; t++)
+		if (!has_table(cde_audit_store_db(s), *t))
+			fail_msg("table %s missing", *t);
+	assert_int_equal(user_version(cde_audit_store_db(s)), CDE_AUDIT_SCHEMA_VERSION);
+	assert_int_equal(cde_audit_store_verify(s, NULL, 0, 0, &v), 0);
+	assert_int_equal(v.head_seq, 8);
+	cde_audit_store_close(s);
+	remove_dir();
+}
+
 static void a_log_written_by_a_newer_cdeventsd_is_refused(void **state)
 {
 	struct cde_audit_store *s;
@@ -171,6 +198,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_new_file_gets_every_table_at_the_current_version),
 		cmocka_unit_test(a_log_written_by_f0bca64_migrates_verifies_and_takes_events),
+		cmocka_unit_test(an_older_log_without_some_tables_gains_them),
 		cmocka_unit_test(a_log_written_by_a_newer_cdeventsd_is_refused),
 	};
 
