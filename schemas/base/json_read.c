@@ -27,6 +27,7 @@ void cde_json_reader_init(struct cde_json_reader *r, const char *at, struct cde_
 	r->file = NULL;
 	r->missing = "required";
 	r->null_is_a_value = false;
+	r->yaml_words = false;
 }
 
 bool cde_json_reader_failed(const struct cde_json_reader *r)
@@ -52,12 +53,15 @@ int cde_json_reader_fail(struct cde_json_reader *r, const char *key, const char 
 	return -EINVAL;
 }
 
-static const char *type_word(int type)
+static const char *type_word(const struct cde_json_reader *r, int type, bool non_empty)
 {
 	switch (type) {
-	case cJSON_Object: return "an object";
-	case cJSON_Array: return "an array";
-	case cJSON_String: return "a string";
+	case cJSON_Object: return r->yaml_words ? "a map" : "an object";
+	case cJSON_Array:
+		if (non_empty)
+			return r->yaml_words ? "a non-empty list" : "a non-empty array";
+		return r->yaml_words ? "a list" : "an array";
+	case cJSON_String: return non_empty ? "a non-empty string" : "a string";
 	case cJSON_Number: return "a number";
 	case CDE_JSON_BOOL: return "true or false";
 	case CDE_JSON_SCALAR: return "a single value";
@@ -68,7 +72,7 @@ static const char *type_word(int type)
 const cJSON *cde_json_read_value(struct cde_json_reader *r, const cJSON *v, int type, unsigned flags,
 				 const char *hint)
 {
-	bool non_empty = (flags & CDE_JSON_NON_EMPTY) && type == cJSON_String;
+	bool non_empty = flags & CDE_JSON_NON_EMPTY;
 
 	if (!hint)
 		hint = "";
@@ -77,9 +81,9 @@ const cJSON *cde_json_read_value(struct cde_json_reader *r, const cJSON *v, int 
 			cde_json_reader_fail(r, NULL, "%s%s", r->missing, hint);
 		return NULL;
 	}
-	if (!(v->type & 0xFF & type) || (non_empty && !v->valuestring[0])) {
-		cde_json_reader_fail(r, NULL, "must be %s%s",
-				     non_empty ? "a non-empty string" : type_word(type), hint);
+	if (!(v->type & 0xFF & type) || (non_empty && cJSON_IsString(v) && !v->valuestring[0]) ||
+	    (non_empty && cJSON_IsArray(v) && !v->child)) {
+		cde_json_reader_fail(r, NULL, "must be %s%s", type_word(r, type, non_empty), hint);
 		return NULL;
 	}
 	return v;

@@ -13,7 +13,7 @@
 
 /* A walk over one document: @p is the place being read (push a member or
  * an index on the way down, pop on the way up), errors go to @errs.
- * The last three fields are how the document's author expects to be
+ * The last four fields are how the document's author expects to be
  * told; init sets the defaults and a parser may change them. */
 struct cde_json_reader {
 	struct cde_errors *errs;
@@ -26,6 +26,8 @@ struct cde_json_reader {
 	bool null_is_a_value;	/* null is a wrong value, not an absent member (a
 				 * person's null is a mistake; kubectl prints null
 				 * for unset fields); default false */
+	bool yaml_words;	/* objects and arrays named "a map" and "a list", as a
+				 * YAML file's author knows them; default false */
 };
 
 /* JSON types for the @type of the reads besides cJSON's own (cJSON's
