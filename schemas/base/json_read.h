@@ -37,7 +37,7 @@ struct cde_json_reader {
 
 /* What a read wants beyond the type (@flags). */
 #define CDE_JSON_REQUIRED 1u	/* absent (or null): an error, r->missing */
-#define CDE_JSON_NON_EMPTY 2u	/* a string: "" is wrong too ("must be a non-empty string") */
+#define CDE_JSON_NON_EMPTY 2u	/* "" or [] is wrong too ("must be a non-empty string") */
 
 /* Starts a walk at @at (an escaped pointer, NULL or "" for the root, cut
  * to half the pointer buffer so members below it still fit). */
@@ -52,8 +52,9 @@ __attribute__((format(printf, 3, 4)))
 int cde_json_reader_fail(struct cde_json_reader *r, const char *key, const char *fmt, ...);
 
 /* The member @key of @obj when it has JSON type @type (cJSON_Object,
- * cJSON_Array, cJSON_String, cJSON_Number); NULL when absent or null,
- * and after an error ("must be a string") when it has another type. */
+ * cJSON_Array, cJSON_String, cJSON_Number); NULL when absent or null
+ * (null is a wrong type with r->null_is_a_value), and after an error
+ * ("must be a string") when it has another type. */
 const cJSON *cde_json_read_member(struct cde_json_reader *r, const cJSON *obj, const char *key,
 				  int type);
 
@@ -70,8 +71,8 @@ const cJSON *cde_json_read_value(struct cde_json_reader *r, const cJSON *v, int 
 const cJSON *cde_json_read_as(struct cde_json_reader *r, const cJSON *obj, const char *key, int type,
 			      unsigned flags, const char *hint);
 
-/* Like cde_json_read_member, and an error ("required (@what)") when @key
- * is absent or null. */
+/* Like cde_json_read_member, and an error ("required (@what)", or
+ * r->missing for "required") when @key is absent or null. */
 const cJSON *cde_json_read_required(struct cde_json_reader *r, const cJSON *obj, const char *key,
 				    int type, const char *what);
 
