@@ -4,7 +4,6 @@
  * config.c reads everything else and calls in here for the second pass. */
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +11,7 @@
 
 #include "config/config_internal.h"
 #include "config/yaml_json.h"
-#include "schemas/base/json_pointer.h"
+#include "schemas/base/json_read.h"
 
 /* sinks: and routes:, from the file as a JSON tree. */
 
@@ -56,21 +55,16 @@ static const struct sink_key {
  * above are the ones each type's table declares. */
 const char *const cde_config_sink_types[] = { "tekton", "webhook", "file", NULL };
 
-static int fail_at(struct cde_errors *errs, const char *path, const struct cde_ptr *p, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-/* Adds "FILE: POINTER: reason" at @p, as every loader error reads.
- * Returns -EINVAL. */
-static int fail_at(struct cde_errors *errs, const char *path, const struct cde_ptr *p, const char *fmt, ...)
+/* Starts a walk over the file @path as read into JSON: every reason
+ * reads "FILE: POINTER: reason", types are named as YAML names them,
+ * and a key written with nothing after it (null) is a key given a wrong
+ * value, not an absent one. */
+static void config_reader(struct cde_json_reader *rd, const char *path, struct cde_errors *errs)
 {
-	char reason[CDE_ERROR_REASON_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	cde_errors_add(errs, cde_ptr_str(p), "%s: %s: %s", path, cde_ptr_str(p), reason);
-	return -EINVAL;
+	cde_json_reader_init(rd, "", errs);
+	rd->file = path;
+	rd->null_is_a_value = true;
+	rd->yaml_words = true;
 }
 
 /* A scalar as it was written: a string, or a number or a boolean as its
@@ -119,18 +113,17 @@ static bool has_control(const char *s)
 	return false;
 }
 
-static int set_headers(struct cde_config_sink *s, const cJSON *map, const char *path, struct cde_ptr *p,
-		       struct cde_errors *errs)
+static int set_headers(struct cde_config_sink *s, const cJSON *map, struct cde_json_reader *rd)
 {
 	const cJSON *h;
 	int r = 0;
 
-	if (!cJSON_IsObject(map))
-		return fail_at(errs, path, p, "must be a map of header names to values");
+	if (!cde_json_read_value(rd, map, cJSON_Object, 0, " of header names to values"))
+		return -EINVAL;
 	if (cJSON_GetArraySize(map) > CDE_CONFIG_HEADERS_MAX)
-		return fail_at(errs, path, p, "more than %d headers", CDE_CONFIG_HEADERS_MAX);
+		return cde_json_reader_fail(rd, NULL, "more than %d headers", CDE_CONFIG_HEADERS_MAX);
 	cJSON_ArrayForEach(h, map) {
-		size_t mark = cde_ptr_push(p, h->string), len = strlen(h->string);
+		size_t mark = cde_ptr_push(&rd->p, h->string), len = strlen(h->string);
 		char buf[32];
 		const char *value = scalar_text(h, buf, sizeof(buf));
 		bool twice = false;
@@ -138,20 +131,21 @@ static int set_headers(struct cde_config_sink *s, const cJSON *map, const char *
 		for (size_t k = 0; k < s->n_headers; k++)
 			twice |= strncasecmp(s->headers[k], h->string, len) == 0 && s->headers[k][len] == ':';
 		if (!is_token(h->string))
-			r = fail_at(errs, path, p, "\"%s\" is not a header name (letters, digits, !#$%%&'*+-.^_`|~)",
+			r = cde_json_reader_fail(rd, NULL, "\"%s\" is not a header name "
+						 "(letters, digits, !#$%%&'*+-.^_`|~)",
 				    h->string);
 		else if (twice)
-			r = fail_at(errs, path, p, "named twice (header names ignore case)");
+			r = cde_json_reader_fail(rd, NULL, "named twice (header names ignore case)");
 		else if (!value)
-			r = fail_at(errs, path, p, "must be a value");
+			r = cde_json_reader_fail(rd, NULL, "must be a value");
 		else if (has_control(value))
-			r = fail_at(errs, path, p, "must not hold CR, LF or other control characters");
+			r = cde_json_reader_fail(rd, NULL, "must not hold CR, LF or other control characters");
 		else if (len + 2 + strlen(value) >= sizeof(s->headers[0]))
-			r = fail_at(errs, path, p, "longer than %zu characters with its name",
+			r = cde_json_reader_fail(rd, NULL, "longer than %zu characters with its name",
 				    sizeof(s->headers[0]) - 3);
 		else
 			snprintf(s->headers[s->n_headers++], sizeof(s->headers[0]), "%s: %s", h->string, value);
-		cde_ptr_pop(p, mark);
+		cde_ptr_pop(&rd->p, mark);
 	}
 	return r;
 }
@@ -163,57 +157,64 @@ static bool is_http_url(const char *s)
 	return skip && s[skip] && s[skip] != '/' && !has_control(s) && !strchr(s, ' ');
 }
 
-/* Sets the value of the sink key @k, at @p. */
+/* Sets the value of the sink key @k, at the reader's place. */
 static int set_sink_value(struct cde_config_sink *s, const struct sink_key *k, const cJSON *v,
-			  const char *path, struct cde_ptr *p, struct cde_errors *errs)
+			  struct cde_json_reader *rd)
 {
 	void *dst = (char *)s + k->offset;
-	const char *key = cde_ptr_str(p);
+	const char *key = cde_ptr_str(&rd->p);
 	char buf[32];
 	const char *text;
 	size_t n;
 
 	if (k->kind == V_HEADERS)
-		return set_headers(s, v, path, p, errs);
+		return set_headers(s, v, rd);
 	if (k->kind == V_BOOL) {
-		if (!cJSON_IsBool(v))
-			return fail_at(errs, path, p, "must be true or false");
+		if (!cde_json_read_value(rd, v, CDE_JSON_BOOL, 0, NULL))
+			return -EINVAL;
 		*(bool *)dst = cJSON_IsTrue(v);
 		return 0;
 	}
+	if (!cde_json_read_value(rd, v, CDE_JSON_SCALAR, 0, NULL))
+		return -EINVAL;
 	text = scalar_text(v, buf, sizeof(buf));
-	if (!text)
-		return fail_at(errs, path, p, "must be a single value");
 	if (!*text)
-		return fail_at(errs, path, p, "must not be empty");
+		return cde_json_reader_fail(rd, NULL, "must not be empty");
 	switch (k->kind) {
 	case V_URL:
 		if (!is_http_url(text))
-			return fail_at(errs, path, p, "\"%s\" is not an http:// or https:// URL", text);
-		return cde_config_copy_bounded(dst, sizeof(s->url), text, path, key, errs);
+			return cde_json_reader_fail(rd, NULL, "\"%s\" is not an http:// or https:// URL", text);
+		return cde_config_copy_bounded(dst, sizeof(s->url), text, rd->file, key, rd->errs);
 	case V_MODE:
 		if (strcmp(text, "binary") != 0 && strcmp(text, "structured") != 0)
-			return fail_at(errs, path, p, "\"%s\" is not binary or structured", text);
+			return cde_json_reader_fail(rd, NULL, "\"%s\" is not binary or structured", text);
 		if (strcmp(s->type, cde_config_sink_types[TEKTON]) == 0 && strcmp(text, "binary") != 0)
-			return fail_at(errs, path, p, "a tekton sink is always binary "
+			return cde_json_reader_fail(rd, NULL, "a tekton sink is always binary "
 				       "(an EventListener reads the ce- headers)");
 		s->structured = strcmp(text, "structured") == 0;
 		return 0;
 	case V_PATH:
-		return cde_config_copy_bounded(dst, CDE_CONFIG_PATH_MAX, text, path, key, errs);
+		return cde_config_copy_bounded(dst, CDE_CONFIG_PATH_MAX, text, rd->file, key, rd->errs);
 	case V_DURATION:
-		return cde_config_set_duration(dst, text, path, key, errs);
+		return cde_config_set_duration(dst, text, rd->file, key, rd->errs);
 	case V_COUNT:
-		if (cde_config_parse_size(text, &n) < 0 || n == 0 || n > k->max || strpbrk(text, "BkKMG"))
-			return fail_at(errs, path, p, "\"%s\" is not a count from 1 to %u", text, k->max);
+		/* A number is read as every reader reads one; a string is
+		 * what YAML makes of "16" in quotes. */
+		if (cJSON_IsNumber(v))
+			n = v->valuedouble >= 1 && v->valuedouble <= k->max &&
+			    cde_json_is_whole(v->valuedouble) ? (size_t)v->valuedouble : 0;
+		else if (cde_config_parse_size(text, &n) < 0 || strpbrk(text, "BkKMG"))
+			n = 0;
+		if (n == 0 || n > k->max)
+			return cde_json_reader_fail(rd, NULL, "\"%s\" is not a count from 1 to %u", text, k->max);
 		*(unsigned *)dst = (unsigned)n;
 		return 0;
 	case V_AGE:
 		if (cde_config_parse_age(text, dst) < 0 || *(uint64_t *)dst == 0)
-			return fail_at(errs, path, p, "\"%s\" is not an age (e.g. 24h, 7d, 2w)", text);
+			return cde_json_reader_fail(rd, NULL, "\"%s\" is not an age (e.g. 24h, 7d, 2w)", text);
 		return 0;
 	case V_SIZE:
-		return cde_config_set_size(dst, text, path, key, errs);
+		return cde_config_set_size(dst, text, rd->file, key, rd->errs);
 	case V_HEADERS:
 	case V_BOOL:
 		break;
@@ -222,32 +223,32 @@ static int set_sink_value(struct cde_config_sink *s, const struct sink_key *k, c
 }
 
 static int set_sink_name(struct cde_config_sink *s, const cJSON *v, const struct cde_config *cfg, size_t i,
-			 const char *path, struct cde_ptr *p, struct cde_errors *errs)
+			 struct cde_json_reader *rd)
 {
-	size_t mark = cde_ptr_push(p, "name");
+	size_t mark = cde_ptr_push(&rd->p, "name");
 	char buf[32];
 	const char *name = scalar_text(v, buf, sizeof(buf));
 	int r = 0;
 
 	if (!name || !*name) {
-		r = fail_at(errs, path, p, "required (routes name the sink by it)");
+		r = cde_json_reader_fail(rd, NULL, "required (routes name the sink by it)");
 	} else if (strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
 		   strlen(name)) {
-		r = fail_at(errs, path, p, "\"%s\": use letters, digits, '-', '_' and '.'", name);
-	} else if (cde_config_copy_bounded(s->name, sizeof(s->name), name, path, cde_ptr_str(p), errs) < 0) {
+		r = cde_json_reader_fail(rd, NULL, "\"%s\": use letters, digits, '-', '_' and '.'", name);
+	} else if (cde_config_copy_bounded(s->name, sizeof(s->name), name, rd->file, cde_ptr_str(&rd->p),
+					   rd->errs) < 0) {
 		r = -EINVAL;
 	} else {
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(cfg->sinks[k].name, name) == 0)
-				r = fail_at(errs, path, p, "\"%s\" is named twice", name);
+				r = cde_json_reader_fail(rd, NULL, "\"%s\" is named twice", name);
 	}
-	cde_ptr_pop(p, mark);
+	cde_ptr_pop(&rd->p, mark);
 	return r;
 }
 
-/* Reads the sink @i at @p into cfg->sinks[i]. */
-static int apply_sink(const cJSON *item, size_t i, const char *path, struct cde_config *cfg, struct cde_ptr *p,
-		      struct cde_errors *errs)
+/* Reads the sink @i at the reader's place into cfg->sinks[i]. */
+static int apply_sink(const cJSON *item, size_t i, struct cde_config *cfg, struct cde_json_reader *rd)
 {
 	struct cde_config_sink *s = &cfg->sinks[i];
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(item, "type"), *field;
@@ -259,10 +260,14 @@ static int apply_sink(const cJSON *item, size_t i, const char *path, struct cde_
 	int r = 0;
 
 	sink_defaults(s);
-	if (!cJSON_IsObject(item))
-		return fail_at(errs, path, p, "must be a map (name, type, url...)");
-	r |= set_sink_name(s, cJSON_GetObjectItemCaseSensitive(item, "name"), cfg, i, path, p, errs);
-	mark = cde_ptr_push(p, "type");
+	if (!cde_json_read_value(rd, item, cJSON_Object, 0, " (name, type, url...)"))
+		return -EINVAL;
+	/* name and type are not the reader's typed reads: anything that is
+	 * not a usable scalar, a list or a map as much as null, has always
+	 * read "required" here, where the reader would say "must be a single
+	 * value". */
+	r |= set_sink_name(s, cJSON_GetObjectItemCaseSensitive(item, "name"), cfg, i, rd);
+	mark = cde_ptr_push(&rd->p, "type");
 	text = scalar_text(type, buf, sizeof(buf));
 	for (unsigned n = 0; text && n < N_TYPES; n++) {
 		if (strcmp(text, cde_config_sink_types[n]) == 0) {
@@ -272,10 +277,10 @@ static int apply_sink(const cJSON *item, size_t i, const char *path, struct cde_
 		}
 	}
 	if (!typed && text)
-		r |= fail_at(errs, path, p, "\"%s\" is not tekton, webhook or file", text);
+		r |= cde_json_reader_fail(rd, NULL, "\"%s\" is not tekton, webhook or file", text);
 	else if (!typed)
-		r |= fail_at(errs, path, p, "required: tekton, webhook or file");
-	cde_ptr_pop(p, mark);
+		r |= cde_json_reader_fail(rd, NULL, "required: tekton, webhook or file");
+	cde_ptr_pop(&rd->p, mark);
 	cJSON_ArrayForEach(field, item) {
 		const struct sink_key *k = NULL;
 
@@ -284,44 +289,42 @@ static int apply_sink(const cJSON *item, size_t i, const char *path, struct cde_
 		for (size_t n = 0; n < sizeof(sink_keys) / sizeof(sink_keys[0]); n++)
 			if (strcmp(field->string, sink_keys[n].name) == 0)
 				k = &sink_keys[n];
-		mark = cde_ptr_push(p, field->string);
+		mark = cde_ptr_push(&rd->p, field->string);
 		if (!k)
-			r |= fail_at(errs, path, p, "unknown key for a sink");
+			r |= cde_json_reader_fail(rd, NULL, "unknown key for a sink");
 		else if (typed && !(k->types & 1u << t))
-			r |= fail_at(errs, path, p, "only for %s sinks, this one is %s",
+			r |= cde_json_reader_fail(rd, NULL, "only for %s sinks, this one is %s",
 				     k->types == HTTP_SINKS ? "tekton and webhook" :
 				     k->types == WEBHOOK_SINKS ? "webhook" : "file", s->type);
 		else if (typed)
-			r |= set_sink_value(s, k, field, path, p, errs);
-		cde_ptr_pop(p, mark);
+			r |= set_sink_value(s, k, field, rd);
+		cde_ptr_pop(&rd->p, mark);
 	}
 	if (typed && t != FILE_SINK && !cJSON_GetObjectItemCaseSensitive(item, "url")) {
-		mark = cde_ptr_push(p, "url");
-		r |= fail_at(errs, path, p, "required for a %s sink", s->type);
-		cde_ptr_pop(p, mark);
+		r |= cde_json_reader_fail(rd, "url", "required for a %s sink", s->type);
 	}
 	if (typed && t == FILE_SINK && !cJSON_GetObjectItemCaseSensitive(item, "path")) {
-		mark = cde_ptr_push(p, "path");
-		r |= fail_at(errs, path, p, "required for a file sink");
-		cde_ptr_pop(p, mark);
+		r |= cde_json_reader_fail(rd, "path", "required for a file sink");
 	}
 	return r ? -EINVAL : 0;
 }
 
 /* The route's sink names, as indexes into the file's @n_sinks sinks. */
 static int set_route_sinks(struct cde_config_route *rt, const cJSON *names, const struct cde_config *cfg,
-			   size_t n_sinks, const char *path, struct cde_ptr *p, struct cde_errors *errs)
+			   size_t n_sinks, struct cde_json_reader *rd)
 {
 	const cJSON *v;
 	size_t k = 0;
 	int r = 0;
 
 	if (!names)
-		return fail_at(errs, path, p, "required: the names of the sinks this route feeds");
-	if (!cJSON_IsArray(names) || !names->child)
-		return fail_at(errs, path, p, "must be a non-empty list of sink names");
+		return cde_json_reader_fail(rd, NULL, "required: the names of the sinks this route feeds");
+	if (!cde_json_read_value(rd, names, cJSON_Array, CDE_JSON_NON_EMPTY, " of sink names"))
+		return -EINVAL;
+	/* An entry that is no scalar is "not a sink name", more to the point
+	 * than the reader's "must be a single value". */
 	cJSON_ArrayForEach(v, names) {
-		size_t mark = cde_ptr_push_index(p, k++), j = 0;
+		size_t mark = cde_ptr_push_index(&rd->p, k++), j = 0;
 		char buf[32];
 		const char *name = scalar_text(v, buf, sizeof(buf));
 		bool twice = false;
@@ -331,43 +334,43 @@ static int set_route_sinks(struct cde_config_route *rt, const cJSON *names, cons
 		for (size_t m = 0; m < rt->n_sinks; m++)
 			twice |= rt->sinks[m] == j;
 		if (!name)
-			r = fail_at(errs, path, p, "must be a sink name");
+			r = cde_json_reader_fail(rd, NULL, "must be a sink name");
 		else if (j == n_sinks)
-			r = fail_at(errs, path, p, "\"%s\" is not a sink of this file", name);
+			r = cde_json_reader_fail(rd, NULL, "\"%s\" is not a sink of this file", name);
 		else if (twice)
-			r = fail_at(errs, path, p, "\"%s\" is named twice", name);
+			r = cde_json_reader_fail(rd, NULL, "\"%s\" is named twice", name);
 		else if (rt->n_sinks < CDE_CONFIG_SINKS_MAX)
 			rt->sinks[rt->n_sinks++] = (unsigned)j;
-		cde_ptr_pop(p, mark);
+		cde_ptr_pop(&rd->p, mark);
 	}
 	return r;
 }
 
 /* Keeps @spec as compact JSON text; that it compiles is checked by the
  * daemon (daemon/config_load.c), since filters are the delivery layer's. */
-static int set_route_filter(struct cde_config_route *rt, const cJSON *spec, const char *path,
-			    struct cde_ptr *p, struct cde_errors *errs)
+static int set_route_filter(struct cde_config_route *rt, const cJSON *spec, struct cde_json_reader *rd)
 {
 	char *text;
 	int r = 0;
 
+	/* Said as the filter compiler says it of a filter inside one. */
 	if (!cJSON_IsObject(spec))
-		return fail_at(errs, path, p, "a filter is an object");
+		return cde_json_reader_fail(rd, NULL, "a filter is an object");
 	text = cJSON_PrintUnformatted(spec);
 	if (!text)
 		return -ENOMEM;
 	if (strlen(text) >= sizeof(rt->filter))
-		r = fail_at(errs, path, p, "longer than %zu characters as JSON", sizeof(rt->filter) - 1);
+		r = cde_json_reader_fail(rd, NULL, "longer than %zu characters as JSON", sizeof(rt->filter) - 1);
 	else
 		memcpy(rt->filter, text, strlen(text) + 1);
 	cJSON_free(text);
 	return r;
 }
 
-/* Reads the route @i at @p into cfg->routes[i]; its sinks are the
- * first @n_sinks of cfg->sinks. */
-static int apply_route(const cJSON *item, size_t i, size_t n_sinks, const char *path, struct cde_config *cfg,
-		       struct cde_ptr *p, struct cde_errors *errs)
+/* Reads the route @i at the reader's place into cfg->routes[i]; its
+ * sinks are the first @n_sinks of cfg->sinks. */
+static int apply_route(const cJSON *item, size_t i, size_t n_sinks, struct cde_config *cfg,
+		       struct cde_json_reader *rd)
 {
 	struct cde_config_route *rt = &cfg->routes[i];
 	const cJSON *field;
@@ -375,39 +378,41 @@ static int apply_route(const cJSON *item, size_t i, size_t n_sinks, const char *
 	int r = 0;
 
 	memset(rt, 0, sizeof(*rt));
-	if (!cJSON_IsObject(item))
-		return fail_at(errs, path, p, "must be a map (sinks, filter)");
+	if (!cde_json_read_value(rd, item, cJSON_Object, 0, " (sinks, filter)"))
+		return -EINVAL;
 	cJSON_ArrayForEach(field, item) {
-		mark = cde_ptr_push(p, field->string);
+		mark = cde_ptr_push(&rd->p, field->string);
 		if (strcmp(field->string, "sinks") == 0)
-			r |= set_route_sinks(rt, field, cfg, n_sinks, path, p, errs);
+			r |= set_route_sinks(rt, field, cfg, n_sinks, rd);
 		else if (strcmp(field->string, "filter") == 0)
-			r |= set_route_filter(rt, field, path, p, errs);
+			r |= set_route_filter(rt, field, rd);
 		else
-			r |= fail_at(errs, path, p, "unknown key for a route (sinks, filter)");
-		cde_ptr_pop(p, mark);
+			r |= cde_json_reader_fail(rd, NULL, "unknown key for a route (sinks, filter)");
+		cde_ptr_pop(&rd->p, mark);
 		if (r == -ENOMEM)
 			return r;
 	}
 	if (!cJSON_GetObjectItemCaseSensitive(item, "sinks")) {
-		mark = cde_ptr_push(p, "sinks");
-		r |= set_route_sinks(rt, NULL, cfg, n_sinks, path, p, errs);
-		cde_ptr_pop(p, mark);
+		mark = cde_ptr_push(&rd->p, "sinks");
+		r |= set_route_sinks(rt, NULL, cfg, n_sinks, rd);
+		cde_ptr_pop(&rd->p, mark);
 	}
 	return r ? -EINVAL : 0;
 }
 
-/* Checks that @list, at @p, is a list of at most @max entries ("sinks:"
- * with nothing after it is an empty one). Returns its length or -EINVAL. */
-static int list_length(const cJSON *list, size_t max, const char *what, const char *path,
-		       const struct cde_ptr *p, struct cde_errors *errs)
+/* Checks that @list, at the reader's place, is a list of at most @max
+ * entries ("sinks:" with nothing after it is an empty one). Returns its length or -EINVAL. */
+static int list_length(const cJSON *list, size_t max, const char *what, struct cde_json_reader *rd)
 {
+	char hint[32];
+
 	if (cJSON_IsNull(list))
 		return 0;
-	if (!cJSON_IsArray(list))
-		return fail_at(errs, path, p, "must be a list of %s", what);
+	snprintf(hint, sizeof(hint), " of %s", what);
+	if (!cde_json_read_value(rd, list, cJSON_Array, 0, hint))
+		return -EINVAL;
 	if ((size_t)cJSON_GetArraySize(list) > max)
-		return fail_at(errs, path, p, "more than %zu %s", max, what);
+		return cde_json_reader_fail(rd, NULL, "more than %zu %s", max, what);
 	return cJSON_GetArraySize(list);
 }
 
@@ -415,45 +420,45 @@ static int apply_fanout(const cJSON *doc, const char *path, struct cde_config *c
 {
 	const cJSON *sinks = cJSON_GetObjectItemCaseSensitive(doc, "sinks");
 	const cJSON *routes = cJSON_GetObjectItemCaseSensitive(doc, "routes");
-	struct cde_ptr p;
+	struct cde_json_reader reader;
 	size_t mark;
 	int n, r = 0;
 
-	cde_ptr_init(&p);
+	config_reader(&reader, path, errs);
 	if (sinks) {
 		/* A file that names sinks replaces the list as a whole, and
 		 * the routes with it: they point into the list. */
 		cfg->n_sinks = 0;
 		cfg->n_routes = 0;
-		mark = cde_ptr_push(&p, "sinks");
-		n = list_length(sinks, CDE_CONFIG_SINKS_MAX, "sinks", path, &p, errs);
+		mark = cde_ptr_push(&reader.p, "sinks");
+		n = list_length(sinks, CDE_CONFIG_SINKS_MAX, "sinks", &reader);
 		r |= n < 0 ? n : 0;
 		for (int i = 0; i < n; i++) {
-			size_t at = cde_ptr_push_index(&p, (size_t)i);
+			size_t at = cde_ptr_push_index(&reader.p, (size_t)i);
 
-			r |= apply_sink(cJSON_GetArrayItem(sinks, i), (size_t)i, path, cfg, &p, errs);
+			r |= apply_sink(cJSON_GetArrayItem(sinks, i), (size_t)i, cfg, &reader);
 			cfg->n_sinks = (size_t)i + 1;
-			cde_ptr_pop(&p, at);
+			cde_ptr_pop(&reader.p, at);
 		}
-		cde_ptr_pop(&p, mark);
+		cde_ptr_pop(&reader.p, mark);
 	}
 	if (routes) {
 		cfg->n_routes = 0;
-		mark = cde_ptr_push(&p, "routes");
-		n = list_length(routes, CDE_CONFIG_ROUTES_MAX, "routes", path, &p, errs);
+		mark = cde_ptr_push(&reader.p, "routes");
+		n = list_length(routes, CDE_CONFIG_ROUTES_MAX, "routes", &reader);
 		r |= n < 0 ? n : 0;
 		for (int i = 0; i < n; i++) {
-			size_t at = cde_ptr_push_index(&p, (size_t)i);
+			size_t at = cde_ptr_push_index(&reader.p, (size_t)i);
 			int e = apply_route(cJSON_GetArrayItem(routes, i), (size_t)i, sinks ? cfg->n_sinks : 0,
-					    path, cfg, &p, errs);
+					    cfg, &reader);
 
 			if (e == -ENOMEM)
 				return e;
 			r |= e;
 			cfg->n_routes = (size_t)i + 1;
-			cde_ptr_pop(&p, at);
+			cde_ptr_pop(&reader.p, at);
 		}
-		cde_ptr_pop(&p, mark);
+		cde_ptr_pop(&reader.p, mark);
 	}
 	return r ? -EINVAL : 0;
 }
@@ -462,8 +467,8 @@ static int apply_fanout(const cJSON *doc, const char *path, struct cde_config *c
  * request gives them ({provider, nodeCpu, nodeMemory, ...}), kept as
  * text for sizing/ to read (daemon/config_load.c). The map's keys are
  * the names, so the YAML reader already refuses one given twice. */
-static int apply_cluster(const cJSON *item, size_t i, const char *path, struct cde_config *cfg,
-			 struct cde_ptr *p, struct cde_errors *errs)
+static int apply_cluster(const cJSON *item, size_t i, struct cde_config *cfg,
+			 struct cde_json_reader *rd)
 {
 	struct cde_config_cluster *c = &cfg->clusters[i];
 	const char *name = item->string;
@@ -473,17 +478,21 @@ static int apply_cluster(const cJSON *item, size_t i, const char *path, struct c
 	memset(c, 0, sizeof(*c));
 	if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
 		      strlen(name))
-		return fail_at(errs, path, p, "\"%s\" is not a cluster name: use letters, digits, '-', '_' "
-			       "and '.'", name);
-	if (cde_config_copy_bounded(c->name, sizeof(c->name), name, path, cde_ptr_str(p), errs) < 0)
+		return cde_json_reader_fail(rd, NULL, "\"%s\" is not a cluster name: use letters, digits, "
+					    "'-', '_' and '.'", name);
+	if (cde_config_copy_bounded(c->name, sizeof(c->name), name, rd->file, cde_ptr_str(&rd->p),
+				    rd->errs) < 0)
 		return -EINVAL;
+	/* "an object", not the file's "a map": a cluster is the JSON object
+	 * a sizing request takes, and the reason says so. */
 	if (!cJSON_IsObject(item))
-		return fail_at(errs, path, p, "must be an object: a cluster ({provider, nodeCpu, nodeMemory, ...})");
+		return cde_json_reader_fail(rd, NULL, "must be an object: a cluster ({provider, nodeCpu, "
+					    "nodeMemory, ...})");
 	text = cJSON_PrintUnformatted(item);
 	if (!text)
 		return -ENOMEM;
 	if (strlen(text) >= sizeof(c->spec))
-		r = fail_at(errs, path, p, "longer than %zu characters as JSON", sizeof(c->spec) - 1);
+		r = cde_json_reader_fail(rd, NULL, "longer than %zu characters as JSON", sizeof(c->spec) - 1);
 	else
 		memcpy(c->spec, text, strlen(text) + 1);
 	cJSON_free(text);
@@ -493,7 +502,7 @@ static int apply_cluster(const cJSON *item, size_t i, const char *path, struct c
 static int apply_clusters(const cJSON *doc, const char *path, struct cde_config *cfg, struct cde_errors *errs)
 {
 	const cJSON *clusters = cJSON_GetObjectItemCaseSensitive(doc, "clusters"), *item;
-	struct cde_ptr p;
+	struct cde_json_reader reader;
 	size_t mark, i = 0;
 	int r = 0;
 
@@ -501,29 +510,29 @@ static int apply_clusters(const cJSON *doc, const char *path, struct cde_config 
 		return 0;
 	/* A file that names clusters replaces them as a whole, like sinks. */
 	cfg->n_clusters = 0;
-	cde_ptr_init(&p);
-	mark = cde_ptr_push(&p, "clusters");
+	config_reader(&reader, path, errs);
+	mark = cde_ptr_push(&reader.p, "clusters");
 	if (cJSON_IsNull(clusters)) {
 		r = 0;		/* "clusters:" with everything under it commented out */
-	} else if (!cJSON_IsObject(clusters)) {
-		r = fail_at(errs, path, &p, "must be a map from cluster names to clusters "
-			    "({provider, nodeCpu, nodeMemory, ...})");
+	} else if (!cde_json_read_value(&reader, clusters, cJSON_Object, 0, " from cluster names to "
+					"clusters ({provider, nodeCpu, nodeMemory, ...})")) {
+		r = -EINVAL;
 	} else if (cJSON_GetArraySize(clusters) > CDE_CONFIG_CLUSTERS_MAX) {
-		r = fail_at(errs, path, &p, "more than %d clusters", CDE_CONFIG_CLUSTERS_MAX);
+		r = cde_json_reader_fail(&reader, NULL, "more than %d clusters", CDE_CONFIG_CLUSTERS_MAX);
 	} else {
 		cJSON_ArrayForEach(item, clusters) {
-			size_t at = cde_ptr_push(&p, item->string);
+			size_t at = cde_ptr_push(&reader.p, item->string);
 
-			int e = apply_cluster(item, i, path, cfg, &p, errs);
+			int e = apply_cluster(item, i, cfg, &reader);
 
 			if (e == -ENOMEM)
 				return e;
 			r |= e;
 			cfg->n_clusters = ++i;
-			cde_ptr_pop(&p, at);
+			cde_ptr_pop(&reader.p, at);
 		}
 	}
-	cde_ptr_pop(&p, mark);
+	cde_ptr_pop(&reader.p, mark);
 	return r ? -EINVAL : 0;
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "events/limits.h"
+#include "schemas/base/json_read.h"
 #include "schemas/validate.h"
 #include "sizing/sizing.h"
 
@@ -86,36 +87,41 @@ static void list_phases(const struct hook_kind *k, char *buf, size_t size)
 	}
 }
 
-/* The CDEvents subject and predicate of a test hook. */
-static int test_subject(const char *phase, const cJSON *level, const char **subject,
-			struct cde_errors *errs)
+/* Starts a walk over a hook at its root. A hook is written by a person
+ * (or a script): a null member is a mistake to report, not an absent one,
+ * and a missing one reads as the catalog validator says it of an event. */
+static void hook_reader(struct cde_json_reader *r, const char *at, struct cde_errors *errs)
 {
+	cde_json_reader_init(r, at, errs);
+	r->null_is_a_value = true;
+	r->missing = "required property missing";
+}
+
+/* The CDEvents subject and predicate of a test hook. */
+static int test_subject(const char *phase, const cJSON *payload, const char **subject,
+			struct cde_json_reader *r)
+{
+	const cJSON *level = cJSON_GetObjectItemCaseSensitive(payload, "level");
 	const char *lv;
 
 	if (strcmp(phase, "published") == 0) {
-		if (level) {
-			cde_errors_add(errs, "/level", "not used with phase published (a test output)");
-			return -EINVAL;
-		}
+		if (level)
+			return cde_json_reader_fail(r, "level", "not used with phase published (a test output)");
 		*subject = "testoutput";
 		return 0;
 	}
-	if (level && !cJSON_IsString(level)) {
-		cde_errors_add(errs, "/level", "must be a string: suite or case");
+	if (level && !cde_json_read_as(r, payload, "level", cJSON_String, 0, ": suite or case"))
 		return -EINVAL;
-	}
 	lv = level ? level->valuestring : strcmp(phase, "skipped") == 0 ? "case" : "suite";
 	if (strcmp(lv, "suite") == 0) {
-		if (strcmp(phase, "skipped") == 0) {
-			cde_errors_add(errs, "/level", "CDEvents has no skipped test suite run: use level case");
-			return -EINVAL;
-		}
+		if (strcmp(phase, "skipped") == 0)
+			return cde_json_reader_fail(r, "level", "CDEvents has no skipped test suite run: "
+						    "use level case");
 		*subject = "testsuiterun";
 	} else if (strcmp(lv, "case") == 0) {
 		*subject = "testcaserun";
 	} else {
-		cde_errors_add(errs, "/level", "must be one of: suite, case");
-		return -EINVAL;
+		return cde_json_reader_fail(r, "level", "must be one of: suite, case");
 	}
 	return 0;
 }
@@ -193,17 +199,14 @@ static void map_pointers_to_hook(struct cde_errors *errs)
 static int set_context_string(struct cde_event *ev, const cJSON *payload, const char *name,
 			      int (*set)(struct cde_event *, const char *), struct cde_errors *errs)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(payload, name);
-	char ptr[64];
+	struct cde_json_reader rd;
+	const cJSON *v;
 	int r;
 
+	hook_reader(&rd, "", errs);
+	v = cde_json_read_as(&rd, payload, name, cJSON_String, CDE_JSON_NON_EMPTY, NULL);
 	if (!v)
-		return 0;
-	snprintf(ptr, sizeof(ptr), "/%s", name);
-	if (!cJSON_IsString(v) || !v->valuestring[0]) {
-		cde_errors_add(errs, ptr, "must be a non-empty string");
-		return -EINVAL;
-	}
+		return cde_json_reader_failed(&rd) ? -EINVAL : 0;
 	r = set(ev, v->valuestring);
 	return r == -ENOMEM ? r : 0;
 }
@@ -236,18 +239,17 @@ static void add_prefixed(struct cde_errors *errs, const struct cde_errors *from,
 int cde_hook_read_spark(const cJSON *spark, struct cde_sizing_input *ret, struct cde_errors *errs)
 {
 	struct cde_errors spark_errs;
+	struct cde_json_reader rd;
 	cJSON *req;
 	int r;
 
-	if (!cJSON_IsObject(spark)) {
-		cde_errors_add(errs, "/spark", "must be an object: {sparkVersion, language, conf}");
+	hook_reader(&rd, "/spark", errs);
+	if (!cde_json_read_value(&rd, spark, cJSON_Object, CDE_JSON_REQUIRED,
+				 ": {sparkVersion, language, conf}"))
 		return -EINVAL;
-	}
-	if (cJSON_GetObjectItemCaseSensitive(spark, "cluster")) {
-		cde_errors_add(errs, "/spark/cluster", "unknown field: the cluster goes beside spark, "
-			       "not inside it");
-		return -EINVAL;
-	}
+	if (cJSON_GetObjectItemCaseSensitive(spark, "cluster"))
+		return cde_json_reader_fail(&rd, "cluster", "unknown field: the cluster goes beside "
+					    "spark, not inside it");
 	/* The hook's spark is a sizing request whose language defaults to
 	 * the JVM, and whose cluster sits beside it. */
 	req = cJSON_Duplicate(spark, true);
@@ -276,6 +278,7 @@ static int read_sizing(const cJSON *payload, const struct cde_hook_defaults *def
 	const cJSON *cluster = cJSON_GetObjectItemCaseSensitive(payload, "cluster");
 	const cJSON *data = cJSON_GetObjectItemCaseSensitive(payload, "customData");
 	struct cde_sizing_input in;
+	struct cde_json_reader rd;
 	bool parsed = false;
 	int r = 0;
 
@@ -305,15 +308,13 @@ static int read_sizing(const cJSON *payload, const struct cde_hook_defaults *def
 	}
 	/* The sizing joins the hook's own customData, which must leave it
 	 * the place. */
-	if (data && !cJSON_IsObject(data)) {
-		cde_errors_add(errs, "/customData", "must be an object when spark is given: the "
-			       "sizing goes to customData.sizing");
+	hook_reader(&rd, "/customData", errs);
+	if (data && !cde_json_read_value(&rd, data, cJSON_Object, 0, " when spark is given: "
+					 "the sizing goes to customData.sizing"))
 		r = -EINVAL;
-	} else if (cJSON_GetObjectItemCaseSensitive(data, "sizing")) {
-		cde_errors_add(errs, "/customData/sizing", "set by cdeventsd from spark and cluster: "
-			       "rename this key");
-		r = -EINVAL;
-	}
+	else if (cJSON_GetObjectItemCaseSensitive(data, "sizing"))
+		r = cde_json_reader_fail(&rd, "sizing", "set by cdeventsd from spark and cluster: "
+					 "rename this key");
 	if (r == 0) {
 		*ret = in;
 		*ret_wanted = true;
@@ -366,23 +367,19 @@ static int resolve_type(const struct hook_kind *k, const cJSON *payload,
 			const struct cde_spec *spec, const struct cde_event_type **ret_type,
 			const char **ret_phase, struct cde_errors *errs)
 {
-	const cJSON *phase = cJSON_GetObjectItemCaseSensitive(payload, "phase");
-	const cJSON *subject = cJSON_GetObjectItemCaseSensitive(payload, "subject");
-	const cJSON *level = cJSON_GetObjectItemCaseSensitive(payload, "level");
 	const char *cd_subject = k->subject;
+	const cJSON *phase;
+	struct cde_json_reader rd;
 	bool known_phase = false;
-	char list[256];
+	char list[256], hint[sizeof(list) + 16];
 	int r;
 
 	list_phases(k, list, sizeof(list));
-	if (!phase)
-		cde_errors_add(errs, "/phase", "required property missing (one of: %s)", list);
-	else if (!cJSON_IsString(phase))
-		cde_errors_add(errs, "/phase", "must be a string (one of: %s)", list);
-	if (!subject)
-		cde_errors_add(errs, "/subject", "required property missing (the subject's id)");
-	else if (!cJSON_IsString(subject) || !subject->valuestring[0])
-		cde_errors_add(errs, "/subject", "must be a non-empty string (the subject's id)");
+	snprintf(hint, sizeof(hint), " (one of: %s)", list);
+	hook_reader(&rd, "", errs);
+	phase = cde_json_read_as(&rd, payload, "phase", cJSON_String, CDE_JSON_REQUIRED, hint);
+	cde_json_read_as(&rd, payload, "subject", cJSON_String, CDE_JSON_REQUIRED | CDE_JSON_NON_EMPTY,
+			 " (the subject's id)");
 	if (!cde_errors_empty(errs))
 		return -EINVAL;
 
@@ -393,12 +390,11 @@ static int resolve_type(const struct hook_kind *k, const cJSON *payload,
 		return -EINVAL;
 	}
 	if (!cd_subject) {
-		r = test_subject(phase->valuestring, level, &cd_subject, errs);
+		r = test_subject(phase->valuestring, payload, &cd_subject, &rd);
 		if (r < 0)
 			return r;
-	} else if (level) {
-		cde_errors_add(errs, "/level", "only test hooks have a level");
-		return -EINVAL;
+	} else if (cJSON_GetObjectItemCaseSensitive(payload, "level")) {
+		return cde_json_reader_fail(&rd, "level", "only test hooks have a level");
 	}
 	*ret_type = cde_spec_find_kind(spec, cd_subject, phase->valuestring);
 	if (!*ret_type) {
@@ -420,6 +416,10 @@ static void check_fields(const cJSON *payload, const struct cde_event_type *type
 	char list[256];
 
 	list_fields(type->subject, list, sizeof(list));
+	/* Not the reader's reads: a reference is one of two types, and its
+	 * reason names what each stands for, in the middle ("a string (the
+	 * id) or an object with an id"); the reader's reasons are "must be"
+	 * one type and a hint after it. */
 	cJSON_ArrayForEach(c, payload) {
 		const struct cde_field *f = is_common(c->string) ? NULL
 					    : content_field(type->subject, c->string);
@@ -510,8 +510,8 @@ int cde_hook_translate(const struct cde_catalog *cat, const char *kind, const cJ
 	const struct hook_kind *k = find_kind(kind);
 	const struct cde_spec *spec = cde_catalog_newest(cat);
 	const cJSON *subject, *source;
-	const struct cde_event_type *type;
-	const char *phase;
+	const struct cde_event_type *type = NULL;
+	const char *phase = NULL;
 	struct cde_event *ev = NULL;
 	struct cde_sizing_input sizing;
 	bool sized = false, sizable;

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "events/limits.h"
+#include "schemas/base/json_read.h"
 #include "sizing/pod_outcome.h"
 #include "schemas/formats.h"
 #include "schemas/validate.h"
@@ -62,12 +63,24 @@ static bool is_wrapper_field(const char *name)
 	return false;
 }
 
-static void check_string(const cJSON *v, const char *ptr, struct cde_errors *errs)
+/* Starts a walk at @at of what a pod hook's sender wrote: a null there
+ * is a wrong value, not an absent member (unlike in the pod itself, which
+ * sizing/ reads as kubectl prints it). */
+static void hook_reader(struct cde_json_reader *r, const char *at, struct cde_errors *errs)
 {
-	if (v && (!cJSON_IsString(v) || !v->valuestring[0]))
-		cde_errors_add(errs, ptr, "must be a non-empty string");
+	cde_json_reader_init(r, at, errs);
+	r->null_is_a_value = true;
 }
 
+/* The string @key of the wrapper, non-empty when given. */
+static const cJSON *read_text(struct cde_json_reader *r, const cJSON *payload, const char *key)
+{
+	return cde_json_read_as(r, payload, key, cJSON_String, CDE_JSON_NON_EMPTY, NULL);
+}
+
+/* Not the reader's: a reference is one of two types and its reason names
+ * what each stands for in the middle, where the reader puts one type and
+ * a hint after it (hooks.c reads references the same way). */
 static void check_reference(const cJSON *v, const char *ptr, struct cde_errors *errs)
 {
 	if (v && !(cJSON_IsString(v) && v->valuestring[0]) && !cJSON_IsObject(v))
@@ -80,6 +93,7 @@ static int read_wrapper(const cJSON *payload, const struct cde_hook_defaults *de
 			struct pod_hook *h, struct cde_errors *errs)
 {
 	const cJSON *c, *spark, *cluster;
+	struct cde_json_reader rd;
 	int r = 0;
 
 	cJSON_ArrayForEach(c, payload) {
@@ -93,17 +107,14 @@ static int read_wrapper(const cJSON *payload, const struct cde_hook_defaults *de
 	}
 	h->environment = cJSON_GetObjectItemCaseSensitive(payload, "environment");
 	h->pipeline_run = cJSON_GetObjectItemCaseSensitive(payload, "pipelineRun");
-	h->task_name = cJSON_GetObjectItemCaseSensitive(payload, "taskName");
-	h->chain_id = cJSON_GetObjectItemCaseSensitive(payload, "chainId");
-	h->artifact_id = cJSON_GetObjectItemCaseSensitive(payload, "artifactId");
-	c = cJSON_GetObjectItemCaseSensitive(payload, "source");
 	check_reference(h->environment, "/environment", errs);
 	check_reference(h->pipeline_run, "/pipelineRun", errs);
-	check_string(h->task_name, "/taskName", errs);
-	check_string(h->chain_id, "/chainId", errs);
-	check_string(h->artifact_id, "/artifactId", errs);
-	check_string(c, "/source", errs);
-	if (cJSON_IsString(c) && c->valuestring[0])
+	hook_reader(&rd, "", errs);
+	h->task_name = read_text(&rd, payload, "taskName");
+	h->chain_id = read_text(&rd, payload, "chainId");
+	h->artifact_id = read_text(&rd, payload, "artifactId");
+	c = read_text(&rd, payload, "source");
+	if (c)
 		h->source = c->valuestring;
 
 	spark = cJSON_GetObjectItemCaseSensitive(payload, "spark");
@@ -410,45 +421,40 @@ static int each_pod(struct pod_hook *h, const cJSON *doc, const char *at, bool k
 {
 	const cJSON *kind, *items, *item;
 	char ptr[CDE_ERROR_POINTER_MAX];
+	struct cde_json_reader rd;
 	size_t i = 0, count;
 	bool invalid = false;
 	int r = 0;
 
-	if (!cJSON_IsObject(doc)) {
-		cde_errors_add(errs, at, "must be a Pod or a List of Pods, as kubectl get pod -o "
-			       "json prints them");
-		return -EINVAL;
-	}
+	hook_reader(&rd, at, errs);
+	/* The reason names what the object stands for, not its JSON type. */
+	if (!cJSON_IsObject(doc))
+		return cde_json_reader_fail(&rd, NULL, "must be a Pod or a List of Pods, as kubectl "
+					    "get pod -o json prints them");
 	kind = cJSON_GetObjectItemCaseSensitive(doc, "kind");
-	snprintf(ptr, sizeof(ptr), "%s/kind", at);
-	if (!kind && kind_required) {
-		cde_errors_add(errs, ptr, "required: Pod, PodList or List (the output of kubectl "
-			       "get pod -o json), or wrap the pod as {\"pod\": ...}");
-		return -EINVAL;
-	}
+	if (!kind && kind_required)
+		return cde_json_reader_fail(&rd, "kind", "required: Pod, PodList or List (the output "
+					    "of kubectl get pod -o json), or wrap the pod as "
+					    "{\"pod\": ...}");
+	/* Not a typed read: the reason quotes the value. */
 	if (kind && (!cJSON_IsString(kind) || (strcmp(kind->valuestring, "Pod") != 0 &&
 					       strcmp(kind->valuestring, "PodList") != 0 &&
-					       strcmp(kind->valuestring, "List") != 0))) {
-		cde_errors_add(errs, ptr, "must be Pod, PodList or List, not %.60s",
-			       cJSON_IsString(kind) ? kind->valuestring : "a non-string");
-		return -EINVAL;
-	}
+					       strcmp(kind->valuestring, "List") != 0)))
+		return cde_json_reader_fail(&rd, "kind", "must be Pod, PodList or List, not %.60s",
+					    cJSON_IsString(kind) ? kind->valuestring : "a non-string");
 	if (!kind || strcmp(kind->valuestring, "Pod") == 0)
 		return one_pod(h, doc, at, errs);
 
-	items = cJSON_GetObjectItemCaseSensitive(doc, "items");
-	snprintf(ptr, sizeof(ptr), "%s/items", at);
+	items = cde_json_read_as(&rd, doc, "items", cJSON_Array, 0, " of Pods");
+	if (!cJSON_GetObjectItemCaseSensitive(doc, "items"))
+		return cde_json_reader_fail(&rd, "items", "required (the pods)");
+	if (!items)
+		return -EINVAL;
 	count = (size_t)cJSON_GetArraySize(items);
-	if (!cJSON_IsArray(items)) {
-		cde_errors_add(errs, ptr, items ? "must be an array of Pods" : "required (the pods)");
-		return -EINVAL;
-	}
-	if (count == 0 || count > CDE_POD_HOOK_PODS_MAX) {
-		cde_errors_add(errs, ptr, count ? "at most %d pods in one request" :
-					   "no pods: nothing to report (kubectl found none?)",
-			       CDE_POD_HOOK_PODS_MAX);
-		return -EINVAL;
-	}
+	if (count == 0 || count > CDE_POD_HOOK_PODS_MAX)
+		return cde_json_reader_fail(&rd, "items", count ? "at most %d pods in one request" :
+					    "no pods: nothing to report (kubectl found none?)",
+					    CDE_POD_HOOK_PODS_MAX);
 	cJSON_ArrayForEach(item, items) {
 		snprintf(ptr, sizeof(ptr), "%s/items/%zu", at, i++);
 		r = one_pod(h, item, ptr, errs);

@@ -146,6 +146,35 @@ static void reports_mistakes_at_the_hook_fields(void **state)
 	assert_int_equal(translate_err("spaceship", "{}", &errs), -ENOENT);
 }
 
+/* A person who writes null means something, and is told it is wrong: a
+ * null is never taken for an absent member (nor the default put in). */
+static void a_null_member_is_a_wrong_value_not_a_missing_one(void **state)
+{
+	struct cde_errors errs;
+
+	assert_int_equal(translate_err("build", "{\"phase\": null, \"subject\": null}", &errs), -EINVAL);
+	assert_int_equal(errs.count, 2);
+	assert_true(has_error(&errs, "/phase", "must be a string (one of: queued, started, finished)"));
+	assert_true(has_error(&errs, "/subject", "must be a non-empty string (the subject's id)"));
+
+	assert_int_equal(translate_err("build", "{\"phase\": \"queued\", \"subject\": \"b\", "
+				       "\"source\": null, \"chainId\": null}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/source", "must be a non-empty string"));
+
+	assert_int_equal(translate_err("test", "{\"phase\": \"queued\", \"subject\": \"s\", "
+				       "\"level\": null}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/level", "must be a string: suite or case"));
+	assert_int_equal(translate_err("build", "{\"phase\": \"queued\", \"subject\": \"b\", "
+				       "\"level\": null}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/level", "only test hooks have a level"));
+
+	assert_int_equal(translate_err("deploy", "{\"phase\": \"deployed\", \"subject\": \"s\", "
+				       "\"environment\": \"p\", \"artifactId\": \"pkg:oci/a@1\", "
+				       "\"spark\": null, \"customData\": null}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/spark", "must be an object: {sparkVersion, language, conf}"));
+	assert_true(has_error(&errs, "/customData", "must be an object when spark is given"));
+}
+
 /* ---- sizing on deploy and pipeline-started hooks ---- */
 
 /* One configured cluster, as the daemon passes the running config's. */
@@ -444,6 +473,7 @@ int main(void)
 		cmocka_unit_test(every_kind_and_phase_makes_its_event_type),
 		cmocka_unit_test(strings_stand_for_references_and_common_fields_go_to_the_context),
 		cmocka_unit_test(reports_mistakes_at_the_hook_fields),
+		cmocka_unit_test(a_null_member_is_a_wrong_value_not_a_missing_one),
 		cmocka_unit_test(a_deploy_hook_with_spark_carries_its_sizing),
 		cmocka_unit_test(a_named_cluster_and_a_pipeline_start_size_the_same_way),
 		cmocka_unit_test(spark_alone_sizes_the_pods_and_the_language_defaults_to_the_jvm),
