@@ -92,40 +92,130 @@ static bool has_scheme(const char *s)
 	return *s == ':';
 }
 
+/* A dotted-quad IPv4 address in the @len bytes at @s: four decimals up to
+ * 255, without leading zeros (RFC 3986's dec-octet). */
+static bool ipv4_ok(const char *s, size_t len)
+{
+	const char *end = s + len;
+	for (int part = 0; part < 4; part++) {
+		if (part && (s >= end || *s++ != '.'))
+			return false;
+		int v = 0, n = 0;
+		for (; s < end && isdigit((unsigned char)*s) && n < 4; s++, n++)
+			v = v * 10 + (*s - '0');
+		if (n == 0 || n > 3 || v > 255 || (n > 1 && s[-n] == '0'))
+			return false;
+	}
+	return s == end;
+}
+
+/* An IP literal's inside ("::ffff:1.2.3.4", "v1.x" is not handled). */
+static bool ip_literal_ok(const char *s, size_t len)
+{
+	size_t last_colon = 0;
+	bool colon = false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == ':')
+			last_colon = i, colon = true;
+		else if (!isxdigit((unsigned char)s[i]) && s[i] != '.')
+			return false;
+	}
+	if (!colon)
+		return false;
+	const char *tail = s + last_colon + 1;
+	size_t tail_len = len - last_colon - 1;
+	return !memchr(tail, '.', tail_len) || ipv4_ok(tail, tail_len);
+}
+
+/* The authority of a URI: [userinfo@]host[:port]. */
+static bool authority_ok(const char *a, size_t len)
+{
+	const char *end = a + len, *at = memchr(a, '@', len);
+	if (at) {
+		if (memchr(at + 1, '@', (size_t)(end - at - 1)) || memchr(a, '[', (size_t)(at - a))
+			|| memchr(a, ']', (size_t)(at - a)))
+			return false;
+		a = at + 1;
+	}
+	const char *port;
+	if (*a == '[') {
+		const char *close = memchr(a, ']', (size_t)(end - a));
+		if (!close || !ip_literal_ok(a + 1, (size_t)(close - a - 1)))
+			return false;
+		port = close + 1;
+		if (port < end && *port != ':')
+			return false;
+	} else {
+		if (memchr(a, '[', (size_t)(end - a)) || memchr(a, ']', (size_t)(end - a)))
+			return false;
+		port = memchr(a, ':', (size_t)(end - a));
+		if (!port)
+			return true;
+	}
+	for (const char *c = port + (port < end); c < end; c++)
+		if (!isdigit((unsigned char)*c))
+			return false;
+	return true;
+}
+
 static bool uri_ok(const char *s, bool reference)
 {
 	if (!uri_chars_ok(s))
 		return false;
-	if (!reference && !has_scheme(s))
+	bool scheme = has_scheme(s);
+	if (!reference && !scheme)
 		return false;
-	/* '[' and ']' only delimit an IP literal host; '#' only once. */
 	const char *hash = strchr(s, '#');
 	if (hash && strchr(hash + 1, '#'))
 		return false;
-	const char *a = strstr(s, "//");
-	const char *a_end = a ? a + 2 + strcspn(a + 2, "/?#") : s;
-	for (const char *c = s; *c; c++)
-		if ((*c == '[' || *c == ']') && !(a && c > a && c < a_end))
+	const char *rest = scheme ? strchr(s, ':') + 1 : s;
+	if (rest[0] == '/' && rest[1] == '/')
+		return authority_ok(rest + 2, strcspn(rest + 2, "/?#"));
+	size_t first = strcspn(rest, "/?#");
+	/* A relative path's first segment cannot hold ':' (it would read as
+	 * a scheme); '[' and ']' only delimit an IP literal host. */
+	if (!scheme && memchr(rest, ':', first))
+		return false;
+	return !strpbrk(rest, "[]");
+}
+
+static bool domain_ok(const char *d)
+{
+	size_t n = strlen(d);
+	if (*d == '[') {
+		if (d[n - 1] != ']')
 			return false;
-	return true;
+		if (!strncmp(d + 1, "IPv6:", 5))
+			return ip_literal_ok(d + 6, n - 7);
+		return ipv4_ok(d + 1, n - 2);
+	}
+	if (*d == '.' || d[n - 1] == '.' || strstr(d, ".."))
+		return false;
+	return strspn(d, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") == n;
 }
 
 static bool email_ok(const char *s)
 {
 	static const char atext[] = "!#$%&'*+-/=?^_`{|}~";
-	const char *at = strrchr(s, '@');
-	if (!at || at == s || !at[1] || s[0] == '.' || at[-1] == '.')
-		return false;
-	for (const char *c = s; c < at; c++) {
-		if (*c == '.' ? c[1] == '.' : !isalnum((unsigned char)*c) && !strchr(atext, *c))
+	const char *at;
+	if (*s == '"') {
+		/* A quoted local part: anything but a bare quote or backslash. */
+		const char *c = s + 1;
+		for (; *c && *c != '"'; c++)
+			if (*c == '\\' && !*++c)
+				return false;
+		if (*c != '"' || c == s + 1 || c[1] != '@')
 			return false;
+		at = c + 1;
+	} else {
+		at = strchr(s, '@');
+		if (!at || at == s || s[0] == '.' || at[-1] == '.')
+			return false;
+		for (const char *c = s; c < at; c++)
+			if (*c == '.' ? c[1] == '.' : !isalnum((unsigned char)*c) && !strchr(atext, *c))
+				return false;
 	}
-	const char *d = at + 1;
-	if (*d == '.' || d[strlen(d) - 1] == '.' || strstr(d, ".."))
-		return false;
-	if (*d == '[')
-		return d[strlen(d) - 1] == ']';
-	return strspn(d, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") == strlen(d);
+	return at[1] && domain_ok(at + 1);
 }
 
 bool cde_js_format_ok(const char *format, const char *str)

@@ -202,6 +202,13 @@ int main(int argc, char **argv)
 		free(names[i]);
 	}
 	free(names);
+	/* The formats it asserts when asked, from optional/format/. */
+	static const char *const formats[] = { "date-time.json", "email.json", "uri.json", "uri-reference.json" };
+	char fdir[4096 + 32];
+	snprintf(fdir, sizeof(fdir), "%s/optional/format", dir);
+	for (size_t i = 0; i < sizeof(formats) / sizeof(*formats); i++)
+		if (run_file(fdir, formats[i], CDE_JSONSCHEMA_FORMAT_ASSERT, &total))
+			rc = 1;
 	printf("remotes loaded: %zu\ntotal: passed %u  failed %u  unsupported %u\n", n_remotes, total.passed,
 		total.failed, total.unsupported);
 	for (size_t i = 0; i < n_remotes; i++) {
