@@ -56,6 +56,7 @@ const cJSON *cde_jsonschema_lookup(const struct cde_jsonschema *s, const char *u
 
 /* Validates @instance against @schema (a root or subschema of a document
  * in @s), with CDE_JSONSCHEMA_* @flags. Returns 0 when valid, -EINVAL with
- * errors in @errs (the pointer is the instance location), or -ENOMEM. */
+ * errors in @errs (the pointer is the instance location); validating
+ * allocates nothing. */
 int cde_jsonschema_validate(const struct cde_jsonschema *s, const cJSON *schema, const cJSON *instance,
 	unsigned flags, struct cde_errors *errs);

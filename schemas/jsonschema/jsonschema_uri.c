@@ -90,10 +90,11 @@ static char *remove_dots(char *out, const char *path, size_t len)
 		} else if ((left == 1 && *in == '.') || (left == 2 && !strncmp(in, "..", 2))) {
 			in = end;
 		} else {
+			/* The path need not be terminated: bound by @end. */
 			const char *seg = in + (*in == '/');
-			size_t n = (size_t)(seg - in) + strcspn(seg, "/");
-			if (n > (size_t)(end - in))
-				n = (size_t)(end - in);
+			while (seg < end && *seg != '/')
+				seg++;
+			size_t n = (size_t)(seg - in);
 			memcpy(out, in, n);
 			out += n;
 			in += n;

@@ -98,13 +98,15 @@ static struct cde_jsonschema *load_group(const cJSON *schema, const char *file, 
 		}
 	}
 	cJSON *copy = s ? cJSON_Duplicate(schema, true) : NULL;
-	if (!copy || cde_jsonschema_add_doc(s, copy, NULL, ret_root, &errs)
-		|| cde_jsonschema_check_refs(s, *ret_root, &errs)) {
+	bool added = copy && !cde_jsonschema_add_doc(s, copy, NULL, ret_root, &errs);
+	if (copy && !added)
+		cJSON_Delete(copy);
+	if (!added || cde_jsonschema_check_refs(s, *ret_root, &errs)) {
 		char msg[1024];
 		cde_errors_format(&errs, msg, sizeof(msg));
 		if (verbose)
 			printf("  unsupported: %s: %s: %s\n", file, desc, msg);
-		if (s && !copy)
+		if (s && !copy && errs.count == 0)
 			fprintf(stderr, "out of memory\n");
 		return cde_jsonschema_free(s);
 	}
