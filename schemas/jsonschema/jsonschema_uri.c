@@ -244,6 +244,10 @@ char *cde_js_regex_translate(const char *src, bool *ret_nomem)
 			 * any other escape (\b, \p{..}, \u...) has no equivalent. */
 			if (!c[1] || isalnum((unsigned char)c[1]))
 				goto unsupported;
+			/* In a POSIX bracket '-', ']' and '^' are literal only in
+			 * certain places, and '\\' is always literal. */
+			if (br && strchr("-]^", c[1]))
+				goto unsupported;
 			if (br) {
 				*o++ = c[1];
 				c++;

@@ -83,6 +83,21 @@ static void a_pattern_posix_cannot_express_is_refused_at_its_pointer(void **stat
 	assert_true(has_error(&errs, "/pattern", "does not compile"));
 }
 
+static void ecma_class_escapes_match_as_their_posix_classes(void **state)
+{
+	struct cde_jsonschema *s = cde_jsonschema_new();
+	struct cde_errors errs;
+	const cJSON *root = load(s, "{\"pattern\":\"^\\\\d+[\\\\w.]\\\\S$\"}", NULL);
+
+	assert_int_equal(check(s, root, "\"12_x\"", 0, &errs), 0);
+	assert_int_equal(check(s, root, "\"12.x\"", 0, &errs), 0);
+	assert_int_equal(check(s, root, "\"1a_ \"", 0, &errs), -EINVAL);
+	assert_true(has_error(&errs, "", "must match the pattern"));
+	assert_int_equal(refuse("{\"pattern\":\"[a\\\\-z]\"}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/pattern", "POSIX"));
+	cde_jsonschema_free(s);
+}
+
 static void a_keyword_value_of_the_wrong_kind_is_refused_at_its_pointer(void **state)
 {
 	struct cde_errors errs;
@@ -216,6 +231,7 @@ int main(void)
 		cmocka_unit_test(annotation_keywords_are_accepted),
 		cmocka_unit_test(another_dialect_is_refused_rather_than_guessed),
 		cmocka_unit_test(a_pattern_posix_cannot_express_is_refused_at_its_pointer),
+		cmocka_unit_test(ecma_class_escapes_match_as_their_posix_classes),
 		cmocka_unit_test(a_keyword_value_of_the_wrong_kind_is_refused_at_its_pointer),
 		cmocka_unit_test(a_refused_document_leaves_the_registry_as_it_was),
 		cmocka_unit_test(errors_point_at_the_instance_location),
