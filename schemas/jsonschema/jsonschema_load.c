@@ -236,6 +236,34 @@ static void walk_members(struct load *l, const cJSON *m, const char *base, bool 
 	}
 }
 
+static void walk_list(struct load *l, const cJSON *m, const char *base)
+{
+	if (!cJSON_IsArray(m) || !m->child) {
+		refuse(l, "must be a non-empty array of schemas");
+		return;
+	}
+	size_t i = 0;
+	for (const cJSON *e = m->child; e && l->err != -ENOMEM; e = e->next, i++) {
+		size_t mark = cde_ptr_push_index(&l->ptr, i);
+		walk(l, e, base);
+		cde_ptr_pop(&l->ptr, mark);
+	}
+}
+
+static void check_dependent_required(struct load *l, const cJSON *m)
+{
+	if (!cJSON_IsObject(m)) {
+		refuse(l, "must be an object of arrays of strings");
+		return;
+	}
+	for (const cJSON *e = m->child; e; e = e->next)
+		if (!is_strings(e)) {
+			size_t mark = cde_ptr_push(&l->ptr, e->string);
+			refuse(l, "must be an array of strings");
+			cde_ptr_pop(&l->ptr, mark);
+		}
+}
+
 /* Checks the value of the keyword @m of kind @k. */
 static void check_keyword(struct load *l, const cJSON *m, enum kind k, const char *base)
 {
@@ -249,16 +277,7 @@ static void check_keyword(struct load *l, const cJSON *m, enum kind k, const cha
 		walk_members(l, m, base, k == K_PATMAP);
 		return;
 	case K_LIST:
-		if (!cJSON_IsArray(m) || !m->child) {
-			refuse(l, "must be a non-empty array of schemas");
-			return;
-		}
-		size_t i = 0;
-		for (const cJSON *e = m->child; e && l->err != -ENOMEM; e = e->next, i++) {
-			size_t mark = cde_ptr_push_index(&l->ptr, i);
-			walk(l, e, base);
-			cde_ptr_pop(&l->ptr, mark);
-		}
+		walk_list(l, m, base);
 		return;
 	case K_NNINT:
 		if (!is_nnint(m))
@@ -299,16 +318,7 @@ static void check_keyword(struct load *l, const cJSON *m, enum kind k, const cha
 			refuse(l, "must be a string");
 		return;
 	case K_DEPREQ:
-		if (!cJSON_IsObject(m)) {
-			refuse(l, "must be an object of arrays of strings");
-			return;
-		}
-		for (const cJSON *e = m->child; e; e = e->next)
-			if (!is_strings(e)) {
-				size_t mark = cde_ptr_push(&l->ptr, e->string);
-				refuse(l, "must be an array of strings");
-				cde_ptr_pop(&l->ptr, mark);
-			}
+		check_dependent_required(l, m);
 		return;
 	case K_DIALECT:
 		/* Another dialect (a custom metaschema, an older draft) may
