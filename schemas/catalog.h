@@ -31,6 +31,7 @@ enum cde_format {
 };
 
 struct cde_node;
+struct cde_pattern;
 
 struct cde_field {
 	const char *name;
@@ -47,6 +48,9 @@ struct cde_node {
 	enum cde_format format;
 	const char *const *enum_values;
 	size_t n_enum;
+	const char *pattern;		/* as written, for messages; NULL: none */
+	const struct cde_pattern *pattern_re;
+	const char *looks_like;		/* what the pattern takes, in words */
 	/* objects */
 	const struct cde_field *fields;
 	size_t n_fields;
@@ -69,7 +73,10 @@ struct cde_spec {
 	const char *version;		/* "0.5.1" */
 	const char *version_field;	/* context field holding it */
 	const struct cde_node *envelope;
-	const struct cde_node *custom_subject;	/* NULL: custom types refused */
+	const struct cde_node *context;		/* the context every type shares */
+	/* The release's custom/schema.json (dev.cdeventsx.* types); NULL when
+	 * the release has no custom events. */
+	const struct cde_node *custom_subject;
 	const struct cde_node *custom_context;
 	const struct cde_event_type *types;	/* sorted by name */
 	size_t n_types;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "schemas/catalog_pattern.h"
 #include "schemas/formats.h"
 #include "schemas/base/json_pointer.h"
 
@@ -142,6 +143,12 @@ static void check_string(struct vctx *v, const struct cde_node *n, const char *s
 			report(v, "must be a URI reference (RFC 3986), e.g. /ci/jobs/42 or https://ci.example/42");
 		break;
 	}
+	if (n->pattern_re && !cde_pattern_match(n->pattern_re, s)) {
+		if (n->looks_like)
+			report(v, "must match %s (%s)", n->pattern, n->looks_like);
+		else
+			report(v, "must match %s", n->pattern);
+	}
 	if (n->n_enum) {
 		char list[160];
 		size_t off = 0;
@@ -240,11 +247,98 @@ static struct miss measure(struct vctx *v, const struct cde_node *n, const cJSON
 	return m;
 }
 
+/* Appends @text to @buf (size @size, used @off), truncating. */
+static void append(char *buf, size_t size, size_t *off, const char *text)
+{
+	int w = snprintf(buf + *off, size - *off, "%s", text);
+
+	if (w > 0)
+		*off = *off + (size_t)w < size ? *off + (size_t)w : size - 1;
+}
+
+/* @n as a noun phrase that tells it from the other alternatives of one
+ * kind: "one of (a, b)", "a non-empty URI reference", "a string matching
+ * ^x$". */
+static void describe(const struct cde_node *n, char *buf, size_t size)
+{
+	static const char *const nouns[] = {
+		[CDE_FORMAT_NONE] = "string", [CDE_FORMAT_DATE_TIME] = "RFC 3339 date-time",
+		[CDE_FORMAT_URI] = "absolute URI", [CDE_FORMAT_URI_REFERENCE] = "URI reference",
+	};
+	const char *noun = nouns[n->format];
+	size_t off = 0;
+
+	buf[0] = '\0';
+	if (n->kind != CDE_NODE_STRING) {
+		append(buf, size, &off, kind_name(n->kind));
+		return;
+	}
+	if (n->n_enum) {
+		append(buf, size, &off, "one of (");
+		for (size_t i = 0; i < n->n_enum; i++) {
+			append(buf, size, &off, i ? ", " : "");
+			append(buf, size, &off, n->enum_values[i]);
+		}
+		append(buf, size, &off, ")");
+		return;
+	}
+	if (n->min_length == 1)
+		append(buf, size, &off, "a non-empty ");
+	else
+		append(buf, size, &off, noun[0] == 'a' ? "an " : "a ");
+	append(buf, size, &off, noun);
+	if (n->min_length > 1) {
+		char more[48];
+
+		snprintf(more, sizeof(more), " of at least %zu characters", n->min_length);
+		append(buf, size, &off, more);
+	}
+	if (n->pattern) {
+		append(buf, size, &off, " matching ");
+		append(buf, size, &off, n->pattern);
+	}
+}
+
+/* Reports "must be X or Y" naming the alternatives of @n whose kind takes
+ * @j (all of them when @all), each once, by what tells them apart. */
+static void report_forms(struct vctx *v, const struct cde_node *n, const cJSON *j, bool all)
+{
+	char forms[CDE_ERROR_REASON_MAX], seen[CDE_ERROR_REASON_MAX];
+	size_t off = 0, n_forms = 0;
+
+	forms[0] = '\0';
+	for (size_t i = 0; v->errs && i < n->n_alts; i++) {
+		char one[CDE_ERROR_REASON_MAX];
+		bool dup = false;
+
+		if (!all && !kind_accepts(n->alts[i]->kind, j))
+			continue;
+		describe(n->alts[i], one, sizeof(one));
+		for (size_t k = 0; k < i && !dup; k++) {
+			if (!all && !kind_accepts(n->alts[k]->kind, j))
+				continue;
+			describe(n->alts[k], seen, sizeof(seen));
+			dup = strcmp(one, seen) == 0;
+		}
+		if (dup)
+			continue;
+		append(forms, sizeof(forms), &off, n_forms++ ? " or " : "");
+		append(forms, sizeof(forms), &off, one);
+	}
+	report(v, "must be %s", forms);
+}
+
+static bool kind_is_scalar(enum cde_node_kind k)
+{
+	return k != CDE_NODE_OBJECT && k != CDE_NODE_ARRAY && k != CDE_NODE_ANY_OF &&
+	       k != CDE_NODE_ONE_OF && k != CDE_NODE_SLOT_CONTEXT && k != CDE_NODE_SLOT_SUBJECT;
+}
+
 static void check_alternatives(struct vctx *v, const struct cde_node *n, const cJSON *j)
 {
-	size_t matches = 0, best = 0;
+	size_t matches = 0, best = 0, kinds_fit = 0;
 	struct miss best_miss = { (size_t)-1, (size_t)-1 };
-	bool any_kind_fits = false;
+	bool scalars_only = true;
 
 	for (size_t i = 0; i < n->n_alts; i++) {
 		struct miss m = measure(v, n->alts[i], j);
@@ -256,30 +350,23 @@ static void check_alternatives(struct vctx *v, const struct cde_node *n, const c
 			best_miss = m;
 			best = i;
 		}
-		any_kind_fits = any_kind_fits || kind_accepts(n->alts[i]->kind, j);
+		if (kind_accepts(n->alts[i]->kind, j)) {
+			kinds_fit++;
+			scalars_only = scalars_only && kind_is_scalar(n->alts[i]->kind);
+		}
 	}
 	if (n->kind == CDE_NODE_ANY_OF ? matches > 0 : matches == 1)
 		return;
-	if (matches > 1) {
+	if (matches > 1)
 		report(v, "matches more than one of the allowed forms");
-		return;
-	}
-	if (!any_kind_fits) {
-		char kinds[96];
-		size_t off = 0;
-
-		kinds[0] = '\0';
-		for (size_t i = 0; i < n->n_alts && off < sizeof(kinds); i++) {
-			int w = snprintf(kinds + off, sizeof(kinds) - off, "%s%s",
-					 i ? " or " : "", kind_name(n->alts[i]->kind));
-			if (w < 0)
-				break;
-			off += (size_t)w;
-		}
-		report(v, "must be %s", kinds);
-		return;
-	}
-	walk(v, n->alts[best], j);
+	else if (kinds_fit == 0)
+		report_forms(v, n, j, true);
+	else if (kinds_fit > 1 && scalars_only)
+		/* Two strings that differ by format or enum: the closest
+		 * one's complaint would hide that the other was possible. */
+		report_forms(v, n, j, false);
+	else
+		walk(v, n->alts[best], j);
 }
 
 static void walk(struct vctx *v, const struct cde_node *n, const cJSON *j)
@@ -379,6 +466,43 @@ static const struct cde_spec *select_spec(const struct cde_catalog *cat, const c
 	return NULL;
 }
 
+/* Sets the context and subject shapes that @type calls for. An unknown
+ * type's subject is not checked: its shape is what the type would have
+ * said (0.3.0 and 0.4.1 subjects need a "type", 0.5.1 ones have none), so
+ * any complaint about it could contradict the release. */
+static void select_type(struct vctx *v, const struct cde_spec *spec, const cJSON *type)
+{
+	const struct cde_event_type *et = cJSON_IsString(type)
+		? cde_spec_find_type(spec, type->valuestring) : NULL;
+	static const struct cde_node any_object = { .kind = CDE_NODE_OBJECT, .open = true };
+	size_t m0, m1;
+
+	if (et) {
+		v->context = et->context;
+		v->subject = et->subject;
+		return;
+	}
+	if (cJSON_IsString(type) && cde_type_is_custom(type->valuestring) && spec->custom_subject) {
+		/* The release's custom/schema.json, type name pattern included. */
+		v->context = spec->custom_context;
+		v->subject = spec->custom_subject;
+		return;
+	}
+	v->context = spec->context;
+	v->subject = &any_object;
+	if (!cJSON_IsString(type))
+		return;
+	m0 = cde_ptr_push(&v->ptr, "context");
+	m1 = cde_ptr_push(&v->ptr, "type");
+	if (cde_type_is_custom(type->valuestring))
+		report(v, "unknown event type \"%.80s\": spec %s has no custom event types "
+		       "(dev.cdeventsx.*)", type->valuestring, spec->version);
+	else
+		report(v, "unknown event type \"%.80s\" in spec %s", type->valuestring, spec->version);
+	cde_ptr_pop(&v->ptr, m1);
+	cde_ptr_pop(&v->ptr, m0);
+}
+
 int cde_validate(const struct cde_catalog *cat, const cJSON *doc, const struct cde_spec **ret_spec,
 		 struct cde_errors *errs)
 {
@@ -406,28 +530,7 @@ int cde_validate(const struct cde_catalog *cat, const cJSON *doc, const struct c
 		*ret_spec = spec;
 
 	type = cJSON_GetObjectItemCaseSensitive(context, "type");
-	const struct cde_event_type *et = cJSON_IsString(type)
-		? cde_spec_find_type(spec, type->valuestring) : NULL;
-
-	if (et) {
-		v.context = et->context;
-		v.subject = et->subject;
-	} else {
-		/* Custom types, and unknown ones so that the rest of the
-		 * event is still checked, get the structure-only check. */
-		v.context = spec->custom_context;
-		v.subject = spec->custom_subject;
-		if (cJSON_IsString(type) && !(cde_type_is_custom(type->valuestring) &&
-					      spec->custom_subject)) {
-			size_t m0 = cde_ptr_push(&v.ptr, "context");
-			size_t m1 = cde_ptr_push(&v.ptr, "type");
-
-			report(&v, "unknown event type \"%.80s\" in spec %s", type->valuestring,
-			       spec->version);
-			cde_ptr_pop(&v.ptr, m1);
-			cde_ptr_pop(&v.ptr, m0);
-		}
-	}
+	select_type(&v, spec, type);
 	walk(&v, spec->envelope, doc);
 	return v.count ? -EINVAL : 0;
 }

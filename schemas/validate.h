@@ -9,9 +9,10 @@
 /* Checks @doc against the spec version named in its context (specversion,
  * or version for v0.4 and older) with every structural rule the official
  * schemas express: required fields, JSON types, closed objects, enums,
- * minLength, formats, links, customData. Types in dev.cdeventsx.* with no
- * catalog entry get the structure-only check; other unknown types are an
- * error.
+ * minLength, formats, patterns, links, customData. Types in dev.cdeventsx.*
+ * get the release's custom event shape (its custom/schema.json), or an
+ * error when the release has none; other unknown types are an error, and
+ * their subject is not checked (its shape depends on the type).
  *
  * Returns 0 when valid, -EINVAL with each problem as a JSON pointer and a
  * reason in @errs otherwise. When the version was recognized, *@ret_spec

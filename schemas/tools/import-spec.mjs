@@ -6,8 +6,9 @@
 //   node schemas/tools/import-spec.mjs ../shared/cdevents-spec/v0.5.1 > schemas/catalog/v0.5.1.json
 //
 // The catalog keeps only facts the validator enforces: types, required
-// fields, closed/open objects, enums, minLength, formats, array items and
-// alternatives. Recurring shapes get a name under "defs" so the file reads
+// fields, closed/open objects, enums, minLength, formats, patterns, array
+// items and alternatives; and the release's custom event shape, from its
+// custom/schema.json, when it has one. Recurring shapes get a name under "defs" so the file reads
 // like the vocabulary.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +20,15 @@ if (!dir) {
 }
 const schemaDir = path.join(dir, 'schemas');
 const load = (f) => JSON.parse(fs.readFileSync(f, 'utf8'));
+
+// What the official patterns take, in words: the validator says it next
+// to the pattern when a value does not match. A new pattern needs none,
+// but reads better with one.
+const looksLike = {
+  '^dev\\.cdeventsx\\.[a-zA-Z0-9]+-[a-zA-Z]+\\.[a-zA-Z]+\\.[0-9]\\.[0-9]\\.[0-9]$':
+    'dev.cdeventsx.<tool>-<subject>.<predicate>.<major>.<minor>.<patch>, one digit each',
+  '^[a-zA-Z0-9]+-[a-zA-Z]+$': '<tool>-<subject>, e.g. mytool-resource',
+};
 
 // Names for shapes that recur across the vocabulary, keyed by their
 // converted form. Anything else stays inline.
@@ -47,6 +57,10 @@ function convert(s) {
       if (s.minLength) out.minLength = s.minLength;
       if (s.format) out.format = s.format;
       if (s.enum) out.enum = s.enum;
+      if (s.pattern) {
+        out.pattern = s.pattern;
+        if (looksLike[s.pattern]) out.looksLike = looksLike[s.pattern];
+      }
       break;
     case 'array':
       out.type = 'array';
@@ -130,23 +144,23 @@ function convertEnvelope(e) {
   return out;
 }
 
-// Custom dev.cdeventsx.* types have no vocabulary entry: their subject is
-// checked for the structure every subject shares (CDEvents spec, "custom
-// events"), and its content may hold anything.
-const customSubject = {
-  type: 'object',
-  fields: { id: '@nonEmptyString', source: '@uriReference', content: 'object' },
-  required: ['id', 'content'],
-};
-
-const catalog = {
-  specVersion,
-  versionField,
-  defs,
-  envelope,
-  customSubject,
-  events,
-};
+// Custom dev.cdeventsx.* types have no vocabulary entry: the release's
+// custom/schema.json says what every one of them must look like (v0.4.1
+// requires subject.type, v0.5.1 has none). A release without one (v0.3.0)
+// has no custom events.
+const catalog = { specVersion, versionField, defs, envelope };
+const customFile = path.join(dir, 'custom', 'schema.json');
+if (fs.existsSync(customFile)) {
+  const s = load(customFile);
+  const env = structuredClone(s);
+  delete env.$schema; delete env.$id;
+  env.properties = { ...env.properties, context: { $slot: '$context' }, subject: { $slot: '$subject' } };
+  if (JSON.stringify(convertEnvelope(env)) !== JSON.stringify(envelope))
+    throw new Error('custom/schema.json: envelope differs from the other types');
+  catalog.customContext = convertContext(s.properties.context);
+  catalog.customSubject = convert(s.properties.subject);
+}
+catalog.events = events;
 
 // Objects and arrays that hold a "fields" map somewhere are spread over
 // lines, one entry a line; everything else stays on one line.

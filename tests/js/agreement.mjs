@@ -6,10 +6,12 @@
 // value of each other JSON type, an empty string, an unknown property in
 // each object, a value outside each enum, malformed timestamps and URIs
 // in every string, and a corpus of tricky date-times and URIs in the
-// fields that carry formats.
+// fields that carry formats. The custom event example of each release that
+// has one (custom/schema.json) gets the same mutations, and custom type
+// names and subject types around the official patterns.
 //
 //   node tests/js/agreement.mjs path/to/cdevctl
-import { oracle, versions, conformanceExamples, cdevctlVerdicts } from './oracle.mjs';
+import { oracle, versions, conformanceExamples, customExample, cdevctlVerdicts } from './oracle.mjs';
 
 const cdevctl = process.argv[2];
 if (!cdevctl) {
@@ -83,6 +85,25 @@ function unknownVersion(e) {
   return false;
 }
 
+// Names on either side of the custom patterns: context.type must be
+// dev.cdeventsx.<tool>-<subject>.<predicate>.<d>.<d>.<d>, and v0.4.1's
+// subject.type <tool>-<subject>.
+const customTypes = [
+  'dev.cdeventsx.probes.ping.0.1.0', 'dev.cdeventsx.my-tool-x.created.0.1.0', 'dev.cdeventsx.MyTool9-Res.done.1.2.3',
+  'dev.cdeventsx.mytool-resource.created.0.10.0', 'dev.cdeventsx.mytool-resource.created.0.1', 'dev.cdeventsx.mytool-res1.created.0.1.0',
+  'dev.cdeventsx.mytool-resource.cre-ated.0.1.0', 'dev.cdeventsx.mytool-resource.created.0.1.0\n', 'dev.cdeventsx.-resource.created.0.1.0',
+  'dev.cdeventsx.mytool-resource.created.0.1.0.0', 'dev.cdeventsxmytool-resource.created.0.1.0', 'dev.cdeventsx.mytool_x-r.created.0.1.0',
+  'dev.cdeventsx.tél-r.created.0.1.0', 'dev.cdeventsx.', 'dev.cdevents.mytool-resource.created.0.1.0',
+];
+const subjectTypes = ['mytool-resource', 'mytool', 'my-tool-x', 'A9-b', '-b', 'a-', 'a-1', 'a-b\n', 'a_b-c', 'a-b c', 'é-b'];
+
+function customMutations(event) {
+  const out = [];
+  for (const t of customTypes) out.push(setAt(event, ['context', 'type'], t));
+  for (const t of subjectTypes) out.push(setAt(event, ['subject', 'type'], t));
+  return out;
+}
+
 function mutations(event) {
   const out = [];
   for (const [p, v] of places(event)) {
@@ -110,6 +131,11 @@ for (const version of versions) {
   for (const { event } of conformanceExamples(version)) {
     events.push(event);
     events.push(...mutations(event));
+  }
+  const custom = customExample(version);
+  if (custom) {
+    events.push(custom.event);
+    events.push(...mutations(custom.event), ...customMutations(custom.event));
   }
   const verdicts = cdevctlVerdicts(cdevctl, events);
   let vd = 0, valid = 0, vc = 0;

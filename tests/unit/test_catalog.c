@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "schemas/catalog_pattern.h"
+
 static void loads_every_supported_version_newest_first(void **state)
 {
 	struct cde_catalog *c = load_catalog();
@@ -128,6 +130,100 @@ static void refuses_malformed_catalogs_naming_the_place(void **state)
 	assert_true(has_error(&errs, "", "invalid JSON"));
 }
 
+static void custom_event_shapes_come_from_each_release(void **state)
+{
+	struct cde_catalog *c = load_catalog();
+
+	/* custom/schema.json exists from v0.4.1 on; v0.3.0 has none. */
+	assert_non_null(cde_catalog_spec_at(c, 0)->custom_subject);
+	assert_non_null(cde_catalog_spec_at(c, 0)->custom_context);
+	assert_non_null(cde_catalog_spec_at(c, 1)->custom_subject);
+	assert_null(cde_catalog_spec_at(c, 2)->custom_subject);
+	assert_null(cde_catalog_spec_at(c, 2)->custom_context);
+	assert_non_null(cde_catalog_spec_at(c, 2)->context);
+	cde_catalog_free(c);
+}
+
+/* Compiles @source (which must be in the subset) and matches @s. */
+static bool matches(const char *source, const char *s)
+{
+	struct cde_arena arena = { 0 };
+	const struct cde_pattern *p = NULL;
+	size_t at = 0;
+	bool r;
+
+	assert_int_equal(cde_pattern_compile(&arena, source, &p, &at), 0);
+	r = cde_pattern_match(p, s);
+	cde_arena_release(&arena);
+	return r;
+}
+
+static size_t refused_at(const char *source)
+{
+	struct cde_arena arena = { 0 };
+	const struct cde_pattern *p = NULL;
+	size_t at = 0;
+
+	assert_int_equal(cde_pattern_compile(&arena, source, &p, &at), -EINVAL);
+	cde_arena_release(&arena);
+	return at;
+}
+
+static void patterns_match_as_ecma_regexps_do(void **state)
+{
+	const char *custom = "^dev\\.cdeventsx\\.[a-zA-Z0-9]+-[a-zA-Z]+\\.[a-zA-Z]+\\.[0-9]\\.[0-9]\\.[0-9]$";
+
+	assert_true(matches(custom, "dev.cdeventsx.mytool-resource.created.0.1.0"));
+	assert_false(matches(custom, "dev.cdeventsx.probes.ping.0.1.0"));
+	assert_false(matches(custom, "dev.cdeventsx.my-tool-x.created.0.1.0"));
+	assert_false(matches(custom, "dev.cdeventsx.mytool-resource.created.0.10.0"));
+	assert_false(matches(custom, "dev.cdeventsx.mytool-resource.created.0.1.0\n"));
+	assert_false(matches(custom, "xdev.cdeventsx.mytool-resource.created.0.1.0"));
+	/* Unanchored patterns match anywhere, as RegExp.test does. */
+	assert_true(matches("b+c", "aabbbcd"));
+	assert_false(matches("b+c", "aabd"));
+	assert_true(matches("^a{2,3}$", "aaa"));
+	assert_false(matches("^a{2,3}$", "aaaa"));
+	assert_true(matches("^x?\\d*[^-]$", "123\xc3\xa9"));
+	assert_true(matches("^.$", "\xf0\x9f\x98\x80"));
+	assert_false(matches("^.$", "\n"));
+	assert_true(matches("^a.*b$", "a\xe2\x82\xac-b"));
+	assert_true(matches("", "anything"));
+}
+
+static void patterns_outside_the_subset_are_refused_where_they_go_wrong(void **state)
+{
+	struct cde_errors errs;
+
+	assert_int_equal(refused_at("^(a|b)$"), 1);
+	assert_int_equal(refused_at("^ab|c"), 3);
+	assert_int_equal(refused_at("a**"), 2);
+	assert_int_equal(refused_at("\\p{L}"), 0);
+	assert_int_equal(refused_at("x(?=y)"), 1);
+	assert_int_equal(refused_at("a$b"), 1);
+	assert_int_equal(refused_at("[\xc3\xa9]"), 0);
+
+	assert_int_equal(load_text(MINIMAL_HEAD MINIMAL_ENVELOPE
+				   "\"events\": {\"t\": {\"context\": {\"type\": \"string\", \"pattern\": \"^(a|b)$\"}, \"subject\": \"object\"}}}",
+				   &errs), -EINVAL);
+	assert_true(has_error(&errs, "/events/t/context/pattern", "unsupported in a catalog pattern at offset 1"));
+	assert_int_equal(load_text(MINIMAL_HEAD MINIMAL_ENVELOPE
+				   "\"events\": {\"t\": {\"context\": {\"type\": \"object\", \"pattern\": \"x\"}, \"subject\": \"object\"}}}",
+				   &errs), -EINVAL);
+	assert_true(has_error(&errs, "/events/t/context", "\"pattern\" (and \"looksLike\") are strings on a string"));
+}
+
+static void custom_shapes_come_in_pairs(void **state)
+{
+	struct cde_errors errs;
+
+	assert_int_equal(load_text(MINIMAL_HEAD MINIMAL_ENVELOPE "\"customSubject\": \"object\", \"events\": {}}", &errs),
+			 -EINVAL);
+	assert_true(has_error(&errs, "/customContext", "required key missing"));
+	assert_int_equal(load_text(MINIMAL_HEAD MINIMAL_ENVELOPE
+				   "\"customContext\": \"object\", \"customSubject\": \"object\", \"events\": {}}", &errs), 0);
+}
+
 static void refuses_a_missing_directory(void **state)
 {
 	struct cde_catalog *none = NULL;
@@ -147,6 +243,10 @@ int main(void)
 		cmocka_unit_test(finds_types_exactly_or_by_subject_and_predicate),
 		cmocka_unit_test(loads_a_minimal_catalog),
 		cmocka_unit_test(refuses_malformed_catalogs_naming_the_place),
+		cmocka_unit_test(custom_event_shapes_come_from_each_release),
+		cmocka_unit_test(patterns_match_as_ecma_regexps_do),
+		cmocka_unit_test(patterns_outside_the_subset_are_refused_where_they_go_wrong),
+		cmocka_unit_test(custom_shapes_come_in_pairs),
 		cmocka_unit_test(refuses_a_missing_directory),
 	};
 

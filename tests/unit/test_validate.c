@@ -216,6 +216,162 @@ static void custom_types_get_the_structure_check(void **state)
 	assert_true(has_error(&errs, "/context/type", "unknown event type"));
 }
 
+/* The official custom example of @version, with "version" corrected where
+ * upstream wrote "0.5.0-draft" (see ../shared/cdevents-spec/README.md). */
+static cJSON *custom_example(const char *version)
+{
+	char path[1024];
+	cJSON *doc, *v;
+
+	snprintf(path, sizeof(path), "%s/%s/custom/conformance.json", spec_dir(), version);
+	doc = read_json_file(path);
+	v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "context"), "version");
+	if (v)
+		cJSON_SetValuestring(v, version + 1);
+	return doc;
+}
+
+static int validate_doc(const cJSON *doc, struct cde_errors *errs)
+{
+	cde_errors_reset(errs);
+	return cde_validate(cat, doc, NULL, errs);
+}
+
+static void custom_examples_of_each_release_are_valid(void **state)
+{
+	struct cde_errors errs;
+	cJSON *doc;
+
+	doc = custom_example("v0.5.1");
+	assert_int_equal(validate_doc(doc, &errs), 0);
+	cJSON_Delete(doc);
+	doc = custom_example("v0.4.1");
+	assert_int_equal(validate_doc(doc, &errs), 0);
+	cJSON_Delete(doc);
+}
+
+static void v041_custom_subjects_need_a_type_of_the_form_tool_subject(void **state)
+{
+	struct cde_errors errs;
+	cJSON *doc = custom_example("v0.4.1");
+	cJSON *subject = cJSON_GetObjectItemCaseSensitive(doc, "subject");
+
+	cJSON_ReplaceItemInObjectCaseSensitive(subject, "type", cJSON_CreateString("mytool"));
+	assert_int_equal(validate_doc(doc, &errs), -EINVAL);
+	assert_true(has_error(&errs, "/subject/type", "must match ^[a-zA-Z0-9]+-[a-zA-Z]+$"));
+	assert_int_equal(errs.count, 1);
+
+	cJSON_DeleteItemFromObjectCaseSensitive(subject, "type");
+	assert_int_equal(validate_doc(doc, &errs), -EINVAL);
+	assert_true(has_error(&errs, "/subject/type", "required property missing"));
+	assert_int_equal(errs.count, 1);
+	cJSON_Delete(doc);
+}
+
+static void v051_custom_subjects_have_no_type(void **state)
+{
+	struct cde_errors errs;
+	cJSON *doc = custom_example("v0.5.1");
+
+	cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(doc, "subject"), "type", "mytool-resource");
+	assert_int_equal(validate_doc(doc, &errs), -EINVAL);
+	assert_true(has_error(&errs, "/subject/type", "unknown property (allowed here: id, source, content)"));
+	assert_int_equal(errs.count, 1);
+	cJSON_Delete(doc);
+}
+
+static void custom_type_names_must_be_tool_subject_predicate_version(void **state)
+{
+	static const char *const versions[] = { "v0.5.1", "v0.4.1" };
+
+	for (size_t i = 0; i < 2; i++) {
+		struct cde_errors errs;
+		cJSON *doc = custom_example(versions[i]);
+		cJSON *context = cJSON_GetObjectItemCaseSensitive(doc, "context");
+
+		cJSON_ReplaceItemInObjectCaseSensitive(context, "type",
+			cJSON_CreateString("dev.cdeventsx.probes.ping.0.1.0"));
+		assert_int_equal(validate_doc(doc, &errs), -EINVAL);
+		assert_true(has_error(&errs, "/context/type",
+				      "dev.cdeventsx.<tool>-<subject>.<predicate>.<major>.<minor>.<patch>"));
+		assert_true(has_error(&errs, "/context/type", "must match ^dev\\.cdeventsx\\."));
+		assert_int_equal(errs.count, 1);
+		cJSON_Delete(doc);
+	}
+}
+
+static void v030_has_no_custom_event_types(void **state)
+{
+	struct cde_errors errs;
+
+	assert_int_equal(validate_text(
+		"{\"context\": {\"version\": \"0.3.0\", \"id\": \"1\", \"source\": \"/ci\", "
+		"\"type\": \"dev.cdeventsx.spark-job.finished.0.1.0\", \"timestamp\": \"2025-01-01T00:00:00Z\"}, "
+		"\"subject\": {\"id\": \"job\", \"type\": \"spark-job\", \"content\": {}}}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/context/type", "spec 0.3.0 has no custom event types"));
+	assert_int_equal(errs.count, 1);
+}
+
+static void unknown_types_get_no_errors_about_their_subject(void **state)
+{
+	static const char *const heads[] = {
+		"{\"context\": {\"version\": \"0.4.1\", ",
+		"{\"context\": {\"version\": \"0.3.0\", ",
+		"{\"context\": {\"specversion\": \"0.5.1\", ",
+	};
+
+	for (size_t i = 0; i < 3; i++) {
+		struct cde_errors errs;
+		char text[512];
+
+		snprintf(text, sizeof(text), "%s\"id\": \"1\", \"source\": \"/ci\", "
+			 "\"type\": \"dev.cdevents.spark.exploded.0.1.0\", \"timestamp\": \"2025-01-01T00:00:00Z\"}, "
+			 "\"subject\": {\"id\": \"job\", \"type\": \"spark\", \"content\": {}}}", heads[i]);
+		assert_int_equal(validate_text(text, &errs), -EINVAL);
+		assert_true(has_error(&errs, "/context/type", "unknown event type"));
+		assert_int_equal(errs.count, 1);
+	}
+}
+
+static void alternatives_of_one_kind_are_told_apart_by_what_differs(void **state)
+{
+	static const struct cde_node uri = { .kind = CDE_NODE_STRING, .format = CDE_FORMAT_URI };
+	static const struct cde_node ref = { .kind = CDE_NODE_STRING, .min_length = 1,
+					     .format = CDE_FORMAT_URI_REFERENCE };
+	static const struct cde_node *const alts[] = { &uri, &ref };
+	static const struct cde_node either = { .kind = CDE_NODE_ANY_OF, .alts = alts, .n_alts = 2 };
+	struct cde_errors errs;
+	cJSON *num = cJSON_CreateNumber(42), *str = cJSON_CreateString("");
+
+	cde_errors_reset(&errs);
+	assert_int_equal(cde_validate_node(&either, num, "/x", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/x", "must be an absolute URI or a non-empty URI reference"));
+	assert_int_equal(errs.count, 1);
+	cde_errors_reset(&errs);
+	assert_int_equal(cde_validate_node(&either, str, "/x", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/x", "must be an absolute URI or a non-empty URI reference"));
+	assert_int_equal(errs.count, 1);
+	cJSON_Delete(num);
+	cJSON_Delete(str);
+}
+
+static void ticket_fields_name_their_alternatives(void **state)
+{
+	struct cde_errors errs;
+	const char *head = "{\"context\": {\"specversion\": \"0.5.1\", \"id\": \"1\", \"source\": \"/ci\", "
+			   "\"type\": \"dev.cdevents.ticket.closed.0.2.0\", \"timestamp\": \"2025-01-01T00:00:00Z\"}, "
+			   "\"subject\": {\"id\": \"t\", \"content\": {\"ticketType\": 42, \"resolution\": \"\", "
+			   "\"uri\": \"https://t/1\"}}}";
+
+	assert_int_equal(validate_text(head, &errs), -EINVAL);
+	for (size_t i = 0; i < errs.count; i++)
+		assert_null(strstr(errs.items[i].reason, "a string or a string"));
+	assert_true(has_error(&errs, "/subject/content/ticketType",
+			      "must be one of (bug, enhancement, incident, task, question) or a string"));
+	assert_true(has_error(&errs, "/subject/content/resolution",
+			      "must be one of (completed, withdrawn, duplicate) or a non-empty string"));
+}
+
 static void escapes_pointer_segments(void **state)
 {
 	struct cde_errors errs;
@@ -252,6 +408,14 @@ int main(void)
 		cmocka_unit_test(names_the_version_problem),
 		cmocka_unit_test(v041_events_are_checked_against_v041),
 		cmocka_unit_test(custom_types_get_the_structure_check),
+		cmocka_unit_test(custom_examples_of_each_release_are_valid),
+		cmocka_unit_test(v041_custom_subjects_need_a_type_of_the_form_tool_subject),
+		cmocka_unit_test(v051_custom_subjects_have_no_type),
+		cmocka_unit_test(custom_type_names_must_be_tool_subject_predicate_version),
+		cmocka_unit_test(v030_has_no_custom_event_types),
+		cmocka_unit_test(unknown_types_get_no_errors_about_their_subject),
+		cmocka_unit_test(alternatives_of_one_kind_are_told_apart_by_what_differs),
+		cmocka_unit_test(ticket_fields_name_their_alternatives),
 		cmocka_unit_test(escapes_pointer_segments),
 		cmocka_unit_test(caps_the_error_list),
 	};
