@@ -1,4 +1,6 @@
-/* cdevctl validate: checks CDEvents in files against the catalog.
+/* cdevctl validate: checks CDEvents in files against the catalog, and
+ * with --schemas against the schema each one's schemaUri names, as the
+ * daemon does with `schemas:` (daemon/schema_set.c).
  *
  * A file holds one event, a JSON array of events, or JSON Lines. Each
  * invalid event gets one line naming where it is (FILE, FILE:LINE or
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "daemon/schema_set.h"
 #include "schemas/catalog.h"
 #include "schemas/base/json_strict.h"
 #include "schemas/base/read_file.h"
@@ -21,6 +24,9 @@
 
 struct run {
 	const struct cde_catalog *cat;
+	const struct cde_schema_set *schemas;
+	bool check_schema_uri;		/* --schemas or --accept-unknown-schema-uri */
+	bool accept_unknown;
 	bool json;
 	bool quiet;
 	size_t passed;
@@ -80,8 +86,8 @@ static void judge(struct run *run, const char *where, const cJSON *doc, struct c
 {
 	const struct cde_spec *spec = NULL;
 
-	if (doc)
-		cde_validate(run->cat, doc, &spec, errs);
+	if (doc && cde_validate(run->cat, doc, &spec, errs) == 0 && run->check_schema_uri)
+		cde_schema_set_check(run->schemas, run->accept_unknown, doc, errs);
 	if (cde_errors_empty(errs))
 		run->passed++;
 	else
@@ -170,11 +176,33 @@ static int validate_file(struct run *run, const char *path)
 	return 0;
 }
 
+/* Loads the --schemas directories, printing what is wrong with them. */
+static int load_schemas(const char *const *dirs, size_t n, struct cde_schema_set **ret)
+{
+	struct cde_errors errs;
+	int r;
+
+	*ret = NULL;
+	if (!n)
+		return 0;
+	cde_errors_reset(&errs);
+	r = cde_schema_set_load(dirs, n, ret, &errs);
+	for (size_t i = 0; r < 0 && i < errs.count; i++)
+		fprintf(stderr, "cdevctl validate: --schemas: %s\n", errs.items[i].reason);
+	if (r == -ENOMEM && !errs.count)
+		fprintf(stderr, "cdevctl validate: --schemas: out of memory\n");
+	return r;
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cdevctl validate [--catalog DIR] [--json] [--quiet] FILE...\n"
+	fprintf(f, "usage: cdevctl validate [--catalog DIR] [--schemas DIR]... [--accept-unknown-schema-uri]\n"
+		   "                        [--json] [--quiet] FILE...\n"
 		   "  Checks each CDEvent in FILE (one event, a JSON array, or JSON Lines;\n"
 		   "  - reads standard input) against the catalog of its spec version.\n"
+		   "  --schemas  a directory of JSON Schemas (*.json, by $id): an event's\n"
+		   "             context.schemaUri must name one, and the event must conform\n"
+		   "  --accept-unknown-schema-uri  a schemaUri no --schemas has is accepted\n"
 		   "  --json     one JSON object per event on stdout: input, valid, errors\n"
 		   "  --quiet    print only the summary line\n"
 		   "  --catalog  catalog directory (default: $CDEVENTSD_CATALOG or the installed one)\n"
@@ -185,6 +213,8 @@ int cde_cmd_validate(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "catalog", required_argument, NULL, 'C' },
+		{ "schemas", required_argument, NULL, 'S' },
+		{ "accept-unknown-schema-uri", no_argument, NULL, 'A' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -192,6 +222,9 @@ int cde_cmd_validate(int argc, char **argv)
 	};
 	struct run run = { 0 };
 	const char *catalog_dir = NULL;
+	const char *schema_dirs[8];
+	size_t n_schema_dirs = 0;
+	struct cde_schema_set *schemas = NULL;
 	struct cde_catalog *cat;
 	bool io_error = false;
 	int c;
@@ -201,6 +234,18 @@ int cde_cmd_validate(int argc, char **argv)
 		switch (c) {
 		case 'C':
 			catalog_dir = optarg;
+			break;
+		case 'S':
+			if (n_schema_dirs == sizeof(schema_dirs) / sizeof(schema_dirs[0])) {
+				fprintf(stderr, "cdevctl validate: at most 8 --schemas\n");
+				return 2;
+			}
+			schema_dirs[n_schema_dirs++] = optarg;
+			run.check_schema_uri = true;
+			break;
+		case 'A':
+			run.accept_unknown = true;
+			run.check_schema_uri = true;
 			break;
 		case 'j':
 			run.json = true;
@@ -221,13 +266,19 @@ int cde_cmd_validate(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (cde_cli_load_catalog(catalog_dir, &cat) < 0)
+	if (load_schemas(schema_dirs, n_schema_dirs, &schemas) < 0)
 		return 2;
+	if (cde_cli_load_catalog(catalog_dir, &cat) < 0) {
+		cde_schema_set_free(schemas);
+		return 2;
+	}
 	run.cat = cat;
+	run.schemas = schemas;
 	for (int i = optind; i < argc; i++)
 		io_error |= validate_file(&run, argv[i]) < 0;
 	fprintf(run.json ? stderr : stdout, "%zu passed, %zu failed\n", run.passed, run.failed);
 	cde_catalog_free(cat);
+	cde_schema_set_free(schemas);
 	if (io_error)
 		return 2;
 	return run.failed ? 1 : 0;

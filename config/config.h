@@ -119,6 +119,8 @@ struct cde_config_cluster {
 	char spec[CDE_CONFIG_CLUSTER_MAX];
 };
 
+#define CDE_CONFIG_SCHEMA_DIRS_MAX 8
+
 struct cde_config {
 	char listen[CDE_CONFIG_STR_MAX];	/* HOST:PORT */
 	char state_dir[CDE_CONFIG_STR_MAX];
@@ -145,6 +147,15 @@ struct cde_config {
 	struct cde_config_route routes[CDE_CONFIG_ROUTES_MAX];
 	size_t n_clusters;
 	struct cde_config_cluster clusters[CDE_CONFIG_CLUSTERS_MAX];
+	/* schemas: directories of JSON Schema files named by an event's
+	 * context.schemaUri (loaded by daemon/schema_set.c), and whether a
+	 * schemaUri none of them has is accepted (default: refused). Without
+	 * the key schemaUri is not checked, as before it existed: every
+	 * official example names one that nobody publishes. */
+	bool schemas_checked;			/* the file has schemas: */
+	size_t n_schema_dirs;
+	char schema_dirs[CDE_CONFIG_SCHEMA_DIRS_MAX][CDE_CONFIG_PATH_MAX];
+	bool schemas_accept_unknown;
 };
 
 /* The embedded default: listen on 127.0.0.1:9720, state under ./var (or

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 #include "config/config.h"
 
 /* Value setters: parse @src (NULL: leave *@dst) or add an error at @key,
@@ -42,3 +44,7 @@ bool cde_config_is_name_char(char c);
  * in @errs) or -ENOMEM. */
 int cde_config_load_tree(const char *path, const char *text, size_t len, struct cde_config *cfg,
 			 struct cde_errors *errs);
+
+/* Applies the `schemas:` map of @doc (the file @path as a JSON tree) to
+ * @cfg. Returns 0 or -EINVAL (errors in @errs). */
+int cde_config_apply_schemas(const cJSON *doc, const char *path, struct cde_config *cfg, struct cde_errors *errs);

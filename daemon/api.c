@@ -145,6 +145,25 @@ static void sinks(struct cde_api *api, struct cde_http_request *req, const char 
 	reply_taken(req, cde_delivery_status_json(api->delivery), NULL);
 }
 
+/* GET /v1/schemas: the schemas an event's schemaUri may name. */
+static void schemas(struct cde_api *api, struct cde_http_request *req, const char *id, struct cde_auth_result *who)
+{
+	cJSON *body = cJSON_CreateObject(), *list = cde_schema_set_list_json(api->schemas);
+	const char *unknown = !api->check_schema_uri ? "unchecked" : api->accept_unknown_schema_uri ? "accept"
+											 : "refuse";
+
+	if (body && list && cJSON_AddItemToObject(body, "schemas", list)) {
+		list = NULL; /* now body's */
+		if (cJSON_AddStringToObject(body, "unknown_schema_uri", unknown)) {
+			cde_api_reply_json(req, 200, body, NULL);
+			return;
+		}
+	}
+	cJSON_Delete(list);
+	cJSON_Delete(body);
+	cde_api_reply_error(req, 503, "out of memory", NULL, NULL);
+}
+
 /* ---- the table ---- */
 
 #define M(name) (1u << CDE_HTTP_##name)
@@ -167,6 +186,7 @@ static const struct route {
 	{ M(GET), "/v1/chains/{chainId}", CDE_SCOPE_QUERY, chain_by_id },
 	{ M(GET) | M(HEAD), "/metrics", CDE_SCOPE_QUERY, metrics },
 	{ M(GET), "/v1/sinks", CDE_SCOPE_QUERY, sinks },
+	{ M(GET), "/v1/schemas", CDE_SCOPE_QUERY, schemas },
 	{ M(POST), "/v1/sizing", CDE_SCOPE_EMIT, sizing },
 	{ M(POST), "/v1/hooks/{kind}", CDE_SCOPE_EMIT, hook },
 };

@@ -4,6 +4,7 @@
 #include "daemon/auth.h"
 #include "daemon/http/server.h"
 #include "daemon/observe.h"
+#include "daemon/schema_set.h"
 #include "schemas/catalog.h"
 #include "sinks/audit/audit_reader.h"
 #include "sinks/delivery.h"
@@ -12,6 +13,9 @@
 
 struct cde_api {
 	const struct cde_catalog *catalog;
+	const struct cde_schema_set *schemas;	/* schemas: (NULL: none loaded) */
+	bool check_schema_uri;			/* the config has schemas: */
+	bool accept_unknown_schema_uri;
 	struct cde_journal *journal;
 	struct cde_auth *auth;
 	struct cde_audit_reader *reader;

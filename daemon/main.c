@@ -46,6 +46,7 @@ struct daemon {
 	struct event_base *base;
 	struct cde_http_server *http;
 	struct cde_catalog *catalog;
+	struct cde_schema_set *schemas;	/* schemas: dirs (NULL: none) */
 	struct cde_auth *auth;
 	struct cde_journal journal;
 	struct cde_audit_reader *reader;
@@ -121,6 +122,9 @@ static void apply_runtime(struct daemon *d)
 	cde_log_set_level((enum cde_log_level)d->cfg.log_level);
 	cde_log_set_format(d->cfg.log_format == CDE_CONFIG_LOG_JSON ? CDE_LOG_JSON : CDE_LOG_LOGFMT);
 	d->api.default_source = d->cfg.source[0] ? d->cfg.source : NULL;
+	d->api.schemas = d->schemas;
+	d->api.check_schema_uri = d->cfg.schemas_checked;
+	d->api.accept_unknown_schema_uri = d->cfg.schemas_accept_unknown;
 	cde_errors_reset(&errs);
 	/* cde_daemon_config_load read them once already: this cannot
 	 * fail but for memory, and then the hooks know no cluster names. */
@@ -141,6 +145,7 @@ static void reload(struct daemon *d)
 {
 	static struct cde_config next;	/* large: not on the signal handler's stack */
 	struct cde_catalog *catalog = NULL;
+	struct cde_schema_set *schemas = NULL;
 	struct cde_auth *auth = NULL;
 	struct cde_errors errs;
 
@@ -155,8 +160,9 @@ static void reload(struct daemon *d)
 		cde_daemon_log_errors("reload refused, keeping the running configuration", &errs);
 		return;
 	}
-	if (cde_daemon_catalog_load(&next, &catalog) < 0) {
+	if (cde_daemon_catalog_load(&next, &catalog) < 0 || cde_daemon_schemas_load(&next, &schemas) < 0) {
 		cde_log(CDE_LOG_ERROR, "reload refused, keeping the running configuration");
+		cde_catalog_free(catalog);
 		cde_auth_free(auth);
 		return;
 	}
@@ -168,6 +174,8 @@ static void reload(struct daemon *d)
 	cde_catalog_free(d->catalog);
 	d->catalog = catalog;
 	d->api.catalog = catalog;
+	cde_schema_set_free(d->schemas);
+	d->schemas = schemas;
 	cde_auth_keep_replays(auth, d->auth);
 	cde_auth_free(d->auth);
 	d->auth = auth;
@@ -333,7 +341,8 @@ static int load_startup(struct daemon *d)
 		d->auth = cde_auth_free(d->auth);
 		return -1;
 	}
-	if (cde_daemon_catalog_load(&d->cfg, &d->catalog) < 0) {
+	if (cde_daemon_catalog_load(&d->cfg, &d->catalog) < 0 || cde_daemon_schemas_load(&d->cfg, &d->schemas) < 0) {
+		d->catalog = cde_catalog_free(d->catalog);
 		d->auth = cde_auth_free(d->auth);
 		return -1;
 	}
@@ -391,6 +400,7 @@ static int start_subsystems(struct daemon *d, struct cde_journal_audit_opened *o
 		return -1;
 	}
 	d->api.catalog = d->catalog;
+	d->api.schemas = d->schemas;
 	d->api.journal = &d->journal;
 	d->api.auth = d->auth;
 	d->api.reader = d->reader;
@@ -506,6 +516,7 @@ static void tear_down(struct daemon *d)
 	if (d->base)
 		event_base_free(d->base);
 	cde_catalog_free(d->catalog);
+	cde_schema_set_free(d->schemas);
 	cde_auth_free(d->auth);
 	curl_global_cleanup();
 }

@@ -67,6 +67,26 @@ int cde_daemon_catalog_load(const struct cde_config *cfg, struct cde_catalog **r
 	return r;
 }
 
+int cde_daemon_schemas_load(const struct cde_config *cfg, struct cde_schema_set **ret)
+{
+	const char *dirs[CDE_CONFIG_SCHEMA_DIRS_MAX];
+	struct cde_errors errs;
+	int r;
+
+	*ret = NULL;
+	if (!cfg->n_schema_dirs)
+		return 0;
+	for (size_t i = 0; i < cfg->n_schema_dirs; i++)
+		dirs[i] = cfg->schema_dirs[i];
+	cde_errors_reset(&errs);
+	r = cde_schema_set_load(dirs, cfg->n_schema_dirs, ret, &errs);
+	if (r == -ENOMEM && !errs.count)
+		cde_errors_add(&errs, "", "out of memory");
+	if (r < 0)
+		cde_daemon_log_errors("schemas", &errs);
+	return r;
+}
+
 /* --check-config: prints what it found and returns the exit status. */
 int cde_daemon_config_check(const struct cde_daemon_flags *f)
 {

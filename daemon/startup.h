@@ -3,6 +3,7 @@
 
 #include "config/config.h"
 #include "daemon/flags.h"
+#include "daemon/schema_set.h"
 #include "schemas/base/errors.h"
 #include "schemas/catalog.h"
 
@@ -20,6 +21,11 @@ const char *cde_daemon_catalog_dir(const struct cde_config *cfg);
 /* Loads the catalog @cfg names into *@ret, logging what is wrong. Returns
  * 0 or -errno. */
 int cde_daemon_catalog_load(const struct cde_config *cfg, struct cde_catalog **ret);
+
+/* Loads the schemas: directories @cfg names into *@ret (NULL when there
+ * are none), logging what is wrong ("schemas: FILE: POINTER: reason").
+ * Returns 0 or -errno. */
+int cde_daemon_schemas_load(const struct cde_config *cfg, struct cde_schema_set **ret);
 
 /* --check-config: checks the configuration @f names, its authentication
  * and its catalog, printing errors to stderr or a one-line summary to

@@ -57,6 +57,30 @@ expect "stdin" 0 '^1 passed, 0 failed$' sh -c "echo '$good' | '$cdevctl' validat
 expect "--json" 1 '"input":"[^"]*events.jsonl:5","valid":false,"specVersion":"0.5.1".*"pointer":"/subject/id"' \
 	"$cdevctl" validate --json "$tmp/events.jsonl"
 
+# --schemas: an event's schemaUri names a schema of the directory, or the
+# event is refused (unless --accept-unknown-schema-uri), as the daemon does.
+mkdir "$tmp/schemas"
+cat >"$tmp/schemas/prod.json" <<'JSON'
+{"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://myorg.com/schema/custom",
+ "properties": {"subject": {"properties": {"content": {"properties": {"environment":
+   {"properties": {"id": {"pattern": "^prod-"}}}}}}}}}
+JSON
+deployed=$spec/v0.5.1/conformance/service_deployed.json
+expect "--schemas: a violation names the pointer and the schema" 1 \
+	'/subject/content/environment/id: schema https://myorg.com/schema/custom: ' \
+	"$cdevctl" validate --schemas "$tmp/schemas" "$deployed"
+sed 's/"test123"/"prod-1"/' "$deployed" >"$tmp/prod.json"
+expect "--schemas: a conforming event passes" 0 '^1 passed, 0 failed$' \
+	"$cdevctl" validate --schemas "$tmp/schemas" "$tmp/prod.json"
+expect "--schemas: an unknown schemaUri is refused" 1 \
+	'schemaUri https://myorg.com/schema/mytool is not loaded: add it under schemas.dirs' \
+	"$cdevctl" validate --schemas "$tmp/schemas" "$spec"/v0.5.1/custom/conformance.json
+expect "--accept-unknown-schema-uri: the custom example passes" 0 '^1 passed, 0 failed$' \
+	"$cdevctl" validate --schemas "$tmp/schemas" --accept-unknown-schema-uri "$spec"/v0.5.1/custom/conformance.json
+echo '{"$id": "https://x.example/bad", "properties": {"a": {"type": 12}}}' >"$tmp/schemas/bad.json"
+expect "--schemas: a broken schema names the file and the pointer" 2 "$tmp/schemas/bad.json: /properties/a/type" \
+	"$cdevctl" validate --schemas "$tmp/schemas" "$tmp/prod.json"
+
 # Errors of use are exit 2 with a message.
 expect "missing file" 2 'nope.json: No such file or directory' "$cdevctl" validate "$tmp/nope.json"
 expect "no file" 2 'no FILE given' "$cdevctl" validate
