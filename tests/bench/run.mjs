@@ -15,9 +15,14 @@ const summary = {
   memoryGiB: Math.round(os.totalmem() / 2 ** 30),
 };
 
-function run(script, args) {
+// A script of this folder, or with @program a built program, run with @args.
+function run(script, args, program = null) {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.join(here, script), bin, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = program
+      ? spawn(program, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env,
+        CDE_SPEC_DIR: process.env.CDE_SPEC_DIR || path.join(here, '../../../shared/cdevents-spec'),
+        CDEVENTSD_CATALOG: process.env.CDEVENTSD_CATALOG || path.join(here, '../../schemas/catalog') } })
+      : spawn(process.execPath, [path.join(here, script), bin, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let buf = '';
     p.stdout.on('data', (d) => {
       buf += d;
@@ -29,6 +34,7 @@ function run(script, args) {
         else console.log(line);
       }
     });
+    p.on('error', (e) => { console.log(`${program || script}: ${e.message}`); resolve(); });
     p.on('exit', resolve);
   });
 }
@@ -39,6 +45,8 @@ console.log('== fan-out (nginx receivers) and a sink down');
 await run('fanout.mjs', ['50000']);
 console.log(`== queries on ${queryEvents} events`);
 await run('audit.mjs', [queryEvents]);
+console.log('== validators: JSON Schema (official schema file) next to the catalog');
+await run(null, ['3'], path.join(path.dirname(bin), 'tests', 'bench_validators'));
 const dir = path.join(here, 'results');
 fs.mkdirSync(dir, { recursive: true });
 const file = path.join(dir, `${summary.at.slice(0, 19).replace(/:/g, '')}-${summary.host}.json`);
