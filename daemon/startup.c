@@ -1,7 +1,7 @@
 /* How the daemon assembles its configuration, at start, on SIGHUP and for
  * --check-config: the embedded default, then the file (config_load.c),
- * then the flags, then the checks; and the catalog the configuration
- * names. main.c decides what a failure means (exit, or keep the running
+ * then the flags, then the checks; and the catalog and the schemas: the
+ * configuration names. main.c decides what a failure means (exit, or keep the running
  * configuration). */
 
 #include "daemon/startup.h"
@@ -67,10 +67,10 @@ int cde_daemon_catalog_load(const struct cde_config *cfg, struct cde_catalog **r
 	return r;
 }
 
-int cde_daemon_schemas_load(const struct cde_config *cfg, struct cde_schema_set **ret)
+/* Loads the schemas: directories of @cfg into *@ret (NULL when none). */
+static int load_schemas(const struct cde_config *cfg, struct cde_schema_set **ret, struct cde_errors *errs)
 {
 	const char *dirs[CDE_CONFIG_SCHEMA_DIRS_MAX];
-	struct cde_errors errs;
 	int r;
 
 	*ret = NULL;
@@ -78,10 +78,19 @@ int cde_daemon_schemas_load(const struct cde_config *cfg, struct cde_schema_set 
 		return 0;
 	for (size_t i = 0; i < cfg->n_schema_dirs; i++)
 		dirs[i] = cfg->schema_dirs[i];
+	r = cde_schema_set_load(dirs, cfg->n_schema_dirs, ret, errs);
+	if (r == -ENOMEM && !errs->count)
+		cde_errors_add(errs, "", "out of memory");
+	return r;
+}
+
+int cde_daemon_schemas_load(const struct cde_config *cfg, struct cde_schema_set **ret)
+{
+	struct cde_errors errs;
+	int r;
+
 	cde_errors_reset(&errs);
-	r = cde_schema_set_load(dirs, cfg->n_schema_dirs, ret, &errs);
-	if (r == -ENOMEM && !errs.count)
-		cde_errors_add(&errs, "", "out of memory");
+	r = load_schemas(cfg, ret, &errs);
 	if (r < 0)
 		cde_daemon_log_errors("schemas", &errs);
 	return r;
@@ -92,6 +101,7 @@ int cde_daemon_config_check(const struct cde_daemon_flags *f)
 {
 	static struct cde_config cfg;
 	struct cde_catalog *catalog = NULL;
+	struct cde_schema_set *schemas = NULL;
 	struct cde_auth *auth = NULL;
 	struct cde_errors errs;
 	const char *name = f->config_file ? f->config_file : "embedded default";
@@ -115,6 +125,12 @@ int cde_daemon_config_check(const struct cde_daemon_flags *f)
 		return 1;
 	}
 	cde_catalog_free(catalog);
+	if (load_schemas(&cfg, &schemas, &errs) < 0) {
+		for (size_t i = 0; i < errs.count; i++)
+			fprintf(stderr, "cdeventsd: schemas: %s\n", errs.items[i].reason);
+		return 1;
+	}
+	cde_schema_set_free(schemas);
 	printf("%s: ok (listen %s, state %s, catalog %s, %zu principals)\n", name, cfg.listen,
 	       cfg.state_dir, cde_daemon_catalog_dir(&cfg), cfg.n_principals);
 	return 0;

@@ -5,6 +5,7 @@
 // broken file keeps the running ones); GET /v1/schemas lists them.
 //
 //   node tests/js/integration/schema-uri.mjs path/to/cdeventsd
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -113,8 +114,12 @@ t.check(r.status === 200 && r.json?.schemas?.length === 0 && r.json.unknown_sche
   'GET /v1/schemas says so', r.body);
 t.check(await plain.stop() === 0, 'that daemon exits 0 too');
 
-// A broken schema file at start: the daemon does not start.
+// A broken schema file at start: --check-config says so, and the daemon
+// does not start.
 write();
+const checked = spawnSync(bin, ['--check-config', cfg], { encoding: 'utf8' });
+t.check(checked.status === 1 && checked.stderr.includes(`schemas: ${broken}: /properties/a/type`),
+  '--check-config names a broken schema file and its pointer', checked.stdout + checked.stderr);
 try {
   const bad = await startDaemon(bin, ['-c', cfg]);
   await bad.stop();
