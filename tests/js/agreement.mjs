@@ -80,7 +80,7 @@ function unknownVersion(e) {
   if (!ctx || typeof ctx !== 'object') return false;
   for (const f of versionFields) {
     const v = ctx[f];
-    if (typeof v === 'string' && v !== '' && !/^0\.(5\.\d+|4\.1|3\.0)$/.test(v)) return true;
+    if (typeof v === 'string' && v !== '' && !/^0\.(5\.1|4\.1|3\.0)$/.test(v)) return true;
   }
   return false;
 }

@@ -171,6 +171,62 @@ static void names_the_version_problem(void **state)
 	assert_true(has_error(&errs, "", "must be a JSON object"));
 }
 
+/* The README's "Version policy", row by row: a spelling is read as the
+ * release whose schemas it names, and every other one is refused with the
+ * version and what differs. */
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void version_policy_reads_only_releases_whose_schemas_are_loaded(void **state)
+{
+	static const struct {
+		const char *field, *version, *release, *reason;
+	} rows[] = {
+		{ "specversion", "0.5.1", "0.5.1", NULL },
+		{ "version", "0.4.1", "0.4.1", NULL },
+		{ "version", "0.3.0", "0.3.0", NULL },
+		{ "version", "0.4.0", NULL, "unsupported spec version \"0.4.0\": 0.4.0 named the link fields "
+		  "chain_id, link_type, context_id; 0.4.1 renamed them chainId, linkType, contextId: send 0.4.1" },
+		{ "specversion", "0.5.0", NULL, "unsupported spec version \"0.5.0\": no schemas of 0.5.0 are "
+		  "loaded to show they equal 0.5.1's (patch releases have changed fields): send 0.5.1" },
+		{ "specversion", "0.5.9", NULL, "unsupported spec version \"0.5.9\": no schemas of 0.5.9 are "
+		  "loaded to show they equal 0.5.1's (patch releases have changed fields): send 0.5.1" },
+		{ "version", "0.4.7", NULL, "unsupported spec version \"0.4.7\": no schemas of 0.4.7 are "
+		  "loaded to show they equal 0.4.1's (patch releases have changed fields): send 0.4.1" },
+		{ "specversion", "0.5.0-draft", NULL, "unsupported spec version \"0.5.0-draft\": a pre-release, "
+		  "whose schemas changed from commit to commit: send a release (0.5.1, 0.4.1, 0.3.0)" },
+		{ "version", "0.4.0-draft", NULL, "unsupported spec version \"0.4.0-draft\": a pre-release, "
+		  "whose schemas changed from commit to commit: send a release (0.5.1, 0.4.1, 0.3.0)" },
+		{ "version", "0.5.1", NULL, "unsupported spec version \"0.5.1\" in context.version: "
+		  "0.5.1 events name it context.specversion" },
+		{ "specversion", "0.4.1", NULL, "unsupported spec version \"0.4.1\" in context.specversion: "
+		  "0.4.1 events name it context.version" },
+		{ "specversion", "1.0.0", NULL, "unsupported spec version \"1.0.0\" (supported: 0.5.1, 0.4.1, 0.3.0)" },
+	};
+
+	for (size_t i = 0; i < N(rows); i++) {
+		cJSON *doc = json("{\"context\": {}, \"subject\": {}}");
+		const struct cde_spec *spec = NULL;
+		struct cde_errors errs;
+		char ptr[64];
+
+		cJSON_AddStringToObject(cJSON_GetObjectItem(doc, "context"), rows[i].field, rows[i].version);
+		cde_errors_reset(&errs);
+		cde_validate(cat, doc, &spec, &errs);
+		snprintf(ptr, sizeof(ptr), "/context/%s", rows[i].field);
+		if (rows[i].release) {
+			assert_non_null(spec);
+			assert_string_equal(spec->version, rows[i].release);
+			assert_false(has_error(&errs, ptr, ""));
+		} else {
+			assert_null(spec);
+			if (!has_error(&errs, ptr, rows[i].reason))
+				fail_msg("%s %s: %s", rows[i].field, rows[i].version,
+					 errs.count ? errs.items[0].reason : "accepted");
+		}
+		cJSON_Delete(doc);
+	}
+}
+
 static void v041_events_are_checked_against_v041(void **state)
 {
 	struct cde_errors errs;
@@ -406,6 +462,7 @@ int main(void)
 		cmocka_unit_test(explains_links_by_their_closest_form),
 		cmocka_unit_test(custom_data_is_an_object_or_a_string),
 		cmocka_unit_test(names_the_version_problem),
+		cmocka_unit_test(version_policy_reads_only_releases_whose_schemas_are_loaded),
 		cmocka_unit_test(v041_events_are_checked_against_v041),
 		cmocka_unit_test(custom_types_get_the_structure_check),
 		cmocka_unit_test(custom_examples_of_each_release_are_valid),

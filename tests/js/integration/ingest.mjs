@@ -85,6 +85,25 @@ for (const { event } of conformanceExamples('v0.4.1')) {
 }
 t.check(accepted041 === 45, 'v0.4.1 conformance examples are accepted too', String(accepted041));
 
+// A genuine 0.4.0 event (snake_case link fields) is refused by its version,
+// with what changed in 0.4.1, instead of an unknown-property error.
+{
+  const { event } = conformanceExamples('v0.4.1').find(({ file }) => file.endsWith('/artifact_packaged.json'));
+  const { chainId, ...context } = event.context;
+  const links = context.links.map(({ linkType, target, from, ...l }) => ({
+    ...l, link_type: linkType,
+    ...(target && { target: { context_id: target.contextId } }),
+    ...(from && { from: { context_id: from.contextId } }),
+  }));
+  const v040 = { ...event, context: { ...context, version: '0.4.0', chain_id: chainId, links } };
+  const r = postJson(`${d.url}/v1/events?dry_run=1`, v040);
+  const details = r.json?.details ?? [];
+  t.check(r.status === 400 && details.length === 1 && details[0].pointer === '/context/version' &&
+    details[0].reason.includes('"0.4.0"') && details[0].reason.includes('chain_id') &&
+    details[0].reason.includes('send 0.4.1'),
+  'a 0.4.0 event is refused naming its version and the renamed fields', `${r.status} ${r.body}`);
+}
+
 // The CloudEvents SDK encodes, in binary and structured mode; fetch sends.
 for (const mode of ['binary', 'structured']) {
   let ok = 0;
