@@ -13,10 +13,14 @@ static void loads_every_supported_version_newest_first(void **state)
 {
 	struct cde_catalog *c = load_catalog();
 
-	assert_int_equal(cde_catalog_spec_count(c), 3);
+	assert_int_equal(cde_catalog_spec_count(c), 5);
 	assert_string_equal(cde_catalog_spec_at(c, 0)->version, "0.5.1");
 	assert_string_equal(cde_catalog_spec_at(c, 1)->version, "0.4.1");
 	assert_string_equal(cde_catalog_spec_at(c, 2)->version, "0.3.0");
+	assert_string_equal(cde_catalog_spec_at(c, 3)->version, "0.2.0");
+	assert_string_equal(cde_catalog_spec_at(c, 4)->version, "0.1.2");
+	assert_int_equal(cde_catalog_spec_at(c, 3)->n_types, 36);
+	assert_int_equal(cde_catalog_spec_at(c, 4)->n_types, 33);
 	assert_string_equal(cde_catalog_newest(c)->version, "0.5.1");
 	assert_int_equal(cde_catalog_newest(c)->n_types, 45);
 	assert_int_equal(cde_catalog_spec_at(c, 1)->n_types, 45);
