@@ -166,40 +166,6 @@ const struct cde_spec *cde_catalog_newest(const struct cde_catalog *cat)
 	return cat->n_specs ? &cat->specs[0] : NULL;
 }
 
-/* Length of "major.minor" in @v, or 0 when @v is not of that form. */
-static size_t major_minor_len(const char *v)
-{
-	const char *dot = strchr(v, '.');
-
-	if (!dot || dot == v)
-		return 0;
-	dot = strchr(dot + 1, '.');
-	return dot ? (size_t)(dot - v) : 0;
-}
-
-const struct cde_spec *cde_catalog_find_spec(const struct cde_catalog *cat,
-					     const char *version_field, const char *version)
-{
-	size_t mm = major_minor_len(version);
-
-	for (size_t i = 0; i < cat->n_specs; i++) {
-		const struct cde_spec *s = &cat->specs[i];
-
-		if (strcmp(s->version_field, version_field) == 0 &&
-		    strcmp(s->version, version) == 0)
-			return s;
-	}
-	/* Newest first, so the first same-minor match is the newest patch. */
-	for (size_t i = 0; mm && i < cat->n_specs; i++) {
-		const struct cde_spec *s = &cat->specs[i];
-
-		if (strcmp(s->version_field, version_field) == 0 &&
-		    major_minor_len(s->version) == mm && strncmp(s->version, version, mm) == 0)
-			return s;
-	}
-	return NULL;
-}
-
 static int cmp_type_key(const void *key, const void *elem)
 {
 	return strcmp(key, ((const struct cde_event_type *)elem)->name);

@@ -102,11 +102,18 @@ const char *cde_catalog_default_dir(void);
 size_t cde_catalog_spec_count(const struct cde_catalog *cat);
 const struct cde_spec *cde_catalog_spec_at(const struct cde_catalog *cat, size_t i);
 
-/* The spec whose events carry @version in context.@version_field: an exact
- * match, else the newest loaded patch release of the same major.minor
- * (patch releases do not change schemas). NULL when unsupported. */
+/* The spec whose events carry @version in context.@version_field, matched
+ * exactly (README "Version policy": a patch release may change fields, as
+ * 0.4.1 did, so no other spelling reads as a loaded release). NULL when
+ * unsupported. */
 const struct cde_spec *cde_catalog_find_spec(const struct cde_catalog *cat,
 					     const char *version_field, const char *version);
+
+/* Writes into @buf why @version in context.@version_field is refused: a
+ * known difference (0.4.0), a pre-release, an unloaded patch of a loaded
+ * release, a release named in the other field, or the supported list. */
+void cde_catalog_version_refusal(const struct cde_catalog *cat, const char *version_field,
+				 const char *version, char *buf, size_t size);
 
 /* The newest spec version loaded, the one cdeventsd emits. */
 const struct cde_spec *cde_catalog_newest(const struct cde_catalog *cat);

@@ -415,28 +415,13 @@ static void walk(struct vctx *v, const struct cde_node *n, const cJSON *j)
 	}
 }
 
-static void list_versions(const struct cde_catalog *cat, char *buf, size_t size)
-{
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < cde_catalog_spec_count(cat) && off < size; i++) {
-		int w = snprintf(buf + off, size - off, "%s%s", i ? ", " : "",
-				 cde_catalog_spec_at(cat, i)->version);
-		if (w < 0)
-			break;
-		off += (size_t)w;
-	}
-}
-
 /* Picks the spec version named in @context; reports why when none fits. */
 static const struct cde_spec *select_spec(const struct cde_catalog *cat, const cJSON *context,
 					  struct vctx *v)
 {
 	const struct cde_spec *newest = cde_catalog_newest(cat);
-	char versions[96];
+	char why[CDE_ERROR_REASON_MAX];
 
-	list_versions(cat, versions, sizeof(versions));
 	for (size_t i = 0; i < cde_catalog_spec_count(cat); i++) {
 		const char *field = cde_catalog_spec_at(cat, i)->version_field;
 		const cJSON *val = cJSON_GetObjectItemCaseSensitive(context, field);
@@ -449,9 +434,10 @@ static const struct cde_spec *select_spec(const struct cde_catalog *cat, const c
 
 		if (!cJSON_IsString(val))
 			report(v, "must be a string");
-		else if (!(s = cde_catalog_find_spec(cat, field, val->valuestring)))
-			report(v, "unsupported spec version \"%.32s\" (supported: %s)",
-			       val->valuestring, versions);
+		else if (!(s = cde_catalog_find_spec(cat, field, val->valuestring))) {
+			cde_catalog_version_refusal(cat, field, val->valuestring, why, sizeof(why));
+			report(v, "%s", why);
+		}
 		cde_ptr_pop(&v->ptr, m1);
 		cde_ptr_pop(&v->ptr, m0);
 		return s;

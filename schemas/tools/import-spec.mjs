@@ -126,6 +126,15 @@ for (const f of files) {
   events[typeName] = { context: '@' + ctxName, subject: convert(s.properties.subject) };
 }
 
+// The validator checks an event of unknown or missing type against the
+// context named "context": where every type leaves the source without a
+// format (0.1.2), that shared shape is the one named so.
+if (!defs.context && defs.contextPlainSource) {
+  defs.context = defs.contextPlainSource;
+  delete defs.contextPlainSource;
+  for (const e of Object.values(events)) e.context = '@context';
+}
+
 function convertContext(c) {
   const fields = {};
   for (const [k, v] of Object.entries(c.properties))

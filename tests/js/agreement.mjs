@@ -11,7 +11,7 @@
 // names and subject types around the official patterns.
 //
 //   node tests/js/agreement.mjs path/to/cdevctl
-import { oracle, versions, conformanceExamples, customExample, cdevctlVerdicts } from './oracle.mjs';
+import { oracle, versions, olderVersions, conformanceExamples, schemaExamples, customExample, cdevctlVerdicts } from './oracle.mjs';
 
 const cdevctl = process.argv[2];
 if (!cdevctl) {
@@ -80,7 +80,7 @@ function unknownVersion(e) {
   if (!ctx || typeof ctx !== 'object') return false;
   for (const f of versionFields) {
     const v = ctx[f];
-    if (typeof v === 'string' && v !== '' && !/^0\.(5\.\d+|4\.1|3\.0)$/.test(v)) return true;
+    if (typeof v === 'string' && v !== '' && !/^0\.(5\.1|4\.1|3\.0|2\.0|1\.2)$/.test(v)) return true;
   }
   return false;
 }
@@ -125,10 +125,13 @@ function mutations(event) {
 
 let cases = 0, disagreements = 0, versionCases = 0;
 const shown = [];
-for (const version of versions) {
+// Releases without examples (0.2.0, 0.1.2) start from events built from
+// their schemas.
+for (const version of [...versions, ...olderVersions]) {
   const check = oracle(version);
   const events = [];
-  for (const { event } of conformanceExamples(version)) {
+  const seeds = versions.includes(version) ? conformanceExamples(version) : schemaExamples(version);
+  for (const { event } of seeds) {
     events.push(event);
     events.push(...mutations(event));
   }

@@ -5,7 +5,7 @@
 //
 //   node tests/js/model-types.mjs path/to/cdevctl
 import { spawnSync } from 'node:child_process';
-import { oracle, versions } from './oracle.mjs';
+import { oracle, versions, olderVersions } from './oracle.mjs';
 
 const cdevctl = process.argv[2];
 let passed = 0, failed = 0;
@@ -16,7 +16,7 @@ function run(args) {
   return r.stdout;
 }
 
-for (const version of versions) {
+for (const version of [...versions, ...olderVersions]) {
   const check = oracle(version);
   const spec = version.slice(1);
   const types = run(['types', '--spec', spec]).split('\n').filter(Boolean);

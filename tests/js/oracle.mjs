@@ -11,6 +11,9 @@ export const specDir = process.env.CDE_SPEC_DIR ||
   path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../shared/cdevents-spec');
 
 export const versions = ['v0.5.1', 'v0.4.1', 'v0.3.0'];
+// Releases without conformance examples: their events are built from the
+// schemas (schemaExamples below).
+export const olderVersions = ['v0.2.0', 'v0.1.2'];
 
 function schemaFiles(dir) {
   const out = [];
@@ -57,6 +60,34 @@ export function conformanceExamples(version) {
   const dir = path.join(specDir, version, 'conformance');
   return fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
     .map((f) => ({ file: path.join(dir, f), event: JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) }));
+}
+
+// One event per schema of @version, built from the schema alone: every
+// property present, the first enum value or alternative, and a value of
+// the format a string asks for. For releases that publish no examples.
+function fromSchema(s, version, key) {
+  if (s.oneOf) return fromSchema(s.oneOf[0], version, key);
+  if (s.enum) return s.enum[0];
+  if (s.type === 'object') {
+    const out = {};
+    for (const [k, v] of Object.entries(s.properties ?? {})) out[k] = fromSchema(v, version, k);
+    return out;
+  }
+  if (s.type === 'array') return s.items ? [fromSchema(s.items, version, key)] : [];
+  if (s.type === 'boolean') return true;
+  if (s.type === 'integer' || s.type === 'number') return 1;
+  if (key === 'version') return version.slice(1);
+  const byFormat = { 'date-time': '2023-01-01T00:00:00Z', uri: 'https://ci.example/x', 'uri-reference': '/ci/x' };
+  return byFormat[s.format] ?? `${key}-1`;
+}
+
+export function schemaExamples(version) {
+  const dir = path.join(specDir, version, 'schemas');
+  return schemaFiles(dir).sort().map((f) => {
+    const event = fromSchema(JSON.parse(fs.readFileSync(f, 'utf8')), version, '');
+    delete event.customDataContentType;
+    return { file: f, event };
+  });
 }
 
 // The release's official custom event example, or null when the release

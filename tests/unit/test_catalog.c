@@ -13,10 +13,14 @@ static void loads_every_supported_version_newest_first(void **state)
 {
 	struct cde_catalog *c = load_catalog();
 
-	assert_int_equal(cde_catalog_spec_count(c), 3);
+	assert_int_equal(cde_catalog_spec_count(c), 5);
 	assert_string_equal(cde_catalog_spec_at(c, 0)->version, "0.5.1");
 	assert_string_equal(cde_catalog_spec_at(c, 1)->version, "0.4.1");
 	assert_string_equal(cde_catalog_spec_at(c, 2)->version, "0.3.0");
+	assert_string_equal(cde_catalog_spec_at(c, 3)->version, "0.2.0");
+	assert_string_equal(cde_catalog_spec_at(c, 4)->version, "0.1.2");
+	assert_int_equal(cde_catalog_spec_at(c, 3)->n_types, 36);
+	assert_int_equal(cde_catalog_spec_at(c, 4)->n_types, 33);
 	assert_string_equal(cde_catalog_newest(c)->version, "0.5.1");
 	assert_int_equal(cde_catalog_newest(c)->n_types, 45);
 	assert_int_equal(cde_catalog_spec_at(c, 1)->n_types, 45);
@@ -28,9 +32,12 @@ static void finds_versions_by_their_context_field(void **state)
 	struct cde_catalog *c = load_catalog();
 
 	assert_string_equal(cde_catalog_find_spec(c, "specversion", "0.5.1")->version, "0.5.1");
-	/* Patch releases share their schemas: 0.5.0 and 0.5.7 read as 0.5.1. */
-	assert_string_equal(cde_catalog_find_spec(c, "specversion", "0.5.0")->version, "0.5.1");
-	assert_string_equal(cde_catalog_find_spec(c, "specversion", "0.5.7")->version, "0.5.1");
+	/* Only releases whose schemas are loaded: 0.4.1 renamed fields of
+	 * 0.4.0, so another patch of a loaded minor is not read as it. */
+	assert_null(cde_catalog_find_spec(c, "specversion", "0.5.0"));
+	assert_null(cde_catalog_find_spec(c, "specversion", "0.5.7"));
+	assert_null(cde_catalog_find_spec(c, "version", "0.4.0"));
+	assert_null(cde_catalog_find_spec(c, "specversion", "0.5.1-draft"));
 	assert_string_equal(cde_catalog_find_spec(c, "version", "0.4.1")->version, "0.4.1");
 	/* The version field must match too: 0.4.1 events say "version". */
 	assert_null(cde_catalog_find_spec(c, "specversion", "0.4.1"));

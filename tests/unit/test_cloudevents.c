@@ -138,6 +138,39 @@ static void what_is_encoded_decodes_to_the_same_event(void **state)
 	}
 }
 
+/* A spec 0.1.2 event (the Jenkins plugin's) goes out as it came in: the
+ * CloudEvents attributes from its context, the CDEvent itself unchanged. */
+static void older_releases_are_sent_as_received(void **state)
+{
+	static const char text[] =
+		"{\"context\": {\"version\": \"0.1.2\", \"id\": \"jenkins-7\", \"source\": \"/jenkins\", "
+		"\"type\": \"dev.cdevents.pipelinerun.started.0.1.0\", \"timestamp\": \"2023-01-01T00:00:00Z\"}, "
+		"\"subject\": {\"id\": \"job/etl/7\", \"type\": \"pipelineRun\", "
+		"\"content\": {\"pipelineName\": \"etl\", \"url\": \"https://jenkins.example/job/etl/7\"}}}";
+	cJSON *received = json(text);
+
+	for (int mode = CDE_CE_BINARY; mode <= CDE_CE_STRUCTURED; mode++) {
+		struct cde_event *ev = NULL;
+		struct cde_ce_message m;
+		struct cde_errors errs;
+		cJSON *body;
+
+		cde_errors_reset(&errs);
+		assert_int_equal(cde_event_parse(text, strlen(text), &ev, &errs), 0);
+		assert_int_equal(cde_ce_encode(ev, (enum cde_ce_mode)mode, &m), 0);
+		body = json(m.body);
+		assert_true(cJSON_Compare(mode == CDE_CE_BINARY ? body : cJSON_GetObjectItem(body, "data"),
+					  received, true));
+		if (mode == CDE_CE_STRUCTURED)
+			assert_string_equal(cJSON_GetObjectItem(body, "type")->valuestring,
+					    "dev.cdevents.pipelinerun.started.0.1.0");
+		cJSON_Delete(body);
+		cde_ce_message_release(&m);
+		cde_event_unref(ev);
+	}
+	cJSON_Delete(received);
+}
+
 #define CDEVENT(id, type) \
 	"{\"context\": {\"specversion\": \"0.5.1\", \"id\": \"" id "\", \"source\": \"/ci\", " \
 	"\"type\": \"" type "\", \"timestamp\": \"2025-01-01T00:00:00Z\"}, " \
@@ -270,6 +303,7 @@ int main(void)
 		cmocka_unit_test(binary_mode_maps_context_to_ce_headers),
 		cmocka_unit_test(structured_mode_puts_the_cdevent_under_data),
 		cmocka_unit_test(what_is_encoded_decodes_to_the_same_event),
+		cmocka_unit_test(older_releases_are_sent_as_received),
 		cmocka_unit_test(decodes_batches_and_bare_events),
 		cmocka_unit_test(attributes_must_agree_with_the_cdevent),
 		cmocka_unit_test(reports_what_is_missing_or_malformed),

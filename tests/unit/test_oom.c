@@ -542,7 +542,7 @@ static void parsing_and_validating_conformance_examples_run_out_of_memory_cleanl
 	assert_int_equal(problems, 0);
 }
 
-#define CTX(type) "\"context\": {\"specversion\": \"0.5.0\", \"id\": \"1\", \"source\": \"/s\", " \
+#define CTX(type) "\"context\": {\"specversion\": \"0.5.1\", \"id\": \"1\", \"source\": \"/s\", " \
 	"\"type\": \"" type "\", \"timestamp\": \"2024-01-01T00:00:00Z\"}"
 
 static void invalid_events_run_out_of_memory_cleanly(void **state)
@@ -558,7 +558,7 @@ static void invalid_events_run_out_of_memory_cleanly(void **state)
 		  "{\"id\": \"b\", \"content\": {}, \"colour\": \"red\"}, \"extra\": {\"a\": [1, 2, 3]}}", -EINVAL },
 		{ "unknown type", "{" CTX("dev.cdevents.nothing.happened.0.1.0") ", \"subject\": "
 		  "{\"id\": \"x\", \"content\": {}}}", -EINVAL },
-		{ "bad formats", "{\"context\": {\"specversion\": \"0.5.0\", \"id\": \"\", \"source\": "
+		{ "bad formats", "{\"context\": {\"specversion\": \"0.5.1\", \"id\": \"\", \"source\": "
 		  "\"::not a uri\", \"type\": \"dev.cdevents.build.queued.0.3.0\", \"timestamp\": "
 		  "\"yesterday\"}, \"subject\": {\"id\": \"b\", \"content\": {}}}", -EINVAL },
 		{ "duplicate key", "{\"context\": {}, \"context\": {}}", -EINVAL },

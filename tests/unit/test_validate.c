@@ -159,7 +159,7 @@ static void names_the_version_problem(void **state)
 	struct cde_errors errs;
 
 	assert_int_equal(validate_text("{\"context\": {\"specversion\": \"0.9.0\"}, \"subject\": {}}", &errs), -EINVAL);
-	assert_true(has_error(&errs, "/context/specversion", "unsupported spec version \"0.9.0\" (supported: 0.5.1, 0.4.1, 0.3.0)"));
+	assert_true(has_error(&errs, "/context/specversion", "unsupported spec version \"0.9.0\" (supported: 0.5.1, 0.4.1, 0.3.0, 0.2.0, 0.1.2)"));
 
 	assert_int_equal(validate_text("{\"context\": {\"id\": \"1\"}, \"subject\": {}}", &errs), -EINVAL);
 	assert_true(has_error(&errs, "/context/specversion", "required property missing"));
@@ -169,6 +169,66 @@ static void names_the_version_problem(void **state)
 
 	assert_int_equal(validate_text("[1]", &errs), -EINVAL);
 	assert_true(has_error(&errs, "", "must be a JSON object"));
+}
+
+/* The README's "Version policy", row by row: a spelling is read as the
+ * release whose schemas it names, and every other one is refused with the
+ * version and what differs. */
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void version_policy_reads_only_releases_whose_schemas_are_loaded(void **state)
+{
+	static const struct {
+		const char *field, *version, *release, *reason;
+	} rows[] = {
+		{ "specversion", "0.5.1", "0.5.1", NULL },
+		{ "version", "0.4.1", "0.4.1", NULL },
+		{ "version", "0.3.0", "0.3.0", NULL },
+		{ "version", "0.2.0", "0.2.0", NULL },
+		{ "version", "0.1.2", "0.1.2", NULL },
+		{ "version", "0.1.0", NULL, "unsupported spec version \"0.1.0\": no schemas of 0.1.0 are "
+		  "loaded to show they equal 0.1.2's (patch releases have changed fields): send 0.1.2" },
+		{ "version", "0.4.0", NULL, "unsupported spec version \"0.4.0\": 0.4.0 named the link fields "
+		  "chain_id, link_type, context_id; 0.4.1 renamed them chainId, linkType, contextId: send 0.4.1" },
+		{ "specversion", "0.5.0", NULL, "unsupported spec version \"0.5.0\": no schemas of 0.5.0 are "
+		  "loaded to show they equal 0.5.1's (patch releases have changed fields): send 0.5.1" },
+		{ "specversion", "0.5.9", NULL, "unsupported spec version \"0.5.9\": no schemas of 0.5.9 are "
+		  "loaded to show they equal 0.5.1's (patch releases have changed fields): send 0.5.1" },
+		{ "version", "0.4.7", NULL, "unsupported spec version \"0.4.7\": no schemas of 0.4.7 are "
+		  "loaded to show they equal 0.4.1's (patch releases have changed fields): send 0.4.1" },
+		{ "specversion", "0.5.0-draft", NULL, "unsupported spec version \"0.5.0-draft\": a pre-release, "
+		  "whose schemas changed from commit to commit: send a release (0.5.1, 0.4.1, 0.3.0, 0.2.0, 0.1.2)" },
+		{ "version", "0.4.0-draft", NULL, "unsupported spec version \"0.4.0-draft\": a pre-release, "
+		  "whose schemas changed from commit to commit: send a release (0.5.1, 0.4.1, 0.3.0, 0.2.0, 0.1.2)" },
+		{ "version", "0.5.1", NULL, "unsupported spec version \"0.5.1\" in context.version: "
+		  "0.5.1 events name it context.specversion" },
+		{ "specversion", "0.4.1", NULL, "unsupported spec version \"0.4.1\" in context.specversion: "
+		  "0.4.1 events name it context.version" },
+		{ "specversion", "1.0.0", NULL, "unsupported spec version \"1.0.0\" (supported: 0.5.1, 0.4.1, 0.3.0, 0.2.0, 0.1.2)" },
+	};
+
+	for (size_t i = 0; i < N(rows); i++) {
+		cJSON *doc = json("{\"context\": {}, \"subject\": {}}");
+		const struct cde_spec *spec = NULL;
+		struct cde_errors errs;
+		char ptr[64];
+
+		cJSON_AddStringToObject(cJSON_GetObjectItem(doc, "context"), rows[i].field, rows[i].version);
+		cde_errors_reset(&errs);
+		cde_validate(cat, doc, &spec, &errs);
+		snprintf(ptr, sizeof(ptr), "/context/%s", rows[i].field);
+		if (rows[i].release) {
+			assert_non_null(spec);
+			assert_string_equal(spec->version, rows[i].release);
+			assert_false(has_error(&errs, ptr, ""));
+		} else {
+			assert_null(spec);
+			if (!has_error(&errs, ptr, rows[i].reason))
+				fail_msg("%s %s: %s", rows[i].field, rows[i].version,
+					 errs.count ? errs.items[0].reason : "accepted");
+		}
+		cJSON_Delete(doc);
+	}
 }
 
 static void v041_events_are_checked_against_v041(void **state)
@@ -194,6 +254,59 @@ static void v041_events_are_checked_against_v041(void **state)
 		"\"type\": \"dev.cdevents.service.deployed.0.3.0\", \"timestamp\": \"2025-01-01T00:00:00Z\"}, "
 		"\"subject\": {\"id\": \"svc\", \"type\": \"service\", \"content\": {}}}", &errs), -EINVAL);
 	assert_true(has_error(&errs, "/context/type", "unknown event type \"dev.cdevents.service.deployed.0.3.0\" in spec 0.4.1"));
+}
+
+/* The start of a spec 0.1.2 or 0.2.0 event, up to its subject. */
+#define OLD_CTX(version, source, type) \
+	"{\"context\": {\"version\": \"" version "\", \"id\": \"1\", \"source\": \"" source "\", " \
+	"\"type\": \"" type "\", \"timestamp\": \"2023-01-01T00:00:00Z\"}, "
+
+/* The Jenkins CDEvents plugin (sdk-java 0.1.2) and other old producers:
+ * their events are checked against their own release. */
+static void v012_and_v020_events_are_checked_against_their_release(void **state)
+{
+	struct cde_errors errs;
+	const struct cde_spec *spec = NULL;
+	cJSON *doc = json(
+		OLD_CTX("0.1.2", "/jenkins", "dev.cdevents.pipelinerun.started.0.1.0")
+		"\"subject\": {\"id\": \"job/etl/7\", \"type\": \"pipelineRun\", "
+		"\"content\": {\"pipelineName\": \"etl\", \"url\": \"https://jenkins.example/job/etl/7\"}}}");
+
+	cde_errors_reset(&errs);
+	assert_int_equal(cde_validate(cat, doc, &spec, &errs), 0);
+	assert_string_equal(spec->version, "0.1.2");
+	cJSON_Delete(doc);
+
+	/* 0.1.2 pipeline runs need a url; 0.3.0's type name is not 0.1.2's. */
+	assert_int_equal(validate_text(
+		OLD_CTX("0.1.2", "/jenkins", "dev.cdevents.pipelinerun.started.0.1.0")
+		"\"subject\": {\"id\": \"r\", \"type\": \"pipelineRun\", \"content\": {\"pipelineName\": \"etl\"}}}",
+		&errs), -EINVAL);
+	assert_true(has_error(&errs, "/subject/content/url", "required property missing"));
+	assert_int_equal(validate_text(
+		OLD_CTX("0.1.2", "/jenkins", "dev.cdevents.pipelinerun.started.0.1.1")
+		"\"subject\": {\"id\": \"r\", \"type\": \"pipelineRun\", \"content\": {}}}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/context/type",
+			      "unknown event type \"dev.cdevents.pipelinerun.started.0.1.1\" in spec 0.1.2"));
+
+	/* Every 0.1.2 type leaves context.source without a format; the
+	 * context of an event without a type is still checked. */
+	assert_int_equal(validate_text(
+		"{\"context\": {\"version\": \"0.1.2\", \"id\": \"1\", \"source\": \"/jenkins\", "
+		"\"timestamp\": \"2023-01-01T00:00:00Z\"}, \"subject\": {\"id\": \"r\", \"content\": {}}}",
+		&errs), -EINVAL);
+	assert_true(has_error(&errs, "/context/type", "required property missing"));
+
+	/* 0.2.0 has incidents, with a subject type of "incident". */
+	assert_int_equal(validate_text(
+		OLD_CTX("0.2.0", "/mon", "dev.cdevents.incident.detected.0.1.0")
+		"\"subject\": {\"id\": \"i1\", \"type\": \"incident\", \"content\": "
+		"{\"environment\": {\"id\": \"prod\"}}}}", &errs), 0);
+	assert_int_equal(validate_text(
+		OLD_CTX("0.2.0", "/mon", "dev.cdevents.incident.detected.0.1.0")
+		"\"subject\": {\"id\": \"i1\", \"type\": \"service\", \"content\": "
+		"{\"environment\": {\"id\": \"prod\"}}}}", &errs), -EINVAL);
+	assert_true(has_error(&errs, "/subject/type", "must be one of: incident"));
 }
 
 static void custom_types_get_the_structure_check(void **state)
@@ -406,7 +519,9 @@ int main(void)
 		cmocka_unit_test(explains_links_by_their_closest_form),
 		cmocka_unit_test(custom_data_is_an_object_or_a_string),
 		cmocka_unit_test(names_the_version_problem),
+		cmocka_unit_test(version_policy_reads_only_releases_whose_schemas_are_loaded),
 		cmocka_unit_test(v041_events_are_checked_against_v041),
+		cmocka_unit_test(v012_and_v020_events_are_checked_against_their_release),
 		cmocka_unit_test(custom_types_get_the_structure_check),
 		cmocka_unit_test(custom_examples_of_each_release_are_valid),
 		cmocka_unit_test(v041_custom_subjects_need_a_type_of_the_form_tool_subject),

@@ -85,6 +85,45 @@ for (const { event } of conformanceExamples('v0.4.1')) {
 }
 t.check(accepted041 === 45, 'v0.4.1 conformance examples are accepted too', String(accepted041));
 
+// A genuine 0.4.0 event (snake_case link fields) is refused by its version,
+// with what changed in 0.4.1, instead of an unknown-property error.
+{
+  const { event } = conformanceExamples('v0.4.1').find(({ file }) => file.endsWith('/artifact_packaged.json'));
+  const { chainId, ...context } = event.context;
+  const links = context.links.map(({ linkType, target, from, ...l }) => ({
+    ...l, link_type: linkType,
+    ...(target && { target: { context_id: target.contextId } }),
+    ...(from && { from: { context_id: from.contextId } }),
+  }));
+  const v040 = { ...event, context: { ...context, version: '0.4.0', chain_id: chainId, links } };
+  const r = postJson(`${d.url}/v1/events?dry_run=1`, v040);
+  const details = r.json?.details ?? [];
+  t.check(r.status === 400 && details.length === 1 && details[0].pointer === '/context/version' &&
+    details[0].reason.includes('"0.4.0"') && details[0].reason.includes('chain_id') &&
+    details[0].reason.includes('send 0.4.1'),
+  'a 0.4.0 event is refused naming its version and the renamed fields', `${r.status} ${r.body}`);
+}
+
+// Older producers: the Jenkins CDEvents plugin (sdk-java 0.1.2) and spec
+// 0.2.0. Accepted as their own release and stored exactly as received.
+{
+  const old = [
+    { context: { version: '0.1.2', id: 'jenkins-etl-7', source: '/jenkins', type: 'dev.cdevents.pipelinerun.started.0.1.0',
+      timestamp: '2023-01-01T00:00:00Z' },
+    subject: { id: 'job/etl/7', type: 'pipelineRun', source: '/jenkins',
+      content: { pipelineName: 'etl', url: 'https://jenkins.example/job/etl/7' } } },
+    { context: { version: '0.2.0', id: 'incident-1', source: '/monitoring', type: 'dev.cdevents.incident.detected.0.1.0',
+      timestamp: '2023-01-01T00:00:00Z' },
+    subject: { id: 'i1', type: 'incident', content: { environment: { id: 'prod' }, description: 'p99 up' } } },
+  ];
+  for (const event of old) {
+    const r = postJson(`${d.url}/v1/events`, event);
+    const got = await (await fetch(`${d.url}/v1/events/${encodeURIComponent(event.context.id)}`)).json();
+    t.check(r.status === 202 && JSON.stringify(got.events?.[0]?.event) === JSON.stringify(event),
+      `a spec ${event.context.version} event is accepted and stored as received`, `${r.status} ${r.body} ${JSON.stringify(got)}`);
+  }
+}
+
 // The CloudEvents SDK encodes, in binary and structured mode; fetch sends.
 for (const mode of ['binary', 'structured']) {
   let ok = 0;
