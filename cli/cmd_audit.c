@@ -21,7 +21,6 @@
 #include "sinks/audit/audit_query.h"
 #include "sinks/audit/audit_store.h"
 
-#define DEFAULT_DB "./var/audit.db"
 
 struct verify_args {
 	const char *db, *key_file, *bundle;
@@ -143,7 +142,7 @@ static void verify_print_intact(const char *db, const struct cde_audit_verify *v
 
 static int verify(int argc, char **argv)
 {
-	struct verify_args a = { .db = DEFAULT_DB, .every = 1000 };
+	struct verify_args a = { .db = CDE_CLI_DEFAULT_DB, .every = 1000 };
 	uint8_t key[CDE_AUDIT_KEY_MAX];
 	int key_len = 0, r, status = verify_args(argc, argv, &a);
 	struct cde_audit_verify v;
@@ -342,7 +341,7 @@ static int query_remote(const struct query_args *a,
 
 static int query(int argc, char **argv)
 {
-	struct query_args a = { .db = DEFAULT_DB };
+	struct query_args a = { .db = CDE_CLI_DEFAULT_DB };
 	int (*print)(void *ctx, const struct cde_audit_record *rec);
 	struct cde_audit_store *s;
 	char err[512];
@@ -384,7 +383,7 @@ static int export(int argc, char **argv)
 		"  Writes an evidence bundle: the events received in [since, until) with their\n"
 		"  hashes, the chain head and the keyed checkpoints, as JSON Lines; check it\n"
 		"  offline with cdevctl audit verify --bundle FILE [--key FILE].\n";
-	const char *db = DEFAULT_DB, *since = NULL, *until = NULL, *path = NULL;
+	const char *db = CDE_CLI_DEFAULT_DB, *since = NULL, *until = NULL, *path = NULL;
 	char since_at[CDE_TIMESTAMP_STR_LEN], until_at[CDE_TIMESTAMP_STR_LEN];
 	struct cde_audit_store *s;
 	char err[512];

@@ -67,7 +67,7 @@ int cde_cmd_audit_backup(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *db = "./var/audit.db", *out = NULL;
+	const char *db = CDE_CLI_DEFAULT_DB, *out = NULL;
 	struct cde_audit_verify v;
 	int c, r;
 

@@ -15,7 +15,6 @@
 #include "sinks/audit/audit_schema.h"
 #include "sinks/dead_letters.h"
 
-#define DEFAULT_DB "./var/audit.db"
 
 static const char usage[] =
 	"usage: cdevctl dlq list [--db PATH] [--sink NAME] [--id EVENT_ID] [--json]\n"
@@ -63,7 +62,7 @@ int cde_cmd_dlq(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *db_path = DEFAULT_DB, *sink = NULL, *id = NULL, *verb;
+	const char *db_path = CDE_CLI_DEFAULT_DB, *sink = NULL, *id = NULL, *verb;
 	bool json = false, all = false, replay;
 	sqlite3 *db = NULL;
 	int c, r;

@@ -5,6 +5,9 @@
 int cde_cmd_validate(int argc, char **argv);
 int cde_cmd_example(int argc, char **argv);
 int cde_cmd_types(int argc, char **argv);
+/* The audit log where `make run` keeps it, when --db is not given. */
+#define CDE_CLI_DEFAULT_DB "./var/audit.db"
+
 int cde_cmd_audit(int argc, char **argv);
 int cde_cmd_audit_backup(int argc, char **argv);
 int cde_cmd_dlq(int argc, char **argv);

@@ -79,8 +79,10 @@ static cJSON *event_summary(const struct cde_journal_entry *e)
 
 static void ingest_free(struct ingest *in)
 {
-	for (size_t i = 0; i < in->n; i++)
+	for (size_t i = 0; i < in->n; i++) {
 		cde_event_unref(in->entries[i].event);
+		free((char *)in->entries[i].json);
+	}
 	free(in);
 }
 
@@ -188,7 +190,7 @@ enum origin {
  * before the journal correlates it: for a hook, without the timestamp the
  * daemon stamps anew on each try (unless the hook gave one, it differs);
  * for a CDEvent, all of it. */
-static int digest_event(const struct cde_event *ev, enum origin from, uint8_t out[32])
+static int digest_event(const struct cde_event *ev, enum origin from, uint8_t out[32], const char **ret_json)
 {
 	cJSON *copy = NULL;
 	char *json;
@@ -205,7 +207,12 @@ static int digest_event(const struct cde_event *ev, enum origin from, uint8_t ou
 	if (!json)
 		return -ENOMEM;
 	cde_sig_sha256(json, strlen(json), out);
-	free(json);
+	/* A CDEvent is stored as it was printed here: the writer thread
+	 * need not print it again. */
+	if (from == FROM_EVENTS)
+		*ret_json = json;
+	else
+		free(json);
 	return 0;
 }
 
@@ -236,7 +243,8 @@ static void accept_events(struct cde_api *api, struct cde_http_request *req,
 		in->entries[i].peer = in->peer;
 		in->entries[i].correlate = from != FROM_EVENTS && !cde_event_chain_id(events[i]);
 		in->entries[i].has_digest = from != FROM_POD_HOOK;
-		if (in->entries[i].has_digest && digest_event(events[i], from, in->entries[i].digest) < 0) {
+		if (in->entries[i].has_digest &&
+		    digest_event(events[i], from, in->entries[i].digest, &in->entries[i].json) < 0) {
 			/* Stored without its digest, a clash would pass for a
 			 * re-send forever after. */
 			cde_api_refuse(api, req, who, 500, "out of memory", NULL, NULL);

@@ -70,7 +70,7 @@ static int export_gaps(sqlite3 *db, uint64_t after, uint64_t before, FILE *out)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (cde_sql_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'gaps'", NULL, 0) == 0)
+	if (!cde_sql_has_table(db, "gaps"))
 		return 0;
 	if (sqlite3_prepare_v2(db, "SELECT first, last, at, reason, prev, hash, mac FROM gaps"
 			       " WHERE last >= ? AND last < ? ORDER BY first", -1, &st, NULL) != SQLITE_OK)

@@ -30,24 +30,47 @@ static void put_text(EVP_MD_CTX *ctx, const char *s)
 		EVP_DigestUpdate(ctx, s, n);
 }
 
-void cde_audit_row_hash(const struct cde_audit_row *row, const uint8_t prev[CDE_HASH_LEN],
-			uint8_t out[CDE_HASH_LEN])
+static void put_u64(EVP_MD_CTX *ctx, uint64_t v)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	uint8_t seq[8];
-	unsigned len = 0;
+	uint8_t b[8];
 
 	for (int i = 0; i < 8; i++)
-		seq[i] = (uint8_t)(row->seq >> (56 - 8 * i));
-	/* EVP_MD_CTX_new only fails when out of memory; a zero hash then
-	 * makes the row fail verification rather than pass silently. */
+		b[i] = (uint8_t)(v >> (56 - 8 * i));
+	EVP_DigestUpdate(ctx, b, sizeof(b));
+}
+
+/* A SHA-256 of a record chained to @prev; NULL (and a zero @out) when
+ * out of memory: a zero hash then fails verification rather than pass. */
+static EVP_MD_CTX *chained(const uint8_t prev[CDE_HASH_LEN], uint8_t out[CDE_HASH_LEN])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
 	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
 		memset(out, 0, CDE_HASH_LEN);
 		EVP_MD_CTX_free(ctx);
-		return;
+		return NULL;
 	}
 	EVP_DigestUpdate(ctx, prev, CDE_HASH_LEN);
-	EVP_DigestUpdate(ctx, seq, sizeof(seq));
+	return ctx;
+}
+
+static void finish(EVP_MD_CTX *ctx, uint8_t out[CDE_HASH_LEN])
+{
+	unsigned len = 0;
+
+	if (!EVP_DigestFinal_ex(ctx, out, &len) || len != CDE_HASH_LEN)
+		memset(out, 0, CDE_HASH_LEN);
+	EVP_MD_CTX_free(ctx);
+}
+
+void cde_audit_row_hash(const struct cde_audit_row *row, const uint8_t prev[CDE_HASH_LEN],
+			uint8_t out[CDE_HASH_LEN])
+{
+	EVP_MD_CTX *ctx = chained(prev, out);
+
+	if (!ctx)
+		return;
+	put_u64(ctx, row->seq);
 	put_text(ctx, row->id);
 	put_text(ctx, row->source);
 	put_text(ctx, row->type);
@@ -60,18 +83,7 @@ void cde_audit_row_hash(const struct cde_audit_row *row, const uint8_t prev[CDE_
 	put_text(ctx, row->principal);
 	put_text(ctx, row->peer);
 	put_text(ctx, row->event);
-	if (!EVP_DigestFinal_ex(ctx, out, &len) || len != CDE_HASH_LEN)
-		memset(out, 0, CDE_HASH_LEN);
-	EVP_MD_CTX_free(ctx);
-}
-
-static void put_u64(EVP_MD_CTX *ctx, uint64_t v)
-{
-	uint8_t b[8];
-
-	for (int i = 0; i < 8; i++)
-		b[i] = (uint8_t)(v >> (56 - 8 * i));
-	EVP_DigestUpdate(ctx, b, sizeof(b));
+	finish(ctx, out);
 }
 
 static const char marker_label[] = "cdeventsd retention";
@@ -79,24 +91,17 @@ static const char marker_label[] = "cdeventsd retention";
 void cde_audit_marker_hash(const struct cde_audit_marker *m, const uint8_t prev[CDE_HASH_LEN],
 			   uint8_t out[CDE_HASH_LEN])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned len = 0;
+	EVP_MD_CTX *ctx = chained(prev, out);
 
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		memset(out, 0, CDE_HASH_LEN);
-		EVP_MD_CTX_free(ctx);
+	if (!ctx)
 		return;
-	}
-	EVP_DigestUpdate(ctx, prev, CDE_HASH_LEN);
 	put_text(ctx, marker_label);
 	put_u64(ctx, m->seq);
 	put_u64(ctx, m->deleted);
 	put_text(ctx, m->at);
 	put_text(ctx, m->reason);
 	EVP_DigestUpdate(ctx, m->anchor, CDE_HASH_LEN);
-	if (!EVP_DigestFinal_ex(ctx, out, &len) || len != CDE_HASH_LEN)
-		memset(out, 0, CDE_HASH_LEN);
-	EVP_MD_CTX_free(ctx);
+	finish(ctx, out);
 }
 
 /* HMAC-SHA256 of @label (at most 31 bytes) and @hash: the label keeps a
@@ -125,23 +130,16 @@ static const char gap_label[] = "cdeventsd gap";
 void cde_audit_gap_hash(const struct cde_audit_gap *g, const uint8_t prev[CDE_HASH_LEN],
 			uint8_t out[CDE_HASH_LEN])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned len = 0;
+	EVP_MD_CTX *ctx = chained(prev, out);
 
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		memset(out, 0, CDE_HASH_LEN);
-		EVP_MD_CTX_free(ctx);
+	if (!ctx)
 		return;
-	}
-	EVP_DigestUpdate(ctx, prev, CDE_HASH_LEN);
 	put_text(ctx, gap_label);
 	put_u64(ctx, g->first);
 	put_u64(ctx, g->last);
 	put_text(ctx, g->at);
 	put_text(ctx, g->reason);
-	if (!EVP_DigestFinal_ex(ctx, out, &len) || len != CDE_HASH_LEN)
-		memset(out, 0, CDE_HASH_LEN);
-	EVP_MD_CTX_free(ctx);
+	finish(ctx, out);
 }
 
 void cde_audit_gap_mac(const uint8_t *key, size_t key_len, const uint8_t hash[CDE_HASH_LEN],

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+#include "events/signatures.h"
 
 #define RECORD_SIZE 128
 #define MAGIC "cdeventsd-head v1"
@@ -57,12 +57,10 @@ int cde_audit_head_file_open_read(const char *db_path)
 /* The first 16 hex digits of SHA-256(@text, @len). */
 static void checksum(const char *text, size_t len, char out[17])
 {
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned md_len = 0;
+	uint8_t md[CDE_HASH_LEN];
 	char hex[CDE_HASH_HEX_LEN];
 
-	if (!EVP_Digest(text, len, md, &md_len, EVP_sha256(), NULL) || md_len != CDE_HASH_LEN)
-		memset(md, 0, CDE_HASH_LEN);
+	cde_sig_sha256(text, len, md);
 	cde_hash_to_hex(md, hex);
 	memcpy(out, hex, 16);
 	out[16] = '\0';

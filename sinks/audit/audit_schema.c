@@ -86,8 +86,7 @@ int cde_audit_schema_version(sqlite3 *db)
 
 	if (v < 0 || v > 1000000)
 		return -EIO;
-	if (v == 0 && cde_sql_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'events'",
-				  NULL, 0) > 0)
+	if (v == 0 && cde_sql_has_table(db, "events"))
 		return 1;
 	return (int)v;
 }

@@ -264,7 +264,8 @@ static int insert_one(struct cde_audit_store *s, struct cde_journal_entry *e, ui
 		      const uint8_t prev[CDE_HASH_LEN], uint8_t hash[CDE_HASH_LEN], bool *inserted)
 {
 	const struct cde_event *ev = e->event;
-	char *json = cde_event_to_json(ev);
+	char *printed = e->json && !e->correlate ? NULL : cde_event_to_json(ev);
+	const char *json = printed ? printed : e->json;
 	char prev_hex[CDE_HASH_HEX_LEN], hash_hex[CDE_HASH_HEX_LEN];
 	struct cde_audit_row row = {
 		.seq = seq,
@@ -313,7 +314,7 @@ static int insert_one(struct cde_audit_store *s, struct cde_journal_entry *e, ui
 	*inserted = rc == SQLITE_DONE && sqlite3_changes(s->db) == 1;
 	sqlite3_clear_bindings(st);
 	sqlite3_reset(st);
-	free(json);
+	free(printed);
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 

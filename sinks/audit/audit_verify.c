@@ -97,7 +97,7 @@ static int load_gaps(sqlite3 *db, struct gaps *g, struct cde_audit_verify *out)
 
 	g->n = 0;
 	g->v = NULL;
-	if (cde_sql_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'gaps'", NULL, 0) == 0)
+	if (!cde_sql_has_table(db, "gaps"))
 		return 0;
 	if (sqlite3_prepare_v2(db, "SELECT first, last, at, reason, prev, hash, mac FROM gaps ORDER BY first",
 			       -1, &st, NULL) != SQLITE_OK)

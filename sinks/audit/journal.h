@@ -20,6 +20,9 @@ struct cde_journal_entry {
 	bool correlate;			/* no chainId given: the journal assigns one */
 	bool has_digest;
 	uint8_t digest[32];		/* SHA-256 of what the producer sent: tells a re-send from a clash */
+	const char *json;		/* the event already printed, when it is stored unchanged
+					 * (not correlate): the writer need not print it again;
+					 * NULL: the writer prints it (borrowed until done) */
 	/* set by the journal before done is called: */
 	uint64_t seq;
 	bool duplicate;			/* same source and id as an earlier event, same content */

@@ -19,3 +19,8 @@ int64_t cde_sql_int(sqlite3 *db, const char *sql, const char *text, int64_t none
 	sqlite3_finalize(st);
 	return v;
 }
+
+bool cde_sql_has_table(sqlite3 *db, const char *name)
+{
+	return cde_sql_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", name, 0) > 0;
+}
