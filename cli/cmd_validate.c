@@ -25,7 +25,6 @@
 struct run {
 	const struct cde_catalog *cat;
 	const struct cde_schema_set *schemas;
-	bool check_schema_uri;		/* --schemas or --accept-unknown-schema-uri */
 	bool accept_unknown;
 	bool json;
 	bool quiet;
@@ -86,7 +85,7 @@ static void judge(struct run *run, const char *where, const cJSON *doc, struct c
 {
 	const struct cde_spec *spec = NULL;
 
-	if (doc && cde_validate(run->cat, doc, &spec, errs) == 0 && run->check_schema_uri)
+	if (doc && cde_validate(run->cat, doc, &spec, errs) == 0)
 		cde_schema_set_check(run->schemas, run->accept_unknown, doc, errs);
 	if (cde_errors_empty(errs))
 		run->passed++;
@@ -202,6 +201,7 @@ static void usage(FILE *f)
 		   "  - reads standard input) against the catalog of its spec version.\n"
 		   "  --schemas  a directory of JSON Schemas (*.json, by $id): an event's\n"
 		   "             context.schemaUri must name one, and the event must conform\n"
+		   "             (without it, an event naming a schemaUri is refused, as by the daemon)\n"
 		   "  --accept-unknown-schema-uri  a schemaUri no --schemas has is accepted\n"
 		   "  --json     one JSON object per event on stdout: input, valid, errors\n"
 		   "  --quiet    print only the summary line\n"
@@ -241,11 +241,9 @@ int cde_cmd_validate(int argc, char **argv)
 				return 2;
 			}
 			schema_dirs[n_schema_dirs++] = optarg;
-			run.check_schema_uri = true;
 			break;
 		case 'A':
 			run.accept_unknown = true;
-			run.check_schema_uri = true;
 			break;
 		case 'j':
 			run.json = true;

@@ -149,10 +149,8 @@ struct cde_config {
 	struct cde_config_cluster clusters[CDE_CONFIG_CLUSTERS_MAX];
 	/* schemas: directories of JSON Schema files named by an event's
 	 * context.schemaUri (loaded by daemon/schema_set.c), and whether a
-	 * schemaUri none of them has is accepted (default: refused). Without
-	 * the key schemaUri is not checked, as before it existed: every
-	 * official example names one that nobody publishes. */
-	bool schemas_checked;			/* the file has schemas: */
+	 * schemaUri none of them has is accepted (default: refused, key or
+	 * no key, as the spec asks a consumer to check it). */
 	size_t n_schema_dirs;
 	char schema_dirs[CDE_CONFIG_SCHEMA_DIRS_MAX][CDE_CONFIG_PATH_MAX];
 	bool schemas_accept_unknown;

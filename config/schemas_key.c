@@ -45,7 +45,6 @@ int cde_config_apply_schemas(const cJSON *doc, const char *path, struct cde_conf
 	if (!schemas)
 		return 0;
 	/* A file that names schemas: replaces the setting as a whole. */
-	cfg->schemas_checked = true;
 	cfg->n_schema_dirs = 0;
 	cfg->schemas_accept_unknown = false;
 	cde_json_reader_init(&rd, "/schemas", errs);

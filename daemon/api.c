@@ -149,8 +149,7 @@ static void sinks(struct cde_api *api, struct cde_http_request *req, const char 
 static void schemas(struct cde_api *api, struct cde_http_request *req, const char *id, struct cde_auth_result *who)
 {
 	cJSON *body = cJSON_CreateObject(), *list = cde_schema_set_list_json(api->schemas);
-	const char *unknown = !api->check_schema_uri ? "unchecked" : api->accept_unknown_schema_uri ? "accept"
-											 : "refuse";
+	const char *unknown = api->accept_unknown_schema_uri ? "accept" : "refuse";
 
 	if (body && list && cJSON_AddItemToObject(body, "schemas", list)) {
 		list = NULL; /* now body's */

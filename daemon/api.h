@@ -14,7 +14,6 @@
 struct cde_api {
 	const struct cde_catalog *catalog;
 	const struct cde_schema_set *schemas;	/* schemas: (NULL: none loaded) */
-	bool check_schema_uri;			/* the config has schemas: */
 	bool accept_unknown_schema_uri;
 	struct cde_journal *journal;
 	struct cde_auth *auth;

@@ -506,8 +506,8 @@ void cde_api_handle_events(struct cde_api *api, struct cde_http_request *req,
 
 		if (cde_validate(api->catalog, cde_event_json(events[i]), NULL, &errs) == 0 &&
 		    cde_event_check_lengths(cde_event_json(events[i]), &errs) == 0 &&
-		    (!api->check_schema_uri || cde_schema_set_check(api->schemas, api->accept_unknown_schema_uri,
-								     cde_event_json(events[i]), &errs) == 0))
+		    cde_schema_set_check(api->schemas, api->accept_unknown_schema_uri, cde_event_json(events[i]),
+					 &errs) == 0)
 			continue;
 		prefix_pointers(&errs, before, event_prefix(mode, i, prefix, sizeof(prefix)));
 	}

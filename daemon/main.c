@@ -123,7 +123,6 @@ static void apply_runtime(struct daemon *d)
 	cde_log_set_format(d->cfg.log_format == CDE_CONFIG_LOG_JSON ? CDE_LOG_JSON : CDE_LOG_LOGFMT);
 	d->api.default_source = d->cfg.source[0] ? d->cfg.source : NULL;
 	d->api.schemas = d->schemas;
-	d->api.check_schema_uri = d->cfg.schemas_checked;
 	d->api.accept_unknown_schema_uri = d->cfg.schemas_accept_unknown;
 	cde_errors_reset(&errs);
 	/* cde_daemon_config_load read them once already: this cannot

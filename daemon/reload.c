@@ -66,7 +66,6 @@ static const struct reload_key {
 	{ "routes", FIELD(routes), SAME_BYTES, NEEDS_RESTART, SINKS },
 	{ "clusters", FIELD(n_clusters), SAME_BYTES, APPLIES_ON_RELOAD, NULL },
 	{ "clusters", FIELD(clusters), SAME_BYTES, APPLIES_ON_RELOAD, NULL },
-	{ "schemas", FIELD(schemas_checked), SAME_BYTES, APPLIES_ON_RELOAD, NULL },
 	{ "schemas", FIELD(n_schema_dirs), SAME_BYTES, APPLIES_ON_RELOAD, NULL },
 	{ "schemas", FIELD(schema_dirs), SAME_BYTES, APPLIES_ON_RELOAD, NULL },
 	{ "schemas", FIELD(schemas_accept_unknown), SAME_BYTES, APPLIES_ON_RELOAD, NULL },

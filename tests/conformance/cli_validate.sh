@@ -23,12 +23,17 @@ expect() { # expect NAME WANT_STATUS WANT_OUTPUT_PATTERN COMMAND...
 	fi
 }
 
+# Every official example names a schemaUri nobody publishes: refused by
+# default (as by the daemon), accepted with --accept-unknown-schema-uri.
+expect "official example: unknown schemaUri refused by default" 1 \
+	'/context/schemaUri: schemaUri https://myorg.com/schema/custom is not loaded' \
+	"$cdevctl" validate "$spec"/v0.5.1/conformance/build_queued.json
 expect "v0.5.1 conformance: 45 passed" 0 '^45 passed, 0 failed$' \
-	"$cdevctl" validate "$spec"/v0.5.1/conformance/*.json
+	"$cdevctl" validate --accept-unknown-schema-uri "$spec"/v0.5.1/conformance/*.json
 expect "v0.4.1 conformance: 45 passed" 0 '^45 passed, 0 failed$' \
-	"$cdevctl" validate "$spec"/v0.4.1/conformance/*.json
+	"$cdevctl" validate --accept-unknown-schema-uri "$spec"/v0.4.1/conformance/*.json
 expect "v0.3.0 conformance: 39 passed" 0 '^39 passed, 0 failed$' \
-	"$cdevctl" validate "$spec"/v0.3.0/conformance/*.json
+	"$cdevctl" validate --accept-unknown-schema-uri "$spec"/v0.3.0/conformance/*.json
 
 # JSON Lines: one line per invalid event naming FILE:LINE and the pointer.
 good=$(tr -d '\n' <"$spec"/v0.5.1/conformance/build_queued.json)
@@ -40,22 +45,22 @@ good=$(tr -d '\n' <"$spec"/v0.5.1/conformance/build_queued.json)
 	echo "$good" | sed 's/"id": *"mySubject123"/"id": ""/'
 } >"$tmp/events.jsonl"
 expect "JSON Lines: bad lines named" 1 'events.jsonl:2: .*/context/specversion: must be a string' \
-	"$cdevctl" validate "$tmp/events.jsonl"
+	"$cdevctl" validate --accept-unknown-schema-uri "$tmp/events.jsonl"
 expect "JSON Lines: unparsable line named" 1 'events.jsonl:4: /: invalid JSON' \
-	"$cdevctl" validate "$tmp/events.jsonl"
+	"$cdevctl" validate --accept-unknown-schema-uri "$tmp/events.jsonl"
 expect "JSON Lines: empty subject id" 1 'events.jsonl:5: .*/subject/id: must not be empty' \
-	"$cdevctl" validate "$tmp/events.jsonl"
-expect "JSON Lines: summary" 1 '^1 passed, 3 failed$' "$cdevctl" validate "$tmp/events.jsonl"
+	"$cdevctl" validate --accept-unknown-schema-uri "$tmp/events.jsonl"
+expect "JSON Lines: summary" 1 '^1 passed, 3 failed$' "$cdevctl" validate --accept-unknown-schema-uri "$tmp/events.jsonl"
 
 # A JSON array, and standard input.
 echo "[$good, {\"context\": {}}]" >"$tmp/array.json"
 expect "array: element named" 1 'array.json\[1\]: /context/specversion: required' \
-	"$cdevctl" validate "$tmp/array.json"
-expect "stdin" 0 '^1 passed, 0 failed$' sh -c "echo '$good' | '$cdevctl' validate -"
+	"$cdevctl" validate --accept-unknown-schema-uri "$tmp/array.json"
+expect "stdin" 0 '^1 passed, 0 failed$' sh -c "echo '$good' | '$cdevctl' validate --accept-unknown-schema-uri -"
 
 # Machine-readable output.
 expect "--json" 1 '"input":"[^"]*events.jsonl:5","valid":false,"specVersion":"0.5.1".*"pointer":"/subject/id"' \
-	"$cdevctl" validate --json "$tmp/events.jsonl"
+	"$cdevctl" validate --accept-unknown-schema-uri --json "$tmp/events.jsonl"
 
 # --schemas: an event's schemaUri names a schema of the directory, or the
 # event is refused (unless --accept-unknown-schema-uri), as the daemon does.

@@ -108,7 +108,7 @@ export function cdevctlVerdicts(cdevctl, events) {
   const tmp = fs.mkdtempSync('/tmp/cde-agree-');
   const file = path.join(tmp, 'events.jsonl');
   fs.writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
-  const r = spawnSync(cdevctl, ['validate', '--json', file], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync(cdevctl, ['validate', '--json', '--accept-unknown-schema-uri', file], { encoding: 'utf8', maxBuffer: 1 << 30 });
   fs.rmSync(tmp, { recursive: true });
   if (r.status !== 0 && r.status !== 1)
     throw new Error(`cdevctl exited ${r.status}: ${r.stderr}`);

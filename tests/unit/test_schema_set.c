@@ -67,9 +67,9 @@ static void schemas_key_reads_dirs_and_the_switch(void **state)
 	struct cde_errors errs;
 
 	assert_int_equal(load_config("log_level: info\n", &c, &errs), 0);
-	assert_false(c.schemas_checked);
+	assert_int_equal(c.n_schema_dirs, 0);
+	assert_false(c.schemas_accept_unknown); /* refused without the key too */
 	assert_int_equal(load_config("schemas:\n  dirs: [/a, /b]\n", &c, &errs), 0);
-	assert_true(c.schemas_checked);
 	assert_int_equal(c.n_schema_dirs, 2);
 	assert_string_equal(c.schema_dirs[1], "/b");
 	assert_false(c.schemas_accept_unknown);

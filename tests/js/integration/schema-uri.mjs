@@ -104,13 +104,13 @@ t.check(r.json?.schemas?.length === 1 && r.json.unknown_schema_uri === 'accept',
   r.body);
 t.check(await d.stop() === 0, 'the daemon exits 0');
 
-// Without schemas: schemaUri is not checked (every official example names
-// one that nobody publishes).
+// Without schemas: a schemaUri is refused all the same (the spec asks a
+// consumer to check it; issue 13 makes refusing the default).
 const plain = await startDaemon(bin, []);
-t.check(postJson(`${plain.url}/v1/events`, event('https://example.com/nobody', 'x')).status === 202,
-  'without schemas: a schemaUri is not checked');
+expectError(postJson(`${plain.url}/v1/events`, event('https://example.com/nobody', 'x')), 400, '/context/schemaUri',
+  unknownReason, 'without schemas: an unknown schemaUri is refused by default too');
 r = curl([`${plain.url}/v1/schemas`]);
-t.check(r.status === 200 && r.json?.schemas?.length === 0 && r.json.unknown_schema_uri === 'unchecked',
+t.check(r.status === 200 && r.json?.schemas?.length === 0 && r.json.unknown_schema_uri === 'refuse',
   'GET /v1/schemas says so', r.body);
 t.check(await plain.stop() === 0, 'that daemon exits 0 too');
 
