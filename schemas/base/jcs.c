@@ -172,6 +172,12 @@ static void format_number(double value, char *buf)
 		*o++ = '-';
 		value = -value;
 	}
+	/* The common case, quickly: below 2^53 an integer's own digits are
+	 * the shortest that read back (its neighbours are at most 1 away). */
+	if (value < 9007199254740992.0 && value == (double)(int64_t)value) {
+		sprintf(o, "%.0f", value);
+		return;
+	}
 	shortest_digits(value, &g);
 	k = g.k;
 	n = g.n;

@@ -105,6 +105,22 @@ for (let i = 0; i < numbers; i++) {
   const text = pick([String(v), v.toExponential(), JSON.stringify(v).toUpperCase()]);
   cases.push([Object.is(v, -0) ? '-0' : text, canonicalize(v)]);
 }
+// Every power of two and its three neighbours on each side: where the
+// doubles below are twice as dense as those above, the nearest short
+// decimal is not always the one that reads back.
+let neighbours = 0;
+for (let e = -1074; e <= 1023; e++) {
+  bits.setFloat64(0, 2 ** e);
+  const b = bits.getBigUint64(0);
+  for (let d = -3n; d <= 3n; d++) {
+    bits.setBigUint64(0, b + d);
+    const v = bits.getFloat64(0);
+    if (Number.isFinite(v) && v > 0) {
+      cases.push([String(v), canonicalize(v)]);
+      neighbours++;
+    }
+  }
+}
 for (const text of ['-0', '-0.0', '1E30', '4.50', '2e-3', '0.000000000000000000000000001', '333333333.33333329',
   '1e+21', '100000000000000000000', '9007199254740993']) {
   cases.push([text, canonicalize(JSON.parse(text))]);
@@ -143,6 +159,7 @@ cases.forEach(([line, expected], i) => {
   }
 });
 console.log(`jcs-crosscheck: seed ${seed} (JCS_SEED=${seed} replays it); compared ${cases.length} values ` +
-  `(${documents} random documents, ${numbers} random numbers, ${cases.length - documents - numbers} fixed)`);
+  `(${documents} random documents, ${numbers} random numbers, ${neighbours} powers of two and neighbours, ` +
+  `${cases.length - documents - numbers - neighbours} fixed)`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
