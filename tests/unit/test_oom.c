@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "events/hooks.h"
 #include "events/pod_hook.h"
+#include "schemas/base/jcs.h"
 #include "schemas/validate.h"
 #include "sizing/sizing.h"
 #include "tests/unit/oom.h"
@@ -842,6 +843,51 @@ static void printing_numbers_exactly_runs_out_of_memory_cleanly(void **state)
 	cJSON_Delete(a.doc);
 }
 
+struct jcs_arg {
+	cJSON *doc;
+	char *text;
+	size_t len;
+};
+
+static int jcs_run(void *arg)
+{
+	struct jcs_arg *a = arg;
+
+	return cde_jcs_serialize(a->doc, &a->text, &a->len);
+}
+
+static bool jcs_check(void *arg, int r, bool first)
+{
+	static const char expected[] = "{\"a\":[1e+21,{\"\xf0\x9f\x98\x80\":\"\\u0001\",\"\xef\xac\xb3\":0}],"
+		"\"b\":\"................................................................"
+		"................................................................"
+		"................................................................"
+		"................................................................\"}";
+	struct jcs_arg *a = arg;
+	bool ok = r == 0 ? a->text && a->len == strlen(expected) && strcmp(a->text, expected) == 0 : !a->text;
+
+	free(a->text);
+	a->text = NULL;
+	return ok;
+}
+
+/* The JCS writer grows its buffer and sorts each object's members. */
+static void canonical_json_runs_out_of_memory_cleanly(void **state)
+{
+	struct jcs_arg a = {
+		.doc = json("{\"b\": \"................................................................"
+			    "................................................................"
+			    "................................................................"
+			    "................................................................\","
+			    " \"a\": [1e21, {\"\\ufb33\": 0, \"\\ud83d\\ude00\": \"\\u0001\"}]}"),
+	};
+	const struct target t = { "cde_jcs_serialize", jcs_run, jcs_check, 3 };
+
+	reports_left = 4;
+	assert_int_equal(exercise(&t, &a, NULL), 0);
+	cJSON_Delete(a.doc);
+}
+
 static void the_wrappers_reach_every_allocator(void **state)
 {
 	/* Called through volatile pointers: a compiler may otherwise drop
@@ -916,6 +962,7 @@ int main(void)
 		cmocka_unit_test(a_hook_the_validator_refuses_runs_out_of_memory_cleanly),
 		cmocka_unit_test(the_pod_hook_runs_out_of_memory_cleanly),
 		cmocka_unit_test(printing_numbers_exactly_runs_out_of_memory_cleanly),
+		cmocka_unit_test(canonical_json_runs_out_of_memory_cleanly),
 	};
 
 	/* CDE_OOM_TESTS=pattern runs only the tests that match. */
