@@ -16,7 +16,7 @@ static const struct {
 	{ "validate", cde_cmd_validate, "check CDEvents (JSON, JSON array or JSON Lines)" },
 	{ "example", cde_cmd_example, "print the smallest valid event of a type" },
 	{ "types", cde_cmd_types, "list the event types of a spec version" },
-	{ "audit", cde_cmd_audit, "the audit log: verify its hash chain, query it" },
+	{ "audit", cde_cmd_audit, "the audit log: verify its hash chain, query it, make signing keys" },
 	{ "dlq", cde_cmd_dlq, "dead letters: list them, deliver them again" },
 	{ "sizing", cde_cmd_sizing, "size a Spark job's pods and fit them to a cluster's nodes" },
 };
