@@ -13,7 +13,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { startDaemon, postJson, curl, checker, waitFor, waitForLog } from '../daemon.mjs';
-import { oracle, conformanceExamples } from '../oracle.mjs';
+import { oracle, conformanceExamples, schemaExamples, customExample } from '../oracle.mjs';
 
 const t = checker();
 const bin = process.argv[2];
@@ -31,7 +31,10 @@ const server = http.createServer((req, res) => {
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 
 const cfg = path.join(dir, 'cdeventsd.yaml');
+// The official examples name a schemaUri nobody publishes.
 fs.writeFileSync(cfg, `
+schemas:
+  unknown_schema_uri: accept
 sinks:
   - name: upgraded
     type: file
@@ -132,6 +135,38 @@ const counted = await waitFor(() => {
 }, 5000, { every: 200 });
 t.check(counted,
   '/metrics counts upgrades per sink and release, and dropped fields', metrics.split('\n').filter((l) => l.includes('upgrade')).join('\n'));
+// Every official example (0.3.0, 0.4.1 and its custom event) and an event
+// of every 0.2.0 and 0.1.2 type built from its schema: each comes out
+// valid for ajv on 0.5.1, or as received when 0.5.1 has no form for it.
+const all = [
+  ...['v0.3.0', 'v0.4.1'].flatMap((v) => conformanceExamples(v).map(({ event }) => [v, event])),
+  ['v0.4.1', customExample('v0.4.1').event],
+  ...['v0.2.0', 'v0.1.2'].flatMap((v) => schemaExamples(v).map(({ event }) => [v, event])),
+].map(([v, e], i) => ({ ...e, context: { ...e.context, id: `all-${v}-${i}` } }));
+const refusedAll = [];
+for (const e of all) {
+  const r = await fetch(`${d.url}/v1/events`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(e) });
+  if (r.status !== 202) refusedAll.push(`${e.context.id} ${r.status} ${await r.text()}`);
+}
+t.check(refusedAll.length === 0, `all ${all.length} older examples are accepted`, refusedAll.join('\n'));
+await waitFor(() => lines(upFile).filter((l) => l.includes('"all-')).length === all.length, 20000);
+const upAll = lines(upFile).map((l) => JSON.parse(l)).filter((e) => e.context.id.startsWith('all-'));
+const invalid = [], asReceived = [];
+for (const u of upAll) {
+  if (u.context.specversion !== '0.5.1') { asReceived.push(u.context.type); continue; }
+  const v = ajv(u);
+  if (!v.valid) invalid.push(`${u.context.id} ${u.context.type}: ${JSON.stringify(v.errors)}`);
+}
+t.check(upAll.length === all.length && invalid.length === 0,
+  `every older example the upgrading sink writes in 0.5.1 shape is valid for ajv (${upAll.length - asReceived.length})`,
+  invalid.slice(0, 5).join('\n'));
+// The schema-built events' url is "url-1", not an absolute URI: where
+// 0.5.1 requires a uri there is no 0.5.1 form.
+const noForm = /\.(testcase|testsuite)\.|\.pipelinerun\.started\.|\.repository\.created\./;
+t.check(asReceived.length > 0 && asReceived.every((type) => noForm.test(type)),
+  'only types 0.5.1 dropped, or whose required uri 0.5.1 refuses, go out as received', asReceived.join(' '));
+
 t.check(await d.stop() === 0, 'the daemon stops cleanly');
 server.close();
 
