@@ -96,6 +96,7 @@ struct cde_config_sink {
 	char path[CDE_CONFIG_PATH_MAX];		/* file */
 	size_t rotate_size;			/* file: rotate past this, default 100MiB */
 	unsigned rotate_keep;			/* file: rotated files kept, default 5 */
+	char upgrade_to[16];			/* "0.5.1": older events sent upgraded; "" as received */
 };
 
 /* Which events go where (the `routes:` list). The filter is kept as

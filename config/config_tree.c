@@ -23,7 +23,7 @@ enum { TEKTON, WEBHOOK, FILE_SINK, N_TYPES };
 #define FILE_SINKS (1u << FILE_SINK)
 #define ALL_SINKS (HTTP_SINKS | FILE_SINKS)
 
-enum sink_value { V_URL, V_MODE, V_HEADERS, V_PATH, V_BOOL, V_DURATION, V_COUNT, V_AGE, V_SIZE };
+enum sink_value { V_URL, V_MODE, V_HEADERS, V_PATH, V_BOOL, V_DURATION, V_COUNT, V_AGE, V_SIZE, V_RELEASE };
 
 /* The keys of a sink besides name and type, and the types they apply to. */
 static const struct sink_key {
@@ -48,6 +48,7 @@ static const struct sink_key {
 	{ "path", V_PATH, FILE_SINKS, offsetof(struct cde_config_sink, path), 0 },
 	{ "rotate_size", V_SIZE, FILE_SINKS, offsetof(struct cde_config_sink, rotate_size), 0 },
 	{ "rotate_keep", V_COUNT, FILE_SINKS, offsetof(struct cde_config_sink, rotate_keep), 1000 },
+	{ "upgrade_to", V_RELEASE, ALL_SINKS, offsetof(struct cde_config_sink, upgrade_to), 0 },
 };
 
 /* config/ cannot see the registry of sinks/: daemon/config_load.c checks
@@ -215,6 +216,12 @@ static int set_sink_value(struct cde_config_sink *s, const struct sink_key *k, c
 		return 0;
 	case V_SIZE:
 		return cde_config_set_size(dst, text, rd->file, key, rd->errs);
+	case V_RELEASE:
+		/* The one release events/upgrade.c maps to (CDE_UPGRADE_TARGET). */
+		if (strcmp(text, "0.5.1") != 0)
+			return cde_json_reader_fail(rd, NULL, "\"%s\" is not a release events can be upgraded to "
+						    "(only \"0.5.1\")", text);
+		return cde_config_copy_bounded(dst, sizeof(s->upgrade_to), text, rd->file, key, rd->errs);
 	case V_HEADERS:
 	case V_BOOL:
 		break;

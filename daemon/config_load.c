@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "daemon/log.h"
+#include "daemon/startup.h"
 #include "sinks/filter.h"
 #include "sinks/sink.h"
 
@@ -169,6 +170,7 @@ struct delivery_options {
 	struct cde_delivery_options opts;	/* first: what callers hold */
 	struct cde_sink_options sinks[CDE_CONFIG_SINKS_MAX];
 	struct cde_route_options routes[CDE_CONFIG_ROUTES_MAX];
+	char catalog_dir[CDE_CONFIG_STR_MAX];
 };
 
 #define SAME_SIZE(field, size) \
@@ -180,6 +182,7 @@ SAME_SIZE(headers, CDE_SINK_HEADERS_MAX * CDE_SINK_PATH_MAX);
 SAME_SIZE(token_file, CDE_SINK_PATH_MAX);
 SAME_SIZE(secret_file, CDE_SINK_PATH_MAX);
 SAME_SIZE(path, CDE_SINK_PATH_MAX);
+SAME_SIZE(upgrade_to, sizeof(((struct cde_sink_options *)0)->upgrade_to));
 
 static void sink_options_of(const struct cde_config_sink *c, struct cde_sink_options *o)
 {
@@ -201,6 +204,7 @@ static void sink_options_of(const struct cde_config_sink *c, struct cde_sink_opt
 	memcpy(o->path, c->path, sizeof(o->path));
 	o->rotate_size = c->rotate_size;
 	o->rotate_keep = c->rotate_keep;
+	memcpy(o->upgrade_to, c->upgrade_to, sizeof(o->upgrade_to));
 }
 
 int cde_daemon_delivery_options(const struct cde_config *cfg, struct cde_delivery_options **ret)
@@ -218,7 +222,9 @@ int cde_daemon_delivery_options(const struct cde_config *cfg, struct cde_deliver
 	}
 	d->opts = (struct cde_delivery_options){
 		.n_sinks = cfg->n_sinks, .sinks = d->sinks, .n_routes = cfg->n_routes, .routes = d->routes,
+		.catalog_dir = d->catalog_dir,
 	};
+	snprintf(d->catalog_dir, sizeof(d->catalog_dir), "%s", cde_daemon_catalog_dir(cfg));
 	*ret = &d->opts;
 	return 0;
 }

@@ -24,7 +24,7 @@ struct cde_observe {
 	struct cde_metric_family *commits, *failed_commits, *rows, *db_bytes, *batch, *commit_seconds,
 		*queue, *ready, *retained;
 	struct cde_metric_family *sink_delivered, *sink_retries, *sink_dead, *sink_in_flight, *sink_lag,
-		*sink_lag_seconds, *sink_latency;
+		*sink_lag_seconds, *sink_latency, *sink_upgrades, *sink_upgrade_dropped;
 };
 
 static const double request_bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5 };
@@ -41,6 +41,7 @@ struct cde_observe *cde_observe_new(const struct cde_observe_config *cfg)
 	static const char *const type[] = { "type", NULL };
 	static const char *const route_status[] = { "route", "status", NULL };
 	static const char *const sink[] = { "sink", NULL };
+	static const char *const sink_from[] = { "sink", "from", NULL };
 	struct cde_observe *o = calloc(1, sizeof(*o));
 
 	if (!o || !(o->m = cde_metrics_new(cfg->max_series ? cfg->max_series : 200)))
@@ -100,6 +101,14 @@ struct cde_observe *cde_observe_new(const struct cde_observe_config *cfg)
 					     "From commit (received) to a 2xx from the receiver.",
 					     CDE_METRIC_HISTOGRAM, sink, sink_latency_bounds,
 					     N(sink_latency_bounds));
+	o->sink_upgrades = cde_metrics_family(o->m, "cdeventsd_sink_upgrades_total",
+					      "Events sent upgraded to 0.5.1 (upgrade_to), per sink and received release.",
+					      CDE_METRIC_COUNTER, sink_from, NULL, 0);
+	o->sink_upgrade_dropped = cde_metrics_family(o->m, "cdeventsd_sink_upgrade_dropped_fields_total",
+						     "Fields of upgraded events 0.5.1 had no place for, per sink.",
+						     CDE_METRIC_COUNTER, sink, NULL, 0);
+	if (!o->sink_upgrades || !o->sink_upgrade_dropped)
+		goto err;
 	if (!o->requests || !o->latency || !o->accepted || !o->duplicates || !o->rejected || !o->commits ||
 	    !o->failed_commits || !o->rows || !o->db_bytes || !o->batch || !o->commit_seconds || !o->queue ||
 	    !o->ready || !o->retained || !o->sink_delivered || !o->sink_retries || !o->sink_dead ||
@@ -202,6 +211,21 @@ static double num(const cJSON *o, const char *key)
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
+/* Only sinks with upgrade_to have these. */
+static void copy_upgrades(struct cde_observe *o, const cJSON *s, const char *name)
+{
+	const cJSON *from;
+
+	if (!cJSON_GetObjectItemCaseSensitive(s, "upgrades"))
+		return;
+	cJSON_ArrayForEach(from, cJSON_GetObjectItemCaseSensitive(s, "upgrades")) {
+		const char *const labels[] = { name, from->string };
+
+		cde_metric_set(o->sink_upgrades, cJSON_IsNumber(from) ? from->valuedouble : 0, labels);
+	}
+	cde_metric_set(o->sink_upgrade_dropped, num(s, "upgradeDroppedFields"), (const char *const[]){ name });
+}
+
 static void copy_sinks(struct cde_observe *o, struct cde_delivery *d)
 {
 	char *text = cde_delivery_status_json(d);
@@ -223,6 +247,7 @@ static void copy_sinks(struct cde_observe *o, struct cde_delivery *d)
 		cde_metric_set(o->sink_in_flight, num(s, "inFlight"), labels);
 		cde_metric_set(o->sink_lag, num(s, "lagEvents"), labels);
 		cde_metric_set(o->sink_lag_seconds, num(s, "lagSeconds"), labels);
+		copy_upgrades(o, s, labels[0]);
 		cJSON_ArrayForEach(b, buckets) {
 			if (i < N(counts))
 				counts[i++] = (unsigned long long)b->valuedouble;

@@ -30,6 +30,7 @@ static int add_header(struct cde_ce_message *msg, const char *name, const char *
 static int encode_binary(const struct cde_event *ev, struct cde_ce_message *msg)
 {
 	const char *subject = cde_event_subject_id(ev), *time = cde_event_timestamp(ev);
+	const char *from = cde_event_upgraded_from(ev);
 
 	if (add_header(msg, "Content-Type", "application/json", false) < 0 ||
 	    add_header(msg, "ce-specversion", "1.0", false) < 0 ||
@@ -37,7 +38,8 @@ static int encode_binary(const struct cde_event *ev, struct cde_ce_message *msg)
 	    add_header(msg, "ce-source", cde_event_source(ev), true) < 0 ||
 	    add_header(msg, "ce-type", cde_event_type(ev), true) < 0 ||
 	    (subject && add_header(msg, "ce-subject", subject, true) < 0) ||
-	    (time && add_header(msg, "ce-time", time, true) < 0))
+	    (time && add_header(msg, "ce-time", time, true) < 0) ||
+	    (from && add_header(msg, "ce-cdeupgradedfrom", from, true) < 0))
 		return -ENOMEM;
 	msg->body = cde_event_to_json(ev);
 	if (!msg->body)
@@ -51,6 +53,7 @@ static int encode_binary(const struct cde_event *ev, struct cde_ce_message *msg)
 static int encode_structured(const struct cde_event *ev, struct cde_ce_message *msg)
 {
 	const char *subject = cde_event_subject_id(ev), *time = cde_event_timestamp(ev);
+	const char *from = cde_event_upgraded_from(ev);
 	cJSON *attrs = cJSON_CreateObject();
 	char *head = NULL, *data = NULL;
 	int r = -ENOMEM;
@@ -61,6 +64,7 @@ static int encode_structured(const struct cde_event *ev, struct cde_ce_message *
 	    !cJSON_AddStringToObject(attrs, "type", cde_event_type(ev)) ||
 	    (subject && !cJSON_AddStringToObject(attrs, "subject", subject)) ||
 	    (time && !cJSON_AddStringToObject(attrs, "time", time)) ||
+	    (from && !cJSON_AddStringToObject(attrs, "cdeupgradedfrom", from)) ||
 	    !cJSON_AddStringToObject(attrs, "datacontenttype", "application/json"))
 		goto out;
 	head = cJSON_PrintUnformatted(attrs);

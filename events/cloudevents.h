@@ -7,7 +7,9 @@
  * data. Binary mode carries the attributes in ce-* headers and the CDEvent
  * as an application/json body; structured mode sends one
  * application/cloudevents+json object with the CDEvent under "data"; batch
- * mode an application/cloudevents-batch+json array of those. */
+ * mode an application/cloudevents-batch+json array of those. An event a
+ * sink upgraded (events/upgrade.h) carries the extension attribute
+ * cdeupgradedfrom, the release it was received in. */
 
 #include <stddef.h>
 
@@ -15,7 +17,7 @@
 #include "events/percent.h"
 #include "schemas/base/errors.h"
 
-#define CDE_CE_MAX_HEADERS 8
+#define CDE_CE_MAX_HEADERS 10
 
 enum cde_ce_mode {
 	CDE_CE_BINARY,

@@ -14,6 +14,7 @@
 struct cde_event {
 	unsigned refs;
 	cJSON *doc;
+	char upgraded_from[16];	/* delivery metadata, never in the document */
 };
 
 static const char *str_at(const cJSON *doc, const char *obj, const char *key)
@@ -167,6 +168,19 @@ const char *cde_event_timestamp(const struct cde_event *ev)
 const char *cde_event_chain_id(const struct cde_event *ev)
 {
 	return str_at(ev->doc, "context", "chainId");
+}
+
+int cde_event_set_upgraded_from(struct cde_event *ev, const char *release)
+{
+	if (!release || strlen(release) >= sizeof(ev->upgraded_from))
+		return -EINVAL;
+	memcpy(ev->upgraded_from, release, strlen(release) + 1);
+	return 0;
+}
+
+const char *cde_event_upgraded_from(const struct cde_event *ev)
+{
+	return ev->upgraded_from[0] ? ev->upgraded_from : NULL;
 }
 
 const char *cde_event_schema_uri(const struct cde_event *ev)

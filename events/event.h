@@ -54,6 +54,14 @@ const char *cde_event_schema_uri(const struct cde_event *ev);
 const char *cde_event_subject_id(const struct cde_event *ev);
 const char *cde_event_subject_source(const struct cde_event *ev);
 
+/* The release @ev was upgraded from (events/upgrade.h), for the sinks to
+ * tell receivers (CloudEvents attribute cdeupgradedfrom); not part of the
+ * document. Set it while building. Returns 0, or -EINVAL for a release
+ * longer than 15 characters. The getter returns NULL for an event that
+ * was not upgraded. */
+int cde_event_set_upgraded_from(struct cde_event *ev, const char *release);
+const char *cde_event_upgraded_from(const struct cde_event *ev);
+
 /* The whole document (borrowed). */
 const cJSON *cde_event_json(const struct cde_event *ev);
 

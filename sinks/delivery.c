@@ -35,6 +35,7 @@
 #include "sinks/delivery_internal.h"
 #include "sinks/delivery_policy.h"
 #include "sinks/delivery_store.h"
+#include "sinks/delivery_upgrade.h"
 #include "sinks/filter.h"
 #include "sinks/http_client.h"
 #include "sinks/sink.h"
@@ -191,7 +192,8 @@ static void bury(struct slot *slot)
 }
 
 /* Takes a window entry for @seq and starts delivering @ev (whose
- * reference it takes) there. False when the window is full. */
+ * reference it takes), or its upgrade when the sink asks for one, there.
+ * False when the window is full (then the caller keeps its reference). */
 static bool start(struct sink *s, uint64_t seq, bool replay, struct cde_event *ev, double received)
 {
 	int i = cde_window_take(&s->win, seq, replay);
@@ -200,7 +202,7 @@ static bool start(struct sink *s, uint64_t seq, bool replay, struct cde_event *e
 	if (i < 0)
 		return false;
 	slot = &s->slots[i];
-	slot->ev = ev;
+	slot->ev = cde_delivery_upgrade(s, seq, ev);
 	slot->first_ms = now_ms();
 	slot->received = received;
 	attempt(slot);
@@ -480,6 +482,8 @@ int cde_delivery_new(const char *db_path, const struct cde_delivery_options *opt
 	if (r < 0)
 		goto err_free;
 	r = forget_others(d, opts, err, err_size);
+	if (r == 0)
+		r = cde_delivery_upgrade_setup(d, opts, err, err_size);
 	if (r < 0)
 		goto err_free;
 	for (size_t i = 0; i < opts->n_sinks; i++) {
@@ -556,6 +560,7 @@ void cde_delivery_free(struct cde_delivery *d)
 			s->ops->release(s->impl);
 	}
 	free(d->sinks);
+	cde_delivery_upgrade_release(d);
 	cde_delivery_store_close(d->store);
 	if (d->kick)
 		event_free(d->kick);

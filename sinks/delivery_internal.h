@@ -12,6 +12,7 @@
 
 #include "events/event.h"
 #include "events/ids.h"
+#include "schemas/catalog.h"
 #include "sinks/delivery.h"
 #include "sinks/delivery_policy.h"
 #include "sinks/filter.h"
@@ -19,6 +20,10 @@
 #include "sinks/sink_health.h"
 
 struct sink;
+struct upgrade_entry;
+
+/* The releases whose upgrades each sink counts (0.1.2, 0.2.0, 0.3.0, 0.4.1). */
+#define CDE_UPGRADE_FROM_MAX 4
 
 /* What the engine holds for window entry @idx of its sink. */
 struct slot {
@@ -49,6 +54,8 @@ struct sink {
 	unsigned long long delivered, retried, dead;
 	unsigned long long latency_buckets[LATENCY_BUCKETS], latency_count;
 	double latency_sum;
+	unsigned long long upgrades[CDE_UPGRADE_FROM_MAX];	/* by release, delivery_upgrade.c */
+	unsigned long long upgrade_dropped, upgrade_refused;
 	char last_error[200];
 	char last_error_at[CDE_TIMESTAMP_STR_LEN];
 	struct cde_sink_health health;
@@ -67,6 +74,8 @@ struct cde_delivery {
 	pthread_mutex_t lock;
 	char *status;		/* under lock */
 	struct cde_delivery_log log;
+	struct cde_catalog *catalog;		/* only with a sink's upgrade_to */
+	struct upgrade_entry *upgrades;		/* their cache, by seq */
 };
 
 /* Counts a delivery of an event received at @received (epoch seconds, 0

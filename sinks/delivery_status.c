@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "sinks/delivery_store.h"
+#include "sinks/delivery_upgrade.h"
 
 static const double latency_bounds[LATENCY_BUCKETS] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 							1,     2.5,  5,     10,   30,  60,  300 };
@@ -68,6 +69,14 @@ static cJSON *sink_status(struct cde_delivery *d, struct sink *s, uint64_t head)
 		}
 		cJSON_AddNumberToObject(lat, "count", (double)s->latency_count);
 		cJSON_AddNumberToObject(lat, "sum", s->latency_sum);
+	}
+	if (s->cfg.upgrade_to[0]) {
+		cJSON *up = cJSON_AddObjectToObject(o, "upgrades");
+
+		for (size_t i = 0; up && i < CDE_UPGRADE_FROM_MAX; i++)
+			cJSON_AddNumberToObject(up, cde_delivery_upgrade_release_name(i), (double)s->upgrades[i]);
+		cJSON_AddNumberToObject(o, "upgradeDroppedFields", (double)s->upgrade_dropped);
+		cJSON_AddNumberToObject(o, "upgradesRefused", (double)s->upgrade_refused);
 	}
 	if (s->last_error[0]) {
 		cJSON_AddStringToObject(o, "lastError", s->last_error);

@@ -33,6 +33,7 @@ struct cde_sink_options {
 	char path[CDE_SINK_PATH_MAX];		/* file */
 	size_t rotate_size;			/* file: rotate past this, 0: never */
 	unsigned rotate_keep;			/* file: rotated files kept */
+	char upgrade_to[16];			/* "0.5.1": older events upgraded first (events/upgrade.h); "" none */
 };
 
 /* Which events go to which sinks. Borrowed: the engine compiles the
@@ -49,4 +50,7 @@ struct cde_delivery_options {
 	const struct cde_sink_options *sinks;
 	size_t n_routes;
 	const struct cde_route_options *routes;
+	/* The catalog upgrade_to checks against (borrowed; NULL: the
+	 * default); read only when a sink has upgrade_to. */
+	const char *catalog_dir;
 };

@@ -17,7 +17,8 @@ static const struct cde_sink_ops *const registry[] = {
 
 #define N_TYPES (sizeof(registry) / sizeof(registry[0]))
 
-const char *const cde_sink_engine_keys[] = { "max_in_flight", "max_attempts", "max_age", "max_backoff", NULL };
+const char *const cde_sink_engine_keys[] = { "max_in_flight", "max_attempts", "max_age", "max_backoff", "upgrade_to",
+					     NULL };
 
 const struct cde_sink_ops *cde_sink_ops_find(const char *name)
 {

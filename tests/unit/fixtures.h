@@ -30,6 +30,7 @@
 	"    path: /var/log/cdeventsd/events.jsonl\n" \
 	"    rotate_size: 10MiB\n" \
 	"    rotate_keep: 3\n" \
+	"    upgrade_to: \"0.5.1\"\n" \
 	"routes:\n" \
 	"  - sinks: [ci-listener]\n" \
 	"    filter:\n" \

@@ -112,6 +112,32 @@ static void structured_mode_puts_the_cdevent_under_data(void **state)
 	cde_event_unref(ev);
 }
 
+/* A sink's upgrade_to (events/upgrade.h): the release the event was
+ * received in travels as the extension attribute cdeupgradedfrom. */
+static void an_upgraded_event_names_its_received_release_in_both_modes(void **state)
+{
+	struct cde_event *ev = sample_event();
+	struct cde_ce_message m;
+	cJSON *body;
+
+	assert_int_equal(cde_ce_encode(ev, CDE_CE_BINARY, &m), 0);
+	assert_null(msg_header(&m, "ce-cdeupgradedfrom"));
+	cde_ce_message_release(&m);
+	assert_int_equal(cde_event_set_upgraded_from(ev, "0.1.2"), 0);
+	assert_string_equal(cde_event_upgraded_from(ev), "0.1.2");
+	assert_int_equal(cde_ce_encode(ev, CDE_CE_BINARY, &m), 0);
+	assert_string_equal(msg_header(&m, "ce-cdeupgradedfrom"), "0.1.2");
+	cde_ce_message_release(&m);
+	assert_int_equal(cde_ce_encode(ev, CDE_CE_STRUCTURED, &m), 0);
+	body = json(m.body);
+	assert_string_equal(cJSON_GetObjectItem(body, "cdeupgradedfrom")->valuestring, "0.1.2");
+	assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(body, "data"), "cdeupgradedfrom"));
+	cJSON_Delete(body);
+	cde_ce_message_release(&m);
+	assert_int_equal(cde_event_set_upgraded_from(ev, "0.1.2-very-long-name"), -EINVAL);
+	cde_event_unref(ev);
+}
+
 static void what_is_encoded_decodes_to_the_same_event(void **state)
 {
 	for (int mode = CDE_CE_BINARY; mode <= CDE_CE_STRUCTURED; mode++) {
@@ -304,6 +330,7 @@ int main(void)
 		cmocka_unit_test(structured_mode_puts_the_cdevent_under_data),
 		cmocka_unit_test(what_is_encoded_decodes_to_the_same_event),
 		cmocka_unit_test(older_releases_are_sent_as_received),
+		cmocka_unit_test(an_upgraded_event_names_its_received_release_in_both_modes),
 		cmocka_unit_test(decodes_batches_and_bare_events),
 		cmocka_unit_test(attributes_must_agree_with_the_cdevent),
 		cmocka_unit_test(reports_what_is_missing_or_malformed),

@@ -301,6 +301,8 @@ static void every_sink_key_loads(void **state)
 	assert_string_equal(c.sinks[2].path, "/var/log/cdeventsd/events.jsonl");
 	assert_int_equal(c.sinks[2].rotate_size, 10 << 20);
 	assert_int_equal(c.sinks[2].rotate_keep, 3);
+	assert_string_equal(c.sinks[2].upgrade_to, "0.5.1");
+	assert_string_equal(c.sinks[1].upgrade_to, "");
 	assert_string_equal(c.sinks[2].url, "");
 
 	assert_int_equal(c.n_routes, 2);
@@ -472,6 +474,10 @@ static const struct config_mistake fanout_mistakes[] = {
 	  "/sinks/0/rotate_keep", "\"2.5\" is not a count from 1 to 1000" },
 	{ "sinks:\n  - {name: a, type: file, path: /a, rotate_keep: 1e3}\n",
 	  "/sinks/0/rotate_keep", "\"1e3\" is not a count from 1 to 1000" },
+	{ "sinks:\n  - {name: a, type: file, path: /a, upgrade_to: \"0.4.1\"}\n",
+	  "/sinks/0/upgrade_to", "\"0.4.1\" is not a release events can be upgraded to (only \"0.5.1\")" },
+	{ "sinks:\n  - {name: a, type: webhook, url: \"https://x\", upgrade_to: 0.5}\n",
+	  "/sinks/0/upgrade_to", "\"0.5\" is not a release events can be upgraded to (only \"0.5.1\")" },
 	{ "sinks:\n  - {name: a, type: webhook, url: \"https://x\", tls_verify: }\n",
 	  "/sinks/0/tls_verify", "must be true or false" },
 	{ "sinks:\n  - {name: a, type: webhook, url: \"https://x\", timeout: }\n",

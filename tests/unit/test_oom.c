@@ -1,6 +1,6 @@
 /* Allocation failures (SQLite's test_malloc.c): the config loader, the
  * catalog, the JSON parser and the validator, the hook translator and the
- * pod hook run with their 1st, 2nd, ... allocation failing, once with that
+ * pod hook, the upgrade of an older event run with their 1st, 2nd, ... allocation failing, once with that
  * one alone failing and once with every later one failing too, until a
  * run needs no failure. Each failing run must return -ENOMEM (or, when
  * the failure could be absorbed, exactly what the run without failures
@@ -19,6 +19,7 @@
 #include "events/hooks.h"
 #include "events/pod_hook.h"
 #include "schemas/base/jcs.h"
+#include "events/upgrade.h"
 #include "schemas/validate.h"
 #include "sizing/sizing.h"
 #include "tests/unit/oom.h"
@@ -888,6 +889,78 @@ static void canonical_json_runs_out_of_memory_cleanly(void **state)
 	cJSON_Delete(a.doc);
 }
 
+/* ---- upgrading an older event to 0.5.1 ---- */
+
+struct upgrade_arg {
+	cJSON *old, *up;
+	struct cde_upgrade_notes notes;
+	char *expected;		/* the reference result and its notes, as text */
+};
+
+static int upgrade_run(void *arg)
+{
+	struct upgrade_arg *a = arg;
+
+	a->up = (cJSON *)UNTOUCHED;
+	return cde_upgrade(cat, a->old, &a->up, &a->notes);
+}
+
+/* The upgraded event and the dropped pointers, as one text. */
+static char *upgrade_text(const struct upgrade_arg *a)
+{
+	char *doc = cJSON_PrintUnformatted(a->up), *text = NULL;
+
+	if (doc && asprintf(&text, "%s %zu %zu %s", doc, a->notes.dropped.count, a->notes.changed.count,
+			    a->notes.dropped.count ? a->notes.dropped.items[0].pointer : "") < 0)
+		text = NULL;
+	cJSON_free(doc);
+	return text;
+}
+
+static bool upgrade_check(void *arg, int r, bool first)
+{
+	struct upgrade_arg *a = arg;
+	char *text;
+	bool ok;
+
+	if (r != 0) {
+		ok = r == -ENOMEM && a->up == (cJSON *)UNTOUCHED && !first;
+		if (!ok && verbose)
+			print_message("    returned %d, *ret %s: %s\n", r,
+				      a->up == (cJSON *)UNTOUCHED ? "untouched" : "changed", a->notes.refusal);
+		return ok;
+	}
+	text = upgrade_text(a);
+	cJSON_Delete(a->up);
+	if (first) {
+		a->expected = text;
+		return text != NULL;
+	}
+	ok = text && strcmp(text, a->expected) == 0;
+	if (!ok && verbose)
+		print_message("    a different upgrade:\n    %s\n    instead of\n    %s\n", text, a->expected);
+	free(text);
+	return ok;
+}
+
+static void upgrading_an_older_event_runs_out_of_memory_cleanly(void **state)
+{
+	struct upgrade_arg a = {
+		.old = json("{\"context\": {\"version\": \"0.1.2\", \"id\": \"jk-9\", \"source\": \"/jenkins\", "
+			    "\"type\": \"dev.cdevents.pipelinerun.finished.0.1.0\", \"timestamp\": \"2023-01-01T00:00:00Z\"}, "
+			    "\"subject\": {\"id\": \"job/etl/9\", \"type\": \"pipelineRun\", \"content\": "
+			    "{\"pipelineName\": \"etl\", \"url\": \"https://jenkins.example/job/etl/9\", "
+			    "\"outcome\": \"UNSTABLE\", \"errors\": \"2 tests failed\"}}, \"customData\": {\"node\": \"a\"}}"),
+	};
+	const struct target t = { "cde_upgrade", upgrade_run, upgrade_check, 10 };
+
+	reports_left = 8;
+	assert_int_equal(exercise(&t, &a, NULL), 0);
+	assert_non_null(strstr(a.expected, " 1 2 /subject/content/outcome"));
+	free(a.expected);
+	cJSON_Delete(a.old);
+}
+
 static void the_wrappers_reach_every_allocator(void **state)
 {
 	/* Called through volatile pointers: a compiler may otherwise drop
@@ -963,6 +1036,7 @@ int main(void)
 		cmocka_unit_test(the_pod_hook_runs_out_of_memory_cleanly),
 		cmocka_unit_test(printing_numbers_exactly_runs_out_of_memory_cleanly),
 		cmocka_unit_test(canonical_json_runs_out_of_memory_cleanly),
+		cmocka_unit_test(upgrading_an_older_event_runs_out_of_memory_cleanly),
 	};
 
 	/* CDE_OOM_TESTS=pattern runs only the tests that match. */

@@ -20,6 +20,7 @@ static const struct {
 	{ "timeout", "2s" }, { "max_retry_after", "1m" }, { "max_in_flight", "3" },
 	{ "max_attempts", "4" }, { "max_age", "1h" }, { "max_backoff", "9s" },
 	{ "path", "/tmp/cde-registry.jsonl" }, { "rotate_size", "1KiB" }, { "rotate_keep", "2" },
+	{ "upgrade_to", "\"0.5.1\"" },
 };
 
 static int load_sink(const char *type, const char *required, const char *key, const char *value)
