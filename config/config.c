@@ -39,6 +39,7 @@ struct raw_audit {
 	char *hmac_key_file;
 	char *checkpoint_every;
 	char *max_age, *max_size, *retention_interval;
+	char *signing_key_file, *tree_checkpoint_every, *tree_checkpoint_interval;
 };
 
 struct raw_metrics {
@@ -78,6 +79,9 @@ static const cyaml_schema_field_t audit_fields[] = {
 	STR("max_age", struct raw_audit, max_age),
 	STR("max_size", struct raw_audit, max_size),
 	STR("retention_interval", struct raw_audit, retention_interval),
+	STR("signing_key_file", struct raw_audit, signing_key_file),
+	STR("tree_checkpoint_every", struct raw_audit, tree_checkpoint_every),
+	STR("tree_checkpoint_interval", struct raw_audit, tree_checkpoint_interval),
 	CYAML_FIELD_END,
 };
 
@@ -147,6 +151,8 @@ void cde_config_defaults(struct cde_config *cfg)
 	cfg->log_level = CDE_CONFIG_LOG_INFO;
 	cfg->audit_sync_full = true;
 	cfg->audit_checkpoint_every = 1000;
+	cfg->audit_tree_checkpoint_every = 1000;
+	cfg->audit_tree_checkpoint_interval_ms = 10000;
 	cfg->audit_retention_interval_ms = 3600000;
 	cfg->metrics_max_series = 200;
 	cfg->limits = (struct cde_config_limits){
@@ -433,6 +439,14 @@ static int apply(const struct raw_config *raw, const char *path, struct cde_conf
 					  raw->audit->hmac_key_file, path, "/audit/hmac_key_file", errs);
 		r |= set_count(&cfg->audit_checkpoint_every, raw->audit->checkpoint_every, path,
 			       "/audit/checkpoint_every", errs);
+		if (raw->audit->signing_key_file)
+			r |= cde_config_copy_bounded(cfg->audit_signing_key_file, sizeof(cfg->audit_signing_key_file),
+						     raw->audit->signing_key_file, path, "/audit/signing_key_file", errs);
+		r |= set_count(&cfg->audit_tree_checkpoint_every, raw->audit->tree_checkpoint_every, path,
+			       "/audit/tree_checkpoint_every", errs);
+		r |= cde_config_set_duration(&cfg->audit_tree_checkpoint_interval_ms,
+					     raw->audit->tree_checkpoint_interval, path, "/audit/tree_checkpoint_interval",
+					     errs);
 		r |= set_retention(cfg, raw->audit, path, errs);
 	}
 	if (raw->principals) {

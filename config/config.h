@@ -136,6 +136,11 @@ struct cde_config {
 	uint64_t audit_max_age_s;		/* retention by age (0: keep) */
 	uint64_t audit_max_size;		/* retention by size in bytes (0: keep) */
 	unsigned audit_retention_interval_ms;	/* how often retention runs */
+	/* Signed checkpoints of the Merkle tree (cdevctl audit keygen): "" =
+	 * none; one after every N new entries, or T after an entry at most. */
+	char audit_signing_key_file[CDE_CONFIG_PATH_MAX];
+	unsigned audit_tree_checkpoint_every;
+	unsigned audit_tree_checkpoint_interval_ms;
 	struct cde_config_limits limits;
 	unsigned metrics_max_series;		/* per metric family; the rest is "other" */
 	double metrics_price_cpu_hour;		/* 0: no cost metric */

@@ -35,6 +35,7 @@
 #include "schemas/catalog.h"
 #include "sinks/audit/audit_store.h"
 #include "sinks/audit/journal.h"
+#include "sinks/audit/tlog/note.h"
 
 #define DRAIN_TIMEOUT_S 30
 
@@ -242,10 +243,17 @@ static int lock_state_dir(const char *dir)
 	return r;
 }
 
+/* A new signed checkpoint of the audit log's tree (on the loop). */
+static void checkpoint_made(void *ctx, uint64_t size, const char *note)
+{
+	cde_log(CDE_LOG_DEBUG, "audit log: signed checkpoint of %llu entries", (unsigned long long)size);
+}
+
 /* Opens the journal on @db_path (its tail checked: see
  * cde_journal_audit_new) and says what it found. */
 static int open_audit_log(struct daemon *d, const char *db_path, struct cde_journal_audit_opened *opened)
 {
+	struct cde_note_signer *signer = NULL;
 	uint8_t key[CDE_AUDIT_KEY_MAX];
 	char db_err[512];
 	int key_len = 0, r;
@@ -259,6 +267,16 @@ static int open_audit_log(struct daemon *d, const char *db_path, struct cde_jour
 			return -1;
 		}
 	}
+	if (d->cfg.audit_signing_key_file[0]) {
+		char why[256];
+
+		r = cde_note_signer_read(d->cfg.audit_signing_key_file, &signer, why, sizeof(why));
+		if (r < 0) {
+			cde_log(CDE_LOG_ERROR, "audit.signing_key_file %s: %s", d->cfg.audit_signing_key_file, why);
+			OPENSSL_cleanse(key, sizeof(key));
+			return -1;
+		}
+	}
 	{
 		struct cde_journal_audit_options o = {
 			.path = db_path,
@@ -269,6 +287,11 @@ static int open_audit_log(struct daemon *d, const char *db_path, struct cde_jour
 			.retention = { .max_age_s = d->cfg.audit_max_age_s, .max_bytes = d->cfg.audit_max_size },
 			.retention_interval_ms = d->cfg.audit_retention_interval_ms,
 			.accept_loss = d->flags.accept_log_loss,
+			.signer = signer,
+			.tree_every = d->cfg.audit_tree_checkpoint_every,
+			.tree_interval_ms = d->cfg.audit_tree_checkpoint_interval_ms,
+			.on_checkpoint = checkpoint_made,
+			.checkpoint_ctx = d,
 		};
 
 		r = cde_journal_audit_new(d->base, &o, &d->journal, opened, db_err, sizeof(db_err));

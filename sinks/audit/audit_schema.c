@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "sinks/audit/audit_tree.h"
 #include "sinks/audit/sql.h"
 
 static const char step1[] =
@@ -78,7 +79,32 @@ static int step_2(sqlite3 *db)
 													      : -EIO;
 }
 
-static int (*const steps[CDE_AUDIT_SCHEMA_VERSION])(sqlite3 *db) = { step_1, step_2 };
+/* The Merkle tree (issue 14): its stored hashes, each row's leaf number,
+ * the signed checkpoints. A log from before it gets its rows as the
+ * first leaves, in seq order (what retention already deleted is not in
+ * the tree: the tree covers what the file had at the upgrade). */
+static const char step3[] =
+	"CREATE TABLE IF NOT EXISTS tree_hashes(level INTEGER NOT NULL, idx INTEGER NOT NULL,"
+	" hash BLOB NOT NULL, PRIMARY KEY(level, idx)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS tree_checkpoints(size INTEGER PRIMARY KEY, root BLOB NOT NULL,"
+	" note TEXT NOT NULL, at TEXT NOT NULL);"
+	"INSERT OR IGNORE INTO meta(key, value) VALUES ('tree_size', '0');";
+
+static int step_3(sqlite3 *db)
+{
+	if (sqlite3_exec(db, step3, NULL, NULL, NULL) != SQLITE_OK)
+		return -EIO;
+	if (!cde_sql_int(db, "SELECT count(*) FROM pragma_table_info('events') WHERE name = 'leaf'", NULL, 0) &&
+	    sqlite3_exec(db, "ALTER TABLE events ADD COLUMN leaf INTEGER", NULL, NULL, NULL) != SQLITE_OK)
+		return -EIO;
+	if (cde_audit_tree_adopt_rows(db) < 0)
+		return -EIO;
+	/* After the adoption, which names the leaves row by row. */
+	return sqlite3_exec(db, "CREATE UNIQUE INDEX IF NOT EXISTS events_by_leaf ON events(leaf)", NULL, NULL,
+			    NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+static int (*const steps[CDE_AUDIT_SCHEMA_VERSION])(sqlite3 *db) = { step_1, step_2, step_3 };
 
 int cde_audit_schema_version(sqlite3 *db)
 {

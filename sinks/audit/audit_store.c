@@ -5,6 +5,7 @@
  * either the whole batch or none of it, chain included. */
 
 #include "sinks/audit/audit_store.h"
+#include "sinks/audit/audit_store_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,36 +24,15 @@
 #include "sinks/audit/audit_correlate.h"
 #include "sinks/audit/audit_head_file.h"
 #include "sinks/audit/audit_schema.h"
+#include "sinks/audit/audit_tree.h"
 #include "sinks/audit/sql.h"
 
 /* meta.schema marks a cdeventsd audit log; it stays "1" (the schema's
  * version is PRAGMA user_version, see audit_schema.c). */
 #define LOG_MARK "1"
 
-struct cde_audit_store {
-	sqlite3 *db;
-	sqlite3_stmt *insert;
-	sqlite3_stmt *chain_of_subject;
-	sqlite3_stmt *chain_of_artifact;
-	sqlite3_stmt *chain_head;
-	sqlite3_stmt *checkpoint;
-	unsigned every;				/* 0: no checkpoints */
-	size_t key_len;
-	uint8_t key[CDE_AUDIT_KEY_MAX];
-	sqlite3_stmt *set_head;
-	sqlite3_stmt *get_head;
-	sqlite3_stmt *stored_digest;
-	bool read_only;
-	char *path;
-	int head_fd;				/* the head file; -1 when read-only */
-	uint64_t head_seq;			/* committed */
-	uint8_t head_hash[CDE_HASH_LEN];
-	bool in_tx;
-	uint64_t work_seq;			/* inside the open transaction */
-	uint8_t work_hash[CDE_HASH_LEN];
-};
 
-static int fail(sqlite3 *db, char *err, size_t size, const char *what)
+int cde_audit_store_fail(sqlite3 *db, char *err, size_t size, const char *what)
 {
 	snprintf(err, size, "%s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
 	return -EIO;
@@ -100,7 +80,7 @@ static int open_schema(struct cde_audit_store *s, const char *path, enum cde_aud
 	if (sqlite3_exec(s->db, "PRAGMA auto_vacuum=INCREMENTAL;", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(s->db, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return fail(s->db, err, err_size, path);
+		return cde_audit_store_fail(s->db, err, err_size, path);
 	r = cde_audit_schema_migrate(s->db, why, sizeof(why));
 	if (r < 0)
 		snprintf(err, err_size, "%s: %s", path, why);
@@ -117,7 +97,7 @@ static int read_head(struct cde_audit_store *s, const char *path, char *err, siz
 		return -EINVAL;
 	}
 	if (read_meta(s->db, "head_seq", value, sizeof(value)) < 0)
-		return fail(s->db, err, err_size, "reading the chain head");
+		return cde_audit_store_fail(s->db, err, err_size, "reading the chain head");
 	s->head_seq = strtoull(value, NULL, 10);
 	if (read_meta(s->db, "head_hash", value, sizeof(value)) < 0 ||
 	    cde_hash_from_hex(value, s->head_hash) < 0) {
@@ -136,7 +116,8 @@ static int prepare_writer(struct cde_audit_store *s, char *err, size_t err_size)
 	} statements[] = {
 		{ "INSERT INTO events(seq, id, source, type, subject, chain_id, artifact_id,"
 		  " timestamp, received_at, spec_version, principal, peer, event, prev_hash, hash,"
-		  " digest) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, id) DO NOTHING", &s->insert },
+		  " digest, leaf) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, id) DO NOTHING",
+		  &s->insert },
 		{ "UPDATE meta SET value = ? WHERE key = ?", &s->set_head },
 		{ "SELECT value FROM meta WHERE key = 'head_seq'", &s->get_head },
 		{ "SELECT digest, seq FROM events WHERE source = ? AND id = ?", &s->stored_digest },
@@ -151,8 +132,8 @@ static int prepare_writer(struct cde_audit_store *s, char *err, size_t err_size)
 	for (size_t i = 0; i < sizeof(statements) / sizeof(statements[0]); i++)
 		if (sqlite3_prepare_v3(s->db, statements[i].sql, -1, SQLITE_PREPARE_PERSISTENT, statements[i].stmt,
 				       NULL) != SQLITE_OK)
-			return fail(s->db, err, err_size, "preparing statements");
-	return 0;
+			return cde_audit_store_fail(s->db, err, err_size, "preparing statements");
+	return cde_audit_tree_writer_open(&s->tree, s->db, err, err_size);
 }
 
 int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync sync,
@@ -178,7 +159,7 @@ int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync s
 	}
 	/* One handle, one thread: SQLite's own locking is not needed. */
 	if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		r = fail(s->db, err, err_size, path);
+		r = cde_audit_store_fail(s->db, err, err_size, path);
 		goto err_close;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
@@ -209,6 +190,10 @@ void cde_audit_store_close(struct cde_audit_store *s)
 	sqlite3_finalize(s->chain_of_artifact);
 	sqlite3_finalize(s->chain_head);
 	sqlite3_finalize(s->checkpoint);
+	cde_audit_tree_writer_close(&s->tree);
+	cde_note_signer_free(s->signer);
+	free(s->work_note);
+	free(s->fresh_note);
 	OPENSSL_cleanse(s->key, sizeof(s->key));
 	sqlite3_close(s->db);
 	if (s->head_fd >= 0)
@@ -251,12 +236,23 @@ static const char *or_empty(const char *s)
 	return s ? s : "";
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
+void cde_audit_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s)
 		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, i);
+}
+
+/* The row's leaf, as leaf number s->tree.work.size (which its INSERT
+ * named). An event the writer cannot make an entry of (JCS refuses
+ * it) is not stored: the log would have a row outside its tree. */
+static int tree_append(struct cde_audit_store *s, const struct cde_audit_row *row, struct cde_journal_entry *e)
+{
+	int r = cde_audit_tree_leaf(row, e->leaf_hash);
+
+	e->leaf = s->tree.work.size;
+	return r < 0 ? r : cde_audit_tree_writer_append(&s->tree, e->leaf_hash);
 }
 
 /* Inserts one entry as seq @seq after @prev; sets *@inserted. */
@@ -292,30 +288,33 @@ static int insert_one(struct cde_audit_store *s, struct cde_journal_entry *e, ui
 	cde_hash_to_hex(hash, hash_hex);
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-	bind_text(st, 2, row.id);
-	bind_text(st, 3, row.source);
-	bind_text(st, 4, row.type);
-	bind_text(st, 5, row.subject);
-	bind_text(st, 6, row.chain_id);
-	bind_text(st, 7, row.artifact_id);
-	bind_text(st, 8, row.timestamp);
-	bind_text(st, 9, row.received_at);
-	bind_text(st, 10, row.spec_version);
-	bind_text(st, 11, row.principal);
-	bind_text(st, 12, row.peer);
-	bind_text(st, 13, row.event);
-	bind_text(st, 14, prev_hex);
-	bind_text(st, 15, hash_hex);
+	cde_audit_bind_text(st, 2, row.id);
+	cde_audit_bind_text(st, 3, row.source);
+	cde_audit_bind_text(st, 4, row.type);
+	cde_audit_bind_text(st, 5, row.subject);
+	cde_audit_bind_text(st, 6, row.chain_id);
+	cde_audit_bind_text(st, 7, row.artifact_id);
+	cde_audit_bind_text(st, 8, row.timestamp);
+	cde_audit_bind_text(st, 9, row.received_at);
+	cde_audit_bind_text(st, 10, row.spec_version);
+	cde_audit_bind_text(st, 11, row.principal);
+	cde_audit_bind_text(st, 12, row.peer);
+	cde_audit_bind_text(st, 13, row.event);
+	cde_audit_bind_text(st, 14, prev_hex);
+	cde_audit_bind_text(st, 15, hash_hex);
 	if (e->has_digest)
 		sqlite3_bind_blob(st, 16, e->digest, sizeof(e->digest), SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 16);
+	sqlite3_bind_int64(st, 17, (sqlite3_int64)s->tree.work.size);
 	rc = sqlite3_step(st);
 	*inserted = rc == SQLITE_DONE && sqlite3_changes(s->db) == 1;
 	sqlite3_clear_bindings(st);
 	sqlite3_reset(st);
+	if (*inserted)
+		rc = tree_append(s, &row, e) == 0 ? rc : SQLITE_NOMEM;
 	free(printed);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return rc == SQLITE_DONE ? 0 : rc == SQLITE_NOMEM ? -ENOMEM : -EIO;
 }
 
 static int set_meta(struct cde_audit_store *s, const char *key, const char *value)
@@ -375,7 +374,7 @@ int cde_audit_store_begin(struct cde_audit_store *s, char *err, size_t err_size)
 	if (s->read_only)
 		return -EROFS;
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return fail(s->db, err, err_size, "begin");
+		return cde_audit_store_fail(s->db, err, err_size, "begin");
 	s->in_tx = true;
 	/* Another process writing the same file (the state directory's
 	 * lock keeps daemons out, not a hand-run tool) would have moved the
@@ -405,8 +404,8 @@ static int mark_not_inserted(struct cde_audit_store *s, struct cde_journal_entry
 	int r = 0;
 
 	e->duplicate = true;
-	bind_text(st, 1, or_empty(cde_event_source(e->event)));
-	bind_text(st, 2, or_empty(cde_event_id(e->event)));
+	cde_audit_bind_text(st, 1, or_empty(cde_event_source(e->event)));
+	cde_audit_bind_text(st, 2, or_empty(cde_event_id(e->event)));
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		const void *d = sqlite3_column_blob(st, 0);
 
@@ -455,12 +454,13 @@ int cde_audit_store_add(struct cde_audit_store *s, struct cde_journal_entry *ent
 {
 	uint64_t seq = s->work_seq;
 	uint8_t hash[CDE_HASH_LEN];
+	struct cde_tlog_frontier tree = s->tree.work;
 	bool clash = false;
 	int r = 0;
 
 	memcpy(hash, s->work_hash, CDE_HASH_LEN);
 	if (sqlite3_exec(s->db, "SAVEPOINT batch", NULL, NULL, NULL) != SQLITE_OK)
-		return fail(s->db, err, err_size, "savepoint");
+		return cde_audit_store_fail(s->db, err, err_size, "savepoint");
 	for (size_t i = 0; i < n && r == 0; i++) {
 		r = add_one(s, &entries[i]);
 		clash = clash || entries[i].conflict;
@@ -470,6 +470,7 @@ int cde_audit_store_add(struct cde_audit_store *s, struct cde_journal_entry *ent
 			r = -EIO;
 		s->work_seq = seq;
 		memcpy(s->work_hash, hash, CDE_HASH_LEN);
+		s->tree.work = tree;
 		for (size_t i = 0; i < n; i++)
 			entries[i].seq = 0;
 	}
@@ -479,7 +480,7 @@ int cde_audit_store_add(struct cde_audit_store *s, struct cde_journal_entry *ent
 		snprintf(err, err_size, "out of memory");
 		return r;
 	}
-	return r < 0 ? fail(s->db, err, err_size, "insert") : 0;
+	return r < 0 ? cde_audit_store_fail(s->db, err, err_size, "insert") : 0;
 }
 
 int cde_audit_store_commit(struct cde_audit_store *s, char *err, size_t err_size)
@@ -488,14 +489,18 @@ int cde_audit_store_commit(struct cde_audit_store *s, char *err, size_t err_size
 
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)s->work_seq);
 	if (set_meta(s, "head_seq", buf) < 0)
-		return fail(s->db, err, err_size, "recording the chain head");
+		return cde_audit_store_fail(s->db, err, err_size, "recording the chain head");
 	cde_hash_to_hex(s->work_hash, buf);
-	if (set_meta(s, "head_hash", buf) < 0)
-		return fail(s->db, err, err_size, "recording the chain head");
+	if (set_meta(s, "head_hash", buf) < 0 || cde_audit_tree_writer_flush(&s->tree) < 0)
+		return cde_audit_store_fail(s->db, err, err_size, "recording the chain head");
+	if (cde_audit_store_sign_due(s, err, err_size) < 0)
+		return -EIO;
 	/* With synchronous=FULL this is the one fsync of the group. */
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		return fail(s->db, err, err_size, "commit");
+		return cde_audit_store_fail(s->db, err, err_size, "commit");
 	s->in_tx = false;
+	cde_audit_tree_writer_committed(&s->tree);
+	cde_audit_store_sign_settled(s, true);
 	s->head_seq = s->work_seq;
 	memcpy(s->head_hash, s->work_hash, CDE_HASH_LEN);
 	/* After the commit, never before: the head file must not name a seq
@@ -505,66 +510,13 @@ int cde_audit_store_commit(struct cde_audit_store *s, char *err, size_t err_size
 	return 0;
 }
 
-/* Inserts the loss record of @g after the head @prev; its hash in @hash. */
-static int insert_gap(struct cde_audit_store *s, const struct cde_audit_gap *g, const uint8_t prev[CDE_HASH_LEN],
-		      uint8_t hash[CDE_HASH_LEN])
-{
-	char prev_hex[CDE_HASH_HEX_LEN], hash_hex[CDE_HASH_HEX_LEN], mac_hex[CDE_HASH_HEX_LEN];
-	uint8_t mac[CDE_HASH_LEN];
-	sqlite3_stmt *st;
-	int rc;
-
-	cde_audit_gap_hash(g, prev, hash);
-	cde_hash_to_hex(prev, prev_hex);
-	cde_hash_to_hex(hash, hash_hex);
-	if (s->key_len) {
-		cde_audit_gap_mac(s->key, s->key_len, hash, mac);
-		cde_hash_to_hex(mac, mac_hex);
-	}
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO gaps(first, last, at, reason, prev, hash, mac)"
-			       " VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)g->first);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)g->last);
-	bind_text(st, 3, g->at);
-	bind_text(st, 4, g->reason);
-	bind_text(st, 5, prev_hex);
-	bind_text(st, 6, hash_hex);
-	bind_text(st, 7, s->key_len ? mac_hex : NULL);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
-}
-
-int cde_audit_store_accept_loss(struct cde_audit_store *s, const struct cde_audit_verify *tail,
-				char *err, size_t err_size)
-{
-	char at[CDE_TIMESTAMP_STR_LEN];
-	struct cde_audit_gap g = { .first = tail->head_seq + 1, .last = tail->claimed_head, .at = at,
-				   .reason = tail->reason };
-	uint8_t prev[CDE_HASH_LEN];
-
-	if (s->read_only || g.last < g.first || cde_hash_from_hex(tail->head_hash, prev) < 0)
-		return -EINVAL;
-	cde_timestamp_now(at);
-	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return fail(s->db, err, err_size, "begin");
-	s->in_tx = true;
-	/* The head moves past the lost seqs in the same transaction. */
-	s->work_seq = g.last;
-	if (insert_gap(s, &g, prev, s->work_hash) < 0 || cde_audit_store_commit(s, err, err_size) < 0) {
-		fail(s->db, err, err_size, "recording the loss");
-		cde_audit_store_rollback(s);
-		return -EIO;
-	}
-	return 0;
-}
-
 void cde_audit_store_rollback(struct cde_audit_store *s)
 {
 	if (s->in_tx)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_tx = false;
+	cde_audit_tree_writer_rolled_back(&s->tree);
+	cde_audit_store_sign_settled(s, false);
 }
 
 int cde_audit_store_append(struct cde_audit_store *s, struct cde_journal_entry *entries, size_t n,

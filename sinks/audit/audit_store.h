@@ -36,6 +36,29 @@ int cde_audit_store_set_checkpoints(struct cde_audit_store *s, const uint8_t *ke
  * cde_secret_mode_ok), or -errno. */
 int cde_audit_key_load(const char *path, uint8_t key[CDE_AUDIT_KEY_MAX]);
 
+struct cde_note_signer;
+
+/* From now on, sign a checkpoint of the Merkle tree (audit_signed.h)
+ * whenever @every leaves were added since the last one, in the commit
+ * that adds the last of them, and when cde_audit_store_sign_tree asks.
+ * The store owns @signer from here on, also on failure. 0 or -errno. */
+int cde_audit_store_set_signer(struct cde_audit_store *s, struct cde_note_signer *signer, unsigned every,
+			       char *err, size_t err_size);
+
+/* Signs a checkpoint of the committed tree now, in its own transaction,
+ * if it grew since the last one (the writer's timer: a checkpoint at
+ * most some seconds after an entry). 0 (also when nothing to sign, or no
+ * signer) or -errno. */
+int cde_audit_store_sign_tree(struct cde_audit_store *s, char *err, size_t err_size);
+
+/* The checkpoint signed by the latest commit, if any and not yet taken:
+ * the note (the caller frees it) and its tree size; else NULL. */
+char *cde_audit_store_take_checkpoint(struct cde_audit_store *s, uint64_t *ret_size);
+
+/* The tree's size as committed, and that of the latest signed checkpoint. */
+uint64_t cde_audit_store_tree_size(const struct cde_audit_store *s);
+uint64_t cde_audit_store_signed_size(const struct cde_audit_store *s);
+
 /* Closes @s; accepts NULL. */
 void cde_audit_store_close(struct cde_audit_store *s);
 

@@ -25,6 +25,8 @@ struct cde_journal_entry {
 					 * NULL: the writer prints it (borrowed until done) */
 	/* set by the journal before done is called: */
 	uint64_t seq;
+	uint64_t leaf;			/* its index in the log's Merkle tree (new events) */
+	uint8_t leaf_hash[32];		/* and its leaf hash: the receipt's subject */
 	bool duplicate;			/* same source and id as an earlier event, same content */
 	bool conflict;			/* same source and id, other content: none of its batch is stored */
 	uint64_t conflict_seq;		/* the event stored first */
@@ -97,6 +99,15 @@ struct cde_journal_audit_options {
 	struct cde_audit_retention retention;	/* all 0: keep everything */
 	unsigned retention_interval_ms;
 	bool accept_loss;		/* rows missing from the end: record the loss and go on */
+	/* Signed checkpoints of the Merkle tree: NULL for none; the journal
+	 * owns @signer from the call on. One after @tree_every new entries,
+	 * and at most @tree_interval_ms after an entry none covers. */
+	struct cde_note_signer *signer;
+	unsigned tree_every;
+	unsigned tree_interval_ms;
+	/* Called on the loop with each new checkpoint (the note as stored). */
+	void (*on_checkpoint)(void *ctx, uint64_t size, const char *note);
+	void *checkpoint_ctx;
 };
 
 /* What the audit journal found when it opened the log. */

@@ -28,6 +28,7 @@
 
 #include "events/ids.h"
 #include "sinks/audit/audit_store.h"
+#include "sinks/audit/tlog/note.h"
 #include "sinks/audit/worker.h"
 
 struct batch {
@@ -50,6 +51,14 @@ struct audit_journal {
 	struct cde_audit_retention retention;
 	unsigned retention_interval_ms;
 	struct timespec next_retention, next_probe;	/* writer only, CLOCK_MONOTONIC */
+	unsigned tree_interval_ms;
+	bool sign_pending;			/* writer only: entries no checkpoint covers */
+	struct timespec next_sign;
+	struct event *checkpoint_ev;		/* wakes the loop for a new checkpoint */
+	void (*on_checkpoint)(void *ctx, uint64_t size, const char *note);
+	void *checkpoint_ctx;
+	char *checkpoint_note;			/* under lock: the newest, not yet handed over */
+	uint64_t checkpoint_size;
 	/* under lock: */
 	char last_error[256];
 	struct cde_journal_stats stats;
@@ -60,11 +69,18 @@ static bool retention_on(const struct audit_journal *j)
 	return j->retention.max_age_s || j->retention.max_bytes;
 }
 
+static bool earlier(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
 /* The next instant the writer has something to do without being woken:
- * a retention run, or a probe of a failing store. False when none. */
+ * a probe of a failing store, else the earlier of a retention run and a
+ * checkpoint due. False when none. */
 static bool next_chore(void *ctx, struct timespec *at)
 {
 	const struct audit_journal *j = ctx;
+	bool any = false;
 
 	if (!atomic_load(&j->healthy)) {
 		*at = j->next_probe;
@@ -72,9 +88,53 @@ static bool next_chore(void *ctx, struct timespec *at)
 	}
 	if (retention_on(j)) {
 		*at = j->next_retention;
-		return true;
+		any = true;
 	}
-	return false;
+	if (j->sign_pending && (!any || earlier(&j->next_sign, at))) {
+		*at = j->next_sign;
+		any = true;
+	}
+	return any;
+}
+
+/* Writer: after a commit, hands a checkpoint it signed to the loop, and
+ * arms the timer for entries no checkpoint covers yet. */
+static void after_commit(struct audit_journal *j)
+{
+	uint64_t size = 0;
+	char *note = cde_audit_store_take_checkpoint(j->store, &size);
+
+	if (note) {
+		pthread_mutex_lock(&j->lock);
+		free(j->checkpoint_note);
+		j->checkpoint_note = note;
+		j->checkpoint_size = size;
+		pthread_mutex_unlock(&j->lock);
+		event_active(j->checkpoint_ev, EV_READ, 0);
+	}
+	if (cde_audit_store_tree_size(j->store) <= cde_audit_store_signed_size(j->store) || !j->checkpoint_ev) {
+		j->sign_pending = false;
+	} else if (!j->sign_pending) {
+		j->sign_pending = true;
+		j->next_sign = cde_worker_deadline(j->tree_interval_ms);
+	}
+}
+
+/* Loop: the newest checkpoint to whoever asked for them. */
+static void checkpoint_made(evutil_socket_t fd, short what, void *ctx)
+{
+	struct audit_journal *j = ctx;
+	uint64_t size;
+	char *note;
+
+	pthread_mutex_lock(&j->lock);
+	note = j->checkpoint_note;
+	size = j->checkpoint_size;
+	j->checkpoint_note = NULL;
+	pthread_mutex_unlock(&j->lock);
+	if (note && j->on_checkpoint)
+		j->on_checkpoint(j->checkpoint_ctx, size, note);
+	free(note);
 }
 
 #define BATCH(it) CDE_WORKER_ENTRY(it, struct batch, item)
@@ -103,6 +163,8 @@ static void commit_group(void *ctx, struct cde_worker_item *work)
 		r = cde_audit_store_commit(j->store, err, sizeof(err));
 	if (r < 0)
 		cde_audit_store_rollback(j->store);
+	else
+		after_commit(j);
 	for (struct cde_worker_item *it = work; it; it = it->next)
 		BATCH(it)->error = r;
 	atomic_store(&j->healthy, r == 0);
@@ -186,16 +248,37 @@ static void run_retention(struct audit_journal *j)
 									: cde_worker_deadline(j->retention_interval_ms);
 }
 
-/* Between groups: the probe while the store fails, else retention when
- * due. */
+/* A checkpoint of entries that waited tree_interval_ms for one. */
+static void sign_tree(struct audit_journal *j)
+{
+	char err[256] = "";
+
+	if (cde_audit_store_sign_tree(j->store, err, sizeof(err)) < 0) {
+		pthread_mutex_lock(&j->lock);
+		snprintf(j->last_error, sizeof(j->last_error), "signing a checkpoint: %s", err);
+		pthread_mutex_unlock(&j->lock);
+		j->next_sign = cde_worker_deadline(PROBE_INTERVAL_MS);
+		return;
+	}
+	j->sign_pending = false;
+	after_commit(j);
+}
+
+/* Between groups: the probe while the store fails, else retention and
+ * checkpoints when due. */
 static void chores(void *ctx)
 {
 	struct audit_journal *j = ctx;
 
-	if (!atomic_load(&j->healthy) && cde_worker_due(&j->next_probe))
-		probe(j);
-	else if (retention_on(j) && atomic_load(&j->healthy) && cde_worker_due(&j->next_retention))
+	if (!atomic_load(&j->healthy)) {
+		if (cde_worker_due(&j->next_probe))
+			probe(j);
+		return;
+	}
+	if (retention_on(j) && cde_worker_due(&j->next_retention))
 		run_retention(j);
+	if (j->sign_pending && cde_worker_due(&j->next_sign))
+		sign_tree(j);
 }
 
 /* On the loop: deliver what the writer finished. */
@@ -260,6 +343,9 @@ static void audit_free(void *impl)
 	/* The writer empties the queue before it leaves, so what was
 	 * accepted is committed and answered. */
 	j->writer = cde_worker_free(j->writer);
+	if (j->checkpoint_ev)
+		event_free(j->checkpoint_ev);
+	free(j->checkpoint_note);
 	cde_audit_store_close(j->store);
 	pthread_mutex_destroy(&j->lock);
 	free(j);
@@ -313,6 +399,27 @@ static int check_log(struct cde_audit_store *s, const struct cde_journal_audit_o
 	return 0;
 }
 
+/* Signed checkpoints: the store signs, the loop hears of each. */
+static int open_signing(struct audit_journal *j, struct event_base *base, const struct cde_journal_audit_options *o,
+			char *err, size_t err_size)
+{
+	int r = cde_audit_store_set_signer(j->store, o->signer, o->tree_every ? o->tree_every : 1000, err, err_size);
+
+	if (r < 0)
+		return r;
+	j->tree_interval_ms = o->tree_interval_ms ? o->tree_interval_ms : 10000;
+	j->on_checkpoint = o->on_checkpoint;
+	j->checkpoint_ctx = o->checkpoint_ctx;
+	j->checkpoint_ev = event_new(base, -1, 0, checkpoint_made, j);
+	if (!j->checkpoint_ev) {
+		snprintf(err, err_size, "out of memory");
+		return -ENOMEM;
+	}
+	/* Entries from before this start that no checkpoint covers. */
+	after_commit(j);
+	return 0;
+}
+
 int cde_journal_audit_new(struct event_base *base, const struct cde_journal_audit_options *o,
 			  struct cde_journal *ret, struct cde_journal_audit_opened *opened,
 			  char *err, size_t err_size)
@@ -329,7 +436,11 @@ int cde_journal_audit_new(struct event_base *base, const struct cde_journal_audi
 	j->next_retention = cde_worker_deadline(0);
 	r = cde_audit_store_open(o->path, false, o->sync_full ? CDE_AUDIT_SYNC_FULL : CDE_AUDIT_SYNC_NORMAL,
 				 &j->store, err, err_size);
-	if (r < 0)
+	if (r < 0) {
+		cde_note_signer_free(o->signer);
+		goto err_free;
+	}
+	if (o->signer && (r = open_signing(j, base, o, err, err_size)) < 0)
 		goto err_free;
 	if (o->key && (r = cde_audit_store_set_checkpoints(j->store, o->key, o->key_len, o->every)) < 0) {
 		snprintf(err, err_size, "the checkpoint key must be %d to %d bytes", CDE_AUDIT_KEY_MIN,

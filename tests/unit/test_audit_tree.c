@@ -1,0 +1,333 @@
+/* The audit store's Merkle tree: every stored event is a leaf, in the
+ * order stored, hashed from its JCS entry; the tree kept on disk is the
+ * one recomputed from the rows; a restart continues it without rehashing;
+ * a batch rolled back leaves it as it was; an older log gets its rows as
+ * leaves on upgrade; and signed checkpoints name the tree's real head. */
+
+#include "tests/unit/helpers.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "events/event.h"
+#include "sinks/audit/audit_signed.h"
+#include "sinks/audit/audit_store.h"
+#include "sinks/audit/audit_tree.h"
+#include "sinks/audit/tlog/checkpoint.h"
+#include "sinks/audit/tlog/merkle.h"
+#include "sinks/audit/tlog/note.h"
+
+static struct cde_catalog *cat;
+static char db_path[64];
+
+static struct cde_event *event(const char *id)
+{
+	struct cde_event *ev = NULL;
+
+	assert_int_equal(cde_event_new(cde_catalog_newest(cat), "dev.cdevents.service.deployed.0.3.0", "/ci", "svc",
+				       &ev), 0);
+	assert_int_equal(cde_event_set_id(ev, id), 0);
+	assert_int_equal(cde_event_set_chain_id(ev, "release-1"), 0);
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(cde_event_content(ev), "environment"), "id", "prod");
+	cJSON_AddStringToObject(cde_event_content(ev), "artifactId", "pkg:oci/etl@1");
+	return ev;
+}
+
+/* Appends events id-FIRST .. id-(FIRST+N-1) in one group. */
+static void append(struct cde_audit_store *s, int first, int n)
+{
+	struct cde_journal_entry e[16];
+	char err[256], id[32];
+
+	assert_true(n <= 16);
+	for (int i = 0; i < n; i++) {
+		memset(&e[i], 0, sizeof(e[i]));
+		snprintf(id, sizeof(id), "id-%d", first + i);
+		e[i].event = event(id);
+		e[i].principal = "jenkins";
+		e[i].peer = "127.0.0.1:4242";
+		snprintf(e[i].received_at, sizeof(e[i].received_at), "2026-12-07T06:00:00.000000Z");
+	}
+	assert_int_equal(cde_audit_store_append(s, e, (size_t)n, err, sizeof(err)), 0);
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(e[i].leaf, (uint64_t)(first + i - 1));
+		cde_event_unref(e[i].event);
+	}
+}
+
+static struct cde_audit_store *open_store(bool fresh)
+{
+	struct cde_audit_store *s;
+	char err[256];
+
+	snprintf(db_path, sizeof(db_path), "/tmp/cde-tree-%d.db", (int)getpid());
+	if (fresh) {
+		char other[80];
+
+		unlink(db_path);
+		snprintf(other, sizeof(other), "%s-wal", db_path);
+		unlink(other);
+		snprintf(other, sizeof(other), "%s-head", db_path);
+		unlink(other);
+	}
+	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
+	return s;
+}
+
+static int keep_nothing(void *ctx, unsigned level, uint64_t index, const uint8_t hash[CDE_TLOG_HASH_LEN])
+{
+	return 0;
+}
+
+/* The tree head recomputed from the rows alone: each row's entry, leaf
+ * by leaf, in a fresh frontier. */
+static void root_from_rows(sqlite3 *db, uint64_t *size, uint8_t root[CDE_TLOG_HASH_LEN])
+{
+	struct cde_tlog_frontier f;
+	sqlite3_stmt *st;
+
+	cde_tlog_frontier_init(&f);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT seq, received_at, principal, peer, event, leaf FROM events"
+					    " ORDER BY leaf", -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct cde_audit_row row = {
+			.seq = (uint64_t)sqlite3_column_int64(st, 0),
+			.received_at = (const char *)sqlite3_column_text(st, 1),
+			.principal = (const char *)sqlite3_column_text(st, 2),
+			.peer = (const char *)sqlite3_column_text(st, 3),
+			.event = (const char *)sqlite3_column_text(st, 4),
+		};
+		uint8_t leaf[CDE_TLOG_HASH_LEN];
+
+		assert_int_equal((uint64_t)sqlite3_column_int64(st, 5), f.size);
+		assert_int_equal(cde_audit_tree_leaf(&row, leaf), 0);
+		assert_int_equal(cde_tlog_frontier_append(&f, leaf, keep_nothing, NULL), 0);
+	}
+	sqlite3_finalize(st);
+	*size = f.size;
+	assert_int_equal(cde_tlog_frontier_root(&f, root), 0);
+}
+
+static void stored_root(sqlite3 *db, uint64_t size, uint8_t root[CDE_TLOG_HASH_LEN])
+{
+	struct cde_audit_tree_reader r;
+
+	assert_int_equal(cde_audit_tree_reader_init(&r, db), 0);
+	assert_int_equal(cde_tlog_root(&r.tlog, size, root), 0);
+	cde_audit_tree_reader_fini(&r);
+}
+
+static void an_entry_is_the_jcs_of_the_event_and_its_row(void **state)
+{
+	struct cde_audit_row row = {
+		.seq = 7,
+		.received_at = "2026-12-07T06:00:00Z",
+		.principal = "jenkins",
+		.peer = "10.0.0.1",
+		.event = "{\"subject\": {\"id\": \"x\"}, \"context\": {\"version\": \"0.5.1\", \"n\": 1.50}}",
+	};
+	char *text = NULL;
+	size_t len = 0;
+
+	assert_int_equal(cde_audit_tree_entry(&row, &text, &len), 0);
+	assert_string_equal(text, "{\"event\":{\"context\":{\"n\":1.5,\"version\":\"0.5.1\"},\"subject\":{\"id\":\"x\"}},"
+				  "\"peer\":\"10.0.0.1\",\"principal\":\"jenkins\",\"receivedAt\":\"2026-12-07T06:00:00Z\","
+				  "\"seq\":7}");
+	assert_int_equal(len, strlen(text));
+	free(text);
+	row.event = "{\"a\": ";
+	assert_int_equal(cde_audit_tree_entry(&row, &text, &len), -EINVAL);
+}
+
+static void the_stored_tree_is_the_tree_of_the_rows(void **state)
+{
+	struct cde_audit_store *s = open_store(true);
+	uint8_t a[CDE_TLOG_HASH_LEN], b[CDE_TLOG_HASH_LEN];
+	uint64_t size;
+
+	append(s, 1, 5);
+	append(s, 6, 8);
+	assert_int_equal(cde_audit_store_tree_size(s), 13);
+	root_from_rows(cde_audit_store_db(s), &size, a);
+	assert_int_equal(size, 13);
+	stored_root(cde_audit_store_db(s), 13, b);
+	assert_memory_equal(a, b, CDE_TLOG_HASH_LEN);
+	assert_int_equal(cde_audit_tree_size(cde_audit_store_db(s)), 13);
+	cde_audit_store_close(s);
+}
+
+static void a_restart_continues_the_tree_where_it_stood(void **state)
+{
+	struct cde_audit_store *s = open_store(true);
+	uint8_t a[CDE_TLOG_HASH_LEN], b[CDE_TLOG_HASH_LEN];
+	uint64_t size;
+
+	append(s, 1, 7);
+	cde_audit_store_close(s);
+	s = open_store(false);
+	assert_int_equal(cde_audit_store_tree_size(s), 7);
+	append(s, 8, 6);
+	root_from_rows(cde_audit_store_db(s), &size, a);
+	stored_root(cde_audit_store_db(s), 13, b);
+	assert_int_equal(size, 13);
+	assert_memory_equal(a, b, CDE_TLOG_HASH_LEN);
+	cde_audit_store_close(s);
+}
+
+static void duplicates_and_rolled_back_groups_add_no_leaf(void **state)
+{
+	struct cde_audit_store *s = open_store(true);
+	struct cde_journal_entry e[2];
+	char err[256];
+
+	append(s, 1, 3);
+	/* A re-send of id-2: a duplicate, no new leaf. */
+	memset(e, 0, sizeof(e));
+	e[0].event = event("id-2");
+	e[0].principal = "jenkins";
+	e[0].peer = "127.0.0.1:4242";
+	snprintf(e[0].received_at, sizeof(e[0].received_at), "2026-12-07T06:00:00.000000Z");
+	assert_int_equal(cde_audit_store_append(s, e, 1, err, sizeof(err)), 0);
+	assert_true(e[0].duplicate);
+	cde_event_unref(e[0].event);
+	assert_int_equal(cde_audit_store_tree_size(s), 3);
+	/* A group begun, added to and rolled back. */
+	assert_int_equal(cde_audit_store_begin(s, err, sizeof(err)), 0);
+	e[0].event = event("id-9");
+	e[0].duplicate = false;
+	assert_int_equal(cde_audit_store_add(s, e, 1, err, sizeof(err)), 0);
+	cde_audit_store_rollback(s);
+	cde_event_unref(e[0].event);
+	/* The next event is leaf 3 (append() checks), as if nothing happened. */
+	append(s, 4, 1);
+	cde_audit_store_close(s);
+}
+
+static struct cde_note_signer *test_signer(struct cde_note_verifier **ret_verifier)
+{
+	struct cde_note_signer *signer = NULL;
+	char *skey = NULL, *vkey = NULL, err[128];
+
+	assert_int_equal(cde_note_keygen("audit.example/log", &skey, &vkey), 0);
+	assert_int_equal(cde_note_signer_parse(skey, &signer, err, sizeof(err)), 0);
+	assert_int_equal(cde_note_verifier_parse(vkey, ret_verifier, err, sizeof(err)), 0);
+	free(skey);
+	free(vkey);
+	return signer;
+}
+
+/* Opens @note with @v and checks it names @size and the stored head. */
+static void check_note(sqlite3 *db, const char *note, struct cde_note_verifier *v, uint64_t size)
+{
+	struct cde_checkpoint cp;
+	struct cde_errors errs;
+	uint8_t root[CDE_TLOG_HASH_LEN];
+	char *text = NULL, err[128];
+	size_t len;
+
+	assert_int_equal(cde_note_open(note, strlen(note), &v, 1, &text, &len, NULL, err, sizeof(err)), 0);
+	cde_errors_reset(&errs);
+	assert_int_equal(cde_checkpoint_parse(text, len, &cp, &errs), 0);
+	assert_string_equal(cp.origin, "audit.example/log");
+	assert_int_equal(cp.size, size);
+	stored_root(db, size, root);
+	assert_memory_equal(cp.root, root, CDE_TLOG_HASH_LEN);
+	cde_checkpoint_release(&cp);
+	free(text);
+}
+
+static void checkpoints_are_signed_every_n_entries_and_on_request(void **state)
+{
+	struct cde_note_verifier *v = NULL;
+	struct cde_audit_store *s = open_store(true);
+	sqlite3 *db = cde_audit_store_db(s);
+	char *note, err[256];
+	uint64_t size = 0;
+
+	assert_int_equal(cde_audit_store_set_signer(s, test_signer(&v), 4, err, sizeof(err)), 0);
+	append(s, 1, 3);
+	assert_null(cde_audit_store_take_checkpoint(s, &size));		/* 3 < 4 */
+	append(s, 4, 2);
+	note = cde_audit_store_take_checkpoint(s, &size);		/* the commit that passed 4 */
+	assert_non_null(note);
+	assert_int_equal(size, 5);
+	check_note(db, note, v, 5);
+	free(note);
+	assert_int_equal(cde_audit_store_signed_size(s), 5);
+	append(s, 6, 1);
+	assert_null(cde_audit_store_take_checkpoint(s, &size));
+	assert_int_equal(cde_audit_store_sign_tree(s, err, sizeof(err)), 0);	/* the timer's */
+	note = cde_audit_store_take_checkpoint(s, &size);
+	assert_int_equal(size, 6);
+	check_note(db, note, v, 6);
+	free(note);
+	/* Nothing new: nothing signed. */
+	assert_int_equal(cde_audit_store_sign_tree(s, err, sizeof(err)), 0);
+	assert_null(cde_audit_store_take_checkpoint(s, &size));
+	/* What is stored is what was handed out, the latest first. */
+	assert_int_equal(cde_audit_checkpoint_latest(db, &size, &note), 0);
+	assert_int_equal(size, 6);
+	check_note(db, note, v, 6);
+	free(note);
+	assert_int_equal(cde_audit_checkpoint_covering(db, 2, &size, &note), 0);
+	assert_int_equal(size, 5);
+	free(note);
+	cde_audit_store_close(s);
+	/* A restart knows the last checkpoint: no new one for old entries. */
+	s = open_store(false);
+	assert_int_equal(cde_audit_store_set_signer(s, test_signer(&v), 4, err, sizeof(err)), 0);
+	assert_int_equal(cde_audit_store_signed_size(s), 6);
+	cde_audit_store_close(s);
+	cde_note_verifier_free(v);
+}
+
+/* A log written before the tree (schema 1, the fixture also used by
+ * test_audit_schema) gets its rows as the first leaves, in seq order. */
+static void an_older_log_gets_its_rows_as_leaves(void **state)
+{
+	char src[512], cmd[1200], err[256];
+	uint8_t a[CDE_TLOG_HASH_LEN], b[CDE_TLOG_HASH_LEN];
+	struct cde_audit_store *s;
+	uint64_t size, rows;
+
+	snprintf(db_path, sizeof(db_path), "/tmp/cde-tree-old-%d.db", (int)getpid());
+	snprintf(src, sizeof(src), "%s/tests/data/audit/v1-f0bca64.db", getenv("CDE_SOURCE_DIR"));
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && rm -f '%s-wal' '%s-head'", src, db_path, db_path, db_path);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
+	{
+		sqlite3_stmt *st;
+
+		assert_int_equal(sqlite3_prepare_v2(cde_audit_store_db(s), "SELECT count(*) FROM events", -1, &st, NULL),
+				 SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		rows = (uint64_t)sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	root_from_rows(cde_audit_store_db(s), &size, a);
+	assert_true(size > 0);
+	assert_int_equal(size, rows);
+	assert_int_equal(cde_audit_store_tree_size(s), size);
+	stored_root(cde_audit_store_db(s), size, b);
+	assert_memory_equal(a, b, CDE_TLOG_HASH_LEN);
+	cde_audit_store_close(s);
+	unlink(db_path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(an_entry_is_the_jcs_of_the_event_and_its_row),
+		cmocka_unit_test(the_stored_tree_is_the_tree_of_the_rows),
+		cmocka_unit_test(a_restart_continues_the_tree_where_it_stood),
+		cmocka_unit_test(duplicates_and_rolled_back_groups_add_no_leaf),
+		cmocka_unit_test(checkpoints_are_signed_every_n_entries_and_on_request),
+		cmocka_unit_test(an_older_log_gets_its_rows_as_leaves),
+	};
+	int r;
+
+	cat = load_catalog();
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	cde_catalog_free(cat);
+	return r;
+}
