@@ -10,12 +10,14 @@
 #include <unistd.h>
 
 #include "events/event.h"
+#include "sinks/audit/audit_proof.h"
 #include "sinks/audit/audit_signed.h"
 #include "sinks/audit/audit_store.h"
 #include "sinks/audit/audit_tree.h"
 #include "sinks/audit/tlog/checkpoint.h"
 #include "sinks/audit/tlog/merkle.h"
 #include "sinks/audit/tlog/note.h"
+#include "sinks/audit/tlog/note_text.h"
 
 static struct cde_catalog *cat;
 static char db_path[64];
@@ -281,6 +283,95 @@ static void checkpoints_are_signed_every_n_entries_and_on_request(void **state)
 	cde_note_verifier_free(v);
 }
 
+
+static void flip_first_hash(cJSON *receipt)
+{
+	cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(receipt, "inclusionProof"), 0);
+	char *b64 = first->valuestring;
+
+	b64[0] = b64[0] == 'A' ? 'B' : 'A';
+}
+
+static void a_receipt_proves_an_entry_with_the_public_key_alone(void **state)
+{
+	struct cde_note_verifier *v = NULL, *stranger = NULL;
+	struct cde_audit_store *s = open_store(true);
+	sqlite3 *db = cde_audit_store_db(s);
+	struct cde_audit_receipt_check check;
+	cJSON *receipt = NULL, *copy;
+	char err[256];
+
+	assert_int_equal(cde_audit_store_set_signer(s, test_signer(&v), 100, err, sizeof(err)), 0);
+	cde_note_signer_free(test_signer(&stranger));
+	append(s, 1, 9);
+	assert_int_equal(cde_audit_store_sign_tree(s, err, sizeof(err)), 0);
+	free(cde_audit_store_take_checkpoint(s, &(uint64_t){ 0 }));
+	assert_int_equal(cde_audit_proof_inclusion(db, 4, 0, &receipt, err, sizeof(err)), 0);
+	assert_int_equal(cJSON_GetObjectItem(receipt, "leafIndex")->valueint, 3);
+	assert_int_equal(cJSON_GetObjectItem(receipt, "treeSize")->valueint, 9);
+	assert_int_equal(cde_audit_receipt_verify(receipt, &v, 1, &check), 0);
+	assert_int_equal(check.leaf_index, 3);
+	assert_string_equal(check.origin, "audit.example/log");
+	/* Another key: not this log's receipt. */
+	assert_int_equal(cde_audit_receipt_verify(receipt, &stranger, 1, &check), -EBADMSG);
+	/* A hash of the proof changed. */
+	copy = cJSON_Duplicate(receipt, true);
+	flip_first_hash(copy);
+	assert_int_equal(cde_audit_receipt_verify(copy, &v, 1, &check), -EBADMSG);
+	cJSON_Delete(copy);
+	/* The entry swapped for another event's. */
+	copy = cJSON_Duplicate(receipt, true);
+	cJSON_ReplaceItemInObject(copy, "entry", cJSON_CreateString("{\"event\":{}}"));
+	assert_int_equal(cde_audit_receipt_verify(copy, &v, 1, &check), -EBADMSG);
+	assert_string_equal(check.reason, "entry does not hash to leafHash");
+	cJSON_Delete(copy);
+	/* Another index claimed for the same proof. */
+	copy = cJSON_Duplicate(receipt, true);
+	cJSON_ReplaceItemInObject(copy, "leafIndex", cJSON_CreateNumber(2));
+	assert_int_equal(cde_audit_receipt_verify(copy, &v, 1, &check), -EBADMSG);
+	cJSON_Delete(copy);
+	cJSON_Delete(receipt);
+	/* Beyond the checkpoint, a seq gets no proof of that size. */
+	append(s, 10, 1);
+	assert_int_equal(cde_audit_proof_inclusion(db, 10, 0, &receipt, err, sizeof(err)), -ERANGE);
+	assert_int_equal(cde_audit_proof_inclusion(db, 10, 10, &receipt, err, sizeof(err)), 0);
+	assert_null(cJSON_GetObjectItem(receipt, "checkpoint")); /* none of size 10 */
+	cJSON_Delete(receipt);
+	/* A row edited afterwards no longer hashes to its leaf: no proof. */
+	assert_int_equal(sqlite3_exec(db, "UPDATE events SET peer = 'elsewhere' WHERE seq = 2", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(cde_audit_proof_inclusion(db, 2, 0, &receipt, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "does not hash to its leaf"));
+	cde_audit_store_close(s);
+	cde_note_verifier_free(v);
+	cde_note_verifier_free(stranger);
+}
+
+static void consistency_proofs_link_any_two_sizes(void **state)
+{
+	struct cde_audit_store *s = open_store(true);
+	sqlite3 *db = cde_audit_store_db(s);
+	uint8_t proof[CDE_TLOG_MAX_PROOF][CDE_TLOG_HASH_LEN], a[CDE_TLOG_HASH_LEN], b[CDE_TLOG_HASH_LEN];
+	cJSON *out = NULL, *h;
+	char err[256];
+
+	append(s, 1, 11);
+	for (uint64_t from = 0; from <= 11; from++) {
+		size_t n = 0;
+
+		assert_int_equal(cde_audit_proof_consistency(db, from, 11, &out, err, sizeof(err)), 0);
+		cJSON_ArrayForEach(h, cJSON_GetObjectItem(out, "consistencyProof"))
+			assert_int_equal(cde_b64_decode(proof[n++], h->valuestring, strlen(h->valuestring)), 32);
+		stored_root(db, from, a);
+		stored_root(db, 11, b);
+		assert_int_equal(cde_tlog_verify_consistency(from, 11, (const uint8_t (*)[32])proof, n, a, b), 0);
+		cJSON_Delete(out);
+	}
+	assert_int_equal(cde_audit_proof_consistency(db, 5, 12, &out, err, sizeof(err)), -ERANGE);
+	assert_int_equal(cde_audit_proof_consistency(db, 6, 5, &out, err, sizeof(err)), -ERANGE);
+	cde_audit_store_close(s);
+}
+
 /* A log written before the tree (schema 1, the fixture also used by
  * test_audit_schema) gets its rows as the first leaves, in seq order. */
 static void an_older_log_gets_its_rows_as_leaves(void **state)
@@ -322,6 +413,8 @@ int main(void)
 		cmocka_unit_test(a_restart_continues_the_tree_where_it_stood),
 		cmocka_unit_test(duplicates_and_rolled_back_groups_add_no_leaf),
 		cmocka_unit_test(checkpoints_are_signed_every_n_entries_and_on_request),
+		cmocka_unit_test(a_receipt_proves_an_entry_with_the_public_key_alone),
+		cmocka_unit_test(consistency_proofs_link_any_two_sizes),
 		cmocka_unit_test(an_older_log_gets_its_rows_as_leaves),
 	};
 	int r;
