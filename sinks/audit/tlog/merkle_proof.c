@@ -86,7 +86,7 @@ int cde_tlog_prove_consistency(const struct cde_tlog_reader *r, uint64_t old_siz
 		}
 		uint64_t k = split(e - b);
 
-		if (old_size - b < k) {
+		if (old_size - b <= k) {
 			rc = cde_tlog_range_hash(r, b + k, e, proof[n++]);
 			e = b + k;
 		} else {
