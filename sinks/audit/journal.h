@@ -116,6 +116,7 @@ struct cde_journal_audit_opened {
 	unsigned long long head_seq;
 	unsigned long long lost_first, lost_last;	/* a loss recorded now (accept_loss), or 0 */
 	bool head_file_damaged;			/* the head file was unreadable: not checked */
+	unsigned long long tree_size;		/* leaves of the Merkle tree */
 };
 
 /* The journal of the audit log: the store at @o->path, written by its own

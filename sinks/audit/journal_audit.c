@@ -451,6 +451,7 @@ int cde_journal_audit_new(struct event_base *base, const struct cde_journal_audi
 	if (r < 0)
 		goto err_free;
 	j->stats.rows = opened->rows;
+	opened->tree_size = cde_audit_store_tree_size(j->store);
 	r = cde_worker_new(base, &writer_ops, j, &j->writer);
 	if (r == -ENOMEM) {
 		snprintf(err, err_size, "out of memory");
