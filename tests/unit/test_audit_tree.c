@@ -277,6 +277,7 @@ static void checkpoints_are_signed_every_n_entries_and_on_request(void **state)
 	cde_audit_store_close(s);
 	/* A restart knows the last checkpoint: no new one for old entries. */
 	s = open_store(false);
+	cde_note_verifier_free(v);
 	assert_int_equal(cde_audit_store_set_signer(s, test_signer(&v), 4, err, sizeof(err)), 0);
 	assert_int_equal(cde_audit_store_signed_size(s), 6);
 	cde_audit_store_close(s);
