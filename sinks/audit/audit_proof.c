@@ -115,8 +115,11 @@ static int read_row(sqlite3 *db, uint64_t seq, struct row *row, char *err, size_
 		row->id = dup_column(st, 0);
 		row->source = dup_column(st, 1);
 		r = row->id && row->source ? cde_audit_tree_entry(&a, &row->entry, &row->entry_len) : -ENOMEM;
-		if (r == -EINVAL)
-			snprintf(err, err_size, "seq %llu: the stored event is not JSON", (unsigned long long)seq);
+		if (r == -EINVAL) {
+			snprintf(err, err_size, "seq %llu: the stored event is not the JSON it was stored as: the row "
+				 "was altered", (unsigned long long)seq);
+			r = -EBADMSG;
+		}
 	} else {
 		snprintf(err, err_size, "seq %llu is not in the log (never stored, or deleted by retention)",
 			 (unsigned long long)seq);

@@ -48,7 +48,8 @@ struct cde_audit_receipt_check {
 
 /* Checks a receipt (an inclusion proof with a checkpoint) with the
  * public keys @vs alone: the checkpoint's signature by one of them, its
- * size, the entry's leaf hash, and the proof from that leaf to the
+ * size, that the entry hashes to leafHash and holds the receipt's seq and
+ * its event's id and source, and the proof from that leaf to the
  * checkpoint's root. Returns 0, -EBADMSG (@out->reason says what does
  * not hold), -EINVAL (not a receipt), -ENOMEM. */
 int cde_audit_receipt_verify(const cJSON *receipt, struct cde_note_verifier *const *vs, size_t n,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "schemas/base/errors.h"
+#include "schemas/base/json_strict.h"
 #include "sinks/audit/tlog/checkpoint.h"
 #include "sinks/audit/tlog/merkle.h"
 #include "sinks/audit/tlog/note_text.h"
@@ -69,6 +70,38 @@ static int bad(struct cde_audit_receipt_check *out, int r, const char *why)
 	return r;
 }
 
+static bool same_string(const cJSON *a, const cJSON *b)
+{
+	return cJSON_IsString(a) && cJSON_IsString(b) && strcmp(a->valuestring, b->valuestring) == 0;
+}
+
+/* The receipt's seq, id and source are those inside its entry. */
+static int entry_names_event(const cJSON *receipt, const char *text, struct cde_audit_receipt_check *out)
+{
+	const cJSON *event, *context;
+	struct cde_errors errs;
+	cJSON *entry = NULL;
+	uint64_t seq, entry_seq;
+	int r;
+
+	cde_errors_reset(&errs);
+	r = cde_json_parse(text, strlen(text), &entry, &errs);
+	if (r < 0)
+		return bad(out, r == -ENOMEM ? r : -EBADMSG, "entry is not JSON");
+	event = cJSON_GetObjectItemCaseSensitive(entry, "event");
+	context = cJSON_GetObjectItemCaseSensitive(event, "context");
+	if (read_count(cJSON_GetObjectItemCaseSensitive(receipt, "seq"), &seq) < 0 ||
+	    read_count(cJSON_GetObjectItemCaseSensitive(entry, "seq"), &entry_seq) < 0 || seq != entry_seq)
+		r = bad(out, -EBADMSG, "seq is not the entry's");
+	else if (!same_string(cJSON_GetObjectItemCaseSensitive(receipt, "id"),
+			      cJSON_GetObjectItemCaseSensitive(context, "id")) ||
+		 !same_string(cJSON_GetObjectItemCaseSensitive(receipt, "source"),
+			      cJSON_GetObjectItemCaseSensitive(context, "source")))
+		r = bad(out, -EBADMSG, "id and source are not the entry's event's");
+	cJSON_Delete(entry);
+	return r;
+}
+
 /* The receipt's own fields: index, size, leaf hash, the proof. */
 static int read_receipt(const cJSON *receipt, struct cde_audit_receipt_check *out, uint8_t leaf[CDE_TLOG_HASH_LEN],
 			uint8_t (*proof)[CDE_TLOG_HASH_LEN], size_t *count)
@@ -88,13 +121,16 @@ static int read_receipt(const cJSON *receipt, struct cde_audit_receipt_check *ou
 	cJSON_ArrayForEach(h, list)
 		if (read_hash(h, proof[(*count)++]) < 0)
 			return bad(out, -EINVAL, "inclusionProof: each hash must be base64 SHA-256");
-	/* The entry, when the receipt carries it, must be what the leaf
-	 * hashes: else a receipt for one event could be shown for another. */
-	if (entry && (!cJSON_IsString(entry) ||
-		      cde_tlog_leaf_hash(entry->valuestring, strlen(entry->valuestring), computed) < 0 ||
-		      memcmp(computed, leaf, CDE_TLOG_HASH_LEN) != 0))
+	/* The entry must be what the leaf hashes, and name the event the
+	 * receipt names: else a receipt for one event could be shown for
+	 * another. */
+	if (!cJSON_IsString(entry))
+		return bad(out, -EINVAL, "entry (the JCS text the leaf hashes) is missing");
+	if (cde_tlog_leaf_hash(entry->valuestring, strlen(entry->valuestring), computed) < 0)
+		return bad(out, -ENOMEM, "out of memory");
+	if (memcmp(computed, leaf, CDE_TLOG_HASH_LEN) != 0)
 		return bad(out, -EBADMSG, "entry does not hash to leafHash");
-	return 0;
+	return entry_names_event(receipt, entry->valuestring, out);
 }
 
 int cde_audit_receipt_verify(const cJSON *receipt, struct cde_note_verifier *const *vs, size_t n,

@@ -120,7 +120,7 @@ static int prepare_writer(struct cde_audit_store *s, char *err, size_t err_size)
 		  &s->insert },
 		{ "UPDATE meta SET value = ? WHERE key = ?", &s->set_head },
 		{ "SELECT value FROM meta WHERE key = 'head_seq'", &s->get_head },
-		{ "SELECT digest, seq FROM events WHERE source = ? AND id = ?", &s->stored_digest },
+		{ "SELECT digest, seq, leaf FROM events WHERE source = ? AND id = ?", &s->stored_digest },
 		{ "SELECT chain_id FROM events WHERE subject = ? AND chain_id IS NOT NULL"
 		  " ORDER BY seq DESC LIMIT 1", &s->chain_of_subject },
 		{ "SELECT chain_id FROM events WHERE artifact_id = ? AND chain_id IS NOT NULL"
@@ -252,6 +252,7 @@ static int tree_append(struct cde_audit_store *s, const struct cde_audit_row *ro
 	int r = cde_audit_tree_leaf(row, e->leaf_hash);
 
 	e->leaf = s->tree.work.size;
+	e->has_leaf = r == 0;
 	return r < 0 ? r : cde_audit_tree_writer_append(&s->tree, e->leaf_hash);
 }
 
@@ -279,7 +280,7 @@ static int insert_one(struct cde_audit_store *s, struct cde_journal_entry *e, ui
 		.event = json,
 	};
 	sqlite3_stmt *st = s->insert;
-	int rc;
+	int rc, r;
 
 	if (!json)
 		return -ENOMEM;
@@ -311,10 +312,11 @@ static int insert_one(struct cde_audit_store *s, struct cde_journal_entry *e, ui
 	*inserted = rc == SQLITE_DONE && sqlite3_changes(s->db) == 1;
 	sqlite3_clear_bindings(st);
 	sqlite3_reset(st);
-	if (*inserted)
-		rc = tree_append(s, &row, e) == 0 ? rc : SQLITE_NOMEM;
+	r = rc == SQLITE_DONE ? 0 : -EIO;
+	if (r == 0 && *inserted)
+		r = tree_append(s, &row, e);
 	free(printed);
-	return rc == SQLITE_DONE ? 0 : rc == SQLITE_NOMEM ? -ENOMEM : -EIO;
+	return r;
 }
 
 static int set_meta(struct cde_audit_store *s, const char *key, const char *value)
@@ -416,6 +418,11 @@ static int mark_not_inserted(struct cde_audit_store *s, struct cde_journal_entry
 			e->conflict = true;
 			e->duplicate = false;
 			e->conflict_seq = (uint64_t)sqlite3_column_int64(st, 1);
+		} else if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+			/* A re-send's receipt is the stored event's. */
+			e->has_leaf = true;
+			e->leaf = (uint64_t)sqlite3_column_int64(st, 2);
+			memset(e->leaf_hash, 0, sizeof(e->leaf_hash));
 		}
 	} else {
 		r = -EIO;
@@ -471,8 +478,10 @@ int cde_audit_store_add(struct cde_audit_store *s, struct cde_journal_entry *ent
 		s->work_seq = seq;
 		memcpy(s->work_hash, hash, CDE_HASH_LEN);
 		s->tree.work = tree;
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			entries[i].seq = 0;
+			entries[i].has_leaf = false;
+		}
 	}
 	if (r == 0 && sqlite3_exec(s->db, "RELEASE batch", NULL, NULL, NULL) != SQLITE_OK)
 		r = -EIO;
@@ -532,6 +541,7 @@ int cde_audit_store_append(struct cde_audit_store *s, struct cde_journal_entry *
 		cde_audit_store_rollback(s);
 		for (size_t i = 0; i < n; i++) {
 			entries[i].seq = 0;
+			entries[i].has_leaf = false;
 			entries[i].duplicate = false;
 		}
 	}

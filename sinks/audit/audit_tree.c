@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "schemas/base/jcs.h"
+#include "schemas/base/json_strict.h"
 #include "sinks/audit/sql.h"
 
 static const char *or_empty(const char *s)
@@ -20,15 +21,23 @@ static const char *or_empty(const char *s)
 	return s ? s : "";
 }
 
+/* The stored text is read as strictly as it was accepted: a lenient
+ * parse would give one entry for texts that differ (trailing bytes, a
+ * string cut at \u0000, integers past 2^53), so an edit could keep its
+ * leaf. */
 int cde_audit_tree_entry(const struct cde_audit_row *row, char **ret, size_t *ret_len)
 {
-	cJSON *entry = cJSON_CreateObject();
-	cJSON *event = row->event ? cJSON_ParseWithLength(row->event, strlen(row->event)) : NULL;
-	int r = -ENOMEM;
+	cJSON *entry = NULL, *event = NULL;
+	struct cde_errors errs;
+	int r;
 
-	if (!event && entry && row->event)
-		r = -EINVAL; /* (or out of memory: cJSON does not say which) */
-	if (entry && event && cJSON_AddItemToObject(entry, "event", event)) {
+	cde_errors_reset(&errs);
+	r = row->event ? cde_json_parse(row->event, strlen(row->event), &event, &errs) : -EINVAL;
+	if (r < 0)
+		return r;
+	entry = cJSON_CreateObject();
+	r = -ENOMEM;
+	if (entry && cJSON_AddItemToObject(entry, "event", event)) {
 		event = NULL; /* entry's now */
 		if (cJSON_AddStringToObject(entry, "peer", or_empty(row->peer)) &&
 		    cJSON_AddStringToObject(entry, "principal", or_empty(row->principal)) &&

@@ -25,8 +25,9 @@ struct cde_journal_entry {
 					 * NULL: the writer prints it (borrowed until done) */
 	/* set by the journal before done is called: */
 	uint64_t seq;
-	uint64_t leaf;			/* its index in the log's Merkle tree (new events) */
-	uint8_t leaf_hash[32];		/* and its leaf hash: the receipt's subject */
+	bool has_leaf;			/* stored (or a duplicate of a stored one) in the tree: */
+	uint64_t leaf;			/* its index in the log's Merkle tree */
+	uint8_t leaf_hash[32];		/* its leaf hash (new events only; zero for a duplicate) */
 	bool duplicate;			/* same source and id as an earlier event, same content */
 	bool conflict;			/* same source and id, other content: none of its batch is stored */
 	uint64_t conflict_seq;		/* the event stored first */

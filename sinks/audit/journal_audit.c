@@ -287,8 +287,10 @@ static void complete(void *ctx, struct cde_worker_item *item)
 	struct batch *b = BATCH(item);
 
 	if (b->error < 0)
-		for (size_t i = 0; i < b->n; i++)
+		for (size_t i = 0; i < b->n; i++) {
 			b->entries[i].seq = 0;
+			b->entries[i].has_leaf = false;
+		}
 	b->done(b->ctx, b->entries, b->n, b->error);
 	free(b);
 }

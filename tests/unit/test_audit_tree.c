@@ -191,8 +191,34 @@ static void duplicates_and_rolled_back_groups_add_no_leaf(void **state)
 	snprintf(e[0].received_at, sizeof(e[0].received_at), "2026-12-07T06:00:00.000000Z");
 	assert_int_equal(cde_audit_store_append(s, e, 1, err, sizeof(err)), 0);
 	assert_true(e[0].duplicate);
+	assert_true(e[0].has_leaf);	/* its receipt is the stored event's */
+	assert_int_equal(e[0].leaf, 1);
 	cde_event_unref(e[0].event);
 	assert_int_equal(cde_audit_store_tree_size(s), 3);
+	/* id-4 stored with what its producer sent (the digest), as leaf 3. */
+	memset(e, 0, sizeof(e));
+	for (int i = 0; i < 2; i++) {
+		e[i].principal = "jenkins";
+		e[i].peer = "127.0.0.1:4242";
+		e[i].has_digest = true;
+		memset(e[i].digest, 0x5a, sizeof(e[i].digest));
+	}
+	e[0].event = event("id-4");
+	assert_int_equal(cde_audit_store_append(s, e, 1, err, sizeof(err)), 0);
+	assert_int_equal(e[0].leaf, 3);
+	cde_event_unref(e[0].event);
+	/* A batch with a clash (id-4 again, other content) is kept out as a
+	 * whole, its new event's leaf with it. */
+	e[0].event = event("id-8");
+	e[1].event = event("id-4");
+	e[1].digest[0] = 0x5b;
+	assert_int_equal(cde_audit_store_append(s, e, 2, err, sizeof(err)), 0);
+	assert_true(e[1].conflict);
+	assert_false(e[0].has_leaf);
+	assert_int_equal(e[0].seq, 0);
+	cde_event_unref(e[0].event);
+	cde_event_unref(e[1].event);
+	assert_int_equal(cde_audit_store_tree_size(s), 4);
 	/* A group begun, added to and rolled back. */
 	assert_int_equal(cde_audit_store_begin(s, err, sizeof(err)), 0);
 	e[0].event = event("id-9");
@@ -200,8 +226,8 @@ static void duplicates_and_rolled_back_groups_add_no_leaf(void **state)
 	assert_int_equal(cde_audit_store_add(s, e, 1, err, sizeof(err)), 0);
 	cde_audit_store_rollback(s);
 	cde_event_unref(e[0].event);
-	/* The next event is leaf 3 (append() checks), as if nothing happened. */
-	append(s, 4, 1);
+	/* The next event is leaf 4 (append() checks), as if nothing happened. */
+	append(s, 5, 1);
 	cde_audit_store_close(s);
 }
 
@@ -326,6 +352,35 @@ static void a_receipt_proves_an_entry_with_the_public_key_alone(void **state)
 	assert_int_equal(cde_audit_receipt_verify(copy, &v, 1, &check), -EBADMSG);
 	assert_string_equal(check.reason, "entry does not hash to leafHash");
 	cJSON_Delete(copy);
+	/* A receipt without its entry, or naming another event. */
+	copy = cJSON_Duplicate(receipt, true);
+	cJSON_DeleteItemFromObject(copy, "entry");
+	assert_int_equal(cde_audit_receipt_verify(copy, &v, 1, &check), -EINVAL);
+	cJSON_Delete(copy);
+	copy = cJSON_Duplicate(receipt, true);
+	cJSON_ReplaceItemInObject(copy, "id", cJSON_CreateString("id-5"));
+	assert_int_equal(cde_audit_receipt_verify(copy, &v, 1, &check), -EBADMSG);
+	assert_string_equal(check.reason, "id and source are not the entry's event's");
+	cJSON_Delete(copy);
+	copy = cJSON_Duplicate(receipt, true);
+	cJSON_ReplaceItemInObject(copy, "seq", cJSON_CreateNumber(5));
+	assert_int_equal(cde_audit_receipt_verify(copy, &v, 1, &check), -EBADMSG);
+	cJSON_Delete(copy);
+	/* Not a receipt at all: each field named. */
+	copy = cJSON_Duplicate(receipt, true);
+	cJSON_DeleteItemFromObject(copy, "checkpoint");
+	assert_int_equal(cde_audit_receipt_verify(copy, &v, 1, &check), -EINVAL);
+	cJSON_ReplaceItemInObject(receipt, "treeSize", cJSON_CreateNumber(1.5));
+	cJSON_AddStringToObject(copy, "checkpoint", "x");
+	cJSON_ReplaceItemInObject(copy, "leafHash", cJSON_CreateString("not base64"));
+	assert_int_equal(cde_audit_receipt_verify(copy, &v, 1, &check), -EINVAL);
+	assert_string_equal(check.reason, "leafHash must be a base64 SHA-256 hash");
+	cJSON_Delete(copy);
+	copy = cJSON_Duplicate(receipt, true);
+	assert_int_equal(cde_audit_receipt_verify(copy, &v, 1, &check), -EINVAL);
+	assert_string_equal(check.reason, "leafIndex and treeSize must be whole numbers");
+	cJSON_Delete(copy);
+	cJSON_ReplaceItemInObject(receipt, "treeSize", cJSON_CreateNumber(9));
 	/* Another index claimed for the same proof. */
 	copy = cJSON_Duplicate(receipt, true);
 	cJSON_ReplaceItemInObject(copy, "leafIndex", cJSON_CreateNumber(2));
@@ -343,6 +398,11 @@ static void a_receipt_proves_an_entry_with_the_public_key_alone(void **state)
 			 SQLITE_OK);
 	assert_int_equal(cde_audit_proof_inclusion(db, 2, 0, &receipt, err, sizeof(err)), -EBADMSG);
 	assert_non_null(strstr(err, "does not hash to its leaf"));
+	/* Bytes a lenient parser would skip are an alteration too. */
+	assert_int_equal(sqlite3_exec(db, "UPDATE events SET event = event || ' junk' WHERE seq = 3", NULL, NULL,
+				      NULL), SQLITE_OK);
+	assert_int_equal(cde_audit_proof_inclusion(db, 3, 0, &receipt, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "the row was altered"));
 	cde_audit_store_close(s);
 	cde_note_verifier_free(v);
 	cde_note_verifier_free(stranger);
