@@ -278,3 +278,73 @@ int cde_delivery_store_event(struct cde_delivery_store *s, uint64_t seq, char **
 	sqlite3_finalize(st);
 	return r;
 }
+
+/* Witness cursors (delivery_checkpoints.c) are tree sizes, not seqs, and
+ * must not bound retention as sink_cursors do, so they have their own
+ * table, made here on first use: only the delivery engine reads it. */
+static int witness_table(struct cde_delivery_store *s)
+{
+	return sqlite3_exec(s->db, "CREATE TABLE IF NOT EXISTS witness_cursors(sink TEXT PRIMARY KEY,"
+			    " size INTEGER NOT NULL) WITHOUT ROWID", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+int cde_delivery_store_set_witness_cursor(struct cde_delivery_store *s, const char *sink, uint64_t size)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO witness_cursors(sink, size) VALUES (?, ?)"
+			       " ON CONFLICT(sink) DO UPDATE SET size = excluded.size", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, sink, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int cde_delivery_store_witness_cursor(struct cde_delivery_store *s, const char *sink, uint64_t *ret_size)
+{
+	sqlite3_stmt *st;
+	int64_t latest;
+	int rc;
+
+	if (witness_table(s) < 0 ||
+	    sqlite3_prepare_v2(s->db, "SELECT size FROM witness_cursors WHERE sink = ?", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, sink, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret_size = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	/* A new witness starts with the latest checkpoint, not the history. */
+	latest = cde_sql_int(s->db, "SELECT max(size) FROM tree_checkpoints", NULL, 0);
+	*ret_size = latest > 0 ? (uint64_t)latest - 1 : 0;
+	return cde_delivery_store_set_witness_cursor(s, sink, *ret_size);
+}
+
+int cde_delivery_store_checkpoint_after(struct cde_delivery_store *s, uint64_t after, uint64_t *ret_size,
+					char **ret_note)
+{
+	sqlite3_stmt *st;
+	int rc, r = -ENOENT;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT size, note FROM tree_checkpoints WHERE size > ? ORDER BY size LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*ret_note = strdup((const char *)sqlite3_column_text(st, 1));
+		*ret_size = (uint64_t)sqlite3_column_int64(st, 0);
+		r = *ret_note ? 0 : -ENOMEM;
+	} else if (rc != SQLITE_DONE) {
+		r = -EIO;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
