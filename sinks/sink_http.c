@@ -237,6 +237,23 @@ static int post(struct http_call *call)
 	return cde_http_client_post(s->http, &req, on_answer, call);
 }
 
+/* Signs @call when the sink has a secret (its id from @ev, or else from
+ * @note) and sends it; frees it when that fails. */
+static int finish(struct http_call *call, const struct cde_event *ev, const char *note)
+{
+	/* libcurl would otherwise add "Expect: 100-continue" to large bodies
+	 * and wait for it. */
+	int r = append(&call->headers, "Expect:");
+
+	if (r == 0 && call->sink->key_len > 0)
+		r = ev ? sign_event(call, ev) : sign(call, note);
+	if (r == 0)
+		r = post(call);
+	if (r < 0)
+		call_free(call);
+	return r;
+}
+
 static struct http_call *call_new(struct http_sink *s, cde_sink_done_fn done, void *ctx)
 {
 	struct http_call *call = calloc(1, sizeof(*call));
@@ -282,16 +299,7 @@ static int http_submit(void *impl, const struct cde_event *ev, uint64_t seq, cde
 		if (r < 0)
 			goto err_free;
 	}
-	/* libcurl would otherwise add "Expect: 100-continue" to large bodies
-	 * and wait for it. */
-	if ((r = append(&call->headers, "Expect:")) < 0)
-		goto err_free;
-	if (s->key_len > 0 && (r = sign_event(call, ev)) < 0)
-		goto err_free;
-	r = post(call);
-	if (r < 0)
-		goto err_free;
-	return 0;
+	return finish(call, ev, NULL);
 
 err_free:
 	call_free(call);
@@ -316,14 +324,9 @@ static int http_submit_checkpoint(void *impl, uint64_t size, const char *note, c
 	call->msg.body_len = strlen(note);
 	snprintf(line, sizeof(line), "Cdeventsd-Checkpoint-Size: %llu", (unsigned long long)size);
 	if ((r = append(&call->headers, "Content-Type: text/plain; charset=utf-8")) < 0 ||
-	    (r = append(&call->headers, line)) < 0 || (r = append(&call->headers, "Expect:")) < 0)
+	    (r = append(&call->headers, line)) < 0)
 		goto err_free;
-	if (s->key_len > 0 && (r = sign(call, note)) < 0)
-		goto err_free;
-	r = post(call);
-	if (r < 0)
-		goto err_free;
-	return 0;
+	return finish(call, NULL, note);
 
 err_free:
 	call_free(call);

@@ -52,26 +52,21 @@ static int put_line(FILE *out, const char *key, cJSON *value)
 	return 0;
 }
 
-static int put_unproven(FILE *out, uint64_t seq, const char *reason)
+/* Prints {"@key": {"@nk": @num, "@sk": @str}}. */
+static int put_pair(FILE *out, const char *key, const char *nk, uint64_t num, const char *sk, const char *str)
 {
-	cJSON *u = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject();
 
-	if (u && (!cJSON_AddNumberToObject(u, "seq", (double)seq) || !cJSON_AddStringToObject(u, "reason", reason))) {
-		cJSON_Delete(u);
-		u = NULL;
+	if (o && (!cJSON_AddNumberToObject(o, nk, (double)num) || !cJSON_AddStringToObject(o, sk, str))) {
+		cJSON_Delete(o);
+		o = NULL;
 	}
-	return put_line(out, "unproven", u);
+	return put_line(out, key, o);
 }
 
-static int put_tree_checkpoint(FILE *out, uint64_t size, const char *note)
+static int put_unproven(FILE *out, uint64_t seq, const char *reason)
 {
-	cJSON *c = cJSON_CreateObject();
-
-	if (c && (!cJSON_AddNumberToObject(c, "size", (double)size) || !cJSON_AddStringToObject(c, "checkpoint", note))) {
-		cJSON_Delete(c);
-		c = NULL;
-	}
-	return put_line(out, "treeCheckpoint", c);
+	return put_pair(out, "unproven", "seq", seq, "reason", reason);
 }
 
 /* One record's proof line, against the checkpoint of @size (0: none). */
@@ -107,7 +102,7 @@ int cde_audit_export_proofs(sqlite3 *db, uint64_t first, uint64_t last, FILE *ou
 		return -EIO;
 	r = cde_audit_checkpoint_latest(db, &size, &note);
 	if (r == 0)
-		r = put_tree_checkpoint(out, size, note);
+		r = put_pair(out, "treeCheckpoint", "size", size, "checkpoint", note);
 	else if (r == -ENOENT)
 		r = 0;
 	free(note);

@@ -4,7 +4,9 @@
  * checkpoints signed before and after; consistency proofs from
  * checkpoints taken before retention still link them to later ones; a
  * receipt handed out before still verifies; and a deleted seq gets no new
- * proof, with a reason that says why. */
+ * proof, with a reason that says why. Also what evidence bundles carry of
+ * the tree: a receipt per event the latest checkpoint covers, the rest
+ * said to be newer, and a check with the public key alone. */
 
 #include "tests/unit/helpers.h"
 
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "events/event.h"
+#include "sinks/audit/audit_bundle.h"
 #include "sinks/audit/audit_proof.h"
 #include "sinks/audit/audit_retention.h"
 #include "sinks/audit/audit_signed.h"
@@ -170,10 +173,94 @@ static void a_pruned_prefix_stays_in_the_tree_and_its_proofs_hold(void **state)
 	unlink(path);
 }
 
+/* Verifies the bundle text @text with the test's key. */
+static int verify_text(const char *text, struct cde_audit_verify *v, struct cde_audit_bundle_proofs *p)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int r;
+
+	assert_non_null(f);
+	r = cde_audit_bundle_verify_signed(f, &verifier, 1, v, p);
+	fclose(f);
+	return r;
+}
+
+/* @text without its line that starts with @prefix (one of them). */
+static char *drop_line(const char *text, const char *prefix)
+{
+	char *copy = strdup(text), *at = strstr(copy, prefix), *end;
+
+	assert_non_null(at);
+	end = strchr(at, '\n');
+	memmove(at, end + 1, strlen(end + 1) + 1);
+	return copy;
+}
+
+static void a_bundle_proves_what_the_checkpoint_covers_and_names_the_rest(void **state)
+{
+	const int marks[] = { 5, 0 };
+	struct cde_audit_bundle_proofs p;
+	struct cde_audit_verify v;
+	struct cde_audit_store *s;
+	char path[64], *text = NULL, *cut;
+	size_t len = 0;
+	FILE *out;
+
+	snprintf(path, sizeof(path), "/tmp/cde-tree-bundle-%d.db", (int)getpid());
+	s = signed_store(path, 7, marks);
+	out = open_memstream(&text, &len);
+	assert_int_equal(cde_audit_export(s, NULL, NULL, out), 7);
+	fclose(out);
+	assert_int_equal(verify_text(text, &v, &p), 0);
+	assert_int_equal(p.proven, 5);
+	assert_int_equal(p.unproven, 2);
+	assert_int_equal(p.tree_size, 5);
+	assert_string_equal(p.origin, "retention.example/log");
+	assert_non_null(strstr(text, "{\"unproven\":{\"seq\":6,\"reason\":\"newer than the latest signed checkpoint"));
+
+	/* A receipt left out: that event is neither proven nor said newer. */
+	cut = drop_line(text, "{\"inclusion\":{\"seq\":3,");
+	assert_int_equal(verify_text(cut, &v, &p), -EBADMSG);
+	assert_int_equal(v.bad_seq, 3);
+	assert_non_null(strstr(v.reason, "no inclusion proof"));
+	free(cut);
+	/* A receipt swapped for "newer": yet a later event is in the tree. */
+	cut = drop_line(text, "{\"inclusion\":{\"seq\":4,");
+	{
+		char *more = malloc(strlen(cut) + 64);
+
+		assert_non_null(more);
+		sprintf(more, "%s{\"unproven\":{\"seq\":4,\"reason\":\"new\"}}\n", cut);
+		assert_int_equal(verify_text(more, &v, &p), -EBADMSG);
+		assert_int_equal(v.bad_seq, 4);
+		assert_non_null(strstr(v.reason, "a later record is in it"));
+		free(more);
+	}
+	free(cut);
+	/* The signed checkpoint left out: no receipt has one to match. */
+	cut = drop_line(text, "{\"treeCheckpoint\":");
+	assert_int_equal(verify_text(cut, &v, &p), -EBADMSG);
+	assert_int_equal(v.bad_seq, 1);
+	free(cut);
+	/* The bundle's own chain checker passes the proof lines over. */
+	{
+		FILE *f = fmemopen(text, len, "r");
+
+		assert_int_equal(cde_audit_bundle_verify(f, NULL, 0, 0, &v), 0);
+		assert_int_equal(v.rows, 7);
+		fclose(f);
+	}
+	free(text);
+	cde_audit_store_close(s);
+	verifier = cde_note_verifier_free(verifier);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_pruned_prefix_stays_in_the_tree_and_its_proofs_hold),
+		cmocka_unit_test(a_bundle_proves_what_the_checkpoint_covers_and_names_the_rest),
 	};
 	int r;
 

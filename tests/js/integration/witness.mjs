@@ -158,6 +158,45 @@ fs.writeFileSync(edited, lines.map((l, i) => (i === at ? l.replace('"job-4"', '"
 const bad = run(['audit', 'verify-bundle', '--pubkey', vkey, edited]);
 t.check(bad.status === 1 && bad.stdout.includes(`seq ${seq}`), 'a bundle with an event edited fails, naming its seq',
   bad.stdout + bad.stderr);
+// A forger who rewrites the chain too (no HMAC key to stop it): the chain
+// alone now holds, the receipts do not.
+function rowHash(prev, rec, event) {
+  const h = crypto.createHash('sha256').update(Buffer.from(prev, 'hex'));
+  const seqBytes = Buffer.alloc(8);
+  seqBytes.writeBigUInt64BE(BigInt(rec.seq));
+  h.update(seqBytes);
+  for (const v of [rec.id, rec.source, rec.type, rec.subject, rec.chainId, rec.artifactId, rec.timestamp,
+    rec.receivedAt, rec.specVersion, rec.principal, rec.peer, event]) {
+    const len = Buffer.alloc(4);
+    const bytes = v === null ? null : Buffer.from(v);
+    len.writeUInt32BE(bytes ? bytes.length : 0xffffffff);
+    h.update(len);
+    if (bytes) h.update(bytes);
+  }
+  return h.digest('hex');
+}
+let prev = null;
+const forgedLines = lines.map((l, i) => {
+  if (!l.startsWith('{"seq":')) return l;
+  const line = i === at ? l.replaceAll('job-4', 'job-x') : l;
+  const rec = JSON.parse(line);
+  const event = line.slice(line.lastIndexOf(',"event":') + 9, -1);
+  prev ??= rec.prevHash;
+  const hash = rowHash(prev, rec, event);
+  const out = line.replace(`"prevHash":"${rec.prevHash}"`, `"prevHash":"${prev}"`).replace(`"hash":"${rec.hash}"`, `"hash":"${hash}"`);
+  prev = hash;
+  return out;
+});
+const header = JSON.parse(forgedLines[0]);
+forgedLines[0] = JSON.stringify({ ...header, headHash: prev });
+const forged = path.join(dir, 'forged.jsonl');
+fs.writeFileSync(forged, forgedLines.join('\n') + '\n');
+const chainOnly = run(['audit', 'verify', '--bundle', forged]);
+t.check(chainOnly.status === 0, 'a bundle with its chain rewritten passes the chain check alone', chainOnly.stdout + chainOnly.stderr);
+const caught = run(['audit', 'verify-bundle', '--pubkey', vkey, forged]);
+t.check(caught.status === 1 && caught.stdout.includes(`seq ${seq}`) && /not the one the signed log holds/.test(caught.stdout),
+  'but not verify-bundle: the signed tree holds another event at that seq', caught.stdout + caught.stderr);
+
 const stranger = path.join(dir, 'other.key');
 run(['audit', 'keygen', '--name', 'ci.example/witness-test', '--out', stranger]);
 const other = run(['audit', 'verify-bundle', '--pubkey', `${stranger}.pub`, bundle]);
