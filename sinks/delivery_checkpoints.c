@@ -43,6 +43,7 @@ static void warn(struct sink *s, const char *msg, const char *error)
 
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)s->wit.size);
 	snprintf(s->last_error, sizeof(s->last_error), "checkpoint %s: %.160s", size, error);
+	cde_timestamp_now(s->last_error_at);
 	if (s->d->log.fn)
 		s->d->log.fn(s->d->log.ctx, CDE_DELIVERY_LOG_WARN, msg, fields, sizeof(fields) / sizeof(fields[0]));
 }
@@ -112,6 +113,7 @@ static void on_result(void *ctx, const struct cde_sink_result *res)
 	}
 	snprintf(s->last_error, sizeof(s->last_error), "checkpoint %llu: %.160s", (unsigned long long)w->size,
 		 res->detail);
+	cde_timestamp_now(s->last_error_at);
 	RAND_bytes((unsigned char *)&random, sizeof(random));
 	ms = cde_delivery_backoff_ms(&s->cfg, w->attempts, res->retry_after_s, random);
 	tv = (struct timeval){ .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };

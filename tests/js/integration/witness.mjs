@@ -15,7 +15,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startDaemon, postJson, checker, waitFor } from '../daemon.mjs';
+import { startDaemon, postJson, checker, waitFor, waitForSinks } from '../daemon.mjs';
 
 const t = checker();
 const [bin, cdevctl] = process.argv.slice(2, 4);
@@ -50,13 +50,20 @@ function openCheckpoint(note) {
 }
 
 // --- the webhook witness -------------------------------------------------
-const received = [];   // {size header, content type, note}
+const secretBytes = crypto.randomBytes(32);
+const secretFile = path.join(dir, 'hook.secret');
+fs.writeFileSync(secretFile, `whsec_${secretBytes.toString('base64')}\n`, { mode: 0o600 });
+// Standard Webhooks: v1,base64(HMAC-SHA256(secret, "id.timestamp.body")).
+const signedBySecret = (h, body) => h['webhook-signature'] ===
+  `v1,${crypto.createHmac('sha256', secretBytes).update(`${h['webhook-id']}.${h['webhook-timestamp']}.${body}`).digest('base64')}`;
+const received = [];   // {size header, content type, note, signed}
 const server = http.createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
+    const note = Buffer.concat(chunks).toString('utf8');
     received.push({ size: Number(req.headers['cdeventsd-checkpoint-size']), type: req.headers['content-type'],
-      note: Buffer.concat(chunks).toString('utf8') });
+      note, signed: signedBySecret(req.headers, note), id: req.headers['webhook-id'] });
     res.writeHead(200);
     res.end();
   });
@@ -82,6 +89,7 @@ sinks:
     type: webhook
     url: http://127.0.0.1:${port}/checkpoints
     checkpoints: true
+    secret_file: ${secretFile}
     timeout: 1s
     max_backoff: 200ms
     max_attempts: 1000
@@ -113,9 +121,9 @@ for (const { size, checkpoint } of fileNotes()) {
 }
 for (const r of received) {
   const c = openCheckpoint(r.note);
-  t.check(c && c.size === r.size && r.type.startsWith('text/plain'),
-    `the webhook witness's checkpoint of ${r.size} is the signed note as text/plain, verified with Node's Ed25519`,
-    JSON.stringify(r));
+  t.check(c && c.size === r.size && r.type.startsWith('text/plain') && r.signed,
+    `the webhook witness's checkpoint of ${r.size} is the signed note as text/plain (Standard Webhooks signed), ` +
+    "verified with Node's Ed25519", JSON.stringify(r));
 }
 const sizes = sizesOf(fileNotes());
 t.check(sizes.every((s, i) => i === 0 || s > sizes[i - 1]), 'checkpoints reach a witness in tree-size order', sizes.join());
@@ -128,6 +136,10 @@ const before = received.length;
 t.check(await post(4, 6), 'four more events accepted while the receiver is down');
 t.check(await waitFor(() => fileHas(9), 10000), 'the file witness goes on meanwhile', sizesOf(fileNotes()).join());
 t.check(received.length === before && !hookHas(9), 'the webhook witness has none of them yet');
+const down = await waitForSinks(d, { 'witness-hook': (s) => s.checkpoints?.pending && s.lastError });
+const hookStatus = down?.sinks.find((s) => s.name === 'witness-hook');
+t.check(hookStatus?.checkpoints.witnessedSize === 5 && Number(/^checkpoint (\d+):/.exec(hookStatus.lastError)?.[1]) > 5,
+  'GET /v1/sinks shows the witness at size 5, retrying the next checkpoint', JSON.stringify(hookStatus));
 t.check(await d.stop() === 0, 'the daemon stops cleanly with checkpoints undelivered');
 d = await startDaemon(bin, ['-c', cfg, '--state-dir', state]);
 await startReceiver();
