@@ -453,6 +453,8 @@ int cde_cmd_audit(int argc, char **argv)
 		return cde_cmd_audit_backup(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "keygen") == 0)
 		return cde_cmd_audit_keygen(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "verify-bundle") == 0)
+		return cde_cmd_audit_verify_bundle(argc - 1, argv + 1);
 	fprintf(help ? stdout : stderr,
 		"usage: cdevctl audit verify|query|export|backup|keygen [--db PATH] ...\n"
 		"  verify  check the audit log's hash chain: exit 0 when intact,\n"
@@ -460,6 +462,7 @@ int cde_cmd_audit(int argc, char **argv)
 		"  query   print the events that match filters (cdevctl audit query --help)\n"
 		"  export  write an evidence bundle, checked offline by verify --bundle\n"
 		"  backup  a consistent copy of the log (WAL included), safe while it runs\n"
-		"  keygen  an Ed25519 key pair for signed checkpoints (cdevctl audit keygen --help)\n");
+		"  keygen  an Ed25519 key pair for signed checkpoints (cdevctl audit keygen --help)\n"
+		"  verify-bundle  check a bundle's proofs with the public key only (--help)\n");
 	return help ? 0 : 2;
 }

@@ -11,6 +11,7 @@ int cde_cmd_types(int argc, char **argv);
 int cde_cmd_audit(int argc, char **argv);
 int cde_cmd_audit_backup(int argc, char **argv);
 int cde_cmd_audit_keygen(int argc, char **argv);
+int cde_cmd_audit_verify_bundle(int argc, char **argv);
 int cde_cmd_dlq(int argc, char **argv);
 int cde_cmd_sizing(int argc, char **argv);
 

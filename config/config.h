@@ -97,6 +97,7 @@ struct cde_config_sink {
 	size_t rotate_size;			/* file: rotate past this, default 100MiB */
 	unsigned rotate_keep;			/* file: rotated files kept, default 5 */
 	char upgrade_to[16];			/* "0.5.1": older events sent upgraded; "" as received */
+	bool checkpoints;			/* webhook, file: also the signed checkpoints (witness) */
 };
 
 /* Which events go where (the `routes:` list). The filter is kept as

@@ -49,6 +49,7 @@ static const struct sink_key {
 	{ "rotate_size", V_SIZE, FILE_SINKS, offsetof(struct cde_config_sink, rotate_size), 0 },
 	{ "rotate_keep", V_COUNT, FILE_SINKS, offsetof(struct cde_config_sink, rotate_keep), 1000 },
 	{ "upgrade_to", V_RELEASE, ALL_SINKS, offsetof(struct cde_config_sink, upgrade_to), 0 },
+	{ "checkpoints", V_BOOL, WEBHOOK_SINKS | FILE_SINKS, offsetof(struct cde_config_sink, checkpoints), 0 },
 };
 
 /* config/ cannot see the registry of sinks/: daemon/config_load.c checks

@@ -205,6 +205,7 @@ static void sink_options_of(const struct cde_config_sink *c, struct cde_sink_opt
 	o->rotate_size = c->rotate_size;
 	o->rotate_keep = c->rotate_keep;
 	memcpy(o->upgrade_to, c->upgrade_to, sizeof(o->upgrade_to));
+	o->checkpoints = c->checkpoints;
 }
 
 int cde_daemon_delivery_options(const struct cde_config *cfg, struct cde_delivery_options **ret)

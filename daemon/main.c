@@ -243,9 +243,13 @@ static int lock_state_dir(const char *dir)
 	return r;
 }
 
-/* A new signed checkpoint of the audit log's tree (on the loop). */
+/* A new signed checkpoint of the audit log's tree (on the loop). The
+ * witnessing sinks read it from the table; the kick only wakes them. */
 static void checkpoint_made(void *ctx, uint64_t size, const char *note)
 {
+	struct daemon *d = ctx;
+
+	cde_delivery_kick(d->delivery);
 	cde_log(CDE_LOG_DEBUG, "audit log: signed checkpoint of %llu entries", (unsigned long long)size);
 }
 

@@ -15,7 +15,9 @@
  * and the window's, are in delivery_policy.c; this file does the I/O
  * around them. Sinks only report outcomes. Completions never re-enter the
  * scan: they activate the sink's pump event, which runs next on the loop.
- * A sink's state changes go to the injected log through sink_health.c. */
+ * A sink's state changes go to the injected log through sink_health.c.
+ * Signed checkpoints go to witnessing sinks beside the events
+ * (delivery_checkpoints.c), woken by the same pump. */
 
 #include "sinks/delivery.h"
 
@@ -303,6 +305,7 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
 	if (!s->routed)
 		cde_window_pass(&s->win, cde_delivery_store_head(s->d->store));
 	advance_cursor(s);
+	cde_delivery_witness_pump(s);
 }
 
 static void pump_all(struct cde_delivery *d)
@@ -410,7 +413,7 @@ static int setup_sink(struct cde_delivery *d, const struct cde_delivery_options 
 		snprintf(err, err_size, "sink %s: %s", s->cfg.name, sub);
 		return r;
 	}
-	return 0;
+	return cde_delivery_witness_setup(s, err, err_size);
 
 err_nomem:
 	snprintf(err, err_size, "out of memory");
@@ -556,6 +559,7 @@ void cde_delivery_free(struct cde_delivery *d)
 		free(s->filters);
 		if (s->pump)
 			event_free(s->pump);
+		cde_delivery_witness_release(s);
 		if (s->impl)
 			s->ops->release(s->impl);
 	}

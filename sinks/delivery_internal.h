@@ -36,6 +36,20 @@ struct slot {
 	struct event *retry;
 };
 
+/* A sink's witnessing (delivery_checkpoints.c): one signed checkpoint at
+ * a time, in tree-size order, after a cursor kept in witness_cursors. */
+struct witness {
+	bool on;		/* checkpoints: true */
+	bool busy;		/* a checkpoint is out or waiting for its retry */
+	uint64_t cursor;	/* every checkpoint up to this size is settled */
+	uint64_t size;		/* the one out */
+	char *note;
+	unsigned attempts;
+	int64_t first_ms;
+	struct event *retry;
+	unsigned long long delivered, skipped;
+};
+
 /* Commit-to-delivery latency buckets, seconds. */
 #define LATENCY_BUCKETS 14
 
@@ -59,6 +73,7 @@ struct sink {
 	char last_error[200];
 	char last_error_at[CDE_TIMESTAMP_STR_LEN];
 	struct cde_sink_health health;
+	struct witness wit;
 };
 
 struct cde_delivery {
@@ -81,6 +96,13 @@ struct cde_delivery {
 /* Counts a delivery of an event received at @received (epoch seconds, 0
  * unknown) in @s's latency histogram. */
 void cde_delivery_observe_latency(struct sink *s, double received);
+
+/* Witnessing (delivery_checkpoints.c): sets up @s's from its cursor,
+ * sends the next checkpoint when none is out, lets go. Setup returns 0
+ * or -errno with the reason in @err. */
+int cde_delivery_witness_setup(struct sink *s, char *err, size_t err_size);
+void cde_delivery_witness_pump(struct sink *s);
+void cde_delivery_witness_release(struct sink *s);
 
 /* Rebuilds the JSON that cde_delivery_status_json hands out. */
 void cde_delivery_publish_status(struct cde_delivery *d);

@@ -78,6 +78,14 @@ static cJSON *sink_status(struct cde_delivery *d, struct sink *s, uint64_t head)
 		cJSON_AddNumberToObject(o, "upgradeDroppedFields", (double)s->upgrade_dropped);
 		cJSON_AddNumberToObject(o, "upgradesRefused", (double)s->upgrade_refused);
 	}
+	if (s->wit.on) {
+		cJSON *w = cJSON_AddObjectToObject(o, "checkpoints");
+
+		cJSON_AddNumberToObject(w, "witnessedSize", (double)s->wit.cursor);
+		cJSON_AddNumberToObject(w, "delivered", (double)s->wit.delivered);
+		cJSON_AddNumberToObject(w, "passedOver", (double)s->wit.skipped);
+		cJSON_AddBoolToObject(w, "pending", s->wit.busy);
+	}
 	if (s->last_error[0]) {
 		cJSON_AddStringToObject(o, "lastError", s->last_error);
 		cJSON_AddStringToObject(o, "lastErrorAt", s->last_error_at);

@@ -84,24 +84,30 @@ void cde_delivery_store_received_at(struct cde_delivery_store *s, uint64_t seq, 
 	sqlite3_finalize(st);
 }
 
-int cde_delivery_store_cursor(struct cde_delivery_store *s, const char *sink, uint64_t *ret_seq)
+/* The one number @sql selects for @sink: 0, -ENOENT (no row) or -EIO. */
+static int read_cursor(struct cde_delivery_store *s, const char *sql, const char *sink, uint64_t *ret)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT seq FROM sink_cursors WHERE sink = ?", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_text(st, 1, sink, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		*ret_seq = (uint64_t)sqlite3_column_int64(st, 0);
+		*ret = (uint64_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
-		return 0;
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+int cde_delivery_store_cursor(struct cde_delivery_store *s, const char *sink, uint64_t *ret_seq)
+{
+	int r = read_cursor(s, "SELECT seq FROM sink_cursors WHERE sink = ?", sink, ret_seq);
+
 	/* Only a sink truly seen for the first time starts at the head; a
 	 * failed read must not skip a backlog. */
-	if (rc != SQLITE_DONE)
-		return -EIO;
+	if (r != -ENOENT)
+		return r;
 	*ret_seq = cde_delivery_store_head(s);
 	return cde_delivery_store_set_cursor(s, sink, *ret_seq);
 }
@@ -274,6 +280,67 @@ int cde_delivery_store_event(struct cde_delivery_store *s, uint64_t seq, char **
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		*ret_json = strdup((const char *)sqlite3_column_text(st, 0));
 		r = *ret_json ? 0 : -ENOMEM;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Witness cursors (delivery_checkpoints.c) are tree sizes, not seqs, and
+ * must not bound retention as sink_cursors do, so they have their own
+ * table, made here on first use: only the delivery engine reads it. */
+static int witness_table(struct cde_delivery_store *s)
+{
+	return sqlite3_exec(s->db, "CREATE TABLE IF NOT EXISTS witness_cursors(sink TEXT PRIMARY KEY,"
+			    " size INTEGER NOT NULL) WITHOUT ROWID", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+int cde_delivery_store_set_witness_cursor(struct cde_delivery_store *s, const char *sink, uint64_t size)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO witness_cursors(sink, size) VALUES (?, ?)"
+			       " ON CONFLICT(sink) DO UPDATE SET size = excluded.size", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, sink, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int cde_delivery_store_witness_cursor(struct cde_delivery_store *s, const char *sink, uint64_t *ret_size)
+{
+	int64_t latest;
+	int r = witness_table(s);
+
+	if (r == 0)
+		r = read_cursor(s, "SELECT size FROM witness_cursors WHERE sink = ?", sink, ret_size);
+	if (r != -ENOENT)
+		return r;
+	/* A new witness starts with the latest checkpoint, not the history. */
+	latest = cde_sql_int(s->db, "SELECT max(size) FROM tree_checkpoints", NULL, 0);
+	*ret_size = latest > 0 ? (uint64_t)latest - 1 : 0;
+	return cde_delivery_store_set_witness_cursor(s, sink, *ret_size);
+}
+
+int cde_delivery_store_checkpoint_after(struct cde_delivery_store *s, uint64_t after, uint64_t *ret_size,
+					char **ret_note)
+{
+	sqlite3_stmt *st;
+	int rc, r = -ENOENT;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT size, note FROM tree_checkpoints WHERE size > ? ORDER BY size LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*ret_note = strdup((const char *)sqlite3_column_text(st, 1));
+		*ret_size = (uint64_t)sqlite3_column_int64(st, 0);
+		r = *ret_note ? 0 : -ENOMEM;
+	} else if (rc != SQLITE_DONE) {
+		r = -EIO;
 	}
 	sqlite3_finalize(st);
 	return r;

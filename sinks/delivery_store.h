@@ -58,3 +58,13 @@ int cde_delivery_store_replay_done(struct cde_delivery_store *s, const char *sin
 /* The stored event of row @seq (the caller frees it). Returns 0, -ENOENT
  * (retention deleted it) or -EIO. */
 int cde_delivery_store_event(struct cde_delivery_store *s, uint64_t seq, char **ret_json);
+
+/* Witnessing: the tree size up to which @sink has every signed checkpoint
+ * (a sink seen for the first time starts just below the latest one, so
+ * it gets that one). Returns 0 or -EIO. */
+int cde_delivery_store_witness_cursor(struct cde_delivery_store *s, const char *sink, uint64_t *ret_size);
+int cde_delivery_store_set_witness_cursor(struct cde_delivery_store *s, const char *sink, uint64_t size);
+/* The first signed checkpoint past tree size @after, its note for the
+ * caller to free. Returns 0, -ENOENT (none yet), -ENOMEM or -EIO. */
+int cde_delivery_store_checkpoint_after(struct cde_delivery_store *s, uint64_t after, uint64_t *ret_size,
+					char **ret_note);

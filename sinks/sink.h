@@ -49,6 +49,10 @@ struct cde_sink_ops {
 	 * 0, or -errno when it could not even start (then done is not
 	 * called). */
 	int (*submit)(void *impl, const struct cde_event *ev, uint64_t seq, cde_sink_done_fn done, void *ctx);
+	/* Witnessing (types that take the `checkpoints` key; NULL for the
+	 * others): sends @note, the audit log's signed checkpoint of tree
+	 * size @size, the way submit sends an event. */
+	int (*submit_checkpoint)(void *impl, uint64_t size, const char *note, cde_sink_done_fn done, void *ctx);
 	void (*release)(void *impl);
 };
 

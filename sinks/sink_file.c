@@ -4,7 +4,8 @@
  * rotate_keep) and a new one started, the way logrotate's copytruncate-free
  * "create" mode works, which every one of those shippers follows. A line
  * is written with one write(2) on an O_APPEND descriptor, so a reader
- * never sees half a line from us. */
+ * never sees half a line from us. With `checkpoints: true` the log's signed
+ * checkpoints are lines of the same file (file_submit_checkpoint). */
 
 #include "sinks/sink.h"
 
@@ -15,6 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 struct file_sink {
 	const struct cde_sink_options *cfg;
@@ -81,25 +84,13 @@ static int rotate(struct file_sink *s)
 	return open_file(s);
 }
 
-static int file_submit(void *impl, const struct cde_event *ev, uint64_t seq, cde_sink_done_fn done, void *ctx)
+/* Appends @line (@len bytes, ending in a newline) and reports. */
+static void append_line(struct file_sink *s, const char *line, size_t len, cde_sink_done_fn done, void *ctx)
 {
-	struct file_sink *s = impl;
 	struct cde_sink_result res = { .retry_after_s = -1 };
-	char *json = cde_event_to_json(ev), *line;
-	size_t len;
 	ssize_t n;
 	int r = 0;
 
-	if (!json)
-		return -ENOMEM;
-	len = strlen(json);
-	line = realloc(json, len + 2);
-	if (!line) {
-		free(json);
-		return -ENOMEM;
-	}
-	line[len++] = '\n';
-	line[len] = '\0';
 	if (s->cfg->rotate_size && s->size > 0 && s->size + len > s->cfg->rotate_size && s->size >= s->rotate_at &&
 	    rotate(s) < 0) {
 		/* A directory we cannot rename in must not stop the events:
@@ -122,15 +113,54 @@ static int file_submit(void *impl, const struct cde_event *ev, uint64_t seq, cde
 		snprintf(res.detail, sizeof(res.detail), "%.120s: %s", s->cfg->path,
 			 n < 0 ? strerror(r < 0 ? -r : errno) : "short write");
 	}
-	free(line);
 	done(ctx, &res);
+}
+
+/* @json, which the call takes, as one line. */
+static int submit_json(struct file_sink *s, char *json, cde_sink_done_fn done, void *ctx)
+{
+	size_t len;
+	char *line;
+
+	if (!json)
+		return -ENOMEM;
+	len = strlen(json);
+	line = realloc(json, len + 2);
+	if (!line) {
+		free(json);
+		return -ENOMEM;
+	}
+	line[len++] = '\n';
+	line[len] = '\0';
+	append_line(s, line, len, done, ctx);
+	free(line);
 	return 0;
+}
+
+static int file_submit(void *impl, const struct cde_event *ev, uint64_t seq, cde_sink_done_fn done, void *ctx)
+{
+	return submit_json(impl, cde_event_to_json(ev), done, ctx);
+}
+
+/* A checkpoint is one line {"size": N, "checkpoint": NOTE}: the note
+ * spans lines and ends with its signatures, so it travels as a JSON
+ * string and a reader splits the file by lines as it does for events. */
+static int file_submit_checkpoint(void *impl, uint64_t size, const char *note, cde_sink_done_fn done, void *ctx)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *json = NULL;
+
+	if (o && cJSON_AddNumberToObject(o, "size", (double)size) && cJSON_AddStringToObject(o, "checkpoint", note))
+		json = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return submit_json(impl, json, done, ctx);
 }
 
 const struct cde_sink_ops cde_sink_file = {
 	.name = "file",
-	.config_keys = (const char *const[]){ "path", "rotate_size", "rotate_keep", NULL },
+	.config_keys = (const char *const[]){ "path", "rotate_size", "rotate_keep", "checkpoints", NULL },
 	.init = file_init,
 	.submit = file_submit,
+	.submit_checkpoint = file_submit_checkpoint,
 	.release = file_release,
 };

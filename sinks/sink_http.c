@@ -179,24 +179,17 @@ static int append(struct curl_slist **list, const char *line)
 	return 0;
 }
 
-/* Standard Webhooks headers. The id is derived from the event's source
- * and id, so a redelivery carries the same webhook-id and the receiver's
- * replay check can drop it. */
-static int sign(struct http_call *call, const struct cde_event *ev)
+/* Standard Webhooks headers. The id is derived from @identity (an
+ * event's source and id, a checkpoint's note), so a redelivery carries
+ * the same webhook-id and the receiver's replay check can drop it. */
+static int sign(struct http_call *call, const char *identity)
 {
 	struct http_sink *s = call->sink;
-	const char *source = cde_event_source(ev), *id = cde_event_id(ev);
 	uint8_t digest[CDE_HASH_LEN];
 	char line[128], hex[CDE_HASH_HEX_LEN], msg_id[40], ts[24], sig[CDE_SIG_STANDARD_LEN];
-	size_t n = strlen(source) + strlen(id) + 2;
-	char *both = malloc(n);
 	int r;
 
-	if (!both)
-		return -ENOMEM;
-	snprintf(both, n, "%s%c%s", source, '\n', id);
-	cde_sig_sha256(both, strlen(both), digest);
-	free(both);
+	cde_sig_sha256(identity, strlen(identity), digest);
 	cde_hash_to_hex(digest, hex);
 	snprintf(msg_id, sizeof(msg_id), "msg_%.32s", hex);
 	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
@@ -213,25 +206,85 @@ static int sign(struct http_call *call, const struct cde_event *ev)
 	return append(&call->headers, line);
 }
 
+static int sign_event(struct http_call *call, const struct cde_event *ev)
+{
+	const char *source = cde_event_source(ev), *id = cde_event_id(ev);
+	size_t n = strlen(source) + strlen(id) + 2;
+	char *both = malloc(n);
+	int r;
+
+	if (!both)
+		return -ENOMEM;
+	snprintf(both, n, "%s%c%s", source, '\n', id);
+	r = sign(call, both);
+	free(both);
+	return r;
+}
+
+/* Sends @call's message with its headers, the configured ones first. */
+static int post(struct http_call *call)
+{
+	struct http_sink *s = call->sink;
+	struct cde_http_client_request req = {
+		.url = s->cfg->url,
+		.headers = call->headers,
+		.body = call->msg.body,
+		.body_len = call->msg.body_len,
+		.timeout_ms = (long)s->cfg->timeout_ms,
+		.tls_verify = s->cfg->tls_verify,
+	};
+
+	return cde_http_client_post(s->http, &req, on_answer, call);
+}
+
+/* Signs @call when the sink has a secret (its id from @ev, or else from
+ * @note) and sends it; frees it when that fails. */
+static int finish(struct http_call *call, const struct cde_event *ev, const char *note)
+{
+	/* libcurl would otherwise add "Expect: 100-continue" to large bodies
+	 * and wait for it. */
+	int r = append(&call->headers, "Expect:");
+
+	if (r == 0 && call->sink->key_len > 0)
+		r = ev ? sign_event(call, ev) : sign(call, note);
+	if (r == 0)
+		r = post(call);
+	if (r < 0)
+		call_free(call);
+	return r;
+}
+
+static struct http_call *call_new(struct http_sink *s, cde_sink_done_fn done, void *ctx)
+{
+	struct http_call *call = calloc(1, sizeof(*call));
+
+	if (!call)
+		return NULL;
+	call->sink = s;
+	call->done = done;
+	call->ctx = ctx;
+	for (const struct curl_slist *h = s->fixed; h; h = h->next)
+		if (append(&call->headers, h->data) < 0)
+			goto err_free;
+	return call;
+
+err_free:
+	call_free(call);
+	return NULL;
+}
+
 static int http_submit(void *impl, const struct cde_event *ev, uint64_t seq, cde_sink_done_fn done, void *ctx)
 {
 	struct http_sink *s = impl;
-	struct http_call *call = calloc(1, sizeof(*call));
+	struct http_call *call = call_new(s, done, ctx);
 	bool structured = !s->tekton && s->cfg->structured;
-	struct cde_http_client_request req;
 	int r;
 
 	if (!call)
 		return -ENOMEM;
-	call->sink = s;
-	call->done = done;
-	call->ctx = ctx;
 	r = cde_ce_encode(ev, structured ? CDE_CE_STRUCTURED : CDE_CE_BINARY, &call->msg);
 	if (r < 0)
 		goto err_free;
-	for (const struct curl_slist *h = s->fixed; h; h = h->next)
-		if ((r = append(&call->headers, h->data)) < 0)
-			goto err_free;
 	for (size_t i = 0; i < call->msg.n_headers; i++) {
 		size_t n = strlen(call->msg.headers[i].name) + strlen(call->msg.headers[i].value) + 3;
 		char *line = malloc(n);
@@ -246,24 +299,34 @@ static int http_submit(void *impl, const struct cde_event *ev, uint64_t seq, cde
 		if (r < 0)
 			goto err_free;
 	}
-	/* libcurl would otherwise add "Expect: 100-continue" to large bodies
-	 * and wait for it. */
-	if ((r = append(&call->headers, "Expect:")) < 0)
+	return finish(call, ev, NULL);
+
+err_free:
+	call_free(call);
+	return r;
+}
+
+/* Witnessing: the note itself, as text/plain, the way C2SP tools read a
+ * checkpoint; its tree size also in a header, so a receiver can order
+ * what it gets without parsing. */
+static int http_submit_checkpoint(void *impl, uint64_t size, const char *note, cde_sink_done_fn done, void *ctx)
+{
+	struct http_sink *s = impl;
+	struct http_call *call = call_new(s, done, ctx);
+	char line[64];
+	int r = -ENOMEM;
+
+	if (!call)
+		return -ENOMEM;
+	call->msg.body = strdup(note);
+	if (!call->msg.body)
 		goto err_free;
-	if (s->key_len > 0 && (r = sign(call, ev)) < 0)
+	call->msg.body_len = strlen(note);
+	snprintf(line, sizeof(line), "Cdeventsd-Checkpoint-Size: %llu", (unsigned long long)size);
+	if ((r = append(&call->headers, "Content-Type: text/plain; charset=utf-8")) < 0 ||
+	    (r = append(&call->headers, line)) < 0)
 		goto err_free;
-	req = (struct cde_http_client_request){
-		.url = s->cfg->url,
-		.headers = call->headers,
-		.body = call->msg.body,
-		.body_len = call->msg.body_len,
-		.timeout_ms = (long)s->cfg->timeout_ms,
-		.tls_verify = s->cfg->tls_verify,
-	};
-	r = cde_http_client_post(s->http, &req, on_answer, call);
-	if (r < 0)
-		goto err_free;
-	return 0;
+	return finish(call, NULL, note);
 
 err_free:
 	call_free(call);
@@ -282,8 +345,9 @@ const struct cde_sink_ops cde_sink_tekton = {
 
 const struct cde_sink_ops cde_sink_webhook = {
 	.name = "webhook",
-	.config_keys = (const char *const[]){ HTTP_KEYS, "token_file", "secret_file", NULL },
+	.config_keys = (const char *const[]){ HTTP_KEYS, "token_file", "secret_file", "checkpoints", NULL },
 	.init = webhook_init,
 	.submit = http_submit,
+	.submit_checkpoint = http_submit_checkpoint,
 	.release = http_release,
 };

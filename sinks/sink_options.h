@@ -34,6 +34,7 @@ struct cde_sink_options {
 	size_t rotate_size;			/* file: rotate past this, 0: never */
 	unsigned rotate_keep;			/* file: rotated files kept */
 	char upgrade_to[16];			/* "0.5.1": older events upgraded first (events/upgrade.h); "" none */
+	bool checkpoints;			/* also the log's signed checkpoints (delivery_checkpoints.c) */
 };
 
 /* Which events go to which sinks. Borrowed: the engine compiles the

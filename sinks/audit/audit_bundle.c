@@ -6,6 +6,7 @@
  * that wrote the log. */
 
 #include "sinks/audit/audit_bundle.h"
+#include "sinks/audit/audit_bundle_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -210,6 +211,8 @@ long long cde_audit_export(struct cde_audit_store *s, const char *since, const c
 	if (n < 0)
 		return n;
 	r = export_checkpoints(db, first, last, out);
+	if (r == 0)
+		r = cde_audit_export_proofs(db, first, last, out);
 	return r < 0 ? r : n;
 }
 
@@ -296,6 +299,7 @@ struct verify {
 	const uint8_t *key;
 	size_t key_len;
 	unsigned every;
+	const struct cde_audit_bundle_hooks *hooks;	/* NULL: proofs are passed over */
 	struct cde_audit_verify *out;
 	struct checkpoint *cps;
 	size_t n_cps, cap_cps;
@@ -379,6 +383,8 @@ static int step_record(struct verify *v, const cJSON *o, char *line, size_t len)
 	cde_audit_row_hash(&row, v->prev, hash);
 	if (r == 0 && memcmp(hash, stored, CDE_HASH_LEN) != 0)
 		r = broken(v->out, row.seq, "the record's content does not match its hash");
+	if (r == 0 && v->hooks)
+		r = v->hooks->record(v->hooks->ctx, &row);
 	memcpy(v->prev, hash, CDE_HASH_LEN);
 	v->out->rows++;
 	v->out->head_seq = row.seq;
@@ -403,6 +409,8 @@ static int verify_line(struct verify *v, char *line, size_t len)
 		r = step_gap(gap, v->key, v->key_len, &v->expect, v->prev, v->out);
 	else if (checkpoint)
 		r = read_checkpoint(v, checkpoint);
+	else if (cde_audit_bundle_is_proof(o))
+		r = v->hooks ? v->hooks->proof(v->hooks->ctx, o) : 0;
 	else
 		r = step_record(v, o, line, len);
 	cJSON_Delete(o);
@@ -457,10 +465,10 @@ static int check_checkpoints(struct verify *v)
 	return 0;
 }
 
-int cde_audit_bundle_verify(FILE *in, const uint8_t *key, size_t key_len, unsigned every,
-			    struct cde_audit_verify *out)
+int cde_audit_bundle_walk(FILE *in, const uint8_t *key, size_t key_len, unsigned every,
+			  const struct cde_audit_bundle_hooks *hooks, struct cde_audit_verify *out)
 {
-	struct verify v = { .key = key, .key_len = key_len, .every = every, .out = out };
+	struct verify v = { .key = key, .key_len = key_len, .every = every, .hooks = hooks, .out = out };
 	char *line = malloc(LINE_MAX_BYTES);
 	int r = 0;
 
@@ -482,4 +490,10 @@ int cde_audit_bundle_verify(FILE *in, const uint8_t *key, size_t key_len, unsign
 		r = check_checkpoints(&v);
 	free(v.cps);
 	return r;
+}
+
+int cde_audit_bundle_verify(FILE *in, const uint8_t *key, size_t key_len, unsigned every,
+			    struct cde_audit_verify *out)
+{
+	return cde_audit_bundle_walk(in, key, key_len, every, NULL, out);
 }

@@ -13,6 +13,7 @@
 
 #include "sinks/audit/audit_chain.h"
 #include "sinks/audit/audit_tree.h"
+#include "sinks/audit/sql.h"
 #include "sinks/audit/tlog/checkpoint.h"
 #include "sinks/audit/tlog/merkle.h"
 #include "sinks/audit/tlog/note_text.h"
@@ -120,9 +121,14 @@ static int read_row(sqlite3 *db, uint64_t seq, struct row *row, char *err, size_
 				 "was altered", (unsigned long long)seq);
 			r = -EBADMSG;
 		}
-	} else {
-		snprintf(err, err_size, "seq %llu is not in the log (never stored, or deleted by retention)",
+	} else if (cde_sql_int(db, "SELECT max(seq) FROM retention", NULL, 0) >= (int64_t)seq) {
+		/* Its leaf hash stays in the tree, but a proof starts from the
+		 * entry, which went with the row. */
+		snprintf(err, err_size, "seq %llu was deleted by retention: its leaf stays in the tree and in the "
+			 "checkpoints, and a receipt taken before still verifies, but no new proof can be made",
 			 (unsigned long long)seq);
+	} else {
+		snprintf(err, err_size, "seq %llu is not in the log", (unsigned long long)seq);
 	}
 	sqlite3_finalize(st);
 	return r;

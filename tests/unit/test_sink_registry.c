@@ -20,7 +20,7 @@ static const struct {
 	{ "timeout", "2s" }, { "max_retry_after", "1m" }, { "max_in_flight", "3" },
 	{ "max_attempts", "4" }, { "max_age", "1h" }, { "max_backoff", "9s" },
 	{ "path", "/tmp/cde-registry.jsonl" }, { "rotate_size", "1KiB" }, { "rotate_keep", "2" },
-	{ "upgrade_to", "\"0.5.1\"" },
+	{ "upgrade_to", "\"0.5.1\"" }, { "checkpoints", "true" },
 };
 
 static int load_sink(const char *type, const char *required, const char *key, const char *value)
@@ -58,6 +58,8 @@ static void each_type_is_found_by_name(void **state)
 		assert_non_null(ops->submit);
 		assert_non_null(ops->release);
 		assert_non_null(ops->config_keys);
+		/* A type that takes `checkpoints` can send them. */
+		assert_true(!cde_sink_ops_takes_key(ops, "checkpoints") || ops->submit_checkpoint);
 		assert_ptr_equal(cde_sink_ops_find(ops->name), ops);
 	}
 	assert_null(cde_sink_ops_find("kafka"));
