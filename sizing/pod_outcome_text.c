@@ -219,7 +219,8 @@ static bool add_unschedulable(cJSON *parent, const struct cde_pod_unschedulable 
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
 		if (counts[i].v && !add_num(o, counts[i].key, counts[i].v))
 			return false;
-	return add_str(o, "taint", u->taint_text[0] ? u->taint_text : NULL) &&
+	/* Its own key: "taint" is the count of nodes above. */
+	return add_str(o, "untoleratedTaint", u->taint_text[0] ? u->taint_text : NULL) &&
 	       add_str(o, "otherResource", u->other_resource[0] ? u->other_resource : NULL);
 }
 

@@ -170,6 +170,26 @@ static void fixtures_carry_their_facts(void **state)
 	assert_string_equal(o.unschedulable.taint_text, "{node-role.kubernetes.io/control-plane: }");
 	assert_true(o.pod_memory_request.set && o.pod_memory_request.v == UINT64_C(63078) << 20);
 	assert_null(o.node);
+
+	{
+		/* Printed as JSON without a key twice (a consumer would keep
+		 * one of the two; the audit log refuses such a document). */
+		cJSON *out = cde_pod_outcome_to_json(&o, NULL), *back = NULL;
+		char *text = cde_json_print(out);
+		struct cde_errors errs;
+		const cJSON *u;
+
+		cde_errors_reset(&errs);
+		if (cde_json_parse(text, strlen(text), &back, &errs) < 0)
+			fail_msg("%s: %s", errs.items[0].pointer, errs.items[0].reason);
+		u = cJSON_GetObjectItem(back, "unschedulable");
+		assert_int_equal(cJSON_GetObjectItem(u, "taint")->valueint, 2);
+		assert_string_equal(cJSON_GetObjectItem(u, "untoleratedTaint")->valuestring,
+				    "{node-role.kubernetes.io/control-plane: }");
+		cJSON_Delete(back);
+		free(text);
+		cJSON_Delete(out);
+	}
 	cJSON_Delete(pod);
 
 	pod = fixture("unschedulable-taint.json");
