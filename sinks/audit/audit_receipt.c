@@ -80,7 +80,7 @@ static int entry_names_event(const cJSON *receipt, const char *text, struct cde_
 {
 	const cJSON *event, *context;
 	struct cde_errors errs;
-	cJSON *entry = NULL;
+	cJSON *entry = NULL, *legacy = NULL;
 	uint64_t seq, entry_seq;
 	int r;
 
@@ -89,6 +89,8 @@ static int entry_names_event(const cJSON *receipt, const char *text, struct cde_
 	if (r < 0)
 		return bad(out, r == -ENOMEM ? r : -EBADMSG, "entry is not JSON");
 	event = cJSON_GetObjectItemCaseSensitive(entry, "event");
+	if (!event && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(entry, "eventText")))
+		event = legacy = cJSON_Parse(cJSON_GetObjectItemCaseSensitive(entry, "eventText")->valuestring);
 	context = cJSON_GetObjectItemCaseSensitive(event, "context");
 	if (read_count(cJSON_GetObjectItemCaseSensitive(receipt, "seq"), &seq) < 0 ||
 	    read_count(cJSON_GetObjectItemCaseSensitive(entry, "seq"), &entry_seq) < 0 || seq != entry_seq)
@@ -98,6 +100,7 @@ static int entry_names_event(const cJSON *receipt, const char *text, struct cde_
 		 !same_string(cJSON_GetObjectItemCaseSensitive(receipt, "source"),
 			      cJSON_GetObjectItemCaseSensitive(context, "source")))
 		r = bad(out, -EBADMSG, "id and source are not the entry's event's");
+	cJSON_Delete(legacy);
 	cJSON_Delete(entry);
 	return r;
 }

@@ -24,28 +24,47 @@ static const char *or_empty(const char *s)
 /* The stored text is read as strictly as it was accepted: a lenient
  * parse would give one entry for texts that differ (trailing bytes, a
  * string cut at \u0000, integers past 2^53), so an edit could keep its
- * leaf. */
-int cde_audit_tree_entry(const struct cde_audit_row *row, char **ret, size_t *ret_len)
+ * leaf. A text the strict parser refuses (rows stored before it existed,
+ * such as pod outcomes that had a key twice) is committed to as bytes,
+ * under "eventText": an edit that breaks or mends the JSON switches the
+ * form, so it changes the leaf all the same. */
+static int add_event(cJSON *entry, const char *text)
 {
-	cJSON *entry = NULL, *event = NULL;
 	struct cde_errors errs;
+	cJSON *event = NULL;
 	int r;
 
 	cde_errors_reset(&errs);
-	r = row->event ? cde_json_parse(row->event, strlen(row->event), &event, &errs) : -EINVAL;
+	r = cde_json_parse(text, strlen(text), &event, &errs);
+	if (r == -EINVAL)
+		return cJSON_AddStringToObject(entry, "eventText", text) ? 0 : -ENOMEM;
 	if (r < 0)
 		return r;
-	entry = cJSON_CreateObject();
-	r = -ENOMEM;
-	if (entry && cJSON_AddItemToObject(entry, "event", event)) {
-		event = NULL; /* entry's now */
-		if (cJSON_AddStringToObject(entry, "peer", or_empty(row->peer)) &&
-		    cJSON_AddStringToObject(entry, "principal", or_empty(row->principal)) &&
-		    cJSON_AddStringToObject(entry, "receivedAt", or_empty(row->received_at)) &&
-		    cJSON_AddNumberToObject(entry, "seq", (double)row->seq))
-			r = cde_jcs_serialize(entry, ret, ret_len);
+	if (!cJSON_AddItemToObject(entry, "event", event)) {
+		cJSON_Delete(event);
+		return -ENOMEM;
 	}
-	cJSON_Delete(event);
+	return 0;
+}
+
+int cde_audit_tree_entry(const struct cde_audit_row *row, char **ret, size_t *ret_len)
+{
+	cJSON *entry;
+	int r;
+
+	if (!row->event)
+		return -EINVAL;
+	entry = cJSON_CreateObject();
+	if (!entry)
+		return -ENOMEM;
+	r = add_event(entry, row->event);
+	if (r == 0 && (!cJSON_AddStringToObject(entry, "peer", or_empty(row->peer)) ||
+		       !cJSON_AddStringToObject(entry, "principal", or_empty(row->principal)) ||
+		       !cJSON_AddStringToObject(entry, "receivedAt", or_empty(row->received_at)) ||
+		       !cJSON_AddNumberToObject(entry, "seq", (double)row->seq)))
+		r = -ENOMEM;
+	if (r == 0)
+		r = cde_jcs_serialize(entry, ret, ret_len);
 	cJSON_Delete(entry);
 	return r;
 }

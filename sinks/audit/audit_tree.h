@@ -8,7 +8,9 @@
  *     {"event": EVENT, "peer": P, "principal": N, "receivedAt": T, "seq": S}
  *
  * with EVENT the event as the row stores it: anyone holding an export can
- * recompute a leaf in any language. The writer stores every hash the
+ * recompute a leaf in any language. A stored text that is not strict JSON
+ * (rows from before strict parsing) is there as a string instead,
+ * {"eventText": TEXT, ...}. The writer stores every hash the
  * tree's frontier emits (tree_hashes: the perfect subtree at (level, idx))
  * in the transaction that stores the row, so proofs read O(log n) hashes
  * and a start reads popcount(size) of them; retention deletes rows, never
@@ -25,7 +27,7 @@
 
 /* The entry bytes of @row (its seq, received_at, principal, peer and
  * event) into a new string *@ret (free()), *@ret_len bytes. Returns 0,
- * -EINVAL (the stored event is not JSON JCS can express) or -ENOMEM. */
+ * -EINVAL (no event, or text JCS cannot express: not UTF-8) or -ENOMEM. */
 int cde_audit_tree_entry(const struct cde_audit_row *row, char **ret, size_t *ret_len);
 
 /* The leaf hash of @row. Returns 0 or what cde_audit_tree_entry returns. */
