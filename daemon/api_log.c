@@ -104,7 +104,9 @@ static void answer(struct cde_http_request *req, struct cde_audit_log_answer *a,
 		return;
 	}
 	cde_errors_reset(&errs);
-	snprintf(ptr, sizeof(ptr), a->param ? "/query/%s" : "", a->param ? a->param : "");
+	ptr[0] = '\0';
+	if (a->param)
+		snprintf(ptr, sizeof(ptr), "/query/%s", a->param);
 	cde_errors_add(&errs, ptr, "%s", a->reason);
 	if (a->altered)
 		cde_api_reply_error_logged(req, 409, "the log does not prove this entry", &errs, NULL, CDE_LOG_ERROR,
