@@ -98,6 +98,9 @@ t.check(latest && latest.size >= total && latest.origin === 'ci.example/cdevents
 {
   const r = curl(['-i', `${d.url}/v1/log/checkpoint`]);
   t.check(/content-type: text\/plain; charset=utf-8/i.test(r.body), 'the checkpoint is text/plain; charset=utf-8', r.body);
+  const stored = spawnSync('sqlite3', [path.join(d.stateDir, 'audit.db'),
+    `SELECT note FROM tree_checkpoints WHERE size = ${latest.size}`], { encoding: 'utf8' }).stdout;
+  t.check(stored === seen.get(latest.size).note + '\n', 'the checkpoint is served byte for byte as stored', stored);
 }
 let proofs = 0;
 for (let seq = 1; seq <= total; seq++) {
