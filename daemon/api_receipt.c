@@ -29,6 +29,8 @@ struct cde_api_parked {
 	uint64_t seqs[];
 };
 
+static const char stopping_reason[] = "the daemon is stopping: the event is stored; ask GET /v1/log/proof/inclusion later";
+
 bool cde_api_receipt_admit(struct cde_api *api, struct cde_http_request *req, const struct cde_auth_result *who,
 			   size_t n)
 {
@@ -154,6 +156,8 @@ void cde_api_receipt_park(struct cde_api *api, struct cde_http_request *req, cJS
 
 	if (!p) {
 		api->parked_events -= n;
+		if (body)
+			cJSON_AddStringToObject(body, "receiptUnavailable", "out of memory");
 		cde_api_reply_json(req, 202, body, NULL);
 		return;
 	}
@@ -170,7 +174,7 @@ void cde_api_receipt_park(struct cde_api *api, struct cde_http_request *req, cJS
 	if (!body || !p->timer || evtimer_add(p->timer, &tv) < 0)
 		answer_without(p, "out of memory");
 	else if (api->stopping)
-		answer_without(p, "the daemon is stopping: the event is stored; ask GET /v1/log/proof/inclusion later");
+		answer_without(p, stopping_reason);
 	else if (api->checkpoint_size > p->last_leaf)
 		ask(p, api->checkpoint_size);
 }
@@ -197,7 +201,6 @@ void cde_api_receipt_stop(struct cde_api *api, bool answer)
 			p->req = NULL;
 		/* One the reader reads is answered, or freed, when it is done. */
 		if (!p->asked)
-			answer_without(p, "the daemon is stopping: the event is stored; "
-				       "ask GET /v1/log/proof/inclusion later");
+			answer_without(p, stopping_reason);
 	}
 }
