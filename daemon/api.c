@@ -119,6 +119,24 @@ static void hook(struct cde_api *api, struct cde_http_request *req, const char *
 	cde_api_handle_hook(api, req, id, who);
 }
 
+static void log_checkpoint(struct cde_api *api, struct cde_http_request *req, const char *id,
+			   struct cde_auth_result *who)
+{
+	cde_api_handle_log_checkpoint(api, req);
+}
+
+static void log_inclusion(struct cde_api *api, struct cde_http_request *req, const char *id,
+			  struct cde_auth_result *who)
+{
+	cde_api_handle_log_inclusion(api, req);
+}
+
+static void log_consistency(struct cde_api *api, struct cde_http_request *req, const char *id,
+			    struct cde_auth_result *who)
+{
+	cde_api_handle_log_consistency(api, req);
+}
+
 /* Replies @body (malloc'd; NULL when out of memory) and frees it. */
 static void reply_taken(struct cde_http_request *req, char *body, const char *const *headers)
 {
@@ -188,6 +206,9 @@ static const struct route {
 	{ M(GET), "/v1/schemas", CDE_SCOPE_QUERY, schemas },
 	{ M(POST), "/v1/sizing", CDE_SCOPE_EMIT, sizing },
 	{ M(POST), "/v1/hooks/{kind}", CDE_SCOPE_EMIT, hook },
+	{ M(GET), "/v1/log/checkpoint", CDE_SCOPE_QUERY, log_checkpoint },
+	{ M(GET), "/v1/log/proof/inclusion", CDE_SCOPE_QUERY, log_inclusion },
+	{ M(GET), "/v1/log/proof/consistency", CDE_SCOPE_QUERY, log_consistency },
 };
 
 /* In enum cde_http_method's order, which is the order Allow lists. */

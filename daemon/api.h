@@ -1,6 +1,8 @@
 #pragma once
 /* The daemon's HTTP API: routes and the ingest handlers. */
 
+#include <stdint.h>
+
 #include "daemon/auth.h"
 #include "daemon/http/server.h"
 #include "daemon/observe.h"
@@ -27,6 +29,13 @@ struct cde_api {
 	bool stopping;			/* /readyz fails while draining */
 	unsigned long long pending;	/* events waiting on the journal */
 	unsigned queue_max;		/* 503 past it */
+	/* receipts (api_receipt.c) */
+	struct event_base *base;
+	bool signs_checkpoints;		/* audit.signing_key_file is set */
+	unsigned receipt_wait_ms;	/* how long a 202 waits for a checkpoint */
+	uint64_t checkpoint_size;	/* the latest signed checkpoint's */
+	struct cde_api_parked *parked;	/* 202s waiting for one */
+	unsigned long long parked_events;
 };
 
 /* The HTTP handler, and its head handler too: pass with the cde_api as
@@ -35,3 +44,12 @@ struct cde_api {
  * of a refused request is never read, and leaves the rest for the
  * handler. */
 void cde_api_handle(struct cde_http_request *req, void *api);
+
+/* A new signed checkpoint of @size leaves (on the loop): the receipts it
+ * covers are read and answered. */
+void cde_api_receipt_checkpoint(struct cde_api *api, uint64_t size);
+
+/* The daemon stops: every 202 still waiting for a checkpoint is answered
+ * without its receipt (@answer), or, when its connection is gone,
+ * forgotten (!@answer, once the loop has ended). */
+void cde_api_receipt_stop(struct cde_api *api, bool answer);

@@ -21,6 +21,7 @@
 #include "events/signatures.h"
 #include "schemas/base/json_strict.h"
 #include "schemas/validate.h"
+#include "sinks/audit/tlog/note_text.h"
 
 /* One ingest request on its way through the journal. */
 struct ingest {
@@ -29,6 +30,7 @@ struct ingest {
 	char principal[CDE_CONFIG_NAME_MAX];	/* outlives a reload of the auth table */
 	char peer[64];
 	struct cde_auth_result who;
+	bool receipt;		/* ?receipt=1: its n events are counted as waiting for one */
 	size_t n;
 	struct cde_journal_entry entries[];
 };
@@ -60,17 +62,22 @@ static bool source_refused(struct cde_api *api, const struct cde_auth_result *wh
 	return true;
 }
 
+/* The answer about one event: a new one's seq and its leaf in the log's
+ * Merkle tree (what a receipt proves). */
 static cJSON *event_summary(const struct cde_journal_entry *e)
 {
 	cJSON *o = cJSON_CreateObject();
-
 	const char *chain = cde_event_chain_id(e->event);
+	char leaf[48];
 
+	cde_b64_encode(leaf, e->leaf_hash, sizeof(e->leaf_hash));
 	if (!o || !cJSON_AddStringToObject(o, "id", cde_event_id(e->event)) ||
 	    !cJSON_AddStringToObject(o, "type", cde_event_type(e->event)) ||
 	    (chain && !e->duplicate && !cJSON_AddStringToObject(o, "chainId", chain)) ||
 	    (e->duplicate ? !cJSON_AddTrueToObject(o, "duplicate")
-			  : !cJSON_AddNumberToObject(o, "seq", (double)e->seq))) {
+			  : !cJSON_AddNumberToObject(o, "seq", (double)e->seq) ||
+				    !cJSON_AddNumberToObject(o, "leafIndex", (double)e->leaf) ||
+				    !cJSON_AddStringToObject(o, "leafHash", leaf))) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -79,6 +86,8 @@ static cJSON *event_summary(const struct cde_journal_entry *e)
 
 static void ingest_free(struct ingest *in)
 {
+	if (in->receipt)
+		in->api->parked_events -= in->n;
 	for (size_t i = 0; i < in->n; i++) {
 		cde_event_unref(in->entries[i].event);
 		free((char *)in->entries[i].json);
@@ -174,7 +183,12 @@ static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n,
 	/* A re-sent event is answered 200 so that curl --retry is safe. */
 	/* Stored: what it signed is kept, so its copies are re-sends. */
 	cde_auth_confirm(in->api->auth, &in->who, time(NULL));
-	cde_api_reply_json(in->req, any_new ? 202 : 200, body, NULL);
+	if (in->receipt && any_new) {
+		in->receipt = false; /* the count moves to the parked answer */
+		cde_api_receipt_park(in->api, in->req, body, entries, n);
+	} else {
+		cde_api_reply_json(in->req, any_new ? 202 : 200, body, NULL);
+	}
 	ingest_free(in);
 }
 
@@ -272,6 +286,11 @@ static void accept_events(struct cde_api *api, struct cde_http_request *req,
 		ingest_free(in);
 		return;
 	}
+	if (!cde_api_receipt_admit(api, req, who, n)) {
+		ingest_free(in);
+		return;
+	}
+	in->receipt = cde_api_query_flag(cde_http_request_query(req), "receipt");
 	if (api->pending + n > api->queue_max) {
 		static const char *const retry[] = { "Retry-After: 1", NULL };
 		char why[96];

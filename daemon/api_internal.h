@@ -46,6 +46,22 @@ void cde_api_handle_hook(struct cde_api *api, struct cde_http_request *req, cons
 void cde_api_handle_events(struct cde_api *api, struct cde_http_request *req, const struct cde_auth_result *who);
 void cde_api_handle_sizing(struct cde_api *api, struct cde_http_request *req, struct cde_auth_result *who);
 
+/* GET /v1/log/checkpoint, /v1/log/proof/inclusion, /v1/log/proof/consistency. */
+void cde_api_handle_log_checkpoint(struct cde_api *api, struct cde_http_request *req);
+void cde_api_handle_log_inclusion(struct cde_api *api, struct cde_http_request *req);
+void cde_api_handle_log_consistency(struct cde_api *api, struct cde_http_request *req);
+
+/* ?receipt=1 (api_receipt.c). Admit: true when @req asks for no receipt,
+ * or may wait for one for its @n events (counted from now on); else
+ * answers 400 (no signing key) or 503 (too many waiting) and returns
+ * false. Park: answers @req's 202 @body (taken) once a checkpoint covers
+ * the new events of @entries, with their receipts, or without them and
+ * why; the @n events counted at admission are released then. */
+bool cde_api_receipt_admit(struct cde_api *api, struct cde_http_request *req, const struct cde_auth_result *who,
+			   size_t n);
+void cde_api_receipt_park(struct cde_api *api, struct cde_http_request *req, cJSON *body,
+			  const struct cde_journal_entry *entries, size_t n);
+
 /* GET /v1/events (@id and @chain NULL), or one event or chain. */
 void cde_api_handle_query(struct cde_api *api, struct cde_http_request *req, const char *id, const char *chain);
 

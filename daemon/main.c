@@ -224,6 +224,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	cde_log(CDE_LOG_INFO, "signal %d: stopping, draining %zu connections", (int)sig,
 		cde_http_server_connections(d->http));
 	d->api.stopping = true;
+	cde_api_receipt_stop(&d->api, true);
 	cde_notify("STOPPING=1");
 	event_add(d->drain_timer, &tv);
 	cde_http_server_shutdown(d->http, on_drained, d);
@@ -251,6 +252,7 @@ static void checkpoint_made(void *ctx, uint64_t size, const char *note)
 
 	cde_delivery_kick(d->delivery);
 	cde_log(CDE_LOG_DEBUG, "audit log: signed checkpoint of %llu entries", (unsigned long long)size);
+	cde_api_receipt_checkpoint(&d->api, size);
 }
 
 /* Opens the journal on @db_path (its tail checked: see
@@ -431,6 +433,11 @@ static int start_subsystems(struct daemon *d, struct cde_journal_audit_opened *o
 	d->api.auth = d->auth;
 	d->api.reader = d->reader;
 	d->api.db_path = d->db_path;
+	d->api.base = d->base;
+	d->api.signs_checkpoints = d->cfg.audit_signing_key_file[0] != '\0';
+	/* The checkpoint timer makes one within the interval: past it and a
+	 * margin, something is wrong, and the client is answered anyway. */
+	d->api.receipt_wait_ms = d->cfg.audit_tree_checkpoint_interval_ms + 30000;
 	d->observe = cde_observe_new(&oc);
 	if (!d->observe) {
 		cde_log(CDE_LOG_ERROR, "out of memory");
@@ -530,6 +537,10 @@ static void tear_down(struct daemon *d)
 		event_free(d->drain_timer);
 	if (d->watchdog)
 		event_free(d->watchdog);
+	/* Their connections close with the server; what the journal still
+	 * answers below is answered at once, without a receipt. */
+	d->api.stopping = true;
+	cde_api_receipt_stop(&d->api, false);
 	cde_http_server_free(d->http);
 	cde_audit_reader_free(d->reader);
 	cde_housekeeping_free(d->housekeeping);

@@ -1,15 +1,21 @@
 /* The audit reader thread. WAL lets its read-only connection see every
  * committed row while the writer keeps committing, so a long query never
  * delays ingest and ingest never delays a query. Jobs carry copies of
- * their strings: the loop may free the request meanwhile. */
+ * their strings: the loop may free the request meanwhile. The same
+ * thread serves the transparency log's checkpoint and proofs. */
 
 #include "sinks/audit/audit_reader.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sinks/audit/audit_proof.h"
+#include "sinks/audit/audit_signed.h"
+#include "sinks/audit/audit_store.h"
+#include "sinks/audit/audit_tree.h"
 #include "sinks/audit/worker.h"
 
 #define FIELDS 9
@@ -22,6 +28,10 @@ struct job {
 	void *ctx;
 	int status;
 	char *body;
+	/* a transparency log read instead, when log_done is set */
+	struct cde_audit_log_request log;
+	cde_audit_log_done_fn log_done;
+	struct cde_audit_log_answer answer;
 };
 
 struct cde_audit_reader {
@@ -107,8 +117,152 @@ static void run(struct cde_audit_reader *rd, struct job *j)
 	j->body = p.buf;
 }
 
+/* ---- the transparency log's reads ---- */
+
+static void answer(struct cde_audit_log_answer *a, int status, const char *param, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void answer(struct cde_audit_log_answer *a, int status, const char *param, const char *fmt, ...)
+{
+	va_list ap;
+
+	a->status = status;
+	a->param = param;
+	va_start(ap, fmt);
+	vsnprintf(a->reason, sizeof(a->reason), fmt, ap);
+	va_end(ap);
+}
+
+/* @json printed into the answer (200), or 500 out of memory. */
+static void answer_json(struct cde_audit_log_answer *a, cJSON *json)
+{
+	a->body = cJSON_PrintUnformatted(json);
+	cJSON_Delete(json);
+	if (a->body)
+		a->status = 200;
+	else
+		answer(a, 500, NULL, "out of memory");
+}
+
+/* Where -errno @r of a proof sends the request: -ENOENT the row is not
+ * there, -ERANGE it is not in the tree asked of, -EBADMSG it no longer
+ * hashes to its leaf. */
+static void answer_proof_error(struct cde_audit_log_answer *a, int r, const char *why)
+{
+	a->altered = r == -EBADMSG;
+	answer(a, r == -ENOENT ? 404 : r == -ERANGE || r == -EBADMSG ? 409 : 500, NULL, "%s",
+	       r == -ENOMEM ? "out of memory" : why);
+}
+
+static void run_inclusion(sqlite3 *db, const struct cde_audit_log_request *q, struct cde_audit_log_answer *a)
+{
+	uint64_t seq = q->seq, tree = cde_audit_tree_size(db);
+	cJSON *json = NULL;
+	char why[256] = "";
+	int r;
+
+	/* The tree only grows: a size within it now is within it in the
+	 * proof's transaction too, so what fails there is the row's. */
+	if (q->size > tree) {
+		answer(a, 400, "size", "%llu is beyond the tree (%llu entries)", (unsigned long long)q->size,
+		       (unsigned long long)tree);
+		return;
+	}
+	if (q->id) {
+		r = cde_audit_proof_seq_of(db, q->source, q->id, &seq);
+		if (r < 0) {
+			answer(a, r == -ENOENT ? 404 : 500, NULL, r == -ENOENT ? "no event with this source and id "
+			       "is in the log (never stored, or deleted by retention)" : "the audit log could not be read");
+			return;
+		}
+	}
+	r = cde_audit_proof_inclusion(db, seq, q->size, &json, why, sizeof(why));
+	if (r < 0)
+		answer_proof_error(a, r, why);
+	else
+		answer_json(a, json);
+}
+
+static void run_consistency(sqlite3 *db, const struct cde_audit_log_request *q, struct cde_audit_log_answer *a)
+{
+	uint64_t tree = cde_audit_tree_size(db);
+	cJSON *json = NULL;
+	char why[256] = "";
+	int r;
+
+	if (q->to > tree) {
+		answer(a, 400, "to", "%llu is beyond the tree (%llu entries)", (unsigned long long)q->to,
+		       (unsigned long long)tree);
+		return;
+	}
+	r = cde_audit_proof_consistency(db, q->from, q->to, &json, why, sizeof(why));
+	if (r == -ERANGE)
+		answer(a, 400, "from", "%s", why);
+	else if (r < 0)
+		answer(a, 500, NULL, "%s", r == -ENOMEM ? "out of memory" : why);
+	else
+		answer_json(a, json);
+}
+
+/* The receipts of @q->seqs in the tree of @q->size leaves, from one read
+ * transaction: a JSON array, or 500 with the first failure's reason. */
+static void run_receipts(sqlite3 *db, const struct cde_audit_log_request *q, struct cde_audit_log_answer *a)
+{
+	cJSON *list = cJSON_CreateArray(), *one = NULL;
+	char why[256] = "out of memory";
+	int r = list ? 0 : -ENOMEM;
+
+	if (r == 0 && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(why, sizeof(why), "reading the log: %s", sqlite3_errmsg(db));
+		r = -EIO;
+	}
+	for (size_t i = 0; r == 0 && i < q->n_seqs; i++) {
+		r = cde_audit_proof_inclusion(db, q->seqs[i], q->size, &one, why, sizeof(why));
+		if (r == 0 && !cJSON_AddItemToArray(list, one)) {
+			cJSON_Delete(one);
+			r = -ENOMEM;
+		}
+	}
+	if (list && r != -EIO)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (r < 0) {
+		cJSON_Delete(list);
+		answer(a, 500, NULL, "%s", why);
+		return;
+	}
+	answer_json(a, list);
+}
+
+static void run_log(sqlite3 *db, const struct cde_audit_log_request *q, struct cde_audit_log_answer *a)
+{
+	uint64_t size;
+	int r;
+
+	switch (q->kind) {
+	case CDE_AUDIT_LOG_CHECKPOINT:
+		r = cde_audit_checkpoint_latest(db, &size, &a->body);
+		if (r == 0)
+			a->status = 200;
+		else
+			answer(a, r == -ENOENT ? 404 : 500, NULL, r == -ENOENT ? "no signed checkpoint yet: the first "
+			       "is made at most audit.tree_checkpoint_interval after the first event"
+			       : "the audit log could not be read");
+		break;
+	case CDE_AUDIT_LOG_INCLUSION:
+		run_inclusion(db, q, a);
+		break;
+	case CDE_AUDIT_LOG_CONSISTENCY:
+		run_consistency(db, q, a);
+		break;
+	case CDE_AUDIT_LOG_RECEIPTS:
+		run_receipts(db, q, a);
+		break;
+	}
+}
+
 static void job_free(struct job *j)
 {
+	free((uint64_t *)j->log.seqs);
 	for (int i = 0; i < FIELDS; i++)
 		free(j->strings[i]);
 	free(j);
@@ -117,7 +271,13 @@ static void job_free(struct job *j)
 /* On the worker's thread: one query at a time. */
 static void reader_run(void *ctx, struct cde_worker_item *item)
 {
-	run(ctx, CDE_WORKER_ENTRY(item, struct job, item));
+	struct job *j = CDE_WORKER_ENTRY(item, struct job, item);
+	struct cde_audit_reader *rd = ctx;
+
+	if (j->log_done)
+		run_log(cde_audit_store_db(rd->store), &j->log, &j->answer);
+	else
+		run(rd, j);
 }
 
 /* On the loop: answer the query. */
@@ -125,7 +285,10 @@ static void reader_complete(void *ctx, struct cde_worker_item *item)
 {
 	struct job *j = CDE_WORKER_ENTRY(item, struct job, item);
 
-	j->done(j->ctx, j->status, j->body);
+	if (j->log_done)
+		j->log_done(j->ctx, &j->answer);
+	else
+		j->done(j->ctx, j->status, j->body);
 	job_free(j);
 }
 
@@ -169,6 +332,35 @@ int cde_audit_reader_submit(struct cde_audit_reader *rd, const struct cde_audit_
 		return -ENOMEM;
 	}
 	j->done = done;
+	j->ctx = ctx;
+	cde_worker_submit(rd->worker, &j->item);
+	return 0;
+}
+
+int cde_audit_reader_submit_log(struct cde_audit_reader *rd, const struct cde_audit_log_request *req,
+				cde_audit_log_done_fn done, void *ctx)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	uint64_t *seqs = NULL;
+	bool oom = false;
+
+	if (!j)
+		return -ENOMEM;
+	j->log = *req;
+	j->log.source = keep(j, 0, req->source, &oom);
+	j->log.id = keep(j, 1, req->id, &oom);
+	if (req->n_seqs) {
+		seqs = malloc(req->n_seqs * sizeof(*seqs));
+		oom = oom || !seqs;
+		if (seqs)
+			memcpy(seqs, req->seqs, req->n_seqs * sizeof(*seqs));
+	}
+	j->log.seqs = seqs;
+	if (oom) {
+		job_free(j);
+		return -ENOMEM;
+	}
+	j->log_done = done;
 	j->ctx = ctx;
 	cde_worker_submit(rd->worker, &j->item);
 	return 0;

@@ -2,6 +2,9 @@
 /* Audit queries off the loop: a reader thread with its own read-only
  * connection answers them and hands the JSON back to the loop. */
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include <event2/event.h>
 
 #include "sinks/audit/audit_query.h"
@@ -30,6 +33,43 @@ int cde_audit_reader_new(struct event_base *base, const char *path, struct cde_a
 /* Queues @req; @done is called later on the loop. Returns 0 or -ENOMEM. */
 int cde_audit_reader_submit(struct cde_audit_reader *r, const struct cde_audit_request *req,
 			    cde_audit_reader_done_fn done, void *ctx);
+
+/* The transparency log's reads (GET /v1/log/...), answered by the same
+ * thread from the same connection. */
+enum cde_audit_log_kind {
+	CDE_AUDIT_LOG_CHECKPOINT,	/* the latest signed checkpoint's note */
+	CDE_AUDIT_LOG_INCLUSION,	/* seq (or source and id), size */
+	CDE_AUDIT_LOG_CONSISTENCY,	/* from, to */
+	CDE_AUDIT_LOG_RECEIPTS,		/* the inclusion of each of seqs in size */
+};
+
+/* What to answer; strings and seqs are copied by submit. 0 stands for
+ * "not given" (size, to). */
+struct cde_audit_log_request {
+	enum cde_audit_log_kind kind;
+	uint64_t seq, size, from, to;
+	const char *source, *id;
+	const uint64_t *seqs;
+	size_t n_seqs;
+};
+
+/* The answer: @status 200 with @body (malloc'd, the callee frees it: the
+ * note, the proof's JSON, or for receipts a JSON array of proofs), else
+ * 400 (@param names the parameter at fault), 404, 409 (a row that no
+ * longer hashes to its leaf when @altered) or 500, with @reason. */
+struct cde_audit_log_answer {
+	int status;
+	char *body;
+	const char *param;
+	bool altered;
+	char reason[256];
+};
+
+typedef void (*cde_audit_log_done_fn)(void *ctx, struct cde_audit_log_answer *a);
+
+/* Queues @req; @done is called later on the loop. 0 or -ENOMEM. */
+int cde_audit_reader_submit_log(struct cde_audit_reader *r, const struct cde_audit_log_request *req,
+				cde_audit_log_done_fn done, void *ctx);
 
 /* Stops the thread after the queued queries and frees @r; accepts NULL. */
 void cde_audit_reader_free(struct cde_audit_reader *r);

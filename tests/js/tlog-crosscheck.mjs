@@ -10,7 +10,7 @@
 //
 //   node tests/js/tlog-crosscheck.mjs path/to/tlog_tool
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { sha256, leafHash, nodeHash, verifyInclusion, verifyConsistency } from './tlog.mjs';
 
 const tool = process.argv[2];
 const seed = Number(process.env.TLOG_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -29,9 +29,8 @@ const below = (n) => rand32() % n;
 const randomBytes = (n) => Buffer.from(Array.from({ length: n }, () => below(256)));
 
 // ---- RFC 9162 2.1, from the text ----
-const sha256 = (...parts) => createHash('sha256').update(Buffer.concat(parts)).digest();
-const leafHash = (entry) => sha256(Buffer.from([0x00]), entry);
-const nodeHash = (l, r) => sha256(Buffer.from([0x01]), l, r);
+// The hashes and the two verification algorithms (2.1.3.2, 2.1.4.2) are
+// tests/js/tlog.mjs's, which the integration tests' verifier shares.
 // "the largest power of two smaller than n" (n > 1)
 const largestPow2Below = (n) => { let k = 1; while (k * 2 < n) k *= 2; return k; };
 
@@ -74,49 +73,6 @@ class Tree {
   // PROOF(m, D[n]); the RFC defines 0 < m < n, the C side answers empty
   // proofs from 0 and between equal sizes, and so do we.
   consistency(m, n) { return m === 0 || m === n ? [] : this.subproof(m, 0, n, true); }
-}
-
-// 2.1.3.2
-function verifyInclusion(hash, index, size, path, root) {
-  if (index >= size) return false;
-  let fn = index, sn = size - 1, r = hash;
-  for (const p of path) {
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
-      r = nodeHash(p, r);
-      if (fn % 2 === 0) while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
-    } else {
-      r = nodeHash(r, p);
-    }
-    fn = Math.floor(fn / 2); sn = Math.floor(sn / 2);
-  }
-  return sn === 0 && r.equals(root);
-}
-
-const EMPTY = sha256(Buffer.alloc(0));
-
-// 2.1.4.2, with the C side's rules outside 0 < first < second.
-function verifyConsistency(first, second, path, firstHash, secondHash) {
-  if (first > second) return false;
-  if (first === second) return path.length === 0 && firstHash.equals(secondHash);
-  if (first === 0) return path.length === 0 && firstHash.equals(EMPTY);
-  if (path.length === 0) return false;
-  if ((first & (first - 1)) === 0) path = [firstHash, ...path];
-  let fn = first - 1, sn = second - 1;
-  while (fn % 2 === 1) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
-  let fr = path[0], sr = path[0];
-  for (const c of path.slice(1)) {
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
-      fr = nodeHash(c, fr);
-      sr = nodeHash(c, sr);
-      if (fn % 2 === 0) while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
-    } else {
-      sr = nodeHash(sr, c);
-    }
-    fn = Math.floor(fn / 2); sn = Math.floor(sn / 2);
-  }
-  return fr.equals(firstHash) && sr.equals(secondHash) && sn === 0;
 }
 
 // ---- the C side ----
