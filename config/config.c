@@ -447,6 +447,14 @@ static int apply(const struct raw_config *raw, const char *path, struct cde_conf
 		r |= cde_config_set_duration(&cfg->audit_tree_checkpoint_interval_ms,
 					     raw->audit->tree_checkpoint_interval, path, "/audit/tree_checkpoint_interval",
 					     errs);
+		/* A checkpoint must never cover entries a power loss can take
+		 * back: re-signed, those sizes would fork the log. */
+		if (cfg->audit_signing_key_file[0] && !cfg->audit_sync_full) {
+			cde_errors_add(errs, "/audit/signing_key_file", "%s: /audit/signing_key_file: signed checkpoints "
+				       "need audit.sync: full (with normal, a power loss can take back entries a "
+				       "checkpoint covers)", path);
+			r = -EINVAL;
+		}
 		r |= set_retention(cfg, raw->audit, path, errs);
 	}
 	if (raw->principals) {

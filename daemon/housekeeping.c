@@ -36,6 +36,9 @@ static void look(struct cde_housekeeping *h)
 			now.retained_rows - h->last.retained_rows, now.retained_through, now.last_retention);
 	if (now.retention_failures != h->last.retention_failures)
 		cde_log(CDE_LOG_WARN, "retention failed, will try again: %s", now.last_retention);
+	if (now.checkpoint_failures != h->last.checkpoint_failures)
+		cde_log(CDE_LOG_ERROR, "audit log: a signed checkpoint could not be made (the events are stored; "
+			"tried again at the next interval): %s", now.last_checkpoint_error);
 	h->last = now;
 	h->was_ready = ready;
 }

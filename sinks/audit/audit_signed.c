@@ -5,9 +5,13 @@
 #include "sinks/audit/audit_signed.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "schemas/base/read_file.h"
 
 #include "sinks/audit/tlog/checkpoint.h"
 
@@ -27,7 +31,7 @@ int cde_audit_checkpoint_sign(sqlite3 *db, const struct cde_note_signer *signer,
 	free(text);
 	if (r < 0)
 		return r;
-	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO tree_checkpoints(size, root, note, at) VALUES (?, ?, ?, ?)",
+	if (sqlite3_prepare_v2(db, "INSERT INTO tree_checkpoints(size, root, note, at) VALUES (?, ?, ?, ?)",
 			       -1, &st, NULL) != SQLITE_OK) {
 		r = -EIO;
 	} else {
@@ -80,4 +84,43 @@ int cde_audit_checkpoint_covering(sqlite3 *db, uint64_t size, uint64_t *ret_size
 {
 	return one_checkpoint(db, "SELECT size, note FROM tree_checkpoints WHERE size >= ? ORDER BY size LIMIT 1",
 			      size, ret_size, ret_note);
+}
+
+static int kept_path(const char *db_path, const char *suffix, char *out, size_t size)
+{
+	int n = snprintf(out, size, "%s-checkpoint%s", db_path, suffix);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int cde_audit_checkpoint_file_write(const char *db_path, const char *note)
+{
+	char path[4096], tmp[4096];
+	size_t len = strlen(note);
+	int fd, r;
+
+	if (kept_path(db_path, "", path, sizeof(path)) < 0 || kept_path(db_path, ".tmp", tmp, sizeof(tmp)) < 0)
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0)
+		return -errno;
+	r = write(fd, note, len) == (ssize_t)len ? 0 : -EIO;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	/* rename: a reader sees the old note or the new one, never half. */
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+int cde_audit_checkpoint_file_read(const char *db_path, char **ret_note)
+{
+	char path[4096];
+	size_t len = 0;
+
+	if (kept_path(db_path, "", path, sizeof(path)) < 0)
+		return -ENAMETOOLONG;
+	return cde_read_file(path, 1 << 20, ret_note, &len);
 }

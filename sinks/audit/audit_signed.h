@@ -27,3 +27,12 @@ int cde_audit_checkpoint_latest(sqlite3 *db, uint64_t *ret_size, char **ret_note
 
 /* The first stored checkpoint of at least @size leaves, likewise. */
 int cde_audit_checkpoint_covering(sqlite3 *db, uint64_t size, uint64_t *ret_size, char **ret_note);
+
+/* The latest signed note is also kept next to the database, in
+ * PATH-checkpoint (replaced whole after each commit that signs one):
+ * outside the file, like the head file, so that a log that lost entries
+ * a checkpoint covered (a deleted WAL, an older copy put back) cannot
+ * sign the same sizes again with other roots. Write returns 0 or -errno;
+ * read returns 0 with the note (malloc'd), -ENOENT, or -errno. */
+int cde_audit_checkpoint_file_write(const char *db_path, const char *note);
+int cde_audit_checkpoint_file_read(const char *db_path, char **ret_note);

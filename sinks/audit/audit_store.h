@@ -41,7 +41,11 @@ struct cde_note_signer;
 /* From now on, sign a checkpoint of the Merkle tree (audit_signed.h)
  * whenever @every leaves were added since the last one, in the commit
  * that adds the last of them, and when cde_audit_store_sign_tree asks.
- * The store owns @signer from here on, also on failure. 0 or -errno. */
+ * First checks that the checkpoints this key signed before (the latest in
+ * the database, and the one kept in PATH-checkpoint) describe the tree:
+ * -ESTALE when entries they covered were lost or changed (why in @err),
+ * since signing those sizes again would fork the log. The store owns
+ * @signer from here on, also on failure. 0 or -errno. */
 int cde_audit_store_set_signer(struct cde_audit_store *s, struct cde_note_signer *signer, unsigned every,
 			       char *err, size_t err_size);
 
@@ -50,6 +54,10 @@ int cde_audit_store_set_signer(struct cde_audit_store *s, struct cde_note_signer
  * most some seconds after an entry). 0 (also when nothing to sign, or no
  * signer) or -errno. */
 int cde_audit_store_sign_tree(struct cde_audit_store *s, char *err, size_t err_size);
+
+/* Why signing a checkpoint failed since the last call, into @out: true
+ * when it did. A failure never fails the commit of the events. */
+bool cde_audit_store_take_sign_error(struct cde_audit_store *s, char *out, size_t size);
 
 /* The checkpoint signed by the latest commit, if any and not yet taken:
  * the note (the caller frees it) and its tree size; else NULL. */

@@ -43,6 +43,7 @@ struct cde_audit_store {
 	uint64_t work_note_size;
 	char *fresh_note;			/* committed, not yet taken */
 	uint64_t fresh_note_size;
+	char sign_error[256];			/* why the last checkpoint failed, "" if it did not */
 };
 
 /* In commit, before COMMIT: signs a checkpoint when one is due. */

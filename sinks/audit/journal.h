@@ -57,6 +57,8 @@ struct cde_journal_stats {
 	unsigned long long retained_through;	/* the last seq deleted */
 	unsigned long long retention_failures;
 	char last_retention[160];		/* why the last run deleted, or failed */
+	unsigned long long checkpoint_failures;	/* signed checkpoints that could not be made */
+	char last_checkpoint_error[160];
 	/* per bucket, not cumulative; past the last bound counts only in
 	 * commits (the +Inf bucket) */
 	unsigned long long batch_buckets[CDE_JOURNAL_BUCKETS];

@@ -103,6 +103,14 @@ static void after_commit(struct audit_journal *j)
 {
 	uint64_t size = 0;
 	char *note = cde_audit_store_take_checkpoint(j->store, &size);
+	char failed[160];
+
+	if (cde_audit_store_take_sign_error(j->store, failed, sizeof(failed))) {
+		pthread_mutex_lock(&j->lock);
+		j->stats.checkpoint_failures++;
+		snprintf(j->stats.last_checkpoint_error, sizeof(j->stats.last_checkpoint_error), "%s", failed);
+		pthread_mutex_unlock(&j->lock);
+	}
 
 	if (note) {
 		pthread_mutex_lock(&j->lock);

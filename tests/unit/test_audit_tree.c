@@ -444,6 +444,98 @@ static void consistency_proofs_link_any_two_sizes(void **state)
 	cde_audit_store_close(s);
 }
 
+
+static void exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+}
+
+/* A signed size must never be signed again with another root: after the
+ * entries a checkpoint covered are lost (here: the rows, their hashes and
+ * the database's own checkpoints gone, as with a deleted WAL), the key
+ * refuses to sign; a new key (a new log) may. */
+static void a_key_never_signs_a_size_it_signed_with_another_root(void **state)
+{
+	struct cde_note_verifier *v = NULL;
+	struct cde_note_signer *signer, *again;
+	struct cde_audit_store *s = open_store(true);
+	char *skey = NULL, *vkey = NULL, err[512], kept[96];
+
+	assert_int_equal(cde_note_keygen("audit.example/log", &skey, &vkey), 0);
+	assert_int_equal(cde_note_signer_parse(skey, &signer, err, sizeof(err)), 0);
+	assert_int_equal(cde_audit_store_set_signer(s, signer, 3, err, sizeof(err)), 0);
+	append(s, 1, 3);
+	free(cde_audit_store_take_checkpoint(s, &(uint64_t){ 0 }));
+	snprintf(kept, sizeof(kept), "%s-checkpoint", db_path);
+	assert_int_equal(access(kept, R_OK), 0);	/* kept outside the database */
+	exec(cde_audit_store_db(s), "DELETE FROM events; DELETE FROM tree_hashes; DELETE FROM tree_checkpoints;"
+				    "UPDATE meta SET value = '0' WHERE key IN ('tree_size', 'head_seq');"
+				    "UPDATE meta SET value = '" "0000000000000000000000000000000000000000000000000000000000000000"
+				    "' WHERE key = 'head_hash'");
+	cde_audit_store_close(s);
+	s = open_store(false);
+	assert_int_equal(cde_note_signer_parse(skey, &again, err, sizeof(err)), 0);
+	assert_int_equal(cde_audit_store_set_signer(s, again, 3, err, sizeof(err)), -ESTALE);
+	assert_non_null(strstr(err, "signed at 3 entries"));
+	/* The same size again, other events (other timestamps): other root,
+	 * still refused. */
+	append(s, 1, 3);
+	assert_int_equal(cde_note_signer_parse(skey, &again, err, sizeof(err)), 0);
+	assert_int_equal(cde_audit_store_set_signer(s, again, 3, err, sizeof(err)), -ESTALE);
+	/* A new key is a new log. */
+	assert_int_equal(cde_audit_store_set_signer(s, test_signer(&v), 3, err, sizeof(err)), 0);
+	cde_audit_store_close(s);
+	cde_note_verifier_free(v);
+	free(skey);
+	free(vkey);
+	unlink(kept);
+}
+
+/* The database's own latest checkpoint must match its tree too. */
+static void a_tree_rewritten_under_its_checkpoint_is_refused(void **state)
+{
+	struct cde_note_verifier *v = NULL;
+	struct cde_audit_store *s = open_store(true);
+	char err[512], kept[96];
+
+	assert_int_equal(cde_audit_store_set_signer(s, test_signer(&v), 4, err, sizeof(err)), 0);
+	append(s, 1, 4);
+	free(cde_audit_store_take_checkpoint(s, &(uint64_t){ 0 }));
+	snprintf(kept, sizeof(kept), "%s-checkpoint", db_path);
+	unlink(kept);
+	exec(cde_audit_store_db(s), "UPDATE tree_hashes SET hash = zeroblob(32) WHERE level = 2 AND idx = 0");
+	cde_audit_store_close(s);
+	s = open_store(false);
+	cde_note_verifier_free(v);
+	assert_int_equal(cde_audit_store_set_signer(s, test_signer(&v), 4, err, sizeof(err)), -ESTALE);
+	assert_non_null(strstr(err, "the latest checkpoint in the database"));
+	cde_audit_store_close(s);
+	cde_note_verifier_free(v);
+}
+
+/* A checkpoint that cannot be stored does not keep the events out. */
+static void a_failed_checkpoint_does_not_fail_the_commit(void **state)
+{
+	struct cde_note_verifier *v = NULL;
+	struct cde_audit_store *s = open_store(true);
+	char err[512], why[160];
+
+	assert_int_equal(cde_audit_store_set_signer(s, test_signer(&v), 2, err, sizeof(err)), 0);
+	/* The size the next commit signs is taken already. */
+	exec(cde_audit_store_db(s), "INSERT INTO tree_checkpoints(size, root, note, at) VALUES (2, x'00', 'x', 'now')");
+	append(s, 1, 2);
+	assert_int_equal(cde_audit_store_tree_size(s), 2);
+	assert_null(cde_audit_store_take_checkpoint(s, &(uint64_t){ 0 }));
+	assert_true(cde_audit_store_take_sign_error(s, why, sizeof(why)));
+	assert_non_null(strstr(why, "storing the checkpoint"));
+	assert_false(cde_audit_store_take_sign_error(s, why, sizeof(why)));
+	cde_audit_store_close(s);
+	cde_note_verifier_free(v);
+}
+
 /* A log written before the tree (schema 1, the fixture also used by
  * test_audit_schema) gets its rows as the first leaves, in seq order. */
 static void an_older_log_gets_its_rows_as_leaves(void **state)
@@ -487,6 +579,9 @@ int main(void)
 		cmocka_unit_test(checkpoints_are_signed_every_n_entries_and_on_request),
 		cmocka_unit_test(a_receipt_proves_an_entry_with_the_public_key_alone),
 		cmocka_unit_test(consistency_proofs_link_any_two_sizes),
+		cmocka_unit_test(a_key_never_signs_a_size_it_signed_with_another_root),
+		cmocka_unit_test(a_tree_rewritten_under_its_checkpoint_is_refused),
+		cmocka_unit_test(a_failed_checkpoint_does_not_fail_the_commit),
 		cmocka_unit_test(an_older_log_gets_its_rows_as_leaves),
 	};
 	int r;

@@ -144,6 +144,17 @@ static void names_the_file_and_key_of_each_mistake(void **state)
 	assert_int_equal(c.audit_max_age_s, 400ull * 86400);
 	assert_int_equal(c.audit_max_size, 20ull << 30);
 	assert_int_equal(c.audit_retention_interval_ms, 600000);
+	/* Signed checkpoints: their cadence, and only over a log synced at
+	 * every commit. */
+	assert_int_equal(load_text("audit:\n  signing_key_file: /k\n  tree_checkpoint_every: 5\n"
+				   "  tree_checkpoint_interval: 2s\n", &c, &errs), 0);
+	assert_string_equal(c.audit_signing_key_file, "/k");
+	assert_int_equal(c.audit_tree_checkpoint_every, 5);
+	assert_int_equal(c.audit_tree_checkpoint_interval_ms, 2000);
+	assert_int_equal(load_text("audit:\n  sync: normal\n  signing_key_file: /k\n  tree_checkpoint_every: 0\n",
+				   &c, &errs), -EINVAL);
+	assert_true(has_error(&errs, "/audit/signing_key_file", "need audit.sync: full"));
+	assert_true(has_error(&errs, "/audit/tree_checkpoint_every", "is not a count"));
 
 	assert_int_equal(load_text("metrics:\n  price_cpu_hour: cheap\n  price_gib_hour: \"-1\"\n", &c, &errs),
 			 -EINVAL);
