@@ -4,8 +4,8 @@
  * first bad index: an edited row, a cut tail, rows deleted in the middle
  * or at the end, a stored hash that is not its leaves, a log rewritten
  * with its hashes (a fork, bounded by the signed checkpoints it stored);
- * rows retired by retention stand in by their stored hashes; a consistency
- * proof is checked against both heads. */
+ * rows retired by retention or recorded as lost stand in by their stored
+ * hashes; a consistency proof is checked against both heads. */
 
 #include "tests/unit/helpers.h"
 
@@ -163,7 +163,7 @@ static void rows_deleted_in_the_middle_or_at_the_end_are_missing(void **state)
 	done(s);
 }
 
-static void rows_retired_by_retention_stand_in_by_their_stored_hashes(void **state)
+static void rows_retired_or_recorded_as_lost_stand_in_by_their_stored_hashes(void **state)
 {
 	uint8_t root[CDE_TLOG_HASH_LEN];
 	struct cde_audit_tree_check c;
@@ -179,6 +179,13 @@ static void rows_retired_by_retention_stand_in_by_their_stored_hashes(void **sta
 	assert_int_equal(check(s, size, root, &c), 0);
 	assert_int_equal(c.retired, 3);
 	assert_int_equal(c.rows, 7);
+	/* A row lost and recorded as lost (--accept-log-loss) likewise. */
+	exec(s, "DELETE FROM events WHERE seq = 6");
+	assert_int_equal(check(s, size, root, &c), -EBADMSG);
+	assert_int_equal(c.bad_index, 5);
+	exec(s, "INSERT INTO gaps(last, first, at, reason, prev, hash) VALUES (6, 6, 'now', 'lost', 'p', 'h')");
+	assert_int_equal(check(s, size, root, &c), 0);
+	assert_int_equal(c.lost, 1);
 	done(s);
 }
 
@@ -305,7 +312,7 @@ int main(void)
 		cmocka_unit_test(an_edited_row_is_altered_at_its_leaf),
 		cmocka_unit_test(a_cut_tail_with_meta_fixed_is_truncated_at_the_logs_size),
 		cmocka_unit_test(rows_deleted_in_the_middle_or_at_the_end_are_missing),
-		cmocka_unit_test(rows_retired_by_retention_stand_in_by_their_stored_hashes),
+		cmocka_unit_test(rows_retired_or_recorded_as_lost_stand_in_by_their_stored_hashes),
 		cmocka_unit_test(a_stored_hash_that_is_not_its_leaves_fails_the_self_check),
 		cmocka_unit_test(a_log_rewritten_with_its_hashes_is_a_fork_bounded_by_its_signed_checkpoints),
 		cmocka_unit_test(a_consistency_proof_is_checked_against_both_heads),
