@@ -56,16 +56,12 @@ static const char *text(const cJSON *o, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-/* Fetches one page; calls @fn per record; sets *@next (0: last page). */
-static int page(CURL *curl, const char *url, struct curl_slist *headers, uint64_t *next, uint64_t *left,
-		int (*fn)(void *ctx, const struct cde_audit_record *rec), void *ctx, char *err,
-		size_t err_size)
+int cde_cli_http_get(CURL *curl, const char *url, struct curl_slist *headers, char **ret, char *err,
+		     size_t err_size)
 {
 	struct response resp = { 0 };
 	long status = 0;
-	cJSON *doc, *events, *rec, *after;
 	CURLcode cc;
-	int r = 0;
 
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
@@ -73,14 +69,29 @@ static int page(CURL *curl, const char *url, struct curl_slist *headers, uint64_
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &resp);
 	cc = curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	if (cc != CURLE_OK || status != 200) {
+	if (cc != CURLE_OK || status != 200 || !resp.buf) {
 		snprintf(err, err_size, "%s: %s", url,
 			 cc != CURLE_OK ? curl_easy_strerror(cc) : resp.buf ? resp.buf : "no answer");
 		free(resp.buf);
 		return -EIO;
 	}
-	doc = cJSON_Parse(resp.buf);
-	free(resp.buf);
+	*ret = resp.buf;
+	return 0;
+}
+
+/* Fetches one page; calls @fn per record; sets *@next (0: last page). */
+static int page(CURL *curl, const char *url, struct curl_slist *headers, uint64_t *next, uint64_t *left,
+		int (*fn)(void *ctx, const struct cde_audit_record *rec), void *ctx, char *err,
+		size_t err_size)
+{
+	cJSON *doc, *events, *rec, *after;
+	char *body = NULL;
+	int r = cde_cli_http_get(curl, url, headers, &body, err, err_size);
+
+	if (r < 0)
+		return r;
+	doc = cJSON_Parse(body);
+	free(body);
 	events = cJSON_GetObjectItemCaseSensitive(doc, "events");
 	if (!cJSON_IsArray(events)) {
 		snprintf(err, err_size, "%s: not an answer of cdeventsd", url);

@@ -15,6 +15,7 @@
 
 #include "cli/audit_remote.h"
 #include "cli/commands.h"
+#include "cli/tlog_cli.h"
 #include "events/ids.h"
 #include "schemas/base/read_file.h"
 #include "sinks/audit/audit_bundle.h"
@@ -170,7 +171,7 @@ static int verify(int argc, char **argv)
 		return 2;
 	}
 	verify_print_intact(a.db, &v, a.key_file);
-	return 0;
+	return a.bundle ? 0 : cde_cli_tree_self_check(a.db);
 }
 
 static const char query_usage[] =
@@ -439,12 +440,28 @@ static int export(int argc, char **argv)
 	return 0;
 }
 
+/* verify --checkpoint checks the Merkle tree against a kept checkpoint. */
+static bool has_checkpoint_option(int argc, char **argv)
+{
+	for (int i = 2; i < argc; i++)
+		if (strcmp(argv[i], "--checkpoint") == 0 || strncmp(argv[i], "--checkpoint=", 13) == 0)
+			return true;
+	return false;
+}
+
 int cde_cmd_audit(int argc, char **argv)
 {
 	bool help = argc >= 2 && strcmp(argv[1], "--help") == 0;
 
 	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
-		return verify(argc - 1, argv + 1);
+		return has_checkpoint_option(argc, argv) ? cde_cmd_audit_verify_checkpoint(argc - 1, argv + 1)
+							 : verify(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "verify-receipt") == 0)
+		return cde_cmd_audit_verify_receipt(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "checkpoint") == 0)
+		return cde_cmd_audit_checkpoint(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "prove") == 0)
+		return cde_cmd_audit_prove(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "query") == 0)
 		return query(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "export") == 0)
@@ -456,13 +473,18 @@ int cde_cmd_audit(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "verify-bundle") == 0)
 		return cde_cmd_audit_verify_bundle(argc - 1, argv + 1);
 	fprintf(help ? stdout : stderr,
-		"usage: cdevctl audit verify|query|export|backup|keygen [--db PATH] ...\n"
-		"  verify  check the audit log's hash chain: exit 0 when intact,\n"
-		"          1 with the first broken sequence number\n"
+		"usage: cdevctl audit verify|query|export|backup|keygen|verify-bundle|checkpoint|prove|verify-receipt\n"
+		"       [--db PATH] ...\n"
+		"  verify  check the audit log's hash chain and Merkle tree: exit 0 when intact,\n"
+		"          1 with the first broken sequence number; with --checkpoint FILE\n"
+		"          --pubkey KEY, against a signed checkpoint kept elsewhere\n"
 		"  query   print the events that match filters (cdevctl audit query --help)\n"
 		"  export  write an evidence bundle, checked offline by verify --bundle\n"
 		"  backup  a consistent copy of the log (WAL included), safe while it runs\n"
 		"  keygen  an Ed25519 key pair for signed checkpoints (cdevctl audit keygen --help)\n"
-		"  verify-bundle  check a bundle's proofs with the public key only (--help)\n");
+		"  verify-bundle   check a bundle's proofs with the public key only (--help)\n"
+		"  checkpoint      print the latest signed checkpoint\n"
+		"  prove           an inclusion or consistency proof as JSON (cdevctl audit prove --help)\n"
+		"  verify-receipt  check a receipt with the public key alone\n");
 	return help ? 0 : 2;
 }

@@ -1,0 +1,84 @@
+#pragma once
+/* Checking audit.db's Merkle tree against its own rows and against a
+ * signed checkpoint kept elsewhere, with the public key alone: what an
+ * auditor runs (cdevctl audit verify --checkpoint) and what the daemon
+ * could run. Every leaf is recomputed from its row (audit_tree.h); a leaf
+ * without a row is accepted only where a retention marker or a recorded
+ * loss says why, and then its stored hash stands in for it.
+ *
+ * What each fault localizes:
+ *   truncated  the tree has fewer leaves than the checkpoint: the first
+ *              bad index is the log's size;
+ *   altered    a row no longer hashes to its stored leaf: that leaf;
+ *   missing    leaves without a row and without a reason: the first one;
+ *   hashes     the stored tree disagrees with itself (a stored hash
+ *              missing, the head of the stored hashes not the head of the
+ *              leaves, rows past meta's tree size);
+ *   forked     rows and stored hashes agree, but the tree at the
+ *              checkpoint's size is not the one signed: both were
+ *              rewritten. The rewritten entries lie in [bad_index,
+ *              bad_end): bad_index is the largest size that a signed
+ *              checkpoint stored in the log still matches (0 if none),
+ *              bad_end the smallest larger signed size that does not. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#include "sinks/audit/tlog/merkle.h"
+#include "sinks/audit/tlog/note.h"
+
+enum cde_audit_tree_fault {
+	CDE_AUDIT_TREE_OK,
+	CDE_AUDIT_TREE_TRUNCATED,
+	CDE_AUDIT_TREE_ALTERED,
+	CDE_AUDIT_TREE_MISSING,
+	CDE_AUDIT_TREE_HASHES,
+	CDE_AUDIT_TREE_FORKED,
+};
+
+struct cde_audit_tree_check {
+	uint64_t tree_size;	/* the log's tree, as meta records it */
+	uint64_t rows;		/* rows whose leaf was recomputed */
+	uint64_t retired;	/* leaves [0, retired): rows deleted by retention, stored hashes used */
+	uint64_t lost;		/* other leaves whose rows a recorded loss covers, stored hashes used */
+	uint8_t root[CDE_TLOG_HASH_LEN];	/* the head of the recomputed tree */
+	uint64_t signed_stored;	/* checkpoints stored in the log that the keys verify */
+	uint64_t signed_matching;	/* ... and that the recomputed tree matches */
+	enum cde_audit_tree_fault fault;
+	uint64_t bad_index;	/* the first bad leaf index */
+	uint64_t bad_end;	/* forked: the end of the range */
+	uint64_t bad_seq;	/* altered: the row's seq */
+	char reason[256];
+};
+
+/* The fault's name ("truncated", "altered", ...; "intact" when none). */
+const char *cde_audit_tree_fault_name(enum cde_audit_tree_fault f);
+
+/* The tree against its own rows: each row's leaf recomputed and compared
+ * with the stored one, leaves without rows, the head of the stored hashes
+ * against the head of the leaves. One read transaction. Returns 0 (@out
+ * has the counts and the head), -EBADMSG (@out says what and where),
+ * -EIO, -ENOMEM. */
+int cde_audit_tree_self_check(sqlite3 *db, struct cde_audit_tree_check *out);
+
+/* The log against the checkpoint (@size, @root), which the caller opened
+ * with the keys @vs (cde_audit_checkpoint_open): the self check, the
+ * log's size, the head at @size recomputed from the leaves, and that the
+ * stored tree extends it (a consistency proof from @size to the log's
+ * size, generated from the stored hashes and verified against the
+ * checkpoint and the recomputed head). @vs also verify the checkpoints
+ * stored in the log, which bound a fork. Returns 0, -EBADMSG, -EIO,
+ * -ENOMEM as above. */
+int cde_audit_tree_check_against(sqlite3 *db, uint64_t size, const uint8_t root[CDE_TLOG_HASH_LEN],
+				 struct cde_note_verifier *const *vs, size_t n, struct cde_audit_tree_check *out);
+
+/* Verifies the consistency proof JSON @proof (audit_proof.h) between the
+ * trees (@old_size, @old_root) and (@size, @root): its from and to must be
+ * those sizes. 0, -EBADMSG (@why says what), -EINVAL (not a consistency
+ * proof), -ENOMEM. */
+int cde_audit_consistency_verify(const cJSON *proof, uint64_t old_size, const uint8_t old_root[CDE_TLOG_HASH_LEN],
+				 uint64_t size, const uint8_t root[CDE_TLOG_HASH_LEN], char *why, size_t why_size);
