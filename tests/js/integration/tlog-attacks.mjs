@@ -185,8 +185,9 @@ t.check(ctl('audit', 'verify-receipt', '--pubkey', pub, receipts.get(12)).status
   'a WAL removed after a crash: the receipt of seq 12 verifies, the file cannot prove it');
 
 // --url: the daemon's checkpoint and consistency proof, checked by the
-// client. A stand-in serves them from a file with cdevctl, in the shapes
-// of audit_proof.h (the daemon's endpoints are built separately).
+// client. For the attacked files a stand-in serves them with cdevctl, in
+// the shapes of audit_proof.h (the daemon itself refuses to sign over a
+// tree that no longer matches its checkpoints, see test_audit_tree).
 async function serve(file, fn) {
   const server = http.createServer((req, res) => {
     const u = new URL(req.url, 'http://x');
@@ -222,6 +223,20 @@ u = await serve(path.join(dir, 'a-forked-log.db'), remote(cpEarly));
 t.check(u.status === 1 && /forked: /.test(u.out), '--url: a daemon serving a forked log fails the consistency proof from an earlier checkpoint', u.out);
 u = await serve(walless, remote(cp));
 t.check(u.status === 1 && /truncated: the log has \d+ entries, the checkpoint 12/.test(u.out), '--url: a daemon serving a shortened log is truncated', u.out);
+
+// The same with the real daemon serving the intact log: its own
+// endpoints, checked by the client against the checkpoints kept.
+const liveState = path.join(dir, 'live');
+fs.mkdirSync(liveState);
+fs.copyFileSync(full, path.join(liveState, 'audit.db'));
+const live = await startDaemon(bin, ['--state-dir', liveState, '-c', cfg]);
+u = await remote(cp)(live.url);
+t.check(u.status === 0 && /holds: its signed tree of 12 entries extends the checkpoint of 12/.test(u.out),
+  '--url: the real daemon serving the intact log holds', u.out);
+u = await remote(cpEarly)(live.url);
+t.check(u.status === 0 && u.out.includes(`extends the checkpoint of ${early.size} `),
+  '--url: the real daemon proves its tree extends an earlier checkpoint', u.out);
+t.check(await live.stop() === 0, 'that daemon stops cleanly', live.log().slice(-400));
 
 fs.rmSync(dir, { recursive: true, force: true });
 t.finish();
