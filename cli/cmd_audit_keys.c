@@ -34,7 +34,9 @@ static int write_new(const char *path, const char *line, mode_t mode)
 
 	if (fd < 0)
 		return -errno;
-	/* The umask may only take bits away; the mode is exactly @mode. */
+	/* The umask may only take bits away; the mode is exactly @mode. A
+	 * short write sets no errno: clear the one an earlier call left. */
+	errno = 0;
 	if (fchmod(fd, mode) < 0 || write(fd, line, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
 	    fsync(fd) < 0)
 		r = errno ? -errno : -EIO;

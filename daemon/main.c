@@ -278,7 +278,7 @@ static int open_audit_log(struct daemon *d, const char *db_path, struct cde_jour
 
 		r = cde_note_signer_read(d->cfg.audit_signing_key_file, &signer, why, sizeof(why));
 		if (r < 0) {
-			cde_log(CDE_LOG_ERROR, "audit.signing_key_file %s: %s", d->cfg.audit_signing_key_file, why);
+			cde_log(CDE_LOG_ERROR, "audit.signing_key_file %s", why); /* why names the file */
 			OPENSSL_cleanse(key, sizeof(key));
 			return -1;
 		}

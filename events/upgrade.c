@@ -130,6 +130,14 @@ static int reshape_context(struct upgrade *u, const char *type)
 			cJSON_Delete(item);
 			continue;
 		}
+		/* It names a schema of the old shape, which the upgraded
+		 * event would fail: dropped, and said so. */
+		if (strcmp(item->string, "schemaUri") == 0) {
+			cde_errors_add(&u->notes->dropped, "/context/schemaUri",
+				       "names a schema of the %s event, not of its 0.5.1 form", u->version);
+			cJSON_Delete(item);
+			continue;
+		}
 		if (strcmp(item->string, "type") == 0 && !cJSON_SetValuestring(item, type)) {
 			cJSON_Delete(item);
 			goto err_fresh;

@@ -34,7 +34,8 @@ struct cde_upgrade_notes {
  * context.specversion "0.5.1", the type its 0.5.1 name and version,
  * subject.type goes, content fields are renamed or re-valued per the
  * table, and a field 0.5.1 has no place or no value for is dropped. id,
- * source, timestamp, chainId, links, schemaUri and customData are kept.
+ * source, timestamp, chainId, links and customData are kept; a schemaUri
+ * (a schema of the old shape) is dropped and noted.
  * The result is checked against @cat's 0.5.1 catalog.
  *
  * Returns 0 with a new document in *@ret (the caller deletes it) and the

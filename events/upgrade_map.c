@@ -5,7 +5,8 @@
  * becomes context.specversion; the type keeps its subject and predicate
  * and takes the version 0.5.1's catalog gives them; subject.type goes
  * (0.5.1 names the subject by the type only); id, source, timestamp,
- * schemaUri, chainId, links (0.4.1 and 0.5.1 share their shape),
+ * chainId, links (0.4.1 and 0.5.1 share their shape; schemaUri goes,
+ * since it names a schema of the old shape),
  * subject.id, subject.source and customData keep their place. Fields
  * whose format 0.5.1 made stricter (0.1.2's free-text sources, url ->
  * uri with format uri) are checked against the 0.5.1 catalog after the

@@ -32,12 +32,26 @@ static cJSON *hash_list(const uint8_t (*proof)[CDE_TLOG_HASH_LEN], size_t count)
 {
 	cJSON *list = cJSON_CreateArray();
 
-	for (size_t i = 0; list && i < count; i++)
-		if (!cJSON_AddItemToArray(list, hash_string(proof[i]))) {
+	for (size_t i = 0; list && i < count; i++) {
+		cJSON *h = hash_string(proof[i]);
+
+		if (!h || !cJSON_AddItemToArray(list, h)) {
+			cJSON_Delete(h);
 			cJSON_Delete(list);
 			return NULL;
 		}
+	}
 	return list;
+}
+
+/* Adds @item under @key, or frees it: cJSON keeps an item it could not
+ * add (its key's copy failed) in nobody's hands. */
+static bool add_owned(cJSON *obj, const char *key, cJSON *item)
+{
+	if (item && cJSON_AddItemToObject(obj, key, item))
+		return true;
+	cJSON_Delete(item);
+	return false;
 }
 
 /* The size a proof is asked of when none is given: the latest signed
@@ -156,10 +170,10 @@ static int inclusion_json(sqlite3 *db, uint64_t seq, const struct row *row, uint
 	if (!out || !cJSON_AddNumberToObject(out, "seq", (double)seq) || !cJSON_AddStringToObject(out, "id", row->id) ||
 	    !cJSON_AddStringToObject(out, "source", row->source) ||
 	    !cJSON_AddNumberToObject(out, "leafIndex", (double)row->leaf) ||
-	    !cJSON_AddItemToObject(out, "leafHash", hash_string(leaf)) ||
+	    !add_owned(out, "leafHash", hash_string(leaf)) ||
 	    !cJSON_AddStringToObject(out, "entry", row->entry) ||
 	    !cJSON_AddNumberToObject(out, "treeSize", (double)size) ||
-	    !cJSON_AddItemToObject(out, "inclusionProof", hash_list(proof, count)) ||
+	    !add_owned(out, "inclusionProof", hash_list(proof, count)) ||
 	    add_checkpoint(db, size, out) < 0) {
 		cJSON_Delete(out);
 		return -ENOMEM;
@@ -288,7 +302,7 @@ static int consistency_in_tx(sqlite3 *db, uint64_t from, uint64_t to, cJSON **re
 	out = cJSON_CreateObject();
 	if (!out || !cJSON_AddNumberToObject(out, "from", (double)from) ||
 	    !cJSON_AddNumberToObject(out, "to", (double)to) ||
-	    !cJSON_AddItemToObject(out, "consistencyProof", hash_list(proof, count)) || add_checkpoint(db, to, out) < 0) {
+	    !add_owned(out, "consistencyProof", hash_list(proof, count)) || add_checkpoint(db, to, out) < 0) {
 		cJSON_Delete(out);
 		return -ENOMEM;
 	}

@@ -163,10 +163,15 @@ static int split_key(const char *text, char **ret_name, uint32_t *ret_id, uint8_
 	}
 	if (strlen(p2 + 1) > KEY_B64_LEN || (n = cde_b64_decode(raw, p2 + 1, strlen(p2 + 1))) < 1)
 		return fail(err, err_size, -EINVAL, "the key is not canonical base64 of an Ed25519 key");
-	if (raw[0] != ALG_ED25519)
-		return fail(err, err_size, -EINVAL, "unknown key algorithm 0x%02x (only Ed25519, 0x01)", raw[0]);
-	if (n != 1 + ED25519_KEY)
+	if (raw[0] != ALG_ED25519 || n != 1 + ED25519_KEY) {
+		int alg = raw[0];
+
+		/* A signer key's seed may be in there, even if malformed. */
+		OPENSSL_cleanse(raw, sizeof(raw));
+		if (alg != ALG_ED25519)
+			return fail(err, err_size, -EINVAL, "unknown key algorithm 0x%02x (only Ed25519, 0x01)", alg);
 		return fail(err, err_size, -EINVAL, "an Ed25519 key is 32 bytes, not %d", n - 1);
+	}
 	memcpy(key, raw + 1, ED25519_KEY);
 	OPENSSL_cleanse(raw, sizeof(raw));
 	*ret_name = strndup(text, (size_t)(p1 - text));
