@@ -13,7 +13,9 @@ import { spawnSync } from 'node:child_process';
 import { sha256, leafHash, nodeHash, verifyInclusion, verifyConsistency } from './tlog.mjs';
 
 const tool = process.argv[2];
-const seed = Number(process.env.TLOG_SEED ?? Math.floor(Math.random() * 2 ** 31));
+// Fixed, so that a run of make test is the same every time; TLOG_SEED=n
+// tries others.
+const seed = Number(process.env.TLOG_SEED ?? 9162);
 console.log(`seed ${seed} (TLOG_SEED=${seed} to replay)`);
 
 // splitmix32: small, seedable, good enough to pick bytes and pairs.
