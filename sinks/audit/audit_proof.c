@@ -161,7 +161,7 @@ static int inclusion_json(sqlite3 *db, uint64_t seq, const struct row *row, uint
 
 	if (r == 0)
 		r = cde_tlog_prove_inclusion(&reader.tlog, row->leaf, size, proof, &count);
-	cde_audit_tree_reader_fini(&reader);
+	cde_audit_tree_reader_release(&reader);
 	if (r < 0) {
 		snprintf(err, err_size, "the tree lacks a hash the proof needs (%s)", strerror(-r));
 		return r == -ENOENT ? -EIO : r;
@@ -209,7 +209,7 @@ static int inclusion_in_tx(sqlite3 *db, uint64_t seq, uint64_t size, cJSON **ret
 	 * for it, and say so rather than serve one that cannot verify. */
 	if (r == 0 && (r = cde_audit_tree_reader_init(&reader, db)) == 0) {
 		r = reader.tlog.read(reader.tlog.ctx, 0, row.leaf, stored);
-		cde_audit_tree_reader_fini(&reader);
+		cde_audit_tree_reader_release(&reader);
 		if (r == 0 && memcmp(leaf, stored, sizeof(leaf)) != 0) {
 			snprintf(err, err_size, "seq %llu does not hash to its leaf %llu: the row was altered",
 				 (unsigned long long)seq, (unsigned long long)row.leaf);
@@ -294,7 +294,7 @@ static int consistency_in_tx(sqlite3 *db, uint64_t from, uint64_t to, cJSON **re
 	r = cde_audit_tree_reader_init(&reader, db);
 	if (r == 0)
 		r = cde_tlog_prove_consistency(&reader.tlog, from, to, proof, &count);
-	cde_audit_tree_reader_fini(&reader);
+	cde_audit_tree_reader_release(&reader);
 	if (r < 0) {
 		snprintf(err, err_size, "the tree lacks a hash the proof needs (%s)", strerror(-r));
 		return r == -ENOENT ? -EIO : r;

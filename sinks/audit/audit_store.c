@@ -133,7 +133,7 @@ static int prepare_writer(struct cde_audit_store *s, char *err, size_t err_size)
 		if (sqlite3_prepare_v3(s->db, statements[i].sql, -1, SQLITE_PREPARE_PERSISTENT, statements[i].stmt,
 				       NULL) != SQLITE_OK)
 			return cde_audit_store_fail(s->db, err, err_size, "preparing statements");
-	return cde_audit_tree_writer_open(&s->tree, s->db, err, err_size);
+	return cde_audit_tree_writer_init(&s->tree, s->db, err, err_size);
 }
 
 int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync sync,
@@ -190,7 +190,7 @@ void cde_audit_store_close(struct cde_audit_store *s)
 	sqlite3_finalize(s->chain_of_artifact);
 	sqlite3_finalize(s->chain_head);
 	sqlite3_finalize(s->checkpoint);
-	cde_audit_tree_writer_close(&s->tree);
+	cde_audit_tree_writer_release(&s->tree);
 	cde_note_signer_free(s->signer);
 	free(s->work_note);
 	free(s->fresh_note);

@@ -23,7 +23,7 @@ static int committed_root(struct cde_audit_store *s, uint64_t size, uint8_t root
 
 	if (r == 0)
 		r = cde_tlog_root(&reader.tlog, size, root);
-	cde_audit_tree_reader_fini(&reader);
+	cde_audit_tree_reader_release(&reader);
 	return r;
 }
 

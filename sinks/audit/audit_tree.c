@@ -119,7 +119,7 @@ int cde_audit_tree_reader_init(struct cde_audit_tree_reader *r, sqlite3 *db)
 	return 0;
 }
 
-void cde_audit_tree_reader_fini(struct cde_audit_tree_reader *r)
+void cde_audit_tree_reader_release(struct cde_audit_tree_reader *r)
 {
 	sqlite3_finalize(r->get);
 	r->get = NULL;
@@ -132,7 +132,7 @@ uint64_t cde_audit_tree_size(sqlite3 *db)
 	return v > 0 ? (uint64_t)v : 0;
 }
 
-int cde_audit_tree_writer_open(struct cde_audit_tree_writer *w, sqlite3 *db, char *err, size_t err_size)
+int cde_audit_tree_writer_init(struct cde_audit_tree_writer *w, sqlite3 *db, char *err, size_t err_size)
 {
 	struct cde_audit_tree_reader reader;
 	uint64_t size = cde_audit_tree_size(db);
@@ -148,7 +148,7 @@ int cde_audit_tree_writer_open(struct cde_audit_tree_writer *w, sqlite3 *db, cha
 		return -EIO;
 	}
 	r = cde_tlog_frontier_load(&w->committed, size, &reader.tlog);
-	cde_audit_tree_reader_fini(&reader);
+	cde_audit_tree_reader_release(&reader);
 	if (r < 0) {
 		snprintf(err, err_size, "the Merkle tree of %llu entries lacks a stored hash (%s): "
 			 "the tree_hashes table is damaged", (unsigned long long)size, strerror(-r));
@@ -158,7 +158,7 @@ int cde_audit_tree_writer_open(struct cde_audit_tree_writer *w, sqlite3 *db, cha
 	return 0;
 }
 
-void cde_audit_tree_writer_close(struct cde_audit_tree_writer *w)
+void cde_audit_tree_writer_release(struct cde_audit_tree_writer *w)
 {
 	sqlite3_finalize(w->put);
 	sqlite3_finalize(w->set_size);
@@ -235,7 +235,7 @@ int cde_audit_tree_adopt_rows(sqlite3 *db)
 	struct cde_audit_tree_writer w;
 	sqlite3_stmt *rows = NULL, *name = NULL;
 	char err[256];
-	int r = cde_audit_tree_writer_open(&w, db, err, sizeof(err));
+	int r = cde_audit_tree_writer_init(&w, db, err, sizeof(err));
 
 	if (r == 0 && (sqlite3_prepare_v2(db, "SELECT seq, received_at, principal, peer, event FROM events"
 					  " WHERE leaf IS NULL ORDER BY seq", -1, &rows, NULL) != SQLITE_OK ||
@@ -252,6 +252,6 @@ int cde_audit_tree_adopt_rows(sqlite3 *db)
 		r = cde_audit_tree_writer_flush(&w);
 	sqlite3_finalize(rows);
 	sqlite3_finalize(name);
-	cde_audit_tree_writer_close(&w);
+	cde_audit_tree_writer_release(&w);
 	return r;
 }

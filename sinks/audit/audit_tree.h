@@ -39,8 +39,10 @@ struct cde_audit_tree_reader {
 	sqlite3_stmt *get;
 };
 
+/* Prepares @r's statement on @db (0 or -EIO); release it before @db
+ * closes. */
 int cde_audit_tree_reader_init(struct cde_audit_tree_reader *r, sqlite3 *db);
-void cde_audit_tree_reader_fini(struct cde_audit_tree_reader *r);
+void cde_audit_tree_reader_release(struct cde_audit_tree_reader *r);
 
 /* The tree's size as meta records it (0 for a log without one). */
 uint64_t cde_audit_tree_size(sqlite3 *db);
@@ -56,8 +58,9 @@ struct cde_audit_tree_writer {
 
 /* Loads the frontier of the stored tree (popcount(size) reads, nothing
  * rehashed). 0 or -EIO/-EBADMSG with a message in @err. */
-int cde_audit_tree_writer_open(struct cde_audit_tree_writer *w, sqlite3 *db, char *err, size_t err_size);
-void cde_audit_tree_writer_close(struct cde_audit_tree_writer *w);
+int cde_audit_tree_writer_init(struct cde_audit_tree_writer *w, sqlite3 *db, char *err, size_t err_size);
+/* Finalizes @w's statements (before @db closes). */
+void cde_audit_tree_writer_release(struct cde_audit_tree_writer *w);
 
 /* Inside a transaction: appends @leaf as leaf number w->work.size,
  * storing the hashes it completes. 0 or -errno. */

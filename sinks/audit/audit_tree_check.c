@@ -131,7 +131,7 @@ static int extends(struct cde_audit_tree_walk *w, uint64_t size, const uint8_t r
 
 	if (r == 0)
 		r = cde_tlog_prove_consistency(&w->reader.tlog, size, w->out->tree_size, proof, &count);
-	cde_audit_tree_reader_fini(&w->reader);
+	cde_audit_tree_reader_release(&w->reader);
 	if (r == 0)
 		r = cde_tlog_verify_consistency(size, w->out->tree_size, (const uint8_t (*)[CDE_TLOG_HASH_LEN])proof,
 						count, root, w->out->root);

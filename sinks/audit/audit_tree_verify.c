@@ -231,7 +231,7 @@ int cde_audit_tree_walk_run(struct cde_audit_tree_walk *w)
 		r = stored_agrees(w);
 	if (r == 0)
 		r = cde_tlog_frontier_root(&w->f, w->out->root);
-	cde_audit_tree_reader_fini(&w->reader);
+	cde_audit_tree_reader_release(&w->reader);
 	return r;
 }
 

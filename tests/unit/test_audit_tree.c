@@ -116,7 +116,7 @@ static void stored_root(sqlite3 *db, uint64_t size, uint8_t root[CDE_TLOG_HASH_L
 
 	assert_int_equal(cde_audit_tree_reader_init(&r, db), 0);
 	assert_int_equal(cde_tlog_root(&r.tlog, size, root), 0);
-	cde_audit_tree_reader_fini(&r);
+	cde_audit_tree_reader_release(&r);
 }
 
 static void an_entry_is_the_jcs_of_the_event_and_its_row(void **state)
