@@ -1,4 +1,5 @@
-/* Allocation failures in the tlog layer (tests/unit/oom.h): for every N,
+/* Allocation failures in the tlog layer and the audit log's entries and
+ * receipts (tests/unit/oom.h): for every N,
  * making the Nth allocation fail (alone, and with every later one) makes
  * each call return -ENOMEM with its outputs untouched and nothing left
  * allocated, or succeed with the output it gives without failures. */
@@ -8,8 +9,12 @@
 
 #include <openssl/crypto.h>
 
+#include "sinks/audit/audit_proof.h"
+#include "sinks/audit/audit_tree.h"
 #include "sinks/audit/tlog/checkpoint.h"
+#include "sinks/audit/tlog/merkle.h"
 #include "sinks/audit/tlog/note.h"
+#include "sinks/audit/tlog/note_text.h"
 
 #define PETER_SKEY "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
 #define PETER_VKEY "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
@@ -131,6 +136,87 @@ static void checkpoints_run_out_of_memory_cleanly(void **state)
 		     "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n");
 }
 
+static const struct cde_audit_row row = {
+	.seq = 1,
+	.received_at = "2026-12-07T06:00:00Z",
+	.principal = "jenkins",
+	.peer = "127.0.0.1",
+	.event = "{\"context\": {\"id\": \"e-1\", \"source\": \"/ci\", \"n\": 1.50}, \"subject\": {}}",
+};
+
+static int entry_call(char **out)
+{
+	size_t len;
+
+	return cde_audit_tree_entry(&row, out, &len);
+}
+
+/* A receipt of a one-entry log, signed by Peter's key (made once,
+ * outside the failures). */
+static char *receipt_text;
+
+static void make_receipt(void)
+{
+	struct cde_note_signer *s = NULL;
+	uint8_t leaf[CDE_TLOG_HASH_LEN];
+	char *entry = NULL, *cp = NULL, *note = NULL, b64[45], err[128];
+	cJSON *r = cJSON_CreateObject();
+	size_t len;
+
+	assert_int_equal(cde_audit_tree_entry(&row, &entry, &len), 0);
+	assert_int_equal(cde_tlog_leaf_hash(entry, len, leaf), 0);
+	cde_b64_encode(b64, leaf, sizeof(leaf));
+	assert_int_equal(cde_checkpoint_format("PeterNeumann", 1, leaf, &cp), 0);
+	assert_int_equal(cde_note_signer_parse(PETER_SKEY, &s, err, sizeof(err)), 0);
+	assert_int_equal(cde_note_sign(cp, strlen(cp), s, &note, NULL, err, sizeof(err)), 0);
+	cJSON_AddNumberToObject(r, "seq", 1);
+	cJSON_AddStringToObject(r, "id", "e-1");
+	cJSON_AddStringToObject(r, "source", "/ci");
+	cJSON_AddNumberToObject(r, "leafIndex", 0);
+	cJSON_AddStringToObject(r, "leafHash", b64);
+	cJSON_AddStringToObject(r, "entry", entry);
+	cJSON_AddNumberToObject(r, "treeSize", 1);
+	cJSON_AddArrayToObject(r, "inclusionProof");
+	cJSON_AddStringToObject(r, "checkpoint", note);
+	receipt_text = cJSON_PrintUnformatted(r);
+	cJSON_Delete(r);
+	cde_note_signer_free(s);
+	free(entry);
+	free(cp);
+	free(note);
+}
+
+static int receipt_call(char **out)
+{
+	struct cde_note_verifier *v = NULL;
+	struct cde_audit_receipt_check check;
+	cJSON *receipt = cJSON_Parse(receipt_text);
+	char err[128];
+	int r = receipt ? cde_note_verifier_parse(PETER_VKEY, &v, err, sizeof(err)) : -ENOMEM;
+
+	if (r == 0)
+		r = cde_audit_receipt_verify(receipt, &v, 1, &check);
+	if (r == 0 && !(*out = strdup("holds")))
+		r = -ENOMEM;
+	cde_note_verifier_free(v);
+	cJSON_Delete(receipt);
+	return r;
+}
+
+static void an_entry_runs_out_of_memory_cleanly(void **state)
+{
+	each_failure("cde_audit_tree_entry", entry_call,
+		     "{\"event\":{\"context\":{\"id\":\"e-1\",\"n\":1.5,\"source\":\"/ci\"},\"subject\":{}},"
+		     "\"peer\":\"127.0.0.1\",\"principal\":\"jenkins\",\"receivedAt\":\"2026-12-07T06:00:00Z\",\"seq\":1}");
+}
+
+static void checking_a_receipt_runs_out_of_memory_cleanly(void **state)
+{
+	make_receipt();
+	each_failure("cde_audit_receipt_verify", receipt_call, "holds");
+	cJSON_free(receipt_text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +224,8 @@ int main(void)
 		cmocka_unit_test(opening_runs_out_of_memory_cleanly),
 		cmocka_unit_test(keygen_runs_out_of_memory_cleanly),
 		cmocka_unit_test(checkpoints_run_out_of_memory_cleanly),
+		cmocka_unit_test(an_entry_runs_out_of_memory_cleanly),
+		cmocka_unit_test(checking_a_receipt_runs_out_of_memory_cleanly),
 	};
 
 	oom_init();
