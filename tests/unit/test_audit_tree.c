@@ -415,6 +415,35 @@ static void a_receipt_proves_an_entry_with_the_public_key_alone(void **state)
 	cde_note_verifier_free(stranger);
 }
 
+/* JCS writes 1e20 as 100000000000000000000 (an integer past I-JSON's
+ * 2^53, which /v1/events refuses in that spelling): the receipt of such
+ * an event still holds. Found by the tlog fuzz target. */
+static void a_receipt_holds_for_an_event_with_a_large_number(void **state)
+{
+	struct cde_note_verifier *v = NULL;
+	struct cde_audit_store *s = open_store(true);
+	struct cde_audit_receipt_check check;
+	struct cde_journal_entry e;
+	cJSON *receipt = NULL;
+	char err[256];
+
+	assert_int_equal(cde_audit_store_set_signer(s, test_signer(&v), 1, err, sizeof(err)), 0);
+	memset(&e, 0, sizeof(e));
+	e.event = event("id-big");
+	cJSON_AddNumberToObject(cJSON_AddObjectToObject(cde_event_json_mut(e.event), "customData"), "big", 1e20);
+	e.principal = "jenkins";
+	e.peer = "127.0.0.1";
+	assert_int_equal(cde_audit_store_append(s, &e, 1, err, sizeof(err)), 0);
+	cde_event_unref(e.event);
+	free(cde_audit_store_take_checkpoint(s, &(uint64_t){ 0 }));
+	assert_int_equal(cde_audit_proof_inclusion(cde_audit_store_db(s), 1, 0, &receipt, err, sizeof(err)), 0);
+	assert_non_null(strstr(cJSON_GetObjectItem(receipt, "entry")->valuestring, "100000000000000000000"));
+	assert_int_equal(cde_audit_receipt_verify(receipt, &v, 1, &check), 0);
+	cJSON_Delete(receipt);
+	cde_audit_store_close(s);
+	cde_note_verifier_free(v);
+}
+
 static void consistency_proofs_link_any_two_sizes(void **state)
 {
 	struct cde_audit_store *s = open_store(true);
@@ -578,6 +607,7 @@ int main(void)
 		cmocka_unit_test(duplicates_and_rolled_back_groups_add_no_leaf),
 		cmocka_unit_test(checkpoints_are_signed_every_n_entries_and_on_request),
 		cmocka_unit_test(a_receipt_proves_an_entry_with_the_public_key_alone),
+		cmocka_unit_test(a_receipt_holds_for_an_event_with_a_large_number),
 		cmocka_unit_test(consistency_proofs_link_any_two_sizes),
 		cmocka_unit_test(a_key_never_signs_a_size_it_signed_with_another_root),
 		cmocka_unit_test(a_tree_rewritten_under_its_checkpoint_is_refused),

@@ -1,0 +1,124 @@
+/* Fuzz target: what an auditor or a witness is handed and checks with the
+ * public key alone, so it may have been crafted: a signed note, a
+ * checkpoint, a receipt. The first byte picks which; the rest is the
+ * input. Whatever it is, the answer must be a verdict, never a crash or a
+ * leak: and a receipt may only hold when its entry hashes to its leaf. A
+ * fourth mode checks that JCS is a fixed point: the canonical form of a
+ * document, read back, prints the same bytes. */
+
+#include "tests/fuzz/fuzz.h"
+
+#include <errno.h>
+
+#include "schemas/base/jcs.h"
+#include "sinks/audit/audit_proof.h"
+#include "sinks/audit/tlog/checkpoint.h"
+#include "sinks/audit/tlog/note.h"
+
+/* Go's published test key (golang.org/x/mod/sumdb/note). */
+#define VKEY "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+
+static struct cde_note_verifier *verifier;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char err[128];
+
+	if (cde_note_verifier_parse(VKEY, &verifier, err, sizeof(err)) < 0)
+		abort();
+	return 0;
+}
+
+static void open_note(const char *text, size_t len)
+{
+	char *out = NULL, err[256];
+	size_t out_len = 0;
+	int r = cde_note_open(text, len, &verifier, 1, &out, &out_len, NULL, err, sizeof(err));
+
+	FUZZ_CHECK(r == 0 || r == -EINVAL || r == -EBADMSG || r == -ENOKEY || r == -EFBIG || r == -ENOMEM,
+		   "note: unexpected %d", r);
+	FUZZ_CHECK(r != 0 || (out && out_len <= len), "note: opened without its text");
+	free(out);
+}
+
+static void parse_checkpoint(const char *text, size_t len)
+{
+	struct cde_checkpoint cp;
+	struct cde_errors errs;
+	int r;
+
+	cde_errors_reset(&errs);
+	r = cde_checkpoint_parse(text, len, &cp, &errs);
+	FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ENOMEM, "checkpoint: unexpected %d", r);
+	if (r == 0)
+		cde_checkpoint_release(&cp);
+	else if (r == -EINVAL)
+		FUZZ_CHECK(errs.count > 0, "checkpoint refused without a reason");
+}
+
+static void check_receipt(const char *text, size_t len)
+{
+	struct cde_audit_receipt_check check;
+	struct cde_errors errs;
+	cJSON *doc = NULL;
+	int r;
+
+	cde_errors_reset(&errs);
+	if (cde_json_parse(text, len, &doc, &errs) < 0)
+		return;
+	r = cde_audit_receipt_verify(doc, &verifier, 1, &check);
+	FUZZ_CHECK(r == 0 || r == -EINVAL || r == -EBADMSG || r == -ENOMEM, "receipt: unexpected %d", r);
+	FUZZ_CHECK(r == 0 || check.reason[0], "receipt refused without a reason");
+	cJSON_Delete(doc);
+}
+
+static void jcs_fixed_point(const char *text, size_t len)
+{
+	char *once = NULL, *twice = NULL;
+	size_t once_len = 0, twice_len = 0;
+	struct cde_errors errs;
+	cJSON *doc = NULL, *back = NULL;
+
+	cde_errors_reset(&errs);
+	if (cde_json_parse(text, len, &doc, &errs) == 0 && cde_jcs_serialize(doc, &once, &once_len) == 0) {
+		/* cJSON's reading: JCS writes integers up to 10^21 in full,
+		 * past the strict parser's 2^53 (I-JSON) rule. */
+		back = cJSON_ParseWithLength(once, once_len);
+		FUZZ_CHECK(back, "JCS output does not parse: %s", once);
+		FUZZ_CHECK(cde_jcs_serialize(back, &twice, &twice_len) == 0, "JCS of JCS failed");
+		FUZZ_CHECK(once_len == twice_len && memcmp(once, twice, once_len) == 0, "JCS is not a fixed point");
+	}
+	free(once);
+	free(twice);
+	cJSON_Delete(back);
+	cJSON_Delete(doc);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *text;
+
+	if (size < 1)
+		return 0;
+	/* NUL-terminated, as the callers read files and bodies. */
+	text = malloc(size);
+	if (!text)
+		return 0;
+	memcpy(text, data + 1, size - 1);
+	text[size - 1] = '\0';
+	switch (data[0] % 4) {
+	case 0:
+		open_note(text, size - 1);
+		break;
+	case 1:
+		parse_checkpoint(text, size - 1);
+		break;
+	case 2:
+		check_receipt(text, size - 1);
+		break;
+	default:
+		jcs_fixed_point(text, size - 1);
+	}
+	free(text);
+	return 0;
+}
