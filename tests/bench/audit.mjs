@@ -1,7 +1,8 @@
 // Benchmark of the audit log: ingest throughput with concurrent curl-like
 // clients (one event per request, each answered only once committed),
 // query latency on a large log (p50 and p99 of repeated first pages by
-// subject, chainId, artifactId, type, and whole chains), and the
+// subject, chainId, artifactId, type, and whole chains), Merkle proofs on
+// it (serving time, hashes and bytes), and the
 // daemon's resident memory. Prints figures; asserts nothing: speed is a
 // figure to watch, not a test that fails on a busy machine.
 //
@@ -93,6 +94,29 @@ for (const [name, url] of Object.entries(kinds)) {
   for (let i = 0; i < 200; i++) lat.push(await time(d.url + url(i)));
   out[`query_${name.replace(/\W+/g, '_')}`] = { p50: Number(pct(lat, 0.5).toFixed(2)), p99: Number(pct(lat, 0.99).toFixed(2)) };
   console.log(`query by ${name} on ${N} events: p50 ${pct(lat, 0.5).toFixed(2)} ms, p99 ${pct(lat, 0.99).toFixed(2)} ms`);
+}
+// Proofs on the whole log: 200 inclusion proofs of random rows and 200
+// consistency proofs from random sizes to the head, as an auditor asks.
+for (const [name, url] of Object.entries({
+  inclusion: (i) => `/v1/log/proof/inclusion?seq=${1 + ((i * 7919) % N)}&size=${N}`,
+  consistency: (i) => `/v1/log/proof/consistency?from=${1 + ((i * 104729) % (N - 1))}&to=${N}`,
+})) {
+  const lat = [], hashes = [], bytes = [];
+  for (let i = 0; i < 200; i++) {
+    const t0 = process.hrtime.bigint();
+    const res = await fetch(d.url + url(i));
+    const text = await res.text();
+    lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (res.status !== 200) throw new Error(`${name} proof: ${res.status} ${text}`);
+    const body = JSON.parse(text);
+    hashes.push((body.inclusionProof || body.consistencyProof).length);
+    bytes.push(text.length);
+  }
+  const max = (xs) => Math.max(...xs);
+  out[`proof_${name}`] = { p50: Number(pct(lat, 0.5).toFixed(2)), p99: Number(pct(lat, 0.99).toFixed(2)),
+    hashesMax: max(hashes), answerBytesMax: max(bytes) };
+  console.log(`${name} proof on ${N} entries: p50 ${pct(lat, 0.5).toFixed(2)} ms, p99 ${pct(lat, 0.99).toFixed(2)} ms, ` +
+    `at most ${max(hashes)} hashes (${max(hashes) * 32} bytes), answers up to ${max(bytes)} bytes`);
 }
 const db = path.join(d.stateDir, 'audit.db');
 console.log(`memory: RSS ${idle.toFixed(1)} MiB idle, ${rss().toFixed(1)} MiB after; database ` +
