@@ -23,6 +23,7 @@
 #include "events/ids.h"
 #include "sinks/audit/audit_correlate.h"
 #include "sinks/audit/audit_head_file.h"
+#include "sinks/audit/audit_leaf.h"
 #include "sinks/audit/audit_schema.h"
 #include "sinks/audit/audit_tree.h"
 #include "sinks/audit/sql.h"
@@ -168,6 +169,8 @@ int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync s
 		r = read_head(s, path, err, err_size);
 	if (r == 0 && !read_only)
 		r = prepare_writer(s, err, err_size);
+	if (r == 0 && !read_only && !(s->leaf_ctx = EVP_MD_CTX_new()))
+		r = -ENOMEM;
 	if (r < 0)
 		goto err_close;
 	*ret = s;
@@ -191,6 +194,7 @@ void cde_audit_store_close(struct cde_audit_store *s)
 	sqlite3_finalize(s->chain_head);
 	sqlite3_finalize(s->checkpoint);
 	cde_audit_tree_writer_release(&s->tree);
+	EVP_MD_CTX_free(s->leaf_ctx);
 	cde_note_signer_free(s->signer);
 	free(s->work_note);
 	free(s->fresh_note);
@@ -249,7 +253,12 @@ void cde_audit_bind_text(sqlite3_stmt *st, int i, const char *s)
  * it) is not stored: the log would have a row outside its tree. */
 static int tree_append(struct cde_audit_store *s, const struct cde_audit_row *row, struct cde_journal_entry *e)
 {
-	int r = cde_audit_tree_leaf(row, e->leaf_hash);
+	int r = -EINVAL;
+
+	if (e->leaf_ahead && s->leaf_ctx && row->event == e->json)
+		r = cde_audit_leaf_ahead_finish(e->leaf_ahead, row->seq, s->leaf_ctx, e->leaf_hash);
+	if (r < 0)
+		r = cde_audit_tree_leaf(row, e->leaf_hash);
 
 	e->leaf = s->tree.work.size;
 	e->has_leaf = r == 0;

@@ -12,6 +12,8 @@
 #include "events/event.h"
 #include "sinks/audit/audit_retention.h"
 
+struct cde_audit_leaf_ahead;
+
 struct cde_journal_entry {
 	struct cde_event *event;	/* the entry holds a reference */
 	const char *principal;		/* who sent it (borrowed until done) */
@@ -23,6 +25,8 @@ struct cde_journal_entry {
 	const char *json;		/* the event already printed, when it is stored unchanged
 					 * (not correlate): the writer need not print it again;
 					 * NULL: the writer prints it (borrowed until done) */
+	struct cde_audit_leaf_ahead *leaf_ahead;	/* the audit journal's, from append to done:
+						 * the entry's leaf hashed up to its seq (audit_leaf.h) */
 	/* set by the journal before done is called: */
 	uint64_t seq;
 	bool has_leaf;			/* stored (or a duplicate of a stored one) in the tree: */

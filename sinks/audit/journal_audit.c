@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "events/ids.h"
+#include "sinks/audit/audit_leaf.h"
 #include "sinks/audit/audit_store.h"
 #include "sinks/audit/tlog/note.h"
 #include "sinks/audit/worker.h"
@@ -294,6 +295,10 @@ static void complete(void *ctx, struct cde_worker_item *item)
 {
 	struct batch *b = BATCH(item);
 
+	for (size_t i = 0; i < b->n; i++) {
+		cde_audit_leaf_ahead_free(b->entries[i].leaf_ahead);
+		b->entries[i].leaf_ahead = NULL;
+	}
 	if (b->error < 0)
 		for (size_t i = 0; i < b->n; i++) {
 			b->entries[i].seq = 0;
@@ -311,6 +316,21 @@ static const struct cde_worker_ops writer_ops = {
 	.complete = complete,
 };
 
+/* The writer is the ceiling of ingest: what does not depend on the seq
+ * (the entry's JCS and most of its hash) is done here, on the loop
+ * thread. An entry the writer prints itself (it gets a chainId there)
+ * or that cannot be hashed ahead is left to the writer whole. */
+static void hash_ahead(struct cde_journal_entry *e)
+{
+	struct cde_audit_row row = {
+		.received_at = e->received_at, .principal = e->principal, .peer = e->peer, .event = e->json,
+	};
+
+	e->leaf_ahead = NULL;
+	if (e->json && !e->correlate && cde_audit_leaf_ahead_new(&row, &e->leaf_ahead) < 0)
+		e->leaf_ahead = NULL;
+}
+
 static int audit_append(void *impl, struct cde_journal_entry *entries, size_t n,
 			cde_journal_done_fn done, void *ctx)
 {
@@ -319,8 +339,10 @@ static int audit_append(void *impl, struct cde_journal_entry *entries, size_t n,
 
 	if (!b)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		cde_timestamp_now(entries[i].received_at);
+		hash_ahead(&entries[i]);
+	}
 	b->entries = entries;
 	b->n = n;
 	b->done = done;

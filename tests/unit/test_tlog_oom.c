@@ -8,7 +8,9 @@
 #include "tests/unit/oom.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
+#include "sinks/audit/audit_leaf.h"
 #include "sinks/audit/audit_proof.h"
 #include "sinks/audit/audit_tree.h"
 #include "sinks/audit/tlog/checkpoint.h"
@@ -151,6 +153,25 @@ static int entry_call(char **out)
 	return cde_audit_tree_entry(&row, out, &len);
 }
 
+/* The row's leaf hashed ahead and finished, in hex. */
+static int ahead_call(char **out)
+{
+	struct cde_audit_leaf_ahead *a = NULL;
+	uint8_t leaf[CDE_TLOG_HASH_LEN];
+	EVP_MD_CTX *scratch = EVP_MD_CTX_new();
+	int r = scratch ? cde_audit_leaf_ahead_new(&row, &a) : -ENOMEM;
+
+	if (r == 0)
+		r = cde_audit_leaf_ahead_finish(a, row.seq, scratch, leaf);
+	if (r == 0 && !(*out = malloc(2 * CDE_TLOG_HASH_LEN + 1)))
+		r = -ENOMEM;
+	for (size_t i = 0; r == 0 && i < CDE_TLOG_HASH_LEN; i++)
+		snprintf(*out + 2 * i, 3, "%02x", leaf[i]);
+	cde_audit_leaf_ahead_free(a);
+	EVP_MD_CTX_free(scratch);
+	return r;
+}
+
 /* A receipt of a one-entry log, signed by Peter's key (made once,
  * outside the failures). */
 static char *receipt_text;
@@ -210,6 +231,17 @@ static void an_entry_runs_out_of_memory_cleanly(void **state)
 		     "\"peer\":\"127.0.0.1\",\"principal\":\"jenkins\",\"receivedAt\":\"2026-12-07T06:00:00Z\",\"seq\":1}");
 }
 
+static void hashing_a_leaf_ahead_runs_out_of_memory_cleanly(void **state)
+{
+	uint8_t leaf[CDE_TLOG_HASH_LEN];
+	char hex[2 * CDE_TLOG_HASH_LEN + 1];
+
+	assert_int_equal(cde_audit_tree_leaf(&row, leaf), 0);
+	for (size_t i = 0; i < CDE_TLOG_HASH_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", leaf[i]);
+	each_failure("cde_audit_leaf_ahead", ahead_call, hex);
+}
+
 static void checking_a_receipt_runs_out_of_memory_cleanly(void **state)
 {
 	make_receipt();
@@ -225,6 +257,7 @@ int main(void)
 		cmocka_unit_test(keygen_runs_out_of_memory_cleanly),
 		cmocka_unit_test(checkpoints_run_out_of_memory_cleanly),
 		cmocka_unit_test(an_entry_runs_out_of_memory_cleanly),
+		cmocka_unit_test(hashing_a_leaf_ahead_runs_out_of_memory_cleanly),
 		cmocka_unit_test(checking_a_receipt_runs_out_of_memory_cleanly),
 	};
 

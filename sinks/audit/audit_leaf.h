@@ -1,0 +1,33 @@
+#pragma once
+/* A leaf of the audit log's Merkle tree hashed ahead of its seq.
+ *
+ * An entry's JCS text (audit_tree.h) ends with its seq, the only field the
+ * writer thread decides: {"event": ..., "peer": ..., "principal": ...,
+ * "receivedAt": ..., "seq": S}. So everything before S can be parsed,
+ * canonicalised and hashed on the loop thread when the event is queued,
+ * and the writer only feeds S and "}" to a copy of that SHA-256 state:
+ * the same bytes, the same leaf, at a fraction of the writer's time. */
+
+#include <stdint.h>
+
+#include <openssl/types.h>
+
+#include "sinks/audit/audit_chain.h"
+#include "sinks/audit/tlog/merkle.h"
+
+struct cde_audit_leaf_ahead;
+
+/* Hashes @row's entry up to its seq (row->seq is not read) into a new
+ * *@ret. Returns 0, or what cde_audit_tree_entry returns (-EINVAL,
+ * -ENOMEM): the writer then makes the leaf from the row itself. */
+int cde_audit_leaf_ahead_new(const struct cde_audit_row *row, struct cde_audit_leaf_ahead **ret);
+
+/* The leaf of that entry with seq @seq into @leaf, through @scratch (a
+ * context the caller keeps, so the writer allocates nothing); @a is left
+ * as it was, so a group rolled back can be finished again. 0, -ERANGE
+ * (@seq past 2^53: make the leaf from the row) or -ENOMEM. */
+int cde_audit_leaf_ahead_finish(const struct cde_audit_leaf_ahead *a, uint64_t seq, EVP_MD_CTX *scratch,
+				uint8_t leaf[CDE_TLOG_HASH_LEN]);
+
+/* Frees @a; accepts NULL. */
+void cde_audit_leaf_ahead_free(struct cde_audit_leaf_ahead *a);

@@ -1,0 +1,182 @@
+/* A leaf hashed ahead of its seq (on the loop thread) and finished by the
+ * writer is, byte for byte, the leaf cde_audit_tree_leaf makes from the
+ * stored row: for events stored as JSON and as text, for metadata JCS
+ * escapes, for seqs of every length; a seq JCS could not write exactly
+ * is refused, and a group finished twice (after a rollback) gives the
+ * same leaf twice. The store finishes the leaves the journal hashed
+ * ahead into the same tree as it would have made alone. */
+
+#include "tests/unit/helpers.h"
+
+#include <openssl/evp.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "events/event.h"
+#include "sinks/audit/audit_leaf.h"
+#include "sinks/audit/audit_store.h"
+#include "sinks/audit/audit_tree.h"
+
+static void assert_ahead_is_leaf(const char *event, const char *peer, const char *principal, uint64_t seq)
+{
+	struct cde_audit_row row = {
+		.seq = seq, .received_at = "2026-12-07T12:00:00.123456Z", .principal = principal,
+		.peer = peer, .event = event,
+	};
+	struct cde_audit_leaf_ahead *a = NULL;
+	uint8_t want[CDE_TLOG_HASH_LEN], got[CDE_TLOG_HASH_LEN], again[CDE_TLOG_HASH_LEN];
+	EVP_MD_CTX *scratch = EVP_MD_CTX_new();
+
+	assert_non_null(scratch);
+	assert_int_equal(cde_audit_tree_leaf(&row, want), 0);
+	row.seq = 77; /* hashing ahead does not read the seq */
+	assert_int_equal(cde_audit_leaf_ahead_new(&row, &a), 0);
+	assert_int_equal(cde_audit_leaf_ahead_finish(a, seq, scratch, got), 0);
+	assert_memory_equal(got, want, sizeof(want));
+	assert_int_equal(cde_audit_leaf_ahead_finish(a, seq, scratch, again), 0);
+	assert_memory_equal(again, want, sizeof(want));
+	cde_audit_leaf_ahead_free(a);
+	EVP_MD_CTX_free(scratch);
+}
+
+static void a_leaf_hashed_ahead_is_the_rows_leaf(void **state)
+{
+	static const uint64_t seqs[] = { 0, 1, 9, 10, 99, 1000, 123456789012ULL, 1ULL << 53 };
+	const char *ev = "{\"context\":{\"id\":\"b-1\",\"source\":\"/ci\",\"type\":\"dev.cdevents.build.started.0.3.0\"},"
+			 "\"subject\":{\"id\":\"etl\",\"content\":{}},\"customData\":{\"n\":1.5e3,\"s\":\"\\u00e9\\n\"}}";
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++)
+		assert_ahead_is_leaf(ev, "127.0.0.1:4242", "jenkins", seqs[i]);
+}
+
+static void metadata_that_jcs_escapes_hashes_the_same(void **state)
+{
+	(void)state;
+	assert_ahead_is_leaf("{\"a\":1}", "[::1]:80", "ci \"bot\"\t\xc3\xa9", 42);
+	assert_ahead_is_leaf("{\"a\":1}", NULL, NULL, 7);
+}
+
+/* Rows the strict parser refuses are committed to as text ("eventText"). */
+static void an_event_stored_as_text_hashes_the_same(void **state)
+{
+	(void)state;
+	assert_ahead_is_leaf("{\"taint\":1,\"taint\":2}", "127.0.0.1:1", "jenkins", 5);
+	assert_ahead_is_leaf("{\"big\":9007199254740993}", "127.0.0.1:1", "jenkins", 6);
+}
+
+static void a_seq_past_2_53_is_left_to_the_writer(void **state)
+{
+	struct cde_audit_row row = { .received_at = "2026-12-07T12:00:00Z", .event = "{}" };
+	struct cde_audit_leaf_ahead *a = NULL;
+	uint8_t leaf[CDE_TLOG_HASH_LEN];
+	EVP_MD_CTX *scratch = EVP_MD_CTX_new();
+
+	(void)state;
+	assert_int_equal(cde_audit_leaf_ahead_new(&row, &a), 0);
+	assert_int_equal(cde_audit_leaf_ahead_finish(a, (1ULL << 53) + 1, scratch, leaf), -ERANGE);
+	cde_audit_leaf_ahead_free(a);
+	cde_audit_leaf_ahead_free(NULL);
+	EVP_MD_CTX_free(scratch);
+}
+
+static void no_event_no_leaf(void **state)
+{
+	struct cde_audit_row row = { .received_at = "2026-12-07T12:00:00Z" };
+	struct cde_audit_leaf_ahead *a = NULL;
+
+	(void)state;
+	assert_int_equal(cde_audit_leaf_ahead_new(&row, &a), -EINVAL);
+	assert_null(a);
+}
+
+static void remove_store(const char *path)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm", "-head" };
+	char file[96];
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(file, sizeof(file), "%s%s", path, suffixes[i]);
+		unlink(file);
+	}
+}
+
+/* As the audit journal queues them: printed, timestamped, hashed ahead. */
+static void queue(struct cde_catalog *catalog, struct cde_journal_entry *e, char **printed, int i)
+{
+	struct cde_audit_row row = { .principal = "jenkins", .peer = "127.0.0.1:4242" };
+	char id[32];
+
+	memset(e, 0, sizeof(*e));
+	snprintf(id, sizeof(id), "ahead-%d", i % 5); /* ids 0-4 again: duplicates */
+	assert_int_equal(cde_event_new(cde_catalog_newest(catalog), "dev.cdevents.build.started.0.3.0", "/ci", "etl",
+				       &e->event), 0);
+	assert_int_equal(cde_event_set_id(e->event, id), 0);
+	assert_int_equal(cde_event_set_chain_id(e->event, "release-1"), 0);
+	*printed = cde_event_to_json(e->event);
+	e->json = *printed;
+	e->principal = row.principal;
+	e->peer = row.peer;
+	snprintf(e->received_at, sizeof(e->received_at), "2026-12-07T12:00:%02d.000000Z", i);
+	row.received_at = e->received_at;
+	row.event = e->json;
+	assert_int_equal(cde_audit_leaf_ahead_new(&row, &e->leaf_ahead), 0);
+}
+
+static void the_store_finishes_leaves_hashed_ahead_into_the_rows_tree(void **state)
+{
+	struct cde_catalog *catalog = load_catalog();
+	struct cde_journal_entry e[8];
+	char *printed[8], path[64], err[256];
+	struct cde_audit_store *s;
+	sqlite3_stmt *st;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/cde-leaf-%d.db", (int)getpid());
+	assert_int_equal(cde_audit_store_open(path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
+	for (int i = 0; i < 8; i++)
+		queue(catalog, &e[i], &printed[i], i);
+	assert_int_equal(cde_audit_store_append(s, e, 4, err, sizeof(err)), 0);
+	assert_int_equal(cde_audit_store_append(s, e + 4, 4, err, sizeof(err)), 0);
+	assert_int_equal(sqlite3_prepare_v2(cde_audit_store_db(s), "SELECT seq, received_at, principal, peer, event"
+					    " FROM events WHERE leaf = ?", -1, &st, NULL), SQLITE_OK);
+	for (int i = 0; i < 8; i++) {
+		uint8_t leaf[CDE_TLOG_HASH_LEN];
+		struct cde_audit_row row = { 0 };
+
+		assert_true(e[i].has_leaf);
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)e[i].leaf);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		row.seq = (uint64_t)sqlite3_column_int64(st, 0);
+		row.received_at = (const char *)sqlite3_column_text(st, 1);
+		row.principal = (const char *)sqlite3_column_text(st, 2);
+		row.peer = (const char *)sqlite3_column_text(st, 3);
+		row.event = (const char *)sqlite3_column_text(st, 4);
+		assert_int_equal(cde_audit_tree_leaf(&row, leaf), 0);
+		if (!e[i].duplicate)
+			assert_memory_equal(e[i].leaf_hash, leaf, sizeof(leaf));
+		sqlite3_reset(st);
+		cde_audit_leaf_ahead_free(e[i].leaf_ahead);
+		cde_event_unref(e[i].event);
+		free(printed[i]);
+	}
+	assert_true(e[5].duplicate);
+	sqlite3_finalize(st);
+	cde_audit_store_close(s);
+	cde_catalog_free(catalog);
+	remove_store(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(a_leaf_hashed_ahead_is_the_rows_leaf),
+		cmocka_unit_test(metadata_that_jcs_escapes_hashes_the_same),
+		cmocka_unit_test(an_event_stored_as_text_hashes_the_same),
+		cmocka_unit_test(a_seq_past_2_53_is_left_to_the_writer),
+		cmocka_unit_test(no_event_no_leaf),
+		cmocka_unit_test(the_store_finishes_leaves_hashed_ahead_into_the_rows_tree),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
