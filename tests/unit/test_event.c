@@ -3,6 +3,8 @@
 #include "tests/unit/helpers.h"
 
 #include <ctype.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "events/event.h"
 #include "events/example.h"
@@ -20,6 +22,59 @@ static void assert_valid(const struct cde_event *ev)
 		print_errors(&errs);
 		fail_msg("event is not valid");
 	}
+}
+
+/* Ids come from a per-thread buffer of kernel randomness: a forked child
+ * must not hand out the ids its parent is about to. */
+static void a_forked_child_never_repeats_the_parents_ids(void **state)
+{
+	char mine[4][CDE_UUID_STR_LEN], theirs[4][CDE_UUID_STR_LEN];
+	int fds[2], status;
+	pid_t pid;
+
+	(void)state;
+	cde_uuid_v4(mine[0]); /* the buffer is filled */
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		for (int i = 0; i < 4; i++)
+			cde_uuid_v4(theirs[i]);
+		_exit(write(fds[1], theirs, sizeof(theirs)) == (ssize_t)sizeof(theirs) ? 0 : 1);
+	}
+	for (int i = 0; i < 4; i++)
+		cde_uuid_v4(mine[i]);
+	assert_int_equal(read(fds[0], theirs, sizeof(theirs)), (ssize_t)sizeof(theirs));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	for (int i = 0; i < 4; i++)
+		for (int k = 0; k < 4; k++)
+			assert_string_not_equal(mine[i], theirs[k]);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+static int compare_ids(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void ten_thousand_ids_are_distinct_v4_uuids(void **state)
+{
+	enum { N = 10000 };
+	char (*ids)[CDE_UUID_STR_LEN] = malloc(N * CDE_UUID_STR_LEN);
+
+	(void)state;
+	assert_non_null(ids);
+	for (int i = 0; i < N; i++) {
+		cde_uuid_v4(ids[i]);
+		assert_int_equal(ids[i][14], '4');
+		assert_non_null(strchr("89ab", ids[i][19]));
+	}
+	qsort(ids, N, CDE_UUID_STR_LEN, compare_ids);
+	for (int i = 1; i < N; i++)
+		assert_string_not_equal(ids[i - 1], ids[i]);
+	free(ids);
 }
 
 static void ids_are_uuid_v4_and_timestamps_rfc3339_microseconds(void **state)
@@ -272,6 +327,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ids_are_uuid_v4_and_timestamps_rfc3339_microseconds),
+		cmocka_unit_test(ten_thousand_ids_are_distinct_v4_uuids),
+		cmocka_unit_test(a_forked_child_never_repeats_the_parents_ids),
 		cmocka_unit_test(a_new_event_is_valid_v051_with_fresh_id_and_time),
 		cmocka_unit_test(setters_fill_every_optional_field),
 		cmocka_unit_test(serializes_and_parses_back_to_the_same_document),
