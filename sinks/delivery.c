@@ -346,6 +346,7 @@ static void *delivery_main(void *arg)
 {
 	struct cde_delivery *d = arg;
 
+	pthread_setname_np(pthread_self(), "cde-delivery");
 	event_base_dispatch(d->base);
 	return NULL;
 }

@@ -295,6 +295,7 @@ static void reader_complete(void *ctx, struct cde_worker_item *item)
 static const struct cde_worker_ops reader_ops = {
 	.run = reader_run,
 	.complete = reader_complete,
+	.name = "cde-reader",
 };
 
 /* Copies @s into the job, returning the copy (NULL stays NULL). */

@@ -83,9 +83,18 @@ static int open_schema(struct cde_audit_store *s, const char *path, enum cde_aud
 	    sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return cde_audit_store_fail(s->db, err, err_size, path);
 	r = cde_audit_schema_migrate(s->db, why, sizeof(why));
-	if (r < 0)
+	if (r < 0) {
 		snprintf(err, err_size, "%s: %s", path, why);
-	return r;
+		return r;
+	}
+	/* An event's INSERT touches nine B-trees: its statement journal
+	 * outgrows SQLite's in-memory spill size and went to a temporary
+	 * file, a write and a read per event on the writer thread. Kept in
+	 * memory from here; a migration, which may sort a whole table, had
+	 * the disk. */
+	if (sqlite3_exec(s->db, "PRAGMA temp_store=MEMORY;", NULL, NULL, NULL) != SQLITE_OK)
+		return cde_audit_store_fail(s->db, err, err_size, path);
+	return 0;
 }
 
 /* The log's mark and the chain's committed head, from meta. */

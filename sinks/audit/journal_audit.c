@@ -314,6 +314,7 @@ static const struct cde_worker_ops writer_ops = {
 	.next_chore = next_chore,
 	.chores = chores,
 	.complete = complete,
+	.name = "cde-writer",
 };
 
 /* The writer is the ceiling of ingest: what does not depend on the seq

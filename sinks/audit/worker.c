@@ -92,6 +92,8 @@ static void *worker_main(void *arg)
 {
 	struct cde_worker *w = arg;
 
+	if (w->ops->name)
+		pthread_setname_np(pthread_self(), w->ops->name);
 	for (;;) {
 		struct cde_worker_item *work;
 		bool stopping;

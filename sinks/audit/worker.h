@@ -34,6 +34,9 @@ struct cde_worker_ops {
 	void (*chores)(void *ctx);
 	/* On the loop thread: one item is done; the callee owns it now. */
 	void (*complete)(void *ctx, struct cde_worker_item *item);
+	/* Optional: the thread's name (at most 15 bytes), which top -H,
+	 * perf and /proc/PID/task show, and the benchmark's CPU split reads. */
+	const char *name;
 };
 
 struct cde_worker;

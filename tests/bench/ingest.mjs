@@ -1,5 +1,6 @@
-// Ingest against the physical limit: hooks/s and latency with wrk over
-// keep-alive connections, 200-byte and 8-KiB hooks, sync: full; the same
+// Ingest against the physical limit: hooks/s and latency with wrk over 32
+// keep-alive connections, 200-byte and 8-KiB hooks, sync: full, and the CPU
+// of each of the daemon's threads per event; the same
 // load against nginx answering 202 with nothing to store (the ceiling of
 // HTTP on this machine); the disk's fsync rate and the journal's average
 // group size, which show how far group commit carries past one fsync per
@@ -38,13 +39,31 @@ const d = await startDaemon(bin, ['-c', cfg, '--state-dir', path.join(dir, 'stat
 const idle = rss(d.proc.pid);
 const out = { fsyncsPerSecond: Math.round(fsyncs), rssIdleMiB: Number(idle.toFixed(1)) };
 
+// CPU seconds per thread name (the daemon names its threads: cde-writer,
+// cde-delivery, cde-reader; the loop thread is cdeventsd), from
+// /proc/PID/task/*/stat (utime + stime, in clock ticks of 1/100 s).
+const threadCpu = (pid) => {
+  const out = {};
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out[name] = (out[name] || 0) + (Number(f[11]) + Number(f[12])) / 100;
+    } catch { /* a thread that ended */ }
+  }
+  return out;
+};
+
 const metric = (text, name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
 for (const [label, body] of [['200B', small], ['8KiB', large]]) {
   const before = curl([`${d.url}/metrics`]).body;
+  const cpu0 = threadCpu(d.proc.pid);
   let peak = 0;
   const sampler = setInterval(() => { peak = Math.max(peak, rss(d.proc.pid)); }, 200);
-  const w = await wrk(`${d.url}/v1/hooks/build`, body, { seconds: secs });
+  const w = await wrk(`${d.url}/v1/hooks/build`, body, { seconds: secs, connections: 32, threads: 1 });
   clearInterval(sampler);
+  const cpu1 = threadCpu(d.proc.pid);
   const after = curl([`${d.url}/metrics`]).body;
   const commits = metric(after, 'cdeventsd_journal_commits_total') - metric(before, 'cdeventsd_journal_commits_total');
   const events = metric(after, 'cdeventsd_journal_commit_events_sum') - metric(before, 'cdeventsd_journal_commit_events_sum');
@@ -52,6 +71,14 @@ for (const [label, body] of [['200B', small], ['8KiB', large]]) {
     rssPeakMiB: Number(peak.toFixed(1)) };
   console.log(`cdeventsd ${label}: ${w.rps.toFixed(0)} hooks/s, p50 ${w.p50} ms, p99 ${w.p99} ms, ${w.non2xx} non-2xx; ` +
     `${(commits / secs).toFixed(0)} commits/s of ${(events / commits).toFixed(1)} events on average; RSS peak ${peak.toFixed(1)} MiB`);
+  const split = {};
+  for (const [name, s] of Object.entries(cpu1)) {
+    const used = s - (cpu0[name] || 0);
+    if (used > 0) split[name] = { corePercent: Math.round(100 * used / secs), usPerEvent: Number((used / events * 1e6).toFixed(1)) };
+  }
+  out[`cdeventsd_${label}`].threads = split;
+  console.log(`  CPU per thread: ${Object.entries(split).map(([n, v]) => `${n} ${v.corePercent}% of a core, ` +
+    `${v.usPerEvent} us/event`).join('; ')}`);
 }
 
 // Half load: 32 connections each pausing between requests so that
@@ -69,7 +96,7 @@ await d.stop();
 const port = await freePort();
 const ngx = await startNginx([port], 202);
 for (const [label, body] of [['200B', small], ['8KiB', large]]) {
-  const w = await wrk(`http://127.0.0.1:${port}/v1/hooks/build`, body, { seconds: secs });
+  const w = await wrk(`http://127.0.0.1:${port}/v1/hooks/build`, body, { seconds: secs, connections: 32, threads: 1 });
   out[`nginx_${label}`] = w;
   const ratio = out[`cdeventsd_${label}`].rps / w.rps;
   out[`ratio_${label}`] = Number(ratio.toFixed(3));
