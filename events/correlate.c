@@ -65,7 +65,7 @@ int cde_correlation_apply(struct cde_event *ev, const struct cde_correlation *c)
 	if (c->new_chain) {
 		char id[CDE_UUID_STR_LEN];
 
-		cde_uuid_v4(id);
+		cde_uuid_v7(id);
 		return cde_event_set_chain_id(ev, id);
 	}
 	r = cde_event_set_chain_id(ev, c->chain_id);

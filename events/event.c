@@ -101,7 +101,7 @@ int cde_event_new(const struct cde_spec *spec, const char *type, const char *sou
 	r = cde_timestamp_now(ts);
 	if (r < 0)
 		return r;
-	cde_uuid_v4(id);
+	cde_uuid_v7(id);
 
 	doc = cJSON_CreateObject();
 	if (!doc)

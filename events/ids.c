@@ -58,16 +58,28 @@ static bool id_pool_take(uint8_t out[16])
 	return true;
 }
 
-void cde_uuid_v4(char out[CDE_UUID_STR_LEN])
+/* RFC 9562 UUIDv7: 48 bits of Unix milliseconds, then (method 3 of its
+ * section 6.2) 12 bits of the millisecond's fraction, then 62 random
+ * bits. Ids made later sort later, so the audit log's indexes on ids
+ * and chain ids take each new one at their right edge instead of on a
+ * random page: a random id cost the writer a page written per index per
+ * event (the ingest profile: most of its time was writing such pages). */
+void cde_uuid_v7(char out[CDE_UUID_STR_LEN])
 {
+	struct timespec ts;
+	uint64_t ms, frac;
 	uuid_t u;
 
-	if (id_pool_take(u)) {
-		u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);	/* version 4 */
-		u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);	/* RFC 4122 variant */
-	} else {
-		uuid_generate_random(u);
-	}
+	if (!id_pool_take(u))
+		uuid_generate_random(u); /* the kernel gave nothing: its random bits still */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	frac = (uint64_t)(ts.tv_nsec % 1000000) * 4096u / 1000000u;
+	for (int i = 0; i < 6; i++)
+		u[i] = (uint8_t)(ms >> (40 - 8 * i));
+	u[6] = (uint8_t)(0x70 | (frac >> 8));	/* version 7 */
+	u[7] = (uint8_t)frac;
+	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);	/* RFC 9562 variant */
 	uuid_unparse_lower(u, out);
 }
 

@@ -7,8 +7,9 @@
 #define CDE_UUID_STR_LEN 37	/* 36 characters and the terminator */
 #define CDE_TIMESTAMP_STR_LEN 32
 
-/* Writes a random (version 4) UUID in lower case into @out. */
-void cde_uuid_v4(char out[CDE_UUID_STR_LEN]);
+/* Writes a time-ordered (version 7, RFC 9562) UUID in lower case into
+ * @out: 48 bits of milliseconds, 12 of their fraction, 62 random. */
+void cde_uuid_v7(char out[CDE_UUID_STR_LEN]);
 
 /* Writes @ts as RFC 3339 UTC with microseconds, e.g.
  * "2025-01-31T12:00:00.123456Z". Returns 0, or -EOVERFLOW for a time

@@ -33,17 +33,17 @@ static void a_forked_child_never_repeats_the_parents_ids(void **state)
 	pid_t pid;
 
 	(void)state;
-	cde_uuid_v4(mine[0]); /* the buffer is filled */
+	cde_uuid_v7(mine[0]); /* the buffer is filled */
 	assert_int_equal(pipe(fds), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		for (int i = 0; i < 4; i++)
-			cde_uuid_v4(theirs[i]);
+			cde_uuid_v7(theirs[i]);
 		_exit(write(fds[1], theirs, sizeof(theirs)) == (ssize_t)sizeof(theirs) ? 0 : 1);
 	}
 	for (int i = 0; i < 4; i++)
-		cde_uuid_v4(mine[i]);
+		cde_uuid_v7(mine[i]);
 	assert_int_equal(read(fds[0], theirs, sizeof(theirs)), (ssize_t)sizeof(theirs));
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -59,34 +59,52 @@ static int compare_ids(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-static void ten_thousand_ids_are_distinct_v4_uuids(void **state)
+/* The first 48 bits of a v7 id are its Unix milliseconds. */
+static uint64_t id_millis(const char *id)
+{
+	char hex[13];
+
+	memcpy(hex, id, 8);
+	memcpy(hex + 8, id + 9, 4);
+	hex[12] = 0;
+	return strtoull(hex, NULL, 16);
+}
+
+static void ids_are_distinct_v7_uuids_in_the_order_made(void **state)
 {
 	enum { N = 10000 };
 	char (*ids)[CDE_UUID_STR_LEN] = malloc(N * CDE_UUID_STR_LEN);
+	struct timespec before, after;
 
 	(void)state;
 	assert_non_null(ids);
+	clock_gettime(CLOCK_REALTIME, &before);
 	for (int i = 0; i < N; i++) {
-		cde_uuid_v4(ids[i]);
-		assert_int_equal(ids[i][14], '4');
+		cde_uuid_v7(ids[i]);
+		assert_int_equal(ids[i][14], '7');
 		assert_non_null(strchr("89ab", ids[i][19]));
+		if (i > 0)
+			assert_true(id_millis(ids[i - 1]) <= id_millis(ids[i]));
 	}
+	clock_gettime(CLOCK_REALTIME, &after);
+	assert_true(id_millis(ids[0]) >= (uint64_t)before.tv_sec * 1000 + (uint64_t)before.tv_nsec / 1000000);
+	assert_true(id_millis(ids[N - 1]) <= (uint64_t)after.tv_sec * 1000 + (uint64_t)after.tv_nsec / 1000000);
 	qsort(ids, N, CDE_UUID_STR_LEN, compare_ids);
 	for (int i = 1; i < N; i++)
 		assert_string_not_equal(ids[i - 1], ids[i]);
 	free(ids);
 }
 
-static void ids_are_uuid_v4_and_timestamps_rfc3339_microseconds(void **state)
+static void ids_are_uuid_v7_and_timestamps_rfc3339_microseconds(void **state)
 {
 	char a[CDE_UUID_STR_LEN], b[CDE_UUID_STR_LEN], ts[CDE_TIMESTAMP_STR_LEN];
 	struct timespec t = { .tv_sec = 1700000000, .tv_nsec = 123456789 };
 
-	cde_uuid_v4(a);
-	cde_uuid_v4(b);
+	cde_uuid_v7(a);
+	cde_uuid_v7(b);
 	assert_int_equal(strlen(a), 36);
 	assert_string_not_equal(a, b);
-	assert_int_equal(a[14], '4');				/* version 4 */
+	assert_int_equal(a[14], '7');				/* version 7 */
 	assert_non_null(strchr("89ab", a[19]));			/* RFC 4122 variant */
 	for (const char *p = a; *p; p++)
 		assert_true(*p == '-' || isdigit((unsigned char)*p) || (*p >= 'a' && *p <= 'f'));
@@ -326,8 +344,8 @@ static void limits_ids_names_and_sources_in_bytes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(ids_are_uuid_v4_and_timestamps_rfc3339_microseconds),
-		cmocka_unit_test(ten_thousand_ids_are_distinct_v4_uuids),
+		cmocka_unit_test(ids_are_uuid_v7_and_timestamps_rfc3339_microseconds),
+		cmocka_unit_test(ids_are_distinct_v7_uuids_in_the_order_made),
 		cmocka_unit_test(a_forked_child_never_repeats_the_parents_ids),
 		cmocka_unit_test(a_new_event_is_valid_v051_with_fresh_id_and_time),
 		cmocka_unit_test(setters_fill_every_optional_field),
