@@ -31,6 +31,7 @@
 struct jcs {
 	char *data;
 	size_t len, cap;
+	bool as_printed;	/* also refuse what cde_json_parse refuses in cde_json_print's text */
 	struct cde_ptr ptr;
 	struct cde_errors *errs;
 };
@@ -175,7 +176,16 @@ static void format_number(double value, char *buf)
 	/* The common case, quickly: below 2^53 an integer's own digits are
 	 * the shortest that read back (its neighbours are at most 1 away). */
 	if (value < 9007199254740992.0 && value == (double)(int64_t)value) {
-		sprintf(o, "%.0f", value);
+		char rev[20];
+		int64_t v = (int64_t)value;
+		int len = 0;
+
+		do
+			rev[len++] = (char)('0' + v % 10);
+		while ((v /= 10) > 0);
+		while (len > 0)
+			*o++ = rev[--len];
+		*o = '\0';
 		return;
 	}
 	shortest_digits(value, &g);
@@ -207,12 +217,21 @@ static void format_number(double value, char *buf)
 	}
 }
 
-static int put_number(struct jcs *j, double value)
+static int put_number(struct jcs *j, const cJSON *item)
 {
+	double value = item->valuedouble;
 	char text[40];
 
 	if (!isfinite(value))
 		return refuse(j, "a number that is not finite has no JSON form (RFC 8785, I-JSON)");
+	/* The strict parser pairs each literal of the text with the double
+	 * cJSON read from it; cde_json_print's literal reads back as @value,
+	 * so this is the very call that parse would make. */
+	/* An integer below 10^15 is printed as its digits (by "%d" or
+	 * "%1.15g" alike), which that parse keeps: no need to print it. */
+	if (j->as_printed && !(fabs(value) < 1e15 && value == trunc(value)) &&
+	    (cde_json_number_text(item, text, sizeof(text)) < 0 || cde_json_number_loss(text, strlen(text), value)))
+		return refuse(j, "a number whose printed text the strict parser refuses");
 	format_number(value, text);
 	return put_str(j, text);
 }
@@ -355,9 +374,11 @@ static int put_object(struct jcs *j, const cJSON *obj, unsigned depth)
 			break;
 		if ((r = put_string(j, members[i]->string)) < 0 || (r = put(j, ":", 1)) < 0)
 			break;
-		mark = cde_ptr_push(&j->ptr, members[i]->string);
+		/* The pointer only names a refusal: kept when someone reads it. */
+		mark = j->errs ? cde_ptr_push(&j->ptr, members[i]->string) : 0;
 		r = put_value(j, members[i], depth);
-		cde_ptr_pop(&j->ptr, mark);
+		if (j->errs)
+			cde_ptr_pop(&j->ptr, mark);
 	}
 	free(members);
 	return r < 0 ? r : put(j, "}", 1);
@@ -376,9 +397,11 @@ static int put_array(struct jcs *j, const cJSON *arr, unsigned depth)
 
 		if (index > 0 && (r = put(j, ",", 1)) < 0)
 			return r;
-		mark = cde_ptr_push_index(&j->ptr, index++);
+		mark = j->errs ? cde_ptr_push_index(&j->ptr, index) : 0;
+		index++;
 		r = put_value(j, c, depth);
-		cde_ptr_pop(&j->ptr, mark);
+		if (j->errs)
+			cde_ptr_pop(&j->ptr, mark);
 		if (r < 0)
 			return r;
 	}
@@ -390,13 +413,17 @@ static int put_value(struct jcs *j, const cJSON *item, unsigned depth)
 	if (cJSON_IsObject(item) || cJSON_IsArray(item)) {
 		if (depth >= CDE_JCS_MAX_DEPTH)
 			return refuse(j, "nesting deeper than 128 levels");
+		/* Well inside every limit of the strict parser (refusing more
+		 * only sends the caller to the text). */
+		if (j->as_printed && depth >= CDE_JSON_MAX_DEPTH / 2)
+			return refuse(j, "nested deeper than the strict parser's limits allow here");
 		return cJSON_IsObject(item) ? put_object(j, item, depth + 1) : put_array(j, item, depth + 1);
 	}
 	if (cJSON_IsString(item))
 		return item->valuestring ? put_string(j, item->valuestring)
 					 : refuse(j, "a string item without its text");
 	if (cJSON_IsNumber(item))
-		return put_number(j, item->valuedouble);
+		return put_number(j, item);
 	if (cJSON_IsTrue(item))
 		return put_str(j, "true");
 	if (cJSON_IsFalse(item))
@@ -406,23 +433,36 @@ static int put_value(struct jcs *j, const cJSON *item, unsigned depth)
 	return refuse(j, "not a JSON value (a raw or invalid cJSON item)");
 }
 
-int cde_jcs_serialize_errors(const cJSON *json, char **ret_text, size_t *ret_len,
-			     struct cde_errors *errs)
+static int serialize(struct jcs *j, const cJSON *json, char **ret_text, size_t *ret_len)
 {
-	struct jcs j = { .errs = errs };
 	int r;
 
 	if (!json)
 		return -EINVAL;
-	cde_ptr_init(&j.ptr);
-	r = put_value(&j, json, 0);
+	cde_ptr_init(&j->ptr);
+	r = put_value(j, json, 0);
 	if (r < 0) {
-		free(j.data);
+		free(j->data);
 		return r;
 	}
-	*ret_text = j.data;
-	*ret_len = j.len;
+	*ret_text = j->data;
+	*ret_len = j->len;
 	return 0;
+}
+
+int cde_jcs_serialize_as_printed(const cJSON *json, char **ret_text, size_t *ret_len)
+{
+	struct jcs j = { .as_printed = true };
+
+	return serialize(&j, json, ret_text, ret_len);
+}
+
+int cde_jcs_serialize_errors(const cJSON *json, char **ret_text, size_t *ret_len,
+			     struct cde_errors *errs)
+{
+	struct jcs j = { .errs = errs };
+
+	return serialize(&j, json, ret_text, ret_len);
 }
 
 int cde_jcs_serialize(const cJSON *json, char **ret_text, size_t *ret_len)

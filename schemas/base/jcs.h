@@ -28,3 +28,11 @@ int cde_jcs_serialize(const cJSON *json, char **ret_text, size_t *ret_len);
  * the reason in @errs (one error added). */
 int cde_jcs_serialize_errors(const cJSON *json, char **ret_text, size_t *ret_len,
 			     struct cde_errors *errs);
+
+/* The JCS form of the document that cde_json_parse reads from
+ * cde_json_print(@json), computed from @json without printing or parsing:
+ * the same bytes as cde_jcs_serialize of that parse. -EINVAL, besides what
+ * cde_jcs_serialize refuses, for a document whose printed text that parse
+ * would refuse (a number printed as a literal it refuses, deep nesting):
+ * then print, parse and canonicalise. -ENOMEM. */
+int cde_jcs_serialize_as_printed(const cJSON *json, char **ret_text, size_t *ret_len);

@@ -9,6 +9,7 @@
 
 #include "schemas/base/json_strict.h"
 
+#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <stdbool.h>
@@ -145,6 +146,33 @@ static bool all_print_exactly(const cJSON *node)
 	return true;
 }
 
+/* The shortest %g form of @value that reads back as it: what
+ * cde_json_print writes for a number cJSON would print changed. */
+static void exact_text(double value, char text[32])
+{
+	for (int digits = 15; digits <= 17; digits++) {
+		snprintf(text, 32, "%.*g", digits, value);
+		if (strtod(text, NULL) == value)
+			break;
+	}
+}
+
+int cde_json_number_text(const cJSON *item, char *buf, size_t size)
+{
+	char text[32];
+
+	if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble))
+		return -EINVAL;
+	if (!prints_exactly(item)) {
+		exact_text(item->valuedouble, text);
+		if (strlen(text) >= size)
+			return -ENOBUFS;
+		memcpy(buf, text, strlen(text) + 1);
+		return 0;
+	}
+	return cJSON_PrintPreallocated((cJSON *)item, buf, (int)size, false) ? 0 : -ENOBUFS;
+}
+
 /* Turns each number of @node that cJSON would print changed into raw
  * text of its shortest exact form. Returns 0 or -ENOMEM. */
 static int make_exact(cJSON *node)
@@ -155,11 +183,7 @@ static int make_exact(cJSON *node)
 		char text[32];
 		char *copy;
 
-		for (int digits = 15; digits <= 17; digits++) {
-			snprintf(text, sizeof(text), "%.*g", digits, node->valuedouble);
-			if (strtod(text, NULL) == node->valuedouble)
-				break;
-		}
+		exact_text(node->valuedouble, text);
 		copy = cJSON_malloc(strlen(text) + 1);
 		if (!copy)
 			return -1;

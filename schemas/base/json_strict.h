@@ -34,6 +34,11 @@ const char *cde_json_number_loss(const char *s, size_t len, double value);
  * out of memory. */
 char *cde_json_print(const cJSON *doc);
 
+/* The text cde_json_print writes for the finite number @item, into @buf
+ * of @size bytes. 0, -EINVAL (not a finite number: printed as null) or
+ * -ENOBUFS. */
+int cde_json_number_text(const cJSON *item, char *buf, size_t size);
+
 /* Returns the byte offset of the first invalid UTF-8 sequence in @s, or
  * @len when all of it is valid (RFC 3629: no overlong forms, no surrogates,
  * nothing above U+10FFFF). */

@@ -15,6 +15,7 @@
 #include <openssl/hmac.h>
 
 #include "schemas/base/read_file.h"
+#include "schemas/base/sha256.h"
 
 static void put_text(EVP_MD_CTX *ctx, const char *s)
 {
@@ -45,7 +46,7 @@ static EVP_MD_CTX *chained(const uint8_t prev[CDE_HASH_LEN], uint8_t out[CDE_HAS
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+	if (!ctx || !EVP_DigestInit_ex(ctx, cde_sha256_md(), NULL)) {
 		memset(out, 0, CDE_HASH_LEN);
 		EVP_MD_CTX_free(ctx);
 		return NULL;

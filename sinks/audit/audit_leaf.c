@@ -12,6 +12,7 @@
 
 #include <openssl/evp.h>
 
+#include "schemas/base/sha256.h"
 #include "sinks/audit/audit_tree.h"
 
 struct cde_audit_leaf_ahead {
@@ -41,7 +42,7 @@ int cde_audit_leaf_ahead_new(const struct cde_audit_row *row, struct cde_audit_l
 	a = calloc(1, sizeof(*a));
 	if (a)
 		a->ctx = EVP_MD_CTX_new();
-	if (!a || !a->ctx || !EVP_DigestInit_ex(a->ctx, EVP_sha256(), NULL) ||
+	if (!a || !a->ctx || !EVP_DigestInit_ex(a->ctx, cde_sha256_md(), NULL) ||
 	    !EVP_DigestUpdate(a->ctx, &prefix, 1) || !EVP_DigestUpdate(a->ctx, entry, len - 2)) {
 		cde_audit_leaf_ahead_free(a);
 		free(entry);

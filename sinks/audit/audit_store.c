@@ -266,9 +266,10 @@ static int tree_append(struct cde_audit_store *s, const struct cde_audit_row *ro
 
 	if (e->leaf_ahead && s->leaf_ctx && row->event == e->json)
 		r = cde_audit_leaf_ahead_finish(e->leaf_ahead, row->seq, s->leaf_ctx, e->leaf_hash);
+	else if (row->event != e->json)	/* printed here from the event: no need to read it back */
+		r = cde_audit_tree_leaf_of_doc(row, cde_event_json(e->event), e->leaf_hash);
 	if (r < 0)
 		r = cde_audit_tree_leaf(row, e->leaf_hash);
-
 	e->leaf = s->tree.work.size;
 	e->has_leaf = r == 0;
 	return r < 0 ? r : cde_audit_tree_writer_append(&s->tree, e->leaf_hash);

@@ -81,6 +81,30 @@ int cde_audit_tree_leaf(const struct cde_audit_row *row, uint8_t leaf[CDE_TLOG_H
 	return r;
 }
 
+int cde_audit_tree_leaf_of_doc(const struct cde_audit_row *row, const cJSON *event,
+			       uint8_t leaf[CDE_TLOG_HASH_LEN])
+{
+	cJSON *entry = cJSON_CreateObject();
+	char *text = NULL;
+	size_t len = 0;
+	int r = entry ? 0 : -ENOMEM;
+
+	/* A reference: the entry borrows the event, it is not copied. */
+	if (r == 0 && (!cJSON_AddItemReferenceToObject(entry, "event", (cJSON *)event) ||
+		       !cJSON_AddStringToObject(entry, "peer", or_empty(row->peer)) ||
+		       !cJSON_AddStringToObject(entry, "principal", or_empty(row->principal)) ||
+		       !cJSON_AddStringToObject(entry, "receivedAt", or_empty(row->received_at)) ||
+		       !cJSON_AddNumberToObject(entry, "seq", (double)row->seq)))
+		r = -ENOMEM;
+	if (r == 0)
+		r = cde_jcs_serialize_as_printed(entry, &text, &len);
+	if (r == 0)
+		r = cde_tlog_leaf_hash(text, len, leaf);
+	free(text);
+	cJSON_Delete(entry);
+	return r;
+}
+
 static int read_hash(void *ctx, unsigned level, uint64_t index, uint8_t out[CDE_TLOG_HASH_LEN])
 {
 	sqlite3_stmt *st = ctx;

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
 #include <sqlite3.h>
 
 #include "sinks/audit/audit_chain.h"
@@ -32,6 +33,14 @@ int cde_audit_tree_entry(const struct cde_audit_row *row, char **ret, size_t *re
 
 /* The leaf hash of @row. Returns 0 or what cde_audit_tree_entry returns. */
 int cde_audit_tree_leaf(const struct cde_audit_row *row, uint8_t leaf[CDE_TLOG_HASH_LEN]);
+
+/* The leaf hash of @row when its stored text is cde_json_print(@event)
+ * (row->event is not read): made from @event without printing and
+ * parsing it again, the same bytes as cde_audit_tree_leaf. -EINVAL when
+ * that text would not be read back as @event (cde_jcs_serialize_as_printed):
+ * use cde_audit_tree_leaf on the text. -ENOMEM. */
+int cde_audit_tree_leaf_of_doc(const struct cde_audit_row *row, const cJSON *event,
+			       uint8_t leaf[CDE_TLOG_HASH_LEN]);
 
 /* A reader of tree_hashes over a connection (any thread's own). */
 struct cde_audit_tree_reader {

@@ -12,12 +12,16 @@
  *      into tree_hashes in groups of 30 (fsync off: the commit's fsync is
  *      paid once whichever rows it holds).
  *
- * The writer's share is (3) / (2). Prints figures and a RESULT line for
- * run.mjs; asserts nothing.
+ * The writer's share is (3) / (2). Then the same for hooks: events without
+ * a chainId, which the writer correlates and so prints itself: their leaf
+ * is made on the writer from the event in memory (audit_tree.h), timed
+ * next to the way it is made from text (print, parse, JCS). Prints
+ * figures and a RESULT line for run.mjs; asserts nothing.
  *
  *   bench_tlog [EVENTS]      (CDEVENTSD_CATALOG: the catalog folder) */
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +54,7 @@ static double seconds(clockid_t clock)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int make_event(const struct cde_catalog *cat, size_t i, struct cde_event **ret)
+static int make_event(const struct cde_catalog *cat, size_t i, bool hook, struct cde_event **ret)
 {
 	char id[48], subject[48];
 	cJSON *data = cJSON_CreateObject();
@@ -66,7 +70,7 @@ static int make_event(const struct cde_catalog *cat, size_t i, struct cde_event 
 	r = cde_event_new(cde_catalog_newest(cat), "dev.cdevents.build.started.0.3.0", "/jenkins/etl", subject, ret);
 	if (r == 0)
 		r = cde_event_set_id(*ret, id);
-	if (r == 0)
+	if (r == 0 && !hook)
 		r = cde_event_set_chain_id(*ret, "release-bench");
 	if (r == 0)
 		return cde_event_set_custom_data(*ret, data, NULL);
@@ -74,7 +78,9 @@ static int make_event(const struct cde_catalog *cat, size_t i, struct cde_event 
 	return r;
 }
 
-static int make_rows(const struct cde_catalog *cat, size_t n, struct rows *out)
+/* @hook: as a hook posts them (the writer gives the chainId and prints);
+ * else printed once on the loop thread. */
+static int make_rows(const struct cde_catalog *cat, size_t n, bool hook, struct rows *out)
 {
 	out->e = calloc(n, sizeof(*out->e));
 	out->json = calloc(n, sizeof(*out->json));
@@ -83,16 +89,19 @@ static int make_rows(const struct cde_catalog *cat, size_t n, struct rows *out)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		struct cde_journal_entry *e = &out->e[i];
-		int r = make_event(cat, i, &e->event);
+		int r = make_event(cat, i, hook, &e->event);
 
 		if (r < 0)
 			return r;
+		e->principal = "jenkins";
+		e->peer = "127.0.0.1:40412";
+		e->correlate = hook;
+		if (hook)
+			continue;
 		out->json[i] = cde_event_to_json(e->event);
 		if (!out->json[i])
 			return -ENOMEM;
 		e->json = out->json[i];
-		e->principal = "jenkins";
-		e->peer = "127.0.0.1:40412";
 	}
 	return 0;
 }
@@ -109,13 +118,13 @@ static void free_rows(struct rows *rows)
 }
 
 /* (2): the store's append, as the writer calls it, one group at a time. */
-static int time_store(const char *dir, struct rows *rows, double *wall, double *cpu)
+static int time_store(const char *dir, const char *name, struct rows *rows, double *wall, double *cpu)
 {
 	char path[512], err[256];
 	struct cde_audit_store *s;
 	int r;
 
-	snprintf(path, sizeof(path), "%s/store.db", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	r = cde_audit_store_open(path, false, CDE_AUDIT_SYNC_FULL, &s, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "bench_tlog: %s\n", err);
@@ -132,6 +141,36 @@ static int time_store(const char *dir, struct rows *rows, double *wall, double *
 	if (r < 0)
 		fprintf(stderr, "bench_tlog: %s\n", err);
 	cde_audit_store_close(s);
+	return r;
+}
+
+/* The hooks' leaves on the writer: from the event in memory, and (for
+ * comparison) from its printed text. */
+static int time_doc_leaves(struct rows *rows, double *doc_cpu, double *text_cpu)
+{
+	uint8_t leaf[CDE_TLOG_HASH_LEN];
+	int r = 0;
+
+	for (int pass = 0; pass < 2 && r == 0; pass++) {
+		double c0 = seconds(CLOCK_PROCESS_CPUTIME_ID);
+
+		for (size_t i = 0; r == 0 && i < rows->n; i++) {
+			struct cde_journal_entry *e = &rows->e[i];
+			struct cde_audit_row row = {
+				.seq = e->seq, .received_at = e->received_at, .principal = e->principal, .peer = e->peer,
+			};
+			char *text = NULL;
+
+			if (pass == 0) {
+				r = cde_audit_tree_leaf_of_doc(&row, cde_event_json(e->event), leaf);
+			} else {
+				row.event = text = cde_event_to_json(e->event);
+				r = text ? cde_audit_tree_leaf(&row, leaf) : -ENOMEM;
+				free(text);
+			}
+		}
+		*(pass == 0 ? doc_cpu : text_cpu) = seconds(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	}
 	return r;
 }
 
@@ -220,17 +259,41 @@ static void report(size_t n, double wall, double cpu, double ahead, double finis
 	       frontier / (double)n * 1e6, 100.0 * tree / per);
 }
 
+/* Hooks: the store's CPU per event, and their leaves made two ways. */
+static int run_hooks(const struct cde_catalog *cat, const char *dir, size_t n)
+{
+	struct rows rows = { 0 };
+	double wall = 0, cpu = 0, doc = 0, text = 0;
+	int r = make_rows(cat, n, true, &rows);
+
+	if (r == 0)
+		r = time_store(dir, "hooks.db", &rows, &wall, &cpu);
+	if (r == 0)
+		r = time_doc_leaves(&rows, &doc, &text);
+	if (r == 0) {
+		printf("hooks (the writer correlates and prints): %.0f events/s, %.1f us writer CPU per event; "
+		       "leaf from the event in memory %.2f us (from its text it would be %.2f us): %.1f%% of it\n",
+		       (double)n / wall, cpu / (double)n * 1e6, doc / (double)n * 1e6, text / (double)n * 1e6,
+		       100.0 * doc / cpu);
+		printf("RESULT {\"tlogHooks\":{\"storeEventsPerSecond\":%.0f,\"storeCpuUs\":%.2f,\"leafFromDocUs\":%.2f,"
+		       "\"leafFromTextUs\":%.2f,\"leafSharePercent\":%.1f}}\n", (double)n / wall, cpu / (double)n * 1e6,
+		       doc / (double)n * 1e6, text / (double)n * 1e6, 100.0 * doc / cpu);
+	}
+	free_rows(&rows);
+	return r;
+}
+
 static int run(const struct cde_catalog *cat, const char *dir, size_t n)
 {
 	struct rows rows = { 0 };
 	uint8_t (*leaves)[CDE_TLOG_HASH_LEN] = calloc(n, CDE_TLOG_HASH_LEN);
 	double wall = 0, cpu = 0, ahead = 0, finish = 0, frontier = 0;
-	int r = leaves ? make_rows(cat, n, &rows) : -ENOMEM;
+	int r = leaves ? make_rows(cat, n, false, &rows) : -ENOMEM;
 
 	if (r == 0)
 		r = time_ahead(&rows, &ahead);
 	if (r == 0)
-		r = time_store(dir, &rows, &wall, &cpu);
+		r = time_store(dir, "store.db", &rows, &wall, &cpu);
 	if (r == 0)
 		r = time_finish(&rows, leaves, &finish);
 	if (r == 0)
@@ -239,7 +302,7 @@ static int run(const struct cde_catalog *cat, const char *dir, size_t n)
 		report(n, wall, cpu, ahead, finish, frontier);
 	free_rows(&rows);
 	free(leaves);
-	return r;
+	return r == 0 ? run_hooks(cat, dir, n) : r;
 }
 
 int main(int argc, char **argv)

@@ -4,14 +4,19 @@
  * input. Whatever it is, the answer must be a verdict, never a crash or a
  * leak: and a receipt may only hold when its entry hashes to its leaf. A
  * fourth mode checks that JCS is a fixed point: the canonical form of a
- * document, read back, prints the same bytes. */
+ * document, read back, prints the same bytes. A fifth, that a leaf the
+ * writer makes from an event in memory is the leaf of the event's printed
+ * text (or is refused): cJSON's lenient reading of the input gives
+ * documents the strict parser never would (a name twice, 1e999, 2^60). */
 
 #include "tests/fuzz/fuzz.h"
 
 #include <errno.h>
 
 #include "schemas/base/jcs.h"
+#include "schemas/base/json_strict.h"
 #include "sinks/audit/audit_proof.h"
+#include "sinks/audit/audit_tree.h"
 #include "sinks/audit/tlog/checkpoint.h"
 #include "sinks/audit/tlog/note.h"
 
@@ -94,6 +99,29 @@ static void jcs_fixed_point(const char *text, size_t len)
 	cJSON_Delete(doc);
 }
 
+static void leaf_from_memory(const char *text, size_t len)
+{
+	struct cde_audit_row row = { .seq = 7, .received_at = "2026-12-07T12:00:00Z", .principal = "p", .peer = "q" };
+	uint8_t from_doc[CDE_TLOG_HASH_LEN], from_text[CDE_TLOG_HASH_LEN];
+	cJSON *doc = cJSON_ParseWithLength(text, len);
+	char *printed = doc ? cde_json_print(doc) : NULL;
+	int r;
+
+	if (printed) {
+		r = cde_audit_tree_leaf_of_doc(&row, doc, from_doc);
+		FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ENOMEM, "leaf of a document: unexpected %d", r);
+		row.event = printed;
+		if (r == 0) {
+			r = cde_audit_tree_leaf(&row, from_text);
+			FUZZ_CHECK(r == 0 || r == -ENOMEM, "made in memory, but not from the printed text: %s", printed);
+			FUZZ_CHECK(r != 0 || memcmp(from_doc, from_text, sizeof(from_doc)) == 0,
+				   "the leaf made in memory differs from the printed text's: %s", printed);
+		}
+	}
+	free(printed);
+	cJSON_Delete(doc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text;
@@ -106,7 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data + 1, size - 1);
 	text[size - 1] = '\0';
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0:
 		open_note(text, size - 1);
 		break;
@@ -116,8 +144,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2:
 		check_receipt(text, size - 1);
 		break;
-	default:
+	case 3:
 		jcs_fixed_point(text, size - 1);
+		break;
+	default:
+		leaf_from_memory(text, size - 1);
 	}
 	free(text);
 	return 0;

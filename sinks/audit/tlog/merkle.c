@@ -19,6 +19,8 @@
 
 #include <openssl/evp.h>
 
+#include "schemas/base/sha256.h"
+
 /* SHA-256 of @prefix then the parts: 0 or -ENOMEM. */
 static int sha256(uint8_t prefix, const void *a, size_t alen, const void *b, size_t blen,
 		  uint8_t out[CDE_TLOG_HASH_LEN])
@@ -26,7 +28,7 @@ static int sha256(uint8_t prefix, const void *a, size_t alen, const void *b, siz
 	uint8_t md[EVP_MAX_MD_SIZE];
 	unsigned len = 0;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) && EVP_DigestUpdate(ctx, &prefix, 1) &&
+	int ok = ctx && EVP_DigestInit_ex(ctx, cde_sha256_md(), NULL) && EVP_DigestUpdate(ctx, &prefix, 1) &&
 		 (!alen || EVP_DigestUpdate(ctx, a, alen)) && (!blen || EVP_DigestUpdate(ctx, b, blen)) &&
 		 EVP_DigestFinal_ex(ctx, md, &len) && len == CDE_TLOG_HASH_LEN;
 

@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "schemas/base/read_file.h"
+#include "schemas/base/sha256.h"
 #include "sinks/audit/tlog/note.h"
 #include "sinks/audit/tlog/note_text.h"
 
@@ -64,7 +65,7 @@ static int key_id(const char *name, const uint8_t pub[ED25519_KEY], uint32_t *re
 	uint8_t md[EVP_MAX_MD_SIZE];
 	int ok;
 
-	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+	ok = ctx && EVP_DigestInit_ex(ctx, cde_sha256_md(), NULL) &&
 	     EVP_DigestUpdate(ctx, name, strlen(name)) && EVP_DigestUpdate(ctx, sep, sizeof(sep)) &&
 	     EVP_DigestUpdate(ctx, pub, ED25519_KEY) && EVP_DigestFinal_ex(ctx, md, NULL);
 	EVP_MD_CTX_free(ctx);
