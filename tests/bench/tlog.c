@@ -7,7 +7,7 @@
  *      groups of 30 with audit.sync full, events/s and CPU per event;
  *   2. the tree's part of that, measured alone on the same rows: the
  *      entry (strict parse + JCS) and its leaf hash, then the frontier
- *      appending those leaves into tree_hashes in groups of 30 (fsync
+ *      appending those leaves into the tiles in groups of 30 (fsync
  *      off: the commit's fsync is paid once whichever rows it holds).
  *
  * The share is (2) / (1). Prints figures and a RESULT line for run.mjs;
@@ -203,7 +203,7 @@ static int run(const struct cde_catalog *cat, const char *dir, size_t n)
 
 		printf("store (sync full, groups of %d): %.0f events/s, %.1f us CPU per event\n", GROUP,
 		       (double)n / wall, per);
-		printf("tree inside it: entry+leaf %.1f us, tree_hashes %.1f us per event: %.1f%% of the "
+		printf("tree inside it: entry+leaf %.1f us, stored hashes %.1f us per event: %.1f%% of the "
 		       "store's CPU per event\n", leaf_cpu / (double)n * 1e6, frontier_cpu / (double)n * 1e6,
 		       100.0 * tree / per);
 		printf("RESULT {\"tlogIngest\":{\"events\":%zu,\"storeEventsPerSecond\":%.0f,\"storeCpuUs\":%.2f,"
