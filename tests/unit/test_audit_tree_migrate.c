@@ -4,7 +4,9 @@
  * tiles when the writer opens it: its roots and proofs stay what they
  * were, it checks clean and takes new events. A hash missing from the
  * rows, or of the wrong size, is still damage at the same index once
- * packed. */
+ * packed. tests/data/audit/v3-5ba06e1.db is such a log, written by the
+ * daemon of 5ba06e1 (37 events, one signed checkpoint, at 30): its
+ * checkpoint still checks against it once packed. */
 
 #include "tests/unit/helpers.h"
 
@@ -12,11 +14,14 @@
 #include <unistd.h>
 
 #include "events/event.h"
+#include "sinks/audit/audit_proof.h"
 #include "sinks/audit/audit_schema.h"
+#include "sinks/audit/audit_signed.h"
 #include "sinks/audit/audit_store.h"
 #include "sinks/audit/audit_tree.h"
 #include "sinks/audit/audit_tree_verify.h"
 #include "sinks/audit/sql.h"
+#include "sinks/audit/tlog/note.h"
 
 #define LEAVES 40
 
@@ -29,10 +34,11 @@ struct facts {
 	size_t n;
 };
 
-static void facts_of(sqlite3 *db, struct facts *f)
+/* (Of a tree of @size > 33 leaves.) */
+static void facts_of(sqlite3 *db, uint64_t size, struct facts *f)
 {
-	static const uint64_t roots[] = { 1, 17, 32, LEAVES }, leaves[] = { 0, 15, 16, 33, LEAVES - 1 };
-	static const uint64_t from[] = { 5, 17, 32 }, to[] = { 17, LEAVES, LEAVES };
+	const uint64_t roots[] = { 1, 17, 32, size }, leaves[] = { 0, 15, 16, 33, size - 1 };
+	const uint64_t from[] = { 5, 17, 32 }, to[] = { 17, size, size };
 	struct cde_audit_tree_reader r;
 	size_t count;
 
@@ -41,7 +47,7 @@ static void facts_of(sqlite3 *db, struct facts *f)
 	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
 		assert_int_equal(cde_tlog_root(&r.tlog, roots[i], f->h[f->n++]), 0);
 	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
-		assert_int_equal(cde_tlog_prove_inclusion(&r.tlog, leaves[i], LEAVES, &f->h[f->n], &count), 0);
+		assert_int_equal(cde_tlog_prove_inclusion(&r.tlog, leaves[i], size, &f->h[f->n], &count), 0);
 		f->n += count;
 	}
 	for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
@@ -134,7 +140,7 @@ static void a_schema_3_log(struct facts *f, const char *damage)
 	/* Groups of 7: tiles filled across commits. */
 	for (int i = 0; i < LEAVES; i += 7)
 		append_group(s, 1 + i, LEAVES - i < 7 ? LEAVES - i : 7);
-	facts_of(cde_audit_store_db(s), f);
+	facts_of(cde_audit_store_db(s), LEAVES, f);
 	assert_int_equal(cde_audit_tree_self_check(cde_audit_store_db(s), &c), 0);
 	cde_audit_store_close(s);
 	as_schema_3();
@@ -166,7 +172,7 @@ static void a_schema_3_tree_is_read_as_it_is_then_packed_into_tiles(void **state
 	s = open_store(true);
 	db = cde_audit_store_db(s);
 	assert_int_equal(cde_audit_schema_version(db), 3);
-	facts_of(db, &after);
+	facts_of(db, LEAVES, &after);
 	assert_int_equal(after.n, before.n);
 	assert_memory_equal(after.h, before.h, before.n * CDE_TLOG_HASH_LEN);
 	assert_int_equal(cde_audit_tree_self_check(db, &c), 0);
@@ -181,7 +187,7 @@ static void a_schema_3_tree_is_read_as_it_is_then_packed_into_tiles(void **state
 	assert_int_equal(cde_sql_int(db, "SELECT count(*) FROM tree_tiles", NULL, -1), 4);
 	assert_int_equal(cde_sql_int(db, "SELECT count(*) FROM tree_tiles WHERE (tile_level, idx, length(hashes)) IN"
 				     " (VALUES (0, 0, 512), (0, 1, 512), (0, 2, 256), (1, 0, 64))", NULL, -1), 4);
-	facts_of(db, &after);
+	facts_of(db, LEAVES, &after);
 	assert_int_equal(after.n, before.n);
 	assert_memory_equal(after.h, before.h, before.n * CDE_TLOG_HASH_LEN);
 	assert_int_equal(cde_audit_tree_self_check(db, &c), 0);
@@ -219,11 +225,86 @@ static void damaged_rows_are_damage_at_the_same_index_once_packed(void **state)
 	}
 }
 
+/* A copy of @from (in the source tree) at db_path. */
+static void copy_fixture(const char *from)
+{
+	const char *src = getenv("CDE_SOURCE_DIR");
+	char path[1024], *buf;
+	size_t len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", src ? src : ".", from);
+	assert_int_equal(cde_read_file(path, 1 << 20, &buf, &len), 0);
+	snprintf(db_path, sizeof(db_path), "/tmp/cde-tree-migrate-%d.db", (int)getpid());
+	f = fopen(db_path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	free(buf);
+}
+
+static struct cde_note_verifier *fixture_verifier(void)
+{
+	const char *src = getenv("CDE_SOURCE_DIR");
+	struct cde_note_verifier *v = NULL;
+	char path[1024], *text, err[128];
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/tests/data/audit/v3-5ba06e1.pub", src ? src : ".");
+	assert_int_equal(cde_read_file(path, 4096, &text, &len), 0);
+	text[strcspn(text, "\n")] = '\0';
+	assert_int_equal(cde_note_verifier_parse(text, &v, err, sizeof(err)), 0);
+	free(text);
+	return v;
+}
+
+/* The log's stored checkpoint against the log, and its facts. */
+static void checks_against_its_checkpoint(sqlite3 *db, struct cde_note_verifier *v, struct facts *f)
+{
+	struct cde_audit_tree_check c;
+	uint8_t root[CDE_TLOG_HASH_LEN];
+	uint64_t size = 0, signed_size = 0;
+	char *note = NULL, err[128];
+
+	assert_int_equal(cde_audit_checkpoint_latest(db, &size, &note), 0);
+	assert_int_equal(size, 30);
+	assert_int_equal(cde_audit_checkpoint_open(note, &v, 1, &signed_size, root, NULL, 0, err, sizeof(err)), 0);
+	assert_int_equal(cde_audit_tree_check_against(db, signed_size, root, &v, 1, &c), 0);
+	assert_int_equal(c.tree_size, 37);
+	assert_int_equal(c.rows, 37);
+	assert_int_equal(c.signed_matching, 1);
+	facts_of(db, 37, f);
+	free(note);
+}
+
+static void a_log_written_by_5ba06e1_keeps_its_signed_checkpoint_once_packed(void **state)
+{
+	struct cde_note_verifier *v = fixture_verifier();
+	struct cde_audit_store *s;
+	struct facts before, after;
+
+	copy_fixture("tests/data/audit/v3-5ba06e1.db");
+	s = open_store(true);
+	assert_int_equal(cde_audit_schema_version(cde_audit_store_db(s)), 3);
+	checks_against_its_checkpoint(cde_audit_store_db(s), v, &before);
+	cde_audit_store_close(s);
+	s = open_store(false);
+	assert_int_equal(cde_audit_schema_version(cde_audit_store_db(s)), CDE_AUDIT_SCHEMA_VERSION);
+	assert_false(cde_sql_has_table(cde_audit_store_db(s), "tree_hashes"));
+	checks_against_its_checkpoint(cde_audit_store_db(s), v, &after);
+	assert_int_equal(after.n, before.n);
+	assert_memory_equal(after.h, before.h, before.n * CDE_TLOG_HASH_LEN);
+	cde_audit_store_close(s);
+	cde_note_verifier_free(v);
+	done();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_schema_3_tree_is_read_as_it_is_then_packed_into_tiles),
 		cmocka_unit_test(damaged_rows_are_damage_at_the_same_index_once_packed),
+		cmocka_unit_test(a_log_written_by_5ba06e1_keeps_its_signed_checkpoint_once_packed),
 	};
 	int r;
 
