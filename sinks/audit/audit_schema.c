@@ -9,6 +9,8 @@
  *      sink cursors, deliveries, dead letters and replays
  *   2  accepted losses (gaps, in the chain) and the digest that tells a
  *      re-sent event from a clash
+ *   3  the Merkle tree (issue 14), one row per stored hash
+ *   4  the tree's hashes packed into tiles of 16
  *
  * Files written before versions were kept say 0 with tables in them: they
  * read as version 1 (tests/data/audit/v1-f0bca64.db is one) and get step 1
@@ -104,7 +106,23 @@ static int step_3(sqlite3 *db)
 			    NULL) == SQLITE_OK ? 0 : -EIO;
 }
 
-static int (*const steps[CDE_AUDIT_SCHEMA_VERSION])(sqlite3 *db) = { step_1, step_2, step_3 };
+/* The tree's hashes as tiles (audit_tiles.h): a row per 16 hashes of
+ * every fourth level, in place of a row per hash of every level, which
+ * cost the writer two INSERTs per event. The levels between are hashed
+ * up from the tiles when read; the rows of step 3 are packed, then
+ * dropped. */
+static const char step4[] =
+	"CREATE TABLE IF NOT EXISTS tree_tiles(tile_level INTEGER NOT NULL, idx INTEGER NOT NULL,"
+	" hashes BLOB NOT NULL, PRIMARY KEY(tile_level, idx)) WITHOUT ROWID;";
+
+static int step_4(sqlite3 *db)
+{
+	if (sqlite3_exec(db, step4, NULL, NULL, NULL) != SQLITE_OK || cde_audit_tree_pack_tiles(db) < 0)
+		return -EIO;
+	return sqlite3_exec(db, "DROP TABLE tree_hashes", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+static int (*const steps[CDE_AUDIT_SCHEMA_VERSION])(sqlite3 *db) = { step_1, step_2, step_3, step_4 };
 
 int cde_audit_schema_version(sqlite3 *db)
 {

@@ -1,7 +1,8 @@
 /* The Merkle tree of audit.db: a row's canonical entry and leaf, the
- * tree_hashes table read through the tlog layer's reader, and the
- * writer's frontier that stores each new hash in the row's transaction.
- * What is hashed, and why JCS, is in audit_tree.h. */
+ * stored hashes read through the tlog layer's reader (tiles, or the rows
+ * of a schema 3 file read as it is), and the writer's frontier, whose
+ * new hashes go to the tiles in the rows' transaction. What is hashed,
+ * and why JCS, is in audit_tree.h; the tiles in audit_tiles.h. */
 
 #include "sinks/audit/audit_tree.h"
 
@@ -105,7 +106,8 @@ int cde_audit_tree_leaf_of_doc(const struct cde_audit_row *row, const cJSON *eve
 	return r;
 }
 
-static int read_hash(void *ctx, unsigned level, uint64_t index, uint8_t out[CDE_TLOG_HASH_LEN])
+/* A hash as schema 3 stored it, one row each (read-only files). */
+static int read_row(void *ctx, unsigned level, uint64_t index, uint8_t out[CDE_TLOG_HASH_LEN])
 {
 	sqlite3_stmt *st = ctx;
 	int r = -ENOENT;
@@ -132,15 +134,34 @@ static int read_hash(void *ctx, unsigned level, uint64_t index, uint8_t out[CDE_
 	return r;
 }
 
+static int read_tile(void *ctx, unsigned level, uint64_t index, uint8_t out[CDE_TLOG_HASH_LEN])
+{
+	struct cde_audit_tree_reader *r = ctx;
+
+	return cde_audit_tile_read(&r->tile, r->get, level, index, out);
+}
+
 int cde_audit_tree_reader_init(struct cde_audit_tree_reader *r, sqlite3 *db)
 {
 	memset(r, 0, sizeof(*r));
+	/* Preparing fails on a missing table: that is the test for tiles. */
+	if (sqlite3_prepare_v3(db, "SELECT hashes FROM tree_tiles WHERE tile_level = ? AND idx = ?", -1,
+			       SQLITE_PREPARE_PERSISTENT, &r->get, NULL) == SQLITE_OK) {
+		r->tlog.read = read_tile;
+		r->tlog.ctx = r;
+		return 0;
+	}
 	if (sqlite3_prepare_v3(db, "SELECT hash FROM tree_hashes WHERE level = ? AND idx = ?", -1,
 			       SQLITE_PREPARE_PERSISTENT, &r->get, NULL) != SQLITE_OK)
 		return -EIO;
-	r->tlog.read = read_hash;
+	r->tlog.read = read_row;
 	r->tlog.ctx = r->get;
 	return 0;
+}
+
+bool cde_audit_tree_stored(sqlite3 *db)
+{
+	return cde_sql_has_table(db, "tree_tiles") || cde_sql_has_table(db, "tree_hashes");
 }
 
 void cde_audit_tree_reader_release(struct cde_audit_tree_reader *r)
@@ -163,19 +184,25 @@ int cde_audit_tree_writer_init(struct cde_audit_tree_writer *w, sqlite3 *db, cha
 	int r;
 
 	memset(w, 0, sizeof(*w));
-	if (sqlite3_prepare_v3(db, "INSERT INTO tree_hashes(level, idx, hash) VALUES (?, ?, ?)", -1,
-			       SQLITE_PREPARE_PERSISTENT, &w->put, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(db, "UPDATE meta SET value = ? WHERE key = 'tree_size'", -1,
+	if (sqlite3_prepare_v3(db, "UPDATE meta SET value = ? WHERE key = 'tree_size'", -1,
 			       SQLITE_PREPARE_PERSISTENT, &w->set_size, NULL) != SQLITE_OK ||
 	    cde_audit_tree_reader_init(&reader, db) < 0) {
 		snprintf(err, err_size, "preparing the Merkle tree's statements: %s", sqlite3_errmsg(db));
+		cde_audit_tree_writer_release(w);
 		return -EIO;
 	}
 	r = cde_tlog_frontier_load(&w->committed, size, &reader.tlog);
+	if (r == 0)
+		r = cde_audit_tile_edge_init(&w->edge, db, size, &reader.tile, reader.get);
 	cde_audit_tree_reader_release(&reader);
-	if (r < 0) {
+	if (r == -EIO || r == -ENOMEM)
+		snprintf(err, err_size, "loading the Merkle tree: %s",
+			 r == -ENOMEM ? "out of memory" : sqlite3_errmsg(db));
+	else if (r < 0)
 		snprintf(err, err_size, "the Merkle tree of %llu entries lacks a stored hash (%s): "
-			 "the tree_hashes table is damaged", (unsigned long long)size, strerror(-r));
+			 "the tree_tiles table is damaged", (unsigned long long)size, strerror(-r));
+	if (r < 0) {
+		cde_audit_tree_writer_release(w);
 		return r == -ENOENT ? -EBADMSG : r;
 	}
 	w->work = w->committed;
@@ -184,27 +211,14 @@ int cde_audit_tree_writer_init(struct cde_audit_tree_writer *w, sqlite3 *db, cha
 
 void cde_audit_tree_writer_release(struct cde_audit_tree_writer *w)
 {
-	sqlite3_finalize(w->put);
+	cde_audit_tile_edge_release(&w->edge);
 	sqlite3_finalize(w->set_size);
-	w->put = w->set_size = NULL;
-}
-
-static int store_hash(void *ctx, unsigned level, uint64_t index, const uint8_t hash[CDE_TLOG_HASH_LEN])
-{
-	sqlite3_stmt *st = ctx;
-	int rc;
-
-	sqlite3_bind_int(st, 1, (int)level);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
-	sqlite3_bind_blob(st, 3, hash, CDE_TLOG_HASH_LEN, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	w->set_size = NULL;
 }
 
 int cde_audit_tree_writer_append(struct cde_audit_tree_writer *w, const uint8_t leaf[CDE_TLOG_HASH_LEN])
 {
-	return cde_tlog_frontier_append(&w->work, leaf, store_hash, w->put);
+	return cde_tlog_frontier_append(&w->work, leaf, cde_audit_tile_edge_keep, &w->edge);
 }
 
 int cde_audit_tree_writer_flush(struct cde_audit_tree_writer *w)
@@ -212,6 +226,8 @@ int cde_audit_tree_writer_flush(struct cde_audit_tree_writer *w)
 	char size[24];
 	int rc;
 
+	if (cde_audit_tile_edge_flush(&w->edge, w->committed.size, w->work.size) < 0)
+		return -EIO;
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)w->work.size);
 	sqlite3_bind_text(w->set_size, 1, size, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(w->set_size);
@@ -221,61 +237,11 @@ int cde_audit_tree_writer_flush(struct cde_audit_tree_writer *w)
 
 void cde_audit_tree_writer_committed(struct cde_audit_tree_writer *w)
 {
+	cde_audit_tile_edge_committed(&w->edge, w->work.size);
 	w->committed = w->work;
 }
 
 void cde_audit_tree_writer_rolled_back(struct cde_audit_tree_writer *w)
 {
 	w->work = w->committed;
-}
-
-/* One row of a log from before the tree: its leaf, appended and named. */
-static int adopt_row(struct cde_audit_tree_writer *w, sqlite3_stmt *rows, sqlite3_stmt *name)
-{
-	struct cde_audit_row row = {
-		.seq = (uint64_t)sqlite3_column_int64(rows, 0),
-		.received_at = (const char *)sqlite3_column_text(rows, 1),
-		.principal = (const char *)sqlite3_column_text(rows, 2),
-		.peer = (const char *)sqlite3_column_text(rows, 3),
-		.event = (const char *)sqlite3_column_text(rows, 4),
-	};
-	uint8_t leaf[CDE_TLOG_HASH_LEN];
-	uint64_t index = w->work.size;
-	int r = cde_audit_tree_leaf(&row, leaf);
-
-	if (r == 0)
-		r = cde_audit_tree_writer_append(w, leaf);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(name, 1, (sqlite3_int64)index);
-	sqlite3_bind_int64(name, 2, (sqlite3_int64)row.seq);
-	r = sqlite3_step(name) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_reset(name);
-	return r;
-}
-
-int cde_audit_tree_adopt_rows(sqlite3 *db)
-{
-	struct cde_audit_tree_writer w;
-	sqlite3_stmt *rows = NULL, *name = NULL;
-	char err[256];
-	int r = cde_audit_tree_writer_init(&w, db, err, sizeof(err));
-
-	if (r == 0 && (sqlite3_prepare_v2(db, "SELECT seq, received_at, principal, peer, event FROM events"
-					  " WHERE leaf IS NULL ORDER BY seq", -1, &rows, NULL) != SQLITE_OK ||
-		       sqlite3_prepare_v2(db, "UPDATE events SET leaf = ? WHERE seq = ?", -1, &name, NULL) != SQLITE_OK))
-		r = -EIO;
-	while (r == 0) {
-		int rc = sqlite3_step(rows);
-
-		if (rc == SQLITE_DONE)
-			break;
-		r = rc == SQLITE_ROW ? adopt_row(&w, rows, name) : -EIO;
-	}
-	if (r == 0)
-		r = cde_audit_tree_writer_flush(&w);
-	sqlite3_finalize(rows);
-	sqlite3_finalize(name);
-	cde_audit_tree_writer_release(&w);
-	return r;
 }

@@ -10,11 +10,12 @@
  * with EVENT the event as the row stores it: anyone holding an export can
  * recompute a leaf in any language. A stored text that is not strict JSON
  * (rows from before strict parsing) is there as a string instead,
- * {"eventText": TEXT, ...}. The writer stores every hash the
- * tree's frontier emits (tree_hashes: the perfect subtree at (level, idx))
- * in the transaction that stores the row, so proofs read O(log n) hashes
- * and a start reads popcount(size) of them; retention deletes rows, never
- * these hashes, so every checkpoint and proof stays checkable. */
+ * {"eventText": TEXT, ...}. The writer stores the hashes the tree's
+ * frontier emits, as tiles (audit_tiles.h: the perfect subtrees of every
+ * fourth level, 16 to a row), in the transaction that stores the rows,
+ * so proofs read O(log n) hashes and a start reads popcount(size) of
+ * them; retention deletes rows, never these hashes, so every checkpoint
+ * and proof stays checkable. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,6 +25,7 @@
 #include <sqlite3.h>
 
 #include "sinks/audit/audit_chain.h"
+#include "sinks/audit/audit_tiles.h"
 #include "sinks/audit/tlog/merkle.h"
 
 /* The entry bytes of @row (its seq, received_at, principal, peer and
@@ -42,14 +44,18 @@ int cde_audit_tree_leaf(const struct cde_audit_row *row, uint8_t leaf[CDE_TLOG_H
 int cde_audit_tree_leaf_of_doc(const struct cde_audit_row *row, const cJSON *event,
 			       uint8_t leaf[CDE_TLOG_HASH_LEN]);
 
-/* A reader of tree_hashes over a connection (any thread's own). */
+/* A reader of the stored hashes over a connection (any thread's own).
+ * It keeps the tile it read last: use it inside one transaction, or
+ * while the tree does not change. */
 struct cde_audit_tree_reader {
 	struct cde_tlog_reader tlog;
 	sqlite3_stmt *get;
+	struct cde_audit_tile tile;
 };
 
 /* Prepares @r's statement on @db (0 or -EIO); release it before @db
- * closes. */
+ * closes. A file of schema 3 opened read-only has one row per hash
+ * (tree_hashes) and is read as it is. */
 int cde_audit_tree_reader_init(struct cde_audit_tree_reader *r, sqlite3 *db);
 void cde_audit_tree_reader_release(struct cde_audit_tree_reader *r);
 
@@ -61,25 +67,38 @@ uint64_t cde_audit_tree_size(sqlite3 *db);
 struct cde_audit_tree_writer {
 	struct cde_tlog_frontier committed;
 	struct cde_tlog_frontier work;
-	sqlite3_stmt *put;
+	struct cde_audit_tile_edge edge;
 	sqlite3_stmt *set_size;
 };
 
-/* Loads the frontier of the stored tree (popcount(size) reads, nothing
- * rehashed). 0 or -EIO/-EBADMSG with a message in @err. */
+/* Loads the frontier of the stored tree and the partial tile at the edge
+ * of each level (a few reads; nothing rehashed but inside a tile). 0,
+ * -ENOMEM, or -EIO/-EBADMSG with a message in @err (@w is then released). */
 int cde_audit_tree_writer_init(struct cde_audit_tree_writer *w, sqlite3 *db, char *err, size_t err_size);
-/* Finalizes @w's statements (before @db closes). */
+/* Finalizes @w's statements (before @db closes) and frees its edge. */
 void cde_audit_tree_writer_release(struct cde_audit_tree_writer *w);
 
 /* Inside a transaction: appends @leaf as leaf number w->work.size,
- * storing the hashes it completes. 0 or -errno. */
+ * keeping the hashes it completes for the flush. 0 or -errno. Putting
+ * w->work back to a smaller tree (a savepoint rolled back) drops what
+ * was kept past it. */
 int cde_audit_tree_writer_append(struct cde_audit_tree_writer *w, const uint8_t leaf[CDE_TLOG_HASH_LEN]);
-/* Records the worked-on size in meta (before the commit). */
+/* Writes the tiles the transaction's leaves touched and the worked-on
+ * size in meta (before the commit). */
 int cde_audit_tree_writer_flush(struct cde_audit_tree_writer *w);
 /* After the commit / after a rollback. */
 void cde_audit_tree_writer_committed(struct cde_audit_tree_writer *w);
 void cde_audit_tree_writer_rolled_back(struct cde_audit_tree_writer *w);
 
-/* Adds every row without a leaf (a log from before the tree) to the tree,
- * in seq order, inside the caller's transaction (schema step 3). */
+/* Schema step 3, in audit_tree_migrate.c: adds every row without a leaf
+ * (a log from before the tree) to the tree, in seq order, one row of
+ * tree_hashes per hash as that step stored them, inside the caller's
+ * transaction. */
 int cde_audit_tree_adopt_rows(sqlite3 *db);
+/* Schema step 4: packs tree_hashes into tree_tiles (levels that are
+ * multiples of 4; a tile stops at its first missing or damaged hash),
+ * inside the caller's transaction. 0 or -EIO. */
+int cde_audit_tree_pack_tiles(sqlite3 *db);
+
+/* True when @db stores a tree (tiles, or rows of schema 3). */
+bool cde_audit_tree_stored(sqlite3 *db);

@@ -216,7 +216,7 @@ int cde_audit_tree_walk_run(struct cde_audit_tree_walk *w)
 	w->next = 0;
 	/* A file from before the tree (cdevctl reads it as it is): an empty
 	 * tree. */
-	if (!cde_sql_has_table(w->db, "tree_hashes"))
+	if (!cde_audit_tree_stored(w->db))
 		return cde_tlog_frontier_root(&w->f, w->out->root);
 	r = cde_audit_tree_reader_init(&w->reader, w->db);
 	if (r < 0)

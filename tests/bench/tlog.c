@@ -9,7 +9,7 @@
  *      groups of 30 with audit.sync full, events/s and CPU per event;
  *   3. the tree's part of (2), measured alone on the same rows: finishing
  *      each leaf with its seq, then the frontier appending those leaves
- *      into tree_hashes in groups of 30 (fsync off: the commit's fsync is
+ *      into the tiles in groups of 30 (fsync off: the commit's fsync is
  *      paid once whichever rows it holds).
  *
  * The writer's share is (3) / (2). Then the same for hooks: events without
@@ -251,7 +251,7 @@ static void report(size_t n, double wall, double cpu, double ahead, double finis
 	printf("loop thread: entry hashed ahead of its seq, %.1f us per event\n", ahead / (double)n * 1e6);
 	printf("store (sync full, groups of %d): %.0f events/s, %.1f us writer CPU per event\n", GROUP,
 	       (double)n / wall, per);
-	printf("tree inside it: leaf finished %.2f us, tree_hashes %.2f us per event: %.1f%% of the "
+	printf("tree inside it: leaf finished %.2f us, stored hashes %.2f us per event: %.1f%% of the "
 	       "writer's CPU per event\n", finish / (double)n * 1e6, frontier / (double)n * 1e6, 100.0 * tree / per);
 	printf("RESULT {\"tlogIngest\":{\"events\":%zu,\"storeEventsPerSecond\":%.0f,\"storeCpuUs\":%.2f,"
 	       "\"aheadUs\":%.2f,\"finishUs\":%.2f,\"treeHashesUs\":%.2f,\"writerTreeSharePercent\":%.1f}}\n",

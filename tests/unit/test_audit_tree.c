@@ -500,7 +500,7 @@ static void a_key_never_signs_a_size_it_signed_with_another_root(void **state)
 	free(cde_audit_store_take_checkpoint(s, &(uint64_t){ 0 }));
 	snprintf(kept, sizeof(kept), "%s-checkpoint", db_path);
 	assert_int_equal(access(kept, R_OK), 0);	/* kept outside the database */
-	exec(cde_audit_store_db(s), "DELETE FROM events; DELETE FROM tree_hashes; DELETE FROM tree_checkpoints;"
+	exec(cde_audit_store_db(s), "DELETE FROM events; DELETE FROM tree_tiles; DELETE FROM tree_checkpoints;"
 				    "UPDATE meta SET value = '0' WHERE key IN ('tree_size', 'head_seq');"
 				    "UPDATE meta SET value = '" "0000000000000000000000000000000000000000000000000000000000000000"
 				    "' WHERE key = 'head_hash'");
@@ -535,7 +535,10 @@ static void a_tree_rewritten_under_its_checkpoint_is_refused(void **state)
 	free(cde_audit_store_take_checkpoint(s, &(uint64_t){ 0 }));
 	snprintf(kept, sizeof(kept), "%s-checkpoint", db_path);
 	unlink(kept);
-	exec(cde_audit_store_db(s), "UPDATE tree_hashes SET hash = zeroblob(32) WHERE level = 2 AND idx = 0");
+	/* The root of the 4 leaves is hashed from their tile: a leaf hash
+	 * changed there changes it. */
+	exec(cde_audit_store_db(s), "UPDATE tree_tiles SET hashes = zeroblob(32) || substr(hashes, 33)"
+				    " WHERE tile_level = 0 AND idx = 0");
 	cde_audit_store_close(s);
 	s = open_store(false);
 	cde_note_verifier_free(v);

@@ -2,7 +2,8 @@
  * signed checkpoint kept elsewhere: an intact log holds (and still holds
  * once it grew); each way of tampering with the file is named with its
  * first bad index: an edited row, a cut tail, rows deleted in the middle
- * or at the end, a stored hash that is not its leaves, a log rewritten
+ * or at the end, a stored hash that is not its leaves, a tile missing or
+ * damaged, a log rewritten
  * with its hashes (a fork, bounded by the signed checkpoints it stored);
  * rows retired by retention or recorded as lost stand in by their stored
  * hashes; a consistency proof is checked against both heads. */
@@ -134,7 +135,10 @@ static void a_cut_tail_with_meta_fixed_is_truncated_at_the_logs_size(void **stat
 	struct cde_audit_store *s = a_log(10, &size, root);
 
 	exec(s, "DELETE FROM events WHERE seq > 7; UPDATE meta SET value = '7' WHERE key = 'tree_size';"
-		"DELETE FROM tree_hashes WHERE (idx + 1) * (1 << level) > 7");
+		/* every stored hash over a leaf past 7 cut from its tile */
+		"UPDATE tree_tiles SET hashes = substr(hashes, 1,"
+		" 32 * max(0, min(16, (7 >> (4 * tile_level)) - 16 * idx)));"
+		"DELETE FROM tree_tiles WHERE length(hashes) = 0");
 	assert_int_equal(check(s, size, root, &c), -EBADMSG);
 	assert_int_equal(c.fault, CDE_AUDIT_TREE_TRUNCATED);
 	assert_int_equal(c.bad_index, 7);
@@ -194,23 +198,59 @@ static void a_stored_hash_that_is_not_its_leaves_fails_the_self_check(void **sta
 	uint8_t root[CDE_TLOG_HASH_LEN];
 	struct cde_audit_tree_check c;
 	uint64_t size;
-	struct cde_audit_store *s = a_log(10, &size, root);
+	/* 19 leaves: the hash of leaves 0 to 15 is stored, in the tile of
+	 * level 4 (tile level 1). */
+	struct cde_audit_store *s = a_log(19, &size, root);
 
-	exec(s, "UPDATE tree_hashes SET hash = zeroblob(32) WHERE level = 3 AND idx = 0");
+	exec(s, "UPDATE tree_tiles SET hashes = zeroblob(32) WHERE tile_level = 1 AND idx = 0");
 	assert_int_equal(cde_audit_tree_self_check(cde_audit_store_db(s), &c), -EBADMSG);
 	assert_int_equal(c.fault, CDE_AUDIT_TREE_HASHES);
 	assert_int_equal(c.bad_index, 0);
 	done(s);
 }
 
+/* A tile that is gone, or whose blob is not whole hashes, is damage at
+ * its first index. */
+static void a_missing_or_damaged_tile_fails_the_self_check_at_its_first_index(void **state)
+{
+	static const char *const attacks[] = {
+		"DELETE FROM tree_tiles WHERE tile_level = 0 AND idx = 1",
+		"UPDATE tree_tiles SET hashes = substr(hashes, 1, 80) WHERE tile_level = 0 AND idx = 1",
+		"UPDATE tree_tiles SET hashes = hashes || x'00' WHERE tile_level = 0 AND idx = 1",
+		"UPDATE tree_tiles SET hashes = substr(hashes, 1, 64) WHERE tile_level = 0 AND idx = 1",
+	};
+	static const uint64_t bad[] = { 16, 16, 16, 18 };
+	uint8_t root[CDE_TLOG_HASH_LEN];
+	struct cde_audit_tree_check c;
+	uint64_t size;
+
+	for (size_t i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {
+		struct cde_audit_store *s = a_log(19, &size, root);
+
+		exec(s, attacks[i]);
+		assert_int_equal(cde_audit_tree_self_check(cde_audit_store_db(s), &c), -EBADMSG);
+		assert_int_equal(c.fault, CDE_AUDIT_TREE_HASHES);
+		assert_int_equal(c.bad_index, bad[i]);
+		assert_int_equal(check(s, size, root, &c), -EBADMSG);
+		assert_int_equal(c.fault, CDE_AUDIT_TREE_HASHES);
+		assert_int_equal(c.bad_index, bad[i]);
+		done(s);
+	}
+}
+
+/* Tiles are filled in order at each level: a hash goes at the end of
+ * its tile. */
 static int put(void *ctx, unsigned level, uint64_t index, const uint8_t hash[CDE_TLOG_HASH_LEN])
 {
 	sqlite3_stmt *st;
 
-	assert_int_equal(sqlite3_prepare_v2(ctx, "INSERT INTO tree_hashes(level, idx, hash) VALUES (?, ?, ?)", -1, &st,
-					    NULL), SQLITE_OK);
-	sqlite3_bind_int(st, 1, (int)level);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
+	if (level % 4)
+		return 0;	/* not stored: hashed up from the tile below */
+	assert_int_equal(sqlite3_prepare_v2(ctx, "INSERT INTO tree_tiles(tile_level, idx, hashes) VALUES (?, ?, ?)"
+					    " ON CONFLICT DO UPDATE SET hashes = CAST(hashes || excluded.hashes AS BLOB)",
+					    -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_int(st, 1, (int)level / 4);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)index / 16);
 	sqlite3_bind_blob(st, 3, hash, CDE_TLOG_HASH_LEN, SQLITE_STATIC);
 	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
@@ -226,7 +266,7 @@ static void rebuild_tree(struct cde_audit_store *s)
 	uint8_t leaf[CDE_TLOG_HASH_LEN];
 	sqlite3_stmt *st;
 
-	exec(s, "DELETE FROM tree_hashes");
+	exec(s, "DELETE FROM tree_tiles");
 	cde_tlog_frontier_init(&f);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT seq, received_at, principal, peer, event FROM events"
 					    " ORDER BY leaf", -1, &st, NULL), SQLITE_OK);
@@ -314,6 +354,7 @@ int main(void)
 		cmocka_unit_test(rows_deleted_in_the_middle_or_at_the_end_are_missing),
 		cmocka_unit_test(rows_retired_or_recorded_as_lost_stand_in_by_their_stored_hashes),
 		cmocka_unit_test(a_stored_hash_that_is_not_its_leaves_fails_the_self_check),
+		cmocka_unit_test(a_missing_or_damaged_tile_fails_the_self_check_at_its_first_index),
 		cmocka_unit_test(a_log_rewritten_with_its_hashes_is_a_fork_bounded_by_its_signed_checkpoints),
 		cmocka_unit_test(a_consistency_proof_is_checked_against_both_heads),
 	};

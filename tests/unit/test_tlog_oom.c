@@ -1,5 +1,5 @@
 /* Allocation failures in the tlog layer and the audit log's entries and
- * receipts (tests/unit/oom.h): for every N,
+ * receipts, and the tree's writer and its tiles (tests/unit/oom.h): for every N,
  * making the Nth allocation fail (alone, and with every later one) makes
  * each call return -ENOMEM with its outputs untouched and nothing left
  * allocated, or succeed with the output it gives without failures. */
@@ -12,6 +12,7 @@
 
 #include "sinks/audit/audit_leaf.h"
 #include "sinks/audit/audit_proof.h"
+#include "sinks/audit/audit_schema.h"
 #include "sinks/audit/audit_tree.h"
 #include "sinks/audit/tlog/checkpoint.h"
 #include "sinks/audit/tlog/merkle.h"
@@ -249,6 +250,89 @@ static void checking_a_receipt_runs_out_of_memory_cleanly(void **state)
 	cJSON_free(receipt_text);
 }
 
+static int keep_nothing(void *ctx, unsigned level, uint64_t index, const uint8_t hash[CDE_TLOG_HASH_LEN])
+{
+	(void)ctx, (void)level, (void)index, (void)hash;
+	return 0;
+}
+
+/* Leaves for the writer (made once, outside the failures). */
+static uint8_t leaves[47][CDE_TLOG_HASH_LEN];
+
+static void hex(const uint8_t h[CDE_TLOG_HASH_LEN], char out[2 * CDE_TLOG_HASH_LEN + 1])
+{
+	for (size_t i = 0; i < CDE_TLOG_HASH_LEN; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+/* Leaves [@from, @to) in one transaction; rolled back on failure. */
+static int tiles_group(sqlite3 *db, struct cde_audit_tree_writer *w, size_t from, size_t to)
+{
+	int r = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+
+	for (size_t i = from; r == 0 && i < to; i++)
+		r = cde_audit_tree_writer_append(w, leaves[i]);
+	if (r == 0)
+		r = cde_audit_tree_writer_flush(w);
+	if (r == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		r = -EIO;
+	if (r == 0) {
+		cde_audit_tree_writer_committed(w);
+	} else {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		cde_audit_tree_writer_rolled_back(w);
+	}
+	return r;
+}
+
+/* Two groups through the writer (tiles completed, a level-4 hash), then
+ * the root read back from the tiles. */
+static int tiles_call(char **out)
+{
+	struct cde_audit_tree_writer w;
+	struct cde_audit_tree_reader rd;
+	uint8_t root[CDE_TLOG_HASH_LEN];
+	char text[2 * CDE_TLOG_HASH_LEN + 1], err[256];
+	sqlite3 *db = NULL;
+	int r = sqlite3_open(":memory:", &db) == SQLITE_OK && cde_audit_schema_migrate(db, err, sizeof(err)) == 0 ? 0
+														    : -EIO;
+
+	if (r == 0 && (r = cde_audit_tree_writer_init(&w, db, err, sizeof(err))) == 0) {
+		r = tiles_group(db, &w, 0, 40);
+		if (r == 0)
+			r = tiles_group(db, &w, 40, 47);
+		cde_audit_tree_writer_release(&w);
+	}
+	if (r == 0 && (r = cde_audit_tree_reader_init(&rd, db)) == 0) {
+		r = cde_tlog_root(&rd.tlog, 47, root);
+		cde_audit_tree_reader_release(&rd);
+	}
+	sqlite3_close(db);
+	if (r == 0) {
+		hex(root, text);
+		if (!(*out = strdup(text)))
+			r = -ENOMEM;
+	}
+	return r;
+}
+
+static void the_trees_writer_runs_out_of_memory_cleanly(void **state)
+{
+	struct cde_tlog_frontier f;
+	uint8_t root[CDE_TLOG_HASH_LEN];
+	char want[2 * CDE_TLOG_HASH_LEN + 1], entry[16];
+
+	cde_tlog_frontier_init(&f);
+	for (size_t i = 0; i < 47; i++) {
+		snprintf(entry, sizeof(entry), "leaf %zu", i);
+		assert_int_equal(cde_tlog_leaf_hash(entry, strlen(entry), leaves[i]), 0);
+		assert_int_equal(cde_tlog_frontier_append(&f, leaves[i], keep_nothing, NULL), 0);
+	}
+	assert_int_equal(cde_tlog_frontier_root(&f, root), 0);
+	hex(root, want);
+	each_failure("cde_audit_tree_writer", tiles_call, want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +343,7 @@ int main(void)
 		cmocka_unit_test(an_entry_runs_out_of_memory_cleanly),
 		cmocka_unit_test(hashing_a_leaf_ahead_runs_out_of_memory_cleanly),
 		cmocka_unit_test(checking_a_receipt_runs_out_of_memory_cleanly),
+		cmocka_unit_test(the_trees_writer_runs_out_of_memory_cleanly),
 	};
 
 	oom_init();

@@ -113,25 +113,41 @@ t.check(provable(full, 10), 'the intact file proves an entry against the kept ch
 
 // A forked log: the entry at leaf @leaf rewritten, and every stored hash
 // above it recomputed (RFC 9162: leaf 0x00, node 0x01), so that rows and
-// hashes agree; only the signed checkpoint can tell.
+// hashes agree; only the signed checkpoint can tell. The hashes are
+// stored as tiles: 16 hashes of every fourth level to a blob, the levels
+// between hashed up from the tile below.
 const sha256 = (...parts) => createHash('sha256').update(Buffer.concat(parts)).digest();
+function storedHashes(file) {
+  const hashes = new Map();
+  for (const t of sql(file, 'SELECT tile_level, idx, hex(hashes) AS h FROM tree_tiles')) {
+    const blob = Buffer.from(t.h, 'hex');
+    for (let i = 0; 32 * i < blob.length; i++) hashes.set(`${4 * t.tile_level},${16 * t.idx + i}`, blob.subarray(32 * i, 32 * i + 32));
+  }
+  return hashes;
+}
+const node = (hashes, level, idx) => (level % 4 === 0 ? hashes.get(`${level},${idx}`)
+  : sha256(Buffer.from([1]), node(hashes, level - 1, 2 * idx), node(hashes, level - 1, 2 * idx + 1)));
+// The hash at (@level, @idx) replaced inside its tile's blob.
+const splice = (level, idx, hash) => `UPDATE tree_tiles SET hashes = CAST(substr(hashes, 1, ${32 * (idx % 16)}) ||
+  X'${hash.toString('hex')}' || substr(hashes, ${32 * (idx % 16) + 33}) AS BLOB)
+  WHERE tile_level = ${level / 4} AND idx = ${Math.floor(idx / 16)};`;
 function fork(file, seq) {
   const [row] = sql(file, `SELECT seq, leaf, received_at, principal, peer, event FROM events WHERE seq = ${seq}`);
   const entry = (ev) => canonicalize({ event: JSON.parse(ev), peer: row.peer, principal: row.principal, receivedAt: row.received_at, seq: row.seq });
-  const stored = sql(file, `SELECT hex(hash) AS h FROM tree_hashes WHERE level = 0 AND idx = ${row.leaf}`)[0].h;
+  const stored = sql(file, `SELECT hex(substr(hashes, ${32 * (row.leaf % 16) + 1}, 32)) AS h FROM tree_tiles
+    WHERE tile_level = 0 AND idx = ${Math.floor(row.leaf / 16)}`)[0].h;
   t.check(sha256(Buffer.from([0]), Buffer.from(entry(row.event))).toString('hex').toUpperCase() === stored,
     'the JS leaf of the row is the stored one (the fork is built like the daemon builds leaves)');
   const evil = row.event.replace(`"subject-${seq}"`, '"subject-evil"');
-  const hashes = new Map(sql(file, 'SELECT level, idx, hex(hash) AS h FROM tree_hashes')
-    .map((h) => [`${h.level},${h.idx}`, Buffer.from(h.h, 'hex')]));
+  const hashes = storedHashes(file);
   hashes.set(`0,${row.leaf}`, sha256(Buffer.from([0]), Buffer.from(entry(evil))));
   const updates = [`UPDATE events SET event = '${evil.replaceAll("'", "''")}' WHERE seq = ${seq};`,
-    `UPDATE tree_hashes SET hash = X'${hashes.get(`0,${row.leaf}`).toString('hex')}' WHERE level = 0 AND idx = ${row.leaf};`];
-  for (let level = 1; level < 64; level++) {
-    const idx = row.leaf >> level, k = `${level},${idx}`;
+    splice(0, row.leaf, hashes.get(`0,${row.leaf}`))];
+  for (let level = 4; level < 64; level += 4) {
+    const idx = Math.floor(row.leaf / 2 ** level), k = `${level},${idx}`;
     if (!hashes.has(k)) break;
-    hashes.set(k, sha256(Buffer.from([1]), hashes.get(`${level - 1},${2 * idx}`), hashes.get(`${level - 1},${2 * idx + 1}`)));
-    updates.push(`UPDATE tree_hashes SET hash = X'${hashes.get(k).toString('hex')}' WHERE level = ${level} AND idx = ${idx};`);
+    hashes.set(k, sha256(Buffer.from([1]), node(hashes, level - 1, 2 * idx), node(hashes, level - 1, 2 * idx + 1)));
+    updates.push(splice(level, idx, hashes.get(k)));
   }
   sql(file, updates.join('\n'));
 }
@@ -142,7 +158,8 @@ const attacks = [
     run: (f) => sql(f, `DELETE FROM events WHERE seq > 9;
       UPDATE meta SET value = '9' WHERE key IN ('head_seq', 'tree_size');
       UPDATE meta SET value = (SELECT hash FROM events WHERE seq = 9) WHERE key = 'head_hash';
-      DELETE FROM tree_hashes WHERE (idx + 1) * (1 << level) > 9;
+      UPDATE tree_tiles SET hashes = substr(hashes, 1, 32 * max(0, min(16, (9 >> (4 * tile_level)) - 16 * idx)));
+      DELETE FROM tree_tiles WHERE length(hashes) = 0;
       DELETE FROM tree_checkpoints WHERE size > 9;`),
   },
   { name: 'all rows deleted', seq: 1, fault: 'missing', bad: '0', run: (f) => sql(f, 'DELETE FROM events') },

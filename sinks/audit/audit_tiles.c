@@ -1,0 +1,204 @@
+/* The Merkle tree's hashes as tiles (format in audit_tiles.h): reading a
+ * hash from its tile, and the writer's edge, which keeps a transaction's
+ * new hashes in memory and writes each tile they touch once, at the
+ * flush before the commit. With groups of about 30 events that is a few
+ * row writes per group where one row per hash made about 60.
+ *
+ * A tile's blob is whole hashes or it is damaged: a reader refuses every
+ * hash of a damaged tile (-EBADMSG), so a check names the tile's first
+ * index; a tile shorter than the tree needs lacks the hashes past its
+ * end (-ENOENT). */
+
+#include "sinks/audit/audit_tiles.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define H CDE_AUDIT_TILE_HEIGHT
+#define W CDE_AUDIT_TILE_WIDTH
+
+int cde_audit_tile_fetch(struct cde_audit_tile *t, sqlite3_stmt *get, unsigned level, uint64_t idx)
+{
+	int r = 0;
+
+	if (t->valid && t->level == level && t->idx == idx)
+		return 0;
+	t->valid = t->damaged = false;
+	t->n = 0;
+	sqlite3_bind_int(get, 1, (int)level);
+	sqlite3_bind_int64(get, 2, (sqlite3_int64)idx);
+	switch (sqlite3_step(get)) {
+	case SQLITE_ROW: {
+		const void *blob = sqlite3_column_blob(get, 0);
+		size_t len = (size_t)sqlite3_column_bytes(get, 0);
+
+		if (len % CDE_TLOG_HASH_LEN || len > sizeof(t->hash))
+			t->damaged = true;
+		else if (len)
+			memcpy(t->hash, blob, len);
+		t->n = t->damaged ? 0 : len / CDE_TLOG_HASH_LEN;
+		break;
+	}
+	case SQLITE_DONE:
+		break;
+	default:
+		r = -EIO;
+	}
+	sqlite3_reset(get);
+	if (r == 0) {
+		t->valid = true;
+		t->level = level;
+		t->idx = idx;
+	}
+	return r;
+}
+
+int cde_audit_tile_read(struct cde_audit_tile *t, sqlite3_stmt *get, unsigned level, uint64_t index,
+			uint8_t out[CDE_TLOG_HASH_LEN])
+{
+	uint8_t acc[W / 2][CDE_TLOG_HASH_LEN];
+	unsigned k = level % H;
+	size_t count = (size_t)1 << k, off;
+	uint64_t first;
+	int r;
+
+	if (level >= 64 || index >= CDE_TLOG_MAX_SIZE >> level)
+		return -ENOENT;
+	first = index << k;	/* its first hash, at level level - k */
+	r = cde_audit_tile_fetch(t, get, level / H, first / W);
+	if (r < 0)
+		return r;
+	if (t->damaged)
+		return -EBADMSG;
+	off = (size_t)(first % W);
+	if (off + count > t->n)
+		return -ENOENT;
+	if (k == 0) {
+		memcpy(out, t->hash[off], CDE_TLOG_HASH_LEN);
+		return 0;
+	}
+	/* Pairs of the tile's hashes, up the k levels to the node. */
+	for (size_t i = 0; i < count / 2; i++)
+		if ((r = cde_tlog_node_hash(t->hash[off + 2 * i], t->hash[off + 2 * i + 1], acc[i])) < 0)
+			return r;
+	for (count /= 2; count > 1; count /= 2)
+		for (size_t i = 0; i < count / 2; i++)
+			if ((r = cde_tlog_node_hash(acc[2 * i], acc[2 * i + 1], acc[i])) < 0)
+				return r;
+	memcpy(out, acc[0], CDE_TLOG_HASH_LEN);
+	return 0;
+}
+
+/* Room in @e's level @t for @need hashes from its base. */
+static int edge_room(struct cde_audit_tile_edge *e, unsigned t, size_t need)
+{
+	size_t cap = e->cap[t] ? e->cap[t] : W;
+	void *buf;
+
+	if (need <= e->cap[t])
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	buf = realloc(e->buf[t], cap * CDE_TLOG_HASH_LEN);
+	if (!buf)
+		return -ENOMEM;
+	e->buf[t] = buf;
+	e->cap[t] = cap;
+	return 0;
+}
+
+int cde_audit_tile_edge_init(struct cde_audit_tile_edge *e, sqlite3 *db, uint64_t size, struct cde_audit_tile *t,
+			     sqlite3_stmt *get)
+{
+	int r = 0;
+
+	memset(e, 0, sizeof(*e));
+	if (sqlite3_prepare_v3(db, "INSERT INTO tree_tiles(tile_level, idx, hashes) VALUES (?, ?, ?)"
+			       " ON CONFLICT(tile_level, idx) DO UPDATE SET hashes = excluded.hashes", -1,
+			       SQLITE_PREPARE_PERSISTENT, &e->put, NULL) != SQLITE_OK)
+		return -EIO;
+	for (unsigned level = 0; r == 0 && level < CDE_AUDIT_TILE_LEVELS; level++) {
+		uint64_t n = size >> (H * level);
+		size_t partial = (size_t)(n % W);
+
+		e->base[level] = n - partial;
+		if (!partial)
+			continue;
+		r = cde_audit_tile_fetch(t, get, level, n / W);
+		if (r == 0 && t->damaged)
+			r = -EBADMSG;
+		else if (r == 0 && t->n < partial)
+			r = -ENOENT;
+		if (r == 0 && (r = edge_room(e, level, partial)) == 0)
+			memcpy(e->buf[level], t->hash, partial * CDE_TLOG_HASH_LEN);
+	}
+	if (r < 0)
+		cde_audit_tile_edge_release(e);
+	return r;
+}
+
+void cde_audit_tile_edge_release(struct cde_audit_tile_edge *e)
+{
+	for (unsigned t = 0; t < CDE_AUDIT_TILE_LEVELS; t++) {
+		free(e->buf[t]);
+		e->buf[t] = NULL;
+		e->cap[t] = 0;
+	}
+	sqlite3_finalize(e->put);
+	e->put = NULL;
+}
+
+int cde_audit_tile_edge_keep(void *ctx, unsigned level, uint64_t index, const uint8_t hash[CDE_TLOG_HASH_LEN])
+{
+	struct cde_audit_tile_edge *e = ctx;
+	unsigned t = level / H;
+	int r;
+
+	if (level % H)
+		return 0;
+	if (index < e->base[t])
+		return -EINVAL;	/* below the edge: stored already, and final */
+	r = edge_room(e, t, (size_t)(index - e->base[t]) + 1);
+	if (r == 0)
+		memcpy(e->buf[t][index - e->base[t]], hash, CDE_TLOG_HASH_LEN);
+	return r;
+}
+
+int cde_audit_tile_edge_flush(struct cde_audit_tile_edge *e, uint64_t from, uint64_t size)
+{
+	for (unsigned t = 0; t < CDE_AUDIT_TILE_LEVELS; t++) {
+		uint64_t lo = from >> (H * t), n = size >> (H * t);
+
+		/* No new hash at this level: none above it either. */
+		if (n <= lo)
+			break;
+		for (uint64_t tile = lo / W; tile <= (n - 1) / W; tile++) {
+			uint64_t first = tile * W, end = n < first + W ? n : first + W;
+			int rc;
+
+			sqlite3_bind_int(e->put, 1, (int)t);
+			sqlite3_bind_int64(e->put, 2, (sqlite3_int64)tile);
+			sqlite3_bind_blob(e->put, 3, e->buf[t][first - e->base[t]],
+					  (int)((end - first) * CDE_TLOG_HASH_LEN), SQLITE_STATIC);
+			rc = sqlite3_step(e->put);
+			sqlite3_reset(e->put);
+			if (rc != SQLITE_DONE)
+				return -EIO;
+		}
+	}
+	return 0;
+}
+
+void cde_audit_tile_edge_committed(struct cde_audit_tile_edge *e, uint64_t size)
+{
+	for (unsigned t = 0; t < CDE_AUDIT_TILE_LEVELS; t++) {
+		uint64_t n = size >> (H * t), base = n - n % W;
+
+		if (base <= e->base[t])
+			continue;
+		if (n > base)
+			memmove(e->buf[t], e->buf[t][base - e->base[t]], (size_t)(n - base) * CDE_TLOG_HASH_LEN);
+		e->base[t] = base;
+	}
+}

@@ -1,0 +1,248 @@
+/* The Merkle tree's hashes stored as tiles (sinks/audit/audit_tiles.c,
+ * through the writer and reader of audit_tree.c): every perfect subtree
+ * of the tree reads back as the tlog layer computes it, at every level,
+ * after groups of any size and after a restart; a subtree the tree does
+ * not hold yet is not stored; a group writes each tile it touched once;
+ * a transaction or a savepoint rolled back leaves none of its hashes
+ * behind. */
+
+#include "tests/unit/helpers.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "sinks/audit/audit_schema.h"
+#include "sinks/audit/audit_tree.h"
+#include "sinks/audit/sql.h"
+
+#define MAX_LEAVES 600
+
+/* Every hash of the tree as the tlog layer emits it, level by level. */
+struct model {
+	struct cde_tlog_frontier f;
+	uint8_t (*hash[64])[CDE_TLOG_HASH_LEN];
+};
+
+static char db_path[64];
+
+static int model_keep(void *ctx, unsigned level, uint64_t index, const uint8_t hash[CDE_TLOG_HASH_LEN])
+{
+	struct model *m = ctx;
+
+	memcpy(m->hash[level][index], hash, CDE_TLOG_HASH_LEN);
+	return 0;
+}
+
+static void model_init(struct model *m)
+{
+	cde_tlog_frontier_init(&m->f);
+	for (unsigned l = 0; l < 64; l++)
+		m->hash[l] = l < 10 ? calloc(MAX_LEAVES >> l, CDE_TLOG_HASH_LEN) : NULL;
+}
+
+static void model_release(struct model *m)
+{
+	for (unsigned l = 0; l < 64; l++)
+		free(m->hash[l]);
+}
+
+/* Leaf @i of the tree (@salt makes another one). */
+static void leaf(uint64_t i, int salt, uint8_t out[CDE_TLOG_HASH_LEN])
+{
+	char entry[48];
+	int len = snprintf(entry, sizeof(entry), "leaf %llu/%d", (unsigned long long)i, salt);
+
+	assert_int_equal(cde_tlog_leaf_hash(entry, (size_t)len, out), 0);
+}
+
+static sqlite3 *open_db(void)
+{
+	sqlite3 *db;
+	char err[256];
+
+	snprintf(db_path, sizeof(db_path), "/tmp/cde-tiles-%d.db", (int)getpid());
+	unlink(db_path);
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	assert_int_equal(cde_audit_schema_migrate(db, err, sizeof(err)), 0);
+	return db;
+}
+
+/* A new log's database, its tree's writer and the model. */
+struct fixture {
+	sqlite3 *db;
+	struct cde_audit_tree_writer w;
+	struct model m;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[256];
+
+	assert_non_null(f);
+	f->db = open_db();
+	model_init(&f->m);
+	assert_int_equal(cde_audit_tree_writer_init(&f->w, f->db, err, sizeof(err)), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	cde_audit_tree_writer_release(&f->w);
+	model_release(&f->m);
+	sqlite3_close(f->db);
+	unlink(db_path);
+	free(f);
+	return 0;
+}
+
+static void exec(sqlite3 *db, const char *sql)
+{
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* @n leaves appended in one transaction, to the writer and the model. */
+static void group(sqlite3 *db, struct cde_audit_tree_writer *w, struct model *m, size_t n)
+{
+	uint8_t h[CDE_TLOG_HASH_LEN];
+
+	exec(db, "BEGIN IMMEDIATE");
+	for (size_t i = 0; i < n; i++) {
+		leaf(m->f.size, 0, h);
+		assert_int_equal(cde_audit_tree_writer_append(w, h), 0);
+		assert_int_equal(cde_tlog_frontier_append(&m->f, h, model_keep, m), 0);
+	}
+	assert_int_equal(cde_audit_tree_writer_flush(w), 0);
+	exec(db, "COMMIT");
+	cde_audit_tree_writer_committed(w);
+}
+
+/* Every perfect subtree of the model's tree reads as the model has it;
+ * the next one at each level is not stored. */
+static void reads_as_the_model(sqlite3 *db, const struct model *m)
+{
+	struct cde_audit_tree_reader r;
+	uint8_t got[CDE_TLOG_HASH_LEN], root[CDE_TLOG_HASH_LEN], want[CDE_TLOG_HASH_LEN];
+
+	assert_int_equal(cde_audit_tree_reader_init(&r, db), 0);
+	for (unsigned l = 0; l < 64 && (m->f.size >> l); l++) {
+		for (uint64_t i = 0; i < m->f.size >> l; i++) {
+			assert_int_equal(r.tlog.read(r.tlog.ctx, l, i, got), 0);
+			assert_memory_equal(got, m->hash[l][i], CDE_TLOG_HASH_LEN);
+		}
+		assert_int_equal(r.tlog.read(r.tlog.ctx, l, m->f.size >> l, got), -ENOENT);
+	}
+	assert_int_equal(cde_tlog_root(&r.tlog, m->f.size, root), 0);
+	assert_int_equal(cde_tlog_frontier_root(&m->f, want), 0);
+	assert_memory_equal(root, want, CDE_TLOG_HASH_LEN);
+	cde_audit_tree_reader_release(&r);
+}
+
+static void every_subtree_reads_back_after_groups_of_any_size_and_a_restart(void **state)
+{
+	static const size_t sizes[] = { 1, 1, 2, 13, 15, 16, 17, 30, 31, 64, 100, 3, 250, 1 };
+	struct fixture *f = *state;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		group(f->db, &f->w, &f->m, sizes[i]);
+		reads_as_the_model(f->db, &f->m);
+		/* A start in the middle: the partial edge tiles come back. */
+		if (i % 3 == 2) {
+			cde_audit_tree_writer_release(&f->w);
+			assert_int_equal(cde_audit_tree_writer_init(&f->w, f->db, err, sizeof(err)), 0);
+		}
+	}
+	assert_int_equal(f->m.f.size, 544);	/* tile levels 0, 1 and 2 */
+}
+
+static void a_group_writes_each_tile_it_touched_once(void **state)
+{
+	struct fixture *f = *state;
+	int before;
+
+	/* 30 leaves: tiles 0 and 1 of level 0, tile 0 of level 4, and the
+	 * size in meta. */
+	before = sqlite3_total_changes(f->db);
+	group(f->db, &f->w, &f->m, 30);
+	assert_int_equal(sqlite3_total_changes(f->db) - before, 4);
+	/* 30 more: tile 1 completed, 2 and 3; tile 0 of level 4 again. */
+	before = sqlite3_total_changes(f->db);
+	group(f->db, &f->w, &f->m, 30);
+	assert_int_equal(sqlite3_total_changes(f->db) - before, 5);
+	assert_false(cde_sql_has_table(f->db, "tree_hashes"));
+}
+
+/* @n leaves appended (salted: not the model's) and not committed. */
+static void appended(struct fixture *f, int n, int salt)
+{
+	uint8_t h[CDE_TLOG_HASH_LEN];
+
+	for (int i = 0; i < n; i++) {
+		leaf(f->w.work.size, salt, h);
+		assert_int_equal(cde_audit_tree_writer_append(&f->w, h), 0);
+	}
+}
+
+/* Leaves appended and rolled back (whole transaction or savepoint):
+ * other leaves take their places. */
+static void rolled_back_leaves_leave_no_hash_behind(void **state)
+{
+	struct fixture *f = *state;
+	struct cde_tlog_frontier saved;
+	char err[256];
+
+	group(f->db, &f->w, &f->m, 10);
+	/* A transaction that fails after its flush. */
+	exec(f->db, "BEGIN IMMEDIATE");
+	appended(f, 40, 1);
+	assert_int_equal(cde_audit_tree_writer_flush(&f->w), 0);
+	exec(f->db, "ROLLBACK");
+	cde_audit_tree_writer_rolled_back(&f->w);
+	group(f->db, &f->w, &f->m, 5);
+	reads_as_the_model(f->db, &f->m);
+	/* A savepoint rolled back inside a group (the store's clash), the
+	 * frontier put back by hand. */
+	exec(f->db, "BEGIN IMMEDIATE; SAVEPOINT batch");
+	saved = f->w.work;
+	appended(f, 40, 2);
+	exec(f->db, "ROLLBACK TO batch; RELEASE batch; COMMIT");
+	f->w.work = saved;
+	group(f->db, &f->w, &f->m, 3);
+	reads_as_the_model(f->db, &f->m);
+	cde_audit_tree_writer_release(&f->w);
+	assert_int_equal(cde_audit_tree_writer_init(&f->w, f->db, err, sizeof(err)), 0);
+	group(f->db, &f->w, &f->m, 20);
+	reads_as_the_model(f->db, &f->m);
+}
+
+/* A damaged edge tile stops the writer at start: it would extend a tree
+ * it cannot prove. */
+static void a_writer_refuses_a_damaged_edge_tile(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+
+	group(f->db, &f->w, &f->m, 20);
+	cde_audit_tree_writer_release(&f->w);
+	exec(f->db, "UPDATE tree_tiles SET hashes = substr(hashes, 1, 96) WHERE tile_level = 0 AND idx = 1");
+	assert_int_equal(cde_audit_tree_writer_init(&f->w, f->db, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "lacks a stored hash"));
+	exec(f->db, "UPDATE tree_tiles SET hashes = zeroblob(100) WHERE tile_level = 0 AND idx = 1");
+	assert_int_equal(cde_audit_tree_writer_init(&f->w, f->db, err, sizeof(err)), -EBADMSG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(every_subtree_reads_back_after_groups_of_any_size_and_a_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_group_writes_each_tile_it_touched_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(rolled_back_leaves_leave_no_hash_behind, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_writer_refuses_a_damaged_edge_tile, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
