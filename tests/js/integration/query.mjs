@@ -203,6 +203,27 @@ t.check(cliExport.status === 2 && cliExport.stderr.includes('--since yesterday')
 const v = spawnSync(cdevctl, ['audit', 'verify', '--db', db], { encoding: 'utf8' });
 t.check(v.status === 0 && v.stdout.includes(`intact, ${N + 1} events`), 'the chain of all of them verifies', v.stdout);
 
+// A type stored in two versions: a filter without the version finds
+// both, one with it only its own (the one-version shortcut must see the
+// second version, not stop at the first).
+{
+  const older = { version: '0.4.1', id: 'older-deploy', source: '/ci', type: 'dev.cdevents.service.deployed.0.2.0',
+    timestamp: '2025-01-01T00:00:00Z', chainId: 'rel-older' };
+  const res2 = await fetch(`${d.url}/v1/events`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ context: older, subject: { id: 'svc-older', type: 'service', content: { environment: { id: 'prod' },
+      artifactId: 'pkg:oci/etl@1' } } }) });
+  const posted = await res2.json();
+  t.check(res2.status === 202, 'a service.deployed of spec 0.4.1 is stored', JSON.stringify(posted));
+  const newest = await (await fetch(`${d.url}/v1/events?type=dev.cdevents.service.deployed&order=desc&limit=2`)).json();
+  t.check(newest.events[0]?.event.context.id === 'older-deploy' &&
+    newest.events[1]?.event.context.type === 'dev.cdevents.service.deployed.0.3.0',
+    'type without its version finds both versions', JSON.stringify(newest).slice(0, 300));
+  const only = await (await fetch(`${d.url}/v1/events?type=dev.cdevents.service.deployed.0.2.0`)).json();
+  t.check(only.events.length === 1 && only.events[0].event.context.id === 'older-deploy', 'type with its version finds only it');
+  const current = await (await fetch(`${d.url}/v1/events?type=dev.cdevents.service.deployed.0.3.0&order=desc&limit=1`)).json();
+  t.check(current.events[0]?.event.context.type === 'dev.cdevents.service.deployed.0.3.0', 'and the other version only its own');
+}
+
 console.log(`first-page latency on ${N} events: ${timings.join('; ')}; chain: ${chainMs.toFixed(1)} ms`);
 t.check(await d.stop() === 0, 'exits 0 on SIGTERM');
 t.finish();
