@@ -13,8 +13,13 @@
  * a receiver's Retry-After is honoured up to max_retry_after; past
  * max_attempts or max_age an event becomes a dead letter. Those decisions,
  * and the window's, are in delivery_policy.c; this file does the I/O
- * around them. Sinks only report outcomes. Completions never re-enter the
- * scan: they activate the sink's pump event, which runs next on the loop.
+ * around them. When a receiver comes back (the circuit of sink_health.c
+ * closes), the events waiting for a retry go at once rather than when
+ * their backoffs end, which after a long outage are minutes away and
+ * would hold the cursor that long; each goes early at most once per
+ * backoff, and a Retry-After still holds. Sinks only report outcomes.
+ * Completions never re-enter the scan: they activate the sink's pump
+ * event, which runs next on the loop.
  * A sink's state changes go to the injected log through sink_health.c.
  * Signed checkpoints go to witnessing sinks beside the events
  * (delivery_checkpoints.c), woken by the same pump. */
@@ -53,10 +58,57 @@ static int64_t now_ms(void)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static void note_error(struct sink *s, const char *what)
+static struct timeval tv_of_ms(int64_t ms)
+{
+	return (struct timeval){ .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+}
+
+void cde_delivery_note_error(struct sink *s, const char *what)
 {
 	snprintf(s->last_error, sizeof(s->last_error), "%s", what);
 	cde_timestamp_now(s->last_error_at);
+	s->recovered_error[0] = s->recovered_error_at[0] = s->recovered_at[0] = '\0';
+}
+
+void cde_delivery_note_success(struct sink *s)
+{
+	if (!s->last_error[0] || s->win.used > cde_window_in_flight(&s->win) ||
+	    (s->wit.busy && evtimer_pending(s->wit.retry, NULL)))
+		return;
+	memcpy(s->recovered_error, s->last_error, sizeof(s->recovered_error));
+	memcpy(s->recovered_error_at, s->last_error_at, sizeof(s->recovered_error_at));
+	cde_timestamp_now(s->recovered_at);
+	s->last_error[0] = s->last_error_at[0] = '\0';
+}
+
+bool cde_delivery_retry_early(struct event *retry, int64_t not_before_ms)
+{
+	int64_t now = now_ms();
+	struct timeval tv;
+
+	if (!evtimer_pending(retry, NULL))
+		return false;
+	evtimer_del(retry);
+	if (not_before_ms > now) {
+		tv = tv_of_ms(not_before_ms - now);
+		evtimer_add(retry, &tv);
+	} else {
+		event_active(retry, EV_TIMEOUT, 1);
+	}
+	return true;
+}
+
+/* The circuit closed: what waits for a retry goes now. */
+static void rush(struct sink *s)
+{
+	for (unsigned i = 0; i < s->win.n; i++) {
+		struct slot *slot = &s->slots[i];
+
+		if (s->win.e[i].used && cde_delivery_may_rush(s->win.e[i].attempts, slot->rushed_after) &&
+		    cde_delivery_retry_early(slot->retry, slot->not_before_ms))
+			slot->rushed_after = s->win.e[i].attempts;
+	}
+	cde_delivery_witness_rush(s);
 }
 
 /* Writes the line @note calls for, if any. */
@@ -68,7 +120,7 @@ static void tell(struct sink *s, enum cde_sink_note note, const struct cde_sink_
 	if (note == CDE_SINK_NOTE_NONE || !s->d->log.fn)
 		return;
 	head = cde_delivery_store_head(s->d->store);
-	info.backlog = head > s->cursor ? head - s->cursor : 0;
+	info.backlog = cde_window_unsettled(&s->win, head);
 	info.error = res ? res->detail : s->last_error;
 	info.status = res ? res->status : 0;
 	cde_sink_health_log(&s->d->log, note, &s->health, &info);
@@ -142,25 +194,33 @@ static void on_result(void *ctx, const struct cde_sink_result *res)
 
 	e->in_flight = false;
 	if (res->outcome == CDE_SINK_DELIVERED) {
+		bool closing = cde_sink_health_circuit_open(&s->health);
+
 		cde_delivery_store_delivered(s->d->store, s->cfg.name, e->seq, res->status, res->receipt);
 		s->delivered++;
 		if (!e->replay)
 			cde_delivery_observe_latency(s, slot->received);
 		settle(slot);
 		tell(s, cde_sink_health_delivered(&s->health, now_ms()), res, -1);
+		if (closing)
+			rush(s);
+		cde_delivery_note_success(s);
 		return;
 	}
-	note_error(s, res->detail);
+	cde_delivery_note_error(s, res->detail);
 	verdict = cde_delivery_decide(&s->cfg, res->outcome, e->attempts,
 				      cde_delivery_age_s(slot->received, (double)time(NULL), slot->first_ms, now_ms()));
 	if (verdict == CDE_DELIVERY_TRY_AGAIN) {
 		uint64_t random = 0;
-		int64_t ms;
+		int64_t ms, floor_ms;
 		struct timeval tv;
 
 		RAND_bytes((unsigned char *)&random, sizeof(random));
 		ms = cde_delivery_backoff_ms(&s->cfg, e->attempts, res->retry_after_s, random);
-		tv = (struct timeval){ .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+		/* With no randomness, the backoff is the Retry-After alone. */
+		floor_ms = cde_delivery_backoff_ms(&s->cfg, e->attempts, res->retry_after_s, 0);
+		slot->not_before_ms = floor_ms > 0 ? now_ms() + floor_ms : 0;
+		tv = tv_of_ms(ms);
 		s->retried++;
 		evtimer_add(slot->retry, &tv);
 		tell(s, cde_sink_health_failed(&s->health, now_ms()), res, ms);
@@ -184,7 +244,7 @@ static void bury(struct slot *slot)
 	struct timeval later = { .tv_sec = 5 };
 
 	if (cde_delivery_store_dead(s->d->store, s->cfg.name, entry(slot)->seq, entry(slot)->attempts, slot->why) < 0) {
-		note_error(s, "cannot store a dead letter; trying again");
+		cde_delivery_note_error(s, "cannot store a dead letter; trying again");
 		evtimer_add(slot->retry, &later);
 		return;
 	}
@@ -207,6 +267,8 @@ static bool start(struct sink *s, uint64_t seq, bool replay, struct cde_event *e
 	slot->ev = cde_delivery_upgrade(s, seq, ev);
 	slot->first_ms = now_ms();
 	slot->received = received;
+	slot->not_before_ms = 0;
+	slot->rushed_after = 0;
 	attempt(slot);
 	return true;
 }
@@ -269,7 +331,7 @@ static void take_replays(struct sink *s)
 		if (r < 0) {
 			/* Deleted by retention since, or unreadable: nothing to send. */
 			cde_delivery_store_replay_done(s->d->store, s->cfg.name, seqs[i]);
-			note_error(s, "a replayed event is no longer in the audit log");
+			cde_delivery_note_error(s, "a replayed event is no longer in the audit log");
 			continue;
 		}
 		if (!start(s, seqs[i], true, ev, 0))
@@ -296,7 +358,7 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
 		}
 
 		if (cde_delivery_store_scan(s->d->store, s->win.fetched, SCAN_ROWS, on_row, s) < 0) {
-			note_error(s, "cannot read the audit log");
+			cde_delivery_note_error(s, "cannot read the audit log");
 			break;
 		}
 		if (s->win.fetched == before)
@@ -331,7 +393,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	for (size_t i = 0; i < d->n_sinks; i++) {
 		struct sink *s = &d->sinks[i];
 
-		tell(s, cde_sink_health_idle(&s->health, head > s->cursor ? head - s->cursor : 0), NULL, -1);
+		tell(s, cde_sink_health_idle(&s->health, cde_window_unsettled(&s->win, head)), NULL, -1);
 	}
 }
 

@@ -34,6 +34,8 @@ struct slot {
 	int64_t first_ms;
 	double received;	/* epoch seconds, for commit-to-delivery latency; 0 unknown */
 	struct event *retry;
+	int64_t not_before_ms;	/* the receiver's Retry-After, monotonic; 0 none */
+	unsigned rushed_after;	/* sent early after this many attempts; 0 never */
 };
 
 /* A sink's witnessing (delivery_checkpoints.c): one signed checkpoint at
@@ -47,6 +49,8 @@ struct witness {
 	unsigned attempts;
 	int64_t first_ms;
 	struct event *retry;
+	int64_t not_before_ms;
+	unsigned rushed_after;
 	unsigned long long delivered, skipped;
 };
 
@@ -70,8 +74,14 @@ struct sink {
 	double latency_sum;
 	unsigned long long upgrades[CDE_UPGRADE_FROM_MAX];	/* by release, delivery_upgrade.c */
 	unsigned long long upgrade_dropped, upgrade_refused;
+	/* The last failure while one is outstanding ("" none); once a
+	 * delivery succeeds with nothing waiting for a retry, it moves to
+	 * recovered_error, and recovered_at says when. */
 	char last_error[200];
 	char last_error_at[CDE_TIMESTAMP_STR_LEN];
+	char recovered_error[200];
+	char recovered_error_at[CDE_TIMESTAMP_STR_LEN];
+	char recovered_at[CDE_TIMESTAMP_STR_LEN];
 	struct cde_sink_health health;
 	struct witness wit;
 };
@@ -93,6 +103,17 @@ struct cde_delivery {
 	struct upgrade_entry *upgrades;		/* their cache, by seq */
 };
 
+/* @s failed: @what becomes its last error, with the time. */
+void cde_delivery_note_error(struct sink *s, const char *what);
+/* A delivery (an event or a checkpoint) to @s succeeded: with nothing
+ * left waiting for a retry, its last error is recovered from. */
+void cde_delivery_note_success(struct sink *s);
+
+/* Moves the pending @retry timer to now, or to @not_before_ms (monotonic;
+ * a receiver's Retry-After) if that is later. False when @retry was not
+ * pending. */
+bool cde_delivery_retry_early(struct event *retry, int64_t not_before_ms);
+
 /* Counts a delivery of an event received at @received (epoch seconds, 0
  * unknown) in @s's latency histogram. */
 void cde_delivery_observe_latency(struct sink *s, double received);
@@ -102,6 +123,8 @@ void cde_delivery_observe_latency(struct sink *s, double received);
  * or -errno with the reason in @err. */
 int cde_delivery_witness_setup(struct sink *s, char *err, size_t err_size);
 void cde_delivery_witness_pump(struct sink *s);
+/* The circuit closed: a checkpoint waiting for its retry goes now. */
+void cde_delivery_witness_rush(struct sink *s);
 void cde_delivery_witness_release(struct sink *s);
 
 /* Rebuilds the JSON that cde_delivery_status_json hands out. */
