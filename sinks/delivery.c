@@ -5,7 +5,10 @@
  * is passed over. The sink's cursor is the seq below its oldest pending
  * event (or the last seq examined when none is pending): everything up to
  * it is settled (delivered, dead-lettered or not routed there), and it is
- * stored after every change, so a restart resumes from it. Memory is the
+ * stored within FLUSH_MS of every change, in one transaction with the
+ * records of the deliveries it passes, so a restart resumes from it (and
+ * a crash sends again at most what those last milliseconds settled, at
+ * least once as ever). Memory is the
  * window, however long a receiver stays down: the backlog waits in the
  * journal, not here.
  *
@@ -13,14 +16,11 @@
  * a receiver's Retry-After is honoured up to max_retry_after; past
  * max_attempts or max_age an event becomes a dead letter. Those decisions,
  * and the window's, are in delivery_policy.c; this file does the I/O
- * around them. When a receiver comes back (the circuit of sink_health.c
- * closes), the events waiting for a retry go at once rather than when
- * their backoffs end, which after a long outage are minutes away and
- * would hold the cursor that long; each goes early at most once per
- * backoff, and a Retry-After still holds. Sinks only report outcomes.
- * Completions never re-enter the scan: they activate the sink's pump
- * event, which runs next on the loop.
- * A sink's state changes go to the injected log through sink_health.c.
+ * around them; delivery_recovery.c sends what waits for a retry at once
+ * when a receiver comes back. Sinks only report outcomes. Completions
+ * never re-enter the scan: they activate the sink's pump event, which
+ * runs next on the loop. A sink's state changes go to the injected log
+ * through sink_health.c.
  * Signed checkpoints go to witnessing sinks beside the events
  * (delivery_checkpoints.c), woken by the same pump. */
 
@@ -49,73 +49,14 @@
 
 #define SCAN_ROWS 64
 #define PUMP_SCANS_MAX 16
-
-static int64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static struct timeval tv_of_ms(int64_t ms)
-{
-	return (struct timeval){ .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
-}
-
-void cde_delivery_note_error(struct sink *s, const char *what)
-{
-	snprintf(s->last_error, sizeof(s->last_error), "%s", what);
-	cde_timestamp_now(s->last_error_at);
-	s->recovered_error[0] = s->recovered_error_at[0] = s->recovered_at[0] = '\0';
-}
-
-void cde_delivery_note_success(struct sink *s)
-{
-	if (!s->last_error[0] || s->win.used > cde_window_in_flight(&s->win) ||
-	    (s->wit.busy && evtimer_pending(s->wit.retry, NULL)))
-		return;
-	memcpy(s->recovered_error, s->last_error, sizeof(s->recovered_error));
-	memcpy(s->recovered_error_at, s->last_error_at, sizeof(s->recovered_error_at));
-	cde_timestamp_now(s->recovered_at);
-	s->last_error[0] = s->last_error_at[0] = '\0';
-}
-
-bool cde_delivery_retry_early(struct event *retry, int64_t not_before_ms)
-{
-	int64_t now = now_ms();
-	struct timeval tv;
-
-	if (!evtimer_pending(retry, NULL))
-		return false;
-	evtimer_del(retry);
-	if (not_before_ms > now) {
-		tv = tv_of_ms(not_before_ms - now);
-		evtimer_add(retry, &tv);
-	} else {
-		event_active(retry, EV_TIMEOUT, 1);
-	}
-	return true;
-}
-
-/* The circuit closed: what waits for a retry goes now. */
-static void rush(struct sink *s)
-{
-	for (unsigned i = 0; i < s->win.n; i++) {
-		struct slot *slot = &s->slots[i];
-
-		if (s->win.e[i].used && cde_delivery_may_rush(s->win.e[i].attempts, slot->rushed_after) &&
-		    cde_delivery_retry_early(slot->retry, slot->not_before_ms))
-			slot->rushed_after = s->win.e[i].attempts;
-	}
-	cde_delivery_witness_rush(s);
-}
+/* How long delivery records and cursors wait to be written together. */
+#define FLUSH_MS 20
 
 /* Writes the line @note calls for, if any. */
 static void tell(struct sink *s, enum cde_sink_note note, const struct cde_sink_result *res, int64_t retry_in_ms)
 {
 	uint64_t head;
-	struct cde_sink_note_info info = { .sink = s->cfg.name, .retry_in_ms = retry_in_ms, .now_ms = now_ms() };
+	struct cde_sink_note_info info = { .sink = s->cfg.name, .retry_in_ms = retry_in_ms, .now_ms = cde_delivery_now_ms() };
 
 	if (note == CDE_SINK_NOTE_NONE || !s->d->log.fn)
 		return;
@@ -131,6 +72,24 @@ static struct cde_window_entry *entry(const struct slot *slot)
 	return &slot->sink->win.e[slot->idx];
 }
 
+static void want_flush(struct cde_delivery *d)
+{
+	struct timeval tv = cde_delivery_tv(FLUSH_MS);
+
+	if (cde_delivery_store_dirty(d->store) && !evtimer_pending(d->flush, NULL))
+		evtimer_add(d->flush, &tv);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct cde_delivery *d = arg;
+
+	/* On failure (the journal's writer held the lock past the busy
+	 * timeout) it all stays queued for the next try. */
+	cde_delivery_store_flush(d->store);
+	want_flush(d);
+}
+
 static void advance_cursor(struct sink *s)
 {
 	uint64_t cursor = cde_window_cursor(&s->win);
@@ -138,6 +97,7 @@ static void advance_cursor(struct sink *s)
 	s->cursor = cursor;
 	if (cursor != s->stored_cursor && cde_delivery_store_set_cursor(s->d->store, s->cfg.name, cursor) == 0)
 		s->stored_cursor = cursor;
+	want_flush(s->d);
 }
 
 static void settle(struct slot *slot)
@@ -201,15 +161,15 @@ static void on_result(void *ctx, const struct cde_sink_result *res)
 		if (!e->replay)
 			cde_delivery_observe_latency(s, slot->received);
 		settle(slot);
-		tell(s, cde_sink_health_delivered(&s->health, now_ms()), res, -1);
+		tell(s, cde_sink_health_delivered(&s->health, cde_delivery_now_ms()), res, -1);
 		if (closing)
-			rush(s);
+			cde_delivery_rush(s);
 		cde_delivery_note_success(s);
 		return;
 	}
 	cde_delivery_note_error(s, res->detail);
 	verdict = cde_delivery_decide(&s->cfg, res->outcome, e->attempts,
-				      cde_delivery_age_s(slot->received, (double)time(NULL), slot->first_ms, now_ms()));
+				      cde_delivery_age_s(slot->received, (double)time(NULL), slot->first_ms, cde_delivery_now_ms()));
 	if (verdict == CDE_DELIVERY_TRY_AGAIN) {
 		uint64_t random = 0;
 		int64_t ms, floor_ms;
@@ -219,11 +179,11 @@ static void on_result(void *ctx, const struct cde_sink_result *res)
 		ms = cde_delivery_backoff_ms(&s->cfg, e->attempts, res->retry_after_s, random);
 		/* With no randomness, the backoff is the Retry-After alone. */
 		floor_ms = cde_delivery_backoff_ms(&s->cfg, e->attempts, res->retry_after_s, 0);
-		slot->not_before_ms = floor_ms > 0 ? now_ms() + floor_ms : 0;
-		tv = tv_of_ms(ms);
+		slot->not_before_ms = floor_ms > 0 ? cde_delivery_now_ms() + floor_ms : 0;
+		tv = cde_delivery_tv(ms);
 		s->retried++;
 		evtimer_add(slot->retry, &tv);
-		tell(s, cde_sink_health_failed(&s->health, now_ms()), res, ms);
+		tell(s, cde_sink_health_failed(&s->health, cde_delivery_now_ms()), res, ms);
 		return;
 	}
 	if (verdict == CDE_DELIVERY_REFUSED)
@@ -231,7 +191,7 @@ static void on_result(void *ctx, const struct cde_sink_result *res)
 	else
 		snprintf(slot->why, sizeof(slot->why), "%s after %u attempts: %s",
 			 verdict == CDE_DELIVERY_TOO_OLD ? "too old" : "gave up", e->attempts, res->detail);
-	tell(s, cde_sink_health_failed(&s->health, now_ms()), res, -1);
+	tell(s, cde_sink_health_failed(&s->health, cde_delivery_now_ms()), res, -1);
 	e->dead = true;
 	bury(slot);
 }
@@ -250,7 +210,7 @@ static void bury(struct slot *slot)
 	}
 	s->dead++;
 	settle(slot);
-	tell(s, cde_sink_health_dead(&s->health, now_ms()), NULL, -1);
+	tell(s, cde_sink_health_dead(&s->health, cde_delivery_now_ms()), NULL, -1);
 }
 
 /* Takes a window entry for @seq and starts delivering @ev (whose
@@ -265,7 +225,7 @@ static bool start(struct sink *s, uint64_t seq, bool replay, struct cde_event *e
 		return false;
 	slot = &s->slots[i];
 	slot->ev = cde_delivery_upgrade(s, seq, ev);
-	slot->first_ms = now_ms();
+	slot->first_ms = cde_delivery_now_ms();
 	slot->received = received;
 	slot->not_before_ms = 0;
 	slot->rushed_after = 0;
@@ -540,7 +500,8 @@ int cde_delivery_new(const char *db_path, const struct cde_delivery_options *opt
 	d->kick = event_new(d->base, -1, 0, on_kick, d);
 	d->stop = event_new(d->base, -1, 0, on_stop, d);
 	d->tick = event_new(d->base, -1, EV_PERSIST, on_tick, d);
-	if (!d->kick || !d->stop || !d->tick || event_add(d->tick, &second) < 0 ||
+	d->flush = evtimer_new(d->base, on_flush, d);
+	if (!d->kick || !d->stop || !d->tick || !d->flush || event_add(d->tick, &second) < 0 ||
 	    cde_http_client_new(d->base, &d->http) < 0)
 		goto err_nomem;
 	r = cde_delivery_store_open(db_path, &d->store, err, err_size);
@@ -634,6 +595,8 @@ void cde_delivery_free(struct cde_delivery *d)
 		event_free(d->stop);
 	if (d->tick)
 		event_free(d->tick);
+	if (d->flush)
+		event_free(d->flush);
 	if (d->base)
 		event_base_free(d->base);
 	free(d->status);

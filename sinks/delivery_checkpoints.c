@@ -26,14 +26,6 @@
 #include "sinks/delivery_policy.h"
 #include "sinks/delivery_store.h"
 
-static int64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 static void warn(struct sink *s, const char *msg, const char *error)
 {
 	char size[24], what[200];
@@ -106,7 +98,7 @@ static void on_result(void *ctx, const struct cde_sink_result *res)
 		return;
 	}
 	verdict = cde_delivery_decide(&s->cfg, res->outcome, w->attempts,
-				      cde_delivery_age_s(0, 0, w->first_ms, now_ms()));
+				      cde_delivery_age_s(0, 0, w->first_ms, cde_delivery_now_ms()));
 	if (verdict != CDE_DELIVERY_TRY_AGAIN) {
 		warn(s, "a signed checkpoint was not witnessed; the next one covers it", res->detail);
 		w->skipped++;
@@ -118,8 +110,8 @@ static void on_result(void *ctx, const struct cde_sink_result *res)
 	RAND_bytes((unsigned char *)&random, sizeof(random));
 	ms = cde_delivery_backoff_ms(&s->cfg, w->attempts, res->retry_after_s, random);
 	floor_ms = cde_delivery_backoff_ms(&s->cfg, w->attempts, res->retry_after_s, 0);
-	w->not_before_ms = floor_ms > 0 ? now_ms() + floor_ms : 0;
-	tv = (struct timeval){ .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+	w->not_before_ms = floor_ms > 0 ? cde_delivery_now_ms() + floor_ms : 0;
+	tv = cde_delivery_tv(ms);
 	evtimer_add(w->retry, &tv);
 }
 
@@ -134,7 +126,7 @@ void cde_delivery_witness_pump(struct sink *s)
 	w->busy = true;
 	w->attempts = 0;
 	w->rushed_after = 0;
-	w->first_ms = now_ms();
+	w->first_ms = cde_delivery_now_ms();
 	attempt(s);
 }
 

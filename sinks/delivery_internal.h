@@ -1,12 +1,15 @@
 #pragma once
 /* The delivery engine's state, shared by its parts (delivery.c: the
- * engine; delivery_status.c: what GET /v1/sinks and /metrics show) and by
- * nothing else. Everything here belongs to the delivery thread, but for
+ * engine; delivery_recovery.c: failures and recoveries;
+ * delivery_checkpoints.c: witnessing; delivery_status.c: what GET
+ * /v1/sinks and /metrics show) and by nothing else. Everything here belongs to the delivery thread, but for
  * `status`, which the lock guards. */
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/time.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -89,7 +92,7 @@ struct sink {
 struct cde_delivery {
 	bool stopping;		/* freeing: results of cancelled calls are ignored */
 	struct event_base *base;
-	struct event *kick, *tick, *stop;
+	struct event *kick, *tick, *stop, *flush;
 	struct cde_http_client *http;
 	struct cde_delivery_store *store;
 	pthread_t thread;
@@ -103,7 +106,22 @@ struct cde_delivery {
 	struct upgrade_entry *upgrades;		/* their cache, by seq */
 };
 
-/* @s failed: @what becomes its last error, with the time. */
+/* Monotonic milliseconds, which backoffs and outages are measured in. */
+static inline int64_t cde_delivery_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static inline struct timeval cde_delivery_tv(int64_t ms)
+{
+	return (struct timeval){ .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+}
+
+/* delivery_recovery.c: @s failed: @what becomes its last error, with the
+ * time. */
 void cde_delivery_note_error(struct sink *s, const char *what);
 /* A delivery (an event or a checkpoint) to @s succeeded: with nothing
  * left waiting for a retry, its last error is recovered from. */
@@ -113,6 +131,9 @@ void cde_delivery_note_success(struct sink *s);
  * a receiver's Retry-After) if that is later. False when @retry was not
  * pending. */
 bool cde_delivery_retry_early(struct event *retry, int64_t not_before_ms);
+/* The circuit of @s closed: its events (and checkpoint) waiting for a
+ * retry go now, each at most once per backoff. */
+void cde_delivery_rush(struct sink *s);
 
 /* Counts a delivery of an event received at @received (epoch seconds, 0
  * unknown) in @s's latency histogram. */

@@ -12,10 +12,9 @@
 //   CDE_RECOVERY_EVENTS=30000 (default 3000): the backlog's size
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { startDaemon, checker, waitFor, slowdown } from '../daemon.mjs';
+import { startDaemon, checker, waitFor, slowdown, freePort, postBacklog } from '../daemon.mjs';
 
 const t = checker();
 const [bin] = process.argv.slice(2, 4);
@@ -23,7 +22,7 @@ const N = Number(process.env.CDE_RECOVERY_EVENTS || 3000);
 const WINDOW = 16; // the default max_in_flight
 const here = path.dirname(new URL(import.meta.url).pathname);
 
-const port = await new Promise((r) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => r(p)); }); });
+const port = await freePort();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-recovery-'));
 const cfg = path.join(dir, 'cdeventsd.yaml');
 // The default backoff (up to 5 minutes), as a user would run it.
@@ -46,19 +45,7 @@ const until = (cond, ms) => waitFor(cond, ms, { every: 50 });
 const start = await until(lake, 10000);
 const head = start.cursor + N;
 const loading = Date.now();
-for (let i = 0; i < N; i += 500) {
-  const batch = [];
-  for (let k = i; k < Math.min(N, i + 500); k++) {
-    const type = 'dev.cdevents.build.started.0.3.0';
-    batch.push({ specversion: '1.0', id: `rc-${k}`, source: '/recovery', type, data: {
-      context: { specversion: '0.5.1', id: `rc-${k}`, source: '/recovery', type, timestamp: '2025-01-01T00:00:00Z' },
-      subject: { id: `build-${k}`, content: {} } } });
-  }
-  const res = await fetch(`${d.url}/v1/events`, { method: 'POST',
-    headers: { 'Content-Type': 'application/cloudevents-batch+json' }, body: JSON.stringify(batch) });
-  await res.text();
-  if (res.status !== 202) throw new Error(`load failed: ${res.status}`);
-}
+await postBacklog(d, N, 'rc', '/recovery');
 
 // Down long enough that every event of the window has failed about five
 // times: their next tries are seconds away.
