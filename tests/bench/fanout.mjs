@@ -96,6 +96,7 @@ for (const count of [1, 4]) {
   while (!(await sinks(d)).every((s) => s.cursorLagEvents === M && s.retries >= 80)) await sleep(100);
   const receiver = spawn(process.execPath, [path.join(path.dirname(new URL(import.meta.url).pathname), '../js/receiver.mjs'),
     String(port), String(M)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  process.on('exit', () => receiver.kill('SIGTERM'));
   await new Promise((r) => receiver.stdout.once('data', r));
   const back = Date.now();
   let atHead = null;

@@ -58,6 +58,7 @@ t.check(down?.cursorLagEvents === N && down?.cursor === start.cursor,
 // The receiver comes back.
 const receiver = spawn(process.execPath, [path.join(here, '..', 'receiver.mjs'), String(port), String(N)],
   { stdio: ['ignore', 'pipe', 'inherit'] });
+process.on('exit', () => receiver.kill('SIGTERM'));
 await new Promise((r) => receiver.stdout.once('data', r));
 const back = Date.now();
 const stats = () => getJson(`http://127.0.0.1:${port}/stats`);
