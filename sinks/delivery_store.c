@@ -7,8 +7,10 @@
  * Delivery records and cursors are queued and written together, one
  * transaction per flush: written one by one, two transactions per
  * delivery (lock, WAL append, unlock) took a third of the delivery
- * thread's time. A cursor is only ever written with the records of the
- * deliveries it passes, or after them. */
+ * thread's time. A cursor is written with the records of the deliveries
+ * it passes, or after them (but for a record dropped when the queue is
+ * full and the database stays locked: the record is lost, never the
+ * event). */
 
 #include "sinks/delivery_store.h"
 

@@ -2,7 +2,8 @@
 // that were waiting for a retry go at once, so the sink's cursor reaches
 // the head within 2 s of 99% of the backlog arriving, instead of waiting
 // on each event's own backoff timer (seconds to minutes after a long
-// outage); and GET /v1/sinks no longer shows the outage's error.
+// outage); GET /v1/sinks no longer shows the outage's error; and a crash
+// then sends nothing again.
 //
 // The receiver runs in its own process (tests/js/receiver.mjs) and is
 // down (connection refused) while the backlog is posted, long enough for
@@ -85,6 +86,17 @@ t.check(after && after.recovered?.error === down?.lastError && Date.parse(after.
 console.log(`recovery: ${N} events waited for a receiver down ${((back - loading) / 1000).toFixed(0)} s; ` +
   `99% delivered ${((got?.at99 - back) / 1000).toFixed(1)} s after it came back, the cursor at the head ` +
   `${stall === null ? 'never' : `${(stall / 1000).toFixed(1)} s`} later (GET /v1/sinks is refreshed once a second)`);
-t.check(await d.stop() === 0, 'exits 0 on SIGTERM');
+
+// A crash now sends nothing again: the cursor at the head is stored.
+const requests = (await stats())?.requests;
+d.proc.kill('SIGKILL');
+await new Promise((r) => d.proc.once('exit', r));
+const d2 = await startDaemon(bin, ['-c', cfg, '--state-dir', d.stateDir]);
+const again = (await until(async () => (await getJson(`${d2.url}/v1/sinks`))?.sinks?.[0], 10000));
+t.check(again?.cursor === head && again?.lagEvents === 0,
+  'after a crash (SIGKILL) once caught up, the restarted sink starts at the head', JSON.stringify(again));
+t.check((await stats())?.requests === requests, 'and the receiver gets nothing twice',
+  `${requests} requests before the crash, ${(await stats())?.requests} after`);
+t.check(await d2.stop() === 0, 'exits 0 on SIGTERM');
 receiver.kill('SIGTERM');
 t.finish();
