@@ -24,7 +24,7 @@ struct cde_observe {
 	struct cde_metric_family *commits, *failed_commits, *rows, *db_bytes, *batch, *commit_seconds,
 		*queue, *ready, *retained;
 	struct cde_metric_family *sink_delivered, *sink_retries, *sink_dead, *sink_in_flight, *sink_lag,
-		*sink_lag_seconds, *sink_latency, *sink_upgrades, *sink_upgrade_dropped;
+		*sink_cursor_lag, *sink_lag_seconds, *sink_latency, *sink_upgrades, *sink_upgrade_dropped;
 };
 
 static const double request_bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5 };
@@ -94,6 +94,10 @@ struct cde_observe *cde_observe_new(const struct cde_observe_config *cfg)
 	o->sink_lag = cde_metrics_family(o->m, "cdeventsd_sink_lag_events",
 					 "Events stored but not yet settled for the sink.", CDE_METRIC_GAUGE, sink,
 					 NULL, 0);
+	o->sink_cursor_lag = cde_metrics_family(o->m, "cdeventsd_sink_cursor_lag_events",
+						"Events after the sink's cursor, which a restart reads again; more "
+						"than the lag while an event waiting for a retry holds the cursor.",
+						CDE_METRIC_GAUGE, sink, NULL, 0);
 	o->sink_lag_seconds = cde_metrics_family(o->m, "cdeventsd_sink_lag_seconds",
 						 "Age of the oldest event not yet settled for the sink.",
 						 CDE_METRIC_GAUGE, sink, NULL, 0);
@@ -112,7 +116,7 @@ struct cde_observe *cde_observe_new(const struct cde_observe_config *cfg)
 	if (!o->requests || !o->latency || !o->accepted || !o->duplicates || !o->rejected || !o->commits ||
 	    !o->failed_commits || !o->rows || !o->db_bytes || !o->batch || !o->commit_seconds || !o->queue ||
 	    !o->ready || !o->retained || !o->sink_delivered || !o->sink_retries || !o->sink_dead ||
-	    !o->sink_in_flight || !o->sink_lag || !o->sink_lag_seconds || !o->sink_latency)
+	    !o->sink_in_flight || !o->sink_lag || !o->sink_cursor_lag || !o->sink_lag_seconds || !o->sink_latency)
 		goto err;
 	o->slo = cde_slo_new(o->m, cfg->price_cpu_hour, cfg->price_gib_hour);
 	if (!o->slo)
@@ -246,6 +250,7 @@ static void copy_sinks(struct cde_observe *o, struct cde_delivery *d)
 		cde_metric_set(o->sink_dead, num(s, "deadLetters"), labels);
 		cde_metric_set(o->sink_in_flight, num(s, "inFlight"), labels);
 		cde_metric_set(o->sink_lag, num(s, "lagEvents"), labels);
+		cde_metric_set(o->sink_cursor_lag, num(s, "cursorLagEvents"), labels);
 		cde_metric_set(o->sink_lag_seconds, num(s, "lagSeconds"), labels);
 		copy_upgrades(o, s, labels[0]);
 		cJSON_ArrayForEach(b, buckets) {

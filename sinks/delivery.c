@@ -5,7 +5,10 @@
  * is passed over. The sink's cursor is the seq below its oldest pending
  * event (or the last seq examined when none is pending): everything up to
  * it is settled (delivered, dead-lettered or not routed there), and it is
- * stored after every change, so a restart resumes from it. Memory is the
+ * stored within FLUSH_MS of every change, in one transaction with the
+ * records of the deliveries it passes, so a restart resumes from it (and
+ * a crash sends again at most what those last milliseconds settled, at
+ * least once as ever). Memory is the
  * window, however long a receiver stays down: the backlog waits in the
  * journal, not here.
  *
@@ -13,9 +16,11 @@
  * a receiver's Retry-After is honoured up to max_retry_after; past
  * max_attempts or max_age an event becomes a dead letter. Those decisions,
  * and the window's, are in delivery_policy.c; this file does the I/O
- * around them. Sinks only report outcomes. Completions never re-enter the
- * scan: they activate the sink's pump event, which runs next on the loop.
- * A sink's state changes go to the injected log through sink_health.c.
+ * around them; delivery_recovery.c sends what waits for a retry at once
+ * when a receiver comes back. Sinks only report outcomes. Completions
+ * never re-enter the scan: they activate the sink's pump event, which
+ * runs next on the loop. A sink's state changes go to the injected log
+ * through sink_health.c.
  * Signed checkpoints go to witnessing sinks beside the events
  * (delivery_checkpoints.c), woken by the same pump. */
 
@@ -44,31 +49,19 @@
 
 #define SCAN_ROWS 64
 #define PUMP_SCANS_MAX 16
-
-static int64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static void note_error(struct sink *s, const char *what)
-{
-	snprintf(s->last_error, sizeof(s->last_error), "%s", what);
-	cde_timestamp_now(s->last_error_at);
-}
+/* How long delivery records and cursors wait to be written together. */
+#define FLUSH_MS 20
 
 /* Writes the line @note calls for, if any. */
 static void tell(struct sink *s, enum cde_sink_note note, const struct cde_sink_result *res, int64_t retry_in_ms)
 {
 	uint64_t head;
-	struct cde_sink_note_info info = { .sink = s->cfg.name, .retry_in_ms = retry_in_ms, .now_ms = now_ms() };
+	struct cde_sink_note_info info = { .sink = s->cfg.name, .retry_in_ms = retry_in_ms, .now_ms = cde_delivery_now_ms() };
 
 	if (note == CDE_SINK_NOTE_NONE || !s->d->log.fn)
 		return;
 	head = cde_delivery_store_head(s->d->store);
-	info.backlog = head > s->cursor ? head - s->cursor : 0;
+	info.backlog = cde_window_unsettled(&s->win, head);
 	info.error = res ? res->detail : s->last_error;
 	info.status = res ? res->status : 0;
 	cde_sink_health_log(&s->d->log, note, &s->health, &info);
@@ -79,6 +72,24 @@ static struct cde_window_entry *entry(const struct slot *slot)
 	return &slot->sink->win.e[slot->idx];
 }
 
+static void want_flush(struct cde_delivery *d)
+{
+	struct timeval tv = cde_delivery_tv(FLUSH_MS);
+
+	if (cde_delivery_store_dirty(d->store) && !evtimer_pending(d->flush, NULL))
+		evtimer_add(d->flush, &tv);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct cde_delivery *d = arg;
+
+	/* On failure (the journal's writer held the lock past the busy
+	 * timeout) it all stays queued for the next try. */
+	cde_delivery_store_flush(d->store);
+	want_flush(d);
+}
+
 static void advance_cursor(struct sink *s)
 {
 	uint64_t cursor = cde_window_cursor(&s->win);
@@ -86,6 +97,7 @@ static void advance_cursor(struct sink *s)
 	s->cursor = cursor;
 	if (cursor != s->stored_cursor && cde_delivery_store_set_cursor(s->d->store, s->cfg.name, cursor) == 0)
 		s->stored_cursor = cursor;
+	want_flush(s->d);
 }
 
 static void settle(struct slot *slot)
@@ -142,28 +154,36 @@ static void on_result(void *ctx, const struct cde_sink_result *res)
 
 	e->in_flight = false;
 	if (res->outcome == CDE_SINK_DELIVERED) {
+		bool closing = cde_sink_health_circuit_open(&s->health);
+
 		cde_delivery_store_delivered(s->d->store, s->cfg.name, e->seq, res->status, res->receipt);
 		s->delivered++;
 		if (!e->replay)
 			cde_delivery_observe_latency(s, slot->received);
 		settle(slot);
-		tell(s, cde_sink_health_delivered(&s->health, now_ms()), res, -1);
+		tell(s, cde_sink_health_delivered(&s->health, cde_delivery_now_ms()), res, -1);
+		if (closing)
+			cde_delivery_rush(s);
+		cde_delivery_note_success(s);
 		return;
 	}
-	note_error(s, res->detail);
+	cde_delivery_note_error(s, res->detail);
 	verdict = cde_delivery_decide(&s->cfg, res->outcome, e->attempts,
-				      cde_delivery_age_s(slot->received, (double)time(NULL), slot->first_ms, now_ms()));
+				      cde_delivery_age_s(slot->received, (double)time(NULL), slot->first_ms, cde_delivery_now_ms()));
 	if (verdict == CDE_DELIVERY_TRY_AGAIN) {
 		uint64_t random = 0;
-		int64_t ms;
+		int64_t ms, floor_ms;
 		struct timeval tv;
 
 		RAND_bytes((unsigned char *)&random, sizeof(random));
 		ms = cde_delivery_backoff_ms(&s->cfg, e->attempts, res->retry_after_s, random);
-		tv = (struct timeval){ .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+		/* With no randomness, the backoff is the Retry-After alone. */
+		floor_ms = cde_delivery_backoff_ms(&s->cfg, e->attempts, res->retry_after_s, 0);
+		slot->not_before_ms = floor_ms > 0 ? cde_delivery_now_ms() + floor_ms : 0;
+		tv = cde_delivery_tv(ms);
 		s->retried++;
 		evtimer_add(slot->retry, &tv);
-		tell(s, cde_sink_health_failed(&s->health, now_ms()), res, ms);
+		tell(s, cde_sink_health_failed(&s->health, cde_delivery_now_ms()), res, ms);
 		return;
 	}
 	if (verdict == CDE_DELIVERY_REFUSED)
@@ -171,7 +191,7 @@ static void on_result(void *ctx, const struct cde_sink_result *res)
 	else
 		snprintf(slot->why, sizeof(slot->why), "%s after %u attempts: %s",
 			 verdict == CDE_DELIVERY_TOO_OLD ? "too old" : "gave up", e->attempts, res->detail);
-	tell(s, cde_sink_health_failed(&s->health, now_ms()), res, -1);
+	tell(s, cde_sink_health_failed(&s->health, cde_delivery_now_ms()), res, -1);
 	e->dead = true;
 	bury(slot);
 }
@@ -184,13 +204,13 @@ static void bury(struct slot *slot)
 	struct timeval later = { .tv_sec = 5 };
 
 	if (cde_delivery_store_dead(s->d->store, s->cfg.name, entry(slot)->seq, entry(slot)->attempts, slot->why) < 0) {
-		note_error(s, "cannot store a dead letter; trying again");
+		cde_delivery_note_error(s, "cannot store a dead letter; trying again");
 		evtimer_add(slot->retry, &later);
 		return;
 	}
 	s->dead++;
 	settle(slot);
-	tell(s, cde_sink_health_dead(&s->health, now_ms()), NULL, -1);
+	tell(s, cde_sink_health_dead(&s->health, cde_delivery_now_ms()), NULL, -1);
 }
 
 /* Takes a window entry for @seq and starts delivering @ev (whose
@@ -205,8 +225,10 @@ static bool start(struct sink *s, uint64_t seq, bool replay, struct cde_event *e
 		return false;
 	slot = &s->slots[i];
 	slot->ev = cde_delivery_upgrade(s, seq, ev);
-	slot->first_ms = now_ms();
+	slot->first_ms = cde_delivery_now_ms();
 	slot->received = received;
+	slot->not_before_ms = 0;
+	slot->rushed_after = 0;
 	attempt(slot);
 	return true;
 }
@@ -269,7 +291,7 @@ static void take_replays(struct sink *s)
 		if (r < 0) {
 			/* Deleted by retention since, or unreadable: nothing to send. */
 			cde_delivery_store_replay_done(s->d->store, s->cfg.name, seqs[i]);
-			note_error(s, "a replayed event is no longer in the audit log");
+			cde_delivery_note_error(s, "a replayed event is no longer in the audit log");
 			continue;
 		}
 		if (!start(s, seqs[i], true, ev, 0))
@@ -296,7 +318,7 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
 		}
 
 		if (cde_delivery_store_scan(s->d->store, s->win.fetched, SCAN_ROWS, on_row, s) < 0) {
-			note_error(s, "cannot read the audit log");
+			cde_delivery_note_error(s, "cannot read the audit log");
 			break;
 		}
 		if (s->win.fetched == before)
@@ -331,7 +353,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	for (size_t i = 0; i < d->n_sinks; i++) {
 		struct sink *s = &d->sinks[i];
 
-		tell(s, cde_sink_health_idle(&s->health, head > s->cursor ? head - s->cursor : 0), NULL, -1);
+		tell(s, cde_sink_health_idle(&s->health, cde_window_unsettled(&s->win, head)), NULL, -1);
 	}
 }
 
@@ -479,7 +501,8 @@ int cde_delivery_new(const char *db_path, const struct cde_delivery_options *opt
 	d->kick = event_new(d->base, -1, 0, on_kick, d);
 	d->stop = event_new(d->base, -1, 0, on_stop, d);
 	d->tick = event_new(d->base, -1, EV_PERSIST, on_tick, d);
-	if (!d->kick || !d->stop || !d->tick || event_add(d->tick, &second) < 0 ||
+	d->flush = evtimer_new(d->base, on_flush, d);
+	if (!d->kick || !d->stop || !d->tick || !d->flush || event_add(d->tick, &second) < 0 ||
 	    cde_http_client_new(d->base, &d->http) < 0)
 		goto err_nomem;
 	r = cde_delivery_store_open(db_path, &d->store, err, err_size);
@@ -573,6 +596,8 @@ void cde_delivery_free(struct cde_delivery *d)
 		event_free(d->stop);
 	if (d->tick)
 		event_free(d->tick);
+	if (d->flush)
+		event_free(d->flush);
 	if (d->base)
 		event_base_free(d->base);
 	free(d->status);

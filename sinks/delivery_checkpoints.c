@@ -26,24 +26,16 @@
 #include "sinks/delivery_policy.h"
 #include "sinks/delivery_store.h"
 
-static int64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 static void warn(struct sink *s, const char *msg, const char *error)
 {
-	char size[24];
+	char size[24], what[200];
 	struct cde_delivery_log_field fields[] = {
 		{ "sink", s->cfg.name }, { "checkpoint_size", size }, { "error", error },
 	};
 
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)s->wit.size);
-	snprintf(s->last_error, sizeof(s->last_error), "checkpoint %s: %.160s", size, error);
-	cde_timestamp_now(s->last_error_at);
+	snprintf(what, sizeof(what), "checkpoint %s: %.160s", size, error);
+	cde_delivery_note_error(s, what);
 	if (s->d->log.fn)
 		s->d->log.fn(s->d->log.ctx, CDE_DELIVERY_LOG_WARN, msg, fields, sizeof(fields) / sizeof(fields[0]));
 }
@@ -93,30 +85,33 @@ static void on_result(void *ctx, const struct cde_sink_result *res)
 	struct witness *w = &s->wit;
 	enum cde_delivery_verdict verdict;
 	uint64_t random = 0;
-	int64_t ms;
+	int64_t ms, floor_ms;
 	struct timeval tv;
+	char what[200];
 
 	if (s->d->stopping)
 		return;
 	if (res->outcome == CDE_SINK_DELIVERED) {
 		w->delivered++;
 		settle(s);
+		cde_delivery_note_success(s);
 		return;
 	}
 	verdict = cde_delivery_decide(&s->cfg, res->outcome, w->attempts,
-				      cde_delivery_age_s(0, 0, w->first_ms, now_ms()));
+				      cde_delivery_age_s(0, 0, w->first_ms, cde_delivery_now_ms()));
 	if (verdict != CDE_DELIVERY_TRY_AGAIN) {
 		warn(s, "a signed checkpoint was not witnessed; the next one covers it", res->detail);
 		w->skipped++;
 		settle(s);
 		return;
 	}
-	snprintf(s->last_error, sizeof(s->last_error), "checkpoint %llu: %.160s", (unsigned long long)w->size,
-		 res->detail);
-	cde_timestamp_now(s->last_error_at);
+	snprintf(what, sizeof(what), "checkpoint %llu: %.160s", (unsigned long long)w->size, res->detail);
+	cde_delivery_note_error(s, what);
 	RAND_bytes((unsigned char *)&random, sizeof(random));
 	ms = cde_delivery_backoff_ms(&s->cfg, w->attempts, res->retry_after_s, random);
-	tv = (struct timeval){ .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+	floor_ms = cde_delivery_backoff_ms(&s->cfg, w->attempts, res->retry_after_s, 0);
+	w->not_before_ms = floor_ms > 0 ? cde_delivery_now_ms() + floor_ms : 0;
+	tv = cde_delivery_tv(ms);
 	evtimer_add(w->retry, &tv);
 }
 
@@ -130,8 +125,18 @@ void cde_delivery_witness_pump(struct sink *s)
 		return; /* none yet, or a busy read: the next kick or tick looks again */
 	w->busy = true;
 	w->attempts = 0;
-	w->first_ms = now_ms();
+	w->rushed_after = 0;
+	w->first_ms = cde_delivery_now_ms();
 	attempt(s);
+}
+
+void cde_delivery_witness_rush(struct sink *s)
+{
+	struct witness *w = &s->wit;
+
+	if (w->busy && cde_delivery_may_rush(w->attempts, w->rushed_after) &&
+	    cde_delivery_retry_early(w->retry, w->not_before_ms))
+		w->rushed_after = w->attempts;
 }
 
 int cde_delivery_witness_setup(struct sink *s, char *err, size_t err_size)

@@ -1,12 +1,15 @@
 #pragma once
 /* The delivery engine's state, shared by its parts (delivery.c: the
- * engine; delivery_status.c: what GET /v1/sinks and /metrics show) and by
- * nothing else. Everything here belongs to the delivery thread, but for
+ * engine; delivery_recovery.c: failures and recoveries;
+ * delivery_checkpoints.c: witnessing; delivery_status.c: what GET
+ * /v1/sinks and /metrics show) and by nothing else. Everything here belongs to the delivery thread, but for
  * `status`, which the lock guards. */
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/time.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -34,6 +37,8 @@ struct slot {
 	int64_t first_ms;
 	double received;	/* epoch seconds, for commit-to-delivery latency; 0 unknown */
 	struct event *retry;
+	int64_t not_before_ms;	/* the receiver's Retry-After, monotonic; 0 none */
+	unsigned rushed_after;	/* sent early after this many attempts; 0 never */
 };
 
 /* A sink's witnessing (delivery_checkpoints.c): one signed checkpoint at
@@ -47,6 +52,8 @@ struct witness {
 	unsigned attempts;
 	int64_t first_ms;
 	struct event *retry;
+	int64_t not_before_ms;
+	unsigned rushed_after;
 	unsigned long long delivered, skipped;
 };
 
@@ -70,8 +77,14 @@ struct sink {
 	double latency_sum;
 	unsigned long long upgrades[CDE_UPGRADE_FROM_MAX];	/* by release, delivery_upgrade.c */
 	unsigned long long upgrade_dropped, upgrade_refused;
+	/* The last failure while one is outstanding ("" none); once a
+	 * delivery succeeds with nothing waiting for a retry, it moves to
+	 * recovered_error, and recovered_at says when. */
 	char last_error[200];
 	char last_error_at[CDE_TIMESTAMP_STR_LEN];
+	char recovered_error[200];
+	char recovered_error_at[CDE_TIMESTAMP_STR_LEN];
+	char recovered_at[CDE_TIMESTAMP_STR_LEN];
 	struct cde_sink_health health;
 	struct witness wit;
 };
@@ -79,7 +92,7 @@ struct sink {
 struct cde_delivery {
 	bool stopping;		/* freeing: results of cancelled calls are ignored */
 	struct event_base *base;
-	struct event *kick, *tick, *stop;
+	struct event *kick, *tick, *stop, *flush;
 	struct cde_http_client *http;
 	struct cde_delivery_store *store;
 	pthread_t thread;
@@ -93,6 +106,35 @@ struct cde_delivery {
 	struct upgrade_entry *upgrades;		/* their cache, by seq */
 };
 
+/* Monotonic milliseconds, which backoffs and outages are measured in. */
+static inline int64_t cde_delivery_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static inline struct timeval cde_delivery_tv(int64_t ms)
+{
+	return (struct timeval){ .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+}
+
+/* delivery_recovery.c: @s failed: @what becomes its last error, with the
+ * time. */
+void cde_delivery_note_error(struct sink *s, const char *what);
+/* A delivery (an event or a checkpoint) to @s succeeded: with nothing
+ * left waiting for a retry, its last error is recovered from. */
+void cde_delivery_note_success(struct sink *s);
+
+/* Moves the pending @retry timer to now, or to @not_before_ms (monotonic;
+ * a receiver's Retry-After) if that is later. False when @retry was not
+ * pending. */
+bool cde_delivery_retry_early(struct event *retry, int64_t not_before_ms);
+/* The circuit of @s closed: its events (and checkpoint) waiting for a
+ * retry go now, each at most once per backoff. */
+void cde_delivery_rush(struct sink *s);
+
 /* Counts a delivery of an event received at @received (epoch seconds, 0
  * unknown) in @s's latency histogram. */
 void cde_delivery_observe_latency(struct sink *s, double received);
@@ -102,6 +144,8 @@ void cde_delivery_observe_latency(struct sink *s, double received);
  * or -errno with the reason in @err. */
 int cde_delivery_witness_setup(struct sink *s, char *err, size_t err_size);
 void cde_delivery_witness_pump(struct sink *s);
+/* The circuit closed: a checkpoint waiting for its retry goes now. */
+void cde_delivery_witness_rush(struct sink *s);
 void cde_delivery_witness_release(struct sink *s);
 
 /* Rebuilds the JSON that cde_delivery_status_json hands out. */

@@ -84,6 +84,22 @@ uint64_t cde_window_cursor(const struct cde_window *w)
 	return cursor;
 }
 
+uint64_t cde_window_unsettled(const struct cde_window *w, uint64_t head)
+{
+	uint64_t n = head > w->fetched ? head - w->fetched : 0;
+
+	for (unsigned i = 0; i < w->n; i++)
+		n += w->e[i].used && !w->e[i].replay;
+	return n;
+}
+
+bool cde_delivery_may_rush(unsigned attempts, unsigned rushed_after)
+{
+	/* The early attempt is rushed_after + 1; a timer of its own fired
+	 * for the next one. */
+	return rushed_after == 0 || attempts >= rushed_after + 2;
+}
+
 /* Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"):
  * a random delay up to the capped exponential, so that many events that
  * failed together do not come back together. */

@@ -56,6 +56,19 @@ unsigned cde_window_in_flight(const struct cde_window *w);
  * is pending. */
 uint64_t cde_window_cursor(const struct cde_window *w);
 
+/* Whether an event waiting for its retry after @attempts attempts may go
+ * early now that the receiver is back, when it last went early after
+ * @rushed_after attempts (0: never). Once per backoff at most: its own
+ * timer must have fired in between, so an event the receiver keeps
+ * failing is not sent at every recovery. */
+bool cde_delivery_may_rush(unsigned attempts, unsigned rushed_after);
+
+/* Events not settled yet for a sink whose journal ends at @head: those
+ * pending in @w (but replays, which are settled already) and the rows
+ * not examined yet. Not head - cursor: an event waiting for a retry
+ * holds the cursor while the rows after it get delivered. */
+uint64_t cde_window_unsettled(const struct cde_window *w, uint64_t head);
+
 /* The delay before trying again an event that failed @attempts times:
  * full jitter (a value from 0 to the exponential from
  * CDE_DELIVERY_BACKOFF_BASE_MS, capped by max_backoff) drawn with

@@ -45,7 +45,11 @@ static cJSON *sink_status(struct cde_delivery *d, struct sink *s, uint64_t head)
 	cJSON_AddStringToObject(o, "name", s->cfg.name);
 	cJSON_AddStringToObject(o, "type", s->ops->name);
 	cJSON_AddNumberToObject(o, "cursor", (double)s->cursor);
-	cJSON_AddNumberToObject(o, "lagEvents", (double)(head > s->cursor ? head - s->cursor : 0));
+	/* Two lags: events not settled yet, and the rows after the cursor
+	 * (what a restart reads again), which an event waiting for a retry
+	 * makes larger. */
+	cJSON_AddNumberToObject(o, "lagEvents", (double)cde_window_unsettled(&s->win, head));
+	cJSON_AddNumberToObject(o, "cursorLagEvents", (double)(head > s->cursor ? head - s->cursor : 0));
 	cde_delivery_store_received_at(d->store, s->cursor + 1, at, sizeof(at));
 	if (head > s->cursor && at[0]) {
 		double lag = (double)time(NULL) - cde_timestamp_parse(at);
@@ -91,6 +95,15 @@ static cJSON *sink_status(struct cde_delivery *d, struct sink *s, uint64_t head)
 		cJSON_AddStringToObject(o, "lastErrorAt", s->last_error_at);
 	} else {
 		cJSON_AddNullToObject(o, "lastError");
+	}
+	if (s->recovered_at[0]) {
+		cJSON *r = cJSON_AddObjectToObject(o, "recovered");
+
+		cJSON_AddStringToObject(r, "at", s->recovered_at);
+		cJSON_AddStringToObject(r, "error", s->recovered_error);
+		cJSON_AddStringToObject(r, "errorAt", s->recovered_error_at);
+	} else {
+		cJSON_AddNullToObject(o, "recovered");
 	}
 	return o;
 }

@@ -2,7 +2,15 @@
  * the events so that a backup of one file holds both, and they are
  * written through a second connection: WAL lets it and the journal's
  * writer take turns (busy timeout), and synchronous=NORMAL is enough
- * here, since a cursor lost in a power cut only means a redelivery. */
+ * here, since a cursor lost in a power cut only means a redelivery.
+ *
+ * Delivery records and cursors are queued and written together, one
+ * transaction per flush: written one by one, two transactions per
+ * delivery (lock, WAL append, unlock) took a third of the delivery
+ * thread's time. A cursor is written with the records of the deliveries
+ * it passes, or after them (but for a record dropped when the queue is
+ * full and the database stays locked: the record is lost, never the
+ * event). */
 
 #include "sinks/delivery_store.h"
 
@@ -16,11 +24,33 @@
 #include "events/ids.h"
 #include "sinks/audit/sql.h"
 
+/* Deliveries queued before a flush is forced. */
+#define PENDING_MAX 256
+
+/* A sink with queued writes: its latest cursor, if not written yet. */
+struct pending_sink {
+	char *name;
+	uint64_t cursor;
+	bool dirty;
+};
+
+struct pending_delivery {
+	size_t sink;		/* in sinks[] */
+	uint64_t seq;
+	long status;
+	char *receipt;		/* NULL: none */
+	char at[CDE_TIMESTAMP_STR_LEN];
+};
+
 struct cde_delivery_store {
 	sqlite3 *db;
 	sqlite3_stmt *scan;
 	sqlite3_stmt *set_cursor;
 	sqlite3_stmt *delivered;
+	bool dirty;		/* something is queued */
+	size_t n_sinks, n_pending;
+	struct pending_sink *sinks;
+	struct pending_delivery pending[PENDING_MAX];
 };
 
 int cde_delivery_store_open(const char *path, struct cde_delivery_store **ret, char *err, size_t err_size)
@@ -57,6 +87,14 @@ void cde_delivery_store_close(struct cde_delivery_store *s)
 {
 	if (!s)
 		return;
+	/* Whatever cannot be written now is delivered again at the next
+	 * start: at least once. */
+	cde_delivery_store_flush(s);
+	for (size_t i = 0; i < s->n_pending; i++)
+		free(s->pending[i].receipt);
+	for (size_t i = 0; i < s->n_sinks; i++)
+		free(s->sinks[i].name);
+	free(s->sinks);
 	sqlite3_finalize(s->scan);
 	sqlite3_finalize(s->set_cursor);
 	sqlite3_finalize(s->delivered);
@@ -100,6 +138,17 @@ static int read_cursor(struct cde_delivery_store *s, const char *sql, const char
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
 }
 
+static int write_cursor(struct cde_delivery_store *s, const char *sink, uint64_t seq)
+{
+	int rc;
+
+	sqlite3_bind_text(s->set_cursor, 1, sink, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->set_cursor, 2, (sqlite3_int64)seq);
+	rc = sqlite3_step(s->set_cursor);
+	sqlite3_reset(s->set_cursor);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
 int cde_delivery_store_cursor(struct cde_delivery_store *s, const char *sink, uint64_t *ret_seq)
 {
 	int r = read_cursor(s, "SELECT seq FROM sink_cursors WHERE sink = ?", sink, ret_seq);
@@ -109,7 +158,7 @@ int cde_delivery_store_cursor(struct cde_delivery_store *s, const char *sink, ui
 	if (r != -ENOENT)
 		return r;
 	*ret_seq = cde_delivery_store_head(s);
-	return cde_delivery_store_set_cursor(s, sink, *ret_seq);
+	return write_cursor(s, sink, *ret_seq);
 }
 
 int cde_delivery_store_forget_others(struct cde_delivery_store *s, const char *const *sinks, size_t n)
@@ -131,17 +180,6 @@ int cde_delivery_store_forget_others(struct cde_delivery_store *s, const char *c
 				   NULL, NULL, NULL) != SQLITE_OK)
 		r = -EIO;
 	return r;
-}
-
-int cde_delivery_store_set_cursor(struct cde_delivery_store *s, const char *sink, uint64_t seq)
-{
-	int rc;
-
-	sqlite3_bind_text(s->set_cursor, 1, sink, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s->set_cursor, 2, (sqlite3_int64)seq);
-	rc = sqlite3_step(s->set_cursor);
-	sqlite3_reset(s->set_cursor);
-	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
 int cde_delivery_store_scan(struct cde_delivery_store *s, uint64_t after, unsigned limit,
@@ -187,25 +225,114 @@ int cde_delivery_store_scan(struct cde_delivery_store *s, uint64_t after, unsign
 	return r;
 }
 
+/* @sink's place among the sinks with queued writes, added if new. */
+static int pending_sink(struct cde_delivery_store *s, const char *sink, size_t *ret)
+{
+	struct pending_sink *more;
+	char *name;
+
+	for (size_t i = 0; i < s->n_sinks; i++)
+		if (strcmp(s->sinks[i].name, sink) == 0) {
+			*ret = i;
+			return 0;
+		}
+	name = strdup(sink);
+	more = name ? realloc(s->sinks, (s->n_sinks + 1) * sizeof(*more)) : NULL;
+	if (!more) {
+		free(name);
+		return -ENOMEM;
+	}
+	s->sinks = more;
+	s->sinks[s->n_sinks] = (struct pending_sink){ .name = name };
+	*ret = s->n_sinks++;
+	return 0;
+}
+
+int cde_delivery_store_set_cursor(struct cde_delivery_store *s, const char *sink, uint64_t seq)
+{
+	size_t k;
+	int r = pending_sink(s, sink, &k);
+
+	if (r < 0)
+		return r;
+	s->sinks[k].cursor = seq;
+	s->sinks[k].dirty = true;
+	s->dirty = true;
+	return 0;
+}
+
 int cde_delivery_store_delivered(struct cde_delivery_store *s, const char *sink, uint64_t seq, long status,
 				 const char *receipt)
 {
-	char now[CDE_TIMESTAMP_STR_LEN];
+	struct pending_delivery *p;
+	size_t k;
+	int r;
+
+	if (s->n_pending == PENDING_MAX && (r = cde_delivery_store_flush(s)) < 0)
+		return r;
+	r = pending_sink(s, sink, &k);
+	if (r < 0)
+		return r;
+	p = &s->pending[s->n_pending];
+	*p = (struct pending_delivery){ .sink = k, .seq = seq, .status = status };
+	if (receipt && *receipt && !(p->receipt = strdup(receipt)))
+		return -ENOMEM;
+	cde_timestamp_now(p->at);
+	s->n_pending++;
+	s->dirty = true;
+	return 0;
+}
+
+static int write_delivery(struct cde_delivery_store *s, const struct pending_delivery *p)
+{
 	int rc;
 
-	cde_timestamp_now(now);
-	sqlite3_bind_text(s->delivered, 1, sink, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s->delivered, 2, (sqlite3_int64)seq);
-	sqlite3_bind_text(s->delivered, 3, now, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s->delivered, 4, status);
-	if (receipt && *receipt)
-		sqlite3_bind_text(s->delivered, 5, receipt, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->delivered, 1, s->sinks[p->sink].name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->delivered, 2, (sqlite3_int64)p->seq);
+	sqlite3_bind_text(s->delivered, 3, p->at, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->delivered, 4, p->status);
+	if (p->receipt)
+		sqlite3_bind_text(s->delivered, 5, p->receipt, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s->delivered, 5);
 	rc = sqlite3_step(s->delivered);
 	sqlite3_reset(s->delivered);
 	sqlite3_clear_bindings(s->delivered);
 	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+bool cde_delivery_store_dirty(const struct cde_delivery_store *s)
+{
+	return s->dirty;
+}
+
+int cde_delivery_store_flush(struct cde_delivery_store *s)
+{
+	int r = 0;
+
+	if (!s->dirty)
+		return 0;
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return -EIO;
+	for (size_t i = 0; i < s->n_pending && r == 0; i++)
+		r = write_delivery(s, &s->pending[i]);
+	for (size_t i = 0; i < s->n_sinks && r == 0; i++)
+		if (s->sinks[i].dirty)
+			r = write_cursor(s, s->sinks[i].name, s->sinks[i].cursor);
+	if (r == 0 && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		r = -EIO;
+	if (r < 0) {
+		/* Kept queued for the next flush. */
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return r;
+	}
+	for (size_t i = 0; i < s->n_pending; i++)
+		free(s->pending[i].receipt);
+	for (size_t i = 0; i < s->n_sinks; i++)
+		s->sinks[i].dirty = false;
+	s->n_pending = 0;
+	s->dirty = false;
+	return 0;
 }
 
 int cde_delivery_store_dead(struct cde_delivery_store *s, const char *sink, uint64_t seq, unsigned attempts,
@@ -260,6 +387,10 @@ int cde_delivery_store_replay_done(struct cde_delivery_store *s, const char *sin
 	sqlite3_stmt *st;
 	int rc;
 
+	/* The replay's delivery record first, so a crash cannot keep the
+	 * one without the other. */
+	if (cde_delivery_store_flush(s) < 0)
+		return -EIO;
 	if (sqlite3_prepare_v2(s->db, "DELETE FROM replays WHERE sink = ? AND seq = ?", -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_text(st, 1, sink, -1, SQLITE_STATIC);

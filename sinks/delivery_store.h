@@ -23,6 +23,7 @@ int cde_delivery_store_cursor(struct cde_delivery_store *s, const char *sink, ui
  * the configuration no longer holds retention back. Returns 0 or -EIO. */
 int cde_delivery_store_forget_others(struct cde_delivery_store *s, const char *const *sinks, size_t n);
 
+/* Queues @sink's new cursor for the next flush. Returns 0 or -ENOMEM. */
 int cde_delivery_store_set_cursor(struct cde_delivery_store *s, const char *sink, uint64_t seq);
 
 /* The last seq in the log, and when row @seq was received ("" if gone). */
@@ -36,9 +37,17 @@ int cde_delivery_store_scan(struct cde_delivery_store *s, uint64_t after, unsign
 			    bool (*fn)(void *ctx, uint64_t seq, const char *event, const char *received_at),
 			    void *ctx);
 
-/* Records a delivery of row @seq to @sink: the HTTP status and receipt. */
+/* Queues the record of a delivery of row @seq to @sink (the HTTP status
+ * and receipt) for the next flush, flushing first when the queue is full.
+ * Returns 0, -ENOMEM or -EIO. */
 int cde_delivery_store_delivered(struct cde_delivery_store *s, const char *sink, uint64_t seq, long status,
 				 const char *receipt);
+
+/* Writes the queued delivery records and cursors in one transaction;
+ * on failure they stay queued. Closing flushes too. Returns 0 or -EIO. */
+int cde_delivery_store_flush(struct cde_delivery_store *s);
+/* True when something is queued. */
+bool cde_delivery_store_dirty(const struct cde_delivery_store *s);
 
 /* Moves row @seq to @sink's dead letters, with why. */
 int cde_delivery_store_dead(struct cde_delivery_store *s, const char *sink, uint64_t seq, unsigned attempts,
@@ -52,7 +61,8 @@ uint64_t cde_delivery_store_dead_count(struct cde_delivery_store *s, const char 
 int cde_delivery_store_replays(struct cde_delivery_store *s, const char *sink, size_t max, uint64_t *seqs,
 			       size_t *ret_n);
 
-/* A replay of row @seq to @sink is settled (delivered, or dead again). */
+/* A replay of row @seq to @sink is settled (delivered, or dead again);
+ * what is queued is flushed first. */
 int cde_delivery_store_replay_done(struct cde_delivery_store *s, const char *sink, uint64_t seq);
 
 /* The stored event of row @seq (the caller frees it). Returns 0, -ENOENT

@@ -7,7 +7,15 @@
  * sink that flaps faster than the repeat interval keeps its new outages
  * silent until one lasts: the announcement is rate-limited too, and an
  * outage never announced ends without a RECOVERED line, so lines always
- * come in pairs. */
+ * come in pairs.
+ *
+ * The circuit is a separate, faster notion: open after a few failed
+ * attempts in a row, closed by the next delivery, unlimited in rate. It
+ * tells the engine when a receiver came back, not the operator. An event
+ * the receiver keeps failing among deliveries does not open it by itself
+ * but every third failure, so a lone bad event is not retried at every
+ * delivery (the engine also sends each event at most once early per
+ * backoff). */
 
 #include "sinks/sink_health.h"
 
@@ -38,6 +46,7 @@ enum cde_sink_note cde_sink_health_failed(struct cde_sink_health *h, int64_t now
 		h->dead = 0;
 	}
 	h->failures++;
+	h->in_a_row++;
 	if (!may_note(h, now_ms))
 		return CDE_SINK_NOTE_NONE;
 	if (!h->announced) {
@@ -58,6 +67,7 @@ enum cde_sink_note cde_sink_health_dead(struct cde_sink_health *h, int64_t now_m
 
 enum cde_sink_note cde_sink_health_delivered(struct cde_sink_health *h, int64_t now_ms)
 {
+	h->in_a_row = 0;
 	if (!h->failing) {
 		h->delivered += h->catching_up;
 		return CDE_SINK_NOTE_NONE;
@@ -69,6 +79,11 @@ enum cde_sink_note cde_sink_health_delivered(struct cde_sink_health *h, int64_t 
 	h->up_since_ms = now_ms;
 	h->delivered = 1;
 	return note(h, now_ms, CDE_SINK_NOTE_RECOVERED);
+}
+
+bool cde_sink_health_circuit_open(const struct cde_sink_health *h)
+{
+	return h->in_a_row >= CDE_SINK_CIRCUIT_FAILURES;
 }
 
 enum cde_sink_note cde_sink_health_idle(struct cde_sink_health *h, uint64_t backlog)

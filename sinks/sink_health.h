@@ -15,6 +15,11 @@
  * often). */
 #define CDE_SINK_HEALTH_REPEAT_MS 60000
 
+/* The circuit opens after this many failed attempts in a row (no delivery
+ * between them): the receiver looks down, rather than one event refused
+ * now and then among deliveries. */
+#define CDE_SINK_CIRCUIT_FAILURES 3
+
 enum cde_delivery_log_level {
 	CDE_DELIVERY_LOG_ERROR,
 	CDE_DELIVERY_LOG_WARN,
@@ -53,6 +58,7 @@ struct cde_sink_health {
 	unsigned long long failures;	/* failed attempts in this outage */
 	unsigned long long dead;	/* events given up on in this outage */
 	unsigned long long delivered;	/* since the recovery */
+	unsigned long long in_a_row;	/* failed attempts since the last delivery */
 };
 
 /* An attempt failed (a retry or a refusal). */
@@ -61,6 +67,11 @@ enum cde_sink_note cde_sink_health_failed(struct cde_sink_health *h, int64_t now
 enum cde_sink_note cde_sink_health_dead(struct cde_sink_health *h, int64_t now_ms);
 /* An event was delivered. */
 enum cde_sink_note cde_sink_health_delivered(struct cde_sink_health *h, int64_t now_ms);
+/* True while the circuit is open: the last CDE_SINK_CIRCUIT_FAILURES
+ * attempts or more all failed. The delivery that follows closes it (the
+ * engine asks before telling cde_sink_health_delivered), and then the
+ * events waiting for a retry need not wait for their timers. */
+bool cde_sink_health_circuit_open(const struct cde_sink_health *h);
 /* The periodic look: @backlog events wait for the sink. */
 enum cde_sink_note cde_sink_health_idle(struct cde_sink_health *h, uint64_t backlog);
 

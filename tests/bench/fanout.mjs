@@ -1,11 +1,13 @@
 // Fan-out: events/s delivered to 1 and to 4 webhook receivers (nginx
 // answering 204), with commit-to-delivery p50/p99 from the daemon's own
-// histogram; and the daemon's memory while one sink is down for N events.
+// histogram; the daemon's memory while one sink is down for N events; and
+// how fast a sink recovers from an outage with 30,000 events waiting.
 //
 //   node tests/bench/fanout.mjs path/to/cdeventsd [events]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { startDaemon, curl } from '../js/daemon.mjs';
 import { startNginx, freePort, rss, histogramQuantile, result } from './lib.mjs';
 
@@ -73,5 +75,43 @@ for (const count of [1, 4]) {
   out.sinkDown = { events: N * 2, rssIdleMiB: Number(idle.toFixed(1)), rssWithBacklogMiB: Number(with_backlog.toFixed(1)) };
   console.log(`a sink down for ${N * 2} events: RSS ${idle.toFixed(1)} MiB idle, ${with_backlog.toFixed(1)} MiB with the backlog`);
   await d.stop();
+}
+// Recovery: a receiver down (connection refused) while 30,000 events
+// queue, long enough for the backoffs of the events tried to reach
+// seconds; then back, in its own process (tests/js/receiver.mjs, which
+// notes when 99% and all of them arrived). The figure is the time from
+// 99% delivered to the sink's cursor at the head in GET /v1/sinks (which
+// is refreshed once a second), next to when the last event arrived.
+{
+  const M = 30000;
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-bench-recovery-'));
+  const cfg = path.join(dir, 'cdeventsd.yaml');
+  fs.writeFileSync(cfg, `limits: { queue_max: 100000 }\nsinks:\n  - name: back\n    type: webhook\n    url: http://127.0.0.1:${port}/\n` +
+    `    max_attempts: 1000000\n    max_age: 1h\nroutes:\n  - sinks: [back]\n`);
+  const d = await startDaemon(bin, ['-c', cfg, '--state-dir', path.join(dir, 'state')]);
+  const head = (await sinks(d))[0].cursor + M;
+  await load(d, M, 'rec');
+  // Every event of the window (16) has failed five times or so.
+  while (!(await sinks(d)).every((s) => s.cursorLagEvents === M && s.retries >= 80)) await sleep(100);
+  const receiver = spawn(process.execPath, [path.join(path.dirname(new URL(import.meta.url).pathname), '../js/receiver.mjs'),
+    String(port), String(M)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  process.on('exit', () => receiver.kill('SIGTERM'));
+  await new Promise((r) => receiver.stdout.once('data', r));
+  const back = Date.now();
+  let atHead = null;
+  while (atHead === null && Date.now() - back < 600000) {
+    if ((await sinks(d))[0].cursor === head) atHead = Date.now();
+    else await sleep(50);
+  }
+  const stats = await (await fetch(`http://127.0.0.1:${port}/stats`)).json();
+  const secs = (ms) => (ms === null ? null : Number((ms / 1000).toFixed(2)));
+  out.recovery = { events: M, to99Seconds: secs(stats.at99 - back),
+    lastAfter99Seconds: secs(stats.atAll - stats.at99), cursorAtHeadAfter99Seconds: secs(atHead && atHead - stats.at99) };
+  console.log(`a receiver back after an outage with ${M} events waiting: 99% delivered in ${out.recovery.to99Seconds} s ` +
+    `(a Node receiver), the last event ${out.recovery.lastAfter99Seconds} s later, the cursor at the head in GET /v1/sinks ` +
+    `${out.recovery.cursorAtHeadAfter99Seconds} s after 99% (the status is refreshed once a second)`);
+  await d.stop();
+  receiver.kill('SIGTERM');
 }
 result('fanout', out);

@@ -160,3 +160,26 @@ export function serverSockets(d) {
     .filter((f) => f.length > 4 && f[1].endsWith(port) && f[3] !== '0A')
     .map((f) => ({ state: f[3], rx: parseInt(f[4].split(':')[1], 16) }));
 }
+
+// A loopback port nobody listens on (yet): a receiver that is down.
+export const freePort = () => new Promise((r) => {
+  const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => r(p)); });
+});
+
+// Posts @n build.started events with ids `${tag}-0` ... as CloudEvents
+// batches of 500, as fast as the daemon takes them: a backlog.
+export async function postBacklog(d, n, tag, source = '/backlog') {
+  const type = 'dev.cdevents.build.started.0.3.0';
+  for (let i = 0; i < n; i += 500) {
+    const batch = [];
+    for (let k = i; k < Math.min(n, i + 500); k++) {
+      batch.push({ specversion: '1.0', id: `${tag}-${k}`, source, type, data: {
+        context: { specversion: '0.5.1', id: `${tag}-${k}`, source, type, timestamp: '2025-01-01T00:00:00Z' },
+        subject: { id: `build-${k}`, content: {} } } });
+    }
+    const res = await fetch(`${d.url}/v1/events`, { method: 'POST',
+      headers: { 'Content-Type': 'application/cloudevents-batch+json' }, body: JSON.stringify(batch) });
+    await res.text();
+    if (res.status !== 202) throw new Error(`load failed: ${res.status}`);
+  }
+}

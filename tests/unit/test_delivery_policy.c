@@ -211,6 +211,37 @@ static void a_replayed_dead_letter_never_holds_the_cursor(void **state)
 	cde_window_release(&w);
 }
 
+static void the_lag_counts_events_not_settled_not_rows_after_the_cursor(void **state)
+{
+	struct cde_window w;
+
+	/* A receiver back after an outage: 11 still waits for its retry,
+	 * 12 to 999 are delivered, 1000 is out, 1001 to 1005 are not read. */
+	assert_int_equal(cde_window_init(&w, 4, 10), 0);
+	assert_int_equal(cde_window_unsettled(&w, 10), 0);
+	assert_int_equal(cde_window_unsettled(&w, 15), 5);
+	cde_window_take(&w, 11, false);
+	cde_window_pass(&w, 999);
+	cde_window_take(&w, 1000, false);
+	assert_int_equal(cde_window_cursor(&w), 10);
+	assert_int_equal(cde_window_unsettled(&w, 1005), 2 + 5);
+	/* A replayed dead letter is below the cursor: not lag. */
+	cde_window_take(&w, 3, true);
+	assert_int_equal(cde_window_unsettled(&w, 1005), 2 + 5);
+	cde_window_release(&w);
+}
+
+static void an_event_goes_early_at_most_once_per_backoff(void **state)
+{
+	assert_true(cde_delivery_may_rush(1, 0));
+	assert_true(cde_delivery_may_rush(9, 0));
+	/* Sent early after 5 attempts: the early one was the 6th. If that
+	 * failed too, it waits for its own timer (the 7th) before it may go
+	 * early again. */
+	assert_false(cde_delivery_may_rush(6, 5));
+	assert_true(cde_delivery_may_rush(7, 5));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +258,8 @@ int main(void)
 		cmocka_unit_test(rows_passed_over_move_the_cursor),
 		cmocka_unit_test(a_dead_letter_holds_the_cursor_until_it_is_stored),
 		cmocka_unit_test(a_replayed_dead_letter_never_holds_the_cursor),
+		cmocka_unit_test(the_lag_counts_events_not_settled_not_rows_after_the_cursor),
+		cmocka_unit_test(an_event_goes_early_at_most_once_per_backoff),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -75,6 +75,33 @@ static void a_sink_that_flaps_within_a_minute_stays_quiet(void **state)
 	assert_int_equal(h.down_since_ms, 4000);
 }
 
+static void the_circuit_opens_after_failures_in_a_row_and_a_delivery_closes_it(void **state)
+{
+	struct cde_sink_health h = { 0 };
+
+	for (int i = 0; i < CDE_SINK_CIRCUIT_FAILURES; i++) {
+		assert_false(cde_sink_health_circuit_open(&h));
+		cde_sink_health_failed(&h, i);
+	}
+	assert_true(cde_sink_health_circuit_open(&h));
+	cde_sink_health_failed(&h, 100);
+	assert_true(cde_sink_health_circuit_open(&h));
+	cde_sink_health_delivered(&h, 200);
+	assert_false(cde_sink_health_circuit_open(&h));
+}
+
+static void an_event_failing_among_deliveries_does_not_open_the_circuit(void **state)
+{
+	struct cde_sink_health h = { 0 };
+
+	for (int i = 0; i < 100; i++) {
+		cde_sink_health_failed(&h, i * 10);
+		cde_sink_health_delivered(&h, i * 10 + 1);
+		cde_sink_health_delivered(&h, i * 10 + 2);
+		assert_false(cde_sink_health_circuit_open(&h));
+	}
+}
+
 struct captured {
 	int calls;
 	enum cde_delivery_log_level level;
@@ -145,6 +172,8 @@ int main(void)
 		cmocka_unit_test(dead_lettering_is_announced_once_per_outage),
 		cmocka_unit_test(a_delivery_after_an_announced_failure_is_a_recovery),
 		cmocka_unit_test(a_sink_that_flaps_within_a_minute_stays_quiet),
+		cmocka_unit_test(the_circuit_opens_after_failures_in_a_row_and_a_delivery_closes_it),
+		cmocka_unit_test(an_event_failing_among_deliveries_does_not_open_the_circuit),
 		cmocka_unit_test(each_line_names_the_sink_and_what_an_operator_needs),
 	};
 

@@ -6,17 +6,16 @@
 //   node tests/js/integration/backlog.mjs path/to/cdeventsd path/to/cdevctl [events]
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { startDaemon, checker, waitFor, waitForSinks } from '../daemon.mjs';
+import { startDaemon, checker, waitFor, waitForSinks, freePort, postBacklog } from '../daemon.mjs';
 
 const t = checker();
 const [bin] = process.argv.slice(2, 4);
 const N = Number(process.argv[4] || process.env.CDE_BACKLOG_EVENTS || 100000);
 
 // A port nobody listens on yet: the receiver is "down" (connection refused).
-const port = await new Promise((r) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => r(p)); }); });
+const port = await freePort();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-backlog-'));
 const cfg = path.join(dir, 'cdeventsd.yaml');
 fs.writeFileSync(cfg, `limits: { queue_max: 100000 }
@@ -36,19 +35,7 @@ const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${d.proc.p
 await waitForSinks(d, { lake: () => true });
 const idle = rss();
 
-for (let i = 0; i < N; i += 500) {
-  const batch = [];
-  for (let k = i; k < Math.min(N, i + 500); k++) {
-    const type = 'dev.cdevents.build.started.0.3.0';
-    batch.push({ specversion: '1.0', id: `bl-${k}`, source: '/backlog', type, data: {
-      context: { specversion: '0.5.1', id: `bl-${k}`, source: '/backlog', type, timestamp: '2025-01-01T00:00:00Z' },
-      subject: { id: `build-${k}`, content: {} } } });
-  }
-  const res = await fetch(`${d.url}/v1/events`, { method: 'POST',
-    headers: { 'Content-Type': 'application/cloudevents-batch+json' }, body: JSON.stringify(batch) });
-  await res.text();
-  if (res.status !== 202) throw new Error(`load failed: ${res.status}`);
-}
+await postBacklog(d, N, 'bl');
 // Loaded: once the status shows the whole backlog waiting, and a try
 // at the receiver failed.
 let st = (await waitForSinks(d, { lake: (s) => s.lagEvents === N && s.lastError !== null }, 60000))?.sinks?.[0];

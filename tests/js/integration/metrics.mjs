@@ -83,7 +83,8 @@ t.check(value('cdeventsd_events_duplicate_total') === 1, 'duplicates');
 t.check(value('cdeventsd_events_accepted_total{type="dev.cdevents.service.deployed.0.3.0"}') === 2, 'events accepted by type');
 t.check(value('cdeventsd_journal_commits_total') >= 1 && value('cdeventsd_journal_commit_events_count') >= 1, 'journal commits and batch sizes');
 t.check(value('cdeventsd_journal_ready') === 1 && value('cdeventsd_journal_size_bytes') > 0, 'journal readiness and size');
-t.check(value('cdeventsd_sink_delivered_total{sink="lake"}') === 9 && value('cdeventsd_sink_lag_events{sink="lake"}') === 0,
+t.check(value('cdeventsd_sink_delivered_total{sink="lake"}') === 9 && value('cdeventsd_sink_lag_events{sink="lake"}') === 0 &&
+  value('cdeventsd_sink_cursor_lag_events{sink="lake"}') === 0,
   'deliveries and lag per sink', String(value('cdeventsd_sink_delivered_total{sink="lake"}')));
 t.check(value('cdeventsd_sink_delivery_latency_seconds_count{sink="lake"}') === 9, 'commit-to-delivery latency histogram');
 t.check(value('cdeventsd_run_duration_seconds_sum{kind="pipeline",name="etl-nightly"}') === 600 &&
