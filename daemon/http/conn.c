@@ -376,6 +376,40 @@ static void start_linger(struct cde_http_conn *c)
 	cde_http_conn_arm(c, LINGER_MS);
 }
 
+/* The reply is out and the connection stays: wait for the next request. */
+static void become_idle(struct cde_http_conn *c)
+{
+	/* Off, or adding the next reply to the output would arm the write
+	 * event again (libevent does so while it is enabled). */
+	bufferevent_disable(c->bev, EV_WRITE);
+	c->state = CDE_CONN_IDLE;
+	cde_http_slots_set_idle(c, true);
+	cde_http_conn_arm(c, c->limits.idle_timeout_ms);
+	bufferevent_enable(c->bev, EV_READ);
+}
+
+bool cde_http_conn_write_now(struct cde_http_conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	int written;
+
+	/* A socket bufferevent keeps the start of its output frozen so that
+	 * only its write callback drains it; it thaws it the same way. A
+	 * reply that does not fit the socket's buffer, or a write that
+	 * fails, is left to the write event, which sees the error too. */
+	evbuffer_unfreeze(out, 1);
+	written = evbuffer_write(out, bufferevent_getfd(c->bev));
+	evbuffer_freeze(out, 1);
+	if (written < 0 || evbuffer_get_length(out) > 0)
+		return false;
+	become_idle(c);
+	/* A pipelined request may be waiting: read it from the loop, not
+	 * from here, which may be inside the handler of the one before. */
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+	return true;
+}
+
 void cde_http_conn_on_write(struct bufferevent *bev, void *arg)
 {
 	struct cde_http_conn *c = arg;
@@ -389,10 +423,7 @@ void cde_http_conn_on_write(struct bufferevent *bev, void *arg)
 			cde_http_conn_free(c);
 		return;
 	}
-	c->state = CDE_CONN_IDLE;
-	cde_http_slots_set_idle(c, true);
-	cde_http_conn_arm(c, c->limits.idle_timeout_ms);
-	bufferevent_enable(bev, EV_READ);
+	become_idle(c);
 	process_input(c); /* a pipelined request may be waiting */
 }
 

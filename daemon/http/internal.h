@@ -121,6 +121,13 @@ void cde_http_new_request_id(char out[17]);
 /* Arms @c's deadline @ms from now. */
 void cde_http_conn_arm(struct cde_http_conn *c, unsigned ms);
 
+/* Writes the reply queued on @c to its socket now; when all of it went,
+ * the connection is idle again (a pipelined request already read is
+ * taken from the loop) and true is returned: no write event was needed,
+ * which saves two epoll_ctl calls a request. False: the rest is left to
+ * the caller, who waits for the socket to take it. */
+bool cde_http_conn_write_now(struct cde_http_conn *c);
+
 /* conn.c: libevent's callbacks for a connection. */
 void cde_http_conn_on_read(struct bufferevent *bev, void *arg);
 void cde_http_conn_on_write(struct bufferevent *bev, void *arg);

@@ -191,6 +191,8 @@ void cde_http_conn_write(struct cde_http_conn *c, int status, const char *body,
 		evbuffer_add(out, body, len);
 	c->state = CDE_CONN_WRITING;
 	bufferevent_disable(c->bev, EV_READ);
+	if (!c->close_after && cde_http_conn_write_now(c))
+		return;
 	bufferevent_enable(c->bev, EV_WRITE);
 	/* A reader that never drains our reply must not hold the slot. */
 	cde_http_conn_arm(c, c->limits.idle_timeout_ms);
@@ -286,6 +288,9 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	bufferevent_setcb(c->bev, cde_http_conn_on_read, cde_http_conn_on_write, cde_http_conn_on_event, c);
+	/* Writing starts off: a reply is written at once and the write event
+	 * is only asked for when the socket cannot take all of it. */
+	bufferevent_disable(c->bev, EV_WRITE);
 	bufferevent_enable(c->bev, EV_READ);
 	cde_http_slots_set_idle(c, true);
 	cde_http_conn_arm(c, c->limits.idle_timeout_ms);

@@ -1,0 +1,82 @@
+// HTTP/1.1 keep-alive and pipelining on one connection: requests written
+// back to back in one packet are answered one by one, in order (each reply
+// carries its request's X-Request-Id), including a thousand at once, a
+// refused one in the middle does not swallow the next, and "Connection:
+// close" ends the connection after its reply.
+//
+//   node tests/js/integration/http-pipelining.mjs path/to/cdeventsd
+import net from 'node:net';
+import { startDaemon, checker } from '../daemon.mjs';
+
+const t = checker();
+const d = await startDaemon(process.argv[2]);
+
+const hook = (i, extra = '') => {
+  const body = JSON.stringify({ phase: 'started', subject: `pipelined-${i}` });
+  return `POST /v1/hooks/build HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Request-Id: req-${i}\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
+};
+
+// The complete replies in @text: {status, id, close}, each head and its
+// Content-Length of body (replies follow each other with no separator).
+function replies(text) {
+  const out = [];
+  for (let at = 0; ;) {
+    const end = text.indexOf('\r\n\r\n', at);
+    if (end < 0) return out;
+    const head = text.slice(at, end);
+    const length = Number(/^Content-Length: (\d+)/mi.exec(head)?.[1] ?? 0);
+    if (text.length < end + 4 + length) return out;
+    out.push({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]), id: /^X-Request-Id: (\S+)/mi.exec(head)?.[1],
+      close: /^Connection: close/mi.test(head) });
+    at = end + 4 + length;
+  }
+}
+
+// Writes @text in one go; resolves with the replies read until the server
+// closes or @want complete replies have arrived.
+function exchange(text, want) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: d.host, port: d.port }, () => s.write(text));
+    let got = '';
+    s.on('data', (c) => {
+      got += c;
+      if (replies(got).length >= want) s.end();
+    });
+    s.on('close', () => resolve(replies(got)));
+    s.on('error', () => {});
+  });
+}
+
+const ids = (rs) => rs.map((r) => r.id);
+const statuses = (rs) => rs.map((r) => r.status);
+
+{
+  const n = 20;
+  const got = await exchange(Array.from({ length: n }, (_, i) => hook(i)).join(''), n);
+  const want = Array.from({ length: n }, (_, i) => `req-${i}`);
+  t.check(JSON.stringify(ids(got)) === JSON.stringify(want), `${n} pipelined hooks are answered in order`,
+    ids(got).slice(0, 5).join(','));
+  t.check(statuses(got).every((s) => s === 202), 'each with 202', statuses(got).join(','));
+}
+{
+  const n = 1000;
+  const got = await exchange(Array.from({ length: n }, (_, i) => hook(1000 + i)).join(''), n);
+  t.check(ids(got).length === n && ids(got).every((id, i) => id === `req-${1000 + i}`),
+    `${n} pipelined in one write are all answered, in order`, String(ids(got).length));
+}
+{
+  const bad = 'POST /v1/hooks/build HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Request-Id: req-bad\r\n' +
+    'Content-Length: 2\r\n\r\n{}';
+  const got = await exchange(hook(5000) + bad + hook(5001), 3);
+  t.check(JSON.stringify(statuses(got)) === JSON.stringify([202, 400, 202]) &&
+    JSON.stringify(ids(got)) === JSON.stringify(['req-5000', 'req-bad', 'req-5001']),
+  'a 400 between two good requests answers each of the three', `${statuses(got)} ${ids(got)}`);
+}
+{
+  const got = await exchange(hook(6000, 'Connection: close\r\n') + hook(6001), 2); // the server closes
+  t.check(JSON.stringify(ids(got)) === JSON.stringify(['req-6000']) && got[0].close,
+    'Connection: close ends the connection after its reply', ids(got).join(','));
+}
+t.check(await d.stop() === 0, 'exits 0 on SIGTERM');
+t.finish();
