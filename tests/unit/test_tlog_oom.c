@@ -243,6 +243,48 @@ static void hashing_a_leaf_ahead_runs_out_of_memory_cleanly(void **state)
 	each_failure("cde_audit_leaf_ahead", ahead_call, hex);
 }
 
+/* The row's event made a template, correlated (a chainId, a PATH link)
+ * and the template filled: the leaf in hex. */
+static int template_call(char **out)
+{
+	struct cde_audit_leaf_ahead *a = NULL;
+	uint8_t leaf[CDE_TLOG_HASH_LEN];
+	EVP_MD_CTX *scratch = EVP_MD_CTX_new();
+	cJSON *doc = cJSON_Parse(row.event), *context = cJSON_GetObjectItem(doc, "context"), *links, *link, *from;
+	int r = scratch && doc ? cde_audit_leaf_ahead_new_template(&row, doc, &a) : -ENOMEM;
+
+	if (r == 0 && (!cJSON_AddStringToObject(context, "chainId", "c-1") ||
+		       !(links = cJSON_AddArrayToObject(context, "links")) ||
+		       !(link = cJSON_CreateObject()) || !cJSON_AddItemToArray(links, link) ||
+		       !cJSON_AddStringToObject(link, "linkType", "PATH") || !(from = cJSON_AddObjectToObject(link, "from")) ||
+		       !cJSON_AddStringToObject(from, "contextId", "e-0")))
+		r = -ENOMEM;
+	if (r == 0)
+		r = cde_audit_leaf_ahead_finish_doc(a, doc, row.seq, scratch, leaf);
+	if (r == 0 && !(*out = malloc(2 * CDE_TLOG_HASH_LEN + 1)))
+		r = -ENOMEM;
+	for (size_t i = 0; r == 0 && i < CDE_TLOG_HASH_LEN; i++)
+		snprintf(*out + 2 * i, 3, "%02x", leaf[i]);
+	cde_audit_leaf_ahead_free(a);
+	cJSON_Delete(doc);
+	EVP_MD_CTX_free(scratch);
+	return r;
+}
+
+static void a_leaf_template_runs_out_of_memory_cleanly(void **state)
+{
+	struct cde_audit_row correlated = row;
+	uint8_t leaf[CDE_TLOG_HASH_LEN];
+	char hex[2 * CDE_TLOG_HASH_LEN + 1];
+
+	correlated.event = "{\"context\": {\"id\": \"e-1\", \"source\": \"/ci\", \"n\": 1.50, \"chainId\": \"c-1\","
+			   " \"links\": [{\"linkType\": \"PATH\", \"from\": {\"contextId\": \"e-0\"}}]}, \"subject\": {}}";
+	assert_int_equal(cde_audit_tree_leaf(&correlated, leaf), 0);
+	for (size_t i = 0; i < CDE_TLOG_HASH_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", leaf[i]);
+	each_failure("cde_audit_leaf_ahead template", template_call, hex);
+}
+
 static void checking_a_receipt_runs_out_of_memory_cleanly(void **state)
 {
 	make_receipt();
@@ -342,6 +384,7 @@ int main(void)
 		cmocka_unit_test(checkpoints_run_out_of_memory_cleanly),
 		cmocka_unit_test(an_entry_runs_out_of_memory_cleanly),
 		cmocka_unit_test(hashing_a_leaf_ahead_runs_out_of_memory_cleanly),
+		cmocka_unit_test(a_leaf_template_runs_out_of_memory_cleanly),
 		cmocka_unit_test(checking_a_receipt_runs_out_of_memory_cleanly),
 		cmocka_unit_test(the_trees_writer_runs_out_of_memory_cleanly),
 	};
