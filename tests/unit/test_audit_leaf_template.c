@@ -11,6 +11,7 @@
  * are its rows' leaves. */
 
 #include "tests/unit/helpers.h"
+#include "tests/unit/audit_rows.h"
 
 #include <openssl/evp.h>
 #include <sqlite3.h>
@@ -292,17 +293,6 @@ static void a_link_that_nests_too_deep_is_left_to_the_text(void **state)
 	a_link_as_deep_as(CDE_JSON_MAX_DEPTH / 2 - 3, false);
 }
 
-static void remove_store(const char *path)
-{
-	static const char *const suffixes[] = { "", "-wal", "-shm", "-head" };
-	char file[96];
-
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		snprintf(file, sizeof(file), "%s%s", path, suffixes[i]);
-		unlink(file);
-	}
-}
-
 /* As the audit journal queues a hook's event: timestamped, a template. */
 static void queue_hook(struct cde_journal_entry *e, int i)
 {
@@ -343,30 +333,21 @@ static void the_store_fills_the_templates_of_events_it_correlates(void **state)
 		queue_hook(&e[i], i);
 	assert_int_equal(cde_audit_store_append(s, e, 3, err, sizeof(err)), 0);
 	assert_int_equal(cde_audit_store_append(s, e + 3, 3, err, sizeof(err)), 0);
-	assert_int_equal(sqlite3_prepare_v2(cde_audit_store_db(s), "SELECT seq, received_at, principal, peer, event"
-					    " FROM events WHERE leaf = ?", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(cde_audit_store_db(s), LEAF_ROW_SQL, -1, &st, NULL), SQLITE_OK);
 	for (int i = 0; i < 6; i++) {
 		uint8_t leaf[CDE_TLOG_HASH_LEN], filled[CDE_TLOG_HASH_LEN];
-		struct cde_audit_row row = { 0 };
 		const cJSON *links = cJSON_GetObjectItem(cJSON_GetObjectItem(cde_event_json(e[i].event), "context"),
 							 "links");
+		uint64_t seq;
 
 		assert_true(e[i].has_leaf);
 		assert_int_equal(cJSON_GetArraySize(links), (i % 3 == 1) + (i > 0));
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)e[i].leaf);
-		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-		row.seq = (uint64_t)sqlite3_column_int64(st, 0);
-		row.received_at = (const char *)sqlite3_column_text(st, 1);
-		row.principal = (const char *)sqlite3_column_text(st, 2);
-		row.peer = (const char *)sqlite3_column_text(st, 3);
-		row.event = (const char *)sqlite3_column_text(st, 4);
-		assert_int_equal(cde_audit_tree_leaf(&row, leaf), 0);
+		recompute_leaf(st, e[i].leaf, &seq, leaf);
 		assert_memory_equal(e[i].leaf_hash, leaf, sizeof(leaf));
 		/* Made from the template, not the fallback: it fits the event. */
-		assert_int_equal(cde_audit_leaf_ahead_finish_doc(e[i].leaf_ahead, cde_event_json(e[i].event), row.seq,
+		assert_int_equal(cde_audit_leaf_ahead_finish_doc(e[i].leaf_ahead, cde_event_json(e[i].event), seq,
 								 scratch, filled), 0);
 		assert_memory_equal(filled, leaf, sizeof(leaf));
-		sqlite3_reset(st);
 		cde_audit_leaf_ahead_free(e[i].leaf_ahead);
 		cde_event_unref(e[i].event);
 	}
