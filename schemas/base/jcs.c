@@ -433,14 +433,14 @@ static int put_value(struct jcs *j, const cJSON *item, unsigned depth)
 	return refuse(j, "not a JSON value (a raw or invalid cJSON item)");
 }
 
-static int serialize(struct jcs *j, const cJSON *json, char **ret_text, size_t *ret_len)
+static int serialize(struct jcs *j, const cJSON *json, unsigned depth, char **ret_text, size_t *ret_len)
 {
 	int r;
 
 	if (!json)
 		return -EINVAL;
 	cde_ptr_init(&j->ptr);
-	r = put_value(j, json, 0);
+	r = put_value(j, json, depth);
 	if (r < 0) {
 		free(j->data);
 		return r;
@@ -452,9 +452,14 @@ static int serialize(struct jcs *j, const cJSON *json, char **ret_text, size_t *
 
 int cde_jcs_serialize_as_printed(const cJSON *json, char **ret_text, size_t *ret_len)
 {
+	return cde_jcs_serialize_as_printed_at(json, 0, ret_text, ret_len);
+}
+
+int cde_jcs_serialize_as_printed_at(const cJSON *json, unsigned depth, char **ret_text, size_t *ret_len)
+{
 	struct jcs j = { .as_printed = true };
 
-	return serialize(&j, json, ret_text, ret_len);
+	return serialize(&j, json, depth, ret_text, ret_len);
 }
 
 int cde_jcs_serialize_errors(const cJSON *json, char **ret_text, size_t *ret_len,
@@ -462,7 +467,7 @@ int cde_jcs_serialize_errors(const cJSON *json, char **ret_text, size_t *ret_len
 {
 	struct jcs j = { .errs = errs };
 
-	return serialize(&j, json, ret_text, ret_len);
+	return serialize(&j, json, 0, ret_text, ret_len);
 }
 
 int cde_jcs_serialize(const cJSON *json, char **ret_text, size_t *ret_len)

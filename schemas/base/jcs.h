@@ -36,3 +36,8 @@ int cde_jcs_serialize_errors(const cJSON *json, char **ret_text, size_t *ret_len
  * would refuse (a number printed as a literal it refuses, deep nesting):
  * then print, parse and canonicalise. -ENOMEM. */
 int cde_jcs_serialize_as_printed(const cJSON *json, char **ret_text, size_t *ret_len);
+
+/* The same for @json found inside a document under @depth containers
+ * (the document's root is at 0): the bytes JCS writes for it there, with
+ * the nesting limits counted as in the whole document. */
+int cde_jcs_serialize_as_printed_at(const cJSON *json, unsigned depth, char **ret_text, size_t *ret_len);

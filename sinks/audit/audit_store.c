@@ -258,15 +258,20 @@ void cde_audit_bind_text(sqlite3_stmt *st, int i, const char *s)
 }
 
 /* The row's leaf, as leaf number s->tree.work.size (which its INSERT
- * named). An event the writer cannot make an entry of (JCS refuses
- * it) is not stored: the log would have a row outside its tree. */
+ * named): finished from what the loop thread hashed ahead (a template
+ * for an event correlated here), else from the event in memory, else
+ * from the text. An event the writer cannot make an entry of (JCS
+ * refuses it) is not stored: the log would have a row outside its tree. */
 static int tree_append(struct cde_audit_store *s, const struct cde_audit_row *row, struct cde_journal_entry *e)
 {
 	int r = -EINVAL;
 
 	if (e->leaf_ahead && s->leaf_ctx && row->event == e->json)
 		r = cde_audit_leaf_ahead_finish(e->leaf_ahead, row->seq, s->leaf_ctx, e->leaf_hash);
-	else if (row->event != e->json)	/* printed here from the event: no need to read it back */
+	else if (e->leaf_ahead && s->leaf_ctx)
+		r = cde_audit_leaf_ahead_finish_doc(e->leaf_ahead, cde_event_json(e->event), row->seq, s->leaf_ctx,
+						    e->leaf_hash);
+	if (r < 0 && row->event != e->json)	/* printed here from the event: no need to read it back */
 		r = cde_audit_tree_leaf_of_doc(row, cde_event_json(e->event), e->leaf_hash);
 	if (r < 0)
 		r = cde_audit_tree_leaf(row, e->leaf_hash);

@@ -26,7 +26,8 @@ struct cde_journal_entry {
 					 * (not correlate): the writer need not print it again;
 					 * NULL: the writer prints it (borrowed until done) */
 	struct cde_audit_leaf_ahead *leaf_ahead;	/* the audit journal's, from append to done:
-						 * the entry's leaf hashed up to its seq (audit_leaf.h) */
+						 * the entry's leaf hashed up to its seq, or (correlate)
+						 * a template with its chainId and link open (audit_leaf.h) */
 	/* set by the journal before done is called: */
 	uint64_t seq;
 	bool has_leaf;			/* stored (or a duplicate of a stored one) in the tree: */

@@ -319,16 +319,23 @@ static const struct cde_worker_ops writer_ops = {
 
 /* The writer is the ceiling of ingest: what does not depend on the seq
  * (the entry's JCS and most of its hash) is done here, on the loop
- * thread. An entry the writer prints itself (it gets a chainId there)
- * or that cannot be hashed ahead is left to the writer whole. */
+ * thread. An entry the writer correlates (it gets a chainId and maybe a
+ * link there) is made a template with those two places open, which the
+ * writer fills. One that cannot be hashed ahead is left to the writer
+ * whole. */
 static void hash_ahead(struct cde_journal_entry *e)
 {
 	struct cde_audit_row row = {
 		.received_at = e->received_at, .principal = e->principal, .peer = e->peer, .event = e->json,
 	};
+	int r = -EINVAL;
 
 	e->leaf_ahead = NULL;
-	if (e->json && !e->correlate && cde_audit_leaf_ahead_new(&row, &e->leaf_ahead) < 0)
+	if (e->correlate)
+		r = cde_audit_leaf_ahead_new_template(&row, cde_event_json(e->event), &e->leaf_ahead);
+	else if (e->json)
+		r = cde_audit_leaf_ahead_new(&row, &e->leaf_ahead);
+	if (r < 0)
 		e->leaf_ahead = NULL;
 }
 

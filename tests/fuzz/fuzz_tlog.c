@@ -7,14 +7,22 @@
  * document, read back, prints the same bytes. A fifth, that a leaf the
  * writer makes from an event in memory is the leaf of the event's printed
  * text (or is refused): cJSON's lenient reading of the input gives
- * documents the strict parser never would (a name twice, 1e999, 2^60). */
+ * documents the strict parser never would (a name twice, 1e999, 2^60).
+ * A sixth, the same for a leaf hashed ahead as a template (an event the
+ * writer correlates): made from the event, filled after correlation, it
+ * is the leaf of the correlated event's printed text (or is refused). */
 
 #include "tests/fuzz/fuzz.h"
 
 #include <errno.h>
 
+#include <openssl/evp.h>
+
+#include "events/correlate.h"
+
 #include "schemas/base/jcs.h"
 #include "schemas/base/json_strict.h"
+#include "sinks/audit/audit_leaf.h"
 #include "sinks/audit/audit_proof.h"
 #include "sinks/audit/audit_tree.h"
 #include "sinks/audit/tlog/checkpoint.h"
@@ -122,6 +130,54 @@ static void leaf_from_memory(const char *text, size_t len)
 	cJSON_Delete(doc);
 }
 
+/* The template's leaf, filled after correlation, against the text's. */
+static void check_filled(struct cde_audit_leaf_ahead *a, struct cde_event *ev, struct cde_audit_row *row)
+{
+	uint8_t from_template[CDE_TLOG_HASH_LEN], from_text[CDE_TLOG_HASH_LEN];
+	EVP_MD_CTX *scratch = EVP_MD_CTX_new();
+	char *printed = cde_event_to_json(ev);
+	int r;
+
+	if (scratch && printed) {
+		r = cde_audit_leaf_ahead_finish_doc(a, cde_event_json(ev), row->seq, scratch, from_template);
+		FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ENOMEM, "filling a template: unexpected %d", r);
+		row->event = printed;
+		if (r == 0) {
+			r = cde_audit_tree_leaf(row, from_text);
+			FUZZ_CHECK(r == 0 || r == -ENOMEM, "a template filled, but the text has no leaf: %s", printed);
+			FUZZ_CHECK(r != 0 || memcmp(from_template, from_text, sizeof(from_text)) == 0,
+				   "the filled template's leaf differs from the printed text's: %s", printed);
+		}
+	}
+	free(printed);
+	EVP_MD_CTX_free(scratch);
+}
+
+static void leaf_from_template(const char *text, size_t len)
+{
+	/* The input's length picks what correlation decides. */
+	static const struct cde_correlation decisions[] = {
+		{ .new_chain = true },
+		{ .chain_id = "r\"\\\x01\xc3\xa9" },
+		{ .chain_id = "release-7", .path_from = "b-41" },
+		{ .chain_id = "release-7", .path_from = "\xf0\x9f\x98\x80\"" },
+	};
+	struct cde_audit_row row = { .seq = 9, .received_at = "2026-12-07T12:00:00Z", .principal = "p", .peer = "q" };
+	struct cde_audit_leaf_ahead *a = NULL;
+	cJSON *doc = cJSON_ParseWithLength(text, len);
+	struct cde_event *ev = NULL;
+	int r;
+
+	if (!doc || cde_event_from_json(doc, &ev) < 0)
+		return;
+	r = cde_audit_leaf_ahead_new_template(&row, cde_event_json(ev), &a);
+	FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ENOMEM, "a template: unexpected %d", r);
+	if (r == 0 && cde_correlation_apply(ev, &decisions[len % 4]) == 0)
+		check_filled(a, ev, &row);
+	cde_audit_leaf_ahead_free(a);
+	cde_event_unref(ev);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text;
@@ -134,7 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data + 1, size - 1);
 	text[size - 1] = '\0';
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
 	case 0:
 		open_note(text, size - 1);
 		break;
@@ -147,8 +203,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 3:
 		jcs_fixed_point(text, size - 1);
 		break;
-	default:
+	case 4:
 		leaf_from_memory(text, size - 1);
+		break;
+	default:
+		leaf_from_template(text, size - 1);
 	}
 	free(text);
 	return 0;

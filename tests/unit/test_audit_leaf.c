@@ -10,6 +10,7 @@
  * as the event. */
 
 #include "tests/unit/helpers.h"
+#include "tests/unit/audit_rows.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -95,17 +96,6 @@ static void no_event_no_leaf(void **state)
 	assert_null(a);
 }
 
-static void remove_store(const char *path)
-{
-	static const char *const suffixes[] = { "", "-wal", "-shm", "-head" };
-	char file[96];
-
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		snprintf(file, sizeof(file), "%s%s", path, suffixes[i]);
-		unlink(file);
-	}
-}
-
 /* As the audit journal queues them: printed, timestamped, hashed ahead. */
 static void queue(struct cde_catalog *catalog, struct cde_journal_entry *e, char **printed, int i)
 {
@@ -143,24 +133,15 @@ static void the_store_finishes_leaves_hashed_ahead_into_the_rows_tree(void **sta
 		queue(catalog, &e[i], &printed[i], i);
 	assert_int_equal(cde_audit_store_append(s, e, 4, err, sizeof(err)), 0);
 	assert_int_equal(cde_audit_store_append(s, e + 4, 4, err, sizeof(err)), 0);
-	assert_int_equal(sqlite3_prepare_v2(cde_audit_store_db(s), "SELECT seq, received_at, principal, peer, event"
-					    " FROM events WHERE leaf = ?", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(cde_audit_store_db(s), LEAF_ROW_SQL, -1, &st, NULL), SQLITE_OK);
 	for (int i = 0; i < 8; i++) {
 		uint8_t leaf[CDE_TLOG_HASH_LEN];
-		struct cde_audit_row row = { 0 };
+		uint64_t seq;
 
 		assert_true(e[i].has_leaf);
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)e[i].leaf);
-		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-		row.seq = (uint64_t)sqlite3_column_int64(st, 0);
-		row.received_at = (const char *)sqlite3_column_text(st, 1);
-		row.principal = (const char *)sqlite3_column_text(st, 2);
-		row.peer = (const char *)sqlite3_column_text(st, 3);
-		row.event = (const char *)sqlite3_column_text(st, 4);
-		assert_int_equal(cde_audit_tree_leaf(&row, leaf), 0);
+		recompute_leaf(st, e[i].leaf, &seq, leaf);
 		if (!e[i].duplicate)
 			assert_memory_equal(e[i].leaf_hash, leaf, sizeof(leaf));
-		sqlite3_reset(st);
 		cde_audit_leaf_ahead_free(e[i].leaf_ahead);
 		cde_event_unref(e[i].event);
 		free(printed[i]);

@@ -285,6 +285,28 @@ static cJSON *nested(int levels)
 	return root;
 }
 
+/* A value canonicalised where it sits in a document (as_printed_at)
+ * counts the containers above it against the strict parser's limits, as
+ * the whole document would. */
+static void a_value_inside_a_document_counts_the_depth_above_it(void **state)
+{
+	cJSON *doc = nested(8);
+	char *text = NULL, *whole = NULL;
+	size_t len = 0, whole_len = 0;
+
+	(void)state;
+	assert_int_equal(cde_jcs_serialize_as_printed(doc, &whole, &whole_len), 0);
+	assert_int_equal(cde_jcs_serialize_as_printed_at(doc, CDE_JSON_MAX_DEPTH / 2 - 8, &text, &len), 0);
+	assert_int_equal(len, whole_len);
+	assert_string_equal(text, whole);
+	free(text);
+	text = NULL;
+	assert_int_equal(cde_jcs_serialize_as_printed_at(doc, CDE_JSON_MAX_DEPTH / 2 - 7, &text, &len), -EINVAL);
+	assert_null(text);
+	free(whole);
+	cJSON_Delete(doc);
+}
+
 static void nesting_up_to_128_levels_is_kept_deeper_is_refused(void **state)
 {
 	char pointer[1024] = "";
@@ -371,6 +393,7 @@ int main(void)
 		cmocka_unit_test(strings_escape_only_what_jcs_escapes),
 		cmocka_unit_test(literals_and_empty_containers_print_without_whitespace),
 		cmocka_unit_test(nesting_up_to_128_levels_is_kept_deeper_is_refused),
+		cmocka_unit_test(a_value_inside_a_document_counts_the_depth_above_it),
 		cmocka_unit_test(what_jcs_cannot_express_is_refused_with_its_pointer),
 		cmocka_unit_test(the_strict_parser_refuses_the_numbers_jcs_would_change),
 	};

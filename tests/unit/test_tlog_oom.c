@@ -154,6 +154,12 @@ static int entry_call(char **out)
 	return cde_audit_tree_entry(&row, out, &len);
 }
 
+static void hex(const uint8_t h[CDE_TLOG_HASH_LEN], char out[2 * CDE_TLOG_HASH_LEN + 1])
+{
+	for (size_t i = 0; i < CDE_TLOG_HASH_LEN; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
 /* The row's leaf hashed ahead and finished, in hex. */
 static int ahead_call(char **out)
 {
@@ -166,8 +172,8 @@ static int ahead_call(char **out)
 		r = cde_audit_leaf_ahead_finish(a, row.seq, scratch, leaf);
 	if (r == 0 && !(*out = malloc(2 * CDE_TLOG_HASH_LEN + 1)))
 		r = -ENOMEM;
-	for (size_t i = 0; r == 0 && i < CDE_TLOG_HASH_LEN; i++)
-		snprintf(*out + 2 * i, 3, "%02x", leaf[i]);
+	if (r == 0)
+		hex(leaf, *out);
 	cde_audit_leaf_ahead_free(a);
 	EVP_MD_CTX_free(scratch);
 	return r;
@@ -235,12 +241,52 @@ static void an_entry_runs_out_of_memory_cleanly(void **state)
 static void hashing_a_leaf_ahead_runs_out_of_memory_cleanly(void **state)
 {
 	uint8_t leaf[CDE_TLOG_HASH_LEN];
-	char hex[2 * CDE_TLOG_HASH_LEN + 1];
+	char want[2 * CDE_TLOG_HASH_LEN + 1];
 
 	assert_int_equal(cde_audit_tree_leaf(&row, leaf), 0);
-	for (size_t i = 0; i < CDE_TLOG_HASH_LEN; i++)
-		snprintf(hex + 2 * i, 3, "%02x", leaf[i]);
-	each_failure("cde_audit_leaf_ahead", ahead_call, hex);
+	hex(leaf, want);
+	each_failure("cde_audit_leaf_ahead", ahead_call, want);
+}
+
+/* The row's event made a template, correlated (a chainId, a PATH link)
+ * and the template filled: the leaf in hex. */
+static int template_call(char **out)
+{
+	struct cde_audit_leaf_ahead *a = NULL;
+	uint8_t leaf[CDE_TLOG_HASH_LEN];
+	EVP_MD_CTX *scratch = EVP_MD_CTX_new();
+	cJSON *doc = cJSON_Parse(row.event), *context = cJSON_GetObjectItem(doc, "context"), *links, *link, *from;
+	int r = scratch && doc ? cde_audit_leaf_ahead_new_template(&row, doc, &a) : -ENOMEM;
+
+	if (r == 0 && (!cJSON_AddStringToObject(context, "chainId", "c-1") ||
+		       !(links = cJSON_AddArrayToObject(context, "links")) ||
+		       !(link = cJSON_CreateObject()) || !cJSON_AddItemToArray(links, link) ||
+		       !cJSON_AddStringToObject(link, "linkType", "PATH") || !(from = cJSON_AddObjectToObject(link, "from")) ||
+		       !cJSON_AddStringToObject(from, "contextId", "e-0")))
+		r = -ENOMEM;
+	if (r == 0)
+		r = cde_audit_leaf_ahead_finish_doc(a, doc, row.seq, scratch, leaf);
+	if (r == 0 && !(*out = malloc(2 * CDE_TLOG_HASH_LEN + 1)))
+		r = -ENOMEM;
+	if (r == 0)
+		hex(leaf, *out);
+	cde_audit_leaf_ahead_free(a);
+	cJSON_Delete(doc);
+	EVP_MD_CTX_free(scratch);
+	return r;
+}
+
+static void a_leaf_template_runs_out_of_memory_cleanly(void **state)
+{
+	struct cde_audit_row correlated = row;
+	uint8_t leaf[CDE_TLOG_HASH_LEN];
+	char want[2 * CDE_TLOG_HASH_LEN + 1];
+
+	correlated.event = "{\"context\": {\"id\": \"e-1\", \"source\": \"/ci\", \"n\": 1.50, \"chainId\": \"c-1\","
+			   " \"links\": [{\"linkType\": \"PATH\", \"from\": {\"contextId\": \"e-0\"}}]}, \"subject\": {}}";
+	assert_int_equal(cde_audit_tree_leaf(&correlated, leaf), 0);
+	hex(leaf, want);
+	each_failure("cde_audit_leaf_ahead template", template_call, want);
 }
 
 static void checking_a_receipt_runs_out_of_memory_cleanly(void **state)
@@ -258,12 +304,6 @@ static int keep_nothing(void *ctx, unsigned level, uint64_t index, const uint8_t
 
 /* Leaves for the writer (made once, outside the failures). */
 static uint8_t leaves[47][CDE_TLOG_HASH_LEN];
-
-static void hex(const uint8_t h[CDE_TLOG_HASH_LEN], char out[2 * CDE_TLOG_HASH_LEN + 1])
-{
-	for (size_t i = 0; i < CDE_TLOG_HASH_LEN; i++)
-		snprintf(out + 2 * i, 3, "%02x", h[i]);
-}
 
 /* Leaves [@from, @to) in one transaction; rolled back on failure. */
 static int tiles_group(sqlite3 *db, struct cde_audit_tree_writer *w, size_t from, size_t to)
@@ -342,6 +382,7 @@ int main(void)
 		cmocka_unit_test(checkpoints_run_out_of_memory_cleanly),
 		cmocka_unit_test(an_entry_runs_out_of_memory_cleanly),
 		cmocka_unit_test(hashing_a_leaf_ahead_runs_out_of_memory_cleanly),
+		cmocka_unit_test(a_leaf_template_runs_out_of_memory_cleanly),
 		cmocka_unit_test(checking_a_receipt_runs_out_of_memory_cleanly),
 		cmocka_unit_test(the_trees_writer_runs_out_of_memory_cleanly),
 	};

@@ -3,9 +3,13 @@
 // build to artifact to deployment, the same subject), with a PATH link
 // from the chain's previous event; the stored events stay valid per ajv;
 // an explicit chainId is kept; events posted as CDEvents are kept as
-// received.
+// received. The Merkle leaves the writer fills into templates for these
+// events (a chainId and a PATH link added after hashing ahead) are the
+// leaves `cdevctl audit verify` recomputes from the stored rows.
 //
-//   node tests/js/integration/chains.mjs path/to/cdeventsd
+//   node tests/js/integration/chains.mjs path/to/cdeventsd path/to/cdevctl
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { startDaemon, postJson, checker } from '../daemon.mjs';
 import { oracle } from '../oracle.mjs';
 
@@ -71,5 +75,16 @@ t.check(joinedEvent.context.links?.[0]?.from.contextId === longId, 'and links fr
   JSON.stringify(joinedEvent.context.links)?.slice(0, 200));
 t.check(postJson(`${d.url}/v1/hooks/build`, { phase: 'started', subject: 'b-x', chainId: `${longChain}c` }).status === 400,
   'a chainId one byte longer is refused');
+// A hook with links of its own and customData JCS rewrites joins a chain:
+// its PATH link comes after the links it was sent with.
+const own2 = hook('build', { phase: 'finished', subject: 'b-long',
+  links: [{ linkType: 'RELATION', linkKind: 'TRIGGER', target: { contextId: 'upstream-1' } }],
+  customData: { note: 'caf\u00e9 \u2028 "q" \\ \ud83d\ude00', n: [1.50, 1e21, -0.001, 12345678901234] } });
+const own2Event = (await (await fetch(`${d.url}/v1/events/${own2.id}`)).json()).events[0].event;
+t.check(own2Event.context.links?.length === 2 && own2Event.context.links[1].linkType === 'PATH' &&
+  own2Event.context.links[1].from.contextId === joined.id, 'a hook\'s own links come first, then its PATH link',
+JSON.stringify(own2Event.context.links));
 t.check(await d.stop() === 0, 'exits 0 on SIGTERM');
+const v = spawnSync(process.argv[3], ['audit', 'verify', '--db', path.join(d.stateDir, 'audit.db')], { encoding: 'utf8' });
+t.check(v.status === 0, 'the log and its Merkle tree verify from the stored rows', v.stdout + v.stderr);
 t.finish();
