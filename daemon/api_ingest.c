@@ -220,7 +220,10 @@ static int digest_event(const struct cde_event *ev, enum origin from, uint8_t ou
 	cJSON_Delete(copy);
 	if (!json)
 		return -ENOMEM;
-	cde_sig_sha256(json, strlen(json), out);
+	if (cde_sig_sha256(json, strlen(json), out) < 0) {
+		free(json);
+		return -ENOMEM;
+	}
 	/* A CDEvent is stored as it was printed here: the writer thread
 	 * need not print it again. */
 	if (from == FROM_EVENTS)
@@ -414,7 +417,10 @@ void cde_api_handle_hook(struct cde_api *api, struct cde_http_request *req, cons
 
 		snprintf(in, sizeof(in), "%s\n", who->principal);
 		memcpy(in + strlen(in), who->replay_key, 32);
-		cde_sig_sha256(in, strlen(who->principal) + 1 + 32, d);
+		if (cde_sig_sha256(in, strlen(who->principal) + 1 + 32, d) < 0) {
+			cde_api_refuse(api, req, who, 500, "out of memory", NULL, NULL);
+			return;
+		}
 		memcpy(signed_id, "signed-", 7);
 		for (int i = 0; i < 16; i++)
 			snprintf(signed_id + 7 + 2 * i, 3, "%02x", d[i]);

@@ -79,6 +79,7 @@ static int load_token(const struct cde_config_principal *cp, struct principal *p
 	uint8_t secret[SECRET_FILE_MAX];
 	const char *v = NULL;
 	size_t len;
+	int r;
 
 	if (cp->token_file[0]) {
 		int n = read_secret(cp->token_file, secret, sizeof(secret));
@@ -108,10 +109,12 @@ static int load_token(const struct cde_config_principal *cp, struct principal *p
 		OPENSSL_cleanse(secret, sizeof(secret));
 		return -EINVAL;
 	}
-	cde_sig_sha256(v, len, p->token_digest);
-	p->has_token = true;
+	r = cde_sig_sha256(v, len, p->token_digest);
+	p->has_token = r == 0;
 	OPENSSL_cleanse(secret, sizeof(secret));
-	return 0;
+	if (r < 0)
+		cde_errors_add(errs, "", "principal %s: out of memory hashing its token", cp->name);
+	return r;
 }
 
 static int load_signing_keys(const struct cde_config_principal *cp, struct principal *p,
@@ -349,7 +352,10 @@ static void check_bearer(struct cde_auth *a, const char *value, unsigned scope,
 		deny(out, "Authorization must be \"Bearer <token>\"");
 		return;
 	}
-	cde_sig_sha256(value + 7, strlen(value + 7), digest);
+	if (cde_sig_sha256(value + 7, strlen(value + 7), digest) < 0) {
+		deny(out, "the token could not be checked (out of memory)");
+		return;
+	}
 	/* No early exit: every principal is compared. */
 	for (size_t i = 0; i < a->n; i++)
 		if (a->principals[i].has_token &&
@@ -368,6 +374,14 @@ static void check_bearer(struct cde_auth *a, const char *value, unsigned scope,
  * request already answered is a re-send: CDE_AUTH_RESENT, answered as a
  * duplicate so that an at-least-once sender stops retrying; a copy of one
  * still being handled is told to retry. */
+/* A signed request whose id cannot be hashed cannot be remembered, so its
+ * replay could not be told: refused, to be sent again. */
+static void forget_nothing(struct cde_auth_result *out)
+{
+	out->status = 503;
+	out->reason = "out of memory while remembering this signed request: retry shortly";
+}
+
 static void remember(struct cde_auth *a, const uint8_t key[32], time_t expires, time_t now, unsigned scope,
 		     struct cde_auth_result *out)
 {
@@ -461,8 +475,10 @@ static void check_standard_webhook(struct cde_auth *a, const struct cde_http_req
 	/* Only verified, allowed ids are remembered: others cannot evict
 	 * them. */
 	snprintf(key, sizeof(key), "webhook-id\n%.256s", id);
-	cde_sig_sha256(key, strlen(key), digest);
-	remember(a, digest, now + REPLAY_WINDOW_S, now, scope, out);
+	if (cde_sig_sha256(key, strlen(key), digest) < 0)
+		forget_nothing(out);
+	else
+		remember(a, digest, now + REPLAY_WINDOW_S, now, scope, out);
 }
 
 /* GitHub signs the body alone (X-GitHub-Delivery is not covered), so the
@@ -486,10 +502,11 @@ static void check_github(struct cde_auth *a, const struct cde_http_request *req,
 	allow(found, scope, out);
 	if (out->status)
 		return;
-	cde_sig_sha256(body, len, key);
 	memcpy(key + 32, "github\n", 8);
-	cde_sig_sha256(key, sizeof(key), key);
-	remember(a, key, now + CDE_AUTH_GITHUB_REPLAY_S, now, scope, out);
+	if (cde_sig_sha256(body, len, key) < 0 || cde_sig_sha256(key, sizeof(key), key) < 0)
+		forget_nothing(out);
+	else
+		remember(a, key, now + CDE_AUTH_GITHUB_REPLAY_S, now, scope, out);
 }
 
 /* Whether some principal holds a GitHub secret (@webhook false) or a

@@ -1,5 +1,5 @@
-/* Ids and timestamps for the events cdeventsd builds: UUIDv4 from the
- * kernel's random source, and RFC 3339 UTC times with microseconds so that
+/* Ids and timestamps for the events cdeventsd builds: UUIDv7 (time, then
+ * the kernel's random bits), and RFC 3339 UTC times with microseconds so that
  * events of one pipeline sort in the order they were made even when
  * several fall in one millisecond. Times are read as RFC 3339 instants
  * (with their offset) by one strict parser. */

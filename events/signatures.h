@@ -32,5 +32,6 @@ bool cde_sig_standard_verify(const uint8_t *key, size_t key_len, const char *id,
 int cde_sig_standard_sign(const uint8_t *key, size_t key_len, const char *id, const char *timestamp,
 			  const char *body, size_t len, char out[CDE_SIG_STANDARD_LEN]);
 
-/* SHA-256 of @s, for comparing secrets of any length in constant time. */
-void cde_sig_sha256(const void *s, size_t len, uint8_t out[32]);
+/* SHA-256 of @s, for comparing secrets of any length in constant time.
+ * 0, or -ENOMEM (@out is then not a digest: never compare it). */
+int cde_sig_sha256(const void *s, size_t len, uint8_t out[32]) __attribute__((warn_unused_result));

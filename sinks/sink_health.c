@@ -12,8 +12,8 @@
  * The circuit is a separate, faster notion: open after a few failed
  * attempts in a row, closed by the next delivery, unlimited in rate. It
  * tells the engine when a receiver came back, not the operator. An event
- * the receiver keeps failing among deliveries does not open it by itself
- * but every third failure, so a lone bad event is not retried at every
+ * the receiver keeps failing among deliveries never opens it (every
+ * delivery resets the count), so a lone bad event is not retried at every
  * delivery (the engine also sends each event at most once early per
  * backoff). */
 

@@ -189,7 +189,8 @@ static int sign(struct http_call *call, const char *identity)
 	char line[128], hex[CDE_HASH_HEX_LEN], msg_id[40], ts[24], sig[CDE_SIG_STANDARD_LEN];
 	int r;
 
-	cde_sig_sha256(identity, strlen(identity), digest);
+	if (cde_sig_sha256(identity, strlen(identity), digest) < 0)
+		return -ENOMEM;
 	cde_hash_to_hex(digest, hex);
 	snprintf(msg_id, sizeof(msg_id), "msg_%.32s", hex);
 	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));

@@ -114,6 +114,22 @@ static int body_append(void *ctx, const char *data, size_t n)
 	return 0;
 }
 
+/* Writes what the output holds to the socket now: true when all of it
+ * went. A socket bufferevent keeps the start of its output frozen so
+ * that only its write callback drains it; it thaws it the same way. What
+ * the socket cannot take, or a write that fails, is left to the write
+ * event, which sees the error too. */
+static bool flush_output(struct cde_http_conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	int written;
+
+	evbuffer_unfreeze(out, 1);
+	written = evbuffer_write(out, bufferevent_getfd(c->bev));
+	evbuffer_freeze(out, 1);
+	return written >= 0 && evbuffer_get_length(out) == 0;
+}
+
 static void dispatch(struct cde_http_conn *c)
 {
 	struct cde_http_request *req = c->req;
@@ -249,8 +265,12 @@ static void read_head(struct cde_http_conn *c)
 		return;
 	memset(&c->chunked, 0, sizeof(c->chunked));
 	c->state = CDE_CONN_BODY;
-	if (req->head.expect_continue)
+	if (req->head.expect_continue) {
 		evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n");
+		/* The client waits for it before it sends the body. */
+		if (!flush_output(c))
+			bufferevent_enable(c->bev, EV_WRITE);
+	}
 }
 
 static void read_body(struct cde_http_conn *c)
@@ -390,17 +410,7 @@ static void become_idle(struct cde_http_conn *c)
 
 bool cde_http_conn_write_now(struct cde_http_conn *c)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	int written;
-
-	/* A socket bufferevent keeps the start of its output frozen so that
-	 * only its write callback drains it; it thaws it the same way. A
-	 * reply that does not fit the socket's buffer, or a write that
-	 * fails, is left to the write event, which sees the error too. */
-	evbuffer_unfreeze(out, 1);
-	written = evbuffer_write(out, bufferevent_getfd(c->bev));
-	evbuffer_freeze(out, 1);
-	if (written < 0 || evbuffer_get_length(out) > 0)
+	if (!flush_output(c))
 		return false;
 	become_idle(c);
 	/* A pipelined request may be waiting: read it from the loop, not

@@ -26,6 +26,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
 /* FNV-1a: the table is small and the keys are short. */
 static size_t bucket_of(const char *addr)
 {
@@ -52,6 +55,9 @@ static bool has_unread_bytes(struct cde_http_conn *c)
 {
 	int n = 0;
 
+	/* Read already (a pipelined request waiting for the loop), or not. */
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		return true;
 	return ioctl(bufferevent_getfd(c->bev), FIONREAD, &n) == 0 && n > 0;
 }
 

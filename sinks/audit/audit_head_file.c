@@ -54,16 +54,18 @@ int cde_audit_head_file_open_read(const char *db_path)
 	return fd < 0 ? -errno : fd;
 }
 
-/* The first 16 hex digits of SHA-256(@text, @len). */
-static void checksum(const char *text, size_t len, char out[17])
+/* The first 16 hex digits of SHA-256(@text, @len): 0 or -ENOMEM. */
+static int checksum(const char *text, size_t len, char out[17])
 {
 	uint8_t md[CDE_HASH_LEN];
 	char hex[CDE_HASH_HEX_LEN];
 
-	cde_sig_sha256(text, len, md);
+	if (cde_sig_sha256(text, len, md) < 0)
+		return -ENOMEM;
 	cde_hash_to_hex(md, hex);
 	memcpy(out, hex, 16);
 	out[16] = '\0';
+	return 0;
 }
 
 int cde_audit_head_file_write(int fd, uint64_t seq, const uint8_t hash[CDE_HASH_LEN])
@@ -73,7 +75,8 @@ int cde_audit_head_file_write(int fd, uint64_t seq, const uint8_t hash[CDE_HASH_
 
 	cde_hash_to_hex(hash, hex);
 	n = snprintf(rec, sizeof(rec), MAGIC " %" PRIu64 " %s ", seq, hex);
-	checksum(rec, (size_t)n, sum);
+	if (checksum(rec, (size_t)n, sum) < 0)
+		return -ENOMEM;
 	n += snprintf(rec + n, sizeof(rec) - (size_t)n, "%s\n", sum);
 	memset(rec + n, ' ', sizeof(rec) - (size_t)n);
 	rec[sizeof(rec) - 1] = '\n';
@@ -95,7 +98,8 @@ int cde_audit_head_file_read(int fd, uint64_t *ret_seq, uint8_t ret_hash[CDE_HAS
 	if (n != RECORD_SIZE ||
 	    sscanf(rec, MAGIC " %llu %64[0-9a-f] %n%16[0-9a-f]", &seq, hex, &used, sum) != 3)
 		return -EBADMSG;
-	checksum(rec, (size_t)used, want);
+	if (checksum(rec, (size_t)used, want) < 0)
+		return -ENOMEM;
 	if (strcmp(sum, want) != 0 || cde_hash_from_hex(hex, ret_hash) < 0)
 		return -EBADMSG;
 	*ret_seq = seq;

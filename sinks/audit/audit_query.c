@@ -81,10 +81,11 @@ int cde_audit_query_id(struct cde_audit_store *s, const char *id, uint64_t limit
 #define TYPE_MAX 256
 
 /* The smallest stored type strictly between @lo and @hi into @out (one
- * seek on the type index); false when none (or it does not fit). */
-static bool first_type_between(sqlite3_stmt *st, const char *lo, const char *hi, char *out, size_t size)
+ * seek on the type index): 1; 0 when none; -ENAMETOOLONG when there is
+ * one that does not fit @out (it still counts as a version). */
+static int first_type_between(sqlite3_stmt *st, const char *lo, const char *hi, char *out, size_t size)
 {
-	bool found = false;
+	int r = 0;
 
 	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, lo, -1, SQLITE_TRANSIENT);
@@ -92,11 +93,11 @@ static bool first_type_between(sqlite3_stmt *st, const char *lo, const char *hi,
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT) {
 		const char *t = (const char *)sqlite3_column_text(st, 0);
 
-		found = strlen(t) < size - 1;
-		if (found)
+		r = strlen(t) < size ? 1 : -ENAMETOOLONG;
+		if (r == 1)
 			snprintf(out, size, "%s", t);
 	}
-	return found;
+	return r;
 }
 
 /* The single stored type that @type names (itself, or itself plus a
@@ -109,7 +110,8 @@ static bool one_version(struct cde_audit_store *s, const char *type, char *out, 
 	char lo[TYPE_MAX + 2], hi[TYPE_MAX + 2], first[TYPE_MAX + 2],
 		second[TYPE_MAX + 2];
 	sqlite3_stmt *between = NULL, *equal = NULL;
-	bool itself = false, versions = false, more = false;
+	bool itself = false;
+	int versions = 0, more = 0;
 
 	if (strlen(type) > TYPE_MAX ||
 	    sqlite3_prepare_v2(db, "SELECT min(type) FROM events WHERE type > ?1 AND type < ?2", -1, &between,
@@ -123,11 +125,13 @@ static bool one_version(struct cde_audit_store *s, const char *type, char *out, 
 	sqlite3_bind_text(equal, 1, type, -1, SQLITE_STATIC);
 	itself = sqlite3_step(equal) == SQLITE_ROW;
 	versions = first_type_between(between, lo, hi, first, sizeof(first));
-	if (versions)
+	if (versions == 1)
 		more = first_type_between(between, first, hi, second, sizeof(second));
 	sqlite3_finalize(between);
 	sqlite3_finalize(equal);
-	if (itself + versions + more != 1 || strlen(itself ? type : first) >= size)
+	/* A version too long to name here is still a version: the range
+	 * filter then finds every one. */
+	if (versions < 0 || more < 0 || itself + versions + more != 1 || strlen(itself ? type : first) >= size)
 		return false;
 	snprintf(out, size, "%s", itself ? type : first);
 	return true;

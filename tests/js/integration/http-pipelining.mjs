@@ -2,7 +2,8 @@
 // back to back in one packet are answered one by one, in order (each reply
 // carries its request's X-Request-Id), including a thousand at once, a
 // refused one in the middle does not swallow the next, and "Connection:
-// close" ends the connection after its reply.
+// close" ends the connection after its reply; "Expect: 100-continue" is
+// answered before the body.
 //
 //   node tests/js/integration/http-pipelining.mjs path/to/cdeventsd
 import net from 'node:net';
@@ -77,6 +78,26 @@ const statuses = (rs) => rs.map((r) => r.status);
   const got = await exchange(hook(6000, 'Connection: close\r\n') + hook(6001), 2); // the server closes
   t.check(JSON.stringify(ids(got)) === JSON.stringify(['req-6000']) && got[0].close,
     'Connection: close ends the connection after its reply', ids(got).join(','));
+}
+// Expect: 100-continue: the interim answer comes before the body is sent
+// (a client such as curl waits for it), then the final one.
+{
+  const body = JSON.stringify({ phase: 'started', subject: 'expecting' });
+  const head = 'POST /v1/hooks/build HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n' +
+    `X-Request-Id: req-expect\r\nContent-Length: ${body.length}\r\n\r\n`;
+  const got = await new Promise((resolve) => {
+    const s = net.connect({ host: d.host, port: d.port }, () => s.write(head));
+    let text = '', sent = false;
+    const timer = setTimeout(() => s.destroy(), 5000);
+    s.on('data', (c) => {
+      text += c;
+      if (!sent && text.includes('HTTP/1.1 100 Continue\r\n\r\n')) { sent = true; s.write(body); }
+      if (/X-Request-Id: req-expect[^]*\r\n\r\n\{[^]*\}$/.test(text)) { clearTimeout(timer); s.end(); }
+    });
+    s.on('close', () => { clearTimeout(timer); resolve({ text, sent }); });
+    s.on('error', () => {});
+  });
+  t.check(got.sent && /HTTP\/1\.1 202/.test(got.text), '100 Continue comes before the body, then 202', got.text.slice(0, 200));
 }
 t.check(await d.stop() === 0, 'exits 0 on SIGTERM');
 t.finish();
