@@ -10,7 +10,8 @@
  *   3. the tree's part of (2), measured alone on the same rows: finishing
  *      each leaf with its seq, then the frontier appending those leaves
  *      into the tiles in groups of 30 (fsync off: the commit's fsync is
- *      paid once whichever rows it holds).
+ *      paid once whichever rows it holds; and less what a bare commit
+ *      of each group costs, which the store pays anyway).
  *
  * The writer's share is (3) / (2). Then the same for hooks: events without
  * a chainId, which the writer correlates and so prints itself: each is
@@ -265,6 +266,15 @@ static int time_frontier(const char *dir, uint8_t (*leaves)[CDE_TLOG_HASH_LEN], 
 			cde_audit_tree_writer_committed(&w);
 	}
 	*cpu = seconds(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	/* The store commits each group anyway and rewrites its meta row in
+	 * it: what such a bare commit costs here is not the tree's. */
+	c0 = seconds(CLOCK_PROCESS_CPUTIME_ID);
+	for (size_t i = 0; r == 0 && i < n; i += GROUP)
+		r = sqlite3_exec(db, "BEGIN IMMEDIATE; UPDATE meta SET value = value WHERE key = 'head_seq'; COMMIT",
+				 NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	*cpu -= seconds(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	if (*cpu < 0)
+		*cpu = 0;
 	cde_audit_tree_writer_release(&w);
 	cde_audit_store_close(s);
 	return r;

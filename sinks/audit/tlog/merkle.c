@@ -27,12 +27,13 @@ static int sha256(uint8_t prefix, const void *a, size_t alen, const void *b, siz
 {
 	uint8_t md[EVP_MAX_MD_SIZE];
 	unsigned len = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_MD_CTX *kept = cde_sha256_thread_ctx(), *ctx = kept ? kept : EVP_MD_CTX_new();
 	int ok = ctx && EVP_DigestInit_ex(ctx, cde_sha256_md(), NULL) && EVP_DigestUpdate(ctx, &prefix, 1) &&
 		 (!alen || EVP_DigestUpdate(ctx, a, alen)) && (!blen || EVP_DigestUpdate(ctx, b, blen)) &&
 		 EVP_DigestFinal_ex(ctx, md, &len) && len == CDE_TLOG_HASH_LEN;
 
-	EVP_MD_CTX_free(ctx);
+	if (ctx != kept)
+		EVP_MD_CTX_free(ctx);
 	if (!ok)
 		return -ENOMEM;
 	memcpy(out, md, CDE_TLOG_HASH_LEN); /* after reading: @out may alias a part */
