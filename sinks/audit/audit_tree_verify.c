@@ -146,6 +146,12 @@ static int walk_row(struct cde_audit_tree_walk *w, sqlite3_stmt *st, uint64_t *p
 					    "row seq %llu is leaf %llu, past the tree's recorded size %llu",
 					    (unsigned long long)row.seq, (unsigned long long)index,
 					    (unsigned long long)w->out->tree_size);
+	/* Rows are walked in seq order, in which their leaves only grow. */
+	if (index < w->f.size)
+		return cde_audit_tree_fault(w->out, CDE_AUDIT_TREE_ALTERED, index,
+					    "row seq %llu claims leaf %llu, which an earlier row holds or passed: "
+					    "rows were reordered or their leaves edited",
+					    (unsigned long long)row.seq, (unsigned long long)index);
 	if (index > w->f.size)
 		r = fill_gap(w, index - w->f.size, *prev_seq + 1, row.seq - 1);
 	if (r < 0)
@@ -172,7 +178,7 @@ static int walk_rows(struct cde_audit_tree_walk *w)
 	int r = 0, rc;
 
 	if (sqlite3_prepare_v2(w->db, "SELECT seq, leaf, received_at, principal, peer, event FROM events"
-			       " WHERE leaf IS NOT NULL ORDER BY leaf", -1, &st, NULL) != SQLITE_OK)
+			       " WHERE leaf IS NOT NULL ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		r = walk_row(w, st, &prev_seq);

@@ -127,6 +127,32 @@ static void an_edited_row_is_altered_at_its_leaf(void **state)
 	done(s);
 }
 
+/* Rows are walked in seq order, in which leaves only grow: a row that
+ * claims an earlier row's leaf, or two rows whose leaves were swapped, is
+ * caught where the order breaks, also once the unique index that keeps
+ * leaves apart is dropped by whoever edits the file. */
+static void a_row_claiming_an_earlier_leaf_is_altered(void **state)
+{
+	uint8_t root[CDE_TLOG_HASH_LEN];
+	struct cde_audit_tree_check c;
+	uint64_t size;
+	struct cde_audit_store *s = a_log(10, &size, root);
+
+	exec(s, "DROP INDEX events_by_leaf");
+	exec(s, "UPDATE events SET leaf = 3 WHERE seq = 7");
+	assert_int_equal(check(s, size, root, &c), -EBADMSG);
+	assert_int_equal(c.fault, CDE_AUDIT_TREE_ALTERED);
+	assert_int_equal(c.bad_index, 3);
+	exec(s, "UPDATE events SET leaf = 6 WHERE seq = 7");
+	assert_int_equal(check(s, size, root, &c), 0);
+	/* Swapped: seq 4 skips leaf 3, which no row before it holds. */
+	exec(s, "UPDATE events SET leaf = CASE seq WHEN 4 THEN 4 ELSE 3 END WHERE seq IN (4, 5)");
+	assert_int_equal(check(s, size, root, &c), -EBADMSG);
+	assert_int_equal(c.fault, CDE_AUDIT_TREE_MISSING);
+	assert_int_equal(c.bad_index, 3);
+	done(s);
+}
+
 static void a_cut_tail_with_meta_fixed_is_truncated_at_the_logs_size(void **state)
 {
 	uint8_t root[CDE_TLOG_HASH_LEN];
@@ -350,6 +376,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(an_intact_log_holds_and_still_holds_once_it_grew),
 		cmocka_unit_test(an_edited_row_is_altered_at_its_leaf),
+		cmocka_unit_test(a_row_claiming_an_earlier_leaf_is_altered),
 		cmocka_unit_test(a_cut_tail_with_meta_fixed_is_truncated_at_the_logs_size),
 		cmocka_unit_test(rows_deleted_in_the_middle_or_at_the_end_are_missing),
 		cmocka_unit_test(rows_retired_or_recorded_as_lost_stand_in_by_their_stored_hashes),
