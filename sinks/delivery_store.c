@@ -47,6 +47,7 @@ struct cde_delivery_store {
 	sqlite3_stmt *scan;
 	sqlite3_stmt *set_cursor;
 	sqlite3_stmt *delivered;
+	sqlite3_stmt *replays;	/* asked at every pump: parsing it each time showed in the profile */
 	bool dirty;		/* something is queued */
 	size_t n_sinks, n_pending;
 	struct pending_sink *sinks;
@@ -72,7 +73,9 @@ int cde_delivery_store_open(const char *path, struct cde_delivery_store **ret, c
 			       SQLITE_PREPARE_PERSISTENT, &s->set_cursor, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(s->db, "INSERT OR REPLACE INTO deliveries(sink, seq, delivered_at, status, receipt)"
 			       " VALUES (?, ?, ?, ?, ?)", -1, SQLITE_PREPARE_PERSISTENT, &s->delivered,
-			       NULL) != SQLITE_OK)
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(s->db, "SELECT seq FROM replays WHERE sink = ? ORDER BY seq LIMIT ?", -1,
+			       SQLITE_PREPARE_PERSISTENT, &s->replays, NULL) != SQLITE_OK)
 		goto err_close;
 	*ret = s;
 	return 0;
@@ -98,6 +101,7 @@ void cde_delivery_store_close(struct cde_delivery_store *s)
 	sqlite3_finalize(s->scan);
 	sqlite3_finalize(s->set_cursor);
 	sqlite3_finalize(s->delivered);
+	sqlite3_finalize(s->replays);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -366,18 +370,16 @@ uint64_t cde_delivery_store_dead_count(struct cde_delivery_store *s, const char 
 int cde_delivery_store_replays(struct cde_delivery_store *s, const char *sink, size_t max, uint64_t *seqs,
 			       size_t *ret_n)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = s->replays;
 	size_t n = 0;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT seq FROM replays WHERE sink = ? ORDER BY seq LIMIT ?", -1, &st,
-			       NULL) != SQLITE_OK)
-		return -EIO;
 	sqlite3_bind_text(st, 1, sink, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max)
 		seqs[n++] = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	*ret_n = n;
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -EIO;
 }
