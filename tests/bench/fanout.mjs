@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { startDaemon, curl } from '../js/daemon.mjs';
-import { startNginx, freePort, rss, histogramQuantile, result } from './lib.mjs';
+import { startNginx, freePort, rss, histogramQuantile, result, threadCpu } from './lib.mjs';
 
 const bin = process.argv[2];
 const N = Number(process.argv[3] || 50000);
@@ -43,19 +43,22 @@ for (const count of [1, 4]) {
     `routes:\n  - sinks: [${ports.map((_, i) => `r${i}`).join(', ')}]\n`);
   const d = await startDaemon(bin, ['-c', cfg, '--state-dir', path.join(dir, 'state')]);
   const t0 = Date.now();
+  const cpu0 = threadCpu(d.proc.pid);
   await load(d, N, `f${count}`);
   while ((await sinks(d)).some((s) => s.delivered < N)) await sleep(100);
   const secs = (Date.now() - t0) / 1000;
+  const deliveryCpu = (threadCpu(d.proc.pid)['cde-delivery'] || 0) - (cpu0['cde-delivery'] || 0);
   const metrics = curl([`${d.url}/metrics`]).body;
   const p50 = histogramQuantile(metrics, 'cdeventsd_sink_delivery_latency_seconds', 'sink="r0"', 0.5);
   const p99 = histogramQuantile(metrics, 'cdeventsd_sink_delivery_latency_seconds', 'sink="r0"', 0.99);
   out[`receivers_${count}`] = { events: N, seconds: Number(secs.toFixed(1)), deliveriesPerSecond: Math.round(N * count / secs),
-    commitToDeliveryP50Seconds: p50, commitToDeliveryP99Seconds: p99 };
+    commitToDeliveryP50Seconds: p50, commitToDeliveryP99Seconds: p99,
+    deliveryThreadUsPerDelivery: Number((deliveryCpu / (N * count) * 1e6).toFixed(1)) };
   // Posted as fast as batches go, so commit-to-2xx is mostly time spent
   // waiting behind the burst, not the cost of one delivery.
   console.log(`${count} receiver(s): ${N} events posted in batches and delivered to each in ${secs.toFixed(1)} s: ` +
     `${Math.round(N * count / secs)} deliveries/s; commit to 2xx under this burst: p50 <= ${p50} s, p99 <= ${p99} s ` +
-    '(histogram bucket bounds)');
+    `(histogram bucket bounds); the delivery thread ${(deliveryCpu / (N * count) * 1e6).toFixed(1)} us of CPU per delivery`);
   await d.stop();
   ngx.stop();
 }

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startDaemon, curl } from '../js/daemon.mjs';
-import { startNginx, freePort, wrk, rss, result } from './lib.mjs';
+import { startNginx, freePort, wrk, rss, result, threadCpu } from './lib.mjs';
 
 const bin = process.argv[2];
 const secs = Number(process.argv[3] || 10);
@@ -38,22 +38,6 @@ fs.writeFileSync(cfg, 'limits:\n  queue_max: 100000\n  max_connections_per_addre
 const d = await startDaemon(bin, ['-c', cfg, '--state-dir', path.join(dir, 'state')]);
 const idle = rss(d.proc.pid);
 const out = { fsyncsPerSecond: Math.round(fsyncs), rssIdleMiB: Number(idle.toFixed(1)) };
-
-// CPU seconds per thread name (the daemon names its threads: cde-writer,
-// cde-delivery, cde-reader; the loop thread is cdeventsd), from
-// /proc/PID/task/*/stat (utime + stime, in clock ticks of 1/100 s).
-const threadCpu = (pid) => {
-  const out = {};
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out[name] = (out[name] || 0) + (Number(f[11]) + Number(f[12])) / 100;
-    } catch { /* a thread that ended */ }
-  }
-  return out;
-};
 
 const metric = (text, name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
 for (const [label, body] of [['200B', small], ['8KiB', large]]) {
