@@ -10,7 +10,9 @@
  *   (overlong forms, surrogates, stray continuation bytes) become U+FFFD,
  *   one per byte;
  * - a line is written with one write(2) of at most PIPE_BUF bytes, so
- *   any thread may log (the delivery thread does).
+ *   any thread may log (the delivery thread does); the loop thread's lines
+ *   of one turn of its event loop are written together, whole lines in
+ *   writes of at most PIPE_BUF bytes (cde_log_batch_start).
  *
  * Both formats share one escape table (the one go-logfmt and JSON agree
  * on: \" \\ \n \r \t, \u00XX for the other C0 and C1 controls and DEL,
@@ -19,10 +21,15 @@
 #include "daemon/log.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #include "events/ids.h"
 
@@ -268,17 +275,12 @@ size_t cde_log_format_line(char *buf, size_t size, enum cde_log_format format, e
 	return l.len;
 }
 
-static void emit(enum cde_log_level level, const char *req_id, const char *msg,
-		 const struct cde_log_field *fields, size_t n)
+static void write_all(const char *text, size_t len)
 {
-	char ts[CDE_TIMESTAMP_STR_LEN], line[CDE_LOG_LINE_MAX + 1];
-	size_t len, off = 0;
+	size_t off = 0;
 
-	if (cde_timestamp_now(ts) < 0)
-		ts[0] = '\0';
-	len = cde_log_format_line(line, sizeof(line), line_format, level, ts, req_id, msg, fields, n);
 	while (off < len) {
-		ssize_t w = write(STDERR_FILENO, line + off, len - off);
+		ssize_t w = write(STDERR_FILENO, text + off, len - off);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -286,6 +288,77 @@ static void emit(enum cde_log_level level, const char *req_id, const char *msg,
 			return; /* nowhere to report it */
 		off += (size_t)w;
 	}
+}
+
+/* The loop thread's lines of the current turn: a write(2) per accepted
+ * event was in the ingest profile. Only the loop thread touches them. */
+static atomic_bool batching;
+static pthread_t batch_thread;
+static struct event *batch_flush;
+static bool batch_pending;
+static size_t batch_len;
+static char batch[PIPE_BUF];
+
+static void flush_batch(void)
+{
+	write_all(batch, batch_len);
+	batch_len = 0;
+}
+
+static void on_batch_flush(evutil_socket_t fd, short what, void *arg)
+{
+	batch_pending = false;
+	flush_batch();
+}
+
+/* Keeps @line for the end of the turn when the loop thread writes it. */
+static bool batched(const char *line, size_t len)
+{
+	if (!atomic_load(&batching) || !pthread_equal(pthread_self(), batch_thread) || len > sizeof(batch))
+		return false;
+	if (batch_len + len > sizeof(batch))
+		flush_batch();
+	memcpy(batch + batch_len, line, len);
+	batch_len += len;
+	if (!batch_pending) {
+		batch_pending = true;
+		event_active(batch_flush, EV_TIMEOUT, 1);
+	}
+	return true;
+}
+
+int cde_log_batch_start(struct event_base *base)
+{
+	batch_flush = event_new(base, -1, 0, on_batch_flush, NULL);
+	if (!batch_flush)
+		return -ENOMEM;
+	batch_thread = pthread_self();
+	atomic_store(&batching, true);
+	return 0;
+}
+
+void cde_log_batch_stop(void)
+{
+	if (!batch_flush)
+		return;
+	atomic_store(&batching, false);
+	flush_batch();
+	batch_pending = false;
+	event_free(batch_flush);
+	batch_flush = NULL;
+}
+
+static void emit(enum cde_log_level level, const char *req_id, const char *msg,
+		 const struct cde_log_field *fields, size_t n)
+{
+	char ts[CDE_TIMESTAMP_STR_LEN], line[CDE_LOG_LINE_MAX + 1];
+	size_t len;
+
+	if (cde_timestamp_now(ts) < 0)
+		ts[0] = '\0';
+	len = cde_log_format_line(line, sizeof(line), line_format, level, ts, req_id, msg, fields, n);
+	if (!batched(line, len))
+		write_all(line, len);
 }
 
 void cde_log_fields(enum cde_log_level level, const char *req_id, const char *msg,

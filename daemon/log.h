@@ -57,6 +57,16 @@ void cde_log_set_format(enum cde_log_format format);
  * preparing fields nobody will read. */
 bool cde_log_enabled(enum cde_log_level level);
 
+struct event_base;
+
+/* From now on, the lines the calling thread (the loop's) writes during a
+ * turn of @base are written together at its end, in whole lines; other
+ * threads' lines are still written at once. 0 or -ENOMEM. */
+int cde_log_batch_start(struct event_base *base);
+/* Writes what is kept and goes back to a write per line (the loop has
+ * returned; before @base is freed). */
+void cde_log_batch_stop(void);
+
 /* Writes one line: ts, level, msg="<formatted>". */
 void cde_log(enum cde_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

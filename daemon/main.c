@@ -517,10 +517,13 @@ static int run(struct daemon *d, const char *bound)
 		cde_log(CDE_LOG_INFO, "watchdog: WATCHDOG=1 every %llu ms",
 			(unsigned long long)cde_notify_watchdog_usec() / 1000);
 	cde_notifyf("READY=1\nSTATUS=listening on %s", bound);
+	/* A failure here costs nothing but the batching. */
+	(void)cde_log_batch_start(d->base);
 	if (event_base_dispatch(d->base) < 0)
 		cde_log(CDE_LOG_ERROR, "event loop failed");
 	else
 		status = 0;
+	cde_log_batch_stop();
 	cde_log(CDE_LOG_INFO, "stopped");
 	return status;
 }

@@ -5,7 +5,10 @@
 #include "tests/unit/helpers.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #include "daemon/http/server.h"
 #include "daemon/log.h"
@@ -358,6 +361,65 @@ static void lines_reach_stderr_in_the_format_set_and_levels_filter(void **state)
 	assert_null(strstr(nl + 2, "hidden"));
 }
 
+/* Reads what the pipe holds now (non-blocking) into @buf. */
+static size_t drain(int fd, char *buf, size_t size)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < size - 1 && (n = read(fd, buf + got, size - 1 - got)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	return got;
+}
+
+static void a_loop_turns_lines_are_written_together_at_its_end(void **state)
+{
+	struct event_base *base = event_base_new();
+	int fds[2], saved = dup(STDERR_FILENO);
+	char got[4 * PIPE_BUF];
+	size_t n;
+
+	assert_non_null(base);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(fcntl(fds[0], F_SETFL, O_NONBLOCK), 0);
+	assert_true(dup2(fds[1], STDERR_FILENO) >= 0);
+	cde_log_set_format(CDE_LOG_LOGFMT);
+	assert_int_equal(cde_log_batch_start(base), 0);
+	cde_log(CDE_LOG_INFO, "first");
+	cde_log(CDE_LOG_INFO, "second");
+	assert_int_equal(drain(fds[0], got, sizeof(got)), 0); /* kept until the turn ends */
+	assert_true(event_base_loop(base, EVLOOP_NONBLOCK) >= 0);
+	n = drain(fds[0], got, sizeof(got));
+	assert_non_null(strstr(got, "msg=\"first\"\n"));
+	assert_true(strstr(got, "msg=\"first\"") < strstr(got, "msg=\"second\""));
+	/* More than a pipe's atomic write in one turn: written as the buffer
+	 * fills, in whole lines, the rest at the end of the turn. */
+	for (int i = 0; i < 100; i++)
+		cde_log(CDE_LOG_INFO, "line %03d with some padding to fill the buffer sooner", i);
+	n = drain(fds[0], got, sizeof(got));
+	assert_true(n >= PIPE_BUF / 2 && got[n - 1] == '\n');
+	assert_null(strstr(got, "msg=\"line 099"));
+	assert_true(event_base_loop(base, EVLOOP_NONBLOCK) >= 0);
+	n += drain(fds[0], got + n, sizeof(got) - n);
+	for (int i = 0; i < 100; i++) {
+		char want[48];
+
+		snprintf(want, sizeof(want), "msg=\"line %03d with", i);
+		assert_non_null(strstr(got, want));
+	}
+	/* Stopped: a line is written at once again. */
+	cde_log_batch_stop();
+	cde_log(CDE_LOG_INFO, "after");
+	drain(fds[0], got, sizeof(got));
+	assert_non_null(strstr(got, "msg=\"after\"\n"));
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fds[0]);
+	close(fds[1]);
+	event_base_free(base);
+}
+
 static void request_ids_are_sane_tokens(void **state)
 {
 	char max[CDE_HTTP_REQUEST_ID_MAX + 2];
@@ -392,6 +454,7 @@ int main(void)
 		cmocka_unit_test(long_lines_are_cut_and_stay_well_formed),
 		cmocka_unit_test(every_cut_point_gives_a_whole_line),
 		cmocka_unit_test(lines_reach_stderr_in_the_format_set_and_levels_filter),
+		cmocka_unit_test(a_loop_turns_lines_are_written_together_at_its_end),
 		cmocka_unit_test(request_ids_are_sane_tokens),
 	};
 
