@@ -54,9 +54,13 @@ const EVP_MD *cde_sha256_md(void)
 
 int cde_sha256(const void *data, size_t len, uint8_t out[32])
 {
+	EVP_MD_CTX *kept = cde_sha256_thread_ctx();
 	unsigned n = 0;
+	int ok;
 
-	if (!EVP_Digest(data, len, out, &n, cde_sha256_md(), NULL) || n != 32)
-		return -ENOMEM;
-	return 0;
+	if (!kept)
+		return EVP_Digest(data, len, out, &n, cde_sha256_md(), NULL) && n == 32 ? 0 : -ENOMEM;
+	ok = EVP_DigestInit_ex(kept, cde_sha256_md(), NULL) && EVP_DigestUpdate(kept, data, len) &&
+	     EVP_DigestFinal_ex(kept, out, &n) && n == 32;
+	return ok ? 0 : -ENOMEM;
 }

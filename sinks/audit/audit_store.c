@@ -21,6 +21,7 @@
 #include "events/correlate.h"
 #include "events/event.h"
 #include "events/ids.h"
+#include "schemas/base/sha256.h"
 #include "sinks/audit/audit_correlate.h"
 #include "sinks/audit/audit_head_file.h"
 #include "sinks/audit/audit_leaf.h"
@@ -178,8 +179,6 @@ int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync s
 		r = read_head(s, path, err, err_size);
 	if (r == 0 && !read_only)
 		r = prepare_writer(s, err, err_size);
-	if (r == 0 && !read_only && !(s->leaf_ctx = EVP_MD_CTX_new()))
-		r = -ENOMEM;
 	if (r < 0)
 		goto err_close;
 	*ret = s;
@@ -203,7 +202,6 @@ void cde_audit_store_close(struct cde_audit_store *s)
 	sqlite3_finalize(s->chain_head);
 	sqlite3_finalize(s->checkpoint);
 	cde_audit_tree_writer_release(&s->tree);
-	EVP_MD_CTX_free(s->leaf_ctx);
 	cde_note_signer_free(s->signer);
 	free(s->work_note);
 	free(s->fresh_note);
@@ -264,12 +262,13 @@ void cde_audit_bind_text(sqlite3_stmt *st, int i, const char *s)
  * refuses it) is not stored: the log would have a row outside its tree. */
 static int tree_append(struct cde_audit_store *s, const struct cde_audit_row *row, struct cde_journal_entry *e)
 {
+	EVP_MD_CTX *scratch = e->leaf_ahead ? cde_sha256_thread_ctx() : NULL;
 	int r = -EINVAL;
 
-	if (e->leaf_ahead && s->leaf_ctx && row->event == e->json)
-		r = cde_audit_leaf_ahead_finish(e->leaf_ahead, row->seq, s->leaf_ctx, e->leaf_hash);
-	else if (e->leaf_ahead && s->leaf_ctx)
-		r = cde_audit_leaf_ahead_finish_doc(e->leaf_ahead, cde_event_json(e->event), row->seq, s->leaf_ctx,
+	if (scratch && row->event == e->json)
+		r = cde_audit_leaf_ahead_finish(e->leaf_ahead, row->seq, scratch, e->leaf_hash);
+	else if (scratch)
+		r = cde_audit_leaf_ahead_finish_doc(e->leaf_ahead, cde_event_json(e->event), row->seq, scratch,
 						    e->leaf_hash);
 	if (r < 0 && row->event != e->json)	/* printed here from the event: no need to read it back */
 		r = cde_audit_tree_leaf_of_doc(row, cde_event_json(e->event), e->leaf_hash);

@@ -7,7 +7,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include "sinks/audit/audit_store.h"
@@ -36,7 +35,6 @@ struct cde_audit_store {
 	uint64_t work_seq;			/* inside the open transaction */
 	uint8_t work_hash[CDE_HASH_LEN];
 	struct cde_audit_tree_writer tree;	/* the Merkle tree, next to the chain */
-	EVP_MD_CTX *leaf_ctx;			/* finishes leaves hashed ahead (audit_leaf.h) */
 	struct cde_note_signer *signer;		/* NULL: no signed checkpoints */
 	unsigned sign_every;			/* leaves between signed checkpoints */
 	bool sign_now;				/* the next commit signs if the tree grew */
