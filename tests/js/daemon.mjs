@@ -168,6 +168,25 @@ export const freePort = () => new Promise((r) => {
 
 // Posts @n build.started events with ids `${tag}-0` ... as CloudEvents
 // batches of 500, as fast as the daemon takes them: a backlog.
+// A config file in a new temporary folder: one webhook sink "lake" to
+// @port on loopback that every event is routed to and that keeps retrying
+// for an hour, plus @extra lines of its options (indented by four).
+export function lakeSinkConfig(port, tag, extra = []) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cde-${tag}-`));
+  const cfg = path.join(dir, 'cdeventsd.yaml');
+  fs.writeFileSync(cfg, `limits: { queue_max: 100000 }
+sinks:
+  - name: lake
+    type: webhook
+    url: http://127.0.0.1:${port}/events
+${extra.map((l) => `    ${l}\n`).join('')}    max_attempts: 1000000
+    max_age: 1h
+routes:
+  - sinks: [lake]
+`);
+  return { dir, cfg };
+}
+
 export async function postBacklog(d, n, tag, source = '/backlog') {
   const type = 'dev.cdevents.build.started.0.3.0';
   for (let i = 0; i < n; i += 500) {

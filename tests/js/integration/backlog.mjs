@@ -6,9 +6,7 @@
 //   node tests/js/integration/backlog.mjs path/to/cdeventsd path/to/cdevctl [events]
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
-import { startDaemon, checker, waitFor, waitForSinks, freePort, postBacklog } from '../daemon.mjs';
+import { startDaemon, checker, waitFor, waitForSinks, freePort, postBacklog, lakeSinkConfig } from '../daemon.mjs';
 
 const t = checker();
 const [bin] = process.argv.slice(2, 4);
@@ -16,19 +14,7 @@ const N = Number(process.argv[4] || process.env.CDE_BACKLOG_EVENTS || 100000);
 
 // A port nobody listens on yet: the receiver is "down" (connection refused).
 const port = await freePort();
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-backlog-'));
-const cfg = path.join(dir, 'cdeventsd.yaml');
-fs.writeFileSync(cfg, `limits: { queue_max: 100000 }
-sinks:
-  - name: lake
-    type: webhook
-    url: http://127.0.0.1:${port}/events
-    max_backoff: 1s
-    max_attempts: 1000000
-    max_age: 1h
-routes:
-  - sinks: [lake]
-`);
+const { cfg } = lakeSinkConfig(port, 'backlog', ['max_backoff: 1s']);
 const d = await startDaemon(bin, ['-c', cfg]);
 const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${d.proc.pid}/status`, 'utf8'))[1]) / 1024;
 // Idle: once the delivery engine has started and published its status.

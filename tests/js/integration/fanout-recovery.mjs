@@ -12,10 +12,8 @@
 //   node tests/js/integration/fanout-recovery.mjs path/to/cdeventsd path/to/cdevctl
 //   CDE_RECOVERY_EVENTS=30000 (default 3000): the backlog's size
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { startDaemon, checker, waitFor, slowdown, freePort, postBacklog } from '../daemon.mjs';
+import { startDaemon, checker, waitFor, slowdown, freePort, postBacklog, lakeSinkConfig } from '../daemon.mjs';
 
 const t = checker();
 const [bin] = process.argv.slice(2, 4);
@@ -24,19 +22,8 @@ const WINDOW = 16; // the default max_in_flight
 const here = path.dirname(new URL(import.meta.url).pathname);
 
 const port = await freePort();
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-recovery-'));
-const cfg = path.join(dir, 'cdeventsd.yaml');
 // The default backoff (up to 5 minutes), as a user would run it.
-fs.writeFileSync(cfg, `limits: { queue_max: 100000 }
-sinks:
-  - name: lake
-    type: webhook
-    url: http://127.0.0.1:${port}/events
-    max_attempts: 1000000
-    max_age: 1h
-routes:
-  - sinks: [lake]
-`);
+const { cfg } = lakeSinkConfig(port, 'recovery');
 const d = await startDaemon(bin, ['-c', cfg]);
 const getJson = async (url) => { try { return await (await fetch(url)).json(); } catch { return null; } };
 const lake = async () => (await getJson(`${d.url}/v1/sinks`))?.sinks?.find((s) => s.name === 'lake');
