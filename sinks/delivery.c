@@ -233,16 +233,6 @@ static bool start(struct sink *s, uint64_t seq, bool replay, struct cde_event *e
 	return true;
 }
 
-static bool matches(const struct sink *s, const struct cde_event *ev)
-{
-	if (s->match_all)
-		return true;
-	for (size_t i = 0; i < s->n_filters; i++)
-		if (cde_filter_match(s->filters[i], cde_event_json(ev)))
-			return true;
-	return false;
-}
-
 static bool on_row(void *ctx, uint64_t seq, const char *json, const char *received_at)
 {
 	struct sink *s = ctx;
@@ -255,7 +245,7 @@ static bool on_row(void *ctx, uint64_t seq, const char *json, const char *receiv
 		cde_window_pass(&s->win, seq);
 		return true;
 	}
-	if (!matches(s, ev)) {
+	if (!cde_delivery_routes_match(s, ev)) {
 		cde_event_unref(ev);
 		cde_window_pass(&s->win, seq);
 		return true;
@@ -378,7 +368,6 @@ static int setup_sink(struct cde_delivery *d, const struct cde_delivery_options 
 {
 	struct sink *s = &d->sinks[idx];
 	struct cde_sink_env env = { .http = d->http };
-	struct cde_errors errs;
 	char sub[200];
 	int r;
 
@@ -409,28 +398,9 @@ static int setup_sink(struct cde_delivery *d, const struct cde_delivery_options 
 		if (!s->slots[i].retry)
 			goto err_nomem;
 	}
-	for (size_t i = 0; i < opts->n_routes; i++) {
-		const struct cde_route_options *route = &opts->routes[i];
-		bool named = false;
-
-		for (size_t k = 0; k < route->n_sinks; k++)
-			named |= route->sinks[k] == idx;
-		if (!named)
-			continue;
-		s->routed = true;
-		if (!route->filter || !route->filter[0]) {
-			s->match_all = true;
-			continue;
-		}
-		cde_errors_reset(&errs);
-		r = cde_filter_compile_text(route->filter, "", &s->filters[s->n_filters], &errs);
-		if (r < 0) {
-			snprintf(err, err_size, "route %zu: its filter does not compile: %s", i,
-				 errs.count ? errs.items[0].reason : strerror(-r));
-			return r;
-		}
-		s->n_filters++;
-	}
+	r = cde_delivery_routes_setup(s, opts, idx, err, err_size);
+	if (r < 0)
+		return r;
 	r = s->ops->init(&s->cfg, &env, &s->impl, sub, sizeof(sub));
 	if (r < 0) {
 		snprintf(err, err_size, "sink %s: %s", s->cfg.name, sub);

@@ -150,3 +150,11 @@ void cde_delivery_witness_release(struct sink *s);
 
 /* Rebuilds the JSON that cde_delivery_status_json hands out. */
 void cde_delivery_publish_status(struct cde_delivery *d);
+
+/* Compiles the filters of the routes that name sink @idx into @s (its
+ * filters array has room for one per route): 0 or -errno, why in @err
+ * (delivery_routes.c). */
+int cde_delivery_routes_setup(struct sink *s, const struct cde_delivery_options *opts, size_t idx, char *err,
+			      size_t err_size);
+/* Whether a route gives @ev to @s. */
+bool cde_delivery_routes_match(const struct sink *s, const struct cde_event *ev);
