@@ -123,6 +123,14 @@ struct cde_config_cluster {
 
 #define CDE_CONFIG_SCHEMA_DIRS_MAX 8
 
+/* Where the audit log, cursors, deliveries and dead letters live. */
+enum cde_storage_driver {
+	CDE_STORAGE_SQLITE,	/* audit.db in state_dir: the embedded default */
+	CDE_STORAGE_POSTGRES,	/* one database that several replicas share */
+};
+
+#define CDE_CONFIG_URL_MAX 1024
+
 struct cde_config {
 	char listen[CDE_CONFIG_STR_MAX];	/* HOST:PORT */
 	char state_dir[CDE_CONFIG_STR_MAX];
@@ -161,6 +169,12 @@ struct cde_config {
 	size_t n_schema_dirs;
 	char schema_dirs[CDE_CONFIG_SCHEMA_DIRS_MAX][CDE_CONFIG_PATH_MAX];
 	bool schemas_accept_unknown;
+	/* storage: the driver; for postgres a libpq connection string
+	 * without a password, and the file holding the password ("" = none:
+	 * peer, certificate or ~/.pgpass authentication). */
+	enum cde_storage_driver storage_driver;
+	char storage_url[CDE_CONFIG_URL_MAX];
+	char storage_password_file[CDE_CONFIG_PATH_MAX];
 };
 
 /* The embedded default: listen on 127.0.0.1:9720, state under ./var (or

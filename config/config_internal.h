@@ -48,3 +48,7 @@ int cde_config_load_tree(const char *path, const char *text, size_t len, struct 
 /* Applies the `schemas:` map of @doc (the file @path as a JSON tree) to
  * @cfg. Returns 0 or -EINVAL (errors in @errs). */
 int cde_config_apply_schemas(const cJSON *doc, const char *path, struct cde_config *cfg, struct cde_errors *errs);
+
+/* Applies the `storage:` map of @doc (the file @path as a JSON tree) to
+ * @cfg. Returns 0 or -EINVAL (errors in @errs). */
+int cde_config_apply_storage(const cJSON *doc, const char *path, struct cde_config *cfg, struct cde_errors *errs);

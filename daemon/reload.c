@@ -27,6 +27,7 @@ enum reload_when {
 /* Warnings that several keys share. */
 #define AUDIT "audit settings changed: take effect at the next start"
 #define METRICS "metrics settings changed: take effect at the next start"
+#define STORAGE "storage changed: the daemon keeps the store it opened until the next start"
 #define SINKS "sinks or routes changed: take effect at the next start"
 
 #define FIELD(f) offsetof(struct cde_config, f), sizeof(((struct cde_config *)0)->f)
@@ -43,6 +44,9 @@ static const struct reload_key {
 	{ "listen", FIELD(listen), SAME_STRING, NEEDS_RESTART, NULL },
 	{ "state_dir", FIELD(state_dir), SAME_STRING, NEEDS_RESTART,
 	  "state_dir changed: takes effect at the next start" },
+	{ "storage.driver", FIELD(storage_driver), SAME_BYTES, NEEDS_RESTART, STORAGE },
+	{ "storage.url", FIELD(storage_url), SAME_STRING, NEEDS_RESTART, STORAGE },
+	{ "storage.password_file", FIELD(storage_password_file), SAME_STRING, NEEDS_RESTART, STORAGE },
 	{ "catalog_dir", FIELD(catalog_dir), SAME_STRING, APPLIES_ON_RELOAD, NULL },
 	{ "source", FIELD(source), SAME_STRING, APPLIES_ON_RELOAD, NULL },
 	{ "log_level", FIELD(log_level), SAME_BYTES, APPLIES_ON_RELOAD, NULL },
