@@ -32,6 +32,7 @@
 #include "daemon/reload.h"
 #include "daemon/startup.h"
 #include "daemon/state_dir.h"
+#include "sinks/audit/pg/pg_store.h"
 #include "schemas/catalog.h"
 #include "sinks/audit/audit_store.h"
 #include "sinks/audit/journal.h"
@@ -300,7 +301,12 @@ static int open_audit_log(struct daemon *d, const char *db_path, struct cde_jour
 			.checkpoint_ctx = d,
 		};
 
-		r = cde_journal_audit_new(d->base, &o, &d->journal, opened, db_err, sizeof(db_err));
+		if (d->cfg.storage_driver == CDE_STORAGE_POSTGRES)
+			r = cde_journal_pg_new(d->base, &(struct cde_pg_options){ d->cfg.storage_url,
+										 d->cfg.storage_password_file },
+					       &o, &d->journal, opened, db_err, sizeof(db_err));
+		else
+			r = cde_journal_audit_new(d->base, &o, &d->journal, opened, db_err, sizeof(db_err));
 	}
 	OPENSSL_cleanse(key, sizeof(key));
 	if (r < 0) {

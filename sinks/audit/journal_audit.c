@@ -27,8 +27,8 @@
 #include <time.h>
 
 #include "events/ids.h"
+#include "sinks/audit/audit_backend.h"
 #include "sinks/audit/audit_leaf.h"
-#include "sinks/audit/audit_store.h"
 #include "sinks/audit/tlog/note.h"
 #include "sinks/audit/worker.h"
 
@@ -46,7 +46,7 @@ struct batch {
 
 struct audit_journal {
 	struct cde_worker *writer;	/* groups everything queued since its last commit */
-	struct cde_audit_store *store;	/* used by the writer only, after start */
+	struct cde_audit_backend be;	/* used by the writer only, after start */
 	pthread_mutex_t lock;
 	atomic_bool healthy;
 	struct cde_audit_retention retention;
@@ -67,7 +67,7 @@ struct audit_journal {
 
 static bool retention_on(const struct audit_journal *j)
 {
-	return j->retention.max_age_s || j->retention.max_bytes;
+	return j->be.ops->retain && (j->retention.max_age_s || j->retention.max_bytes);
 }
 
 static bool earlier(const struct timespec *a, const struct timespec *b)
@@ -103,10 +103,11 @@ static bool next_chore(void *ctx, struct timespec *at)
 static void after_commit(struct audit_journal *j)
 {
 	uint64_t size = 0;
-	char *note = cde_audit_store_take_checkpoint(j->store, &size);
+	const struct cde_audit_backend_ops *ops = j->be.ops;
+	char *note = ops->take_checkpoint ? ops->take_checkpoint(j->be.store, &size) : NULL;
 	char failed[160];
 
-	if (cde_audit_store_take_sign_error(j->store, failed, sizeof(failed))) {
+	if (ops->take_sign_error && ops->take_sign_error(j->be.store, failed, sizeof(failed))) {
 		pthread_mutex_lock(&j->lock);
 		j->stats.checkpoint_failures++;
 		snprintf(j->stats.last_checkpoint_error, sizeof(j->stats.last_checkpoint_error), "%s", failed);
@@ -121,7 +122,7 @@ static void after_commit(struct audit_journal *j)
 		pthread_mutex_unlock(&j->lock);
 		event_active(j->checkpoint_ev, EV_READ, 0);
 	}
-	if (cde_audit_store_tree_size(j->store) <= cde_audit_store_signed_size(j->store) || !j->checkpoint_ev) {
+	if (!j->checkpoint_ev || ops->tree_size(j->be.store) <= ops->signed_size(j->be.store)) {
 		j->sign_pending = false;
 	} else if (!j->sign_pending) {
 		j->sign_pending = true;
@@ -159,19 +160,19 @@ static void commit_group(void *ctx, struct cde_worker_item *work)
 	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r = cde_audit_store_begin(j->store, err, sizeof(err));
+	r = j->be.ops->begin(j->be.store, err, sizeof(err));
 
 	for (struct cde_worker_item *it = work; it && r == 0; it = it->next) {
 		struct batch *b = BATCH(it);
 
-		r = cde_audit_store_add(j->store, b->entries, b->n, err, sizeof(err));
+		r = j->be.ops->add(j->be.store, b->entries, b->n, err, sizeof(err));
 		n_events += b->n;
 		n_batches++;
 	}
 	if (r == 0)
-		r = cde_audit_store_commit(j->store, err, sizeof(err));
+		r = j->be.ops->commit(j->be.store, err, sizeof(err));
 	if (r < 0)
-		cde_audit_store_rollback(j->store);
+		j->be.ops->rollback(j->be.store);
 	else
 		after_commit(j);
 	for (struct cde_worker_item *it = work; it; it = it->next)
@@ -213,12 +214,12 @@ static void commit_group(void *ctx, struct cde_worker_item *work)
 static void probe(struct audit_journal *j)
 {
 	char err[256] = "";
-	int r = cde_audit_store_begin(j->store, err, sizeof(err));
+	int r = j->be.ops->begin(j->be.store, err, sizeof(err));
 
 	if (r == 0)
-		r = cde_audit_store_commit(j->store, err, sizeof(err));
+		r = j->be.ops->commit(j->be.store, err, sizeof(err));
 	if (r < 0)
-		cde_audit_store_rollback(j->store);
+		j->be.ops->rollback(j->be.store);
 	atomic_store(&j->healthy, r == 0);
 	pthread_mutex_lock(&j->lock);
 	if (r < 0)
@@ -235,7 +236,7 @@ static void run_retention(struct audit_journal *j)
 	int r;
 
 	policy.max_rows = RETENTION_ROWS;
-	r = cde_audit_retain(j->store, &policy, (int64_t)time(NULL), &run, err, sizeof(err));
+	r = j->be.ops->retain(j->be.store, &policy, (int64_t)time(NULL), &run, err, sizeof(err));
 	pthread_mutex_lock(&j->lock);
 	if (r < 0) {
 		j->stats.retention_failures++;
@@ -262,7 +263,7 @@ static void sign_tree(struct audit_journal *j)
 {
 	char err[256] = "";
 
-	if (cde_audit_store_sign_tree(j->store, err, sizeof(err)) < 0) {
+	if (j->be.ops->sign_tree(j->be.store, err, sizeof(err)) < 0) {
 		pthread_mutex_lock(&j->lock);
 		snprintf(j->last_error, sizeof(j->last_error), "signing a checkpoint: %s", err);
 		pthread_mutex_unlock(&j->lock);
@@ -386,7 +387,8 @@ static void audit_free(void *impl)
 	if (j->checkpoint_ev)
 		event_free(j->checkpoint_ev);
 	free(j->checkpoint_note);
-	cde_audit_store_close(j->store);
+	if (j->be.ops)
+		j->be.ops->close(j->be.store);
 	pthread_mutex_destroy(&j->lock);
 	free(j);
 }
@@ -400,53 +402,11 @@ static const struct cde_journal_ops audit_ops = {
 	.free = audit_free,
 };
 
-/* The start-up check of the log's tail; see cde_journal_audit_new. */
-static int check_log(struct cde_audit_store *s, const struct cde_journal_audit_options *o,
-		     struct cde_journal_audit_opened *opened, char *err, size_t err_size)
-{
-	struct cde_audit_verify v;
-	int r = cde_audit_store_check_tail(s, &v);
-
-	memset(opened, 0, sizeof(*opened));
-	opened->head_file_damaged = v.head_file_damaged;
-	if (r == -EBADMSG) {
-		snprintf(err, err_size, "%s: the chain is broken at seq %llu: %s. Nothing was appended; run "
-			 "cdevctl audit verify, and restore the log from a backup", o->path,
-			 (unsigned long long)v.bad_seq, v.reason);
-		return r;
-	}
-	if (r == -ENODATA && !o->accept_loss) {
-		snprintf(err, err_size, "%s: seqs %llu to %llu were acknowledged but are not in the log (%s). "
-			 "Was audit.db-wal deleted, or an older copy of audit.db put back? Restore the "
-			 "missing rows, or start once with --accept-log-loss to record the loss in the chain and go on",
-			 o->path, (unsigned long long)v.head_seq + 1, (unsigned long long)v.claimed_head, v.reason);
-		return r;
-	}
-	if (r == -ENODATA) {
-		r = cde_audit_store_accept_loss(s, &v, err, err_size);
-		if (r < 0)
-			return r;
-		opened->lost_first = v.head_seq + 1;
-		opened->lost_last = v.claimed_head;
-		v.head_seq = v.claimed_head;
-	}
-	if (r < 0) {
-		snprintf(err, err_size, "%s: cannot read the log to check it", o->path);
-		return r;
-	}
-	opened->rows = v.rows;
-	opened->head_seq = v.head_seq;
-	return 0;
-}
-
-/* Signed checkpoints: the store signs, the loop hears of each. */
+/* Signed checkpoints: the store signs (its signer is set by the opener),
+ * the loop hears of each. */
 static int open_signing(struct audit_journal *j, struct event_base *base, const struct cde_journal_audit_options *o,
 			char *err, size_t err_size)
 {
-	int r = cde_audit_store_set_signer(j->store, o->signer, o->tree_every ? o->tree_every : 1000, err, err_size);
-
-	if (r < 0)
-		return r;
 	j->tree_interval_ms = o->tree_interval_ms ? o->tree_interval_ms : 10000;
 	j->on_checkpoint = o->on_checkpoint;
 	j->checkpoint_ctx = o->checkpoint_ctx;
@@ -460,38 +420,27 @@ static int open_signing(struct audit_journal *j, struct event_base *base, const 
 	return 0;
 }
 
-int cde_journal_audit_new(struct event_base *base, const struct cde_journal_audit_options *o,
-			  struct cde_journal *ret, struct cde_journal_audit_opened *opened,
-			  char *err, size_t err_size)
+int cde_journal_writer_new(struct event_base *base, struct cde_audit_backend be,
+			   const struct cde_journal_audit_options *o, unsigned long long rows, struct cde_journal *ret,
+			   char *err, size_t err_size)
 {
 	struct audit_journal *j = calloc(1, sizeof(*j));
 	int r;
 
-	if (!j)
+	if (!j) {
+		be.ops->close(be.store);
+		snprintf(err, err_size, "out of memory");
 		return -ENOMEM;
+	}
+	j->be = be;
 	pthread_mutex_init(&j->lock, NULL);
 	atomic_init(&j->healthy, true);
 	j->retention = o->retention;
 	j->retention_interval_ms = o->retention_interval_ms ? o->retention_interval_ms : 3600000;
 	j->next_retention = cde_worker_deadline(0);
-	r = cde_audit_store_open(o->path, false, o->sync_full ? CDE_AUDIT_SYNC_FULL : CDE_AUDIT_SYNC_NORMAL,
-				 &j->store, err, err_size);
-	if (r < 0) {
-		cde_note_signer_free(o->signer);
+	j->stats.rows = rows;
+	if (o->signer && be.ops->sign_tree && (r = open_signing(j, base, o, err, err_size)) < 0)
 		goto err_free;
-	}
-	if (o->signer && (r = open_signing(j, base, o, err, err_size)) < 0)
-		goto err_free;
-	if (o->key && (r = cde_audit_store_set_checkpoints(j->store, o->key, o->key_len, o->every)) < 0) {
-		snprintf(err, err_size, "the checkpoint key must be %d to %d bytes", CDE_AUDIT_KEY_MIN,
-			 CDE_AUDIT_KEY_MAX);
-		goto err_free;
-	}
-	r = check_log(j->store, o, opened, err, err_size);
-	if (r < 0)
-		goto err_free;
-	j->stats.rows = opened->rows;
-	opened->tree_size = cde_audit_store_tree_size(j->store);
 	r = cde_worker_new(base, &writer_ops, j, &j->writer);
 	if (r == -ENOMEM) {
 		snprintf(err, err_size, "out of memory");

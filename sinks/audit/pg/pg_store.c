@@ -1,0 +1,470 @@
+/* The audit log's writer on PostgreSQL. Several replicas append to one
+ * log: each group's transaction first locks the single row of log_head
+ * (SELECT ... FOR UPDATE), reads the seq and chain hash there, appends
+ * after them and moves them, so the groups of all replicas form one total
+ * order and one hash chain; none can fork it or reuse a seq. What that
+ * costs: groups commit one at a time across replicas (each holds the row
+ * from its first statement to its COMMIT), so replicas add availability,
+ * not ingest throughput; group commit per replica keeps the lock held
+ * once per group, not per event.
+ *
+ * Duplicates need no lock of their own: UNIQUE(source, id) decides, and
+ * the lock makes the check and the insert of every replica sequential.
+ * A COMMIT whose answer is lost (the connection broke) may have committed:
+ * the producers get 503 and re-send, and their re-sends are answered as
+ * duplicates; a hook has no id of its own, so its re-send is a new event. */
+
+#include "sinks/audit/pg/pg_store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events/correlate.h"
+#include "events/event.h"
+#include "sinks/audit/audit_chain.h"
+#include "sinks/audit/audit_store.h"
+#include "sinks/audit/pg/pg_schema.h"
+#include "sinks/audit/tlog/note.h"
+
+struct cde_pg_store {
+	PGconn *c;
+	bool in_tx;
+	uint64_t work_seq;			/* inside the open transaction */
+	uint8_t work_hash[CDE_HASH_LEN];
+	uint64_t head_seq;			/* as this replica last committed or read it */
+	unsigned every;				/* keyed checkpoints: 0 for none */
+	size_t key_len;
+	uint8_t key[CDE_AUDIT_KEY_MAX];
+};
+
+static const struct {
+	const char *name, *sql;
+	int n_params;
+} statements[] = {
+	{ "insert", "INSERT INTO events(seq, id, source, type, subject, chain_id, artifact_id, timestamp,"
+		    " received_at, spec_version, principal, peer, event, prev_hash, hash, digest, leaf)"
+		    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)"
+		    " ON CONFLICT (source, id) DO NOTHING", 17 },
+	{ "lock_head", "SELECT seq, hash, tree_size FROM log_head FOR UPDATE", 0 },
+	{ "set_head", "UPDATE log_head SET seq = $1, hash = $2", 2 },
+	{ "notify", "SELECT pg_notify('cde_log', $1)", 1 },
+	{ "stored", "SELECT digest, seq, leaf FROM events WHERE source = $1 AND id = $2", 2 },
+	{ "chain_of_subject", "SELECT chain_id FROM events WHERE subject = $1 AND chain_id IS NOT NULL"
+			      " ORDER BY seq DESC LIMIT 1", 1 },
+	{ "chain_of_artifact", "SELECT chain_id FROM events WHERE artifact_id = $1 AND chain_id IS NOT NULL"
+			       " ORDER BY seq DESC LIMIT 1", 1 },
+	{ "latest_of_chain", "SELECT id FROM events WHERE chain_id = $1 ORDER BY seq DESC LIMIT 1", 1 },
+	{ "checkpoint", "INSERT INTO checkpoints(seq, hash, mac) VALUES ($1, $2, $3)", 3 },
+};
+
+static int prepare_all(struct cde_pg_store *s, char *err, size_t err_size)
+{
+	for (size_t i = 0; i < sizeof(statements) / sizeof(statements[0]); i++) {
+		PGresult *res = PQprepare(s->c, statements[i].name, statements[i].sql, statements[i].n_params, NULL);
+
+		if (!cde_pg_ok(res, false))
+			return cde_pg_fail(s->c, err, err_size, "preparing statements");
+		PQclear(res);
+	}
+	return 0;
+}
+
+/* Runs prepared statement @name with text parameters (NULL is SQL NULL). */
+static PGresult *run(struct cde_pg_store *s, const char *name, int n, const char *const *values)
+{
+	return PQexecPrepared(s->c, name, n, values, NULL, NULL, 0);
+}
+
+/* A lost connection (the database restarted) is made again before a
+ * group; statements are session state and are prepared again. */
+static int reconnect(struct cde_pg_store *s, char *err, size_t err_size)
+{
+	if (!cde_pg_lost(s->c))
+		return 0;
+	PQreset(s->c);
+	if (cde_pg_lost(s->c))
+		return cde_pg_fail(s->c, err, err_size, "the database connection was lost; reconnecting");
+	return prepare_all(s, err, err_size);
+}
+
+static int pg_begin(void *impl, char *err, size_t err_size)
+{
+	struct cde_pg_store *s = impl;
+	PGresult *res;
+	int r = reconnect(s, err, err_size);
+
+	if (r == 0)
+		r = cde_pg_exec(s->c, "BEGIN", err, err_size, "begin");
+	if (r < 0)
+		return r;
+	s->in_tx = true;
+	/* Waits here while another replica's group holds the head. */
+	res = run(s, "lock_head", 0, NULL);
+	if (!cde_pg_ok(res, true) || PQntuples(res) != 1) {
+		if (res)
+			PQclear(res);
+		return cde_pg_fail(s->c, err, err_size, "locking the log's head");
+	}
+	s->work_seq = (uint64_t)cde_pg_int(res, 0, 0);
+	r = cde_hash_from_hex(PQgetvalue(res, 0, 1), s->work_hash);
+	PQclear(res);
+	if (r < 0) {
+		snprintf(err, err_size, "the log's head hash is unreadable");
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static bool first_text(struct cde_pg_store *s, const char *name, const char *key, char *out, size_t size)
+{
+	PGresult *res = run(s, name, 1, &key);
+	bool found = false;
+
+	if (cde_pg_ok(res, true)) {
+		if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+			snprintf(out, size, "%s", PQgetvalue(res, 0, 0));
+			found = true;
+		}
+		PQclear(res);
+	}
+	return found;
+}
+
+static bool chain_of_subject(void *ctx, const char *key, char *out, size_t size)
+{
+	return first_text(ctx, "chain_of_subject", key, out, size);
+}
+
+static bool chain_of_artifact(void *ctx, const char *key, char *out, size_t size)
+{
+	return first_text(ctx, "chain_of_artifact", key, out, size);
+}
+
+static bool latest_of_chain(void *ctx, const char *key, char *out, size_t size)
+{
+	return first_text(ctx, "latest_of_chain", key, out, size);
+}
+
+/* The rules are events/correlate.c's; the log answers inside the group's
+ * transaction, so events earlier in the group (or just committed by
+ * another replica) count. */
+static int correlate(struct cde_pg_store *s, struct cde_event *ev)
+{
+	const struct cde_chain_log log = {
+		.chain_of_subject = chain_of_subject,
+		.chain_of_artifact = chain_of_artifact,
+		.latest_of_chain = latest_of_chain,
+		.ctx = s,
+	};
+	struct cde_correlation c;
+
+	cde_correlate(ev, &log, &c);
+	return cde_correlation_apply(ev, &c);
+}
+
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+/* Inserts @e as seq @seq after @prev; sets *@inserted and, when it is,
+ * the row's chain @hash. */
+static int insert_one(struct cde_pg_store *s, struct cde_journal_entry *e, uint64_t seq,
+		      const uint8_t prev[CDE_HASH_LEN], uint8_t hash[CDE_HASH_LEN], bool *inserted)
+{
+	const struct cde_event *ev = e->event;
+	char *printed = e->json && !e->correlate ? NULL : cde_event_to_json(ev);
+	char seq_s[24], prev_hex[CDE_HASH_HEX_LEN], hash_hex[CDE_HASH_HEX_LEN];
+	struct cde_audit_row row = {
+		.seq = seq,
+		.id = or_empty(cde_event_id(ev)),
+		.source = or_empty(cde_event_source(ev)),
+		.type = or_empty(cde_event_type(ev)),
+		.subject = cde_event_subject_id(ev),
+		.chain_id = cde_event_chain_id(ev),
+		.artifact_id = cde_event_artifact_of(ev),
+		.timestamp = or_empty(cde_event_timestamp(ev)),
+		.received_at = e->received_at,
+		.spec_version = or_empty(cde_event_spec_version(ev)),
+		.principal = or_empty(e->principal),
+		.peer = or_empty(e->peer),
+		.event = printed ? printed : e->json,
+	};
+	const char *values[17];
+	int lengths[17] = { 0 }, formats[17] = { 0 };
+	PGresult *res;
+
+	if (!row.event)
+		return -ENOMEM;
+	cde_audit_row_hash(&row, prev, hash);
+	cde_hash_to_hex(prev, prev_hex);
+	cde_hash_to_hex(hash, hash_hex);
+	values[0] = cde_pg_u64(seq, seq_s);
+	values[1] = row.id;
+	values[2] = row.source;
+	values[3] = row.type;
+	values[4] = row.subject;
+	values[5] = row.chain_id;
+	values[6] = row.artifact_id;
+	values[7] = row.timestamp;
+	values[8] = row.received_at;
+	values[9] = row.spec_version;
+	values[10] = row.principal;
+	values[11] = row.peer;
+	values[12] = row.event;
+	values[13] = prev_hex;
+	values[14] = hash_hex;
+	values[15] = e->has_digest ? (const char *)e->digest : NULL;
+	lengths[15] = (int)sizeof(e->digest);
+	formats[15] = 1;	/* bytea, as bytes */
+	values[16] = NULL;	/* the Merkle tree's leaf: not kept on PostgreSQL yet */
+	res = PQexecPrepared(s->c, "insert", 17, values, lengths, formats, 0);
+	free(printed);
+	if (!cde_pg_ok(res, false))
+		return -EIO;
+	*inserted = strcmp(PQcmdTuples(res), "1") == 0;
+	PQclear(res);
+	return 0;
+}
+
+/* An entry whose (source, id) is stored: a duplicate, or a clash when
+ * the stored one came from other content. 0 or -EIO. */
+static int mark_not_inserted(struct cde_pg_store *s, struct cde_journal_entry *e)
+{
+	const char *values[2] = { or_empty(cde_event_source(e->event)), or_empty(cde_event_id(e->event)) };
+	PGresult *res = PQexecPrepared(s->c, "stored", 2, values, NULL, NULL, 1);
+
+	if (!cde_pg_ok(res, true))
+		return -EIO;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return -EIO;
+	}
+	e->duplicate = true;
+	/* Binary results: bytea as bytes, bigint as 8 big-endian bytes. */
+	if (e->has_digest && !PQgetisnull(res, 0, 0) && PQgetlength(res, 0, 0) == (int)sizeof(e->digest) &&
+	    memcmp(PQgetvalue(res, 0, 0), e->digest, sizeof(e->digest)) != 0) {
+		const uint8_t *b = (const uint8_t *)PQgetvalue(res, 0, 1);
+
+		e->duplicate = false;
+		e->conflict = true;
+		e->conflict_seq = 0;
+		for (int i = 0; i < 8; i++)
+			e->conflict_seq = e->conflict_seq << 8 | b[i];
+	}
+	PQclear(res);
+	return 0;
+}
+
+static int add_checkpoint(struct cde_pg_store *s, uint64_t seq, const uint8_t hash[CDE_HASH_LEN])
+{
+	uint8_t mac[CDE_HASH_LEN];
+	char seq_s[24], hash_hex[CDE_HASH_HEX_LEN], mac_hex[CDE_HASH_HEX_LEN];
+	const char *values[3] = { cde_pg_u64(seq, seq_s), hash_hex, mac_hex };
+	PGresult *res;
+
+	cde_audit_checkpoint_mac(s->key, s->key_len, seq, hash, mac);
+	cde_hash_to_hex(hash, hash_hex);
+	cde_hash_to_hex(mac, mac_hex);
+	res = run(s, "checkpoint", 3, values);
+	if (!cde_pg_ok(res, false))
+		return -EIO;
+	PQclear(res);
+	return 0;
+}
+
+static int add_one(struct cde_pg_store *s, struct cde_journal_entry *e)
+{
+	uint8_t hash[CDE_HASH_LEN];
+	bool inserted = false;
+	int r = e->correlate && !cde_event_chain_id(e->event) ? correlate(s, e->event) : 0;
+
+	if (r == 0)
+		r = insert_one(s, e, s->work_seq + 1, s->work_hash, hash, &inserted);
+	if (r < 0)
+		return r;
+	e->seq = inserted ? s->work_seq + 1 : 0;
+	e->has_leaf = false;
+	if (!inserted)
+		return mark_not_inserted(s, e);
+	s->work_seq++;
+	memcpy(s->work_hash, hash, CDE_HASH_LEN);
+	if (s->every && s->work_seq % s->every == 0)
+		return add_checkpoint(s, s->work_seq, hash);
+	return 0;
+}
+
+/* One request's entries all or none (a savepoint in the group), as on
+ * SQLite: a clash keeps the whole request out. */
+static int pg_add(void *impl, struct cde_journal_entry *entries, size_t n, char *err, size_t err_size)
+{
+	struct cde_pg_store *s = impl;
+	uint64_t seq = s->work_seq;
+	uint8_t hash[CDE_HASH_LEN];
+	bool clash = false;
+	int r = cde_pg_exec(s->c, "SAVEPOINT batch", err, err_size, "savepoint");
+
+	memcpy(hash, s->work_hash, CDE_HASH_LEN);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		r = add_one(s, &entries[i]);
+		clash = clash || entries[i].conflict;
+	}
+	if (r == 0 && clash) {
+		r = cde_pg_exec(s->c, "ROLLBACK TO SAVEPOINT batch", err, err_size, "rollback to savepoint");
+		s->work_seq = seq;
+		memcpy(s->work_hash, hash, CDE_HASH_LEN);
+		for (size_t i = 0; i < n; i++)
+			entries[i].seq = 0;
+	}
+	if (r == 0)
+		r = cde_pg_exec(s->c, "RELEASE SAVEPOINT batch", err, err_size, "release savepoint");
+	if (r == -ENOMEM) {
+		snprintf(err, err_size, "out of memory");
+		return r;
+	}
+	return r < 0 && !err[0] ? cde_pg_fail(s->c, err, err_size, "insert") : r;
+}
+
+static int pg_commit(void *impl, char *err, size_t err_size)
+{
+	struct cde_pg_store *s = impl;
+	char seq_s[24], hash_hex[CDE_HASH_HEX_LEN];
+	const char *values[2] = { cde_pg_u64(s->work_seq, seq_s), hash_hex };
+	PGresult *res;
+
+	cde_hash_to_hex(s->work_hash, hash_hex);
+	res = run(s, "set_head", 2, values);
+	if (!cde_pg_ok(res, false))
+		return cde_pg_fail(s->c, err, err_size, "recording the chain head");
+	PQclear(res);
+	/* Delivery on every replica LISTENs: new rows, whoever wrote them. */
+	if (s->work_seq != s->head_seq) {
+		res = run(s, "notify", 1, values);
+		if (!cde_pg_ok(res, true))
+			return cde_pg_fail(s->c, err, err_size, "notifying the new head");
+		PQclear(res);
+	}
+	/* synchronous_commit on (the server's default): the WAL is flushed
+	 * before COMMIT returns, and only then do producers get 202. */
+	if (cde_pg_exec(s->c, "COMMIT", err, err_size, "commit") < 0)
+		return -EIO;
+	s->in_tx = false;
+	s->head_seq = s->work_seq;
+	return 0;
+}
+
+static void pg_rollback(void *impl)
+{
+	struct cde_pg_store *s = impl;
+	PGresult *res;
+
+	if (s->in_tx && !cde_pg_lost(s->c)) {
+		res = PQexec(s->c, "ROLLBACK");
+		PQclear(res);
+	}
+	s->in_tx = false;
+}
+
+static uint64_t pg_tree_size(const void *impl)
+{
+	(void)impl;
+	return 0;
+}
+
+static void pg_close(void *impl)
+{
+	struct cde_pg_store *s = impl;
+
+	if (!s)
+		return;
+	pg_rollback(s);
+	PQfinish(s->c);
+	free(s);
+}
+
+const struct cde_audit_backend_ops cde_audit_backend_pg = {
+	.name = "postgres",
+	.begin = pg_begin,
+	.add = pg_add,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.tree_size = pg_tree_size,
+	.signed_size = pg_tree_size,
+	.close = pg_close,
+};
+
+/* The head and the rows counted, at open. */
+static int read_opened(struct cde_pg_store *s, struct cde_pg_store_opened *opened, char *err, size_t err_size)
+{
+	PGresult *res = PQexec(s->c, "SELECT (SELECT seq FROM log_head), (SELECT count(*) FROM events)");
+
+	if (!cde_pg_ok(res, true) || PQntuples(res) != 1)
+		return cde_pg_fail(s->c, err, err_size, "reading the log's head");
+	s->head_seq = (uint64_t)cde_pg_int(res, 0, 0);
+	opened->head_seq = s->head_seq;
+	opened->rows = (unsigned long long)cde_pg_int(res, 0, 1);
+	PQclear(res);
+	return 0;
+}
+
+int cde_pg_store_open(const struct cde_pg_options *o, const uint8_t *key, size_t key_len, unsigned every,
+		      struct cde_pg_store **ret, struct cde_pg_store_opened *opened, char *err, size_t err_size)
+{
+	struct cde_pg_store *s = calloc(1, sizeof(*s));
+	int r;
+
+	*ret = NULL;
+	if (!s) {
+		snprintf(err, err_size, "out of memory");
+		return -ENOMEM;
+	}
+	if (key && (key_len < CDE_AUDIT_KEY_MIN || key_len > CDE_AUDIT_KEY_MAX || every == 0)) {
+		snprintf(err, err_size, "the checkpoint key must be %d to %d bytes", CDE_AUDIT_KEY_MIN, CDE_AUDIT_KEY_MAX);
+		free(s);
+		return -EINVAL;
+	}
+	if (key) {
+		memcpy(s->key, key, key_len);
+		s->key_len = key_len;
+		s->every = every;
+	}
+	r = cde_pg_connect(o, "cdeventsd writer", &s->c, err, err_size);
+	if (r == 0)
+		r = cde_pg_schema_migrate(s->c, err, err_size);
+	if (r == 0)
+		r = prepare_all(s, err, err_size);
+	if (r == 0)
+		r = read_opened(s, opened, err, err_size);
+	if (r < 0) {
+		pg_close(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+int cde_journal_pg_new(struct event_base *base, const struct cde_pg_options *pg,
+		       const struct cde_journal_audit_options *o, struct cde_journal *ret,
+		       struct cde_journal_audit_opened *opened, char *err, size_t err_size)
+{
+	struct cde_pg_store_opened found;
+	struct cde_pg_store *s;
+	int r;
+
+	memset(opened, 0, sizeof(*opened));
+	if (o->signer) {
+		cde_note_signer_free(o->signer);
+		snprintf(err, err_size, "signed checkpoints (audit.signing_key_file) are not kept on PostgreSQL yet: "
+			 "leave the key out, or use the sqlite driver");
+		return -ENOTSUP;
+	}
+	r = cde_pg_store_open(pg, o->key, o->key_len, o->every, &s, &found, err, err_size);
+	if (r < 0)
+		return r;
+	opened->rows = found.rows;
+	opened->head_seq = found.head_seq;
+	return cde_journal_writer_new(base, (struct cde_audit_backend){ &cde_audit_backend_pg, s }, o, found.rows,
+				      ret, err, err_size);
+}

@@ -1,0 +1,29 @@
+#pragma once
+/* The audit log's writer on PostgreSQL: the backend of the journal's
+ * writer thread (audit_backend.h) when storage.driver is postgres. */
+
+#include "sinks/audit/audit_backend.h"
+#include "sinks/audit/pg/pg_conn.h"
+
+struct cde_pg_store;
+
+/* What the store found when it opened the log. */
+struct cde_pg_store_opened {
+	unsigned long long rows;	/* events stored */
+	unsigned long long head_seq;
+};
+
+/* Connects, brings the schema to this code's version, and reads the
+ * log's head. @key (NULL: none) turns on keyed checkpoints every @every
+ * rows, as on SQLite. 0 or -errno with the reason in @err. */
+int cde_pg_store_open(const struct cde_pg_options *o, const uint8_t *key, size_t key_len, unsigned every,
+		      struct cde_pg_store **ret, struct cde_pg_store_opened *opened, char *err, size_t err_size);
+
+extern const struct cde_audit_backend_ops cde_audit_backend_pg;
+
+/* The journal on PostgreSQL: the store opened as cde_pg_store_open, and
+ * its writer thread started (cde_journal_writer_new). @o's path and
+ * accept_loss are not used; a signer is refused for now (-ENOTSUP). */
+int cde_journal_pg_new(struct event_base *base, const struct cde_pg_options *pg,
+		       const struct cde_journal_audit_options *o, struct cde_journal *ret,
+		       struct cde_journal_audit_opened *opened, char *err, size_t err_size);

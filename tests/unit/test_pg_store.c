@@ -1,0 +1,250 @@
+/* The audit log's writer on PostgreSQL: consecutive seqs and one hash
+ * chain, duplicates and clashes told apart, a group all or nothing, and
+ * two replicas appending at once to one database never fork the chain
+ * or reuse a seq. Runs against the throwaway cluster of tests/pg/cluster. */
+
+#include "tests/unit/helpers.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "events/event.h"
+#include "sinks/audit/audit_chain.h"
+#include "sinks/audit/pg/pg_schema.h"
+#include "sinks/audit/pg/pg_store.h"
+
+static const struct cde_audit_backend_ops *be = &cde_audit_backend_pg;
+
+static struct cde_pg_store *open_store(void)
+{
+	struct cde_pg_options o = { .url = getenv("CDE_PG_URL") };
+	struct cde_pg_store_opened opened;
+	struct cde_pg_store *s;
+	char err[256];
+
+	assert_non_null(o.url);
+	if (cde_pg_store_open(&o, NULL, 0, 0, &s, &opened, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	return s;
+}
+
+static PGconn *connect_test(void)
+{
+	struct cde_pg_options o = { .url = getenv("CDE_PG_URL") };
+	char err[256];
+	PGconn *c;
+
+	if (cde_pg_connect(&o, "cdeventsd test", &c, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	return c;
+}
+
+/* Empties the log between tests (the schema stays). */
+static void empty_log(void)
+{
+	PGconn *c = connect_test();
+	char err[256];
+
+	assert_int_equal(cde_pg_schema_migrate(c, err, sizeof(err)), 0);
+	assert_int_equal(cde_pg_exec(c, "TRUNCATE events, checkpoints; UPDATE log_head SET seq = 0, hash ="
+				     " '0000000000000000000000000000000000000000000000000000000000000000'",
+				     err, sizeof(err), "empty"), 0);
+	PQfinish(c);
+}
+
+static void entry(struct cde_journal_entry *e, const char *id, const char *subject, const char *env)
+{
+	struct cde_event *ev = NULL;
+
+	memset(e, 0, sizeof(*e));
+	assert_int_equal(cde_event_new(cde_catalog_newest(cat), "dev.cdevents.service.deployed.0.3.0", "/ci",
+				       subject, &ev), 0);
+	assert_int_equal(cde_event_set_id(ev, id), 0);
+	assert_int_equal(cde_event_set_chain_id(ev, "release-1"), 0);
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(cde_event_content(ev), "environment"), "id", env);
+	cJSON_AddStringToObject(cde_event_content(ev), "artifactId", "pkg:oci/etl@1");
+	e->event = ev;
+	e->principal = "jenkins";
+	e->peer = "127.0.0.1:4242";
+	e->has_digest = true;
+	memset(e->digest, env[0], sizeof(e->digest));	/* other content, other digest */
+	snprintf(e->received_at, sizeof(e->received_at), "2026-12-07T12:00:00.000000Z");
+}
+
+static void release(struct cde_journal_entry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		cde_event_unref(e[i].event);
+}
+
+static int append(struct cde_pg_store *s, struct cde_journal_entry *e, size_t n)
+{
+	char err[256] = "";
+	int r = be->begin(s, err, sizeof(err));
+
+	if (r == 0)
+		r = be->add(s, e, n, err, sizeof(err));
+	if (r == 0)
+		r = be->commit(s, err, sizeof(err));
+	if (r < 0) {
+		be->rollback(s);
+		print_message("append: %s\n", err);
+	}
+	return r;
+}
+
+/* Walks the rows in seq order: consecutive from 1, each prev_hash the
+ * hash before it, each hash recomputed from the row; the head names the
+ * last. Returns the rows walked. */
+static uint64_t verify_chain(void)
+{
+	PGconn *c = connect_test();
+	PGresult *res = PQexec(c, "SELECT seq, id, source, type, subject, chain_id, artifact_id, timestamp,"
+			       " received_at, spec_version, principal, peer, event, prev_hash, hash FROM events"
+			       " ORDER BY seq");
+	uint8_t prev[CDE_HASH_LEN] = { 0 }, hash[CDE_HASH_LEN];
+	char hex[CDE_HASH_HEX_LEN];
+	int n;
+
+	assert_true(cde_pg_ok(res, true));
+	n = PQntuples(res);
+	for (int i = 0; i < n; i++) {
+#define F(col) (PQgetisnull(res, i, col) ? NULL : PQgetvalue(res, i, col))
+		struct cde_audit_row row = {
+			.seq = (uint64_t)cde_pg_int(res, i, 0), .id = F(1), .source = F(2), .type = F(3),
+			.subject = F(4), .chain_id = F(5), .artifact_id = F(6), .timestamp = F(7),
+			.received_at = F(8), .spec_version = F(9), .principal = F(10), .peer = F(11), .event = F(12),
+		};
+#undef F
+		assert_int_equal(row.seq, (uint64_t)i + 1);
+		cde_hash_to_hex(prev, hex);
+		assert_string_equal(PQgetvalue(res, i, 13), hex);
+		cde_audit_row_hash(&row, prev, hash);
+		cde_hash_to_hex(hash, hex);
+		assert_string_equal(PQgetvalue(res, i, 14), hex);
+		memcpy(prev, hash, CDE_HASH_LEN);
+	}
+	PQclear(res);
+	res = PQexec(c, "SELECT seq, hash FROM log_head");
+	assert_true(cde_pg_ok(res, true));
+	assert_int_equal(cde_pg_int(res, 0, 0), n);
+	cde_hash_to_hex(prev, hex);
+	assert_string_equal(PQgetvalue(res, 0, 1), hex);
+	PQclear(res);
+	PQfinish(c);
+	return (uint64_t)n;
+}
+
+static void appends_get_consecutive_seqs_on_one_chain(void **state)
+{
+	struct cde_pg_store *s;
+	struct cde_journal_entry e[3];
+
+	(void)state;
+	empty_log();
+	s = open_store();
+	entry(&e[0], "a", "svc", "prod");
+	entry(&e[1], "b", "svc", "prod");
+	entry(&e[2], "c", "svc", "prod");
+	assert_int_equal(append(s, e, 2), 0);
+	assert_int_equal(append(s, &e[2], 1), 0);
+	assert_int_equal(e[0].seq, 1);
+	assert_int_equal(e[1].seq, 2);
+	assert_int_equal(e[2].seq, 3);
+	assert_int_equal(verify_chain(), 3);
+	release(e, 3);
+	be->close(s);
+}
+
+static void a_resend_is_a_duplicate_and_other_content_a_clash(void **state)
+{
+	struct cde_pg_store *s;
+	struct cde_journal_entry e[1], again[1], clash[2];
+
+	(void)state;
+	empty_log();
+	s = open_store();
+	entry(&e[0], "a", "svc", "prod");
+	assert_int_equal(append(s, e, 1), 0);
+	entry(&again[0], "a", "svc", "prod");
+	assert_int_equal(append(s, again, 1), 0);
+	assert_true(again[0].duplicate);
+	assert_int_equal(again[0].seq, 0);
+	/* A request with a new event and a clash stores neither. */
+	entry(&clash[0], "b", "svc", "prod");
+	entry(&clash[1], "a", "svc", "stage");
+	assert_int_equal(append(s, clash, 2), 0);
+	assert_true(clash[1].conflict);
+	assert_int_equal(clash[1].conflict_seq, 1);
+	assert_int_equal(clash[0].seq, 0);
+	assert_int_equal(verify_chain(), 1);
+	release(e, 1);
+	release(again, 1);
+	release(clash, 2);
+	be->close(s);
+}
+
+#define PER_REPLICA 300
+#define GROUP 10
+
+static void *replica(void *arg)
+{
+	const char *name = arg;
+	struct cde_pg_store *s = open_store();
+	struct cde_journal_entry e[GROUP];
+	char id[64];
+	int failures = 0;
+
+	for (int g = 0; g < PER_REPLICA / GROUP; g++) {
+		for (int i = 0; i < GROUP; i++) {
+			snprintf(id, sizeof(id), "%s-%d", name, g * GROUP + i);
+			entry(&e[i], id, name, "prod");
+		}
+		/* The same event from both replicas now and then: one stores it. */
+		if (g % 5 == 0) {
+			cde_event_unref(e[0].event);
+			entry(&e[0], g % 10 ? "shared-odd" : "shared-even", "both", "prod");
+		}
+		failures += append(s, e, GROUP) < 0;
+		release(e, GROUP);
+	}
+	be->close(s);
+	return (void *)(intptr_t)failures;
+}
+
+static void two_replicas_at_once_never_fork_the_chain(void **state)
+{
+	pthread_t a, b;
+	void *fa, *fb;
+	PGconn *c;
+	PGresult *res;
+
+	(void)state;
+	empty_log();
+	assert_int_equal(pthread_create(&a, NULL, replica, "one"), 0);
+	assert_int_equal(pthread_create(&b, NULL, replica, "two"), 0);
+	pthread_join(a, &fa);
+	pthread_join(b, &fb);
+	assert_null(fa);
+	assert_null(fb);
+	/* Each replica's own events, minus the shared ones it replaced,
+	 * plus the two shared events once each. */
+	assert_int_equal(verify_chain(), 2 * (PER_REPLICA - PER_REPLICA / GROUP / 5) + 2);
+	c = connect_test();
+	res = PQexec(c, "SELECT count(*) FROM events WHERE id LIKE 'shared-%'");
+	assert_true(cde_pg_ok(res, true));
+	assert_int_equal(cde_pg_int(res, 0, 0), 2);
+	PQclear(res);
+	PQfinish(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(appends_get_consecutive_seqs_on_one_chain),
+		cmocka_unit_test(a_resend_is_a_duplicate_and_other_content_a_clash),
+		cmocka_unit_test(two_replicas_at_once_never_fork_the_chain),
+	};
+
+	return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);
+}
