@@ -195,6 +195,12 @@ int cde_config_load_file(const char *path, struct cde_config *cfg, struct cde_er
  * principals or "auth: none"; not both). Returns 0 or -EINVAL with @errs. */
 int cde_config_check(const struct cde_config *cfg, struct cde_errors *errs);
 
+/* The storage flags over the file: @url (not NULL) selects postgres at
+ * it; @password_file (not NULL) needs postgres. Checked as the storage:
+ * key is (no password in the url). Returns 0 or -EINVAL with @errs. */
+int cde_config_set_storage(struct cde_config *cfg, const char *url, const char *password_file,
+			   struct cde_errors *errs);
+
 /* True when @listen ("HOST:PORT") is a loopback address. */
 bool cde_config_listen_is_loopback(const char *listen);
 

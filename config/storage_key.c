@@ -113,3 +113,23 @@ int cde_config_apply_storage(const cJSON *doc, const char *path, struct cde_conf
 		r = check_storage(cfg, &rd);
 	return r ? -EINVAL : 0;
 }
+
+int cde_config_set_storage(struct cde_config *cfg, const char *url, const char *password_file,
+			   struct cde_errors *errs)
+{
+	struct cde_json_reader rd;
+
+	cde_json_reader_init(&rd, "/storage", errs);
+	rd.file = "the command line";
+	if (url) {
+		cfg->storage_driver = CDE_STORAGE_POSTGRES;
+		if (cde_config_copy_bounded(cfg->storage_url, sizeof(cfg->storage_url), url, rd.file,
+					    "--storage-url", errs) < 0)
+			return -EINVAL;
+	}
+	if (password_file &&
+	    cde_config_copy_bounded(cfg->storage_password_file, sizeof(cfg->storage_password_file), password_file,
+				    rd.file, "--storage-password-file", errs) < 0)
+		return -EINVAL;
+	return check_storage(cfg, &rd) < 0 ? -EINVAL : 0;
+}

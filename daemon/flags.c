@@ -11,7 +11,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: cdeventsd [-c FILE] [--listen HOST:PORT] [--state-dir DIR] [--catalog DIR]\n"
-		   "                 [--check-config [FILE]] [--accept-log-loss] [--version] [--help]\n"
+		   "                 [--check-config [FILE]] [--accept-log-loss] [--storage-url URL]\n"
+		   "                 [--storage-password-file FILE] [--version] [--help]\n"
 		   "  -c, --config FILE   configuration file (YAML; see config/cdeventsd.yaml)\n"
 		   "  --listen HOST:PORT  where to serve HTTP (default 127.0.0.1:9720; port 0 picks one)\n"
 		   "  --state-dir DIR     where state lives (default $STATE_DIRECTORY or ./var)\n"
@@ -20,6 +21,9 @@ static void usage(FILE *f)
 		   "  --accept-log-loss   the audit log lacks acknowledged events at its end (a lost\n"
 		   "                      WAL, an old copy put back): record the loss in the chain\n"
 		   "                      and start; without it such a log is refused\n"
+		   "  --storage-url URL   keep the audit log in PostgreSQL at URL (libpq: postgres://USER@HOST/DB\n"
+		   "                      or host=... dbname=...; no password in it), as storage: says\n"
+		   "  --storage-password-file FILE  the database password, from a private file\n"
 		   "Flags override the file, the file overrides the embedded default.\n");
 }
 
@@ -32,6 +36,8 @@ int cde_daemon_parse_flags(int argc, char **argv, struct cde_daemon_flags *f)
 		{ "catalog", required_argument, NULL, 'C' },
 		{ "check-config", no_argument, NULL, 'k' },
 		{ "accept-log-loss", no_argument, NULL, 'A' },
+		{ "storage-url", required_argument, NULL, 'S' },
+		{ "storage-password-file", required_argument, NULL, 'P' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -57,6 +63,12 @@ int cde_daemon_parse_flags(int argc, char **argv, struct cde_daemon_flags *f)
 			break;
 		case 'A':
 			f->accept_log_loss = true;
+			break;
+		case 'S':
+			f->storage_url = optarg;
+			break;
+		case 'P':
+			f->storage_password_file = optarg;
 			break;
 		case 'V':
 			printf("cdeventsd %s\n", CDE_VERSION);

@@ -11,6 +11,8 @@ struct cde_daemon_flags {
 	const char *catalog_dir;
 	bool check_only;
 	bool accept_log_loss;
+	const char *storage_url;		/* storage: driver postgres at this url */
+	const char *storage_password_file;
 };
 
 /* Parses @argv into @f. Returns -1 to go on, or the exit status when the

@@ -46,6 +46,9 @@ int cde_daemon_config_assemble(const struct cde_daemon_flags *f, struct cde_conf
 		snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", f->state_dir);
 	if (f->catalog_dir)
 		snprintf(cfg->catalog_dir, sizeof(cfg->catalog_dir), "%s", f->catalog_dir);
+	if ((f->storage_url || f->storage_password_file) &&
+	    cde_config_set_storage(cfg, f->storage_url, f->storage_password_file, errs) < 0)
+		return -EINVAL;
 	return cde_config_check(cfg, errs);
 }
 

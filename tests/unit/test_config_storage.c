@@ -99,6 +99,28 @@ static void each_mistake_is_named_by_its_key(void **state)
 	refused("storage: {driver: postgres, url: [a]}\n", "/storage/url", "");
 }
 
+/* --storage-url and --storage-password-file over the file. */
+static void the_flags_select_postgres_and_are_checked_alike(void **state)
+{
+	struct cde_config c;
+	struct cde_errors errs;
+
+	(void)state;
+	cde_config_defaults(&c);
+	cde_errors_reset(&errs);
+	assert_int_equal(cde_config_set_storage(&c, "host=/run/postgresql dbname=audit", "/run/pw", &errs), 0);
+	assert_int_equal(c.storage_driver, CDE_STORAGE_POSTGRES);
+	assert_string_equal(c.storage_url, "host=/run/postgresql dbname=audit");
+	assert_string_equal(c.storage_password_file, "/run/pw");
+	cde_config_defaults(&c);
+	assert_int_equal(cde_config_set_storage(&c, "postgres://u:pw@db/audit", NULL, &errs), -EINVAL);
+	assert_string_equal(errs.items[0].pointer, "/storage/url");
+	cde_config_defaults(&c);
+	cde_errors_reset(&errs);
+	assert_int_equal(cde_config_set_storage(&c, NULL, "/run/pw", &errs), -EINVAL);
+	assert_string_equal(errs.items[0].pointer, "/storage/password_file");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -106,6 +128,7 @@ int main(void)
 		cmocka_unit_test(postgres_takes_a_url_and_a_password_file),
 		cmocka_unit_test(a_password_in_the_url_is_refused),
 		cmocka_unit_test(each_mistake_is_named_by_its_key),
+		cmocka_unit_test(the_flags_select_postgres_and_are_checked_alike),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
