@@ -1,9 +1,32 @@
 // Starts a real cdeventsd on a free loopback port for a test, and stops it.
 import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+
+// With CDE_TEST_STORAGE=postgres (the pg-* suites, run by tests/pg/cluster,
+// which sets CDE_PG_DIR) every daemon keeps its log in PostgreSQL: a
+// database of its own per state directory, so that a daemon restarted on
+// the same state directory finds its log again, as with audit.db.
+export const pgMode = process.env.CDE_TEST_STORAGE === 'postgres';
+
+// The --db of cdevctl for the log of @stateDir: audit.db, or the url of
+// its database (made on first use).
+export function auditDb(stateDir) {
+  if (!pgMode) return path.join(stateDir, 'audit.db');
+  const dir = process.env.CDE_PG_DIR;
+  const port = fs.readFileSync(path.join(dir, 'port'), 'utf8').trim();
+  const name = 'cde_' + crypto.createHash('sha256').update(fs.realpathSync(stateDir)).digest('hex').slice(0, 16);
+  const psql = (sql) => spawnSync('psql', ['-h', dir, '-p', port, '-U', 'postgres', '-d', 'postgres', '-tAc', sql],
+    { encoding: 'utf8' });
+  if (psql(`SELECT 1 FROM pg_database WHERE datname = '${name}'`).stdout.trim() !== '1') {
+    const r = psql(`CREATE DATABASE ${name} OWNER cdeventsd`);
+    if (r.status !== 0) throw new Error(`creating database ${name}: ${r.stderr}`);
+  }
+  return `host=${dir} port=${port} dbname=${name} user=cdeventsd`;
+}
 
 // The daemon listens on 127.0.0.1:0 unless @args name --listen (a test
 // that reads the address from its config file passes { listenFlag: false }).
@@ -11,6 +34,10 @@ export async function startDaemon(binary, args = [], env = {}, { listenFlag = tr
   // Each daemon gets its own state directory unless the test names one.
   const stateDir = args.includes('--state-dir') ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'cde-state-'));
   if (stateDir) args = [...args, '--state-dir', stateDir];
+  if (pgMode && !args.includes('--storage-url')) {
+    fs.mkdirSync(stateDir ?? args[args.indexOf('--state-dir') + 1], { recursive: true });
+    args = [...args, '--storage-url', auditDb(stateDir ?? args[args.indexOf('--state-dir') + 1])];
+  }
   // CDE_DAEMON_WRAPPER runs the daemon under a tool, e.g.
   // "valgrind --error-exitcode=99 --leak-check=full" (make valgrind); such
   // a tool's findings make the daemon's exit status non-zero, which every

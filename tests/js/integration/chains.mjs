@@ -10,7 +10,7 @@
 //   node tests/js/integration/chains.mjs path/to/cdeventsd path/to/cdevctl
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { startDaemon, postJson, checker } from '../daemon.mjs';
+import { startDaemon, postJson, checker, auditDb } from '../daemon.mjs';
 import { oracle } from '../oracle.mjs';
 
 const t = checker();
@@ -85,6 +85,6 @@ t.check(own2Event.context.links?.length === 2 && own2Event.context.links[1].link
   own2Event.context.links[1].from.contextId === joined.id, 'a hook\'s own links come first, then its PATH link',
 JSON.stringify(own2Event.context.links));
 t.check(await d.stop() === 0, 'exits 0 on SIGTERM');
-const v = spawnSync(process.argv[3], ['audit', 'verify', '--db', path.join(d.stateDir, 'audit.db')], { encoding: 'utf8' });
+const v = spawnSync(process.argv[3], ['audit', 'verify', '--db', auditDb(d.stateDir)], { encoding: 'utf8' });
 t.check(v.status === 0, 'the log and its Merkle tree verify from the stored rows', v.stdout + v.stderr);
 t.finish();

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
 import { spawnSync } from 'node:child_process';
-import { startDaemon, checker, waitFor } from '../daemon.mjs';
+import { startDaemon, checker, waitFor, auditDb } from '../daemon.mjs';
 
 const t = checker();
 const [bin, cdevctl] = process.argv.slice(2, 4);
@@ -72,7 +72,7 @@ await waitFor(() => missing().length === 0, 60000, { every: 100 });
 t.check(await d.stop() === 0, 'a daemon starts on the crashed database and stops cleanly', d.log().slice(-400));
 receiver.close();
 
-const db = path.join(state, 'audit.db');
+const db = auditDb(state);
 const v = spawnSync(cdevctl, ['audit', 'verify', '--db', db], { encoding: 'utf8' });
 t.check(v.status === 0, 'the hash chain verifies after every crash', v.stdout + v.stderr);
 const q = spawnSync(cdevctl, ['audit', 'query', '--db', db], { encoding: 'utf8', maxBuffer: 1 << 28 });

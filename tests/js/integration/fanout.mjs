@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { HTTP } from 'cloudevents';
-import { startDaemon, postJson, curl, checker, waitFor, waitForSinks } from '../daemon.mjs';
+import { startDaemon, postJson, curl, checker, waitFor, waitForSinks, auditDb } from '../daemon.mjs';
 import { oracle } from '../oracle.mjs';
 
 const t = checker();
@@ -193,7 +193,7 @@ t.check(rec?.deliveries?.some((x) => x.sink === 'audit-hook' && x.status === 200
   'and the webhook delivery (no receipt)', JSON.stringify(rec?.deliveries));
 
 // Dead letters: listed with why, and delivered again on request.
-const db = path.join(state, 'audit.db');
+const db = auditDb(state);
 const dlq = (...args) => spawnSync(cdevctl, ['dlq', ...args, '--db', db], { encoding: 'utf8' });
 let out = dlq('list', '--json');
 const dead = out.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));

@@ -6,7 +6,7 @@
 //   node tests/js/integration/query.mjs path/to/cdeventsd path/to/cdevctl [events]
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startDaemon, checker } from '../daemon.mjs';
+import { startDaemon, checker, auditDb } from '../daemon.mjs';
 
 const t = checker();
 const [bin, cdevctl] = process.argv.slice(2, 4);
@@ -179,7 +179,7 @@ t.check((await fetch(`${d.url}/v1/events/nope`)).status === 404, 'an unknown id 
 t.check((await fetch(`${d.url}/v1/chains/nope`)).status === 404, 'an unknown chain is 404');
 
 // The CLI reads the same file directly.
-const db = path.join(d.stateDir, 'audit.db');
+const db = auditDb(d.stateDir);
 const cli = spawnSync(cdevctl, ['audit', 'query', '--db', db, '--subject', 'svc-7'], { encoding: 'utf8', maxBuffer: 1 << 26 });
 const cliSeqs = cli.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l).seq);
 t.check(cli.status === 0 && same(cliSeqs, expect((e) => e.subject === 'svc-7')), 'cdevctl audit query --subject agrees');
