@@ -41,6 +41,8 @@ function run(script, args, program = null) {
 
 console.log(`== ingest (wrk, nginx as the ceiling), ${seconds} s per run`);
 await run('ingest.mjs', [seconds]);
+console.log(`== ingest on PostgreSQL, 1 and 2 replicas, ${seconds} s per run`);
+await run('ingest_pg.mjs', [seconds]);
 console.log('== fan-out (nginx receivers) and a sink down');
 await run('fanout.mjs', ['50000']);
 console.log(`== queries on ${queryEvents} events`);

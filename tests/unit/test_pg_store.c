@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "events/event.h"
 #include "sinks/audit/audit_chain.h"
@@ -238,12 +239,65 @@ static void two_replicas_at_once_never_fork_the_chain(void **state)
 	PQfinish(c);
 }
 
+/* Rows older than max_age go as a prefix, behind a marker that anchors
+ * the rest of the chain; a sink's cursor holds back what it has yet to
+ * deliver. */
+static void retention_deletes_a_prefix_on_the_record(void **state)
+{
+	struct cde_pg_store *s;
+	struct cde_journal_entry e[6];
+	struct cde_audit_retention policy = { .max_age_s = 86400 };
+	struct cde_audit_retention_run run;
+	char err[256] = "", id[16];
+	PGconn *c;
+	PGresult *res;
+
+	(void)state;
+	empty_log();
+	c = connect_test();
+	assert_int_equal(cde_pg_exec(c, "TRUNCATE retention, sink_cursors", err, sizeof(err), "truncate"), 0);
+	s = open_store();
+	for (int i = 0; i < 6; i++) {
+		snprintf(id, sizeof(id), "old-%d", i);
+		entry(&e[i], id, "svc", "prod");
+		if (i < 4)	/* four old rows, two of today */
+			snprintf(e[i].received_at, sizeof(e[i].received_at), "2000-01-01T00:00:00.000000Z");
+	}
+	assert_int_equal(append(s, e, 6), 0);
+	/* A sink that has settled only up to seq 3 keeps row 4. */
+	assert_int_equal(cde_pg_exec(c, "INSERT INTO sink_cursors VALUES ('lake', 3)", err, sizeof(err), "cursor"), 0);
+	assert_int_equal(cde_pg_retain(s, &policy, (int64_t)time(NULL), &run, err, sizeof(err)), 0);
+	assert_int_equal(run.deleted, 3);
+	assert_int_equal(run.through_seq, 3);
+	assert_non_null(strstr(run.reason, "max_age"));
+	/* The marker's anchor is the hash row 4 names as its prev_hash. */
+	res = PQexec(c, "SELECT r.anchor = e.prev_hash, r.seq FROM retention r, events e WHERE e.seq = 4");
+	assert_true(cde_pg_ok(res, true));
+	assert_string_equal(PQgetvalue(res, 0, 0), "t");
+	PQclear(res);
+	assert_int_equal(cde_pg_exec(c, "UPDATE sink_cursors SET seq = 6", err, sizeof(err), "cursor"), 0);
+	assert_int_equal(cde_pg_retain(s, &policy, (int64_t)time(NULL), &run, err, sizeof(err)), 0);
+	assert_int_equal(run.deleted, 1);
+	assert_int_equal(cde_pg_retain(s, &policy, (int64_t)time(NULL), &run, err, sizeof(err)), 0);
+	assert_int_equal(run.deleted, 0);
+	/* The markers chain: the second names the first's hash. */
+	res = PQexec(c, "SELECT count(*) FROM retention b JOIN retention a ON b.prev = a.hash");
+	assert_true(cde_pg_ok(res, true));
+	assert_int_equal(cde_pg_int(res, 0, 0), 1);
+	PQclear(res);
+	assert_int_equal(cde_pg_exec(c, "TRUNCATE retention, sink_cursors", err, sizeof(err), "truncate"), 0);
+	release(e, 6);
+	be->close(s);
+	PQfinish(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(appends_get_consecutive_seqs_on_one_chain),
 		cmocka_unit_test(a_resend_is_a_duplicate_and_other_content_a_clash),
 		cmocka_unit_test(two_replicas_at_once_never_fork_the_chain),
+		cmocka_unit_test(retention_deletes_a_prefix_on_the_record),
 	};
 
 	return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);

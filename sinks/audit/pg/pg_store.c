@@ -373,6 +373,17 @@ static uint64_t pg_tree_size(const void *impl)
 	return 0;
 }
 
+PGconn *cde_pg_store_conn(struct cde_pg_store *s)
+{
+	return s->c;
+}
+
+const uint8_t *cde_pg_store_key(const struct cde_pg_store *s, size_t *ret_len)
+{
+	*ret_len = s->key_len;
+	return s->key_len ? s->key : NULL;
+}
+
 static void pg_close(void *impl)
 {
 	struct cde_pg_store *s = impl;
@@ -390,6 +401,7 @@ const struct cde_audit_backend_ops cde_audit_backend_pg = {
 	.add = pg_add,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
+	.retain = cde_pg_retain,
 	.tree_size = pg_tree_size,
 	.signed_size = pg_tree_size,
 	.close = pg_close,
@@ -459,6 +471,12 @@ int cde_journal_pg_new(struct event_base *base, const struct cde_pg_options *pg,
 		snprintf(err, err_size, "signed checkpoints (audit.signing_key_file) are not kept on PostgreSQL yet: "
 			 "leave the key out, or use the sqlite driver");
 		return -ENOTSUP;
+	}
+	if (o->retention.max_bytes) {
+		cde_note_signer_free(o->signer);
+		snprintf(err, err_size, "audit.max_size does not apply to PostgreSQL (its tables do not shrink when "
+			 "rows go): use audit.max_age, or size the database itself");
+		return -EINVAL;
 	}
 	r = cde_pg_store_open(pg, o->key, o->key_len, o->every, &s, &found, err, err_size);
 	if (r < 0)

@@ -21,6 +21,15 @@ int cde_pg_store_open(const struct cde_pg_options *o, const uint8_t *key, size_t
 
 extern const struct cde_audit_backend_ops cde_audit_backend_pg;
 
+/* The writer's connection, and the checkpoint key (NULL when none), for
+ * the files of the store (pg_retention.c). */
+PGconn *cde_pg_store_conn(struct cde_pg_store *s);
+const uint8_t *cde_pg_store_key(const struct cde_pg_store *s, size_t *ret_len);
+
+/* Retention (pg_retention.c), the backend's retain: max_age only. */
+int cde_pg_retain(void *store, const struct cde_audit_retention *policy, int64_t now,
+		  struct cde_audit_retention_run *out, char *err, size_t err_size);
+
 /* The journal on PostgreSQL: the store opened as cde_pg_store_open, and
  * its writer thread started (cde_journal_writer_new). @o's path and
  * accept_loss are not used; a signer is refused for now (-ENOTSUP). */
