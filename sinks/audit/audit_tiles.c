@@ -1,7 +1,8 @@
 /* The Merkle tree's hashes as tiles (format in audit_tiles.h): reading a
  * hash from its tile, and the writer's edge, which keeps a transaction's
  * new hashes in memory and writes each tile they touch once, at the
- * flush before the commit. With groups of about 30 events that is a few
+ * flush before the commit. Rows go in and out through the caller's
+ * struct cde_audit_tile_io only, so any database can hold them. With groups of about 30 events that is a few
  * row writes per group where one row per hash made about 60.
  *
  * A tile's blob is whole hashes or it is damaged: a reader refuses every
@@ -18,44 +19,31 @@
 #define H CDE_AUDIT_TILE_HEIGHT
 #define W CDE_AUDIT_TILE_WIDTH
 
-int cde_audit_tile_fetch(struct cde_audit_tile *t, sqlite3_stmt *get, unsigned level, uint64_t idx)
+int cde_audit_tile_fetch(struct cde_audit_tile *t, const struct cde_audit_tile_io *io, unsigned level,
+			 uint64_t idx)
 {
-	int r = 0;
+	size_t len = 0;
+	int r;
 
 	if (t->valid && t->level == level && t->idx == idx)
 		return 0;
 	t->valid = t->damaged = false;
 	t->n = 0;
-	sqlite3_bind_int(get, 1, (int)level);
-	sqlite3_bind_int64(get, 2, (sqlite3_int64)idx);
-	switch (sqlite3_step(get)) {
-	case SQLITE_ROW: {
-		const void *blob = sqlite3_column_blob(get, 0);
-		size_t len = (size_t)sqlite3_column_bytes(get, 0);
-
-		if (len % CDE_TLOG_HASH_LEN || len > sizeof(t->hash))
-			t->damaged = true;
-		else if (len)
-			memcpy(t->hash, blob, len);
-		t->n = t->damaged ? 0 : len / CDE_TLOG_HASH_LEN;
-		break;
-	}
-	case SQLITE_DONE:
-		break;
-	default:
-		r = -EIO;
-	}
-	sqlite3_reset(get);
-	if (r == 0) {
-		t->valid = true;
-		t->level = level;
-		t->idx = idx;
-	}
-	return r;
+	r = io->get(io->ctx, level, idx, (uint8_t *)t->hash, sizeof(t->hash), &len);
+	if (r < 0)
+		return r;
+	/* The io copied nothing of a blob past the buffer; a blob of whole
+	 * hashes within it is the tile's. */
+	t->damaged = len % CDE_TLOG_HASH_LEN || len > sizeof(t->hash);
+	t->n = t->damaged ? 0 : len / CDE_TLOG_HASH_LEN;
+	t->valid = true;
+	t->level = level;
+	t->idx = idx;
+	return 0;
 }
 
-int cde_audit_tile_read(struct cde_audit_tile *t, sqlite3_stmt *get, unsigned level, uint64_t index,
-			uint8_t out[CDE_TLOG_HASH_LEN])
+int cde_audit_tile_read(struct cde_audit_tile *t, const struct cde_audit_tile_io *io, unsigned level,
+			uint64_t index, uint8_t out[CDE_TLOG_HASH_LEN])
 {
 	uint8_t acc[W / 2][CDE_TLOG_HASH_LEN];
 	unsigned k = level % H;
@@ -66,7 +54,7 @@ int cde_audit_tile_read(struct cde_audit_tile *t, sqlite3_stmt *get, unsigned le
 	if (level >= 64 || index >= CDE_TLOG_MAX_SIZE >> level)
 		return -ENOENT;
 	first = index << k;	/* its first hash, at level level - k */
-	r = cde_audit_tile_fetch(t, get, level / H, first / W);
+	r = cde_audit_tile_fetch(t, io, level / H, first / W);
 	if (r < 0)
 		return r;
 	if (t->damaged)
@@ -90,6 +78,21 @@ int cde_audit_tile_read(struct cde_audit_tile *t, sqlite3_stmt *get, unsigned le
 	return 0;
 }
 
+static int reader_read(void *ctx, unsigned level, uint64_t index, uint8_t out[CDE_TLOG_HASH_LEN])
+{
+	struct cde_audit_tile_reader *r = ctx;
+
+	return cde_audit_tile_read(&r->tile, &r->io, level, index, out);
+}
+
+void cde_audit_tile_reader_init(struct cde_audit_tile_reader *r, const struct cde_audit_tile_io *io)
+{
+	memset(r, 0, sizeof(*r));
+	r->io = *io;
+	r->tlog.read = reader_read;
+	r->tlog.ctx = r;
+}
+
 /* Room in @e's level @t for @need hashes from its base. */
 static int edge_room(struct cde_audit_tile_edge *e, unsigned t, size_t need)
 {
@@ -108,16 +111,13 @@ static int edge_room(struct cde_audit_tile_edge *e, unsigned t, size_t need)
 	return 0;
 }
 
-int cde_audit_tile_edge_init(struct cde_audit_tile_edge *e, sqlite3 *db, uint64_t size, struct cde_audit_tile *t,
-			     sqlite3_stmt *get)
+int cde_audit_tile_edge_init(struct cde_audit_tile_edge *e, const struct cde_audit_tile_io *io, uint64_t size,
+			     struct cde_audit_tile *t)
 {
 	int r = 0;
 
 	memset(e, 0, sizeof(*e));
-	if (sqlite3_prepare_v3(db, "INSERT INTO tree_tiles(tile_level, idx, hashes) VALUES (?, ?, ?)"
-			       " ON CONFLICT(tile_level, idx) DO UPDATE SET hashes = excluded.hashes", -1,
-			       SQLITE_PREPARE_PERSISTENT, &e->put, NULL) != SQLITE_OK)
-		return -EIO;
+	e->io = *io;
 	for (unsigned level = 0; r == 0 && level < CDE_AUDIT_TILE_LEVELS; level++) {
 		uint64_t n = size >> (H * level);
 		size_t partial = (size_t)(n % W);
@@ -125,7 +125,7 @@ int cde_audit_tile_edge_init(struct cde_audit_tile_edge *e, sqlite3 *db, uint64_
 		e->base[level] = n - partial;
 		if (!partial)
 			continue;
-		r = cde_audit_tile_fetch(t, get, level, n / W);
+		r = cde_audit_tile_fetch(t, io, level, n / W);
 		if (r == 0 && t->damaged)
 			r = -EBADMSG;
 		else if (r == 0 && t->n < partial)
@@ -145,8 +145,6 @@ void cde_audit_tile_edge_release(struct cde_audit_tile_edge *e)
 		e->buf[t] = NULL;
 		e->cap[t] = 0;
 	}
-	sqlite3_finalize(e->put);
-	e->put = NULL;
 }
 
 int cde_audit_tile_edge_keep(void *ctx, unsigned level, uint64_t index, const uint8_t hash[CDE_TLOG_HASH_LEN])
@@ -175,16 +173,11 @@ int cde_audit_tile_edge_flush(struct cde_audit_tile_edge *e, uint64_t from, uint
 			break;
 		for (uint64_t tile = lo / W; tile <= (n - 1) / W; tile++) {
 			uint64_t first = tile * W, end = n < first + W ? n : first + W;
-			int rc;
+			int r = e->io.put(e->io.ctx, t, tile, e->buf[t][first - e->base[t]],
+					  (size_t)(end - first) * CDE_TLOG_HASH_LEN);
 
-			sqlite3_bind_int(e->put, 1, (int)t);
-			sqlite3_bind_int64(e->put, 2, (sqlite3_int64)tile);
-			sqlite3_bind_blob(e->put, 3, e->buf[t][first - e->base[t]],
-					  (int)((end - first) * CDE_TLOG_HASH_LEN), SQLITE_STATIC);
-			rc = sqlite3_step(e->put);
-			sqlite3_reset(e->put);
-			if (rc != SQLITE_DONE)
-				return -EIO;
+			if (r < 0)
+				return r;
 		}
 	}
 	return 0;

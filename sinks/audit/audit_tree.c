@@ -134,28 +134,20 @@ static int read_row(void *ctx, unsigned level, uint64_t index, uint8_t out[CDE_T
 	return r;
 }
 
-static int read_tile(void *ctx, unsigned level, uint64_t index, uint8_t out[CDE_TLOG_HASH_LEN])
-{
-	struct cde_audit_tree_reader *r = ctx;
-
-	return cde_audit_tile_read(&r->tile, r->get, level, index, out);
-}
-
 int cde_audit_tree_reader_init(struct cde_audit_tree_reader *r, sqlite3 *db)
 {
 	memset(r, 0, sizeof(*r));
-	/* Preparing fails on a missing table: that is the test for tiles. */
-	if (sqlite3_prepare_v3(db, "SELECT hashes FROM tree_tiles WHERE tile_level = ? AND idx = ?", -1,
-			       SQLITE_PREPARE_PERSISTENT, &r->get, NULL) == SQLITE_OK) {
-		r->tlog.read = read_tile;
-		r->tlog.ctx = r;
+	/* The io fails on a missing table: that is the test for tiles. */
+	if (cde_audit_tile_io_sqlite_init(&r->sql, db, false) == 0) {
+		cde_audit_tile_reader_init(&r->tiles, &r->sql.io);
+		r->tlog = r->tiles.tlog;
 		return 0;
 	}
 	if (sqlite3_prepare_v3(db, "SELECT hash FROM tree_hashes WHERE level = ? AND idx = ?", -1,
-			       SQLITE_PREPARE_PERSISTENT, &r->get, NULL) != SQLITE_OK)
+			       SQLITE_PREPARE_PERSISTENT, &r->rows, NULL) != SQLITE_OK)
 		return -EIO;
 	r->tlog.read = read_row;
-	r->tlog.ctx = r->get;
+	r->tlog.ctx = r->rows;
 	return 0;
 }
 
@@ -166,8 +158,9 @@ bool cde_audit_tree_stored(sqlite3 *db)
 
 void cde_audit_tree_reader_release(struct cde_audit_tree_reader *r)
 {
-	sqlite3_finalize(r->get);
-	r->get = NULL;
+	cde_audit_tile_io_sqlite_release(&r->sql);
+	sqlite3_finalize(r->rows);
+	r->rows = NULL;
 }
 
 uint64_t cde_audit_tree_size(sqlite3 *db)
@@ -179,22 +172,23 @@ uint64_t cde_audit_tree_size(sqlite3 *db)
 
 int cde_audit_tree_writer_init(struct cde_audit_tree_writer *w, sqlite3 *db, char *err, size_t err_size)
 {
-	struct cde_audit_tree_reader reader;
+	struct cde_audit_tile_reader reader;
 	uint64_t size = cde_audit_tree_size(db);
 	int r;
 
 	memset(w, 0, sizeof(*w));
 	if (sqlite3_prepare_v3(db, "UPDATE meta SET value = ? WHERE key = 'tree_size'", -1,
 			       SQLITE_PREPARE_PERSISTENT, &w->set_size, NULL) != SQLITE_OK ||
-	    cde_audit_tree_reader_init(&reader, db) < 0) {
+	    cde_audit_tile_io_sqlite_init(&w->sql, db, true) < 0) {
 		snprintf(err, err_size, "preparing the Merkle tree's statements: %s", sqlite3_errmsg(db));
 		cde_audit_tree_writer_release(w);
 		return -EIO;
 	}
+	/* The frontier and the edge read through the writer's own io. */
+	cde_audit_tile_reader_init(&reader, &w->sql.io);
 	r = cde_tlog_frontier_load(&w->committed, size, &reader.tlog);
 	if (r == 0)
-		r = cde_audit_tile_edge_init(&w->edge, db, size, &reader.tile, reader.get);
-	cde_audit_tree_reader_release(&reader);
+		r = cde_audit_tile_edge_init(&w->edge, &w->sql.io, size, &reader.tile);
 	if (r == -EIO || r == -ENOMEM)
 		snprintf(err, err_size, "loading the Merkle tree: %s",
 			 r == -ENOMEM ? "out of memory" : sqlite3_errmsg(db));
@@ -212,6 +206,7 @@ int cde_audit_tree_writer_init(struct cde_audit_tree_writer *w, sqlite3 *db, cha
 void cde_audit_tree_writer_release(struct cde_audit_tree_writer *w)
 {
 	cde_audit_tile_edge_release(&w->edge);
+	cde_audit_tile_io_sqlite_release(&w->sql);
 	sqlite3_finalize(w->set_size);
 	w->set_size = NULL;
 }

@@ -26,6 +26,7 @@
 
 #include "sinks/audit/audit_chain.h"
 #include "sinks/audit/audit_tiles.h"
+#include "sinks/audit/audit_tiles_sqlite.h"
 #include "sinks/audit/tlog/merkle.h"
 
 /* The entry bytes of @row (its seq, received_at, principal, peer and
@@ -48,14 +49,15 @@ int cde_audit_tree_leaf_of_doc(const struct cde_audit_row *row, const cJSON *eve
  * It keeps the tile it read last: use it inside one transaction, or
  * while the tree does not change. */
 struct cde_audit_tree_reader {
-	struct cde_tlog_reader tlog;
-	sqlite3_stmt *get;
-	struct cde_audit_tile tile;
+	struct cde_tlog_reader tlog;	/* tiles.tlog's, or one over rows */
+	struct cde_audit_tile_io_sqlite sql;
+	struct cde_audit_tile_reader tiles;
+	sqlite3_stmt *rows;	/* a schema 3 file's one row per hash */
 };
 
 /* Prepares @r's statement on @db (0 or -EIO); release it before @db
- * closes. A file of schema 3 opened read-only has one row per hash
- * (tree_hashes) and is read as it is. */
+ * closes, and do not move @r in between. A file of schema 3 opened
+ * read-only has one row per hash (tree_hashes) and is read as it is. */
 int cde_audit_tree_reader_init(struct cde_audit_tree_reader *r, sqlite3 *db);
 void cde_audit_tree_reader_release(struct cde_audit_tree_reader *r);
 
@@ -67,6 +69,7 @@ uint64_t cde_audit_tree_size(sqlite3 *db);
 struct cde_audit_tree_writer {
 	struct cde_tlog_frontier committed;
 	struct cde_tlog_frontier work;
+	struct cde_audit_tile_io_sqlite sql;	/* the tiles' rows; not to be moved */
 	struct cde_audit_tile_edge edge;
 	sqlite3_stmt *set_size;
 };

@@ -104,29 +104,24 @@ struct packing {
 	bool stopped;
 };
 
-static int pack_write(sqlite3_stmt *put, const struct packing *p)
+static int pack_write(const struct cde_audit_tile_io *io, const struct packing *p)
 {
-	int rc;
-
 	if (!p->tile.valid || !p->tile.n)
 		return 0;
-	sqlite3_bind_int(put, 1, (int)p->tile.level);
-	sqlite3_bind_int64(put, 2, (sqlite3_int64)p->tile.idx);
-	sqlite3_bind_blob(put, 3, p->tile.hash, (int)(p->tile.n * CDE_TLOG_HASH_LEN), SQLITE_STATIC);
-	rc = sqlite3_step(put);
-	sqlite3_reset(put);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return io->put(io->ctx, p->tile.level, p->tile.idx, (const uint8_t *)p->tile.hash,
+		       p->tile.n * CDE_TLOG_HASH_LEN);
 }
 
 /* The hash at (@level, @idx) into @p, writing the tile before it. */
-static int pack_one(struct packing *p, sqlite3_stmt *put, unsigned level, uint64_t idx, const void *hash, int len)
+static int pack_one(struct packing *p, const struct cde_audit_tile_io *io, unsigned level, uint64_t idx,
+		    const void *hash, int len)
 {
 	unsigned t = level / CDE_AUDIT_TILE_HEIGHT;
 	uint64_t tile = idx / CDE_AUDIT_TILE_WIDTH;
 	int r = 0;
 
 	if (!p->tile.valid || p->tile.level != t || p->tile.idx != tile) {
-		r = pack_write(put, p);
+		r = pack_write(io, p);
 		*p = (struct packing){ .tile = { .valid = true, .level = t, .idx = tile } };
 	}
 	if (p->stopped || idx % CDE_AUDIT_TILE_WIDTH != p->tile.n || len != CDE_TLOG_HASH_LEN)
@@ -139,25 +134,26 @@ static int pack_one(struct packing *p, sqlite3_stmt *put, unsigned level, uint64
 int cde_audit_tree_pack_tiles(sqlite3 *db)
 {
 	struct packing p = { 0 };
-	sqlite3_stmt *rows = NULL, *put = NULL;
-	int r = 0, rc = SQLITE_DONE;
+	struct cde_audit_tile_io_sqlite tiles;
+	sqlite3_stmt *rows = NULL;
+	int r, rc = SQLITE_DONE;
 
-	if (sqlite3_prepare_v2(db, "SELECT level, idx, hash FROM tree_hashes WHERE level % 4 = 0 AND level >= 0"
-			       " AND level < 64 AND idx >= 0 ORDER BY level, idx", -1, &rows, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO tree_tiles(tile_level, idx, hashes) VALUES (?, ?, ?)", -1, &put,
-			       NULL) != SQLITE_OK)
+	r = cde_audit_tile_io_sqlite_init(&tiles, db, true);
+	if (r == 0 && sqlite3_prepare_v2(db, "SELECT level, idx, hash FROM tree_hashes WHERE level % 4 = 0"
+					 " AND level >= 0 AND level < 64 AND idx >= 0 ORDER BY level, idx", -1, &rows,
+					 NULL) != SQLITE_OK)
 		r = -EIO;
 	while (r == 0 && (rc = sqlite3_step(rows)) == SQLITE_ROW) {
 		const void *hash = sqlite3_column_blob(rows, 2);
 
-		r = pack_one(&p, put, (unsigned)sqlite3_column_int(rows, 0), (uint64_t)sqlite3_column_int64(rows, 1),
-			     hash, sqlite3_column_bytes(rows, 2));
+		r = pack_one(&p, &tiles.io, (unsigned)sqlite3_column_int(rows, 0),
+			     (uint64_t)sqlite3_column_int64(rows, 1), hash, sqlite3_column_bytes(rows, 2));
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = -EIO;
 	if (r == 0)
-		r = pack_write(put, &p);
+		r = pack_write(&tiles.io, &p);
 	sqlite3_finalize(rows);
-	sqlite3_finalize(put);
+	cde_audit_tile_io_sqlite_release(&tiles);
 	return r;
 }

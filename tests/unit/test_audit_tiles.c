@@ -4,7 +4,9 @@
  * after groups of any size and after a restart; a subtree the tree does
  * not hold yet is not stored; a group writes each tile it touched once;
  * a transaction or a savepoint rolled back leaves none of its hashes
- * behind. */
+ * behind. The tile logic itself knows no database: over an io kept in
+ * memory it stores and reads the same tiles, and judges a damaged blob
+ * the same way. */
 
 #include "tests/unit/helpers.h"
 
@@ -120,24 +122,31 @@ static void group(sqlite3 *db, struct cde_audit_tree_writer *w, struct model *m,
 	cde_audit_tree_writer_committed(w);
 }
 
-/* Every perfect subtree of the model's tree reads as the model has it;
- * the next one at each level is not stored. */
+/* Every perfect subtree of the model's tree reads through @r as the
+ * model has it; the next one at each level is not stored. */
+static void reads_as(const struct cde_tlog_reader *r, const struct model *m)
+{
+	uint8_t got[CDE_TLOG_HASH_LEN], root[CDE_TLOG_HASH_LEN], want[CDE_TLOG_HASH_LEN];
+
+	for (unsigned l = 0; l < 64 && (m->f.size >> l); l++) {
+		for (uint64_t i = 0; i < m->f.size >> l; i++) {
+			assert_int_equal(r->read(r->ctx, l, i, got), 0);
+			assert_memory_equal(got, m->hash[l][i], CDE_TLOG_HASH_LEN);
+		}
+		assert_int_equal(r->read(r->ctx, l, m->f.size >> l, got), -ENOENT);
+	}
+	assert_int_equal(cde_tlog_root(r, m->f.size, root), 0);
+	assert_int_equal(cde_tlog_frontier_root(&m->f, want), 0);
+	assert_memory_equal(root, want, CDE_TLOG_HASH_LEN);
+}
+
+/* The model's tree reads back from the database. */
 static void reads_as_the_model(sqlite3 *db, const struct model *m)
 {
 	struct cde_audit_tree_reader r;
-	uint8_t got[CDE_TLOG_HASH_LEN], root[CDE_TLOG_HASH_LEN], want[CDE_TLOG_HASH_LEN];
 
 	assert_int_equal(cde_audit_tree_reader_init(&r, db), 0);
-	for (unsigned l = 0; l < 64 && (m->f.size >> l); l++) {
-		for (uint64_t i = 0; i < m->f.size >> l; i++) {
-			assert_int_equal(r.tlog.read(r.tlog.ctx, l, i, got), 0);
-			assert_memory_equal(got, m->hash[l][i], CDE_TLOG_HASH_LEN);
-		}
-		assert_int_equal(r.tlog.read(r.tlog.ctx, l, m->f.size >> l, got), -ENOENT);
-	}
-	assert_int_equal(cde_tlog_root(&r.tlog, m->f.size, root), 0);
-	assert_int_equal(cde_tlog_frontier_root(&m->f, want), 0);
-	assert_memory_equal(root, want, CDE_TLOG_HASH_LEN);
+	reads_as(&r.tlog, m);
 	cde_audit_tree_reader_release(&r);
 }
 
@@ -235,6 +244,184 @@ static void a_writer_refuses_a_damaged_edge_tile(void **state)
 	assert_int_equal(cde_audit_tree_writer_init(&f->w, f->db, err, sizeof(err)), -EBADMSG);
 }
 
+/* An io kept in memory, for the tile logic alone: the tiles of the
+ * lowest tile levels in arrays, and every call counted. A blob may be
+ * set longer than a tile, as a damaged row can be. */
+#define MEM_LEVELS 3
+#define MEM_TILES 64
+#define MEM_BLOB (CDE_AUDIT_TILE_WIDTH * CDE_TLOG_HASH_LEN + 64)
+
+struct mem_io {
+	uint8_t blob[MEM_LEVELS][MEM_TILES][MEM_BLOB];
+	size_t len[MEM_LEVELS][MEM_TILES];	/* 0: no tile */
+	unsigned gets, puts;
+};
+
+static int mem_get(void *ctx, unsigned tile_level, uint64_t idx, uint8_t *buf, size_t cap, size_t *ret_len)
+{
+	struct mem_io *m = ctx;
+	size_t len;
+
+	m->gets++;
+	if (tile_level >= MEM_LEVELS || idx >= MEM_TILES) {
+		*ret_len = 0;
+		return 0;
+	}
+	len = m->len[tile_level][idx];
+	if (len <= cap)
+		memcpy(buf, m->blob[tile_level][idx], len);
+	*ret_len = len;
+	return 0;
+}
+
+static int mem_put(void *ctx, unsigned tile_level, uint64_t idx, const uint8_t *hashes, size_t len)
+{
+	struct mem_io *m = ctx;
+
+	m->puts++;
+	assert_true(tile_level < MEM_LEVELS && idx < MEM_TILES && len <= MEM_BLOB);
+	memcpy(m->blob[tile_level][idx], hashes, len);
+	m->len[tile_level][idx] = len;
+	return 0;
+}
+
+/* A tree kept through an in-memory io only: the io, the edge and
+ * frontier of its writer, and the model. */
+struct mem_log {
+	struct mem_io *mem;
+	struct cde_audit_tile_io io;
+	struct cde_audit_tile_edge e;
+	struct cde_tlog_frontier f;
+	struct model m;
+};
+
+/* The writer's edge (re)loaded from the io, as at a start. */
+static int mem_restart(struct mem_log *l)
+{
+	struct cde_audit_tile_reader r;
+
+	cde_audit_tile_edge_release(&l->e);
+	cde_audit_tile_reader_init(&r, &l->io);
+	return cde_audit_tile_edge_init(&l->e, &l->io, l->f.size, &r.tile);
+}
+
+static int mem_setup(void **state)
+{
+	struct mem_log *l = calloc(1, sizeof(*l));
+
+	assert_non_null(l);
+	l->mem = calloc(1, sizeof(*l->mem));
+	assert_non_null(l->mem);
+	l->io = (struct cde_audit_tile_io){ .get = mem_get, .put = mem_put, .ctx = l->mem };
+	model_init(&l->m);
+	cde_tlog_frontier_init(&l->f);
+	assert_int_equal(mem_restart(l), 0);
+	*state = l;
+	return 0;
+}
+
+static int mem_teardown(void **state)
+{
+	struct mem_log *l = *state;
+
+	cde_audit_tile_edge_release(&l->e);
+	model_release(&l->m);
+	free(l->mem);
+	free(l);
+	return 0;
+}
+
+/* @n leaves appended to the writer and to the model, then flushed and
+ * committed as the store would. */
+static void mem_group(struct mem_log *l, size_t n)
+{
+	uint64_t from = l->f.size;
+	uint8_t h[CDE_TLOG_HASH_LEN];
+
+	for (size_t i = 0; i < n; i++) {
+		leaf(l->f.size, 0, h);
+		assert_int_equal(cde_tlog_frontier_append(&l->f, h, cde_audit_tile_edge_keep, &l->e), 0);
+		assert_int_equal(cde_tlog_frontier_append(&l->m.f, h, model_keep, &l->m), 0);
+	}
+	assert_int_equal(cde_audit_tile_edge_flush(&l->e, from, l->f.size), 0);
+	cde_audit_tile_edge_committed(&l->e, l->f.size);
+}
+
+/* The model's tree reads back through the io alone. */
+static void mem_reads_as_the_model(const struct mem_log *l)
+{
+	struct cde_audit_tile_reader r;
+
+	cde_audit_tile_reader_init(&r, &l->io);
+	reads_as(&r.tlog, &l->m);
+}
+
+/* The hash (@level, @index) read through a new reader over the io. */
+static int mem_read(const struct mem_log *l, unsigned level, uint64_t index, uint8_t out[CDE_TLOG_HASH_LEN])
+{
+	struct cde_audit_tile_reader r;
+
+	cde_audit_tile_reader_init(&r, &l->io);
+	return r.tlog.read(r.tlog.ctx, level, index, out);
+}
+
+static void the_tile_logic_stores_and_reads_through_its_io_alone(void **state)
+{
+	static const size_t sizes[] = { 1, 2, 13, 30, 16, 100, 3, 250, 149 };
+	struct mem_log *l = *state;
+	struct cde_audit_tile_reader r;
+	uint8_t got[CDE_TLOG_HASH_LEN];
+
+	/* 30 leaves: tiles 0 and 1 of level 0 and tile 0 of level 4, one
+	 * put each; nothing read, the tree being empty. */
+	mem_group(l, 30);
+	assert_int_equal(l->mem->puts, 3);
+	assert_int_equal(l->mem->gets, 0);
+	assert_int_equal(l->mem->len[0][1], 14 * CDE_TLOG_HASH_LEN);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		mem_group(l, sizes[i]);
+		mem_reads_as_the_model(l);
+		/* A start in the middle: the edge comes back from the io. */
+		assert_int_equal(mem_restart(l), 0);
+	}
+	assert_int_equal(l->f.size, 594);	/* tile levels 0, 1 and 2 */
+	/* The 16 leaves of a tile are one get. */
+	l->mem->gets = 0;
+	cde_audit_tile_reader_init(&r, &l->io);
+	for (uint64_t i = 16; i < 32; i++)
+		assert_int_equal(r.tlog.read(r.tlog.ctx, 0, i, got), 0);
+	assert_int_equal(l->mem->gets, 1);
+	/* The io is all there is: empty it and nothing is stored. */
+	memset(l->mem->len, 0, sizeof(l->mem->len));
+	assert_int_equal(mem_read(l, 0, 0, got), -ENOENT);
+	assert_int_equal(mem_read(l, 8, 1, got), -ENOENT);
+	assert_int_equal(mem_restart(l), -ENOENT);
+}
+
+/* Over any io, a blob that is not whole hashes or is longer than a tile
+ * damages every hash of its tile; a short one lacks those past its end. */
+static void a_damaged_blob_is_judged_by_the_tile_logic_over_any_io(void **state)
+{
+	struct mem_log *l = *state;
+	uint8_t got[CDE_TLOG_HASH_LEN];
+
+	mem_group(l, 20);
+	l->mem->len[0][1] = 100;	/* not whole hashes */
+	assert_int_equal(mem_read(l, 0, 17, got), -EBADMSG);
+	assert_int_equal(mem_read(l, 0, 15, got), 0);
+	assert_int_equal(mem_restart(l), -EBADMSG);
+
+	l->mem->len[0][1] = CDE_AUDIT_TILE_WIDTH * CDE_TLOG_HASH_LEN + CDE_TLOG_HASH_LEN;	/* past a tile */
+	assert_int_equal(mem_read(l, 0, 16, got), -EBADMSG);
+	assert_int_equal(mem_restart(l), -EBADMSG);
+
+	l->mem->len[0][1] = 3 * CDE_TLOG_HASH_LEN;	/* short: 3 of the 4 hashes */
+	assert_int_equal(mem_read(l, 0, 18, got), 0);
+	assert_memory_equal(got, l->m.hash[0][18], CDE_TLOG_HASH_LEN);
+	assert_int_equal(mem_read(l, 0, 19, got), -ENOENT);
+	assert_int_equal(mem_restart(l), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +429,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_group_writes_each_tile_it_touched_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(rolled_back_leaves_leave_no_hash_behind, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_writer_refuses_a_damaged_edge_tile, setup, teardown),
+		cmocka_unit_test_setup_teardown(the_tile_logic_stores_and_reads_through_its_io_alone, mem_setup,
+						mem_teardown),
+		cmocka_unit_test_setup_teardown(a_damaged_blob_is_judged_by_the_tile_logic_over_any_io, mem_setup,
+						mem_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,22 @@
+#pragma once
+/* The tiles' rows in an SQLite file (audit.db): a struct cde_audit_tile_io
+ * over statements on table tree_tiles, prepared once. */
+
+#include <stdbool.h>
+
+#include <sqlite3.h>
+
+#include "sinks/audit/audit_tiles.h"
+
+struct cde_audit_tile_io_sqlite {
+	struct cde_audit_tile_io io;	/* ctx is this struct: do not move it */
+	sqlite3_stmt *get;
+	sqlite3_stmt *put;	/* NULL, and io.put too, unless writable */
+};
+
+/* Prepares @s's statements on @db: the SELECT, and the upsert when
+ * @writable. 0 or -EIO (@db has no tree_tiles, or a statement would not
+ * prepare: sqlite3_errmsg(@db) tells); @s is then released. Release @s
+ * before @db closes. */
+int cde_audit_tile_io_sqlite_init(struct cde_audit_tile_io_sqlite *s, sqlite3 *db, bool writable);
+void cde_audit_tile_io_sqlite_release(struct cde_audit_tile_io_sqlite *s);
