@@ -25,9 +25,11 @@
 
 #include <openssl/evp.h>
 
+#include "events/event.h"
 #include "schemas/base/jcs.h"
 #include "schemas/base/sha256.h"
 #include "sinks/audit/audit_tree.h"
+#include "sinks/audit/journal.h"
 
 /* A template's text past its head: [mid, add_at) hole [add_end, len) when
  * a link was added; [mid, drop_at) [drop_end, len) when none was. */
@@ -334,4 +336,21 @@ void cde_audit_leaf_ahead_free(struct cde_audit_leaf_ahead *a)
 	EVP_MD_CTX_free(a->ctx);
 	free(a->text);
 	free(a);
+}
+
+int cde_audit_entry_leaf(const struct cde_audit_row *row, const struct cde_journal_entry *e,
+			 uint8_t leaf[CDE_TLOG_HASH_LEN])
+{
+	EVP_MD_CTX *scratch = e->leaf_ahead ? cde_sha256_thread_ctx() : NULL;
+	int r = -EINVAL;
+
+	if (scratch && row->event == e->json)
+		r = cde_audit_leaf_ahead_finish(e->leaf_ahead, row->seq, scratch, leaf);
+	else if (scratch)
+		r = cde_audit_leaf_ahead_finish_doc(e->leaf_ahead, cde_event_json(e->event), row->seq, scratch, leaf);
+	if (r < 0 && row->event != e->json)	/* printed by the writer from the event: no need to read it back */
+		r = cde_audit_tree_leaf_of_doc(row, cde_event_json(e->event), leaf);
+	if (r < 0)
+		r = cde_audit_tree_leaf(row, leaf);
+	return r;
 }

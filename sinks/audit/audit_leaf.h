@@ -53,3 +53,14 @@ int cde_audit_leaf_ahead_finish_doc(const struct cde_audit_leaf_ahead *a, const 
 
 /* Frees @a; accepts NULL. */
 void cde_audit_leaf_ahead_free(struct cde_audit_leaf_ahead *a);
+
+struct cde_journal_entry;
+
+/* The leaf of the row @row that the writer stores for entry @e, whichever
+ * way is cheapest: finished from what the loop thread hashed ahead (a
+ * template for an event correlated in the store), else from the event in
+ * memory, else from the row's text. 0, or what cde_audit_tree_leaf
+ * returns: an entry without a leaf must not be stored. Both stores
+ * (SQLite, PostgreSQL) make their leaves here. */
+int cde_audit_entry_leaf(const struct cde_audit_row *row, const struct cde_journal_entry *e,
+			 uint8_t leaf[CDE_TLOG_HASH_LEN]);

@@ -256,24 +256,12 @@ void cde_audit_bind_text(sqlite3_stmt *st, int i, const char *s)
 }
 
 /* The row's leaf, as leaf number s->tree.work.size (which its INSERT
- * named): finished from what the loop thread hashed ahead (a template
- * for an event correlated here), else from the event in memory, else
- * from the text. An event the writer cannot make an entry of (JCS
- * refuses it) is not stored: the log would have a row outside its tree. */
+ * named). An event the writer cannot make an entry of (JCS refuses it)
+ * is not stored: the log would have a row outside its tree. */
 static int tree_append(struct cde_audit_store *s, const struct cde_audit_row *row, struct cde_journal_entry *e)
 {
-	EVP_MD_CTX *scratch = e->leaf_ahead ? cde_sha256_thread_ctx() : NULL;
-	int r = -EINVAL;
+	int r = cde_audit_entry_leaf(row, e, e->leaf_hash);
 
-	if (scratch && row->event == e->json)
-		r = cde_audit_leaf_ahead_finish(e->leaf_ahead, row->seq, scratch, e->leaf_hash);
-	else if (scratch)
-		r = cde_audit_leaf_ahead_finish_doc(e->leaf_ahead, cde_event_json(e->event), row->seq, scratch,
-						    e->leaf_hash);
-	if (r < 0 && row->event != e->json)	/* printed here from the event: no need to read it back */
-		r = cde_audit_tree_leaf_of_doc(row, cde_event_json(e->event), e->leaf_hash);
-	if (r < 0)
-		r = cde_audit_tree_leaf(row, e->leaf_hash);
 	e->leaf = s->tree.work.size;
 	e->has_leaf = r == 0;
 	return r < 0 ? r : cde_audit_tree_writer_append(&s->tree, e->leaf_hash);

@@ -12,7 +12,9 @@
 #include "events/event.h"
 #include "sinks/audit/audit_chain.h"
 #include "sinks/audit/pg/pg_schema.h"
+#include "sinks/audit/audit_tree.h"
 #include "sinks/audit/pg/pg_store.h"
+#include "sinks/audit/pg/pg_tree.h"
 
 static const struct cde_audit_backend_ops *be = &cde_audit_backend_pg;
 
@@ -47,8 +49,8 @@ static void empty_log(void)
 	char err[256];
 
 	assert_int_equal(cde_pg_schema_migrate(c, err, sizeof(err)), 0);
-	assert_int_equal(cde_pg_exec(c, "TRUNCATE events, checkpoints; UPDATE log_head SET seq = 0, hash ="
-				     " '0000000000000000000000000000000000000000000000000000000000000000'",
+	assert_int_equal(cde_pg_exec(c, "TRUNCATE events, checkpoints, tree_tiles; UPDATE log_head SET seq = 0,"
+				     " tree_size = 0, hash = '0000000000000000000000000000000000000000000000000000000000000000'",
 				     err, sizeof(err), "empty"), 0);
 	PQfinish(c);
 }
@@ -94,21 +96,43 @@ static int append(struct cde_pg_store *s, struct cde_journal_entry *e, size_t n)
 	return r;
 }
 
+static int keep_nothing(void *ctx, unsigned level, uint64_t index, const uint8_t hash[CDE_TLOG_HASH_LEN])
+{
+	(void)ctx, (void)level, (void)index, (void)hash;
+	return 0;
+}
+
+/* The root of the tree of @size leaves as its stored tiles give it. */
+static void stored_root(PGconn *c, uint64_t size, uint8_t root[CDE_TLOG_HASH_LEN])
+{
+	struct cde_audit_tile_io io;
+	struct cde_audit_tile_reader reader;
+	struct cde_tlog_frontier f;
+
+	assert_int_equal(cde_pg_tile_io_init(&io, c), 0);
+	cde_audit_tile_reader_init(&reader, &io);
+	assert_int_equal(cde_tlog_frontier_load(&f, size, &reader.tlog), 0);
+	assert_int_equal(cde_tlog_frontier_root(&f, root), 0);
+}
+
 /* Walks the rows in seq order: consecutive from 1, each prev_hash the
- * hash before it, each hash recomputed from the row; the head names the
- * last. Returns the rows walked. */
+ * hash before it, each hash recomputed from the row, each the next leaf
+ * of the tree; the head names the last, and the tree its tiles hold is
+ * the one the rows make. Returns the rows walked. */
 static uint64_t verify_chain(void)
 {
 	PGconn *c = connect_test();
 	PGresult *res = PQexec(c, "SELECT seq, id, source, type, subject, chain_id, artifact_id, timestamp,"
-			       " received_at, spec_version, principal, peer, event, prev_hash, hash FROM events"
+			       " received_at, spec_version, principal, peer, event, prev_hash, hash, leaf FROM events"
 			       " ORDER BY seq");
-	uint8_t prev[CDE_HASH_LEN] = { 0 }, hash[CDE_HASH_LEN];
+	uint8_t prev[CDE_HASH_LEN] = { 0 }, hash[CDE_HASH_LEN], leaf[CDE_TLOG_HASH_LEN], root[2][CDE_TLOG_HASH_LEN];
+	struct cde_tlog_frontier tree;
 	char hex[CDE_HASH_HEX_LEN];
 	int n;
 
 	assert_true(cde_pg_ok(res, true));
 	n = PQntuples(res);
+	cde_tlog_frontier_init(&tree);
 	for (int i = 0; i < n; i++) {
 #define F(col) (PQgetisnull(res, i, col) ? NULL : PQgetvalue(res, i, col))
 		struct cde_audit_row row = {
@@ -124,14 +148,23 @@ static uint64_t verify_chain(void)
 		cde_hash_to_hex(hash, hex);
 		assert_string_equal(PQgetvalue(res, i, 14), hex);
 		memcpy(prev, hash, CDE_HASH_LEN);
+		assert_int_equal(cde_pg_int(res, i, 15), i);
+		assert_int_equal(cde_audit_tree_leaf(&row, leaf), 0);
+		assert_int_equal(cde_tlog_frontier_append(&tree, leaf, keep_nothing, NULL), 0);
 	}
 	PQclear(res);
-	res = PQexec(c, "SELECT seq, hash FROM log_head");
+	res = PQexec(c, "SELECT seq, hash, tree_size FROM log_head");
 	assert_true(cde_pg_ok(res, true));
 	assert_int_equal(cde_pg_int(res, 0, 0), n);
+	assert_int_equal(cde_pg_int(res, 0, 2), n);
 	cde_hash_to_hex(prev, hex);
 	assert_string_equal(PQgetvalue(res, 0, 1), hex);
 	PQclear(res);
+	if (n) {
+		assert_int_equal(cde_tlog_frontier_root(&tree, root[0]), 0);
+		stored_root(c, (uint64_t)n, root[1]);
+		assert_memory_equal(root[0], root[1], CDE_TLOG_HASH_LEN);
+	}
 	PQfinish(c);
 	return (uint64_t)n;
 }

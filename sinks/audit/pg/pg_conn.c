@@ -66,6 +66,11 @@ static int read_password(const char *path, char **ret, char *err, size_t err_siz
 	return r;
 }
 
+static void ignore_notice(void *ctx, const char *message)
+{
+	(void)ctx, (void)message;
+}
+
 int cde_pg_connect(const struct cde_pg_options *o, const char *role, PGconn **ret, char *err, size_t err_size)
 {
 	/* expand_dbname: the url's own keys first, then these; a password
@@ -94,6 +99,9 @@ int cde_pg_connect(const struct cde_pg_options *o, const char *role, PGconn **re
 		PQfinish(c);
 		return c ? -ECONNREFUSED : -ENOMEM;
 	}
+	/* The server's notices ("already exists, skipping") are not errors,
+	 * and a library never writes to stderr. */
+	PQsetNoticeProcessor(c, ignore_notice, NULL);
 	*ret = c;
 	return 0;
 }

@@ -24,8 +24,10 @@
 #include "events/correlate.h"
 #include "events/event.h"
 #include "sinks/audit/audit_chain.h"
+#include "sinks/audit/audit_leaf.h"
 #include "sinks/audit/audit_store.h"
 #include "sinks/audit/pg/pg_schema.h"
+#include "sinks/audit/pg/pg_tree.h"
 #include "sinks/audit/tlog/note.h"
 
 struct cde_pg_store {
@@ -34,6 +36,7 @@ struct cde_pg_store {
 	uint64_t work_seq;			/* inside the open transaction */
 	uint8_t work_hash[CDE_HASH_LEN];
 	uint64_t head_seq;			/* as this replica last committed or read it */
+	struct cde_pg_tree tree;		/* the Merkle tree, next to the chain */
 	unsigned every;				/* keyed checkpoints: 0 for none */
 	size_t key_len;
 	uint8_t key[CDE_AUDIT_KEY_MAX];
@@ -48,7 +51,7 @@ static const struct {
 		    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)"
 		    " ON CONFLICT (source, id) DO NOTHING", 17 },
 	{ "lock_head", "SELECT seq, hash, tree_size FROM log_head FOR UPDATE", 0 },
-	{ "set_head", "UPDATE log_head SET seq = $1, hash = $2", 2 },
+	{ "set_head", "UPDATE log_head SET seq = $1, hash = $2, tree_size = $3", 3 },
 	{ "notify", "SELECT pg_notify('cde_log', $1)", 1 },
 	{ "stored", "SELECT digest, seq, leaf FROM events WHERE source = $1 AND id = $2", 2 },
 	{ "chain_of_subject", "SELECT chain_id FROM events WHERE subject = $1 AND chain_id IS NOT NULL"
@@ -61,6 +64,10 @@ static const struct {
 
 static int prepare_all(struct cde_pg_store *s, char *err, size_t err_size)
 {
+	/* A new session: the tree is loaded again from its tiles. */
+	cde_pg_tree_release(&s->tree);
+	if (cde_pg_tile_io_init(&s->tree.io, s->c) < 0)
+		return cde_pg_fail(s->c, err, err_size, "preparing statements");
 	for (size_t i = 0; i < sizeof(statements) / sizeof(statements[0]); i++) {
 		PGresult *res = PQprepare(s->c, statements[i].name, statements[i].sql, statements[i].n_params, NULL);
 
@@ -93,6 +100,7 @@ static int pg_begin(void *impl, char *err, size_t err_size)
 {
 	struct cde_pg_store *s = impl;
 	PGresult *res;
+	uint64_t tree_size;
 	int r = reconnect(s, err, err_size);
 
 	if (r == 0)
@@ -108,13 +116,15 @@ static int pg_begin(void *impl, char *err, size_t err_size)
 		return cde_pg_fail(s->c, err, err_size, "locking the log's head");
 	}
 	s->work_seq = (uint64_t)cde_pg_int(res, 0, 0);
+	tree_size = (uint64_t)cde_pg_int(res, 0, 2);
 	r = cde_hash_from_hex(PQgetvalue(res, 0, 1), s->work_hash);
 	PQclear(res);
 	if (r < 0) {
 		snprintf(err, err_size, "the log's head hash is unreadable");
 		return -EBADMSG;
 	}
-	return 0;
+	/* Another replica may have grown the tree since our last group. */
+	return cde_pg_tree_sync(&s->tree, tree_size, err, err_size);
 }
 
 static bool first_text(struct cde_pg_store *s, const char *name, const char *key, char *out, size_t size)
@@ -176,7 +186,7 @@ static int insert_one(struct cde_pg_store *s, struct cde_journal_entry *e, uint6
 {
 	const struct cde_event *ev = e->event;
 	char *printed = e->json && !e->correlate ? NULL : cde_event_to_json(ev);
-	char seq_s[24], prev_hex[CDE_HASH_HEX_LEN], hash_hex[CDE_HASH_HEX_LEN];
+	char seq_s[24], leaf_s[24], prev_hex[CDE_HASH_HEX_LEN], hash_hex[CDE_HASH_HEX_LEN];
 	struct cde_audit_row row = {
 		.seq = seq,
 		.id = or_empty(cde_event_id(ev)),
@@ -219,13 +229,27 @@ static int insert_one(struct cde_pg_store *s, struct cde_journal_entry *e, uint6
 	values[15] = e->has_digest ? (const char *)e->digest : NULL;
 	lengths[15] = (int)sizeof(e->digest);
 	formats[15] = 1;	/* bytea, as bytes */
-	values[16] = NULL;	/* the Merkle tree's leaf: not kept on PostgreSQL yet */
+	values[16] = cde_pg_u64(s->tree.work.size, leaf_s);
 	res = PQexecPrepared(s->c, "insert", 17, values, lengths, formats, 0);
-	free(printed);
-	if (!cde_pg_ok(res, false))
+	if (!cde_pg_ok(res, false)) {
+		free(printed);
 		return -EIO;
+	}
 	*inserted = strcmp(PQcmdTuples(res), "1") == 0;
 	PQclear(res);
+	/* The leaf its INSERT named. An event the writer cannot make an
+	 * entry of is not stored: the log would have a row outside its tree. */
+	if (*inserted) {
+		int r = cde_audit_entry_leaf(&row, e, e->leaf_hash);
+
+		e->leaf = s->tree.work.size;
+		e->has_leaf = r == 0;
+		if (r == 0)
+			r = cde_pg_tree_append(&s->tree, e->leaf_hash);
+		free(printed);
+		return r;
+	}
+	free(printed);
 	return 0;
 }
 
@@ -253,6 +277,15 @@ static int mark_not_inserted(struct cde_pg_store *s, struct cde_journal_entry *e
 		e->conflict_seq = 0;
 		for (int i = 0; i < 8; i++)
 			e->conflict_seq = e->conflict_seq << 8 | b[i];
+	} else if (!PQgetisnull(res, 0, 2)) {
+		/* A re-send's receipt is the stored event's. */
+		const uint8_t *b = (const uint8_t *)PQgetvalue(res, 0, 2);
+
+		e->has_leaf = true;
+		e->leaf = 0;
+		for (int i = 0; i < 8; i++)
+			e->leaf = e->leaf << 8 | b[i];
+		memset(e->leaf_hash, 0, sizeof(e->leaf_hash));
 	}
 	PQclear(res);
 	return 0;
@@ -286,7 +319,6 @@ static int add_one(struct cde_pg_store *s, struct cde_journal_entry *e)
 	if (r < 0)
 		return r;
 	e->seq = inserted ? s->work_seq + 1 : 0;
-	e->has_leaf = false;
 	if (!inserted)
 		return mark_not_inserted(s, e);
 	s->work_seq++;
@@ -303,6 +335,7 @@ static int pg_add(void *impl, struct cde_journal_entry *entries, size_t n, char 
 	struct cde_pg_store *s = impl;
 	uint64_t seq = s->work_seq;
 	uint8_t hash[CDE_HASH_LEN];
+	struct cde_tlog_frontier tree = s->tree.work;
 	bool clash = false;
 	int r = cde_pg_exec(s->c, "SAVEPOINT batch", err, err_size, "savepoint");
 
@@ -315,8 +348,11 @@ static int pg_add(void *impl, struct cde_journal_entry *entries, size_t n, char 
 		r = cde_pg_exec(s->c, "ROLLBACK TO SAVEPOINT batch", err, err_size, "rollback to savepoint");
 		s->work_seq = seq;
 		memcpy(s->work_hash, hash, CDE_HASH_LEN);
-		for (size_t i = 0; i < n; i++)
+		s->tree.work = tree;
+		for (size_t i = 0; i < n; i++) {
 			entries[i].seq = 0;
+			entries[i].has_leaf = false;
+		}
 	}
 	if (r == 0)
 		r = cde_pg_exec(s->c, "RELEASE SAVEPOINT batch", err, err_size, "release savepoint");
@@ -330,12 +366,14 @@ static int pg_add(void *impl, struct cde_journal_entry *entries, size_t n, char 
 static int pg_commit(void *impl, char *err, size_t err_size)
 {
 	struct cde_pg_store *s = impl;
-	char seq_s[24], hash_hex[CDE_HASH_HEX_LEN];
-	const char *values[2] = { cde_pg_u64(s->work_seq, seq_s), hash_hex };
+	char seq_s[24], size_s[24], hash_hex[CDE_HASH_HEX_LEN];
+	const char *values[3] = { cde_pg_u64(s->work_seq, seq_s), hash_hex, cde_pg_u64(s->tree.work.size, size_s) };
 	PGresult *res;
 
+	if (cde_pg_tree_flush(&s->tree) < 0)
+		return cde_pg_fail(s->c, err, err_size, "storing the Merkle tree's tiles");
 	cde_hash_to_hex(s->work_hash, hash_hex);
-	res = run(s, "set_head", 2, values);
+	res = run(s, "set_head", 3, values);
 	if (!cde_pg_ok(res, false))
 		return cde_pg_fail(s->c, err, err_size, "recording the chain head");
 	PQclear(res);
@@ -352,6 +390,7 @@ static int pg_commit(void *impl, char *err, size_t err_size)
 		return -EIO;
 	s->in_tx = false;
 	s->head_seq = s->work_seq;
+	cde_pg_tree_committed(&s->tree);
 	return 0;
 }
 
@@ -365,9 +404,15 @@ static void pg_rollback(void *impl)
 		PQclear(res);
 	}
 	s->in_tx = false;
+	cde_pg_tree_rolled_back(&s->tree);
 }
 
 static uint64_t pg_tree_size(const void *impl)
+{
+	return ((const struct cde_pg_store *)impl)->tree.committed.size;
+}
+
+static uint64_t pg_signed_size(const void *impl)
 {
 	(void)impl;
 	return 0;
@@ -391,6 +436,7 @@ static void pg_close(void *impl)
 	if (!s)
 		return;
 	pg_rollback(s);
+	cde_pg_tree_release(&s->tree);
 	PQfinish(s->c);
 	free(s);
 }
@@ -403,22 +449,25 @@ const struct cde_audit_backend_ops cde_audit_backend_pg = {
 	.rollback = pg_rollback,
 	.retain = cde_pg_retain,
 	.tree_size = pg_tree_size,
-	.signed_size = pg_tree_size,
+	.signed_size = pg_signed_size,
 	.close = pg_close,
 };
 
-/* The head and the rows counted, at open. */
+/* The head, the tree and the rows counted, at open. */
 static int read_opened(struct cde_pg_store *s, struct cde_pg_store_opened *opened, char *err, size_t err_size)
 {
-	PGresult *res = PQexec(s->c, "SELECT (SELECT seq FROM log_head), (SELECT count(*) FROM events)");
+	PGresult *res = PQexec(s->c, "SELECT seq, tree_size, (SELECT count(*) FROM events) FROM log_head");
+	int r;
 
 	if (!cde_pg_ok(res, true) || PQntuples(res) != 1)
 		return cde_pg_fail(s->c, err, err_size, "reading the log's head");
 	s->head_seq = (uint64_t)cde_pg_int(res, 0, 0);
 	opened->head_seq = s->head_seq;
-	opened->rows = (unsigned long long)cde_pg_int(res, 0, 1);
+	opened->tree_size = (unsigned long long)cde_pg_int(res, 0, 1);
+	opened->rows = (unsigned long long)cde_pg_int(res, 0, 2);
 	PQclear(res);
-	return 0;
+	r = cde_pg_tree_sync(&s->tree, opened->tree_size, err, err_size);
+	return r;
 }
 
 int cde_pg_store_open(const struct cde_pg_options *o, const uint8_t *key, size_t key_len, unsigned every,
@@ -483,6 +532,7 @@ int cde_journal_pg_new(struct event_base *base, const struct cde_pg_options *pg,
 		return r;
 	opened->rows = found.rows;
 	opened->head_seq = found.head_seq;
+	opened->tree_size = found.tree_size;
 	return cde_journal_writer_new(base, (struct cde_audit_backend){ &cde_audit_backend_pg, s }, o, found.rows,
 				      ret, err, err_size);
 }

@@ -11,6 +11,7 @@ struct cde_pg_store;
 struct cde_pg_store_opened {
 	unsigned long long rows;	/* events stored */
 	unsigned long long head_seq;
+	unsigned long long tree_size;	/* leaves of the Merkle tree */
 };
 
 /* Connects, brings the schema to this code's version, and reads the
