@@ -12,6 +12,7 @@
 #include "events/event.h"
 #include "sinks/audit/audit_chain.h"
 #include "sinks/audit/pg/pg_schema.h"
+#include "sinks/audit/audit_proof.h"
 #include "sinks/audit/audit_tree.h"
 #include "sinks/audit/pg/pg_store.h"
 #include "sinks/audit/pg/pg_tree.h"
@@ -324,6 +325,87 @@ static void retention_deletes_a_prefix_on_the_record(void **state)
 	PQfinish(c);
 }
 
+/* The C2SP signed-note test key (a public test vector). */
+#define TEST_SKEY "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
+
+static struct cde_note_signer *test_signer(void)
+{
+	struct cde_note_signer *signer;
+	char err[256];
+
+	assert_int_equal(cde_note_signer_parse(TEST_SKEY, &signer, err, sizeof(err)), 0);
+	return signer;
+}
+
+static void append_n(struct cde_pg_store *s, const char *tag, int n)
+{
+	struct cde_journal_entry e[8];
+	char id[32];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "%s-%d", tag, i);
+		entry(&e[i], id, "svc", "prod");
+	}
+	assert_int_equal(append(s, e, (size_t)n), 0);
+	release(e, (size_t)n);
+}
+
+/* Checkpoints are signed in the commit that brings the tree `every`
+ * leaves past the latest one, whichever replica signed that; each names
+ * the root of the tiles stored with it. */
+static void replicas_sign_checkpoints_of_one_tree(void **state)
+{
+	struct cde_pg_store *a, *b;
+	struct cde_note_verifier *v;
+	char err[256], *note, *vkey;
+	uint8_t root[CDE_TLOG_HASH_LEN], stored[CDE_TLOG_HASH_LEN];
+	uint64_t size = 0;
+	struct cde_note_signer *signer = test_signer();
+	PGconn *c = connect_test();
+
+	(void)state;
+	empty_log();
+	assert_int_equal(cde_pg_exec(c, "TRUNCATE tree_checkpoints", err, sizeof(err), "truncate"), 0);
+	assert_int_equal(cde_note_signer_verifier_key(signer, &vkey), 0);
+	assert_int_equal(cde_note_verifier_parse(vkey, &v, err, sizeof(err)), 0);
+	a = open_store();
+	b = open_store();
+	assert_int_equal(cde_pg_store_set_signer(a, signer, 4, err, sizeof(err)), 0);
+	assert_int_equal(cde_pg_store_set_signer(b, test_signer(), 4, err, sizeof(err)), 0);
+	append_n(a, "a", 5);
+	note = be->take_checkpoint(a, &size);
+	assert_non_null(note);
+	assert_int_equal(size, 5);
+	assert_int_equal(cde_audit_checkpoint_open(note, &v, 1, &size, root, NULL, 0, err, sizeof(err)), 0);
+	stored_root(c, 5, stored);
+	assert_memory_equal(root, stored, CDE_TLOG_HASH_LEN);
+	free(note);
+	/* b: two more, not yet due; its timer signs them. */
+	append_n(b, "b", 2);
+	assert_null(be->take_checkpoint(b, &size));
+	assert_int_equal(be->sign_tree(b, err, sizeof(err)), 0);
+	note = be->take_checkpoint(b, &size);
+	assert_non_null(note);
+	assert_int_equal(size, 7);
+	free(note);
+	/* a: two more make 9, 2 past b's checkpoint: not due. */
+	append_n(a, "c", 2);
+	assert_null(be->take_checkpoint(a, &size));
+	assert_int_equal(be->signed_size(a), 7);
+	assert_false(be->take_sign_error(a, err, sizeof(err)));
+	/* A tree that is not the one the database's checkpoint signed is
+	 * refused: a leaf hash changed under the tiles. */
+	assert_int_equal(cde_pg_exec(c, "UPDATE tree_tiles SET hashes = overlay(hashes placing '\\x00'::bytea from 1"
+				     " for 1) WHERE tile_level = 0 AND idx = 0", err, sizeof(err), "damage"), 0);
+	assert_int_equal(cde_pg_store_set_signer(a, test_signer(), 4, err, sizeof(err)), -ESTALE);
+	assert_non_null(strstr(err, "lost or changed"));
+	be->close(a);
+	be->close(b);
+	cde_note_verifier_free(v);
+	free(vkey);
+	PQfinish(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +413,7 @@ int main(void)
 		cmocka_unit_test(a_resend_is_a_duplicate_and_other_content_a_clash),
 		cmocka_unit_test(two_replicas_at_once_never_fork_the_chain),
 		cmocka_unit_test(retention_deletes_a_prefix_on_the_record),
+		cmocka_unit_test(replicas_sign_checkpoints_of_one_tree),
 	};
 
 	return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);

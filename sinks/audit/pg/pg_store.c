@@ -15,6 +15,7 @@
  * duplicates; a hook has no id of its own, so its re-send is a new event. */
 
 #include "sinks/audit/pg/pg_store.h"
+#include "sinks/audit/pg/pg_store_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -27,20 +28,10 @@
 #include "sinks/audit/audit_leaf.h"
 #include "sinks/audit/audit_store.h"
 #include "sinks/audit/pg/pg_schema.h"
+#include "sinks/audit/pg/pg_sign.h"
 #include "sinks/audit/pg/pg_tree.h"
 #include "sinks/audit/tlog/note.h"
 
-struct cde_pg_store {
-	PGconn *c;
-	bool in_tx;
-	uint64_t work_seq;			/* inside the open transaction */
-	uint8_t work_hash[CDE_HASH_LEN];
-	uint64_t head_seq;			/* as this replica last committed or read it */
-	struct cde_pg_tree tree;		/* the Merkle tree, next to the chain */
-	unsigned every;				/* keyed checkpoints: 0 for none */
-	size_t key_len;
-	uint8_t key[CDE_AUDIT_KEY_MAX];
-};
 
 static const struct {
 	const char *name, *sql;
@@ -62,7 +53,7 @@ static const struct {
 	{ "checkpoint", "INSERT INTO checkpoints(seq, hash, mac) VALUES ($1, $2, $3)", 3 },
 };
 
-static int prepare_all(struct cde_pg_store *s, char *err, size_t err_size)
+int cde_pg_store_prepare(struct cde_pg_store *s, char *err, size_t err_size)
 {
 	/* A new session: the tree is loaded again from its tiles. */
 	cde_pg_tree_release(&s->tree);
@@ -93,7 +84,7 @@ static int reconnect(struct cde_pg_store *s, char *err, size_t err_size)
 	PQreset(s->c);
 	if (cde_pg_lost(s->c))
 		return cde_pg_fail(s->c, err, err_size, "the database connection was lost; reconnecting");
-	return prepare_all(s, err, err_size);
+	return cde_pg_store_prepare(s, err, err_size);
 }
 
 static int pg_begin(void *impl, char *err, size_t err_size)
@@ -384,6 +375,7 @@ static int pg_commit(void *impl, char *err, size_t err_size)
 			return cde_pg_fail(s->c, err, err_size, "notifying the new head");
 		PQclear(res);
 	}
+	cde_pg_signing_due(&s->signing, s->c, &s->tree.work);
 	/* synchronous_commit on (the server's default): the WAL is flushed
 	 * before COMMIT returns, and only then do producers get 202. */
 	if (cde_pg_exec(s->c, "COMMIT", err, err_size, "commit") < 0)
@@ -391,6 +383,7 @@ static int pg_commit(void *impl, char *err, size_t err_size)
 	s->in_tx = false;
 	s->head_seq = s->work_seq;
 	cde_pg_tree_committed(&s->tree);
+	cde_pg_signing_settled(&s->signing, true);
 	return 0;
 }
 
@@ -405,6 +398,7 @@ static void pg_rollback(void *impl)
 	}
 	s->in_tx = false;
 	cde_pg_tree_rolled_back(&s->tree);
+	cde_pg_signing_settled(&s->signing, false);
 }
 
 static uint64_t pg_tree_size(const void *impl)
@@ -414,8 +408,47 @@ static uint64_t pg_tree_size(const void *impl)
 
 static uint64_t pg_signed_size(const void *impl)
 {
-	(void)impl;
-	return 0;
+	return ((const struct cde_pg_store *)impl)->signing.signed_size;
+}
+
+/* The writer's timer: a checkpoint of entries none covers yet, in a
+ * transaction of its own. */
+static int pg_sign_tree(void *impl, char *err, size_t err_size)
+{
+	struct cde_pg_store *s = impl;
+	int r;
+
+	if (!s->signing.signer || s->tree.committed.size <= s->signing.signed_size)
+		return 0;
+	r = pg_begin(s, err, err_size);
+	if (r == 0) {
+		s->signing.sign_now = true;
+		r = pg_commit(s, err, err_size);
+	}
+	if (r < 0)
+		pg_rollback(s);
+	return r;
+}
+
+static char *pg_take_checkpoint(void *impl, uint64_t *ret_size)
+{
+	struct cde_pg_store *s = impl;
+	char *note = s->signing.fresh_note;
+
+	*ret_size = s->signing.fresh_note_size;
+	s->signing.fresh_note = NULL;
+	return note;
+}
+
+static bool pg_take_sign_error(void *impl, char *out, size_t size)
+{
+	struct cde_pg_store *s = impl;
+
+	if (!s->signing.error[0])
+		return false;
+	snprintf(out, size, "%s", s->signing.error);
+	s->signing.error[0] = '\0';
+	return true;
 }
 
 PGconn *cde_pg_store_conn(struct cde_pg_store *s)
@@ -429,7 +462,7 @@ const uint8_t *cde_pg_store_key(const struct cde_pg_store *s, size_t *ret_len)
 	return s->key_len ? s->key : NULL;
 }
 
-static void pg_close(void *impl)
+void cde_pg_store_close(void *impl)
 {
 	struct cde_pg_store *s = impl;
 
@@ -437,6 +470,7 @@ static void pg_close(void *impl)
 		return;
 	pg_rollback(s);
 	cde_pg_tree_release(&s->tree);
+	cde_pg_signing_release(&s->signing);
 	PQfinish(s->c);
 	free(s);
 }
@@ -450,89 +484,8 @@ const struct cde_audit_backend_ops cde_audit_backend_pg = {
 	.retain = cde_pg_retain,
 	.tree_size = pg_tree_size,
 	.signed_size = pg_signed_size,
-	.close = pg_close,
+	.sign_tree = pg_sign_tree,
+	.take_checkpoint = pg_take_checkpoint,
+	.take_sign_error = pg_take_sign_error,
+	.close = cde_pg_store_close,
 };
-
-/* The head, the tree and the rows counted, at open. */
-static int read_opened(struct cde_pg_store *s, struct cde_pg_store_opened *opened, char *err, size_t err_size)
-{
-	PGresult *res = PQexec(s->c, "SELECT seq, tree_size, (SELECT count(*) FROM events) FROM log_head");
-	int r;
-
-	if (!cde_pg_ok(res, true) || PQntuples(res) != 1)
-		return cde_pg_fail(s->c, err, err_size, "reading the log's head");
-	s->head_seq = (uint64_t)cde_pg_int(res, 0, 0);
-	opened->head_seq = s->head_seq;
-	opened->tree_size = (unsigned long long)cde_pg_int(res, 0, 1);
-	opened->rows = (unsigned long long)cde_pg_int(res, 0, 2);
-	PQclear(res);
-	r = cde_pg_tree_sync(&s->tree, opened->tree_size, err, err_size);
-	return r;
-}
-
-int cde_pg_store_open(const struct cde_pg_options *o, const uint8_t *key, size_t key_len, unsigned every,
-		      struct cde_pg_store **ret, struct cde_pg_store_opened *opened, char *err, size_t err_size)
-{
-	struct cde_pg_store *s = calloc(1, sizeof(*s));
-	int r;
-
-	*ret = NULL;
-	if (!s) {
-		snprintf(err, err_size, "out of memory");
-		return -ENOMEM;
-	}
-	if (key && (key_len < CDE_AUDIT_KEY_MIN || key_len > CDE_AUDIT_KEY_MAX || every == 0)) {
-		snprintf(err, err_size, "the checkpoint key must be %d to %d bytes", CDE_AUDIT_KEY_MIN, CDE_AUDIT_KEY_MAX);
-		free(s);
-		return -EINVAL;
-	}
-	if (key) {
-		memcpy(s->key, key, key_len);
-		s->key_len = key_len;
-		s->every = every;
-	}
-	r = cde_pg_connect(o, "cdeventsd writer", &s->c, err, err_size);
-	if (r == 0)
-		r = cde_pg_schema_migrate(s->c, err, err_size);
-	if (r == 0)
-		r = prepare_all(s, err, err_size);
-	if (r == 0)
-		r = read_opened(s, opened, err, err_size);
-	if (r < 0) {
-		pg_close(s);
-		return r;
-	}
-	*ret = s;
-	return 0;
-}
-
-int cde_journal_pg_new(struct event_base *base, const struct cde_pg_options *pg,
-		       const struct cde_journal_audit_options *o, struct cde_journal *ret,
-		       struct cde_journal_audit_opened *opened, char *err, size_t err_size)
-{
-	struct cde_pg_store_opened found;
-	struct cde_pg_store *s;
-	int r;
-
-	memset(opened, 0, sizeof(*opened));
-	if (o->signer) {
-		cde_note_signer_free(o->signer);
-		snprintf(err, err_size, "signed checkpoints (audit.signing_key_file) are not kept on PostgreSQL yet: "
-			 "leave the key out, or use the sqlite driver");
-		return -ENOTSUP;
-	}
-	if (o->retention.max_bytes) {
-		cde_note_signer_free(o->signer);
-		snprintf(err, err_size, "audit.max_size does not apply to PostgreSQL (its tables do not shrink when "
-			 "rows go): use audit.max_age, or size the database itself");
-		return -EINVAL;
-	}
-	r = cde_pg_store_open(pg, o->key, o->key_len, o->every, &s, &found, err, err_size);
-	if (r < 0)
-		return r;
-	opened->rows = found.rows;
-	opened->head_seq = found.head_seq;
-	opened->tree_size = found.tree_size;
-	return cde_journal_writer_new(base, (struct cde_audit_backend){ &cde_audit_backend_pg, s }, o, found.rows,
-				      ret, err, err_size);
-}

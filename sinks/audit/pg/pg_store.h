@@ -4,6 +4,7 @@
 
 #include "sinks/audit/audit_backend.h"
 #include "sinks/audit/pg/pg_conn.h"
+#include "sinks/audit/tlog/note.h"
 
 struct cde_pg_store;
 
@@ -21,6 +22,14 @@ int cde_pg_store_open(const struct cde_pg_options *o, const uint8_t *key, size_t
 		      struct cde_pg_store **ret, struct cde_pg_store_opened *opened, char *err, size_t err_size);
 
 extern const struct cde_audit_backend_ops cde_audit_backend_pg;
+
+/* From now on, sign a checkpoint of the tree when @every leaves were
+ * added since the latest one (whichever replica signed it), and when the
+ * backend's sign_tree asks. Checks first that the latest checkpoint in
+ * the database describes the tree (-ESTALE, why in @err). The store owns
+ * @signer from the call on, also on failure. 0 or -errno. */
+int cde_pg_store_set_signer(struct cde_pg_store *s, struct cde_note_signer *signer, unsigned every, char *err,
+			    size_t err_size);
 
 /* The writer's connection, and the checkpoint key (NULL when none), for
  * the files of the store (pg_retention.c). */
