@@ -76,6 +76,15 @@ t.check(c.Entrypoint?.[0] === '/usr/sbin/cdeventsd' && c.Cmd?.[0] === '-c', 'ent
 t.check(c.WorkingDir === '/var/lib/cdeventsd' && '/var/lib/cdeventsd' in (c.Volumes ?? {}),
   'the state directory is the working directory and a volume');
 
+// The Kubernetes examples run this image as its user (read as text: this
+// test needs nothing from npm).
+const srcDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
+const deployment = fs.readFileSync(path.join(srcDir, 'config/examples/kubernetes/deployment.yaml'), 'utf8');
+t.check(/^\s*image: (\S+)/m.exec(deployment)?.[1] === `cdeventsd:${version}`,
+  'config/examples/kubernetes/deployment.yaml names the image cdeventsd:VERSION', /^\s*image: (\S+)/m.exec(deployment)?.[1]);
+t.check(Number(/runAsUser: (\d+)/.exec(deployment)?.[1]) === uid && Number(/fsGroup: (\d+)/.exec(deployment)?.[1]) === gid,
+  'the Deployment runs as the image\'s user, with its group as fsGroup');
+
 // --- 3. the root filesystem, as a runtime unpacks it -----------------------
 const bundle = path.join(dir, 'bundle');
 const u = run('umoci', ['unpack', '--image', `${path.join(dir, 'layout')}:${version}`, bundle]);
