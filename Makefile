@@ -8,7 +8,7 @@
 #   make bench            ingest vs nginx, fan-out, queries on 1M events, memory (figures only)
 #   make fuzz SECONDS=N   libFuzzer targets (clang) in build-fuzz, N s each (default 60)
 #   make image            OCI image archive build-image/cdeventsd-image.tar (root; no registry)
-#   make image-test       make image, then run the daemon from its root filesystem
+#   make image-test       make image, then run the daemon from it (chroot, podman)
 SHELL := /bin/bash
 .PHONY: all build run test deps build-deps crashtest bench fuzz valgrind soak image image-test clean
 
@@ -92,9 +92,10 @@ image:
 	@scripts/install-deps --image
 	scripts/image
 
-# The image's root filesystem runs the daemon: a hook, the audit log, a
-# clean stop (tests/js/integration/image.mjs).
+# The image runs the daemon, from its root filesystem with chroot and with
+# podman: a hook, the audit log, a clean stop (tests/js/integration/image.mjs).
 image-test: image
+	@scripts/install-deps --image-test
 	node tests/js/integration/image.mjs build-image/cdeventsd-image.tar
 
 clean:
