@@ -7,8 +7,10 @@
 #   make valgrind         integration tests with the daemon under valgrind
 #   make bench            ingest vs nginx, fan-out, queries on 1M events, memory (figures only)
 #   make fuzz SECONDS=N   libFuzzer targets (clang) in build-fuzz, N s each (default 60)
+#   make image            OCI image archive build-image/cdeventsd-image.tar (root; no registry)
+#   make image-test       make image, then run the daemon from it (chroot, podman)
 SHELL := /bin/bash
-.PHONY: all build run test deps build-deps crashtest bench fuzz valgrind soak clean
+.PHONY: all build run test deps build-deps crashtest bench fuzz valgrind soak image image-test clean
 
 SANITIZE ?= 0
 ifeq ($(SANITIZE),1)
@@ -83,5 +85,18 @@ endif
 fuzz: build-deps
 	scripts/fuzz $(SECONDS) $(TARGETS)
 
+# The container image, from Debian packages (mmdebstrap) and umoci, with
+# its own build directory (build-image/meson, prefix /usr); not part of
+# make test, since its root filesystem comes from the Debian mirror.
+image:
+	@scripts/install-deps --image
+	scripts/image
+
+# The image runs the daemon, from its root filesystem with chroot and with
+# podman: a hook, the audit log, a clean stop (tests/js/integration/image.mjs).
+image-test: image
+	@scripts/install-deps --image-test
+	node tests/js/integration/image.mjs build-image/cdeventsd-image.tar
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-image
