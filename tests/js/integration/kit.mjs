@@ -61,9 +61,8 @@ const expectedApi = {
   EventListener: 'triggers.tekton.dev/v1beta1', TriggerBinding: 'triggers.tekton.dev/v1beta1',
   TriggerTemplate: 'triggers.tekton.dev/v1beta1',
 };
-// kubernetes-replicated/ (a kustomize overlay of kubernetes/ with two
-// replicas on PostgreSQL) is left out until the daemon parses its
-// `storage:` key (issue 16): its ConfigMap would not pass --check-config.
+// kubernetes-replicated/ is a kustomize overlay of kubernetes/ (two
+// replicas on PostgreSQL): its patches are checked on their own below.
 const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) =>
   e.isDirectory() ? (e.name === 'kubernetes-replicated' ? [] : walk(path.join(d, e.name))) : [path.join(d, e.name)]);
 const files = walk(examples).sort();
@@ -240,6 +239,32 @@ fs.writeFileSync(cfgFile, testCfg);
 const checked = spawnSync(bin, ['--check-config', cfgFile], { encoding: 'utf8' });
 t.check(checked.status === 0 && checked.stdout.includes(': ok'),
   'cdeventsd --check-config accepts the ConfigMap\'s cdeventsd.yaml (token and state paths made local)', checked.stdout + checked.stderr);
+
+// The replicated overlay: two replicas, a budget that keeps one, and a
+// configuration the daemon accepts (its tokens and state made local; the
+// database is only reached at start, not by --check-config).
+{
+  const rdir = path.join(examples, 'kubernetes-replicated');
+  const rdocs = fs.readdirSync(rdir).filter((f) => /\.ya?ml$/.test(f))
+    .flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(rdir, f), 'utf8')).map((d) => d.toJS()));
+  const rkind = (k) => rdocs.filter((x) => x?.kind === k);
+  const rdeploy = rkind('Deployment')[0] ?? {};
+  const pdb = rkind('PodDisruptionBudget')[0] ?? {};
+  t.check(rdeploy.spec?.replicas === 2 && rdeploy.spec?.strategy?.rollingUpdate?.maxUnavailable === 0,
+    'kubernetes-replicated: two replicas, rolled one at a time');
+  t.check(pdb.apiVersion === 'policy/v1' && pdb.spec?.minAvailable === 1 &&
+    pdb.spec?.selector?.matchLabels?.['app.kubernetes.io/name'] === deploy.spec?.selector?.matchLabels?.['app.kubernetes.io/name'],
+  'kubernetes-replicated: a PodDisruptionBudget keeps one of the Deployment\'s pods', JSON.stringify(pdb.spec));
+  const rcfg = rkind('ConfigMap')[0]?.data?.['cdeventsd.yaml'] ?? '';
+  t.check(/driver: postgres/.test(rcfg) && /password_file: \/run\/secrets\/cdeventsd-db\/password/.test(rcfg),
+    'kubernetes-replicated: the log in PostgreSQL, the password from the Secret\'s file');
+  const rfile = path.join(dir, 'replicated.yaml');
+  fs.writeFileSync(rfile, rcfg.split(`${mountOf(secretVol)?.mountPath}/`).join(`${tokenDir}/`)
+    .replace(/state_dir: .*/, `state_dir: ${path.join(dir, 'state-replicated')}`));
+  const rchecked = spawnSync(bin, ['--check-config', rfile], { encoding: 'utf8' });
+  t.check(rchecked.status === 0 && rchecked.stdout.includes(': ok'),
+    'cdeventsd --check-config accepts the replicated ConfigMap\'s cdeventsd.yaml', rchecked.stdout + rchecked.stderr);
+}
 
 const d = await startDaemon(bin, ['-c', cfgFile]);
 const get = (p, token = tokens.reader) => curl(['-H', `Authorization: Bearer ${token}`, `${d.url}${p}`]);
