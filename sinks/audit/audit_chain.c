@@ -89,6 +89,26 @@ void cde_audit_row_hash(const struct cde_audit_row *row, const uint8_t prev[CDE_
 
 static const char marker_label[] = "cdeventsd retention";
 
+int cde_audit_chain_step(uint8_t prev[CDE_HASH_LEN], const struct cde_audit_row *row, const char *prev_hex,
+			 const char *hash_hex, const char **ret_why)
+{
+	uint8_t hash[CDE_HASH_LEN], stored[CDE_HASH_LEN];
+	int r = 0;
+
+	if (!prev_hex || cde_hash_from_hex(prev_hex, stored) < 0 || memcmp(stored, prev, CDE_HASH_LEN) != 0) {
+		*ret_why = "prev_hash is not the hash of the row before";
+		r = -EBADMSG;
+	}
+	cde_audit_row_hash(row, prev, hash);
+	if (r == 0 && (!hash_hex || cde_hash_from_hex(hash_hex, stored) < 0 ||
+		       memcmp(stored, hash, CDE_HASH_LEN) != 0)) {
+		*ret_why = "the row's content does not match its hash";
+		r = -EBADMSG;
+	}
+	memcpy(prev, hash, CDE_HASH_LEN);
+	return r;
+}
+
 void cde_audit_marker_hash(const struct cde_audit_marker *m, const uint8_t prev[CDE_HASH_LEN],
 			   uint8_t out[CDE_HASH_LEN])
 {

@@ -33,6 +33,13 @@ struct cde_audit_row {
 void cde_audit_row_hash(const struct cde_audit_row *row, const uint8_t prev[CDE_HASH_LEN],
 			uint8_t out[CDE_HASH_LEN]);
 
+/* One step of a walk along the chain: checks that the row @row, stored
+ * with the hex hashes @prev_hex and @hash_hex, follows the row whose hash
+ * is @prev, and moves @prev to @row's hash. Returns 0, or -EBADMSG with
+ * what is wrong in *@ret_why (@prev then moves all the same). */
+int cde_audit_chain_step(uint8_t prev[CDE_HASH_LEN], const struct cde_audit_row *row, const char *prev_hex,
+			 const char *hash_hex, const char **ret_why);
+
 /* A keyed checkpoint: HMAC-SHA256 under @key of the label "cdeventsd
  * checkpoint", @seq (8 bytes, big-endian) and the chain @hash there. The
  * label keeps the key from meaning anything else. */

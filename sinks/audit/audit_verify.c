@@ -248,14 +248,10 @@ static int check_row(sqlite3_stmt *st, struct walk *w, struct cde_audit_verify *
 		.spec_version = column(st, 9), .principal = column(st, 10), .peer = column(st, 11),
 		.event = column(st, 12),
 	};
-	uint8_t hash[CDE_HASH_LEN], stored[CDE_HASH_LEN];
+	const char *why;
 
-	if (cde_hash_from_hex(column(st, 13), stored) < 0 || memcmp(stored, w->prev, CDE_HASH_LEN) != 0)
-		return bad(out, row.seq, -EBADMSG, "prev_hash is not the hash of the row before");
-	cde_audit_row_hash(&row, w->prev, hash);
-	if (cde_hash_from_hex(column(st, 14), stored) < 0 || memcmp(stored, hash, CDE_HASH_LEN) != 0)
-		return bad(out, row.seq, -EBADMSG, "the row's content does not match its hash");
-	memcpy(w->prev, hash, CDE_HASH_LEN);
+	if (cde_audit_chain_step(w->prev, &row, column(st, 13), column(st, 14), &why) < 0)
+		return bad(out, row.seq, -EBADMSG, "%s", why);
 	out->head_seq = row.seq;
 	w->expect = row.seq + 1;
 	return 0;
