@@ -98,9 +98,12 @@ static int walk(PGconn *c, struct cde_audit_verify *out)
 	cde_hash_to_hex(w.prev, out->head_hash);
 	if (out->head_seq != head_seq || (head_seq && strcmp(out->head_hash, head_hash) != 0)) {
 		snprintf(out->reason, sizeof(out->reason), "the head names seq %llu, the last row is %llu: rows "
-			 "are missing from the end, or the last one was replaced", (unsigned long long)head_seq,
+			 "are missing from the end or past the head, or the last was replaced", (unsigned long long)head_seq,
 			 (unsigned long long)out->head_seq);
-		out->bad_seq = out->head_seq + 1;
+		/* The first row missing, the first one past the head, or the
+		 * last one, replaced. */
+		out->bad_seq = head_seq > out->head_seq ? out->head_seq + 1
+			       : head_seq < out->head_seq ? head_seq + 1 : head_seq;
 		return -EBADMSG;
 	}
 	return 0;
