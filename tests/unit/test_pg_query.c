@@ -413,6 +413,7 @@ static void the_reader_answers_alike_and_outlives_a_restart(void **state)
 		free(b);
 	}
 	assert_int_equal(ask(base, rd_pg, &unknown, &a), 404);
+	free(a);
 	assert_int_equal(ask(base, rd_pg, &page, &a), 200);
 	assert_non_null(strstr(a, "\"nextAfter\":138}"));
 	free(a);
