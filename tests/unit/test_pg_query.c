@@ -7,6 +7,7 @@
  * throwaway cluster of tests/pg/cluster (CDE_PG_URL, CDE_PG_DIR). */
 
 #include "tests/unit/helpers.h"
+#include "tests/unit/audit_rows.h"
 
 #include <event2/event.h>
 #include <sqlite3.h>
@@ -144,18 +145,10 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char path[80];
-
 	(void)state;
 	PQfinish(pg);
 	cde_audit_store_close(lite);
-	unlink(db_path);
-	snprintf(path, sizeof(path), "%s-wal", db_path);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s-shm", db_path);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s-head", db_path);
-	unlink(path);
+	remove_store(db_path);
 	return 0;
 }
 

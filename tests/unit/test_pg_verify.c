@@ -5,6 +5,7 @@
  * against the throwaway cluster of tests/pg/cluster (CDE_PG_URL). */
 
 #include "tests/unit/helpers.h"
+#include "tests/unit/audit_rows.h"
 
 #include <sqlite3.h>
 #include <unistd.h>
@@ -36,7 +37,7 @@ static struct cde_audit_store *written(const char *path)
 	struct cde_audit_store *s;
 	char err[256], id[16];
 
-	unlink(path);
+	remove_store(path);
 	assert_int_equal(cde_audit_store_open(path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
 	for (int i = 0; i < N; i++) {
 		struct cde_event *ev = NULL;
@@ -150,13 +151,7 @@ static void a_copied_log_verifies_and_each_alteration_shows_where(void **state)
 	exec_pg("TRUNCATE retention");
 
 	cde_audit_store_close(s);
-	unlink(path);
-	snprintf(err, sizeof(err), "%s-wal", path);
-	unlink(err);
-	snprintf(err, sizeof(err), "%s-shm", path);
-	unlink(err);
-	snprintf(err, sizeof(err), "%s-head", path);
-	unlink(err);
+	remove_store(path);
 	PQfinish(pg);
 }
 
