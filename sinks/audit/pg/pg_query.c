@@ -35,7 +35,10 @@ int cde_pg_each_row(PGconn *c, const char *sql, int n, const char *const *values
 		return -ENOTCONN;
 	if (!PQsendQueryParams(c, sql, n, NULL, values, NULL, NULL, 0))
 		return cde_pg_lost(c) ? -ENOTCONN : -EIO;
-	PQsetSingleRowMode(c);
+	/* Without single-row mode the rows would arrive all at once: not
+	 * read here, so never taken for an empty answer. */
+	if (!PQsetSingleRowMode(c))
+		r = -EIO;
 	/* Every result is read, also after a stop: the connection must be
 	 * idle again for the next query. */
 	while ((res = PQgetResult(c))) {
