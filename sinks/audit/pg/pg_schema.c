@@ -65,7 +65,7 @@ static const char step1[] =
 	/* What an auditor queries: one row per event, typed. The columns
 	 * the API filters on keep their indexes through the view. */
 	"CREATE VIEW audit_log AS SELECT seq, received_at::timestamptz AS received_at, principal, peer,"
-	" source, id, type, subject, chain_id, artifact_id,"
+	" source, id, type COLLATE \"C\" AS type, subject, chain_id, artifact_id,"
 	" event::jsonb #>> '{subject,content,environment,id}' AS environment,"
 	" timestamp::timestamptz AS event_time, spec_version, event::jsonb AS event,"
 	" prev_hash, hash, leaf FROM events;"
