@@ -1,11 +1,12 @@
 /* Audit queries on PostgreSQL, with audit_query.c's semantics:
- *  - texts compare as bytes (COLLATE "C"), as SQLite compares them, so a
+ *  - types compare as bytes (COLLATE "C"), as SQLite compares them, so a
  *    type without its version is the same range whatever the database's
- *    locale; events_by_type and events_by_received are built in that
- *    collation, so those conditions keep their index;
+ *    locale; events_by_type is built in that collation, so the
+ *    condition keeps its index;
  *  - received_at is text in one width (UTC, microseconds), and the
  *    bounds are brought to that form first: as strings they compare as
- *    instants, on the same index;
+ *    instants, in any collation (the digits differ, in the same places),
+ *    so the database's own serves, with events_by_received;
  *  - pages are by seq, like there.
  * Every value is a text parameter ($n); rows come one at a time. */
 
@@ -196,9 +197,9 @@ int cde_pg_audit_query(PGconn *c, const struct cde_audit_filter *f,
 	if (f->artifact_id)
 		add(&q, "artifact_id = @", f->artifact_id);
 	if (f->since)
-		add(&q, "received_at COLLATE \"C\" >= @", since);
+		add(&q, "received_at >= @", since);
 	if (f->until)
-		add(&q, "received_at COLLATE \"C\" < @", until);
+		add(&q, "received_at < @", until);
 	if (f->environment)
 		add(&q, "event::jsonb #>> '{subject,content,environment,id}' = @", f->environment);
 	if (f->after)

@@ -41,11 +41,10 @@ static const char step1[] =
 	"CREATE INDEX events_by_subject ON events(subject, seq);"
 	"CREATE INDEX events_by_chain ON events(chain_id, seq);"
 	"CREATE INDEX events_by_artifact ON events(artifact_id, seq);"
-	/* Byte order, as SQLite compares: a type's versions are one range
-	 * and received_at's fixed width orders instants, whatever the
-	 * database's locale (pg_query.c). */
+	/* Types in byte order, as SQLite compares: a type's versions are
+	 * one range whatever the database's locale (pg_query.c). */
 	"CREATE INDEX events_by_type ON events(type COLLATE \"C\", seq);"
-	"CREATE INDEX events_by_received ON events(received_at COLLATE \"C\");"
+	"CREATE INDEX events_by_received ON events(received_at);"
 	"CREATE TABLE checkpoints(seq bigint PRIMARY KEY, hash text NOT NULL, mac text NOT NULL);"
 	"CREATE TABLE retention(seq bigint PRIMARY KEY, deleted bigint NOT NULL, at text NOT NULL,"
 	" reason text NOT NULL, anchor text NOT NULL, prev text NOT NULL, hash text NOT NULL, mac text);"
