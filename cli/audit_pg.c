@@ -79,5 +79,8 @@ int cde_cli_audit_verify_pg(const char *url, const char *password_file)
 		return 2;
 	printf("%s: intact, %llu events, head seq %llu hash %s, checkpoints not checked (not yet on PostgreSQL)\n",
 	       url, (unsigned long long)v.rows, (unsigned long long)v.head_seq, v.head_hash);
+	if (v.markers)
+		printf("rows 1 to %llu retired by retention (%llu markers; their signatures are not checked on "
+		       "PostgreSQL yet)\n", (unsigned long long)(v.first_seq - 1), (unsigned long long)v.markers);
 	return 0;
 }

@@ -59,21 +59,20 @@ static int check_row(void *ctx, const PGresult *res)
 	return 0;
 }
 
-/* The head the writers keep, and whether retention or a loss record
- * changed where the chain starts. */
+/* The head the writers keep, and whether a loss record changed where
+ * the chain goes on. */
 static int read_head(PGconn *c, uint64_t *seq, char hash[CDE_HASH_HEX_LEN], struct cde_audit_verify *out)
 {
-	PGresult *res = PQexec(c, "SELECT seq, hash, (SELECT count(*) FROM retention),"
-			       " (SELECT count(*) FROM gaps) FROM log_head");
+	PGresult *res = PQexec(c, "SELECT seq, hash, (SELECT count(*) FROM gaps) FROM log_head");
 	int r = 0;
 
 	if (!cde_pg_ok(res, true))
 		return cde_pg_lost(c) ? -ENOTCONN : -EIO;
 	if (PQntuples(res) != 1 || strlen(PQgetvalue(res, 0, 1)) != CDE_HASH_HEX_LEN - 1)
 		r = -EIO;
-	else if (cde_pg_int(res, 0, 2) || cde_pg_int(res, 0, 3)) {
-		snprintf(out->reason, sizeof(out->reason), "the log holds retention markers or accepted losses,"
-			 " which verify does not walk on PostgreSQL yet");
+	else if (cde_pg_int(res, 0, 2)) {
+		snprintf(out->reason, sizeof(out->reason), "the log holds accepted losses, which verify does not"
+			 " walk on PostgreSQL yet");
 		r = -EOPNOTSUPP;
 	} else {
 		*seq = (uint64_t)cde_pg_int(res, 0, 0);
@@ -83,16 +82,58 @@ static int read_head(PGconn *c, uint64_t *seq, char hash[CDE_HASH_HEX_LEN], stru
 	return r;
 }
 
+/* The retention markers' own chain (audit_chain.c's step, without the
+ * key): the walk of the rows then starts after the latest one, from the
+ * anchor it names. */
+struct markers {
+	struct walk *w;
+	uint8_t prev[CDE_HASH_LEN];
+	uint64_t last;
+};
+
+static int check_marker(void *ctx, const PGresult *res)
+{
+	struct markers *ms = ctx;
+	struct cde_audit_marker m = {
+		.seq = (uint64_t)cde_pg_int(res, 0, 0),
+		.deleted = (uint64_t)cde_pg_int(res, 0, 1),
+		.at = field(res, 2),
+		.reason = field(res, 3),
+	};
+	const struct cde_audit_marker_hex hex = { field(res, 4), field(res, 5), field(res, 6), field(res, 7) };
+	const char *why;
+
+	if (PQnfields(res) != 8 || !m.at || !m.reason)
+		return -EIO;
+	if (cde_audit_marker_step(ms->prev, ms->last, &m, &hex, NULL, 0, &why) < 0)
+		return broken(ms->w->out, m.seq, why);
+	ms->w->out->markers++;
+	ms->last = m.seq;
+	memcpy(ms->w->prev, m.anchor, CDE_HASH_LEN);
+	ms->w->expect = m.seq + 1;
+	return 0;
+}
+
 static int walk(PGconn *c, struct cde_audit_verify *out)
 {
 	struct walk w = { .out = out, .expect = 1 };
-	char head_hash[CDE_HASH_HEX_LEN];
+	struct markers ms = { .w = &w };
+	char head_hash[CDE_HASH_HEX_LEN], from[24];
+	const char *values[1];
 	uint64_t head_seq = 0;
 	int r = read_head(c, &head_seq, head_hash, out);
 
+	if (r == 0)
+		r = cde_pg_each_row(c, "SELECT seq, deleted, at, reason, anchor, prev, hash, mac FROM retention"
+				    " ORDER BY seq", 0, NULL, check_marker, &ms);
 	if (r < 0)
 		return r;
-	r = cde_pg_each_row(c, "SELECT " ROW_COLUMNS " FROM events ORDER BY seq", 0, NULL, check_row, &w);
+	/* Everything retired: the head is the last marker's row. */
+	out->first_seq = w.expect;
+	out->head_seq = w.expect - 1;
+	values[0] = cde_pg_u64(w.expect, from);
+	r = cde_pg_each_row(c, "SELECT " ROW_COLUMNS " FROM events WHERE seq >= $1::bigint ORDER BY seq", 1, values,
+			    check_row, &w);
 	if (r < 0)
 		return r;
 	cde_hash_to_hex(w.prev, out->head_hash);
