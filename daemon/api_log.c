@@ -113,7 +113,8 @@ static void answer(struct cde_http_request *req, struct cde_audit_log_answer *a,
 					   NULL, "evidence of tampering: an audit row no longer hashes to its leaf");
 	else
 		cde_api_reply_error(req, a->status, a->status == 400 ? "invalid query" : a->status == 404 ? "not in the log"
-				    : a->status == 409 ? "no proof in this tree" : "the audit log could not be read", &errs,
+				    : a->status == 409 ? "no proof in this tree" : a->status == 503 ? "not available"
+				    : "the audit log could not be read", &errs,
 				    NULL);
 }
 

@@ -140,8 +140,12 @@ static void on_queried(void *ctx, int status, char *body)
 {
 	struct cde_http_request *req = ctx;
 
+	static const char *const retry[] = { "Retry-After: 5", NULL };
+
 	if (status == 404)
 		cde_api_reply_error(req, 404, "no such event or chain", NULL, NULL);
+	else if (status == 503)
+		cde_api_reply_error(req, 503, "the audit database cannot be reached: retry later", NULL, retry);
 	else if (!body)
 		cde_api_reply_error(req, 500, "the audit log could not be read", NULL, NULL);
 	else

@@ -89,6 +89,26 @@ void cde_audit_row_hash(const struct cde_audit_row *row, const uint8_t prev[CDE_
 
 static const char marker_label[] = "cdeventsd retention";
 
+int cde_audit_chain_step(uint8_t prev[CDE_HASH_LEN], const struct cde_audit_row *row, const char *prev_hex,
+			 const char *hash_hex, const char **ret_why)
+{
+	uint8_t hash[CDE_HASH_LEN], stored[CDE_HASH_LEN];
+	int r = 0;
+
+	if (!prev_hex || cde_hash_from_hex(prev_hex, stored) < 0 || memcmp(stored, prev, CDE_HASH_LEN) != 0) {
+		*ret_why = "prev_hash is not the hash of the row before";
+		r = -EBADMSG;
+	}
+	cde_audit_row_hash(row, prev, hash);
+	if (r == 0 && (!hash_hex || cde_hash_from_hex(hash_hex, stored) < 0 ||
+		       memcmp(stored, hash, CDE_HASH_LEN) != 0)) {
+		*ret_why = "the row's content does not match its hash";
+		r = -EBADMSG;
+	}
+	memcpy(prev, hash, CDE_HASH_LEN);
+	return r;
+}
+
 void cde_audit_marker_hash(const struct cde_audit_marker *m, const uint8_t prev[CDE_HASH_LEN],
 			   uint8_t out[CDE_HASH_LEN])
 {
@@ -127,6 +147,31 @@ void cde_audit_marker_mac(const uint8_t *key, size_t key_len, const uint8_t hash
 }
 
 static const char gap_label[] = "cdeventsd gap";
+
+int cde_audit_marker_step(uint8_t prev[CDE_HASH_LEN], uint64_t last, struct cde_audit_marker *m,
+			  const struct cde_audit_marker_hex *hex, const uint8_t *key, size_t key_len,
+			  const char **ret_why)
+{
+	uint8_t stored[CDE_HASH_LEN], hash[CDE_HASH_LEN], mac[CDE_HASH_LEN];
+
+	*ret_why = NULL;
+	if (m->seq <= last)
+		*ret_why = "retention markers out of order";
+	else if (!hex->anchor || !hex->prev || cde_hash_from_hex(hex->anchor, m->anchor) < 0 ||
+		 cde_hash_from_hex(hex->prev, stored) < 0 || memcmp(stored, prev, CDE_HASH_LEN) != 0)
+		*ret_why = "a retention marker does not follow the one before";
+	else if (cde_audit_marker_hash(m, prev, hash),
+		 !hex->hash || cde_hash_from_hex(hex->hash, stored) < 0 || memcmp(stored, hash, CDE_HASH_LEN) != 0)
+		*ret_why = "a retention marker's content does not match its hash";
+	else if (key && (cde_audit_marker_mac(key, key_len, hash, mac),
+			 !hex->mac || cde_hash_from_hex(hex->mac, stored) < 0 ||
+			 CRYPTO_memcmp(stored, mac, CDE_HASH_LEN) != 0))
+		*ret_why = "a retention marker is not signed with the key: rows were deleted, not retired";
+	if (*ret_why)
+		return -EBADMSG;
+	memcpy(prev, hash, CDE_HASH_LEN);
+	return 0;
+}
 
 void cde_audit_gap_hash(const struct cde_audit_gap *g, const uint8_t prev[CDE_HASH_LEN],
 			uint8_t out[CDE_HASH_LEN])

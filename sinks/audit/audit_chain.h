@@ -33,6 +33,13 @@ struct cde_audit_row {
 void cde_audit_row_hash(const struct cde_audit_row *row, const uint8_t prev[CDE_HASH_LEN],
 			uint8_t out[CDE_HASH_LEN]);
 
+/* One step of a walk along the chain: checks that the row @row, stored
+ * with the hex hashes @prev_hex and @hash_hex, follows the row whose hash
+ * is @prev, and moves @prev to @row's hash. Returns 0, or -EBADMSG with
+ * what is wrong in *@ret_why (@prev then moves all the same). */
+int cde_audit_chain_step(uint8_t prev[CDE_HASH_LEN], const struct cde_audit_row *row, const char *prev_hex,
+			 const char *hash_hex, const char **ret_why);
+
 /* A keyed checkpoint: HMAC-SHA256 under @key of the label "cdeventsd
  * checkpoint", @seq (8 bytes, big-endian) and the chain @hash there. The
  * label keeps the key from meaning anything else. */
@@ -61,6 +68,20 @@ void cde_audit_marker_hash(const struct cde_audit_marker *m, const uint8_t prev[
  * pass a deletion off as retention. */
 void cde_audit_marker_mac(const uint8_t *key, size_t key_len, const uint8_t hash[CDE_HASH_LEN],
 			  uint8_t mac[CDE_HASH_LEN]);
+
+/* A marker as stored: its hashes and signature in hex (mac may be NULL). */
+struct cde_audit_marker_hex {
+	const char *anchor, *prev, *hash, *mac;
+};
+
+/* One step of a walk along the markers' chain: checks that @m, stored
+ * as @hex, comes after the seq @last and follows the marker whose hash is
+ * @prev, and with @key (else NULL) that the key signed it; fills
+ * @m->anchor and moves @prev to @m's hash. Returns 0, or -EBADMSG with
+ * what is wrong in *@ret_why. */
+int cde_audit_marker_step(uint8_t prev[CDE_HASH_LEN], uint64_t last, struct cde_audit_marker *m,
+			  const struct cde_audit_marker_hex *hex, const uint8_t *key, size_t key_len,
+			  const char **ret_why);
 
 /* An accepted loss: rows @first..@last were acknowledged once but are
  * gone (the WAL deleted after a crash, an older copy of the file put

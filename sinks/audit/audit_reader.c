@@ -2,7 +2,13 @@
  * committed row while the writer keeps committing, so a long query never
  * delays ingest and ingest never delays a query. Jobs carry copies of
  * their strings: the loop may free the request meanwhile. The same
- * thread serves the transparency log's checkpoint and proofs. */
+ * thread serves the transparency log's checkpoint and proofs.
+ *
+ * On PostgreSQL the thread holds its own read-only session. When the
+ * session is lost (the server restarted, a failover), a query connects
+ * again once and runs again; when that fails too the answer is 503, and
+ * the next query tries again. The transparency log is not read from
+ * PostgreSQL yet (its tiles are SQLite's): those reads answer 503. */
 
 #include "sinks/audit/audit_reader.h"
 
@@ -16,6 +22,7 @@
 #include "sinks/audit/audit_signed.h"
 #include "sinks/audit/audit_store.h"
 #include "sinks/audit/audit_tree.h"
+#include "sinks/audit/pg/pg_query.h"
 #include "sinks/audit/worker.h"
 
 #define FIELDS 9
@@ -36,8 +43,14 @@ struct job {
 
 struct cde_audit_reader {
 	struct cde_worker *worker;
-	struct cde_audit_store *store;	/* used by the worker's thread only */
+	/* used by the worker's thread only: one of */
+	struct cde_audit_store *store;	/* audit.db */
+	PGconn *pg;			/* PostgreSQL; NULL after a failed reconnect */
+	bool postgres;
+	char *url, *password_file;	/* to connect again */
 };
+
+#define PG_ROLE "cdeventsd reader"
 
 /* A growing JSON text of the records of one answer. */
 struct page {
@@ -85,8 +98,54 @@ static int add_record(void *ctx, const struct cde_audit_record *rec)
 	return r;
 }
 
+/* Connects the reader to PostgreSQL, as a read-only session. */
+static int pg_connect(struct cde_audit_reader *rd, char *err, size_t err_size)
+{
+	struct cde_pg_options o = { .url = rd->url, .password_file = rd->password_file };
+	int r;
+
+	PQfinish(rd->pg);
+	rd->pg = NULL;
+	r = cde_pg_connect(&o, PG_ROLE, &rd->pg, err, err_size);
+	if (r == 0 && cde_pg_exec(rd->pg, "SET default_transaction_read_only = on", err, err_size,
+				  "opening a read-only session") < 0) {
+		PQfinish(rd->pg);
+		rd->pg = NULL;
+		r = -EIO;
+	}
+	return r;
+}
+
+/* The records of @j into @p, from either store. */
+static int query(struct cde_audit_reader *rd, const struct job *j, const struct cde_audit_filter *f,
+		 struct page *p)
+{
+	if (!rd->postgres)
+		return j->req.id ? cde_audit_query_id(rd->store, j->req.id, CDE_AUDIT_PAGE_MAX, add_record, p)
+				 : cde_audit_query(rd->store, f, add_record, p);
+	return j->req.id ? cde_pg_audit_query_id(rd->pg, j->req.id, CDE_AUDIT_PAGE_MAX, add_record, p)
+			 : cde_pg_audit_query(rd->pg, f, add_record, p);
+}
+
+/* A session that is gone is opened again, once: the query runs again
+ * on an empty page. */
+static int query_again(struct cde_audit_reader *rd, const struct job *j, const struct cde_audit_filter *f,
+		       struct page *p, size_t head)
+{
+	char err[256];
+
+	if (pg_connect(rd, err, sizeof(err)) < 0)
+		return -ENOTCONN;
+	p->len = head;
+	p->buf[head] = '\0';
+	p->count = 0;
+	p->last_seq = 0;
+	return query(rd, j, f, p);
+}
+
 static void run(struct cde_audit_reader *rd, struct job *j)
 {
+	static const char head[] = "{\"events\":[";
 	struct page p = { 0 };
 	struct cde_audit_filter f = j->req.filter;
 	char tail[64];
@@ -96,10 +155,11 @@ static void run(struct cde_audit_reader *rd, struct job *j)
 		f.limit = CDE_AUDIT_PAGE_DEFAULT;
 	if (f.limit > CDE_AUDIT_PAGE_MAX)
 		f.limit = CDE_AUDIT_PAGE_MAX;
-	r = page_add(&p, "{\"events\":[", 11);
+	r = page_add(&p, head, sizeof(head) - 1);
 	if (r == 0)
-		r = j->req.id ? cde_audit_query_id(rd->store, j->req.id, CDE_AUDIT_PAGE_MAX, add_record, &p)
-			      : cde_audit_query(rd->store, &f, add_record, &p);
+		r = query(rd, j, &f, &p);
+	if (r == -ENOTCONN)
+		r = query_again(rd, j, &f, &p, sizeof(head) - 1);
 	/* A full page may have more after it: say where to continue. */
 	if (!j->req.id && p.count == f.limit)
 		snprintf(tail, sizeof(tail), "],\"nextAfter\":%llu}", (unsigned long long)p.last_seq);
@@ -109,7 +169,7 @@ static void run(struct cde_audit_reader *rd, struct job *j)
 		r = page_add(&p, tail, strlen(tail));
 	if (r < 0) {
 		free(p.buf);
-		j->status = 500;
+		j->status = r == -ENOTCONN ? 503 : 500;
 		j->body = NULL;
 		return;
 	}
@@ -274,7 +334,9 @@ static void reader_run(void *ctx, struct cde_worker_item *item)
 	struct job *j = CDE_WORKER_ENTRY(item, struct job, item);
 	struct cde_audit_reader *rd = ctx;
 
-	if (j->log_done)
+	if (j->log_done && rd->postgres)
+		answer(&j->answer, 503, NULL, "the transparency log is not served from PostgreSQL yet");
+	else if (j->log_done)
 		run_log(cde_audit_store_db(rd->store), &j->log, &j->answer);
 	else
 		run(rd, j);
@@ -373,18 +435,35 @@ void cde_audit_reader_free(struct cde_audit_reader *rd)
 		return;
 	rd->worker = cde_worker_free(rd->worker);
 	cde_audit_store_close(rd->store);
+	PQfinish(rd->pg);
+	free(rd->url);
+	free(rd->password_file);
 	free(rd);
 }
 
-int cde_audit_reader_new(struct event_base *base, const char *path, struct cde_audit_reader **ret,
-			 char *err, size_t err_size)
+/* Opens the reader's own connection to the store @at. */
+static int reader_open(struct cde_audit_reader *rd, const struct cde_store_location *at, char *err,
+		       size_t err_size)
+{
+	if (!at->postgres)
+		return cde_audit_store_open(at->sqlite_path, true, CDE_AUDIT_SYNC_FULL, &rd->store, err, err_size);
+	rd->postgres = true;
+	rd->url = strdup(at->pg.url);
+	rd->password_file = at->pg.password_file ? strdup(at->pg.password_file) : NULL;
+	if (!rd->url || (at->pg.password_file && !rd->password_file))
+		return -ENOMEM;
+	return pg_connect(rd, err, err_size);
+}
+
+int cde_audit_reader_new_at(struct event_base *base, const struct cde_store_location *at,
+			    struct cde_audit_reader **ret, char *err, size_t err_size)
 {
 	struct cde_audit_reader *rd = calloc(1, sizeof(*rd));
 	int r;
 
 	if (!rd)
 		return -ENOMEM;
-	r = cde_audit_store_open(path, true, CDE_AUDIT_SYNC_FULL, &rd->store, err, err_size);
+	r = reader_open(rd, at, err, err_size);
 	if (r < 0)
 		goto err_free;
 	r = cde_worker_new(base, &reader_ops, rd, &rd->worker);
@@ -399,4 +478,12 @@ int cde_audit_reader_new(struct event_base *base, const char *path, struct cde_a
 err_free:
 	cde_audit_reader_free(rd);
 	return r;
+}
+
+int cde_audit_reader_new(struct event_base *base, const char *path, struct cde_audit_reader **ret,
+			 char *err, size_t err_size)
+{
+	struct cde_store_location at = { .sqlite_path = path };
+
+	return cde_audit_reader_new_at(base, &at, ret, err, err_size);
 }

@@ -8,6 +8,7 @@
 #include <event2/event.h>
 
 #include "sinks/audit/audit_query.h"
+#include "sinks/audit/store_location.h"
 
 #define CDE_AUDIT_PAGE_DEFAULT 100
 #define CDE_AUDIT_PAGE_MAX 1000
@@ -22,11 +23,18 @@ struct cde_audit_request {
 
 /* Called on the loop thread with 200 and a malloc'd JSON body
  * {"events": [...], "nextAfter": seq|null} (the callee frees it), 404
- * when an id or chain has no record, or 500 with body NULL. */
+ * when an id or chain has no record, 503 with body NULL when the
+ * database cannot be reached (PostgreSQL down or restarting: worth a
+ * retry), or 500 with body NULL. */
 typedef void (*cde_audit_reader_done_fn)(void *ctx, int status, char *body);
 
-/* Starts the reader on the database at @path. Returns 0 or -errno with
- * the reason in @err. */
+/* Starts the reader on the store @at (audit.db, or PostgreSQL: its own
+ * connection, read-only, connected here; the url and password file are
+ * copied). Returns 0 or -errno with the reason in @err. */
+int cde_audit_reader_new_at(struct event_base *base, const struct cde_store_location *at,
+			    struct cde_audit_reader **ret, char *err, size_t err_size);
+
+/* cde_audit_reader_new_at on the database file at @path. */
 int cde_audit_reader_new(struct event_base *base, const char *path, struct cde_audit_reader **ret,
 			 char *err, size_t err_size);
 
@@ -56,7 +64,8 @@ struct cde_audit_log_request {
 /* The answer: @status 200 with @body (malloc'd, the callee frees it: the
  * note, the proof's JSON, or for receipts a JSON array of proofs), else
  * 400 (@param names the parameter at fault), 404, 409 (a row that no
- * longer hashes to its leaf when @altered) or 500, with @reason. */
+ * longer hashes to its leaf when @altered), 500, or 503 when the store
+ * is PostgreSQL (not served from there yet), with @reason. */
 struct cde_audit_log_answer {
 	int status;
 	char *body;

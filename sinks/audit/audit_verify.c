@@ -193,7 +193,7 @@ static int check_markers(sqlite3 *db, const uint8_t *key, size_t key_len, struct
 			 struct cde_audit_verify *out)
 {
 	sqlite3_stmt *st;
-	uint8_t prev[CDE_HASH_LEN] = { 0 }, stored[CDE_HASH_LEN], hash[CDE_HASH_LEN], mac[CDE_HASH_LEN];
+	uint8_t prev[CDE_HASH_LEN] = { 0 };
 	uint64_t last = 0;
 	int rc, r = 0;
 
@@ -207,27 +207,15 @@ static int check_markers(sqlite3 *db, const uint8_t *key, size_t key_len, struct
 			.at = column(st, 2),
 			.reason = column(st, 3),
 		};
-		const char *why = NULL;
+		const struct cde_audit_marker_hex hex = { column(st, 4), column(st, 5), column(st, 6), column(st, 7) };
+		const char *why;
 
-		if (m.seq <= last)
-			why = "retention markers out of order";
-		else if (cde_hash_from_hex(column(st, 4), m.anchor) < 0 ||
-			 cde_hash_from_hex(column(st, 5), stored) < 0 || memcmp(stored, prev, CDE_HASH_LEN) != 0)
-			why = "a retention marker does not follow the one before";
-		else if (cde_audit_marker_hash(&m, prev, hash),
-			 cde_hash_from_hex(column(st, 6), stored) < 0 || memcmp(stored, hash, CDE_HASH_LEN) != 0)
-			why = "a retention marker's content does not match its hash";
-		else if (key && (cde_audit_marker_mac(key, key_len, hash, mac),
-				 cde_hash_from_hex(column(st, 7), stored) < 0 ||
-				 CRYPTO_memcmp(stored, mac, CDE_HASH_LEN) != 0))
-			why = "a retention marker is not signed with the key: rows were deleted, not retired";
-		if (why) {
+		if (cde_audit_marker_step(prev, last, &m, &hex, key, key_len, &why) < 0) {
 			r = bad(out, m.seq, -EBADMSG, "%s", why);
 			break;
 		}
 		out->markers++;
 		last = m.seq;
-		memcpy(prev, hash, CDE_HASH_LEN);
 		memcpy(w->prev, m.anchor, CDE_HASH_LEN);
 	}
 	if (r == 0 && rc != SQLITE_DONE)
@@ -248,14 +236,10 @@ static int check_row(sqlite3_stmt *st, struct walk *w, struct cde_audit_verify *
 		.spec_version = column(st, 9), .principal = column(st, 10), .peer = column(st, 11),
 		.event = column(st, 12),
 	};
-	uint8_t hash[CDE_HASH_LEN], stored[CDE_HASH_LEN];
+	const char *why;
 
-	if (cde_hash_from_hex(column(st, 13), stored) < 0 || memcmp(stored, w->prev, CDE_HASH_LEN) != 0)
-		return bad(out, row.seq, -EBADMSG, "prev_hash is not the hash of the row before");
-	cde_audit_row_hash(&row, w->prev, hash);
-	if (cde_hash_from_hex(column(st, 14), stored) < 0 || memcmp(stored, hash, CDE_HASH_LEN) != 0)
-		return bad(out, row.seq, -EBADMSG, "the row's content does not match its hash");
-	memcpy(w->prev, hash, CDE_HASH_LEN);
+	if (cde_audit_chain_step(w->prev, &row, column(st, 13), column(st, 14), &why) < 0)
+		return bad(out, row.seq, -EBADMSG, "%s", why);
 	out->head_seq = row.seq;
 	w->expect = row.seq + 1;
 	return 0;

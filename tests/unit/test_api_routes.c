@@ -111,7 +111,11 @@ void __wrap_cde_api_handle_sizing(struct cde_api *api, struct cde_http_request *
 }
 
 /* The queries themselves run (api_query.c): the audit reader they submit
- * to answers at once with an empty page. */
+ * to answers at once with an empty page, or with reader_status and no
+ * body (the store failed, or cannot be reached). */
+static int reader_status = 200;
+static struct cde_audit_log_answer log_failure;	/* status 0: a 200 of nothing */
+
 int __wrap_cde_audit_reader_submit(struct cde_audit_reader *r, const struct cde_audit_request *areq,
 				   cde_audit_reader_done_fn done, void *ctx);
 int __wrap_cde_audit_reader_submit(struct cde_audit_reader *r, const struct cde_audit_request *areq,
@@ -122,7 +126,11 @@ int __wrap_cde_audit_reader_submit(struct cde_audit_reader *r, const struct cde_
 	assert_non_null(page);
 	seen.handler = "query";
 	snprintf(seen.arg, sizeof(seen.arg), "%s", areq->id ? areq->id : areq->filter.chain_id ? areq->filter.chain_id : "");
-	done(ctx, 200, page);
+	if (reader_status != 200) {
+		free(page);
+		page = NULL;
+	}
+	done(ctx, reader_status, page);
 	return 0;
 }
 
@@ -138,6 +146,10 @@ int __wrap_cde_audit_reader_submit_log(struct cde_audit_reader *r, const struct 
 	assert_non_null(a.body);
 	seen.handler = "log";
 	snprintf(seen.arg, sizeof(seen.arg), "%s", kinds[q->kind]);
+	if (log_failure.status) {
+		free(a.body);
+		a = log_failure;
+	}
 	done(ctx, &a);
 	return 0;
 }
@@ -172,6 +184,8 @@ static int reset(void **state)
 {
 	memset(&seen, 0, sizeof(seen));
 	auth_status = 0;
+	reader_status = 200;
+	memset(&log_failure, 0, sizeof(log_failure));
 	journal_ready = true;
 	memset(&api, 0, sizeof(api));
 	api.journal = &journal;
@@ -425,6 +439,32 @@ static void an_id_segment_is_read_from_the_target_as_sent_and_percent_decoded_fo
 	}
 }
 
+/* A shared database that is down (PostgreSQL restarting) is worth a
+ * retry: 503 with Retry-After; a store that fails otherwise is 500. */
+static void a_query_the_database_cannot_answer_is_503_with_retry_after(void **state)
+{
+	static const char *const targets[] = { "/v1/events?subject=x", "/v1/events/e-1", "/v1/chains/rel-1" };
+
+	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		reader_status = 503;
+		route("GET", targets[i]);
+		assert_int_equal(seen.status, 503);
+		assert_non_null(strstr(seen.headers, "Retry-After: 5\n"));
+		assert_non_null(strstr(seen.body, "cannot be reached"));
+		reader_status = 500;
+		route("GET", targets[i]);
+		assert_int_equal(seen.status, 500);
+		assert_null(strstr(seen.headers, "Retry-After"));
+	}
+	/* The transparency log on PostgreSQL: 503 and the reason. */
+	log_failure.status = 503;
+	snprintf(log_failure.reason, sizeof(log_failure.reason), "the transparency log is not served from "
+		 "PostgreSQL yet");
+	route("GET", "/v1/log/checkpoint");
+	assert_int_equal(seen.status, 503);
+	assert_non_null(strstr(seen.body, "not served from PostgreSQL yet"));
+}
+
 static void a_malformed_escape_in_an_id_is_400_naming_the_path_once_the_sender_is_known(void **state)
 {
 	static const char *const cases[][2] = {
@@ -475,6 +515,7 @@ int main(void)
 		cmocka_unit_test_setup(a_malformed_escape_in_an_id_is_400_naming_the_path_once_the_sender_is_known,
 				       reset),
 		cmocka_unit_test_setup(allow_lists_the_methods_of_every_row_of_the_path_in_one_order, reset),
+		cmocka_unit_test_setup(a_query_the_database_cannot_answer_is_503_with_retry_after, reset),
 	};
 
 	/* The refusals' log lines are not what is tested. */

@@ -41,7 +41,9 @@ static const char step1[] =
 	"CREATE INDEX events_by_subject ON events(subject, seq);"
 	"CREATE INDEX events_by_chain ON events(chain_id, seq);"
 	"CREATE INDEX events_by_artifact ON events(artifact_id, seq);"
-	"CREATE INDEX events_by_type ON events(type, seq);"
+	/* Types in byte order, as SQLite compares: a type's versions are
+	 * one range whatever the database's locale (pg_query.c). */
+	"CREATE INDEX events_by_type ON events(type COLLATE \"C\", seq);"
 	"CREATE INDEX events_by_received ON events(received_at);"
 	"CREATE TABLE checkpoints(seq bigint PRIMARY KEY, hash text NOT NULL, mac text NOT NULL);"
 	"CREATE TABLE retention(seq bigint PRIMARY KEY, deleted bigint NOT NULL, at text NOT NULL,"
@@ -62,7 +64,7 @@ static const char step1[] =
 	/* What an auditor queries: one row per event, typed. The columns
 	 * the API filters on keep their indexes through the view. */
 	"CREATE VIEW audit_log AS SELECT seq, received_at::timestamptz AS received_at, principal, peer,"
-	" source, id, type, subject, chain_id, artifact_id,"
+	" source, id, type COLLATE \"C\" AS type, subject, chain_id, artifact_id,"
 	" event::jsonb #>> '{subject,content,environment,id}' AS environment,"
 	" timestamp::timestamptz AS event_time, spec_version, event::jsonb AS event,"
 	" prev_hash, hash, leaf FROM events;"
