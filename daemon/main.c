@@ -33,6 +33,7 @@
 #include "daemon/startup.h"
 #include "daemon/state_dir.h"
 #include "sinks/audit/pg/pg_store.h"
+#include "sinks/audit/store_location.h"
 #include "schemas/catalog.h"
 #include "sinks/audit/audit_store.h"
 #include "sinks/audit/journal.h"
@@ -57,6 +58,7 @@ struct daemon {
 	struct cde_observe *observe;
 	struct cde_api api;
 	char db_path[CDE_CONFIG_STR_MAX + 16];	/* the API's db_path points here */
+	struct cde_store_location store;	/* where the log lives: audit.db or PostgreSQL */
 	struct event *sigterm, *sigint, *sighup, *drain_timer, *watchdog;
 };
 
@@ -302,9 +304,7 @@ static int open_audit_log(struct daemon *d, const char *db_path, struct cde_jour
 		};
 
 		if (d->cfg.storage_driver == CDE_STORAGE_POSTGRES)
-			r = cde_journal_pg_new(d->base, &(struct cde_pg_options){ d->cfg.storage_url,
-										 d->cfg.storage_password_file },
-					       &o, &d->journal, opened, db_err, sizeof(db_err));
+			r = cde_journal_pg_new(d->base, &d->store.pg, &o, &d->journal, opened, db_err, sizeof(db_err));
 		else
 			r = cde_journal_audit_new(d->base, &o, &d->journal, opened, db_err, sizeof(db_err));
 	}
@@ -420,9 +420,14 @@ static int start_subsystems(struct daemon *d, struct cde_journal_audit_opened *o
 		return -1;
 	}
 	snprintf(d->db_path, sizeof(d->db_path), "%s/audit.db", d->cfg.state_dir);
+	d->store = (struct cde_store_location){
+		.postgres = d->cfg.storage_driver == CDE_STORAGE_POSTGRES,
+		.sqlite_path = d->db_path,
+		.pg = { d->cfg.storage_url, d->cfg.storage_password_file },
+	};
 	if (open_audit_log(d, d->db_path, opened) < 0)
 		return -1;
-	r = cde_audit_reader_new(d->base, d->db_path, &d->reader, db_err, sizeof(db_err));
+	r = cde_audit_reader_new_at(d->base, &d->store, &d->reader, db_err, sizeof(db_err));
 	if (r < 0) {
 		cde_log(CDE_LOG_ERROR, "audit log reader: %s", db_err);
 		return -1;

@@ -62,7 +62,8 @@ static int64_t due_through(PGconn *c, const struct cde_audit_retention *policy, 
 	gmtime_r(&t, &tm);
 	strftime(cutoff, sizeof(cutoff), "%Y-%m-%dT%H:%M:%S.000000Z", &tm);
 	first = one_int(c, "SELECT min(seq) FROM events", 0, NULL, 0);
-	through = one_int(c, "SELECT seq FROM events WHERE received_at < $1 ORDER BY received_at DESC LIMIT 1", 1, &p, 0);
+	through = one_int(c, "SELECT seq FROM events WHERE received_at < $1 ORDER BY received_at DESC, seq DESC LIMIT 1",
+			  1, &p, 0);
 	min = one_int(c, "SELECT min(seq) FROM sink_cursors", 0, NULL, INT64_MAX);
 	if (first < 0 || through < 0 || min < 0)
 		return -1;
