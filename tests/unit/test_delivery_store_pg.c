@@ -11,20 +11,9 @@
 #include "tests/unit/helpers.h"
 
 #include <poll.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "sinks/audit/pg/pg_conn.h"
-#include "sinks/audit/pg/pg_schema.h"
-#include "sinks/audit/store_location.h"
 #include "sinks/delivery_store.h"
-
-static PGconn *admin;	/* the test's own connection: another replica, an auditor */
-
-static struct cde_store_location location(void)
-{
-	return (struct cde_store_location){ .postgres = true, .pg = { .url = getenv("CDE_PG_URL") } };
-}
+#include "tests/unit/pg_rows.h"
 
 static struct cde_delivery_store *open_store(void)
 {
@@ -35,49 +24,6 @@ static struct cde_delivery_store *open_store(void)
 	if (cde_delivery_store_open_at(&at, &ds, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	return ds;
-}
-
-static void sql(const char *text)
-{
-	char err[256];
-
-	if (cde_pg_exec(admin, text, err, sizeof(err), "test sql") < 0)
-		fail_msg("%s", err);
-}
-
-static int64_t number(const char *query)
-{
-	PGresult *res = PQexec(admin, query);
-	int64_t n;
-
-	assert_true(cde_pg_ok(res, true));
-	n = PQntuples(res) ? cde_pg_int(res, 0, 0) : -1;
-	PQclear(res);
-	return n;
-}
-
-/* Rows @first..@last of the log, committed as the journal would. */
-static void append(unsigned first, unsigned last)
-{
-	char q[512];
-
-	for (unsigned seq = first; seq <= last; seq++) {
-		snprintf(q, sizeof(q), "INSERT INTO events(seq, id, source, type, timestamp, received_at, spec_version,"
-			 " principal, peer, event, prev_hash, hash) VALUES (%u, 'id-%u', '/test',"
-			 " 'dev.cdevents.service.deployed.0.2.0', '2026-12-07T10:00:00Z', '2026-12-07T10:00:%02uZ',"
-			 " '0.4.1', 'ci', '127.0.0.1', '{\"n\":%u}', 'p', 'h')", seq, seq, seq % 60, seq);
-		sql(q);
-	}
-	snprintf(q, sizeof(q), "UPDATE log_head SET seq = %u", last);
-	sql(q);
-}
-
-static int reset(void **state)
-{
-	(void)state;
-	sql("TRUNCATE events, sink_cursors, witness_cursors, deliveries, dead_letters, replays, tree_checkpoints");
-	sql("UPDATE log_head SET seq = 0");
-	return 0;
 }
 
 static bool collect(void *ctx, uint64_t seq, const char *event, const char *received_at)
@@ -210,14 +156,6 @@ static bool leased(struct cde_delivery_store *ds, const char *sink)
 	return held;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Asks for @sink's lease every 50 ms, as long as @ms allows: how long it
  * took to get it, or -1. */
 static int64_t wait_lease(struct cde_delivery_store *ds, const char *sink, int64_t ms)
@@ -308,14 +246,6 @@ static void rows_committed_elsewhere_are_announced(void **state)
 	cde_delivery_store_close(ds);
 }
 
-static void cluster(const char *verb)
-{
-	char cmd[1024];
-
-	snprintf(cmd, sizeof(cmd), "\"%s\" %s \"%s\"", getenv("CDE_PG_CLUSTER"), verb, getenv("CDE_PG_DIR"));
-	assert_int_equal(system(cmd), 0);
-}
-
 static void a_restarted_database_is_connected_to_again(void **state)
 {
 	struct cde_delivery_store *ds = open_store();
@@ -353,24 +283,6 @@ static void a_restarted_database_is_connected_to_again(void **state)
 	assert_int_equal(number("SELECT seq FROM sink_cursors WHERE sink = 'hook'"), 3);
 	assert_int_equal(number("SELECT count(*) FROM deliveries WHERE sink = 'hook' AND seq = 3"), 1);
 	cde_delivery_store_close(ds);
-}
-
-static int set_up(void **state)
-{
-	char err[256];
-
-	(void)state;
-	admin = PQconnectdb(getenv("CDE_PG_URL"));
-	assert_int_equal(PQstatus(admin), CONNECTION_OK);
-	assert_int_equal(cde_pg_schema_migrate(admin, err, sizeof(err)), 0);
-	return 0;
-}
-
-static int tear_down(void **state)
-{
-	(void)state;
-	PQfinish(admin);
-	return 0;
 }
 
 int main(void)
