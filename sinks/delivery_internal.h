@@ -151,6 +151,10 @@ int cde_delivery_witness_setup(struct sink *s, char *err, size_t err_size);
 void cde_delivery_witness_pump(struct sink *s);
 /* The circuit closed: a checkpoint waiting for its retry goes now. */
 void cde_delivery_witness_rush(struct sink *s);
+/* The checkpoint out, not in flight (its retry timer stopped or fired),
+ * is let go: the sink's lease was lost, and the holder sends it from the
+ * witness cursor. */
+void cde_delivery_witness_drop(struct sink *s);
 void cde_delivery_witness_release(struct sink *s);
 
 /* Leases (delivery_lease.c). Setup watches the store's socket and asks

@@ -38,8 +38,10 @@ static void lose(struct sink *s)
 	for (unsigned i = 0; i < s->win.n; i++)
 		if (s->win.e[i].used && !s->win.e[i].in_flight)
 			evtimer_del(s->slots[i].retry);
-	if (s->wit.retry)
+	if (s->wit.busy && evtimer_pending(s->wit.retry, NULL)) {
 		evtimer_del(s->wit.retry);
+		cde_delivery_witness_drop(s);
+	}
 }
 
 /* Starts @s again from the stored cursors, once nothing of its own is in
@@ -66,9 +68,7 @@ static int resync(struct sink *s)
 	s->cursor = s->stored_cursor = cursor;
 	if (s->wit.on) {
 		evtimer_del(s->wit.retry);
-		free(s->wit.note);
-		s->wit.note = NULL;
-		s->wit.busy = false;
+		cde_delivery_witness_drop(s);
 	}
 	return 0;
 }
