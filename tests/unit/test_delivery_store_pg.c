@@ -86,6 +86,23 @@ static void records_and_cursors_land_together_at_the_flush(void **state)
 	cde_delivery_store_close(ds);
 }
 
+static void a_full_queue_and_closing_flush_by_themselves(void **state)
+{
+	struct cde_delivery_store *ds = open_store();
+	int64_t start = now_ms(), written;
+
+	(void)state;
+	for (uint64_t seq = 1; seq <= 1000; seq++)
+		assert_int_equal(cde_delivery_store_delivered(ds, "hook", seq, 200, NULL), 0);
+	written = number("SELECT count(*) FROM deliveries WHERE sink = 'hook'");
+	assert_true(written >= 1000 - 256 && written < 1000);
+	assert_int_equal(cde_delivery_store_set_cursor(ds, "hook", 1000), 0);
+	cde_delivery_store_close(ds);
+	print_message("1000 delivery records written in %lld ms\n", (long long)(now_ms() - start));
+	assert_int_equal(number("SELECT count(*) FROM deliveries WHERE sink = 'hook'"), 1000);
+	assert_int_equal(number("SELECT seq FROM sink_cursors WHERE sink = 'hook'"), 1000);
+}
+
 static void dead_letters_and_replays_round_trip(void **state)
 {
 	struct cde_delivery_store *ds;
@@ -289,6 +306,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(records_and_cursors_land_together_at_the_flush, reset),
+		cmocka_unit_test_setup(a_full_queue_and_closing_flush_by_themselves, reset),
 		cmocka_unit_test_setup(dead_letters_and_replays_round_trip, reset),
 		cmocka_unit_test_setup(witnesses_start_at_the_latest_checkpoint, reset),
 		cmocka_unit_test_setup(one_replica_holds_a_sink_and_another_takes_over_when_it_ends, reset),
