@@ -137,8 +137,8 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
 	struct slot *slot = arg;
 
-	if (!slot->sink->leased)
-		return; /* another replica has it; the slot goes at the resync */
+	if (!cde_delivery_active(slot->sink))
+		return; /* the lease was lost: the slot goes at the resync */
 	if (entry(slot)->dead)
 		bury(slot);
 	else

@@ -78,7 +78,7 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
 	struct sink *s = arg;
 
-	if (!s->leased) {
+	if (!cde_delivery_active(s)) {
 		cde_delivery_witness_drop(s);
 		return;
 	}
