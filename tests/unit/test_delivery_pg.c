@@ -2,8 +2,8 @@
  * delivery.c with delivery_lease.c): a sink is delivered by the replica
  * holding its lease, the other one says so in its status; rows another
  * replica commits are noticed without a kick (LISTEN cde_log); when the
- * holder stops, the other takes over from the stored cursor within a few
- * seconds, skipping nothing. Runs against the throwaway cluster of
+ * holder stops, or its session dies, the sink is delivered again within
+ * a few seconds from the stored cursor, skipping nothing. Runs against the throwaway cluster of
  * tests/pg/cluster; rows are written with SQL, as a journal would. */
 
 #include "tests/unit/helpers.h"
@@ -126,6 +126,46 @@ static void a_sink_goes_from_one_replica_to_the_other_skipping_nothing(void **st
 	remove_dir();
 }
 
+/* Whether row @n is among the lines of @file. */
+static bool has_row(const char *file, unsigned n)
+{
+	char got[1024], want[32];
+
+	lines_of(file, got, sizeof(got));
+	snprintf(want, sizeof(want), "{\"n\":%u}", n);
+	return strstr(got, want) != NULL;
+}
+
+static void when_the_holders_session_dies_the_sink_is_delivered_by_one_of_them(void **state)
+{
+	struct cde_delivery *a, *b;
+	int64_t start;
+	bool all = false;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/cde-dpg-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	a = replica("a.jsonl");
+	b = replica("b.jsonl");
+	assert_true(status_shows(a, "\"lease\":\"held\""));
+	/* The server ends a's session (its host vanished; an operator). */
+	sql("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted");
+	append(1, 3);
+	sql("SELECT pg_notify('cde_log', '3')");
+	/* Whoever takes the lease first (a reconnecting, or b), every row
+	 * gets out, and one replica holds the sink. */
+	for (start = now_ms(); !all && now_ms() - start < 5000; usleep(20 * 1000))
+		all = (has_row("a.jsonl", 1) || has_row("b.jsonl", 1)) && (has_row("a.jsonl", 2) || has_row("b.jsonl", 2)) &&
+		      (has_row("a.jsonl", 3) || has_row("b.jsonl", 3));
+	print_message("rows out %lld ms after the holder's session ended\n", (long long)(now_ms() - start));
+	assert_true(all);
+	assert_true(status_shows(a, "\"lease\":\"held\"") != status_shows(b, "\"lease\":\"held\""));
+	cde_delivery_free(a);
+	cde_delivery_free(b);
+	assert_int_equal(number("SELECT seq FROM sink_cursors WHERE sink = 'lake'"), 3);
+	remove_dir();
+}
+
 static void a_restarted_database_holds_delivery_up_only_while_down(void **state)
 {
 	struct cde_delivery *a;
@@ -158,6 +198,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(a_sink_goes_from_one_replica_to_the_other_skipping_nothing, reset),
+		cmocka_unit_test_setup(when_the_holders_session_dies_the_sink_is_delivered_by_one_of_them, reset),
 		cmocka_unit_test_setup(a_restarted_database_holds_delivery_up_only_while_down, reset),
 	};
 
