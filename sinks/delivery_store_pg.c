@@ -45,10 +45,7 @@ struct pg_store {
 	int fd;			/* as last told to watch */
 };
 
-static const struct {
-	const char *name, *sql;
-	int n_params;
-} statements[] = {
+static const struct cde_pg_statement statements[] = {
 	{ "head", "SELECT seq FROM log_head", 0 },
 	{ "received_at", "SELECT received_at FROM events WHERE seq = $1", 1 },
 	{ "cursor", "SELECT seq FROM sink_cursors WHERE sink = $1", 1 },
@@ -118,14 +115,9 @@ static void drop_if_lost(struct pg_store *s)
 /* Statements and LISTEN, on a new session. */
 static int set_up_session(struct pg_store *s, char *err, size_t err_size)
 {
-	for (size_t i = 0; i < sizeof(statements) / sizeof(statements[0]); i++) {
-		PGresult *res = PQprepare(s->c, statements[i].name, statements[i].sql, statements[i].n_params, NULL);
-
-		if (!cde_pg_ok(res, false))
-			return cde_pg_fail(s->c, err, err_size, "preparing the delivery store's statements");
-		PQclear(res);
-	}
-	if (cde_pg_exec(s->c, "LISTEN cde_log", err, err_size, "listening for new rows") < 0)
+	if (cde_pg_prepare(s->c, statements, sizeof(statements) / sizeof(statements[0]), err, err_size,
+			   "preparing the delivery store's statements") < 0 ||
+	    cde_pg_exec(s->c, "LISTEN cde_log", err, err_size, "listening for new rows") < 0)
 		return -EIO;
 	s->ready = true;
 	tell_watch(s, PQsocket(s->c));
