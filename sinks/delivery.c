@@ -39,6 +39,7 @@
 
 #include "events/event.h"
 #include "events/ids.h"
+#include "sinks/audit/store_location.h"
 #include "sinks/delivery_internal.h"
 #include "sinks/delivery_policy.h"
 #include "sinks/delivery_store.h"
@@ -136,6 +137,8 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
 	struct slot *slot = arg;
 
+	if (!cde_delivery_active(slot->sink))
+		return; /* the lease was lost: the slot goes at the resync */
 	if (entry(slot)->dead)
 		bury(slot);
 	else
@@ -238,6 +241,8 @@ static bool on_row(void *ctx, uint64_t seq, const char *json, const char *receiv
 	struct sink *s = ctx;
 	struct cde_event *ev = NULL;
 
+	if (!cde_delivery_active(s))
+		return false;
 	if (cde_event_parse(json, strlen(json), &ev, NULL) < 0) {
 		if (cde_delivery_store_dead(s->d->store, s->cfg.name, seq, 0, "the stored event does not parse") < 0)
 			return false; /* not settled: read it again later */
@@ -294,10 +299,12 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
 {
 	struct sink *s = arg;
 
+	if (!cde_delivery_active(s))
+		return;
 	if (s->routed)
 		take_replays(s);
 
-	for (unsigned scans = 0; s->routed && !cde_window_full(&s->win); scans++) {
+	for (unsigned scans = 0; s->routed && cde_delivery_active(s) && !cde_window_full(&s->win); scans++) {
 		uint64_t before = s->win.fetched;
 
 		/* A long stretch of rows no route wants is read in bounded
@@ -317,7 +324,10 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
 	if (!s->routed)
 		cde_window_pass(&s->win, cde_delivery_store_head(s->d->store));
 	advance_cursor(s);
-	cde_delivery_witness_pump(s);
+	if (cde_delivery_active(s))
+		cde_delivery_witness_pump(s);
+	/* Announced while this pump read, and so not on the socket any more. */
+	cde_delivery_leases_news(s->d);
 }
 
 static void pump_all(struct cde_delivery *d)
@@ -336,14 +346,17 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct cde_delivery *d = arg;
-	uint64_t head = cde_delivery_store_head(d->store);
+	uint64_t head;
 
+	cde_delivery_leases_check(d);
+	head = cde_delivery_store_head(d->store);
 	pump_all(d);
 	cde_delivery_publish_status(d);
 	for (size_t i = 0; i < d->n_sinks; i++) {
 		struct sink *s = &d->sinks[i];
 
-		tell(s, cde_sink_health_idle(&s->health, cde_window_unsettled(&s->win, head)), NULL, -1);
+		if (s->leased)
+			tell(s, cde_sink_health_idle(&s->health, cde_window_unsettled(&s->win, head)), NULL, -1);
 	}
 }
 
@@ -439,6 +452,14 @@ static int forget_others(struct cde_delivery *d, const struct cde_delivery_optio
 int cde_delivery_new(const char *db_path, const struct cde_delivery_options *opts, const struct cde_delivery_log *log,
 		     struct cde_delivery **ret, char *err, size_t err_size)
 {
+	struct cde_store_location at = { .sqlite_path = db_path };
+
+	return cde_delivery_new_at(&at, opts, log, ret, err, err_size);
+}
+
+int cde_delivery_new_at(const struct cde_store_location *at, const struct cde_delivery_options *opts,
+			const struct cde_delivery_log *log, struct cde_delivery **ret, char *err, size_t err_size)
+{
 	struct cde_delivery *d;
 	struct timeval second = { .tv_sec = 1 };
 	int r;
@@ -449,7 +470,7 @@ int cde_delivery_new(const char *db_path, const struct cde_delivery_options *opt
 		 * were configured before, which would hold retention back. */
 		struct cde_delivery_store *store;
 
-		r = cde_delivery_store_open(db_path, &store, err, err_size);
+		r = cde_delivery_store_open_at(at, &store, err, err_size);
 		if (r == 0) {
 			r = cde_delivery_store_forget_others(store, NULL, 0);
 			cde_delivery_store_close(store);
@@ -475,7 +496,7 @@ int cde_delivery_new(const char *db_path, const struct cde_delivery_options *opt
 	if (!d->kick || !d->stop || !d->tick || !d->flush || event_add(d->tick, &second) < 0 ||
 	    cde_http_client_new(d->base, &d->http) < 0)
 		goto err_nomem;
-	r = cde_delivery_store_open(db_path, &d->store, err, err_size);
+	r = cde_delivery_store_open_at(at, &d->store, err, err_size);
 	if (r < 0)
 		goto err_free;
 	r = forget_others(d, opts, err, err_size);
@@ -489,6 +510,7 @@ int cde_delivery_new(const char *db_path, const struct cde_delivery_options *opt
 		if (r < 0)
 			goto err_free;
 	}
+	cde_delivery_leases_setup(d);
 	cde_delivery_publish_status(d);
 	pump_all(d);
 	r = -pthread_create(&d->thread, NULL, delivery_main, d);
@@ -512,18 +534,6 @@ void cde_delivery_kick(struct cde_delivery *d)
 {
 	if (d)
 		event_active(d->kick, EV_READ, 0);
-}
-
-char *cde_delivery_status_json(struct cde_delivery *d)
-{
-	char *text;
-
-	if (!d)
-		return strdup("{\"sinks\":[]}");
-	pthread_mutex_lock(&d->lock);
-	text = d->status ? strdup(d->status) : NULL;
-	pthread_mutex_unlock(&d->lock);
-	return text;
 }
 
 void cde_delivery_free(struct cde_delivery *d)
@@ -558,6 +568,7 @@ void cde_delivery_free(struct cde_delivery *d)
 			s->ops->release(s->impl);
 	}
 	free(d->sinks);
+	cde_delivery_leases_release(d);
 	cde_delivery_upgrade_release(d);
 	cde_delivery_store_close(d->store);
 	if (d->kick)

@@ -11,6 +11,7 @@
 #include "sinks/sink_options.h"
 
 struct cde_delivery;
+struct cde_store_location;
 
 /* Starts the engine for @opts's sinks (copied) and routes on the audit
  * database at @db_path. A sink's state changes (failing, dead-lettering,
@@ -19,6 +20,10 @@ struct cde_delivery;
  * -errno with the reason in @err. */
 int cde_delivery_new(const char *db_path, const struct cde_delivery_options *opts,
 		     const struct cde_delivery_log *log, struct cde_delivery **ret, char *err, size_t err_size);
+/* The same on the database @at (audit.db or PostgreSQL, whose replicas
+ * share the sinks through leases). */
+int cde_delivery_new_at(const struct cde_store_location *at, const struct cde_delivery_options *opts,
+			const struct cde_delivery_log *log, struct cde_delivery **ret, char *err, size_t err_size);
 
 /* Tells the engine that new events are committed. Any thread; accepts
  * NULL. */

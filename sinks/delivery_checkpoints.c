@@ -76,7 +76,13 @@ static void attempt(struct sink *s)
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
-	attempt(arg);
+	struct sink *s = arg;
+
+	if (!cde_delivery_active(s)) {
+		cde_delivery_witness_drop(s);
+		return;
+	}
+	attempt(s);
 }
 
 static void on_result(void *ctx, const struct cde_sink_result *res)
@@ -160,6 +166,15 @@ int cde_delivery_witness_setup(struct sink *s, char *err, size_t err_size)
 	}
 	w->on = true;
 	return 0;
+}
+
+void cde_delivery_witness_drop(struct sink *s)
+{
+	struct witness *w = &s->wit;
+
+	free(w->note);
+	w->note = NULL;
+	w->busy = false;
 }
 
 void cde_delivery_witness_release(struct sink *s)

@@ -1,7 +1,8 @@
 #pragma once
 /* The delivery engine's state, shared by its parts (delivery.c: the
  * engine; delivery_recovery.c: failures and recoveries;
- * delivery_checkpoints.c: witnessing; delivery_status.c: what GET
+ * delivery_checkpoints.c: witnessing; delivery_lease.c: leases of
+ * sinks shared by replicas; delivery_status.c: what GET
  * /v1/sinks and /metrics show) and by nothing else. Everything here belongs to the delivery thread, but for
  * `status`, which the lock guards. */
 
@@ -69,6 +70,8 @@ struct sink {
 	size_t n_filters;
 	struct cde_filter **filters;	/* one per route naming the sink, at most */
 	bool match_all, routed;
+	bool leased;		/* this replica holds the sink's lease */
+	bool resync;		/* the window waits to start again from the stored cursor */
 	uint64_t cursor, stored_cursor;
 	struct cde_window win;
 	struct slot *slots;	/* one per window entry */
@@ -95,6 +98,8 @@ struct cde_delivery {
 	struct event *kick, *tick, *stop, *flush;
 	struct cde_http_client *http;
 	struct cde_delivery_store *store;
+	bool store_up;		/* as the last tick found it */
+	struct event *news;	/* the store's socket, when it has one */
 	pthread_t thread;
 	bool started;
 	size_t n_sinks;
@@ -146,7 +151,28 @@ int cde_delivery_witness_setup(struct sink *s, char *err, size_t err_size);
 void cde_delivery_witness_pump(struct sink *s);
 /* The circuit closed: a checkpoint waiting for its retry goes now. */
 void cde_delivery_witness_rush(struct sink *s);
+/* The checkpoint out, not in flight (its retry timer stopped or fired),
+ * is let go: the sink's lease was lost, and the holder sends it from the
+ * witness cursor. */
+void cde_delivery_witness_drop(struct sink *s);
 void cde_delivery_witness_release(struct sink *s);
+
+/* Leases (delivery_lease.c). Setup watches the store's socket and asks
+ * for every lease; check, once a second, reconnects a lost store, asks
+ * for the leases not held and resynchronises the sinks just taken; news
+ * pumps every sink when other replicas committed rows. */
+void cde_delivery_leases_setup(struct cde_delivery *d);
+void cde_delivery_leases_check(struct cde_delivery *d);
+void cde_delivery_leases_news(struct cde_delivery *d);
+void cde_delivery_leases_release(struct cde_delivery *d);
+/* What GET /v1/sinks says of @s's lease. */
+const char *cde_delivery_lease_name(const struct sink *s);
+
+/* Whether @s may start deliveries now. */
+static inline bool cde_delivery_active(const struct sink *s)
+{
+	return s->leased && !s->resync;
+}
 
 /* Rebuilds the JSON that cde_delivery_status_json hands out. */
 void cde_delivery_publish_status(struct cde_delivery *d);

@@ -6,6 +6,7 @@
 #include "sinks/delivery_internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -44,11 +45,13 @@ static cJSON *sink_status(struct cde_delivery *d, struct sink *s, uint64_t head)
 
 	cJSON_AddStringToObject(o, "name", s->cfg.name);
 	cJSON_AddStringToObject(o, "type", s->ops->name);
+	cJSON_AddStringToObject(o, "lease", cde_delivery_lease_name(s));
 	cJSON_AddNumberToObject(o, "cursor", (double)s->cursor);
 	/* Two lags: events not settled yet, and the rows after the cursor
 	 * (what a restart reads again), which an event waiting for a retry
 	 * makes larger. */
-	cJSON_AddNumberToObject(o, "lagEvents", (double)cde_window_unsettled(&s->win, head));
+	cJSON_AddNumberToObject(o, "lagEvents", (double)(s->leased ? cde_window_unsettled(&s->win, head)
+						       : head > s->cursor ? head - s->cursor : 0));
 	cJSON_AddNumberToObject(o, "cursorLagEvents", (double)(head > s->cursor ? head - s->cursor : 0));
 	cde_delivery_store_received_at(d->store, s->cursor + 1, at, sizeof(at));
 	if (head > s->cursor && at[0]) {
@@ -124,4 +127,16 @@ void cde_delivery_publish_status(struct cde_delivery *d)
 	free(d->status);
 	d->status = text;
 	pthread_mutex_unlock(&d->lock);
+}
+
+char *cde_delivery_status_json(struct cde_delivery *d)
+{
+	char *text;
+
+	if (!d)
+		return strdup("{\"sinks\":[]}");
+	pthread_mutex_lock(&d->lock);
+	text = d->status ? strdup(d->status) : NULL;
+	pthread_mutex_unlock(&d->lock);
+	return text;
 }

@@ -1,8 +1,7 @@
-/* The delivery engine's tables in the audit database. They live next to
- * the events so that a backup of one file holds both, and they are
- * written through a second connection: WAL lets it and the journal's
- * writer take turns (busy timeout), and synchronous=NORMAL is enough
- * here, since a cursor lost in a power cut only means a redelivery.
+/* The delivery engine's store, whichever database holds it: the queue of
+ * delivery records and cursors is kept here, the reads and writes are the
+ * backend's (delivery_store_sqlite.c, delivery_store_pg.c, through the
+ * table of delivery_store_impl.h).
  *
  * Delivery records and cursors are queued and written together, one
  * transaction per flush: written one by one, two transactions per
@@ -19,71 +18,48 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "events/ids.h"
-#include "sinks/audit/sql.h"
+#include "sinks/audit/store_location.h"
+#include "sinks/delivery_store_impl.h"
 
 /* Deliveries queued before a flush is forced. */
 #define PENDING_MAX 256
 
-/* A sink with queued writes: its latest cursor, if not written yet. */
-struct pending_sink {
-	char *name;
-	uint64_t cursor;
-	bool dirty;
-};
-
-struct pending_delivery {
-	size_t sink;		/* in sinks[] */
-	uint64_t seq;
-	long status;
-	char *receipt;		/* NULL: none */
-	char at[CDE_TIMESTAMP_STR_LEN];
-};
-
 struct cde_delivery_store {
-	sqlite3 *db;
-	sqlite3_stmt *scan;
-	sqlite3_stmt *set_cursor;
-	sqlite3_stmt *delivered;
-	sqlite3_stmt *replays;	/* asked at every pump: parsing it each time showed in the profile */
+	const struct cde_delivery_store_ops *ops;
+	void *impl;
 	bool dirty;		/* something is queued */
 	size_t n_sinks, n_pending;
-	struct pending_sink *sinks;
-	struct pending_delivery pending[PENDING_MAX];
+	struct cde_pending_sink *sinks;
+	struct cde_pending_delivery pending[PENDING_MAX];
 };
+
+int cde_delivery_store_open_at(const struct cde_store_location *at, struct cde_delivery_store **ret, char *err,
+			       size_t err_size)
+{
+	struct cde_delivery_store *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s) {
+		snprintf(err, err_size, "out of memory");
+		return -ENOMEM;
+	}
+	s->ops = at->postgres ? &cde_delivery_store_pg_ops : &cde_delivery_store_sqlite_ops;
+	r = at->postgres ? cde_delivery_store_pg_open(&at->pg, &s->impl, err, err_size)
+			 : cde_delivery_store_sqlite_open(at->sqlite_path, &s->impl, err, err_size);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
 
 int cde_delivery_store_open(const char *path, struct cde_delivery_store **ret, char *err, size_t err_size)
 {
-	struct cde_delivery_store *s = calloc(1, sizeof(*s));
+	struct cde_store_location at = { .sqlite_path = path };
 
-	if (!s)
-		return -ENOMEM;
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
-		goto err_close;
-	sqlite3_busy_timeout(s->db, 5000);
-	/* The tables are the audit store's to create (it opens the file
-	 * first, read-write); this connection only uses them. */
-	if (sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(s->db, "SELECT seq, event, received_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?", -1,
-			       SQLITE_PREPARE_PERSISTENT, &s->scan, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(s->db, "INSERT INTO sink_cursors(sink, seq) VALUES (?, ?)"
-			       " ON CONFLICT(sink) DO UPDATE SET seq = excluded.seq", -1,
-			       SQLITE_PREPARE_PERSISTENT, &s->set_cursor, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(s->db, "INSERT OR REPLACE INTO deliveries(sink, seq, delivered_at, status, receipt)"
-			       " VALUES (?, ?, ?, ?, ?)", -1, SQLITE_PREPARE_PERSISTENT, &s->delivered,
-			       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(s->db, "SELECT seq FROM replays WHERE sink = ? ORDER BY seq LIMIT ?", -1,
-			       SQLITE_PREPARE_PERSISTENT, &s->replays, NULL) != SQLITE_OK)
-		goto err_close;
-	*ret = s;
-	return 0;
-
-err_close:
-	snprintf(err, err_size, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
-	cde_delivery_store_close(s);
-	return -EIO;
+	return cde_delivery_store_open_at(&at, ret, err, err_size);
 }
 
 void cde_delivery_store_close(struct cde_delivery_store *s)
@@ -98,128 +74,85 @@ void cde_delivery_store_close(struct cde_delivery_store *s)
 	for (size_t i = 0; i < s->n_sinks; i++)
 		free(s->sinks[i].name);
 	free(s->sinks);
-	sqlite3_finalize(s->scan);
-	sqlite3_finalize(s->set_cursor);
-	sqlite3_finalize(s->delivered);
-	sqlite3_finalize(s->replays);
-	sqlite3_close(s->db);
+	s->ops->close(s->impl);
 	free(s);
+}
+
+int cde_delivery_store_lease(struct cde_delivery_store *s, const char *sink, bool *held)
+{
+	return s->ops->lease(s->impl, sink, held);
+}
+
+void cde_delivery_store_watch(struct cde_delivery_store *s, void (*fn)(void *ctx, int fd), void *ctx)
+{
+	s->ops->watch(s->impl, fn, ctx);
+}
+
+bool cde_delivery_store_news(struct cde_delivery_store *s)
+{
+	return s->ops->news(s->impl);
+}
+
+int cde_delivery_store_check(struct cde_delivery_store *s)
+{
+	return s->ops->check(s->impl);
 }
 
 uint64_t cde_delivery_store_head(struct cde_delivery_store *s)
 {
-	int64_t v = cde_sql_int(s->db, "SELECT max(seq) FROM events", NULL, 0);
-
-	return v > 0 ? (uint64_t)v : 0;
+	return s->ops->head(s->impl);
 }
 
 void cde_delivery_store_received_at(struct cde_delivery_store *s, uint64_t seq, char *out, size_t size)
 {
-	sqlite3_stmt *st;
-
 	out[0] = '\0';
-	if (sqlite3_prepare_v2(s->db, "SELECT received_at FROM events WHERE seq = ?", -1, &st, NULL) != SQLITE_OK)
-		return;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	s->ops->received_at(s->impl, seq, out, size);
 }
 
-/* The one number @sql selects for @sink: 0, -ENOENT (no row) or -EIO. */
-static int read_cursor(struct cde_delivery_store *s, const char *sql, const char *sink, uint64_t *ret)
+/* The cursor of @kind of @sink, which has none yet: @first (only a sink
+ * truly seen for the first time starts there; a failed read must not
+ * skip a backlog), unless another replica wrote one meanwhile: the row
+ * stored wins. */
+static int first_cursor(struct cde_delivery_store *s, enum cde_cursor_kind kind, const char *sink, uint64_t first,
+			uint64_t *ret)
 {
-	sqlite3_stmt *st;
-	int rc;
+	int r = s->ops->init_cursor(s->impl, kind, sink, first);
 
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_text(st, 1, sink, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*ret = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
-}
-
-static int write_cursor(struct cde_delivery_store *s, const char *sink, uint64_t seq)
-{
-	int rc;
-
-	sqlite3_bind_text(s->set_cursor, 1, sink, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s->set_cursor, 2, (sqlite3_int64)seq);
-	rc = sqlite3_step(s->set_cursor);
-	sqlite3_reset(s->set_cursor);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return r < 0 ? r : s->ops->get_cursor(s->impl, kind, sink, ret);
 }
 
 int cde_delivery_store_cursor(struct cde_delivery_store *s, const char *sink, uint64_t *ret_seq)
 {
-	int r = read_cursor(s, "SELECT seq FROM sink_cursors WHERE sink = ?", sink, ret_seq);
+	uint64_t v;
+	int r = s->ops->get_cursor(s->impl, CDE_CURSOR_SINK, sink, &v);
 
-	/* Only a sink truly seen for the first time starts at the head; a
-	 * failed read must not skip a backlog. */
-	if (r != -ENOENT)
-		return r;
-	*ret_seq = cde_delivery_store_head(s);
-	return write_cursor(s, sink, *ret_seq);
+	if (r == -ENOENT)
+		r = first_cursor(s, CDE_CURSOR_SINK, sink, cde_delivery_store_head(s), &v);
+	if (r == 0)
+		*ret_seq = v;
+	return r;
 }
 
 int cde_delivery_store_forget_others(struct cde_delivery_store *s, const char *const *sinks, size_t n)
 {
-	sqlite3_stmt *st;
-	int r = 0;
-
-	if (sqlite3_exec(s->db, "CREATE TEMP TABLE IF NOT EXISTS configured(sink TEXT PRIMARY KEY);"
-			 "DELETE FROM configured;", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO configured(sink) VALUES (?)", -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	for (size_t i = 0; i < n && r == 0; i++) {
-		sqlite3_bind_text(st, 1, sinks[i], -1, SQLITE_STATIC);
-		r = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-		sqlite3_reset(st);
-	}
-	sqlite3_finalize(st);
-	if (r == 0 && sqlite3_exec(s->db, "DELETE FROM sink_cursors WHERE sink NOT IN (SELECT sink FROM configured)",
-				   NULL, NULL, NULL) != SQLITE_OK)
-		r = -EIO;
-	return r;
+	return s->ops->forget_others(s->impl, sinks, n);
 }
 
 int cde_delivery_store_scan(struct cde_delivery_store *s, uint64_t after, unsigned limit,
 			    bool (*fn)(void *ctx, uint64_t seq, const char *event, const char *received_at),
 			    void *ctx)
 {
-	struct row {
-		uint64_t seq;
-		char *event;
-		char received_at[CDE_TIMESTAMP_STR_LEN];
-	} *rows = calloc(limit ? limit : 1, sizeof(*rows));
+	struct cde_scan_row *rows = calloc(limit ? limit : 1, sizeof(*rows));
 	unsigned n = 0;
-	int rc, r = 0;
+	int r;
 
 	if (!rows)
 		return -ENOMEM;
-	/* The rows are copied out and the statement reset before @fn runs:
-	 * @fn writes (deliveries, cursors), and a write on a connection with
-	 * a read still open fails with SQLITE_BUSY_SNAPSHOT as soon as the
-	 * journal has committed since the read began. */
-	sqlite3_bind_int64(s->scan, 1, (sqlite3_int64)after);
-	sqlite3_bind_int(s->scan, 2, (int)limit);
-	while (n < limit && (rc = sqlite3_step(s->scan)) == SQLITE_ROW) {
-		rows[n].seq = (uint64_t)sqlite3_column_int64(s->scan, 0);
-		rows[n].event = strdup((const char *)sqlite3_column_text(s->scan, 1));
-		snprintf(rows[n].received_at, sizeof(rows[n].received_at), "%s",
-			 (const char *)sqlite3_column_text(s->scan, 2));
-		if (!rows[n].event) {
-			r = -ENOMEM;
-			break;
-		}
-		n++;
-	}
-	if (r == 0 && n < limit && rc != SQLITE_DONE)
-		r = -EIO;
-	sqlite3_reset(s->scan);
+	/* The rows are all read before @fn runs: @fn writes (deliveries,
+	 * cursors), and on SQLite a write on a connection with a read still
+	 * open fails with SQLITE_BUSY_SNAPSHOT as soon as the journal has
+	 * committed since the read began. */
+	r = s->ops->scan(s->impl, after, limit, rows, &n);
 	for (unsigned i = 0; i < n && r == 0; i++)
 		if (!fn(ctx, rows[i].seq, rows[i].event, rows[i].received_at))
 			break;
@@ -232,7 +165,7 @@ int cde_delivery_store_scan(struct cde_delivery_store *s, uint64_t after, unsign
 /* @sink's place among the sinks with queued writes, added if new. */
 static int pending_sink(struct cde_delivery_store *s, const char *sink, size_t *ret)
 {
-	struct pending_sink *more;
+	struct cde_pending_sink *more;
 	char *name;
 
 	for (size_t i = 0; i < s->n_sinks; i++)
@@ -247,7 +180,7 @@ static int pending_sink(struct cde_delivery_store *s, const char *sink, size_t *
 		return -ENOMEM;
 	}
 	s->sinks = more;
-	s->sinks[s->n_sinks] = (struct pending_sink){ .name = name };
+	s->sinks[s->n_sinks] = (struct cde_pending_sink){ .name = name };
 	*ret = s->n_sinks++;
 	return 0;
 }
@@ -268,7 +201,7 @@ int cde_delivery_store_set_cursor(struct cde_delivery_store *s, const char *sink
 int cde_delivery_store_delivered(struct cde_delivery_store *s, const char *sink, uint64_t seq, long status,
 				 const char *receipt)
 {
-	struct pending_delivery *p;
+	struct cde_pending_delivery *p;
 	size_t k;
 	int r;
 
@@ -278,31 +211,13 @@ int cde_delivery_store_delivered(struct cde_delivery_store *s, const char *sink,
 	if (r < 0)
 		return r;
 	p = &s->pending[s->n_pending];
-	*p = (struct pending_delivery){ .sink = k, .seq = seq, .status = status };
+	*p = (struct cde_pending_delivery){ .sink = k, .seq = seq, .status = status };
 	if (receipt && *receipt && !(p->receipt = strdup(receipt)))
 		return -ENOMEM;
 	cde_timestamp_now(p->at);
 	s->n_pending++;
 	s->dirty = true;
 	return 0;
-}
-
-static int write_delivery(struct cde_delivery_store *s, const struct pending_delivery *p)
-{
-	int rc;
-
-	sqlite3_bind_text(s->delivered, 1, s->sinks[p->sink].name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s->delivered, 2, (sqlite3_int64)p->seq);
-	sqlite3_bind_text(s->delivered, 3, p->at, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s->delivered, 4, p->status);
-	if (p->receipt)
-		sqlite3_bind_text(s->delivered, 5, p->receipt, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s->delivered, 5);
-	rc = sqlite3_step(s->delivered);
-	sqlite3_reset(s->delivered);
-	sqlite3_clear_bindings(s->delivered);
-	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
 bool cde_delivery_store_dirty(const struct cde_delivery_store *s)
@@ -312,24 +227,16 @@ bool cde_delivery_store_dirty(const struct cde_delivery_store *s)
 
 int cde_delivery_store_flush(struct cde_delivery_store *s)
 {
-	int r = 0;
+	struct cde_delivery_batch b = {
+		.deliveries = s->pending, .n_deliveries = s->n_pending, .sinks = s->sinks, .n_sinks = s->n_sinks,
+	};
+	int r;
 
 	if (!s->dirty)
 		return 0;
-	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return -EIO;
-	for (size_t i = 0; i < s->n_pending && r == 0; i++)
-		r = write_delivery(s, &s->pending[i]);
-	for (size_t i = 0; i < s->n_sinks && r == 0; i++)
-		if (s->sinks[i].dirty)
-			r = write_cursor(s, s->sinks[i].name, s->sinks[i].cursor);
-	if (r == 0 && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		r = -EIO;
-	if (r < 0) {
-		/* Kept queued for the next flush. */
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		return r;
-	}
+	r = s->ops->write(s->impl, &b);
+	if (r < 0)
+		return r; /* kept queued for the next flush */
 	for (size_t i = 0; i < s->n_pending; i++)
 		free(s->pending[i].receipt);
 	for (size_t i = 0; i < s->n_sinks; i++)
@@ -343,138 +250,58 @@ int cde_delivery_store_dead(struct cde_delivery_store *s, const char *sink, uint
 			    const char *error)
 {
 	char now[CDE_TIMESTAMP_STR_LEN];
-	sqlite3_stmt *st;
-	int rc;
 
 	cde_timestamp_now(now);
-	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO dead_letters(sink, seq, attempts, error, dead_at)"
-			       " VALUES (?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_text(st, 1, sink, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
-	sqlite3_bind_int(st, 3, (int)attempts);
-	sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return s->ops->dead(s->impl, sink, seq, attempts, error, now);
 }
 
 uint64_t cde_delivery_store_dead_count(struct cde_delivery_store *s, const char *sink)
 {
-	int64_t v = cde_sql_int(s->db, "SELECT count(*) FROM dead_letters WHERE sink = ?", sink, 0);
-
-	return v > 0 ? (uint64_t)v : 0;
+	return s->ops->dead_count(s->impl, sink);
 }
 
 int cde_delivery_store_replays(struct cde_delivery_store *s, const char *sink, size_t max, uint64_t *seqs,
 			       size_t *ret_n)
 {
-	sqlite3_stmt *st = s->replays;
-	size_t n = 0;
-	int rc;
-
-	sqlite3_bind_text(st, 1, sink, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max)
-		seqs[n++] = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	*ret_n = n;
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -EIO;
+	return s->ops->replays(s->impl, sink, max, seqs, ret_n);
 }
 
 int cde_delivery_store_replay_done(struct cde_delivery_store *s, const char *sink, uint64_t seq)
 {
-	sqlite3_stmt *st;
-	int rc;
-
 	/* The replay's delivery record first, so a crash cannot keep the
 	 * one without the other. */
 	if (cde_delivery_store_flush(s) < 0)
 		return -EIO;
-	if (sqlite3_prepare_v2(s->db, "DELETE FROM replays WHERE sink = ? AND seq = ?", -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_text(st, 1, sink, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return s->ops->replay_done(s->impl, sink, seq);
 }
 
 int cde_delivery_store_event(struct cde_delivery_store *s, uint64_t seq, char **ret_json)
 {
-	sqlite3_stmt *st;
-	int r = -ENOENT;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT event FROM events WHERE seq = ?", -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*ret_json = strdup((const char *)sqlite3_column_text(st, 0));
-		r = *ret_json ? 0 : -ENOMEM;
-	}
-	sqlite3_finalize(st);
-	return r;
-}
-
-/* Witness cursors (delivery_checkpoints.c) are tree sizes, not seqs, and
- * must not bound retention as sink_cursors do, so they have their own
- * table, made here on first use: only the delivery engine reads it. */
-static int witness_table(struct cde_delivery_store *s)
-{
-	return sqlite3_exec(s->db, "CREATE TABLE IF NOT EXISTS witness_cursors(sink TEXT PRIMARY KEY,"
-			    " size INTEGER NOT NULL) WITHOUT ROWID", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	return s->ops->event(s->impl, seq, ret_json);
 }
 
 int cde_delivery_store_set_witness_cursor(struct cde_delivery_store *s, const char *sink, uint64_t size)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO witness_cursors(sink, size) VALUES (?, ?)"
-			       " ON CONFLICT(sink) DO UPDATE SET size = excluded.size", -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_text(st, 1, sink, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return s->ops->set_witness_cursor(s->impl, sink, size);
 }
 
 int cde_delivery_store_witness_cursor(struct cde_delivery_store *s, const char *sink, uint64_t *ret_size)
 {
-	int64_t latest;
-	int r = witness_table(s);
+	uint64_t v, latest;
+	int r = s->ops->get_cursor(s->impl, CDE_CURSOR_WITNESS, sink, &v);
 
-	if (r == 0)
-		r = read_cursor(s, "SELECT size FROM witness_cursors WHERE sink = ?", sink, ret_size);
-	if (r != -ENOENT)
-		return r;
 	/* A new witness starts with the latest checkpoint, not the history. */
-	latest = cde_sql_int(s->db, "SELECT max(size) FROM tree_checkpoints", NULL, 0);
-	*ret_size = latest > 0 ? (uint64_t)latest - 1 : 0;
-	return cde_delivery_store_set_witness_cursor(s, sink, *ret_size);
+	if (r == -ENOENT) {
+		latest = s->ops->latest_checkpoint(s->impl);
+		r = first_cursor(s, CDE_CURSOR_WITNESS, sink, latest > 0 ? latest - 1 : 0, &v);
+	}
+	if (r == 0)
+		*ret_size = v;
+	return r;
 }
 
 int cde_delivery_store_checkpoint_after(struct cde_delivery_store *s, uint64_t after, uint64_t *ret_size,
 					char **ret_note)
 {
-	sqlite3_stmt *st;
-	int rc, r = -ENOENT;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT size, note FROM tree_checkpoints WHERE size > ? ORDER BY size LIMIT 1",
-			       -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*ret_note = strdup((const char *)sqlite3_column_text(st, 1));
-		*ret_size = (uint64_t)sqlite3_column_int64(st, 0);
-		r = *ret_note ? 0 : -ENOMEM;
-	} else if (rc != SQLITE_DONE) {
-		r = -EIO;
-	}
-	sqlite3_finalize(st);
-	return r;
+	return s->ops->checkpoint_after(s->impl, after, ret_size, ret_note);
 }

@@ -2,18 +2,47 @@
 /* What the delivery engine keeps in the audit database: a cursor per sink
  * (every row up to it is settled for that sink), a record of each
  * delivery (with the receiver's receipt, e.g. Tekton's eventID), and the
- * dead letters. One handle belongs to the delivery thread. */
+ * dead letters. One handle belongs to the delivery thread. The database
+ * is audit.db (SQLite) or PostgreSQL, which several replicas share: then
+ * each sink is delivered by the one replica holding its lease. */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct cde_delivery_store;
+struct cde_store_location;
 
-/* Opens its own connection to the audit database at @path (which the
- * journal has created). Returns 0 or -EIO with the reason in @err. */
+/* Opens its own connection to the audit database @at (which the journal
+ * has created, and migrated on PostgreSQL). Returns 0, -ENOMEM, or -EIO
+ * (or what connecting returned) with the reason in @err. */
+int cde_delivery_store_open_at(const struct cde_store_location *at, struct cde_delivery_store **ret, char *err,
+			       size_t err_size);
+/* The same on the SQLite file at @path. */
 int cde_delivery_store_open(const char *path, struct cde_delivery_store **ret, char *err, size_t err_size);
+/* Flushes what it can and closes; releases the leases. Accepts NULL. */
 void cde_delivery_store_close(struct cde_delivery_store *s);
+
+/* Takes or confirms the lease of @sink: *@held says whether this handle
+ * may deliver it now. SQLite: always (the state directory's lock keeps a
+ * second daemon out). PostgreSQL: a session advisory lock, which the
+ * server releases when this connection ends (the replica died), so
+ * another replica asking once a second takes over. Returns 0 or -EIO
+ * (the connection is down: *@held false). */
+int cde_delivery_store_lease(struct cde_delivery_store *s, const char *sink, bool *held);
+
+/* Rows other replicas commit: @fn(@ctx, fd) is called with the socket to
+ * watch for their notifications (now, and after each reconnection), and
+ * with -1 before that socket goes away. SQLite: never called (the journal
+ * kicks the engine instead). */
+void cde_delivery_store_watch(struct cde_delivery_store *s, void (*fn)(void *ctx, int fd), void *ctx);
+/* The watched socket is readable: reads it; true when new rows were
+ * announced. */
+bool cde_delivery_store_news(struct cde_delivery_store *s);
+/* Once a second: on PostgreSQL, reconnects a lost connection (with a
+ * backoff of a few seconds at most) and checks a live one. Returns 0
+ * when connected, -EIO otherwise. */
+int cde_delivery_store_check(struct cde_delivery_store *s);
 
 /* The cursor of @sink; a sink seen for the first time starts at the
  * current head, so adding a sink does not replay the whole history.

@@ -116,6 +116,19 @@ int cde_pg_exec(PGconn *c, const char *sql, char *err, size_t err_size, const ch
 	return 0;
 }
 
+int cde_pg_prepare(PGconn *c, const struct cde_pg_statement *st, size_t n, char *err, size_t err_size,
+		   const char *what)
+{
+	for (size_t i = 0; i < n; i++) {
+		PGresult *res = PQprepare(c, st[i].name, st[i].sql, st[i].n_params, NULL);
+
+		if (!cde_pg_ok(res, false))
+			return cde_pg_fail(c, err, err_size, what);
+		PQclear(res);
+	}
+	return 0;
+}
+
 bool cde_pg_ok(PGresult *res, bool rows)
 {
 	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;

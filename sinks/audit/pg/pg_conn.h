@@ -24,6 +24,18 @@ struct cde_pg_options {
  * unreachable), or what reading the file returned. */
 int cde_pg_connect(const struct cde_pg_options *o, const char *role, PGconn **ret, char *err, size_t err_size);
 
+/* A statement to prepare on each new session: its name, text, and how
+ * many parameters (all sent as text). */
+struct cde_pg_statement {
+	const char *name, *sql;
+	int n_params;
+};
+
+/* Prepares the @n statements of @st on @c. 0, or cde_pg_fail with
+ * @what. */
+int cde_pg_prepare(PGconn *c, const struct cde_pg_statement *st, size_t n, char *err, size_t err_size,
+		   const char *what);
+
 /* "@what: the server's message" into @err (one line); returns -EIO. */
 int cde_pg_fail(PGconn *c, char *err, size_t err_size, const char *what);
 
