@@ -1,8 +1,8 @@
 /* Inclusion and consistency proofs of the audit log as JSON (the shapes
- * are in audit_proof.h), and the check of a receipt with the public key
- * alone. Each proof is read inside one read transaction, so the row, the
- * stored hashes and the checkpoint it names belong to one state of the
- * log even while the writer appends. */
+ * are in audit_proof.h), from any store through its proof source
+ * (audit_proof_source.h). Each proof is read inside one snapshot, so the
+ * row, the stored hashes and the checkpoint it names belong to one state
+ * of the log even while the writer appends. */
 
 #include "sinks/audit/audit_proof.h"
 
@@ -13,7 +13,6 @@
 
 #include "sinks/audit/audit_chain.h"
 #include "sinks/audit/audit_tree.h"
-#include "sinks/audit/sql.h"
 #include "sinks/audit/tlog/checkpoint.h"
 #include "sinks/audit/tlog/merkle.h"
 #include "sinks/audit/tlog/note_text.h"
@@ -56,31 +55,26 @@ static bool add_owned(cJSON *obj, const char *key, cJSON *item)
 
 /* The size a proof is asked of when none is given: the latest signed
  * checkpoint's, else the whole tree. */
-static uint64_t default_size(sqlite3 *db)
+static int default_size(const struct cde_audit_proof_source *src, uint64_t *ret)
 {
-	int64_t v = 0;
-	sqlite3_stmt *st;
+	int r = src->latest_size(src->ctx, ret);
 
-	if (sqlite3_prepare_v2(db, "SELECT max(size) FROM tree_checkpoints", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v > 0 ? (uint64_t)v : cde_audit_tree_size(db);
+	if (r == 0 && *ret == 0)
+		r = src->tree_size(src->ctx, ret);
+	return r;
 }
 
 /* Adds "checkpoint": the stored note of exactly @size leaves, if any. */
-static int add_checkpoint(sqlite3 *db, uint64_t size, cJSON *out)
+static int add_checkpoint(const struct cde_audit_proof_source *src, uint64_t size, cJSON *out)
 {
-	sqlite3_stmt *st;
-	int r = 0;
+	char *note = NULL;
+	int r = src->note(src->ctx, size, &note);
 
-	if (sqlite3_prepare_v2(db, "SELECT note FROM tree_checkpoints WHERE size = ?", -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    !cJSON_AddStringToObject(out, "checkpoint", (const char *)sqlite3_column_text(st, 0)))
+	if (r == -ENOENT)
+		return 0;
+	if (r == 0 && !cJSON_AddStringToObject(out, "checkpoint", note))
 		r = -ENOMEM;
-	sqlite3_finalize(st);
+	free(note);
 	return r;
 }
 
@@ -98,70 +92,80 @@ static void row_release(struct row *row)
 	free(row->entry);
 }
 
-static char *dup_column(sqlite3_stmt *st, int i)
+/* Why row @seq is not there: gone with retention, or never stored. */
+static int row_missing(const struct cde_audit_proof_source *src, uint64_t seq, char *err, size_t err_size)
 {
-	const char *s = (const char *)sqlite3_column_text(st, i);
+	uint64_t deleted = 0;
 
-	return strdup(s ? s : "");
-}
-
-/* The row @seq: its id, source, leaf number and entry. */
-static int read_row(sqlite3 *db, uint64_t seq, struct row *row, char *err, size_t err_size)
-{
-	sqlite3_stmt *st;
-	int r = -ENOENT;
-
-	memset(row, 0, sizeof(*row));
-	if (sqlite3_prepare_v2(db, "SELECT id, source, leaf, received_at, principal, peer, event FROM events"
-			       " WHERE seq = ?", -1, &st, NULL) != SQLITE_OK)
+	if (src->deleted_to(src->ctx, &deleted) < 0) {
+		snprintf(err, err_size, "reading the log's retention markers failed");
 		return -EIO;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		struct cde_audit_row a = {
-			.seq = seq,
-			.received_at = (const char *)sqlite3_column_text(st, 3),
-			.principal = (const char *)sqlite3_column_text(st, 4),
-			.peer = (const char *)sqlite3_column_text(st, 5),
-			.event = (const char *)sqlite3_column_text(st, 6),
-		};
-
-		row->has_leaf = sqlite3_column_type(st, 2) != SQLITE_NULL;
-		row->leaf = (uint64_t)sqlite3_column_int64(st, 2);
-		row->id = dup_column(st, 0);
-		row->source = dup_column(st, 1);
-		r = row->id && row->source ? cde_audit_tree_entry(&a, &row->entry, &row->entry_len) : -ENOMEM;
-		if (r == -EINVAL) {
-			snprintf(err, err_size, "seq %llu: the stored event is not the JSON it was stored as: the row "
-				 "was altered", (unsigned long long)seq);
-			r = -EBADMSG;
-		}
-	} else if (cde_sql_int(db, "SELECT max(seq) FROM retention", NULL, 0) >= (int64_t)seq) {
+	}
+	if (deleted >= seq)
 		/* Its leaf hash stays in the tree, but a proof starts from the
 		 * entry, which went with the row. */
 		snprintf(err, err_size, "seq %llu was deleted by retention: its leaf stays in the tree and in the "
 			 "checkpoints, and a receipt taken before still verifies, but no new proof can be made",
 			 (unsigned long long)seq);
-	} else {
+	else
 		snprintf(err, err_size, "seq %llu is not in the log", (unsigned long long)seq);
+	return -ENOENT;
+}
+
+/* The row @seq: its id, source, leaf number and entry. */
+static int read_row(const struct cde_audit_proof_source *src, uint64_t seq, struct row *row, char *err,
+		    size_t err_size)
+{
+	struct cde_audit_proof_row a = { 0 };
+	int r;
+
+	memset(row, 0, sizeof(*row));
+	r = src->row(src->ctx, seq, &a);
+	if (r == -ENOENT)
+		return row_missing(src, seq, err, err_size);
+	if (r < 0) {
+		snprintf(err, err_size, "reading seq %llu failed", (unsigned long long)seq);
+		return r;
 	}
-	sqlite3_finalize(st);
+	row->has_leaf = a.has_leaf;
+	row->leaf = a.leaf;
+	row->id = strdup(a.row.id ? a.row.id : "");
+	row->source = strdup(a.row.source ? a.row.source : "");
+	r = row->id && row->source ? cde_audit_tree_entry(&a.row, &row->entry, &row->entry_len) : -ENOMEM;
+	if (r == -EINVAL) {
+		snprintf(err, err_size, "seq %llu: the stored event is not the JSON it was stored as: the row "
+			 "was altered", (unsigned long long)seq);
+		r = -EBADMSG;
+	}
 	return r;
+}
+
+/* The tree's hashes, or -EIO with why. */
+static int tree_of(const struct cde_audit_proof_source *src, const struct cde_tlog_reader **ret, char *err,
+		   size_t err_size)
+{
+	int r = src->tree(src->ctx, ret);
+
+	if (r < 0)
+		snprintf(err, err_size, "the Merkle tree's hashes cannot be read");
+	return r < 0 ? -EIO : 0;
 }
 
 /* The proof and its JSON, once the row is known to be leaf @row->leaf
  * of the first @size leaves. */
-static int inclusion_json(sqlite3 *db, uint64_t seq, const struct row *row, uint64_t size,
-			  const uint8_t leaf[CDE_TLOG_HASH_LEN], cJSON **ret, char *err, size_t err_size)
+static int inclusion_json(const struct cde_audit_proof_source *src, uint64_t seq, const struct row *row,
+			  uint64_t size, const uint8_t leaf[CDE_TLOG_HASH_LEN], cJSON **ret, char *err,
+			  size_t err_size)
 {
 	uint8_t proof[CDE_TLOG_MAX_PROOF][CDE_TLOG_HASH_LEN];
-	struct cde_audit_tree_reader reader;
+	const struct cde_tlog_reader *tree;
 	cJSON *out = NULL;
 	size_t count = 0;
-	int r = cde_audit_tree_reader_init(&reader, db);
+	int r = tree_of(src, &tree, err, err_size);
 
-	if (r == 0)
-		r = cde_tlog_prove_inclusion(&reader.tlog, row->leaf, size, proof, &count);
-	cde_audit_tree_reader_release(&reader);
+	if (r < 0)
+		return r;
+	r = cde_tlog_prove_inclusion(tree, row->leaf, size, proof, &count);
 	if (r < 0) {
 		snprintf(err, err_size, "the tree lacks a hash the proof needs (%s)", strerror(-r));
 		return r == -ENOENT ? -EIO : r;
@@ -174,30 +178,68 @@ static int inclusion_json(sqlite3 *db, uint64_t seq, const struct row *row, uint
 	    !cJSON_AddStringToObject(out, "entry", row->entry) ||
 	    !cJSON_AddNumberToObject(out, "treeSize", (double)size) ||
 	    !add_owned(out, "inclusionProof", hash_list(proof, count)) ||
-	    add_checkpoint(db, size, out) < 0) {
+	    (r = add_checkpoint(src, size, out)) < 0) {
 		cJSON_Delete(out);
-		return -ENOMEM;
+		snprintf(err, err_size, "%s", r == -EIO ? "reading the checkpoint failed" : "out of memory");
+		return r == -EIO ? -EIO : -ENOMEM;
 	}
 	*ret = out;
 	return 0;
 }
 
-static int inclusion_in_tx(sqlite3 *db, uint64_t seq, uint64_t size, cJSON **ret, char *err, size_t err_size)
+/* A row that no longer hashes to its leaf was altered: no proof for it,
+ * and say so rather than serve one that cannot verify. */
+static int check_leaf(const struct cde_audit_proof_source *src, uint64_t seq, const struct row *row,
+		      const uint8_t leaf[CDE_TLOG_HASH_LEN], char *err, size_t err_size)
 {
-	uint8_t leaf[CDE_TLOG_HASH_LEN], stored[CDE_TLOG_HASH_LEN];
-	uint64_t tree = cde_audit_tree_size(db);
-	struct cde_audit_tree_reader reader;
-	struct row row;
-	int r;
+	uint8_t stored[CDE_TLOG_HASH_LEN];
+	const struct cde_tlog_reader *tree;
+	int r = tree_of(src, &tree, err, err_size);
 
-	if (size == 0)
-		size = default_size(db);
+	if (r < 0)
+		return r;
+	r = tree->read(tree->ctx, 0, row->leaf, stored);
+	if (r == 0 && memcmp(leaf, stored, CDE_TLOG_HASH_LEN) != 0) {
+		snprintf(err, err_size, "seq %llu does not hash to its leaf %llu: the row was altered",
+			 (unsigned long long)seq, (unsigned long long)row->leaf);
+		return -EBADMSG;
+	}
+	if (r < 0) {
+		snprintf(err, err_size, "leaf %llu is not stored", (unsigned long long)row->leaf);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* @size (0: the default) checked against the tree's size. */
+static int size_asked(const struct cde_audit_proof_source *src, uint64_t *size, uint64_t *ret_tree, char *err,
+		      size_t err_size)
+{
+	int r = src->tree_size(src->ctx, ret_tree);
+
+	if (r == 0 && *size == 0)
+		r = default_size(src, size);
+	if (r < 0)
+		snprintf(err, err_size, "reading the tree's size failed");
+	return r;
+}
+
+static int inclusion_in_snapshot(const struct cde_audit_proof_source *src, uint64_t seq, uint64_t size,
+				 cJSON **ret, char *err, size_t err_size)
+{
+	uint8_t leaf[CDE_TLOG_HASH_LEN];
+	struct row row;
+	uint64_t tree;
+	int r = size_asked(src, &size, &tree, err, err_size);
+
+	if (r < 0)
+		return r;
 	if (size > tree) {
 		snprintf(err, err_size, "size %llu is beyond the tree (%llu entries)", (unsigned long long)size,
 			 (unsigned long long)tree);
 		return -ERANGE;
 	}
-	r = read_row(db, seq, &row, err, err_size);
+	r = read_row(src, seq, &row, err, err_size);
 	if (r == 0 && (!row.has_leaf || row.leaf >= size)) {
 		snprintf(err, err_size, "seq %llu is not among the first %llu entries of the tree: ask for a larger size, "
 			 "or wait for the next checkpoint", (unsigned long long)seq, (unsigned long long)size);
@@ -205,118 +247,93 @@ static int inclusion_in_tx(sqlite3 *db, uint64_t seq, uint64_t size, cJSON **ret
 	}
 	if (r == 0)
 		r = cde_tlog_leaf_hash(row.entry, row.entry_len, leaf);
-	/* A row that no longer hashes to its leaf was altered: no proof
-	 * for it, and say so rather than serve one that cannot verify. */
-	if (r == 0 && (r = cde_audit_tree_reader_init(&reader, db)) == 0) {
-		r = reader.tlog.read(reader.tlog.ctx, 0, row.leaf, stored);
-		cde_audit_tree_reader_release(&reader);
-		if (r == 0 && memcmp(leaf, stored, sizeof(leaf)) != 0) {
-			snprintf(err, err_size, "seq %llu does not hash to its leaf %llu: the row was altered",
-				 (unsigned long long)seq, (unsigned long long)row.leaf);
-			r = -EBADMSG;
-		} else if (r < 0) {
-			snprintf(err, err_size, "leaf %llu is not stored", (unsigned long long)row.leaf);
-			r = -EIO;
-		}
-	}
 	if (r == 0)
-		r = inclusion_json(db, seq, &row, size, leaf, ret, err, err_size);
+		r = check_leaf(src, seq, &row, leaf, err, err_size);
+	if (r == 0)
+		r = inclusion_json(src, seq, &row, size, leaf, ret, err, err_size);
 	row_release(&row);
 	return r;
 }
 
-static int read_failed(sqlite3 *db, char *err, size_t err_size)
+int cde_audit_proof_inclusion_from(const struct cde_audit_proof_source *src, uint64_t seq, uint64_t size,
+				   cJSON **ret, char *err, size_t err_size)
 {
-	snprintf(err, err_size, "reading the log: %s", sqlite3_errmsg(db));
-	return -EIO;
-}
-
-/* A read transaction around one proof, unless the caller has one open:
- * returns whether it opened one (-EIO when it could not). */
-static int read_begin(sqlite3 *db)
-{
-	if (!sqlite3_get_autocommit(db))
-		return 0;
-	return sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 1 : -EIO;
-}
-
-static void read_end(sqlite3 *db, int opened)
-{
-	if (opened > 0)
-		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-}
-
-int cde_audit_proof_inclusion(sqlite3 *db, uint64_t seq, uint64_t size, cJSON **ret, char *err, size_t err_size)
-{
-	int opened = read_begin(db), r;
+	int opened = src->begin(src->ctx, err, err_size), r;
 
 	if (opened < 0)
-		return read_failed(db, err, err_size);
-	r = inclusion_in_tx(db, seq, size, ret, err, err_size);
-	read_end(db, opened);
+		return opened;
+	r = inclusion_in_snapshot(src, seq, size, ret, err, err_size);
+	src->end(src->ctx, opened);
 	return r;
 }
 
-int cde_audit_proof_seq_of(sqlite3 *db, const char *source, const char *id, uint64_t *ret_seq)
-{
-	sqlite3_stmt *st;
-	int r = -ENOENT;
-
-	*ret_seq = 0;
-	if (sqlite3_prepare_v2(db, "SELECT seq FROM events WHERE source = ? AND id = ?", -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*ret_seq = (uint64_t)sqlite3_column_int64(st, 0);
-		r = 0;
-	}
-	sqlite3_finalize(st);
-	return r;
-}
-
-static int consistency_in_tx(sqlite3 *db, uint64_t from, uint64_t to, cJSON **ret, char *err, size_t err_size)
+static int consistency_in_snapshot(const struct cde_audit_proof_source *src, uint64_t from, uint64_t to,
+				   cJSON **ret, char *err, size_t err_size)
 {
 	uint8_t proof[CDE_TLOG_MAX_PROOF][CDE_TLOG_HASH_LEN];
-	uint64_t tree = cde_audit_tree_size(db);
-	struct cde_audit_tree_reader reader;
+	const struct cde_tlog_reader *tree;
 	size_t count = 0;
+	uint64_t size;
 	cJSON *out;
-	int r;
+	int r = size_asked(src, &to, &size, err, err_size);
 
-	if (to == 0)
-		to = default_size(db);
-	if (from > to || to > tree) {
+	if (r < 0)
+		return r;
+	if (from > to || to > size) {
 		snprintf(err, err_size, "from %llu to %llu: want from <= to <= %llu (the tree's size)",
-			 (unsigned long long)from, (unsigned long long)to, (unsigned long long)tree);
+			 (unsigned long long)from, (unsigned long long)to, (unsigned long long)size);
 		return -ERANGE;
 	}
-	r = cde_audit_tree_reader_init(&reader, db);
-	if (r == 0)
-		r = cde_tlog_prove_consistency(&reader.tlog, from, to, proof, &count);
-	cde_audit_tree_reader_release(&reader);
-	if (r < 0) {
+	r = tree_of(src, &tree, err, err_size);
+	if (r == 0 && (r = cde_tlog_prove_consistency(tree, from, to, proof, &count)) < 0) {
 		snprintf(err, err_size, "the tree lacks a hash the proof needs (%s)", strerror(-r));
 		return r == -ENOENT ? -EIO : r;
 	}
+	if (r < 0)
+		return r;
 	out = cJSON_CreateObject();
 	if (!out || !cJSON_AddNumberToObject(out, "from", (double)from) ||
 	    !cJSON_AddNumberToObject(out, "to", (double)to) ||
-	    !add_owned(out, "consistencyProof", hash_list(proof, count)) || add_checkpoint(db, to, out) < 0) {
+	    !add_owned(out, "consistencyProof", hash_list(proof, count)) || (r = add_checkpoint(src, to, out)) < 0) {
 		cJSON_Delete(out);
-		return -ENOMEM;
+		snprintf(err, err_size, "%s", r == -EIO ? "reading the checkpoint failed" : "out of memory");
+		return r == -EIO ? -EIO : -ENOMEM;
 	}
 	*ret = out;
 	return 0;
 }
 
-int cde_audit_proof_consistency(sqlite3 *db, uint64_t from, uint64_t to, cJSON **ret, char *err, size_t err_size)
+int cde_audit_proof_consistency_from(const struct cde_audit_proof_source *src, uint64_t from, uint64_t to,
+				     cJSON **ret, char *err, size_t err_size)
 {
-	int opened = read_begin(db), r;
+	int opened = src->begin(src->ctx, err, err_size), r;
 
 	if (opened < 0)
-		return read_failed(db, err, err_size);
-	r = consistency_in_tx(db, from, to, ret, err, err_size);
-	read_end(db, opened);
+		return opened;
+	r = consistency_in_snapshot(src, from, to, ret, err, err_size);
+	src->end(src->ctx, opened);
+	return r;
+}
+
+int cde_audit_proof_checkpoint_from(const struct cde_audit_proof_source *src, uint64_t *ret_size, char **ret_note,
+				    char *err, size_t err_size)
+{
+	int opened = src->begin(src->ctx, err, err_size), r;
+	uint64_t size = 0;
+
+	if (opened < 0)
+		return opened;
+	r = src->latest_size(src->ctx, &size);
+	if (r == 0 && size == 0)
+		r = -ENOENT;
+	if (r == 0)
+		r = src->note(src->ctx, size, ret_note);
+	src->end(src->ctx, opened);
+	if (r == 0)
+		*ret_size = size;
+	else if (r != -ENOENT)
+		snprintf(err, err_size, "%s", r == -ENOMEM ? "out of memory" : "reading the latest checkpoint failed");
+	else
+		snprintf(err, err_size, "no signed checkpoint yet");
 	return r;
 }

@@ -20,7 +20,22 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
+#include "sinks/audit/audit_proof_source.h"
 #include "sinks/audit/tlog/note.h"
+
+/* The proofs from any store (audit_proof_source.h). Each reads inside
+ * one snapshot of @src (the caller's, if it holds one). They return as
+ * the audit.db forms below, and -ENOTCONN when @src's connection is lost. */
+int cde_audit_proof_inclusion_from(const struct cde_audit_proof_source *src, uint64_t seq, uint64_t size,
+				   cJSON **ret, char *err, size_t err_size);
+int cde_audit_proof_consistency_from(const struct cde_audit_proof_source *src, uint64_t from, uint64_t to,
+				     cJSON **ret, char *err, size_t err_size);
+/* The latest signed checkpoint: its size and note (malloc'd). 0, -ENOENT
+ * when there is none, -EIO, -ENOTCONN or -ENOMEM (why in @err). */
+int cde_audit_proof_checkpoint_from(const struct cde_audit_proof_source *src, uint64_t *ret_size, char **ret_note,
+				    char *err, size_t err_size);
+
+/* On audit.db (@db's connection, through audit_proof_sqlite.h): */
 
 /* The inclusion proof of the row @seq in the tree of @size leaves (0: the
  * latest signed checkpoint's size, else the whole tree), with the stored
