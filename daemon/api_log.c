@@ -95,6 +95,8 @@ static bool parse(struct cde_http_request *req, const char *const *known, struct
  * a 200 (NULL: JSON). */
 static void answer(struct cde_http_request *req, struct cde_audit_log_answer *a, const char *const *type)
 {
+	/* 503: the database (PostgreSQL) cannot be reached for now. */
+	static const char *const retry[] = { "Retry-After: 5", NULL };
 	struct cde_errors errs;
 	char ptr[16];
 
@@ -115,7 +117,7 @@ static void answer(struct cde_http_request *req, struct cde_audit_log_answer *a,
 		cde_api_reply_error(req, a->status, a->status == 400 ? "invalid query" : a->status == 404 ? "not in the log"
 				    : a->status == 409 ? "no proof in this tree" : a->status == 503 ? "not available"
 				    : "the audit log could not be read", &errs,
-				    NULL);
+				    a->status == 503 ? retry : NULL);
 }
 
 static void on_proof(void *ctx, struct cde_audit_log_answer *a)

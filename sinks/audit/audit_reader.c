@@ -7,8 +7,9 @@
  * On PostgreSQL the thread holds its own read-only session. When the
  * session is lost (the server restarted, a failover), a query connects
  * again once and runs again; when that fails too the answer is 503, and
- * the next query tries again. The transparency log is not read from
- * PostgreSQL yet (its tiles are SQLite's): those reads answer 503. */
+ * the next query tries again. The transparency log's reads go through
+ * the store's proof source (audit_proof_source.h), so they answer alike
+ * from either store. */
 
 #include "sinks/audit/audit_reader.h"
 
@@ -19,9 +20,10 @@
 #include <string.h>
 
 #include "sinks/audit/audit_proof.h"
+#include "sinks/audit/audit_proof_sqlite.h"
 #include "sinks/audit/audit_signed.h"
 #include "sinks/audit/audit_store.h"
-#include "sinks/audit/audit_tree.h"
+#include "sinks/audit/pg/pg_proof.h"
 #include "sinks/audit/pg/pg_query.h"
 #include "sinks/audit/worker.h"
 
@@ -45,7 +47,10 @@ struct cde_audit_reader {
 	struct cde_worker *worker;
 	/* used by the worker's thread only: one of */
 	struct cde_audit_store *store;	/* audit.db */
+	struct cde_audit_proof_sqlite sqlite_proof;
 	PGconn *pg;			/* PostgreSQL; NULL after a failed reconnect */
+	struct cde_pg_proof pg_proof;	/* prepared on @pg when pg_proof_ready */
+	bool pg_proof_ready;
 	bool postgres;
 	char *url, *password_file;	/* to connect again */
 };
@@ -104,6 +109,8 @@ static int pg_connect(struct cde_audit_reader *rd, char *err, size_t err_size)
 	struct cde_pg_options o = { .url = rd->url, .password_file = rd->password_file };
 	int r;
 
+	cde_pg_proof_release(&rd->pg_proof);
+	rd->pg_proof_ready = false;
 	PQfinish(rd->pg);
 	rd->pg = NULL;
 	r = cde_pg_connect(&o, PG_ROLE, &rd->pg, err, err_size);
@@ -204,120 +211,193 @@ static void answer_json(struct cde_audit_log_answer *a, cJSON *json)
 		answer(a, 500, NULL, "out of memory");
 }
 
+/* A failure to read the log: 503 when the database cannot be reached
+ * (worth a retry), else 500. */
+static void answer_failed(struct cde_audit_log_answer *a, int r, const char *why)
+{
+	if (r == -ENOTCONN)
+		answer(a, 503, NULL, "the database cannot be reached: retry shortly");
+	else
+		answer(a, 500, NULL, "%s", r == -ENOMEM ? "out of memory" : why);
+}
+
 /* Where -errno @r of a proof sends the request: -ENOENT the row is not
  * there, -ERANGE it is not in the tree asked of, -EBADMSG it no longer
  * hashes to its leaf. */
 static void answer_proof_error(struct cde_audit_log_answer *a, int r, const char *why)
 {
 	a->altered = r == -EBADMSG;
-	answer(a, r == -ENOENT ? 404 : r == -ERANGE || r == -EBADMSG ? 409 : 500, NULL, "%s",
-	       r == -ENOMEM ? "out of memory" : why);
+	if (r == -ENOENT || r == -ERANGE || r == -EBADMSG)
+		answer(a, r == -ENOENT ? 404 : 409, NULL, "%s", why);
+	else
+		answer_failed(a, r, why);
 }
 
-static void run_inclusion(sqlite3 *db, const struct cde_audit_log_request *q, struct cde_audit_log_answer *a)
+/* The tree's size, or the answer that it could not be read. */
+static int tree_size(const struct cde_audit_proof_source *src, uint64_t *ret, struct cde_audit_log_answer *a)
 {
-	uint64_t seq = q->seq, tree = cde_audit_tree_size(db);
+	int r = src->tree_size(src->ctx, ret);
+
+	if (r < 0)
+		answer_failed(a, r, "the audit log could not be read");
+	return r;
+}
+
+static void run_inclusion(const struct cde_audit_proof_source *src, const struct cde_audit_log_request *q,
+			  struct cde_audit_log_answer *a)
+{
+	uint64_t seq = q->seq, tree;
 	cJSON *json = NULL;
 	char why[256] = "";
 	int r;
 
+	if (tree_size(src, &tree, a) < 0)
+		return;
 	/* The tree only grows: a size within it now is within it in the
-	 * proof's transaction too, so what fails there is the row's. */
+	 * proof's snapshot too, so what fails there is the row's. */
 	if (q->size > tree) {
 		answer(a, 400, "size", "%llu is beyond the tree (%llu entries)", (unsigned long long)q->size,
 		       (unsigned long long)tree);
 		return;
 	}
 	if (q->id) {
-		r = cde_audit_proof_seq_of(db, q->source, q->id, &seq);
-		if (r < 0) {
-			answer(a, r == -ENOENT ? 404 : 500, NULL, r == -ENOENT ? "no event with this source and id "
-			       "is in the log (never stored, or deleted by retention)" : "the audit log could not be read");
+		r = src->seq_of(src->ctx, q->source, q->id, &seq);
+		if (r == -ENOENT)
+			answer(a, 404, NULL, "no event with this source and id is in the log (never stored, or "
+			       "deleted by retention)");
+		else if (r < 0)
+			answer_failed(a, r, "the audit log could not be read");
+		if (r < 0)
 			return;
-		}
 	}
-	r = cde_audit_proof_inclusion(db, seq, q->size, &json, why, sizeof(why));
+	r = cde_audit_proof_inclusion_from(src, seq, q->size, &json, why, sizeof(why));
 	if (r < 0)
 		answer_proof_error(a, r, why);
 	else
 		answer_json(a, json);
 }
 
-static void run_consistency(sqlite3 *db, const struct cde_audit_log_request *q, struct cde_audit_log_answer *a)
+static void run_consistency(const struct cde_audit_proof_source *src, const struct cde_audit_log_request *q,
+			    struct cde_audit_log_answer *a)
 {
-	uint64_t tree = cde_audit_tree_size(db);
 	cJSON *json = NULL;
 	char why[256] = "";
+	uint64_t tree;
 	int r;
 
+	if (tree_size(src, &tree, a) < 0)
+		return;
 	if (q->to > tree) {
 		answer(a, 400, "to", "%llu is beyond the tree (%llu entries)", (unsigned long long)q->to,
 		       (unsigned long long)tree);
 		return;
 	}
-	r = cde_audit_proof_consistency(db, q->from, q->to, &json, why, sizeof(why));
+	r = cde_audit_proof_consistency_from(src, q->from, q->to, &json, why, sizeof(why));
 	if (r == -ERANGE)
 		answer(a, 400, "from", "%s", why);
 	else if (r < 0)
-		answer(a, 500, NULL, "%s", r == -ENOMEM ? "out of memory" : why);
+		answer_failed(a, r, why);
 	else
 		answer_json(a, json);
 }
 
 /* The receipts of @q->seqs in the tree of @q->size leaves, from one read
- * transaction: a JSON array, or 500 with the first failure's reason. */
-static void run_receipts(sqlite3 *db, const struct cde_audit_log_request *q, struct cde_audit_log_answer *a)
+ * snapshot: a JSON array, or 500 with the first failure's reason. */
+static void run_receipts(const struct cde_audit_proof_source *src, const struct cde_audit_log_request *q,
+			 struct cde_audit_log_answer *a)
 {
 	cJSON *list = cJSON_CreateArray(), *one = NULL;
 	char why[256] = "out of memory";
-	int r = list ? 0 : -ENOMEM;
+	int r = list ? 0 : -ENOMEM, opened = 0;
 
-	if (r == 0 && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(why, sizeof(why), "reading the log: %s", sqlite3_errmsg(db));
-		r = -EIO;
-	}
-	for (size_t i = 0; r == 0 && i < q->n_seqs; i++) {
-		r = cde_audit_proof_inclusion(db, q->seqs[i], q->size, &one, why, sizeof(why));
+	if (r == 0)
+		r = opened = src->begin(src->ctx, why, sizeof(why));
+	for (size_t i = 0; r >= 0 && i < q->n_seqs; i++) {
+		r = cde_audit_proof_inclusion_from(src, q->seqs[i], q->size, &one, why, sizeof(why));
 		if (r == 0 && !cJSON_AddItemToArray(list, one)) {
 			cJSON_Delete(one);
 			r = -ENOMEM;
 		}
 	}
-	if (list && r != -EIO)
-		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (opened > 0)
+		src->end(src->ctx, opened);
 	if (r < 0) {
 		cJSON_Delete(list);
-		answer(a, 500, NULL, "%s", why);
+		answer_failed(a, r, why);
 		return;
 	}
 	answer_json(a, list);
 }
 
-static void run_log(sqlite3 *db, const struct cde_audit_log_request *q, struct cde_audit_log_answer *a)
+static void run_checkpoint(const struct cde_audit_proof_source *src, struct cde_audit_log_answer *a)
 {
+	char why[256] = "";
 	uint64_t size;
-	int r;
+	int r = cde_audit_proof_checkpoint_from(src, &size, &a->body, why, sizeof(why));
 
+	if (r == 0)
+		a->status = 200;
+	else if (r == -ENOENT)
+		answer(a, 404, NULL, "no signed checkpoint yet: the first is made at most "
+		       "audit.tree_checkpoint_interval after the first event");
+	else
+		answer_failed(a, r, "the audit log could not be read");
+}
+
+static void run_log(const struct cde_audit_proof_source *src, const struct cde_audit_log_request *q,
+		    struct cde_audit_log_answer *a)
+{
 	switch (q->kind) {
 	case CDE_AUDIT_LOG_CHECKPOINT:
-		r = cde_audit_checkpoint_latest(db, &size, &a->body);
-		if (r == 0)
-			a->status = 200;
-		else
-			answer(a, r == -ENOENT ? 404 : 500, NULL, r == -ENOENT ? "no signed checkpoint yet: the first "
-			       "is made at most audit.tree_checkpoint_interval after the first event"
-			       : "the audit log could not be read");
+		run_checkpoint(src, a);
 		break;
 	case CDE_AUDIT_LOG_INCLUSION:
-		run_inclusion(db, q, a);
+		run_inclusion(src, q, a);
 		break;
 	case CDE_AUDIT_LOG_CONSISTENCY:
-		run_consistency(db, q, a);
+		run_consistency(src, q, a);
 		break;
 	case CDE_AUDIT_LOG_RECEIPTS:
-		run_receipts(db, q, a);
+		run_receipts(src, q, a);
 		break;
 	}
+}
+
+/* The proof source of the reader's PostgreSQL session, connecting (when
+ * a reconnect failed before) and preparing it first when needed. */
+static int pg_source(struct cde_audit_reader *rd, const struct cde_audit_proof_source **ret)
+{
+	char err[256];
+	int r = rd->pg ? 0 : pg_connect(rd, err, sizeof(err));
+
+	if (r == 0 && !rd->pg_proof_ready && (r = cde_pg_proof_init(&rd->pg_proof, rd->pg, err, sizeof(err))) == 0)
+		rd->pg_proof_ready = true;
+	*ret = &rd->pg_proof.src;
+	return r;
+}
+
+/* A log read on PostgreSQL: on a session found lost, connects again once
+ * and reads again; 503 when that fails too. */
+static void run_log_pg(struct cde_audit_reader *rd, const struct cde_audit_log_request *q,
+		       struct cde_audit_log_answer *a)
+{
+	const struct cde_audit_proof_source *src;
+	char err[256];
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (attempt && pg_connect(rd, err, sizeof(err)) < 0)
+			break;
+		free(a->body);
+		memset(a, 0, sizeof(*a));
+		if (pg_source(rd, &src) == 0) {
+			run_log(src, q, a);
+			if (a->status < 500 || !cde_pg_lost(rd->pg))
+				return;
+		}
+	}
+	free(a->body);
+	memset(a, 0, sizeof(*a));
+	answer(a, 503, NULL, "the database cannot be reached: retry shortly");
 }
 
 static void job_free(struct job *j)
@@ -335,9 +415,9 @@ static void reader_run(void *ctx, struct cde_worker_item *item)
 	struct cde_audit_reader *rd = ctx;
 
 	if (j->log_done && rd->postgres)
-		answer(&j->answer, 503, NULL, "the transparency log is not served from PostgreSQL yet");
+		run_log_pg(rd, &j->log, &j->answer);
 	else if (j->log_done)
-		run_log(cde_audit_store_db(rd->store), &j->log, &j->answer);
+		run_log(&rd->sqlite_proof.src, &j->log, &j->answer);
 	else
 		run(rd, j);
 }
@@ -434,7 +514,9 @@ void cde_audit_reader_free(struct cde_audit_reader *rd)
 	if (!rd)
 		return;
 	rd->worker = cde_worker_free(rd->worker);
+	cde_audit_proof_sqlite_release(&rd->sqlite_proof);
 	cde_audit_store_close(rd->store);
+	cde_pg_proof_release(&rd->pg_proof);
 	PQfinish(rd->pg);
 	free(rd->url);
 	free(rd->password_file);
@@ -445,8 +527,14 @@ void cde_audit_reader_free(struct cde_audit_reader *rd)
 static int reader_open(struct cde_audit_reader *rd, const struct cde_store_location *at, char *err,
 		       size_t err_size)
 {
-	if (!at->postgres)
-		return cde_audit_store_open(at->sqlite_path, true, CDE_AUDIT_SYNC_FULL, &rd->store, err, err_size);
+	int r;
+
+	if (!at->postgres) {
+		r = cde_audit_store_open(at->sqlite_path, true, CDE_AUDIT_SYNC_FULL, &rd->store, err, err_size);
+		if (r == 0)
+			cde_audit_proof_sqlite_init(&rd->sqlite_proof, cde_audit_store_db(rd->store));
+		return r;
+	}
 	rd->postgres = true;
 	rd->url = strdup(at->pg.url);
 	rd->password_file = at->pg.password_file ? strdup(at->pg.password_file) : NULL;

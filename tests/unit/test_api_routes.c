@@ -456,13 +456,14 @@ static void a_query_the_database_cannot_answer_is_503_with_retry_after(void **st
 		assert_int_equal(seen.status, 500);
 		assert_null(strstr(seen.headers, "Retry-After"));
 	}
-	/* The transparency log on PostgreSQL: 503 and the reason. */
+	/* The transparency log, its database unreachable: 503, the reason,
+	 * and when to try again. */
 	log_failure.status = 503;
-	snprintf(log_failure.reason, sizeof(log_failure.reason), "the transparency log is not served from "
-		 "PostgreSQL yet");
+	snprintf(log_failure.reason, sizeof(log_failure.reason), "the database cannot be reached: retry shortly");
 	route("GET", "/v1/log/checkpoint");
 	assert_int_equal(seen.status, 503);
-	assert_non_null(strstr(seen.body, "not served from PostgreSQL yet"));
+	assert_non_null(strstr(seen.headers, "Retry-After: 5\n"));
+	assert_non_null(strstr(seen.body, "cannot be reached"));
 }
 
 static void a_malformed_escape_in_an_id_is_400_naming_the_path_once_the_sender_is_known(void **state)
