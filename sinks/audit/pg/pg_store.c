@@ -101,10 +101,12 @@ static int pg_begin(void *impl, char *err, size_t err_size)
 	s->in_tx = true;
 	/* Waits here while another replica's group holds the head. */
 	res = run(s, "lock_head", 0, NULL);
-	if (!cde_pg_ok(res, true) || PQntuples(res) != 1) {
-		if (res)
-			PQclear(res);
+	if (!cde_pg_ok(res, true))	/* which cleared it */
 		return cde_pg_fail(s->c, err, err_size, "locking the log's head");
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		snprintf(err, err_size, "the log's head row is missing");
+		return -EBADMSG;
 	}
 	s->work_seq = (uint64_t)cde_pg_int(res, 0, 0);
 	tree_size = (uint64_t)cde_pg_int(res, 0, 2);
