@@ -391,7 +391,7 @@ static int start_delivery(struct daemon *d)
 	int r = cde_daemon_delivery_options(&d->cfg, &opts);
 
 	if (r == 0)
-		r = cde_delivery_new(d->db_path, opts, &(struct cde_delivery_log){ .fn = log_delivery }, &d->delivery,
+		r = cde_delivery_new_at(&d->store, opts, &(struct cde_delivery_log){ .fn = log_delivery }, &d->delivery,
 				     db_err, sizeof(db_err));
 	else
 		snprintf(db_err, sizeof(db_err), "out of memory");
@@ -505,8 +505,9 @@ static void log_start(const struct daemon *d, const char *bound, const struct cd
 		CDE_VERSION, bound, d->flags.config_file ? d->flags.config_file : "embedded default",
 		d->cfg.state_dir, cde_daemon_catalog_dir(&d->cfg), cde_catalog_spec_count(d->catalog),
 		cde_auth_is_open(d->auth) ? "no authentication" : "authentication required");
-	cde_log(CDE_LOG_INFO, "audit log %s: %llu events, head seq %llu, sync %s, %s, %s, Merkle tree of %llu entries, %s",
-		d->db_path, opened->rows, opened->head_seq, d->cfg.audit_sync_full ? "full" : "normal",
+	cde_log(CDE_LOG_INFO, "audit log %s: %llu events, head seq %llu, %s, %s, %s, Merkle tree of %llu entries, %s",
+		cde_store_location_name(&d->store), opened->rows, opened->head_seq,
+		d->store.postgres ? "on PostgreSQL" : d->cfg.audit_sync_full ? "sync full" : "sync normal",
 		d->cfg.audit_hmac_key_file[0] ? "keyed checkpoints" : "no keyed checkpoints",
 		d->cfg.audit_max_age_s || d->cfg.audit_max_size ? "retention on" : "kept forever", opened->tree_size,
 		d->cfg.audit_signing_key_file[0] ? "signed checkpoints" : "no signed checkpoints");

@@ -29,3 +29,10 @@ int cde_dead_letters_list(sqlite3 *db, const char *sink, const char *id,
 /* Moves the matching dead letters (same filters as list) to the replays
  * table, in one transaction. Returns how many, or -EIO. */
 int cde_dead_letters_replay(sqlite3 *db, const char *sink, const char *id);
+
+/* The same two on a PostgreSQL connection (the shared log of replicas):
+ * whichever replica holds the sink's lease delivers the replays. */
+struct pg_conn;
+int cde_dead_letters_list_pg(struct pg_conn *c, const char *sink, const char *id,
+			     int (*fn)(void *ctx, const struct cde_dead_letter *dl), void *ctx);
+int cde_dead_letters_replay_pg(struct pg_conn *c, const char *sink, const char *id);

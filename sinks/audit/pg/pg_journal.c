@@ -18,8 +18,13 @@ static int read_opened(struct cde_pg_store *s, struct cde_pg_store_opened *opene
 	PGresult *res = PQexec(s->c, "SELECT seq, tree_size, (SELECT count(*) FROM events) FROM log_head");
 	int r;
 
-	if (!cde_pg_ok(res, true) || PQntuples(res) != 1)
+	if (!cde_pg_ok(res, true))	/* which cleared it */
 		return cde_pg_fail(s->c, err, err_size, "reading the log's head");
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		snprintf(err, err_size, "the log's head row is missing");
+		return -EBADMSG;
+	}
 	s->head_seq = (uint64_t)cde_pg_int(res, 0, 0);
 	opened->head_seq = s->head_seq;
 	opened->tree_size = (unsigned long long)cde_pg_int(res, 0, 1);

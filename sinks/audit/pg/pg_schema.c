@@ -84,7 +84,9 @@ int cde_pg_schema_version(PGconn *c)
 	if (!cde_pg_ok(res, true)) {
 		/* No table yet: an empty database (or one of something else). */
 		res = PQexec(c, "SELECT to_regclass('cde_schema') IS NULL");
-		v = cde_pg_ok(res, true) && PQgetvalue(res, 0, 0)[0] == 't' ? 0 : -EIO;
+		if (!cde_pg_ok(res, true))	/* which cleared it */
+			return -EIO;
+		v = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't' ? 0 : -EIO;
 		PQclear(res);
 		return (int)v;
 	}

@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
 import { spawnSync } from 'node:child_process';
-import { startDaemon, checker, waitFor, auditDb, pgMode, curl } from '../daemon.mjs';
+import { startDaemon, checker, waitFor, auditDb, pgMode, curl, postJson } from '../daemon.mjs';
 
 const t = checker();
 const [bin, cdevctl] = process.argv.slice(2, 4);
@@ -94,15 +94,16 @@ for (let round = 0; round < rounds; round++) {
 t.check(acked.size > rounds * 300, 'both replicas acknowledged events between the kills', String(acked.size));
 t.check(forks === 0, 'no seq was acknowledged for two events', String(forks));
 
-// One CloudEvent sent to both replicas is stored once.
-const ce = (d) => curl(['-X', 'POST', `${d.url}/v1/events`, '-H', 'Content-Type: application/json',
-  '-H', 'ce-specversion: 1.0', '-H', 'ce-id: twice-1', '-H', 'ce-source: /ci/twice',
-  '-H', 'ce-type: dev.cdevents.build.started.0.2.0', '--data-binary',
-  JSON.stringify({ context: { specversion: '0.4.1', id: 'twice-1', source: '/ci/twice', type: 'dev.cdevents.build.started.0.2.0',
-    timestamp: '2026-12-07T12:00:00Z' }, subject: { id: 'twice', content: {} } })]);
-const first = ce(a), second = ce(b);
-t.check(first.status === 202 && second.status === 200, 'a CloudEvent sent to both replicas: 202 once, then 200 (duplicate)',
-  `${first.status} ${second.status} ${second.body}`);
+// One CDEvent sent to both replicas is stored once: the second replica
+// sees the first one's row and answers 200 (a duplicate).
+const twice = {
+  context: { specversion: '0.5.1', id: 'twice-1', source: '/github', type: 'dev.cdevents.change.merged.0.3.0',
+    timestamp: '2026-12-07T04:00:00Z' },
+  subject: { id: 'pr-1', source: '/github', content: { repository: { id: 'org/etl', source: '/github' } } },
+};
+const first = postJson(`${a.url}/v1/events`, twice), second = postJson(`${b.url}/v1/events`, twice);
+t.check(first.status === 202 && second.status === 200 && second.json?.duplicate === true,
+  'a CDEvent sent to both replicas: 202 once, then 200 (duplicate)', `${first.status} ${second.status} ${second.body}`);
 
 // Every acknowledged event is stored once, with its seq; the chain verifies.
 const q = spawnSync(cdevctl, ['audit', 'query', '--db', url], { encoding: 'utf8', maxBuffer: 1 << 28 });
