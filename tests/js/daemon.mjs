@@ -28,6 +28,15 @@ export function auditDb(stateDir) {
   return `host=${dir} port=${port} dbname=${name} user=cdeventsd`;
 }
 
+// Runs @sql on the log of @stateDir behind the daemon's back (sqlite3 on
+// audit.db, or psql on its database), as a tampering test does; the
+// result's stdout is the values, one row a line, as sqlite3 prints them.
+export function auditSql(stateDir, sql) {
+  return pgMode
+    ? spawnSync('psql', ['-d', auditDb(stateDir), '-qtAX', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' })
+    : spawnSync('sqlite3', [auditDb(stateDir), sql], { encoding: 'utf8' });
+}
+
 // The daemon listens on 127.0.0.1:0 unless @args name --listen (a test
 // that reads the address from its config file passes { listenFlag: false }).
 export async function startDaemon(binary, args = [], env = {}, { listenFlag = true } = {}) {

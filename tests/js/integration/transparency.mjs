@@ -4,7 +4,8 @@
 // leaf, `?receipt=1` answers carry receipts that verify, every stored
 // event's inclusion proof and every pair of checkpoints' consistency
 // proof verify, altered proofs fail, and every bad request is a JSON
-// error naming its parameter.
+// error naming its parameter. With CDE_TEST_STORAGE=postgres (pg-transparency)
+// the same, every answer read from PostgreSQL.
 //
 //   node tests/js/integration/transparency.mjs path/to/cdeventsd path/to/cdevctl
 import { spawnSync } from 'node:child_process';
@@ -13,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import canonicalize from 'canonicalize';
 import { CloudEvent, HTTP } from 'cloudevents';
-import { startDaemon, checker, curl, postJson, waitFor, waitForLog } from '../daemon.mjs';
+import { startDaemon, auditSql, checker, curl, postJson, waitFor, waitForLog } from '../daemon.mjs';
 import { b64, leafHash, openCheckpoint, parseVerifierKey, verifyConsistency, verifyInclusion } from '../tlog.mjs';
 
 const t = checker();
@@ -98,8 +99,7 @@ t.check(latest && latest.size >= total && latest.origin === 'ci.example/cdevents
 {
   const r = curl(['-i', `${d.url}/v1/log/checkpoint`]);
   t.check(/content-type: text\/plain; charset=utf-8/i.test(r.body), 'the checkpoint is text/plain; charset=utf-8', r.body);
-  const stored = spawnSync('sqlite3', [path.join(d.stateDir, 'audit.db'),
-    `SELECT note FROM tree_checkpoints WHERE size = ${latest.size}`], { encoding: 'utf8' }).stdout;
+  const stored = auditSql(d.stateDir, `SELECT note FROM tree_checkpoints WHERE size = ${latest.size}`).stdout;
   t.check(stored === seen.get(latest.size).note + '\n', 'the checkpoint is served byte for byte as stored', stored);
 }
 let proofs = 0;
@@ -224,9 +224,8 @@ for (const [p, status, param, name] of errors) {
 // and an error line in the log.
 {
   const from = d.log().length;
-  const s = spawnSync('sqlite3', [path.join(d.stateDir, 'audit.db'), "UPDATE events SET principal = 'mallory' WHERE seq = 3"],
-    { encoding: 'utf8' });
-  t.check(s.status === 0, 'sqlite3 edits a row', s.stderr);
+  const s = auditSql(d.stateDir, "UPDATE events SET principal = 'mallory' WHERE seq = 3");
+  t.check(s.status === 0, 'a row is edited in the database', s.stderr);
   const r = get('/v1/log/proof/inclusion?seq=3');
   t.check(r.status === 409 && /altered/.test(JSON.stringify(r.json)), 'an edited row: 409 saying it was altered', r.body);
   t.check(await waitForLog(d, /level=error.*altered|"level":"error".*altered/, from), 'and an error line in the log', d.log().slice(from));
