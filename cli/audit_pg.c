@@ -56,31 +56,22 @@ int cde_cli_audit_query_pg(const char *url, const char *password_file, const str
 	return r < 0 ? 2 : 0;
 }
 
-int cde_cli_audit_verify_pg(const char *url, const char *password_file)
+bool cde_cli_audit_verify_pg(const char *url, const char *password_file, const uint8_t *key, size_t key_len,
+			     unsigned every, struct cde_audit_verify *v, int *ret_r)
 {
 	PGconn *c = open_read_only("verify", url, password_file);
-	struct cde_audit_verify v;
 	int r;
 
 	if (!c)
-		return 2;
-	r = cde_pg_audit_verify(c, &v);
+		return false;
+	r = cde_pg_audit_verify(c, key, key_len, every, v);
 	if (r == -EIO || r == -ENOTCONN)
 		say_failed("verify", c, "reading the events");
+	else if (r == -EOPNOTSUPP)
+		fprintf(stderr, "cdevctl audit verify: %s: %s\n", url, v->reason);
+	else if (r < 0 && r != -EBADMSG)
+		fprintf(stderr, "cdevctl audit verify: %s: %s\n", url, strerror(-r));
 	PQfinish(c);
-	if (r == -EBADMSG) {
-		printf("%s: broken at seq %llu: %s (%llu rows checked)\n", url, (unsigned long long)v.bad_seq,
-		       v.reason, (unsigned long long)v.rows);
-		return 1;
-	}
-	if (r == -EOPNOTSUPP)
-		fprintf(stderr, "cdevctl audit verify: %s: %s\n", url, v.reason);
-	if (r < 0)
-		return 2;
-	printf("%s: intact, %llu events, head seq %llu hash %s, checkpoints not checked (not yet on PostgreSQL)\n",
-	       url, (unsigned long long)v.rows, (unsigned long long)v.head_seq, v.head_hash);
-	if (v.markers)
-		printf("rows 1 to %llu retired by retention (%llu markers; their signatures are not checked on "
-		       "PostgreSQL yet)\n", (unsigned long long)(v.first_seq - 1), (unsigned long long)v.markers);
-	return 0;
+	*ret_r = r;
+	return r == 0 || r == -EBADMSG;
 }

@@ -114,6 +114,8 @@ static bool verify_walk(struct verify_args *a, const uint8_t *key, size_t key_le
 			return false;
 		}
 		a->db = a->bundle;
+	} else if (cde_cli_is_pg_url(a->db)) {
+		return cde_cli_audit_verify_pg(a->db, a->password_file, key, key_len, (unsigned)a->every, v, ret_r);
 	} else {
 		r = cde_audit_store_open(a->db, true, CDE_AUDIT_SYNC_FULL, &s, err, sizeof(err));
 		if (r < 0) {
@@ -157,12 +159,6 @@ static int verify(int argc, char **argv)
 
 	if (status >= 0)
 		return status;
-	if (!a.bundle && cde_cli_is_pg_url(a.db)) {
-		if (!a.key_file)
-			return cde_cli_audit_verify_pg(a.db, a.password_file);
-		fputs("cdevctl audit verify: --key: keyed checkpoints are not checked on PostgreSQL yet\n", stderr);
-		return 2;
-	}
 	if (a.key_file) {
 		key_len = cde_audit_key_load(a.key_file, key);
 		if (key_len < 0) {
@@ -184,7 +180,8 @@ static int verify(int argc, char **argv)
 		return 2;
 	}
 	verify_print_intact(a.db, &v, a.key_file);
-	return a.bundle ? 0 : cde_cli_tree_self_check(a.db);
+	/* The tree's own check reads audit.db (not yet PostgreSQL's tiles). */
+	return a.bundle || cde_cli_is_pg_url(a.db) ? 0 : cde_cli_tree_self_check(a.db);
 }
 
 static const char query_usage[] =

@@ -2,7 +2,9 @@
  * (real events, real hashes), copied row for row into the database,
  * verifies there, also after retention; every way of altering it shows
  * at the right seq, as on audit.db; a log with accepted losses is
- * refused, not passed. Runs against the throwaway cluster of
+ * refused, not passed. A log the PostgreSQL store wrote with a checkpoint
+ * key verifies with that key (keyed checkpoints, signed retention
+ * markers) and with no other. Runs against the throwaway cluster of
  * tests/pg/cluster (CDE_PG_URL). */
 
 #include "tests/unit/helpers.h"
@@ -16,6 +18,7 @@
 #include "sinks/audit/audit_store.h"
 #include "sinks/audit/pg/pg_conn.h"
 #include "sinks/audit/pg/pg_schema.h"
+#include "sinks/audit/pg/pg_store.h"
 #include "sinks/audit/pg/pg_verify.h"
 
 #define N 40
@@ -32,15 +35,11 @@ static void exec_pg(const char *sql)
 		fail_msg("%s", err);
 }
 
-/* N events appended by the audit store to a new audit.db at @path. */
-static struct cde_audit_store *written(const char *path)
+/* N events to store, received a second apart from 12:00:00. */
+static void events(struct cde_journal_entry e[N])
 {
-	struct cde_journal_entry e[N];
-	struct cde_audit_store *s;
-	char err[256], id[16];
+	char id[16];
 
-	remove_store(path);
-	assert_int_equal(cde_audit_store_open(path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
 	for (int i = 0; i < N; i++) {
 		struct cde_event *ev = NULL;
 
@@ -56,6 +55,18 @@ static struct cde_audit_store *written(const char *path)
 		e[i].peer = "127.0.0.1:4242";
 		snprintf(e[i].received_at, sizeof(e[i].received_at), "2026-12-07T12:00:%02d.000000Z", i);
 	}
+}
+
+/* N events appended by the audit store to a new audit.db at @path. */
+static struct cde_audit_store *written(const char *path)
+{
+	struct cde_journal_entry e[N];
+	struct cde_audit_store *s;
+	char err[256];
+
+	remove_store(path);
+	assert_int_equal(cde_audit_store_open(path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
+	events(e);
 	assert_int_equal(cde_audit_store_append(s, e, N, err, sizeof(err)), 0);
 	for (int i = 0; i < N; i++)
 		cde_event_unref(e[i].event);
@@ -122,7 +133,7 @@ static uint64_t broken_at(struct cde_audit_store *s, const char *sql)
 
 	copy_log(s);
 	exec_pg(sql);
-	r = cde_pg_audit_verify(pg, &v);
+	r = cde_pg_audit_verify(pg, NULL, 0, 0, &v);
 	if (r == 0)
 		return 0;
 	assert_int_equal(r, -EBADMSG);
@@ -145,11 +156,11 @@ static void a_copied_log_verifies_and_each_alteration_shows_where(void **state)
 	s = written(path);
 
 	/* An empty log is intact. */
-	assert_int_equal(cde_pg_audit_verify(pg, &v), 0);
+	assert_int_equal(cde_pg_audit_verify(pg, NULL, 0, 0, &v), 0);
 	assert_int_equal(v.rows, 0);
 
 	copy_log(s);
-	assert_int_equal(cde_pg_audit_verify(pg, &v), 0);
+	assert_int_equal(cde_pg_audit_verify(pg, NULL, 0, 0, &v), 0);
 	assert_int_equal(cde_audit_store_verify(s, NULL, 0, 0, &on_sqlite), 0);
 	assert_int_equal(v.rows, N);
 	assert_int_equal(v.head_seq, N);
@@ -173,7 +184,7 @@ static void a_copied_log_verifies_and_each_alteration_shows_where(void **state)
 	copy_log(s);
 	exec_pg("INSERT INTO gaps VALUES (3, 2, '2026-12-07T13:00:00Z', 'lost', repeat('0', 64), repeat('1', 64),"
 		" NULL)");
-	assert_int_equal(cde_pg_audit_verify(pg, &v), -EOPNOTSUPP);
+	assert_int_equal(cde_pg_audit_verify(pg, NULL, 0, 0, &v), -EOPNOTSUPP);
 	assert_non_null(strstr(v.reason, "accepted losses"));
 	exec_pg("TRUNCATE gaps");
 
@@ -182,7 +193,7 @@ static void a_copied_log_verifies_and_each_alteration_shows_where(void **state)
 	assert_int_equal(retain(s, 10), 10);
 	assert_int_equal(retain(s, 20), 10);
 	copy_log(s);
-	assert_int_equal(cde_pg_audit_verify(pg, &v), 0);
+	assert_int_equal(cde_pg_audit_verify(pg, NULL, 0, 0, &v), 0);
 	assert_int_equal(cde_audit_store_verify(s, NULL, 0, 0, &on_sqlite), 0);
 	assert_int_equal(v.first_seq, 21);
 	assert_int_equal(v.markers, 2);
@@ -197,10 +208,85 @@ static void a_copied_log_verifies_and_each_alteration_shows_where(void **state)
 	PQfinish(pg);
 }
 
+/* verify with @key (NULL: none) every @every rows: the seq it stops at,
+ * 0 when intact (@v then holds what it counted). */
+static uint64_t keyed_broken_at(const uint8_t *key, unsigned every, struct cde_audit_verify *v)
+{
+	int r = cde_pg_audit_verify(pg, key, key ? 32 : 0, every, v);
+
+	if (r == 0)
+		return 0;
+	assert_int_equal(r, -EBADMSG);
+	return v->bad_seq;
+}
+
+static void a_keyed_log_verifies_with_its_key_only(void **state)
+{
+	static const uint8_t key[32] = "the checkpoint key of this test", other[32] = "another key, of somebody else";
+	struct cde_pg_options o = { .url = getenv("CDE_PG_URL") };
+	const struct cde_audit_backend_ops *be = &cde_audit_backend_pg;
+	struct cde_audit_retention_run run;
+	struct cde_journal_entry e[N];
+	struct cde_pg_store_opened opened;
+	struct cde_audit_verify v;
+	struct cde_pg_store *st;
+	char err[256];
+
+	(void)state;
+	if (cde_pg_connect(&o, "cdeventsd test", &pg, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	exec_pg("TRUNCATE events, retention, checkpoints, gaps, tree_tiles, tree_checkpoints;"
+		" UPDATE log_head SET seq = 0, tree_size = 0, hash = repeat('0', 64)");
+	/* The writer: a keyed checkpoint after every 5th row. */
+	if (cde_pg_store_open(&o, key, sizeof(key), 5, &st, &opened, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	events(e);
+	if (be->begin(st, err, sizeof(err)) < 0 || be->add(st, e, N, err, sizeof(err)) < 0 ||
+	    be->commit(st, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	for (int i = 0; i < N; i++)
+		cde_event_unref(e[i].event);
+
+	assert_int_equal(keyed_broken_at(key, 5, &v), 0);
+	assert_int_equal(v.checkpoints, N / 5);
+	assert_int_equal(keyed_broken_at(NULL, 0, &v), 0);
+	assert_int_equal(v.checkpoints, 0);
+	/* Another key, or another interval, does not pass. */
+	assert_int_equal(keyed_broken_at(other, 5, &v), 5);
+	assert_non_null(strstr(v.reason, "HMAC is wrong"));
+	assert_int_equal(keyed_broken_at(key, 4, &v), 4);
+	assert_non_null(strstr(v.reason, "missing"));
+	/* A chain rewritten from seq 12 on with hashes that link (as one
+	 * without the key could) no longer matches the checkpoint at 15. */
+	exec_pg("UPDATE checkpoints SET hash = repeat('cd', 32) WHERE seq = 15");
+	assert_int_equal(keyed_broken_at(key, 5, &v), 15);
+	exec_pg("DELETE FROM checkpoints WHERE seq = 15");
+	assert_int_equal(keyed_broken_at(key, 5, &v), 15);
+	assert_int_equal(keyed_broken_at(NULL, 0, &v), 0);
+
+	/* Retention signs its markers with the key: rows received before
+	 * 12:00:22 retired; the walk goes on from the marker. */
+	assert_int_equal(cde_pg_retain(st, &(struct cde_audit_retention){ .max_age_s = 3600 },
+				       1796644800 + 22 + 3600, &run, err, sizeof(err)), 0);
+	assert_int_equal(run.deleted, 22);
+	assert_int_equal(keyed_broken_at(key, 5, &v), 0);
+	assert_int_equal(v.markers, 1);
+	assert_int_equal(v.first_seq, 23);
+	assert_int_equal(v.checkpoints, 4);	/* 25, 30, 35, 40 */
+	assert_int_equal(keyed_broken_at(other, 5, &v), 22);
+	exec_pg("UPDATE retention SET mac = NULL");
+	assert_int_equal(keyed_broken_at(key, 5, &v), 22);
+	assert_int_equal(keyed_broken_at(NULL, 0, &v), 0);
+
+	be->close(st);
+	PQfinish(pg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_copied_log_verifies_and_each_alteration_shows_where),
+		cmocka_unit_test(a_keyed_log_verifies_with_its_key_only),
 	};
 
 	return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);

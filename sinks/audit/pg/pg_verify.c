@@ -2,7 +2,9 @@
  * postgres://...). One REPEATABLE READ snapshot holds the rows and the
  * head still while replicas keep appending, so the head read first
  * names a row the walk will see. The hashing is audit_chain.c's, the
- * same as for audit.db and bundles. */
+ * same as for audit.db and bundles; with the key, the keyed checkpoints
+ * come with their rows (one join, so the rows stream on) and the
+ * retention markers' signatures are checked as there. */
 
 #include "sinks/audit/pg/pg_verify.h"
 
@@ -10,16 +12,22 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "sinks/audit/pg/pg_conn.h"
 #include "sinks/audit/pg/pg_query.h"
 
-#define ROW_COLUMNS "seq, id, source, type, subject, chain_id, artifact_id, timestamp, received_at," \
-	" spec_version, principal, peer, event, prev_hash, hash"
+#define ROW_COLUMNS "e.seq, id, source, type, subject, chain_id, artifact_id, timestamp, received_at," \
+	" spec_version, principal, peer, event, prev_hash, e.hash, c.hash, c.mac"
+#define ROW_FIELDS 17
 
 struct walk {
 	struct cde_audit_verify *out;
 	uint64_t expect;
 	uint8_t prev[CDE_HASH_LEN];
+	const uint8_t *key;	/* NULL: no signatures checked */
+	size_t key_len;
+	unsigned every;
 };
 
 static const char *field(const PGresult *res, int col)
@@ -32,6 +40,28 @@ static int broken(struct cde_audit_verify *out, uint64_t seq, const char *why)
 	out->bad_seq = seq;
 	snprintf(out->reason, sizeof(out->reason), "%s", why);
 	return -EBADMSG;
+}
+
+/* The keyed checkpoint stored with row @seq (@hash_hex, @mac_hex: NULL
+ * when none), against the chain's hash there. */
+static int check_checkpoint(struct walk *w, uint64_t seq, const char *hash_hex, const char *mac_hex)
+{
+	uint8_t stored_hash[CDE_HASH_LEN], stored_mac[CDE_HASH_LEN], mac[CDE_HASH_LEN];
+	const char *why = NULL;
+
+	if (!hash_hex || !mac_hex)
+		why = "the checkpoint after this row is missing";
+	else if (cde_hash_from_hex(hash_hex, stored_hash) < 0 || cde_hash_from_hex(mac_hex, stored_mac) < 0)
+		why = "the checkpoint after this row is unreadable";
+	else if (cde_audit_checkpoint_mac(w->key, w->key_len, seq, stored_hash, mac),
+		 CRYPTO_memcmp(mac, stored_mac, CDE_HASH_LEN) != 0)
+		why = "the checkpoint's HMAC is wrong: forged, or another key";
+	else if (memcmp(stored_hash, w->prev, CDE_HASH_LEN) != 0)
+		why = "the chain up to here was rewritten: it no longer matches its checkpoint";
+	if (why)
+		return broken(w->out, seq, why);
+	w->out->checkpoints++;
+	return 0;
 }
 
 static int check_row(void *ctx, const PGresult *res)
@@ -47,7 +77,7 @@ static int check_row(void *ctx, const PGresult *res)
 	};
 	const char *why;
 
-	if (PQnfields(res) != 15)
+	if (PQnfields(res) != ROW_FIELDS)
 		return -EIO;
 	w->out->rows++;
 	if (row.seq != w->expect)
@@ -56,6 +86,8 @@ static int check_row(void *ctx, const PGresult *res)
 		return broken(w->out, row.seq, why);
 	w->out->head_seq = row.seq;
 	w->expect = row.seq + 1;
+	if (w->key && w->every && row.seq % w->every == 0)
+		return check_checkpoint(w, row.seq, field(res, 15), field(res, 16));
 	return 0;
 }
 
@@ -105,7 +137,7 @@ static int check_marker(void *ctx, const PGresult *res)
 
 	if (PQnfields(res) != 8 || !m.at || !m.reason)
 		return -EIO;
-	if (cde_audit_marker_step(ms->prev, ms->last, &m, &hex, NULL, 0, &why) < 0)
+	if (cde_audit_marker_step(ms->prev, ms->last, &m, &hex, ms->w->key, ms->w->key_len, &why) < 0)
 		return broken(ms->w->out, m.seq, why);
 	ms->w->out->markers++;
 	ms->last = m.seq;
@@ -114,9 +146,9 @@ static int check_marker(void *ctx, const PGresult *res)
 	return 0;
 }
 
-static int walk(PGconn *c, struct cde_audit_verify *out)
+static int walk(PGconn *c, struct walk *wk, struct cde_audit_verify *out)
 {
-	struct walk w = { .out = out, .expect = 1 };
+	struct walk w = *wk;
 	struct markers ms = { .w = &w };
 	char head_hash[CDE_HASH_HEX_LEN], from[24];
 	const char *values[1];
@@ -132,8 +164,8 @@ static int walk(PGconn *c, struct cde_audit_verify *out)
 	out->first_seq = w.expect;
 	out->head_seq = w.expect - 1;
 	values[0] = cde_pg_u64(w.expect, from);
-	r = cde_pg_each_row(c, "SELECT " ROW_COLUMNS " FROM events WHERE seq >= $1::bigint ORDER BY seq", 1, values,
-			    check_row, &w);
+	r = cde_pg_each_row(c, "SELECT " ROW_COLUMNS " FROM events e LEFT JOIN checkpoints c ON c.seq = e.seq"
+			    " WHERE e.seq >= $1::bigint ORDER BY e.seq", 1, values, check_row, &w);
 	if (r < 0)
 		return r;
 	cde_hash_to_hex(w.prev, out->head_hash);
@@ -150,8 +182,9 @@ static int walk(PGconn *c, struct cde_audit_verify *out)
 	return 0;
 }
 
-int cde_pg_audit_verify(PGconn *c, struct cde_audit_verify *out)
+int cde_pg_audit_verify(PGconn *c, const uint8_t *key, size_t key_len, unsigned every, struct cde_audit_verify *out)
 {
+	struct walk w = { .out = out, .expect = 1, .key = key, .key_len = key_len, .every = every };
 	char err[256];
 	int r;
 
@@ -161,7 +194,7 @@ int cde_pg_audit_verify(PGconn *c, struct cde_audit_verify *out)
 		return -ENOTCONN;
 	if (cde_pg_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, sizeof(err), "verify") < 0)
 		return cde_pg_lost(c) ? -ENOTCONN : -EIO;
-	r = walk(c, out);
+	r = walk(c, &w, out);
 	if (cde_pg_exec(c, "COMMIT", err, sizeof(err), "verify") < 0 && r == 0)
 		r = cde_pg_lost(c) ? -ENOTCONN : -EIO;
 	return r;

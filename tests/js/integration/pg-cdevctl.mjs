@@ -3,10 +3,13 @@
 // (tests/pg/cluster sets CDE_PG_URL, CDE_PG_DIR), reads the same through
 // --db URL as through --db FILE, for every filter; the password comes
 // from a private file only; verify finds the chain intact and then the
-// row an UPDATE changed; what is not done on PostgreSQL yet says so.
+// row an UPDATE changed, and with --key a log a daemon wrote there with a
+// checkpoint key; what is not done on PostgreSQL yet says so.
 //
 //   tests/pg/cluster run node tests/js/integration/pg-cdevctl.mjs cdeventsd cdevctl pg_copy_log
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { startDaemon, checker } from '../daemon.mjs';
@@ -81,9 +84,36 @@ t.check(psql.status === 0, 'a row is changed behind the daemon', psql.stderr);
 r = run(['verify', '--db', url]);
 t.check(r.status === 1 && r.stdout.includes('broken at seq 42'), 'verify finds the changed row', r.stdout + r.stderr);
 
+// verify --key: a log a daemon on PostgreSQL wrote with a checkpoint key
+// (a database of its own) verifies with that key, and with no other.
+{
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-pg-keyed-'));
+  const key = path.join(tmp, 'hmac.key'), otherKey = path.join(tmp, 'other.key'), cfg = path.join(tmp, 'keyed.yaml');
+  fs.writeFileSync(key, crypto.randomBytes(32), { mode: 0o600 });
+  fs.writeFileSync(otherKey, crypto.randomBytes(32), { mode: 0o600 });
+  fs.writeFileSync(cfg, `audit:\n  hmac_key_file: ${key}\n  checkpoint_every: 4\n`);
+  const made = spawnSync('psql', ['-h', dir, '-p', port, '-U', 'postgres', '-d', 'postgres', '-qc',
+    'CREATE DATABASE keyed OWNER cdeventsd'], { encoding: 'utf8' });
+  t.check(made.status === 0, 'a database for the keyed log', made.stderr);
+  const keyedUrl = `host=${dir} port=${port} dbname=keyed user=cdeventsd`;
+  const k = await startDaemon(bin, ['-c', cfg, '--storage-url', keyedUrl]);
+  const res = await fetch(`${k.url}/v1/events`, {
+    method: 'POST', headers: { 'Content-Type': 'application/cloudevents-batch+json' },
+    body: JSON.stringify(batch.slice(0, 13)),
+  });
+  t.check(res.status === 202, '13 events stored in PostgreSQL with keyed checkpoints', await res.text());
+  t.check(await k.stop() === 0, 'the keyed daemon exits 0');
+  r = run(['verify', '--db', keyedUrl, '--key', key, '--every', '4']);
+  t.check(r.status === 0 && r.stdout.includes('intact, 13 events') && r.stdout.includes('3 keyed checkpoints verified'),
+    'verify --db URL --key: intact, its 3 keyed checkpoints verified', r.stdout + r.stderr);
+  r = run(['verify', '--db', keyedUrl, '--key', otherKey, '--every', '4']);
+  t.check(r.status === 1 && r.stdout.includes('broken at seq 4') && r.stdout.includes('HMAC is wrong'),
+    'verify --key with another key: broken at the first checkpoint', r.stdout + r.stderr);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.rmSync(k.stateDir, { recursive: true, force: true });
+}
+
 // Not on PostgreSQL yet: said, never passed off as done.
-r = run(['verify', '--db', url, '--key', pw]);
-t.check(r.status === 2 && r.stderr.includes('not checked on PostgreSQL yet'), 'verify --key says it cannot yet', r.stderr);
 r = run(['export', '--db', url]);
 t.check(r.status === 2 && r.stderr.includes('audit.db only'), 'export says it reads audit.db only', r.stderr);
 fs.rmSync(d.stateDir, { recursive: true, force: true });
