@@ -209,6 +209,23 @@ void cde_audit_checkpoint_mac(const uint8_t *key, size_t key_len, uint64_t seq,
 		memset(mac, 0, CDE_HASH_LEN);
 }
 
+const char *cde_audit_checkpoint_check(const uint8_t *key, size_t key_len, uint64_t seq, const char *hash_hex,
+				       const char *mac_hex, const uint8_t chain[CDE_HASH_LEN])
+{
+	uint8_t stored_hash[CDE_HASH_LEN], stored_mac[CDE_HASH_LEN], mac[CDE_HASH_LEN];
+
+	if (!hash_hex)
+		return "the checkpoint after this row is missing";
+	if (!mac_hex || cde_hash_from_hex(hash_hex, stored_hash) < 0 || cde_hash_from_hex(mac_hex, stored_mac) < 0)
+		return "the checkpoint after this row is unreadable";
+	cde_audit_checkpoint_mac(key, key_len, seq, stored_hash, mac);
+	if (CRYPTO_memcmp(mac, stored_mac, CDE_HASH_LEN) != 0)
+		return "the checkpoint's HMAC is wrong: forged, or another key";
+	if (memcmp(stored_hash, chain, CDE_HASH_LEN) != 0)
+		return "the chain up to here was rewritten: it no longer matches its checkpoint";
+	return NULL;
+}
+
 void cde_hash_to_hex(const uint8_t hash[CDE_HASH_LEN], char hex[CDE_HASH_HEX_LEN])
 {
 	static const char digits[] = "0123456789abcdef";

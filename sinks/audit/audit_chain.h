@@ -46,6 +46,13 @@ int cde_audit_chain_step(uint8_t prev[CDE_HASH_LEN], const struct cde_audit_row 
 void cde_audit_checkpoint_mac(const uint8_t *key, size_t key_len, uint64_t seq,
 			      const uint8_t hash[CDE_HASH_LEN], uint8_t mac[CDE_HASH_LEN]);
 
+/* Checks the keyed checkpoint stored after row @seq, its hash and MAC in
+ * hex as stored (@hash_hex NULL: none is stored), against @key and the
+ * chain's recomputed hash @chain there. NULL when it holds, else why not
+ * (a constant string). */
+const char *cde_audit_checkpoint_check(const uint8_t *key, size_t key_len, uint64_t seq, const char *hash_hex,
+				       const char *mac_hex, const uint8_t chain[CDE_HASH_LEN]);
+
 /* A retention marker: the record that rows 1..@seq were deleted on
  * purpose. @anchor is the hash of row @seq, which the first remaining row
  * names as its prev_hash, so the chain verifies from there on. */

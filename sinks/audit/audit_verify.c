@@ -163,23 +163,16 @@ static int check_checkpoint(sqlite3 *db, const uint8_t *key, size_t key_len, uin
 			    const uint8_t hash[CDE_HASH_LEN], struct cde_audit_verify *out)
 {
 	sqlite3_stmt *st;
-	uint8_t stored_hash[CDE_HASH_LEN], stored_mac[CDE_HASH_LEN], mac[CDE_HASH_LEN];
-	const char *why = NULL;
+	const char *why;
 	int rc;
 
 	if (sqlite3_prepare_v2(db, "SELECT hash, mac FROM checkpoints WHERE seq = ?", -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
 	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW)
-		why = "the checkpoint after this row is missing";
-	else if (cde_hash_from_hex(column(st, 0), stored_hash) < 0 || cde_hash_from_hex(column(st, 1), stored_mac) < 0)
-		why = "the checkpoint after this row is unreadable";
-	else if (cde_audit_checkpoint_mac(key, key_len, seq, stored_hash, mac),
-		 CRYPTO_memcmp(mac, stored_mac, CDE_HASH_LEN) != 0)
-		why = "the checkpoint's HMAC is wrong: forged, or another key";
-	else if (memcmp(stored_hash, hash, CDE_HASH_LEN) != 0)
-		why = "the chain up to here was rewritten: it no longer matches its checkpoint";
+	why = rc == SQLITE_ROW ? cde_audit_checkpoint_check(key, key_len, seq, column(st, 0) ? column(st, 0) : "",
+							     column(st, 1), hash)
+			       : cde_audit_checkpoint_check(key, key_len, seq, NULL, NULL, hash);
 	sqlite3_finalize(st);
 	if (why)
 		return bad(out, seq, -EBADMSG, "%s", why);

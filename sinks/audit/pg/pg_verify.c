@@ -12,8 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "sinks/audit/pg/pg_conn.h"
 #include "sinks/audit/pg/pg_query.h"
 
@@ -46,18 +44,8 @@ static int broken(struct cde_audit_verify *out, uint64_t seq, const char *why)
  * when none), against the chain's hash there. */
 static int check_checkpoint(struct walk *w, uint64_t seq, const char *hash_hex, const char *mac_hex)
 {
-	uint8_t stored_hash[CDE_HASH_LEN], stored_mac[CDE_HASH_LEN], mac[CDE_HASH_LEN];
-	const char *why = NULL;
+	const char *why = cde_audit_checkpoint_check(w->key, w->key_len, seq, hash_hex, mac_hex, w->prev);
 
-	if (!hash_hex || !mac_hex)
-		why = "the checkpoint after this row is missing";
-	else if (cde_hash_from_hex(hash_hex, stored_hash) < 0 || cde_hash_from_hex(mac_hex, stored_mac) < 0)
-		why = "the checkpoint after this row is unreadable";
-	else if (cde_audit_checkpoint_mac(w->key, w->key_len, seq, stored_hash, mac),
-		 CRYPTO_memcmp(mac, stored_mac, CDE_HASH_LEN) != 0)
-		why = "the checkpoint's HMAC is wrong: forged, or another key";
-	else if (memcmp(stored_hash, w->prev, CDE_HASH_LEN) != 0)
-		why = "the chain up to here was rewritten: it no longer matches its checkpoint";
 	if (why)
 		return broken(w->out, seq, why);
 	w->out->checkpoints++;
