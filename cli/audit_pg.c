@@ -17,16 +17,16 @@ bool cde_cli_is_pg_url(const char *db)
 	       strstr(db, "host=") || strstr(db, "dbname=");
 }
 
-/* A read-only session on @url, or NULL having said why. */
-static PGconn *open_read_only(const char *cmd, const char *url, const char *password_file)
+PGconn *cde_cli_pg_open(const char *cmd, const char *url, const char *password_file)
 {
 	struct cde_pg_options o = { .url = url, .password_file = password_file };
 	char err[512];
-	PGconn *c;
+	PGconn *c = NULL;
 
 	if (cde_pg_connect(&o, "cdevctl", &c, err, sizeof(err)) < 0 ||
 	    cde_pg_exec(c, "SET default_transaction_read_only = on", err, sizeof(err), "opening the session") < 0) {
 		fprintf(stderr, "cdevctl audit %s: %s\n", cmd, err);
+		PQfinish(c);
 		return NULL;
 	}
 	return c;
@@ -44,7 +44,7 @@ static void say_failed(const char *cmd, PGconn *c, const char *what)
 int cde_cli_audit_query_pg(const char *url, const char *password_file, const struct cde_audit_filter *f,
 			   int (*print)(void *ctx, const struct cde_audit_record *rec))
 {
-	PGconn *c = open_read_only("query", url, password_file);
+	PGconn *c = cde_cli_pg_open("query", url, password_file);
 	int r;
 
 	if (!c)
@@ -59,7 +59,7 @@ int cde_cli_audit_query_pg(const char *url, const char *password_file, const str
 bool cde_cli_audit_verify_pg(const char *url, const char *password_file, const uint8_t *key, size_t key_len,
 			     unsigned every, struct cde_audit_verify *v, int *ret_r)
 {
-	PGconn *c = open_read_only("verify", url, password_file);
+	PGconn *c = cde_cli_pg_open("verify", url, password_file);
 	int r;
 
 	if (!c)

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libpq-fe.h>
+
 #include "sinks/audit/audit_query.h"
 #include "sinks/audit/audit_store.h"
 
@@ -13,6 +15,10 @@
  * a url (postgres://, postgresql://) or libpq's key=value form (host=,
  * dbname=). */
 bool cde_cli_is_pg_url(const char *db);
+
+/* A read-only session on @url (its password in @password_file, or
+ * none), or NULL having said why on stderr, as "cdevctl audit @cmd". */
+PGconn *cde_cli_pg_open(const char *cmd, const char *url, const char *password_file);
 
 /* Prints the records matching @f with @print, from the database at @url
  * (its password in @password_file, or none). Returns the exit status:

@@ -1,7 +1,8 @@
 /* cdevctl audit checkpoint | prove | verify-receipt: the Merkle tree of
  * the audit log, offline. checkpoint and prove read the file (read-only:
- * safe while the daemon runs) and print what the HTTP API serves;
- * verify-receipt needs no log at all, only the public key. */
+ * safe while the daemon runs) or the PostgreSQL database, and print what
+ * the HTTP API serves; verify-receipt needs no log at all, only the
+ * public key. */
 
 #include <errno.h>
 #include <getopt.h>
@@ -12,11 +13,11 @@
 #include <cjson/cJSON.h>
 
 #include "cli/commands.h"
+#include "cli/log_source.h"
 #include "cli/tlog_cli.h"
 #include "schemas/base/read_file.h"
 #include "sinks/audit/audit_proof.h"
 #include "sinks/audit/audit_query.h"
-#include "sinks/audit/audit_signed.h"
 #include "sinks/audit/audit_store.h"
 
 int cde_cli_verifier_load(const char *cmd, const char *key, struct cde_note_verifier **ret)
@@ -50,9 +51,10 @@ int cde_cli_store_open(const char *cmd, const char *db, struct cde_audit_store *
 	return r;
 }
 
-/* Options shared by the commands here: --db, --size, --pubkey, --help. */
+/* Options shared by the commands here: --db, --password-file, --size,
+ * --pubkey, --help. */
 struct tlog_args {
-	const char *db, *pubkey;
+	const char *db, *password_file, *pubkey;
 	uint64_t size;
 };
 
@@ -60,6 +62,7 @@ static int tlog_args(const char *cmd, const char *usage, int argc, char **argv, 
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
+		{ "password-file", required_argument, NULL, 'P' },
 		{ "size", required_argument, NULL, 's' },
 		{ "pubkey", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
@@ -71,6 +74,7 @@ static int tlog_args(const char *cmd, const char *usage, int argc, char **argv, 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': a->db = optarg; break;
+		case 'P': a->password_file = optarg; break;
 		case 'k': a->pubkey = optarg; break;
 		case 's':
 			if (cde_audit_parse_seq(optarg, &a->size) < 0) {
@@ -92,14 +96,14 @@ static int tlog_args(const char *cmd, const char *usage, int argc, char **argv, 
 int cde_cmd_audit_checkpoint(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: cdevctl audit checkpoint [--db PATH]\n"
+		"usage: cdevctl audit checkpoint [--db PATH | --db URL [--password-file FILE]]\n"
 		"  Prints the latest signed checkpoint stored in the log (a C2SP signed note):\n"
 		"  keep it elsewhere, and later check the log against it with\n"
 		"  cdevctl audit verify --checkpoint FILE --pubkey KEY.\n";
 	struct tlog_args a = { .db = CDE_CLI_DEFAULT_DB };
-	struct cde_audit_store *s;
+	struct cde_cli_log_source ls;
 	uint64_t size = 0;
-	char *note = NULL;
+	char *note = NULL, err[256] = "";
 	int r = tlog_args("checkpoint", usage, argc, argv, &a);
 
 	if (r >= 0)
@@ -108,17 +112,17 @@ int cde_cmd_audit_checkpoint(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	if (cde_cli_store_open("checkpoint", a.db, &s) < 0)
+	if (cde_cli_log_source_open("checkpoint", a.db, a.password_file, &ls) < 0)
 		return 2;
-	r = cde_audit_checkpoint_latest(cde_audit_store_db(s), &size, &note);
-	cde_audit_store_close(s);
+	r = cde_audit_proof_checkpoint_from(ls.src, &size, &note, err, sizeof(err));
+	cde_cli_log_source_close(&ls);
 	if (r == -ENOENT) {
 		fprintf(stderr, "cdevctl audit checkpoint: %s: no signed checkpoint (is audit.signing_key_file set?)\n",
 			a.db);
 		return 1;
 	}
 	if (r < 0) {
-		fprintf(stderr, "cdevctl audit checkpoint: %s: %s\n", a.db, strerror(-r));
+		fprintf(stderr, "cdevctl audit checkpoint: %s: %s\n", a.db, err[0] ? err : strerror(-r));
 		return 2;
 	}
 	fputs(note, stdout);
@@ -141,15 +145,15 @@ static int print_json(cJSON *doc)
 int cde_cmd_audit_prove(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: cdevctl audit prove inclusion SEQ [--size N] [--db PATH]\n"
-		"       cdevctl audit prove consistency FROM [TO] [--db PATH]\n"
+		"usage: cdevctl audit prove inclusion SEQ [--size N] [--db PATH | --db URL [--password-file FILE]]\n"
+		"       cdevctl audit prove consistency FROM [TO] [--db PATH | --db URL [--password-file FILE]]\n"
 		"  Prints the proof as JSON, as GET /v1/log/proof/... serves it: inclusion of\n"
 		"  the event at SEQ in the tree of N entries (default: the latest signed\n"
 		"  checkpoint's; with that checkpoint it is a receipt), or that the tree of TO\n"
 		"  entries (default: the latest checkpoint's) extends the tree of FROM.\n";
 	struct tlog_args a = { .db = CDE_CLI_DEFAULT_DB };
 	uint64_t n1 = 0, n2 = 0;
-	struct cde_audit_store *s;
+	struct cde_cli_log_source ls;
 	bool inclusion = argc >= 2 && strcmp(argv[1], "inclusion") == 0;
 	cJSON *doc = NULL;
 	char err[512] = "";
@@ -168,13 +172,13 @@ int cde_cmd_audit_prove(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	if (cde_cli_store_open("prove", a.db, &s) < 0)
+	if (cde_cli_log_source_open("prove", a.db, a.password_file, &ls) < 0)
 		return 2;
 	if (inclusion)
-		r = cde_audit_proof_inclusion(cde_audit_store_db(s), n1, a.size, &doc, err, sizeof(err));
+		r = cde_audit_proof_inclusion_from(ls.src, n1, a.size, &doc, err, sizeof(err));
 	else
-		r = cde_audit_proof_consistency(cde_audit_store_db(s), n1, n2, &doc, err, sizeof(err));
-	cde_audit_store_close(s);
+		r = cde_audit_proof_consistency_from(ls.src, n1, n2, &doc, err, sizeof(err));
+	cde_cli_log_source_close(&ls);
 	if (r < 0) {
 		fprintf(stderr, "cdevctl audit prove: %s: %s\n", a.db, err[0] ? err : strerror(-r));
 		return r == -ENOENT || r == -ERANGE || r == -EBADMSG ? 1 : 2;

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import canonicalize from 'canonicalize';
 import { CloudEvent, HTTP } from 'cloudevents';
-import { startDaemon, auditSql, checker, curl, postJson, waitFor, waitForLog } from '../daemon.mjs';
+import { startDaemon, auditDb, auditSql, checker, curl, postJson, waitFor, waitForLog } from '../daemon.mjs';
 import { b64, leafHash, openCheckpoint, parseVerifierKey, verifyConsistency, verifyInclusion } from '../tlog.mjs';
 
 const t = checker();
@@ -151,6 +151,21 @@ for (const from of sizes) {
         `consistency from ${from} to ${to}: an altered proof fails`);
     }
   }
+}
+
+// --- cdevctl reads the same from the log's store ---------------------------
+{
+  const ctl = (...args) => spawnSync(cdevctl, ['audit', ...args, '--db', auditDb(d.stateDir)], { encoding: 'utf8' });
+  const c = ctl('checkpoint');
+  const cp = c.status === 0 ? opens(c.stdout) : null;
+  t.check(cp && cp.size >= latest.size, 'cdevctl audit checkpoint --db: the latest signed note', c.stdout + c.stderr);
+  const inc = ctl('prove', 'inclusion', '2', '--size', String(latest.size));
+  t.check(inc.status === 0 && inc.stdout.trim() === get(`/v1/log/proof/inclusion?seq=2&size=${latest.size}`).body,
+    'cdevctl audit prove inclusion --db: the proof GET serves', inc.stdout + inc.stderr);
+  const con = ctl('prove', 'consistency', String(sizes[0]), String(sizes[sizes.length - 1]));
+  t.check(con.status === 0 &&
+    con.stdout.trim() === get(`/v1/log/proof/consistency?from=${sizes[0]}&to=${sizes[sizes.length - 1]}`).body,
+  'cdevctl audit prove consistency --db: the proof GET serves', con.stdout + con.stderr);
 }
 
 // --- receipts ------------------------------------------------------------
