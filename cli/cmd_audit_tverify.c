@@ -1,9 +1,10 @@
 /* cdevctl audit verify --checkpoint FILE --pubkey KEY: the log, as a file
  * or as a running daemon serves it, against a checkpoint kept elsewhere,
  * with the public key only. The file is recomputed leaf by leaf
- * (audit_tree_verify.h); a daemon is asked for its current checkpoint and
- * the consistency proof from the kept one, both checked here. Exit 0 only
- * when everything holds; else 1 and the first bad index. */
+ * (audit_tree_verify.h); a daemon, or a PostgreSQL database, is asked for
+ * its current checkpoint and the consistency proof from the kept one, both
+ * checked here. Exit 0 only when everything holds; else 1 and the first
+ * bad index. */
 
 #include <errno.h>
 #include <getopt.h>
@@ -14,7 +15,9 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "cli/audit_pg.h"
 #include "cli/commands.h"
+#include "cli/log_source.h"
 #include "cli/tlog_cli.h"
 #include "schemas/base/read_file.h"
 #include "sinks/audit/audit_proof.h"
@@ -22,17 +25,19 @@
 #include "sinks/audit/tlog/note_text.h"
 
 static const char usage[] =
-	"usage: cdevctl audit verify --checkpoint FILE --pubkey KEY [--db PATH | --url URL [--token-file F]]\n"
+	"usage: cdevctl audit verify --checkpoint FILE --pubkey KEY [--db PATH | --db PGURL [--password-file F] |\n"
+	"         --url URL [--token-file F]]\n"
 	"  Checks the log against a checkpoint kept elsewhere (a signed note, from\n"
 	"  cdevctl audit checkpoint or GET /v1/log/checkpoint), with the verifier key\n"
 	"  only (KEY: the key or a file holding it, FILE.pub of cdevctl audit keygen).\n"
 	"  A file: every leaf recomputed from its row, the tree at the checkpoint's size\n"
 	"  against its root, the current tree proven to extend it. A daemon (--url): its\n"
-	"  checkpoint and the consistency proof from the kept one. Exit 0 when all holds,\n"
+	"  checkpoint and the consistency proof from the kept one; a PostgreSQL database\n"
+	"  (--db PGURL) likewise, read directly. Exit 0 when all holds,\n"
 	"  1 naming what fails and the first bad index.\n";
 
 struct args {
-	const char *checkpoint, *pubkey, *db, *url, *token_file;
+	const char *checkpoint, *pubkey, *db, *url, *token_file, *password_file;
 };
 
 static int parse(int argc, char **argv, struct args *a)
@@ -43,6 +48,7 @@ static int parse(int argc, char **argv, struct args *a)
 		{ "db", required_argument, NULL, 'd' },
 		{ "url", required_argument, NULL, 'u' },
 		{ "token-file", required_argument, NULL, 't' },
+		{ "password-file", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -56,6 +62,7 @@ static int parse(int argc, char **argv, struct args *a)
 		case 'd': a->db = optarg; break;
 		case 'u': a->url = optarg; break;
 		case 't': a->token_file = optarg; break;
+		case 'P': a->password_file = optarg; break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -149,6 +156,64 @@ static int verify_file(const struct args *a, struct cde_note_verifier *v, uint64
 	return 0;
 }
 
+/* The database's latest signed checkpoint, opened with @v, and the
+ * consistency proof from the kept one (@size, @root) to it. Returns the
+ * exit status. */
+static int check_pg(const struct cde_audit_proof_source *src, const char *db, struct cde_note_verifier *v,
+		    uint64_t size, const uint8_t root[32])
+{
+	uint8_t now_root[32];
+	uint64_t now = 0;
+	char *note = NULL, why[256] = "";
+	cJSON *proof = NULL;
+	int r = cde_audit_proof_checkpoint_from(src, &now, &note, why, sizeof(why));
+
+	if (r < 0) {
+		fprintf(stderr, "cdevctl audit verify: %s: %s\n", db, why);
+		return r == -ENOENT ? 1 : 2;
+	}
+	r = cde_audit_checkpoint_open(note, (struct cde_note_verifier *const[]){ v }, 1, &now, now_root, NULL, 0, why,
+				      sizeof(why));
+	free(note);
+	if (r < 0) {
+		printf("%s: the log's latest checkpoint does not verify with the key: %s\n", db, why);
+		return r == -ENOMEM ? 2 : 1;
+	}
+	if (now < size) {
+		printf("%s: truncated: the log has %llu entries, the checkpoint %llu\nfirst bad index: %llu\n", db,
+		       (unsigned long long)now, (unsigned long long)size, (unsigned long long)now);
+		return 1;
+	}
+	r = cde_audit_proof_consistency_from(src, size, now, &proof, why, sizeof(why));
+	if (r == 0)
+		r = cde_audit_consistency_verify(proof, size, root, now, now_root, why, sizeof(why));
+	cJSON_Delete(proof);
+	if (r < 0 && r != -EBADMSG) {
+		fprintf(stderr, "cdevctl audit verify: %s: %s\n", db, why[0] ? why : strerror(-r));
+		return 2;
+	}
+	if (r < 0) {
+		printf("%s: forked: %s\nfirst bad index: in [0, %llu)\n", db, why, (unsigned long long)size);
+		return 1;
+	}
+	printf("%s: holds: its signed tree of %llu entries extends the checkpoint of %llu (consistency proof "
+	       "verified; its rows are not recomputed on PostgreSQL yet)\n", db, (unsigned long long)now,
+	       (unsigned long long)size);
+	return 0;
+}
+
+static int verify_pg(const struct args *a, struct cde_note_verifier *v, uint64_t size, const uint8_t root[32])
+{
+	struct cde_cli_log_source ls;
+	int r;
+
+	if (cde_cli_log_source_open("verify", a->db, a->password_file, &ls) < 0)
+		return 2;
+	r = check_pg(ls.src, a->db, v, size, root);
+	cde_cli_log_source_close(&ls);
+	return r;
+}
+
 int cde_cli_tree_self_check(const char *db)
 {
 	struct cde_audit_tree_check c;
@@ -191,7 +256,8 @@ int cde_cmd_audit_verify_checkpoint(int argc, char **argv)
 	r = open_kept(&a, v, &size, root, origin);
 	if (r < 0)
 		r = a.url ? cde_cli_verify_remote(a.url, a.token_file, v, size, root)
-			  : verify_file(&a, v, size, root, origin);
+		    : cde_cli_is_pg_url(a.db) ? verify_pg(&a, v, size, root)
+					      : verify_file(&a, v, size, root, origin);
 	cde_note_verifier_free(v);
 	return r;
 }

@@ -166,6 +166,13 @@ for (const from of sizes) {
   t.check(con.status === 0 &&
     con.stdout.trim() === get(`/v1/log/proof/consistency?from=${sizes[0]}&to=${sizes[sizes.length - 1]}`).body,
   'cdevctl audit prove consistency --db: the proof GET serves', con.stdout + con.stderr);
+  // A checkpoint kept elsewhere: the log still holds it.
+  const kept = path.join(dir, 'kept-checkpoint.txt');
+  fs.writeFileSync(kept, seen.get(sizes[0]).note);
+  const v = spawnSync(cdevctl, ['audit', 'verify', '--checkpoint', kept, '--pubkey', `${keyFile}.pub`,
+    '--db', auditDb(d.stateDir)], { encoding: 'utf8' });
+  t.check(v.status === 0 && /holds/.test(v.stdout), 'cdevctl audit verify --checkpoint --db: the log holds it',
+    v.stdout + v.stderr);
 }
 
 // --- receipts ------------------------------------------------------------
