@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startDaemon, curl, postJson, checker, waitFor, waitForLog, sleep } from '../daemon.mjs';
+import { startDaemon, curl, postJson, checker, waitFor, waitForLog, sleep, pgMode, auditDb } from '../daemon.mjs';
 
 const t = checker();
 const [bin, cdevctl] = process.argv.slice(2, 4);
@@ -27,7 +27,10 @@ const prlimit = (pid, soft) => spawnSync('prlimit', ['--pid', String(pid), `--fs
 const verify = (db, ...args) => spawnSync(cdevctl, ['audit', 'verify', '--db', db, ...args], { encoding: 'utf8' });
 
 // --- A full disk ---------------------------------------------------------
-{
+// (audit.db's file: on PostgreSQL the database going away is what
+// replicas.mjs kills and restarts.)
+if (pgMode) console.log('store: the full-disk part is for audit.db; skipped on PostgreSQL');
+else {
   const d = await startDaemon(bin);
   const db = path.join(d.stateDir, 'audit.db');
   const acked = [];
@@ -82,7 +85,7 @@ const verify = (db, ...args) => spawnSync(cdevctl, ['audit', 'verify', '--db', d
   const cfg = path.join(dir, 'cdeventsd.yaml');
   fs.writeFileSync(cfg, `audit:\n  hmac_key_file: ${key}\n  checkpoint_every: 4\n  max_age: 2s\n  retention_interval: 300ms\n`);
   const d = await startDaemon(bin, ['-c', cfg]);
-  const db = path.join(d.stateDir, 'audit.db');
+  const db = auditDb(d.stateDir);
   for (let i = 0; i < 10; i++) hook(d, `old-${i}`);
   // Runs come every 300ms, so the old events may go in more than one;
   // they go once they are 2 s old.
@@ -98,9 +101,11 @@ const verify = (db, ...args) => spawnSync(cdevctl, ['audit', 'verify', '--db', d
   const q = spawnSync(cdevctl, ['audit', 'query', '--db', db], { encoding: 'utf8' });
   const ids = q.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l).event.context.id);
   t.check(ids.join() === 'new-0,new-1,new-2', 'only the recent events remain', ids.join());
-  const v = verify(db, '--key', key, '--every', '4');
-  t.check(v.status === 0 && /rows 1 to 10 retired by retention \(\d+ markers, each signed\)/.test(v.stdout),
-    'the chain verifies from the signed marker on', v.stdout + v.stderr);
+  // (cdevctl checks markers' signatures on audit.db only, so far.)
+  const v = pgMode ? verify(db) : verify(db, '--key', key, '--every', '4');
+  t.check(v.status === 0 && (pgMode ? /intact/.test(v.stdout)
+    : /rows 1 to 10 retired by retention \(\d+ markers, each signed\)/.test(v.stdout)),
+  'the chain verifies from the signed marker on', v.stdout + v.stderr);
   t.check(await d.stop() === 0, 'exits 0 on SIGTERM');
 }
 
