@@ -57,14 +57,21 @@ soak: deps build
 
 # The daemon under valgrind (memcheck) through integration tests: any
 # error or leak makes it exit non-zero, which the tests check on stop.
+# VALGRIND_PG_TESTS run with the log in PostgreSQL (a throwaway cluster each).
 VALGRIND_TESTS ?= ingest bad-input auth fanout metrics pods
+VALGRIND_PG_TESTS ?= ingest fanout
+VALGRIND_ENV = CDE_DAEMON_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+	CDEVENTSD_CATALOG=$(CURDIR)/schemas/catalog CDE_SOURCE_DIR=$(CURDIR) \
+	CDE_SPEC_DIR=$(CURDIR)/../shared/cdevents-spec CDE_SANITIZED=1
 valgrind: deps build
 	@set -eo pipefail; for t in $(VALGRIND_TESTS); do \
 		echo "valgrind: $$t"; \
-		CDE_DAEMON_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
-		CDEVENTSD_CATALOG=$(CURDIR)/schemas/catalog CDE_SOURCE_DIR=$(CURDIR) \
-		CDE_SPEC_DIR=$(CURDIR)/../shared/cdevents-spec CDE_SANITIZED=1 \
-		node tests/js/integration/$$t.mjs $(BUILD)/cdeventsd $(BUILD)/cli/cdevctl | tail -1; \
+		$(VALGRIND_ENV) node tests/js/integration/$$t.mjs $(BUILD)/cdeventsd $(BUILD)/cli/cdevctl | tail -1; \
+	done; \
+	for t in $(VALGRIND_PG_TESTS); do \
+		echo "valgrind: $$t on PostgreSQL"; \
+		$(VALGRIND_ENV) CDE_TEST_STORAGE=postgres tests/pg/cluster run \
+			node tests/js/integration/$$t.mjs $(BUILD)/cdeventsd $(BUILD)/cli/cdevctl | tail -1; \
 	done
 
 # Prints figures, asserts nothing, and keeps them in tests/bench/results/.

@@ -4,6 +4,7 @@
 
 #include "events/correlate.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "events/ids.h"
@@ -40,15 +41,32 @@ static bool ask(bool (*lookup)(void *, const char *, char *, size_t), void *ctx,
 	return key && lookup(ctx, key, out, size);
 }
 
+void cde_correlation_keys_of(const struct cde_event *ev, struct cde_correlation_keys *ret)
+{
+	ret->run_subject = pipeline_run_of(ev);
+	ret->artifact = cde_event_artifact_of(ev);
+	ret->subject = cde_event_subject_id(ev);
+}
+
+void cde_correlation_found(const char *chain_id, const char *latest_id, struct cde_correlation *ret)
+{
+	ret->new_chain = !chain_id;
+	snprintf(ret->chain_id, sizeof(ret->chain_id), "%s", chain_id ? chain_id : "");
+	snprintf(ret->path_from, sizeof(ret->path_from), "%s", chain_id && latest_id ? latest_id : "");
+}
+
 void cde_correlate(const struct cde_event *ev, const struct cde_chain_log *log,
 		   struct cde_correlation *ret)
 {
 	char *chain = ret->chain_id;
 	size_t size = sizeof(ret->chain_id);
-	const char *run = pipeline_run_of(ev), *artifact = cde_event_artifact_of(ev);
-	bool found = ask(log->chain_of_subject, log->ctx, run, chain, size) ||
-		     ask(log->chain_of_artifact, log->ctx, artifact, chain, size) ||
-		     ask(log->chain_of_subject, log->ctx, cde_event_subject_id(ev), chain, size);
+	struct cde_correlation_keys k;
+	bool found;
+
+	cde_correlation_keys_of(ev, &k);
+	found = ask(log->chain_of_subject, log->ctx, k.run_subject, chain, size) ||
+		ask(log->chain_of_artifact, log->ctx, k.artifact, chain, size) ||
+		ask(log->chain_of_subject, log->ctx, k.subject, chain, size);
 
 	ret->new_chain = !found;
 	ret->path_from[0] = '\0';

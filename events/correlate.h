@@ -43,6 +43,23 @@ const char *cde_event_artifact_of(const struct cde_event *ev);
 void cde_correlate(const struct cde_event *ev, const struct cde_chain_log *log,
 		   struct cde_correlation *ret);
 
+/* The keys cde_correlate asks the log about, in the order it asks: the
+ * subject of the pipeline run @ev names, the artifact it is about, its
+ * own subject; each may be NULL (borrowed from @ev). A store that answers
+ * the whole question in one query (PostgreSQL: one round trip rather
+ * than four) looks them up in this order and fills a cde_correlation
+ * with cde_correlation_found. */
+struct cde_correlation_keys {
+	const char *run_subject;
+	const char *artifact;
+	const char *subject;
+};
+void cde_correlation_keys_of(const struct cde_event *ev, struct cde_correlation_keys *ret);
+
+/* The decision when the log's answer is @chain_id (NULL: none) and that
+ * chain's latest event is @latest_id (NULL: none). */
+void cde_correlation_found(const char *chain_id, const char *latest_id, struct cde_correlation *ret);
+
 /* Applies @c to @ev, which is still being built (not yet shared): sets
  * its chainId (a fresh UUIDv4 for a new chain) and adds the PATH link.
  * Returns 0, -EINVAL, -ENOMEM. */

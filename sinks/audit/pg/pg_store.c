@@ -45,11 +45,18 @@ static const struct {
 	{ "set_head", "UPDATE log_head SET seq = $1, hash = $2, tree_size = $3", 3 },
 	{ "notify", "SELECT pg_notify('cde_log', $1)", 1 },
 	{ "stored", "SELECT digest, seq, leaf FROM events WHERE source = $1 AND id = $2", 2 },
-	{ "chain_of_subject", "SELECT chain_id FROM events WHERE subject = $1 AND chain_id IS NOT NULL"
-			      " ORDER BY seq DESC LIMIT 1", 1 },
-	{ "chain_of_artifact", "SELECT chain_id FROM events WHERE artifact_id = $1 AND chain_id IS NOT NULL"
-			       " ORDER BY seq DESC LIMIT 1", 1 },
-	{ "latest_of_chain", "SELECT id FROM events WHERE chain_id = $1 ORDER BY seq DESC LIMIT 1", 1 },
+	/* The rules of events/correlate.c in one round trip: the chain of
+	 * the pipeline run's subject, else of the artifact, else of the
+	 * subject (COALESCE stops at the first), and that chain's latest
+	 * event. */
+	{ "correlate", "WITH c AS (SELECT COALESCE("
+		       "(SELECT chain_id FROM events WHERE subject = $1 AND chain_id IS NOT NULL ORDER BY seq DESC LIMIT 1),"
+		       "(SELECT chain_id FROM events WHERE artifact_id = $2 AND chain_id IS NOT NULL"
+		       " ORDER BY seq DESC LIMIT 1),"
+		       "(SELECT chain_id FROM events WHERE subject = $3 AND chain_id IS NOT NULL ORDER BY seq DESC LIMIT 1)"
+		       ") AS chain_id)"
+		       " SELECT chain_id, (SELECT id FROM events e WHERE e.chain_id = c.chain_id ORDER BY seq DESC LIMIT 1)"
+		       " FROM c", 3 },
 	{ "checkpoint", "INSERT INTO checkpoints(seq, hash, mac) VALUES ($1, $2, $3)", 3 },
 };
 
@@ -120,50 +127,31 @@ static int pg_begin(void *impl, char *err, size_t err_size)
 	return cde_pg_tree_sync(&s->tree, tree_size, err, err_size);
 }
 
-static bool first_text(struct cde_pg_store *s, const char *name, const char *key, char *out, size_t size)
-{
-	PGresult *res = run(s, name, 1, &key);
-	bool found = false;
-
-	if (cde_pg_ok(res, true)) {
-		if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
-			snprintf(out, size, "%s", PQgetvalue(res, 0, 0));
-			found = true;
-		}
-		PQclear(res);
-	}
-	return found;
-}
-
-static bool chain_of_subject(void *ctx, const char *key, char *out, size_t size)
-{
-	return first_text(ctx, "chain_of_subject", key, out, size);
-}
-
-static bool chain_of_artifact(void *ctx, const char *key, char *out, size_t size)
-{
-	return first_text(ctx, "chain_of_artifact", key, out, size);
-}
-
-static bool latest_of_chain(void *ctx, const char *key, char *out, size_t size)
-{
-	return first_text(ctx, "latest_of_chain", key, out, size);
-}
-
-/* The rules are events/correlate.c's; the log answers inside the group's
+/* Which chain @ev joins, asked of the log inside the group's
  * transaction, so events earlier in the group (or just committed by
- * another replica) count. */
+ * another replica) count. 0, or -EIO (the group fails: an event is never
+ * stored on a guess). */
 static int correlate(struct cde_pg_store *s, struct cde_event *ev)
 {
-	const struct cde_chain_log log = {
-		.chain_of_subject = chain_of_subject,
-		.chain_of_artifact = chain_of_artifact,
-		.latest_of_chain = latest_of_chain,
-		.ctx = s,
-	};
+	struct cde_correlation_keys k;
 	struct cde_correlation c;
+	const char *values[3];
+	PGresult *res;
 
-	cde_correlate(ev, &log, &c);
+	cde_correlation_keys_of(ev, &k);
+	values[0] = k.run_subject;
+	values[1] = k.artifact;
+	values[2] = k.subject;
+	res = run(s, "correlate", 3, values);
+	if (!cde_pg_ok(res, true))
+		return -EIO;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return -EIO;
+	}
+	cde_correlation_found(PQgetisnull(res, 0, 0) ? NULL : PQgetvalue(res, 0, 0),
+			      PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1), &c);
+	PQclear(res);
 	return cde_correlation_apply(ev, &c);
 }
 
