@@ -43,7 +43,7 @@ int cde_audit_reader_submit(struct cde_audit_reader *r, const struct cde_audit_r
 			    cde_audit_reader_done_fn done, void *ctx);
 
 /* The transparency log's reads (GET /v1/log/...), answered by the same
- * thread from the same connection. */
+ * thread from the same connection, from either store alike. */
 enum cde_audit_log_kind {
 	CDE_AUDIT_LOG_CHECKPOINT,	/* the latest signed checkpoint's note */
 	CDE_AUDIT_LOG_INCLUSION,	/* seq (or source and id), size */
@@ -64,8 +64,8 @@ struct cde_audit_log_request {
 /* The answer: @status 200 with @body (malloc'd, the callee frees it: the
  * note, the proof's JSON, or for receipts a JSON array of proofs), else
  * 400 (@param names the parameter at fault), 404, 409 (a row that no
- * longer hashes to its leaf when @altered), 500, or 503 when the store
- * is PostgreSQL (not served from there yet), with @reason. */
+ * longer hashes to its leaf when @altered), 500, or 503 when the
+ * database (PostgreSQL) cannot be reached, worth a retry, with @reason. */
 struct cde_audit_log_answer {
 	int status;
 	char *body;
