@@ -42,7 +42,8 @@ int cde_pg_retain(void *store, const struct cde_audit_retention *policy, int64_t
 
 /* The journal on PostgreSQL: the store opened as cde_pg_store_open, and
  * its writer thread started (cde_journal_writer_new). @o's path and
- * accept_loss are not used; a signer is refused for now (-ENOTSUP). */
+ * accept_loss are not used (a database does not lose its tail as a file
+ * can); audit.max_size is refused (-EINVAL: a table does not shrink). */
 int cde_journal_pg_new(struct event_base *base, const struct cde_pg_options *pg,
 		       const struct cde_journal_audit_options *o, struct cde_journal *ret,
 		       struct cde_journal_audit_opened *opened, char *err, size_t err_size);
