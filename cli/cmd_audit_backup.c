@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "cli/audit_pg.h"
 #include "cli/commands.h"
 #include "sinks/audit/audit_store.h"
 
@@ -86,6 +87,14 @@ int cde_cmd_audit_backup(int argc, char **argv)
 	}
 	if (optind != argc || !out) {
 		fputs(usage, stderr);
+		return 2;
+	}
+	/* A log in PostgreSQL is the database's to back up, with the tools
+	 * its operators already run; a copy here would be one more. */
+	if (cde_cli_is_pg_url(db)) {
+		fprintf(stderr, "cdevctl audit backup: %s is a PostgreSQL database: back it up with its own tools "
+			"(pg_dump of the database, base backups, point-in-time recovery); "
+			"cdevctl audit verify --db URL checks the copy restored\n", db);
 		return 2;
 	}
 	if (access(out, F_OK) == 0) {
