@@ -25,6 +25,7 @@
 
 #include <openssl/evp.h>
 
+#include "events/correlate.h"
 #include "events/event.h"
 #include "schemas/base/jcs.h"
 #include "schemas/base/sha256.h"
@@ -336,6 +337,28 @@ void cde_audit_leaf_ahead_free(struct cde_audit_leaf_ahead *a)
 	EVP_MD_CTX_free(a->ctx);
 	free(a->text);
 	free(a);
+}
+
+void cde_audit_row_of_entry(const struct cde_journal_entry *e, uint64_t seq, const char *json,
+			    struct cde_audit_row *row)
+{
+	const struct cde_event *ev = e->event;
+
+	*row = (struct cde_audit_row){
+		.seq = seq,
+		.id = or_empty(cde_event_id(ev)),
+		.source = or_empty(cde_event_source(ev)),
+		.type = or_empty(cde_event_type(ev)),
+		.subject = cde_event_subject_id(ev),
+		.chain_id = cde_event_chain_id(ev),
+		.artifact_id = cde_event_artifact_of(ev),
+		.timestamp = or_empty(cde_event_timestamp(ev)),
+		.received_at = e->received_at,
+		.spec_version = or_empty(cde_event_spec_version(ev)),
+		.principal = or_empty(e->principal),
+		.peer = or_empty(e->peer),
+		.event = json,
+	};
 }
 
 int cde_audit_entry_leaf(const struct cde_audit_row *row, const struct cde_journal_entry *e,

@@ -56,6 +56,12 @@ void cde_audit_leaf_ahead_free(struct cde_audit_leaf_ahead *a);
 
 struct cde_journal_entry;
 
+/* The row the writer stores for entry @e as seq @seq, with @json the
+ * event's text as stored (both stores build it here; the strings are
+ * borrowed from @e and @json). */
+void cde_audit_row_of_entry(const struct cde_journal_entry *e, uint64_t seq, const char *json,
+			    struct cde_audit_row *row);
+
 /* The leaf of the row @row that the writer stores for entry @e, whichever
  * way is cheapest: finished from what the loop thread hashed ahead (a
  * template for an event correlated in the store), else from the event in

@@ -271,30 +271,16 @@ static int tree_append(struct cde_audit_store *s, const struct cde_audit_row *ro
 static int insert_one(struct cde_audit_store *s, struct cde_journal_entry *e, uint64_t seq,
 		      const uint8_t prev[CDE_HASH_LEN], uint8_t hash[CDE_HASH_LEN], bool *inserted)
 {
-	const struct cde_event *ev = e->event;
-	char *printed = e->json && !e->correlate ? NULL : cde_event_to_json(ev);
+	char *printed = e->json && !e->correlate ? NULL : cde_event_to_json(e->event);
 	const char *json = printed ? printed : e->json;
 	char prev_hex[CDE_HASH_HEX_LEN], hash_hex[CDE_HASH_HEX_LEN];
-	struct cde_audit_row row = {
-		.seq = seq,
-		.id = or_empty(cde_event_id(ev)),
-		.source = or_empty(cde_event_source(ev)),
-		.type = or_empty(cde_event_type(ev)),
-		.subject = cde_event_subject_id(ev),
-		.chain_id = cde_event_chain_id(ev),
-		.artifact_id = cde_event_artifact_of(ev),
-		.timestamp = or_empty(cde_event_timestamp(ev)),
-		.received_at = e->received_at,
-		.spec_version = or_empty(cde_event_spec_version(ev)),
-		.principal = or_empty(e->principal),
-		.peer = or_empty(e->peer),
-		.event = json,
-	};
+	struct cde_audit_row row;
 	sqlite3_stmt *st = s->insert;
 	int rc, r;
 
 	if (!json)
 		return -ENOMEM;
+	cde_audit_row_of_entry(e, seq, json, &row);
 	cde_audit_row_hash(&row, prev, hash);
 	cde_hash_to_hex(prev, prev_hex);
 	cde_hash_to_hex(hash, hash_hex);

@@ -171,28 +171,14 @@ static const char *or_empty(const char *s)
 static int insert_one(struct cde_pg_store *s, struct cde_journal_entry *e, uint64_t seq,
 		      const uint8_t prev[CDE_HASH_LEN], uint8_t hash[CDE_HASH_LEN], bool *inserted)
 {
-	const struct cde_event *ev = e->event;
-	char *printed = e->json && !e->correlate ? NULL : cde_event_to_json(ev);
+	char *printed = e->json && !e->correlate ? NULL : cde_event_to_json(e->event);
 	char seq_s[24], leaf_s[24], prev_hex[CDE_HASH_HEX_LEN], hash_hex[CDE_HASH_HEX_LEN];
-	struct cde_audit_row row = {
-		.seq = seq,
-		.id = or_empty(cde_event_id(ev)),
-		.source = or_empty(cde_event_source(ev)),
-		.type = or_empty(cde_event_type(ev)),
-		.subject = cde_event_subject_id(ev),
-		.chain_id = cde_event_chain_id(ev),
-		.artifact_id = cde_event_artifact_of(ev),
-		.timestamp = or_empty(cde_event_timestamp(ev)),
-		.received_at = e->received_at,
-		.spec_version = or_empty(cde_event_spec_version(ev)),
-		.principal = or_empty(e->principal),
-		.peer = or_empty(e->peer),
-		.event = printed ? printed : e->json,
-	};
+	struct cde_audit_row row;
 	const char *values[17];
 	int lengths[17] = { 0 }, formats[17] = { 0 };
 	PGresult *res;
 
+	cde_audit_row_of_entry(e, seq, printed ? printed : e->json, &row);
 	if (!row.event)
 		return -ENOMEM;
 	cde_audit_row_hash(&row, prev, hash);
