@@ -409,6 +409,7 @@ static int export(int argc, char **argv)
 	const char *db = CDE_CLI_DEFAULT_DB, *since = NULL, *until = NULL, *path = NULL, *password_file = NULL;
 	char since_at[CDE_TIMESTAMP_STR_LEN], until_at[CDE_TIMESTAMP_STR_LEN];
 	struct cde_cli_log_source ls;
+	char err[512];
 	FILE *out = stdout;
 	long long n;
 	int c;
@@ -448,12 +449,14 @@ static int export(int argc, char **argv)
 		cde_cli_log_source_close(&ls);
 		return 2;
 	}
-	n = cde_audit_export_from(ls.bundle, since, until, out);
+	n = cde_audit_export_from(ls.bundle, since, until, out, err, sizeof(err));
 	cde_cli_log_source_close(&ls);
-	if (out != stdout && fclose(out) != 0)
+	if (out != stdout && fclose(out) != 0 && n >= 0) {
+		snprintf(err, sizeof(err), "%s: %s", path, strerror(errno));
 		n = -EIO;
+	}
 	if (n < 0) {
-		fprintf(stderr, "cdevctl audit export: %s: cannot export (is the chain intact? cdevctl audit verify)\n", db);
+		fprintf(stderr, "cdevctl audit export: %s: cannot export: %s\n", db, err);
 		return 2;
 	}
 	fprintf(stderr, "cdevctl audit export: %lld events\n", n);

@@ -94,6 +94,8 @@ struct writer {
 	uint64_t after;		/* losses ending from here on are due */
 	uint64_t *seqs;		/* the records written, for their proofs */
 	size_t n, cap;
+	char *err;		/* why it failed */
+	size_t err_size;
 };
 
 static int put_gap(void *arg, const struct cde_audit_bundle_gap *gap)
@@ -164,15 +166,16 @@ static int put_unproven(FILE *out, uint64_t seq, const char *reason)
 }
 
 /* One record's proof line, against the checkpoint of @size (0: none). */
-static int put_proof(const struct cde_audit_proof_source *src, uint64_t seq, uint64_t size, FILE *out)
+static int put_proof(struct writer *w, uint64_t seq, uint64_t size)
 {
-	char err[256], reason[128];
+	FILE *out = w->out;
+	char reason[128];
 	cJSON *receipt = NULL;
 	int r;
 
 	if (size == 0)
 		return put_unproven(out, seq, "the log has no signed checkpoint (no audit.signing_key_file)");
-	r = cde_audit_proof_inclusion_from(src, seq, size, &receipt, err, sizeof(err));
+	r = cde_audit_proof_inclusion_from(w->src->proofs, seq, size, &receipt, w->err, w->err_size);
 	if (r == -ERANGE) {
 		snprintf(reason, sizeof(reason), "newer than the latest signed checkpoint (%llu entries)",
 			 (unsigned long long)size);
@@ -185,10 +188,9 @@ static int put_proof(const struct cde_audit_proof_source *src, uint64_t seq, uin
 
 static int put_proofs(struct writer *w)
 {
-	const struct cde_audit_proof_source *src = w->src->proofs;
 	uint64_t size = 0;
-	char err[256], *note = NULL;
-	int r = cde_audit_proof_checkpoint_from(src, &size, &note, err, sizeof(err));
+	char *note = NULL;
+	int r = cde_audit_proof_checkpoint_from(w->src->proofs, &size, &note, w->err, w->err_size);
 
 	if (r == 0)
 		r = put_pair(w->out, "treeCheckpoint", "size", size, "checkpoint", note);
@@ -196,7 +198,7 @@ static int put_proofs(struct writer *w)
 		r = 0;
 	free(note);
 	for (size_t i = 0; i < w->n && r == 0; i++)
-		r = put_proof(src, w->seqs[i], size, w->out);
+		r = put_proof(w, w->seqs[i], size);
 	return r;
 }
 
@@ -223,17 +225,20 @@ static long long write_bundle(struct writer *w, const struct cde_audit_verify *h
 }
 
 long long cde_audit_export_from(const struct cde_audit_bundle_source *src, const char *since, const char *until,
-				FILE *out)
+				FILE *out, char *err, size_t err_size)
 {
-	struct writer w = { .src = src, .out = out };
+	struct writer w = { .src = src, .out = out, .err = err, .err_size = err_size };
 	struct cde_audit_verify head;
-	char err[256];
 	long long n;
 
-	if (src->head(src->ctx, &head, err, sizeof(err)) < 0 || src->begin(src->ctx, err, sizeof(err)) < 0)
+	snprintf(err, err_size, "reading the log failed");
+	if (src->head(src->ctx, &head, err, err_size) < 0 || src->begin(src->ctx, err, err_size) < 0)
 		return -EIO;
+	snprintf(err, err_size, "reading the log failed");
 	n = write_bundle(&w, &head, since, until);
 	src->end(src->ctx);
 	free(w.seqs);
+	if (n == -ENOMEM)
+		snprintf(err, err_size, "out of memory");
 	return n;
 }

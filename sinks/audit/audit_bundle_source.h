@@ -57,6 +57,8 @@ struct cde_audit_bundle_source {
 	void *ctx;
 };
 
-/* cde_audit_export (audit_bundle.h) from any source. */
+/* cde_audit_export (audit_bundle.h) from any source; why it failed in
+ * @err: the chain's break, the row that no longer hashes to its leaf,
+ * the connection's error. */
 long long cde_audit_export_from(const struct cde_audit_bundle_source *src, const char *since, const char *until,
-				FILE *out);
+				FILE *out, char *err, size_t err_size);

@@ -37,8 +37,11 @@ static int lite_head(void *ctx, struct cde_audit_verify *ret, char *err, size_t 
 	struct cde_audit_bundle_sqlite *b = ctx;
 	int r = cde_audit_store_verify(b->store, NULL, 0, 0, ret);
 
-	if (r < 0)
-		snprintf(err, err_size, "%s", r == -EBADMSG ? ret->reason : "reading the log failed");
+	if (r == -EBADMSG)
+		snprintf(err, err_size, "the chain is broken at seq %llu: %s", (unsigned long long)ret->bad_seq,
+			 ret->reason);
+	else if (r < 0)
+		snprintf(err, err_size, "reading the log failed");
 	return r;
 }
 
@@ -164,10 +167,11 @@ void cde_audit_bundle_sqlite_release(struct cde_audit_bundle_sqlite *b)
 long long cde_audit_export(struct cde_audit_store *s, const char *since, const char *until, FILE *out)
 {
 	struct cde_audit_bundle_sqlite b;
+	char err[256];
 	long long n;
 
 	cde_audit_bundle_sqlite_init(&b, s);
-	n = cde_audit_export_from(&b.src, since, until, out);
+	n = cde_audit_export_from(&b.src, since, until, out, err, sizeof(err));
 	cde_audit_bundle_sqlite_release(&b);
 	return n;
 }

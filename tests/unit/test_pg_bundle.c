@@ -129,6 +129,7 @@ struct bundle {
 	char *text;
 	size_t len;
 	long long n;	/* what the export returned */
+	char err[256];	/* and why it failed */
 };
 
 /* The bundle of [@since, @until) from audit.db. */
@@ -158,7 +159,7 @@ static struct bundle export_pg(const char *since, const char *until)
 		fail_msg("%s", err);
 	f = open_memstream(&b.text, &b.len);
 	assert_non_null(f);
-	b.n = cde_audit_export_from(&src.src, since, until, f);
+	b.n = cde_audit_export_from(&src.src, since, until, f, b.err, sizeof(b.err));
 	fclose(f);
 	cde_pg_bundle_release(&src);
 	PQfinish(c);
@@ -275,6 +276,7 @@ static void a_broken_chain_gives_no_bundle(void **state)
 	assert_true(a.n < 0);
 	assert_true(b.n < 0);
 	assert_int_equal(b.len, 0);
+	assert_non_null(strstr(b.err, "seq 3"));
 	free(a.text);
 	free(b.text);
 }

@@ -52,7 +52,10 @@ static int pg_head(void *ctx, struct cde_audit_verify *ret, char *err, size_t er
 	struct cde_pg_bundle *b = ctx;
 	int r = cde_pg_audit_verify(b->c, NULL, 0, 0, ret);
 
-	if (r == -EBADMSG || r == -EOPNOTSUPP)
+	if (r == -EBADMSG)
+		snprintf(err, err_size, "the chain is broken at seq %llu: %s", (unsigned long long)ret->bad_seq,
+			 ret->reason);
+	else if (r == -EOPNOTSUPP)
 		snprintf(err, err_size, "%s", ret->reason);
 	else if (r < 0)
 		cde_pg_fail(b->c, err, err_size, "verifying the log");
