@@ -8,20 +8,15 @@
 
 #include "tests/unit/helpers.h"
 #include "tests/unit/audit_rows.h"
+#include "tests/unit/pg_both.h"
 
 #include <unistd.h>
 
-#include "events/event.h"
 #include "sinks/audit/audit_bundle.h"
 #include "sinks/audit/audit_bundle_sqlite.h"
-#include "sinks/audit/audit_store.h"
 #include "sinks/audit/pg/pg_bundle.h"
 #include "sinks/audit/pg/pg_conn.h"
-#include "sinks/audit/pg/pg_store.h"
-#include "sinks/audit/tlog/note_text.h"
 
-/* The C2SP signed-note test key (a public test vector). */
-#define TEST_SKEY "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
 #define HMAC_KEY "a checkpoint key of at least thirty-two bytes"
 #define EVERY 3
 
@@ -31,53 +26,10 @@ static struct cde_audit_store *lite;
 static struct cde_pg_store *pg;
 static struct cde_note_verifier *verifier;
 
-static struct cde_note_signer *test_signer(void)
-{
-	struct cde_note_signer *signer;
-	char err[256];
-
-	assert_int_equal(cde_note_signer_parse(TEST_SKEY, &signer, err, sizeof(err)), 0);
-	return signer;
-}
-
-/* Event e-@n, received @n seconds after noon. */
-static void entry(struct cde_journal_entry *e, int n)
-{
-	struct cde_event *ev = NULL;
-	char id[32];
-
-	snprintf(id, sizeof(id), "e-%d", n);
-	memset(e, 0, sizeof(*e));
-	assert_int_equal(cde_event_new(cde_catalog_newest(cat), "dev.cdevents.service.deployed.0.3.0", "/ci", "svc",
-				       &ev), 0);
-	assert_int_equal(cde_event_set_id(ev, id), 0);
-	cJSON_AddStringToObject(cJSON_AddObjectToObject(cde_event_content(ev), "environment"), "id", "prod");
-	cJSON_AddStringToObject(cde_event_content(ev), "artifactId", "pkg:oci/etl@1");
-	e->event = ev;
-	e->principal = "jenkins";
-	e->peer = "127.0.0.1:4242";
-	snprintf(e->received_at, sizeof(e->received_at), "2026-12-07T12:00:%02d.000000Z", n);
-}
-
 /* Events e-FIRST .. e-(FIRST+N-1), one group, to both stores. */
 static void append_both(int first, int n)
 {
-	struct cde_journal_entry e[8];
-	char err[256] = "";
-	int r;
-
-	for (int i = 0; i < n; i++)
-		entry(&e[i], first + i);
-	assert_int_equal(cde_audit_store_append(lite, e, (size_t)n, err, sizeof(err)), 0);
-	r = be->begin(pg, err, sizeof(err));
-	if (r == 0)
-		r = be->add(pg, e, (size_t)n, err, sizeof(err));
-	if (r == 0)
-		r = be->commit(pg, err, sizeof(err));
-	if (r < 0)
-		fail_msg("append: %s", err);
-	for (int i = 0; i < n; i++)
-		cde_event_unref(e[i].event);
+	pg_both_append(lite, pg, first, n, true);
 }
 
 /* Ten events, a keyed checkpoint after every third, the tree signed at 8:
@@ -86,7 +38,7 @@ static int setup(void **state)
 {
 	struct cde_pg_options o = { .url = getenv("CDE_PG_URL") };
 	struct cde_pg_store_opened opened;
-	struct cde_note_signer *signer = test_signer();
+	struct cde_note_signer *signer = pg_both_signer();
 	char err[256], *vkey;
 
 	assert_int_equal(catalog_setup(state), 0);
@@ -95,10 +47,10 @@ static int setup(void **state)
 	remove_store(db_path);
 	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &lite, err, sizeof(err)), 0);
 	assert_int_equal(cde_audit_store_set_checkpoints(lite, (const uint8_t *)HMAC_KEY, strlen(HMAC_KEY), EVERY), 0);
-	assert_int_equal(cde_audit_store_set_signer(lite, test_signer(), 4, err, sizeof(err)), 0);
+	assert_int_equal(cde_audit_store_set_signer(lite, pg_both_signer(), 4, err, sizeof(err)), 0);
 	if (cde_pg_store_open(&o, (const uint8_t *)HMAC_KEY, strlen(HMAC_KEY), EVERY, &pg, &opened, err,
 			      sizeof(err)) < 0 ||
-	    cde_pg_store_set_signer(pg, test_signer(), 4, err, sizeof(err)) < 0)
+	    cde_pg_store_set_signer(pg, pg_both_signer(), 4, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	assert_int_equal(cde_note_signer_verifier_key(signer, &vkey), 0);
 	assert_int_equal(cde_note_verifier_parse(vkey, &verifier, err, sizeof(err)), 0);
