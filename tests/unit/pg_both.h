@@ -4,6 +4,7 @@
  * back. Static inline: each test is one file; include after helpers.h. */
 
 #include "events/event.h"
+#include "tests/unit/audit_rows.h"
 #include "sinks/audit/audit_store.h"
 #include "sinks/audit/pg/pg_store.h"
 #include "sinks/audit/tlog/note_text.h"
@@ -18,6 +19,32 @@ static inline struct cde_note_signer *pg_both_signer(void)
 
 	assert_int_equal(cde_note_signer_parse(PG_BOTH_SKEY, &signer, err, sizeof(err)), 0);
 	return signer;
+}
+
+/* The verifier of PG_BOTH_SKEY's public key. */
+static inline struct cde_note_verifier *pg_both_verifier(void)
+{
+	struct cde_note_signer *signer = pg_both_signer();
+	struct cde_note_verifier *v;
+	char err[256], *vkey;
+
+	assert_int_equal(cde_note_signer_verifier_key(signer, &vkey), 0);
+	assert_int_equal(cde_note_verifier_parse(vkey, &v, err, sizeof(err)), 0);
+	free(vkey);
+	cde_note_signer_free(signer);
+	return v;
+}
+
+/* Closes both stores and removes audit.db's files at @db_path. */
+static inline void pg_both_close(struct cde_audit_store *lite, struct cde_pg_store *pg, const char *db_path)
+{
+	char file[96];
+
+	cde_audit_backend_pg.close(pg);
+	cde_audit_store_close(lite);
+	remove_store(db_path);
+	snprintf(file, sizeof(file), "%s-checkpoint", db_path);
+	unlink(file);
 }
 
 /* Event e-@n; received at noon, or with @spread @n seconds after. */

@@ -38,8 +38,7 @@ static int setup(void **state)
 {
 	struct cde_pg_options o = { .url = getenv("CDE_PG_URL") };
 	struct cde_pg_store_opened opened;
-	struct cde_note_signer *signer = pg_both_signer();
-	char err[256], *vkey;
+	char err[256];
 
 	assert_int_equal(catalog_setup(state), 0);
 	assert_non_null(o.url);
@@ -52,10 +51,7 @@ static int setup(void **state)
 			      sizeof(err)) < 0 ||
 	    cde_pg_store_set_signer(pg, pg_both_signer(), 4, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
-	assert_int_equal(cde_note_signer_verifier_key(signer, &vkey), 0);
-	assert_int_equal(cde_note_verifier_parse(vkey, &verifier, err, sizeof(err)), 0);
-	free(vkey);
-	cde_note_signer_free(signer);
+	verifier = pg_both_verifier();
 	append_both(1, 5);
 	append_both(6, 3);
 	assert_int_equal(cde_audit_store_sign_tree(lite, err, sizeof(err)), 0);
@@ -66,14 +62,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char file[96];
-
 	cde_note_verifier_free(verifier);
-	be->close(pg);
-	cde_audit_store_close(lite);
-	remove_store(db_path);
-	snprintf(file, sizeof(file), "%s-checkpoint", db_path);
-	unlink(file);
+	pg_both_close(lite, pg, db_path);
 	return catalog_teardown(state);
 }
 
