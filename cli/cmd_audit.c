@@ -16,10 +16,12 @@
 #include "cli/audit_pg.h"
 #include "cli/audit_remote.h"
 #include "cli/commands.h"
+#include "cli/log_source.h"
 #include "cli/tlog_cli.h"
 #include "events/ids.h"
 #include "schemas/base/read_file.h"
 #include "sinks/audit/audit_bundle.h"
+#include "sinks/audit/audit_bundle_source.h"
 #include "sinks/audit/audit_query.h"
 #include "sinks/audit/audit_store.h"
 
@@ -390,6 +392,7 @@ static int export(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
+		{ "password-file", required_argument, NULL, 'P' },
 		{ "since", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 'u' },
 		{ "out", required_argument, NULL, 'o' },
@@ -397,13 +400,15 @@ static int export(int argc, char **argv)
 		{ 0 },
 	};
 	static const char usage[] =
-		"usage: cdevctl audit export [--db PATH] [--since TIME] [--until TIME] [--out FILE]\n"
+		"usage: cdevctl audit export [--db PATH | --db URL [--password-file FILE]] [--since TIME]\n"
+		"                            [--until TIME] [--out FILE]\n"
 		"  Writes an evidence bundle: the events received in [since, until) with their\n"
-		"  hashes, the chain head and the keyed checkpoints, as JSON Lines; check it\n"
-		"  offline with cdevctl audit verify --bundle FILE [--key FILE].\n";
-	const char *db = CDE_CLI_DEFAULT_DB, *since = NULL, *until = NULL, *path = NULL;
+		"  hashes, the chain head, the keyed checkpoints and the Merkle proofs, as JSON\n"
+		"  Lines, the same from audit.db or PostgreSQL; check it offline with\n"
+		"  cdevctl audit verify --bundle FILE [--key FILE].\n";
+	const char *db = CDE_CLI_DEFAULT_DB, *since = NULL, *until = NULL, *path = NULL, *password_file = NULL;
 	char since_at[CDE_TIMESTAMP_STR_LEN], until_at[CDE_TIMESTAMP_STR_LEN];
-	struct cde_audit_store *s;
+	struct cde_cli_log_source ls;
 	char err[512];
 	FILE *out = stdout;
 	long long n;
@@ -413,6 +418,7 @@ static int export(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': db = optarg; break;
+		case 'P': password_file = optarg; break;
 		case 's':
 			if (time_option("export", "since", optarg, since_at) < 0)
 				return 2;
@@ -436,26 +442,21 @@ static int export(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
-	if (cde_cli_is_pg_url(db)) {
-		fputs("cdevctl audit export: bundles are written from audit.db only for now; on PostgreSQL,\n"
-		      "  cdevctl audit query --db URL or the audit_log view (README) read the log\n", stderr);
+	if (cde_cli_log_source_open_bundle("export", db, password_file, &ls) < 0)
 		return 2;
-	}
-	if (cde_audit_store_open(db, true, CDE_AUDIT_SYNC_FULL, &s, err, sizeof(err)) < 0) {
-		fprintf(stderr, "cdevctl audit export: %s\n", err);
-		return 2;
-	}
 	if (path && !(out = fopen(path, "w"))) {
 		fprintf(stderr, "cdevctl audit export: %s: %s\n", path, strerror(errno));
-		cde_audit_store_close(s);
+		cde_cli_log_source_close(&ls);
 		return 2;
 	}
-	n = cde_audit_export(s, since, until, out);
-	cde_audit_store_close(s);
-	if (out != stdout && fclose(out) != 0)
+	n = cde_audit_export_from(ls.bundle, since, until, out, err, sizeof(err));
+	cde_cli_log_source_close(&ls);
+	if (out != stdout && fclose(out) != 0 && n >= 0) {
+		snprintf(err, sizeof(err), "%s: %s", path, strerror(errno));
 		n = -EIO;
+	}
 	if (n < 0) {
-		fprintf(stderr, "cdevctl audit export: %s: cannot export (is the chain intact? cdevctl audit verify)\n", db);
+		fprintf(stderr, "cdevctl audit export: %s: cannot export: %s\n", db, err);
 		return 2;
 	}
 	fprintf(stderr, "cdevctl audit export: %lld events\n", n);

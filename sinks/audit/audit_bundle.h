@@ -12,11 +12,13 @@
  * head; one line per event with every hashed column, prevHash, hash and
  * the event as stored (the last member); an accepted loss (gaps table)
  * where it sits in the chain, as a {"gap": ...} line; then the keyed
- * checkpoints in the range; then the Merkle tree's proofs (audit_bundle_proof.c):
+ * checkpoints in the range; then the Merkle tree's proofs (checked by audit_bundle_proof.c):
  * the latest signed checkpoint and each event's inclusion proof against
  * it, or why it has none. The range is the contiguous seqs between the first and the
- * last event of the period, so the chain is unbroken. Returns the number
- * of events written, or -EIO. */
+ * last event of the period, so the chain is unbroken, all read in one
+ * snapshot. Returns the number of events written, or -errno. From
+ * audit.db; cde_audit_export_from (audit_bundle_source.h) writes the same
+ * from PostgreSQL too. */
 long long cde_audit_export(struct cde_audit_store *s, const char *since, const char *until, FILE *out);
 
 /* Checks a bundle read from @in: every line's hash recomputed, each

@@ -8,7 +8,6 @@
 #include <stdio.h>
 
 #include <cjson/cJSON.h>
-#include <sqlite3.h>
 
 #include "sinks/audit/audit_chain.h"
 #include "sinks/audit/audit_store.h"
@@ -28,6 +27,3 @@ int cde_audit_bundle_walk(FILE *in, const uint8_t *key, size_t key_len, unsigned
 
 /* True for the lines audit_bundle_proof.c writes. */
 bool cde_audit_bundle_is_proof(const cJSON *line);
-
-/* Writes the proof lines of the records @first..@last. 0 or -errno. */
-int cde_audit_export_proofs(sqlite3 *db, uint64_t first, uint64_t last, FILE *out);

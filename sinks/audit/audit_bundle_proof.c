@@ -1,4 +1,5 @@
-/* The Merkle part of evidence bundles, after the chain's lines:
+/* Checking the Merkle part of evidence bundles (audit_bundle_export.c
+ * writes it), after the chain's lines:
  *
  *   {"treeCheckpoint": {"size": N, "checkpoint": NOTE}}  the latest signed one
  *   {"inclusion": RECEIPT}        per event in it (audit_proof.h's shape)
@@ -18,7 +19,6 @@
 #include <string.h>
 
 #include "sinks/audit/audit_proof.h"
-#include "sinks/audit/audit_signed.h"
 #include "sinks/audit/audit_tree.h"
 #include "sinks/audit/tlog/merkle.h"
 
@@ -30,105 +30,6 @@ bool cde_audit_bundle_is_proof(const cJSON *line)
 		if (cJSON_GetObjectItemCaseSensitive(line, proof_keys[i]))
 			return true;
 	return false;
-}
-
-/* Prints {"@key": @value} as one line and takes @value. */
-static int put_line(FILE *out, const char *key, cJSON *value)
-{
-	cJSON *o = cJSON_CreateObject();
-	char *text;
-
-	if (!o || !value || !cJSON_AddItemToObject(o, key, value)) {
-		cJSON_Delete(o);
-		cJSON_Delete(value);
-		return -ENOMEM;
-	}
-	text = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	if (!text)
-		return -ENOMEM;
-	fprintf(out, "%s\n", text);
-	free(text);
-	return 0;
-}
-
-/* Prints {"@key": {"@nk": @num, "@sk": @str}}. */
-static int put_pair(FILE *out, const char *key, const char *nk, uint64_t num, const char *sk, const char *str)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	if (o && (!cJSON_AddNumberToObject(o, nk, (double)num) || !cJSON_AddStringToObject(o, sk, str))) {
-		cJSON_Delete(o);
-		o = NULL;
-	}
-	return put_line(out, key, o);
-}
-
-static int put_unproven(FILE *out, uint64_t seq, const char *reason)
-{
-	return put_pair(out, "unproven", "seq", seq, "reason", reason);
-}
-
-/* One record's proof line, against the checkpoint of @size (0: none). */
-static int export_one(sqlite3 *db, uint64_t seq, uint64_t size, FILE *out)
-{
-	char err[256], reason[128];
-	cJSON *receipt = NULL;
-	int r;
-
-	if (size == 0)
-		return put_unproven(out, seq, "the log has no signed checkpoint (no audit.signing_key_file)");
-	r = cde_audit_proof_inclusion(db, seq, size, &receipt, err, sizeof(err));
-	if (r == -ERANGE) {
-		snprintf(reason, sizeof(reason), "newer than the latest signed checkpoint (%llu entries)",
-			 (unsigned long long)size);
-		return put_unproven(out, seq, reason);
-	}
-	/* An altered row (-EBADMSG) fails the export: a bundle never
-	 * passes tampering off as an event not yet signed. */
-	return r < 0 ? r : put_line(out, "inclusion", receipt);
-}
-
-int cde_audit_export_proofs(sqlite3 *db, uint64_t first, uint64_t last, FILE *out)
-{
-	uint64_t size = 0, *seqs = NULL;
-	size_t n = 0, cap = 0;
-	char *note = NULL;
-	sqlite3_stmt *st;
-	int r, rc;
-
-	/* One read transaction: the checkpoint, rows and hashes of one state. */
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-		return -EIO;
-	r = cde_audit_checkpoint_latest(db, &size, &note);
-	if (r == 0)
-		r = put_pair(out, "treeCheckpoint", "size", size, "checkpoint", note);
-	else if (r == -ENOENT)
-		r = 0;
-	free(note);
-	if (r < 0 || sqlite3_prepare_v2(db, "SELECT seq FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq", -1, &st,
-					NULL) != SQLITE_OK)
-		goto out;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)first);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)last);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			uint64_t *m = realloc(seqs, (cap = cap ? cap * 2 : 256) * sizeof(*seqs));
-
-			if (!m)
-				break;
-			seqs = m;
-		}
-		seqs[n++] = (uint64_t)sqlite3_column_int64(st, 0);
-	}
-	sqlite3_finalize(st);
-	r = rc == SQLITE_DONE ? 0 : rc == SQLITE_ROW ? -ENOMEM : -EIO;
-	for (size_t i = 0; i < n && r == 0; i++)
-		r = export_one(db, seqs[i], size, out);
-out:
-	free(seqs);
-	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	return r < 0 ? r : 0;
 }
 
 /* The check: each record's leaf hash, then each proof line against it. */

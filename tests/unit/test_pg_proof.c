@@ -8,6 +8,7 @@
 
 #include "tests/unit/helpers.h"
 #include "tests/unit/audit_rows.h"
+#include "tests/unit/pg_both.h"
 
 #include <unistd.h>
 
@@ -19,9 +20,6 @@
 #include "sinks/audit/pg/pg_store.h"
 #include "sinks/audit/tlog/note_text.h"
 
-/* The C2SP signed-note test key (a public test vector). */
-#define TEST_SKEY "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
-
 static const struct cde_audit_backend_ops *be = &cde_audit_backend_pg;
 static char db_path[64];
 static struct cde_audit_store *lite;
@@ -30,52 +28,10 @@ static struct cde_note_verifier *verifier;
 static struct event_base *base;
 static struct cde_audit_reader *rd_lite, *rd_pg;
 
-static struct cde_note_signer *test_signer(void)
-{
-	struct cde_note_signer *signer;
-	char err[256];
-
-	assert_int_equal(cde_note_signer_parse(TEST_SKEY, &signer, err, sizeof(err)), 0);
-	return signer;
-}
-
-static void entry(struct cde_journal_entry *e, const char *id)
-{
-	struct cde_event *ev = NULL;
-
-	memset(e, 0, sizeof(*e));
-	assert_int_equal(cde_event_new(cde_catalog_newest(cat), "dev.cdevents.service.deployed.0.3.0", "/ci", "svc",
-				       &ev), 0);
-	assert_int_equal(cde_event_set_id(ev, id), 0);
-	cJSON_AddStringToObject(cJSON_AddObjectToObject(cde_event_content(ev), "environment"), "id", "prod");
-	cJSON_AddStringToObject(cde_event_content(ev), "artifactId", "pkg:oci/etl@1");
-	e->event = ev;
-	e->principal = "jenkins";
-	e->peer = "127.0.0.1:4242";
-	snprintf(e->received_at, sizeof(e->received_at), "2026-12-07T12:00:00.000000Z");
-}
-
 /* Events e-FIRST .. e-(FIRST+N-1), one group, to both stores. */
 static void append_both(int first, int n)
 {
-	struct cde_journal_entry e[8];
-	char err[256] = "", id[32];
-	int r;
-
-	for (int i = 0; i < n; i++) {
-		snprintf(id, sizeof(id), "e-%d", first + i);
-		entry(&e[i], id);
-	}
-	assert_int_equal(cde_audit_store_append(lite, e, (size_t)n, err, sizeof(err)), 0);
-	r = be->begin(pg, err, sizeof(err));
-	if (r == 0)
-		r = be->add(pg, e, (size_t)n, err, sizeof(err));
-	if (r == 0)
-		r = be->commit(pg, err, sizeof(err));
-	if (r < 0)
-		fail_msg("append: %s", err);
-	for (int i = 0; i < n; i++)
-		cde_event_unref(e[i].event);
+	pg_both_append(lite, pg, first, n, false);
 }
 
 /* Both stores sign their tree now (the writer's timer). */
@@ -104,22 +60,18 @@ static int setup(void **state)
 	struct cde_pg_options o = { .url = getenv("CDE_PG_URL") };
 	struct cde_store_location at_pg = { .postgres = true, .pg = o };
 	struct cde_pg_store_opened opened;
-	char err[256], *vkey;
-	struct cde_note_signer *signer = test_signer();
+	char err[256];
 
 	assert_int_equal(catalog_setup(state), 0);
 	assert_non_null(o.url);
 	snprintf(db_path, sizeof(db_path), "/tmp/cde-pg-proof-%d.db", (int)getpid());
 	unlink(db_path);
 	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &lite, err, sizeof(err)), 0);
-	assert_int_equal(cde_audit_store_set_signer(lite, test_signer(), 4, err, sizeof(err)), 0);
+	assert_int_equal(cde_audit_store_set_signer(lite, pg_both_signer(), 4, err, sizeof(err)), 0);
 	if (cde_pg_store_open(&o, NULL, 0, 0, &pg, &opened, err, sizeof(err)) < 0 ||
-	    cde_pg_store_set_signer(pg, test_signer(), 4, err, sizeof(err)) < 0)
+	    cde_pg_store_set_signer(pg, pg_both_signer(), 4, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
-	assert_int_equal(cde_note_signer_verifier_key(signer, &vkey), 0);
-	assert_int_equal(cde_note_verifier_parse(vkey, &verifier, err, sizeof(err)), 0);
-	free(vkey);
-	cde_note_signer_free(signer);
+	verifier = pg_both_verifier();
 	append_both(1, 5);
 	append_both(6, 3);
 	sign_both();
@@ -132,17 +84,11 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char file[96];
-
 	cde_audit_reader_free(rd_lite);
 	cde_audit_reader_free(rd_pg);
 	event_base_free(base);
 	cde_note_verifier_free(verifier);
-	be->close(pg);
-	cde_audit_store_close(lite);
-	remove_store(db_path);
-	snprintf(file, sizeof(file), "%s-checkpoint", db_path);
-	unlink(file);
+	pg_both_close(lite, pg, db_path);
 	return catalog_teardown(state);
 }
 
