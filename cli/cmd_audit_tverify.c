@@ -22,6 +22,7 @@
 #include "schemas/base/read_file.h"
 #include "sinks/audit/audit_proof.h"
 #include "sinks/audit/audit_tree_verify.h"
+#include "sinks/audit/pg/pg_tree_verify.h"
 #include "sinks/audit/tlog/note_text.h"
 
 static const char usage[] =
@@ -214,17 +215,36 @@ static int verify_pg(const struct args *a, struct cde_note_verifier *v, uint64_t
 	return r;
 }
 
-int cde_cli_tree_self_check(const char *db)
+/* The tree's self check on the file or the PostgreSQL database @db. */
+static int self_check(const char *db, const char *password_file, struct cde_audit_tree_check *c)
 {
-	struct cde_audit_tree_check c;
 	struct cde_audit_store *s;
-	char head[45];
+	PGconn *pc;
 	int r;
 
+	if (cde_cli_is_pg_url(db)) {
+		pc = cde_cli_pg_open("verify", db, password_file);
+		if (!pc)
+			return -EALREADY;
+		r = cde_pg_audit_tree_self_check(pc, c);
+		PQfinish(pc);
+		return r;
+	}
 	if (cde_cli_store_open("verify", db, &s) < 0)
-		return 2;
-	r = cde_audit_tree_self_check(cde_audit_store_db(s), &c);
+		return -EALREADY;
+	r = cde_audit_tree_self_check(cde_audit_store_db(s), c);
 	cde_audit_store_close(s);
+	return r;
+}
+
+int cde_cli_tree_self_check(const char *db, const char *password_file)
+{
+	struct cde_audit_tree_check c;
+	char head[45];
+	int r = self_check(db, password_file, &c);
+
+	if (r == -EALREADY)
+		return 2;
 	if (r == -EBADMSG) {
 		print_fault(db, &c);
 		return 1;
