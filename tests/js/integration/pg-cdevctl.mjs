@@ -4,7 +4,8 @@
 // --db URL as through --db FILE, for every filter; the password comes
 // from a private file only; verify finds the chain intact and then the
 // row an UPDATE changed, and with --key a log a daemon wrote there with a
-// checkpoint key; what is not done on PostgreSQL yet says so.
+// checkpoint key, its Merkle tree recomputed from the rows (a stored
+// leaf changed is named); what is not done on PostgreSQL yet says so.
 //
 //   tests/pg/cluster run node tests/js/integration/pg-cdevctl.mjs cdeventsd cdevctl pg_copy_log
 import crypto from 'node:crypto';
@@ -106,6 +107,18 @@ t.check(r.status === 1 && r.stdout.includes('broken at seq 42'), 'verify finds t
   r = run(['verify', '--db', keyedUrl, '--key', key, '--every', '4']);
   t.check(r.status === 0 && r.stdout.includes('intact, 13 events') && r.stdout.includes('3 keyed checkpoints verified'),
     'verify --db URL --key: intact, its 3 keyed checkpoints verified', r.stdout + r.stderr);
+  t.check(r.stdout.includes('Merkle tree: 13 entries, every row hashes to its leaf, head '),
+    'verify --db URL recomputes the Merkle tree from the rows, as on audit.db', r.stdout + r.stderr);
+  // A stored leaf hash changed behind the daemon: the chain still holds,
+  // the tree names the leaf.
+  const flip = "UPDATE tree_tiles SET hashes = set_byte(hashes, 5 * 32, get_byte(hashes, 5 * 32) # 1)" +
+    ' WHERE tile_level = 0 AND idx = 0';
+  const tampered = spawnSync('psql', [keyedUrl, '-qv', 'ON_ERROR_STOP=1', '-c', flip], { encoding: 'utf8' });
+  t.check(tampered.status === 0, 'a stored leaf hash is changed behind the daemon', tampered.stderr);
+  r = run(['verify', '--db', keyedUrl]);
+  t.check(r.status === 1 && r.stdout.includes('intact, 13 events') && r.stdout.includes(': altered: leaf 5 ') &&
+    r.stdout.includes('first bad index: 5'), 'verify --db URL names the leaf whose stored hash changed',
+  r.stdout + r.stderr);
   r = run(['verify', '--db', keyedUrl, '--key', otherKey, '--every', '4']);
   t.check(r.status === 1 && r.stdout.includes('broken at seq 4') && r.stdout.includes('HMAC is wrong'),
     'verify --key with another key: broken at the first checkpoint', r.stdout + r.stderr);
