@@ -219,12 +219,18 @@ int cde_audit_tree_walk_run(struct cde_audit_tree_walk *w)
 	return r;
 }
 
-int cde_audit_tree_self_check_in(const struct cde_audit_tree_source *src, struct cde_audit_tree_check *out)
+int cde_audit_tree_heads_in(const struct cde_audit_tree_source *src, const uint64_t *sizes, size_t n,
+			    uint8_t (*roots)[CDE_TLOG_HASH_LEN], struct cde_audit_tree_check *out)
 {
-	struct cde_audit_tree_walk w = { .src = src, .out = out };
+	struct cde_audit_tree_walk w = { .src = src, .out = out, .sizes = sizes, .n_sizes = n, .roots = roots };
 
 	memset(out, 0, sizeof(*out));
 	return cde_audit_tree_walk_run(&w);
+}
+
+int cde_audit_tree_self_check_in(const struct cde_audit_tree_source *src, struct cde_audit_tree_check *out)
+{
+	return cde_audit_tree_heads_in(src, NULL, 0, NULL, out);
 }
 
 /* audit.db's source: the rows, meta and gaps of the file, the tiles

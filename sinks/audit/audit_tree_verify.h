@@ -96,6 +96,10 @@ struct cde_audit_tree_source {
 /* The self check over @src, inside the caller's snapshot: as
  * cde_audit_tree_self_check. */
 int cde_audit_tree_self_check_in(const struct cde_audit_tree_source *src, struct cde_audit_tree_check *out);
+/* ... also taking the head recomputed from the leaves at each of the @n
+ * ascending @sizes, into @roots (a size past the tree gets none). */
+int cde_audit_tree_heads_in(const struct cde_audit_tree_source *src, const uint64_t *sizes, size_t n,
+			    uint8_t (*roots)[CDE_TLOG_HASH_LEN], struct cde_audit_tree_check *out);
 
 /* The log against the checkpoint (@size, @root), which the caller opened
  * with the keys @vs (cde_audit_checkpoint_open): the self check, the

@@ -160,7 +160,8 @@ void cde_pg_tree_source_release(struct cde_pg_tree_source *s)
 		pg_rows_end(s);
 }
 
-int cde_pg_audit_tree_self_check(PGconn *c, struct cde_audit_tree_check *out)
+int cde_pg_audit_tree_heads(PGconn *c, const uint64_t *sizes, size_t n, uint8_t (*roots)[CDE_TLOG_HASH_LEN],
+			    struct cde_audit_tree_check *out)
 {
 	struct cde_pg_tree_source s;
 	char err[256];
@@ -179,7 +180,7 @@ int cde_pg_audit_tree_self_check(PGconn *c, struct cde_audit_tree_check *out)
 		opened = r == 0;
 	}
 	if (r == 0)
-		r = cde_audit_tree_self_check_in(&s.src, out);
+		r = cde_audit_tree_heads_in(&s.src, sizes, n, roots, out);
 	cde_pg_tree_source_release(&s);
 	/* Read only: ending it either way is the same. */
 	if (opened)
@@ -187,4 +188,9 @@ int cde_pg_audit_tree_self_check(PGconn *c, struct cde_audit_tree_check *out)
 	if (r == -EIO && cde_pg_lost(c))
 		r = -ENOTCONN;
 	return r;
+}
+
+int cde_pg_audit_tree_self_check(PGconn *c, struct cde_audit_tree_check *out)
+{
+	return cde_pg_audit_tree_heads(c, NULL, 0, NULL, out);
 }

@@ -32,3 +32,6 @@ void cde_pg_tree_source_release(struct cde_pg_tree_source *s);
  * ONLY snapshot (the caller's, if a transaction is open). 0, -EBADMSG
  * (@out says what and where), -ENOTCONN, -EIO, -ENOMEM. */
 int cde_pg_audit_tree_self_check(PGconn *c, struct cde_audit_tree_check *out);
+/* ... also taking the recomputed heads at @sizes (cde_audit_tree_heads_in). */
+int cde_pg_audit_tree_heads(PGconn *c, const uint64_t *sizes, size_t n, uint8_t (*roots)[CDE_TLOG_HASH_LEN],
+			    struct cde_audit_tree_check *out);
