@@ -118,6 +118,18 @@ static void print_fault(const char *where, const struct cde_audit_tree_check *c)
 		printf("first bad index: %llu\n", (unsigned long long)c->bad_index);
 }
 
+/* The exit status for a tree check that returned @r < 0, having said
+ * what failed. */
+static int tree_status(const char *db, int r, const struct cde_audit_tree_check *c)
+{
+	if (r == -EBADMSG) {
+		print_fault(db, c);
+		return 1;
+	}
+	fprintf(stderr, "cdevctl audit verify: %s: cannot read the tree (%s)\n", db, strerror(-r));
+	return 2;
+}
+
 /* What the recomputation used besides the rows. */
 static void print_counts(const struct cde_audit_tree_check *c)
 {
@@ -141,14 +153,8 @@ static int verify_file(const struct args *a, struct cde_note_verifier *v, uint64
 	r = cde_audit_tree_check_against(cde_audit_store_db(s), size, root, (struct cde_note_verifier *const[]){ v },
 					 1, &c);
 	cde_audit_store_close(s);
-	if (r == -EBADMSG) {
-		print_fault(a->db, &c);
-		return 1;
-	}
-	if (r < 0) {
-		fprintf(stderr, "cdevctl audit verify: %s: cannot read the tree (%s)\n", a->db, strerror(-r));
-		return 2;
-	}
+	if (r < 0)
+		return tree_status(a->db, r, &c);
 	printf("%s: holds against the checkpoint of %llu entries signed by %s: %llu rows recomputed, "
 	       "the tree of %llu entries extends it (consistency proof verified)\n", a->db, (unsigned long long)size,
 	       origin, (unsigned long long)c.rows, (unsigned long long)c.tree_size);
@@ -212,14 +218,8 @@ static int recompute_pg(PGconn *pc, const char *db, uint64_t size, const uint8_t
 	struct cde_audit_tree_check c;
 	int r = cde_pg_audit_tree_heads(pc, sizes, 2, roots, &c);
 
-	if (r == -EBADMSG) {
-		print_fault(db, &c);
-		return 1;
-	}
-	if (r < 0) {
-		fprintf(stderr, "cdevctl audit verify: %s: cannot read the tree (%s)\n", db, strerror(-r));
-		return 2;
-	}
+	if (r < 0)
+		return tree_status(db, r, &c);
 	if (c.tree_size < now || memcmp(roots[1], now_root, 32) != 0 || memcmp(roots[0], root, 32) != 0) {
 		printf("%s: forked: the rows recomputed do not give the heads signed at %llu and %llu entries\n"
 		       "first bad index: in [%llu, %llu)\n", db, (unsigned long long)size, (unsigned long long)now,
@@ -286,16 +286,8 @@ int cde_cli_tree_self_check(const char *db, const char *password_file)
 	char head[45];
 	int r = self_check(db, password_file, &c);
 
-	if (r == -EALREADY)
-		return 2;
-	if (r == -EBADMSG) {
-		print_fault(db, &c);
-		return 1;
-	}
-	if (r < 0) {
-		fprintf(stderr, "cdevctl audit verify: %s: cannot read the tree (%s)\n", db, strerror(-r));
-		return 2;
-	}
+	if (r < 0)
+		return r == -EALREADY ? 2 : tree_status(db, r, &c);
 	cde_b64_encode(head, c.root, sizeof(c.root));
 	printf("Merkle tree: %llu entries, every row hashes to its leaf, head %s\n", (unsigned long long)c.tree_size,
 	       head);

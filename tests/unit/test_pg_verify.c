@@ -223,25 +223,23 @@ static uint64_t keyed_broken_at(const uint8_t *key, unsigned every, struct cde_a
 	return v->bad_seq;
 }
 
-static void a_keyed_log_verifies_with_its_key_only(void **state)
+/* Connects pg to an emptied database and writes N events there with
+ * the PostgreSQL store (checkpoint @key, else NULL, every @every rows);
+ * returns the store. */
+static struct cde_pg_store *pg_written(const uint8_t *key, size_t key_len, unsigned every)
 {
-	static const uint8_t key[32] = "the checkpoint key of this test", other[32] = "another key, of somebody else";
 	struct cde_pg_options o = { .url = getenv("CDE_PG_URL") };
 	const struct cde_audit_backend_ops *be = &cde_audit_backend_pg;
-	struct cde_audit_retention_run run;
 	struct cde_journal_entry e[N];
 	struct cde_pg_store_opened opened;
-	struct cde_audit_verify v;
 	struct cde_pg_store *st;
 	char err[256];
 
-	(void)state;
 	if (cde_pg_connect(&o, "cdeventsd test", &pg, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	exec_pg("TRUNCATE events, retention, checkpoints, gaps, tree_tiles, tree_checkpoints;"
 		" UPDATE log_head SET seq = 0, tree_size = 0, hash = repeat('0', 64)");
-	/* The writer: a keyed checkpoint after every 5th row. */
-	if (cde_pg_store_open(&o, key, sizeof(key), 5, &st, &opened, err, sizeof(err)) < 0)
+	if (cde_pg_store_open(&o, key, key_len, every, &st, &opened, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	events(e);
 	if (be->begin(st, err, sizeof(err)) < 0 || be->add(st, e, N, err, sizeof(err)) < 0 ||
@@ -249,6 +247,20 @@ static void a_keyed_log_verifies_with_its_key_only(void **state)
 		fail_msg("%s", err);
 	for (int i = 0; i < N; i++)
 		cde_event_unref(e[i].event);
+	return st;
+}
+
+static void a_keyed_log_verifies_with_its_key_only(void **state)
+{
+	static const uint8_t key[32] = "the checkpoint key of this test", other[32] = "another key, of somebody else";
+	const struct cde_audit_backend_ops *be = &cde_audit_backend_pg;
+	struct cde_audit_retention_run run;
+	struct cde_audit_verify v;
+	char err[256];
+	/* The writer: a keyed checkpoint after every 5th row. */
+	struct cde_pg_store *st = pg_written(key, sizeof(key), 5);
+
+	(void)state;
 
 	assert_int_equal(keyed_broken_at(key, 5, &v), 0);
 	assert_int_equal(v.checkpoints, N / 5);
@@ -299,28 +311,13 @@ static uint64_t tree_bad_at(struct cde_audit_tree_check *c)
 
 static void the_tree_is_recomputed_from_the_rows_and_faults_named_at_their_leaf(void **state)
 {
-	struct cde_pg_options o = { .url = getenv("CDE_PG_URL") };
 	const struct cde_audit_backend_ops *be = &cde_audit_backend_pg;
 	struct cde_audit_retention_run run;
 	struct cde_audit_tree_check c;
-	struct cde_journal_entry e[N];
-	struct cde_pg_store_opened opened;
-	struct cde_pg_store *st;
 	char err[256];
+	struct cde_pg_store *st = pg_written(NULL, 0, 0);
 
 	(void)state;
-	if (cde_pg_connect(&o, "cdeventsd test", &pg, err, sizeof(err)) < 0)
-		fail_msg("%s", err);
-	exec_pg("TRUNCATE events, retention, checkpoints, gaps, tree_tiles, tree_checkpoints;"
-		" UPDATE log_head SET seq = 0, tree_size = 0, hash = repeat('0', 64)");
-	if (cde_pg_store_open(&o, NULL, 0, 0, &st, &opened, err, sizeof(err)) < 0)
-		fail_msg("%s", err);
-	events(e);
-	if (be->begin(st, err, sizeof(err)) < 0 || be->add(st, e, N, err, sizeof(err)) < 0 ||
-	    be->commit(st, err, sizeof(err)) < 0)
-		fail_msg("%s", err);
-	for (int i = 0; i < N; i++)
-		cde_event_unref(e[i].event);
 
 	/* Every row hashes to its stored leaf; the tiles' head is theirs. */
 	assert_int_equal(tree_bad_at(&c), 0);
