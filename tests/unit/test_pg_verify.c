@@ -309,6 +309,17 @@ static uint64_t tree_bad_at(struct cde_audit_tree_check *c)
 	return c->bad_index + 1;
 }
 
+/* Flips a bit of the @at-th hash of the first tile of @tile_level
+ * (again: puts it back). */
+static void flip_hash(int tile_level, int at)
+{
+	char sql[200];
+
+	snprintf(sql, sizeof(sql), "UPDATE tree_tiles SET hashes = set_byte(hashes, %d, get_byte(hashes, %d) # 1)"
+		 " WHERE tile_level = %d AND idx = 0", at * 32, at * 32, tile_level);
+	exec_pg(sql);
+}
+
 static void the_tree_is_recomputed_from_the_rows_and_faults_named_at_their_leaf(void **state)
 {
 	const struct cde_audit_backend_ops *be = &cde_audit_backend_pg;
@@ -334,21 +345,17 @@ static void the_tree_is_recomputed_from_the_rows_and_faults_named_at_their_leaf(
 	assert_int_equal(tree_bad_at(&c), 0);
 
 	/* A stored leaf hash flipped (leaf 3, in the first tile of leaves). */
-	exec_pg("UPDATE tree_tiles SET hashes = set_byte(hashes, 3 * 32, get_byte(hashes, 3 * 32) # 1)"
-		" WHERE tile_level = 0 AND idx = 0");
+	flip_hash(0, 3);
 	assert_int_equal(tree_bad_at(&c), 3 + 1);
 	assert_int_equal(c.fault, CDE_AUDIT_TREE_ALTERED);
-	exec_pg("UPDATE tree_tiles SET hashes = set_byte(hashes, 3 * 32, get_byte(hashes, 3 * 32) # 1)"
-		" WHERE tile_level = 0 AND idx = 0");
+	flip_hash(0, 3);
 	/* A hash above the leaves (level 4: leaves 16 to 31) flipped: the
-	 * stored head is not the leaves' head, from the subtree of 32 on. */
-	exec_pg("UPDATE tree_tiles SET hashes = set_byte(hashes, 32, get_byte(hashes, 32) # 1)"
-		" WHERE tile_level = 1 AND idx = 0");
+	 * stored hash of leaves 0 to 31 is not the hash of those leaves. */
+	flip_hash(1, 1);
 	assert_int_equal(tree_bad_at(&c), 0 + 1);
 	assert_int_equal(c.fault, CDE_AUDIT_TREE_HASHES);
 	assert_non_null(strstr(c.reason, "leaves 0 to 31"));
-	exec_pg("UPDATE tree_tiles SET hashes = set_byte(hashes, 32, get_byte(hashes, 32) # 1)"
-		" WHERE tile_level = 1 AND idx = 0");
+	flip_hash(1, 1);
 	/* The tile of leaves 32 to 39 gone. */
 	exec_pg("CREATE TEMP TABLE kept AS SELECT * FROM tree_tiles WHERE tile_level = 0 AND idx = 2;"
 		" DELETE FROM tree_tiles WHERE tile_level = 0 AND idx = 2");
