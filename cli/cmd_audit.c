@@ -182,8 +182,7 @@ static int verify(int argc, char **argv)
 		return 2;
 	}
 	verify_print_intact(a.db, &v, a.key_file);
-	/* The tree's own check reads audit.db (not yet PostgreSQL's tiles). */
-	return a.bundle || cde_cli_is_pg_url(a.db) ? 0 : cde_cli_tree_self_check(a.db);
+	return a.bundle ? 0 : cde_cli_tree_self_check(a.db, a.password_file);
 }
 
 static const char query_usage[] =

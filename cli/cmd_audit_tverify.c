@@ -1,10 +1,10 @@
 /* cdevctl audit verify --checkpoint FILE --pubkey KEY: the log, as a file
  * or as a running daemon serves it, against a checkpoint kept elsewhere,
- * with the public key only. The file is recomputed leaf by leaf
- * (audit_tree_verify.h); a daemon, or a PostgreSQL database, is asked for
- * its current checkpoint and the consistency proof from the kept one, both
- * checked here. Exit 0 only when everything holds; else 1 and the first
- * bad index. */
+ * with the public key only. A file or a PostgreSQL database is recomputed
+ * leaf by leaf (audit_tree_verify.h); a daemon, or the database, is asked
+ * for its current checkpoint and the consistency proof from the kept one,
+ * both checked here. Exit 0 only when everything holds; else 1 and the
+ * first bad index. */
 
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +22,8 @@
 #include "schemas/base/read_file.h"
 #include "sinks/audit/audit_proof.h"
 #include "sinks/audit/audit_tree_verify.h"
+#include "sinks/audit/pg/pg_conn.h"
+#include "sinks/audit/pg/pg_tree_verify.h"
 #include "sinks/audit/tlog/note_text.h"
 
 static const char usage[] =
@@ -33,8 +35,8 @@ static const char usage[] =
 	"  A file: every leaf recomputed from its row, the tree at the checkpoint's size\n"
 	"  against its root, the current tree proven to extend it. A daemon (--url): its\n"
 	"  checkpoint and the consistency proof from the kept one; a PostgreSQL database\n"
-	"  (--db PGURL) likewise, read directly. Exit 0 when all holds,\n"
-	"  1 naming what fails and the first bad index.\n";
+	"  (--db PGURL) likewise, read directly, and every leaf recomputed from its row.\n"
+	"  Exit 0 when all holds, 1 naming what fails and the first bad index.\n";
 
 struct args {
 	const char *checkpoint, *pubkey, *db, *url, *token_file, *password_file;
@@ -116,6 +118,18 @@ static void print_fault(const char *where, const struct cde_audit_tree_check *c)
 		printf("first bad index: %llu\n", (unsigned long long)c->bad_index);
 }
 
+/* The exit status for a tree check that returned @r < 0, having said
+ * what failed. */
+static int tree_status(const char *db, int r, const struct cde_audit_tree_check *c)
+{
+	if (r == -EBADMSG) {
+		print_fault(db, c);
+		return 1;
+	}
+	fprintf(stderr, "cdevctl audit verify: %s: cannot read the tree (%s)\n", db, strerror(-r));
+	return 2;
+}
+
 /* What the recomputation used besides the rows. */
 static void print_counts(const struct cde_audit_tree_check *c)
 {
@@ -139,14 +153,8 @@ static int verify_file(const struct args *a, struct cde_note_verifier *v, uint64
 	r = cde_audit_tree_check_against(cde_audit_store_db(s), size, root, (struct cde_note_verifier *const[]){ v },
 					 1, &c);
 	cde_audit_store_close(s);
-	if (r == -EBADMSG) {
-		print_fault(a->db, &c);
-		return 1;
-	}
-	if (r < 0) {
-		fprintf(stderr, "cdevctl audit verify: %s: cannot read the tree (%s)\n", a->db, strerror(-r));
-		return 2;
-	}
+	if (r < 0)
+		return tree_status(a->db, r, &c);
 	printf("%s: holds against the checkpoint of %llu entries signed by %s: %llu rows recomputed, "
 	       "the tree of %llu entries extends it (consistency proof verified)\n", a->db, (unsigned long long)size,
 	       origin, (unsigned long long)c.rows, (unsigned long long)c.tree_size);
@@ -156,13 +164,12 @@ static int verify_file(const struct args *a, struct cde_note_verifier *v, uint64
 	return 0;
 }
 
-/* The database's latest signed checkpoint, opened with @v, and the
- * consistency proof from the kept one (@size, @root) to it. Returns the
- * exit status. */
+/* The database's latest signed checkpoint (*@now, @now_root), opened with
+ * @v, and the consistency proof from the kept one (@size, @root) to it.
+ * Returns the exit status to stop with, or -1 to go on. */
 static int check_pg(const struct cde_audit_proof_source *src, const char *db, struct cde_note_verifier *v,
-		    uint64_t size, const uint8_t root[32])
+		    uint64_t size, const uint8_t root[32], uint64_t *now_ret, uint8_t now_root[32])
 {
-	uint8_t now_root[32];
 	uint64_t now = 0;
 	char *note = NULL, why[256] = "";
 	cJSON *proof = NULL;
@@ -196,43 +203,91 @@ static int check_pg(const struct cde_audit_proof_source *src, const char *db, st
 		printf("%s: forked: %s\nfirst bad index: in [0, %llu)\n", db, why, (unsigned long long)size);
 		return 1;
 	}
-	printf("%s: holds: its signed tree of %llu entries extends the checkpoint of %llu (consistency proof "
-	       "verified; its rows are not recomputed on PostgreSQL yet)\n", db, (unsigned long long)now,
-	       (unsigned long long)size);
+	*now_ret = now;
+	return -1;
+}
+
+/* The rows of the database recomputed, in the snapshot of the proof: the
+ * heads at the kept size and at the latest signed one must be the signed
+ * heads. Returns the exit status. */
+static int recompute_pg(PGconn *pc, const char *db, uint64_t size, const uint8_t root[32], uint64_t now,
+			const uint8_t now_root[32], const char *origin)
+{
+	const uint64_t sizes[2] = { size, now };
+	uint8_t roots[2][32] = { 0 };
+	struct cde_audit_tree_check c;
+	int r = cde_pg_audit_tree_heads(pc, sizes, 2, roots, &c);
+
+	if (r < 0)
+		return tree_status(db, r, &c);
+	if (c.tree_size < now || memcmp(roots[1], now_root, 32) != 0 || memcmp(roots[0], root, 32) != 0) {
+		printf("%s: forked: the rows recomputed do not give the heads signed at %llu and %llu entries\n"
+		       "first bad index: in [%llu, %llu)\n", db, (unsigned long long)size, (unsigned long long)now,
+		       memcmp(roots[0], root, 32) ? 0ULL : (unsigned long long)size, (unsigned long long)now);
+		return 1;
+	}
+	printf("%s: holds against the checkpoint of %llu entries signed by %s: %llu rows recomputed, its signed tree "
+	       "of %llu entries extends it (consistency proof verified)\n", db, (unsigned long long)size, origin,
+	       (unsigned long long)c.rows, (unsigned long long)now);
+	print_counts(&c);
 	return 0;
 }
 
-static int verify_pg(const struct args *a, struct cde_note_verifier *v, uint64_t size, const uint8_t root[32])
+static int verify_pg(const struct args *a, struct cde_note_verifier *v, uint64_t size, const uint8_t root[32],
+		     const char *origin)
 {
 	struct cde_cli_log_source ls;
+	uint8_t now_root[32];
+	uint64_t now = 0;
+	char err[256];
 	int r;
 
 	if (cde_cli_log_source_open("verify", a->db, a->password_file, &ls) < 0)
 		return 2;
-	r = check_pg(ls.src, a->db, v, size, root);
+	/* One snapshot for the signed checkpoint, its proof and the rows. */
+	if (cde_pg_exec(ls.pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, sizeof(err), "verify") < 0) {
+		fprintf(stderr, "cdevctl audit verify: %s: %s\n", a->db, err);
+		r = 2;
+	} else {
+		r = check_pg(ls.src, a->db, v, size, root, &now, now_root);
+		if (r < 0)
+			r = recompute_pg(ls.pg, a->db, size, root, now, now_root, origin);
+		PQclear(PQexec(ls.pg, "ROLLBACK"));
+	}
 	cde_cli_log_source_close(&ls);
 	return r;
 }
 
-int cde_cli_tree_self_check(const char *db)
+/* The tree's self check on the file or the PostgreSQL database @db. */
+static int self_check(const char *db, const char *password_file, struct cde_audit_tree_check *c)
 {
-	struct cde_audit_tree_check c;
 	struct cde_audit_store *s;
-	char head[45];
+	PGconn *pc;
 	int r;
 
+	if (cde_cli_is_pg_url(db)) {
+		pc = cde_cli_pg_open("verify", db, password_file);
+		if (!pc)
+			return -EALREADY;
+		r = cde_pg_audit_tree_self_check(pc, c);
+		PQfinish(pc);
+		return r;
+	}
 	if (cde_cli_store_open("verify", db, &s) < 0)
-		return 2;
-	r = cde_audit_tree_self_check(cde_audit_store_db(s), &c);
+		return -EALREADY;
+	r = cde_audit_tree_self_check(cde_audit_store_db(s), c);
 	cde_audit_store_close(s);
-	if (r == -EBADMSG) {
-		print_fault(db, &c);
-		return 1;
-	}
-	if (r < 0) {
-		fprintf(stderr, "cdevctl audit verify: %s: cannot read the tree (%s)\n", db, strerror(-r));
-		return 2;
-	}
+	return r;
+}
+
+int cde_cli_tree_self_check(const char *db, const char *password_file)
+{
+	struct cde_audit_tree_check c;
+	char head[45];
+	int r = self_check(db, password_file, &c);
+
+	if (r < 0)
+		return r == -EALREADY ? 2 : tree_status(db, r, &c);
 	cde_b64_encode(head, c.root, sizeof(c.root));
 	printf("Merkle tree: %llu entries, every row hashes to its leaf, head %s\n", (unsigned long long)c.tree_size,
 	       head);
@@ -256,7 +311,7 @@ int cde_cmd_audit_verify_checkpoint(int argc, char **argv)
 	r = open_kept(&a, v, &size, root, origin);
 	if (r < 0)
 		r = a.url ? cde_cli_verify_remote(a.url, a.token_file, v, size, root)
-		    : cde_cli_is_pg_url(a.db) ? verify_pg(&a, v, size, root)
+		    : cde_cli_is_pg_url(a.db) ? verify_pg(&a, v, size, root, origin)
 					      : verify_file(&a, v, size, root, origin);
 	cde_note_verifier_free(v);
 	return r;

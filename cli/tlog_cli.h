@@ -10,9 +10,10 @@ int cde_cmd_audit_prove(int argc, char **argv);
 int cde_cmd_audit_verify_receipt(int argc, char **argv);
 /* cdevctl audit verify --checkpoint FILE --pubkey KEY [--db FILE | --url URL]. */
 int cde_cmd_audit_verify_checkpoint(int argc, char **argv);
-/* What plain cdevctl audit verify adds for the tree of @db: prints a line,
- * returns the exit status (0 intact, 1 a fault, 2 cannot read). */
-int cde_cli_tree_self_check(const char *db);
+/* What plain cdevctl audit verify adds for the tree of @db, a file or a
+ * PostgreSQL url (its password in @password_file, or none): prints a
+ * line, returns the exit status (0 intact, 1 a fault, 2 cannot read). */
+int cde_cli_tree_self_check(const char *db, const char *password_file);
 
 /* The verifier key @key: a file holding it, or the key string itself.
  * Says on stderr why not, for `cdevctl audit @cmd`. 0 or -errno. */

@@ -123,15 +123,16 @@ static int forked(struct heads *h, uint64_t size, struct cde_audit_tree_check *o
 
 /* The stored tree extends the kept one: a consistency proof from the
  * stored hashes, verified against both heads. */
-static int extends(struct cde_audit_tree_walk *w, uint64_t size, const uint8_t root[CDE_TLOG_HASH_LEN])
+static int extends(sqlite3 *db, struct cde_audit_tree_walk *w, uint64_t size, const uint8_t root[CDE_TLOG_HASH_LEN])
 {
 	uint8_t proof[CDE_TLOG_MAX_PROOF][CDE_TLOG_HASH_LEN];
+	struct cde_audit_tree_reader reader;
 	size_t count = 0;
-	int r = cde_audit_tree_reader_init(&w->reader, w->db);
+	int r = cde_audit_tree_reader_init(&reader, db);
 
 	if (r == 0)
-		r = cde_tlog_prove_consistency(&w->reader.tlog, size, w->out->tree_size, proof, &count);
-	cde_audit_tree_reader_release(&w->reader);
+		r = cde_tlog_prove_consistency(&reader.tlog, size, w->out->tree_size, proof, &count);
+	cde_audit_tree_reader_release(&reader);
 	if (r == 0)
 		r = cde_tlog_verify_consistency(size, w->out->tree_size, (const uint8_t (*)[CDE_TLOG_HASH_LEN])proof,
 						count, root, w->out->root);
@@ -146,7 +147,8 @@ static int check_in_tx(sqlite3 *db, uint64_t size, const uint8_t root[CDE_TLOG_H
 		       struct cde_note_verifier *const *vs, size_t n, struct cde_audit_tree_check *out)
 {
 	struct heads h = { 0 };
-	struct cde_audit_tree_walk w = { .db = db, .out = out };
+	struct cde_audit_tree_sqlite src;
+	struct cde_audit_tree_walk w = { .src = &src.src, .out = out };
 	int r = heads_load(db, vs, n, size, root, &h, out);
 
 	if (r < 0)
@@ -154,7 +156,9 @@ static int check_in_tx(sqlite3 *db, uint64_t size, const uint8_t root[CDE_TLOG_H
 	w.sizes = h.sizes;
 	w.n_sizes = h.n;
 	w.roots = h.roots;
+	cde_audit_tree_sqlite_init(&src, db);
 	r = cde_audit_tree_walk_run(&w);
+	cde_audit_tree_sqlite_release(&src);
 	if (r < 0)
 		goto out;
 	if (out->tree_size < size) {
@@ -169,7 +173,7 @@ static int check_in_tx(sqlite3 *db, uint64_t size, const uint8_t root[CDE_TLOG_H
 	if (memcmp(h.roots[h.kept], root, CDE_TLOG_HASH_LEN) != 0)
 		r = forked(&h, size, out);
 	else
-		r = extends(&w, size, root);
+		r = extends(db, &w, size, root);
 out:
 	heads_release(&h);
 	return r;

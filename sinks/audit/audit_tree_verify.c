@@ -62,7 +62,7 @@ static int append(struct cde_audit_tree_walk *w, const uint8_t leaf[CDE_TLOG_HAS
 
 static int stored_leaf(struct cde_audit_tree_walk *w, uint64_t index, uint8_t out[CDE_TLOG_HASH_LEN])
 {
-	int r = w->reader.tlog.read(w->reader.tlog.ctx, 0, index, out);
+	int r = w->tlog->read(w->tlog->ctx, 0, index, out);
 
 	if (r == -ENOENT || r == -EBADMSG)
 		return cde_audit_tree_fault(w->out, CDE_AUDIT_TREE_HASHES, index,
@@ -74,23 +74,13 @@ static int stored_leaf(struct cde_audit_tree_walk *w, uint64_t index, uint8_t ou
  * retention (up to w->retention) or one accepted loss. */
 static bool covered(struct cde_audit_tree_walk *w, uint64_t lo, uint64_t hi)
 {
-	sqlite3_stmt *st;
-	bool yes = false;
-
 	if (lo > hi)
 		return false;
 	if (hi <= w->retention)
 		return true;
 	if (lo <= w->retention)
 		lo = w->retention + 1;
-	if (!cde_sql_has_table(w->db, "gaps") ||
-	    sqlite3_prepare_v2(w->db, "SELECT 1 FROM gaps WHERE first <= ? AND last >= ?", -1, &st, NULL) != SQLITE_OK)
-		return false;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)lo);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)hi);
-	yes = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return yes;
+	return w->src->lost(w->src->ctx, lo, hi);
 }
 
 /* @count leaves from w->f.size on have no row; the rows between them
@@ -128,16 +118,10 @@ static int fill_gap(struct cde_audit_tree_walk *w, uint64_t count, uint64_t lo, 
 }
 
 /* One row: its place in the tree and its recomputed leaf. */
-static int walk_row(struct cde_audit_tree_walk *w, sqlite3_stmt *st, uint64_t *prev_seq)
+static int walk_row(struct cde_audit_tree_walk *w, const struct cde_audit_tree_row *tr, uint64_t *prev_seq)
 {
-	struct cde_audit_row row = {
-		.seq = (uint64_t)sqlite3_column_int64(st, 0),
-		.received_at = (const char *)sqlite3_column_text(st, 2),
-		.principal = (const char *)sqlite3_column_text(st, 3),
-		.peer = (const char *)sqlite3_column_text(st, 4),
-		.event = (const char *)sqlite3_column_text(st, 5),
-	};
-	uint64_t index = (uint64_t)sqlite3_column_int64(st, 1);
+	const struct cde_audit_row row = tr->row;
+	uint64_t index = tr->leaf;
 	uint8_t leaf[CDE_TLOG_HASH_LEN], stored[CDE_TLOG_HASH_LEN];
 	int r = 0;
 
@@ -173,21 +157,17 @@ static int walk_row(struct cde_audit_tree_walk *w, sqlite3_stmt *st, uint64_t *p
 
 static int walk_rows(struct cde_audit_tree_walk *w)
 {
-	sqlite3_stmt *st;
-	uint64_t prev_seq = 0, head;
-	int r = 0, rc;
+	struct cde_audit_tree_row row;
+	uint64_t prev_seq = 0;
+	int r = 0, more;
 
-	if (sqlite3_prepare_v2(w->db, "SELECT seq, leaf, received_at, principal, peer, event FROM events"
-			       " WHERE leaf IS NOT NULL ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		r = walk_row(w, st, &prev_seq);
-	if (r == 0 && rc != SQLITE_DONE)
-		r = -EIO;
-	sqlite3_finalize(st);
-	head = (uint64_t)cde_sql_int(w->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'head_seq'", NULL, 0);
+	while (r == 0 && (more = w->src->next_row(w->src->ctx, &row)) > 0)
+		r = walk_row(w, &row, &prev_seq);
+	w->src->rows_end(w->src->ctx);
+	if (r == 0 && more < 0)
+		r = more;
 	if (r == 0 && w->f.size < w->out->tree_size)
-		r = fill_gap(w, w->out->tree_size - w->f.size, prev_seq + 1, head);
+		r = fill_gap(w, w->out->tree_size - w->f.size, prev_seq + 1, w->head);
 	return r;
 }
 
@@ -197,7 +177,7 @@ static int stored_agrees(struct cde_audit_tree_walk *w)
 {
 	struct cde_tlog_frontier stored;
 	uint64_t size = w->f.size;
-	int r = cde_tlog_frontier_load(&stored, size, &w->reader.tlog);
+	int r = cde_tlog_frontier_load(&stored, size, w->tlog);
 
 	if (r == -ENOENT || r == -EBADMSG)
 		return cde_audit_tree_fault(w->out, CDE_AUDIT_TREE_HASHES, 0,
@@ -216,19 +196,18 @@ static int stored_agrees(struct cde_audit_tree_walk *w)
 
 int cde_audit_tree_walk_run(struct cde_audit_tree_walk *w)
 {
-	int r;
+	bool stored = false;
+	int r = w->src->bounds(w->src->ctx, &stored, &w->out->tree_size, &w->retention, &w->head);
 
 	cde_tlog_frontier_init(&w->f);
 	w->next = 0;
-	/* A file from before the tree (cdevctl reads it as it is): an empty
-	 * tree. */
-	if (!cde_audit_tree_stored(w->db))
-		return cde_tlog_frontier_root(&w->f, w->out->root);
-	r = cde_audit_tree_reader_init(&w->reader, w->db);
 	if (r < 0)
 		return r;
-	w->out->tree_size = cde_audit_tree_size(w->db);
-	w->retention = (uint64_t)cde_sql_int(w->db, "SELECT max(seq) FROM retention", NULL, 0);
+	/* A file from before the tree (cdevctl reads it as it is): an empty
+	 * tree. */
+	if (!stored)
+		return cde_tlog_frontier_root(&w->f, w->out->root);
+	w->tlog = w->src->tree(w->src->ctx);
 	while (r == 0 && w->next < w->n_sizes && w->sizes[w->next] == 0)
 		r = cde_tlog_frontier_root(&w->f, w->roots[w->next++]);
 	if (r == 0)
@@ -237,8 +216,123 @@ int cde_audit_tree_walk_run(struct cde_audit_tree_walk *w)
 		r = stored_agrees(w);
 	if (r == 0)
 		r = cde_tlog_frontier_root(&w->f, w->out->root);
-	cde_audit_tree_reader_release(&w->reader);
 	return r;
+}
+
+int cde_audit_tree_heads_in(const struct cde_audit_tree_source *src, const uint64_t *sizes, size_t n,
+			    uint8_t (*roots)[CDE_TLOG_HASH_LEN], struct cde_audit_tree_check *out)
+{
+	struct cde_audit_tree_walk w = { .src = src, .out = out, .sizes = sizes, .n_sizes = n, .roots = roots };
+
+	memset(out, 0, sizeof(*out));
+	return cde_audit_tree_walk_run(&w);
+}
+
+int cde_audit_tree_self_check_in(const struct cde_audit_tree_source *src, struct cde_audit_tree_check *out)
+{
+	return cde_audit_tree_heads_in(src, NULL, 0, NULL, out);
+}
+
+/* audit.db's source: the rows, meta and gaps of the file, the tiles
+ * through the tree reader. */
+static int sqlite_bounds(void *ctx, bool *stored, uint64_t *tree_size, uint64_t *retired_to, uint64_t *head_seq)
+{
+	struct cde_audit_tree_sqlite *s = ctx;
+	int r;
+
+	*stored = cde_audit_tree_stored(s->db);
+	if (!*stored)
+		return 0;
+	r = cde_audit_tree_reader_init(&s->reader, s->db);
+	if (r < 0)
+		return r;
+	s->has_reader = true;
+	*tree_size = cde_audit_tree_size(s->db);
+	*retired_to = (uint64_t)cde_sql_int(s->db, "SELECT max(seq) FROM retention", NULL, 0);
+	*head_seq = (uint64_t)cde_sql_int(s->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'head_seq'",
+					  NULL, 0);
+	return 0;
+}
+
+static int sqlite_next_row(void *ctx, struct cde_audit_tree_row *ret)
+{
+	struct cde_audit_tree_sqlite *s = ctx;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!s->rows && sqlite3_prepare_v2(s->db, "SELECT seq, leaf, received_at, principal, peer, event FROM events"
+					   " WHERE leaf IS NOT NULL ORDER BY seq", -1, &s->rows, NULL) != SQLITE_OK)
+		return -EIO;
+	st = s->rows;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return -EIO;
+	*ret = (struct cde_audit_tree_row){
+		.row = {
+			.seq = (uint64_t)sqlite3_column_int64(st, 0),
+			.received_at = (const char *)sqlite3_column_text(st, 2),
+			.principal = (const char *)sqlite3_column_text(st, 3),
+			.peer = (const char *)sqlite3_column_text(st, 4),
+			.event = (const char *)sqlite3_column_text(st, 5),
+		},
+		.leaf = (uint64_t)sqlite3_column_int64(st, 1),
+	};
+	return 1;
+}
+
+static void sqlite_rows_end(void *ctx)
+{
+	struct cde_audit_tree_sqlite *s = ctx;
+
+	sqlite3_finalize(s->rows);
+	s->rows = NULL;
+}
+
+static bool sqlite_lost(void *ctx, uint64_t lo, uint64_t hi)
+{
+	struct cde_audit_tree_sqlite *s = ctx;
+	sqlite3_stmt *st;
+	bool yes;
+
+	if (!cde_sql_has_table(s->db, "gaps") ||
+	    sqlite3_prepare_v2(s->db, "SELECT 1 FROM gaps WHERE first <= ? AND last >= ?", -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)lo);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)hi);
+	yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
+static const struct cde_tlog_reader *sqlite_tree(void *ctx)
+{
+	struct cde_audit_tree_sqlite *s = ctx;
+
+	return &s->reader.tlog;
+}
+
+void cde_audit_tree_sqlite_init(struct cde_audit_tree_sqlite *s, sqlite3 *db)
+{
+	memset(s, 0, sizeof(*s));
+	s->db = db;
+	s->src = (struct cde_audit_tree_source){
+		.bounds = sqlite_bounds,
+		.next_row = sqlite_next_row,
+		.rows_end = sqlite_rows_end,
+		.lost = sqlite_lost,
+		.tree = sqlite_tree,
+		.ctx = s,
+	};
+}
+
+void cde_audit_tree_sqlite_release(struct cde_audit_tree_sqlite *s)
+{
+	sqlite_rows_end(s);
+	if (s->has_reader)
+		cde_audit_tree_reader_release(&s->reader);
+	s->has_reader = false;
 }
 
 int cde_audit_tree_read_begin(sqlite3 *db)
@@ -256,13 +350,15 @@ void cde_audit_tree_read_end(sqlite3 *db, int opened)
 
 int cde_audit_tree_self_check(sqlite3 *db, struct cde_audit_tree_check *out)
 {
-	struct cde_audit_tree_walk w = { .db = db, .out = out };
+	struct cde_audit_tree_sqlite s;
 	int opened = cde_audit_tree_read_begin(db), r;
 
 	memset(out, 0, sizeof(*out));
 	if (opened < 0)
 		return opened;
-	r = cde_audit_tree_walk_run(&w);
+	cde_audit_tree_sqlite_init(&s, db);
+	r = cde_audit_tree_self_check_in(&s.src, out);
+	cde_audit_tree_sqlite_release(&s);
 	cde_audit_tree_read_end(db, opened);
 	return r;
 }

@@ -28,6 +28,7 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
+#include "sinks/audit/audit_chain.h"
 #include "sinks/audit/tlog/merkle.h"
 #include "sinks/audit/tlog/note.h"
 
@@ -64,6 +65,41 @@ const char *cde_audit_tree_fault_name(enum cde_audit_tree_fault f);
  * has the counts and the head), -EBADMSG (@out says what and where),
  * -EIO, -ENOMEM. */
 int cde_audit_tree_self_check(sqlite3 *db, struct cde_audit_tree_check *out);
+
+/* A row with a leaf, as the tree walk reads it: row.seq, received_at,
+ * principal, peer and event set (what cde_audit_tree_leaf hashes). */
+struct cde_audit_tree_row {
+	struct cde_audit_row row;
+	uint64_t leaf;
+};
+
+/* What the self check reads, in whichever database holds the log
+ * (audit.db: audit_tree_walk.h; PostgreSQL: pg/pg_tree_verify.h), all
+ * inside one read snapshot the caller holds. */
+struct cde_audit_tree_source {
+	/* Whether the log stores a tree (false: a file from before it), its
+	 * size, the last seq retention deleted (0: none) and the chain's
+	 * head seq. 0 or -EIO. */
+	int (*bounds)(void *ctx, bool *stored, uint64_t *tree_size, uint64_t *retired_to, uint64_t *head_seq);
+	/* The rows with a leaf in seq order, one at a time: 1 (*@ret valid
+	 * until the next call), 0 (no more), -EIO or -ENOMEM. */
+	int (*next_row)(void *ctx, struct cde_audit_tree_row *ret);
+	/* Ends the rows (before all were read, too). */
+	void (*rows_end)(void *ctx);
+	/* Whether one recorded loss covers seqs @lo to @hi. */
+	bool (*lost)(void *ctx, uint64_t lo, uint64_t hi);
+	/* The stored hashes (after bounds said a tree is stored). */
+	const struct cde_tlog_reader *(*tree)(void *ctx);
+	void *ctx;
+};
+
+/* The self check over @src, inside the caller's snapshot: as
+ * cde_audit_tree_self_check. */
+int cde_audit_tree_self_check_in(const struct cde_audit_tree_source *src, struct cde_audit_tree_check *out);
+/* ... also taking the head recomputed from the leaves at each of the @n
+ * ascending @sizes, into @roots (a size past the tree gets none). */
+int cde_audit_tree_heads_in(const struct cde_audit_tree_source *src, const uint64_t *sizes, size_t n,
+			    uint8_t (*roots)[CDE_TLOG_HASH_LEN], struct cde_audit_tree_check *out);
 
 /* The log against the checkpoint (@size, @root), which the caller opened
  * with the keys @vs (cde_audit_checkpoint_open): the self check, the

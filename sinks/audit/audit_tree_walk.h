@@ -6,7 +6,7 @@
 #include "sinks/audit/audit_tree_verify.h"
 
 struct cde_audit_tree_walk {
-	sqlite3 *db;
+	const struct cde_audit_tree_source *src;
 	struct cde_audit_tree_check *out;
 	/* The sizes (ascending) at which to take the recomputed head, into
 	 * roots[i]; a size past the tree gets none. */
@@ -16,7 +16,8 @@ struct cde_audit_tree_walk {
 	/* The walk's own. */
 	size_t next;
 	uint64_t retention;	/* the last seq retention deleted */
-	struct cde_audit_tree_reader reader;
+	uint64_t head;		/* the chain's head seq */
+	const struct cde_tlog_reader *tlog;
 	struct cde_tlog_frontier f;
 };
 
@@ -27,6 +28,19 @@ int cde_audit_tree_walk_run(struct cde_audit_tree_walk *w);
 /* Records a fault in @out; returns -EBADMSG. */
 int cde_audit_tree_fault(struct cde_audit_tree_check *out, enum cde_audit_tree_fault kind, uint64_t index,
 			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* audit.db's source (audit_tree_verify.c): ctx is this struct, do not
+ * move it; release it before the connection closes. */
+struct cde_audit_tree_sqlite {
+	struct cde_audit_tree_source src;
+	sqlite3 *db;
+	sqlite3_stmt *rows;
+	bool has_reader;
+	struct cde_audit_tree_reader reader;
+};
+
+void cde_audit_tree_sqlite_init(struct cde_audit_tree_sqlite *s, sqlite3 *db);
+void cde_audit_tree_sqlite_release(struct cde_audit_tree_sqlite *s);
 
 /* A read transaction unless one is open: 1 opened, 0 not, -EIO. */
 int cde_audit_tree_read_begin(sqlite3 *db);

@@ -4,7 +4,9 @@
  * at the right seq, as on audit.db; a log with accepted losses is
  * refused, not passed. A log the PostgreSQL store wrote with a checkpoint
  * key verifies with that key (keyed checkpoints, signed retention
- * markers) and with no other. Runs against the throwaway cluster of
+ * markers) and with no other. Its Merkle tree is recomputed from its
+ * rows, as audit.db's: an altered row, an altered stored hash and a
+ * missing tile are named at their leaf. Runs against the throwaway cluster of
  * tests/pg/cluster (CDE_PG_URL). */
 
 #include "tests/unit/helpers.h"
@@ -19,6 +21,7 @@
 #include "sinks/audit/pg/pg_conn.h"
 #include "sinks/audit/pg/pg_schema.h"
 #include "sinks/audit/pg/pg_store.h"
+#include "sinks/audit/pg/pg_tree_verify.h"
 #include "sinks/audit/pg/pg_verify.h"
 
 #define N 40
@@ -220,25 +223,23 @@ static uint64_t keyed_broken_at(const uint8_t *key, unsigned every, struct cde_a
 	return v->bad_seq;
 }
 
-static void a_keyed_log_verifies_with_its_key_only(void **state)
+/* Connects pg to an emptied database and writes N events there with
+ * the PostgreSQL store (checkpoint @key, else NULL, every @every rows);
+ * returns the store. */
+static struct cde_pg_store *pg_written(const uint8_t *key, size_t key_len, unsigned every)
 {
-	static const uint8_t key[32] = "the checkpoint key of this test", other[32] = "another key, of somebody else";
 	struct cde_pg_options o = { .url = getenv("CDE_PG_URL") };
 	const struct cde_audit_backend_ops *be = &cde_audit_backend_pg;
-	struct cde_audit_retention_run run;
 	struct cde_journal_entry e[N];
 	struct cde_pg_store_opened opened;
-	struct cde_audit_verify v;
 	struct cde_pg_store *st;
 	char err[256];
 
-	(void)state;
 	if (cde_pg_connect(&o, "cdeventsd test", &pg, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	exec_pg("TRUNCATE events, retention, checkpoints, gaps, tree_tiles, tree_checkpoints;"
 		" UPDATE log_head SET seq = 0, tree_size = 0, hash = repeat('0', 64)");
-	/* The writer: a keyed checkpoint after every 5th row. */
-	if (cde_pg_store_open(&o, key, sizeof(key), 5, &st, &opened, err, sizeof(err)) < 0)
+	if (cde_pg_store_open(&o, key, key_len, every, &st, &opened, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	events(e);
 	if (be->begin(st, err, sizeof(err)) < 0 || be->add(st, e, N, err, sizeof(err)) < 0 ||
@@ -246,6 +247,20 @@ static void a_keyed_log_verifies_with_its_key_only(void **state)
 		fail_msg("%s", err);
 	for (int i = 0; i < N; i++)
 		cde_event_unref(e[i].event);
+	return st;
+}
+
+static void a_keyed_log_verifies_with_its_key_only(void **state)
+{
+	static const uint8_t key[32] = "the checkpoint key of this test", other[32] = "another key, of somebody else";
+	const struct cde_audit_backend_ops *be = &cde_audit_backend_pg;
+	struct cde_audit_retention_run run;
+	struct cde_audit_verify v;
+	char err[256];
+	/* The writer: a keyed checkpoint after every 5th row. */
+	struct cde_pg_store *st = pg_written(key, sizeof(key), 5);
+
+	(void)state;
 
 	assert_int_equal(keyed_broken_at(key, 5, &v), 0);
 	assert_int_equal(v.checkpoints, N / 5);
@@ -282,11 +297,95 @@ static void a_keyed_log_verifies_with_its_key_only(void **state)
 	PQfinish(pg);
 }
 
+/* The tree's self check on the log in the database: 0, or the first bad
+ * index (+1) with the fault in @c. */
+static uint64_t tree_bad_at(struct cde_audit_tree_check *c)
+{
+	int r = cde_pg_audit_tree_self_check(pg, c);
+
+	if (r == 0)
+		return 0;
+	assert_int_equal(r, -EBADMSG);
+	return c->bad_index + 1;
+}
+
+/* Flips a bit of the @at-th hash of the first tile of @tile_level
+ * (again: puts it back). */
+static void flip_hash(int tile_level, int at)
+{
+	char sql[200];
+
+	snprintf(sql, sizeof(sql), "UPDATE tree_tiles SET hashes = set_byte(hashes, %d, get_byte(hashes, %d) # 1)"
+		 " WHERE tile_level = %d AND idx = 0", at * 32, at * 32, tile_level);
+	exec_pg(sql);
+}
+
+static void the_tree_is_recomputed_from_the_rows_and_faults_named_at_their_leaf(void **state)
+{
+	const struct cde_audit_backend_ops *be = &cde_audit_backend_pg;
+	struct cde_audit_retention_run run;
+	struct cde_audit_tree_check c;
+	char err[256];
+	struct cde_pg_store *st = pg_written(NULL, 0, 0);
+
+	(void)state;
+
+	/* Every row hashes to its stored leaf; the tiles' head is theirs. */
+	assert_int_equal(tree_bad_at(&c), 0);
+	assert_int_equal(c.tree_size, N);
+	assert_int_equal(c.rows, N);
+	assert_int_equal(c.retired + c.lost, 0);
+
+	/* Seq 8's event edited (leaf 7): named there, with its seq. */
+	exec_pg("UPDATE events SET event = replace(event, 'svc-a', 'svc-x') WHERE seq = 8");
+	assert_int_equal(tree_bad_at(&c), 7 + 1);
+	assert_int_equal(c.fault, CDE_AUDIT_TREE_ALTERED);
+	assert_int_equal(c.bad_seq, 8);
+	exec_pg("UPDATE events SET event = replace(event, 'svc-x', 'svc-a') WHERE seq = 8");
+	assert_int_equal(tree_bad_at(&c), 0);
+
+	/* A stored leaf hash flipped (leaf 3, in the first tile of leaves). */
+	flip_hash(0, 3);
+	assert_int_equal(tree_bad_at(&c), 3 + 1);
+	assert_int_equal(c.fault, CDE_AUDIT_TREE_ALTERED);
+	flip_hash(0, 3);
+	/* A hash above the leaves (level 4: leaves 16 to 31) flipped: the
+	 * stored hash of leaves 0 to 31 is not the hash of those leaves. */
+	flip_hash(1, 1);
+	assert_int_equal(tree_bad_at(&c), 0 + 1);
+	assert_int_equal(c.fault, CDE_AUDIT_TREE_HASHES);
+	assert_non_null(strstr(c.reason, "leaves 0 to 31"));
+	flip_hash(1, 1);
+	/* The tile of leaves 32 to 39 gone. */
+	exec_pg("CREATE TEMP TABLE kept AS SELECT * FROM tree_tiles WHERE tile_level = 0 AND idx = 2;"
+		" DELETE FROM tree_tiles WHERE tile_level = 0 AND idx = 2");
+	assert_int_equal(tree_bad_at(&c), 32 + 1);
+	assert_int_equal(c.fault, CDE_AUDIT_TREE_HASHES);
+	exec_pg("INSERT INTO tree_tiles SELECT * FROM kept; DROP TABLE kept");
+	assert_int_equal(tree_bad_at(&c), 0);
+
+	/* Retention: the retired rows' stored leaves stand in for them. */
+	assert_int_equal(cde_pg_retain(st, &(struct cde_audit_retention){ .max_age_s = 3600 },
+				       1796644800 + 22 + 3600, &run, err, sizeof(err)), 0);
+	assert_int_equal(run.deleted, 22);
+	assert_int_equal(tree_bad_at(&c), 0);
+	assert_int_equal(c.retired, 22);
+	assert_int_equal(c.rows, N - 22);
+	/* A row deleted without a reason the log records. */
+	exec_pg("DELETE FROM events WHERE seq = 30");
+	assert_int_equal(tree_bad_at(&c), 29 + 1);
+	assert_int_equal(c.fault, CDE_AUDIT_TREE_MISSING);
+
+	be->close(st);
+	PQfinish(pg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_copied_log_verifies_and_each_alteration_shows_where),
 		cmocka_unit_test(a_keyed_log_verifies_with_its_key_only),
+		cmocka_unit_test(the_tree_is_recomputed_from_the_rows_and_faults_named_at_their_leaf),
 	};
 
 	return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);

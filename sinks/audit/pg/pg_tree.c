@@ -41,9 +41,31 @@ static int tile_put(void *ctx, unsigned level, uint64_t idx, const uint8_t *hash
 	return 0;
 }
 
+/* Whether this session has the tile statements already (the proof
+ * source and the tree check may share one): preparing them again fails,
+ * and inside a transaction would abort it. */
+static bool tile_statements_prepared(PGconn *c)
+{
+	PGresult *res = PQexec(c, "SELECT count(*) FROM pg_prepared_statements WHERE name = 'cde_tile_put'");
+	bool yes;
+
+	if (!cde_pg_ok(res, true))
+		return false;
+	/* (cde_tile_put is prepared after cde_tile_get.) */
+	yes = PQntuples(res) == 1 && cde_pg_int(res, 0, 0) == 1;
+	PQclear(res);
+	return yes;
+}
+
 int cde_pg_tile_io_init(struct cde_audit_tile_io *io, PGconn *c)
 {
-	PGresult *res = PQprepare(c, "cde_tile_get", "SELECT hashes FROM tree_tiles WHERE tile_level = $1 AND idx = $2",
+	PGresult *res;
+
+	if (tile_statements_prepared(c)) {
+		*io = (struct cde_audit_tile_io){ .get = tile_get, .put = tile_put, .ctx = c };
+		return 0;
+	}
+	res = PQprepare(c, "cde_tile_get", "SELECT hashes FROM tree_tiles WHERE tile_level = $1 AND idx = $2",
 				  2, NULL);
 
 	if (!cde_pg_ok(res, false))

@@ -9,8 +9,9 @@
 
 #include "sinks/audit/audit_tiles.h"
 
-/* Prepares the tile statements on @c (again after a reconnect) and fills
- * @io for it. 0 or -EIO. */
+/* Prepares the tile statements on @c (again after a reconnect; not when
+ * this session has them already, as the proof source and the tree check
+ * may share one) and fills @io for it. 0 or -EIO. */
 int cde_pg_tile_io_init(struct cde_audit_tile_io *io, PGconn *c);
 
 /* The writer's tree: the frontier as committed and as worked on in the

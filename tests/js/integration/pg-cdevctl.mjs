@@ -4,9 +4,10 @@
 // --db URL as through --db FILE, for every filter; the password comes
 // from a private file only; verify finds the chain intact and then the
 // row an UPDATE changed, and with --key a log a daemon wrote there with a
-// checkpoint key; export --db URL writes the bundle --db FILE writes
-// (but for when it was cut), which verify --bundle checks, and none once
-// a row is changed.
+// checkpoint key, its Merkle tree recomputed from the rows (a stored
+// leaf changed is named); export --db URL writes the bundle --db FILE
+// writes (but for when it was cut), which verify --bundle checks, and
+// none once a row is changed.
 //
 //   tests/pg/cluster run node tests/js/integration/pg-cdevctl.mjs cdeventsd cdevctl pg_copy_log
 import crypto from 'node:crypto';
@@ -116,7 +117,12 @@ t.check(r.status === 2 && r.stdout === '' && r.stderr.includes('cannot export: t
   const key = path.join(tmp, 'hmac.key'), otherKey = path.join(tmp, 'other.key'), cfg = path.join(tmp, 'keyed.yaml');
   fs.writeFileSync(key, crypto.randomBytes(32), { mode: 0o600 });
   fs.writeFileSync(otherKey, crypto.randomBytes(32), { mode: 0o600 });
-  fs.writeFileSync(cfg, `audit:\n  hmac_key_file: ${key}\n  checkpoint_every: 4\n`);
+  const logKey = path.join(tmp, 'log.key');
+  const gen = spawnSync(cdevctl, ['audit', 'keygen', '--name', 'ci.example/cdeventsd', '--out', logKey],
+    { encoding: 'utf8' });
+  t.check(gen.status === 0, 'a log signing key', gen.stderr);
+  fs.writeFileSync(cfg, `audit:\n  hmac_key_file: ${key}\n  checkpoint_every: 4\n  signing_key_file: ${logKey}\n` +
+    '  tree_checkpoint_every: 4\n');
   const made = spawnSync('psql', ['-h', dir, '-p', port, '-U', 'postgres', '-d', 'postgres', '-qc',
     'CREATE DATABASE keyed OWNER cdeventsd'], { encoding: 'utf8' });
   t.check(made.status === 0, 'a database for the keyed log', made.stderr);
@@ -131,6 +137,29 @@ t.check(r.status === 2 && r.stdout === '' && r.stderr.includes('cannot export: t
   r = run(['verify', '--db', keyedUrl, '--key', key, '--every', '4']);
   t.check(r.status === 0 && r.stdout.includes('intact, 13 events') && r.stdout.includes('3 keyed checkpoints verified'),
     'verify --db URL --key: intact, its 3 keyed checkpoints verified', r.stdout + r.stderr);
+  t.check(r.stdout.includes('Merkle tree: 13 entries, every row hashes to its leaf, head '),
+    'verify --db URL recomputes the Merkle tree from the rows, as on audit.db', r.stdout + r.stderr);
+  // verify --checkpoint: the signed checkpoint kept, the rows recomputed.
+  const cp = run(['checkpoint', '--db', keyedUrl]);
+  const kept = path.join(tmp, 'kept.txt');
+  fs.writeFileSync(kept, cp.stdout);
+  const againstKept = () => run(['verify', '--checkpoint', kept, '--pubkey', `${logKey}.pub`, '--db', keyedUrl]);
+  r = againstKept();
+  t.check(cp.status === 0 && r.status === 0 && /holds against the checkpoint of \d+ entries signed by ci.example\/cdeventsd: 13 rows recomputed/.test(r.stdout),
+    'verify --checkpoint --db URL: the log holds it, every row recomputed', cp.stderr + r.stdout + r.stderr);
+  // A stored leaf hash changed behind the daemon: the chain still holds,
+  // the tree names the leaf.
+  const flip = "UPDATE tree_tiles SET hashes = set_byte(hashes, 5 * 32, get_byte(hashes, 5 * 32) # 1)" +
+    ' WHERE tile_level = 0 AND idx = 0';
+  const tampered = spawnSync('psql', [keyedUrl, '-qv', 'ON_ERROR_STOP=1', '-c', flip], { encoding: 'utf8' });
+  t.check(tampered.status === 0, 'a stored leaf hash is changed behind the daemon', tampered.stderr);
+  r = run(['verify', '--db', keyedUrl]);
+  t.check(r.status === 1 && r.stdout.includes('intact, 13 events') && r.stdout.includes(': altered: leaf 5 ') &&
+    r.stdout.includes('first bad index: 5'), 'verify --db URL names the leaf whose stored hash changed',
+  r.stdout + r.stderr);
+  r = againstKept();
+  t.check(r.status === 1 && r.stdout.includes('first bad index: 5'), 'verify --checkpoint --db URL: not held, at leaf 5',
+    r.stdout + r.stderr);
   r = run(['verify', '--db', keyedUrl, '--key', otherKey, '--every', '4']);
   t.check(r.status === 1 && r.stdout.includes('broken at seq 4') && r.stdout.includes('HMAC is wrong'),
     'verify --key with another key: broken at the first checkpoint', r.stdout + r.stderr);
