@@ -163,6 +163,10 @@ t.check(r.status === 2 && r.stdout === '' && r.stderr.includes('cannot export: t
   r = run(['verify', '--db', keyedUrl, '--key', otherKey, '--every', '4']);
   t.check(r.status === 1 && r.stdout.includes('broken at seq 4') && r.stdout.includes('HMAC is wrong'),
     'verify --key with another key: broken at the first checkpoint', r.stdout + r.stderr);
+  // The same flip puts the byte back: the log is whole again, and exports.
+  const restored = spawnSync('psql', [keyedUrl, '-qv', 'ON_ERROR_STOP=1', '-c', flip], { encoding: 'utf8' });
+  r = run(['verify', '--db', keyedUrl]);
+  t.check(restored.status === 0 && r.status === 0, 'the stored hash put back, verify holds again', r.stdout + r.stderr);
   const keyedBundle = path.join(tmp, 'keyed.jsonl');
   r = run(['export', '--db', keyedUrl, '--out', keyedBundle]);
   t.check(r.status === 0 && r.stderr.includes('13 events'), 'export --db URL of the keyed log', r.stderr);
