@@ -71,7 +71,8 @@ struct cde_config_principal {
 
 /* The sink types the loader takes, NULL-terminated: tekton (a Tekton
  * Triggers EventListener: binary mode), webhook (any URL: binary or
- * structured, maybe signed), file (JSON Lines, rotated by size). */
+ * structured, maybe signed), file (JSON Lines, rotated by size), nats
+ * (NATS JetStream, CloudEvents NATS binding). */
 extern const char *const cde_config_sink_types[];
 
 /* Where events go (the `sinks:` list). Delivery limits apply to every
@@ -98,6 +99,12 @@ struct cde_config_sink {
 	unsigned rotate_keep;			/* file: rotated files kept, default 5 */
 	char upgrade_to[16];			/* "0.5.1": older events sent upgraded; "" as received */
 	bool checkpoints;			/* webhook, file: also the signed checkpoints (witness) */
+	char subject[CDE_CONFIG_PATH_MAX];	/* nats: the subject template, "" = the default */
+	char stream[CDE_CONFIG_NAME_MAX];	/* nats: the stream expected to take it (messages) */
+	char user_file[CDE_CONFIG_PATH_MAX];	/* nats: user name, with password_file */
+	char password_file[CDE_CONFIG_PATH_MAX];
+	char creds_file[CDE_CONFIG_PATH_MAX];	/* nats: a .creds file (JWT and NKey seed) */
+	char ca_file[CDE_CONFIG_PATH_MAX];	/* nats: TLS, trusting these CAs */
 };
 
 /* Which events go where (the `routes:` list). The filter is kept as

@@ -16,14 +16,15 @@
 /* sinks: and routes:, from the file as a JSON tree. */
 
 /* Indexes into cde_config_sink_types. */
-enum { TEKTON, WEBHOOK, FILE_SINK, N_TYPES };
+enum { TEKTON, WEBHOOK, FILE_SINK, NATS, N_TYPES };
 
 #define HTTP_SINKS (1u << TEKTON | 1u << WEBHOOK)
 #define WEBHOOK_SINKS (1u << WEBHOOK)
 #define FILE_SINKS (1u << FILE_SINK)
-#define ALL_SINKS (HTTP_SINKS | FILE_SINKS)
+#define NATS_SINKS (1u << NATS)
+#define ALL_SINKS (HTTP_SINKS | FILE_SINKS | NATS_SINKS)
 
-enum sink_value { V_URL, V_MODE, V_HEADERS, V_PATH, V_BOOL, V_DURATION, V_COUNT, V_AGE, V_SIZE, V_RELEASE };
+enum sink_value { V_URL, V_TEXT, V_MODE, V_HEADERS, V_PATH, V_BOOL, V_DURATION, V_COUNT, V_AGE, V_SIZE, V_RELEASE };
 
 /* The keys of a sink besides name and type, and the types they apply to. */
 static const struct sink_key {
@@ -33,13 +34,13 @@ static const struct sink_key {
 	size_t offset;		/* in struct cde_config_sink */
 	unsigned max;		/* V_COUNT */
 } sink_keys[] = {
-	{ "url", V_URL, HTTP_SINKS, offsetof(struct cde_config_sink, url), 0 },
+	{ "url", V_URL, HTTP_SINKS | NATS_SINKS, offsetof(struct cde_config_sink, url), 0 },
 	{ "mode", V_MODE, HTTP_SINKS, offsetof(struct cde_config_sink, structured), 0 },
 	{ "headers", V_HEADERS, HTTP_SINKS, 0, 0 },
-	{ "token_file", V_PATH, WEBHOOK_SINKS, offsetof(struct cde_config_sink, token_file), 0 },
+	{ "token_file", V_PATH, WEBHOOK_SINKS | NATS_SINKS, offsetof(struct cde_config_sink, token_file), 0 },
 	{ "secret_file", V_PATH, WEBHOOK_SINKS, offsetof(struct cde_config_sink, secret_file), 0 },
 	{ "tls_verify", V_BOOL, HTTP_SINKS, offsetof(struct cde_config_sink, tls_verify), 0 },
-	{ "timeout", V_DURATION, HTTP_SINKS, offsetof(struct cde_config_sink, timeout_ms), 0 },
+	{ "timeout", V_DURATION, HTTP_SINKS | NATS_SINKS, offsetof(struct cde_config_sink, timeout_ms), 0 },
 	{ "max_in_flight", V_COUNT, ALL_SINKS, offsetof(struct cde_config_sink, max_in_flight), 1024 },
 	{ "max_attempts", V_COUNT, ALL_SINKS, offsetof(struct cde_config_sink, max_attempts), 1000000 },
 	{ "max_age", V_AGE, ALL_SINKS, offsetof(struct cde_config_sink, max_age_s), 0 },
@@ -50,12 +51,18 @@ static const struct sink_key {
 	{ "rotate_keep", V_COUNT, FILE_SINKS, offsetof(struct cde_config_sink, rotate_keep), 1000 },
 	{ "upgrade_to", V_RELEASE, ALL_SINKS, offsetof(struct cde_config_sink, upgrade_to), 0 },
 	{ "checkpoints", V_BOOL, WEBHOOK_SINKS | FILE_SINKS, offsetof(struct cde_config_sink, checkpoints), 0 },
+	{ "subject", V_TEXT, NATS_SINKS, offsetof(struct cde_config_sink, subject), CDE_CONFIG_PATH_MAX },
+	{ "stream", V_TEXT, NATS_SINKS, offsetof(struct cde_config_sink, stream), CDE_CONFIG_NAME_MAX },
+	{ "user_file", V_PATH, NATS_SINKS, offsetof(struct cde_config_sink, user_file), 0 },
+	{ "password_file", V_PATH, NATS_SINKS, offsetof(struct cde_config_sink, password_file), 0 },
+	{ "creds_file", V_PATH, NATS_SINKS, offsetof(struct cde_config_sink, creds_file), 0 },
+	{ "ca_file", V_PATH, NATS_SINKS, offsetof(struct cde_config_sink, ca_file), 0 },
 };
 
 /* config/ cannot see the registry of sinks/: daemon/config_load.c checks
  * at load that it has each of these, and test_sink_registry that the keys
  * above are the ones each type's table declares. */
-const char *const cde_config_sink_types[] = { "tekton", "webhook", "file", NULL };
+const char *const cde_config_sink_types[] = { "tekton", "webhook", "file", "nats", NULL };
 
 /* Starts a walk over the file @path as read into JSON: every reason
  * reads "FILE: POINTER: reason", types are named as YAML names them,
@@ -159,6 +166,15 @@ static bool is_http_url(const char *s)
 	return skip && s[skip] && s[skip] != '/' && !has_control(s) && !strchr(s, ' ');
 }
 
+/* What cnats connects to: nats:// or tls://, a comma-separated list
+ * of servers allowed. */
+static bool is_nats_url(const char *s)
+{
+	size_t skip = strncmp(s, "nats://", 7) == 0 ? 7 : strncmp(s, "tls://", 6) == 0 ? 6 : 0;
+
+	return skip && s[skip] && s[skip] != '/' && !has_control(s) && !strchr(s, ' ');
+}
+
 /* Sets the value of the sink key @k, at the reader's place. */
 static int set_sink_value(struct cde_config_sink *s, const struct sink_key *k, const cJSON *v,
 			  struct cde_json_reader *rd)
@@ -184,6 +200,11 @@ static int set_sink_value(struct cde_config_sink *s, const struct sink_key *k, c
 		return cde_json_reader_fail(rd, NULL, "must not be empty");
 	switch (k->kind) {
 	case V_URL:
+		if (strcmp(s->type, cde_config_sink_types[NATS]) == 0) {
+			if (!is_nats_url(text))
+				return cde_json_reader_fail(rd, NULL, "\"%s\" is not a nats:// or tls:// URL", text);
+			return cde_config_copy_bounded(dst, sizeof(s->url), text, rd->file, key, rd->errs);
+		}
 		if (!is_http_url(text))
 			return cde_json_reader_fail(rd, NULL, "\"%s\" is not an http:// or https:// URL", text);
 		return cde_config_copy_bounded(dst, sizeof(s->url), text, rd->file, key, rd->errs);
@@ -197,6 +218,10 @@ static int set_sink_value(struct cde_config_sink *s, const struct sink_key *k, c
 		return 0;
 	case V_PATH:
 		return cde_config_copy_bounded(dst, CDE_CONFIG_PATH_MAX, text, rd->file, key, rd->errs);
+	case V_TEXT:
+		if (has_control(text) || strchr(text, ' '))
+			return cde_json_reader_fail(rd, NULL, "must not hold spaces or control characters");
+		return cde_config_copy_bounded(dst, k->max, text, rd->file, key, rd->errs);
 	case V_DURATION:
 		return cde_config_set_duration(dst, text, rd->file, key, rd->errs);
 	case V_COUNT:
@@ -255,6 +280,27 @@ static int set_sink_name(struct cde_config_sink *s, const cJSON *v, const struct
 	return r;
 }
 
+/* "tekton and webhook": the types of the mask @types, for a message. */
+static const char *types_named(unsigned types)
+{
+	switch (types) {
+	case HTTP_SINKS:
+		return "tekton and webhook";
+	case HTTP_SINKS | NATS_SINKS:
+		return "tekton, webhook and nats";
+	case WEBHOOK_SINKS:
+		return "webhook";
+	case WEBHOOK_SINKS | NATS_SINKS:
+		return "webhook and nats";
+	case WEBHOOK_SINKS | FILE_SINKS:
+		return "webhook and file";
+	case NATS_SINKS:
+		return "nats";
+	default:
+		return "file";
+	}
+}
+
 /* Reads the sink @i at the reader's place into cfg->sinks[i]. */
 static int apply_sink(const cJSON *item, size_t i, struct cde_config *cfg, struct cde_json_reader *rd)
 {
@@ -285,9 +331,9 @@ static int apply_sink(const cJSON *item, size_t i, struct cde_config *cfg, struc
 		}
 	}
 	if (!typed && text)
-		r |= cde_json_reader_fail(rd, NULL, "\"%s\" is not tekton, webhook or file", text);
+		r |= cde_json_reader_fail(rd, NULL, "\"%s\" is not tekton, webhook, file or nats", text);
 	else if (!typed)
-		r |= cde_json_reader_fail(rd, NULL, "required: tekton, webhook or file");
+		r |= cde_json_reader_fail(rd, NULL, "required: tekton, webhook, file or nats");
 	cde_ptr_pop(&rd->p, mark);
 	cJSON_ArrayForEach(field, item) {
 		const struct sink_key *k = NULL;
@@ -302,8 +348,7 @@ static int apply_sink(const cJSON *item, size_t i, struct cde_config *cfg, struc
 			r |= cde_json_reader_fail(rd, NULL, "unknown key for a sink");
 		else if (typed && !(k->types & 1u << t))
 			r |= cde_json_reader_fail(rd, NULL, "only for %s sinks, this one is %s",
-				     k->types == HTTP_SINKS ? "tekton and webhook" :
-				     k->types == WEBHOOK_SINKS ? "webhook" : "file", s->type);
+				     types_named(k->types), s->type);
 		else if (typed)
 			r |= set_sink_value(s, k, field, rd);
 		cde_ptr_pop(&rd->p, mark);

@@ -182,6 +182,12 @@ SAME_SIZE(headers, CDE_SINK_HEADERS_MAX * CDE_SINK_PATH_MAX);
 SAME_SIZE(token_file, CDE_SINK_PATH_MAX);
 SAME_SIZE(secret_file, CDE_SINK_PATH_MAX);
 SAME_SIZE(path, CDE_SINK_PATH_MAX);
+SAME_SIZE(subject, CDE_SINK_PATH_MAX);
+SAME_SIZE(stream, CDE_SINK_NAME_MAX);
+SAME_SIZE(user_file, CDE_SINK_PATH_MAX);
+SAME_SIZE(password_file, CDE_SINK_PATH_MAX);
+SAME_SIZE(creds_file, CDE_SINK_PATH_MAX);
+SAME_SIZE(ca_file, CDE_SINK_PATH_MAX);
 SAME_SIZE(upgrade_to, sizeof(((struct cde_sink_options *)0)->upgrade_to));
 
 static void sink_options_of(const struct cde_config_sink *c, struct cde_sink_options *o)
@@ -206,6 +212,12 @@ static void sink_options_of(const struct cde_config_sink *c, struct cde_sink_opt
 	o->rotate_keep = c->rotate_keep;
 	memcpy(o->upgrade_to, c->upgrade_to, sizeof(o->upgrade_to));
 	o->checkpoints = c->checkpoints;
+	memcpy(o->subject, c->subject, sizeof(o->subject));
+	memcpy(o->stream, c->stream, sizeof(o->stream));
+	memcpy(o->user_file, c->user_file, sizeof(o->user_file));
+	memcpy(o->password_file, c->password_file, sizeof(o->password_file));
+	memcpy(o->creds_file, c->creds_file, sizeof(o->creds_file));
+	memcpy(o->ca_file, c->ca_file, sizeof(o->ca_file));
 }
 
 int cde_daemon_delivery_options(const struct cde_config *cfg, struct cde_delivery_options **ret)

@@ -380,7 +380,7 @@ static int setup_sink(struct cde_delivery *d, const struct cde_delivery_options 
 		      size_t err_size)
 {
 	struct sink *s = &d->sinks[idx];
-	struct cde_sink_env env = { .http = d->http };
+	struct cde_sink_env env = { .http = d->http, .base = d->base };
 	char sub[200];
 	int r;
 

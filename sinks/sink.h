@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <event2/event.h>
+
 #include "events/event.h"
 #include "sinks/http_client.h"
 #include "sinks/sink_options.h"
@@ -31,6 +33,7 @@ typedef void (*cde_sink_done_fn)(void *ctx, const struct cde_sink_result *res);
 /* What sinks share, owned by the engine. */
 struct cde_sink_env {
 	struct cde_http_client *http;
+	struct event_base *base;	/* the engine's loop, where done must run */
 };
 
 struct cde_sink_ops {
@@ -59,6 +62,7 @@ struct cde_sink_ops {
 extern const struct cde_sink_ops cde_sink_tekton;
 extern const struct cde_sink_ops cde_sink_webhook;
 extern const struct cde_sink_ops cde_sink_file;
+extern const struct cde_sink_ops cde_sink_nats;
 
 /* The keys every sink type takes, since the engine reads them: window,
  * budgets, backoff. NULL-terminated. */

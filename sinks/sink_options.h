@@ -35,6 +35,12 @@ struct cde_sink_options {
 	unsigned rotate_keep;			/* file: rotated files kept */
 	char upgrade_to[16];			/* "0.5.1": older events upgraded first (events/upgrade.h); "" none */
 	bool checkpoints;			/* also the log's signed checkpoints (delivery_checkpoints.c) */
+	char subject[CDE_SINK_PATH_MAX];	/* nats: the subject template, "" = the default */
+	char stream[CDE_SINK_NAME_MAX];		/* nats: the stream expected (for messages) */
+	char user_file[CDE_SINK_PATH_MAX];	/* nats: secrets read from files */
+	char password_file[CDE_SINK_PATH_MAX];
+	char creds_file[CDE_SINK_PATH_MAX];
+	char ca_file[CDE_SINK_PATH_MAX];	/* nats: TLS trusting these CAs */
 };
 
 /* Which events go to which sinks. Borrowed: the engine compiles the

@@ -13,6 +13,7 @@ static const struct cde_sink_ops *const registry[] = {
 	&cde_sink_tekton,
 	&cde_sink_webhook,
 	&cde_sink_file,
+	&cde_sink_nats,
 };
 
 #define N_TYPES (sizeof(registry) / sizeof(registry[0]))

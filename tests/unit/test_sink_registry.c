@@ -20,8 +20,16 @@ static const struct {
 	{ "timeout", "2s" }, { "max_retry_after", "1m" }, { "max_in_flight", "3" },
 	{ "max_attempts", "4" }, { "max_age", "1h" }, { "max_backoff", "9s" },
 	{ "path", "/tmp/cde-registry.jsonl" }, { "rotate_size", "1KiB" }, { "rotate_keep", "2" },
-	{ "upgrade_to", "\"0.5.1\"" }, { "checkpoints", "true" },
+	{ "upgrade_to", "\"0.5.1\"" }, { "checkpoints", "true" }, { "subject", "cdevents.{type}" },
+	{ "stream", "CDEVENTS" }, { "user_file", "/etc/u" }, { "password_file", "/etc/p" },
+	{ "creds_file", "/etc/c" }, { "ca_file", "/etc/ca" },
 };
+
+/* The sample for @key in a sink of @type: a nats sink's url is nats://. */
+static const char *sample_for(const char *type, const char *key, const char *value)
+{
+	return strcmp(type, "nats") == 0 && strcmp(key, "url") == 0 ? "nats://127.0.0.1:4222" : value;
+}
 
 static int load_sink(const char *type, const char *required, const char *key, const char *value)
 {
@@ -34,8 +42,10 @@ static int load_sink(const char *type, const char *required, const char *key, co
 	n = snprintf(text, sizeof(text), "sinks:\n  - name: s\n    type: %s\n", type);
 	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++)
 		if (strcmp(samples[i].key, required) == 0 && strcmp(required, key) != 0)
-			n += snprintf(text + n, sizeof(text) - (size_t)n, "    %s: %s\n", required, samples[i].value);
-	n += snprintf(text + n, sizeof(text) - (size_t)n, "    %s: %s\nroutes:\n  - sinks: [s]\n", key, value);
+			n += snprintf(text + n, sizeof(text) - (size_t)n, "    %s: %s\n", required,
+				      sample_for(type, required, samples[i].value));
+	n += snprintf(text + n, sizeof(text) - (size_t)n, "    %s: %s\nroutes:\n  - sinks: [s]\n", key,
+		      sample_for(type, key, value));
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, (size_t)n), n);
