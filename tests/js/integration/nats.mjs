@@ -1,0 +1,144 @@
+// The nats sink: events published to a real NATS JetStream server
+// (Debian's nats-server, started here on loopback with its own store) in
+// the CloudEvents NATS binding, read back with the npm nats client and
+// checked with the CloudEvents SDK. Then the server is stopped while
+// events keep coming, and restarted on the same store: the backlog
+// arrives, nothing is lost, and re-sent events are dropped by the stream
+// (Nats-Msg-Id is the event's id).
+//
+//   node tests/js/integration/nats.mjs path/to/cdeventsd path/to/cdevctl
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { HTTP } from 'cloudevents';
+import { connect, nanos } from 'nats';
+import { startDaemon, postJson, checker, waitFor, waitForSinks, freePort } from '../daemon.mjs';
+import { oracle } from '../oracle.mjs';
+
+const t = checker();
+const [bin] = process.argv.slice(2, 3);
+const ajv = oracle('v0.5.1');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-nats-'));
+const store = path.join(dir, 'js');
+const port = await freePort();
+const natsUrl = `nats://127.0.0.1:${port}`;
+
+// nats-server in the foreground; resolves once it serves clients.
+async function startNats() {
+  const proc = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', store],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  proc.stderr.on('data', (d) => { log += d; });
+  const ready = await waitFor(() => log.includes('Server is ready') || proc.exitCode !== null, 10000);
+  if (!ready || proc.exitCode !== null) throw new Error(`nats-server did not start:\n${log}`);
+  return {
+    stop: () => new Promise((resolve) => {
+      if (proc.exitCode !== null) return resolve(proc.exitCode);
+      proc.on('exit', (code, sig) => resolve(code ?? sig));
+      proc.kill('SIGTERM');
+    }),
+  };
+}
+
+let server = await startNats();
+let nc = await connect({ servers: natsUrl });
+let jsm = await nc.jetstreamManager();
+await jsm.streams.add({ name: 'CDEVENTS', subjects: ['cdevents.>'], duplicate_window: nanos(10 * 60 * 1000) });
+
+const cfg = path.join(dir, 'cdeventsd.yaml');
+fs.writeFileSync(cfg, `
+sinks:
+  - name: bus
+    type: nats
+    url: ${natsUrl}
+    subject: "cdevents.{subject-type}.{predicate}"
+    stream: CDEVENTS
+    timeout: 1s
+    max_backoff: 1s
+    max_attempts: 1000
+routes:
+  - sinks: [bus]
+`);
+let d = await startDaemon(bin, ['-c', cfg]);
+const hook = (kind, p) => postJson(`${d.url}/v1/hooks/${kind}`, p);
+const postBuilds = (from, n) => {
+  const ids = [];
+  for (let i = from; i < from + n; i++) {
+    const r = hook('build', { phase: 'finished', subject: `etl-${i}`, artifactId: `pkg:oci/etl@sha256%3Aa${i}` });
+    if (r.status === 202) ids.push(r.json.id);
+  }
+  return ids;
+};
+
+// All messages of the stream, in order, with their headers as a map.
+async function readStream() {
+  const info = await jsm.streams.info('CDEVENTS');
+  const out = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    const m = await jsm.streams.getMessage('CDEVENTS', { seq });
+    const headers = {};
+    for (const [k, v] of m.header ?? []) headers[k.toLowerCase()] = v[0];
+    out.push({ subject: m.subject, headers, body: new TextDecoder().decode(m.data) });
+  }
+  return out;
+}
+
+// --- published while the server is up ---------------------------------------
+const first = postBuilds(0, 5);
+const deploy = hook('deploy', { phase: 'deployed', subject: 'etl-job', environment: 'prod',
+  artifactId: 'pkg:oci/etl@sha256%3Aabc' });
+const accepted = [...first, deploy.json?.id];
+t.check(first.length === 5 && deploy.status === 202, 'six hooks accepted');
+let st = await waitForSinks(d, { bus: (s) => s.delivered === 6 && s.lagEvents === 0 });
+const bus = () => st?.sinks?.find((s) => s.name === 'bus');
+t.check(bus()?.delivered === 6 && bus()?.lagEvents === 0, 'GET /v1/sinks: all six delivered (acked by the stream)',
+  JSON.stringify(bus()));
+
+let msgs = await readStream();
+t.check(msgs.length === 6, 'the stream holds each event once', String(msgs.length));
+t.check(msgs.filter((m) => m.subject === 'cdevents.build.finished').length === 5 &&
+  msgs.filter((m) => m.subject === 'cdevents.service.deployed').length === 1,
+'subjects follow the template cdevents.{subject-type}.{predicate}', msgs.map((m) => m.subject).join());
+for (const m of msgs) {
+  let ce = null, err = '';
+  try { ce = HTTP.toEvent({ headers: m.headers, body: m.body }); ce.validate(); } catch (e) { err = String(e); }
+  const data = typeof ce?.data === 'string' ? JSON.parse(ce.data) : ce?.data;
+  t.check(ce && !err && ajv(data).valid && ce.id === data.context.id && ce.type === data.context.type &&
+    ce.source === data.context.source && ce.time && decodeURIComponent(ce.subject) === data.subject.id,
+  'a valid CloudEvent (binary mode) whose data the official schema accepts', err || m.body.slice(0, 200));
+  t.check(m.headers['nats-msg-id'] === data?.context.id && m.headers['content-type'] === 'application/json' &&
+    m.headers['ce-specversion'] === '1.0', 'Nats-Msg-Id is the event id; the payload is application/json',
+  JSON.stringify(m.headers));
+}
+t.check(accepted.every((id) => msgs.some((m) => m.headers['ce-id'] === id)), 'every accepted event is there');
+
+// --- the server goes away, events keep coming --------------------------------
+await nc.close();
+await server.stop();
+const during = postBuilds(100, 20);
+t.check(during.length === 20, 'hooks are accepted while NATS is down');
+st = await waitForSinks(d, { bus: (s) => s.lagEvents > 0 && s.lastError }, 10000);
+t.check(bus()?.lagEvents > 0 && bus()?.lastError, 'GET /v1/sinks: the sink lags and says why', JSON.stringify(bus()));
+
+server = await startNats();
+const after = postBuilds(200, 5);
+accepted.push(...during, ...after);
+st = await waitForSinks(d, { bus: (s) => s.delivered === accepted.length && s.lagEvents === 0 }, 30000);
+t.check(bus()?.delivered === accepted.length && bus()?.lagEvents === 0,
+  'after the restart the backlog is delivered', JSON.stringify(bus()));
+nc = await connect({ servers: natsUrl });
+jsm = await nc.jetstreamManager();
+msgs = await readStream();
+const unique = new Set(msgs.map((m) => m.headers['ce-id']));
+t.check(accepted.every((id) => unique.has(id)), 'nothing is lost',
+  `${accepted.filter((id) => !unique.has(id)).length} of ${accepted.length} missing`);
+t.check(msgs.length === unique.size && unique.size === accepted.length,
+  'and nothing is there twice (re-sends dropped by Nats-Msg-Id)', `${msgs.length} messages, ${unique.size} ids`);
+console.log(`nats: ${accepted.length} events, ${msgs.length} messages in the stream, ${unique.size} unique ids`);
+
+t.check(await d.stop() === 0, 'the daemon exits 0 on SIGTERM', d.log().slice(-300));
+await nc.close();
+await server.stop();
+fs.rmSync(dir, { recursive: true, force: true });
+t.finish();
