@@ -13,7 +13,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { HTTP } from 'cloudevents';
 import { connect, nanos } from 'nats';
-import { startDaemon, postJson, checker, waitFor, waitForSinks, freePort } from '../daemon.mjs';
+import { startDaemon, postJson, curl, checker, waitFor, waitForSinks, freePort } from '../daemon.mjs';
 import { oracle } from '../oracle.mjs';
 
 const t = checker();
@@ -94,6 +94,10 @@ let st = await waitForSinks(d, { bus: (s) => s.delivered === 6 && s.lagEvents ==
 const bus = () => st?.sinks?.find((s) => s.name === 'bus');
 t.check(bus()?.delivered === 6 && bus()?.lagEvents === 0, 'GET /v1/sinks: all six delivered (acked by the stream)',
   JSON.stringify(bus()));
+
+const rec = curl([`${d.url}/v1/events/${first[0]}`]).json?.events?.[0];
+t.check(/^CDEVENTS:\d+$/.test(rec?.deliveries?.find((x) => x.sink === 'bus')?.receipt ?? ''),
+  'GET /v1/events/{id}: the delivery\'s receipt is the stream and its sequence', JSON.stringify(rec?.deliveries));
 
 let msgs = await readStream();
 t.check(msgs.length === 6, 'the stream holds each event once', String(msgs.length));
