@@ -4,7 +4,8 @@
 // checked with the CloudEvents SDK. Then the server is stopped while
 // events keep coming, and restarted on the same store: the backlog
 // arrives, nothing is lost, and re-sent events are dropped by the stream
-// (Nats-Msg-Id is the event's id).
+// (Nats-Msg-Id is the event's id). Before the stream exists, events wait
+// for a retry with the reason named.
 //
 //   node tests/js/integration/nats.mjs path/to/cdeventsd path/to/cdevctl
 import fs from 'node:fs';
@@ -44,7 +45,6 @@ async function startNats() {
 let server = await startNats();
 let nc = await connect({ servers: natsUrl });
 let jsm = await nc.jetstreamManager();
-await jsm.streams.add({ name: 'CDEVENTS', subjects: ['cdevents.>'], duplicate_window: nanos(10 * 60 * 1000) });
 
 const cfg = path.join(dir, 'cdeventsd.yaml');
 fs.writeFileSync(cfg, `
@@ -84,14 +84,21 @@ async function readStream() {
   return out;
 }
 
+// --- no stream yet: retried, and the reason named ------------------------------
+const early = postBuilds(0, 1);
+let st = await waitForSinks(d, { bus: (s) => /no stream CDEVENTS/.test(s.lastError ?? '') }, 10000);
+const bus = () => st?.sinks?.find((s) => s.name === 'bus');
+t.check(/no stream CDEVENTS takes subject/.test(bus()?.lastError ?? '') && bus()?.delivered === 0 && bus()?.deadLetters === 0,
+  'without a stream the event waits for a retry, the reason named', JSON.stringify(bus()));
+await jsm.streams.add({ name: 'CDEVENTS', subjects: ['cdevents.>'], duplicate_window: nanos(10 * 60 * 1000) });
+
 // --- published while the server is up ---------------------------------------
-const first = postBuilds(0, 5);
+const first = [...early, ...postBuilds(1, 4)];
 const deploy = hook('deploy', { phase: 'deployed', subject: 'etl-job', environment: 'prod',
   artifactId: 'pkg:oci/etl@sha256%3Aabc' });
 const accepted = [...first, deploy.json?.id];
 t.check(first.length === 5 && deploy.status === 202, 'six hooks accepted');
-let st = await waitForSinks(d, { bus: (s) => s.delivered === 6 && s.lagEvents === 0 });
-const bus = () => st?.sinks?.find((s) => s.name === 'bus');
+st = await waitForSinks(d, { bus: (s) => s.delivered === 6 && s.lagEvents === 0 });
 t.check(bus()?.delivered === 6 && bus()?.lagEvents === 0, 'GET /v1/sinks: all six delivered (acked by the stream)',
   JSON.stringify(bus()));
 
