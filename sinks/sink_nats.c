@@ -329,8 +329,15 @@ static void nats_release(void *impl)
 
 	if (!s)
 		return;
-	/* After the connection is gone no ack can come; the engine has
-	 * forgotten the calls still pending, so they are only freed. */
+	/* The engine has forgotten the calls still pending, so they are only
+	 * freed. Taking the messages back first means cnats calls on_ack for
+	 * none of them any more; then the connection goes. */
+	if (s->js) {
+		natsMsgList unacked = { 0 };
+
+		if (js_PublishAsyncGetPendingList(&unacked, s->js) == NATS_OK)
+			natsMsgList_Destroy(&unacked);
+	}
 	jsCtx_Destroy(s->js);
 	if (s->nc)
 		natsConnection_Close(s->nc);

@@ -148,8 +148,12 @@ t.check(msgs.length === unique.size && unique.size === accepted.length,
   'and nothing is there twice (re-sends dropped by Nats-Msg-Id)', `${msgs.length} messages, ${unique.size} ids`);
 console.log(`nats: ${accepted.length} events, ${msgs.length} messages in the stream, ${unique.size} unique ids`);
 
-t.check(await d.stop() === 0, 'the daemon exits 0 on SIGTERM', d.log().slice(-300));
+// Stopping while publishes wait for an ack that cannot come.
 await nc.close();
 await server.stop();
+postBuilds(300, 3);
+st = await waitForSinks(d, { bus: (s) => s.inFlight > 0 || s.waitingRetry > 0 }, 10000);
+t.check(bus()?.inFlight > 0 || bus()?.waitingRetry > 0, 'events are held for NATS', JSON.stringify(bus()));
+t.check(await d.stop() === 0, 'the daemon exits 0 on SIGTERM with publishes unacked', d.log().slice(-300));
 fs.rmSync(dir, { recursive: true, force: true });
 t.finish();
