@@ -159,18 +159,10 @@ static int set_headers(struct cde_config_sink *s, const cJSON *map, struct cde_j
 	return r;
 }
 
-static bool is_http_url(const char *s)
+/* A URL of scheme @a or @b ("http://") with a host (cnats: a list). */
+static bool is_url(const char *s, const char *a, const char *b)
 {
-	size_t skip = strncmp(s, "http://", 7) == 0 ? 7 : strncmp(s, "https://", 8) == 0 ? 8 : 0;
-
-	return skip && s[skip] && s[skip] != '/' && !has_control(s) && !strchr(s, ' ');
-}
-
-/* What cnats connects to: nats:// or tls://, a comma-separated list
- * of servers allowed. */
-static bool is_nats_url(const char *s)
-{
-	size_t skip = strncmp(s, "nats://", 7) == 0 ? 7 : strncmp(s, "tls://", 6) == 0 ? 6 : 0;
+	size_t skip = strncmp(s, a, strlen(a)) == 0 ? strlen(a) : strncmp(s, b, strlen(b)) == 0 ? strlen(b) : 0;
 
 	return skip && s[skip] && s[skip] != '/' && !has_control(s) && !strchr(s, ' ');
 }
@@ -201,11 +193,11 @@ static int set_sink_value(struct cde_config_sink *s, const struct sink_key *k, c
 	switch (k->kind) {
 	case V_URL:
 		if (strcmp(s->type, cde_config_sink_types[NATS]) == 0) {
-			if (!is_nats_url(text))
+			if (!is_url(text, "nats://", "tls://"))
 				return cde_json_reader_fail(rd, NULL, "\"%s\" is not a nats:// or tls:// URL", text);
 			return cde_config_copy_bounded(dst, sizeof(s->url), text, rd->file, key, rd->errs);
 		}
-		if (!is_http_url(text))
+		if (!is_url(text, "http://", "https://"))
 			return cde_json_reader_fail(rd, NULL, "\"%s\" is not an http:// or https:// URL", text);
 		return cde_config_copy_bounded(dst, sizeof(s->url), text, rd->file, key, rd->errs);
 	case V_MODE:
@@ -281,24 +273,19 @@ static int set_sink_name(struct cde_config_sink *s, const cJSON *v, const struct
 }
 
 /* "tekton and webhook": the types of the mask @types, for a message. */
-static const char *types_named(unsigned types)
+static const char *types_named(unsigned types, char *buf, size_t size)
 {
-	switch (types) {
-	case HTTP_SINKS:
-		return "tekton and webhook";
-	case HTTP_SINKS | NATS_SINKS:
-		return "tekton, webhook and nats";
-	case WEBHOOK_SINKS:
-		return "webhook";
-	case WEBHOOK_SINKS | NATS_SINKS:
-		return "webhook and nats";
-	case WEBHOOK_SINKS | FILE_SINKS:
-		return "webhook and file";
-	case NATS_SINKS:
-		return "nats";
-	default:
-		return "file";
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (unsigned t = 0; t < N_TYPES && len < size; t++) {
+		if (!(types & 1u << t))
+			continue;
+		types &= ~(1u << t);
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", !len ? "" : types ? ", " : " and ",
+					cde_config_sink_types[t]);
 	}
+	return buf;
 }
 
 /* Reads the sink @i at the reader's place into cfg->sinks[i]. */
@@ -309,7 +296,7 @@ static int apply_sink(const cJSON *item, size_t i, struct cde_config *cfg, struc
 	bool typed = false;
 	unsigned t = 0;
 	size_t mark;
-	char buf[32];
+	char buf[32], names[64];
 	const char *text;
 	int r = 0;
 
@@ -348,7 +335,7 @@ static int apply_sink(const cJSON *item, size_t i, struct cde_config *cfg, struc
 			r |= cde_json_reader_fail(rd, NULL, "unknown key for a sink");
 		else if (typed && !(k->types & 1u << t))
 			r |= cde_json_reader_fail(rd, NULL, "only for %s sinks, this one is %s",
-				     types_named(k->types), s->type);
+				     types_named(k->types, names, sizeof(names)), s->type);
 		else if (typed)
 			r |= set_sink_value(s, k, field, rd);
 		cde_ptr_pop(&rd->p, mark);
