@@ -12,7 +12,6 @@
 
 #include "config/config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -130,7 +129,7 @@ static const cyaml_schema_field_t config_fields[] = {
 			     principals, &principal_entry, 0, CDE_CONFIG_PRINCIPALS_MAX),
 	CYAML_FIELD_IGNORE("sinks", CYAML_FLAG_OPTIONAL),	/* read by apply_fanout */
 	CYAML_FIELD_IGNORE("routes", CYAML_FLAG_OPTIONAL),
-	CYAML_FIELD_IGNORE("clusters", CYAML_FLAG_OPTIONAL),	/* read by apply_clusters */
+	CYAML_FIELD_IGNORE("clusters", CYAML_FLAG_OPTIONAL),	/* read by cde_config_apply_clusters */
 	CYAML_FIELD_IGNORE("schemas", CYAML_FLAG_OPTIONAL),	/* read by cde_config_apply_schemas */
 	CYAML_FIELD_IGNORE("storage", CYAML_FLAG_OPTIONAL),	/* read by cde_config_apply_storage */
 	CYAML_FIELD_END,
@@ -548,28 +547,6 @@ int cde_config_load_file(const char *path, struct cde_config *cfg, struct cde_er
 	return r;
 }
 
-static bool is_loopback_host(const char *host)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	if (strcmp(host, "localhost") == 0)
-		return true;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, host, &a6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&a6);
-	return false;
-}
-
-bool cde_config_listen_is_loopback(const char *listen)
-{
-	char host[256];
-	unsigned short port;
-
-	return cde_config_split_listen(listen, host, sizeof(host), &port) == 0 && is_loopback_host(host);
-}
-
 int cde_config_check(const struct cde_config *cfg, struct cde_errors *errs)
 {
 	char host[256];
@@ -585,7 +562,7 @@ int cde_config_check(const struct cde_config *cfg, struct cde_errors *errs)
 	}
 	/* Without principals anyone who can connect may post: fine on
 	 * loopback, and elsewhere only when the file says so. */
-	if (!is_loopback_host(host) && !cfg->auth_none && !cfg->n_principals) {
+	if (!cde_config_listen_is_loopback(cfg->listen) && !cfg->auth_none && !cfg->n_principals) {
 		cde_errors_add(errs, "/auth", "/auth: listening on %s, which is not loopback, with no principals: "
 			       "list principals, or set \"auth: none\" to allow it explicitly", cfg->listen);
 		return -EINVAL;

@@ -17,6 +17,12 @@ int cde_config_set_size(size_t *dst, const char *src, const char *path, const ch
 int cde_config_set_duration(unsigned *dst, const char *src, const char *path, const char *key,
 			    struct cde_errors *errs);
 
+struct cde_json_reader;
+
+/* A reader of the file @path as a JSON tree, at @root ("" or "/schemas"):
+ * errors name the file, and YAML's null and words read as written. */
+void cde_config_reader_init(struct cde_json_reader *rd, const char *root, const char *path, struct cde_errors *errs);
+
 /* A `principals:` entry as libcyaml reads it: every value a string. */
 struct raw_principal {
 	char *name;
@@ -52,3 +58,7 @@ int cde_config_apply_schemas(const cJSON *doc, const char *path, struct cde_conf
 /* Applies the `storage:` map of @doc (the file @path as a JSON tree) to
  * @cfg. Returns 0 or -EINVAL (errors in @errs). */
 int cde_config_apply_storage(const cJSON *doc, const char *path, struct cde_config *cfg, struct cde_errors *errs);
+
+/* Applies the `clusters:` map of @doc (the file @path as a JSON tree) to
+ * @cfg (clusters_key.c). Returns 0, -EINVAL (errors in @errs) or -ENOMEM. */
+int cde_config_apply_clusters(const cJSON *doc, const char *path, struct cde_config *cfg, struct cde_errors *errs);

@@ -68,9 +68,9 @@ const char *const cde_config_sink_types[] = { "tekton", "webhook", "file", "nats
  * reads "FILE: POINTER: reason", types are named as YAML names them,
  * and a key written with nothing after it (null) is a key given a wrong
  * value, not an absent one. */
-static void config_reader(struct cde_json_reader *rd, const char *path, struct cde_errors *errs)
+void cde_config_reader_init(struct cde_json_reader *rd, const char *root, const char *path, struct cde_errors *errs)
 {
-	cde_json_reader_init(rd, "", errs);
+	cde_json_reader_init(rd, root, errs);
 	rd->file = path;
 	rd->null_is_a_value = true;
 	rd->yaml_words = true;
@@ -464,7 +464,7 @@ static int apply_fanout(const cJSON *doc, const char *path, struct cde_config *c
 	size_t mark;
 	int n, r = 0;
 
-	config_reader(&reader, path, errs);
+	cde_config_reader_init(&reader, "", path, errs);
 	if (sinks) {
 		/* A file that names sinks replaces the list as a whole, and
 		 * the routes with it: they point into the list. */
@@ -503,79 +503,6 @@ static int apply_fanout(const cJSON *doc, const char *path, struct cde_config *c
 	return r ? -EINVAL : 0;
 }
 
-/* clusters:, a map from names to cluster descriptions as a sizing
- * request gives them ({provider, nodeCpu, nodeMemory, ...}), kept as
- * text for sizing/ to read (daemon/config_load.c). The map's keys are
- * the names, so the YAML reader already refuses one given twice. */
-static int apply_cluster(const cJSON *item, size_t i, struct cde_config *cfg,
-			 struct cde_json_reader *rd)
-{
-	struct cde_config_cluster *c = &cfg->clusters[i];
-	const char *name = item->string;
-	char *text;
-	int r = 0;
-
-	memset(c, 0, sizeof(*c));
-	if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
-		      strlen(name))
-		return cde_json_reader_fail(rd, NULL, "\"%s\" is not a cluster name: use letters, digits, "
-					    "'-', '_' and '.'", name);
-	if (cde_config_copy_bounded(c->name, sizeof(c->name), name, rd->file, cde_ptr_str(&rd->p),
-				    rd->errs) < 0)
-		return -EINVAL;
-	/* "an object", not the file's "a map": a cluster is the JSON object
-	 * a sizing request takes, and the reason says so. */
-	if (!cJSON_IsObject(item))
-		return cde_json_reader_fail(rd, NULL, "must be an object: a cluster ({provider, nodeCpu, "
-					    "nodeMemory, ...})");
-	text = cJSON_PrintUnformatted(item);
-	if (!text)
-		return -ENOMEM;
-	if (strlen(text) >= sizeof(c->spec))
-		r = cde_json_reader_fail(rd, NULL, "longer than %zu characters as JSON", sizeof(c->spec) - 1);
-	else
-		memcpy(c->spec, text, strlen(text) + 1);
-	cJSON_free(text);
-	return r;
-}
-
-static int apply_clusters(const cJSON *doc, const char *path, struct cde_config *cfg, struct cde_errors *errs)
-{
-	const cJSON *clusters = cJSON_GetObjectItemCaseSensitive(doc, "clusters"), *item;
-	struct cde_json_reader reader;
-	size_t mark, i = 0;
-	int r = 0;
-
-	if (!clusters)
-		return 0;
-	/* A file that names clusters replaces them as a whole, like sinks. */
-	cfg->n_clusters = 0;
-	config_reader(&reader, path, errs);
-	mark = cde_ptr_push(&reader.p, "clusters");
-	if (cJSON_IsNull(clusters)) {
-		r = 0;		/* "clusters:" with everything under it commented out */
-	} else if (!cde_json_read_value(&reader, clusters, cJSON_Object, 0, " from cluster names to "
-					"clusters ({provider, nodeCpu, nodeMemory, ...})")) {
-		r = -EINVAL;
-	} else if (cJSON_GetArraySize(clusters) > CDE_CONFIG_CLUSTERS_MAX) {
-		r = cde_json_reader_fail(&reader, NULL, "more than %d clusters", CDE_CONFIG_CLUSTERS_MAX);
-	} else {
-		cJSON_ArrayForEach(item, clusters) {
-			size_t at = cde_ptr_push(&reader.p, item->string);
-
-			int e = apply_cluster(item, i, cfg, &reader);
-
-			if (e == -ENOMEM)
-				return e;
-			r |= e;
-			cfg->n_clusters = ++i;
-			cde_ptr_pop(&reader.p, at);
-		}
-	}
-	cde_ptr_pop(&reader.p, mark);
-	return r ? -EINVAL : 0;
-}
-
 /* The second pass (see the top of this file). Runs on every file: which
  * top-level keys a file has is only known once it has been read. */
 int cde_config_load_tree(const char *path, const char *text, size_t len, struct cde_config *cfg,
@@ -587,7 +514,7 @@ int cde_config_load_tree(const char *path, const char *text, size_t len, struct 
 	if (r < 0)
 		return r;
 	r = apply_fanout(doc, path, cfg, errs);
-	r2 = apply_clusters(doc, path, cfg, errs);
+	r2 = cde_config_apply_clusters(doc, path, cfg, errs);
 	if (r == 0 || r2 == -ENOMEM)
 		r = r2;
 	r2 = cde_config_apply_schemas(doc, path, cfg, errs);

@@ -47,10 +47,7 @@ int cde_config_apply_schemas(const cJSON *doc, const char *path, struct cde_conf
 	/* A file that names schemas: replaces the setting as a whole. */
 	cfg->n_schema_dirs = 0;
 	cfg->schemas_accept_unknown = false;
-	cde_json_reader_init(&rd, "/schemas", errs);
-	rd.file = path;
-	rd.null_is_a_value = true;
-	rd.yaml_words = true;
+	cde_config_reader_init(&rd, "/schemas", path, errs);
 	if (cJSON_IsNull(schemas))
 		return 0;
 	if (!cde_json_read_value(&rd, schemas, cJSON_Object, 0, " ({dirs: [DIR...], unknown_schema_uri})"))

@@ -88,10 +88,7 @@ int cde_config_apply_storage(const cJSON *doc, const char *path, struct cde_conf
 	cfg->storage_driver = CDE_STORAGE_SQLITE;
 	cfg->storage_url[0] = '\0';
 	cfg->storage_password_file[0] = '\0';
-	cde_json_reader_init(&rd, "/storage", errs);
-	rd.file = path;
-	rd.null_is_a_value = true;
-	rd.yaml_words = true;
+	cde_config_reader_init(&rd, "/storage", path, errs);
 	if (cJSON_IsNull(storage))
 		return 0;
 	if (!cde_json_read_value(&rd, storage, cJSON_Object, 0, " ({driver, url, password_file})"))

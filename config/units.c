@@ -3,6 +3,7 @@
 
 #include "config/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -115,4 +116,26 @@ int cde_config_split_listen(const char *listen, char *host, size_t size, unsigne
 	host[hl] = '\0';
 	*port = (unsigned short)p;
 	return 0;
+}
+
+static bool is_loopback_host(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (strcmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return false;
+}
+
+bool cde_config_listen_is_loopback(const char *listen)
+{
+	char host[256];
+	unsigned short port;
+
+	return cde_config_split_listen(listen, host, sizeof(host), &port) == 0 && is_loopback_host(host);
 }
