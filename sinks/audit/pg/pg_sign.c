@@ -96,17 +96,13 @@ static int store(PGconn *c, uint64_t size, const uint8_t root[CDE_TLOG_HASH_LEN]
 
 void cde_pg_signing_due(struct cde_pg_signing *g, PGconn *c, const struct cde_tlog_frontier *work)
 {
-	uint8_t root[CDE_TLOG_HASH_LEN], ignored[CDE_TLOG_HASH_LEN];
+	uint8_t root[CDE_TLOG_HASH_LEN];
 	char at[CDE_TIMESTAMP_STR_LEN], *text = NULL, *note = NULL;
 	int r;
 
+	/* g->signed_size is the database's, read with the head's lock. */
 	if (!g->signer)
 		return;
-	/* Another replica may have signed since: the database says. */
-	if (latest(c, &g->signed_size, ignored) == -EIO) {
-		cde_pg_fail(c, g->error, sizeof(g->error), "reading the latest checkpoint");
-		return;
-	}
 	if (work->size <= g->signed_size || (!g->sign_now && work->size - g->signed_size < g->every))
 		return;
 	r = cde_tlog_frontier_root(work, root);

@@ -3,8 +3,8 @@
  * (audit_store_sign.c), inside the commit that brings the tree `every`
  * leaves past the latest checkpoint, or on the writer's timer. Every
  * replica may sign with the key (all load the same one); the latest
- * checkpoint is read from the database inside the group's transaction,
- * under the head's lock, so replicas never sign one size twice. */
+ * checkpoint's size is read with the head's lock (pg_store.c's
+ * lock_head), so replicas never sign one size twice. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -36,7 +36,8 @@ int cde_pg_signing_start(struct cde_pg_signing *g, PGconn *c, const struct cde_a
 			 size_t err_size);
 
 /* Inside a group's transaction, before COMMIT: signs the tree @work when
- * a checkpoint is due. A checkpoint that cannot be made never fails the
+ * a checkpoint is due past g->signed_size, which the caller has read from
+ * the database under the head's lock. A checkpoint that cannot be made never fails the
  * group: why is kept in g->error. */
 void cde_pg_signing_due(struct cde_pg_signing *g, PGconn *c, const struct cde_tlog_frontier *work);
 

@@ -41,7 +41,11 @@ static const struct {
 		    " received_at, spec_version, principal, peer, event, prev_hash, hash, digest, leaf)"
 		    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)"
 		    " ON CONFLICT (source, id) DO NOTHING", 17 },
-	{ "lock_head", "SELECT seq, hash, tree_size FROM log_head FOR UPDATE", 0 },
+	/* The head, and the latest signed checkpoint's size: another replica
+	 * may have signed since (read under the same lock, so no two sign
+	 * one size). */
+	{ "lock_head", "SELECT seq, hash, tree_size, (SELECT coalesce(max(size), 0) FROM tree_checkpoints)"
+		       " FROM log_head FOR UPDATE", 0 },
 	{ "set_head", "UPDATE log_head SET seq = $1, hash = $2, tree_size = $3", 3 },
 	{ "notify", "SELECT pg_notify('cde_log', $1)", 1 },
 	{ "stored", "SELECT digest, seq, leaf FROM events WHERE source = $1 AND id = $2", 2 },
@@ -123,6 +127,7 @@ static int pg_begin(void *impl, char *err, size_t err_size)
 	}
 	s->work_seq = (uint64_t)cde_pg_int(res, 0, 0);
 	tree_size = (uint64_t)cde_pg_int(res, 0, 2);
+	s->signing.signed_size = (uint64_t)cde_pg_int(res, 0, 3);
 	r = cde_hash_from_hex(PQgetvalue(res, 0, 1), s->work_hash);
 	PQclear(res);
 	if (r < 0) {
