@@ -33,10 +33,7 @@
 #include "sinks/audit/tlog/note.h"
 
 
-static const struct {
-	const char *name, *sql;
-	int n_params;
-} statements[] = {
+static const struct cde_pg_statement statements[] = {
 	{ "insert", "INSERT INTO events(seq, id, source, type, subject, chain_id, artifact_id, timestamp,"
 		    " received_at, spec_version, principal, peer, event, prev_hash, hash, digest, leaf)"
 		    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)"
@@ -76,14 +73,8 @@ int cde_pg_store_prepare(struct cde_pg_store *s, char *err, size_t err_size)
 	if (cde_pg_exec(s->c, "SET plan_cache_mode = force_generic_plan", err, err_size, "preparing statements") < 0 ||
 	    cde_pg_tile_io_init(&s->tree.io, s->c) < 0)
 		return cde_pg_fail(s->c, err, err_size, "preparing statements");
-	for (size_t i = 0; i < sizeof(statements) / sizeof(statements[0]); i++) {
-		PGresult *res = PQprepare(s->c, statements[i].name, statements[i].sql, statements[i].n_params, NULL);
-
-		if (!cde_pg_ok(res, false))
-			return cde_pg_fail(s->c, err, err_size, "preparing statements");
-		PQclear(res);
-	}
-	return 0;
+	return cde_pg_prepare(s->c, statements, sizeof(statements) / sizeof(statements[0]), err, err_size,
+			      "preparing statements");
 }
 
 /* Runs prepared statement @name with text parameters (NULL is SQL NULL). */

@@ -59,23 +59,15 @@ static bool tile_statements_prepared(PGconn *c)
 
 int cde_pg_tile_io_init(struct cde_audit_tile_io *io, PGconn *c)
 {
-	PGresult *res;
+	static const struct cde_pg_statement statements[] = {
+		{ "cde_tile_get", "SELECT hashes FROM tree_tiles WHERE tile_level = $1 AND idx = $2", 2 },
+		{ "cde_tile_put", "INSERT INTO tree_tiles(tile_level, idx, hashes) VALUES ($1, $2, $3)"
+				  " ON CONFLICT (tile_level, idx) DO UPDATE SET hashes = excluded.hashes", 3 },
+	};
+	char err[16];
 
-	if (tile_statements_prepared(c)) {
-		*io = (struct cde_audit_tile_io){ .get = tile_get, .put = tile_put, .ctx = c };
-		return 0;
-	}
-	res = PQprepare(c, "cde_tile_get", "SELECT hashes FROM tree_tiles WHERE tile_level = $1 AND idx = $2",
-				  2, NULL);
-
-	if (!cde_pg_ok(res, false))
+	if (!tile_statements_prepared(c) && cde_pg_prepare(c, statements, 2, err, sizeof(err), "tiles") < 0)
 		return -EIO;
-	PQclear(res);
-	res = PQprepare(c, "cde_tile_put", "INSERT INTO tree_tiles(tile_level, idx, hashes) VALUES ($1, $2, $3)"
-			" ON CONFLICT (tile_level, idx) DO UPDATE SET hashes = excluded.hashes", 3, NULL);
-	if (!cde_pg_ok(res, false))
-		return -EIO;
-	PQclear(res);
 	*io = (struct cde_audit_tile_io){ .get = tile_get, .put = tile_put, .ctx = c };
 	return 0;
 }
