@@ -2,7 +2,9 @@
  * committed row while the writer keeps committing, so a long query never
  * delays ingest and ingest never delays a query. Jobs carry copies of
  * their strings: the loop may free the request meanwhile. The same
- * thread serves the transparency log's checkpoint and proofs.
+ * thread serves the transparency log's checkpoint and proofs
+ * (audit_reader_log.c) and the analyses over the log (gates, DORA, what
+ * runs where) that daemon/ submits as tasks.
  *
  * On PostgreSQL the thread holds its own read-only session. When the
  * session is lost (the server restarted, a failover), a query connects
@@ -12,16 +14,14 @@
  * from either store. */
 
 #include "sinks/audit/audit_reader.h"
+#include "sinks/audit/audit_reader_internal.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sinks/audit/audit_proof.h"
 #include "sinks/audit/audit_proof_sqlite.h"
-#include "sinks/audit/audit_signed.h"
 #include "sinks/audit/audit_store.h"
 #include "sinks/audit/pg/pg_proof.h"
 #include "sinks/audit/pg/pg_query.h"
@@ -41,6 +41,10 @@ struct job {
 	struct cde_audit_log_request log;
 	cde_audit_log_done_fn log_done;
 	struct cde_audit_log_answer answer;
+	/* an analysis instead, when task_run is set */
+	cde_audit_task_run_fn task_run;
+	cde_audit_task_done_fn task_done;
+	struct cde_audit_task_answer task;
 };
 
 struct cde_audit_reader {
@@ -150,7 +154,8 @@ static int query_again(struct cde_audit_reader *rd, const struct job *j, const s
 	return query(rd, j, f, p);
 }
 
-static void run(struct cde_audit_reader *rd, struct job *j)
+/* A page of records, as GET /v1/events answers it. */
+static void run_query(struct cde_audit_reader *rd, struct job *j)
 {
 	static const char head[] = "{\"events\":[";
 	struct page p = { 0 };
@@ -184,184 +189,6 @@ static void run(struct cde_audit_reader *rd, struct job *j)
 	j->body = p.buf;
 }
 
-/* ---- the transparency log's reads ---- */
-
-static void answer(struct cde_audit_log_answer *a, int status, const char *param, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void answer(struct cde_audit_log_answer *a, int status, const char *param, const char *fmt, ...)
-{
-	va_list ap;
-
-	a->status = status;
-	a->param = param;
-	va_start(ap, fmt);
-	vsnprintf(a->reason, sizeof(a->reason), fmt, ap);
-	va_end(ap);
-}
-
-/* @json printed into the answer (200), or 500 out of memory. */
-static void answer_json(struct cde_audit_log_answer *a, cJSON *json)
-{
-	a->body = cJSON_PrintUnformatted(json);
-	cJSON_Delete(json);
-	if (a->body)
-		a->status = 200;
-	else
-		answer(a, 500, NULL, "out of memory");
-}
-
-/* A failure to read the log: 503 when the database cannot be reached
- * (worth a retry), else 500. */
-static void answer_failed(struct cde_audit_log_answer *a, int r, const char *why)
-{
-	if (r == -ENOTCONN)
-		answer(a, 503, NULL, "the database cannot be reached: retry shortly");
-	else
-		answer(a, 500, NULL, "%s", r == -ENOMEM ? "out of memory" : why);
-}
-
-/* Where -errno @r of a proof sends the request: -ENOENT the row is not
- * there, -ERANGE it is not in the tree asked of, -EBADMSG it no longer
- * hashes to its leaf. */
-static void answer_proof_error(struct cde_audit_log_answer *a, int r, const char *why)
-{
-	a->altered = r == -EBADMSG;
-	if (r == -ENOENT || r == -ERANGE || r == -EBADMSG)
-		answer(a, r == -ENOENT ? 404 : 409, NULL, "%s", why);
-	else
-		answer_failed(a, r, why);
-}
-
-/* The tree's size, or the answer that it could not be read. */
-static int tree_size(const struct cde_audit_proof_source *src, uint64_t *ret, struct cde_audit_log_answer *a)
-{
-	int r = src->tree_size(src->ctx, ret);
-
-	if (r < 0)
-		answer_failed(a, r, "the audit log could not be read");
-	return r;
-}
-
-static void run_inclusion(const struct cde_audit_proof_source *src, const struct cde_audit_log_request *q,
-			  struct cde_audit_log_answer *a)
-{
-	uint64_t seq = q->seq, tree;
-	cJSON *json = NULL;
-	char why[256] = "";
-	int r;
-
-	if (tree_size(src, &tree, a) < 0)
-		return;
-	/* The tree only grows: a size within it now is within it in the
-	 * proof's snapshot too, so what fails there is the row's. */
-	if (q->size > tree) {
-		answer(a, 400, "size", "%llu is beyond the tree (%llu entries)", (unsigned long long)q->size,
-		       (unsigned long long)tree);
-		return;
-	}
-	if (q->id) {
-		r = src->seq_of(src->ctx, q->source, q->id, &seq);
-		if (r == -ENOENT)
-			answer(a, 404, NULL, "no event with this source and id is in the log (never stored, or "
-			       "deleted by retention)");
-		else if (r < 0)
-			answer_failed(a, r, "the audit log could not be read");
-		if (r < 0)
-			return;
-	}
-	r = cde_audit_proof_inclusion_from(src, seq, q->size, &json, why, sizeof(why));
-	if (r < 0)
-		answer_proof_error(a, r, why);
-	else
-		answer_json(a, json);
-}
-
-static void run_consistency(const struct cde_audit_proof_source *src, const struct cde_audit_log_request *q,
-			    struct cde_audit_log_answer *a)
-{
-	cJSON *json = NULL;
-	char why[256] = "";
-	uint64_t tree;
-	int r;
-
-	if (tree_size(src, &tree, a) < 0)
-		return;
-	if (q->to > tree) {
-		answer(a, 400, "to", "%llu is beyond the tree (%llu entries)", (unsigned long long)q->to,
-		       (unsigned long long)tree);
-		return;
-	}
-	r = cde_audit_proof_consistency_from(src, q->from, q->to, &json, why, sizeof(why));
-	if (r == -ERANGE)
-		answer(a, 400, "from", "%s", why);
-	else if (r < 0)
-		answer_failed(a, r, why);
-	else
-		answer_json(a, json);
-}
-
-/* The receipts of @q->seqs in the tree of @q->size leaves, from one read
- * snapshot: a JSON array, or 500 with the first failure's reason. */
-static void run_receipts(const struct cde_audit_proof_source *src, const struct cde_audit_log_request *q,
-			 struct cde_audit_log_answer *a)
-{
-	cJSON *list = cJSON_CreateArray(), *one = NULL;
-	char why[256] = "out of memory";
-	int r = list ? 0 : -ENOMEM, opened = 0;
-
-	if (r == 0)
-		r = opened = src->begin(src->ctx, why, sizeof(why));
-	for (size_t i = 0; r >= 0 && i < q->n_seqs; i++) {
-		r = cde_audit_proof_inclusion_from(src, q->seqs[i], q->size, &one, why, sizeof(why));
-		if (r == 0 && !cJSON_AddItemToArray(list, one)) {
-			cJSON_Delete(one);
-			r = -ENOMEM;
-		}
-	}
-	if (opened > 0)
-		src->end(src->ctx, opened);
-	if (r < 0) {
-		cJSON_Delete(list);
-		answer_failed(a, r, why);
-		return;
-	}
-	answer_json(a, list);
-}
-
-static void run_checkpoint(const struct cde_audit_proof_source *src, struct cde_audit_log_answer *a)
-{
-	char why[256] = "";
-	uint64_t size;
-	int r = cde_audit_proof_checkpoint_from(src, &size, &a->body, why, sizeof(why));
-
-	if (r == 0)
-		a->status = 200;
-	else if (r == -ENOENT)
-		answer(a, 404, NULL, "no signed checkpoint yet: the first is made at most "
-		       "audit.tree_checkpoint_interval after the first event");
-	else
-		answer_failed(a, r, "the audit log could not be read");
-}
-
-static void run_log(const struct cde_audit_proof_source *src, const struct cde_audit_log_request *q,
-		    struct cde_audit_log_answer *a)
-{
-	switch (q->kind) {
-	case CDE_AUDIT_LOG_CHECKPOINT:
-		run_checkpoint(src, a);
-		break;
-	case CDE_AUDIT_LOG_INCLUSION:
-		run_inclusion(src, q, a);
-		break;
-	case CDE_AUDIT_LOG_CONSISTENCY:
-		run_consistency(src, q, a);
-		break;
-	case CDE_AUDIT_LOG_RECEIPTS:
-		run_receipts(src, q, a);
-		break;
-	}
-}
 
 /* The proof source of the reader's PostgreSQL session, connecting (when
  * a reconnect failed before) and preparing it first when needed. */
@@ -390,14 +217,52 @@ static void run_log_pg(struct cde_audit_reader *rd, const struct cde_audit_log_r
 		free(a->body);
 		memset(a, 0, sizeof(*a));
 		if (pg_source(rd, &src) == 0) {
-			run_log(src, q, a);
+			cde_audit_reader_run_log(src, q, a);
 			if (a->status < 500 || !cde_pg_lost(rd->pg))
 				return;
 		}
 	}
 	free(a->body);
 	memset(a, 0, sizeof(*a));
-	answer(a, 503, NULL, "the database cannot be reached: retry shortly");
+	a->status = 503;
+	snprintf(a->reason, sizeof(a->reason), "the database cannot be reached: retry shortly");
+}
+
+/* ---- analyses ---- */
+
+static int source_query(void *ctx, const struct cde_audit_filter *f, cde_audit_record_fn fn, void *fn_ctx)
+{
+	struct cde_audit_reader *rd = ctx;
+
+	if (!rd->postgres)
+		return cde_audit_query(rd->store, f, fn, fn_ctx);
+	return rd->pg ? cde_pg_audit_query(rd->pg, f, fn, fn_ctx) : -ENOTCONN;
+}
+
+/* Runs an analysis; on PostgreSQL a lost session is opened again and the
+ * analysis runs again from the start, once. */
+static void run_task(struct cde_audit_reader *rd, struct job *j)
+{
+	struct cde_audit_source src = { .query = source_query, .ctx = rd };
+	struct cde_audit_task_answer *a = &j->task;
+	char err[256];
+	int r = -ENOTCONN;
+
+	for (int attempt = 0; attempt < 2 && r == -ENOTCONN; attempt++) {
+		if (rd->postgres && (attempt || !rd->pg) && pg_connect(rd, err, sizeof(err)) < 0)
+			continue;
+		free(a->body);
+		memset(a, 0, sizeof(*a));
+		r = j->task_run(j->ctx, &src, a);
+	}
+	if (r >= 0 && a->status != 0)
+		return;
+	free(a->body);
+	memset(a, 0, sizeof(*a));
+	a->status = r == -ENOTCONN ? 503 : 500;
+	snprintf(a->reason, sizeof(a->reason), "%s",
+		 r == -ENOTCONN ? "the database cannot be reached: retry shortly"
+		 : r == -ENOMEM ? "out of memory" : "the audit log could not be read");
 }
 
 static void job_free(struct job *j)
@@ -414,12 +279,14 @@ static void reader_run(void *ctx, struct cde_worker_item *item)
 	struct job *j = CDE_WORKER_ENTRY(item, struct job, item);
 	struct cde_audit_reader *rd = ctx;
 
-	if (j->log_done && rd->postgres)
+	if (j->task_run)
+		run_task(rd, j);
+	else if (j->log_done && rd->postgres)
 		run_log_pg(rd, &j->log, &j->answer);
 	else if (j->log_done)
-		run_log(&rd->sqlite_proof.src, &j->log, &j->answer);
+		cde_audit_reader_run_log(&rd->sqlite_proof.src, &j->log, &j->answer);
 	else
-		run(rd, j);
+		run_query(rd, j);
 }
 
 /* On the loop: answer the query. */
@@ -427,7 +294,9 @@ static void reader_complete(void *ctx, struct cde_worker_item *item)
 {
 	struct job *j = CDE_WORKER_ENTRY(item, struct job, item);
 
-	if (j->log_done)
+	if (j->task_done)
+		j->task_done(j->ctx, &j->task);
+	else if (j->log_done)
 		j->log_done(j->ctx, &j->answer);
 	else
 		j->done(j->ctx, j->status, j->body);
@@ -504,6 +373,20 @@ int cde_audit_reader_submit_log(struct cde_audit_reader *rd, const struct cde_au
 		return -ENOMEM;
 	}
 	j->log_done = done;
+	j->ctx = ctx;
+	cde_worker_submit(rd->worker, &j->item);
+	return 0;
+}
+
+int cde_audit_reader_submit_task(struct cde_audit_reader *rd, cde_audit_task_run_fn run,
+				 cde_audit_task_done_fn done, void *ctx)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return -ENOMEM;
+	j->task_run = run;
+	j->task_done = done;
 	j->ctx = ctx;
 	cde_worker_submit(rd->worker, &j->item);
 	return 0;

@@ -80,5 +80,47 @@ typedef void (*cde_audit_log_done_fn)(void *ctx, struct cde_audit_log_answer *a)
 int cde_audit_reader_submit_log(struct cde_audit_reader *r, const struct cde_audit_log_request *req,
 				cde_audit_log_done_fn done, void *ctx);
 
+/* ---- analyses over the log (gates, DORA, what runs where) ----
+ *
+ * An analysis runs on the reader's thread and reads the log through a
+ * cde_audit_source, so it is written once for audit.db and PostgreSQL
+ * alike, and a test can hand it a table of records instead. */
+
+typedef int (*cde_audit_record_fn)(void *ctx, const struct cde_audit_record *rec);
+
+/* The records matching @f (as cde_audit_query: seq order, or reverse;
+ * limit 0 = all), passed to @fn until it returns non-zero. Returns 0,
+ * what @fn returned, -EINVAL, -ENOTCONN (the database was lost) or -EIO. */
+struct cde_audit_source {
+	int (*query)(void *ctx, const struct cde_audit_filter *f, cde_audit_record_fn fn, void *fn_ctx);
+	void *ctx;
+};
+
+/* What an analysis answers: @status 200 with @body (malloc'd JSON, the
+ * done callback owns it), or a 4xx/5xx with @param (the query parameter
+ * at fault, or NULL) and @reason. */
+struct cde_audit_task_answer {
+	int status;
+	char *body;
+	const char *param;
+	char reason[256];
+};
+
+/* On the reader's thread: reads through @src and fills @a. Returning
+ * -ENOTCONN makes the reader connect again and run the task once more on
+ * a cleared answer (so a task keeps its state in @a or on its stack, not
+ * in @ctx); a second -ENOTCONN answers 503, another negative 500. */
+typedef int (*cde_audit_task_run_fn)(void *ctx, const struct cde_audit_source *src,
+				     struct cde_audit_task_answer *a);
+
+/* On the loop, after the run: answers and frees @ctx and a->body. */
+typedef void (*cde_audit_task_done_fn)(void *ctx, struct cde_audit_task_answer *a);
+
+/* Queues an analysis; @ctx is shared by @run (on the thread) and @done
+ * (on the loop, after it) and must live until @done. Returns 0 or
+ * -ENOMEM. */
+int cde_audit_reader_submit_task(struct cde_audit_reader *r, cde_audit_task_run_fn run,
+				 cde_audit_task_done_fn done, void *ctx);
+
 /* Stops the thread after the queued queries and frees @r; accepts NULL. */
 void cde_audit_reader_free(struct cde_audit_reader *r);

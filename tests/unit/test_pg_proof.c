@@ -3,7 +3,8 @@
  * signed checkpoint notes, the same inclusion and consistency proofs and
  * the same receipts, byte for byte, and each verifies with the public
  * key alone; errors (an unknown row, a size past the tree, a row altered
- * after it was stored) answer alike too. Runs against the throwaway
+ * after it was stored) answer alike too; so do analyses submitted as
+ * tasks, which outlive a lost session. Runs against the throwaway
  * cluster of tests/pg/cluster. */
 
 #include "tests/unit/helpers.h"
@@ -295,6 +296,101 @@ static void an_altered_row_gets_no_proof(void **state)
 	PQfinish(c);
 }
 
+/* ---- analyses submitted to the reader as tasks ---- */
+
+struct count_task {
+	int fail_first_with;	/* what the first run returns, 0 for nothing */
+	int runs;
+	bool done;
+	struct cde_audit_task_answer a;
+};
+
+static int count_record(void *ctx, const struct cde_audit_record *rec)
+{
+	(void)rec;
+	++*(unsigned *)ctx;
+	return 0;
+}
+
+/* Counts the log's records, as an analysis reads them. */
+static int count_run(void *ctx, const struct cde_audit_source *src, struct cde_audit_task_answer *a)
+{
+	struct count_task *t = ctx;
+	struct cde_audit_filter all = { 0 };
+	unsigned n = 0;
+	int r;
+
+	if (t->runs++ == 0 && t->fail_first_with)
+		return t->fail_first_with;
+	r = src->query(src->ctx, &all, count_record, &n);
+	if (r < 0)
+		return r;
+	if (asprintf(&a->body, "%u", n) < 0)
+		return -ENOMEM;
+	a->status = 200;
+	return 0;
+}
+
+static void count_done(void *ctx, struct cde_audit_task_answer *a)
+{
+	struct count_task *t = ctx;
+
+	t->done = true;
+	t->a = *a;
+}
+
+static struct count_task run_count(struct cde_audit_reader *rd, int fail_first_with)
+{
+	struct count_task t = { .fail_first_with = fail_first_with };
+	struct timeval tick = { 0, 10000 };
+
+	assert_int_equal(cde_audit_reader_submit_task(rd, count_run, count_done, &t), 0);
+	for (int i = 0; i < 1000 && !t.done; i++) {
+		event_base_loopexit(base, &tick);
+		event_base_loop(base, EVLOOP_ONCE);
+	}
+	assert_true(t.done);
+	return t;
+}
+
+static void tasks_read_either_store_alike(void **state)
+{
+	struct count_task pg_t = run_count(rd_pg, 0), lite_t = run_count(rd_lite, 0);
+
+	(void)state;
+	assert_int_equal(pg_t.a.status, 200);
+	assert_int_equal(lite_t.a.status, 200);
+	assert_string_equal(pg_t.a.body, "10");
+	assert_string_equal(lite_t.a.body, "10");
+	free(pg_t.a.body);
+	free(lite_t.a.body);
+}
+
+/* A server restart or a failover ends the reader's session: the task
+ * runs again on a new one, from the start, and answers as if nothing
+ * happened; a task that keeps failing answers 503 or 500, never a body. */
+static void a_task_outlives_a_lost_session(void **state)
+{
+	struct count_task t;
+
+	(void)state;
+	exec_pg("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+		"WHERE application_name = 'cdeventsd reader'");
+	t = run_count(rd_pg, 0);
+	assert_int_equal(t.a.status, 200);
+	assert_string_equal(t.a.body, "10");
+	free(t.a.body);
+	t = run_count(rd_pg, -ENOTCONN);
+	assert_int_equal(t.runs, 2);
+	assert_int_equal(t.a.status, 200);
+	free(t.a.body);
+	t = run_count(rd_lite, -EIO);
+	assert_int_equal(t.runs, 1);
+	assert_int_equal(t.a.status, 500);
+	assert_null(t.a.body);
+	assert_string_equal(t.a.reason, "the audit log could not be read");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +399,8 @@ int main(void)
 		cmocka_unit_test(consistency_proofs_link_the_signed_roots),
 		cmocka_unit_test(receipts_of_a_group_come_from_one_snapshot),
 		cmocka_unit_test(errors_answer_alike),
+		cmocka_unit_test(tasks_read_either_store_alike),
+		cmocka_unit_test(a_task_outlives_a_lost_session),
 		cmocka_unit_test(an_altered_row_gets_no_proof),
 	};
 
