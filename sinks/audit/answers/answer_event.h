@@ -1,0 +1,44 @@
+#pragma once
+/* Analyses over the audit log (promotion gates, DORA keys, what runs
+ * where) read its records through a cde_audit_source (audit_reader.h);
+ * this is one record as they read it: the event parsed once, its
+ * subject type and predicate without the version, and its times. */
+
+#include <stdint.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "sinks/audit/audit_query.h"
+
+#define CDE_ANSWER_WORD_MAX 32
+
+struct cde_answer_event {
+	uint64_t seq;
+	struct timespec time;		/* context.timestamp: when it happened, as its producer says */
+	struct timespec received;	/* when the log took it */
+	char subject_type[CDE_ANSWER_WORD_MAX];	/* "service" of dev.cdevents.service.deployed.0.2.0 */
+	char predicate[CDE_ANSWER_WORD_MAX];	/* "deployed"; a custom type's last word */
+	bool custom;			/* a dev.cdeventsx.* type */
+	const char *subject_id;		/* borrowed from @event, as below */
+	const char *chain_id;		/* "" when the event has none */
+	const cJSON *content;		/* subject.content (an empty object when absent) */
+	cJSON *event;			/* the whole event, owned */
+	char *principal;		/* who posted it, owned; "" when unknown */
+};
+
+/* Reads @rec (as a source passes it: valid during the callback only)
+ * into @ret, which owns what it keeps. Returns 0, -EINVAL for a record
+ * whose event is not a CDEvent this can read (the analyses skip it), or
+ * -ENOMEM. */
+int cde_answer_event_read(const struct cde_audit_record *rec, struct cde_answer_event *ret);
+
+/* Frees what @e owns; accepts one already released or zeroed. */
+void cde_answer_event_release(struct cde_answer_event *e);
+
+/* The id a content field names: the string itself, or a reference's
+ * "id" ({"id": "prod", "source": ...}); NULL when absent or neither. */
+const char *cde_answer_event_ref(const struct cde_answer_event *e, const char *field);
+
+/* @e's subject type and predicate are @subject_type and @predicate. */
+bool cde_answer_event_is(const struct cde_answer_event *e, const char *subject_type, const char *predicate);
