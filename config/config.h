@@ -82,7 +82,7 @@ struct cde_config_sink {
 	char name[CDE_CONFIG_NAME_MAX];
 	char type[CDE_CONFIG_NAME_MAX];		/* one of cde_config_sink_types */
 	char url[CDE_CONFIG_STR_MAX];
-	bool structured;			/* mode: structured (webhook only) */
+	bool structured;			/* mode: structured (webhook, nats) */
 	size_t n_headers;
 	char headers[CDE_CONFIG_HEADERS_MAX][CDE_CONFIG_PATH_MAX];	/* "Name: value" */
 	char token_file[CDE_CONFIG_PATH_MAX];	/* bearer token, "" = none */

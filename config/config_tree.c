@@ -35,7 +35,7 @@ static const struct sink_key {
 	unsigned max;		/* V_COUNT */
 } sink_keys[] = {
 	{ "url", V_URL, HTTP_SINKS | NATS_SINKS, offsetof(struct cde_config_sink, url), 0 },
-	{ "mode", V_MODE, HTTP_SINKS, offsetof(struct cde_config_sink, structured), 0 },
+	{ "mode", V_MODE, HTTP_SINKS | NATS_SINKS, offsetof(struct cde_config_sink, structured), 0 },
 	{ "headers", V_HEADERS, HTTP_SINKS, 0, 0 },
 	{ "token_file", V_PATH, WEBHOOK_SINKS | NATS_SINKS, offsetof(struct cde_config_sink, token_file), 0 },
 	{ "secret_file", V_PATH, WEBHOOK_SINKS, offsetof(struct cde_config_sink, secret_file), 0 },

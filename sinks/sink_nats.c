@@ -1,6 +1,7 @@
 /* The nats sink: each CDEvent published to NATS JetStream in the
  * CloudEvents NATS protocol binding, binary mode (ce-* headers, the
- * CDEvent as the application/json payload), with Nats-Msg-Id = the
+ * CDEvent as the application/json payload) or structured mode (the
+ * CloudEvent as application/cloudevents+json), with Nats-Msg-Id = the
  * event's id so that the stream drops a re-sent event inside its
  * duplicate window. Publishing is cnats' asynchronous JetStream publish:
  * submit returns at once, the stream's ack arrives on a cnats thread,
@@ -323,6 +324,24 @@ static natsStatus make_options(const struct cde_sink_options *cfg, natsOptions *
 	return NATS_OK;
 }
 
+/* Takes back the messages still awaiting their ack, then waits for the
+ * acks cnats had already taken off its table and is handing to on_ack on
+ * its own thread: cnats counts those until on_ack returns, and closing
+ * the connection does not wait for that thread, so freeing the sink
+ * before would leave on_ack writing to freed memory. Returns false when
+ * they did not finish within 10 s. */
+static bool wait_for_acks_in_hand(struct nats_sink *s)
+{
+	natsMsgList unacked = { 0 };
+	jsPubOptions po;
+
+	if (js_PublishAsyncGetPendingList(&unacked, s->js) == NATS_OK)
+		natsMsgList_Destroy(&unacked);
+	jsPubOptions_Init(&po);
+	po.MaxWait = 10000;
+	return js_PublishAsyncComplete(s->js, &po) == NATS_OK;
+}
+
 static void nats_release(void *impl)
 {
 	struct nats_sink *s = impl;
@@ -332,12 +351,8 @@ static void nats_release(void *impl)
 	/* The engine has forgotten the calls still pending, so they are only
 	 * freed. Taking the messages back first means cnats calls on_ack for
 	 * none of them any more; then the connection goes. */
-	if (s->js) {
-		natsMsgList unacked = { 0 };
-
-		if (js_PublishAsyncGetPendingList(&unacked, s->js) == NATS_OK)
-			natsMsgList_Destroy(&unacked);
-	}
+	if (s->js && !wait_for_acks_in_hand(s))
+		return;	/* an ack handler is stuck with @s: leaking it is safe, freeing is not */
 	jsCtx_Destroy(s->js);
 	if (s->nc)
 		natsConnection_Close(s->nc);
@@ -427,7 +442,8 @@ err:
 	return r;
 }
 
-/* The message for @ev: its subject, the ce-* headers, the CDEvent. */
+/* The message for @ev: its subject, the headers (ce-* in binary mode,
+ * only Content-Type in structured mode), the payload. */
 static int make_msg(struct nats_sink *s, const struct cde_event *ev, natsMsg **ret)
 {
 	struct cde_ce_message m = { 0 };
@@ -436,7 +452,7 @@ static int make_msg(struct nats_sink *s, const struct cde_event *ev, natsMsg **r
 	natsStatus st;
 	int r;
 
-	r = cde_ce_encode(ev, CDE_CE_BINARY, &m);
+	r = cde_ce_encode(ev, s->cfg->structured ? CDE_CE_STRUCTURED : CDE_CE_BINARY, &m);
 	if (r < 0)
 		return r;
 	expand_subject(s->cfg->subject[0] ? s->cfg->subject : DEFAULT_SUBJECT, ev, subject, sizeof(subject));
@@ -504,8 +520,8 @@ static int nats_submit(void *impl, const struct cde_event *ev, uint64_t seq, cde
 
 const struct cde_sink_ops cde_sink_nats = {
 	.name = "nats",
-	.config_keys = (const char *const[]){ "url", "subject", "stream", "timeout", "token_file", "user_file",
-					      "password_file", "creds_file", "ca_file", NULL },
+	.config_keys = (const char *const[]){ "url", "mode", "subject", "stream", "timeout", "token_file",
+					      "user_file", "password_file", "creds_file", "ca_file", NULL },
 	.init = nats_init,
 	.submit = nats_submit,
 	.release = nats_release,

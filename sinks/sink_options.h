@@ -18,7 +18,7 @@ struct cde_sink_options {
 	char name[CDE_SINK_NAME_MAX];
 	char type[CDE_SINK_NAME_MAX];		/* a registered type's name (sinks/sink.h) */
 	char url[CDE_SINK_URL_MAX];
-	bool structured;			/* structured mode (webhook only) */
+	bool structured;			/* structured mode (webhook, nats) */
 	size_t n_headers;
 	char headers[CDE_SINK_HEADERS_MAX][CDE_SINK_PATH_MAX];	/* "Name: value" */
 	char token_file[CDE_SINK_PATH_MAX];	/* bearer token, "" = none */

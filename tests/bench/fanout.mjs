@@ -9,27 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { startDaemon, curl } from '../js/daemon.mjs';
-import { startNginx, freePort, rss, histogramQuantile, result, threadCpu } from './lib.mjs';
+import { startNginx, freePort, rss, histogramQuantile, result, threadCpu, postBuildBatches } from './lib.mjs';
 
 const bin = process.argv[2];
 const N = Number(process.argv[3] || 50000);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const out = {};
-
-async function load(d, n, tag) {
-  for (let i = 0; i < n; i += 500) {
-    const batch = [];
-    for (let k = i; k < Math.min(n, i + 500); k++) {
-      batch.push({ specversion: '1.0', id: `${tag}-${k}`, source: '/bench', type: 'dev.cdevents.build.started.0.3.0', data: {
-        context: { specversion: '0.5.1', id: `${tag}-${k}`, source: '/bench', type: 'dev.cdevents.build.started.0.3.0',
-          timestamp: new Date().toISOString() }, subject: { id: `build-${k}`, content: {} } } });
-    }
-    const res = await fetch(`${d.url}/v1/events`, { method: 'POST',
-      headers: { 'Content-Type': 'application/cloudevents-batch+json' }, body: JSON.stringify(batch) });
-    await res.text();
-    if (res.status !== 202) throw new Error(`load failed: ${res.status}`);
-  }
-}
 
 const sinks = async (d) => curl([`${d.url}/v1/sinks`]).json.sinks;
 
@@ -44,7 +29,7 @@ for (const count of [1, 4]) {
   const d = await startDaemon(bin, ['-c', cfg, '--state-dir', path.join(dir, 'state')]);
   const t0 = Date.now();
   const cpu0 = threadCpu(d.proc.pid);
-  await load(d, N, `f${count}`);
+  await postBuildBatches(d, N, `f${count}`);
   while ((await sinks(d)).some((s) => s.delivered < N)) await sleep(100);
   const secs = (Date.now() - t0) / 1000;
   const deliveryCpu = (threadCpu(d.proc.pid)['cde-delivery'] || 0) - (cpu0['cde-delivery'] || 0);
@@ -72,7 +57,7 @@ for (const count of [1, 4]) {
   const d = await startDaemon(bin, ['-c', cfg, '--state-dir', path.join(dir, 'state')]);
   await sleep(500);
   const idle = rss(d.proc.pid);
-  await load(d, N * 2, 'down');
+  await postBuildBatches(d, N * 2, 'down');
   await sleep(1500);
   const with_backlog = rss(d.proc.pid);
   out.sinkDown = { events: N * 2, rssIdleMiB: Number(idle.toFixed(1)), rssWithBacklogMiB: Number(with_backlog.toFixed(1)) };
@@ -94,7 +79,7 @@ for (const count of [1, 4]) {
     `    max_attempts: 1000000\n    max_age: 1h\nroutes:\n  - sinks: [back]\n`);
   const d = await startDaemon(bin, ['-c', cfg, '--state-dir', path.join(dir, 'state')]);
   const head = (await sinks(d))[0].cursor + M;
-  await load(d, M, 'rec');
+  await postBuildBatches(d, M, 'rec');
   // Every event of the window (16) has failed five times or so.
   while (!(await sinks(d)).every((s) => s.cursorLagEvents === M && s.retries >= 80)) await sleep(100);
   const receiver = spawn(process.execPath, [path.join(path.dirname(new URL(import.meta.url).pathname), '../js/receiver.mjs'),

@@ -90,3 +90,20 @@ export const threadCpu = (pid) => {
   }
   return out;
 };
+
+// Posts @n build.started events to the daemon @d in batches of 500
+// CloudEvents, ids TAG-0 .. TAG-(n-1); throws unless each batch is 202.
+export async function postBuildBatches(d, n, tag) {
+  for (let i = 0; i < n; i += 500) {
+    const batch = [];
+    for (let k = i; k < Math.min(n, i + 500); k++) {
+      batch.push({ specversion: '1.0', id: `${tag}-${k}`, source: '/bench', type: 'dev.cdevents.build.started.0.3.0', data: {
+        context: { specversion: '0.5.1', id: `${tag}-${k}`, source: '/bench', type: 'dev.cdevents.build.started.0.3.0',
+          timestamp: new Date().toISOString() }, subject: { id: `build-${k}`, content: {} } } });
+    }
+    const res = await fetch(`${d.url}/v1/events`, { method: 'POST',
+      headers: { 'Content-Type': 'application/cloudevents-batch+json' }, body: JSON.stringify(batch) });
+    await res.text();
+    if (res.status !== 202) throw new Error(`load failed: ${res.status}`);
+  }
+}

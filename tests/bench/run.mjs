@@ -45,6 +45,8 @@ console.log(`== ingest on PostgreSQL, 1 and 2 replicas, ${seconds} s per run`);
 await run('ingest_pg.mjs', [seconds]);
 console.log('== fan-out (nginx receivers) and a sink down');
 await run('fanout.mjs', ['50000']);
+console.log('== fan-out to NATS JetStream (a local nats-server)');
+await run('nats.mjs', ['50000']);
 console.log(`== queries on ${queryEvents} events`);
 await run('audit.mjs', [queryEvents]);
 console.log('== validators: JSON Schema (official schema file) next to the catalog');

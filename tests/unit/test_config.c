@@ -462,6 +462,8 @@ static const struct config_mistake fanout_mistakes[] = {
 	  "/sinks/0/mode", "a tekton sink is always binary" },
 	{ "sinks:\n  - {name: a, type: webhook, url: \"http://x\", mode: batch}\n",
 	  "/sinks/0/mode", "\"batch\" is not binary or structured" },
+	{ "sinks:\n  - {name: a, type: file, path: /a, mode: structured}\n",
+	  "/sinks/0/mode", "only for tekton, webhook and nats sinks, this one is file" },
 	{ "sinks:\n  - {name: a, type: file, path: /a, colour: red}\n", "/sinks/0/colour", "unknown key for a sink" },
 	{ "sinks:\n  - {name: a, type: tekton, url: \"http://x\", path: /a}\n",
 	  "/sinks/0/path", "only for file sinks, this one is tekton" },

@@ -11,38 +11,20 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { HTTP } from 'cloudevents';
 import { connect, nanos } from 'nats';
 import { startDaemon, postJson, curl, checker, waitFor, waitForSinks, freePort } from '../daemon.mjs';
 import { oracle } from '../oracle.mjs';
+import { startNats, readStream } from '../nats-server.mjs';
 
 const t = checker();
 const [bin] = process.argv.slice(2, 3);
 const ajv = oracle('v0.5.1');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-nats-'));
-const store = path.join(dir, 'js');
 const port = await freePort();
 const natsUrl = `nats://127.0.0.1:${port}`;
 
-// nats-server in the foreground; resolves once it serves clients.
-async function startNats() {
-  const proc = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', store],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  proc.stderr.on('data', (d) => { log += d; });
-  const ready = await waitFor(() => log.includes('Server is ready') || proc.exitCode !== null, 10000);
-  if (!ready || proc.exitCode !== null) throw new Error(`nats-server did not start:\n${log}`);
-  return {
-    stop: () => new Promise((resolve) => {
-      if (proc.exitCode !== null) return resolve(proc.exitCode);
-      proc.on('exit', (code, sig) => resolve(code ?? sig));
-      proc.kill('SIGTERM');
-    }),
-  };
-}
-
-let server = await startNats();
+let server = await startNats(dir, port);
 let nc = await connect({ servers: natsUrl });
 let jsm = await nc.jetstreamManager();
 
@@ -71,19 +53,6 @@ const postBuilds = (from, n) => {
   return ids;
 };
 
-// All messages of the stream, in order, with their headers as a map.
-async function readStream() {
-  const info = await jsm.streams.info('CDEVENTS');
-  const out = [];
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-    const m = await jsm.streams.getMessage('CDEVENTS', { seq });
-    const headers = {};
-    for (const [k, v] of m.header ?? []) headers[k.toLowerCase()] = v[0];
-    out.push({ subject: m.subject, headers, body: new TextDecoder().decode(m.data) });
-  }
-  return out;
-}
-
 // --- no stream yet: retried, and the reason named ------------------------------
 const early = postBuilds(0, 1);
 let st = await waitForSinks(d, { bus: (s) => /no stream CDEVENTS/.test(s.lastError ?? '') }, 10000);
@@ -106,7 +75,7 @@ const rec = curl([`${d.url}/v1/events/${first[0]}`]).json?.events?.[0];
 t.check(/^CDEVENTS:\d+$/.test(rec?.deliveries?.find((x) => x.sink === 'bus')?.receipt ?? ''),
   'GET /v1/events/{id}: the delivery\'s receipt is the stream and its sequence', JSON.stringify(rec?.deliveries));
 
-let msgs = await readStream();
+let msgs = await readStream(jsm, 'CDEVENTS');
 t.check(msgs.length === 6, 'the stream holds each event once', String(msgs.length));
 t.check(msgs.filter((m) => m.subject === 'cdevents.build.finished').length === 5 &&
   msgs.filter((m) => m.subject === 'cdevents.service.deployed').length === 1,
@@ -132,7 +101,7 @@ t.check(during.length === 20, 'hooks are accepted while NATS is down');
 st = await waitForSinks(d, { bus: (s) => s.lagEvents > 0 && s.lastError }, 10000);
 t.check(bus()?.lagEvents > 0 && bus()?.lastError, 'GET /v1/sinks: the sink lags and says why', JSON.stringify(bus()));
 
-server = await startNats();
+server = await startNats(dir, port);
 const after = postBuilds(200, 5);
 accepted.push(...during, ...after);
 st = await waitForSinks(d, { bus: (s) => s.delivered === accepted.length && s.lagEvents === 0 }, 30000);
@@ -140,7 +109,7 @@ t.check(bus()?.delivered === accepted.length && bus()?.lagEvents === 0,
   'after the restart the backlog is delivered', JSON.stringify(bus()));
 nc = await connect({ servers: natsUrl });
 jsm = await nc.jetstreamManager();
-msgs = await readStream();
+msgs = await readStream(jsm, 'CDEVENTS');
 const unique = new Set(msgs.map((m) => m.headers['ce-id']));
 t.check(accepted.every((id) => unique.has(id)), 'nothing is lost',
   `${accepted.filter((id) => !unique.has(id)).length} of ${accepted.length} missing`);
