@@ -24,10 +24,9 @@
 #include <openssl/crypto.h>
 
 #include "events/cloudevents.h"
+#include "sinks/nats_subject.h"
 #include "schemas/base/read_file.h"
 
-#define DEFAULT_SUBJECT "cdevents.{subject-type}.{predicate}"
-#define SUBJECT_MAX 512
 
 /* One publish: awaiting its ack on the pending list, then its outcome on
  * the finished list. */
@@ -45,111 +44,14 @@ struct nats_sink {
 	jsCtx *js;
 	int wake_fd;
 	struct event *wake;
+	struct event *watch;	/* a connection cnats closed is replaced */
+	char down[160];		/* why there is no connection */
+	bool published;		/* a publish was taken on @js */
+	unsigned idle_ticks;	/* of on_watch, while unconnected */
 	pthread_mutex_t lock;	/* pending and finished, shared with cnats' threads */
 	struct call *pending;
 	struct call *finished;
 };
-
-/* The fields a subject template names, each as {name}. */
-enum field { F_TYPE, F_SUBJECT_TYPE, F_PREDICATE, F_VERSION, F_SOURCE, N_FIELDS };
-static const char *const field_names[N_FIELDS] = { "type", "subject-type", "predicate", "version", "source" };
-
-static int field_of(const char *name, size_t len)
-{
-	for (int f = 0; f < N_FIELDS; f++)
-		if (strlen(field_names[f]) == len && strncmp(field_names[f], name, len) == 0)
-			return f;
-	return -1;
-}
-
-/* Checks @tmpl: every {name} known, no wildcard or space. */
-static int check_template(const char *tmpl, char *err, size_t err_size)
-{
-	for (const char *p = tmpl; *p; p++) {
-		const char *end;
-
-		if (*p == '*' || *p == '>' || *p == ' ') {
-			snprintf(err, err_size, "subject %s: '%c' is not allowed in a subject to publish to", tmpl, *p);
-			return -EINVAL;
-		}
-		if (*p != '{')
-			continue;
-		end = strchr(p, '}');
-		if (!end || field_of(p + 1, (size_t)(end - p - 1)) < 0) {
-			snprintf(err, err_size, "subject %s: a field is one of {type}, {subject-type}, "
-				 "{predicate}, {version}, {source}", tmpl);
-			return -EINVAL;
-		}
-		p = end;
-	}
-	return 0;
-}
-
-/* The @n-th dot-separated part of "dev.cdevents.SUBJECT.PREDICATE.VERSION"
- * (2, 3; 4 is the rest), or "" for a type not shaped so. */
-static void type_part(const char *type, int n, char *out, size_t size)
-{
-	const char *p = type;
-
-	out[0] = '\0';
-	for (int i = 0; i < n && p; i++) {
-		p = strchr(p, '.');
-		if (p)
-			p++;
-	}
-	if (!p)
-		return;
-	snprintf(out, size, "%.*s", n == 4 ? (int)strlen(p) : (int)strcspn(p, "."), p);
-}
-
-/* Appends @v to @out (at *@len, @size bytes) as one subject token:
- * anything but letters, digits, '-' and '_' becomes '_' ({type} keeps its
- * dots, which separate tokens). */
-static void append_token(char *out, size_t size, size_t *len, const char *v, bool keep_dots)
-{
-	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
-
-	if (!*v)
-		v = "_";
-	for (; *v && *len + 1 < size; v++)
-		out[(*len)++] = strchr(ok, *v) || (keep_dots && *v == '.') ? *v : '_';
-	out[*len] = '\0';
-}
-
-/* The subject of @ev from the template @tmpl (checked at init). */
-static void expand_subject(const char *tmpl, const struct cde_event *ev, char *out, size_t size)
-{
-	const char *type = cde_event_type(ev) ? cde_event_type(ev) : "";
-	size_t len = 0;
-	char part[128];
-
-	out[0] = '\0';
-	for (const char *p = tmpl; *p && len + 1 < size; p++) {
-		const char *end = *p == '{' ? strchr(p, '}') : NULL;
-
-		if (!end) {
-			out[len++] = *p;
-			out[len] = '\0';
-			continue;
-		}
-		switch (field_of(p + 1, (size_t)(end - p - 1))) {
-		case F_TYPE:
-			append_token(out, size, &len, type, true);
-			break;
-		case F_SUBJECT_TYPE:
-		case F_PREDICATE:
-		case F_VERSION:
-			type_part(type, 2 + field_of(p + 1, (size_t)(end - p - 1)) - F_SUBJECT_TYPE, part,
-				  sizeof(part));
-			append_token(out, size, &len, part, false);
-			break;
-		default:
-			append_token(out, size, &len, cde_event_source(ev) ? cde_event_source(ev) : "", false);
-			break;
-		}
-		p = end;
-	}
-}
 
 /* Runs on the engine's loop: the outcomes cnats' threads queued. */
 static void on_wake(evutil_socket_t fd, short what, void *arg)
@@ -181,13 +83,30 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The outcome of a publish that failed with @st. @down is the reason the
+ * sink has no connection, when known on the caller's thread (the loop's;
+ * NULL on cnats' thread). */
 static void set_failure(struct nats_sink *s, struct cde_sink_result *res, natsStatus st, jsErrCode code,
-			const char *text)
+			const char *text, const char *down)
 {
+	bool connected = natsConnection_Status(s->nc) == NATS_CONN_STATUS_CONNECTED;
+	const char *why = NULL;
+
 	res->outcome = CDE_SINK_RETRY;
+	res->retry_after_s = -1;
+	/* Unconnected, a publish waits in cnats' reconnect buffer until its
+	 * ack times out, or is refused (headers "not supported" before the
+	 * server said it takes them): the connection's own error is the
+	 * reason to name, else why the last attempt failed. */
+	if (!connected && (st == NATS_TIMEOUT || st == NATS_CONNECTION_CLOSED || st == NATS_NO_SERVER_SUPPORT)) {
+		if (natsConnection_GetLastError(s->nc, &why) == NATS_OK || !why || !*why)
+			why = down && *down ? down : "connecting";
+	}
 	if (st == NATS_NO_RESPONDERS)
 		snprintf(res->detail, sizeof(res->detail), "no stream%s%s takes subject (no responders)",
 			 s->cfg->stream[0] ? " " : "", s->cfg->stream);
+	else if (why)
+		snprintf(res->detail, sizeof(res->detail), "not connected to NATS: %.150s", why);
 	else if (st == NATS_TIMEOUT)
 		snprintf(res->detail, sizeof(res->detail), "no ack from JetStream within %ums", s->cfg->timeout_ms);
 	else
@@ -219,7 +138,7 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
 				 (unsigned long long)pa->Sequence);
 		} else {
 			set_failure(s, &c->res, pae ? pae->Err : NATS_ERR, pae ? pae->ErrCode : 0,
-				    pae ? pae->ErrText : NULL);
+				    pae ? pae->ErrText : NULL, NULL);
 		}
 		c->next = s->finished;
 		s->finished = c;
@@ -236,6 +155,11 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
 static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *closure)
 {
 	(void)nc, (void)sub, (void)err, (void)closure;
+}
+
+static void on_connected(natsConnection *nc, void *closure)
+{
+	(void)nc, (void)closure;
 }
 
 /* Reads the secret file @path (config key @key) for @set. */
@@ -286,8 +210,7 @@ static natsStatus set_auth(natsOptions *o, const struct cde_sink_options *cfg, c
 	return st;
 }
 
-/* The connection's options: reconnect forever, quickly, and do not fail
- * init when the server is down at start (the engine retries meanwhile). */
+/* The connection's options: once connected, reconnect forever, quickly. */
 static natsStatus make_options(const struct cde_sink_options *cfg, natsOptions **ret, char *err, size_t err_size)
 {
 	natsOptions *o = NULL;
@@ -301,8 +224,6 @@ static natsStatus make_options(const struct cde_sink_options *cfg, natsOptions *
 		st = natsOptions_SetMaxReconnect(o, -1);
 	if (st == NATS_OK)
 		st = natsOptions_SetReconnectWait(o, 250);
-	if (st == NATS_OK)
-		st = natsOptions_SetRetryOnFailedConnect(o, true, NULL, NULL);
 	if (st == NATS_OK)
 		st = natsOptions_SetErrorHandler(o, on_async_error, NULL);
 	if (st == NATS_OK && cfg->ca_file[0]) {
@@ -335,11 +256,39 @@ static bool wait_for_acks_in_hand(struct nats_sink *s)
 	natsMsgList unacked = { 0 };
 	jsPubOptions po;
 
-	if (js_PublishAsyncGetPendingList(&unacked, s->js) == NATS_OK)
+	/* cnats makes its table at the first publish, and reads it here
+	 * without checking that it exists. */
+	if (s->published && js_PublishAsyncGetPendingList(&unacked, s->js) == NATS_OK)
 		natsMsgList_Destroy(&unacked);
 	jsPubOptions_Init(&po);
 	po.MaxWait = 10000;
 	return js_PublishAsyncComplete(s->js, &po) == NATS_OK;
+}
+
+/* Closes and frees the connection, after which no on_ack runs. Returns
+ * false (keeping it) when an ack handler is stuck with @s. */
+static bool drop_connection(struct nats_sink *s)
+{
+	if (s->js && !wait_for_acks_in_hand(s))
+		return false;
+	jsCtx_Destroy(s->js);
+	s->js = NULL;
+	s->published = false;
+	if (s->nc)
+		natsConnection_Close(s->nc);
+	natsConnection_Destroy(s->nc);
+	s->nc = NULL;
+	return true;
+}
+
+static void free_calls(struct call *c)
+{
+	while (c) {
+		struct call *next = c->next;
+
+		free(c);
+		c = next;
+	}
 }
 
 static void nats_release(void *impl)
@@ -348,27 +297,14 @@ static void nats_release(void *impl)
 
 	if (!s)
 		return;
-	/* The engine has forgotten the calls still pending, so they are only
-	 * freed. Taking the messages back first means cnats calls on_ack for
-	 * none of them any more; then the connection goes. */
-	if (s->js && !wait_for_acks_in_hand(s))
+	if (s->watch)
+		event_free(s->watch);
+	/* The engine has forgotten the calls still pending: they are only
+	 * freed, once cnats can call on_ack for none of them any more. */
+	if (!drop_connection(s))
 		return;	/* an ack handler is stuck with @s: leaking it is safe, freeing is not */
-	jsCtx_Destroy(s->js);
-	if (s->nc)
-		natsConnection_Close(s->nc);
-	natsConnection_Destroy(s->nc);
-	while (s->pending) {
-		struct call *c = s->pending;
-
-		s->pending = c->next;
-		free(c);
-	}
-	while (s->finished) {
-		struct call *c = s->finished;
-
-		s->finished = c->next;
-		free(c);
-	}
+	free_calls(s->pending);
+	free_calls(s->finished);
 	if (s->wake)
 		event_free(s->wake);
 	if (s->wake_fd >= 0)
@@ -377,6 +313,23 @@ static void nats_release(void *impl)
 	free(s);
 }
 
+/* cnats' last error on this thread, without its "(conn.c:1905): " origin. */
+static void last_error(natsStatus st, char *out, size_t size)
+{
+	const char *text = nats_GetLastError(NULL), *at = text ? strstr(text, "): ") : NULL;
+
+	snprintf(out, size, "%s", at ? at + 3 : text && *text ? text : natsStatus_GetText(st));
+}
+
+/* Connects. One attempt first, which names what went wrong (cnats'
+ * retrying connect only ever says "no server available"). A server that
+ * cannot be reached is then left to cnats, which retries on its own
+ * thread (with a connected callback; without one it would retry here, on
+ * the loop, forever) and buffers the publishes meanwhile. A server that
+ * refuses the credentials or the TLS handshake leaves the sink
+ * unconnected (@s->nc NULL, the reason in @s->down) for on_watch to try
+ * again. Neither is an error of the configuration; -EINVAL is, for
+ * options that cannot work (a secret or CA file unreadable), with @err. */
 static int connect_js(struct nats_sink *s, char *err, size_t err_size)
 {
 	natsOptions *o = NULL;
@@ -386,10 +339,15 @@ static int connect_js(struct nats_sink *s, char *err, size_t err_size)
 	if (st != NATS_OK)
 		return -EINVAL;
 	st = natsConnection_Connect(&s->nc, o);
+	if (st != NATS_OK)
+		last_error(st, s->down, sizeof(s->down));
+	if (st == NATS_NO_SERVER && natsOptions_SetRetryOnFailedConnect(o, true, on_connected, NULL) == NATS_OK)
+		st = natsConnection_Connect(&s->nc, o);
 	natsOptions_Destroy(o);
 	if (st != NATS_OK && st != NATS_NOT_YET_CONNECTED) {
-		snprintf(err, err_size, "%s: %s", s->cfg->url, natsStatus_GetText(st));
-		return -EIO;
+		natsConnection_Destroy(s->nc);
+		s->nc = NULL;
+		return 0;
 	}
 	jsOptions_Init(&jo);
 	jo.PublishAsync.AckHandler = on_ack;
@@ -402,13 +360,54 @@ static int connect_js(struct nats_sink *s, char *err, size_t err_size)
 	return 0;
 }
 
+/* Every second, on the engine's loop: cnats retries a lost connection
+ * forever, but closes one whose credentials or certificate the server
+ * refused, and the publishes it held then get no ack: they are handed
+ * back for a retry, and a new connection is made (with the secrets read
+ * again), as for a sink that could not connect. */
+static void on_watch(evutil_socket_t fd, short what, void *arg)
+{
+	struct nats_sink *s = arg;
+	struct call *list;
+	const char *why = NULL;
+	char err[160] = "";
+
+	(void)fd, (void)what;
+	if (s->nc && !natsConnection_IsClosed(s->nc))
+		return;
+	/* A refusal is asked again every 5 s, not every second. */
+	if (!s->nc && ++s->idle_ticks % 5 != 0)
+		return;
+	if (s->nc && natsConnection_GetLastError(s->nc, &why) != NATS_OK && why)
+		snprintf(s->down, sizeof(s->down), "%s", why);
+	if (!drop_connection(s))
+		return;
+	pthread_mutex_lock(&s->lock);
+	list = s->pending;
+	s->pending = NULL;
+	pthread_mutex_unlock(&s->lock);
+	while (list) {
+		struct call *next = list->next;
+
+		list->res.outcome = CDE_SINK_RETRY;
+		list->res.retry_after_s = -1;
+		snprintf(list->res.detail, sizeof(list->res.detail), "connection closed: %.150s", s->down);
+		list->done(list->ctx, &list->res);
+		free(list);
+		list = next;
+	}
+	if (connect_js(s, err, sizeof(err)) < 0)
+		snprintf(s->down, sizeof(s->down), "%s", err);
+}
+
 static int nats_init(const struct cde_sink_options *cfg, const struct cde_sink_env *env, void **ret_impl,
 		     char *err, size_t err_size)
 {
+	static const struct timeval second = { 1, 0 };
 	struct nats_sink *s;
 	int r;
 
-	r = check_template(cfg->subject[0] ? cfg->subject : DEFAULT_SUBJECT, err, err_size);
+	r = cde_nats_subject_check(cfg->subject[0] ? cfg->subject : CDE_NATS_SUBJECT_DEFAULT, err, err_size);
 	if (r < 0)
 		return r;
 	s = calloc(1, sizeof(*s));
@@ -426,7 +425,8 @@ static int nats_init(const struct cde_sink_options *cfg, const struct cde_sink_e
 		goto err;
 	}
 	s->wake = event_new(env->base, s->wake_fd, EV_READ | EV_PERSIST, on_wake, s);
-	if (!s->wake || event_add(s->wake, NULL) < 0) {
+	s->watch = event_new(env->base, -1, EV_PERSIST, on_watch, s);
+	if (!s->wake || event_add(s->wake, NULL) < 0 || !s->watch || event_add(s->watch, &second) < 0) {
 		r = -ENOMEM;
 		goto err;
 	}
@@ -447,7 +447,7 @@ err:
 static int make_msg(struct nats_sink *s, const struct cde_event *ev, natsMsg **ret)
 {
 	struct cde_ce_message m = { 0 };
-	char subject[SUBJECT_MAX];
+	char subject[CDE_NATS_SUBJECT_MAX];
 	natsMsg *msg = NULL;
 	natsStatus st;
 	int r;
@@ -455,7 +455,8 @@ static int make_msg(struct nats_sink *s, const struct cde_event *ev, natsMsg **r
 	r = cde_ce_encode(ev, s->cfg->structured ? CDE_CE_STRUCTURED : CDE_CE_BINARY, &m);
 	if (r < 0)
 		return r;
-	expand_subject(s->cfg->subject[0] ? s->cfg->subject : DEFAULT_SUBJECT, ev, subject, sizeof(subject));
+	cde_nats_subject_expand(s->cfg->subject[0] ? s->cfg->subject : CDE_NATS_SUBJECT_DEFAULT, ev, subject,
+				sizeof(subject));
 	st = natsMsg_Create(&msg, subject, NULL, m.body, (int)m.body_len);
 	for (size_t i = 0; st == NATS_OK && i < m.n_headers; i++)
 		st = natsMsgHeader_Set(msg, m.headers[i].name, m.headers[i].value);
@@ -482,6 +483,14 @@ static int nats_submit(void *impl, const struct cde_event *ev, uint64_t seq, cde
 	(void)seq;
 	if (!c)
 		return -ENOMEM;
+	if (!s->js) {
+		c->res.outcome = CDE_SINK_RETRY;
+		c->res.retry_after_s = -1;
+		snprintf(c->res.detail, sizeof(c->res.detail), "not connected to NATS: %.150s", s->down);
+		done(ctx, &c->res);
+		free(c);
+		return 0;
+	}
 	r = make_msg(s, ev, &msg);
 	if (r < 0) {
 		free(c);
@@ -498,8 +507,10 @@ static int nats_submit(void *impl, const struct cde_event *ev, uint64_t seq, cde
 	jsPubOptions_Init(&po);
 	po.MaxWait = s->cfg->timeout_ms ? s->cfg->timeout_ms : 10000;
 	st = js_PublishMsgAsync(s->js, &msg, &po);
-	if (st == NATS_OK)
+	if (st == NATS_OK) {
+		s->published = true;
 		return 0;
+	}
 	/* Not published (closed, or the reconnect buffer full): no ack will
 	 * come, so the outcome is reported here. */
 	natsMsg_Destroy(msg);
@@ -511,8 +522,7 @@ static int nats_submit(void *impl, const struct cde_event *ev, uint64_t seq, cde
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
-	c->res.retry_after_s = -1;
-	set_failure(s, &c->res, st, 0, nats_GetLastError(NULL));
+	set_failure(s, &c->res, st, 0, nats_GetLastError(NULL), s->down);
 	done(ctx, &c->res);
 	free(c);
 	return 0;

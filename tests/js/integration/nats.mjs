@@ -5,7 +5,8 @@
 // events keep coming, and restarted on the same store: the backlog
 // arrives, nothing is lost, and re-sent events are dropped by the stream
 // (Nats-Msg-Id is the event's id). Before the stream exists, events wait
-// for a retry with the reason named.
+// for a retry with the reason named. A daemon started while NATS is down
+// starts and delivers once it is up.
 //
 //   node tests/js/integration/nats.mjs path/to/cdeventsd path/to/cdevctl
 import fs from 'node:fs';
@@ -124,5 +125,18 @@ postBuilds(300, 3);
 st = await waitForSinks(d, { bus: (s) => s.inFlight > 0 || s.waitingRetry > 0 }, 10000);
 t.check(bus()?.inFlight > 0 || bus()?.waitingRetry > 0, 'events are held for NATS', JSON.stringify(bus()));
 t.check(await d.stop() === 0, 'the daemon exits 0 on SIGTERM with publishes unacked', d.log().slice(-300));
+
+// A daemon started while NATS is down starts (cnats retries on its own
+// thread, not on the loop) and delivers once the server is back.
+d = await startDaemon(bin, ['-c', cfg]);
+const whileDown = postBuilds(400, 2);
+t.check(whileDown.length === 2, 'a daemon starts and takes hooks while NATS is down');
+server = await startNats(dir, port);
+st = await waitForSinks(d, { bus: (s) => s.delivered === 2 && s.lagEvents === 0 }, 20000);
+t.check(bus()?.delivered === 2 && bus()?.lagEvents === 0, 'once NATS is up they are delivered', JSON.stringify(bus()));
+t.check(!bus()?.recovered?.error || /^not connected to NATS: /.test(bus().recovered.error),
+  'what held them was named as the missing connection', JSON.stringify(bus()?.recovered));
+t.check(await d.stop() === 0, 'the daemon exits 0', d.log().slice(-300));
+await server.stop();
 fs.rmSync(dir, { recursive: true, force: true });
 t.finish();
