@@ -73,6 +73,22 @@ static void every_kind_and_phase_makes_its_event_type(void **state)
 		{ "environment", "{\"phase\": \"created\", \"subject\": \"prod\", \"name\": \"Production\", \"uri\": \"https://k8s/prod\"}", "dev.cdevents.environment.created.0.3.0" },
 		{ "environment", "{\"phase\": \"modified\", \"subject\": \"prod\"}", "dev.cdevents.environment.modified.0.3.0" },
 		{ "environment", "{\"phase\": \"deleted\", \"subject\": \"prod\"}", "dev.cdevents.environment.deleted.0.3.0" },
+		{ "change", "{\"phase\": \"created\", \"subject\": \"pr-42\", \"description\": \"faster joins\", \"repository\": \"etl\"}", "dev.cdevents.change.created.0.4.0" },
+		{ "change", "{\"phase\": \"reviewed\", \"subject\": \"pr-42\", \"repository\": {\"id\": \"etl\", \"source\": \"/github\"}}", "dev.cdevents.change.reviewed.0.3.0" },
+		{ "change", "{\"phase\": \"merged\", \"subject\": \"pr-42\", \"repository\": \"etl\"}", "dev.cdevents.change.merged.0.3.0" },
+		{ "change", "{\"phase\": \"abandoned\", \"subject\": \"pr-43\"}", "dev.cdevents.change.abandoned.0.3.0" },
+		{ "change", "{\"phase\": \"updated\", \"subject\": \"pr-42\", \"repository\": \"etl\"}", "dev.cdevents.change.updated.0.3.0" },
+		{ "incident", "{\"phase\": \"detected\", \"subject\": \"inc-7\", \"environment\": \"prod\", \"service\": \"etl\", \"artifactId\": \"pkg:oci/etl@1\", \"description\": \"5xx\"}", "dev.cdevents.incident.detected.0.3.0" },
+		{ "incident", "{\"phase\": \"reported\", \"subject\": \"inc-7\", \"environment\": \"prod\", \"ticketURI\": \"https://jira.example/INC-7\"}", "dev.cdevents.incident.reported.0.3.0" },
+		{ "incident", "{\"phase\": \"resolved\", \"subject\": \"inc-7\", \"environment\": \"prod\", \"service\": \"etl\"}", "dev.cdevents.incident.resolved.0.3.0" },
+		{ "ticket", "{\"phase\": \"created\", \"subject\": \"CHG-1\", \"summary\": \"release 42\", \"creator\": \"ci\", \"uri\": \"https://jira.example/CHG-1\", \"ticketType\": \"task\", \"labels\": [\"etl\"]}", "dev.cdevents.ticket.created.0.2.0" },
+		{ "ticket", "{\"phase\": \"updated\", \"subject\": \"CHG-1\", \"uri\": \"https://jira.example/CHG-1\", \"updatedBy\": \"ana\", \"priority\": \"high\"}", "dev.cdevents.ticket.updated.0.2.0" },
+		{ "ticket", "{\"phase\": \"closed\", \"subject\": \"CHG-1\", \"uri\": \"https://jira.example/CHG-1\", \"resolution\": \"completed\"}", "dev.cdevents.ticket.closed.0.2.0" },
+		{ "repository", "{\"phase\": \"created\", \"subject\": \"etl\", \"name\": \"etl\", \"owner\": \"data\", \"uri\": \"https://git.example/data/etl\"}", "dev.cdevents.repository.created.0.3.0" },
+		{ "repository", "{\"phase\": \"modified\", \"subject\": \"etl\", \"viewUrl\": \"https://git.example/data/etl\"}", "dev.cdevents.repository.modified.0.3.0" },
+		{ "repository", "{\"phase\": \"deleted\", \"subject\": \"etl\"}", "dev.cdevents.repository.deleted.0.3.0" },
+		{ "branch", "{\"phase\": \"created\", \"subject\": \"feature/joins\", \"repository\": \"etl\"}", "dev.cdevents.branch.created.0.3.0" },
+		{ "branch", "{\"phase\": \"deleted\", \"subject\": \"feature/joins\"}", "dev.cdevents.branch.deleted.0.3.0" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
