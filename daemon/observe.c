@@ -16,6 +16,7 @@
 
 #include "daemon/metrics.h"
 #include "daemon/slo.h"
+#include "events/hooks.h"
 
 struct cde_observe {
 	struct cde_metrics *m;
@@ -141,8 +142,6 @@ static const char *route_of(const char *path, bool *ingest)
 {
 	static const char *const exact[] = { "/healthz", "/readyz", "/metrics", "/v1/events", "/v1/sinks",
 					     "/v1/sizing" };
-	static const char *const kinds[] = { "build", "test", "artifact", "deploy", "pipeline", "task",
-					     "environment", "pod" };
 	static char hook[48];
 
 	*ingest = false;
@@ -153,11 +152,15 @@ static const char *route_of(const char *path, bool *ingest)
 		}
 	if (strncmp(path, "/v1/hooks/", 10) == 0) {
 		*ingest = true;
-		for (size_t i = 0; i < N(kinds); i++)
-			if (strcmp(path + 10, kinds[i]) == 0) {
-				snprintf(hook, sizeof(hook), "/v1/hooks/%s", kinds[i]);
+		/* The label is one of the known kinds (a bounded set), never
+		 * the path as sent. */
+		for (size_t i = 0; cde_hook_kinds[i]; i++)
+			if (strcmp(path + 10, cde_hook_kinds[i]) == 0) {
+				snprintf(hook, sizeof(hook), "/v1/hooks/%s", cde_hook_kinds[i]);
 				return hook;
 			}
+		if (strcmp(path + 10, "pod") == 0)
+			return "/v1/hooks/pod";
 		return "/v1/hooks/other";
 	}
 	if (strncmp(path, "/v1/events/", 11) == 0)

@@ -34,6 +34,16 @@ static const char *pipeline_run_of(const struct cde_event *ev)
 	return cJSON_IsString(id) ? id->valuestring : NULL;
 }
 
+/* The id of reference @name of @ev's subject content, or NULL. */
+static const char *reference_of(const struct cde_event *ev, const char *name)
+{
+	const cJSON *subject = cJSON_GetObjectItemCaseSensitive(cde_event_json(ev), "subject");
+	const cJSON *content = cJSON_GetObjectItemCaseSensitive(subject, "content");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(content, name), "id");
+
+	return cJSON_IsString(id) && id->valuestring[0] ? id->valuestring : NULL;
+}
+
 /* Asks @lookup about @key (absent keys are unknown to the log). */
 static bool ask(bool (*lookup)(void *, const char *, char *, size_t), void *ctx,
 		const char *key, char *out, size_t size)
@@ -46,6 +56,13 @@ void cde_correlation_keys_of(const struct cde_event *ev, struct cde_correlation_
 	ret->run_subject = pipeline_run_of(ev);
 	ret->artifact = cde_event_artifact_of(ev);
 	ret->subject = cde_event_subject_id(ev);
+	/* Only incidents name a service (spec 0.3 to 0.5), and always an
+	 * environment: the same service runs a different release in stage
+	 * than in prod, and an incident is about the one where it happened. */
+	ret->service = reference_of(ev, "service");
+	ret->environment = reference_of(ev, "environment");
+	if (!ret->service || !ret->environment)
+		ret->service = ret->environment = NULL;
 }
 
 void cde_correlation_found(const char *chain_id, const char *latest_id, struct cde_correlation *ret)
@@ -64,9 +81,13 @@ void cde_correlate(const struct cde_event *ev, const struct cde_chain_log *log,
 	bool found;
 
 	cde_correlation_keys_of(ev, &k);
+	/* The deployment comes last: an incident's later events (reported,
+	 * resolved) stay in the chain its detection joined, even when the
+	 * service was deployed again in between. */
 	found = ask(log->chain_of_subject, log->ctx, k.run_subject, chain, size) ||
 		ask(log->chain_of_artifact, log->ctx, k.artifact, chain, size) ||
-		ask(log->chain_of_subject, log->ctx, k.subject, chain, size);
+		ask(log->chain_of_subject, log->ctx, k.subject, chain, size) ||
+		(k.service && log->chain_of_deployment(log->ctx, k.service, k.environment, chain, size));
 
 	ret->new_chain = !found;
 	ret->path_from[0] = '\0';

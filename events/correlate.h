@@ -20,6 +20,10 @@ struct cde_chain_log {
 	bool (*chain_of_artifact)(void *ctx, const char *key, char *out, size_t size);
 	/* The id of the latest event of chain @key. */
 	bool (*latest_of_chain)(void *ctx, const char *key, char *out, size_t size);
+	/* The chain of the latest deployment (service deployed, upgraded or
+	 * rolled back) of service @service in environment @environment. */
+	bool (*chain_of_deployment)(void *ctx, const char *service, const char *environment, char *out,
+				    size_t size);
 	void *ctx;
 };
 
@@ -37,7 +41,8 @@ const char *cde_event_artifact_of(const struct cde_event *ev);
 
 /* Decides the chain of @ev from what @log knows: the chain of the pipeline
  * run a task run names, else of the artifact it is about, else of its own
- * subject; with none, a new chain. A joined chain's latest event, when
+ * subject, else (an incident) of the latest deployment of the service it
+ * names in its environment; with none, a new chain. A joined chain's latest event, when
  * there is one, is the source of a PATH link, so a consumer can rebuild
  * the graph from the events alone. Fills *@ret; never fails. */
 void cde_correlate(const struct cde_event *ev, const struct cde_chain_log *log,
@@ -45,14 +50,17 @@ void cde_correlate(const struct cde_event *ev, const struct cde_chain_log *log,
 
 /* The keys cde_correlate asks the log about, in the order it asks: the
  * subject of the pipeline run @ev names, the artifact it is about, its
- * own subject; each may be NULL (borrowed from @ev). A store that answers
- * the whole question in one query (PostgreSQL: one round trip rather
- * than four) looks them up in this order and fills a cde_correlation
- * with cde_correlation_found. */
+ * own subject, the service (with its environment) an incident names;
+ * each may be NULL (borrowed from @ev), service and environment both or
+ * neither. A store that answers the whole question in one query
+ * (PostgreSQL: one round trip rather than five) looks them up in this
+ * order and fills a cde_correlation with cde_correlation_found. */
 struct cde_correlation_keys {
 	const char *run_subject;
 	const char *artifact;
 	const char *subject;
+	const char *service;
+	const char *environment;
 };
 void cde_correlation_keys_of(const struct cde_event *ev, struct cde_correlation_keys *ret);
 

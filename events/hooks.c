@@ -14,32 +14,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "events/hook_kinds.h"
 #include "events/limits.h"
 #include "schemas/base/json_read.h"
 #include "schemas/validate.h"
 #include "sizing/sizing.h"
-
-#define MAX_PHASES 6
-
-struct hook_kind {
-	const char *kind;
-	const char *subject;		/* CDEvents subject, NULL for "test" */
-	const char *phases[MAX_PHASES];
-};
-
-static const struct hook_kind kinds[] = {
-	{ "build", "build", { "queued", "started", "finished" } },
-	{ "test", NULL, { "queued", "started", "finished", "skipped", "published" } },
-	{ "artifact", "artifact", { "packaged", "published", "signed", "downloaded", "deleted" } },
-	{ "deploy", "service", { "deployed", "upgraded", "rolledback", "removed", "published" } },
-	{ "pipeline", "pipelinerun", { "queued", "started", "finished" } },
-	{ "task", "taskrun", { "started", "finished" } },
-	{ "environment", "environment", { "created", "modified", "deleted" } },
-};
-
-const char *const cde_hook_kinds[] = {
-	"build", "test", "artifact", "deploy", "pipeline", "task", "environment", NULL,
-};
 
 /* Hook fields that are not subject content, and where they go. */
 static const struct {
@@ -57,73 +36,12 @@ static const struct {
 	{ "level", NULL },
 };
 
-static const struct hook_kind *find_kind(const char *kind)
-{
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strcmp(kinds[i].kind, kind) == 0)
-			return &kinds[i];
-	return NULL;
-}
-
 static bool is_common(const char *name)
 {
 	for (size_t i = 0; i < sizeof(common_fields) / sizeof(common_fields[0]); i++)
 		if (strcmp(common_fields[i].hook, name) == 0)
 			return true;
 	return false;
-}
-
-static void list_phases(const struct hook_kind *k, char *buf, size_t size)
-{
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < MAX_PHASES && k->phases[i] && off < size; i++) {
-		int w = snprintf(buf + off, size - off, "%s%s", i ? ", " : "", k->phases[i]);
-
-		if (w < 0)
-			break;
-		off += (size_t)w;
-	}
-}
-
-/* Starts a walk over a hook at its root. A hook is written by a person
- * (or a script): a null member is a mistake to report, not an absent one,
- * and a missing one reads as the catalog validator says it of an event. */
-static void hook_reader(struct cde_json_reader *r, const char *at, struct cde_errors *errs)
-{
-	cde_json_reader_init(r, at, errs);
-	r->null_is_a_value = true;
-	r->missing = "required property missing";
-}
-
-/* The CDEvents subject and predicate of a test hook. */
-static int test_subject(const char *phase, const cJSON *payload, const char **subject,
-			struct cde_json_reader *r)
-{
-	const cJSON *level = cJSON_GetObjectItemCaseSensitive(payload, "level");
-	const char *lv;
-
-	if (strcmp(phase, "published") == 0) {
-		if (level)
-			return cde_json_reader_fail(r, "level", "not used with phase published (a test output)");
-		*subject = "testoutput";
-		return 0;
-	}
-	if (level && !cde_json_read_as(r, payload, "level", cJSON_String, 0, ": suite or case"))
-		return -EINVAL;
-	lv = level ? level->valuestring : strcmp(phase, "skipped") == 0 ? "case" : "suite";
-	if (strcmp(lv, "suite") == 0) {
-		if (strcmp(phase, "skipped") == 0)
-			return cde_json_reader_fail(r, "level", "CDEvents has no skipped test suite run: "
-						    "use level case");
-		*subject = "testsuiterun";
-	} else if (strcmp(lv, "case") == 0) {
-		*subject = "testcaserun";
-	} else {
-		return cde_json_reader_fail(r, "level", "must be one of: suite, case");
-	}
-	return 0;
 }
 
 static const struct cde_field *content_field(const struct cde_node *subject, const char *name)
@@ -203,7 +121,7 @@ static int set_context_string(struct cde_event *ev, const cJSON *payload, const 
 	const cJSON *v;
 	int r;
 
-	hook_reader(&rd, "", errs);
+	cde_hook_reader_init(&rd, "", errs);
 	v = cde_json_read_as(&rd, payload, name, cJSON_String, CDE_JSON_NON_EMPTY, NULL);
 	if (!v)
 		return cde_json_reader_failed(&rd) ? -EINVAL : 0;
@@ -243,7 +161,7 @@ int cde_hook_read_spark(const cJSON *spark, struct cde_sizing_input *ret, struct
 	cJSON *req;
 	int r;
 
-	hook_reader(&rd, "/spark", errs);
+	cde_hook_reader_init(&rd, "/spark", errs);
 	if (!cde_json_read_value(&rd, spark, cJSON_Object, CDE_JSON_REQUIRED,
 				 ": {sparkVersion, language, conf}"))
 		return -EINVAL;
@@ -308,7 +226,7 @@ static int read_sizing(const cJSON *payload, const struct cde_hook_defaults *def
 	}
 	/* The sizing joins the hook's own customData, which must leave it
 	 * the place. */
-	hook_reader(&rd, "/customData", errs);
+	cde_hook_reader_init(&rd, "/customData", errs);
 	if (data && !cde_json_read_value(&rd, data, cJSON_Object, 0, " when spark is given: "
 					 "the sizing goes to customData.sizing"))
 		r = -EINVAL;
@@ -357,52 +275,6 @@ static int put_copy(cJSON *obj, const char *key, const cJSON *v)
 		cJSON_Delete(copy);
 		return -ENOMEM;
 	}
-	return 0;
-}
-
-/* Checks the hook's phase and subject and finds the event type of @k for
- * them in @spec (a test hook's level picks its subject). Returns 0 with
- * *@ret_type and *@ret_phase, or -EINVAL with the reasons in @errs. */
-static int resolve_type(const struct hook_kind *k, const cJSON *payload,
-			const struct cde_spec *spec, const struct cde_event_type **ret_type,
-			const char **ret_phase, struct cde_errors *errs)
-{
-	const char *cd_subject = k->subject;
-	const cJSON *phase;
-	struct cde_json_reader rd;
-	bool known_phase = false;
-	char list[256], hint[sizeof(list) + 16];
-	int r;
-
-	list_phases(k, list, sizeof(list));
-	snprintf(hint, sizeof(hint), " (one of: %s)", list);
-	hook_reader(&rd, "", errs);
-	phase = cde_json_read_as(&rd, payload, "phase", cJSON_String, CDE_JSON_REQUIRED, hint);
-	cde_json_read_as(&rd, payload, "subject", cJSON_String, CDE_JSON_REQUIRED | CDE_JSON_NON_EMPTY,
-			 " (the subject's id)");
-	if (!cde_errors_empty(errs))
-		return -EINVAL;
-
-	for (size_t i = 0; i < MAX_PHASES && k->phases[i]; i++)
-		known_phase = known_phase || strcmp(k->phases[i], phase->valuestring) == 0;
-	if (!known_phase) {
-		cde_errors_add(errs, "/phase", "must be one of: %s", list);
-		return -EINVAL;
-	}
-	if (!cd_subject) {
-		r = test_subject(phase->valuestring, payload, &cd_subject, &rd);
-		if (r < 0)
-			return r;
-	} else if (cJSON_GetObjectItemCaseSensitive(payload, "level")) {
-		return cde_json_reader_fail(&rd, "level", "only test hooks have a level");
-	}
-	*ret_type = cde_spec_find_kind(spec, cd_subject, phase->valuestring);
-	if (!*ret_type) {
-		cde_errors_add(errs, "/phase", "spec %s has no %s.%s event", spec->version, cd_subject,
-			       phase->valuestring);
-		return -EINVAL;
-	}
-	*ret_phase = phase->valuestring;
 	return 0;
 }
 
@@ -507,7 +379,7 @@ int cde_hook_translate(const struct cde_catalog *cat, const char *kind, const cJ
 		       const struct cde_hook_defaults *defaults, struct cde_event **ret,
 		       struct cde_errors *errs)
 {
-	const struct hook_kind *k = find_kind(kind);
+	const struct cde_hook_kind *k = cde_hook_kind_find(kind);
 	const struct cde_spec *spec = cde_catalog_newest(cat);
 	const cJSON *subject, *source;
 	const struct cde_event_type *type = NULL;
@@ -523,7 +395,7 @@ int cde_hook_translate(const struct cde_catalog *cat, const char *kind, const cJ
 		cde_errors_add(errs, "", "a hook is a JSON object");
 		return -EINVAL;
 	}
-	r = resolve_type(k, payload, spec, &type, &phase, errs);
+	r = cde_hook_kind_resolve(k, payload, spec, &type, &phase, errs);
 	if (r < 0)
 		return r;
 	/* Every field must be known before anything is built. */

@@ -20,7 +20,8 @@ struct cde_hook_defaults {
 };
 
 /* Builds the event a hook of @kind describes ("build", "test", "artifact",
- * "deploy", "pipeline", "task", "environment"), as the newest spec version
+ * "deploy", "pipeline", "task", "environment", "change", "incident",
+ * "ticket", "repository", "branch"), as the newest spec version
  * of @cat, and validates it.
  *
  * The payload: "phase" and "subject" (the subject id) are required;

@@ -9,19 +9,15 @@
 
 #include "events/correlate.h"
 
-struct lookups {
-	sqlite3_stmt *chain_of_subject;
-	sqlite3_stmt *chain_of_artifact;
-	sqlite3_stmt *chain_head;
-};
-
-/* Runs @st with @key bound and copies its first text column into @out;
- * returns true when there was a row. */
-static bool first_text(sqlite3_stmt *st, const char *key, char *out, size_t size)
+/* Runs @st with @key (and @key2 unless NULL) bound and copies its first
+ * text column into @out; returns true when there was a row. */
+static bool first_text(sqlite3_stmt *st, const char *key, const char *key2, char *out, size_t size)
 {
 	bool found = false;
 
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (key2)
+		sqlite3_bind_text(st, 2, key2, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
 		snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
 		found = true;
@@ -33,28 +29,34 @@ static bool first_text(sqlite3_stmt *st, const char *key, char *out, size_t size
 
 static bool chain_of_subject(void *ctx, const char *key, char *out, size_t size)
 {
-	return first_text(((struct lookups *)ctx)->chain_of_subject, key, out, size);
+	return first_text(((const struct cde_audit_lookups *)ctx)->chain_of_subject, key, NULL, out, size);
 }
 
 static bool chain_of_artifact(void *ctx, const char *key, char *out, size_t size)
 {
-	return first_text(((struct lookups *)ctx)->chain_of_artifact, key, out, size);
+	return first_text(((const struct cde_audit_lookups *)ctx)->chain_of_artifact, key, NULL, out, size);
 }
 
 static bool latest_of_chain(void *ctx, const char *key, char *out, size_t size)
 {
-	return first_text(((struct lookups *)ctx)->chain_head, key, out, size);
+	return first_text(((const struct cde_audit_lookups *)ctx)->chain_head, key, NULL, out, size);
 }
 
-int cde_audit_correlate(sqlite3_stmt *chain_of_subject_st, sqlite3_stmt *chain_of_artifact_st,
-			sqlite3_stmt *chain_head_st, struct cde_event *ev)
+static bool chain_of_deployment(void *ctx, const char *service, const char *environment, char *out,
+				size_t size)
 {
-	struct lookups l = { chain_of_subject_st, chain_of_artifact_st, chain_head_st };
+	return first_text(((const struct cde_audit_lookups *)ctx)->chain_of_deployment, service, environment,
+			  out, size);
+}
+
+int cde_audit_correlate(const struct cde_audit_lookups *l, struct cde_event *ev)
+{
 	const struct cde_chain_log log = {
 		.chain_of_subject = chain_of_subject,
 		.chain_of_artifact = chain_of_artifact,
 		.latest_of_chain = latest_of_chain,
-		.ctx = &l,
+		.chain_of_deployment = chain_of_deployment,
+		.ctx = (void *)l,
 	};
 	struct cde_correlation c;
 

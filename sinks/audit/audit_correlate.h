@@ -6,9 +6,27 @@
 
 #include "events/event.h"
 
+/* The latest chain that deployed service @svc (service deployed,
+ * upgraded or rolled back: what runs there now) in environment @env, which
+ * @env_expr reads from a row: one statement for both stores, each with its
+ * own parameter syntax and JSON operator. The subject's index finds the
+ * service's events; the few that are deployments are read. */
+#define CDE_AUDIT_DEPLOYMENT_SQL(svc, env, env_expr)                                              \
+	"SELECT chain_id FROM events WHERE subject = " svc " AND chain_id IS NOT NULL"             \
+	" AND (type LIKE 'dev.cdevents.service.deployed.%' OR type LIKE 'dev.cdevents.service.upgraded.%'" \
+	" OR type LIKE 'dev.cdevents.service.rolledback.%') AND " env_expr " = " env                \
+	" ORDER BY seq DESC LIMIT 1"
+
+/* The store's prepared statements correlation asks, each with the
+ * lookup's key(s) bound as parameters 1 (and 2). */
+struct cde_audit_lookups {
+	sqlite3_stmt *chain_of_subject;		/* subject -> the latest chain */
+	sqlite3_stmt *chain_of_artifact;	/* artifact id -> the latest chain */
+	sqlite3_stmt *chain_head;		/* chain -> its latest event's id */
+	sqlite3_stmt *chain_of_deployment;	/* service, environment -> the latest chain */
+};
+
 /* Gives @ev, not yet shared, the chainId of the release it belongs to and
  * a PATH link from the chain's latest event, as cde_correlate decides from
- * the store's prepared statements (the latest chain of a subject, of an
- * artifact; the latest event id of a chain). Returns 0, -EINVAL, -ENOMEM. */
-int cde_audit_correlate(sqlite3_stmt *chain_of_subject, sqlite3_stmt *chain_of_artifact,
-			sqlite3_stmt *chain_head, struct cde_event *ev);
+ * @l. Returns 0, -EINVAL, -ENOMEM. */
+int cde_audit_correlate(const struct cde_audit_lookups *l, struct cde_event *ev);

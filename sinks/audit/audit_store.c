@@ -133,10 +133,12 @@ static int prepare_writer(struct cde_audit_store *s, char *err, size_t err_size)
 		{ "SELECT value FROM meta WHERE key = 'head_seq'", &s->get_head },
 		{ "SELECT digest, seq, leaf FROM events WHERE source = ? AND id = ?", &s->stored_digest },
 		{ "SELECT chain_id FROM events WHERE subject = ? AND chain_id IS NOT NULL"
-		  " ORDER BY seq DESC LIMIT 1", &s->chain_of_subject },
+		  " ORDER BY seq DESC LIMIT 1", &s->lookups.chain_of_subject },
 		{ "SELECT chain_id FROM events WHERE artifact_id = ? AND chain_id IS NOT NULL"
-		  " ORDER BY seq DESC LIMIT 1", &s->chain_of_artifact },
-		{ "SELECT id FROM events WHERE chain_id = ? ORDER BY seq DESC LIMIT 1", &s->chain_head },
+		  " ORDER BY seq DESC LIMIT 1", &s->lookups.chain_of_artifact },
+		{ "SELECT id FROM events WHERE chain_id = ? ORDER BY seq DESC LIMIT 1", &s->lookups.chain_head },
+		{ CDE_AUDIT_DEPLOYMENT_SQL("?1", "?2", "json_extract(event, '$.subject.content.environment.id')"),
+		  &s->lookups.chain_of_deployment },
 		{ "INSERT INTO checkpoints(seq, hash, mac) VALUES (?, ?, ?)", &s->checkpoint },
 	};
 
@@ -197,9 +199,10 @@ void cde_audit_store_close(struct cde_audit_store *s)
 	sqlite3_finalize(s->set_head);
 	sqlite3_finalize(s->get_head);
 	sqlite3_finalize(s->stored_digest);
-	sqlite3_finalize(s->chain_of_subject);
-	sqlite3_finalize(s->chain_of_artifact);
-	sqlite3_finalize(s->chain_head);
+	sqlite3_finalize(s->lookups.chain_of_subject);
+	sqlite3_finalize(s->lookups.chain_of_artifact);
+	sqlite3_finalize(s->lookups.chain_head);
+	sqlite3_finalize(s->lookups.chain_of_deployment);
 	sqlite3_finalize(s->checkpoint);
 	cde_audit_tree_writer_release(&s->tree);
 	cde_note_signer_free(s->signer);
@@ -433,7 +436,7 @@ static int add_one(struct cde_audit_store *s, struct cde_journal_entry *e)
 {
 	uint8_t hash[CDE_HASH_LEN];
 	bool inserted = false;
-	int r = e->correlate && !cde_event_chain_id(e->event) ? cde_audit_correlate(s->chain_of_subject, s->chain_of_artifact, s->chain_head, e->event) : 0;
+	int r = e->correlate && !cde_event_chain_id(e->event) ? cde_audit_correlate(&s->lookups, e->event) : 0;
 
 	if (r == 0)
 		r = insert_one(s, e, s->work_seq + 1, s->work_hash, hash, &inserted);

@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "sinks/audit/audit_correlate.h"
 #include "sinks/audit/audit_store.h"
 #include "sinks/audit/audit_tree.h"
 #include "sinks/audit/tlog/note.h"
@@ -16,9 +17,7 @@
 struct cde_audit_store {
 	sqlite3 *db;
 	sqlite3_stmt *insert;
-	sqlite3_stmt *chain_of_subject;
-	sqlite3_stmt *chain_of_artifact;
-	sqlite3_stmt *chain_head;
+	struct cde_audit_lookups lookups;	/* correlation's */
 	sqlite3_stmt *checkpoint;
 	unsigned every;				/* 0: no checkpoints */
 	size_t key_len;

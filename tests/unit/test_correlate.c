@@ -13,6 +13,7 @@ struct fake_log {
 	const char *subjects[4][2];	/* subject id -> chain */
 	const char *artifacts[4][2];	/* artifact id -> chain */
 	const char *latest[4][2];	/* chain -> latest event id */
+	const char *deployments[4][2];	/* "service@environment" -> chain */
 	char asked[256];		/* "s:key a:key l:key " in order */
 };
 
@@ -52,9 +53,25 @@ static bool latest(void *ctx, const char *key, char *out, size_t size)
 	return look(f, f->latest, 'l', key, out, size);
 }
 
+static bool deployment_chain(void *ctx, const char *service, const char *environment, char *out,
+			     size_t size)
+{
+	struct fake_log *f = ctx;
+	char key[128];
+
+	snprintf(key, sizeof(key), "%s@%s", service, environment);
+	return look(f, f->deployments, 'd', key, out, size);
+}
+
 static void decide(const char *event_json, struct fake_log *f, struct cde_correlation *c)
 {
-	const struct cde_chain_log log = { subject_chain, artifact_chain, latest, f };
+	const struct cde_chain_log log = {
+		.chain_of_subject = subject_chain,
+		.chain_of_artifact = artifact_chain,
+		.latest_of_chain = latest,
+		.chain_of_deployment = deployment_chain,
+		.ctx = f,
+	};
 	struct cde_event *ev = NULL;
 
 	assert_int_equal(cde_event_from_json(json(event_json), &ev), 0);
@@ -160,6 +177,84 @@ static void an_artifact_event_is_about_its_subject_and_others_about_their_artifa
 	}
 }
 
+#define INCIDENT_OF_ETL_IN_PROD                                                          \
+	"{\"context\":{\"type\":\"dev.cdevents.incident.detected.0.3.0\"},"             \
+	"\"subject\":{\"id\":\"inc-1\",\"content\":{\"environment\":{\"id\":\"prod\"}," \
+	"\"service\":{\"id\":\"etl\"}}}}"
+#define INCIDENT_OF_APP_ON_ETL                                                           \
+	"{\"context\":{\"type\":\"dev.cdevents.incident.reported.0.3.0\"},"             \
+	"\"subject\":{\"id\":\"inc-2\",\"content\":{\"environment\":{\"id\":\"prod\"}," \
+	"\"service\":{\"id\":\"etl\"},\"artifactId\":\"pkg:oci/app@sha256:1\"}}}"
+
+/* An incident about a service joins the release deployed there: the
+ * chain of that service's latest deployment in the incident's
+ * environment, asked after the incident's own subject (its detection). */
+static void an_incident_joins_the_latest_deployment_of_its_service_in_its_environment(void **state)
+{
+	struct fake_log f = {
+		.deployments = { { "etl@prod", "chain-r41" }, { "etl@stage", "chain-r42" } },
+		.latest = { { "chain-r41", "deployed-41" } },
+	};
+	struct cde_correlation c;
+
+	decide(INCIDENT_OF_ETL_IN_PROD, &f, &c);
+	assert_false(c.new_chain);
+	assert_string_equal(c.chain_id, "chain-r41");
+	assert_string_equal(c.path_from, "deployed-41");
+	assert_string_equal(f.asked, "s:inc-1 d:etl@prod l:chain-r41 ");
+}
+
+static void an_incidents_later_events_stay_in_the_chain_its_detection_joined(void **state)
+{
+	struct fake_log f = {
+		.subjects = { { "inc-1", "chain-r41" } },
+		.deployments = { { "etl@prod", "chain-r43" } },	/* deployed again since */
+	};
+	struct cde_correlation c;
+
+	decide(INCIDENT_OF_ETL_IN_PROD, &f, &c);
+	assert_string_equal(c.chain_id, "chain-r41");
+	assert_string_equal(f.asked, "s:inc-1 l:chain-r41 ");
+}
+
+static void the_artifact_an_incident_names_wins_over_its_service(void **state)
+{
+	struct fake_log f = {
+		.artifacts = { { "pkg:oci/app@sha256:1", "chain-app" } },
+		.deployments = { { "etl@prod", "chain-r41" } },
+	};
+	struct cde_correlation c;
+
+	decide(INCIDENT_OF_APP_ON_ETL, &f, &c);
+	assert_string_equal(c.chain_id, "chain-app");
+	assert_string_equal(f.asked, "a:pkg:oci/app@sha256:1 l:chain-app ");
+}
+
+/* A service never deployed in that environment (or an event with no
+ * service, or a service without an environment) is no key. */
+static void without_a_deployment_there_an_incident_starts_a_chain(void **state)
+{
+	struct fake_log f = { .deployments = { { "etl@stage", "chain-r42" } } };
+	struct cde_correlation c;
+	struct cde_correlation_keys k;
+	struct cde_event *ev = NULL;
+
+	decide(INCIDENT_OF_ETL_IN_PROD, &f, &c);
+	assert_true(c.new_chain);
+	assert_string_equal(f.asked, "s:inc-1 d:etl@prod ");
+
+	assert_int_equal(cde_event_from_json(json(
+		"{\"context\":{\"type\":\"dev.cdevents.incident.detected.0.3.0\"},"
+		"\"subject\":{\"id\":\"inc-3\",\"content\":{\"service\":{\"id\":\"etl\"}}}}"), &ev), 0);
+	cde_correlation_keys_of(ev, &k);
+	assert_null(k.service);
+	assert_null(k.environment);
+	cde_event_unref(ev);
+	memset(&f, 0, sizeof(f));
+	decide(BUILD_OF_APP, &f, &c);
+	assert_string_equal(f.asked, "a:pkg:oci/app@sha256:1 s:build-9 ");
+}
+
 static void applying_sets_the_chain_and_the_path_link_or_a_fresh_chain(void **state)
 {
 	struct cde_correlation join = { .chain_id = "chain-app", .path_from = "event-12" };
@@ -193,6 +288,10 @@ int main(void)
 		cmocka_unit_test(an_event_joins_its_own_subjects_chain_when_nothing_else_is_known),
 		cmocka_unit_test(a_joined_chain_without_a_latest_event_gives_no_link),
 		cmocka_unit_test(an_artifact_event_is_about_its_subject_and_others_about_their_artifact_id),
+		cmocka_unit_test(an_incident_joins_the_latest_deployment_of_its_service_in_its_environment),
+		cmocka_unit_test(an_incidents_later_events_stay_in_the_chain_its_detection_joined),
+		cmocka_unit_test(the_artifact_an_incident_names_wins_over_its_service),
+		cmocka_unit_test(without_a_deployment_there_an_incident_starts_a_chain),
 		cmocka_unit_test(applying_sets_the_chain_and_the_path_link_or_a_fresh_chain),
 	};
 

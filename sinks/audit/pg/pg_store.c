@@ -25,6 +25,7 @@
 #include "events/correlate.h"
 #include "events/event.h"
 #include "sinks/audit/audit_chain.h"
+#include "sinks/audit/audit_correlate.h"
 #include "sinks/audit/audit_leaf.h"
 #include "sinks/audit/audit_store.h"
 #include "sinks/audit/pg/pg_schema.h"
@@ -48,16 +49,18 @@ static const struct cde_pg_statement statements[] = {
 	{ "stored", "SELECT digest, seq, leaf FROM events WHERE source = $1 AND id = $2", 2 },
 	/* The rules of events/correlate.c in one round trip: the chain of
 	 * the pipeline run's subject, else of the artifact, else of the
-	 * subject (COALESCE stops at the first), and that chain's latest
+	 * subject, else of the service's latest deployment in the
+	 * environment (COALESCE stops at the first), and that chain's latest
 	 * event. */
 	{ "correlate", "WITH c AS (SELECT COALESCE("
 		       "(SELECT chain_id FROM events WHERE subject = $1 AND chain_id IS NOT NULL ORDER BY seq DESC LIMIT 1),"
 		       "(SELECT chain_id FROM events WHERE artifact_id = $2 AND chain_id IS NOT NULL"
 		       " ORDER BY seq DESC LIMIT 1),"
-		       "(SELECT chain_id FROM events WHERE subject = $3 AND chain_id IS NOT NULL ORDER BY seq DESC LIMIT 1)"
+		       "(SELECT chain_id FROM events WHERE subject = $3 AND chain_id IS NOT NULL ORDER BY seq DESC LIMIT 1),"
+		       "(" CDE_AUDIT_DEPLOYMENT_SQL("$4", "$5", "event::jsonb #>> '{subject,content,environment,id}'") ")"
 		       ") AS chain_id)"
 		       " SELECT chain_id, (SELECT id FROM events e WHERE e.chain_id = c.chain_id ORDER BY seq DESC LIMIT 1)"
-		       " FROM c", 3 },
+		       " FROM c", 5 },
 	{ "checkpoint", "INSERT INTO checkpoints(seq, hash, mac) VALUES ($1, $2, $3)", 3 },
 };
 
@@ -137,14 +140,16 @@ static int correlate(struct cde_pg_store *s, struct cde_event *ev)
 {
 	struct cde_correlation_keys k;
 	struct cde_correlation c;
-	const char *values[3];
+	const char *values[5];
 	PGresult *res;
 
 	cde_correlation_keys_of(ev, &k);
 	values[0] = k.run_subject;
 	values[1] = k.artifact;
 	values[2] = k.subject;
-	res = run(s, "correlate", 3, values);
+	values[3] = k.service;
+	values[4] = k.environment;
+	res = run(s, "correlate", 5, values);
 	if (!cde_pg_ok(res, true))
 		return -EIO;
 	if (PQntuples(res) != 1) {

@@ -84,6 +84,45 @@ const own2Event = (await (await fetch(`${d.url}/v1/events/${own2.id}`)).json()).
 t.check(own2Event.context.links?.length === 2 && own2Event.context.links[1].linkType === 'PATH' &&
   own2Event.context.links[1].from.contextId === joined.id, 'a hook\'s own links come first, then its PATH link',
 JSON.stringify(own2Event.context.links));
+
+// Incidents: one naming the artifact joins the release that built and
+// deployed it; one naming only the service joins the chain of the latest
+// deployment of that service in the incident's environment (a newer
+// release in stage is not what broke prod); the incident's later events
+// stay in that chain. A change's events share their subject's chain.
+const art2 = 'pkg:oci/etl@sha256%3Adef';
+const build2 = hook('build', { phase: 'finished', subject: 'b-44', artifactId: art2 });
+const stage2 = hook('deploy', { phase: 'deployed', subject: 'etl-job', environment: 'stage', artifactId: art2 });
+const byArtifact = hook('incident', { phase: 'detected', subject: 'inc-1', environment: 'prod', artifactId: art });
+const prodInc = hook('incident', { phase: 'detected', subject: 'inc-2', environment: 'prod', service: 'etl-job',
+  description: 'p99 up' });
+const stageInc = hook('incident', { phase: 'detected', subject: 'inc-3', environment: 'stage', service: 'etl-job' });
+t.check(stage2.chainId === build2.chainId && stage2.chainId !== build.chainId, 'a second release has its own chain');
+t.check(byArtifact.chainId === build.chainId, 'an incident naming an artifact joins that artifact\'s chain',
+  JSON.stringify(byArtifact));
+t.check(prodInc.chainId === build.chainId && stageInc.chainId === build2.chainId,
+  'an incident naming a service joins the chain of its latest deployment in the environment of the incident',
+  JSON.stringify([prodInc, stageInc]));
+const prodInc2Event = (await (await fetch(`${d.url}/v1/events/${prodInc.id}`)).json()).events[0].event;
+t.check(prodInc2Event.context.links?.[0]?.linkType === 'PATH' &&
+  prodInc2Event.context.links[0].from.contextId === byArtifact.id,
+  'and links (PATH) from that chain\'s previous event', JSON.stringify(prodInc2Event.context.links));
+const prod2 = hook('deploy', { phase: 'upgraded', subject: 'etl-job', environment: 'prod', artifactId: art2 });
+const resolved = hook('incident', { phase: 'resolved', subject: 'inc-2', environment: 'prod', service: 'etl-job' });
+const unknown = hook('incident', { phase: 'detected', subject: 'inc-4', environment: 'dev', service: 'etl-job' });
+t.check(prod2.chainId === build2.chainId && resolved.chainId === build.chainId,
+  'an incident resolved after the next deployment stays in the chain its detection joined', JSON.stringify(resolved));
+t.check(unknown.chainId !== build.chainId && unknown.chainId !== build2.chainId,
+  'a service never deployed in that environment: a new chain');
+const prodInc3 = hook('incident', { phase: 'detected', subject: 'inc-5', environment: 'prod', service: 'etl-job' });
+t.check(prodInc3.chainId === build2.chainId, 'after the upgrade, a new prod incident joins the upgraded release');
+const pr = ['created', 'reviewed', 'merged'].map((phase) => hook('change', { phase, subject: 'pr-42', repository: 'etl' }));
+t.check(pr.every((c) => c.chainId === pr[0].chainId) && pr[0].chainId !== build.chainId,
+  'a change\'s events share one chain, by its subject');
+const incidents = [...(await chain(build.chainId)), ...(await chain(build2.chainId)), ...(await chain(pr[0].chainId))];
+const bad = incidents.filter((e) => !ajv(e).valid);
+t.check(incidents.length === 14 && bad.length === 0, 'the correlated incidents and changes are valid per the official schemas',
+  `${incidents.length} ${JSON.stringify(bad.map((e) => ajv(e).errors))}`);
 t.check(await d.stop() === 0, 'exits 0 on SIGTERM');
 const v = spawnSync(process.argv[3], ['audit', 'verify', '--db', auditDb(d.stateDir)], { encoding: 'utf8' });
 t.check(v.status === 0, 'the log and its Merkle tree verify from the stored rows', v.stdout + v.stderr);

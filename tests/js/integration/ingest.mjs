@@ -51,6 +51,25 @@ const hooks = [
   ['environment', { phase: 'created', subject: 'prod', name: 'Production', uri: 'https://k8s.example/prod' }],
   ['environment', { phase: 'modified', subject: 'prod', name: 'Production' }],
   ['environment', { phase: 'deleted', subject: 'prod' }],
+  ['change', { phase: 'created', subject: 'pr-42', description: 'faster joins', repository: 'etl' }],
+  ['change', { phase: 'reviewed', subject: 'pr-42', repository: { id: 'etl', source: '/github/data' } }],
+  ['change', { phase: 'merged', subject: 'pr-42', repository: 'etl' }],
+  ['change', { phase: 'abandoned', subject: 'pr-43', repository: 'etl' }],
+  ['change', { phase: 'updated', subject: 'pr-42', repository: 'etl' }],
+  ['incident', { phase: 'detected', subject: 'inc-7', environment: 'prod', service: 'etl-job',
+    artifactId: 'pkg:oci/etl@sha256%3Aabc', description: 'p99 latency up' }],
+  ['incident', { phase: 'reported', subject: 'inc-7', environment: 'prod', ticketURI: 'https://jira.example/INC-7' }],
+  ['incident', { phase: 'resolved', subject: 'inc-7', environment: 'prod', service: 'etl-job' }],
+  ['ticket', { phase: 'created', subject: 'CHG-1', summary: 'release 42 to prod', creator: 'ci', ticketType: 'task',
+    uri: 'https://jira.example/CHG-1', labels: ['etl'], assignees: ['ana'], priority: 'medium' }],
+  ['ticket', { phase: 'updated', subject: 'CHG-1', uri: 'https://jira.example/CHG-1', updatedBy: 'ana' }],
+  ['ticket', { phase: 'closed', subject: 'CHG-1', uri: 'https://jira.example/CHG-1', resolution: 'completed' }],
+  ['repository', { phase: 'created', subject: 'etl', name: 'etl', owner: 'data', uri: 'https://git.example/data/etl',
+    viewUrl: 'https://git.example/data/etl/tree' }],
+  ['repository', { phase: 'modified', subject: 'etl', name: 'etl' }],
+  ['repository', { phase: 'deleted', subject: 'etl' }],
+  ['branch', { phase: 'created', subject: 'feature/joins', repository: 'etl' }],
+  ['branch', { phase: 'deleted', subject: 'feature/joins', repository: { id: 'etl' } }],
 ];
 
 for (const [kind, payload] of hooks) {
@@ -63,6 +82,19 @@ for (const [kind, payload] of hooks) {
   const r = postJson(`${d.url}/v1/hooks/${kind}`, payload);
   t.check(r.status === 202 && r.json?.type === ev?.context?.type && Number.isInteger(r.json?.seq),
     `${name} accepted`, `${r.status} ${r.body}`);
+}
+
+// The new kinds refuse a wrong phase or field with the hook's pointers.
+for (const [kind, payload, pointer] of [
+  ['change', { phase: 'approved', subject: 'pr-1' }, '/phase'],
+  ['incident', { phase: 'detected', subject: 'inc-8', service: 'etl-job' }, '/environment'],
+  ['ticket', { phase: 'closed', subject: 'CHG-2', uri: 'https://jira.example/CHG-2', resolution: 7 }, '/resolution'],
+  ['repository', { phase: 'created', subject: 'r', name: 'r', uri: 'not a uri' }, '/uri'],
+  ['branch', { phase: 'created', subject: 'b', repository: 7 }, '/repository'],
+]) {
+  const r = postJson(`${d.url}/v1/hooks/${kind}`, payload);
+  t.check(r.status === 400 && r.json?.details?.some((e) => e.pointer === pointer),
+    `a bad ${kind} hook is refused at ${pointer}`, `${r.status} ${r.body}`);
 }
 
 // A re-sent hook (same source and id) is a duplicate: 200, not stored twice.

@@ -51,6 +51,7 @@ r = event('dev.cdevents.incident.detected.0.3.0', 'inc-1', { description: 'execu
 t.check(r.status === 202, 'incident.detected accepted', r.body);
 // A refusal and a duplicate.
 t.check(hook('build', { phase: 'started' }).status === 400, 'a bad hook is refused');
+t.check(hook('incident', { phase: 'detected', subject: 'inc-9' }).status === 400, 'a bad incident hook too');
 const dup = hook('build', { phase: 'started', subject: 'b-1', id: 'same-id' });
 hook('build', { phase: 'started', subject: 'b-1', id: 'same-id' });
 t.check(dup.status === 202, 'a build hook accepted');
@@ -79,6 +80,8 @@ t.check(lint && lint.status === 0 && !lint.stdout.trim() && !lint.stderr.trim(),
 
 t.check(value('cdeventsd_http_requests_total{route="/v1/hooks/deploy",method="POST",status="202"}') === 3, 'requests by route, method and status');
 t.check(value('cdeventsd_events_rejected_total{route="/v1/hooks/build",status="400"}') === 1, 'rejections by route and status');
+t.check(value('cdeventsd_events_rejected_total{route="/v1/hooks/incident",status="400"}') === 1,
+  'every hook kind is a route label of its own (bounded: unknown kinds are /v1/hooks/other)');
 t.check(value('cdeventsd_events_duplicate_total') === 1, 'duplicates');
 t.check(value('cdeventsd_events_accepted_total{type="dev.cdevents.service.deployed.0.3.0"}') === 2, 'events accepted by type');
 t.check(value('cdeventsd_journal_commits_total') >= 1 && value('cdeventsd_journal_commit_events_count') >= 1, 'journal commits and batch sizes');
