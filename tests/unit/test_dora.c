@@ -145,7 +145,7 @@ static void the_answer_reads_as_json(void **state)
 	assert_string_equal(text,
 		"{\"window\":\"30d\",\"since\":\"2026-11-01T00:00:00.000000Z\",\"until\":\"2026-12-01T00:00:00.000000Z\","
 		"\"failureWindowSeconds\":86400,\"services\":[{\"service\":\"shop/web\",\"environment\":\"prod\","
-		"\"deploymentFrequency\":{\"deployments\":1,\"perDay\":0.033333333333333333,\"band\":\"medium\"},"
+		"\"deploymentFrequency\":{\"deployments\":1,\"perDay\":0.03333333333333333,\"band\":\"medium\"},"
 		"\"leadTime\":{\"medianSeconds\":null,\"samples\":0,\"band\":null},"
 		"\"changeFailureRate\":{\"failed\":0,\"deployments\":1,\"ratio\":0,\"band\":\"elite\"},"
 		"\"timeToRestore\":{\"medianSeconds\":null,\"samples\":0,\"band\":null}}]}");

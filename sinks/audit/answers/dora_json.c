@@ -80,9 +80,24 @@ static bool add_band(cJSON *o, enum cde_dora_band b)
 	return name ? cJSON_AddStringToObject(o, "band", name) != NULL : cJSON_AddNullToObject(o, "band") != NULL;
 }
 
+/* @v as the shortest text that reads back as the same double: cJSON
+ * prints 15 digits when they read back as nearly the same, and a ratio
+ * such as 2/22 would then differ from the client's own division. */
+static bool add_number(cJSON *o, const char *name, double v)
+{
+	char text[32];
+
+	for (int digits = 15; digits <= 17; digits++) {
+		snprintf(text, sizeof(text), "%.*g", digits, v);
+		if (strtod(text, NULL) == v)
+			break;
+	}
+	return cJSON_AddRawToObject(o, name, text) != NULL;
+}
+
 static bool add_value(cJSON *o, const char *name, bool has, double v)
 {
-	return has ? cJSON_AddNumberToObject(o, name, v) != NULL : cJSON_AddNullToObject(o, name) != NULL;
+	return has ? add_number(o, name, v) : cJSON_AddNullToObject(o, name) != NULL;
 }
 
 static bool add_keys(cJSON *o, const struct cde_dora_keys *k)
@@ -93,7 +108,7 @@ static bool add_keys(cJSON *o, const struct cde_dora_keys *k)
 	cJSON *ttr = cJSON_AddObjectToObject(o, "timeToRestore");
 
 	return df && lt && cfr && ttr && cJSON_AddNumberToObject(df, "deployments", k->deployments) &&
-	       cJSON_AddNumberToObject(df, "perDay", k->per_day) && add_band(df, k->band[CDE_DORA_FREQUENCY]) &&
+	       add_number(df, "perDay", k->per_day) && add_band(df, k->band[CDE_DORA_FREQUENCY]) &&
 	       add_value(lt, "medianSeconds", k->lead_samples, k->lead_median_s) &&
 	       cJSON_AddNumberToObject(lt, "samples", k->lead_samples) && add_band(lt, k->band[CDE_DORA_LEAD_TIME]) &&
 	       cJSON_AddNumberToObject(cfr, "failed", k->failed) &&

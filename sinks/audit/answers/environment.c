@@ -136,9 +136,9 @@ static int by_service(const void *pa, const void *pb)
 
 static cJSON *board_json(struct board *b, const char *environment)
 {
-	cJSON *o = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(o, "services");
+	cJSON *o = cJSON_CreateObject(), *list;
 
-	if (!list || !cJSON_AddStringToObject(o, "environment", environment))
+	if (!cJSON_AddStringToObject(o, "environment", environment) || !(list = cJSON_AddArrayToObject(o, "services")))
 		goto err;
 	if (b->n > 1)
 		qsort(b->v, b->n, sizeof(b->v[0]), by_service);
