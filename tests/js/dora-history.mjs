@@ -100,14 +100,15 @@ export function planHistory({ now = Date.now(), seed = 18, failureWindowMs = DAY
       const horizon = toProd ? prodAt + failureWindowMs + 42 * H : stage + H;
       if (horizon > last) break;
       ev('service.deployed', stage, svc.id, { environment: { id: 'stage' }, artifactId: artifact }, chainId);
-      deploys.push({ service: svc.id, env: 'stage', time: stage, leadMs: stage - start, failed: false, chainId });
+      deploys.push({ service: svc.id, env: 'stage', time: stage, leadMs: stage - start, chainId });
       place(svc, 'stage', artifact, stage, chainId, 'deployed');
       let end = stage;
       if (toProd) {
         const type = rand() < 0.5 ? 'service.deployed' : 'service.upgraded';
         const previous = running.get(`${svc.id} prod`)?.artifact;
         ev(type, prodAt, svc.id, { environment: { id: 'prod' }, artifactId: artifact }, chainId);
-        const d = { service: svc.id, env: 'prod', time: prodAt, leadMs: prodAt - start, failed: false, chainId };
+        // signalMs: when its incident or rollback came, if any.
+        const d = { service: svc.id, env: 'prod', time: prodAt, leadMs: prodAt - start, signalMs: null, chainId };
         deploys.push(d);
         place(svc, 'prod', artifact, prodAt, chainId, type.split('.')[1]);
         // The incident this release's deployment ends, left open by the
@@ -128,14 +129,14 @@ export function planHistory({ now = Date.now(), seed = 18, failureWindowMs = DAY
             openIncident = inc;
           }
           incidents.push(inc);
-          d.failed = true;
+          d.signalMs = at - prodAt;
           end = Math.max(at, inc.end ?? at);
         } else if (roll < 0.28 && previous) {
           // A rollback within the failure window: a failed deployment.
           const at = prodAt + between(10 * M, failureWindowMs - H);
           ev('service.rolledback', at, svc.id, { environment: { id: 'prod' }, artifactId: previous }, chainId);
           place(svc, 'prod', previous, at, chainId, 'rolledback');
-          d.failed = true;
+          d.signalMs = at - prodAt;
           end = at;
         } else if (roll < 0.36) {
           // An incident after the failure window: restore time only.
@@ -144,6 +145,7 @@ export function planHistory({ now = Date.now(), seed = 18, failureWindowMs = DAY
           ev('incident.detected', at, inc.id, { description: 'latency', environment: { id: 'prod' }, service: { id: svc.id } }, '');
           ev('incident.resolved', inc.end, inc.id, { environment: { id: 'prod' }, service: { id: svc.id } }, '');
           incidents.push(inc);
+          d.signalMs = at - prodAt;
           end = inc.end;
         }
       }
@@ -154,8 +156,10 @@ export function planHistory({ now = Date.now(), seed = 18, failureWindowMs = DAY
 }
 
 // The keys each service and environment must show over @windowMs ending
-// at plan.now, from the plan's bookkeeping.
-export function expectedKeys(plan, windowMs) {
+// at plan.now, from the plan's bookkeeping, for a failure window of
+// @failureWindowMs (the plan's unless another is asked about).
+export function expectedKeys(plan, windowMs, failureWindowMs = plan.failureWindowMs) {
+  const failed = (d) => d.signalMs != null && d.signalMs <= failureWindowMs;
   const inWindow = (t) => t > plan.now - windowMs && t <= plan.now;
   const pairs = new Map();
   for (const d of plan.deploys) {
@@ -167,15 +171,15 @@ export function expectedKeys(plan, windowMs) {
     if (inWindow(inc.start) && inc.end !== null) pairs.get(`${inc.service} ${inc.env}`).restores.push((inc.end - inc.start) / 1000);
   return [...pairs.values()].sort((a, b) => (a.service + ' ' + a.environment < b.service + ' ' + b.environment ? -1 : 1))
     .map((p) => {
-      const n = p.deploys.length, failed = p.deploys.filter((d) => d.failed).length;
+      const n = p.deploys.length, nFailed = p.deploys.filter(failed).length;
       const perDay = n * 86400 / (windowMs / 1000);
       const lead = median(p.deploys.map((d) => d.leadMs / 1000));
-      const ratio = n ? failed / n : null, restore = median(p.restores);
+      const ratio = n ? nFailed / n : null, restore = median(p.restores);
       return {
         service: p.service, environment: p.environment,
         deploymentFrequency: { deployments: n, perDay, band: band('deploymentFrequency', perDay) },
         leadTime: { medianSeconds: lead, samples: n, band: band('leadTime', lead) },
-        changeFailureRate: { failed, deployments: n, ratio, band: band('changeFailureRate', ratio) },
+        changeFailureRate: { failed: nFailed, deployments: n, ratio, band: band('changeFailureRate', ratio) },
         timeToRestore: { medianSeconds: restore, samples: p.restores.length, band: band('timeToRestore', restore) },
       };
     });

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startDaemon, curl, checker, waitFor } from '../daemon.mjs';
+import { startDaemon, curl, checker, waitFor, waitForLog } from '../daemon.mjs';
 import { oracle } from '../oracle.mjs';
 import { planHistory, expectedKeys, cdevents, WINDOWS } from '../dora-history.mjs';
 
@@ -116,6 +116,18 @@ t.check(gauge(metrics || '', 'cdeventsd_dora_window_seconds', '') === undefined 
   /\ncdeventsd_dora_window_seconds 2592000\n/.test(metrics || '') && /\ncdeventsd_dora_omitted_services 0\n/.test(metrics || ''),
   'the gauges say their window and that no service was left out');
 
+// ---- a reload takes a new failure window ----
+fs.writeFileSync(cfg, 'dora:\n  failure_window: 1h\n  window: 30d\n  interval: 1s\n');
+const mark = d.log().length;
+d.proc.kill('SIGHUP');
+t.check(await waitForLog(d, 'configuration reloaded', mark), 'SIGHUP reloads the dora: key', d.log().slice(mark));
+r = get('/v1/dora?window=90d');
+t.check(r.json?.failureWindowSeconds === 3600 && same(r.json.services, expectedKeys(plan, WINDOWS['90d'], 3600e3)),
+  'with a failure window of an hour, only the quicker failures count', r.body.slice(0, 300));
+t.check(expectedKeys(plan, WINDOWS['90d'], 3600e3).reduce((n, k) => n + k.changeFailureRate.failed, 0) <
+  expectedKeys(plan, WINDOWS['90d']).reduce((n, k) => n + k.changeFailureRate.failed, 0),
+  'the history has failures that come later than an hour (the check above means something)');
+
 // ---- what runs where ----
 r = get('/v1/environments/prod');
 const prod = [...plan.running.entries()].filter(([k]) => k.endsWith(' prod'))
@@ -167,5 +179,20 @@ c = ctlRun(['dora', '--window', 'forever']);
 t.check(c.status === 2 && /window/.test(c.stderr), 'cdevctl dora reports a refused window', c.stderr);
 
 t.check(await d.stop() === 0, 'the daemon exits 0 on SIGTERM', d.log().slice(-2000));
+
+// ---- the gauges keep to metrics.max_series ----
+// 9 series a family: one is the registry's "other", and each service
+// and environment takes 4 in the band family, so 2 of the 6 are shown.
+fs.writeFileSync(cfg, 'metrics:\n  max_series: 9\ndora:\n  interval: 1s\n');
+const d2 = await startDaemon(bin, ['-c', cfg, '--state-dir', d.stateDir]);
+const m2 = await waitFor(() => {
+  const m = curl([`${d2.url}/metrics`]);
+  return /\ncdeventsd_dora_omitted_services 4\n/.test(m.body) ? m.body : null;
+}, 15000, { every: 200 });
+const series = (m2 || '').split('\n').filter((l) => l.startsWith('cdeventsd_dora_band{'));
+t.check(m2 && series.length <= 8 && !/other/.test(series.join()) &&
+  (m2.match(/^cdeventsd_dora_deployments\{/gm) || []).length === 2,
+  'past metrics.max_series, services are left out and counted, never folded into "other"', series.join('\n'));
+t.check(await d2.stop() === 0, 'the second daemon exits 0', d2.log().slice(-2000));
 console.log(`${events.length} events, ${((Date.now() - began) / 1000).toFixed(1)} s`);
 t.finish();
