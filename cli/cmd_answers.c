@@ -121,6 +121,23 @@ static void print_env(const cJSON *doc)
 	}
 }
 
+/* Asks for @path and prints the answer: the daemon's JSON with --json,
+ * else through @print. Returns the exit status. */
+static int show(const char *cmd, const struct remote *rm, const char *path, void (*print)(const cJSON *doc))
+{
+	char *text = NULL;
+	cJSON *doc = NULL;
+	int r = get(cmd, rm, path, &doc, &text);
+
+	if (r == 0 && rm->json)
+		puts(text);
+	else if (r == 0)
+		print(doc);
+	cJSON_Delete(doc);
+	free(text);
+	return r;
+}
+
 /* Parses the common options; returns -1 to go on, else an exit status. */
 static int options(int argc, char **argv, const char *usage, struct remote *rm, const char **service,
 		   const char **env, const char **window)
@@ -164,8 +181,7 @@ bad:
 int cde_cmd_env(int argc, char **argv)
 {
 	struct remote rm = { 0 };
-	char path[1024], *text = NULL, *esc;
-	cJSON *doc = NULL;
+	char path[1024], *esc;
 	int r = options(argc, argv, env_usage, &rm, NULL, NULL, NULL);
 
 	if (r >= 0)
@@ -179,16 +195,7 @@ int cde_cmd_env(int argc, char **argv)
 		return 2;
 	snprintf(path, sizeof(path), "/v1/environments/%s", esc);
 	curl_free(esc);
-	r = get("env", &rm, path, &doc, &text);
-	if (r == 0) {
-		if (rm.json)
-			puts(text);
-		else
-			print_env(doc);
-	}
-	cJSON_Delete(doc);
-	free(text);
-	return r;
+	return show("env", &rm, path, print_env);
 }
 
 /* Seconds as "1d 02:03:04" (whole seconds, rounded), or "-". */
@@ -254,8 +261,7 @@ int cde_cmd_dora(int argc, char **argv)
 {
 	struct remote rm = { 0 };
 	const char *service = NULL, *env = NULL, *window = NULL;
-	char path[2048] = "/v1/dora", *text = NULL;
-	cJSON *doc = NULL;
+	char path[2048] = "/v1/dora";
 	int r = options(argc, argv, dora_usage, &rm, &service, &env, &window);
 
 	if (r >= 0)
@@ -268,14 +274,5 @@ int cde_cmd_dora(int argc, char **argv)
 	    add_param(path, sizeof(path), "environment", env) < 0 ||
 	    add_param(path, sizeof(path), "window", window) < 0)
 		return 2;
-	r = get("dora", &rm, path, &doc, &text);
-	if (r == 0) {
-		if (rm.json)
-			puts(text);
-		else
-			print_dora(doc);
-	}
-	cJSON_Delete(doc);
-	free(text);
-	return r;
+	return show("dora", &rm, path, print_dora);
 }

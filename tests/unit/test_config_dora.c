@@ -4,26 +4,7 @@
 
 #include "tests/unit/helpers.h"
 
-#include <unistd.h>
-
-#include "config/config.h"
-#include "daemon/config_load.h"
-
-/* Loads @text as a configuration file over the defaults. */
-static int load(const char *text, struct cde_config *cfg, struct cde_errors *errs)
-{
-	char path[] = "/tmp/cde-dora-XXXXXX";
-	int fd = mkstemp(path), r;
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	cde_config_defaults(cfg);
-	cde_errors_reset(errs);
-	r = cde_daemon_config_load(path, cfg, errs);
-	unlink(path);
-	return r;
-}
+#include "tests/unit/config_file.h"
 
 static void a_day_a_month_a_minute_by_default(void **state)
 {
@@ -35,7 +16,7 @@ static void a_day_a_month_a_minute_by_default(void **state)
 	assert_int_equal(c.dora.failure_window_s, 86400);
 	assert_int_equal(c.dora.window_s, 30 * 86400);
 	assert_int_equal(c.dora.interval_ms, 60000);
-	assert_int_equal(load("dora:\n", &c, &errs), 0);
+	assert_int_equal(config_load_text("dora:\n", &c, &errs), 0);
 	assert_int_equal(c.dora.failure_window_s, 86400);
 }
 
@@ -45,11 +26,11 @@ static void each_key_takes_a_duration(void **state)
 	struct cde_errors errs;
 
 	(void)state;
-	assert_int_equal(load("dora:\n  failure_window: 48h\n  window: 90d\n  interval: 5m\n", &c, &errs), 0);
+	assert_int_equal(config_load_text("dora:\n  failure_window: 48h\n  window: 90d\n  interval: 5m\n", &c, &errs), 0);
 	assert_int_equal(c.dora.failure_window_s, 48 * 3600);
 	assert_int_equal(c.dora.window_s, 90 * 86400);
 	assert_int_equal(c.dora.interval_ms, 300000);
-	assert_int_equal(load("dora:\n  failure_window: 2w\n", &c, &errs), 0);
+	assert_int_equal(config_load_text("dora:\n  failure_window: 2w\n", &c, &errs), 0);
 	assert_int_equal(c.dora.failure_window_s, 14 * 86400);
 	assert_int_equal(c.dora.window_s, 30 * 86400);
 }
@@ -74,7 +55,7 @@ static void each_mistake_is_named(void **state)
 		struct cde_config c;
 		struct cde_errors errs;
 
-		if (load(bad[i].yaml, &c, &errs) != -EINVAL || !has_error(&errs, bad[i].pointer, bad[i].words)) {
+		if (config_load_text(bad[i].yaml, &c, &errs) != -EINVAL || !has_error(&errs, bad[i].pointer, bad[i].words)) {
 			print_message("%s--- expected %s: %s, got:\n", bad[i].yaml, bad[i].pointer, bad[i].words);
 			print_errors(&errs);
 			fail();

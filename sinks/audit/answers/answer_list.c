@@ -15,25 +15,25 @@ struct fill {
 	void *ctx;
 };
 
-static int grow(struct cde_answer_list *l)
+void *cde_answer_grow(void *v, size_t *cap, size_t n, size_t size)
 {
-	size_t cap = l->cap ? l->cap * 2 : 64;
-	struct cde_answer_event *v;
+	size_t more = *cap ? *cap * 2 : 16;
+	void *p;
 
-	if (cap > SIZE_MAX / sizeof(*v))
-		return -ENOMEM;
-	v = realloc(l->v, cap * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	l->v = v;
-	l->cap = cap;
-	return 0;
+	if (n < *cap)
+		return v;
+	if (more > SIZE_MAX / size)
+		return NULL;
+	p = realloc(v, more * size);
+	if (p)
+		*cap = more;
+	return p;
 }
 
 static int on_record(void *ctx, const struct cde_audit_record *rec)
 {
 	struct fill *f = ctx;
-	struct cde_answer_event e;
+	struct cde_answer_event e, *grown;
 	int r = cde_answer_event_read(rec, &e);
 
 	if (r == -EINVAL)
@@ -44,10 +44,12 @@ static int on_record(void *ctx, const struct cde_audit_record *rec)
 		cde_answer_event_release(&e);
 		return 0;
 	}
-	if (f->l->n == f->l->cap && grow(f->l) < 0) {
+	grown = cde_answer_grow(f->l->v, &f->l->cap, f->l->n, sizeof(f->l->v[0]));
+	if (!grown) {
 		cde_answer_event_release(&e);
 		return -ENOMEM;
 	}
+	f->l->v = grown;
 	f->l->v[f->l->n++] = e;
 	return 0;
 }

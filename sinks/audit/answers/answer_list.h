@@ -28,5 +28,10 @@ void cde_answer_list_sort(struct cde_answer_list *l);
 /* Frees what @l holds; leaves it empty. */
 void cde_answer_list_release(struct cde_answer_list *l);
 
+/* Makes room for one more of the @n items of @size at @v (capacity
+ * *@cap), doubling it when full. Returns the array (@v, or where it
+ * moved), or NULL when out of memory (@v untouched, still owned). */
+void *cde_answer_grow(void *v, size_t *cap, size_t n, size_t size);
+
 /* @a - @b in seconds. */
 double cde_answer_seconds(const struct timespec *a, const struct timespec *b);

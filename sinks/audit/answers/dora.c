@@ -64,37 +64,29 @@ static int fill_types(struct cde_answer_list *l, const struct dora_run *run, con
 static struct dora_pair *pair_of(struct dora_run *run, const char *service, const char *environment,
 				 bool create)
 {
-	struct dora_pair *v;
+	struct dora_pair *grown;
 
 	for (size_t i = 0; i < run->n_pairs; i++)
 		if (strcmp(run->pairs[i].service, service) == 0 && strcmp(run->pairs[i].environment, environment) == 0)
 			return &run->pairs[i];
 	if (!create)
 		return NULL;
-	if (run->n_pairs == run->cap_pairs) {
-		size_t cap = run->cap_pairs ? run->cap_pairs * 2 : 8;
-
-		v = realloc(run->pairs, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		run->pairs = v;
-		run->cap_pairs = cap;
-	}
+	grown = cde_answer_grow(run->pairs, &run->cap_pairs, run->n_pairs, sizeof(run->pairs[0]));
+	if (!grown)
+		return NULL;
+	run->pairs = grown;
 	run->pairs[run->n_pairs] = (struct dora_pair){ .service = service, .environment = environment };
 	return &run->pairs[run->n_pairs++];
 }
 
 static int push_deploy(struct dora_pair *p, const struct cde_answer_event *e)
 {
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 16;
-		struct dora_deploy *v = realloc(p->v, cap * sizeof(*v));
+	struct dora_deploy *grown;
 
-		if (!v)
-			return -ENOMEM;
-		p->v = v;
-		p->cap = cap;
-	}
+	grown = cde_answer_grow(p->v, &p->cap, p->n, sizeof(p->v[0]));
+	if (!grown)
+		return -ENOMEM;
+	p->v = grown;
 	p->v[p->n++] = (struct dora_deploy){
 		.e = e, .artifact = cde_answer_event_ref(e, "artifactId"),
 		.rollback = strcmp(e->predicate, "rolledback") == 0,
@@ -173,20 +165,15 @@ static struct dora_deploy *incident_cause(struct dora_run *run, const struct cde
 
 static int start_incident(struct dora_run *run, const struct cde_answer_event *e)
 {
-	struct dora_incident *v;
+	struct dora_incident *grown;
 	struct dora_pair *pair;
 	struct dora_deploy *cause = incident_cause(run, e, &pair);
 
 	blame(run, cause, &e->time);
-	if (run->n_incidents == run->cap_incidents) {
-		size_t cap = run->cap_incidents ? run->cap_incidents * 2 : 16;
-
-		v = realloc(run->incidents, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		run->incidents = v;
-		run->cap_incidents = cap;
-	}
+	grown = cde_answer_grow(run->incidents, &run->cap_incidents, run->n_incidents, sizeof(run->incidents[0]));
+	if (!grown)
+		return -ENOMEM;
+	run->incidents = grown;
 	run->incidents[run->n_incidents++] = (struct dora_incident){
 		.id = e->subject_id, .start = e->time, .pair = pair,
 	};

@@ -47,15 +47,12 @@ static struct running *find(struct board *b, const char *service)
 
 static struct running *add(struct board *b, const char *service)
 {
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 16;
-		struct running *v = realloc(b->v, cap * sizeof(*v));
+	struct running *grown;
 
-		if (!v)
-			return NULL;
-		b->v = v;
-		b->cap = cap;
-	}
+	grown = cde_answer_grow(b->v, &b->cap, b->n, sizeof(b->v[0]));
+	if (!grown)
+		return NULL;
+	b->v = grown;
 	b->v[b->n] = (struct running){ .service = service };
 	return &b->v[b->n++];
 }
