@@ -1,7 +1,7 @@
 #pragma once
 /* A stand-in cde_audit_source for the analyses' unit tests: a table of
- * events in seq order, filtered by type (exact or without its version)
- * and environment as the real stores filter, so the logic is tested
+ * events in seq order, filtered by type (exact or without its version),
+ * environment and chain as the real stores filter, so the logic is tested
  * without a database. Everything is static inline: each test is one file. */
 
 #include <stdio.h>
@@ -51,6 +51,12 @@ static inline bool table_row_matches(const char *text, const struct cde_audit_fi
 		ok = table_type_matches(type->valuestring, f->type);
 	if (ok && f->environment)
 		ok = table_env_matches(e, f->environment);
+	if (ok && f->chain_id) {
+		const cJSON *chain = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(e, "context"),
+								      "chainId");
+
+		ok = cJSON_IsString(chain) && strcmp(chain->valuestring, f->chain_id) == 0;
+	}
 	cJSON_Delete(e);
 	return ok;
 }

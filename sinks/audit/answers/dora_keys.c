@@ -31,18 +31,19 @@ static bool earlier(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
-/* Keeps nothing: notes the earliest merge or build of each chain. */
+/* Keeps nothing: notes the earliest merge and the earliest build of the
+ * chain @ctx. */
 static bool note_start(const struct cde_answer_event *e, void *ctx)
 {
-	struct dora_chain *c = chain_of(ctx, e->chain_id);
+	struct dora_chain *c = ctx;
 
-	if (!c)
+	if (e->custom)
 		return false;
-	if (strcmp(e->subject_type, "change") == 0) {
+	if (cde_answer_event_is(e, "change", "merged")) {
 		if (!c->has_merged || earlier(&e->time, &c->merged))
 			c->merged = e->time;
 		c->has_merged = true;
-	} else {
+	} else if (strcmp(e->subject_type, "build") == 0) {	/* queued, started, finished */
 		if (!c->has_built || earlier(&e->time, &c->built))
 			c->built = e->time;
 		c->has_built = true;
@@ -75,19 +76,18 @@ static int collect_chains(struct dora_run *run)
 	return 0;
 }
 
+/* One read per chain, by the log's chain index: a release's chain holds
+ * tens of events, where reading every build ever made would grow with
+ * the log. */
 int dora_read_chains(struct dora_run *run)
 {
-	static const char *const types[] = {
-		"dev.cdevents.change.merged", "dev.cdevents.build.queued", "dev.cdevents.build.started",
-		"dev.cdevents.build.finished", NULL,
-	};
 	struct cde_answer_list none = { 0 };
 	int r = collect_chains(run);
 
-	for (size_t i = 0; types[i] && r == 0 && run->n_chains; i++) {
-		struct cde_audit_filter f = { .type = types[i] };
+	for (size_t i = 0; i < run->n_chains && r == 0; i++) {
+		struct cde_audit_filter f = { .chain_id = run->chains[i].id };
 
-		r = cde_answer_list_fill(&none, run->src, &f, note_start, run);
+		r = cde_answer_list_fill(&none, run->src, &f, note_start, &run->chains[i]);
 	}
 	cde_answer_list_release(&none);
 	return r;
