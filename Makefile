@@ -58,7 +58,7 @@ soak: deps build
 # The daemon under valgrind (memcheck) through integration tests: any
 # error or leak makes it exit non-zero, which the tests check on stop.
 # VALGRIND_PG_TESTS run with the log in PostgreSQL (a throwaway cluster each).
-VALGRIND_TESTS ?= ingest bad-input auth fanout metrics pods nats nats-auth
+VALGRIND_TESTS ?= ingest bad-input auth fanout metrics pods nats nats-auth dora
 VALGRIND_PG_TESTS ?= ingest fanout
 VALGRIND_ENV = CDE_DAEMON_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
 	CDEVENTSD_CATALOG=$(CURDIR)/schemas/catalog CDE_SOURCE_DIR=$(CURDIR) \

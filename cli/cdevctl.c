@@ -19,6 +19,8 @@ static const struct {
 	{ "audit", cde_cmd_audit, "the audit log: verify its hash chain, query it, make signing keys" },
 	{ "dlq", cde_cmd_dlq, "dead letters: list them, deliver them again" },
 	{ "sizing", cde_cmd_sizing, "size a Spark job's pods and fit them to a cluster's nodes" },
+	{ "env", cde_cmd_env, "what runs in an environment, and what ran before (a daemon's answer)" },
+	{ "dora", cde_cmd_dora, "the DORA keys per service and environment (a daemon's answer)" },
 };
 
 static void usage(FILE *f)

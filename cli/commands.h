@@ -14,6 +14,9 @@ int cde_cmd_audit_keygen(int argc, char **argv);
 int cde_cmd_audit_verify_bundle(int argc, char **argv);
 int cde_cmd_dlq(int argc, char **argv);
 int cde_cmd_sizing(int argc, char **argv);
+/* What runs where, and the DORA keys: a running daemon's answers (cmd_answers.c). */
+int cde_cmd_env(int argc, char **argv);
+int cde_cmd_dora(int argc, char **argv);
 
 /* Loads the catalog from @dir (or the default directory when NULL),
  * printing the reason to stderr on failure. */

@@ -132,6 +132,7 @@ static const cyaml_schema_field_t config_fields[] = {
 	CYAML_FIELD_IGNORE("clusters", CYAML_FLAG_OPTIONAL),	/* read by cde_config_apply_clusters */
 	CYAML_FIELD_IGNORE("schemas", CYAML_FLAG_OPTIONAL),	/* read by cde_config_apply_schemas */
 	CYAML_FIELD_IGNORE("storage", CYAML_FLAG_OPTIONAL),	/* read by cde_config_apply_storage */
+	CYAML_FIELD_IGNORE("dora", CYAML_FLAG_OPTIONAL),	/* read by cde_config_apply_dora */
 	CYAML_FIELD_END,
 };
 
@@ -155,6 +156,9 @@ void cde_config_defaults(struct cde_config *cfg)
 	cfg->audit_tree_checkpoint_interval_ms = 10000;
 	cfg->audit_retention_interval_ms = 3600000;
 	cfg->metrics_max_series = 200;
+	cfg->dora.failure_window_s = 86400;
+	cfg->dora.window_s = 30 * 86400;
+	cfg->dora.interval_ms = 60000;
 	cfg->limits = (struct cde_config_limits){
 		.body_max = 1024 * 1024,
 		.head_max = 16 * 1024,

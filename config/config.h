@@ -138,6 +138,13 @@ enum cde_storage_driver {
 
 #define CDE_CONFIG_URL_MAX 1024
 
+/* dora: the DORA keys (GET /v1/dora, the gauges in /metrics). */
+struct cde_config_dora {
+	uint64_t failure_window_s;	/* a rollback or incident this soon after a deployment fails it */
+	uint64_t window_s;		/* the gauges' window */
+	unsigned interval_ms;		/* how often the gauges are computed */
+};
+
 struct cde_config {
 	char listen[CDE_CONFIG_STR_MAX];	/* HOST:PORT */
 	char state_dir[CDE_CONFIG_STR_MAX];
@@ -182,6 +189,7 @@ struct cde_config {
 	enum cde_storage_driver storage_driver;
 	char storage_url[CDE_CONFIG_URL_MAX];
 	char storage_password_file[CDE_CONFIG_PATH_MAX];
+	struct cde_config_dora dora;
 };
 
 /* The embedded default: listen on 127.0.0.1:9720, state under ./var (or

@@ -59,6 +59,10 @@ int cde_config_apply_schemas(const cJSON *doc, const char *path, struct cde_conf
  * @cfg. Returns 0 or -EINVAL (errors in @errs). */
 int cde_config_apply_storage(const cJSON *doc, const char *path, struct cde_config *cfg, struct cde_errors *errs);
 
+/* Applies the `dora:` map of @doc (the file @path as a JSON tree) to
+ * @cfg (dora_key.c). Returns 0 or -EINVAL (errors in @errs). */
+int cde_config_apply_dora(const cJSON *doc, const char *path, struct cde_config *cfg, struct cde_errors *errs);
+
 /* Applies the `clusters:` map of @doc (the file @path as a JSON tree) to
  * @cfg (clusters_key.c). Returns 0, -EINVAL (errors in @errs) or -ENOMEM. */
 int cde_config_apply_clusters(const cJSON *doc, const char *path, struct cde_config *cfg, struct cde_errors *errs);

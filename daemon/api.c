@@ -137,6 +137,17 @@ static void log_consistency(struct cde_api *api, struct cde_http_request *req, c
 	cde_api_handle_log_consistency(api, req);
 }
 
+static void environment(struct cde_api *api, struct cde_http_request *req, const char *id,
+			struct cde_auth_result *who)
+{
+	cde_api_handle_environment(api, req, id);
+}
+
+static void dora(struct cde_api *api, struct cde_http_request *req, const char *id, struct cde_auth_result *who)
+{
+	cde_api_handle_dora(api, req);
+}
+
 /* Replies @body (malloc'd; NULL when out of memory) and frees it. */
 static void reply_taken(struct cde_http_request *req, char *body, const char *const *headers)
 {
@@ -209,6 +220,8 @@ static const struct route {
 	{ M(GET), "/v1/log/checkpoint", CDE_SCOPE_QUERY, log_checkpoint },
 	{ M(GET), "/v1/log/proof/inclusion", CDE_SCOPE_QUERY, log_inclusion },
 	{ M(GET), "/v1/log/proof/consistency", CDE_SCOPE_QUERY, log_consistency },
+	{ M(GET), "/v1/environments/{environment}", CDE_SCOPE_QUERY, environment },
+	{ M(GET), "/v1/dora", CDE_SCOPE_QUERY, dora },
 };
 
 /* In enum cde_http_method's order, which is the order Allow lists. */

@@ -36,6 +36,7 @@ struct cde_api {
 	uint64_t checkpoint_size;	/* the latest signed checkpoint's */
 	struct cde_api_parked *parked;	/* 202s waiting for one */
 	unsigned long long parked_events;
+	uint64_t dora_failure_window_s;	/* dora.failure_window */
 };
 
 /* The HTTP handler, and its head handler too: pass with the cde_api as

@@ -62,6 +62,10 @@ bool cde_api_receipt_admit(struct cde_api *api, struct cde_http_request *req, co
 void cde_api_receipt_park(struct cde_api *api, struct cde_http_request *req, cJSON *body,
 			  const struct cde_journal_entry *entries, size_t n);
 
+/* GET /v1/environments/{environment}, GET /v1/dora (api_answers.c). */
+void cde_api_handle_environment(struct cde_api *api, struct cde_http_request *req, const char *environment);
+void cde_api_handle_dora(struct cde_api *api, struct cde_http_request *req);
+
 /* GET /v1/events (@id and @chain NULL), or one event or chain. */
 void cde_api_handle_query(struct cde_api *api, struct cde_http_request *req, const char *id, const char *chain);
 

@@ -26,6 +26,7 @@
 #include "daemon/flags.h"
 #include "daemon/http/server.h"
 #include "daemon/http_report.h"
+#include "daemon/dora_gauges.h"
 #include "daemon/housekeeping.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
@@ -56,6 +57,7 @@ struct daemon {
 	struct cde_housekeeping *housekeeping;
 	struct cde_delivery *delivery;
 	struct cde_observe *observe;
+	struct cde_dora_gauges *dora;	/* after the reader, before observe */
 	struct cde_api api;
 	char db_path[CDE_CONFIG_STR_MAX + 16];	/* the API's db_path points here */
 	struct cde_store_location store;	/* where the log lives: audit.db or PostgreSQL */
@@ -137,6 +139,7 @@ static void apply_runtime(struct daemon *d)
 	d->api.clusters = d->clusters;
 	d->api.n_clusters = d->n_clusters;
 	d->api.queue_max = d->cfg.limits.queue_max;
+	d->api.dora_failure_window_s = d->cfg.dora.failure_window_s;
 	fit_fd_limit(&d->cfg.limits);
 	to_http_limits(&d->cfg.limits, &limits);
 	if (d->http)
@@ -450,7 +453,8 @@ static int start_subsystems(struct daemon *d, struct cde_journal_audit_opened *o
 	 * margin, something is wrong, and the client is answered anyway. */
 	d->api.receipt_wait_ms = d->cfg.audit_tree_checkpoint_interval_ms + 30000;
 	d->observe = cde_observe_new(&oc);
-	if (!d->observe) {
+	if (!d->observe || cde_dora_gauges_new(d->base, d->reader, cde_observe_metrics(d->observe),
+					       d->cfg.metrics_max_series, &d->cfg.dora, &d->dora) < 0) {
 		cde_log(CDE_LOG_ERROR, "out of memory");
 		return -1;
 	}
@@ -558,6 +562,7 @@ static void tear_down(struct daemon *d)
 	cde_api_receipt_stop(&d->api, false);
 	cde_http_server_free(d->http);
 	cde_audit_reader_free(d->reader);
+	cde_dora_gauges_free(d->dora);
 	cde_housekeeping_free(d->housekeeping);
 	/* The journal first: releasing it answers what it still holds, and
 	 * those answers kick the delivery engine. */

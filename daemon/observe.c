@@ -266,6 +266,11 @@ static void copy_sinks(struct cde_observe *o, struct cde_delivery *d)
 	cJSON_Delete(doc);
 }
 
+struct cde_metrics *cde_observe_metrics(struct cde_observe *o)
+{
+	return o->m;
+}
+
 char *cde_observe_render(struct cde_observe *o, const struct cde_observe_sources *src)
 {
 	struct cde_journal_stats st;

@@ -34,5 +34,8 @@ struct cde_observe_sources {
 	unsigned long long queue_depth;
 };
 
+/* The registry, for families kept elsewhere (daemon/dora_gauges.c). */
+struct cde_metrics *cde_observe_metrics(struct cde_observe *o);
+
 /* The exposition text (the caller frees it), or NULL. */
 char *cde_observe_render(struct cde_observe *o, const struct cde_observe_sources *src);

@@ -7,7 +7,7 @@
  * lies past the router is a stand-in that records what reached it:
  * cde_http_reply (the one reply), cde_auth_check and _head (decide what
  * auth_status says), the ingest handlers, the audit reader behind the
- * queries, /metrics' renderer and /v1/sinks' status. */
+ * queries and analyses, /metrics' renderer and /v1/sinks' status. */
 
 #include "tests/unit/request.h"
 
@@ -154,6 +154,30 @@ int __wrap_cde_audit_reader_submit_log(struct cde_audit_reader *r, const struct 
 	return 0;
 }
 
+/* The analyses (api_answers.c) run at once on a source of no records
+ * that notes the environment they filter on. */
+static int no_records(void *ctx, const struct cde_audit_filter *f, cde_audit_record_fn fn, void *fn_ctx)
+{
+	if (f->environment)
+		snprintf(seen.arg, sizeof(seen.arg), "%s", f->environment);
+	return 0;
+}
+
+int __wrap_cde_audit_reader_submit_task(struct cde_audit_reader *r, cde_audit_task_run_fn run,
+					cde_audit_task_done_fn done, void *ctx);
+int __wrap_cde_audit_reader_submit_task(struct cde_audit_reader *r, cde_audit_task_run_fn run,
+					cde_audit_task_done_fn done, void *ctx)
+{
+	const struct cde_audit_source src = { .query = no_records };
+	struct cde_audit_task_answer a = { 0 };
+
+	seen.handler = "task";
+	seen.arg[0] = '\0';
+	assert_int_equal(run(ctx, &src, &a), 0);
+	done(ctx, &a);
+	return 0;
+}
+
 char *__wrap_cde_observe_render(struct cde_observe *o, const struct cde_observe_sources *src);
 char *__wrap_cde_observe_render(struct cde_observe *o, const struct cde_observe_sources *src)
 {
@@ -288,6 +312,10 @@ static void each_route_hands_each_of_its_methods_to_its_handler_under_its_scope(
 		{ "GET", "/v1/log/checkpoint", "log", "checkpoint", CDE_SCOPE_QUERY, 200 },
 		{ "GET", "/v1/log/proof/inclusion?seq=1", "log", "inclusion", CDE_SCOPE_QUERY, 200 },
 		{ "GET", "/v1/log/proof/consistency?from=1", "log", "consistency", CDE_SCOPE_QUERY, 200 },
+		{ "GET", "/v1/environments/prod", "task", "prod", CDE_SCOPE_QUERY, 200 },
+		{ "GET", "/v1/environments/eu%2Fprod", "task", "eu/prod", CDE_SCOPE_QUERY, 200 },
+		{ "GET", "/v1/dora", "task", "", CDE_SCOPE_QUERY, 200 },
+		{ "GET", "/v1/dora?environment=stage&window=7d", "task", "stage", CDE_SCOPE_QUERY, 200 },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -315,6 +343,7 @@ static void a_method_a_route_does_not_take_is_405_naming_those_it_does_before_an
 		{ "PUT", "/v1/hooks/build", "POST" },	{ "OPTIONS", "/v1/hooks/build", "POST" },
 		{ "POST", "/v1/log/checkpoint", "GET" }, { "HEAD", "/v1/log/proof/inclusion", "GET" },
 		{ "DELETE", "/v1/log/proof/consistency", "GET" },
+		{ "POST", "/v1/dora", "GET" },		{ "PUT", "/v1/environments/prod", "GET" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -331,6 +360,7 @@ static void a_path_no_route_matches_is_404_whatever_the_method(void **state)
 		{ "GET", "/v1/eventsx" },   { "GET", "/V1/events" },	      { "GET", "/metrics/x" },
 		{ "GET", "/healthz/" },	    { "GET", "/v1/sinks/a" },	      { "PUT", "/nowhere" },
 		{ "GET", "/v1/events/" },   { "GET", "/v1/chains/" },	      { "GET", "/v1/events/a/b" },
+		{ "GET", "/v1/environments/" }, { "GET", "/v1/environments/a/b" }, { "GET", "/v1/dora/x" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)

@@ -4,26 +4,7 @@
 
 #include "tests/unit/helpers.h"
 
-#include <unistd.h>
-
-#include "config/config.h"
-#include "daemon/config_load.h"
-
-/* Loads @text as a configuration file over the defaults. */
-static int load(const char *text, struct cde_config *cfg, struct cde_errors *errs)
-{
-	char path[] = "/tmp/cde-storage-XXXXXX";
-	int fd = mkstemp(path), r;
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	cde_config_defaults(cfg);
-	cde_errors_reset(errs);
-	r = cde_daemon_config_load(path, cfg, errs);
-	unlink(path);
-	return r;
-}
+#include "tests/unit/config_file.h"
 
 /* Loads @text, expects it refused, with the first error at @pointer
  * saying @words. */
@@ -32,7 +13,7 @@ static void refused(const char *text, const char *pointer, const char *words)
 	struct cde_config c;
 	struct cde_errors errs;
 
-	assert_int_equal(load(text, &c, &errs), -EINVAL);
+	assert_int_equal(config_load_text(text, &c, &errs), -EINVAL);
 	assert_true(errs.count >= 1);
 	assert_string_equal(errs.items[0].pointer, pointer);
 	if (!strstr(errs.items[0].reason, words))
@@ -56,19 +37,19 @@ static void postgres_takes_a_url_and_a_password_file(void **state)
 	struct cde_errors errs;
 
 	(void)state;
-	assert_int_equal(load("storage:\n  driver: postgres\n"
+	assert_int_equal(config_load_text("storage:\n  driver: postgres\n"
 			      "  url: postgres://cdeventsd@db.internal:5432/audit?sslmode=verify-full\n"
 			      "  password_file: /run/secrets/db/password\n", &c, &errs), 0);
 	assert_int_equal(c.storage_driver, CDE_STORAGE_POSTGRES);
 	assert_string_equal(c.storage_url, "postgres://cdeventsd@db.internal:5432/audit?sslmode=verify-full");
 	assert_string_equal(c.storage_password_file, "/run/secrets/db/password");
 	/* key=value strings too; no password file (peer or certificate auth). */
-	assert_int_equal(load("storage: {driver: postgres, url: \"host=/run/postgresql dbname=audit\"}\n", &c,
+	assert_int_equal(config_load_text("storage: {driver: postgres, url: \"host=/run/postgresql dbname=audit\"}\n", &c,
 			      &errs), 0);
 	assert_string_equal(c.storage_url, "host=/run/postgresql dbname=audit");
 	assert_string_equal(c.storage_password_file, "");
 	/* driver: sqlite said explicitly is the default. */
-	assert_int_equal(load("storage: {driver: sqlite}\n", &c, &errs), 0);
+	assert_int_equal(config_load_text("storage: {driver: sqlite}\n", &c, &errs), 0);
 	assert_int_equal(c.storage_driver, CDE_STORAGE_SQLITE);
 }
 
