@@ -148,6 +148,11 @@ static void dora(struct cde_api *api, struct cde_http_request *req, const char *
 	cde_api_handle_dora(api, req);
 }
 
+static void ui(struct cde_api *api, struct cde_http_request *req, const char *id, struct cde_auth_result *who)
+{
+	cde_api_handle_ui(api, req);
+}
+
 /* Replies @body (malloc'd; NULL when out of memory) and frees it. */
 static void reply_taken(struct cde_http_request *req, char *body, const char *const *headers)
 {
@@ -222,6 +227,10 @@ static const struct route {
 	{ M(GET), "/v1/log/proof/consistency", CDE_SCOPE_QUERY, log_consistency },
 	{ M(GET), "/v1/environments/{environment}", CDE_SCOPE_QUERY, environment },
 	{ M(GET), "/v1/dora", CDE_SCOPE_QUERY, dora },
+	/* The page's files hold no data, and a browser cannot send a token
+	 * before a page has asked for one: the API they read asks. */
+	{ M(GET) | M(HEAD), "/ui", 0, ui },
+	{ M(GET) | M(HEAD), "/ui/*", 0, ui },
 };
 
 /* In enum cde_http_method's order, which is the order Allow lists. */
@@ -232,7 +241,8 @@ static const char *const method_names[] = {
 };
 
 /* True when @req's path is @pattern's. An exact pattern is compared with
- * the decoded path. A pattern's {id} is one segment of the target as
+ * the decoded path; one ending in '*' takes every decoded path it
+ * begins. A pattern's {id} is one segment of the target as
  * sent, not empty and without '/': the decoded path cannot tell the id
  * "a%2Fb" from the two segments "a/b"; *@ret_segment points at it,
  * still percent-encoded, up to '?'. */
@@ -243,6 +253,9 @@ static bool match(const char *pattern, const struct cde_http_request *req, const
 	const char *target = cde_http_request_head(req)->target;
 	size_t n, len;
 
+	n = strlen(pattern);
+	if (!brace && pattern[n - 1] == '*')
+		return strncmp(cde_http_request_path(req), pattern, n - 1) == 0;
 	if (!brace)
 		return strcmp(cde_http_request_path(req), pattern) == 0;
 	n = (size_t)(brace - pattern);

@@ -13,6 +13,8 @@
 #include "sinks/audit/journal.h"
 #include "sizing/sizing.h"
 
+struct cde_ui_files;
+
 struct cde_api {
 	const struct cde_catalog *catalog;
 	const struct cde_schema_set *schemas;	/* schemas: (NULL: none loaded) */
@@ -37,6 +39,7 @@ struct cde_api {
 	struct cde_api_parked *parked;	/* 202s waiting for one */
 	unsigned long long parked_events;
 	uint64_t dora_failure_window_s;	/* dora.failure_window */
+	const struct cde_ui_files *ui;	/* /ui/ (NULL: its files were not found) */
 };
 
 /* The HTTP handler, and its head handler too: pass with the cde_api as

@@ -66,6 +66,9 @@ void cde_api_receipt_park(struct cde_api *api, struct cde_http_request *req, cJS
 void cde_api_handle_environment(struct cde_api *api, struct cde_http_request *req, const char *environment);
 void cde_api_handle_dora(struct cde_api *api, struct cde_http_request *req);
 
+/* GET and HEAD /ui and /ui/... (api_ui.c): the web interface's files. */
+void cde_api_handle_ui(struct cde_api *api, struct cde_http_request *req);
+
 /* GET /v1/events (@id and @chain NULL), or one event or chain. */
 void cde_api_handle_query(struct cde_api *api, struct cde_http_request *req, const char *id, const char *chain);
 

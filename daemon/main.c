@@ -33,6 +33,7 @@
 #include "daemon/reload.h"
 #include "daemon/startup.h"
 #include "daemon/state_dir.h"
+#include "daemon/ui_files.h"
 #include "sinks/audit/pg/pg_store.h"
 #include "sinks/audit/store_location.h"
 #include "schemas/catalog.h"
@@ -58,6 +59,7 @@ struct daemon {
 	struct cde_delivery *delivery;
 	struct cde_observe *observe;
 	struct cde_dora_gauges *dora;	/* after the reader, before observe */
+	struct cde_ui_files *ui;	/* /ui/ (NULL: not found) */
 	struct cde_api api;
 	char db_path[CDE_CONFIG_STR_MAX + 16];	/* the API's db_path points here */
 	struct cde_store_location store;	/* where the log lives: audit.db or PostgreSQL */
@@ -460,6 +462,11 @@ static int start_subsystems(struct daemon *d, struct cde_journal_audit_opened *o
 	}
 	d->api.observe = d->observe;
 	d->api.delivery = d->delivery;
+	/* Without its files the daemon still does its job: /ui/ says why. */
+	r = cde_ui_files_load(cde_ui_files_default_dir(), &d->ui);
+	if (r < 0)
+		cde_log(CDE_LOG_WARN, "web interface: %s: %s; /ui/ answers 404", cde_ui_files_default_dir(), strerror(-r));
+	d->api.ui = d->ui;
 	return 0;
 }
 
@@ -575,6 +582,7 @@ static void tear_down(struct daemon *d)
 		event_base_free(d->base);
 	cde_catalog_free(d->catalog);
 	cde_schema_set_free(d->schemas);
+	cde_ui_files_free(d->ui);
 	cde_auth_free(d->auth);
 	curl_global_cleanup();
 }
