@@ -36,7 +36,7 @@ build: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 run: build-deps build
-	CDEVENTSD_CATALOG=$(CURDIR)/schemas/catalog $(BUILD)/cdeventsd $(ARGS)
+	CDEVENTSD_CATALOG=$(CURDIR)/schemas/catalog CDEVENTSD_UI=$(CURDIR)/daemon/ui $(BUILD)/cdeventsd $(ARGS)
 
 test: deps build
 	@set -o pipefail; \

@@ -1,0 +1,96 @@
+// Checks, in the browser, that what a page shows is what the log holds:
+// for each record, its inclusion proof (GET /v1/log/proof/inclusion)
+// must carry the record's own canonical JSON (RFC 8785) as its entry,
+// that entry must hash to the leaf (RFC 9162: SHA-256 of 0x00 and the
+// entry), and the proof must lead from the leaf to the tree's root, the
+// same root for every record, and the signed checkpoint's root when the
+// log signs them. The checkpoint's signature is not checked here:
+// cdevctl audit verify and the verifier key do that.
+import { get } from './api.js';
+
+// RFC 8785 for what the log holds: keys sorted by UTF-16 code units,
+// strings and numbers as JSON.stringify writes them.
+export function canon(v) {
+  if (Array.isArray(v)) return `[${v.map(canon).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canon(v[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+const b64 = (bytes) => btoa(String.fromCharCode(...bytes));
+const unb64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+
+async function sha256(...parts) {
+  const len = parts.reduce((n, p) => n + p.length, 0);
+  const all = new Uint8Array(len);
+  let at = 0;
+  for (const p of parts) { all.set(p, at); at += p.length; }
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', all));
+}
+
+// RFC 9162 section 2.1.3.2: the root a leaf's inclusion proof leads to,
+// or null when the proof does not fit the index and the tree size.
+export async function rootFromProof(index, size, leaf, proof) {
+  if (index >= size) return null;
+  let fn = index, sn = size - 1, r = leaf;
+  for (const p of proof) {
+    if (sn === 0) return null;
+    if (fn % 2 === 1 || fn === sn) {
+      r = await sha256(Uint8Array.of(1), p, r);
+      if (fn % 2 === 0) while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+    } else {
+      r = await sha256(Uint8Array.of(1), r, p);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 ? r : null;
+}
+
+// "origin\nsize\nroot\n\n— signature..." -> {origin, size, root}
+function parseCheckpoint(text) {
+  const lines = String(text).split('\n');
+  return { origin: lines[0], size: Number(lines[1]), root: lines[2] };
+}
+
+async function checkOne(rec) {
+  const proof = await get(`/v1/log/proof/inclusion?seq=${rec.seq}`);
+  const entry = canon({ event: rec.event, peer: rec.peer, principal: rec.principal,
+    receivedAt: rec.receivedAt, seq: rec.seq });
+  if (proof.entry !== entry) return { seq: rec.seq, error: 'the record shown is not the entry the log hashed' };
+  const leaf = await sha256(Uint8Array.of(0), new TextEncoder().encode(entry));
+  if (b64(leaf) !== proof.leafHash) return { seq: rec.seq, error: 'its entry does not hash to its leaf' };
+  const root = await rootFromProof(proof.leafIndex, proof.treeSize, leaf, proof.inclusionProof.map(unb64));
+  if (!root) return { seq: rec.seq, error: 'its inclusion proof does not fit the tree' };
+  return { seq: rec.seq, size: proof.treeSize, root: b64(root), checkpoint: proof.checkpoint ?? null };
+}
+
+// {ok, text}: one sentence a person reads, and the failures by seq.
+export async function verifyRecords(recs) {
+  const results = [];
+  for (let i = 0; i < recs.length; i += 8) {
+    results.push(...await Promise.all(recs.slice(i, i + 8).map(checkOne)));
+  }
+  const bad = results.filter((r) => r.error);
+  if (bad.length) {
+    return { ok: false, text: `Does not verify: ${bad.map((b) => `seq ${b.seq}: ${b.error}`).join('; ')}.` };
+  }
+  const roots = new Map(results.map((r) => [`${r.size} ${r.root}`, r]));
+  if (roots.size !== 1) {
+    return { ok: false, text: 'Does not verify: the proofs lead to different roots for one tree size.' };
+  }
+  const { size, root, checkpoint } = results[0];
+  if (checkpoint) {
+    const cp = parseCheckpoint(checkpoint);
+    if (cp.size !== size || cp.root !== root) {
+      return { ok: false, text: `Does not verify: the proofs' root is not the root of checkpoint ${cp.size}.` };
+    }
+    return { ok: true, text: `Verified: all ${results.length} events are in the log's tree of ${size} leaves, ` +
+      `whose root ${root.slice(0, 12)}… is the one checkpoint ${cp.origin} signed (the signature is checked ` +
+      'by cdevctl audit verify, not in the browser).' };
+  }
+  return { ok: true, text: `Verified: all ${results.length} events are in the log's tree of ${size} leaves ` +
+    `(root ${root.slice(0, 12)}…, the same from every proof). The log signs no checkpoints: set ` +
+    'audit.signing_key_file to have a root others can hold it to.' };
+}

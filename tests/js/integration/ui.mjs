@@ -1,0 +1,243 @@
+// The web interface in a real browser: Debian's chromium, headless,
+// driven by playwright-core. A daemon on the embedded default gets the
+// README walkthrough's release (the OOMKilled executor included); each
+// page is opened as a person would, by keyboard where it matters, and
+// what it shows is held against the API's own answers: the releases
+// table, the timeline's events, their order, failure marks and the
+// remedy, the chain's verification, the artifact's history, the sinks
+// and the DORA keys. No page may log a console error, fail a request
+// or have a serious or critical axe-core finding, in light and dark.
+// Screenshots go to the directory given as the third argument.
+// Then a daemon with tokens: the page asks for one, a wrong one is
+// refused, a query token reads every page and can post nothing.
+// Before any of it, the attacks on /ui/ over raw HTTP.
+//
+//   node tests/js/integration/ui.mjs path/to/cdeventsd path/to/cdevctl [screenshot-dir]
+// Exits 77 (skipped) only when no chromium is installed.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { startDaemon, curl, checker, raw, statusOf, waitFor } from '../daemon.mjs';
+
+const bin = process.argv[2];
+const shots = process.argv[4] || process.env.CDE_UI_SCREENSHOTS || path.join(process.cwd(), 'ui-screenshots');
+const chromium = process.env.CHROMIUM || ['/usr/bin/chromium', '/usr/bin/chromium-browser']
+  .find((p) => fs.existsSync(p));
+if (!chromium) {
+  console.log('SKIP: no chromium (Debian: apt-get install chromium; scripts/install-deps installs it)');
+  process.exit(77);
+}
+const { chromium: pw } = await import('playwright-core');
+const axeSource = fs.readFileSync(new URL('../node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+const srcDir = process.env.CDE_SOURCE_DIR || path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
+const t = checker();
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-ui-'));
+fs.mkdirSync(shots, { recursive: true });
+
+// The README walkthrough's hooks, run as it says, against @d.
+function postWalkthrough(d) {
+  const readme = fs.readFileSync(path.join(srcDir, 'README.md'), 'utf8');
+  const walk = /\n## Five-minute walkthrough\n([\s\S]*?)\n## /.exec(readme)?.[1] ?? '';
+  const hooks = [...walk.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]).find((b) => b.includes('hook()'));
+  const r = spawnSync('sh', ['-e', '-c', hooks.split('http://127.0.0.1:9720').join(d.url)], { cwd: srcDir, encoding: 'utf8' });
+  t.check(r.status === 0 && !r.stdout.includes('"error"'), 'the README walkthrough posts its release', r.stdout + r.stderr);
+}
+
+// --- the files over raw HTTP: attacks and headers ---------------------------
+const d = await startDaemon(bin);
+const get = (target) => raw(d, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+for (const target of ['/ui/../../../etc/passwd', '/ui/%2e%2e/%2e%2e/etc/passwd', '/ui/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd',
+  '/ui/..%2f..%2fREADME.md', '/ui/js/..%2f..%2f..%2fREADME.md', '/ui/index.html%00.js', '/ui/%00',
+  '/ui/.%2e/ui_files.c', '/ui//etc/passwd', '/ui/js/../index.html', '/ui/..\\..\\etc\\passwd']) {
+  const res = await get(target);
+  t.check(statusOf(res) === 404 && !res.includes('root:') && !res.includes('<!doctype'),
+    `GET ${target}: 404, nothing outside the tree`, res.slice(0, 200));
+}
+const index = await get('/ui/');
+const head = index.split('\r\n\r\n')[0];
+for (const [name, re] of [['Content-Type', /^Content-Type: text\/html; charset=utf-8$/m],
+  ['Cache-Control', /^Cache-Control: no-cache$/m], ['X-Content-Type-Options', /^X-Content-Type-Options: nosniff$/m],
+  ['Content-Security-Policy', /^Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self';[^\r\n]*frame-ancestors 'none'$/m]]) {
+  t.check(re.test(head), `/ui/ answers ${name}`, head);
+}
+t.check(!/unsafe-inline|unsafe-eval/.test(head), 'the policy allows no inline script or eval', head);
+const js = (await get('/ui/js/app.js')).split('\r\n\r\n')[0];
+t.check(/^Content-Type: text\/javascript; charset=utf-8$/m.test(js), '/ui/js/app.js is text/javascript', js);
+t.check(statusOf(await raw(d, 'POST /ui/index.html HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')) === 405,
+  'POST /ui/index.html: 405');
+t.check(/^Location: \/ui\/$/m.test(await get('/ui')), '/ui redirects to /ui/');
+postWalkthrough(d);
+
+// --- the pages in chromium --------------------------------------------------
+const api = (p, d0 = d) => curl([`${d0.url}${p}`]).json;
+const chain = api('/v1/chains/etl-r42').events;
+const image = chain.find((r) => r.event.subject.content?.artifactId)?.event.subject.content.artifactId;
+const browser = await pw.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox'] });
+
+// A page that records what a person would not want to see.
+async function openPage(scheme = 'light', allowed = []) {
+  const ctx = await browser.newContext({ colorScheme: scheme, viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  const trouble = [];
+  const weight = new Map();
+  page.on('console', (m) => { if (m.type() === 'error' && !allowed.some((a) => m.text().includes(a))) trouble.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => trouble.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => trouble.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('response', async (r) => {
+    if (r.status() >= 400 && !allowed.some((a) => String(r.status()) === a)) trouble.push(`${r.status()} ${r.url()}`);
+    if (new URL(r.url()).pathname.startsWith('/ui/')) weight.set(r.url(), (await r.body().catch(() => '')).length);
+  });
+  return { ctx, page, trouble, weight };
+}
+
+async function axe(page, name) {
+  await page.evaluate(axeSource);	/* through the debugger, as a tool; the page's CSP allows no inline script */
+  const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  t.check(bad.length === 0, `${name}: no serious or critical axe-core finding`,
+    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3)}`).join('; '));
+}
+
+const shot = (page, name) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+
+for (const scheme of ['light', 'dark']) {
+  const { ctx, page, trouble, weight } = await openPage(scheme);
+  const tag = scheme === 'light' ? '' : '-dark';
+  await page.goto(`${d.url}/ui/`);
+  const row = page.locator('tr[data-chain="etl-r42"]');
+  await row.waitFor();
+  const cells = await row.locator('th, td').allInnerTexts();
+  t.check(cells[0] === 'etl-r42' && cells[1] === 'etl-release' && cells[3] === 'etl' && cells[4] === 'prod' &&
+    /failure/.test(cells[5]) && cells[8] === String(chain.length), `${scheme}: the releases table shows the release as the API has it`,
+    JSON.stringify(cells));
+  const pageBytes = [...weight.values()].reduce((a, b) => a + b, 0);
+  t.check(pageBytes > 0 && pageBytes < 200 * 1024, `${scheme}: the page weighs ${pageBytes} bytes before data (< 200 KB)`);
+  await axe(page, `${scheme} releases`);
+  await shot(page, `releases${tag}`);
+
+  // To the release by keyboard: focus its link, Enter.
+  await row.locator('a').first().focus();
+  await page.keyboard.press('Enter');
+  const items = page.locator('ol.timeline > li');
+  await waitFor(async () => (await items.count()) === chain.length, 10000);
+  const seqs = await items.evaluateAll((els) => els.map((e) => Number(e.dataset.seq)));
+  t.check(JSON.stringify(seqs) === JSON.stringify(chain.map((r) => r.seq)),
+    `${scheme}: the timeline shows the chain's ${chain.length} events in its order`, `${seqs}`);
+  const failedSeqs = await page.locator('ol.timeline > li.failed').evaluateAll((els) => els.map((e) => Number(e.dataset.seq)));
+  const apiFailed = chain.filter((r) => ['failure', 'error'].includes(r.event.subject.content?.outcome) ||
+    r.event.context.type.startsWith('dev.cdevents.incident.')).map((r) => r.seq);
+  t.check(apiFailed.length === 3 && JSON.stringify(failedSeqs) === JSON.stringify(apiFailed),
+    `${scheme}: the failures are marked (the pod, its incident, the pipeline)`, `${failedSeqs} vs ${apiFailed}`);
+  const incident = api('/v1/events/5d2a63a1-cc67-4416-a226-e33fd73eaa4b.incident.OOMKilled').events[0];
+  const remedy = incident.event.customData.podOutcome.remedy.text;
+  const shownRemedy = await page.locator(`li[data-seq="${incident.seq}"] .remedy`).innerText();
+  t.check(shownRemedy === `Remedy: ${remedy}`, `${scheme}: the OOMKilled pod shows the API's remedy`, shownRemedy);
+  const verdict = page.locator('.verdict.ok, .verdict.bad');
+  await verdict.waitFor({ timeout: 10000 });
+  t.check((await verdict.innerText()).startsWith(`✓ Verified: all ${chain.length} events are in the log's tree`),
+    `${scheme}: the chain verifies against the log's tree`, await verdict.innerText());
+  await shot(page, `release${tag}`);
+  // An event's record, opened by keyboard.
+  const deploy = chain.find((r) => r.event.context.type.startsWith('dev.cdevents.service.deployed'));
+  const summary = page.locator(`li[data-seq="${deploy.seq}"] summary`);
+  await summary.focus();
+  await page.keyboard.press('Enter');
+  const pre = await page.locator(`li[data-seq="${deploy.seq}"] pre`).innerText();
+  t.check(JSON.stringify(JSON.parse(pre)) === JSON.stringify(deploy.event) &&
+    (await summary.innerText()).includes(deploy.hash.slice(0, 12)) && (await summary.innerText()).includes(deploy.principal),
+    `${scheme}: an event opens to its JSON, hash and principal`);
+  t.check((await page.locator(`li[data-seq="${deploy.seq}"] .sizing`).innerText()).includes(
+    `${deploy.event.customData.sizing.executor.count} executors`), `${scheme}: the deploy shows its sizing`);
+  await axe(page, `${scheme} release, a record open`);
+
+  await page.locator('dl.summary a').first().click();
+  await page.locator('h1', { hasText: 'Artifact' }).waitFor();
+  const history = api(`/v1/events?artifactId=${encodeURIComponent(image)}&limit=1000`).events;
+  await waitFor(async () => (await page.locator('table tbody tr').count()) === history.length, 5000);
+  t.check((await page.locator('table tbody tr').count()) === history.length && history.length >= 5,
+    `${scheme}: the artifact's history has the API's ${history.length} events`);
+  t.check((await page.locator('main ul li').first().innerText()).startsWith('etl in prod'),
+    `${scheme}: the artifact runs in prod, as /v1/environments/prod says`);
+  await axe(page, `${scheme} artifact`);
+  await shot(page, `artifact${tag}`);
+
+  await page.getByRole('link', { name: 'Sinks' }).click();
+  await page.locator('h1', { hasText: 'Sinks' }).waitFor();
+  t.check(api('/v1/sinks').sinks.length === 0 && (await page.locator('main').innerText()).includes('No sinks are configured'),
+    `${scheme}: the sinks page says what /v1/sinks says`);
+  await axe(page, `${scheme} sinks`);
+
+  await page.getByRole('link', { name: 'DORA' }).click();
+  const card = page.locator('article.dora');
+  await card.first().waitFor();
+  const dora = api('/v1/dora?window=30d').services;
+  const text = await card.first().innerText();
+  t.check((await card.count()) === dora.length && text.includes(`${dora[0].service} in ${dora[0].environment}`) &&
+    text.includes(`${dora[0].deploymentFrequency.deployments} deployments`), `${scheme}: the DORA page shows the API's keys`, text);
+  await axe(page, `${scheme} dora`);
+  await shot(page, `dora${tag}`);
+  t.check(trouble.length === 0, `${scheme}: no console error, failed request or error status`, trouble.join('\n'));
+  await ctx.close();
+}
+t.check(await d.stop() === 0, 'the daemon exits 0');
+
+// --- with tokens ------------------------------------------------------------
+const readerToken = crypto.randomBytes(24).toString('hex');
+const cfg = path.join(dir, 'cdeventsd.yaml');
+fs.writeFileSync(cfg, `principals:
+  - name: ci
+    scopes: [emit]
+    token_env: CDE_TEST_EMIT_TOKEN
+  - name: reader
+    scopes: [query]
+    token_env: CDE_TEST_READER_TOKEN
+`);
+const emitToken = crypto.randomBytes(24).toString('hex');
+const a = await startDaemon(bin, ['-c', cfg], { CDE_TEST_READER_TOKEN: readerToken, CDE_TEST_EMIT_TOKEN: emitToken });
+const posted = curl(['-X', 'POST', '-H', `Authorization: Bearer ${emitToken}`, '-H', 'Content-Type: application/json',
+  '--data-binary', JSON.stringify({ phase: 'started', subject: 'etl-release-43', pipelineName: 'etl-release',
+    uri: 'https://ci.example.com/etl-release/43', chainId: 'etl-r43' }),
+  `${a.url}/v1/hooks/pipeline`]);
+t.check(posted.status === 202, 'auth: the emit token posts a release', posted.body);
+{
+  const { ctx, page, trouble } = await openPage('light', ['401', 'status of 401', '403', 'status of 403']);
+  await page.goto(`${a.url}/ui/`);
+  const dialog = page.locator('#token-dialog');
+  await dialog.waitFor({ state: 'visible' });
+  t.check(await page.locator('tr[data-chain]').count() === 0, 'auth: without a token the page asks for one and shows nothing');
+  await axe(page, 'token prompt');
+  await shot(page, 'token-prompt');
+  await page.locator('#token-input').fill('not-a-token');
+  await page.keyboard.press('Enter');
+  await waitFor(async () => (await page.locator('#token-reason').innerText()).includes('refused'), 5000);
+  t.check(await dialog.isVisible() && (await page.locator('#token-reason').innerText()).includes('refused'),
+    'auth: a wrong token is refused and asked again');
+  await page.locator('#token-input').fill(readerToken);
+  await page.keyboard.press('Enter');
+  await page.locator('tr[data-chain="etl-r43"]').waitFor();
+  t.check(!(await dialog.isVisible()), 'auth: the query token reads the releases');
+  await page.locator('tr[data-chain="etl-r43"] a').first().click();
+  await page.locator('.verdict.ok').waitFor({ timeout: 10000 });
+  t.check(await page.locator('ol.timeline > li').count() === 1, 'auth: and the release, verified');
+  for (const link of ['Sinks', 'DORA']) {
+    await page.getByRole('link', { name: link }).click();
+    await page.locator('h1', { hasText: link === 'DORA' ? 'DORA keys' : link }).waitFor();
+  }
+  const post = await page.evaluate(async () => {
+    const token = sessionStorage.getItem('cdeventsd.token');
+    const r = await fetch('/v1/hooks/pipeline', { method: 'POST', headers: { Authorization: `Bearer ${token}`,
+      'Content-Type': 'application/json' }, body: JSON.stringify({ phase: 'started', subject: 'x', pipelineName: 'x' }) });
+    return r.status;
+  });
+  t.check(post === 403, 'auth: the page\'s query token can post nothing (403)', String(post));
+  t.check(trouble.length === 0, 'auth: no console error but the refusals (401, 403)',
+    trouble.join('\n'));
+  await ctx.close();
+}
+t.check(await a.stop() === 0, 'auth: the daemon exits 0');
+await browser.close();
+fs.rmSync(dir, { recursive: true, force: true });
+console.log(`screenshots in ${shots}`);
+t.finish();
