@@ -77,6 +77,9 @@ export async function render(chainId) {
   verifyRecords(recs).then((v) => {
     verdict.textContent = `${v.ok ? '✓' : '✗'} ${v.text}`;
     verdict.classList.add(v.ok ? 'ok' : 'bad');
+    for (const b of v.bad ?? []) {
+      node.querySelector(`li[data-seq="${b.seq}"] .row`)?.after(h('p', { class: 'unverified' }, `✗ Not as logged: ${b.error}`));
+    }
   }, (e) => { verdict.textContent = `Could not check: ${e.message}`; verdict.classList.add('bad'); });
   const node = h('section', {},
     h('p', {}, link('#/releases', '← Releases')),

@@ -55,7 +55,14 @@ function parseCheckpoint(text) {
 }
 
 async function checkOne(rec) {
-  const proof = await get(`/v1/log/proof/inclusion?seq=${rec.seq}`);
+  let proof;
+  try {
+    proof = await get(`/v1/log/proof/inclusion?seq=${rec.seq}`);
+  } catch (e) {
+    /* 409: the row no longer hashes to its leaf, evidence the log itself gives. */
+    if (e.status !== 409) throw e;
+    return { seq: rec.seq, error: e.body?.details?.[0]?.reason ?? e.body?.error ?? 'the log refuses its proof' };
+  }
   const entry = canon({ event: rec.event, peer: rec.peer, principal: rec.principal,
     receivedAt: rec.receivedAt, seq: rec.seq });
   if (proof.entry !== entry) return { seq: rec.seq, error: 'the record shown is not the entry the log hashed' };
@@ -66,7 +73,7 @@ async function checkOne(rec) {
   return { seq: rec.seq, size: proof.treeSize, root: b64(root), checkpoint: proof.checkpoint ?? null };
 }
 
-// {ok, text}: one sentence a person reads, and the failures by seq.
+// {ok, text, bad}: one sentence a person reads, and the records that fail ({seq, error}).
 export async function verifyRecords(recs) {
   const results = [];
   for (let i = 0; i < recs.length; i += 8) {
@@ -74,7 +81,7 @@ export async function verifyRecords(recs) {
   }
   const bad = results.filter((r) => r.error);
   if (bad.length) {
-    return { ok: false, text: `Does not verify: ${bad.map((b) => `seq ${b.seq}: ${b.error}`).join('; ')}.` };
+    return { ok: false, bad, text: `Does not verify: ${bad.map((b) => `seq ${b.seq}: ${b.error}`).join('; ')}.` };
   }
   const roots = new Map(results.map((r) => [`${r.size} ${r.root}`, r]));
   if (roots.size !== 1) {

@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startDaemon, curl, checker, raw, statusOf, waitFor } from '../daemon.mjs';
+import { auditSql, startDaemon, curl, checker, raw, statusOf, waitFor } from '../daemon.mjs';
 
 const bin = process.argv[2];
 const shots = process.argv[4] || process.env.CDE_UI_SCREENSHOTS || path.join(process.cwd(), 'ui-screenshots');
@@ -179,6 +179,25 @@ for (const scheme of ['light', 'dark']) {
   await axe(page, `${scheme} dora`);
   await shot(page, `dora${tag}`);
   t.check(trouble.length === 0, `${scheme}: no console error, failed request or error status`, trouble.join('\n'));
+  await ctx.close();
+}
+
+// A record changed behind the daemon's back: the release no longer verifies.
+{
+  const test = chain.find((r) => r.event.context.type.startsWith('dev.cdevents.testsuiterun.'));
+  const r = auditSql(d.stateDir, `UPDATE events SET event = replace(event, '"success"', '"failure"') WHERE seq = ${test.seq}`);
+  t.check(r.status === 0, 'tampering: a test suite\'s success rewritten as a failure in audit.db', r.stderr);
+  const { ctx, page, trouble } = await openPage('light', ['409', 'status of 409']);
+  await page.goto(`${d.url}/ui/#/release/etl-r42`);
+  const verdict = page.locator('.verdict.ok, .verdict.bad');
+  await verdict.waitFor({ timeout: 10000 });
+  const said = await verdict.innerText();
+  t.check(said.startsWith('✗ Does not verify') && said.includes(`seq ${test.seq}:`) &&
+    (await verdict.getAttribute('class')).includes('bad'), 'tampering: the release shows it does not verify, naming the seq', said);
+  t.check((await page.locator(`li[data-seq="${test.seq}"] .unverified`).innerText()).startsWith('✗ Not as logged'),
+    'tampering: the altered event itself is marked');
+  await shot(page, 'release-tampered');
+  t.check(trouble.length === 0, 'tampering: no console error but the 409', trouble.join('\n'));
   await ctx.close();
 }
 t.check(await d.stop() === 0, 'the daemon exits 0');
