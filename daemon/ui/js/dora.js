@@ -16,7 +16,7 @@ function chart(days, counts, label) {
   return s('svg', { viewBox: `0 0 ${w} ${ht + 14}`, class: 'chart', role: 'img', 'aria-label': label },
     s('title', {}, label),
     counts.map((c, i) => s('rect', { x: (i * bw + 0.5).toFixed(1), width: Math.max(1, bw - 1).toFixed(1),
-      y: (ht - (c / max) * ht).toFixed(1), height: ((c / max) * ht).toFixed(1), class: 'bar' })),
+      y: (ht - (c / max) * ht).toFixed(1), height: ((c / max) * ht).toFixed(1), class: 'bar', 'data-count': c })),
     s('line', { x1: 0, x2: w, y1: ht, y2: ht, class: 'base' }),
     s('text', { x: 0, y: ht + 12, class: 'label' }, days[0]),
     s('text', { x: w, y: ht + 12, class: 'label end' }, days[days.length - 1]));
@@ -45,7 +45,7 @@ export async function render(params) {
       chart(days, counts, `Deployments a day of ${x.service} in ${x.environment}, ${days[0]} to ${days[days.length - 1]}`),
       h('dl', {},
         h('dt', {}, 'Deployment frequency'),
-        h('dd', {}, `${df.deployments} deployments, ${df.perDay.toFixed(2)} a day `, band(df.band)),
+        h('dd', {}, `${df.deployments} deployment${df.deployments === 1 ? '' : 's'}, ${df.perDay.toFixed(2)} a day `, band(df.band)),
         h('dt', {}, 'Lead time for changes'),
         h('dd', {}, `median ${seconds(lt.medianSeconds)} over ${lt.samples} `, band(lt.band)),
         h('dt', {}, 'Change failure rate'),

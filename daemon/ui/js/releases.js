@@ -69,7 +69,7 @@ export async function render(params) {
     select('environment', 'Environment', uniq('environment'), params.get('environment')),
     select('outcome', 'Outcome', ['success', 'failure', 'running'], params.get('outcome')),
     h('label', {}, 'Received since ', h('input', { type: 'date', name: 'since', value: params.get('since') ?? '' })),
-    h('label', {}, 'until ', h('input', { type: 'date', name: 'until', value: params.get('until') ?? '' })),
+    h('label', {}, 'before ', h('input', { type: 'date', name: 'until', value: params.get('until') ?? '' })),
     h('button', { type: 'submit' }, 'Apply'));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();

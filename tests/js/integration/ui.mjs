@@ -175,7 +175,9 @@ for (const scheme of ['light', 'dark']) {
   const dora = api('/v1/dora?window=30d').services;
   const text = await card.first().innerText();
   t.check((await card.count()) === dora.length && text.includes(`${dora[0].service} in ${dora[0].environment}`) &&
-    text.includes(`${dora[0].deploymentFrequency.deployments} deployments`), `${scheme}: the DORA page shows the API's keys`, text);
+    text.includes(`${dora[0].deploymentFrequency.deployments} deployment`), `${scheme}: the DORA page shows the API's keys`, text);
+  const charted = await card.first().locator('rect.bar').evaluateAll((rs) => rs.reduce((n, r) => n + Number(r.dataset.count), 0));
+  t.check(charted === dora[0].deploymentFrequency.deployments, `${scheme}: its chart counts the same deployments`, String(charted));
   await axe(page, `${scheme} dora`);
   await shot(page, `dora${tag}`);
   t.check(trouble.length === 0, `${scheme}: no console error, failed request or error status`, trouble.join('\n'));
