@@ -207,7 +207,15 @@ t.check(await d.stop() === 0, 'the daemon exits 0');
 // --- with tokens ------------------------------------------------------------
 const readerToken = crypto.randomBytes(24).toString('hex');
 const cfg = path.join(dir, 'cdeventsd.yaml');
-fs.writeFileSync(cfg, `principals:
+// This one signs checkpoints: the release is held to the signed root.
+const keyFile = path.join(dir, 'log.key');
+const gen = spawnSync(process.argv[3], ['audit', 'keygen', '--name', 'ui.example/cdeventsd', '--out', keyFile], { encoding: 'utf8' });
+t.check(gen.status === 0, 'auth: cdevctl audit keygen makes a signing key', gen.stderr);
+fs.writeFileSync(cfg, `audit:
+  signing_key_file: ${keyFile}
+  tree_checkpoint_every: 1
+  tree_checkpoint_interval: 1s
+principals:
   - name: ci
     scopes: [emit]
     token_env: CDE_TEST_EMIT_TOKEN
@@ -222,6 +230,9 @@ const posted = curl(['-X', 'POST', '-H', `Authorization: Bearer ${emitToken}`, '
     uri: 'https://ci.example.com/etl-release/43', chainId: 'etl-r43' }),
   `${a.url}/v1/hooks/pipeline`]);
 t.check(posted.status === 202, 'auth: the emit token posts a release', posted.body);
+const signed = await waitFor(() => /^ui\.example\/cdeventsd\n1\n/.test(
+  curl(['-H', `Authorization: Bearer ${readerToken}`, `${a.url}/v1/log/checkpoint`]).body), 10000, { every: 100 });
+t.check(signed, 'auth: a signed checkpoint covers it');
 {
   const { ctx, page, trouble } = await openPage('light', ['401', 'status of 401', '403', 'status of 403']);
   await page.goto(`${a.url}/ui/`);
@@ -241,7 +252,9 @@ t.check(posted.status === 202, 'auth: the emit token posts a release', posted.bo
   t.check(!(await dialog.isVisible()), 'auth: the query token reads the releases');
   await page.locator('tr[data-chain="etl-r43"] a').first().click();
   await page.locator('.verdict.ok').waitFor({ timeout: 10000 });
-  t.check(await page.locator('ol.timeline > li').count() === 1, 'auth: and the release, verified');
+  const said = await page.locator('.verdict').innerText();
+  t.check(await page.locator('ol.timeline > li').count() === 1 && said.includes('checkpoint ui.example/cdeventsd signed'),
+    'auth: and the release, verified against the signed checkpoint\'s root', said);
   for (const link of ['Sinks', 'DORA']) {
     await page.getByRole('link', { name: link }).click();
     await page.locator('h1', { hasText: link === 'DORA' ? 'DORA keys' : link }).waitFor();
