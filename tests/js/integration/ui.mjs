@@ -215,6 +215,12 @@ fs.writeFileSync(cfg, `audit:
   signing_key_file: ${keyFile}
   tree_checkpoint_every: 1
   tree_checkpoint_interval: 1s
+sinks:
+  - name: shipper
+    type: file
+    path: ${path.join(dir, 'events.jsonl')}
+routes:
+  - sinks: [shipper]
 principals:
   - name: ci
     scopes: [emit]
@@ -233,6 +239,12 @@ t.check(posted.status === 202, 'auth: the emit token posts a release', posted.bo
 const signed = await waitFor(() => /^ui\.example\/cdeventsd\n1\n/.test(
   curl(['-H', `Authorization: Bearer ${readerToken}`, `${a.url}/v1/log/checkpoint`]).body), 10000, { every: 100 });
 t.check(signed, 'auth: a signed checkpoint covers it');
+let sinkState = null;
+const shipped = await waitFor(() => {
+  sinkState = curl(['-H', `Authorization: Bearer ${readerToken}`, `${a.url}/v1/sinks`]).json;
+  return sinkState?.sinks?.[0]?.delivered === 1 && sinkState.sinks[0].lagEvents === 0;
+}, 10000, { every: 100 });
+t.check(shipped, 'auth: the file sink delivers the release', JSON.stringify(sinkState));
 {
   const { ctx, page, trouble } = await openPage('light', ['401', 'status of 401', '403', 'status of 403']);
   await page.goto(`${a.url}/ui/`);
@@ -255,10 +267,16 @@ t.check(signed, 'auth: a signed checkpoint covers it');
   const said = await page.locator('.verdict').innerText();
   t.check(await page.locator('ol.timeline > li').count() === 1 && said.includes('checkpoint ui.example/cdeventsd signed'),
     'auth: and the release, verified against the signed checkpoint\'s root', said);
-  for (const link of ['Sinks', 'DORA']) {
-    await page.getByRole('link', { name: link }).click();
-    await page.locator('h1', { hasText: link === 'DORA' ? 'DORA keys' : link }).waitFor();
-  }
+  await page.getByRole('link', { name: 'Sinks' }).click();
+  const sinkRow = await page.locator('main tbody tr').first().locator('th, td').allInnerTexts();
+  const shipper = sinkState?.sinks?.find((x) => x.name === 'shipper');
+  t.check(sinkRow[0] === 'shipper' && sinkRow[1] === 'file' && sinkRow[8] === String(shipper?.delivered) &&
+    sinkRow[10] === String(shipper?.deadLetters) && sinkRow[11] === 'none',
+    'auth: the sinks page shows the file sink as /v1/sinks does', JSON.stringify(sinkRow));
+  await axe(page, 'sinks with a sink');
+  await shot(page, 'sinks');
+  await page.getByRole('link', { name: 'DORA' }).click();
+  await page.locator('h1', { hasText: 'DORA keys' }).waitFor();
   const post = await page.evaluate(async () => {
     const token = sessionStorage.getItem('cdeventsd.token');
     const r = await fetch('/v1/hooks/pipeline', { method: 'POST', headers: { Authorization: `Bearer ${token}`,
