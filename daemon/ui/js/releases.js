@@ -91,6 +91,9 @@ export async function render(params) {
       page > 0 ? link(to(page - 1), '← Newer') : '',
       ` ${rows.length ? from + 1 : 0}–${Math.min(from + PAGE, rows.length)} of ${rows.length} `,
       from + PAGE < rows.length ? link(to(page + 1), 'Older →') : '');
+    stamp();
+  };
+  const stamp = () => {
     note.textContent = `From the newest ${read} events${read >= EVENTS_READ ? ' (older ones not read)' : ''}; ` +
       `read at ${new Date().toISOString().slice(11, 19)} UTC.`;
   };
@@ -99,7 +102,10 @@ export async function render(params) {
     if (!live.checked) return;
     try {
       const next = await load(params);
-      if (next.all[0]?.lastSeq !== all[0]?.lastSeq || next.all.length !== all.length) ({ all, read } = next);
+      /* Redrawn only when something changed: a person's focus and a
+       * reader's place in the table stay where they are. */
+      if (next.all[0]?.lastSeq === all[0]?.lastSeq && next.all.length === all.length) return stamp();
+      ({ all, read } = next);
       draw();
     } catch { live.checked = false; note.textContent = 'Live refresh stopped: the API did not answer.'; }
   }, LIVE_MS);

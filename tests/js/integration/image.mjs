@@ -102,6 +102,8 @@ t.check(!fs.existsSync(inRoot('/usr/bin/apt-get')), 'no apt in the image (nothin
 t.check(fs.existsSync(inRoot('/etc/ssl/certs/ca-certificates.crt')), 'CA certificates for https sinks');
 const catalog = fs.readdirSync(inRoot('/usr/share/cdeventsd/catalog'));
 t.check(catalog.includes('v0.5.1.json'), 'the event catalog is where the daemon looks by default', catalog.join(' '));
+t.check(fs.existsSync(inRoot('/usr/share/cdeventsd/ui/index.html')) && fs.existsSync(inRoot('/usr/share/cdeventsd/ui/js/app.js')),
+  'the web interface\'s files are where the daemon looks by default');
 
 // --- 4. the daemon from the image ------------------------------------------
 const cfgText = fs.readFileSync(inRoot(c.Cmd[1]), 'utf8');

@@ -115,6 +115,13 @@ for (const scheme of ['light', 'dark']) {
   const pageBytes = [...weight.values()].reduce((a, b) => a + b, 0);
   t.check(pageBytes > 0 && pageBytes < 200 * 1024, `${scheme}: the page weighs ${pageBytes} bytes before data (< 200 KB)`);
   await axe(page, `${scheme} releases`);
+  if (scheme === 'light') {
+    // Live refresh: a release posted while the page is open appears on it.
+    const r = curl(['-X', 'POST', '-H', 'Content-Type: application/json', '--data-binary', JSON.stringify({ phase: 'started',
+      subject: 'etl-build-44', chainId: 'etl-r44' }), `${d.url}/v1/hooks/build`]);
+    const appeared = await waitFor(async () => (await page.locator('tr[data-chain="etl-r44"]').count()) === 1, 20000, { every: 200 });
+    t.check(r.status === 202 && appeared, 'light: live refresh shows a release posted while the page is open');
+  }
   await shot(page, `releases${tag}`);
 
   // To the release by keyboard: focus its link, Enter.
