@@ -54,13 +54,17 @@ function parseCheckpoint(text) {
   return { origin: lines[0], size: Number(lines[1]), root: lines[2] };
 }
 
-async function checkOne(rec) {
+// One record's proof in the tree of @size leaves (null: the size the log
+// proves in by default, its latest signed checkpoint's or the whole tree).
+async function checkOne(rec, size) {
   let proof;
   try {
-    proof = await get(`/v1/log/proof/inclusion?seq=${rec.seq}`);
+    proof = await get(`/v1/log/proof/inclusion?seq=${rec.seq}${size === null ? '' : `&size=${size}`}`);
   } catch (e) {
-    /* 409: the row no longer hashes to its leaf, evidence the log itself gives. */
     if (e.status !== 409) throw e;
+    /* 409: not in that tree yet (a newer event than the checkpoint), or
+     * the row no longer hashes to its leaf, evidence the log itself gives. */
+    if (e.body?.error === 'no proof in this tree') return { seq: rec.seq, pending: true };
     return { seq: rec.seq, error: e.body?.details?.[0]?.reason ?? e.body?.error ?? 'the log refuses its proof' };
   }
   const entry = canon({ event: rec.event, peer: rec.peer, principal: rec.principal,
@@ -73,31 +77,41 @@ async function checkOne(rec) {
   return { seq: rec.seq, size: proof.treeSize, root: b64(root), checkpoint: proof.checkpoint ?? null };
 }
 
-// {ok, text, bad}: one sentence a person reads, and the records that fail ({seq, error}).
+// {ok, text, bad}: one sentence a person reads, and the records that fail
+// ({seq, error}). Every proof is asked in one tree, the size the first
+// record's proof comes in, so that all must lead to one root.
 export async function verifyRecords(recs) {
-  const results = [];
-  for (let i = 0; i < recs.length; i += 8) {
-    results.push(...await Promise.all(recs.slice(i, i + 8).map(checkOne)));
+  const sorted = [...recs].sort((a, b) => a.seq - b.seq);
+  const first = await checkOne(sorted[0], null);
+  const size = first.size ?? null;
+  const results = [first];
+  for (let i = 1; i < sorted.length; i += 8) {
+    results.push(...await Promise.all(sorted.slice(i, i + 8).map((r) => checkOne(r, size))));
   }
   const bad = results.filter((r) => r.error);
   if (bad.length) {
     return { ok: false, bad, text: `Does not verify: ${bad.map((b) => `seq ${b.seq}: ${b.error}`).join('; ')}.` };
   }
-  const roots = new Map(results.map((r) => [`${r.size} ${r.root}`, r]));
-  if (roots.size !== 1) {
-    return { ok: false, text: 'Does not verify: the proofs lead to different roots for one tree size.' };
+  const proven = results.filter((r) => !r.pending);
+  const pending = results.length - proven.length;
+  const later = pending ? ` The newest ${pending} are not in a signed checkpoint yet (one comes within ` +
+    'audit.tree_checkpoint_interval): reload to check them.' : '';
+  if (!proven.length) return { ok: true, text: `Nothing to check yet.${later}` };
+  if (new Set(proven.map((r) => r.root)).size !== 1) {
+    return { ok: false, text: 'Does not verify: the proofs lead to different roots of one tree.' };
   }
-  const { size, root, checkpoint } = results[0];
+  const { root, checkpoint } = proven[0];
+  const all = pending ? `${proven.length} of ${results.length}` : `all ${proven.length}`;
   if (checkpoint) {
     const cp = parseCheckpoint(checkpoint);
     if (cp.size !== size || cp.root !== root) {
       return { ok: false, text: `Does not verify: the proofs' root is not the root of checkpoint ${cp.size}.` };
     }
-    return { ok: true, text: `Verified: all ${results.length} events are in the log's tree of ${size} leaves, ` +
+    return { ok: true, text: `Verified: ${all} events are in the log's tree of ${size} leaves, ` +
       `whose root ${root.slice(0, 12)}… is the one checkpoint ${cp.origin} signed (the signature is checked ` +
-      'by cdevctl audit verify, not in the browser).' };
+      `by cdevctl audit verify, not in the browser).${later}` };
   }
-  return { ok: true, text: `Verified: all ${results.length} events are in the log's tree of ${size} leaves ` +
+  return { ok: true, text: `Verified: ${all} events are in the log's tree of ${size} leaves ` +
     `(root ${root.slice(0, 12)}…, the same from every proof). The log signs no checkpoints: set ` +
-    'audit.signing_key_file to have a root others can hold it to.' };
+    `audit.signing_key_file to have a root others can hold it to.${later}` };
 }

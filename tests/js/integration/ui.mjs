@@ -123,6 +123,14 @@ for (const scheme of ['light', 'dark']) {
     t.check(r.status === 202 && appeared, 'light: live refresh shows a release posted while the page is open');
   }
   await shot(page, `releases${tag}`);
+  if (scheme === 'light') {
+    // The filters: only the failed release is left, and the address keeps the choice.
+    await page.locator('select[name="outcome"]').selectOption('failure');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await waitFor(async () => (await page.locator('tr[data-chain]').count()) === 1, 5000);
+    t.check(JSON.stringify(await page.locator('tr[data-chain]').evaluateAll((rs) => rs.map((r) => r.dataset.chain))) ===
+      '["etl-r42"]' && page.url().includes('outcome=failure'), 'light: the outcome filter leaves the failed release only');
+  }
 
   // To the release by keyboard: focus its link, Enter.
   await row.locator('a').first().focus();
@@ -252,6 +260,11 @@ const shipped = await waitFor(() => {
   return sinkState?.sinks?.[0]?.delivered === 1 && sinkState.sinks[0].lagEvents === 0;
 }, 10000, { every: 100 });
 t.check(shipped, 'auth: the file sink delivers the release', JSON.stringify(sinkState));
+// 26 more, for two pages of releases.
+const more = Array.from({ length: 26 }, (_, i) => curl(['-X', 'POST', '-H', `Authorization: Bearer ${emitToken}`,
+  '-H', 'Content-Type: application/json', '--data-binary', JSON.stringify({ phase: 'started', subject: `b-${i}`,
+    chainId: `page-${i}` }), `${a.url}/v1/hooks/build`]).status);
+t.check(more.every((s) => s === 202), 'auth: 26 more releases posted', `${more}`);
 {
   const { ctx, page, trouble } = await openPage('light', ['401', 'status of 401', '403', 'status of 403']);
   await page.goto(`${a.url}/ui/`);
@@ -267,14 +280,29 @@ t.check(shipped, 'auth: the file sink delivers the release', JSON.stringify(sink
     'auth: a wrong token is refused and asked again');
   await page.locator('#token-input').fill(readerToken);
   await page.keyboard.press('Enter');
-  await page.locator('tr[data-chain="etl-r43"]').waitFor();
+  await page.locator('tr[data-chain="page-25"]').waitFor();
   t.check(!(await dialog.isVisible()), 'auth: the query token reads the releases');
+  // Paging: 27 releases, 25 a page.
+  const pager = page.locator('nav.pager');
+  t.check((await pager.innerText()).includes('1–25 of 27') && (await page.locator('tr[data-chain]').count()) === 25,
+    'auth: the first page holds 25 of 27 releases', await pager.innerText());
+  await pager.getByRole('link', { name: 'Older →' }).click();
+  await waitFor(async () => (await page.locator('tr[data-chain]').count()) === 2, 5000);
+  t.check((await pager.innerText()).includes('26–27 of 27') &&
+    (await page.locator('tr[data-chain]').evaluateAll((rs) => rs.map((r) => r.dataset.chain))).includes('etl-r43'),
+    'auth: the second page holds the oldest two, etl-r43 among them', await pager.innerText());
+  await page.locator('tr[data-chain="etl-r43"]').waitFor();
   await page.locator('tr[data-chain="etl-r43"] a').first().click();
   await page.locator('.verdict.ok').waitFor({ timeout: 10000 });
   const said = await page.locator('.verdict').innerText();
   t.check(await page.locator('ol.timeline > li').count() === 1 && said.includes('checkpoint ui.example/cdeventsd signed'),
     'auth: and the release, verified against the signed checkpoint\'s root', said);
+  await waitFor(() => {
+    sinkState = curl(['-H', `Authorization: Bearer ${readerToken}`, `${a.url}/v1/sinks`]).json;
+    return sinkState?.sinks?.[0]?.delivered === 27 && sinkState.sinks[0].lagEvents === 0;
+  }, 10000, { every: 100 });
   await page.getByRole('link', { name: 'Sinks' }).click();
+  await page.locator('main tbody tr').first().waitFor();
   const sinkRow = await page.locator('main tbody tr').first().locator('th, td').allInnerTexts();
   const shipper = sinkState?.sinks?.find((x) => x.name === 'shipper');
   t.check(sinkRow[0] === 'shipper' && sinkRow[1] === 'file' && sinkRow[8] === String(shipper?.delivered) &&
