@@ -19,6 +19,7 @@ static const struct {
 	{ "audit", cde_cmd_audit, "the audit log: verify its hash chain, query it, make signing keys" },
 	{ "dlq", cde_cmd_dlq, "dead letters: list them, deliver them again" },
 	{ "sizing", cde_cmd_sizing, "size a Spark job's pods and fit them to a cluster's nodes" },
+	{ "gate", cde_cmd_gate, "ask a promotion gate whether an artifact may go to an environment" },
 };
 
 static void usage(FILE *f)

@@ -14,6 +14,7 @@ int cde_cmd_audit_keygen(int argc, char **argv);
 int cde_cmd_audit_verify_bundle(int argc, char **argv);
 int cde_cmd_dlq(int argc, char **argv);
 int cde_cmd_sizing(int argc, char **argv);
+int cde_cmd_gate(int argc, char **argv);
 
 /* Loads the catalog from @dir (or the default directory when NULL),
  * printing the reason to stderr on failure. */

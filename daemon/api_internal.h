@@ -65,3 +65,8 @@ void cde_api_receipt_park(struct cde_api *api, struct cde_http_request *req, cJS
 /* GET /v1/events (@id and @chain NULL), or one event or chain. */
 void cde_api_handle_query(struct cde_api *api, struct cde_http_request *req, const char *id, const char *chain);
 
+
+/* GET /v1/gates/{environment}?artifact=PURL (api_gates.c): the gate's
+ * answer, once its decision event is committed. */
+void cde_api_handle_gate(struct cde_api *api, struct cde_http_request *req, const char *environment,
+			 const struct cde_auth_result *who);
