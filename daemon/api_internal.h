@@ -70,3 +70,17 @@ void cde_api_handle_query(struct cde_api *api, struct cde_http_request *req, con
  * answer, once its decision event is committed. */
 void cde_api_handle_gate(struct cde_api *api, struct cde_http_request *req, const char *environment,
 			 const struct cde_auth_result *who);
+
+/* What takes a request's events once an enforced gate allowed them
+ * (api_ingest.c's accept, @from its origin). */
+typedef void cde_api_accept_fn(struct cde_api *api, struct cde_http_request *req, const struct cde_auth_result *who,
+			       struct cde_event **events, size_t n, int from);
+
+/* Enforced gates (api_enforce.c): when one of the @n @events deploys an
+ * artifact to an environment whose gate has `enforce: true`, holds the
+ * request (taking the references in @events, not the array) until the
+ * gate is evaluated off the loop, then calls @accept, or answers 409
+ * with the gate's reasons; returns true then. False: no enforced gate
+ * applies, and nothing was taken. */
+bool cde_api_gate_hold(struct cde_api *api, struct cde_http_request *req, const struct cde_auth_result *who,
+		       struct cde_event **events, size_t n, int from, cde_api_accept_fn *accept);
