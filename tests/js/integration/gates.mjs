@@ -167,5 +167,17 @@ r = curl([...auth, `${d.url}/v1/schemas`]);
 t.check(r.json?.schemas?.some((s) => s.id === 'https://cdeventsd.dev/schemas/cdeventsd-gate.decided.0.1.0.json'),
   'the shipped schema loads as a schemas: dir', r.body);
 
+// SIGHUP takes new gates; a gate asking what no event carries is refused
+// with its file and pointer, at --check-config as at a reload.
+fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8') + '  qa:\n    require:\n      - artifact: signed\n');
+d.proc.kill('SIGHUP');
+r = await waitFor(() => { const g = gate('qa', ART); return g.status === 200 ? g : null; });
+t.check(r?.json?.decision === 'allow' && row(r.json, 'artifact')?.seq === seqOf(2), 'a gate added to the file answers after SIGHUP', r?.body);
+const badCfg = path.join(dir, 'bad.yaml');
+fs.writeFileSync(badCfg, 'gates:\n  prod:\n    require:\n      - build: {outcome: success}\n');
+const check = spawnSync(bin, ['--check-config', badCfg], { encoding: 'utf8' });
+t.check(check.status !== 0 && (check.stdout + check.stderr).includes(`${badCfg}: /gates/prod/require/0/build: must be true`),
+  '--check-config refuses a gate with its file and pointer', check.stdout + check.stderr);
+
 t.check(await d.stop() === 0, 'the daemon stops cleanly');
 t.finish();
