@@ -2,8 +2,9 @@
  * upgraded, by hook or on /v1/events) to an environment whose gate
  * enforces is held until the gate has been evaluated on the audit
  * reader's thread, then accepted as any other, or refused 409 with the
- * gate's reasons. The loop never waits: the request is parked in the
- * task's context, as a query is. */
+ * gate's reasons; either way the answer is logged as a decision event.
+ * The loop never waits: the request is parked in the task's context, as
+ * a query is. */
 
 #include "daemon/api_internal.h"
 
@@ -66,44 +67,54 @@ static void hold_free(struct hold *h, bool events_too)
 	free(h);
 }
 
-/* On the reader's thread: a JSON array of the answers that deny. */
+/* On the reader's thread: a JSON array of the gates' answers. */
 static int run(void *ctx, const struct cde_audit_source *src, struct cde_audit_task_answer *a)
 {
 	struct hold *h = ctx;
-	cJSON *denied = cJSON_CreateArray();
-	int r = denied ? 0 : -ENOMEM;
+	cJSON *answers = cJSON_CreateArray();
+	int r = answers ? 0 : -ENOMEM;
 
 	for (size_t i = 0; r == 0 && i < h->n_checks; i++) {
 		cJSON *result = NULL;
-		const char *decision;
 
 		r = cde_gate_evaluate(&h->checks[i].gate, h->checks[i].artifact, h->now, src, &result);
-		if (r < 0)
-			break;
-		decision = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(result, "decision"));
-		if (decision && strcmp(decision, "allow") == 0)
+		if (r == 0 && !cJSON_AddItemToArray(answers, result)) {
 			cJSON_Delete(result);
-		else if (!cJSON_AddItemToArray(denied, result))
 			r = -ENOMEM;
+		}
 	}
 	if (r == 0) {
-		a->body = cJSON_PrintUnformatted(denied);
+		a->body = cJSON_PrintUnformatted(answers);
 		a->status = 200;
 		r = a->body ? 0 : -ENOMEM;
 	}
-	cJSON_Delete(denied);
+	cJSON_Delete(answers);
 	return r;
 }
 
-/* Each unmet requirement of each denying answer, as an error. */
-static void add_reasons(const cJSON *denied, struct cde_errors *errs)
+/* Each unmet requirement of each denying answer, as an error; true
+ * when any denies. Every answer is written to the log as its decision
+ * event, ahead of the deployment it lets through (the journal keeps the
+ * order of appends), or as the record of the refusal. */
+static bool judge(struct hold *h, const cJSON *answers, struct cde_errors *errs)
 {
 	const cJSON *answer, *row;
+	bool denied = false;
 
-	cJSON_ArrayForEach(answer, denied) {
+	cJSON_ArrayForEach(answer, answers) {
 		const char *env = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "environment"));
 		const char *artifact = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "artifact"));
+		const char *decision = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "decision"));
+		/* A dry run stores nothing, its decision included. */
+		int r = h->who.dry_run ? 0 : cde_api_gate_record(h->api, answer, h->who.principal,
+								  cde_http_request_peer(h->req), NULL, NULL);
 
+		if (r < 0)
+			CDE_LOG_KV(CDE_LOG_ERROR, cde_http_request_id(h->req), "a gate's decision was not logged",
+				   { "environment", env }, { "artifact", artifact }, { "error", strerror(-r) });
+		if (decision && strcmp(decision, "allow") == 0)
+			continue;
+		denied = true;
 		cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(answer, "requirements")) {
 			const char *reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "reason"));
 
@@ -111,30 +122,30 @@ static void add_reasons(const cJSON *denied, struct cde_errors *errs)
 				cde_errors_add(errs, "", "gate %s denies %s: %s", env, artifact, reason);
 		}
 	}
+	return denied;
 }
 
 static void done(void *ctx, struct cde_audit_task_answer *a)
 {
 	static const char *const retry[] = { "Retry-After: 5", NULL };
 	struct hold *h = ctx;
-	cJSON *denied = a->status == 200 && a->body ? cJSON_Parse(a->body) : NULL;
+	cJSON *answers = a->status == 200 && a->body ? cJSON_Parse(a->body) : NULL;
 	struct cde_errors errs;
 
 	free(a->body);
-	if (!cJSON_IsArray(denied)) {
+	cde_errors_reset(&errs);
+	if (!cJSON_IsArray(answers)) {
 		cde_api_refuse(h->api, h->req, &h->who, 503, "the promotion gate could not be evaluated: retry later",
 			       NULL, retry);
 		hold_free(h, true);
-	} else if (cJSON_GetArraySize(denied) > 0) {
-		cde_errors_reset(&errs);
-		add_reasons(denied, &errs);
+	} else if (judge(h, answers, &errs)) {
 		cde_api_refuse(h->api, h->req, &h->who, 409, "the promotion gate denies this deployment", &errs, NULL);
 		hold_free(h, true);
 	} else {
 		h->accept(h->api, h->req, &h->who, h->events, h->n, h->from);
 		hold_free(h, false); /* the references moved to the ingest */
 	}
-	cJSON_Delete(denied);
+	cJSON_Delete(answers);
 }
 
 bool cde_api_gate_hold(struct cde_api *api, struct cde_http_request *req, const struct cde_auth_result *who,

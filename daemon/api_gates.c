@@ -29,13 +29,11 @@ struct gate_request {
 	char peer[64];
 	time_t now;
 	cJSON *result;			/* the answer, waiting for its event's commit */
-	struct cde_journal_entry entry;
 	struct cde_errors errs;		/* the query string's */
 };
 
 static void gate_request_free(struct gate_request *g)
 {
-	cde_event_unref(g->entry.event);
 	cJSON_Delete(g->result);
 	free(g);
 }
@@ -70,26 +68,104 @@ static int run(void *ctx, const struct cde_audit_source *src, struct cde_audit_t
 	return 0;
 }
 
-static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n, int error)
+/* A decision on its way to the journal. */
+struct record {
+	struct cde_api *api;
+	struct cde_journal_entry entry;
+	char principal[CDE_CONFIG_NAME_MAX];
+	char peer[64];
+	cde_api_gate_recorded_fn *then;
+	void *ctx;
+};
+
+static void on_recorded(void *ctx, struct cde_journal_entry *entries, size_t n, int error)
 {
+	struct record *w = ctx;
+
+	w->api->pending -= n;
+	if (error == 0 && entries[0].conflict)
+		error = -EEXIST; /* a fresh UUIDv7 id: cannot happen */
+	if (error == 0) {
+		cde_delivery_kick(w->api->delivery);
+		if (w->api->observe)
+			cde_observe_committed(w->api->observe, entries, n);
+	} else {
+		cde_log(CDE_LOG_ERROR, "a gate's decision could not be written to the audit log: %s", strerror(-error));
+	}
+	if (w->then)
+		w->then(w->ctx, &entries[0], error);
+	cde_event_unref(w->entry.event);
+	free(w);
+}
+
+/* The decision as an event, checked as any posted event would be. */
+static int decision_event(struct cde_api *api, const cJSON *result, const char *principal, struct cde_event **ret)
+{
+	char id[CDE_UUID_STR_LEN], now[CDE_TIMESTAMP_STR_LEN];
+	const char *source = api->default_source ? api->default_source : "/cdeventsd";
+	struct cde_errors errs;
+	cJSON *doc;
+
+	cde_uuid_v7(id);
+	if (cde_timestamp_now(now) < 0)
+		return -EIO;
+	doc = cde_gate_decision_event(result, principal, id, source, now);
+	if (!doc)
+		return -ENOMEM;
+	cde_errors_reset(&errs);
+	if (cde_validate(api->catalog, doc, NULL, &errs) < 0 ||
+	    cde_schema_set_check(api->schemas, true, doc, &errs) < 0) {
+		cJSON_Delete(doc);
+		return -EINVAL;
+	}
+	return cde_event_from_json(doc, ret);
+}
+
+int cde_api_gate_record(struct cde_api *api, const cJSON *result, const char *principal, const char *peer,
+			cde_api_gate_recorded_fn *then, void *ctx)
+{
+	struct record *w = calloc(1, sizeof(*w));
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	*w = (struct record){ .api = api, .then = then, .ctx = ctx };
+	snprintf(w->principal, sizeof(w->principal), "%s", principal);
+	snprintf(w->peer, sizeof(w->peer), "%s", peer);
+	r = decision_event(api, result, w->principal, &w->entry.event);
+	if (r == 0 && api->pending + 1 > api->queue_max)
+		r = -EAGAIN;
+	if (r == 0) {
+		w->entry.principal = w->principal;
+		w->entry.peer = w->peer;
+		/* An artifact the log has no chain for starts one. */
+		w->entry.correlate = !cde_event_chain_id(w->entry.event);
+		api->pending++;
+		r = cde_journal_append(api->journal, &w->entry, 1, on_recorded, w);
+		if (r == 0)
+			return 0;
+		api->pending--;
+	}
+	cde_event_unref(w->entry.event);
+	free(w);
+	return r;
+}
+
+static void on_committed(void *ctx, const struct cde_journal_entry *e, int error)
+{
+	static const char *const retry[] = { "Retry-After: 5", NULL };
 	struct gate_request *g = ctx;
 	cJSON *event;
 
-	g->api->pending -= n;
-	if (error < 0 || entries[0].conflict) {
-		static const char *const retry[] = { "Retry-After: 5", NULL };
-
+	if (error < 0) {
 		cde_api_reply_error(g->req, 503, "the gate's decision could not be written to the audit log", NULL,
 				    retry);
 		gate_request_free(g);
 		return;
 	}
-	cde_delivery_kick(g->api->delivery);
-	if (g->api->observe)
-		cde_observe_committed(g->api->observe, entries, n);
 	event = cJSON_AddObjectToObject(g->result, "event");
-	if (!event || !cJSON_AddStringToObject(event, "id", cde_event_id(entries[0].event)) ||
-	    !cJSON_AddNumberToObject(event, "seq", (double)entries[0].seq)) {
+	if (!event || !cJSON_AddStringToObject(event, "id", cde_event_id(e->event)) ||
+	    !cJSON_AddNumberToObject(event, "seq", (double)e->seq)) {
 		cde_api_reply_error(g->req, 500, "out of memory", NULL, NULL);
 	} else {
 		CDE_LOG_KV(CDE_LOG_INFO, cde_http_request_id(g->req), "gate decided",
@@ -100,29 +176,6 @@ static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n,
 		g->result = NULL;
 	}
 	gate_request_free(g);
-}
-
-/* The decision as an event, checked as any posted event would be. */
-static int decision_event(struct gate_request *g, struct cde_event **ret)
-{
-	char id[CDE_UUID_STR_LEN], now[CDE_TIMESTAMP_STR_LEN];
-	const char *source = g->api->default_source ? g->api->default_source : "/cdeventsd";
-	struct cde_errors errs;
-	cJSON *doc;
-
-	cde_uuid_v7(id);
-	if (cde_timestamp_now(now) < 0)
-		return -EIO;
-	doc = cde_gate_decision_event(g->result, g->principal, id, source, now);
-	if (!doc)
-		return -ENOMEM;
-	cde_errors_reset(&errs);
-	if (cde_validate(g->api->catalog, doc, NULL, &errs) < 0 ||
-	    cde_schema_set_check(g->api->schemas, true, doc, &errs) < 0) {
-		cJSON_Delete(doc);
-		return -EINVAL;
-	}
-	return cde_event_from_json(doc, ret);
 }
 
 static void done(void *ctx, struct cde_audit_task_answer *a)
@@ -142,20 +195,9 @@ static void done(void *ctx, struct cde_audit_task_answer *a)
 	}
 	g->result = cJSON_Parse(a->body);
 	free(a->body);
-	r = g->result ? decision_event(g, &g->entry.event) : -ENOMEM;
-	if (r == 0 && g->api->pending + 1 > g->api->queue_max)
-		r = -EAGAIN;
-	if (r == 0) {
-		g->entry.principal = g->principal;
-		g->entry.peer = g->peer;
-		/* An artifact the log has no chain for starts one. */
-		g->entry.correlate = !cde_event_chain_id(g->entry.event);
-		g->api->pending++;
-		r = cde_journal_append(g->api->journal, &g->entry, 1, on_committed, g);
-		if (r == 0)
-			return;
-		g->api->pending--;
-	}
+	r = g->result ? cde_api_gate_record(g->api, g->result, g->principal, g->peer, on_committed, g) : -ENOMEM;
+	if (r == 0)
+		return;
 	if (r == -EAGAIN)
 		cde_api_reply_error(g->req, 503, "too many events waiting to be stored: retry shortly", NULL, retry);
 	else

@@ -71,6 +71,18 @@ void cde_api_handle_query(struct cde_api *api, struct cde_http_request *req, con
 void cde_api_handle_gate(struct cde_api *api, struct cde_http_request *req, const char *environment,
 			 const struct cde_auth_result *who);
 
+/* Called on the loop once a gate's decision event is committed (@error
+ * 0, @e its entry with its seq) or could not be (@error < 0). */
+typedef void cde_api_gate_recorded_fn(void *ctx, const struct cde_journal_entry *e, int error);
+
+/* Writes the gate answer @result (cde_gate_evaluate's) to the journal as
+ * its decision event, asked by @principal from @peer (both copied);
+ * @then (or nothing, when NULL) follows. Returns 0, or -EAGAIN (queue
+ * full), -ENOMEM, -EINVAL (an event that does not validate), and then
+ * @then is not called. */
+int cde_api_gate_record(struct cde_api *api, const cJSON *result, const char *principal, const char *peer,
+			cde_api_gate_recorded_fn *then, void *ctx);
+
 /* What takes a request's events once an enforced gate allowed them
  * (api_ingest.c's accept, @from its origin). */
 typedef void cde_api_accept_fn(struct cde_api *api, struct cde_http_request *req, const struct cde_auth_result *who,

@@ -101,6 +101,7 @@ t.check(c.status === 1 && /deny/.test(c.stdout) && /tests data-contract success\
 
 // Enforced: the deployment to prod is refused with the gate's reasons.
 r = hook('deploy', { phase: 'deployed', subject: 'etl', environment: 'prod', artifactId: ART });
+answered++; // an enforced gate's answer is logged too
 t.check(r.status === 409 && r.json?.details?.some((e) => e.reason.includes('data-contract')),
   'a deploy hook to prod of a denied artifact is 409 with the reasons', r.body);
 const deployedEvent = {
@@ -109,7 +110,10 @@ const deployedEvent = {
   subject: { id: 'etl', source: '/release-bot', content: { environment: { id: 'prod' }, artifactId: ART } },
 };
 r = postJson(`${d.url}/v1/events`, deployedEvent, auth);
+answered++;
 t.check(r.status === 409, 'POST /v1/events of the same deployment is 409 too', r.body);
+r = postJson(`${d.url}/v1/events?dry_run=1`, deployedEvent, auth);
+t.check(r.status === 409, 'a dry run of it is 409 as well (and logs no decision)', r.body);
 r = hook('deploy', { phase: 'deployed', subject: 'etl', environment: 'stage', artifactId: ART, chainId: 'release-42' });
 t.check(r.status === 202, 'a gate without enforce (stage) does not hold deployments', r.body);
 
@@ -123,7 +127,9 @@ t.check(r?.json?.decision === 'allow' && row(r.json, 'tests', 'suite', 'data-con
 c = cli('--env', 'prod', '--artifact', ART);
 t.check(c.status === 0 && /: allow/.test(c.stdout), 'cdevctl gate exits 0 on allow', c.stdout + c.stderr);
 r = postJson(`${d.url}/v1/events`, { ...deployedEvent, context: { ...deployedEvent.context, id: crypto.randomUUID() } }, auth);
+answered++;
 t.check(r.status === 202, 'the enforced deployment is accepted once the gate allows', r.body);
+const prodSeq = r.json?.seq;
 
 // Rolled back: a later artifact deployed to stage and rolled back.
 hook('build', { phase: 'finished', subject: 'etl-build-43', artifactId: OLD.replace('old000', 'new111'), chainId: 'release-43' });
@@ -161,8 +167,11 @@ t.check(first?.principal === 'release-bot' && first.event.subject.content.princi
   first.event.context.chainId === 'release-42' && first.event.subject.content.decision === 'deny' &&
   first.event.subject.content.artifactId === ART, 'a decision names its principal, artifact and chain', JSON.stringify(first));
 r = curl([...auth, `${d.url}/v1/chains/release-42`]);
-t.check(r.json?.events?.some((e) => e.event.context.type === 'dev.cdeventsx.cdeventsd-gate.decided.0.1.0'),
-  'the decisions are in the artifact\'s chain');
+const chain = r.json?.events ?? [];
+const lastDecision = chain.filter((e) => e.event.context.type === 'dev.cdeventsx.cdeventsd-gate.decided.0.1.0' &&
+  e.seq < prodSeq).pop();
+t.check(lastDecision?.seq === prodSeq - 1 && lastDecision.event.subject.content.decision === 'allow',
+  'the enforced gate\'s allow is logged in the chain just ahead of the deployment it let through', JSON.stringify(lastDecision));
 r = curl([...auth, `${d.url}/v1/schemas`]);
 t.check(r.json?.schemas?.some((s) => s.id === 'https://cdeventsd.dev/schemas/cdeventsd-gate.decided.0.1.0.json'),
   'the shipped schema loads as a schemas: dir', r.body);
