@@ -15,7 +15,6 @@
 
 #include "daemon/query_string.h"
 #include "events/ids.h"
-#include "schemas/validate.h"
 #include "sinks/audit/answers/gate.h"
 
 #define ARTIFACT_MAX 1024
@@ -68,87 +67,26 @@ static int run(void *ctx, const struct cde_audit_source *src, struct cde_audit_t
 	return 0;
 }
 
-/* A decision on its way to the journal. */
-struct record {
-	struct cde_api *api;
-	struct cde_journal_entry entry;
-	char principal[CDE_CONFIG_NAME_MAX];
-	char peer[64];
-	cde_api_gate_recorded_fn *then;
-	void *ctx;
-};
-
-static void on_recorded(void *ctx, struct cde_journal_entry *entries, size_t n, int error)
-{
-	struct record *w = ctx;
-
-	w->api->pending -= n;
-	if (error == 0 && entries[0].conflict)
-		error = -EEXIST; /* a fresh UUIDv7 id: cannot happen */
-	if (error == 0) {
-		cde_delivery_kick(w->api->delivery);
-		if (w->api->observe)
-			cde_observe_committed(w->api->observe, entries, n);
-	} else {
-		cde_log(CDE_LOG_ERROR, "a gate's decision could not be written to the audit log: %s", strerror(-error));
-	}
-	if (w->then)
-		w->then(w->ctx, &entries[0], error);
-	cde_event_unref(w->entry.event);
-	free(w);
-}
-
-/* The decision as an event, checked as any posted event would be. */
-static int decision_event(struct cde_api *api, const cJSON *result, const char *principal, struct cde_event **ret)
+/* The decision as an event. */
+static int decision_event(struct cde_api *api, const cJSON *result, const char *principal, cJSON **ret)
 {
 	char id[CDE_UUID_STR_LEN], now[CDE_TIMESTAMP_STR_LEN];
 	const char *source = api->default_source ? api->default_source : "/cdeventsd";
-	struct cde_errors errs;
-	cJSON *doc;
 
 	cde_uuid_v7(id);
 	if (cde_timestamp_now(now) < 0)
 		return -EIO;
-	doc = cde_gate_decision_event(result, principal, id, source, now);
-	if (!doc)
-		return -ENOMEM;
-	cde_errors_reset(&errs);
-	if (cde_validate(api->catalog, doc, NULL, &errs) < 0 ||
-	    cde_schema_set_check(api->schemas, true, doc, &errs) < 0) {
-		cJSON_Delete(doc);
-		return -EINVAL;
-	}
-	return cde_event_from_json(doc, ret);
+	*ret = cde_gate_decision_event(result, principal, id, source, now);
+	return *ret ? 0 : -ENOMEM;
 }
 
 int cde_api_gate_record(struct cde_api *api, const cJSON *result, const char *principal, const char *peer,
-			cde_api_gate_recorded_fn *then, void *ctx)
+			cde_api_recorded_fn *then, void *ctx)
 {
-	struct record *w = calloc(1, sizeof(*w));
-	int r;
+	cJSON *doc;
+	int r = decision_event(api, result, principal, &doc);
 
-	if (!w)
-		return -ENOMEM;
-	*w = (struct record){ .api = api, .then = then, .ctx = ctx };
-	snprintf(w->principal, sizeof(w->principal), "%s", principal);
-	snprintf(w->peer, sizeof(w->peer), "%s", peer);
-	r = decision_event(api, result, w->principal, &w->entry.event);
-	if (r == 0 && api->pending + 1 > api->queue_max)
-		r = -EAGAIN;
-	if (r == 0) {
-		w->entry.principal = w->principal;
-		w->entry.peer = w->peer;
-		/* An artifact the log has no chain for starts one. */
-		w->entry.correlate = !cde_event_chain_id(w->entry.event);
-		api->pending++;
-		r = cde_journal_append(api->journal, &w->entry, 1, on_recorded, w);
-		if (r == 0)
-			return 0;
-		api->pending--;
-	}
-	cde_event_unref(w->entry.event);
-	free(w);
-	return r;
+	return r < 0 ? r : cde_api_record_own(api, doc, principal, peer, then, ctx);
 }
 
 static void on_committed(void *ctx, const struct cde_journal_entry *e, int error)

@@ -162,6 +162,7 @@ static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n,
 		cde_delivery_kick(in->api->delivery);
 	if (in->api->observe)
 		cde_observe_committed(in->api->observe, entries, n);
+	cde_api_tickets_committed(in->api, entries, n);
 	if (n == 1) {
 		body = event_summary(&entries[0]);
 	} else {

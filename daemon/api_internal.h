@@ -71,17 +71,27 @@ void cde_api_handle_query(struct cde_api *api, struct cde_http_request *req, con
 void cde_api_handle_gate(struct cde_api *api, struct cde_http_request *req, const char *environment,
 			 const struct cde_auth_result *who);
 
-/* Called on the loop once a gate's decision event is committed (@error
+/* Called on the loop once an event the daemon made is committed (@error
  * 0, @e its entry with its seq) or could not be (@error < 0). */
-typedef void cde_api_gate_recorded_fn(void *ctx, const struct cde_journal_entry *e, int error);
+typedef void cde_api_recorded_fn(void *ctx, const struct cde_journal_entry *e, int error);
+
+/* Appends @doc (taken), an event the daemon made, on behalf of
+ * @principal from @peer (both copied), once it validates (api_own.c);
+ * @then (or nothing, when NULL) follows. Returns 0, or -EAGAIN (queue
+ * full), -ENOMEM, -EINVAL (it does not validate), and then @then is not
+ * called. */
+int cde_api_record_own(struct cde_api *api, cJSON *doc, const char *principal, const char *peer,
+		       cde_api_recorded_fn *then, void *ctx);
 
 /* Writes the gate answer @result (cde_gate_evaluate's) to the journal as
- * its decision event, asked by @principal from @peer (both copied);
- * @then (or nothing, when NULL) follows. Returns 0, or -EAGAIN (queue
- * full), -ENOMEM, -EINVAL (an event that does not validate), and then
- * @then is not called. */
+ * its decision event (api_gates.c), as cde_api_record_own does. */
 int cde_api_gate_record(struct cde_api *api, const cJSON *result, const char *principal, const char *peer,
-			cde_api_gate_recorded_fn *then, void *ctx);
+			cde_api_recorded_fn *then, void *ctx);
+
+/* Change tickets (api_tickets.c): after a commit, a deployment to an
+ * environment of `tickets:` opens one, a finished pipeline run closes
+ * its chain's, each found and built off the loop. */
+void cde_api_tickets_committed(struct cde_api *api, const struct cde_journal_entry *entries, size_t n);
 
 /* What takes a request's events once an enforced gate allowed them
  * (api_ingest.c's accept, @from its origin). */

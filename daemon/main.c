@@ -142,6 +142,8 @@ static void apply_runtime(struct daemon *d)
 	if (cde_daemon_gates_read(&d->cfg, NULL, &d->gates, &errs) < 0)
 		cde_log(CDE_LOG_ERROR, "gates: out of memory: no gate answers until the next reload");
 	d->api.gates = &d->gates;
+	d->api.ticket_envs = (const char (*)[CDE_CONFIG_NAME_MAX])d->cfg.ticket_envs;
+	d->api.n_ticket_envs = d->cfg.n_ticket_envs;
 	d->api.queue_max = d->cfg.limits.queue_max;
 	fit_fd_limit(&d->cfg.limits);
 	to_http_limits(&d->cfg.limits, &limits);

@@ -3,7 +3,7 @@
  * or case), and a deployment rolled back or too recent, over a stand-in
  * log that filters a table of events as the audit store does. */
 
-#include "tests/unit/helpers.h"
+#include "tests/unit/audit_stand_in.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,103 +14,6 @@
 
 #define ART "pkg:oci/etl@sha256%3Aabc"
 #define OTHER "pkg:oci/etl@sha256%3Aold"
-
-/* ---- a stand-in log: rows in seq order, filtered as GET /v1/events ---- */
-
-struct row {
-	char event[1024];
-	char received[40];
-};
-
-static struct row rows[64];
-static size_t n_rows;
-
-static const char *member(const cJSON *o, const char *a, const char *b, const char *c)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
-
-	if (b)
-		v = cJSON_GetObjectItemCaseSensitive(v, b);
-	if (c)
-		v = cJSON_GetObjectItemCaseSensitive(v, c);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* The artifact an event is about, as the store indexes it. */
-static const char *artifact_of(const cJSON *ev)
-{
-	const cJSON *content = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ev, "subject"),
-								 "content");
-	const char *a = member(content, "artifactId", NULL, NULL);
-	const char *type = member(ev, "context", "type", NULL);
-
-	if (a)
-		return a;
-	return type && strncmp(type, "dev.cdevents.artifact.", 22) == 0 ? member(ev, "subject", "id", NULL) : NULL;
-}
-
-static bool text_matches(const char *want, const char *have)
-{
-	return !want || (have && strcmp(want, have) == 0);
-}
-
-static bool matches(const struct cde_audit_filter *f, uint64_t seq, const cJSON *ev)
-{
-	const char *type = member(ev, "context", "type", NULL);
-
-	return seq > f->after && text_matches(f->chain_id, member(ev, "context", "chainId", NULL)) &&
-	       text_matches(f->artifact_id, artifact_of(ev)) &&
-	       text_matches(f->environment, member(cJSON_GetObjectItemCaseSensitive(ev, "subject"), "content",
-						   "environment", "id")) &&
-	       (!f->type || (type && strncmp(type, f->type, strlen(f->type)) == 0));
-}
-
-static int stand_in_query(void *ctx, const struct cde_audit_filter *f, cde_audit_record_fn fn, void *fn_ctx)
-{
-	int *calls = ctx;
-
-	(*calls)++;
-	for (size_t i = 0; i < n_rows; i++) {
-		cJSON *ev = cJSON_Parse(rows[i].event);
-		struct cde_audit_record rec = { .seq = i + 1, .received_at = rows[i].received,
-						.principal = "ci", .event = rows[i].event };
-		bool hit;
-		int r = 0;
-
-		assert_non_null(ev);
-		hit = matches(f, i + 1, ev);
-		cJSON_Delete(ev);
-		if (hit)
-			r = fn(fn_ctx, &rec);
-		if (r)
-			return r;
-	}
-	return 0;
-}
-
-/* Appends an event of @type (e.g. "testsuiterun.finished.0.3.0") taken
- * by the log at @received; returns its seq. */
-static uint64_t post(const char *received, const char *type, const char *subject, const char *chain,
-		     const char *content)
-{
-	struct row *r = &rows[n_rows++];
-
-	assert_true(n_rows <= sizeof(rows) / sizeof(rows[0]));
-	snprintf(r->received, sizeof(r->received), "%s", received);
-	snprintf(r->event, sizeof(r->event),
-		 "{\"context\":{\"specversion\":\"0.5.1\",\"id\":\"e%zu\",\"source\":\"/ci\","
-		 "\"type\":\"dev.cdevents.%s\",\"timestamp\":\"%s\",\"chainId\":\"%s\"},"
-		 "\"subject\":{\"id\":\"%s\",\"content\":%s}}",
-		 n_rows, type, received, chain, subject, content);
-	return n_rows;
-}
-
-static int reset(void **state)
-{
-	(void)state;
-	n_rows = 0;
-	return 0;
-}
 
 /* ---- gates as the configuration writes them ---- */
 
@@ -146,11 +49,9 @@ static time_t at(const char *ts)
 
 static cJSON *evaluate(time_t now)
 {
-	int calls = 0;
-	struct cde_audit_source src = { .query = stand_in_query, .ctx = &calls };
 	cJSON *out = NULL;
 
-	assert_int_equal(cde_gate_evaluate(prod(), ART, now, &src, &out), 0);
+	assert_int_equal(cde_gate_evaluate(prod(), ART, now, &stand_in, &out), 0);
 	assert_non_null(out);
 	return out;
 }
