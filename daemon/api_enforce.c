@@ -35,24 +35,14 @@ struct hold {
 	struct check checks[];
 };
 
-static const char *content_ref(const struct cde_event *ev, const char *field)
-{
-	const cJSON *subject = cJSON_GetObjectItemCaseSensitive(cde_event_json(ev), "subject");
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(subject, "content"), field);
-
-	if (cJSON_IsObject(v))
-		v = cJSON_GetObjectItemCaseSensitive(v, "id");
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* The enforced gate @ev's deployment must pass, or NULL. */
 static const struct cde_gate *gate_of(const struct cde_api *api, const struct cde_event *ev)
 {
 	static const char deployed[] = "dev.cdevents.service.deployed.", upgraded[] = "dev.cdevents.service.upgraded.";
-	const char *type = cde_event_type(ev), *env = content_ref(ev, "environment");
+	const char *type = cde_event_type(ev), *env = cde_api_content_ref(cde_event_json(ev), "environment");
 	const struct cde_gate *g;
 
-	if (!type || !env || !content_ref(ev, "artifactId") ||
+	if (!type || !env || !cde_api_content_ref(cde_event_json(ev), "artifactId") ||
 	    (strncmp(type, deployed, sizeof(deployed) - 1) != 0 && strncmp(type, upgraded, sizeof(upgraded) - 1) != 0))
 		return NULL;
 	g = cde_gate_set_find(api->gates, env);
@@ -178,7 +168,8 @@ bool cde_api_gate_hold(struct cde_api *api, struct cde_http_request *req, const 
 		if (!g)
 			continue;
 		h->checks[h->n_checks].gate = *g;
-		snprintf(h->checks[h->n_checks].artifact, ARTIFACT_MAX, "%s", content_ref(events[i], "artifactId"));
+		snprintf(h->checks[h->n_checks].artifact, ARTIFACT_MAX, "%s",
+			 cde_api_content_ref(cde_event_json(events[i]), "artifactId"));
 		h->n_checks++;
 	}
 	if (cde_audit_reader_submit_task(api->reader, run, done, h) < 0) {

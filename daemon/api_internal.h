@@ -83,6 +83,10 @@ typedef void cde_api_recorded_fn(void *ctx, const struct cde_journal_entry *e, i
 int cde_api_record_own(struct cde_api *api, cJSON *doc, const char *principal, const char *peer,
 		       cde_api_recorded_fn *then, void *ctx);
 
+/* The id a content field of the event @ev names (subject.content.@field:
+ * a string, or a reference's "id"); NULL when absent. */
+const char *cde_api_content_ref(const cJSON *ev, const char *field);
+
 /* Writes the gate answer @result (cde_gate_evaluate's) to the journal as
  * its decision event (api_gates.c), as cde_api_record_own does. */
 int cde_api_gate_record(struct cde_api *api, const cJSON *result, const char *principal, const char *peer,

@@ -81,3 +81,13 @@ int cde_api_record_own(struct cde_api *api, cJSON *doc, const char *principal, c
 	free(w);
 	return r;
 }
+
+const char *cde_api_content_ref(const cJSON *ev, const char *field)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ev, "subject"), "content");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, field);
+
+	if (cJSON_IsObject(v))
+		v = cJSON_GetObjectItemCaseSensitive(v, "id");
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}

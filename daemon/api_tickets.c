@@ -32,16 +32,6 @@ static const char *text_at(const cJSON *o, const char *a, const char *b)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static const char *content_ref(const cJSON *ev, const char *field)
-{
-	const cJSON *c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ev, "subject"), "content");
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, field);
-
-	if (cJSON_IsObject(v))
-		v = cJSON_GetObjectItemCaseSensitive(v, "id");
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static void job_free(struct ticket_job *j)
 {
 	cJSON_Delete(j->event);
@@ -53,8 +43,8 @@ static int run(void *ctx, const struct cde_audit_source *src, struct cde_audit_t
 	struct ticket_job *j = ctx;
 	cJSON *found = NULL;
 	int r = j->closing ? cde_tickets_open(src, text_at(j->event, "context", "chainId"), &found)
-			   : cde_ticket_gate_decision(src, content_ref(j->event, "environment"),
-						      content_ref(j->event, "artifactId"), &found);
+			   : cde_ticket_gate_decision(src, cde_api_content_ref(j->event, "environment"),
+						      cde_api_content_ref(j->event, "artifactId"), &found);
 
 	if (r < 0)
 		return r;
@@ -110,7 +100,7 @@ static int wants(const struct cde_api *api, const cJSON *ev, bool *ret_closing)
 {
 	static const char deployed[] = "dev.cdevents.service.deployed.", upgraded[] = "dev.cdevents.service.upgraded.",
 			  finished[] = "dev.cdevents.pipelinerun.finished.";
-	const char *type = text_at(ev, "context", "type"), *env = content_ref(ev, "environment");
+	const char *type = text_at(ev, "context", "type"), *env = cde_api_content_ref(ev, "environment");
 
 	if (!type)
 		return 0;
@@ -119,7 +109,7 @@ static int wants(const struct cde_api *api, const cJSON *ev, bool *ret_closing)
 		return 1;
 	}
 	if ((strncmp(type, deployed, sizeof(deployed) - 1) != 0 && strncmp(type, upgraded, sizeof(upgraded) - 1) != 0) ||
-	    !env || !content_ref(ev, "artifactId"))
+	    !env || !cde_api_content_ref(ev, "artifactId"))
 		return 0;
 	for (size_t i = 0; i < api->n_ticket_envs; i++)
 		if (strcmp(api->ticket_envs[i], env) == 0) {
