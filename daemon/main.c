@@ -47,6 +47,7 @@ struct daemon {
 	struct cde_config cfg;
 	size_t n_clusters;	/* cfg's clusters as sizing/ reads them, for the API */
 	struct cde_sizing_named_cluster clusters[CDE_CONFIG_CLUSTERS_MAX];
+	struct cde_gate_set gates;	/* cfg's gates as the answers layer reads them */
 	struct event_base *base;
 	struct cde_http_server *http;
 	struct cde_catalog *catalog;
@@ -138,6 +139,13 @@ static void apply_runtime(struct daemon *d)
 		cde_log(CDE_LOG_ERROR, "clusters: out of memory: named clusters are unknown until the next reload");
 	d->api.clusters = d->clusters;
 	d->api.n_clusters = d->n_clusters;
+	/* Read once already too; out of memory, no gate answers until the
+	 * next reload (404), rather than a gate with requirements missing. */
+	if (cde_daemon_gates_read(&d->cfg, NULL, &d->gates, &errs) < 0)
+		cde_log(CDE_LOG_ERROR, "gates: out of memory: no gate answers until the next reload");
+	d->api.gates = &d->gates;
+	d->api.ticket_envs = (const char (*)[CDE_CONFIG_NAME_MAX])d->cfg.ticket_envs;
+	d->api.n_ticket_envs = d->cfg.n_ticket_envs;
 	d->api.queue_max = d->cfg.limits.queue_max;
 	d->api.dora_failure_window_s = d->cfg.dora.failure_window_s;
 	fit_fd_limit(&d->cfg.limits);
