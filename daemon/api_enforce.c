@@ -28,6 +28,7 @@ struct hold {
 	struct cde_http_request *req;
 	struct cde_auth_result who;
 	int from;
+	const char *artifact_at;	/* a static string */
 	cde_api_accept_fn *accept;
 	time_t now;
 	struct cde_event **events;
@@ -109,7 +110,7 @@ static bool judge(struct hold *h, const cJSON *answers, struct cde_errors *errs)
 			const char *reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "reason"));
 
 			if (reason)
-				cde_errors_add(errs, "", "gate %s denies %s: %s", env, artifact, reason);
+				cde_errors_add(errs, h->artifact_at, "gate %s denies %s: %s", env, artifact, reason);
 		}
 	}
 	return denied;
@@ -139,7 +140,8 @@ static void done(void *ctx, struct cde_audit_task_answer *a)
 }
 
 bool cde_api_gate_hold(struct cde_api *api, struct cde_http_request *req, const struct cde_auth_result *who,
-		       struct cde_event **events, size_t n, int from, cde_api_accept_fn *accept)
+		       struct cde_event **events, size_t n, int from, const char *artifact_at,
+		       cde_api_accept_fn *accept)
 {
 	size_t n_checks = 0;
 	struct hold *h;
@@ -159,7 +161,8 @@ bool cde_api_gate_hold(struct cde_api *api, struct cde_http_request *req, const 
 		cde_api_refuse(api, req, who, 500, "out of memory", NULL, NULL);
 		return true;
 	}
-	*h = (struct hold){ .api = api, .req = req, .who = *who, .from = from, .accept = accept, .now = time(NULL),
+	*h = (struct hold){ .api = api, .req = req, .who = *who, .from = from, .artifact_at = artifact_at,
+			    .accept = accept, .now = time(NULL),
 			    .events = h->events, .n = n };
 	memcpy(h->events, events, n * sizeof(*events));
 	for (size_t i = 0; i < n; i++) {

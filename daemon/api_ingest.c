@@ -470,7 +470,7 @@ void cde_api_handle_hook(struct cde_api *api, struct cde_http_request *req, cons
 	}
 	/* A hook without a chainId joins its release's chain by correlation;
 	 * events built elsewhere are kept as received. */
-	if (!cde_api_gate_hold(api, req, who, &ev, 1, FROM_HOOK, accept_allowed))
+	if (!cde_api_gate_hold(api, req, who, &ev, 1, FROM_HOOK, "/artifactId", accept_allowed))
 		accept_events(api, req, who, &ev, 1, FROM_HOOK);
 }
 
@@ -560,7 +560,8 @@ void cde_api_handle_events(struct cde_api *api, struct cde_http_request *req,
 		cde_api_refuse(api, req, who, 403, "forbidden", &errs, NULL);
 		return;
 	}
-	if (!cde_api_gate_hold(api, req, who, events, n, FROM_EVENTS, accept_allowed))
+	if (!cde_api_gate_hold(api, req, who, events, n, FROM_EVENTS, "/subject/content/artifactId",
+			       accept_allowed))
 		accept_events(api, req, who, events, n, FROM_EVENTS);
 	free(events); /* the references moved to the ingest */
 }

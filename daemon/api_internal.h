@@ -110,7 +110,9 @@ typedef void cde_api_accept_fn(struct cde_api *api, struct cde_http_request *req
  * artifact to an environment whose gate has `enforce: true`, holds the
  * request (taking the references in @events, not the array) until the
  * gate is evaluated off the loop, then calls @accept, or answers 409
- * with the gate's reasons; returns true then. False: no enforced gate
- * applies, and nothing was taken. */
+ * with the gate's reasons, each at @artifact_at (where the request
+ * named the artifact: "/artifactId" in a hook); returns true then.
+ * False: no enforced gate applies, and nothing was taken. */
 bool cde_api_gate_hold(struct cde_api *api, struct cde_http_request *req, const struct cde_auth_result *who,
-		       struct cde_event **events, size_t n, int from, cde_api_accept_fn *accept);
+		       struct cde_event **events, size_t n, int from, const char *artifact_at,
+		       cde_api_accept_fn *accept);

@@ -104,6 +104,13 @@ r = hook('deploy', { phase: 'deployed', subject: 'etl', environment: 'prod', art
 answered++; // an enforced gate's answer is logged too
 t.check(r.status === 409 && r.json?.details?.some((e) => e.reason.includes('data-contract')),
   'a deploy hook to prod of a denied artifact is 409 with the reasons', r.body);
+t.check(r.json?.details?.every((e) => e.pointer === '/artifactId'), 'each reason points at the artifact judged', r.body);
+// The attack: a deployment to the gated environment naming no artifact
+// at all must not slip past the gate that judges artifacts (the spec
+// requires artifactId of a deployment: refused before any gate).
+r = hook('deploy', { phase: 'deployed', subject: 'etl', environment: 'prod' });
+t.check(r.status === 400 && r.json?.details?.[0]?.pointer === '/artifactId',
+  'a deploy hook to prod that names no artifact is refused at /artifactId', r.body);
 const deployedEvent = {
   context: { specversion: '0.5.1', id: crypto.randomUUID(), source: '/release-bot', type: 'dev.cdevents.service.deployed.0.3.0',
     timestamp: new Date().toISOString(), chainId: 'release-42' },
@@ -111,7 +118,12 @@ const deployedEvent = {
 };
 r = postJson(`${d.url}/v1/events`, deployedEvent, auth);
 answered++;
-t.check(r.status === 409, 'POST /v1/events of the same deployment is 409 too', r.body);
+t.check(r.status === 409 && r.json?.details?.every((e) => e.pointer === '/subject/content/artifactId'),
+  'POST /v1/events of the same deployment is 409 too', r.body);
+r = postJson(`${d.url}/v1/events`, { ...deployedEvent, context: { ...deployedEvent.context, id: crypto.randomUUID() },
+  subject: { ...deployedEvent.subject, content: { environment: { id: 'prod' } } } }, auth);
+t.check(r.status === 400 && r.json?.details?.[0]?.pointer === '/subject/content/artifactId',
+  'and one naming no artifact is refused at its artifactId', r.body);
 r = postJson(`${d.url}/v1/events?dry_run=1`, deployedEvent, auth);
 t.check(r.status === 409, 'a dry run of it is 409 as well (and logs no decision)', r.body);
 r = hook('deploy', { phase: 'deployed', subject: 'etl', environment: 'stage', artifactId: ART, chainId: 'release-42' });
