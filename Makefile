@@ -5,7 +5,7 @@
 #   make crashtest        kill the daemon under load ROUNDS times, count losses
 #   make soak MINUTES=5   a flapping receiver under steady load; RSS, fds, deliveries
 #   make valgrind         integration tests with the daemon under valgrind
-#   make bench            ingest vs nginx, fan-out, queries on 1M events, memory (figures only)
+#   make bench            ingest vs nginx, fan-out (HTTP, JetStream), queries on 1M events, memory (figures only)
 #   make fuzz SECONDS=N   libFuzzer targets (clang) in build-fuzz, N s each (default 60)
 #   make image            OCI image archive build-image/cdeventsd-image.tar (root; no registry)
 #   make image-test       make image, then run the daemon from it (chroot, podman)

@@ -21,6 +21,7 @@ static const struct {
 	{ "sizing", cde_cmd_sizing, "size a Spark job's pods and fit them to a cluster's nodes" },
 	{ "env", cde_cmd_env, "what runs in an environment, and what ran before (a daemon's answer)" },
 	{ "dora", cde_cmd_dora, "the DORA keys per service and environment (a daemon's answer)" },
+	{ "gate", cde_cmd_gate, "ask a promotion gate whether an artifact may go to an environment" },
 };
 
 static void usage(FILE *f)

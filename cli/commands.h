@@ -17,6 +17,7 @@ int cde_cmd_sizing(int argc, char **argv);
 /* What runs where, and the DORA keys: a running daemon's answers (cmd_answers.c). */
 int cde_cmd_env(int argc, char **argv);
 int cde_cmd_dora(int argc, char **argv);
+int cde_cmd_gate(int argc, char **argv);
 
 /* Loads the catalog from @dir (or the default directory when NULL),
  * printing the reason to stderr on failure. */

@@ -133,6 +133,8 @@ static const cyaml_schema_field_t config_fields[] = {
 	CYAML_FIELD_IGNORE("schemas", CYAML_FLAG_OPTIONAL),	/* read by cde_config_apply_schemas */
 	CYAML_FIELD_IGNORE("storage", CYAML_FLAG_OPTIONAL),	/* read by cde_config_apply_storage */
 	CYAML_FIELD_IGNORE("dora", CYAML_FLAG_OPTIONAL),	/* read by cde_config_apply_dora */
+	CYAML_FIELD_IGNORE("gates", CYAML_FLAG_OPTIONAL),	/* read by cde_config_apply_gates */
+	CYAML_FIELD_IGNORE("tickets", CYAML_FLAG_OPTIONAL),	/* read by cde_config_apply_tickets */
 	CYAML_FIELD_END,
 };
 

@@ -130,6 +130,10 @@ struct cde_config_cluster {
 
 #define CDE_CONFIG_SCHEMA_DIRS_MAX 8
 
+/* gates: as compact JSON ("" = none), read by the daemon's gate parser. */
+#define CDE_CONFIG_GATES_MAX 16384
+#define CDE_CONFIG_TICKET_ENVS_MAX 8
+
 /* Where the audit log, cursors, deliveries and dead letters live. */
 enum cde_storage_driver {
 	CDE_STORAGE_SQLITE,	/* audit.db in state_dir: the embedded default */
@@ -190,6 +194,13 @@ struct cde_config {
 	char storage_url[CDE_CONFIG_URL_MAX];
 	char storage_password_file[CDE_CONFIG_PATH_MAX];
 	struct cde_config_dora dora;
+	/* gates: per environment, the evidence a deployment there needs
+	 * (README "Promotion gates"), as compact JSON; "" = no gates. */
+	char gates[CDE_CONFIG_GATES_MAX];
+	/* tickets: the environments whose accepted deployments get a change
+	 * ticket (ticket.created, then closed when the pipeline finishes). */
+	size_t n_ticket_envs;
+	char ticket_envs[CDE_CONFIG_TICKET_ENVS_MAX][CDE_CONFIG_NAME_MAX];
 };
 
 /* The embedded default: listen on 127.0.0.1:9720, state under ./var (or

@@ -66,3 +66,10 @@ int cde_config_apply_dora(const cJSON *doc, const char *path, struct cde_config 
 /* Applies the `clusters:` map of @doc (the file @path as a JSON tree) to
  * @cfg (clusters_key.c). Returns 0, -EINVAL (errors in @errs) or -ENOMEM. */
 int cde_config_apply_clusters(const cJSON *doc, const char *path, struct cde_config *cfg, struct cde_errors *errs);
+
+/* Applies the `gates:` map of @doc (the file @path as a JSON tree) to
+ * @cfg as compact JSON (gates_key.c). Returns 0, -EINVAL (errors in
+ * @errs) or -ENOMEM. */
+int cde_config_apply_tickets(const cJSON *doc, const char *path, struct cde_config *cfg, struct cde_errors *errs);
+
+int cde_config_apply_gates(const cJSON *doc, const char *path, struct cde_config *cfg, struct cde_errors *errs);

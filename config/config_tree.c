@@ -526,6 +526,12 @@ int cde_config_load_tree(const char *path, const char *text, size_t len, struct 
 	r2 = cde_config_apply_dora(doc, path, cfg, errs);
 	if (r == 0)
 		r = r2;
+	r2 = cde_config_apply_gates(doc, path, cfg, errs);
+	if (r == 0 || r2 == -ENOMEM)
+		r = r2;
+	r2 = cde_config_apply_tickets(doc, path, cfg, errs);
+	if (r == 0)
+		r = r2;
 	cJSON_Delete(doc);
 	return r;
 }

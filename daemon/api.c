@@ -148,6 +148,11 @@ static void dora(struct cde_api *api, struct cde_http_request *req, const char *
 	cde_api_handle_dora(api, req);
 }
 
+static void gate(struct cde_api *api, struct cde_http_request *req, const char *id, struct cde_auth_result *who)
+{
+	cde_api_handle_gate(api, req, id, who);
+}
+
 static void ui(struct cde_api *api, struct cde_http_request *req, const char *id, struct cde_auth_result *who)
 {
 	cde_api_handle_ui(api, req);
@@ -222,6 +227,7 @@ static const struct route {
 	{ M(GET), "/v1/schemas", CDE_SCOPE_QUERY, schemas },
 	{ M(POST), "/v1/sizing", CDE_SCOPE_EMIT, sizing },
 	{ M(POST), "/v1/hooks/{kind}", CDE_SCOPE_EMIT, hook },
+	{ M(GET), "/v1/gates/{environment}", CDE_SCOPE_QUERY, gate },
 	{ M(GET), "/v1/log/checkpoint", CDE_SCOPE_QUERY, log_checkpoint },
 	{ M(GET), "/v1/log/proof/inclusion", CDE_SCOPE_QUERY, log_inclusion },
 	{ M(GET), "/v1/log/proof/consistency", CDE_SCOPE_QUERY, log_consistency },

@@ -8,6 +8,7 @@
 #include "daemon/observe.h"
 #include "daemon/schema_set.h"
 #include "schemas/catalog.h"
+#include "sinks/audit/answers/gate_rules.h"
 #include "sinks/audit/audit_reader.h"
 #include "sinks/delivery.h"
 #include "sinks/audit/journal.h"
@@ -28,6 +29,9 @@ struct cde_api {
 	const char *default_source;	/* for hooks that give none; NULL: "/<principal>" */
 	const struct cde_sizing_named_cluster *clusters;	/* named clusters for sizing, */
 	size_t n_clusters;				/* in the running config */
+	const struct cde_gate_set *gates;	/* gates: (NULL or empty: none) */
+	const char (*ticket_envs)[CDE_CONFIG_NAME_MAX];	/* tickets: environments, */
+	size_t n_ticket_envs;				/* in the running config */
 	bool stopping;			/* /readyz fails while draining */
 	unsigned long long pending;	/* events waiting on the journal */
 	unsigned queue_max;		/* 503 past it */

@@ -162,6 +162,7 @@ static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n,
 		cde_delivery_kick(in->api->delivery);
 	if (in->api->observe)
 		cde_observe_committed(in->api->observe, entries, n);
+	cde_api_tickets_committed(in->api, entries, n);
 	if (n == 1) {
 		body = event_summary(&entries[0]);
 	} else {
@@ -319,6 +320,12 @@ static void accept_events(struct cde_api *api, struct cde_http_request *req,
 	}
 }
 
+static void accept_allowed(struct cde_api *api, struct cde_http_request *req, const struct cde_auth_result *who,
+			   struct cde_event **events, size_t n, int from)
+{
+	accept_events(api, req, who, events, n, (enum origin)from);
+}
+
 static bool content_type_is_json(struct cde_http_request *req)
 {
 	char mt[64];
@@ -463,7 +470,8 @@ void cde_api_handle_hook(struct cde_api *api, struct cde_http_request *req, cons
 	}
 	/* A hook without a chainId joins its release's chain by correlation;
 	 * events built elsewhere are kept as received. */
-	accept_events(api, req, who, &ev, 1, FROM_HOOK);
+	if (!cde_api_gate_hold(api, req, who, &ev, 1, FROM_HOOK, "/artifactId", accept_allowed))
+		accept_events(api, req, who, &ev, 1, FROM_HOOK);
 }
 
 /* POST /v1/sizing: answered at once, nothing stored or emitted, so a
@@ -552,6 +560,8 @@ void cde_api_handle_events(struct cde_api *api, struct cde_http_request *req,
 		cde_api_refuse(api, req, who, 403, "forbidden", &errs, NULL);
 		return;
 	}
-	accept_events(api, req, who, events, n, FROM_EVENTS);
+	if (!cde_api_gate_hold(api, req, who, events, n, FROM_EVENTS, "/subject/content/artifactId",
+			       accept_allowed))
+		accept_events(api, req, who, events, n, FROM_EVENTS);
 	free(events); /* the references moved to the ingest */
 }

@@ -72,3 +72,50 @@ void cde_api_handle_ui(struct cde_api *api, struct cde_http_request *req);
 /* GET /v1/events (@id and @chain NULL), or one event or chain. */
 void cde_api_handle_query(struct cde_api *api, struct cde_http_request *req, const char *id, const char *chain);
 
+
+/* GET /v1/gates/{environment}?artifact=PURL (api_gates.c): the gate's
+ * answer, once its decision event is committed. */
+void cde_api_handle_gate(struct cde_api *api, struct cde_http_request *req, const char *environment,
+			 const struct cde_auth_result *who);
+
+/* Called on the loop once an event the daemon made is committed (@error
+ * 0, @e its entry with its seq) or could not be (@error < 0). */
+typedef void cde_api_recorded_fn(void *ctx, const struct cde_journal_entry *e, int error);
+
+/* Appends @doc (taken), an event the daemon made, on behalf of
+ * @principal from @peer (both copied), once it validates (api_own.c);
+ * @then (or nothing, when NULL) follows. Returns 0, or -EAGAIN (queue
+ * full), -ENOMEM, -EINVAL (it does not validate), and then @then is not
+ * called. */
+int cde_api_record_own(struct cde_api *api, cJSON *doc, const char *principal, const char *peer,
+		       cde_api_recorded_fn *then, void *ctx);
+
+/* The id a content field of the event @ev names (subject.content.@field:
+ * a string, or a reference's "id"); NULL when absent. */
+const char *cde_api_content_ref(const cJSON *ev, const char *field);
+
+/* Writes the gate answer @result (cde_gate_evaluate's) to the journal as
+ * its decision event (api_gates.c), as cde_api_record_own does. */
+int cde_api_gate_record(struct cde_api *api, const cJSON *result, const char *principal, const char *peer,
+			cde_api_recorded_fn *then, void *ctx);
+
+/* Change tickets (api_tickets.c): after a commit, a deployment to an
+ * environment of `tickets:` opens one, a finished pipeline run closes
+ * its chain's, each found and built off the loop. */
+void cde_api_tickets_committed(struct cde_api *api, const struct cde_journal_entry *entries, size_t n);
+
+/* What takes a request's events once an enforced gate allowed them
+ * (api_ingest.c's accept, @from its origin). */
+typedef void cde_api_accept_fn(struct cde_api *api, struct cde_http_request *req, const struct cde_auth_result *who,
+			       struct cde_event **events, size_t n, int from);
+
+/* Enforced gates (api_enforce.c): when one of the @n @events deploys an
+ * artifact to an environment whose gate has `enforce: true`, holds the
+ * request (taking the references in @events, not the array) until the
+ * gate is evaluated off the loop, then calls @accept, or answers 409
+ * with the gate's reasons, each at @artifact_at (where the request
+ * named the artifact: "/artifactId" in a hook); returns true then.
+ * False: no enforced gate applies, and nothing was taken. */
+bool cde_api_gate_hold(struct cde_api *api, struct cde_http_request *req, const struct cde_auth_result *who,
+		       struct cde_event **events, size_t n, int from, const char *artifact_at,
+		       cde_api_accept_fn *accept);

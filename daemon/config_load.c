@@ -1,9 +1,10 @@
 /* The configuration file as the daemon loads it. config/ reads the file
  * and depends on nothing above the base layer, so what needs a layer above
  * it is checked here, with the same "FILE: /key: reason" errors: a route's
- * filter and a named cluster are kept by config/ as JSON text; the filter
- * is compiled here the way the delivery engine will compile it, and the
- * cluster read by sizing's parser, the one requests go through. It also
+ * filter, a named cluster and the gates are kept by config/ as JSON text;
+ * the filter is compiled here the way the delivery engine will compile
+ * it, the cluster read by sizing's parser, the one requests go through,
+ * and the gates by the answers layer's. It also
  * turns the configuration into the options sinks/ takes, so that sinks/
  * does not depend on config/. */
 
@@ -108,15 +109,33 @@ int cde_daemon_clusters_read(const struct cde_config *cfg, const char *path, str
 	return r;
 }
 
+int cde_daemon_gates_read(const struct cde_config *cfg, const char *path, struct cde_gate_set *out,
+			  struct cde_errors *errs)
+{
+	cJSON *doc;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (!cfg->gates[0])
+		return 0;
+	doc = cJSON_Parse(cfg->gates);
+	if (!doc)
+		return -ENOMEM; /* config/ wrote it: it is JSON */
+	r = cde_gate_set_parse(doc, path, out, errs);
+	cJSON_Delete(doc);
+	return r;
+}
+
 int cde_daemon_config_load(const char *path, struct cde_config *cfg, struct cde_errors *errs)
 {
 	/* Built aside (it is large), so that a file with an error changes
 	 * nothing. */
 	struct cde_config *next = malloc(sizeof(*next));
 	struct cde_sizing_named_cluster *clusters = calloc(CDE_CONFIG_CLUSTERS_MAX, sizeof(*clusters));
+	struct cde_gate_set *gates = malloc(sizeof(*gates));
 	int r = -ENOMEM;
 
-	if (next && clusters) {
+	if (next && clusters && gates) {
 		*next = *cfg;
 		r = cde_config_load_file(path, next, errs);
 		if (r == 0)
@@ -126,8 +145,11 @@ int cde_daemon_config_load(const char *path, struct cde_config *cfg, struct cde_
 		if (r == 0)
 			r = cde_daemon_clusters_read(next, path, clusters, errs);
 		if (r == 0)
+			r = cde_daemon_gates_read(next, path, gates, errs);
+		if (r == 0)
 			*cfg = *next;
 	}
+	free(gates);
 	free(clusters);
 	free(next);
 	return r;

@@ -4,6 +4,7 @@
 
 #include "config/config.h"
 #include "schemas/base/errors.h"
+#include "sinks/audit/answers/gate_rules.h"
 #include "sinks/sink_options.h"
 #include "sizing/sizing.h"
 
@@ -20,6 +21,12 @@ int cde_daemon_config_load(const char *path, struct cde_config *cfg, struct cde_
  * -ENOMEM. */
 int cde_daemon_clusters_read(const struct cde_config *cfg, const char *path, struct cde_sizing_named_cluster *out,
 			     struct cde_errors *errs);
+
+/* Reads the `gates:` of @cfg into @out, with errors naming @path (NULL:
+ * none) and the pointer ("FILE: /gates/prod/require/1/tests/suites: ...").
+ * Returns 0, -EINVAL or -ENOMEM. */
+int cde_daemon_gates_read(const struct cde_config *cfg, const char *path, struct cde_gate_set *out,
+			  struct cde_errors *errs);
 
 /* Adds to @warns what in @cfg loads but is most likely a mistake, naming
  * @path (NULL: none): a sink that no route names, which receives nothing

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -48,6 +47,7 @@ struct daemon {
 	struct cde_config cfg;
 	size_t n_clusters;	/* cfg's clusters as sizing/ reads them, for the API */
 	struct cde_sizing_named_cluster clusters[CDE_CONFIG_CLUSTERS_MAX];
+	struct cde_gate_set gates;	/* cfg's gates as the answers layer reads them */
 	struct event_base *base;
 	struct cde_http_server *http;
 	struct cde_catalog *catalog;
@@ -81,44 +81,6 @@ static void log_delivery(void *ctx, enum cde_delivery_log_level level, const cha
 		       NULL, msg, f, n < 16 ? n : 16);
 }
 
-static void to_http_limits(const struct cde_config_limits *c, struct cde_http_limits *l)
-{
-	l->body_max = c->body_max;
-	l->head_max = c->head_max;
-	l->headers_max = c->headers_max;
-	l->head_timeout_ms = c->head_timeout_ms;
-	l->body_timeout_ms = c->body_timeout_ms;
-	l->idle_timeout_ms = c->idle_timeout_ms;
-	l->max_connections = c->max_connections;
-	l->max_connections_per_address = c->max_connections_per_address;
-	l->bodies_in_flight_max = c->bodies_in_flight_max;
-}
-
-/* Keeps max_connections within the file descriptors the process may
- * open (raising the soft limit to the hard one first), with room for the
- * listener, the database and the loop: past the limit accept() fails and
- * every client suffers, not just the newest. */
-static void fit_fd_limit(struct cde_config_limits *l)
-{
-	const rlim_t reserve = 64;
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0)
-			return;
-	}
-	if (rl.rlim_cur != RLIM_INFINITY && l->max_connections + reserve > rl.rlim_cur) {
-		unsigned fit = rl.rlim_cur > 2 * reserve ? (unsigned)(rl.rlim_cur - reserve)
-							 : (unsigned)(rl.rlim_cur / 2);
-
-		cde_log(CDE_LOG_WARN, "max_connections %u does not fit the file descriptor limit %llu: using %u",
-			l->max_connections, (unsigned long long)rl.rlim_cur, fit);
-		l->max_connections = fit;
-	}
-}
 
 /* Applies what can change while running to @d. */
 static void apply_runtime(struct daemon *d)
@@ -140,10 +102,17 @@ static void apply_runtime(struct daemon *d)
 		cde_log(CDE_LOG_ERROR, "clusters: out of memory: named clusters are unknown until the next reload");
 	d->api.clusters = d->clusters;
 	d->api.n_clusters = d->n_clusters;
+	/* Read once already too; out of memory, no gate answers until the
+	 * next reload (404), rather than a gate with requirements missing. */
+	if (cde_daemon_gates_read(&d->cfg, NULL, &d->gates, &errs) < 0)
+		cde_log(CDE_LOG_ERROR, "gates: out of memory: no gate answers until the next reload");
+	d->api.gates = &d->gates;
+	d->api.ticket_envs = (const char (*)[CDE_CONFIG_NAME_MAX])d->cfg.ticket_envs;
+	d->api.n_ticket_envs = d->cfg.n_ticket_envs;
 	d->api.queue_max = d->cfg.limits.queue_max;
 	d->api.dora_failure_window_s = d->cfg.dora.failure_window_s;
-	fit_fd_limit(&d->cfg.limits);
-	to_http_limits(&d->cfg.limits, &limits);
+	cde_daemon_fit_fd_limit(&d->cfg.limits);
+	cde_daemon_http_limits(&d->cfg.limits, &limits);
 	if (d->http)
 		cde_http_server_set_limits(d->http, &limits);
 }
@@ -479,7 +448,7 @@ static int start_http(struct daemon *d, char *bound, size_t size)
 	unsigned short port;
 	int r;
 
-	to_http_limits(&d->cfg.limits, &limits);	/* fitted by apply_runtime */
+	cde_daemon_http_limits(&d->cfg.limits, &limits);	/* fitted by apply_runtime */
 	if (cde_http_server_new(d->base, &limits, cde_api_handle, &d->api, &d->http) < 0) {
 		cde_log(CDE_LOG_ERROR, "out of memory");
 		return -1;

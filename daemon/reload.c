@@ -78,6 +78,9 @@ static const struct reload_key {
 	{ "schemas", FIELD(schema_dirs), SAME_BYTES, APPLIES_ON_RELOAD, NULL },
 	{ "schemas", FIELD(schemas_accept_unknown), SAME_BYTES, APPLIES_ON_RELOAD, NULL },
 	{ "dora", FIELD(dora), SAME_BYTES, APPLIES_ON_RELOAD, NULL },
+	{ "gates", FIELD(gates), SAME_STRING, APPLIES_ON_RELOAD, NULL },
+	{ "tickets", FIELD(n_ticket_envs), SAME_BYTES, APPLIES_ON_RELOAD, NULL },
+	{ "tickets", FIELD(ticket_envs), SAME_BYTES, APPLIES_ON_RELOAD, NULL },
 };
 
 #define N_KEYS (sizeof(reload_keys) / sizeof(reload_keys[0]))

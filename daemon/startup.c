@@ -2,15 +2,18 @@
  * --check-config: the embedded default, then the file (config_load.c),
  * then the flags, then the checks; and the catalog and the schemas: the
  * configuration names. main.c decides what a failure means (exit, or keep the running
- * configuration). */
+ * configuration). Also the limits as the HTTP server and the process's
+ * file descriptors take them. */
 
 #include "daemon/startup.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <sys/resource.h>
 
 #include "daemon/auth.h"
 #include "daemon/config_load.h"
+#include "daemon/http/server.h"
 #include "daemon/log.h"
 
 /* Configuration errors say "FILE: /key: reason" in their reason. */
@@ -137,4 +140,42 @@ int cde_daemon_config_check(const struct cde_daemon_flags *f)
 	printf("%s: ok (listen %s, state %s, catalog %s, %zu principals)\n", name, cfg.listen,
 	       cfg.state_dir, cde_daemon_catalog_dir(&cfg), cfg.n_principals);
 	return 0;
+}
+
+void cde_daemon_http_limits(const struct cde_config_limits *c, struct cde_http_limits *l)
+{
+	l->body_max = c->body_max;
+	l->head_max = c->head_max;
+	l->headers_max = c->headers_max;
+	l->head_timeout_ms = c->head_timeout_ms;
+	l->body_timeout_ms = c->body_timeout_ms;
+	l->idle_timeout_ms = c->idle_timeout_ms;
+	l->max_connections = c->max_connections;
+	l->max_connections_per_address = c->max_connections_per_address;
+	l->bodies_in_flight_max = c->bodies_in_flight_max;
+}
+
+/* Past the file descriptor limit accept() fails and every client
+ * suffers, not just the newest: hence the room kept for the listener,
+ * the database and the loop. */
+void cde_daemon_fit_fd_limit(struct cde_config_limits *l)
+{
+	const rlim_t reserve = 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && l->max_connections + reserve > rl.rlim_cur) {
+		unsigned fit = rl.rlim_cur > 2 * reserve ? (unsigned)(rl.rlim_cur - reserve)
+							 : (unsigned)(rl.rlim_cur / 2);
+
+		cde_log(CDE_LOG_WARN, "max_connections %u does not fit the file descriptor limit %llu: using %u",
+			l->max_connections, (unsigned long long)rl.rlim_cur, fit);
+		l->max_connections = fit;
+	}
 }

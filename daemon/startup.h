@@ -31,3 +31,13 @@ int cde_daemon_schemas_load(const struct cde_config *cfg, struct cde_schema_set 
  * and its catalog, printing errors to stderr or a one-line summary to
  * stdout. Returns the exit status, 0 or 1. */
 int cde_daemon_config_check(const struct cde_daemon_flags *f);
+
+struct cde_http_limits;
+
+/* The HTTP server's limits from the configuration's. */
+void cde_daemon_http_limits(const struct cde_config_limits *c, struct cde_http_limits *l);
+
+/* Keeps @l->max_connections within the file descriptors the process may
+ * open (raising the soft limit to the hard one first), logging when it
+ * has to lower it. */
+void cde_daemon_fit_fd_limit(struct cde_config_limits *l);

@@ -177,6 +177,17 @@ static int with_secret(const char *key, const char *path, char **ret, char *err,
 	return r;
 }
 
+/* cnats reads the .creds file (JWT and NKey seed) itself; it passes the
+ * check every secret file here passes first, with the same message. */
+static int check_creds(const char *path, char *err, size_t err_size)
+{
+	int r = path[0] ? cde_check_secret_file(path) : 0;
+
+	if (r < 0)
+		snprintf(err, err_size, "creds_file %s: %s", path, cde_read_secret_strerror(r));
+	return r;
+}
+
 static void wipe(char *secret)
 {
 	if (secret) {
@@ -192,7 +203,8 @@ static natsStatus set_auth(natsOptions *o, const struct cde_sink_options *cfg, c
 
 	if (with_secret("user_file", cfg->user_file, &user, err, err_size) < 0 ||
 	    with_secret("password_file", cfg->password_file, &password, err, err_size) < 0 ||
-	    with_secret("token_file", cfg->token_file, &token, err, err_size) < 0) {
+	    with_secret("token_file", cfg->token_file, &token, err, err_size) < 0 ||
+	    check_creds(cfg->creds_file, err, err_size) < 0) {
 		st = NATS_INVALID_ARG;
 	} else {
 		if (user)

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Reads all of @f (closed unless it is stdin). */
 static int read_stream(FILE *f, size_t max, char **ret_buf, size_t *ret_len)
@@ -114,6 +116,22 @@ int cde_read_secret(const char *path, size_t max, char **ret_buf, size_t *ret_le
 	*ret_buf = buf;
 	*ret_len = len;
 	return 0;
+}
+
+int cde_check_secret_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (S_ISREG(st.st_mode) && !cde_secret_mode_ok(st.st_mode & 07777, st.st_uid))
+		r = -EPERM;
+	close(fd);
+	return r;
 }
 
 const char *cde_read_secret_strerror(int r)

@@ -22,5 +22,11 @@ bool cde_secret_mode_ok(unsigned mode, unsigned uid);
  * up in a header), or what cde_read_file returns. */
 int cde_read_secret(const char *path, size_t max, char **ret_buf, size_t *ret_len);
 
-/* The reason for an error of cde_read_secret, for a message. */
+/* Checks that the secret file @path, which a library reads itself (a
+ * NATS .creds file), is private as cde_read_secret would: 0, -EPERM, or
+ * -errno when it cannot be opened. */
+int cde_check_secret_file(const char *path);
+
+/* The reason for an error of cde_read_secret or cde_check_secret_file,
+ * for a message. */
 const char *cde_read_secret_strerror(int r);

@@ -1,5 +1,5 @@
 /* Reading secrets (schemas/base/read_file.c): one line, and only from a file
- * that nobody else can read. */
+ * that nobody else can read; files a library reads itself checked alike. */
 
 #include "tests/unit/helpers.h"
 
@@ -57,12 +57,32 @@ static void the_group_may_only_read_a_file_root_owns(void **state)
 	assert_true(cde_secret_mode_ok(0640, 0));
 }
 
+/* A file a library reads itself (a multi-line NATS .creds) is only
+ * checked: the same rule, the same message. */
+static void a_file_read_elsewhere_is_checked_alike(void **state)
+{
+	char path[] = "/tmp/cde-creds-XXXXXX";
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "-----BEGIN\nJWT\n", 15), 15);
+	assert_int_equal(fchmod(fd, 0600), 0);
+	assert_int_equal(cde_check_secret_file(path), 0);
+	assert_int_equal(fchmod(fd, 0644), 0);
+	assert_int_equal(cde_check_secret_file(path), -EPERM);
+	close(fd);
+	unlink(path);
+	assert_int_equal(cde_check_secret_file(path), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_private_file_is_read_without_its_newline),
 		cmocka_unit_test(a_file_others_can_read_is_refused),
 		cmocka_unit_test(the_group_may_only_read_a_file_root_owns),
+		cmocka_unit_test(a_file_read_elsewhere_is_checked_alike),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

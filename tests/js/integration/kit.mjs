@@ -292,6 +292,7 @@ const chainTypes = (chain) => {
   const c = get(`/v1/chains/${encodeURIComponent(chain)}`);
   return (c.json?.events ?? []).map((e) => e.event.context.type.replace(/^dev\.cdevents\./, '').replace(/\.\d+\.\d+\.\d+$/, ''));
 };
+const GATE_DECIDED = 'dev.cdeventsx.cdeventsd-gate.decided';
 const sameBag = (a, b) => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
 
 // Runs a script as its shebang says (sh by default), in a clean environment;
@@ -385,8 +386,11 @@ t.check(taskRun.length === task.spec.steps.length && task.spec.steps.every((s) =
   'every step of the Task posts with curl, and every one ran');
 checkEvents(taskIds, 'Task', '/tekton');
 t.check(sameBag(chainTypes(tektonChain), ['build.started', 'build.finished', 'testsuiterun.finished', 'artifact.packaged',
-  'artifact.published', 'service.deployed', 'taskrun.finished', 'taskrun.finished', 'incident.detected']),
-  'the Task\'s release is one chain: build, tests, artifact, deployment, pod outcomes', JSON.stringify(chainTypes(tektonChain)));
+  'artifact.published', GATE_DECIDED, 'service.deployed', 'taskrun.finished', 'taskrun.finished', 'incident.detected']),
+  'the Task\'s release is one chain: build, tests, artifact, gate, deployment, pod outcomes', JSON.stringify(chainTypes(tektonChain)));
+const taskGate = taskRun.find((s) => s.step === 'gate');
+t.check(taskGate?.status === 0 && /promotion gate prod: .*"decision":"allow"/.test(taskGate.err),
+  'Task step gate: prod allows the release and the step says so', short(taskGate?.err ?? ''));
 t.check(apiGot.length === 1 && apiGot[0].selector === taskParams['pod-selector'] &&
   apiGot[0].path === `/api/v1/namespaces/${paramDefault(task.spec, 'pod-namespace')}/pods`,
   'the pod step lists the job\'s pods with the service account\'s token and the selector', JSON.stringify(apiGot));
@@ -395,8 +399,11 @@ t.check(typeof deployed?.customData?.sizing?.fits === 'boolean',
   'the deploy hook\'s Spark job is sized against the configured cluster', JSON.stringify(deployed?.customData));
 // The same TaskRun again (a retried step, curl's --retry): nothing twice.
 const again = await runTask(taskParams, uid, 'spark-release-run-1');
-t.check(again.every((s) => s.status === 0) && chainTypes(tektonChain).length === 9,
-  'the Task run again with the same uid stores nothing twice (200 duplicate)', JSON.stringify(chainTypes(tektonChain)));
+// The gate is asked again, and answers again: one more decision.
+t.check(again.every((s) => s.status === 0) && chainTypes(tektonChain).length === 11 &&
+  chainTypes(tektonChain).filter((x) => x === GATE_DECIDED).length === 2,
+  'the Task run again with the same uid stores nothing twice (200 duplicate) but the gate\'s new answer',
+  JSON.stringify(chainTypes(tektonChain)));
 
 // --- 6. the StepAction -------------------------------------------------------
 const runStepAction = (given) => {
@@ -465,11 +472,17 @@ const ok = await runJenkins(42, 'SUCCESS');
 ok.runs.forEach((s, i) => t.check(s.status === 0, `Jenkinsfile sh block ${i + 1} (a successful build): its curls get 2xx`, short(s.out + s.err)));
 checkEvents(ok.runs.flatMap((s) => idsIn(s.out)), 'Jenkinsfile', '/jenkins');
 t.check(sameBag(chainTypes(ok.env.BUILD_TAG), ['pipelinerun.started', 'build.started', 'build.finished', 'testsuiterun.finished',
-  'artifact.packaged', 'artifact.published', 'service.deployed', 'taskrun.finished', 'taskrun.finished', 'incident.detected',
-  'pipelinerun.finished']), 'the Jenkins build is one chain, from pipelinerun.started to finished',
+  'artifact.packaged', 'artifact.published', GATE_DECIDED, 'service.deployed', 'taskrun.finished', 'taskrun.finished',
+  'incident.detected', 'pipelinerun.finished']), 'the Jenkins build is one chain, from pipelinerun.started to finished',
   JSON.stringify(chainTypes(ok.env.BUILD_TAG)));
 const failed = await runJenkins(43, 'FAILURE');
-t.check(failed.runs.every((s) => s.status === 0), 'Jenkinsfile: a failed build reports too', short(failed.runs.map((s) => s.err).join('')));
+// Its tests failed: the Gate stage stops it (exit 1, the reason in the
+// log); every other block still reports.
+const gateBlock = shBlocks.findIndex((b) => b.includes('/v1/gates/'));
+t.check(gateBlock >= 0 && failed.runs.every((s, i) => (i === gateBlock) === (s.status !== 0)) &&
+  failed.runs[gateBlock].status === 1 && failed.runs[gateBlock].err.includes('the latest run of test suite spark-etl'),
+  'Jenkinsfile: a failed build reports too, and its Gate stage denies prod naming the failed suite',
+  short(failed.runs.map((s) => s.err).join('')));
 const finished = get(`/v1/events/${encodeURIComponent('jenkins-spark-etl-43.pipelinerun.finished')}`).json?.events?.[0]?.event;
 t.check(finished?.subject?.content?.outcome === 'failure', 'the failed build\'s pipelinerun.finished says failure',
   JSON.stringify(finished?.subject?.content));

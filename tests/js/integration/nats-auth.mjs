@@ -1,9 +1,11 @@
 // The nats sink's credentials and TLS against real nats-servers: a
 // server requiring TLS (a CA made here with openssl) and a user and
-// password, one requiring a token. The right secrets, read from files,
-// get events into the stream; a wrong password, a wrong token or a CA
-// that did not sign the server's certificate deliver nothing, keep the
-// events for a retry and say why in GET /v1/sinks. One sink publishes in
+// password, one requiring a token, one in operator mode (NATS accounts:
+// a .creds file with a user's JWT and NKey seed). The right secrets,
+// read from files, get events into the stream; a wrong password, a wrong
+// token, a user of an unknown account or a CA that did not sign the
+// server's certificate deliver nothing, keep the events for a retry and
+// say why in GET /v1/sinks. One sink publishes in
 // structured mode, which the CloudEvents SDK reads as well.
 //
 //   node tests/js/integration/nats-auth.mjs path/to/cdeventsd path/to/cdevctl
@@ -14,7 +16,8 @@ import { execFileSync } from 'node:child_process';
 import { HTTP } from 'cloudevents';
 import { startDaemon, postJson, checker, waitForSinks, freePort } from '../daemon.mjs';
 import { oracle } from '../oracle.mjs';
-import { startNats, readStream, withStream } from '../nats-server.mjs';
+import { credsAuthenticator } from 'nats';
+import { startNats, readStream, withStream, operatorMode } from '../nats-server.mjs';
 
 const t = checker();
 const [bin] = process.argv.slice(2, 3);
@@ -39,9 +42,13 @@ const tlsServer = await startNats(dir, await freePort(), { scheme: 'tls', conf:
   `tls { cert_file: "${at('server.pem')}", key_file: "${at('server.key')}" }\n` +
   'authorization { user: cde, password: "pw-right" }' });
 const tokenServer = await startNats(dir, await freePort(), { conf: 'authorization { token: "token-right" }' });
+const accounts = operatorMode();
+const credsServer = await startNats(dir, await freePort(), { conf: accounts.conf });
 const a = await withStream(tlsServer.url, 'SECURE', ['secure.>'],
   { tls: { caFile: at('ca.pem') }, user: 'cde', pass: 'pw-right' });
 const b = await withStream(tokenServer.url, 'TOKENS', ['tokens.>'], { token: 'token-right' });
+const c = await withStream(credsServer.url, 'ACCOUNTS', ['accounts.>'],
+  { authenticator: credsAuthenticator(new TextEncoder().encode(accounts.creds)) });
 
 const sink = (name, url, subject, keys) => `  - name: ${name}\n    type: nats\n    url: ${url}\n` +
   `    subject: "${subject}"\n    timeout: 1s\n    max_backoff: 1s\n` + keys.map((k) => `    ${k}\n`).join('');
@@ -55,7 +62,21 @@ fs.writeFileSync(cfg, 'sinks:\n' +
     `user_file: ${at('user')}`, `password_file: ${at('pw')}`]) +
   sink('token', tokenServer.url, 'tokens.{subject-type}', [`token_file: ${secret('token', 'token-right\n')}`]) +
   sink('wrong-token', tokenServer.url, 'tokens.wrong', [`token_file: ${secret('token-bad', 'token-wrong\n')}`]) +
-  'routes:\n  - sinks: [secure, wrong-password, wrong-ca, token, wrong-token]\n');
+  sink('creds', credsServer.url, 'accounts.{predicate}', [`creds_file: ${secret('user.creds', accounts.creds)}`]) +
+  sink('wrong-creds', credsServer.url, 'accounts.wrong',
+    [`creds_file: ${secret('stranger.creds', accounts.strangerCreds)}`]) +
+  'routes:\n  - sinks: [secure, wrong-password, wrong-ca, token, wrong-token, creds, wrong-creds]\n');
+// A .creds file others may read is refused at start, as every secret file.
+const loose = at('loose.yaml');
+fs.writeFileSync(at('loose.creds'), accounts.creds, { mode: 0o644 });
+fs.chmodSync(at('loose.creds'), 0o644);
+fs.writeFileSync(loose, `sinks:\n${sink('loose', credsServer.url, 'accounts.loose', [`creds_file: ${at('loose.creds')}`])}` +
+  'routes:\n  - sinks: [loose]\n');
+let refusal = '';
+try { await startDaemon(bin, ['-c', loose]); } catch (e) { refusal = String(e); }
+t.check(/creds_file .*loose\.creds: group or others can read or write it/.test(refusal),
+  'a .creds file others may read is refused at start, naming it', refusal.slice(-300));
+
 const d = await startDaemon(bin, ['-c', cfg]);
 const ids = [];
 for (let i = 0; i < 3; i++) {
@@ -66,17 +87,20 @@ for (let i = 0; i < 3; i++) {
 
 const refused = (s) => s.delivered === 0 && s.deadLetters === 0 && s.lastError;
 const st = await waitForSinks(d, {
-  secure: (s) => s.delivered === 3, token: (s) => s.delivered === 3,
-  'wrong-password': refused, 'wrong-ca': refused, 'wrong-token': refused,
+  secure: (s) => s.delivered === 3, token: (s) => s.delivered === 3, creds: (s) => s.delivered === 3,
+  'wrong-password': refused, 'wrong-ca': refused, 'wrong-token': refused, 'wrong-creds': refused,
 }, 20000);
 const sinkNamed = (name) => st?.sinks?.find((s) => s.name === name);
 t.check(sinkNamed('secure')?.delivered === 3, 'TLS with ca_file, user_file and password_file: delivered',
   JSON.stringify(sinkNamed('secure')) + d.log().slice(-600));
 t.check(sinkNamed('token')?.delivered === 3, 'token_file: delivered', JSON.stringify(sinkNamed('token')));
+t.check(sinkNamed('creds')?.delivered === 3, 'creds_file (a NATS account user\'s JWT and NKey seed): delivered',
+  JSON.stringify(sinkNamed('creds')));
 const reasons = {
   'wrong-password': /^not connected to NATS: Authorization Violation/,
   'wrong-ca': /^not connected to NATS: SSL handshake error: .*unable to get local issuer certificate/,
   'wrong-token': /^not connected to NATS: Authorization Violation/,
+  'wrong-creds': /^not connected to NATS: Authorization Violation/,
 };
 for (const [name, reason] of Object.entries(reasons)) {
   const s = sinkNamed(name);
@@ -100,6 +124,9 @@ for (const m of secure) {
 const tokens = await readStream(b.jsm, 'TOKENS');
 t.check(tokens.length === 3 && tokens.every((m) => m.subject === 'tokens.build' && ids.includes(m.headers['ce-id'])),
   'the token stream holds the three events, binary mode', JSON.stringify(tokens.map((m) => m.subject)));
+const accountMsgs = await readStream(c.jsm, 'ACCOUNTS');
+t.check(accountMsgs.length === 3 && accountMsgs.every((m) => ids.includes(m.headers['nats-msg-id'])),
+  'the account\'s stream holds the three events', JSON.stringify(accountMsgs.map((m) => m.subject)));
 
 const code = await d.stop();
 t.check(code === 0, 'the daemon exits 0 with refused sinks still retrying', `${code}: ${d.log().slice(-300)}`);
@@ -107,7 +134,9 @@ const passwordsInLog = ['pw-right', 'pw-wrong', 'token-right', 'token-wrong'].fi
 t.check(passwordsInLog.length === 0, 'no secret appears in the daemon\'s log', passwordsInLog.join());
 await a.nc.close();
 await b.nc.close();
+await c.nc.close();
 await tlsServer.stop();
 await tokenServer.stop();
+await credsServer.stop();
 fs.rmSync(dir, { recursive: true, force: true });
 t.finish();

@@ -1,0 +1,183 @@
+/* Enforced gates (`enforce: true`): a deployment (service.deployed or
+ * upgraded, by hook or on /v1/events) to an environment whose gate
+ * enforces is held until the gate has been evaluated on the audit
+ * reader's thread, then accepted as any other, or refused 409 with the
+ * gate's reasons; either way the answer is logged as a decision event.
+ * The loop never waits: the request is parked in the task's context, as
+ * a query is. */
+
+#include "daemon/api_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sinks/audit/answers/gate.h"
+
+#define ARTIFACT_MAX 1024
+
+struct check {
+	struct cde_gate gate;		/* copies: a reload while it runs changes nothing */
+	char artifact[ARTIFACT_MAX];
+};
+
+struct hold {
+	struct cde_api *api;
+	struct cde_http_request *req;
+	struct cde_auth_result who;
+	int from;
+	const char *artifact_at;	/* a static string */
+	cde_api_accept_fn *accept;
+	time_t now;
+	struct cde_event **events;
+	size_t n, n_checks;
+	struct check checks[];
+};
+
+/* The enforced gate @ev's deployment must pass, or NULL. */
+static const struct cde_gate *gate_of(const struct cde_api *api, const struct cde_event *ev)
+{
+	static const char deployed[] = "dev.cdevents.service.deployed.", upgraded[] = "dev.cdevents.service.upgraded.";
+	const char *type = cde_event_type(ev), *env = cde_api_content_ref(cde_event_json(ev), "environment");
+	const struct cde_gate *g;
+
+	if (!type || !env || !cde_api_content_ref(cde_event_json(ev), "artifactId") ||
+	    (strncmp(type, deployed, sizeof(deployed) - 1) != 0 && strncmp(type, upgraded, sizeof(upgraded) - 1) != 0))
+		return NULL;
+	g = cde_gate_set_find(api->gates, env);
+	return g && g->enforce ? g : NULL;
+}
+
+static void hold_free(struct hold *h, bool events_too)
+{
+	for (size_t i = 0; events_too && i < h->n; i++)
+		cde_event_unref(h->events[i]);
+	free(h->events);
+	free(h);
+}
+
+/* On the reader's thread: a JSON array of the gates' answers. */
+static int run(void *ctx, const struct cde_audit_source *src, struct cde_audit_task_answer *a)
+{
+	struct hold *h = ctx;
+	cJSON *answers = cJSON_CreateArray();
+	int r = answers ? 0 : -ENOMEM;
+
+	for (size_t i = 0; r == 0 && i < h->n_checks; i++) {
+		cJSON *result = NULL;
+
+		r = cde_gate_evaluate(&h->checks[i].gate, h->checks[i].artifact, h->now, src, &result);
+		if (r == 0 && !cJSON_AddItemToArray(answers, result)) {
+			cJSON_Delete(result);
+			r = -ENOMEM;
+		}
+	}
+	if (r == 0) {
+		a->body = cJSON_PrintUnformatted(answers);
+		a->status = 200;
+		r = a->body ? 0 : -ENOMEM;
+	}
+	cJSON_Delete(answers);
+	return r;
+}
+
+/* Each unmet requirement of each denying answer, as an error; true
+ * when any denies. Every answer is written to the log as its decision
+ * event, ahead of the deployment it lets through (the journal keeps the
+ * order of appends), or as the record of the refusal. */
+static bool judge(struct hold *h, const cJSON *answers, struct cde_errors *errs)
+{
+	const cJSON *answer, *row;
+	bool denied = false;
+
+	cJSON_ArrayForEach(answer, answers) {
+		const char *env = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "environment"));
+		const char *artifact = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "artifact"));
+		const char *decision = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "decision"));
+		/* A dry run stores nothing, its decision included. */
+		int r = h->who.dry_run ? 0 : cde_api_gate_record(h->api, answer, h->who.principal,
+								  cde_http_request_peer(h->req), NULL, NULL);
+
+		if (r < 0)
+			CDE_LOG_KV(CDE_LOG_ERROR, cde_http_request_id(h->req), "a gate's decision was not logged",
+				   { "environment", env }, { "artifact", artifact }, { "error", strerror(-r) });
+		if (decision && strcmp(decision, "allow") == 0)
+			continue;
+		denied = true;
+		cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(answer, "requirements")) {
+			const char *reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "reason"));
+
+			if (reason)
+				cde_errors_add(errs, h->artifact_at, "gate %s denies %s: %s", env, artifact, reason);
+		}
+	}
+	return denied;
+}
+
+static void done(void *ctx, struct cde_audit_task_answer *a)
+{
+	static const char *const retry[] = { "Retry-After: 5", NULL };
+	struct hold *h = ctx;
+	cJSON *answers = a->status == 200 && a->body ? cJSON_Parse(a->body) : NULL;
+	struct cde_errors errs;
+
+	free(a->body);
+	cde_errors_reset(&errs);
+	if (!cJSON_IsArray(answers)) {
+		cde_api_refuse(h->api, h->req, &h->who, 503, "the promotion gate could not be evaluated: retry later",
+			       NULL, retry);
+		hold_free(h, true);
+	} else if (judge(h, answers, &errs)) {
+		cde_api_refuse(h->api, h->req, &h->who, 409, "the promotion gate denies this deployment", &errs, NULL);
+		hold_free(h, true);
+	} else {
+		h->accept(h->api, h->req, &h->who, h->events, h->n, h->from);
+		hold_free(h, false); /* the references moved to the ingest */
+	}
+	cJSON_Delete(answers);
+}
+
+bool cde_api_gate_hold(struct cde_api *api, struct cde_http_request *req, const struct cde_auth_result *who,
+		       struct cde_event **events, size_t n, int from, const char *artifact_at,
+		       cde_api_accept_fn *accept)
+{
+	size_t n_checks = 0;
+	struct hold *h;
+
+	for (size_t i = 0; i < n; i++)
+		n_checks += gate_of(api, events[i]) != NULL;
+	if (!n_checks)
+		return false;
+	h = calloc(1, sizeof(*h) + n_checks * sizeof(h->checks[0]));
+	if (h)
+		h->events = malloc(n * sizeof(*h->events));
+	if (!h || !h->events) {
+		if (h)
+			free(h);
+		for (size_t i = 0; i < n; i++)
+			cde_event_unref(events[i]);
+		cde_api_refuse(api, req, who, 500, "out of memory", NULL, NULL);
+		return true;
+	}
+	*h = (struct hold){ .api = api, .req = req, .who = *who, .from = from, .artifact_at = artifact_at,
+			    .accept = accept, .now = time(NULL),
+			    .events = h->events, .n = n };
+	memcpy(h->events, events, n * sizeof(*events));
+	for (size_t i = 0; i < n; i++) {
+		const struct cde_gate *g = gate_of(api, events[i]);
+
+		if (!g)
+			continue;
+		h->checks[h->n_checks].gate = *g;
+		snprintf(h->checks[h->n_checks].artifact, ARTIFACT_MAX, "%s",
+			 cde_api_content_ref(cde_event_json(events[i]), "artifactId"));
+		h->n_checks++;
+	}
+	if (cde_audit_reader_submit_task(api->reader, run, done, h) < 0) {
+		cde_api_refuse(api, req, who, 500, "out of memory", NULL, NULL);
+		hold_free(h, true);
+	}
+	return true;
+}

@@ -1,0 +1,397 @@
+/* A gate's requirements checked against the log. Three reads: the
+ * events naming the artifact, then each of their chains (test runs name
+ * no artifact, only their chain ties them to it), then for a deployment
+ * the rollbacks in its environment after it. Every piece of evidence is
+ * kept as the highest seq seen for its key, so a record read twice (by
+ * artifact and by chain) changes nothing and the latest run wins. */
+
+#include "sinks/audit/answers/gate.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sinks/audit/answers/answer_event.h"
+
+#define CHAINS_MAX 32
+#define CASES_MAX 1024
+#define CHAIN_ID_MAX 513
+
+/* What one requirement found. */
+struct found {
+	uint64_t seq;			/* its evidence (0: none) */
+	char outcome[16];		/* tests: the latest run's */
+	struct timespec at;		/* deployed: when the log took the deployment */
+	char service[CDE_GATE_NAME_MAX];/* deployed: the service deployed */
+	uint64_t rollback;		/* deployed: a rollback of it after */
+};
+
+/* The latest run of one test case. */
+struct case_run {
+	char *id, *type;
+	uint64_t seq;
+	char outcome[16];
+};
+
+struct eval {
+	const struct cde_gate *gate;
+	const char *artifact;
+	struct found found[CDE_GATE_REQUIRE_MAX];
+	struct case_run *cases;
+	size_t n_cases;
+	char chains[CHAINS_MAX][CHAIN_ID_MAX];
+	size_t n_chains;
+	uint64_t chain_seq;		/* the latest event naming the artifact, */
+	char chain[CHAIN_ID_MAX];	/* and its chain */
+	bool by_artifact;		/* the first read: collect chains */
+	int error;
+};
+
+static const char *string_at(const cJSON *obj, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static bool same(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+static void add_chain(struct eval *ev, const struct cde_answer_event *e)
+{
+	size_t n = strlen(e->chain_id);
+
+	if (!n || n >= CHAIN_ID_MAX || e->custom)
+		return;
+	if (e->seq > ev->chain_seq) {
+		ev->chain_seq = e->seq;
+		memcpy(ev->chain, e->chain_id, n + 1);
+	}
+	for (size_t i = 0; i < ev->n_chains; i++)
+		if (strcmp(ev->chains[i], e->chain_id) == 0)
+			return;
+	/* Past the cap the oldest chains stay: an artifact in more than 32
+	 * releases is read by its first ones (what built and tested it). */
+	if (ev->n_chains < CHAINS_MAX)
+		memcpy(ev->chains[ev->n_chains++], e->chain_id, n + 1);
+}
+
+static int note_case(struct eval *ev, const struct cde_answer_event *e)
+{
+	const cJSON *tc = cJSON_GetObjectItemCaseSensitive(e->content, "testCase");
+	const char *id = string_at(tc, "id"), *type = string_at(tc, "type");
+	const char *outcome = string_at(e->content, "outcome");
+	struct case_run *c = NULL;
+
+	if (!id || !type || !outcome)
+		return 0;
+	for (size_t i = 0; i < ev->n_cases && !c; i++)
+		if (strcmp(ev->cases[i].id, id) == 0)
+			c = &ev->cases[i];
+	if (!c) {
+		if (!ev->cases)
+			ev->cases = calloc(CASES_MAX, sizeof(*ev->cases));
+		if (!ev->cases)
+			return -ENOMEM;
+		if (ev->n_cases == CASES_MAX)
+			return 0;
+		c = &ev->cases[ev->n_cases];
+		c->id = strdup(id);
+		c->type = strdup(type);
+		if (!c->id || !c->type) {
+			free(c->id);
+			free(c->type);
+			c->id = c->type = NULL;
+			return -ENOMEM;
+		}
+		ev->n_cases++;
+	}
+	if (e->seq > c->seq) {
+		c->seq = e->seq;
+		snprintf(c->outcome, sizeof(c->outcome), "%s", outcome);
+		if (strcmp(c->type, type) != 0) {
+			char *t = strdup(type);
+
+			if (!t)
+				return -ENOMEM;
+			free(c->type);
+			c->type = t;
+		}
+	}
+	return 0;
+}
+
+/* Whether @e is evidence for requirement @r, and if it is newer, keeps it. */
+static void note(struct eval *ev, const struct cde_gate_requirement *r, struct found *f,
+		 const struct cde_answer_event *e)
+{
+	bool hit = false;
+
+	switch (r->need) {
+	case CDE_GATE_BUILD:
+		hit = cde_answer_event_is(e, "build", "finished") &&
+		      same(cde_answer_event_ref(e, "artifactId"), ev->artifact);
+		break;
+	case CDE_GATE_SIGNED:
+		hit = cde_answer_event_is(e, "artifact", "signed") && same(e->subject_id, ev->artifact);
+		break;
+	case CDE_GATE_SBOM:
+		hit = cde_answer_event_is(e, "artifact", "packaged") && same(e->subject_id, ev->artifact) &&
+		      string_at(cJSON_GetObjectItemCaseSensitive(e->content, "sbom"), "uri");
+		break;
+	case CDE_GATE_TESTS:
+		hit = cde_answer_event_is(e, "testsuiterun", "finished") &&
+		      same(cde_answer_event_ref(e, "testSuite"), r->name) && string_at(e->content, "outcome");
+		if (hit && e->seq > f->seq)
+			snprintf(f->outcome, sizeof(f->outcome), "%s", string_at(e->content, "outcome"));
+		break;
+	case CDE_GATE_DEPLOYED:
+		hit = (cde_answer_event_is(e, "service", "deployed") || cde_answer_event_is(e, "service", "upgraded")) &&
+		      same(cde_answer_event_ref(e, "environment"), r->name) &&
+		      same(cde_answer_event_ref(e, "artifactId"), ev->artifact);
+		if (hit && e->seq > f->seq) {
+			f->at = e->received;
+			snprintf(f->service, sizeof(f->service), "%s", e->subject_id);
+		}
+		break;
+	case CDE_GATE_TEST_CASE:
+		break;
+	}
+	if (hit && e->seq > f->seq)
+		f->seq = e->seq;
+}
+
+static int on_record(void *ctx, const struct cde_audit_record *rec)
+{
+	struct eval *ev = ctx;
+	struct cde_answer_event e;
+	int r = cde_answer_event_read(rec, &e);
+
+	if (r == -EINVAL)
+		return 0;	/* not a CDEvent this reads: no evidence */
+	if (r < 0)
+		return ev->error = r;
+	if (ev->by_artifact)
+		add_chain(ev, &e);
+	for (size_t i = 0; i < ev->gate->n; i++)
+		note(ev, &ev->gate->require[i], &ev->found[i], &e);
+	if (cde_answer_event_is(&e, "testcaserun", "finished"))
+		r = note_case(ev, &e);
+	cde_answer_event_release(&e);
+	return r < 0 ? (ev->error = r) : 0;
+}
+
+/* A rollback of the deployment @f in its environment: the same service
+ * rolled back to another artifact, after it. */
+struct rollback_scan {
+	const char *artifact;
+	struct found *f;
+};
+
+static int on_rollback(void *ctx, const struct cde_audit_record *rec)
+{
+	struct rollback_scan *s = ctx;
+	struct cde_answer_event e;
+	int r = cde_answer_event_read(rec, &e);
+	bool hit;
+
+	if (r == -EINVAL)
+		return 0;
+	if (r < 0)
+		return r;
+	hit = cde_answer_event_is(&e, "service", "rolledback") && same(e.subject_id, s->f->service) &&
+	      !same(cde_answer_event_ref(&e, "artifactId"), s->artifact);
+	if (hit)
+		s->f->rollback = e.seq;
+	cde_answer_event_release(&e);
+	return hit ? 1 : 0;
+}
+
+static int read_log(struct eval *ev, const struct cde_audit_source *src)
+{
+	struct cde_audit_filter f = { .artifact_id = ev->artifact };
+	int r;
+
+	ev->by_artifact = true;
+	r = src->query(src->ctx, &f, on_record, ev);
+	ev->by_artifact = false;
+	for (size_t i = 0; r == 0 && i < ev->n_chains; i++) {
+		struct cde_audit_filter c = { .chain_id = ev->chains[i] };
+
+		r = src->query(src->ctx, &c, on_record, ev);
+	}
+	for (size_t i = 0; r == 0 && i < ev->gate->n; i++) {
+		const struct cde_gate_requirement *req = &ev->gate->require[i];
+		struct rollback_scan s = { .artifact = ev->artifact, .f = &ev->found[i] };
+		struct cde_audit_filter rb = { .environment = req->name, .type = "dev.cdevents.service.rolledback",
+					       .after = ev->found[i].seq };
+
+		if (req->need != CDE_GATE_DEPLOYED || !ev->found[i].seq)
+			continue;
+		r = src->query(src->ctx, &rb, on_rollback, &s);
+		if (r == 1)
+			r = 0;
+	}
+	if (r == 0)
+		r = ev->error;
+	return r;
+}
+
+/* The test-case requirement @r: met when at least one case of its type
+ * ran and the latest run of each has the outcome. */
+static void judge_cases(const struct eval *ev, const struct cde_gate_requirement *r, uint64_t *seq,
+			char *reason, size_t size)
+{
+	bool any = false;
+
+	*seq = 0;
+	for (size_t i = 0; i < ev->n_cases; i++) {
+		const struct case_run *c = &ev->cases[i];
+
+		if (strcmp(c->type, r->name) != 0)
+			continue;
+		any = true;
+		if (strcmp(c->outcome, r->outcome) != 0) {
+			*seq = c->seq;
+			snprintf(reason, size, "test case %s of type %s: its latest run (seq %llu) finished %s", c->id,
+				 r->name, (unsigned long long)c->seq, c->outcome);
+			return;
+		}
+		if (c->seq > *seq)
+			*seq = c->seq;
+	}
+	if (!any)
+		snprintf(reason, size, "no test case of type %s finished in the artifact's chains", r->name);
+}
+
+/* Why requirement @r is not met (reason "" when it is); @seq is its evidence. */
+static void judge(const struct eval *ev, const struct cde_gate_requirement *r, const struct found *f, time_t now,
+		  uint64_t *seq, char *reason, size_t size)
+{
+	long long age;
+
+	*seq = f->seq;
+	reason[0] = '\0';
+	switch (r->need) {
+	case CDE_GATE_BUILD:
+		if (!f->seq)
+			snprintf(reason, size, "no build.finished names the artifact (artifactId)");
+		break;
+	case CDE_GATE_SIGNED:
+		if (!f->seq)
+			snprintf(reason, size, "no artifact.signed of the artifact");
+		break;
+	case CDE_GATE_SBOM:
+		if (!f->seq)
+			snprintf(reason, size, "no artifact.packaged of the artifact with an sbom");
+		break;
+	case CDE_GATE_TESTS:
+		if (!f->seq)
+			snprintf(reason, size, "no run of test suite %s finished in the artifact's chains", r->name);
+		else if (strcmp(f->outcome, r->outcome) != 0)
+			snprintf(reason, size, "the latest run of test suite %s (seq %llu) finished %s", r->name,
+				 (unsigned long long)f->seq, f->outcome);
+		break;
+	case CDE_GATE_TEST_CASE:
+		judge_cases(ev, r, seq, reason, size);
+		break;
+	case CDE_GATE_DEPLOYED:
+		age = (long long)(now - f->at.tv_sec);
+		if (!f->seq)
+			snprintf(reason, size, "not deployed to %s", r->name);
+		else if (f->rollback)
+			snprintf(reason, size, "rolled back in %s at seq %llu, after its deployment at seq %llu",
+				 r->name, (unsigned long long)f->rollback, (unsigned long long)f->seq);
+		else if (age < r->window_s)
+			snprintf(reason, size, "deployed to %s %llds ago (seq %llu): needs %s without a rollback",
+				 r->name, age < 0 ? 0 : age, (unsigned long long)f->seq, r->window);
+		break;
+	}
+}
+
+/* The requirement's own words, as the configuration writes them. */
+static bool describe(cJSON *row, const struct cde_gate_requirement *r)
+{
+	static const char *const words[] = {
+		[CDE_GATE_BUILD] = "build", [CDE_GATE_TESTS] = "tests", [CDE_GATE_TEST_CASE] = "test_case",
+		[CDE_GATE_SIGNED] = "artifact", [CDE_GATE_SBOM] = "sbom", [CDE_GATE_DEPLOYED] = "deployed",
+	};
+	if (!cJSON_AddStringToObject(row, "requirement", words[r->need]))
+		return false;
+	switch (r->need) {
+	case CDE_GATE_TESTS:
+		return cJSON_AddStringToObject(row, "suite", r->name) &&
+		       cJSON_AddStringToObject(row, "outcome", r->outcome);
+	case CDE_GATE_TEST_CASE:
+		return cJSON_AddStringToObject(row, "type", r->name) &&
+		       cJSON_AddStringToObject(row, "outcome", r->outcome);
+	case CDE_GATE_SIGNED:
+		return cJSON_AddStringToObject(row, "state", "signed");
+	case CDE_GATE_DEPLOYED:
+		return cJSON_AddStringToObject(row, "environment", r->name) &&
+		       cJSON_AddStringToObject(row, "notRolledBackFor", r->window);
+	default:
+		return true;
+	}
+}
+
+static cJSON *answer(const struct eval *ev, time_t now)
+{
+	cJSON *o = cJSON_CreateObject(), *rows = NULL;
+	bool allow = true, ok;
+
+	ok = o && cJSON_AddStringToObject(o, "environment", ev->gate->environment) &&
+	     cJSON_AddStringToObject(o, "artifact", ev->artifact) &&
+	     cJSON_AddStringToObject(o, "decision", "deny") && (rows = cJSON_AddArrayToObject(o, "requirements")) &&
+	     (!ev->chain[0] || cJSON_AddStringToObject(o, "chainId", ev->chain));
+	for (size_t i = 0; ok && i < ev->gate->n; i++) {
+		char reason[512];
+		uint64_t seq;
+		cJSON *row = cJSON_CreateObject();
+
+		if (!row || !cJSON_AddItemToArray(rows, row)) {
+			cJSON_Delete(row);
+			ok = false;
+			break;
+		}
+		judge(ev, &ev->gate->require[i], &ev->found[i], now, &seq, reason, sizeof(reason));
+		allow = allow && !reason[0];
+		ok = describe(row, &ev->gate->require[i]) && cJSON_AddBoolToObject(row, "met", !reason[0]) &&
+		     (!seq || cJSON_AddNumberToObject(row, "seq", (double)seq)) &&
+		     (!reason[0] || cJSON_AddStringToObject(row, "reason", reason));
+	}
+	if (ok && allow)
+		ok = cJSON_ReplaceItemInObjectCaseSensitive(o, "decision", cJSON_CreateString("allow"));
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+int cde_gate_evaluate(const struct cde_gate *gate, const char *artifact, time_t now,
+		      const struct cde_audit_source *src, cJSON **ret)
+{
+	struct eval *ev = calloc(1, sizeof(*ev));
+	int r;
+
+	if (!ev)
+		return -ENOMEM;
+	ev->gate = gate;
+	ev->artifact = artifact;
+	r = read_log(ev, src);
+	if (r == 0) {
+		*ret = answer(ev, now);
+		r = *ret ? 0 : -ENOMEM;
+	}
+	for (size_t i = 0; i < ev->n_cases; i++) {
+		free(ev->cases[i].id);
+		free(ev->cases[i].type);
+	}
+	free(ev->cases);
+	free(ev);
+	return r;
+}
