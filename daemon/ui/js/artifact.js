@@ -1,6 +1,7 @@
 // An artifact: everything the log holds about one image across releases
 // (its build, packaging, publication, deployments, the incidents naming
-// it), and where it runs now, from what runs where per environment.
+// it), the gate decisions logged for it, and where it runs now, from what
+// runs where per environment.
 import { allEvents, enc, get } from './api.js';
 import { h, link, when } from './dom.js';
 import { facts } from './facts.js';
@@ -16,6 +17,8 @@ export async function render(artifactId) {
     for (const s of now.services ?? []) if (s.artifactId === artifactId) running.push({ env, ...s });
   }
   const chainOf = (r) => r.event?.context?.chainId;
+  /* Decisions already logged: asking a gate here would log one more. */
+  const gates = fs.filter((f) => f.kind === 'gate' && f.decision);
   const node = h('section', {},
     h('h1', { tabindex: '-1' }, 'Artifact'),
     h('p', { class: 'artifact-id' }, artifactId),
@@ -25,7 +28,18 @@ export async function render(artifactId) {
         s.chainId ? ['(release ', link(`#/release/${enc(s.chainId)}`, s.chainId), ')'] : '')))
       : h('p', {}, 'Nowhere the log knows of: no environment runs it now.'),
     h('h2', {}, 'Promotion gates'),
-    h('p', {}, 'No gate decisions are shown yet.'),
+    gates.length ? h('table', { class: 'gates' },
+      h('caption', {}, 'Each gate decision the log holds for this artifact, oldest first'),
+      h('thead', {}, h('tr', {}, ['Seq', 'Decided (UTC)', 'Environment', 'Decision', 'Asked by', 'Unmet requirements']
+        .map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, gates.map((f) => h('tr', { class: f.failed ? 'failed' : null, 'data-seq': f.seq },
+        h('td', { class: 'num' }, String(f.seq)),
+        h('td', {}, when(f.receivedAt)),
+        h('th', { scope: 'row' }, f.environment ?? '—'),
+        h('td', {}, outcomeBadge(f.decision)),
+        h('td', {}, f.principal),
+        h('td', {}, f.unmet.length ? f.unmet.join('; ') : 'none')))))
+      : h('p', {}, 'No gate was asked about this artifact.'),
     h('h2', {}, `History (${fs.length} events)`),
     fs.length ? h('table', {},
       h('caption', {}, 'What happened to this artifact, oldest first'),

@@ -15,8 +15,10 @@ export function facts(rec) {
   const content = subject.content ?? {};
   const [kind, phase] = kindPhase(ctx.type);
   const pod = ev.customData?.podOutcome ?? null;
-  const outcome = content.outcome ?? null;
-  const failed = outcome === 'failure' || outcome === 'error' || kind === 'incident';
+  /* A gate's decision (dev.cdeventsx.cdeventsd-gate.decided) reads as an outcome. */
+  const decision = kind === 'cdeventsd-gate' ? content.decision ?? null : null;
+  const outcome = content.outcome ?? decision;
+  const failed = outcome === 'failure' || outcome === 'error' || outcome === 'deny' || kind === 'incident';
   let artifact = content.artifactId ?? null;
   if (!artifact && kind === 'artifact') artifact = subject.id;
   return {
@@ -25,8 +27,10 @@ export function facts(rec) {
     receivedAt: rec.receivedAt,
     type: ctx.type,
     id: ctx.id,
-    kind,
+    kind: kind === 'cdeventsd-gate' ? 'gate' : kind,
     phase,
+    decision,
+    unmet: (content.requirements ?? []).filter((r) => r.met === false).map((r) => r.reason ?? r.requirement),
     subject: subject.id ?? '',
     outcome,
     failed,

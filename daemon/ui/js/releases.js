@@ -25,7 +25,7 @@ async function load(params) {
 }
 
 export function outcomeBadge(outcome) {
-  const mark = { success: '✓', failure: '✗', running: '…' }[outcome] ?? '?';
+  const mark = { success: '✓', allow: '✓', failure: '✗', deny: '✗', running: '…' }[outcome] ?? '?';
   return h('span', { class: `badge ${outcome}` }, `${mark} ${outcome}`);
 }
 

@@ -230,6 +230,11 @@ fs.writeFileSync(cfg, `audit:
   signing_key_file: ${keyFile}
   tree_checkpoint_every: 1
   tree_checkpoint_interval: 1s
+gates:
+  prod:
+    require:
+      - build: true
+      - tests: {suites: [unit], outcome: success}
 sinks:
   - name: shipper
     type: file
@@ -260,6 +265,14 @@ const shipped = await waitFor(() => {
   return sinkState?.sinks?.[0]?.delivered === 1 && sinkState.sinks[0].lagEvents === 0;
 }, 10000, { every: 100 });
 t.check(shipped, 'auth: the file sink delivers the release', JSON.stringify(sinkState));
+// Its build names an image, and prod's gate is asked about it: a decision logged.
+const image43 = 'pkg:oci/etl@sha256%3A' + 'b'.repeat(64);
+const asReader = ['-H', `Authorization: Bearer ${readerToken}`];
+const built = curl(['-X', 'POST', '-H', `Authorization: Bearer ${emitToken}`, '-H', 'Content-Type: application/json',
+  '--data-binary', JSON.stringify({ phase: 'finished', subject: 'etl-build-43', artifactId: image43, chainId: 'etl-r43' }),
+  `${a.url}/v1/hooks/build`]);
+const gate = curl([...asReader, `${a.url}/v1/gates/prod?artifact=${encodeURIComponent(image43)}`]).json;
+t.check(built.status === 202 && gate?.decision === 'deny', 'auth: the prod gate denies the image (no unit tests)', JSON.stringify(gate));
 // 26 more, for two pages of releases.
 const more = Array.from({ length: 26 }, (_, i) => curl(['-X', 'POST', '-H', `Authorization: Bearer ${emitToken}`,
   '-H', 'Content-Type: application/json', '--data-binary', JSON.stringify({ phase: 'started', subject: `b-${i}`,
@@ -295,11 +308,14 @@ t.check(more.every((s) => s === 202), 'auth: 26 more releases posted', `${more}`
   await page.locator('tr[data-chain="etl-r43"] a').first().click();
   await page.locator('.verdict.ok').waitFor({ timeout: 10000 });
   const said = await page.locator('.verdict').innerText();
-  t.check(await page.locator('ol.timeline > li').count() === 1 && said.includes('checkpoint ui.example/cdeventsd signed'),
+  const chain43 = curl([...asReader, `${a.url}/v1/chains/etl-r43`]).json.events;
+  t.check(chain43.length === 3 && await page.locator('ol.timeline > li').count() === chain43.length &&
+    said.includes('checkpoint ui.example/cdeventsd signed'),
     'auth: and the release, verified against the signed checkpoint\'s root', said);
   await waitFor(() => {
     sinkState = curl(['-H', `Authorization: Bearer ${readerToken}`, `${a.url}/v1/sinks`]).json;
-    return sinkState?.sinks?.[0]?.delivered === 27 && sinkState.sinks[0].lagEvents === 0;
+    const all = curl([...asReader, `${a.url}/v1/events?limit=1000`]).json.events.length;
+    return sinkState?.sinks?.[0]?.delivered === all && sinkState.sinks[0].lagEvents === 0;
   }, 10000, { every: 100 });
   await page.getByRole('link', { name: 'Sinks' }).click();
   await page.locator('main tbody tr').first().waitFor();
@@ -312,6 +328,17 @@ t.check(more.every((s) => s === 202), 'auth: 26 more releases posted', `${more}`
   await shot(page, 'sinks');
   await page.getByRole('link', { name: 'DORA' }).click();
   await page.locator('h1', { hasText: 'DORA keys' }).waitFor();
+  // The image's page shows the decision the log holds, and asks no gate itself.
+  await page.goto(`${a.url}/ui/#/artifact/${encodeURIComponent(image43)}`);
+  const gateRow = page.locator('table.gates tbody tr');
+  await gateRow.first().waitFor();
+  const cells = await gateRow.first().locator('th, td').allInnerTexts();
+  const unmet = gate.requirements.filter((r) => !r.met).map((r) => r.reason).join('; ');
+  t.check(await gateRow.count() === 1 && cells[0] === String(gate.event.seq) && cells[2] === 'prod' &&
+    /deny/.test(cells[3]) && cells[4] === 'reader' && cells[5] === unmet,
+    'auth: the artifact page shows the gate decision as the API gave it', JSON.stringify(cells));
+  await axe(page, 'artifact with a gate decision');
+  await shot(page, 'artifact-gates');
   const post = await page.evaluate(async () => {
     const token = sessionStorage.getItem('cdeventsd.token');
     const r = await fetch('/v1/hooks/pipeline', { method: 'POST', headers: { Authorization: `Bearer ${token}`,
