@@ -385,7 +385,7 @@ static void on_watch(evutil_socket_t fd, short what, void *arg)
 	char err[160] = "";
 
 	(void)fd, (void)what;
-	if (s->nc && !natsConnection_IsClosed(s->nc))
+	if (s->nc && s->js && !natsConnection_IsClosed(s->nc))
 		return;
 	/* A refusal is asked again every 5 s, not every second. */
 	if (!s->nc && ++s->idle_ticks % 5 != 0)
