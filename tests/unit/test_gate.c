@@ -382,20 +382,27 @@ static void a_rollback_of_a_service_with_a_long_id_denies(void **state)
 	cJSON_Delete(out);
 }
 
+/* A data-contract run the producer dated @timestamp, taken by the log at @received. */
+static void dated_suite_run(const char *received, const char *timestamp, const char *outcome)
+{
+	char event[1024];
+
+	snprintf(event, sizeof(event), "{\"context\":{\"specversion\":\"0.5.1\",\"id\":\"%s\",\"source\":\"/ci\","
+		 "\"type\":\"dev.cdevents.testsuiterun.finished.0.3.0\",\"timestamp\":\"%s\",\"chainId\":\"r-1\"},"
+		 "\"subject\":{\"id\":\"run\",\"content\":{\"environment\":{\"id\":\"ci\"},"
+		 "\"testSuite\":{\"id\":\"data-contract\"},\"outcome\":\"%s\"}}}", received, timestamp, outcome);
+	append_row(received, event);
+}
+
 static void the_latest_run_is_the_one_that_happened_last_not_the_last_posted(void **state)
 {
-	char late[1024];
 	cJSON *out;
 
 	(void)state;
 	post("2026-03-01T08:00:00Z", "build.finished.0.3.0", "etl-build", "r-1", "{\"artifactId\":\"" ART "\"}");
 	suite_run("2026-03-01T10:00:00Z", "r-1", "failure");
 	/* the 09:00 run's success, delivered at 10:05 by a retry queue */
-	snprintf(late, sizeof(late), "{\"context\":{\"specversion\":\"0.5.1\",\"id\":\"late\",\"source\":\"/ci\","
-		 "\"type\":\"dev.cdevents.testsuiterun.finished.0.3.0\",\"timestamp\":\"2026-03-01T09:00:00Z\","
-		 "\"chainId\":\"r-1\"},\"subject\":{\"id\":\"run\",\"content\":{\"environment\":{\"id\":\"ci\"},"
-		 "\"testSuite\":{\"id\":\"data-contract\"},\"outcome\":\"success\"}}}");
-	append_row("2026-03-01T10:05:00Z", late);
+	dated_suite_run("2026-03-01T10:05:00Z", "2026-03-01T09:00:00Z", "success");
 	out = evaluate_suite_gate(NULL);
 	assert_string_equal(decision(out), "deny");
 	assert_int_equal(seq_of(out, 0), 2);
@@ -403,11 +410,7 @@ static void the_latest_run_is_the_one_that_happened_last_not_the_last_posted(voi
 
 	/* a run dated in the future counts from when the log took it: it
 	 * cannot outrank the runs after it for ever */
-	snprintf(late, sizeof(late), "{\"context\":{\"specversion\":\"0.5.1\",\"id\":\"future\",\"source\":\"/ci\","
-		 "\"type\":\"dev.cdevents.testsuiterun.finished.0.3.0\",\"timestamp\":\"2099-01-01T00:00:00Z\","
-		 "\"chainId\":\"r-1\"},\"subject\":{\"id\":\"run\",\"content\":{\"environment\":{\"id\":\"ci\"},"
-		 "\"testSuite\":{\"id\":\"data-contract\"},\"outcome\":\"success\"}}}");
-	append_row("2026-03-01T11:00:00Z", late);
+	dated_suite_run("2026-03-01T11:00:00Z", "2099-01-01T00:00:00Z", "success");
 	suite_run("2026-03-01T12:00:00Z", "r-1", "failure");
 	out = evaluate_suite_gate(NULL);
 	assert_string_equal(decision(out), "deny");
