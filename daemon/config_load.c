@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/auth.h"
 #include "daemon/log.h"
 #include "daemon/startup.h"
 #include "sinks/filter.h"
@@ -123,6 +124,14 @@ int cde_daemon_gates_read(const struct cde_config *cfg, const char *path, struct
 		return -ENOMEM; /* config/ wrote it: it is JSON */
 	r = cde_gate_set_parse(doc, path, out, errs);
 	cJSON_Delete(doc);
+	if (r == 0) {
+		const char *names[CDE_CONFIG_PRINCIPALS_MAX] = { CDE_AUTH_ANONYMOUS };
+		size_t n = cfg->n_principals ? cfg->n_principals : 1;
+
+		for (size_t i = 0; i < cfg->n_principals; i++)
+			names[i] = cfg->principals[i].name;
+		r = cde_gate_set_check_from(out, names, n, path, errs);
+	}
 	return r;
 }
 

@@ -1,9 +1,10 @@
 #pragma once
 /* A stand-in audit log for the analyses' unit tests (gates, tickets): a
  * table of events in seq order, filtered as GET /v1/events filters
- * (chain, artifact, environment, type without its version, after,
- * descending, limit), served through a cde_audit_source. Static: each
- * test is one file. */
+ * (subject, chain, artifact, environment, type without its version,
+ * after, descending, limit), served through a cde_audit_source, each row
+ * with the principal that posted it (@poster when it was appended).
+ * Static: each test is one file. */
 
 #include "tests/unit/helpers.h"
 
@@ -14,10 +15,13 @@
 struct row {
 	char event[2048];
 	char received[40];
+	char principal[64];
 };
 
-static struct row rows[64];
+/* Large enough for an artifact with more than a thousand test cases. */
+static struct row rows[1200];
 static size_t n_rows;
+static const char *poster = "ci";	/* who posts the rows appended next */
 
 static const char *member(const cJSON *o, const char *a, const char *b, const char *c)
 {
@@ -53,7 +57,8 @@ static bool matches(const struct cde_audit_filter *f, uint64_t seq, const cJSON 
 	const char *type = member(ev, "context", "type", NULL);
 	bool in_range = !f->after || (f->descending ? seq < f->after : seq > f->after);
 
-	return in_range && text_matches(f->chain_id, member(ev, "context", "chainId", NULL)) &&
+	return in_range && text_matches(f->subject, member(ev, "subject", "id", NULL)) &&
+	       text_matches(f->chain_id, member(ev, "context", "chainId", NULL)) &&
 	       text_matches(f->artifact_id, artifact_of(ev)) &&
 	       text_matches(f->environment, member(cJSON_GetObjectItemCaseSensitive(ev, "subject"), "content",
 						   "environment", "id")) &&
@@ -69,7 +74,7 @@ static int stand_in_query(void *ctx, const struct cde_audit_filter *f, cde_audit
 		size_t i = f->descending ? n_rows - 1 - k : k;
 		cJSON *ev = cJSON_Parse(rows[i].event);
 		struct cde_audit_record rec = { .seq = i + 1, .received_at = rows[i].received,
-						.principal = "ci", .event = rows[i].event };
+						.principal = rows[i].principal, .event = rows[i].event };
 		bool hit;
 		int r = 0;
 
@@ -98,6 +103,7 @@ static uint64_t append_row(const char *received, const char *event)
 	assert_true(n_rows <= sizeof(rows) / sizeof(rows[0]));
 	assert_true(strlen(event) < sizeof(r->event));
 	snprintf(r->received, sizeof(r->received), "%s", received);
+	snprintf(r->principal, sizeof(r->principal), "%s", poster);
 	snprintf(r->event, sizeof(r->event), "%s", event);
 	return n_rows;
 }
@@ -121,5 +127,6 @@ static int reset(void **state)
 {
 	(void)state;
 	n_rows = 0;
+	poster = "ci";
 	return 0;
 }

@@ -1,5 +1,6 @@
 /* The analyses over the log run out of memory cleanly: every allocation
- * of a DORA computation and of a what-runs-where answer is made to fail
+ * of a DORA computation, a what-runs-where answer and a gate's
+ * evaluation is made to fail
  * in turn (tests/unit/oom.c); each run returns 0 or -ENOMEM, never
  * crashes, and leaves nothing allocated once its answer is freed. A
  * record whose text cJSON cannot parse for lack of memory is skipped as
@@ -12,6 +13,7 @@
 
 #include "sinks/audit/answers/dora.h"
 #include "sinks/audit/answers/environment.h"
+#include "sinks/audit/answers/gate.h"
 
 #define EVENT(type, ts, subject, content, chain)                                                            \
 	"{\"context\":{\"id\":\"" type ts "\",\"source\":\"/ci\",\"type\":\"dev.cdevents." type ".0.3.0\","     \
@@ -61,6 +63,44 @@ static int environment_run(void)
 	return r;
 }
 
+/* A gate's evidence: chains, test cases, a deployment and what ended its
+ * soak, each growing or copying something. */
+#define STAGE(art) "{\"environment\":{\"id\":\"stage\"},\"artifactId\":\"" art "\"}"
+#define CASE(id) "{\"environment\":{\"id\":\"ci\"},\"testCase\":{\"id\":\"" id "\",\"type\":\"security\"}," \
+	"\"outcome\":\"success\"}"
+static const struct table_row gate_rows[] = {
+	{ EVENT("build.finished", "2026-11-05T00:00:00Z", "b-1", "{\"artifactId\":\"pkg:oci/api@v1\"}", "c1"), NULL },
+	{ EVENT("testcaserun.finished", "2026-11-05T01:00:00Z", "t-1", CASE("zap"), "c1"), NULL },
+	{ EVENT("testcaserun.finished", "2026-11-05T02:00:00Z", "t-2", CASE("sast"), "c2"), "intruder" },
+	{ EVENT("testsuiterun.finished", "2026-11-05T03:00:00Z", "s-1",
+		"{\"environment\":{\"id\":\"ci\"},\"testSuite\":{\"id\":\"unit\"},\"outcome\":\"success\"}", "c2"), NULL },
+	{ EVENT("service.deployed", "2026-11-06T00:00:00Z", "shop/api", STAGE("pkg:oci/api@v1"), "c2"), NULL },
+	{ EVENT("service.upgraded", "2026-11-07T00:00:00Z", "shop/api", STAGE("pkg:oci/api@v2"), "c3"), NULL },
+};
+
+static int gate_run(void)
+{
+	static struct cde_gate_set set;
+	struct table_source t = { .rows = gate_rows, .n = sizeof(gate_rows) / sizeof(gate_rows[0]) };
+	struct cde_audit_source src = table_source(&t);
+	struct cde_errors errs;
+	cJSON *o = NULL;
+	int r;
+
+	if (!set.n) {
+		cJSON *doc = cJSON_Parse("{\"prod\":{\"from\":[\"ci\"],\"require\":[{\"build\":true},"
+					 "{\"tests\":{\"suites\":[\"unit\"]}},{\"test_case\":{\"type\":\"security\"}},"
+					 "{\"deployed\":{\"environment\":\"stage\"}}]}}");
+
+		cde_errors_reset(&errs);
+		assert_int_equal(cde_gate_set_parse(doc, NULL, &set, &errs), 0);
+		cJSON_Delete(doc);
+	}
+	r = cde_gate_evaluate(&set.gates[0], "pkg:oci/api@v1", 1796083200, &src, &o);
+	cJSON_Delete(o);
+	return r;
+}
+
 /* Fails allocation 1, 2, ... of @run until a run needs no more. */
 static void every_allocation_fails_in_turn(const char *name, int (*run)(void))
 {
@@ -95,6 +135,12 @@ static void what_runs_where_runs_out_of_memory_cleanly(void **state)
 	every_allocation_fails_in_turn("cde_answer_environment", environment_run);
 }
 
+static void a_gate_runs_out_of_memory_cleanly(void **state)
+{
+	(void)state;
+	every_allocation_fails_in_turn("cde_gate_evaluate", gate_run);
+}
+
 static int setup(void **state)
 {
 	oom_init();
@@ -106,6 +152,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(dora_runs_out_of_memory_cleanly),
 		cmocka_unit_test(what_runs_where_runs_out_of_memory_cleanly),
+		cmocka_unit_test(a_gate_runs_out_of_memory_cleanly),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -257,6 +257,194 @@ static void the_decision_event_names_who_what_and_why(void **state)
 	cJSON_Delete(out);
 }
 
+/* ---- evidence the gate must not be fooled by (issue 18 review) ---- */
+
+#define ONE_SUITE "{\"prod\":{%s\"require\":[{\"tests\":{\"suites\":[\"data-contract\"]}}]}}"
+#define SECURITY_CASES "{\"prod\":{\"require\":[{\"test_case\":{\"type\":\"security\"}}]}}"
+#define SOAKED_IN_STAGE "{\"prod\":{\"require\":[{\"deployed\":{\"environment\":\"stage\"," \
+	"\"not_rolled_back_for\":\"24h\"}}]}}"
+
+/* The gate @json (as the configuration writes it) evaluated at @now. */
+static cJSON *evaluate_gate(const char *json, const char *now)
+{
+	cJSON *doc = cJSON_Parse(json), *out = NULL;
+	struct cde_errors errs;
+
+	assert_non_null(doc);
+	cde_errors_reset(&errs);
+	assert_int_equal(cde_gate_set_parse(doc, NULL, &gates, &errs), 0);
+	cJSON_Delete(doc);
+	assert_int_equal(cde_gate_evaluate(cde_gate_set_find(&gates, "prod"), ART, at(now), &stand_in, &out), 0);
+	assert_non_null(out);
+	return out;
+}
+
+/* Only @from's evidence (NULL: the gate names no `from`). */
+static cJSON *evaluate_suite_gate(const char *from)
+{
+	char json[512];
+
+	snprintf(json, sizeof(json), ONE_SUITE, from ? from : "");
+	return evaluate_gate(json, "2026-03-03T00:00:00Z");
+}
+
+static void suite_run(const char *received, const char *chain, const char *outcome)
+{
+	char content[256];
+
+	snprintf(content, sizeof(content), "{\"environment\":{\"id\":\"ci\"},\"testSuite\":{\"id\":\"data-contract\"},"
+		 "\"outcome\":\"%s\"}", outcome);
+	post(received, "testsuiterun.finished.0.3.0", "run-dc", chain, content);
+}
+
+static void with_from_only_the_trusted_principals_evidence_counts(void **state)
+{
+	cJSON *out;
+
+	(void)state;
+	post("2026-03-01T08:00:00Z", "build.finished.0.3.0", "etl-build", "r-1", "{\"artifactId\":\"" ART "\"}");
+	suite_run("2026-03-01T08:01:00Z", "r-1", "failure");
+	/* an intruder (a principal allowed to post) fixes the run in r-1, and
+	 * pulls its own chain into the artifact's evidence with a success */
+	poster = "intruder";
+	suite_run("2026-03-01T08:05:00Z", "r-1", "success");
+	post("2026-03-01T08:06:00Z", "incident.reported.0.3.0", "x", "evil",
+	     "{\"environment\":{\"id\":\"dev\"},\"artifactId\":\"" ART "\",\"description\":\"x\"}");
+	suite_run("2026-03-01T08:07:00Z", "evil", "success");
+	out = evaluate_suite_gate("\"from\":[\"ci\",\"tekton\"],");
+	assert_string_equal(decision(out), "deny");
+	assert_string_equal(reason(out, 0), "the latest run of test suite data-contract (seq 2) finished failure");
+	assert_string_equal(member(out, "chainId", NULL, NULL), "r-1");
+	cJSON_Delete(out);
+
+	/* without from, every principal's evidence counts (README says so) */
+	out = evaluate_suite_gate(NULL);
+	assert_string_equal(decision(out), "allow");
+	cJSON_Delete(out);
+}
+
+static void a_failed_run_in_the_artifacts_33rd_chain_denies(void **state)
+{
+	cJSON *out;
+
+	(void)state;
+	post("2026-03-01T08:00:00Z", "build.finished.0.3.0", "etl-build", "r-0", "{\"artifactId\":\"" ART "\"}");
+	suite_run("2026-03-01T08:01:00Z", "r-0", "success");
+	for (int i = 1; i <= 32; i++) {
+		char chain[16];
+
+		snprintf(chain, sizeof(chain), "r-%d", i);
+		post("2026-03-01T09:00:00Z", "service.deployed.0.3.0", "etl", chain,
+		     "{\"environment\":{\"id\":\"dev\"},\"artifactId\":\"" ART "\"}");
+	}
+	suite_run("2026-03-02T08:00:00Z", "r-32", "failure");
+	out = evaluate_suite_gate(NULL);
+	assert_string_equal(decision(out), "deny");
+	assert_int_equal(seq_of(out, 0), 35);
+	cJSON_Delete(out);
+}
+
+static void a_failed_security_case_past_a_thousand_cases_denies(void **state)
+{
+	cJSON *out;
+
+	(void)state;
+	post("2026-03-01T08:00:00Z", "build.finished.0.3.0", "etl-build", "r-1", "{\"artifactId\":\"" ART "\"}");
+	for (int i = 0; i < 1100; i++) {
+		char content[256];
+
+		snprintf(content, sizeof(content), "{\"environment\":{\"id\":\"ci\"},\"testCase\":{\"id\":\"case-%d\","
+			 "\"type\":\"%s\"},\"outcome\":\"%s\"}", i, i == 0 || i == 1099 ? "security" : "unit",
+			 i == 1099 ? "failure" : "success");
+		post("2026-03-01T08:01:00Z", "testcaserun.finished.0.3.0", "case", "r-1", content);
+	}
+	out = evaluate_gate(SECURITY_CASES, "2026-03-03T00:00:00Z");
+	assert_string_equal(decision(out), "deny");
+	assert_string_equal(reason(out, 0), "test case case-1099 of type security: its latest run (seq 1101) finished failure");
+	cJSON_Delete(out);
+}
+
+static void a_rollback_of_a_service_with_a_long_id_denies(void **state)
+{
+	char service[201];
+	cJSON *out;
+
+	(void)state;
+	memset(service, 'a', sizeof(service) - 1);
+	service[sizeof(service) - 1] = '\0';
+	post("2026-03-01T09:00:00Z", "service.deployed.0.3.0", service, "r-1",
+	     "{\"environment\":{\"id\":\"stage\"},\"artifactId\":\"" ART "\"}");
+	post("2026-03-01T10:00:00Z", "service.rolledback.0.3.0", service, "r-1",
+	     "{\"environment\":{\"id\":\"stage\"},\"artifactId\":\"" OTHER "\"}");
+	out = evaluate_gate(SOAKED_IN_STAGE, "2026-03-03T10:00:00Z");
+	assert_string_equal(decision(out), "deny");
+	assert_string_equal(reason(out, 0), "rolled back in stage at seq 2, after its deployment at seq 1");
+	cJSON_Delete(out);
+}
+
+/* A data-contract run the producer dated @timestamp, taken by the log at @received. */
+static void dated_suite_run(const char *received, const char *timestamp, const char *outcome)
+{
+	char event[1024];
+
+	snprintf(event, sizeof(event), "{\"context\":{\"specversion\":\"0.5.1\",\"id\":\"%s\",\"source\":\"/ci\","
+		 "\"type\":\"dev.cdevents.testsuiterun.finished.0.3.0\",\"timestamp\":\"%s\",\"chainId\":\"r-1\"},"
+		 "\"subject\":{\"id\":\"run\",\"content\":{\"environment\":{\"id\":\"ci\"},"
+		 "\"testSuite\":{\"id\":\"data-contract\"},\"outcome\":\"%s\"}}}", received, timestamp, outcome);
+	append_row(received, event);
+}
+
+static void the_latest_run_is_the_one_that_happened_last_not_the_last_posted(void **state)
+{
+	cJSON *out;
+
+	(void)state;
+	post("2026-03-01T08:00:00Z", "build.finished.0.3.0", "etl-build", "r-1", "{\"artifactId\":\"" ART "\"}");
+	suite_run("2026-03-01T10:00:00Z", "r-1", "failure");
+	/* the 09:00 run's success, delivered at 10:05 by a retry queue */
+	dated_suite_run("2026-03-01T10:05:00Z", "2026-03-01T09:00:00Z", "success");
+	out = evaluate_suite_gate(NULL);
+	assert_string_equal(decision(out), "deny");
+	assert_int_equal(seq_of(out, 0), 2);
+	cJSON_Delete(out);
+
+	/* a run dated in the future counts from when the log took it: it
+	 * cannot outrank the runs after it for ever */
+	dated_suite_run("2026-03-01T11:00:00Z", "2099-01-01T00:00:00Z", "success");
+	suite_run("2026-03-01T12:00:00Z", "r-1", "failure");
+	out = evaluate_suite_gate(NULL);
+	assert_string_equal(decision(out), "deny");
+	assert_int_equal(seq_of(out, 0), 5);
+	cJSON_Delete(out);
+}
+
+static void replaced_or_removed_in_stage_the_soak_ends(void **state)
+{
+	cJSON *out;
+
+	(void)state;
+	post("2026-03-01T09:00:00Z", "service.deployed.0.3.0", "etl", "r-1",
+	     "{\"environment\":{\"id\":\"stage\"},\"artifactId\":\"" ART "\"}");
+	/* another service's deployment there is not this one's business */
+	post("2026-03-01T09:30:00Z", "service.deployed.0.3.0", "billing", "r-7",
+	     "{\"environment\":{\"id\":\"stage\"},\"artifactId\":\"" OTHER "\"}");
+	post("2026-03-01T10:00:00Z", "service.upgraded.0.3.0", "etl", "r-2",
+	     "{\"environment\":{\"id\":\"stage\"},\"artifactId\":\"" OTHER "\"}");
+	out = evaluate_gate(SOAKED_IN_STAGE, "2026-03-02T10:00:00Z");
+	assert_string_equal(decision(out), "deny");
+	assert_string_equal(reason(out, 0), "replaced in stage at seq 3, after its deployment at seq 1");
+	cJSON_Delete(out);
+
+	reset(NULL);
+	post("2026-03-01T09:00:00Z", "service.deployed.0.3.0", "etl", "r-1",
+	     "{\"environment\":{\"id\":\"stage\"},\"artifactId\":\"" ART "\"}");
+	post("2026-03-01T10:00:00Z", "service.removed.0.3.0", "etl", "r-1", "{\"environment\":{\"id\":\"stage\"}}");
+	out = evaluate_gate(SOAKED_IN_STAGE, "2026-03-02T10:00:00Z");
+	assert_string_equal(decision(out), "deny");
+	assert_string_equal(reason(out, 0), "removed from stage at seq 2, after its deployment at seq 1");
+	cJSON_Delete(out);
+}
+
 /* ---- the configuration's words ---- */
 
 static void parse_fails(const char *json, const char *pointer, const char *reason_part)
@@ -298,6 +486,31 @@ static void words_no_event_carries_are_refused_at_their_pointer(void **state)
 	parse_fails("{\"prod\":{\"enforce\":\"yes\",\"require\":[{\"sbom\":true}]}}", "/gates/prod/enforce",
 		    "true or false");
 	parse_fails("{\"prod\":{}}", "/gates/prod/require", "required");
+	parse_fails("{\"prod\":{\"from\":[],\"require\":[{\"sbom\":true}]}}", "/gates/prod/from", "non-empty");
+	parse_fails("{\"prod\":{\"from\":\"ci\",\"require\":[{\"sbom\":true}]}}", "/gates/prod/from", "must be a non-empty list");
+	parse_fails("{\"prod\":{\"from\":[\"ci\",\"\"],\"require\":[{\"sbom\":true}]}}", "/gates/prod/from/1",
+		    "principal's name");
+}
+
+static void from_names_only_principals_of_the_configuration(void **state)
+{
+	static const char *const principals[] = { "jenkins", "tekton" };
+	cJSON *doc = cJSON_Parse("{\"prod\":{\"from\":[\"tekton\",\"jenkin\"],\"require\":[{\"sbom\":true}]}}");
+	struct cde_errors errs;
+
+	(void)state;
+	cde_errors_reset(&errs);
+	assert_int_equal(cde_gate_set_parse(doc, "f.yaml", &gates, &errs), 0);
+	assert_int_equal(gates.gates[0].n_from, 2);
+	assert_string_equal(gates.gates[0].from[0], "tekton");
+	assert_int_equal(cde_gate_set_check_from(&gates, principals, 2, "f.yaml", &errs), -EINVAL);
+	assert_int_equal(errs.count, 1);
+	assert_string_equal(errs.items[0].pointer, "/gates/prod/from/1");
+	assert_non_null(strstr(errs.items[0].reason, "no principal is named \"jenkin\""));
+	assert_int_equal(cde_gate_set_check_from(&gates, principals, 1, "f.yaml", &errs), -EINVAL);
+	cde_errors_reset(&errs);
+	assert_int_equal(cde_gate_set_check_from(&gates, (const char *const[]){ "jenkin", "tekton" }, 2, NULL, &errs), 0);
+	cJSON_Delete(doc);
 }
 
 static void a_gate_reads_back_as_written(void **state)
@@ -314,6 +527,7 @@ static void a_gate_reads_back_as_written(void **state)
 	assert_int_equal(g->require[6].window_s, 86400);
 	assert_string_equal(g->require[6].window, "24h");
 	assert_null(cde_gate_set_find(&gates, "stage"));
+	assert_int_equal(g->n_from, 0); /* evidence from any principal */
 }
 
 int main(void)
@@ -326,7 +540,14 @@ int main(void)
 		cmocka_unit_test_setup(evidence_in_another_chain_of_the_artifact_counts, reset),
 		cmocka_unit_test_setup(a_deployment_rolled_back_or_too_recent_denies, reset),
 		cmocka_unit_test_setup(the_decision_event_names_who_what_and_why, reset),
+		cmocka_unit_test_setup(with_from_only_the_trusted_principals_evidence_counts, reset),
+		cmocka_unit_test_setup(a_failed_run_in_the_artifacts_33rd_chain_denies, reset),
+		cmocka_unit_test_setup(a_failed_security_case_past_a_thousand_cases_denies, reset),
+		cmocka_unit_test_setup(a_rollback_of_a_service_with_a_long_id_denies, reset),
+		cmocka_unit_test_setup(the_latest_run_is_the_one_that_happened_last_not_the_last_posted, reset),
+		cmocka_unit_test_setup(replaced_or_removed_in_stage_the_soak_ends, reset),
 		cmocka_unit_test(words_no_event_carries_are_refused_at_their_pointer),
+		cmocka_unit_test(from_names_only_principals_of_the_configuration),
 		cmocka_unit_test(a_gate_reads_back_as_written),
 	};
 

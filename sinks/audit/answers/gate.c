@@ -1,9 +1,15 @@
 /* A gate's requirements checked against the log. Three reads: the
  * events naming the artifact, then each of their chains (test runs name
  * no artifact, only their chain ties them to it), then for a deployment
- * the rollbacks in its environment after it. Every piece of evidence is
- * kept as the highest seq seen for its key, so a record read twice (by
- * artifact and by chain) changes nothing and the latest run wins. */
+ * what happened to that service in its environment after it. Only the
+ * gate's trusted principals (`from`, when it names them) give evidence.
+ * Every piece of evidence is kept as the latest seen for its key, so a
+ * record read twice (by artifact and by chain) changes nothing: the
+ * latest by when it happened (context.timestamp, but never later than
+ * the log took it, so a run dated in the future cannot outrank the runs
+ * after it), seq breaking ties. Deployments alone go by seq: their soak
+ * is measured on the log's clock. Nothing is capped: an artifact in many
+ * chains or with many test cases is read whole, or not judged at all. */
 
 #include "sinks/audit/answers/gate.h"
 
@@ -13,24 +19,34 @@
 #include <string.h>
 
 #include "sinks/audit/answers/answer_event.h"
+#include "sinks/audit/answers/answer_list.h"
 
-#define CHAINS_MAX 32
-#define CASES_MAX 1024
 #define CHAIN_ID_MAX 513
+
+/* How the soak of a deployment ended: the service there after it. */
+enum soak_end {
+	SOAK_ON,
+	SOAK_ROLLED_BACK,	/* rolled back to another artifact */
+	SOAK_REPLACED,		/* deployed or upgraded to another artifact */
+	SOAK_REMOVED,
+};
 
 /* What one requirement found. */
 struct found {
 	uint64_t seq;			/* its evidence (0: none) */
+	struct timespec when;		/* when it happened (see the top) */
 	char outcome[16];		/* tests: the latest run's */
 	struct timespec at;		/* deployed: when the log took the deployment */
-	char service[CDE_GATE_NAME_MAX];/* deployed: the service deployed */
-	uint64_t rollback;		/* deployed: a rollback of it after */
+	char *service;			/* deployed: the service deployed, owned */
+	uint64_t ended;			/* deployed: what ended its soak, */
+	enum soak_end how;		/* and how */
 };
 
 /* The latest run of one test case. */
 struct case_run {
 	char *id, *type;
 	uint64_t seq;
+	struct timespec when;
 	char outcome[16];
 };
 
@@ -39,9 +55,9 @@ struct eval {
 	const char *artifact;
 	struct found found[CDE_GATE_REQUIRE_MAX];
 	struct case_run *cases;
-	size_t n_cases;
-	char chains[CHAINS_MAX][CHAIN_ID_MAX];
-	size_t n_chains;
+	size_t n_cases, cap_cases;
+	char **chains;			/* owned */
+	size_t n_chains, cap_chains;
 	uint64_t chain_seq;		/* the latest event naming the artifact, */
 	char chain[CHAIN_ID_MAX];	/* and its chain */
 	bool by_artifact;		/* the first read: collect chains */
@@ -60,23 +76,63 @@ static bool same(const char *a, const char *b)
 	return a && b && strcmp(a, b) == 0;
 }
 
-static void add_chain(struct eval *ev, const struct cde_answer_event *e)
+/* When @e happened, for ordering runs: its timestamp, unless that is
+ * later than the log took it. */
+static struct timespec when_of(const struct cde_answer_event *e)
+{
+	const struct timespec *t = &e->time, *r = &e->received;
+
+	if (t->tv_sec > r->tv_sec || (t->tv_sec == r->tv_sec && t->tv_nsec > r->tv_nsec))
+		return *r;
+	return *t;
+}
+
+/* @e is later than the evidence kept as (@when, @seq); seq 0 is none. */
+static bool newer(const struct cde_answer_event *e, const struct timespec *when, uint64_t seq)
+{
+	struct timespec t = when_of(e);
+
+	if (!seq)
+		return true;
+	if (t.tv_sec != when->tv_sec)
+		return t.tv_sec > when->tv_sec;
+	if (t.tv_nsec != when->tv_nsec)
+		return t.tv_nsec > when->tv_nsec;
+	return e->seq > seq;
+}
+
+/* @e was posted by a principal the gate takes evidence from. */
+static bool trusted(const struct cde_gate *g, const struct cde_answer_event *e)
+{
+	for (size_t i = 0; i < g->n_from; i++)
+		if (strcmp(g->from[i], e->principal) == 0)
+			return true;
+	return g->n_from == 0;
+}
+
+static int add_chain(struct eval *ev, const struct cde_answer_event *e)
 {
 	size_t n = strlen(e->chain_id);
+	char **grown;
 
 	if (!n || n >= CHAIN_ID_MAX || e->custom)
-		return;
+		return 0;
 	if (e->seq > ev->chain_seq) {
 		ev->chain_seq = e->seq;
 		memcpy(ev->chain, e->chain_id, n + 1);
 	}
 	for (size_t i = 0; i < ev->n_chains; i++)
 		if (strcmp(ev->chains[i], e->chain_id) == 0)
-			return;
-	/* Past the cap the oldest chains stay: an artifact in more than 32
-	 * releases is read by its first ones (what built and tested it). */
-	if (ev->n_chains < CHAINS_MAX)
-		memcpy(ev->chains[ev->n_chains++], e->chain_id, n + 1);
+			return 0;
+	grown = cde_answer_grow(ev->chains, &ev->cap_chains, ev->n_chains, sizeof(*ev->chains));
+	if (!grown)
+		return -ENOMEM;
+	ev->chains = grown;
+	ev->chains[ev->n_chains] = strdup(e->chain_id);
+	if (!ev->chains[ev->n_chains])
+		return -ENOMEM;
+	ev->n_chains++;
+	return 0;
 }
 
 static int note_case(struct eval *ev, const struct cde_answer_event *e)
@@ -92,13 +148,13 @@ static int note_case(struct eval *ev, const struct cde_answer_event *e)
 		if (strcmp(ev->cases[i].id, id) == 0)
 			c = &ev->cases[i];
 	if (!c) {
-		if (!ev->cases)
-			ev->cases = calloc(CASES_MAX, sizeof(*ev->cases));
-		if (!ev->cases)
+		struct case_run *grown = cde_answer_grow(ev->cases, &ev->cap_cases, ev->n_cases, sizeof(*ev->cases));
+
+		if (!grown)
 			return -ENOMEM;
-		if (ev->n_cases == CASES_MAX)
-			return 0;
+		ev->cases = grown;
 		c = &ev->cases[ev->n_cases];
+		*c = (struct case_run){ 0 };
 		c->id = strdup(id);
 		c->type = strdup(type);
 		if (!c->id || !c->type) {
@@ -109,8 +165,9 @@ static int note_case(struct eval *ev, const struct cde_answer_event *e)
 		}
 		ev->n_cases++;
 	}
-	if (e->seq > c->seq) {
+	if (newer(e, &c->when, c->seq)) {
 		c->seq = e->seq;
+		c->when = when_of(e);
 		snprintf(c->outcome, sizeof(c->outcome), "%s", outcome);
 		if (strcmp(c->type, type) != 0) {
 			char *t = strdup(type);
@@ -125,10 +182,11 @@ static int note_case(struct eval *ev, const struct cde_answer_event *e)
 }
 
 /* Whether @e is evidence for requirement @r, and if it is newer, keeps it. */
-static void note(struct eval *ev, const struct cde_gate_requirement *r, struct found *f,
-		 const struct cde_answer_event *e)
+static int note(struct eval *ev, const struct cde_gate_requirement *r, struct found *f,
+		const struct cde_answer_event *e)
 {
 	bool hit = false;
+	char *service;
 
 	switch (r->need) {
 	case CDE_GATE_BUILD:
@@ -145,23 +203,31 @@ static void note(struct eval *ev, const struct cde_gate_requirement *r, struct f
 	case CDE_GATE_TESTS:
 		hit = cde_answer_event_is(e, "testsuiterun", "finished") &&
 		      same(cde_answer_event_ref(e, "testSuite"), r->name) && string_at(e->content, "outcome");
-		if (hit && e->seq > f->seq)
+		if (hit && newer(e, &f->when, f->seq))
 			snprintf(f->outcome, sizeof(f->outcome), "%s", string_at(e->content, "outcome"));
 		break;
 	case CDE_GATE_DEPLOYED:
 		hit = (cde_answer_event_is(e, "service", "deployed") || cde_answer_event_is(e, "service", "upgraded")) &&
 		      same(cde_answer_event_ref(e, "environment"), r->name) &&
 		      same(cde_answer_event_ref(e, "artifactId"), ev->artifact);
-		if (hit && e->seq > f->seq) {
-			f->at = e->received;
-			snprintf(f->service, sizeof(f->service), "%s", e->subject_id);
-		}
-		break;
+		if (!hit || e->seq <= f->seq)
+			return 0;
+		service = strdup(e->subject_id);
+		if (!service)
+			return -ENOMEM;
+		free(f->service);
+		f->service = service;
+		f->at = e->received;
+		f->seq = e->seq;
+		return 0;
 	case CDE_GATE_TEST_CASE:
 		break;
 	}
-	if (hit && e->seq > f->seq)
+	if (hit && newer(e, &f->when, f->seq)) {
 		f->seq = e->seq;
+		f->when = when_of(e);
+	}
+	return 0;
 }
 
 static int on_record(void *ctx, const struct cde_audit_record *rec)
@@ -174,40 +240,64 @@ static int on_record(void *ctx, const struct cde_audit_record *rec)
 		return 0;	/* not a CDEvent this reads: no evidence */
 	if (r < 0)
 		return ev->error = r;
+	if (!trusted(ev->gate, &e)) {
+		cde_answer_event_release(&e);
+		return 0;
+	}
 	if (ev->by_artifact)
-		add_chain(ev, &e);
-	for (size_t i = 0; i < ev->gate->n; i++)
-		note(ev, &ev->gate->require[i], &ev->found[i], &e);
-	if (cde_answer_event_is(&e, "testcaserun", "finished"))
+		r = add_chain(ev, &e);
+	for (size_t i = 0; r == 0 && i < ev->gate->n; i++)
+		r = note(ev, &ev->gate->require[i], &ev->found[i], &e);
+	if (r == 0 && cde_answer_event_is(&e, "testcaserun", "finished"))
 		r = note_case(ev, &e);
 	cde_answer_event_release(&e);
 	return r < 0 ? (ev->error = r) : 0;
 }
 
-/* A rollback of the deployment @f in its environment: the same service
- * rolled back to another artifact, after it. */
-struct rollback_scan {
+/* The end of the soak of the deployment @f in its environment: the same
+ * service placed there again with another artifact (deployed, upgraded,
+ * rolled back to it) or removed from there, after it. Until then the
+ * artifact is what ran there. */
+struct soak_scan {
+	const struct cde_gate *gate;
 	const char *artifact;
 	struct found *f;
 };
 
-static int on_rollback(void *ctx, const struct cde_audit_record *rec)
+static enum soak_end soak_end_of(const struct cde_answer_event *e, const char *artifact)
 {
-	struct rollback_scan *s = ctx;
+	bool other = !same(cde_answer_event_ref(e, "artifactId"), artifact);
+
+	if (strcmp(e->subject_type, "service") != 0 || e->custom)
+		return SOAK_ON;
+	if (strcmp(e->predicate, "removed") == 0)
+		return SOAK_REMOVED;
+	if (strcmp(e->predicate, "rolledback") == 0)
+		return other ? SOAK_ROLLED_BACK : SOAK_ON;
+	if (strcmp(e->predicate, "deployed") == 0 || strcmp(e->predicate, "upgraded") == 0)
+		return other ? SOAK_REPLACED : SOAK_ON;
+	return SOAK_ON;
+}
+
+static int on_later(void *ctx, const struct cde_audit_record *rec)
+{
+	struct soak_scan *s = ctx;
 	struct cde_answer_event e;
 	int r = cde_answer_event_read(rec, &e);
-	bool hit;
+	enum soak_end how = SOAK_ON;
 
 	if (r == -EINVAL)
 		return 0;
 	if (r < 0)
 		return r;
-	hit = cde_answer_event_is(&e, "service", "rolledback") && same(e.subject_id, s->f->service) &&
-	      !same(cde_answer_event_ref(&e, "artifactId"), s->artifact);
-	if (hit)
-		s->f->rollback = e.seq;
+	if (trusted(s->gate, &e) && same(e.subject_id, s->f->service))
+		how = soak_end_of(&e, s->artifact);
+	if (how != SOAK_ON) {
+		s->f->ended = e.seq;
+		s->f->how = how;
+	}
 	cde_answer_event_release(&e);
-	return hit ? 1 : 0;
+	return how != SOAK_ON ? 1 : 0;
 }
 
 static int read_log(struct eval *ev, const struct cde_audit_source *src)
@@ -225,13 +315,13 @@ static int read_log(struct eval *ev, const struct cde_audit_source *src)
 	}
 	for (size_t i = 0; r == 0 && i < ev->gate->n; i++) {
 		const struct cde_gate_requirement *req = &ev->gate->require[i];
-		struct rollback_scan s = { .artifact = ev->artifact, .f = &ev->found[i] };
-		struct cde_audit_filter rb = { .environment = req->name, .type = "dev.cdevents.service.rolledback",
-					       .after = ev->found[i].seq };
+		struct soak_scan s = { .gate = ev->gate, .artifact = ev->artifact, .f = &ev->found[i] };
+		struct cde_audit_filter later = { .subject = ev->found[i].service, .environment = req->name,
+						  .after = ev->found[i].seq };
 
 		if (req->need != CDE_GATE_DEPLOYED || !ev->found[i].seq)
 			continue;
-		r = src->query(src->ctx, &rb, on_rollback, &s);
+		r = src->query(src->ctx, &later, on_later, &s);
 		if (r == 1)
 			r = 0;
 	}
@@ -302,9 +392,11 @@ static void judge(const struct eval *ev, const struct cde_gate_requirement *r, c
 		age = (long long)(now - f->at.tv_sec);
 		if (!f->seq)
 			snprintf(reason, size, "not deployed to %s", r->name);
-		else if (f->rollback)
-			snprintf(reason, size, "rolled back in %s at seq %llu, after its deployment at seq %llu",
-				 r->name, (unsigned long long)f->rollback, (unsigned long long)f->seq);
+		else if (f->how != SOAK_ON)
+			snprintf(reason, size, "%s %s at seq %llu, after its deployment at seq %llu",
+				 f->how == SOAK_ROLLED_BACK ? "rolled back in" :
+				 f->how == SOAK_REPLACED ? "replaced in" : "removed from",
+				 r->name, (unsigned long long)f->ended, (unsigned long long)f->seq);
 		else if (age < r->window_s)
 			snprintf(reason, size, "deployed to %s %llds ago (seq %llu): needs %s without a rollback",
 				 r->name, age < 0 ? 0 : age, (unsigned long long)f->seq, r->window);
@@ -392,6 +484,11 @@ int cde_gate_evaluate(const struct cde_gate *gate, const char *artifact, time_t 
 		free(ev->cases[i].type);
 	}
 	free(ev->cases);
+	for (size_t i = 0; i < ev->n_chains; i++)
+		free(ev->chains[i]);
+	free(ev->chains);
+	for (size_t i = 0; i < gate->n; i++)
+		free(ev->found[i].service);
 	free(ev);
 	return r;
 }

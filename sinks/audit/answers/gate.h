@@ -16,9 +16,10 @@
 /* Evaluates @gate for @artifact (its purl, as events name it) at @now
  * over @src. The evidence is every event naming the artifact (the log's
  * artifact index: subject of artifact.*, or artifactId) and every event
- * of their chains; of several runs of one suite or test case the latest
- * (highest seq) counts, so a later failed run makes an earlier success
- * stale. *@ret is {"environment", "artifact", "decision": "allow"|"deny",
+ * of their chains, posted by one of @gate's `from` principals (any when
+ * it names none); of several runs of one suite or test case the latest
+ * (by context.timestamp, at most when the log took it; then seq) counts,
+ * so a later failed run makes an earlier success stale. *@ret is {"environment", "artifact", "decision": "allow"|"deny",
  * "requirements": [{"requirement", ..., "met", "seq" and/or "reason"}],
  * "chainId" (the chain of the latest event naming the artifact; absent
  * when none does)}. Returns 0, -ENOMEM, or the source's error

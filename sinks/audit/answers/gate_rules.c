@@ -25,6 +25,14 @@ static bool one_of(const char *s, const char *const *words)
 	return false;
 }
 
+static bool one_of_n(const char *s, const char *const *words, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, words[i]) == 0)
+			return true;
+	return false;
+}
+
 /* "24h", "90m", "30s", "7d" into seconds; -1 when it is none of them. */
 static int64_t parse_window(const char *s)
 {
@@ -209,9 +217,37 @@ static int read_requirement(struct cde_gate *g, struct cde_json_reader *rd, cons
 	return r;
 }
 
+/* from: [PRINCIPAL...]: the principals whose events are evidence. */
+static int read_from(struct cde_gate *g, struct cde_json_reader *rd, const cJSON *v)
+{
+	const cJSON *from = cde_json_read_as(rd, v, "from", cJSON_Array, CDE_JSON_NON_EMPTY,
+					     " of principals' names (whose events are evidence)");
+	const cJSON *given = cJSON_GetObjectItemCaseSensitive(v, "from");
+	const cJSON *name;
+	size_t at, i = 0;
+	int r = 0;
+
+	if (!from)	/* absent or null: any principal; else the error is told */
+		return given && !cJSON_IsNull(given) ? -EINVAL : 0;
+	if (cJSON_GetArraySize(from) > CDE_GATE_FROM_MAX)
+		return cde_json_reader_fail(rd, "from", "more than %d principals", CDE_GATE_FROM_MAX);
+	at = cde_ptr_push(&rd->p, "from");
+	cJSON_ArrayForEach(name, from) {
+		size_t at2 = cde_ptr_push_index(&rd->p, i++);
+
+		if (copy_word(rd, name, g->from[g->n_from], sizeof(g->from[0]), " (a principal's name)") < 0)
+			r = -EINVAL;
+		else
+			g->n_from++;
+		cde_ptr_pop(&rd->p, at2);
+	}
+	cde_ptr_pop(&rd->p, at);
+	return r;
+}
+
 static int read_gate(struct cde_gate *g, struct cde_json_reader *rd, const cJSON *v)
 {
-	static const char *const known[] = { "enforce", "require", NULL };
+	static const char *const known[] = { "enforce", "from", "require", NULL };
 	const cJSON *require, *item, *enforce;
 	size_t i = 0;
 	int r;
@@ -220,13 +256,14 @@ static int read_gate(struct cde_gate *g, struct cde_json_reader *rd, const cJSON
 		return cde_json_reader_fail(rd, NULL, "not an environment's id (1 to %zu bytes)",
 					    sizeof(g->environment) - 1);
 	snprintf(g->environment, sizeof(g->environment), "%s", v->string);
-	if (!cde_json_read_value(rd, v, cJSON_Object, CDE_JSON_REQUIRED, " ({enforce, require: [...]})"))
+	if (!cde_json_read_value(rd, v, cJSON_Object, CDE_JSON_REQUIRED, " ({enforce, from, require: [...]})"))
 		return -EINVAL;
-	r = refuse_unknown(rd, v, known, "enforce, require");
+	r = refuse_unknown(rd, v, known, "enforce, from, require");
 	enforce = cde_json_read_as(rd, v, "enforce", CDE_JSON_BOOL, 0, NULL);
 	g->enforce = cJSON_IsTrue(enforce);
 	if (cJSON_GetObjectItemCaseSensitive(v, "enforce") && !enforce)
 		r = -EINVAL;
+	r |= read_from(g, rd, v);
 	require = cde_json_read_as(rd, v, "require", cJSON_Array, CDE_JSON_REQUIRED | CDE_JSON_NON_EMPTY,
 				   " of requirements");
 	if (!require)
@@ -266,6 +303,35 @@ int cde_gate_set_parse(const cJSON *gates, const char *file, struct cde_gate_set
 	if (r)
 		memset(ret, 0, sizeof(*ret));
 	return r ? -EINVAL : 0;
+}
+
+int cde_gate_set_check_from(const struct cde_gate_set *set, const char *const *names, size_t n, const char *file,
+			    struct cde_errors *errs)
+{
+	struct cde_json_reader rd;
+	int r = 0;
+
+	cde_json_reader_init(&rd, "/gates", errs);
+	rd.file = file;
+	for (size_t i = 0; i < set->n; i++) {
+		const struct cde_gate *g = &set->gates[i];
+		size_t at = cde_ptr_push(&rd.p, g->environment), at2 = cde_ptr_push(&rd.p, "from");
+
+		for (size_t k = 0; k < g->n_from; k++) {
+			size_t at3 = cde_ptr_push_index(&rd.p, k);
+
+			/* A name no principal has would make every event of the
+			 * gate's evidence untrusted: it could only ever deny. */
+			if (!one_of_n(g->from[k], names, n))
+				r = cde_json_reader_fail(&rd, NULL, "no principal is named \"%s\" (a gate takes "
+							 "evidence only from principals: of principals:, or anonymous "
+							 "without them)", g->from[k]);
+			cde_ptr_pop(&rd.p, at3);
+		}
+		cde_ptr_pop(&rd.p, at2);
+		cde_ptr_pop(&rd.p, at);
+	}
+	return r;
 }
 
 const struct cde_gate *cde_gate_set_find(const struct cde_gate_set *set, const char *environment)

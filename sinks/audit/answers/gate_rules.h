@@ -16,6 +16,8 @@
 #define CDE_GATE_REQUIRE_MAX 32
 #define CDE_GATE_ENV_MAX 128
 #define CDE_GATE_NAME_MAX 128
+#define CDE_GATE_FROM_MAX 32		/* as many as there may be principals */
+#define CDE_GATE_PRINCIPAL_MAX 64
 
 enum cde_gate_need {
 	CDE_GATE_BUILD,		/* build.finished naming the artifact (artifactId) */
@@ -38,6 +40,8 @@ struct cde_gate_requirement {
 struct cde_gate {
 	char environment[CDE_GATE_ENV_MAX];
 	bool enforce;			/* a deployment there of a denied artifact is refused (409) */
+	size_t n_from;			/* 0: evidence from any principal; else only from these */
+	char from[CDE_GATE_FROM_MAX][CDE_GATE_PRINCIPAL_MAX];
 	size_t n;
 	struct cde_gate_requirement require[CDE_GATE_REQUIRE_MAX];
 };
@@ -52,6 +56,13 @@ struct cde_gate_set {
  * none) and the pointer ("/gates/prod/require/1/tests/suites: ..."), all
  * of them at once. Returns 0, or -EINVAL with @ret emptied. */
 int cde_gate_set_parse(const cJSON *gates, const char *file, struct cde_gate_set *ret, struct cde_errors *errs);
+
+/* Checks that each name of each gate's `from` in @set is one of the @n
+ * @names (the configuration's principals, or "anonymous" when it has
+ * none). Errors name @file and the pointer ("/gates/prod/from/1: ...").
+ * Returns 0 or -EINVAL. */
+int cde_gate_set_check_from(const struct cde_gate_set *set, const char *const *names, size_t n, const char *file,
+			    struct cde_errors *errs);
 
 /* The gate of @environment in @set, or NULL. */
 const struct cde_gate *cde_gate_set_find(const struct cde_gate_set *set, const char *environment);

@@ -4,7 +4,8 @@
 // allowed after a fixed run; each decision an event in the artifact's chain,
 // with its principal, valid for ajv against the official custom schema and
 // the schema the project ships; `enforce: true` answering 409 to a
-// deployment (hook or /v1/events) of a denied artifact.
+// deployment (hook or /v1/events) of a denied artifact; evidence taken only
+// from the gate's principals (`from`), an intruder allowed to post ignored.
 //
 //   node tests/js/integration/gates.mjs path/to/cdeventsd path/to/cdevctl
 import { spawnSync } from 'node:child_process';
@@ -25,16 +26,23 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-gates-'));
 const token = crypto.randomBytes(24).toString('hex');
 const tokenFile = path.join(dir, 'ci.token');
 fs.writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
+const intruderToken = crypto.randomBytes(24).toString('hex');
+fs.writeFileSync(path.join(dir, 'intruder.token'), intruderToken + '\n', { mode: 0o600 });
 const cfg = path.join(dir, 'cdeventsd.yaml');
 fs.writeFileSync(cfg, `principals:
   - name: release-bot
     scopes: [emit, query]
     token_file: ${tokenFile}
+  - name: intruder
+    scopes: [emit]
+    token_file: ${path.join(dir, 'intruder.token')}
+    sources: [/intruder]
 schemas:
   dirs: [${shippedDir}]
 gates:
   prod:
     enforce: true
+    from: [release-bot]
     require:
       - build: true
       - tests: {suites: [unit, data-contract], outcome: success}
@@ -99,6 +107,16 @@ let c = cli('--env', 'prod', '--artifact', ART);
 t.check(c.status === 1 && /deny/.test(c.stdout) && /tests data-contract success\s+no\s+\d+\s+the latest run/.test(c.stdout),
   'cdevctl gate prints the table and exits 1 on deny', c.stdout + c.stderr);
 
+// Trusted evidence only: a principal allowed to post (under its own
+// source) sends a passing data-contract run into the release's chain; the
+// gate takes evidence from release-bot alone, so prod still denies.
+const intruded = postJson(`${d.url}/v1/hooks/test`, { chainId: 'release-42', phase: 'finished', subject: 'dc-run-evil',
+  testSuite: 'data-contract', environment: 'ci', outcome: 'success' }, ['-H', `Authorization: Bearer ${intruderToken}`]);
+t.check(intruded.status === 202, 'the intruder\'s run is accepted into the log', intruded.body);
+r = gate('prod', ART);
+t.check(r.json?.decision === 'deny' && row(r.json, 'tests', 'suite', 'data-contract')?.seq === seqOf(4),
+  'a run posted by a principal outside the gate\'s `from` is no evidence', r.body);
+
 // Enforced: the deployment to prod is refused with the gate's reasons.
 r = hook('deploy', { phase: 'deployed', subject: 'etl', environment: 'prod', artifactId: ART });
 answered++; // an enforced gate's answer is logged too
@@ -146,12 +164,18 @@ const prodSeq = r.json?.seq;
 // Rolled back: a later artifact deployed to stage and rolled back.
 hook('build', { phase: 'finished', subject: 'etl-build-43', artifactId: OLD.replace('old000', 'new111'), chainId: 'release-43' });
 const NEW = OLD.replace('old000', 'new111');
-hook('deploy', { phase: 'deployed', subject: 'etl', environment: 'stage', artifactId: NEW, chainId: 'release-43' });
+const replaced = hook('deploy', { phase: 'deployed', subject: 'etl', environment: 'stage', artifactId: NEW, chainId: 'release-43' });
 const rb = hook('deploy', { phase: 'rolledback', subject: 'etl', environment: 'stage', artifactId: ART, chainId: 'release-43' });
 r = gate('prod', NEW);
 const dep = row(r.json, 'deployed');
 t.check(r.json?.decision === 'deny' && dep?.met === false && dep.reason.startsWith(`rolled back in stage at seq ${rb.json?.seq}`),
   'a release rolled back in stage is denied, naming the rollback', r.body);
+// and the release it replaced there no longer soaks: its time in stage
+// ended when another artifact took its place (the rollback back to it is
+// no new deployment of it).
+r = gate('prod', ART);
+t.check(r.json?.decision === 'deny' && row(r.json, 'deployed')?.reason?.startsWith(`replaced in stage at seq ${replaced.json?.seq}`),
+  'a release replaced in stage is denied at prod, naming the deployment that replaced it', r.body);
 
 // Errors: unknown environment, missing artifact, and cdevctl's exit 2.
 r = gate('qa', ART);
@@ -199,6 +223,11 @@ fs.writeFileSync(badCfg, 'gates:\n  prod:\n    require:\n      - build: {outcome
 const check = spawnSync(bin, ['--check-config', badCfg], { encoding: 'utf8' });
 t.check(check.status !== 0 && (check.stdout + check.stderr).includes(`${badCfg}: /gates/prod/require/0/build: must be true`),
   '--check-config refuses a gate with its file and pointer', check.stdout + check.stderr);
+fs.writeFileSync(badCfg, `principals:\n  - name: jenkins\n    scopes: [emit]\n    token_file: ${tokenFile}\n` +
+  'gates:\n  prod:\n    from: [jenkins, tekton]\n    require:\n      - build: true\n');
+const unknown = spawnSync(bin, ['--check-config', badCfg], { encoding: 'utf8' });
+t.check(unknown.status !== 0 && (unknown.stdout + unknown.stderr).includes(`${badCfg}: /gates/prod/from/1: no principal is named "tekton"`),
+  '--check-config refuses a gate trusting a principal the file does not have', unknown.stdout + unknown.stderr);
 
 t.check(await d.stop() === 0, 'the daemon stops cleanly');
 t.finish();
