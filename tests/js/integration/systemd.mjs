@@ -110,7 +110,8 @@ const watchdogs = (mgr, from) => mgr.messages.slice(from).filter((m) => m.fields
   const after = process.hrtime.bigint() / 1000n;
   t.check(/^\d+$/.test(mono ?? '') && BigInt(mono) >= before && BigInt(mono) <= after,
     'RELOADING=1 carries MONOTONIC_USEC= (CLOCK_MONOTONIC, when the reload began)', `${before} <= ${mono} <= ${after}`);
-  t.check(d.log().includes('configuration reloaded'), 'the reload applied');
+  // READY=1 and the log line travel apart (a datagram, a pipe): wait for the line.
+  t.check(await waitFor(() => d.log().includes('configuration reloaded'), 5000), 'the reload applied');
 
   // A reload that is refused: the manager still hears it end.
   fs.writeFileSync(cfg, 'limits:\n  body_max: lots\n');
@@ -120,7 +121,7 @@ const watchdogs = (mgr, from) => mgr.messages.slice(from).filter((m) => m.fields
   seq = mgr.messages.slice(mark).filter((m) => !m.fields.WATCHDOG);
   t.check(seq.length === 2 && seq[0].fields.RELOADING === '1' && seq[1] === again,
     'a refused reload: RELOADING=1 then READY=1 all the same', seq.map((m) => m.line).join(' | '));
-  t.check(d.log().includes('reload refused'), 'the bad file is refused');
+  t.check(await waitFor(() => d.log().includes('reload refused'), 5000), 'the bad file is refused');
   t.check(healthz(url) === 200, 'and the daemon still answers');
   fs.writeFileSync(cfg, 'log_level: info\n');
 
