@@ -129,6 +129,13 @@ void cde_api_tickets_committed(struct cde_api *api, const struct cde_journal_ent
 
 		if (entries[i].duplicate || !wants(api, ev, &closing))
 			continue;
+		/* At shutdown the journal answers what it still holds after
+		 * the reader is gone: the ticket is lost, and said so. */
+		if (!api->reader) {
+			cde_log(CDE_LOG_ERROR, "change tickets: stopping: none %s for %s",
+				closing ? "closed" : "opened", cde_event_id(entries[i].event));
+			continue;
+		}
 		j = calloc(1, sizeof(*j));
 		if (j)
 			j->event = cJSON_Duplicate(ev, true);
