@@ -140,4 +140,37 @@ r = hook('deploy', { phase: 'rolledback', subject: 'etl', environment: 'prod', a
 t.check(r.status === 202, 'a rollback in prod to an allowed artifact is accepted', r.body);
 
 t.check(await d.stop() === 0, 'the daemon stops cleanly');
+
+// A decision that cannot be logged lets nothing through: here the
+// decision schema loaded for its schemaUri requires a member cdeventsd
+// never writes, so recording it fails, and the allowed deployment is
+// refused 503 rather than taken without its decision on record.
+const strictDir = path.join(dir, 'strict-schemas');
+fs.mkdirSync(strictDir);
+const schemaFile = 'cdeventsd-gate.decided.0.1.0.json';
+const strict = JSON.parse(fs.readFileSync(path.join(sourceDir, 'schemas', 'custom', schemaFile), 'utf8'));
+strict.required = [...strict.required, 'neverWritten'];
+fs.writeFileSync(path.join(strictDir, schemaFile), JSON.stringify(strict));
+const cfg2 = path.join(dir, 'unloggable.yaml');
+fs.writeFileSync(cfg2, `principals:
+  - name: release-bot
+    scopes: [emit, query]
+    token_file: ${dir}/bot
+schemas:
+  dirs: [${strictDir}]
+gates:
+  prod:
+    enforce: true
+    require:
+      - build: true
+`);
+const d2 = await startDaemon(bin, ['-c', cfg2]);
+postJson(`${d2.url}/v1/hooks/build`, { phase: 'finished', subject: 'b-1', artifactId: X, chainId: 'release-1' }, bot);
+r = postJson(`${d2.url}/v1/hooks/deploy`, { phase: 'deployed', subject: 'etl', environment: 'prod', artifactId: X,
+  chainId: 'release-1' }, bot);
+t.check(r.status === 503 && r.body.includes('could not be logged'),
+  'an allowed deployment whose decision cannot be logged is refused 503', r.body);
+const inProd = curl([...bot, `${d2.url}/v1/events?type=dev.cdevents.service.deployed&limit=10`]).json?.events ?? [];
+t.check(inProd.length === 0, 'and is not in the log', JSON.stringify(inProd));
+t.check(await d2.stop() === 0, 'that daemon stops cleanly too');
 t.finish();
