@@ -26,6 +26,8 @@ const secret = (name) => {
   return ['-H', `Authorization: Bearer ${token}`];
 };
 const bot = secret('bot'), reader = secret('reader'), intruder = secret('intruder');
+// prod (enforced) and qa (asked) want the same: a build and both suites.
+const releaseReady = '    require:\n      - build: true\n      - tests: {suites: [unit, data-contract], outcome: success}';
 const cfg = path.join(dir, 'cdeventsd.yaml');
 fs.writeFileSync(cfg, `principals:
   - name: release-bot
@@ -45,13 +47,9 @@ tickets:
 gates:
   prod:
     enforce: true
-    require:
-      - build: true
-      - tests: {suites: [unit, data-contract], outcome: success}
+${releaseReady}
   qa:
-    require:
-      - build: true
-      - tests: {suites: [unit, data-contract], outcome: success}
+${releaseReady}
 `);
 
 const d = await startDaemon(bin, ['-c', cfg]);
