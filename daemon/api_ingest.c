@@ -565,9 +565,11 @@ void cde_api_handle_events(struct cde_api *api, struct cde_http_request *req,
 	}
 	for (size_t i = 0; i < n; i++) {
 		size_t before = errs.count;
+		/* Both evaluated: each refusal that applies is named. */
+		bool refused = source_refused(api, who, events[i], "/context/source", &errs);
 
-		if (source_refused(api, who, events[i], "/context/source", &errs) |
-		    type_reserved(events[i], "/context/type", &errs))
+		refused = type_reserved(events[i], "/context/type", &errs) || refused;
+		if (refused)
 			prefix_pointers(&errs, before, event_prefix(mode, i, prefix, sizeof(prefix)));
 	}
 	if (!cde_errors_empty(&errs)) {
