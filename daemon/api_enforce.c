@@ -1,5 +1,5 @@
-/* Enforced gates (`enforce: true`): a deployment (service.deployed or
- * upgraded, by hook or on /v1/events) to an environment whose gate
+/* Enforced gates (`enforce: true`): a deployment (service.deployed,
+ * upgraded or rolledback, by hook or on /v1/events) to an environment whose gate
  * enforces is held until the gate has been evaluated on the audit
  * reader's thread, then accepted as any other, or refused 409 with the
  * gate's reasons; either way the answer is logged as a decision event.
@@ -36,15 +36,28 @@ struct hold {
 	struct check checks[];
 };
 
+/* Whether @type puts an artifact in place: a deployment, an upgrade, or
+ * a rollback, which runs the artifact it names as surely as a
+ * deployment does (left out, a rollback "to" a never-gated artifact
+ * would walk around the gate). */
+static bool places_artifact(const char *type)
+{
+	static const char *const placing[] = { "dev.cdevents.service.deployed.", "dev.cdevents.service.upgraded.",
+					       "dev.cdevents.service.rolledback." };
+
+	for (size_t i = 0; type && i < sizeof(placing) / sizeof(placing[0]); i++)
+		if (strncmp(type, placing[i], strlen(placing[i])) == 0)
+			return true;
+	return false;
+}
+
 /* The enforced gate @ev's deployment must pass, or NULL. */
 static const struct cde_gate *gate_of(const struct cde_api *api, const struct cde_event *ev)
 {
-	static const char deployed[] = "dev.cdevents.service.deployed.", upgraded[] = "dev.cdevents.service.upgraded.";
-	const char *type = cde_event_type(ev), *env = cde_api_content_ref(cde_event_json(ev), "environment");
+	const char *env = cde_api_content_ref(cde_event_json(ev), "environment");
 	const struct cde_gate *g;
 
-	if (!type || !env || !cde_api_content_ref(cde_event_json(ev), "artifactId") ||
-	    (strncmp(type, deployed, sizeof(deployed) - 1) != 0 && strncmp(type, upgraded, sizeof(upgraded) - 1) != 0))
+	if (!env || !cde_api_content_ref(cde_event_json(ev), "artifactId") || !places_artifact(cde_event_type(ev)))
 		return NULL;
 	g = cde_gate_set_find(api->gates, env);
 	return g && g->enforce ? g : NULL;
@@ -86,8 +99,11 @@ static int run(void *ctx, const struct cde_audit_source *src, struct cde_audit_t
 /* Each unmet requirement of each denying answer, as an error; true
  * when any denies. Every answer is written to the log as its decision
  * event, ahead of the deployment it lets through (the journal keeps the
- * order of appends), or as the record of the refusal. */
-static bool judge(struct hold *h, const cJSON *answers, struct cde_errors *errs)
+ * order of appends), or as the record of the refusal; *@ret_unlogged is
+ * set when one could not be (the deployment is then refused: a change
+ * in an enforced environment without its decision on record is what the
+ * gate is there to prevent). */
+static bool judge(struct hold *h, const cJSON *answers, struct cde_errors *errs, bool *ret_unlogged)
 {
 	const cJSON *answer, *row;
 	bool denied = false;
@@ -100,9 +116,11 @@ static bool judge(struct hold *h, const cJSON *answers, struct cde_errors *errs)
 		int r = h->who.dry_run ? 0 : cde_api_gate_record(h->api, answer, h->who.principal,
 								  cde_http_request_peer(h->req), NULL, NULL);
 
-		if (r < 0)
+		if (r < 0) {
 			CDE_LOG_KV(CDE_LOG_ERROR, cde_http_request_id(h->req), "a gate's decision was not logged",
 				   { "environment", env }, { "artifact", artifact }, { "error", strerror(-r) });
+			*ret_unlogged = true;
+		}
 		if (decision && strcmp(decision, "allow") == 0)
 			continue;
 		denied = true;
@@ -122,6 +140,7 @@ static void done(void *ctx, struct cde_audit_task_answer *a)
 	struct hold *h = ctx;
 	cJSON *answers = a->status == 200 && a->body ? cJSON_Parse(a->body) : NULL;
 	struct cde_errors errs;
+	bool unlogged = false;
 
 	free(a->body);
 	cde_errors_reset(&errs);
@@ -129,8 +148,12 @@ static void done(void *ctx, struct cde_audit_task_answer *a)
 		cde_api_refuse(h->api, h->req, &h->who, 503, "the promotion gate could not be evaluated: retry later",
 			       NULL, retry);
 		hold_free(h, true);
-	} else if (judge(h, answers, &errs)) {
+	} else if (judge(h, answers, &errs, &unlogged)) {
 		cde_api_refuse(h->api, h->req, &h->who, 409, "the promotion gate denies this deployment", &errs, NULL);
+		hold_free(h, true);
+	} else if (unlogged) {
+		cde_api_refuse(h->api, h->req, &h->who, 503,
+			       "the promotion gate's decision could not be logged: retry later", NULL, retry);
 		hold_free(h, true);
 	} else {
 		h->accept(h->api, h->req, &h->who, h->events, h->n, h->from);

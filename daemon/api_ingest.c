@@ -62,6 +62,20 @@ static bool source_refused(struct cde_api *api, const struct cde_auth_result *wh
 	return true;
 }
 
+/* A gate's decision is an event only cdeventsd writes (the gate's own
+ * answer, which tickets cite): one posted from outside, by any principal,
+ * would be a forged approval. Adds the refusal at @at. */
+static bool type_reserved(const struct cde_event *ev, const char *at, struct cde_errors *errs)
+{
+	static const char decided[] = "dev.cdeventsx.cdeventsd-gate.decided";
+	const char *type = cde_event_type(ev);
+
+	if (!type || strncmp(type, decided, sizeof(decided) - 1) != 0)
+		return false;
+	cde_errors_add(errs, at, "\"%s\" is reserved for cdeventsd's own gate decisions", type);
+	return true;
+}
+
 /* The answer about one event: a new one's seq and its leaf in the log's
  * Merkle tree (what a receipt proves). */
 static cJSON *event_summary(const struct cde_journal_entry *e)
@@ -551,8 +565,11 @@ void cde_api_handle_events(struct cde_api *api, struct cde_http_request *req,
 	}
 	for (size_t i = 0; i < n; i++) {
 		size_t before = errs.count;
+		/* Both evaluated: each refusal that applies is named. */
+		bool refused = source_refused(api, who, events[i], "/context/source", &errs);
 
-		if (source_refused(api, who, events[i], "/context/source", &errs))
+		refused = type_reserved(events[i], "/context/type", &errs) || refused;
+		if (refused)
 			prefix_pointers(&errs, before, event_prefix(mode, i, prefix, sizeof(prefix)));
 	}
 	if (!cde_errors_empty(&errs)) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events/ids.h"
 #include "schemas/validate.h"
 
 /* An event on its way to the journal. */
@@ -69,8 +70,20 @@ int cde_api_record_own(struct cde_api *api, cJSON *doc, const char *principal, c
 		w->entry.principal = w->principal;
 		w->entry.peer = w->peer;
 		/* One without a chain (an artifact the log has none for)
-		 * starts one. */
-		w->entry.correlate = !cde_event_chain_id(w->entry.event);
+		 * starts one, never correlated: a decision about an unknown
+		 * artifact would otherwise join the chain of its subject
+		 * (gates/prod: the last decided release's) and index the
+		 * artifact there, so that the artifact's later hooks join
+		 * another release's chain and are judged on its evidence. */
+		if (!cde_event_chain_id(w->entry.event)) {
+			char chain[CDE_UUID_STR_LEN];
+
+			cde_uuid_v7(chain);
+			r = cde_event_set_chain_id(w->entry.event, chain);
+		}
+		w->entry.correlate = false;
+	}
+	if (r == 0) {
 		api->pending++;
 		r = cde_journal_append(api->journal, &w->entry, 1, on_recorded, w);
 		if (r == 0)

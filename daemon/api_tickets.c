@@ -22,6 +22,7 @@ struct ticket_job {
 	uint64_t seq;
 	char principal[CDE_CONFIG_NAME_MAX];
 	char peer[64];
+	char source[CDE_CONFIG_STR_MAX];	/* the daemon's, as its decisions carry it */
 	bool closing;			/* a finished run: close the chain's tickets */
 };
 
@@ -42,8 +43,8 @@ static int run(void *ctx, const struct cde_audit_source *src, struct cde_audit_t
 {
 	struct ticket_job *j = ctx;
 	cJSON *found = NULL;
-	int r = j->closing ? cde_tickets_open(src, text_at(j->event, "context", "chainId"), &found)
-			   : cde_ticket_gate_decision(src, cde_api_content_ref(j->event, "environment"),
+	int r = j->closing ? cde_tickets_open(src, text_at(j->event, "context", "chainId"), j->principal, &found)
+			   : cde_ticket_gate_decision(src, j->source, cde_api_content_ref(j->event, "environment"),
 						      cde_api_content_ref(j->event, "artifactId"), &found);
 
 	if (r < 0)
@@ -58,7 +59,7 @@ static int run(void *ctx, const struct cde_audit_source *src, struct cde_audit_t
 static void write_ticket(struct ticket_job *j, const cJSON *found)
 {
 	char id[CDE_UUID_STR_LEN], now[CDE_TIMESTAMP_STR_LEN];
-	const char *source = j->api->default_source ? j->api->default_source : "/cdeventsd";
+	const char *source = j->source;
 	cJSON *doc = NULL;
 	int r = -ENOMEM;
 
@@ -128,6 +129,13 @@ void cde_api_tickets_committed(struct cde_api *api, const struct cde_journal_ent
 
 		if (entries[i].duplicate || !wants(api, ev, &closing))
 			continue;
+		/* At shutdown the journal answers what it still holds after
+		 * the reader is gone: the ticket is lost, and said so. */
+		if (!api->reader) {
+			cde_log(CDE_LOG_ERROR, "change tickets: stopping: none %s for %s",
+				closing ? "closed" : "opened", cde_event_id(entries[i].event));
+			continue;
+		}
 		j = calloc(1, sizeof(*j));
 		if (j)
 			j->event = cJSON_Duplicate(ev, true);
@@ -137,6 +145,8 @@ void cde_api_tickets_committed(struct cde_api *api, const struct cde_journal_ent
 			j->closing = closing;
 			snprintf(j->principal, sizeof(j->principal), "%s", entries[i].principal ? entries[i].principal : "");
 			snprintf(j->peer, sizeof(j->peer), "%s", entries[i].peer ? entries[i].peer : "");
+			snprintf(j->source, sizeof(j->source), "%s",
+				 api->default_source ? api->default_source : "/cdeventsd");
 			if (cde_audit_reader_submit_task(api->reader, run, done, j) == 0)
 				continue;
 		}

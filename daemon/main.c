@@ -537,7 +537,11 @@ static void tear_down(struct daemon *d)
 	d->api.stopping = true;
 	cde_api_receipt_stop(&d->api, false);
 	cde_http_server_free(d->http);
+	/* Gone before the journal below answers what it holds: nothing
+	 * (change tickets) may submit to it then. */
 	cde_audit_reader_free(d->reader);
+	d->reader = NULL;
+	d->api.reader = NULL;
 	cde_dora_gauges_free(d->dora);
 	cde_housekeeping_free(d->housekeeping);
 	/* The journal first: releasing it answers what it still holds, and

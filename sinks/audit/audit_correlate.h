@@ -17,6 +17,12 @@
 	" OR type LIKE 'dev.cdevents.service.rolledback.%') AND " env_expr " = " env                \
 	" ORDER BY seq DESC LIMIT 1"
 
+/* The rows correlation may follow: not the daemon's own events (gate
+ * decisions, tickets, dev.cdeventsx.cdeventsd-*), which name an artifact
+ * and a subject (gates/prod) without being evidence of a release, so
+ * that one could carry a later hook into another release's chain. */
+#define CDE_AUDIT_NOT_OWN_SQL " AND substr(type, 1, 24) <> 'dev.cdeventsx.cdeventsd-'"
+
 /* The store's prepared statements correlation asks, each with the
  * lookup's key(s) bound as parameters 1 (and 2). */
 struct cde_audit_lookups {

@@ -132,9 +132,9 @@ static int prepare_writer(struct cde_audit_store *s, char *err, size_t err_size)
 		{ "UPDATE meta SET value = ? WHERE key = ?", &s->set_head },
 		{ "SELECT value FROM meta WHERE key = 'head_seq'", &s->get_head },
 		{ "SELECT digest, seq, leaf FROM events WHERE source = ? AND id = ?", &s->stored_digest },
-		{ "SELECT chain_id FROM events WHERE subject = ? AND chain_id IS NOT NULL"
+		{ "SELECT chain_id FROM events WHERE subject = ? AND chain_id IS NOT NULL" CDE_AUDIT_NOT_OWN_SQL
 		  " ORDER BY seq DESC LIMIT 1", &s->lookups.chain_of_subject },
-		{ "SELECT chain_id FROM events WHERE artifact_id = ? AND chain_id IS NOT NULL"
+		{ "SELECT chain_id FROM events WHERE artifact_id = ? AND chain_id IS NOT NULL" CDE_AUDIT_NOT_OWN_SQL
 		  " ORDER BY seq DESC LIMIT 1", &s->lookups.chain_of_artifact },
 		{ "SELECT id FROM events WHERE chain_id = ? ORDER BY seq DESC LIMIT 1", &s->lookups.chain_head },
 		{ CDE_AUDIT_DEPLOYMENT_SQL("?1", "?2", "json_extract(event, '$.subject.content.environment.id')"),

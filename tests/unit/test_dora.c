@@ -199,6 +199,44 @@ static void windows_are_days_or_hours(void **state)
 			fail_msg("took %s", bad[i]);
 }
 
+/* Records the `since` of each read: the deployments and incidents are
+ * read from a bounded stretch of the log, not from its beginning. */
+static struct {
+	unsigned reads, bounded;
+	char since[64];
+} asked;
+
+static int recording_query(void *ctx, const struct cde_audit_filter *f, cde_audit_record_fn fn, void *fn_ctx)
+{
+	if (!f->chain_id) {
+		asked.reads++;
+		asked.bounded += f->since != NULL;
+		if (f->since)
+			snprintf(asked.since, sizeof(asked.since), "%s", f->since);
+	}
+	return table_query(ctx, f, fn, fn_ctx);
+}
+
+static void only_the_window_and_the_failure_window_before_it_are_read(void **state)
+{
+	struct table_source t = { .rows = history, .n = sizeof(history) / sizeof(history[0]) };
+	struct cde_audit_source src = { .query = recording_query, .ctx = &t };
+	struct cde_dora_params p = {
+		.now = NOW, .window_s = 30 * 86400, .failure_window_s = 86400,
+	};
+	struct cde_dora_report r;
+
+	(void)state;
+	memset(&asked, 0, sizeof(asked));
+	assert_int_equal(cde_dora_compute(&src, &p, &r), 0);
+	cde_dora_report_release(&r);
+	assert_int_equal(asked.reads, 6); /* three deployment types, three incident types */
+	assert_int_equal(asked.bounded, asked.reads);
+	/* 30 days, the failure window (1 day), and a day of margin for
+	 * producers' clocks (the log bounds by when it received) */
+	assert_string_equal(asked.since, "2026-10-30T00:00:00Z");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +245,7 @@ int main(void)
 		cmocka_unit_test(the_answer_reads_as_json),
 		cmocka_unit_test(bands_follow_the_report_cut_points),
 		cmocka_unit_test(windows_are_days_or_hours),
+		cmocka_unit_test(only_the_window_and_the_failure_window_before_it_are_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

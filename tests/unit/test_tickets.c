@@ -16,17 +16,22 @@ static const char deployment[] =
 	"\"subject\":{\"id\":\"etl\",\"source\":\"/ci\",\"content\":{\"environment\":{\"id\":\"prod\"},"
 	"\"artifactId\":\"" ART "\"}}}";
 
-static uint64_t decision(const char *env, const char *verdict, const char *id)
+static uint64_t decision_from(const char *source, const char *env, const char *verdict, const char *id)
 {
 	char ev[1024];
 
 	snprintf(ev, sizeof(ev),
-		 "{\"context\":{\"specversion\":\"0.5.1\",\"id\":\"%s\",\"source\":\"/cdeventsd\","
+		 "{\"context\":{\"specversion\":\"0.5.1\",\"id\":\"%s\",\"source\":\"%s\","
 		 "\"type\":\"dev.cdeventsx.cdeventsd-gate.decided.0.1.0\",\"timestamp\":\"2026-03-01T09:00:00Z\","
 		 "\"chainId\":\"r-1\"},\"subject\":{\"id\":\"gates/%s\",\"content\":{\"environment\":{\"id\":\"%s\"},"
 		 "\"artifactId\":\"%s\",\"decision\":\"%s\",\"principal\":\"ci\",\"requirements\":[]}}}",
-		 id, env, env, ART, verdict);
+		 id, source, env, env, ART, verdict);
 	return append_row("2026-03-01T09:00:00Z", ev);
+}
+
+static uint64_t decision(const char *env, const char *verdict, const char *id)
+{
+	return decision_from("/cdeventsd", env, verdict, id);
 }
 
 static void assert_valid(const cJSON *ev)
@@ -54,7 +59,7 @@ static void a_deployment_ticket_names_the_latest_decision_for_its_environment(vo
 	decision("prod", "deny", "d-1");
 	decision("prod", "allow", "d-2");
 	decision("stage", "deny", "d-3"); /* another environment's: not this one's */
-	assert_int_equal(cde_ticket_gate_decision(&stand_in, "prod", ART, &found), 0);
+	assert_int_equal(cde_ticket_gate_decision(&stand_in, "/cdeventsd", "prod", ART, &found), 0);
 	assert_non_null(found);
 	ev = cde_ticket_created_event(dep, 7, "jenkins", found, "t-1", "/cdeventsd", "2026-03-01T10:00:01Z");
 	assert_non_null(ev);
@@ -80,7 +85,7 @@ static void without_a_decision_the_ticket_says_none_was_asked(void **state)
 
 	(void)state;
 	decision("stage", "allow", "d-1");
-	assert_int_equal(cde_ticket_gate_decision(&stand_in, "prod", ART, &found), 0);
+	assert_int_equal(cde_ticket_gate_decision(&stand_in, "/cdeventsd", "prod", ART, &found), 0);
 	assert_null(found);
 	ev = cde_ticket_created_event(dep, 7, "", NULL, "t-1", "/cdeventsd", "2026-03-01T10:00:01Z");
 	assert_non_null(ev);
@@ -104,7 +109,7 @@ static void open_tickets_are_those_not_closed_and_a_failed_run_says_so(void **st
 	post("2026-03-01T10:00:03Z", "ticket.closed.0.2.0", "change/a", "r-1",
 	     "{\"uri\":\"/v1/events/x\",\"resolution\":\"completed\"}");
 	post("2026-03-01T10:00:04Z", "ticket.created.0.2.0", "change/c", "r-2", ticket);
-	assert_int_equal(cde_tickets_open(&stand_in, "r-1", &open), 0);
+	assert_int_equal(cde_tickets_open(&stand_in, "r-1", "ci", &open), 0);
 	assert_int_equal(cJSON_GetArraySize(open), 1);
 	assert_string_equal(text(cJSON_GetArrayItem(open, 0), "subject", "id", NULL), "change/b");
 
@@ -121,12 +126,42 @@ static void open_tickets_are_those_not_closed_and_a_failed_run_says_so(void **st
 	cJSON_Delete(open);
 }
 
+static void a_decision_the_daemon_did_not_write_is_not_cited(void **state)
+{
+	cJSON *found = NULL;
+
+	(void)state;
+	decision("prod", "deny", "d-1");
+	decision_from("/intruder", "prod", "allow", "forged"); /* posted before ingest refused the type */
+	assert_int_equal(cde_ticket_gate_decision(&stand_in, "/cdeventsd", "prod", ART, &found), 0);
+	assert_non_null(found);
+	assert_string_equal(text(found, "event", "context", "id"), "d-1");
+	cJSON_Delete(found);
+}
+
+static void a_strangers_run_closes_no_ticket(void **state)
+{
+	static const char ticket[] = "{\"summary\":\"s\",\"creator\":\"ci\",\"uri\":\"/v1/events/x\"}";
+	cJSON *open = NULL;
+
+	(void)state;
+	post("2026-03-01T10:00:00Z", "ticket.created.0.2.0", "change/a", "r-1", ticket); /* for ci's deployment */
+	assert_int_equal(cde_tickets_open(&stand_in, "r-1", "intruder", &open), 0);
+	assert_int_equal(cJSON_GetArraySize(open), 0);
+	cJSON_Delete(open);
+	assert_int_equal(cde_tickets_open(&stand_in, "r-1", "ci", &open), 0);
+	assert_int_equal(cJSON_GetArraySize(open), 1);
+	cJSON_Delete(open);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(a_deployment_ticket_names_the_latest_decision_for_its_environment, reset),
 		cmocka_unit_test_setup(without_a_decision_the_ticket_says_none_was_asked, reset),
 		cmocka_unit_test_setup(open_tickets_are_those_not_closed_and_a_failed_run_says_so, reset),
+		cmocka_unit_test_setup(a_decision_the_daemon_did_not_write_is_not_cited, reset),
+		cmocka_unit_test_setup(a_strangers_run_closes_no_ticket, reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,8 +14,10 @@
 #include "sinks/audit/answers/dora.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sinks/audit/answers/answer_list.h"
 #include "sinks/audit/answers/dora_internal.h"
@@ -53,7 +55,8 @@ static int fill_types(struct cde_answer_list *l, const struct dora_run *run, con
 	int r = 0;
 
 	for (size_t i = 0; types[i] && r == 0; i++) {
-		struct cde_audit_filter f = { .type = types[i], .environment = run->p->environment };
+		struct cde_audit_filter f = { .type = types[i], .environment = run->p->environment,
+					      .since = run->since };
 
 		r = cde_answer_list_fill(l, run->src, &f, keep, (void *)run);
 	}
@@ -203,7 +206,7 @@ static int read_incidents(struct dora_run *run)
 	return r;
 }
 
-void dora_run_release(struct dora_run *run)
+void cde_dora_run_release(struct dora_run *run)
 {
 	for (size_t i = 0; i < run->n_pairs; i++)
 		free(run->pairs[i].v);
@@ -214,20 +217,42 @@ void dora_run_release(struct dora_run *run)
 	cde_answer_list_release(&run->incident_events);
 }
 
+/* How far before the window the log is read: a deployment in the
+ * failure window before it may be the one a failure in it belongs to,
+ * and a day more because the log bounds by when it received an event,
+ * the keys by when the producer says it happened. Older history is never
+ * read: the work is the window's, not the log's length. */
+#define DORA_CLOCK_MARGIN_S 86400
+
+static int set_since(struct dora_run *run)
+{
+	time_t since = (time_t)(run->p->now - run->p->window_s - run->p->failure_window_s - DORA_CLOCK_MARGIN_S);
+	struct tm tm;
+
+	if (since < 0)
+		since = 0;
+	if (!gmtime_r(&since, &tm) || !strftime(run->since, sizeof(run->since), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return -EINVAL;
+	return 0;
+}
+
 int cde_dora_compute(const struct cde_audit_source *src, const struct cde_dora_params *p,
 		     struct cde_dora_report *ret)
 {
 	struct dora_run run = { .src = src, .p = p };
 	struct cde_dora_report out = { 0 };
-	int r = read_deploys(&run);
+	int r = set_since(&run);
+
+	if (r == 0)
+		r = read_deploys(&run);
 
 	if (r == 0)
 		r = read_incidents(&run);
 	if (r == 0)
-		r = dora_read_chains(&run);
+		r = cde_dora_read_chains(&run);
 	if (r == 0)
-		r = dora_report(&run, &out);
-	dora_run_release(&run);
+		r = cde_dora_run_report(&run, &out);
+	cde_dora_run_release(&run);
 	if (r < 0) {
 		cde_dora_report_release(&out);
 		return r;
@@ -236,7 +261,7 @@ int cde_dora_compute(const struct cde_audit_source *src, const struct cde_dora_p
 	return 0;
 }
 
-bool dora_in_window(const struct dora_run *run, const struct timespec *t)
+bool cde_dora_in_window(const struct dora_run *run, const struct timespec *t)
 {
 	return in_window(run, t);
 }

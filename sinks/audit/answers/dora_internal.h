@@ -38,6 +38,7 @@ struct dora_chain {
 struct dora_run {
 	const struct cde_audit_source *src;
 	const struct cde_dora_params *p;
+	char since[32];				/* the log is read from here (received at) */
 	struct cde_answer_list deploys, incident_events;
 	struct dora_pair *pairs;
 	size_t n_pairs, cap_pairs;
@@ -47,12 +48,12 @@ struct dora_run {
 	size_t n_chains;
 };
 
-bool dora_in_window(const struct dora_run *run, const struct timespec *t);
+bool cde_dora_in_window(const struct dora_run *run, const struct timespec *t);
 
 /* Reads when the chains of the deployments in the window began. */
-int dora_read_chains(struct dora_run *run);
+int cde_dora_read_chains(struct dora_run *run);
 
 /* The keys of each pair into @out. */
-int dora_report(struct dora_run *run, struct cde_dora_report *out);
+int cde_dora_run_report(struct dora_run *run, struct cde_dora_report *out);
 
-void dora_run_release(struct dora_run *run);
+void cde_dora_run_release(struct dora_run *run);

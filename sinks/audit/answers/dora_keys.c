@@ -66,7 +66,7 @@ static int collect_chains(struct dora_run *run)
 		for (size_t j = 0; j < run->pairs[i].n; j++) {
 			const struct cde_answer_event *e = run->pairs[i].v[j].e;
 
-			if (*e->chain_id && !run->pairs[i].v[j].rollback && dora_in_window(run, &e->time))
+			if (*e->chain_id && !run->pairs[i].v[j].rollback && cde_dora_in_window(run, &e->time))
 				run->chains[k++].id = e->chain_id;
 		}
 	qsort(run->chains, k, sizeof(*run->chains), by_id);
@@ -79,7 +79,7 @@ static int collect_chains(struct dora_run *run)
 /* One read per chain, by the log's chain index: a release's chain holds
  * tens of events, where reading every build ever made would grow with
  * the log. */
-int dora_read_chains(struct dora_run *run)
+int cde_dora_read_chains(struct dora_run *run)
 {
 	struct cde_answer_list none = { 0 };
 	int r = collect_chains(run);
@@ -117,7 +117,7 @@ static void lead_times(const struct dora_run *run, const struct dora_pair *p, st
 		const struct dora_chain *c;
 		const struct timespec *from;
 
-		if (d->rollback || !dora_in_window(run, &d->e->time))
+		if (d->rollback || !cde_dora_in_window(run, &d->e->time))
 			continue;
 		k->deployments++;
 		k->failed += d->failed;
@@ -151,7 +151,7 @@ static void restore_times(const struct dora_run *run, const struct dora_pair *p,
 		const struct dora_incident *inc = &run->incidents[i];
 		const struct timespec *end;
 
-		if (inc->pair != p || !dora_in_window(run, &inc->start))
+		if (inc->pair != p || !cde_dora_in_window(run, &inc->start))
 			continue;
 		end = restored_at(inc);
 		if (end && end->tv_sec <= run->p->now)
@@ -181,7 +181,7 @@ static int by_pair(const void *pa, const void *pb)
 	return c ? c : strcmp(a->environment, b->environment);
 }
 
-int dora_report(struct dora_run *run, struct cde_dora_report *out)
+int cde_dora_run_report(struct dora_run *run, struct cde_dora_report *out)
 {
 	size_t most = run->n_incidents;
 	double *buf;

@@ -171,36 +171,62 @@ cJSON *cde_ticket_closed_event(const cJSON *created, const cJSON *finished, cons
 
 /* ---- reading the log ---- */
 
+/* What a decision lookup keeps: the first decision the daemon wrote. */
+struct decision_scan {
+	const char *source;	/* the daemon's context.source */
+	cJSON *found;
+};
+
+/* A decision the daemon wrote itself: under its own source, and logged
+ * under the principal its content names (the one that asked). One posted
+ * from outside (refused at ingest since, but older logs may hold one) is
+ * no approval. */
+static bool own_decision(const struct decision_scan *s, const struct cde_audit_record *rec, const cJSON *ev)
+{
+	const char *source = text_at(ev, "context", "source", NULL);
+	const char *principal = text_at(ev, "subject", "content", "principal");
+
+	return source && strcmp(source, s->source) == 0 && principal && rec->principal &&
+	       strcmp(principal, rec->principal) == 0;
+}
+
 static int on_decision(void *ctx, const struct cde_audit_record *rec)
 {
-	cJSON **ret = ctx, *o = cJSON_CreateObject(), *ev = cJSON_Parse(rec->event);
+	struct decision_scan *s = ctx;
+	cJSON *o, *ev = cJSON_Parse(rec->event);
 
+	if (ev && !own_decision(s, rec, ev)) {
+		cJSON_Delete(ev);
+		return 0;
+	}
+	o = cJSON_CreateObject();
 	if (!o || !ev || !cJSON_AddNumberToObject(o, "seq", (double)rec->seq) || !cJSON_AddItemToObject(o, "event", ev)) {
 		cJSON_Delete(o);
 		cJSON_Delete(ev);
 		return -ENOMEM;
 	}
-	*ret = o;
+	s->found = o;
 	return 1; /* the latest is enough */
 }
 
-int cde_ticket_gate_decision(const struct cde_audit_source *src, const char *environment, const char *artifact,
-			     cJSON **ret)
+int cde_ticket_gate_decision(const struct cde_audit_source *src, const char *source, const char *environment,
+			     const char *artifact, cJSON **ret)
 {
 	struct cde_audit_filter f = { .type = "dev.cdeventsx.cdeventsd-gate.decided", .environment = environment,
-				      .artifact_id = artifact, .descending = true, .limit = 1 };
-	cJSON *found = NULL;
-	int r = src->query(src->ctx, &f, on_decision, &found);
+				      .artifact_id = artifact, .descending = true };
+	struct decision_scan s = { .source = source };
+	int r = src->query(src->ctx, &f, on_decision, &s);
 
 	if (r < 0) {
-		cJSON_Delete(found);
+		cJSON_Delete(s.found);
 		return r;
 	}
-	*ret = found;
+	*ret = s.found;
 	return 0;
 }
 
 struct open_scan {
+	const char *principal;	/* whose run finished */
 	cJSON *open;		/* ticket.created events, by subject */
 	int error;
 };
@@ -221,7 +247,10 @@ static int on_chain_record(void *ctx, const struct cde_audit_record *rec)
 	if ((created || closed) &&
 	    strncmp(e.subject_id, CDE_TICKET_SUBJECT_PREFIX, sizeof(CDE_TICKET_SUBJECT_PREFIX) - 1) == 0) {
 		cJSON_DeleteItemFromObjectCaseSensitive(s->open, e.subject_id);
-		if (created) {
+		/* Only the deploying principal's run closes its ticket: any
+		 * principal may post into a chain, and a stranger's run
+		 * ending there says nothing of the change. */
+		if (created && strcmp(e.principal, s->principal) == 0) {
 			cJSON *copy = cJSON_Duplicate(e.event, true);
 
 			if (!copy || !cJSON_AddItemToObject(s->open, e.subject_id, copy)) {
@@ -234,10 +263,10 @@ static int on_chain_record(void *ctx, const struct cde_audit_record *rec)
 	return r < 0 ? r : 0;
 }
 
-int cde_tickets_open(const struct cde_audit_source *src, const char *chain, cJSON **ret)
+int cde_tickets_open(const struct cde_audit_source *src, const char *chain, const char *principal, cJSON **ret)
 {
 	struct cde_audit_filter f = { .chain_id = chain };
-	struct open_scan s = { .open = cJSON_CreateObject() };
+	struct open_scan s = { .principal = principal, .open = cJSON_CreateObject() };
 	cJSON *list;
 	int r;
 

@@ -15,11 +15,12 @@
 #define CDE_TICKET_CLOSED_TYPE "dev.cdevents.ticket.closed.0.2.0"
 #define CDE_TICKET_SUBJECT_PREFIX "change/"
 
-/* The latest gate decision for @artifact in @environment, as its record
- * in *@ret ({"seq", "event"}; NULL when none was asked). Returns 0,
- * -ENOMEM, or the source's error. */
-int cde_ticket_gate_decision(const struct cde_audit_source *src, const char *environment, const char *artifact,
-			     cJSON **ret);
+/* The latest gate decision for @artifact in @environment that the daemon
+ * wrote itself (context.source @source, logged under the principal it
+ * names), as its record in *@ret ({"seq", "event"}; NULL when none was
+ * asked). Returns 0, -ENOMEM, or the source's error. */
+int cde_ticket_gate_decision(const struct cde_audit_source *src, const char *source, const char *environment,
+			     const char *artifact, cJSON **ret);
 
 /* The ticket.created of the deployment @deployment (its event as stored,
  * at @seq, posted by @principal), with @decision as
@@ -30,10 +31,10 @@ int cde_ticket_gate_decision(const struct cde_audit_source *src, const char *env
 cJSON *cde_ticket_created_event(const cJSON *deployment, uint64_t seq, const char *principal, const cJSON *decision,
 				const char *id, const char *source, const char *timestamp);
 
-/* The tickets this made in the chain @chain that no ticket.closed has
- * closed: their ticket.created events, in *@ret (a JSON array). Returns
- * 0, -ENOMEM, or the source's error. */
-int cde_tickets_open(const struct cde_audit_source *src, const char *chain, cJSON **ret);
+/* The tickets this made in the chain @chain for deployments @principal
+ * posted that no ticket.closed has closed: their ticket.created events,
+ * in *@ret (a JSON array). Returns 0, -ENOMEM, or the source's error. */
+int cde_tickets_open(const struct cde_audit_source *src, const char *chain, const char *principal, cJSON **ret);
 
 /* The ticket.closed of @created when the pipeline run @finished (its
  * pipelinerun.finished event) ended, posted by @principal: resolution

@@ -53,10 +53,12 @@ static const struct cde_pg_statement statements[] = {
 	 * environment (COALESCE stops at the first), and that chain's latest
 	 * event. */
 	{ "correlate", "WITH c AS (SELECT COALESCE("
-		       "(SELECT chain_id FROM events WHERE subject = $1 AND chain_id IS NOT NULL ORDER BY seq DESC LIMIT 1),"
-		       "(SELECT chain_id FROM events WHERE artifact_id = $2 AND chain_id IS NOT NULL"
+		       "(SELECT chain_id FROM events WHERE subject = $1 AND chain_id IS NOT NULL" CDE_AUDIT_NOT_OWN_SQL
 		       " ORDER BY seq DESC LIMIT 1),"
-		       "(SELECT chain_id FROM events WHERE subject = $3 AND chain_id IS NOT NULL ORDER BY seq DESC LIMIT 1),"
+		       "(SELECT chain_id FROM events WHERE artifact_id = $2 AND chain_id IS NOT NULL" CDE_AUDIT_NOT_OWN_SQL
+		       " ORDER BY seq DESC LIMIT 1),"
+		       "(SELECT chain_id FROM events WHERE subject = $3 AND chain_id IS NOT NULL" CDE_AUDIT_NOT_OWN_SQL
+		       " ORDER BY seq DESC LIMIT 1),"
 		       "(" CDE_AUDIT_DEPLOYMENT_SQL("$4", "$5", "event::jsonb #>> '{subject,content,environment,id}'") ")"
 		       ") AS chain_id)"
 		       " SELECT chain_id, (SELECT id FROM events e WHERE e.chain_id = c.chain_id ORDER BY seq DESC LIMIT 1)"

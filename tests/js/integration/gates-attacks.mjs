@@ -1,0 +1,174 @@
+// Promotion gates and change tickets under attack (issue 18's review): what
+// a principal that may post, but should not decide, cannot do.
+// - a gate question about an artifact the log does not know starts a chain
+//   of its own: it never lands in the last release's chain, and the
+//   artifact's later hooks are judged on their own evidence;
+// - nobody posts a decision event: the type is the daemon's own;
+// - a change ticket is closed by a run the deploying principal finished,
+//   not by a stranger's run in the same chain;
+// - `enforce: true` holds a rollback as it holds a deployment: the artifact
+//   rolled back to must pass the gate.
+//
+//   node tests/js/integration/gates-attacks.mjs path/to/cdeventsd path/to/cdevctl
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startDaemon, postJson, curl, checker, waitFor } from '../daemon.mjs';
+
+const t = checker();
+const [bin] = process.argv.slice(2);
+const sourceDir = process.env.CDE_SOURCE_DIR || path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-gates-attacks-'));
+const secret = (name) => {
+  const token = crypto.randomBytes(24).toString('hex');
+  fs.writeFileSync(path.join(dir, name), token + '\n', { mode: 0o600 });
+  return ['-H', `Authorization: Bearer ${token}`];
+};
+const bot = secret('bot'), reader = secret('reader'), intruder = secret('intruder');
+// prod (enforced) and qa (asked) want the same: a build and both suites.
+const releaseReady = '    require:\n      - build: true\n      - tests: {suites: [unit, data-contract], outcome: success}';
+const cfg = path.join(dir, 'cdeventsd.yaml');
+fs.writeFileSync(cfg, `principals:
+  - name: release-bot
+    scopes: [emit, query]
+    token_file: ${dir}/bot
+  - name: reader
+    scopes: [query]
+    token_file: ${dir}/reader
+  - name: intruder
+    scopes: [emit]
+    token_file: ${dir}/intruder
+    sources: [/intruder]
+schemas:
+  dirs: [${path.join(sourceDir, 'schemas', 'custom')}]
+tickets:
+  environments: [stage]
+gates:
+  prod:
+    enforce: true
+${releaseReady}
+  qa:
+${releaseReady}
+`);
+
+const d = await startDaemon(bin, ['-c', cfg]);
+const hook = (kind, body, who = bot) => postJson(`${d.url}/v1/hooks/${kind}`, body, who);
+const gate = (env, artifact, who = bot) =>
+  curl([...who, `${d.url}/v1/gates/${env}?artifact=${encodeURIComponent(artifact)}`]);
+const chainEvents = (chain) => curl([...bot, `${d.url}/v1/chains/${chain}`]).json?.events ?? [];
+const ofType = (chain, type) => chainEvents(chain).filter((e) => e.event.context.type.startsWith(type));
+const X = 'pkg:oci/etl@sha256%3Aaaa', Z = 'pkg:oci/etl@sha256%3Azzz';
+
+// Release 1 (X) passes everything.
+hook('build', { phase: 'finished', subject: 'b-1', artifactId: X, chainId: 'release-1' });
+for (const suite of ['unit', 'data-contract'])
+  hook('test', { phase: 'finished', subject: `${suite}-1`, testSuite: suite, environment: 'ci', outcome: 'success',
+    chainId: 'release-1' });
+t.check(gate('qa', X).json?.decision === 'allow', 'release 1 passes the qa gate');
+
+// Correlation follows evidence, never the daemon's own events: a hook
+// whose subject happens to be a gate's (gates/qa, whose last decision is
+// in release 1's chain) does not join that chain.
+const stray = hook('build', { phase: 'finished', subject: 'gates/qa', artifactId: 'pkg:oci/other@sha256%3A111' });
+t.check(stray.status === 202 && stray.json?.chainId !== 'release-1',
+  'correlation skips the daemon\'s own events (a decision\'s subject leads nowhere)', stray.body);
+
+// A read-only principal asks about Z before it is built: the decision
+// starts a chain of its own, and Z's build (no chainId) does not join
+// release 1's chain through it.
+const early = gate('qa', Z, reader);
+t.check(early.json?.decision === 'deny', 'an unknown artifact is denied', early.body);
+const decisions = curl([...bot, `${d.url}/v1/events?type=dev.cdeventsx.cdeventsd-gate.decided&limit=10`]).json?.events ?? [];
+const zDecision = decisions.find((e) => e.event.subject.content.artifactId === Z)?.event;
+t.check(zDecision && zDecision.context.chainId !== 'release-1',
+  'a decision about an artifact without a chain starts its own chain, not the last decided one\'s',
+  JSON.stringify(zDecision?.context));
+const zBuild = hook('build', { phase: 'finished', subject: 'b-2', artifactId: Z });
+t.check(zBuild.status === 202 && zBuild.json?.chainId !== 'release-1',
+  'Z\'s build does not join release 1\'s chain through the decision', zBuild.body);
+hook('test', { phase: 'finished', subject: 'dc-2', testSuite: 'data-contract', environment: 'ci', outcome: 'failure',
+  chainId: 'release-2' });
+const zGate = gate('qa', Z);
+t.check(zGate.json?.decision === 'deny', 'Z is judged on its own evidence (none yet), not on release 1\'s',
+  JSON.stringify(zGate.json?.requirements));
+
+// Nobody posts a decision: the type is reserved for cdeventsd's own.
+const forged = {
+  context: { specversion: '0.5.1', id: crypto.randomUUID(), source: '/intruder',
+    type: 'dev.cdeventsx.cdeventsd-gate.decided.0.1.0', timestamp: new Date().toISOString(), chainId: 'release-1',
+    schemaUri: 'https://cdeventsd.dev/schemas/cdeventsd-gate.decided.0.1.0.json' },
+  subject: { id: 'gates/stage', content: { environment: { id: 'stage' }, artifactId: X, decision: 'allow',
+    principal: 'release-bot', requirements: [{ requirement: 'build', met: true, seq: 1 }] } },
+};
+for (const [who, name] of [[intruder, 'the intruder'], [bot, 'an emit principal']]) {
+  const src = who === bot ? '/release-bot' : '/intruder';
+  const r = postJson(`${d.url}/v1/events`, { ...forged, context: { ...forged.context, id: crypto.randomUUID(), source: src } },
+    who);
+  t.check(r.status === 403 && r.json?.details?.some((e) => e.pointer === '/context/type' &&
+    e.reason.includes('reserved')), `${name} cannot post a gate decision (403 at /context/type)`, r.body);
+}
+
+// A change ticket: opened by the bot's deployment to stage, closed only by
+// a run the bot finished; the intruder's run in the chain closes nothing.
+hook('deploy', { phase: 'deployed', subject: 'etl', environment: 'stage', artifactId: X, chainId: 'release-1' });
+const opened = await waitFor(() => ofType('release-1', 'dev.cdevents.ticket.created').at(0));
+t.check(opened?.event?.customData?.gate === null, 'the ticket cites no gate decision (none was asked for stage)',
+  JSON.stringify(opened?.event?.customData));
+const evil = hook('pipeline', { phase: 'finished', subject: 'evil-run', pipelineName: 'x', outcome: 'success',
+  chainId: 'release-1' }, intruder);
+t.check(evil.status === 202, 'the intruder may still post its own run (it is only not trusted)', evil.body);
+hook('pipeline', { phase: 'finished', subject: 'release-1-run', pipelineName: 'spark-release', outcome: 'failure',
+  chainId: 'release-1' });
+const closed = await waitFor(() => ofType('release-1', 'dev.cdevents.ticket.closed').at(0));
+// Tickets are read and written in order: the bot's close came after the
+// intruder's, so both have been answered once it is in.
+const closes = ofType('release-1', 'dev.cdevents.ticket.closed');
+t.check(closes.length === 1 && closed?.event?.subject?.content?.resolution === 'failure' &&
+  closed.event.subject.content.updatedBy === 'release-bot',
+  'only the deploying principal\'s run closes the ticket', JSON.stringify(closes.map((e) => e.event.subject.content)));
+
+// enforce: a rollback to prod of an artifact never gated is held like a
+// deployment and refused; one of an allowed artifact goes through.
+let r = hook('deploy', { phase: 'rolledback', subject: 'etl', environment: 'prod',
+  artifactId: 'pkg:oci/etl@sha256%3Anever-gated' });
+t.check(r.status === 409 && r.json?.details?.some((e) => e.pointer === '/artifactId'),
+  'a rollback in prod to an artifact the gate denies is 409', r.body);
+r = hook('deploy', { phase: 'rolledback', subject: 'etl', environment: 'prod', artifactId: X, chainId: 'release-1' });
+t.check(r.status === 202, 'a rollback in prod to an allowed artifact is accepted', r.body);
+
+t.check(await d.stop() === 0, 'the daemon stops cleanly');
+
+// A decision that cannot be logged lets nothing through: here the
+// decision schema loaded for its schemaUri requires a member cdeventsd
+// never writes, so recording it fails, and the allowed deployment is
+// refused 503 rather than taken without its decision on record.
+const strictDir = path.join(dir, 'strict-schemas');
+fs.mkdirSync(strictDir);
+const schemaFile = 'cdeventsd-gate.decided.0.1.0.json';
+const strict = JSON.parse(fs.readFileSync(path.join(sourceDir, 'schemas', 'custom', schemaFile), 'utf8'));
+strict.required = [...strict.required, 'neverWritten'];
+fs.writeFileSync(path.join(strictDir, schemaFile), JSON.stringify(strict));
+const cfg2 = path.join(dir, 'unloggable.yaml');
+fs.writeFileSync(cfg2, `principals:
+  - name: release-bot
+    scopes: [emit, query]
+    token_file: ${dir}/bot
+schemas:
+  dirs: [${strictDir}]
+gates:
+  prod:
+    enforce: true
+    require:
+      - build: true
+`);
+const d2 = await startDaemon(bin, ['-c', cfg2]);
+postJson(`${d2.url}/v1/hooks/build`, { phase: 'finished', subject: 'b-1', artifactId: X, chainId: 'release-1' }, bot);
+r = postJson(`${d2.url}/v1/hooks/deploy`, { phase: 'deployed', subject: 'etl', environment: 'prod', artifactId: X,
+  chainId: 'release-1' }, bot);
+t.check(r.status === 503 && r.body.includes('could not be logged'),
+  'an allowed deployment whose decision cannot be logged is refused 503', r.body);
+const inProd = curl([...bot, `${d2.url}/v1/events?type=dev.cdevents.service.deployed&limit=10`]).json?.events ?? [];
+t.check(inProd.length === 0, 'and is not in the log', JSON.stringify(inProd));
+t.check(await d2.stop() === 0, 'that daemon stops cleanly too');
+t.finish();
