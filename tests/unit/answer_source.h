@@ -1,7 +1,7 @@
 #pragma once
 /* A stand-in cde_audit_source for the analyses' unit tests: a table of
  * events in seq order, filtered by type (exact or without its version),
- * environment and chain as the real stores filter, so the logic is tested
+ * environment, chain and since as the real stores filter, so the logic is tested
  * without a database. Everything is static inline: each test is one file. */
 
 #include <stdio.h>
@@ -20,6 +20,7 @@ struct table_source {
 	const struct table_row *rows;
 	size_t n;
 	unsigned queries;
+	const char *const *received;	/* when the log took each row; NULL: all 2026-12-01T00:00:00Z */
 };
 
 static inline bool table_type_matches(const char *type, const char *want)
@@ -68,12 +69,14 @@ static inline int table_query(void *ctx, const struct cde_audit_filter *f, cde_a
 	t->queries++;
 	for (size_t i = 0; i < t->n; i++) {
 		struct cde_audit_record rec = {
-			.seq = i + 1, .received_at = "2026-12-01T00:00:00Z",
+			.seq = i + 1, .received_at = t->received ? t->received[i] : "2026-12-01T00:00:00Z",
 			.principal = t->rows[i].principal ? t->rows[i].principal : "ci", .event = t->rows[i].event,
 		};
 		int r;
 
-		if (!table_row_matches(rec.event, f))
+		/* since: as the stores compare it, by when the log took a row
+		 * (both texts are canonical UTC, so they sort as they read) */
+		if (!table_row_matches(rec.event, f) || (f->since && strcmp(rec.received_at, f->since) < 0))
 			continue;
 		r = fn(fn_ctx, &rec);
 		if (r)

@@ -237,6 +237,32 @@ static void only_the_window_and_the_failure_window_before_it_are_read(void **sta
 	assert_string_equal(asked.since, "2026-10-30T00:00:00Z");
 }
 
+/* A stable service: deployed long before the window (so before what is
+ * read), an incident in the window naming it, resolved 3 h later. Its
+ * time to restore counts all the same, under its own row. */
+static void an_incident_counts_without_a_recent_deployment(void **state)
+{
+	static const struct table_row stable[] = {
+		{ DEPLOY("deployed", "2026-06-01T00:00:00Z", "batch/etl", "prod", "pkg:oci/etl@v1", "c9"), NULL },
+		{ INCIDENT("detected", "inc-9", "2026-11-20T00:00:00Z", "prod", FOR_SERVICE("batch/etl")), NULL },
+		{ INCIDENT("resolved", "inc-9", "2026-11-20T03:00:00Z", "prod", FOR_SERVICE("batch/etl")), NULL },
+	};
+	static const char *const received[] = { "2026-06-01T00:00:01Z", "2026-11-20T00:00:01Z", "2026-11-20T03:00:01Z" };
+	struct table_source t = { .rows = stable, .n = sizeof(stable) / sizeof(stable[0]), .received = received };
+	struct cde_audit_source src = table_source(&t);
+	struct cde_dora_params p = { .now = NOW, .window_s = 30 * 86400, .failure_window_s = 86400 };
+	struct cde_dora_report r;
+
+	(void)state;
+	assert_int_equal(cde_dora_compute(&src, &p, &r), 0);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.v[0].service, "batch/etl");
+	assert_int_equal(r.v[0].deployments, 0);
+	assert_int_equal(r.v[0].restore_samples, 1);
+	assert_true(r.v[0].restore_median_s == 3 * HOUR);
+	cde_dora_report_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +272,7 @@ int main(void)
 		cmocka_unit_test(bands_follow_the_report_cut_points),
 		cmocka_unit_test(windows_are_days_or_hours),
 		cmocka_unit_test(only_the_window_and_the_failure_window_before_it_are_read),
+		cmocka_unit_test(an_incident_counts_without_a_recent_deployment),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

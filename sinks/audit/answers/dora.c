@@ -143,15 +143,24 @@ static struct dora_incident *incident_of(struct dora_run *run, const char *id)
 
 /* The deployment an incident that starts with @e follows, and its pair. */
 static struct dora_deploy *incident_cause(struct dora_run *run, const struct cde_answer_event *e,
-					  struct dora_pair **ret_pair)
+					  struct dora_pair **ret_pair, bool *oom)
 {
 	const char *env = cde_answer_event_ref(e, "environment"), *service = cde_answer_event_ref(e, "service");
 	const char *artifact = cde_answer_event_ref(e, "artifactId");
 	struct dora_deploy *best = NULL, *d;
 
 	*ret_pair = NULL;
+	*oom = false;
+	/* An incident in the window naming its service belongs to it there
+	 * even when no deployment of it was read (none since the read's
+	 * bound): its time to restore still counts. */
 	if (service) {
-		*ret_pair = pair_of(run, service, env, false);
+		bool asked = !run->p->service || strcmp(service, run->p->service) == 0;
+
+		bool create = asked && cde_dora_in_window(run, &e->time);
+
+		*ret_pair = pair_of(run, service, env, create);
+		*oom = create && !*ret_pair;
 		return *ret_pair ? latest_before(*ret_pair, &e->time, NULL) : NULL;
 	}
 	for (size_t i = 0; artifact && i < run->n_pairs; i++) {
@@ -170,8 +179,11 @@ static int start_incident(struct dora_run *run, const struct cde_answer_event *e
 {
 	struct dora_incident *grown;
 	struct dora_pair *pair;
-	struct dora_deploy *cause = incident_cause(run, e, &pair);
+	bool oom;
+	struct dora_deploy *cause = incident_cause(run, e, &pair, &oom);
 
+	if (oom)
+		return -ENOMEM;
 	blame(run, cause, &e->time);
 	grown = cde_answer_grow(run->incidents, &run->cap_incidents, run->n_incidents, sizeof(run->incidents[0]));
 	if (!grown)
