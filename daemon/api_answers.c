@@ -77,9 +77,11 @@ static void submit(struct cde_api *api, struct answer_job *job, cde_audit_task_r
 {
 	struct cde_http_request *req = job->req;
 
-	if (cde_audit_reader_submit_task(api->reader, run, answered, job) < 0) {
+	int r = cde_audit_reader_submit_task(api->reader, run, answered, job);
+
+	if (r < 0) {
 		free(job);
-		cde_api_reply_error(req, 500, "out of memory", NULL, NULL);
+		cde_api_reply_not_queued(req, r);
 	}
 }
 

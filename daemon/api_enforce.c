@@ -198,7 +198,7 @@ bool cde_api_gate_hold(struct cde_api *api, struct cde_http_request *req, const 
 			 cde_api_content_ref(cde_event_json(events[i]), "artifactId"));
 		h->n_checks++;
 	}
-	if (cde_audit_reader_submit_task(api->reader, run, done, h) < 0) {
+	if (cde_audit_reader_submit_urgent_task(api->reader, run, done, h) < 0) {
 		cde_api_refuse(api, req, who, 500, "out of memory", NULL, NULL);
 		hold_free(h, true);
 	}

@@ -196,6 +196,6 @@ void cde_api_handle_gate(struct cde_api *api, struct cde_http_request *req, cons
 	r = cde_audit_reader_submit_task(api->reader, run, done, g);
 	if (r < 0) {
 		free(g);
-		cde_api_reply_error(req, 500, "out of memory", NULL, NULL);
+		cde_api_reply_not_queued(req, r);
 	}
 }

@@ -21,6 +21,10 @@ void cde_api_reply_error_logged(struct cde_http_request *req, int status, const 
 void cde_api_reply_error(struct cde_http_request *req, int status, const char *message,
 			 const struct cde_errors *errs, const char *const *headers);
 
+/* Answers a request the audit reader did not take (-errno @r of a
+ * submit): 503 with Retry-After when it is busy, else 500. */
+void cde_api_reply_not_queued(struct cde_http_request *req, int r);
+
 /* Refuses a request that passed authentication, forgetting its signed
  * request id so that the sender's retry is not taken for a replay. */
 void cde_api_refuse_logged(struct cde_api *api, struct cde_http_request *req,

@@ -135,9 +135,11 @@ static void on_note(void *ctx, struct cde_audit_log_answer *a)
 
 static void submit(struct cde_api *api, struct cde_http_request *req, const struct cde_audit_log_request *q)
 {
-	if (cde_audit_reader_submit_log(api->reader, q, q->kind == CDE_AUDIT_LOG_CHECKPOINT ? on_note : on_proof,
-					req) < 0)
-		cde_api_reply_error(req, 500, "out of memory", NULL, NULL);
+	int r = cde_audit_reader_submit_log(api->reader, q, q->kind == CDE_AUDIT_LOG_CHECKPOINT ? on_note : on_proof,
+					    req);
+
+	if (r < 0)
+		cde_api_reply_not_queued(req, r);
 }
 
 void cde_api_handle_log_checkpoint(struct cde_api *api, struct cde_http_request *req)

@@ -188,5 +188,5 @@ void cde_api_handle_query(struct cde_api *api, struct cde_http_request *req, con
 	r = cde_audit_reader_submit(api->reader, &q->req, on_queried, req);
 	free(q);
 	if (r < 0)
-		cde_api_reply_error(req, 500, "out of memory", NULL, NULL);
+		cde_api_reply_not_queued(req, r);
 }

@@ -132,8 +132,10 @@ static void ask(struct cde_api_parked *p, uint64_t size)
 	};
 
 	p->asked = true;
-	if (cde_audit_reader_submit_log(p->api->reader, &q, on_receipts, p) < 0)
-		answer_without(p, "out of memory");
+	int r = cde_audit_reader_submit_log(p->api->reader, &q, on_receipts, p);
+
+	if (r < 0)
+		answer_without(p, r == -EBUSY ? "the audit log's reader is busy" : "out of memory");
 }
 
 static void on_timeout(evutil_socket_t fd, short what, void *arg)

@@ -132,3 +132,13 @@ bool cde_api_query_flag(const char *query, const char *name)
 	}
 	return false;
 }
+
+void cde_api_reply_not_queued(struct cde_http_request *req, int r)
+{
+	static const char *const retry[] = { "Retry-After: 1", NULL };
+
+	if (r == -EBUSY)
+		cde_api_reply_error(req, 503, "the audit log's reader is busy: retry shortly", NULL, retry);
+	else
+		cde_api_reply_error(req, 500, "out of memory", NULL, NULL);
+}

@@ -147,7 +147,9 @@ void cde_api_tickets_committed(struct cde_api *api, const struct cde_journal_ent
 			snprintf(j->peer, sizeof(j->peer), "%s", entries[i].peer ? entries[i].peer : "");
 			snprintf(j->source, sizeof(j->source), "%s",
 				 api->default_source ? api->default_source : "/cdeventsd");
-			if (cde_audit_reader_submit_task(api->reader, run, done, j) == 0)
+			/* Urgent: a ticket is a record of a committed deployment,
+			 * never refused because reads are queued. */
+			if (cde_audit_reader_submit_urgent_task(api->reader, run, done, j) == 0)
 				continue;
 		}
 		cde_log(CDE_LOG_ERROR, "change tickets: out of memory: none for %s", cde_event_id(entries[i].event));

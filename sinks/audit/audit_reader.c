@@ -57,6 +57,7 @@ struct cde_audit_reader {
 	bool pg_proof_ready;
 	bool postgres;
 	char *url, *password_file;	/* to connect again */
+	unsigned queued;		/* jobs submitted and not completed (the loop's) */
 };
 
 #define PG_ROLE "cdeventsd reader"
@@ -293,7 +294,9 @@ static void reader_run(void *ctx, struct cde_worker_item *item)
 static void reader_complete(void *ctx, struct cde_worker_item *item)
 {
 	struct job *j = CDE_WORKER_ENTRY(item, struct job, item);
+	struct cde_audit_reader *rd = ctx;
 
+	rd->queued--;
 	if (j->task_done)
 		j->task_done(j->ctx, &j->task);
 	else if (j->log_done)
@@ -308,6 +311,19 @@ static const struct cde_worker_ops reader_ops = {
 	.complete = reader_complete,
 	.name = "cde-reader",
 };
+
+/* Queues @j unless the queue is full. */
+static int enqueue(struct cde_audit_reader *rd, struct job *j, bool urgent)
+{
+	if (!urgent && rd->queued >= CDE_AUDIT_READER_QUEUE_MAX)
+		return -EBUSY;
+	rd->queued++;
+	if (urgent)
+		cde_worker_submit_first(rd->worker, &j->item);
+	else
+		cde_worker_submit(rd->worker, &j->item);
+	return 0;
+}
 
 /* Copies @s into the job, returning the copy (NULL stays NULL). */
 static const char *keep(struct job *j, int slot, const char *s, bool *oom)
@@ -325,6 +341,7 @@ int cde_audit_reader_submit(struct cde_audit_reader *rd, const struct cde_audit_
 	struct job *j = calloc(1, sizeof(*j));
 	struct cde_audit_filter *f;
 	bool oom = false;
+	int r;
 
 	if (!j)
 		return -ENOMEM;
@@ -345,8 +362,10 @@ int cde_audit_reader_submit(struct cde_audit_reader *rd, const struct cde_audit_
 	}
 	j->done = done;
 	j->ctx = ctx;
-	cde_worker_submit(rd->worker, &j->item);
-	return 0;
+	r = enqueue(rd, j, false);
+	if (r < 0)
+		job_free(j);
+	return r;
 }
 
 int cde_audit_reader_submit_log(struct cde_audit_reader *rd, const struct cde_audit_log_request *req,
@@ -355,6 +374,7 @@ int cde_audit_reader_submit_log(struct cde_audit_reader *rd, const struct cde_au
 	struct job *j = calloc(1, sizeof(*j));
 	uint64_t *seqs = NULL;
 	bool oom = false;
+	int r;
 
 	if (!j)
 		return -ENOMEM;
@@ -374,22 +394,39 @@ int cde_audit_reader_submit_log(struct cde_audit_reader *rd, const struct cde_au
 	}
 	j->log_done = done;
 	j->ctx = ctx;
-	cde_worker_submit(rd->worker, &j->item);
-	return 0;
+	r = enqueue(rd, j, false);
+	if (r < 0)
+		job_free(j);
+	return r;
 }
 
-int cde_audit_reader_submit_task(struct cde_audit_reader *rd, cde_audit_task_run_fn run,
-				 cde_audit_task_done_fn done, void *ctx)
+static int submit_task(struct cde_audit_reader *rd, cde_audit_task_run_fn run, cde_audit_task_done_fn done,
+		       void *ctx, bool urgent)
 {
 	struct job *j = calloc(1, sizeof(*j));
+	int r;
 
 	if (!j)
 		return -ENOMEM;
 	j->task_run = run;
 	j->task_done = done;
 	j->ctx = ctx;
-	cde_worker_submit(rd->worker, &j->item);
-	return 0;
+	r = enqueue(rd, j, urgent);
+	if (r < 0)
+		free(j);
+	return r;
+}
+
+int cde_audit_reader_submit_task(struct cde_audit_reader *rd, cde_audit_task_run_fn run,
+				 cde_audit_task_done_fn done, void *ctx)
+{
+	return submit_task(rd, run, done, ctx, false);
+}
+
+int cde_audit_reader_submit_urgent_task(struct cde_audit_reader *rd, cde_audit_task_run_fn run,
+					cde_audit_task_done_fn done, void *ctx)
+{
+	return submit_task(rd, run, done, ctx, true);
 }
 
 void cde_audit_reader_free(struct cde_audit_reader *rd)

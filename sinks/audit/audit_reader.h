@@ -13,6 +13,12 @@
 #define CDE_AUDIT_PAGE_DEFAULT 100
 #define CDE_AUDIT_PAGE_MAX 1000
 
+/* The jobs (queries, log reads, tasks) the reader holds at once: past
+ * it, a submit is refused with -EBUSY, for a 503, rather than queueing
+ * without bound behind one slow answer. Urgent tasks are not counted
+ * against it. */
+#define CDE_AUDIT_READER_QUEUE_MAX 256
+
 struct cde_audit_reader;
 
 /* What to answer; strings are copied by submit. */
@@ -38,7 +44,8 @@ int cde_audit_reader_new_at(struct event_base *base, const struct cde_store_loca
 int cde_audit_reader_new(struct event_base *base, const char *path, struct cde_audit_reader **ret,
 			 char *err, size_t err_size);
 
-/* Queues @req; @done is called later on the loop. Returns 0 or -ENOMEM. */
+/* Queues @req; @done is called later on the loop. Returns 0, -ENOMEM,
+ * or -EBUSY when CDE_AUDIT_READER_QUEUE_MAX jobs are waiting. */
 int cde_audit_reader_submit(struct cde_audit_reader *r, const struct cde_audit_request *req,
 			    cde_audit_reader_done_fn done, void *ctx);
 
@@ -76,7 +83,7 @@ struct cde_audit_log_answer {
 
 typedef void (*cde_audit_log_done_fn)(void *ctx, struct cde_audit_log_answer *a);
 
-/* Queues @req; @done is called later on the loop. 0 or -ENOMEM. */
+/* Queues @req; @done is called later on the loop. 0, -ENOMEM or -EBUSY. */
 int cde_audit_reader_submit_log(struct cde_audit_reader *r, const struct cde_audit_log_request *req,
 				cde_audit_log_done_fn done, void *ctx);
 
@@ -117,10 +124,16 @@ typedef int (*cde_audit_task_run_fn)(void *ctx, const struct cde_audit_source *s
 typedef void (*cde_audit_task_done_fn)(void *ctx, struct cde_audit_task_answer *a);
 
 /* Queues an analysis; @ctx is shared by @run (on the thread) and @done
- * (on the loop, after it) and must live until @done. Returns 0 or
- * -ENOMEM. */
+ * (on the loop, after it) and must live until @done. Returns 0, -ENOMEM
+ * or -EBUSY. */
 int cde_audit_reader_submit_task(struct cde_audit_reader *r, cde_audit_task_run_fn run,
 				 cde_audit_task_done_fn done, void *ctx);
+
+/* Like cde_audit_reader_submit_task, ahead of every job waiting and never
+ * refused as busy: for what holds a client's write (an enforced gate),
+ * which must not wait behind a flood of reads. 0 or -ENOMEM. */
+int cde_audit_reader_submit_urgent_task(struct cde_audit_reader *r, cde_audit_task_run_fn run,
+					cde_audit_task_done_fn done, void *ctx);
 
 /* Stops the thread after the queued queries and frees @r; accepts NULL. */
 void cde_audit_reader_free(struct cde_audit_reader *r);

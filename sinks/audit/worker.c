@@ -148,6 +148,17 @@ void cde_worker_submit(struct cde_worker *w, struct cde_worker_item *item)
 	pthread_mutex_unlock(&w->lock);
 }
 
+void cde_worker_submit_first(struct cde_worker *w, struct cde_worker_item *item)
+{
+	pthread_mutex_lock(&w->lock);
+	item->next = w->queue;
+	w->queue = item;
+	if (w->queue_tail == &w->queue)
+		w->queue_tail = &item->next;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
 struct cde_worker *cde_worker_free(struct cde_worker *w)
 {
 	if (!w)

@@ -49,6 +49,10 @@ int cde_worker_new(struct event_base *base, const struct cde_worker_ops *ops, vo
 /* Queues @item (from the loop thread) and wakes the thread. */
 void cde_worker_submit(struct cde_worker *w, struct cde_worker_item *item);
 
+/* Like cde_worker_submit, but ahead of everything queued: the next item
+ * the thread takes (for a worker that takes one at a time). */
+void cde_worker_submit_first(struct cde_worker *w, struct cde_worker_item *item);
+
 /* Stops the thread once it has run everything queued, completes what it
  * handed back (on the calling thread, which must be the loop's) and frees
  * @w. Accepts NULL; returns NULL. */
