@@ -62,17 +62,19 @@ static bool source_refused(struct cde_api *api, const struct cde_auth_result *wh
 	return true;
 }
 
-/* A gate's decision is an event only cdeventsd writes (the gate's own
- * answer, which tickets cite): one posted from outside, by any principal,
- * would be a forged approval. Adds the refusal at @at. */
+/* cdeventsd's own custom types (dev.cdeventsx.cdeventsd-*: a gate's
+ * decision, which tickets cite and the web page lists) are events only
+ * it writes: one posted from outside, by any principal, would be a
+ * forged approval, or a lookalike read beside real ones. Adds the
+ * refusal at @at. */
 static bool type_reserved(const struct cde_event *ev, const char *at, struct cde_errors *errs)
 {
-	static const char decided[] = "dev.cdeventsx.cdeventsd-gate.decided";
+	static const char own[] = "dev.cdeventsx.cdeventsd-";
 	const char *type = cde_event_type(ev);
 
-	if (!type || strncmp(type, decided, sizeof(decided) - 1) != 0)
+	if (!type || strncmp(type, own, sizeof(own) - 1) != 0)
 		return false;
-	cde_errors_add(errs, at, "\"%s\" is reserved for cdeventsd's own gate decisions", type);
+	cde_errors_add(errs, at, "\"%s\" is reserved: dev.cdeventsx.cdeventsd-* are cdeventsd's own events", type);
 	return true;
 }
 

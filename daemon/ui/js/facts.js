@@ -15,8 +15,10 @@ export function facts(rec) {
   const content = subject.content ?? {};
   const [kind, phase] = kindPhase(ctx.type);
   const pod = ev.customData?.podOutcome ?? null;
-  /* A gate's decision (dev.cdeventsx.cdeventsd-gate.decided) reads as an outcome. */
-  const decision = kind === 'cdeventsd-gate' ? content.decision ?? null : null;
+  /* A gate's decision reads as an outcome: that exact type only (the
+   * daemon refuses every other type of its namespace from outside). */
+  const isDecision = /^dev\.cdeventsx\.cdeventsd-gate\.decided\./.test(ctx.type ?? '');
+  const decision = isDecision ? content.decision ?? null : null;
   const outcome = content.outcome ?? decision;
   const failed = outcome === 'failure' || outcome === 'error' || outcome === 'deny' || kind === 'incident';
   let artifact = content.artifactId ?? null;
@@ -27,7 +29,7 @@ export function facts(rec) {
     receivedAt: rec.receivedAt,
     type: ctx.type,
     id: ctx.id,
-    kind: kind === 'cdeventsd-gate' ? 'gate' : kind,
+    kind: isDecision ? 'gate' : kind,
     phase,
     decision,
     unmet: (content.requirements ?? []).filter((r) => r.met === false).map((r) => r.reason ?? r.requirement),

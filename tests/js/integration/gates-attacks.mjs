@@ -108,6 +108,14 @@ for (const [who, name] of [[intruder, 'the intruder'], [bot, 'an emit principal'
   t.check(r.status === 403 && r.json?.details?.some((e) => e.pointer === '/context/type' &&
     e.reason.includes('reserved')), `${name} cannot post a gate decision (403 at /context/type)`, r.body);
 }
+// Nor a lookalike in cdeventsd's namespace (an "approved" the page would
+// list beside real decisions): the whole dev.cdeventsx.cdeventsd- prefix
+// is cdeventsd's own.
+const lookalike = { ...forged, context: { ...forged.context, id: crypto.randomUUID(), source: '/intruder',
+  type: 'dev.cdeventsx.cdeventsd-gate.approved.0.1.0', schemaUri: undefined } };
+const r0 = postJson(`${d.url}/v1/events`, lookalike, intruder);
+t.check(r0.status === 403 && r0.json?.details?.some((e) => e.pointer === '/context/type' && e.reason.includes('reserved')),
+  'nor any other type of cdeventsd\'s own namespace (403 at /context/type)', r0.body);
 
 // A change ticket: opened by the bot's deployment to stage, closed only by
 // a run the bot finished; the intruder's run in the chain closes nothing.
