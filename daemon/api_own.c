@@ -12,6 +12,7 @@
 
 #include "events/ids.h"
 #include "schemas/validate.h"
+#include "sinks/audit/answers/answer_event.h"
 
 /* An event on its way to the journal. */
 struct record {
@@ -98,9 +99,6 @@ int cde_api_record_own(struct cde_api *api, cJSON *doc, const char *principal, c
 const char *cde_api_content_ref(const cJSON *ev, const char *field)
 {
 	const cJSON *c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ev, "subject"), "content");
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, field);
 
-	if (cJSON_IsObject(v))
-		v = cJSON_GetObjectItemCaseSensitive(v, "id");
-	return cJSON_IsString(v) ? v->valuestring : NULL;
+	return cde_answer_content_ref(c, field);
 }

@@ -96,13 +96,18 @@ void cde_answer_event_release(struct cde_answer_event *e)
 	memset(e, 0, sizeof(*e));
 }
 
-const char *cde_answer_event_ref(const struct cde_answer_event *e, const char *field)
+const char *cde_answer_content_ref(const cJSON *content, const char *field)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(e->content, field);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(content, field);
 
 	if (cJSON_IsString(v))
 		return v->valuestring;
 	return string_at(v, "id");
+}
+
+const char *cde_answer_event_ref(const struct cde_answer_event *e, const char *field)
+{
+	return cde_answer_content_ref(e->content, field);
 }
 
 bool cde_answer_event_is(const struct cde_answer_event *e, const char *subject_type, const char *predicate)

@@ -36,8 +36,12 @@ int cde_answer_event_read(const struct cde_audit_record *rec, struct cde_answer_
 /* Frees what @e owns; accepts one already released or zeroed. */
 void cde_answer_event_release(struct cde_answer_event *e);
 
-/* The id a content field names: the string itself, or a reference's
- * "id" ({"id": "prod", "source": ...}); NULL when absent or neither. */
+/* The id the field @field of a subject's @content names: the string
+ * itself, or a reference's "id" ({"id": "prod", "source": ...}); NULL
+ * when absent or neither. */
+const char *cde_answer_content_ref(const cJSON *content, const char *field);
+
+/* cde_answer_content_ref of @e's subject content. */
 const char *cde_answer_event_ref(const struct cde_answer_event *e, const char *field);
 
 /* @e's subject type and predicate are @subject_type and @predicate. */

@@ -27,14 +27,6 @@ static const char *text_at(const cJSON *o, const char *a, const char *b, const c
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* A reference's id: the string, or its object's "id". */
-static const char *ref_of(const cJSON *content, const char *field)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(content, field);
-
-	return cJSON_IsString(v) ? v->valuestring : text_at(v, "id", NULL, NULL);
-}
-
 /* "/v1/events/ID" with ID percent-encoded: a uri-reference for any id. */
 static bool add_uri(cJSON *content, const char *id)
 {
@@ -95,8 +87,8 @@ static bool add_custom(cJSON *ev, const cJSON *deployment, uint64_t seq, const c
 	       cJSON_AddStringToObject(dep, "id", text_at(deployment, "context", "id", NULL)) &&
 	       cJSON_AddNumberToObject(dep, "seq", (double)seq) &&
 	       cJSON_AddStringToObject(dep, "service", text_at(deployment, "subject", "id", NULL)) &&
-	       cJSON_AddStringToObject(dep, "environment", ref_of(content, "environment")) &&
-	       cJSON_AddStringToObject(dep, "artifactId", ref_of(content, "artifactId")) &&
+	       cJSON_AddStringToObject(dep, "environment", cde_answer_content_ref(content, "environment")) &&
+	       cJSON_AddStringToObject(dep, "artifactId", cde_answer_content_ref(content, "artifactId")) &&
 	       (!decision ? cJSON_AddNullToObject(custom, "gate") != NULL
 			  : (gate = cJSON_AddObjectToObject(custom, "gate")) &&
 				    cJSON_AddStringToObject(gate, "decision",
@@ -112,7 +104,8 @@ cJSON *cde_ticket_created_event(const cJSON *deployment, uint64_t seq, const cha
 	const cJSON *content = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(deployment, "subject"),
 								"content");
 	const char *dep_id = text_at(deployment, "context", "id", NULL), *service = text_at(deployment, "subject", "id", NULL);
-	const char *env = ref_of(content, "environment"), *artifact = ref_of(content, "artifactId");
+	const char *env = cde_answer_content_ref(content, "environment");
+	const char *artifact = cde_answer_content_ref(content, "artifactId");
 	const char *verdict = text_at(cJSON_GetObjectItemCaseSensitive(decision, "event"), "subject", "content", "decision");
 	char subject[600], summary[1600], gate_label[32];
 	cJSON *ev, *links, *body, *labels;
