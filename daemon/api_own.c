@@ -1,7 +1,8 @@
 /* Events the daemon writes itself (a gate's decision, a change ticket):
  * checked as a posted event would be, against the catalog and any loaded
  * schema its schemaUri names, then appended to the journal under the
- * principal whose request caused them, and counted like any other. */
+ * principal whose request caused them, with a peer that marks them as
+ * the daemon's own (CDE_OWN_PEER_PREFIX), and counted like any other. */
 
 #include "daemon/api_internal.h"
 
@@ -19,7 +20,7 @@ struct record {
 	struct cde_api *api;
 	struct cde_journal_entry entry;
 	char principal[CDE_CONFIG_NAME_MAX];
-	char peer[64];
+	char peer[sizeof(CDE_OWN_PEER_PREFIX) + 64];
 	cde_api_recorded_fn *then;
 	void *ctx;
 };
@@ -63,7 +64,7 @@ int cde_api_record_own(struct cde_api *api, cJSON *doc, const char *principal, c
 	}
 	*w = (struct record){ .api = api, .then = then, .ctx = ctx };
 	snprintf(w->principal, sizeof(w->principal), "%s", principal);
-	snprintf(w->peer, sizeof(w->peer), "%s", peer);
+	snprintf(w->peer, sizeof(w->peer), CDE_OWN_PEER_PREFIX "%s", peer);
 	r = cde_event_from_json(doc, &w->entry.event);
 	if (r == 0 && api->pending + 1 > api->queue_max)
 		r = -EAGAIN;

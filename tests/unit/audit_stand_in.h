@@ -3,7 +3,8 @@
  * table of events in seq order, filtered as GET /v1/events filters
  * (subject, chain, artifact, environment, type without its version,
  * after, descending, limit), served through a cde_audit_source, each row
- * with the principal that posted it (@poster when it was appended).
+ * with the principal that posted it and its peer (@poster and
+ * @poster_peer when it was appended).
  * Static: each test is one file. */
 
 #include "tests/unit/helpers.h"
@@ -16,12 +17,14 @@ struct row {
 	char event[2048];
 	char received[40];
 	char principal[64];
+	char peer[64];
 };
 
 /* Large enough for an artifact with more than a thousand test cases. */
 static struct row rows[1200];
 static size_t n_rows;
-static const char *poster = "ci";	/* who posts the rows appended next */
+static const char *poster = "ci";	/* who posts the rows appended next, */
+static const char *poster_peer = "127.0.0.1:40000";	/* from where */
 
 static const char *member(const cJSON *o, const char *a, const char *b, const char *c)
 {
@@ -74,7 +77,8 @@ static int stand_in_query(void *ctx, const struct cde_audit_filter *f, cde_audit
 		size_t i = f->descending ? n_rows - 1 - k : k;
 		cJSON *ev = cJSON_Parse(rows[i].event);
 		struct cde_audit_record rec = { .seq = i + 1, .received_at = rows[i].received,
-						.principal = rows[i].principal, .event = rows[i].event };
+						.principal = rows[i].principal, .peer = rows[i].peer,
+						.event = rows[i].event };
 		bool hit;
 		int r = 0;
 
@@ -104,6 +108,7 @@ static uint64_t append_row(const char *received, const char *event)
 	assert_true(strlen(event) < sizeof(r->event));
 	snprintf(r->received, sizeof(r->received), "%s", received);
 	snprintf(r->principal, sizeof(r->principal), "%s", poster);
+	snprintf(r->peer, sizeof(r->peer), "%s", poster_peer);
 	snprintf(r->event, sizeof(r->event), "%s", event);
 	return n_rows;
 }
@@ -128,5 +133,6 @@ static int reset(void **state)
 	(void)state;
 	n_rows = 0;
 	poster = "ci";
+	poster_peer = "127.0.0.1:40000";
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include "tests/unit/audit_stand_in.h"
 
 #include "schemas/validate.h"
+#include "sinks/audit/answers/answer_event.h"
 #include "sinks/audit/answers/tickets.h"
 
 #define ART "pkg:oci/etl@sha256%3Aabc"
@@ -29,9 +30,29 @@ static uint64_t decision_from(const char *source, const char *env, const char *v
 	return append_row("2026-03-01T09:00:00Z", ev);
 }
 
+/* The daemon's own events, as its peer marks them. */
+#define OWN_PEER CDE_OWN_PEER_PREFIX "127.0.0.1:40000"
+
 static uint64_t decision(const char *env, const char *verdict, const char *id)
 {
-	return decision_from("/cdeventsd", env, verdict, id);
+	uint64_t seq;
+
+	poster_peer = OWN_PEER;
+	seq = decision_from("/cdeventsd", env, verdict, id);
+	poster_peer = "127.0.0.1:40000";
+	return seq;
+}
+
+/* A ticket event as the daemon writes it. */
+static uint64_t own(const char *received, const char *type, const char *subject, const char *chain,
+		    const char *content)
+{
+	uint64_t seq;
+
+	poster_peer = OWN_PEER;
+	seq = post(received, type, subject, chain, content);
+	poster_peer = "127.0.0.1:40000";
+	return seq;
 }
 
 static void assert_valid(const cJSON *ev)
@@ -103,12 +124,12 @@ static void open_tickets_are_those_not_closed_and_a_failed_run_says_so(void **st
 	cJSON *open = NULL, *finished, *closed;
 
 	(void)state;
-	post("2026-03-01T10:00:00Z", "ticket.created.0.2.0", "change/a", "r-1", ticket);
-	post("2026-03-01T10:00:01Z", "ticket.created.0.2.0", "change/b", "r-1", ticket);
-	post("2026-03-01T10:00:02Z", "ticket.created.0.2.0", "someone-elses", "r-1", ticket);
-	post("2026-03-01T10:00:03Z", "ticket.closed.0.2.0", "change/a", "r-1",
+	own("2026-03-01T10:00:00Z", "ticket.created.0.2.0", "change/a", "r-1", ticket);
+	own("2026-03-01T10:00:01Z", "ticket.created.0.2.0", "change/b", "r-1", ticket);
+	own("2026-03-01T10:00:02Z", "ticket.created.0.2.0", "someone-elses", "r-1", ticket);
+	own("2026-03-01T10:00:03Z", "ticket.closed.0.2.0", "change/a", "r-1",
 	     "{\"uri\":\"/v1/events/x\",\"resolution\":\"completed\"}");
-	post("2026-03-01T10:00:04Z", "ticket.created.0.2.0", "change/c", "r-2", ticket);
+	own("2026-03-01T10:00:04Z", "ticket.created.0.2.0", "change/c", "r-2", ticket);
 	assert_int_equal(cde_tickets_open(&stand_in, "r-1", "ci", &open), 0);
 	assert_int_equal(cJSON_GetArraySize(open), 1);
 	assert_string_equal(text(cJSON_GetArrayItem(open, 0), "subject", "id", NULL), "change/b");
@@ -145,13 +166,40 @@ static void a_strangers_run_closes_no_ticket(void **state)
 	cJSON *open = NULL;
 
 	(void)state;
-	post("2026-03-01T10:00:00Z", "ticket.created.0.2.0", "change/a", "r-1", ticket); /* for ci's deployment */
+	own("2026-03-01T10:00:00Z", "ticket.created.0.2.0", "change/a", "r-1", ticket); /* for ci's deployment */
 	assert_int_equal(cde_tickets_open(&stand_in, "r-1", "intruder", &open), 0);
 	assert_int_equal(cJSON_GetArraySize(open), 0);
 	cJSON_Delete(open);
 	assert_int_equal(cde_tickets_open(&stand_in, "r-1", "ci", &open), 0);
 	assert_int_equal(cJSON_GetArraySize(open), 1);
 	cJSON_Delete(open);
+}
+
+static void a_strangers_ticket_events_open_and_close_nothing(void **state)
+{
+	static const char ticket[] = "{\"summary\":\"s\",\"creator\":\"ci\",\"uri\":\"/v1/events/x\"}";
+	cJSON *open = NULL;
+
+	(void)state;
+	own("2026-03-01T10:00:00Z", "ticket.created.0.2.0", "change/a", "r-1", ticket);
+	/* Same subject, same principal even: posted over a connection. */
+	post("2026-03-01T10:00:01Z", "ticket.closed.0.2.0", "change/a", "r-1",
+	     "{\"uri\":\"/v1/events/x\",\"resolution\":\"completed\"}");
+	post("2026-03-01T10:00:02Z", "ticket.created.0.2.0", "change/z", "r-1", ticket);
+	assert_int_equal(cde_tickets_open(&stand_in, "r-1", "ci", &open), 0);
+	assert_int_equal(cJSON_GetArraySize(open), 1);
+	assert_string_equal(text(cJSON_GetArrayItem(open, 0), "subject", "id", NULL), "change/a");
+	cJSON_Delete(open);
+}
+
+static void a_decision_without_the_daemons_peer_mark_is_not_cited(void **state)
+{
+	cJSON *found = NULL;
+
+	(void)state;
+	decision_from("/cdeventsd", "prod", "allow", "unmarked"); /* the daemon's source, posted */
+	assert_int_equal(cde_ticket_gate_decision(&stand_in, "/cdeventsd", "prod", ART, &found), 0);
+	assert_null(found);
 }
 
 int main(void)
@@ -162,6 +210,8 @@ int main(void)
 		cmocka_unit_test_setup(open_tickets_are_those_not_closed_and_a_failed_run_says_so, reset),
 		cmocka_unit_test_setup(a_decision_the_daemon_did_not_write_is_not_cited, reset),
 		cmocka_unit_test_setup(a_strangers_run_closes_no_ticket, reset),
+		cmocka_unit_test_setup(a_strangers_ticket_events_open_and_close_nothing, reset),
+		cmocka_unit_test_setup(a_decision_without_the_daemons_peer_mark_is_not_cited, reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -67,6 +67,11 @@ static int read_event(struct cde_answer_event *e)
 	return 0;
 }
 
+bool cde_answer_record_is_own(const struct cde_audit_record *rec)
+{
+	return rec->peer && strncmp(rec->peer, CDE_OWN_PEER_PREFIX, sizeof(CDE_OWN_PEER_PREFIX) - 1) == 0;
+}
+
 int cde_answer_event_read(const struct cde_audit_record *rec, struct cde_answer_event *ret)
 {
 	struct cde_answer_event e = { .seq = rec->seq };

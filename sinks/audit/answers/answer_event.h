@@ -4,6 +4,7 @@
  * this is one record as they read it: the event parsed once, its
  * subject type and predicate without the version, and its times. */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -12,6 +13,17 @@
 #include "sinks/audit/audit_query.h"
 
 #define CDE_ANSWER_WORD_MAX 32
+
+/* The peer of an event the daemon wrote itself (a gate's decision, a
+ * change ticket), ahead of the peer of the request that caused it. A
+ * connection's peer is "ip:port", "[ip6]:port" or "unknown", so no
+ * posted event carries this mark, and the peer is in the hashed entry:
+ * it tells the daemon's own tickets from a stranger's ticket.* with the
+ * same subject, where the type, the source and the principal cannot. */
+#define CDE_OWN_PEER_PREFIX "cdeventsd for "
+
+/* @rec was written by the daemon itself (see CDE_OWN_PEER_PREFIX). */
+bool cde_answer_record_is_own(const struct cde_audit_record *rec);
 
 struct cde_answer_event {
 	uint64_t seq;

@@ -170,17 +170,17 @@ struct decision_scan {
 	cJSON *found;
 };
 
-/* A decision the daemon wrote itself: under its own source, and logged
- * under the principal its content names (the one that asked). One posted
- * from outside (refused at ingest since, but older logs may hold one) is
- * no approval. */
+/* A decision the daemon wrote itself: with its own peer mark, under its
+ * own source, and logged under the principal its content names (the one
+ * that asked). One posted from outside (refused at ingest since, but
+ * older logs may hold one) is no approval. */
 static bool own_decision(const struct decision_scan *s, const struct cde_audit_record *rec, const cJSON *ev)
 {
 	const char *source = text_at(ev, "context", "source", NULL);
 	const char *principal = text_at(ev, "subject", "content", "principal");
 
-	return source && strcmp(source, s->source) == 0 && principal && rec->principal &&
-	       strcmp(principal, rec->principal) == 0;
+	return cde_answer_record_is_own(rec) && source && strcmp(source, s->source) == 0 && principal &&
+	       rec->principal && strcmp(principal, rec->principal) == 0;
 }
 
 static int on_decision(void *ctx, const struct cde_audit_record *rec)
@@ -235,8 +235,10 @@ static int on_chain_record(void *ctx, const struct cde_audit_record *rec)
 		return 0;
 	if (r < 0)
 		return s->error = r;
-	created = cde_answer_event_is(&e, "ticket", "created");
-	closed = cde_answer_event_is(&e, "ticket", "closed");
+	/* Only the daemon's own ticket events open or close a ticket: any
+	 * principal may post a ticket.* into a chain, under any subject. */
+	created = cde_answer_record_is_own(rec) && cde_answer_event_is(&e, "ticket", "created");
+	closed = cde_answer_record_is_own(rec) && cde_answer_event_is(&e, "ticket", "closed");
 	if ((created || closed) &&
 	    strncmp(e.subject_id, CDE_TICKET_SUBJECT_PREFIX, sizeof(CDE_TICKET_SUBJECT_PREFIX) - 1) == 0) {
 		cJSON_DeleteItemFromObjectCaseSensitive(s->open, e.subject_id);

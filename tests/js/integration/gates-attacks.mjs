@@ -126,12 +126,23 @@ t.check(opened?.event?.customData?.gate === null, 'the ticket cites no gate deci
 const evil = hook('pipeline', { phase: 'finished', subject: 'evil-run', pipelineName: 'x', outcome: 'success',
   chainId: 'release-1' }, intruder);
 t.check(evil.status === 202, 'the intruder may still post its own run (it is only not trusted)', evil.body);
+// Nor does a ticket.closed (or .created) the intruder posts under the
+// ticket's own subject: only the daemon's own ticket events, marked by a
+// peer no connection can have, open or close a change ticket.
+for (const phase of ['closed', 'created']) {
+  const fields = phase === 'closed' ? { updatedBy: 'intruder', resolution: 'completed' } : { creator: 'intruder' };
+  const fake = hook('ticket', { phase, subject: opened?.event?.subject?.id, uri: '/fake', summary: 'done',
+    chainId: 'release-1', ...fields }, intruder);
+  t.check(fake.status === 202, `the intruder may post a ticket.${phase} under the ticket's subject`, fake.body);
+}
+t.check(opened?.peer?.startsWith('cdeventsd for '), 'the daemon\'s own ticket says so in its peer', opened?.peer);
 hook('pipeline', { phase: 'finished', subject: 'release-1-run', pipelineName: 'spark-release', outcome: 'failure',
   chainId: 'release-1' });
-const closed = await waitFor(() => ofType('release-1', 'dev.cdevents.ticket.closed').at(0));
+const ownCloses = () => ofType('release-1', 'dev.cdevents.ticket.closed').filter((e) => e.principal === 'release-bot');
+const closed = await waitFor(() => ownCloses().at(0));
 // Tickets are read and written in order: the bot's close came after the
 // intruder's, so both have been answered once it is in.
-const closes = ofType('release-1', 'dev.cdevents.ticket.closed');
+const closes = ownCloses();
 t.check(closes.length === 1 && closed?.event?.subject?.content?.resolution === 'failure' &&
   closed.event.subject.content.updatedBy === 'release-bot',
   'only the deploying principal\'s run closes the ticket', JSON.stringify(closes.map((e) => e.event.subject.content)));
