@@ -33,6 +33,8 @@ struct hold {
 	time_t now;
 	struct cde_event **events;
 	size_t n, n_checks;
+	size_t unrecorded;		/* allowed: decisions still on their way to the log */
+	bool record_failed;		/* one of them could not be written */
 	struct check checks[];
 };
 
@@ -97,13 +99,8 @@ static int run(void *ctx, const struct cde_audit_source *src, struct cde_audit_t
 }
 
 /* Each unmet requirement of each denying answer, as an error; true
- * when any denies. Every answer is written to the log as its decision
- * event, ahead of the deployment it lets through (the journal keeps the
- * order of appends), or as the record of the refusal; *@ret_unlogged is
- * set when one could not be (the deployment is then refused: a change
- * in an enforced environment without its decision on record is what the
- * gate is there to prevent). */
-static bool judge(struct hold *h, const cJSON *answers, struct cde_errors *errs, bool *ret_unlogged)
+ * when any denies. */
+static bool judge(const struct hold *h, const cJSON *answers, struct cde_errors *errs)
 {
 	const cJSON *answer, *row;
 	bool denied = false;
@@ -112,15 +109,7 @@ static bool judge(struct hold *h, const cJSON *answers, struct cde_errors *errs,
 		const char *env = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "environment"));
 		const char *artifact = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "artifact"));
 		const char *decision = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "decision"));
-		/* A dry run stores nothing, its decision included. */
-		int r = h->who.dry_run ? 0 : cde_api_gate_record(h->api, answer, h->who.principal,
-								  cde_http_request_peer(h->req), NULL, NULL);
 
-		if (r < 0) {
-			CDE_LOG_KV(CDE_LOG_ERROR, cde_http_request_id(h->req), "a gate's decision was not logged",
-				   { "environment", env }, { "artifact", artifact }, { "error", strerror(-r) });
-			*ret_unlogged = true;
-		}
 		if (decision && strcmp(decision, "allow") == 0)
 			continue;
 		denied = true;
@@ -134,13 +123,92 @@ static bool judge(struct hold *h, const cJSON *answers, struct cde_errors *errs,
 	return denied;
 }
 
+static void log_unrecorded(const struct hold *h, const cJSON *answer, int error)
+{
+	CDE_LOG_KV(CDE_LOG_ERROR, cde_http_request_id(h->req), "a gate's decision was not logged",
+		   { "environment", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "environment")) },
+		   { "artifact", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "artifact")) },
+		   { "error", strerror(-error) });
+}
+
+/* Once every decision of an allowed deployment is in the log: the
+ * deployment goes in after them, or is refused when one is missing. */
+static void finish_allowed(struct hold *h)
+{
+	static const char *const retry[] = { "Retry-After: 5", NULL };
+
+	if (h->record_failed) {
+		cde_api_refuse(h->api, h->req, &h->who, 503,
+			       "the promotion gate's decision could not be logged: retry later", NULL, retry);
+		hold_free(h, true);
+		return;
+	}
+	h->accept(h->api, h->req, &h->who, h->events, h->n, h->from);
+	hold_free(h, false); /* the references moved to the ingest */
+}
+
+static void on_recorded(void *ctx, const struct cde_journal_entry *e, int error)
+{
+	struct hold *h = ctx;
+
+	(void)e;
+	if (error < 0) {
+		CDE_LOG_KV(CDE_LOG_ERROR, cde_http_request_id(h->req), "a gate's decision was not logged",
+			   { "error", strerror(-error) });
+		h->record_failed = true;
+	}
+	if (--h->unrecorded == 0)
+		finish_allowed(h);
+}
+
+/* Writes every answer to the log as its decision event. A refusal's are
+ * written on their way (the 409 is the answer; a decision lost by the
+ * writer is logged). An allowed deployment waits until its decisions are
+ * committed, and is refused 503 when one could not be: a change in an
+ * enforced environment without its decision on record is what the gate
+ * is there to prevent, and appended after its decisions the deployment
+ * is never in the log without them. A dry run stores nothing. */
+static void record_then_answer(struct hold *h, const cJSON *answers, bool denied, struct cde_errors *errs)
+{
+	const char *peer = cde_http_request_peer(h->req);
+	const cJSON *answer;
+	int r;
+
+	if (denied || h->who.dry_run) {
+		cJSON_ArrayForEach(answer, answers)
+			if (!h->who.dry_run && (r = cde_api_gate_record(h->api, answer, h->who.principal, peer, NULL,
+									 NULL)) < 0)
+				log_unrecorded(h, answer, r);
+		if (denied) {
+			cde_api_refuse(h->api, h->req, &h->who, 409, "the promotion gate denies this deployment", errs,
+				       NULL);
+			hold_free(h, true);
+		} else {
+			finish_allowed(h);
+		}
+		return;
+	}
+	/* One count for this loop, so no callback finishes the hold early. */
+	h->unrecorded = 1;
+	cJSON_ArrayForEach(answer, answers) {
+		r = cde_api_gate_record(h->api, answer, h->who.principal, peer, on_recorded, h);
+		if (r < 0) {
+			log_unrecorded(h, answer, r);
+			h->record_failed = true;
+		} else {
+			h->unrecorded++;
+		}
+	}
+	if (--h->unrecorded == 0)
+		finish_allowed(h);
+}
+
 static void done(void *ctx, struct cde_audit_task_answer *a)
 {
 	static const char *const retry[] = { "Retry-After: 5", NULL };
 	struct hold *h = ctx;
 	cJSON *answers = a->status == 200 && a->body ? cJSON_Parse(a->body) : NULL;
 	struct cde_errors errs;
-	bool unlogged = false;
 
 	free(a->body);
 	cde_errors_reset(&errs);
@@ -148,16 +216,8 @@ static void done(void *ctx, struct cde_audit_task_answer *a)
 		cde_api_refuse(h->api, h->req, &h->who, 503, "the promotion gate could not be evaluated: retry later",
 			       NULL, retry);
 		hold_free(h, true);
-	} else if (judge(h, answers, &errs, &unlogged)) {
-		cde_api_refuse(h->api, h->req, &h->who, 409, "the promotion gate denies this deployment", &errs, NULL);
-		hold_free(h, true);
-	} else if (unlogged) {
-		cde_api_refuse(h->api, h->req, &h->who, 503,
-			       "the promotion gate's decision could not be logged: retry later", NULL, retry);
-		hold_free(h, true);
 	} else {
-		h->accept(h->api, h->req, &h->who, h->events, h->n, h->from);
-		hold_free(h, false); /* the references moved to the ingest */
+		record_then_answer(h, answers, judge(h, answers, &errs), &errs);
 	}
 	cJSON_Delete(answers);
 }

@@ -155,6 +155,14 @@ t.check(r.status === 409 && r.json?.details?.some((e) => e.pointer === '/artifac
   'a rollback in prod to an artifact the gate denies is 409', r.body);
 r = hook('deploy', { phase: 'rolledback', subject: 'etl', environment: 'prod', artifactId: X, chainId: 'release-1' });
 t.check(r.status === 202, 'a rollback in prod to an allowed artifact is accepted', r.body);
+// The answer came once its decision was committed: the decision is in the
+// log, ahead of the rollback it let through.
+const prodLog = chainEvents('release-1');
+const allowedAt = prodLog.find((e) => e.event.context.type.startsWith('dev.cdeventsx.cdeventsd-gate.decided') &&
+  e.event.subject.content.environment.id === 'prod' && e.event.subject.content.decision === 'allow')?.seq;
+const rollbackAt = prodLog.find((e) => e.event.context.type.startsWith('dev.cdevents.service.rolledback'))?.seq;
+t.check(allowedAt && rollbackAt && allowedAt < rollbackAt,
+  'the allowing decision is logged before the rollback it lets through', `${allowedAt} < ${rollbackAt}`);
 
 t.check(await d.stop() === 0, 'the daemon stops cleanly');
 
