@@ -21,7 +21,8 @@
 static const char usage[] =
 	"usage: cdevctl gate --env ENVIRONMENT --artifact PURL [--url URL] [--token-file FILE] [--json]\n"
 	"  asks the daemon (default http://127.0.0.1:9720) whether PURL may be deployed to ENVIRONMENT;\n"
-	"  the decision is written to the audit log as an event of the artifact's chain.\n"
+	"  the decision is written to the audit log as an event of the artifact's chain (the same\n"
+	"  answer to the same principal within 15 minutes names the decision already logged).\n"
 	"  --json  print the daemon's answer as it is instead of a table\n"
 	"  exit status: 0 allow, 1 deny, 2 error. The token is read from --token-file or\n"
 	"  $CDEVENTSD_TOKEN, never from the command line.\n";
@@ -53,9 +54,10 @@ static int print_table(const cJSON *answer, bool quiet)
 		return -EINVAL;
 	if (quiet)
 		return strcmp(decision, "allow") == 0 ? 0 : 1;
-	printf("gate %s for %s: %s (decision logged at seq %.0f)\n",
+	printf("gate %s for %s: %s (decision %s at seq %.0f)\n",
 	       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "environment")),
 	       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(answer, "artifact")), decision,
+	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(event, "reused")) ? "already logged" : "logged",
 	       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(event, "seq")));
 	printf("%-40s %-4s %8s  %s\n", "REQUIREMENT", "MET", "SEQ", "REASON");
 	cJSON_ArrayForEach(row, rows) {

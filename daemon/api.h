@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "daemon/auth.h"
+#include "daemon/gate_memo.h"
 #include "daemon/http/server.h"
 #include "daemon/observe.h"
 #include "daemon/schema_set.h"
@@ -30,6 +31,7 @@ struct cde_api {
 	const struct cde_sizing_named_cluster *clusters;	/* named clusters for sizing, */
 	size_t n_clusters;				/* in the running config */
 	const struct cde_gate_set *gates;	/* gates: (NULL or empty: none) */
+	struct cde_gate_memo gate_memo;		/* GET /v1/gates' recent decisions */
 	const char (*ticket_envs)[CDE_CONFIG_NAME_MAX];	/* tickets: environments, */
 	size_t n_ticket_envs;				/* in the running config */
 	bool stopping;			/* /readyz fails while draining */

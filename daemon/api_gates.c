@@ -3,7 +3,9 @@
  * store); back on the loop, the decision is written to the journal as
  * its own event (who asked, what was answered, on what evidence) and
  * the answer goes out only once that event is committed, with its seq:
- * a decision the log does not hold was never given. */
+ * a decision the log does not hold was never given. The same question
+ * asked again, and answered the same, within minutes is answered with
+ * the decision already on record (gate_memo.h). */
 
 #include "daemon/api_internal.h"
 
@@ -101,6 +103,9 @@ static void on_committed(void *ctx, const struct cde_journal_entry *e, int error
 		gate_request_free(g);
 		return;
 	}
+	/* Not kept (out of memory): the next question logs its own. */
+	(void)cde_gate_memo_keep(&g->api->gate_memo, g->principal, g->result, time(NULL), cde_event_id(e->event),
+				 e->seq);
 	event = cJSON_AddObjectToObject(g->result, "event");
 	if (!event || !cJSON_AddStringToObject(event, "id", cde_event_id(e->event)) ||
 	    !cJSON_AddNumberToObject(event, "seq", (double)e->seq)) {
@@ -114,6 +119,29 @@ static void on_committed(void *ctx, const struct cde_journal_entry *e, int error
 		g->result = NULL;
 	}
 	gate_request_free(g);
+}
+
+/* The same question answered the same lately (gate_memo.h): the answer
+ * names the decision on record, marked "reused", and nothing is written.
+ * True when it was answered so. */
+static bool reply_on_record(struct gate_request *g)
+{
+	const struct cde_gate_memo_slot *s = cde_gate_memo_find(&g->api->gate_memo, g->principal, g->result,
+								  time(NULL));
+	cJSON *event;
+
+	if (!s)
+		return false;
+	event = cJSON_AddObjectToObject(g->result, "event");
+	if (!event || !cJSON_AddStringToObject(event, "id", s->id) ||
+	    !cJSON_AddNumberToObject(event, "seq", (double)s->seq) || !cJSON_AddTrueToObject(event, "reused")) {
+		cde_api_reply_error(g->req, 500, "out of memory", NULL, NULL);
+	} else {
+		cde_api_reply_json(g->req, 200, g->result, NULL);
+		g->result = NULL;
+	}
+	gate_request_free(g);
+	return true;
 }
 
 static void done(void *ctx, struct cde_audit_task_answer *a)
@@ -133,6 +161,8 @@ static void done(void *ctx, struct cde_audit_task_answer *a)
 	}
 	g->result = cJSON_Parse(a->body);
 	free(a->body);
+	if (g->result && reply_on_record(g))
+		return;
 	r = g->result ? cde_api_gate_record(g->api, g->result, g->principal, g->peer, on_committed, g) : -ENOMEM;
 	if (r == 0)
 		return;
