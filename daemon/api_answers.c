@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "daemon/query_string.h"
+#include "events/ids.h"
 #include "sinks/audit/answers/dora.h"
 #include "sinks/audit/answers/environment.h"
 
@@ -23,6 +24,7 @@ struct answer_job {
 	struct cde_http_request *req;
 	char environment[TEXT_MAX], service[TEXT_MAX], window[16];
 	struct cde_dora_params p;
+	bool until;			/* p.now was asked (?until=), not the clock's */
 	struct cde_errors *errs;
 };
 
@@ -119,6 +121,23 @@ void cde_api_handle_environment(struct cde_api *api, struct cde_http_request *re
 	submit(api, job, run_environment);
 }
 
+/* ?until=: the window ends then rather than now, so a page can draw each
+ * key over time, one window per point. Not after now: the log does not
+ * know the future, and a window ending there would read as complete. */
+static void read_until(struct answer_job *job, const char *value, const char *ptr)
+{
+	struct timespec t;
+
+	if (cde_timestamp_read(value, &t) < 0)
+		cde_errors_add(job->errs, ptr, "must be an RFC 3339 date-time (2026-12-01T00:00:00Z)");
+	else if (t.tv_sec > time(NULL))
+		cde_errors_add(job->errs, ptr, "must not be in the future");
+	else {
+		job->p.now = (int64_t)t.tv_sec;
+		job->until = true;
+	}
+}
+
 static int on_dora_param(void *ctx, const char *name, const char *value)
 {
 	struct answer_job *job = ctx;
@@ -132,8 +151,10 @@ static int on_dora_param(void *ctx, const char *name, const char *value)
 			cde_errors_add(job->errs, ptr, "must be days or hours: 7d, 30d, 90d, 12h (1h to 3650d)");
 		else
 			snprintf(job->window, sizeof(job->window), "%s", value);
+	} else if (strcmp(name, "until") == 0) {
+		read_until(job, value, ptr);
 	} else if (!dst) {
-		cde_errors_add(job->errs, ptr, "unknown parameter (known: service, environment, window)");
+		cde_errors_add(job->errs, ptr, "unknown parameter (known: service, environment, window, until)");
 	} else if (!*value || strlen(value) >= TEXT_MAX) {
 		cde_errors_add(job->errs, ptr, *value ? "too long" : "must not be empty");
 	} else {
@@ -142,7 +163,7 @@ static int on_dora_param(void *ctx, const char *name, const char *value)
 	return 0;
 }
 
-/* GET /v1/dora?service=&environment=&window=30d */
+/* GET /v1/dora?service=&environment=&window=30d&until= */
 void cde_api_handle_dora(struct cde_api *api, struct cde_http_request *req)
 {
 	struct answer_job *job = new_job(req);
@@ -166,7 +187,8 @@ void cde_api_handle_dora(struct cde_api *api, struct cde_http_request *req)
 	job->errs = NULL;
 	job->p.service = job->service[0] ? job->service : NULL;
 	job->p.environment = job->environment[0] ? job->environment : NULL;
-	job->p.now = (int64_t)time(NULL);
+	if (!job->until)
+		job->p.now = (int64_t)time(NULL);
 	job->p.failure_window_s = (int64_t)api->dora_failure_window_s;
 	submit(api, job, run_dora);
 }

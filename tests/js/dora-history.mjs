@@ -158,9 +158,12 @@ export function planHistory({ now = Date.now(), seed = 18, failureWindowMs = DAY
 // The keys each service and environment must show over @windowMs ending
 // at plan.now, from the plan's bookkeeping, for a failure window of
 // @failureWindowMs (the plan's unless another is asked about).
-export function expectedKeys(plan, windowMs, failureWindowMs = plan.failureWindowMs) {
-  const failed = (d) => d.signalMs != null && d.signalMs <= failureWindowMs;
-  const inWindow = (t) => t > plan.now - windowMs && t <= plan.now;
+// @until: the window ends then (GET /v1/dora?until=), which sees nothing
+// after it: a failure signalled later, or an incident resolved later, is
+// not known yet.
+export function expectedKeys(plan, windowMs, failureWindowMs = plan.failureWindowMs, until = plan.now) {
+  const failed = (d) => d.signalMs != null && d.signalMs <= failureWindowMs && d.time + d.signalMs <= until;
+  const inWindow = (t) => t > until - windowMs && t <= until;
   const pairs = new Map();
   for (const d of plan.deploys) {
     const k = `${d.service} ${d.env}`;
@@ -168,7 +171,7 @@ export function expectedKeys(plan, windowMs, failureWindowMs = plan.failureWindo
     if (inWindow(d.time)) pairs.get(k).deploys.push(d);
   }
   for (const inc of plan.incidents)
-    if (inWindow(inc.start) && inc.end !== null) pairs.get(`${inc.service} ${inc.env}`).restores.push((inc.end - inc.start) / 1000);
+    if (inWindow(inc.start) && inc.end !== null && inc.end <= until) pairs.get(`${inc.service} ${inc.env}`).restores.push((inc.end - inc.start) / 1000);
   return [...pairs.values()].sort((a, b) => (a.service + ' ' + a.environment < b.service + ' ' + b.environment ? -1 : 1))
     .map((p) => {
       const n = p.deploys.length, nFailed = p.deploys.filter(failed).length;

@@ -1,9 +1,11 @@
 // DORA: the four keys per service and environment (GET /v1/dora) with
 // their bands, beside a chart of deployments a day over the window,
-// counted from the log's service events.
+// counted from the log's service events, and each key over time (the
+// same window ending at earlier times); then the pipelines' SLOs a day.
 import { allEvents, enc, get } from './api.js';
 import { h, s, seconds } from './dom.js';
 import { facts } from './facts.js';
+import { keysOverTime, pipelineSlos, series, sloCard } from './trends.js';
 
 const WINDOWS = ['7d', '30d', '90d'];
 
@@ -34,8 +36,12 @@ export async function render(params) {
   const win = WINDOWS.includes(params.get('window')) ? params.get('window') : '30d';
   const d = await get(`/v1/dora?window=${win}`);
   const days = daysBetween(d.since, d.until);
-  const deploys = (await allEvents(`/v1/events?type=dev.cdevents.service.deployed&since=${enc(d.since)}&limit=1000`))
-    .map(facts);
+  const [deployRecs, points, slos] = await Promise.all([
+    allEvents(`/v1/events?type=dev.cdevents.service.deployed&since=${enc(d.since)}&limit=1000`),
+    series(win, d.until),
+    pipelineSlos(d.since, days),
+  ]);
+  const deploys = deployRecs.map(facts);
   const cards = d.services.map((x) => {
     const counts = days.map((day) => deploys.filter((f) => f.subject === x.service && f.environment === x.environment &&
       f.receivedAt.startsWith(day)).length);
@@ -51,7 +57,8 @@ export async function render(params) {
         h('dt', {}, 'Change failure rate'),
         h('dd', {}, cf.ratio === null ? '—' : `${(cf.ratio * 100).toFixed(1)}% (${cf.failed} of ${cf.deployments}) `, band(cf.band)),
         h('dt', {}, 'Time to restore'),
-        h('dd', {}, `median ${seconds(tr.medianSeconds)} over ${tr.samples} `, band(tr.band))));
+        h('dd', {}, `median ${seconds(tr.medianSeconds)} over ${tr.samples} `, band(tr.band))),
+      keysOverTime(points, x.service, x.environment, win));
   });
   const node = h('section', {},
     h('h1', { tabindex: '-1' }, 'DORA keys'),
@@ -59,6 +66,10 @@ export async function render(params) {
       h('a', { href: `#/dora?window=${w}`, 'aria-current': w === win ? 'page' : null }, w))),
     h('p', { class: 'hint' }, `From ${d.since.slice(0, 10)} to ${d.until.slice(0, 10)} (UTC); a failure counts when an ` +
       `incident comes within ${seconds(d.failureWindowSeconds)} of a deployment.`),
-    cards.length ? cards : h('p', {}, 'No deployments in this window.'));
+    cards.length ? cards : h('p', {}, 'No deployments in this window.'),
+    h('h2', {}, 'Pipeline SLOs'),
+    h('p', { class: 'hint' }, 'Pipeline runs that finished each day of the window, from their pipelinerun events ' +
+      '(durations from started to finished, by the producer\'s timestamps).'),
+    slos.length ? slos.map((p) => sloCard(p, days)) : h('p', {}, 'No pipeline run finished in this window.'));
   return { title: 'DORA', node };
 }

@@ -62,6 +62,25 @@ t.check(r.status === 200 && r.json.window === '30d' && same(r.json.services, [ap
 t.check(want30.some((k) => k.changeFailureRate.failed > 0) && want30.some((k) => k.timeToRestore.samples > 0),
   'the history has failures and restores in the 30-day window (the seed exercises them)');
 
+// ---- ?until=: the same keys as they stood at an earlier time ----
+// Six 30-day windows a fortnight apart, as the DORA page draws them; each
+// sees only what the log holds up to its end.
+let pastDeploys = 0;
+for (let k = 1; k <= 6; k++) {
+  const until = Math.floor((plan.now - k * 14 * 86400e3) / 1000) * 1000;
+  const at = new Date(until).toISOString();
+  r = get(`/v1/dora?window=30d&until=${encodeURIComponent(at)}`);
+  const want = expectedKeys(plan, WINDOWS['30d'], plan.failureWindowMs, until)
+    .filter((x) => x.deploymentFrequency.deployments || x.timeToRestore.samples);
+  const got = (r.json?.services ?? []).filter((x) => x.deploymentFrequency.deployments || x.timeToRestore.samples);
+  pastDeploys += want.reduce((n, x) => n + x.deploymentFrequency.deployments, 0);
+  t.check(r.status === 200 && r.json.until.slice(0, 19) === at.slice(0, 19) && same(got, want),
+    `GET /v1/dora?until=${at.slice(0, 10)}: the 30-day window ending then has the plan's keys`,
+    `\n got  ${JSON.stringify(got)}\n want ${JSON.stringify(want)}`);
+}
+
+t.check(pastDeploys > 20, 'the earlier windows hold deployments (the check above is not of empty answers)', `${pastDeploys}`);
+
 // ---- cdevctl dora ----
 let c = ctlRun(['dora', '--window', '90d', '--json']);
 t.check(c.status === 0 && same(JSON.parse(c.stdout || '{}').services, expectedKeys(plan, WINDOWS['90d'])),
@@ -169,7 +188,7 @@ t.check(r.status === 200 && same(r.json, { environment: 'nowhere', services: [] 
 
 // ---- refusals name the parameter ----
 for (const [q, ptr] of [['window=5x', '/query/window'], ['window=0d', '/query/window'], ['env=prod', '/query/env'],
-  ['service=', '/query/service']]) {
+  ['service=', '/query/service'], ['until=yesterday', '/query/until'], ['until=2999-01-01T00:00:00Z', '/query/until']]) {
   r = get(`/v1/dora?${q}`);
   t.check(r.status === 400 && r.json?.details?.[0]?.pointer === ptr, `GET /v1/dora?${q} is refused at ${ptr}`, r.body);
 }

@@ -193,6 +193,24 @@ for (const scheme of ['light', 'dark']) {
     text.includes(`${dora[0].deploymentFrequency.deployments} deployment`), `${scheme}: the DORA page shows the API's keys`, text);
   const charted = await card.first().locator('rect.bar').evaluateAll((rs) => rs.reduce((n, r) => n + Number(r.dataset.count), 0));
   t.check(charted === dora[0].deploymentFrequency.deployments, `${scheme}: its chart counts the same deployments`, String(charted));
+  // Each key over time: the table beside the charts holds, for the latest
+  // window, what GET /v1/dora answers now, and for the earliest what it
+  // answers with until= that window's end.
+  const rowsOf = await card.first().locator('table.trend-values tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  const latest = rowsOf.at(-1) ?? [];
+  t.check(rowsOf.length === 8 && (await card.first().locator('svg.trend').count()) === 4 &&
+    latest[1] === dora[0].deploymentFrequency.perDay.toFixed(2) && latest[3] === '0.0%',
+    `${scheme}: the DORA card draws the four keys over 8 windows, the latest as the API has it`, JSON.stringify(rowsOf));
+  const firstEnd = await card.first().locator('table.trend-values tbody th').first().textContent();
+  const then = api(`/v1/dora?window=30d&until=${encodeURIComponent(new Date(Date.now() - 49 * 86400e3).toISOString())}`);
+  t.check(firstEnd === new Date(Date.parse(api('/v1/dora?window=30d').until) - 49 * 86400e3).toISOString().slice(0, 10) &&
+    rowsOf[0][1] === '0.00' && then.services.length === 0,
+    `${scheme}: seven weeks back the release was not deployed: none a day, as the API says then`, JSON.stringify(rowsOf[0]));
+  const slo = page.locator('article.slo[data-pipeline="etl-release"]');
+  const sloText = await slo.innerText();
+  t.check(/1 run finished, 0 succeeded/.test(sloText) && (await slo.locator('svg.trend').count()) === 2,
+    `${scheme}: the pipeline's SLOs say how its runs finished, with two charts`, sloText);
   await axe(page, `${scheme} dora`);
   await shot(page, `dora${tag}`);
   t.check(trouble.length === 0, `${scheme}: no console error, failed request or error status`, trouble.join('\n'));
