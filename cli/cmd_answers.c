@@ -24,16 +24,22 @@ static const char env_usage[] =
 	"  chain and principal, and the one before it (the rollback target)\n";
 
 static const char dora_usage[] =
-	"usage: cdevctl dora [--service ID] [--env ENVIRONMENT] [--window 30d] [--url URL]\n"
-	"                    [--token-file FILE] [--json]\n"
+	"usage: cdevctl dora [--service ID] [--env ENVIRONMENT] [--window 30d] [--until TIME]\n"
+	"                    [--url URL] [--token-file FILE] [--json]\n"
 	"  the four DORA keys per service and environment over the window (7d, 30d,\n"
-	"  90d, 12h...), each with its band (elite, high, medium, low)\n"
+	"  90d, 12h...), each with its band (elite, high, medium, low); --until\n"
+	"  2026-11-01T00:00:00Z ends the window then instead of now\n"
 	"  --url defaults to " DEFAULT_URL "; the token is read from --token-file or\n"
 	"  $CDEVENTSD_TOKEN, never from the command line\n";
 
 struct remote {
 	const char *url, *token_file;
 	bool json;
+};
+
+/* cdevctl dora's filters, each NULL when not given. */
+struct dora_filters {
+	const char *service, *env, *window, *until;
 };
 
 /* GET @path of the daemon into *@ret (parsed). Returns the exit status:
@@ -139,14 +145,14 @@ static int show(const char *cmd, const struct remote *rm, const char *path, void
 }
 
 /* Parses the common options; returns -1 to go on, else an exit status. */
-static int options(int argc, char **argv, const char *usage, struct remote *rm, const char **service,
-		   const char **env, const char **window)
+static int options(int argc, char **argv, const char *usage, struct remote *rm, struct dora_filters *f)
 {
 	static const struct option opts[] = {
 		{ "url", required_argument, NULL, 'u' },   { "token-file", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },	    { "service", required_argument, NULL, 's' },
 		{ "env", required_argument, NULL, 'e' },   { "window", required_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },	    { 0 },
+		{ "until", required_argument, NULL, 'U' }, { "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	int c;
 
@@ -160,10 +166,11 @@ static int options(int argc, char **argv, const char *usage, struct remote *rm, 
 		case 's':
 		case 'e':
 		case 'w':
+		case 'U':
 			/* the filters are cdevctl dora's only */
-			if (!service)
+			if (!f)
 				goto bad;
-			*(c == 's' ? service : c == 'e' ? env : window) = optarg;
+			*(c == 's' ? &f->service : c == 'e' ? &f->env : c == 'w' ? &f->window : &f->until) = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -182,7 +189,7 @@ int cde_cmd_env(int argc, char **argv)
 {
 	struct remote rm = { 0 };
 	char path[1024], *esc;
-	int r = options(argc, argv, env_usage, &rm, NULL, NULL, NULL);
+	int r = options(argc, argv, env_usage, &rm, NULL);
 
 	if (r >= 0)
 		return r;
@@ -260,9 +267,9 @@ static int add_param(char *path, size_t size, const char *name, const char *valu
 int cde_cmd_dora(int argc, char **argv)
 {
 	struct remote rm = { 0 };
-	const char *service = NULL, *env = NULL, *window = NULL;
+	struct dora_filters f = { 0 };
 	char path[2048] = "/v1/dora";
-	int r = options(argc, argv, dora_usage, &rm, &service, &env, &window);
+	int r = options(argc, argv, dora_usage, &rm, &f);
 
 	if (r >= 0)
 		return r;
@@ -270,9 +277,9 @@ int cde_cmd_dora(int argc, char **argv)
 		fputs(dora_usage, stderr);
 		return 2;
 	}
-	if (add_param(path, sizeof(path), "service", service) < 0 ||
-	    add_param(path, sizeof(path), "environment", env) < 0 ||
-	    add_param(path, sizeof(path), "window", window) < 0)
+	if (add_param(path, sizeof(path), "service", f.service) < 0 ||
+	    add_param(path, sizeof(path), "environment", f.env) < 0 ||
+	    add_param(path, sizeof(path), "window", f.window) < 0 || add_param(path, sizeof(path), "until", f.until) < 0)
 		return 2;
 	return show("dora", &rm, path, print_dora);
 }

@@ -194,6 +194,14 @@ for (const [q, ptr] of [['window=5x', '/query/window'], ['window=0d', '/query/wi
 }
 r = get('/v1/environments/prod?limit=3');
 t.check(r.status === 400 && r.json?.details?.[0]?.pointer === '/query', 'GET /v1/environments/{env} takes no parameters', r.body);
+{
+  const at = new Date(Math.floor((plan.now - 28 * 86400e3) / 1000) * 1000).toISOString();
+  c = ctlRun(['dora', '--window', '30d', '--until', at, '--json']);
+  t.check(c.status === 0 && same(JSON.parse(c.stdout || '{}').services, get(`/v1/dora?window=30d&until=${encodeURIComponent(at)}`).json.services),
+    'cdevctl dora --until gives the keys of the window ending then', c.stderr);
+  c = ctlRun(['dora', '--until', 'last week']);
+  t.check(c.status === 2 && /until/.test(c.stderr), 'cdevctl dora reports a refused --until', c.stderr);
+}
 c = ctlRun(['dora', '--window', 'forever']);
 t.check(c.status === 2 && /window/.test(c.stderr), 'cdevctl dora reports a refused window', c.stderr);
 
