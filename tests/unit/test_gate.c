@@ -445,6 +445,35 @@ static void replaced_or_removed_in_stage_the_soak_ends(void **state)
 	cJSON_Delete(out);
 }
 
+/* `from` says whose evidence may let an artifact through; what ends a
+ * soak only ever stops one, so it counts whoever posted it. */
+static void the_end_of_a_soak_counts_whoever_posted_it(void **state)
+{
+	static const char trusting_ci[] = "{\"prod\":{\"from\":[\"ci\"],\"require\":[{\"deployed\":"
+					  "{\"environment\":\"stage\",\"not_rolled_back_for\":\"24h\"}}]}}";
+	cJSON *out;
+
+	(void)state;
+	post("2026-03-01T09:00:00Z", "service.deployed.0.3.0", "etl", "r-1",
+	     "{\"environment\":{\"id\":\"stage\"},\"artifactId\":\"" ART "\"}");
+	poster = "ops-rollback-tool";
+	post("2026-03-01T10:00:00Z", "service.rolledback.0.3.0", "etl", "ops-1",
+	     "{\"environment\":{\"id\":\"stage\"},\"artifactId\":\"" OTHER "\"}");
+	out = evaluate_gate(trusting_ci, "2026-03-03T10:00:00Z");
+	assert_string_equal(decision(out), "deny");
+	assert_string_equal(reason(out, 0), "rolled back in stage at seq 2, after its deployment at seq 1");
+	cJSON_Delete(out);
+
+	/* while a deployment the same principal posts is no evidence */
+	reset(NULL);
+	poster = "ops-rollback-tool";
+	post("2026-03-01T09:00:00Z", "service.deployed.0.3.0", "etl", "r-1",
+	     "{\"environment\":{\"id\":\"stage\"},\"artifactId\":\"" ART "\"}");
+	out = evaluate_gate(trusting_ci, "2026-03-03T10:00:00Z");
+	assert_string_equal(reason(out, 0), "not deployed to stage");
+	cJSON_Delete(out);
+}
+
 /* ---- the configuration's words ---- */
 
 static void parse_fails(const char *json, const char *pointer, const char *reason_part)
@@ -546,6 +575,7 @@ int main(void)
 		cmocka_unit_test_setup(a_rollback_of_a_service_with_a_long_id_denies, reset),
 		cmocka_unit_test_setup(the_latest_run_is_the_one_that_happened_last_not_the_last_posted, reset),
 		cmocka_unit_test_setup(replaced_or_removed_in_stage_the_soak_ends, reset),
+		cmocka_unit_test_setup(the_end_of_a_soak_counts_whoever_posted_it, reset),
 		cmocka_unit_test(words_no_event_carries_are_refused_at_their_pointer),
 		cmocka_unit_test(from_names_only_principals_of_the_configuration),
 		cmocka_unit_test(a_gate_reads_back_as_written),

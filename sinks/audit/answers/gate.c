@@ -2,14 +2,20 @@
  * events naming the artifact, then each of their chains (test runs name
  * no artifact, only their chain ties them to it), then for a deployment
  * what happened to that service in its environment after it. Only the
- * gate's trusted principals (`from`, when it names them) give evidence.
+ * gate's trusted principals (`from`, when it names them) give evidence
+ * for the artifact; what ends a deployment's soak (rolled back, replaced,
+ * removed) counts whoever posted it, since a stranger can only make the
+ * gate deny by it, and a rollback by a tool outside `from` is still one.
  * Every piece of evidence is kept as the latest seen for its key, so a
  * record read twice (by artifact and by chain) changes nothing: the
  * latest by when it happened (context.timestamp, but never later than
  * the log took it, so a run dated in the future cannot outrank the runs
  * after it), seq breaking ties. Deployments alone go by seq: their soak
- * is measured on the log's clock. Nothing is capped: an artifact in many
- * chains or with many test cases is read whole, or not judged at all. */
+ * is measured on the log's clock. Test cases and chains are found again
+ * through a keyed hash index (answer_index.h), so the work is linear in
+ * the rows read; and the rows read are capped (CDE_GATE_EVENTS_MAX, over
+ * all the reads): an artifact with more evidence than that is not judged
+ * on part of it, the gate denies and says why. */
 
 #include "sinks/audit/answers/gate.h"
 
@@ -19,6 +25,7 @@
 #include <string.h>
 
 #include "sinks/audit/answers/answer_event.h"
+#include "sinks/audit/answers/answer_index.h"
 #include "sinks/audit/answers/answer_list.h"
 
 #define CHAIN_ID_MAX 513
@@ -56,8 +63,12 @@ struct eval {
 	struct found found[CDE_GATE_REQUIRE_MAX];
 	struct case_run *cases;
 	size_t n_cases, cap_cases;
+	struct cde_answer_index case_ix;	/* case id -> its index in cases */
 	char **chains;			/* owned */
 	size_t n_chains, cap_chains;
+	struct cde_answer_index chain_ix;	/* chain id -> its index in chains */
+	uint64_t rows;			/* read so far, by all the reads */
+	bool too_large;			/* past the gate's events_max: not judged */
 	uint64_t chain_seq;		/* the latest event naming the artifact, */
 	char chain[CHAIN_ID_MAX];	/* and its chain */
 	bool by_artifact;		/* the first read: collect chains */
@@ -112,7 +123,7 @@ static bool trusted(const struct cde_gate *g, const struct cde_answer_event *e)
 
 static int add_chain(struct eval *ev, const struct cde_answer_event *e)
 {
-	size_t n = strlen(e->chain_id);
+	size_t n = strlen(e->chain_id), at;
 	char **grown;
 
 	if (!n || n >= CHAIN_ID_MAX || e->custom)
@@ -121,16 +132,19 @@ static int add_chain(struct eval *ev, const struct cde_answer_event *e)
 		ev->chain_seq = e->seq;
 		memcpy(ev->chain, e->chain_id, n + 1);
 	}
-	for (size_t i = 0; i < ev->n_chains; i++)
-		if (strcmp(ev->chains[i], e->chain_id) == 0)
-			return 0;
+	if (cde_answer_index_find(&ev->chain_ix, e->chain_id, &at))
+		return 0;
 	grown = cde_answer_grow(ev->chains, &ev->cap_chains, ev->n_chains, sizeof(*ev->chains));
 	if (!grown)
 		return -ENOMEM;
 	ev->chains = grown;
-	ev->chains[ev->n_chains] = strdup(e->chain_id);
-	if (!ev->chains[ev->n_chains])
+	at = ev->n_chains;
+	ev->chains[at] = strdup(e->chain_id);
+	/* the index borrows the copy, which stays put when chains moves */
+	if (!ev->chains[at] || cde_answer_index_add(&ev->chain_ix, ev->chains[at], at) < 0) {
+		free(ev->chains[at]);
 		return -ENOMEM;
+	}
 	ev->n_chains++;
 	return 0;
 }
@@ -141,13 +155,13 @@ static int note_case(struct eval *ev, const struct cde_answer_event *e)
 	const char *id = string_at(tc, "id"), *type = string_at(tc, "type");
 	const char *outcome = string_at(e->content, "outcome");
 	struct case_run *c = NULL;
+	size_t at;
 
 	if (!id || !type || !outcome)
 		return 0;
-	for (size_t i = 0; i < ev->n_cases && !c; i++)
-		if (strcmp(ev->cases[i].id, id) == 0)
-			c = &ev->cases[i];
-	if (!c) {
+	if (cde_answer_index_find(&ev->case_ix, id, &at)) {
+		c = &ev->cases[at];
+	} else {
 		struct case_run *grown = cde_answer_grow(ev->cases, &ev->cap_cases, ev->n_cases, sizeof(*ev->cases));
 
 		if (!grown)
@@ -157,7 +171,8 @@ static int note_case(struct eval *ev, const struct cde_answer_event *e)
 		*c = (struct case_run){ 0 };
 		c->id = strdup(id);
 		c->type = strdup(type);
-		if (!c->id || !c->type) {
+		/* the index borrows c->id, which stays put when cases moves */
+		if (!c->id || !c->type || cde_answer_index_add(&ev->case_ix, c->id, ev->n_cases) < 0) {
 			free(c->id);
 			free(c->type);
 			c->id = c->type = NULL;
@@ -256,10 +271,11 @@ static int on_record(void *ctx, const struct cde_audit_record *rec)
 
 /* The end of the soak of the deployment @f in its environment: the same
  * service placed there again with another artifact (deployed, upgraded,
- * rolled back to it) or removed from there, after it. Until then the
- * artifact is what ran there. */
+ * rolled back to it) or removed from there, after it, by anyone: `from`
+ * says whose evidence may let an artifact through, and this only ever
+ * stops one (an operator's rollback tool need not be trusted to be
+ * heard). Until then the artifact is what ran there. */
 struct soak_scan {
-	const struct cde_gate *gate;
 	const char *artifact;
 	struct found *f;
 };
@@ -290,7 +306,7 @@ static int on_later(void *ctx, const struct cde_audit_record *rec)
 		return 0;
 	if (r < 0)
 		return r;
-	if (trusted(s->gate, &e) && same(e.subject_id, s->f->service))
+	if (same(e.subject_id, s->f->service))
 		how = soak_end_of(&e, s->artifact);
 	if (how != SOAK_ON) {
 		s->f->ended = e.seq;
@@ -300,30 +316,62 @@ static int on_later(void *ctx, const struct cde_audit_record *rec)
 	return how != SOAK_ON ? 1 : 0;
 }
 
+static uint64_t events_max(const struct cde_gate *g)
+{
+	return g->events_max ? g->events_max : CDE_GATE_EVENTS_MAX;
+}
+
+/* One of the gate's reads, each row counted against its events_max. */
+struct counted {
+	struct eval *ev;
+	cde_audit_record_fn fn;
+	void *ctx;
+};
+
+static int count_row(void *ctx, const struct cde_audit_record *rec)
+{
+	struct counted *c = ctx;
+
+	if (++c->ev->rows > events_max(c->ev->gate)) {
+		c->ev->too_large = true;
+		return 1;
+	}
+	return c->fn(c->ctx, rec);
+}
+
+/* Reads @f through @fn; 0 (also when @fn stopped it, or the gate's
+ * events_max did: ev->too_large) or an error. */
+static int read_some(struct eval *ev, const struct cde_audit_source *src, const struct cde_audit_filter *f,
+		     cde_audit_record_fn fn, void *ctx)
+{
+	struct counted c = { .ev = ev, .fn = fn, .ctx = ctx };
+	int r = src->query(src->ctx, f, count_row, &c);
+
+	return r > 0 ? 0 : r;
+}
+
 static int read_log(struct eval *ev, const struct cde_audit_source *src)
 {
 	struct cde_audit_filter f = { .artifact_id = ev->artifact };
 	int r;
 
 	ev->by_artifact = true;
-	r = src->query(src->ctx, &f, on_record, ev);
+	r = read_some(ev, src, &f, on_record, ev);
 	ev->by_artifact = false;
-	for (size_t i = 0; r == 0 && i < ev->n_chains; i++) {
+	for (size_t i = 0; r == 0 && !ev->too_large && i < ev->n_chains; i++) {
 		struct cde_audit_filter c = { .chain_id = ev->chains[i] };
 
-		r = src->query(src->ctx, &c, on_record, ev);
+		r = read_some(ev, src, &c, on_record, ev);
 	}
-	for (size_t i = 0; r == 0 && i < ev->gate->n; i++) {
+	for (size_t i = 0; r == 0 && !ev->too_large && i < ev->gate->n; i++) {
 		const struct cde_gate_requirement *req = &ev->gate->require[i];
-		struct soak_scan s = { .gate = ev->gate, .artifact = ev->artifact, .f = &ev->found[i] };
+		struct soak_scan s = { .artifact = ev->artifact, .f = &ev->found[i] };
 		struct cde_audit_filter later = { .subject = ev->found[i].service, .environment = req->name,
 						  .after = ev->found[i].seq };
 
 		if (req->need != CDE_GATE_DEPLOYED || !ev->found[i].seq)
 			continue;
-		r = src->query(src->ctx, &later, on_later, &s);
-		if (r == 1)
-			r = 0;
+		r = read_some(ev, src, &later, on_later, &s);
 	}
 	if (r == 0)
 		r = ev->error;
@@ -430,18 +478,36 @@ static bool describe(cJSON *row, const struct cde_gate_requirement *r)
 	}
 }
 
+/* Why @ev is not judged at all (reason "" when it is), in the answer's
+ * top-level @reason and in @row_reason for each requirement, so that
+ * whoever reads only the rows (a refused deployment's errors) sees it. */
+static void unjudged(const struct eval *ev, char *reason, char *row_reason, size_t size)
+{
+	unsigned long long max = events_max(ev->gate);
+
+	reason[0] = row_reason[0] = '\0';
+	if (!ev->too_large)
+		return;
+	snprintf(reason, size, "evidence too large: more than %llu events in the artifact's chains; "
+		 "the gate does not judge it", max);
+	snprintf(row_reason, size, "not judged: more than %llu events in the artifact's chains", max);
+}
+
 static cJSON *answer(const struct eval *ev, time_t now)
 {
 	cJSON *o = cJSON_CreateObject(), *rows = NULL;
-	bool allow = true, ok;
+	char why[256], row_why[256];
+	bool allow = !ev->too_large, ok;
 
+	unjudged(ev, why, row_why, sizeof(why));
 	ok = o && cJSON_AddStringToObject(o, "environment", ev->gate->environment) &&
 	     cJSON_AddStringToObject(o, "artifact", ev->artifact) &&
 	     cJSON_AddStringToObject(o, "decision", "deny") && (rows = cJSON_AddArrayToObject(o, "requirements")) &&
-	     (!ev->chain[0] || cJSON_AddStringToObject(o, "chainId", ev->chain));
+	     (!ev->chain[0] || cJSON_AddStringToObject(o, "chainId", ev->chain)) &&
+	     (!why[0] || cJSON_AddStringToObject(o, "reason", why));
 	for (size_t i = 0; ok && i < ev->gate->n; i++) {
 		char reason[512];
-		uint64_t seq;
+		uint64_t seq = 0;
 		cJSON *row = cJSON_CreateObject();
 
 		if (!row || !cJSON_AddItemToArray(rows, row)) {
@@ -449,7 +515,12 @@ static cJSON *answer(const struct eval *ev, time_t now)
 			ok = false;
 			break;
 		}
-		judge(ev, &ev->gate->require[i], &ev->found[i], now, &seq, reason, sizeof(reason));
+		/* never judged on part of the evidence: a read cut short may
+		 * have missed the failed run that makes a success stale */
+		if (ev->too_large)
+			snprintf(reason, sizeof(reason), "%s", row_why);
+		else
+			judge(ev, &ev->gate->require[i], &ev->found[i], now, &seq, reason, sizeof(reason));
 		allow = allow && !reason[0];
 		ok = describe(row, &ev->gate->require[i]) && cJSON_AddBoolToObject(row, "met", !reason[0]) &&
 		     (!seq || cJSON_AddNumberToObject(row, "seq", (double)seq)) &&
@@ -474,6 +545,8 @@ int cde_gate_evaluate(const struct cde_gate *gate, const char *artifact, time_t 
 		return -ENOMEM;
 	ev->gate = gate;
 	ev->artifact = artifact;
+	cde_answer_index_init(&ev->case_ix);
+	cde_answer_index_init(&ev->chain_ix);
 	r = read_log(ev, src);
 	if (r == 0) {
 		*ret = answer(ev, now);
@@ -484,6 +557,8 @@ int cde_gate_evaluate(const struct cde_gate *gate, const char *artifact, time_t 
 		free(ev->cases[i].type);
 	}
 	free(ev->cases);
+	cde_answer_index_release(&ev->case_ix);
+	cde_answer_index_release(&ev->chain_ix);
 	for (size_t i = 0; i < ev->n_chains; i++)
 		free(ev->chains[i]);
 	free(ev->chains);

@@ -17,13 +17,18 @@
  * over @src. The evidence is every event naming the artifact (the log's
  * artifact index: subject of artifact.*, or artifactId) and every event
  * of their chains, posted by one of @gate's `from` principals (any when
- * it names none); of several runs of one suite or test case the latest
+ * it names none); what ends a deployment's soak counts from any principal
+ * (it can only deny). Of several runs of one suite or test case the latest
  * (by context.timestamp, at most when the log took it; then seq) counts,
- * so a later failed run makes an earlier success stale. *@ret is {"environment", "artifact", "decision": "allow"|"deny",
+ * so a later failed run makes an earlier success stale. At most
+ * @gate->events_max rows are read (0: CDE_GATE_EVENTS_MAX) over all the
+ * reads; past them the gate denies without judging. *@ret is
+ * {"environment", "artifact", "decision": "allow"|"deny",
  * "requirements": [{"requirement", ..., "met", "seq" and/or "reason"}],
  * "chainId" (the chain of the latest event naming the artifact; absent
- * when none does)}. Returns 0, -ENOMEM, or the source's error
- * (-ENOTCONN, -EIO, -EINVAL). */
+ * when none does), "reason" (only when not judged: too many rows; each
+ * requirement then unmet with a reason too)}. Returns 0, -ENOMEM, or the
+ * source's error (-ENOTCONN, -EIO, -EINVAL). */
 int cde_gate_evaluate(const struct cde_gate *gate, const char *artifact, time_t now,
 		      const struct cde_audit_source *src, cJSON **ret);
 

@@ -18,6 +18,12 @@
 #define CDE_GATE_NAME_MAX 128
 #define CDE_GATE_FROM_MAX 32		/* as many as there may be principals */
 #define CDE_GATE_PRINCIPAL_MAX 64
+/* The rows a gate's evaluation reads at most, over all its reads (the
+ * events naming the artifact, their chains, the soaks): past it the gate
+ * denies without judging, rather than hold the reader for seconds or
+ * answer on part of the evidence. An artifact's chains hold hundreds of
+ * events, a large monorepo's tens of thousands of test cases. */
+#define CDE_GATE_EVENTS_MAX 200000
 
 enum cde_gate_need {
 	CDE_GATE_BUILD,		/* build.finished naming the artifact (artifactId) */
@@ -44,6 +50,7 @@ struct cde_gate {
 	char from[CDE_GATE_FROM_MAX][CDE_GATE_PRINCIPAL_MAX];
 	size_t n;
 	struct cde_gate_requirement require[CDE_GATE_REQUIRE_MAX];
+	uint64_t events_max;		/* 0: CDE_GATE_EVENTS_MAX (the configuration leaves it; tests set it) */
 };
 
 struct cde_gate_set {

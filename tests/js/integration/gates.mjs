@@ -5,7 +5,8 @@
 // with its principal, valid for ajv against the official custom schema and
 // the schema the project ships; `enforce: true` answering 409 to a
 // deployment (hook or /v1/events) of a denied artifact; evidence taken only
-// from the gate's principals (`from`), an intruder allowed to post ignored.
+// from the gate's principals (`from`), an intruder allowed to post ignored;
+// what ends a soak (an operator's rollback) heard from anyone.
 //
 //   node tests/js/integration/gates.mjs path/to/cdeventsd path/to/cdevctl
 import { spawnSync } from 'node:child_process';
@@ -28,6 +29,8 @@ const tokenFile = path.join(dir, 'ci.token');
 fs.writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
 const intruderToken = crypto.randomBytes(24).toString('hex');
 fs.writeFileSync(path.join(dir, 'intruder.token'), intruderToken + '\n', { mode: 0o600 });
+const operatorToken = crypto.randomBytes(24).toString('hex');
+fs.writeFileSync(path.join(dir, 'operator.token'), operatorToken + '\n', { mode: 0o600 });
 const cfg = path.join(dir, 'cdeventsd.yaml');
 fs.writeFileSync(cfg, `principals:
   - name: release-bot
@@ -37,6 +40,9 @@ fs.writeFileSync(cfg, `principals:
     scopes: [emit]
     token_file: ${path.join(dir, 'intruder.token')}
     sources: [/intruder]
+  - name: operator
+    scopes: [emit]
+    token_file: ${path.join(dir, 'operator.token')}
 schemas:
   dirs: [${shippedDir}]
 gates:
@@ -180,6 +186,23 @@ t.check(r.json?.decision === 'deny' && dep?.met === false && dep.reason.startsWi
 r = gate('prod', ART);
 t.check(r.json?.decision === 'deny' && row(r.json, 'deployed')?.reason?.startsWith(`replaced in stage at seq ${replaced.json?.seq}`),
   'a release replaced in stage is denied at prod, naming the deployment that replaced it', r.body);
+
+// The end of a soak is heard from anyone: the bot (in `from`) deploys a
+// release to stage, and an operator's rollback tool (not in `from`) rolls
+// stage back to another artifact. The release no longer soaks; whoever
+// posts such an end can only make the gate deny, never allow.
+const REPORTS = 'pkg:oci/reports@sha256%3Arep444', REPORTS_OLD = 'pkg:oci/reports@sha256%3Arep443';
+hook('build', { phase: 'finished', subject: 'reports-build-44', artifactId: REPORTS, chainId: 'release-44' });
+const onStage = hook('deploy', { phase: 'deployed', subject: 'reports', environment: 'stage', artifactId: REPORTS,
+  chainId: 'release-44' });
+const opRollback = postJson(`${d.url}/v1/hooks/deploy`, { phase: 'rolledback', subject: 'reports', environment: 'stage',
+  artifactId: REPORTS_OLD, chainId: 'ops-1' }, ['-H', `Authorization: Bearer ${operatorToken}`]);
+t.check(onStage.status === 202 && opRollback.status === 202, 'the deployment and the operator\'s rollback are accepted',
+  onStage.body + opRollback.body);
+r = gate('prod', REPORTS);
+t.check(r.json?.decision === 'deny' && row(r.json, 'deployed')?.met === false &&
+  row(r.json, 'deployed')?.reason === `rolled back in stage at seq ${opRollback.json?.seq}, after its deployment at seq ${onStage.json?.seq}`,
+  'a rollback posted by a principal outside the gate\'s `from` ends the soak', r.body);
 
 // Errors: unknown environment, missing artifact, and cdevctl's exit 2.
 r = gate('qa', ART);
