@@ -55,6 +55,7 @@ console.log('== the Merkle tree\'s share of the store\'s CPU per event');
 await run(null, ['30000'], path.join(path.dirname(bin), 'tests', 'bench_tlog'));
 console.log('== a promotion gate over an artifact with many test cases');
 await run(null, [], path.join(path.dirname(bin), 'tests', 'bench_gate'));
+await run('gate_http.mjs', []);
 const dir = path.join(here, 'results');
 fs.mkdirSync(dir, { recursive: true });
 const file = path.join(dir, `${summary.at.slice(0, 19).replace(/:/g, '')}-${summary.host}.json`);
