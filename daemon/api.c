@@ -103,6 +103,11 @@ static void chain_by_id(struct cde_api *api, struct cde_http_request *req, const
 	cde_api_handle_query(api, req, NULL, id);
 }
 
+static void chains(struct cde_api *api, struct cde_http_request *req, const char *id, struct cde_auth_result *who)
+{
+	cde_api_handle_chain_list(api, req);
+}
+
 static void events_post(struct cde_api *api, struct cde_http_request *req, const char *id,
 			struct cde_auth_result *who)
 {
@@ -221,6 +226,7 @@ static const struct route {
 	{ M(GET), "/v1/events", CDE_SCOPE_QUERY, events_query },
 	{ M(POST), "/v1/events", CDE_SCOPE_EMIT, events_post },
 	{ M(GET), "/v1/events/{id}", CDE_SCOPE_QUERY, event_by_id },
+	{ M(GET), "/v1/chains", CDE_SCOPE_QUERY, chains },
 	{ M(GET), "/v1/chains/{chainId}", CDE_SCOPE_QUERY, chain_by_id },
 	{ M(GET) | M(HEAD), "/metrics", CDE_SCOPE_QUERY, metrics },
 	{ M(GET), "/v1/sinks", CDE_SCOPE_QUERY, sinks },

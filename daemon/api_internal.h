@@ -75,6 +75,7 @@ void cde_api_handle_ui(struct cde_api *api, struct cde_http_request *req);
 
 /* GET /v1/events (@id and @chain NULL), or one event or chain. */
 void cde_api_handle_query(struct cde_api *api, struct cde_http_request *req, const char *id, const char *chain);
+void cde_api_handle_chain_list(struct cde_api *api, struct cde_http_request *req);
 
 
 /* GET /v1/gates/{environment}?artifact=PURL (api_gates.c): the gate's

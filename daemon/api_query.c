@@ -1,6 +1,7 @@
-/* Queries of the audit log: GET /v1/events with its filters, and the
+/* Queries of the audit log: GET /v1/events with its filters, the
  * lookups /v1/events/{id} and /v1/chains/{chainId} (their ids decoded by
- * the route table, api.c), answered by the reader thread. */
+ * the route table, api.c), and the list of chains GET /v1/chains, answered
+ * by the reader thread. */
 
 #include "daemon/api_internal.h"
 
@@ -13,6 +14,7 @@
 
 #include "daemon/query_string.h"
 #include "events/ids.h"
+#include "sinks/audit/answers/chain_list.h"
 
 /* The filters of GET /v1/events, parsed from the query string. Values
  * point into @store. */
@@ -189,4 +191,76 @@ void cde_api_handle_query(struct cde_api *api, struct cde_http_request *req, con
 	free(q);
 	if (r < 0)
 		cde_api_reply_not_queued(req, r);
+}
+
+/* GET /v1/chains: a job on the reader, with its filters' strings. */
+struct chain_list_job {
+	struct cde_http_request *req;
+	struct query_params q;
+	struct cde_chain_list_params p;
+};
+
+static int run_chain_list(void *ctx, const struct cde_audit_source *src, struct cde_audit_task_answer *a)
+{
+	struct chain_list_job *job = ctx;
+	cJSON *o = NULL;
+	int r = cde_chain_list(src, &job->p, &o);
+
+	if (r < 0)
+		return r;
+	a->body = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	a->status = 200;
+	return a->body ? 0 : -ENOMEM;
+}
+
+static void chain_list_answered(void *ctx, struct cde_audit_task_answer *a)
+{
+	struct chain_list_job *job = ctx;
+
+	on_queried(job->req, a->status == 200 ? 200 : a->status == 503 ? 503 : 500, a->status == 200 ? a->body : NULL);
+	if (a->status != 200)
+		free(a->body);
+	free(job);
+}
+
+/* GET /v1/chains[?filters]: the filters of /v1/events pick the events
+ * that place a chain; after and limit page through chains, newest first. */
+void cde_api_handle_chain_list(struct cde_api *api, struct cde_http_request *req)
+{
+	struct chain_list_job *job = calloc(1, sizeof(*job));
+	struct cde_audit_filter *f;
+	struct cde_errors errs;
+	int r;
+
+	if (!job) {
+		cde_api_reply_error(req, 500, "out of memory", NULL, NULL);
+		return;
+	}
+	cde_errors_reset(&errs);
+	job->q.errs = &errs;
+	f = &job->q.req.filter;
+	r = cde_query_parse(cde_http_request_query(req), on_param, &job->q);
+	if (r < 0)
+		cde_errors_add(&errs, "/query", r == -E2BIG ? "too long" : "malformed percent-encoding");
+	if (f->chain_id)
+		cde_errors_add(&errs, "/query/chainId", "one chain is GET /v1/chains/{chainId}");
+	if (f->descending)
+		cde_errors_add(&errs, "/query/order", "chains are listed newest first only");
+	if (f->limit > CDE_CHAIN_LIST_MAX)
+		cde_errors_add(&errs, "/query/limit", "must be a number from 1 to %d", CDE_CHAIN_LIST_MAX);
+	if (!cde_errors_empty(&errs)) {
+		cde_api_reply_error(req, 400, "invalid query", &errs, NULL);
+		free(job);
+		return;
+	}
+	job->req = req;
+	job->p.filter = *f;
+	job->p.after = f->after;
+	job->p.limit = f->limit ? f->limit : CDE_CHAIN_LIST_DEFAULT;
+	r = cde_audit_reader_submit_task(api->reader, run_chain_list, chain_list_answered, job);
+	if (r < 0) {
+		free(job);
+		cde_api_reply_not_queued(req, r);
+	}
 }

@@ -123,6 +123,44 @@ const incidents = [...(await chain(build.chainId)), ...(await chain(build2.chain
 const bad = incidents.filter((e) => !ajv(e).valid);
 t.check(incidents.length === 14 && bad.length === 0, 'the correlated incidents and changes are valid per the official schemas',
   `${incidents.length} ${JSON.stringify(bad.map((e) => ajv(e).errors))}`);
+
+// GET /v1/chains: the chains newest first, a page at a time, each listed
+// once, as the events say (every chainId of the log, by its latest event).
+const get = async (q) => { const r = await fetch(`${d.url}/v1/chains${q}`); return { status: r.status, json: await r.json() }; };
+const everyEvent = [];
+for (let after = null; ;) {
+  const page = (await (await fetch(`${d.url}/v1/events?order=desc&limit=1000${after ? `&after=${after}` : ''}`)).json());
+  everyEvent.push(...page.events);
+  if (page.nextAfter === null) break;
+  after = page.nextAfter;
+}
+const newestFirst = [...new Set(everyEvent.map((r) => r.event.context.chainId).filter(Boolean))];
+const listed = [];
+let pages = 0;
+for (let after = null; pages < 50; pages++) {
+  const r = await get(`?limit=2${after ? `&after=${after}` : ''}`);
+  if (r.status !== 200) { t.check(false, 'GET /v1/chains answers 200', JSON.stringify(r)); break; }
+  listed.push(...r.json.chains.map((c) => c.chainId));
+  if (r.json.nextAfter === null) break;
+  after = r.json.nextAfter;
+}
+t.check(JSON.stringify(listed) === JSON.stringify(newestFirst) && pages > 2,
+  'GET /v1/chains pages through every chain once, newest first, as the events order them',
+  `\n got  ${JSON.stringify(listed)}\n want ${JSON.stringify(newestFirst)}`);
+const prodChains = await get('?environment=prod');
+t.check(prodChains.json.chains.length > 0 && prodChains.json.chains.every((c) =>
+  everyEvent.some((r) => r.event.context.chainId === c.chainId && r.event.subject.content?.environment?.id === 'prod')),
+  'a filter of /v1/events picks the events that place a chain (environment=prod)', JSON.stringify(prodChains.json));
+const one = (await get(`?subject=b-42`)).json.chains;
+const span = everyEvent.filter((r) => r.event.context.chainId === build.chainId).map((r) => r.seq);
+t.check(one.length === 1 && one[0].chainId === build.chainId && one[0].firstSeq === Math.min(...span) &&
+  one[0].lastSeq === Math.max(...span), 'each chain says its first and last seq', JSON.stringify(one));
+for (const [q, ptr] of [['?chainId=x', '/query/chainId'], ['?order=desc', '/query/order'], ['?limit=101', '/query/limit'],
+  ['?after=x', '/query/after'], ['?bogus=1', '/query/bogus']]) {
+  const r = await get(q);
+  t.check(r.status === 400 && r.json.details?.[0]?.pointer === ptr, `GET /v1/chains${q}: 400 at ${ptr}`, JSON.stringify(r.json));
+}
+
 t.check(await d.stop() === 0, 'exits 0 on SIGTERM');
 const v = spawnSync(process.argv[3], ['audit', 'verify', '--db', auditDb(d.stateDir)], { encoding: 'utf8' });
 t.check(v.status === 0, 'the log and its Merkle tree verify from the stored rows', v.stdout + v.stderr);
