@@ -1,27 +1,23 @@
-// Releases: the chains of the newest events, one row each, filtered by
-// service, environment, outcome and time received, 25 a page, read again
-// every 10 s while live refresh is on.
-import { allEvents, enc } from './api.js';
+// Releases: the chains of the log newest first, 25 a page (GET
+// /v1/chains, which filters by service and environment and by time
+// received), each read whole for its facts; the outcome filter applies to
+// the page shown. The first page is read again every 10 s while live
+// refresh is on.
+import { enc, get } from './api.js';
 import { h, link, seconds, when } from './dom.js';
 import { release } from './facts.js';
 
 const PAGE = 25;
-const EVENTS_READ = 5000;
 const LIVE_MS = 10000;
 
 async function load(params) {
-  let q = `/v1/events?order=desc&limit=1000`;
-  for (const k of ['since', 'until']) if (params.get(k)) q += `&${k}=${enc(params.get(k))}`;
-  const recs = await allEvents(q, EVENTS_READ);
-  const chains = new Map();
-  for (const r of recs) {
-    const id = r.event?.context?.chainId;
-    if (!id) continue;
-    if (!chains.has(id)) chains.set(id, []);
-    chains.get(id).push(r);
-  }
-  const all = [...chains].map(([id, rs]) => release(id, rs)).sort((a, b) => b.lastSeq - a.lastSeq);
-  return { all, read: recs.length };
+  let q = `/v1/chains?limit=${PAGE}`;
+  const map = { service: 'subject', environment: 'environment', since: 'since', until: 'until', after: 'after' };
+  for (const [k, api] of Object.entries(map)) if (params.get(k)) q += `&${api}=${enc(params.get(k))}`;
+  const page = await get(q);
+  const all = await Promise.all(page.chains.map(async (c) =>
+    release(c.chainId, (await get(`/v1/chains/${enc(c.chainId)}`)).events)));
+  return { all, next: page.nextAfter, scanned: page.scanned };
 }
 
 export function outcomeBadge(outcome) {
@@ -59,11 +55,10 @@ function select(name, label, values, current) {
 }
 
 export async function render(params) {
-  let { all, read } = await load(params);
-  const uniq = (k) => [...new Set(all.map((r) => r[k]).filter(Boolean))].sort();
-  const filtered = () => all.filter((r) => ['service', 'environment', 'outcome']
-    .every((k) => !params.get(k) || r[k] === params.get(k)));
-  const page = Math.max(0, Number(params.get('page') ?? 0) | 0);
+  let { all, next, scanned } = await load(params);
+  const uniq = (k) => [...new Set([...all.map((r) => r[k]), params.get(k)].filter(Boolean))].sort();
+  const filtered = () => all.filter((r) => !params.get('outcome') || r.outcome === params.get('outcome'));
+  const from = Math.max(0, Number(params.get('from') ?? 0) | 0);
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter releases' },
     select('service', 'Service', uniq('service'), params.get('service')),
     select('environment', 'Environment', uniq('environment'), params.get('environment')),
@@ -77,42 +72,47 @@ export async function render(params) {
     for (const [k, v] of new FormData(form)) if (v) p.set(k, v);
     location.hash = `#/releases?${p}`;
   });
-  const live = h('input', { type: 'checkbox', id: 'live', checked: true });
+  const live = h('input', { type: 'checkbox', id: 'live', checked: !params.get('after') });
   const holder = h('div', { class: 'table-wrap' });
   const nav = h('nav', { class: 'pager', 'aria-label': 'Pages of releases' });
   const note = h('p', { class: 'status', role: 'status' });
+  const to = (changes) => {
+    const q = new URLSearchParams(params);
+    for (const [k, v] of Object.entries(changes)) if (v === null) q.delete(k); else q.set(k, v);
+    return `#/releases?${q}`;
+  };
   const draw = () => {
     const rows = filtered();
-    const from = Math.min(page * PAGE, Math.max(0, rows.length - 1));
-    holder.replaceChildren(rows.length ? table(rows.slice(from, from + PAGE))
+    holder.replaceChildren(rows.length ? table(rows)
       : h('p', {}, 'No release matches (a release is the events of one chainId).'));
-    const to = (p) => { const q = new URLSearchParams(params); q.set('page', p); return `#/releases?${q}`; };
     nav.replaceChildren(
-      page > 0 ? link(to(page - 1), '← Newer') : '',
-      ` ${rows.length ? from + 1 : 0}–${Math.min(from + PAGE, rows.length)} of ${rows.length} `,
-      from + PAGE < rows.length ? link(to(page + 1), 'Older →') : '');
+      params.get('after') ? link(to({ after: null, from: null }), '← Newest') : '',
+      ` ${all.length ? `${from + 1}–${from + all.length}` : 'none'}` +
+        `${params.get('outcome') ? ` (${rows.length} ${params.get('outcome')})` : ''} `,
+      next !== null ? link(to({ after: next, from: from + all.length }), 'Older →') : '');
     stamp();
   };
   const stamp = () => {
-    note.textContent = `From the newest ${read} events${read >= EVENTS_READ ? ' (older ones not read)' : ''}; ` +
+    note.textContent = `${all.length} release${all.length === 1 ? '' : 's'} from ${scanned} events read; ` +
       `read at ${new Date().toISOString().slice(11, 19)} UTC.`;
   };
   draw();
   const timer = setInterval(async () => {
-    if (!live.checked) return;
+    if (!live.checked || params.get('after')) return;
     try {
-      const next = await load(params);
+      const fresh = await load(params);
       /* Redrawn only when something changed: a person's focus and a
        * reader's place in the table stay where they are. */
-      if (next.all[0]?.lastSeq === all[0]?.lastSeq && next.all.length === all.length) return stamp();
-      ({ all, read } = next);
+      const sig = (rs) => rs.map((r) => `${r.chainId}:${r.lastSeq}`).join();
+      if (sig(fresh.all) === sig(all)) return stamp();
+      ({ all, next, scanned } = fresh);
       draw();
     } catch { live.checked = false; note.textContent = 'Live refresh stopped: the API did not answer.'; }
   }, LIVE_MS);
   const node = h('section', {},
     h('h1', { tabindex: '-1' }, 'Releases'),
     form,
-    h('p', {}, live, ' ', h('label', { for: 'live' }, 'Live refresh (every 10 s)')),
+    h('p', {}, live, ' ', h('label', { for: 'live' }, 'Live refresh of the newest (every 10 s)')),
     note, holder, nav);
   return { title: 'Releases', node, cleanup: () => clearInterval(timer) };
 }

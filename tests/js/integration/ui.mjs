@@ -315,11 +315,11 @@ t.check(more.every((s) => s === 202), 'auth: 26 more releases posted', `${more}`
   t.check(!(await dialog.isVisible()), 'auth: the query token reads the releases');
   // Paging: 27 releases, 25 a page.
   const pager = page.locator('nav.pager');
-  t.check((await pager.innerText()).includes('1–25 of 27') && (await page.locator('tr[data-chain]').count()) === 25,
+  t.check((await pager.innerText()).includes('1–25') && (await page.locator('tr[data-chain]').count()) === 25,
     'auth: the first page holds 25 of 27 releases', await pager.innerText());
   await pager.getByRole('link', { name: 'Older →' }).click();
   await waitFor(async () => (await page.locator('tr[data-chain]').count()) === 2, 5000);
-  t.check((await pager.innerText()).includes('26–27 of 27') &&
+  t.check((await pager.innerText()).includes('26–27') && !(await pager.innerText()).includes('Older') &&
     (await page.locator('tr[data-chain]').evaluateAll((rs) => rs.map((r) => r.dataset.chain))).includes('etl-r43'),
     'auth: the second page holds the oldest two, etl-r43 among them', await pager.innerText());
   await page.locator('tr[data-chain="etl-r43"]').waitFor();
