@@ -6,6 +6,7 @@ import { allEvents, enc } from './api.js';
 import { h, link, seconds, shortHash, when } from './dom.js';
 import { release } from './facts.js';
 import { outcomeBadge, shortArtifact } from './releases.js';
+import { parseVerifierKey, pinKey, pinnedKey } from './note.js';
 import { verifyRecords } from './verify.js';
 
 function sizingText(sz) {
@@ -61,6 +62,37 @@ function axis(rel) {
   return h('div', { class: 'axis', 'aria-hidden': 'true' }, h('div', {}), h('div', { class: 'ticks' }, ticks));
 }
 
+// The log's verifier key, as the reader holds it (cdevctl audit keygen
+// prints it; the auditors keep it): saved in this browser, and the page
+// checked again with it.
+function keyForm(key) {
+  const input = h('input', { id: 'verifier-key', name: 'key', size: 60, spellcheck: 'false', autocomplete: 'off',
+    value: key?.text ?? '', placeholder: 'example.com/cdeventsd+1a2b3c4d+AT…', 'aria-describedby': 'verifier-key-hint' });
+  const said = h('p', { id: 'verifier-key-hint', class: 'hint' }, key
+    ? `Checkpoint signatures are checked with ${key.name} (kept in this browser).`
+    : 'Checkpoint signatures are checked here once you give the log\'s verifier key (a public key: ' +
+      'cdevctl audit keygen prints it, your auditors hold it).');
+  const form = h('form', { class: 'verifier-key', 'aria-label': 'Verifier key' },
+    h('label', { for: 'verifier-key' }, 'Verifier key '), input, ' ',
+    h('button', { type: 'submit' }, 'Check with this key'), ' ',
+    h('button', { type: 'button', onclick: () => { pinKey(null); window.dispatchEvent(new HashChangeEvent('hashchange')); } },
+      'Forget'),
+    said);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const parsed = await parseVerifierKey(input.value);
+    if (!parsed) {
+      said.textContent = 'Not a verifier key: name+keyID+base64 of 0x01 and a 32-byte Ed25519 public key, ' +
+        'its key ID its own.';
+      said.classList.add('bad');
+      return;
+    }
+    pinKey(parsed.text);
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+  });
+  return form;
+}
+
 export async function render(chainId) {
   const recs = await allEvents(`/v1/chains/${enc(chainId)}`);
   const rel = release(chainId, recs);
@@ -74,7 +106,9 @@ export async function render(chainId) {
     return eventRow(f, bySeq.get(f.seq), rel, from);
   });
   const verdict = h('p', { class: 'verdict', role: 'status' }, 'Checking the events against the log…');
-  verifyRecords(recs).then((v) => {
+  const keyText = pinnedKey();
+  const key = keyText ? await parseVerifierKey(keyText) : null;
+  verifyRecords(recs, key).then((v) => {
     verdict.textContent = `${v.ok ? '✓' : '✗'} ${v.text}`;
     verdict.classList.add(v.ok ? 'ok' : 'bad');
     for (const b of v.bad ?? []) {
@@ -94,7 +128,7 @@ export async function render(chainId) {
       h('dt', {}, 'Started (UTC)'), h('dd', {}, when(new Date(rel.start).toISOString())),
       h('dt', {}, 'Duration'), h('dd', {}, seconds((rel.end - rel.start) / 1000)),
       h('dt', {}, 'Events'), h('dd', {}, `${rel.events.length}, ${rel.failures} failed`)),
-    h('h2', {}, 'Verification'), verdict,
+    h('h2', {}, 'Verification'), verdict, keyForm(key),
     h('h2', {}, 'Timeline'),
     h('p', { class: 'hint' }, 'Each event at the time the log received it; a bar runs from a step\'s start to its end. ' +
       'Open an event for its full record.'),

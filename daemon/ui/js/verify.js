@@ -4,9 +4,10 @@
 // that entry must hash to the leaf (RFC 9162: SHA-256 of 0x00 and the
 // entry), and the proof must lead from the leaf to the tree's root, the
 // same root for every record, and the signed checkpoint's root when the
-// log signs them. The checkpoint's signature is not checked here:
-// cdevctl audit verify and the verifier key do that.
+// log signs them. The checkpoint's signature is checked too when the
+// reader has given the page the log's verifier key (note.js).
 import { get } from './api.js';
+import { checkNote } from './note.js';
 
 // RFC 8785 for what the log holds: keys sorted by UTF-16 code units,
 // strings and numbers as JSON.stringify writes them.
@@ -77,10 +78,26 @@ async function checkOne(rec, size) {
   return { seq: rec.seq, size: proof.treeSize, root: b64(root), checkpoint: proof.checkpoint ?? null };
 }
 
+// What the checkpoint's signature says, as {ok, text} to end the verdict
+// with, against @key (parseVerifierKey's; null: none given).
+async function signatureVerdict(note, origin, key) {
+  const by = key ? `${key.name}+${key.text.split('+')[1]}` : '';
+  if (!key) {
+    return { ok: true, text: `checkpoint ${origin} signed (its signature is not checked here: give the log's ` +
+      'verifier key below to check it in this browser)' };
+  }
+  const said = await checkNote(note, key);
+  if (said === 'verified') return { ok: true, text: `checkpoint ${origin} signed, its signature verified with the key ${by}` };
+  return { ok: false, text: said === 'unsigned' ? `checkpoint ${origin} carries no signature by the key ${by}`
+    : `the signature of checkpoint ${origin} by ${by} does not verify${said === 'malformed' ? ' (a malformed note)' : ''}` };
+}
+
 // {ok, text, bad}: one sentence a person reads, and the records that fail
 // ({seq, error}). Every proof is asked in one tree, the size the first
-// record's proof comes in, so that all must lead to one root.
-export async function verifyRecords(recs) {
+// record's proof comes in, so that all must lead to one root. With @key
+// (the log's verifier key the reader gave) the checkpoint's signature
+// must verify, and a log that signs none does not verify.
+export async function verifyRecords(recs, key = null) {
   const sorted = [...recs].sort((a, b) => a.seq - b.seq);
   const first = await checkOne(sorted[0], null);
   const size = first.size ?? null;
@@ -107,9 +124,14 @@ export async function verifyRecords(recs) {
     if (cp.size !== size || cp.root !== root) {
       return { ok: false, text: `Does not verify: the proofs' root is not the root of checkpoint ${cp.size}.` };
     }
+    const sig = await signatureVerdict(checkpoint, cp.origin, key);
+    if (!sig.ok) return { ok: false, text: `Does not verify: ${sig.text}.` };
     return { ok: true, text: `Verified: ${all} events are in the log's tree of ${size} leaves, ` +
-      `whose root ${root.slice(0, 12)}… is the one checkpoint ${cp.origin} signed (the signature is checked ` +
-      `by cdevctl audit verify, not in the browser).${later}` };
+      `whose root ${root.slice(0, 12)}… is the one ${sig.text}.${later}` };
+  }
+  if (key) {
+    return { ok: false, text: `Does not verify against the key ${key.name}: the log gives no signed checkpoint ` +
+      `for its tree of ${size} leaves.` };
   }
   return { ok: true, text: `Verified: ${all} events are in the log's tree of ${size} leaves ` +
     `(root ${root.slice(0, 12)}…, the same from every proof). The log signs no checkpoints: set ` +

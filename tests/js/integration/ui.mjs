@@ -330,6 +330,40 @@ t.check(more.every((s) => s === 202), 'auth: 26 more releases posted', `${more}`
   t.check(chain43.length === 3 && await page.locator('ol.timeline > li').count() === chain43.length &&
     said.includes('checkpoint ui.example/cdeventsd signed'),
     'auth: and the release, verified against the signed checkpoint\'s root', said);
+  // The checkpoint's signature, checked in the browser with the verifier
+  // key the reader gives: the log's own verifies; another key's does not.
+  const vkey = fs.readFileSync(`${keyFile}.pub`, 'utf8').trim();
+  const otherFile = path.join(dir, 'other.key');
+  spawnSync(process.argv[3], ['audit', 'keygen', '--name', 'ui.example/cdeventsd', '--out', otherFile], { encoding: 'utf8' });
+  const otherKey = fs.readFileSync(`${otherFile}.pub`, 'utf8').trim();
+  // The page is drawn again with the key: wait for a new verdict.
+  const verdictNow = () => page.evaluate(() => {
+    const v = document.querySelector('.verdict');
+    return v && (v.classList.contains('ok') || v.classList.contains('bad')) ? v.textContent : null;
+  });
+  const checkWith = async (text) => {
+    const before = await verdictNow();
+    await page.locator('#verifier-key').fill(text);
+    await page.locator('#verifier-key').press('Enter');
+    return waitFor(async () => { const v = await verdictNow(); return v !== before ? v : null; }, 10000, { every: 50 });
+  };
+  let withKey = await checkWith(vkey);
+  t.check(withKey?.startsWith('✓') && withKey.includes(`its signature verified with the key ${vkey.split('+').slice(0, 2).join('+')}`),
+    'auth: with the log\'s verifier key given, the checkpoint\'s signature verifies in the browser', withKey);
+  withKey = await checkWith(otherKey);
+  t.check(withKey?.startsWith('✗') && withKey.includes('carries no signature by the key') &&
+    (await page.locator('.verdict').getAttribute('class')).includes('bad'),
+    'auth: with another key of the same name, the release does not verify', withKey);
+  await page.locator('#verifier-key').fill('ui.example/cdeventsd+00000000+AAAA');
+  await page.locator('#verifier-key').press('Enter');
+  await waitFor(async () => (await page.locator('#verifier-key-hint').innerText()).startsWith('Not a verifier key'), 5000);
+  t.check((await page.locator('#verifier-key-hint').innerText()).startsWith('Not a verifier key'),
+    'auth: a malformed key is refused, saying why');
+  await page.getByRole('button', { name: 'Forget' }).click();
+  await waitFor(async () => (await page.locator('.verdict.ok').count()) === 1 &&
+    (await page.locator('.verdict').innerText()).includes('is not checked here'), 10000, { every: 50 });
+  t.check((await page.locator('.verdict').innerText()).includes('is not checked here'),
+    'auth: forgotten, the page says the signature is not checked in the browser');
   await waitFor(() => {
     sinkState = curl(['-H', `Authorization: Bearer ${readerToken}`, `${a.url}/v1/sinks`]).json;
     const all = curl([...asReader, `${a.url}/v1/events?limit=1000`]).json.events.length;
