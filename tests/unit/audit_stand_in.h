@@ -16,6 +16,7 @@ struct row {
 	char event[2048];
 	char received[40];
 	char principal[64];
+	uint64_t via;		/* chain_via: the row it joined its chain through; 0: none */
 };
 
 /* Large enough for an artifact with more than a thousand test cases. */
@@ -74,7 +75,8 @@ static int stand_in_query(void *ctx, const struct cde_audit_filter *f, cde_audit
 		size_t i = f->descending ? n_rows - 1 - k : k;
 		cJSON *ev = cJSON_Parse(rows[i].event);
 		struct cde_audit_record rec = { .seq = i + 1, .received_at = rows[i].received,
-						.principal = rows[i].principal, .event = rows[i].event };
+						.principal = rows[i].principal, .event = rows[i].event,
+						.chain_via = rows[i].via };
 		bool hit;
 		int r = 0;
 
@@ -105,6 +107,7 @@ static uint64_t append_row(const char *received, const char *event)
 	snprintf(r->received, sizeof(r->received), "%s", received);
 	snprintf(r->principal, sizeof(r->principal), "%s", poster);
 	snprintf(r->event, sizeof(r->event), "%s", event);
+	r->via = 0;
 	return n_rows;
 }
 

@@ -2,7 +2,10 @@
  * events naming the artifact, then each of their chains (test runs name
  * no artifact, only their chain ties them to it), then for a deployment
  * what happened to that service in its environment after it. Only the
- * gate's trusted principals (`from`, when it names them) give evidence.
+ * gate's trusted principals (`from`, when it names them) give evidence,
+ * and in a chain only the events anchored there (gate_anchor.h): a
+ * trusted event correlation put in a chain through an untrusted one is
+ * not evidence there, nor does it make that chain the artifact's.
  * Every piece of evidence is kept as the latest seen for its key, so a
  * record read twice (by artifact and by chain) changes nothing: the
  * latest by when it happened (context.timestamp, but never later than
@@ -20,6 +23,7 @@
 
 #include "sinks/audit/answers/answer_event.h"
 #include "sinks/audit/answers/answer_list.h"
+#include "sinks/audit/answers/gate_anchor.h"
 
 #define CHAIN_ID_MAX 513
 
@@ -61,6 +65,7 @@ struct eval {
 	uint64_t chain_seq;		/* the latest event naming the artifact, */
 	char chain[CHAIN_ID_MAX];	/* and its chain */
 	bool by_artifact;		/* the first read: collect chains */
+	struct cde_gate_anchors anchors;	/* with `from`: whose evidence a chain holds */
 	int error;
 };
 
@@ -104,35 +109,70 @@ static bool newer(const struct cde_answer_event *e, const struct timespec *when,
 /* @e was posted by a principal the gate takes evidence from. */
 static bool trusted(const struct cde_gate *g, const struct cde_answer_event *e)
 {
-	for (size_t i = 0; i < g->n_from; i++)
-		if (strcmp(g->from[i], e->principal) == 0)
-			return true;
-	return g->n_from == 0;
+	return cde_gate_trusts(g, e->principal);
 }
 
-static int add_chain(struct eval *ev, const struct cde_answer_event *e)
+/* The chain @e (naming the artifact) ties to it, or NULL. */
+static const char *chain_of(const struct cde_answer_event *e)
 {
 	size_t n = strlen(e->chain_id);
+
+	return !n || n >= CHAIN_ID_MAX || e->custom ? NULL : e->chain_id;
+}
+
+static bool known_chain(void *ctx, const char *chain)
+{
+	const struct eval *ev = ctx;
+
+	for (size_t i = 0; i < ev->n_chains; i++)
+		if (strcmp(ev->chains[i], chain) == 0)
+			return true;
+	return false;
+}
+
+/* Chain @chain is the artifact's, as event @seq naming it says. */
+static int add_chain(void *ctx, const char *chain, uint64_t seq)
+{
+	struct eval *ev = ctx;
 	char **grown;
 
-	if (!n || n >= CHAIN_ID_MAX || e->custom)
-		return 0;
-	if (e->seq > ev->chain_seq) {
-		ev->chain_seq = e->seq;
-		memcpy(ev->chain, e->chain_id, n + 1);
+	if (seq > ev->chain_seq) {
+		ev->chain_seq = seq;
+		snprintf(ev->chain, sizeof(ev->chain), "%s", chain);
 	}
-	for (size_t i = 0; i < ev->n_chains; i++)
-		if (strcmp(ev->chains[i], e->chain_id) == 0)
-			return 0;
+	if (known_chain(ev, chain))
+		return 0;
 	grown = cde_answer_grow(ev->chains, &ev->cap_chains, ev->n_chains, sizeof(*ev->chains));
 	if (!grown)
 		return -ENOMEM;
 	ev->chains = grown;
-	ev->chains[ev->n_chains] = strdup(e->chain_id);
+	ev->chains[ev->n_chains] = strdup(chain);
 	if (!ev->chains[ev->n_chains])
 		return -ENOMEM;
 	ev->n_chains++;
 	return 0;
+}
+
+/* The first read: @e names the artifact. Its chain is the artifact's when
+ * @e named or started it; when @e joined it by correlation, only if @e is
+ * anchored there (gate_anchor.h), which a read of that chain tells. */
+static int collect_chain(struct eval *ev, const struct cde_answer_event *e)
+{
+	const char *chain = chain_of(e);
+
+	if (!chain)
+		return 0;
+	if (e->chain_via && ev->gate->n_from)
+		return cde_gate_anchors_defer(&ev->anchors, chain, e->seq);
+	return add_chain(ev, chain, e->seq);
+}
+
+/* Test runs are evidence where anchoring applies, in the chain reads,
+ * and in the first read only when they have no chain to be read in. */
+static bool chain_evidence(const struct eval *ev, const struct cde_gate_requirement *r,
+			   const struct cde_answer_event *e)
+{
+	return ev->by_artifact && chain_of(e) && (r->need == CDE_GATE_TESTS || r->need == CDE_GATE_TEST_CASE);
 }
 
 static int note_case(struct eval *ev, const struct cde_answer_event *e)
@@ -234,8 +274,14 @@ static int on_record(void *ctx, const struct cde_audit_record *rec)
 {
 	struct eval *ev = ctx;
 	struct cde_answer_event e;
-	int r = cde_answer_event_read(rec, &e);
+	bool evidence = true;
+	int r = ev->by_artifact ? 0 : cde_gate_anchors_check(&ev->anchors, rec, &evidence);
 
+	if (r < 0)
+		return ev->error = r;
+	if (!evidence)
+		return 0;	/* in its chain through someone outside `from` */
+	r = cde_answer_event_read(rec, &e);
 	if (r == -EINVAL)
 		return 0;	/* not a CDEvent this reads: no evidence */
 	if (r < 0)
@@ -245,10 +291,11 @@ static int on_record(void *ctx, const struct cde_audit_record *rec)
 		return 0;
 	}
 	if (ev->by_artifact)
-		r = add_chain(ev, &e);
+		r = collect_chain(ev, &e);
 	for (size_t i = 0; r == 0 && i < ev->gate->n; i++)
-		r = note(ev, &ev->gate->require[i], &ev->found[i], &e);
-	if (r == 0 && cde_answer_event_is(&e, "testcaserun", "finished"))
+		if (!chain_evidence(ev, &ev->gate->require[i], &e))
+			r = note(ev, &ev->gate->require[i], &ev->found[i], &e);
+	if (r == 0 && (!ev->by_artifact || !chain_of(&e)) && cde_answer_event_is(&e, "testcaserun", "finished"))
 		r = note_case(ev, &e);
 	cde_answer_event_release(&e);
 	return r < 0 ? (ev->error = r) : 0;
@@ -308,9 +355,14 @@ static int read_log(struct eval *ev, const struct cde_audit_source *src)
 	ev->by_artifact = true;
 	r = src->query(src->ctx, &f, on_record, ev);
 	ev->by_artifact = false;
+	if (r == 0)
+		r = ev->error;
+	if (r == 0)
+		r = cde_gate_anchors_confirm(&ev->anchors, src, known_chain, add_chain, ev);
 	for (size_t i = 0; r == 0 && i < ev->n_chains; i++) {
 		struct cde_audit_filter c = { .chain_id = ev->chains[i] };
 
+		cde_gate_anchors_start_chain(&ev->anchors);
 		r = src->query(src->ctx, &c, on_record, ev);
 	}
 	for (size_t i = 0; r == 0 && i < ev->gate->n; i++) {
@@ -474,6 +526,7 @@ int cde_gate_evaluate(const struct cde_gate *gate, const char *artifact, time_t 
 		return -ENOMEM;
 	ev->gate = gate;
 	ev->artifact = artifact;
+	ev->anchors.gate = gate;
 	r = read_log(ev, src);
 	if (r == 0) {
 		*ret = answer(ev, now);
@@ -487,6 +540,7 @@ int cde_gate_evaluate(const struct cde_gate *gate, const char *artifact, time_t 
 	for (size_t i = 0; i < ev->n_chains; i++)
 		free(ev->chains[i]);
 	free(ev->chains);
+	cde_gate_anchors_release(&ev->anchors);
 	for (size_t i = 0; i < gate->n; i++)
 		free(ev->found[i].service);
 	free(ev);

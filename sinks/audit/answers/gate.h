@@ -17,7 +17,11 @@
  * over @src. The evidence is every event naming the artifact (the log's
  * artifact index: subject of artifact.*, or artifactId) and every event
  * of their chains, posted by one of @gate's `from` principals (any when
- * it names none); of several runs of one suite or test case the latest
+ * it names none). With `from`, an event that joined its chain by
+ * correlation counts only if the event it joined through is itself
+ * evidence there (anchored, gate_anchor.h): someone outside `from` cannot
+ * steer a trusted event into a chain. Test runs count from the chain
+ * reads. Of several runs of one suite or test case the latest
  * (by context.timestamp, at most when the log took it; then seq) counts,
  * so a later failed run makes an earlier success stale. *@ret is {"environment", "artifact", "decision": "allow"|"deny",
  * "requirements": [{"requirement", ..., "met", "seq" and/or "reason"}],
