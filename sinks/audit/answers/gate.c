@@ -167,12 +167,17 @@ static int collect_chain(struct eval *ev, const struct cde_answer_event *e)
 	return add_chain(ev, chain, e->seq);
 }
 
-/* Test runs are evidence where anchoring applies, in the chain reads,
- * and in the first read only when they have no chain to be read in. */
-static bool chain_evidence(const struct eval *ev, const struct cde_gate_requirement *r,
-			   const struct cde_answer_event *e)
+/* Test runs are evidence where anchoring applies, in the chain reads: a
+ * run seen in the first read is left to them, unless it has no chain to
+ * be read in. */
+static bool left_to_chain_reads(const struct eval *ev, const struct cde_answer_event *e)
 {
-	return ev->by_artifact && chain_of(e) && (r->need == CDE_GATE_TESTS || r->need == CDE_GATE_TEST_CASE);
+	return ev->by_artifact && chain_of(e);
+}
+
+static bool is_test_run(const struct cde_gate_requirement *r)
+{
+	return r->need == CDE_GATE_TESTS || r->need == CDE_GATE_TEST_CASE;
 }
 
 static int note_case(struct eval *ev, const struct cde_answer_event *e)
@@ -293,9 +298,9 @@ static int on_record(void *ctx, const struct cde_audit_record *rec)
 	if (ev->by_artifact)
 		r = collect_chain(ev, &e);
 	for (size_t i = 0; r == 0 && i < ev->gate->n; i++)
-		if (!chain_evidence(ev, &ev->gate->require[i], &e))
+		if (!is_test_run(&ev->gate->require[i]) || !left_to_chain_reads(ev, &e))
 			r = note(ev, &ev->gate->require[i], &ev->found[i], &e);
-	if (r == 0 && (!ev->by_artifact || !chain_of(&e)) && cde_answer_event_is(&e, "testcaserun", "finished"))
+	if (r == 0 && !left_to_chain_reads(ev, &e) && cde_answer_event_is(&e, "testcaserun", "finished"))
 		r = note_case(ev, &e);
 	cde_answer_event_release(&e);
 	return r < 0 ? (ev->error = r) : 0;
