@@ -45,10 +45,10 @@ static const char *reference_of(const struct cde_event *ev, const char *name)
 }
 
 /* Asks @lookup about @key (absent keys are unknown to the log). */
-static bool ask(bool (*lookup)(void *, const char *, char *, size_t), void *ctx,
-		const char *key, char *out, size_t size)
+static bool ask(bool (*lookup)(void *, const char *, char *, size_t, uint64_t *), void *ctx,
+		const char *key, char *out, size_t size, uint64_t *seq)
 {
-	return key && lookup(ctx, key, out, size);
+	return key && lookup(ctx, key, out, size, seq);
 }
 
 void cde_correlation_keys_of(const struct cde_event *ev, struct cde_correlation_keys *ret)
@@ -65,9 +65,11 @@ void cde_correlation_keys_of(const struct cde_event *ev, struct cde_correlation_
 		ret->service = ret->environment = NULL;
 }
 
-void cde_correlation_found(const char *chain_id, const char *latest_id, struct cde_correlation *ret)
+void cde_correlation_found(const char *chain_id, uint64_t via_seq, const char *latest_id,
+			   struct cde_correlation *ret)
 {
 	ret->new_chain = !chain_id;
+	ret->via_seq = chain_id ? via_seq : 0;
 	snprintf(ret->chain_id, sizeof(ret->chain_id), "%s", chain_id ? chain_id : "");
 	snprintf(ret->path_from, sizeof(ret->path_from), "%s", chain_id && latest_id ? latest_id : "");
 }
@@ -77,6 +79,7 @@ void cde_correlate(const struct cde_event *ev, const struct cde_chain_log *log,
 {
 	char *chain = ret->chain_id;
 	size_t size = sizeof(ret->chain_id);
+	uint64_t *via = &ret->via_seq;
 	struct cde_correlation_keys k;
 	bool found;
 
@@ -84,16 +87,19 @@ void cde_correlate(const struct cde_event *ev, const struct cde_chain_log *log,
 	/* The deployment comes last: an incident's later events (reported,
 	 * resolved) stay in the chain its detection joined, even when the
 	 * service was deployed again in between. */
-	found = ask(log->chain_of_subject, log->ctx, k.run_subject, chain, size) ||
-		ask(log->chain_of_artifact, log->ctx, k.artifact, chain, size) ||
-		ask(log->chain_of_subject, log->ctx, k.subject, chain, size) ||
-		(k.service && log->chain_of_deployment(log->ctx, k.service, k.environment, chain, size));
+	*via = 0;
+	found = ask(log->chain_of_subject, log->ctx, k.run_subject, chain, size, via) ||
+		ask(log->chain_of_artifact, log->ctx, k.artifact, chain, size, via) ||
+		ask(log->chain_of_subject, log->ctx, k.subject, chain, size, via) ||
+		(k.service && log->chain_of_deployment(log->ctx, k.service, k.environment, chain, size, via));
 
 	ret->new_chain = !found;
 	ret->path_from[0] = '\0';
-	if (!found)
+	if (!found) {
 		ret->chain_id[0] = '\0';
-	else if (!log->latest_of_chain(log->ctx, chain, ret->path_from, sizeof(ret->path_from)))
+		*via = 0;
+	}
+	if (found && !log->latest_of_chain(log->ctx, chain, ret->path_from, sizeof(ret->path_from)))
 		ret->path_from[0] = '\0';
 }
 

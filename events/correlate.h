@@ -6,24 +6,29 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "events/event.h"
 #include "events/limits.h"
 
 /* What the log knows. Each lookup copies its answer (at most @size bytes
  * with the terminator) into @out and returns true, or returns false when
- * the log knows nothing of @key. Asked only as far as the rules need. */
+ * the log knows nothing of @key. Asked only as far as the rules need.
+ * The chain lookups also give the seq of the event they found (*@seq):
+ * the event whose chain is joined, which a reader weighs (a gate trusts
+ * a chain joined through an untrusted principal's event no more than
+ * that event). */
 struct cde_chain_log {
 	/* The chain of the latest event whose subject is @key. */
-	bool (*chain_of_subject)(void *ctx, const char *key, char *out, size_t size);
+	bool (*chain_of_subject)(void *ctx, const char *key, char *out, size_t size, uint64_t *seq);
 	/* The chain of the latest event about artifact @key. */
-	bool (*chain_of_artifact)(void *ctx, const char *key, char *out, size_t size);
+	bool (*chain_of_artifact)(void *ctx, const char *key, char *out, size_t size, uint64_t *seq);
 	/* The id of the latest event of chain @key. */
 	bool (*latest_of_chain)(void *ctx, const char *key, char *out, size_t size);
 	/* The chain of the latest deployment (service deployed, upgraded or
 	 * rolled back) of service @service in environment @environment. */
 	bool (*chain_of_deployment)(void *ctx, const char *service, const char *environment, char *out,
-				    size_t size);
+				    size_t size, uint64_t *seq);
 	void *ctx;
 };
 
@@ -32,6 +37,7 @@ struct cde_correlation {
 	bool new_chain;				  /* nothing known: start a chain */
 	char chain_id[CDE_EVENT_ID_MAX + 1];	  /* the chain to join, unless new_chain */
 	char path_from[CDE_EVENT_ID_MAX + 1];	  /* a PATH link from this id; "" for none */
+	uint64_t via_seq;			  /* the event whose chain is joined; 0 with new_chain */
 };
 
 /* The artifact @ev is about (an artifact event's subject, or the
@@ -64,9 +70,11 @@ struct cde_correlation_keys {
 };
 void cde_correlation_keys_of(const struct cde_event *ev, struct cde_correlation_keys *ret);
 
-/* The decision when the log's answer is @chain_id (NULL: none) and that
- * chain's latest event is @latest_id (NULL: none). */
-void cde_correlation_found(const char *chain_id, const char *latest_id, struct cde_correlation *ret);
+/* The decision when the log's answer is @chain_id (NULL: none), found on
+ * the event of seq @via_seq, and that chain's latest event is @latest_id
+ * (NULL: none). */
+void cde_correlation_found(const char *chain_id, uint64_t via_seq, const char *latest_id,
+			   struct cde_correlation *ret);
 
 /* Applies @c to @ev, which is still being built (not yet shared): sets
  * its chainId (a fresh UUIDv4 for a new chain) and adds the PATH link.

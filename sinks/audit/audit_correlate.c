@@ -10,8 +10,10 @@
 #include "events/correlate.h"
 
 /* Runs @st with @key (and @key2 unless NULL) bound and copies its first
- * text column into @out; returns true when there was a row. */
-static bool first_text(sqlite3_stmt *st, const char *key, const char *key2, char *out, size_t size)
+ * text column into @out, and its second (the row's seq) into *@seq unless
+ * @seq is NULL; returns true when there was a row. */
+static bool first_text(sqlite3_stmt *st, const char *key, const char *key2, char *out, size_t size,
+		       uint64_t *seq)
 {
 	bool found = false;
 
@@ -20,6 +22,8 @@ static bool first_text(sqlite3_stmt *st, const char *key, const char *key2, char
 		sqlite3_bind_text(st, 2, key2, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
 		snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
+		if (seq)
+			*seq = (uint64_t)sqlite3_column_int64(st, 1);
 		found = true;
 	}
 	sqlite3_reset(st);
@@ -27,29 +31,29 @@ static bool first_text(sqlite3_stmt *st, const char *key, const char *key2, char
 	return found;
 }
 
-static bool chain_of_subject(void *ctx, const char *key, char *out, size_t size)
+static bool chain_of_subject(void *ctx, const char *key, char *out, size_t size, uint64_t *seq)
 {
-	return first_text(((const struct cde_audit_lookups *)ctx)->chain_of_subject, key, NULL, out, size);
+	return first_text(((const struct cde_audit_lookups *)ctx)->chain_of_subject, key, NULL, out, size, seq);
 }
 
-static bool chain_of_artifact(void *ctx, const char *key, char *out, size_t size)
+static bool chain_of_artifact(void *ctx, const char *key, char *out, size_t size, uint64_t *seq)
 {
-	return first_text(((const struct cde_audit_lookups *)ctx)->chain_of_artifact, key, NULL, out, size);
+	return first_text(((const struct cde_audit_lookups *)ctx)->chain_of_artifact, key, NULL, out, size, seq);
 }
 
 static bool latest_of_chain(void *ctx, const char *key, char *out, size_t size)
 {
-	return first_text(((const struct cde_audit_lookups *)ctx)->chain_head, key, NULL, out, size);
+	return first_text(((const struct cde_audit_lookups *)ctx)->chain_head, key, NULL, out, size, NULL);
 }
 
 static bool chain_of_deployment(void *ctx, const char *service, const char *environment, char *out,
-				size_t size)
+				size_t size, uint64_t *seq)
 {
 	return first_text(((const struct cde_audit_lookups *)ctx)->chain_of_deployment, service, environment,
-			  out, size);
+			  out, size, seq);
 }
 
-int cde_audit_correlate(const struct cde_audit_lookups *l, struct cde_event *ev)
+int cde_audit_correlate(const struct cde_audit_lookups *l, struct cde_event *ev, uint64_t *via_seq)
 {
 	const struct cde_chain_log log = {
 		.chain_of_subject = chain_of_subject,
@@ -61,5 +65,6 @@ int cde_audit_correlate(const struct cde_audit_lookups *l, struct cde_event *ev)
 	struct cde_correlation c;
 
 	cde_correlate(ev, &log, &c);
+	*via_seq = c.via_seq;
 	return cde_correlation_apply(ev, &c);
 }

@@ -2,17 +2,20 @@
 /* Chain correlation for events posted without a chainId: the store's side
  * (the lookups); the rules are events/correlate.h's. */
 
+#include <stdint.h>
+
 #include <sqlite3.h>
 
 #include "events/event.h"
 
 /* The latest chain that deployed service @svc (service deployed,
  * upgraded or rolled back: what runs there now) in environment @env, which
- * @env_expr reads from a row: one statement for both stores, each with its
- * own parameter syntax and JSON operator. The subject's index finds the
- * service's events; the few that are deployments are read. */
-#define CDE_AUDIT_DEPLOYMENT_SQL(svc, env, env_expr)                                              \
-	"SELECT chain_id FROM events WHERE subject = " svc " AND chain_id IS NOT NULL"             \
+ * @env_expr reads from a row, as the columns @cols of that row: one
+ * statement for both stores, each with its own parameter syntax and JSON
+ * operator. The subject's index finds the service's events; the few that
+ * are deployments are read. */
+#define CDE_AUDIT_DEPLOYMENT_SQL(cols, svc, env, env_expr)                                        \
+	"SELECT " cols " FROM events WHERE subject = " svc " AND chain_id IS NOT NULL"             \
 	" AND (type LIKE 'dev.cdevents.service.deployed.%' OR type LIKE 'dev.cdevents.service.upgraded.%'" \
 	" OR type LIKE 'dev.cdevents.service.rolledback.%') AND " env_expr " = " env                \
 	" ORDER BY seq DESC LIMIT 1"
@@ -24,7 +27,8 @@
 #define CDE_AUDIT_NOT_OWN_SQL " AND substr(type, 1, 24) <> 'dev.cdeventsx.cdeventsd-'"
 
 /* The store's prepared statements correlation asks, each with the
- * lookup's key(s) bound as parameters 1 (and 2). */
+ * lookup's key(s) bound as parameters 1 (and 2), each selecting the
+ * answer and (the chain lookups) the seq of the row it is read from. */
 struct cde_audit_lookups {
 	sqlite3_stmt *chain_of_subject;		/* subject -> the latest chain */
 	sqlite3_stmt *chain_of_artifact;	/* artifact id -> the latest chain */
@@ -34,5 +38,6 @@ struct cde_audit_lookups {
 
 /* Gives @ev, not yet shared, the chainId of the release it belongs to and
  * a PATH link from the chain's latest event, as cde_correlate decides from
- * @l. Returns 0, -EINVAL, -ENOMEM. */
-int cde_audit_correlate(const struct cde_audit_lookups *l, struct cde_event *ev);
+ * @l; *@via_seq is the seq of the row whose chain it joined (its
+ * chain_via), 0 when it starts a chain. Returns 0, -EINVAL, -ENOMEM. */
+int cde_audit_correlate(const struct cde_audit_lookups *l, struct cde_event *ev, uint64_t *via_seq);

@@ -25,7 +25,15 @@ static void add_condition(char *sql, size_t size, const char *cond)
 	snprintf(sql + n, size - n, "%s%s", strstr(sql, " WHERE ") ? " AND " : " WHERE ", cond);
 }
 
-#define RECORD_COLUMNS "seq, received_at, principal, peer, prev_hash, hash, event"
+#define RECORD_COLUMNS "seq, received_at, principal, peer, prev_hash, hash, event, chain_via"
+/* A file older than schema 5, read as it is, has no chain_via. */
+#define RECORD_COLUMNS_4 "seq, received_at, principal, peer, prev_hash, hash, event, NULL"
+#define RECORD_FIELDS 8
+
+static const char *record_columns(const struct cde_audit_store *s)
+{
+	return cde_audit_store_has_chain_via(s) ? RECORD_COLUMNS : RECORD_COLUMNS_4;
+}
 
 /* Runs @st and calls @fn for each row (selected as RECORD_COLUMNS). */
 static int each_record(sqlite3_stmt *st, int (*fn)(void *ctx, const struct cde_audit_record *rec),
@@ -42,7 +50,9 @@ static int each_record(sqlite3_stmt *st, int (*fn)(void *ctx, const struct cde_a
 			.prev_hash = (const char *)sqlite3_column_text(st, 4),
 			.hash = (const char *)sqlite3_column_text(st, 5),
 			.event = (const char *)sqlite3_column_text(st, 6),
-			.deliveries = sqlite3_column_count(st) > 7 ? (const char *)sqlite3_column_text(st, 7) : NULL,
+			.chain_via = (uint64_t)sqlite3_column_int64(st, 7),	/* NULL reads 0 */
+			.deliveries = sqlite3_column_count(st) > RECORD_FIELDS
+					      ? (const char *)sqlite3_column_text(st, RECORD_FIELDS) : NULL,
 		};
 
 		r = fn(ctx, &rec);
@@ -55,21 +65,23 @@ static int each_record(sqlite3_stmt *st, int (*fn)(void *ctx, const struct cde_a
 int cde_audit_query_id(struct cde_audit_store *s, const char *id, uint64_t limit,
 		       int (*fn)(void *ctx, const struct cde_audit_record *rec), void *ctx)
 {
+	char sql[SQL_MAX];
 	sqlite3_stmt *st;
 	int r;
 
 	/* A lookup by id also tells where the event went: each delivery with
 	 * the receiver's receipt (Tekton's eventID). A database the delivery
 	 * engine never opened has no deliveries table: then without. */
-	if (sqlite3_prepare_v2(cde_audit_store_db(s),
-			       "SELECT " RECORD_COLUMNS ", (SELECT json_group_array(json_object('sink', d.sink,"
-			       " 'deliveredAt', d.delivered_at, 'status', d.status, 'receipt', d.receipt))"
-			       " FROM deliveries d WHERE d.seq = events.seq)"
-			       " FROM events WHERE id = ? ORDER BY seq LIMIT ?", -1, &st, NULL) != SQLITE_OK &&
-	    sqlite3_prepare_v2(cde_audit_store_db(s),
-			       "SELECT " RECORD_COLUMNS " FROM events WHERE id = ? ORDER BY seq LIMIT ?", -1,
-			       &st, NULL) != SQLITE_OK)
-		return -EIO;
+	snprintf(sql, sizeof(sql), "SELECT %s, (SELECT json_group_array(json_object('sink', d.sink,"
+		 " 'deliveredAt', d.delivered_at, 'status', d.status, 'receipt', d.receipt))"
+		 " FROM deliveries d WHERE d.seq = events.seq)"
+		 " FROM events WHERE id = ? ORDER BY seq LIMIT ?", record_columns(s));
+	if (sqlite3_prepare_v2(cde_audit_store_db(s), sql, -1, &st, NULL) != SQLITE_OK) {
+		snprintf(sql, sizeof(sql), "SELECT %s FROM events WHERE id = ? ORDER BY seq LIMIT ?",
+			 record_columns(s));
+		if (sqlite3_prepare_v2(cde_audit_store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+			return -EIO;
+	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
 	r = each_record(st, fn, ctx);
@@ -155,7 +167,7 @@ int cde_audit_parse_seq(const char *s, uint64_t *ret)
 int cde_audit_query(struct cde_audit_store *s, const struct cde_audit_filter *f,
 		    int (*fn)(void *ctx, const struct cde_audit_record *rec), void *ctx)
 {
-	char sql[SQL_MAX] = "SELECT " RECORD_COLUMNS " FROM events";
+	char sql[SQL_MAX];
 	/* Filters bind as ?1..?9 in the order they are added; the environment,
 	 * the page start and the limit have the fixed numbers ?20, ?21, ?22. */
 	const char *binds[12];
@@ -169,6 +181,7 @@ int cde_audit_query(struct cde_audit_store *s, const struct cde_audit_filter *f,
 	    (f->until && cde_timestamp_canonical(f->until, until) < 0) ||
 	    f->after > INT64_MAX || f->limit > INT64_MAX)
 		return -EINVAL;
+	snprintf(sql, sizeof(sql), "SELECT %s FROM events", record_columns(s));
 
 	if (f->subject) {
 		add_condition(sql, sizeof(sql), "subject = ?");

@@ -31,6 +31,9 @@ struct cde_audit_record {
 	const char *prev_hash;
 	const char *hash;
 	const char *event;		/* the CDEvent as stored, JSON text */
+	uint64_t chain_via;		/* the row whose chain correlation joined it to; 0: none (the
+					 * producer named the chain, it started one, the daemon's own
+					 * events, rows stored before schema 5) */
 	const char *deliveries;		/* lookups by id: a JSON array of {sink, deliveredAt,
 					 * status, receipt}; NULL elsewhere */
 };

@@ -11,6 +11,7 @@
  *      re-sent event from a clash
  *   3  the Merkle tree (issue 14), one row per stored hash
  *   4  the tree's hashes packed into tiles of 16
+ *   5  events.chain_via: the row whose chain a correlated event joined
  *
  * Files written before versions were kept say 0 with tables in them: they
  * read as version 1 (tests/data/audit/v1-f0bca64.db is one) and get step 1
@@ -122,7 +123,22 @@ static int step_4(sqlite3 *db)
 	return sqlite3_exec(db, "DROP TABLE tree_hashes", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
 }
 
-static int (*const steps[CDE_AUDIT_SCHEMA_VERSION])(sqlite3 *db) = { step_1, step_2, step_3, step_4 };
+/* How each row got its chain (issue 18): the seq of the row whose chain
+ * the writer's correlation joined it to, NULL when the producer named the
+ * chain, when it started one, or for the daemon's own events. A gate
+ * weighs a correlated row by the row it followed. Rows stored before this
+ * step keep NULL: read as their principal's own claim to the chain, as
+ * they were read before. Not hashed: an index the writer keeps, like
+ * chain_id's. */
+static int step_5(sqlite3 *db)
+{
+	if (cde_sql_int(db, "SELECT count(*) FROM pragma_table_info('events') WHERE name = 'chain_via'", NULL, 0))
+		return 0;
+	return sqlite3_exec(db, "ALTER TABLE events ADD COLUMN chain_via INTEGER", NULL, NULL, NULL) == SQLITE_OK
+		       ? 0 : -EIO;
+}
+
+static int (*const steps[CDE_AUDIT_SCHEMA_VERSION])(sqlite3 *db) = { step_1, step_2, step_3, step_4, step_5 };
 
 int cde_audit_schema_version(sqlite3 *db)
 {

@@ -127,17 +127,18 @@ static int prepare_writer(struct cde_audit_store *s, char *err, size_t err_size)
 	} statements[] = {
 		{ "INSERT INTO events(seq, id, source, type, subject, chain_id, artifact_id,"
 		  " timestamp, received_at, spec_version, principal, peer, event, prev_hash, hash,"
-		  " digest, leaf) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source, id) DO NOTHING",
+		  " digest, leaf, chain_via) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+		  " ON CONFLICT(source, id) DO NOTHING",
 		  &s->insert },
 		{ "UPDATE meta SET value = ? WHERE key = ?", &s->set_head },
 		{ "SELECT value FROM meta WHERE key = 'head_seq'", &s->get_head },
 		{ "SELECT digest, seq, leaf FROM events WHERE source = ? AND id = ?", &s->stored_digest },
-		{ "SELECT chain_id FROM events WHERE subject = ? AND chain_id IS NOT NULL" CDE_AUDIT_NOT_OWN_SQL
+		{ "SELECT chain_id, seq FROM events WHERE subject = ? AND chain_id IS NOT NULL" CDE_AUDIT_NOT_OWN_SQL
 		  " ORDER BY seq DESC LIMIT 1", &s->lookups.chain_of_subject },
-		{ "SELECT chain_id FROM events WHERE artifact_id = ? AND chain_id IS NOT NULL" CDE_AUDIT_NOT_OWN_SQL
+		{ "SELECT chain_id, seq FROM events WHERE artifact_id = ? AND chain_id IS NOT NULL" CDE_AUDIT_NOT_OWN_SQL
 		  " ORDER BY seq DESC LIMIT 1", &s->lookups.chain_of_artifact },
 		{ "SELECT id FROM events WHERE chain_id = ? ORDER BY seq DESC LIMIT 1", &s->lookups.chain_head },
-		{ CDE_AUDIT_DEPLOYMENT_SQL("?1", "?2", "json_extract(event, '$.subject.content.environment.id')"),
+		{ CDE_AUDIT_DEPLOYMENT_SQL("chain_id, seq", "?1", "?2", "json_extract(event, '$.subject.content.environment.id')"),
 		  &s->lookups.chain_of_deployment },
 		{ "INSERT INTO checkpoints(seq, hash, mac) VALUES (?, ?, ?)", &s->checkpoint },
 	};
@@ -179,6 +180,8 @@ int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync s
 	r = open_schema(s, path, sync, err, err_size);
 	if (r == 0)
 		r = read_head(s, path, err, err_size);
+	s->has_chain_via = r == 0 && cde_sql_int(s->db, "SELECT count(*) FROM pragma_table_info('events')"
+						 " WHERE name = 'chain_via'", NULL, 0) > 0;
 	if (r == 0 && !read_only)
 		r = prepare_writer(s, err, err_size);
 	if (r < 0)
@@ -219,6 +222,11 @@ void cde_audit_store_close(struct cde_audit_store *s)
 struct sqlite3 *cde_audit_store_db(struct cde_audit_store *s)
 {
 	return s->db;
+}
+
+bool cde_audit_store_has_chain_via(const struct cde_audit_store *s)
+{
+	return s->has_chain_via;
 }
 
 const char *cde_audit_store_path(const struct cde_audit_store *s)
@@ -270,8 +278,9 @@ static int tree_append(struct cde_audit_store *s, const struct cde_audit_row *ro
 	return r < 0 ? r : cde_audit_tree_writer_append(&s->tree, e->leaf_hash);
 }
 
-/* Inserts one entry as seq @seq after @prev; sets *@inserted. */
-static int insert_one(struct cde_audit_store *s, struct cde_journal_entry *e, uint64_t seq,
+/* Inserts one entry as seq @seq after @prev, its chain joined through
+ * the row @via (0: none); sets *@inserted. */
+static int insert_one(struct cde_audit_store *s, struct cde_journal_entry *e, uint64_t seq, uint64_t via,
 		      const uint8_t prev[CDE_HASH_LEN], uint8_t hash[CDE_HASH_LEN], bool *inserted)
 {
 	char *printed = e->json && !e->correlate ? NULL : cde_event_to_json(e->event);
@@ -308,6 +317,10 @@ static int insert_one(struct cde_audit_store *s, struct cde_journal_entry *e, ui
 	else
 		sqlite3_bind_null(st, 16);
 	sqlite3_bind_int64(st, 17, (sqlite3_int64)s->tree.work.size);
+	if (via)
+		sqlite3_bind_int64(st, 18, (sqlite3_int64)via);
+	else
+		sqlite3_bind_null(st, 18);
 	rc = sqlite3_step(st);
 	*inserted = rc == SQLITE_DONE && sqlite3_changes(s->db) == 1;
 	sqlite3_clear_bindings(st);
@@ -435,11 +448,13 @@ static int mark_not_inserted(struct cde_audit_store *s, struct cde_journal_entry
 static int add_one(struct cde_audit_store *s, struct cde_journal_entry *e)
 {
 	uint8_t hash[CDE_HASH_LEN];
+	uint64_t via = 0;
 	bool inserted = false;
-	int r = e->correlate && !cde_event_chain_id(e->event) ? cde_audit_correlate(&s->lookups, e->event) : 0;
+	int r = e->correlate && !cde_event_chain_id(e->event) ? cde_audit_correlate(&s->lookups, e->event, &via)
+							       : 0;
 
 	if (r == 0)
-		r = insert_one(s, e, s->work_seq + 1, s->work_hash, hash, &inserted);
+		r = insert_one(s, e, s->work_seq + 1, via, s->work_hash, hash, &inserted);
 	if (r < 0)
 		return r;
 	e->seq = inserted ? s->work_seq + 1 : 0;

@@ -152,3 +152,7 @@ int cde_audit_store_prev_hash(struct cde_audit_store *s, uint64_t seq, uint8_t o
 
 /* The underlying connection, for queries (sinks/audit/audit_query.c). */
 struct sqlite3 *cde_audit_store_db(struct cde_audit_store *s);
+
+/* The events table has chain_via (schema 5): a reader may open an older
+ * file as it is, without it. */
+bool cde_audit_store_has_chain_via(const struct cde_audit_store *s);

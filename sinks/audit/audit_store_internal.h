@@ -26,6 +26,7 @@ struct cde_audit_store {
 	sqlite3_stmt *get_head;
 	sqlite3_stmt *stored_digest;
 	bool read_only;
+	bool has_chain_via;			/* events.chain_via exists (schema 5) */
 	char *path;
 	int head_fd;				/* the head file; -1 when read-only */
 	uint64_t head_seq;			/* committed */

@@ -4,6 +4,7 @@
  * environment, chain and since as the real stores filter, so the logic is tested
  * without a database. Everything is static inline: each test is one file. */
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@ struct table_source {
 	size_t n;
 	unsigned queries;
 	const char *const *received;	/* when the log took each row; NULL: all 2026-12-01T00:00:00Z */
+	const uint64_t *via;		/* each row's chain_via; NULL: none */
 };
 
 static inline bool table_type_matches(const char *type, const char *want)
@@ -71,6 +73,7 @@ static inline int table_query(void *ctx, const struct cde_audit_filter *f, cde_a
 		struct cde_audit_record rec = {
 			.seq = i + 1, .received_at = t->received ? t->received[i] : "2026-12-01T00:00:00Z",
 			.principal = t->rows[i].principal ? t->rows[i].principal : "ci", .event = t->rows[i].event,
+			.chain_via = t->via ? t->via[i] : 0,
 		};
 		int r;
 

@@ -18,6 +18,7 @@ struct row {
 	char received[40];
 	char principal[64];
 	char peer[64];
+	uint64_t via;		/* chain_via: the row it joined its chain through; 0: none */
 };
 
 /* Large enough for an artifact with more than a thousand test cases. */
@@ -78,7 +79,7 @@ static int stand_in_query(void *ctx, const struct cde_audit_filter *f, cde_audit
 		cJSON *ev = cJSON_Parse(rows[i].event);
 		struct cde_audit_record rec = { .seq = i + 1, .received_at = rows[i].received,
 						.principal = rows[i].principal, .peer = rows[i].peer,
-						.event = rows[i].event };
+						.event = rows[i].event, .chain_via = rows[i].via };
 		bool hit;
 		int r = 0;
 
@@ -110,6 +111,7 @@ static uint64_t append_row(const char *received, const char *event)
 	snprintf(r->principal, sizeof(r->principal), "%s", poster);
 	snprintf(r->peer, sizeof(r->peer), "%s", poster_peer);
 	snprintf(r->event, sizeof(r->event), "%s", event);
+	r->via = 0;
 	return n_rows;
 }
 

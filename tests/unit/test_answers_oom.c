@@ -76,12 +76,19 @@ static const struct table_row gate_rows[] = {
 		"{\"environment\":{\"id\":\"ci\"},\"testSuite\":{\"id\":\"unit\"},\"outcome\":\"success\"}", "c2"), NULL },
 	{ EVENT("service.deployed", "2026-11-06T00:00:00Z", "shop/api", STAGE("pkg:oci/api@v1"), "c2"), NULL },
 	{ EVENT("service.upgraded", "2026-11-07T00:00:00Z", "shop/api", STAGE("pkg:oci/api@v2"), "c3"), NULL },
+	/* joined c1 through row 1 (anchored), and c4 through a row of c1
+	 * (not anchored there: c4 is read once and is not the artifact's) */
+	{ EVENT("testsuiterun.finished", "2026-11-05T04:00:00Z", "s-1",
+		"{\"environment\":{\"id\":\"ci\"},\"testSuite\":{\"id\":\"unit\"},\"outcome\":\"success\"}", "c1"),
+	  NULL },
+	{ EVENT("build.finished", "2026-11-08T00:00:00Z", "b-2", "{\"artifactId\":\"pkg:oci/api@v1\"}", "c4"), NULL },
 };
+static const uint64_t gate_via[] = { 0, 0, 0, 0, 0, 0, 1, 1 };
 
 static int gate_run(void)
 {
 	static struct cde_gate_set set;
-	struct table_source t = { .rows = gate_rows, .n = sizeof(gate_rows) / sizeof(gate_rows[0]) };
+	struct table_source t = { .rows = gate_rows, .n = sizeof(gate_rows) / sizeof(gate_rows[0]), .via = gate_via };
 	struct cde_audit_source src = table_source(&t);
 	struct cde_errors errs;
 	cJSON *o = NULL;

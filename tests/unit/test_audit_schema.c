@@ -1,7 +1,8 @@
 /* The audit database's schema (sinks/audit/audit_schema.c): a new file gets the
  * current version; a file written by an older cdeventsd (a fixture made
  * with f0bca64, the first release that kept a log) opens, migrates one
- * step at a time, still verifies with its key and takes new events; a
+ * step at a time, still verifies with its key and takes new events (and
+ * one of schema 4, by 067fcc7, gains chain_via, NULL on its rows); a
  * file written by a newer cdeventsd is refused, not downgraded. */
 
 #include "tests/unit/helpers.h"
@@ -10,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sinks/audit/audit_query.h"
 #include "sinks/audit/audit_schema.h"
 #include "sinks/audit/audit_store.h"
 #include "sinks/dead_letters.h"
@@ -74,6 +76,12 @@ static int has_table(sqlite3 *db, const char *name)
 static int count_dead_letter(void *ctx, const struct cde_dead_letter *dl)
 {
 	(*(int *)ctx)++;
+	return 0;
+}
+
+static int sum_via(void *ctx, const struct cde_audit_record *rec)
+{
+	*(uint64_t *)ctx += rec->chain_via;
 	return 0;
 }
 
@@ -178,6 +186,59 @@ static void an_older_log_without_some_tables_gains_them(void **state)
 	remove_dir();
 }
 
+static int64_t count_of(sqlite3 *db, const char *sql)
+{
+	return cde_sql_int(db, sql, NULL, -1);
+}
+
+/* tests/data/audit/v4-067fcc7.db, written by the daemon of 067fcc7 (five
+ * hooks, two of them correlated): read as it is by a reader (no
+ * chain_via: none for every record), then given the column, NULL on its
+ * rows (each its principal's own claim to its chain); new correlated
+ * events record the row they joined through. */
+static void a_log_of_schema_4_gains_chain_via_null_on_its_rows(void **state)
+{
+	const char *src = getenv("CDE_SOURCE_DIR");
+	struct cde_journal_entry e = { .principal = "ci", .peer = "127.0.0.1:1", .correlate = true };
+	struct cde_audit_filter all = { 0 };
+	struct cde_catalog *catalog = load_catalog();
+	struct cde_audit_store *s;
+	struct cde_audit_verify v;
+	uint64_t via_sum = 0;
+	char from[1024], err[256];
+
+	snprintf(dir, sizeof(dir), "/tmp/cde-schema-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(db_path, sizeof(db_path), "%s/audit.db", dir);
+	snprintf(from, sizeof(from), "%s/tests/data/audit/v4-067fcc7.db", src ? src : ".");
+	copy_file(from, db_path, 0600);
+
+	assert_int_equal(cde_audit_store_open(db_path, true, CDE_AUDIT_SYNC_FULL, &s, err, sizeof(err)), 0);
+	assert_int_equal(cde_audit_schema_version(cde_audit_store_db(s)), 4);
+	assert_int_equal(cde_audit_query(s, &all, sum_via, &via_sum), 0);
+	assert_int_equal(via_sum, 0);
+	cde_audit_store_close(s);
+
+	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
+	assert_int_equal(user_version(cde_audit_store_db(s)), CDE_AUDIT_SCHEMA_VERSION);
+	assert_int_equal(count_of(cde_audit_store_db(s), "SELECT count(*) FROM events WHERE chain_via IS NULL"), 5);
+	assert_int_equal(cde_audit_store_verify(s, NULL, 0, 0, &v), 0);
+	assert_int_equal(v.head_seq, 5);
+
+	/* A test run of data-contract's subject dc-1 joins row 5's chain. */
+	assert_int_equal(cde_event_new(cde_catalog_newest(catalog), "dev.cdevents.testsuiterun.finished.0.3.0",
+				       "/ci", "dc-1", &e.event), 0);
+	snprintf(e.received_at, sizeof(e.received_at), "2026-12-07T21:00:00.000000Z");
+	assert_int_equal(cde_audit_store_append(s, &e, 1, err, sizeof(err)), 0);
+	assert_int_equal(e.seq, 6);
+	assert_int_equal(count_of(cde_audit_store_db(s), "SELECT chain_via FROM events WHERE seq = 6"), 5);
+	cde_event_unref(e.event);
+	assert_int_equal(cde_audit_store_verify(s, NULL, 0, 0, &v), 0);
+	cde_audit_store_close(s);
+	cde_catalog_free(catalog);
+	remove_dir();
+}
+
 static void a_log_written_by_a_newer_cdeventsd_is_refused(void **state)
 {
 	struct cde_audit_store *s;
@@ -199,6 +260,7 @@ int main(void)
 		cmocka_unit_test(a_new_file_gets_every_table_at_the_current_version),
 		cmocka_unit_test(a_log_written_by_f0bca64_migrates_verifies_and_takes_events),
 		cmocka_unit_test(an_older_log_without_some_tables_gains_them),
+		cmocka_unit_test(a_log_of_schema_4_gains_chain_via_null_on_its_rows),
 		cmocka_unit_test(a_log_written_by_a_newer_cdeventsd_is_refused),
 	};
 

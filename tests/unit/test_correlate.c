@@ -8,7 +8,9 @@
 #include "events/event.h"
 #include "events/ids.h"
 
-/* A stand-in log: a few known keys, and a record of what was asked. */
+/* A stand-in log: a few known keys, and a record of what was asked. The
+ * row a chain lookup finds has seq 100 + n for the nth subject (from 1),
+ * 200 + n for the nth artifact, 300 + n for the nth deployment. */
 struct fake_log {
 	const char *subjects[4][2];	/* subject id -> chain */
 	const char *artifacts[4][2];	/* artifact id -> chain */
@@ -18,7 +20,7 @@ struct fake_log {
 };
 
 static bool look(struct fake_log *f, const char *table[4][2], char tag, const char *key,
-		 char *out, size_t size)
+		 char *out, size_t size, uint64_t *seq)
 {
 	size_t n = strlen(f->asked);
 
@@ -26,41 +28,43 @@ static bool look(struct fake_log *f, const char *table[4][2], char tag, const ch
 	for (int i = 0; i < 4 && table[i][0]; i++) {
 		if (strcmp(table[i][0], key) == 0) {
 			snprintf(out, size, "%s", table[i][1]);
+			if (seq)
+				*seq = (uint64_t)((tag == 's' ? 100 : tag == 'a' ? 200 : 300) + i + 1);
 			return true;
 		}
 	}
 	return false;
 }
 
-static bool subject_chain(void *ctx, const char *key, char *out, size_t size)
+static bool subject_chain(void *ctx, const char *key, char *out, size_t size, uint64_t *seq)
 {
 	struct fake_log *f = ctx;
 
-	return look(f, f->subjects, 's', key, out, size);
+	return look(f, f->subjects, 's', key, out, size, seq);
 }
 
-static bool artifact_chain(void *ctx, const char *key, char *out, size_t size)
+static bool artifact_chain(void *ctx, const char *key, char *out, size_t size, uint64_t *seq)
 {
 	struct fake_log *f = ctx;
 
-	return look(f, f->artifacts, 'a', key, out, size);
+	return look(f, f->artifacts, 'a', key, out, size, seq);
 }
 
 static bool latest(void *ctx, const char *key, char *out, size_t size)
 {
 	struct fake_log *f = ctx;
 
-	return look(f, f->latest, 'l', key, out, size);
+	return look(f, f->latest, 'l', key, out, size, NULL);
 }
 
 static bool deployment_chain(void *ctx, const char *service, const char *environment, char *out,
-			     size_t size)
+			     size_t size, uint64_t *seq)
 {
 	struct fake_log *f = ctx;
 	char key[128];
 
 	snprintf(key, sizeof(key), "%s@%s", service, environment);
-	return look(f, f->deployments, 'd', key, out, size);
+	return look(f, f->deployments, 'd', key, out, size, seq);
 }
 
 static void decide(const char *event_json, struct fake_log *f, struct cde_correlation *c)
@@ -98,6 +102,7 @@ static void with_nothing_known_an_event_starts_a_new_chain_without_a_link(void *
 	decide(TASK_RUN_OF_RUN_7_BUILDING_APP, &f, &c);
 	assert_true(c.new_chain);
 	assert_string_equal(c.path_from, "");
+	assert_int_equal(c.via_seq, 0);	/* joined through no row */
 	assert_string_equal(f.asked, "s:run-7 a:pkg:oci/app@sha256:1 s:task-3 ");
 }
 
@@ -114,6 +119,7 @@ static void the_pipeline_run_wins_over_the_artifact_and_the_subject(void **state
 	assert_false(c.new_chain);
 	assert_string_equal(c.chain_id, "chain-run");
 	assert_string_equal(c.path_from, "event-41");
+	assert_int_equal(c.via_seq, 101);	/* the run's row, not the task's (102) */
 	assert_string_equal(f.asked, "s:run-7 l:chain-run ");	/* asked no further */
 }
 
@@ -129,6 +135,7 @@ static void the_artifact_wins_over_the_subject(void **state)
 	decide(BUILD_OF_APP, &f, &c);
 	assert_string_equal(c.chain_id, "chain-app");
 	assert_string_equal(c.path_from, "event-12");
+	assert_int_equal(c.via_seq, 201);
 	assert_string_equal(f.asked, "a:pkg:oci/app@sha256:1 l:chain-app ");
 }
 
@@ -144,6 +151,7 @@ static void an_event_joins_its_own_subjects_chain_when_nothing_else_is_known(voi
 	assert_false(c.new_chain);
 	assert_string_equal(c.chain_id, "chain-build");
 	assert_string_equal(c.path_from, "queued-1");
+	assert_int_equal(c.via_seq, 101);
 }
 
 static void a_joined_chain_without_a_latest_event_gives_no_link(void **state)
@@ -201,6 +209,7 @@ static void an_incident_joins_the_latest_deployment_of_its_service_in_its_enviro
 	assert_false(c.new_chain);
 	assert_string_equal(c.chain_id, "chain-r41");
 	assert_string_equal(c.path_from, "deployed-41");
+	assert_int_equal(c.via_seq, 301);
 	assert_string_equal(f.asked, "s:inc-1 d:etl@prod l:chain-r41 ");
 }
 
@@ -241,6 +250,7 @@ static void without_a_deployment_there_an_incident_starts_a_chain(void **state)
 
 	decide(INCIDENT_OF_ETL_IN_PROD, &f, &c);
 	assert_true(c.new_chain);
+	assert_int_equal(c.via_seq, 0);
 	assert_string_equal(f.asked, "s:inc-1 d:etl@prod ");
 
 	assert_int_equal(cde_event_from_json(json(
@@ -253,6 +263,23 @@ static void without_a_deployment_there_an_incident_starts_a_chain(void **state)
 	memset(&f, 0, sizeof(f));
 	decide(BUILD_OF_APP, &f, &c);
 	assert_string_equal(f.asked, "a:pkg:oci/app@sha256:1 s:build-9 ");
+}
+
+/* A store answering in one query (PostgreSQL) decides the same: the
+ * row it found is the via, none without a chain. */
+static void a_one_query_answer_keeps_the_row_it_found(void **state)
+{
+	struct cde_correlation c;
+
+	cde_correlation_found("chain-app", 42, "event-12", &c);
+	assert_false(c.new_chain);
+	assert_string_equal(c.chain_id, "chain-app");
+	assert_string_equal(c.path_from, "event-12");
+	assert_int_equal(c.via_seq, 42);
+	cde_correlation_found(NULL, 42, NULL, &c);
+	assert_true(c.new_chain);
+	assert_int_equal(c.via_seq, 0);
+	assert_string_equal(c.path_from, "");
 }
 
 static void applying_sets_the_chain_and_the_path_link_or_a_fresh_chain(void **state)
@@ -292,6 +319,7 @@ int main(void)
 		cmocka_unit_test(an_incidents_later_events_stay_in_the_chain_its_detection_joined),
 		cmocka_unit_test(the_artifact_an_incident_names_wins_over_its_service),
 		cmocka_unit_test(without_a_deployment_there_an_incident_starts_a_chain),
+		cmocka_unit_test(a_one_query_answer_keeps_the_row_it_found),
 		cmocka_unit_test(applying_sets_the_chain_and_the_path_link_or_a_fresh_chain),
 	};
 

@@ -81,6 +81,29 @@ static void the_view_reads_an_event_as_jsonb(void **state)
 	PQfinish(c);
 }
 
+/* A database of schema 1 (here the current one with step 2 undone) gains
+ * events.chain_via, NULL on its rows, and the view shows it. */
+static void a_schema_1_database_gains_chain_via_null_on_its_rows(void **state)
+{
+	PGconn *c = connect_test();
+	char err[256];
+
+	(void)state;
+	assert_int_equal(cde_pg_schema_migrate(c, err, sizeof(err)), 0);
+	assert_int_equal(cde_pg_exec(c, "BEGIN; DROP VIEW audit_log; ALTER TABLE events DROP COLUMN chain_via;"
+				     " DELETE FROM cde_schema WHERE version = 2;"
+				     " INSERT INTO events(seq, id, source, type, timestamp, received_at, spec_version,"
+				     " principal, peer, event, prev_hash, hash) VALUES (7, 'old', '/s',"
+				     " 'dev.cdevents.build.finished.0.3.0', '2026-12-07T10:00:00Z', '2026-12-07T10:00:01Z',"
+				     " '0.4.1', 'ci', '127.0.0.1', '{}', 'p', 'h'); COMMIT", err, sizeof(err), "undo"), 0);
+	assert_int_equal(cde_pg_schema_version(c), 1);
+	assert_int_equal(cde_pg_schema_migrate(c, err, sizeof(err)), 0);
+	assert_int_equal(cde_pg_schema_version(c), CDE_PG_SCHEMA_VERSION);
+	assert_int_equal(count(c, "SELECT count(*) FROM audit_log WHERE seq = 7 AND chain_via IS NULL"), 1);
+	assert_int_equal(cde_pg_exec(c, "DELETE FROM events WHERE seq = 7", err, sizeof(err), "delete"), 0);
+	PQfinish(c);
+}
+
 static void a_newer_database_is_refused(void **state)
 {
 	PGconn *c = connect_test();
@@ -137,6 +160,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_new_database_gets_every_table_once),
 		cmocka_unit_test(the_view_reads_an_event_as_jsonb),
+		cmocka_unit_test(a_schema_1_database_gains_chain_via_null_on_its_rows),
 		cmocka_unit_test(a_newer_database_is_refused),
 		cmocka_unit_test(the_password_comes_from_a_private_file),
 	};

@@ -74,7 +74,7 @@ bool cde_answer_record_is_own(const struct cde_audit_record *rec)
 
 int cde_answer_event_read(const struct cde_audit_record *rec, struct cde_answer_event *ret)
 {
-	struct cde_answer_event e = { .seq = rec->seq };
+	struct cde_answer_event e = { .seq = rec->seq, .chain_via = rec->chain_via };
 	int r;
 
 	if (cde_timestamp_read(rec->received_at, &e.received) < 0)

@@ -34,6 +34,8 @@ struct cde_answer_event {
 	bool custom;			/* a dev.cdeventsx.* type */
 	const char *subject_id;		/* borrowed from @event, as below */
 	const char *chain_id;		/* "" when the event has none */
+	uint64_t chain_via;		/* the record's chain_via: 0, or the earlier row of the chain
+					 * whose chain correlation joined it to */
 	const cJSON *content;		/* subject.content (an empty object when absent) */
 	cJSON *event;			/* the whole event, owned */
 	char *principal;		/* who posted it, owned; "" when unknown */

@@ -3,7 +3,10 @@
  * no artifact, only their chain ties them to it), then for a deployment
  * what happened to that service in its environment after it. Only the
  * gate's trusted principals (`from`, when it names them) give evidence
- * for the artifact; what ends a deployment's soak (rolled back, replaced,
+ * for the artifact, and in a chain only the events anchored there
+ * (gate_anchor.h): a trusted event correlation put in a chain through an
+ * untrusted one is not evidence there, nor does it make that chain the
+ * artifact's. What ends a deployment's soak (rolled back, replaced,
  * removed) counts whoever posted it, since a stranger can only make the
  * gate deny by it, and a rollback by a tool outside `from` is still one.
  * Every piece of evidence is kept as the latest seen for its key, so a
@@ -27,6 +30,7 @@
 #include "sinks/audit/answers/answer_event.h"
 #include "sinks/audit/answers/answer_index.h"
 #include "sinks/audit/answers/answer_list.h"
+#include "sinks/audit/answers/gate_anchor.h"
 
 #define CHAIN_ID_MAX 513
 
@@ -72,6 +76,7 @@ struct eval {
 	uint64_t chain_seq;		/* the latest event naming the artifact, */
 	char chain[CHAIN_ID_MAX];	/* and its chain */
 	bool by_artifact;		/* the first read: collect chains */
+	struct cde_gate_anchors anchors;	/* with `from`: whose evidence a chain holds */
 	int error;
 };
 
@@ -115,31 +120,44 @@ static bool newer(const struct cde_answer_event *e, const struct timespec *when,
 /* @e was posted by a principal the gate takes evidence from. */
 static bool trusted(const struct cde_gate *g, const struct cde_answer_event *e)
 {
-	for (size_t i = 0; i < g->n_from; i++)
-		if (strcmp(g->from[i], e->principal) == 0)
-			return true;
-	return g->n_from == 0;
+	return cde_gate_trusts(g, e->principal);
 }
 
-static int add_chain(struct eval *ev, const struct cde_answer_event *e)
+/* The chain @e (naming the artifact) ties to it, or NULL. */
+static const char *chain_of(const struct cde_answer_event *e)
 {
-	size_t n = strlen(e->chain_id), at;
+	size_t n = strlen(e->chain_id);
+
+	return !n || n >= CHAIN_ID_MAX || e->custom ? NULL : e->chain_id;
+}
+
+static bool known_chain(void *ctx, const char *chain)
+{
+	const struct eval *ev = ctx;
+	size_t at;
+
+	return cde_answer_index_find(&ev->chain_ix, chain, &at);
+}
+
+/* Chain @chain is the artifact's, as event @seq naming it says. */
+static int add_chain(void *ctx, const char *chain, uint64_t seq)
+{
+	struct eval *ev = ctx;
+	size_t at;
 	char **grown;
 
-	if (!n || n >= CHAIN_ID_MAX || e->custom)
-		return 0;
-	if (e->seq > ev->chain_seq) {
-		ev->chain_seq = e->seq;
-		memcpy(ev->chain, e->chain_id, n + 1);
+	if (seq > ev->chain_seq) {
+		ev->chain_seq = seq;
+		snprintf(ev->chain, sizeof(ev->chain), "%s", chain);
 	}
-	if (cde_answer_index_find(&ev->chain_ix, e->chain_id, &at))
+	if (known_chain(ev, chain))
 		return 0;
 	grown = cde_answer_grow(ev->chains, &ev->cap_chains, ev->n_chains, sizeof(*ev->chains));
 	if (!grown)
 		return -ENOMEM;
 	ev->chains = grown;
 	at = ev->n_chains;
-	ev->chains[at] = strdup(e->chain_id);
+	ev->chains[at] = strdup(chain);
 	/* the index borrows the copy, which stays put when chains moves */
 	if (!ev->chains[at] || cde_answer_index_add(&ev->chain_ix, ev->chains[at], at) < 0) {
 		free(ev->chains[at]);
@@ -147,6 +165,33 @@ static int add_chain(struct eval *ev, const struct cde_answer_event *e)
 	}
 	ev->n_chains++;
 	return 0;
+}
+
+/* The first read: @e names the artifact. Its chain is the artifact's when
+ * @e named or started it; when @e joined it by correlation, only if @e is
+ * anchored there (gate_anchor.h), which a read of that chain tells. */
+static int collect_chain(struct eval *ev, const struct cde_answer_event *e)
+{
+	const char *chain = chain_of(e);
+
+	if (!chain)
+		return 0;
+	if (e->chain_via && ev->gate->n_from)
+		return cde_gate_anchors_defer(&ev->anchors, chain, e->seq);
+	return add_chain(ev, chain, e->seq);
+}
+
+/* Test runs are evidence where anchoring applies, in the chain reads: a
+ * run seen in the first read is left to them, unless it has no chain to
+ * be read in. */
+static bool left_to_chain_reads(const struct eval *ev, const struct cde_answer_event *e)
+{
+	return ev->by_artifact && chain_of(e);
+}
+
+static bool is_test_run(const struct cde_gate_requirement *r)
+{
+	return r->need == CDE_GATE_TESTS || r->need == CDE_GATE_TEST_CASE;
 }
 
 static int note_case(struct eval *ev, const struct cde_answer_event *e)
@@ -249,8 +294,14 @@ static int on_record(void *ctx, const struct cde_audit_record *rec)
 {
 	struct eval *ev = ctx;
 	struct cde_answer_event e;
-	int r = cde_answer_event_read(rec, &e);
+	bool evidence = true;
+	int r = ev->by_artifact ? 0 : cde_gate_anchors_check(&ev->anchors, rec, &evidence);
 
+	if (r < 0)
+		return ev->error = r;
+	if (!evidence)
+		return 0;	/* in its chain through someone outside `from` */
+	r = cde_answer_event_read(rec, &e);
 	if (r == -EINVAL)
 		return 0;	/* not a CDEvent this reads: no evidence */
 	if (r < 0)
@@ -260,10 +311,11 @@ static int on_record(void *ctx, const struct cde_audit_record *rec)
 		return 0;
 	}
 	if (ev->by_artifact)
-		r = add_chain(ev, &e);
+		r = collect_chain(ev, &e);
 	for (size_t i = 0; r == 0 && i < ev->gate->n; i++)
-		r = note(ev, &ev->gate->require[i], &ev->found[i], &e);
-	if (r == 0 && cde_answer_event_is(&e, "testcaserun", "finished"))
+		if (!is_test_run(&ev->gate->require[i]) || !left_to_chain_reads(ev, &e))
+			r = note(ev, &ev->gate->require[i], &ev->found[i], &e);
+	if (r == 0 && !left_to_chain_reads(ev, &e) && cde_answer_event_is(&e, "testcaserun", "finished"))
 		r = note_case(ev, &e);
 	cde_answer_event_release(&e);
 	return r < 0 ? (ev->error = r) : 0;
@@ -350,6 +402,23 @@ static int read_some(struct eval *ev, const struct cde_audit_source *src, const 
 	return r > 0 ? 0 : r;
 }
 
+/* A source whose reads are counted like read_some's, for readers that
+ * take a source (the anchors' confirmation). */
+struct counted_source {
+	struct eval *ev;
+	const struct cde_audit_source *src;
+};
+
+static int counted_query(void *ctx, const struct cde_audit_filter *f, cde_audit_record_fn fn, void *fn_ctx)
+{
+	struct counted_source *cs = ctx;
+	struct counted c = { .ev = cs->ev, .fn = fn, .ctx = fn_ctx };
+	int r = cs->src->query(cs->src->ctx, f, count_row, &c);
+
+	/* past events_max the read stops as if its reader had stopped it */
+	return cs->ev->too_large && r == 1 ? 0 : r;
+}
+
 static int read_log(struct eval *ev, const struct cde_audit_source *src)
 {
 	struct cde_audit_filter f = { .artifact_id = ev->artifact };
@@ -358,9 +427,19 @@ static int read_log(struct eval *ev, const struct cde_audit_source *src)
 	ev->by_artifact = true;
 	r = read_some(ev, src, &f, on_record, ev);
 	ev->by_artifact = false;
+	if (r == 0)
+		r = ev->error;
+	if (r == 0 && !ev->too_large) {
+		/* the anchors' own reads count against events_max too */
+		struct counted_source cs = { .ev = ev, .src = src };
+		const struct cde_audit_source counted = { .query = counted_query, .ctx = &cs };
+
+		r = cde_gate_anchors_confirm(&ev->anchors, &counted, known_chain, add_chain, ev);
+	}
 	for (size_t i = 0; r == 0 && !ev->too_large && i < ev->n_chains; i++) {
 		struct cde_audit_filter c = { .chain_id = ev->chains[i] };
 
+		cde_gate_anchors_start_chain(&ev->anchors);
 		r = read_some(ev, src, &c, on_record, ev);
 	}
 	for (size_t i = 0; r == 0 && !ev->too_large && i < ev->gate->n; i++) {
@@ -547,6 +626,7 @@ int cde_gate_evaluate(const struct cde_gate *gate, const char *artifact, time_t 
 	ev->artifact = artifact;
 	cde_answer_index_init(&ev->case_ix);
 	cde_answer_index_init(&ev->chain_ix);
+	ev->anchors.gate = gate;
 	r = read_log(ev, src);
 	if (r == 0) {
 		*ret = answer(ev, now);
@@ -562,6 +642,7 @@ int cde_gate_evaluate(const struct cde_gate *gate, const char *artifact, time_t 
 	for (size_t i = 0; i < ev->n_chains; i++)
 		free(ev->chains[i]);
 	free(ev->chains);
+	cde_gate_anchors_release(&ev->anchors);
 	for (size_t i = 0; i < gate->n; i++)
 		free(ev->found[i].service);
 	free(ev);

@@ -18,7 +18,11 @@
  * artifact index: subject of artifact.*, or artifactId) and every event
  * of their chains, posted by one of @gate's `from` principals (any when
  * it names none); what ends a deployment's soak counts from any principal
- * (it can only deny). Of several runs of one suite or test case the latest
+ * (it can only deny). With `from`, an event that joined its chain by
+ * correlation counts only if the event it joined through is itself
+ * evidence there (anchored, gate_anchor.h): someone outside `from` cannot
+ * steer a trusted event into a chain. Test runs count from the chain
+ * reads. Of several runs of one suite or test case the latest
  * (by context.timestamp, at most when the log took it; then seq) counts,
  * so a later failed run makes an earlier success stale. At most
  * @gate->events_max rows are read (0: CDE_GATE_EVENTS_MAX) over all the

@@ -8,6 +8,9 @@
  *      tree's tiles and signed checkpoints; sink cursors, deliveries, dead
  *      letters, replays, witness cursors), plus the head row every replica
  *      locks to append, and the view audit_log for auditors.
+ *   2  events.chain_via, as SQLite's step 5: the row whose chain a
+ *      correlated event joined (NULL for rows stored before it), also
+ *      in audit_log.
  *
  * Rows keep the chain's inputs as SQLite does (text, the event exactly as
  * received), so one verifier and one leaf definition serve both stores:
@@ -70,10 +73,21 @@ static const char step1[] =
 	" prev_hash, hash, leaf FROM events;"
 	"COMMENT ON VIEW audit_log IS 'cdeventsd audit log: one row per stored CDEvent, in seq order';";
 
-static const char *const steps[CDE_PG_SCHEMA_VERSION] = { step1 };
+/* How each row got its chain (issue 18): see audit_schema.c's step 5.
+ * The view gains the column at its end, which CREATE OR REPLACE allows. */
+static const char step2[] =
+	"ALTER TABLE events ADD COLUMN chain_via bigint;"
+	"CREATE OR REPLACE VIEW audit_log AS SELECT seq, received_at::timestamptz AS received_at, principal, peer,"
+	" source, id, type COLLATE \"C\" AS type, subject, chain_id, artifact_id,"
+	" event::jsonb #>> '{subject,content,environment,id}' AS environment,"
+	" timestamp::timestamptz AS event_time, spec_version, event::jsonb AS event,"
+	" prev_hash, hash, leaf, chain_via FROM events;";
+
+static const char *const steps[CDE_PG_SCHEMA_VERSION] = { step1, step2 };
 
 static const char *const what[CDE_PG_SCHEMA_VERSION] = {
 	"the audit log, the Merkle tree, delivery state",
+	"events.chain_via: the row whose chain a correlated event joined",
 };
 
 int cde_pg_schema_version(PGconn *c)

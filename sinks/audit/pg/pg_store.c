@@ -36,9 +36,9 @@
 
 static const struct cde_pg_statement statements[] = {
 	{ "insert", "INSERT INTO events(seq, id, source, type, subject, chain_id, artifact_id, timestamp,"
-		    " received_at, spec_version, principal, peer, event, prev_hash, hash, digest, leaf)"
-		    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)"
-		    " ON CONFLICT (source, id) DO NOTHING", 17 },
+		    " received_at, spec_version, principal, peer, event, prev_hash, hash, digest, leaf, chain_via)"
+		    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)"
+		    " ON CONFLICT (source, id) DO NOTHING", 18 },
 	/* The head, and the latest signed checkpoint's size: another replica
 	 * may have signed since (read under the same lock, so no two sign
 	 * one size). */
@@ -47,21 +47,23 @@ static const struct cde_pg_statement statements[] = {
 	{ "set_head", "UPDATE log_head SET seq = $1, hash = $2, tree_size = $3", 3 },
 	{ "notify", "SELECT pg_notify('cde_log', $1)", 1 },
 	{ "stored", "SELECT digest, seq, leaf FROM events WHERE source = $1 AND id = $2", 2 },
-	/* The rules of events/correlate.c in one round trip: the chain of
+	/* The rules of events/correlate.c in one round trip: the row of
 	 * the pipeline run's subject, else of the artifact, else of the
 	 * subject, else of the service's latest deployment in the
-	 * environment (COALESCE stops at the first), and that chain's latest
-	 * event. */
-	{ "correlate", "WITH c AS (SELECT COALESCE("
-		       "(SELECT chain_id FROM events WHERE subject = $1 AND chain_id IS NOT NULL" CDE_AUDIT_NOT_OWN_SQL
+	 * environment (COALESCE stops at the first); its seq (the new row's
+	 * chain_via), its chain, and that chain's latest event. */
+	{ "correlate", "WITH v AS (SELECT COALESCE("
+		       "(SELECT seq FROM events WHERE subject = $1 AND chain_id IS NOT NULL" CDE_AUDIT_NOT_OWN_SQL
 		       " ORDER BY seq DESC LIMIT 1),"
-		       "(SELECT chain_id FROM events WHERE artifact_id = $2 AND chain_id IS NOT NULL" CDE_AUDIT_NOT_OWN_SQL
+		       "(SELECT seq FROM events WHERE artifact_id = $2 AND chain_id IS NOT NULL" CDE_AUDIT_NOT_OWN_SQL
 		       " ORDER BY seq DESC LIMIT 1),"
-		       "(SELECT chain_id FROM events WHERE subject = $3 AND chain_id IS NOT NULL" CDE_AUDIT_NOT_OWN_SQL
+		       "(SELECT seq FROM events WHERE subject = $3 AND chain_id IS NOT NULL" CDE_AUDIT_NOT_OWN_SQL
 		       " ORDER BY seq DESC LIMIT 1),"
-		       "(" CDE_AUDIT_DEPLOYMENT_SQL("$4", "$5", "event::jsonb #>> '{subject,content,environment,id}'") ")"
-		       ") AS chain_id)"
-		       " SELECT chain_id, (SELECT id FROM events e WHERE e.chain_id = c.chain_id ORDER BY seq DESC LIMIT 1)"
+		       "(" CDE_AUDIT_DEPLOYMENT_SQL("seq", "$4", "$5", "event::jsonb #>> '{subject,content,environment,id}'")
+		       ")) AS seq),"
+		       " c AS (SELECT v.seq, (SELECT chain_id FROM events e WHERE e.seq = v.seq) AS chain_id FROM v)"
+		       " SELECT chain_id, seq,"
+		       " (SELECT id FROM events e WHERE e.chain_id = c.chain_id ORDER BY seq DESC LIMIT 1)"
 		       " FROM c", 5 },
 	{ "checkpoint", "INSERT INTO checkpoints(seq, hash, mac) VALUES ($1, $2, $3)", 3 },
 };
@@ -136,9 +138,10 @@ static int pg_begin(void *impl, char *err, size_t err_size)
 
 /* Which chain @ev joins, asked of the log inside the group's
  * transaction, so events earlier in the group (or just committed by
- * another replica) count. 0, or -EIO (the group fails: an event is never
- * stored on a guess). */
-static int correlate(struct cde_pg_store *s, struct cde_event *ev)
+ * another replica) count; *@via_seq is the row it joins through (0:
+ * none). 0, or -EIO (the group fails: an event is never stored on a
+ * guess). */
+static int correlate(struct cde_pg_store *s, struct cde_event *ev, uint64_t *via_seq)
 {
 	struct cde_correlation_keys k;
 	struct cde_correlation c;
@@ -159,8 +162,10 @@ static int correlate(struct cde_pg_store *s, struct cde_event *ev)
 		return -EIO;
 	}
 	cde_correlation_found(PQgetisnull(res, 0, 0) ? NULL : PQgetvalue(res, 0, 0),
-			      PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1), &c);
+			      PQgetisnull(res, 0, 1) ? 0 : (uint64_t)cde_pg_int(res, 0, 1),
+			      PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2), &c);
 	PQclear(res);
+	*via_seq = c.via_seq;
 	return cde_correlation_apply(ev, &c);
 }
 
@@ -169,16 +174,16 @@ static const char *or_empty(const char *s)
 	return s ? s : "";
 }
 
-/* Inserts @e as seq @seq after @prev; sets *@inserted and, when it is,
- * the row's chain @hash. */
-static int insert_one(struct cde_pg_store *s, struct cde_journal_entry *e, uint64_t seq,
+/* Inserts @e as seq @seq after @prev, its chain joined through the row
+ * @via (0: none); sets *@inserted and, when it is, the row's chain @hash. */
+static int insert_one(struct cde_pg_store *s, struct cde_journal_entry *e, uint64_t seq, uint64_t via,
 		      const uint8_t prev[CDE_HASH_LEN], uint8_t hash[CDE_HASH_LEN], bool *inserted)
 {
 	char *printed = e->json && !e->correlate ? NULL : cde_event_to_json(e->event);
-	char seq_s[24], leaf_s[24], prev_hex[CDE_HASH_HEX_LEN], hash_hex[CDE_HASH_HEX_LEN];
+	char seq_s[24], leaf_s[24], via_s[24], prev_hex[CDE_HASH_HEX_LEN], hash_hex[CDE_HASH_HEX_LEN];
 	struct cde_audit_row row;
-	const char *values[17];
-	int lengths[17] = { 0 }, formats[17] = { 0 };
+	const char *values[18];
+	int lengths[18] = { 0 }, formats[18] = { 0 };
 	PGresult *res;
 
 	cde_audit_row_of_entry(e, seq, printed ? printed : e->json, &row);
@@ -206,7 +211,8 @@ static int insert_one(struct cde_pg_store *s, struct cde_journal_entry *e, uint6
 	lengths[15] = (int)sizeof(e->digest);
 	formats[15] = 1;	/* bytea, as bytes */
 	values[16] = cde_pg_u64(s->tree.work.size, leaf_s);
-	res = PQexecPrepared(s->c, "insert", 17, values, lengths, formats, 0);
+	values[17] = via ? cde_pg_u64(via, via_s) : NULL;
+	res = PQexecPrepared(s->c, "insert", 18, values, lengths, formats, 0);
 	if (!cde_pg_ok(res, false)) {
 		free(printed);
 		return -EIO;
@@ -287,11 +293,12 @@ static int add_checkpoint(struct cde_pg_store *s, uint64_t seq, const uint8_t ha
 static int add_one(struct cde_pg_store *s, struct cde_journal_entry *e)
 {
 	uint8_t hash[CDE_HASH_LEN];
+	uint64_t via = 0;
 	bool inserted = false;
-	int r = e->correlate && !cde_event_chain_id(e->event) ? correlate(s, e->event) : 0;
+	int r = e->correlate && !cde_event_chain_id(e->event) ? correlate(s, e->event, &via) : 0;
 
 	if (r == 0)
-		r = insert_one(s, e, s->work_seq + 1, s->work_hash, hash, &inserted);
+		r = insert_one(s, e, s->work_seq + 1, via, s->work_hash, hash, &inserted);
 	if (r < 0)
 		return r;
 	e->seq = inserted ? s->work_seq + 1 : 0;

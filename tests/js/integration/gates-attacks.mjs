@@ -7,14 +7,20 @@
 // - a change ticket is closed by a run the deploying principal finished,
 //   not by a stranger's run in the same chain;
 // - `enforce: true` holds a rollback as it holds a deployment: the artifact
-//   rolled back to must pass the gate.
+//   rolled back to must pass the gate;
+// - with `from`, a principal outside it cannot steer a trusted hook posted
+//   without a chainId into a release's chain through correlation (by
+//   subject or by artifact): the hook joins that chain, the log records
+//   through which event (chain_via), and the gate does not count it;
+//   Jenkins building and Tekton deploying and testing one release (both
+//   in `from`) still passes.
 //
 //   node tests/js/integration/gates-attacks.mjs path/to/cdeventsd path/to/cdevctl
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startDaemon, postJson, curl, checker, waitFor } from '../daemon.mjs';
+import { startDaemon, postJson, curl, checker, waitFor, auditSql } from '../daemon.mjs';
 
 const t = checker();
 const [bin] = process.argv.slice(2);
@@ -26,6 +32,7 @@ const secret = (name) => {
   return ['-H', `Authorization: Bearer ${token}`];
 };
 const bot = secret('bot'), reader = secret('reader'), intruder = secret('intruder');
+const jenkins = secret('jenkins'), tekton = secret('tekton');
 // prod (enforced) and qa (asked) want the same: a build and both suites.
 const releaseReady = '    require:\n      - build: true\n      - tests: {suites: [unit, data-contract], outcome: success}';
 const cfg = path.join(dir, 'cdeventsd.yaml');
@@ -40,6 +47,12 @@ fs.writeFileSync(cfg, `principals:
     scopes: [emit]
     token_file: ${dir}/intruder
     sources: [/intruder]
+  - name: jenkins
+    scopes: [emit, query]
+    token_file: ${dir}/jenkins
+  - name: tekton
+    scopes: [emit, query]
+    token_file: ${dir}/tekton
 schemas:
   dirs: [${path.join(sourceDir, 'schemas', 'custom')}]
 tickets:
@@ -50,6 +63,11 @@ gates:
 ${releaseReady}
   qa:
 ${releaseReady}
+  audited:
+    from: [release-bot, jenkins, tekton]
+    require:
+      - build: true
+      - tests: {suites: [data-contract], outcome: success}
 `);
 
 const d = await startDaemon(bin, ['-c', cfg]);
@@ -163,6 +181,57 @@ const allowedAt = prodLog.find((e) => e.event.context.type.startsWith('dev.cdeve
 const rollbackAt = prodLog.find((e) => e.event.context.type.startsWith('dev.cdevents.service.rolledback'))?.seq;
 t.check(allowedAt && rollbackAt && allowedAt < rollbackAt,
   'the allowing decision is logged before the rollback it lets through', `${allowedAt} < ${rollbackAt}`);
+
+// from, and correlation: an intruder's event cannot carry a trusted hook
+// posted without a chainId into a release's chain as evidence. The hook
+// still joins the chain (correlation follows anyone's events, as tools
+// must be able to share a release), the log says through which event,
+// and the gate does not count it.
+const viaOf = (seq) => auditSql(d.stateDir, `SELECT coalesce(chain_via, 0) FROM events WHERE seq = ${seq}`).stdout.trim();
+const A = 'pkg:oci/etl@sha256%3Aa01', B = 'pkg:oci/etl@sha256%3Ab02', C = 'pkg:oci/etl@sha256%3Ac03';
+const dcRun = (phase, subject, extra = {}) => ({ phase, subject, testSuite: 'data-contract', environment: 'ci', ...extra });
+
+// By subject: the intruder plants a run of dc-a in release A's chain; the
+// bot's own run dc-a (for something else) finishes without a chainId.
+hook('build', { phase: 'finished', subject: 'b-a', artifactId: A, chainId: 'release-a' });
+const planted = hook('test', dcRun('started', 'dc-a', { chainId: 'release-a' }), intruder);
+const steered = hook('test', dcRun('finished', 'dc-a', { outcome: 'success' }));
+t.check(planted.status === 202 && steered.json?.chainId === 'release-a' && viaOf(steered.json.seq) === String(planted.json?.seq),
+  'a trusted run without a chainId joins the chain an intruder planted its subject in, and the log says through which event',
+  `${steered.body} via ${viaOf(steered.json?.seq)}`);
+let g = gate('audited', A);
+t.check(g.json?.decision === 'deny' && g.json.requirements?.[1]?.met === false,
+  'the gate does not count a trusted run steered into the chain by an intruder (by subject)', g.body);
+// The bot's own start, then its finish without a chainId: joined through
+// the bot's event, evidence.
+hook('test', dcRun('started', 'dc-a2', { chainId: 'release-a' }));
+const own = hook('test', dcRun('finished', 'dc-a2', { outcome: 'success' }));
+g = gate('audited', A);
+t.check(own.json?.chainId === 'release-a' && g.json?.decision === 'allow',
+  'a run that joined through the bot\'s own event counts', g.body);
+
+// By artifact: release W passed its tests; the intruder names B in W's
+// chain, and the bot's build of B, without a chainId, joins W's chain
+// through it. The build is the bot's word; W's tests are not B's.
+hook('test', dcRun('finished', 'dc-w', { outcome: 'success', chainId: 'release-w' }));
+const named = hook('artifact', { phase: 'published', subject: B, chainId: 'release-w' }, intruder);
+const built = hook('build', { phase: 'finished', subject: 'b-b', artifactId: B });
+t.check(named.status === 202 && built.json?.chainId === 'release-w' && viaOf(built.json.seq) === String(named.json?.seq),
+  'a trusted build without a chainId joins the chain an intruder named its artifact in, through that event', built.body);
+g = gate('audited', B);
+t.check(g.json?.decision === 'deny' && g.json.requirements?.[0]?.met === true && g.json.requirements?.[1]?.met === false,
+  'the gate does not take that chain\'s tests for the artifact\'s (by artifact)', g.body);
+
+// Across tools, all in from: Jenkins builds C (a new chain), Tekton
+// deploys C to stage without a chainId (joining Jenkins' chain by the
+// artifact) and tests in the chain it was given.
+const jb = postJson(`${d.url}/v1/hooks/build`, { phase: 'finished', subject: 'b-c', artifactId: C }, jenkins);
+const td = postJson(`${d.url}/v1/hooks/deploy`, { phase: 'deployed', subject: 'etl-c', environment: 'stage', artifactId: C },
+  tekton);
+postJson(`${d.url}/v1/hooks/test`, dcRun('finished', 'dc-c', { outcome: 'success', chainId: td.json?.chainId }), tekton);
+g = gate('audited', C);
+t.check(jb.json?.chainId && td.json?.chainId === jb.json.chainId && viaOf(td.json.seq) === String(jb.json.seq) &&
+  g.json?.decision === 'allow', 'Jenkins builds, Tekton deploys and tests in the chain it joined: allowed', g.body);
 
 t.check(await d.stop() === 0, 'the daemon stops cleanly');
 

@@ -1,0 +1,129 @@
+/* How each row got its chain (events.chain_via, issue 18): the SQLite
+ * writer keeps the seq of the row whose chain correlation joined an event
+ * to, and none when the producer named the chain, when correlation started
+ * one, or for the daemon's own events; queries hand it to readers. The
+ * chain's hashes do not cover it: a log verifies the same with or without
+ * it. */
+
+#include "tests/unit/helpers.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "events/event.h"
+#include "sinks/audit/audit_query.h"
+#include "sinks/audit/audit_store.h"
+#include "sinks/audit/sql.h"
+
+static char db_path[64];
+
+/* A deployment of @artifact by jenkins, in @chain (NULL: none, so the
+ * writer correlates it unless @own). */
+static void entry(struct cde_journal_entry *e, const char *id, const char *subject, const char *artifact,
+		  const char *chain, bool own)
+{
+	cJSON *content;
+
+	memset(e, 0, sizeof(*e));
+	assert_int_equal(cde_event_new(cde_catalog_newest(cat), "dev.cdevents.service.deployed.0.3.0", "/ci",
+				       subject, &e->event), 0);
+	assert_int_equal(cde_event_set_id(e->event, id), 0);
+	assert_int_equal(cde_event_set_chain_id(e->event, own ? "own-chain" : chain), 0);
+	content = cde_event_content(e->event);
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(content, "environment"), "id", "prod");
+	cJSON_AddStringToObject(content, "artifactId", artifact);
+	e->correlate = !chain && !own;
+	e->principal = "jenkins";
+	e->peer = "127.0.0.1:4242";
+	snprintf(e->received_at, sizeof(e->received_at), "2026-12-07T12:00:00.000000Z");
+}
+
+static struct cde_audit_store *open_fresh(void)
+{
+	struct cde_audit_store *s;
+	char err[256];
+
+	snprintf(db_path, sizeof(db_path), "/tmp/cde-via-%d.db", (int)getpid());
+	unlink(db_path);
+	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
+	return s;
+}
+
+static void drop(struct cde_audit_store *s)
+{
+	static const char *const tails[] = { "", "-wal", "-shm", "-head" };
+	char p[96];
+
+	cde_audit_store_close(s);
+	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", db_path, tails[i]);
+		unlink(p);
+	}
+}
+
+/* The stored chain_via of row @seq; -1 for NULL. */
+static int64_t via_of(struct cde_audit_store *s, uint64_t seq)
+{
+	char sql[96];
+
+	snprintf(sql, sizeof(sql), "SELECT coalesce(chain_via, -1) FROM events WHERE seq = %llu",
+		 (unsigned long long)seq);
+	return cde_sql_int(cde_audit_store_db(s), sql, NULL, -2);
+}
+
+static int collect_via(void *ctx, const struct cde_audit_record *rec)
+{
+	uint64_t *out = ctx;
+
+	out[rec->seq] = rec->chain_via;
+	return 0;
+}
+
+static void the_writer_keeps_the_row_whose_chain_a_correlated_event_joined(void **state)
+{
+	struct cde_audit_store *s = open_fresh();
+	struct cde_journal_entry e[5];
+	struct cde_audit_filter f = { 0 };
+	struct cde_audit_verify v;
+	uint64_t via[8] = { 0 };
+	char err[256];
+
+	entry(&e[0], "named", "etl", "pkg:oci/etl@1", "release-1", false);	/* the producer's chain */
+	entry(&e[1], "by-artifact", "etl-canary", "pkg:oci/etl@1", NULL, false);
+	entry(&e[2], "fresh", "web", "pkg:oci/web@1", NULL, false);		/* nothing known */
+	entry(&e[3], "by-subject", "web", "pkg:oci/web@2", NULL, false);
+	entry(&e[4], "own", "gates/prod", "pkg:oci/etl@1", NULL, true);		/* the daemon's */
+	assert_int_equal(cde_audit_store_append(s, e, 5, err, sizeof(err)), 0);
+	assert_string_equal(cde_event_chain_id(e[1].event), "release-1");
+	assert_int_equal(via_of(s, 1), -1);
+	assert_int_equal(via_of(s, 2), 1);	/* joined release-1 through row 1's artifact */
+	assert_int_equal(via_of(s, 3), -1);	/* started a chain */
+	assert_int_equal(via_of(s, 4), 3);	/* joined row 3's chain through its subject */
+	assert_int_equal(via_of(s, 5), -1);
+
+	/* Readers get it with each record, 0 for none. */
+	assert_int_equal(cde_audit_query(s, &f, collect_via, via), 0);
+	assert_int_equal(via[1], 0);
+	assert_int_equal(via[2], 1);
+	assert_int_equal(via[3], 0);
+	assert_int_equal(via[4], 3);
+	assert_int_equal(via[5], 0);
+
+	/* Not hashed: the log verifies with it changed. */
+	assert_int_equal(sqlite3_exec(cde_audit_store_db(s), "UPDATE events SET chain_via = NULL", NULL, NULL,
+				      NULL), SQLITE_OK);
+	assert_int_equal(cde_audit_store_verify(s, NULL, 0, 0, &v), 0);
+	assert_int_equal(v.head_seq, 5);
+	for (int i = 0; i < 5; i++)
+		cde_event_unref(e[i].event);
+	drop(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(the_writer_keeps_the_row_whose_chain_a_correlated_event_joined),
+	};
+
+	return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);
+}
