@@ -256,6 +256,10 @@ char *cde_audit_record_to_json(const struct cde_audit_record *rec)
 	    !cJSON_AddStringToObject(o, "prevHash", rec->prev_hash) ||
 	    !cJSON_AddStringToObject(o, "hash", rec->hash))
 		goto out;
+	/* How a correlated event got its chain, for whoever asks why a gate
+	 * did not count it: the event it joined through. */
+	if (rec->chain_via && !cJSON_AddNumberToObject(o, "chainVia", (double)rec->chain_via))
+		goto out;
 	if (rec->deliveries) {
 		cJSON *list = cJSON_Parse(rec->deliveries);
 

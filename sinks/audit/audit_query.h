@@ -56,6 +56,7 @@ int cde_audit_query_id(struct cde_audit_store *s, const char *id, uint64_t limit
 		       int (*fn)(void *ctx, const struct cde_audit_record *rec), void *ctx);
 
 /* The record as one line of JSON: {"seq", "receivedAt", "principal",
- * "peer", "prevHash", "hash", ["deliveries",] "event"} with the event spliced in exactly
- * as stored. Returns a malloc'd string or NULL when out of memory. */
+ * "peer", "prevHash", "hash", ["chainVia",] ["deliveries",] "event"} with
+ * the event spliced in exactly as stored; chainVia is the seq of the
+ * event a correlated one joined its chain through. Returns a malloc'd string or NULL when out of memory. */
 char *cde_audit_record_to_json(const struct cde_audit_record *rec);

@@ -199,6 +199,9 @@ const steered = hook('test', dcRun('finished', 'dc-a', { outcome: 'success' }));
 t.check(planted.status === 202 && steered.json?.chainId === 'release-a' && viaOf(steered.json.seq) === String(planted.json?.seq),
   'a trusted run without a chainId joins the chain an intruder planted its subject in, and the log says through which event',
   `${steered.body} via ${viaOf(steered.json?.seq)}`);
+const steeredRecord = curl([...bot, `${d.url}/v1/events/${steered.json?.id}`]).json?.events?.[0];
+t.check(steeredRecord?.chainVia === planted.json?.seq, 'GET /v1/events/{id} shows it too: chainVia, the event it joined through',
+  JSON.stringify(steeredRecord && { seq: steeredRecord.seq, chainVia: steeredRecord.chainVia }));
 let g = gate('audited', A);
 t.check(g.json?.decision === 'deny' && g.json.requirements?.[1]?.met === false,
   'the gate does not count a trusted run steered into the chain by an intruder (by subject)', g.body);
