@@ -28,21 +28,36 @@ struct row {
 static struct row *rows;
 static size_t n_rows, cap_rows;
 static unsigned queries;
+static uint64_t rows_sent;	/* rows the source handed out, over all queries */
 
+static bool matches(const struct cde_audit_filter *f, size_t i)
+{
+	const struct row *w = &rows[i];
+
+	return !((f->artifact_id && !w->names_artifact) || (f->chain_id && strcmp(f->chain_id, w->chain) != 0) ||
+		 (f->subject && strcmp(f->subject, w->subject) != 0) ||
+		 (f->environment && strcmp(f->environment, w->environment) != 0) || (f->after && i + 1 <= f->after));
+}
+
+/* As PostgreSQL answers: the whole result (up to the limit) is sent,
+ * counted in rows_sent, before the reader sees its first row. */
 static int query(void *ctx, const struct cde_audit_filter *f, cde_audit_record_fn fn, void *fn_ctx)
 {
+	uint64_t sent = 0;
+
 	(void)ctx;
 	queries++;
-	for (size_t i = 0; i < n_rows; i++) {
-		const struct row *w = &rows[i];
+	for (size_t i = 0; i < n_rows && (!f->limit || sent < f->limit); i++)
+		sent += matches(f, i);
+	rows_sent += sent;
+	for (size_t i = 0; i < n_rows && sent; i++) {
 		struct cde_audit_record rec = { .seq = i + 1, .received_at = "2026-03-01T12:00:00Z", .principal = "ci",
-						.event = w->event };
+						.event = rows[i].event };
 		int r;
 
-		if ((f->artifact_id && !w->names_artifact) || (f->chain_id && strcmp(f->chain_id, w->chain) != 0) ||
-		    (f->subject && strcmp(f->subject, w->subject) != 0) ||
-		    (f->environment && strcmp(f->environment, w->environment) != 0) || (f->after && i + 1 <= f->after))
+		if (!matches(f, i))
 			continue;
+		sent--;
 		r = fn(fn_ctx, &rec);
 		if (r)
 			return r;
@@ -212,7 +227,9 @@ static void an_artifact_in_two_thousand_chains_reads_each_chain_once(void **stat
 	out = evaluate(&g);
 	assert_string_equal(text(out, "decision"), "deny");
 	assert_int_equal(cJSON_GetObjectItemCaseSensitive(req(out, 0), "seq")->valuedouble, 4001);
-	assert_int_equal(queries, 1 + 2000);	/* the artifact's events, then each chain */
+	/* the artifact's 4,000 events in pages of 16, 32, ... up to 1,024
+	 * (nine queries), then each chain once (two events: one page) */
+	assert_int_equal(queries, 9 + 2000);
 	cJSON_Delete(out);
 }
 
@@ -251,13 +268,14 @@ static void past_its_events_max_the_gate_denies_without_judging(void **state)
 	g.events_max = 50;
 	build("r-1");
 	build("r-2");
-	/* read: both builds by artifact, then r-1 (its build and 46 cases), then r-2 (its build) */
+	/* read: both builds by artifact (one page), then r-1 (its build and
+	 * 46 cases: pages of 16 and 32), then r-2 (its build) */
 	for (size_t i = 0; i < 46; i++)
 		case_run("2026-03-01T08:00:00Z", i, "success");
 	out = evaluate(&g);
 	assert_string_equal(text(out, "decision"), "allow");	/* 50 rows: within */
 	assert_null(cJSON_GetObjectItemCaseSensitive(out, "reason"));
-	assert_int_equal(queries, 3);
+	assert_int_equal(queries, 4);
 	cJSON_Delete(out);
 
 	/* one more passing case: what was read would allow, the gate denies */
@@ -267,12 +285,13 @@ static void past_its_events_max_the_gate_denies_without_judging(void **state)
 	assert_string_equal(text(out, "chainId"), "r-2");
 	cJSON_Delete(out);
 
-	/* past the limit in r-1, it stops there: r-2 is not asked for */
+	/* past the limit in r-1, it stops there: r-2 is not asked for (the
+	 * artifact's events, then r-1 in pages of 16, 32 and 64) */
 	case_run("2026-03-01T08:00:00Z", 47, "success");
 	queries = 0;
 	out = evaluate(&g);
 	assert_not_judged(out, &g, "50");
-	assert_int_equal(queries, 2);
+	assert_int_equal(queries, 1 + 3);
 	cJSON_Delete(out);
 }
 
@@ -301,6 +320,30 @@ static void the_soak_read_counts_against_the_limit_too(void **state)
 	cJSON_Delete(out);
 }
 
+/* A store may send a query's whole result before the first row is
+ * looked at (PostgreSQL): a read that stops at its first row is asked
+ * for a small page, not for everything after it. */
+static void a_read_stopped_at_its_first_row_was_asked_for_a_small_page(void **state)
+{
+	struct cde_gate g = gate_of(SOAKED);
+	cJSON *out;
+
+	(void)state;
+	post("2026-03-01T08:00:00Z", "service.deployed.0.3.0", "etl", "r-1", "stage", true,
+	     "{\"environment\":{\"id\":\"stage\"},\"artifactId\":\"" ART "\"}");
+	post("2026-03-01T08:05:00Z", "service.removed.0.3.0", "etl", "ops", "stage", false,
+	     "{\"environment\":{\"id\":\"stage\"}}");
+	for (int i = 0; i < 5000; i++)	/* after the end of the soak */
+		post("2026-03-01T08:10:00Z", "service.removed.0.3.0", "etl", "ops", "stage", false,
+		     "{\"environment\":{\"id\":\"stage\"}}");
+	rows_sent = 0;
+	out = evaluate(&g);
+	assert_string_equal(text(out, "decision"), "deny");
+	/* the deployment by artifact and by chain, then one page of 16 */
+	assert_true(rows_sent <= 2 + 16);
+	cJSON_Delete(out);
+}
+
 static void the_default_limit_is_the_documented_one(void **state)
 {
 	struct cde_gate g = gate_of(UNIT_CASES);
@@ -320,6 +363,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(the_latest_run_of_each_of_ten_thousand_cases_decides, reset),
+		cmocka_unit_test_setup(a_read_stopped_at_its_first_row_was_asked_for_a_small_page, reset),
 		cmocka_unit_test_setup(a_failed_case_among_ten_thousand_is_found, reset),
 		cmocka_unit_test_setup(an_artifact_in_two_thousand_chains_reads_each_chain_once, reset),
 		cmocka_unit_test_setup(past_its_events_max_the_gate_denies_without_judging, reset),

@@ -70,12 +70,6 @@ static bool newer(const struct cde_answer_event *e, const struct timespec *when,
 	return e->seq > seq;
 }
 
-/* @e was posted by a principal the gate takes evidence from. */
-static bool trusted(const struct cde_gate *g, const struct cde_answer_event *e)
-{
-	return cde_gate_trusts(g, e->principal);
-}
-
 /* The chain @e (naming the artifact) ties to it, or NULL. */
 static const char *chain_of(const struct cde_answer_event *e)
 {
@@ -254,15 +248,15 @@ static int on_record(void *ctx, const struct cde_audit_record *rec)
 		return ev->error = r;
 	if (!evidence)
 		return 0;	/* in its chain through someone outside `from` */
+	/* Known by the row alone: an outsider's events, however large, are
+	 * not parsed (each would cost the reader thread its parse). */
+	if (!cde_gate_trusts(ev->gate, rec->principal ? rec->principal : ""))
+		return 0;
 	r = cde_answer_event_read(rec, &e);
 	if (r == -EINVAL)
 		return 0;	/* not a CDEvent this reads: no evidence */
 	if (r < 0)
 		return ev->error = r;
-	if (!trusted(ev->gate, &e)) {
-		cde_answer_event_release(&e);
-		return 0;
-	}
 	if (ev->by_artifact)
 		r = collect_chain(ev, &e);
 	for (size_t i = 0; r == 0 && i < ev->gate->n; i++)
@@ -326,12 +320,24 @@ struct counted {
 	struct eval *ev;
 	cde_audit_record_fn fn;
 	void *ctx;
+	uint64_t last;		/* the seq of the last row read */
+	uint64_t in_page;
 };
+
+/* Rows a gate reads per query, the first page small and each next one
+ * twice as large up to the most: a store that sends a whole result
+ * before the first row is looked at (PostgreSQL) sends little past a
+ * reader that stops at once (the soak's end is often the first event),
+ * and at most PAGE_MAX rows past any stop or events_max. */
+#define PAGE_FIRST 16
+#define PAGE_MAX 1024
 
 static int count_row(void *ctx, const struct cde_audit_record *rec)
 {
 	struct counted *c = ctx;
 
+	c->last = rec->seq;
+	c->in_page++;
 	if (++c->ev->rows > cde_gate_events_max(c->ev->gate)) {
 		c->ev->too_large = true;
 		return 1;
@@ -339,19 +345,42 @@ static int count_row(void *ctx, const struct cde_audit_record *rec)
 	return c->fn(c->ctx, rec);
 }
 
+/* @f, oldest first, a page at a time; what the last callback returned
+ * (1: stopped, by the reader or events_max), 0, or an error. A read the
+ * caller bounds itself (a limit, newest first) is one query. */
+static int paged_query(struct eval *ev, const struct cde_audit_source *src, const struct cde_audit_filter *f,
+		       cde_audit_record_fn fn, void *ctx)
+{
+	struct counted c = { .ev = ev, .fn = fn, .ctx = ctx, .last = f->after };
+	struct cde_audit_filter page = *f;
+	int r;
+
+	if (f->limit || f->descending)
+		return src->query(src->ctx, f, count_row, &c);
+	page.limit = PAGE_FIRST;
+	for (;;) {
+		page.after = c.last;
+		c.in_page = 0;
+		r = src->query(src->ctx, &page, count_row, &c);
+		if (r != 0 || c.in_page < page.limit)
+			return r;
+		if (page.limit < PAGE_MAX)
+			page.limit *= 2;
+	}
+}
+
 /* Reads @f through @fn; 0 (also when @fn stopped it, or the gate's
  * events_max did: ev->too_large) or an error. */
 static int read_some(struct eval *ev, const struct cde_audit_source *src, const struct cde_audit_filter *f,
 		     cde_audit_record_fn fn, void *ctx)
 {
-	struct counted c = { .ev = ev, .fn = fn, .ctx = ctx };
-	int r = src->query(src->ctx, f, count_row, &c);
+	int r = paged_query(ev, src, f, fn, ctx);
 
 	return r > 0 ? 0 : r;
 }
 
-/* A source whose reads are counted like read_some's, for readers that
- * take a source (the anchors' confirmation). */
+/* A source whose reads are counted and paged like read_some's, for
+ * readers that take a source (the anchors' confirmation). */
 struct counted_source {
 	struct eval *ev;
 	const struct cde_audit_source *src;
@@ -360,8 +389,7 @@ struct counted_source {
 static int counted_query(void *ctx, const struct cde_audit_filter *f, cde_audit_record_fn fn, void *fn_ctx)
 {
 	struct counted_source *cs = ctx;
-	struct counted c = { .ev = cs->ev, .fn = fn, .ctx = fn_ctx };
-	int r = cs->src->query(cs->src->ctx, f, count_row, &c);
+	int r = paged_query(cs->ev, cs->src, f, fn, fn_ctx);
 
 	/* past events_max the read stops as if its reader had stopped it */
 	return cs->ev->too_large && r == 1 ? 0 : r;
