@@ -137,6 +137,15 @@ static void finish_allowed(struct hold *h)
 {
 	static const char *const retry[] = { "Retry-After: 5", NULL };
 
+	/* Its decision committed while the journal was being released at
+	 * shutdown: the writer is gone, an append now would never be stored
+	 * nor answered. */
+	if (h->api->stopping && !h->api->reader) {
+		cde_api_refuse(h->api, h->req, &h->who, 503, "the daemon is stopping: retry on another replica or later",
+			       NULL, retry);
+		hold_free(h, true);
+		return;
+	}
 	if (h->record_failed) {
 		cde_api_refuse(h->api, h->req, &h->who, 503,
 			       "the promotion gate's decision could not be logged: retry later", NULL, retry);
