@@ -44,7 +44,7 @@ static int run(void *ctx, const struct cde_audit_source *src, struct cde_audit_t
 	struct ticket_job *j = ctx;
 	cJSON *found = NULL;
 	int r = j->closing ? cde_tickets_open(src, text_at(j->event, "context", "chainId"), j->principal, &found)
-			   : cde_ticket_gate_decision(src, j->source, cde_api_content_ref(j->event, "environment"),
+			   : cde_ticket_gate_decision(src, j->source, j->principal, cde_api_content_ref(j->event, "environment"),
 						      cde_api_content_ref(j->event, "artifactId"), &found);
 
 	if (r < 0)

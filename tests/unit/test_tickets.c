@@ -80,7 +80,7 @@ static void a_deployment_ticket_names_the_latest_decision_for_its_environment(vo
 	decision("prod", "deny", "d-1");
 	decision("prod", "allow", "d-2");
 	decision("stage", "deny", "d-3"); /* another environment's: not this one's */
-	assert_int_equal(cde_ticket_gate_decision(&stand_in, "/cdeventsd", "prod", ART, &found), 0);
+	assert_int_equal(cde_ticket_gate_decision(&stand_in, "/cdeventsd", "ci", "prod", ART, &found), 0);
 	assert_non_null(found);
 	ev = cde_ticket_created_event(dep, 7, "jenkins", found, "t-1", "/cdeventsd", "2026-03-01T10:00:01Z");
 	assert_non_null(ev);
@@ -106,7 +106,7 @@ static void without_a_decision_the_ticket_says_none_was_asked(void **state)
 
 	(void)state;
 	decision("stage", "allow", "d-1");
-	assert_int_equal(cde_ticket_gate_decision(&stand_in, "/cdeventsd", "prod", ART, &found), 0);
+	assert_int_equal(cde_ticket_gate_decision(&stand_in, "/cdeventsd", "ci", "prod", ART, &found), 0);
 	assert_null(found);
 	ev = cde_ticket_created_event(dep, 7, "", NULL, "t-1", "/cdeventsd", "2026-03-01T10:00:01Z");
 	assert_non_null(ev);
@@ -154,7 +154,7 @@ static void a_decision_the_daemon_did_not_write_is_not_cited(void **state)
 	(void)state;
 	decision("prod", "deny", "d-1");
 	decision_from("/intruder", "prod", "allow", "forged"); /* posted before ingest refused the type */
-	assert_int_equal(cde_ticket_gate_decision(&stand_in, "/cdeventsd", "prod", ART, &found), 0);
+	assert_int_equal(cde_ticket_gate_decision(&stand_in, "/cdeventsd", "ci", "prod", ART, &found), 0);
 	assert_non_null(found);
 	assert_string_equal(text(found, "event", "context", "id"), "d-1");
 	cJSON_Delete(found);
@@ -198,7 +198,17 @@ static void a_decision_without_the_daemons_peer_mark_is_not_cited(void **state)
 
 	(void)state;
 	decision_from("/cdeventsd", "prod", "allow", "unmarked"); /* the daemon's source, posted */
-	assert_int_equal(cde_ticket_gate_decision(&stand_in, "/cdeventsd", "prod", ART, &found), 0);
+	assert_int_equal(cde_ticket_gate_decision(&stand_in, "/cdeventsd", "ci", "prod", ART, &found), 0);
+	assert_null(found);
+}
+
+static void another_principals_decision_is_not_cited(void **state)
+{
+	cJSON *found = NULL;
+
+	(void)state;
+	decision("prod", "allow", "d-1"); /* asked by ci */
+	assert_int_equal(cde_ticket_gate_decision(&stand_in, "/cdeventsd", "intruder", "prod", ART, &found), 0);
 	assert_null(found);
 }
 
@@ -212,6 +222,7 @@ int main(void)
 		cmocka_unit_test_setup(a_strangers_run_closes_no_ticket, reset),
 		cmocka_unit_test_setup(a_strangers_ticket_events_open_and_close_nothing, reset),
 		cmocka_unit_test_setup(a_decision_without_the_daemons_peer_mark_is_not_cited, reset),
+		cmocka_unit_test_setup(another_principals_decision_is_not_cited, reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -167,6 +167,7 @@ cJSON *cde_ticket_closed_event(const cJSON *created, const cJSON *finished, cons
 /* What a decision lookup keeps: the first decision the daemon wrote. */
 struct decision_scan {
 	const char *source;	/* the daemon's context.source */
+	const char *principal;	/* who deployed */
 	cJSON *found;
 };
 
@@ -180,7 +181,7 @@ static bool own_decision(const struct decision_scan *s, const struct cde_audit_r
 	const char *principal = text_at(ev, "subject", "content", "principal");
 
 	return cde_answer_record_is_own(rec) && source && strcmp(source, s->source) == 0 && principal &&
-	       rec->principal && strcmp(principal, rec->principal) == 0;
+	       rec->principal && strcmp(principal, rec->principal) == 0 && strcmp(principal, s->principal) == 0;
 }
 
 static int on_decision(void *ctx, const struct cde_audit_record *rec)
@@ -202,12 +203,12 @@ static int on_decision(void *ctx, const struct cde_audit_record *rec)
 	return 1; /* the latest is enough */
 }
 
-int cde_ticket_gate_decision(const struct cde_audit_source *src, const char *source, const char *environment,
-			     const char *artifact, cJSON **ret)
+int cde_ticket_gate_decision(const struct cde_audit_source *src, const char *source, const char *principal,
+			     const char *environment, const char *artifact, cJSON **ret)
 {
 	struct cde_audit_filter f = { .type = "dev.cdeventsx.cdeventsd-gate.decided", .environment = environment,
 				      .artifact_id = artifact, .descending = true };
-	struct decision_scan s = { .source = source };
+	struct decision_scan s = { .source = source, .principal = principal };
 	int r = src->query(src->ctx, &f, on_decision, &s);
 
 	if (r < 0) {

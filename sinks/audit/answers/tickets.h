@@ -17,10 +17,12 @@
 
 /* The latest gate decision for @artifact in @environment that the daemon
  * wrote itself (context.source @source, logged under the principal it
- * names), as its record in *@ret ({"seq", "event"}; NULL when none was
- * asked). Returns 0, -ENOMEM, or the source's error. */
-int cde_ticket_gate_decision(const struct cde_audit_source *src, const char *source, const char *environment,
-			     const char *artifact, cJSON **ret);
+ * names) for @principal, the one whose deployment the ticket records, as
+ * its record in *@ret ({"seq", "event"}; NULL when that principal asked
+ * none): another principal's allow says nothing of this deployment.
+ * Returns 0, -ENOMEM, or the source's error. */
+int cde_ticket_gate_decision(const struct cde_audit_source *src, const char *source, const char *principal,
+			     const char *environment, const char *artifact, cJSON **ret);
 
 /* The ticket.created of the deployment @deployment (its event as stored,
  * at @seq, posted by @principal), with @decision as
