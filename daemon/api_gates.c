@@ -104,8 +104,8 @@ static void on_committed(void *ctx, const struct cde_journal_entry *e, int error
 		return;
 	}
 	/* Not kept (out of memory): the next question logs its own. */
-	(void)cde_gate_memo_keep(&g->api->gate_memo, g->principal, g->result, time(NULL), cde_event_id(e->event),
-				 e->seq);
+	(void)cde_gate_memo_keep(&g->api->gate_memo, g->principal, &g->gate, g->result, time(NULL),
+				 cde_event_id(e->event), e->seq);
 	event = cJSON_AddObjectToObject(g->result, "event");
 	if (!event || !cJSON_AddStringToObject(event, "id", cde_event_id(e->event)) ||
 	    !cJSON_AddNumberToObject(event, "seq", (double)e->seq)) {
@@ -126,8 +126,8 @@ static void on_committed(void *ctx, const struct cde_journal_entry *e, int error
  * True when it was answered so. */
 static bool reply_on_record(struct gate_request *g)
 {
-	const struct cde_gate_memo_slot *s = cde_gate_memo_find(&g->api->gate_memo, g->principal, g->result,
-								  time(NULL));
+	const struct cde_gate_memo_slot *s = cde_gate_memo_find(&g->api->gate_memo, g->principal, &g->gate,
+								  g->result, time(NULL));
 	cJSON *event;
 
 	if (!s)

@@ -11,7 +11,18 @@
 
 #include <openssl/evp.h>
 
-static bool digest_question(const char *principal, const cJSON *result, uint8_t out[32])
+/* Whose evidence the gate took: a reload that changes `from` changes
+ * the question, though the answer may read the same. */
+static bool digest_from(EVP_MD_CTX *ctx, const struct cde_gate *gate)
+{
+	for (size_t i = 0; gate && i < gate->n_from; i++)
+		if (!EVP_DigestUpdate(ctx, gate->from[i], strlen(gate->from[i]) + 1))
+			return false;
+	return EVP_DigestUpdate(ctx, "", 1);
+}
+
+static bool digest_question(const char *principal, const struct cde_gate *gate, const cJSON *result,
+			    uint8_t out[32])
 {
 	const char *env = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(result, "environment"));
 	const char *artifact = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(result, "artifact"));
@@ -24,7 +35,7 @@ static bool digest_question(const char *principal, const cJSON *result, uint8_t 
 	 * make the same bytes. */
 	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) && EVP_DigestUpdate(ctx, principal, strlen(principal) + 1) &&
 	     EVP_DigestUpdate(ctx, env, strlen(env) + 1) && EVP_DigestUpdate(ctx, artifact, strlen(artifact) + 1) &&
-	     EVP_DigestFinal_ex(ctx, out, NULL);
+	     digest_from(ctx, gate) && EVP_DigestFinal_ex(ctx, out, NULL);
 	EVP_MD_CTX_free(ctx);
 	return ok;
 }
@@ -55,12 +66,12 @@ static size_t slot_of(const uint8_t question[32])
 }
 
 const struct cde_gate_memo_slot *cde_gate_memo_find(const struct cde_gate_memo *m, const char *principal,
-						     const cJSON *result, time_t now)
+						     const struct cde_gate *gate, const cJSON *result, time_t now)
 {
 	uint8_t question[32], answer[32];
 	const struct cde_gate_memo_slot *s;
 
-	if (!digest_question(principal, result, question))
+	if (!digest_question(principal, gate, result, question))
 		return NULL;
 	s = &m->slots[slot_of(question)];
 	/* A clock set back makes now < at: not taken as recent. */
@@ -71,8 +82,8 @@ const struct cde_gate_memo_slot *cde_gate_memo_find(const struct cde_gate_memo *
 	return s;
 }
 
-int cde_gate_memo_keep(struct cde_gate_memo *m, const char *principal, const cJSON *result, time_t now,
-		       const char *id, uint64_t seq)
+int cde_gate_memo_keep(struct cde_gate_memo *m, const char *principal, const struct cde_gate *gate,
+		       const cJSON *result, time_t now, const char *id, uint64_t seq)
 {
 	uint8_t question[32], answer[32];
 	struct cde_gate_memo_slot *s;
@@ -80,7 +91,7 @@ int cde_gate_memo_keep(struct cde_gate_memo *m, const char *principal, const cJS
 	if (!cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(result, "environment")) ||
 	    !cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(result, "artifact")))
 		return -EINVAL;
-	if (!digest_question(principal, result, question) || !digest_answer(result, answer))
+	if (!digest_question(principal, gate, result, question) || !digest_answer(result, answer))
 		return -ENOMEM;
 	s = &m->slots[slot_of(question)];
 	memcpy(s->question, question, sizeof(question));

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "events/ids.h"
+#include "sinks/audit/answers/gate_rules.h"
 
 #define CDE_GATE_MEMO_SLOTS 128
 #define CDE_GATE_MEMO_SECONDS 900
@@ -30,16 +31,17 @@ struct cde_gate_memo {
 	struct cde_gate_memo_slot slots[CDE_GATE_MEMO_SLOTS];
 };
 
-/* The decision on record for @result (as cde_gate_evaluate made it)
- * asked by @principal, when one was committed at most
- * CDE_GATE_MEMO_SECONDS before @now with the same decision and the same
- * requirements, each met or not on the same evidence (the reasons'
- * words, which count seconds, are left out); else NULL. */
+/* The decision on record for @result (as cde_gate_evaluate made it of
+ * @gate, whose `from` is part of the question) asked by @principal, when
+ * one was committed at most CDE_GATE_MEMO_SECONDS before @now with the
+ * same decision and the same requirements, each met or not on the same
+ * evidence (the reasons' words, which count seconds, are left out); else
+ * NULL. */
 const struct cde_gate_memo_slot *cde_gate_memo_find(const struct cde_gate_memo *m, const char *principal,
-						     const cJSON *result, time_t now);
+						     const struct cde_gate *gate, const cJSON *result, time_t now);
 
-/* Keeps the decision @result of @principal, committed at @now as event
- * @id with @seq. Returns 0, -EINVAL (@result names no environment or
+/* Keeps the decision @result of @gate for @principal, committed at @now
+ * as event @id with @seq. Returns 0, -EINVAL (@result names no environment or
  * artifact) or -ENOMEM; then nothing is kept. */
-int cde_gate_memo_keep(struct cde_gate_memo *m, const char *principal, const cJSON *result, time_t now,
-		       const char *id, uint64_t seq);
+int cde_gate_memo_keep(struct cde_gate_memo *m, const char *principal, const struct cde_gate *gate,
+		       const cJSON *result, time_t now, const char *id, uint64_t seq);
