@@ -74,6 +74,16 @@ void cde_correlation_found(const char *chain_id, uint64_t via_seq, const char *l
 	snprintf(ret->path_from, sizeof(ret->path_from), "%s", chain_id && latest_id ? latest_id : "");
 }
 
+/* Whether the chain @chain, found by a name other releases reuse (a
+ * subject, a service), is barred to an event about artifact @artifact
+ * that the log does not know: it is another artifact's release. A chain
+ * that names no artifact yet (a build's started, then its finished with
+ * the artifact) is still open to it. */
+static bool another_release(const struct cde_chain_log *log, const char *artifact, const char *chain)
+{
+	return artifact && log->chain_names_other_artifact(log->ctx, chain, artifact);
+}
+
 void cde_correlate(const struct cde_event *ev, const struct cde_chain_log *log,
 		   struct cde_correlation *ret)
 {
@@ -86,12 +96,15 @@ void cde_correlate(const struct cde_event *ev, const struct cde_chain_log *log,
 	cde_correlation_keys_of(ev, &k);
 	/* The deployment comes last: an incident's later events (reported,
 	 * resolved) stay in the chain its detection joined, even when the
-	 * service was deployed again in between. */
+	 * service was deployed again in between. Past the artifact's key,
+	 * k.artifact (when set) is one the log does not know. */
 	*via = 0;
 	found = ask(log->chain_of_subject, log->ctx, k.run_subject, chain, size, via) ||
 		ask(log->chain_of_artifact, log->ctx, k.artifact, chain, size, via) ||
-		ask(log->chain_of_subject, log->ctx, k.subject, chain, size, via) ||
-		(k.service && log->chain_of_deployment(log->ctx, k.service, k.environment, chain, size, via));
+		(ask(log->chain_of_subject, log->ctx, k.subject, chain, size, via) &&
+		 !another_release(log, k.artifact, chain)) ||
+		(k.service && log->chain_of_deployment(log->ctx, k.service, k.environment, chain, size, via) &&
+		 !another_release(log, k.artifact, chain));
 
 	ret->new_chain = !found;
 	ret->path_from[0] = '\0';

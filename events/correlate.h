@@ -29,6 +29,9 @@ struct cde_chain_log {
 	 * rolled back) of service @service in environment @environment. */
 	bool (*chain_of_deployment)(void *ctx, const char *service, const char *environment, char *out,
 				    size_t size, uint64_t *seq);
+	/* Whether an event of chain @chain names an artifact other than
+	 * @artifact (the log's own events, such as gate decisions, aside). */
+	bool (*chain_names_other_artifact)(void *ctx, const char *chain, const char *artifact);
 	void *ctx;
 };
 
@@ -48,9 +51,13 @@ const char *cde_event_artifact_of(const struct cde_event *ev);
 /* Decides the chain of @ev from what @log knows: the chain of the pipeline
  * run a task run names, else of the artifact it is about, else of its own
  * subject, else (an incident) of the latest deployment of the service it
- * names in its environment; with none, a new chain. A joined chain's latest event, when
- * there is one, is the source of a PATH link, so a consumer can rebuild
- * the graph from the events alone. Fills *@ret; never fails. */
+ * names in its environment; with none, a new chain. When @ev names an
+ * artifact the log does not know, a chain found by its subject or by the
+ * deployment counts only if it names no other artifact: those keys are
+ * names reused from release to release (a service, a job), and another
+ * release's chain is not the new artifact's. A joined chain's latest
+ * event, when there is one, is the source of a PATH link, so a consumer
+ * can rebuild the graph from the events alone. Fills *@ret; never fails. */
 void cde_correlate(const struct cde_event *ev, const struct cde_chain_log *log,
 		   struct cde_correlation *ret);
 
@@ -60,7 +67,9 @@ void cde_correlate(const struct cde_event *ev, const struct cde_chain_log *log,
  * each may be NULL (borrowed from @ev), service and environment both or
  * neither. A store that answers the whole question in one query
  * (PostgreSQL: one round trip rather than five) looks them up in this
- * order and fills a cde_correlation with cde_correlation_found. */
+ * order, skips a subject's or deployment's chain that names an artifact
+ * other than a non-NULL @artifact (as cde_correlate does), and fills a
+ * cde_correlation with cde_correlation_found. */
 struct cde_correlation_keys {
 	const char *run_subject;
 	const char *artifact;

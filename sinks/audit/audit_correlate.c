@@ -53,6 +53,14 @@ static bool chain_of_deployment(void *ctx, const char *service, const char *envi
 			  out, size, seq);
 }
 
+static bool chain_names_other_artifact(void *ctx, const char *chain, const char *artifact)
+{
+	char one[2];
+
+	return first_text(((const struct cde_audit_lookups *)ctx)->other_artifact, chain, artifact, one,
+			  sizeof(one), NULL);
+}
+
 int cde_audit_correlate(const struct cde_audit_lookups *l, struct cde_event *ev, uint64_t *via_seq)
 {
 	const struct cde_chain_log log = {
@@ -60,6 +68,7 @@ int cde_audit_correlate(const struct cde_audit_lookups *l, struct cde_event *ev,
 		.chain_of_artifact = chain_of_artifact,
 		.latest_of_chain = latest_of_chain,
 		.chain_of_deployment = chain_of_deployment,
+		.chain_names_other_artifact = chain_names_other_artifact,
 		.ctx = (void *)l,
 	};
 	struct cde_correlation c;

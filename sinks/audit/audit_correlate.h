@@ -34,6 +34,7 @@ struct cde_audit_lookups {
 	sqlite3_stmt *chain_of_artifact;	/* artifact id -> the latest chain */
 	sqlite3_stmt *chain_head;		/* chain -> its latest event's id */
 	sqlite3_stmt *chain_of_deployment;	/* service, environment -> the latest chain */
+	sqlite3_stmt *other_artifact;		/* chain, artifact -> a row if it names another */
 };
 
 /* Gives @ev, not yet shared, the chainId of the release it belongs to and

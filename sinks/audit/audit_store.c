@@ -140,6 +140,8 @@ static int prepare_writer(struct cde_audit_store *s, char *err, size_t err_size)
 		{ "SELECT id FROM events WHERE chain_id = ? ORDER BY seq DESC LIMIT 1", &s->lookups.chain_head },
 		{ CDE_AUDIT_DEPLOYMENT_SQL("chain_id, seq", "?1", "?2", "json_extract(event, '$.subject.content.environment.id')"),
 		  &s->lookups.chain_of_deployment },
+		{ "SELECT 1 FROM events WHERE chain_id = ?1 AND artifact_id IS NOT NULL AND artifact_id <> ?2"
+		  CDE_AUDIT_NOT_OWN_SQL " LIMIT 1", &s->lookups.other_artifact },
 		{ "INSERT INTO checkpoints(seq, hash, mac) VALUES (?, ?, ?)", &s->checkpoint },
 	};
 
@@ -206,6 +208,7 @@ void cde_audit_store_close(struct cde_audit_store *s)
 	sqlite3_finalize(s->lookups.chain_of_artifact);
 	sqlite3_finalize(s->lookups.chain_head);
 	sqlite3_finalize(s->lookups.chain_of_deployment);
+	sqlite3_finalize(s->lookups.other_artifact);
 	sqlite3_finalize(s->checkpoint);
 	cde_audit_tree_writer_release(&s->tree);
 	cde_note_signer_free(s->signer);

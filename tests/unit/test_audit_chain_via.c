@@ -17,10 +17,10 @@
 
 static char db_path[64];
 
-/* A deployment of @artifact by jenkins, in @chain (NULL: none, so the
- * writer correlates it unless @own). */
+/* A deployment of @artifact (NULL: none named) by jenkins, in @chain
+ * (NULL: none, so the writer correlates it). */
 static void entry(struct cde_journal_entry *e, const char *id, const char *subject, const char *artifact,
-		  const char *chain, bool own)
+		  const char *chain)
 {
 	cJSON *content;
 
@@ -28,13 +28,31 @@ static void entry(struct cde_journal_entry *e, const char *id, const char *subje
 	assert_int_equal(cde_event_new(cde_catalog_newest(cat), "dev.cdevents.service.deployed.0.3.0", "/ci",
 				       subject, &e->event), 0);
 	assert_int_equal(cde_event_set_id(e->event, id), 0);
-	assert_int_equal(cde_event_set_chain_id(e->event, own ? "own-chain" : chain), 0);
+	assert_int_equal(cde_event_set_chain_id(e->event, chain), 0);
 	content = cde_event_content(e->event);
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(content, "environment"), "id", "prod");
-	cJSON_AddStringToObject(content, "artifactId", artifact);
-	e->correlate = !chain && !own;
+	if (artifact)
+		cJSON_AddStringToObject(content, "artifactId", artifact);
+	e->correlate = !chain;
 	e->principal = "jenkins";
 	e->peer = "127.0.0.1:4242";
+	snprintf(e->received_at, sizeof(e->received_at), "2026-12-07T12:00:00.000000Z");
+}
+
+/* The daemon's own event (a gate's decision) about @artifact in @chain. */
+static void own_entry(struct cde_journal_entry *e, const char *id, const char *artifact, const char *chain)
+{
+	char text[512];
+
+	memset(e, 0, sizeof(*e));
+	snprintf(text, sizeof(text),
+		 "{\"context\":{\"specversion\":\"0.5.1\",\"id\":\"%s\",\"source\":\"/cdeventsd\","
+		 "\"type\":\"dev.cdeventsx.cdeventsd-gate.decided.0.1.0\",\"timestamp\":\"2026-12-07T12:00:00Z\","
+		 "\"chainId\":\"%s\"},\"subject\":{\"id\":\"gates/prod\",\"content\":{\"artifactId\":\"%s\"}}}",
+		 id, chain, artifact);
+	assert_int_equal(cde_event_from_json(json(text), &e->event), 0);
+	e->principal = "cdeventsd";
+	e->peer = "";
 	snprintf(e->received_at, sizeof(e->received_at), "2026-12-07T12:00:00.000000Z");
 }
 
@@ -82,39 +100,44 @@ static int collect_via(void *ctx, const struct cde_audit_record *rec)
 static void the_writer_keeps_the_row_whose_chain_a_correlated_event_joined(void **state)
 {
 	struct cde_audit_store *s = open_fresh();
-	struct cde_journal_entry e[5];
+	struct cde_journal_entry e[6];
 	struct cde_audit_filter f = { 0 };
 	struct cde_audit_verify v;
 	uint64_t via[8] = { 0 };
 	char err[256];
 
-	entry(&e[0], "named", "etl", "pkg:oci/etl@1", "release-1", false);	/* the producer's chain */
-	entry(&e[1], "by-artifact", "etl-canary", "pkg:oci/etl@1", NULL, false);
-	entry(&e[2], "fresh", "web", "pkg:oci/web@1", NULL, false);		/* nothing known */
-	entry(&e[3], "by-subject", "web", "pkg:oci/web@2", NULL, false);
-	entry(&e[4], "own", "gates/prod", "pkg:oci/etl@1", NULL, true);		/* the daemon's */
-	assert_int_equal(cde_audit_store_append(s, e, 5, err, sizeof(err)), 0);
+	entry(&e[0], "named", "etl", "pkg:oci/etl@1", "release-1");	/* the producer's chain */
+	entry(&e[1], "by-artifact", "etl-canary", "pkg:oci/etl@1", NULL);
+	entry(&e[2], "open", "web", NULL, "web-open");			/* names no artifact */
+	own_entry(&e[3], "own", "pkg:oci/etl@1", "web-open");	/* names etl@1, but is no release's word */
+	entry(&e[4], "by-subject", "web", "pkg:oci/web@2", NULL);
+	entry(&e[5], "fresh", "web", "pkg:oci/web@3", NULL);		/* web-open names web@2 now */
+	assert_int_equal(cde_audit_store_append(s, e, 6, err, sizeof(err)), 0);
 	assert_string_equal(cde_event_chain_id(e[1].event), "release-1");
+	assert_string_equal(cde_event_chain_id(e[4].event), "web-open");
+	assert_string_not_equal(cde_event_chain_id(e[5].event), "web-open");
 	assert_int_equal(via_of(s, 1), -1);
 	assert_int_equal(via_of(s, 2), 1);	/* joined release-1 through row 1's artifact */
-	assert_int_equal(via_of(s, 3), -1);	/* started a chain */
-	assert_int_equal(via_of(s, 4), 3);	/* joined row 3's chain through its subject */
-	assert_int_equal(via_of(s, 5), -1);
+	assert_int_equal(via_of(s, 3), -1);
+	assert_int_equal(via_of(s, 4), -1);
+	assert_int_equal(via_of(s, 5), 3);	/* joined row 3's chain through its subject */
+	assert_int_equal(via_of(s, 6), -1);	/* started a chain: web-open is another artifact's */
 
 	/* Readers get it with each record, 0 for none. */
 	assert_int_equal(cde_audit_query(s, &f, collect_via, via), 0);
 	assert_int_equal(via[1], 0);
 	assert_int_equal(via[2], 1);
 	assert_int_equal(via[3], 0);
-	assert_int_equal(via[4], 3);
-	assert_int_equal(via[5], 0);
+	assert_int_equal(via[4], 0);
+	assert_int_equal(via[5], 3);
+	assert_int_equal(via[6], 0);
 
 	/* Not hashed: the log verifies with it changed. */
 	assert_int_equal(sqlite3_exec(cde_audit_store_db(s), "UPDATE events SET chain_via = NULL", NULL, NULL,
 				      NULL), SQLITE_OK);
 	assert_int_equal(cde_audit_store_verify(s, NULL, 0, 0, &v), 0);
-	assert_int_equal(v.head_seq, 5);
-	for (int i = 0; i < 5; i++)
+	assert_int_equal(v.head_seq, 6);
+	for (int i = 0; i < 6; i++)
 		cde_event_unref(e[i].event);
 	drop(s);
 }

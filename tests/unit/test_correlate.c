@@ -16,7 +16,8 @@ struct fake_log {
 	const char *artifacts[4][2];	/* artifact id -> chain */
 	const char *latest[4][2];	/* chain -> latest event id */
 	const char *deployments[4][2];	/* "service@environment" -> chain */
-	char asked[256];		/* "s:key a:key l:key " in order */
+	const char *named[4][2];	/* chain -> an artifact one of its events names */
+	char asked[256];		/* "s:key a:key l:key o:chain " in order */
 };
 
 static bool look(struct fake_log *f, const char *table[4][2], char tag, const char *key,
@@ -67,6 +68,18 @@ static bool deployment_chain(void *ctx, const char *service, const char *environ
 	return look(f, f->deployments, 'd', key, out, size, seq);
 }
 
+static bool names_other_artifact(void *ctx, const char *chain, const char *artifact)
+{
+	struct fake_log *f = ctx;
+	size_t n = strlen(f->asked);
+
+	snprintf(f->asked + n, sizeof(f->asked) - n, "o:%s ", chain);
+	for (int i = 0; i < 4 && f->named[i][0]; i++)
+		if (strcmp(f->named[i][0], chain) == 0 && strcmp(f->named[i][1], artifact) != 0)
+			return true;
+	return false;
+}
+
 static void decide(const char *event_json, struct fake_log *f, struct cde_correlation *c)
 {
 	const struct cde_chain_log log = {
@@ -74,6 +87,7 @@ static void decide(const char *event_json, struct fake_log *f, struct cde_correl
 		.chain_of_artifact = artifact_chain,
 		.latest_of_chain = latest,
 		.chain_of_deployment = deployment_chain,
+		.chain_names_other_artifact = names_other_artifact,
 		.ctx = f,
 	};
 	struct cde_event *ev = NULL;
@@ -265,6 +279,111 @@ static void without_a_deployment_there_an_incident_starts_a_chain(void **state)
 	assert_string_equal(f.asked, "a:pkg:oci/app@sha256:1 s:build-9 ");
 }
 
+#define DEPLOY_OF_X_TO_ETL                                                               \
+	"{\"context\":{\"type\":\"dev.cdevents.service.deployed.0.2.0\"},"               \
+	"\"subject\":{\"id\":\"etl\",\"content\":{\"environment\":{\"id\":\"stage\"},"  \
+	"\"artifactId\":\"pkg:oci/etl@sha256:x99\"}}}"
+#define BUILD_B42_FINISHED_WITH_X                                                        \
+	"{\"context\":{\"type\":\"dev.cdevents.build.finished.0.3.0\"},"                 \
+	"\"subject\":{\"id\":\"b-42\",\"content\":{\"artifactId\":\"pkg:oci/etl@sha256:x99\"}}}"
+#define INCIDENT_OF_X_ON_ETL                                                             \
+	"{\"context\":{\"type\":\"dev.cdevents.incident.reported.0.3.0\"},"             \
+	"\"subject\":{\"id\":\"inc-2\",\"content\":{\"environment\":{\"id\":\"prod\"}," \
+	"\"service\":{\"id\":\"etl\"},\"artifactId\":\"pkg:oci/etl@sha256:x99\"}}}"
+
+/* A deployment's subject is the service, the same for every release:
+ * deploying an artifact the log has never seen must not join the chain of
+ * the service's last release, which names another artifact (a gate for
+ * the new one would count that release's tests). */
+static void an_unknown_artifact_does_not_join_by_subject_a_chain_naming_another(void **state)
+{
+	struct fake_log f = {
+		.subjects = { { "etl", "release-a" } },
+		.named = { { "release-a", "pkg:oci/etl@sha256:a01" } },
+		.latest = { { "release-a", "deployed-a" } },
+	};
+	struct cde_correlation c;
+
+	decide(DEPLOY_OF_X_TO_ETL, &f, &c);
+	assert_true(c.new_chain);
+	assert_string_equal(c.chain_id, "");
+	assert_string_equal(c.path_from, "");
+	assert_int_equal(c.via_seq, 0);
+	assert_string_equal(f.asked, "a:pkg:oci/etl@sha256:x99 s:etl o:release-a ");
+}
+
+/* build.started b-42 names no artifact yet; its finished names the new
+ * one: the chain names no other, so the build's events stay together. */
+static void an_unknown_artifact_joins_by_subject_a_chain_naming_no_artifact(void **state)
+{
+	struct fake_log f = {
+		.subjects = { { "b-42", "chain-b42" } },
+		.latest = { { "chain-b42", "started-42" } },
+	};
+	struct cde_correlation c;
+
+	decide(BUILD_B42_FINISHED_WITH_X, &f, &c);
+	assert_false(c.new_chain);
+	assert_string_equal(c.chain_id, "chain-b42");
+	assert_string_equal(c.path_from, "started-42");
+	assert_int_equal(c.via_seq, 101);
+	assert_string_equal(f.asked, "a:pkg:oci/etl@sha256:x99 s:b-42 o:chain-b42 l:chain-b42 ");
+}
+
+/* The same for the deployment key: an incident naming an unknown
+ * artifact joins the service's deployment only when that release names
+ * no other artifact; a subject chain refused leaves the next key asked,
+ * and the via is the row of the chain joined. */
+static void an_unknown_artifact_joins_a_deployments_chain_only_if_it_names_no_other(void **state)
+{
+	struct fake_log f = {
+		.subjects = { { "inc-2", "release-a" } },
+		.deployments = { { "etl@prod", "release-a" } },
+		.named = { { "release-a", "pkg:oci/etl@sha256:a01" } },
+	};
+	struct cde_correlation c;
+
+	decide(INCIDENT_OF_X_ON_ETL, &f, &c);
+	assert_true(c.new_chain);
+	assert_int_equal(c.via_seq, 0);
+	assert_string_equal(f.asked, "a:pkg:oci/etl@sha256:x99 s:inc-2 o:release-a d:etl@prod o:release-a ");
+
+	memset(f.asked, 0, sizeof(f.asked));
+	f.deployments[0][1] = "release-open";	/* deployed with no artifact named */
+	f.latest[0][0] = "release-open";
+	f.latest[0][1] = "deployed-open";
+	decide(INCIDENT_OF_X_ON_ETL, &f, &c);
+	assert_false(c.new_chain);
+	assert_string_equal(c.chain_id, "release-open");
+	assert_string_equal(c.path_from, "deployed-open");
+	assert_int_equal(c.via_seq, 301);	/* the deployment's row, not the refused subject's */
+}
+
+/* The rule is only for artifacts the log does not know: a known one
+ * joins its own chain by the artifact's key, and an event naming no
+ * artifact (a test run) joins its subject's chain whatever it names. */
+static void a_known_artifact_or_none_correlates_as_before(void **state)
+{
+	struct fake_log f = {
+		.subjects = { { "etl", "release-a" } },
+		.artifacts = { { "pkg:oci/etl@sha256:x99", "release-x" } },
+		.named = { { "release-a", "pkg:oci/etl@sha256:a01" } },
+	};
+	struct cde_correlation c;
+
+	decide(DEPLOY_OF_X_TO_ETL, &f, &c);
+	assert_string_equal(c.chain_id, "release-x");
+	assert_int_equal(c.via_seq, 201);
+	assert_string_equal(f.asked, "a:pkg:oci/etl@sha256:x99 l:release-x ");
+
+	memset(f.asked, 0, sizeof(f.asked));
+	decide("{\"context\":{\"type\":\"dev.cdevents.testsuiterun.finished.0.2.0\"},"
+	       "\"subject\":{\"id\":\"etl\",\"content\":{}}}", &f, &c);
+	assert_string_equal(c.chain_id, "release-a");
+	assert_int_equal(c.via_seq, 101);
+	assert_string_equal(f.asked, "s:etl l:release-a ");
+}
+
 /* A store answering in one query (PostgreSQL) decides the same: the
  * row it found is the via, none without a chain. */
 static void a_one_query_answer_keeps_the_row_it_found(void **state)
@@ -319,6 +438,10 @@ int main(void)
 		cmocka_unit_test(an_incidents_later_events_stay_in_the_chain_its_detection_joined),
 		cmocka_unit_test(the_artifact_an_incident_names_wins_over_its_service),
 		cmocka_unit_test(without_a_deployment_there_an_incident_starts_a_chain),
+		cmocka_unit_test(an_unknown_artifact_does_not_join_by_subject_a_chain_naming_another),
+		cmocka_unit_test(an_unknown_artifact_joins_by_subject_a_chain_naming_no_artifact),
+		cmocka_unit_test(an_unknown_artifact_joins_a_deployments_chain_only_if_it_names_no_other),
+		cmocka_unit_test(a_known_artifact_or_none_correlates_as_before),
 		cmocka_unit_test(a_one_query_answer_keeps_the_row_it_found),
 		cmocka_unit_test(applying_sets_the_chain_and_the_path_link_or_a_fresh_chain),
 	};

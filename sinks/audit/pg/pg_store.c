@@ -34,6 +34,12 @@
 #include "sinks/audit/tlog/note.h"
 
 
+/* Whether the chain of row r is open to an event about artifact $2 (or
+ * about none): no row of it but the daemon's own names another. */
+#define OPEN_TO_ARTIFACT_2                                                                     \
+	" ($2 IS NULL OR NOT EXISTS (SELECT 1 FROM events o WHERE o.chain_id = r.chain_id"     \
+	" AND o.artifact_id IS NOT NULL AND o.artifact_id <> $2" CDE_AUDIT_NOT_OWN_SQL "))"
+
 static const struct cde_pg_statement statements[] = {
 	{ "insert", "INSERT INTO events(seq, id, source, type, subject, chain_id, artifact_id, timestamp,"
 		    " received_at, spec_version, principal, peer, event, prev_hash, hash, digest, leaf, chain_via)"
@@ -51,16 +57,21 @@ static const struct cde_pg_statement statements[] = {
 	 * the pipeline run's subject, else of the artifact, else of the
 	 * subject, else of the service's latest deployment in the
 	 * environment (COALESCE stops at the first); its seq (the new row's
-	 * chain_via), its chain, and that chain's latest event. */
+	 * chain_via), its chain, and that chain's latest event. The
+	 * subject's and the deployment's row is still the latest, but does
+	 * not count for an artifact the log does not know ($2, not found by
+	 * the artifact's key) when its chain names another artifact: that is
+	 * another release's (chain_names_other_artifact in correlate.h). */
 	{ "correlate", "WITH v AS (SELECT COALESCE("
 		       "(SELECT seq FROM events WHERE subject = $1 AND chain_id IS NOT NULL" CDE_AUDIT_NOT_OWN_SQL
 		       " ORDER BY seq DESC LIMIT 1),"
 		       "(SELECT seq FROM events WHERE artifact_id = $2 AND chain_id IS NOT NULL" CDE_AUDIT_NOT_OWN_SQL
 		       " ORDER BY seq DESC LIMIT 1),"
-		       "(SELECT seq FROM events WHERE subject = $3 AND chain_id IS NOT NULL" CDE_AUDIT_NOT_OWN_SQL
-		       " ORDER BY seq DESC LIMIT 1),"
-		       "(" CDE_AUDIT_DEPLOYMENT_SQL("seq", "$4", "$5", "event::jsonb #>> '{subject,content,environment,id}'")
-		       ")) AS seq),"
+		       "(SELECT r.seq FROM (SELECT seq, chain_id FROM events WHERE subject = $3 AND chain_id IS NOT NULL"
+		       CDE_AUDIT_NOT_OWN_SQL " ORDER BY seq DESC LIMIT 1) r WHERE" OPEN_TO_ARTIFACT_2 "),"
+		       "(SELECT r.seq FROM (" CDE_AUDIT_DEPLOYMENT_SQL("seq, chain_id", "$4", "$5",
+								     "event::jsonb #>> '{subject,content,environment,id}'")
+		       ") r WHERE" OPEN_TO_ARTIFACT_2 ")) AS seq),"
 		       " c AS (SELECT v.seq, (SELECT chain_id FROM events e WHERE e.seq = v.seq) AS chain_id FROM v)"
 		       " SELECT chain_id, seq,"
 		       " (SELECT id FROM events e WHERE e.chain_id = c.chain_id ORDER BY seq DESC LIMIT 1)"

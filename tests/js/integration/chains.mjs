@@ -3,9 +3,11 @@
 // build to artifact to deployment, the same subject), with a PATH link
 // from the chain's previous event; the stored events stay valid per ajv;
 // an explicit chainId is kept; events posted as CDEvents are kept as
-// received. The Merkle leaves the writer fills into templates for these
-// events (a chainId and a PATH link added after hashing ahead) are the
-// leaves `cdevctl audit verify` recomputes from the stored rows.
+// received; a hook about an artifact the log does not know does not join
+// another artifact's chain by a reused subject. The Merkle leaves the
+// writer fills into templates for these events (a chainId and a PATH link
+// added after hashing ahead) are the leaves `cdevctl audit verify`
+// recomputes from the stored rows.
 //
 //   node tests/js/integration/chains.mjs path/to/cdeventsd path/to/cdevctl
 import { spawnSync } from 'node:child_process';
@@ -123,6 +125,35 @@ const incidents = [...(await chain(build.chainId)), ...(await chain(build2.chain
 const bad = incidents.filter((e) => !ajv(e).valid);
 t.check(incidents.length === 14 && bad.length === 0, 'the correlated incidents and changes are valid per the official schemas',
   `${incidents.length} ${JSON.stringify(bad.map((e) => ajv(e).errors))}`);
+
+// A hook about an artifact the log does not know joins a chain by its
+// subject (or, an incident, by the service's deployment) only if that
+// chain names no other artifact: a deployment's subject is the service
+// and a build's may be a reused job name, the same for every release,
+// and the last release's chain is not the new artifact's (a gate for it
+// would count that release's tests).
+const unannounced = 'pkg:oci/etl@sha256%3Ax99';
+const blind = hook('deploy', { phase: 'deployed', subject: 'etl-job', environment: 'stage', artifactId: unannounced });
+const blindRecord = (await (await fetch(`${d.url}/v1/events/${blind.id}`)).json()).events[0];
+t.check(![build.chainId, build2.chainId].includes(blind.chainId) && !blindRecord.event.context.links &&
+  !blindRecord.chainVia, 'deploying an artifact never seen into a service whose last chain names another: a new chain',
+  JSON.stringify({ blind, chainVia: blindRecord.chainVia }));
+const reused = hook('build', { phase: 'finished', subject: 'b-44', artifactId: 'pkg:oci/etl@sha256%3Ay77' });
+t.check(reused.chainId !== build2.chainId, 'so does a build of a new artifact under a reused build subject',
+  JSON.stringify(reused));
+const incX = hook('incident', { phase: 'detected', subject: 'inc-6', environment: 'prod', service: 'etl-job',
+  artifactId: 'pkg:oci/etl@sha256%3Az55' });
+t.check(incX.chainId !== build2.chainId,
+  'an incident about an unknown artifact does not join the service\'s deployment of another', JSON.stringify(incX));
+const queued = hook('build', { phase: 'started', subject: 'b-45' });
+const finished = hook('build', { phase: 'finished', subject: 'b-45', artifactId: 'pkg:oci/etl@sha256%3Aw45' });
+const finishedRecord = (await (await fetch(`${d.url}/v1/events/${finished.id}`)).json()).events[0];
+t.check(finished.chainId === queued.chainId && finishedRecord.chainVia === queued.seq,
+  'a build started without its artifact and finished with a new one stays one chain (it named no other)',
+  JSON.stringify({ queued, finished, chainVia: finishedRecord.chainVia }));
+const shipped = hook('deploy', { phase: 'deployed', subject: 'etl-job', environment: 'stage',
+  artifactId: 'pkg:oci/etl@sha256%3Aw45' });
+t.check(shipped.chainId === queued.chainId, 'and that artifact\'s deployment joins it by the artifact', JSON.stringify(shipped));
 
 // GET /v1/chains: the chains newest first, a page at a time, each listed
 // once, as the events say (every chainId of the log, by its latest event).

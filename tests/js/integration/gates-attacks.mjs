@@ -13,7 +13,11 @@
 //   subject or by artifact): the hook joins that chain, the log records
 //   through which event (chain_via), and the gate does not count it;
 //   Jenkins building and Tekton deploying and testing one release (both
-//   in `from`) still passes.
+//   in `from`) still passes;
+// - a trusted hook about an artifact the log does not know (a deployment
+//   whose subject is the service, a build under a reused job name) does
+//   not join the service's or job's last release chain, which names
+//   another artifact: the gate does not count that release's tests.
 //
 //   node tests/js/integration/gates-attacks.mjs path/to/cdeventsd path/to/cdevctl
 import crypto from 'node:crypto';
@@ -67,6 +71,10 @@ ${releaseReady}
     from: [release-bot, jenkins, tekton]
     require:
       - build: true
+      - tests: {suites: [data-contract], outcome: success}
+  tested:
+    from: [release-bot]
+    require:
       - tests: {suites: [data-contract], outcome: success}
 `);
 
@@ -235,6 +243,38 @@ postJson(`${d.url}/v1/hooks/test`, dcRun('finished', 'dc-c', { outcome: 'success
 g = gate('audited', C);
 t.check(jb.json?.chainId && td.json?.chainId === jb.json.chainId && viaOf(td.json.seq) === String(jb.json.seq) &&
   g.json?.decision === 'allow', 'Jenkins builds, Tekton deploys and tests in the chain it joined: allowed', g.body);
+
+// No outsider needed: release V is built, tested and deployed by the bot;
+// then the bot deploys U, never built nor tested, without a chainId. The
+// deployment's subject is the service, V's too; U does not join V's chain
+// (it names another artifact), so V's tests are not U's. Nor is a build of
+// T whose subject is the job name V's build had.
+const V = 'pkg:oci/etl@sha256%3Av01', U = 'pkg:oci/etl@sha256%3Au99', T = 'pkg:oci/etl@sha256%3At77';
+hook('build', { phase: 'finished', subject: 'etl-v-job', artifactId: V, chainId: 'release-v' });
+hook('test', dcRun('finished', 'dc-v', { outcome: 'success', chainId: 'release-v' }));
+hook('deploy', { phase: 'deployed', subject: 'etl-v', environment: 'stage', artifactId: V, chainId: 'release-v' });
+t.check(gate('tested', V).json?.decision === 'allow' && gate('audited', V).json?.decision === 'allow',
+  'release V passes its gates');
+const blind = hook('deploy', { phase: 'deployed', subject: 'etl-v', environment: 'stage', artifactId: U });
+g = gate('tested', U);
+t.check(blind.status === 202 && blind.json?.chainId !== 'release-v' && g.json?.decision === 'deny' &&
+  g.json.requirements?.[0]?.met === false,
+  'the gate for an artifact deployed without a chainId and never tested denies (V\'s tests are not its)',
+  `${blind.body} ${g.body}`);
+const rebuilt = hook('build', { phase: 'finished', subject: 'etl-v-job', artifactId: T });
+g = gate('audited', T);
+t.check(rebuilt.status === 202 && rebuilt.json?.chainId !== 'release-v' && g.json?.decision === 'deny' &&
+  g.json.requirements?.[0]?.met === true && g.json.requirements?.[1]?.met === false,
+  'nor does a build under a reused job name take V\'s tests: the build counts, the tests do not',
+  `${rebuilt.body} ${g.body}`);
+// What a chain names is what its evidence names, not the daemon's own
+// events: Z's decision started a chain naming only Z; a build started there
+// and finished, without a chainId, with a new artifact stays in it.
+const zChain = zDecision?.context?.chainId;
+const zStarted = hook('build', { phase: 'started', subject: 'b-zq', chainId: zChain });
+const zFinished = hook('build', { phase: 'finished', subject: 'b-zq', artifactId: 'pkg:oci/etl@sha256%3Aq42' });
+t.check(zStarted.status === 202 && zFinished.json?.chainId === zChain,
+  'a decision naming another artifact does not close its chain to a new one', `${zChain} ${zFinished.body}`);
 
 t.check(await d.stop() === 0, 'the daemon stops cleanly');
 

@@ -119,16 +119,27 @@ for (const f of files) {
 }
 
 // Chains without a chainId: the incident joins the chain of its artifact
-// (the image digest) when one has it, else the task run's.
+// (the image digest) when one has it, else the task run's (a new Spark
+// app's executor: a pod name of its own). A pod name seen before whose
+// chain names another image is not the new image's chain.
 {
+  const chainOf = (id) => curl([`${d.url}/v1/events/${encodeURIComponent(id)}`]).json?.events?.[0]?.event?.context?.chainId;
   const fresh = load('oomkilled-executor.json');
   fresh.metadata.uid = 'chain-1';
+  fresh.metadata.name = 'etl-daily-5c1d0e8f4a-exec-3';
   fresh.status.containerStatuses[0].imageID = `registry.example.com/data/etl@sha256:${'c'.repeat(64)}`;
   const r = postJson(hook, fresh);
   const [trId, incId] = (r.json?.events ?? []).map((e) => e.id);
-  const chainOf = (id) => curl([`${d.url}/v1/events/${encodeURIComponent(id)}`]).json?.events?.[0]?.event?.context?.chainId;
   t.check(r.status === 202 && chainOf(incId) && chainOf(incId) === chainOf(trId),
     'a new artifact: the incident joins the task run\'s chain', `${r.body} ${chainOf(incId)} ${chainOf(trId)}`);
+  const renamed = load('oomkilled-executor.json');
+  renamed.metadata.uid = 'chain-1b';
+  renamed.status.containerStatuses[0].imageID = `registry.example.com/data/etl@sha256:${'e'.repeat(64)}`;
+  const rb = postJson(hook, renamed);
+  const firstChain = chainOf(ids['oomkilled-executor.json'][1]);
+  t.check(rb.status === 202 && firstChain && chainOf(rb.json?.events?.[1]?.id) !== firstChain,
+    'a new artifact on a pod name seen before: the incident does not join the chain naming the earlier image',
+    `${rb.body} ${firstChain}`);
   const deploy = postJson(`${d.url}/v1/hooks/deploy`, { phase: 'deployed', subject: 'etl-daily', environment: 'prod',
     artifactId: `pkg:oci/etl@sha256%3A${'d'.repeat(64)}`, chainId: 'release-77' });
   const second = load('oomkilled-executor.json');
