@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "events/ids.h"
+#include "sinks/audit/sql.h"
 
 #define SQL_MAX 1024
 
@@ -285,4 +286,26 @@ out:
 	free(head);
 	cJSON_Delete(o);
 	return out;
+}
+
+int cde_audit_chain_retired(struct cde_audit_store *s, const char *chain, uint64_t *ret)
+{
+	sqlite3 *db = cde_audit_store_db(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	*ret = 0;
+	/* A file of an older schema, read as it is (read-only): its
+	 * retention, if any, named no chain. */
+	if (!cde_sql_has_table(db, "retired_chains"))
+		return 0;
+	if (sqlite3_prepare_v2(db, "SELECT last_deleted_seq FROM retired_chains WHERE chain_id = ?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, chain, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
 }

@@ -55,6 +55,12 @@ int cde_audit_parse_seq(const char *s, uint64_t *ret);
 int cde_audit_query_id(struct cde_audit_store *s, const char *id, uint64_t limit,
 		       int (*fn)(void *ctx, const struct cde_audit_record *rec), void *ctx);
 
+/* Whether retention has deleted rows of chain @chain (audit_retention.c
+ * names each chain it cuts): *@ret is the last seq it deleted of it, 0
+ * when none (also on a file of a schema before 6, which has no such
+ * record). Returns 0 or -EIO. */
+int cde_audit_chain_retired(struct cde_audit_store *s, const char *chain, uint64_t *ret);
+
 /* The record as one line of JSON: {"seq", "receivedAt", "principal",
  * "peer", "prevHash", "hash", ["chainVia",] ["deliveries",] "event"} with
  * the event spliced in exactly as stored; chainVia is the seq of the

@@ -240,11 +240,20 @@ static int source_query(void *ctx, const struct cde_audit_filter *f, cde_audit_r
 	return rd->pg ? cde_pg_audit_query(rd->pg, f, fn, fn_ctx) : -ENOTCONN;
 }
 
+static int source_chain_retired(void *ctx, const char *chain, uint64_t *ret)
+{
+	struct cde_audit_reader *rd = ctx;
+
+	if (!rd->postgres)
+		return cde_audit_chain_retired(rd->store, chain, ret);
+	return cde_pg_chain_retired(rd->pg, chain, ret);
+}
+
 /* Runs an analysis; on PostgreSQL a lost session is opened again and the
  * analysis runs again from the start, once. */
 static void run_task(struct cde_audit_reader *rd, struct job *j)
 {
-	struct cde_audit_source src = { .query = source_query, .ctx = rd };
+	struct cde_audit_source src = { .query = source_query, .ctx = rd, .chain_retired = source_chain_retired };
 	struct cde_audit_task_answer *a = &j->task;
 	char err[256];
 	int r = -ENOTCONN;

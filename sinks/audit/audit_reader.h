@@ -101,6 +101,10 @@ typedef int (*cde_audit_record_fn)(void *ctx, const struct cde_audit_record *rec
 struct cde_audit_source {
 	int (*query)(void *ctx, const struct cde_audit_filter *f, cde_audit_record_fn fn, void *fn_ctx);
 	void *ctx;
+	/* Optional (NULL: a source that never deletes, as tests' tables):
+	 * whether retention has deleted rows of @chain, *@ret the last seq
+	 * it deleted of it, 0 when none. Returns 0, -ENOTCONN or -EIO. */
+	int (*chain_retired)(void *ctx, const char *chain, uint64_t *ret);
 };
 
 /* What an analysis answers: @status 200 with @body (malloc'd JSON, the

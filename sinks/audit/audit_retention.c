@@ -4,7 +4,9 @@
  * same transaction, stores a marker naming N and the hash of row N (the
  * anchor the first remaining row points to). Markers are chained to each
  * other and, with the checkpoint key, signed, so only the daemon can
- * retire rows; verify then starts from the latest marker's anchor.
+ * retire rows; verify then starts from the latest marker's anchor. The
+ * same transaction names each chain it cut in retired_chains, with the
+ * last seq it deleted of it: a gate denies such a chain unjudged.
  *
  * Runs on the writer thread, between group commits, and bounds each run
  * (max_rows) so ingest never waits long behind it. */
@@ -202,6 +204,16 @@ int cde_audit_retain(struct cde_audit_store *s, const struct cde_audit_retention
 	/* Delivery records go with their events: they would otherwise count
 	 * against max_size for ever. Dead letters stay, as the record of a
 	 * failure, even once their event is gone. */
+	/* The chains cut, before their rows go: a gate reading one of them
+	 * would judge part of its evidence (gate.c denies it). */
+	if (exec_seq(db, "INSERT INTO retired_chains(chain_id, last_deleted_seq)"
+		     " SELECT chain_id, max(seq) FROM events WHERE seq <= ?1 AND chain_id IS NOT NULL"
+		     " AND chain_id <> '' GROUP BY chain_id ORDER BY chain_id"
+		     " ON CONFLICT(chain_id) DO UPDATE SET last_deleted_seq = excluded.last_deleted_seq"
+		     " WHERE excluded.last_deleted_seq > last_deleted_seq", through, NULL) < 0) {
+		fail(db, err, err_size, "recording the chains cut");
+		goto err_rollback;
+	}
 	if (exec_seq(db, "DELETE FROM events WHERE seq <= ?", through, &m.deleted) < 0 ||
 	    exec_seq(db, "DELETE FROM checkpoints WHERE seq <= ?", through, NULL) < 0 ||
 	    exec_seq(db, "DELETE FROM deliveries WHERE seq <= ?", through, NULL) < 0) {

@@ -12,6 +12,7 @@
  *   3  the Merkle tree (issue 14), one row per stored hash
  *   4  the tree's hashes packed into tiles of 16
  *   5  events.chain_via: the row whose chain a correlated event joined
+ *   6  retired_chains: the chains retention has deleted rows of
  *
  * Files written before versions were kept say 0 with tables in them: they
  * read as version 1 (tests/data/audit/v1-f0bca64.db is one) and get step 1
@@ -138,7 +139,23 @@ static int step_5(sqlite3 *db)
 		       ? 0 : -EIO;
 }
 
-static int (*const steps[CDE_AUDIT_SCHEMA_VERSION])(sqlite3 *db) = { step_1, step_2, step_3, step_4, step_5 };
+/* The chains retention has cut (issue 18): each chain_id of a row a run
+ * deleted, with the last seq deleted of it. A gate denies a chain
+ * named here without judging it, as what it would judge is no longer
+ * all there (a failed run deleted would turn deny into allow). A file
+ * from before this step starts empty, though its retention may already
+ * have cut chains: those rows are gone and their chains unknown. */
+static const char step6[] =
+	"CREATE TABLE IF NOT EXISTS retired_chains(chain_id TEXT PRIMARY KEY,"
+	" last_deleted_seq INTEGER NOT NULL) WITHOUT ROWID;";
+
+static int step_6(sqlite3 *db)
+{
+	return sqlite3_exec(db, step6, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+static int (*const steps[CDE_AUDIT_SCHEMA_VERSION])(sqlite3 *db) = { step_1, step_2, step_3, step_4, step_5,
+								       step_6 };
 
 int cde_audit_schema_version(sqlite3 *db)
 {

@@ -2,7 +2,8 @@
  * current version; a file written by an older cdeventsd (a fixture made
  * with f0bca64, the first release that kept a log) opens, migrates one
  * step at a time, still verifies with its key and takes new events (and
- * one of schema 4, by 067fcc7, gains chain_via, NULL on its rows); a
+ * one of schema 4, by 067fcc7, gains chain_via, NULL on its rows, and
+ * an empty retired_chains that its next retention fills); a
  * file written by a newer cdeventsd is refused, not downgraded. */
 
 #include "tests/unit/helpers.h"
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "sinks/audit/audit_query.h"
+#include "sinks/audit/audit_retention.h"
 #include "sinks/audit/audit_schema.h"
 #include "sinks/audit/audit_store.h"
 #include "sinks/dead_letters.h"
@@ -98,7 +100,7 @@ static void a_new_file_gets_every_table_at_the_current_version(void **state)
 	assert_int_equal(cde_audit_schema_version(cde_audit_store_db(s)), CDE_AUDIT_SCHEMA_VERSION);
 	for (const char *const *t = (const char *const[]){ "events", "meta", "checkpoints", "retention", "gaps",
 							  "sink_cursors", "deliveries", "dead_letters", "replays",
-							  NULL }; *t; t++)
+							  "retired_chains", NULL }; *t; t++)
 		if (!has_table(cde_audit_store_db(s), *t))
 			fail_msg("table %s missing", *t);
 	cde_audit_store_close(s);
@@ -239,6 +241,43 @@ static void a_log_of_schema_4_gains_chain_via_null_on_its_rows(void **state)
 	remove_dir();
 }
 
+/* The same file of schema 4 gains retired_chains, empty (what its
+ * retention cut before is gone with its chains' names); read as it is,
+ * before, no chain of it is retired. Its next retention names the chains
+ * it cuts. */
+static void a_log_before_schema_6_gains_an_empty_retired_chains(void **state)
+{
+	const char *src = getenv("CDE_SOURCE_DIR");
+	struct cde_audit_retention policy = { .max_age_s = 1, .max_rows = 2 };
+	struct cde_audit_retention_run run;
+	struct cde_audit_store *s;
+	uint64_t seq = 99;
+	char from[1024], err[256];
+
+	snprintf(dir, sizeof(dir), "/tmp/cde-schema-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(db_path, sizeof(db_path), "%s/audit.db", dir);
+	snprintf(from, sizeof(from), "%s/tests/data/audit/v4-067fcc7.db", src ? src : ".");
+	copy_file(from, db_path, 0600);
+
+	assert_int_equal(cde_audit_store_open(db_path, true, CDE_AUDIT_SYNC_FULL, &s, err, sizeof(err)), 0);
+	assert_false(has_table(cde_audit_store_db(s), "retired_chains"));
+	assert_int_equal(cde_audit_chain_retired(s, "anything", &seq), 0);
+	assert_int_equal(seq, 0);
+	cde_audit_store_close(s);
+
+	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
+	assert_int_equal(user_version(cde_audit_store_db(s)), CDE_AUDIT_SCHEMA_VERSION);
+	assert_int_equal(count_of(cde_audit_store_db(s), "SELECT count(*) FROM retired_chains"), 0);
+	assert_int_equal(cde_audit_retain(s, &policy, 2000000000, &run, err, sizeof(err)), 0);
+	assert_int_equal(run.through_seq, 2);
+	assert_int_equal(count_of(cde_audit_store_db(s), "SELECT count(*) FROM retired_chains"), 1);
+	assert_int_equal(cde_audit_chain_retired(s, "release-1", &seq), 0);
+	assert_int_equal(seq, 2);
+	cde_audit_store_close(s);
+	remove_dir();
+}
+
 static void a_log_written_by_a_newer_cdeventsd_is_refused(void **state)
 {
 	struct cde_audit_store *s;
@@ -261,6 +300,7 @@ int main(void)
 		cmocka_unit_test(a_log_written_by_f0bca64_migrates_verifies_and_takes_events),
 		cmocka_unit_test(an_older_log_without_some_tables_gains_them),
 		cmocka_unit_test(a_log_of_schema_4_gains_chain_via_null_on_its_rows),
+		cmocka_unit_test(a_log_before_schema_6_gains_an_empty_retired_chains),
 		cmocka_unit_test(a_log_written_by_a_newer_cdeventsd_is_refused),
 	};
 

@@ -11,6 +11,7 @@
 
 #include "events/event.h"
 #include "sinks/audit/audit_chain.h"
+#include "sinks/audit/pg/pg_query.h"
 #include "sinks/audit/pg/pg_schema.h"
 #include "sinks/audit/audit_proof.h"
 #include "sinks/audit/audit_tree.h"
@@ -273,9 +274,19 @@ static void two_replicas_at_once_never_fork_the_chain(void **state)
 	PQfinish(c);
 }
 
+/* The last seq retention deleted of @chain, as the gates read it. */
+static uint64_t retired(PGconn *c, const char *chain)
+{
+	uint64_t seq = 99;
+
+	assert_int_equal(cde_pg_chain_retired(c, chain, &seq), 0);
+	return seq;
+}
+
 /* Rows older than max_age go as a prefix, behind a marker that anchors
  * the rest of the chain; a sink's cursor holds back what it has yet to
- * deliver. */
+ * deliver. Each chain the prefix cut is named in retired_chains, with
+ * the last seq deleted of it, in the same transaction. */
 static void retention_deletes_a_prefix_on_the_record(void **state)
 {
 	struct cde_pg_store *s;
@@ -289,11 +300,14 @@ static void retention_deletes_a_prefix_on_the_record(void **state)
 	(void)state;
 	empty_log();
 	c = connect_test();
-	assert_int_equal(cde_pg_exec(c, "TRUNCATE retention, sink_cursors", err, sizeof(err), "truncate"), 0);
+	assert_int_equal(cde_pg_exec(c, "TRUNCATE retention, sink_cursors, retired_chains", err, sizeof(err),
+				     "truncate"), 0);
 	s = open_store();
 	for (int i = 0; i < 6; i++) {
 		snprintf(id, sizeof(id), "old-%d", i);
 		entry(&e[i], id, "svc", "prod");
+		/* rows 1-2 in rel-a, 3-6 in rel-b */
+		assert_int_equal(cde_event_set_chain_id(e[i].event, i < 2 ? "rel-a" : "rel-b"), 0);
 		if (i < 4)	/* four old rows, two of today */
 			snprintf(e[i].received_at, sizeof(e[i].received_at), "2000-01-01T00:00:00.000000Z");
 	}
@@ -309,9 +323,14 @@ static void retention_deletes_a_prefix_on_the_record(void **state)
 	assert_true(cde_pg_ok(res, true));
 	assert_string_equal(PQgetvalue(res, 0, 0), "t");
 	PQclear(res);
+	assert_int_equal(retired(c, "rel-a"), 2);
+	assert_int_equal(retired(c, "rel-b"), 3);
+	assert_int_equal(retired(c, "rel-c"), 0);
 	assert_int_equal(cde_pg_exec(c, "UPDATE sink_cursors SET seq = 6", err, sizeof(err), "cursor"), 0);
 	assert_int_equal(cde_pg_retain(s, &policy, (int64_t)time(NULL), &run, err, sizeof(err)), 0);
 	assert_int_equal(run.deleted, 1);
+	assert_int_equal(retired(c, "rel-b"), 4);
+	assert_int_equal(retired(c, "rel-a"), 2);
 	assert_int_equal(cde_pg_retain(s, &policy, (int64_t)time(NULL), &run, err, sizeof(err)), 0);
 	assert_int_equal(run.deleted, 0);
 	/* The markers chain: the second names the first's hash. */
@@ -319,7 +338,8 @@ static void retention_deletes_a_prefix_on_the_record(void **state)
 	assert_true(cde_pg_ok(res, true));
 	assert_int_equal(cde_pg_int(res, 0, 0), 1);
 	PQclear(res);
-	assert_int_equal(cde_pg_exec(c, "TRUNCATE retention, sink_cursors", err, sizeof(err), "truncate"), 0);
+	assert_int_equal(cde_pg_exec(c, "TRUNCATE retention, sink_cursors, retired_chains", err, sizeof(err),
+				     "truncate"), 0);
 	release(e, 6);
 	be->close(s);
 	PQfinish(c);

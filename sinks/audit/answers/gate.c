@@ -18,7 +18,9 @@
  * through a keyed hash index (answer_index.h), so the work is linear in
  * the rows read; and the rows read are capped (CDE_GATE_EVENTS_MAX, over
  * all the reads): an artifact with more evidence than that is not judged
- * on part of it, the gate denies and says why. */
+ * on part of it, the gate denies and says why. So does it when one of
+ * the artifact's chains has lost rows to retention (retired_chains):
+ * the failed run that would deny may be among them. */
 
 #include "sinks/audit/answers/gate.h"
 
@@ -395,6 +397,35 @@ static int counted_query(void *ctx, const struct cde_audit_filter *f, cde_audit_
 	return cs->ev->too_large && r == 1 ? 0 : r;
 }
 
+/* The first of the artifact's chains that retention has cut, in
+ * ev->retired: what is left of it may lack the failed run that would
+ * deny (a prefix of the log goes, whatever chain its rows are in), so
+ * the gate does not judge it. A source that never deletes has no
+ * chain_retired. */
+static int find_retired(struct eval *ev, const struct cde_audit_source *src)
+{
+	for (size_t i = 0; src->chain_retired && i < ev->n_chains; i++) {
+		uint64_t seq = 0;
+		int r = src->chain_retired(src->ctx, ev->chains[i], &seq);
+
+		if (r < 0)
+			return r;
+		if (seq) {
+			ev->retired_seq = seq;
+			snprintf(ev->retired, sizeof(ev->retired), "%s", ev->chains[i]);
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static int counted_chain_retired(void *ctx, const char *chain, uint64_t *ret)
+{
+	struct counted_source *cs = ctx;
+
+	return cs->src->chain_retired(cs->src->ctx, chain, ret);
+}
+
 static int read_log(struct eval *ev, const struct cde_audit_source *src)
 {
 	struct cde_audit_filter f = { .artifact_id = ev->artifact };
@@ -408,17 +439,21 @@ static int read_log(struct eval *ev, const struct cde_audit_source *src)
 	if (r == 0 && !ev->too_large) {
 		/* the anchors' own reads count against events_max too */
 		struct counted_source cs = { .ev = ev, .src = src };
-		const struct cde_audit_source counted = { .query = counted_query, .ctx = &cs };
+		const struct cde_audit_source counted = { .query = counted_query, .ctx = &cs,
+							  .chain_retired = src->chain_retired ? counted_chain_retired
+											     : NULL };
 
 		r = cde_gate_anchors_confirm(&ev->anchors, &counted, known_chain, add_chain, ev);
 	}
-	for (size_t i = 0; r == 0 && !ev->too_large && i < ev->n_chains; i++) {
+	if (r == 0 && !ev->too_large)
+		r = find_retired(ev, src);
+	for (size_t i = 0; r == 0 && !ev->too_large && !ev->retired_seq && i < ev->n_chains; i++) {
 		struct cde_audit_filter c = { .chain_id = ev->chains[i] };
 
 		cde_gate_anchors_start_chain(&ev->anchors);
 		r = read_some(ev, src, &c, on_record, ev);
 	}
-	for (size_t i = 0; r == 0 && !ev->too_large && i < ev->gate->n; i++) {
+	for (size_t i = 0; r == 0 && !ev->too_large && !ev->retired_seq && i < ev->gate->n; i++) {
 		const struct cde_gate_requirement *req = &ev->gate->require[i];
 		struct soak_scan s = { .artifact = ev->artifact, .f = &ev->found[i] };
 		struct cde_audit_filter later = { .subject = ev->found[i].service, .environment = req->name,

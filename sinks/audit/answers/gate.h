@@ -26,12 +26,15 @@
  * (by context.timestamp, at most when the log took it; then seq) counts,
  * so a later failed run makes an earlier success stale. At most
  * @gate->events_max rows are read (0: CDE_GATE_EVENTS_MAX) over all the
- * reads; past them the gate denies without judging. *@ret is
+ * reads; past them the gate denies without judging, and so it does when
+ * @src->chain_retired says retention deleted rows of one of the
+ * artifact's chains. *@ret is
  * {"environment", "artifact", "decision": "allow"|"deny",
  * "requirements": [{"requirement", ..., "met", "seq" and/or "reason"}],
  * "chainId" (the chain of the latest event naming the artifact; absent
- * when none does), "reason" (only when not judged: too many rows; each
- * requirement then unmet with a reason too)}. Returns 0, -ENOMEM, or the
+ * when none does), "reason" (only when not judged: too many rows, or a
+ * chain retention has cut; each requirement then unmet with a reason
+ * too)}. Returns 0, -ENOMEM, or the
  * source's error (-ENOTCONN, -EIO, -EINVAL). */
 int cde_gate_evaluate(const struct cde_gate *gate, const char *artifact, time_t now,
 		      const struct cde_audit_source *src, cJSON **ret);

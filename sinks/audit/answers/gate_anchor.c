@@ -129,6 +129,18 @@ int cde_gate_anchors_confirm(struct cde_gate_anchors *a, const struct cde_audit_
 			a->pending[i].chain = NULL;
 			continue;
 		}
+		if (src->chain_retired) {
+			uint64_t cut = 0;
+
+			/* What anchored the event may be among what retention
+			 * deleted: not knowing, the chain is taken as the
+			 * artifact's, which the gate then denies unjudged. */
+			r = src->chain_retired(src->ctx, chain, &cut);
+			if (r == 0 && cut)
+				r = add(ctx, chain, a->pending[i].seq);
+			if (r != 0 || cut)
+				continue;	/* the entry is freed with the rest */
+		}
 		cde_gate_anchors_start_chain(a);
 		r = src->query(src->ctx, &f, on_probe, &p);
 		if (r == 0)

@@ -45,8 +45,9 @@ int cde_gate_anchors_defer(struct cde_gate_anchors *a, const char *chain, uint64
 
 /* Reads each chain of a deferred event that @known (asked with @ctx)
  * does not already hold, once, and calls @add(@ctx, chain, seq) for the
- * deferred events anchored there. Returns 0, what @add returned, or the
- * source's error. */
+ * deferred events anchored there; a chain @src says retention has cut
+ * (chain_retired) is not read but added, anchoring there being past
+ * knowing. Returns 0, what @add returned, or the source's error. */
 int cde_gate_anchors_confirm(struct cde_gate_anchors *a, const struct cde_audit_source *src,
 			     bool (*known)(void *ctx, const char *chain),
 			     int (*add)(void *ctx, const char *chain, uint64_t seq), void *ctx);

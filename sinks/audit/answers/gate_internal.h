@@ -53,6 +53,8 @@ struct eval {
 	struct cde_answer_index chain_ix;	/* chain id -> its index in chains */
 	uint64_t rows;			/* read so far, by all the reads */
 	bool too_large;			/* past the gate's events_max: not judged */
+	uint64_t retired_seq;		/* retention cut the chain @retired up to this seq: */
+	char retired[CHAIN_ID_MAX];	/* not judged either */
 	uint64_t chain_seq;		/* the latest event naming the artifact, */
 	char chain[CHAIN_ID_MAX];	/* and its chain */
 	bool by_artifact;		/* the first read: collect chains */

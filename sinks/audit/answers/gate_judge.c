@@ -1,7 +1,8 @@
 /* A gate's answer from what its reads found (gate_internal.h): each
  * requirement met or not, with its evidence's seq or the reason it is
  * not met, in the configuration's own words; deny unless every one is
- * met, and never judged on part of the evidence. */
+ * met, and never judged on part of the evidence (too many rows, or a
+ * chain retention has cut). */
 
 #include <stdio.h>
 #include <string.h>
@@ -121,6 +122,13 @@ static void unjudged(const struct eval *ev, char *reason, char *row_reason, size
 	unsigned long long max = cde_gate_events_max(ev->gate);
 
 	reason[0] = row_reason[0] = '\0';
+	if (ev->retired_seq) {
+		snprintf(reason, size, "evidence retired: retention deleted events of chain %s (up to seq %llu); "
+			 "the gate does not judge it", ev->retired, (unsigned long long)ev->retired_seq);
+		snprintf(row_reason, size, "not judged: retention deleted events of chain %s (up to seq %llu)",
+			 ev->retired, (unsigned long long)ev->retired_seq);
+		return;
+	}
 	if (!ev->too_large)
 		return;
 	snprintf(reason, size, "evidence too large: more than %llu events in the artifact's chains; "
@@ -128,11 +136,14 @@ static void unjudged(const struct eval *ev, char *reason, char *row_reason, size
 	snprintf(row_reason, size, "not judged: more than %llu events in the artifact's chains", max);
 }
 
+/* A reason's room: the longest names a whole chain id. */
+#define WHY_MAX (CHAIN_ID_MAX + 160)
+
 cJSON *cde_gate_answer(const struct eval *ev, time_t now)
 {
 	cJSON *o = cJSON_CreateObject(), *rows = NULL;
-	char why[256], row_why[256];
-	bool allow = !ev->too_large, ok;
+	char why[WHY_MAX], row_why[WHY_MAX];
+	bool judged = !ev->too_large && !ev->retired_seq, allow = judged, ok;
 
 	unjudged(ev, why, row_why, sizeof(why));
 	ok = o && cJSON_AddStringToObject(o, "environment", ev->gate->environment) &&
@@ -141,7 +152,7 @@ cJSON *cde_gate_answer(const struct eval *ev, time_t now)
 	     (!ev->chain[0] || cJSON_AddStringToObject(o, "chainId", ev->chain)) &&
 	     (!why[0] || cJSON_AddStringToObject(o, "reason", why));
 	for (size_t i = 0; ok && i < ev->gate->n; i++) {
-		char reason[512];
+		char reason[WHY_MAX];
 		uint64_t seq = 0;
 		cJSON *row = cJSON_CreateObject();
 
@@ -152,7 +163,7 @@ cJSON *cde_gate_answer(const struct eval *ev, time_t now)
 		}
 		/* never judged on part of the evidence: a read cut short may
 		 * have missed the failed run that makes a success stale */
-		if (ev->too_large)
+		if (!judged)
 			snprintf(reason, sizeof(reason), "%s", row_why);
 		else
 			judge(ev, &ev->gate->require[i], &ev->found[i], now, &seq, reason, sizeof(reason));

@@ -25,6 +25,9 @@ int cde_pg_audit_query(PGconn *c, const struct cde_audit_filter *f,
 int cde_pg_audit_query_id(PGconn *c, const char *id, uint64_t limit,
 			  int (*fn)(void *ctx, const struct cde_audit_record *rec), void *ctx);
 
+/* Like cde_audit_chain_retired, on @c. Returns 0, -ENOTCONN or -EIO. */
+int cde_pg_chain_retired(PGconn *c, const char *chain, uint64_t *ret);
+
 /* Runs @sql with the text parameters @values (@n of them) in single-row
  * mode and calls @row for each row; stops calling it once it returns
  * non-zero, and returns that. Returns 0, -ENOTCONN (the connection is

@@ -2,9 +2,11 @@
  * deletes a prefix of the chain (rows first..N) and, in the same
  * transaction, stores a marker naming N and the hash of row N, chained to
  * the markers before it and signed with the checkpoint key when there is
- * one. The run holds the log's head row, as a group does, so the
- * replicas' runs and groups never interleave: two replicas cannot retire
- * overlapping prefixes under two markers.
+ * one, and names each chain it cut in retired_chains (with the last seq
+ * it deleted of it) for the gates to deny. The run holds the log's head
+ * row, as a group does, so the replicas' runs and groups never
+ * interleave: two replicas cannot retire overlapping prefixes under two
+ * markers.
  *
  * Only max_age applies here: what a PostgreSQL table occupies does not
  * shrink when rows go (VACUUM makes the space reusable, not smaller), so
@@ -131,6 +133,17 @@ static int retain_locked(struct cde_pg_store *s, const struct cde_audit_retentio
 		return -EIO;
 	/* Delivery records go with their events; dead letters stay, as the
 	 * record of a failure. */
+	/* The chains cut, before their rows go: a gate reading one of them
+	 * would judge part of its evidence (gate.c denies it). */
+	res = PQexecParams(c, "INSERT INTO retired_chains(chain_id, last_deleted_seq)"
+			   " SELECT chain_id, max(seq) FROM events WHERE seq <= $1 AND chain_id IS NOT NULL"
+			   " AND chain_id <> '' GROUP BY chain_id"
+			   " ON CONFLICT (chain_id) DO UPDATE SET last_deleted_seq ="
+			   " greatest(retired_chains.last_deleted_seq, excluded.last_deleted_seq)",
+			   1, NULL, &p, NULL, NULL, 0);
+	if (!cde_pg_ok(res, false))
+		return -EIO;
+	PQclear(res);
 	res = PQexecParams(c, "DELETE FROM events WHERE seq <= $1", 1, NULL, &p, NULL, NULL, 0);
 	if (!cde_pg_ok(res, false))
 		return -EIO;

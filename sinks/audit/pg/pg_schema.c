@@ -11,6 +11,8 @@
  *   2  events.chain_via, as SQLite's step 5: the row whose chain a
  *      correlated event joined (NULL for rows stored before it), also
  *      in audit_log.
+ *   3  retired_chains, as SQLite's step 6: the chains retention has
+ *      deleted rows of, each with the last seq deleted of it.
  *
  * Rows keep the chain's inputs as SQLite does (text, the event exactly as
  * received), so one verifier and one leaf definition serve both stores:
@@ -83,11 +85,16 @@ static const char step2[] =
 	" timestamp::timestamptz AS event_time, spec_version, event::jsonb AS event,"
 	" prev_hash, hash, leaf, chain_via FROM events;";
 
-static const char *const steps[CDE_PG_SCHEMA_VERSION] = { step1, step2 };
+/* The chains retention has cut (issue 18): see audit_schema.c's step 6. */
+static const char step3[] =
+	"CREATE TABLE retired_chains(chain_id text PRIMARY KEY, last_deleted_seq bigint NOT NULL);";
+
+static const char *const steps[CDE_PG_SCHEMA_VERSION] = { step1, step2, step3 };
 
 static const char *const what[CDE_PG_SCHEMA_VERSION] = {
 	"the audit log, the Merkle tree, delivery state",
 	"events.chain_via: the row whose chain a correlated event joined",
+	"retired_chains: the chains retention has deleted rows of",
 };
 
 int cde_pg_schema_version(PGconn *c)
