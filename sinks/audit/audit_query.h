@@ -31,6 +31,8 @@ struct cde_audit_record {
 	const char *prev_hash;
 	const char *hash;
 	const char *event;		/* the CDEvent as stored, JSON text */
+	const char *chain_id;		/* its context.chainId as the log indexed it, "" for none;
+					 * NULL: the source does not say (read the event) */
 	uint64_t chain_via;		/* the row whose chain correlation joined it to; 0: none (the
 					 * producer named the chain, it started one, the daemon's own
 					 * events, rows stored before schema 5) */
