@@ -42,15 +42,18 @@ static void add_column_condition(char *sql, size_t size, const char *cond, const
 	add_condition(sql, size, out);
 }
 
-/* chain_id '' for none: NULL would tell a reader to look in the event. */
-#define RECORD_COLUMNS "seq, received_at, principal, peer, prev_hash, hash, event, chain_via, coalesce(chain_id, '')"
-/* A file older than schema 5, read as it is, has no chain_via. */
-#define RECORD_COLUMNS_4 "seq, received_at, principal, peer, prev_hash, hash, event, NULL, coalesce(chain_id, '')"
+/* The columns of a record: the event or '' (no_event), chain_via or NULL
+ * (a file older than schema 5, read as it is, has none), and chain_id,
+ * '' for none: NULL would tell a reader to look in the event. */
+#define RECORD_COLUMNS(event, via) \
+	"seq, received_at, principal, peer, prev_hash, hash, " event ", " via ", coalesce(chain_id, '')"
 #define RECORD_FIELDS 9
 
-static const char *record_columns(const struct cde_audit_store *s)
+static const char *record_columns(const struct cde_audit_store *s, bool event)
 {
-	return cde_audit_store_has_chain_via(s) ? RECORD_COLUMNS : RECORD_COLUMNS_4;
+	if (cde_audit_store_has_chain_via(s))
+		return event ? RECORD_COLUMNS("event", "chain_via") : RECORD_COLUMNS("''", "chain_via");
+	return event ? RECORD_COLUMNS("event", "NULL") : RECORD_COLUMNS("''", "NULL");
 }
 
 /* Runs @st and calls @fn for each row (selected as RECORD_COLUMNS). */
@@ -94,10 +97,10 @@ int cde_audit_query_id(struct cde_audit_store *s, const char *id, uint64_t limit
 	snprintf(sql, sizeof(sql), "SELECT %s, (SELECT json_group_array(json_object('sink', d.sink,"
 		 " 'deliveredAt', d.delivered_at, 'status', d.status, 'receipt', d.receipt))"
 		 " FROM deliveries d WHERE d.seq = events.seq)"
-		 " FROM events WHERE id = ? ORDER BY seq LIMIT ?", record_columns(s));
+		 " FROM events WHERE id = ? ORDER BY seq LIMIT ?", record_columns(s, true));
 	if (sqlite3_prepare_v2(cde_audit_store_db(s), sql, -1, &st, NULL) != SQLITE_OK) {
 		snprintf(sql, sizeof(sql), "SELECT %s FROM events WHERE id = ? ORDER BY seq LIMIT ?",
-			 record_columns(s));
+			 record_columns(s, true));
 		if (sqlite3_prepare_v2(cde_audit_store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
 			return -EIO;
 	}
@@ -205,7 +208,7 @@ int cde_audit_query(struct cde_audit_store *s, const struct cde_audit_filter *f,
 	    (f->until && cde_timestamp_canonical(f->until, until) < 0) ||
 	    f->after > INT64_MAX || f->limit > INT64_MAX)
 		return -EINVAL;
-	snprintf(sql, sizeof(sql), "SELECT %s FROM events", record_columns(s));
+	snprintf(sql, sizeof(sql), "SELECT %s FROM events", record_columns(s, !f->no_event));
 
 	if (f->subject) {
 		add_column_condition(sql, sizeof(sql), "@subject = ?", other);

@@ -20,6 +20,9 @@ struct cde_audit_filter {
 	uint64_t after;			/* seq after this one (before it when descending); <= INT64_MAX */
 	uint64_t limit;			/* 0: no limit; <= INT64_MAX */
 	bool descending;
+	bool no_event;			/* records may come with "" for the event: the reader needs the
+					 * columns alone, and a 900 KiB event costs a store to read
+					 * (the stores then give chain_id) */
 };
 
 /* One row as the API returns it. Strings live until the callback returns. */

@@ -4,7 +4,8 @@
  * "your latest event of this type?", and planned on the type's index that
  * walked every event of the type above the chain's: 7 s for one page over
  * 100,000 events); and each record says its chain as the log indexed it,
- * so a reader need not parse the event for it. */
+ * so a reader need not parse the event for it, nor have the store read it
+ * (no_event). */
 
 #include "tests/unit/helpers.h"
 #include "tests/unit/audit_rows.h"
@@ -113,9 +114,18 @@ static int on_chain(void *ctx, const struct cde_audit_record *rec)
 	return 0;
 }
 
+static int on_event_text(void *ctx, const struct cde_audit_record *rec)
+{
+	assert_non_null(rec->event);
+	*(size_t *)ctx += strlen(rec->event);
+	return 0;
+}
+
 static void each_record_says_its_chain_empty_for_none(void **state)
 {
-	const struct cde_audit_filter firsts = { .limit = 2 }, last = { .descending = true, .limit = 1 };
+	const struct cde_audit_filter firsts = { .limit = 2, .no_event = true }, last = { .descending = true, .limit = 1 };
+	const struct cde_audit_filter with = { .limit = 2 };
+	size_t text = 0;
 	const char *chains[3] = { 0 };
 
 	(void)state;
@@ -126,6 +136,11 @@ static void each_record_says_its_chain_empty_for_none(void **state)
 	assert_string_equal(chains[2], "");
 	for (int i = 0; i < 3; i++)
 		free((char *)chains[i]);
+	/* the events: "" with no_event, as stored without */
+	assert_int_equal(cde_audit_query(store, &firsts, on_event_text, &text), 0);
+	assert_int_equal(text, 0);
+	assert_int_equal(cde_audit_query(store, &with, on_event_text, &text), 0);
+	assert_int_equal(text, 4);
 }
 
 int main(void)

@@ -23,8 +23,11 @@
 #define SQL_MAX 1024
 #define PARAMS_MAX 16
 
-/* chain_id '' for none: NULL would tell a reader to look in the event. */
-#define RECORD_COLUMNS "seq, received_at, principal, peer, prev_hash, hash, event, chain_via, coalesce(chain_id, '')"
+/* chain_id '' for none: NULL would tell a reader to look in the event;
+ * the event '' when the reader needs the columns alone (no_event). */
+#define RECORD_COLUMNS_OF(event) \
+	"seq, received_at, principal, peer, prev_hash, hash, " event ", chain_via, coalesce(chain_id, '')"
+#define RECORD_COLUMNS RECORD_COLUMNS_OF("event")
 #define RECORD_FIELDS 9
 
 int cde_pg_each_row(PGconn *c, const char *sql, int n, const char *const *values,
@@ -184,6 +187,8 @@ int cde_pg_audit_query(PGconn *c, const struct cde_audit_filter *f,
 		return -EINVAL;
 	if (cde_pg_lost(c))
 		return -ENOTCONN;
+	if (f->no_event)
+		snprintf(q.sql, sizeof(q.sql), "SELECT " RECORD_COLUMNS_OF("''") " FROM events");
 	if (f->subject)
 		add(&q, "subject = @", f->subject);
 	/* One version of the type in the log (the usual case): an equality,
