@@ -21,6 +21,7 @@
 struct query_params {
 	struct cde_audit_request req;
 	struct cde_errors *errs;
+	const char *also_known;		/* the route's own parameters, for the unknown's message */
 	char store[4096];
 	size_t used;
 };
@@ -79,7 +80,7 @@ static const struct query_param {
 };
 
 /* "unknown parameter (known: subject, type, ...)" into @errs at @ptr. */
-static void add_unknown(struct cde_errors *errs, const char *ptr)
+static void add_unknown(struct cde_errors *errs, const char *ptr, const char *also)
 {
 	char known[256] = "";
 	size_t used = 0;
@@ -87,6 +88,8 @@ static void add_unknown(struct cde_errors *errs, const char *ptr)
 	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]) && used < sizeof(known); i++)
 		used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s", used ? ", " : "",
 					 params[i].name);
+	if (also && used < sizeof(known))
+		snprintf(known + used, sizeof(known) - used, ", %s", also);
 	cde_errors_add(errs, ptr, "unknown parameter (known: %s)", known);
 }
 
@@ -103,7 +106,7 @@ static int on_param(void *ctx, const char *name, const char *value)
 		if (strcmp(name, params[i].name) == 0)
 			p = &params[i];
 	if (!p) {
-		add_unknown(q->errs, ptr);
+		add_unknown(q->errs, ptr, q->also_known);
 		return 0;
 	}
 	switch (p->kind) {
@@ -200,6 +203,20 @@ struct chain_list_job {
 	struct cde_chain_list_params p;
 };
 
+/* The parameters of /v1/events, and head: the first page's, which the
+ * next pages pass back so that events posted meanwhile move no chain. */
+static int on_chain_param(void *ctx, const char *name, const char *value)
+{
+	struct chain_list_job *job = ctx;
+
+	if (strcmp(name, "head") != 0)
+		return on_param(&job->q, name, value);
+	if (cde_audit_parse_seq(value, &job->p.head) < 0)
+		cde_errors_add(job->q.errs, "/query/head", "must be a sequence number (digits, at most %lld)",
+			       (long long)INT64_MAX);
+	return 0;
+}
+
 static int run_chain_list(void *ctx, const struct cde_audit_source *src, struct cde_audit_task_answer *a)
 {
 	struct chain_list_job *job = ctx;
@@ -225,7 +242,8 @@ static void chain_list_answered(void *ctx, struct cde_audit_task_answer *a)
 }
 
 /* GET /v1/chains[?filters]: the filters of /v1/events pick the events
- * that place a chain; after and limit page through chains, newest first. */
+ * that place a chain; after, head and limit page through chains, newest
+ * first. */
 void cde_api_handle_chain_list(struct cde_api *api, struct cde_http_request *req)
 {
 	struct chain_list_job *job = calloc(1, sizeof(*job));
@@ -239,8 +257,9 @@ void cde_api_handle_chain_list(struct cde_api *api, struct cde_http_request *req
 	}
 	cde_errors_reset(&errs);
 	job->q.errs = &errs;
+	job->q.also_known = "head";
 	f = &job->q.req.filter;
-	r = cde_query_parse(cde_http_request_query(req), on_param, &job->q);
+	r = cde_query_parse(cde_http_request_query(req), on_chain_param, job);
 	if (r < 0)
 		cde_errors_add(&errs, "/query", r == -E2BIG ? "too long" : "malformed percent-encoding");
 	if (f->chain_id)
@@ -249,6 +268,8 @@ void cde_api_handle_chain_list(struct cde_api *api, struct cde_http_request *req
 		cde_errors_add(&errs, "/query/order", "chains are listed newest first only");
 	if (f->limit > CDE_CHAIN_LIST_MAX)
 		cde_errors_add(&errs, "/query/limit", "must be a number from 1 to %d", CDE_CHAIN_LIST_MAX);
+	if (job->p.head && f->after > job->p.head)
+		cde_errors_add(&errs, "/query/head", "must be at least after: the head the first page answered");
 	if (!cde_errors_empty(&errs)) {
 		cde_api_reply_error(req, 400, "invalid query", &errs, NULL);
 		free(job);

@@ -20,6 +20,9 @@ struct cde_audit_filter {
 	uint64_t after;			/* seq after this one (before it when descending); <= INT64_MAX */
 	uint64_t limit;			/* 0: no limit; <= INT64_MAX */
 	bool descending;
+	bool no_event;			/* records may come with "" for the event: the reader needs the
+					 * columns alone, and a 900 KiB event costs a store to read
+					 * (the stores then give chain_id) */
 };
 
 /* One row as the API returns it. Strings live until the callback returns. */
@@ -31,6 +34,8 @@ struct cde_audit_record {
 	const char *prev_hash;
 	const char *hash;
 	const char *event;		/* the CDEvent as stored, JSON text */
+	const char *chain_id;		/* its context.chainId as the log indexed it, "" for none;
+					 * NULL: the source does not say (read the event) */
 	uint64_t chain_via;		/* the row whose chain correlation joined it to; 0: none (the
 					 * producer named the chain, it started one, the daemon's own
 					 * events, rows stored before schema 5) */

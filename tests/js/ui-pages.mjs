@@ -305,11 +305,18 @@ principals:
     const pager = page.locator('nav.pager');
     t.check((await pager.innerText()).includes('1–25') && (await page.locator('tr[data-chain]').count()) === 25,
       'auth: the first page holds 25 of 27 releases', await pager.innerText());
+    // page-0, on the second page, gets an event while the first is shown:
+    // "Older →" carries the first page's head, so it is not taken as shown.
+    const late = curl(['-X', 'POST', '-H', `Authorization: Bearer ${emitToken}`, '-H', 'Content-Type: application/json',
+      '--data-binary', JSON.stringify({ phase: 'finished', subject: 'b-0', chainId: 'page-0' }), `${a.url}/v1/hooks/build`]);
+    t.check(late.status === 202, 'auth: a release of the second page gets an event', `${late.status}`);
     await pager.getByRole('link', { name: 'Older →' }).click();
     await waitFor(async () => (await page.locator('tr[data-chain]').count()) === 2, 5000);
+    const second = await page.locator('tr[data-chain]').evaluateAll((rs) => rs.map((r) => r.dataset.chain));
     t.check((await pager.innerText()).includes('26–27') && !(await pager.innerText()).includes('Older') &&
-      (await page.locator('tr[data-chain]').evaluateAll((rs) => rs.map((r) => r.dataset.chain))).includes('etl-r43'),
-      'auth: the second page holds the oldest two, etl-r43 among them', await pager.innerText());
+      second.includes('etl-r43') && second.includes('page-0') && /[?&]head=\d+/.test(await page.evaluate(() => location.hash)),
+      'auth: the second page holds the oldest two as they stood when the first was read, etl-r43 among them',
+      `${await pager.innerText()} ${second} ${await page.evaluate(() => location.hash)}`);
     await page.locator('tr[data-chain="etl-r43"]').waitFor();
     await page.locator('tr[data-chain="etl-r43"] a').first().click();
     await page.locator('.verdict.ok').waitFor({ timeout: 10000 });

@@ -77,19 +77,20 @@ static int stand_in_query(void *ctx, const struct cde_audit_filter *f, cde_audit
 	for (size_t k = 0; k < n_rows; k++) {
 		size_t i = f->descending ? n_rows - 1 - k : k;
 		cJSON *ev = cJSON_Parse(rows[i].event);
+		const char *chain = member(ev, "context", "chainId", NULL);
+		/* chain_id as the stores give it: the column the log indexed */
 		struct cde_audit_record rec = { .seq = i + 1, .received_at = rows[i].received,
 						.principal = rows[i].principal, .peer = rows[i].peer,
-						.event = rows[i].event, .chain_via = rows[i].via };
-		bool hit;
+						.event = rows[i].event, .chain_via = rows[i].via,
+						.chain_id = chain ? chain : "" };
 		int r = 0;
 
 		assert_non_null(ev);
-		hit = matches(f, i + 1, ev);
-		cJSON_Delete(ev);
-		if (hit) {
+		if (matches(f, i + 1, ev)) {
 			r = fn(fn_ctx, &rec);
 			sent++;
 		}
+		cJSON_Delete(ev);
 		if (r)
 			return r;
 		if (f->limit && sent == f->limit)

@@ -1,8 +1,11 @@
 /* The list of chains (sinks/audit/answers/chain_list.c): chains newest
  * first by their latest matching event, pages that follow one another
- * without repeating or skipping a chain, filters that pick the events
- * that place a chain, and a page cut by its reading budget that says
- * where to go on; over a stand-in log. */
+ * without repeating or skipping a chain, also while the log grows (the
+ * head the first page says bounds the next), filters that pick the
+ * events that place a chain, a page cut by its reading budget (which
+ * the checks of chains met again count in) that says where to go on, and
+ * each row's chain taken from the record, not parsed from its event;
+ * over a stand-in log. */
 
 #include "tests/unit/audit_stand_in.h"
 
@@ -93,6 +96,49 @@ static void pages_follow_one_another_without_repeating_a_chain(void **state)
 	assert_int_equal(listed, 10);
 }
 
+/* Page 1 is read, then chain A, not yet listed, gets a new event: it is
+ * still listed, once, where it stood when page 1 was read (without the
+ * head it counted as shown: its latest event was after page 2's start). */
+static void a_chain_with_a_new_event_between_pages_is_still_listed_once(void **state)
+{
+	struct cde_chain_list_params p = { .limit = 1 };
+	char listed[8] = "";
+	cJSON *page;
+
+	(void)state;
+	post("2026-03-01T10:00:00Z", "build.started.0.3.0", "b-1", "A", "{}");
+	post("2026-03-01T10:00:01Z", "build.started.0.3.0", "b-2", "B", "{}");
+	post("2026-03-01T10:00:02Z", "build.started.0.3.0", "b-3", "C", "{}");
+	for (int pages = 0;; pages++) {
+		assert_true(pages < 5);
+		page = list(&p);
+		if (chain_at(page, 0))
+			strcat(listed, chain_at(page, 0));
+		assert_int_equal(number(page, "head"), 3);
+		if (pages == 0)
+			post("2026-03-01T10:00:03Z", "build.finished.0.3.0", "b-1", "A", "{}");
+		if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(page, "nextAfter"))) {
+			cJSON_Delete(page);
+			break;
+		}
+		p.after = (uint64_t)number(page, "nextAfter");
+		p.head = (uint64_t)number(page, "head");
+		cJSON_Delete(page);
+	}
+	assert_string_equal(listed, "CBA");
+	/* A first page with that head reads nothing after it either. */
+	p.after = 0;
+	page = list(&p);
+	assert_string_equal(chain_at(page, 0), "C");
+	cJSON_Delete(page);
+	/* A new first page sees A's new event. */
+	p.head = 0;
+	page = list(&p);
+	assert_string_equal(chain_at(page, 0), "A");
+	assert_int_equal(number(page, "head"), 4);
+	cJSON_Delete(page);
+}
+
 static void filters_pick_the_events_that_place_a_chain(void **state)
 {
 	struct cde_chain_list_params p = { .limit = 10, .filter = { .environment = "stage" } };
@@ -134,6 +180,77 @@ static void a_page_cut_by_its_reading_budget_says_where_to_go_on(void **state)
 	cJSON_Delete(page);
 }
 
+/* Page 2 meets C, B and A again (listed on page 1): the three checks
+ * that tell so read a row each, and with the 3 events that is past a
+ * budget of 4: the page stops there, says where to go on, and X is on
+ * the next. (Uncounted, a check of each chain met again could read on
+ * far past the budget.) */
+static void rows_read_by_the_checks_count_against_scan_max(void **state)
+{
+	struct cde_chain_list_params p = { .limit = 3 };
+	cJSON *page;
+
+	(void)state;
+	post("2026-03-01T10:00:00Z", "build.started.0.3.0", "b-x", "X", "{}");
+	for (int round = 0; round < 2; round++) {
+		post("2026-03-01T10:00:01Z", "build.started.0.3.0", "b-a", "A", "{}");
+		post("2026-03-01T10:00:02Z", "build.started.0.3.0", "b-b", "B", "{}");
+		post("2026-03-01T10:00:03Z", "build.started.0.3.0", "b-c", "C", "{}");
+	}
+	page = list(&p);
+	assert_int_equal(number(page, "nextAfter"), 5);
+	assert_int_equal(number(page, "head"), 7);
+	cJSON_Delete(page);
+	p = (struct cde_chain_list_params){ .limit = 3, .after = 5, .head = 7, .scan_max = 4 };
+	page = list(&p);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(page, "chains")), 0);
+	assert_int_equal(number(page, "scanned"), 6);
+	assert_int_equal(number(page, "nextAfter"), 2);
+	cJSON_Delete(page);
+	p.after = 2;
+	page = list(&p);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(page, "chains")), 1);
+	assert_string_equal(chain_at(page, 0), "X");
+	cJSON_Delete(page);
+}
+
+/* The stand-in's records with their event text replaced by something
+ * that is not JSON: a reader can only know the chain from chain_id. */
+static int opaque_record(void *ctx, const struct cde_audit_record *rec)
+{
+	const struct { cde_audit_record_fn fn; void *ctx; } *inner = ctx;
+	struct cde_audit_record r = *rec;
+
+	r.event = "(900 KiB the list has no need to parse)";
+	return inner->fn(inner->ctx, &r);
+}
+
+static int opaque_query(void *ctx, const struct cde_audit_filter *f, cde_audit_record_fn fn, void *fn_ctx)
+{
+	struct { cde_audit_record_fn fn; void *ctx; } inner = { fn, fn_ctx };
+
+	(void)ctx;
+	/* and every read says the events are not needed */
+	assert_true(f->no_event);
+	return stand_in_query(NULL, f, opaque_record, &inner);
+}
+
+static void the_chain_is_taken_from_the_record_without_parsing_its_event(void **state)
+{
+	const struct cde_audit_source opaque = { .query = opaque_query };
+	struct cde_chain_list_params p = { .limit = 10 };
+	cJSON *page = NULL;
+
+	(void)state;
+	post("2026-03-01T10:00:00Z", "build.started.0.3.0", "b-1", "A", "{}");
+	post("2026-03-01T10:00:01Z", "build.started.0.3.0", "b-2", "B", "{}");
+	assert_int_equal(cde_chain_list(&opaque, &p, &page), 0);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(page, "chains")), 2);
+	assert_string_equal(chain_at(page, 0), "B");
+	assert_string_equal(chain_at(page, 1), "A");
+	cJSON_Delete(page);
+}
+
 static void events_without_a_chain_place_none(void **state)
 {
 	struct cde_chain_list_params p = { .limit = 10 };
@@ -156,6 +273,9 @@ static void a_page_size_out_of_range_is_refused(void **state)
 	assert_int_equal(cde_chain_list(&stand_in, &p, &o), -EINVAL);
 	p.limit = CDE_CHAIN_LIST_MAX + 1;
 	assert_int_equal(cde_chain_list(&stand_in, &p, &o), -EINVAL);
+	/* and a head below the page's start, which no first page answered */
+	p = (struct cde_chain_list_params){ .limit = 1, .after = 8, .head = 7 };
+	assert_int_equal(cde_chain_list(&stand_in, &p, &o), -EINVAL);
 	assert_null(o);
 }
 
@@ -164,8 +284,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(chains_are_listed_newest_first_by_their_latest_event, reset),
 		cmocka_unit_test_setup(pages_follow_one_another_without_repeating_a_chain, reset),
+		cmocka_unit_test_setup(a_chain_with_a_new_event_between_pages_is_still_listed_once, reset),
 		cmocka_unit_test_setup(filters_pick_the_events_that_place_a_chain, reset),
 		cmocka_unit_test_setup(a_page_cut_by_its_reading_budget_says_where_to_go_on, reset),
+		cmocka_unit_test_setup(rows_read_by_the_checks_count_against_scan_max, reset),
+		cmocka_unit_test_setup(the_chain_is_taken_from_the_record_without_parsing_its_event, reset),
 		cmocka_unit_test_setup(events_without_a_chain_place_none, reset),
 		cmocka_unit_test_setup(a_page_size_out_of_range_is_refused, reset),
 	};

@@ -164,11 +164,13 @@ static int add_line(void *ctx, const struct cde_audit_record *rec)
 	char *line = cde_audit_record_to_json(rec);
 	size_t n;
 
+	/* and the chain each store says the row is in, not in the JSON */
 	assert_non_null(line);
-	n = strlen(line);
+	assert_non_null(rec->chain_id);
+	n = strlen(line) + strlen(rec->chain_id) + 1;
 	l->text = realloc(l->text, l->len + n + 2);
 	assert_non_null(l->text);
-	memcpy(l->text + l->len, line, n);
+	snprintf(l->text + l->len, n + 1, "%s %s", rec->chain_id, line);
 	l->len += n;
 	l->text[l->len++] = '\n';
 	l->text[l->len] = '\0';
@@ -246,6 +248,15 @@ static void every_filter_answers_as_on_sqlite(void **state)
 		{ .type = "dev.cdevents.service.deployed.0" },
 		{ .type = "dev.cdevents.nothing.happened" },
 		{ .subject = "svc-7", .artifact_id = "pkg:oci/etl@17" },
+		/* A chain with other columns' conditions (which audit.db keeps
+		 * off their indexes then), both ways, after a seq. */
+		{ .chain_id = "rel-4", .type = "dev.cdevents.service.deployed", .source = "/ci/2", .descending = true },
+		{ .chain_id = "rel-4", .type = "dev.cdevents.build.started.0.3.0", .subject = "svc-0", .limit = 1 },
+		{ .chain_id = "rel-5", .artifact_id = "pkg:oci/etl@1", .since = "2026-12-07T10:00:00Z",
+		  .until = "2026-12-08", .after = 105, .descending = true, .limit = 2 },
+		{ .chain_id = "rel-5", .type = "dev.cdevents.service", .after = 103 },
+		/* The columns alone: the event "" from both. */
+		{ .type = "dev.cdevents.service.deployed", .no_event = true, .descending = true, .limit = 50 },
 	};
 	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
 		same_answer(&more[i]);

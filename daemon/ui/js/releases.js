@@ -2,7 +2,8 @@
 // /v1/chains, which filters by service and environment and by time
 // received), each read whole for its facts; the outcome filter applies to
 // the page shown. The first page is read again every 10 s while live
-// refresh is on.
+// refresh is on. "Older →" carries the first page's head with the next
+// page's start, so a release that gets an event meanwhile is not skipped.
 import { enc, get } from './api.js';
 import { h, link, seconds, when } from './dom.js';
 import { release } from './facts.js';
@@ -12,12 +13,13 @@ const LIVE_MS = 10000;
 
 async function load(params) {
   let q = `/v1/chains?limit=${PAGE}`;
-  const map = { service: 'subject', environment: 'environment', since: 'since', until: 'until', after: 'after' };
+  const map = { service: 'subject', environment: 'environment', since: 'since', until: 'until', after: 'after',
+    head: 'head' };
   for (const [k, api] of Object.entries(map)) if (params.get(k)) q += `&${api}=${enc(params.get(k))}`;
   const page = await get(q);
   const all = await Promise.all(page.chains.map(async (c) =>
     release(c.chainId, (await get(`/v1/chains/${enc(c.chainId)}`)).events)));
-  return { all, next: page.nextAfter, scanned: page.scanned };
+  return { all, next: page.nextAfter, head: page.head, scanned: page.scanned };
 }
 
 export function outcomeBadge(outcome) {
@@ -55,7 +57,7 @@ function select(name, label, values, current) {
 }
 
 export async function render(params) {
-  let { all, next, scanned } = await load(params);
+  let { all, next, head, scanned } = await load(params);
   const uniq = (k) => [...new Set([...all.map((r) => r[k]), params.get(k)].filter(Boolean))].sort();
   const filtered = () => all.filter((r) => !params.get('outcome') || r.outcome === params.get('outcome'));
   const from = Math.max(0, Number(params.get('from') ?? 0) | 0);
@@ -86,10 +88,10 @@ export async function render(params) {
     holder.replaceChildren(rows.length ? table(rows)
       : h('p', {}, 'No release matches (a release is the events of one chainId).'));
     nav.replaceChildren(
-      params.get('after') ? link(to({ after: null, from: null }), '← Newest') : '',
+      params.get('after') ? link(to({ after: null, head: null, from: null }), '← Newest') : '',
       ` ${all.length ? `${from + 1}–${from + all.length}` : 'none'}` +
         `${params.get('outcome') ? ` (${rows.length} ${params.get('outcome')})` : ''} `,
-      next !== null ? link(to({ after: next, from: from + all.length }), 'Older →') : '');
+      next !== null ? link(to({ after: next, head: head ?? null, from: from + all.length }), 'Older →') : '');
     stamp();
   };
   const stamp = () => {
@@ -105,7 +107,7 @@ export async function render(params) {
        * reader's place in the table stay where they are. */
       const sig = (rs) => rs.map((r) => `${r.chainId}:${r.lastSeq}`).join();
       if (sig(fresh.all) === sig(all)) return stamp();
-      ({ all, next, scanned } = fresh);
+      ({ all, next, head, scanned } = fresh);
       draw();
     } catch { live.checked = false; note.textContent = 'Live refresh stopped: the API did not answer.'; }
   }, LIVE_MS);

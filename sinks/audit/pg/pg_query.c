@@ -23,8 +23,12 @@
 #define SQL_MAX 1024
 #define PARAMS_MAX 16
 
-#define RECORD_COLUMNS "seq, received_at, principal, peer, prev_hash, hash, event, chain_via"
-#define RECORD_FIELDS 8
+/* chain_id '' for none: NULL would tell a reader to look in the event;
+ * the event '' when the reader needs the columns alone (no_event). */
+#define RECORD_COLUMNS_OF(event) \
+	"seq, received_at, principal, peer, prev_hash, hash, " event ", chain_via, coalesce(chain_id, '')"
+#define RECORD_COLUMNS RECORD_COLUMNS_OF("event")
+#define RECORD_FIELDS 9
 
 int cde_pg_each_row(PGconn *c, const char *sql, int n, const char *const *values,
 		    int (*row)(void *ctx, const PGresult *res), void *ctx)
@@ -77,6 +81,7 @@ static int each_record(void *ctx, const PGresult *res)
 		.hash = field(res, 5),
 		.event = field(res, 6),
 		.chain_via = (uint64_t)cde_pg_int(res, 0, 7),	/* NULL reads 0 */
+		.chain_id = field(res, 8),
 		.deliveries = PQnfields(res) > RECORD_FIELDS ? field(res, RECORD_FIELDS) : NULL,
 	};
 
@@ -182,6 +187,8 @@ int cde_pg_audit_query(PGconn *c, const struct cde_audit_filter *f,
 		return -EINVAL;
 	if (cde_pg_lost(c))
 		return -ENOTCONN;
+	if (f->no_event)
+		snprintf(q.sql, sizeof(q.sql), "SELECT " RECORD_COLUMNS_OF("''") " FROM events");
 	if (f->subject)
 		add(&q, "subject = @", f->subject);
 	/* One version of the type in the log (the usual case): an equality,

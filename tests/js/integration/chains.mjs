@@ -187,10 +187,54 @@ const span = everyEvent.filter((r) => r.event.context.chainId === build.chainId)
 t.check(one.length === 1 && one[0].chainId === build.chainId && one[0].firstSeq === Math.min(...span) &&
   one[0].lastSeq === Math.max(...span), 'each chain says its first and last seq', JSON.stringify(one));
 for (const [q, ptr] of [['?chainId=x', '/query/chainId'], ['?order=desc', '/query/order'], ['?limit=101', '/query/limit'],
-  ['?after=x', '/query/after'], ['?bogus=1', '/query/bogus']]) {
+  ['?after=x', '/query/after'], ['?bogus=1', '/query/bogus'], ['?head=x', '/query/head'], ['?head=-1', '/query/head'],
+  ['?after=9&head=8', '/query/head']]) {
   const r = await get(q);
   t.check(r.status === 400 && r.json.details?.[0]?.pointer === ptr, `GET /v1/chains${q}: 400 at ${ptr}`, JSON.stringify(r.json));
 }
+t.check((await get('?bogus=1')).json.details?.[0]?.reason?.includes('head'), 'and head is among the parameters it knows');
+
+// Paging while the log grows: before each page, the oldest chain not yet
+// listed gets an event. Each page passes the first page's head with
+// nextAfter, so the pages list the chains as they stood when the first
+// was read, each once (without head such a chain counted as shown, its
+// latest event being after the page's start, and was on no page).
+const snapshot = async () => {
+  const rows = [];
+  for (let after = null; ;) {
+    const page = await (await fetch(`${d.url}/v1/events?order=desc&limit=1000${after ? `&after=${after}` : ''}`)).json();
+    rows.push(...page.events);
+    if (page.nextAfter === null) return rows;
+    after = page.nextAfter;
+  }
+};
+const before = await snapshot();
+const stood = [...new Set(before.map((r) => r.event.context.chainId).filter(Boolean))];
+const paged = [];
+let head = null, late = 0, lastLate = null;
+const heads = new Set();
+for (let after = null, n = 0; n < 50; n++) {
+  const r = await get(`?limit=2${after ? `&after=${after}&head=${head}` : ''}`);
+  if (r.status !== 200) { t.check(false, 'GET /v1/chains answers 200 while the log grows', JSON.stringify(r)); break; }
+  head ??= r.json.head;
+  heads.add(r.json.head);
+  paged.push(...r.json.chains.map((c) => c.chainId));
+  if (r.json.nextAfter === null) break;
+  after = r.json.nextAfter;
+  const pending = stood.filter((c) => !paged.includes(c));
+  if (pending.length) {
+    lastLate = hook('build', { phase: 'started', subject: `late-${n}`, chainId: pending.at(-1) }).chainId;
+    late++;
+  }
+}
+t.check(head === before[0].seq && heads.size === 1, 'the first page says the head it read; later pages say it again',
+  `${head} ${before[0].seq} ${[...heads]}`);
+t.check(late > 2 && JSON.stringify(paged) === JSON.stringify(stood),
+  'paging while chains not yet listed get events lists every chain once, as they stood at the first page',
+  `\n got  ${JSON.stringify(paged)}\n want ${JSON.stringify(stood)}`);
+const fresh = await get('?limit=1');
+t.check(fresh.json.head > head && fresh.json.chains[0]?.chainId === lastLate && fresh.json.nextAfter !== null,
+  'a new first page reads the log as it is now', JSON.stringify(fresh.json));
 
 t.check(await d.stop() === 0, 'exits 0 on SIGTERM');
 const v = spawnSync(process.argv[3], ['audit', 'verify', '--db', auditDb(d.stateDir)], { encoding: 'utf8' });
