@@ -27,12 +27,13 @@ static const char *cut_chain;
 static uint64_t cut_seq;
 static int cut_error;
 static unsigned asked;
+static unsigned cut_from_ask;	/* the cut is there from this ask on (0 and 1: from the first) */
 
 static int cut(void *ctx, const char *chain, uint64_t *ret)
 {
 	(void)ctx;
 	asked++;
-	*ret = cut_chain && strcmp(chain, cut_chain) == 0 ? cut_seq : 0;
+	*ret = cut_chain && strcmp(chain, cut_chain) == 0 && asked >= cut_from_ask ? cut_seq : 0;
 	return cut_error;
 }
 
@@ -77,6 +78,7 @@ static int reset_cut(void **state)
 	cut_seq = 0;
 	cut_error = 0;
 	asked = 0;
+	cut_from_ask = 0;
 	return reset(state);
 }
 
@@ -101,6 +103,23 @@ static void a_chain_retention_cut_is_denied_without_judging(void **state)
 	cJSON_Delete(out);
 }
 
+/* Retention commits between the gate's check of its chains and their
+ * reads (the reads see what it left): the check after the reads sees it. */
+static void a_chain_cut_while_the_gate_reads_is_denied_too(void **state)
+{
+	cJSON *out;
+
+	what_retention_left();
+	cut_chain = "rx";
+	cut_seq = 1;
+	cut_from_ask = 2;
+	assert_int_equal(evaluate(&retiring, &out), 0);
+	assert_int_equal(asked, 2);
+	assert_string_equal(member(out, "decision", NULL, NULL), "deny");
+	assert_non_null(strstr(member(out, "reason", NULL, NULL), "evidence retired"));
+	cJSON_Delete(out);
+}
+
 static void a_source_that_never_deletes_is_judged_as_before(void **state)
 {
 	cJSON *out;
@@ -113,7 +132,7 @@ static void a_source_that_never_deletes_is_judged_as_before(void **state)
 	/* nor does a source that says no chain was cut change anything */
 	assert_int_equal(evaluate(&retiring, &out), 0);
 	assert_string_equal(member(out, "decision", NULL, NULL), "allow");
-	assert_int_equal(asked, 1);
+	assert_int_equal(asked, 2);	/* its chain, before and after the reads */
 	cJSON_Delete(out);
 }
 
@@ -185,6 +204,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(a_chain_retention_cut_is_denied_without_judging, reset_cut),
+		cmocka_unit_test_setup(a_chain_cut_while_the_gate_reads_is_denied_too, reset_cut),
 		cmocka_unit_test_setup(a_source_that_never_deletes_is_judged_as_before, reset_cut),
 		cmocka_unit_test_setup(a_cut_chain_that_is_not_the_artifacts_changes_nothing, reset_cut),
 		cmocka_unit_test_setup(any_of_the_artifacts_chains_cut_denies, reset_cut),

@@ -463,6 +463,12 @@ static int read_log(struct eval *ev, const struct cde_audit_source *src)
 			continue;
 		r = read_some(ev, src, &later, on_later, &s);
 	}
+	/* Again once everything is read: the reads are separate queries, so
+	 * a retention run may have cut a chain between the check above and
+	 * its read; it records the cut in the transaction that deletes, so a
+	 * cut the reads saw is seen here. */
+	if (r == 0 && !ev->too_large && !ev->retired_seq)
+		r = find_retired(ev, src);
 	if (r == 0)
 		r = ev->error;
 	return r;
