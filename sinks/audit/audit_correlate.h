@@ -26,6 +26,18 @@
  * that one could carry a later hook into another release's chain. */
 #define CDE_AUDIT_NOT_OWN_SQL " AND substr(type, 1, 24) <> 'dev.cdeventsx.cdeventsd-'"
 
+/* Whether chain ?1 (the stores' parameter syntax: @chain) names an
+ * artifact other than @artifact, asked of its latest 1,000 events (the
+ * daemon's own aside) only: it runs on the writer for a hook about an
+ * artifact the log does not know, and a whole chain could be read each
+ * time. A longer chain counts as naming another (its start might): such
+ * a hook starts a chain of its own, the safe mistake. One row when it
+ * does, none when not. */
+#define CDE_AUDIT_OTHER_ARTIFACT_SQL(chain, artifact)                                                \
+	"SELECT 1 FROM (SELECT count(*) AS n, sum(CASE WHEN w.artifact_id IS NOT NULL AND w.artifact_id <> " \
+	artifact " THEN 1 ELSE 0 END) AS other FROM (SELECT artifact_id FROM events WHERE chain_id = "   \
+	chain CDE_AUDIT_NOT_OWN_SQL " ORDER BY seq DESC LIMIT 1001) w) a WHERE a.n > 1000 OR a.other > 0"
+
 /* The store's prepared statements correlation asks, each with the
  * lookup's key(s) bound as parameters 1 (and 2), each selecting the
  * answer and (the chain lookups) the seq of the row it is read from. */

@@ -140,8 +140,7 @@ static int prepare_writer(struct cde_audit_store *s, char *err, size_t err_size)
 		{ "SELECT id FROM events WHERE chain_id = ? ORDER BY seq DESC LIMIT 1", &s->lookups.chain_head },
 		{ CDE_AUDIT_DEPLOYMENT_SQL("chain_id, seq", "?1", "?2", "json_extract(event, '$.subject.content.environment.id')"),
 		  &s->lookups.chain_of_deployment },
-		{ "SELECT 1 FROM events WHERE chain_id = ?1 AND artifact_id IS NOT NULL AND artifact_id <> ?2"
-		  CDE_AUDIT_NOT_OWN_SQL " LIMIT 1", &s->lookups.other_artifact },
+		{ CDE_AUDIT_OTHER_ARTIFACT_SQL("?1", "?2"), &s->lookups.other_artifact },
 		{ "INSERT INTO checkpoints(seq, hash, mac) VALUES (?, ?, ?)", &s->checkpoint },
 	};
 

@@ -142,10 +142,40 @@ static void the_writer_keeps_the_row_whose_chain_a_correlated_event_joined(void 
 	drop(s);
 }
 
+/* The check that a chain names no other artifact reads its latest 1,000
+ * events only (it runs on the writer): a longer chain is not joined by
+ * a hook about an unknown artifact, which starts a chain of its own. */
+static void a_chain_longer_than_the_check_reads_is_not_joined_by_an_unknown_artifact(void **state)
+{
+	struct cde_audit_store *s = open_fresh();
+	struct cde_journal_entry *e = calloc(2003, sizeof(*e));
+	char id[32], err[256];
+
+	(void)state;
+	assert_non_null(e);
+	for (int i = 0; i < 2001; i++) {	/* no artifact named in either */
+		snprintf(id, sizeof(id), "e-%d", i);
+		if (i < 1000)
+			entry(&e[i], id, "api", NULL, "api-1000");
+		else
+			entry(&e[i], id, "web", NULL, "web-1001");
+	}
+	entry(&e[2001], "api-new", "api", "pkg:oci/api@9", NULL);
+	entry(&e[2002], "web-new", "web", "pkg:oci/web@9", NULL);
+	assert_int_equal(cde_audit_store_append(s, e, 2003, err, sizeof(err)), 0);
+	assert_string_equal(cde_event_chain_id(e[2001].event), "api-1000");
+	assert_string_not_equal(cde_event_chain_id(e[2002].event), "web-1001");
+	for (int i = 0; i < 2003; i++)
+		cde_event_unref(e[i].event);
+	free(e);
+	drop(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(the_writer_keeps_the_row_whose_chain_a_correlated_event_joined),
+		cmocka_unit_test(a_chain_longer_than_the_check_reads_is_not_joined_by_an_unknown_artifact),
 	};
 
 	return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);

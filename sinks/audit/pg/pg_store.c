@@ -35,10 +35,9 @@
 
 
 /* Whether the chain of row r is open to an event about artifact $2 (or
- * about none): no row of it but the daemon's own names another. */
-#define OPEN_TO_ARTIFACT_2                                                                     \
-	" ($2 IS NULL OR NOT EXISTS (SELECT 1 FROM events o WHERE o.chain_id = r.chain_id"     \
-	" AND o.artifact_id IS NOT NULL AND o.artifact_id <> $2" CDE_AUDIT_NOT_OWN_SQL "))"
+ * about none): none of its latest 1,000 rows but the daemon's own names
+ * another, and it has no more (CDE_AUDIT_OTHER_ARTIFACT_SQL). */
+#define OPEN_TO_ARTIFACT_2 " ($2 IS NULL OR NOT EXISTS (" CDE_AUDIT_OTHER_ARTIFACT_SQL("r.chain_id", "$2") "))"
 
 static const struct cde_pg_statement statements[] = {
 	{ "insert", "INSERT INTO events(seq, id, source, type, subject, chain_id, artifact_id, timestamp,"
