@@ -315,24 +315,35 @@ out:
 	return out;
 }
 
-int cde_audit_chain_retired(struct cde_audit_store *s, const char *chain, uint64_t *ret)
+/* The last seq retention deleted of @key in @table (retired_chains or
+ * retired_artifacts, whose key column is @column), 0 when none or when
+ * the file, of an older schema read as it is, has no such table. */
+static int retired_seq(sqlite3 *db, const char *table, const char *column, const char *key, uint64_t *ret)
 {
-	sqlite3 *db = cde_audit_store_db(s);
+	char sql[128];
 	sqlite3_stmt *st;
 	int rc;
 
 	*ret = 0;
-	/* A file of an older schema, read as it is (read-only): its
-	 * retention, if any, named no chain. */
-	if (!cde_sql_has_table(db, "retired_chains"))
+	if (!cde_sql_has_table(db, table))
 		return 0;
-	if (sqlite3_prepare_v2(db, "SELECT last_deleted_seq FROM retired_chains WHERE chain_id = ?", -1, &st,
-			       NULL) != SQLITE_OK)
+	snprintf(sql, sizeof(sql), "SELECT last_deleted_seq FROM %s WHERE %s = ?", table, column);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
-	sqlite3_bind_text(st, 1, chain, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*ret = (uint64_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int cde_audit_chain_retired(struct cde_audit_store *s, const char *chain, uint64_t *ret)
+{
+	return retired_seq(cde_audit_store_db(s), "retired_chains", "chain_id", chain, ret);
+}
+
+int cde_audit_artifact_retired(struct cde_audit_store *s, const char *artifact, uint64_t *ret)
+{
+	return retired_seq(cde_audit_store_db(s), "retired_artifacts", "artifact_id", artifact, ret);
 }

@@ -66,6 +66,10 @@ int cde_audit_query_id(struct cde_audit_store *s, const char *id, uint64_t limit
  * record). Returns 0 or -EIO. */
 int cde_audit_chain_retired(struct cde_audit_store *s, const char *chain, uint64_t *ret);
 
+/* The same for artifact @artifact (retired_artifacts, schema 7): whether
+ * retention has deleted rows naming it. Returns 0 or -EIO. */
+int cde_audit_artifact_retired(struct cde_audit_store *s, const char *artifact, uint64_t *ret);
+
 /* The record as one line of JSON: {"seq", "receivedAt", "principal",
  * "peer", "prevHash", "hash", ["chainVia",] ["deliveries",] "event"} with
  * the event spliced in exactly as stored; chainVia is the seq of the

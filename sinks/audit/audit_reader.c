@@ -249,11 +249,21 @@ static int source_chain_retired(void *ctx, const char *chain, uint64_t *ret)
 	return cde_pg_chain_retired(rd->pg, chain, ret);
 }
 
+static int source_artifact_retired(void *ctx, const char *artifact, uint64_t *ret)
+{
+	struct cde_audit_reader *rd = ctx;
+
+	if (!rd->postgres)
+		return cde_audit_artifact_retired(rd->store, artifact, ret);
+	return cde_pg_artifact_retired(rd->pg, artifact, ret);
+}
+
 /* Runs an analysis; on PostgreSQL a lost session is opened again and the
  * analysis runs again from the start, once. */
 static void run_task(struct cde_audit_reader *rd, struct job *j)
 {
-	struct cde_audit_source src = { .query = source_query, .ctx = rd, .chain_retired = source_chain_retired };
+	struct cde_audit_source src = { .query = source_query, .ctx = rd, .chain_retired = source_chain_retired,
+					.artifact_retired = source_artifact_retired };
 	struct cde_audit_task_answer *a = &j->task;
 	char err[256];
 	int r = -ENOTCONN;

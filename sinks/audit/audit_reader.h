@@ -105,6 +105,10 @@ struct cde_audit_source {
 	 * whether retention has deleted rows of @chain, *@ret the last seq
 	 * it deleted of it, 0 when none. Returns 0, -ENOTCONN or -EIO. */
 	int (*chain_retired)(void *ctx, const char *chain, uint64_t *ret);
+	/* Optional likewise: whether retention has deleted rows naming
+	 * @artifact (a chain whose rows naming it were deleted no longer
+	 * links to it), *@ret as for chain_retired. */
+	int (*artifact_retired)(void *ctx, const char *artifact, uint64_t *ret);
 };
 
 /* What an analysis answers: @status 200 with @body (malloc'd JSON, the

@@ -5,8 +5,9 @@
  * anchor the first remaining row points to). Markers are chained to each
  * other and, with the checkpoint key, signed, so only the daemon can
  * retire rows; verify then starts from the latest marker's anchor. The
- * same transaction names each chain it cut in retired_chains, with the
- * last seq it deleted of it: a gate denies such a chain unjudged.
+ * same transaction names each chain it cut in retired_chains, and each
+ * artifact named by a row it deleted in retired_artifacts, with the last
+ * seq it deleted of each: a gate denies such a chain or artifact unjudged.
  *
  * Runs on the writer thread, between group commits, and bounds each run
  * (max_rows) so ingest never waits long behind it. */
@@ -212,6 +213,16 @@ int cde_audit_retain(struct cde_audit_store *s, const struct cde_audit_retention
 		     " ON CONFLICT(chain_id) DO UPDATE SET last_deleted_seq = excluded.last_deleted_seq"
 		     " WHERE excluded.last_deleted_seq > last_deleted_seq", through, NULL) < 0) {
 		fail(db, err, err_size, "recording the chains cut");
+		goto err_rollback;
+	}
+	/* And the artifacts they name: a chain whose rows naming the artifact
+	 * go is no longer linked to it, so the gate could not find it cut. */
+	if (exec_seq(db, "INSERT INTO retired_artifacts(artifact_id, last_deleted_seq)"
+		     " SELECT artifact_id, max(seq) FROM events WHERE seq <= ?1 AND artifact_id IS NOT NULL"
+		     " AND artifact_id <> '' GROUP BY artifact_id ORDER BY artifact_id"
+		     " ON CONFLICT(artifact_id) DO UPDATE SET last_deleted_seq = excluded.last_deleted_seq"
+		     " WHERE excluded.last_deleted_seq > last_deleted_seq", through, NULL) < 0) {
+		fail(db, err, err_size, "recording the artifacts cut");
 		goto err_rollback;
 	}
 	if (exec_seq(db, "DELETE FROM events WHERE seq <= ?", through, &m.deleted) < 0 ||

@@ -13,6 +13,7 @@
  *   4  the tree's hashes packed into tiles of 16
  *   5  events.chain_via: the row whose chain a correlated event joined
  *   6  retired_chains: the chains retention has deleted rows of
+ *   7  retired_artifacts: the artifacts retention has deleted rows naming
  *
  * Files written before versions were kept say 0 with tables in them: they
  * read as version 1 (tests/data/audit/v1-f0bca64.db is one) and get step 1
@@ -154,8 +155,21 @@ static int step_6(sqlite3 *db)
 	return sqlite3_exec(db, step6, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
 }
 
+/* The artifacts retention has deleted rows naming (issue 18, review 4
+ * R1), as step 6 for chains: a chain whose rows naming the artifact were
+ * deleted no longer links to it, so the gate would neither read it nor
+ * know it was cut. Empty on a file from before this step, as step 6. */
+static const char step7[] =
+	"CREATE TABLE IF NOT EXISTS retired_artifacts(artifact_id TEXT PRIMARY KEY,"
+	" last_deleted_seq INTEGER NOT NULL) WITHOUT ROWID;";
+
+static int step_7(sqlite3 *db)
+{
+	return sqlite3_exec(db, step7, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
 static int (*const steps[CDE_AUDIT_SCHEMA_VERSION])(sqlite3 *db) = { step_1, step_2, step_3, step_4, step_5,
-								       step_6 };
+								       step_6, step_7 };
 
 int cde_audit_schema_version(sqlite3 *db)
 {

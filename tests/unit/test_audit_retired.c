@@ -2,7 +2,10 @@
  * a run names each chain it deleted rows of in retired_chains, with the
  * last seq it deleted of it, in the transaction of its delete, whether
  * max_age or max_size made the rows due; cde_audit_chain_retired tells a
- * gate so. A chain none of whose rows went is not named. */
+ * gate so. A chain none of whose rows went is not named. Likewise each
+ * artifact a deleted row named, in retired_artifacts
+ * (cde_audit_artifact_retired): a chain whose row naming the artifact went
+ * no longer links to it (review 4 R1). */
 
 #include "tests/unit/helpers.h"
 
@@ -21,8 +24,9 @@ static char db_path[64];
 #define DAY 86400
 
 /* A fresh store with an event a day from 2025-01-01, noon, in the chains
- * @chains (one per event, "" for none; NULL-terminated). */
-static struct cde_audit_store *daily(const char *const *chains)
+ * @chains (one per event, "" for none; NULL-terminated), each naming the
+ * artifact of the same index in @artifacts (NULL or "": none). */
+static struct cde_audit_store *daily_naming(const char *const *chains, const char *const *artifacts)
 {
 	struct cde_audit_store *s;
 	char err[256], id[16];
@@ -40,11 +44,18 @@ static struct cde_audit_store *daily(const char *const *chains)
 		assert_int_equal(cde_event_set_id(e.event, id), 0);
 		if (chains[i][0])	/* "": no chain */
 			assert_int_equal(cde_event_set_chain_id(e.event, chains[i]), 0);
+		if (artifacts && artifacts[i][0])
+			assert_non_null(cJSON_AddStringToObject(cde_event_content(e.event), "artifactId", artifacts[i]));
 		snprintf(e.received_at, sizeof(e.received_at), "2025-01-%02dT12:00:00.000000Z", (i + 1) % 32);
 		assert_int_equal(cde_audit_store_append(s, &e, 1, err, sizeof(err)), 0);
 		cde_event_unref(e.event);
 	}
 	return s;
+}
+
+static struct cde_audit_store *daily(const char *const *chains)
+{
+	return daily_naming(chains, NULL);
 }
 
 static void drop(struct cde_audit_store *s)
@@ -64,6 +75,14 @@ static uint64_t retired(struct cde_audit_store *s, const char *chain)
 	uint64_t seq = 99;
 
 	assert_int_equal(cde_audit_chain_retired(s, chain, &seq), 0);
+	return seq;
+}
+
+static uint64_t artifact_retired(struct cde_audit_store *s, const char *artifact)
+{
+	uint64_t seq = 99;
+
+	assert_int_equal(cde_audit_artifact_retired(s, artifact, &seq), 0);
 	return seq;
 }
 
@@ -117,8 +136,29 @@ static void rows_in_no_chain_and_runs_that_delete_nothing_name_none(void **state
 	assert_int_equal(retain(s, (struct cde_audit_retention){ .max_age_s = DAY, .keep_from = 1 }).deleted, 0);
 	assert_int_equal(retain(s, (struct cde_audit_retention){ .max_age_s = DAY, .max_rows = 1 }).deleted, 1);
 	assert_int_equal(cde_sql_int(cde_audit_store_db(s), "SELECT count(*) FROM retired_chains", NULL, -1), 0);
+	assert_int_equal(cde_sql_int(cde_audit_store_db(s), "SELECT count(*) FROM retired_artifacts", NULL, -1), 0);
 	assert_int_equal(retired(s, "rel-a"), 0);
 	assert_int_equal(retired(s, ""), 0);
+	drop(s);
+}
+
+/* R1: rx's build naming X goes, its later failed run stays: X is named
+ * with the last seq deleted of the rows naming it, Y (uncut) is not, and
+ * rows naming no artifact name none. */
+static void a_run_names_each_artifact_a_deleted_row_named(void **state)
+{
+	struct cde_audit_store *s = daily_naming((const char *const[]){ "rx", "ry", "rx", "ry", "rx", NULL },
+						 (const char *const[]){ "pkg:x", "pkg:x", "", "pkg:y", "pkg:x", NULL });
+
+	assert_int_equal(artifact_retired(s, "pkg:x"), 0);
+	assert_int_equal(retain(s, (struct cde_audit_retention){ .max_age_s = 2 * DAY }).through_seq, 3);
+	assert_int_equal(artifact_retired(s, "pkg:x"), 2);
+	assert_int_equal(artifact_retired(s, "pkg:y"), 0);
+	assert_int_equal(cde_sql_int(cde_audit_store_db(s), "SELECT count(*) FROM retired_artifacts", NULL, -1), 1);
+	/* a later run moves it on */
+	assert_int_equal(retain(s, (struct cde_audit_retention){ .max_age_s = 1 }).through_seq, 5);
+	assert_int_equal(artifact_retired(s, "pkg:x"), 5);
+	assert_int_equal(artifact_retired(s, "pkg:y"), 4);
 	drop(s);
 }
 
@@ -128,6 +168,7 @@ int main(void)
 		cmocka_unit_test(a_run_by_age_names_each_chain_it_cut_with_its_last_seq_deleted),
 		cmocka_unit_test(a_run_by_size_names_the_chains_it_cut_too),
 		cmocka_unit_test(rows_in_no_chain_and_runs_that_delete_nothing_name_none),
+		cmocka_unit_test(a_run_names_each_artifact_a_deleted_row_named),
 	};
 
 	return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);

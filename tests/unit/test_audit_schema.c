@@ -3,7 +3,8 @@
  * with f0bca64, the first release that kept a log) opens, migrates one
  * step at a time, still verifies with its key and takes new events (and
  * one of schema 4, by 067fcc7, gains chain_via, NULL on its rows, and
- * an empty retired_chains that its next retention fills); a
+ * an empty retired_chains and retired_artifacts that its next retention
+ * fills); a
  * file written by a newer cdeventsd is refused, not downgraded. */
 
 #include "tests/unit/helpers.h"
@@ -100,7 +101,7 @@ static void a_new_file_gets_every_table_at_the_current_version(void **state)
 	assert_int_equal(cde_audit_schema_version(cde_audit_store_db(s)), CDE_AUDIT_SCHEMA_VERSION);
 	for (const char *const *t = (const char *const[]){ "events", "meta", "checkpoints", "retention", "gaps",
 							  "sink_cursors", "deliveries", "dead_letters", "replays",
-							  "retired_chains", NULL }; *t; t++)
+							  "retired_chains", "retired_artifacts", NULL }; *t; t++)
 		if (!has_table(cde_audit_store_db(s), *t))
 			fail_msg("table %s missing", *t);
 	cde_audit_store_close(s);
@@ -278,6 +279,43 @@ static void a_log_before_schema_6_gains_an_empty_retired_chains(void **state)
 	remove_dir();
 }
 
+/* Likewise retired_artifacts (step 7): the schema 4 file gains it empty,
+ * read as it is has none, and its next retention names the artifact its
+ * deleted rows named (row 1 names etl, row 2 none). */
+static void a_log_before_schema_7_gains_an_empty_retired_artifacts(void **state)
+{
+	const char *src = getenv("CDE_SOURCE_DIR");
+	const char *etl = "pkg:oci/etl@sha256%3Aaaa";
+	struct cde_audit_retention policy = { .max_age_s = 1, .max_rows = 2 };
+	struct cde_audit_retention_run run;
+	struct cde_audit_store *s;
+	uint64_t seq = 99;
+	char from[1024], err[256];
+
+	snprintf(dir, sizeof(dir), "/tmp/cde-schema-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(db_path, sizeof(db_path), "%s/audit.db", dir);
+	snprintf(from, sizeof(from), "%s/tests/data/audit/v4-067fcc7.db", src ? src : ".");
+	copy_file(from, db_path, 0600);
+
+	assert_int_equal(cde_audit_store_open(db_path, true, CDE_AUDIT_SYNC_FULL, &s, err, sizeof(err)), 0);
+	assert_false(has_table(cde_audit_store_db(s), "retired_artifacts"));
+	assert_int_equal(cde_audit_artifact_retired(s, etl, &seq), 0);
+	assert_int_equal(seq, 0);
+	cde_audit_store_close(s);
+
+	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
+	assert_int_equal(user_version(cde_audit_store_db(s)), CDE_AUDIT_SCHEMA_VERSION);
+	assert_int_equal(count_of(cde_audit_store_db(s), "SELECT count(*) FROM retired_artifacts"), 0);
+	assert_int_equal(cde_audit_retain(s, &policy, 2000000000, &run, err, sizeof(err)), 0);
+	assert_int_equal(run.through_seq, 2);
+	assert_int_equal(count_of(cde_audit_store_db(s), "SELECT count(*) FROM retired_artifacts"), 1);
+	assert_int_equal(cde_audit_artifact_retired(s, etl, &seq), 0);
+	assert_int_equal(seq, 1);
+	cde_audit_store_close(s);
+	remove_dir();
+}
+
 static void a_log_written_by_a_newer_cdeventsd_is_refused(void **state)
 {
 	struct cde_audit_store *s;
@@ -301,6 +339,7 @@ int main(void)
 		cmocka_unit_test(an_older_log_without_some_tables_gains_them),
 		cmocka_unit_test(a_log_of_schema_4_gains_chain_via_null_on_its_rows),
 		cmocka_unit_test(a_log_before_schema_6_gains_an_empty_retired_chains),
+		cmocka_unit_test(a_log_before_schema_7_gains_an_empty_retired_artifacts),
 		cmocka_unit_test(a_log_written_by_a_newer_cdeventsd_is_refused),
 	};
 

@@ -5,8 +5,11 @@
  * judging, naming the chain and the last seq deleted of it, in the
  * answer's reason and in each requirement's; a source without
  * chain_retired (one that never deletes) is judged as before, and a cut
- * chain that is not the artifact's changes nothing. Over the stand-in log
- * of the gate's other tests. */
+ * chain that is not the artifact's changes nothing. So does one whose
+ * source says rows naming the artifact itself were deleted
+ * (artifact_retired, review 4 R1): a chain whose build row went no longer
+ * links to the artifact, and its failed run would go unread. Over the
+ * stand-in log of the gate's other tests. */
 
 #include "tests/unit/audit_stand_in.h"
 
@@ -38,6 +41,23 @@ static int cut(void *ctx, const char *chain, uint64_t *ret)
 }
 
 static const struct cde_audit_source retiring = { .query = stand_in_query, .chain_retired = cut };
+
+/* The artifact the stand-in's retention deleted rows naming (NULL: none),
+ * up to art_cut_seq, from the art_cut_from_ask-th ask on. */
+static const char *art_cut;
+static uint64_t art_cut_seq;
+static unsigned art_asked, art_cut_from_ask;
+
+static int cut_artifact(void *ctx, const char *artifact, uint64_t *ret)
+{
+	(void)ctx;
+	art_asked++;
+	*ret = art_cut && strcmp(artifact, art_cut) == 0 && art_asked >= art_cut_from_ask ? art_cut_seq : 0;
+	return 0;
+}
+
+static const struct cde_audit_source retiring_all = { .query = stand_in_query, .chain_retired = cut,
+						      .artifact_retired = cut_artifact };
 
 static int evaluate_gate(const char *gate, const struct cde_audit_source *src, cJSON **out)
 {
@@ -79,6 +99,10 @@ static int reset_cut(void **state)
 	cut_error = 0;
 	asked = 0;
 	cut_from_ask = 0;
+	art_cut = NULL;
+	art_cut_seq = 0;
+	art_asked = 0;
+	art_cut_from_ask = 0;
 	return reset(state);
 }
 
@@ -189,6 +213,73 @@ static void a_cut_chain_joined_by_correlation_is_the_artifacts_and_denies(void *
 	cJSON_Delete(out);
 }
 
+/* R1: retention deleted rx's build naming the artifact (seq 1), not its
+ * failed sast run; rx no longer links to the artifact, and ry, a
+ * reproducible build of it with a passing dast, would pass alone. */
+static void what_retention_left_of_the_artifact(void)
+{
+	post("2026-03-01T08:05:00Z", "testcaserun.finished.0.3.0", "run-sast", "rx", CASE("sast", "failure"));
+	post("2026-03-01T08:06:00Z", "build.finished.0.3.0", "b-x2", "ry", "{\"artifactId\":\"" ART "\"}");
+	post("2026-03-01T08:07:00Z", "testcaserun.finished.0.3.0", "run-dast", "ry", CASE("dast", "success"));
+}
+
+static void an_artifact_retention_cut_is_denied_without_judging(void **state)
+{
+	cJSON *out;
+
+	what_retention_left_of_the_artifact();
+	art_cut = ART;
+	art_cut_seq = 1;
+	assert_int_equal(evaluate(&retiring_all, &out), 0);
+	assert_string_equal(member(out, "decision", NULL, NULL), "deny");
+	assert_string_equal(member(out, "reason", NULL, NULL),
+			    "evidence retired: retention deleted events naming the artifact (up to seq 1); "
+			    "the gate does not judge it");
+	for (int i = 0; i < 2; i++) {
+		assert_false(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req(out, i), "met")));
+		assert_string_equal(member(req(out, i), "reason", NULL, NULL),
+				    "not judged: retention deleted events naming the artifact (up to seq 1)");
+	}
+	cJSON_Delete(out);
+}
+
+/* A source without artifact_retired, or one that says the artifact was
+ * not cut, judges what it reads (ry alone: allow). */
+static void without_an_artifact_cut_the_gate_judges_as_before(void **state)
+{
+	cJSON *out;
+
+	what_retention_left_of_the_artifact();
+	art_cut = ART;
+	art_cut_seq = 1;
+	assert_int_equal(evaluate(&retiring, &out), 0);
+	assert_string_equal(member(out, "decision", NULL, NULL), "allow");
+	cJSON_Delete(out);
+	assert_int_equal(art_asked, 0);
+	art_cut = "pkg:oci/other@sha256%3Ax09";
+	assert_int_equal(evaluate(&retiring_all, &out), 0);
+	assert_string_equal(member(out, "decision", NULL, NULL), "allow");
+	assert_null(cJSON_GetObjectItemCaseSensitive(out, "reason"));
+	assert_int_equal(art_asked, 2);	/* before and after the reads */
+	cJSON_Delete(out);
+}
+
+/* Retention commits between the gate's first ask and its reads. */
+static void an_artifact_cut_while_the_gate_reads_is_denied_too(void **state)
+{
+	cJSON *out;
+
+	what_retention_left_of_the_artifact();
+	art_cut = ART;
+	art_cut_seq = 1;
+	art_cut_from_ask = 2;
+	assert_int_equal(evaluate(&retiring_all, &out), 0);
+	assert_int_equal(art_asked, 2);
+	assert_string_equal(member(out, "decision", NULL, NULL), "deny");
+	assert_non_null(strstr(member(out, "reason", NULL, NULL), "naming the artifact (up to seq 1)"));
+	cJSON_Delete(out);
+}
+
 /* Not knowing is not allowing: the source's error is the answer. */
 static void a_source_that_cannot_tell_fails_the_evaluation(void **state)
 {
@@ -210,6 +301,9 @@ int main(void)
 		cmocka_unit_test_setup(any_of_the_artifacts_chains_cut_denies, reset_cut),
 		cmocka_unit_test_setup(a_cut_chain_joined_by_correlation_is_the_artifacts_and_denies, reset_cut),
 		cmocka_unit_test_setup(a_source_that_cannot_tell_fails_the_evaluation, reset_cut),
+		cmocka_unit_test_setup(an_artifact_retention_cut_is_denied_without_judging, reset_cut),
+		cmocka_unit_test_setup(without_an_artifact_cut_the_gate_judges_as_before, reset_cut),
+		cmocka_unit_test_setup(an_artifact_cut_while_the_gate_reads_is_denied_too, reset_cut),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

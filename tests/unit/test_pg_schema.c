@@ -50,7 +50,7 @@ static void a_new_database_gets_every_table_once(void **state)
 	assert_int_equal(count(c, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
 			      " AND table_name IN ('events', 'log_head', 'checkpoints', 'retention', 'gaps',"
 			      " 'tree_tiles', 'tree_checkpoints', 'sink_cursors', 'witness_cursors', 'deliveries',"
-			      " 'dead_letters', 'replays', 'audit_log', 'retired_chains')"), 14);
+			      " 'dead_letters', 'replays', 'audit_log', 'retired_chains', 'retired_artifacts')"), 15);
 	assert_int_equal(count(c, "SELECT seq FROM log_head"), 0);
 	PQfinish(c);
 	PQfinish(d);
@@ -81,7 +81,7 @@ static void the_view_reads_an_event_as_jsonb(void **state)
 	PQfinish(c);
 }
 
-/* A database of schema 1 (the current one with steps 2 and 3 undone) gains
+/* A database of schema 1 (the current one with steps 2 to 4 undone) gains
  * events.chain_via, NULL on its rows, and the view shows it. */
 static void a_schema_1_database_gains_chain_via_null_on_its_rows(void **state)
 {
@@ -91,7 +91,7 @@ static void a_schema_1_database_gains_chain_via_null_on_its_rows(void **state)
 	(void)state;
 	assert_int_equal(cde_pg_schema_migrate(c, err, sizeof(err)), 0);
 	assert_int_equal(cde_pg_exec(c, "BEGIN; DROP VIEW audit_log; ALTER TABLE events DROP COLUMN chain_via;"
-				     " DROP TABLE retired_chains; DELETE FROM cde_schema WHERE version >= 2;"
+				     " DROP TABLE retired_chains, retired_artifacts; DELETE FROM cde_schema WHERE version >= 2;"
 				     " INSERT INTO events(seq, id, source, type, timestamp, received_at, spec_version,"
 				     " principal, peer, event, prev_hash, hash) VALUES (7, 'old', '/s',"
 				     " 'dev.cdevents.build.finished.0.3.0', '2026-12-07T10:00:00Z', '2026-12-07T10:00:01Z',"
@@ -104,7 +104,7 @@ static void a_schema_1_database_gains_chain_via_null_on_its_rows(void **state)
 	PQfinish(c);
 }
 
-/* A database of schema 2 (the current one with step 3 undone) gains
+/* A database of schema 2 (the current one with steps 3 and 4 undone) gains
  * retired_chains, empty: what its retention cut before is not known. */
 static void a_schema_2_database_gains_an_empty_retired_chains(void **state)
 {
@@ -113,14 +113,34 @@ static void a_schema_2_database_gains_an_empty_retired_chains(void **state)
 
 	(void)state;
 	assert_int_equal(cde_pg_schema_migrate(c, err, sizeof(err)), 0);
-	assert_int_equal(cde_pg_exec(c, "BEGIN; DROP TABLE retired_chains; DELETE FROM cde_schema WHERE version = 3;"
-				     " COMMIT", err, sizeof(err), "undo"), 0);
+	assert_int_equal(cde_pg_exec(c, "BEGIN; DROP TABLE retired_chains, retired_artifacts;"
+				     " DELETE FROM cde_schema WHERE version >= 3; COMMIT", err, sizeof(err), "undo"), 0);
 	assert_int_equal(cde_pg_schema_version(c), 2);
 	assert_int_equal(count(c, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'retired_chains'"),
 			 0);
 	assert_int_equal(cde_pg_schema_migrate(c, err, sizeof(err)), 0);
 	assert_int_equal(cde_pg_schema_version(c), CDE_PG_SCHEMA_VERSION);
 	assert_int_equal(count(c, "SELECT count(*) FROM retired_chains"), 0);
+	PQfinish(c);
+}
+
+/* A database of schema 3 (the current one with step 4 undone) gains
+ * retired_artifacts, empty, as retired_chains before it. */
+static void a_schema_3_database_gains_an_empty_retired_artifacts(void **state)
+{
+	PGconn *c = connect_test();
+	char err[256];
+
+	(void)state;
+	assert_int_equal(cde_pg_schema_migrate(c, err, sizeof(err)), 0);
+	assert_int_equal(cde_pg_exec(c, "BEGIN; DROP TABLE retired_artifacts; DELETE FROM cde_schema WHERE version = 4;"
+				     " COMMIT", err, sizeof(err), "undo"), 0);
+	assert_int_equal(cde_pg_schema_version(c), 3);
+	assert_int_equal(count(c, "SELECT count(*) FROM information_schema.tables"
+			      " WHERE table_name = 'retired_artifacts'"), 0);
+	assert_int_equal(cde_pg_schema_migrate(c, err, sizeof(err)), 0);
+	assert_int_equal(cde_pg_schema_version(c), CDE_PG_SCHEMA_VERSION);
+	assert_int_equal(count(c, "SELECT count(*) FROM retired_artifacts"), 0);
 	PQfinish(c);
 }
 
@@ -182,6 +202,7 @@ int main(void)
 		cmocka_unit_test(the_view_reads_an_event_as_jsonb),
 		cmocka_unit_test(a_schema_1_database_gains_chain_via_null_on_its_rows),
 		cmocka_unit_test(a_schema_2_database_gains_an_empty_retired_chains),
+		cmocka_unit_test(a_schema_3_database_gains_an_empty_retired_artifacts),
 		cmocka_unit_test(a_newer_database_is_refused),
 		cmocka_unit_test(the_password_comes_from_a_private_file),
 	};

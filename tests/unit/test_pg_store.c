@@ -283,10 +283,20 @@ static uint64_t retired(PGconn *c, const char *chain)
 	return seq;
 }
 
+/* The last seq retention deleted of the rows naming @artifact. */
+static uint64_t artifact_retired(PGconn *c, const char *artifact)
+{
+	uint64_t seq = 99;
+
+	assert_int_equal(cde_pg_artifact_retired(c, artifact, &seq), 0);
+	return seq;
+}
+
 /* Rows older than max_age go as a prefix, behind a marker that anchors
  * the rest of the chain; a sink's cursor holds back what it has yet to
- * deliver. Each chain the prefix cut is named in retired_chains, with
- * the last seq deleted of it, in the same transaction. */
+ * deliver. Each chain the prefix cut is named in retired_chains, and each
+ * artifact a deleted row named in retired_artifacts, with the last seq
+ * deleted of it, in the same transaction. */
 static void retention_deletes_a_prefix_on_the_record(void **state)
 {
 	struct cde_pg_store *s;
@@ -300,7 +310,7 @@ static void retention_deletes_a_prefix_on_the_record(void **state)
 	(void)state;
 	empty_log();
 	c = connect_test();
-	assert_int_equal(cde_pg_exec(c, "TRUNCATE retention, sink_cursors, retired_chains", err, sizeof(err),
+	assert_int_equal(cde_pg_exec(c, "TRUNCATE retention, sink_cursors, retired_chains, retired_artifacts", err, sizeof(err),
 				     "truncate"), 0);
 	s = open_store();
 	for (int i = 0; i < 6; i++) {
@@ -308,6 +318,10 @@ static void retention_deletes_a_prefix_on_the_record(void **state)
 		entry(&e[i], id, "svc", "prod");
 		/* rows 1-2 in rel-a, 3-6 in rel-b */
 		assert_int_equal(cde_event_set_chain_id(e[i].event, i < 2 ? "rel-a" : "rel-b"), 0);
+		/* rows 1 and 3 name pkg:x, row 4 pkg:y, the others pkg:oci/etl@1 */
+		if (i == 0 || i == 2 || i == 3)
+			assert_true(cJSON_ReplaceItemInObjectCaseSensitive(cde_event_content(e[i].event), "artifactId",
+									   cJSON_CreateString(i == 3 ? "pkg:y" : "pkg:x")));
 		if (i < 4)	/* four old rows, two of today */
 			snprintf(e[i].received_at, sizeof(e[i].received_at), "2000-01-01T00:00:00.000000Z");
 	}
@@ -326,11 +340,16 @@ static void retention_deletes_a_prefix_on_the_record(void **state)
 	assert_int_equal(retired(c, "rel-a"), 2);
 	assert_int_equal(retired(c, "rel-b"), 3);
 	assert_int_equal(retired(c, "rel-c"), 0);
+	assert_int_equal(artifact_retired(c, "pkg:x"), 3);
+	assert_int_equal(artifact_retired(c, "pkg:y"), 0);
+	assert_int_equal(artifact_retired(c, "pkg:oci/etl@1"), 2);
 	assert_int_equal(cde_pg_exec(c, "UPDATE sink_cursors SET seq = 6", err, sizeof(err), "cursor"), 0);
 	assert_int_equal(cde_pg_retain(s, &policy, (int64_t)time(NULL), &run, err, sizeof(err)), 0);
 	assert_int_equal(run.deleted, 1);
 	assert_int_equal(retired(c, "rel-b"), 4);
 	assert_int_equal(retired(c, "rel-a"), 2);
+	assert_int_equal(artifact_retired(c, "pkg:y"), 4);
+	assert_int_equal(artifact_retired(c, "pkg:x"), 3);
 	assert_int_equal(cde_pg_retain(s, &policy, (int64_t)time(NULL), &run, err, sizeof(err)), 0);
 	assert_int_equal(run.deleted, 0);
 	/* The markers chain: the second names the first's hash. */
@@ -338,7 +357,7 @@ static void retention_deletes_a_prefix_on_the_record(void **state)
 	assert_true(cde_pg_ok(res, true));
 	assert_int_equal(cde_pg_int(res, 0, 0), 1);
 	PQclear(res);
-	assert_int_equal(cde_pg_exec(c, "TRUNCATE retention, sink_cursors, retired_chains", err, sizeof(err),
+	assert_int_equal(cde_pg_exec(c, "TRUNCATE retention, sink_cursors, retired_chains, retired_artifacts", err, sizeof(err),
 				     "truncate"), 0);
 	release(e, 6);
 	be->close(s);

@@ -20,7 +20,9 @@
  * all the reads): an artifact with more evidence than that is not judged
  * on part of it, the gate denies and says why. So does it when one of
  * the artifact's chains has lost rows to retention (retired_chains):
- * the failed run that would deny may be among them. */
+ * the failed run that would deny may be among them; and when retention
+ * has deleted rows naming the artifact (retired_artifacts), since a chain
+ * whose rows naming it went is no longer found to be its own. */
 
 #include "sinks/audit/answers/gate.h"
 
@@ -397,17 +399,29 @@ static int counted_query(void *ctx, const struct cde_audit_filter *f, cde_audit_
 	return cs->ev->too_large && r == 1 ? 0 : r;
 }
 
-/* The first of the artifact's chains that retention has cut, in
- * ev->retired: what is left of it may lack the failed run that would
- * deny (a prefix of the log goes, whatever chain its rows are in), so
- * the gate does not judge it. A source that never deletes has no
- * chain_retired. */
+/* Whether retention has cut the artifact (rows naming it: a chain whose
+ * build row went no longer links to it, so its later failed run would go
+ * unread) or, the first of them, one of its chains, in ev->retired: what
+ * is left of it may lack the failed run that would deny (a prefix of the
+ * log goes, whatever chain its rows are in), so the gate does not judge
+ * it. A source that never deletes has neither method. */
 static int find_retired(struct eval *ev, const struct cde_audit_source *src)
 {
-	for (size_t i = 0; src->chain_retired && i < ev->n_chains; i++) {
-		uint64_t seq = 0;
-		int r = src->chain_retired(src->ctx, ev->chains[i], &seq);
+	uint64_t seq = 0;
+	int r;
 
+	if (src->artifact_retired) {
+		r = src->artifact_retired(src->ctx, ev->artifact, &seq);
+		if (r < 0)
+			return r;
+		if (seq) {
+			ev->retired_seq = seq;
+			ev->retired_artifact = true;
+			return 0;
+		}
+	}
+	for (size_t i = 0; src->chain_retired && i < ev->n_chains; i++) {
+		r = src->chain_retired(src->ctx, ev->chains[i], &seq);
 		if (r < 0)
 			return r;
 		if (seq) {

@@ -28,12 +28,12 @@
  * @gate->events_max rows are read (0: CDE_GATE_EVENTS_MAX) over all the
  * reads; past them the gate denies without judging, and so it does when
  * @src->chain_retired says retention deleted rows of one of the
- * artifact's chains. *@ret is
+ * artifact's chains, or @src->artifact_retired rows naming the artifact. *@ret is
  * {"environment", "artifact", "decision": "allow"|"deny",
  * "requirements": [{"requirement", ..., "met", "seq" and/or "reason"}],
  * "chainId" (the chain of the latest event naming the artifact; absent
  * when none does), "reason" (only when not judged: too many rows, or a
- * chain retention has cut; each requirement then unmet with a reason
+ * chain or the artifact retention has cut; each requirement then unmet with a reason
  * too)}. Returns 0, -ENOMEM, or the
  * source's error (-ENOTCONN, -EIO, -EINVAL). */
 int cde_gate_evaluate(const struct cde_gate *gate, const char *artifact, time_t now,

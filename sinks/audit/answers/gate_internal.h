@@ -55,6 +55,7 @@ struct eval {
 	bool too_large;			/* past the gate's events_max: not judged */
 	uint64_t retired_seq;		/* retention cut the chain @retired up to this seq: */
 	char retired[CHAIN_ID_MAX];	/* not judged either */
+	bool retired_artifact;		/* the cut named the artifact itself, not a chain */
 	uint64_t chain_seq;		/* the latest event naming the artifact, */
 	char chain[CHAIN_ID_MAX];	/* and its chain */
 	bool by_artifact;		/* the first read: collect chains */

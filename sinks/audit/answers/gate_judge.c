@@ -122,6 +122,13 @@ static void unjudged(const struct eval *ev, char *reason, char *row_reason, size
 	unsigned long long max = cde_gate_events_max(ev->gate);
 
 	reason[0] = row_reason[0] = '\0';
+	if (ev->retired_seq && ev->retired_artifact) {
+		snprintf(reason, size, "evidence retired: retention deleted events naming the artifact (up to seq %llu); "
+			 "the gate does not judge it", (unsigned long long)ev->retired_seq);
+		snprintf(row_reason, size, "not judged: retention deleted events naming the artifact (up to seq %llu)",
+			 (unsigned long long)ev->retired_seq);
+		return;
+	}
 	if (ev->retired_seq) {
 		snprintf(reason, size, "evidence retired: retention deleted events of chain %s (up to seq %llu); "
 			 "the gate does not judge it", ev->retired, (unsigned long long)ev->retired_seq);

@@ -221,19 +221,28 @@ int cde_pg_audit_query(PGconn *c, const struct cde_audit_filter *f,
 	return cde_pg_each_row(c, q.sql, q.n, q.values, each_record, &rs);
 }
 
-int cde_pg_chain_retired(PGconn *c, const char *chain, uint64_t *ret)
+static int retired_seq(PGconn *c, const char *sql, const char *key, uint64_t *ret)
 {
 	PGresult *res;
 
 	*ret = 0;
 	if (!c || cde_pg_lost(c))
 		return -ENOTCONN;
-	res = PQexecParams(c, "SELECT last_deleted_seq FROM retired_chains WHERE chain_id = $1", 1, NULL, &chain,
-			   NULL, NULL, 0);
+	res = PQexecParams(c, sql, 1, NULL, &key, NULL, NULL, 0);
 	if (!cde_pg_ok(res, true))
 		return cde_pg_lost(c) ? -ENOTCONN : -EIO;
 	if (PQntuples(res) == 1)
 		*ret = (uint64_t)cde_pg_int(res, 0, 0);
 	PQclear(res);
 	return 0;
+}
+
+int cde_pg_chain_retired(PGconn *c, const char *chain, uint64_t *ret)
+{
+	return retired_seq(c, "SELECT last_deleted_seq FROM retired_chains WHERE chain_id = $1", chain, ret);
+}
+
+int cde_pg_artifact_retired(PGconn *c, const char *artifact, uint64_t *ret)
+{
+	return retired_seq(c, "SELECT last_deleted_seq FROM retired_artifacts WHERE artifact_id = $1", artifact, ret);
 }

@@ -28,6 +28,9 @@ int cde_pg_audit_query_id(PGconn *c, const char *id, uint64_t limit,
 /* Like cde_audit_chain_retired, on @c. Returns 0, -ENOTCONN or -EIO. */
 int cde_pg_chain_retired(PGconn *c, const char *chain, uint64_t *ret);
 
+/* Like cde_audit_artifact_retired, on @c. Returns 0, -ENOTCONN or -EIO. */
+int cde_pg_artifact_retired(PGconn *c, const char *artifact, uint64_t *ret);
+
 /* Runs @sql with the text parameters @values (@n of them) in single-row
  * mode and calls @row for each row; stops calling it once it returns
  * non-zero, and returns that. Returns 0, -ENOTCONN (the connection is

@@ -2,8 +2,9 @@
  * deletes a prefix of the chain (rows first..N) and, in the same
  * transaction, stores a marker naming N and the hash of row N, chained to
  * the markers before it and signed with the checkpoint key when there is
- * one, and names each chain it cut in retired_chains (with the last seq
- * it deleted of it) for the gates to deny. The run holds the log's head
+ * one, and names each chain it cut in retired_chains and each artifact a
+ * deleted row named in retired_artifacts (with the last seq it deleted
+ * of each) for the gates to deny. The run holds the log's head
  * row, as a group does, so the replicas' runs and groups never
  * interleave: two replicas cannot retire overlapping prefixes under two
  * markers.
@@ -140,6 +141,17 @@ static int retain_locked(struct cde_pg_store *s, const struct cde_audit_retentio
 			   " AND chain_id <> '' GROUP BY chain_id"
 			   " ON CONFLICT (chain_id) DO UPDATE SET last_deleted_seq ="
 			   " greatest(retired_chains.last_deleted_seq, excluded.last_deleted_seq)",
+			   1, NULL, &p, NULL, NULL, 0);
+	if (!cde_pg_ok(res, false))
+		return -EIO;
+	PQclear(res);
+	/* And the artifacts they name: a chain whose rows naming the artifact
+	 * go is no longer linked to it, so the gate could not find it cut. */
+	res = PQexecParams(c, "INSERT INTO retired_artifacts(artifact_id, last_deleted_seq)"
+			   " SELECT artifact_id, max(seq) FROM events WHERE seq <= $1 AND artifact_id IS NOT NULL"
+			   " AND artifact_id <> '' GROUP BY artifact_id"
+			   " ON CONFLICT (artifact_id) DO UPDATE SET last_deleted_seq ="
+			   " greatest(retired_artifacts.last_deleted_seq, excluded.last_deleted_seq)",
 			   1, NULL, &p, NULL, NULL, 0);
 	if (!cde_pg_ok(res, false))
 		return -EIO;

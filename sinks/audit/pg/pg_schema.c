@@ -13,6 +13,8 @@
  *      in audit_log.
  *   3  retired_chains, as SQLite's step 6: the chains retention has
  *      deleted rows of, each with the last seq deleted of it.
+ *   4  retired_artifacts, as SQLite's step 7: the artifacts retention
+ *      has deleted rows naming, each with the last seq deleted of them.
  *
  * Rows keep the chain's inputs as SQLite does (text, the event exactly as
  * received), so one verifier and one leaf definition serve both stores:
@@ -89,12 +91,17 @@ static const char step2[] =
 static const char step3[] =
 	"CREATE TABLE retired_chains(chain_id text PRIMARY KEY, last_deleted_seq bigint NOT NULL);";
 
-static const char *const steps[CDE_PG_SCHEMA_VERSION] = { step1, step2, step3 };
+/* The artifacts retention has deleted rows naming: audit_schema.c's step 7. */
+static const char step4[] =
+	"CREATE TABLE retired_artifacts(artifact_id text PRIMARY KEY, last_deleted_seq bigint NOT NULL);";
+
+static const char *const steps[CDE_PG_SCHEMA_VERSION] = { step1, step2, step3, step4 };
 
 static const char *const what[CDE_PG_SCHEMA_VERSION] = {
 	"the audit log, the Merkle tree, delivery state",
 	"events.chain_via: the row whose chain a correlated event joined",
 	"retired_chains: the chains retention has deleted rows of",
+	"retired_artifacts: the artifacts retention has deleted rows naming",
 };
 
 int cde_pg_schema_version(PGconn *c)

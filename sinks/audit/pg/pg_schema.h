@@ -3,7 +3,7 @@
 
 #include <libpq-fe.h>
 
-#define CDE_PG_SCHEMA_VERSION 3
+#define CDE_PG_SCHEMA_VERSION 4
 
 /* Advisory lock keys (pg_advisory_lock(key1, key2)): key1 marks them as
  * cdeventsd's, key2 says what they guard. Leases of sinks take key2 =

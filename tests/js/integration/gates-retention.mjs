@@ -5,6 +5,11 @@
 // the transaction of its delete), and a gate reading such a chain denies
 // without judging it, asked (GET /v1/gates) or enforced (a deploy hook is
 // 409); a release whose chain retention has not cut is judged as before.
+// Retention names each artifact its deleted rows named too
+// (retired_artifacts): a chain whose build row went no longer links to the
+// artifact, so the gate could neither read its failed run nor see it cut,
+// and another chain's passing build of the artifact would allow (review 4
+// R1); the gate denies such an artifact unjudged.
 // The same on audit.db and (pg-gates-retention) on PostgreSQL.
 //
 //   node tests/js/integration/gates-retention.mjs path/to/cdeventsd path/to/cdevctl
@@ -46,14 +51,18 @@ const securityCase = (id, outcome, chainId) => postJson(`${d.url}/v1/events`, {
   subject: { id: `run-${id}`, content: { outcome, environment: { id: 'ci' }, testCase: { id, type: 'security' } } },
 }, bot);
 const inChain = (chain) => curl([...bot, `${d.url}/v1/chains/${chain}`]).json?.events ?? [];
-const X = 'pkg:oci/etl@sha256%3Ax01', Y = 'pkg:oci/etl@sha256%3Ay02';
+const X = 'pkg:oci/etl@sha256%3Ax01', Y = 'pkg:oci/etl@sha256%3Ay02', Z = 'pkg:oci/etl@sha256%3Az03';
 
 // Release X: its sast scan failed, in chain rx. Retention deletes it.
 let r = securityCase('sast', 'failure', 'rx');
 t.check(r.status === 202, 'the failed security case is accepted', r.body);
 const sastSeq = r.json?.seq;
-const gone = await waitFor(() => inChain('rx').length === 0, 15000, { every: 100 });
-t.check(gone, 'retention deletes it (max_age 4s)', JSON.stringify(inChain('rx')));
+// Release Z: its build in rz, which retention deletes with rx's rows.
+r = hook('build', { phase: 'finished', subject: 'b-z', artifactId: Z, chainId: 'rz' });
+t.check(r.status === 202, 'Z\'s build in rz is accepted', r.body);
+const zBuildSeq = r.json?.seq;
+const gone = await waitFor(() => inChain('rx').length === 0 && inChain('rz').length === 0, 15000, { every: 100 });
+t.check(gone, 'retention deletes them (max_age 4s)', JSON.stringify(inChain('rx')) + JSON.stringify(inChain('rz')));
 const cut = auditSql(d.stateDir, "SELECT chain_id || ' ' || last_deleted_seq FROM retired_chains WHERE chain_id = 'rx'");
 t.check(cut.status === 0 && cut.stdout.trim() === `rx ${sastSeq ?? 1}`,
   'and names rx in retired_chains with the last seq it deleted of it', cut.stdout + cut.stderr);
@@ -73,6 +82,25 @@ t.check(r.json?.requirements?.length === 2 &&
 r = hook('deploy', { phase: 'deployed', subject: 'etl', environment: 'prod', artifactId: X, chainId: 'rx' });
 t.check(r.status === 409 && r.json?.details?.some((e) => e.reason.includes(notJudged)),
   'an enforced deployment of X is refused 409 with that reason', r.body);
+
+// R1: rz's failed sast run stays, but rz no longer names Z; a reproducible
+// build of Z in rw with a passing scan would pass alone.
+t.check(securityCase('sast', 'failure', 'rz').status === 202, 'rz\'s failed security case is accepted');
+t.check(hook('build', { phase: 'finished', subject: 'b-z2', artifactId: Z, chainId: 'rw' }).status === 202,
+  'Z\'s second build, in rw, is accepted');
+t.check(securityCase('dast', 'success', 'rw').status === 202, 'rw\'s passing scan is accepted');
+const zCut = auditSql(d.stateDir, `SELECT last_deleted_seq FROM retired_artifacts WHERE artifact_id = '${Z}'`);
+t.check(zCut.status === 0 && zCut.stdout.trim() === `${zBuildSeq ?? 2}`,
+  'retention names Z in retired_artifacts with the last seq it deleted of it', zCut.stdout + zCut.stderr);
+r = gate('qa', Z);
+const zNotJudged = `retention deleted events naming the artifact (up to seq ${zBuildSeq ?? 2})`;
+t.check(r.status === 200 && r.json?.decision === 'deny' &&
+  r.json?.reason === `evidence retired: ${zNotJudged}; the gate does not judge it` &&
+  r.json?.requirements?.every((q) => q.met === false && q.reason === `not judged: ${zNotJudged}`),
+  'a gate over an artifact retention has deleted events naming denies without judging, and says why', r.body);
+r = hook('deploy', { phase: 'deployed', subject: 'etl', environment: 'prod', artifactId: Z, chainId: 'rw' });
+t.check(r.status === 409 && r.json?.details?.some((e) => e.reason.includes(zNotJudged)),
+  'an enforced deployment of Z is refused 409 with that reason', r.body);
 
 // Release Y, in a chain retention has not cut: judged as before (asked at
 // once, well inside max_age).
