@@ -310,8 +310,8 @@ static void retention_deletes_a_prefix_on_the_record(void **state)
 	(void)state;
 	empty_log();
 	c = connect_test();
-	assert_int_equal(cde_pg_exec(c, "TRUNCATE retention, sink_cursors, retired_chains, retired_artifacts", err, sizeof(err),
-				     "truncate"), 0);
+	assert_int_equal(cde_pg_exec(c, "TRUNCATE retention, sink_cursors, retired_chains, retired_artifacts", err,
+				     sizeof(err), "truncate"), 0);
 	s = open_store();
 	for (int i = 0; i < 6; i++) {
 		snprintf(id, sizeof(id), "old-%d", i);
@@ -357,8 +357,8 @@ static void retention_deletes_a_prefix_on_the_record(void **state)
 	assert_true(cde_pg_ok(res, true));
 	assert_int_equal(cde_pg_int(res, 0, 0), 1);
 	PQclear(res);
-	assert_int_equal(cde_pg_exec(c, "TRUNCATE retention, sink_cursors, retired_chains, retired_artifacts", err, sizeof(err),
-				     "truncate"), 0);
+	assert_int_equal(cde_pg_exec(c, "TRUNCATE retention, sink_cursors, retired_chains, retired_artifacts", err,
+				     sizeof(err), "truncate"), 0);
 	release(e, 6);
 	be->close(s);
 	PQfinish(c);
