@@ -202,9 +202,6 @@ int cde_audit_retain(struct cde_audit_store *s, const struct cde_audit_retention
 		fail(db, err, err_size, "reading the anchor row");
 		goto err_rollback;
 	}
-	/* Delivery records go with their events: they would otherwise count
-	 * against max_size for ever. Dead letters stay, as the record of a
-	 * failure, even once their event is gone. */
 	/* The chains cut, before their rows go: a gate reading one of them
 	 * would judge part of its evidence (gate.c denies it). */
 	if (exec_seq(db, "INSERT INTO retired_chains(chain_id, last_deleted_seq)"
@@ -225,6 +222,9 @@ int cde_audit_retain(struct cde_audit_store *s, const struct cde_audit_retention
 		fail(db, err, err_size, "recording the artifacts cut");
 		goto err_rollback;
 	}
+	/* Delivery records go with their events: they would otherwise count
+	 * against max_size for ever. Dead letters stay, as the record of a
+	 * failure, even once their event is gone. */
 	if (exec_seq(db, "DELETE FROM events WHERE seq <= ?", through, &m.deleted) < 0 ||
 	    exec_seq(db, "DELETE FROM checkpoints WHERE seq <= ?", through, NULL) < 0 ||
 	    exec_seq(db, "DELETE FROM deliveries WHERE seq <= ?", through, NULL) < 0) {

@@ -132,8 +132,6 @@ static int retain_locked(struct cde_pg_store *s, const struct cde_audit_retentio
 	cde_pg_u64((uint64_t)through, seq_s);
 	if (one_hash(c, "SELECT hash FROM events WHERE seq = $1", p, m.anchor) < 0)
 		return -EIO;
-	/* Delivery records go with their events; dead letters stay, as the
-	 * record of a failure. */
 	/* The chains cut, before their rows go: a gate reading one of them
 	 * would judge part of its evidence (gate.c denies it). */
 	res = PQexecParams(c, "INSERT INTO retired_chains(chain_id, last_deleted_seq)"
@@ -156,6 +154,8 @@ static int retain_locked(struct cde_pg_store *s, const struct cde_audit_retentio
 	if (!cde_pg_ok(res, false))
 		return -EIO;
 	PQclear(res);
+	/* Delivery records go with their events; dead letters stay, as the
+	 * record of a failure. */
 	res = PQexecParams(c, "DELETE FROM events WHERE seq <= $1", 1, NULL, &p, NULL, NULL, 0);
 	if (!cde_pg_ok(res, false))
 		return -EIO;
