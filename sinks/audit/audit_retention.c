@@ -152,6 +152,14 @@ static int store_marker(struct cde_audit_store *s, const struct cde_audit_marker
 	return rc == SQLITE_DONE ? 0 : fail(db, err, err_size, "storing the marker");
 }
 
+/* Records in @table each @column value of the rows up to seq ?1, with
+ * the last of their seqs deleted (kept when a later run deletes more). */
+#define RETIRE_SQL(table, column)                                                                      \
+	"INSERT INTO " table "(" column ", last_deleted_seq) SELECT " column ", max(seq) FROM events"   \
+	" WHERE seq <= ?1 AND " column " IS NOT NULL AND " column " <> '' GROUP BY " column " ORDER BY " \
+	column " ON CONFLICT(" column ") DO UPDATE SET last_deleted_seq = excluded.last_deleted_seq"     \
+	" WHERE excluded.last_deleted_seq > last_deleted_seq"
+
 static int exec_seq(sqlite3 *db, const char *sql, uint64_t seq, uint64_t *ret_changes)
 {
 	sqlite3_stmt *st;
@@ -203,23 +211,12 @@ int cde_audit_retain(struct cde_audit_store *s, const struct cde_audit_retention
 		goto err_rollback;
 	}
 	/* The chains cut, before their rows go: a gate reading one of them
-	 * would judge part of its evidence (gate.c denies it). */
-	if (exec_seq(db, "INSERT INTO retired_chains(chain_id, last_deleted_seq)"
-		     " SELECT chain_id, max(seq) FROM events WHERE seq <= ?1 AND chain_id IS NOT NULL"
-		     " AND chain_id <> '' GROUP BY chain_id ORDER BY chain_id"
-		     " ON CONFLICT(chain_id) DO UPDATE SET last_deleted_seq = excluded.last_deleted_seq"
-		     " WHERE excluded.last_deleted_seq > last_deleted_seq", through, NULL) < 0) {
-		fail(db, err, err_size, "recording the chains cut");
-		goto err_rollback;
-	}
-	/* And the artifacts they name: a chain whose rows naming the artifact
-	 * go is no longer linked to it, so the gate could not find it cut. */
-	if (exec_seq(db, "INSERT INTO retired_artifacts(artifact_id, last_deleted_seq)"
-		     " SELECT artifact_id, max(seq) FROM events WHERE seq <= ?1 AND artifact_id IS NOT NULL"
-		     " AND artifact_id <> '' GROUP BY artifact_id ORDER BY artifact_id"
-		     " ON CONFLICT(artifact_id) DO UPDATE SET last_deleted_seq = excluded.last_deleted_seq"
-		     " WHERE excluded.last_deleted_seq > last_deleted_seq", through, NULL) < 0) {
-		fail(db, err, err_size, "recording the artifacts cut");
+	 * would judge part of its evidence (gate.c denies it); and the
+	 * artifacts they name: a chain whose rows naming the artifact go is
+	 * no longer linked to it, so the gate could not find it cut. */
+	if (exec_seq(db, RETIRE_SQL("retired_chains", "chain_id"), through, NULL) < 0 ||
+	    exec_seq(db, RETIRE_SQL("retired_artifacts", "artifact_id"), through, NULL) < 0) {
+		fail(db, err, err_size, "recording the chains and artifacts cut");
 		goto err_rollback;
 	}
 	/* Delivery records go with their events: they would otherwise count

@@ -24,6 +24,15 @@
 #include "events/ids.h"
 #include "sinks/audit/audit_chain.h"
 
+/* Records in @table each @column value of the rows up to seq $1, with
+ * the last of their seqs deleted (the larger when a later run deletes
+ * more). */
+#define RETIRE_SQL(table, column)                                                                     \
+	"INSERT INTO " table "(" column ", last_deleted_seq) SELECT " column ", max(seq) FROM events"  \
+	" WHERE seq <= $1 AND " column " IS NOT NULL AND " column " <> '' GROUP BY " column              \
+	" ON CONFLICT (" column ") DO UPDATE SET last_deleted_seq ="                                     \
+	" greatest(" table ".last_deleted_seq, excluded.last_deleted_seq)"
+
 /* One value of a one-row query with @n text parameters; @none when NULL
  * or no row, -1 on failure. */
 static int64_t one_int(PGconn *c, const char *sql, int n, const char *const *values, int64_t none)
@@ -133,27 +142,17 @@ static int retain_locked(struct cde_pg_store *s, const struct cde_audit_retentio
 	if (one_hash(c, "SELECT hash FROM events WHERE seq = $1", p, m.anchor) < 0)
 		return -EIO;
 	/* The chains cut, before their rows go: a gate reading one of them
-	 * would judge part of its evidence (gate.c denies it). */
-	res = PQexecParams(c, "INSERT INTO retired_chains(chain_id, last_deleted_seq)"
-			   " SELECT chain_id, max(seq) FROM events WHERE seq <= $1 AND chain_id IS NOT NULL"
-			   " AND chain_id <> '' GROUP BY chain_id"
-			   " ON CONFLICT (chain_id) DO UPDATE SET last_deleted_seq ="
-			   " greatest(retired_chains.last_deleted_seq, excluded.last_deleted_seq)",
-			   1, NULL, &p, NULL, NULL, 0);
-	if (!cde_pg_ok(res, false))
-		return -EIO;
-	PQclear(res);
-	/* And the artifacts they name: a chain whose rows naming the artifact
-	 * go is no longer linked to it, so the gate could not find it cut. */
-	res = PQexecParams(c, "INSERT INTO retired_artifacts(artifact_id, last_deleted_seq)"
-			   " SELECT artifact_id, max(seq) FROM events WHERE seq <= $1 AND artifact_id IS NOT NULL"
-			   " AND artifact_id <> '' GROUP BY artifact_id"
-			   " ON CONFLICT (artifact_id) DO UPDATE SET last_deleted_seq ="
-			   " greatest(retired_artifacts.last_deleted_seq, excluded.last_deleted_seq)",
-			   1, NULL, &p, NULL, NULL, 0);
-	if (!cde_pg_ok(res, false))
-		return -EIO;
-	PQclear(res);
+	 * would judge part of its evidence (gate.c denies it); and the
+	 * artifacts they name: a chain whose rows naming the artifact go is
+	 * no longer linked to it, so the gate could not find it cut. */
+	for (int i = 0; i < 2; i++) {
+		res = PQexecParams(c, i ? RETIRE_SQL("retired_artifacts", "artifact_id")
+					: RETIRE_SQL("retired_chains", "chain_id"),
+				   1, NULL, &p, NULL, NULL, 0);
+		if (!cde_pg_ok(res, false))
+			return -EIO;
+		PQclear(res);
+	}
 	/* Delivery records go with their events; dead letters stay, as the
 	 * record of a failure. */
 	res = PQexecParams(c, "DELETE FROM events WHERE seq <= $1", 1, NULL, &p, NULL, NULL, 0);
