@@ -11,6 +11,8 @@
 
 #include <openssl/evp.h>
 
+#include "schemas/base/sha256.h"
+
 /* Whose evidence the gate took: a reload that changes `from` changes
  * the question, though the answer may read the same. */
 static bool digest_from(EVP_MD_CTX *ctx, const struct cde_gate *gate)
@@ -33,7 +35,7 @@ static bool digest_question(const char *principal, const struct cde_gate *gate, 
 		return false;
 	/* NUL-terminated fields: none holds a NUL, so no two questions
 	 * make the same bytes. */
-	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) && EVP_DigestUpdate(ctx, principal, strlen(principal) + 1) &&
+	ok = EVP_DigestInit_ex(ctx, cde_sha256_md(), NULL) && EVP_DigestUpdate(ctx, principal, strlen(principal) + 1) &&
 	     EVP_DigestUpdate(ctx, env, strlen(env) + 1) && EVP_DigestUpdate(ctx, artifact, strlen(artifact) + 1) &&
 	     digest_from(ctx, gate) && EVP_DigestFinal_ex(ctx, out, NULL);
 	EVP_MD_CTX_free(ctx);
@@ -54,7 +56,7 @@ static bool digest_answer(const cJSON *result, uint8_t out[32])
 		cJSON_DeleteItemFromObjectCaseSensitive(row, "reason");
 	text = cJSON_PrintUnformatted(copy);
 	if (text)
-		ok = EVP_Digest(text, strlen(text), out, NULL, EVP_sha256(), NULL) == 1;
+		ok = cde_sha256(text, strlen(text), out) == 0;
 	cJSON_free(text);
 	cJSON_Delete(copy);
 	return ok;

@@ -7,10 +7,11 @@
 const KEY = 'cdeventsd.verifierKey';
 
 const utf8 = (s) => new TextEncoder().encode(s);
-const unb64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+export const unb64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 const hex = (bytes) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
 
-async function sha256(...parts) {
+// SHA-256 of the byte arrays @parts, one after the other.
+export async function sha256(...parts) {
   const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) { all.set(p, at); at += p.length; }

@@ -7,7 +7,7 @@
 // log signs them. The checkpoint's signature is checked too when the
 // reader has given the page the log's verifier key (note.js).
 import { get } from './api.js';
-import { checkNote } from './note.js';
+import { checkNote, sha256, unb64 } from './note.js';
 
 // RFC 8785 for what the log holds: keys sorted by UTF-16 code units,
 // strings and numbers as JSON.stringify writes them.
@@ -20,15 +20,6 @@ export function canon(v) {
 }
 
 const b64 = (bytes) => btoa(String.fromCharCode(...bytes));
-const unb64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
-
-async function sha256(...parts) {
-  const len = parts.reduce((n, p) => n + p.length, 0);
-  const all = new Uint8Array(len);
-  let at = 0;
-  for (const p of parts) { all.set(p, at); at += p.length; }
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', all));
-}
 
 // RFC 9162 section 2.1.3.2: the root a leaf's inclusion proof leads to,
 // or null when the proof does not fit the index and the tree size.
