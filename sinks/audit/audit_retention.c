@@ -24,6 +24,7 @@
 
 #include "events/ids.h"
 #include "sinks/audit/audit_chain.h"
+#include "sinks/audit/audit_tiles_sqlite.h"
 #include "sinks/audit/sql.h"
 
 static int fail(sqlite3 *db, char *err, size_t size, const char *what)
@@ -175,6 +176,34 @@ static int exec_seq(sqlite3 *db, const char *sql, uint64_t seq, uint64_t *ret_ch
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
+/* The rows about to go hold their leaves' hashes (schema 8): the tree
+ * keeps them as tiles, so proofs over the retired prefix still hold. */
+static int keep_leaf_tiles(sqlite3 *db, uint64_t through)
+{
+	struct cde_audit_tile_io_sqlite tiles;
+	sqlite3_stmt *st;
+	int64_t first = -1, last = -1;
+	int r;
+
+	if (sqlite3_prepare_v2(db, "SELECT min(leaf), max(leaf) FROM events WHERE seq <= ? AND leaf IS NOT NULL",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)through);
+	r = sqlite3_step(st) == SQLITE_ROW ? 0 : -EIO;
+	if (r == 0 && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		first = sqlite3_column_int64(st, 0);
+		last = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (r < 0 || first < 0)
+		return r;
+	r = cde_audit_tile_io_sqlite_init(&tiles, db, true);
+	if (r == 0)
+		r = cde_audit_tile_sqlite_keep_leaves(&tiles, (uint64_t)first, (uint64_t)last);
+	cde_audit_tile_io_sqlite_release(&tiles);
+	return r;
+}
+
 int cde_audit_retain(struct cde_audit_store *s, const struct cde_audit_retention *policy,
 		     int64_t now, struct cde_audit_retention_run *out, char *err, size_t err_size)
 {
@@ -217,6 +246,10 @@ int cde_audit_retain(struct cde_audit_store *s, const struct cde_audit_retention
 	if (exec_seq(db, RETIRE_SQL("retired_chains", "chain_id"), through, NULL) < 0 ||
 	    exec_seq(db, RETIRE_SQL("retired_artifacts", "artifact_id"), through, NULL) < 0) {
 		fail(db, err, err_size, "recording the chains and artifacts cut");
+		goto err_rollback;
+	}
+	if (keep_leaf_tiles(db, through) < 0) {
+		fail(db, err, err_size, "keeping the leaf hashes of the rows retired");
 		goto err_rollback;
 	}
 	/* Delivery records go with their events: they would otherwise count

@@ -168,8 +168,23 @@ static int step_7(sqlite3 *db)
 	return sqlite3_exec(db, step7, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
 }
 
+/* Each row's leaf hash in its own row (issue 14: the tree's cost on the
+ * writer): the writer then stores no tile of level 0, whose partial edge
+ * tile it rewrote two or three times a group. Level 0 is read from the
+ * tiles that hold it (rows stored before this step, and what retention
+ * deleted: it writes their tiles first) and then from the rows
+ * (audit_tiles_sqlite.c). Rows from before this step keep NULL: their
+ * tiles hold their leaves. */
+static int step_8(sqlite3 *db)
+{
+	if (cde_sql_int(db, "SELECT count(*) FROM pragma_table_info('events') WHERE name = 'leaf_hash'", NULL, 0))
+		return 0;
+	return sqlite3_exec(db, "ALTER TABLE events ADD COLUMN leaf_hash BLOB", NULL, NULL, NULL) == SQLITE_OK
+		       ? 0 : -EIO;
+}
+
 static int (*const steps[CDE_AUDIT_SCHEMA_VERSION])(sqlite3 *db) = { step_1, step_2, step_3, step_4, step_5,
-								       step_6, step_7 };
+								       step_6, step_7, step_8 };
 
 int cde_audit_schema_version(sqlite3 *db)
 {

@@ -127,7 +127,7 @@ static int prepare_writer(struct cde_audit_store *s, char *err, size_t err_size)
 	} statements[] = {
 		{ "INSERT INTO events(seq, id, source, type, subject, chain_id, artifact_id,"
 		  " timestamp, received_at, spec_version, principal, peer, event, prev_hash, hash,"
-		  " digest, leaf, chain_via) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+		  " digest, leaf, chain_via, leaf_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 		  " ON CONFLICT(source, id) DO NOTHING",
 		  &s->insert },
 		{ "UPDATE meta SET value = ? WHERE key = ?", &s->set_head },
@@ -268,16 +268,13 @@ void cde_audit_bind_text(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
-/* The row's leaf, as leaf number s->tree.work.size (which its INSERT
- * named). An event the writer cannot make an entry of (JCS refuses it)
- * is not stored: the log would have a row outside its tree. */
-static int tree_append(struct cde_audit_store *s, const struct cde_audit_row *row, struct cde_journal_entry *e)
+/* The row's leaf, in e->leaf_hash, as leaf number s->tree.work.size
+ * (which its INSERT names), appended to the tree once the row is in. */
+static int tree_append(struct cde_audit_store *s, struct cde_journal_entry *e)
 {
-	int r = cde_audit_entry_leaf(row, e, e->leaf_hash);
-
 	e->leaf = s->tree.work.size;
-	e->has_leaf = r == 0;
-	return r < 0 ? r : cde_audit_tree_writer_append(&s->tree, e->leaf_hash);
+	e->has_leaf = true;
+	return cde_audit_tree_writer_append(&s->tree, e->leaf_hash);
 }
 
 /* Inserts one entry as seq @seq after @prev, its chain joined through
@@ -295,6 +292,13 @@ static int insert_one(struct cde_audit_store *s, struct cde_journal_entry *e, ui
 	if (!json)
 		return -ENOMEM;
 	cde_audit_row_of_entry(e, seq, json, &row);
+	/* An event the writer cannot make an entry of (JCS refuses it) is
+	 * not stored: the log would have a row outside its tree. */
+	r = cde_audit_entry_leaf(&row, e, e->leaf_hash);
+	if (r < 0) {
+		free(printed);
+		return r;
+	}
 	cde_audit_row_hash(&row, prev, hash);
 	cde_hash_to_hex(prev, prev_hex);
 	cde_hash_to_hex(hash, hash_hex);
@@ -323,13 +327,14 @@ static int insert_one(struct cde_audit_store *s, struct cde_journal_entry *e, ui
 		sqlite3_bind_int64(st, 18, (sqlite3_int64)via);
 	else
 		sqlite3_bind_null(st, 18);
+	sqlite3_bind_blob(st, 19, e->leaf_hash, CDE_TLOG_HASH_LEN, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	*inserted = rc == SQLITE_DONE && sqlite3_changes(s->db) == 1;
 	sqlite3_clear_bindings(st);
 	sqlite3_reset(st);
 	r = rc == SQLITE_DONE ? 0 : -EIO;
 	if (r == 0 && *inserted)
-		r = tree_append(s, &row, e);
+		r = tree_append(s, e);
 	free(printed);
 	return r;
 }

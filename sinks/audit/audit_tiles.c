@@ -42,10 +42,31 @@ int cde_audit_tile_fetch(struct cde_audit_tile *t, const struct cde_audit_tile_i
 	return 0;
 }
 
+int cde_audit_tile_hash_up(const uint8_t (*hashes)[CDE_TLOG_HASH_LEN], size_t count, uint8_t out[CDE_TLOG_HASH_LEN])
+{
+	uint8_t acc[W / 2][CDE_TLOG_HASH_LEN];
+	int r;
+
+	if (count == 0 || count > W || (count & (count - 1)))
+		return -EINVAL;
+	if (count == 1) {
+		memcpy(out, hashes[0], CDE_TLOG_HASH_LEN);
+		return 0;
+	}
+	for (size_t i = 0; i < count / 2; i++)
+		if ((r = cde_tlog_node_hash(hashes[2 * i], hashes[2 * i + 1], acc[i])) < 0)
+			return r;
+	for (count /= 2; count > 1; count /= 2)
+		for (size_t i = 0; i < count / 2; i++)
+			if ((r = cde_tlog_node_hash(acc[2 * i], acc[2 * i + 1], acc[i])) < 0)
+				return r;
+	memcpy(out, acc[0], CDE_TLOG_HASH_LEN);
+	return 0;
+}
+
 int cde_audit_tile_read(struct cde_audit_tile *t, const struct cde_audit_tile_io *io, unsigned level,
 			uint64_t index, uint8_t out[CDE_TLOG_HASH_LEN])
 {
-	uint8_t acc[W / 2][CDE_TLOG_HASH_LEN];
 	unsigned k = level % H;
 	size_t count = (size_t)1 << k, off;
 	uint64_t first;
@@ -62,20 +83,8 @@ int cde_audit_tile_read(struct cde_audit_tile *t, const struct cde_audit_tile_io
 	off = (size_t)(first % W);
 	if (off + count > t->n)
 		return -ENOENT;
-	if (k == 0) {
-		memcpy(out, t->hash[off], CDE_TLOG_HASH_LEN);
-		return 0;
-	}
 	/* Pairs of the tile's hashes, up the k levels to the node. */
-	for (size_t i = 0; i < count / 2; i++)
-		if ((r = cde_tlog_node_hash(t->hash[off + 2 * i], t->hash[off + 2 * i + 1], acc[i])) < 0)
-			return r;
-	for (count /= 2; count > 1; count /= 2)
-		for (size_t i = 0; i < count / 2; i++)
-			if ((r = cde_tlog_node_hash(acc[2 * i], acc[2 * i + 1], acc[i])) < 0)
-				return r;
-	memcpy(out, acc[0], CDE_TLOG_HASH_LEN);
-	return 0;
+	return cde_audit_tile_hash_up((const uint8_t (*)[CDE_TLOG_HASH_LEN])t->hash + off, count, out);
 }
 
 static int reader_read(void *ctx, unsigned level, uint64_t index, uint8_t out[CDE_TLOG_HASH_LEN])
@@ -111,6 +120,12 @@ static int edge_room(struct cde_audit_tile_edge *e, unsigned t, size_t need)
 	return 0;
 }
 
+/* The lowest tile level the edge keeps and writes. */
+static unsigned edge_first_level(const struct cde_audit_tile_edge *e)
+{
+	return e->io.leaves_in_rows ? 1 : 0;
+}
+
 int cde_audit_tile_edge_init(struct cde_audit_tile_edge *e, const struct cde_audit_tile_io *io, uint64_t size,
 			     struct cde_audit_tile *t)
 {
@@ -118,7 +133,7 @@ int cde_audit_tile_edge_init(struct cde_audit_tile_edge *e, const struct cde_aud
 
 	memset(e, 0, sizeof(*e));
 	e->io = *io;
-	for (unsigned level = 0; r == 0 && level < CDE_AUDIT_TILE_LEVELS; level++) {
+	for (unsigned level = edge_first_level(e); r == 0 && level < CDE_AUDIT_TILE_LEVELS; level++) {
 		uint64_t n = size >> (H * level);
 		size_t partial = (size_t)(n % W);
 
@@ -153,7 +168,7 @@ int cde_audit_tile_edge_keep(void *ctx, unsigned level, uint64_t index, const ui
 	unsigned t = level / H;
 	int r;
 
-	if (level % H)
+	if (level % H || t < edge_first_level(e))
 		return 0;
 	if (index < e->base[t])
 		return -EINVAL;	/* below the edge: stored already, and final */
@@ -165,7 +180,7 @@ int cde_audit_tile_edge_keep(void *ctx, unsigned level, uint64_t index, const ui
 
 int cde_audit_tile_edge_flush(struct cde_audit_tile_edge *e, uint64_t from, uint64_t size)
 {
-	for (unsigned t = 0; t < CDE_AUDIT_TILE_LEVELS; t++) {
+	for (unsigned t = edge_first_level(e); t < CDE_AUDIT_TILE_LEVELS; t++) {
 		uint64_t lo = from >> (H * t), n = size >> (H * t);
 
 		/* No new hash at this level: none above it either. */
@@ -173,9 +188,14 @@ int cde_audit_tile_edge_flush(struct cde_audit_tile_edge *e, uint64_t from, uint
 			break;
 		for (uint64_t tile = lo / W; tile <= (n - 1) / W; tile++) {
 			uint64_t first = tile * W, end = n < first + W ? n : first + W;
-			int r = e->io.put(e->io.ctx, t, tile, e->buf[t][first - e->base[t]],
-					  (size_t)(end - first) * CDE_TLOG_HASH_LEN);
+			int r;
 
+			/* An io that keeps the leaves in rows derives a partial
+			 * tile from the tiles below it: written once, full. */
+			if (e->io.leaves_in_rows && end - first < W)
+				continue;
+			r = e->io.put(e->io.ctx, t, tile, e->buf[t][first - e->base[t]],
+				      (size_t)(end - first) * CDE_TLOG_HASH_LEN);
 			if (r < 0)
 				return r;
 		}
@@ -185,7 +205,7 @@ int cde_audit_tile_edge_flush(struct cde_audit_tile_edge *e, uint64_t from, uint
 
 void cde_audit_tile_edge_committed(struct cde_audit_tile_edge *e, uint64_t size)
 {
-	for (unsigned t = 0; t < CDE_AUDIT_TILE_LEVELS; t++) {
+	for (unsigned t = edge_first_level(e); t < CDE_AUDIT_TILE_LEVELS; t++) {
 		uint64_t n = size >> (H * t), base = n - n % W;
 
 		if (base <= e->base[t])

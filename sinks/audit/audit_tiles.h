@@ -6,8 +6,10 @@
  * order. Only levels that are multiples of 4 are stored: a node at level
  * 4t + k (0 < k < 4) is the root of 2^k hashes of level 4t inside one
  * tile, hashed up when read. The tile at the right edge of a level is
- * partial and is rewritten as it grows; every other tile is full and
- * never changes, since the log only grows.
+ * partial and is rewritten as it grows (PostgreSQL), or not stored until
+ * full (SQLite, where the leaves are in the rows and a partial tile is
+ * derived from the full ones below: see leaves_in_rows); every other
+ * tile is full and never changes, since the log only grows.
  *
  * The tile logic does not know the database: it reads and writes rows
  * through a struct cde_audit_tile_io (SQLite's in audit_tiles_sqlite.h). */
@@ -39,6 +41,14 @@ struct cde_audit_tile_io {
 	 * -EIO. NULL in an io only read through. */
 	int (*put)(void *ctx, unsigned tile_level, uint64_t idx, const uint8_t *hashes, size_t len);
 	void *ctx;
+	/* The leaves (tile level 0) live in the log's rows, where get finds
+	 * those no tile holds, and a tile above is written only once full:
+	 * get derives the hashes a stored tile lacks from the full tiles
+	 * below (a hash of level 4t is the root of a tile of level 4t - 4).
+	 * So the writer's edge loads and writes tiles from level 1 up, and
+	 * only full ones: a group of events writes a tile now and then, not
+	 * one a level. SQLite's io; false for PostgreSQL's. */
+	bool leaves_in_rows;
 };
 
 /* The last tile a reader fetched, kept for the reads that follow: the
@@ -63,6 +73,11 @@ int cde_audit_tile_fetch(struct cde_audit_tile *t, const struct cde_audit_tile_i
 int cde_audit_tile_read(struct cde_audit_tile *t, const struct cde_audit_tile_io *io, unsigned level,
 			uint64_t index, uint8_t out[CDE_TLOG_HASH_LEN]);
 
+/* The root of @count (1, 2, 4, 8 or 16) consecutive hashes of one level
+ * that start at a multiple of @count: the hash @count's log2 levels up.
+ * 0, -EINVAL (another count) or -ENOMEM. */
+int cde_audit_tile_hash_up(const uint8_t (*hashes)[CDE_TLOG_HASH_LEN], size_t count, uint8_t out[CDE_TLOG_HASH_LEN]);
+
 /* A cde_tlog_reader over the tiles behind an io, and the tile it read
  * last: use it inside one transaction, or while the tree does not
  * change. Set up by cde_audit_tile_reader_init; nothing to release. */
@@ -74,7 +89,8 @@ struct cde_audit_tile_reader {
 
 void cde_audit_tile_reader_init(struct cde_audit_tile_reader *r, const struct cde_audit_tile_io *io);
 
-/* The writer's right edge of every tile level: the hashes of level 4t
+/* The writer's right edge of every tile level it writes (from 1 when the
+ * io keeps the leaves in rows): the hashes of level 4t
  * from the first index of the edge tile at the last commit up to those
  * the open transaction appended. How many of them count always follows
  * from the tree's size, so a transaction (or a savepoint) rolled back

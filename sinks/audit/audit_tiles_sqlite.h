@@ -12,6 +12,7 @@ struct cde_audit_tile_io_sqlite {
 	struct cde_audit_tile_io io;	/* ctx is this struct: do not move it */
 	sqlite3_stmt *get;
 	sqlite3_stmt *put;	/* NULL, and io.put too, unless writable */
+	sqlite3_stmt *leaves;	/* the rows' leaf hashes (schema 8), or NULL */
 };
 
 /* Prepares @s's statements on @db: the SELECT, and the upsert when
@@ -20,3 +21,10 @@ struct cde_audit_tile_io_sqlite {
  * before @db closes. */
 int cde_audit_tile_io_sqlite_init(struct cde_audit_tile_io_sqlite *s, sqlite3 *db, bool writable);
 void cde_audit_tile_io_sqlite_release(struct cde_audit_tile_io_sqlite *s);
+
+/* Before retention deletes the rows of leaves @first to @last (a
+ * writable @s on a file of schema 8): writes each tile of level 0 that
+ * holds one of them with every hash it has then (the rest of a tile
+ * past @last stays in its rows). 0, -EIO, or -EINVAL when @s is not
+ * writable. */
+int cde_audit_tile_sqlite_keep_leaves(struct cde_audit_tile_io_sqlite *s, uint64_t first, uint64_t last);

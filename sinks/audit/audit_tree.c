@@ -193,8 +193,9 @@ int cde_audit_tree_writer_init(struct cde_audit_tree_writer *w, sqlite3 *db, cha
 		snprintf(err, err_size, "loading the Merkle tree: %s",
 			 r == -ENOMEM ? "out of memory" : sqlite3_errmsg(db));
 	else if (r < 0)
-		snprintf(err, err_size, "the Merkle tree of %llu entries lacks a stored hash (%s): "
-			 "the tree_tiles table is damaged", (unsigned long long)size, strerror(-r));
+		snprintf(err, err_size, "the Merkle tree of %llu entries lacks a stored hash (%s): the tree_tiles "
+			 "table is damaged, or rows holding leaf hashes (events.leaf_hash) were deleted or edited",
+			 (unsigned long long)size, strerror(-r));
 	if (r < 0) {
 		cde_audit_tree_writer_release(w);
 		return r == -ENOENT ? -EBADMSG : r;

@@ -39,3 +39,24 @@ static inline void recompute_leaf(sqlite3_stmt *st, uint64_t index, uint64_t *se
 	*seq = row.seq;
 	sqlite3_reset(st);
 }
+
+/* Leaf @index of a tree written by cde_audit_tree_writer alone (no
+ * store): the row the store would insert with it, reduced to what the
+ * tree reads (its leaf number and hash; the rest is filler). From
+ * schema 8 the leaves are read from the rows. 0, -ENOMEM or -EIO. */
+static inline int insert_leaf_row(sqlite3 *db, uint64_t index, const uint8_t hash[CDE_TLOG_HASH_LEN])
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, "INSERT INTO events(seq, id, source, type, timestamp, received_at,"
+				    " spec_version, principal, peer, event, prev_hash, hash, leaf, leaf_hash)"
+				    " VALUES (?1 + 1, 'leaf-' || ?1, 's', 't', '', '', '', '', '', '{}', '', '', ?1, ?2)",
+				    -1, &st, NULL);
+
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)index);
+		sqlite3_bind_blob(st, 2, hash, CDE_TLOG_HASH_LEN, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : rc == SQLITE_NOMEM ? -ENOMEM : -EIO;
+}

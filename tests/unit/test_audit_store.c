@@ -182,7 +182,7 @@ static void deleting_inserting_or_reordering_rows_is_detected(void **state)
 		"UPDATE events SET seq = -seq WHERE seq >= 3;"
 		"UPDATE events SET seq = 1 - seq WHERE seq < 0;"
 		"INSERT INTO events SELECT 3, 'forged', source, type, subject, chain_id, artifact_id,"
-		" timestamp, received_at, spec_version, principal, peer, event, hash, hash, digest, NULL, chain_via"
+		" timestamp, received_at, spec_version, principal, peer, event, hash, hash, digest, NULL, chain_via, NULL"
 		" FROM events WHERE seq = 2;"), 3);
 	drop(s);
 
@@ -203,7 +203,7 @@ static void deleting_inserting_or_reordering_rows_is_detected(void **state)
 	s = five_events();
 	assert_int_equal(verify_bad_seq(s,
 		"INSERT INTO events SELECT 6, 'extra', source, type, subject, chain_id, artifact_id,"
-		" timestamp, received_at, spec_version, principal, peer, event, hash, hash, digest, NULL, chain_via"
+		" timestamp, received_at, spec_version, principal, peer, event, hash, hash, digest, NULL, chain_via, NULL"
 		" FROM events WHERE seq = 5;"), 6);
 	drop(s);
 }

@@ -16,6 +16,7 @@
 #include "sinks/audit/audit_schema.h"
 #include "sinks/audit/audit_tree.h"
 #include "sinks/audit/sql.h"
+#include "tests/unit/audit_rows.h"
 
 #define MAX_LEAVES 600
 
@@ -114,6 +115,7 @@ static void group(sqlite3 *db, struct cde_audit_tree_writer *w, struct model *m,
 	exec(db, "BEGIN IMMEDIATE");
 	for (size_t i = 0; i < n; i++) {
 		leaf(m->f.size, 0, h);
+		assert_int_equal(insert_leaf_row(db, m->f.size, h), 0);
 		assert_int_equal(cde_audit_tree_writer_append(w, h), 0);
 		assert_int_equal(cde_tlog_frontier_append(&m->f, h, model_keep, m), 0);
 	}
@@ -173,15 +175,23 @@ static void a_group_writes_each_tile_it_touched_once(void **state)
 	struct fixture *f = *state;
 	int before;
 
-	/* 30 leaves: tiles 0 and 1 of level 0, tile 0 of level 4, and the
-	 * size in meta. */
+	/* 30 leaves: their 30 rows, which hold them (no tile of level 0 is
+	 * written), and the size in meta: tile 0 of level 4 is partial, so
+	 * it is derived from the leaves when read. */
 	before = sqlite3_total_changes(f->db);
 	group(f->db, &f->w, &f->m, 30);
-	assert_int_equal(sqlite3_total_changes(f->db) - before, 4);
-	/* 30 more: tile 1 completed, 2 and 3; tile 0 of level 4 again. */
+	assert_int_equal(sqlite3_total_changes(f->db) - before, 30 + 1);
 	before = sqlite3_total_changes(f->db);
 	group(f->db, &f->w, &f->m, 30);
-	assert_int_equal(sqlite3_total_changes(f->db) - before, 5);
+	assert_int_equal(sqlite3_total_changes(f->db) - before, 30 + 1);
+	/* To 256: tile 0 of level 4 is full, written once. */
+	before = sqlite3_total_changes(f->db);
+	group(f->db, &f->w, &f->m, 196);
+	assert_int_equal(sqlite3_total_changes(f->db) - before, 196 + 2);
+	assert_int_equal(cde_sql_int(f->db, "SELECT count(*) FROM tree_tiles WHERE tile_level = 0", NULL, -1), 0);
+	assert_int_equal(cde_sql_int(f->db, "SELECT length(hashes) FROM tree_tiles WHERE tile_level = 1 AND idx = 0",
+				     NULL, -1), 512);
+	reads_as_the_model(f->db, &f->m);
 	assert_false(cde_sql_has_table(f->db, "tree_hashes"));
 }
 
@@ -192,6 +202,7 @@ static void appended(struct fixture *f, int n, int salt)
 
 	for (int i = 0; i < n; i++) {
 		leaf(f->w.work.size, salt, h);
+		assert_int_equal(insert_leaf_row(f->db, f->w.work.size, h), 0);
 		assert_int_equal(cde_audit_tree_writer_append(&f->w, h), 0);
 	}
 }
@@ -228,8 +239,8 @@ static void rolled_back_leaves_leave_no_hash_behind(void **state)
 	reads_as_the_model(f->db, &f->m);
 }
 
-/* A damaged edge tile stops the writer at start: it would extend a tree
- * it cannot prove. */
+/* A damaged edge stops the writer at start: it would extend a tree it
+ * cannot prove. */
 static void a_writer_refuses_a_damaged_edge_tile(void **state)
 {
 	struct fixture *f = *state;
@@ -237,10 +248,19 @@ static void a_writer_refuses_a_damaged_edge_tile(void **state)
 
 	group(f->db, &f->w, &f->m, 20);
 	cde_audit_tree_writer_release(&f->w);
-	exec(f->db, "UPDATE tree_tiles SET hashes = substr(hashes, 1, 96) WHERE tile_level = 0 AND idx = 1");
+	/* The leaves past the last full tile, from their rows. */
+	exec(f->db, "UPDATE events SET leaf_hash = NULL WHERE leaf = 19");
 	assert_int_equal(cde_audit_tree_writer_init(&f->w, f->db, err, sizeof(err)), -EBADMSG);
 	assert_non_null(strstr(err, "lacks a stored hash"));
-	exec(f->db, "UPDATE tree_tiles SET hashes = zeroblob(100) WHERE tile_level = 0 AND idx = 1");
+	exec(f->db, "UPDATE events SET leaf_hash = zeroblob(33) WHERE leaf = 19");
+	assert_int_equal(cde_audit_tree_writer_init(&f->w, f->db, err, sizeof(err)), -EBADMSG);
+	/* The row mended, and a damaged tile of level 4 put where the
+	 * partial one is derived: read first, refused. */
+	exec(f->db, "DELETE FROM events WHERE leaf = 19");
+	assert_int_equal(insert_leaf_row(f->db, 19, f->m.hash[0][19]), 0);
+	assert_int_equal(cde_audit_tree_writer_init(&f->w, f->db, err, sizeof(err)), 0);
+	cde_audit_tree_writer_release(&f->w);
+	exec(f->db, "INSERT INTO tree_tiles(tile_level, idx, hashes) VALUES (1, 0, zeroblob(33))");
 	assert_int_equal(cde_audit_tree_writer_init(&f->w, f->db, err, sizeof(err)), -EBADMSG);
 }
 

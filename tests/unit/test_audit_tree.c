@@ -535,10 +535,9 @@ static void a_tree_rewritten_under_its_checkpoint_is_refused(void **state)
 	free(cde_audit_store_take_checkpoint(s, &(uint64_t){ 0 }));
 	snprintf(kept, sizeof(kept), "%s-checkpoint", db_path);
 	unlink(kept);
-	/* The root of the 4 leaves is hashed from their tile: a leaf hash
-	 * changed there changes it. */
-	exec(cde_audit_store_db(s), "UPDATE tree_tiles SET hashes = zeroblob(32) || substr(hashes, 33)"
-				    " WHERE tile_level = 0 AND idx = 0");
+	/* The root of the 4 leaves is hashed from their stored hashes (in
+	 * their rows): a leaf hash changed there changes it. */
+	exec(cde_audit_store_db(s), "UPDATE events SET leaf_hash = zeroblob(32) WHERE leaf = 0");
 	cde_audit_store_close(s);
 	s = open_store(false);
 	cde_note_verifier_free(v);

@@ -102,7 +102,8 @@ static int put_row(void *ctx, unsigned level, uint64_t index, const uint8_t hash
 }
 
 /* The file as schema 3 wrote it: every hash of the tree, each a row,
- * as the tlog layer computes them from the leaves; no tiles. */
+ * as the tlog layer computes them from the leaves; no tiles, and no
+ * leaf hash in the rows (schema 8). */
 static void as_schema_3(void)
 {
 	struct cde_audit_tree_reader r;
@@ -121,8 +122,8 @@ static void as_schema_3(void)
 		assert_int_equal(cde_tlog_frontier_append(&f, leaf, put_row, db), 0);
 	}
 	cde_audit_tree_reader_release(&r);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE tree_tiles; PRAGMA user_version = 3; COMMIT", NULL, NULL, NULL),
-			 SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE tree_tiles; ALTER TABLE events DROP COLUMN leaf_hash;"
+				      " PRAGMA user_version = 3; COMMIT", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 }
 
@@ -191,8 +192,16 @@ static void a_schema_3_tree_is_read_as_it_is_then_packed_into_tiles(void **state
 	assert_int_equal(after.n, before.n);
 	assert_memory_equal(after.h, before.h, before.n * CDE_TLOG_HASH_LEN);
 	assert_int_equal(cde_audit_tree_self_check(db, &c), 0);
-	append_group(s, LEAVES + 1, 1);
-	assert_int_equal(cde_audit_store_tree_size(s), LEAVES + 1);
+	/* Leaves from now on are in their rows: the tile of 8 is completed
+	 * by 8 rows, and the hash of level 4 over it is derived from them
+	 * (its tile, partial, is not rewritten). */
+	append_group(s, LEAVES + 1, 20);
+	assert_int_equal(cde_audit_store_tree_size(s), LEAVES + 20);
+	assert_int_equal(cde_sql_int(db, "SELECT count(*) FROM events WHERE length(leaf_hash) = 32", NULL, -1), 20);
+	assert_int_equal(cde_sql_int(db, "SELECT length(hashes) FROM tree_tiles WHERE tile_level = 0 AND idx = 2",
+				     NULL, -1), 256);
+	assert_int_equal(cde_sql_int(db, "SELECT length(hashes) FROM tree_tiles WHERE tile_level = 1 AND idx = 0",
+				     NULL, -1), 64);
 	assert_int_equal(cde_audit_tree_self_check(db, &c), 0);
 	cde_audit_store_close(s);
 	done();

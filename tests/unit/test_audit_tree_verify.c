@@ -17,6 +17,7 @@
 #include "sinks/audit/audit_proof.h"
 #include "sinks/audit/audit_signed.h"
 #include "sinks/audit/audit_store.h"
+#include "sinks/audit/audit_tiles_sqlite.h"
 #include "sinks/audit/audit_tree.h"
 #include "sinks/audit/audit_tree_verify.h"
 #include "sinks/audit/tlog/note.h"
@@ -193,6 +194,18 @@ static void rows_deleted_in_the_middle_or_at_the_end_are_missing(void **state)
 	done(s);
 }
 
+/* The rows of leaves @first to @last deleted, their hashes kept in tiles
+ * first, as retention keeps them. */
+static void delete_keeping_hashes(struct cde_audit_store *s, uint64_t first, uint64_t last, const char *sql)
+{
+	struct cde_audit_tile_io_sqlite tiles;
+
+	assert_int_equal(cde_audit_tile_io_sqlite_init(&tiles, cde_audit_store_db(s), true), 0);
+	assert_int_equal(cde_audit_tile_sqlite_keep_leaves(&tiles, first, last), 0);
+	cde_audit_tile_io_sqlite_release(&tiles);
+	exec(s, sql);
+}
+
 static void rows_retired_or_recorded_as_lost_stand_in_by_their_stored_hashes(void **state)
 {
 	uint8_t root[CDE_TLOG_HASH_LEN];
@@ -200,7 +213,7 @@ static void rows_retired_or_recorded_as_lost_stand_in_by_their_stored_hashes(voi
 	uint64_t size;
 	struct cde_audit_store *s = a_log(10, &size, root);
 
-	exec(s, "DELETE FROM events WHERE seq <= 3");
+	delete_keeping_hashes(s, 0, 2, "DELETE FROM events WHERE seq <= 3");
 	assert_int_equal(check(s, size, root, &c), -EBADMSG);	/* no marker: deleted, not retired */
 	assert_int_equal(c.fault, CDE_AUDIT_TREE_MISSING);
 	assert_int_equal(c.bad_index, 0);
@@ -210,7 +223,7 @@ static void rows_retired_or_recorded_as_lost_stand_in_by_their_stored_hashes(voi
 	assert_int_equal(c.retired, 3);
 	assert_int_equal(c.rows, 7);
 	/* A row lost and recorded as lost (--accept-log-loss) likewise. */
-	exec(s, "DELETE FROM events WHERE seq = 6");
+	delete_keeping_hashes(s, 5, 5, "DELETE FROM events WHERE seq = 6");
 	assert_int_equal(check(s, size, root, &c), -EBADMSG);
 	assert_int_equal(c.bad_index, 5);
 	exec(s, "INSERT INTO gaps(last, first, at, reason, prev, hash) VALUES (6, 6, 'now', 'lost', 'p', 'h')");
@@ -219,33 +232,56 @@ static void rows_retired_or_recorded_as_lost_stand_in_by_their_stored_hashes(voi
 	done(s);
 }
 
+/* A row holds its leaf's hash: deleted without a tile keeping it, its
+ * hash goes too, and a marker saying why cannot stand in for it. */
+static void a_row_deleted_with_its_leaf_hash_lacks_the_hash_even_when_explained(void **state)
+{
+	uint8_t root[CDE_TLOG_HASH_LEN];
+	struct cde_audit_tree_check c;
+	uint64_t size;
+	struct cde_audit_store *s = a_log(10, &size, root);
+
+	exec(s, "DELETE FROM events WHERE seq = 6;"
+		"INSERT INTO gaps(last, first, at, reason, prev, hash) VALUES (6, 6, 'now', 'lost', 'p', 'h')");
+	assert_int_equal(check(s, size, root, &c), -EBADMSG);
+	assert_int_equal(c.fault, CDE_AUDIT_TREE_HASHES);
+	assert_int_equal(c.bad_index, 5);
+	done(s);
+}
+
 static void a_stored_hash_that_is_not_its_leaves_fails_the_self_check(void **state)
 {
 	uint8_t root[CDE_TLOG_HASH_LEN];
 	struct cde_audit_tree_check c;
 	uint64_t size;
-	/* 19 leaves: the hash of leaves 0 to 15 is stored, in the tile of
-	 * level 4 (tile level 1). */
+	/* 19 leaves: the hash of leaves 0 to 15, of level 4 (tile level 1),
+	 * is derived from the leaves until its tile is full; a tile stored
+	 * there is read first. */
 	struct cde_audit_store *s = a_log(19, &size, root);
 
-	exec(s, "UPDATE tree_tiles SET hashes = zeroblob(32) WHERE tile_level = 1 AND idx = 0");
+	exec(s, "INSERT INTO tree_tiles(tile_level, idx, hashes) VALUES (1, 0, zeroblob(32))");
 	assert_int_equal(cde_audit_tree_self_check(cde_audit_store_db(s), &c), -EBADMSG);
 	assert_int_equal(c.fault, CDE_AUDIT_TREE_HASHES);
 	assert_int_equal(c.bad_index, 0);
 	done(s);
 }
 
-/* A tile that is gone, or whose blob is not whole hashes, is damage at
- * its first index. */
+/* A stored hash that is gone is damage at its index; one that is not
+ * whole hashes (a tile's blob, or a leaf hash in its row) is damage at
+ * the first index of its tile. */
 static void a_missing_or_damaged_tile_fails_the_self_check_at_its_first_index(void **state)
 {
+	/* 19 leaves: no tile above the leaves is full, so none is stored;
+	 * a row put there is read before the hashes derived from below. */
 	static const char *const attacks[] = {
-		"DELETE FROM tree_tiles WHERE tile_level = 0 AND idx = 1",
-		"UPDATE tree_tiles SET hashes = substr(hashes, 1, 80) WHERE tile_level = 0 AND idx = 1",
-		"UPDATE tree_tiles SET hashes = hashes || x'00' WHERE tile_level = 0 AND idx = 1",
-		"UPDATE tree_tiles SET hashes = substr(hashes, 1, 64) WHERE tile_level = 0 AND idx = 1",
+		"INSERT INTO tree_tiles(tile_level, idx, hashes) VALUES (1, 0, zeroblob(33))",
+		"INSERT INTO tree_tiles(tile_level, idx, hashes) VALUES (1, 0, zeroblob(31))",
+		"UPDATE events SET leaf_hash = NULL WHERE leaf = 16",
+		"UPDATE events SET leaf_hash = substr(leaf_hash, 1, 20) WHERE leaf = 16",
+		"UPDATE events SET leaf_hash = leaf_hash || x'00' WHERE leaf = 18",
+		"UPDATE events SET leaf_hash = NULL WHERE leaf = 18",
 	};
-	static const uint64_t bad[] = { 16, 16, 16, 18 };
+	static const uint64_t bad[] = { 0, 0, 16, 16, 16, 18 };
 	uint8_t root[CDE_TLOG_HASH_LEN];
 	struct cde_audit_tree_check c;
 	uint64_t size;
@@ -380,6 +416,7 @@ int main(void)
 		cmocka_unit_test(a_cut_tail_with_meta_fixed_is_truncated_at_the_logs_size),
 		cmocka_unit_test(rows_deleted_in_the_middle_or_at_the_end_are_missing),
 		cmocka_unit_test(rows_retired_or_recorded_as_lost_stand_in_by_their_stored_hashes),
+		cmocka_unit_test(a_row_deleted_with_its_leaf_hash_lacks_the_hash_even_when_explained),
 		cmocka_unit_test(a_stored_hash_that_is_not_its_leaves_fails_the_self_check),
 		cmocka_unit_test(a_missing_or_damaged_tile_fails_the_self_check_at_its_first_index),
 		cmocka_unit_test(a_log_rewritten_with_its_hashes_is_a_fork_bounded_by_its_signed_checkpoints),

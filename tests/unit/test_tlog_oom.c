@@ -18,6 +18,7 @@
 #include "sinks/audit/tlog/merkle.h"
 #include "sinks/audit/tlog/note.h"
 #include "sinks/audit/tlog/note_text.h"
+#include "tests/unit/audit_rows.h"
 
 #define PETER_SKEY "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
 #define PETER_VKEY "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
@@ -311,7 +312,8 @@ static int tiles_group(sqlite3 *db, struct cde_audit_tree_writer *w, size_t from
 	int r = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
 
 	for (size_t i = from; r == 0 && i < to; i++)
-		r = cde_audit_tree_writer_append(w, leaves[i]);
+		if ((r = insert_leaf_row(db, i, leaves[i])) == 0)
+			r = cde_audit_tree_writer_append(w, leaves[i]);
 	if (r == 0)
 		r = cde_audit_tree_writer_flush(w);
 	if (r == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)

@@ -115,10 +115,12 @@ t.check(provable(full, 10), 'the intact file proves an entry against the kept ch
 // above it recomputed (RFC 9162: leaf 0x00, node 0x01), so that rows and
 // hashes agree; only the signed checkpoint can tell. The hashes are
 // stored as tiles: 16 hashes of every fourth level to a blob, the levels
-// between hashed up from the tile below.
+// between hashed up from the tile below; the leaves (level 0) in their
+// rows, or in a tile for rows retention deleted.
 const sha256 = (...parts) => createHash('sha256').update(Buffer.concat(parts)).digest();
 function storedHashes(file) {
   const hashes = new Map();
+  for (const r of sql(file, 'SELECT leaf, hex(leaf_hash) AS h FROM events WHERE leaf_hash IS NOT NULL')) hashes.set(`0,${r.leaf}`, Buffer.from(r.h, 'hex'));
   for (const t of sql(file, 'SELECT tile_level, idx, hex(hashes) AS h FROM tree_tiles')) {
     const blob = Buffer.from(t.h, 'hex');
     for (let i = 0; 32 * i < blob.length; i++) hashes.set(`${4 * t.tile_level},${16 * t.idx + i}`, blob.subarray(32 * i, 32 * i + 32));
@@ -127,15 +129,15 @@ function storedHashes(file) {
 }
 const node = (hashes, level, idx) => (level % 4 === 0 ? hashes.get(`${level},${idx}`)
   : sha256(Buffer.from([1]), node(hashes, level - 1, 2 * idx), node(hashes, level - 1, 2 * idx + 1)));
-// The hash at (@level, @idx) replaced inside its tile's blob.
-const splice = (level, idx, hash) => `UPDATE tree_tiles SET hashes = CAST(substr(hashes, 1, ${32 * (idx % 16)}) ||
+// The hash at (@level, @idx) replaced inside its row or its tile's blob.
+const splice = (level, idx, hash) => level === 0 ? `UPDATE events SET leaf_hash = X'${hash.toString('hex')}' WHERE leaf = ${idx};`
+  : `UPDATE tree_tiles SET hashes = CAST(substr(hashes, 1, ${32 * (idx % 16)}) ||
   X'${hash.toString('hex')}' || substr(hashes, ${32 * (idx % 16) + 33}) AS BLOB)
   WHERE tile_level = ${level / 4} AND idx = ${Math.floor(idx / 16)};`;
 function fork(file, seq) {
   const [row] = sql(file, `SELECT seq, leaf, received_at, principal, peer, event FROM events WHERE seq = ${seq}`);
   const entry = (ev) => canonicalize({ event: JSON.parse(ev), peer: row.peer, principal: row.principal, receivedAt: row.received_at, seq: row.seq });
-  const stored = sql(file, `SELECT hex(substr(hashes, ${32 * (row.leaf % 16) + 1}, 32)) AS h FROM tree_tiles
-    WHERE tile_level = 0 AND idx = ${Math.floor(row.leaf / 16)}`)[0].h;
+  const stored = sql(file, `SELECT hex(leaf_hash) AS h FROM events WHERE seq = ${seq}`)[0].h;
   t.check(sha256(Buffer.from([0]), Buffer.from(entry(row.event))).toString('hex').toUpperCase() === stored,
     'the JS leaf of the row is the stored one (the fork is built like the daemon builds leaves)');
   const evil = row.event.replace(`"subject-${seq}"`, '"subject-evil"');

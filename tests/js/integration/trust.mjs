@@ -113,9 +113,24 @@ async function logOf(n) {
   const state = await logOf(12);
   const db = path.join(state, 'audit.db');
   // The attack of the issue: delete rows 8..12 and point meta at row 7.
-  const cut = sql(db, "DELETE FROM events WHERE seq > 7;" +
+  // The rows hold their leaves' hashes: a cut that leaves the Merkle tree
+  // at 12 leaves a tree that cannot go on, refused as such.
+  const sloppy = path.join(state, 'sloppy.db');
+  fs.copyFileSync(db, sloppy);
+  sql(sloppy, "DELETE FROM events WHERE seq > 7;" +
     "UPDATE meta SET value = (SELECT hash FROM events WHERE seq = 7) WHERE key = 'head_hash';" +
     "UPDATE meta SET value = '7' WHERE key = 'head_seq';");
+  const sloppyState = path.join(dir, 'sloppy-state');
+  fs.mkdirSync(sloppyState);
+  fs.renameSync(sloppy, path.join(sloppyState, 'audit.db'));
+  const so = refusedStart(['-c', keyed, '--state-dir', sloppyState, '--accept-log-loss']);
+  t.check(so.status === 1 && /Merkle tree of 12 entries lacks a stored hash.*leaf_hash/.test(so.stderr),
+    'rows cut under a Merkle tree left whole: refused, the missing hashes named', so.stderr);
+  // The thorough attacker cuts the tree with them (the hashes of level 4
+  // and up start at 16 leaves: 12 have none).
+  const cut = sql(db, "DELETE FROM events WHERE seq > 7;" +
+    "UPDATE meta SET value = (SELECT hash FROM events WHERE seq = 7) WHERE key = 'head_hash';" +
+    "UPDATE meta SET value = '7' WHERE key IN ('head_seq', 'tree_size');");
   t.check(cut.status === 0, 'sqlite3 cuts the tail and fixes meta', cut.stderr);
   let v = verify(db);
   t.check(v.status === 1 && /chain ends at seq 7, but a checkpoint names seq 10/.test(v.stdout),
