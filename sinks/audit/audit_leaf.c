@@ -86,11 +86,17 @@ int cde_audit_leaf_ahead_new(const struct cde_audit_row *row, struct cde_audit_l
 /* Ends the leaf in @scratch (its state so far) with the seq's digits. */
 static int finish_seq(EVP_MD_CTX *scratch, uint64_t seq, uint8_t leaf[CDE_TLOG_HASH_LEN])
 {
-	char digits[24];
-	int n = snprintf(digits, sizeof(digits), "%llu}", (unsigned long long)seq);
+	/* The digits written backwards from the '}', without stdio: this
+	 * runs on the writer thread for every event. */
+	char digits[24], *p = digits + sizeof(digits);
 	unsigned len = 0;
 
-	if (!EVP_DigestUpdate(scratch, digits, (size_t)n) || !EVP_DigestFinal_ex(scratch, leaf, &len) ||
+	*--p = '}';
+	do
+		*--p = (char)('0' + seq % 10);
+	while ((seq /= 10) != 0);
+	if (!EVP_DigestUpdate(scratch, p, (size_t)(digits + sizeof(digits) - p)) ||
+	    !EVP_DigestFinal_ex(scratch, leaf, &len) ||
 	    len != CDE_TLOG_HASH_LEN)
 		return -ENOMEM;
 	return 0;

@@ -21,16 +21,15 @@
 
 #include "schemas/base/sha256.h"
 
-/* SHA-256 of @prefix then the parts: 0 or -ENOMEM. */
-static int sha256(uint8_t prefix, const void *a, size_t alen, const void *b, size_t blen,
-		  uint8_t out[CDE_TLOG_HASH_LEN])
+/* SHA-256 of the two parts (@b may be empty): 0 or -ENOMEM. */
+static int sha256(const void *a, size_t alen, const void *b, size_t blen, uint8_t out[CDE_TLOG_HASH_LEN])
 {
 	uint8_t md[EVP_MAX_MD_SIZE];
 	unsigned len = 0;
 	EVP_MD_CTX *kept = cde_sha256_thread_ctx(), *ctx = kept ? kept : EVP_MD_CTX_new();
-	int ok = ctx && EVP_DigestInit_ex(ctx, cde_sha256_md(), NULL) && EVP_DigestUpdate(ctx, &prefix, 1) &&
-		 (!alen || EVP_DigestUpdate(ctx, a, alen)) && (!blen || EVP_DigestUpdate(ctx, b, blen)) &&
-		 EVP_DigestFinal_ex(ctx, md, &len) && len == CDE_TLOG_HASH_LEN;
+	int ok = ctx && EVP_DigestInit_ex(ctx, cde_sha256_md(), NULL) && EVP_DigestUpdate(ctx, a, alen) &&
+		 (!blen || EVP_DigestUpdate(ctx, b, blen)) && EVP_DigestFinal_ex(ctx, md, &len) &&
+		 len == CDE_TLOG_HASH_LEN;
 
 	if (ctx != kept)
 		EVP_MD_CTX_free(ctx);
@@ -42,13 +41,21 @@ static int sha256(uint8_t prefix, const void *a, size_t alen, const void *b, siz
 
 int cde_tlog_leaf_hash(const void *entry, size_t len, uint8_t out[CDE_TLOG_HASH_LEN])
 {
-	return sha256(0x00, entry, len, NULL, 0, out);
+	static const uint8_t prefix = 0x00;
+
+	return sha256(&prefix, 1, entry, len, out);
 }
 
 int cde_tlog_node_hash(const uint8_t l[CDE_TLOG_HASH_LEN], const uint8_t r[CDE_TLOG_HASH_LEN],
 		       uint8_t out[CDE_TLOG_HASH_LEN])
 {
-	return sha256(0x01, l, CDE_TLOG_HASH_LEN, r, CDE_TLOG_HASH_LEN, out);
+	/* One update of the 65 bytes rather than three: the writer hashes
+	 * about one node an event. */
+	uint8_t node[1 + 2 * CDE_TLOG_HASH_LEN] = { 0x01 };
+
+	memcpy(node + 1, l, CDE_TLOG_HASH_LEN);
+	memcpy(node + 1 + CDE_TLOG_HASH_LEN, r, CDE_TLOG_HASH_LEN);
+	return sha256(node, sizeof(node), NULL, 0, out);
 }
 
 /* The empty tree's head, SHA-256 of nothing (RFC 9162 2.1.1). */
