@@ -185,8 +185,11 @@ static int keep_leaf_tiles(sqlite3 *db, uint64_t through)
 	int64_t first = -1, last = -1;
 	int r;
 
-	if (sqlite3_prepare_v2(db, "SELECT min(leaf), max(leaf) FROM events WHERE seq <= ? AND leaf IS NOT NULL",
-			       -1, &st, NULL) != SQLITE_OK)
+	/* Leaves grow with seqs: the first and the last row that has one
+	 * bound them, read from the seq's two ends. */
+	if (sqlite3_prepare_v2(db, "SELECT (SELECT leaf FROM events WHERE seq <= ?1 AND leaf IS NOT NULL"
+			       " ORDER BY seq LIMIT 1), (SELECT leaf FROM events WHERE seq <= ?1 AND leaf IS NOT NULL"
+			       " ORDER BY seq DESC LIMIT 1)", -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)through);
 	r = sqlite3_step(st) == SQLITE_ROW ? 0 : -EIO;

@@ -177,6 +177,44 @@ static void a_pruned_prefix_stays_in_the_tree_and_its_proofs_hold(void **state)
 	unlink(path);
 }
 
+/* Runs of retention that end inside a tile of leaves, one after the
+ * other: each keeps the hashes of the rows it deletes in their tiles
+ * (the rest of a tile stays in its rows), so every row kept still proves
+ * itself, and every checkpoint is still consistent with the head. */
+static void runs_that_end_inside_a_tile_keep_every_proof(void **state)
+{
+	char path[64], err[256];
+	const int marks[] = { 9, 20, 40, 0 };
+	struct cde_audit_retention policy = { .max_age_s = 1 };
+	struct cde_audit_retention_run run;
+	struct cde_audit_verify v;
+	struct cde_audit_store *s;
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "/tmp/cde-tree-retention-runs-%d.db", (int)getpid());
+	s = signed_store(path, 40, marks);
+	db = cde_audit_store_db(s);
+	for (int through = 20; through <= 35; through += 15) {
+		policy.keep_from = (uint64_t)through + 1;
+		assert_int_equal(cde_audit_retain(s, &policy, 2000000000, &run, err, sizeof(err)), 0);
+		assert_int_equal(run.through_seq, through);
+		assert_int_equal(cde_audit_store_verify(s, NULL, 0, 0, &v), 0);
+		for (uint64_t seq = (uint64_t)through + 1; seq <= 40; seq++)
+			assert_true(receipt_verifies(db, seq, 40));
+		assert_true(consistent(db, 9, 40));
+		assert_true(consistent(db, 20, 40));
+	}
+	/* Leaves 0 to 34 were deleted: tiles 0 and 1 were written whole (all
+	 * their rows were there), tile 2 with the 8 hashes its rows had at
+	 * the second run (leaves 32 to 39; the tree has 40). */
+	assert_int_equal(cde_sql_int(db, "SELECT count(*) FROM tree_tiles WHERE tile_level = 0", NULL, -1), 3);
+	assert_int_equal(cde_sql_int(db, "SELECT count(*) FROM tree_tiles WHERE tile_level = 0 AND"
+				     " (idx, length(hashes)) IN (VALUES (0, 512), (1, 512), (2, 256))", NULL, -1), 3);
+	cde_audit_store_close(s);
+	verifier = cde_note_verifier_free(verifier);
+	unlink(path);
+}
+
 /* Verifies the bundle text @text with the test's key. */
 static int verify_text(const char *text, struct cde_audit_verify *v, struct cde_audit_bundle_proofs *p)
 {
@@ -264,6 +302,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_pruned_prefix_stays_in_the_tree_and_its_proofs_hold),
+		cmocka_unit_test(runs_that_end_inside_a_tile_keep_every_proof),
 		cmocka_unit_test(a_bundle_proves_what_the_checkpoint_covers_and_names_the_rest),
 	};
 	int r;
