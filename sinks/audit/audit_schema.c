@@ -234,5 +234,14 @@ int cde_audit_schema_migrate(sqlite3 *db, char *err, size_t err_size)
 	for (int n = (int)stored + 1; n <= CDE_AUDIT_SCHEMA_VERSION; n++)
 		if (run_step(db, n, err, err_size) < 0)
 			return -EIO;
+	/* The tree reads its leaves by this index (step 3): one dropped by
+	 * whoever edited the file is made again, or the file refused when
+	 * two rows claim one leaf. */
+	if (sqlite3_exec(db, "CREATE UNIQUE INDEX IF NOT EXISTS events_by_leaf ON events(leaf)", NULL, NULL,
+			 NULL) != SQLITE_OK) {
+		snprintf(err, err_size, "the index of the rows' Merkle leaves (events_by_leaf) was dropped and cannot "
+			 "be made again (%s): two rows claim one leaf, the file was edited", sqlite3_errmsg(db));
+		return -EIO;
+	}
 	return 0;
 }

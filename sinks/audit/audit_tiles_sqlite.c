@@ -54,6 +54,66 @@ static int sqlite_get(void *ctx, unsigned tile_level, uint64_t idx, uint8_t *buf
  * hashes of the rows that follow, while their leaves follow each other.
  * A row's hash of the wrong size makes *@len not whole hashes: the tile
  * logic then reads the tile as damaged, as it does a bad blob. */
+/* The first row at or after seq @from that has a leaf: 1 (its seq and
+ * leaf set), 0 (none) or -EIO. */
+static int probe_leaf(struct cde_audit_tile_io_sqlite *s, int64_t from, int64_t *seq, int64_t *leaf)
+{
+	int rc, r;
+
+	sqlite3_bind_int64(s->probe, 1, from);
+	rc = sqlite3_step(s->probe);
+	r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EIO;
+	if (r == 1) {
+		*seq = sqlite3_column_int64(s->probe, 0);
+		*leaf = sqlite3_column_int64(s->probe, 1);
+	}
+	sqlite3_reset(s->probe);
+	return r;
+}
+
+/* Without an index on leaf (dropped by whoever edited the file), the
+ * seq from which the rows of leaf @leaf on are read, by bisection over
+ * the seqs (leaves grow with them): O(log n) rows instead of a scan of
+ * the table for every tile. A file whose leaves do not grow with its
+ * seqs gets some seq, and the walk over its rows names the disorder. */
+static int seq_of_leaf(struct cde_audit_tile_io_sqlite *s, uint64_t leaf, int64_t *ret)
+{
+	int64_t lo = 1, hi = INT64_MAX - 1, seq = 0, got = 0;
+	int r;
+
+	while (lo < hi) {
+		int64_t mid = lo + (hi - lo) / 2;
+
+		r = probe_leaf(s, mid, &seq, &got);
+		if (r < 0)
+			return r;
+		if (r == 1 && got >= 0 && (uint64_t)got < leaf)
+			lo = seq + 1;
+		else
+			hi = mid;
+	}
+	*ret = lo;
+	return 0;
+}
+
+/* Binds s->leaves to the rows of leaves @next to @end - 1, in leaf order
+ * (by the index on leaf) or in seq order from the first of them. */
+static int bind_leaf_rows(struct cde_audit_tile_io_sqlite *s, uint64_t next, uint64_t end)
+{
+	int64_t seq = 0;
+	int r;
+
+	if (!s->probe) {
+		sqlite3_bind_int64(s->leaves, 1, (sqlite3_int64)next);
+		sqlite3_bind_int64(s->leaves, 2, (sqlite3_int64)end);
+		return 0;
+	}
+	r = seq_of_leaf(s, next, &seq);
+	if (r == 0)
+		sqlite3_bind_int64(s->leaves, 1, seq);
+	return r;
+}
+
 static int append_row_leaves(struct cde_audit_tile_io_sqlite *s, uint64_t idx, uint8_t *buf, size_t cap,
 			     size_t *len)
 {
@@ -62,17 +122,18 @@ static int append_row_leaves(struct cde_audit_tile_io_sqlite *s, uint64_t idx, u
 
 	if (*len % CDE_TLOG_HASH_LEN || *len >= cap || next > INT64_MAX - CDE_AUDIT_TILE_WIDTH)
 		return 0;
-	sqlite3_bind_int64(s->leaves, 1, (sqlite3_int64)next);
-	sqlite3_bind_int64(s->leaves, 2, (sqlite3_int64)((idx + 1) * CDE_AUDIT_TILE_WIDTH));
+	if (bind_leaf_rows(s, next, (idx + 1) * CDE_AUDIT_TILE_WIDTH) < 0)
+		return -EIO;
 	while ((rc = sqlite3_step(s->leaves)) == SQLITE_ROW && *len + CDE_TLOG_HASH_LEN <= cap) {
 		uint64_t leaf = (uint64_t)sqlite3_column_int64(s->leaves, 0);
 		const void *hash = sqlite3_column_blob(s->leaves, 1);
 		int bytes = sqlite3_column_bytes(s->leaves, 1);
 
-		/* A second row claiming a leaf (its unique index dropped by
-		 * whoever edited the file): the first in seq order holds it,
-		 * and the walk over the rows finds the other out of order. */
-		if (leaf < next)
+		/* A row without a leaf (from before the tree), or a second row
+		 * claiming a leaf (its unique index dropped by whoever edited
+		 * the file): the first in seq order holds it, and the walk over
+		 * the rows finds the other out of order. */
+		if (sqlite3_column_type(s->leaves, 0) == SQLITE_NULL || leaf < next)
 			continue;
 		/* A gap, or a row from before schema 8 that no tile covers:
 		 * the hashes past it are not stored. */
@@ -154,6 +215,32 @@ static int sqlite_put(void *ctx, unsigned tile_level, uint64_t idx, const uint8_
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
+/* Above retired leaves, the partial tile of each level that holds hashes
+ * over them, which the writer does not store until full: stored now (as
+ * derived from the rows still there), so that a kept leaf hash edited
+ * later disagrees with a stored hash above it, as everywhere else in the
+ * tree; derived, it would agree with the edit. Only the leaves of the
+ * last block of 16, whose hash of level 4 does not exist yet, stay
+ * without one, as with every leaf at the tree's edge. */
+static int keep_edge_above(struct cde_audit_tile_io_sqlite *s, uint64_t last, uint8_t *hashes)
+{
+	const size_t full = CDE_AUDIT_TILE_WIDTH * CDE_TLOG_HASH_LEN;
+	int r = 0;
+
+	for (unsigned t = 1; r == 0 && t < CDE_AUDIT_TILE_LEVELS; t++) {
+		uint64_t tile = (last >> (CDE_AUDIT_TILE_HEIGHT * t)) / CDE_AUDIT_TILE_WIDTH;
+		size_t len = 0;
+
+		r = sqlite_get_merged(s, t, tile, hashes, full, &len);
+		/* No hash there yet over the last leaf retired: none above. */
+		if (r < 0 || len == 0)
+			break;
+		if (len < full && len % CDE_TLOG_HASH_LEN == 0)
+			r = sqlite_put(s, t, tile, hashes, len);
+	}
+	return r;
+}
+
 int cde_audit_tile_sqlite_keep_leaves(struct cde_audit_tile_io_sqlite *s, uint64_t first, uint64_t last)
 {
 	uint8_t hashes[CDE_AUDIT_TILE_WIDTH * CDE_TLOG_HASH_LEN];
@@ -172,7 +259,27 @@ int cde_audit_tile_sqlite_keep_leaves(struct cde_audit_tile_io_sqlite *s, uint64
 		if (r == 0 && len && len % CDE_TLOG_HASH_LEN == 0)
 			r = sqlite_put(s, 0, tile, hashes, len);
 	}
-	return r;
+	return r < 0 ? r : keep_edge_above(s, last, hashes);
+}
+
+/* The statements that read the rows' leaf hashes, on a file of schema 8
+ * (one before, read as it is, has no leaf_hash column: none then). */
+static int prepare_leaf_rows(struct cde_audit_tile_io_sqlite *s, sqlite3 *db)
+{
+	bool indexed = cde_sql_int(db, "SELECT count(*) FROM pragma_index_list('events') AS l,"
+				   " pragma_index_info(l.name) AS i WHERE i.seqno = 0 AND i.name = 'leaf'", NULL, 0) > 0;
+
+	if (!cde_sql_int(db, "SELECT count(*) FROM pragma_table_info('events') WHERE name = 'leaf_hash'", NULL, 0))
+		return 0;
+	if (indexed)
+		return sqlite3_prepare_v3(db, "SELECT leaf, leaf_hash FROM events WHERE leaf >= ? AND leaf < ?"
+					  " ORDER BY leaf, seq", -1, SQLITE_PREPARE_PERSISTENT, &s->leaves,
+					  NULL) == SQLITE_OK ? 0 : -EIO;
+	return sqlite3_prepare_v3(db, "SELECT leaf, leaf_hash FROM events WHERE seq >= ? ORDER BY seq", -1,
+				  SQLITE_PREPARE_PERSISTENT, &s->leaves, NULL) == SQLITE_OK &&
+	       sqlite3_prepare_v3(db, "SELECT seq, leaf FROM events WHERE seq >= ? AND leaf IS NOT NULL"
+				  " ORDER BY seq LIMIT 1", -1, SQLITE_PREPARE_PERSISTENT, &s->probe, NULL) == SQLITE_OK
+		       ? 0 : -EIO;
 }
 
 int cde_audit_tile_io_sqlite_init(struct cde_audit_tile_io_sqlite *s, sqlite3 *db, bool writable)
@@ -186,10 +293,7 @@ int cde_audit_tile_io_sqlite_init(struct cde_audit_tile_io_sqlite *s, sqlite3 *d
 					   " ON CONFLICT(tile_level, idx) DO UPDATE SET hashes = excluded.hashes",
 					   -1, SQLITE_PREPARE_PERSISTENT, &s->put, NULL) != SQLITE_OK)
 		goto err_release;
-	/* A file before schema 8 (read as it is) has no leaf_hash column. */
-	if (cde_sql_int(db, "SELECT count(*) FROM pragma_table_info('events') WHERE name = 'leaf_hash'", NULL, 0) &&
-	    sqlite3_prepare_v3(db, "SELECT leaf, leaf_hash FROM events WHERE leaf >= ? AND leaf < ? ORDER BY leaf, seq",
-			       -1, SQLITE_PREPARE_PERSISTENT, &s->leaves, NULL) != SQLITE_OK)
+	if (prepare_leaf_rows(s, db) < 0)
 		goto err_release;
 	s->io.get = s->leaves ? sqlite_get_merged : sqlite_get;
 	s->io.put = writable ? sqlite_put : NULL;
@@ -207,5 +311,6 @@ void cde_audit_tile_io_sqlite_release(struct cde_audit_tile_io_sqlite *s)
 	sqlite3_finalize(s->get);
 	sqlite3_finalize(s->put);
 	sqlite3_finalize(s->leaves);
+	sqlite3_finalize(s->probe);
 	memset(s, 0, sizeof(*s));
 }

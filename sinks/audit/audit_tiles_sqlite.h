@@ -13,6 +13,7 @@ struct cde_audit_tile_io_sqlite {
 	sqlite3_stmt *get;
 	sqlite3_stmt *put;	/* NULL, and io.put too, unless writable */
 	sqlite3_stmt *leaves;	/* the rows' leaf hashes (schema 8), or NULL */
+	sqlite3_stmt *probe;	/* set when no index on leaf: leaves is then by seq */
 };
 
 /* Prepares @s's statements on @db: the SELECT, and the upsert when

@@ -19,6 +19,7 @@
 #include "sinks/audit/audit_retention.h"
 #include "sinks/audit/audit_signed.h"
 #include "sinks/audit/audit_store.h"
+#include "sinks/audit/audit_tree_verify.h"
 #include "sinks/audit/sql.h"
 #include "sinks/audit/tlog/merkle.h"
 #include "sinks/audit/tlog/note.h"
@@ -187,6 +188,7 @@ static void runs_that_end_inside_a_tile_keep_every_proof(void **state)
 	const int marks[] = { 9, 20, 40, 0 };
 	struct cde_audit_retention policy = { .max_age_s = 1 };
 	struct cde_audit_retention_run run;
+	struct cde_audit_tree_check c;
 	struct cde_audit_verify v;
 	struct cde_audit_store *s;
 	sqlite3 *db;
@@ -210,6 +212,17 @@ static void runs_that_end_inside_a_tile_keep_every_proof(void **state)
 	assert_int_equal(cde_sql_int(db, "SELECT count(*) FROM tree_tiles WHERE tile_level = 0", NULL, -1), 3);
 	assert_int_equal(cde_sql_int(db, "SELECT count(*) FROM tree_tiles WHERE tile_level = 0 AND"
 				     " (idx, length(hashes)) IN (VALUES (0, 512), (1, 512), (2, 256))", NULL, -1), 3);
+	/* And the tile above them, partial (the writer stores it once full):
+	 * a kept leaf hash edited disagrees with it. Derived from the kept
+	 * hashes instead, it would agree with the edit (review 5, #1). */
+	assert_int_equal(cde_sql_int(db, "SELECT length(hashes) FROM tree_tiles WHERE tile_level = 1 AND idx = 0",
+				     NULL, -1), 64);
+	assert_int_equal(sqlite3_exec(db, "UPDATE tree_tiles SET hashes = substr(hashes, 1, 32 * 4) || zeroblob(32)"
+				      " || substr(hashes, 32 * 5 + 1) WHERE tile_level = 0 AND idx = 1", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(cde_audit_tree_self_check(db, &c), -EBADMSG);
+	assert_int_equal(c.fault, CDE_AUDIT_TREE_HASHES);
+	assert_int_equal(c.bad_index, 0);	/* the stored subtree of leaves 0 to 31 */
 	cde_audit_store_close(s);
 	verifier = cde_note_verifier_free(verifier);
 	unlink(path);

@@ -20,6 +20,7 @@
 #include "sinks/audit/audit_tiles_sqlite.h"
 #include "sinks/audit/audit_tree.h"
 #include "sinks/audit/audit_tree_verify.h"
+#include "sinks/audit/sql.h"
 #include "sinks/audit/tlog/note.h"
 
 static struct cde_catalog *cat;
@@ -151,6 +152,33 @@ static void a_row_claiming_an_earlier_leaf_is_altered(void **state)
 	assert_int_equal(check(s, size, root, &c), -EBADMSG);
 	assert_int_equal(c.fault, CDE_AUDIT_TREE_MISSING);
 	assert_int_equal(c.bad_index, 3);
+	done(s);
+}
+
+/* Without its index on leaf (dropped by whoever edits the file), the
+ * log's leaves are read by seq, not by a scan of the table a tile: an
+ * intact log still holds, an edit is still named at its index; the
+ * daemon makes the index again when it opens the file. */
+static void a_log_whose_leaf_index_was_dropped_reads_its_leaves_by_seq(void **state)
+{
+	uint8_t root[CDE_TLOG_HASH_LEN];
+	struct cde_audit_tree_check c;
+	uint64_t size;
+	char err[256];
+	struct cde_audit_store *s = a_log(41, &size, root);
+
+	exec(s, "DROP INDEX events_by_leaf");
+	assert_int_equal(check(s, size, root, &c), 0);
+	assert_int_equal(c.rows, 41);
+	assert_int_equal(cde_audit_tree_self_check(cde_audit_store_db(s), &c), 0);
+	exec(s, "UPDATE events SET event = replace(event, 'build-33', 'build-x') WHERE seq = 33");
+	assert_int_equal(check(s, size, root, &c), -EBADMSG);
+	assert_int_equal(c.fault, CDE_AUDIT_TREE_ALTERED);
+	assert_int_equal(c.bad_index, 32);
+	cde_audit_store_close(s);
+	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
+	assert_int_equal(cde_sql_int(cde_audit_store_db(s), "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+				     " AND name = 'events_by_leaf'", NULL, -1), 1);
 	done(s);
 }
 
@@ -413,6 +441,7 @@ int main(void)
 		cmocka_unit_test(an_intact_log_holds_and_still_holds_once_it_grew),
 		cmocka_unit_test(an_edited_row_is_altered_at_its_leaf),
 		cmocka_unit_test(a_row_claiming_an_earlier_leaf_is_altered),
+		cmocka_unit_test(a_log_whose_leaf_index_was_dropped_reads_its_leaves_by_seq),
 		cmocka_unit_test(a_cut_tail_with_meta_fixed_is_truncated_at_the_logs_size),
 		cmocka_unit_test(rows_deleted_in_the_middle_or_at_the_end_are_missing),
 		cmocka_unit_test(rows_retired_or_recorded_as_lost_stand_in_by_their_stored_hashes),
