@@ -14,10 +14,13 @@ export const freePort = () => new Promise((r) => {
 
 // nginx answering every request with @status and an empty JSON body, on
 // each of @ports: what an HTTP server costs when it has nothing to store.
-export async function startNginx(ports, status = 202) {
+// With @statusPort, nginx's stub_status there too (requests handled so
+// far, read by nginxRequests), so a benchmark can see when they arrived.
+export async function startNginx(ports, status = 202, { statusPort = 0 } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cde-nginx-'));
   const servers = ports.map((p) => `  server { listen 127.0.0.1:${p} backlog=4096; keepalive_requests 1000000;
-    location / { client_body_buffer_size 64k; return ${status} '{}'; } }`).join('\n');
+    location / { client_body_buffer_size 64k; return ${status} '{}'; } }`).concat(statusPort
+    ? [`  server { listen 127.0.0.1:${statusPort}; location / { stub_status; } }`] : []).join('\n');
   fs.writeFileSync(path.join(dir, 'nginx.conf'), `worker_processes 1;
 daemon off; master_process off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
 events { worker_connections 4096; }
@@ -28,10 +31,12 @@ ${servers}
 `);
   const proc = spawn(path.join(tools, 'nginx'), ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')],
     { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise((r) => { const s = net.connect(ports[0], '127.0.0.1', () => { s.destroy(); r(true); }); s.on('error', () => r(false)); });
-    if (up) break;
-    await new Promise((r) => setTimeout(r, 50));
+  for (const port of statusPort ? [ports[0], statusPort] : [ports[0]]) {
+    for (let i = 0; i < 100; i++) {
+      const up = await new Promise((r) => { const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true); }); s.on('error', () => r(false)); });
+      if (up) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
   return { stop: () => { proc.kill('SIGTERM'); } };
 }
@@ -57,6 +62,14 @@ export async function wrk(url, body, { connections = 64, seconds = 10, threads =
   };
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
   return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0), p50: ms('50'), p99: ms('99'), non2xx };
+}
+
+// What nginx's stub_status at @statusPort counts so far, on every server
+// and the asking one included: connections accepted, requests handled.
+export async function nginxCounts(statusPort) {
+  const text = await (await fetch(`http://127.0.0.1:${statusPort}/`)).text();
+  const m = /\n\s*(\d+)\s+\d+\s+(\d+)/.exec(text);
+  return { accepts: Number(m[1]), requests: Number(m[2]) };
 }
 
 export const rss = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
