@@ -52,6 +52,10 @@
 #define PUMP_SCANS_MAX 16
 /* How long delivery records and cursors wait to be written together. */
 #define FLUSH_MS 20
+/* How often a busy sink asks for dead letters queued again: a pump runs
+ * for every few deliveries, and the question was a statement each time.
+ * The once-a-second tick pumps every sink, so an idle one asks then. */
+#define REPLAYS_EVERY_MS 100
 
 /* Writes the line @note calls for, if any. */
 static void tell(struct sink *s, enum cde_sink_note note, const struct cde_sink_result *res, int64_t retry_in_ms)
@@ -301,8 +305,10 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
 
 	if (!cde_delivery_active(s))
 		return;
-	if (s->routed)
+	if (s->routed && cde_delivery_now_ms() - s->replays_asked_ms >= REPLAYS_EVERY_MS) {
+		s->replays_asked_ms = cde_delivery_now_ms();
 		take_replays(s);
+	}
 
 	for (unsigned scans = 0; s->routed && cde_delivery_active(s) && !cde_window_full(&s->win); scans++) {
 		uint64_t before = s->win.fetched;

@@ -73,6 +73,7 @@ struct sink {
 	bool leased;		/* this replica holds the sink's lease */
 	bool resync;		/* the window waits to start again from the stored cursor */
 	uint64_t cursor, stored_cursor;
+	int64_t replays_asked_ms;	/* monotonic, when take_replays last ran */
 	struct cde_window win;
 	struct slot *slots;	/* one per window entry */
 	unsigned long long delivered, retried, dead;

@@ -9,7 +9,16 @@
  * thread's time. A cursor is written with the records of the deliveries
  * it passes, or after them (but for a record dropped when the queue is
  * full and the database stays locked: the record is lost, never the
- * event). */
+ * event).
+ *
+ * Rows of the log are read AHEAD_ROWS at a time and kept until a scan
+ * asks for rows they do not cover: a sink takes a few rows per pump (as
+ * many as its window has room for), and reading a full batch every time
+ * took a read transaction and a copy of each row for every few
+ * deliveries. A row once committed does not change, and the seqs after
+ * one committed are committed later (one writer, or one lock on the
+ * chain with PostgreSQL), so what was read is what a new read would
+ * give, up to the last row read. */
 
 #include "sinks/delivery_store.h"
 
@@ -24,6 +33,15 @@
 
 /* Deliveries queued before a flush is forced. */
 #define PENDING_MAX 256
+/* Rows read at once, and kept for the next scans. */
+#define AHEAD_ROWS 64
+
+/* The rows after @after, in order, as one read found them. */
+struct ahead {
+	uint64_t after;
+	unsigned n;
+	struct cde_scan_row rows[AHEAD_ROWS];
+};
 
 struct cde_delivery_store {
 	const struct cde_delivery_store_ops *ops;
@@ -32,7 +50,16 @@ struct cde_delivery_store {
 	size_t n_sinks, n_pending;
 	struct cde_pending_sink *sinks;
 	struct cde_pending_delivery pending[PENDING_MAX];
+	struct ahead ahead;
+	unsigned long long reads;
 };
+
+static void ahead_clear(struct ahead *a)
+{
+	for (unsigned i = 0; i < a->n; i++)
+		free(a->rows[i].event);
+	a->n = 0;
+}
 
 int cde_delivery_store_open_at(const struct cde_store_location *at, struct cde_delivery_store **ret, char *err,
 			       size_t err_size)
@@ -74,6 +101,7 @@ void cde_delivery_store_close(struct cde_delivery_store *s)
 	for (size_t i = 0; i < s->n_sinks; i++)
 		free(s->sinks[i].name);
 	free(s->sinks);
+	ahead_clear(&s->ahead);
 	s->ops->close(s->impl);
 	free(s);
 }
@@ -138,28 +166,59 @@ int cde_delivery_store_forget_others(struct cde_delivery_store *s, const char *c
 	return s->ops->forget_others(s->impl, sinks, n);
 }
 
+/* The first row read ahead after @after, or -1 when the rows read do not
+ * cover it: @after before their start, or at or past their last row
+ * (what follows may have been committed since). */
+static int ahead_find(const struct ahead *a, uint64_t after)
+{
+	unsigned lo = 0, hi = a->n;
+
+	if (a->n == 0 || after < a->after || after >= a->rows[a->n - 1].seq)
+		return -1;
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+
+		if (a->rows[mid].seq <= after)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (int)lo;
+}
+
 int cde_delivery_store_scan(struct cde_delivery_store *s, uint64_t after, unsigned limit,
 			    bool (*fn)(void *ctx, uint64_t seq, const char *event, const char *received_at),
 			    void *ctx)
 {
-	struct cde_scan_row *rows = calloc(limit ? limit : 1, sizeof(*rows));
-	unsigned n = 0;
-	int r;
+	struct ahead *a = &s->ahead;
+	int i = ahead_find(a, after);
 
-	if (!rows)
-		return -ENOMEM;
-	/* The rows are all read before @fn runs: @fn writes (deliveries,
-	 * cursors), and on SQLite a write on a connection with a read still
-	 * open fails with SQLITE_BUSY_SNAPSHOT as soon as the journal has
-	 * committed since the read began. */
-	r = s->ops->scan(s->impl, after, limit, rows, &n);
-	for (unsigned i = 0; i < n && r == 0; i++)
-		if (!fn(ctx, rows[i].seq, rows[i].event, rows[i].received_at))
+	if (i < 0) {
+		int r;
+
+		/* Read in full before @fn runs: @fn writes (deliveries,
+		 * cursors), and on SQLite a write on a connection with a read
+		 * still open fails with SQLITE_BUSY_SNAPSHOT as soon as the
+		 * journal has committed since the read began. */
+		ahead_clear(a);
+		s->reads++;
+		r = s->ops->scan(s->impl, after, AHEAD_ROWS, a->rows, &a->n);
+		if (r < 0) {
+			ahead_clear(a);
+			return r;
+		}
+		a->after = after;
+		i = 0;
+	}
+	for (unsigned k = (unsigned)i; k < a->n && limit > 0; k++, limit--)
+		if (!fn(ctx, a->rows[k].seq, a->rows[k].event, a->rows[k].received_at))
 			break;
-	for (unsigned i = 0; i < n; i++)
-		free(rows[i].event);
-	free(rows);
-	return r;
+	return 0;
+}
+
+unsigned long long cde_delivery_store_reads(const struct cde_delivery_store *s)
+{
+	return s->reads;
 }
 
 /* @sink's place among the sinks with queued writes, added if new. */

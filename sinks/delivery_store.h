@@ -61,10 +61,17 @@ void cde_delivery_store_received_at(struct cde_delivery_store *s, uint64_t seq, 
 
 /* Calls @fn for up to @limit rows after @after, in order, with the event
  * as stored (JSON) and when it was received. Stops early when @fn returns
- * false. Returns 0 or -EIO. */
+ * false. Rows are read from the log a batch at a time and kept: a scan
+ * that falls within them, before their last, is served from memory, so
+ * fewer than @limit rows may come although more are in the log (ask
+ * again after the last row given). Returns 0 or -EIO. */
 int cde_delivery_store_scan(struct cde_delivery_store *s, uint64_t after, unsigned limit,
 			    bool (*fn)(void *ctx, uint64_t seq, const char *event, const char *received_at),
 			    void *ctx);
+
+/* How many times the log was read for a scan: rows read ahead serve the
+ * scans they cover without a read. */
+unsigned long long cde_delivery_store_reads(const struct cde_delivery_store *s);
 
 /* Queues the record of a delivery of row @seq to @sink (the HTTP status
  * and receipt) for the next flush, flushing first when the queue is full.

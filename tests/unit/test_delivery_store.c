@@ -3,12 +3,15 @@
  * land together at a flush, so another connection (retention, a restart)
  * never sees a cursor past a delivery it has no record of; a full queue
  * and closing flush by themselves; a sink seen for the first time has its
- * cursor at the head at once. */
+ * cursor at the head at once. Rows of the log are read a batch at a time
+ * and kept for the scans they cover, in order, and read again for what
+ * they do not (before them, or past their last row). */
 
 #include "tests/unit/helpers.h"
 
 #include <unistd.h>
 
+#include "events/event.h"
 #include "sinks/audit/audit_store.h"
 #include "sinks/audit/sql.h"
 #include "sinks/delivery_store.h"
@@ -122,13 +125,92 @@ static void a_replay_settled_takes_what_is_queued_with_it(void **state)
 	remove_dir();
 }
 
+/* Appends events @from to @to (their ids), which become seqs @from to @to
+ * of a fresh log. */
+static void append_events(struct cde_audit_store *a, int from, int to)
+{
+	char err[256], id[16];
+
+	for (int i = from; i <= to; i++) {
+		struct cde_journal_entry e = { .principal = "ci", .peer = "127.0.0.1:1" };
+
+		snprintf(id, sizeof(id), "ev-%d", i);
+		assert_int_equal(cde_event_new(cde_catalog_newest(cat), "dev.cdevents.build.finished.0.3.0", "/ci", id,
+					       &e.event), 0);
+		assert_int_equal(cde_event_set_id(e.event, id), 0);
+		snprintf(e.received_at, sizeof(e.received_at), "2025-01-01T12:00:00.000000Z");
+		assert_int_equal(cde_audit_store_append(a, &e, 1, err, sizeof(err)), 0);
+		assert_int_equal(e.seq, (uint64_t)i);
+		cde_event_unref(e.event);
+	}
+}
+
+/* What a scan gave: the seqs in order, and where to stop. */
+struct seen {
+	uint64_t seqs[128];
+	unsigned n, stop_after;	/* 0: never stop */
+};
+
+static bool on_row(void *ctx, uint64_t seq, const char *event, const char *received_at)
+{
+	struct seen *w = ctx;
+	char id[24];
+
+	snprintf(id, sizeof(id), "\"ev-%llu\"", (unsigned long long)seq);
+	assert_non_null(strstr(event, id));
+	assert_string_equal(received_at, "2025-01-01T12:00:00.000000Z");
+	w->seqs[w->n++] = seq;
+	return w->n != w->stop_after;
+}
+
+/* Scans after @after for up to @limit rows, stopping after @stop_after
+ * (0: never); checks that seqs @after + 1 to @last came, and the reads. */
+static void scan_expect(struct cde_delivery_store *ds, uint64_t after, unsigned limit, unsigned stop_after,
+			uint64_t last, unsigned long long reads)
+{
+	struct seen w = { .stop_after = stop_after };
+
+	assert_int_equal(cde_delivery_store_scan(ds, after, limit, on_row, &w), 0);
+	assert_int_equal(w.n, last - after);
+	for (unsigned i = 0; i < w.n; i++)
+		assert_int_equal(w.seqs[i], after + 1 + i);
+	assert_int_equal(cde_delivery_store_reads(ds), reads);
+}
+
+static void rows_are_read_a_batch_at_a_time_and_kept_for_the_scans_they_cover(void **state)
+{
+	struct cde_audit_store *a;
+	struct cde_delivery_store *ds = open_fresh(&a);
+
+	append_events(a, 1, 100);
+	scan_expect(ds, 0, 5, 0, 5, 1);
+	scan_expect(ds, 5, 5, 0, 10, 1);
+	scan_expect(ds, 10, 64, 3, 13, 1);
+	/* Up to the last row read, then a read for what follows. */
+	scan_expect(ds, 13, 64, 0, 64, 1);
+	scan_expect(ds, 64, 64, 0, 100, 2);
+	/* Rows committed since: within what was read, it serves; past its
+	 * last row, the log is read again and they come. */
+	append_events(a, 101, 110);
+	scan_expect(ds, 90, 64, 0, 100, 2);
+	scan_expect(ds, 100, 64, 0, 110, 3);
+	scan_expect(ds, 110, 64, 0, 110, 4);
+	/* Back before what was read (a sink resynchronised): read again. */
+	scan_expect(ds, 2, 4, 0, 6, 5);
+
+	cde_delivery_store_close(ds);
+	cde_audit_store_close(a);
+	remove_dir();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(records_and_cursors_wait_for_the_flush_and_land_together),
 		cmocka_unit_test(a_full_queue_and_closing_flush_by_themselves),
 		cmocka_unit_test(a_replay_settled_takes_what_is_queued_with_it),
+		cmocka_unit_test(rows_are_read_a_batch_at_a_time_and_kept_for_the_scans_they_cover),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);
 }
