@@ -16,9 +16,9 @@
  * many as its window has room for), and reading a full batch every time
  * took a read transaction and a copy of each row for every few
  * deliveries. A row once committed does not change, and the seqs after
- * one committed are committed later (one writer, or one lock on the
- * chain with PostgreSQL), so what was read is what a new read would
- * give, up to the last row read. */
+ * one committed are committed later (one writer; on PostgreSQL, appends
+ * hold the log_head row's lock), so what was read is what a new read
+ * would give, up to the last row read. */
 
 #include "sinks/delivery_store.h"
 
