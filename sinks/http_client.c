@@ -12,7 +12,8 @@
  * stay watched for reads while idle, and are let go when curl closes
  * them (CURLOPT_CLOSESOCKETFUNCTION, which a connection keeps whichever
  * handle uses it); an idle one that becomes readable (the receiver closed
- * it) is let go at once, and curl finds it dead at its next use. */
+ * it, or wrote what nobody asked for) is shut down at once, and curl
+ * finds it dead at its next use. */
 
 #include "sinks/http_client.h"
 
@@ -142,8 +143,13 @@ static void on_socket_event(evutil_socket_t fd, short what, void *arg)
 	int running;
 
 	if (c->watch[fd].idle) {
-		/* Closed by the receiver, or something it was not asked for:
-		 * curl's check before reusing the connection sees it. */
+		/* Closed by the receiver, or bytes nobody asked for (a late
+		 * answer, a proxy's 408): curl would take those for the answer
+		 * to the next request it sends here, and every answer after it
+		 * would be one request late, so a refused event could pass for
+		 * delivered. Shut down, the connection fails at its next use
+		 * and curl sends that request over a new one. */
+		shutdown(fd, SHUT_RDWR);
 		event_del(c->watch[fd].ev);
 		c->watch[fd].kind = 0;
 		c->watch[fd].idle = false;
