@@ -301,6 +301,28 @@ static bool hash_rest(EVP_MD_CTX *md, const struct cde_audit_leaf_ahead *a, cons
 	       EVP_DigestUpdate(md, a->text + c->add_end, c->len - c->add_end);
 }
 
+/* The chainId as JCS writes it, into @md: quoted as it is when it is
+ * printable ASCII with nothing to escape (a UUID, the ids the writer
+ * makes), else through the serializer. On the writer, for every hook. */
+static int hash_chain_id(EVP_MD_CTX *md, const cJSON *chain)
+{
+	const char *id = chain->valuestring;
+	size_t len = 0;
+	char *text = NULL;
+	int r;
+
+	while (id[len] >= 0x20 && id[len] < 0x7f && id[len] != '"' && id[len] != '\\')
+		len++;
+	if (!id[len])
+		return EVP_DigestUpdate(md, "\"", 1) && EVP_DigestUpdate(md, id, len) && EVP_DigestUpdate(md, "\"", 1)
+			       ? 0 : -ENOMEM;
+	r = cde_jcs_serialize_as_printed(chain, &text, &len);
+	if (r == 0 && !EVP_DigestUpdate(md, text, len))
+		r = -ENOMEM;
+	free(text);
+	return r;
+}
+
 int cde_audit_leaf_ahead_finish_doc(const struct cde_audit_leaf_ahead *a, const cJSON *event, uint64_t seq,
 				    EVP_MD_CTX *scratch, uint8_t leaf[CDE_TLOG_HASH_LEN])
 {
@@ -308,8 +330,8 @@ int cde_audit_leaf_ahead_finish_doc(const struct cde_audit_leaf_ahead *a, const 
 	const cJSON *chain = cJSON_GetObjectItemCaseSensitive(context, "chainId");
 	const cJSON *links = cJSON_GetObjectItemCaseSensitive(context, "links"), *link = NULL;
 	int n = !links ? -1 : cJSON_IsArray(links) ? cJSON_GetArraySize(links) : -2;
-	char *chain_text = NULL, *link_text = NULL;
-	size_t chain_len = 0, link_len = 0;
+	char *link_text = NULL;
+	size_t link_len = 0;
 	int r;
 
 	if (!a->text || !cJSON_IsObject(event) || !cJSON_IsString(chain))
@@ -321,17 +343,17 @@ int cde_audit_leaf_ahead_finish_doc(const struct cde_audit_leaf_ahead *a, const 
 		return -EINVAL;
 	if (seq > (1ULL << 53))
 		return -ERANGE;
-	r = cde_jcs_serialize_as_printed(chain, &chain_text, &chain_len);
 	/* Checked at its depth in the entry: the link may make the event
 	 * deeper than its template was. */
-	if (r == 0 && link)
-		r = cde_jcs_serialize_as_printed_at(link, LINK_DEPTH, &link_text, &link_len);
-	if (r == 0 && (!EVP_MD_CTX_copy_ex(scratch, a->ctx) || !EVP_DigestUpdate(scratch, chain_text, chain_len) ||
-		       !hash_rest(scratch, a, link_text, link_len)))
+	r = link ? cde_jcs_serialize_as_printed_at(link, LINK_DEPTH, &link_text, &link_len) : 0;
+	if (r == 0 && !EVP_MD_CTX_copy_ex(scratch, a->ctx))
+		r = -ENOMEM;
+	if (r == 0)
+		r = hash_chain_id(scratch, chain);
+	if (r == 0 && !hash_rest(scratch, a, link_text, link_len))
 		r = -ENOMEM;
 	if (r == 0)
 		r = finish_seq(scratch, seq, leaf);
-	free(chain_text);
 	free(link_text);
 	return r;
 }
