@@ -10,8 +10,9 @@
  *   3. the tree's part of (2), measured alone on the same rows: finishing
  *      each leaf with its seq, then the frontier appending those leaves
  *      into the tiles in groups of 30 (fsync off: the commit's fsync is
- *      paid once whichever rows it holds; and less what a bare commit
- *      of each group costs, which the store pays anyway), then what the
+ *      paid once whichever rows it holds; and less what each group's
+ *      commit of the store's new head costs, which the store pays
+ *      anyway), then what the
  *      leaf's hash adds to its row's INSERT (the leaves are kept in the
  *      rows, the tiles start at level 4).
  *
