@@ -22,7 +22,7 @@
 
 struct cde_audit_tile_cached {
 	uint64_t idx;
-	uint64_t gen;	/* the snapshot in which it was the whole tile */
+	uint64_t gen;	/* the tree in which it was the whole tile */
 	uint64_t used;	/* when last found or kept, for the choice of whom to give up */
 	size_t n;	/* hashes held, 1 to 16; 0: a free slot */
 	uint8_t hash[CDE_AUDIT_TILE_WIDTH][CDE_TLOG_HASH_LEN];
@@ -30,7 +30,7 @@ struct cde_audit_tile_cached {
 
 struct cde_audit_tile_cache {
 	struct cde_audit_tile_cached slot[CDE_AUDIT_TILE_LEVELS][CDE_AUDIT_TILE_CACHE_WAYS];
-	uint64_t gen;	/* the current snapshot's number */
+	uint64_t gen;	/* the number of the tree the snapshots see (its size, witnessed) */
 	uint64_t tick;
 	bool open;	/* inside a snapshot that the io checked the cache against */
 	/* The tree the hashes held were read from had at most @size leaves,
@@ -44,11 +44,11 @@ struct cde_audit_tile_cache {
 struct cde_audit_tile_cached *cde_audit_tile_cache_find(struct cde_audit_tile_cache *c, unsigned level,
 							uint64_t idx);
 
-/* Holds @n (1 to 16) @hashes as tile (@level, @idx), whole in the current
- * snapshot, in place of what was held of it or of the least recently
+/* Holds @n (1 to 16) @hashes as tile (@level, @idx), whole in the tree
+ * numbered c->gen, in place of what was held of it or of the least recently
  * used tile of the level. */
 void cde_audit_tile_cache_keep(struct cde_audit_tile_cache *c, unsigned level, uint64_t idx,
 			       const uint8_t (*hashes)[CDE_TLOG_HASH_LEN], size_t n);
 
-/* Forgets every tile and the witness (the snapshot's number goes on). */
+/* Forgets every tile and the witness (the tree's number goes on). */
 void cde_audit_tile_cache_clear(struct cde_audit_tile_cache *c);

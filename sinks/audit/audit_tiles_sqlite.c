@@ -199,8 +199,8 @@ static int append_missing(struct cde_audit_tile_io_sqlite *s, unsigned t, uint64
 	return t == 0 ? append_row_leaves(s, idx, buf, cap, len) : append_derived(s, t, idx, buf, cap, len);
 }
 
-/* A tile read through the reader's open cache: one held whole in this
- * snapshot, or full (it never changes), is served as held; any other is
+/* A tile read through the reader's open cache: one held whole in the
+ * tree this snapshot sees, or full (it never changes), is served as held; any other is
  * read as without a cache, but from the end of what is held of it (a
  * prefix of it, the log being append-only), and is then held. A row
  * that is whole, or damaged, is the answer as it is. */
@@ -379,7 +379,6 @@ int cde_audit_tile_io_sqlite_open_snapshot(struct cde_audit_tile_io_sqlite *s, u
 	if (!c)
 		return 0;
 	c->open = false;
-	c->gen++;
 	if (c->size && size < c->size)
 		cde_audit_tile_cache_clear(c);
 	if (c->size) {
@@ -389,7 +388,8 @@ int cde_audit_tile_io_sqlite_open_snapshot(struct cde_audit_tile_io_sqlite *s, u
 		if (r == 0 || memcmp(h, c->last, sizeof(h)) != 0)
 			cde_audit_tile_cache_clear(c);
 	}
-	/* What this snapshot adds is over leaves below @size. */
+	/* A tree of the size witnessed has the tiles it had: what was whole
+	 * still is. What a larger one adds is over leaves below @size. */
 	if (size > c->size) {
 		r = leaf_at(s, size - 1, h);
 		if (r < 0)
@@ -400,6 +400,7 @@ int cde_audit_tile_io_sqlite_open_snapshot(struct cde_audit_tile_io_sqlite *s, u
 		}
 		c->size = size;
 		memcpy(c->last, h, sizeof(h));
+		c->gen++;
 	}
 	c->open = c->size > 0;
 	return 0;
