@@ -143,7 +143,6 @@ static int sqlite_seq_of(void *ctx, const char *source, const char *id, uint64_t
 static int sqlite_tree(void *ctx, const struct cde_tlog_reader **ret)
 {
 	struct cde_audit_proof_sqlite *s = ctx;
-
 	int r;
 
 	if (!s->tree_ready) {
