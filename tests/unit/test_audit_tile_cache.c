@@ -6,8 +6,9 @@
  * retention deleted rows (up to the newest), and after the file was
  * replaced under it by another log (a shorter backup of the same log, one
  * that went on differently after it, another log of the same size, a
- * longer one). The cache is the writer's business not at all: the log is
- * written on a connection of its own, as the daemon's writer does. */
+ * longer one), with the index on leaf or without it. The log is written
+ * on a connection of its own, as the daemon's writer does: the cache is
+ * the reader's alone. */
 
 #include "tests/unit/helpers.h"
 
@@ -113,20 +114,34 @@ static void append(struct log *l, size_t n, int salt)
 	cde_audit_tree_writer_committed(&l->w);
 }
 
-static int setup(void **state)
+static int setup_with(void **state, bool leaf_index)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
 	f->rand = 42;
 	log_open(&f->log, "main");
+	if (!leaf_index)
+		exec(f->log.db, "DROP INDEX events_by_leaf");
 	assert_int_equal(sqlite3_open_v2(f->log.path, &f->rd.db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(cde_audit_tree_reader_init(&f->rd.cached, f->rd.db), 0);
 	assert_int_equal(cde_audit_tile_io_sqlite_cache(&f->rd.cached.sql), 0);
 	assert_non_null(f->rd.cached.sql.cache);
 	assert_int_equal(cde_audit_tree_reader_init(&f->rd.plain, f->rd.db), 0);
+	assert_true(leaf_index == !f->rd.cached.sql.probe);
 	*state = f;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_with(state, true);
+}
+
+/* A file whose index on leaf was dropped: the rows are read by seq. */
+static int setup_unindexed(void **state)
+{
+	return setup_with(state, false);
 }
 
 static int teardown(void **state)
@@ -330,6 +345,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(the_cached_answer_is_the_uncached_one_after_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_cached_answer_is_the_uncached_one_after_a_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(the_cached_answer_is_the_uncached_one_after_retention, setup_unindexed,
+						teardown),
+		cmocka_unit_test_setup_teardown(the_cached_answer_is_the_uncached_one_after_a_restore, setup_unindexed,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
