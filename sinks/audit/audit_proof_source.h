@@ -26,7 +26,8 @@ struct cde_audit_proof_row {
 
 struct cde_audit_proof_source {
 	/* Opens a read snapshot unless the connection is inside a
-	 * transaction already, and empties the tree reader's cache.
+	 * transaction already; what the tree reader cached before is
+	 * dropped, or checked against this snapshot before it is used.
 	 * Returns 1 (opened), 0 (the caller's), -ENOTCONN (the connection
 	 * is lost) or -EIO, why in @err. */
 	int (*begin)(void *ctx, char *err, size_t err_size);

@@ -17,8 +17,12 @@ static int sqlite_begin(void *ctx, char *err, size_t err_size)
 {
 	struct cde_audit_proof_sqlite *s = ctx;
 
-	/* Hashes cached before may be of an older tree. */
+	/* The tile read last may be of an older tree; the cache of derived
+	 * tiles is checked against the new snapshot when the tree is read. */
 	s->tree.tiles.tile.valid = false;
+	if (s->tree_ready)
+		cde_audit_tile_io_sqlite_close_snapshot(&s->tree.sql);
+	s->snapshot_checked = false;
 	if (!sqlite3_get_autocommit(s->db))
 		return 0;
 	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
@@ -33,6 +37,9 @@ static void sqlite_end(void *ctx, int opened)
 
 	sqlite3_finalize(s->row);
 	s->row = NULL;
+	if (s->tree_ready)
+		cde_audit_tile_io_sqlite_close_snapshot(&s->tree.sql);
+	s->snapshot_checked = false;
 	if (opened > 0)
 		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 }
@@ -136,13 +143,24 @@ static int sqlite_seq_of(void *ctx, const char *source, const char *id, uint64_t
 static int sqlite_tree(void *ctx, const struct cde_tlog_reader **ret)
 {
 	struct cde_audit_proof_sqlite *s = ctx;
+	int r;
 
 	if (!s->tree_ready) {
-		if (cde_audit_tree_reader_init(&s->tree, s->db) < 0) {
+		r = cde_audit_tree_reader_init(&s->tree, s->db);
+		if (r == 0)
+			r = cde_audit_tile_io_sqlite_cache(&s->tree.sql);
+		if (r < 0) {
 			cde_audit_tree_reader_release(&s->tree);
-			return -EIO;
+			return r == -ENOMEM ? r : -EIO;
 		}
 		s->tree_ready = true;
+	}
+	/* Once a snapshot, on the tree's size in it. */
+	if (!s->snapshot_checked) {
+		r = cde_audit_tile_io_sqlite_open_snapshot(&s->tree.sql, cde_audit_tree_size(s->db));
+		if (r < 0)
+			return r;
+		s->snapshot_checked = true;
 	}
 	*ret = &s->tree.tlog;
 	return 0;

@@ -11,11 +11,17 @@
  * the rows' leaf hashes that follow, in leaf order, up to a gap. Above
  * it the writer stores a tile once it is full; a tile read is what its
  * row holds (a partial tile of a file from before, or nothing), then
- * the hashes the full tiles below it make. */
+ * the hashes the full tiles below it make.
+ *
+ * A reader that serves many proofs (the daemon's reader thread) gives its
+ * io a cache of what it derived (audit_tile_cache.h): a proof to the head
+ * then reads the rows and tiles the log gained since the last one, not
+ * the whole right edge again. */
 
 #include "sinks/audit/audit_tiles_sqlite.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sinks/audit/sql.h"
@@ -185,16 +191,66 @@ static int append_derived(struct cde_audit_tile_io_sqlite *s, unsigned t, uint64
 	return r;
 }
 
+/* What the rows (level 0) or the tiles below (above it) add to the
+ * *@len bytes of tile (@t, @idx) in @buf. */
+static int append_missing(struct cde_audit_tile_io_sqlite *s, unsigned t, uint64_t idx, uint8_t *buf, size_t cap,
+			  size_t *len)
+{
+	return t == 0 ? append_row_leaves(s, idx, buf, cap, len) : append_derived(s, t, idx, buf, cap, len);
+}
+
+/* A tile read through the reader's open cache: one held whole in the
+ * tree this snapshot sees, or full (it never changes), is served as held; any other is
+ * read as without a cache, but from the end of what is held of it (a
+ * prefix of it, the log being append-only), and is then held. A row
+ * that is whole, or damaged, is the answer as it is. */
+static int get_cached(struct cde_audit_tile_io_sqlite *s, unsigned t, uint64_t idx, uint8_t *buf, size_t *ret_len)
+{
+	const size_t full = CDE_AUDIT_TILE_WIDTH * CDE_TLOG_HASH_LEN;
+	struct cde_audit_tile_cache *c = s->cache;
+	struct cde_audit_tile_cached *e = cde_audit_tile_cache_find(c, t, idx);
+	size_t held = e ? e->n * CDE_TLOG_HASH_LEN : 0, len = 0;
+	int r;
+
+	if (e && (e->gen == c->gen || e->n == CDE_AUDIT_TILE_WIDTH)) {
+		memcpy(buf, e->hash, held);
+		*ret_len = held;
+		return 0;
+	}
+	r = sqlite_get(s, t, idx, buf, full, &len);
+	if (r < 0 || len >= full || len % CDE_TLOG_HASH_LEN) {
+		if (r == 0)
+			*ret_len = len;
+		return r;
+	}
+	/* The row has less than is held (none, or the part retention
+	 * stored): the rest of what is held is what derived it then. */
+	if (len < held) {
+		memcpy(buf, e->hash, held);
+		len = held;
+	}
+	r = append_missing(s, t, idx, buf, full, &len);
+	if (r == 0 && len && len % CDE_TLOG_HASH_LEN == 0)
+		cde_audit_tile_cache_keep(c, t, idx, (const uint8_t (*)[CDE_TLOG_HASH_LEN])buf,
+					  len / CDE_TLOG_HASH_LEN);
+	if (r == 0)
+		*ret_len = len;
+	return r;
+}
+
 static int sqlite_get_merged(void *ctx, unsigned tile_level, uint64_t idx, uint8_t *buf, size_t cap,
 			     size_t *ret_len)
 {
 	struct cde_audit_tile_io_sqlite *s = ctx;
 	size_t len = 0;
-	int r = sqlite_get(ctx, tile_level, idx, buf, cap, &len);
+	int r;
 
+	if (s->cache && s->cache->open && cap == CDE_AUDIT_TILE_WIDTH * CDE_TLOG_HASH_LEN &&
+	    tile_level < CDE_AUDIT_TILE_LEVELS)
+		return get_cached(s, tile_level, idx, buf, ret_len);
+	r = sqlite_get(ctx, tile_level, idx, buf, cap, &len);
 	if (r == 0 && len < cap)
-		r = tile_level == 0 ? append_row_leaves(s, idx, buf, cap, &len)
-				    : append_derived(s, tile_level, idx, buf, cap, &len);
+		r = append_missing(s, tile_level, idx, buf, cap, &len);
 	if (r == 0)
 		*ret_len = len;
 	return r;
@@ -262,6 +318,100 @@ int cde_audit_tile_sqlite_keep_leaves(struct cde_audit_tile_io_sqlite *s, uint64
 	return r < 0 ? r : keep_edge_above(s, last, hashes);
 }
 
+/* The hash of leaf @k as the file holds it: its row's, or the tile's
+ * that retention stored when it deleted the row. 1, 0 (not held) or
+ * -EIO. */
+static int leaf_at(struct cde_audit_tile_io_sqlite *s, uint64_t k, uint8_t out[CDE_TLOG_HASH_LEN])
+{
+	uint8_t tile[CDE_AUDIT_TILE_WIDTH][CDE_TLOG_HASH_LEN];
+	size_t len = 0;
+	int rc, r = 0;
+
+	if (k > INT64_MAX - CDE_AUDIT_TILE_WIDTH)
+		return 0;
+	if (bind_leaf_rows(s, k, k + 1) < 0)
+		return -EIO;
+	while ((rc = sqlite3_step(s->leaves)) == SQLITE_ROW) {
+		uint64_t leaf = (uint64_t)sqlite3_column_int64(s->leaves, 0);
+		const void *hash = sqlite3_column_blob(s->leaves, 1);
+
+		/* As append_row_leaves reads them: the first row in seq order
+		 * that claims the leaf holds it. */
+		if (sqlite3_column_type(s->leaves, 0) == SQLITE_NULL || leaf < k)
+			continue;
+		if (leaf == k && hash && sqlite3_column_bytes(s->leaves, 1) == CDE_TLOG_HASH_LEN) {
+			memcpy(out, hash, CDE_TLOG_HASH_LEN);
+			r = 1;
+		}
+		break;
+	}
+	sqlite3_reset(s->leaves);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -EIO;
+	if (r == 0 && (r = sqlite_get(s, 0, k / CDE_AUDIT_TILE_WIDTH, (uint8_t *)tile, sizeof(tile), &len)) == 0 &&
+	    len <= sizeof(tile) && len % CDE_TLOG_HASH_LEN == 0 && k % CDE_AUDIT_TILE_WIDTH < len / CDE_TLOG_HASH_LEN) {
+		memcpy(out, tile[k % CDE_AUDIT_TILE_WIDTH], CDE_TLOG_HASH_LEN);
+		r = 1;
+	}
+	return r;
+}
+
+int cde_audit_tile_io_sqlite_cache(struct cde_audit_tile_io_sqlite *s)
+{
+	if (!s->leaves || s->cache)
+		return 0;
+	s->cache = calloc(1, sizeof(*s->cache));
+	return s->cache ? 0 : -ENOMEM;
+}
+
+/* The cache holds hashes over leaves below c->size only, and the log only
+ * grows: while leaf c->size - 1 is the one witnessed, every hash held is
+ * still the file's. A file put in the log's place (a backup restored
+ * under the daemon, another log) has another leaf there, or none, or
+ * fewer leaves: the cache starts again. A row altered behind the
+ * daemon's back is verify's to find, as everywhere else in the tree. */
+int cde_audit_tile_io_sqlite_open_snapshot(struct cde_audit_tile_io_sqlite *s, uint64_t size)
+{
+	struct cde_audit_tile_cache *c = s->cache;
+	uint8_t h[CDE_TLOG_HASH_LEN];
+	int r;
+
+	if (!c)
+		return 0;
+	c->open = false;
+	if (c->size && size < c->size)
+		cde_audit_tile_cache_clear(c);
+	if (c->size) {
+		r = leaf_at(s, c->size - 1, h);
+		if (r < 0)
+			return r;
+		if (r == 0 || memcmp(h, c->last, sizeof(h)) != 0)
+			cde_audit_tile_cache_clear(c);
+	}
+	/* A tree of the size witnessed has the tiles it had: what was whole
+	 * still is. What a larger one adds is over leaves below @size. */
+	if (size > c->size) {
+		r = leaf_at(s, size - 1, h);
+		if (r < 0)
+			return r;
+		if (r == 0) {
+			cde_audit_tile_cache_clear(c);	/* nothing to witness: no cache this time */
+			return 0;
+		}
+		c->size = size;
+		memcpy(c->last, h, sizeof(h));
+		c->gen++;
+	}
+	c->open = c->size > 0;
+	return 0;
+}
+
+void cde_audit_tile_io_sqlite_close_snapshot(struct cde_audit_tile_io_sqlite *s)
+{
+	if (s->cache)
+		s->cache->open = false;
+}
+
 /* The statements that read the rows' leaf hashes, on a file of schema 8
  * (one before, read as it is, has no leaf_hash column: none then). */
 static int prepare_leaf_rows(struct cde_audit_tile_io_sqlite *s, sqlite3 *db)
@@ -312,5 +462,6 @@ void cde_audit_tile_io_sqlite_release(struct cde_audit_tile_io_sqlite *s)
 	sqlite3_finalize(s->put);
 	sqlite3_finalize(s->leaves);
 	sqlite3_finalize(s->probe);
+	free(s->cache);
 	memset(s, 0, sizeof(*s));
 }
