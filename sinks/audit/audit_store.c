@@ -118,6 +118,17 @@ static int read_head(struct cde_audit_store *s, const char *path, char *err, siz
 	return 0;
 }
 
+int cde_audit_store_tx(struct cde_audit_store *s, enum cde_audit_tx which)
+{
+	sqlite3_stmt *st = s->tx[which];
+	int rc = st ? sqlite3_step(st) : SQLITE_MISUSE;
+
+	/* The reset keeps SQLite's message of a failed step. */
+	if (st)
+		sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
 /* The writer's statements, prepared once for the life of the store. */
 static int prepare_writer(struct cde_audit_store *s, char *err, size_t err_size)
 {
@@ -125,6 +136,12 @@ static int prepare_writer(struct cde_audit_store *s, char *err, size_t err_size)
 		const char *sql;
 		sqlite3_stmt **stmt;
 	} statements[] = {
+		{ "BEGIN IMMEDIATE", &s->tx[CDE_AUDIT_TX_BEGIN] },
+		{ "COMMIT", &s->tx[CDE_AUDIT_TX_COMMIT] },
+		{ "ROLLBACK", &s->tx[CDE_AUDIT_TX_ROLLBACK] },
+		{ "SAVEPOINT batch", &s->tx[CDE_AUDIT_TX_SAVEPOINT] },
+		{ "RELEASE batch", &s->tx[CDE_AUDIT_TX_RELEASE] },
+		{ "ROLLBACK TO batch", &s->tx[CDE_AUDIT_TX_ROLLBACK_TO] },
 		{ "INSERT INTO events(seq, id, source, type, subject, chain_id, artifact_id,"
 		  " timestamp, received_at, spec_version, principal, peer, event, prev_hash, hash,"
 		  " digest, leaf, chain_via, leaf_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -199,6 +216,8 @@ void cde_audit_store_close(struct cde_audit_store *s)
 {
 	if (!s)
 		return;
+	for (size_t i = 0; i < CDE_AUDIT_TX_N; i++)
+		sqlite3_finalize(s->tx[i]);
 	sqlite3_finalize(s->insert);
 	sqlite3_finalize(s->set_head);
 	sqlite3_finalize(s->get_head);
@@ -395,7 +414,7 @@ int cde_audit_store_begin(struct cde_audit_store *s, char *err, size_t err_size)
 {
 	if (s->read_only)
 		return -EROFS;
-	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+	if (cde_audit_store_tx(s, CDE_AUDIT_TX_BEGIN) < 0)
 		return cde_audit_store_fail(s->db, err, err_size, "begin");
 	s->in_tx = true;
 	/* Another process writing the same file (the state directory's
@@ -477,25 +496,28 @@ static int add_one(struct cde_audit_store *s, struct cde_journal_entry *e)
 /* One request's entries are stored all or none (a savepoint inside the
  * group's transaction): an event that clashes with a stored one (same
  * source and id, other content) keeps the whole batch out, so that the
- * producer's corrected retry does not find half of it already there. */
+ * producer's corrected retry does not find half of it already there.
+ * A batch of one (every hook) needs no savepoint: a clash stores nothing
+ * of it anyway, and a savepoint copied each page its INSERT touched (nine
+ * B-trees) to the statement journal. */
 int cde_audit_store_add(struct cde_audit_store *s, struct cde_journal_entry *entries, size_t n,
 			char *err, size_t err_size)
 {
 	uint64_t seq = s->work_seq;
 	uint8_t hash[CDE_HASH_LEN];
 	struct cde_tlog_frontier tree = s->tree.work;
-	bool clash = false;
+	bool clash = false, savepoint = n > 1;
 	int r = 0;
 
 	memcpy(hash, s->work_hash, CDE_HASH_LEN);
-	if (sqlite3_exec(s->db, "SAVEPOINT batch", NULL, NULL, NULL) != SQLITE_OK)
+	if (savepoint && cde_audit_store_tx(s, CDE_AUDIT_TX_SAVEPOINT) < 0)
 		return cde_audit_store_fail(s->db, err, err_size, "savepoint");
 	for (size_t i = 0; i < n && r == 0; i++) {
 		r = add_one(s, &entries[i]);
 		clash = clash || entries[i].conflict;
 	}
 	if (r == 0 && clash) {
-		if (sqlite3_exec(s->db, "ROLLBACK TO batch", NULL, NULL, NULL) != SQLITE_OK)
+		if (savepoint && cde_audit_store_tx(s, CDE_AUDIT_TX_ROLLBACK_TO) < 0)
 			r = -EIO;
 		s->work_seq = seq;
 		memcpy(s->work_hash, hash, CDE_HASH_LEN);
@@ -505,7 +527,7 @@ int cde_audit_store_add(struct cde_audit_store *s, struct cde_journal_entry *ent
 			entries[i].has_leaf = false;
 		}
 	}
-	if (r == 0 && sqlite3_exec(s->db, "RELEASE batch", NULL, NULL, NULL) != SQLITE_OK)
+	if (r == 0 && savepoint && cde_audit_store_tx(s, CDE_AUDIT_TX_RELEASE) < 0)
 		r = -EIO;
 	if (r == -ENOMEM) {
 		snprintf(err, err_size, "out of memory");
@@ -527,7 +549,7 @@ int cde_audit_store_commit(struct cde_audit_store *s, char *err, size_t err_size
 	if (cde_audit_store_sign_due(s, err, err_size) < 0)
 		return -EIO;
 	/* With synchronous=FULL this is the one fsync of the group. */
-	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+	if (cde_audit_store_tx(s, CDE_AUDIT_TX_COMMIT) < 0)
 		return cde_audit_store_fail(s->db, err, err_size, "commit");
 	s->in_tx = false;
 	cde_audit_tree_writer_committed(&s->tree);
@@ -544,7 +566,7 @@ int cde_audit_store_commit(struct cde_audit_store *s, char *err, size_t err_size
 void cde_audit_store_rollback(struct cde_audit_store *s)
 {
 	if (s->in_tx)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		cde_audit_store_tx(s, CDE_AUDIT_TX_ROLLBACK);
 	s->in_tx = false;
 	cde_audit_tree_writer_rolled_back(&s->tree);
 	cde_audit_store_sign_settled(s, false);

@@ -14,8 +14,21 @@
 #include "sinks/audit/audit_tree.h"
 #include "sinks/audit/tlog/note.h"
 
+/* The writer's transaction control, prepared once: sqlite3_exec parsed
+ * each of them again, four to six times a group. */
+enum cde_audit_tx {
+	CDE_AUDIT_TX_BEGIN,
+	CDE_AUDIT_TX_COMMIT,
+	CDE_AUDIT_TX_ROLLBACK,
+	CDE_AUDIT_TX_SAVEPOINT,
+	CDE_AUDIT_TX_RELEASE,
+	CDE_AUDIT_TX_ROLLBACK_TO,
+	CDE_AUDIT_TX_N
+};
+
 struct cde_audit_store {
 	sqlite3 *db;
+	sqlite3_stmt *tx[CDE_AUDIT_TX_N];
 	sqlite3_stmt *insert;
 	struct cde_audit_lookups lookups;	/* correlation's */
 	sqlite3_stmt *checkpoint;
@@ -51,6 +64,10 @@ int cde_audit_store_sign_due(struct cde_audit_store *s, char *err, size_t err_si
 /* After COMMIT / ROLLBACK: the note signed in the transaction is kept
  * (and offered to cde_audit_store_take_checkpoint) or dropped. */
 void cde_audit_store_sign_settled(struct cde_audit_store *s, bool committed);
+
+/* Runs the writer's statement @which: 0, or -EIO with SQLite's message
+ * left in the handle. */
+int cde_audit_store_tx(struct cde_audit_store *s, enum cde_audit_tx which);
 
 /* "@what: SQLite's message" into @err; returns -EIO. */
 int cde_audit_store_fail(sqlite3 *db, char *err, size_t size, const char *what);
