@@ -27,6 +27,7 @@
 #include "sinks/audit/audit_leaf.h"
 #include "sinks/audit/audit_schema.h"
 #include "sinks/audit/audit_tree.h"
+#include "sinks/audit/audit_vfs.h"
 #include "sinks/audit/sql.h"
 
 /* meta.schema marks a cdeventsd audit log; it stays "1" (the schema's
@@ -189,8 +190,11 @@ int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync s
 		r = s->head_fd;
 		goto err_close;
 	}
-	/* One handle, one thread: SQLite's own locking is not needed. */
-	if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	/* One handle, one thread: SQLite's own locking is not needed. The
+	 * writer's WAL frames are written a commit at a time (audit_vfs.h),
+	 * which is safe with synchronous=FULL only. */
+	if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX,
+			    !read_only && sync == CDE_AUDIT_SYNC_FULL ? cde_audit_vfs_gathering() : NULL) != SQLITE_OK) {
 		r = cde_audit_store_fail(s->db, err, err_size, path);
 		goto err_close;
 	}
@@ -216,6 +220,9 @@ void cde_audit_store_close(struct cde_audit_store *s)
 {
 	if (!s)
 		return;
+	/* Before the writer's connection closes, which copies what is
+	 * left of the WAL when it is the last. */
+	cde_audit_wal_stop(s->wal);
 	for (size_t i = 0; i < CDE_AUDIT_TX_N; i++)
 		sqlite3_finalize(s->tx[i]);
 	sqlite3_finalize(s->insert);
@@ -238,6 +245,24 @@ void cde_audit_store_close(struct cde_audit_store *s)
 		close(s->head_fd);
 	free(s->path);
 	free(s);
+}
+
+int cde_audit_store_checkpoint_aside(struct cde_audit_store *s, char *err, size_t err_size)
+{
+	if (s->read_only)
+		return -EROFS;
+	if (s->wal)
+		return 0;
+	return cde_audit_wal_start(s->db, s->path, &s->wal, err, err_size);
+}
+
+bool cde_audit_store_wal_counts(const struct cde_audit_store *s, unsigned long long *aside,
+				unsigned long long *own)
+{
+	if (!s->wal)
+		return false;
+	cde_audit_wal_counts(s->wal, aside, own);
+	return true;
 }
 
 struct sqlite3 *cde_audit_store_db(struct cde_audit_store *s)

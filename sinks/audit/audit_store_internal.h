@@ -12,6 +12,7 @@
 #include "sinks/audit/audit_correlate.h"
 #include "sinks/audit/audit_store.h"
 #include "sinks/audit/audit_tree.h"
+#include "sinks/audit/audit_wal.h"
 #include "sinks/audit/tlog/note.h"
 
 /* The writer's transaction control, prepared once: sqlite3_exec parsed
@@ -57,6 +58,7 @@ struct cde_audit_store {
 	char *fresh_note;			/* committed, not yet taken */
 	uint64_t fresh_note_size;
 	char sign_error[256];			/* why the last checkpoint failed, "" if it did not */
+	struct cde_audit_wal *wal;		/* NULL: SQLite checkpoints on the writer's commits */
 };
 
 /* In commit, before COMMIT: signs a checkpoint when one is due. */
