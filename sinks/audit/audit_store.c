@@ -166,6 +166,8 @@ static int prepare_writer(struct cde_audit_store *s, char *err, size_t err_size)
 		if (sqlite3_prepare_v3(s->db, statements[i].sql, -1, SQLITE_PREPARE_PERSISTENT, statements[i].stmt,
 				       NULL) != SQLITE_OK)
 			return cde_audit_store_fail(s->db, err, err_size, "preparing statements");
+	/* Without it (no memory) correlation asks SQLite every time. */
+	s->lookups.memo = cde_audit_memo_new();
 	return cde_audit_tree_writer_init(&s->tree, s->db, err, err_size);
 }
 
@@ -235,6 +237,7 @@ void cde_audit_store_close(struct cde_audit_store *s)
 	sqlite3_finalize(s->lookups.chain_of_deployment);
 	sqlite3_finalize(s->lookups.other_artifact);
 	sqlite3_finalize(s->checkpoint);
+	cde_audit_memo_free(s->lookups.memo);
 	cde_audit_tree_writer_release(&s->tree);
 	cde_note_signer_free(s->signer);
 	free(s->work_note);
@@ -254,6 +257,11 @@ int cde_audit_store_checkpoint_aside(struct cde_audit_store *s, char *err, size_
 	if (s->wal)
 		return 0;
 	return cde_audit_wal_start(s->db, s->path, &s->wal, err, err_size);
+}
+
+void cde_audit_store_rows_deleted(struct cde_audit_store *s)
+{
+	cde_audit_memo_forget(s->lookups.memo);
 }
 
 bool cde_audit_store_wal_counts(const struct cde_audit_store *s, unsigned long long *aside,
@@ -377,8 +385,11 @@ static int insert_one(struct cde_audit_store *s, struct cde_journal_entry *e, ui
 	sqlite3_clear_bindings(st);
 	sqlite3_reset(st);
 	r = rc == SQLITE_DONE ? 0 : -EIO;
-	if (r == 0 && *inserted)
+	if (r == 0 && *inserted) {
+		cde_audit_memo_row(s->lookups.memo, row.subject, row.chain_id,
+				   strncmp(row.type, CDE_AUDIT_OWN_PREFIX, strlen(CDE_AUDIT_OWN_PREFIX)) == 0, row.id, seq);
 		r = tree_append(s, e);
+	}
 	free(printed);
 	return r;
 }
@@ -544,6 +555,7 @@ int cde_audit_store_add(struct cde_audit_store *s, struct cde_journal_entry *ent
 	if (r == 0 && clash) {
 		if (savepoint && cde_audit_store_tx(s, CDE_AUDIT_TX_ROLLBACK_TO) < 0)
 			r = -EIO;
+		cde_audit_memo_forget(s->lookups.memo);
 		s->work_seq = seq;
 		memcpy(s->work_hash, hash, CDE_HASH_LEN);
 		s->tree.work = tree;
@@ -592,6 +604,7 @@ void cde_audit_store_rollback(struct cde_audit_store *s)
 {
 	if (s->in_tx)
 		cde_audit_store_tx(s, CDE_AUDIT_TX_ROLLBACK);
+	cde_audit_memo_forget(s->lookups.memo);
 	s->in_tx = false;
 	cde_audit_tree_writer_rolled_back(&s->tree);
 	cde_audit_store_sign_settled(s, false);

@@ -73,6 +73,10 @@ uint64_t cde_audit_store_signed_size(const struct cde_audit_store *s);
  * checkpointing, as before). */
 int cde_audit_store_checkpoint_aside(struct cde_audit_store *s, char *err, size_t err_size);
 
+/* Rows are being deleted from @s's log (retention): what the writer
+ * remembers of the latest rows (audit_memo.h) is dropped. */
+void cde_audit_store_rows_deleted(struct cde_audit_store *s);
+
 /* The checkpoints of the WAL run so far by that thread (@aside) and by
  * the commits of @s at the WAL's bound (@own); false when there is no
  * such thread. */
