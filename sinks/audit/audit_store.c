@@ -250,27 +250,9 @@ void cde_audit_store_close(struct cde_audit_store *s)
 	free(s);
 }
 
-int cde_audit_store_checkpoint_aside(struct cde_audit_store *s, char *err, size_t err_size)
-{
-	if (s->read_only)
-		return -EROFS;
-	if (s->wal)
-		return 0;
-	return cde_audit_wal_start(s->db, s->path, &s->wal, err, err_size);
-}
-
 void cde_audit_store_rows_deleted(struct cde_audit_store *s)
 {
 	cde_audit_memo_forget(s->lookups.memo);
-}
-
-bool cde_audit_store_wal_counts(const struct cde_audit_store *s, unsigned long long *aside,
-				unsigned long long *own)
-{
-	if (!s->wal)
-		return false;
-	cde_audit_wal_counts(s->wal, aside, own);
-	return true;
 }
 
 struct sqlite3 *cde_audit_store_db(struct cde_audit_store *s)

@@ -1,8 +1,8 @@
 #pragma once
 /* The audit store's handle, shared by the files that make up the store
  * (audit_store.c: open, append, commit; audit_loss.c: loss records;
- * audit_store_sign.c: signed tree checkpoints). Nothing outside them
- * includes this. */
+ * audit_store_sign.c: signed tree checkpoints; audit_wal.c: the WAL's
+ * checkpoints). Nothing outside them includes this. */
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sinks/audit/audit_store_internal.h"
 #include "sinks/audit/sql.h"
 
 struct cde_audit_wal {
@@ -150,4 +151,23 @@ void cde_audit_wal_stop(struct cde_audit_wal *w)
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
+}
+
+/* The store's side (audit_store.h). */
+int cde_audit_store_checkpoint_aside(struct cde_audit_store *s, char *err, size_t err_size)
+{
+	if (s->read_only)
+		return -EROFS;
+	if (s->wal)
+		return 0;
+	return cde_audit_wal_start(s->db, s->path, &s->wal, err, err_size);
+}
+
+bool cde_audit_store_wal_counts(const struct cde_audit_store *s, unsigned long long *aside,
+				unsigned long long *own)
+{
+	if (!s->wal)
+		return false;
+	cde_audit_wal_counts(s->wal, aside, own);
+	return true;
 }
