@@ -124,9 +124,9 @@ static int run(const struct cde_catalog *cat, const char *path, size_t n, size_t
 		printf("%zu hooks, groups of %zu, %zu a request, %s subject: writer %.1f us of CPU per event, "
 		       "the WAL's checkpoint thread %.1f us, %.0f events/s\n",
 		       n, group, batch, one ? "one" : "each its own", cpu * us, (all - cpu) * us, (double)n / wall);
-		printf("RESULT {\"writer\":{\"events\":%zu,\"group\":%zu,\"batch\":%zu,\"oneSubject\":%s,"
-		       "\"writerCpuUs\":%.2f,\"checkpointCpuUs\":%.2f,\"eventsPerSecond\":%.0f}}\n",
-		       n, group, batch, one ? "true" : "false", cpu * us, (all - cpu) * us, (double)n / wall);
+		printf("RESULT {\"writer_%zu_%zu_%s\":{\"events\":%zu,\"writerCpuUs\":%.2f,\"checkpointCpuUs\":%.2f,"
+		       "\"eventsPerSecond\":%.0f}}\n",
+		       group, batch, one ? "one" : "each", n, cpu * us, (all - cpu) * us, (double)n / wall);
 	}
 	for (size_t i = 0; e && i < n; i++) {
 		cde_audit_leaf_ahead_free(e[i].leaf_ahead);
