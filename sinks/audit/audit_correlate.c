@@ -31,9 +31,19 @@ static bool first_text(sqlite3_stmt *st, const char *key, const char *key2, char
 	return found;
 }
 
+/* The two answers the writer's own rows give (audit_memo.h) are asked
+ * of the memo first, and what SQLite answers is kept there. */
 static bool chain_of_subject(void *ctx, const char *key, char *out, size_t size, uint64_t *seq)
 {
-	return first_text(((const struct cde_audit_lookups *)ctx)->chain_of_subject, key, NULL, out, size, seq);
+	const struct cde_audit_lookups *l = ctx;
+
+	if (cde_audit_memo_subject(l->memo, key, out, size, seq))
+		return true;
+	if (!first_text(l->chain_of_subject, key, NULL, out, size, seq))
+		return false;
+	if (seq)
+		cde_audit_memo_subject_read(l->memo, key, out, size, *seq);
+	return true;
 }
 
 static bool chain_of_artifact(void *ctx, const char *key, char *out, size_t size, uint64_t *seq)
@@ -43,7 +53,14 @@ static bool chain_of_artifact(void *ctx, const char *key, char *out, size_t size
 
 static bool latest_of_chain(void *ctx, const char *key, char *out, size_t size)
 {
-	return first_text(((const struct cde_audit_lookups *)ctx)->chain_head, key, NULL, out, size, NULL);
+	const struct cde_audit_lookups *l = ctx;
+
+	if (cde_audit_memo_chain(l->memo, key, out, size))
+		return true;
+	if (!first_text(l->chain_head, key, NULL, out, size, NULL))
+		return false;
+	cde_audit_memo_chain_read(l->memo, key, out, size);
+	return true;
 }
 
 static bool chain_of_deployment(void *ctx, const char *service, const char *environment, char *out,

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include "events/event.h"
+#include "sinks/audit/audit_memo.h"
 
 /* The latest chain that deployed service @svc (service deployed,
  * upgraded or rolled back: what runs there now) in environment @env, which
@@ -25,6 +26,7 @@
  * and a subject (gates/prod) without being evidence of a release, so
  * that one could carry a later hook into another release's chain. */
 #define CDE_AUDIT_NOT_OWN_SQL " AND substr(type, 1, 24) <> 'dev.cdeventsx.cdeventsd-'"
+#define CDE_AUDIT_OWN_PREFIX "dev.cdeventsx.cdeventsd-"
 
 /* Whether chain ?1 (the stores' parameter syntax: @chain) names an
  * artifact other than @artifact, asked of its latest 1,000 events (the
@@ -47,6 +49,7 @@ struct cde_audit_lookups {
 	sqlite3_stmt *chain_head;		/* chain -> its latest event's id */
 	sqlite3_stmt *chain_of_deployment;	/* service, environment -> the latest chain */
 	sqlite3_stmt *other_artifact;		/* chain, artifact -> a row if it names another */
+	struct cde_audit_memo *memo;		/* the first two answers, when known (NULL: none) */
 };
 
 /* Gives @ev, not yet shared, the chainId of the release it belongs to and

@@ -238,6 +238,7 @@ int cde_audit_retain(struct cde_audit_store *s, const struct cde_audit_retention
 
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return fail(db, err, err_size, "begin");
+	cde_audit_store_rows_deleted(s);
 	if (query_hash(db, "SELECT hash FROM events WHERE seq = ?", (int64_t)through, m.anchor) < 0) {
 		fail(db, err, err_size, "reading the anchor row");
 		goto err_rollback;

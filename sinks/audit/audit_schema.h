@@ -7,7 +7,7 @@
 #include <sqlite3.h>
 
 /* The schema this code writes, as PRAGMA user_version counts it. */
-#define CDE_AUDIT_SCHEMA_VERSION 8
+#define CDE_AUDIT_SCHEMA_VERSION 9
 
 /* Brings the writable database @db to CDE_AUDIT_SCHEMA_VERSION: a new
  * file gets every table, an older one the steps it lacks, each in its own

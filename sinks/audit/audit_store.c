@@ -27,6 +27,7 @@
 #include "sinks/audit/audit_leaf.h"
 #include "sinks/audit/audit_schema.h"
 #include "sinks/audit/audit_tree.h"
+#include "sinks/audit/audit_vfs.h"
 #include "sinks/audit/sql.h"
 
 /* meta.schema marks a cdeventsd audit log; it stays "1" (the schema's
@@ -118,6 +119,17 @@ static int read_head(struct cde_audit_store *s, const char *path, char *err, siz
 	return 0;
 }
 
+int cde_audit_store_tx(struct cde_audit_store *s, enum cde_audit_tx which)
+{
+	sqlite3_stmt *st = s->tx[which];
+	int rc = st ? sqlite3_step(st) : SQLITE_MISUSE;
+
+	/* The reset keeps SQLite's message of a failed step. */
+	if (st)
+		sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
 /* The writer's statements, prepared once for the life of the store. */
 static int prepare_writer(struct cde_audit_store *s, char *err, size_t err_size)
 {
@@ -125,6 +137,12 @@ static int prepare_writer(struct cde_audit_store *s, char *err, size_t err_size)
 		const char *sql;
 		sqlite3_stmt **stmt;
 	} statements[] = {
+		{ "BEGIN IMMEDIATE", &s->tx[CDE_AUDIT_TX_BEGIN] },
+		{ "COMMIT", &s->tx[CDE_AUDIT_TX_COMMIT] },
+		{ "ROLLBACK", &s->tx[CDE_AUDIT_TX_ROLLBACK] },
+		{ "SAVEPOINT batch", &s->tx[CDE_AUDIT_TX_SAVEPOINT] },
+		{ "RELEASE batch", &s->tx[CDE_AUDIT_TX_RELEASE] },
+		{ "ROLLBACK TO batch", &s->tx[CDE_AUDIT_TX_ROLLBACK_TO] },
 		{ "INSERT INTO events(seq, id, source, type, subject, chain_id, artifact_id,"
 		  " timestamp, received_at, spec_version, principal, peer, event, prev_hash, hash,"
 		  " digest, leaf, chain_via, leaf_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -148,6 +166,8 @@ static int prepare_writer(struct cde_audit_store *s, char *err, size_t err_size)
 		if (sqlite3_prepare_v3(s->db, statements[i].sql, -1, SQLITE_PREPARE_PERSISTENT, statements[i].stmt,
 				       NULL) != SQLITE_OK)
 			return cde_audit_store_fail(s->db, err, err_size, "preparing statements");
+	/* Without it (no memory) correlation asks SQLite every time. */
+	s->lookups.memo = cde_audit_memo_new();
 	return cde_audit_tree_writer_init(&s->tree, s->db, err, err_size);
 }
 
@@ -172,8 +192,11 @@ int cde_audit_store_open(const char *path, bool read_only, enum cde_audit_sync s
 		r = s->head_fd;
 		goto err_close;
 	}
-	/* One handle, one thread: SQLite's own locking is not needed. */
-	if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	/* One handle, one thread: SQLite's own locking is not needed. The
+	 * writer's WAL frames are written a commit at a time (audit_vfs.h),
+	 * which is safe with synchronous=FULL only. */
+	if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX,
+			    !read_only && sync == CDE_AUDIT_SYNC_FULL ? cde_audit_vfs_gathering() : NULL) != SQLITE_OK) {
 		r = cde_audit_store_fail(s->db, err, err_size, path);
 		goto err_close;
 	}
@@ -199,6 +222,11 @@ void cde_audit_store_close(struct cde_audit_store *s)
 {
 	if (!s)
 		return;
+	/* Before the writer's connection closes, which copies what is
+	 * left of the WAL when it is the last. */
+	cde_audit_wal_stop(s->wal);
+	for (size_t i = 0; i < CDE_AUDIT_TX_N; i++)
+		sqlite3_finalize(s->tx[i]);
 	sqlite3_finalize(s->insert);
 	sqlite3_finalize(s->set_head);
 	sqlite3_finalize(s->get_head);
@@ -209,6 +237,7 @@ void cde_audit_store_close(struct cde_audit_store *s)
 	sqlite3_finalize(s->lookups.chain_of_deployment);
 	sqlite3_finalize(s->lookups.other_artifact);
 	sqlite3_finalize(s->checkpoint);
+	cde_audit_memo_free(s->lookups.memo);
 	cde_audit_tree_writer_release(&s->tree);
 	cde_note_signer_free(s->signer);
 	free(s->work_note);
@@ -219,6 +248,11 @@ void cde_audit_store_close(struct cde_audit_store *s)
 		close(s->head_fd);
 	free(s->path);
 	free(s);
+}
+
+void cde_audit_store_rows_deleted(struct cde_audit_store *s)
+{
+	cde_audit_memo_forget(s->lookups.memo);
 }
 
 struct sqlite3 *cde_audit_store_db(struct cde_audit_store *s)
@@ -333,8 +367,11 @@ static int insert_one(struct cde_audit_store *s, struct cde_journal_entry *e, ui
 	sqlite3_clear_bindings(st);
 	sqlite3_reset(st);
 	r = rc == SQLITE_DONE ? 0 : -EIO;
-	if (r == 0 && *inserted)
+	if (r == 0 && *inserted) {
+		cde_audit_memo_row(s->lookups.memo, row.subject, row.chain_id,
+				   strncmp(row.type, CDE_AUDIT_OWN_PREFIX, strlen(CDE_AUDIT_OWN_PREFIX)) == 0, row.id, seq);
 		r = tree_append(s, e);
+	}
 	free(printed);
 	return r;
 }
@@ -395,7 +432,7 @@ int cde_audit_store_begin(struct cde_audit_store *s, char *err, size_t err_size)
 {
 	if (s->read_only)
 		return -EROFS;
-	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+	if (cde_audit_store_tx(s, CDE_AUDIT_TX_BEGIN) < 0)
 		return cde_audit_store_fail(s->db, err, err_size, "begin");
 	s->in_tx = true;
 	/* Another process writing the same file (the state directory's
@@ -477,26 +514,30 @@ static int add_one(struct cde_audit_store *s, struct cde_journal_entry *e)
 /* One request's entries are stored all or none (a savepoint inside the
  * group's transaction): an event that clashes with a stored one (same
  * source and id, other content) keeps the whole batch out, so that the
- * producer's corrected retry does not find half of it already there. */
+ * producer's corrected retry does not find half of it already there.
+ * A batch of one (every hook) needs no savepoint: a clash stores nothing
+ * of it anyway, and a savepoint copied each page its INSERT touched (nine
+ * B-trees) to the statement journal. */
 int cde_audit_store_add(struct cde_audit_store *s, struct cde_journal_entry *entries, size_t n,
 			char *err, size_t err_size)
 {
 	uint64_t seq = s->work_seq;
 	uint8_t hash[CDE_HASH_LEN];
 	struct cde_tlog_frontier tree = s->tree.work;
-	bool clash = false;
+	bool clash = false, savepoint = n > 1;
 	int r = 0;
 
 	memcpy(hash, s->work_hash, CDE_HASH_LEN);
-	if (sqlite3_exec(s->db, "SAVEPOINT batch", NULL, NULL, NULL) != SQLITE_OK)
+	if (savepoint && cde_audit_store_tx(s, CDE_AUDIT_TX_SAVEPOINT) < 0)
 		return cde_audit_store_fail(s->db, err, err_size, "savepoint");
 	for (size_t i = 0; i < n && r == 0; i++) {
 		r = add_one(s, &entries[i]);
 		clash = clash || entries[i].conflict;
 	}
 	if (r == 0 && clash) {
-		if (sqlite3_exec(s->db, "ROLLBACK TO batch", NULL, NULL, NULL) != SQLITE_OK)
+		if (savepoint && cde_audit_store_tx(s, CDE_AUDIT_TX_ROLLBACK_TO) < 0)
 			r = -EIO;
+		cde_audit_memo_forget(s->lookups.memo);
 		s->work_seq = seq;
 		memcpy(s->work_hash, hash, CDE_HASH_LEN);
 		s->tree.work = tree;
@@ -505,7 +546,7 @@ int cde_audit_store_add(struct cde_audit_store *s, struct cde_journal_entry *ent
 			entries[i].has_leaf = false;
 		}
 	}
-	if (r == 0 && sqlite3_exec(s->db, "RELEASE batch", NULL, NULL, NULL) != SQLITE_OK)
+	if (r == 0 && savepoint && cde_audit_store_tx(s, CDE_AUDIT_TX_RELEASE) < 0)
 		r = -EIO;
 	if (r == -ENOMEM) {
 		snprintf(err, err_size, "out of memory");
@@ -527,7 +568,7 @@ int cde_audit_store_commit(struct cde_audit_store *s, char *err, size_t err_size
 	if (cde_audit_store_sign_due(s, err, err_size) < 0)
 		return -EIO;
 	/* With synchronous=FULL this is the one fsync of the group. */
-	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+	if (cde_audit_store_tx(s, CDE_AUDIT_TX_COMMIT) < 0)
 		return cde_audit_store_fail(s->db, err, err_size, "commit");
 	s->in_tx = false;
 	cde_audit_tree_writer_committed(&s->tree);
@@ -544,7 +585,8 @@ int cde_audit_store_commit(struct cde_audit_store *s, char *err, size_t err_size
 void cde_audit_store_rollback(struct cde_audit_store *s)
 {
 	if (s->in_tx)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		cde_audit_store_tx(s, CDE_AUDIT_TX_ROLLBACK);
+	cde_audit_memo_forget(s->lookups.memo);
 	s->in_tx = false;
 	cde_audit_tree_writer_rolled_back(&s->tree);
 	cde_audit_store_sign_settled(s, false);

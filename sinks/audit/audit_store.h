@@ -67,6 +67,22 @@ char *cde_audit_store_take_checkpoint(struct cde_audit_store *s, uint64_t *ret_s
 uint64_t cde_audit_store_tree_size(const struct cde_audit_store *s);
 uint64_t cde_audit_store_signed_size(const struct cde_audit_store *s);
 
+/* From now on the WAL is copied back into the database by a thread of
+ * its own (audit_wal.h), not by the commits of @s, the writer's store.
+ * 0, or -errno with a message in @err (the commits then go on
+ * checkpointing, as before). */
+int cde_audit_store_checkpoint_aside(struct cde_audit_store *s, char *err, size_t err_size);
+
+/* Rows are being deleted from @s's log (retention): what the writer
+ * remembers of the latest rows (audit_memo.h) is dropped. */
+void cde_audit_store_rows_deleted(struct cde_audit_store *s);
+
+/* The checkpoints of the WAL run so far by that thread (@aside) and by
+ * the commits of @s at the WAL's bound (@own); false when there is no
+ * such thread. */
+bool cde_audit_store_wal_counts(const struct cde_audit_store *s, unsigned long long *aside,
+				unsigned long long *own);
+
 /* Closes @s; accepts NULL. */
 void cde_audit_store_close(struct cde_audit_store *s);
 

@@ -1,8 +1,8 @@
 #pragma once
 /* The audit store's handle, shared by the files that make up the store
  * (audit_store.c: open, append, commit; audit_loss.c: loss records;
- * audit_store_sign.c: signed tree checkpoints). Nothing outside them
- * includes this. */
+ * audit_store_sign.c: signed tree checkpoints; audit_wal.c: the WAL's
+ * checkpoints). Nothing outside them includes this. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -12,10 +12,24 @@
 #include "sinks/audit/audit_correlate.h"
 #include "sinks/audit/audit_store.h"
 #include "sinks/audit/audit_tree.h"
+#include "sinks/audit/audit_wal.h"
 #include "sinks/audit/tlog/note.h"
+
+/* The writer's transaction control, prepared once: sqlite3_exec parsed
+ * each of them again, four to six times a group. */
+enum cde_audit_tx {
+	CDE_AUDIT_TX_BEGIN,
+	CDE_AUDIT_TX_COMMIT,
+	CDE_AUDIT_TX_ROLLBACK,
+	CDE_AUDIT_TX_SAVEPOINT,
+	CDE_AUDIT_TX_RELEASE,
+	CDE_AUDIT_TX_ROLLBACK_TO,
+	CDE_AUDIT_TX_N
+};
 
 struct cde_audit_store {
 	sqlite3 *db;
+	sqlite3_stmt *tx[CDE_AUDIT_TX_N];
 	sqlite3_stmt *insert;
 	struct cde_audit_lookups lookups;	/* correlation's */
 	sqlite3_stmt *checkpoint;
@@ -44,6 +58,7 @@ struct cde_audit_store {
 	char *fresh_note;			/* committed, not yet taken */
 	uint64_t fresh_note_size;
 	char sign_error[256];			/* why the last checkpoint failed, "" if it did not */
+	struct cde_audit_wal *wal;		/* NULL: SQLite checkpoints on the writer's commits */
 };
 
 /* In commit, before COMMIT: signs a checkpoint when one is due. */
@@ -51,6 +66,10 @@ int cde_audit_store_sign_due(struct cde_audit_store *s, char *err, size_t err_si
 /* After COMMIT / ROLLBACK: the note signed in the transaction is kept
  * (and offered to cde_audit_store_take_checkpoint) or dropped. */
 void cde_audit_store_sign_settled(struct cde_audit_store *s, bool committed);
+
+/* Runs the writer's statement @which: 0, or -EIO with SQLite's message
+ * left in the handle. */
+int cde_audit_store_tx(struct cde_audit_store *s, enum cde_audit_tx which);
 
 /* "@what: SQLite's message" into @err; returns -EIO. */
 int cde_audit_store_fail(sqlite3 *db, char *err, size_t size, const char *what);

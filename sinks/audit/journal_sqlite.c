@@ -142,6 +142,9 @@ int cde_journal_audit_new(struct event_base *base, const struct cde_journal_audi
 			 CDE_AUDIT_KEY_MAX);
 	if (r == 0)
 		r = check_log(s, o, opened, err, err_size);
+	/* The WAL copied back by a thread of its own, not between groups. */
+	if (r == 0)
+		r = cde_audit_store_checkpoint_aside(s, err, err_size);
 	if (r < 0) {
 		cde_audit_store_close(s);
 		return r;

@@ -53,6 +53,9 @@ console.log('== validators: JSON Schema (official schema file) next to the catal
 await run(null, ['3'], path.join(path.dirname(bin), 'tests', 'bench_validators'));
 console.log('== the Merkle tree\'s share of the store\'s CPU per event');
 await run(null, ['30000'], path.join(path.dirname(bin), 'tests', 'bench_tlog'));
+console.log('== the writer\'s CPU per hook as the daemon drives it, and as bench_tlog does');
+await run(null, ['20000', '12', '1', 'one'], path.join(path.dirname(bin), 'tests', 'bench_writer'));
+await run(null, ['20000', '30', '30', 'each'], path.join(path.dirname(bin), 'tests', 'bench_writer'));
 console.log('== a promotion gate over an artifact with many test cases');
 await run(null, [], path.join(path.dirname(bin), 'tests', 'bench_gate'));
 await run('gate_http.mjs', []);
