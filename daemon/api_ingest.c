@@ -21,7 +21,6 @@
 #include "events/signatures.h"
 #include "schemas/base/json_strict.h"
 #include "schemas/validate.h"
-#include "sinks/audit/tlog/note_text.h"
 
 /* One ingest request on its way through the journal. */
 struct ingest {
@@ -78,28 +77,6 @@ static bool type_reserved(const struct cde_event *ev, const char *at, struct cde
 	return true;
 }
 
-/* The answer about one event: a new one's seq and its leaf in the log's
- * Merkle tree (what a receipt proves). */
-static cJSON *event_summary(const struct cde_journal_entry *e)
-{
-	cJSON *o = cJSON_CreateObject();
-	const char *chain = cde_event_chain_id(e->event);
-	char leaf[48];
-
-	cde_b64_encode(leaf, e->leaf_hash, sizeof(e->leaf_hash));
-	if (!o || !cJSON_AddStringToObject(o, "id", cde_event_id(e->event)) ||
-	    !cJSON_AddStringToObject(o, "type", cde_event_type(e->event)) ||
-	    (chain && !e->duplicate && !cJSON_AddStringToObject(o, "chainId", chain)) ||
-	    (e->duplicate ? !cJSON_AddTrueToObject(o, "duplicate")
-			  : !cJSON_AddNumberToObject(o, "seq", (double)e->seq) ||
-				    !cJSON_AddNumberToObject(o, "leafIndex", (double)e->leaf) ||
-				    !cJSON_AddStringToObject(o, "leafHash", leaf))) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
 static void ingest_free(struct ingest *in)
 {
 	if (in->receipt)
@@ -141,7 +118,7 @@ static bool refuse_clashes(struct ingest *in, const struct cde_journal_entry *en
 static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n, int error)
 {
 	struct ingest *in = ctx;
-	cJSON *body = NULL;
+	char *text;
 	bool any_new = false;
 
 	in->api->pending -= n;
@@ -179,33 +156,18 @@ static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n,
 	if (in->api->observe)
 		cde_observe_committed(in->api->observe, entries, n);
 	cde_api_tickets_committed(in->api, entries, n);
-	if (n == 1) {
-		body = event_summary(&entries[0]);
-	} else {
-		cJSON *list;
-
-		body = cJSON_CreateObject();
-		list = body ? cJSON_AddArrayToObject(body, "events") : NULL;
-		for (size_t i = 0; list && i < n; i++) {
-			cJSON *s = event_summary(&entries[i]);
-
-			if (!s || !cJSON_AddItemToArray(list, s)) {
-				cJSON_Delete(s);
-				cJSON_Delete(body);
-				body = NULL;
-				break;
-			}
-		}
-	}
+	text = cde_api_summary_text(entries, n);
 	/* A re-sent event is answered 200 so that curl --retry is safe. */
 	/* Stored: what it signed is kept, so its copies are re-sends. */
 	cde_auth_confirm(in->api->auth, &in->who, time(NULL));
 	if (in->receipt && any_new) {
 		in->receipt = false; /* the count moves to the parked answer */
-		cde_api_receipt_park(in->api, in->req, body, entries, n);
+		cde_api_receipt_park(in->api, in->req, text ? cJSON_Parse(text) : NULL, entries, n);
 	} else {
-		cde_api_reply_json(in->req, any_new ? 202 : 200, body, NULL);
+		cde_http_reply(in->req, text ? (any_new ? 202 : 200) : 500,
+			       text ? text : "{\"error\":\"out of memory\",\"details\":[]}", NULL);
 	}
+	free(text);
 	ingest_free(in);
 }
 

@@ -3,7 +3,10 @@
  *
  * Invariants:
  * - a connection handles one request at a time: while a request is being
- *   handled it does not read, so a client cannot queue unbounded work;
+ *   handled what arrives is only kept, up to the head's cap (a pipelined
+ *   request), then reading stops until the reply is out, so a client
+ *   cannot queue unbounded work. Reading stays on otherwise: turning it
+ *   off and on again for every request was two epoll_ctl calls each;
  * - every request has an absolute deadline counted from its first byte
  *   (head, then body), re-armed only between requests, so a client that
  *   trickles one byte at a time is closed on time (libevent's own timeouts
@@ -141,7 +144,6 @@ static void dispatch(struct cde_http_conn *c)
 	c->state = CDE_CONN_HANDLING;
 	c->close_after = c->close_after || !req->head.keep_alive;
 	event_del(c->deadline);
-	bufferevent_disable(c->bev, EV_READ);
 	c->srv->handler(req, c->srv->handler_arg);
 }
 
@@ -375,6 +377,14 @@ void cde_http_conn_on_read(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, evbuffer_get_length(in));
 		if (c->lingered > LINGER_BYTES)
 			cde_http_conn_free(c);
+		return;
+	}
+	/* What comes while a request is handled or its reply is written
+	 * waits in the input; past a head's worth, it waits in the kernel
+	 * (become_idle reads again). */
+	if ((c->state == CDE_CONN_HANDLING || c->state == CDE_CONN_WRITING) &&
+	    evbuffer_get_length(bufferevent_get_input(bev)) >= c->limits.head_max) {
+		bufferevent_disable(bev, EV_READ);
 		return;
 	}
 	process_input(c);

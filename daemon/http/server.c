@@ -191,9 +191,12 @@ void cde_http_conn_write(struct cde_http_conn *c, int status, const char *body,
 	if (len && !head_only)
 		evbuffer_add(out, body, len);
 	c->state = CDE_CONN_WRITING;
-	bufferevent_disable(c->bev, EV_READ);
 	if (!c->close_after && cde_http_conn_write_now(c))
 		return;
+	/* Reading stays on for a kept connection (conn.c bounds what it
+	 * keeps meanwhile); one that closes has nothing more to read. */
+	if (c->close_after)
+		bufferevent_disable(c->bev, EV_READ);
 	bufferevent_enable(c->bev, EV_WRITE);
 	/* A reader that never drains our reply must not hold the slot. */
 	cde_http_conn_arm(c, c->limits.idle_timeout_ms);
