@@ -183,20 +183,50 @@ enum origin {
  * before the journal correlates it: for a hook, without the timestamp the
  * daemon stamps anew on each try (unless the hook gave one, it differs);
  * for a CDEvent, all of it. */
-static int digest_event(const struct cde_event *ev, enum origin from, uint8_t out[32], const char **ret_json)
+/* Puts @item back into @parent where cJSON_DetachItemViaPointer took it
+ * from: before @after, or at the end when @after is NULL. */
+static void put_back(cJSON *parent, cJSON *item, cJSON *after)
 {
-	cJSON *copy = NULL;
+	cJSON *last = parent->child ? parent->child->prev : NULL;
+
+	if (!after) {
+		item->prev = last ? last : item;
+		item->next = NULL;
+		if (last)
+			last->next = item;
+		else
+			parent->child = item;
+		if (parent->child != item)
+			parent->child->prev = item;
+		return;
+	}
+	item->next = after;
+	item->prev = after->prev;	/* the head's prev is the last item */
+	if (after == parent->child)
+		parent->child = item;
+	else
+		item->prev->next = item;
+	after->prev = item;
+}
+
+static int digest_event(struct cde_event *ev, enum origin from, uint8_t out[32], const char **ret_json)
+{
+	cJSON *context = NULL, *stamp = NULL, *after = NULL;
 	char *json;
 
+	/* The timestamp taken out and put back where it was: the event is
+	 * printed as a copy without it would be, without making the copy.
+	 * No other thread has the event yet. */
 	if (from == FROM_HOOK) {
-		copy = cJSON_Duplicate(cde_event_json(ev), true);
-		if (!copy)
-			return -ENOMEM;
-		cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(copy, "context"),
-							"timestamp");
+		context = cJSON_GetObjectItemCaseSensitive(cde_event_json_mut(ev), "context");
+		stamp = cJSON_GetObjectItemCaseSensitive(context, "timestamp");
+		after = stamp ? stamp->next : NULL;
+		if (stamp)
+			cJSON_DetachItemViaPointer(context, stamp);
 	}
-	json = copy ? cde_json_print(copy) : cde_event_to_json(ev);
-	cJSON_Delete(copy);
+	json = from == FROM_HOOK ? cde_json_print(cde_event_json(ev)) : cde_event_to_json(ev);
+	if (stamp)
+		put_back(context, stamp, after);
 	if (!json)
 		return -ENOMEM;
 	if (cde_sig_sha256(json, strlen(json), out) < 0) {

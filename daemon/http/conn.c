@@ -179,10 +179,13 @@ static int split_target(struct cde_http_request *req)
 static struct cde_http_request *take_head(struct cde_http_conn *c, size_t head_len)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
-	struct cde_http_request *req = calloc(1, sizeof(*req));
+	struct cde_http_request *req = c->spare ? c->spare : malloc(sizeof(*req));
 	struct cde_http_error err;
 	const char *given;
 
+	c->spare = NULL;
+	if (req)
+		memset(req, 0, sizeof(*req));
 	if (!req || !(req->head_buf = malloc(head_len + 1))) {
 		free(req);
 		refuse(c, 500, "out of memory");

@@ -65,6 +65,7 @@ struct cde_http_conn {
 	struct event *deadline;
 	enum cde_http_conn_state state;
 	struct cde_http_request *req;	/* being read or handled */
+	struct cde_http_request *spare;	/* the last one's memory, for the next */
 	struct cde_http_chunked chunked;
 	uint64_t body_expected;		/* with Content-Length */
 	size_t head_scanned;		/* bytes of the head checked so far */

@@ -82,7 +82,13 @@ void cde_http_request_free(struct cde_http_request *req)
 	free(req->head_buf);
 	free(req->path);
 	free(req->body);
-	free(req);
+	/* Kept for the connection's next request: a request is over 2 KiB
+	 * (its header table), and allocating that much made malloc
+	 * consolidate its small free chunks, once a request. */
+	if (req->conn && !req->conn->spare)
+		req->conn->spare = req;
+	else
+		free(req);
 }
 
 void cde_http_conn_free(struct cde_http_conn *c)
@@ -97,6 +103,7 @@ void cde_http_conn_free(struct cde_http_conn *c)
 		else
 			cde_http_request_free(c->req);
 	}
+	free(c->spare);
 	cde_http_slots_remove(s, c);
 	if (c->deadline)
 		event_free(c->deadline);
@@ -164,7 +171,53 @@ void cde_http_new_request_id(char out[17])
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
 	z ^= z >> 31;
-	snprintf(out, 17, "%016llx", (unsigned long long)z);
+	for (int i = 15; i >= 0; i--, z >>= 4)
+		out[i] = "0123456789abcdef"[z & 0xf];
+	out[16] = '\0';
+}
+
+/* Appends @n bytes of @s at *@at in @buf (@size), unless they do not fit:
+ * then only *@at moves on, so the caller sees how much was needed. */
+static void head_put(char *buf, size_t size, size_t *at, const char *s, size_t n)
+{
+	if (*at + n <= size)
+		memcpy(buf + *at, s, n);
+	*at += n;
+}
+
+static void head_put_str(char *buf, size_t size, size_t *at, const char *s)
+{
+	head_put(buf, size, at, s, strlen(s));
+}
+
+/* The reply's head into @buf: returns its length, larger than @size when
+ * it did not fit (nothing is then complete). Without stdio: this runs for
+ * every reply. */
+static size_t reply_head(char *buf, size_t size, int status, size_t len, bool typed, bool with_type,
+			 const char *const *extra_headers, const char *req_id, bool close)
+{
+	char digits[24], *p = digits + sizeof(digits);
+	char code[4] = { (char)('0' + status / 100 % 10), (char)('0' + status / 10 % 10), (char)('0' + status % 10), ' ' };
+	size_t at = 0;
+
+	head_put(buf, size, &at, "HTTP/1.1 ", 9);
+	head_put(buf, size, &at, code, 4);
+	head_put_str(buf, size, &at, status_text(status));
+	if (with_type && !typed)
+		head_put_str(buf, size, &at, "\r\nContent-Type: application/json");
+	do
+		*--p = (char)('0' + len % 10);
+	while ((len /= 10) != 0);
+	head_put_str(buf, size, &at, "\r\nContent-Length: ");
+	head_put(buf, size, &at, p, (size_t)(digits + sizeof(digits) - p));
+	for (size_t i = 0; extra_headers && extra_headers[i]; i++) {
+		head_put(buf, size, &at, "\r\n", 2);
+		head_put_str(buf, size, &at, extra_headers[i]);
+	}
+	head_put_str(buf, size, &at, "\r\nX-Request-Id: ");
+	head_put_str(buf, size, &at, req_id);
+	head_put_str(buf, size, &at, close ? "\r\nConnection: close\r\n\r\n" : "\r\nConnection: keep-alive\r\n\r\n");
+	return at;
 }
 
 /* A reply to HEAD has the headers of the reply to GET and no body. */
@@ -172,22 +225,28 @@ void cde_http_conn_write(struct cde_http_conn *c, int status, const char *body,
 			   const char *const *extra_headers, bool head_only, const char *req_id)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
-	size_t len = body ? strlen(body) : 0;
+	size_t len = body ? strlen(body) : 0, need;
+	char head[1024], *big = NULL;
+	bool typed = false;
 
 	if (c->srv->shutting_down)
 		c->close_after = true;
-	bool typed = false;
-
 	for (size_t i = 0; extra_headers && extra_headers[i]; i++)
 		typed |= strncasecmp(extra_headers[i], "Content-Type:", 13) == 0;
-	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status, status_text(status));
-	if (body && !typed)
-		evbuffer_add_printf(out, "Content-Type: application/json\r\n");
-	evbuffer_add_printf(out, "Content-Length: %zu\r\n", len);
-	for (size_t i = 0; extra_headers && extra_headers[i]; i++)
-		evbuffer_add_printf(out, "%s\r\n", extra_headers[i]);
-	evbuffer_add_printf(out, "X-Request-Id: %s\r\n", req_id);
-	evbuffer_add_printf(out, "Connection: %s\r\n\r\n", c->close_after ? "close" : "keep-alive");
+	need = reply_head(head, sizeof(head), status, len, typed, body != NULL, extra_headers, req_id,
+			  c->close_after);
+	if (need > sizeof(head) && (big = malloc(need)) != NULL)
+		reply_head(big, need, status, len, typed, body != NULL, extra_headers, req_id, c->close_after);
+	if (need <= sizeof(head) || big)
+		evbuffer_add(out, big ? big : head, need);
+	else
+		evbuffer_add_printf(out, "HTTP/1.1 500 %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+				    status_text(500));
+	free(big);
+	if (!big && need > sizeof(head)) {
+		c->close_after = true;	/* out of memory: what was asked cannot be said */
+		len = 0;
+	}
 	if (len && !head_only)
 		evbuffer_add(out, body, len);
 	c->state = CDE_CONN_WRITING;
