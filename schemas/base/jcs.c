@@ -39,7 +39,8 @@ struct jcs {
 static int put(struct jcs *j, const char *s, size_t n)
 {
 	if (n >= j->cap - j->len) {
-		size_t cap = j->cap ? j->cap : 256;
+		/* An audit entry (the common text) is under 1 KiB. */
+		size_t cap = j->cap ? j->cap : 1024;
 		char *p;
 
 		while (n >= cap - j->len) {
@@ -242,9 +243,19 @@ static int put_number(struct jcs *j, const cJSON *item)
 static int put_string(struct jcs *j, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t len = strlen(s), run = 0;
+	size_t len = 0, run = 0;
 	int r;
 
+	/* Most strings are printable ASCII with nothing to escape (names,
+	 * ids, types): valid UTF-8 as they are, written in one piece. */
+	while ((unsigned char)s[len] >= 0x20 && (unsigned char)s[len] < 0x80 && s[len] != '"' && s[len] != '\\')
+		len++;
+	if (!s[len]) {
+		if ((r = put(j, "\"", 1)) < 0 || (r = put(j, s, len)) < 0)
+			return r;
+		return put(j, "\"", 1);
+	}
+	len += strlen(s + len);
 	if (cde_utf8_check(s, len) != len)
 		return refuse(j, "a string that is not valid UTF-8 (RFC 8785, I-JSON)");
 	if ((r = put(j, "\"", 1)) < 0)
@@ -323,35 +334,60 @@ static int compare_names(const void *pa, const void *pb)
 
 static int put_value(struct jcs *j, const cJSON *item, unsigned depth);
 
-/* The members of @obj in JCS order, in a new array of *@ret_n items. */
-static int sorted_members(struct jcs *j, const cJSON *obj, const cJSON ***ret, size_t *ret_n)
+/* Objects of up to this many members sort in an array on the stack. */
+#define JCS_SMALL 16
+
+/* A member name is valid UTF-8: plain ASCII is, without decoding it. */
+static bool name_ok(const char *name)
+{
+	size_t n = 0;
+
+	if (!name)
+		return false;
+	while ((unsigned char)name[n] >= 0x20 && (unsigned char)name[n] < 0x80)
+		n++;
+	if (!name[n])
+		return true;
+	n += strlen(name + n);
+	return cde_utf8_check(name, n) == n;
+}
+
+/* The members of @obj in JCS order, in @small (JCS_SMALL items) or a new
+ * array, *@ret, of *@ret_n items. */
+static int sorted_members(struct jcs *j, const cJSON *obj, const cJSON **small, const cJSON ***ret,
+			  size_t *ret_n)
 {
 	const cJSON **members, *c;
 	size_t n = 0;
+	int r = 0;
 
 	cJSON_ArrayForEach(c, obj)
 		n++;
-	members = malloc((n ? n : 1) * sizeof(*members));
+	members = n <= JCS_SMALL ? small : malloc(n * sizeof(*members));
 	if (!members)
 		return -ENOMEM;
 	n = 0;
 	cJSON_ArrayForEach(c, obj) {
-		if (!c->string || cde_utf8_check(c->string, strlen(c->string)) != strlen(c->string)) {
-			free(members);
-			return refuse(j, "a member name that is missing or not valid UTF-8 (RFC 8785, I-JSON)");
+		if (!name_ok(c->string)) {
+			r = refuse(j, "a member name that is missing or not valid UTF-8 (RFC 8785, I-JSON)");
+			break;
 		}
 		members[n++] = c;
 	}
-	qsort(members, n, sizeof(*members), compare_names);
-	for (size_t i = 1; i < n; i++) {
+	if (r == 0)
+		qsort(members, n, sizeof(*members), compare_names);
+	for (size_t i = 1; r == 0 && i < n; i++) {
 		if (compare_names(&members[i - 1], &members[i]) == 0) {
 			size_t mark = cde_ptr_push(&j->ptr, members[i]->string);
-			int r = refuse(j, "duplicate property: JCS has one order only for distinct names");
 
+			r = refuse(j, "duplicate property: JCS has one order only for distinct names");
 			cde_ptr_pop(&j->ptr, mark);
-			free(members);
-			return r;
 		}
+	}
+	if (r < 0) {
+		if (members != small)
+			free(members);
+		return r;
 	}
 	*ret = members;
 	*ret_n = n;
@@ -360,11 +396,11 @@ static int sorted_members(struct jcs *j, const cJSON *obj, const cJSON ***ret, s
 
 static int put_object(struct jcs *j, const cJSON *obj, unsigned depth)
 {
-	const cJSON **members;
+	const cJSON *small[JCS_SMALL], **members;
 	size_t n;
 	int r;
 
-	if ((r = sorted_members(j, obj, &members, &n)) < 0)
+	if ((r = sorted_members(j, obj, small, &members, &n)) < 0)
 		return r;
 	r = put(j, "{", 1);
 	for (size_t i = 0; i < n && r == 0; i++) {
@@ -380,7 +416,8 @@ static int put_object(struct jcs *j, const cJSON *obj, unsigned depth)
 		if (j->errs)
 			cde_ptr_pop(&j->ptr, mark);
 	}
-	free(members);
+	if (members != small)
+		free(members);
 	return r < 0 ? r : put(j, "}", 1);
 }
 
