@@ -170,8 +170,8 @@ void cde_slo_event(struct cde_slo *s, const cJSON *event)
 	const cJSON *subject = cJSON_GetObjectItemCaseSensitive(event, "subject");
 	const cJSON *content = cJSON_GetObjectItemCaseSensitive(subject, "content");
 	const char *type = text(context, "type"), *id = text(subject, "id");
-	double at = cde_timestamp_parse(text(context, "timestamp"));
 	char what[64], key[KEY_MAX_LEN];
+	double at;
 	const char *kind;
 
 	if (!type || strncmp(type, "dev.cdevents.", 13) != 0)
@@ -188,6 +188,8 @@ void cde_slo_event(struct cde_slo *s, const cJSON *event)
 		kind = what[0] == 'p' ? "pipeline" : "task";
 		if (!id)
 			return;
+		/* Only runs are timed: read here, not for every event. */
+		at = cde_timestamp_parse(text(context, "timestamp"));
 		snprintf(key, sizeof(key), "%s\n%s", kind, id);
 		if (strstr(what, ".started"))
 			start_run(s, key, name, at, event);

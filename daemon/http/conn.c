@@ -425,12 +425,17 @@ bool cde_http_conn_write_now(struct cde_http_conn *c)
 {
 	if (!flush_output(c))
 		return false;
+	cde_http_conn_written(c);
+	return true;
+}
+
+void cde_http_conn_written(struct cde_http_conn *c)
+{
 	become_idle(c);
 	/* A pipelined request may be waiting: read it from the loop, not
 	 * from here, which may be inside the handler of the one before. */
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
-	return true;
 }
 
 void cde_http_conn_on_write(struct bufferevent *bev, void *arg)

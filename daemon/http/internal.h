@@ -129,6 +129,10 @@ void cde_http_conn_arm(struct cde_http_conn *c, unsigned ms);
  * the caller, who waits for the socket to take it. */
 bool cde_http_conn_write_now(struct cde_http_conn *c);
 
+/* The reply on @c went out whole: idle again, and a pipelined request
+ * already read is taken from the loop. */
+void cde_http_conn_written(struct cde_http_conn *c);
+
 /* conn.c: libevent's callbacks for a connection. */
 void cde_http_conn_on_read(struct bufferevent *bev, void *arg);
 void cde_http_conn_on_write(struct bufferevent *bev, void *arg);

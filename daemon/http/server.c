@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -220,13 +221,29 @@ static size_t reply_head(char *buf, size_t size, int status, size_t len, bool ty
 	return at;
 }
 
+/* Writes what it can of @head and @body to @fd at once: the bytes
+ * written, 0 when it took none (full, or failed: the write event sees the
+ * error). Written past the bufferevent, which copied both into a chain it
+ * allocated, then freed, for every reply. */
+static size_t write_direct(evutil_socket_t fd, const char *head, size_t head_len, const char *body, size_t len)
+{
+	struct iovec iov[2] = { { (void *)head, head_len }, { (void *)body, len } };
+	ssize_t w;
+
+	do
+		w = writev(fd, iov, len ? 2 : 1);
+	while (w < 0 && errno == EINTR);
+	return w < 0 ? 0 : (size_t)w;
+}
+
 /* A reply to HEAD has the headers of the reply to GET and no body. */
 void cde_http_conn_write(struct cde_http_conn *c, int status, const char *body,
 			   const char *const *extra_headers, bool head_only, const char *req_id)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
-	size_t len = body ? strlen(body) : 0, need;
+	size_t len = body ? strlen(body) : 0, need, done = 0;
 	char head[1024], *big = NULL;
+	const char *text = head;
 	bool typed = false;
 
 	if (c->srv->shutting_down)
@@ -235,21 +252,34 @@ void cde_http_conn_write(struct cde_http_conn *c, int status, const char *body,
 		typed |= strncasecmp(extra_headers[i], "Content-Type:", 13) == 0;
 	need = reply_head(head, sizeof(head), status, len, typed, body != NULL, extra_headers, req_id,
 			  c->close_after);
-	if (need > sizeof(head) && (big = malloc(need)) != NULL)
-		reply_head(big, need, status, len, typed, body != NULL, extra_headers, req_id, c->close_after);
-	if (need <= sizeof(head) || big)
-		evbuffer_add(out, big ? big : head, need);
-	else
-		evbuffer_add_printf(out, "HTTP/1.1 500 %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-				    status_text(500));
-	free(big);
-	if (!big && need > sizeof(head)) {
-		c->close_after = true;	/* out of memory: what was asked cannot be said */
-		len = 0;
+	if (need > sizeof(head)) {
+		big = malloc(need);
+		if (big)
+			reply_head(big, need, status, len, typed, body != NULL, extra_headers, req_id, c->close_after);
+		else {
+			/* What was asked cannot be said: a bare 500, and the end. */
+			text = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+			need = strlen(text);
+			c->close_after = true;
+		}
+		text = big ? big : text;
 	}
-	if (len && !head_only)
-		evbuffer_add(out, body, len);
+	if (head_only || (need > sizeof(head) && !big))
+		len = 0;
 	c->state = CDE_CONN_WRITING;
+	if (!c->close_after && evbuffer_get_length(out) == 0) {
+		done = write_direct(bufferevent_getfd(c->bev), text, need, body, len);
+		if (done == need + len) {
+			free(big);
+			cde_http_conn_written(c);
+			return;
+		}
+	}
+	if (done < need)
+		evbuffer_add(out, text + done, need - done);
+	if (len)
+		evbuffer_add(out, body + (done > need ? done - need : 0), len - (done > need ? done - need : 0));
+	free(big);
 	if (!c->close_after && cde_http_conn_write_now(c))
 		return;
 	/* Reading stays on for a kept connection (conn.c bounds what it
