@@ -231,7 +231,7 @@ static bool put_key(struct line *l, enum cde_log_format format, const char *key)
 	if (!key || !*key)
 		key = "_";
 	for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++)
-		if (strcmp(key, taken[i]) == 0)
+		if (key[0] == taken[i][0] && strcmp(key, taken[i]) == 0)
 			k[n++] = '_';
 	for (const char *p = key; *p && n < KEY_MAX + 1; p++) {
 		char c = *p;

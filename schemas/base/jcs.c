@@ -36,27 +36,37 @@ struct jcs {
 	struct cde_errors *errs;
 };
 
-static int put(struct jcs *j, const char *s, size_t n)
+/* Makes room for @n more bytes and the final NUL. */
+static int grow(struct jcs *j, size_t n)
+{
+	size_t cap = j->cap ? j->cap : 1024;	/* an audit entry (the common text) is under 1 KiB */
+	char *p;
+
+	while (n >= cap - j->len) {
+		if (cap > SIZE_MAX / 2)
+			return -ENOMEM;
+		cap *= 2;
+	}
+	p = realloc(j->data, cap);
+	if (!p)
+		return -ENOMEM;
+	j->data = p;
+	j->cap = cap;
+	return 0;
+}
+
+/* The text is terminated once, when it is complete (serialize): there is
+ * always room left for the NUL. */
+static inline int put(struct jcs *j, const char *s, size_t n)
 {
 	if (n >= j->cap - j->len) {
-		/* An audit entry (the common text) is under 1 KiB. */
-		size_t cap = j->cap ? j->cap : 1024;
-		char *p;
+		int r = grow(j, n);
 
-		while (n >= cap - j->len) {
-			if (cap > SIZE_MAX / 2)
-				return -ENOMEM;
-			cap *= 2;
-		}
-		p = realloc(j->data, cap);
-		if (!p)
-			return -ENOMEM;
-		j->data = p;
-		j->cap = cap;
+		if (r < 0)
+			return r;
 	}
 	memcpy(j->data + j->len, s, n);
 	j->len += n;
-	j->data[j->len] = '\0';
 	return 0;
 }
 
@@ -251,9 +261,13 @@ static int put_string(struct jcs *j, const char *s)
 	while ((unsigned char)s[len] >= 0x20 && (unsigned char)s[len] < 0x80 && s[len] != '"' && s[len] != '\\')
 		len++;
 	if (!s[len]) {
-		if ((r = put(j, "\"", 1)) < 0 || (r = put(j, s, len)) < 0)
+		if (len + 2 >= j->cap - j->len && (r = grow(j, len + 2)) < 0)
 			return r;
-		return put(j, "\"", 1);
+		j->data[j->len] = '"';
+		memcpy(j->data + j->len + 1, s, len);
+		j->data[j->len + 1 + len] = '"';
+		j->len += len + 2;
+		return 0;
 	}
 	len += strlen(s + len);
 	if (cde_utf8_check(s, len) != len)
@@ -491,10 +505,13 @@ static int serialize(struct jcs *j, const cJSON *json, unsigned depth, char **re
 		return -EINVAL;
 	cde_ptr_init(&j->ptr);
 	r = put_value(j, json, depth);
+	if (r == 0 && !j->data)
+		r = grow(j, 0);	/* nothing written: cannot happen, a value has text */
 	if (r < 0) {
 		free(j->data);
 		return r;
 	}
+	j->data[j->len] = '\0';
 	*ret_text = j->data;
 	*ret_len = j->len;
 	return 0;
