@@ -34,6 +34,16 @@ struct ingest {
 	struct cde_journal_entry entries[];
 };
 
+/* @src into @dst (@size bytes), cut to fit, as snprintf's "%s" would:
+ * without stdio, per accepted hook. */
+static void copy_text(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static const char *header_of(void *ctx, const char *name)
 {
 	return cde_http_request_header(ctx, name);
@@ -139,15 +149,19 @@ static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n,
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct cde_event *ev = entries[i].event;
-		char seq[24];
+		char seq[24], *p = seq + sizeof(seq) - 1;	/* the digits without stdio */
+		uint64_t v = entries[i].seq;
 
 		any_new = any_new || !entries[i].duplicate;
-		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)entries[i].seq);
+		*p = '\0';
+		do
+			*--p = (char)('0' + v % 10);
+		while ((v /= 10) != 0);
 		CDE_LOG_KV(CDE_LOG_INFO, cde_http_request_id(in->req),
 			   entries[i].duplicate ? "event duplicate" : "event accepted",
 			   { "type", cde_event_type(ev) }, { "id", cde_event_id(ev) },
 			   { "source", cde_event_source(ev) },
-			   { "seq", entries[i].duplicate ? NULL : seq },
+			   { "seq", entries[i].duplicate ? NULL : p },
 			   { "chain", entries[i].duplicate ? NULL : cde_event_chain_id(ev) },
 			   { "principal", entries[i].principal }, { "peer", entries[i].peer });
 	}
@@ -261,8 +275,8 @@ static void accept_events(struct cde_api *api, struct cde_http_request *req,
 	in->who = *who;
 	in->req = req;
 	in->n = n;
-	snprintf(in->principal, sizeof(in->principal), "%s", who->principal);
-	snprintf(in->peer, sizeof(in->peer), "%s", cde_http_request_peer(req));
+	copy_text(in->principal, sizeof(in->principal), who->principal);
+	copy_text(in->peer, sizeof(in->peer), cde_http_request_peer(req));
 	for (size_t i = 0; i < n; i++) {
 		in->entries[i].event = events[i];
 		in->entries[i].principal = in->principal;
@@ -420,7 +434,8 @@ void cde_api_handle_hook(struct cde_api *api, struct cde_http_request *req, cons
 
 	cde_errors_reset(&errs);
 	if (!defaults.source) {
-		snprintf(source, sizeof(source), "/%s", who->principal);
+		source[0] = '/';
+		copy_text(source + 1, sizeof(source) - 1, who->principal);
 		defaults.source = source;
 	}
 	/* A signed hook without an id gets one named by what was signed, so
