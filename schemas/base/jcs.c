@@ -253,14 +253,12 @@ static int put_number(struct jcs *j, const cJSON *item)
 static int put_string(struct jcs *j, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t len = 0, run = 0;
+	size_t len = strlen(s), run = 0;
 	int r;
 
 	/* Most strings are printable ASCII with nothing to escape (names,
 	 * ids, types): valid UTF-8 as they are, written in one piece. */
-	while ((unsigned char)s[len] >= 0x20 && (unsigned char)s[len] < 0x80 && s[len] != '"' && s[len] != '\\')
-		len++;
-	if (!s[len]) {
+	if (cde_json_plain_prefix(s, len) == len) {
 		if (len + 2 >= j->cap - j->len && (r = grow(j, len + 2)) < 0)
 			return r;
 		j->data[j->len] = '"';
@@ -269,7 +267,6 @@ static int put_string(struct jcs *j, const char *s)
 		j->len += len + 2;
 		return 0;
 	}
-	len += strlen(s + len);
 	if (cde_utf8_check(s, len) != len)
 		return refuse(j, "a string that is not valid UTF-8 (RFC 8785, I-JSON)");
 	if ((r = put(j, "\"", 1)) < 0)

@@ -38,11 +38,10 @@ static uint64_t any_byte(uint64_t w, unsigned char c)
 	return (x - ONES) & ~x & HIGHS;
 }
 
-/* How many bytes at the start of @s (@len) are plain: printable ASCII
- * but '"' and '\\'. Eight at a time, then one by one where a word has
- * another: strings of a large body are mostly plain, and each byte was
- * looked at alone. */
-static size_t plain_run(const char *s, size_t len)
+/* Eight bytes at a time, then one by one where a word has another:
+ * strings of a large body are mostly plain, and each byte was looked at
+ * alone. */
+size_t cde_json_plain_prefix(const char *s, size_t len)
 {
 	size_t i = 0;
 
@@ -289,7 +288,7 @@ static bool skip_string(const char *buf, size_t len, size_t *pos)
 	for (; i < len; i++) {
 		unsigned char c;
 
-		i += plain_run(buf + i, len - i);
+		i += cde_json_plain_prefix(buf + i, len - i);
 		if (i >= len)
 			break;
 		c = (unsigned char)buf[i];
