@@ -1,7 +1,8 @@
 #pragma once
 /* What the HTTP server's files share and nothing else sees: the server,
  * its connections and requests. server.c owns the server, accepting
- * and replies; conn.c reads requests off a connection; slots.c
+ * and replies, reply.c writes a reply; conn.c reads requests off a
+ * connection; slots.c
  * keeps the caps (connections per address and in all, body bytes in
  * flight) and picks the idle connection to close when one is reached. */
 
@@ -109,10 +110,12 @@ struct cde_http_server {
 /* Closes @c and frees it; a request its handler holds outlives it. */
 void cde_http_conn_free(struct cde_http_conn *c);
 
-/* Frees @req, giving back the body bytes it counted; accepts NULL. */
+/* Frees @req, giving back the body bytes it counted; accepts NULL. Its
+ * memory is kept by its connection, if any, for the next request. */
 void cde_http_request_free(struct cde_http_request *req);
 
-/* Writes a complete response on @c and stops reading until it is sent. */
+/* reply.c: writes a complete response on @c; a connection that closes
+ * after it stops reading. */
 void cde_http_conn_write(struct cde_http_conn *c, int status, const char *body,
 			 const char *const *extra_headers, bool head_only, const char *req_id);
 
