@@ -252,30 +252,56 @@ static const char *const method_names[] = {
 	[CDE_HTTP_PATCH] = "PATCH",
 };
 
-/* True when @req's path is @pattern's. An exact pattern is compared with
- * the decoded path; one ending in '*' takes every decoded path it
- * begins. A pattern's {id} is one segment of the target as
+/* What match() needs of a pattern, measured once rather than for every
+ * row of every request (twice a request: at its head and with its body). */
+struct shape {
+	size_t len;	/* strlen */
+	size_t brace;	/* where '{' is; len: none */
+	bool prefix;	/* ends in '*' (without a brace) */
+};
+
+static const struct shape *shapes(void)
+{
+	static struct shape table[sizeof(routes) / sizeof(routes[0])];
+	static bool measured;	/* only the loop thread routes */
+
+	for (size_t i = 0; !measured && i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const char *p = routes[i].pattern, *brace = strchr(p, '{');
+
+		table[i].len = strlen(p);
+		table[i].brace = brace ? (size_t)(brace - p) : table[i].len;
+		table[i].prefix = !brace && p[table[i].len - 1] == '*';
+	}
+	measured = true;
+	return table;
+}
+
+/* The request as match() reads it: its decoded path, and its target as
+ * sent up to '?'. */
+struct asked {
+	const char *path, *target;
+	size_t target_len;
+};
+
+/* True when @q's path is @pattern's (of shape @sh). An exact pattern is
+ * compared with the decoded path; one ending in '*' takes every decoded
+ * path it begins. A pattern's {id} is one segment of the target as
  * sent, not empty and without '/': the decoded path cannot tell the id
  * "a%2Fb" from the two segments "a/b"; *@ret_segment points at it,
  * still percent-encoded, up to '?'. */
-static bool match(const char *pattern, const struct cde_http_request *req, const char **ret_segment,
+static bool match(const char *pattern, const struct shape *sh, const struct asked *q, const char **ret_segment,
 		  size_t *ret_len)
 {
-	const char *brace = strchr(pattern, '{');
-	const char *target = cde_http_request_head(req)->target;
-	size_t n, len;
+	size_t n = sh->brace;
 
-	n = strlen(pattern);
-	if (!brace && pattern[n - 1] == '*')
-		return strncmp(cde_http_request_path(req), pattern, n - 1) == 0;
-	if (!brace)
-		return strcmp(cde_http_request_path(req), pattern) == 0;
-	n = (size_t)(brace - pattern);
-	len = strcspn(target, "?");
-	if (strncmp(target, pattern, n) != 0 || len == n || memchr(target + n, '/', len - n))
+	if (sh->prefix)
+		return strncmp(q->path, pattern, sh->len - 1) == 0;
+	if (n == sh->len)
+		return q->path[0] == pattern[0] && strcmp(q->path, pattern) == 0;
+	if (strncmp(q->target, pattern, n) != 0 || q->target_len == n || memchr(q->target + n, '/', q->target_len - n))
 		return false;
-	*ret_segment = target + n;
-	*ret_len = len - n;
+	*ret_segment = q->target + n;
+	*ret_len = q->target_len - n;
 	return true;
 }
 
@@ -330,14 +356,17 @@ void cde_api_handle(struct cde_http_request *req, void *arg)
 	unsigned allowed = 0;
 	struct cde_auth_result who;
 	char *id;
+	const struct shape *sh = shapes();
+	struct asked q = { .path = cde_http_request_path(req), .target = cde_http_request_head(req)->target };
 
+	q.target_len = strcspn(q.target, "?");
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (!match(routes[i].pattern, req, &segment, &n))
+		if (!match(routes[i].pattern, &sh[i], &q, &segment, &n))
 			continue;
 		allowed |= routes[i].methods;
 		if (!found && routes[i].methods & 1u << m) {
 			found = &routes[i];
-			raw = strchr(found->pattern, '{') ? segment : NULL;
+			raw = sh[i].brace < sh[i].len ? segment : NULL;
 			len = n;
 		}
 	}

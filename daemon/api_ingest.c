@@ -21,7 +21,6 @@
 #include "events/signatures.h"
 #include "schemas/base/json_strict.h"
 #include "schemas/validate.h"
-#include "sinks/audit/tlog/note_text.h"
 
 /* One ingest request on its way through the journal. */
 struct ingest {
@@ -34,6 +33,16 @@ struct ingest {
 	size_t n;
 	struct cde_journal_entry entries[];
 };
+
+/* @src into @dst (@size bytes), cut to fit, as snprintf's "%s" would:
+ * without stdio, per accepted hook. */
+static void copy_text(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
 
 static const char *header_of(void *ctx, const char *name)
 {
@@ -78,28 +87,6 @@ static bool type_reserved(const struct cde_event *ev, const char *at, struct cde
 	return true;
 }
 
-/* The answer about one event: a new one's seq and its leaf in the log's
- * Merkle tree (what a receipt proves). */
-static cJSON *event_summary(const struct cde_journal_entry *e)
-{
-	cJSON *o = cJSON_CreateObject();
-	const char *chain = cde_event_chain_id(e->event);
-	char leaf[48];
-
-	cde_b64_encode(leaf, e->leaf_hash, sizeof(e->leaf_hash));
-	if (!o || !cJSON_AddStringToObject(o, "id", cde_event_id(e->event)) ||
-	    !cJSON_AddStringToObject(o, "type", cde_event_type(e->event)) ||
-	    (chain && !e->duplicate && !cJSON_AddStringToObject(o, "chainId", chain)) ||
-	    (e->duplicate ? !cJSON_AddTrueToObject(o, "duplicate")
-			  : !cJSON_AddNumberToObject(o, "seq", (double)e->seq) ||
-				    !cJSON_AddNumberToObject(o, "leafIndex", (double)e->leaf) ||
-				    !cJSON_AddStringToObject(o, "leafHash", leaf))) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
 static void ingest_free(struct ingest *in)
 {
 	if (in->receipt)
@@ -141,7 +128,7 @@ static bool refuse_clashes(struct ingest *in, const struct cde_journal_entry *en
 static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n, int error)
 {
 	struct ingest *in = ctx;
-	cJSON *body = NULL;
+	char *text;
 	bool any_new = false;
 
 	in->api->pending -= n;
@@ -162,15 +149,19 @@ static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n,
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct cde_event *ev = entries[i].event;
-		char seq[24];
+		char seq[24], *p = seq + sizeof(seq) - 1;	/* the digits without stdio */
+		uint64_t v = entries[i].seq;
 
 		any_new = any_new || !entries[i].duplicate;
-		snprintf(seq, sizeof(seq), "%llu", (unsigned long long)entries[i].seq);
+		*p = '\0';
+		do
+			*--p = (char)('0' + v % 10);
+		while ((v /= 10) != 0);
 		CDE_LOG_KV(CDE_LOG_INFO, cde_http_request_id(in->req),
 			   entries[i].duplicate ? "event duplicate" : "event accepted",
 			   { "type", cde_event_type(ev) }, { "id", cde_event_id(ev) },
 			   { "source", cde_event_source(ev) },
-			   { "seq", entries[i].duplicate ? NULL : seq },
+			   { "seq", entries[i].duplicate ? NULL : p },
 			   { "chain", entries[i].duplicate ? NULL : cde_event_chain_id(ev) },
 			   { "principal", entries[i].principal }, { "peer", entries[i].peer });
 	}
@@ -179,33 +170,18 @@ static void on_committed(void *ctx, struct cde_journal_entry *entries, size_t n,
 	if (in->api->observe)
 		cde_observe_committed(in->api->observe, entries, n);
 	cde_api_tickets_committed(in->api, entries, n);
-	if (n == 1) {
-		body = event_summary(&entries[0]);
-	} else {
-		cJSON *list;
-
-		body = cJSON_CreateObject();
-		list = body ? cJSON_AddArrayToObject(body, "events") : NULL;
-		for (size_t i = 0; list && i < n; i++) {
-			cJSON *s = event_summary(&entries[i]);
-
-			if (!s || !cJSON_AddItemToArray(list, s)) {
-				cJSON_Delete(s);
-				cJSON_Delete(body);
-				body = NULL;
-				break;
-			}
-		}
-	}
+	text = cde_api_summary_text(entries, n);
 	/* A re-sent event is answered 200 so that curl --retry is safe. */
 	/* Stored: what it signed is kept, so its copies are re-sends. */
 	cde_auth_confirm(in->api->auth, &in->who, time(NULL));
 	if (in->receipt && any_new) {
 		in->receipt = false; /* the count moves to the parked answer */
-		cde_api_receipt_park(in->api, in->req, body, entries, n);
+		cde_api_receipt_park(in->api, in->req, text ? cJSON_Parse(text) : NULL, entries, n);
 	} else {
-		cde_api_reply_json(in->req, any_new ? 202 : 200, body, NULL);
+		cde_http_reply(in->req, text ? (any_new ? 202 : 200) : 500,
+			       text ? text : "{\"error\":\"out of memory\",\"details\":[]}", NULL);
 	}
+	free(text);
 	ingest_free(in);
 }
 
@@ -221,20 +197,50 @@ enum origin {
  * before the journal correlates it: for a hook, without the timestamp the
  * daemon stamps anew on each try (unless the hook gave one, it differs);
  * for a CDEvent, all of it. */
-static int digest_event(const struct cde_event *ev, enum origin from, uint8_t out[32], const char **ret_json)
+/* Puts @item back into @parent where cJSON_DetachItemViaPointer took it
+ * from: before @after, or at the end when @after is NULL. */
+static void put_back(cJSON *parent, cJSON *item, cJSON *after)
 {
-	cJSON *copy = NULL;
+	cJSON *last = parent->child ? parent->child->prev : NULL;
+
+	if (!after) {
+		item->prev = last ? last : item;
+		item->next = NULL;
+		if (last)
+			last->next = item;
+		else
+			parent->child = item;
+		if (parent->child != item)
+			parent->child->prev = item;
+		return;
+	}
+	item->next = after;
+	item->prev = after->prev;	/* the head's prev is the last item */
+	if (after == parent->child)
+		parent->child = item;
+	else
+		item->prev->next = item;
+	after->prev = item;
+}
+
+static int digest_event(struct cde_event *ev, enum origin from, uint8_t out[32], const char **ret_json)
+{
+	cJSON *context = NULL, *stamp = NULL, *after = NULL;
 	char *json;
 
+	/* The timestamp taken out and put back where it was: the event is
+	 * printed as a copy without it would be, without making the copy.
+	 * No other thread has the event yet. */
 	if (from == FROM_HOOK) {
-		copy = cJSON_Duplicate(cde_event_json(ev), true);
-		if (!copy)
-			return -ENOMEM;
-		cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(copy, "context"),
-							"timestamp");
+		context = cJSON_GetObjectItemCaseSensitive(cde_event_json_mut(ev), "context");
+		stamp = cJSON_GetObjectItemCaseSensitive(context, "timestamp");
+		after = stamp ? stamp->next : NULL;
+		if (stamp)
+			cJSON_DetachItemViaPointer(context, stamp);
 	}
-	json = copy ? cde_json_print(copy) : cde_event_to_json(ev);
-	cJSON_Delete(copy);
+	json = from == FROM_HOOK ? cde_json_print(cde_event_json(ev)) : cde_event_to_json(ev);
+	if (stamp)
+		put_back(context, stamp, after);
 	if (!json)
 		return -ENOMEM;
 	if (cde_sig_sha256(json, strlen(json), out) < 0) {
@@ -269,8 +275,8 @@ static void accept_events(struct cde_api *api, struct cde_http_request *req,
 	in->who = *who;
 	in->req = req;
 	in->n = n;
-	snprintf(in->principal, sizeof(in->principal), "%s", who->principal);
-	snprintf(in->peer, sizeof(in->peer), "%s", cde_http_request_peer(req));
+	copy_text(in->principal, sizeof(in->principal), who->principal);
+	copy_text(in->peer, sizeof(in->peer), cde_http_request_peer(req));
 	for (size_t i = 0; i < n; i++) {
 		in->entries[i].event = events[i];
 		in->entries[i].principal = in->principal;
@@ -428,7 +434,8 @@ void cde_api_handle_hook(struct cde_api *api, struct cde_http_request *req, cons
 
 	cde_errors_reset(&errs);
 	if (!defaults.source) {
-		snprintf(source, sizeof(source), "/%s", who->principal);
+		source[0] = '/';
+		copy_text(source + 1, sizeof(source) - 1, who->principal);
 		defaults.source = source;
 	}
 	/* A signed hook without an id gets one named by what was signed, so

@@ -66,6 +66,12 @@ bool cde_api_receipt_admit(struct cde_api *api, struct cde_http_request *req, co
 void cde_api_receipt_park(struct cde_api *api, struct cde_http_request *req, cJSON *body,
 			  const struct cde_journal_entry *entries, size_t n);
 
+/* The answer about @n committed events (api_summary.c): the one's
+ * {"id", "type", "chainId", "seq", "leafIndex", "leafHash"} (a
+ * duplicate: "duplicate": true instead of its seq and leaf), or
+ * {"events": [...]}. Returns malloc'd text, or NULL out of memory. */
+char *cde_api_summary_text(const struct cde_journal_entry *entries, size_t n);
+
 /* GET /v1/environments/{environment}, GET /v1/dora (api_answers.c). */
 void cde_api_handle_environment(struct cde_api *api, struct cde_http_request *req, const char *environment);
 void cde_api_handle_dora(struct cde_api *api, struct cde_http_request *req);

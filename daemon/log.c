@@ -136,9 +136,29 @@ static void put_escaped(struct line *l, const char *s)
 
 	while (*p) {
 		char tmp[8];
-		size_t n, tn;
-		long cp = utf8_next(p, &n);
+		size_t n, tn, run = 0;
+		long cp;
 
+		/* Plain printable ASCII goes as it is, a run at a time. */
+		while (p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\')
+			run++;
+		if (run) {
+			size_t room = l->cut || l->len >= l->limit ? 0 : l->limit - l->len;
+
+			if (run <= room) {
+				put(l, (const char *)p, run);
+				p += run;
+				continue;
+			}
+			/* What fits, as one character at a time would have. */
+			memcpy(l->buf + l->len, p, room);
+			l->len += room;
+			l->cut = true;
+			memcpy(l->buf + l->len, "...", 3);
+			l->len += 3;
+			return;
+		}
+		cp = utf8_next(p, &n);
 		if (cp < 0) {
 			memcpy(tmp, "\xef\xbf\xbd", 3);	/* U+FFFD */
 			tn = 3;
@@ -211,7 +231,7 @@ static bool put_key(struct line *l, enum cde_log_format format, const char *key)
 	if (!key || !*key)
 		key = "_";
 	for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++)
-		if (strcmp(key, taken[i]) == 0)
+		if (key[0] == taken[i][0] && strcmp(key, taken[i]) == 0)
 			k[n++] = '_';
 	for (const char *p = key; *p && n < KEY_MAX + 1; p++) {
 		char c = *p;

@@ -94,7 +94,16 @@ static void format_labels(const struct cde_metric_family *f, const char *const *
 	for (size_t i = 0; i < f->n_labels; i++) {
 		const char *v = values && values[i] ? values[i] : "";
 
-		n += (size_t)snprintf(out + n, LABEL_TEXT_MAX - n, "%s%s=\"", i ? "," : "", f->label_names[i]);
+		/* `,name="` without stdio: labels are formatted for every
+		 * request and event counted. */
+		if (i && n < LABEL_TEXT_MAX - 8)
+			out[n++] = ',';
+		for (const char *k = f->label_names[i]; *k && n < LABEL_TEXT_MAX - 8; k++)
+			out[n++] = *k;
+		if (n < LABEL_TEXT_MAX - 8) {
+			out[n++] = '=';
+			out[n++] = '"';
+		}
 		for (; *v && n < LABEL_TEXT_MAX - 8; v++) {
 			if (*v == '\\' || *v == '"') {
 				out[n++] = '\\';

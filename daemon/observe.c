@@ -142,7 +142,7 @@ static const char *route_of(const char *path, bool *ingest)
 {
 	static const char *const exact[] = { "/healthz", "/readyz", "/metrics", "/v1/events", "/v1/sinks",
 					     "/v1/sizing" };
-	static char hook[48];
+	static char hooks[32][48];	/* "/v1/hooks/<kind>", made once per kind */
 
 	*ingest = false;
 	for (size_t i = 0; i < N(exact); i++)
@@ -154,10 +154,11 @@ static const char *route_of(const char *path, bool *ingest)
 		*ingest = true;
 		/* The label is one of the known kinds (a bounded set), never
 		 * the path as sent. */
-		for (size_t i = 0; cde_hook_kinds[i]; i++)
+		for (size_t i = 0; cde_hook_kinds[i] && i < N(hooks); i++)
 			if (strcmp(path + 10, cde_hook_kinds[i]) == 0) {
-				snprintf(hook, sizeof(hook), "/v1/hooks/%s", cde_hook_kinds[i]);
-				return hook;
+				if (!hooks[i][0])
+					snprintf(hooks[i], sizeof(hooks[i]), "/v1/hooks/%s", cde_hook_kinds[i]);
+				return hooks[i];
 			}
 		if (strcmp(path + 10, "pod") == 0)
 			return "/v1/hooks/pod";
@@ -183,7 +184,12 @@ void cde_observe_request(void *arg, const struct cde_http_request *req, int stat
 	for (size_t i = 0; i < N(methods); i++)
 		if (method && strcmp(method, methods[i]) == 0)
 			m = methods[i];
-	snprintf(code, sizeof(code), "%d", status);
+	/* A status has three digits (the server answers 100 to 599). */
+	if (status >= 100 && status <= 999)
+		memcpy(code, (char[]){ (char)('0' + status / 100), (char)('0' + status / 10 % 10),
+				       (char)('0' + status % 10), '\0' }, 4);
+	else
+		snprintf(code, sizeof(code), "%d", status);
 	cde_metric_add(o->requests, 1, (const char *const[]){ route, m, code });
 	cde_metric_observe(o->latency, seconds, (const char *const[]){ route });
 	if (ingest && status >= 400 && strcmp(m, "POST") == 0)

@@ -89,6 +89,17 @@ int cde_event_parse(const char *buf, size_t len, struct cde_event **ret, struct 
 	return cde_event_from_json(doc, ret);
 }
 
+/* Adds @item under @key, a string literal: the name is not copied (an
+ * event is built per hook; cJSON would allocate each name). Returns
+ * @item, or NULL (@item freed) when it cannot. */
+static cJSON *add_const(cJSON *obj, const char *key, cJSON *item)
+{
+	if (item && cJSON_AddItemToObjectCS(obj, key, item))
+		return item;
+	cJSON_Delete(item);
+	return NULL;
+}
+
 int cde_event_new(const struct cde_spec *spec, const char *type, const char *source,
 		  const char *subject_id, struct cde_event **ret)
 {
@@ -108,15 +119,15 @@ int cde_event_new(const struct cde_spec *spec, const char *type, const char *sou
 		return -ENOMEM;
 	/* Key order follows the specification's examples; consumers do not
 	 * depend on it, people reading the audit log do. */
-	if (!(ctx = cJSON_AddObjectToObject(doc, "context")) ||
+	if (!(ctx = add_const(doc, "context", cJSON_CreateObject())) ||
 	    !cJSON_AddStringToObject(ctx, spec->version_field, spec->version) ||
-	    !cJSON_AddStringToObject(ctx, "id", id) ||
-	    !cJSON_AddStringToObject(ctx, "source", source) ||
-	    !cJSON_AddStringToObject(ctx, "type", type) ||
-	    !cJSON_AddStringToObject(ctx, "timestamp", ts) ||
-	    !(subj = cJSON_AddObjectToObject(doc, "subject")) ||
-	    !cJSON_AddStringToObject(subj, "id", subject_id) ||
-	    !cJSON_AddObjectToObject(subj, "content")) {
+	    !add_const(ctx, "id", cJSON_CreateString(id)) ||
+	    !add_const(ctx, "source", cJSON_CreateString(source)) ||
+	    !add_const(ctx, "type", cJSON_CreateString(type)) ||
+	    !add_const(ctx, "timestamp", cJSON_CreateString(ts)) ||
+	    !(subj = add_const(doc, "subject", cJSON_CreateObject())) ||
+	    !add_const(subj, "id", cJSON_CreateString(subject_id)) ||
+	    !add_const(subj, "content", cJSON_CreateObject())) {
 		cJSON_Delete(doc);
 		return -ENOMEM;
 	}

@@ -104,11 +104,14 @@ int cde_hook_kind_resolve(const struct cde_hook_kind *k, const cJSON *payload, c
 	const cJSON *phase;
 	struct cde_json_reader rd;
 	bool known_phase = false;
-	char list[256], hint[sizeof(list) + 16];
+	char list[256] = "", hint[sizeof(list) + 16] = "";
 	int r;
 
-	list_phases(k, list, sizeof(list));
-	snprintf(hint, sizeof(hint), " (one of: %s)", list);
+	/* The phases are listed for a refusal only: not for every hook. */
+	if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(payload, "phase"))) {
+		list_phases(k, list, sizeof(list));
+		snprintf(hint, sizeof(hint), " (one of: %s)", list);
+	}
 	cde_hook_reader_init(&rd, "", errs);
 	phase = cde_json_read_as(&rd, payload, "phase", cJSON_String, CDE_JSON_REQUIRED, hint);
 	cde_json_read_as(&rd, payload, "subject", cJSON_String, CDE_JSON_REQUIRED | CDE_JSON_NON_EMPTY,
@@ -119,6 +122,7 @@ int cde_hook_kind_resolve(const struct cde_hook_kind *k, const cJSON *payload, c
 	for (size_t i = 0; i < MAX_PHASES && k->phases[i]; i++)
 		known_phase = known_phase || strcmp(k->phases[i], phase->valuestring) == 0;
 	if (!known_phase) {
+		list_phases(k, list, sizeof(list));
 		cde_errors_add(errs, "/phase", "must be one of: %s", list);
 		return -EINVAL;
 	}

@@ -285,28 +285,35 @@ static void check_fields(const cJSON *payload, const struct cde_event_type *type
 			 const char *kind, const char *phase, bool sizable, struct cde_errors *errs)
 {
 	const cJSON *c;
-	char list[256];
+	char list[256] = "";
+	bool listed = false;
 
-	list_fields(type->subject, list, sizeof(list));
 	/* Not the reader's reads: a reference is one of two types, and its
 	 * reason names what each stands for, in the middle ("a string (the
 	 * id) or an object with an id"); the reader's reasons are "must be"
-	 * one type and a hint after it. */
+	 * one type and a hint after it. Pointers and the list of known
+	 * fields are made for a refusal only: this runs for every hook. */
 	cJSON_ArrayForEach(c, payload) {
-		const struct cde_field *f = is_common(c->string) ? NULL
-					    : content_field(type->subject, c->string);
+		bool common = is_common(c->string);
+		const struct cde_field *f = common ? NULL : content_field(type->subject, c->string);
 		char ptr[CDE_ERROR_POINTER_MAX];
 
 		if (sizable && is_sizing_field(c->string))
 			continue;
-		snprintf(ptr, sizeof(ptr), "/%s", c->string);
-		if (f && is_reference(f->node) && !cJSON_IsString(c) && !cJSON_IsObject(c))
+		if (f && is_reference(f->node) && !cJSON_IsString(c) && !cJSON_IsObject(c)) {
+			snprintf(ptr, sizeof(ptr), "/%s", c->string);
 			cde_errors_add(errs, ptr, "must be a string (the id) or an object with an id");
-		if (!is_common(c->string) && !f)
-			cde_errors_add(errs, ptr, "unknown field for a %s %s hook (known: %s%s%s%s)", kind,
-				       phase, list, *list ? ", " : "",
-				       "source, id, timestamp, chainId, links, customData",
-				       sizable ? ", spark, cluster" : "");
+		}
+		if (common || f)
+			continue;
+		if (!listed)
+			list_fields(type->subject, list, sizeof(list));
+		listed = true;
+		snprintf(ptr, sizeof(ptr), "/%s", c->string);
+		cde_errors_add(errs, ptr, "unknown field for a %s %s hook (known: %s%s%s%s)", kind,
+			       phase, list, *list ? ", " : "",
+			       "source, id, timestamp, chainId, links, customData",
+			       sizable ? ", spark, cluster" : "");
 	}
 }
 

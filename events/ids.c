@@ -83,22 +83,47 @@ void cde_uuid_v7(char out[CDE_UUID_STR_LEN])
 	uuid_unparse_lower(u, out);
 }
 
+/* @n decimal digits of @v at @p. */
+static char *put_digits(char *p, int v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return p + n;
+}
+
 int cde_timestamp_format(const struct timespec *ts, char out[CDE_TIMESTAMP_STR_LEN])
 {
-	struct tm tm;
+	/* The calendar of the last second asked for, per thread: three
+	 * stamps an event (its timestamp, receivedAt, the log line's) fall
+	 * mostly in one second. */
+	static _Thread_local time_t last_sec = -1;
+	static _Thread_local struct tm last_tm;
+	char *p = out;
 
-	if (!gmtime_r(&ts->tv_sec, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
-		return -EOVERFLOW;
-	/* Formatted with room to spare, then copied: the compiler cannot see
-	 * that the year check above bounds the length. */
-	char buf[96];
-	int n = snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-			 (int)(ts->tv_nsec / 1000 % 1000000));
+	if (ts->tv_sec != last_sec) {
+		struct tm tm;
 
-	if (n < 0 || n >= CDE_TIMESTAMP_STR_LEN)
-		return -EOVERFLOW;
-	memcpy(out, buf, (size_t)n + 1);
+		if (!gmtime_r(&ts->tv_sec, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
+			return -EOVERFLOW;
+		last_tm = tm;
+		last_sec = ts->tv_sec;
+	}
+	/* "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" without stdio: per event. */
+	p = put_digits(p, last_tm.tm_year + 1900, 4);
+	*p++ = '-';
+	p = put_digits(p, last_tm.tm_mon + 1, 2);
+	*p++ = '-';
+	p = put_digits(p, last_tm.tm_mday, 2);
+	*p++ = 'T';
+	p = put_digits(p, last_tm.tm_hour, 2);
+	*p++ = ':';
+	p = put_digits(p, last_tm.tm_min, 2);
+	*p++ = ':';
+	p = put_digits(p, last_tm.tm_sec, 2);
+	*p++ = '.';
+	p = put_digits(p, (int)(ts->tv_nsec / 1000 % 1000000), 6);
+	*p++ = 'Z';
+	*p = '\0';
 	return 0;
 }
 

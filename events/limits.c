@@ -34,10 +34,10 @@ static size_t limit_of(const char *name)
 
 static void check(const cJSON *node, struct cde_ptr *ptr, struct cde_errors *errs)
 {
-	size_t index = 0, max = limit_of(node->string);
+	size_t index = 0, max = cJSON_IsString(node) ? limit_of(node->string) : 0;
 	const cJSON *c;
 
-	if (cJSON_IsString(node) && max && strlen(node->valuestring) > max)
+	if (max && strlen(node->valuestring) > max)
 		cde_errors_add(errs, cde_ptr_str(ptr), "too long: at most %zu bytes", max);
 	cJSON_ArrayForEach(c, node) {
 		size_t m = cJSON_IsObject(node) ? cde_ptr_push(ptr, c->string)

@@ -179,15 +179,22 @@ const struct cde_event_type *cde_spec_find_type(const struct cde_spec *spec, con
 const struct cde_event_type *cde_spec_find_kind(const struct cde_spec *spec,
 						const char *subject, const char *predicate)
 {
-	char prefix[256];
-	int n = snprintf(prefix, sizeof(prefix), "dev.cdevents.%s.%s.", subject, predicate);
+	static const char family[] = "dev.cdevents.";
+	size_t f = sizeof(family) - 1, sl = strlen(subject), pl = strlen(predicate);
 
-	if (n < 0 || (size_t)n >= sizeof(prefix))
+	/* "dev.cdevents.<subject>.<predicate>." then a version with a dot,
+	 * compared in place: a prefix printed per hook was in its profile.
+	 * As long as that prefix had to fit in 256 bytes. */
+	if (f + sl + pl + 2 >= 256)
 		return NULL;
-	for (size_t i = 0; i < spec->n_types; i++)
-		if (strncmp(spec->types[i].name, prefix, (size_t)n) == 0 &&
-		    strchr(spec->types[i].name + n, '.'))
+	for (size_t i = 0; i < spec->n_types; i++) {
+		const char *name = spec->types[i].name;
+
+		if (strncmp(name, family, f) == 0 && strncmp(name + f, subject, sl) == 0 && name[f + sl] == '.' &&
+		    strncmp(name + f + sl + 1, predicate, pl) == 0 && name[f + sl + 1 + pl] == '.' &&
+		    strchr(name + f + sl + pl + 2, '.'))
 			return &spec->types[i];
+	}
 	return NULL;
 }
 

@@ -170,30 +170,60 @@ static void check_string(struct vctx *v, const struct cde_node *n, const char *s
 
 static void walk(struct vctx *v, const struct cde_node *n, const cJSON *j);
 
+/* The index of @name among @n's fields, or -1. */
+static int field_index(const struct cde_node *n, const char *name)
+{
+	for (size_t i = 0; name && i < n->n_fields; i++)
+		if (n->fields[i].name[0] == name[0] && strcmp(n->fields[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
 static const struct cde_field *find_field(const struct cde_node *n, const char *name)
 {
-	for (size_t i = 0; i < n->n_fields; i++)
-		if (strcmp(n->fields[i].name, name) == 0)
-			return &n->fields[i];
-	return NULL;
+	int i = field_index(n, name);
+
+	return i < 0 ? NULL : &n->fields[i];
 }
+
+/* Objects of up to this many fields are matched to the document in one
+ * pass over its members (each field looked up in the members was, with
+ * each member looked up in the fields, twice the string compares of a
+ * hook's validation). */
+#define FIELDS_MATCHED 64
 
 static void check_object(struct vctx *v, const struct cde_node *n, const cJSON *j)
 {
-	const cJSON *c;
+	const cJSON *c, *given[FIELDS_MATCHED];
+	bool matched = n->n_fields <= FIELDS_MATCHED;
+	size_t unknown = 0;
 
+	if (matched) {
+		memset(given, 0, n->n_fields * sizeof(given[0]));
+		cJSON_ArrayForEach(c, j) {
+			int i = field_index(n, c->string);
+
+			/* The first of a name, as cJSON's lookup finds it. */
+			if (i >= 0 && !given[i])
+				given[i] = c;
+			unknown += i < 0;
+		}
+	}
 	for (size_t i = 0; i < n->n_fields; i++) {
 		const struct cde_field *f = &n->fields[i];
-		const cJSON *child = cJSON_GetObjectItemCaseSensitive(j, f->name);
-		size_t m = cde_ptr_push(&v->ptr, f->name);
+		const cJSON *child = matched ? given[i] : cJSON_GetObjectItemCaseSensitive(j, f->name);
+		size_t m;
 
+		if (!child && !f->required)
+			continue;
+		m = cde_ptr_push(&v->ptr, f->name);
 		if (child)
 			walk(v, f->node, child);
-		else if (f->required)
+		else
 			report_missing(v, "required property missing");
 		cde_ptr_pop(&v->ptr, m);
 	}
-	if (n->open)
+	if (n->open || (matched && !unknown))
 		return;
 	cJSON_ArrayForEach(c, j) {
 		if (find_field(n, c->string))

@@ -3,7 +3,10 @@
  *
  * Invariants:
  * - a connection handles one request at a time: while a request is being
- *   handled it does not read, so a client cannot queue unbounded work;
+ *   handled what arrives is only kept, up to the head's cap (a pipelined
+ *   request), then reading stops until the reply is out, so a client
+ *   cannot queue unbounded work. Reading stays on otherwise: turning it
+ *   off and on again for every request was two epoll_ctl calls each;
  * - every request has an absolute deadline counted from its first byte
  *   (head, then body), re-armed only between requests, so a client that
  *   trickles one byte at a time is closed on time (libevent's own timeouts
@@ -141,7 +144,6 @@ static void dispatch(struct cde_http_conn *c)
 	c->state = CDE_CONN_HANDLING;
 	c->close_after = c->close_after || !req->head.keep_alive;
 	event_del(c->deadline);
-	bufferevent_disable(c->bev, EV_READ);
 	c->srv->handler(req, c->srv->handler_arg);
 }
 
@@ -177,10 +179,13 @@ static int split_target(struct cde_http_request *req)
 static struct cde_http_request *take_head(struct cde_http_conn *c, size_t head_len)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
-	struct cde_http_request *req = calloc(1, sizeof(*req));
+	struct cde_http_request *req = c->spare ? c->spare : malloc(sizeof(*req));
 	struct cde_http_error err;
 	const char *given;
 
+	c->spare = NULL;
+	if (req)
+		memset(req, 0, sizeof(*req));
 	if (!req || !(req->head_buf = malloc(head_len + 1))) {
 		free(req);
 		refuse(c, 500, "out of memory");
@@ -377,6 +382,14 @@ void cde_http_conn_on_read(struct bufferevent *bev, void *arg)
 			cde_http_conn_free(c);
 		return;
 	}
+	/* What comes while a request is handled or its reply is written
+	 * waits in the input; past a head's worth, it waits in the kernel
+	 * (become_idle reads again). */
+	if ((c->state == CDE_CONN_HANDLING || c->state == CDE_CONN_WRITING) &&
+	    evbuffer_get_length(bufferevent_get_input(bev)) >= c->limits.head_max) {
+		bufferevent_disable(bev, EV_READ);
+		return;
+	}
 	process_input(c);
 }
 
@@ -412,12 +425,17 @@ bool cde_http_conn_write_now(struct cde_http_conn *c)
 {
 	if (!flush_output(c))
 		return false;
+	cde_http_conn_written(c);
+	return true;
+}
+
+void cde_http_conn_written(struct cde_http_conn *c)
+{
 	become_idle(c);
 	/* A pipelined request may be waiting: read it from the loop, not
 	 * from here, which may be inside the handler of the one before. */
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
-	return true;
 }
 
 void cde_http_conn_on_write(struct bufferevent *bev, void *arg)

@@ -1,7 +1,8 @@
 #pragma once
 /* What the HTTP server's files share and nothing else sees: the server,
  * its connections and requests. server.c owns the server, accepting
- * and replies; conn.c reads requests off a connection; slots.c
+ * and replies, reply.c writes a reply; conn.c reads requests off a
+ * connection; slots.c
  * keeps the caps (connections per address and in all, body bytes in
  * flight) and picks the idle connection to close when one is reached. */
 
@@ -65,6 +66,7 @@ struct cde_http_conn {
 	struct event *deadline;
 	enum cde_http_conn_state state;
 	struct cde_http_request *req;	/* being read or handled */
+	struct cde_http_request *spare;	/* the last one's memory, for the next */
 	struct cde_http_chunked chunked;
 	uint64_t body_expected;		/* with Content-Length */
 	size_t head_scanned;		/* bytes of the head checked so far */
@@ -108,10 +110,12 @@ struct cde_http_server {
 /* Closes @c and frees it; a request its handler holds outlives it. */
 void cde_http_conn_free(struct cde_http_conn *c);
 
-/* Frees @req, giving back the body bytes it counted; accepts NULL. */
+/* Frees @req, giving back the body bytes it counted; accepts NULL. Its
+ * memory is kept by its connection, if any, for the next request. */
 void cde_http_request_free(struct cde_http_request *req);
 
-/* Writes a complete response on @c and stops reading until it is sent. */
+/* reply.c: writes a complete response on @c; a connection that closes
+ * after it stops reading. */
 void cde_http_conn_write(struct cde_http_conn *c, int status, const char *body,
 			 const char *const *extra_headers, bool head_only, const char *req_id);
 
@@ -127,6 +131,10 @@ void cde_http_conn_arm(struct cde_http_conn *c, unsigned ms);
  * which saves two epoll_ctl calls a request. False: the rest is left to
  * the caller, who waits for the socket to take it. */
 bool cde_http_conn_write_now(struct cde_http_conn *c);
+
+/* The reply on @c went out whole: idle again, and a pipelined request
+ * already read is taken from the loop. */
+void cde_http_conn_written(struct cde_http_conn *c);
 
 /* conn.c: libevent's callbacks for a connection. */
 void cde_http_conn_on_read(struct bufferevent *bev, void *arg);

@@ -150,6 +150,13 @@ static const struct {
 
 #define N_SINGLE (sizeof(single_fields) / sizeof(single_fields[0]))
 
+/* Whether two names start with the same letter, case aside: most names
+ * differ there, which spares the full compare (names are tokens: ASCII). */
+static bool same_first(const char *a, const char *b)
+{
+	return (a[0] | 0x20) == (b[0] | 0x20);
+}
+
 /* Refuses a second copy of any of single_fields, naming it. */
 static int check_single_fields(const struct cde_http_head *head, struct cde_http_error *err)
 {
@@ -157,7 +164,8 @@ static int check_single_fields(const struct cde_http_head *head, struct cde_http
 
 	for (size_t i = 0; i < head->n_headers; i++)
 		for (size_t f = 0; f < N_SINGLE; f++)
-			if (strcasecmp(head->headers[i].name, single_fields[f].name) == 0 && seen[f]++)
+			if (same_first(head->headers[i].name, single_fields[f].name) &&
+			    strcasecmp(head->headers[i].name, single_fields[f].name) == 0 && seen[f]++)
 				return refuse(err, 400, single_fields[f].reason);
 	return 0;
 }
@@ -303,7 +311,7 @@ int cde_http_head_end(const char *buf, size_t len, size_t *scanned, size_t *ret_
 const char *cde_http_head_get(const struct cde_http_head *head, const char *name)
 {
 	for (size_t i = 0; i < head->n_headers; i++)
-		if (strcasecmp(head->headers[i].name, name) == 0)
+		if (same_first(head->headers[i].name, name) && strcasecmp(head->headers[i].name, name) == 0)
 			return head->headers[i].value;
 	return NULL;
 }

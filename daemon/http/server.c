@@ -1,7 +1,7 @@
 /* The HTTP server: listeners, accepting under the connection caps,
  * replies, and what a handler reads of a request; reading requests off a
- * connection is conn.c's job, the caps' bookkeeping slots.c's,
- * and what a request means the handler's.
+ * connection is conn.c's job, writing a reply reply.c's, the caps'
+ * bookkeeping slots.c's, and what a request means the handler's.
  *
  * Invariants:
  * - everything a client can make us hold is capped: head bytes, header
@@ -44,34 +44,6 @@ void cde_http_limits_default(struct cde_http_limits *l)
 	l->bodies_in_flight_max = 64 * 1024 * 1024;
 }
 
-static const char *status_text(int status)
-{
-	switch (status) {
-	case 100: return "Continue";
-	case 200: return "OK";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 308: return "Permanent Redirect";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 413: return "Content Too Large";
-	case 415: return "Unsupported Media Type";
-	case 417: return "Expectation Failed";
-	case 422: return "Unprocessable Content";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Status";
-	}
-}
-
 void cde_http_request_free(struct cde_http_request *req)
 {
 	if (!req)
@@ -82,7 +54,13 @@ void cde_http_request_free(struct cde_http_request *req)
 	free(req->head_buf);
 	free(req->path);
 	free(req->body);
-	free(req);
+	/* Kept for the connection's next request: a request is over 2 KiB
+	 * (its header table), and allocating that much made malloc
+	 * consolidate its small free chunks, once a request. */
+	if (req->conn && !req->conn->spare)
+		req->conn->spare = req;
+	else
+		free(req);
 }
 
 void cde_http_conn_free(struct cde_http_conn *c)
@@ -97,6 +75,7 @@ void cde_http_conn_free(struct cde_http_conn *c)
 		else
 			cde_http_request_free(c->req);
 	}
+	free(c->spare);
 	cde_http_slots_remove(s, c);
 	if (c->deadline)
 		event_free(c->deadline);
@@ -164,39 +143,9 @@ void cde_http_new_request_id(char out[17])
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
 	z ^= z >> 31;
-	snprintf(out, 17, "%016llx", (unsigned long long)z);
-}
-
-/* A reply to HEAD has the headers of the reply to GET and no body. */
-void cde_http_conn_write(struct cde_http_conn *c, int status, const char *body,
-			   const char *const *extra_headers, bool head_only, const char *req_id)
-{
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	size_t len = body ? strlen(body) : 0;
-
-	if (c->srv->shutting_down)
-		c->close_after = true;
-	bool typed = false;
-
-	for (size_t i = 0; extra_headers && extra_headers[i]; i++)
-		typed |= strncasecmp(extra_headers[i], "Content-Type:", 13) == 0;
-	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status, status_text(status));
-	if (body && !typed)
-		evbuffer_add_printf(out, "Content-Type: application/json\r\n");
-	evbuffer_add_printf(out, "Content-Length: %zu\r\n", len);
-	for (size_t i = 0; extra_headers && extra_headers[i]; i++)
-		evbuffer_add_printf(out, "%s\r\n", extra_headers[i]);
-	evbuffer_add_printf(out, "X-Request-Id: %s\r\n", req_id);
-	evbuffer_add_printf(out, "Connection: %s\r\n\r\n", c->close_after ? "close" : "keep-alive");
-	if (len && !head_only)
-		evbuffer_add(out, body, len);
-	c->state = CDE_CONN_WRITING;
-	bufferevent_disable(c->bev, EV_READ);
-	if (!c->close_after && cde_http_conn_write_now(c))
-		return;
-	bufferevent_enable(c->bev, EV_WRITE);
-	/* A reader that never drains our reply must not hold the slot. */
-	cde_http_conn_arm(c, c->limits.idle_timeout_ms);
+	for (int i = 15; i >= 0; i--, z >>= 4)
+		out[i] = "0123456789abcdef"[z & 0xf];
+	out[16] = '\0';
 }
 
 static bool addr_is_loopback(const struct sockaddr *sa)

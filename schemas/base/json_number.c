@@ -129,6 +129,10 @@ static bool prints_exactly(const cJSON *item)
 
 	if (!isfinite(item->valuedouble))
 		return true; /* JSON has no text for it: cJSON's null stays */
+	/* An integer below 10^15 is printed as its digits ("%d" or
+	 * "%1.15g" alike): no need to print it to know. */
+	if (fabs(item->valuedouble) < 1e15 && item->valuedouble == trunc(item->valuedouble))
+		return true;
 	if (!cJSON_PrintPreallocated((cJSON *)item, buf, sizeof(buf), false))
 		return false;
 	return strtod(buf, NULL) == item->valuedouble;

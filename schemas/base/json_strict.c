@@ -6,10 +6,55 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "schemas/base/json_pointer.h"
+
+/* Eight bytes at @s, in any order (the tests below look at every byte). */
+static uint64_t word_at(const void *s)
+{
+	uint64_t w;
+
+	memcpy(&w, s, sizeof(w));
+	return w;
+}
+
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Nonzero when a byte of @w is below @n (@n <= 128), or has its high bit. */
+static uint64_t any_below_or_high(uint64_t w, unsigned n)
+{
+	return ((w - ONES * n) & ~w & HIGHS) | (w & HIGHS);
+}
+
+/* Nonzero when a byte of @w is @c. */
+static uint64_t any_byte(uint64_t w, unsigned char c)
+{
+	uint64_t x = w ^ (ONES * c);
+
+	return (x - ONES) & ~x & HIGHS;
+}
+
+/* Eight bytes at a time, then one by one where a word has another:
+ * strings of a large body are mostly plain, and each byte was looked at
+ * alone. */
+size_t cde_json_plain_prefix(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w = word_at(s + i);
+
+		if (any_below_or_high(w, 0x20) | any_byte(w, '"') | any_byte(w, '\\'))
+			break;
+	}
+	while (i < len && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
+		i++;
+	return i;
+}
 
 size_t cde_utf8_check(const char *str, size_t len)
 {
@@ -21,6 +66,11 @@ size_t cde_utf8_check(const char *str, size_t len)
 		size_t n;
 		unsigned int cp;
 
+		/* ASCII, eight bytes at a time. */
+		if (i + 8 <= len && !(word_at(s + i) & HIGHS)) {
+			i += 8;
+			continue;
+		}
 		if (c < 0x80) {
 			i++;
 			continue;
@@ -55,12 +105,17 @@ size_t cde_utf8_check(const char *str, size_t len)
  * backslashes. Returns its offset or @len. */
 static size_t find_nul_escape(const char *s, size_t len)
 {
-	for (size_t i = 0; i + 6 <= len; i++) {
-		if (s[i] != '\\')
-			continue;
+	size_t i = 0;
+
+	while (i + 6 <= len) {
+		const char *b = memchr(s + i, '\\', len - i);
+
+		if (!b || (size_t)(b - s) + 6 > len)
+			break;
+		i = (size_t)(b - s);
 		if (s[i + 1] == 'u' && memcmp(s + i + 2, "0000", 4) == 0)
 			return i;
-		i++; /* skip the escaped character, whatever it is */
+		i += 2; /* past the escaped character, whatever it is */
 	}
 	return len;
 }
@@ -231,7 +286,12 @@ static bool skip_string(const char *buf, size_t len, size_t *pos)
 	size_t i = *pos + 1;
 
 	for (; i < len; i++) {
-		unsigned char c = (unsigned char)buf[i];
+		unsigned char c;
+
+		i += cde_json_plain_prefix(buf + i, len - i);
+		if (i >= len)
+			break;
+		c = (unsigned char)buf[i];
 
 		if (c == '"') {
 			*pos = i + 1;

@@ -44,6 +44,10 @@ int cde_json_number_text(const cJSON *item, char *buf, size_t size);
  * nothing above U+10FFFF). */
 size_t cde_utf8_check(const char *s, size_t len);
 
+/* How many bytes at the start of @s (@len) are printable ASCII other
+ * than '"' and '\\': text JSON writes as it is, valid UTF-8. */
+size_t cde_json_plain_prefix(const char *s, size_t len);
+
 /* Puts @item into the object @obj under @key, replacing a member of that
  * name. Unlike cJSON_ReplaceItemInObject of cJSON 1.7.15, which keeps an
  * item without a name when copying the key fails, the item is named before

@@ -45,7 +45,9 @@ static inline struct cde_http_request *test_request(const char *method, const ch
 }
 
 /* A stand-in for the connection of a request whose head is read and whose
- * body is not: cde_http_request_at_head(@req) is true while it is set. */
+ * body is not: cde_http_request_at_head(@req) is true while it is set.
+ * Freed while it is set, the request's memory is kept in @conn->spare
+ * (as a connection keeps it for its next request): the caller frees it. */
 static inline void test_request_at_head(struct cde_http_request *req, struct cde_http_conn *conn)
 {
 	memset(conn, 0, sizeof(*conn));

@@ -244,6 +244,7 @@ static void route_head(const char *method, const char *target)
 	assert_true(seen.replies <= 1);
 	if (!seen.replies)
 		cde_http_request_free(req);
+	free(conn.spare);	/* the connection keeps a freed request's memory */
 }
 
 /* Sends @method @target with credentials auth would refuse: it must be

@@ -857,15 +857,18 @@ static int jcs_run(void *arg)
 	return cde_jcs_serialize(a->doc, &a->text, &a->len);
 }
 
+/* A string longer than the writer's first buffer and an object of more
+ * members than it sorts on its stack: both allocate. */
+#define JCS_DOTS 1100
+#define JCS_MEMBERS 17
+
+static char jcs_expected[JCS_DOTS + 512];
+
 static bool jcs_check(void *arg, int r, bool first)
 {
-	static const char expected[] = "{\"a\":[1e+21,{\"\xf0\x9f\x98\x80\":\"\\u0001\",\"\xef\xac\xb3\":0}],"
-		"\"b\":\"................................................................"
-		"................................................................"
-		"................................................................"
-		"................................................................\"}";
 	struct jcs_arg *a = arg;
-	bool ok = r == 0 ? a->text && a->len == strlen(expected) && strcmp(a->text, expected) == 0 : !a->text;
+	bool ok = r == 0 ? a->text && a->len == strlen(jcs_expected) && strcmp(a->text, jcs_expected) == 0
+			 : !a->text;
 
 	free(a->text);
 	a->text = NULL;
@@ -875,15 +878,20 @@ static bool jcs_check(void *arg, int r, bool first)
 /* The JCS writer grows its buffer and sorts each object's members. */
 static void canonical_json_runs_out_of_memory_cleanly(void **state)
 {
-	struct jcs_arg a = {
-		.doc = json("{\"b\": \"................................................................"
-			    "................................................................"
-			    "................................................................"
-			    "................................................................\","
-			    " \"a\": [1e21, {\"\\ufb33\": 0, \"\\ud83d\\ude00\": \"\\u0001\"}]}"),
-	};
+	char dots[JCS_DOTS + 1], members[JCS_MEMBERS * 8 + 1] = "", text[sizeof(jcs_expected)];
 	const struct target t = { "cde_jcs_serialize", jcs_run, jcs_check, 3 };
+	struct jcs_arg a = { 0 };
 
+	memset(dots, '.', JCS_DOTS);
+	dots[JCS_DOTS] = '\0';
+	for (int i = 0; i < JCS_MEMBERS; i++)
+		snprintf(members + strlen(members), sizeof(members) - strlen(members), "%s\"k%02d\":0",
+			 i ? "," : "", i);
+	snprintf(text, sizeof(text), "{\"b\": \"%s\", \"c\": {%s},"
+		 " \"a\": [1e21, {\"\\ufb33\": 0, \"\\ud83d\\ude00\": \"\\u0001\"}]}", dots, members);
+	snprintf(jcs_expected, sizeof(jcs_expected), "{\"a\":[1e+21,{\"\xf0\x9f\x98\x80\":\"\\u0001\",\"\xef\xac\xb3\":0}],"
+		 "\"b\":\"%s\",\"c\":{%s}}", dots, members);
+	a.doc = json(text);
 	reports_left = 4;
 	assert_int_equal(exercise(&t, &a, NULL), 0);
 	cJSON_Delete(a.doc);
