@@ -96,17 +96,19 @@ int cde_timestamp_format(const struct timespec *ts, char out[CDE_TIMESTAMP_STR_L
 	/* The calendar of the last second asked for, per thread: three
 	 * stamps an event (its timestamp, receivedAt, the log line's) fall
 	 * mostly in one second. */
-	static _Thread_local time_t last_sec = -1;
+	static _Thread_local time_t last_sec;
+	static _Thread_local bool last_valid;	/* no second is free to mean "none" */
 	static _Thread_local struct tm last_tm;
 	char *p = out;
 
-	if (ts->tv_sec != last_sec) {
+	if (!last_valid || ts->tv_sec != last_sec) {
 		struct tm tm;
 
 		if (!gmtime_r(&ts->tv_sec, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
 			return -EOVERFLOW;
 		last_tm = tm;
 		last_sec = ts->tv_sec;
+		last_valid = true;
 	}
 	/* "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" without stdio: per event. */
 	p = put_digits(p, last_tm.tm_year + 1900, 4);

@@ -11,9 +11,11 @@
  *   (head, then body), re-armed only between requests, so a client that
  *   trickles one byte at a time is closed on time (libevent's own timeouts
  *   restart on every byte);
- * - no byte of a body is read before the head handler has let the request
+ * - no byte of a body is taken before the head handler has let the request
  *   through and the body fits the bytes left under bodies_in_flight_max:
- *   a request that will be refused costs its head, not its body;
+ *   a request that will be refused costs its head, not its body (what
+ *   waits in the input meanwhile is bounded per connection by the head's
+ *   cap and one read, as for a pipelined request);
  * - a head that can never be valid (a bare LF) is refused when that byte
  *   arrives, not at the deadline. */
 
@@ -343,6 +345,16 @@ static bool start_request(struct cde_http_conn *c)
 	return true;
 }
 
+/* The client shut down its side and all it sent is read: a request
+ * begun is truncated, and an idle connection is done. */
+static void input_ended(struct cde_http_conn *c)
+{
+	if (c->state == CDE_CONN_IDLE)
+		cde_http_conn_free(c);
+	else
+		refuse(c, 400, "request truncated: the connection closed before its end");
+}
+
 static void process_input(struct cde_http_conn *c)
 {
 	for (;;) {
@@ -350,8 +362,7 @@ static void process_input(struct cde_http_conn *c)
 
 		switch (c->state) {
 		case CDE_CONN_IDLE:
-			if (!start_request(c))
-				return;
+			start_request(c);	/* in HEAD once a request begins */
 			break;
 		case CDE_CONN_HEAD:
 			read_head(c);
@@ -364,8 +375,12 @@ static void process_input(struct cde_http_conn *c)
 		default:
 			return;
 		}
-		if (c->state == before)
-			return; /* needs more input */
+		if (c->state == before) {
+			/* Needs more input, which may never come. */
+			if (c->peer_closed)
+				input_ended(c);
+			return;
+		}
 	}
 }
 
@@ -469,10 +484,15 @@ void cde_http_conn_on_event(struct bufferevent *bev, short what, void *arg)
 		refuse(c, 400, "request truncated: the connection closed before its end");
 		return;
 	}
-	if ((what & BEV_EVENT_EOF) && c->state == CDE_CONN_HANDLING) {
-		/* Keep it until the handler answers; the reply may still be
-		 * readable by a client that only shut down its side. */
-		c->close_after = true;
+	if ((what & BEV_EVENT_EOF) && (c->state == CDE_CONN_HANDLING || c->state == CDE_CONN_WRITING ||
+				       c->state == CDE_CONN_IDLE)) {
+		/* A client that only shut down its side still reads: its reply
+		 * goes out whole, and so do the replies to the requests it sent
+		 * before (they wait in the input); the connection ends when
+		 * the input is used up (process_input). */
+		c->peer_closed = true;
+		if (c->state == CDE_CONN_IDLE)
+			process_input(c);
 		return;
 	}
 	cde_http_conn_free(c);

@@ -79,6 +79,7 @@ struct cde_http_conn {
 	char peer[64];
 	bool loopback;
 	bool close_after;
+	bool peer_closed;		/* the client shut down its side */
 	bool linger;			/* refused mid-request: drain before closing */
 	size_t lingered;		/* bytes discarded while lingering */
 };

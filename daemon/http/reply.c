@@ -109,7 +109,7 @@ void cde_http_conn_write(struct cde_http_conn *c, int status, const char *body,
 	size_t len = body ? strlen(body) : 0, need, done = 0;
 	char head[1024], *big = NULL;
 	const char *text = head;
-	bool typed = false;
+	bool typed = false, bare = false;
 
 	if (c->srv->shutting_down)
 		c->close_after = true;
@@ -125,11 +125,12 @@ void cde_http_conn_write(struct cde_http_conn *c, int status, const char *body,
 			/* What was asked cannot be said: a bare 500, and the end. */
 			text = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 			need = strlen(text);
+			bare = true;
 			c->close_after = true;
 		}
 		text = big ? big : text;
 	}
-	if (head_only || (need > sizeof(head) && !big))
+	if (head_only || bare)
 		len = 0;
 	c->state = CDE_CONN_WRITING;
 	if (!c->close_after && evbuffer_get_length(out) == 0) {

@@ -44,6 +44,19 @@ void cde_http_limits_default(struct cde_http_limits *l)
 	l->bodies_in_flight_max = 64 * 1024 * 1024;
 }
 
+/* Under AddressSanitizer every request is freed, so that a read of one
+ * after its reply is caught rather than served from its successor. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
+
 void cde_http_request_free(struct cde_http_request *req)
 {
 	if (!req)
@@ -57,7 +70,7 @@ void cde_http_request_free(struct cde_http_request *req)
 	/* Kept for the connection's next request: a request is over 2 KiB
 	 * (its header table), and allocating that much made malloc
 	 * consolidate its small free chunks, once a request. */
-	if (req->conn && !req->conn->spare)
+	if (req->conn && !req->conn->spare && !SANITIZED)
 		req->conn->spare = req;
 	else
 		free(req);

@@ -3,6 +3,7 @@
 #include "tests/unit/helpers.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -116,6 +117,28 @@ static void ids_are_uuid_v7_and_timestamps_rfc3339_microseconds(void **state)
 	assert_int_equal(cde_timestamp_now(ts), 0);
 	assert_true(cde_format_is_date_time(ts));
 	assert_int_equal(strlen(ts), 27);
+}
+
+static void *format_second_before_epoch(void *out)
+{
+	struct timespec t = { .tv_sec = -1, .tv_nsec = 0 };
+
+	return cde_timestamp_format(&t, out) == 0 ? out : NULL;
+}
+
+/* Each thread keeps the calendar of the last second it formatted: no
+ * second, -1 included, may pass for "none kept yet". */
+static void a_threads_first_timestamp_is_any_second(void **state)
+{
+	char ts[CDE_TIMESTAMP_STR_LEN];
+	pthread_t th;
+	void *ok;
+
+	(void)state;
+	assert_int_equal(pthread_create(&th, NULL, format_second_before_epoch, ts), 0);
+	assert_int_equal(pthread_join(th, &ok), 0);
+	assert_non_null(ok);
+	assert_string_equal(ts, "1969-12-31T23:59:59.000000Z");
 }
 
 static void a_new_event_is_valid_v051_with_fresh_id_and_time(void **state)
@@ -349,6 +372,7 @@ int main(void)
 		cmocka_unit_test(ids_are_uuid_v7_and_timestamps_rfc3339_microseconds),
 		cmocka_unit_test(ids_are_distinct_v7_uuids_in_the_order_made),
 		cmocka_unit_test(a_forked_child_never_repeats_the_parents_ids),
+		cmocka_unit_test(a_threads_first_timestamp_is_any_second),
 		cmocka_unit_test(a_new_event_is_valid_v051_with_fresh_id_and_time),
 		cmocka_unit_test(setters_fill_every_optional_field),
 		cmocka_unit_test(serializes_and_parses_back_to_the_same_document),

@@ -2,7 +2,8 @@
 // back to back in one packet are answered one by one, in order (each reply
 // carries its request's X-Request-Id), including a thousand at once, a
 // refused one in the middle does not swallow the next, and "Connection:
-// close" ends the connection after its reply; "Expect: 100-continue" is
+// close" ends the connection after its reply, a client that half-closes
+// after its requests gets every reply whole; "Expect: 100-continue" is
 // answered before the body.
 //
 //   node tests/js/integration/http-pipelining.mjs path/to/cdeventsd
@@ -49,6 +50,18 @@ function exchange(text, want) {
   });
 }
 
+// Writes @text and shuts down the sending side at once, as `nc -N` or a
+// batch client does; resolves with the replies read until the server closes.
+function sendAndHalfClose(text) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: d.host, port: d.port }, () => s.end(text));
+    let got = '';
+    s.on('data', (c) => { got += c; });
+    s.on('close', () => resolve({ replies: replies(got), bytes: got.length }));
+    s.on('error', () => {});
+  });
+}
+
 const ids = (rs) => rs.map((r) => r.id);
 const statuses = (rs) => rs.map((r) => r.status);
 
@@ -78,6 +91,29 @@ const statuses = (rs) => rs.map((r) => r.status);
   const got = await exchange(hook(6000, 'Connection: close\r\n') + hook(6001), 2); // the server closes
   t.check(JSON.stringify(ids(got)) === JSON.stringify(['req-6000']) && got[0].close,
     'Connection: close ends the connection after its reply', ids(got).join(','));
+}
+// A client that shuts down its side after its requests still reads: each
+// request it sent is answered whole, then the server closes.
+{
+  const got = await sendAndHalfClose(hook(7000) + hook(7001) + hook(7002));
+  t.check(JSON.stringify(ids(got.replies)) === JSON.stringify(['req-7000', 'req-7001', 'req-7002']) &&
+    statuses(got.replies).every((s) => s === 202),
+  'requests pipelined before a half-close are all answered', `${statuses(got.replies)} ${ids(got.replies)}`);
+}
+{
+  // Pages of the 1,000 events posted above, far more than a socket holds:
+  // the half-close arrives while the first reply is still being written.
+  const n = 12;
+  const get = (i) => `GET /v1/events?limit=1000 HTTP/1.1\r\nHost: x\r\nX-Request-Id: req-p${i}\r\n\r\n`;
+  const got = await sendAndHalfClose(Array.from({ length: n }, (_, i) => get(i)).join(''));
+  t.check(got.replies.length === n && got.replies.every((r, i) => r.status === 200 && r.id === `req-p${i}`),
+    `${n} large replies still being written when the client half-closes arrive whole`,
+    `${got.replies.length} complete of ${n}, ${got.bytes} bytes`);
+}
+{
+  const got = await sendAndHalfClose(hook(7100) + 'POST /v1/hooks/build HTTP/1.1\r\nHost: x\r\nContent-Len');
+  t.check(JSON.stringify(statuses(got.replies)) === JSON.stringify([202, 400]),
+    'a request cut short by a half-close is refused after the whole one before it', statuses(got.replies).join(','));
 }
 // Expect: 100-continue: the interim answer comes before the body is sent
 // (a client such as curl waits for it), then the final one.
