@@ -150,15 +150,17 @@ static int read_row(const struct cde_audit_proof_source *src, uint64_t seq, stru
 	return r;
 }
 
-/* The tree's hashes, or -EIO with why. */
+/* The tree's hashes, or -EIO or -ENOMEM with why. */
 static int tree_of(const struct cde_audit_proof_source *src, const struct cde_tlog_reader **ret, char *err,
 		   size_t err_size)
 {
 	int r = src->tree(src->ctx, ret);
 
-	if (r < 0)
+	if (r == -ENOMEM)
+		snprintf(err, err_size, "out of memory");
+	else if (r < 0)
 		snprintf(err, err_size, "the Merkle tree's hashes cannot be read");
-	return r < 0 ? -EIO : 0;
+	return r == -ENOMEM ? r : r < 0 ? -EIO : 0;
 }
 
 /* The proof and its JSON, once the row is known to be leaf @row->leaf
