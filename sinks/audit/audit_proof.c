@@ -83,6 +83,10 @@ struct row {
 	size_t entry_len;
 	uint64_t leaf;
 	bool has_leaf;
+	/* The row's own leaf hash (row_hash_len 0: none kept there); a
+	 * length other than CDE_TLOG_HASH_LEN is a damaged one. */
+	uint8_t row_hash[CDE_TLOG_HASH_LEN];
+	size_t row_hash_len;
 };
 
 static void row_release(struct row *row)
@@ -129,6 +133,12 @@ static int read_row(const struct cde_audit_proof_source *src, uint64_t seq, stru
 	}
 	row->has_leaf = a.has_leaf;
 	row->leaf = a.leaf;
+	if (a.leaf_hash) {
+		/* Any length but a hash's is damaged: 1 stands for them all. */
+		row->row_hash_len = a.leaf_hash_len == CDE_TLOG_HASH_LEN ? CDE_TLOG_HASH_LEN : 1;
+		if (a.leaf_hash_len == CDE_TLOG_HASH_LEN)
+			memcpy(row->row_hash, a.leaf_hash, CDE_TLOG_HASH_LEN);
+	}
 	row->id = strdup(a.row.id ? a.row.id : "");
 	row->source = strdup(a.row.source ? a.row.source : "");
 	r = row->id && row->source ? cde_audit_tree_entry(&a.row, &row->entry, &row->entry_len) : -ENOMEM;
@@ -140,15 +150,17 @@ static int read_row(const struct cde_audit_proof_source *src, uint64_t seq, stru
 	return r;
 }
 
-/* The tree's hashes, or -EIO with why. */
+/* The tree's hashes, or -EIO or -ENOMEM with why. */
 static int tree_of(const struct cde_audit_proof_source *src, const struct cde_tlog_reader **ret, char *err,
 		   size_t err_size)
 {
 	int r = src->tree(src->ctx, ret);
 
-	if (r < 0)
+	if (r == -ENOMEM)
+		snprintf(err, err_size, "out of memory");
+	else if (r < 0)
 		snprintf(err, err_size, "the Merkle tree's hashes cannot be read");
-	return r < 0 ? -EIO : 0;
+	return r == -ENOMEM ? r : r < 0 ? -EIO : 0;
 }
 
 /* The proof and its JSON, once the row is known to be leaf @row->leaf
@@ -188,7 +200,11 @@ static int inclusion_json(const struct cde_audit_proof_source *src, uint64_t seq
 }
 
 /* A row that no longer hashes to its leaf was altered: no proof for it,
- * and say so rather than serve one that cannot verify. */
+ * and say so rather than serve one that cannot verify. The row's own
+ * leaf hash is compared too: a tree reader that caches the tree's edge
+ * serves the leaf as it was when read, not as edited since, and the
+ * answer is the one a reader without a cache gives (which reads the leaf
+ * from the row: an edited one 409, a damaged one not stored). */
 static int check_leaf(const struct cde_audit_proof_source *src, uint64_t seq, const struct row *row,
 		      const uint8_t leaf[CDE_TLOG_HASH_LEN], char *err, size_t err_size)
 {
@@ -199,7 +215,10 @@ static int check_leaf(const struct cde_audit_proof_source *src, uint64_t seq, co
 	if (r < 0)
 		return r;
 	r = tree->read(tree->ctx, 0, row->leaf, stored);
-	if (r == 0 && memcmp(leaf, stored, CDE_TLOG_HASH_LEN) != 0) {
+	if (r == 0 && row->row_hash_len && row->row_hash_len != CDE_TLOG_HASH_LEN)
+		r = -EBADMSG;
+	if (r == 0 && (memcmp(leaf, stored, CDE_TLOG_HASH_LEN) != 0 ||
+		       (row->row_hash_len && memcmp(row->row_hash, stored, CDE_TLOG_HASH_LEN) != 0))) {
 		snprintf(err, err_size, "seq %llu does not hash to its leaf %llu: the row was altered",
 			 (unsigned long long)seq, (unsigned long long)row->leaf);
 		return -EBADMSG;

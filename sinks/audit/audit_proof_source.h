@@ -22,6 +22,12 @@ struct cde_audit_proof_row {
 	struct cde_audit_row row;
 	bool has_leaf;	/* rows stored before the tree have none */
 	uint64_t leaf;
+	/* The leaf hash the row holds, as stored (any length, valid as the
+	 * strings are), when its store keeps one there; NULL otherwise
+	 * (rows from before audit.db's schema 8, PostgreSQL). A reader that
+	 * caches the tree's hashes would not see it edited otherwise. */
+	const void *leaf_hash;
+	size_t leaf_hash_len;
 };
 
 struct cde_audit_proof_source {

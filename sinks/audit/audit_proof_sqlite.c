@@ -102,7 +102,11 @@ static int sqlite_row(void *ctx, uint64_t seq, struct cde_audit_proof_row *ret)
 
 	sqlite3_finalize(s->row);
 	s->row = NULL;
-	if (sqlite3_prepare_v2(s->db, "SELECT id, source, leaf, received_at, principal, peer, event FROM events"
+	/* A file from before schema 8 (read without migrating it) has no
+	 * leaf_hash: its leaves are all in tiles. */
+	if (sqlite3_prepare_v2(s->db, "SELECT id, source, leaf, received_at, principal, peer, event, leaf_hash"
+			       " FROM events WHERE seq = ?", -1, &st, NULL) != SQLITE_OK &&
+	    sqlite3_prepare_v2(s->db, "SELECT id, source, leaf, received_at, principal, peer, event FROM events"
 			       " WHERE seq = ?", -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	s->row = st;
@@ -119,6 +123,10 @@ static int sqlite_row(void *ctx, uint64_t seq, struct cde_audit_proof_row *ret)
 	ret->row.principal = (const char *)sqlite3_column_text(st, 4);
 	ret->row.peer = (const char *)sqlite3_column_text(st, 5);
 	ret->row.event = (const char *)sqlite3_column_text(st, 6);
+	if (sqlite3_column_count(st) > 7 && sqlite3_column_type(st, 7) != SQLITE_NULL) {
+		ret->leaf_hash = sqlite3_column_blob(st, 7);
+		ret->leaf_hash_len = (size_t)sqlite3_column_bytes(st, 7);
+	}
 	return 0;
 }
 

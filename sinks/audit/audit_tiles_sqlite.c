@@ -199,17 +199,32 @@ static int append_missing(struct cde_audit_tile_io_sqlite *s, unsigned t, uint64
 	return t == 0 ? append_row_leaves(s, idx, buf, cap, len) : append_derived(s, t, idx, buf, cap, len);
 }
 
+/* The bytes of tile (@t, @idx) that a tree of @size leaves has: its
+ * hashes of level @t (each over 16^@t leaves) that are whole in it. */
+static size_t bytes_in_tree(uint64_t size, unsigned t, uint64_t idx)
+{
+	uint64_t n = size >> (CDE_AUDIT_TILE_HEIGHT * t);
+
+	if (idx > n / CDE_AUDIT_TILE_WIDTH)
+		return 0;
+	n -= idx * CDE_AUDIT_TILE_WIDTH;
+	return (n < CDE_AUDIT_TILE_WIDTH ? (size_t)n : CDE_AUDIT_TILE_WIDTH) * CDE_TLOG_HASH_LEN;
+}
+
 /* A tile read through the reader's open cache: one held whole in the
  * tree this snapshot sees, or full (it never changes), is served as held; any other is
  * read as without a cache, but from the end of what is held of it (a
  * prefix of it, the log being append-only), and is then held. A row
- * that is whole, or damaged, is the answer as it is. */
+ * that is whole, or damaged, is the answer as it is. Nothing past the
+ * tree's size is derived or held: rows there are not the tree's yet (an
+ * INSERT not committed, or one rolled back and replaced by others), and
+ * the witness vouches only for the leaves below it. */
 static int get_cached(struct cde_audit_tile_io_sqlite *s, unsigned t, uint64_t idx, uint8_t *buf, size_t *ret_len)
 {
 	const size_t full = CDE_AUDIT_TILE_WIDTH * CDE_TLOG_HASH_LEN;
 	struct cde_audit_tile_cache *c = s->cache;
 	struct cde_audit_tile_cached *e = cde_audit_tile_cache_find(c, t, idx);
-	size_t held = e ? e->n * CDE_TLOG_HASH_LEN : 0, len = 0;
+	size_t held = e ? e->n * CDE_TLOG_HASH_LEN : 0, len = 0, most = bytes_in_tree(c->size, t, idx);
 	int r;
 
 	if (e && (e->gen == c->gen || e->n == CDE_AUDIT_TILE_WIDTH)) {
@@ -229,7 +244,9 @@ static int get_cached(struct cde_audit_tile_io_sqlite *s, unsigned t, uint64_t i
 		memcpy(buf, e->hash, held);
 		len = held;
 	}
-	r = append_missing(s, t, idx, buf, full, &len);
+	if (len > most)
+		len = most;
+	r = append_missing(s, t, idx, buf, most, &len);
 	if (r == 0 && len && len % CDE_TLOG_HASH_LEN == 0)
 		cde_audit_tile_cache_keep(c, t, idx, (const uint8_t (*)[CDE_TLOG_HASH_LEN])buf,
 					  len / CDE_TLOG_HASH_LEN);
@@ -364,12 +381,16 @@ int cde_audit_tile_io_sqlite_cache(struct cde_audit_tile_io_sqlite *s)
 	return s->cache ? 0 : -ENOMEM;
 }
 
-/* The cache holds hashes over leaves below c->size only, and the log only
- * grows: while leaf c->size - 1 is the one witnessed, every hash held is
- * still the file's. A file put in the log's place (a backup restored
- * under the daemon, another log) has another leaf there, or none, or
- * fewer leaves: the cache starts again. A row altered behind the
- * daemon's back is verify's to find, as everywhere else in the tree. */
+/* The cache holds hashes over leaves below c->size only (get_cached
+ * derives nothing past it), and the log only grows: while leaf
+ * c->size - 1 is the one witnessed, every hash held is still the file's.
+ * A file put in the log's place (a backup restored under the daemon,
+ * another log) has another leaf there, or none, or fewer leaves: the
+ * cache starts again. A row altered behind the daemon's back is verify's
+ * to find, as everywhere else in the tree (and a proof's, for its own
+ * row: audit_proof.c compares the row's leaf hash too). A connection
+ * inside a write transaction sees rows that may yet be rolled back: no
+ * cache there, neither served nor witnessed. */
 int cde_audit_tile_io_sqlite_open_snapshot(struct cde_audit_tile_io_sqlite *s, uint64_t size)
 {
 	struct cde_audit_tile_cache *c = s->cache;
@@ -379,6 +400,8 @@ int cde_audit_tile_io_sqlite_open_snapshot(struct cde_audit_tile_io_sqlite *s, u
 	if (!c)
 		return 0;
 	c->open = false;
+	if (sqlite3_txn_state(sqlite3_db_handle(s->get), "main") == SQLITE_TXN_WRITE)
+		return 0;
 	if (c->size && size < c->size)
 		cde_audit_tile_cache_clear(c);
 	if (c->size) {

@@ -36,8 +36,9 @@ int cde_audit_tile_io_sqlite_cache(struct cde_audit_tile_io_sqlite *s);
  * against the file (the leaf it witnessed is still there, with the same
  * hash, and the tree did not shrink: otherwise the file is not the log
  * the hashes came from, replaced or restored, and they are dropped), and
- * lets the reads use it until the snapshot is closed. 0 or -EIO; without
- * a cache, 0 and nothing else. */
+ * lets the reads use it until the snapshot is closed. Inside a write
+ * transaction (rows that may be rolled back) the cache is left closed.
+ * 0 or -EIO; without a cache, 0 and nothing else. */
 int cde_audit_tile_io_sqlite_open_snapshot(struct cde_audit_tile_io_sqlite *s, uint64_t size);
 /* Before the transaction ends: reads go to the file alone again. */
 void cde_audit_tile_io_sqlite_close_snapshot(struct cde_audit_tile_io_sqlite *s);

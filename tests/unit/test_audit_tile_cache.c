@@ -338,9 +338,113 @@ static void the_cached_answer_is_the_uncached_one_after_a_restore(void **state)
 	log_close(&longer);
 }
 
+/* Rows of @n leaves of @salt after the tree's last, on the writer's
+ * connection, with no tree hash over them: rows the tree does not have
+ * (an INSERT of the writer's, or rows a file was left with). */
+static void rows_past_the_tree(struct log *l, size_t n, int salt)
+{
+	uint8_t h[CDE_TLOG_HASH_LEN];
+
+	for (size_t i = 0; i < n; i++) {
+		leaf(l->model.size + i, salt, h);
+		assert_int_equal(insert_leaf_row(l->db, l->model.size + i, h), 0);
+	}
+}
+
+/* In the snapshot @db is in (the caller's transaction, as a proof source
+ * uses it), the root @cached makes of the whole tree is the log's. */
+static void cached_root_is_the_log_s(struct log *l, sqlite3 *db, struct cde_audit_tree_reader *cached)
+{
+	uint8_t root[CDE_TLOG_HASH_LEN], want[CDE_TLOG_HASH_LEN];
+	uint64_t size = cde_audit_tree_size(db);
+
+	assert_int_equal(size, l->model.size);
+	assert_int_equal(cde_audit_tile_io_sqlite_open_snapshot(&cached->sql, size), 0);
+	cached->tiles.tile.valid = false;
+	assert_int_equal(cde_tlog_frontier_root(&l->model, want), 0);
+	assert_int_equal(cde_tlog_root(&cached->tlog, size, root), 0);
+	assert_memory_equal(root, want, sizeof(root));
+	cde_audit_tile_io_sqlite_close_snapshot(&cached->sql);
+}
+
+/* Rows past the tree's size are not the tree's: the edge tile held holds
+ * the leaves below the size only, so when those rows go and other leaves
+ * take their numbers, the root is the log's. */
+static void the_cache_holds_no_leaf_past_the_tree_s_size(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[CDE_AUDIT_TILE_WIDTH][CDE_TLOG_HASH_LEN];
+	struct reader *rd = &f->rd;
+	size_t len = 0;
+
+	append(&f->log, 20, 0);
+	exec(f->log.db, "BEGIN IMMEDIATE");
+	rows_past_the_tree(&f->log, 5, 9);
+	exec(f->log.db, "COMMIT");
+	exec(rd->db, "BEGIN");
+	cached_root_is_the_log_s(&f->log, rd->db, &rd->cached);
+	assert_int_equal(cde_audit_tile_io_sqlite_open_snapshot(&rd->cached.sql, 20), 0);
+	assert_int_equal(rd->cached.sql.io.get(rd->cached.sql.io.ctx, 0, 1, (uint8_t *)buf, sizeof(buf), &len), 0);
+	assert_int_equal(len, 4 * CDE_TLOG_HASH_LEN);	/* leaves 16 to 19 */
+	cde_audit_tile_io_sqlite_close_snapshot(&rd->cached.sql);
+	exec(rd->db, "COMMIT");
+	exec(f->log.db, "DELETE FROM events WHERE leaf >= 20");
+	append(&f->log, 10, 0);
+	check(f, 8);
+}
+
+/* A tree reader with a cache on the writer's own connection, read inside
+ * the writer's transaction (a proof source inside a caller's): rows are
+ * there that a ROLLBACK takes back, and the tree of that transaction may
+ * be too. The cache is neither used nor witnessed there; after the
+ * rollback, other leaves take the same numbers and the root is the
+ * log's. */
+static void the_cache_is_not_used_inside_a_write_transaction(void **state)
+{
+	struct fixture *f = *state;
+	struct cde_audit_tree_reader cached;
+	uint8_t h[CDE_TLOG_HASH_LEN];
+
+	append(&f->log, 20, 0);
+	assert_int_equal(cde_audit_tree_reader_init(&cached, f->log.db), 0);
+	assert_int_equal(cde_audit_tile_io_sqlite_cache(&cached.sql), 0);
+	exec(f->log.db, "BEGIN");
+	cached_root_is_the_log_s(&f->log, f->log.db, &cached);
+	exec(f->log.db, "COMMIT");
+	assert_int_equal(cached.sql.cache->size, 20);
+	/* The writer's next group, its tree flushed, not committed yet. */
+	exec(f->log.db, "BEGIN IMMEDIATE");
+	for (uint64_t i = 20; i < 25; i++) {
+		leaf(i, 9, h);
+		assert_int_equal(insert_leaf_row(f->log.db, i, h), 0);
+		assert_int_equal(cde_audit_tree_writer_append(&f->log.w, h), 0);
+	}
+	assert_int_equal(cde_audit_tree_writer_flush(&f->log.w), 0);
+	assert_int_equal(cde_audit_tree_size(f->log.db), 25);
+	assert_int_equal(cde_audit_tile_io_sqlite_open_snapshot(&cached.sql, 25), 0);
+	assert_false(cached.sql.cache->open);
+	assert_int_equal(cached.sql.cache->size, 20);
+	cached.tiles.tile.valid = false;
+	assert_int_equal(cde_tlog_root(&cached.tlog, 25, h), 0);	/* read as without a cache */
+	cde_audit_tile_io_sqlite_close_snapshot(&cached.sql);
+	exec(f->log.db, "ROLLBACK");
+	cde_audit_tree_writer_rolled_back(&f->log.w);
+	append(&f->log, 10, 0);
+	exec(f->log.db, "BEGIN");
+	cached_root_is_the_log_s(&f->log, f->log.db, &cached);
+	exec(f->log.db, "COMMIT");
+	assert_int_equal(cached.sql.cache->size, 30);
+	cde_audit_tree_reader_release(&cached);
+	check(f, 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(the_cache_holds_no_leaf_past_the_tree_s_size, setup, teardown),
+		cmocka_unit_test_setup_teardown(the_cache_holds_no_leaf_past_the_tree_s_size, setup_unindexed,
+						teardown),
+		cmocka_unit_test_setup_teardown(the_cache_is_not_used_inside_a_write_transaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_cached_answer_is_the_uncached_one_while_the_log_grows, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(the_cached_answer_is_the_uncached_one_after_retention, setup, teardown),

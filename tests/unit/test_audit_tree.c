@@ -11,6 +11,7 @@
 
 #include "events/event.h"
 #include "sinks/audit/audit_proof.h"
+#include "sinks/audit/audit_proof_sqlite.h"
 #include "sinks/audit/audit_signed.h"
 #include "sinks/audit/audit_store.h"
 #include "sinks/audit/audit_tree.h"
@@ -600,6 +601,36 @@ static void an_older_log_gets_its_rows_as_leaves(void **state)
 	unlink(db_path);
 }
 
+/* A proof source kept from one proof to the next (the daemon's reader:
+ * its tree reader keeps the tree's edge) still finds a row's leaf hash
+ * edited after a proof read it, and answers as a new one does: edited,
+ * the row does not hash to its leaf; damaged, the leaf is not stored. */
+static void a_kept_proof_source_finds_a_leaf_hash_edited_since(void **state)
+{
+	struct cde_audit_store *s = open_store(true);
+	sqlite3 *db = cde_audit_store_db(s);
+	struct cde_audit_proof_sqlite ps;
+	cJSON *out = NULL;
+	char err[256];
+
+	(void)state;
+	append(s, 1, 12);
+	cde_audit_proof_sqlite_init(&ps, db);
+	assert_int_equal(cde_audit_proof_inclusion_from(&ps.src, 5, 0, &out, err, sizeof(err)), 0);
+	cJSON_Delete(out);
+	exec(db, "UPDATE events SET leaf_hash = randomblob(32) WHERE seq = 5");
+	assert_int_equal(cde_audit_proof_inclusion_from(&ps.src, 5, 0, &out, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "does not hash to its leaf"));
+	assert_int_equal(cde_audit_proof_inclusion(db, 5, 0, &out, err, sizeof(err)), -EBADMSG);
+	exec(db, "UPDATE events SET leaf_hash = x'00' WHERE seq = 5");
+	assert_int_equal(cde_audit_proof_inclusion_from(&ps.src, 5, 0, &out, err, sizeof(err)), -EIO);
+	assert_string_equal(err, "leaf 4 is not stored");
+	assert_int_equal(cde_audit_proof_inclusion(db, 5, 0, &out, err, sizeof(err)), -EIO);
+	assert_string_equal(err, "leaf 4 is not stored");
+	cde_audit_proof_sqlite_release(&ps);
+	cde_audit_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -615,6 +646,7 @@ int main(void)
 		cmocka_unit_test(a_tree_rewritten_under_its_checkpoint_is_refused),
 		cmocka_unit_test(a_failed_checkpoint_does_not_fail_the_commit),
 		cmocka_unit_test(an_older_log_gets_its_rows_as_leaves),
+		cmocka_unit_test(a_kept_proof_source_finds_a_leaf_hash_edited_since),
 	};
 	int r;
 

@@ -375,6 +375,40 @@ static void the_trees_writer_runs_out_of_memory_cleanly(void **state)
 	each_failure("cde_audit_tree_writer", tiles_call, want);
 }
 
+/* A log of the 47 leaves, written once, outside the failures. */
+static sqlite3 *proof_db;
+
+/* A consistency proof read from it: the reader's tree and its cache of
+ * the tree's edge allocated afresh each time. */
+static int proof_call(char **out)
+{
+	cJSON *proof = NULL;
+	char err[256];
+	int r = cde_audit_proof_consistency(proof_db, 5, 47, &proof, err, sizeof(err));
+
+	if (r == 0 && !(*out = cJSON_PrintUnformatted(proof)))
+		r = -ENOMEM;
+	cJSON_Delete(proof);
+	return r;
+}
+
+static void a_proof_runs_out_of_memory_cleanly(void **state)
+{
+	struct cde_audit_tree_writer w;
+	char err[256], *want = NULL;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(":memory:", &proof_db), SQLITE_OK);
+	assert_int_equal(cde_audit_schema_migrate(proof_db, err, sizeof(err)), 0);
+	assert_int_equal(cde_audit_tree_writer_init(&w, proof_db, err, sizeof(err)), 0);
+	assert_int_equal(tiles_group(proof_db, &w, 0, 47), 0);
+	cde_audit_tree_writer_release(&w);
+	assert_int_equal(proof_call(&want), 0);
+	each_failure("cde_audit_proof_consistency", proof_call, want);
+	free(want);
+	sqlite3_close(proof_db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +421,7 @@ int main(void)
 		cmocka_unit_test(a_leaf_template_runs_out_of_memory_cleanly),
 		cmocka_unit_test(checking_a_receipt_runs_out_of_memory_cleanly),
 		cmocka_unit_test(the_trees_writer_runs_out_of_memory_cleanly),
+		cmocka_unit_test(a_proof_runs_out_of_memory_cleanly),
 	};
 
 	oom_init();

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import canonicalize from 'canonicalize';
 import { CloudEvent, HTTP } from 'cloudevents';
-import { startDaemon, auditDb, auditSql, checker, curl, postJson, waitFor, waitForLog } from '../daemon.mjs';
+import { startDaemon, auditDb, auditSql, checker, curl, pgMode, postJson, waitFor, waitForLog } from '../daemon.mjs';
 import { b64, leafHash, openCheckpoint, parseVerifierKey, verifyConsistency, verifyInclusion } from '../tlog.mjs';
 
 const t = checker();
@@ -251,6 +251,25 @@ for (const [p, status, param, name] of errors) {
   const r = get('/v1/log/proof/inclusion?seq=3');
   t.check(r.status === 409 && /altered/.test(JSON.stringify(r.json)), 'an edited row: 409 saying it was altered', r.body);
   t.check(await waitForLog(d, /level=error.*altered|"level":"error".*altered/, from), 'and an error line in the log', d.log().slice(from));
+}
+// The same for a row's leaf hash edited after a proof read it: the reader
+// keeps the tree's edge between proofs, and still finds it. (In audit.db:
+// PostgreSQL keeps the leaves in its tiles, and no edge between proofs.)
+if (!pgMode) {
+  t.check(get('/v1/log/proof/inclusion?seq=4').status === 200, 'a proof of seq 4 (the reader now holds its leaf)');
+  const from = d.log().length;
+  const s = auditSql(d.stateDir, 'UPDATE events SET leaf_hash = randomblob(32) WHERE seq = 4');
+  t.check(s.status === 0, 'its leaf hash is edited in the database', s.stderr);
+  const r = get('/v1/log/proof/inclusion?seq=4');
+  t.check(r.status === 409 && /altered/.test(JSON.stringify(r.json)), 'an edited leaf hash: 409 saying it was altered', r.body);
+  t.check(await waitForLog(d, /level=error.*seq 4 .*altered|"level":"error".*seq 4 .*altered/, from),
+    'and an error line in the log', d.log().slice(from));
+  // Damaged (not a hash): the leaf is not stored, as a reader without the
+  // edge would say.
+  const dmg = auditSql(d.stateDir, "UPDATE events SET leaf_hash = x'00' WHERE seq = 4");
+  t.check(dmg.status === 0, 'its leaf hash is damaged in the database', dmg.stderr);
+  const r2 = get('/v1/log/proof/inclusion?seq=4');
+  t.check(r2.status === 500 && /leaf 3 is not stored/.test(r2.body), 'a damaged leaf hash: 500, the leaf not stored', r2.body);
 }
 t.check(await d.stop() === 0, 'the signing daemon exits 0');
 
