@@ -216,7 +216,8 @@ static long long db_file_size(void)
 
 /* A WAL of more than SQLite's 1,000 pages, then a flush: without the
  * journal's checkpoint thread the flush's commit copies the WAL into the
- * database file (SQLite's own checkpoint); with it, it does not. */
+ * database file (SQLite's own checkpoint); with it, it does not below
+ * the WAL's bound (CDE_AUDIT_WAL_BOUND). */
 static void with_the_checkpoint_thread_a_flush_checkpoints_nothing(void **state)
 {
 	(void)state;
