@@ -290,6 +290,10 @@ static int open_audit_log(struct daemon *d, const char *db_path, struct cde_jour
 	if (opened->lost_first)
 		cde_log(CDE_LOG_WARN, "audit log: seqs %llu to %llu are lost (--accept-log-loss): the loss is recorded "
 			"in the chain, and those seqs will not be used again", opened->lost_first, opened->lost_last);
+	if (d->cfg.storage_driver != CDE_STORAGE_POSTGRES && !opened->checkpoints_aside)
+		cde_log(CDE_LOG_WARN, "audit log: the WAL is copied back by the writer's commits, not by a thread of its "
+			"own: %s", opened->checkpoints_why);
+	d->store.sqlite_checkpoints_aside = opened->checkpoints_aside;
 	if (opened->head_file_damaged)
 		cde_log(CDE_LOG_WARN, "audit log: %s-head is damaged: the end of the log could not be checked "
 			"against it (it is rewritten at the next commit)", db_path);

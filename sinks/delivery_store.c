@@ -73,7 +73,8 @@ int cde_delivery_store_open_at(const struct cde_store_location *at, struct cde_d
 	}
 	s->ops = at->postgres ? &cde_delivery_store_pg_ops : &cde_delivery_store_sqlite_ops;
 	r = at->postgres ? cde_delivery_store_pg_open(&at->pg, &s->impl, err, err_size)
-			 : cde_delivery_store_sqlite_open(at->sqlite_path, &s->impl, err, err_size);
+			 : cde_delivery_store_sqlite_open(at->sqlite_path, at->sqlite_checkpoints_aside, &s->impl,
+								 err, err_size);
 	if (r < 0) {
 		free(s);
 		return r;

@@ -81,5 +81,8 @@ extern const struct cde_delivery_store_ops cde_delivery_store_sqlite_ops;
 extern const struct cde_delivery_store_ops cde_delivery_store_pg_ops;
 
 /* Open a backend's handle: 0, or -errno with the reason in @err. */
-int cde_delivery_store_sqlite_open(const char *path, void **ret, char *err, size_t err_size);
+/* @checkpoints_aside: the journal's thread copies the WAL back (see
+ * cde_store_location). */
+int cde_delivery_store_sqlite_open(const char *path, bool checkpoints_aside, void **ret, char *err,
+				   size_t err_size);
 int cde_delivery_store_pg_open(const struct cde_pg_options *o, void **ret, char *err, size_t err_size);

@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 
+#include "sinks/audit/audit_wal.h"
 #include "sinks/audit/sql.h"
 
 struct sqlite_store {
@@ -37,7 +38,8 @@ static void sq_close(void *impl)
 	free(s);
 }
 
-int cde_delivery_store_sqlite_open(const char *path, void **ret, char *err, size_t err_size)
+int cde_delivery_store_sqlite_open(const char *path, bool checkpoints_aside, void **ret, char *err,
+				   size_t err_size)
 {
 	struct sqlite_store *s = calloc(1, sizeof(*s));
 
@@ -48,6 +50,15 @@ int cde_delivery_store_sqlite_open(const char *path, void **ret, char *err, size
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
 		goto err_close;
 	sqlite3_busy_timeout(s->db, 5000);
+	/* SQLite checkpoints on the connection that commits once the WAL
+	 * holds 1,000 pages, and the writer's WAL is let grow to
+	 * CDE_AUDIT_WAL_BOUND (audit_wal.h): each cursor's commit would copy
+	 * it back, syncing twice on the delivery thread, and find the
+	 * journal's checkpoint thread busy at it. At the bound, as the
+	 * writer: only the writer's commits wake that thread, and a drain
+	 * with nothing posted would grow the WAL without end. */
+	if (checkpoints_aside)
+		sqlite3_wal_autocheckpoint(s->db, CDE_AUDIT_WAL_BOUND);
 	/* The tables are the audit store's to create (it opens the file
 	 * first, read-write); this connection only uses them. */
 	if (sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) != SQLITE_OK ||

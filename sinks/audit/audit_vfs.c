@@ -2,11 +2,19 @@
  * files wrap the default's; a WAL file keeps a run of contiguous writes
  * in a buffer and writes it with one call when it must. The buffer is
  * the file's, so one connection's only (a file handle belongs to one
- * connection). When memory runs out the write goes through directly. */
+ * connection). When memory runs out the write goes through directly.
+ *
+ * Nothing stays gathered once the connection lets go of the WAL's write
+ * lock: frames a rolled-back transaction spilled before its COMMIT are
+ * synced by nobody, and written later they would land on frames another
+ * connection committed meanwhile (a database disk image is malformed).
+ * The lock is taken on the main file's wal-index, so each WAL file is
+ * linked to its main file, whose unlock of the write lock writes them. */
 
 #include "sinks/audit/audit_vfs.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +34,15 @@ struct gather_file {
 	char *buf;
 	size_t len, cap;
 	sqlite3_int64 at;		/* the file offset of buf[0] */
+	struct gather_file *wal_file;	/* a main file: its WAL while open */
+	struct gather_file *main_file;	/* a WAL: its main file */
 };
 
 static sqlite3_vfs gather_vfs;
 static const char *registered;
+/* Writes taken into a buffer, for tests: the VFS otherwise falls back
+ * on plain writes without a sign. */
+static atomic_ullong gathered;
 
 #define REAL(f) (((struct gather_file *)(f))->real)
 #define REAL_VFS ((sqlite3_vfs *)gather_vfs.pAppData)
@@ -76,6 +89,7 @@ static int g_write(sqlite3_file *f, const void *data, int amt, sqlite3_int64 off
 	if (g->len && off == g->at + (sqlite3_int64)g->len && room(g, (size_t)amt)) {
 		memcpy(g->buf + g->len, data, (size_t)amt);
 		g->len += (size_t)amt;
+		atomic_fetch_add_explicit(&gathered, 1, memory_order_relaxed);
 		return SQLITE_OK;
 	}
 	rc = flush(g);
@@ -86,6 +100,7 @@ static int g_write(sqlite3_file *f, const void *data, int amt, sqlite3_int64 off
 	memcpy(g->buf, data, (size_t)amt);
 	g->len = (size_t)amt;
 	g->at = off;
+	atomic_fetch_add_explicit(&gathered, 1, memory_order_relaxed);
 	return SQLITE_OK;
 }
 
@@ -94,6 +109,8 @@ static int g_close(sqlite3_file *f)
 	struct gather_file *g = (struct gather_file *)f;
 	int rc = flush(g), rc2 = g->real->pMethods->xClose(g->real);
 
+	if (g->main_file)
+		g->main_file->wal_file = NULL;
 	free(g->buf);
 	g->buf = NULL;
 	return rc != SQLITE_OK ? rc : rc2;
@@ -166,9 +183,20 @@ static int g_shm_map(sqlite3_file *f, int region, int size, int extend, void vol
 	return REAL(f)->pMethods->xShmMap(REAL(f), region, size, extend, out);
 }
 
+/* The WAL's write lock is the wal-index's lock 0 (SQLite's WAL_WRITE_LOCK,
+ * part of the file format): before it is released, by itself or with the
+ * others at a close, what the WAL gathered is written. Only frames no
+ * commit counts on can be left by then (a commit's are synced first), so
+ * the lock is released even if that write fails. */
 static int g_shm_lock(sqlite3_file *f, int offset, int n, int flags)
 {
-	return REAL(f)->pMethods->xShmLock(REAL(f), offset, n, flags);
+	struct gather_file *g = (struct gather_file *)f;
+	int rc = SQLITE_OK, rc2;
+
+	if ((flags & SQLITE_SHM_UNLOCK) && offset == 0 && n > 0 && g->wal_file)
+		rc = flush(g->wal_file);
+	rc2 = REAL(f)->pMethods->xShmLock(REAL(f), offset, n, flags);
+	return rc != SQLITE_OK ? rc : rc2;
 }
 
 static void g_shm_barrier(sqlite3_file *f)
@@ -235,6 +263,12 @@ static int g_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags
 		return SQLITE_CANTOPEN;
 	}
 	g->wal = (flags & SQLITE_OPEN_WAL) != 0;
+	if (g->wal) {
+		/* Opened by the pager of a main file of this VFS, which
+		 * outlives it (SQLite closes the WAL first). */
+		g->main_file = (struct gather_file *)sqlite3_database_file_object(name);
+		g->main_file->wal_file = g;
+	}
 	g->base.pMethods = &gather_io;
 	return SQLITE_OK;
 }
@@ -353,4 +387,9 @@ const char *cde_audit_vfs_gathering(void)
 
 	pthread_once(&once, register_once);
 	return registered;
+}
+
+unsigned long long cde_audit_vfs_gathered(void)
+{
+	return atomic_load_explicit(&gathered, memory_order_relaxed);
 }

@@ -8,7 +8,9 @@
  * the WAL that follow each other are gathered in memory and written at
  * once before anything could read or depend on them: SQLite's sync of the
  * WAL at the commit, any read or size query of the WAL, a write
- * elsewhere in it, its close. Everything else goes to the default VFS
+ * elsewhere in it, the release of its write lock (a rolled-back
+ * transaction's frames, else written later over another connection's),
+ * its close. Everything else goes to the default VFS
  * unchanged, so the file is the same, byte for byte, and other
  * connections share its locks and wal-index as before.
  *
@@ -20,3 +22,7 @@
 /* The VFS's name for sqlite3_open_v2, registered on first use (not the
  * default); NULL when it could not be (the default VFS then serves). */
 const char *cde_audit_vfs_gathering(void);
+
+/* The writes to a WAL taken into a buffer so far, by every connection
+ * of the process (for tests and figures). */
+unsigned long long cde_audit_vfs_gathered(void);

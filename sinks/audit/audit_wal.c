@@ -27,7 +27,8 @@ struct cde_audit_wal {
 	pthread_mutex_t lock;
 	pthread_cond_t wake, idle;
 	bool due, running, stopping;	/* under lock */
-	int woken_at;			/* writer only: the WAL's size at the last wake-up */
+	int woken_at;			/* writer only: the WAL's size at the last wake-up, */
+	unsigned char woken_in[12];	/* in the WAL of this header (sequence, salts) */
 	atomic_ullong aside, own;	/* checkpoints run by the thread, by the writer */
 };
 
@@ -57,10 +58,26 @@ static void *checkpoints(void *arg)
 	return NULL;
 }
 
+/* The WAL's checkpoint sequence and salts (its header's bytes 12 to 23,
+ * SQLite's file format): they change each time it starts over, by any
+ * connection. A WAL that started over and grew past woken_at before the
+ * writer's next commit is only told apart by them. */
+static void wal_generation(sqlite3 *db, unsigned char out[12])
+{
+	sqlite3_file *f = NULL;
+	unsigned char hdr[24];
+
+	memset(out, 0, 12);
+	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f) == SQLITE_OK && f && f->pMethods &&
+	    f->pMethods->xRead(f, hdr, sizeof(hdr), 0) == SQLITE_OK)
+		memcpy(out, hdr + 12, 12);
+}
+
 /* On the writer, after each commit: @pages is the WAL's size. */
 static int on_commit(void *ctx, sqlite3 *db, const char *name, int pages)
 {
 	struct cde_audit_wal *w = ctx;
+	unsigned char in[12];
 
 	(void)name;
 	if (pages >= CDE_AUDIT_WAL_BOUND) {
@@ -75,10 +92,14 @@ static int on_commit(void *ctx, sqlite3 *db, const char *name, int pages)
 		if (sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) == SQLITE_OK)
 			atomic_fetch_add(&w->own, 1);
 		w->woken_at = 0;
+		memset(w->woken_in, 0, sizeof(w->woken_in));
 		return SQLITE_OK;
 	}
-	if (pages < w->woken_at)
+	wal_generation(db, in);
+	if (pages < w->woken_at || memcmp(in, w->woken_in, sizeof(in)) != 0) {
 		w->woken_at = 0;	/* the WAL started over */
+		memcpy(w->woken_in, in, sizeof(in));
+	}
 	if (pages - w->woken_at >= CDE_AUDIT_WAL_ASIDE) {
 		w->woken_at = pages;
 		pthread_mutex_lock(&w->lock);
@@ -106,7 +127,10 @@ int cde_audit_wal_start(sqlite3 *writer, const char *path, struct cde_audit_wal 
 	/* One handle, one thread, as the writer's. Until it has read the
 	 * file it does not know of the WAL, and its checkpoints do nothing. */
 	if (sqlite3_open_v2(path, &w->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
-	    cde_sql_int(w->db, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'", NULL, 0) != 1) {
+	    cde_sql_int(w->db, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'", NULL, 0) != 1 ||
+	    /* A checkpoint syncs the WAL before it copies and the database
+	     * after, whatever the build's default. */
+	    sqlite3_exec(w->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, err_size, "%s: a connection for checkpoints: %s", path,
 			 w->db ? sqlite3_errmsg(w->db) : "out of memory");
 		r = -EIO;

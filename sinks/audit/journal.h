@@ -125,6 +125,11 @@ struct cde_journal_audit_opened {
 	unsigned long long lost_first, lost_last;	/* a loss recorded now (accept_loss), or 0 */
 	bool head_file_damaged;			/* the head file was unreadable: not checked */
 	unsigned long long tree_size;		/* leaves of the Merkle tree */
+	/* The WAL copied back by a thread of its own (audit_wal.h); when
+	 * it could not start, why (the writer's commits then checkpoint as
+	 * SQLite's do, and the log opens all the same). */
+	bool checkpoints_aside;
+	char checkpoints_why[256];
 };
 
 /* The journal of the audit log: the store at @o->path, written by its own

@@ -142,9 +142,11 @@ int cde_journal_audit_new(struct event_base *base, const struct cde_journal_audi
 			 CDE_AUDIT_KEY_MAX);
 	if (r == 0)
 		r = check_log(s, o, opened, err, err_size);
-	/* The WAL copied back by a thread of its own, not between groups. */
+	/* The WAL copied back by a thread of its own, not between groups;
+	 * without it the commits checkpoint as before, slower but whole. */
 	if (r == 0)
-		r = cde_audit_store_checkpoint_aside(s, err, err_size);
+		opened->checkpoints_aside = cde_audit_store_checkpoint_aside(s, opened->checkpoints_why,
+									     sizeof(opened->checkpoints_why)) == 0;
 	if (r < 0) {
 		cde_audit_store_close(s);
 		return r;

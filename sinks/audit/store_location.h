@@ -11,6 +11,11 @@
 struct cde_store_location {
 	bool postgres;
 	const char *sqlite_path;	/* !postgres: the database file */
+	/* !postgres: the journal's checkpoint thread copies the WAL back
+	 * (audit_wal.h), so the process's other connections that write
+	 * leave checkpoints to it below the WAL's bound (theirs would
+	 * collide with it and cost their thread two fsyncs). */
+	bool sqlite_checkpoints_aside;
 	struct cde_pg_options pg;	/* postgres: url and password file */
 };
 

@@ -144,6 +144,61 @@ static void the_wal_stays_bounded_under_steady_appends(void **state)
 	remove_files();
 }
 
+/* The WAL can start over at another connection's commit (the delivery
+ * store's) and grow past the size at the thread's last wake-up before
+ * the writer commits again: that is a WAL of more than
+ * CDE_AUDIT_WAL_ASIDE new pages, and the thread is woken. */
+static void a_wal_another_connection_started_over_wakes_the_thread(void **state)
+{
+	struct cde_audit_store *s;
+	sqlite3 *other;
+	char sql[256];
+
+	(void)state;
+	remove_files();
+	s = open_store(CDE_AUDIT_SYNC_NORMAL, true);
+	while (wal_frames() < CDE_AUDIT_WAL_ASIDE + 100)
+		append(s, 10, false);
+	wait_for_aside(s, 1);
+
+	assert_int_equal(sqlite3_open_v2(db_path, &other, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "PRAGMA wal_autocheckpoint=0; CREATE TABLE scratch(x BLOB)", NULL, NULL,
+				      NULL), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
+		 " INSERT INTO scratch SELECT randomblob(3000) FROM n", CDE_AUDIT_WAL_ASIDE + 300);
+	assert_int_equal(sqlite3_exec(other, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(other);
+	/* Started over (the thread had copied it all), and larger. */
+	assert_true(wal_frames() > CDE_AUDIT_WAL_ASIDE + 200);
+
+	append(s, 1, false);
+	wait_for_aside(s, 2);
+	cde_audit_store_close(s);
+	remove_files();
+}
+
+/* Without the thread (it could not start) the writer keeps SQLite's own
+ * checkpoints, and the WAL stays at about CDE_AUDIT_WAL_ASIDE pages. */
+static void a_thread_that_cannot_start_leaves_sqlite_s_checkpoints(void **state)
+{
+	struct cde_audit_store *s;
+	struct cde_audit_wal *w = NULL;
+	char err[256] = "";
+
+	(void)state;
+	remove_files();
+	s = open_store(CDE_AUDIT_SYNC_NORMAL, false);
+	assert_true(cde_audit_wal_start(cde_audit_store_db(s), "/nonexistent/audit.db", &w, err, sizeof(err)) < 0);
+	assert_null(w);
+	assert_non_null(strstr(err, "/nonexistent/audit.db"));
+	for (int i = 0; i < 600; i++) {
+		append(s, 10, false);
+		assert_true(wal_frames() < CDE_AUDIT_WAL_ASIDE + 200);
+	}
+	cde_audit_store_close(s);
+	remove_files();
+}
+
 static long long rows_seen(sqlite3 *db)
 {
 	sqlite3_stmt *st;
@@ -198,6 +253,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(the_thread_copies_the_wal_and_the_commits_do_not_below_the_bound),
 		cmocka_unit_test(the_wal_stays_bounded_under_steady_appends),
+		cmocka_unit_test(a_wal_another_connection_started_over_wakes_the_thread),
+		cmocka_unit_test(a_thread_that_cannot_start_leaves_sqlite_s_checkpoints),
 		cmocka_unit_test(commits_written_at_once_read_back_whole),
 	};
 	int r;

@@ -5,15 +5,18 @@
  * and closing flush by themselves; a sink seen for the first time has its
  * cursor at the head at once. Rows of the log are read a batch at a time
  * and kept for the scans they cover, in order, and read again for what
- * they do not (before them, or past their last row). */
+ * they do not (before them, or past their last row). With the journal's
+ * checkpoint thread, a flush leaves the WAL's checkpoints to it. */
 
 #include "tests/unit/helpers.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "events/event.h"
 #include "sinks/audit/audit_store.h"
 #include "sinks/audit/sql.h"
+#include "sinks/audit/store_location.h"
 #include "sinks/delivery_store.h"
 
 static char dir[64], db_path[96];
@@ -203,6 +206,49 @@ static void rows_are_read_a_batch_at_a_time_and_kept_for_the_scans_they_cover(vo
 	remove_dir();
 }
 
+static long long db_file_size(void)
+{
+	struct stat st;
+
+	assert_int_equal(stat(db_path, &st), 0);
+	return (long long)st.st_size;
+}
+
+/* A WAL of more than SQLite's 1,000 pages, then a flush: without the
+ * journal's checkpoint thread the flush's commit copies the WAL into the
+ * database file (SQLite's own checkpoint); with it, it does not below
+ * the WAL's bound (CDE_AUDIT_WAL_BOUND). */
+static void with_the_checkpoint_thread_a_flush_checkpoints_nothing(void **state)
+{
+	(void)state;
+	for (int aside = 0; aside < 2; aside++) {
+		struct cde_store_location at = { .sqlite_checkpoints_aside = aside };
+		struct cde_audit_store *a;
+		struct cde_delivery_store *ds = open_fresh(&a);
+		long long before;
+		char err[256];
+
+		cde_delivery_store_close(ds);
+		at.sqlite_path = db_path;
+		assert_int_equal(cde_delivery_store_open_at(&at, &ds, err, sizeof(err)), 0);
+		assert_int_equal(sqlite3_exec(cde_audit_store_db(a), "PRAGMA wal_autocheckpoint=0;"
+					      " CREATE TABLE scratch(x BLOB); WITH RECURSIVE n(i) AS (SELECT 1"
+					      " UNION ALL SELECT i + 1 FROM n WHERE i < 1100)"
+					      " INSERT INTO scratch SELECT randomblob(3000) FROM n", NULL, NULL, NULL),
+				 SQLITE_OK);
+		before = db_file_size();
+		assert_int_equal(cde_delivery_store_delivered(ds, "hook", 1, 200, NULL), 0);
+		assert_int_equal(cde_delivery_store_flush(ds), 0);
+		if (aside)
+			assert_int_equal(db_file_size(), before);
+		else
+			assert_true(db_file_size() > before + 1000 * 4096);
+		cde_delivery_store_close(ds);
+		cde_audit_store_close(a);
+		remove_dir();
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +256,7 @@ int main(void)
 		cmocka_unit_test(a_full_queue_and_closing_flush_by_themselves),
 		cmocka_unit_test(a_replay_settled_takes_what_is_queued_with_it),
 		cmocka_unit_test(rows_are_read_a_batch_at_a_time_and_kept_for_the_scans_they_cover),
+		cmocka_unit_test(with_the_checkpoint_thread_a_flush_checkpoints_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, catalog_setup, catalog_teardown);
