@@ -5,6 +5,7 @@
  * rows is answered by the log, not by what was remembered. */
 
 #include "tests/unit/helpers.h"
+#include "tests/unit/audit_rows.h"
 
 #include <unistd.h>
 
@@ -47,19 +48,6 @@ static void the_latest_row_answers_and_own_events_do_not_move_a_subject(void **s
 	cde_audit_memo_free(m);
 }
 
-static void remove_files(void)
-{
-	char path[96];
-
-	unlink(db_path);
-	snprintf(path, sizeof(path), "%s-wal", db_path);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s-shm", db_path);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s-head", db_path);
-	unlink(path);
-}
-
 /* An event about @subject, in @chain, or (NULL) a hook the writer
  * correlates; its chainId after the append, or "" when not stored. */
 static const char *append(struct cde_audit_store *s, const char *id, const char *subject, const char *chain,
@@ -91,7 +79,7 @@ static struct cde_audit_store *fresh_store(void)
 	char err[256];
 
 	snprintf(db_path, sizeof(db_path), "/tmp/cde-audit-memo-%d.db", (int)getpid());
-	remove_files();
+	remove_store(db_path);
 	assert_int_equal(cde_audit_store_open(db_path, false, CDE_AUDIT_SYNC_NORMAL, &s, err, sizeof(err)), 0);
 	return s;
 }
@@ -106,7 +94,7 @@ static void a_hook_after_a_rollback_joins_the_chain_the_log_has(void **state)
 	append(s, "ev-2", "etl-42", "release-2", false, chain, sizeof(chain));
 	assert_string_equal(append(s, "hook-1", "etl-42", NULL, true, chain, sizeof(chain)), "release-1");
 	cde_audit_store_close(s);
-	remove_files();
+	remove_store(db_path);
 }
 
 static void a_hook_after_retention_deleted_its_subject_starts_a_chain(void **state)
@@ -126,7 +114,7 @@ static void a_hook_after_retention_deleted_its_subject_starts_a_chain(void **sta
 	assert_string_not_equal(chain, "release-1");
 	assert_string_not_equal(chain, "");
 	cde_audit_store_close(s);
-	remove_files();
+	remove_store(db_path);
 }
 
 int main(void)

@@ -5,6 +5,7 @@
  * transaction's frames included. */
 
 #include "tests/unit/helpers.h"
+#include "tests/unit/audit_rows.h"
 
 #include <sqlite3.h>
 #include <unistd.h>
@@ -14,29 +15,18 @@
 
 static char db_path[64];
 
-static void remove_files(void)
-{
-	char path[96];
-
-	unlink(db_path);
-	snprintf(path, sizeof(path), "%s-wal", db_path);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s-shm", db_path);
-	unlink(path);
-}
-
 static int setup(void **state)
 {
 	(void)state;
 	snprintf(db_path, sizeof(db_path), "/tmp/cde-audit-vfs-%d.db", (int)getpid());
-	remove_files();
+	remove_store(db_path);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	remove_files();
+	remove_store(db_path);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
  * finds, is what was committed. */
 
 #include "tests/unit/helpers.h"
+#include "tests/unit/audit_rows.h"
 
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -26,18 +27,6 @@ static int setup(void **state)
 	snprintf(db_path, sizeof(db_path), "/tmp/cde-audit-wal-%d.db", (int)getpid());
 	snprintf(wal_path, sizeof(wal_path), "%s-wal", db_path);
 	return 0;
-}
-
-static void remove_files(void)
-{
-	char path[96];
-
-	unlink(db_path);
-	unlink(wal_path);
-	snprintf(path, sizeof(path), "%s-shm", db_path);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s-head", db_path);
-	unlink(path);
 }
 
 static struct cde_audit_store *open_store(enum cde_audit_sync sync, bool aside)
@@ -110,14 +99,14 @@ static void the_thread_copies_the_wal_and_the_commits_do_not_below_the_bound(voi
 	struct cde_audit_store *s;
 
 	(void)state;
-	remove_files();
+	remove_store(db_path);
 	s = open_store(CDE_AUDIT_SYNC_NORMAL, true);
 	while (wal_frames() < CDE_AUDIT_WAL_ASIDE + 100)
 		append(s, 10, false);
 	wait_for_aside(s, 1);
 	assert_int_equal(count(s, true), 0);
 	cde_audit_store_close(s);
-	remove_files();
+	remove_store(db_path);
 }
 
 static void the_wal_stays_bounded_under_steady_appends(void **state)
@@ -126,7 +115,7 @@ static void the_wal_stays_bounded_under_steady_appends(void **state)
 	long long most;
 
 	(void)state;
-	remove_files();
+	remove_store(db_path);
 	s = open_store(CDE_AUDIT_SYNC_NORMAL, true);
 	while (count(s, true) == 0) {
 		append(s, 10, false);
@@ -141,7 +130,7 @@ static void the_wal_stays_bounded_under_steady_appends(void **state)
 	assert_true(wal_frames() <= most + 200);
 	assert_true(count(s, false) >= 1);
 	cde_audit_store_close(s);
-	remove_files();
+	remove_store(db_path);
 }
 
 /* The WAL can start over at another connection's commit (the delivery
@@ -155,7 +144,7 @@ static void a_wal_another_connection_started_over_wakes_the_thread(void **state)
 	char sql[256];
 
 	(void)state;
-	remove_files();
+	remove_store(db_path);
 	s = open_store(CDE_AUDIT_SYNC_NORMAL, true);
 	while (wal_frames() < CDE_AUDIT_WAL_ASIDE + 100)
 		append(s, 10, false);
@@ -174,7 +163,7 @@ static void a_wal_another_connection_started_over_wakes_the_thread(void **state)
 	append(s, 1, false);
 	wait_for_aside(s, 2);
 	cde_audit_store_close(s);
-	remove_files();
+	remove_store(db_path);
 }
 
 /* Without the thread (it could not start) the writer keeps SQLite's own
@@ -186,7 +175,7 @@ static void a_thread_that_cannot_start_leaves_sqlite_s_checkpoints(void **state)
 	char err[256] = "";
 
 	(void)state;
-	remove_files();
+	remove_store(db_path);
 	s = open_store(CDE_AUDIT_SYNC_NORMAL, false);
 	assert_true(cde_audit_wal_start(cde_audit_store_db(s), "/nonexistent/audit.db", &w, err, sizeof(err)) < 0);
 	assert_null(w);
@@ -196,7 +185,7 @@ static void a_thread_that_cannot_start_leaves_sqlite_s_checkpoints(void **state)
 		assert_true(wal_frames() < CDE_AUDIT_WAL_ASIDE + 200);
 	}
 	cde_audit_store_close(s);
-	remove_files();
+	remove_store(db_path);
 }
 
 static long long rows_seen(sqlite3 *db)
@@ -222,7 +211,7 @@ static void commits_written_at_once_read_back_whole(void **state)
 	long long rows = 0;
 
 	(void)state;
-	remove_files();
+	remove_store(db_path);
 	s = open_store(CDE_AUDIT_SYNC_FULL, true);
 	assert_int_equal(sqlite3_open_v2(db_path, &reader, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	for (int i = 0; i < 200; i++) {
@@ -245,7 +234,7 @@ static void commits_written_at_once_read_back_whole(void **state)
 	assert_int_equal(cde_sql_int(cde_audit_store_db(s), "SELECT count(*) FROM pragma_integrity_check"
 				     " WHERE integrity_check = 'ok'", NULL, 0), 1);
 	cde_audit_store_close(s);
-	remove_files();
+	remove_store(db_path);
 }
 
 int main(void)
