@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "events/event.h"
+#include "schemas/base/json_strict.h"
 #include "sinks/audit/tlog/note_text.h"
 
 struct text {
@@ -44,32 +45,17 @@ static void put(struct text *t, const char *s, size_t n)
 /* ,"@key": and @s quoted with the escapes cJSON writes. */
 static void put_member(struct text *t, const char *key, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t run = 0, i = 0;
 
 	put(t, ",\"", 2);
 	put(t, key, strlen(key));
 	put(t, "\":\"", 3);
 	for (; s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[6] = { '\\', 0, 0, 0, 0, 0 };
-		size_t n = 2;
+		char esc[6];
+		size_t n = cde_json_escape((unsigned char)s[i], esc);
 
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (!n)
 			continue;
-		switch (c) {
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		case '"': case '\\': esc[1] = (char)c; break;
-		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 0xf];
-			n = 6;
-		}
 		put(t, s + run, i - run);
 		put(t, esc, n);
 		run = i + 1;

@@ -252,7 +252,6 @@ static int put_number(struct jcs *j, const cJSON *item)
  * and every other character as its own UTF-8 bytes ('/' and U+2028 too). */
 static int put_string(struct jcs *j, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t len = strlen(s), run = 0;
 	int r;
 
@@ -272,26 +271,11 @@ static int put_string(struct jcs *j, const char *s)
 	if ((r = put(j, "\"", 1)) < 0)
 		return r;
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[7] = { '\\', 0 };
-		size_t n = 2;
+		char esc[6];
+		size_t n = cde_json_escape((unsigned char)s[i], esc);
 
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (!n)
 			continue;
-		switch (c) {
-		case '\b': esc[1] = 'b'; break;
-		case '\t': esc[1] = 't'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 0xf];
-			n = 6;
-		}
 		if ((r = put(j, s + run, i - run)) < 0 || (r = put(j, esc, n)) < 0)
 			return r;
 		run = i + 1;

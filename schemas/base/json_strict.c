@@ -56,6 +56,28 @@ size_t cde_json_plain_prefix(const char *s, size_t len)
 	return i;
 }
 
+size_t cde_json_escape(unsigned char c, char out[6])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (c >= 0x20 && c != '"' && c != '\\')
+		return 0;
+	out[0] = '\\';
+	switch (c) {
+	case '\b': out[1] = 'b'; return 2;
+	case '\t': out[1] = 't'; return 2;
+	case '\n': out[1] = 'n'; return 2;
+	case '\f': out[1] = 'f'; return 2;
+	case '\r': out[1] = 'r'; return 2;
+	case '"': case '\\': out[1] = (char)c; return 2;
+	default:
+		memcpy(out + 1, "u00", 3);
+		out[4] = hex[c >> 4];
+		out[5] = hex[c & 0xf];
+		return 6;
+	}
+}
+
 size_t cde_utf8_check(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;

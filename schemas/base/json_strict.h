@@ -48,6 +48,11 @@ size_t cde_utf8_check(const char *s, size_t len);
  * than '"' and '\\': text JSON writes as it is, valid UTF-8. */
 size_t cde_json_plain_prefix(const char *s, size_t len);
 
+/* The escape JSON writers put for byte @c in a string (the short forms
+ * of \b \t \n \f \r \" \\, else \u00xx below 0x20; RFC 8785 and
+ * cJSON alike) into @out: its length, or 0 when @c is written as it is. */
+size_t cde_json_escape(unsigned char c, char out[6]);
+
 /* Puts @item into the object @obj under @key, replacing a member of that
  * name. Unlike cJSON_ReplaceItemInObject of cJSON 1.7.15, which keeps an
  * item without a name when copying the key fails, the item is named before
