@@ -127,6 +127,18 @@ static int step_4(sqlite3 *db)
 	return sqlite3_exec(db, "DROP TABLE tree_hashes", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
 }
 
+/* Adds the column @name (@type) to events, unless a file that had it
+ * before its step was numbered has it already. */
+static int add_column(sqlite3 *db, const char *name, const char *type)
+{
+	char sql[128];
+
+	if (cde_sql_int(db, "SELECT count(*) FROM pragma_table_info('events') WHERE name = ?", name, 0))
+		return 0;
+	snprintf(sql, sizeof(sql), "ALTER TABLE events ADD COLUMN %s %s", name, type);
+	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
 /* How each row got its chain (issue 18): the seq of the row whose chain
  * the writer's correlation joined it to, NULL when the producer named the
  * chain, when it started one, or for the daemon's own events. A gate
@@ -136,10 +148,7 @@ static int step_4(sqlite3 *db)
  * chain_id's. */
 static int step_5(sqlite3 *db)
 {
-	if (cde_sql_int(db, "SELECT count(*) FROM pragma_table_info('events') WHERE name = 'chain_via'", NULL, 0))
-		return 0;
-	return sqlite3_exec(db, "ALTER TABLE events ADD COLUMN chain_via INTEGER", NULL, NULL, NULL) == SQLITE_OK
-		       ? 0 : -EIO;
+	return add_column(db, "chain_via", "INTEGER");
 }
 
 /* The chains retention has cut (issue 18): each chain_id of a row a run
@@ -179,10 +188,7 @@ static int step_7(sqlite3 *db)
  * tiles hold their leaves. */
 static int step_8(sqlite3 *db)
 {
-	if (cde_sql_int(db, "SELECT count(*) FROM pragma_table_info('events') WHERE name = 'leaf_hash'", NULL, 0))
-		return 0;
-	return sqlite3_exec(db, "ALTER TABLE events ADD COLUMN leaf_hash BLOB", NULL, NULL, NULL) == SQLITE_OK
-		       ? 0 : -EIO;
+	return add_column(db, "leaf_hash", "BLOB");
 }
 
 /* The index of artifacts over the rows that name one (issue 15): most
