@@ -94,16 +94,26 @@ static void wait_for_aside(struct cde_audit_store *s, unsigned long long at_leas
 	assert_true(count(s, false) >= at_least);
 }
 
-static void the_thread_copies_the_wal_and_the_commits_do_not_below_the_bound(void **state)
+/* A new store whose WAL has passed CDE_AUDIT_WAL_ASIDE and been copied
+ * back once by the thread. */
+static struct cde_audit_store *new_store_checkpointed_aside(void)
 {
 	struct cde_audit_store *s;
 
-	(void)state;
 	remove_store(db_path);
 	s = open_store(CDE_AUDIT_SYNC_NORMAL, true);
 	while (wal_frames() < CDE_AUDIT_WAL_ASIDE + 100)
 		append(s, 10, false);
 	wait_for_aside(s, 1);
+	return s;
+}
+
+static void the_thread_copies_the_wal_and_the_commits_do_not_below_the_bound(void **state)
+{
+	struct cde_audit_store *s;
+
+	(void)state;
+	s = new_store_checkpointed_aside();
 	assert_int_equal(count(s, true), 0);
 	cde_audit_store_close(s);
 	remove_store(db_path);
@@ -144,11 +154,7 @@ static void a_wal_another_connection_started_over_wakes_the_thread(void **state)
 	char sql[256];
 
 	(void)state;
-	remove_store(db_path);
-	s = open_store(CDE_AUDIT_SYNC_NORMAL, true);
-	while (wal_frames() < CDE_AUDIT_WAL_ASIDE + 100)
-		append(s, 10, false);
-	wait_for_aside(s, 1);
+	s = new_store_checkpointed_aside();
 
 	assert_int_equal(sqlite3_open_v2(db_path, &other, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(other, "PRAGMA wal_autocheckpoint=0; CREATE TABLE scratch(x BLOB)", NULL, NULL,
